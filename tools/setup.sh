@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that custody's build, tests, benchmarks and demo need.
+# Idempotent and quiet when everything is present; safe with CI=true and no stdin.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libssl-dev                              # OpenSSL: SHA-256 (find_package OpenSSL)
+  librocksdb-dev                          # storage (find_package RocksDB)
+  capnproto libcapnp-dev                  # schema, canonical records (find_package CapnProto)
+  libsodium-dev                           # Ed25519 checkpoints, argon2id
+  libboost1.81-dev libboost-json1.81-dev  # Boost.JSON, Asio/Beast, DLL (find_package Boost)
+  libcli11-dev                            # CLI (find_package CLI11)
+  libfmt-dev libspdlog-dev                # formatting (find_package fmt), logging
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq </dev/null >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
