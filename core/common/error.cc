@@ -1,0 +1,43 @@
+#include "custody/common/error.h"
+
+namespace custody {
+
+std::string_view code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kAlreadyExists:
+      return "already_exists";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kInsufficientQuantity:
+      return "insufficient_quantity";
+    case ErrorCode::kLotNotAvailable:
+      return "lot_not_available";
+    case ErrorCode::kInvalidState:
+      return "invalid_state";
+    case ErrorCode::kSequenceViolation:
+      return "sequence_violation";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
+    case ErrorCode::kNotALedger:
+      return "not_a_ledger";
+    case ErrorCode::kLedgerLocked:
+      return "ledger_locked";
+    case ErrorCode::kUnsupportedVersion:
+      return "unsupported_version";
+    case ErrorCode::kIoError:
+      return "io_error";
+    case ErrorCode::kCorruption:
+      return "corruption";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
+  }
+  return "internal";
+}
+
+}  // namespace custody

@@ -1,0 +1,24 @@
+// Small durable-file helpers for the ledger directory's own files (FORMAT, node.key, ...).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "custody/common/error.h"
+
+namespace custody {
+
+// Creates `path` (failing if it exists) with `mode`, writes `text` and fsyncs it.
+[[nodiscard]] Result<void> write_new_file(const std::filesystem::path& path, std::string_view text,
+                                          mode_t mode);
+
+// Reads a whole file. kNotFound when it does not exist, kIoError otherwise.
+[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
+
+// fsyncs a directory so that entries created in it survive a crash.
+[[nodiscard]] Result<void> sync_dir(const std::filesystem::path& dir);
+
+}  // namespace custody
