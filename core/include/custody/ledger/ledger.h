@@ -1,0 +1,99 @@
+// Ledger: one ledger directory, opened for writing (with its sequencer) or for reading.
+//
+//   auto ledger = Ledger::open(dir, OpenMode::kReadWrite, domain::make_state_machine(), {});
+//   ledger->submit(std::move(command), [](Result<CommandResult> r) { ... });
+//
+// Thread rules: submit(), checkpoint(), snapshot() and the accessors may be called from any
+// thread. Destroying the ledger finishes every submitted command first.
+#pragma once
+
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "custody/common/clock.h"
+#include "custody/common/error.h"
+#include "custody/crypto/note.h"
+#include "custody/ledger/command.h"
+#include "custody/ledger/sequencer.h"
+#include "custody/ledger/snapshot.h"
+#include "custody/ledger/state_machine.h"
+#include "custody/ledger/store.h"
+
+namespace custody::ledger {
+
+struct InitOptions {
+  // Checkpoint origin and signing key name; default "custody/<ledger id>". No whitespace
+  // and no '+'.
+  std::string origin;
+  const Clock* clock = nullptr;  // default: the system clock
+};
+
+struct InitResult {
+  std::string ledger_id;
+  std::string origin;
+  std::string vkey;  // the node's verifier key, for auditors
+};
+
+// Operator settings, from DIR/config.json (all optional):
+//
+//   { "groupCommit": { "maxCommands": 1024, "maxWaitMicros": 0 },
+//     "checkpointIntervalMs": 1000, "tickIntervalMs": 1000,
+//     "idempotency": { "spillAt": 65536 } }
+struct LedgerOptions {
+  SequencerOptions sequencer;
+  const Clock* clock = nullptr;  // default: the system clock; must outlive the ledger
+};
+
+// Reads DIR/config.json over `defaults`. kInvalidArgument (field "config.<path>") for a bad
+// setting; a missing file leaves the defaults.
+[[nodiscard]] Result<LedgerOptions> load_options(const std::filesystem::path& dir,
+                                                 LedgerOptions defaults = {});
+
+class Ledger {
+ public:
+  // Creates a ledger in `dir`, which must not exist or be empty. kAlreadyExists otherwise.
+  [[nodiscard]] static Result<InitResult> init(const std::filesystem::path& dir,
+                                               const InitOptions& options,
+                                               const StateMachine& machine);
+
+  // Opens a ledger. Read-write starts the sequencer (and takes the directory's exclusive
+  // lock); read-only takes a shared lock and allows snapshots only.
+  [[nodiscard]] static Result<std::unique_ptr<Ledger>> open(const std::filesystem::path& dir,
+                                                            OpenMode mode,
+                                                            std::unique_ptr<StateMachine> machine,
+                                                            LedgerOptions options);
+
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Read-write only (a read-only ledger completes with kPermissionDenied).
+  void submit(Command command, Completion done);
+  [[nodiscard]] std::future<Result<CommandResult>> submit(Command command);
+  // A signed checkpoint covering every record committed so far (writes one if needed).
+  [[nodiscard]] Result<std::string> checkpoint();
+
+  [[nodiscard]] std::unique_ptr<Snapshot> snapshot();
+  [[nodiscard]] Head head() const;
+  // Sequencer counters (zeros for a read-only ledger).
+  [[nodiscard]] Sequencer::Stats stats() const;
+  // The newest stored checkpoint note, "" when there is none.
+  [[nodiscard]] std::string latest_checkpoint() const;
+  [[nodiscard]] const LedgerMeta& meta() const { return store_->meta(); }
+  [[nodiscard]] Result<crypto::NoteVerifier> verifier() const;
+  [[nodiscard]] Store& store() { return *store_; }
+  [[nodiscard]] StateMachine& machine() { return *machine_; }
+  [[nodiscard]] const Clock& clock() const { return *clock_; }
+
+ private:
+  Ledger() = default;
+  std::unique_ptr<SystemClock> own_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<StateMachine> machine_;
+  std::unique_ptr<Sequencer> sequencer_;  // declared last: stopped first
+};
+
+}  // namespace custody::ledger

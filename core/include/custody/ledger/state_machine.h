@@ -1,0 +1,72 @@
+// The contract between the ledger core and the domain that gives records their meaning.
+//
+// The core knows nothing of lots or work orders. For each command, the sequencer asks the
+// state machine to decide() which events the command produces (or why it is rejected),
+// assigns them seqs and hashes, and then apply()s each committed record to the projections.
+// Rebuilding projections calls apply() alone, over the whole log, so projection state is a
+// function of the log: decide() must not write, and apply() must not fail or read
+// anything but State and the record.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custody/common/clock.h"
+#include "custody/common/error.h"
+#include "custody/ledger/command.h"
+#include "custody/ledger/state.h"
+
+namespace custody::ledger {
+
+class Store;
+
+// One event a command produces. It becomes one record.
+struct Event {
+  std::string stream;   // "note:line-1"
+  std::string type;     // "note.added"; names the payload struct
+  std::string payload;  // canonical Cap'n Proto of that struct
+  std::string actor;    // empty: the command's actor; "system" for automatic consequences
+};
+
+// A committed record as apply() sees it. Views are valid for the call only.
+struct RecordRef {
+  std::uint64_t seq = 0;
+  TimeNs recorded_at = 0;
+  TimeNs occurred_at = 0;
+  std::string_view command_id;
+  std::string_view actor;
+  std::string_view stream;
+  std::uint64_t stream_version = 0;
+  std::string_view type;
+  std::string_view payload;  // empty when redacted
+};
+
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+
+  // Projection column families this state machine reads and writes. Called once at open.
+  [[nodiscard]] virtual std::vector<std::string> column_families() const = 0;
+
+  // Binds column family handles after the store is open. Called once, before anything else.
+  virtual void attach(Store& store) = 0;
+
+  // Sequencer thread. Checks `command` against `state` and returns its events (at least
+  // one), or the error that rejects it. Must not write to `state`.
+  [[nodiscard]] virtual Result<std::vector<Event>> decide(const Command& command,
+                                                          const State& state, TimeNs now) = 0;
+
+  // Sequencer thread and rebuild. Folds one committed record into the projections.
+  virtual void apply(const RecordRef& record, State& state) = 0;
+
+  // Sequencer thread, at most once per tick interval: commands the passage of time calls
+  // for (escalating overdue exceptions). Each goes through decide() like any other.
+  [[nodiscard]] virtual std::vector<Command> on_tick(const State& state, TimeNs now) {
+    (void)state;
+    (void)now;
+    return {};
+  }
+};
+
+}  // namespace custody::ledger

@@ -1,0 +1,732 @@
+#include "custody/ledger/sequencer.h"
+
+#include <pthread.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+
+#include "custody/common/encoding.h"
+#include "custody/ledger/checkpoint.h"
+#include "custody/ledger/record.h"
+
+namespace custody::ledger {
+namespace {
+
+// Soft bound on the stream-head cache: heads already on disk are dropped past it.
+constexpr std::size_t kMaxCachedStreams = 1 << 20;
+// Groups prepared ahead of the disk: one being written, one waiting.
+constexpr std::size_t kMaxInFlight = 2;
+
+// idem value: be64(first seq) || be32(records). The first record's hash is not stored: a
+// retry reads it back from the log (retries are rare; the entry is written per command).
+std::string idem_value(const CommandResult& r) {
+  std::string v = be64(r.seq);
+  const std::uint32_t n = r.records;
+  const char count[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                         static_cast<char>(n >> 8), static_cast<char>(n)};
+  v.append(count, 4);
+  return v;
+}
+
+std::optional<CommandResult> parse_idem(std::string_view v) {
+  if (v.size() != 12) return std::nullopt;
+  CommandResult r;
+  r.seq = get_be64(v.data());
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data() + 8);
+  r.records =
+      (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  r.duplicate = true;
+  return r;
+}
+
+TimeNs to_ns(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(ms).count();
+}
+
+std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since)
+          .count());
+}
+
+Error closing_error() {
+  return Error{ErrorCode::kUnavailable, "the ledger is closing", {}};
+}
+
+}  // namespace
+
+// A background spill of recent ids into `idem`.
+struct Sequencer::Spill {
+  std::uint64_t through = 0;     // covers every command whose records are <= through
+  std::vector<std::string> ids;  // what it spills; dropped from recent_ids_ once ingested
+  std::future<Result<void>> done;
+};
+
+// A group, prepared by the sequencer thread, written and completed by the writer thread.
+struct Sequencer::Prepared {
+  explicit Prepared(std::size_t reserve_bytes = 0) : batch(reserve_bytes) {}
+  std::uint64_t id = 0;
+  rocksdb::WriteBatch batch;
+  std::vector<Item> items;
+  std::vector<std::optional<Result<CommandResult>>> results;  // per item; unset: checkpoint
+  bool write = false;
+  Head head;
+  std::uint64_t records = 0;
+  std::string checkpoint;  // the note this group writes, or ""
+};
+
+Sequencer::Sequencer(Store& store, StateMachine& machine, const Clock& clock,
+                     crypto::NoteSigner signer, SequencerOptions options)
+    : store_(store),
+      machine_(machine),
+      clock_(clock),
+      signer_(std::move(signer)),
+      options_(options),
+      state_(store.db()) {}
+
+Result<std::unique_ptr<Sequencer>> Sequencer::start(Store& store, StateMachine& machine,
+                                                    const Clock& clock, crypto::NoteSigner signer,
+                                                    SequencerOptions options) {
+  if (store.mode() != OpenMode::kReadWrite) {
+    return fail(ErrorCode::kInternal, "the sequencer needs a ledger opened for writing");
+  }
+  options.max_group = std::max<std::size_t>(options.max_group, 1);
+  options.queue_capacity = std::max(options.queue_capacity, options.max_group);
+  std::unique_ptr<Sequencer> s(new Sequencer(store, machine, clock, std::move(signer), options));
+  if (auto loaded = s->load(); !loaded) return std::unexpected(loaded.error());
+  s->writer_ = std::thread([raw = s.get()] { raw->write_loop(); });
+  s->thread_ = std::thread([raw = s.get()] { raw->run(); });
+  return s;
+}
+
+Result<void> Sequencer::load() {
+  auto head = store_.read_head();
+  if (!head) return std::unexpected(head.error());
+  head_ = *head;
+  rocksdb::DB& db = store_.db();
+
+  // The head must be the last record: each group is one atomic batch, so anything else
+  // means the database was changed behind custody's back.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kLog)));
+    it->SeekToLast();
+    const std::uint64_t last =
+        it->Valid() && it->key().size() == 8 ? get_be64(it->key().data()) : 0;
+    if (!it->status().ok()) return std::unexpected(Error::io(it->status().ToString()));
+    if (last != head_.seq) {
+      return fail(ErrorCode::kCorruption, "log ends at seq " + std::to_string(last) +
+                                              " but the head is " + std::to_string(head_.seq) +
+                                              "; run `custody verify`");
+    }
+  }
+
+  // Merkle frontier: stored nodes for the high levels, recomputed leaves for the rest.
+  std::vector<Digest> roots;
+  for (const auto& pos : frontier_positions(head_.seq)) {
+    if (pos.level >= kStoredMinLevel) {
+      std::string v;
+      auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kMerkle),
+                       keys::merkle(pos.level, pos.index), &v);
+      if (!st.ok() || v.size() != 32) {
+        return fail(
+            ErrorCode::kCorruption,
+            "missing Merkle node at level " + std::to_string(pos.level) + "; run `custody verify`");
+      }
+      Digest d;
+      std::memcpy(d.data(), v.data(), 32);
+      roots.push_back(d);
+      continue;
+    }
+    MerkleFrontier sub;
+    const std::uint64_t first = (pos.index << pos.level) + 1;
+    const std::uint64_t count = std::uint64_t{1} << pos.level;
+    for (std::uint64_t seq = first; seq < first + count; ++seq) {
+      std::string v;
+      auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kLog), keys::log(seq), &v);
+      if (!st.ok()) return fail(ErrorCode::kCorruption, "missing record " + std::to_string(seq));
+      auto leaf = record_leaf(v);
+      if (!leaf) return std::unexpected(leaf.error());
+      sub.append(*leaf);
+    }
+    roots.push_back(sub.root());
+  }
+  frontier_ = MerkleFrontier(head_.seq, std::move(roots));
+
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kCheckpoints)));
+    it->SeekToLast();
+    if (it->Valid() && it->key().size() == 8) {
+      checkpoint_size_ = get_be64(it->key().data());
+      latest_checkpoint_ = it->value().ToString();
+      have_checkpoint_ = true;
+    }
+  }
+  // Commands after `idem_through` are not in `idem` yet: read them back from the log.
+  std::uint64_t through = 0;
+  {
+    std::string v;
+    auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kMeta), "idem_through", &v);
+    if (st.ok() && v.size() == 8) through = get_be64(v.data());
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kLog)));
+    Recent* last = nullptr;
+    std::string_view last_id;
+    for (it->Seek(keys::log(through + 1)); it->Valid(); it->Next()) {
+      auto check = check_record(it->value().ToStringView());
+      if (!check) return std::unexpected(check.error());
+      if (last != nullptr && check->command_id == last_id) {
+        ++last->result.records;  // the next record of the same command
+        continue;
+      }
+      CommandResult r;
+      r.seq = check->seq;
+      r.records = 1;
+      r.hash = check->leaf;
+      auto [pos, inserted] = recent_ids_.emplace(check->command_id, Recent{r, 0});
+      last = &pos->second;
+      last_id = pos->first;
+    }
+    if (!it->status().ok()) return std::unexpected(Error::io(it->status().ToString()));
+  }
+
+  committed_head_ = head_;
+  durable_seq_ = head_.seq;
+  checkpoint_at_ = clock_.now();
+  last_tick_ = checkpoint_at_;
+  return {};
+}
+
+Sequencer::~Sequencer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  not_empty_.notify_all();
+  not_full_.notify_all();
+  if (thread_.joinable()) thread_.join();  // it stops the writer once everything is handed over
+  if (writer_.joinable()) writer_.join();
+  final_spill();
+}
+
+void Sequencer::submit(Command command, Completion done) {
+  std::unique_lock lock(mu_);
+  not_full_.wait(lock, [&] { return queue_.size() < options_.queue_capacity || stopping_; });
+  if (stopping_ || failed_) {
+    Error e = failed_ ? *failed_ : closing_error();
+    lock.unlock();
+    done(std::unexpected(std::move(e)));
+    return;
+  }
+  queue_.push_back(Item{std::move(command), std::move(done), {}});
+  lock.unlock();
+  not_empty_.notify_one();
+}
+
+Result<std::string> Sequencer::checkpoint() {
+  std::promise<Result<std::string>> promise;
+  auto future = promise.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || failed_) return std::unexpected(failed_ ? *failed_ : closing_error());
+    Item item;
+    item.checkpoint_done = [&promise](Result<std::string> r) {
+      promise.set_value(std::move(r));
+    };
+    queue_.push_back(std::move(item));
+  }
+  not_empty_.notify_one();
+  return future.get();
+}
+
+Head Sequencer::head() const {
+  std::lock_guard lock(mu_);
+  return committed_head_;
+}
+
+std::string Sequencer::latest_checkpoint() const {
+  std::lock_guard lock(mu_);
+  return latest_checkpoint_;
+}
+
+Sequencer::Stats Sequencer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Sequencer::run() {
+  pthread_setname_np(pthread_self(), "custody-seq");
+  for (;;) {
+    std::vector<Item> group;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mu_);
+      if (queue_.empty() && !stopping_) {
+        not_empty_.wait_for(lock, options_.tick_interval,
+                            [&] { return !queue_.empty() || stopping_; });
+      }
+      if (!queue_.empty() && options_.max_wait.count() > 0 && !stopping_ &&
+          queue_.size() < options_.max_group) {
+        not_empty_.wait_for(lock, options_.max_wait,
+                            [&] { return queue_.size() >= options_.max_group || stopping_; });
+      }
+      const std::size_t n = std::min(queue_.size(), options_.max_group);
+      group.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stopping = stopping_ && queue_.empty();
+    }
+    not_full_.notify_all();
+    bool tick = false;
+    const TimeNs now = clock_.now();
+    if (!stopping && options_.tick_interval.count() > 0 &&
+        now - last_tick_ >= to_ns(options_.tick_interval)) {
+      tick = true;
+      last_tick_ = now;
+    }
+    if (!group.empty() || tick) {
+      if (auto prepared = prepare(std::move(group), tick)) hand_to_writer(std::move(prepared));
+    }
+    if (stopping) break;
+  }
+  // A clean shutdown leaves the head signed.
+  bool failed = false;
+  {
+    std::lock_guard lock(mu_);
+    failed = failed_.has_value();
+  }
+  if (!failed && (frontier_.size() > checkpoint_size_)) {
+    std::vector<Item> last(1);
+    last[0].checkpoint_done = [](Result<std::string>) {
+    };
+    if (auto prepared = prepare(std::move(last), false)) hand_to_writer(std::move(prepared));
+  }
+  {
+    std::lock_guard lock(mu_);
+    writer_stop_ = true;
+  }
+  write_cv_.notify_all();
+}
+
+void Sequencer::hand_to_writer(std::unique_ptr<Prepared> group) {
+  {
+    std::unique_lock lock(mu_);
+    write_cv_.wait(lock, [&] { return to_write_.size() < kMaxInFlight; });
+    to_write_.push_back(std::move(group));
+  }
+  write_cv_.notify_all();
+}
+
+void Sequencer::write_loop() {
+  pthread_setname_np(pthread_self(), "custody-write");
+  for (;;) {
+    std::unique_ptr<Prepared> group;
+    std::optional<Error> failure;
+    {
+      std::unique_lock lock(mu_);
+      write_cv_.wait(lock, [&] { return !to_write_.empty() || writer_stop_; });
+      if (to_write_.empty()) return;
+      group = std::move(to_write_.front());
+      failure = failed_;
+    }
+    std::uint64_t write_ns = 0;
+    if (!failure && group->write) {
+      const auto started = std::chrono::steady_clock::now();
+      if (auto w = store_.write(group->batch); !w) failure = w.error();
+      write_ns = elapsed_ns(started);
+    }
+    {
+      std::lock_guard lock(mu_);
+      to_write_.pop_front();
+      if (failure) {
+        if (!failed_) failed_ = failure;
+      } else {
+        durable_group_ = group->id;
+        durable_seq_ = group->head.seq;
+        committed_head_ = group->head;
+        if (!group->checkpoint.empty()) latest_checkpoint_ = group->checkpoint;
+        if (group->write) ++stats_.groups;
+        stats_.records += group->records;
+        stats_.write_ns += write_ns;
+      }
+      stats_.commands += group->items.size();
+    }
+    write_cv_.notify_all();
+    complete(*group, failure);
+  }
+}
+
+void Sequencer::complete(Prepared& group, const std::optional<Error>& failure) {
+  const std::string checkpoint = failure ? std::string() : latest_checkpoint();
+  for (std::size_t i = 0; i < group.items.size(); ++i) {
+    Item& item = group.items[i];
+    if (item.checkpoint_done) {
+      if (failure) {
+        item.checkpoint_done(std::unexpected(*failure));
+      } else {
+        item.checkpoint_done(checkpoint);
+      }
+    } else if (item.done) {
+      if (failure) {
+        item.done(std::unexpected(*failure));
+      } else {
+        item.done(std::move(*group.results[i]));
+      }
+    }
+  }
+}
+
+void Sequencer::retire_durable() {
+  std::uint64_t durable = 0;
+  std::uint64_t durable_seq = 0;
+  {
+    std::lock_guard lock(mu_);
+    durable = durable_group_;
+    durable_seq = durable_seq_;
+  }
+  if (durable > retired_group_) {
+    state_.retire(durable);
+    if (streams_.size() > kMaxCachedStreams) {
+      std::erase_if(streams_, [&](const auto& kv) { return kv.second.group <= durable; });
+    }
+    retired_group_ = durable;
+  }
+  manage_spill(durable, durable_seq);
+}
+
+void Sequencer::manage_spill(std::uint64_t durable_group, std::uint64_t durable_seq) {
+  if (spill_ && spill_->done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    auto r = spill_->done.get();
+    std::lock_guard lock(mu_);
+    if (r) {
+      for (const auto& id : spill_->ids) recent_ids_.erase(id);
+      idem_through_ = spill_->through;
+      ++stats_.idem_spills;
+    } else {
+      ++stats_.idem_spill_failures;  // the ids stay in memory; a later spill retries them
+    }
+    spill_.reset();
+  }
+  if (spill_ || recent_ids_.size() < options_.idem_spill_at) return;
+
+  // Spill every id of a durable group: those are exactly the commands with records up to
+  // durable_seq, so `idem_through` can move there once the file is in.
+  auto spill = std::make_unique<Spill>();
+  spill->through = durable_seq;
+  std::vector<std::pair<std::string, std::string>> entries;
+  entries.reserve(recent_ids_.size());
+  for (const auto& [id, recent] : recent_ids_) {
+    if (recent.group > durable_group) continue;
+    entries.emplace_back(id, idem_value(recent.result));
+    spill->ids.push_back(id);
+  }
+  if (entries.size() < options_.idem_spill_at / 2) return;  // mostly in flight; later
+  spill->done = std::async(std::launch::async, [this, entries = std::move(entries)]() mutable {
+    pthread_setname_np(pthread_self(), "custody-spill");
+    std::sort(entries.begin(), entries.end());
+    return store_.ingest_sorted(Cf::kIdem, entries);
+  });
+  spill_ = std::move(spill);
+}
+
+void Sequencer::final_spill() {
+  if (spill_) {
+    (void)spill_->done.get();  // whatever it did, what remains is written below
+    spill_.reset();
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (failed_) return;  // memory is ahead of the disk: the log replay on open covers it
+  }
+  if (recent_ids_.empty()) return;
+  std::vector<std::pair<std::string, std::string>> entries;
+  entries.reserve(recent_ids_.size());
+  for (const auto& [id, recent] : recent_ids_) entries.emplace_back(id, idem_value(recent.result));
+  std::sort(entries.begin(), entries.end());
+  if (entries.size() >= 4096) {
+    if (!store_.ingest_sorted(Cf::kIdem, entries)) return;
+    rocksdb::WriteBatch b;
+    b.Put(store_.cf(Cf::kMeta), "idem_through", be64(head_.seq));
+    (void)store_.write(b);
+  } else {
+    rocksdb::WriteBatch b;
+    for (const auto& [k, v] : entries) b.Put(store_.cf(Cf::kIdem), k, v);
+    b.Put(store_.cf(Cf::kMeta), "idem_through", be64(head_.seq));
+    (void)store_.write(b);
+  }
+}
+
+Result<CommandResult> Sequencer::earlier_result(std::string_view command_id,
+                                                std::string_view idem) {
+  auto r = parse_idem(idem);
+  if (!r) {
+    return fail(ErrorCode::kCorruption,
+                "idempotency entry for " + std::string(command_id) + " is malformed");
+  }
+  std::string bytes;
+  auto st = store_.db().Get(rocksdb::ReadOptions(), store_.cf(Cf::kLog), keys::log(r->seq), &bytes);
+  if (!st.ok()) {
+    return fail(ErrorCode::kCorruption, "record " + std::to_string(r->seq) + " of command " +
+                                            std::string(command_id) + " is missing");
+  }
+  auto leaf = record_leaf(bytes);
+  if (!leaf) return std::unexpected(leaf.error());
+  r->hash = *leaf;
+  return *r;
+}
+
+Sequencer::StreamHead& Sequencer::stream_head(std::string_view stream) {
+  if (auto it = streams_.find(stream); it != streams_.end()) return it->second;
+  StreamHead h;
+  std::string v;
+  auto st = store_.db().Get(rocksdb::ReadOptions(), store_.cf(Cf::kStreams), stream, &v);
+  if (st.ok() && v.size() == 16) {
+    h.version = get_be64(v.data());
+    h.last_seq = get_be64(v.data() + 8);
+  } else if (!st.ok() && !st.IsNotFound()) {
+    throw std::runtime_error("cannot read stream head: " + st.ToString());
+  }
+  return streams_.emplace(std::string(stream), h).first->second;
+}
+
+std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items, bool tick) {
+  {
+    std::unique_lock lock(mu_);
+    if (failed_) {
+      Error e = *failed_;
+      lock.unlock();
+      Prepared dead;
+      dead.items = std::move(items);
+      complete(dead, e);
+      return nullptr;
+    }
+  }
+  retire_durable();
+  const auto started = std::chrono::steady_clock::now();
+  // About 512 bytes of batch per command saves the batch's buffer from regrowing.
+  auto group = std::make_unique<Prepared>(items.size() * 512);
+  group->id = next_group_++;
+  rocksdb::WriteBatch& batch = group->batch;
+  state_.begin(group->id, batch);
+  const TimeNs now = std::max(clock_.now(), head_.recorded_at);
+  const Head head_before = head_;
+
+  // Commands the clock calls for go first, as the system's own.
+  if (tick) {
+    std::vector<Command> timed = machine_.on_tick(state_, now);
+    std::vector<Item> merged;
+    merged.reserve(timed.size() + items.size());
+    for (auto& c : timed) merged.push_back(Item{std::move(c), {}, {}});
+    for (auto& i : items) merged.push_back(std::move(i));
+    items = std::move(merged);
+  }
+  if (items.empty()) return nullptr;
+  const std::size_t total = items.size();
+  group->results.resize(total);
+
+  // 1. Idempotency: in-flight groups first, then one MultiGet for the rest.
+  std::vector<rocksdb::Slice> ids;
+  std::vector<std::size_t> id_owner;
+  // A retry inside the group itself is rare; those items are looked up again in the loop.
+  std::vector<bool> repeats(total, false);
+  {
+    boost::unordered_flat_map<std::string_view, std::size_t> in_group;
+    in_group.reserve(total);
+    for (std::size_t i = 0; i < total; ++i) {
+      if (items[i].checkpoint_done) continue;
+      const std::string& id = items[i].command.command_id;
+      if (auto it = recent_ids_.find(id); it != recent_ids_.end()) {
+        CommandResult r = it->second.result;
+        r.duplicate = true;
+        group->results[i] = r;
+        continue;
+      }
+      if (!in_group.emplace(id, i).second) {
+        repeats[i] = true;
+        continue;
+      }
+      ids.emplace_back(id);
+      id_owner.push_back(i);
+    }
+  }
+  std::vector<rocksdb::PinnableSlice> found(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  if (!ids.empty()) {
+    store_.db().MultiGet(rocksdb::ReadOptions(), store_.cf(Cf::kIdem), ids.size(), ids.data(),
+                         found.data(), statuses.data());
+  }
+  std::vector<const rocksdb::PinnableSlice*> prior(total, nullptr);
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    if (statuses[k].ok()) {
+      prior[id_owner[k]] = &found[k];
+    } else if (!statuses[k].IsNotFound()) {
+      group->results[id_owner[k]] =
+          std::unexpected(Error::io("idempotency lookup failed: " + statuses[k].ToString()));
+    }
+  }
+
+  std::vector<std::pair<std::string_view, StreamHead*>> dirty_streams;
+  bool wrote = false;
+  bool want_checkpoint = false;
+  RecordFields fields;  // reused for every record: its strings keep their capacity
+  EncodedRecord enc;
+
+  try {
+    for (std::size_t i = 0; i < total; ++i) {
+      Item& item = items[i];
+      if (item.checkpoint_done) {
+        want_checkpoint = true;
+        continue;
+      }
+      if (group->results[i]) continue;  // decided above (in flight, or a lookup error)
+      const Command& cmd = item.command;
+      if (repeats[i]) {
+        if (auto it = recent_ids_.find(cmd.command_id); it != recent_ids_.end()) {
+          CommandResult r = it->second.result;  // accepted earlier in this very group
+          r.duplicate = true;
+          group->results[i] = r;
+          continue;
+        }
+      }
+      if (prior[i] != nullptr) {
+        group->results[i] = earlier_result(cmd.command_id, prior[i]->ToStringView());
+        continue;
+      }
+
+      Result<std::vector<Event>> events = [&]() -> Result<std::vector<Event>> {
+        try {
+          return machine_.decide(cmd, state_, now);
+        } catch (const std::exception& e) {
+          return fail(ErrorCode::kInternal, std::string("command handler failed: ") + e.what());
+        }
+      }();
+      if (!events) {
+        group->results[i] = std::unexpected(std::move(events.error()));
+        continue;
+      }
+      if (events->empty()) {
+        group->results[i] = std::unexpected(Error::internal(cmd.type + " produced no events"));
+        continue;
+      }
+      if (cmd.expected_version) {
+        const StreamHead& primary = stream_head(events->front().stream);
+        if (primary.version != *cmd.expected_version) {
+          group->results[i] =
+              std::unexpected(Error{ErrorCode::kConflict,
+                                    "stream " + events->front().stream + " is at version " +
+                                        std::to_string(primary.version) + ", not the expected " +
+                                        std::to_string(*cmd.expected_version),
+                                    "expectedVersion"});
+          continue;
+        }
+      }
+
+      CommandResult result;
+      result.seq = head_.seq + 1;
+      result.records = static_cast<std::uint32_t>(events->size());
+      for (Event& ev : *events) {
+        RecordFields& f = fields;
+        auto sh_it = streams_.find(ev.stream);
+        if (sh_it == streams_.end()) {
+          stream_head(ev.stream);
+          sh_it = streams_.find(ev.stream);
+        }
+        StreamHead& sh = sh_it->second;
+        f.seq = head_.seq + 1;
+        f.recorded_at = now;
+        f.occurred_at = cmd.occurred_at;
+        f.command_id = cmd.command_id;
+        if (ev.actor.empty()) {
+          f.actor = cmd.actor;
+        } else {
+          f.actor = std::move(ev.actor);
+        }
+        f.stream = std::move(ev.stream);
+        f.stream_version = sh.version + 1;
+        f.stream_prev_seq = sh.last_seq;
+        f.type = std::move(ev.type);
+        f.payload = std::move(ev.payload);
+        f.prev_hash = head_.leaf;
+        encode_record(f, enc);
+
+        batch.Put(store_.cf(Cf::kLog), keys::log(f.seq), enc.bytes);
+        frontier_.append(enc.leaf, [&](const MerkleFrontier::Node& node) {
+          if (node.level >= kStoredMinLevel) {
+            batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),
+                      crypto::as_view(node.hash));
+          }
+        });
+        sh.version = f.stream_version;
+        sh.last_seq = f.seq;
+        if (sh.group != group->id) {
+          sh.group = group->id;
+          dirty_streams.emplace_back(sh_it->first, &sh);
+        }
+        head_.seq = f.seq;
+        head_.leaf = enc.leaf;
+        head_.recorded_at = now;
+        if (f.seq == result.seq) result.hash = enc.leaf;
+
+        machine_.apply(RecordRef{f.seq, f.recorded_at, f.occurred_at, f.command_id, f.actor,
+                                 f.stream, f.stream_version, f.type, f.payload},
+                       state_);
+      }
+      recent_ids_.emplace(cmd.command_id, Recent{result, group->id});
+      group->results[i] = result;
+      wrote = true;
+    }
+
+    const bool checkpoint_due = (wrote || want_checkpoint) &&
+                                (frontier_.size() > checkpoint_size_ || !have_checkpoint_) &&
+                                (want_checkpoint || options_.checkpoint_interval.count() == 0 ||
+                                 now - checkpoint_at_ >= to_ns(options_.checkpoint_interval));
+    if (checkpoint_due) {
+      Checkpoint cp{store_.meta().origin, frontier_.size(), frontier_.root(), {}};
+      group->checkpoint = sign_checkpoint(cp, signer_);
+      batch.Put(store_.cf(Cf::kCheckpoints), be64(cp.size), group->checkpoint);
+      checkpoint_size_ = cp.size;
+      checkpoint_at_ = now;
+      have_checkpoint_ = true;
+    }
+    if (wrote || checkpoint_due) {
+      for (const auto& [name, sh] : dirty_streams) {
+        batch.Put(store_.cf(Cf::kStreams), name, be64(sh->version) + be64(sh->last_seq));
+      }
+      batch.Put(store_.cf(Cf::kMeta), "head", keys::head_value(head_));
+      if (idem_through_) {
+        batch.Put(store_.cf(Cf::kMeta), "idem_through", be64(*idem_through_));
+        idem_through_.reset();
+      }
+      group->write = true;
+    }
+  } catch (const std::exception& e) {
+    // In-memory state may now be ahead of anything that can be written: stop.
+    Error error = Error::io(std::string("preparing a commit group failed: ") + e.what());
+    {
+      std::lock_guard lock(mu_);
+      if (!failed_) failed_ = error;
+    }
+    group->items = std::move(items);
+    group->write = false;
+    complete(*group, error);
+    return nullptr;
+  }
+
+  group->head = head_;
+  group->records = head_.seq - head_before.seq;
+  group->items = std::move(items);
+  {
+    std::lock_guard lock(mu_);
+    stats_.busy_ns += elapsed_ns(started);
+  }
+  return group;
+}
+
+}  // namespace custody::ledger

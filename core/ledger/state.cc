@@ -1,0 +1,105 @@
+#include "custody/ledger/state.h"
+
+#include <memory>
+#include <stdexcept>
+
+namespace custody::ledger {
+
+std::optional<std::string> State::get(Cf cf, std::string_view key) const {
+  if (auto layer = overlay_.find(cf); layer != overlay_.end()) {
+    if (auto it = layer->second.find(key); it != layer->second.end()) return it->second.value;
+  }
+  std::string value;
+  const auto s = db_.Get(rocksdb::ReadOptions(), cf, key, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) throw std::runtime_error("state read failed: " + s.ToString());
+  return value;
+}
+
+void State::write(Cf cf, std::string_view key, std::optional<std::string_view> value) {
+  if (batch_ == nullptr) throw std::logic_error("State written outside a group");
+  if (value) {
+    batch_->Put(cf, key, *value);
+  } else {
+    batch_->Delete(cf, key);
+  }
+  Layer& layer = overlay_[cf];
+  auto it = layer.find(key);
+  if (it == layer.end()) it = layer.emplace(std::string(key), Entry{}).first;
+  it->second.value = value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
+  // Groups count from 1, so a fresh entry (group 0) is a first write in this group too.
+  if (it->second.group != group_) {
+    if (written_.empty() || written_.back().first != group_) {
+      written_.emplace_back(group_, std::vector<std::pair<Cf, std::string>>{});
+    }
+    written_.back().second.emplace_back(cf, std::string(key));
+    it->second.group = group_;
+  }
+}
+
+void State::put(Cf cf, std::string_view key, std::string_view value) {
+  write(cf, key, value);
+}
+
+void State::del(Cf cf, std::string_view key) {
+  write(cf, key, std::nullopt);
+}
+
+void State::begin(std::uint64_t group, rocksdb::WriteBatch& batch) {
+  group_ = group;
+  batch_ = &batch;
+}
+
+void State::retire(std::uint64_t group) {
+  while (!written_.empty() && written_.front().first <= group) {
+    for (const auto& [cf, key] : written_.front().second) {
+      auto layer = overlay_.find(cf);
+      if (layer == overlay_.end()) continue;
+      auto it = layer->second.find(key);
+      if (it != layer->second.end() && it->second.group <= group) layer->second.erase(it);
+    }
+    written_.erase(written_.begin());
+  }
+}
+
+void State::clear() {
+  overlay_.clear();
+  written_.clear();
+}
+
+void State::scan_prefix(Cf cf, std::string_view prefix,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  const Layer* layer = nullptr;
+  if (auto l = overlay_.find(cf); l != overlay_.end()) layer = &l->second;
+  auto ov = layer ? layer->lower_bound(prefix) : Layer::const_iterator{};
+  auto ov_live = [&] {
+    return layer && ov != layer->end() && std::string_view(ov->first).starts_with(prefix);
+  };
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions(), cf));
+  it->Seek(prefix);
+  auto db_live = [&] {
+    return it->Valid() && it->key().starts_with(prefix);
+  };
+
+  while (ov_live() || db_live()) {
+    int order = 0;  // <0: overlay first, >0: database first, 0: same key (overlay wins)
+    if (!ov_live()) {
+      order = 1;
+    } else if (!db_live()) {
+      order = -1;
+    } else {
+      order = std::string_view(ov->first).compare(it->key().ToStringView());
+    }
+    if (order <= 0) {
+      if (ov->second.value && !fn(ov->first, *ov->second.value)) return;
+      if (order == 0) it->Next();
+      ++ov;
+    } else {
+      if (!fn(it->key().ToStringView(), it->value().ToStringView())) return;
+      it->Next();
+    }
+  }
+  if (!it->status().ok()) throw std::runtime_error("state scan failed: " + it->status().ToString());
+}
+
+}  // namespace custody::ledger

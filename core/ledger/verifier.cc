@@ -1,0 +1,317 @@
+#include "custody/ledger/verifier.h"
+
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <array>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "custody/common/encoding.h"
+#include "custody/ledger/checkpoint.h"
+#include "custody/ledger/merkle.h"
+#include "custody/ledger/record.h"
+
+namespace custody::ledger {
+namespace {
+
+constexpr std::size_t kBatch = 8192;
+constexpr std::size_t kRecentLeaves = 64;
+
+struct Raw {
+  std::uint64_t key_seq = 0;
+  std::string bytes;
+  bool bad_key = false;
+};
+
+// The sequential half of verification: links, tree, checkpoints. Fed one record at a time
+// in key order, with its (parallel-computed) check result.
+class Fold {
+ public:
+  Fold(VerifyReport& report, const Head& head) : report_(report), head_(head) {}
+
+  // Returns false once a finding is reported.
+  bool feed(const Raw& raw, const Result<RecordCheck>& check) {
+    const std::uint64_t expected = frontier_.size() + 1;
+    if (raw.bad_key) return bad(expected, "log key is not an 8-byte seq");
+    if (raw.key_seq != expected) {
+      if (pending_) return resolve_pending(false);
+      return bad(expected, raw.key_seq < expected
+                               ? "record out of order"
+                               : "record " + std::to_string(expected) + " is missing");
+    }
+    if (expected > head_.seq) {
+      if (pending_) return resolve_pending(false);
+      return bad(expected, "record beyond the committed head (" + std::to_string(head_.seq) + ")");
+    }
+    if (!check) {
+      if (pending_) return resolve_pending(false);
+      return bad(expected, check.error().message);
+    }
+    const RecordCheck& c = *check;
+    const bool link_ok = c.prev_hash == prev_leaf_;
+    if (pending_) {
+      // The link into the previous record broke; this link decides who is to blame.
+      if (!resolve_pending(link_ok)) return false;
+    }
+    if (c.seq != expected) {
+      // A displaced record. If it chains to a record seen a few positions back, records
+      // were inserted right after that one.
+      for (std::size_t i = 0; i < recent_count(); ++i) {
+        const auto& [seq, leaf] = recent_[(recent_next_ + kRecentLeaves - 1 - i) % kRecentLeaves];
+        if (leaf == c.prev_hash && seq + 1 < expected) {
+          return bad(seq + 1, "record inserted after seq " + std::to_string(seq));
+        }
+      }
+      return bad(expected, "record at seq " + std::to_string(expected) + " says it is seq " +
+                               std::to_string(c.seq));
+    }
+    if (!link_ok) {
+      if (expected == 1) return bad(1, "first record's prevHash is not zero");
+      pending_ = true;  // blame k-1 or k: decided by the next link or the head
+    }
+    if (c.redacted) ++report_.redacted;
+    append(expected, c.leaf);
+    return true;
+  }
+
+  // After the last record. Returns false when it reported something.
+  bool finish(std::uint64_t log_end) {
+    const std::uint64_t last = frontier_.size();
+    if (pending_) {
+      pending_ = false;
+      return bad(prev_leaf_ == head_.leaf ? last - 1 : last, "hash chain broken between records " +
+                                                                 std::to_string(last - 1) +
+                                                                 " and " + std::to_string(last));
+    }
+    if (log_end < head_.seq && last == log_end) {
+      return bad(last + 1, "log ends at seq " + std::to_string(last) + " but the head is " +
+                               std::to_string(head_.seq) + " (truncated)");
+    }
+    if (last == head_.seq && last > 0 && prev_leaf_ != head_.leaf) {
+      return bad(last, "last record does not match the committed head hash");
+    }
+    return true;
+  }
+
+  // Roots at interesting sizes come from the frontier as the fold passes them.
+  [[nodiscard]] std::uint64_t size() const { return frontier_.size(); }
+  [[nodiscard]] Digest root() const { return frontier_.root(); }
+
+  bool bad(std::uint64_t seq, std::string reason) {
+    report_.ok = false;
+    report_.first_bad_seq = seq;
+    report_.reason = std::move(reason);
+    return false;
+  }
+
+ private:
+  bool resolve_pending(bool next_link_ok) {
+    pending_ = false;
+    const std::uint64_t k = frontier_.size();  // the record whose incoming link broke
+    return bad(next_link_ok ? k - 1 : k, "hash chain broken between records " +
+                                             std::to_string(k - 1) + " and " + std::to_string(k));
+  }
+
+  void append(std::uint64_t seq, const Digest& leaf) {
+    frontier_.append(leaf);
+    prev_leaf_ = leaf;
+    recent_[recent_next_] = {seq, leaf};
+    recent_next_ = (recent_next_ + 1) % kRecentLeaves;
+    ++recent_filled_;
+    report_.records = seq;
+    report_.head_seq = seq;
+  }
+  [[nodiscard]] std::size_t recent_count() const {
+    return std::min<std::size_t>(recent_filled_, kRecentLeaves);
+  }
+
+  VerifyReport& report_;
+  const Head& head_;
+  MerkleFrontier frontier_;
+  Digest prev_leaf_{};
+  bool pending_ = false;
+  std::array<std::pair<std::uint64_t, Digest>, kRecentLeaves> recent_{};
+  std::size_t recent_next_ = 0;
+  std::size_t recent_filled_ = 0;
+};
+
+// Walks the stored checkpoints in size order alongside the fold.
+class StoredCheckpoints {
+ public:
+  StoredCheckpoints(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                    const rocksdb::ReadOptions& ro)
+      : it_(db.NewIterator(ro, cf)) {
+    it_->SeekToFirst();
+  }
+  [[nodiscard]] bool has_next() const { return it_->Valid(); }
+  [[nodiscard]] std::uint64_t next_size() const {
+    return it_->key().size() == 8 ? get_be64(it_->key().data()) : 0;
+  }
+  [[nodiscard]] std::string note() const { return it_->value().ToString(); }
+  void advance() { it_->Next(); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+unsigned worker_count(unsigned requested) {
+  if (requested != 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
+  VerifyReport report;
+  rocksdb::DB& db = store.db();
+  const rocksdb::Snapshot* snap = db.GetSnapshot();
+  struct Release {
+    rocksdb::DB& db;
+    const rocksdb::Snapshot* s;
+    ~Release() { db.ReleaseSnapshot(s); }
+  } release{db, snap};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+
+  auto head = store.read_head(snap);
+  if (!head) return std::unexpected(head.error());
+
+  std::optional<crypto::NoteVerifier> key = options.key;
+  report.trusted_key = key.has_value();
+  if (!key) {
+    auto own = crypto::NoteVerifier::parse(store.meta().node_public_key);
+    if (!own) {
+      report.ok = false;
+      report.reason = "the ledger's node public key is malformed: " + own.error().message;
+      return report;
+    }
+    key = std::move(*own);
+  }
+
+  // The auditor's checkpoint is checked first: a forged one ends verification.
+  std::optional<Checkpoint> given;
+  if (options.checkpoint) {
+    auto cp = open_checkpoint(*options.checkpoint, *key);
+    if (!cp) {
+      report.ok = false;
+      report.reason = "checkpoint rejected: " + cp.error().message;
+      return report;
+    }
+    if (cp->origin != store.meta().origin) {
+      report.ok = false;
+      report.reason =
+          "checkpoint is for " + cp->origin + ", not this ledger (" + store.meta().origin + ")";
+      return report;
+    }
+    given = std::move(*cp);
+  }
+
+  Fold fold(report, *head);
+  StoredCheckpoints stored(db, store.cf(Cf::kCheckpoints), ro);
+  std::uint64_t last_matching_checkpoint = 0;
+
+  // Called after each record is folded: compare roots at checkpoint sizes.
+  auto check_roots = [&]() -> bool {
+    const std::uint64_t size = fold.size();
+    while (stored.has_next() && stored.next_size() <= size) {
+      const std::uint64_t cp_size = stored.next_size();
+      if (cp_size == size) {
+        auto cp = open_checkpoint(stored.note(), *key);
+        if (!cp) {
+          report.ok = false;
+          report.reason = "stored checkpoint at size " + std::to_string(cp_size) +
+                          " rejected: " + cp.error().message;
+          return false;
+        }
+        ++report.checkpoints_checked;
+        if (cp->size != cp_size || cp->root != fold.root()) {
+          return fold.bad(last_matching_checkpoint + 1,
+                          "tree head at size " + std::to_string(cp_size) +
+                              " differs from the stored checkpoint; records after " +
+                              std::to_string(last_matching_checkpoint) + " were rewritten");
+        }
+        last_matching_checkpoint = cp_size;
+      }
+      stored.advance();
+    }
+    if (given && given->size == size) {
+      ++report.checkpoints_checked;
+      if (given->root != fold.root()) {
+        return fold.bad(last_matching_checkpoint + 1,
+                        "tree head at size " + std::to_string(size) +
+                            " differs from the given checkpoint; records after " +
+                            std::to_string(last_matching_checkpoint) + " were rewritten");
+      }
+      last_matching_checkpoint = std::max(last_matching_checkpoint, size);
+    }
+    return true;
+  };
+  if (given && given->size == 0 && given->root != crypto::empty_tree_root()) {
+    report.ok = false;
+    report.reason = "checkpoint of size 0 has a non-empty root";
+    return report;
+  }
+
+  const unsigned threads = worker_count(options.threads);
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(
+      [&] {
+        rocksdb::ReadOptions r = ro;
+        r.readahead_size = 4 << 20;
+        return r;
+      }(),
+      store.cf(Cf::kLog)));
+  it->SeekToFirst();
+
+  std::vector<Raw> batch;
+  std::vector<Result<RecordCheck>> checks;
+  std::uint64_t log_end = 0;
+  bool going = true;
+  while (going && it->Valid()) {
+    batch.clear();
+    while (it->Valid() && batch.size() < kBatch) {
+      Raw raw;
+      raw.bad_key = it->key().size() != 8;
+      raw.key_seq = raw.bad_key ? 0 : get_be64(it->key().data());
+      raw.bytes = it->value().ToString();
+      log_end = raw.key_seq;
+      batch.push_back(std::move(raw));
+      it->Next();
+    }
+    checks.assign(batch.size(), Result<RecordCheck>(RecordCheck{}));
+    auto check_range = [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) checks[i] = check_record(batch[i].bytes);
+    };
+    const std::size_t per = (batch.size() + threads - 1) / threads;
+    std::vector<std::future<void>> helpers;
+    for (unsigned t = 1; t < threads && t * per < batch.size(); ++t) {
+      helpers.push_back(std::async(std::launch::async, check_range, t * per,
+                                   std::min(batch.size(), (t + 1) * per)));
+    }
+    check_range(0, std::min(per, batch.size()));
+    for (auto& h : helpers) h.get();
+
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!fold.feed(batch[i], checks[i]) || !check_roots()) {
+        going = false;
+        break;
+      }
+    }
+  }
+  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
+  if (!report.ok) return report;
+  if (!fold.finish(log_end)) return report;
+
+  if (given && given->size > fold.size()) {
+    fold.bad(fold.size() + 1, "checkpoint covers " + std::to_string(given->size) +
+                                  " records but the log ends at " + std::to_string(fold.size()) +
+                                  " (truncated)");
+    return report;
+  }
+  report.root = fold.root();
+  return report;
+}
+
+}  // namespace custody::ledger
