@@ -1,0 +1,153 @@
+#include "custody/domain/command_codec.h"
+
+#include <boost/json.hpp>
+
+#include "custody/codec/json_binding.h"
+#include "custody/common/encoding.h"
+#include "custody/domain/registry.h"
+
+namespace custody::domain {
+namespace {
+
+std::unexpected<Error> bad(std::string field, std::string message) {
+  return std::unexpected(Error::invalid_argument(std::move(field), std::move(message)));
+}
+
+constexpr std::string_view kEnvelopeFields[] = {
+    "type", "commandId", "actor", "expectedVersion", "occurredAt", "data"};
+
+Result<std::string> required_id(const boost::json::object& obj, std::string_view key) {
+  const auto* v = obj.if_contains(key);
+  if (v == nullptr || v->is_null()) return bad(std::string(key), "is required");
+  if (!v->is_string()) return bad(std::string(key), "must be a string");
+  const std::string_view s = v->as_string();
+  if (std::string m = codec::check_identifier(s); !m.empty()) return bad(std::string(key), m);
+  return std::string(s);
+}
+
+}  // namespace
+
+Result<ledger::Command> decode_command(std::string_view json, std::string* command_id) {
+  boost::system::error_code ec;
+  boost::json::value root = boost::json::parse(json, ec);
+  if (ec) return bad("", "malformed JSON: " + ec.message());
+  if (!root.is_object()) return bad("", "a command must be a JSON object");
+  const auto& obj = root.as_object();
+
+  if (const auto* id = obj.if_contains("commandId"); id && id->is_string() && command_id) {
+    *command_id = std::string(id->as_string());
+  }
+  for (const auto& member : obj) {
+    if (std::find(std::begin(kEnvelopeFields), std::end(kEnvelopeFields), member.key()) ==
+        std::end(kEnvelopeFields)) {
+      return bad(std::string(member.key()), "is not a command field (unknown field)");
+    }
+  }
+
+  ledger::Command cmd;
+  auto type = required_id(obj, "type");
+  if (!type) return std::unexpected(type.error());
+  const CommandType* spec = find_command(*type);
+  if (spec == nullptr) return bad("type", "unknown command type '" + *type + "'");
+  cmd.type = std::move(*type);
+
+  auto id = required_id(obj, "commandId");
+  if (!id) return std::unexpected(id.error());
+  cmd.command_id = std::move(*id);
+
+  auto actor = required_id(obj, "actor");
+  if (!actor) return std::unexpected(actor.error());
+  if (*actor == kSystemActor) {
+    return bad("actor", "'system' is reserved for records custody writes itself");
+  }
+  cmd.actor = std::move(*actor);
+
+  if (const auto* v = obj.if_contains("expectedVersion"); v && !v->is_null()) {
+    if (v->is_uint64()) {
+      cmd.expected_version = v->as_uint64();
+    } else if (v->is_int64() && v->as_int64() >= 0) {
+      cmd.expected_version = static_cast<std::uint64_t>(v->as_int64());
+    } else {
+      return bad("expectedVersion", "must be a non-negative integer");
+    }
+  }
+  if (const auto* v = obj.if_contains("occurredAt"); v && !v->is_null()) {
+    if (!v->is_string()) return bad("occurredAt", "must be an RFC 3339 timestamp string");
+    auto t = parse_rfc3339(v->as_string());
+    if (!t) return bad("occurredAt", "is not an RFC 3339 timestamp (2026-11-21T08:00:00Z)");
+    cmd.occurred_at = *t;
+  }
+
+  const auto* data = obj.if_contains("data");
+  if (data == nullptr || data->is_null()) return bad("data", "is required");
+  auto bytes = codec::bind_canonical(*data, spec->data, "data");
+  if (!bytes) return std::unexpected(bytes.error());
+  cmd.data = std::move(*bytes);
+  return cmd;
+}
+
+void write_record_json(const ledger::RecordFields& r, const crypto::Digest& leaf,
+                       codec::JsonWriter& out) {
+  out.begin_object();
+  out.key("seq").uint64(r.seq);
+  out.key("hash").string(to_hex(leaf));
+  out.key("prevHash").string(to_hex(r.prev_hash));
+  out.key("commandId").string(r.command_id);
+  out.key("actor").string(r.actor);
+  out.key("stream").string(r.stream);
+  out.key("streamVersion").uint64(r.stream_version);
+  if (r.stream_prev_seq != 0) out.key("streamPrevSeq").uint64(r.stream_prev_seq);
+  out.key("type").string(r.type);
+  out.key("recordedAt").string(format_rfc3339(r.recorded_at));
+  if (r.occurred_at != 0) out.key("occurredAt").string(format_rfc3339(r.occurred_at));
+  out.key("payloadDigest").string(to_hex(r.payload_digest));
+  if (!r.payload_present) {
+    out.key("redacted").boolean(true);
+  } else if (const EventType* ev = find_event(r.type)) {
+    std::string payload;
+    codec::JsonWriter pw(payload);
+    if (codec::write_canonical(r.payload, ev->payload, pw)) {
+      out.key("payload").raw(payload);
+    } else {
+      out.key("payloadBase64").string(to_base64(as_bytes(r.payload)));
+    }
+  } else {
+    out.key("payloadBase64").string(to_base64(as_bytes(r.payload)));
+  }
+  out.end_object();
+}
+
+std::string result_json(std::string_view command_id, const Result<ledger::CommandResult>& result) {
+  std::string line;
+  codec::JsonWriter w(line);
+  w.begin_object();
+  if (result) {
+    w.key("ok").boolean(true);
+    w.key("seq").uint64(result->seq);
+    if (result->records > 1) w.key("records").uint64(result->records);
+    w.key("hash").string(to_hex(result->hash));
+    w.key("commandId").string(command_id);
+    if (result->duplicate) w.key("duplicate").boolean(true);
+  } else {
+    const Error& e = result.error();
+    w.key("ok").boolean(false);
+    if (command_id.empty()) {
+      w.key("commandId").null();
+    } else {
+      w.key("commandId").string(command_id);
+    }
+    w.key("error").begin_object();
+    w.key("code").string(code_name(e.code));
+    w.key("message").string(e.message);
+    if (e.field.empty()) {
+      w.key("field").null();
+    } else {
+      w.key("field").string(e.field);
+    }
+    w.end_object();
+  }
+  w.end_object();
+  return line;
+}
+
+}  // namespace custody::domain

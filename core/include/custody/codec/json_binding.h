@@ -1,0 +1,44 @@
+// JSON <-> Cap'n Proto, driven by the schema and its annotations (schema/annotations.capnp).
+//
+// Binding JSON to a struct checks shape: every JSON member must name a field (typos are
+// rejected, not ignored), `$required` fields must be present (Text and List non-empty),
+// values must have the field's type and range, `$id` Text must be a valid identifier,
+// `$decimal(n)` numbers may have at most n decimal places, `$timestamp` values must be
+// RFC 3339, enums must name an enumerant, and at most one member of a union may be given.
+// Errors are kInvalidArgument with the JSON path of the field ("data.steps[1].name").
+//
+// Writing is the inverse: pointer fields that are unset and zero timestamps are left out,
+// decimals print exactly, enums print by name, Data as base64.
+#pragma once
+
+#include <capnp/dynamic.h>
+
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/error.h"
+
+namespace custody::codec {
+
+// Binds `json` (must be an object) into `out`. `path` names `json` in error fields.
+[[nodiscard]] Result<void> bind_struct(const boost::json::value& json,
+                                       capnp::DynamicStruct::Builder out, std::string_view path);
+
+// Binds `json` into a new message of `schema` and returns its canonical bytes.
+[[nodiscard]] Result<std::string> bind_canonical(const boost::json::value& json,
+                                                 capnp::StructSchema schema, std::string_view path);
+
+// Writes a struct as a JSON object.
+void write_struct(capnp::DynamicStruct::Reader in, JsonWriter& out);
+
+// Writes canonical bytes of `schema` as a JSON object; kCorruption if they do not parse.
+[[nodiscard]] Result<void> write_canonical(std::string_view bytes, capnp::StructSchema schema,
+                                           JsonWriter& out);
+
+// Identifier rule of `$id`: 1..128 bytes, no control characters, no leading or trailing
+// space. Returns an error message, or empty when valid.
+[[nodiscard]] std::string check_identifier(std::string_view s);
+
+}  // namespace custody::codec

@@ -1,0 +1,41 @@
+// Commands as JSON (the NDJSON of `custody append`, the HTTP API):
+//
+//   {"type": "note.add", "commandId": "c-17", "actor": "user:alice",
+//    "expectedVersion": 3, "occurredAt": "2026-11-21T08:00:00Z",
+//    "data": { ...fields of the type's struct... }}
+//
+// type, commandId, actor and data are required; expectedVersion and occurredAt optional.
+// Records back to JSON for `custody log`.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/error.h"
+#include "custody/ledger/command.h"
+#include "custody/ledger/record.h"
+
+namespace custody::domain {
+
+// The actor custody writes automatic consequences as; clients may not claim it.
+inline constexpr std::string_view kSystemActor = "system";
+
+// Decodes one JSON command and checks its shape (not its effect on state). Errors are
+// kInvalidArgument with the field path. `command_id` receives the commandId whenever the
+// line had a string one, even if something else was wrong, so errors can name it.
+[[nodiscard]] Result<ledger::Command> decode_command(std::string_view json,
+                                                     std::string* command_id = nullptr);
+
+// Writes a record as one JSON object: seq, hash, prevHash, commandId, actor, stream,
+// streamVersion, type, recordedAt, occurredAt (when given), payloadDigest and the payload
+// decoded by its event type ("payload"), or "payloadBase64" for an unknown type, or
+// "redacted": true when the payload was erased.
+void write_record_json(const ledger::RecordFields& record, const crypto::Digest& leaf,
+                       codec::JsonWriter& out);
+
+// JSON for a command outcome, as `custody append` prints it.
+[[nodiscard]] std::string result_json(std::string_view command_id,
+                                      const Result<ledger::CommandResult>& result);
+
+}  // namespace custody::domain

@@ -1,0 +1,27 @@
+#include "cli/cli_common.h"
+
+#include <iostream>
+
+#include "custody/domain/plant.h"
+
+namespace custody::cli {
+
+int report(const Error& error) {
+  std::cerr << "custody: " << code_name(error.code) << ": " << error.message;
+  if (!error.field.empty()) std::cerr << " (field " << error.field << ")";
+  std::cerr << "\n";
+  return kExitUsage;
+}
+
+Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path& dir,
+                                                    ledger::OpenMode mode) {
+  auto options = ledger::load_options(dir);
+  if (!options) {
+    // A missing directory is reported as "not a ledger" rather than as a config problem.
+    if (auto v = ledger::read_format_version(dir); !v) return std::unexpected(v.error());
+    return std::unexpected(options.error());
+  }
+  return ledger::Ledger::open(dir, mode, domain::make_state_machine(), *options);
+}
+
+}  // namespace custody::cli

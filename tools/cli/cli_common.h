@@ -1,0 +1,35 @@
+// Shared pieces of the `custody` subcommands: exit codes, error output, opening a ledger.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "custody/common/error.h"
+#include "custody/ledger/ledger.h"
+
+namespace custody::cli {
+
+// Exit codes, part of the CLI contract.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRejected = 1;  // some command was rejected
+inline constexpr int kExitUsage = 2;     // usage, I/O, not a ledger, locked, newer version
+inline constexpr int kExitTampered = 3;  // verification found a problem
+
+// Prints "custody: <code>: <message>" to stderr and returns kExitUsage.
+int report(const Error& error);
+
+// Opens DIR with the plant domain and the directory's config.json.
+[[nodiscard]] Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path& dir,
+                                                                  ledger::OpenMode mode);
+
+// Each subcommand registers itself on the app; `run` is set to the action to execute.
+using Action = std::function<int()>;
+void add_init(CLI::App& app, Action& run);
+void add_append(CLI::App& app, Action& run);
+void add_log(CLI::App& app, Action& run);
+void add_verify(CLI::App& app, Action& run);
+void add_checkpoint(CLI::App& app, Action& run);
+
+}  // namespace custody::cli

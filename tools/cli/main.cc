@@ -1,0 +1,39 @@
+// custody: the command-line tool. See README.md for a tour and docs/cli.md for the
+// reference. Exit codes: 0 ok, 1 a command was rejected, 2 usage or I/O error,
+// 3 verification failed.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli/cli_common.h"
+
+int main(int argc, char** argv) {
+  using namespace custody::cli;
+  CLI::App app{"custody: a tamper-evident system of record for factories"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "custody 0.1.0");
+  Action run;
+  add_init(app, run);
+  add_append(app, run);
+  add_log(app, run);
+  add_verify(app, run);
+  add_checkpoint(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    return run ? run() : kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "custody: internal: " << e.what() << "\n";
+    return kExitUsage;
+  }
+}
