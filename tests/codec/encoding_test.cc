@@ -1,0 +1,40 @@
+// Hex, base64 and RFC 3339 helpers.
+#include "custody/common/encoding.h"
+
+#include <gtest/gtest.h>
+
+namespace custody {
+namespace {
+
+TEST(Encoding, HexRoundTrip) {
+  const std::string raw("\x00\x01\xab\xff", 4);
+  EXPECT_EQ(to_hex(as_bytes(raw)), "0001abff");
+  EXPECT_EQ(*from_hex("0001ABff"), raw);
+  EXPECT_FALSE(from_hex("abc"));
+  EXPECT_FALSE(from_hex("zz"));
+}
+
+TEST(Encoding, Base64RoundTrip) {
+  EXPECT_EQ(to_base64(as_bytes("hello")), "aGVsbG8=");
+  EXPECT_EQ(*from_base64("aGVsbG8="), "hello");
+  EXPECT_FALSE(from_base64("aGVsbG8"));
+  EXPECT_FALSE(from_base64("a*b="));
+}
+
+TEST(Encoding, Rfc3339) {
+  EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*parse_rfc3339("2026-11-21T08:00:00Z"), 1795248000LL * 1'000'000'000LL);
+  EXPECT_EQ(*parse_rfc3339("2026-11-21T09:00:00+01:00"), *parse_rfc3339("2026-11-21T08:00:00Z"));
+  EXPECT_EQ(*parse_rfc3339("2026-11-21"), *parse_rfc3339("2026-11-21T00:00:00Z"));
+  EXPECT_EQ(*parse_rfc3339("2026-11-21T08:00:00.25Z") - *parse_rfc3339("2026-11-21T08:00:00Z"),
+            250'000'000);
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339("2026-11-21T08:00:00.25Z")), "2026-11-21T08:00:00.25Z");
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  for (const char* bad : {"", "2026-13-01", "2026-02-30", "2026-11-21T25:00:00Z",
+                          "2026-11-21T08:00:00", "2026-11-21T08:00Z", "yesterday"}) {
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace custody

@@ -1,0 +1,123 @@
+// Opening ledger directories: what is not a ledger, what is locked, what is too new. Each
+// refusal leaves every file as it was.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "custody/domain/plant.h"
+#include "support/test_support.h"
+
+namespace custody::ledger {
+namespace {
+
+using testing::TempDir;
+
+Result<std::unique_ptr<Ledger>> try_open(const std::filesystem::path& dir, OpenMode mode) {
+  return Ledger::open(dir, mode, domain::make_state_machine(), {});
+}
+
+TEST(Store, MissingOrEmptyDirectoryIsNotALedger) {
+  TempDir tmp;
+  for (const auto& dir : {tmp / "absent", tmp.path()}) {
+    const auto before = testing::snapshot_files(tmp.path());
+    auto r = try_open(dir, OpenMode::kReadWrite);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kNotALedger);
+    EXPECT_EQ(testing::snapshot_files(tmp.path()), before);
+    EXPECT_FALSE(std::filesystem::exists(tmp / "absent"));
+  }
+}
+
+TEST(Store, DirectoryWithoutFormatIsNotALedger) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  std::filesystem::remove(tmp / "l" / "FORMAT");
+  const auto before = testing::snapshot_files(tmp.path());
+  auto r = try_open(tmp / "l", OpenMode::kReadOnly);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotALedger);
+  EXPECT_EQ(testing::snapshot_files(tmp.path()), before);
+}
+
+TEST(Store, NewerSchemaVersionIsRefusedUntouched) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  {
+    std::ofstream f(tmp / "l" / "FORMAT", std::ios::trunc);
+    f << "custody-ledger " << kSchemaVersion + 1 << "\n";
+  }
+  const auto before = testing::snapshot_files(tmp.path());
+  for (auto mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+    auto r = try_open(tmp / "l", mode);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kUnsupportedVersion);
+    EXPECT_NE(r.error().message.find("newer"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(testing::snapshot_files(tmp.path()), before);
+}
+
+TEST(Store, WriterExcludesEveryoneElse) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  auto writer = testing::open_ledger(tmp / "l");
+  ASSERT_TRUE(writer);
+  for (auto mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+    auto r = try_open(tmp / "l", mode);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kLedgerLocked);
+  }
+  writer.reset();
+  EXPECT_TRUE(try_open(tmp / "l", OpenMode::kReadWrite));
+}
+
+TEST(Store, ReadersShareButKeepWritersOut) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  auto a = try_open(tmp / "l", OpenMode::kReadOnly);
+  auto b = try_open(tmp / "l", OpenMode::kReadOnly);
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b);
+  auto w = try_open(tmp / "l", OpenMode::kReadWrite);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::kLedgerLocked);
+}
+
+TEST(Store, InitRefusesNonEmptyDirectoryAndBadOrigin) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp / "busy");
+  std::ofstream(tmp / "busy" / "something") << "x";
+  auto machine = domain::make_state_machine();
+  auto r = Ledger::init(tmp / "busy", {}, *machine);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+
+  InitOptions bad;
+  bad.origin = "has space";
+  auto r2 = Ledger::init(tmp / "fresh", bad, *machine);
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r2.error().field, "origin");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "fresh"));
+}
+
+TEST(Store, InitWritesKeyPrivately) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  const auto perms = std::filesystem::status(tmp / "l" / "node.key").permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+TEST(Store, BadConfigIsReportedWithItsField) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  std::ofstream(tmp / "l" / "config.json", std::ios::trunc)
+      << R"({"groupCommit": {"maxCommands": -3}})";
+  auto r = load_options(tmp / "l");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().field, "config.groupCommit.maxCommands");
+}
+
+}  // namespace
+}  // namespace custody::ledger

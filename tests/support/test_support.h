@@ -1,0 +1,64 @@
+// Helpers for custody's tests: temporary directories, ledgers, commands, running the CLI.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "custody/common/clock.h"
+#include "custody/ledger/ledger.h"
+
+namespace custody::testing {
+
+// A fresh directory removed when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
+    return path_ / name;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Creates a ledger at `dir` with the plant domain. Fails the test on error.
+void init_ledger(const std::filesystem::path& dir);
+
+// Opens `dir` with the plant domain. Default options make every group write a checkpoint.
+[[nodiscard]] std::unique_ptr<ledger::Ledger> open_ledger(
+    const std::filesystem::path& dir, ledger::OpenMode mode = ledger::OpenMode::kReadWrite,
+    ledger::LedgerOptions options = {});
+
+// A note.add command.
+[[nodiscard]] ledger::Command note(const std::string& command_id, const std::string& subject,
+                                   const std::string& text);
+
+// Submits and waits.
+[[nodiscard]] Result<ledger::CommandResult> append(ledger::Ledger& ledger, ledger::Command cmd);
+
+// Every file under `dir` with its contents, to prove that nothing was written.
+[[nodiscard]] std::map<std::string, std::string> snapshot_files(const std::filesystem::path& dir);
+
+struct CommandOutput {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the `custody` binary with `args`, feeding `input` on stdin.
+[[nodiscard]] CommandOutput run_custody(const std::vector<std::string>& args,
+                                        const std::string& input = "");
+
+// Splits text into lines (without the newlines), dropping a final empty line.
+[[nodiscard]] std::vector<std::string> lines(const std::string& text);
+
+}  // namespace custody::testing
