@@ -1,0 +1,67 @@
+#include "bench_support.h"
+
+#include <capnp/message.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "custody/codec/capnp_util.h"
+#include "schema/commands.capnp.h"
+
+namespace custody::bench {
+
+std::filesystem::path scratch_dir(const std::string& name) {
+  const char* base = std::getenv("CUSTODY_BENCH_DIR");
+  std::filesystem::path dir = std::filesystem::path(base ? base : "/tmp/custody-bench") / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir.parent_path());
+  return dir;
+}
+
+ledger::Command note_command(std::uint64_t n, std::size_t record_bytes) {
+  // The envelope (ids, hashes, pointers, the payload's own framing) takes about 250 bytes;
+  // the text makes up the rest.
+  constexpr std::size_t kEnvelope = 250;
+  const std::size_t text_len = record_bytes > kEnvelope + 16 ? record_bytes - kEnvelope : 16;
+  capnp::MallocMessageBuilder msg;
+  auto note = msg.initRoot<schema::NoteAdd>();
+  const std::string subject = "line-" + std::to_string(n % 64);
+  note.setSubject(subject);
+  std::string text(text_len, 'x');
+  const std::string tag = "reading " + std::to_string(n) + " ";
+  std::copy(tag.begin(), tag.end(), text.begin());
+  note.setText(text);
+  ledger::Command c;
+  c.type = "note.add";
+  c.command_id = "bench-" + std::to_string(n);
+  c.actor = "user:bench";
+  c.data = codec::canonical_bytes(note.asReader());
+  return c;
+}
+
+double percentile(std::vector<double>& sample, double p) {
+  if (sample.empty()) return 0;
+  std::sort(sample.begin(), sample.end());
+  const std::size_t rank =
+      std::min(sample.size() - 1,
+               static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sample.size()))) -
+                   (p > 0 ? 1 : 0));
+  return sample[rank];
+}
+
+std::string machine_description() {
+  std::string model = "unknown CPU";
+  std::ifstream cpu("/proc/cpuinfo");
+  for (std::string line; std::getline(cpu, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores";
+}
+
+}  // namespace custody::bench
