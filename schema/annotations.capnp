@@ -19,3 +19,8 @@ annotation decimal @0xb966e790c6dfe5dc (field) :UInt8;
 annotation timestamp @0xb71590051bf06be4 (field) :Void;
 # An Int64 holding nanoseconds since the Unix epoch, UTC. JSON writes it as RFC 3339
 # ("2026-11-21T08:00:00Z", fractional seconds allowed).
+
+annotation json @0xbc54120b05d19159 (field) :Void;
+# A Text field that holds a JSON value verbatim: the binding accepts any JSON there and keeps
+# its compact serialisation; the command's handler binds it later (record.correct's data is
+# bound against the schema of the record it corrects, which only the ledger knows).

@@ -1,13 +1,362 @@
-# Command data and event payloads. A command's `data` object in JSON binds to the struct
-# named for its type (core/domain/registry.cc); the events a command produces carry
-# payloads of the structs named here too. Field names are the JSON contract.
+# Command data and event payloads: the manufacturing domain's vocabulary.
+#
+# A command's JSON `data` binds to the struct named for its type in core/domain/registry.cc;
+# each event a command produces carries a payload of the struct named there too. Field names
+# are the JSON contract (docs/commands.md). Quantities are exact decimals with 3 places
+# ($A.decimal(3): 12.5 kg is stored as 12500); measurements and limits are Float64; times
+# are ns since the Unix epoch ($A.timestamp, RFC 3339 in JSON).
 @0xc3a845f6cbc32fac;
 
 $import "/capnp/c++.capnp".namespace("custody::schema");
 using A = import "annotations.capnp";
 
-# note.add -> note.added (stream "note:<subject>"): the plant's shift log.
+# ---------------------------------------------------------------- shift log
+
+# note.add -> note.added (stream "note:<subject>").
 struct NoteAdd {
   subject @0 :Text $A.required $A.id;   # what the note is about: a line, a lot, a shift
   text @1 :Text $A.required;            # the note itself
+}
+
+# ---------------------------------------------------------------- master data
+
+enum MaterialKind { raw @0; intermediate @1; finished @2; packaging @3; }
+
+# material.define -> material.defined (stream "material:<material>").
+struct MaterialDefine {
+  material @0 :Text $A.required $A.id;
+  name @1 :Text $A.required;
+  uom @2 :Text $A.required $A.id;          # unit of measure: kg, L, case, ea
+  kind @3 :MaterialKind;
+  requiresRelease @4 :Bool;                # lots start awaiting QA release
+  gtin @5 :Text;                           # GS1 GTIN, when the product has one
+}
+
+enum PartyRole { supplier @0; customer @1; }
+
+# party.define -> party.defined (stream "party:<party>").
+struct PartyDefine {
+  party @0 :Text $A.required $A.id;
+  name @1 :Text $A.required;
+  role @2 :PartyRole;
+  address @3 :Text;
+  gln @4 :Text;                            # GS1 GLN of the party's location, when known
+}
+
+# equipment.define -> equipment.defined (stream "equipment:<equipment>").
+struct EquipmentDefine {
+  equipment @0 :Text $A.required $A.id;
+  name @1 :Text $A.required;
+  workCenter @2 :Text $A.required $A.id;
+  params @3 :List(ProcessParam);           # limits that always apply (a cold room's
+                                           # temperature); a running step's limits win
+}
+
+struct RoutingInput {
+  material @0 :Text $A.required $A.id;
+  qtyPerUnit @1 :Int64 $A.decimal(3);      # of the input per unit of the order's material
+}
+
+struct ProcessParam {
+  name @0 :Text $A.required $A.id;         # what a device reports: "chlorine", "temperature"
+  min @1 :Float64;
+  max @2 :Float64;
+  unit @3 :Text;
+}
+
+struct RoutingStep {
+  step @0 :Text $A.required $A.id;
+  name @1 :Text;
+  workCenter @2 :Text $A.required $A.id;
+  inputs @3 :List(RoutingInput);           # when given, only these materials may be consumed
+  params @4 :List(ProcessParam);           # limits for readings taken while the step runs
+  minutesPerUnit @5 :Int64 $A.decimal(3);  # standard time, for scheduling
+}
+
+# routing.define -> routing.defined (stream "routing:<routing>").
+struct RoutingDefine {
+  routing @0 :Text $A.required $A.id;
+  material @1 :Text $A.required $A.id;     # what the routing makes
+  steps @2 :List(RoutingStep) $A.required;
+}
+
+# ---------------------------------------------------------------- lots
+
+enum LotStatus { awaitingRelease @0; released @1; held @2; rejected @3; }
+
+struct LotQty {
+  lot @0 :Text $A.required $A.id;
+  qty @1 :Int64 $A.decimal(3) $A.required;
+}
+
+# lot.receive (stream "lot:<lot>").
+struct LotReceive {
+  lot @0 :Text $A.required $A.id;
+  material @1 :Text $A.required $A.id;
+  qty @2 :Int64 $A.decimal(3) $A.required;
+  uom @3 :Text $A.required $A.id;
+  supplier @4 :Text $A.required $A.id;
+  supplierLot @5 :Text $A.required $A.id;
+  location @6 :Text $A.id;                 # default "receiving"
+  document @7 :Text;                       # reference document: bill of lading, ASN
+}
+
+# lot.received: what was received and the status it starts in.
+struct LotReceived {
+  lot @0 :Text;
+  material @1 :Text;
+  qty @2 :Int64 $A.decimal(3);
+  uom @3 :Text;
+  supplier @4 :Text;
+  supplierLot @5 :Text;
+  location @6 :Text;
+  document @7 :Text;
+  status @8 :LotStatus;
+}
+
+# lot.split -> lot.split (stream of the parent): child lots take the parent's material,
+# status and location.
+struct LotSplit {
+  lot @0 :Text $A.required $A.id;
+  into @1 :List(LotQty) $A.required;
+}
+
+# lot.merge -> lot.merged (stream of the new lot). Each source gives all it has on hand.
+struct LotMerge {
+  lots @0 :List(Text) $A.required $A.id;
+  into @1 :Text $A.required $A.id;
+}
+
+struct LotMerged {
+  into @0 :Text;
+  material @1 :Text;
+  sources @2 :List(LotQty);
+  status @3 :LotStatus;
+  location @4 :Text;
+}
+
+# lot.move -> lot.moved.
+struct LotMove {
+  lot @0 :Text $A.required $A.id;
+  location @1 :Text $A.required $A.id;
+}
+
+# lot.hold -> lot.held; lot.reject -> lot.rejected.
+struct LotReason {
+  lot @0 :Text $A.required $A.id;
+  reason @1 :Text $A.required;
+}
+
+# lot.release -> lot.released.
+struct LotRef {
+  lot @0 :Text $A.required $A.id;
+}
+
+# lot.ship -> lot.shipped.
+struct LotShip {
+  lot @0 :Text $A.required $A.id;
+  qty @1 :Int64 $A.decimal(3) $A.required;
+  customer @2 :Text $A.required $A.id;
+  shipment @3 :Text $A.required $A.id;     # shipment (bill of lading) number; many lots each
+}
+
+# ---------------------------------------------------------------- work orders
+
+# wo.create -> wo.created.
+struct WoCreate {
+  wo @0 :Text $A.required $A.id;
+  material @1 :Text $A.required $A.id;
+  qty @2 :Int64 $A.decimal(3) $A.required;
+  routing @3 :Text $A.required $A.id;
+  due @4 :Int64 $A.timestamp $A.required;
+}
+
+# wo.release -> wo.released; wo.complete -> wo.completed; wo.close -> wo.closed.
+struct WoRef {
+  wo @0 :Text $A.required $A.id;
+}
+
+# op.start -> op.started.
+struct OpStart {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  equipment @2 :Text $A.required $A.id;
+}
+
+# op.complete -> op.completed.
+struct OpRef {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+}
+
+# lot.consume.
+struct LotConsume {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  lot @2 :Text $A.required $A.id;
+  qty @3 :Int64 $A.decimal(3) $A.required;
+}
+
+# lot.consumed (stream of the consumed lot).
+struct LotConsumed {
+  wo @0 :Text;
+  step @1 :Text;
+  lot @2 :Text;
+  qty @3 :Int64 $A.decimal(3);
+  equipment @4 :Text;
+  into @5 :List(Text);     # lots the order already produced: they derive from this one too
+}
+
+# lot.produce.
+struct LotProduce {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  lot @2 :Text $A.required $A.id;
+  qty @3 :Int64 $A.decimal(3) $A.required;
+  material @4 :Text $A.id;                 # default: the order's material
+  location @5 :Text $A.id;
+}
+
+# lot.produced (stream of the new lot): its genealogy is part of the record.
+struct LotProduced {
+  wo @0 :Text;
+  step @1 :Text;
+  lot @2 :Text;
+  qty @3 :Int64 $A.decimal(3);
+  material @4 :Text;
+  uom @5 :Text;
+  location @6 :Text;
+  equipment @7 :Text;
+  status @8 :LotStatus;
+  sources @9 :List(LotQty);                # every lot the order consumed, with quantities
+}
+
+# op.report -> op.reported. The actor is the operator (piecework pay).
+struct OpReport {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  good @2 :Int64 $A.decimal(3);
+  scrap @3 :Int64 $A.decimal(3);
+}
+
+# ---------------------------------------------------------------- quality and process
+
+# inspection.record -> inspection.recorded: of a lot, or of a work order's step.
+struct InspectionRecord {
+  lot @0 :Text $A.id;
+  wo @1 :Text $A.id;
+  step @2 :Text $A.id;
+  characteristic @3 :Text $A.required $A.id;
+  value @4 :Float64;
+  min @5 :Float64;
+  max @6 :Float64;
+  unit @7 :Text;
+}
+
+struct InspectionRecorded {
+  lot @0 :Text;
+  wo @1 :Text;
+  step @2 :Text;
+  characteristic @3 :Text;
+  value @4 :Float64;
+  min @5 :Float64;
+  max @6 :Float64;
+  unit @7 :Text;
+  passed @8 :Bool;
+}
+
+# reading.record -> reading.recorded (stream of the equipment).
+struct ReadingRecord {
+  equipment @0 :Text $A.required $A.id;
+  param @1 :Text $A.required $A.id;
+  value @2 :Float64;
+  unit @3 :Text;
+  at @4 :Int64 $A.timestamp;               # when the device took it; default: recordedAt
+}
+
+struct ReadingRecorded {
+  equipment @0 :Text;
+  param @1 :Text;
+  value @2 :Float64;
+  unit @3 :Text;
+  at @4 :Int64 $A.timestamp;
+  wo @5 :Text;                             # the order running on the equipment, if any
+  step @6 :Text;
+  hasLimits @7 :Bool;                      # the running step has limits for this param
+  min @8 :Float64;
+  max @9 :Float64;
+  inLimits @10 :Bool;
+}
+
+# ---------------------------------------------------------------- exceptions
+
+enum ExceptionCategory { equipment @0; process @1; material @2; personnel @3; environment @4; quality @5; }
+enum Severity { low @0; medium @1; high @2; critical @3; }
+
+# exception.raise -> exception.raised.
+struct ExceptionRaise {
+  exception @0 :Text $A.required $A.id;
+  category @1 :ExceptionCategory;
+  severity @2 :Severity;
+  description @3 :Text $A.required;
+  wo @4 :Text $A.id;
+  lot @5 :Text $A.id;
+  equipment @6 :Text $A.id;
+  deadline @7 :Int64 $A.timestamp;         # escalated when still open after this
+}
+
+struct ExceptionRaised {
+  exception @0 :Text;
+  category @1 :ExceptionCategory;
+  severity @2 :Severity;
+  description @3 :Text;
+  wo @4 :Text;
+  lots @5 :List(Text);
+  equipment @6 :Text;
+  deadline @7 :Int64 $A.timestamp;
+  automatic @8 :Bool;                      # raised by custody's own rules, right after the
+                                           # record that broke them (same command)
+}
+
+# exception.assign -> exception.assigned.
+struct ExceptionAssign {
+  exception @0 :Text $A.required $A.id;
+  assignee @1 :Text $A.required $A.id;
+}
+
+# exception.acknowledge -> exception.acknowledged; exception.close -> exception.closed.
+struct ExceptionRef {
+  exception @0 :Text $A.required $A.id;
+}
+
+# exception.resolve -> exception.resolved.
+struct ExceptionResolve {
+  exception @0 :Text $A.required $A.id;
+  rootCause @1 :Text $A.required;
+  action @2 :Text $A.required;
+}
+
+# exception.escalate -> exception.escalated (custody issues it when a deadline passes; a
+# supervisor may too).
+struct ExceptionEscalate {
+  exception @0 :Text $A.required $A.id;
+  reason @1 :Text;
+}
+
+# ---------------------------------------------------------------- corrections
+
+# record.correct -> record.corrected (stream of the corrected record). `data` is the
+# corrected payload, in the JSON shape of the corrected record's type.
+struct RecordCorrect {
+  seq @0 :UInt64 $A.required;
+  reason @1 :Text $A.required;
+  data @2 :Text $A.required $A.json;
+}
+
+struct RecordCorrected {
+  seq @0 :UInt64;                          # the record corrected (never a correction)
+  reason @1 :Text;
+  type @2 :Text;                           # its type
+  payload @3 :Data;                        # the corrected payload, canonical, of that type
+  changed @4 :List(Text);                  # the fields that differ from what was in force
 }

@@ -19,6 +19,7 @@ constexpr std::uint64_t kRequired = 0xb00c6337c84389a1ull;
 constexpr std::uint64_t kId = 0xf4262fb2f4b2443cull;
 constexpr std::uint64_t kDecimal = 0xb966e790c6dfe5dcull;
 constexpr std::uint64_t kTimestamp = 0xb71590051bf06be4ull;
+constexpr std::uint64_t kJson = 0xbc54120b05d19159ull;
 
 constexpr std::size_t kMaxText = 64 * 1024;
 
@@ -27,6 +28,7 @@ struct FieldTraits {
   bool id = false;
   int decimal = -1;
   bool timestamp = false;
+  bool json = false;
 };
 
 FieldTraits traits_of(const capnp::StructSchema::Field& field) {
@@ -44,6 +46,9 @@ FieldTraits traits_of(const capnp::StructSchema::Field& field) {
         break;
       case kTimestamp:
         t.timestamp = true;
+        break;
+      case kJson:
+        t.json = true;
         break;
       default:
         break;
@@ -285,6 +290,12 @@ Result<void> bind_value(const boost::json::value& v, capnp::Type type, const Fie
       set(capnp::DynamicValue::Reader(v.to_number<double>()));
       return {};
     case W::TEXT: {
+      if (t.json) {
+        const std::string s = boost::json::serialize(v);
+        if (s.size() > kMaxText) return bad(path, "is longer than 65536 bytes");
+        set(capnp::DynamicValue::Reader(capnp::Text::Reader(s.c_str(), s.size())));
+        return {};
+      }
       if (!v.is_string()) return bad(path, "must be a string, not " + std::string(json_kind(v)));
       const auto& s = v.as_string();
       if (auto r = check_text(s, t, path); !r) return r;
@@ -372,7 +383,11 @@ void write_value(capnp::DynamicValue::Reader v, const FieldTraits& t, JsonWriter
       break;
     case capnp::DynamicValue::TEXT: {
       auto s = v.as<capnp::Text>();
-      out.string({s.cStr(), s.size()});
+      if (t.json) {
+        out.raw({s.cStr(), s.size()});
+      } else {
+        out.string({s.cStr(), s.size()});
+      }
       break;
     }
     case capnp::DynamicValue::DATA: {
@@ -414,7 +429,7 @@ std::string check_identifier(std::string_view s) {
 }
 
 Result<void> bind_struct(const boost::json::value& json, capnp::DynamicStruct::Builder out,
-                         std::string_view path) {
+                         std::string_view path, BindMode mode) {
   const std::string base(path);
   if (!json.is_object()) {
     return bad(base, "must be an object, not " + std::string(json_kind(json)));
@@ -438,7 +453,7 @@ Result<void> bind_struct(const boost::json::value& json, capnp::DynamicStruct::B
     const std::string p = join(base, name);
     const auto* v = obj.if_contains(name);
     if (v == nullptr || v->is_null()) {
-      if (t.required) return bad(p, "is required");
+      if (t.required && mode == BindMode::kCreate) return bad(p, "is required");
       continue;
     }
     if (proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
@@ -449,7 +464,7 @@ Result<void> bind_struct(const boost::json::value& json, capnp::DynamicStruct::B
     }
     if (proto.isGroup()) {
       if (!v->is_object()) return bad(p, "must be an object");
-      auto r = bind_struct(*v, out.init(field).as<capnp::DynamicStruct>(), p);
+      auto r = bind_struct(*v, out.init(field).as<capnp::DynamicStruct>(), p, mode);
       if (!r) return r;
       continue;
     }
@@ -499,6 +514,17 @@ void write_struct(capnp::DynamicStruct::Reader in, JsonWriter& out) {
     write_value(v, t, out);
   }
   out.end_object();
+}
+
+void write_field(capnp::DynamicStruct::Reader in, capnp::StructSchema::Field field,
+                 JsonWriter& out) {
+  const capnp::Type type = field.getType();
+  if ((type.isText() || type.isData() || type.isList() || type.isStruct()) &&
+      !field.getProto().isGroup() && !in.has(field)) {
+    out.null();
+    return;
+  }
+  write_value(in.get(field), traits_of(field), out);
 }
 
 Result<void> write_canonical(std::string_view bytes, capnp::StructSchema schema, JsonWriter& out) {

@@ -1,33 +1,80 @@
 #include "custody/domain/plant.h"
 
-#include "custody/codec/capnp_util.h"
-#include "schema/commands.capnp.h"
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "custody/ledger/store.h"
+#include "domain/domain_state.h"
 
 namespace custody::domain {
 namespace {
 
-namespace s = custody::schema;
-using ledger::Command;
-using ledger::Event;
+// A shift-log note: the command's data is the event's payload.
+Result<void> decide_note(Decide& d) {
+  codec::MessageView v(d.cmd.data);
+  auto note = v.root<s::NoteAdd>();
+  d.emit("note:" + str(note.getSubject()), "note.added", d.cmd.data);
+  return {};
+}
+
+void apply_note(Apply& a) {
+  codec::MessageView v(a.rec.payload);
+  a.history("note", sv(v.root<s::NoteAdd>().getSubject()));
+}
 
 class PlantStateMachine final : public ledger::StateMachine {
  public:
-  std::vector<std::string> column_families() const override { return {}; }
-  void attach(ledger::Store&) override {}
-
-  Result<std::vector<Event>> decide(const Command& cmd, const ledger::State&, TimeNs) override {
-    if (cmd.type == "note.add") {
-      codec::MessageView view(cmd.data);
-      auto note = view.root<s::NoteAdd>();
-      std::vector<Event> out;
-      out.push_back(
-          Event{"note:" + std::string(codec::view(note.getSubject())), "note.added", cmd.data, {}});
-      return out;
-    }
-    return fail(ErrorCode::kInvalidArgument, "unknown command type '" + cmd.type + "'", "type");
+  PlantStateMachine() {
+    Handlers h;
+    h.decide.emplace_back("note.add", &decide_note);
+    h.apply.emplace_back("note.added", &apply_note);
+    register_master_data(h);
+    register_lots(h);
+    register_work_orders(h);
+    register_quality(h);
+    register_exceptions(h);
+    register_corrections(h);
+    for (const auto& [name, fn] : h.decide) decide_.emplace(name, fn);
+    for (const auto& [name, fn] : h.apply) apply_.emplace(name, fn);
   }
 
-  void apply(const ledger::RecordRef&, ledger::State&) override {}
+  std::vector<std::string> column_families() const override { return projection_column_families(); }
+
+  void attach(ledger::Store& store) override {
+    cf_.entities = store.cf(kEntitiesCf);
+    cf_.history = store.cf(kHistoryCf);
+    cf_.fwd = store.cf(kGenealogyFwdCf);
+    cf_.bwd = store.cf(kGenealogyBwdCf);
+    cf_.index = store.cf(kIndexCf);
+    cf_.facts = store.cf(kFactsCf);
+    cf_.corrections = store.cf(kCorrectionsCf);
+  }
+
+  Result<std::vector<Event>> decide(const Command& cmd, const ledger::State& state,
+                                    TimeNs now) override {
+    auto it = decide_.find(cmd.type);
+    if (it == decide_.end()) {
+      return fail(ErrorCode::kInvalidArgument, "unknown command type '" + cmd.type + "'", "type");
+    }
+    Decide d{cmd, state, cf_, now, {}};
+    if (auto r = it->second(d); !r) return std::unexpected(std::move(r.error()));
+    return std::move(d.events);
+  }
+
+  void apply(const RecordRef& record, ledger::State& state) override {
+    auto it = apply_.find(record.type);
+    if (it == apply_.end()) return;  // a type this build does not project (from a newer one)
+    Apply a{record, state, cf_};
+    it->second(a);
+  }
+
+  std::vector<Command> on_tick(const ledger::State& state, TimeNs now) override {
+    return overdue_exceptions(state, cf_, now);
+  }
+
+ private:
+  Cfs cf_;
+  boost::unordered_flat_map<std::string_view, DecideFn> decide_;
+  boost::unordered_flat_map<std::string_view, ApplyFn> apply_;
 };
 
 }  // namespace

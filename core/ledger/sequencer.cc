@@ -84,7 +84,7 @@ Sequencer::Sequencer(Store& store, StateMachine& machine, const Clock& clock,
       clock_(clock),
       signer_(std::move(signer)),
       options_(options),
-      state_(store.db()) {}
+      state_(store.db(), store.cf(Cf::kLog)) {}
 
 Result<std::unique_ptr<Sequencer>> Sequencer::start(Store& store, StateMachine& machine,
                                                     const Clock& clock, crypto::NoteSigner signer,
@@ -657,6 +657,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         encode_record(f, enc);
 
         batch.Put(store_.cf(Cf::kLog), keys::log(f.seq), enc.bytes);
+        state_.add_record(f.seq, enc.bytes);
         frontier_.append(enc.leaf, [&](const MerkleFrontier::Node& node) {
           if (node.level >= kStoredMinLevel) {
             batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),

@@ -17,6 +17,13 @@ std::optional<std::string> State::get(Cf cf, std::string_view key) const {
 }
 
 void State::write(Cf cf, std::string_view key, std::optional<std::string_view> value) {
+  if (detached_) {
+    Layer& layer = overlay_[cf];
+    auto it = layer.find(key);
+    if (it == layer.end()) it = layer.emplace(std::string(key), Entry{}).first;
+    it->second.value = value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
+    return;
+  }
   if (batch_ == nullptr) throw std::logic_error("State written outside a group");
   if (value) {
     batch_->Put(cf, key, *value);
@@ -35,6 +42,25 @@ void State::write(Cf cf, std::string_view key, std::optional<std::string_view> v
     written_.back().second.emplace_back(cf, std::string(key));
     it->second.group = group_;
   }
+}
+
+std::optional<std::string> State::record(std::uint64_t seq) const {
+  if (!records_.empty() && seq >= std::get<1>(records_.front())) {
+    const std::size_t i = seq - std::get<1>(records_.front());
+    if (i < records_.size()) return std::get<2>(records_[i]);
+    return std::nullopt;
+  }
+  std::string value;
+  char key[8];
+  for (int i = 7; i >= 0; --i) key[7 - i] = static_cast<char>(seq >> (8 * i));
+  const auto s = db_.Get(rocksdb::ReadOptions(), log_, rocksdb::Slice(key, 8), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) throw std::runtime_error("record read failed: " + s.ToString());
+  return value;
+}
+
+void State::add_record(std::uint64_t seq, std::string_view bytes) {
+  records_.emplace_back(group_, seq, std::string(bytes));
 }
 
 void State::put(Cf cf, std::string_view key, std::string_view value) {
@@ -60,11 +86,30 @@ void State::retire(std::uint64_t group) {
     }
     written_.erase(written_.begin());
   }
+  while (!records_.empty() && std::get<0>(records_.front()) <= group) records_.pop_front();
+}
+
+void State::flush_sorted(const Sink& sink) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> entries;
+  for (auto& [cf, layer] : overlay_) {
+    entries.clear();
+    entries.reserve(layer.size());
+    for (auto& [key, entry] : layer) entries.emplace_back(key, std::move(entry.value));
+    sink(cf, entries);
+  }
+  overlay_.clear();
+}
+
+std::size_t State::overlay_size() const {
+  std::size_t n = 0;
+  for (const auto& [cf, layer] : overlay_) n += layer.size();
+  return n;
 }
 
 void State::clear() {
   overlay_.clear();
   written_.clear();
+  records_.clear();
 }
 
 void State::scan_prefix(Cf cf, std::string_view prefix,

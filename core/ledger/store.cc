@@ -295,26 +295,53 @@ Result<Head> Store::read_head(const rocksdb::Snapshot* snapshot) const {
 
 Result<void> Store::ingest_sorted(Cf which,
                                   const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> all;
+  all.reserve(entries.size());
+  for (const auto& [k, v] : entries) all.emplace_back(k, v);
+  return ingest_sorted(cf(which), all);
+}
+
+Result<void> Store::ingest_sorted(
+    rocksdb::ColumnFamilyHandle* handle,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& entries) {
   if (entries.empty()) return {};
   static std::atomic<std::uint64_t> counter{0};
   const fs::path file = dir_ / ("spill-" + std::to_string(::getpid()) + "-" +
                                 std::to_string(counter.fetch_add(1)) + ".sst.tmp");
-  const std::string& name = builtin_names()[static_cast<std::size_t>(which)];
+  const std::string name = handle->GetName();
   rocksdb::Options options(db_options(), cf_options(name));
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf(which));
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, handle);
   auto s = writer.Open(file.string());
   for (std::size_t i = 0; s.ok() && i < entries.size(); ++i) {
-    s = writer.Put(entries[i].first, entries[i].second);
+    s = entries[i].second ? writer.Put(entries[i].first, *entries[i].second)
+                          : writer.Delete(entries[i].first);
   }
   if (s.ok()) s = writer.Finish();
   if (s.ok()) {
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;
-    s = db_->IngestExternalFile(cf(which), {file.string()}, ingest);
+    s = db_->IngestExternalFile(handle, {file.string()}, ingest);
   }
   std::error_code ec;
   fs::remove(file, ec);  // moved on success; a leftover on failure
-  if (!s.ok()) return std::unexpected(io_error(s, "cannot ingest " + name + " spill"));
+  if (!s.ok()) return std::unexpected(io_error(s, "cannot ingest into " + name));
+  return {};
+}
+
+Result<void> Store::reset_column_families(const std::vector<std::string>& names) {
+  if (mode_ != OpenMode::kReadWrite) return fail(ErrorCode::kInternal, "store is read-only");
+  for (const auto& name : names) {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] != name) continue;
+      auto s = db_->DropColumnFamily(handles_[i]);
+      if (!s.ok()) return std::unexpected(io_error(s, "cannot drop " + name));
+      db_->DestroyColumnFamilyHandle(handles_[i]);
+      rocksdb::ColumnFamilyHandle* fresh = nullptr;
+      s = db_->CreateColumnFamily(cf_options(name), name, &fresh);
+      if (!s.ok()) return std::unexpected(io_error(s, "cannot create " + name));
+      handles_[i] = fresh;
+    }
+  }
   return {};
 }
 

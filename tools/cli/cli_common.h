@@ -31,5 +31,10 @@ void add_append(CLI::App& app, Action& run);
 void add_log(CLI::App& app, Action& run);
 void add_verify(CLI::App& app, Action& run);
 void add_checkpoint(CLI::App& app, Action& run);
+void add_show(CLI::App& app, Action& run);
+void add_board(CLI::App& app, Action& run);
+void add_kpi(CLI::App& app, Action& run);
+void add_rebuild(CLI::App& app, Action& run);
+void add_state_digest(CLI::App& app, Action& run);
 
 }  // namespace custody::cli

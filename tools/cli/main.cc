@@ -18,6 +18,11 @@ int main(int argc, char** argv) {
   add_log(app, run);
   add_verify(app, run);
   add_checkpoint(app, run);
+  add_show(app, run);
+  add_board(app, run);
+  add_kpi(app, run);
+  add_rebuild(app, run);
+  add_state_digest(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -26,4 +26,8 @@ struct EventType {
 [[nodiscard]] const CommandType* find_command(std::string_view name);
 [[nodiscard]] const EventType* find_event(std::string_view name);
 
+// The payload fields of an event type that record.correct may change; empty when records
+// of that type cannot be corrected.
+[[nodiscard]] std::span<const std::string_view> correctable_fields(std::string_view event_type);
+
 }  // namespace custody::domain

@@ -14,11 +14,13 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,7 +31,8 @@ class State {
  public:
   using Cf = rocksdb::ColumnFamilyHandle*;
 
-  explicit State(rocksdb::DB& db) : db_(db) {}
+  // `log` is the log column family, for record(); reads of other families come from `db`.
+  State(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log) : db_(db), log_(log) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
@@ -42,6 +45,12 @@ class State {
   void scan_prefix(Cf cf, std::string_view prefix,
                    const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
+  // The canonical bytes of record `seq`, including records of groups not yet durable;
+  // nullopt beyond the head.
+  [[nodiscard]] std::optional<std::string> record(std::uint64_t seq) const;
+  // The sequencer tells State about each record it adds to the current group.
+  void add_record(std::uint64_t seq, std::string_view bytes);
+
   // Starts group `group` (increasing): writes from now on go into `batch`.
   void begin(std::uint64_t group, rocksdb::WriteBatch& batch);
   // The batch of the current group (the sequencer adds the log records to it too).
@@ -50,6 +59,15 @@ class State {
   void retire(std::uint64_t group);
   // Forgets everything (all groups durable, or the batches discarded).
   void clear();
+
+  // Rebuild mode: writes go to the overlay only (no batch), and flush_sorted() hands each
+  // column family's overlay, in key order, to `sink` and then forgets it. Reads still see
+  // the overlay first, then the database (which holds what earlier flushes wrote).
+  void detach() { detached_ = true; }
+  using Sink = std::function<void(
+      Cf, const std::vector<std::pair<std::string, std::optional<std::string>>>&)>;
+  void flush_sorted(const Sink& sink);
+  [[nodiscard]] std::size_t overlay_size() const;
 
  private:
   struct Entry {
@@ -60,7 +78,11 @@ class State {
   void write(Cf cf, std::string_view key, std::optional<std::string_view> value);
 
   rocksdb::DB& db_;
+  rocksdb::ColumnFamilyHandle* log_;
   rocksdb::WriteBatch* batch_ = nullptr;
+  bool detached_ = false;
+  // Records of groups not yet retired: (group, seq, bytes), in seq order.
+  std::deque<std::tuple<std::uint64_t, std::uint64_t, std::string>> records_;
   std::uint64_t group_ = 0;
   std::unordered_map<Cf, Layer> overlay_;
   // Keys each not-yet-retired group wrote, oldest group first.

@@ -122,6 +122,14 @@ class Store {
   // file and ingests it. All or nothing. Any thread; used for bulk index spills.
   [[nodiscard]] Result<void> ingest_sorted(
       Cf which, const std::vector<std::pair<std::string, std::string>>& entries);
+  // The same for any column family, where an unset value writes a deletion.
+  [[nodiscard]] Result<void> ingest_sorted(
+      rocksdb::ColumnFamilyHandle* cf,
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& entries);
+
+  // Drops the named column families and creates them again, empty. Read-write mode only;
+  // no other thread may be using them. Handles from cf(name) change.
+  [[nodiscard]] Result<void> reset_column_families(const std::vector<std::string>& names);
 
  private:
   Store() = default;

@@ -1,0 +1,227 @@
+// Quality and process data: inspections of lots and of work-order steps, and device
+// readings. A value outside its limits raises an exception, as the system, in the same
+// commit: linked to the equipment, the running work order and its lots.
+#include <cmath>
+#include <cstdio>
+
+#include "domain/domain_state.h"
+
+namespace custody::domain {
+namespace {
+
+using codec::MessageView;
+
+// Automatic exceptions are due within this long.
+constexpr TimeNs kQualityDeadline = 24 * kHour;
+constexpr TimeNs kProcessDeadline = 4 * kHour;
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// Lots the order touched so far: consumed, then produced.
+void order_lots(s::WorkOrder::Reader wo, capnp::List<capnp::Text>::Builder out, unsigned from) {
+  unsigned i = from;
+  for (auto l : wo.getConsumed()) out.set(i++, l.getLot());
+  for (auto l : wo.getProduced()) out.set(i++, l.getLot());
+}
+
+// Emits the exception custody raises when a value breaks its limits.
+void raise_automatic(Decide& d, s::ExceptionCategory category, std::string description,
+                     std::string_view equipment, const Loaded<s::WorkOrder>* wo,
+                     std::string_view lot, TimeNs deadline) {
+  capnp::MallocMessageBuilder msg(256);
+  auto e = msg.initRoot<s::ExceptionRaised>();
+  const std::string id = "auto:" + d.cmd.command_id;
+  e.setException(id);
+  e.setCategory(category);
+  e.setSeverity(s::Severity::HIGH);
+  e.setDescription(description);
+  e.setEquipment(std::string(equipment));
+  // Due relative to when it happened (device or client time), else to now.
+  e.setDeadline((d.cmd.occurred_at != 0 ? d.cmd.occurred_at : d.now) + deadline);
+  e.setAutomatic(true);
+  unsigned n = lot.empty() ? 0 : 1;
+  if (wo != nullptr) {
+    auto w = const_cast<Loaded<s::WorkOrder>*>(wo)->get();
+    e.setWo(w.getWo());
+    n += w.getConsumed().size() + w.getProduced().size();
+    auto lots = e.initLots(n);
+    if (!lot.empty()) lots.set(0, std::string(lot));
+    order_lots(w, lots, lot.empty() ? 0 : 1);
+  } else if (!lot.empty()) {
+    e.initLots(1).set(0, std::string(lot));
+  }
+  d.emit_struct("exception:" + id, "exception.raised", e, std::string(kSystem));
+}
+
+// ---- inspection.record
+
+Result<void> decide_inspection(Decide& d) {
+  MessageView v(d.cmd.data);
+  auto r = v.root<s::InspectionRecord>();
+  const bool of_lot = r.getLot().size() > 0;
+  const bool of_step = r.getWo().size() > 0 || r.getStep().size() > 0;
+  if (of_lot == of_step) return invalid("data.lot", "give either lot, or wo and step");
+  if (!std::isfinite(r.getValue())) return invalid("data.value", "must be a finite number");
+  if (r.getMin() > r.getMax()) return invalid("data.max", "is below min");
+  std::unique_ptr<Loaded<s::WorkOrder>> wo;
+  std::string equipment;
+  if (of_lot) {
+    if (!find_lot(d, sv(r.getLot()))) return not_found("data.lot", "lot " + str(r.getLot()));
+  } else {
+    if (r.getWo().size() == 0) return invalid("data.wo", "is required with step");
+    if (r.getStep().size() == 0) return invalid("data.step", "is required with wo");
+    wo = find_wo(d, sv(r.getWo()));
+    if (!wo) return not_found("data.wo", "work order " + str(r.getWo()));
+    auto w = wo->get();
+    if (w.getStatus() == s::WoStatus::CREATED || w.getStatus() == s::WoStatus::CLOSED) {
+      return bad_state("data.wo", "work order " + str(r.getWo()) + " is " +
+                                      std::string(wo_status_name(w.getStatus())));
+    }
+    bool found = false;
+    for (auto step : w.getSteps()) {
+      if (step.getStep() == r.getStep()) {
+        found = true;
+        equipment = str(step.getEquipment());
+      }
+    }
+    if (!found)
+      return not_found("data.step",
+                       "step " + str(r.getStep()) + " of work order " + str(r.getWo()));
+  }
+  const bool passed = r.getValue() >= r.getMin() && r.getValue() <= r.getMax();
+  capnp::MallocMessageBuilder msg(128);
+  auto e = msg.initRoot<s::InspectionRecorded>();
+  e.setLot(r.getLot());
+  e.setWo(r.getWo());
+  e.setStep(r.getStep());
+  e.setCharacteristic(r.getCharacteristic());
+  e.setValue(r.getValue());
+  e.setMin(r.getMin());
+  e.setMax(r.getMax());
+  e.setUnit(r.getUnit());
+  e.setPassed(passed);
+  d.emit_struct(of_lot ? "lot:" + str(r.getLot()) : "wo:" + str(r.getWo()), "inspection.recorded",
+                e);
+  if (!passed) {
+    raise_automatic(d, s::ExceptionCategory::QUALITY,
+                    "inspection " + str(r.getCharacteristic()) + " " + number(r.getValue()) + " " +
+                        str(r.getUnit()) + " outside " + number(r.getMin()) + ".." +
+                        number(r.getMax()) +
+                        (of_lot ? " on lot " + str(r.getLot())
+                                : " on " + str(r.getWo()) + " step " + str(r.getStep())),
+                    equipment, wo.get(), sv(r.getLot()), kQualityDeadline);
+  }
+  return {};
+}
+
+void apply_inspection(Apply& a) {
+  MessageView v(a.rec.payload);
+  auto r = v.root<s::InspectionRecorded>();
+  if (r.getLot().size()) a.history("lot", sv(r.getLot()));
+  if (r.getWo().size()) a.history("wo", sv(r.getWo()));
+}
+
+// ---- reading.record
+
+Result<void> decide_reading(Decide& d) {
+  MessageView v(d.cmd.data);
+  auto r = v.root<s::ReadingRecord>();
+  auto eq = find_equipment(d, sv(r.getEquipment()));
+  if (!eq) return not_found("data.equipment", "equipment " + str(r.getEquipment()));
+  if (!std::isfinite(r.getValue())) return invalid("data.value", "must be a finite number");
+  auto e = eq->get();
+
+  capnp::MallocMessageBuilder msg(128);
+  auto out = msg.initRoot<s::ReadingRecorded>();
+  out.setEquipment(r.getEquipment());
+  out.setParam(r.getParam());
+  out.setValue(r.getValue());
+  out.setUnit(r.getUnit());
+  out.setAt(r.getAt() != 0 ? r.getAt() : (d.cmd.occurred_at != 0 ? d.cmd.occurred_at : d.now));
+  out.setInLimits(true);
+  std::unique_ptr<Loaded<s::WorkOrder>> wo;
+  if (e.getWo().size()) {
+    out.setWo(e.getWo());
+    out.setStep(e.getStep());
+    wo = find_wo(d, sv(e.getWo()));
+    auto routing = wo ? find_routing(d, sv(wo->get().getRouting())) : nullptr;
+    if (routing) {
+      for (auto step : routing->get().getSteps()) {
+        if (step.getStep() != e.getStep()) continue;
+        for (auto p : step.getParams()) {
+          if (p.getName() != r.getParam()) continue;
+          out.setHasLimits(true);
+          out.setMin(p.getMin());
+          out.setMax(p.getMax());
+          out.setInLimits(r.getValue() >= p.getMin() && r.getValue() <= p.getMax());
+        }
+      }
+    }
+  }
+  if (!out.getHasLimits()) {
+    for (auto p : e.getParams()) {
+      if (p.getName() != r.getParam()) continue;
+      out.setHasLimits(true);
+      out.setMin(p.getMin());
+      out.setMax(p.getMax());
+      out.setInLimits(r.getValue() >= p.getMin() && r.getValue() <= p.getMax());
+    }
+  }
+  d.emit_struct("equipment:" + str(r.getEquipment()), "reading.recorded", out);
+  if (!out.getInLimits()) {
+    // A continuing excursion (the previous reading of this parameter, on this order, was
+    // out of limits too) already has its exception.
+    bool continuing = false;
+    for (auto last : e.getLastReadings()) {
+      continuing = continuing || (last.getParam() == r.getParam() && !last.getInLimits());
+    }
+    if (!continuing) {
+      raise_automatic(
+          d, s::ExceptionCategory::PROCESS,
+          str(r.getParam()) + " " + number(r.getValue()) + " " + str(r.getUnit()) + " outside " +
+              number(out.getMin()) + ".." + number(out.getMax()) + " on " + str(r.getEquipment()) +
+              (e.getWo().size() ? " running " + str(e.getWo()) + " step " + str(e.getStep())
+                                : std::string()),
+          sv(r.getEquipment()), wo.get(), {}, kProcessDeadline);
+    }
+  }
+  return {};
+}
+
+void apply_reading(Apply& a) {
+  MessageView v(a.rec.payload);
+  auto r = v.root<s::ReadingRecorded>();
+  update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
+                       [&](s::Equipment::Builder b, s::Equipment::Reader old) {
+                         auto last = old.getLastReadings();
+                         int at = -1;
+                         for (unsigned i = 0; i < last.size(); ++i) {
+                           if (last[i].getParam() == r.getParam()) at = static_cast<int>(i);
+                         }
+                         auto list = b.initLastReadings(last.size() + (at < 0 ? 1 : 0));
+                         for (unsigned i = 0; i < last.size(); ++i) list.setWithCaveats(i, last[i]);
+                         auto slot = list[at < 0 ? last.size() : static_cast<unsigned>(at)];
+                         slot.setParam(r.getParam());
+                         slot.setValue(r.getValue());
+                         slot.setUnit(r.getUnit());
+                         slot.setAt(r.getAt());
+                         slot.setInLimits(r.getInLimits());
+                         slot.setSeq(a.rec.seq);
+                       });
+  a.history("equipment", sv(r.getEquipment()));
+}
+
+}  // namespace
+
+void register_quality(Handlers& h) {
+  h.decide.emplace_back("inspection.record", &decide_inspection);
+  h.decide.emplace_back("reading.record", &decide_reading);
+  h.apply.emplace_back("inspection.recorded", &apply_inspection);
+  h.apply.emplace_back("reading.recorded", &apply_reading);
+}
+
+}  // namespace custody::domain

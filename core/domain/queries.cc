@@ -1,0 +1,337 @@
+#include "custody/domain/queries.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "custody/codec/json_binding.h"
+#include "custody/domain/command_codec.h"
+#include "custody/domain/projections.h"
+#include "custody/ledger/record.h"
+#include "domain/domain_state.h"
+
+namespace custody::domain {
+namespace {
+
+std::string_view kind_name(EntityKind k) {
+  switch (k) {
+    case EntityKind::kLot:
+      return "lot";
+    case EntityKind::kWorkOrder:
+      return "wo";
+    case EntityKind::kException:
+      return "exception";
+    case EntityKind::kEquipment:
+      return "equipment";
+    case EntityKind::kMaterial:
+      return "material";
+    case EntityKind::kParty:
+      return "party";
+  }
+  return "";
+}
+
+capnp::StructSchema schema_for(EntityKind k) {
+  switch (k) {
+    case EntityKind::kLot:
+      return capnp::Schema::from<s::Lot>();
+    case EntityKind::kWorkOrder:
+      return capnp::Schema::from<s::WorkOrder>();
+    case EntityKind::kException:
+      return capnp::Schema::from<s::Exception>();
+    case EntityKind::kEquipment:
+      return capnp::Schema::from<s::Equipment>();
+    case EntityKind::kMaterial:
+      return capnp::Schema::from<s::Material>();
+    case EntityKind::kParty:
+      return capnp::Schema::from<s::Party>();
+  }
+  return capnp::Schema::from<s::Lot>();
+}
+
+// Iterates a column family's keys with `prefix` in a snapshot.
+template <typename F>
+Result<void> scan(const ledger::Snapshot& snap, std::string_view cf_name, std::string_view prefix,
+                  F&& fn) {
+  auto* cf = snap.store().cf(cf_name);
+  if (cf == nullptr)
+    return fail(ErrorCode::kCorruption, "missing column family " + std::string(cf_name));
+  std::unique_ptr<rocksdb::Iterator> it(snap.store().db().NewIterator(snap.read_options(), cf));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
+  return {};
+}
+
+Result<std::optional<std::string>> get(const ledger::Snapshot& snap, std::string_view cf_name,
+                                       std::string_view key) {
+  auto* cf = snap.store().cf(cf_name);
+  if (cf == nullptr)
+    return fail(ErrorCode::kCorruption, "missing column family " + std::string(cf_name));
+  return snap.get(cf, key);
+}
+
+double hours(TimeNs d) {
+  return static_cast<double>(d) / 3.6e12;
+}
+
+}  // namespace
+
+std::optional<EntityKind> parse_entity_kind(std::string_view name) {
+  for (auto k : {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException,
+                 EntityKind::kEquipment, EntityKind::kMaterial, EntityKind::kParty}) {
+    if (kind_name(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+Queries::Queries(const ledger::Snapshot& snapshot) : snap_(snapshot) {}
+
+Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t history_limit,
+                           codec::JsonWriter& out) const {
+  const std::string_view kname = kind_name(kind);
+  auto value = get(snap_, kEntitiesCf, keys::entity(kname, id));
+  if (!value) return std::unexpected(value.error());
+  if (!*value) {
+    return fail(ErrorCode::kNotFound,
+                std::string(kname) + " " + std::string(id) + " does not exist", "id");
+  }
+  // Which history entries to show: the newest history_limit.
+  std::vector<std::uint64_t> seqs;
+  auto r = scan(snap_, kHistoryCf, keys::history_prefix(kname, id),
+                [&](std::string_view key, std::string_view) {
+                  seqs.push_back(get_be64(key.data() + key.size() - 8));
+                  return true;
+                });
+  if (!r) return r;
+  if (history_limit != 0 && seqs.size() > history_limit) {
+    seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(history_limit));
+  }
+
+  out.begin_object();
+  out.key("kind").string(kname);
+  out.key("state");
+  if (auto w = codec::write_canonical(**value, schema_for(kind), out); !w) return w;
+  out.key("history").begin_array();
+  for (std::uint64_t seq : seqs) {
+    auto bytes = snap_.record(seq);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto rec = ledger::decode_record(*bytes);
+    if (!rec) return std::unexpected(rec.error());
+    auto leaf = ledger::record_leaf(*bytes);
+    if (!leaf) return std::unexpected(leaf.error());
+    auto corrected = get(snap_, kCorrectionsCf, be64(seq));
+    if (!corrected) return std::unexpected(corrected.error());
+    std::string entry;
+    codec::JsonWriter ew(entry);
+    write_record_json(*rec, *leaf, ew);
+    if (*corrected) {
+      // Same object, one more member: the record was changed after it was entered.
+      entry.pop_back();
+      entry += ",\"corrected\":true}";
+    }
+    out.raw(entry);
+  }
+  out.end_array();
+  out.end_object();
+  return {};
+}
+
+Result<void> Queries::wip_board(TimeNs now, codec::JsonWriter& out) const {
+  struct Row {
+    TimeNs due;
+    std::string wo;
+    std::string json;
+  };
+  std::vector<Row> rows;
+  Result<void> inner;
+  auto r = scan(snap_, kIndexCf, "wip/", [&](std::string_view key, std::string_view) {
+    const std::string wo_id(key.substr(4));
+    auto v = get(snap_, kEntitiesCf, keys::entity("wo", wo_id));
+    if (!v || !*v) return true;
+    codec::MessageView view(**v);
+    auto wo = view.root<s::WorkOrder>();
+    std::string json;
+    codec::JsonWriter w(json);
+    w.begin_object();
+    w.key("wo").string(wo_id);
+    w.key("material").string(sv(wo.getMaterial()));
+    w.key("qty").decimal(wo.getQty(), 3);
+    w.key("status").string(wo_status_name(wo.getStatus()));
+    w.key("due").string(format_rfc3339(wo.getDue()));
+    w.key("late").boolean(now > wo.getDue());
+    std::int64_t good = 0, scrap = 0;
+    std::string current, equipment, step_status = "completed";
+    for (auto step : wo.getSteps()) {
+      good = step.getGood();  // the last step's good is what the order has made
+      scrap += step.getScrap();
+      if (current.empty() && step.getStatus() != s::StepStatus::COMPLETED) {
+        current = str(step.getStep());
+        equipment = str(step.getEquipment());
+        step_status = step.getStatus() == s::StepStatus::RUNNING ? "running" : "pending";
+      }
+    }
+    w.key("step").string(current);
+    w.key("stepStatus").string(step_status);
+    w.key("equipment").string(equipment);
+    w.key("good").decimal(good, 3);
+    w.key("scrap").decimal(scrap, 3);
+    w.end_object();
+    rows.push_back(Row{wo.getDue(), wo_id, std::move(json)});
+    return true;
+  });
+  if (!r) return r;
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.due, a.wo) < std::tie(b.due, b.wo);
+  });
+  out.begin_object();
+  out.key("board").string("wip");
+  out.key("asOf").string(format_rfc3339(now));
+  out.key("count").uint64(rows.size());
+  out.key("workOrders").begin_array();
+  for (const auto& row : rows) out.raw(row.json);
+  out.end_array();
+  out.end_object();
+  return {};
+}
+
+Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const {
+  static constexpr std::string_view kSeverity[] = {"low", "medium", "high", "critical"};
+  std::uint64_t by_severity[4] = {0, 0, 0, 0};
+  std::string rows;
+  codec::JsonWriter rw(rows);
+  rw.begin_array();
+  std::uint64_t open = 0;
+  auto r = scan(snap_, kIndexCf, "open_exc/", [&](std::string_view key, std::string_view) {
+    const std::string id(key.substr(std::string_view("open_exc/").size() + 1 + 8));
+    auto v = get(snap_, kEntitiesCf, keys::entity("exception", id));
+    if (!v || !*v) return true;
+    codec::MessageView view(**v);
+    auto e = view.root<s::Exception>();
+    ++open;
+    ++by_severity[static_cast<int>(e.getSeverity())];
+    rw.begin_object();
+    rw.key("exception").string(id);
+    rw.key("severity").string(kSeverity[static_cast<int>(e.getSeverity())]);
+    rw.key("status").string(exception_status_name(e.getStatus()));
+    rw.key("ageHours").number(std::round(hours(now - e.getRaisedAt()) * 10) / 10);
+    rw.key("overdue").boolean(e.getDeadline() != 0 && now > e.getDeadline());
+    rw.key("escalated").boolean(e.getEscalated());
+    rw.key("assignee").string(sv(e.getAssignee()));
+    rw.key("equipment").string(sv(e.getEquipment()));
+    rw.key("wo").string(sv(e.getWo()));
+    rw.key("description").string(sv(e.getDescription()));
+    rw.end_object();
+    return true;
+  });
+  if (!r) return r;
+  rw.end_array();
+  // Closure times, from the facts of every closed exception.
+  std::uint64_t closed = 0;
+  double close_hours = 0;
+  r = scan(snap_, kFactsCf, "", [&](std::string_view key, std::string_view value) {
+    codec::MessageView view(value);
+    auto f = view.root<s::Fact>();
+    if (f.isExceptionClosed()) {
+      ++closed;
+      close_hours +=
+          hours(static_cast<TimeNs>(get_be64(key.data())) - f.getExceptionClosed().getRaisedAt());
+    }
+    return true;
+  });
+  if (!r) return r;
+  out.begin_object();
+  out.key("board").string("exceptions");
+  out.key("asOf").string(format_rfc3339(now));
+  out.key("open").uint64(open);
+  out.key("bySeverity").begin_object();
+  for (int i = 3; i >= 0; --i) out.key(kSeverity[i]).uint64(by_severity[i]);
+  out.end_object();
+  out.key("closed").uint64(closed);
+  out.key("meanHoursToClose").number(closed ? std::round(close_hours / closed * 10) / 10 : 0.0);
+  out.key("exceptions").raw(rows);
+  out.end_object();
+  return {};
+}
+
+Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const {
+  std::uint64_t completed = 0, on_time = 0, raised = 0, closed = 0;
+  std::int64_t good = 0, scrap = 0;
+  double close_hours = 0;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> operators;
+  std::uint64_t raised_by_severity[4] = {0, 0, 0, 0};
+  const std::string start = be64(static_cast<std::uint64_t>(std::max<TimeNs>(from, 0)));
+  auto* cf = snap_.store().cf(kFactsCf);
+  std::unique_ptr<rocksdb::Iterator> it(snap_.store().db().NewIterator(snap_.read_options(), cf));
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const TimeNs t = static_cast<TimeNs>(get_be64(it->key().data()));
+    if (t >= to) break;
+    codec::MessageView view(it->value().ToStringView());
+    auto f = view.root<s::Fact>();
+    switch (f.which()) {
+      case s::Fact::OP_REPORTED: {
+        auto o = f.getOpReported();
+        good += o.getGood();
+        scrap += o.getScrap();
+        auto& op = operators[str(o.getOperator())];
+        op.first += o.getGood();
+        op.second += o.getScrap();
+        break;
+      }
+      case s::Fact::WO_COMPLETED:
+        ++completed;
+        if (f.getWoCompleted().getOnTime()) ++on_time;
+        break;
+      case s::Fact::EXCEPTION_RAISED:
+        ++raised;
+        ++raised_by_severity[static_cast<int>(f.getExceptionRaised().getSeverity())];
+        break;
+      case s::Fact::EXCEPTION_CLOSED:
+        ++closed;
+        close_hours += hours(t - f.getExceptionClosed().getRaisedAt());
+        break;
+    }
+  }
+  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
+  auto ratio = [](double a, double b) {
+    return b > 0 ? std::round(a / b * 10000) / 10000 : 0.0;
+  };
+  out.begin_object();
+  out.key("from").string(format_rfc3339(from));
+  out.key("to").string(format_rfc3339(to));
+  out.key("workOrders").begin_object();
+  out.key("completed").uint64(completed);
+  out.key("onTime").uint64(on_time);
+  out.key("onTimeRate").number(ratio(on_time, completed));
+  out.end_object();
+  out.key("production").begin_object();
+  out.key("good").decimal(good, 3);
+  out.key("scrap").decimal(scrap, 3);
+  out.key("firstPassYield")
+      .number(ratio(static_cast<double>(good), static_cast<double>(good + scrap)));
+  out.key("scrapRate").number(ratio(static_cast<double>(scrap), static_cast<double>(good + scrap)));
+  out.end_object();
+  out.key("exceptions").begin_object();
+  out.key("raised").uint64(raised);
+  out.key("raisedBySeverity").begin_object();
+  static constexpr std::string_view kSeverity[] = {"low", "medium", "high", "critical"};
+  for (int i = 3; i >= 0; --i) out.key(kSeverity[i]).uint64(raised_by_severity[i]);
+  out.end_object();
+  out.key("closed").uint64(closed);
+  out.key("meanHoursToClose").number(closed ? std::round(close_hours / closed * 10) / 10 : 0.0);
+  out.end_object();
+  out.key("operators").begin_array();
+  for (const auto& [name, q] : operators) {
+    out.begin_object();
+    out.key("operator").string(name);
+    out.key("good").decimal(q.first, 3);
+    out.key("scrap").decimal(q.second, 3);
+    out.end_object();
+  }
+  out.end_array();
+  out.end_object();
+  return {};
+}
+
+}  // namespace custody::domain

@@ -1,0 +1,49 @@
+// The read side of the domain: entities with their history, the WIP and exception boards,
+// and KPIs over a time range, written as JSON. Every query reads one snapshot, so what it
+// shows is consistent, and it never blocks the sequencer.
+//
+// Thread-safe as Snapshot is.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
+#include "custody/common/error.h"
+#include "custody/ledger/snapshot.h"
+
+namespace custody::domain {
+
+enum class EntityKind { kLot, kWorkOrder, kException, kEquipment, kMaterial, kParty };
+
+// "lot", "wo", "exception", "equipment", "material", "party"; nullopt for anything else.
+[[nodiscard]] std::optional<EntityKind> parse_entity_kind(std::string_view name);
+
+class Queries {
+ public:
+  explicit Queries(const ledger::Snapshot& snapshot);
+
+  // The entity and its most recent `history_limit` records (0: all), newest last. Records
+  // that were later corrected carry "corrected": true. kNotFound when it does not exist.
+  [[nodiscard]] Result<void> show(EntityKind kind, std::string_view id, std::size_t history_limit,
+                                  codec::JsonWriter& out) const;
+
+  // Released work orders not yet completed, by due date: current step, equipment, good and
+  // scrap so far, and whether it is late at `now`.
+  [[nodiscard]] Result<void> wip_board(TimeNs now, codec::JsonWriter& out) const;
+
+  // Unresolved exceptions, most severe first and oldest first within a severity, with
+  // their age at `now`; counts by severity and the mean time to close of closed ones.
+  [[nodiscard]] Result<void> exception_board(TimeNs now, codec::JsonWriter& out) const;
+
+  // KPIs over events in [from, to): work orders completed and on time, first-pass yield and
+  // scrap rate of reported operations, exceptions raised and closed with mean time to
+  // close, and good and scrap quantity per operator.
+  [[nodiscard]] Result<void> kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const;
+
+ private:
+  const ledger::Snapshot& snap_;
+};
+
+}  // namespace custody::domain

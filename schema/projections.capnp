@@ -1,0 +1,188 @@
+# Projection state: what `custody show`, the boards and the KPIs read. Every value here is
+# derived from the log by the domain's apply functions (core/domain) and can be rebuilt.
+@0xee1ac69759bace26;
+
+$import "/capnp/c++.capnp".namespace("custody::schema");
+using A = import "annotations.capnp";
+using C = import "commands.capnp";
+
+struct Material {
+  material @0 :Text;
+  name @1 :Text;
+  uom @2 :Text;
+  kind @3 :C.MaterialKind;
+  requiresRelease @4 :Bool;
+  gtin @5 :Text;
+}
+
+struct Party {
+  party @0 :Text;
+  name @1 :Text;
+  role @2 :C.PartyRole;
+  address @3 :Text;
+  gln @4 :Text;
+}
+
+enum EquipmentState { idle @0; running @1; down @2; }
+
+struct Reading {
+  param @0 :Text;
+  value @1 :Float64;
+  unit @2 :Text;
+  at @3 :Int64 $A.timestamp;
+  inLimits @4 :Bool;
+  seq @5 :UInt64;
+}
+
+struct Equipment {
+  equipment @0 :Text;
+  name @1 :Text;
+  workCenter @2 :Text;
+  state @3 :EquipmentState;
+  wo @4 :Text;                     # running order and step
+  step @5 :Text;
+  openExceptions @6 :UInt32;       # open equipment exceptions: while > 0 the state is down
+  lastReadings @7 :List(Reading);  # the latest reading of each parameter
+  params @8 :List(C.ProcessParam); # limits of its own
+}
+
+enum LotOrigin { received @0; produced @1; split @2; merged @3; }
+
+struct Lot {
+  lot @0 :Text;
+  material @1 :Text;
+  uom @2 :Text;
+  status @3 :C.LotStatus;
+  location @4 :Text;
+  origin @5 :LotOrigin;
+  onHand @6 :Int64 $A.decimal(3);
+  created @7 :Int64 $A.decimal(3);     # received, produced, split off or merged in
+  consumed @8 :Int64 $A.decimal(3);
+  shipped @9 :Int64 $A.decimal(3);
+  splitOff @10 :Int64 $A.decimal(3);
+  mergedOut @11 :Int64 $A.decimal(3);
+  supplier @12 :Text;
+  supplierLot @13 :Text;
+  wo @14 :Text;                        # the order that produced it
+  holdReason @15 :Text;
+  createdAt @16 :Int64 $A.timestamp;
+  createdSeq @17 :UInt64;
+}
+
+enum StepStatus { pending @0; running @1; completed @2; }
+
+struct WoStep {
+  step @0 :Text;
+  workCenter @1 :Text;
+  status @2 :StepStatus;
+  equipment @3 :Text;
+  good @4 :Int64 $A.decimal(3);
+  scrap @5 :Int64 $A.decimal(3);
+  startedAt @6 :Int64 $A.timestamp;
+  completedAt @7 :Int64 $A.timestamp;
+  operators @8 :List(Text);
+}
+
+enum WoStatus { created @0; released @1; inProgress @2; completed @3; closed @4; }
+
+struct WorkOrder {
+  wo @0 :Text;
+  material @1 :Text;
+  qty @2 :Int64 $A.decimal(3);
+  routing @3 :Text;
+  due @4 :Int64 $A.timestamp;
+  status @5 :WoStatus;
+  createdAt @6 :Int64 $A.timestamp;
+  releasedAt @7 :Int64 $A.timestamp;
+  startedAt @8 :Int64 $A.timestamp;
+  completedAt @9 :Int64 $A.timestamp;
+  closedAt @10 :Int64 $A.timestamp;
+  steps @11 :List(WoStep);
+  consumed @12 :List(C.LotQty);
+  produced @13 :List(C.LotQty);
+  scheduledStart @14 :Int64 $A.timestamp;
+  scheduledEnd @15 :Int64 $A.timestamp;
+}
+
+enum ExceptionStatus { open @0; assigned @1; acknowledged @2; resolved @3; closed @4; }
+
+struct Exception {
+  exception @0 :Text;
+  category @1 :C.ExceptionCategory;
+  severity @2 :C.Severity;
+  description @3 :Text;
+  status @4 :ExceptionStatus;
+  wo @5 :Text;
+  lots @6 :List(Text);
+  equipment @7 :Text;
+  deadline @8 :Int64 $A.timestamp;
+  assignee @9 :Text;
+  rootCause @10 :Text;
+  action @11 :Text;
+  raisedAt @12 :Int64 $A.timestamp;
+  raisedBy @13 :Text;
+  acknowledgedAt @14 :Int64 $A.timestamp;
+  resolvedAt @15 :Int64 $A.timestamp;
+  closedAt @16 :Int64 $A.timestamp;
+  escalated @17 :Bool;
+  escalatedAt @18 :Int64 $A.timestamp;
+  automatic @19 :Bool;
+  cause @20 :UInt64;               # automatic: seq of the record that broke a rule
+}
+
+# A genealogy edge, stored under both its ends.
+enum EdgeKind { consumedInto @0; split @1; merge @2; }
+
+struct Edge {
+  kind @0 :EdgeKind;
+  qty @1 :Int64 $A.decimal(3);
+  wo @2 :Text;
+  seq @3 :UInt64;                      # the record that created it
+}
+
+# One shipment line: a quantity of a lot to a customer.
+struct ShipmentLine {
+  shipment @0 :Text;
+  lot @1 :Text;
+  customer @2 :Text;
+  qty @3 :Int64 $A.decimal(3);
+  at @4 :Int64 $A.timestamp;
+  seq @5 :UInt64;
+}
+
+# Facts the KPIs add up, by event time.
+struct Fact {
+  union {
+    opReported @0 :OpReported;
+    woCompleted @1 :WoCompleted;
+    exceptionRaised @2 :ExceptionFact;
+    exceptionClosed @3 :ExceptionClosed;
+  }
+  struct OpReported {
+    wo @0 :Text;
+    step @1 :Text;
+    operator @2 :Text;
+    good @3 :Int64 $A.decimal(3);
+    scrap @4 :Int64 $A.decimal(3);
+  }
+  struct WoCompleted {
+    wo @0 :Text;
+    due @1 :Int64 $A.timestamp;
+    onTime @2 :Bool;
+  }
+  struct ExceptionFact {
+    exception @0 :Text;
+    severity @1 :C.Severity;
+  }
+  struct ExceptionClosed {
+    exception @0 :Text;
+    raisedAt @1 :Int64 $A.timestamp;
+  }
+}
+
+# The payload in force for a corrected record.
+struct Correction {
+  payload @0 :Data;
+  corrections @1 :UInt32;
+  lastSeq @2 :UInt64;
+}

@@ -1,0 +1,134 @@
+// The domain's views: custody show, custody board, custody kpi.
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "cli/table.h"
+#include "custody/common/encoding.h"
+#include "custody/domain/queries.h"
+
+namespace custody::cli {
+namespace {
+
+void add_format(CLI::App* cmd, Format& format) {
+  cmd->add_option("--format", format, "json (default) or table")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Format>{{"json", Format::kJson}, {"table", Format::kTable}}));
+}
+
+int print(const std::string& json, Format format) {
+  if (format == Format::kTable) {
+    std::cout << render_table(json);
+  } else {
+    std::cout << json << "\n";
+  }
+  return kExitOk;
+}
+
+// Runs `query` against a read-only snapshot of `dir` and prints its JSON.
+int with_queries(const std::string& dir, Format format,
+                 const std::function<Result<void>(const domain::Queries&, const ledger::Ledger&,
+                                                  codec::JsonWriter&)>& query) {
+  auto ledger = open_ledger(dir, ledger::OpenMode::kReadOnly);
+  if (!ledger) return report(ledger.error());
+  auto snap = (*ledger)->snapshot();
+  domain::Queries q(*snap);
+  std::string out;
+  codec::JsonWriter w(out);
+  if (auto r = query(q, **ledger, w); !r) return report(r.error());
+  return print(out, format);
+}
+
+struct ShowArgs {
+  std::string dir, kind, id;
+  std::size_t history = 200;
+  Format format = Format::kJson;
+};
+
+struct BoardArgs {
+  std::string dir, board, at;
+  Format format = Format::kJson;
+};
+
+struct KpiArgs {
+  std::string dir, from, to;
+  Format format = Format::kJson;
+};
+
+Result<TimeNs> parse_time(const std::string& text, const std::string& field) {
+  auto t = parse_rfc3339(text);
+  if (!t) return fail(ErrorCode::kInvalidArgument, "not an RFC 3339 time: " + text, field);
+  return *t;
+}
+
+}  // namespace
+
+void add_show(CLI::App& app, Action& run) {
+  auto a = std::make_shared<ShowArgs>();
+  auto* cmd =
+      app.add_subcommand("show", "Show a lot, work order, exception, equipment, material or party");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("KIND", a->kind, "lot | wo | exception | equipment | material | party")
+      ->required()
+      ->check(CLI::IsMember({"lot", "wo", "exception", "equipment", "material", "party"}));
+  cmd->add_option("ID", a->id, "Its id")->required();
+  cmd->add_option("--history", a->history, "Show the newest N history records (0: all)");
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      return with_queries(
+          a->dir, a->format,
+          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
+            return q.show(*domain::parse_entity_kind(a->kind), a->id, a->history, w);
+          });
+    };
+  });
+}
+
+void add_board(CLI::App& app, Action& run) {
+  auto a = std::make_shared<BoardArgs>();
+  auto* cmd = app.add_subcommand("board", "The WIP board or the exception board");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("BOARD", a->board, "wip | exceptions")
+      ->required()
+      ->check(CLI::IsMember({"wip", "exceptions"}));
+  cmd->add_option("--at", a->at, "Judge lateness and age at this time (default: now)");
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      TimeNs now = SystemClock().now();
+      if (!a->at.empty()) {
+        auto t = parse_time(a->at, "at");
+        if (!t) return report(t.error());
+        now = *t;
+      }
+      return with_queries(
+          a->dir, a->format,
+          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
+            return a->board == "wip" ? q.wip_board(now, w) : q.exception_board(now, w);
+          });
+    };
+  });
+}
+
+void add_kpi(CLI::App& app, Action& run) {
+  auto a = std::make_shared<KpiArgs>();
+  auto* cmd = app.add_subcommand("kpi", "KPIs over a time range");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--from", a->from, "Start (RFC 3339 or YYYY-MM-DD), inclusive")->required();
+  cmd->add_option("--to", a->to, "End, exclusive")->required();
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      auto from = parse_time(a->from, "from");
+      if (!from) return report(from.error());
+      auto to = parse_time(a->to, "to");
+      if (!to) return report(to.error());
+      if (*to <= *from) return report(Error::invalid_argument("to", "must be after --from"));
+      return with_queries(a->dir, a->format,
+                          [&](const domain::Queries& q, const ledger::Ledger&,
+                              codec::JsonWriter& w) { return q.kpis(*from, *to, w); });
+    };
+  });
+}
+
+}  // namespace custody::cli
