@@ -6,6 +6,7 @@
 #include <capnp/message.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -1,0 +1,92 @@
+// The domain's CLI views and maintenance commands, end to end through the binary.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "support/test_support.h"
+
+namespace custody {
+namespace {
+
+using testing::lines;
+using testing::run_custody;
+
+class Views : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(run_custody({"init", dir()}).exit_code, 0);
+    const std::string plant = R"(
+{"type":"material.define","commandId":"m1","actor":"user:qa","data":{"material":"romaine","name":"Romaine","uom":"kg"}}
+{"type":"party.define","commandId":"p1","actor":"user:qa","data":{"party":"farm","name":"Farm","role":"supplier"}}
+{"type":"lot.receive","commandId":"r1","actor":"user:dock","occurredAt":"2026-11-20T07:00:00Z","data":{"lot":"R-1","material":"romaine","qty":500,"uom":"kg","supplier":"farm","supplierLot":"F-1"}}
+{"type":"exception.raise","commandId":"x1","actor":"user:qa","occurredAt":"2026-11-20T08:00:00Z","data":{"exception":"EX-1","severity":"critical","description":"Glass on line","lot":"R-1"}}
+)";
+    auto r = run_custody({"append", dir()}, plant);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  std::string dir() const { return (tmp_ / "ledger").string(); }
+  testing::TempDir tmp_;
+};
+
+TEST_F(Views, ShowInJsonAndTable) {
+  auto json = run_custody({"show", dir(), "lot", "R-1"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto v = boost::json::parse(json.out).as_object();
+  EXPECT_EQ(v["state"].at("onHand"), 500);
+  EXPECT_EQ(v["history"].as_array().size(), 2u);  // received, and named by the exception
+  auto table = run_custody({"show", dir(), "lot", "R-1", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("onHand: 500"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("lot.received"), std::string::npos) << table.out;
+}
+
+TEST_F(Views, BoardsAndKpis) {
+  auto board = run_custody({"board", dir(), "exceptions", "--at", "2026-11-20T10:00:00Z"});
+  ASSERT_EQ(board.exit_code, 0) << board.err;
+  auto b = boost::json::parse(board.out).as_object();
+  EXPECT_EQ(b["open"], 1);
+  EXPECT_EQ(b["exceptions"].as_array()[0].at("ageHours").to_number<double>(), 2.0);
+  auto wip = run_custody({"board", dir(), "wip", "--format", "table"});
+  EXPECT_EQ(wip.exit_code, 0);
+  auto kpi = run_custody({"kpi", dir(), "--from", "2026-11-20", "--to", "2026-11-21"});
+  ASSERT_EQ(kpi.exit_code, 0) << kpi.err;
+  EXPECT_EQ(boost::json::parse(kpi.out).as_object()["exceptions"].at("raised"), 1);
+}
+
+TEST_F(Views, RebuildReproducesTheDigest) {
+  auto before = run_custody({"state-digest", dir()});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  auto rebuild = run_custody({"rebuild", dir()});
+  ASSERT_EQ(rebuild.exit_code, 0) << rebuild.err;
+  auto r = boost::json::parse(rebuild.out).as_object();
+  EXPECT_EQ(r["records"], 4);
+  auto after = run_custody({"state-digest", dir()});
+  EXPECT_EQ(boost::json::parse(before.out).as_object()["digest"], r["digest"]);
+  EXPECT_EQ(before.out, after.out);
+}
+
+TEST_F(Views, BadArgumentsExitTwo) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"show", dir(), "lot", "NOPE"}, "not_found"},
+           {{"show", dir(), "pallet", "R-1"}, ""},
+           {{"board", dir(), "scrap"}, ""},
+           {{"board", dir(), "wip", "--at", "noon"}, "invalid_argument"},
+           {{"kpi", dir(), "--from", "2026-11-21", "--to", "2026-11-20"}, "invalid_argument"},
+           {{"kpi", dir(), "--from", "yesterday", "--to", "2026-11-20"}, "invalid_argument"},
+           {{"kpi", dir(), "--from", "2026-11-20"}, ""},
+           {{"show", dir(), "lot", "R-1", "--format", "xml"}, ""},
+           {{"rebuild", (tmp_ / "nowhere").string()}, "not_a_ledger"},
+           {{"state-digest", (tmp_ / "nowhere").string()}, "not_a_ledger"},
+       }) {
+    auto r = run_custody(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << " " << r.out << r.err;
+    if (!c.message.empty()) EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace custody
