@@ -231,6 +231,31 @@ struct LotProduced {
   sources @9 :List(LotQty);                # every lot the order consumed, with quantities
 }
 
+# lot.transform -> lot.transformed (stream of the new lot): inputs consumed into a new lot
+# in one step, outside a work order (backflush, repack, blending, building a pallet): an
+# FSMA 204 transformation event.
+struct LotTransform {
+  lot @0 :Text $A.required $A.id;
+  material @1 :Text $A.required $A.id;
+  qty @2 :Int64 $A.decimal(3) $A.required;
+  inputs @3 :List(LotQty) $A.required;
+  location @4 :Text $A.id;                 # default: the first input's location
+  equipment @5 :Text $A.id;                # where it happened, when on equipment
+  document @6 :Text;                       # reference document (batch sheet, pallet tag)
+}
+
+struct LotTransformed {
+  lot @0 :Text;
+  material @1 :Text;
+  qty @2 :Int64 $A.decimal(3);
+  uom @3 :Text;
+  location @4 :Text;
+  status @5 :LotStatus;
+  inputs @6 :List(LotQty);
+  equipment @7 :Text;
+  document @8 :Text;
+}
+
 # op.report -> op.reported. The actor is the operator (piecework pay).
 struct OpReport {
   wo @0 :Text $A.required $A.id;

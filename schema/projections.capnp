@@ -46,7 +46,7 @@ struct Equipment {
   params @8 :List(C.ProcessParam); # limits of its own
 }
 
-enum LotOrigin { received @0; produced @1; split @2; merged @3; }
+enum LotOrigin { received @0; produced @1; split @2; merged @3; transformed @4; }
 
 struct Lot {
   lot @0 :Text;

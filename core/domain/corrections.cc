@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "custody/codec/json_binding.h"
+#include "custody/domain/genealogy.h"
 #include "custody/domain/registry.h"
 #include "custody/ledger/record.h"
 #include "domain/domain_state.h"
@@ -185,6 +186,7 @@ void shift_edge(Apply& a, std::string_view from, std::string_view to, std::int64
   const std::string bytes = codec::canonical_bytes(e.asReader());
   a.state.put(a.cf.fwd, key, bytes);
   a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  if (a.graph != nullptr) a.graph->add_edge(from, to, e.getKind(), delta, a.rec.seq);
 }
 
 void apply_corrected(Apply& a) {

@@ -1,6 +1,7 @@
 #include "domain/domain_state.h"
 
 #include "custody/codec/json_writer.h"
+#include "custody/domain/genealogy.h"
 
 namespace custody::domain {
 
@@ -115,6 +116,16 @@ std::string_view exception_status_name(s::ExceptionStatus status) {
   return "unknown";
 }
 
+std::string equipment_lot_key(std::string_view equipment, TimeNs time, std::uint64_t seq,
+                              std::string_view lot) {
+  std::string k = "equipment_lot/" + std::string(equipment);
+  k.push_back('\0');
+  k += be64(static_cast<std::uint64_t>(time));
+  k += be64(seq);
+  k += lot;
+  return k;
+}
+
 void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,
               std::int64_t qty, std::string_view wo) {
   const std::string fwd_key = keys::edge(from, to);
@@ -134,6 +145,7 @@ void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind 
   const std::string bytes = codec::canonical_bytes(e.asReader());
   a.state.put(a.cf.fwd, fwd_key, bytes);
   a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  if (a.graph != nullptr) a.graph->add_edge(from, to, kind, qty, a.rec.seq);
 }
 
 }  // namespace custody::domain

@@ -123,11 +123,14 @@ struct Decide {
   }
 };
 
+class GenealogyGraph;
+
 // What apply functions get.
 struct Apply {
   const RecordRef& rec;
   State& state;
   const Cfs& cf;
+  GenealogyGraph* graph = nullptr;  // kept current when the host keeps one in memory
 
   [[nodiscard]] TimeNs time() const {
     return rec.occurred_at != 0 ? rec.occurred_at : rec.recorded_at;
@@ -177,6 +180,10 @@ using ApplyFn = void (*)(Apply&);
 [[nodiscard]] std::string_view lot_status_name(s::LotStatus status);
 [[nodiscard]] std::string_view wo_status_name(s::WoStatus status);
 [[nodiscard]] std::string_view exception_status_name(s::ExceptionStatus status);
+
+// Index key of a lot consumed or produced on equipment at a time (projections.h).
+[[nodiscard]] std::string equipment_lot_key(std::string_view equipment, TimeNs time,
+                                            std::uint64_t seq, std::string_view lot);
 
 // Genealogy: adds (or grows by qty) the edge from -> to, stored both ways.
 void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,

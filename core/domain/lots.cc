@@ -249,6 +249,86 @@ void apply_merged(Apply& a) {
   a.history("lot", sv(r.getInto()));
 }
 
+// ---- lot.transform
+
+Result<void> decide_transform(Decide& d) {
+  MessageView v(d.cmd.data);
+  auto r = v.root<s::LotTransform>();
+  if (find_lot(d, sv(r.getLot()))) return already_exists("data.lot", "lot " + str(r.getLot()));
+  auto material = find_material(d, sv(r.getMaterial()));
+  if (!material) return not_found("data.material", "material " + str(r.getMaterial()));
+  if (r.getQty() <= 0) return invalid("data.qty", "must be greater than zero");
+  if (r.getEquipment().size() && !find_equipment(d, sv(r.getEquipment()))) {
+    return not_found("data.equipment", "equipment " + str(r.getEquipment()));
+  }
+  capnp::MallocMessageBuilder msg(256);
+  auto e = msg.initRoot<s::LotTransformed>();
+  e.setLot(r.getLot());
+  e.setMaterial(r.getMaterial());
+  e.setQty(r.getQty());
+  e.setUom(material->get().getUom());
+  e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
+                                                   : s::LotStatus::RELEASED);
+  e.setInputs(r.getInputs());
+  e.setEquipment(r.getEquipment());
+  e.setDocument(r.getDocument());
+  auto inputs = r.getInputs();
+  for (unsigned i = 0; i < inputs.size(); ++i) {
+    const std::string at = "data.inputs[" + std::to_string(i) + "]";
+    for (unsigned j = 0; j < i; ++j) {
+      if (inputs[j].getLot() == inputs[i].getLot()) return invalid(at + ".lot", "appears twice");
+    }
+    if (inputs[i].getLot() == r.getLot())
+      return invalid(at + ".lot", "a lot cannot be its own input");
+    auto lot = existing_lot(d, sv(inputs[i].getLot()), at + ".lot");
+    if (!lot) return std::unexpected(lot.error());
+    if (auto ok = check_available((*lot)->get(), inputs[i].getQty(), at + ".lot", at + ".qty");
+        !ok) {
+      return ok;
+    }
+    if (i == 0) e.setLocation((*lot)->get().getLocation());
+  }
+  if (r.getLocation().size()) e.setLocation(r.getLocation());
+  d.emit_struct(lot_stream(sv(r.getLot())), "lot.transformed", e);
+  return {};
+}
+
+void apply_transformed(Apply& a) {
+  MessageView v(a.rec.payload);
+  auto r = v.root<s::LotTransformed>();
+  for (auto in : r.getInputs()) {
+    update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(in.getLot())),
+                   [&](s::Lot::Builder b, s::Lot::Reader) {
+                     b.setOnHand(b.getOnHand() - in.getQty());
+                     b.setConsumed(b.getConsumed() + in.getQty());
+                   });
+    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "");
+    if (r.getEquipment().size()) {
+      a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(in.getLot())),
+              "consumed");
+    }
+    a.history("lot", sv(in.getLot()));
+  }
+  capnp::MallocMessageBuilder msg(256);
+  auto l = msg.initRoot<s::Lot>();
+  l.setLot(r.getLot());
+  l.setMaterial(r.getMaterial());
+  l.setUom(r.getUom());
+  l.setStatus(r.getStatus());
+  l.setLocation(r.getLocation());
+  l.setOrigin(s::LotOrigin::TRANSFORMED);
+  l.setOnHand(r.getQty());
+  l.setCreated(r.getQty());
+  l.setCreatedAt(a.time());
+  l.setCreatedSeq(a.rec.seq);
+  put_struct(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())), l);
+  if (r.getEquipment().size()) {
+    a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
+            "produced");
+  }
+  a.history("lot", sv(r.getLot()));
+}
+
 // ---- lot.move, lot.hold, lot.release, lot.reject
 
 Result<void> decide_move(Decide& d) {
@@ -405,6 +485,7 @@ void register_lots(Handlers& h) {
   h.decide.emplace_back("lot.release", &decide_release);
   h.decide.emplace_back("lot.reject", &decide_reject);
   h.decide.emplace_back("lot.ship", &decide_ship);
+  h.decide.emplace_back("lot.transform", &decide_transform);
   h.apply.emplace_back("lot.received", &apply_received);
   h.apply.emplace_back("lot.split", &apply_split);
   h.apply.emplace_back("lot.merged", &apply_merged);
@@ -413,6 +494,7 @@ void register_lots(Handlers& h) {
   h.apply.emplace_back("lot.released", &apply_released);
   h.apply.emplace_back("lot.rejected", &apply_rejected);
   h.apply.emplace_back("lot.shipped", &apply_shipped);
+  h.apply.emplace_back("lot.transformed", &apply_transformed);
 }
 
 }  // namespace custody::domain

@@ -2,6 +2,8 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "custody/domain/genealogy.h"
+#include "custody/ledger/snapshot.h"
 #include "custody/ledger/store.h"
 #include "domain/domain_state.h"
 
@@ -23,7 +25,7 @@ void apply_note(Apply& a) {
 
 class PlantStateMachine final : public ledger::StateMachine {
  public:
-  PlantStateMachine() {
+  explicit PlantStateMachine(PlantOptions options) : options_(options) {
     Handlers h;
     h.decide.emplace_back("note.add", &decide_note);
     h.apply.emplace_back("note.added", &apply_note);
@@ -47,7 +49,15 @@ class PlantStateMachine final : public ledger::StateMachine {
     cf_.index = store.cf(kIndexCf);
     cf_.facts = store.cf(kFactsCf);
     cf_.corrections = store.cf(kCorrectionsCf);
+    if (options_.genealogy_graph && !graph_) {
+      ledger::Snapshot snap(store);
+      auto g = GenealogyGraph::load(snap);
+      if (!g) throw std::runtime_error("cannot load the genealogy graph: " + g.error().message);
+      graph_ = std::move(*g);
+    }
   }
+
+  const GenealogyGraph* graph() const { return graph_.get(); }
 
   Result<std::vector<Event>> decide(const Command& cmd, const ledger::State& state,
                                     TimeNs now) override {
@@ -63,7 +73,7 @@ class PlantStateMachine final : public ledger::StateMachine {
   void apply(const RecordRef& record, ledger::State& state) override {
     auto it = apply_.find(record.type);
     if (it == apply_.end()) return;  // a type this build does not project (from a newer one)
-    Apply a{record, state, cf_};
+    Apply a{record, state, cf_, graph_.get()};
     it->second(a);
   }
 
@@ -72,15 +82,22 @@ class PlantStateMachine final : public ledger::StateMachine {
   }
 
  private:
+  PlantOptions options_;
   Cfs cf_;
+  std::unique_ptr<GenealogyGraph> graph_;
   boost::unordered_flat_map<std::string_view, DecideFn> decide_;
   boost::unordered_flat_map<std::string_view, ApplyFn> apply_;
 };
 
 }  // namespace
 
-std::unique_ptr<ledger::StateMachine> make_state_machine() {
-  return std::make_unique<PlantStateMachine>();
+std::unique_ptr<ledger::StateMachine> make_state_machine(PlantOptions options) {
+  return std::make_unique<PlantStateMachine>(options);
+}
+
+const GenealogyGraph* genealogy_graph(const ledger::StateMachine& machine) {
+  const auto* plant = dynamic_cast<const PlantStateMachine*>(&machine);
+  return plant ? plant->graph() : nullptr;
 }
 
 }  // namespace custody::domain

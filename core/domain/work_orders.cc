@@ -418,16 +418,6 @@ Result<void> decide_consume(Decide& d) {
   return {};
 }
 
-std::string equipment_lot_key(std::string_view equipment, TimeNs time, std::uint64_t seq,
-                              std::string_view lot) {
-  std::string k = "equipment_lot/" + std::string(equipment);
-  k.push_back('\0');
-  k += be64(static_cast<std::uint64_t>(time));
-  k += be64(seq);
-  k += lot;
-  return k;
-}
-
 void apply_consumed(Apply& a) {
   MessageView v(a.rec.payload);
   auto r = v.root<s::LotConsumed>();
@@ -448,6 +438,10 @@ void apply_consumed(Apply& a) {
     a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
             "consumed");
   }
+  std::string consumer = "consumed_by/" + str(r.getLot());
+  consumer.push_back('\0');
+  consumer += sv(r.getWo());
+  a.index(consumer);
   a.history("lot", sv(r.getLot()));
   a.history("wo", sv(r.getWo()));
 }

@@ -9,6 +9,18 @@
 
 namespace custody::domain {
 
-[[nodiscard]] std::unique_ptr<ledger::StateMachine> make_state_machine();
+class GenealogyGraph;
+
+struct PlantOptions {
+  // Keep the genealogy graph in memory (loaded when the ledger opens, then kept current as
+  // records are applied) so that recalls take microseconds instead of a seek per lot. For
+  // long-running hosts; one-shot commands read the column families instead.
+  bool genealogy_graph = false;
+};
+
+[[nodiscard]] std::unique_ptr<ledger::StateMachine> make_state_machine(PlantOptions options = {});
+
+// The in-memory genealogy of a plant state machine made with genealogy_graph, else nullptr.
+[[nodiscard]] const GenealogyGraph* genealogy_graph(const ledger::StateMachine& machine);
 
 }  // namespace custody::domain

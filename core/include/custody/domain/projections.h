@@ -18,6 +18,7 @@
 //                                                            "produced"
 //                  "shipment/" lot 0x00 be64(seq)         -> ShipmentLine
 //                  "shipment_by_id/" shipment 0x00 be64(seq) -> lot (text)
+//                  "consumed_by/" lot 0x00 wo             -> ""   orders that consumed it
 //   facts          be64(time) be64(seq) u8(n)             -> Fact, by event time
 //   corrections    be64(seq)                              -> Correction: payload in force
 //

@@ -1,0 +1,113 @@
+// Recall scoping: from a lot, a supplier's lot, or an equipment and time window, every lot
+// downstream with where it is and how much of it is left, the work orders that touched them,
+// the shipments with customer, date and quantity, totals per customer, and a mass balance of
+// the starting lots. Reads one snapshot; never blocks appends.
+//
+// Outputs: JSON, CSV (one table, a `record` column telling lots, shipments, customers and
+// balance rows apart), and the FDA FSMA 204 electronic sortable spreadsheet: one CSV per
+// critical tracking event (receiving, transformation, shipping), one row per lot line, with
+// the key data elements of 21 CFR 1.1345, 1.1350 and 1.1340, and a glossary of the internal
+// codes used.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
+#include "custody/common/error.h"
+#include "custody/domain/genealogy.h"
+#include "custody/ledger/snapshot.h"
+
+namespace custody::domain {
+
+struct RecallScope {
+  enum class From { kLot, kSupplierLot, kEquipment };
+  From from = From::kLot;
+  std::string lot;       // kLot
+  std::string supplier;  // kSupplierLot
+  std::string supplier_lot;
+  std::string equipment;  // kEquipment: lots consumed or produced on it in [window_from, window_to)
+  TimeNs window_from = 0;
+  TimeNs window_to = 0;
+  bool exclude_consumed = false;  // leave lots with nothing on hand out of `lots`
+};
+
+// Who we are, for FSMA 204 location descriptions (config.json "site").
+struct SiteInfo {
+  std::string name = "this facility";
+  std::string address;
+  std::string gln;
+};
+
+struct RecallLot {
+  std::string lot, material, material_name, uom, status, location, origin, wo, supplier,
+      supplier_lot;
+  std::int64_t on_hand = 0;
+  std::uint32_t depth = 0;
+  TimeNs created_at = 0;
+  std::uint64_t created_seq = 0;
+};
+
+struct RecallShipment {
+  std::string shipment, lot, customer, customer_name, material, uom;
+  std::int64_t qty = 0;
+  TimeNs at = 0;
+  std::uint64_t seq = 0;
+};
+
+struct RecallCustomer {
+  std::string customer, name, uom;
+  std::int64_t qty = 0;
+  std::size_t shipments = 0;
+  std::size_t lots = 0;
+};
+
+// created = consumed + shipped + split off + merged out + on hand; rejected stock on hand is
+// reported as scrapped.
+struct MassBalance {
+  std::string lot, uom;
+  std::int64_t received = 0, consumed = 0, shipped = 0, split_off = 0, merged_out = 0, on_hand = 0,
+               scrapped = 0;
+  double accounted_pct = 0;
+};
+
+struct RecallReport {
+  RecallScope scope;
+  std::uint64_t as_of_seq = 0;
+  std::vector<std::string> starts;
+  std::vector<RecallLot> lots;   // breadth-first from the starts
+  std::size_t lots_reached = 0;  // including those left out by exclude_consumed
+  std::vector<std::string> work_orders;
+  std::vector<RecallShipment> shipments;
+  std::vector<RecallCustomer> customers;
+  std::vector<MassBalance> balance;
+  Trace trace;
+  double elapsed_ms = 0;
+};
+
+// Errors: kNotFound (field "lot", "supplier", "supplier-lot", "equipment") when the scope
+// names nothing that exists; kInvalidArgument for an empty time window.
+[[nodiscard]] Result<RecallReport> build_recall(const ledger::Snapshot& snap,
+                                                const RecallScope& scope,
+                                                const GenealogyGraph* graph);
+
+void write_recall_json(const RecallReport& report, codec::JsonWriter& out);
+[[nodiscard]] std::string recall_csv(const RecallReport& report);
+
+// Writes fsma204-receiving.csv, fsma204-transformation.csv, fsma204-shipping.csv and
+// fsma204-glossary.csv into `dir` (created if needed); returns their paths.
+[[nodiscard]] Result<std::vector<std::filesystem::path>> write_fsma204(
+    const ledger::Snapshot& snap, const RecallReport& report, const SiteInfo& site,
+    const std::filesystem::path& dir);
+
+// Trace output, shared with `custody trace`.
+void write_trace_json(const Trace& trace, codec::JsonWriter& out);
+[[nodiscard]] std::string trace_csv(const Trace& trace);
+
+// RFC 4180 field quoting.
+[[nodiscard]] std::string csv_field(std::string_view s);
+
+}  // namespace custody::domain

@@ -1,0 +1,201 @@
+// Genealogy traversal against an independent reference: the test keeps its own list of the
+// edges its commands should create and runs a plain BFS over it. Both implementations (the
+// in-memory graph and the snapshot walk) must agree with it, for random genealogies with
+// splits, merges, multi-level blends, partly consumed lots and diamonds, and for a cycle.
+#include "custody/domain/genealogy.h"
+
+#include <map>
+#include <queue>
+#include <random>
+#include <set>
+
+#include "custody/domain/plant.h"
+#include "domain/plant_fixture.h"
+
+namespace custody::testing {
+namespace {
+
+using Graph = std::map<std::string, std::set<std::string>>;
+
+struct Expected {
+  Graph fwd, bwd;
+  void edge(const std::string& a, const std::string& b) {
+    fwd[a].insert(b);
+    bwd[b].insert(a);
+  }
+};
+
+std::map<std::string, std::uint32_t> bfs(const Graph& g, const std::string& start,
+                                         std::uint32_t max_depth = 0) {
+  std::map<std::string, std::uint32_t> depth{{start, 0}};
+  std::queue<std::string> q;
+  q.push(start);
+  while (!q.empty()) {
+    const std::string u = q.front();
+    q.pop();
+    if (max_depth != 0 && depth[u] >= max_depth) continue;
+    auto it = g.find(u);
+    if (it == g.end()) continue;
+    for (const auto& v : it->second) {
+      if (depth.emplace(v, depth[u] + 1).second) q.push(v);
+    }
+  }
+  return depth;
+}
+
+std::map<std::string, std::uint32_t> as_map(const domain::Trace& t) {
+  std::map<std::string, std::uint32_t> out;
+  for (const auto& l : t.lots)
+    EXPECT_TRUE(out.emplace(std::string(l.lot), l.depth).second) << l.lot << " twice";
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> edge_set(const domain::Trace& t) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& e : t.edges) out.emplace(e.from, e.to);
+  return out;
+}
+
+class Genealogy : public PlantTest {
+ protected:
+  void check_all(const Expected& ex, const std::vector<std::string>& lots) {
+    auto snap = ledger_->snapshot();
+    auto graph = domain::GenealogyGraph::load(*snap);
+    ASSERT_TRUE(graph);
+    for (const auto& lot : lots) {
+      for (auto dir : {domain::Direction::kForward, domain::Direction::kBackward}) {
+        const Graph& g = dir == domain::Direction::kForward ? ex.fwd : ex.bwd;
+        for (std::uint32_t depth : {0u, 1u, 2u}) {
+          const auto want = bfs(g, lot, depth);
+          const std::vector<std::string> starts{lot};
+          auto from_snapshot = domain::trace_snapshot(*snap, starts, dir, depth);
+          ASSERT_TRUE(from_snapshot);
+          const auto from_graph = (*graph)->trace(starts, dir, depth, snap->head().seq);
+          ASSERT_EQ(as_map(*from_snapshot), want) << lot << " depth " << depth;
+          ASSERT_EQ(as_map(from_graph), want) << lot << " depth " << depth;
+          EXPECT_EQ(edge_set(*from_snapshot), edge_set(from_graph));
+        }
+      }
+    }
+  }
+};
+
+TEST_F(Genealogy, RandomGenealogiesMatchAPlainBfs) {
+  master_data();
+  for (unsigned seed = 1; seed <= 5; ++seed) {
+    std::mt19937 rng(seed);
+    Expected ex;
+    std::vector<std::string> lots;
+    const std::string p = "g" + std::to_string(seed) + "-";
+    // Level 0: received lots with plenty on hand.
+    for (int i = 0; i < 12; ++i) {
+      lots.push_back(p + "raw" + std::to_string(i));
+      receive(lots.back(), 1000);
+    }
+    int made = 0;
+    for (int step = 0; step < 120; ++step) {
+      const std::string a = lots[rng() % lots.size()];
+      const std::string b = lots[rng() % lots.size()];
+      const std::string c = lots[rng() % lots.size()];
+      const std::string out = p + "x" + std::to_string(made++);
+      switch (rng() % 6) {
+        case 0:
+        case 1:
+        case 3:
+        case 4: {  // a blend of up to three inputs: diamonds appear when inputs share ancestors
+          std::set<std::string> inputs{a, b, c};
+          std::string list;
+          for (const auto& in : inputs) {
+            list += std::string(list.empty() ? "" : ",") + R"({"lot":")" + in + R"(","qty":1})";
+          }
+          auto r = run(
+              "lot.transform",
+              R"({"lot":")" + out + R"(","material":"romaine","qty":500,"inputs":[)" + list + "]}");
+          if (r) {
+            for (const auto& in : inputs) ex.edge(in, out);
+            lots.push_back(out);
+          }
+          break;
+        }
+        case 2: {  // split off part of a lot
+          auto r = run("lot.split",
+                       R"({"lot":")" + a + R"(","into":[{"lot":")" + out + R"(","qty":2}]})");
+          if (r) {
+            ex.edge(a, out);
+            lots.push_back(out);
+          }
+          break;
+        }
+        default: {  // merge two lots (each gives all it has)
+          if (a == b) break;
+          auto r = run("lot.merge",
+                       R"({"lots":[")" + a + R"(",")" + b + R"("],"into":")" + out + R"("})");
+          if (r) {
+            ex.edge(a, out);
+            ex.edge(b, out);
+            lots.push_back(out);
+          }
+          break;
+        }
+      }
+    }
+    ASSERT_GT(lots.size(), 40u);
+    check_all(ex, {lots[0], lots[3], lots[11], lots[20], lots[lots.size() / 2], lots.back()});
+  }
+}
+
+// A lot made by an order goes into a second order, whose product the first order then
+// consumes (a return reworked into the original order): a cycle, which must not loop.
+TEST_F(Genealogy, CyclesEndTheWalk) {
+  master_data();
+  ok("material.define", R"({"material":"mix","name":"Mix","uom":"kg"})");
+  ok("routing.define",
+     R"({"routing":"mix-r","material":"mix","steps":[{"step":"wash","workCenter":"wash"}]})");
+  ok("equipment.define", R"({"equipment":"washer-2","name":"W2","workCenter":"wash"})");
+  receive("R-1", 100);
+  ok("wo.create", R"({"wo":"A","material":"mix","qty":1,"routing":"mix-r","due":"2026-11-22"})");
+  ok("wo.release", R"({"wo":"A"})");
+  ok("op.start", R"({"wo":"A","step":"wash","equipment":"washer-1"})");
+  ok("lot.consume", R"({"wo":"A","step":"wash","lot":"R-1","qty":10})");
+  ok("lot.produce", R"({"wo":"A","step":"wash","lot":"P","qty":10})");
+  ok("wo.create", R"({"wo":"B","material":"mix","qty":1,"routing":"mix-r","due":"2026-11-22"})");
+  ok("wo.release", R"({"wo":"B"})");
+  ok("op.start", R"({"wo":"B","step":"wash","equipment":"washer-2"})");
+  ok("lot.consume", R"({"wo":"B","step":"wash","lot":"P","qty":5})");
+  ok("lot.produce", R"({"wo":"B","step":"wash","lot":"Q","qty":5})");
+  ok("lot.consume", R"({"wo":"A","step":"wash","lot":"Q","qty":1})");  // late: Q -> P
+  Expected ex;
+  ex.edge("R-1", "P");
+  ex.edge("P", "Q");
+  ex.edge("Q", "P");
+  check_all(ex, {"R-1", "P", "Q"});
+}
+
+TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {
+  master_data();
+  receive("R-1", 100);
+  ok("lot.transform",
+     R"({"lot":"T-1","material":"romaine","qty":1,"inputs":[{"lot":"R-1","qty":1}]})");
+  // A ledger that keeps the graph in memory, fed by the sequencer as records are applied.
+  ledger_.reset();
+  ledger::LedgerOptions o;
+  o.clock = &clock_;
+  auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite,
+                                domain::make_state_machine({.genealogy_graph = true}), o);
+  ASSERT_TRUE(r);
+  ledger_ = std::move(*r);
+  const auto* graph = domain::genealogy_graph(ledger_->machine());
+  ASSERT_NE(graph, nullptr);
+  auto before = ledger_->snapshot();
+  ok("lot.transform",
+     R"({"lot":"T-2","material":"romaine","qty":1,"inputs":[{"lot":"R-1","qty":1}]})");
+  const std::vector<std::string> start{"R-1"};
+  EXPECT_EQ(graph->trace(start, domain::Direction::kForward, 0, before->head().seq).lots.size(),
+            2u);
+  EXPECT_EQ(graph->trace(start, domain::Direction::kForward, 0, ledger_->head().seq).lots.size(),
+            3u);
+  EXPECT_EQ(graph->edge_count(), 2u);
+}
+
+}  // namespace
+}  // namespace custody::testing
