@@ -127,11 +127,11 @@ std::string equipment_lot_key(std::string_view equipment, TimeNs time, std::uint
 }
 
 void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,
-              std::int64_t qty, std::string_view wo) {
+              std::int64_t qty, std::string_view wo, bool to_is_new) {
   const std::string fwd_key = keys::edge(from, to);
   capnp::MallocMessageBuilder msg(64);
   auto e = msg.initRoot<s::Edge>();
-  if (auto old = load<s::Edge>(a.state, a.cf.fwd, fwd_key)) {
+  if (auto old = to_is_new ? nullptr : load<s::Edge>(a.state, a.cf.fwd, fwd_key)) {
     e.setKind(old->get().getKind());
     e.setQty(old->get().getQty() + qty);
     e.setWo(old->get().getWo());

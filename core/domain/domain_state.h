@@ -185,9 +185,10 @@ using ApplyFn = void (*)(Apply&);
 [[nodiscard]] std::string equipment_lot_key(std::string_view equipment, TimeNs time,
                                             std::uint64_t seq, std::string_view lot);
 
-// Genealogy: adds (or grows by qty) the edge from -> to, stored both ways.
+// Genealogy: adds (or grows by qty) the edge from -> to, stored both ways. `to_is_new` says
+// `to` was created by this very record, so no edge into it can exist yet (no read needed).
 void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,
-              std::int64_t qty, std::string_view wo);
+              std::int64_t qty, std::string_view wo, bool to_is_new = false);
 
 // Registration of each area's handlers (one file each).
 struct Handlers;

@@ -161,7 +161,7 @@ void apply_split(Apply& a) {
     l.setCreatedAt(a.time());
     l.setCreatedSeq(a.rec.seq);
     put_struct(a.state, a.cf.entities, keys::entity("lot", sv(child.getLot())), l);
-    add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "");
+    add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "", true);
     a.history("lot", sv(child.getLot()));
   }
   update<s::Lot>(a.state, a.cf.entities, parent_key, [&](s::Lot::Builder b, s::Lot::Reader) {
@@ -230,7 +230,7 @@ void apply_merged(Apply& a) {
                      b.setMergedOut(b.getMergedOut() + src.getQty());
                      uom = str(b.getUom());
                    });
-    add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "");
+    add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "", true);
     a.history("lot", sv(src.getLot()));
   }
   capnp::MallocMessageBuilder msg(256);
@@ -302,7 +302,7 @@ void apply_transformed(Apply& a) {
                      b.setOnHand(b.getOnHand() - in.getQty());
                      b.setConsumed(b.getConsumed() + in.getQty());
                    });
-    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "");
+    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "", true);
     if (r.getEquipment().size()) {
       a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(in.getLot())),
               "consumed");

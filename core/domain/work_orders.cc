@@ -503,7 +503,7 @@ void apply_produced(Apply& a) {
                        });
   for (auto src : r.getSources()) {
     add_edge(a, sv(src.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, src.getQty(),
-             sv(r.getWo()));
+             sv(r.getWo()), true);
   }
   if (r.getEquipment().size() > 0) {
     a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),

@@ -684,6 +684,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
       wrote = true;
     }
 
+    state_.finish_group();
     const bool checkpoint_due = (wrote || want_checkpoint) &&
                                 (frontier_.size() > checkpoint_size_ || !have_checkpoint_) &&
                                 (want_checkpoint || options_.checkpoint_interval.count() == 0 ||

@@ -1,22 +1,39 @@
 #include "custody/ledger/state.h"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
 namespace custody::ledger {
 
+namespace {
+constexpr std::size_t kMaxCached = 1 << 20;
+}  // namespace
+
 std::optional<std::string> State::get(Cf cf, std::string_view key) const {
   if (auto layer = overlay_.find(cf); layer != overlay_.end()) {
     if (auto it = layer->second.find(key); it != layer->second.end()) return it->second.value;
   }
+  Layer& cached = cache_[cf];
+  if (auto it = cached.find(key); it != cached.end()) return it->second.value;
   std::string value;
   const auto s = db_.Get(rocksdb::ReadOptions(), cf, key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) throw std::runtime_error("state read failed: " + s.ToString());
-  return value;
+  if (!s.ok() && !s.IsNotFound()) throw std::runtime_error("state read failed: " + s.ToString());
+  std::optional<std::string> out;
+  if (s.ok()) out = std::move(value);
+  if (cached_ >= kMaxCached) {
+    cache_.clear();
+    cached_ = 0;
+  }
+  cache_[cf].emplace(std::string(key), Entry{out, 0});
+  ++cached_;
+  return out;
 }
 
 void State::write(Cf cf, std::string_view key, std::optional<std::string_view> value) {
+  if (cached_ != 0) {
+    if (auto c = cache_.find(cf); c != cache_.end() && c->second.erase(key) != 0) --cached_;
+  }
   if (detached_) {
     Layer& layer = overlay_[cf];
     auto it = layer.find(key);
@@ -25,11 +42,6 @@ void State::write(Cf cf, std::string_view key, std::optional<std::string_view> v
     return;
   }
   if (batch_ == nullptr) throw std::logic_error("State written outside a group");
-  if (value) {
-    batch_->Put(cf, key, *value);
-  } else {
-    batch_->Delete(cf, key);
-  }
   Layer& layer = overlay_[cf];
   auto it = layer.find(key);
   if (it == layer.end()) it = layer.emplace(std::string(key), Entry{}).first;
@@ -76,6 +88,22 @@ void State::begin(std::uint64_t group, rocksdb::WriteBatch& batch) {
   batch_ = &batch;
 }
 
+void State::finish_group() {
+  if (batch_ == nullptr || written_.empty() || written_.back().first != group_) return;
+  auto& keys = written_.back().second;
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? std::less<Cf>{}(a.first, b.first) : a.second < b.second;
+  });
+  for (const auto& [cf, key] : keys) {
+    const auto& entry = overlay_[cf].find(key)->second;
+    if (entry.value) {
+      batch_->Put(cf, key, *entry.value);
+    } else {
+      batch_->Delete(cf, key);
+    }
+  }
+}
+
 void State::retire(std::uint64_t group) {
   while (!written_.empty() && written_.front().first <= group) {
     for (const auto& [cf, key] : written_.front().second) {
@@ -95,6 +123,8 @@ void State::flush_sorted(const Sink& sink) {
     entries.clear();
     entries.reserve(layer.size());
     for (auto& [key, entry] : layer) entries.emplace_back(key, std::move(entry.value));
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     sink(cf, entries);
   }
   overlay_.clear();
@@ -107,6 +137,8 @@ std::size_t State::overlay_size() const {
 }
 
 void State::clear() {
+  cache_.clear();
+  cached_ = 0;
   overlay_.clear();
   written_.clear();
   records_.clear();
@@ -114,29 +146,33 @@ void State::clear() {
 
 void State::scan_prefix(Cf cf, std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  const Layer* layer = nullptr;
-  if (auto l = overlay_.find(cf); l != overlay_.end()) layer = &l->second;
-  auto ov = layer ? layer->lower_bound(prefix) : Layer::const_iterator{};
-  auto ov_live = [&] {
-    return layer && ov != layer->end() && std::string_view(ov->first).starts_with(prefix);
-  };
+  // The overlay's keys under the prefix, in order (the overlay is hashed, and small).
+  std::vector<std::pair<std::string_view, const Entry*>> ov_keys;
+  if (auto l = overlay_.find(cf); l != overlay_.end()) {
+    for (const auto& [key, entry] : l->second) {
+      if (std::string_view(key).starts_with(prefix)) ov_keys.emplace_back(key, &entry);
+    }
+  }
+  std::sort(ov_keys.begin(), ov_keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto ov = ov_keys.begin();
   std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions(), cf));
   it->Seek(prefix);
   auto db_live = [&] {
     return it->Valid() && it->key().starts_with(prefix);
   };
 
-  while (ov_live() || db_live()) {
+  while (ov != ov_keys.end() || db_live()) {
     int order = 0;  // <0: overlay first, >0: database first, 0: same key (overlay wins)
-    if (!ov_live()) {
+    if (ov == ov_keys.end()) {
       order = 1;
     } else if (!db_live()) {
       order = -1;
     } else {
-      order = std::string_view(ov->first).compare(it->key().ToStringView());
+      order = ov->first.compare(it->key().ToStringView());
     }
     if (order <= 0) {
-      if (ov->second.value && !fn(ov->first, *ov->second.value)) return;
+      if (ov->second->value && !fn(ov->first, *ov->second->value)) return;
       if (order == 0) it->Next();
       ++ov;
     } else {

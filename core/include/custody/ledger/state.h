@@ -1,10 +1,17 @@
 // State: what the domain reads and writes while the sequencer handles commit groups.
 //
+// Reads of the database are cached: the sequencer is the only writer, so a value read stays
+// true until State itself writes the key, which drops it from the cache (the overlay then
+// answers until the write is durable). The cache is bounded and simply emptied when full.
+//
 // Reads see the committed database plus every write of groups that are prepared but not yet
 // durable, including earlier commands of the group in progress (so a command is checked
-// against the effects of every command accepted before it). Writes go into the current
-// group's WriteBatch and into an in-memory overlay tagged with the group; once that group
-// is durable, retire() drops its overlay entries (unless a later group rewrote them).
+// against the effects of every command accepted before it). Writes go into an in-memory
+// overlay tagged with the group; finish_group() puts the group's final values into its
+// WriteBatch, sorted by key and once per key: sorted inserts are what RocksDB's memtable
+// does cheaply (a random insert costs a walk of cache misses from the top of the skiplist),
+// and an entity updated by many commands of a group is written once. Once the group is
+// durable, retire() drops its overlay entries (unless a later group rewrote them).
 // Rebuild uses the same class with unsynced batches.
 //
 // Not thread-safe: the sequencer thread (or the rebuild loop) owns it.
@@ -13,6 +20,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,6 +61,8 @@ class State {
 
   // Starts group `group` (increasing): writes from now on go into `batch`.
   void begin(std::uint64_t group, rocksdb::WriteBatch& batch);
+  // Puts the group's writes into its batch (sorted, deduplicated). Call once, last.
+  void finish_group();
   // The batch of the current group (the sequencer adds the log records to it too).
   [[nodiscard]] rocksdb::WriteBatch& batch() { return *batch_; }
   // Group `group` is durable: its writes are in the database, so the overlay may forget them.
@@ -74,7 +84,13 @@ class State {
     std::optional<std::string> value;  // nullopt: deleted
     std::uint64_t group = 0;           // the group that wrote it last
   };
-  using Layer = std::map<std::string, Entry, std::less<>>;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Hashed: every command reads and writes it several times; order is needed only by
+  // scan_prefix and flush_sorted, which sort what they take.
+  using Layer = boost::unordered_flat_map<std::string, Entry, StringHash, std::equal_to<>>;
   void write(Cf cf, std::string_view key, std::optional<std::string_view> value);
 
   rocksdb::DB& db_;
@@ -85,6 +101,8 @@ class State {
   std::deque<std::tuple<std::uint64_t, std::uint64_t, std::string>> records_;
   std::uint64_t group_ = 0;
   std::unordered_map<Cf, Layer> overlay_;
+  mutable std::unordered_map<Cf, Layer> cache_;  // database reads; Entry::group unused
+  mutable std::size_t cached_ = 0;
   // Keys each not-yet-retired group wrote, oldest group first.
   std::vector<std::pair<std::uint64_t, std::vector<std::pair<Cf, std::string>>>> written_;
 };
