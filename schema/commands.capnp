@@ -272,9 +272,9 @@ struct InspectionRecord {
   wo @1 :Text $A.id;
   step @2 :Text $A.id;
   characteristic @3 :Text $A.required $A.id;
-  value @4 :Float64;
-  min @5 :Float64;
-  max @6 :Float64;
+  value @4 :Float64 $A.required;
+  min @5 :Float64 $A.required;
+  max @6 :Float64 $A.required;
   unit @7 :Text;
 }
 

@@ -173,8 +173,8 @@ Result<void> decide_reading(Decide& d) {
   }
   d.emit_struct("equipment:" + str(r.getEquipment()), "reading.recorded", out);
   if (!out.getInLimits()) {
-    // A continuing excursion (the previous reading of this parameter, on this order, was
-    // out of limits too) already has its exception.
+    // A continuing excursion (the equipment's previous reading of this parameter was out
+    // of limits too, whatever order it ran) already has its exception.
     bool continuing = false;
     for (auto last : e.getLastReadings()) {
       continuing = continuing || (last.getParam() == r.getParam() && !last.getInLimits());

@@ -89,21 +89,25 @@ TEST_F(Quality, InspectionRules) {
   receive("R-1", 10);
   expect_rejected("inspection.record", R"({"characteristic":"x","value":1,"min":0,"max":2})",
                   ErrorCode::kInvalidArgument, "data.lot");
-  expect_rejected("inspection.record",
-                  R"({"lot":"R-1","wo":"WO-1","step":"wash","characteristic":"x","value":1})",
-                  ErrorCode::kInvalidArgument, "data.lot");
+  expect_rejected(
+      "inspection.record",
+      R"({"lot":"R-1","wo":"WO-1","step":"wash","characteristic":"x","value":1,"min":0,"max":2})",
+      ErrorCode::kInvalidArgument, "data.lot");
+  expect_rejected("inspection.record", R"({"lot":"R-1","characteristic":"x","value":1})",
+                  ErrorCode::kInvalidArgument, "data.min");
   expect_rejected("inspection.record",
                   R"({"lot":"R-1","characteristic":"x","value":1,"min":3,"max":2})",
                   ErrorCode::kInvalidArgument, "data.max");
-  expect_rejected("inspection.record", R"({"lot":"R-9","characteristic":"x","value":1})",
+  expect_rejected("inspection.record",
+                  R"({"lot":"R-9","characteristic":"x","value":1,"min":0,"max":2})",
                   ErrorCode::kNotFound, "data.lot");
   expect_rejected("inspection.record",
-                  R"({"wo":"WO-9","step":"wash","characteristic":"x","value":1})",
+                  R"({"wo":"WO-9","step":"wash","characteristic":"x","value":1,"min":0,"max":2})",
                   ErrorCode::kNotFound, "data.wo");
   ok("wo.create",
      R"({"wo":"WO-1","material":"salad","qty":1,"routing":"salad-r","due":"2026-11-22"})");
   expect_rejected("inspection.record",
-                  R"({"wo":"WO-1","step":"wash","characteristic":"x","value":1})",
+                  R"({"wo":"WO-1","step":"wash","characteristic":"x","value":1,"min":0,"max":2})",
                   ErrorCode::kInvalidState, "data.wo");
 }
 

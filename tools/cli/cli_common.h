@@ -36,5 +36,8 @@ void add_board(CLI::App& app, Action& run);
 void add_kpi(CLI::App& app, Action& run);
 void add_rebuild(CLI::App& app, Action& run);
 void add_state_digest(CLI::App& app, Action& run);
+void add_gen(CLI::App& app, Action& run);
+void add_trace(CLI::App& app, Action& run);
+void add_recall(CLI::App& app, Action& run);
 
 }  // namespace custody::cli

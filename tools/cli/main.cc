@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   add_kpi(app, run);
   add_rebuild(app, run);
   add_state_digest(app, run);
+  add_gen(app, run);
+  add_trace(app, run);
+  add_recall(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

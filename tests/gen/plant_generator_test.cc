@@ -1,0 +1,277 @@
+// The demo plant generator: the same options always give the same bytes, and everything a
+// plant writes is accepted by a fresh ledger, alone or next to another plant.
+#include "gen/plant_generator.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <future>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "custody/domain/command_codec.h"
+#include "custody/domain/queries.h"
+#include "support/test_support.h"
+
+namespace custody {
+namespace {
+
+using testing::TempDir;
+
+std::string plant(int days, std::uint64_t seed, const std::string& prefix = "") {
+  gen::PlantOptions options;
+  options.days = days;
+  options.seed = seed;
+  options.prefix = prefix;
+  std::ostringstream out;
+  auto summary = gen::generate_plant(options, out);
+  EXPECT_TRUE(summary.has_value()) << summary.error().message;
+  return out.str();
+}
+
+std::vector<boost::json::object> parse_lines(const std::string& text) {
+  std::vector<boost::json::object> out;
+  for (const auto& line : testing::lines(text)) out.push_back(boost::json::parse(line).as_object());
+  return out;
+}
+
+std::string str(const boost::json::value& v) {
+  return std::string(v.as_string());
+}
+
+// A fresh ledger whose clock stands at the plant's start, so that no exception is escalated
+// while the test runs (escalation compares deadlines with the ledger's clock).
+class PlantLedger {
+ public:
+  PlantLedger() : clock_(gen::kDefaultPlantStart) {
+    testing::init_ledger(dir_ / "ledger");
+    ledger::LedgerOptions options;
+    options.clock = &clock_;
+    ledger_ = testing::open_ledger(dir_ / "ledger", ledger::OpenMode::kReadWrite, options);
+  }
+
+  // Submits every line in order without waiting between them (as `custody append` does)
+  // and returns how many were rejected, reporting the first few.
+  int append(const std::vector<std::string>& lines) {
+    std::vector<std::pair<std::string, std::future<Result<ledger::CommandResult>>>> pending;
+    int rejected = 0;
+    for (const auto& line : lines) {
+      std::string id;
+      auto cmd = domain::decode_command(line, &id);
+      if (!cmd) {
+        if (++rejected <= 5) ADD_FAILURE() << id << ": " << cmd.error().message;
+        continue;
+      }
+      pending.emplace_back(id, ledger_->submit(std::move(*cmd)));
+    }
+    for (auto& [id, result] : pending) {
+      auto r = result.get();
+      if (!r && ++rejected <= 5) {
+        ADD_FAILURE() << id << ": " << code_name(r.error().code) << ": " << r.error().message
+                      << " (" << r.error().field << ")";
+      }
+    }
+    return rejected;
+  }
+
+  // The `custody show` JSON of an entity.
+  boost::json::object show(domain::EntityKind kind, const std::string& id) {
+    auto snap = ledger_->snapshot();
+    domain::Queries q(*snap);
+    std::string out;
+    codec::JsonWriter w(out);
+    auto r = q.show(kind, id, 0, w);
+    EXPECT_TRUE(r.has_value()) << id;
+    return r ? boost::json::parse(out).as_object() : boost::json::object{};
+  }
+
+  std::size_t stream_length(const std::string& stream) {
+    auto snap = ledger_->snapshot();
+    std::size_t n = 0;
+    auto r = snap->stream_records(stream, 1, 0, [&](std::uint64_t, std::string_view) {
+      ++n;
+      return true;
+    });
+    EXPECT_TRUE(r.has_value());
+    return n;
+  }
+
+ private:
+  TempDir dir_;
+  ManualClock clock_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+};
+
+TEST(PlantGenerator, SameOptionsGiveTheSameBytes) {
+  const std::string a = plant(2, 9);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, plant(2, 9));
+  EXPECT_EQ(plant(2, 9, "P7"), plant(2, 9, "P7"));
+}
+
+TEST(PlantGenerator, DifferentSeedsGiveDifferentPlants) {
+  EXPECT_NE(plant(2, 9), plant(2, 10));
+}
+
+TEST(PlantGenerator, RejectsDaysOutOfRangeWritingNothing) {
+  for (int days : {0, -1, gen::kMaxPlantDays + 1}) {
+    gen::PlantOptions options;
+    options.days = days;
+    std::ostringstream out;
+    auto r = gen::generate_plant(options, out);
+    ASSERT_FALSE(r.has_value()) << days;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().field, "days");
+    EXPECT_TRUE(out.str().empty());
+  }
+}
+
+TEST(PlantGenerator, TimesNeverGoBackAndCommandIdsAreUnique) {
+  std::string last;
+  std::set<std::string> ids;
+  for (const auto& c : parse_lines(plant(3, 5))) {
+    const std::string at = str(c.at("occurredAt"));
+    EXPECT_GE(at, last);
+    EXPECT_EQ(at.find('.'), std::string::npos) << at;  // whole seconds: strings sort as times
+    last = at;
+    EXPECT_TRUE(ids.insert(str(c.at("commandId"))).second) << c.at("commandId");
+    EXPECT_NE(str(c.at("actor")), "system");
+  }
+}
+
+// A prefix namespaces every id the plant defines or refers to.
+TEST(PlantGenerator, PrefixNamespacesIdsCommandIdsAndActors) {
+  const std::set<std::string> id_fields = {"lot",      "wo",       "material", "equipment",
+                                           "party",    "routing",  "shipment", "subject",
+                                           "customer", "supplier", "location", "workCenter"};
+  for (const auto& c : parse_lines(plant(2, 3, "A"))) {
+    EXPECT_EQ(str(c.at("commandId")).rfind("A-", 0), 0u) << c;
+    const std::string actor = str(c.at("actor"));
+    EXPECT_NE(actor.find(":A-"), std::string::npos) << actor;
+    for (const auto& [key, value] : c.at("data").as_object()) {
+      if (id_fields.contains(key) && value.is_string()) {
+        EXPECT_EQ(str(value).rfind("A-", 0), 0u) << key << " in " << c;
+      }
+      if (key == "exception") {
+        const std::string id = str(value);
+        EXPECT_TRUE(id.rfind("A-", 0) == 0 || id.rfind("auto:A-", 0) == 0) << id;
+      }
+    }
+  }
+}
+
+TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
+  const std::string text = plant(3, 7);
+  PlantLedger ledger;
+  ASSERT_EQ(ledger.append(testing::lines(text)), 0);
+
+  // What happened, from the commands.
+  std::vector<std::string> closed_auto;  // automatic exceptions worked to closed
+  std::map<std::string, std::set<std::string>> shipments_of;  // finished lot -> BOLs
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> lots_of;  // supplier lot
+  std::map<std::string, std::set<std::string>> consumed_by;  // lot -> work orders
+  std::map<std::string, std::set<std::string>> made_by;      // work order -> lots
+  std::string recall;
+  for (const auto& c : parse_lines(text)) {
+    const std::string type = str(c.at("type"));
+    const auto& d = c.at("data").as_object();
+    if (type == "exception.close" && str(d.at("exception")).rfind("auto:", 0) == 0) {
+      closed_auto.push_back(str(d.at("exception")));
+    } else if (type == "lot.ship") {
+      shipments_of[str(d.at("lot"))].insert(str(d.at("shipment")));
+    } else if (type == "lot.receive") {
+      lots_of[{str(d.at("supplier")), str(d.at("supplierLot"))}].insert(str(d.at("lot")));
+    } else if (type == "lot.split") {
+      for (const auto& [key, lots] : lots_of) {
+        if (!lots.contains(str(d.at("lot")))) continue;
+        for (const auto& child : d.at("into").as_array()) {
+          lots_of[key].insert(str(child.as_object().at("lot")));
+        }
+        break;
+      }
+    } else if (type == "lot.consume") {
+      consumed_by[str(d.at("lot"))].insert(str(d.at("wo")));
+    } else if (type == "lot.produce") {
+      made_by[str(d.at("wo"))].insert(str(d.at("lot")));
+    } else if (type == "note.add" && str(d.at("subject")) == "recall-alert") {
+      recall = str(d.at("text"));
+    }
+  }
+
+  // An automatic exception custody raised was worked to closed.
+  ASSERT_FALSE(closed_auto.empty());
+  auto exception = ledger.show(domain::EntityKind::kException, closed_auto.front());
+  EXPECT_EQ(exception["state"].at("status"), "closed");
+  EXPECT_EQ(exception["state"].at("automatic"), true);
+
+  // Finished lots went out on shipments, and the ledger agrees.
+  ASSERT_FALSE(shipments_of.empty());
+  const std::string shipped_lot = shipments_of.begin()->first;
+  auto lot = ledger.show(domain::EntityKind::kLot, shipped_lot);
+  EXPECT_NE(lot["state"].at("shipped"), 0) << lot;
+
+  // The recall drill names a supplier lot that reaches shipped output of several orders.
+  ASSERT_EQ(ledger.stream_length("note:recall-alert"), 1u);
+  ASSERT_EQ(recall.rfind("supplier=", 0), 0u) << recall;
+  const auto space = recall.find(" supplierLot=");
+  const auto colon = recall.find(':');
+  ASSERT_NE(space, std::string::npos);
+  ASSERT_NE(colon, std::string::npos);
+  const std::string supplier = recall.substr(9, space - 9);
+  const std::string supplier_lot = recall.substr(space + 13, colon - space - 13);
+  ASSERT_TRUE(lots_of.contains({supplier, supplier_lot})) << recall;
+  std::set<std::string> orders_shipped;
+  for (const auto& raw : lots_of[{supplier, supplier_lot}]) {
+    for (const auto& wo : consumed_by[raw]) {
+      for (const auto& made : made_by[wo]) {
+        if (shipments_of.contains(made)) orders_shipped.insert(wo);
+      }
+    }
+  }
+  EXPECT_GE(orders_shipped.size(), 2u) << recall;
+}
+
+TEST(PlantGenerator, TwoPrefixedPlantsShareOneLedger) {
+  // Interleaved line by line, as two plants appending at the same time would be.
+  const auto a = testing::lines(plant(2, 11, "A"));
+  const auto b = testing::lines(plant(2, 12, "B"));
+  std::vector<std::string> both;
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    if (i < a.size()) both.push_back(a[i]);
+    if (i < b.size()) both.push_back(b[i]);
+  }
+  PlantLedger ledger;
+  EXPECT_EQ(ledger.append(both), 0);
+  EXPECT_EQ(ledger.stream_length("note:A-recall-alert"), 1u);
+  EXPECT_EQ(ledger.stream_length("note:B-recall-alert"), 1u);
+}
+
+// `custody gen plant`: the library's bytes on stdout; bad arguments exit 2.
+TEST(PlantGenerator, CliPrintsThePlantAndRejectsBadArguments) {
+  auto ok = testing::run_custody({"gen", "plant", "--days", "2", "--seed", "9"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, plant(2, 9));
+
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {"gen", "plant", "--days", "0"},
+           {"gen", "plant", "--days", "3651"},
+           {"gen", "plant", "--start", "yesterday"},
+       }) {
+    auto r = testing::run_custody(bad);
+    EXPECT_EQ(r.exit_code, 2) << bad.back();
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_NE(r.err.find("custody: invalid_argument"), std::string::npos) << r.err;
+  }
+
+  auto shifted = testing::run_custody(
+      {"gen", "plant", "--days", "1", "--start", "2027-03-01T00:00:00Z", "--prefix", "Z"});
+  EXPECT_EQ(shifted.exit_code, 0) << shifted.err;
+  EXPECT_NE(shifted.out.find(R"("occurredAt":"2027-03-01T)"), std::string::npos);
+  EXPECT_NE(shifted.out.find(R"("commandId":"Z-md-1")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custody

@@ -1,0 +1,203 @@
+// custody trace and custody recall: genealogy and recall scoping.
+#include <boost/json.hpp>
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "cli/table.h"
+#include "custody/common/encoding.h"
+#include "custody/common/files.h"
+#include "custody/domain/genealogy.h"
+#include "custody/domain/projections.h"
+#include "custody/domain/recall.h"
+
+namespace custody::cli {
+namespace {
+
+enum class RecallFormat { kJson, kTable, kCsv, kFsma204 };
+
+struct TraceArgs {
+  std::string dir, lot, direction = "forward";
+  std::uint32_t depth = 0;
+  RecallFormat format = RecallFormat::kJson;
+};
+
+struct RecallArgs {
+  std::string dir, lot, supplier_lot, supplier, equipment, from, to, out = ".";
+  bool exclude_consumed = false;
+  RecallFormat format = RecallFormat::kJson;
+};
+
+void add_recall_format(CLI::App* cmd, RecallFormat& format, bool fsma) {
+  std::map<std::string, RecallFormat> names{
+      {"json", RecallFormat::kJson}, {"table", RecallFormat::kTable}, {"csv", RecallFormat::kCsv}};
+  if (fsma) names.emplace("fsma204", RecallFormat::kFsma204);
+  cmd->add_option("--format", format,
+                  fsma ? "json (default), table, csv or fsma204" : "json (default), table or csv")
+      ->transform(CLI::CheckedTransformer(names));
+}
+
+// config.json "site": {"name", "address", "gln"}, for FSMA 204 location descriptions.
+domain::SiteInfo site_of(const std::string& dir) {
+  domain::SiteInfo site;
+  auto text = read_file(std::filesystem::path(dir) / "config.json");
+  if (!text) return site;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*text, ec);
+  if (ec || !v.is_object()) return site;
+  if (const auto* s = v.as_object().if_contains("site"); s && s->is_object()) {
+    const auto& o = s->as_object();
+    if (const auto* x = o.if_contains("name"); x && x->is_string())
+      site.name = std::string(x->as_string());
+    if (const auto* x = o.if_contains("address"); x && x->is_string())
+      site.address = std::string(x->as_string());
+    if (const auto* x = o.if_contains("gln"); x && x->is_string())
+      site.gln = std::string(x->as_string());
+  }
+  return site;
+}
+
+int trace(const TraceArgs& a) {
+  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
+  if (!ledger) return report(ledger.error());
+  auto snap = (*ledger)->snapshot();
+  auto exists =
+      snap->get((*ledger)->store().cf(domain::kEntitiesCf), domain::keys::entity("lot", a.lot));
+  if (!exists) return report(exists.error());
+  if (!*exists)
+    return report(Error{ErrorCode::kNotFound, "lot " + a.lot + " does not exist", "lot"});
+  const std::vector<std::string> starts{a.lot};
+  const auto direction =
+      a.direction == "forward" ? domain::Direction::kForward : domain::Direction::kBackward;
+  auto t = domain::trace_snapshot(*snap, starts, direction, a.depth);
+  if (!t) return report(t.error());
+  if (a.format == RecallFormat::kCsv) {
+    std::cout << domain::trace_csv(*t);
+    return kExitOk;
+  }
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("lot").string(a.lot);
+  w.key("direction").string(a.direction);
+  if (a.depth != 0) w.key("maxDepth").uint64(a.depth);
+  w.key("asOfSeq").uint64(snap->head().seq);
+  domain::write_trace_json(*t, w);
+  w.end_object();
+  std::cout << (a.format == RecallFormat::kTable ? render_table(out) : out + "\n");
+  return kExitOk;
+}
+
+int recall(const RecallArgs& a) {
+  domain::RecallScope scope;
+  const int given = !a.lot.empty() + !a.supplier_lot.empty() + !a.equipment.empty();
+  if (given != 1) {
+    return report(Error::invalid_argument("lot",
+                                          "give exactly one of --lot, --supplier-lot with "
+                                          "--supplier, or --equipment with --from and --to"));
+  }
+  if (!a.lot.empty()) {
+    scope.from = domain::RecallScope::From::kLot;
+    scope.lot = a.lot;
+  } else if (!a.supplier_lot.empty()) {
+    if (a.supplier.empty())
+      return report(Error::invalid_argument("supplier", "--supplier-lot needs --supplier"));
+    scope.from = domain::RecallScope::From::kSupplierLot;
+    scope.supplier = a.supplier;
+    scope.supplier_lot = a.supplier_lot;
+  } else {
+    if (a.from.empty() || a.to.empty()) {
+      return report(Error::invalid_argument("from", "--equipment needs --from and --to"));
+    }
+    auto from = parse_rfc3339(a.from);
+    if (!from) return report(Error::invalid_argument("from", "not an RFC 3339 time: " + a.from));
+    auto to = parse_rfc3339(a.to);
+    if (!to) return report(Error::invalid_argument("to", "not an RFC 3339 time: " + a.to));
+    scope.from = domain::RecallScope::From::kEquipment;
+    scope.equipment = a.equipment;
+    scope.window_from = *from;
+    scope.window_to = *to;
+  }
+  scope.exclude_consumed = a.exclude_consumed;
+
+  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
+  if (!ledger) return report(ledger.error());
+  auto snap = (*ledger)->snapshot();
+  auto r = domain::build_recall(*snap, scope, nullptr);
+  if (!r) return report(r.error());
+  switch (a.format) {
+    case RecallFormat::kCsv:
+      std::cout << domain::recall_csv(*r);
+      return kExitOk;
+    case RecallFormat::kFsma204: {
+      auto files = domain::write_fsma204(*snap, *r, site_of(a.dir), a.out);
+      if (!files) return report(files.error());
+      std::string out;
+      codec::JsonWriter w(out);
+      w.begin_object();
+      w.key("ok").boolean(true);
+      w.key("lots").uint64(r->lots_reached);
+      w.key("shipments").uint64(r->shipments.size());
+      w.key("files").begin_array();
+      for (const auto& f : *files) w.string(f.string());
+      w.end_array();
+      w.end_object();
+      std::cout << out << "\n";
+      return kExitOk;
+    }
+    case RecallFormat::kJson:
+    case RecallFormat::kTable: {
+      std::string out;
+      codec::JsonWriter w(out);
+      domain::write_recall_json(*r, w);
+      std::cout << (a.format == RecallFormat::kTable ? render_table(out) : out + "\n");
+      return kExitOk;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_trace(CLI::App& app, Action& run) {
+  auto a = std::make_shared<TraceArgs>();
+  auto* cmd =
+      app.add_subcommand("trace", "Every lot a lot went into (forward) or came from (backward)");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--lot", a->lot, "The lot to start from")->required();
+  cmd->add_option("--direction", a->direction, "forward (default) or backward")
+      ->check(CLI::IsMember({"forward", "backward"}));
+  cmd->add_option("--depth", a->depth, "Follow at most N edges (default: all)");
+  add_recall_format(cmd, a->format, false);
+  cmd->callback([&run, a] {
+    run = [a] {
+      return trace(*a);
+    };
+  });
+}
+
+void add_recall(CLI::App& app, Action& run) {
+  auto a = std::make_shared<RecallArgs>();
+  auto* cmd =
+      app.add_subcommand("recall", "Scope a recall: affected lots, orders, shipments, customers");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--lot", a->lot, "Start from this lot");
+  cmd->add_option("--supplier-lot", a->supplier_lot,
+                  "Start from the lots received under this supplier lot code");
+  cmd->add_option("--supplier", a->supplier, "The supplier of --supplier-lot");
+  cmd->add_option("--equipment", a->equipment,
+                  "Start from the lots consumed or produced on this equipment");
+  cmd->add_option("--from", a->from, "With --equipment: window start (RFC 3339)");
+  cmd->add_option("--to", a->to, "With --equipment: window end, exclusive");
+  cmd->add_flag("--exclude-consumed", a->exclude_consumed,
+                "Leave out lots with nothing left on hand");
+  cmd->add_option("--out", a->out,
+                  "With --format fsma204: directory for the CSV files (default .)");
+  add_recall_format(cmd, a->format, true);
+  cmd->callback([&run, a] {
+    run = [a] {
+      return recall(*a);
+    };
+  });
+}
+
+}  // namespace custody::cli
