@@ -13,6 +13,8 @@ packages=(
   libcli11-dev                            # CLI (find_package CLI11)
   libfmt-dev libspdlog-dev                # formatting (find_package fmt), logging
   libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql libpq-dev                    # genealogy benchmark baseline (find_package PostgreSQL)
+  sqlite3 libsqlite3-dev                  # genealogy benchmark baseline (find_package SQLite3)
 )
 
 missing=()

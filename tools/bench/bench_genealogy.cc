@@ -1,0 +1,644 @@
+// Genealogy and recall against PostgreSQL and SQLite, in the same run.
+//
+//   bench_genealogy     env: CUSTODY_BENCH_SCALE (default 1 = 2M lots), CUSTODY_BENCH_QUERIES
+//                       (default 200), CUSTODY_BENCH_DIR (default /tmp/custody-bench),
+//                       CUSTODY_BENCH_SKIP_SQL=1 to leave the databases out
+//
+// Dataset (scale 1): 20k raw lots received; 180k intermediates from 3-7 raw lots each; 100k
+// batches from 3-7 intermediates; 1M packed lots from 1-3 batches; 700k shipment units from
+// 3-7 packed lots; inputs drawn at random from the whole previous level. 2M lots, ~6.9M
+// edges, appended through the ledger (lot.receive, lot.transform), kept in
+// $CUSTODY_BENCH_DIR/genealogy-<scale> for later runs.
+//
+// Timed, p50 and p99 over CUSTODY_BENCH_QUERIES start lots each:
+//   forward from a raw lot (reaches ~10k lots) and backward from a shipment unit (~300):
+//   custody's in-memory graph (warm), custody's RocksDB walk (warm, and cold in a freshly
+//   started process), the full recall report (lots, orders, shipments, balance), and the
+//   recursive CTE in PostgreSQL 15 (a throwaway cluster on 127.0.0.1, started and stopped
+//   here) and in SQLite, both with the edges indexed both ways.
+#include <benchmark/benchmark.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "bench_support.h"
+#include "custody/codec/capnp_util.h"
+#include "custody/domain/genealogy.h"
+#include "custody/domain/plant.h"
+#include "custody/domain/recall.h"
+#include "custody/ledger/ledger.h"
+#include "schema/commands.capnp.h"
+
+namespace custody::bench {
+namespace {
+
+double env_double(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atof(v) : fallback;
+}
+
+// ---------------------------------------------------------------- the dataset
+
+struct Level {
+  const char* name;
+  std::uint32_t count;
+  std::uint32_t min_inputs, max_inputs;
+  std::uint32_t first = 0;  // id of its first lot
+};
+
+struct Dataset {
+  std::vector<Level> levels;
+  std::uint32_t lots = 0;
+  std::vector<std::uint32_t> input_begin;  // CSR of inputs per lot
+  std::vector<std::uint32_t> inputs;
+  [[nodiscard]] std::size_t edges() const { return inputs.size(); }
+  // (Built with append: GCC 12 warns falsely about `"L" + std::to_string(id)` at -O2.)
+  static std::string name(std::uint32_t id) {
+    std::string s = "L";
+    s.append(std::to_string(id));
+    return s;
+  }
+};
+
+Dataset make_dataset(double scale) {
+  Dataset d;
+  auto n = [&](double x) {
+    return static_cast<std::uint32_t>(std::max(1.0, x * scale));
+  };
+  d.levels = {{"raw", n(20000), 0, 0},
+              {"intermediate", n(180000), 3, 7},
+              {"batch", n(100000), 3, 7},
+              {"packed", n(1000000), 1, 3},
+              {"unit", n(700000), 3, 7}};
+  std::mt19937_64 rng(20261121);
+  for (auto& l : d.levels) {
+    l.first = d.lots;
+    d.lots += l.count;
+  }
+  d.input_begin.reserve(d.lots + 1);
+  for (std::size_t li = 0; li < d.levels.size(); ++li) {
+    const Level& l = d.levels[li];
+    for (std::uint32_t i = 0; i < l.count; ++i) {
+      d.input_begin.push_back(static_cast<std::uint32_t>(d.inputs.size()));
+      if (li == 0) continue;
+      const Level& prev = d.levels[li - 1];
+      const std::uint32_t k =
+          l.min_inputs + static_cast<std::uint32_t>(rng() % (l.max_inputs - l.min_inputs + 1));
+      const std::size_t start = d.inputs.size();
+      while (d.inputs.size() - start < k) {
+        const std::uint32_t pick = prev.first + static_cast<std::uint32_t>(rng() % prev.count);
+        if (std::find(d.inputs.begin() + static_cast<std::ptrdiff_t>(start), d.inputs.end(),
+                      pick) == d.inputs.end()) {
+          d.inputs.push_back(pick);
+        }
+      }
+    }
+  }
+  d.input_begin.push_back(static_cast<std::uint32_t>(d.inputs.size()));
+  return d;
+}
+
+template <typename T>
+ledger::Command command(const std::string& type, const std::string& id,
+                        capnp::MallocMessageBuilder& msg) {
+  ledger::Command c;
+  c.type = type;
+  c.command_id = id;
+  c.actor = "user:bench";
+  c.data = codec::canonical_bytes(msg.getRoot<T>().asReader());
+  return c;
+}
+
+ledger::Command receive(std::uint32_t id) {
+  capnp::MallocMessageBuilder msg(128);
+  auto r = msg.initRoot<schema::LotReceive>();
+  const std::string lot = Dataset::name(id);
+  r.setLot(lot);
+  r.setMaterial("greens");
+  r.setQty(1'000'000'000);
+  r.setUom("kg");
+  r.setSupplier("farm");
+  r.setSupplierLot("S" + std::to_string(id));
+  return command<schema::LotReceive>("lot.receive", "c" + lot, msg);
+}
+
+ledger::Command transform(const Dataset& d, std::uint32_t id) {
+  capnp::MallocMessageBuilder msg(256);
+  auto t = msg.initRoot<schema::LotTransform>();
+  const std::string lot = Dataset::name(id);
+  t.setLot(lot);
+  t.setMaterial("greens");
+  t.setQty(1'000'000);
+  const std::uint32_t b = d.input_begin[id], e = d.input_begin[id + 1];
+  auto in = t.initInputs(e - b);
+  for (std::uint32_t i = b; i < e; ++i) {
+    in[i - b].setLot(Dataset::name(d.inputs[i]));
+    in[i - b].setQty(1);
+  }
+  return command<schema::LotTransform>("lot.transform", "c" + lot, msg);
+}
+
+ledger::Command define(const std::string& type, const std::string& json_free_id, bool material) {
+  capnp::MallocMessageBuilder msg(64);
+  if (material) {
+    auto m = msg.initRoot<schema::MaterialDefine>();
+    m.setMaterial("greens");
+    m.setName("Leafy greens");
+    m.setUom("kg");
+    return command<schema::MaterialDefine>(type, json_free_id, msg);
+  }
+  auto p = msg.initRoot<schema::PartyDefine>();
+  p.setParty("farm");
+  p.setName("Farm");
+  return command<schema::PartyDefine>(type, json_free_id, msg);
+}
+
+// Appends every lot, level by level (a level's inputs must exist first), from 4 producers.
+double build(const std::filesystem::path& dir, const Dataset& d) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir.parent_path());
+  auto machine = domain::make_state_machine();
+  if (!ledger::Ledger::init(dir, {}, *machine)) return -1;
+  auto ledger =
+      ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite, domain::make_state_machine(), {});
+  if (!ledger) return -1;
+  std::atomic<std::uint64_t> failures{0};
+  (void)(*ledger)->submit(define("material.define", "m", true)).get();
+  (void)(*ledger)->submit(define("party.define", "p", false)).get();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t li = 0; li < d.levels.size(); ++li) {
+    const Level& l = d.levels[li];
+    std::fprintf(stderr, "  appending %u %s lots\n", l.count, l.name);
+    std::vector<std::thread> producers;
+    for (int p = 0; p < 4; ++p) {
+      producers.emplace_back([&, p] {
+        std::mutex mu;
+        std::condition_variable cv;
+        int in_flight = 0;
+        for (std::uint32_t i = l.first + static_cast<std::uint32_t>(p); i < l.first + l.count;
+             i += 4) {
+          {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return in_flight < 2048; });
+            ++in_flight;
+          }
+          (*ledger)->submit(
+              li == 0 ? receive(i) : transform(d, i), [&](Result<ledger::CommandResult> r) {
+                if (!r) {
+                  if (failures.fetch_add(1) < 5)
+                    std::fprintf(stderr, "  rejected: %s\n", r.error().message.c_str());
+                }
+                std::lock_guard lock(mu);
+                --in_flight;
+                cv.notify_one();
+              });
+        }
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return in_flight == 0; });
+      });
+    }
+    for (auto& t : producers) t.join();
+  }
+  const double secs = seconds_since(t0);
+  const auto st = (*ledger)->stats();
+  std::fprintf(stderr,
+               "  %.1f s: sequencer busy %.1f s, writer %.1f s, %llu groups, %llu records\n", secs,
+               st.busy_ns / 1e9, st.write_ns / 1e9, static_cast<unsigned long long>(st.groups),
+               static_cast<unsigned long long>(st.records));
+  ledger->reset();
+  return failures.load() == 0 ? secs : -1;
+}
+
+std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// ---------------------------------------------------------------- results
+
+struct Timing {
+  std::vector<double> ms;
+  double reached = 0;
+  void add(double m, std::size_t n) {
+    ms.push_back(m);
+    reached += static_cast<double>(n);
+  }
+  [[nodiscard]] double p(double q) {
+    auto copy = ms;
+    return percentile(copy, q);
+  }
+  [[nodiscard]] double mean_reached() const {
+    return ms.empty() ? 0 : reached / static_cast<double>(ms.size());
+  }
+};
+
+std::map<std::string, Timing> g_results;
+std::map<std::string, double> g_facts;
+
+template <typename F>
+double time_ms(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+struct Postgres {
+  std::filesystem::path dir;
+  std::string bin = "/usr/lib/postgresql/15/bin";
+  std::string as_user;
+  PGconn* conn = nullptr;
+  int port = 55432;
+
+  bool sh(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }
+
+  bool start(const std::filesystem::path& base) {
+    if (!std::filesystem::exists(bin + "/initdb")) return false;
+    dir = base / "pg";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    if (::geteuid() == 0) {  // PostgreSQL refuses to run as root
+      as_user = "runuser -u postgres -- ";
+      sh("chown -R postgres " + dir.string() + " && chmod 700 " + dir.string());
+    }
+    if (!sh(as_user + bin + "/initdb -D " + dir.string() +
+            " -A trust -U custody --no-sync >/dev/null 2>&1"))
+      return false;
+    if (!sh(as_user + bin + "/pg_ctl -D " + dir.string() + " -w -l " + dir.string() +
+            "/log -o \"-p " + std::to_string(port) +
+            " -k /tmp -c listen_addresses=127.0.0.1 -c shared_buffers=2GB -c fsync=off " +
+            "-c synchronous_commit=off -c max_wal_size=8GB -c maintenance_work_mem=1GB\" start "
+            ">/dev/null")) {
+      return false;
+    }
+    conn = PQconnectdb(
+        ("host=127.0.0.1 port=" + std::to_string(port) + " user=custody dbname=postgres").c_str());
+    return PQstatus(conn) == CONNECTION_OK;
+  }
+
+  bool exec(const std::string& sql) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) std::fprintf(stderr, "postgres: %s: %s", sql.c_str(), PQerrorMessage(conn));
+    PQclear(r);
+    return ok;
+  }
+
+  bool load(const Dataset& d) {
+    if (!exec("CREATE UNLOGGED TABLE edges (src bigint NOT NULL, dst bigint NOT NULL)"))
+      return false;
+    PGresult* r = PQexec(conn, "COPY edges FROM STDIN");
+    PQclear(r);
+    std::string buf;
+    for (std::uint32_t lot = 0; lot < d.lots; ++lot) {
+      for (std::uint32_t i = d.input_begin[lot]; i < d.input_begin[lot + 1]; ++i) {
+        buf += std::to_string(d.inputs[i]);
+        buf += '\t';
+        buf += std::to_string(lot);
+        buf += '\n';
+      }
+      if (buf.size() > (1 << 20)) {
+        PQputCopyData(conn, buf.data(), static_cast<int>(buf.size()));
+        buf.clear();
+      }
+    }
+    PQputCopyData(conn, buf.data(), static_cast<int>(buf.size()));
+    PQputCopyEnd(conn, nullptr);
+    r = PQgetResult(conn);
+    PQclear(r);
+    return exec("CREATE INDEX edges_fwd ON edges (src, dst)") &&
+           exec("CREATE INDEX edges_bwd ON edges (dst, src)") && exec("VACUUM ANALYZE edges") &&
+           exec(
+               "PREPARE fwd(bigint) AS WITH RECURSIVE r(lot) AS (SELECT $1 UNION SELECT e.dst FROM "
+               "edges e "
+               "JOIN r ON e.src = r.lot) SELECT count(*) FROM r") &&
+           exec(
+               "PREPARE bwd(bigint) AS WITH RECURSIVE r(lot) AS (SELECT $1 UNION SELECT e.src FROM "
+               "edges e "
+               "JOIN r ON e.dst = r.lot) SELECT count(*) FROM r");
+  }
+
+  std::size_t reach(bool forward, std::uint32_t lot) {
+    PGresult* r = PQexec(
+        conn, ((forward ? "EXECUTE fwd(" : "EXECUTE bwd(") + std::to_string(lot) + ")").c_str());
+    const std::size_t n = PQntuples(r) ? std::strtoull(PQgetvalue(r, 0, 0), nullptr, 10) : 0;
+    PQclear(r);
+    return n;
+  }
+
+  void stop() {
+    if (conn) PQfinish(conn);
+    conn = nullptr;
+    if (!dir.empty()) {
+      sh(as_user + bin + "/pg_ctl -D " + dir.string() + " -m fast -w stop >/dev/null 2>&1");
+      std::filesystem::remove_all(dir);
+    }
+  }
+};
+
+// ---------------------------------------------------------------- SQLite
+
+struct Sqlite {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* fwd = nullptr;
+  sqlite3_stmt* bwd = nullptr;
+
+  bool exec(const char* sql) {
+    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
+  bool load(const std::filesystem::path& base, const Dataset& d) {
+    const auto path = base / "edges.sqlite";
+    std::filesystem::remove(path);
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return false;
+    exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2000000;");
+    exec("CREATE TABLE edges (src INTEGER NOT NULL, dst INTEGER NOT NULL)");
+    exec("BEGIN");
+    sqlite3_stmt* ins = nullptr;
+    sqlite3_prepare_v2(db, "INSERT INTO edges VALUES (?, ?)", -1, &ins, nullptr);
+    for (std::uint32_t lot = 0; lot < d.lots; ++lot) {
+      for (std::uint32_t i = d.input_begin[lot]; i < d.input_begin[lot + 1]; ++i) {
+        sqlite3_bind_int64(ins, 1, d.inputs[i]);
+        sqlite3_bind_int64(ins, 2, lot);
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+      }
+    }
+    sqlite3_finalize(ins);
+    exec("COMMIT");
+    exec("CREATE INDEX edges_fwd ON edges (src, dst)");
+    exec("CREATE INDEX edges_bwd ON edges (dst, src)");
+    exec("ANALYZE");
+    sqlite3_prepare_v2(db,
+                       "WITH RECURSIVE r(lot) AS (SELECT ?1 UNION SELECT e.dst FROM edges e JOIN r "
+                       "ON e.src = r.lot) "
+                       "SELECT count(*) FROM r",
+                       -1, &fwd, nullptr);
+    sqlite3_prepare_v2(db,
+                       "WITH RECURSIVE r(lot) AS (SELECT ?1 UNION SELECT e.src FROM edges e JOIN r "
+                       "ON e.dst = r.lot) "
+                       "SELECT count(*) FROM r",
+                       -1, &bwd, nullptr);
+    return fwd && bwd;
+  }
+
+  std::size_t reach(bool forward, std::uint32_t lot) {
+    sqlite3_stmt* s = forward ? fwd : bwd;
+    sqlite3_bind_int64(s, 1, lot);
+    std::size_t n = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) n = static_cast<std::size_t>(sqlite3_column_int64(s, 0));
+    sqlite3_reset(s);
+    return n;
+  }
+
+  ~Sqlite() {
+    sqlite3_finalize(fwd);
+    sqlite3_finalize(bwd);
+    if (db) sqlite3_close(db);
+  }
+};
+
+// ---------------------------------------------------------------- the run
+
+struct Samples {
+  std::vector<std::uint32_t> forward;   // raw lots
+  std::vector<std::uint32_t> backward;  // shipment units
+};
+
+Samples pick(const Dataset& d, std::size_t n) {
+  std::mt19937 rng(7);
+  Samples s;
+  const Level& raw = d.levels.front();
+  const Level& unit = d.levels.back();
+  for (std::size_t i = 0; i < n; ++i) {
+    s.forward.push_back(raw.first + static_cast<std::uint32_t>(rng() % raw.count));
+    s.backward.push_back(unit.first + static_cast<std::uint32_t>(rng() % unit.count));
+  }
+  return s;
+}
+
+void run_all(const std::filesystem::path& base, const std::filesystem::path& dir, const Dataset& d,
+             const Samples& s) {
+  // Custody, in-memory graph, warm.
+  {
+    const std::size_t rss0 = rss_bytes();
+    std::unique_ptr<ledger::Ledger> ledger;
+    const double load_ms = time_ms([&] {
+      auto r = ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly,
+                                    domain::make_state_machine({.genealogy_graph = true}), {});
+      if (r) ledger = std::move(*r);
+    });
+    if (!ledger) return;
+    g_facts["graph_load_s"] = load_ms / 1000;
+    g_facts["graph_rss_mb"] = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+    const auto* graph = domain::genealogy_graph(ledger->machine());
+    g_facts["graph_lots"] = static_cast<double>(graph->lot_count());
+    g_facts["graph_edges"] = static_cast<double>(graph->edge_count());
+    auto snap = ledger->snapshot();
+    for (int pass = 0; pass < 2; ++pass) {
+      for (bool forward : {true, false}) {
+        for (std::uint32_t lot : forward ? s.forward : s.backward) {
+          const std::vector<std::string> start{Dataset::name(lot)};
+          std::size_t n = 0;
+          const double ms = time_ms([&] {
+            n = graph
+                    ->trace(start,
+                            forward ? domain::Direction::kForward : domain::Direction::kBackward, 0,
+                            snap->head().seq)
+                    .lots.size();
+          });
+          if (pass == 1)
+            g_results[forward ? "custody graph forward" : "custody graph backward"].add(ms, n);
+        }
+      }
+    }
+    // The full recall report: lots with their state, orders, shipments, balance.
+    for (std::uint32_t lot : s.forward) {
+      domain::RecallScope scope;
+      scope.lot = Dataset::name(lot);
+      std::size_t n = 0;
+      const double ms = time_ms([&] {
+        auto r = domain::build_recall(*snap, scope, graph);
+        n = r ? r->lots_reached : 0;
+      });
+      g_results["custody recall report (graph)"].add(ms, n);
+    }
+    // The RocksDB walk, warm (the block cache holds what the first pass read).
+    for (int pass = 0; pass < 2; ++pass) {
+      for (bool forward : {true, false}) {
+        for (std::uint32_t lot : forward ? s.forward : s.backward) {
+          const std::vector<std::string> start{Dataset::name(lot)};
+          std::size_t n = 0;
+          const double ms = time_ms([&] {
+            auto t = domain::trace_snapshot(
+                *snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward,
+                0);
+            n = t ? t->lots.size() : 0;
+          });
+          if (pass == 1)
+            g_results[forward ? "custody rocksdb forward" : "custody rocksdb backward"].add(ms, n);
+        }
+      }
+    }
+  }
+  // Cold: a fresh process opens the ledger (empty block cache, OS cache dropped if allowed)
+  // and walks from each start once.
+  {
+    std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
+    const std::string out = (base / "cold.txt").string();
+    const std::string cmd =
+        "/proc/" + std::to_string(::getpid()) + "/exe --cold " + dir.string() + " > " + out;
+    if (std::system(cmd.c_str()) == 0) {
+      std::ifstream in(out);
+      std::string which;
+      double ms = 0;
+      std::size_t n = 0;
+      while (in >> which >> ms >> n) g_results[which].add(ms, n);
+    }
+  }
+  if (std::getenv("CUSTODY_BENCH_SKIP_SQL")) return;
+  // PostgreSQL, warm.
+  {
+    Postgres pg;
+    std::fprintf(stderr, "  loading PostgreSQL\n");
+    if (pg.start(base) && pg.load(d)) {
+      for (int pass = 0; pass < 2; ++pass) {
+        for (bool forward : {true, false}) {
+          for (std::uint32_t lot : forward ? s.forward : s.backward) {
+            std::size_t n = 0;
+            const double ms = time_ms([&] { n = pg.reach(forward, lot); });
+            if (pass == 1)
+              g_results[forward ? "postgresql forward" : "postgresql backward"].add(ms, n);
+          }
+        }
+      }
+    } else {
+      std::fprintf(stderr, "  PostgreSQL unavailable; skipped\n");
+    }
+    pg.stop();
+  }
+  // SQLite, warm.
+  {
+    Sqlite lite;
+    std::fprintf(stderr, "  loading SQLite\n");
+    if (lite.load(base, d)) {
+      for (int pass = 0; pass < 2; ++pass) {
+        for (bool forward : {true, false}) {
+          for (std::uint32_t lot : forward ? s.forward : s.backward) {
+            std::size_t n = 0;
+            const double ms = time_ms([&] { n = lite.reach(forward, lot); });
+            if (pass == 1) g_results[forward ? "sqlite forward" : "sqlite backward"].add(ms, n);
+          }
+        }
+      }
+    }
+    std::filesystem::remove(base / "edges.sqlite");
+  }
+}
+
+int cold_child(const std::string& dir, const Samples& s) {
+  auto ledger =
+      ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
+  if (!ledger) return 1;
+  auto snap = (*ledger)->snapshot();
+  for (bool forward : {true, false}) {
+    for (std::uint32_t lot : forward ? s.forward : s.backward) {
+      const std::vector<std::string> start{Dataset::name(lot)};
+      std::size_t n = 0;
+      const double ms = time_ms([&] {
+        auto t = domain::trace_snapshot(
+            *snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward, 0);
+        n = t ? t->lots.size() : 0;
+      });
+      std::printf("%s %.4f %zu\n",
+                  forward ? "custody_rocksdb_cold_forward" : "custody_rocksdb_cold_backward", ms,
+                  n);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace custody::bench
+
+int main(int argc, char** argv) {
+  using namespace custody::bench;
+  const double scale = env_double("CUSTODY_BENCH_SCALE", 1.0);
+  const auto queries = static_cast<std::size_t>(env_double("CUSTODY_BENCH_QUERIES", 200));
+  const Dataset d = make_dataset(scale);
+  const Samples s = pick(d, queries);
+  const char* base_env = std::getenv("CUSTODY_BENCH_DIR");
+  const std::filesystem::path base = base_env ? base_env : "/tmp/custody-bench";
+  char scale_name[32];
+  std::snprintf(scale_name, sizeof scale_name, "%g", scale);
+  const std::filesystem::path dir = base / ("genealogy-" + std::string(scale_name));
+  if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
+
+  // The ledger, built once per scale.
+  {
+    auto probe = custody::ledger::Ledger::open(dir, custody::ledger::OpenMode::kReadOnly,
+                                               custody::domain::make_state_machine(), {});
+    const bool ready = probe && (*probe)->head().seq == d.lots + 2;
+    probe = std::unexpected(custody::Error{});
+    if (!ready) {
+      std::fprintf(stderr, "building a %u-lot, %zu-edge genealogy in %s ...\n", d.lots, d.edges(),
+                   dir.c_str());
+      const double secs = build(dir, d);
+      if (secs < 0) {
+        std::fprintf(stderr, "building the genealogy failed\n");
+        return 1;
+      }
+      g_facts["build_s"] = secs;
+      g_facts["build_commands_per_s"] = d.lots / secs;
+    }
+  }
+  run_all(base, dir, d, s);
+
+  // Report through Google Benchmark, one entry per measurement.
+  for (auto& [name, t] : g_results) {
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [&t](benchmark::State& st) {
+                                   for (auto _ : st) st.SetIterationTime(t.p(50) / 1000);
+                                   st.counters["p50_ms"] = t.p(50);
+                                   st.counters["p99_ms"] = t.p(99);
+                                   st.counters["lots_reached"] = t.mean_reached();
+                                 })
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+
+  std::printf("\nsummary: %s; %u lots, %zu edges\n", machine_description().c_str(), d.lots,
+              d.edges());
+  for (const auto& [k, v] : g_facts) std::printf("  %s = %.3f\n", k.c_str(), v);
+  auto ratio = [&](const char* a, const char* b) {
+    if (!g_results.count(a) || !g_results.count(b)) return;
+    std::printf("  p50 %s / %s = %.4f (%.1fx faster)\n", a, b,
+                g_results[a].p(50) / g_results[b].p(50), g_results[b].p(50) / g_results[a].p(50));
+  };
+  ratio("custody graph forward", "postgresql forward");
+  ratio("custody graph forward", "sqlite forward");
+  ratio("custody graph backward", "postgresql backward");
+  ratio("custody graph backward", "sqlite backward");
+  ratio("custody rocksdb forward", "postgresql forward");
+  ratio("custody recall report (graph)", "postgresql forward");
+  return 0;
+}
