@@ -42,8 +42,9 @@ struct Equipment {
   wo @4 :Text;                     # running order and step
   step @5 :Text;
   openExceptions @6 :UInt32;       # open equipment exceptions: while > 0 the state is down
-  lastReadings @7 :List(Reading);  # the latest reading of each parameter
-  params @8 :List(C.ProcessParam); # limits of its own
+  params @7 :List(C.ProcessParam); # limits of its own
+  # The latest reading of each parameter is kept under its own key (projections.h), so a
+  # reading rewrites a few bytes rather than the whole equipment.
 }
 
 enum LotOrigin { received @0; produced @1; split @2; merged @3; transformed @4; }

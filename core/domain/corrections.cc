@@ -269,15 +269,17 @@ void apply_corrected(Apply& a) {
     a.history("wo", sv(x.getWo()));
   } else if (type == "reading.recorded") {
     auto y = after.root<s::ReadingRecorded>();
-    update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(y.getEquipment())),
-                         [&](s::Equipment::Builder b, s::Equipment::Reader) {
-                           for (auto last : b.getLastReadings()) {
-                             if (last.getSeq() != seq) continue;
-                             last.setValue(y.getValue());
-                             last.setUnit(y.getUnit());
-                             last.setInLimits(y.getInLimits());
-                           }
+    // The latest reading of the parameter follows when it is the one corrected.
+    const std::string key = keys::reading(sv(y.getEquipment()), sv(y.getParam()));
+    if (auto last = load<s::Reading>(a.state, a.cf.entities, key);
+        last && last->get().getSeq() == seq) {
+      update<s::Reading>(a.state, a.cf.entities, key,
+                         [&](s::Reading::Builder b, s::Reading::Reader) {
+                           b.setValue(y.getValue());
+                           b.setUnit(y.getUnit());
+                           b.setInLimits(y.getInLimits());
                          });
+    }
     a.history("equipment", sv(y.getEquipment()));
   } else if (type == "inspection.recorded") {
     auto y = after.root<s::InspectionRecorded>();

@@ -31,6 +31,24 @@ std::string history(std::string_view kind, std::string_view id, std::uint64_t se
   return history_prefix(kind, id) + be64(seq);
 }
 
+std::string reading_prefix(std::string_view equipment) {
+  std::string k = entity("equipment", equipment);
+  k.push_back('\0');
+  k += "reading/";
+  return k;
+}
+
+std::string reading(std::string_view equipment, std::string_view param) {
+  return reading_prefix(equipment) + std::string(param);
+}
+
+std::string stream(std::string_view kind, std::string_view id) {
+  std::string s(kind);
+  s += ':';
+  s += id;
+  return s;
+}
+
 std::string edge_prefix(std::string_view a) {
   std::string k(a);
   k.push_back('\0');

@@ -135,7 +135,14 @@ struct Apply {
   [[nodiscard]] TimeNs time() const {
     return rec.occurred_at != 0 ? rec.occurred_at : rec.recorded_at;
   }
+  // Indexes the record under an entity it changed, unless the record is in that entity's
+  // own stream (which lists it already).
   void history(std::string_view kind, std::string_view id) const {
+    const std::string_view s = rec.stream;
+    if (s.size() == kind.size() + 1 + id.size() && s.starts_with(kind) && s[kind.size()] == ':' &&
+        s.ends_with(id)) {
+      return;
+    }
     state.put(cf.history, keys::history(kind, id, rec.seq), rec.type);
   }
   void index(std::string_view key, std::string_view value = {}) const {

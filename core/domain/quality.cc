@@ -175,10 +175,9 @@ Result<void> decide_reading(Decide& d) {
   if (!out.getInLimits()) {
     // A continuing excursion (the equipment's previous reading of this parameter was out
     // of limits too, whatever order it ran) already has its exception.
-    bool continuing = false;
-    for (auto last : e.getLastReadings()) {
-      continuing = continuing || (last.getParam() == r.getParam() && !last.getInLimits());
-    }
+    auto last = load<s::Reading>(d.state, d.cf.entities,
+                                 keys::reading(sv(r.getEquipment()), sv(r.getParam())));
+    const bool continuing = last && !last->get().getInLimits();
     if (!continuing) {
       raise_automatic(
           d, s::ExceptionCategory::PROCESS,
@@ -195,23 +194,15 @@ Result<void> decide_reading(Decide& d) {
 void apply_reading(Apply& a) {
   MessageView v(a.rec.payload);
   auto r = v.root<s::ReadingRecorded>();
-  update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
-                       [&](s::Equipment::Builder b, s::Equipment::Reader old) {
-                         auto last = old.getLastReadings();
-                         int at = -1;
-                         for (unsigned i = 0; i < last.size(); ++i) {
-                           if (last[i].getParam() == r.getParam()) at = static_cast<int>(i);
-                         }
-                         auto list = b.initLastReadings(last.size() + (at < 0 ? 1 : 0));
-                         for (unsigned i = 0; i < last.size(); ++i) list.setWithCaveats(i, last[i]);
-                         auto slot = list[at < 0 ? last.size() : static_cast<unsigned>(at)];
-                         slot.setParam(r.getParam());
-                         slot.setValue(r.getValue());
-                         slot.setUnit(r.getUnit());
-                         slot.setAt(r.getAt());
-                         slot.setInLimits(r.getInLimits());
-                         slot.setSeq(a.rec.seq);
-                       });
+  capnp::MallocMessageBuilder msg(32);
+  auto last = msg.initRoot<s::Reading>();
+  last.setParam(r.getParam());
+  last.setValue(r.getValue());
+  last.setUnit(r.getUnit());
+  last.setAt(r.getAt());
+  last.setInLimits(r.getInLimits());
+  last.setSeq(a.rec.seq);
+  put_struct(a.state, a.cf.entities, keys::reading(sv(r.getEquipment()), sv(r.getParam())), last);
   a.history("equipment", sv(r.getEquipment()));
 }
 

@@ -97,7 +97,8 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
     return fail(ErrorCode::kNotFound,
                 std::string(kname) + " " + std::string(id) + " does not exist", "id");
   }
-  // Which history entries to show: the newest history_limit.
+  // History: the records of the entity's own stream, and those of other streams that the
+  // history index lists; the newest history_limit of them.
   std::vector<std::uint64_t> seqs;
   auto r = scan(snap_, kHistoryCf, keys::history_prefix(kname, id),
                 [&](std::string_view key, std::string_view) {
@@ -108,11 +109,43 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
   if (history_limit != 0 && seqs.size() > history_limit) {
     seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(history_limit));
   }
+  const std::string stream = keys::stream(kname, id);
+  std::uint64_t from_version = 1;
+  if (history_limit != 0) {
+    auto head = snap_.get(snap_.store().cf(ledger::Cf::kStreams), stream);
+    if (!head) return std::unexpected(head.error());
+    if (*head && (*head)->size() == 16) {
+      const std::uint64_t version = get_be64((*head)->data());
+      if (version > history_limit) from_version = version - history_limit + 1;
+    }
+  }
+  r = snap_.stream_records(stream, from_version, 0, [&](std::uint64_t seq, std::string_view) {
+    seqs.push_back(seq);
+    return true;
+  });
+  if (!r) return r;
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  if (history_limit != 0 && seqs.size() > history_limit) {
+    seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(history_limit));
+  }
 
   out.begin_object();
   out.key("kind").string(kname);
   out.key("state");
   if (auto w = codec::write_canonical(**value, schema_for(kind), out); !w) return w;
+  if (kind == EntityKind::kEquipment) {
+    out.key("lastReadings").begin_array();
+    Result<void> inner;
+    r = scan(snap_, kEntitiesCf, keys::reading_prefix(id),
+             [&](std::string_view, std::string_view v) {
+               inner = codec::write_canonical(v, capnp::Schema::from<s::Reading>(), out);
+               return inner.has_value();
+             });
+    if (!r) return r;
+    if (!inner) return inner;
+    out.end_array();
+  }
   out.key("history").begin_array();
   for (std::uint64_t seq : seqs) {
     auto bytes = snap_.record(seq);

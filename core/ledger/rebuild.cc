@@ -1,7 +1,12 @@
 #include "custody/ledger/rebuild.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "custody/codec/capnp_util.h"
 #include "custody/common/encoding.h"
@@ -33,42 +38,104 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
 
   State state(store.db(), store.cf(Cf::kLog));
   state.detach();
-  Result<void> flushed;
+  // Column families are sorted and written in parallel; the first error wins.
+  std::mutex error_mu;
+  std::optional<Error> error;
   auto flush = [&] {
-    state.flush_sorted([&](State::Cf cf, const auto& entries) {
-      if (flushed) flushed = store.ingest_sorted(cf, entries);
+    std::vector<std::future<void>> writers;
+    state.flush_sorted([&](State::Cf cf, auto&& entries) {
+      writers.push_back(std::async(std::launch::async, [&store, &error_mu, &error, cf,
+                                                        entries = std::move(entries)]() mutable {
+        std::sort(entries.begin(), entries.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        if (auto r = store.ingest_sorted(cf, entries); !r) {
+          std::lock_guard lock(error_mu);
+          if (!error) error = r.error();
+        }
+      }));
     });
+    for (auto& w : writers) w.get();
   };
 
-  RebuildReport report;
-  rocksdb::ReadOptions ro;
-  ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(store.db().NewIterator(ro, store.cf(Cf::kLog)));
-  for (it->SeekToFirst(); it->Valid() && flushed; it->Next()) {
-    try {
-      codec::MessageView msg(it->value().ToStringView());
-      auto r = msg.root<schema::Record>();
-      const auto payload = r.getPayload();
-      RecordRef ref{r.getSeq(),
-                    r.getRecordedAt(),
-                    r.getOccurredAt(),
-                    view(r.getCommandId()),
-                    view(r.getActor()),
-                    view(r.getStream()),
-                    r.getStreamVersion(),
-                    view(r.getType()),
-                    {reinterpret_cast<const char*>(payload.begin()), payload.size()}};
-      machine.apply(ref, state);
-    } catch (const std::exception& e) {
-      return fail(ErrorCode::kCorruption,
-                  "cannot apply record " + std::to_string(report.records + 1) + ": " + e.what());
+  // The log is read on a second thread, in batches, while this one applies.
+  struct Batch {
+    std::vector<std::string> records;
+    bool last = false;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch> ready;
+  std::optional<Error> read_error;
+  bool stop = false;
+  std::thread reader([&] {
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 4 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(store.db().NewIterator(ro, store.cf(Cf::kLog)));
+    it->SeekToFirst();
+    for (;;) {
+      Batch b;
+      while (it->Valid() && b.records.size() < 4096) {
+        b.records.emplace_back(it->value().ToStringView());
+        it->Next();
+      }
+      b.last = !it->Valid();
+      std::unique_lock lock(mu);
+      if (b.last && !it->status().ok()) read_error = Error::io(it->status().ToString());
+      cv.wait(lock, [&] { return ready.size() < 4 || stop; });
+      if (stop) return;
+      const bool last = b.last;
+      ready.push_back(std::move(b));
+      cv.notify_all();
+      if (last) return;
     }
-    ++report.records;
+  });
+
+  RebuildReport report;
+  std::optional<Error> apply_error;
+  for (bool done = false; !done && !apply_error;) {
+    Batch b;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !ready.empty(); });
+      b = std::move(ready.front());
+      ready.pop_front();
+    }
+    cv.notify_all();
+    done = b.last;
+    for (const auto& bytes : b.records) {
+      try {
+        codec::MessageView msg(bytes);
+        auto r = msg.root<schema::Record>();
+        const auto payload = r.getPayload();
+        RecordRef ref{r.getSeq(),
+                      r.getRecordedAt(),
+                      r.getOccurredAt(),
+                      view(r.getCommandId()),
+                      view(r.getActor()),
+                      view(r.getStream()),
+                      r.getStreamVersion(),
+                      view(r.getType()),
+                      {reinterpret_cast<const char*>(payload.begin()), payload.size()}};
+        machine.apply(ref, state);
+      } catch (const std::exception& e) {
+        apply_error = Error::corruption("cannot apply record " +
+                                        std::to_string(report.records + 1) + ": " + e.what());
+        break;
+      }
+      ++report.records;
+    }
     if (state.overlay_size() >= kChunkEntries) flush();
   }
-  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
-  if (flushed) flush();
-  if (!flushed) return std::unexpected(flushed.error());
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  cv.notify_all();
+  reader.join();
+  if (apply_error) return std::unexpected(*apply_error);
+  if (read_error) return std::unexpected(*read_error);
+  flush();
+  if (error) return std::unexpected(*error);
   // Make the ingested files' manifest durable, like a synced write would.
   if (auto s = store.db().FlushWAL(true); !s.ok()) return fail(ErrorCode::kIoError, s.ToString());
   report.seconds =

@@ -118,14 +118,12 @@ void State::retire(std::uint64_t group) {
 }
 
 void State::flush_sorted(const Sink& sink) {
-  std::vector<std::pair<std::string, std::optional<std::string>>> entries;
   for (auto& [cf, layer] : overlay_) {
-    entries.clear();
+    std::vector<std::pair<std::string, std::optional<std::string>>> entries;
     entries.reserve(layer.size());
     for (auto& [key, entry] : layer) entries.emplace_back(key, std::move(entry.value));
-    std::sort(entries.begin(), entries.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    sink(cf, entries);
+    layer.clear();
+    sink(cf, std::move(entries));
   }
   overlay_.clear();
 }

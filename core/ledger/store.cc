@@ -310,6 +310,11 @@ Result<void> Store::ingest_sorted(
                                 std::to_string(counter.fetch_add(1)) + ".sst.tmp");
   const std::string name = handle->GetName();
   rocksdb::Options options(db_options(), cf_options(name));
+  // SstFileWriter uses the bottommost compression when one is set (ingested files usually
+  // land there); ZSTD made writing these files the slowest part of a rebuild. Compaction
+  // recompresses them later.
+  options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  options.compression = rocksdb::kLZ4Compression;
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, handle);
   auto s = writer.Open(file.string());
   for (std::size_t i = 0; s.ok() && i < entries.size(); ++i) {

@@ -45,8 +45,13 @@ TEST_F(Quality, OutOfLimitReadingRaisesALinkedExceptionOnce) {
   auto next = run("reading.record", R"({"equipment":"washer-1","param":"chlorine","value":300})");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->records, 2u);
-  auto eq = state("equipment", "washer-1");
-  EXPECT_EQ(eq["lastReadings"].as_array()[0].at("inLimits"), false);
+  auto eq = show("equipment", "washer-1");
+  const auto& last = eq["lastReadings"].as_array();
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].at("param"), "chlorine");
+  EXPECT_EQ(last[0].at("inLimits"), false);
+  // Its history: its definition and five readings (its own stream), and the order's start.
+  EXPECT_EQ(eq["history"].as_array().size(), 7u);
 }
 
 TEST_F(Quality, ReadingsWithoutLimitsAreJustRecorded) {

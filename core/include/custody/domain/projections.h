@@ -3,11 +3,14 @@
 // Cap'n Proto structs from schema/projections.capnp unless noted.
 //
 //   entities       "<kind>/<id>"                          -> the entity's struct
+//                  "equipment/<id>" 0x00 "reading/" param -> Reading: its latest reading
 //                  kinds: material (Material), party (Party), equipment (Equipment),
 //                  routing (RoutingDefine, as defined), lot (Lot), wo (WorkOrder),
 //                  exception (Exception)
 //   history        "<kind>/<id>" 0x00 be64(seq)           -> event type (text): every record
-//                                                            that changed the entity
+//                                                            that changed the entity, except
+//                                                            those of its own stream (the
+//                                                            stream lists them already)
 //   genealogy_fwd  from 0x00 to                           -> Edge (from's quantity in to)
 //   genealogy_bwd  to 0x00 from                           -> Edge (the same edge)
 //   index          "wip/" wo                              -> ""   released, not completed
@@ -49,6 +52,10 @@ namespace keys {
 [[nodiscard]] std::string history_prefix(std::string_view kind, std::string_view id);
 [[nodiscard]] std::string edge(std::string_view a, std::string_view b);
 [[nodiscard]] std::string edge_prefix(std::string_view a);
+[[nodiscard]] std::string reading(std::string_view equipment, std::string_view param);
+[[nodiscard]] std::string reading_prefix(std::string_view equipment);
+// The stream of an entity: "lot:<id>" for kind "lot".
+[[nodiscard]] std::string stream(std::string_view kind, std::string_view id);
 }  // namespace keys
 
 }  // namespace custody::domain

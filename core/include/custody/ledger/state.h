@@ -71,11 +71,12 @@ class State {
   void clear();
 
   // Rebuild mode: writes go to the overlay only (no batch), and flush_sorted() hands each
-  // column family's overlay, in key order, to `sink` and then forgets it. Reads still see
+  // column family's overlay to `sink` and then forgets it. Reads still see
   // the overlay first, then the database (which holds what earlier flushes wrote).
   void detach() { detached_ = true; }
-  using Sink = std::function<void(
-      Cf, const std::vector<std::pair<std::string, std::optional<std::string>>>&)>;
+  // The sink takes the entries (unsorted; the sink sorts them, possibly on another thread).
+  using Sink =
+      std::function<void(Cf, std::vector<std::pair<std::string, std::optional<std::string>>>&&)>;
   void flush_sorted(const Sink& sink);
   [[nodiscard]] std::size_t overlay_size() const;
 
