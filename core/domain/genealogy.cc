@@ -150,7 +150,12 @@ void GenealogyGraph::add_edge(std::string_view from, std::string_view to, schema
       return;
     }
   }
-  append(na, true, b, kind, qty, seq);
+  add_new_edge(a, b, kind, qty, seq);
+}
+
+void GenealogyGraph::add_new_edge(std::uint32_t a, std::uint32_t b, schema::EdgeKind kind,
+                                  std::int64_t qty, std::uint64_t seq) {
+  append(node(a), true, b, kind, qty, seq);
   append(node(b), false, a, kind, qty, seq);
   edges_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -218,14 +223,24 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snaps
   rocksdb::ReadOptions ro = snap.read_options();
   ro.readahead_size = 4 << 20;
   std::unique_ptr<rocksdb::Iterator> it(snap.store().db().NewIterator(ro, cf));
+  // Keys are unique (from, to) pairs sorted by `from`: one lookup per run of a lot's edges,
+  // and no check for an existing edge.
+  std::string last_from;
+  std::uint32_t from_id = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     const std::size_t sep = key.find('\0');
-    if (sep == std::string_view::npos)
+    if (sep == std::string_view::npos || sep == 0) {
       return fail(ErrorCode::kCorruption, "malformed genealogy key");
+    }
+    if (key.substr(0, sep) != last_from) {
+      last_from.assign(key.substr(0, sep));
+      from_id = graph->intern(last_from);
+    }
+    const std::uint32_t to_id = graph->intern(key.substr(sep + 1));
     codec::MessageView v(it->value().ToStringView());
     auto e = v.root<schema::Edge>();
-    graph->add_edge(key.substr(0, sep), key.substr(sep + 1), e.getKind(), e.getQty(), e.getSeq());
+    graph->add_new_edge(from_id, to_id, e.getKind(), e.getQty(), e.getSeq());
   }
   if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
   return graph;

@@ -84,6 +84,9 @@ class GenealogyGraph {
   static constexpr std::size_t kMaxBlocks = 65536;  // 2^32 lots
 
   std::uint32_t intern(std::string_view name);
+  // Loading: no reader can see the graph yet and every (from, to) is new.
+  void add_new_edge(std::uint32_t a, std::uint32_t b, schema::EdgeKind kind, std::int64_t qty,
+                    std::uint64_t seq);
   [[nodiscard]] std::int64_t find_id(std::string_view name) const;
   [[nodiscard]] const Node& node(std::uint32_t id) const;
   Node& node(std::uint32_t id);
