@@ -631,8 +631,9 @@ int main(int argc, char** argv) {
   for (const auto& [k, v] : g_facts) std::printf("  %s = %.3f\n", k.c_str(), v);
   auto ratio = [&](const char* a, const char* b) {
     if (!g_results.count(a) || !g_results.count(b)) return;
-    std::printf("  p50 %s / %s = %.4f (%.1fx faster)\n", a, b,
-                g_results[a].p(50) / g_results[b].p(50), g_results[b].p(50) / g_results[a].p(50));
+    const double r = g_results[a].p(50) / g_results[b].p(50);
+    std::printf("  p50 %s / %s = %.4f (%.1fx %s)\n", a, b, r, r <= 1 ? 1 / r : r,
+                r <= 1 ? "faster" : "slower");
   };
   ratio("custody graph forward", "postgresql forward");
   ratio("custody graph forward", "sqlite forward");
