@@ -176,6 +176,22 @@ struct WoRef {
   wo @0 :Text $A.required $A.id;
 }
 
+# wo.schedule -> wo.scheduled (stream of the order): a plan for the order's remaining steps,
+# from a scheduler (usually plugin:scheduler). A later schedule replaces an earlier one for
+# the steps it names; it plans, it does not start anything.
+struct ScheduledStep {
+  step @0 :Text $A.required $A.id;
+  start @1 :Int64 $A.timestamp $A.required;
+  end @2 :Int64 $A.timestamp $A.required;
+  equipment @3 :Text $A.id;                # the machine it is planned on, when chosen
+}
+
+struct WoSchedule {
+  wo @0 :Text $A.required $A.id;
+  steps @1 :List(ScheduledStep) $A.required;  # in routing order, not overlapping
+  plan @2 :Text;                              # the scheduler's plan revision
+}
+
 # op.start -> op.started.
 struct OpStart {
   wo @0 :Text $A.required $A.id;

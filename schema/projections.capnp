@@ -82,6 +82,9 @@ struct WoStep {
   startedAt @6 :Int64 $A.timestamp;
   completedAt @7 :Int64 $A.timestamp;
   operators @8 :List(Text);
+  scheduledStart @9 :Int64 $A.timestamp;   # the latest wo.schedule's plan; 0 unplanned
+  scheduledEnd @10 :Int64 $A.timestamp;
+  scheduledEquipment @11 :Text;
 }
 
 enum WoStatus { created @0; released @1; inProgress @2; completed @3; closed @4; }
@@ -103,6 +106,7 @@ struct WorkOrder {
   produced @13 :List(C.LotQty);
   scheduledStart @14 :Int64 $A.timestamp;
   scheduledEnd @15 :Int64 $A.timestamp;
+  plan @16 :Text;                          # revision of the latest schedule
 }
 
 enum ExceptionStatus { open @0; assigned @1; acknowledged @2; resolved @3; closed @4; }

@@ -48,7 +48,7 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
   auto qty = [&] {
     return std::to_string(pick(40) + 1) + (pick(2) ? ".5" : "");
   };
-  switch (pick(24)) {
+  switch (pick(25)) {
     case 0:
       type = "material.define";
       return R"({"material":")" + id("m", 3) + R"(","name":"n","uom":"kg","requiresRelease":)" +
@@ -141,6 +141,11 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
       return R"({"exception":")" + id(pick(3) ? "X" : "auto:t-", pick(3) ? 6 : 300) +
              R"(","assignee":"u","rootCause":"r","action":"a"})";
     }
+    case 23:
+      type = "wo.schedule";
+      return R"({"wo":")" + id("o", 5) + R"(","plan":")" + id("p", 9) + R"(","steps":[{"step":")" +
+             id("s", 2) + R"(","start":"2026-11-21T1)" + std::to_string(pick(5)) +
+             R"(:00:00Z","end":"2026-11-21T16:00:00Z","equipment":")" + id("e", 3) + "\"}]}";
     default:
       type = "record.correct";
       return R"({"seq":)" + std::to_string(head > 0 ? rng() % head + 1 : 1) +
