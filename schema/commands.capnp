@@ -401,3 +401,13 @@ struct RecordCorrected {
   payload @3 :Data;                        # the corrected payload, canonical, of that type
   changed @4 :List(Text);                  # the fields that differ from what was in force
 }
+
+# ---------------------------------------------------------------- access
+
+# access.deny -> access.denied (stream "access:<principal>"): custody's own record of a call
+# it refused for want of a permission. Only custody writes it (actor "system").
+struct AccessDeny {
+  principal @0 :Text $A.required $A.id;    # who tried: "plugin:scheduler"
+  capability @1 :Text $A.required;         # what was missing: "submit:lot"
+  action @2 :Text $A.required;             # what was tried: "submit lot.ship"
+}

@@ -479,6 +479,95 @@ Result<void> bind_struct(const boost::json::value& json, capnp::DynamicStruct::B
   return {};
 }
 
+namespace {
+
+Result<void> check_value(capnp::DynamicValue::Reader v, const FieldTraits& t,
+                         const std::string& path);
+
+// Words or pointers beyond what the schema declares carry fields it does not know.
+Result<void> check_known_fields(capnp::DynamicStruct::Reader in, const std::string& path) {
+  const auto any = in.as<capnp::AnyStruct>();
+  const auto shape = in.getSchema().getProto().getStruct();
+  const auto data = any.getDataSection();
+  for (std::size_t i = std::size_t{shape.getDataWordCount()} * 8; i < data.size(); ++i) {
+    if (data[i] != 0) return bad(path, "has data in a field this schema does not know");
+  }
+  const auto pointers = any.getPointerSection();
+  for (unsigned i = shape.getPointerCount(); i < pointers.size(); ++i) {
+    if (!pointers[i].isNull()) return bad(path, "has a pointer field this schema does not know");
+  }
+  return {};
+}
+
+Result<void> check_value(capnp::DynamicValue::Reader v, const FieldTraits& t,
+                         const std::string& path) {
+  switch (v.getType()) {
+    case capnp::DynamicValue::FLOAT:
+      if (!std::isfinite(v.as<double>())) return bad(path, "must be a finite number");
+      return {};
+    case capnp::DynamicValue::TEXT: {
+      auto text = v.as<capnp::Text>();
+      const std::string_view s(text.cStr(), text.size());
+      if (t.json) {
+        boost::system::error_code ec;
+        boost::json::parse(s, ec);
+        if (ec) return bad(path, "must hold valid JSON");
+        if (s.size() > kMaxText) return bad(path, "is longer than 65536 bytes");
+        return {};
+      }
+      return check_text(s, t, path);
+    }
+    case capnp::DynamicValue::ENUM: {
+      auto e = v.as<capnp::DynamicEnum>();
+      if (e.getEnumerant() == nullptr) return bad(path, "is not a value of its enum");
+      return {};
+    }
+    case capnp::DynamicValue::LIST: {
+      auto list = v.as<capnp::DynamicList>();
+      if (t.required && list.size() == 0) return bad(path, "must not be empty");
+      if (list.size() > 100000) return bad(path, "has more than 100000 elements");
+      FieldTraits et = t;
+      et.required = true;
+      for (unsigned i = 0; i < list.size(); ++i) {
+        if (auto r = check_value(list[i], et, path + "[" + std::to_string(i) + "]"); !r) return r;
+      }
+      return {};
+    }
+    case capnp::DynamicValue::STRUCT:
+      return check_struct(v.as<capnp::DynamicStruct>(), path);
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+Result<void> check_struct(capnp::DynamicStruct::Reader in, std::string_view path) {
+  const std::string base(path);
+  if (auto r = check_known_fields(in, base); !r) return r;
+  const auto active = in.which();
+  for (const auto field : in.getSchema().getFields()) {
+    const auto proto = field.getProto();
+    if (proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
+      KJ_IF_MAYBE (a, active) {
+        if (*a != field) continue;
+      } else {
+        continue;
+      }
+    }
+    const FieldTraits t = traits_of(field);
+    const std::string p = join(base, proto.getName().cStr());
+    const capnp::Type type = field.getType();
+    const bool pointer = type.isText() || type.isData() || type.isList() || type.isStruct();
+    if (pointer && !proto.isGroup() && !in.has(field)) {
+      if (t.required) return bad(p, "is required");
+      continue;
+    }
+    if (auto r = check_value(in.get(field), t, p); !r) return r;
+  }
+  return {};
+}
+
 Result<std::string> bind_canonical(const boost::json::value& json, capnp::StructSchema schema,
                                    std::string_view path) {
   capnp::MallocMessageBuilder msg(256);

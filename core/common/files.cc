@@ -40,6 +40,19 @@ Result<void> write_new_file(const std::filesystem::path& path, std::string_view 
   return {};
 }
 
+Result<void> replace_file(const std::filesystem::path& path, std::string_view text, mode_t mode) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  ::unlink(tmp.c_str());
+  if (auto w = write_new_file(tmp, text, mode); !w) return w;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Error e = errno_error("cannot replace", path);
+    ::unlink(tmp.c_str());
+    return std::unexpected(std::move(e));
+  }
+  return sync_dir(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
+}
+
 Result<std::string> read_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -27,7 +27,8 @@ Result<std::string> required_id(const boost::json::object& obj, std::string_view
 
 }  // namespace
 
-Result<ledger::Command> decode_command(std::string_view json, std::string* command_id) {
+Result<ledger::Command> decode_command(std::string_view json, std::string* command_id,
+                                       std::string_view host_actor) {
   boost::system::error_code ec;
   boost::json::value root = boost::json::parse(json, ec);
   if (ec) return bad("", "malformed JSON: " + ec.message());
@@ -55,12 +56,27 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
   if (!id) return std::unexpected(id.error());
   cmd.command_id = std::move(*id);
 
-  auto actor = required_id(obj, "actor");
-  if (!actor) return std::unexpected(actor.error());
-  if (*actor == kSystemActor) {
-    return bad("actor", "'system' is reserved for records custody writes itself");
+  if (!host_actor.empty()) {
+    const auto* given = obj.if_contains("actor");
+    if (given != nullptr && !given->is_null() &&
+        !(given->is_string() && given->as_string() == host_actor)) {
+      return std::unexpected(Error{ErrorCode::kPermissionDenied,
+                                   "a plugin's commands are recorded as " +
+                                       std::string(host_actor) + "; it cannot claim another actor",
+                                   "actor"});
+    }
+    cmd.actor = std::string(host_actor);
+  } else {
+    auto actor = required_id(obj, "actor");
+    if (!actor) return std::unexpected(actor.error());
+    if (*actor == kSystemActor) {
+      return bad("actor", "'system' is reserved for records custody writes itself");
+    }
+    if (actor->starts_with(kPluginActorPrefix)) {
+      return bad("actor", "'plugin:...' actors are reserved for plugins custody hosts");
+    }
+    cmd.actor = std::move(*actor);
   }
-  cmd.actor = std::move(*actor);
 
   if (const auto* v = obj.if_contains("expectedVersion"); v && !v->is_null()) {
     if (v->is_uint64()) {
@@ -115,6 +131,16 @@ void write_record_json(const ledger::RecordFields& r, const crypto::Digest& leaf
     out.key("payloadBase64").string(to_base64(as_bytes(r.payload)));
   }
   out.end_object();
+}
+
+Result<void> append_record_json(std::string_view bytes, std::string& out) {
+  auto rec = ledger::decode_record(bytes);
+  if (!rec) return std::unexpected(rec.error());
+  auto leaf = ledger::record_leaf(bytes);
+  if (!leaf) return std::unexpected(leaf.error());
+  codec::JsonWriter w(out);
+  write_record_json(*rec, *leaf, w);
+  return {};
 }
 
 std::string result_json(std::string_view command_id, const Result<ledger::CommandResult>& result) {

@@ -203,6 +203,7 @@ void register_master_data(Handlers& h);
 void register_lots(Handlers& h);
 void register_work_orders(Handlers& h);
 void register_scheduling(Handlers& h);
+void register_access(Handlers& h);
 void register_quality(Handlers& h);
 void register_exceptions(Handlers& h);
 void register_corrections(Handlers& h);

@@ -33,6 +33,7 @@ class PlantStateMachine final : public ledger::StateMachine {
     register_lots(h);
     register_work_orders(h);
     register_scheduling(h);
+    register_access(h);
     register_quality(h);
     register_exceptions(h);
     register_corrections(h);

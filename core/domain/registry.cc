@@ -50,6 +50,7 @@ const std::vector<CommandType>& commands() {
       {"exception.close", schema_of<s::ExceptionRef>()},
       {"exception.escalate", schema_of<s::ExceptionEscalate>()},
       {"record.correct", schema_of<s::RecordCorrect>()},
+      {"access.deny", schema_of<s::AccessDeny>()},
   };
   return all;
 }
@@ -89,6 +90,7 @@ const std::vector<EventType>& events() {
       {"exception.closed", schema_of<s::ExceptionRef>()},
       {"exception.escalated", schema_of<s::ExceptionEscalate>()},
       {"record.corrected", schema_of<s::RecordCorrected>()},
+      {"access.denied", schema_of<s::AccessDeny>()},
   };
   return all;
 }

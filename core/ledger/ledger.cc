@@ -243,6 +243,14 @@ Head Ledger::head() const {
   return h ? *h : Head{};
 }
 
+std::uint64_t Ledger::add_commit_listener(Sequencer::CommitListener fn) {
+  return sequencer_ ? sequencer_->add_commit_listener(std::move(fn)) : 0;
+}
+
+void Ledger::remove_commit_listener(std::uint64_t id) {
+  if (sequencer_) sequencer_->remove_commit_listener(id);
+}
+
 Sequencer::Stats Ledger::stats() const {
   return sequencer_ ? sequencer_->stats() : Sequencer::Stats{};
 }

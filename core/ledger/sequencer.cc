@@ -360,7 +360,22 @@ void Sequencer::write_loop() {
     }
     write_cv_.notify_all();
     complete(*group, failure);
+    if (!failure && group->records > 0) {
+      std::lock_guard lock(listeners_mu_);
+      for (const auto& [id, fn] : listeners_) fn(group->head.seq);
+    }
   }
+}
+
+std::uint64_t Sequencer::add_commit_listener(CommitListener fn) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.emplace_back(next_listener_, std::move(fn));
+  return next_listener_++;
+}
+
+void Sequencer::remove_commit_listener(std::uint64_t id) {
+  std::lock_guard lock(listeners_mu_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == id; });
 }
 
 void Sequencer::complete(Prepared& group, const std::optional<Error>& failure) {

@@ -16,7 +16,7 @@ TEST_F(Scheduling, APlanLandsOnTheOrderAndALaterOneReplacesIt) {
      R"({"wo":"WO-1","plan":"p1","steps":[)"
      R"({"step":"wash","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z","equipment":"washer-1"},)"
      R"({"step":"pack","start":"2026-11-21T10:00:00Z","end":"2026-11-21T11:30:00Z"}]})",
-     "plugin:scheduler");
+     "user:planner");
   auto wo = state("wo", "WO-1");
   EXPECT_EQ(wo["plan"], "p1");
   EXPECT_EQ(wo["scheduledStart"], "2026-11-21T09:00:00Z");
@@ -30,7 +30,7 @@ TEST_F(Scheduling, APlanLandsOnTheOrderAndALaterOneReplacesIt) {
   ok("wo.schedule",
      R"({"wo":"WO-1","plan":"p2","steps":[)"
      R"({"step":"pack","start":"2026-11-21T13:00:00Z","end":"2026-11-21T14:00:00Z"}]})",
-     "plugin:scheduler");
+     "user:planner");
   wo = state("wo", "WO-1");
   EXPECT_EQ(wo["plan"], "p2");
   EXPECT_EQ(wo["scheduledStart"], "2026-11-21T09:00:00Z");

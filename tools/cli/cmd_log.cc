@@ -21,14 +21,10 @@ int log(const LogArgs& a) {
   std::string out;
   std::optional<Error> problem;
   auto print = [&](std::uint64_t, std::string_view bytes) {
-    auto rec = ledger::decode_record(bytes);
-    auto leaf = ledger::record_leaf(bytes);
-    if (!rec || !leaf) {
-      problem = rec ? leaf.error() : rec.error();
+    if (auto r = domain::append_record_json(bytes, out); !r) {
+      problem = r.error();
       return false;
     }
-    codec::JsonWriter w(out);
-    domain::write_record_json(*rec, *leaf, w);
     out += '\n';
     if (out.size() > (1 << 16)) {
       std::cout << out;

@@ -9,6 +9,7 @@
 #include "custody/domain/genealogy.h"
 #include "custody/domain/projections.h"
 #include "custody/domain/recall.h"
+#include "custody/domain/views.h"
 
 namespace custody::cli {
 namespace {
@@ -60,15 +61,9 @@ int trace(const TraceArgs& a) {
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
   if (!ledger) return report(ledger.error());
   auto snap = (*ledger)->snapshot();
-  auto exists =
-      snap->get((*ledger)->store().cf(domain::kEntitiesCf), domain::keys::entity("lot", a.lot));
-  if (!exists) return report(exists.error());
-  if (!*exists)
-    return report(Error{ErrorCode::kNotFound, "lot " + a.lot + " does not exist", "lot"});
-  const std::vector<std::string> starts{a.lot};
   const auto direction =
       a.direction == "forward" ? domain::Direction::kForward : domain::Direction::kBackward;
-  auto t = domain::trace_snapshot(*snap, starts, direction, a.depth);
+  auto t = domain::trace_lot(*snap, a.lot, direction, a.depth);
   if (!t) return report(t.error());
   if (a.format == RecallFormat::kCsv) {
     std::cout << domain::trace_csv(*t);
@@ -76,53 +71,26 @@ int trace(const TraceArgs& a) {
   }
   std::string out;
   codec::JsonWriter w(out);
-  w.begin_object();
-  w.key("lot").string(a.lot);
-  w.key("direction").string(a.direction);
-  if (a.depth != 0) w.key("maxDepth").uint64(a.depth);
-  w.key("asOfSeq").uint64(snap->head().seq);
-  domain::write_trace_json(*t, w);
-  w.end_object();
+  domain::write_trace_answer(a.lot, direction, a.depth, snap->head().seq, *t, w);
   std::cout << (a.format == RecallFormat::kTable ? render_table(out) : out + "\n");
   return kExitOk;
 }
 
 int recall(const RecallArgs& a) {
-  domain::RecallScope scope;
-  const int given = !a.lot.empty() + !a.supplier_lot.empty() + !a.equipment.empty();
-  if (given != 1) {
-    return report(Error::invalid_argument("lot",
-                                          "give exactly one of --lot, --supplier-lot with "
-                                          "--supplier, or --equipment with --from and --to"));
-  }
-  if (!a.lot.empty()) {
-    scope.from = domain::RecallScope::From::kLot;
-    scope.lot = a.lot;
-  } else if (!a.supplier_lot.empty()) {
-    if (a.supplier.empty())
-      return report(Error::invalid_argument("supplier", "--supplier-lot needs --supplier"));
-    scope.from = domain::RecallScope::From::kSupplierLot;
-    scope.supplier = a.supplier;
-    scope.supplier_lot = a.supplier_lot;
-  } else {
-    if (a.from.empty() || a.to.empty()) {
-      return report(Error::invalid_argument("from", "--equipment needs --from and --to"));
-    }
-    auto from = parse_rfc3339(a.from);
-    if (!from) return report(Error::invalid_argument("from", "not an RFC 3339 time: " + a.from));
-    auto to = parse_rfc3339(a.to);
-    if (!to) return report(Error::invalid_argument("to", "not an RFC 3339 time: " + a.to));
-    scope.from = domain::RecallScope::From::kEquipment;
-    scope.equipment = a.equipment;
-    scope.window_from = *from;
-    scope.window_to = *to;
-  }
-  scope.exclude_consumed = a.exclude_consumed;
+  const domain::RecallRequest request{a.lot, a.supplier_lot, a.supplier, a.equipment,
+                                      a.from, a.to,          a.exclude_consumed};
+  auto scope = domain::recall_scope(request, {.lot = "--lot",
+                                              .supplier_lot = "--supplier-lot",
+                                              .supplier = "--supplier",
+                                              .equipment = "--equipment",
+                                              .from = "--from",
+                                              .to = "--to"});
+  if (!scope) return report(scope.error());
 
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
   if (!ledger) return report(ledger.error());
   auto snap = (*ledger)->snapshot();
-  auto r = domain::build_recall(*snap, scope, nullptr);
+  auto r = domain::build_recall(*snap, *scope, nullptr);
   if (!r) return report(r.error());
   switch (a.format) {
     case RecallFormat::kCsv:

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   add_gen(app, run);
   add_trace(app, run);
   add_recall(app, run);
+  add_plugins(app, run);
+  add_run(app, run);
+  add_report(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -37,6 +37,13 @@ enum class BindMode {
 [[nodiscard]] Result<std::string> bind_canonical(const boost::json::value& json,
                                                  capnp::StructSchema schema, std::string_view path);
 
+// Checks a struct that arrived as Cap'n Proto rather than JSON (a plugin's command) by the
+// same rules binding applies: `$required` Text and List non-empty, `$id` Text valid, Text at
+// most 64 KiB, `$json` Text valid JSON, enums naming an enumerant, floats finite, and no
+// data in fields this schema does not know (a newer schema's field is an unknown field).
+// kInvalidArgument with the path of the first offending field.
+[[nodiscard]] Result<void> check_struct(capnp::DynamicStruct::Reader in, std::string_view path);
+
 // Writes a struct as a JSON object.
 void write_struct(capnp::DynamicStruct::Reader in, JsonWriter& out);
 

@@ -15,6 +15,11 @@ namespace custody {
 [[nodiscard]] Result<void> write_new_file(const std::filesystem::path& path, std::string_view text,
                                           mode_t mode);
 
+// Replaces `path` atomically: writes a temporary file beside it, fsyncs it, renames it over
+// `path` and fsyncs the directory. A crash leaves the old file or the new one, never half.
+[[nodiscard]] Result<void> replace_file(const std::filesystem::path& path, std::string_view text,
+                                        mode_t mode);
+
 // Reads a whole file. kNotFound when it does not exist, kIoError otherwise.
 [[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
 

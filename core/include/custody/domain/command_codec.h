@@ -21,11 +21,19 @@ namespace custody::domain {
 // The actor custody writes automatic consequences as; clients may not claim it.
 inline constexpr std::string_view kSystemActor = "system";
 
+// Actors of the form "plugin:<id>" are reserved for plugins running in custody's host.
+inline constexpr std::string_view kPluginActorPrefix = "plugin:";
+
 // Decodes one JSON command and checks its shape (not its effect on state). Errors are
 // kInvalidArgument with the field path. `command_id` receives the commandId whenever the
 // line had a string one, even if something else was wrong, so errors can name it.
+//
+// With `host_actor` empty (clients), "actor" is required and may be neither "system" nor
+// "plugin:...". With `host_actor` set (the plugin host), the command is recorded as that
+// actor: "actor" may be left out, and if given must equal it (kPermissionDenied otherwise).
 [[nodiscard]] Result<ledger::Command> decode_command(std::string_view json,
-                                                     std::string* command_id = nullptr);
+                                                     std::string* command_id = nullptr,
+                                                     std::string_view host_actor = {});
 
 // Writes a record as one JSON object: seq, hash, prevHash, commandId, actor, stream,
 // streamVersion, type, recordedAt, occurredAt (when given), payloadDigest and the payload
@@ -33,6 +41,10 @@ inline constexpr std::string_view kSystemActor = "system";
 // "redacted": true when the payload was erased.
 void write_record_json(const ledger::RecordFields& record, const crypto::Digest& leaf,
                        codec::JsonWriter& out);
+
+// Decodes stored record bytes and appends their JSON (as write_record_json) to `out`.
+// kCorruption when the bytes are not a record.
+[[nodiscard]] Result<void> append_record_json(std::string_view bytes, std::string& out);
 
 // JSON for a command outcome, as `custody append` prints it.
 [[nodiscard]] std::string result_json(std::string_view command_id,

@@ -77,6 +77,10 @@ class Ledger {
 
   [[nodiscard]] std::unique_ptr<Snapshot> snapshot();
   [[nodiscard]] Head head() const;
+  // See Sequencer::add_commit_listener. A read-only ledger never calls it (returns 0).
+  [[nodiscard]] std::uint64_t add_commit_listener(Sequencer::CommitListener fn);
+  void remove_commit_listener(std::uint64_t id);
+  [[nodiscard]] bool writable() const { return sequencer_ != nullptr; }
   // Sequencer counters (zeros for a read-only ledger).
   [[nodiscard]] Sequencer::Stats stats() const;
   // The newest stored checkpoint note, "" when there is none.

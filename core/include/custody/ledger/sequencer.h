@@ -94,6 +94,13 @@ class Sequencer {
   [[nodiscard]] Head head() const;
   [[nodiscard]] std::string latest_checkpoint() const;
 
+  // Any thread. `fn(head_seq)` runs on the writer thread each time a group becomes durable,
+  // until remove_commit_listener(id) returns. It runs on the write path: it must be quick
+  // and must not block or call into the ledger (wake a reader thread and return).
+  using CommitListener = std::function<void(std::uint64_t head_seq)>;
+  [[nodiscard]] std::uint64_t add_commit_listener(CommitListener fn);
+  void remove_commit_listener(std::uint64_t id);
+
   // Counters since start, for operators and benchmarks. Any thread.
   struct Stats {
     std::uint64_t groups = 0;               // commit groups written to disk
@@ -188,6 +195,12 @@ class Sequencer {
   Stats stats_;
 
   std::uint64_t durable_seq_ = 0;  // head seq of durable_group_
+
+  // Commit listeners; guarded by listeners_mu_ (never held with mu_).
+  std::mutex listeners_mu_;
+  std::vector<std::pair<std::uint64_t, CommitListener>> listeners_;
+  std::uint64_t next_listener_ = 1;
+
   std::thread writer_;
   std::thread thread_;
 };

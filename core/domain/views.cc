@@ -1,0 +1,271 @@
+#include "custody/domain/views.h"
+
+#include <boost/json.hpp>
+
+#include "custody/common/encoding.h"
+#include "custody/domain/command_codec.h"
+#include "custody/domain/projections.h"
+#include "custody/domain/queries.h"
+
+namespace custody::domain {
+namespace {
+
+std::unexpected<Error> bad(std::string field, std::string message) {
+  return std::unexpected(Error::invalid_argument(std::move(field), std::move(message)));
+}
+
+// Typed access to a request object that also rejects members the view does not take.
+class Request {
+ public:
+  explicit Request(const boost::json::object& obj) : obj_(obj) {}
+
+  Result<void> only(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& member : obj_) {
+      if (member.key() == "view") continue;
+      if (std::find(allowed.begin(), allowed.end(), member.key()) == allowed.end()) {
+        return bad(std::string(member.key()), "is not a field of this view (unknown field)");
+      }
+    }
+    return {};
+  }
+
+  Result<std::string> text(std::string_view key, bool required) const {
+    const auto* v = obj_.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) return bad(std::string(key), "is required");
+      return std::string();
+    }
+    if (!v->is_string()) return bad(std::string(key), "must be a string");
+    return std::string(v->as_string());
+  }
+
+  Result<std::uint64_t> count(std::string_view key, std::uint64_t fallback) const {
+    const auto* v = obj_.if_contains(key);
+    if (v == nullptr || v->is_null()) return fallback;
+    if (v->is_uint64()) return v->as_uint64();
+    if (v->is_int64() && v->as_int64() >= 0) return static_cast<std::uint64_t>(v->as_int64());
+    return bad(std::string(key), "must be a non-negative integer");
+  }
+
+  Result<bool> flag(std::string_view key) const {
+    const auto* v = obj_.if_contains(key);
+    if (v == nullptr || v->is_null()) return false;
+    if (!v->is_bool()) return bad(std::string(key), "must be true or false");
+    return v->as_bool();
+  }
+
+  Result<TimeNs> time(std::string_view key, bool required, TimeNs fallback = 0) const {
+    auto t = text(key, required);
+    if (!t) return std::unexpected(t.error());
+    if (t->empty()) return fallback;
+    auto parsed = parse_rfc3339(*t);
+    if (!parsed) return bad(std::string(key), "is not an RFC 3339 time: " + *t);
+    return *parsed;
+  }
+
+ private:
+  const boost::json::object& obj_;
+};
+
+#define CUSTODY_TRY(var, expr)                         \
+  auto var = (expr);                                   \
+  if (!var) return std::unexpected(var.error())
+
+Result<void> show_view(const ledger::Snapshot& snap, EntityKind kind, const Request& r,
+                       std::string& out) {
+  if (auto ok = r.only({"id", "history"}); !ok) return ok;
+  CUSTODY_TRY(id, r.text("id", true));
+  CUSTODY_TRY(history, r.count("history", 200));
+  codec::JsonWriter w(out);
+  return Queries(snap).show(kind, *id, *history, w);
+}
+
+Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs now,
+                        std::string& out) {
+  if (auto ok = r.only({"board", "at"}); !ok) return ok;
+  CUSTODY_TRY(board, r.text("board", true));
+  CUSTODY_TRY(at, r.time("at", false, now));
+  codec::JsonWriter w(out);
+  if (*board == "wip") return Queries(snap).wip_board(*at, w);
+  if (*board == "exceptions") return Queries(snap).exception_board(*at, w);
+  return bad("board", "must be wip or exceptions");
+}
+
+Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
+  if (auto ok = r.only({"from", "to"}); !ok) return ok;
+  CUSTODY_TRY(from, r.time("from", true));
+  CUSTODY_TRY(to, r.time("to", true));
+  if (*to <= *from) return bad("to", "must be after from");
+  codec::JsonWriter w(out);
+  return Queries(snap).kpis(*from, *to, w);
+}
+
+Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
+  if (auto ok = r.only({"lot", "direction", "depth"}); !ok) return ok;
+  CUSTODY_TRY(lot, r.text("lot", true));
+  CUSTODY_TRY(direction_name, r.text("direction", false));
+  CUSTODY_TRY(depth, r.count("depth", 0));
+  Direction direction = Direction::kForward;
+  if (*direction_name == "backward") {
+    direction = Direction::kBackward;
+  } else if (!direction_name->empty() && *direction_name != "forward") {
+    return bad("direction", "must be forward or backward");
+  }
+  if (*depth > 1000000) return bad("depth", "is too large");
+  const auto max_depth = static_cast<std::uint32_t>(*depth);
+  CUSTODY_TRY(trace, trace_lot(snap, *lot, direction, max_depth));
+  codec::JsonWriter w(out);
+  write_trace_answer(*lot, direction, max_depth, snap.head().seq, *trace, w);
+  return {};
+}
+
+Result<void> recall_view(const ledger::Snapshot& snap, const Request& r,
+                         const ViewOptions& options, std::string& out) {
+  if (auto ok = r.only({"lot", "supplier", "supplierLot", "equipment", "from", "to",
+                        "excludeConsumed"});
+      !ok) {
+    return ok;
+  }
+  RecallRequest request;
+  for (auto [key, target] : {std::pair{"lot", &request.lot},
+                             std::pair{"supplier", &request.supplier},
+                             std::pair{"supplierLot", &request.supplier_lot},
+                             std::pair{"equipment", &request.equipment},
+                             std::pair{"from", &request.from}, std::pair{"to", &request.to}}) {
+    CUSTODY_TRY(value, r.text(key, false));
+    *target = std::move(*value);
+  }
+  CUSTODY_TRY(exclude, r.flag("excludeConsumed"));
+  request.exclude_consumed = *exclude;
+  CUSTODY_TRY(scope, recall_scope(request));
+  CUSTODY_TRY(report, build_recall(snap, *scope, options.graph));
+  codec::JsonWriter w(out);
+  write_recall_json(*report, w);
+  return {};
+}
+
+Result<void> log_view(const ledger::Snapshot& snap, const Request& r, const ViewOptions& options,
+                      std::string& out) {
+  if (auto ok = r.only({"from", "limit", "stream"}); !ok) return ok;
+  CUSTODY_TRY(from, r.count("from", 1));
+  CUSTODY_TRY(limit, r.count("limit", options.max_log_records));
+  CUSTODY_TRY(stream, r.text("stream", false));
+  if (*from == 0) return bad("from", "must be at least 1");
+  if (*limit == 0 || *limit > options.max_log_records) {
+    return bad("limit", "must be between 1 and " + std::to_string(options.max_log_records));
+  }
+  std::optional<Error> problem;
+  auto line = [&](std::uint64_t, std::string_view bytes) {
+    if (auto a = append_record_json(bytes, out); !a) {
+      problem = a.error();
+      return false;
+    }
+    out += '\n';
+    return true;
+  };
+  auto done = stream->empty() ? snap.records(*from, *limit, line)
+                              : snap.stream_records(*stream, *from, *limit, line);
+  if (!done) return done;
+  if (problem) return std::unexpected(*problem);
+  return {};
+}
+
+#undef CUSTODY_TRY
+
+}  // namespace
+
+Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
+                         const ViewOptions& options, std::string& out) {
+  boost::system::error_code ec;
+  const boost::json::value root = boost::json::parse(request, ec);
+  if (ec) return bad("", "malformed JSON: " + ec.message());
+  if (!root.is_object()) return bad("", "a request must be a JSON object");
+  const Request r(root.as_object());
+  auto view = r.text("view", true);
+  if (!view) return std::unexpected(view.error());
+  if (auto kind = parse_entity_kind(*view)) return show_view(snap, *kind, r, out);
+  if (*view == "board") return board_view(snap, r, options.now, out);
+  if (*view == "kpi") return kpi_view(snap, r, out);
+  if (*view == "trace") return trace_view(snap, r, out);
+  if (*view == "recall") return recall_view(snap, r, options, out);
+  if (*view == "log") return log_view(snap, r, options, out);
+  if (*view == "head") {
+    if (auto ok = r.only({}); !ok) return ok;
+    codec::JsonWriter w(out);
+    w.begin_object();
+    w.key("seq").uint64(snap.head().seq);
+    w.key("hash").string(to_hex(snap.head().leaf));
+    w.end_object();
+    return {};
+  }
+  return bad("view",
+             "unknown view '" + *view +
+                 "' (lot, wo, exception, equipment, material, party, board, kpi, trace, recall, "
+                 "log, head)");
+}
+
+Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,
+                        std::uint32_t depth, std::string_view lot_field) {
+  auto exists = snap.get(snap.store().cf(kEntitiesCf), keys::entity("lot", lot));
+  if (!exists) return std::unexpected(exists.error());
+  if (!*exists) {
+    return std::unexpected(
+        Error{ErrorCode::kNotFound, "lot " + lot + " does not exist", std::string(lot_field)});
+  }
+  const std::vector<std::string> starts{lot};
+  return trace_snapshot(snap, starts, direction, depth);
+}
+
+void write_trace_answer(std::string_view lot, Direction direction, std::uint32_t depth,
+                        std::uint64_t as_of_seq, const Trace& trace, codec::JsonWriter& out) {
+  out.begin_object();
+  out.key("lot").string(lot);
+  out.key("direction").string(direction == Direction::kForward ? "forward" : "backward");
+  if (depth != 0) out.key("maxDepth").uint64(depth);
+  out.key("asOfSeq").uint64(as_of_seq);
+  write_trace_json(trace, out);
+  out.end_object();
+}
+
+Result<RecallScope> recall_scope(const RecallRequest& request, const RecallFieldNames& names) {
+  RecallScope scope;
+  const int given =
+      !request.lot.empty() + !request.supplier_lot.empty() + !request.equipment.empty();
+  if (given != 1) {
+    return bad(std::string(names.lot),
+               "give exactly one of " + std::string(names.lot) + ", " +
+                   std::string(names.supplier_lot) + " with " + std::string(names.supplier) +
+                   ", or " + std::string(names.equipment) + " with " + std::string(names.from) +
+                   " and " + std::string(names.to));
+  }
+  if (!request.lot.empty()) {
+    scope.from = RecallScope::From::kLot;
+    scope.lot = request.lot;
+  } else if (!request.supplier_lot.empty()) {
+    if (request.supplier.empty()) {
+      return bad(std::string(names.supplier),
+                 std::string(names.supplier_lot) + " needs " + std::string(names.supplier));
+    }
+    scope.from = RecallScope::From::kSupplierLot;
+    scope.supplier = request.supplier;
+    scope.supplier_lot = request.supplier_lot;
+  } else {
+    if (request.from.empty() || request.to.empty()) {
+      return bad(std::string(names.from), std::string(names.equipment) + " needs " +
+                                              std::string(names.from) + " and " +
+                                              std::string(names.to));
+    }
+    auto from = parse_rfc3339(request.from);
+    if (!from) return bad(std::string(names.from), "not an RFC 3339 time: " + request.from);
+    auto to = parse_rfc3339(request.to);
+    if (!to) return bad(std::string(names.to), "not an RFC 3339 time: " + request.to);
+    scope.from = RecallScope::From::kEquipment;
+    scope.equipment = request.equipment;
+    scope.window_from = *from;
+    scope.window_to = *to;
+  }
+  scope.exclude_consumed = request.exclude_consumed;
+  return scope;
+}
+
+}  // namespace custody::domain

@@ -1,0 +1,83 @@
+// A plugin library and its manifest.
+//
+// PluginLibrary loads a shared library with Boost.DLL (rtld_now | rtld_local), finds the two
+// exports of sdk/include/custody/plugin.h and reads the manifest, without calling init. The
+// library is pinned (RTLD_NODELETE): it stays mapped until the process exits, so no code or
+// static data a plugin handed out can disappear under a thread.
+//
+// Refusals, each a clear Error and nothing called beyond the manifest:
+//   kNotFound           the file does not exist
+//   kInvalidArgument    not a loadable library, an export missing, an unreadable manifest
+//                       (null, too small, bad id, bad capability strings)
+//   kUnsupportedVersion check_abi(): another ABI major, or a newer minor than this host's
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/error.h"
+#include "custody/plugin.h"
+#include "custody/plugin/capabilities.h"
+
+namespace custody::plugin {
+
+enum class PluginKind : std::uint32_t {
+  kScheduler = CUSTODY_KIND_SCHEDULER,
+  kDeviceDriver = CUSTODY_KIND_DEVICE_DRIVER,
+  kReport = CUSTODY_KIND_REPORT,
+  kOther = CUSTODY_KIND_OTHER,
+};
+
+// "scheduler", "device_driver", "report", "other".
+[[nodiscard]] std::string_view kind_name(PluginKind kind);
+
+struct Manifest {
+  std::uint16_t abi_major = 0;
+  std::uint16_t abi_minor = 0;
+  std::string id;
+  std::string version;
+  std::string description;
+  PluginKind kind = PluginKind::kOther;
+  std::vector<std::string> capabilities;  // as requested
+  Capabilities requested;
+};
+
+// [a-z0-9][a-z0-9._-]{0,63}
+[[nodiscard]] bool valid_plugin_id(std::string_view id);
+
+// Copies and checks a manifest. When the major differs from the host's, only the three
+// leading fields (stable across every major) are read and the rest is left empty.
+[[nodiscard]] Result<Manifest> read_manifest(const custody_manifest* m);
+
+// Major equal to CUSTODY_ABI_MAJOR, minor not above CUSTODY_ABI_MINOR.
+[[nodiscard]] Result<void> check_abi(const Manifest& m);
+
+// {"id", "version", "description", "kind", "abi": {"plugin", "host", "compatible"},
+//  "capabilities": [...]}, plus "error" when the ABI is incompatible.
+void write_manifest_json(const Manifest& m, codec::JsonWriter& out);
+
+class PluginLibrary {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<PluginLibrary>> open(
+      const std::filesystem::path& path);
+  ~PluginLibrary();
+  PluginLibrary(const PluginLibrary&) = delete;
+  PluginLibrary& operator=(const PluginLibrary&) = delete;
+
+  [[nodiscard]] const Manifest& manifest() const { return manifest_; }
+  [[nodiscard]] custody_plugin_init_fn init() const { return init_; }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  PluginLibrary() = default;
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  std::filesystem::path path_;
+  Manifest manifest_;
+  custody_plugin_init_fn init_ = nullptr;
+};
+
+}  // namespace custody::plugin

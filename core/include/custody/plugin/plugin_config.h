@@ -1,0 +1,51 @@
+// The plugins a ledger runs: the "plugins" array of DIR/config.json, written by operators
+// (or `custody plugins add`).
+//
+//   "plugins": [
+//     { "id": "scheduler",                       required; must equal the manifest's id
+//       "path": "/opt/custody/plugins/custody_scheduler.so",   absolute, or relative to DIR
+//       "grants": ["read", "subscribe", "submit:wo"],           capabilities granted
+//       "isolation": "process" | "inProcess",    default: process for device drivers,
+//                                                inProcess for the rest
+//       "enabled": true,                         default true
+//       "hangTimeoutMs": 10000,                  out of process: no sign of life for this
+//                                                long and the runner is killed and restarted
+//       "restartBackoffMs": 200,                 first restart delay; doubles to 5 s
+//       "config": { ... } }                      handed to the plugin as it is
+//   ]
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "custody/common/error.h"
+#include "custody/plugin/capabilities.h"
+
+namespace custody::plugin {
+
+enum class Isolation { kDefault, kInProcess, kProcess };
+
+struct PluginConfig {
+  std::string id;
+  std::filesystem::path path;  // resolved against the ledger directory
+  std::vector<std::string> grants;
+  Capabilities granted;
+  Isolation isolation = Isolation::kDefault;
+  bool enabled = true;
+  std::chrono::milliseconds hang_timeout{10000};
+  std::chrono::milliseconds restart_backoff{200};
+  std::string config_json = "{}";
+};
+
+// kInvalidArgument with the path ("config.plugins[1].grants[0]") for a bad entry; an empty
+// list when config.json or its "plugins" is absent.
+[[nodiscard]] Result<std::vector<PluginConfig>> load_plugin_configs(
+    const std::filesystem::path& ledger_dir);
+
+// Adds or replaces (same id) an entry in DIR/config.json, keeping everything else in it.
+[[nodiscard]] Result<void> save_plugin_config(const std::filesystem::path& ledger_dir,
+                                              const PluginConfig& entry);
+
+}  // namespace custody::plugin

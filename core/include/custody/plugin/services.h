@@ -1,0 +1,100 @@
+// The host services for one plugin, carried out against the ledger: what custody_host's
+// functions do once the call has reached the host process (directly for plugins in process,
+// over the runner's socket for the rest).
+//
+// Every call checks the plugin's granted capabilities first. A call that needs a capability
+// the plugin does not hold fails with kPermissionDenied (field: the capability) and is
+// logged; the first denial of each capability per minute is also recorded in the ledger as
+// an access.denied record (actor "system", stream "access:plugin:<id>"), so an auditor sees
+// it next to everything else.
+//
+// Commands a plugin submits are decoded and validated exactly like the CLI's and recorded
+// with actor "plugin:<id>"; a rejection is returned and logged, and writes nothing.
+//
+// Thread-safe: any number of threads may call any method.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "custody/common/error.h"
+#include "custody/domain/genealogy.h"
+#include "custody/ledger/ledger.h"
+#include "custody/plugin/capabilities.h"
+
+namespace custody::plugin {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+// Where the host's log lines go. Must be thread-safe.
+using LogSink =
+    std::function<void(std::string_view plugin_id, LogLevel level, std::string_view message)>;
+
+// The default sink: one line per message on stderr, with time, level and plugin id.
+[[nodiscard]] LogSink stderr_log();
+
+// A command as the C ABI hands it over.
+struct SubmitRequest {
+  std::string_view type;
+  std::string_view command_id;
+  std::string_view data;  // Cap'n Proto message, standard (segment table) serialization
+  std::optional<std::uint64_t> expected_version;
+  TimeNs occurred_at = 0;
+};
+
+class Services {
+ public:
+  struct Options {
+    std::string id;
+    Capabilities granted;
+    std::string config_json = "{}";
+    LogSink log;                                   // default: stderr_log()
+    const domain::GenealogyGraph* graph = nullptr;  // recall queries use it when set
+  };
+  // `ledger` must outlive the services.
+  Services(ledger::Ledger& ledger, Options options);
+
+  [[nodiscard]] const std::string& id() const { return o_.id; }
+  [[nodiscard]] const std::string& actor() const { return actor_; }
+  [[nodiscard]] const Capabilities& granted() const { return o_.granted; }
+  [[nodiscard]] const std::string& config() const { return o_.config_json; }
+
+  void log(LogLevel level, std::string_view message) const;
+
+  // "read". See domain/views.h for requests and answers.
+  [[nodiscard]] Result<void> query(std::string_view request, std::string& out);
+  // "subscribe": only checks the grant; delivery is the caller's.
+  [[nodiscard]] Result<void> allow_subscribe();
+  // "submit:<family>".
+  [[nodiscard]] Result<ledger::CommandResult> submit(const SubmitRequest& request);
+  [[nodiscard]] Result<ledger::CommandResult> submit_json(std::string_view command);
+
+  [[nodiscard]] TimeNs now() const { return ledger_.clock().now(); }
+
+  struct Stats {
+    std::uint64_t queries = 0;
+    std::uint64_t submitted = 0;  // accepted (including duplicates)
+    std::uint64_t rejected = 0;
+    std::uint64_t denied = 0;
+  };
+  [[nodiscard]] Stats stats() const;
+
+ private:
+  [[nodiscard]] Error deny(const std::string& capability, const std::string& what);
+  [[nodiscard]] Result<ledger::CommandResult> run(ledger::Command command);
+
+  ledger::Ledger& ledger_;
+  const Options o_;
+  const std::string actor_;
+  std::atomic<std::uint64_t> queries_{0}, submitted_{0}, rejected_{0}, denied_{0};
+  std::mutex audit_mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_audit_;
+};
+
+}  // namespace custody::plugin

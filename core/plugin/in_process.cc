@@ -1,0 +1,136 @@
+// A plugin in the host process: its library, its Services, its thread, and the host table
+// its calls come through.
+#include "custody/plugin/host.h"
+#include "plugin/host_api.h"
+#include "plugin/hosted.h"
+#include "plugin/ledger_source.h"
+#include "plugin/plugin_thread.h"
+
+namespace custody::plugin {
+namespace {
+
+class InProcessPlugin final : public HostedPlugin, private HostApi {
+ public:
+  InProcessPlugin(ledger::Ledger& ledger, const PluginConfig& config,
+                  std::unique_ptr<PluginLibrary> library, const HostOptions& options)
+      : library_(std::move(library)),
+        services_(ledger, Services::Options{config.id, library_->manifest().requested.intersect(
+                                                           config.granted),
+                                            config.config_json, options.log, options.graph}),
+        source_(ledger),
+        thread_(source_, PluginThread::Options{config.id, options.log, {}, 256,
+                                               [this] { return services_.now(); }}) {
+    context_.api = this;
+    table_ = make_host_table(&context_);
+  }
+
+  ~InProcessPlugin() override { stop(); }
+
+  Result<void> start() { return thread_.start(library_->init(), &table_); }
+
+  PluginStatus status() const override {
+    PluginStatus s;
+    const Manifest& m = library_->manifest();
+    s.id = m.id;
+    s.version = m.version;
+    s.kind = m.kind;
+    s.state = stopped_ ? "stopped" : "running";
+    const auto t = thread_.stats();
+    s.delivered = t.delivered;
+    s.position = t.position;
+    s.calls = services_.stats();
+    return s;
+  }
+
+  Result<std::optional<std::string>> render(std::string_view report,
+                                            std::string_view params) override {
+    std::string out;
+    custody_result result;
+    std::memset(&result, 0, sizeof result);
+    result.struct_size = sizeof result;
+    custody_status status = CUSTODY_ERR_UNSUPPORTED;
+    const std::string report_name(report);
+    auto ran = thread_.run_on_thread([&](custody_plugin& p) {
+      if (p.render == nullptr) return;
+      custody_sink sink;
+      std::memset(&sink, 0, sizeof sink);
+      sink.struct_size = sizeof sink;
+      sink.context = &out;
+      sink.write = [](void* ctx, const char* data, std::size_t size) {
+        static_cast<std::string*>(ctx)->append(data, size);
+      };
+      status = p.render(p.instance, report_name.c_str(), params.data(), params.size(), &sink,
+                        &result);
+    });
+    if (!ran) return std::unexpected(ran.error());
+    if (status == CUSTODY_OK) return out;
+    if (status == CUSTODY_ERR_UNSUPPORTED) return std::nullopt;
+    ErrorCode code = ErrorCode::kInternal;
+    if (status == CUSTODY_ERR_NOT_FOUND) code = ErrorCode::kNotFound;
+    if (status == CUSTODY_ERR_INVALID_ARGUMENT) code = ErrorCode::kInvalidArgument;
+    return std::unexpected(Error{code,
+                                 result.message[0] ? std::string(result.message)
+                                                   : "report " + report_name + " failed",
+                                 result.field});
+  }
+
+  void stop() override {
+    thread_.stop();
+    stopped_ = true;
+  }
+
+ private:
+  // HostApi: the plugin's calls, on whatever thread it makes them.
+  void log(LogLevel level, std::string_view message) override { services_.log(level, message); }
+  std::string config() override { return services_.config(); }
+  Result<void> query(std::string_view request, std::string& out) override {
+    return services_.query(request, out);
+  }
+  Result<void> subscribe(std::uint64_t from_seq) override {
+    if (auto ok = services_.allow_subscribe(); !ok) return ok;
+    thread_.subscribe(from_seq);
+    return {};
+  }
+  Result<ledger::CommandResult> submit(const SubmitRequest& request) override {
+    return services_.submit(request);
+  }
+  Result<ledger::CommandResult> submit_json(std::string_view command) override {
+    return services_.submit_json(command);
+  }
+  TimeNs now() override { return services_.now(); }
+  void set_tick_interval(std::uint64_t interval_ms) override {
+    thread_.set_tick_interval(interval_ms);
+  }
+
+  std::unique_ptr<PluginLibrary> library_;
+  Services services_;
+  LedgerSource source_;
+  PluginThread thread_;
+  custody_context context_;
+  custody_host table_{};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+Result<void> check_configured(const Manifest& manifest, const PluginConfig& config) {
+  if (auto abi = check_abi(manifest); !abi) return abi;
+  if (manifest.id != config.id) {
+    return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                 "the library at " + config.path.string() + " is plugin '" +
+                                     manifest.id + "', configured as '" + config.id + "'",
+                                 "id"});
+  }
+  return {};
+}
+
+Result<std::unique_ptr<HostedPlugin>> start_in_process(ledger::Ledger& ledger,
+                                                       const PluginConfig& config,
+                                                       std::unique_ptr<PluginLibrary> library,
+                                                       const HostOptions& options) {
+  auto plugin = std::make_unique<InProcessPlugin>(ledger, config, std::move(library), options);
+  if (auto started = plugin->start(); !started) return std::unexpected(started.error());
+  return std::unique_ptr<HostedPlugin>(std::move(plugin));
+}
+
+}  // namespace custody::plugin

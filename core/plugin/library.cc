@@ -1,0 +1,199 @@
+#include "custody/plugin/library.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <cstddef>
+
+namespace custody::plugin {
+namespace {
+
+std::unexpected<Error> unreadable(std::string message) {
+  return std::unexpected(
+      Error{ErrorCode::kInvalidArgument, "unreadable manifest: " + message, "manifest"});
+}
+
+// A manifest string: present, NUL-terminated within a sane length.
+Result<std::string> manifest_text(const char* s, std::string_view what, std::size_t max) {
+  if (s == nullptr) return unreadable(std::string(what) + " is null");
+  const std::size_t n = strnlen(s, max + 1);
+  if (n > max) return unreadable(std::string(what) + " is longer than " + std::to_string(max));
+  return std::string(s, n);
+}
+
+constexpr std::size_t kLeadingSize =
+    offsetof(custody_manifest, abi_minor) + sizeof(std::uint16_t);
+constexpr std::size_t kV1Size =
+    offsetof(custody_manifest, capabilities) + sizeof(const char* const*);
+
+}  // namespace
+
+std::string_view kind_name(PluginKind kind) {
+  switch (kind) {
+    case PluginKind::kScheduler:
+      return "scheduler";
+    case PluginKind::kDeviceDriver:
+      return "device_driver";
+    case PluginKind::kReport:
+      return "report";
+    case PluginKind::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+bool valid_plugin_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(id.front())) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
+Result<Manifest> read_manifest(const custody_manifest* m) {
+  if (m == nullptr) return unreadable("custody_plugin_manifest() returned null");
+  if (m->struct_size < kLeadingSize) {
+    return unreadable("struct_size " + std::to_string(m->struct_size) + " is too small");
+  }
+  Manifest out;
+  out.abi_major = m->abi_major;
+  out.abi_minor = m->abi_minor;
+  if (out.abi_major != CUSTODY_ABI_MAJOR) return out;  // the rest may be laid out otherwise
+  if (m->struct_size < kV1Size) {
+    return unreadable("struct_size " + std::to_string(m->struct_size) + " is smaller than ABI " +
+                      std::to_string(CUSTODY_ABI_MAJOR) + ".0's " + std::to_string(kV1Size));
+  }
+  auto id = manifest_text(m->id, "id", 64);
+  if (!id) return std::unexpected(id.error());
+  if (!valid_plugin_id(*id)) {
+    return unreadable("id '" + *id + "' is not [a-z0-9][a-z0-9._-]{0,63}");
+  }
+  out.id = std::move(*id);
+  auto version = manifest_text(m->version, "version", 64);
+  if (!version) return std::unexpected(version.error());
+  out.version = std::move(*version);
+  auto description = m->description ? manifest_text(m->description, "description", 1024)
+                                    : Result<std::string>(std::string());
+  if (!description) return std::unexpected(description.error());
+  out.description = std::move(*description);
+  if (m->kind < CUSTODY_KIND_SCHEDULER || m->kind > CUSTODY_KIND_OTHER) {
+    return unreadable("kind " + std::to_string(m->kind) + " is not a CUSTODY_KIND_*");
+  }
+  out.kind = static_cast<PluginKind>(m->kind);
+  if (m->capability_count > 64) return unreadable("more than 64 capabilities");
+  if (m->capability_count > 0 && m->capabilities == nullptr) {
+    return unreadable("capabilities is null");
+  }
+  for (std::uint32_t i = 0; i < m->capability_count; ++i) {
+    auto c = manifest_text(m->capabilities[i], "capabilities[" + std::to_string(i) + "]", 64);
+    if (!c) return std::unexpected(c.error());
+    out.capabilities.push_back(std::move(*c));
+  }
+  auto requested = Capabilities::parse(out.capabilities, "manifest.capabilities");
+  if (!requested) return unreadable(requested.error().message);
+  out.requested = std::move(*requested);
+  return out;
+}
+
+Result<void> check_abi(const Manifest& m) {
+  const std::string plugin = std::to_string(m.abi_major) + "." + std::to_string(m.abi_minor);
+  const std::string host =
+      std::to_string(CUSTODY_ABI_MAJOR) + "." + std::to_string(CUSTODY_ABI_MINOR);
+  if (m.abi_major != CUSTODY_ABI_MAJOR) {
+    return std::unexpected(Error{ErrorCode::kUnsupportedVersion,
+                                 "plugin ABI " + plugin + " has another major version than this "
+                                     "host's ABI " + host + "; rebuild the plugin against a "
+                                     "matching SDK",
+                                 "manifest.abi_major"});
+  }
+  if (m.abi_minor > CUSTODY_ABI_MINOR) {
+    return std::unexpected(Error{ErrorCode::kUnsupportedVersion,
+                                 "plugin ABI " + plugin + " is newer than this host's ABI " + host +
+                                     "; upgrade custody or build against an older SDK",
+                                 "manifest.abi_minor"});
+  }
+  return {};
+}
+
+void write_manifest_json(const Manifest& m, codec::JsonWriter& out) {
+  const auto abi = check_abi(m);
+  out.begin_object();
+  if (!m.id.empty()) out.key("id").string(m.id);
+  if (!m.version.empty()) out.key("version").string(m.version);
+  if (!m.description.empty()) out.key("description").string(m.description);
+  if (m.abi_major == CUSTODY_ABI_MAJOR) out.key("kind").string(kind_name(m.kind));
+  out.key("abi").begin_object();
+  out.key("plugin").string(std::to_string(m.abi_major) + "." + std::to_string(m.abi_minor));
+  out.key("host").string(std::to_string(CUSTODY_ABI_MAJOR) + "." +
+                         std::to_string(CUSTODY_ABI_MINOR));
+  out.key("compatible").boolean(abi.has_value());
+  out.end_object();
+  out.key("capabilities").begin_array();
+  for (const auto& c : m.capabilities) out.string(c);
+  out.end_array();
+  if (!abi) {
+    out.key("error").begin_object();
+    out.key("code").string(code_name(abi.error().code));
+    out.key("message").string(abi.error().message);
+    out.key("field").string(abi.error().field);
+    out.end_object();
+  }
+  out.end_object();
+}
+
+struct PluginLibrary::Handle {
+  boost::dll::shared_library library;
+};
+
+PluginLibrary::~PluginLibrary() = default;
+
+Result<std::unique_ptr<PluginLibrary>> PluginLibrary::open(const std::filesystem::path& path) {
+  std::error_code exists_ec;
+  if (!std::filesystem::is_regular_file(path, exists_ec)) {
+    return std::unexpected(
+        Error{ErrorCode::kNotFound, "plugin library " + path.string() + " does not exist", "path"});
+  }
+  std::unique_ptr<PluginLibrary> lib(new PluginLibrary());
+  lib->path_ = std::filesystem::absolute(path);
+  lib->handle_ = std::make_unique<Handle>();
+  boost::dll::fs::error_code ec;
+  lib->handle_->library.load(lib->path_.string(),
+                             boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                             ec);
+  if (ec) {
+    const char* why = dlerror();
+    return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                 path.string() + " is not a loadable library: " +
+                                     (why ? std::string(why) : ec.message()),
+                                 "path"});
+  }
+  // Pin it: Boost.DLL unloads in its destructor, and a plugin's code must outlive every
+  // thread that may still return into it.
+  if (dlopen(lib->path_.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) == nullptr) {
+    return std::unexpected(Error::internal("cannot pin " + path.string()));
+  }
+  auto& so = lib->handle_->library;
+  for (const char* symbol : {CUSTODY_PLUGIN_MANIFEST_SYMBOL, CUSTODY_PLUGIN_INIT_SYMBOL}) {
+    if (!so.has(symbol)) {
+      return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                   path.string() + " does not export " + symbol +
+                                       " (build it with custody_add_plugin and the "
+                                       "CUSTODY_PLUGIN macro)",
+                                   "path"});
+    }
+  }
+  auto manifest_fn = so.get<const custody_manifest*()>(CUSTODY_PLUGIN_MANIFEST_SYMBOL);
+  lib->init_ = &so.get<custody_status(const custody_host*, custody_plugin*)>(
+      CUSTODY_PLUGIN_INIT_SYMBOL);
+  auto manifest = read_manifest(manifest_fn());
+  if (!manifest) {
+    auto e = manifest.error();
+    e.message = path.string() + ": " + e.message;
+    return std::unexpected(std::move(e));
+  }
+  lib->manifest_ = std::move(*manifest);
+  return lib;
+}
+
+}  // namespace custody::plugin

@@ -1,0 +1,197 @@
+#include "custody/plugin/services.h"
+
+#include <capnp/dynamic.h>
+#include <capnp/serialize.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "custody/codec/capnp_util.h"
+#include "custody/codec/json_binding.h"
+#include "custody/common/encoding.h"
+#include "custody/domain/command_codec.h"
+#include "custody/domain/registry.h"
+#include "custody/domain/views.h"
+#include "schema/commands.capnp.h"
+
+namespace custody::plugin {
+namespace {
+
+constexpr auto kAuditEvery = std::chrono::minutes(1);
+
+std::string_view level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+// Command data from a plugin: a capnp message in the standard serialization, bound to the
+// command type's struct and checked like JSON input, returned in canonical form.
+Result<std::string> canonical_command_data(std::string_view message,
+                                           capnp::StructSchema schema) {
+  if (message.empty() || message.size() % sizeof(capnp::word) != 0) {
+    return std::unexpected(Error::invalid_argument(
+        "data", "is not a Cap'n Proto message (use capnp::messageToFlatArray)"));
+  }
+  std::vector<capnp::word> words(message.size() / sizeof(capnp::word));
+  std::memcpy(words.data(), message.data(), message.size());
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 1u << 22;
+    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()), options);
+    auto root = reader.getRoot<capnp::DynamicStruct>(schema);
+    if (auto ok = codec::check_struct(root, "data"); !ok) return std::unexpected(ok.error());
+    return codec::canonical_bytes(reader.getRoot<capnp::AnyStruct>());
+  } catch (const kj::Exception& e) {
+    return std::unexpected(Error::invalid_argument(
+        "data", std::string("is not a valid Cap'n Proto message: ") + e.getDescription().cStr()));
+  }
+}
+
+}  // namespace
+
+LogSink stderr_log() {
+  return [](std::string_view plugin_id, LogLevel level, std::string_view message) {
+    // One write per line so lines from many threads do not interleave.
+    const std::string line = format_rfc3339(SystemClock().now()) + " " +
+                             std::string(level_name(level)) + " plugin:" +
+                             std::string(plugin_id) + ": " + std::string(message) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
+}
+
+Services::Services(ledger::Ledger& ledger, Options options)
+    : ledger_(ledger),
+      o_([&] {
+        if (!options.log) options.log = stderr_log();
+        return std::move(options);
+      }()),
+      actor_(std::string(domain::kPluginActorPrefix) + o_.id) {}
+
+void Services::log(LogLevel level, std::string_view message) const {
+  o_.log(o_.id, level, message);
+}
+
+Error Services::deny(const std::string& capability, const std::string& what) {
+  ++denied_;
+  Error e{ErrorCode::kPermissionDenied,
+          "plugin " + o_.id + " was not granted " + capability + " (needed to " + what +
+              "); grant it in config.json if it should have it",
+          capability};
+  log(LogLevel::kWarn, "denied: " + e.message);
+
+  bool record = false;
+  {
+    std::lock_guard lock(audit_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    auto [it, fresh] = last_audit_.try_emplace(capability, now);
+    if (fresh || now - it->second >= kAuditEvery) {
+      it->second = now;
+      record = true;
+    }
+  }
+  if (record && ledger_.writable()) {
+    capnp::MallocMessageBuilder msg(128);
+    auto d = msg.initRoot<schema::AccessDeny>();
+    d.setPrincipal(actor_);
+    d.setCapability(capability);
+    d.setAction(what);
+    ledger::Command c;
+    c.type = "access.deny";
+    c.command_id = "access:" + actor_ + ":" + capability + ":" + std::to_string(now());
+    c.actor = std::string(domain::kSystemActor);
+    c.data = codec::canonical_bytes(d.asReader());
+    // Recorded asynchronously: the denied call returns at once either way.
+    ledger_.submit(std::move(c), [sink = o_.log, id = o_.id](Result<ledger::CommandResult> r) {
+      if (!r) sink(id, LogLevel::kError, "could not record a denial: " + r.error().message);
+    });
+  }
+  return e;
+}
+
+Result<void> Services::query(std::string_view request, std::string& out) {
+  if (!o_.granted.read()) return std::unexpected(deny("read", "query state"));
+  ++queries_;
+  auto snap = ledger_.snapshot();
+  domain::ViewOptions options;
+  options.now = now();
+  options.graph = o_.graph;
+  return domain::answer_view(*snap, request, options, out);
+}
+
+Result<void> Services::allow_subscribe() {
+  if (!o_.granted.subscribe()) return std::unexpected(deny("subscribe", "subscribe to records"));
+  return {};
+}
+
+Result<ledger::CommandResult> Services::run(ledger::Command command) {
+  if (!o_.granted.may_submit(command.type)) {
+    return std::unexpected(
+        deny(Capabilities::submit_capability(command.type), "submit " + command.type));
+  }
+  const std::string type = command.type;
+  const std::string id = command.command_id;
+  auto r = ledger_.submit(std::move(command)).get();
+  if (r) {
+    ++submitted_;
+  } else {
+    ++rejected_;
+    log(LogLevel::kInfo, "command " + id + " (" + type + ") rejected: " +
+                             std::string(code_name(r.error().code)) + ": " + r.error().message +
+                             (r.error().field.empty() ? "" : " (field " + r.error().field + ")"));
+  }
+  return r;
+}
+
+Result<ledger::CommandResult> Services::submit(const SubmitRequest& request) {
+  const domain::CommandType* spec = domain::find_command(request.type);
+  if (spec == nullptr) {
+    ++rejected_;
+    return std::unexpected(Error::invalid_argument(
+        "type", "unknown command type '" + std::string(request.type) + "'"));
+  }
+  if (!o_.granted.may_submit(request.type)) {
+    return std::unexpected(deny(Capabilities::submit_capability(request.type),
+                                "submit " + std::string(request.type)));
+  }
+  if (std::string m = codec::check_identifier(request.command_id); !m.empty()) {
+    ++rejected_;
+    return std::unexpected(Error::invalid_argument("commandId", m));
+  }
+  auto data = canonical_command_data(request.data, spec->data);
+  if (!data) {
+    ++rejected_;
+    return std::unexpected(data.error());
+  }
+  ledger::Command c;
+  c.type = std::string(request.type);
+  c.command_id = std::string(request.command_id);
+  c.actor = actor_;
+  c.expected_version = request.expected_version;
+  c.occurred_at = request.occurred_at;
+  c.data = std::move(*data);
+  return run(std::move(c));
+}
+
+Result<ledger::CommandResult> Services::submit_json(std::string_view command) {
+  auto c = domain::decode_command(command, nullptr, actor_);
+  if (!c) {
+    ++rejected_;
+    return std::unexpected(c.error());
+  }
+  return run(std::move(*c));
+}
+
+Services::Stats Services::stats() const {
+  return Stats{queries_.load(), submitted_.load(), rejected_.load(), denied_.load()};
+}
+
+}  // namespace custody::plugin

@@ -1,0 +1,504 @@
+#include "plugin/supervisor.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "custody/common/encoding.h"
+
+namespace custody::plugin {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+constexpr auto kPoll = std::chrono::milliseconds(100);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+constexpr auto kHealthy = std::chrono::seconds(60);
+constexpr auto kStopGrace = std::chrono::seconds(3);
+constexpr std::size_t kPushBatch = 256;
+constexpr std::size_t kMaxInFlight = 2;
+
+std::filesystem::path default_runner() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("custody-runner") : self.parent_path() / "custody-runner";
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = strsignal(WTERMSIG(status));
+    return "was killed by signal " + std::to_string(WTERMSIG(status)) +
+           (name ? " (" + std::string(name) + ")" : "");
+  }
+  return "ended";
+}
+
+ErrorCode code_from_name(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return ErrorCode::kInternal;
+}
+
+Manifest manifest_of(schema::RunnerManifest::Reader m) {
+  Manifest out;
+  out.abi_major = m.getAbiMajor();
+  out.abi_minor = m.getAbiMinor();
+  out.id = m.getId();
+  out.version = m.getVersion();
+  out.description = m.getDescription();
+  out.kind = static_cast<PluginKind>(m.getKind());
+  for (auto c : m.getCapabilities()) out.capabilities.emplace_back(c.cStr(), c.size());
+  if (auto requested = Capabilities::parse(out.capabilities, "manifest.capabilities")) {
+    out.requested = std::move(*requested);
+  }
+  return out;
+}
+
+Error refusal(schema::FromRunner::Refused::Reader r, const std::string& id) {
+  return Error{code_from_name(r.getCode().cStr()), "plugin " + id + ": " + std::string(r.getMessage()),
+               r.getField()};
+}
+
+// Waits for one message of the start-up handshake.
+Result<std::unique_ptr<capnp::MessageReader>> expect(Wire& wire, std::chrono::milliseconds timeout,
+                                                     const std::string& id, const char* what) {
+  auto m = wire.receive(timeout);
+  if (!m) {
+    return std::unexpected(Error{ErrorCode::kUnavailable,
+                                 "plugin " + id + ": the runner ended before " + what, {}});
+  }
+  if (!*m) {
+    return std::unexpected(Error{ErrorCode::kUnavailable,
+                                 "plugin " + id + ": no " + what + " from the runner within " +
+                                     std::to_string(timeout.count()) + " ms",
+                                 {}});
+  }
+  return std::move(*m);
+}
+
+}  // namespace
+
+Supervisor::Supervisor(ledger::Ledger& ledger, const PluginConfig& config,
+                       const HostOptions& options)
+    : ledger_(ledger), config_(config), options_(options), source_(ledger) {}
+
+Supervisor::~Supervisor() {
+  stop();
+}
+
+Result<std::unique_ptr<Supervisor>> Supervisor::spawn(ledger::Ledger& ledger,
+                                                      const PluginConfig& config,
+                                                      const HostOptions& options) {
+  std::unique_ptr<Supervisor> s(new Supervisor(ledger, config, options));
+  auto child = s->launch();
+  if (!child) return std::unexpected(child.error());
+  s->current_ = std::move(*child);
+  return s;
+}
+
+Result<Supervisor::Child> Supervisor::launch() {
+  const std::filesystem::path runner =
+      options_.runner.empty() ? default_runner() : options_.runner;
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return std::unexpected(Error::io(std::string("socketpair: ") + std::strerror(errno)));
+  }
+  // Everything the child needs is prepared before fork: after it, only exec-safe calls.
+  const std::string runner_s = runner.string();
+  const std::string path_s = config_.path.string();
+  const std::string id_s = config_.id;
+  const char* argv[] = {runner_s.c_str(), "--fd", "3", "--plugin", path_s.c_str(),
+                        "--id",           id_s.c_str(), nullptr};
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    return std::unexpected(Error::io(std::string("fork: ") + std::strerror(errno)));
+  }
+  if (pid == 0) {
+    // The runner gets the socket as fd 3 and nothing else of ours (no ledger lock, no
+    // RocksDB files).
+    if (::dup2(sv[1], 3) < 0) ::_exit(126);
+    ::syscall(SYS_close_range, 4u, ~0u, 0u);
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(sv[1]);
+  Child child{pid, std::make_shared<Wire>(sv[0])};
+
+  auto m = expect(*child.wire, options_.start_timeout, config_.id, "hello");
+  if (!m) {
+    end_child(child, true);
+    return std::unexpected(m.error());
+  }
+  auto msg = (*m)->getRoot<schema::FromRunner>();
+  if (msg.isRefused()) {
+    Error e = refusal(msg.getRefused(), config_.id);
+    end_child(child, false);
+    return std::unexpected(std::move(e));
+  }
+  if (!msg.isHello()) {
+    end_child(child, true);
+    return std::unexpected(Error::internal("plugin " + config_.id + ": the runner did not say hello"));
+  }
+  Manifest manifest = manifest_of(msg.getHello());
+  if (auto ok = check_configured(manifest, config_); !ok) {
+    end_child(child, true);
+    return std::unexpected(ok.error());
+  }
+  if (manifest_.id.empty()) {
+    manifest_ = std::move(manifest);
+  } else if (manifest.id != manifest_.id || manifest.abi_major != manifest_.abi_major) {
+    end_child(child, true);
+    return std::unexpected(Error::internal("plugin " + config_.id +
+                                           ": the library changed its manifest between starts"));
+  }
+  if (!services_) {
+    services_ = std::make_unique<Services>(
+        ledger_, Services::Options{config_.id, manifest_.requested.intersect(config_.granted),
+                                   config_.config_json, options_.log, options_.graph});
+  }
+  return child;
+}
+
+Result<void> Supervisor::start_child(Child& child) {
+  capnp::MallocMessageBuilder msg;
+  auto start = msg.initRoot<schema::ToRunner>().initStart();
+  const auto grants = services_->granted().names();
+  auto list = start.initGrants(static_cast<unsigned>(grants.size()));
+  for (unsigned i = 0; i < grants.size(); ++i) list.set(i, grants[i]);
+  start.setConfig(config_.config_json);
+  if (auto sent = child.wire->send(msg); !sent) return sent;
+  // The plugin's init and start may already call the host (subscribe, log): serve them.
+  for (;;) {
+    auto m = expect(*child.wire, options_.start_timeout, config_.id, "start");
+    if (!m) return std::unexpected(m.error());
+    auto reply = (*m)->getRoot<schema::FromRunner>();
+    if (reply.isRefused()) return std::unexpected(refusal(reply.getRefused(), config_.id));
+    if (reply.isStarted()) return {};
+    if (!handle(reply, *child.wire)) {
+      return std::unexpected(
+          Error::internal("plugin " + config_.id + ": unexpected message at start"));
+    }
+  }
+}
+
+void Supervisor::end_child(Child& child, bool kill_now) {
+  if (child.pid <= 0) return;
+  if (kill_now) ::kill(child.pid, SIGKILL);
+  int status = 0;
+  const auto deadline = Steady::now() + kStopGrace;
+  for (;;) {
+    const pid_t r = ::waitpid(child.pid, &status, WNOHANG);
+    if (r == child.pid || (r < 0 && errno != EINTR)) break;
+    if (Steady::now() >= deadline) {
+      ::kill(child.pid, SIGKILL);
+      ::waitpid(child.pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  child.pid = -1;
+  if (child.wire) child.wire->shutdown();
+}
+
+Result<void> Supervisor::run() {
+  if (auto started = start_child(current_); !started) {
+    end_child(current_, true);
+    return started;
+  }
+  {
+    std::lock_guard lock(mu_);
+    state_ = "running";
+  }
+  supervise_thread_ = std::thread([this] { supervise(); });
+  push_thread_ = std::thread([this] { push(); });
+  return {};
+}
+
+void Supervisor::install(Child child) {
+  {
+    std::lock_guard lock(mu_);
+    current_ = std::move(child);
+    position_ = 0;  // the new runner subscribes afresh
+    sent_.clear();
+    ++generation_;
+    state_ = current_.pid > 0 ? "running" : "restarting";
+  }
+  cv_.notify_all();
+  source_.wake();
+}
+
+void Supervisor::supervise() {
+  pthread_setname_np(pthread_self(), "custody-superv");
+  auto backoff = config_.restart_backoff;
+  auto started_at = Steady::now();
+  for (;;) {
+    Child child;
+    bool stopping = false;
+    {
+      std::lock_guard lock(mu_);
+      child = current_;
+      stopping = stopping_;
+    }
+    auto last_life = Steady::now();
+    std::optional<Steady::time_point> stop_sent;
+    std::string why;
+    // Serve this runner until it ends, hangs, or we stop.
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        stopping = stopping_;
+      }
+      if (stopping && !stop_sent) {
+        capnp::MallocMessageBuilder msg;
+        msg.initRoot<schema::ToRunner>().setStop();
+        (void)child.wire->send(msg);
+        stop_sent = Steady::now();
+      }
+      if (stop_sent && Steady::now() - *stop_sent > kStopGrace) {
+        why = "did not stop in time";
+        break;
+      }
+      auto m = child.wire->receive(kPoll);
+      if (!m) {
+        why = "ended";
+        break;
+      }
+      if (*m) {
+        if (!handle((*m)->getRoot<schema::FromRunner>(), *child.wire)) {
+          why = "broke the protocol";
+          break;
+        }
+        last_life = Steady::now();
+      } else if (!stop_sent && Steady::now() - last_life > config_.hang_timeout) {
+        why = "sent no heartbeat for " + std::to_string(config_.hang_timeout.count()) +
+              " ms (hung)";
+        break;
+      }
+    }
+    // The runner is done for: make sure, and say how it ended.
+    const bool hung = why != "ended";
+    if (hung) ::kill(child.pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    child.wire->shutdown();
+    install(Child{});
+    if (stopping) return;
+    services_->log(LogLevel::kError,
+                   "runner (pid " + std::to_string(child.pid) + ") " +
+                       (hung ? why + "; killed it" : describe_exit(status)) + "; restarting in " +
+                       std::to_string(backoff.count()) + " ms");
+
+    // Start another, backing off while it keeps failing.
+    if (Steady::now() - started_at > kHealthy) backoff = config_.restart_backoff;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        if (cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
+      auto next = launch();
+      if (next) {
+        if (auto started = start_child(*next); started) {
+          {
+            std::lock_guard lock(mu_);
+            ++restarts_;
+          }
+          install(std::move(*next));
+          started_at = Steady::now();
+          break;
+        } else {
+          end_child(*next, true);
+          services_->log(LogLevel::kError, "restart failed: " + started.error().message);
+        }
+      } else {
+        services_->log(LogLevel::kError, "restart failed: " + next.error().message);
+      }
+    }
+  }
+}
+
+bool Supervisor::handle(schema::FromRunner::Reader message, Wire& wire) {
+  using W = schema::FromRunner::Which;
+  switch (message.which()) {
+    case W::HEARTBEAT:
+      return true;
+    case W::LOG: {
+      const int level = message.getLog().getLevel();
+      services_->log(level <= 0   ? LogLevel::kDebug
+                     : level == 1 ? LogLevel::kInfo
+                     : level == 2 ? LogLevel::kWarn
+                                  : LogLevel::kError,
+                     message.getLog().getMessage().cStr());
+      return true;
+    }
+    case W::ACK: {
+      const std::uint64_t seq = message.getAck();
+      {
+        std::lock_guard lock(mu_);
+        while (!sent_.empty() && sent_.front().first <= seq) {
+          delivered_ += sent_.front().second;
+          sent_.pop_front();
+        }
+      }
+      cv_.notify_all();
+      return true;
+    }
+    case W::CALL: {
+      auto call = message.getCall();
+      const std::uint64_t id = call.getId();
+      using C = schema::FromRunner::Call::Which;
+      switch (call.which()) {
+        case C::QUERY: {
+          std::string out;
+          auto r = services_->query(call.getQuery().cStr(), out);
+          reply(wire, id, r ? Result<ledger::CommandResult>() : std::unexpected(r.error()), out);
+          return true;
+        }
+        case C::SUBSCRIBE: {
+          auto r = services_->allow_subscribe();
+          if (r) {
+            {
+              std::lock_guard lock(mu_);
+              position_ = std::max<std::uint64_t>(call.getSubscribe(), 1);
+              sent_.clear();
+              ++generation_;
+            }
+            cv_.notify_all();
+            source_.wake();
+          }
+          reply(wire, id, r ? Result<ledger::CommandResult>() : std::unexpected(r.error()));
+          return true;
+        }
+        case C::SUBMIT: {
+          auto s = call.getSubmit();
+          SubmitRequest req;
+          req.type = s.getType().cStr();
+          req.command_id = s.getCommandId().cStr();
+          req.data = std::string_view(reinterpret_cast<const char*>(s.getData().begin()),
+                                      s.getData().size());
+          if (s.getHasExpectedVersion()) req.expected_version = s.getExpectedVersion();
+          req.occurred_at = s.getOccurredAt();
+          reply(wire, id, services_->submit(req));
+          return true;
+        }
+        case C::SUBMIT_JSON:
+          reply(wire, id, services_->submit_json(call.getSubmitJson().cStr()));
+          return true;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+void Supervisor::reply(Wire& wire, std::uint64_t id, const Result<ledger::CommandResult>& result,
+                       std::string_view body) {
+  capnp::MallocMessageBuilder msg;
+  auto r = msg.initRoot<schema::ToRunner>().initReply();
+  r.setId(id);
+  auto res = r.initResult();
+  res.setOk(result.has_value());
+  if (result) {
+    res.setSeq(result->seq);
+    res.setRecords(result->records);
+    res.setDuplicate(result->duplicate);
+    res.setHash(capnp::Data::Reader(result->hash.data(), result->hash.size()));
+    res.setBody(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(body.data()), body.size()));
+  } else {
+    res.setCode(std::string(code_name(result.error().code)));
+    res.setField(result.error().field);
+    res.setMessage(result.error().message);
+  }
+  (void)wire.send(msg);  // a runner that has gone is the supervise loop's business
+}
+
+void Supervisor::push() {
+  pthread_setname_np(pthread_self(), "custody-push");
+  std::vector<std::string> raw;
+  for (;;) {
+    std::shared_ptr<Wire> wire;
+    std::uint64_t from = 0;
+    std::uint64_t generation = 0;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] {
+        return stopping_ || (current_.wire && position_ > 0 && sent_.size() < kMaxInFlight);
+      });
+      if (stopping_) return;
+      wire = current_.wire;
+      from = position_;
+      generation = generation_;
+    }
+    raw.clear();
+    if (auto r = source_.next(from, kPushBatch, Steady::now() + std::chrono::seconds(1), raw); !r) {
+      services_->log(LogLevel::kError, "reading records for the runner failed: " + r.error().message);
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      continue;
+    }
+    if (raw.empty()) continue;
+    capnp::MallocMessageBuilder msg;
+    auto list = msg.initRoot<schema::ToRunner>().initRecords(static_cast<unsigned>(raw.size()));
+    for (unsigned i = 0; i < raw.size(); ++i) {
+      list.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(raw[i].data()),
+                                      raw[i].size()));
+    }
+    const std::uint64_t last = from + raw.size() - 1;
+    {
+      // Only if nothing changed while we read: a new runner or a new subscription.
+      std::lock_guard lock(mu_);
+      if (generation != generation_ || position_ != from) continue;
+      position_ = last + 1;
+      sent_.emplace_back(last, raw.size());
+    }
+    (void)wire->send(msg);
+  }
+}
+
+PluginStatus Supervisor::status() const {
+  PluginStatus s;
+  s.id = manifest_.id;
+  s.version = manifest_.version;
+  s.kind = manifest_.kind;
+  s.out_of_process = true;
+  std::lock_guard lock(mu_);
+  s.state = state_;
+  s.pid = current_.pid;
+  s.restarts = restarts_;
+  s.position = position_;
+  s.delivered = delivered_;
+  if (services_) s.calls = services_->stats();
+  return s;
+}
+
+Result<std::optional<std::string>> Supervisor::render(std::string_view, std::string_view) {
+  return std::nullopt;  // reports render in process
+}
+
+void Supervisor::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !supervise_thread_.joinable() && !push_thread_.joinable()) return;
+    stopping_ = true;
+    state_ = "stopped";
+  }
+  cv_.notify_all();
+  source_.wake();
+  if (supervise_thread_.joinable()) {
+    supervise_thread_.join();
+  } else {
+    end_child(current_, true);  // spawned but never run
+  }
+  if (push_thread_.joinable()) push_thread_.join();
+}
+
+}  // namespace custody::plugin

@@ -1,0 +1,93 @@
+// Internal to core/plugin: the host's side of a plugin that runs in custody-runner.
+//
+// spawn() forks and execs the runner with one end of a socketpair, waits for its hello (the
+// manifest, already ABI-checked by the runner) and checks it against the configuration.
+// run() sends start and waits until the plugin runs. From then on two threads serve it:
+//
+//   supervise  reads the runner's messages: executes its calls through Services and replies;
+//              passes its log lines on; notes every message as a sign of life. When the runner
+//              exits, or sends nothing for the hang timeout (it sends a heartbeat at least
+//              every second while its plugin thread is free), it is killed if need be and
+//              started again after a backoff (doubling from restartBackoffMs to 5 s; reset
+//              after a minute of health). The ledger never waits for any of this.
+//   push       sends the subscription's records in batches, at most two unacknowledged.
+//
+// A restarted plugin starts afresh: it subscribes again from wherever it wants, and its
+// commands' ids make a retried submit harmless.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "plugin/hosted.h"
+#include "plugin/ledger_source.h"
+#include "plugin/wire.h"
+#include "schema/runner.capnp.h"
+
+namespace custody::plugin {
+
+class Supervisor final : public HostedPlugin {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Supervisor>> spawn(ledger::Ledger& ledger,
+                                                                 const PluginConfig& config,
+                                                                 const HostOptions& options);
+  ~Supervisor() override;
+
+  [[nodiscard]] const Manifest& manifest() const { return manifest_; }
+  [[nodiscard]] Result<void> run();
+
+  [[nodiscard]] PluginStatus status() const override;
+  [[nodiscard]] Result<std::optional<std::string>> render(std::string_view report,
+                                                          std::string_view params) override;
+  void stop() override;
+
+ private:
+  struct Child {
+    pid_t pid = -1;
+    std::shared_ptr<Wire> wire;
+  };
+
+  Supervisor(ledger::Ledger& ledger, const PluginConfig& config, const HostOptions& options);
+
+  // Forks and execs a runner and waits for its hello. The manifest it reports must be the
+  // one first seen (same id and ABI).
+  [[nodiscard]] Result<Child> launch();
+  // Sends start; waits for started.
+  [[nodiscard]] Result<void> start_child(Child& child);
+  void end_child(Child& child, bool kill_now);
+  void supervise();
+  void push();
+  // Returns false when the runner must be restarted.
+  bool handle(schema::FromRunner::Reader message, Wire& wire);
+  void reply(Wire& wire, std::uint64_t id, const Result<ledger::CommandResult>& result,
+             std::string_view body = {});
+  void install(Child child);  // makes `child` the current runner
+
+  ledger::Ledger& ledger_;
+  const PluginConfig config_;
+  const HostOptions options_;
+  Manifest manifest_;
+  std::unique_ptr<Services> services_;
+  LedgerSource source_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Child current_;
+  bool stopping_ = false;
+  std::string state_ = "starting";
+  std::uint64_t restarts_ = 0;
+  std::uint64_t position_ = 0;      // next seq to push (0: not subscribed)
+  std::deque<std::pair<std::uint64_t, std::size_t>> sent_;  // unacknowledged: last seq, count
+  std::uint64_t delivered_ = 0;     // records acknowledged
+  std::uint64_t generation_ = 0;    // bumped per runner and per subscribe
+  std::thread supervise_thread_;
+  std::thread push_thread_;
+};
+
+}  // namespace custody::plugin

@@ -1,0 +1,45 @@
+# custody_add_plugin(NAME SOURCES src...)
+#
+# A custody plugin: a shared module (no "lib" prefix) built against the SDK only, with every
+# symbol hidden except the two the CUSTODY_PLUGIN macro exports, and linked with
+# --no-undefined so a missing symbol fails the build rather than the load.
+function(custody_add_plugin name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "SOURCES")
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "custody_add_plugin(${name}): give SOURCES")
+  endif()
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE CustodySdk::sdk)
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+endfunction()
+
+# custody_plugin_schemas(TARGET)
+#
+# Generates C++ for custody's schemas (record, commands, projections) into TARGET's build
+# directory and links Cap'n Proto: include "schema/commands.capnp.h" and read payloads
+# (custody_record.payload) or build command data (custody_command.data) with them.
+function(custody_plugin_schemas target)
+  if(NOT TARGET CapnProto::capnp)
+    find_package(CapnProto REQUIRED CONFIG)
+  endif()
+  set(CAPNPC_SRC_PREFIX "${CUSTODY_SDK_SCHEMA_DIR}/..")
+  set(CAPNPC_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/${target}_schema")
+  set(CAPNPC_IMPORT_DIRS "${CUSTODY_SDK_SCHEMA_DIR}")
+  file(MAKE_DIRECTORY "${CAPNPC_OUTPUT_DIR}")
+  get_filename_component(dir_name "${CUSTODY_SDK_SCHEMA_DIR}" NAME)
+  set(files)
+  foreach(s annotations record commands projections)
+    list(APPEND files "${CUSTODY_SDK_SCHEMA_DIR}/${s}.capnp")
+  endforeach()
+  capnp_generate_cpp(srcs hdrs ${files})
+  target_sources(${target} PRIVATE ${srcs})
+  target_include_directories(${target} PRIVATE "${CAPNPC_OUTPUT_DIR}")
+  target_link_libraries(${target} PRIVATE CapnProto::capnp)
+  # Generated code is not the plugin author's to warn about.
+  set_source_files_properties(${srcs} PROPERTIES COMPILE_OPTIONS "-w")
+endfunction()

@@ -1,0 +1,329 @@
+// Header-only C++ helpers over the C ABI in custody/plugin.h (C++17 or later).
+//
+//   class Counter : public custody::sdk::Plugin {
+//    public:
+//     explicit Counter(custody::sdk::Host host) : Plugin(host) {}
+//     void start() override { host().subscribe(1); }
+//     void on_records(custody::sdk::Records records) override { seen_ += records.size(); }
+//    private:
+//     std::size_t seen_ = 0;
+//   };
+//   static const char* const kCaps[] = {"subscribe"};
+//   CUSTODY_PLUGIN(Counter, "counter", "1.0.0", "Counts records", CUSTODY_KIND_OTHER, kCaps)
+//
+// What the helpers guarantee:
+//   - No exception crosses the ABI. Every callback is wrapped: an exception escaping the
+//     plugin's constructor or a handler is caught, logged through the host with its what(),
+//     and turned into CUSTODY_ERR_INTERNAL (or, for render, a result with code "internal").
+//   - Host calls return an Outcome (status, code, field, message; seq for submits) rather
+//     than throwing; check it.
+//   - The Plugin object lives from init to destroy; its callbacks run on the plugin's thread
+//     one at a time, as plugin.h promises, so members need no locks unless the plugin starts
+//     threads of its own.
+#ifndef CUSTODY_PLUGIN_HPP_
+#define CUSTODY_PLUGIN_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "custody/plugin.h"
+
+#if __cplusplus >= 201703L
+#include <string_view>
+#endif
+
+namespace custody {
+namespace sdk {
+
+// What a host call or a callback came to.
+struct Outcome {
+  custody_status status = CUSTODY_OK;
+  std::string code;     // "" when ok
+  std::string field;    // the offending field, "" when none
+  std::string message;  // for people
+  std::uint64_t seq = 0;
+  std::uint32_t records = 0;
+  bool duplicate = false;
+
+  bool ok() const { return status == CUSTODY_OK; }
+  explicit operator bool() const { return ok(); }
+
+  static Outcome failure(custody_status status, std::string code, std::string message,
+                         std::string field = {}) {
+    Outcome o;
+    o.status = status;
+    o.code = std::move(code);
+    o.message = std::move(message);
+    o.field = std::move(field);
+    return o;
+  }
+};
+
+namespace detail {
+
+inline custody_result empty_result() {
+  custody_result r;
+  std::memset(&r, 0, sizeof r);
+  r.struct_size = sizeof r;
+  return r;
+}
+
+inline Outcome to_outcome(custody_status status, const custody_result& r) {
+  Outcome o;
+  o.status = status;
+  o.code = r.code;
+  o.field = r.field;
+  o.message = r.message;
+  o.seq = r.seq;
+  o.records = r.records;
+  o.duplicate = r.duplicate != 0;
+  return o;
+}
+
+inline void copy_text(char* dst, std::size_t size, const std::string& src) {
+  const std::size_t n = src.size() < size - 1 ? src.size() : size - 1;
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+inline void to_result(const Outcome& o, custody_result* r) {
+  if (r == nullptr || r->struct_size < offsetof(custody_result, message) + sizeof r->message) {
+    return;
+  }
+  r->status = o.status;
+  copy_text(r->code, sizeof r->code, o.code);
+  copy_text(r->field, sizeof r->field, o.field);
+  copy_text(r->message, sizeof r->message, o.message);
+}
+
+inline custody_sink string_sink(std::string& out) {
+  custody_sink sink;
+  std::memset(&sink, 0, sizeof sink);
+  sink.struct_size = sizeof sink;
+  sink.context = &out;
+  sink.write = [](void* context, const char* data, std::size_t size) {
+    static_cast<std::string*>(context)->append(data, size);
+  };
+  return sink;
+}
+
+}  // namespace detail
+
+// The host's services for one plugin. A cheap handle: copy it freely. Every method may be
+// called from any thread.
+class Host {
+ public:
+  explicit Host(const custody_host* host) : host_(host) {}
+
+  void log(int level, const std::string& message) const {
+    host_->log(host_->context, level, message.data(), message.size());
+  }
+  void info(const std::string& message) const { log(CUSTODY_LOG_INFO, message); }
+  void warn(const std::string& message) const { log(CUSTODY_LOG_WARN, message); }
+  void error(const std::string& message) const { log(CUSTODY_LOG_ERROR, message); }
+
+  // The plugin's configuration object as JSON text ("{}" when none).
+  std::string config() const {
+    std::string out;
+    const custody_sink sink = detail::string_sink(out);
+    host_->config(host_->context, &sink);
+    return out;
+  }
+
+  // A query (see plugin.h); the JSON answer goes to `out`.
+  Outcome query(const std::string& request, std::string& out) const {
+    custody_result r = detail::empty_result();
+    const custody_sink sink = detail::string_sink(out);
+    return detail::to_outcome(
+        host_->query(host_->context, request.data(), request.size(), &sink, &r), r);
+  }
+
+  Outcome subscribe(std::uint64_t from_seq) const {
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(host_->subscribe(host_->context, from_seq, &r), r);
+  }
+
+  // Submits Cap'n Proto command data (capnp::messageToFlatArray bytes).
+  Outcome submit(const std::string& type, const std::string& command_id, const void* data,
+                 std::size_t size, std::int64_t occurred_at = 0) const {
+    custody_command c;
+    std::memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
+    c.type = type.c_str();
+    c.command_id = command_id.c_str();
+    c.data = static_cast<const std::uint8_t*>(data);
+    c.data_size = size;
+    c.occurred_at = occurred_at;
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(host_->submit(host_->context, &c, &r), r);
+  }
+
+  // Submits a command as JSON (a line of `custody append` input, actor optional).
+  Outcome submit_json(const std::string& command) const {
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(
+        host_->submit_json(host_->context, command.data(), command.size(), &r), r);
+  }
+
+  std::int64_t now() const { return host_->now(host_->context); }
+
+  void set_tick_interval(std::uint64_t interval_ms) const {
+    host_->set_tick_interval(host_->context, interval_ms);
+  }
+
+  std::string record_json(const custody_record& record) const {
+    std::string out;
+    const custody_sink sink = detail::string_sink(out);
+    host_->record_json(host_->context, &record, &sink);
+    return out;
+  }
+
+  const custody_host* raw() const { return host_; }
+
+ private:
+  const custody_host* host_;
+};
+
+// A batch of records, valid during on_records only.
+class Records {
+ public:
+  Records(const custody_record* records, std::size_t count) : records_(records), count_(count) {}
+  const custody_record* begin() const { return records_; }
+  const custody_record* end() const { return records_ + count_; }
+  std::size_t size() const { return count_; }
+  const custody_record& operator[](std::size_t i) const { return records_[i]; }
+
+ private:
+  const custody_record* records_;
+  std::size_t count_;
+};
+
+// Base class of a plugin. Override what the plugin needs; the defaults do nothing.
+class Plugin {
+ public:
+  explicit Plugin(Host host) : host_(host) {}
+  virtual ~Plugin() = default;
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  virtual void start() {}
+  virtual void on_records(Records records) { (void)records; }
+  virtual void on_tick(std::int64_t now) { (void)now; }
+  // Renders `report` into `out`. The default makes no reports.
+  virtual Outcome render(const std::string& report, const std::string& params, std::string& out) {
+    (void)params;
+    (void)out;
+    return Outcome::failure(CUSTODY_ERR_UNSUPPORTED, "unsupported",
+                            "this plugin does not render '" + report + "'");
+  }
+  virtual void stop() {}
+
+  const Host& host() const { return host_; }
+
+ private:
+  Host host_;
+};
+
+namespace detail {
+
+// Runs f; an escaping exception is logged and becomes CUSTODY_ERR_INTERNAL.
+template <typename F>
+custody_status guarded(const Host& host, const char* where, F&& f) noexcept {
+  try {
+    f();
+    return CUSTODY_OK;
+  } catch (const std::exception& e) {
+    try {
+      host.error(std::string(where) + " threw: " + e.what());
+    } catch (...) {
+    }
+  } catch (...) {
+    try {
+      host.error(std::string(where) + " threw a non-standard exception");
+    } catch (...) {
+    }
+  }
+  return CUSTODY_ERR_INTERNAL;
+}
+
+template <typename T>
+T& self(void* instance) {
+  return *static_cast<T*>(instance);
+}
+
+template <typename T>
+custody_status init(const custody_host* host, custody_plugin* plugin) noexcept {
+  if (host == nullptr || plugin == nullptr) return CUSTODY_ERR_INVALID_ARGUMENT;
+  if (host->abi_major != CUSTODY_ABI_MAJOR) return CUSTODY_ERR_UNSUPPORTED;
+  const Host h(host);
+  T* object = nullptr;
+  const custody_status s = guarded(h, "constructor", [&] { object = new T(h); });
+  if (s != CUSTODY_OK) return s;
+
+  custody_plugin mine;
+  std::memset(&mine, 0, sizeof mine);
+  mine.instance = object;
+  mine.start = [](void* i) noexcept {
+    auto& p = self<T>(i);
+    return guarded(p.host(), "start", [&] { p.start(); });
+  };
+  mine.on_records = [](void* i, const custody_record* records, std::size_t count) noexcept {
+    auto& p = self<T>(i);
+    return guarded(p.host(), "on_records", [&] { p.on_records(Records(records, count)); });
+  };
+  mine.on_tick = [](void* i, std::int64_t now) noexcept {
+    auto& p = self<T>(i);
+    return guarded(p.host(), "on_tick", [&] { p.on_tick(now); });
+  };
+  mine.render = [](void* i, const char* report, const char* params, std::size_t params_size,
+                   const custody_sink* out, custody_result* result) noexcept {
+    auto& p = self<T>(i);
+    Outcome outcome;
+    const custody_status caught = guarded(p.host(), "render", [&] {
+      std::string text;
+      outcome = p.render(report ? report : "", std::string(params ? params : "", params_size),
+                         text);
+      if (outcome.ok() && out != nullptr) out->write(out->context, text.data(), text.size());
+    });
+    if (caught != CUSTODY_OK) {
+      outcome = Outcome::failure(caught, "internal", "the report plugin failed; see the host log");
+    }
+    to_result(outcome, result);
+    return outcome.status;
+  };
+  mine.stop = [](void* i) noexcept {
+    auto& p = self<T>(i);
+    guarded(p.host(), "stop", [&] { p.stop(); });
+  };
+  mine.destroy = [](void* i) noexcept { delete static_cast<T*>(i); };
+
+  // Fill only what both sides know.
+  const std::uint32_t size =
+      plugin->struct_size < sizeof mine ? plugin->struct_size : static_cast<std::uint32_t>(sizeof mine);
+  mine.struct_size = size;
+  std::memcpy(plugin, &mine, size);
+  return CUSTODY_OK;
+}
+
+}  // namespace detail
+}  // namespace sdk
+}  // namespace custody
+
+// Defines the two exports for plugin class T (constructible from custody::sdk::Host).
+// CAPS is a static array of the capability strings the plugin requests.
+#define CUSTODY_PLUGIN(T, ID, VERSION, DESCRIPTION, KIND, CAPS)                           \
+  extern "C" CUSTODY_PLUGIN_EXPORT const custody_manifest* custody_plugin_manifest(void) { \
+    static const custody_manifest manifest = {                                            \
+        sizeof(custody_manifest), CUSTODY_ABI_MAJOR, CUSTODY_ABI_MINOR, ID, VERSION,      \
+        DESCRIPTION, KIND, static_cast<uint32_t>(sizeof(CAPS) / sizeof((CAPS)[0])), CAPS}; \
+    return &manifest;                                                                     \
+  }                                                                                       \
+  extern "C" CUSTODY_PLUGIN_EXPORT custody_status custody_plugin_init(                    \
+      const custody_host* host, custody_plugin* plugin) {                                 \
+    return ::custody::sdk::detail::init<T>(host, plugin);                                 \
+  }
+
+#endif  // CUSTODY_PLUGIN_HPP_

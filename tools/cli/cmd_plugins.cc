@@ -1,0 +1,270 @@
+// Plugins from the command line:
+//   custody plugins check PATH          the manifest and ABI compatibility, without init
+//   custody plugins add DIR PATH ...    configure a plugin for a ledger
+//   custody plugins list DIR            the configured plugins
+//   custody run DIR [--for SECONDS]     host the configured plugins until stopped
+//   custody report DIR NAME [...]       render a report with a report plugin
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "custody/codec/json_writer.h"
+#include "custody/plugin/host.h"
+#include "custody/plugin/library.h"
+#include "custody/plugin/plugin_config.h"
+
+namespace custody::cli {
+namespace {
+
+using plugin::PluginConfig;
+
+// Exit codes of `plugins check`: 0 compatible, 1 loaded but not compatible, 2 not loadable.
+int check(const std::string& path) {
+  auto lib = plugin::PluginLibrary::open(path);
+  std::string out;
+  codec::JsonWriter w(out);
+  if (!lib) {
+    w.begin_object();
+    w.key("ok").boolean(false);
+    w.key("path").string(path);
+    w.key("error").begin_object();
+    w.key("code").string(code_name(lib.error().code));
+    w.key("message").string(lib.error().message);
+    w.key("field").string(lib.error().field);
+    w.end_object();
+    w.end_object();
+    std::cout << out << "\n";
+    return kExitUsage;
+  }
+  const auto& m = (*lib)->manifest();
+  const bool compatible = plugin::check_abi(m).has_value();
+  w.begin_object();
+  w.key("ok").boolean(compatible);
+  w.key("path").string((*lib)->path().string());
+  w.key("manifest");
+  plugin::write_manifest_json(m, w);
+  w.end_object();
+  std::cout << out << "\n";
+  return compatible ? kExitOk : kExitRejected;
+}
+
+struct AddArgs {
+  std::string dir, path, id, isolation, config = "{}";
+  std::vector<std::string> grants;
+  bool grant_requested = false;
+};
+
+int add(const AddArgs& a) {
+  if (auto v = ledger::read_format_version(a.dir); !v) return report(v.error());
+  auto lib = plugin::PluginLibrary::open(a.path);
+  if (!lib) return report(lib.error());
+  const auto& m = (*lib)->manifest();
+  if (auto abi = plugin::check_abi(m); !abi) return report(abi.error());
+  PluginConfig c;
+  c.id = a.id.empty() ? m.id : a.id;
+  c.path = std::filesystem::absolute(a.path);
+  c.grants = a.grant_requested ? m.capabilities : a.grants;
+  if (a.isolation == "process") c.isolation = plugin::Isolation::kProcess;
+  if (a.isolation == "inProcess") c.isolation = plugin::Isolation::kInProcess;
+  c.config_json = a.config;
+  if (auto saved = plugin::save_plugin_config(a.dir, c); !saved) return report(saved.error());
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("ok").boolean(true);
+  w.key("id").string(c.id);
+  w.key("path").string(c.path.string());
+  w.key("requested").begin_array();
+  for (const auto& cap : m.capabilities) w.string(cap);
+  w.end_array();
+  w.key("granted").begin_array();
+  auto granted = plugin::Capabilities::parse(c.grants, "grant");
+  if (granted) {
+    for (const auto& cap : m.requested.intersect(*granted).names()) w.string(cap);
+  }
+  w.end_array();
+  w.end_object();
+  std::cout << out << "\n";
+  return kExitOk;
+}
+
+int list(const std::string& dir) {
+  if (auto v = ledger::read_format_version(dir); !v) return report(v.error());
+  auto configs = plugin::load_plugin_configs(dir);
+  if (!configs) return report(configs.error());
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_array();
+  for (const auto& c : *configs) {
+    w.begin_object();
+    w.key("id").string(c.id);
+    w.key("path").string(c.path.string());
+    w.key("enabled").boolean(c.enabled);
+    w.key("isolation")
+        .string(c.isolation == plugin::Isolation::kProcess     ? "process"
+                : c.isolation == plugin::Isolation::kInProcess ? "inProcess"
+                                                               : "default");
+    w.key("grants").begin_array();
+    for (const auto& g : c.grants) w.string(g);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  std::cout << out << "\n";
+  return kExitOk;
+}
+
+std::string status_json(bool started, const plugin::PluginHost& host) {
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key(started ? "started" : "stopped").boolean(true);
+  w.key("plugins");
+  plugin::PluginHost::write_status_json(host.status(), w);
+  w.end_object();
+  return out;
+}
+
+int run_plugins(const std::string& dir, double seconds) {
+  // Signals are taken by this thread only: block them before any other thread exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto configs = plugin::load_plugin_configs(dir);
+  if (!configs) {
+    if (auto v = ledger::read_format_version(dir); !v) return report(v.error());
+    return report(configs.error());
+  }
+  auto ledger = open_ledger(dir, ledger::OpenMode::kReadWrite);
+  if (!ledger) return report(ledger.error());
+  auto host = plugin::PluginHost::start(**ledger, *configs, {});
+  if (!host) return report(host.error());
+  std::cout << status_json(true, **host) << std::endl;
+
+  if (seconds > 0) {
+    const timespec timeout{static_cast<time_t>(seconds),
+                           static_cast<long>((seconds - static_cast<time_t>(seconds)) * 1e9)};
+    sigtimedwait(&signals, nullptr, &timeout);
+  } else {
+    int sig = 0;
+    sigwait(&signals, &sig);
+  }
+  const std::string final_status = status_json(false, **host);
+  host->reset();  // stops every plugin before the ledger closes
+  ledger->reset();
+  std::cout << final_status << std::endl;
+  return kExitOk;
+}
+
+struct ReportArgs {
+  std::string dir, name, wo, from, to, out;
+  std::vector<std::string> params;
+};
+
+int render_report(const ReportArgs& a) {
+  std::string params;
+  codec::JsonWriter w(params);
+  w.begin_object();
+  if (!a.wo.empty()) w.key("wo").string(a.wo);
+  if (!a.from.empty()) w.key("from").string(a.from);
+  if (!a.to.empty()) w.key("to").string(a.to);
+  for (const auto& p : a.params) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return report(Error::invalid_argument("--param", "must be KEY=VALUE, not '" + p + "'"));
+    }
+    w.key(p.substr(0, eq)).string(p.substr(eq + 1));
+  }
+  w.end_object();
+
+  auto configs = plugin::load_plugin_configs(a.dir);
+  if (!configs) {
+    if (auto v = ledger::read_format_version(a.dir); !v) return report(v.error());
+    return report(configs.error());
+  }
+  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
+  if (!ledger) return report(ledger.error());
+  plugin::HostOptions options;
+  options.only_kinds = std::set<plugin::PluginKind>{plugin::PluginKind::kReport};
+  auto host = plugin::PluginHost::start(**ledger, *configs, options);
+  if (!host) return report(host.error());
+  auto text = (*host)->render(a.name, params);
+  host->reset();
+  if (!text) return report(text.error());
+  if (a.out.empty() || a.out == "-") {
+    std::cout << *text;
+    return kExitOk;
+  }
+  std::ofstream f(a.out, std::ios::binary);
+  f << *text;
+  f.close();
+  if (!f) return report(Error::io("cannot write " + a.out));
+  std::cout << R"({"ok":true,"report":")" << a.name << R"(","out":)";
+  std::string quoted;
+  codec::append_json_string(quoted, a.out);
+  std::cout << quoted << R"(,"bytes":)" << text->size() << "}\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_plugins(CLI::App& app, Action& run) {
+  auto* cmd = app.add_subcommand("plugins", "Check and configure plugins");
+  cmd->require_subcommand(1);
+
+  auto* c = cmd->add_subcommand("check", "Read a plugin's manifest and check its ABI, without "
+                                         "initialising it");
+  auto path = std::make_shared<std::string>();
+  c->add_option("PATH", *path, "The plugin library (.so)")->required();
+  c->callback([&run, path] { run = [path] { return check(*path); }; });
+
+  auto a = std::make_shared<AddArgs>();
+  auto* add_cmd = cmd->add_subcommand("add", "Configure a plugin for a ledger (config.json)");
+  add_cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  add_cmd->add_option("PATH", a->path, "The plugin library (.so)")->required();
+  add_cmd->add_option("--grant", a->grants,
+                      "Grant a capability (read, subscribe, submit:<family>); repeatable");
+  add_cmd->add_flag("--grant-requested", a->grant_requested,
+                    "Grant every capability the manifest requests");
+  add_cmd->add_option("--id", a->id, "Id to configure it as (default: the manifest's)");
+  add_cmd->add_option("--isolation", a->isolation, "process or inProcess (default: by kind)")
+      ->check(CLI::IsMember({"process", "inProcess"}));
+  add_cmd->add_option("--config", a->config, "The plugin's configuration as a JSON object");
+  add_cmd->callback([&run, a] { run = [a] { return add(*a); }; });
+
+  auto dir = std::make_shared<std::string>();
+  auto* list_cmd = cmd->add_subcommand("list", "The plugins configured for a ledger");
+  list_cmd->add_option("DIR", *dir, "Ledger directory")->required();
+  list_cmd->callback([&run, dir] { run = [dir] { return list(*dir); }; });
+}
+
+void add_run(CLI::App& app, Action& run) {
+  auto dir = std::make_shared<std::string>();
+  auto seconds = std::make_shared<double>(0);
+  auto* cmd = app.add_subcommand("run", "Host the ledger's configured plugins until stopped");
+  cmd->add_option("DIR", *dir, "Ledger directory")->required();
+  cmd->add_option("--for", *seconds, "Stop after this many seconds (default: at SIGINT/SIGTERM)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([&run, dir, seconds] { run = [dir, seconds] { return run_plugins(*dir, *seconds); }; });
+}
+
+void add_report(CLI::App& app, Action& run) {
+  auto a = std::make_shared<ReportArgs>();
+  auto* cmd = app.add_subcommand("report", "Render a report with the ledger's report plugins");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("REPORT", a->name, "batch-record, piecework, ...")->required();
+  cmd->add_option("--wo", a->wo, "Work order (batch-record)");
+  cmd->add_option("--from", a->from, "Start of the period (RFC 3339)");
+  cmd->add_option("--to", a->to, "End of the period, exclusive");
+  cmd->add_option("--param", a->params, "Any other parameter as KEY=VALUE; repeatable");
+  cmd->add_option("--out", a->out, "Write the report here (default: stdout)");
+  cmd->callback([&run, a] { run = [a] { return render_report(*a); }; });
+}
+
+}  // namespace custody::cli
