@@ -9,7 +9,7 @@
 namespace custody::plugin {
 namespace {
 
-constexpr auto kIdleWake = std::chrono::seconds(1);
+constexpr auto kIdleWake = std::chrono::milliseconds(250);
 
 // The smallest custody_plugin a plugin of ABI 1.0 can have filled in.
 constexpr std::size_t kMinPluginSize = offsetof(custody_plugin, instance) + sizeof(void*);

@@ -43,7 +43,7 @@ class PluginThread {
   struct Options {
     std::string id;
     LogSink log;
-    std::function<void()> heartbeat;  // called each time round the loop, at least every second
+    std::function<void()> heartbeat;  // called each time round the loop, at least every 250 ms
     std::size_t batch = 256;          // records per on_records call
     std::function<TimeNs()> now;      // the clock on_tick is given
   };

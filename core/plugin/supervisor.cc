@@ -224,11 +224,16 @@ Result<void> Supervisor::run() {
 void Supervisor::install(Child child) {
   {
     std::lock_guard lock(mu_);
+    const bool up = child.pid > 0;
     current_ = std::move(child);
-    position_ = 0;  // the new runner subscribes afresh
-    sent_.clear();
+    if (!up) {
+      // The runner has gone, and its subscription with it; a new one subscribes afresh
+      // (during its start, so by the time it is installed its position is set).
+      position_ = 0;
+      sent_.clear();
+    }
     ++generation_;
-    state_ = current_.pid > 0 ? "running" : "restarting";
+    state_ = up ? "running" : "restarting";
   }
   cv_.notify_all();
   source_.wake();
@@ -306,11 +311,11 @@ void Supervisor::supervise() {
       backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
       auto next = launch();
       if (next) {
+        {
+          std::lock_guard lock(mu_);
+          ++restarts_;  // counted before start: the plugin may act (and be seen) during it
+        }
         if (auto started = start_child(*next); started) {
-          {
-            std::lock_guard lock(mu_);
-            ++restarts_;
-          }
           install(std::move(*next));
           started_at = Steady::now();
           break;

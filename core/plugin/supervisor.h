@@ -6,8 +6,8 @@
 //
 //   supervise  reads the runner's messages: executes its calls through Services and replies;
 //              passes its log lines on; notes every message as a sign of life. When the runner
-//              exits, or sends nothing for the hang timeout (it sends a heartbeat at least
-//              every second while its plugin thread is free), it is killed if need be and
+//              exits, or sends nothing for the hang timeout (it sends a heartbeat about
+//              every half second while its plugin thread is free), it is killed if need be and
 //              started again after a backoff (doubling from restartBackoffMs to 5 s; reset
 //              after a minute of health). The ledger never waits for any of this.
 //   push       sends the subscription's records in batches, at most two unacknowledged.
@@ -67,7 +67,7 @@ class Supervisor final : public HostedPlugin {
   bool handle(schema::FromRunner::Reader message, Wire& wire);
   void reply(Wire& wire, std::uint64_t id, const Result<ledger::CommandResult>& result,
              std::string_view body = {});
-  void install(Child child);  // makes `child` the current runner
+  void install(Child child);  // makes `child` (or none) the current runner
 
   ledger::Ledger& ledger_;
   const PluginConfig config_;

@@ -172,21 +172,45 @@ TEST(Sequencer, ManyProducersGroupTheirCommits) {
   auto ledger = testing::open_ledger(tmp / "l");
   constexpr int kThreads = 8, kEach = 250;
   std::atomic<int> failures{0};
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::uint64_t>> acknowledged;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      std::vector<std::future<Result<CommandResult>>> futures;
+      std::vector<std::pair<std::string, std::future<Result<CommandResult>>>> futures;
       for (int i = 0; i < kEach; ++i) {
-        futures.push_back(ledger->submit(
-            note("t" + std::to_string(t) + "-" + std::to_string(i), "s" + std::to_string(t), "x")));
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto f = ledger->submit(note(id, "s" + std::to_string(t), "x"));
+        futures.emplace_back(std::move(id), std::move(f));
+        // Half the producers wait for each command, as an interactive client would.
+        if (t % 2 == 0) {
+          auto r = futures.back().second.get();
+          if (!r) ++failures;
+          std::lock_guard lock(mu);
+          if (r) acknowledged.emplace_back(futures.back().first, r->seq);
+          futures.pop_back();
+        }
       }
-      for (auto& f : futures) {
-        if (!f.get()) ++failures;
+      for (auto& [id, f] : futures) {
+        auto r = f.get();
+        if (!r) ++failures;
+        std::lock_guard lock(mu);
+        if (r) acknowledged.emplace_back(id, r->seq);
       }
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
+  // Every acknowledgement names the record its own command wrote.
+  auto snap = ledger->snapshot();
+  ASSERT_EQ(acknowledged.size(), static_cast<std::size_t>(kThreads * kEach));
+  for (const auto& [id, seq] : acknowledged) {
+    auto bytes = snap->record(seq);
+    ASSERT_TRUE(bytes);
+    auto rec = decode_record(*bytes);
+    ASSERT_TRUE(rec);
+    ASSERT_EQ(rec->command_id, id) << "seq " << seq;
+  }
   EXPECT_EQ(ledger->head().seq, static_cast<std::uint64_t>(kThreads * kEach));
   const auto stats = ledger->stats();
   EXPECT_EQ(stats.records, static_cast<std::uint64_t>(kThreads * kEach));

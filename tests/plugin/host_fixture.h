@@ -33,7 +33,7 @@ class HostTest : public PlantTest {
     if (granted) c.granted = *granted;
     c.isolation = isolation;
     c.config_json = config_json;
-    c.hang_timeout = std::chrono::milliseconds(1500);
+    c.hang_timeout = std::chrono::milliseconds(3000);
     c.restart_backoff = std::chrono::milliseconds(50);
     return c;
   }
@@ -71,6 +71,11 @@ class HostTest : public PlantTest {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return done();
+  }
+
+  void clear_log() {
+    std::lock_guard lock(log_mu_);
+    log_.clear();
   }
 
   // Lines logged so far that contain `needle`.

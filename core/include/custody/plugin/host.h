@@ -44,7 +44,7 @@ struct PluginStatus {
   bool out_of_process = false;
   std::string state;  // "running", "restarting", "stopped"
   int pid = 0;        // of the runner
-  std::uint64_t restarts = 0;
+  std::uint64_t restarts = 0;   // runners started after the first
   std::uint64_t delivered = 0;  // records handed to on_records
   std::uint64_t position = 0;   // next seq it will get (0: not subscribed)
   Services::Stats calls;

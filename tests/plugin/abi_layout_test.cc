@@ -1,0 +1,14 @@
+// The ABI's layout, asserted at compile time (abi_layout.h) in C++ and in C.
+#include <gtest/gtest.h>
+
+#include "plugin/abi_layout.h"
+
+extern "C" int custody_abi_layout_checked_in_c(void);
+
+namespace {
+
+TEST(AbiLayout, CAndCppAgree) {
+  EXPECT_EQ(custody_abi_layout_checked_in_c(), static_cast<int>(sizeof(custody_result)));
+}
+
+}  // namespace
