@@ -22,24 +22,30 @@ endfunction()
 #
 # Generates C++ for custody's schemas (record, commands, projections) into TARGET's build
 # directory and links Cap'n Proto: include "schema/commands.capnp.h" and read payloads
-# (custody_record.payload) or build command data (custody_command.data) with them.
-function(custody_plugin_schemas target)
+# (custody_record.payload) or build command data (custody_command.data) with them. The
+# project must enable C as well as C++ (Cap'n Proto's package probes for libatomic in C).
+function(custody_plugin_schemas custody_plugin_target)
+  # (Not named `target`: Cap'n Proto's package loops over a variable of that name.)
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if(NOT "C" IN_LIST languages)
+    message(FATAL_ERROR "custody_plugin_schemas: Cap'n Proto's CMake package needs the C "
+                        "language; declare project(... LANGUAGES C CXX)")
+  endif()
   if(NOT TARGET CapnProto::capnp)
     find_package(CapnProto REQUIRED CONFIG)
   endif()
   set(CAPNPC_SRC_PREFIX "${CUSTODY_SDK_SCHEMA_DIR}/..")
-  set(CAPNPC_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/${target}_schema")
+  set(CAPNPC_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/${custody_plugin_target}_schema")
   set(CAPNPC_IMPORT_DIRS "${CUSTODY_SDK_SCHEMA_DIR}")
   file(MAKE_DIRECTORY "${CAPNPC_OUTPUT_DIR}")
-  get_filename_component(dir_name "${CUSTODY_SDK_SCHEMA_DIR}" NAME)
   set(files)
   foreach(s annotations record commands projections)
     list(APPEND files "${CUSTODY_SDK_SCHEMA_DIR}/${s}.capnp")
   endforeach()
   capnp_generate_cpp(srcs hdrs ${files})
-  target_sources(${target} PRIVATE ${srcs})
-  target_include_directories(${target} PRIVATE "${CAPNPC_OUTPUT_DIR}")
-  target_link_libraries(${target} PRIVATE CapnProto::capnp)
+  target_sources(${custody_plugin_target} PRIVATE ${srcs})
+  target_include_directories(${custody_plugin_target} PRIVATE "${CAPNPC_OUTPUT_DIR}")
+  target_link_libraries(${custody_plugin_target} PRIVATE CapnProto::capnp)
   # Generated code is not the plugin author's to warn about.
   set_source_files_properties(${srcs} PROPERTIES COMPILE_OPTIONS "-w")
 endfunction()

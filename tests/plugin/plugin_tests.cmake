@@ -14,3 +14,24 @@ custody_plugin_test(plugin_test
           plugin/library_test.cc plugin/host_test.cc
   PLUGINS contract_plugin contract_wrong_major contract_newer_minor contract_no_init
           contract_bad_manifest exception_notes)
+
+# Out of tree, as a partner builds: install the SDK into a prefix inside the build tree,
+# configure and build sdk/examples against that prefix alone, then load and run the result
+# with the real `custody`.
+set(sdk_prefix ${CMAKE_BINARY_DIR}/sdk-prefix)
+set(sdk_example ${CMAKE_BINARY_DIR}/sdk-example)
+add_test(NAME sdk.install
+  COMMAND ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --component sdk --prefix ${sdk_prefix})
+add_test(NAME sdk.example.configure
+  COMMAND ${CMAKE_COMMAND} -S ${PROJECT_SOURCE_DIR}/sdk/examples/exception_notes -B ${sdk_example}
+          -DCMAKE_PREFIX_PATH=${sdk_prefix} -DCMAKE_BUILD_TYPE=Release)
+add_test(NAME sdk.example.build COMMAND ${CMAKE_COMMAND} --build ${sdk_example})
+add_test(NAME sdk.example.load
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/plugin/sdk_example_load.sh $<TARGET_FILE:custody>
+          ${sdk_example}/exception_notes.so ${CMAKE_BINARY_DIR}/sdk-example-run)
+set_tests_properties(sdk.install PROPERTIES FIXTURES_SETUP sdk_installed)
+set_tests_properties(sdk.example.configure PROPERTIES
+  FIXTURES_REQUIRED sdk_installed FIXTURES_SETUP sdk_configured)
+set_tests_properties(sdk.example.build PROPERTIES
+  FIXTURES_REQUIRED sdk_configured FIXTURES_SETUP sdk_built TIMEOUT 600)
+set_tests_properties(sdk.example.load PROPERTIES FIXTURES_REQUIRED sdk_built TIMEOUT 120)
