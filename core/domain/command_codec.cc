@@ -2,9 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include "custody/codec/capnp_util.h"
 #include "custody/codec/json_binding.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/registry.h"
+#include "schema/commands.capnp.h"
 
 namespace custody::domain {
 namespace {
@@ -102,6 +104,41 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
   return cmd;
 }
 
+namespace {
+
+// A record.corrected payload with the payload now in force decoded by its type, so readers
+// see values rather than base64: {"seq", "reason", "type", "changed", "payload": {...}}.
+// False (nothing written) when it does not decode.
+bool write_correction(std::string_view bytes, codec::JsonWriter& out) {
+  try {
+    codec::MessageView view(bytes);
+    auto c = view.root<schema::RecordCorrected>();
+    const EventType* inner = find_event(codec::view(c.getType()));
+    if (inner == nullptr) return false;
+    auto p = c.getPayload();
+    std::string payload;
+    codec::JsonWriter pw(payload);
+    if (!codec::write_canonical(std::string_view(reinterpret_cast<const char*>(p.begin()), p.size()),
+                                inner->payload, pw)) {
+      return false;
+    }
+    out.key("payload").begin_object();
+    out.key("seq").uint64(c.getSeq());
+    out.key("reason").string(codec::view(c.getReason()));
+    out.key("type").string(codec::view(c.getType()));
+    out.key("changed").begin_array();
+    for (auto f : c.getChanged()) out.string(codec::view(f));
+    out.end_array();
+    out.key("payload").raw(payload);
+    out.end_object();
+    return true;
+  } catch (const kj::Exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 void write_record_json(const ledger::RecordFields& r, const crypto::Digest& leaf,
                        codec::JsonWriter& out) {
   out.begin_object();
@@ -119,6 +156,8 @@ void write_record_json(const ledger::RecordFields& r, const crypto::Digest& leaf
   out.key("payloadDigest").string(to_hex(r.payload_digest));
   if (!r.payload_present) {
     out.key("redacted").boolean(true);
+  } else if (r.type == "record.corrected" && write_correction(r.payload, out)) {
+    // written: the corrected payload decoded by its own type
   } else if (const EventType* ev = find_event(r.type)) {
     std::string payload;
     codec::JsonWriter pw(payload);

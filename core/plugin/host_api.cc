@@ -215,6 +215,23 @@ custody_status status_of(ErrorCode code) {
   }
 }
 
+ErrorCode code_of(custody_status status) {
+  switch (status) {
+    case CUSTODY_ERR_INVALID_ARGUMENT:
+      return ErrorCode::kInvalidArgument;
+    case CUSTODY_ERR_NOT_FOUND:
+      return ErrorCode::kNotFound;
+    case CUSTODY_ERR_PERMISSION_DENIED:
+      return ErrorCode::kPermissionDenied;
+    case CUSTODY_ERR_UNAVAILABLE:
+      return ErrorCode::kUnavailable;
+    case CUSTODY_ERR_UNSUPPORTED:
+      return ErrorCode::kUnsupportedVersion;
+    default:
+      return ErrorCode::kInternal;
+  }
+}
+
 void fill_result(const Error& error, custody_result* result) {
   if (!result_fits(result)) return;
   result->status = status_of(error.code);

@@ -19,6 +19,7 @@ namespace custody::plugin {
 class HostApi {
  public:
   virtual ~HostApi() = default;
+  // Implementations remember the last error-level line the plugin logged (last_error()).
   virtual void log(LogLevel level, std::string_view message) = 0;
   virtual std::string config() = 0;
   virtual Result<void> query(std::string_view request, std::string& out) = 0;
@@ -41,8 +42,9 @@ namespace custody::plugin {
 // The function table for `context`, which must outlive every call through it.
 [[nodiscard]] custody_host make_host_table(custody_context* context);
 
-// custody_status for an error code, and the result struct for an outcome.
+// custody_status for an error code and back, and the result struct for an outcome.
 [[nodiscard]] custody_status status_of(ErrorCode code);
+[[nodiscard]] ErrorCode code_of(custody_status status);
 void fill_result(const Error& error, custody_result* result);
 void fill_result(const ledger::CommandResult& ok, custody_result* result);
 

@@ -19,7 +19,8 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
                                             config.config_json, options.log, options.graph}),
         source_(ledger),
         thread_(source_, PluginThread::Options{config.id, options.log, {}, 256,
-                                               [this] { return services_.now(); }}) {
+                                               [this] { return services_.now(); },
+                                               [this] { return last_error(); }}) {
     context_.api = this;
     table_ = make_host_table(&context_);
   }
@@ -81,7 +82,17 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
 
  private:
   // HostApi: the plugin's calls, on whatever thread it makes them.
-  void log(LogLevel level, std::string_view message) override { services_.log(level, message); }
+  void log(LogLevel level, std::string_view message) override {
+    if (level == LogLevel::kError) {
+      std::lock_guard lock(mu_);
+      last_error_ = message;
+    }
+    services_.log(level, message);
+  }
+  std::string last_error() {
+    std::lock_guard lock(mu_);
+    return last_error_;
+  }
   std::string config() override { return services_.config(); }
   Result<void> query(std::string_view request, std::string& out) override {
     return services_.query(request, out);
@@ -109,16 +120,24 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
   custody_context context_;
   custody_host table_{};
   std::atomic<bool> stopped_{false};
+  std::mutex mu_;
+  std::string last_error_;
 };
 
 }  // namespace
 
 Result<void> check_configured(const Manifest& manifest, const PluginConfig& config) {
   if (auto abi = check_abi(manifest); !abi) return abi;
-  if (manifest.id != config.id) {
+  // An instance of a plugin may be configured as "<id>.<instance>" (two Modbus devices:
+  // "modbus.line-1", "modbus.line-2"); anything else is a mix-up of libraries.
+  const bool instance =
+      config.id.size() > manifest.id.size() + 1 && config.id.starts_with(manifest.id + ".");
+  if (manifest.id != config.id && !instance) {
     return std::unexpected(Error{ErrorCode::kInvalidArgument,
                                  "the library at " + config.path.string() + " is plugin '" +
-                                     manifest.id + "', configured as '" + config.id + "'",
+                                     manifest.id + "', configured as '" + config.id +
+                                     "' (use '" + manifest.id + "' or '" + manifest.id +
+                                     ".<instance>')",
                                  "id"});
   }
   return {};

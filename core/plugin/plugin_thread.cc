@@ -41,10 +41,18 @@ Result<void> PluginThread::start(custody_plugin_init_fn init, const custody_host
 
 void PluginThread::main(custody_plugin_init_fn init, const custody_host* host) {
   pthread_setname_np(pthread_self(), "custody-plugin");
-  auto fail = [&](std::string message) {
+  auto fail = [&](ErrorCode code, std::string message) {
     std::lock_guard lock(mu_);
-    started_ = std::unexpected(Error{ErrorCode::kInternal, std::move(message), "plugin"});
+    started_ = std::unexpected(Error{code, std::move(message), "plugin"});
     cv_.notify_all();
+  };
+  // Why init or start returned an error: the status, and what the plugin logged last.
+  auto failed = [&](const char* what, custody_status s) {
+    std::string reason = o_.last_error ? o_.last_error() : std::string();
+    fail(code_of(s), "plugin " + o_.id + ": " + what + " failed (" +
+                         std::string(code_name(code_of(s))) + ")" +
+                         (reason.empty() ? std::string(" (see the log for its reason)")
+                                         : ": " + reason));
   };
   std::memset(&plugin_, 0, sizeof plugin_);
   plugin_.struct_size = sizeof plugin_;
@@ -53,21 +61,19 @@ void PluginThread::main(custody_plugin_init_fn init, const custody_host* host) {
     s = init(host, &plugin_);
   } catch (...) {
     // Only a plugin built without the SDK helpers can let an exception out; say so.
-    return fail("plugin " + o_.id + ": init threw an exception across the C ABI");
+    return fail(ErrorCode::kInternal,
+                "plugin " + o_.id + ": init threw an exception across the C ABI");
   }
-  if (s != CUSTODY_OK) {
-    return fail("plugin " + o_.id + ": init failed with status " + std::to_string(s) +
-                " (see the log for its reason)");
-  }
+  if (s != CUSTODY_OK) return failed("init", s);
   if (plugin_.struct_size < kMinPluginSize || plugin_.struct_size > sizeof plugin_) {
-    return fail("plugin " + o_.id + ": init set struct_size " +
-                std::to_string(plugin_.struct_size) + ", outside [" +
-                std::to_string(kMinPluginSize) + ", " + std::to_string(sizeof plugin_) + "]");
+    return fail(ErrorCode::kInternal,
+                "plugin " + o_.id + ": init set struct_size " +
+                    std::to_string(plugin_.struct_size) + ", outside [" +
+                    std::to_string(kMinPluginSize) + ", " + std::to_string(sizeof plugin_) + "]");
   }
   if (plugin_.start != nullptr && (s = plugin_.start(plugin_.instance)) != CUSTODY_OK) {
     if (plugin_.destroy != nullptr) plugin_.destroy(plugin_.instance);
-    return fail("plugin " + o_.id + ": start failed with status " + std::to_string(s) +
-                " (see the log for its reason)");
+    return failed("start", s);
   }
   {
     std::lock_guard lock(mu_);

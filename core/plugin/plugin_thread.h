@@ -46,6 +46,8 @@ class PluginThread {
     std::function<void()> heartbeat;  // called each time round the loop, at least every 250 ms
     std::size_t batch = 256;          // records per on_records call
     std::function<TimeNs()> now;      // the clock on_tick is given
+    // The last error the plugin logged, to say why init or start failed.
+    std::function<std::string()> last_error;
   };
   PluginThread(RecordSource& source, Options options);
   ~PluginThread();  // stop()s

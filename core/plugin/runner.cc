@@ -159,6 +159,10 @@ class RemoteApi : public HostApi {
   }
 
   void log(LogLevel level, std::string_view message) override {
+    if (level == LogLevel::kError) {
+      std::lock_guard lock(mu_);
+      last_error_ = message;
+    }
     capnp::MallocMessageBuilder msg;
     auto l = msg.initRoot<schema::FromRunner>().initLog();
     l.setLevel(static_cast<int>(level));
@@ -201,6 +205,10 @@ class RemoteApi : public HostApi {
         .result;
   }
   TimeNs now() override { return SystemClock().now(); }
+  std::string last_error() {
+    std::lock_guard lock(mu_);
+    return last_error_;
+  }
   void set_tick_interval(std::uint64_t interval_ms) override {
     thread_->set_tick_interval(interval_ms);
   }
@@ -242,6 +250,7 @@ class RemoteApi : public HostApi {
   std::map<std::uint64_t, std::shared_ptr<std::promise<Reply>>> pending_;
   std::uint64_t next_id_ = 1;
   bool closed_ = false;
+  std::string last_error_;
 };
 
 struct Args {
@@ -333,6 +342,7 @@ int runner_main(int argc, char** argv) {
     (void)wire.send(msg);
   };
   options.now = [] { return SystemClock().now(); };
+  options.last_error = [&api] { return api.last_error(); };
   PluginThread thread(source, options);
   api.attach(&thread, &source);
   custody_context context{&api};

@@ -137,6 +137,14 @@ Result<ledger::CommandResult> Services::run(ledger::Command command) {
     return std::unexpected(
         deny(Capabilities::submit_capability(command.type), "submit " + command.type));
   }
+  // A plugin's command ids live in its own namespace: plugins cannot collide with each
+  // other (or two instances of one), nor take an id a client will use.
+  command.command_id = actor_ + "/" + command.command_id;
+  if (std::string m = codec::check_identifier(command.command_id); !m.empty()) {
+    ++rejected_;
+    return std::unexpected(Error::invalid_argument(
+        "commandId", "with the plugin's prefix, '" + command.command_id + "' " + m));
+  }
   const std::string type = command.type;
   const std::string id = command.command_id;
   auto r = ledger_.submit(std::move(command)).get();

@@ -60,8 +60,10 @@ Manifest manifest_of(schema::RunnerManifest::Reader m) {
 }
 
 Error refusal(schema::FromRunner::Refused::Reader r, const std::string& id) {
-  return Error{code_from_name(r.getCode().cStr()), "plugin " + id + ": " + std::string(r.getMessage()),
-               r.getField()};
+  std::string message = r.getMessage();
+  const std::string prefix = "plugin " + id + ": ";
+  if (!message.starts_with(prefix)) message = prefix + message;
+  return Error{code_from_name(r.getCode().cStr()), std::move(message), r.getField()};
 }
 
 // Waits for one message of the start-up handshake.

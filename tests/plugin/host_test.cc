@@ -94,6 +94,34 @@ TEST_F(Host, AThrowingConstructorIsCaughtAtTheBoundaryAndRefused) {
   }
 }
 
+TEST_F(Host, ARefusalAtStartReachesTheOperatorWithItsReason) {
+  for (auto isolation : {Isolation::kInProcess, Isolation::kProcess}) {
+    Error e = refused({contract("refuse", kAll, isolation)});
+    EXPECT_EQ(e.code, ErrorCode::kInvalidArgument) << e.message;
+    EXPECT_NE(e.message.find("start failed"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("threshold must be positive"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find("plugin contract: plugin contract"), std::string::npos) << e.message;
+  }
+}
+
+TEST_F(Host, APluginCanRunTwiceUnderInstanceIds) {
+  auto one = contract("echo", kAll);
+  one.id = "contract.one";
+  auto two = contract("echo", kAll, Isolation::kProcess);
+  two.id = "contract.two";
+  start_host({one, two});
+  auto ping = run("note.add", R"({"subject":"ping","text":"hello"})");
+  ASSERT_TRUE(ping);
+  ASSERT_TRUE(eventually([&] { return contract_notes().size() == 2; }));
+  std::set<std::string> actors;
+  for (const auto& n : stream("note:contract")) {
+    actors.insert(std::string(n.at("actor").as_string()));
+  }
+  // Both answered, each under its own actor, with the same command id of their own: the host
+  // keeps each plugin's ids apart.
+  EXPECT_EQ(actors, (std::set<std::string>{"plugin:contract.one", "plugin:contract.two"}));
+}
+
 TEST_F(Host, AThrowingHandlerIsLoggedAndDeliveryGoesOn) {
   start_host({contract("throwing-handler", kAll)});
   ok("note.add", R"({"subject":"ping","text":"first"})");

@@ -89,7 +89,9 @@ class ExceptionNotes : public custody::sdk::Plugin {
     n.setText(text);
     const auto words = capnp::messageToFlatArray(message);
     const auto bytes = words.asBytes();
-    auto r = host().submit("note.add", "exception-notes:" + key, bytes.begin(), bytes.size());
+    // The host records it as "plugin:exception-notes/<key>": keys need only be unique
+    // among this plugin's own commands.
+    auto r = host().submit("note.add", key, bytes.begin(), bytes.size());
     if (!r) {
       host().warn("note " + key + " rejected: " + r.code + ": " + r.message);
     } else if (!r.duplicate) {

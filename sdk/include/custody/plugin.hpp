@@ -15,6 +15,8 @@
 //   - No exception crosses the ABI. Every callback is wrapped: an exception escaping the
 //     plugin's constructor or a handler is caught, logged through the host with its what(),
 //     and turned into CUSTODY_ERR_INTERNAL (or, for render, a result with code "internal").
+//     A Refusal thrown from the constructor or start() becomes its own status instead, and
+//     its message reaches the operator in the host's error.
 //   - Host calls return an Outcome (status, code, field, message; seq for submits) rather
 //     than throwing; check it.
 //   - The Plugin object lives from init to destroy; its callbacks run on the plugin's thread
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "custody/plugin.h"
@@ -60,6 +63,21 @@ struct Outcome {
     o.field = std::move(field);
     return o;
   }
+};
+
+// Thrown from a constructor or start() to refuse to run with a reason the operator can act
+// on, such as a bad configuration: the host reports `status` (CUSTODY_ERR_INVALID_ARGUMENT
+// for a bad config), the message and the field instead of an internal error.
+class Refusal : public std::runtime_error {
+ public:
+  Refusal(custody_status status, const std::string& message, std::string field = {})
+      : std::runtime_error(message), status_(status), field_(std::move(field)) {}
+  custody_status status() const { return status_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  custody_status status_;
+  std::string field_;
 };
 
 namespace detail {
@@ -235,6 +253,13 @@ custody_status guarded(const Host& host, const char* where, F&& f) noexcept {
   try {
     f();
     return CUSTODY_OK;
+  } catch (const Refusal& e) {
+    try {
+      host.error(std::string(where) + " refused: " + e.what() +
+                 (e.field().empty() ? std::string() : " (field " + e.field() + ")"));
+    } catch (...) {
+    }
+    return e.status() == CUSTODY_OK ? CUSTODY_ERR_INTERNAL : e.status();
   } catch (const std::exception& e) {
     try {
       host.error(std::string(where) + " threw: " + e.what());

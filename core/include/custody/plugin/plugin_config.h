@@ -2,7 +2,8 @@
 // (or `custody plugins add`).
 //
 //   "plugins": [
-//     { "id": "scheduler",                       required; must equal the manifest's id
+//     { "id": "scheduler",                       required: the manifest's id, or
+//                                                "<id>.<instance>" to run a plugin twice
 //       "path": "/opt/custody/plugins/custody_scheduler.so",   absolute, or relative to DIR
 //       "grants": ["read", "subscribe", "submit:wo"],           capabilities granted
 //       "isolation": "process" | "inProcess",    default: process for device drivers,

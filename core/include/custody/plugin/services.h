@@ -9,7 +9,9 @@
 // it next to everything else.
 //
 // Commands a plugin submits are decoded and validated exactly like the CLI's and recorded
-// with actor "plugin:<id>"; a rejection is returned and logged, and writes nothing.
+// with actor "plugin:<id>" and command id "plugin:<id>/<the plugin's id>", so plugins'
+// idempotency keys never collide with each other's or with clients'. A rejection is
+// returned and logged, and writes nothing.
 //
 // Thread-safe: any number of threads may call any method.
 #pragma once
