@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql libpq-dev                    # genealogy benchmark baseline (find_package PostgreSQL)
   sqlite3 libsqlite3-dev                  # genealogy benchmark baseline (find_package SQLite3)
+  libmodbus-dev                           # the Modbus TCP device driver plugin (pkg-config)
 )
 
 missing=()
