@@ -1,0 +1,555 @@
+#include "batch_record.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+#include <vector>
+
+namespace custody::reports {
+namespace {
+
+namespace json = boost::json;
+
+// The most records one log request returns (views.h: max_log_records).
+constexpr std::uint64_t kPage = 10000;
+
+// A record of the log as the views give it (custody log's JSON).
+struct Record {
+  json::object r;
+  [[nodiscard]] std::uint64_t seq() const { return r.at("seq").to_number<std::uint64_t>(); }
+  [[nodiscard]] std::string type() const { return text(r, "type"); }
+  [[nodiscard]] const json::object& payload() const { return object(r, "payload"); }
+  [[nodiscard]] bool corrected() const { return flag(r, "corrected"); }
+};
+
+// One correction of a record: what it changed from and to.
+struct Change {
+  std::uint64_t seq = 0;  // of the record.corrected
+  std::string actor, at, reason;
+  std::vector<std::string> fields;
+  json::object before, after;  // the payload in force before and after it
+};
+
+struct Gathered {
+  json::object wo;                           // the order's state
+  std::vector<Record> history;               // the order's records, oldest first
+  std::map<std::string, json::object> lots;  // lot id -> state
+  std::vector<Record> lot_events;            // inspections and dispositions of produced lots
+  std::vector<Record> readings;              // on its equipment, while it ran, of this order
+  std::map<std::string, json::object> exceptions;
+  std::map<std::uint64_t, std::vector<Change>> changes;  // corrected seq -> corrections
+  json::object head;
+  std::string material_name, uom;
+};
+
+json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
+  return json::object(members);
+}
+
+// Every record of a stream, page by page.
+std::vector<Record> stream_records(const Fetch& fetch, const std::string& stream) {
+  std::vector<Record> out;
+  for (std::uint64_t from = 1;; from += kPage) {
+    auto lines = fetch_lines(
+        fetch, request({{"view", "log"}, {"stream", stream}, {"from", from}, {"limit", kPage}}));
+    for (auto& l : lines) out.push_back(Record{std::move(l)});
+    if (lines.size() < kPage) break;
+  }
+  return out;
+}
+
+// Corrections found among `records`, chained per corrected record so each shows what it
+// changed from. `originals` gives the payload first entered for a seq.
+void collect_changes(const std::vector<Record>& records,
+                     const std::map<std::uint64_t, json::object>& originals, Gathered& g) {
+  for (const auto& rec : records) {
+    if (rec.type() != "record.corrected") continue;
+    const auto& p = rec.payload();
+    const auto target = static_cast<std::uint64_t>(number_value(p, "seq"));
+    auto& list = g.changes[target];
+    if (std::any_of(list.begin(), list.end(),
+                    [&](const Change& c) { return c.seq == rec.seq(); })) {
+      continue;
+    }
+    Change c;
+    c.seq = rec.seq();
+    c.actor = text(rec.r, "actor");
+    c.at = text(rec.r, "recordedAt");
+    c.reason = text(p, "reason");
+    for (const auto& f : array(p, "changed")) c.fields.emplace_back(f.as_string());
+    c.after = object(p, "payload");
+    if (!list.empty()) {
+      c.before = list.back().after;
+    } else if (auto it = originals.find(target); it != originals.end()) {
+      c.before = it->second;
+    }
+    list.push_back(std::move(c));
+  }
+}
+
+Gathered gather(const std::string& wo, const Fetch& fetch) {
+  Gathered g;
+  json::value shown;
+  try {
+    shown = fetch_json(fetch, request({{"view", "wo"}, {"id", wo}, {"history", 0}}));
+  } catch (const ReportError& e) {
+    if (e.code() == "not_found") {
+      throw ReportError("not_found", "work order " + wo + " does not exist", "wo");
+    }
+    throw;
+  }
+  g.wo = object(shown.as_object(), "state");
+  for (const auto& h : array(shown.as_object(), "history")) {
+    g.history.push_back(Record{h.as_object()});
+  }
+  g.head = fetch_json(fetch, request({{"view", "head"}})).as_object();
+  try {
+    auto m = fetch_json(fetch, request({{"view", "material"}, {"id", text(g.wo, "material")}}));
+    g.material_name = text(object(m.as_object(), "state"), "name");
+    g.uom = text(object(m.as_object(), "state"), "uom");
+  } catch (const ReportError&) {
+    // A material that cannot be read leaves the name blank; the id is still printed.
+  }
+
+  std::map<std::uint64_t, json::object> originals;
+  for (const auto& rec : g.history) originals[rec.seq()] = rec.payload();
+
+  // Lots: every lot consumed or produced, and what happened to the produced ones after.
+  std::set<std::string> lot_ids;
+  for (const auto& rec : g.history) {
+    if (rec.type() == "lot.consumed" || rec.type() == "lot.produced") {
+      lot_ids.insert(text(rec.payload(), "lot"));
+    }
+  }
+  for (const auto& id : lot_ids) {
+    auto l = fetch_json(fetch, request({{"view", "lot"}, {"id", id}, {"history", 0}}));
+    g.lots[id] = object(l.as_object(), "state");
+    const bool produced_here = text(g.lots[id], "wo") == wo;
+    for (const auto& h : array(l.as_object(), "history")) {
+      Record rec{h.as_object()};
+      const std::string t = rec.type();
+      if (produced_here && (t == "inspection.recorded" || t == "lot.released" || t == "lot.held" ||
+                            t == "lot.rejected")) {
+        originals[rec.seq()] = rec.payload();
+        g.lot_events.push_back(std::move(rec));
+      } else if (produced_here && t == "record.corrected") {
+        g.lot_events.push_back(std::move(rec));
+      }
+    }
+  }
+
+  // Readings on the order's equipment that the order was running for.
+  std::set<std::string> equipment;
+  for (const auto& s : array(g.wo, "steps")) {
+    const std::string e = text(s.as_object(), "equipment");
+    if (!e.empty()) equipment.insert(e);
+  }
+  std::vector<Record> corrections_of_readings;
+  for (const auto& e : equipment) {
+    std::set<std::uint64_t> ours;
+    for (auto& rec : stream_records(fetch, "equipment:" + e)) {
+      if (rec.type() == "reading.recorded" && text(rec.payload(), "wo") == wo) {
+        ours.insert(rec.seq());
+        originals[rec.seq()] = rec.payload();
+        g.readings.push_back(std::move(rec));
+      } else if (rec.type() == "record.corrected" &&
+                 ours.contains(static_cast<std::uint64_t>(number_value(rec.payload(), "seq")))) {
+        corrections_of_readings.push_back(std::move(rec));
+      }
+    }
+  }
+
+  for (const auto& rec : g.history) {
+    if (rec.type() != "exception.raised") continue;
+    const std::string id = text(rec.payload(), "exception");
+    auto x = fetch_json(fetch, request({{"view", "exception"}, {"id", id}, {"history", 1}}));
+    g.exceptions[id] = object(x.as_object(), "state");
+  }
+
+  collect_changes(g.history, originals, g);
+  collect_changes(g.lot_events, originals, g);
+  collect_changes(corrections_of_readings, originals, g);
+  return g;
+}
+
+// ---------------------------------------------------------------- rendering
+
+const char* kStyle = R"(
+  body { font: 11pt/1.35 "DejaVu Sans", Arial, sans-serif; margin: 2em; color: #111; }
+  h1 { font-size: 18pt; margin-bottom: 0.2em; } h2 { font-size: 13pt; margin-top: 1.6em;
+  border-bottom: 1px solid #444; } table { border-collapse: collapse; width: 100%;
+  margin: 0.5em 0; } th, td { border: 1px solid #999; padding: 3px 6px; text-align: left;
+  vertical-align: top; } th { background: #eee; } .num { text-align: right; }
+  .changed { background: #fff3c4; } .flag { color: #8a4b00; font-weight: bold; font-size: 9pt; }
+  .was { text-decoration: line-through; color: #777; } .bad { color: #a40000; font-weight: bold; }
+  .meta td:first-child { width: 14em; font-weight: bold; } .mono { font-family: monospace; }
+  footer { margin-top: 2em; font-size: 9pt; color: #444; }
+  @media print { body { margin: 0; } h2 { page-break-after: avoid; }
+  tr { page-break-inside: avoid; } }
+)";
+
+class Html {
+ public:
+  Html& raw(std::string_view s) {
+    out_ += s;
+    return *this;
+  }
+  Html& text(std::string_view s) {
+    out_ += esc(s);
+    return *this;
+  }
+  void row(const std::vector<std::string>& cells, const char* cls = nullptr) {
+    out_ += cls ? "<tr class=\"" + std::string(cls) + "\">" : "<tr>";
+    for (const auto& c : cells) out_ += "<td>" + c + "</td>";
+    out_ += "</tr>\n";
+  }
+  void head(std::initializer_list<const char*> names) {
+    out_ += "<table><tr>";
+    for (const char* n : names) out_ += std::string("<th>") + n + "</th>";
+    out_ += "</tr>\n";
+  }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// A value of a record's payload, as in force now; when a correction changed it, the
+// original struck through beside it and a flag.
+std::string value_of(const Gathered& g, const Record& rec, std::string_view field) {
+  const std::string original = number(rec.payload(), field).empty()
+                                   ? reports::text(rec.payload(), field)
+                                   : number(rec.payload(), field);
+  auto it = g.changes.find(rec.seq());
+  if (it == g.changes.end()) return esc(original);
+  const json::object& now = it->second.back().after;
+  std::string current = number(now, field).empty() ? reports::text(now, field) : number(now, field);
+  if (current == original) return esc(original);
+  return esc(current) + " <span class=\"was\">" + esc(original) + "</span>";
+}
+
+const char* row_class(const Gathered& g, const Record& rec) {
+  return g.changes.contains(rec.seq()) || rec.corrected() ? "changed" : nullptr;
+}
+
+std::string changed_flag(const Gathered& g, const Record& rec) {
+  auto it = g.changes.find(rec.seq());
+  if (it == g.changes.end())
+    return rec.corrected() ? "<span class=\"flag\">changed after original entry</span>" : "";
+  const Change& last = it->second.back();
+  return "<span class=\"flag\">changed after original entry (" + esc(last.actor) + ", " +
+         esc(when(last.at)) + "; see correction #" + std::to_string(last.seq) + ")</span>";
+}
+
+// When it happened on the floor (the command's occurredAt), else when it was recorded.
+std::string occurred(const Record& rec) {
+  const std::string t = text(rec.r, "occurredAt");
+  return when(t.empty() ? text(rec.r, "recordedAt") : t);
+}
+
+std::string who_when(const Record& rec) {
+  return esc(text(rec.r, "actor")) + "<br>" + esc(occurred(rec));
+}
+
+// What a record means, for the signature list.
+std::string meaning(const Record& rec) {
+  const auto& p = rec.payload();
+  const std::string t = rec.type();
+  if (t == "wo.created")
+    return "Created order for " + number(p, "qty") + " of " + text(p, "material");
+  if (t == "wo.released") return "Released for production";
+  if (t == "wo.scheduled") return "Planned (" + text(p, "plan") + ")";
+  if (t == "op.started") return "Started step " + text(p, "step") + " on " + text(p, "equipment");
+  if (t == "op.reported") {
+    return "Reported step " + text(p, "step") + ": good " + number(p, "good") + ", scrap " +
+           number(p, "scrap");
+  }
+  if (t == "op.completed") return "Completed step " + text(p, "step");
+  if (t == "lot.consumed") return "Consumed " + number(p, "qty") + " of lot " + text(p, "lot");
+  if (t == "lot.produced") return "Produced lot " + text(p, "lot") + ": " + number(p, "qty");
+  if (t == "inspection.recorded") {
+    return "Inspected " + text(p, "characteristic") + " = " + number(p, "value") + " " +
+           text(p, "unit") + (flag(p, "passed") ? " (pass)" : " (FAIL)");
+  }
+  if (t == "exception.raised") return "Raised exception " + text(p, "exception");
+  if (t == "wo.completed") return "Completed the order";
+  if (t == "wo.closed") return "Closed the order";
+  if (t == "record.corrected") {
+    return "Corrected record #" + number(p, "seq") + " (" + text(p, "reason") + ")";
+  }
+  if (t == "lot.released") return "QA released lot " + text(p, "lot");
+  if (t == "lot.held") return "Held lot " + text(p, "lot") + ": " + text(p, "reason");
+  if (t == "lot.rejected") return "Rejected lot " + text(p, "lot") + ": " + text(p, "reason");
+  return t;
+}
+
+void header(Html& h, const Gathered& g, const std::string& generated_at) {
+  const auto& w = g.wo;
+  h.raw("<h1>Electronic batch record &mdash; work order ").text(text(w, "wo")).raw("</h1>\n");
+  h.raw("<table class=\"meta\">\n");
+  auto meta = [&](const char* k, const std::string& v) {
+    h.row({k, esc(v)});
+  };
+  meta("Material", text(w, "material") + (g.material_name.empty() ? "" : " — " + g.material_name));
+  meta("Quantity ordered", number(w, "qty") + (g.uom.empty() ? "" : " " + g.uom));
+  meta("Routing", text(w, "routing"));
+  meta("Status", text(w, "status"));
+  meta("Due", when(text(w, "due")));
+  meta("Created", when(text(w, "createdAt")));
+  meta("Released", when(text(w, "releasedAt")));
+  meta("Started", when(text(w, "startedAt")));
+  meta("Completed", when(text(w, "completedAt")));
+  meta("Closed", when(text(w, "closedAt")));
+  if (!text(w, "plan").empty()) {
+    meta("Plan", text(w, "plan") + ": " + when(text(w, "scheduledStart")) + " to " +
+                     when(text(w, "scheduledEnd")));
+  }
+  meta("Generated", when(generated_at));
+  h.raw("</table>\n");
+}
+
+void steps(Html& h, const Gathered& g) {
+  h.raw("<h2>Steps</h2>\n");
+  h.head({"Step", "Work center", "Equipment", "Status", "Operators", "Started", "Completed", "Good",
+          "Scrap", "Planned"});
+  for (const auto& sv : array(g.wo, "steps")) {
+    const auto& s = sv.as_object();
+    std::string operators;
+    for (const auto& o : array(s, "operators")) {
+      if (!operators.empty()) operators += "<br>";
+      operators += esc(o.as_string());
+    }
+    std::string planned;
+    if (!text(s, "scheduledStart").empty()) {
+      planned =
+          esc(when(text(s, "scheduledStart"))) + " &ndash; " + esc(when(text(s, "scheduledEnd")));
+    }
+    h.row({esc(text(s, "step")), esc(text(s, "workCenter")), esc(text(s, "equipment")),
+           esc(text(s, "status")), operators, esc(when(text(s, "startedAt"))),
+           esc(when(text(s, "completedAt"))), esc(number(s, "good")), esc(number(s, "scrap")),
+           planned});
+  }
+  h.raw("</table>\n");
+  // Reports of good and scrap, each as entered and as corrected.
+  h.head({"Reported", "Step", "Good", "Scrap", "By, when", ""});
+  for (const auto& rec : g.history) {
+    if (rec.type() != "op.reported") continue;
+    h.row(
+        {"#" + std::to_string(rec.seq()), esc(text(rec.payload(), "step")),
+         value_of(g, rec, "good"), value_of(g, rec, "scrap"), who_when(rec), changed_flag(g, rec)},
+        row_class(g, rec));
+  }
+  h.raw("</table>\n");
+}
+
+void materials(Html& h, const Gathered& g) {
+  h.raw("<h2>Materials consumed</h2>\n");
+  h.head({"Record", "Step", "Lot", "Material", "Quantity", "Equipment", "By, when", ""});
+  for (const auto& rec : g.history) {
+    if (rec.type() != "lot.consumed") continue;
+    const auto& p = rec.payload();
+    const std::string lot = text(p, "lot");
+    const auto it = g.lots.find(lot);
+    const std::string material = it == g.lots.end() ? "" : text(it->second, "material");
+    const std::string uom = it == g.lots.end() ? "" : text(it->second, "uom");
+    h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(lot), esc(material),
+           value_of(g, rec, "qty") + " " + esc(uom), esc(text(p, "equipment")), who_when(rec),
+           changed_flag(g, rec)},
+          row_class(g, rec));
+  }
+  h.raw("</table>\n<h2>Lots produced</h2>\n");
+  h.head(
+      {"Record", "Step", "Lot", "Material", "Quantity", "Location", "Status now", "By, when", ""});
+  for (const auto& rec : g.history) {
+    if (rec.type() != "lot.produced") continue;
+    const auto& p = rec.payload();
+    const auto it = g.lots.find(text(p, "lot"));
+    h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(text(p, "lot")),
+           esc(text(p, "material")), value_of(g, rec, "qty") + " " + esc(text(p, "uom")),
+           esc(text(p, "location")), esc(it == g.lots.end() ? "" : text(it->second, "status")),
+           who_when(rec), changed_flag(g, rec)},
+          row_class(g, rec));
+  }
+  h.raw("</table>\n");
+}
+
+void readings(Html& h, const Gathered& g) {
+  h.raw("<h2>Process readings</h2>\n");
+  if (g.readings.empty()) {
+    h.raw("<p>No readings were recorded on the order's equipment while it ran.</p>\n");
+    return;
+  }
+  // A summary per parameter first: what a reviewer checks; every reading follows.
+  struct Summary {
+    std::size_t count = 0, outside = 0;
+    double min = 0, max = 0, sum = 0;
+    std::string unit, limits;
+  };
+  std::map<std::pair<std::string, std::string>, Summary> summary;
+  for (const auto& rec : g.readings) {
+    const auto& p = rec.payload();
+    auto& s = summary[{text(p, "equipment"), text(p, "param")}];
+    const double v = number_value(p, "value");
+    s.min = s.count == 0 ? v : std::min(s.min, v);
+    s.max = s.count == 0 ? v : std::max(s.max, v);
+    s.sum += v;
+    ++s.count;
+    if (flag(p, "hasLimits") && !flag(p, "inLimits")) ++s.outside;
+    s.unit = text(p, "unit");
+    if (flag(p, "hasLimits")) s.limits = number(p, "min") + " .. " + number(p, "max");
+  }
+  h.head({"Equipment", "Parameter", "Readings", "Min", "Max", "Mean", "Limits", "Outside limits"});
+  for (const auto& [key, s] : summary) {
+    h.row(
+        {esc(key.first), esc(key.second), std::to_string(s.count),
+         esc(shortest(s.min) + " " + s.unit), esc(shortest(s.max) + " " + s.unit),
+         esc(shortest(std::round(s.sum / static_cast<double>(s.count) * 100) / 100) + " " + s.unit),
+         esc(s.limits),
+         s.outside ? "<span class=\"bad\">" + std::to_string(s.outside) + "</span>" : "0"});
+  }
+  h.raw("</table>\n");
+  h.head({"Record", "Equipment", "Step", "Parameter", "Value", "Limits", "Taken", ""});
+  for (const auto& rec : g.readings) {
+    const auto& p = rec.payload();
+    const bool limits = flag(p, "hasLimits");
+    const bool in = flag(p, "inLimits");
+    std::string value = value_of(g, rec, "value") + " " + esc(text(p, "unit"));
+    if (limits && !in) value = "<span class=\"bad\">" + value + "</span>";
+    h.row({"#" + std::to_string(rec.seq()), esc(text(p, "equipment")), esc(text(p, "step")),
+           esc(text(p, "param")), value,
+           limits ? esc(number(p, "min") + " .. " + number(p, "max")) : "",
+           esc(when(text(p, "at").empty() ? text(rec.r, "recordedAt") : text(p, "at"))),
+           changed_flag(g, rec)},
+          row_class(g, rec));
+  }
+  h.raw("</table>\n");
+}
+
+void inspections(Html& h, const Gathered& g) {
+  h.raw("<h2>Inspections and QA disposition</h2>\n");
+  h.head({"Record", "Of", "Characteristic", "Value", "Spec", "Result", "By, when", ""});
+  auto inspection = [&](const Record& rec) {
+    const auto& p = rec.payload();
+    const std::string of =
+        text(p, "lot").empty() ? "step " + text(p, "step") : "lot " + text(p, "lot");
+    h.row({"#" + std::to_string(rec.seq()), esc(of), esc(text(p, "characteristic")),
+           value_of(g, rec, "value") + " " + esc(text(p, "unit")),
+           esc(number(p, "min") + " .. " + number(p, "max")),
+           flag(p, "passed") ? "pass" : "<span class=\"bad\">FAIL</span>", who_when(rec),
+           changed_flag(g, rec)},
+          row_class(g, rec));
+  };
+  for (const auto& rec : g.history) {
+    if (rec.type() == "inspection.recorded") inspection(rec);
+  }
+  for (const auto& rec : g.lot_events) {
+    if (rec.type() == "inspection.recorded") inspection(rec);
+  }
+  for (const auto& rec : g.lot_events) {
+    const std::string t = rec.type();
+    if (t != "lot.released" && t != "lot.held" && t != "lot.rejected") continue;
+    h.row({"#" + std::to_string(rec.seq()), "lot " + esc(text(rec.payload(), "lot")), "disposition",
+           esc(t.substr(4)), "", esc(text(rec.payload(), "reason")), who_when(rec), ""});
+  }
+  h.raw("</table>\n");
+}
+
+void exceptions(Html& h, const Gathered& g) {
+  h.raw("<h2>Exceptions</h2>\n");
+  if (g.exceptions.empty()) {
+    h.raw("<p>No exceptions were raised against this order.</p>\n");
+    return;
+  }
+  h.head({"Exception", "Category", "Severity", "Description", "Raised", "Status", "Root cause",
+          "Action", "Closed"});
+  for (const auto& [id, x] : g.exceptions) {
+    h.row({esc(id), esc(text(x, "category")), esc(text(x, "severity")), esc(text(x, "description")),
+           esc(text(x, "raisedBy")) + "<br>" + esc(when(text(x, "raisedAt"))),
+           esc(text(x, "status")) + (flag(x, "escalated") ? " (escalated)" : ""),
+           esc(text(x, "rootCause")), esc(text(x, "action")), esc(when(text(x, "closedAt")))});
+  }
+  h.raw("</table>\n");
+}
+
+void corrections(Html& h, const Gathered& g) {
+  h.raw("<h2>Corrections</h2>\n");
+  if (g.changes.empty()) {
+    h.raw("<p>No record of this batch was changed after it was entered.</p>\n");
+    return;
+  }
+  h.raw(
+      "<p>Each of these records was changed after its original entry. The original stays in "
+      "the ledger unchanged; the correction is a record of its own.</p>\n");
+  h.head({"Correction", "Record corrected", "Field", "Was", "Now", "Reason", "By, when"});
+  for (const auto& [target, list] : g.changes) {
+    for (const auto& c : list) {
+      for (const auto& f : c.fields) {
+        const std::string was =
+            number(c.before, f).empty() ? text(c.before, f) : number(c.before, f);
+        const std::string now = number(c.after, f).empty() ? text(c.after, f) : number(c.after, f);
+        h.row({"#" + std::to_string(c.seq), "#" + std::to_string(target), esc(f),
+               "<span class=\"was\">" + esc(was) + "</span>", esc(now), esc(c.reason),
+               esc(c.actor) + "<br>" + esc(when(c.at))},
+              "changed");
+      }
+    }
+  }
+  h.raw("</table>\n");
+}
+
+void signatures(Html& h, const Gathered& g) {
+  h.raw(
+      "<h2>Signatures and audit trail</h2>\n<p>Every record of this order, in the order it "
+      "was written: who signed it, when it happened, when custody recorded it (the ledger's "
+      "own clock), and what it meant. Each is bound into the ledger's hash chain by its "
+      "hash.</p>\n");
+  h.head({"Record", "Signed by", "Occurred", "Recorded by custody", "Meaning", "Record hash"});
+  std::vector<const Record*> all;
+  for (const auto& r : g.history) all.push_back(&r);
+  for (const auto& r : g.lot_events) all.push_back(&r);
+  std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->seq() < b->seq(); });
+  for (const Record* rec : all) {
+    std::string hash = text(rec->r, "hash");
+    h.row({"#" + std::to_string(rec->seq()), esc(text(rec->r, "actor")), esc(occurred(*rec)),
+           esc(when(text(rec->r, "recordedAt"))),
+           esc(meaning(*rec)) + (rec->corrected() ? " " + changed_flag(g, *rec) : ""),
+           "<span class=\"mono\">" + esc(hash.substr(0, 16)) + "&hellip;</span>"},
+          rec->corrected() ? "changed" : nullptr);
+  }
+  h.raw("</table>\n");
+}
+
+}  // namespace
+
+std::string batch_record_html(const std::string& wo, const Fetch& fetch,
+                              const std::string& generated_at) {
+  if (wo.empty()) throw ReportError("invalid_argument", "give the work order (--wo)", "wo");
+  const Gathered g = gather(wo, fetch);
+  Html h;
+  h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Batch record ")
+      .text(wo)
+      .raw("</title>\n<style>")
+      .raw(kStyle)
+      .raw("</style></head><body>\n");
+  header(h, g, generated_at);
+  steps(h, g);
+  materials(h, g);
+  readings(h, g);
+  inspections(h, g);
+  exceptions(h, g);
+  corrections(h, g);
+  signatures(h, g);
+  h.raw("<footer>This record reflects the ledger through record #")
+      .text(number(g.head, "seq"))
+      .raw(" (head hash <span class=\"mono\">")
+      .text(text(g.head, "hash"))
+      .raw(
+          "</span>). Anyone holding a signed checkpoint can check that no record behind it was "
+          "changed, removed or reordered with <span class=\"mono\">custody verify</span>.")
+      .raw("</footer>\n</body></html>\n");
+  return std::move(h.str());
+}
+
+}  // namespace custody::reports

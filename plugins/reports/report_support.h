@@ -1,0 +1,54 @@
+// What the reports share: asking the host for views, reading their JSON, and writing HTML
+// and CSV safely. No SDK here, so tests can drive the reports with canned views.
+#pragma once
+
+#include <boost/json.hpp>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace custody::reports {
+
+// A report that cannot be made, with the stable code and field the host passes on
+// ("not_found" / "wo" for an order that does not exist).
+class ReportError : public std::runtime_error {
+ public:
+  ReportError(std::string code, const std::string& message, std::string field = {})
+      : std::runtime_error(message), code_(std::move(code)), field_(std::move(field)) {}
+  const std::string& code() const { return code_; }
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string code_;
+  std::string field_;
+};
+
+// Runs a view request (custody/domain/views.h) and returns its answer as text; throws
+// ReportError when the host refuses it.
+using Fetch = std::function<std::string(const std::string& request)>;
+
+// The answer parsed as one JSON document, or each line of an NDJSON answer ("log").
+boost::json::value fetch_json(const Fetch& fetch, const boost::json::object& request);
+std::vector<boost::json::object> fetch_lines(const Fetch& fetch,
+                                             const boost::json::object& request);
+
+// Members of a JSON object, forgiving of absence: "" / empty when missing.
+std::string text(const boost::json::object& o, std::string_view key);
+// A number as it was written (decimals stay exact: "12.5"), "" when missing.
+std::string number(const boost::json::object& o, std::string_view key);
+// The shortest text that reads back as `d` ("116.5", not "1.165E2").
+std::string shortest(double d);
+double number_value(const boost::json::object& o, std::string_view key, double fallback = 0);
+bool flag(const boost::json::object& o, std::string_view key);
+const boost::json::object& object(const boost::json::object& o, std::string_view key);
+const boost::json::array& array(const boost::json::object& o, std::string_view key);
+
+// HTML text and attribute escaping.
+std::string esc(std::string_view s);
+// RFC 4180 CSV field.
+std::string csv(std::string_view s);
+// "2026-11-21T08:00:00.123456789Z" -> "2026-11-21 08:00:00 UTC" (for people).
+std::string when(std::string_view rfc3339);
+
+}  // namespace custody::reports

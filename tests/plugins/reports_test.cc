@@ -1,0 +1,200 @@
+// The reports plugin through the real host: a batch record that tells the whole story of an
+// order, corrections flagged where they happened, and the piecework CSV against the KPIs.
+#include <fstream>
+#include <sstream>
+
+#include "plugin/host_fixture.h"
+
+namespace custody::testing {
+namespace {
+
+class Reports : public HostTest {
+ protected:
+  void start_reports() {
+    start_host({plugin("reports", CUSTODY_PLUGIN_CUSTODY_REPORTS, {"read"})});
+  }
+
+  // An order run from release to close: two lots of romaine washed and packed, a chlorine
+  // excursion during the wash, an inspection, two corrections and a QA release.
+  void run_an_order() {
+    master_data();
+    receive("R-1", 150);
+    receive("R-2", 150);
+    ok("wo.create",
+       R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2026-11-22T00:00:00Z"})");
+    ok("wo.release", R"({"wo":"WO-1"})", "user:planner");
+    ok("op.start", R"({"wo":"WO-1","step":"wash","equipment":"washer-1"})", "user:maria");
+    consumed_ =
+        run("lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-1","qty":120})", "user:maria")
+            ->seq;
+    ok("reading.record", R"({"equipment":"washer-1","param":"chlorine","value":120,"unit":"ppm"})");
+    ok("reading.record", R"({"equipment":"washer-1","param":"chlorine","value":260,"unit":"ppm"})");
+    reported_ =
+        run("op.report", R"({"wo":"WO-1","step":"wash","good":195,"scrap":5})", "user:maria")->seq;
+    ok("op.complete", R"({"wo":"WO-1","step":"wash"})", "user:maria");
+    ok("op.start", R"({"wo":"WO-1","step":"pack","equipment":"packer-1"})", "user:jose");
+    ok("lot.produce", R"({"wo":"WO-1","step":"pack","lot":"F-1","qty":100})", "user:jose");
+    ok("inspection.record",
+       R"({"wo":"WO-1","step":"pack","characteristic":"seal <strength>","value":4.2,"min":3,"max":6,"unit":"N"})",
+       "user:qa-ann");
+    ok("op.report", R"({"wo":"WO-1","step":"pack","good":100,"scrap":2})", "user:jose");
+    ok("op.complete", R"({"wo":"WO-1","step":"pack"})", "user:jose");
+    ok("inspection.record",
+       R"({"lot":"F-1","characteristic":"temperature","value":3.5,"min":0,"max":5,"unit":"C"})",
+       "user:qa-ann");
+    ok("lot.release", R"({"lot":"F-1"})", "user:qa-ann");
+    ok("wo.complete", R"({"wo":"WO-1"})", "user:supervisor");
+    // Found at review: the wash reported 190 good, and 118 kg were consumed.
+    ok("record.correct",
+       R"({"seq":)" + std::to_string(reported_) +
+           R"(,"reason":"miscounted at shift end","data":{"good":190}})",
+       "user:supervisor");
+    ok("record.correct",
+       R"({"seq":)" + std::to_string(consumed_) +
+           R"(,"reason":"scale not tared","data":{"qty":118}})",
+       "user:supervisor");
+  }
+
+  std::uint64_t consumed_ = 0;
+  std::uint64_t reported_ = 0;
+};
+
+bool has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(Reports, TheBatchRecordTellsTheWholeStoryOfTheOrder) {
+  run_an_order();
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(html) << html.error().message;
+  const std::string& h = *html;
+  EXPECT_TRUE(h.starts_with("<!DOCTYPE html>"));
+  // Header and steps.
+  EXPECT_TRUE(has(h, "work order WO-1"));
+  EXPECT_TRUE(has(h, "salad — Chopped salad"));
+  EXPECT_TRUE(has(h, "<td>completed</td>"));
+  for (const char* s : {"Steps", "Materials consumed", "Lots produced", "Process readings",
+                        "Inspections and QA disposition", "Exceptions", "Corrections",
+                        "Signatures and audit trail"}) {
+    EXPECT_TRUE(has(h, std::string("<h2>") + s + "</h2>")) << s;
+  }
+  // Operators, equipment, lots and quantities.
+  EXPECT_TRUE(has(h, "user:maria")) << "operator of the wash";
+  EXPECT_TRUE(has(h, "user:jose"));
+  EXPECT_TRUE(has(h, "washer-1"));
+  EXPECT_TRUE(has(h, "<td>R-1</td>"));
+  EXPECT_TRUE(has(h, "<td>F-1</td>"));
+  EXPECT_TRUE(has(h, "100 case"));
+  // Readings while it ran, the excursion marked, and the exception it raised.
+  EXPECT_TRUE(has(h, "<span class=\"bad\">260 ppm</span>"));
+  EXPECT_TRUE(has(h, "120 ppm"));
+  EXPECT_TRUE(has(h, "chlorine 260 ppm outside 50..200"));
+  // Inspections of the step and of the lot produced, and its QA release.
+  EXPECT_TRUE(has(h, "seal &lt;strength&gt;")) << "text is escaped";
+  EXPECT_FALSE(has(h, "seal <strength>"));
+  EXPECT_TRUE(has(h, "temperature"));
+  EXPECT_TRUE(has(h, "QA released lot F-1"));
+  EXPECT_TRUE(has(h, "user:qa-ann"));
+  // Corrections: each flagged where the value appears, old struck through, with the reason.
+  EXPECT_TRUE(has(h, "190 <span class=\"was\">195</span>"));
+  EXPECT_TRUE(has(h, "118 <span class=\"was\">120</span>"));
+  EXPECT_TRUE(has(h, "miscounted at shift end"));
+  EXPECT_TRUE(has(h, "scale not tared"));
+  EXPECT_GE(static_cast<int>(std::count(h.begin(), h.end(), '#')), 10);
+  std::size_t flags = 0;
+  for (auto at = h.find("changed after original entry"); at != std::string::npos;
+       at = h.find("changed after original entry", at + 1)) {
+    ++flags;
+  }
+  EXPECT_GE(flags, 4u) << "both corrected records, in their tables and in the signatures";
+  // Signatures: who, what it meant; and the ledger head it reflects.
+  EXPECT_TRUE(has(h, "Released for production"));
+  EXPECT_TRUE(has(h, "Started step wash on washer-1"));
+  EXPECT_TRUE(has(h, "user:supervisor"));
+  EXPECT_TRUE(has(h, "through record #" + std::to_string(ledger_->head().seq)));
+}
+
+TEST_F(Reports, AnOrderWithoutCorrectionsSaysSo) {
+  master_data();
+  receive("R-1", 150);
+  running_order();
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_TRUE(has(*html, "No record of this batch was changed after it was entered."));
+  EXPECT_FALSE(has(*html, "changed after original entry ("));
+}
+
+TEST_F(Reports, BadRequestsGetClearErrorsAndWriteNothing) {
+  master_data();
+  start_reports();
+  const auto head = ledger_->head().seq;
+  auto missing = host_->render("batch-record", R"({"wo":"WO-404"})");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().field, "wo");
+  EXPECT_TRUE(has(missing.error().message, "WO-404"));
+  auto no_wo = host_->render("batch-record", R"({})");
+  ASSERT_FALSE(no_wo);
+  EXPECT_EQ(no_wo.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(no_wo.error().field, "wo");
+  auto no_from = host_->render("piecework", R"({"to":"2026-12-01T00:00:00Z"})");
+  ASSERT_FALSE(no_from);
+  EXPECT_EQ(no_from.error().field, "from");
+  auto bad_time = host_->render("piecework", R"({"from":"yesterday","to":"2026-12-01T00:00:00Z"})");
+  ASSERT_FALSE(bad_time);
+  EXPECT_EQ(bad_time.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad_time.error().field, "from");
+  auto unknown = host_->render("sales-forecast", "{}");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(unknown.error().field, "report");
+  EXPECT_EQ(ledger_->head().seq, head);
+}
+
+TEST_F(Reports, PieceworkMatchesTheKpisPerOperator) {
+  run_an_order();
+  start_reports();
+  auto csv =
+      host_->render("piecework", R"({"from":"2026-11-21T00:00:00Z","to":"2026-11-22T00:00:00Z"})");
+  ASSERT_TRUE(csv) << csv.error().message;
+  std::istringstream in(*csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "record,key,good,scrap,yield_pct,value");
+  std::map<std::string, std::string> rows;
+  while (std::getline(in, line)) rows[line.substr(0, line.find(',', line.find(',') + 1))] = line;
+  // Maria reported the wash (corrected to 190 good, 5 scrap); Jose the pack.
+  EXPECT_EQ(rows["operator,user:maria"], "operator,user:maria,190,5,97.44,");
+  EXPECT_EQ(rows["operator,user:jose"], "operator,user:jose,100,2,98.04,");
+  EXPECT_EQ(rows["kpi,work_orders_completed"], "kpi,work_orders_completed,,,,1");
+  EXPECT_EQ(rows["kpi,good"], "kpi,good,,,,290");
+}
+
+TEST_F(Reports, CustodyReportWritesTheFileFromTheCli) {
+  run_an_order();
+  ledger_.reset();  // the CLI opens the ledger itself
+  auto added = run_custody(
+      {"plugins", "add", dir_.string(), CUSTODY_PLUGIN_CUSTODY_REPORTS, "--grant", "read"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const auto out = tmp_ / "WO-1.html";
+  auto r =
+      run_custody({"report", dir_.string(), "batch-record", "--wo", "WO-1", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, R"("ok":true)"));
+  std::ifstream f(out);
+  std::stringstream body;
+  body << f.rdbuf();
+  EXPECT_TRUE(has(body.str(), "work order WO-1"));
+
+  auto missing = run_custody({"report", dir_.string(), "batch-record", "--wo", "WO-9"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(has(missing.err, "not_found")) << missing.err;
+  auto unknown = run_custody({"report", dir_.string(), "forecast"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(has(unknown.err, "no configured report plugin makes 'forecast'")) << unknown.err;
+}
+
+}  // namespace
+}  // namespace custody::testing
