@@ -50,14 +50,6 @@ constexpr milliseconds kMinTick{10};
 constexpr milliseconds kMaxFirstBackoff{1000};
 constexpr milliseconds kMaxBackoff{10'000};
 
-// plugin.hpp's Plugin::start returns nothing: throwing is its one way to refuse a start. The
-// SDK catches this at the ABI boundary, logs what() and fails the start, which is the contract
-// for a bad configuration.
-class StartRefused : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 const char* kind_name(FaultKind kind) {
   return kind == FaultKind::kSilent ? "silent" : "garbage";
 }
@@ -90,15 +82,22 @@ class ModbusDriver : public sdk::Plugin {
   explicit ModbusDriver(sdk::Host host) : Plugin(host) {}
 
   void start() override {
+    // A bad configuration is the operator's to fix: refusing it makes the host report
+    // invalid_argument with this message, and the field is the setting's path under the
+    // plugin entry's "config".
     auto config = parse_driver_config(host().config());
     if (!config) {
       const ConfigError& e = config.error();
-      throw StartRefused("invalid configuration: " +
-                         (e.field.empty() ? std::string() : e.field + ": ") + e.message);
+      throw sdk::Refusal(CUSTODY_ERR_INVALID_ARGUMENT,
+                         "invalid configuration: " +
+                             (e.field.empty() ? std::string() : e.field + ": ") + e.message,
+                         e.field.empty() ? "config" : "config." + e.field);
     }
     config_ = std::move(*config);
+    // The settings were checked above, so libmodbus refusing them (in practice: out of memory)
+    // is not the operator's doing; it stays an internal error.
     auto link = ModbusLink::create(config_.host, config_.port, config_.unit_id, config_.timeout);
-    if (!link) throw StartRefused(link.error());
+    if (!link) throw std::runtime_error(link.error());
     link_ = std::move(*link);
 
     milliseconds smallest = config_.registers.front().interval;

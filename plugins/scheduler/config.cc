@@ -8,14 +8,14 @@ namespace {
 
 namespace json = boost::json;
 
-using Failure = std::unexpected<std::string>;
+using Failure = std::unexpected<ConfigError>;
 
 Failure fail(const std::string& path, const std::string& message) {
-  return Failure(path + ": " + message);
+  return Failure(ConfigError{path, message});
 }
 
 // An integer setting in [lo, hi]; `fallback` when absent.
-std::expected<std::int64_t, std::string> integer(const json::object& o, std::string_view key,
+std::expected<std::int64_t, ConfigError> integer(const json::object& o, std::string_view key,
                                                  std::int64_t lo, std::int64_t hi,
                                                  std::int64_t fallback) {
   const json::value* v = o.if_contains(key);
@@ -37,7 +37,7 @@ std::expected<std::int64_t, std::string> integer(const json::object& o, std::str
 }
 
 // "HH:MM" as minutes after midnight; "24:00" only when `end`.
-std::expected<int, std::string> clock_time(const json::value* v, const std::string& path,
+std::expected<int, ConfigError> clock_time(const json::value* v, const std::string& path,
                                            bool end) {
   if (v == nullptr) return fail(path, "is required (\"HH:MM\")");
   const json::string* s = v->if_string();
@@ -57,7 +57,7 @@ std::expected<int, std::string> clock_time(const json::value* v, const std::stri
   return hours * 60 + minutes;
 }
 
-std::expected<Shift, std::string> parse_shift(const json::value& v, const std::string& path) {
+std::expected<Shift, ConfigError> parse_shift(const json::value& v, const std::string& path) {
   const json::object* o = v.if_object();
   if (o == nullptr) return fail(path, "must be an object {days, start, end}");
   for (const auto& kv : *o) {
@@ -88,7 +88,7 @@ std::expected<Shift, std::string> parse_shift(const json::value& v, const std::s
   return shift;
 }
 
-std::expected<ShiftCalendar, std::string> parse_work_center(const json::value& v,
+std::expected<ShiftCalendar, ConfigError> parse_work_center(const json::value& v,
                                                             const std::string& path,
                                                             int utc_offset_minutes) {
   const json::object* o = v.if_object();
@@ -117,12 +117,12 @@ std::expected<ShiftCalendar, std::string> parse_work_center(const json::value& v
 
 }  // namespace
 
-std::expected<SchedulerConfig, std::string> parse_config(std::string_view text) {
+std::expected<SchedulerConfig, ConfigError> parse_config(std::string_view text) {
   boost::system::error_code ec;
   json::value root = json::parse(text, ec);
-  if (ec) return Failure("config is not JSON: " + ec.message());
+  if (ec) return fail("", "config is not JSON: " + ec.message());
   const json::object* o = root.if_object();
-  if (o == nullptr) return Failure("config must be a JSON object");
+  if (o == nullptr) return fail("", "config must be a JSON object");
   for (const auto& kv : *o) {
     const std::string_view k = kv.key();
     if (k != "workCenters" && k != "utcOffsetMinutes" && k != "horizonDays" &&

@@ -30,8 +30,22 @@ struct SchedulerConfig {
   std::int64_t replan_delay_ms = 200;
 };
 
-// Parses and checks the configuration JSON. The error names the offending setting with its
-// path ("workCenters.wash.shifts[0].start: must be HH:MM") so an operator can fix it.
-[[nodiscard]] std::expected<SchedulerConfig, std::string> parse_config(std::string_view json);
+// Why a configuration was refused: the offending setting as a path within the config object
+// ("workCenters.wash.shifts[0].start"; "" when the whole object is at fault) and a sentence
+// for the operator.
+struct ConfigError {
+  std::string field;
+  std::string message;
+
+  // "workCenters.wash.shifts[0].start: must be a time of day \"HH:MM\"", or the message
+  // alone when no field is at fault.
+  [[nodiscard]] std::string text() const {
+    return field.empty() ? message : field + ": " + message;
+  }
+};
+
+// Parses and checks the configuration JSON. The error names the offending setting so an
+// operator can fix it.
+[[nodiscard]] std::expected<SchedulerConfig, ConfigError> parse_config(std::string_view json);
 
 }  // namespace custody::scheduler

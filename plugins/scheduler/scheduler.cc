@@ -3,8 +3,8 @@
 // Model from the records it subscribes to, plans when the model has changed, and submits a
 // wo.schedule for every order whose plan differs from what the ledger already holds.
 //
-//   start     parse the config (a bad one fails start), note where history ends (head),
-//             subscribe from seq 1, tick every replanDelayMs
+//   start     parse the config (a bad one is refused: invalid_argument), note where history
+//             ends (head), subscribe from seq 1, tick every replanDelayMs
 //   records   update the model; a change marks it dirty
 //   tick      once history has been read and the model is dirty: plan, submit, log
 //
@@ -93,10 +93,15 @@ class Scheduler : public custody::sdk::Plugin {
   explicit Scheduler(Host host) : Plugin(host) {}
 
   void start() override {
-    // A bad configuration fails start: the SDK logs the exception's text and the host
-    // refuses to run, rather than scheduling with settings nobody meant.
+    // A bad configuration is refused rather than scheduled with settings nobody meant. It is
+    // the operator's to fix, so it is a Refusal: the host reports invalid_argument with this
+    // message, and the field is the setting's path under the plugin entry's "config".
     auto config = parse_config(host().config());
-    if (!config) throw std::runtime_error("bad configuration: " + config.error());
+    if (!config) {
+      const ConfigError& e = config.error();
+      throw custody::sdk::Refusal(CUSTODY_ERR_INVALID_ARGUMENT, "bad configuration: " + e.text(),
+                                  e.field.empty() ? "config" : "config." + e.field);
+    }
     options_.calendars = config->calendars;
     options_.repair_estimate = config->repair_estimate_minutes * kNsPerMinute;
     options_.horizon = config->horizon_days * kNsPerDay;
@@ -213,8 +218,8 @@ class Scheduler : public custody::sdk::Plugin {
 
   // A wo.scheduled from the log: what the ledger now plans for those steps. Our own
   // submissions are already known (submitted_seq_). Revisions are read back from command
-  // ids ("plugin:<id>/scheduler:p<N>:<wo>"), whoever's actor wrote them, so that the next revision's
-  // command ids are new after a restart: command ids are unique per ledger forever.
+  // ids ("plugin:<id>/scheduler:p<N>:<wo>"), whoever's actor wrote them, so that the next
+  // revision's command ids are new after a restart: command ids are unique per ledger forever.
   void remember_schedule(const custody_record& r, cs::WoSchedule::Reader s) {
     const std::string wo = str(s.getWo());
     std::string_view id = r.command_id != nullptr ? r.command_id : "";

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,13 +32,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kMaxTick{100};
 constexpr int kCatchUpPerTick = 100;
 
-// plugin.hpp's Plugin::start returns nothing: throwing is its one way to refuse a start. The
-// SDK catches this at the ABI boundary, logs what() and fails the start.
-class StartRefused : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct DeviceState {
   SimSignal signal;
   Steady::time_point due;
@@ -54,11 +46,16 @@ class SimDeviceDriver : public sdk::Plugin {
   explicit SimDeviceDriver(sdk::Host host) : Plugin(host) {}
 
   void start() override {
+    // A bad configuration is the operator's to fix: refusing it makes the host report
+    // invalid_argument with this message, and the field is the setting's path under the
+    // plugin entry's "config".
     auto config = parse_sim_config(host().config());
     if (!config) {
       const ConfigError& e = config.error();
-      throw StartRefused("invalid configuration: " +
-                         (e.field.empty() ? std::string() : e.field + ": ") + e.message);
+      throw sdk::Refusal(CUSTODY_ERR_INVALID_ARGUMENT,
+                         "invalid configuration: " +
+                             (e.field.empty() ? std::string() : e.field + ": ") + e.message,
+                         e.field.empty() ? "config" : "config." + e.field);
     }
     config_ = std::move(*config);
     const auto now = Steady::now();

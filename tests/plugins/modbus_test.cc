@@ -447,39 +447,56 @@ TEST_F(ModbusTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
   const std::string reg = chlorine();
   struct Case {
     std::string config;
-    std::string reason;  // what the log must say
+    std::string field;   // the setting's path under the plugin entry's "config"
+    std::string reason;  // what the host's error and the log must say
   };
   const std::vector<Case> cases = {
-      {R"({"port":1502,"registers":[)" + reg + "]}", "host: is required"},
-      {R"({"host":"plc.local","registers":[)" + reg + "]}",
+      {R"({"port":1502,"registers":[)" + reg + "]}", "host", "host: is required"},
+      {R"({"host":"plc.local","registers":[)" + reg + "]}", "host",
        "host: must be a numeric IPv4 or IPv6 address"},
-      {R"({"host":"127.0.0.1","port":70000,"registers":[)" + reg + "]}",
+      {R"({"host":"127.0.0.1","port":70000,"registers":[)" + reg + "]}", "port",
        "port: must be a whole number from 1 to 65535"},
-      {R"({"host":"127.0.0.1","timeoutMs":0,"registers":[)" + reg + "]}", "timeoutMs:"},
-      {R"({"host":"127.0.0.1","registers":[]})", "registers: must list 1 to 1000 registers"},
+      {R"({"host":"127.0.0.1","timeoutMs":0,"registers":[)" + reg + "]}", "timeoutMs",
+       "timeoutMs: must be a whole number from 10 to 3000"},
+      {R"({"host":"127.0.0.1","registers":[]})", "registers",
+       "registers: must list 1 to 1000 registers"},
       {R"({"host":"127.0.0.1","registers":[{"equipment":"washer-1","param":"chlorine",)"
        R"("address":0,"format":"uint64"}]})",
+       "registers[0].format",
        "registers[0].format: must be one of uint16, int16, uint32, int32, float32"},
       {R"({"host":"127.0.0.1","registers":[{"equipment":"washer-1","param":"chlorine",)"
        R"("address":65535,"format":"float32"}]})",
-       "registers[0].address: must be a whole number from 0 to 65534"},
+       "registers[0].address", "registers[0].address: must be a whole number from 0 to 65534"},
       {R"({"host":"127.0.0.1","registers":[{"equipment":"washer-1","param":"chlorine",)"
        R"("adress":3}]})",
-       "registers[0].adress: is not a setting of the modbus driver"},
-      {R"({"host":"127.0.0.1","registers":[)" + reg + "," + reg + "]}",
+       "registers[0].adress", "registers[0].adress: is not a setting of the modbus driver"},
+      {R"({"host":"127.0.0.1","registers":[)" + reg + "," + reg + "]}", "registers[1].param",
        "registers[1].param: maps washer-1/chlorine a second time"},
       {R"({"host":"127.0.0.1","registers":[{"equipment":"washer-1","param":"chlorine",)"
        R"("address":0,"scale":"x"}]})",
-       "registers[0].scale: must be a finite number"},
+       "registers[0].scale", "registers[0].scale: must be a finite number"},
   };
   const auto head = ledger_->head().seq;
-  for (const Case& c : cases) {
-    auto r = try_start_host({driver(c.config)});
-    ASSERT_FALSE(r) << c.config << " was accepted";
-    EXPECT_NE(r.error().message.find("modbus"), std::string::npos) << r.error().message;
-    EXPECT_FALSE(logged("invalid configuration: " + c.reason).empty())
-        << c.config << ": the log does not say " << c.reason;
-    EXPECT_EQ(host_, nullptr);
+  for (auto isolation : {plugin::Isolation::kInProcess, plugin::Isolation::kProcess}) {
+    SCOPED_TRACE(isolation == plugin::Isolation::kProcess ? "process" : "in process");
+    for (const Case& c : cases) {
+      clear_log();
+      auto r = try_start_host({driver(c.config, isolation)});
+      ASSERT_FALSE(r) << c.config << " was accepted";
+      // The operator's to fix, not a fault of the driver: invalid_argument, with the reason.
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
+      EXPECT_NE(r.error().message.find("modbus"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("start failed (invalid_argument)"), std::string::npos)
+          << r.error().message;
+      EXPECT_NE(r.error().message.find("invalid configuration: " + c.reason), std::string::npos)
+          << c.config << ": the host's error does not say " << c.reason << ": "
+          << r.error().message;
+      EXPECT_FALSE(logged("invalid configuration: " + c.reason).empty())
+          << c.config << ": the log does not say " << c.reason;
+      EXPECT_FALSE(logged("(field config." + c.field + ")").empty())
+          << c.config << ": the log does not name config." << c.field;
+      EXPECT_EQ(host_, nullptr);
+    }
   }
   EXPECT_EQ(ledger_->head().seq, head) << "a refused driver wrote something";
 }

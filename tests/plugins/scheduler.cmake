@@ -1,7 +1,11 @@
-# Tests of the scheduler plugin: the planner, calendars and config on their own (their
-# sources compiled in, they need no SDK), and the plugin through the real host.
+# Tests of the scheduler plugin, in one executable: the planner, calendars and config on
+# their own (planner_test.cc; their sources compiled in, they need no SDK), the plugin through
+# the real host (scheduler_test.cc), and the feasibility checker both judge plans by
+# (schedule_checker.cc, written apart from the planner).
 custody_plugin_test(scheduler_test
-  SOURCES plugins/scheduler_test.cc
+  SOURCES plugins/planner_test.cc
+          plugins/scheduler_test.cc
+          plugins/schedule_checker.cc
           ${PROJECT_SOURCE_DIR}/plugins/scheduler/planner.cc
           ${PROJECT_SOURCE_DIR}/plugins/scheduler/model.cc
           ${PROJECT_SOURCE_DIR}/plugins/scheduler/calendar.cc

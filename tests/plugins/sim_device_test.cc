@@ -133,7 +133,8 @@ TEST_F(SimDeviceTest, ExcursionsOutsideTheLimitsRaiseExceptions) {
     if (excursion) {
       EXPECT_GT(num(p["value"]), 200.0) << n;
       // custody's own exception, raised by the reading's command.
-      auto e = state("exception", "auto:plugin:sim-device/sim:washer-1:chlorine:" + std::to_string(n));
+      auto e =
+          state("exception", "auto:plugin:sim-device/sim:washer-1:chlorine:" + std::to_string(n));
       ASSERT_FALSE(e.empty()) << "no exception for reading " << n;
       EXPECT_TRUE(flag(e, "automatic"));
       EXPECT_EQ(e["equipment"].as_string(), "washer-1");
@@ -163,29 +164,44 @@ TEST_F(SimDeviceTest, RestartedRunnerResendsTheSameIdsAndLosesNothing) {
 TEST_F(SimDeviceTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
   struct Case {
     std::string config;
-    std::string reason;
+    std::string field;   // the setting's path under the plugin entry's "config"
+    std::string reason;  // what the host's error and the log must say
   };
   const std::vector<Case> cases = {
-      {R"({"seed":1})", "devices: is required"},
-      {R"({"devices":[]})", "devices: must be an array of 1 to 1000 devices"},
-      {R"({"devices":[{"equipment":"washer-1","param":"chlorine"}]})",
+      {R"({"seed":1})", "devices", "devices: is required"},
+      {R"({"devices":[]})", "devices", "devices: must be an array of 1 to 1000 devices"},
+      {R"({"devices":[{"equipment":"washer-1","param":"chlorine"}]})", "devices[0].base",
        "devices[0].base: is required"},
       {R"({"devices":[{"equipment":"washer-1","param":"chlorine","base":1,"noise":-1}]})",
-       "devices[0].noise: must not be negative"},
+       "devices[0].noise", "devices[0].noise: must not be negative"},
       {R"({"devices":[{"equipment":"washer-1","param":"chlorine","base":1,"intervalMs":0}]})",
-       "devices[0].intervalMs: must be a whole number from 1 to 86400000"},
+       "devices[0].intervalMs", "devices[0].intervalMs: must be a whole number from 1 to 86400000"},
       {R"({"devices":[{"equipment":"washer-1","param":"chlorine","base":1,"colour":"red"}]})",
-       "devices[0].colour: is not a setting of the simulated device"},
-      {R"({"seed":-1,"devices":[{"equipment":"washer-1","param":"chlorine","base":1}]})",
+       "devices[0].colour", "devices[0].colour: is not a setting of the simulated device"},
+      {R"({"seed":-1,"devices":[{"equipment":"washer-1","param":"chlorine","base":1}]})", "seed",
        "seed: must be a whole number"},
   };
   const auto head = ledger_->head().seq;
-  for (const Case& c : cases) {
-    auto r = try_start_host({sim(c.config)});
-    ASSERT_FALSE(r) << c.config << " was accepted";
-    EXPECT_NE(r.error().message.find("sim-device"), std::string::npos) << r.error().message;
-    EXPECT_FALSE(logged("invalid configuration: " + c.reason).empty())
-        << c.config << ": the log does not say " << c.reason;
+  for (auto isolation : {plugin::Isolation::kInProcess, plugin::Isolation::kProcess}) {
+    SCOPED_TRACE(isolation == plugin::Isolation::kProcess ? "process" : "in process");
+    for (const Case& c : cases) {
+      clear_log();
+      auto r = try_start_host({sim(c.config, isolation)});
+      ASSERT_FALSE(r) << c.config << " was accepted";
+      // The operator's to fix, not a fault of the device: invalid_argument, with the reason.
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
+      EXPECT_NE(r.error().message.find("sim-device"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("start failed (invalid_argument)"), std::string::npos)
+          << r.error().message;
+      EXPECT_NE(r.error().message.find("invalid configuration: " + c.reason), std::string::npos)
+          << c.config << ": the host's error does not say " << c.reason << ": "
+          << r.error().message;
+      EXPECT_FALSE(logged("invalid configuration: " + c.reason).empty())
+          << c.config << ": the log does not say " << c.reason;
+      EXPECT_FALSE(logged("(field config." + c.field + ")").empty())
+          << c.config << ": the log does not name config." << c.field;
+      EXPECT_EQ(host_, nullptr);
+    }
   }
   EXPECT_EQ(ledger_->head().seq, head) << "a refused device wrote something";
 }
