@@ -4,6 +4,7 @@
 #include <capnp/serialize.h>
 
 #include <cstdio>
+#include <future>
 #include <ctime>
 
 #include "custody/codec/capnp_util.h"
@@ -81,7 +82,7 @@ void Services::log(LogLevel level, std::string_view message) const {
 }
 
 Error Services::deny(const std::string& capability, const std::string& what) {
-  ++denied_;
+  ++counters_->denied;
   Error e{ErrorCode::kPermissionDenied,
           "plugin " + o_.id + " was not granted " + capability + " (needed to " + what +
               "); grant it in config.json if it should have it",
@@ -119,7 +120,7 @@ Error Services::deny(const std::string& capability, const std::string& what) {
 
 Result<void> Services::query(std::string_view request, std::string& out) {
   if (!o_.granted.read()) return std::unexpected(deny("read", "query state"));
-  ++queries_;
+  ++counters_->queries;
   auto snap = ledger_.snapshot();
   domain::ViewOptions options;
   options.now = now();
@@ -132,7 +133,7 @@ Result<void> Services::allow_subscribe() {
   return {};
 }
 
-Result<ledger::CommandResult> Services::run(ledger::Command command) {
+Result<ledger::Command> Services::finish(ledger::Command command) {
   if (!o_.granted.may_submit(command.type)) {
     return std::unexpected(
         deny(Capabilities::submit_capability(command.type), "submit " + command.type));
@@ -141,28 +142,17 @@ Result<ledger::CommandResult> Services::run(ledger::Command command) {
   // other (or two instances of one), nor take an id a client will use.
   command.command_id = actor_ + "/" + command.command_id;
   if (std::string m = codec::check_identifier(command.command_id); !m.empty()) {
-    ++rejected_;
+    ++counters_->rejected;
     return std::unexpected(Error::invalid_argument(
         "commandId", "with the plugin's prefix, '" + command.command_id + "' " + m));
   }
-  const std::string type = command.type;
-  const std::string id = command.command_id;
-  auto r = ledger_.submit(std::move(command)).get();
-  if (r) {
-    ++submitted_;
-  } else {
-    ++rejected_;
-    log(LogLevel::kInfo, "command " + id + " (" + type + ") rejected: " +
-                             std::string(code_name(r.error().code)) + ": " + r.error().message +
-                             (r.error().field.empty() ? "" : " (field " + r.error().field + ")"));
-  }
-  return r;
+  return command;
 }
 
-Result<ledger::CommandResult> Services::submit(const SubmitRequest& request) {
+Result<ledger::Command> Services::prepare(const SubmitRequest& request) {
   const domain::CommandType* spec = domain::find_command(request.type);
   if (spec == nullptr) {
-    ++rejected_;
+    ++counters_->rejected;
     return std::unexpected(Error::invalid_argument(
         "type", "unknown command type '" + std::string(request.type) + "'"));
   }
@@ -171,12 +161,12 @@ Result<ledger::CommandResult> Services::submit(const SubmitRequest& request) {
                                 "submit " + std::string(request.type)));
   }
   if (std::string m = codec::check_identifier(request.command_id); !m.empty()) {
-    ++rejected_;
+    ++counters_->rejected;
     return std::unexpected(Error::invalid_argument("commandId", m));
   }
   auto data = canonical_command_data(request.data, spec->data);
   if (!data) {
-    ++rejected_;
+    ++counters_->rejected;
     return std::unexpected(data.error());
   }
   ledger::Command c;
@@ -186,20 +176,63 @@ Result<ledger::CommandResult> Services::submit(const SubmitRequest& request) {
   c.expected_version = request.expected_version;
   c.occurred_at = request.occurred_at;
   c.data = std::move(*data);
-  return run(std::move(c));
+  return finish(std::move(c));
+}
+
+Result<ledger::Command> Services::prepare_json(std::string_view command) {
+  auto c = domain::decode_command(command, nullptr, actor_);
+  if (!c) {
+    ++counters_->rejected;
+    return std::unexpected(c.error());
+  }
+  return finish(std::move(*c));
+}
+
+void Services::submit_async(ledger::Command command, ledger::Completion done) {
+  // The completion may run after these services are gone (the ledger outlives the host):
+  // it holds only what it shares.
+  std::string type = command.type;
+  std::string command_id = command.command_id;
+  ledger_.submit(std::move(command),
+                 [counters = counters_, sink = o_.log, id = o_.id, type = std::move(type),
+                  command_id = std::move(command_id),
+                  done = std::move(done)](Result<ledger::CommandResult> r) {
+                   if (r) {
+                     ++counters->submitted;
+                   } else {
+                     ++counters->rejected;
+                     sink(id, LogLevel::kInfo,
+                          "command " + command_id + " (" + type + ") rejected: " +
+                              std::string(code_name(r.error().code)) + ": " + r.error().message +
+                              (r.error().field.empty() ? "" : " (field " + r.error().field + ")"));
+                   }
+                   done(std::move(r));
+                 });
+}
+
+Result<ledger::CommandResult> Services::submit(const SubmitRequest& request) {
+  auto c = prepare(request);
+  if (!c) return std::unexpected(c.error());
+  return wait(std::move(*c));
 }
 
 Result<ledger::CommandResult> Services::submit_json(std::string_view command) {
-  auto c = domain::decode_command(command, nullptr, actor_);
-  if (!c) {
-    ++rejected_;
-    return std::unexpected(c.error());
-  }
-  return run(std::move(*c));
+  auto c = prepare_json(command);
+  if (!c) return std::unexpected(c.error());
+  return wait(std::move(*c));
+}
+
+Result<ledger::CommandResult> Services::wait(ledger::Command command) {
+  std::promise<Result<ledger::CommandResult>> outcome;
+  auto future = outcome.get_future();
+  submit_async(std::move(command),
+               [&outcome](Result<ledger::CommandResult> r) { outcome.set_value(std::move(r)); });
+  return future.get();
 }
 
 Services::Stats Services::stats() const {
-  return Stats{queries_.load(), submitted_.load(), rejected_.load(), denied_.load()};
+  return Stats{counters_->queries.load(), counters_->submitted.load(),
+               counters_->rejected.load(), counters_->denied.load()};
 }
 
 }  // namespace custody::plugin

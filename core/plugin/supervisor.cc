@@ -1,5 +1,6 @@
 #include "plugin/supervisor.h"
 
+#include <capnp/serialize.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -97,6 +98,8 @@ Result<std::unique_ptr<Supervisor>> Supervisor::spawn(ledger::Ledger& ledger,
                                                       const PluginConfig& config,
                                                       const HostOptions& options) {
   std::unique_ptr<Supervisor> s(new Supervisor(ledger, config, options));
+  // Answers to submits may be needed as early as the plugin's start().
+  s->reply_thread_ = std::thread([raw = s.get()] { raw->send_replies(); });
   auto child = s->launch();
   if (!child) return std::unexpected(child.error());
   s->current_ = std::move(*child);
@@ -183,7 +186,7 @@ Result<void> Supervisor::start_child(Child& child) {
     auto reply = (*m)->getRoot<schema::FromRunner>();
     if (reply.isRefused()) return std::unexpected(refusal(reply.getRefused(), config_.id));
     if (reply.isStarted()) return {};
-    if (!handle(reply, *child.wire)) {
+    if (!handle(reply, child.wire)) {
       return std::unexpected(
           Error::internal("plugin " + config_.id + ": unexpected message at start"));
     }
@@ -278,11 +281,13 @@ void Supervisor::supervise() {
         break;
       }
       if (*m) {
-        if (!handle((*m)->getRoot<schema::FromRunner>(), *child.wire)) {
+        if (!handle((*m)->getRoot<schema::FromRunner>(), child.wire)) {
           why = "broke the protocol";
           break;
         }
         last_life = Steady::now();
+      } else if (outbox_->outstanding.load() > 0) {
+        last_life = Steady::now();  // waiting on the ledger, not on the runner
       } else if (!stop_sent && Steady::now() - last_life > config_.hang_timeout) {
         why = "sent no heartbeat for " + std::to_string(config_.hang_timeout.count()) +
               " ms (hung)";
@@ -332,7 +337,7 @@ void Supervisor::supervise() {
   }
 }
 
-bool Supervisor::handle(schema::FromRunner::Reader message, Wire& wire) {
+bool Supervisor::handle(schema::FromRunner::Reader message, const std::shared_ptr<Wire>& wire) {
   using W = schema::FromRunner::Which;
   switch (message.which()) {
     case W::HEARTBEAT:
@@ -366,7 +371,7 @@ bool Supervisor::handle(schema::FromRunner::Reader message, Wire& wire) {
         case C::QUERY: {
           std::string out;
           auto r = services_->query(call.getQuery().cStr(), out);
-          reply(wire, id, r ? Result<ledger::CommandResult>() : std::unexpected(r.error()), out);
+          reply(*wire, id, r ? Result<ledger::CommandResult>() : std::unexpected(r.error()), out);
           return true;
         }
         case C::SUBSCRIBE: {
@@ -381,7 +386,7 @@ bool Supervisor::handle(schema::FromRunner::Reader message, Wire& wire) {
             cv_.notify_all();
             source_.wake();
           }
-          reply(wire, id, r ? Result<ledger::CommandResult>() : std::unexpected(r.error()));
+          reply(*wire, id, r ? Result<ledger::CommandResult>() : std::unexpected(r.error()));
           return true;
         }
         case C::SUBMIT: {
@@ -393,11 +398,11 @@ bool Supervisor::handle(schema::FromRunner::Reader message, Wire& wire) {
                                       s.getData().size());
           if (s.getHasExpectedVersion()) req.expected_version = s.getExpectedVersion();
           req.occurred_at = s.getOccurredAt();
-          reply(wire, id, services_->submit(req));
+          submit_async(services_->prepare(req), id, wire);
           return true;
         }
         case C::SUBMIT_JSON:
-          reply(wire, id, services_->submit_json(call.getSubmitJson().cStr()));
+          submit_async(services_->prepare_json(call.getSubmitJson().cStr()), id, wire);
           return true;
       }
       return false;
@@ -407,8 +412,11 @@ bool Supervisor::handle(schema::FromRunner::Reader message, Wire& wire) {
   }
 }
 
-void Supervisor::reply(Wire& wire, std::uint64_t id, const Result<ledger::CommandResult>& result,
-                       std::string_view body) {
+namespace {
+
+kj::Array<capnp::word> reply_message(std::uint64_t id,
+                                     const Result<ledger::CommandResult>& result,
+                                     std::string_view body) {
   capnp::MallocMessageBuilder msg;
   auto r = msg.initRoot<schema::ToRunner>().initReply();
   r.setId(id);
@@ -425,7 +433,49 @@ void Supervisor::reply(Wire& wire, std::uint64_t id, const Result<ledger::Comman
     res.setField(result.error().field);
     res.setMessage(result.error().message);
   }
-  (void)wire.send(msg);  // a runner that has gone is the supervise loop's business
+  return capnp::messageToFlatArray(msg);
+}
+
+}  // namespace
+
+void Supervisor::reply(Wire& wire, std::uint64_t id, const Result<ledger::CommandResult>& result,
+                       std::string_view body) {
+  // A runner that has gone is the supervise loop's business.
+  (void)wire.send(reply_message(id, result, body).asPtr());
+}
+
+void Supervisor::submit_async(Result<ledger::Command> command, std::uint64_t id,
+                              const std::shared_ptr<Wire>& wire) {
+  if (!command) {
+    reply(*wire, id, std::unexpected(command.error()));
+    return;
+  }
+  ++outbox_->outstanding;
+  services_->submit_async(std::move(*command), [outbox = outbox_, wire, id](
+                                                   Result<ledger::CommandResult> r) {
+    auto message = reply_message(id, r, {});
+    {
+      std::lock_guard lock(outbox->mu);
+      if (!outbox->closed) outbox->queue.emplace_back(wire, std::move(message));
+    }
+    outbox->cv.notify_one();
+  });
+}
+
+void Supervisor::send_replies() {
+  pthread_setname_np(pthread_self(), "custody-reply");
+  for (;;) {
+    std::pair<std::shared_ptr<Wire>, kj::Array<capnp::word>> next;
+    {
+      std::unique_lock lock(outbox_->mu);
+      outbox_->cv.wait(lock, [&] { return outbox_->closed || !outbox_->queue.empty(); });
+      if (outbox_->queue.empty()) return;
+      next = std::move(outbox_->queue.front());
+      outbox_->queue.pop_front();
+    }
+    (void)next.first->send(next.second.asPtr());
+    --outbox_->outstanding;
+  }
 }
 
 void Supervisor::push() {
@@ -494,7 +544,10 @@ Result<std::optional<std::string>> Supervisor::render(std::string_view, std::str
 void Supervisor::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !supervise_thread_.joinable() && !push_thread_.joinable()) return;
+    if (stopping_ && !supervise_thread_.joinable() && !push_thread_.joinable() &&
+        !reply_thread_.joinable()) {
+      return;
+    }
     stopping_ = true;
     state_ = "stopped";
   }
@@ -506,6 +559,13 @@ void Supervisor::stop() {
     end_child(current_, true);  // spawned but never run
   }
   if (push_thread_.joinable()) push_thread_.join();
+  {
+    std::lock_guard lock(outbox_->mu);
+    outbox_->closed = true;
+    outbox_->queue.clear();
+  }
+  outbox_->cv.notify_all();
+  if (reply_thread_.joinable()) reply_thread_.join();
 }
 
 }  // namespace custody::plugin

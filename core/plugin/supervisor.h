@@ -11,6 +11,9 @@
 //              started again after a backoff (doubling from restartBackoffMs to 5 s; reset
 //              after a minute of health). The ledger never waits for any of this.
 //   push       sends the subscription's records in batches, at most two unacknowledged.
+//   reply      sends the answers to submits, which the supervise thread hands to the ledger
+//              without waiting (so a runner's plugin threads can have many in flight); the
+//              ledger's writer thread only queues each answer.
 //
 // A restarted plugin starts afresh: it subscribes again from wherever it wants, and its
 // commands' ids make a retried submit harmless.
@@ -64,9 +67,23 @@ class Supervisor final : public HostedPlugin {
   void supervise();
   void push();
   // Returns false when the runner must be restarted.
-  bool handle(schema::FromRunner::Reader message, Wire& wire);
+  bool handle(schema::FromRunner::Reader message, const std::shared_ptr<Wire>& wire);
   void reply(Wire& wire, std::uint64_t id, const Result<ledger::CommandResult>& result,
              std::string_view body = {});
+  // Hands a prepared command to the ledger; its answer goes out through the outbox.
+  void submit_async(Result<ledger::Command> command, std::uint64_t id,
+                    const std::shared_ptr<Wire>& wire);
+  void send_replies();
+
+  // Answers produced on the ledger's writer thread, waiting for the reply thread. Shared
+  // with the completions, which may outlive the supervisor.
+  struct Outbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::pair<std::shared_ptr<Wire>, kj::Array<capnp::word>>> queue;
+    bool closed = false;
+    std::atomic<std::uint64_t> outstanding{0};  // submits handed over, not yet answered
+  };
   void install(Child child);  // makes `child` (or none) the current runner
 
   ledger::Ledger& ledger_;
@@ -86,8 +103,10 @@ class Supervisor final : public HostedPlugin {
   std::deque<std::pair<std::uint64_t, std::size_t>> sent_;  // unacknowledged: last seq, count
   std::uint64_t delivered_ = 0;     // records acknowledged
   std::uint64_t generation_ = 0;    // bumped per runner and per subscribe
+  std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
   std::thread supervise_thread_;
   std::thread push_thread_;
+  std::thread reply_thread_;
 };
 
 }  // namespace custody::plugin

@@ -25,7 +25,11 @@ Wire::~Wire() {
 
 Result<void> Wire::send(capnp::MessageBuilder& message) {
   const auto words = capnp::messageToFlatArray(message);
-  const auto bytes = words.asBytes();
+  return send(words.asPtr());
+}
+
+Result<void> Wire::send(kj::ArrayPtr<const capnp::word> message) {
+  const auto bytes = message.asBytes();
   std::lock_guard lock(send_mu_);
   std::size_t done = 0;
   while (done < bytes.size()) {

@@ -22,6 +22,8 @@ class Wire {
 
   // kUnavailable once the other end has gone.
   [[nodiscard]] Result<void> send(capnp::MessageBuilder& message);
+  // A message already serialised with capnp::messageToFlatArray.
+  [[nodiscard]] Result<void> send(kj::ArrayPtr<const capnp::word> message);
 
   // The next message, or nullptr when `timeout` passes first. kUnavailable at end of stream
   // or on a malformed message.

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -73,9 +74,19 @@ class Services {
   [[nodiscard]] Result<void> query(std::string_view request, std::string& out);
   // "subscribe": only checks the grant; delivery is the caller's.
   [[nodiscard]] Result<void> allow_subscribe();
-  // "submit:<family>".
+  // "submit:<family>". Waits until the command is durable or rejected.
   [[nodiscard]] Result<ledger::CommandResult> submit(const SubmitRequest& request);
   [[nodiscard]] Result<ledger::CommandResult> submit_json(std::string_view command);
+
+  // The same in two halves, for callers that must not wait (the runner's supervisor):
+  // prepare() checks the grant and the command's shape and gives the command as it will be
+  // recorded (actor and id namespace applied); submit_async() hands it to the ledger and
+  // calls `done` once, on the ledger's writer thread, when the outcome is durable. `done`
+  // must be quick (queue the answer, do not send it) and may run after the Services are
+  // destroyed.
+  [[nodiscard]] Result<ledger::Command> prepare(const SubmitRequest& request);
+  [[nodiscard]] Result<ledger::Command> prepare_json(std::string_view command);
+  void submit_async(ledger::Command command, ledger::Completion done);
 
   [[nodiscard]] TimeNs now() const { return ledger_.clock().now(); }
 
@@ -89,12 +100,18 @@ class Services {
 
  private:
   [[nodiscard]] Error deny(const std::string& capability, const std::string& what);
-  [[nodiscard]] Result<ledger::CommandResult> run(ledger::Command command);
+  // The grant and the id namespace, for a decoded command.
+  [[nodiscard]] Result<ledger::Command> finish(ledger::Command command);
+  [[nodiscard]] Result<ledger::CommandResult> wait(ledger::Command command);
+
+  struct Counters {
+    std::atomic<std::uint64_t> queries{0}, submitted{0}, rejected{0}, denied{0};
+  };
 
   ledger::Ledger& ledger_;
   const Options o_;
   const std::string actor_;
-  std::atomic<std::uint64_t> queries_{0}, submitted_{0}, rejected_{0}, denied_{0};
+  std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
   std::mutex audit_mu_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_audit_;
 };
