@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds custody (Release) and runs the main job on an embedded
 # ledger under ./demo-data: a 30-day fresh-cut salad plant appended and verified, the WIP
-# and exception boards and the KPIs, and a recall drill ending in the FDA FSMA 204
-# spreadsheet.
+# and exception boards and the KPIs, a recall drill ending in the FDA FSMA 204 spreadsheet,
+# and the plugins at work: a simulated cold-room sensor, the scheduler planning tomorrow's
+# orders, an example plugin keeping the shift log, and the electronic batch record.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/setup.sh"
 
 build="$root/build/release"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCUSTODY_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target custody >/dev/null
+cmake --build "$build" -j"$(nproc)" --target custody custody-runner custody_scheduler \
+  custody_sim_device custody_reports exception_notes >/dev/null
 custody="$build/tools/custody"
 
 data="$PWD/demo-data"
@@ -85,3 +87,64 @@ done
 step "custody state-digest, then custody rebuild: projections are disposable"
 "$custody" state-digest "$ledger"
 "$custody" rebuild "$ledger"
+
+step "plugins: what the host would load (custody plugins check)"
+sched="$build/plugins/scheduler/custody_scheduler.so"
+sim="$build/plugins/sim_device/custody_sim_device.so"
+reports="$build/plugins/reports/custody_reports.so"
+notes="$build/sdk/examples/exception_notes/exception_notes.so"
+for so in "$sched" "$sim" "$reports" "$notes"; do
+  "$custody" plugins check "$so" |
+    sed -E 's/.*"id":"([^"]*)".*"kind":"([^"]*)".*"compatible":([a-z]*).*"capabilities":\[([^]]*)\].*/  \1 (\2): ABI compatible \3, asks for \4/'
+done
+
+step "tomorrow's orders, released for the scheduler to plan"
+wo_line=$(grep -m1 '"type":"wo.create"' "$data/plant.ndjson")
+material=$(printf '%s' "$wo_line" | sed -E 's/.*"material":"([^"]*)".*/\1/')
+routing=$(printf '%s' "$wo_line" | sed -E 's/.*"routing":"([^"]*)".*/\1/')
+tomorrow=$(date -u -d tomorrow +%Y-%m-%d)
+for i in 1 2 3; do
+  echo '{"type":"wo.create","commandId":"demo-wo-'$i'","actor":"user:planner","data":{"wo":"WO-DEMO-'$i'","material":"'$material'","qty":'$((150 * i))',"routing":"'$routing'","due":"'$tomorrow'T1'$((1 + 2 * i))':00:00Z"}}'
+  echo '{"type":"wo.release","commandId":"demo-rel-'$i'","actor":"user:planner","data":{"wo":"WO-DEMO-'$i'"}}'
+done | "$custody" append "$ledger" | sed 's/^/  /'
+
+step "custody plugins add: the operator grants each plugin what it may do"
+"$custody" plugins add "$ledger" "$sched" --grant read --grant subscribe --grant submit:wo \
+  --config '{"workCenters":{"wash":{"shifts":[{"days":[1,2,3,4,5,6],"start":"06:00","end":"22:00"}]},
+             "cut":{"shifts":[{"days":[1,2,3,4,5,6],"start":"06:00","end":"22:00"}]},
+             "dry":{"shifts":[{"days":[1,2,3,4,5,6],"start":"06:00","end":"22:00"}]},
+             "mix":{"shifts":[{"days":[1,2,3,4,5,6],"start":"06:00","end":"22:00"}]},
+             "pack":{"shifts":[{"days":[1,2,3,4,5,6],"start":"06:00","end":"22:00"}]}}}' |
+  sed 's/^/  /'
+"$custody" plugins add "$ledger" "$sim" --grant submit:reading \
+  --config '{"seed":7,"devices":[{"equipment":"cold-room-fg","param":"temperature","unit":"C",
+             "base":2.5,"noise":0.3,"driftPerHour":0.5,"excursionEvery":15,"excursionSize":4,
+             "intervalMs":200,"count":40}]}' | sed 's/^/  /'
+"$custody" plugins add "$ledger" "$notes" --grant subscribe --grant submit:note | sed 's/^/  /'
+"$custody" plugins add "$ledger" "$reports" --grant read | sed 's/^/  /'
+
+step "custody run --for 10: the plugins at work (the simulated sensor runs out of process)"
+"$custody" run "$ledger" --for 10 2>"$data/plugins.log" | tail -1 |
+  sed -E 's/\{"id"/\n  {"id"/g; s/^\{"stopped":true,"plugins":\[//'
+echo
+grep -E 'planned|rejected|denied' "$data/plugins.log" | sed 's/^/  log: /' | head -5
+
+step "what they wrote: plans, readings, exceptions, shift-log notes"
+for i in 1 2 3; do
+  "$custody" show "$ledger" wo "WO-DEMO-$i" --history 0 |
+    sed -E 's/.*"wo":"([^"]*)".*"due":"([^"]*)".*"scheduledStart":"([^"]*)","scheduledEnd":"([^"]*)","plan":"([^"]*)".*/  \1 due \2: planned \3 .. \4 (\5)/'
+done
+readings=$("$custody" log "$ledger" --stream equipment:cold-room-fg | grep -c 'plugin:sim-device' || true)
+echo "  $readings cold-room readings from plugin:sim-device"
+"$custody" board "$ledger" exceptions --format table | grep -i 'cold-room-fg' | head -3 | sed 's/^/  /'
+shift_notes=$("$custody" log "$ledger" --stream note:shift-log | wc -l)
+echo "  $shift_notes exceptions written into the shift log by plugin:exception-notes"
+
+first_wo=$(printf '%s' "$wo_line" | sed -E 's/.*"wo":"([^"]*)".*/\1/')
+step "custody report batch-record --wo $first_wo: the electronic batch record"
+"$custody" report "$ledger" batch-record --wo "$first_wo" --out "$data/batch-record-$first_wo.html"
+"$custody" report "$ledger" piecework --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z \
+  --out "$data/piecework-2026-10.csv"
+head -6 "$data/piecework-2026-10.csv" | sed 's/^/  /'
+echo "  open $data/batch-record-$first_wo.html in a browser to read or print it"
+

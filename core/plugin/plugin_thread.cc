@@ -43,7 +43,7 @@ void PluginThread::main(custody_plugin_init_fn init, const custody_host* host) {
   pthread_setname_np(pthread_self(), "custody-plugin");
   auto fail = [&](ErrorCode code, std::string message) {
     std::lock_guard lock(mu_);
-    started_ = std::unexpected(Error{code, std::move(message), "plugin"});
+    started_ = std::unexpected(Error{code, std::move(message), {}});
     cv_.notify_all();
   };
   // Why init or start returned an error: the status, and what the plugin logged last.
@@ -88,7 +88,10 @@ void PluginThread::main(custody_plugin_init_fn init, const custody_host* host) {
 
 void PluginThread::loop() {
   using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> next_tick;
+  // When on_tick is next due; ticking says whether there is a tick interval at all. (Not an
+  // optional: GCC 12 warns, wrongly, that one would be read uninitialised.)
+  Clock::time_point next_tick{};
+  bool ticking = false;
   std::vector<std::string> raw;
   RecordBatch batch;
   for (;;) {
@@ -106,12 +109,13 @@ void PluginThread::loop() {
 
     const auto now = Clock::now();
     if (tick_ms == 0) {
-      next_tick.reset();
-    } else if (!next_tick) {
+      ticking = false;
+    } else if (!ticking) {
+      ticking = true;
       next_tick = now + std::chrono::milliseconds(tick_ms);
     }
     auto until = now + kIdleWake;
-    if (next_tick) until = std::min(until, *next_tick);
+    if (ticking) until = std::min(until, next_tick);
 
     if (tasks.empty() && position > 0) {
       raw.clear();
@@ -155,7 +159,7 @@ void PluginThread::loop() {
       });
     }
 
-    if (next_tick && Clock::now() >= *next_tick) {
+    if (ticking && Clock::now() >= next_tick) {
       const custody_status s =
           plugin_.on_tick != nullptr && o_.now ? plugin_.on_tick(plugin_.instance, o_.now())
                                                : CUSTODY_OK;
