@@ -540,26 +540,36 @@ Result<void> check_value(capnp::DynamicValue::Reader v, const FieldTraits& t,
   }
 }
 
+// False for a union member other than the active one (and for every member of a union with
+// no known member active).
+bool present(capnp::DynamicStruct::Reader in, capnp::StructSchema::Field field) {
+  if (field.getProto().getDiscriminantValue() == capnp::schema::Field::NO_DISCRIMINANT) {
+    return true;
+  }
+  KJ_IF_MAYBE (active, in.which()) {
+    return *active == field;
+  }
+  return false;
+}
+
+// A text, data, list or struct field (not a group) that was never set.
+bool unset_pointer(capnp::DynamicStruct::Reader in, capnp::StructSchema::Field field) {
+  const capnp::Type type = field.getType();
+  const bool pointer = type.isText() || type.isData() || type.isList() || type.isStruct();
+  return pointer && !field.getProto().isGroup() && !in.has(field);
+}
+
 }  // namespace
 
 Result<void> check_struct(capnp::DynamicStruct::Reader in, std::string_view path) {
   const std::string base(path);
   if (auto r = check_known_fields(in, base); !r) return r;
-  const auto active = in.which();
   for (const auto field : in.getSchema().getFields()) {
+    if (!present(in, field)) continue;
     const auto proto = field.getProto();
-    if (proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
-      KJ_IF_MAYBE (a, active) {
-        if (*a != field) continue;
-      } else {
-        continue;
-      }
-    }
     const FieldTraits t = traits_of(field);
     const std::string p = join(base, proto.getName().cStr());
-    const capnp::Type type = field.getType();
-    const bool pointer = type.isText() || type.isData() || type.isList() || type.isStruct();
-    if (pointer && !proto.isGroup() && !in.has(field)) {
+    if (unset_pointer(in, field)) {
       if (t.required) return bad(p, "is required");
       continue;
     }
@@ -579,22 +589,10 @@ Result<std::string> bind_canonical(const boost::json::value& json, capnp::Struct
 void write_struct(capnp::DynamicStruct::Reader in, JsonWriter& out) {
   out.begin_object();
   const capnp::StructSchema schema = in.getSchema();
-  const auto active = in.which();
   for (const auto field : schema.getFields()) {
+    if (!present(in, field) || unset_pointer(in, field)) continue;
     const auto proto = field.getProto();
-    if (proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
-      KJ_IF_MAYBE (a, active) {
-        if (*a != field) continue;
-      } else {
-        continue;
-      }
-    }
     const FieldTraits t = traits_of(field);
-    const capnp::Type type = field.getType();
-    if (!proto.isGroup() && (type.isText() || type.isData() || type.isList() || type.isStruct()) &&
-        !in.has(field)) {
-      continue;
-    }
     auto v = in.get(field);
     if (t.timestamp && v.getType() == capnp::DynamicValue::INT && v.as<std::int64_t>() == 0) {
       continue;

@@ -40,4 +40,11 @@ std::string_view code_name(ErrorCode code) {
   return "internal";
 }
 
+ErrorCode code_from_name(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return ErrorCode::kInternal;
+}
+
 }  // namespace custody

@@ -32,13 +32,6 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-ErrorCode code_from_name(std::string_view name) {
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
-    if (code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
-  }
-  return ErrorCode::kInternal;
-}
-
 void send_refused(Wire& wire, const Error& e) {
   capnp::MallocMessageBuilder msg;
   auto r = msg.initRoot<schema::FromRunner>().initRefused();
@@ -139,8 +132,8 @@ class RemoteApi : public HostApi {
       reply.result = c;
       reply.body.assign(reinterpret_cast<const char*>(r.getBody().begin()), r.getBody().size());
     } else {
-      reply.result = std::unexpected(
-          Error{code_from_name(r.getCode().cStr()), r.getMessage(), r.getField()});
+      reply.result =
+          std::unexpected(Error{code_from_name(r.getCode().cStr()), r.getMessage(), r.getField()});
     }
     p->set_value(std::move(reply));
   }
@@ -154,7 +147,8 @@ class RemoteApi : public HostApi {
       pending.swap(pending_);
     }
     for (auto& [id, p] : pending) {
-      p->set_value(Reply{std::unexpected(Error{ErrorCode::kUnavailable, "the host has gone", {}}), {}});
+      p->set_value(
+          Reply{std::unexpected(Error{ErrorCode::kUnavailable, "the host has gone", {}}), {}});
     }
   }
 
@@ -189,7 +183,8 @@ class RemoteApi : public HostApi {
     return call([&](schema::FromRunner::Call::Builder c) {
              auto s = c.initSubmit();
              s.setType(capnp::Text::Reader(request.type.data(), request.type.size()));
-             s.setCommandId(capnp::Text::Reader(request.command_id.data(), request.command_id.size()));
+             s.setCommandId(
+                 capnp::Text::Reader(request.command_id.data(), request.command_id.size()));
              s.setData(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(request.data.data()),
                                            request.data.size()));
              s.setHasExpectedVersion(request.expected_version.has_value());
@@ -226,7 +221,8 @@ class RemoteApi : public HostApi {
     std::uint64_t id = 0;
     {
       std::lock_guard lock(mu_);
-      if (closed_) return Reply{std::unexpected(Error{ErrorCode::kUnavailable, "the host has gone", {}}), {}};
+      if (closed_)
+        return Reply{std::unexpected(Error{ErrorCode::kUnavailable, "the host has gone", {}}), {}};
       id = next_id_++;
       pending_.emplace(id, p);
     }
@@ -341,8 +337,12 @@ int runner_main(int argc, char** argv) {
     msg.initRoot<schema::FromRunner>().setHeartbeat();
     (void)wire.send(msg);
   };
-  options.now = [] { return SystemClock().now(); };
-  options.last_error = [&api] { return api.last_error(); };
+  options.now = [] {
+    return SystemClock().now();
+  };
+  options.last_error = [&api] {
+    return api.last_error();
+  };
   PluginThread thread(source, options);
   api.attach(&thread, &source);
   custody_context context{&api};

@@ -38,13 +38,6 @@ std::string describe_exit(int status) {
   return "ended";
 }
 
-ErrorCode code_from_name(std::string_view name) {
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
-    if (code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
-  }
-  return ErrorCode::kInternal;
-}
-
 Manifest manifest_of(schema::RunnerManifest::Reader m) {
   Manifest out;
   out.abi_major = m.getAbiMajor();
@@ -72,8 +65,8 @@ Result<std::unique_ptr<capnp::MessageReader>> expect(Wire& wire, std::chrono::mi
                                                      const std::string& id, const char* what) {
   auto m = wire.receive(timeout);
   if (!m) {
-    return std::unexpected(Error{ErrorCode::kUnavailable,
-                                 "plugin " + id + ": the runner ended before " + what, {}});
+    return std::unexpected(
+        Error{ErrorCode::kUnavailable, "plugin " + id + ": the runner ended before " + what, {}});
   }
   if (!*m) {
     return std::unexpected(Error{ErrorCode::kUnavailable,
@@ -107,8 +100,7 @@ Result<std::unique_ptr<Supervisor>> Supervisor::spawn(ledger::Ledger& ledger,
 }
 
 Result<Supervisor::Child> Supervisor::launch() {
-  const std::filesystem::path runner =
-      options_.runner.empty() ? default_runner() : options_.runner;
+  const std::filesystem::path runner = options_.runner.empty() ? default_runner() : options_.runner;
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     return std::unexpected(Error::io(std::string("socketpair: ") + std::strerror(errno)));
@@ -117,8 +109,8 @@ Result<Supervisor::Child> Supervisor::launch() {
   const std::string runner_s = runner.string();
   const std::string path_s = config_.path.string();
   const std::string id_s = config_.id;
-  const char* argv[] = {runner_s.c_str(), "--fd", "3", "--plugin", path_s.c_str(),
-                        "--id",           id_s.c_str(), nullptr};
+  const char* argv[] = {runner_s.c_str(), "--fd", "3",          "--plugin",
+                        path_s.c_str(),   "--id", id_s.c_str(), nullptr};
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(sv[0]);
@@ -149,7 +141,8 @@ Result<Supervisor::Child> Supervisor::launch() {
   }
   if (!msg.isHello()) {
     end_child(child, true);
-    return std::unexpected(Error::internal("plugin " + config_.id + ": the runner did not say hello"));
+    return std::unexpected(
+        Error::internal("plugin " + config_.id + ": the runner did not say hello"));
   }
   Manifest manifest = manifest_of(msg.getHello());
   if (auto ok = check_configured(manifest, config_); !ok) {
@@ -289,8 +282,8 @@ void Supervisor::supervise() {
       } else if (outbox_->outstanding.load() > 0) {
         last_life = Steady::now();  // waiting on the ledger, not on the runner
       } else if (!stop_sent && Steady::now() - last_life > config_.hang_timeout) {
-        why = "sent no heartbeat for " + std::to_string(config_.hang_timeout.count()) +
-              " ms (hung)";
+        why =
+            "sent no heartbeat for " + std::to_string(config_.hang_timeout.count()) + " ms (hung)";
         break;
       }
     }
@@ -303,10 +296,10 @@ void Supervisor::supervise() {
     child.wire->shutdown();
     install(Child{});
     if (stopping) return;
-    services_->log(LogLevel::kError,
-                   "runner (pid " + std::to_string(child.pid) + ") " +
-                       (hung ? why + "; killed it" : describe_exit(status)) + "; restarting in " +
-                       std::to_string(backoff.count()) + " ms");
+    services_->log(LogLevel::kError, "runner (pid " + std::to_string(child.pid) + ") " +
+                                         (hung ? why + "; killed it" : describe_exit(status)) +
+                                         "; restarting in " + std::to_string(backoff.count()) +
+                                         " ms");
 
     // Start another, backing off while it keeps failing.
     if (Steady::now() - started_at > kHealthy) backoff = config_.restart_backoff;
@@ -414,8 +407,7 @@ bool Supervisor::handle(schema::FromRunner::Reader message, const std::shared_pt
 
 namespace {
 
-kj::Array<capnp::word> reply_message(std::uint64_t id,
-                                     const Result<ledger::CommandResult>& result,
+kj::Array<capnp::word> reply_message(std::uint64_t id, const Result<ledger::CommandResult>& result,
                                      std::string_view body) {
   capnp::MallocMessageBuilder msg;
   auto r = msg.initRoot<schema::ToRunner>().initReply();
@@ -451,15 +443,16 @@ void Supervisor::submit_async(Result<ledger::Command> command, std::uint64_t id,
     return;
   }
   ++outbox_->outstanding;
-  services_->submit_async(std::move(*command), [outbox = outbox_, wire, id](
-                                                   Result<ledger::CommandResult> r) {
-    auto message = reply_message(id, r, {});
-    {
-      std::lock_guard lock(outbox->mu);
-      if (!outbox->closed) outbox->queue.emplace_back(wire, std::move(message));
-    }
-    outbox->cv.notify_one();
-  });
+  services_->submit_async(std::move(*command),
+                          [outbox = outbox_, wire, id](Result<ledger::CommandResult> r) {
+                            auto message = reply_message(id, r, {});
+                            {
+                              std::lock_guard lock(outbox->mu);
+                              if (!outbox->closed)
+                                outbox->queue.emplace_back(wire, std::move(message));
+                            }
+                            outbox->cv.notify_one();
+                          });
 }
 
 void Supervisor::send_replies() {
@@ -497,7 +490,8 @@ void Supervisor::push() {
     }
     raw.clear();
     if (auto r = source_.next(from, kPushBatch, Steady::now() + std::chrono::seconds(1), raw); !r) {
-      services_->log(LogLevel::kError, "reading records for the runner failed: " + r.error().message);
+      services_->log(LogLevel::kError,
+                     "reading records for the runner failed: " + r.error().message);
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
       continue;
@@ -506,8 +500,8 @@ void Supervisor::push() {
     capnp::MallocMessageBuilder msg;
     auto list = msg.initRoot<schema::ToRunner>().initRecords(static_cast<unsigned>(raw.size()));
     for (unsigned i = 0; i < raw.size(); ++i) {
-      list.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(raw[i].data()),
-                                      raw[i].size()));
+      list.set(
+          i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(raw[i].data()), raw[i].size()));
     }
     const std::uint64_t last = from + raw.size() - 1;
     {

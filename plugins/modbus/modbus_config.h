@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "register_format.h"
+#include "settings.h"
 
 namespace custody::modbus {
 
@@ -55,12 +56,8 @@ struct DriverConfig {
   std::vector<RegisterMap> registers;
 };
 
-// Why a configuration was refused: the offending field as a path ("registers[1].format")
-// and a sentence for the operator.
-struct ConfigError {
-  std::string field;
-  std::string message;
-};
+// Why a configuration was refused (settings.h).
+using ConfigError = bundled::ConfigError;
 
 // Parses and checks the JSON text the host hands the plugin.
 [[nodiscard]] std::expected<DriverConfig, ConfigError> parse_driver_config(std::string_view json);

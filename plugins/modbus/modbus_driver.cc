@@ -82,17 +82,10 @@ class ModbusDriver : public sdk::Plugin {
   explicit ModbusDriver(sdk::Host host) : Plugin(host) {}
 
   void start() override {
-    // A bad configuration is the operator's to fix: refusing it makes the host report
-    // invalid_argument with this message, and the field is the setting's path under the
-    // plugin entry's "config".
+    // A bad configuration is the operator's to fix: the host reports invalid_argument with
+    // the setting's path under the entry's "config".
     auto config = parse_driver_config(host().config());
-    if (!config) {
-      const ConfigError& e = config.error();
-      throw sdk::Refusal(CUSTODY_ERR_INVALID_ARGUMENT,
-                         "invalid configuration: " +
-                             (e.field.empty() ? std::string() : e.field + ": ") + e.message,
-                         e.field.empty() ? "config" : "config." + e.field);
-    }
+    if (!config) bundled::refuse_config(config.error());
     config_ = std::move(*config);
     // The settings were checked above, so libmodbus refusing them (in practice: out of memory)
     // is not the operator's doing; it stays an internal error.

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "calendar.h"
+#include "settings.h"
 
 namespace custody::scheduler {
 
@@ -30,19 +31,8 @@ struct SchedulerConfig {
   std::int64_t replan_delay_ms = 200;
 };
 
-// Why a configuration was refused: the offending setting as a path within the config object
-// ("workCenters.wash.shifts[0].start"; "" when the whole object is at fault) and a sentence
-// for the operator.
-struct ConfigError {
-  std::string field;
-  std::string message;
-
-  // "workCenters.wash.shifts[0].start: must be a time of day \"HH:MM\"", or the message
-  // alone when no field is at fault.
-  [[nodiscard]] std::string text() const {
-    return field.empty() ? message : field + ": " + message;
-  }
-};
+// Why a configuration was refused (settings.h).
+using ConfigError = bundled::ConfigError;
 
 // Parses and checks the configuration JSON. The error names the offending setting so an
 // operator can fix it.

@@ -97,11 +97,7 @@ class Scheduler : public custody::sdk::Plugin {
     // the operator's to fix, so it is a Refusal: the host reports invalid_argument with this
     // message, and the field is the setting's path under the plugin entry's "config".
     auto config = parse_config(host().config());
-    if (!config) {
-      const ConfigError& e = config.error();
-      throw custody::sdk::Refusal(CUSTODY_ERR_INVALID_ARGUMENT, "bad configuration: " + e.text(),
-                                  e.field.empty() ? "config" : "config." + e.field);
-    }
+    if (!config) bundled::refuse_config(config.error());
     options_.calendars = config->calendars;
     options_.repair_estimate = config->repair_estimate_minutes * kNsPerMinute;
     options_.horizon = config->horizon_days * kNsPerDay;

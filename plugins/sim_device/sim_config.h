@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "settings.h"
+
 namespace custody::sim {
 
 struct SimDevice {
@@ -46,11 +48,8 @@ struct SimConfig {
   std::vector<SimDevice> devices;
 };
 
-// Why a configuration was refused: the field as a path ("devices[0].noise") and a sentence.
-struct ConfigError {
-  std::string field;
-  std::string message;
-};
+// Why a configuration was refused (settings.h).
+using ConfigError = bundled::ConfigError;
 
 // Parses and checks the JSON text the host hands the plugin.
 [[nodiscard]] std::expected<SimConfig, ConfigError> parse_sim_config(std::string_view json);

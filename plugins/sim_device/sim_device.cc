@@ -46,17 +46,10 @@ class SimDeviceDriver : public sdk::Plugin {
   explicit SimDeviceDriver(sdk::Host host) : Plugin(host) {}
 
   void start() override {
-    // A bad configuration is the operator's to fix: refusing it makes the host report
-    // invalid_argument with this message, and the field is the setting's path under the
-    // plugin entry's "config".
+    // A bad configuration is the operator's to fix: the host reports invalid_argument with
+    // the setting's path under the entry's "config".
     auto config = parse_sim_config(host().config());
-    if (!config) {
-      const ConfigError& e = config.error();
-      throw sdk::Refusal(CUSTODY_ERR_INVALID_ARGUMENT,
-                         "invalid configuration: " +
-                             (e.field.empty() ? std::string() : e.field + ": ") + e.message,
-                         e.field.empty() ? "config" : "config." + e.field);
-    }
+    if (!config) bundled::refuse_config(config.error());
     config_ = std::move(*config);
     const auto now = Steady::now();
     milliseconds smallest = config_.devices.front().interval;

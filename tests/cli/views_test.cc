@@ -84,7 +84,9 @@ TEST_F(Views, BadArgumentsExitTwo) {
        }) {
     auto r = run_custody(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args[0] << " " << r.out << r.err;
-    if (!c.message.empty()) EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    if (!c.message.empty()) {
+      EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    }
   }
 }
 

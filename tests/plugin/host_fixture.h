@@ -61,6 +61,39 @@ class HostTest : public PlantTest {
     ASSERT_TRUE(r) << r.error().message;
   }
 
+  // A plugin configuration start() must refuse.
+  struct ConfigCase {
+    std::string config;
+    std::string field;   // the setting's path under the plugin entry's "config"
+    std::string reason;  // what the host's error and the log must say
+  };
+
+  // Starts a host with `make(config)` for each case and checks the plugin `name` is refused as
+  // the operator's mistake: invalid_argument with "invalid configuration: <reason>", the log
+  // naming the reason and config.<field>, no host, nothing written.
+  template <typename Make>
+  void expect_config_refused(const std::string& name, const std::vector<ConfigCase>& cases,
+                             Make&& make) {
+    const auto head = ledger_->head().seq;
+    for (const ConfigCase& c : cases) {
+      SCOPED_TRACE(c.config);
+      clear_log();
+      auto r = try_start_host({make(c.config)});
+      ASSERT_FALSE(r) << "the host started";
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
+      EXPECT_NE(r.error().message.find("plugin " + name + ": start failed (invalid_argument)"),
+                std::string::npos)
+          << r.error().message;
+      EXPECT_NE(r.error().message.find("invalid configuration: " + c.reason), std::string::npos)
+          << "the host's error does not say " << c.reason << ": " << r.error().message;
+      const auto why = logged("invalid configuration: " + c.reason);
+      ASSERT_EQ(why.size(), 1u) << "the log does not say " << c.reason << " once";
+      EXPECT_NE(why[0].find("(field config." + c.field + ")"), std::string::npos) << why[0];
+      EXPECT_EQ(host_, nullptr);
+    }
+    EXPECT_EQ(ledger_->head().seq, head) << "a refused plugin wrote something";
+  }
+
   // Polls `done` until it holds or `timeout` passes. Plugins act on their own threads (or
   // processes); this is how a test waits for them, not a timing assertion.
   template <typename F>

@@ -445,12 +445,7 @@ TEST_F(ModbusTest, IllegalAddressFaultsOnlyTheEquipmentItBelongsTo) {
 
 TEST_F(ModbusTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
   const std::string reg = chlorine();
-  struct Case {
-    std::string config;
-    std::string field;   // the setting's path under the plugin entry's "config"
-    std::string reason;  // what the host's error and the log must say
-  };
-  const std::vector<Case> cases = {
+  const std::vector<ConfigCase> cases = {
       {R"({"port":1502,"registers":[)" + reg + "]}", "host", "host: is required"},
       {R"({"host":"plc.local","registers":[)" + reg + "]}", "host",
        "host: must be a numeric IPv4 or IPv6 address"},
@@ -476,29 +471,11 @@ TEST_F(ModbusTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
        R"("address":0,"scale":"x"}]})",
        "registers[0].scale", "registers[0].scale: must be a finite number"},
   };
-  const auto head = ledger_->head().seq;
   for (auto isolation : {plugin::Isolation::kInProcess, plugin::Isolation::kProcess}) {
     SCOPED_TRACE(isolation == plugin::Isolation::kProcess ? "process" : "in process");
-    for (const Case& c : cases) {
-      clear_log();
-      auto r = try_start_host({driver(c.config, isolation)});
-      ASSERT_FALSE(r) << c.config << " was accepted";
-      // The operator's to fix, not a fault of the driver: invalid_argument, with the reason.
-      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
-      EXPECT_NE(r.error().message.find("modbus"), std::string::npos) << r.error().message;
-      EXPECT_NE(r.error().message.find("start failed (invalid_argument)"), std::string::npos)
-          << r.error().message;
-      EXPECT_NE(r.error().message.find("invalid configuration: " + c.reason), std::string::npos)
-          << c.config << ": the host's error does not say " << c.reason << ": "
-          << r.error().message;
-      EXPECT_FALSE(logged("invalid configuration: " + c.reason).empty())
-          << c.config << ": the log does not say " << c.reason;
-      EXPECT_FALSE(logged("(field config." + c.field + ")").empty())
-          << c.config << ": the log does not name config." << c.field;
-      EXPECT_EQ(host_, nullptr);
-    }
+    expect_config_refused("modbus", cases,
+                          [&](const std::string& config) { return driver(config, isolation); });
   }
-  EXPECT_EQ(ledger_->head().seq, head) << "a refused driver wrote something";
 }
 
 }  // namespace

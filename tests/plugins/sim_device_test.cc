@@ -162,12 +162,7 @@ TEST_F(SimDeviceTest, RestartedRunnerResendsTheSameIdsAndLosesNothing) {
 }
 
 TEST_F(SimDeviceTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
-  struct Case {
-    std::string config;
-    std::string field;   // the setting's path under the plugin entry's "config"
-    std::string reason;  // what the host's error and the log must say
-  };
-  const std::vector<Case> cases = {
+  const std::vector<ConfigCase> cases = {
       {R"({"seed":1})", "devices", "devices: is required"},
       {R"({"devices":[]})", "devices", "devices: must be an array of 1 to 1000 devices"},
       {R"({"devices":[{"equipment":"washer-1","param":"chlorine"}]})", "devices[0].base",
@@ -181,29 +176,11 @@ TEST_F(SimDeviceTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
       {R"({"seed":-1,"devices":[{"equipment":"washer-1","param":"chlorine","base":1}]})", "seed",
        "seed: must be a whole number"},
   };
-  const auto head = ledger_->head().seq;
   for (auto isolation : {plugin::Isolation::kInProcess, plugin::Isolation::kProcess}) {
     SCOPED_TRACE(isolation == plugin::Isolation::kProcess ? "process" : "in process");
-    for (const Case& c : cases) {
-      clear_log();
-      auto r = try_start_host({sim(c.config, isolation)});
-      ASSERT_FALSE(r) << c.config << " was accepted";
-      // The operator's to fix, not a fault of the device: invalid_argument, with the reason.
-      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
-      EXPECT_NE(r.error().message.find("sim-device"), std::string::npos) << r.error().message;
-      EXPECT_NE(r.error().message.find("start failed (invalid_argument)"), std::string::npos)
-          << r.error().message;
-      EXPECT_NE(r.error().message.find("invalid configuration: " + c.reason), std::string::npos)
-          << c.config << ": the host's error does not say " << c.reason << ": "
-          << r.error().message;
-      EXPECT_FALSE(logged("invalid configuration: " + c.reason).empty())
-          << c.config << ": the log does not say " << c.reason;
-      EXPECT_FALSE(logged("(field config." + c.field + ")").empty())
-          << c.config << ": the log does not name config." << c.field;
-      EXPECT_EQ(host_, nullptr);
-    }
+    expect_config_refused("sim-device", cases,
+                          [&](const std::string& config) { return sim(config, isolation); });
   }
-  EXPECT_EQ(ledger_->head().seq, head) << "a refused device wrote something";
 }
 
 }  // namespace

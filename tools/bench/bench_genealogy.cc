@@ -23,13 +23,11 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -184,29 +182,19 @@ double build(const std::filesystem::path& dir, const Dataset& d) {
     std::vector<std::thread> producers;
     for (int p = 0; p < 4; ++p) {
       producers.emplace_back([&, p] {
-        std::mutex mu;
-        std::condition_variable cv;
-        int in_flight = 0;
+        SubmitWindow window(2048);
         for (std::uint32_t i = l.first + static_cast<std::uint32_t>(p); i < l.first + l.count;
              i += 4) {
-          {
-            std::unique_lock lock(mu);
-            cv.wait(lock, [&] { return in_flight < 2048; });
-            ++in_flight;
-          }
-          (*ledger)->submit(
-              li == 0 ? receive(i) : transform(d, i), [&](Result<ledger::CommandResult> r) {
-                if (!r) {
-                  if (failures.fetch_add(1) < 5)
-                    std::fprintf(stderr, "  rejected: %s\n", r.error().message.c_str());
-                }
-                std::lock_guard lock(mu);
-                --in_flight;
-                cv.notify_one();
-              });
+          window.acquire();
+          (*ledger)->submit(li == 0 ? receive(i) : transform(d, i),
+                            [&](Result<ledger::CommandResult> r) {
+                              if (!r && failures.fetch_add(1) < 5) {
+                                std::fprintf(stderr, "  rejected: %s\n", r.error().message.c_str());
+                              }
+                              window.release();
+                            });
         }
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return in_flight == 0; });
+        window.drain();
       });
     }
     for (auto& t : producers) t.join();

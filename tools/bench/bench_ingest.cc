@@ -13,10 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -78,28 +76,20 @@ void BM_Ingest8Producers(benchmark::State& state) {
     std::vector<std::thread> producers;
     for (int p = 0; p < kPlants; ++p) {
       producers.emplace_back([&, p] {
-        std::mutex mu;
-        std::condition_variable cv;
-        int in_flight = 0;
+        SubmitWindow window(1024);
         for (const auto& line : plants[p]) {
           auto cmd = domain::decode_command(line);
           if (!cmd) {
             rejected.fetch_add(1);
             continue;
           }
-          {
-            std::unique_lock lock(mu);
-            cv.wait(lock, [&] { return in_flight < 1024; });
-            ++in_flight;
-          }
+          window.acquire();
           (*ledger)->submit(std::move(*cmd), [&](Result<ledger::CommandResult> r) {
             if (!r) rejected.fetch_add(1);
-            std::lock_guard lock(mu);
-            if (--in_flight == 512 || in_flight == 0) cv.notify_one();
+            window.release();
           });
         }
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return in_flight == 0; });
+        window.drain();
       });
     }
     for (auto& t : producers) t.join();

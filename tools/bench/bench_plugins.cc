@@ -21,11 +21,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include "bench_support.h"
@@ -59,8 +57,8 @@ std::unique_ptr<ledger::Ledger> fresh_ledger(const std::string& name) {
   const auto dir = scratch_dir(name);
   auto machine = domain::make_state_machine();
   if (!ledger::Ledger::init(dir, {}, *machine)) return nullptr;
-  auto l = ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite, domain::make_state_machine(),
-                                {});
+  auto l =
+      ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite, domain::make_state_machine(), {});
   return l ? std::move(*l) : nullptr;
 }
 
@@ -93,22 +91,13 @@ double append_notes(ledger::Ledger& ledger, std::uint64_t n, std::uint64_t first
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
-      std::mutex mu;
-      std::condition_variable cv;
-      int in_flight = 0;
+      SubmitWindow window(1024);
       for (std::uint64_t k = first + p; k < first + n; k += kProducers) {
-        {
-          std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return in_flight < 1024; });
-          ++in_flight;
-        }
-        ledger.submit(note_command(k, 304), [&](Result<ledger::CommandResult>) {
-          std::lock_guard lock(mu);
-          if (--in_flight == 512 || in_flight == 0) cv.notify_one();
-        });
+        window.acquire();
+        ledger.submit(note_command(k, 304),
+                      [&](Result<ledger::CommandResult>) { window.release(); });
       }
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return in_flight == 0; });
+      window.drain();
     });
   }
   for (auto& t : producers) t.join();
@@ -133,8 +122,8 @@ void BM_DeliveryWhileAppending(benchmark::State& state) {
           static_cast<double>(n) / append_notes(*alone, n, 0);
     }
     auto ledger = fresh_ledger("plugins-delivery");
-    auto host = plugin::PluginHost::start(
-        *ledger, {bench_plugin(R"({"mode":"count"})", isolation)}, host_options());
+    auto host = plugin::PluginHost::start(*ledger, {bench_plugin(R"({"mode":"count"})", isolation)},
+                                          host_options());
     if (!host) {
       state.SkipWithError(host.error().message.c_str());
       return;
@@ -147,8 +136,7 @@ void BM_DeliveryWhileAppending(benchmark::State& state) {
     state.counters["append_records_per_s"] = static_cast<double>(n) / append_s;
     state.counters["delivered_records_per_s"] = static_cast<double>(n) / delivered_s;
     state.counters["lag_after_last_append_ms"] = (delivered_s - append_s) * 1000;
-    g_facts["append with subscriber records/s (" + tag + ")"] =
-        static_cast<double>(n) / append_s;
+    g_facts["append with subscriber records/s (" + tag + ")"] = static_cast<double>(n) / append_s;
     g_facts["delivered records/s (" + tag + ")"] = static_cast<double>(n) / delivered_s;
     g_facts["lag after last append ms (" + tag + ")"] = (delivered_s - append_s) * 1000;
     host->reset();
@@ -177,8 +165,9 @@ void BM_CliAppend(benchmark::State& state) {
     std::ofstream f(file);
     const std::string text(50, 'x');
     for (std::uint64_t k = 0; k < n; ++k) {
-      f << R"({"type":"note.add","commandId":"b-)" << k << R"(","actor":"user:bench","data":{"subject":"line-)"
-        << k % 64 << R"(","text":")" << text << "\"}}\n";
+      f << R"({"type":"note.add","commandId":"b-)" << k
+        << R"(","actor":"user:bench","data":{"subject":"line-)" << k % 64 << R"(","text":")" << text
+        << "\"}}\n";
     }
   }
   const std::string custody = CUSTODY_BINARY;
@@ -191,9 +180,8 @@ void BM_CliAppend(benchmark::State& state) {
     }
     const double cpu0 = cpu_seconds(RUSAGE_CHILDREN);
     const auto t0 = std::chrono::steady_clock::now();
-    const int rc =
-        std::system((custody + " append " + dir.string() + " " + file.string() + " >/dev/null")
-                        .c_str());
+    const int rc = std::system(
+        (custody + " append " + dir.string() + " " + file.string() + " >/dev/null").c_str());
     const double secs = seconds_since(t0);
     if (rc != 0) {
       state.SkipWithError("custody append failed");
@@ -221,11 +209,10 @@ void BM_CliPathSameConcurrency(benchmark::State& state) {
     for (std::uint64_t t = 0; t < 64; ++t) {
       threads.emplace_back([&, t] {
         for (std::uint64_t k = t; k < n; k += 64) {
-          auto c = domain::decode_command(R"({"type":"note.add","commandId":"b-)" +
-                                          std::to_string(k) +
-                                          R"(","actor":"user:bench","data":{"subject":"line-)" +
-                                          std::to_string(k % 64) + R"(","text":")" + text +
-                                          "\"}}");
+          auto c =
+              domain::decode_command(R"({"type":"note.add","commandId":"b-)" + std::to_string(k) +
+                                     R"(","actor":"user:bench","data":{"subject":"line-)" +
+                                     std::to_string(k % 64) + R"(","text":")" + text + "\"}}");
           if (c) (void)ledger->submit(std::move(*c)).get();
         }
       });
@@ -282,10 +269,7 @@ BENCHMARK(BM_DeliveryWhileAppending)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CliAppend)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CliPathSameConcurrency)
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CliPathSameConcurrency)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PluginSubmit)
     ->Args({0, 0})
     ->Args({1, 0})
@@ -305,8 +289,8 @@ int main(int argc, char** argv) {
   std::printf("\nsummary: %s; %llu records\n", machine_description().c_str(),
               static_cast<unsigned long long>(records()));
   for (const auto& [k, v] : g_facts) {
-    std::printf(k.find(" ms") != std::string::npos ? "  %s = %.3f\n" : "  %s = %.0f\n",
-                k.c_str(), v);
+    std::printf(k.find(" ms") != std::string::npos ? "  %s = %.3f\n" : "  %s = %.0f\n", k.c_str(),
+                v);
   }
   const auto cli = g_submit.find("cli: custody append");
   const auto same = g_submit.find("cli path, 64 waiting threads, in process");

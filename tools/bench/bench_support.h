@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,34 @@ namespace custody::bench {
 [[nodiscard]] inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// One producer's bound on submissions in flight: acquire() before each submit, release() in
+// its callback, drain() once all are submitted. A blocked producer wakes when half the window
+// has drained, so it submits in bursts the sequencer can group.
+class SubmitWindow {
+ public:
+  explicit SubmitWindow(int limit) : limit_(limit) {}
+
+  void acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return in_flight_ < limit_; });
+    ++in_flight_;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    if (--in_flight_ == limit_ / 2 || in_flight_ == 0) cv_.notify_one();
+  }
+  void drain() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return in_flight_ == 0; });
+  }
+
+ private:
+  const int limit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;
+};
 
 // One line describing the machine, for docs/BENCHMARKS.md.
 [[nodiscard]] std::string machine_description();

@@ -37,6 +37,9 @@ enum class ErrorCode : std::uint8_t {
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);
 
+// The code code_name() names; kInternal for a name it does not know (a newer peer's code).
+[[nodiscard]] ErrorCode code_from_name(std::string_view name);
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
