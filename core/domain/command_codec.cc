@@ -118,8 +118,9 @@ bool write_correction(std::string_view bytes, codec::JsonWriter& out) {
     auto p = c.getPayload();
     std::string payload;
     codec::JsonWriter pw(payload);
-    if (!codec::write_canonical(std::string_view(reinterpret_cast<const char*>(p.begin()), p.size()),
-                                inner->payload, pw)) {
+    if (!codec::write_canonical(
+            std::string_view(reinterpret_cast<const char*>(p.begin()), p.size()), inner->payload,
+            pw)) {
       return false;
     }
     out.key("payload").begin_object();

@@ -10,7 +10,8 @@ namespace {
 using codec::MessageView;
 
 std::unexpected<Error> out_of_order(std::string field, std::string message) {
-  return std::unexpected(Error{ErrorCode::kSequenceViolation, std::move(message), std::move(field)});
+  return std::unexpected(
+      Error{ErrorCode::kSequenceViolation, std::move(message), std::move(field)});
 }
 
 Result<void> decide_schedule(Decide& d) {
@@ -76,33 +77,35 @@ Result<void> decide_schedule(Decide& d) {
   return {};
 }
 
+// Writes the plan onto the order's steps; the order's window spans every planned step, old
+// plans for other steps included.
+void plan_order(s::WorkOrder::Builder order, s::WoSchedule::Reader plan) {
+  auto steps = order.getSteps();
+  for (auto p : plan.getSteps()) {
+    for (auto step : steps) {
+      if (step.getStep() != p.getStep()) continue;
+      step.setScheduledStart(p.getStart());
+      step.setScheduledEnd(p.getEnd());
+      step.setScheduledEquipment(p.getEquipment());
+    }
+  }
+  TimeNs first = 0;
+  TimeNs last = 0;
+  for (auto step : steps) {
+    if (step.getScheduledStart() == 0) continue;
+    if (first == 0 || step.getScheduledStart() < first) first = step.getScheduledStart();
+    last = std::max(last, step.getScheduledEnd());
+  }
+  order.setScheduledStart(first);
+  order.setScheduledEnd(last);
+  order.setPlan(plan.getPlan());
+}
+
 void apply_scheduled(Apply& a) {
   MessageView v(a.rec.payload);
   auto r = v.root<s::WoSchedule>();
-  update<s::WorkOrder>(
-      a.state, a.cf.entities, keys::entity("wo", sv(r.getWo())),
-      [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
-        auto steps = b.getSteps();
-        for (auto p : r.getSteps()) {
-          for (auto step : steps) {
-            if (step.getStep() != p.getStep()) continue;
-            step.setScheduledStart(p.getStart());
-            step.setScheduledEnd(p.getEnd());
-            step.setScheduledEquipment(p.getEquipment());
-          }
-        }
-        // The order's window spans every planned step, old plans for other steps included.
-        TimeNs first = 0;
-        TimeNs last = 0;
-        for (auto step : steps) {
-          if (step.getScheduledStart() == 0) continue;
-          if (first == 0 || step.getScheduledStart() < first) first = step.getScheduledStart();
-          last = std::max(last, step.getScheduledEnd());
-        }
-        b.setScheduledStart(first);
-        b.setScheduledEnd(last);
-        b.setPlan(r.getPlan());
-      });
+  update<s::WorkOrder>(a.state, a.cf.entities, keys::entity("wo", sv(r.getWo())),
+                       [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) { plan_order(b, r); });
 }
 
 }  // namespace

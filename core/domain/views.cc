@@ -67,8 +67,8 @@ class Request {
   const boost::json::object& obj_;
 };
 
-#define CUSTODY_TRY(var, expr)                         \
-  auto var = (expr);                                   \
+#define CUSTODY_TRY(var, expr) \
+  auto var = (expr);           \
   if (!var) return std::unexpected(var.error())
 
 Result<void> show_view(const ledger::Snapshot& snap, EntityKind kind, const Request& r,
@@ -119,19 +119,18 @@ Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::str
   return {};
 }
 
-Result<void> recall_view(const ledger::Snapshot& snap, const Request& r,
-                         const ViewOptions& options, std::string& out) {
-  if (auto ok = r.only({"lot", "supplier", "supplierLot", "equipment", "from", "to",
-                        "excludeConsumed"});
+Result<void> recall_view(const ledger::Snapshot& snap, const Request& r, const ViewOptions& options,
+                         std::string& out) {
+  if (auto ok =
+          r.only({"lot", "supplier", "supplierLot", "equipment", "from", "to", "excludeConsumed"});
       !ok) {
     return ok;
   }
   RecallRequest request;
-  for (auto [key, target] : {std::pair{"lot", &request.lot},
-                             std::pair{"supplier", &request.supplier},
-                             std::pair{"supplierLot", &request.supplier_lot},
-                             std::pair{"equipment", &request.equipment},
-                             std::pair{"from", &request.from}, std::pair{"to", &request.to}}) {
+  for (auto [key, target] :
+       {std::pair{"lot", &request.lot}, std::pair{"supplier", &request.supplier},
+        std::pair{"supplierLot", &request.supplier_lot}, std::pair{"equipment", &request.equipment},
+        std::pair{"from", &request.from}, std::pair{"to", &request.to}}) {
     CUSTODY_TRY(value, r.text(key, false));
     *target = std::move(*value);
   }

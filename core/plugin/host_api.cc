@@ -17,8 +17,7 @@ void copy_text(char* dst, std::size_t size, std::string_view src) {
 
 // Writes into the caller's result only what its declared size covers.
 bool result_fits(const custody_result* r) {
-  return r != nullptr &&
-         r->struct_size >= offsetof(custody_result, message) + sizeof(r->message);
+  return r != nullptr && r->struct_size >= offsetof(custody_result, message) + sizeof(r->message);
 }
 
 void write_sink(const custody_sink* out, std::string_view bytes) {
@@ -107,8 +106,7 @@ custody_status host_query(custody_context* ctx, const char* request, std::size_t
 
 custody_status host_subscribe(custody_context* ctx, std::uint64_t from_seq,
                               custody_result* result) noexcept {
-  return guarded(ctx, result,
-                 [&](HostApi& a) { return outcome(a.subscribe(from_seq), result); });
+  return guarded(ctx, result, [&](HostApi& a) { return outcome(a.subscribe(from_seq), result); });
 }
 
 custody_status host_submit(custody_context* ctx, const custody_command* command,
@@ -160,8 +158,7 @@ custody_status host_record_json(custody_context* ctx, const custody_record* reco
     if (record == nullptr || record->record == nullptr) return CUSTODY_ERR_INVALID_ARGUMENT;
     std::string json;
     auto r = domain::append_record_json(
-        std::string_view(reinterpret_cast<const char*>(record->record), record->record_size),
-        json);
+        std::string_view(reinterpret_cast<const char*>(record->record), record->record_size), json);
     if (!r) return CUSTODY_ERR_INVALID_ARGUMENT;
     write_sink(out, json);
     return CUSTODY_OK;

@@ -18,8 +18,8 @@ class HostedPlugin {
   virtual ~HostedPlugin() = default;
   [[nodiscard]] virtual PluginStatus status() const = 0;
   // nullopt when the plugin does not make `report` (or cannot render where it runs).
-  [[nodiscard]] virtual Result<std::optional<std::string>> render(
-      std::string_view report, std::string_view params_json) = 0;
+  [[nodiscard]] virtual Result<std::optional<std::string>> render(std::string_view report,
+                                                                  std::string_view params_json) = 0;
   virtual void stop() = 0;
 };
 

@@ -14,13 +14,19 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
   InProcessPlugin(ledger::Ledger& ledger, const PluginConfig& config,
                   std::unique_ptr<PluginLibrary> library, const HostOptions& options)
       : library_(std::move(library)),
-        services_(ledger, Services::Options{config.id, library_->manifest().requested.intersect(
-                                                           config.granted),
-                                            config.config_json, options.log, options.graph}),
+        services_(
+            ledger,
+            Services::Options{config.id, library_->manifest().requested.intersect(config.granted),
+                              config.config_json, options.log, options.graph}),
         source_(ledger),
-        thread_(source_, PluginThread::Options{config.id, options.log, {}, 256,
+        thread_(source_, PluginThread::Options{config.id,
+                                               options.log,
+                                               {},
+                                               256,
                                                [this] { return services_.now(); },
-                                               [this] { return last_error(); }}) {
+                                               [this] {
+                                                 return last_error();
+                                               }}) {
     context_.api = this;
     table_ = make_host_table(&context_);
   }
@@ -60,8 +66,8 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
       sink.write = [](void* ctx, const char* data, std::size_t size) {
         static_cast<std::string*>(ctx)->append(data, size);
       };
-      status = p.render(p.instance, report_name.c_str(), params.data(), params.size(), &sink,
-                        &result);
+      status =
+          p.render(p.instance, report_name.c_str(), params.data(), params.size(), &sink, &result);
     });
     if (!ran) return std::unexpected(ran.error());
     if (status == CUSTODY_OK) return out;
@@ -69,10 +75,9 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
     ErrorCode code = ErrorCode::kInternal;
     if (status == CUSTODY_ERR_NOT_FOUND) code = ErrorCode::kNotFound;
     if (status == CUSTODY_ERR_INVALID_ARGUMENT) code = ErrorCode::kInvalidArgument;
-    return std::unexpected(Error{code,
-                                 result.message[0] ? std::string(result.message)
-                                                   : "report " + report_name + " failed",
-                                 result.field});
+    return std::unexpected(Error{
+        code, result.message[0] ? std::string(result.message) : "report " + report_name + " failed",
+        result.field});
   }
 
   void stop() override {
@@ -135,9 +140,8 @@ Result<void> check_configured(const Manifest& manifest, const PluginConfig& conf
   if (manifest.id != config.id && !instance) {
     return std::unexpected(Error{ErrorCode::kInvalidArgument,
                                  "the library at " + config.path.string() + " is plugin '" +
-                                     manifest.id + "', configured as '" + config.id +
-                                     "' (use '" + manifest.id + "' or '" + manifest.id +
-                                     ".<instance>')",
+                                     manifest.id + "', configured as '" + config.id + "' (use '" +
+                                     manifest.id + "' or '" + manifest.id + ".<instance>')",
                                  "id"});
   }
   return {};

@@ -22,8 +22,7 @@ Result<std::string> manifest_text(const char* s, std::string_view what, std::siz
   return std::string(s, n);
 }
 
-constexpr std::size_t kLeadingSize =
-    offsetof(custody_manifest, abi_minor) + sizeof(std::uint16_t);
+constexpr std::size_t kLeadingSize = offsetof(custody_manifest, abi_minor) + sizeof(std::uint16_t);
 constexpr std::size_t kV1Size =
     offsetof(custody_manifest, capabilities) + sizeof(const char* const*);
 
@@ -45,7 +44,9 @@ std::string_view kind_name(PluginKind kind) {
 
 bool valid_plugin_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
   if (!alnum(id.front())) return false;
   return std::all_of(id.begin(), id.end(),
                      [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
@@ -102,8 +103,11 @@ Result<void> check_abi(const Manifest& m) {
       std::to_string(CUSTODY_ABI_MAJOR) + "." + std::to_string(CUSTODY_ABI_MINOR);
   if (m.abi_major != CUSTODY_ABI_MAJOR) {
     return std::unexpected(Error{ErrorCode::kUnsupportedVersion,
-                                 "plugin ABI " + plugin + " has another major version than this "
-                                     "host's ABI " + host + "; rebuild the plugin against a "
+                                 "plugin ABI " + plugin +
+                                     " has another major version than this "
+                                     "host's ABI " +
+                                     host +
+                                     "; rebuild the plugin against a "
                                      "matching SDK",
                                  "manifest.abi_major"});
   }
@@ -158,15 +162,14 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::open(const std::filesystem
   lib->path_ = std::filesystem::absolute(path);
   lib->handle_ = std::make_unique<Handle>();
   boost::dll::fs::error_code ec;
-  lib->handle_->library.load(lib->path_.string(),
-                             boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
-                             ec);
+  lib->handle_->library.load(
+      lib->path_.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
     const char* why = dlerror();
-    return std::unexpected(Error{ErrorCode::kInvalidArgument,
-                                 path.string() + " is not a loadable library: " +
-                                     (why ? std::string(why) : ec.message()),
-                                 "path"});
+    return std::unexpected(Error{
+        ErrorCode::kInvalidArgument,
+        path.string() + " is not a loadable library: " + (why ? std::string(why) : ec.message()),
+        "path"});
   }
   // Pin it: Boost.DLL unloads in its destructor, and a plugin's code must outlive every
   // thread that may still return into it.
@@ -184,8 +187,8 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::open(const std::filesystem
     }
   }
   auto manifest_fn = so.get<const custody_manifest*()>(CUSTODY_PLUGIN_MANIFEST_SYMBOL);
-  lib->init_ = &so.get<custody_status(const custody_host*, custody_plugin*)>(
-      CUSTODY_PLUGIN_INIT_SYMBOL);
+  lib->init_ =
+      &so.get<custody_status(const custody_host*, custody_plugin*)>(CUSTODY_PLUGIN_INIT_SYMBOL);
   auto manifest = read_manifest(manifest_fn());
   if (!manifest) {
     auto e = manifest.error();

@@ -16,9 +16,8 @@ std::unexpected<Error> bad(std::string field, std::string message) {
   return std::unexpected(Error::invalid_argument(std::move(field), std::move(message)));
 }
 
-constexpr std::string_view kKeys[] = {"id",      "path",          "grants",
-                                      "isolation", "enabled",     "hangTimeoutMs",
-                                      "restartBackoffMs", "config"};
+constexpr std::string_view kKeys[] = {"id",      "path",          "grants",           "isolation",
+                                      "enabled", "hangTimeoutMs", "restartBackoffMs", "config"};
 
 Result<json::object> read_config(const std::filesystem::path& dir) {
   auto text = read_file(dir / "config.json");
@@ -39,7 +38,8 @@ Result<std::chrono::milliseconds> millis(const json::object& o, std::string_view
   const std::string field = path + "." + std::string(key);
   std::int64_t ms = -1;
   if (v->is_int64()) ms = v->as_int64();
-  if (v->is_uint64() && v->as_uint64() < (1ull << 40)) ms = static_cast<std::int64_t>(v->as_uint64());
+  if (v->is_uint64() && v->as_uint64() < (1ull << 40))
+    ms = static_cast<std::int64_t>(v->as_uint64());
   if (ms < 1 || ms > 3'600'000) return bad(field, "must be a whole number of ms, 1 to 3600000");
   return std::chrono::milliseconds(ms);
 }
@@ -117,7 +117,8 @@ Result<std::vector<PluginConfig>> load_plugin_configs(const std::filesystem::pat
     auto entry = parse_entry(list->as_array()[i], ledger_dir, path);
     if (!entry) return std::unexpected(entry.error());
     for (const auto& earlier : out) {
-      if (earlier.id == entry->id) return bad(path + ".id", "plugin " + entry->id + " is listed twice");
+      if (earlier.id == entry->id)
+        return bad(path + ".id", "plugin " + entry->id + " is listed twice");
     }
     out.push_back(std::move(*entry));
   }
@@ -137,7 +138,8 @@ Result<void> save_plugin_config(const std::filesystem::path& ledger_dir, const P
     entry["isolation"] = c.isolation == Isolation::kProcess ? "process" : "inProcess";
   }
   if (!c.enabled) entry["enabled"] = false;
-  if (c.hang_timeout != PluginConfig{}.hang_timeout) entry["hangTimeoutMs"] = c.hang_timeout.count();
+  if (c.hang_timeout != PluginConfig{}.hang_timeout)
+    entry["hangTimeoutMs"] = c.hang_timeout.count();
   if (c.restart_backoff != PluginConfig{}.restart_backoff) {
     entry["restartBackoffMs"] = c.restart_backoff.count();
   }
@@ -154,8 +156,8 @@ Result<void> save_plugin_config(const std::filesystem::path& ledger_dir, const P
   if (!list.is_array()) list = json::array();
   auto& arr = list.as_array();
   auto same = std::find_if(arr.begin(), arr.end(), [&](const json::value& v) {
-    return v.is_object() && v.as_object().if_contains("id") &&
-           v.as_object().at("id").is_string() && v.as_object().at("id").as_string() == c.id;
+    return v.is_object() && v.as_object().if_contains("id") && v.as_object().at("id").is_string() &&
+           v.as_object().at("id").as_string() == c.id;
   });
   if (same != arr.end()) {
     *same = std::move(entry);

@@ -49,10 +49,9 @@ void PluginThread::main(custody_plugin_init_fn init, const custody_host* host) {
   // Why init or start returned an error: the status, and what the plugin logged last.
   auto failed = [&](const char* what, custody_status s) {
     std::string reason = o_.last_error ? o_.last_error() : std::string();
-    fail(code_of(s), "plugin " + o_.id + ": " + what + " failed (" +
-                         std::string(code_name(code_of(s))) + ")" +
-                         (reason.empty() ? std::string(" (see the log for its reason)")
-                                         : ": " + reason));
+    fail(code_of(s),
+         "plugin " + o_.id + ": " + what + " failed (" + std::string(code_name(code_of(s))) + ")" +
+             (reason.empty() ? std::string(" (see the log for its reason)") : ": " + reason));
   };
   std::memset(&plugin_, 0, sizeof plugin_);
   plugin_.struct_size = sizeof plugin_;
@@ -66,10 +65,10 @@ void PluginThread::main(custody_plugin_init_fn init, const custody_host* host) {
   }
   if (s != CUSTODY_OK) return failed("init", s);
   if (plugin_.struct_size < kMinPluginSize || plugin_.struct_size > sizeof plugin_) {
-    return fail(ErrorCode::kInternal,
-                "plugin " + o_.id + ": init set struct_size " +
-                    std::to_string(plugin_.struct_size) + ", outside [" +
-                    std::to_string(kMinPluginSize) + ", " + std::to_string(sizeof plugin_) + "]");
+    return fail(ErrorCode::kInternal, "plugin " + o_.id + ": init set struct_size " +
+                                          std::to_string(plugin_.struct_size) + ", outside [" +
+                                          std::to_string(kMinPluginSize) + ", " +
+                                          std::to_string(sizeof plugin_) + "]");
   }
   if (plugin_.start != nullptr && (s = plugin_.start(plugin_.instance)) != CUSTODY_OK) {
     if (plugin_.destroy != nullptr) plugin_.destroy(plugin_.instance);
@@ -121,8 +120,8 @@ void PluginThread::loop() {
       raw.clear();
       auto r = source_.next(position, o_.batch, until, raw);
       if (!r) {
-        log(LogLevel::kError, "reading records from " + std::to_string(position) +
-                                  " failed: " + r.error().message);
+        log(LogLevel::kError,
+            "reading records from " + std::to_string(position) + " failed: " + r.error().message);
         std::unique_lock lock(mu_);
         cv_.wait_until(lock, until, [&] { return stopping_; });
       } else if (!raw.empty()) {
@@ -138,9 +137,8 @@ void PluginThread::loop() {
           }
           if (s != CUSTODY_OK) {
             log(LogLevel::kError, "on_records failed (status " + std::to_string(s) +
-                                      ") for records " + std::to_string(batch.first_seq()) +
-                                      ".." + std::to_string(batch.last_seq()) +
-                                      "; delivery goes on");
+                                      ") for records " + std::to_string(batch.first_seq()) + ".." +
+                                      std::to_string(batch.last_seq()) + "; delivery goes on");
           }
           {
             std::lock_guard lock(mu_);
@@ -160,9 +158,9 @@ void PluginThread::loop() {
     }
 
     if (ticking && Clock::now() >= next_tick) {
-      const custody_status s =
-          plugin_.on_tick != nullptr && o_.now ? plugin_.on_tick(plugin_.instance, o_.now())
-                                               : CUSTODY_OK;
+      const custody_status s = plugin_.on_tick != nullptr && o_.now
+                                   ? plugin_.on_tick(plugin_.instance, o_.now())
+                                   : CUSTODY_OK;
       if (s != CUSTODY_OK) {
         log(LogLevel::kError, "on_tick failed (status " + std::to_string(s) + ")");
         std::lock_guard lock(mu_);
@@ -201,7 +199,8 @@ Result<void> PluginThread::run_on_thread(const std::function<void(custody_plugin
   {
     std::lock_guard lock(mu_);
     if (!running_ || stopping_) {
-      return std::unexpected(Error{ErrorCode::kUnavailable, "plugin " + o_.id + " is not running", {}});
+      return std::unexpected(
+          Error{ErrorCode::kUnavailable, "plugin " + o_.id + " is not running", {}});
     }
     // The task owns the promise: if the thread ends without running it, the promise breaks.
     tasks_.emplace_back([this, &fn, done = std::move(done)] {

@@ -4,8 +4,8 @@
 #include <capnp/serialize.h>
 
 #include <cstdio>
-#include <future>
 #include <ctime>
+#include <future>
 
 #include "custody/codec/capnp_util.h"
 #include "custody/codec/json_binding.h"
@@ -36,8 +36,7 @@ std::string_view level_name(LogLevel level) {
 
 // Command data from a plugin: a capnp message in the standard serialization, bound to the
 // command type's struct and checked like JSON input, returned in canonical form.
-Result<std::string> canonical_command_data(std::string_view message,
-                                           capnp::StructSchema schema) {
+Result<std::string> canonical_command_data(std::string_view message, capnp::StructSchema schema) {
   if (message.empty() || message.size() % sizeof(capnp::word) != 0) {
     return std::unexpected(Error::invalid_argument(
         "data", "is not a Cap'n Proto message (use capnp::messageToFlatArray)"));
@@ -63,8 +62,8 @@ LogSink stderr_log() {
   return [](std::string_view plugin_id, LogLevel level, std::string_view message) {
     // One write per line so lines from many threads do not interleave.
     const std::string line = format_rfc3339(SystemClock().now()) + " " +
-                             std::string(level_name(level)) + " plugin:" +
-                             std::string(plugin_id) + ": " + std::string(message) + "\n";
+                             std::string(level_name(level)) + " plugin:" + std::string(plugin_id) +
+                             ": " + std::string(message) + "\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
   };
 }
@@ -157,8 +156,8 @@ Result<ledger::Command> Services::prepare(const SubmitRequest& request) {
         "type", "unknown command type '" + std::string(request.type) + "'"));
   }
   if (!o_.granted.may_submit(request.type)) {
-    return std::unexpected(deny(Capabilities::submit_capability(request.type),
-                                "submit " + std::string(request.type)));
+    return std::unexpected(
+        deny(Capabilities::submit_capability(request.type), "submit " + std::string(request.type)));
   }
   if (std::string m = codec::check_identifier(request.command_id); !m.empty()) {
     ++counters_->rejected;
@@ -193,21 +192,20 @@ void Services::submit_async(ledger::Command command, ledger::Completion done) {
   // it holds only what it shares.
   std::string type = command.type;
   std::string command_id = command.command_id;
-  ledger_.submit(std::move(command),
-                 [counters = counters_, sink = o_.log, id = o_.id, type = std::move(type),
-                  command_id = std::move(command_id),
-                  done = std::move(done)](Result<ledger::CommandResult> r) {
-                   if (r) {
-                     ++counters->submitted;
-                   } else {
-                     ++counters->rejected;
-                     sink(id, LogLevel::kInfo,
-                          "command " + command_id + " (" + type + ") rejected: " +
-                              std::string(code_name(r.error().code)) + ": " + r.error().message +
-                              (r.error().field.empty() ? "" : " (field " + r.error().field + ")"));
-                   }
-                   done(std::move(r));
-                 });
+  ledger_.submit(std::move(command), [counters = counters_, sink = o_.log, id = o_.id,
+                                      type = std::move(type), command_id = std::move(command_id),
+                                      done = std::move(done)](Result<ledger::CommandResult> r) {
+    if (r) {
+      ++counters->submitted;
+    } else {
+      ++counters->rejected;
+      sink(id, LogLevel::kInfo,
+           "command " + command_id + " (" + type +
+               ") rejected: " + std::string(code_name(r.error().code)) + ": " + r.error().message +
+               (r.error().field.empty() ? "" : " (field " + r.error().field + ")"));
+    }
+    done(std::move(r));
+  });
 }
 
 Result<ledger::CommandResult> Services::submit(const SubmitRequest& request) {
@@ -231,8 +229,8 @@ Result<ledger::CommandResult> Services::wait(ledger::Command command) {
 }
 
 Services::Stats Services::stats() const {
-  return Stats{counters_->queries.load(), counters_->submitted.load(),
-               counters_->rejected.load(), counters_->denied.load()};
+  return Stats{counters_->queries.load(), counters_->submitted.load(), counters_->rejected.load(),
+               counters_->denied.load()};
 }
 
 }  // namespace custody::plugin

@@ -52,9 +52,10 @@ TEST_F(Scheduling, BadPlansAreRejectedAndWriteNothing) {
       R"({"step":"pack","start":"2026-11-21T10:00:00Z","end":"2026-11-21T11:00:00Z"})";
   expect_rejected("wo.schedule", plan(wash, "WO-9"), ErrorCode::kNotFound, "data.wo");
   expect_rejected("wo.schedule", plan(""), ErrorCode::kInvalidArgument, "data.steps");
-  expect_rejected("wo.schedule",
-                  plan(R"({"step":"dry","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z"})"),
-                  ErrorCode::kNotFound, "data.steps[0].step");
+  expect_rejected(
+      "wo.schedule",
+      plan(R"({"step":"dry","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z"})"),
+      ErrorCode::kNotFound, "data.steps[0].step");
   expect_rejected("wo.schedule", plan(pack + "," + wash), ErrorCode::kSequenceViolation,
                   "data.steps[1].step");
   expect_rejected("wo.schedule", plan(wash + "," + wash), ErrorCode::kInvalidArgument,
@@ -62,21 +63,27 @@ TEST_F(Scheduling, BadPlansAreRejectedAndWriteNothing) {
   // Pack planned to start before wash ends.
   expect_rejected(
       "wo.schedule",
-      plan(wash + R"(,{"step":"pack","start":"2026-11-21T09:30:00Z","end":"2026-11-21T11:00:00Z"})"),
+      plan(wash +
+           R"(,{"step":"pack","start":"2026-11-21T09:30:00Z","end":"2026-11-21T11:00:00Z"})"),
       ErrorCode::kSequenceViolation, "data.steps[1].start");
-  expect_rejected("wo.schedule",
-                  plan(R"({"step":"wash","start":"2026-11-21T10:00:00Z","end":"2026-11-21T10:00:00Z"})"),
-                  ErrorCode::kInvalidArgument, "data.steps[0].end");
   expect_rejected(
       "wo.schedule",
-      plan(R"({"step":"wash","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z","equipment":"packer-1"})"),
+      plan(R"({"step":"wash","start":"2026-11-21T10:00:00Z","end":"2026-11-21T10:00:00Z"})"),
+      ErrorCode::kInvalidArgument, "data.steps[0].end");
+  expect_rejected(
+      "wo.schedule",
+      plan(
+          R"({"step":"wash","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z","equipment":"packer-1"})"),
       ErrorCode::kInvalidArgument, "data.steps[0].equipment");
   expect_rejected(
       "wo.schedule",
-      plan(R"({"step":"wash","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z","equipment":"washer-9"})"),
+      plan(
+          R"({"step":"wash","start":"2026-11-21T09:00:00Z","end":"2026-11-21T10:00:00Z","equipment":"washer-9"})"),
       ErrorCode::kNotFound, "data.steps[0].equipment");
-  expect_rejected("wo.schedule", R"({"wo":"WO-1","steps":[{"step":"wash","start":"soon","end":"2026-11-21T10:00:00Z"}]})",
-                  ErrorCode::kInvalidArgument, "data.steps[0].start");
+  expect_rejected(
+      "wo.schedule",
+      R"({"wo":"WO-1","steps":[{"step":"wash","start":"soon","end":"2026-11-21T10:00:00Z"}]})",
+      ErrorCode::kInvalidArgument, "data.steps[0].start");
 
   // A completed step cannot be planned again; a completed order not at all.
   ok("wo.release", R"({"wo":"WO-1"})");

@@ -1,7 +1,7 @@
 // The ABI's layout, asserted at compile time (abi_layout.h) in C++ and in C.
-#include <gtest/gtest.h>
-
 #include "plugin/abi_layout.h"
+
+#include <gtest/gtest.h>
 
 extern "C" int custody_abi_layout_checked_in_c(void);
 

@@ -24,8 +24,7 @@ TEST(Capabilities, ParseAndAllow) {
 }
 
 TEST(Capabilities, BadNamesAreRejectedWithTheirIndex) {
-  for (const auto& [names, field] :
-       std::vector<std::pair<std::vector<std::string>, std::string>>{
+  for (const auto& [names, field] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"read", "write"}, "grants[1]"},
            {{"submit:"}, "grants[0]"},
            {{"submit:Wo"}, "grants[0]"},

@@ -78,10 +78,10 @@ TEST_F(Host, RefusesLibrariesThatBreakTheContractInProcessAndOut) {
 }
 
 TEST_F(Host, OneRefusalStopsThePluginsAlreadyStarted) {
-  auto notes = plugin("exception-notes", CUSTODY_PLUGIN_EXCEPTION_NOTES,
-                      {"subscribe", "submit:note"});
-  Error e = refused({notes, contract("echo", kAll, Isolation::kInProcess,
-                                     CUSTODY_PLUGIN_CONTRACT_WRONG_MAJOR)});
+  auto notes =
+      plugin("exception-notes", CUSTODY_PLUGIN_EXCEPTION_NOTES, {"subscribe", "submit:note"});
+  Error e = refused(
+      {notes, contract("echo", kAll, Isolation::kInProcess, CUSTODY_PLUGIN_CONTRACT_WRONG_MAJOR)});
   EXPECT_EQ(e.code, ErrorCode::kUnsupportedVersion);
 }
 
@@ -208,8 +208,8 @@ TEST_F(Host, ARunnerThatCrashesIsRestartedWhileTheLedgerGoesOn) {
   // The ledger takes commands all along.
   int accepted = 0;
   ASSERT_TRUE(eventually([&] {
-    ok("note.add", R"({"subject":"line-1","text":"still here )" + std::to_string(accepted++) +
-                       "\"}");
+    ok("note.add",
+       R"({"subject":"line-1","text":"still here )" + std::to_string(accepted++) + "\"}");
     return has_note_starting("alive ");
   }));
   EXPECT_GE(host_->status()[0].restarts, 1u);
@@ -231,8 +231,8 @@ TEST_F(Host, ARunnerThatHangsIsKilledAndRestarted) {
 
 TEST_F(Host, TheSdkExampleWritesExceptionsIntoTheShiftLog) {
   master_data();
-  start_host({plugin("exception-notes", CUSTODY_PLUGIN_EXCEPTION_NOTES,
-                     {"subscribe", "submit:note"})});
+  start_host(
+      {plugin("exception-notes", CUSTODY_PLUGIN_EXCEPTION_NOTES, {"subscribe", "submit:note"})});
   ok("exception.raise",
      R"({"exception":"EX-1","category":"equipment","severity":"high","description":"washer leaks",)"
      R"("equipment":"washer-1","deadline":"2026-11-21T12:00:00Z"})");

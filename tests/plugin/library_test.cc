@@ -76,8 +76,15 @@ TEST(PluginLibrary, MissingFilesAndNonLibrariesAreRefused) {
 
 TEST(PluginLibrary, ReadManifestChecksEveryField) {
   static const char* const caps[] = {"read", "teleport"};
-  custody_manifest m{sizeof(custody_manifest), CUSTODY_ABI_MAJOR, CUSTODY_ABI_MINOR, "ok-id", "1",
-                     "d", CUSTODY_KIND_OTHER, 2, caps};
+  custody_manifest m{sizeof(custody_manifest),
+                     CUSTODY_ABI_MAJOR,
+                     CUSTODY_ABI_MINOR,
+                     "ok-id",
+                     "1",
+                     "d",
+                     CUSTODY_KIND_OTHER,
+                     2,
+                     caps};
   auto bad_cap = plugin::read_manifest(&m);
   ASSERT_FALSE(bad_cap);
   EXPECT_NE(bad_cap.error().message.find("teleport"), std::string::npos);

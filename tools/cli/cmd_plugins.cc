@@ -218,11 +218,16 @@ void add_plugins(CLI::App& app, Action& run) {
   auto* cmd = app.add_subcommand("plugins", "Check and configure plugins");
   cmd->require_subcommand(1);
 
-  auto* c = cmd->add_subcommand("check", "Read a plugin's manifest and check its ABI, without "
-                                         "initialising it");
+  auto* c = cmd->add_subcommand("check",
+                                "Read a plugin's manifest and check its ABI, without "
+                                "initialising it");
   auto path = std::make_shared<std::string>();
   c->add_option("PATH", *path, "The plugin library (.so)")->required();
-  c->callback([&run, path] { run = [path] { return check(*path); }; });
+  c->callback([&run, path] {
+    run = [path] {
+      return check(*path);
+    };
+  });
 
   auto a = std::make_shared<AddArgs>();
   auto* add_cmd = cmd->add_subcommand("add", "Configure a plugin for a ledger (config.json)");
@@ -236,12 +241,20 @@ void add_plugins(CLI::App& app, Action& run) {
   add_cmd->add_option("--isolation", a->isolation, "process or inProcess (default: by kind)")
       ->check(CLI::IsMember({"process", "inProcess"}));
   add_cmd->add_option("--config", a->config, "The plugin's configuration as a JSON object");
-  add_cmd->callback([&run, a] { run = [a] { return add(*a); }; });
+  add_cmd->callback([&run, a] {
+    run = [a] {
+      return add(*a);
+    };
+  });
 
   auto dir = std::make_shared<std::string>();
   auto* list_cmd = cmd->add_subcommand("list", "The plugins configured for a ledger");
   list_cmd->add_option("DIR", *dir, "Ledger directory")->required();
-  list_cmd->callback([&run, dir] { run = [dir] { return list(*dir); }; });
+  list_cmd->callback([&run, dir] {
+    run = [dir] {
+      return list(*dir);
+    };
+  });
 }
 
 void add_run(CLI::App& app, Action& run) {
@@ -251,7 +264,11 @@ void add_run(CLI::App& app, Action& run) {
   cmd->add_option("DIR", *dir, "Ledger directory")->required();
   cmd->add_option("--for", *seconds, "Stop after this many seconds (default: at SIGINT/SIGTERM)")
       ->check(CLI::NonNegativeNumber);
-  cmd->callback([&run, dir, seconds] { run = [dir, seconds] { return run_plugins(*dir, *seconds); }; });
+  cmd->callback([&run, dir, seconds] {
+    run = [dir, seconds] {
+      return run_plugins(*dir, *seconds);
+    };
+  });
 }
 
 void add_report(CLI::App& app, Action& run) {
@@ -264,7 +281,11 @@ void add_report(CLI::App& app, Action& run) {
   cmd->add_option("--to", a->to, "End of the period, exclusive");
   cmd->add_option("--param", a->params, "Any other parameter as KEY=VALUE; repeatable");
   cmd->add_option("--out", a->out, "Write the report here (default: stdout)");
-  cmd->callback([&run, a] { run = [a] { return render_report(*a); }; });
+  cmd->callback([&run, a] {
+    run = [a] {
+      return render_report(*a);
+    };
+  });
 }
 
 }  // namespace custody::cli

@@ -77,8 +77,8 @@ int trace(const TraceArgs& a) {
 }
 
 int recall(const RecallArgs& a) {
-  const domain::RecallRequest request{a.lot, a.supplier_lot, a.supplier, a.equipment,
-                                      a.from, a.to,          a.exclude_consumed};
+  const domain::RecallRequest request{a.lot,  a.supplier_lot, a.supplier,        a.equipment,
+                                      a.from, a.to,           a.exclude_consumed};
   auto scope = domain::recall_scope(request, {.lot = "--lot",
                                               .supplier_lot = "--supplier-lot",
                                               .supplier = "--supplier",

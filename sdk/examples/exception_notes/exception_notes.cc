@@ -71,9 +71,9 @@ class ExceptionNotes : public custody::sdk::Plugin {
                                             r.payload_size / sizeof(capnp::word));
       capnp::SegmentArrayMessageReader message(kj::arrayPtr(&words, 1));
       auto e = message.getRoot<custody::schema::ExceptionRaised>();
-      note("n-" + std::to_string(r.seq),
-           "Exception " + std::string(e.getException().cStr()) + " (" +
-               severity_name(e.getSeverity()) + "): " + e.getDescription().cStr());
+      note("n-" + std::to_string(r.seq), "Exception " + std::string(e.getException().cStr()) +
+                                             " (" + severity_name(e.getSeverity()) +
+                                             "): " + e.getDescription().cStr());
     }
   }
 

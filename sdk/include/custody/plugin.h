@@ -180,12 +180,7 @@ typedef struct custody_command {
   int64_t occurred_at; /* ns since the Unix epoch; 0: not given */
 } custody_command;
 
-enum {
-  CUSTODY_LOG_DEBUG = 0,
-  CUSTODY_LOG_INFO = 1,
-  CUSTODY_LOG_WARN = 2,
-  CUSTODY_LOG_ERROR = 3
-};
+enum { CUSTODY_LOG_DEBUG = 0, CUSTODY_LOG_INFO = 1, CUSTODY_LOG_WARN = 2, CUSTODY_LOG_ERROR = 3 };
 
 /* ------------------------------------------------------------------ host services */
 
@@ -274,8 +269,7 @@ typedef struct custody_plugin {
 } custody_plugin;
 
 typedef const custody_manifest* (*custody_plugin_manifest_fn)(void);
-typedef custody_status (*custody_plugin_init_fn)(const custody_host* host,
-                                                 custody_plugin* plugin);
+typedef custody_status (*custody_plugin_init_fn)(const custody_host* host, custody_plugin* plugin);
 
 #define CUSTODY_PLUGIN_MANIFEST_SYMBOL "custody_plugin_manifest"
 #define CUSTODY_PLUGIN_INIT_SYMBOL "custody_plugin_init"

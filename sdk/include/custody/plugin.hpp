@@ -309,8 +309,8 @@ custody_status init(const custody_host* host, custody_plugin* plugin) noexcept {
     Outcome outcome;
     const custody_status caught = guarded(p.host(), "render", [&] {
       std::string text;
-      outcome = p.render(report ? report : "", std::string(params ? params : "", params_size),
-                         text);
+      outcome =
+          p.render(report ? report : "", std::string(params ? params : "", params_size), text);
       if (outcome.ok() && out != nullptr) out->write(out->context, text.data(), text.size());
     });
     if (caught != CUSTODY_OK) {
@@ -323,11 +323,14 @@ custody_status init(const custody_host* host, custody_plugin* plugin) noexcept {
     auto& p = self<T>(i);
     guarded(p.host(), "stop", [&] { p.stop(); });
   };
-  mine.destroy = [](void* i) noexcept { delete static_cast<T*>(i); };
+  mine.destroy = [](void* i) noexcept {
+    delete static_cast<T*>(i);
+  };
 
   // Fill only what both sides know.
-  const std::uint32_t size =
-      plugin->struct_size < sizeof mine ? plugin->struct_size : static_cast<std::uint32_t>(sizeof mine);
+  const std::uint32_t size = plugin->struct_size < sizeof mine
+                                 ? plugin->struct_size
+                                 : static_cast<std::uint32_t>(sizeof mine);
   mine.struct_size = size;
   std::memcpy(plugin, &mine, size);
   return CUSTODY_OK;
@@ -339,16 +342,23 @@ custody_status init(const custody_host* host, custody_plugin* plugin) noexcept {
 
 // Defines the two exports for plugin class T (constructible from custody::sdk::Host).
 // CAPS is a static array of the capability strings the plugin requests.
-#define CUSTODY_PLUGIN(T, ID, VERSION, DESCRIPTION, KIND, CAPS)                           \
-  extern "C" CUSTODY_PLUGIN_EXPORT const custody_manifest* custody_plugin_manifest(void) { \
-    static const custody_manifest manifest = {                                            \
-        sizeof(custody_manifest), CUSTODY_ABI_MAJOR, CUSTODY_ABI_MINOR, ID, VERSION,      \
-        DESCRIPTION, KIND, static_cast<uint32_t>(sizeof(CAPS) / sizeof((CAPS)[0])), CAPS}; \
-    return &manifest;                                                                     \
-  }                                                                                       \
-  extern "C" CUSTODY_PLUGIN_EXPORT custody_status custody_plugin_init(                    \
-      const custody_host* host, custody_plugin* plugin) {                                 \
-    return ::custody::sdk::detail::init<T>(host, plugin);                                 \
+#define CUSTODY_PLUGIN(T, ID, VERSION, DESCRIPTION, KIND, CAPS)                                 \
+  extern "C" CUSTODY_PLUGIN_EXPORT const custody_manifest* custody_plugin_manifest(void) {      \
+    static const custody_manifest manifest = {                                                  \
+        sizeof(custody_manifest),                                                               \
+        CUSTODY_ABI_MAJOR,                                                                      \
+        CUSTODY_ABI_MINOR,                                                                      \
+        ID,                                                                                     \
+        VERSION,                                                                                \
+        DESCRIPTION,                                                                            \
+        KIND,                                                                                   \
+        static_cast<uint32_t>(sizeof(CAPS) / sizeof((CAPS)[0])),                                \
+        CAPS};                                                                                  \
+    return &manifest;                                                                           \
+  }                                                                                             \
+  extern "C" CUSTODY_PLUGIN_EXPORT custody_status custody_plugin_init(const custody_host* host, \
+                                                                      custody_plugin* plugin) { \
+    return ::custody::sdk::detail::init<T>(host, plugin);                                       \
   }
 
 #endif  // CUSTODY_PLUGIN_HPP_

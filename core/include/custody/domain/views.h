@@ -29,9 +29,9 @@
 namespace custody::domain {
 
 struct ViewOptions {
-  TimeNs now = 0;                          // for lateness and age on the boards
-  const GenealogyGraph* graph = nullptr;   // recall uses it when the host keeps one
-  std::size_t max_log_records = 10000;     // the most a "log" request returns
+  TimeNs now = 0;                         // for lateness and age on the boards
+  const GenealogyGraph* graph = nullptr;  // recall uses it when the host keeps one
+  std::size_t max_log_records = 10000;    // the most a "log" request returns
 };
 
 [[nodiscard]] Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,

@@ -31,10 +31,10 @@ namespace custody::plugin {
 struct HostOptions {
   // The custody-runner executable; default: custody-runner beside the running executable.
   std::filesystem::path runner;
-  LogSink log;                                    // default: stderr_log()
-  const domain::GenealogyGraph* graph = nullptr;  // for recall queries, when the host has one
-  std::optional<std::set<PluginKind>> only_kinds; // load only these (custody report: reports)
-  std::chrono::milliseconds start_timeout{10000}; // a runner must say hello within this
+  LogSink log;                                     // default: stderr_log()
+  const domain::GenealogyGraph* graph = nullptr;   // for recall queries, when the host has one
+  std::optional<std::set<PluginKind>> only_kinds;  // load only these (custody report: reports)
+  std::chrono::milliseconds start_timeout{10000};  // a runner must say hello within this
 };
 
 struct PluginStatus {
@@ -42,8 +42,8 @@ struct PluginStatus {
   std::string version;
   PluginKind kind = PluginKind::kOther;
   bool out_of_process = false;
-  std::string state;  // "running", "restarting", "stopped"
-  int pid = 0;        // of the runner
+  std::string state;            // "running", "restarting", "stopped"
+  int pid = 0;                  // of the runner
   std::uint64_t restarts = 0;   // runners started after the first
   std::uint64_t delivered = 0;  // records handed to on_records
   std::uint64_t position = 0;   // next seq it will get (0: not subscribed)

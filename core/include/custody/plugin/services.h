@@ -57,7 +57,7 @@ class Services {
     std::string id;
     Capabilities granted;
     std::string config_json = "{}";
-    LogSink log;                                   // default: stderr_log()
+    LogSink log;                                    // default: stderr_log()
     const domain::GenealogyGraph* graph = nullptr;  // recall queries use it when set
   };
   // `ledger` must outlive the services.
