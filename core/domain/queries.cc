@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 
+#include "custody/codec/capnp_util.h"
 #include "custody/codec/json_binding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
@@ -191,7 +192,7 @@ Result<void> Queries::wip_board(TimeNs now, codec::JsonWriter& out) const {
     w.key("wo").string(wo_id);
     w.key("material").string(sv(wo.getMaterial()));
     w.key("qty").decimal(wo.getQty(), 3);
-    w.key("status").string(wo_status_name(wo.getStatus()));
+    w.key("status").string(codec::enum_name(wo.getStatus()));
     w.key("due").string(format_rfc3339(wo.getDue()));
     w.key("late").boolean(now > wo.getDue());
     std::int64_t good = 0, scrap = 0;
@@ -230,7 +231,6 @@ Result<void> Queries::wip_board(TimeNs now, codec::JsonWriter& out) const {
 }
 
 Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const {
-  static constexpr std::string_view kSeverity[] = {"low", "medium", "high", "critical"};
   std::uint64_t by_severity[4] = {0, 0, 0, 0};
   std::string rows;
   codec::JsonWriter rw(rows);
@@ -246,8 +246,8 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
     ++by_severity[static_cast<int>(e.getSeverity())];
     rw.begin_object();
     rw.key("exception").string(id);
-    rw.key("severity").string(kSeverity[static_cast<int>(e.getSeverity())]);
-    rw.key("status").string(exception_status_name(e.getStatus()));
+    rw.key("severity").string(codec::enum_name(e.getSeverity()));
+    rw.key("status").string(codec::enum_name(e.getStatus()));
     rw.key("ageHours").number(std::round(hours(now - e.getRaisedAt()) * 10) / 10);
     rw.key("overdue").boolean(e.getDeadline() != 0 && now > e.getDeadline());
     rw.key("escalated").boolean(e.getEscalated());
@@ -279,7 +279,9 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
   out.key("asOf").string(format_rfc3339(now));
   out.key("open").uint64(open);
   out.key("bySeverity").begin_object();
-  for (int i = 3; i >= 0; --i) out.key(kSeverity[i]).uint64(by_severity[i]);
+  for (int i = 3; i >= 0; --i) {
+    out.key(codec::enum_name(static_cast<s::Severity>(i))).uint64(by_severity[i]);
+  }
   out.end_object();
   out.key("closed").uint64(closed);
   out.key("meanHoursToClose").number(closed ? std::round(close_hours / closed * 10) / 10 : 0.0);
@@ -348,8 +350,9 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
   out.key("exceptions").begin_object();
   out.key("raised").uint64(raised);
   out.key("raisedBySeverity").begin_object();
-  static constexpr std::string_view kSeverity[] = {"low", "medium", "high", "critical"};
-  for (int i = 3; i >= 0; --i) out.key(kSeverity[i]).uint64(raised_by_severity[i]);
+  for (int i = 3; i >= 0; --i) {
+    out.key(codec::enum_name(static_cast<s::Severity>(i))).uint64(raised_by_severity[i]);
+  }
   out.end_object();
   out.key("closed").uint64(closed);
   out.key("meanHoursToClose").number(closed ? std::round(close_hours / closed * 10) / 10 : 0.0);

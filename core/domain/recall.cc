@@ -14,48 +14,6 @@
 namespace custody::domain {
 namespace {
 
-std::string_view status_name(s::LotStatus st) {
-  switch (st) {
-    case s::LotStatus::AWAITING_RELEASE:
-      return "awaitingRelease";
-    case s::LotStatus::RELEASED:
-      return "released";
-    case s::LotStatus::HELD:
-      return "held";
-    case s::LotStatus::REJECTED:
-      return "rejected";
-  }
-  return "unknown";
-}
-
-std::string_view origin_name(s::LotOrigin o) {
-  switch (o) {
-    case s::LotOrigin::RECEIVED:
-      return "received";
-    case s::LotOrigin::PRODUCED:
-      return "produced";
-    case s::LotOrigin::SPLIT:
-      return "split";
-    case s::LotOrigin::MERGED:
-      return "merged";
-    case s::LotOrigin::TRANSFORMED:
-      return "transformed";
-  }
-  return "unknown";
-}
-
-std::string_view kind_name(s::EdgeKind k) {
-  switch (k) {
-    case s::EdgeKind::CONSUMED_INTO:
-      return "consumedInto";
-    case s::EdgeKind::SPLIT:
-      return "split";
-    case s::EdgeKind::MERGE:
-      return "merge";
-  }
-  return "unknown";
-}
-
 rocksdb::ColumnFamilyHandle* cf_of(const ledger::Snapshot& snap, std::string_view name) {
   return snap.store().cf(name);
 }
@@ -218,9 +176,9 @@ Result<RecallReport> build_recall(const ledger::Snapshot& snap, const RecallScop
     lot.material = str(l.getMaterial());
     lot.material_name = names.material(lot.material);
     lot.uom = str(l.getUom());
-    lot.status = status_name(l.getStatus());
+    lot.status = codec::enum_name(l.getStatus());
     lot.location = str(l.getLocation());
-    lot.origin = origin_name(l.getOrigin());
+    lot.origin = codec::enum_name(l.getOrigin());
     lot.wo = str(l.getWo());
     lot.supplier = str(l.getSupplier());
     lot.supplier_lot = str(l.getSupplierLot());
@@ -317,7 +275,7 @@ void write_trace_json(const Trace& trace, codec::JsonWriter& out) {
     out.begin_object();
     out.key("from").string(e.from);
     out.key("to").string(e.to);
-    out.key("kind").string(kind_name(e.kind));
+    out.key("kind").string(codec::enum_name(e.kind));
     out.key("qty").decimal(e.qty, 3);
     out.end_object();
   }
@@ -333,8 +291,8 @@ std::string trace_csv(const Trace& trace) {
   }
   for (const auto& e : trace.edges) {
     out += "edge,,,";
-    out += csv_field(e.from) + "," + csv_field(e.to) + "," + std::string(kind_name(e.kind)) + "," +
-           codec::format_decimal(e.qty, 3) + "\n";
+    out += csv_field(e.from) + "," + csv_field(e.to) + "," + std::string(codec::enum_name(e.kind)) +
+           "," + codec::format_decimal(e.qty, 3) + "\n";
   }
   return out;
 }
@@ -578,7 +536,7 @@ Result<std::vector<std::filesystem::path>> write_fsma204(const ledger::Snapshot&
       x.material = str(l.getMaterial());
       x.material_name = names.material(x.material);
       x.uom = str(l.getUom());
-      x.origin = origin_name(l.getOrigin());
+      x.origin = codec::enum_name(l.getOrigin());
       x.wo = str(l.getWo());
       x.supplier = str(l.getSupplier());
       x.supplier_lot = str(l.getSupplierLot());

@@ -70,5 +70,12 @@ TEST(JsonBinding, IdentifierRule) {
   EXPECT_FALSE(check_identifier("trailing ").empty());
 }
 
+TEST(JsonBinding, EnumNameIsTheSchemaNameAndUnknownBeyondIt) {
+  EXPECT_EQ(enum_name(schema::LotStatus::AWAITING_RELEASE), "awaitingRelease");
+  EXPECT_EQ(enum_name(schema::Severity::CRITICAL), "critical");
+  // A value a newer custody wrote, which this schema does not know.
+  EXPECT_EQ(enum_name(static_cast<schema::Severity>(40)), "unknown");
+}
+
 }  // namespace
 }  // namespace custody::codec

@@ -27,8 +27,12 @@ TEST_F(Queries, WipBoardShowsReleasedOrdersByDueDate) {
   EXPECT_EQ(rows[0].at("step"), "wash");
   EXPECT_EQ(rows[0].at("stepStatus"), "running");
   EXPECT_EQ(rows[0].at("equipment"), "washer-1");
+  // The board names a status as `custody show wo` does: the schema's enumerant.
+  EXPECT_EQ(rows[0].at("status"), "inProgress");
+  EXPECT_EQ(rows[0].at("status"), state("wo", "WO-A")["status"]);
   EXPECT_EQ(rows[1].at("wo"), "WO-B");
   EXPECT_EQ(rows[1].at("late"), false);
+  EXPECT_EQ(rows[1].at("status"), "released");
 }
 
 TEST_F(Queries, ExceptionBoardBySeverityThenAge) {
@@ -50,6 +54,8 @@ TEST_F(Queries, ExceptionBoardBySeverityThenAge) {
   const auto& rows = board["exceptions"].as_array();
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].at("exception"), "crit");
+  EXPECT_EQ(rows[0].at("severity"), "critical");
+  EXPECT_EQ(rows[0].at("status"), "open");
   EXPECT_EQ(rows[1].at("exception"), "low-old");
   EXPECT_EQ(rows[2].at("exception"), "low-new");
   EXPECT_EQ(num(rows[1].at("ageHours")), 3);

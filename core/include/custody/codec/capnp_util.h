@@ -4,7 +4,9 @@
 
 #include <capnp/any.h>
 #include <capnp/message.h>
+#include <capnp/schema.h>
 
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -69,6 +71,19 @@ inline capnp::Text::Reader text(std::string_view s) {
 
 inline std::string_view view(capnp::Text::Reader t) {
   return {t.cStr(), t.size()};
+}
+
+// The schema's name of an enum value ("inProgress"): the name JSON input is bound by and
+// JSON output writes (json_binding.h), so every JSON view says the same. "unknown" for a value
+// the schema does not define (written by a newer custody). The name lives in the compiled-in
+// schema, so the view never dangles.
+template <typename E>
+[[nodiscard]] std::string_view enum_name(E value) {
+  const auto enumerants = capnp::Schema::from<E>().getEnumerants();
+  const auto i = static_cast<std::uint16_t>(value);
+  if (i >= enumerants.size()) return "unknown";
+  const auto name = enumerants[i].getProto().getName();
+  return {name.cStr(), name.size()};
 }
 
 }  // namespace custody::codec
