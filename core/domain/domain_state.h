@@ -192,6 +192,41 @@ using ApplyFn = void (*)(Apply&);
 [[nodiscard]] std::string equipment_lot_key(std::string_view equipment, TimeNs time,
                                             std::uint64_t seq, std::string_view lot);
 
+// A lot the record being applied creates, with what every origin knows.
+struct NewLot {
+  capnp::Text::Reader lot;
+  capnp::Text::Reader material;
+  capnp::Text::Reader uom;
+  s::LotStatus status = s::LotStatus::AWAITING_RELEASE;
+  capnp::Text::Reader location;
+  s::LotOrigin origin = s::LotOrigin::RECEIVED;
+  std::int64_t qty = 0;
+};
+
+// Writes a new lot's projection: `n`, created at the record's time and seq, with `qty` on
+// hand; `more` sets what only its origin knows (supplier, work order, hold reason).
+template <typename F>
+void put_new_lot(Apply& a, const NewLot& n, F&& more) {
+  capnp::MallocMessageBuilder msg(256);
+  auto l = msg.initRoot<s::Lot>();
+  l.setLot(n.lot);
+  l.setMaterial(n.material);
+  l.setUom(n.uom);
+  l.setStatus(n.status);
+  l.setLocation(n.location);
+  l.setOrigin(n.origin);
+  l.setOnHand(n.qty);
+  l.setCreated(n.qty);
+  l.setCreatedAt(a.time());
+  l.setCreatedSeq(a.rec.seq);
+  more(l);
+  put_struct(a.state, a.cf.entities,
+             keys::entity("lot", std::string_view(n.lot.cStr(), n.lot.size())), l);
+}
+inline void put_new_lot(Apply& a, const NewLot& n) {
+  put_new_lot(a, n, [](s::Lot::Builder) {});
+}
+
 // Genealogy: adds (or grows by qty) the edge from -> to, stored both ways. `to_is_new` says
 // `to` was created by this very record, so no edge into it can exist yet (no read needed).
 void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,

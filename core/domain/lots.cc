@@ -76,21 +76,13 @@ Result<void> decide_receive(Decide& d) {
 void apply_received(Apply& a) {
   MessageView v(a.rec.payload);
   auto r = v.root<s::LotReceived>();
-  capnp::MallocMessageBuilder msg(256);
-  auto l = msg.initRoot<s::Lot>();
-  l.setLot(r.getLot());
-  l.setMaterial(r.getMaterial());
-  l.setUom(r.getUom());
-  l.setStatus(r.getStatus());
-  l.setLocation(r.getLocation());
-  l.setOrigin(s::LotOrigin::RECEIVED);
-  l.setOnHand(r.getQty());
-  l.setCreated(r.getQty());
-  l.setSupplier(r.getSupplier());
-  l.setSupplierLot(r.getSupplierLot());
-  l.setCreatedAt(a.time());
-  l.setCreatedSeq(a.rec.seq);
-  put_struct(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())), l);
+  put_new_lot(a,
+              {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
+               s::LotOrigin::RECEIVED, r.getQty()},
+              [&](s::Lot::Builder l) {
+                l.setSupplier(r.getSupplier());
+                l.setSupplierLot(r.getSupplierLot());
+              });
   std::string idx = "supplier_lot/" + str(r.getSupplier());
   idx.push_back('\0');
   idx += sv(r.getSupplierLot());
@@ -144,23 +136,15 @@ void apply_split(Apply& a) {
   std::int64_t total = 0;
   for (auto child : r.getInto()) {
     total += child.getQty();
-    capnp::MallocMessageBuilder msg(256);
-    auto l = msg.initRoot<s::Lot>();
-    l.setLot(child.getLot());
-    l.setMaterial(p.getMaterial());
-    l.setUom(p.getUom());
-    l.setStatus(p.getStatus());
-    l.setLocation(p.getLocation());
-    l.setOrigin(s::LotOrigin::SPLIT);
-    l.setOnHand(child.getQty());
-    l.setCreated(child.getQty());
-    l.setSupplier(p.getSupplier());
-    l.setSupplierLot(p.getSupplierLot());
-    l.setWo(p.getWo());
-    l.setHoldReason(p.getHoldReason());
-    l.setCreatedAt(a.time());
-    l.setCreatedSeq(a.rec.seq);
-    put_struct(a.state, a.cf.entities, keys::entity("lot", sv(child.getLot())), l);
+    put_new_lot(a,
+                {child.getLot(), p.getMaterial(), p.getUom(), p.getStatus(), p.getLocation(),
+                 s::LotOrigin::SPLIT, child.getQty()},
+                [&](s::Lot::Builder l) {  // a split part keeps its parent's provenance
+                  l.setSupplier(p.getSupplier());
+                  l.setSupplierLot(p.getSupplierLot());
+                  l.setWo(p.getWo());
+                  l.setHoldReason(p.getHoldReason());
+                });
     add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "", true);
     a.history("lot", sv(child.getLot()));
   }
@@ -233,19 +217,8 @@ void apply_merged(Apply& a) {
     add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "", true);
     a.history("lot", sv(src.getLot()));
   }
-  capnp::MallocMessageBuilder msg(256);
-  auto l = msg.initRoot<s::Lot>();
-  l.setLot(r.getInto());
-  l.setMaterial(r.getMaterial());
-  l.setUom(uom);
-  l.setStatus(r.getStatus());
-  l.setLocation(r.getLocation());
-  l.setOrigin(s::LotOrigin::MERGED);
-  l.setOnHand(total);
-  l.setCreated(total);
-  l.setCreatedAt(a.time());
-  l.setCreatedSeq(a.rec.seq);
-  put_struct(a.state, a.cf.entities, keys::entity("lot", sv(r.getInto())), l);
+  put_new_lot(a, {r.getInto(), r.getMaterial(), capnp::Text::Reader(uom.c_str(), uom.size()),
+                  r.getStatus(), r.getLocation(), s::LotOrigin::MERGED, total});
   a.history("lot", sv(r.getInto()));
 }
 
@@ -309,19 +282,8 @@ void apply_transformed(Apply& a) {
     }
     a.history("lot", sv(in.getLot()));
   }
-  capnp::MallocMessageBuilder msg(256);
-  auto l = msg.initRoot<s::Lot>();
-  l.setLot(r.getLot());
-  l.setMaterial(r.getMaterial());
-  l.setUom(r.getUom());
-  l.setStatus(r.getStatus());
-  l.setLocation(r.getLocation());
-  l.setOrigin(s::LotOrigin::TRANSFORMED);
-  l.setOnHand(r.getQty());
-  l.setCreated(r.getQty());
-  l.setCreatedAt(a.time());
-  l.setCreatedSeq(a.rec.seq);
-  put_struct(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())), l);
+  put_new_lot(a, {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
+                  s::LotOrigin::TRANSFORMED, r.getQty()});
   if (r.getEquipment().size()) {
     a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
             "produced");

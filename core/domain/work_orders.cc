@@ -482,20 +482,10 @@ Result<void> decide_produce(Decide& d) {
 void apply_produced(Apply& a) {
   MessageView v(a.rec.payload);
   auto r = v.root<s::LotProduced>();
-  capnp::MallocMessageBuilder msg(256);
-  auto l = msg.initRoot<s::Lot>();
-  l.setLot(r.getLot());
-  l.setMaterial(r.getMaterial());
-  l.setUom(r.getUom());
-  l.setStatus(r.getStatus());
-  l.setLocation(r.getLocation());
-  l.setOrigin(s::LotOrigin::PRODUCED);
-  l.setOnHand(r.getQty());
-  l.setCreated(r.getQty());
-  l.setWo(r.getWo());
-  l.setCreatedAt(a.time());
-  l.setCreatedSeq(a.rec.seq);
-  put_struct(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())), l);
+  put_new_lot(a,
+              {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
+               s::LotOrigin::PRODUCED, r.getQty()},
+              [&](s::Lot::Builder l) { l.setWo(r.getWo()); });
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
                          add_lot_qty(old.getProduced(), r.getLot(), r.getQty(),
