@@ -10,6 +10,7 @@
 
 #include "custody/codec/capnp_util.h"
 #include "custody/common/encoding.h"
+#include "custody/ledger/snapshot.h"
 #include "custody/ledger/state.h"
 #include "schema/record.capnp.h"
 
@@ -152,16 +153,10 @@ Result<RebuildReport> rebuild_ledger(const std::filesystem::path& dir, StateMach
 
 Result<StateDigest> state_digest(Store& store, const StateMachine& machine) {
   rocksdb::DB& db = store.db();
-  const rocksdb::Snapshot* snap = db.GetSnapshot();
-  struct Release {
-    rocksdb::DB& db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db.ReleaseSnapshot(s); }
-  } release{db, snap};
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
+  const Snapshot view(store);  // released on every return
+  const rocksdb::ReadOptions ro = view.read_options();
   StateDigest out;
-  auto head = store.read_head(snap);
+  auto head = store.read_head(ro.snapshot);
   if (!head) return std::unexpected(head.error());
   out.head_seq = head->seq;
   crypto::Sha256 h;

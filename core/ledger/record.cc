@@ -219,7 +219,12 @@ void encode_record(RecordFields& r, EncodedRecord& out) {
   }
 }
 
-Result<RecordFields> decode_record(std::string_view bytes) {
+namespace {
+
+// Calls fn with `bytes` read as one canonical Record; corruption when they are not whole
+// words, not canonical, or do not parse (fn's own reads included).
+template <typename F>
+auto with_canonical_record(std::string_view bytes, F&& fn) -> decltype(fn(Record::Reader())) {
   if (bytes.empty() || bytes.size() % kWord != 0) {
     return std::unexpected(Error::corruption("record is not a whole number of words"));
   }
@@ -230,7 +235,17 @@ Result<RecordFields> decode_record(std::string_view bytes) {
     if (!reader.isCanonical()) {
       return std::unexpected(Error::corruption("record is not in canonical form"));
     }
-    auto in = reader.getRoot<Record>();
+    return fn(reader.getRoot<Record>());
+  } catch (const kj::Exception& e) {
+    return std::unexpected(
+        Error::corruption("record does not parse: " + std::string(e.getDescription().cStr())));
+  }
+}
+
+}  // namespace
+
+Result<RecordFields> decode_record(std::string_view bytes) {
+  return with_canonical_record(bytes, [](Record::Reader in) -> Result<RecordFields> {
     RecordFields r;
     r.seq = in.getSeq();
     r.recorded_at = in.getRecordedAt();
@@ -249,24 +264,11 @@ Result<RecordFields> decode_record(std::string_view bytes) {
     }
     r.prev_hash = digest_of(in.getPrevHash());
     return r;
-  } catch (const kj::Exception& e) {
-    return std::unexpected(
-        Error::corruption("record does not parse: " + std::string(e.getDescription().cStr())));
-  }
+  });
 }
 
 Result<RecordCheck> check_record(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % kWord != 0) {
-    return std::unexpected(Error::corruption("record is not a whole number of words"));
-  }
-  const auto words = aligned_copy(bytes);
-  kj::ArrayPtr<const capnp::word> segments[1] = {words};
-  try {
-    capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), reader_options());
-    if (!reader.isCanonical()) {
-      return std::unexpected(Error::corruption("record is not in canonical form"));
-    }
-    auto in = reader.getRoot<Record>();
+  return with_canonical_record(bytes, [](Record::Reader in) -> Result<RecordCheck> {
     if (in.getPayloadDigest().size() != 32 || in.getPrevHash().size() != 32) {
       return std::unexpected(Error::corruption("record hash fields are not 32 bytes"));
     }
@@ -283,10 +285,7 @@ Result<RecordCheck> check_record(std::string_view bytes) {
     }
     out.leaf = leaf_of(in);
     return out;
-  } catch (const kj::Exception& e) {
-    return std::unexpected(
-        Error::corruption("record does not parse: " + std::string(e.getDescription().cStr())));
-  }
+  });
 }
 
 Result<Digest> record_leaf(std::string_view bytes) {

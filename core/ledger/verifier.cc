@@ -13,6 +13,7 @@
 #include "custody/ledger/checkpoint.h"
 #include "custody/ledger/merkle.h"
 #include "custody/ledger/record.h"
+#include "custody/ledger/snapshot.h"
 
 namespace custody::ledger {
 namespace {
@@ -167,16 +168,10 @@ unsigned worker_count(unsigned requested) {
 Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   VerifyReport report;
   rocksdb::DB& db = store.db();
-  const rocksdb::Snapshot* snap = db.GetSnapshot();
-  struct Release {
-    rocksdb::DB& db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db.ReleaseSnapshot(s); }
-  } release{db, snap};
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
+  const Snapshot view(store);  // released on every return
+  const rocksdb::ReadOptions ro = view.read_options();
 
-  auto head = store.read_head(snap);
+  auto head = store.read_head(ro.snapshot);
   if (!head) return std::unexpected(head.error());
 
   std::optional<crypto::NoteVerifier> key = options.key;
