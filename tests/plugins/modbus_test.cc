@@ -470,6 +470,21 @@ TEST_F(ModbusTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
       {R"({"host":"127.0.0.1","registers":[{"equipment":"washer-1","param":"chlorine",)"
        R"("address":0,"scale":"x"}]})",
        "registers[0].scale", "registers[0].scale: must be a finite number"},
+      // The settings reader all bundled plugins share (plugins/common/settings.h).
+      {R"({"host":"127.0.0.1","registers":{}})", "registers", "registers: must be an array"},
+      {R"({"host":7,"registers":[)" + reg + "]}", "host", "host: must be a string"},
+      {R"({"host":"127.0.0.1","registers":[{"equipment":"washer\u0001","param":"chlorine",)"
+       R"("address":0}]})",
+       "registers[0].equipment", "registers[0].equipment: must not contain control characters"},
+      {R"({"host":"127.0.0.1","registers":[{"equipment":" washer-1","param":"chlorine",)"
+       R"("address":0}]})",
+       "registers[0].equipment", "registers[0].equipment: must not start or end with a space"},
+      {R"({"host":"127.0.0.1","registers":[{"equipment":"washer-1","param":"",)"
+       R"("address":0}]})",
+       "registers[0].param", "registers[0].param: must be 1 to 128 bytes"},
+      {R"({"host":"127.0.0.1","registers":[{"equipment":")" + std::string(60, 'w') +
+           R"(","param":")" + std::string(40, 'p') + R"(","address":0}]})",
+       "registers[0].param", "registers[0].param: equipment and param together must be at most 90"},
   };
   for (auto isolation : {plugin::Isolation::kInProcess, plugin::Isolation::kProcess}) {
     SCOPED_TRACE(isolation == plugin::Isolation::kProcess ? "process" : "in process");
