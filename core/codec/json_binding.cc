@@ -275,7 +275,7 @@ Result<void> bind_value(const boost::json::value& v, capnp::Type type, const Fie
       if (t.timestamp) {
         if (!v.is_string()) return bad(path, "must be an RFC 3339 timestamp string");
         auto ts = parse_rfc3339(v.as_string());
-        if (!ts) return bad(path, "is not an RFC 3339 timestamp (2026-11-21T08:00:00Z)");
+        if (!ts) return fail(ts.error().code, ts.error().message, path);
         set(capnp::DynamicValue::Reader(static_cast<std::int64_t>(*ts)));
         return {};
       }

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 
@@ -57,6 +58,47 @@ std::optional<std::string> from_base64(std::string_view b64) {
   return out;
 }
 
+std::string printable(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      const auto cp = static_cast<unsigned char>(s[++i]);  // C1 control, U+0080..U+009F
+      out += "\\u00";
+      out.push_back(kHex[cp >> 4]);
+      out.push_back(kHex[cp & 15]);
+    } else if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+               static_cast<unsigned char>(s[i + 2]) >= 0xaa &&
+               static_cast<unsigned char>(s[i + 2]) <= 0xae) {
+      out += "\\u202";  // U+202A..U+202E: embeddings and overrides
+      out.push_back(kHex[(static_cast<unsigned char>(s[i + 2]) - 0xa0) & 15]);
+      i += 2;
+    } else if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x81 &&
+               static_cast<unsigned char>(s[i + 2]) >= 0xa6 &&
+               static_cast<unsigned char>(s[i + 2]) <= 0xa9) {
+      out += "\\u206";  // U+2066..U+2069: isolates
+      out.push_back(kHex[(static_cast<unsigned char>(s[i + 2]) - 0xa0) & 15]);
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 std::string format_rfc3339(TimeNs t) {
   using namespace std::chrono;
   const sys_time<nanoseconds> tp{nanoseconds{t}};
@@ -94,23 +136,44 @@ bool parse_int(std::string_view s, std::size_t pos, std::size_t len, int& out) {
 
 }  // namespace
 
-std::optional<TimeNs> parse_rfc3339(std::string_view s) {
+namespace {
+std::unexpected<Error> not_a_time() {
+  return fail(ErrorCode::kInvalidArgument, "is not an RFC 3339 timestamp (2026-11-21T08:00:00Z)");
+}
+std::unexpected<Error> out_of_range_time() {
+  return fail(ErrorCode::kOutOfRange,
+              "is outside the times custody records: after 1970-01-01T00:00:00Z, up to " +
+                  std::string(kMaxTimeText));
+}
+// Whole seconds since the epoch and the nanoseconds after them, as TimeNs, when it fits.
+Result<TimeNs> checked_time(long long secs, long long frac_ns) {
+  constexpr long long kMaxSecs = std::numeric_limits<TimeNs>::max() / 1'000'000'000LL;
+  constexpr long long kMaxFrac = std::numeric_limits<TimeNs>::max() % 1'000'000'000LL;
+  if (secs < 0 || (secs == 0 && frac_ns == 0) || secs > kMaxSecs ||
+      (secs == kMaxSecs && frac_ns > kMaxFrac)) {
+    return out_of_range_time();
+  }
+  return secs * 1'000'000'000LL + frac_ns;
+}
+}  // namespace
+
+Result<TimeNs> parse_rfc3339(std::string_view s) {
   using namespace std::chrono;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (s.size() < 10 || !parse_int(s, 0, 4, y) || s[4] != '-' || !parse_int(s, 5, 2, mo) ||
       s[7] != '-' || !parse_int(s, 8, 2, d)) {
-    return std::nullopt;
+    return not_a_time();
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
                            day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
+  if (!ymd.ok()) return not_a_time();
   const auto midnight = sys_days{ymd}.time_since_epoch();
-  if (s.size() == 10) return duration_cast<nanoseconds>(midnight).count();
+  if (s.size() == 10) return checked_time(duration_cast<seconds>(midnight).count(), 0);
 
   if (s.size() < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !parse_int(s, 11, 2, h) ||
       s[13] != ':' || !parse_int(s, 14, 2, mi) || s[16] != ':' || !parse_int(s, 17, 2, sec) ||
       h > 23 || mi > 59 || sec > 60) {
-    return std::nullopt;
+    return not_a_time();
   }
   std::size_t pos = 19;
   long long frac_ns = 0;
@@ -125,7 +188,7 @@ std::optional<TimeNs> parse_rfc3339(std::string_view s) {
       }
       ++pos;
     }
-    if (pos == start) return std::nullopt;
+    if (pos == start) return not_a_time();
   }
   long long offset_s = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
@@ -133,15 +196,15 @@ std::optional<TimeNs> parse_rfc3339(std::string_view s) {
   } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
     int oh = 0, om = 0;
     if (!parse_int(s, pos + 1, 2, oh) || !parse_int(s, pos + 4, 2, om) || oh > 23 || om > 59) {
-      return std::nullopt;
+      return not_a_time();
     }
     offset_s = (oh * 3600LL + om * 60LL) * (s[pos] == '+' ? 1 : -1);
   } else {
-    return std::nullopt;
+    return not_a_time();
   }
   const long long secs =
       duration_cast<seconds>(midnight).count() + h * 3600LL + mi * 60LL + sec - offset_s;
-  return secs * 1'000'000'000LL + frac_ns;
+  return checked_time(secs, frac_ns);
 }
 
 }  // namespace custody

@@ -36,12 +36,20 @@ std::string_view code_name(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kIdempotencyConflict:
+      return "idempotency_conflict";
+    case ErrorCode::kReserved:
+      return "reserved";
+    case ErrorCode::kOutOfRange:
+      return "out_of_range";
+    case ErrorCode::kProjectionsStale:
+      return "projections_stale";
   }
   return "internal";
 }
 
 ErrorCode code_from_name(std::string_view name) {
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
     if (code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
   }
   return ErrorCode::kInternal;

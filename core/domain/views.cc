@@ -59,7 +59,7 @@ class Request {
     if (!t) return std::unexpected(t.error());
     if (t->empty()) return fallback;
     auto parsed = parse_rfc3339(*t);
-    if (!parsed) return bad(std::string(key), "is not an RFC 3339 time: " + *t);
+    if (!parsed) return fail(parsed.error().code, parsed.error().message + ": " + *t, std::string(key));
     return *parsed;
   }
 
@@ -255,9 +255,14 @@ Result<RecallScope> recall_scope(const RecallRequest& request, const RecallField
                                               std::string(names.to));
     }
     auto from = parse_rfc3339(request.from);
-    if (!from) return bad(std::string(names.from), "not an RFC 3339 time: " + request.from);
+    if (!from) {
+      return fail(from.error().code, from.error().message + ": " + request.from,
+                  std::string(names.from));
+    }
     auto to = parse_rfc3339(request.to);
-    if (!to) return bad(std::string(names.to), "not an RFC 3339 time: " + request.to);
+    if (!to) {
+      return fail(to.error().code, to.error().message + ": " + request.to, std::string(names.to));
+    }
     scope.from = RecallScope::From::kEquipment;
     scope.equipment = request.equipment;
     scope.window_from = *from;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace custody {
 namespace {
 
@@ -22,7 +24,7 @@ TEST(Encoding, Base64RoundTrip) {
 }
 
 TEST(Encoding, Rfc3339) {
-  EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00.000000001Z"), 1);
   EXPECT_EQ(*parse_rfc3339("2026-11-21T08:00:00Z"), 1795248000LL * 1'000'000'000LL);
   EXPECT_EQ(*parse_rfc3339("2026-11-21T09:00:00+01:00"), *parse_rfc3339("2026-11-21T08:00:00Z"));
   EXPECT_EQ(*parse_rfc3339("2026-11-21"), *parse_rfc3339("2026-11-21T00:00:00Z"));
@@ -32,8 +34,25 @@ TEST(Encoding, Rfc3339) {
   EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
   for (const char* bad : {"", "2026-13-01", "2026-02-30", "2026-11-21T25:00:00Z",
                           "2026-11-21T08:00:00", "2026-11-21T08:00Z", "yesterday"}) {
-    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+    ASSERT_FALSE(parse_rfc3339(bad)) << bad;
+    EXPECT_EQ(parse_rfc3339(bad).error().code, ErrorCode::kInvalidArgument) << bad;
   }
+}
+
+// Hardening finding 8: times outside what 64-bit nanoseconds hold wrapped silently (9999 was
+// stored as 1816, 2300 as 1715), and the epoch itself was stored as "not given".
+TEST(Encoding, TimesCustodyCannotRecordAreOutOfRange) {
+  for (const char* bad : {"9999-12-31T23:59:59Z", "2300-01-01", "2262-04-11T23:47:17Z",
+                          "1970-01-01T00:00:00Z", "1970-01-01", "1969-12-31T23:59:59Z",
+                          "1677-09-21T00:12:44Z", "0001-01-01T00:00:00Z",
+                          "1970-01-01T01:00:00+01:00"}) {
+    auto t = parse_rfc3339(bad);
+    ASSERT_FALSE(t) << bad << " parsed as " << *t;
+    EXPECT_EQ(t.error().code, ErrorCode::kOutOfRange) << bad;
+  }
+  EXPECT_EQ(format_rfc3339(*parse_rfc3339(std::string(kMaxTimeText))), kMaxTimeText);
+  EXPECT_EQ(*parse_rfc3339("2262-04-11T23:47:16.854775807Z"),
+            std::numeric_limits<TimeNs>::max());
 }
 
 }  // namespace

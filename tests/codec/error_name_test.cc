@@ -12,7 +12,7 @@ namespace {
 
 TEST(ErrorCodeName, EveryCodeReadsBackFromItsName) {
   std::set<std::string> names;
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
     const auto code = static_cast<ErrorCode>(c);
     const std::string name(code_name(code));
     EXPECT_TRUE(names.insert(name).second) << name << " names two codes";

@@ -19,7 +19,7 @@ struct PlantArgs {
 int plant(const PlantArgs& a) {
   auto start = parse_rfc3339(a.start);
   if (!start) {
-    return report(Error::invalid_argument("start", "not an RFC 3339 time: " + a.start));
+    return report(Error{start.error().code, start.error().message + ": " + a.start, "start"});
   }
   gen::PlantOptions options;
   options.days = a.days;

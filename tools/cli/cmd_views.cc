@@ -56,7 +56,7 @@ struct KpiArgs {
 
 Result<TimeNs> parse_time(const std::string& text, const std::string& field) {
   auto t = parse_rfc3339(text);
-  if (!t) return fail(ErrorCode::kInvalidArgument, "not an RFC 3339 time: " + text, field);
+  if (!t) return fail(t.error().code, t.error().message + ": " + text, field);
   return *t;
 }
 

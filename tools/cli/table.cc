@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "custody/common/encoding.h"
+
 namespace custody::cli {
 namespace {
 
@@ -35,7 +37,7 @@ std::string cell(const json::value& v) {
       return buf;
     }
     case json::kind::string:
-      return std::string(v.as_string());
+      return printable(v.as_string());
     case json::kind::array:
       return "[" + std::to_string(v.as_array().size()) + "]";
     case json::kind::object:
@@ -59,8 +61,10 @@ void table(const json::array& rows, const std::string& indent, std::string& out)
     return;
   }
   std::vector<std::vector<std::string>> cells;
+  std::vector<std::string> headers;
+  for (const auto& c : columns) headers.push_back(printable(c));
   std::vector<std::size_t> width(columns.size());
-  for (std::size_t c = 0; c < columns.size(); ++c) width[c] = columns[c].size();
+  for (std::size_t c = 0; c < columns.size(); ++c) width[c] = headers[c].size();
   for (const auto& row : rows) {
     if (!row.is_object()) continue;
     std::vector<std::string> line;
@@ -80,7 +84,7 @@ void table(const json::array& rows, const std::string& indent, std::string& out)
     }
     out += '\n';
   };
-  emit(columns);
+  emit(headers);
   std::vector<std::string> rule;
   for (auto w : width) rule.emplace_back(w, '-');
   emit(rule);
@@ -98,16 +102,16 @@ void render(const json::value& v, const std::string& indent, std::string& out) {
   }
   for (const auto& m : v.as_object()) {
     if (m.value().is_array() && m.value().as_array().empty()) {
-      out += indent + std::string(m.key()) + ": (none)\n";
+      out += indent + printable(m.key()) + ": (none)\n";
     } else if (scalar(m.value())) {
-      out += indent + std::string(m.key()) + ": " + cell(m.value()) + "\n";
+      out += indent + printable(m.key()) + ": " + cell(m.value()) + "\n";
     } else if (m.value().is_array() && !m.value().as_array().empty() &&
                !m.value().as_array()[0].is_object()) {
       std::string joined;
       for (const auto& e : m.value().as_array()) joined += (joined.empty() ? "" : ", ") + cell(e);
-      out += indent + std::string(m.key()) + ": " + joined + "\n";
+      out += indent + printable(m.key()) + ": " + joined + "\n";
     } else {
-      out += indent + std::string(m.key()) + ":\n";
+      out += indent + printable(m.key()) + ":\n";
       render(m.value(), indent + "  ", out);
     }
   }

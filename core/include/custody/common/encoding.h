@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "custody/common/clock.h"
+#include "custody/common/error.h"
 
 namespace custody {
 
@@ -41,10 +42,19 @@ inline void put_be64(std::uint64_t v, char* out) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// Text made safe to print to a terminal or log: control characters (C0, DEL, C1) and
+// Unicode bidirectional controls are written as escapes ("\n", "\x1b", "\u202e"), so a
+// value cannot move the cursor, ring the bell, forge a line or reverse what follows.
+[[nodiscard]] std::string printable(std::string_view text);
+
 // "2026-11-21T08:00:00Z", with ".123456789" fractional digits when not a whole second.
 [[nodiscard]] std::string format_rfc3339(TimeNs t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" and a bare date "YYYY-MM-DD"
-// (midnight UTC). Returns nullopt for anything else.
-[[nodiscard]] std::optional<TimeNs> parse_rfc3339(std::string_view text);
+// (midnight UTC). kInvalidArgument for anything else; kOutOfRange for a time custody
+// cannot record: it keeps nanoseconds since the Unix epoch in 64 bits, with 0 meaning "not
+// given", so a time must be after 1970-01-01T00:00:00Z and at most kMaxTimeText. The
+// error's field is empty: callers name it.
+inline constexpr std::string_view kMaxTimeText = "2262-04-11T23:47:16Z";
+[[nodiscard]] Result<TimeNs> parse_rfc3339(std::string_view text);
 
 }  // namespace custody

@@ -32,7 +32,14 @@ enum class ErrorCode : std::uint8_t {
   kCorruption,            // stored data is not what custody wrote
   kUnavailable,           // the ledger is shutting down or failed earlier
   kInternal,              // a bug
+  kIdempotencyConflict,   // a commandId already used by a different command
+  kReserved,              // an id in a namespace custody keeps for itself
+  kOutOfRange,            // a quantity or time beyond what custody can represent
+  kProjectionsStale,      // projections were built by another version: rebuild first
 };
+
+// The last code (for loops over every code).
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kProjectionsStale;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);
