@@ -53,7 +53,7 @@ Result<void> replace_file(const std::filesystem::path& path, std::string_view te
   return sync_dir(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
 }
 
-Result<std::string> read_file(const std::filesystem::path& path) {
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return fail(ErrorCode::kNotFound, path.string() + " does not exist");
@@ -71,6 +71,11 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) {
+      ::close(fd);
+      return fail(ErrorCode::kOutOfRange, path.string() + " is larger than " +
+                                              std::to_string(max_bytes) + " bytes");
+    }
   }
   ::close(fd);
   return out;

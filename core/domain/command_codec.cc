@@ -29,6 +29,13 @@ Result<std::string> required_id(const boost::json::object& obj, std::string_view
 
 }  // namespace
 
+std::string_view reserved_prefix(std::string_view command_id) {
+  for (std::string_view p : kReservedCommandIdPrefixes) {
+    if (command_id.starts_with(p)) return p;
+  }
+  return {};
+}
+
 Result<ledger::Command> decode_command(std::string_view json, std::string* command_id,
                                        std::string_view host_actor) {
   boost::system::error_code ec;
@@ -78,6 +85,12 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
       return bad("actor", "'plugin:...' actors are reserved for plugins custody hosts");
     }
     cmd.actor = std::move(*actor);
+    if (const auto p = reserved_prefix(cmd.command_id); !p.empty()) {
+      return std::unexpected(Error{ErrorCode::kReserved,
+                                   "command ids starting with '" + std::string(p) +
+                                       "' are reserved for commands custody writes itself",
+                                   "commandId"});
+    }
   }
 
   if (const auto* v = obj.if_contains("expectedVersion"); v && !v->is_null()) {
@@ -92,7 +105,7 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
   if (const auto* v = obj.if_contains("occurredAt"); v && !v->is_null()) {
     if (!v->is_string()) return bad("occurredAt", "must be an RFC 3339 timestamp string");
     auto t = parse_rfc3339(v->as_string());
-    if (!t) return bad("occurredAt", "is not an RFC 3339 timestamp (2026-11-21T08:00:00Z)");
+    if (!t) return fail(t.error().code, t.error().message, "occurredAt");
     cmd.occurred_at = *t;
   }
 

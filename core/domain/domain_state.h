@@ -103,6 +103,9 @@ void update(State& state, State::Cf cf, std::string_view key, F&& mutate) {
 
 // The actor custody writes automatic consequences as.
 inline constexpr std::string_view kSystem = "system";
+// Exceptions custody raises itself are "auto:<the command id that caused them>"; nobody else
+// may raise one so named.
+inline constexpr std::string_view kAutomaticExceptionPrefix = "auto:";
 
 // What decide functions get.
 struct Decide {

@@ -50,6 +50,12 @@ Result<void> require_status(s::Exception::Reader e,
 Result<void> decide_raise(Decide& d) {
   MessageView v(d.cmd.data);
   auto r = v.root<s::ExceptionRaise>();
+  if (sv(r.getException()).starts_with(kAutomaticExceptionPrefix)) {
+    return std::unexpected(Error{ErrorCode::kReserved,
+                                 "exception ids starting with 'auto:' are reserved for the "
+                                 "exceptions custody raises itself",
+                                 "data.exception"});
+  }
   if (find_exception(d, sv(r.getException()))) {
     return already_exists("data.exception", "exception " + str(r.getException()));
   }

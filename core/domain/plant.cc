@@ -43,16 +43,17 @@ class PlantStateMachine final : public ledger::StateMachine {
 
   std::vector<std::string> column_families() const override { return projection_column_families(); }
 
-  void attach(ledger::Store& store) override {
-    cf_.entities = store.cf(kEntitiesCf);
-    cf_.history = store.cf(kHistoryCf);
-    cf_.fwd = store.cf(kGenealogyFwdCf);
-    cf_.bwd = store.cf(kGenealogyBwdCf);
-    cf_.index = store.cf(kIndexCf);
-    cf_.facts = store.cf(kFactsCf);
-    cf_.corrections = store.cf(kCorrectionsCf);
-    if (options_.genealogy_graph && !graph_) {
-      ledger::Snapshot snap(store);
+  void attach(const ledger::ColumnFamilies& families) override {
+    cf_.entities = families.cf(kEntitiesCf);
+    cf_.history = families.cf(kHistoryCf);
+    cf_.fwd = families.cf(kGenealogyFwdCf);
+    cf_.bwd = families.cf(kGenealogyBwdCf);
+    cf_.index = families.cf(kIndexCf);
+    cf_.facts = families.cf(kFactsCf);
+    cf_.corrections = families.cf(kCorrectionsCf);
+    auto* store = dynamic_cast<const ledger::Store*>(&families);
+    if (options_.genealogy_graph && !graph_ && store != nullptr) {
+      ledger::Snapshot snap(const_cast<ledger::Store&>(*store));
       auto g = GenealogyGraph::load(snap);
       if (!g) throw std::runtime_error("cannot load the genealogy graph: " + g.error().message);
       graph_ = std::move(*g);

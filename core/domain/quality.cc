@@ -34,7 +34,7 @@ void raise_automatic(Decide& d, s::ExceptionCategory category, std::string descr
                      std::string_view lot, TimeNs deadline) {
   capnp::MallocMessageBuilder msg(256);
   auto e = msg.initRoot<s::ExceptionRaised>();
-  const std::string id = "auto:" + d.cmd.command_id;
+  const std::string id = std::string(kAutomaticExceptionPrefix) + d.cmd.command_id;
   e.setException(id);
   e.setCategory(category);
   e.setSeverity(s::Severity::HIGH);

@@ -448,15 +448,8 @@ std::string recall_csv(const RecallReport& r) {
   return out;
 }
 
-Result<std::vector<std::filesystem::path>> write_fsma204(const ledger::Snapshot& snap,
-                                                         const RecallReport& r,
-                                                         const SiteInfo& site,
-                                                         const std::filesystem::path& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return fail(ErrorCode::kIoError, "cannot create " + dir.string() + ": " + ec.message(), "out");
+std::vector<NamedFile> fsma204_files(const ledger::Snapshot& snap, const RecallReport& r,
+                                     const SiteInfo& site) {
   auto* entities = cf_of(snap, kEntitiesCf);
   auto* bwd = cf_of(snap, kGenealogyBwdCf);
   Names names{snap, {}, {}};
@@ -632,19 +625,10 @@ Result<std::vector<std::filesystem::path>> write_fsma204(const ledger::Snapshot&
   add(glossary,
       {"Reference document", "Lot record", "the custody log record that created the lot", ""});
 
-  std::vector<fs::path> written;
-  for (const auto& [name, text] : std::vector<std::pair<std::string, const std::string*>>{
-           {"fsma204-receiving.csv", &receiving},
-           {"fsma204-transformation.csv", &transformation},
-           {"fsma204-shipping.csv", &shipping},
-           {"fsma204-glossary.csv", &glossary}}) {
-    const fs::path p = dir / name;
-    std::ofstream f(p, std::ios::trunc);
-    f << *text;
-    if (!f) return fail(ErrorCode::kIoError, "cannot write " + p.string(), "out");
-    written.push_back(p);
-  }
-  return written;
+  return {{"fsma204-receiving.csv", std::move(receiving)},
+          {"fsma204-transformation.csv", std::move(transformation)},
+          {"fsma204-shipping.csv", std::move(shipping)},
+          {"fsma204-glossary.csv", std::move(glossary)}};
 }
 
 }  // namespace custody::domain

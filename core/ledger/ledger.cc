@@ -161,7 +161,8 @@ Result<InitResult> Ledger::init(const fs::path& dir, const InitOptions& options,
   if (auto r = write_new_file(dir / "config.json", kDefaultConfig, 0644); !r) {
     return std::unexpected(r.error());
   }
-  Store::InitInfo info{out.ledger_id, out.origin, out.vkey, clock.now()};
+  Store::InitInfo info{out.ledger_id, out.origin, out.vkey, clock.now(),
+                       machine.projection_version()};
   if (auto r = Store::create(dir, info, machine.column_families()); !r) {
     return std::unexpected(r.error());
   }
@@ -187,6 +188,15 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const fs::path& dir, OpenMode mode,
   auto store = Store::open(dir, mode, machine->column_families());
   if (!store) return std::unexpected(store.error());
   ledger->store_ = std::move(*store);
+  if (mode == OpenMode::kReadWrite &&
+      ledger->store_->projection_version() != machine->projection_version()) {
+    return fail(ErrorCode::kProjectionsStale,
+                dir.string() + ": its projections were built by projection version " +
+                    std::to_string(ledger->store_->projection_version()) +
+                    " and this build writes version " +
+                    std::to_string(machine->projection_version()) +
+                    "; run `custody rebuild " + dir.string() + "` before writing");
+  }
   ledger->machine_ = std::move(machine);
   ledger->machine_->attach(*ledger->store_);
   if (mode == OpenMode::kReadWrite) {

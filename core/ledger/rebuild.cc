@@ -31,13 +31,12 @@ void hash_field(crypto::Sha256& h, std::string_view bytes) {
 
 }  // namespace
 
-Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
+Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
+                                 const std::filesystem::path& tmp_dir, StateMachine& machine,
+                                 std::size_t chunk_entries) {
   const auto started = std::chrono::steady_clock::now();
-  const auto families = machine.column_families();
-  if (auto r = store.reset_column_families(families); !r) return std::unexpected(r.error());
-  machine.attach(store);
-
-  State state(store.db(), store.cf(Cf::kLog));
+  machine.attach(target);
+  State state(target.db(), source.db(), source.cf(Cf::kLog));
   state.detach();
   // Column families are sorted and written in parallel; the first error wins.
   std::mutex error_mu;
@@ -45,11 +44,11 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
   auto flush = [&] {
     std::vector<std::future<void>> writers;
     state.flush_sorted([&](State::Cf cf, auto&& entries) {
-      writers.push_back(std::async(std::launch::async, [&store, &error_mu, &error, cf,
+      writers.push_back(std::async(std::launch::async, [&target, &tmp_dir, &error_mu, &error, cf,
                                                         entries = std::move(entries)]() mutable {
         std::sort(entries.begin(), entries.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
-        if (auto r = store.ingest_sorted(cf, entries); !r) {
+        if (auto r = ingest_sorted_into(target.db(), cf, entries, tmp_dir); !r) {
           std::lock_guard lock(error_mu);
           if (!error) error = r.error();
         }
@@ -57,7 +56,6 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
     });
     for (auto& w : writers) w.get();
   };
-
   // The log is read on a second thread, in batches, while this one applies.
   struct Batch {
     std::vector<std::string> records;
@@ -71,7 +69,7 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
   std::thread reader([&] {
     rocksdb::ReadOptions ro;
     ro.readahead_size = 4 << 20;
-    std::unique_ptr<rocksdb::Iterator> it(store.db().NewIterator(ro, store.cf(Cf::kLog)));
+    std::unique_ptr<rocksdb::Iterator> it(source.db().NewIterator(ro, source.cf(Cf::kLog)));
     it->SeekToFirst();
     for (;;) {
       Batch b;
@@ -125,7 +123,7 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
       }
       ++report.records;
     }
-    if (state.overlay_size() >= kChunkEntries) flush();
+    if (state.overlay_size() >= chunk_entries) flush();
   }
   {
     std::lock_guard lock(mu);
@@ -137,10 +135,23 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
   if (read_error) return std::unexpected(*read_error);
   flush();
   if (error) return std::unexpected(*error);
-  // Make the ingested files' manifest durable, like a synced write would.
-  if (auto s = store.db().FlushWAL(true); !s.ok()) return fail(ErrorCode::kIoError, s.ToString());
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
+  // The new projections are built beside the live ones, which stay as they are until the
+  // new ones are complete and activated in one synced write.
+  if (auto r = store.begin_projections(machine.column_families()); !r) {
+    return std::unexpected(r.error());
+  }
+  auto report = replay_log(store, store, store.dir(), machine, kChunkEntries);
+  if (!report) return report;
+  if (auto r = store.activate_projections(machine.projection_version()); !r) {
+    return std::unexpected(r.error());
+  }
+  machine.attach(store);
   return report;
 }
 

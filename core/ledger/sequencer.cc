@@ -19,26 +19,59 @@ constexpr std::size_t kMaxCachedStreams = 1 << 20;
 // Groups prepared ahead of the disk: one being written, one waiting.
 constexpr std::size_t kMaxInFlight = 2;
 
-// idem value: be64(first seq) || be32(records). The first record's hash is not stored: a
-// retry reads it back from the log (retries are rare; the entry is written per command).
-std::string idem_value(const CommandResult& r) {
+// idem value: be64(first seq) || be32(records) || command digest(32). The first record's
+// hash is not stored: a retry reads it back from the log (retries are rare; the entry is
+// written per command). Entries written before digests were kept have no digest.
+std::string idem_value(const CommandResult& r, const crypto::Digest& digest) {
   std::string v = be64(r.seq);
   const std::uint32_t n = r.records;
   const char count[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
                          static_cast<char>(n >> 8), static_cast<char>(n)};
   v.append(count, 4);
+  v += crypto::as_view(digest);
   return v;
 }
 
-std::optional<CommandResult> parse_idem(std::string_view v) {
-  if (v.size() != 12) return std::nullopt;
-  CommandResult r;
+struct IdemEntry {
+  CommandResult result;
+  std::optional<crypto::Digest> digest;
+};
+
+std::optional<IdemEntry> parse_idem(std::string_view v) {
+  if (v.size() != 12 && v.size() != 44) return std::nullopt;
+  IdemEntry e;
+  CommandResult& r = e.result;
   r.seq = get_be64(v.data());
   const auto* p = reinterpret_cast<const unsigned char*>(v.data() + 8);
   r.records =
       (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
   r.duplicate = true;
-  return r;
+  if (v.size() == 44) {
+    crypto::Digest d;
+    std::memcpy(d.data(), v.data() + 12, 32);
+    e.digest = d;
+  }
+  return e;
+}
+
+// meta "digests/" be64(first seq of a group) -> (be64(seq) || digest)* of its commands.
+constexpr std::string_view kDigestsPrefix = "digests/";
+std::string digests_key(std::uint64_t seq) {
+  return std::string(kDigestsPrefix) + be64(seq);
+}
+
+Error conflict_error(std::string_view command_id, std::uint64_t seq) {
+  return Error{ErrorCode::kIdempotencyConflict,
+               "commandId " + std::string(command_id) +
+                   " was already used by a different command (its records start at seq " +
+                   std::to_string(seq) +
+                   "); a retry must repeat the command exactly, and a new command needs a new id",
+               "commandId"};
+}
+
+void hash_part(crypto::Sha256& h, std::string_view bytes) {
+  h.update(be64(bytes.size()));
+  h.update(bytes);
 }
 
 TimeNs to_ns(std::chrono::milliseconds ms) {
@@ -56,6 +89,16 @@ Error closing_error() {
 }
 
 }  // namespace
+
+crypto::Digest command_digest(const Command& c) {
+  crypto::Sha256 h;
+  hash_part(h, c.type);
+  hash_part(h, c.actor);
+  hash_part(h, c.data);
+  h.update(be64(static_cast<std::uint64_t>(c.occurred_at)));
+  h.update(c.expected_version ? "v" + be64(*c.expected_version) : std::string("-"));
+  return h.finish();
+}
 
 // A background spill of recent ids into `idem`.
 struct Sequencer::Spill {
@@ -172,6 +215,23 @@ Result<void> Sequencer::load() {
     auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kMeta), "idem_through", &v);
     if (st.ok() && v.size() == 8) through = get_be64(v.data());
   }
+  // Their digests, from the groups that accepted them.
+  boost::unordered_flat_map<std::uint64_t, crypto::Digest> digests;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kMeta)));
+    for (it->Seek(kDigestsPrefix); it->Valid() && it->key().starts_with(kDigestsPrefix);
+         it->Next()) {
+      const std::string_view v = it->value().ToStringView();
+      if (v.size() % 40 != 0) return fail(ErrorCode::kCorruption, "meta digests are malformed");
+      for (std::size_t at = 0; at < v.size(); at += 40) {
+        crypto::Digest d;
+        std::memcpy(d.data(), v.data() + at + 8, 32);
+        digests.emplace(get_be64(v.data() + at), d);
+      }
+    }
+    if (!it->status().ok()) return std::unexpected(storage_error(it->status(), "meta"));
+  }
   {
     std::unique_ptr<rocksdb::Iterator> it(
         db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kLog)));
@@ -188,7 +248,12 @@ Result<void> Sequencer::load() {
       r.seq = check->seq;
       r.records = 1;
       r.hash = check->leaf;
-      auto [pos, inserted] = recent_ids_.emplace(check->command_id, Recent{r, 0});
+      Recent recent{r, 0, {}, false};
+      if (auto d = digests.find(r.seq); d != digests.end()) {
+        recent.digest = d->second;
+        recent.has_digest = true;
+      }
+      auto [pos, inserted] = recent_ids_.emplace(check->command_id, recent);
       last = &pos->second;
       last_id = pos->first;
     }
@@ -215,6 +280,7 @@ Sequencer::~Sequencer() {
 }
 
 void Sequencer::submit(Command command, Completion done) {
+  const crypto::Digest digest = command_digest(command);  // on the caller's thread
   std::unique_lock lock(mu_);
   not_full_.wait(lock, [&] { return queue_.size() < options_.queue_capacity || stopping_; });
   if (stopping_ || failed_) {
@@ -223,7 +289,7 @@ void Sequencer::submit(Command command, Completion done) {
     done(std::unexpected(std::move(e)));
     return;
   }
-  queue_.push_back(Item{std::move(command), std::move(done), {}});
+  queue_.push_back(Item{std::move(command), std::move(done), {}, digest});
   lock.unlock();
   not_empty_.notify_one();
 }
@@ -340,6 +406,10 @@ void Sequencer::write_loop() {
     if (!failure && group->write) {
       const auto started = std::chrono::steady_clock::now();
       if (auto w = store_.write(group->batch); !w) failure = w.error();
+      // The head file moves only once the group is durable, and before anyone is told.
+      if (!failure && group->records > 0) {
+        if (auto a = store_.acknowledge(group->head); !a) failure = a.error();
+      }
       write_ns = elapsed_ns(started);
     }
     {
@@ -439,7 +509,7 @@ void Sequencer::manage_spill(std::uint64_t durable_group, std::uint64_t durable_
   entries.reserve(recent_ids_.size());
   for (const auto& [id, recent] : recent_ids_) {
     if (recent.group > durable_group) continue;
-    entries.emplace_back(id, idem_value(recent.result));
+    entries.emplace_back(id, idem_value(recent.result, recent.digest));
     spill->ids.push_back(id);
   }
   if (entries.size() < options_.idem_spill_at / 2) return;  // mostly in flight; later
@@ -463,28 +533,43 @@ void Sequencer::final_spill() {
   if (recent_ids_.empty()) return;
   std::vector<std::pair<std::string, std::string>> entries;
   entries.reserve(recent_ids_.size());
-  for (const auto& [id, recent] : recent_ids_) entries.emplace_back(id, idem_value(recent.result));
+  for (const auto& [id, recent] : recent_ids_) {
+    entries.emplace_back(id, idem_value(recent.result, recent.digest));
+  }
   std::sort(entries.begin(), entries.end());
+  rocksdb::WriteBatch b;
   if (entries.size() >= 4096) {
     if (!store_.ingest_sorted(Cf::kIdem, entries)) return;
-    rocksdb::WriteBatch b;
-    b.Put(store_.cf(Cf::kMeta), "idem_through", be64(head_.seq));
-    (void)store_.write(b);
   } else {
-    rocksdb::WriteBatch b;
     for (const auto& [k, v] : entries) b.Put(store_.cf(Cf::kIdem), k, v);
-    b.Put(store_.cf(Cf::kMeta), "idem_through", be64(head_.seq));
-    (void)store_.write(b);
   }
+  b.Put(store_.cf(Cf::kMeta), "idem_through", be64(head_.seq));
+  b.DeleteRange(store_.cf(Cf::kMeta), digests_key(0), digests_key(head_.seq + 1));
+  (void)store_.write(b);
+}
+
+Result<CommandResult> Sequencer::retry_of(std::string_view command_id, const Recent& recent,
+                                          const crypto::Digest& digest) const {
+  if (recent.has_digest && recent.digest != digest) {
+    return std::unexpected(conflict_error(command_id, recent.result.seq));
+  }
+  CommandResult r = recent.result;
+  r.duplicate = true;
+  return r;
 }
 
 Result<CommandResult> Sequencer::earlier_result(std::string_view command_id,
-                                                std::string_view idem) {
-  auto r = parse_idem(idem);
-  if (!r) {
+                                                std::string_view idem,
+                                                const crypto::Digest& digest) {
+  auto entry = parse_idem(idem);
+  if (!entry) {
     return fail(ErrorCode::kCorruption,
                 "idempotency entry for " + std::string(command_id) + " is malformed");
   }
+  if (entry->digest && *entry->digest != digest) {
+    return std::unexpected(conflict_error(command_id, entry->result.seq));
+  }
+  CommandResult* r = &entry->result;
   std::string bytes;
   auto st = store_.db().Get(rocksdb::ReadOptions(), store_.cf(Cf::kLog), keys::log(r->seq), &bytes);
   if (!st.ok()) {
@@ -538,7 +623,10 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
     std::vector<Command> timed = machine_.on_tick(state_, now);
     std::vector<Item> merged;
     merged.reserve(timed.size() + items.size());
-    for (auto& c : timed) merged.push_back(Item{std::move(c), {}, {}});
+    for (auto& c : timed) {
+      const crypto::Digest digest = command_digest(c);
+      merged.push_back(Item{std::move(c), {}, {}, digest});
+    }
     for (auto& i : items) merged.push_back(std::move(i));
     items = std::move(merged);
   }
@@ -558,9 +646,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
       if (items[i].checkpoint_done) continue;
       const std::string& id = items[i].command.command_id;
       if (auto it = recent_ids_.find(id); it != recent_ids_.end()) {
-        CommandResult r = it->second.result;
-        r.duplicate = true;
-        group->results[i] = r;
+        group->results[i] = retry_of(id, it->second, items[i].digest);
         continue;
       }
       if (!in_group.emplace(id, i).second) {
@@ -590,7 +676,8 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   std::vector<std::pair<std::string_view, StreamHead*>> dirty_streams;
   bool wrote = false;
   bool want_checkpoint = false;
-  RecordFields fields;  // reused for every record: its strings keep their capacity
+  std::string group_digests;  // meta "digests/": (be64(seq) || digest) per accepted command
+  RecordFields fields;        // reused for every record: its strings keep their capacity
   EncodedRecord enc;
 
   try {
@@ -604,14 +691,14 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
       const Command& cmd = item.command;
       if (repeats[i]) {
         if (auto it = recent_ids_.find(cmd.command_id); it != recent_ids_.end()) {
-          CommandResult r = it->second.result;  // accepted earlier in this very group
-          r.duplicate = true;
-          group->results[i] = r;
+          // accepted earlier in this very group
+          group->results[i] = retry_of(cmd.command_id, it->second, item.digest);
           continue;
         }
       }
       if (prior[i] != nullptr) {
-        group->results[i] = earlier_result(cmd.command_id, prior[i]->ToStringView());
+        group->results[i] =
+            earlier_result(cmd.command_id, prior[i]->ToStringView(), item.digest);
         continue;
       }
 
@@ -694,7 +781,9 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
                                  f.stream, f.stream_version, f.type, f.payload},
                        state_);
       }
-      recent_ids_.emplace(cmd.command_id, Recent{result, group->id});
+      recent_ids_.emplace(cmd.command_id, Recent{result, group->id, item.digest, true});
+      group_digests += be64(result.seq);
+      group_digests += crypto::as_view(item.digest);
       group->results[i] = result;
       wrote = true;
     }
@@ -717,8 +806,12 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         batch.Put(store_.cf(Cf::kStreams), name, be64(sh->version) + be64(sh->last_seq));
       }
       batch.Put(store_.cf(Cf::kMeta), "head", keys::head_value(head_));
+      if (!group_digests.empty()) {
+        batch.Put(store_.cf(Cf::kMeta), digests_key(head_before.seq + 1), group_digests);
+      }
       if (idem_through_) {
         batch.Put(store_.cf(Cf::kMeta), "idem_through", be64(*idem_through_));
+        batch.DeleteRange(store_.cf(Cf::kMeta), digests_key(0), digests_key(*idem_through_ + 1));
         idem_through_.reset();
       }
       group->write = true;

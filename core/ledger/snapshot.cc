@@ -7,13 +7,17 @@
 
 namespace custody::ledger {
 
-Snapshot::Snapshot(Store& store) : store_(store), snapshot_(store.db().GetSnapshot()) {
+// A reader's store is a secondary instance that never catches up after it opened, so its
+// view cannot change and needs no RocksDB snapshot (secondaries do not support them).
+Snapshot::Snapshot(Store& store)
+    : store_(store),
+      snapshot_(store.mode() == OpenMode::kReadWrite ? store.db().GetSnapshot() : nullptr) {
   auto head = store_.read_head(snapshot_);
   if (head) head_ = *head;
 }
 
 Snapshot::~Snapshot() {
-  store_.db().ReleaseSnapshot(snapshot_);
+  if (snapshot_ != nullptr) store_.db().ReleaseSnapshot(snapshot_);
 }
 
 rocksdb::ReadOptions Snapshot::read_options() const {

@@ -65,7 +65,7 @@ std::optional<std::string> State::record(std::uint64_t seq) const {
   std::string value;
   char key[8];
   for (int i = 7; i >= 0; --i) key[7 - i] = static_cast<char>(seq >> (8 * i));
-  const auto s = db_.Get(rocksdb::ReadOptions(), log_, rocksdb::Slice(key, 8), &value);
+  const auto s = log_db_.Get(rocksdb::ReadOptions(), log_, rocksdb::Slice(key, 8), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) throw std::runtime_error("record read failed: " + s.ToString());
   return value;

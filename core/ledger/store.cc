@@ -12,10 +12,14 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <cstdarg>
+#include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "custody/common/encoding.h"
+#include "custody/ledger/record.h"
 
 namespace custody::ledger {
 namespace fs = std::filesystem;
@@ -54,6 +58,34 @@ rocksdb::ColumnFamilyOptions cf_options(const std::string& name) {
   return o;
 }
 
+// RocksDB's info log, written by custody rather than by RocksDB's own logger: that one
+// aborts the process (an assertion in its file writer) when a write to the log failed
+// before, which is exactly what a full disk does. Lines that cannot be written are dropped.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  explicit InfoLog(const fs::path& path)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL),
+        fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {}
+  ~InfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line - 1, format, ap);
+    if (n <= 0) return;
+    std::size_t len = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 2);
+    line[len++] = '\n';
+    std::lock_guard lock(mu_);
+    (void)!::write(fd_, line, len);
+  }
+
+ private:
+  int fd_;
+  std::mutex mu_;
+};
+
 rocksdb::DBOptions db_options() {
   rocksdb::DBOptions o;
   o.max_background_jobs = 2;
@@ -64,11 +96,42 @@ rocksdb::DBOptions db_options() {
   // The sequencer is the only writer, so concurrent memtable writes buy nothing; turning
   // them off enables the per-stream insert hints and the hash memtable of `idem`.
   o.allow_concurrent_memtable_write = false;
+  // A torn record at the very end of the write-ahead log is a group that was never
+  // acknowledged (custody acknowledges after fsync). Damage anywhere else must stop the
+  // open: the default, point-in-time recovery, would silently drop every record after it.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  o.paranoid_checks = true;
+  return o;
+}
+
+rocksdb::DBOptions db_options(const std::shared_ptr<rocksdb::Logger>& log) {
+  rocksdb::DBOptions o = db_options();
+  o.info_log = log;
   return o;
 }
 
 Error io_error(const rocksdb::Status& s, std::string_view what) {
-  return Error::io(std::string(what) + ": " + s.ToString());
+  return storage_error(s, what);
+}
+
+constexpr std::string_view kGenerationMark = "@";
+
+// "entities@3" -> ("entities", 3); "entities" -> ("entities", 0).
+std::pair<std::string, std::uint64_t> split_generation(const std::string& physical) {
+  const auto at = physical.rfind(kGenerationMark);
+  if (at == std::string::npos) return {physical, 0};
+  std::uint64_t gen = 0;
+  const std::string_view num = std::string_view(physical).substr(at + 1);
+  if (num.empty() ||
+      std::from_chars(num.data(), num.data() + num.size(), gen).ptr != num.data() + num.size()) {
+    return {physical, 0};
+  }
+  return {physical.substr(0, at), gen};
+}
+
+bool is_builtin(const std::string& name) {
+  return name == rocksdb::kDefaultColumnFamilyName ||
+         std::find(builtin_names().begin(), builtin_names().end(), name) != builtin_names().end();
 }
 
 std::string get_meta(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string_view key) {
@@ -78,6 +141,12 @@ std::string get_meta(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::stri
 }
 
 }  // namespace
+
+Error storage_error(const rocksdb::Status& s, std::string_view what) {
+  const std::string message = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Error::corruption(message);
+  return Error::io(message);
+}
 
 const std::vector<std::string>& builtin_column_families() {
   return builtin_names();
@@ -136,7 +205,10 @@ Result<int> read_format_version(const fs::path& dir) {
 
 Result<void> Store::create(const fs::path& dir, const InitInfo& info,
                            const std::vector<std::string>& extra_cfs) {
-  rocksdb::DBOptions dbo = db_options();
+  std::error_code ec;
+  fs::create_directories(dir / "db", ec);
+  auto log = std::make_shared<InfoLog>(dir / "db" / "LOG");
+  rocksdb::DBOptions dbo = db_options(log);
   dbo.create_if_missing = true;
   dbo.error_if_exists = true;
   dbo.create_missing_column_families = true;
@@ -158,6 +230,7 @@ Result<void> Store::create(const fs::path& dir, const InitInfo& info,
   b.Put(meta, "node_public_key", info.node_public_key);
   b.Put(meta, "created_at", be64(static_cast<std::uint64_t>(info.created_at)));
   b.Put(meta, "head", keys::head_value(Head{}));
+  b.Put(meta, "projections", "0 " + std::to_string(info.projection_version));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   s = db->Write(wo, &b);
@@ -165,11 +238,12 @@ Result<void> Store::create(const fs::path& dir, const InitInfo& info,
   if (!s.ok()) return std::unexpected(io_error(s, "cannot write ledger meta"));
   s = db->Close();
   if (!s.ok()) return std::unexpected(io_error(s, "cannot close database"));
-  return {};
+  return HeadFile::create(dir, Head{});
 }
 
-Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenMode mode,
+Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions options,
                                            const std::vector<std::string>& extra_cfs) {
+  const OpenMode mode = options.mode;
   auto version = read_format_version(dir);
   if (!version) return std::unexpected(version.error());
   if (*version > kSchemaVersion) {
@@ -182,64 +256,82 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenMode mode,
   std::unique_ptr<Store> store(new Store());
   store->dir_ = dir;
   store->mode_ = mode;
-  store->lock_fd_ = ::open((dir / "FORMAT").c_str(), O_RDONLY | O_CLOEXEC);
-  if (store->lock_fd_ < 0) {
-    return fail(ErrorCode::kIoError,
-                "cannot open " + (dir / "FORMAT").string() + ": " + std::strerror(errno));
-  }
-  const int how = (mode == OpenMode::kReadWrite ? LOCK_EX : LOCK_SH) | LOCK_NB;
-  if (::flock(store->lock_fd_, how) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return fail(ErrorCode::kLedgerLocked,
-                  dir.string() + " is open in another process" +
-                      (mode == OpenMode::kReadWrite ? "" : " for writing") +
-                      "; stop it (or use its API) and retry");
+  store->on_damage_ = options.on_damage;
+  if (mode == OpenMode::kReadWrite) {
+    store->lock_fd_ = ::open((dir / "FORMAT").c_str(), O_RDONLY | O_CLOEXEC);
+    if (store->lock_fd_ < 0) {
+      return fail(ErrorCode::kIoError,
+                  "cannot open " + (dir / "FORMAT").string() + ": " + std::strerror(errno));
     }
-    return fail(ErrorCode::kIoError, "cannot lock " + dir.string() + ": " + std::strerror(errno));
+    if (::flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return fail(ErrorCode::kLedgerLocked,
+                    dir.string() +
+                        " is open for writing in another process; stop it (or use its API) "
+                        "and retry");
+      }
+      return fail(ErrorCode::kIoError,
+                  "cannot lock " + dir.string() + ": " + std::strerror(errno));
+    }
+  }
+
+  // The acknowledged head is read before the database: a writer updates it only after its
+  // records are durable, so whatever the database shows from here on covers it.
+  auto acknowledged = HeadFile::read(dir);
+  if (!acknowledged) {
+    if (options.on_damage == OnDamage::kRefuse || mode == OpenMode::kReadWrite) {
+      return std::unexpected(acknowledged.error());
+    }
+    store->damage_ = Damage{acknowledged.error().message, std::nullopt};
+  } else {
+    store->acknowledged_ = *acknowledged;
   }
 
   const std::string db_path = (dir / "db").string();
   std::vector<std::string> existing;
   auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path, &existing);
   if (!s.ok()) return std::unexpected(io_error(s, "cannot read database in " + dir.string()));
-
-  std::vector<std::string> wanted = existing;
   for (const auto& n : builtin_names()) {
     if (std::find(existing.begin(), existing.end(), n) == existing.end()) {
       return fail(ErrorCode::kCorruption, dir.string() + " lacks column family " + n);
     }
   }
-  if (mode == OpenMode::kReadWrite) {
-    for (const auto& n : extra_cfs) {
-      if (std::find(wanted.begin(), wanted.end(), n) == wanted.end()) wanted.push_back(n);
-    }
-  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : wanted) descs.emplace_back(n, cf_options(n));
+  for (const auto& n : existing) descs.emplace_back(n, column_family_options(n));
 
   rocksdb::DB* raw = nullptr;
-  rocksdb::DBOptions dbo = db_options();
   if (mode == OpenMode::kReadWrite) {
-    dbo.create_missing_column_families = true;
-    s = rocksdb::DB::Open(dbo, db_path, descs, &store->handles_, &raw);
+    store->info_log_ = std::make_shared<InfoLog>(dir / "db" / "LOG");
+    s = rocksdb::DB::Open(db_options(store->info_log_), db_path, descs, &store->handles_, &raw);
   } else {
-    s = rocksdb::DB::OpenForReadOnly(dbo, db_path, descs, &store->handles_, &raw);
+    // A secondary instance reads the writer's files without its lock and never writes to
+    // them; it keeps its own info log in a private temporary directory.
+    std::string tmpl = (fs::temp_directory_path() / "custody-reader-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return fail(ErrorCode::kIoError, "cannot create a reader directory in " +
+                                           fs::temp_directory_path().string() + ": " +
+                                           std::strerror(errno));
+    }
+    store->secondary_dir_ = tmpl;
+    store->info_log_ = std::make_shared<InfoLog>(store->secondary_dir_ / "LOG");
+    rocksdb::DBOptions dbo = db_options(store->info_log_);
+    dbo.max_open_files = -1;  // required: files the writer deletes stay readable
+    s = rocksdb::DB::OpenAsSecondary(dbo, db_path, store->secondary_dir_.string(), descs,
+                                     &store->handles_, &raw);
+    if (!s.ok() && s.IsCorruption() && options.on_damage == OnDamage::kReport) {
+      // Damage the writer would refuse: show what can still be read, and say so.
+      store->damage_ = Damage{"the database cannot be opened as it is: " + s.ToString(),
+                              std::nullopt};
+      store->handles_.clear();
+      dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+      s = rocksdb::DB::OpenForReadOnly(dbo, db_path, descs, &store->handles_, &raw);
+    }
   }
   if (!s.ok()) return std::unexpected(io_error(s, "cannot open database in " + dir.string()));
   store->db_.reset(raw);
-  store->names_ = wanted;
-  if (mode == OpenMode::kReadWrite) {
-    // Spill files of a process that died mid-spill; their entries are rebuilt from the log.
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().extension() == ".tmp" &&
-          entry.path().filename().string().starts_with("spill-")) {
-        fs::remove(entry.path(), ec);
-      }
-    }
-  }
+  store->names_ = existing;
   for (std::size_t i = 0; i < builtin_names().size(); ++i) {
-    store->builtin_[i] = store->cf(std::string_view(builtin_names()[i]));
+    store->builtin_[i] = store->handle(builtin_names()[i]);
   }
 
   rocksdb::ColumnFamilyHandle* meta = store->cf(Cf::kMeta);
@@ -259,16 +351,147 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenMode mode,
                 dir.string() + " holds schema version " + std::to_string(m.schema_version) +
                     "; this build reads up to " + std::to_string(kSchemaVersion));
   }
+  if (const std::string p = get_meta(*store->db_, meta, "projections"); !p.empty()) {
+    std::istringstream in(p);
+    std::uint64_t gen = 0;
+    std::uint32_t ver = 0;
+    if (!(in >> gen >> ver)) {
+      return fail(ErrorCode::kCorruption, dir.string() + ": meta projections is malformed");
+    }
+    store->generation_ = gen;
+    store->projection_version_ = ver;
+  }
+
+  if (mode == OpenMode::kReadWrite) {
+    if (auto r = store->drop_stale_projections(extra_cfs); !r) return std::unexpected(r.error());
+    for (const auto& n : extra_cfs) {
+      const std::string physical = store->physical_name(n, store->generation_);
+      if (store->handle(physical) != nullptr) continue;
+      rocksdb::ColumnFamilyHandle* fresh = nullptr;
+      s = store->db_->CreateColumnFamily(cf_options(n), physical, &fresh);
+      if (!s.ok()) return std::unexpected(io_error(s, "cannot create " + physical));
+      store->handles_.push_back(fresh);
+      store->names_.push_back(physical);
+    }
+    // Spill files of a process that died mid-spill; their entries are rebuilt from the log.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().extension() == ".tmp" &&
+          entry.path().filename().string().starts_with("spill-")) {
+        fs::remove(entry.path(), ec);
+      }
+    }
+  }
+
+  if (auto r = store->check_acknowledged_head(); !r) return std::unexpected(r.error());
+  if (mode == OpenMode::kReadWrite && options.check_files) {
+    // Block checksums are otherwise checked only when a block is read, and the writer
+    // never reads old records: without this, appends would go on on top of a damaged log.
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 4 << 20;
+    if (auto st = store->db_->VerifyChecksum(ro); !st.ok()) {
+      return std::unexpected(io_error(st, "the database in " + dir.string() +
+                                              " is damaged; nothing will be written. Run "
+                                              "`custody verify` for what is known"));
+    }
+  }
+  if (mode == OpenMode::kReadWrite) {
+    auto head = store->read_head();
+    if (!head) return std::unexpected(head.error());
+    auto file = HeadFile::open(dir, *head);
+    if (!file) return std::unexpected(file.error());
+    store->head_file_.emplace(std::move(*file));
+  }
   return store;
 }
 
+Result<void> Store::check_acknowledged_head() {
+  if (!acknowledged_) return {};
+  auto head = read_head();
+  if (!head) return std::unexpected(head.error());
+  std::optional<Damage> found;
+  const Head& ack = *acknowledged_;
+  if (head->seq < ack.seq) {
+    found = Damage{"records " + std::to_string(head->seq + 1) + ".." + std::to_string(ack.seq) +
+                       " were acknowledged (DIR/HEAD says the log reached seq " +
+                       std::to_string(ack.seq) + ") but the database ends at seq " +
+                       std::to_string(head->seq) +
+                       ": its write-ahead log was damaged or truncated",
+                   head->seq + 1};
+  } else if (ack.seq > 0) {
+    std::string bytes;
+    auto st = db_->Get(rocksdb::ReadOptions(), cf(Cf::kLog), keys::log(ack.seq), &bytes);
+    if (!st.ok() && !st.IsNotFound()) return std::unexpected(io_error(st, "cannot read the log"));
+    std::optional<crypto::Digest> leaf;
+    if (st.ok()) {
+      auto r = record_leaf(bytes);  // a record that does not even parse is a mismatch too
+      if (r) leaf = *r;
+    }
+    if (!leaf || *leaf != ack.leaf) {
+      found = Damage{"record " + std::to_string(ack.seq) +
+                         " is not the record that was acknowledged (DIR/HEAD holds its hash)",
+                     ack.seq};
+    }
+  }
+  if (!found) return {};
+  if (damage_) found->reason = damage_->reason + "; " + found->reason;
+  damage_ = found;
+  if (mode_ == OpenMode::kReadWrite || on_damage_ == OnDamage::kRefuse) {
+    return fail(ErrorCode::kCorruption,
+                dir_.string() + ": " + found->reason + "; nothing will be written or signed");
+  }
+  return {};
+}
+
+Result<void> Store::drop_stale_projections(const std::vector<std::string>& projections) {
+  for (std::size_t i = 0; i < names_.size();) {
+    const auto [logical, gen] = split_generation(names_[i]);
+    const bool projection =
+        !is_builtin(names_[i]) &&
+        (gen != 0 || std::find(projections.begin(), projections.end(), logical) !=
+                         projections.end());
+    if (!projection || gen == generation_) {
+      ++i;
+      continue;
+    }
+    auto s = db_->DropColumnFamily(handles_[i]);
+    if (!s.ok()) return std::unexpected(io_error(s, "cannot drop " + names_[i]));
+    db_->DestroyColumnFamilyHandle(handles_[i]);
+    handles_.erase(handles_.begin() + static_cast<std::ptrdiff_t>(i));
+    names_.erase(names_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return {};
+}
+
 Store::~Store() {
+  head_file_.reset();
   if (db_) {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
     db_.reset();
   }
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  if (!secondary_dir_.empty()) {
+    info_log_.reset();
+    std::error_code ec;
+    fs::remove_all(secondary_dir_, ec);
+  }
+}
+
+std::string Store::physical_name(std::string_view name, std::uint64_t generation) const {
+  std::string out(name);
+  if (generation != 0) {
+    out += kGenerationMark;
+    out += std::to_string(generation);
+  }
+  return out;
+}
+
+rocksdb::ColumnFamilyHandle* Store::handle(std::string_view physical) const {
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == physical) return handles_[i];
+  }
+  return nullptr;
 }
 
 rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
@@ -276,10 +499,11 @@ rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
 }
 
 rocksdb::ColumnFamilyHandle* Store::cf(std::string_view name) const {
-  for (std::size_t i = 0; i < names_.size(); ++i) {
-    if (names_[i] == name) return handles_[i];
+  if (building_ && std::find(building_names_.begin(), building_names_.end(), name) !=
+                       building_names_.end()) {
+    return handle(physical_name(name, *building_));
   }
-  return nullptr;
+  return handle(physical_name(name, generation_));
 }
 
 Result<Head> Store::read_head(const rocksdb::Snapshot* snapshot) const {
@@ -304,12 +528,19 @@ Result<void> Store::ingest_sorted(Cf which,
 Result<void> Store::ingest_sorted(
     rocksdb::ColumnFamilyHandle* handle,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& entries) {
+  return ingest_sorted_into(*db_, handle, entries, dir_);
+}
+
+Result<void> ingest_sorted_into(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& entries,
+    const fs::path& tmp_dir) {
   if (entries.empty()) return {};
   static std::atomic<std::uint64_t> counter{0};
-  const fs::path file = dir_ / ("spill-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(counter.fetch_add(1)) + ".sst.tmp");
+  const fs::path file = tmp_dir / ("spill-" + std::to_string(::getpid()) + "-" +
+                                   std::to_string(counter.fetch_add(1)) + ".sst.tmp");
   const std::string name = handle->GetName();
-  rocksdb::Options options(db_options(), cf_options(name));
+  rocksdb::Options options(db_options(), column_family_options(name));
   // SstFileWriter uses the bottommost compression when one is set (ingested files usually
   // land there); ZSTD made writing these files the slowest part of a rebuild. Compaction
   // recompresses them later.
@@ -325,7 +556,7 @@ Result<void> Store::ingest_sorted(
   if (s.ok()) {
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;
-    s = db_->IngestExternalFile(handle, {file.string()}, ingest);
+    s = db.IngestExternalFile(handle, {file.string()}, ingest);
   }
   std::error_code ec;
   fs::remove(file, ec);  // moved on success; a leftover on failure
@@ -333,18 +564,59 @@ Result<void> Store::ingest_sorted(
   return {};
 }
 
-Result<void> Store::reset_column_families(const std::vector<std::string>& names) {
+rocksdb::ColumnFamilyOptions column_family_options(const std::string& name) {
+  return cf_options(split_generation(name).first);
+}
+
+Result<void> Store::begin_projections(const std::vector<std::string>& names) {
   if (mode_ != OpenMode::kReadWrite) return fail(ErrorCode::kInternal, "store is read-only");
+  if (building_) return fail(ErrorCode::kInternal, "a projection rebuild is already under way");
+  const std::uint64_t next = generation_ + 1;
   for (const auto& name : names) {
+    const std::string physical = physical_name(name, next);
+    if (auto* old = handle(physical)) {  // left by an interrupted rebuild in this process
+      auto s = db_->DropColumnFamily(old);
+      if (!s.ok()) return std::unexpected(io_error(s, "cannot drop " + physical));
+      const auto at = std::find(handles_.begin(), handles_.end(), old) - handles_.begin();
+      db_->DestroyColumnFamilyHandle(old);
+      handles_.erase(handles_.begin() + at);
+      names_.erase(names_.begin() + at);
+    }
+    rocksdb::ColumnFamilyHandle* fresh = nullptr;
+    auto s = db_->CreateColumnFamily(cf_options(name), physical, &fresh);
+    if (!s.ok()) return std::unexpected(io_error(s, "cannot create " + physical));
+    handles_.push_back(fresh);
+    names_.push_back(physical);
+  }
+  building_ = next;
+  building_names_ = names;
+  return {};
+}
+
+Result<void> Store::activate_projections(std::uint32_t version) {
+  if (!building_) return fail(ErrorCode::kInternal, "no projection rebuild is under way");
+  // The ingested files' manifest entries must be durable before meta points at them.
+  if (auto s = db_->FlushWAL(true); !s.ok()) return std::unexpected(io_error(s, "cannot sync"));
+  rocksdb::WriteBatch b;
+  b.Put(cf(Cf::kMeta), "projections",
+        std::to_string(*building_) + " " + std::to_string(version));
+  if (auto w = write(b); !w) return w;
+  const std::uint64_t old = generation_;
+  generation_ = *building_;
+  projection_version_ = version;
+  building_.reset();
+  const std::vector<std::string> names = std::move(building_names_);
+  building_names_.clear();
+  for (const auto& name : names) {
+    const std::string physical = physical_name(name, old);
     for (std::size_t i = 0; i < names_.size(); ++i) {
-      if (names_[i] != name) continue;
-      auto s = db_->DropColumnFamily(handles_[i]);
-      if (!s.ok()) return std::unexpected(io_error(s, "cannot drop " + name));
+      if (names_[i] != physical) continue;
+      // The new generation is live; a failed drop only leaves garbage for the next open.
+      (void)db_->DropColumnFamily(handles_[i]);
       db_->DestroyColumnFamilyHandle(handles_[i]);
-      rocksdb::ColumnFamilyHandle* fresh = nullptr;
-      s = db_->CreateColumnFamily(cf_options(name), name, &fresh);
-      if (!s.ok()) return std::unexpected(io_error(s, "cannot create " + name));
-      handles_[i] = fresh;
+      handles_.erase(handles_.begin() + static_cast<std::ptrdiff_t>(i));
+      names_.erase(names_.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
     }
   }
   return {};
@@ -356,6 +628,11 @@ Result<void> Store::write(rocksdb::WriteBatch& batch) {
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return std::unexpected(io_error(s, "write failed"));
   return {};
+}
+
+Result<void> Store::acknowledge(const Head& head) {
+  if (!head_file_) return fail(ErrorCode::kInternal, "store is read-only");
+  return head_file_->write(head);
 }
 
 }  // namespace custody::ledger

@@ -207,6 +207,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   Fold fold(report, *head);
   StoredCheckpoints stored(db, store.cf(Cf::kCheckpoints), ro);
   std::uint64_t last_matching_checkpoint = 0;
+  std::uint64_t signed_through = 0;  // the largest size a checkpoint signed by `key` covers
 
   // Called after each record is folded: compare roots at checkpoint sizes.
   auto check_roots = [&]() -> bool {
@@ -222,6 +223,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
           return false;
         }
         ++report.checkpoints_checked;
+        signed_through = std::max(signed_through, cp_size);
         if (cp->size != cp_size || cp->root != fold.root()) {
           return fold.bad(last_matching_checkpoint + 1,
                           "tree head at size " + std::to_string(cp_size) +
@@ -234,6 +236,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
     }
     if (given && given->size == size) {
       ++report.checkpoints_checked;
+      signed_through = std::max(signed_through, size);
       if (given->root != fold.root()) {
         return fold.bad(last_matching_checkpoint + 1,
                         "tree head at size " + std::to_string(size) +
@@ -295,9 +298,32 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
       }
     }
   }
-  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
+  if (!it->status().ok()) {
+    if (!it->status().IsCorruption()) return std::unexpected(storage_error(it->status(), "log"));
+    if (report.ok) {
+      fold.bad(fold.size() + 1, "the log cannot be read after seq " + std::to_string(fold.size()) +
+                                    ": " + it->status().ToString());
+    }
+  }
   if (!report.ok) return report;
   if (!fold.finish(log_end)) return report;
+  if (const auto& damage = store.damage()) {
+    report.ok = false;
+    report.first_bad_seq = damage->first_bad_seq;
+    report.reason = damage->reason;
+    return report;
+  }
+  // A key the auditor brings vouches for the records only through checkpoints it signed:
+  // a ledger with none (or none up to its head) proves nothing about that key's owner.
+  if (report.trusted_key && signed_through < fold.size()) {
+    fold.bad(signed_through + 1,
+             "no checkpoint signed by the given key covers records " +
+                 std::to_string(signed_through + 1) + ".." + std::to_string(fold.size()) +
+                 " (the last it signed covers " + std::to_string(signed_through) +
+                 "); have the ledger sign one (`custody checkpoint`) or pass one with "
+                 "--checkpoint");
+    return report;
+  }
 
   if (given && given->size > fold.size()) {
     fold.bad(fold.size() + 1, "checkpoint covers " + std::to_string(given->size) +

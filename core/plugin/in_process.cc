@@ -144,6 +144,17 @@ Result<void> check_configured(const Manifest& manifest, const PluginConfig& conf
                                      manifest.id + "' or '" + manifest.id + ".<instance>')",
                                  "id"});
   }
+  // A grant beyond the request is an operator's mistake or a tampered config.json: a plugin
+  // could start asking for it in a later version without anyone deciding to allow it.
+  const Capabilities both = config.granted.intersect(manifest.requested);
+  for (const auto& g : config.granted.names()) {
+    const auto kept = both.names();
+    if (std::find(kept.begin(), kept.end(), g) != kept.end()) continue;
+    return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                 "plugin " + config.id + " is granted '" + g +
+                                     "', which it does not request; remove the grant",
+                                 "grants"});
+  }
   return {};
 }
 

@@ -133,9 +133,10 @@ TEST_F(Recall, Fsma204SpreadsheetHasOneRowPerLotLine) {
   const auto r = recall(scope);
   auto snap = ledger_->snapshot();
   domain::SiteInfo site{"Salad plant", "1 Main St, Yuma, AZ", "0614141000005"};
-  auto files = domain::write_fsma204(*snap, r, site, tmp_ / "fsma");
-  ASSERT_TRUE(files);
-  ASSERT_EQ(files->size(), 4u);
+  const auto files = domain::fsma204_files(*snap, r, site);
+  ASSERT_EQ(files.size(), 4u);
+  std::filesystem::create_directories(tmp_ / "fsma");
+  for (const auto& [name, text] : files) std::ofstream(tmp_ / "fsma" / name) << text;
   const auto receiving = file_lines(tmp_ / "fsma" / "fsma204-receiving.csv");
   ASSERT_EQ(receiving.size(), 2u);  // header and R-1
   EXPECT_EQ(receiving[0].rfind("Traceability Lot Code,", 0), 0u);

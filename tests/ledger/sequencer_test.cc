@@ -1,6 +1,8 @@
 // The write path: group commit, idempotency and optimistic concurrency, also across
 // restarts, and that a rejected command writes nothing.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
@@ -54,13 +56,82 @@ TEST(Sequencer, RetryReturnsTheOriginalResultAndWritesNothing) {
   auto ledger = testing::open_ledger(tmp / "l");
   auto first = append(*ledger, note("same", "s", "first"));
   ASSERT_TRUE(first);
-  // Even with different content, the same command id is the same command.
-  auto again = append(*ledger, note("same", "s", "changed"));
+  auto again = append(*ledger, note("same", "s", "first"));
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->seq, first->seq);
   EXPECT_EQ(again->hash, first->hash);
   EXPECT_EQ(ledger->head().seq, 1u);
+}
+
+// Hardening finding 3: a reused commandId with a different body was answered as a duplicate
+// and the new command silently dropped. Whatever differs (data, type, actor, times), it is
+// an idempotency conflict, in memory, from `idem`, and after a crash.
+TEST(Sequencer, TheSameIdForADifferentCommandIsAConflict) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  const auto first_cmd = note("same", "s", "first");
+  auto variants = [&] {
+    std::vector<Command> v;
+    v.push_back(note("same", "s", "changed"));
+    v.push_back(note("same", "other", "first"));
+    Command actor = first_cmd;
+    actor.actor = "user:mallory";
+    v.push_back(actor);
+    Command when = first_cmd;
+    when.occurred_at = 1'700'000'000'000'000'000;
+    v.push_back(when);
+    Command version = first_cmd;
+    version.expected_version = 0;
+    v.push_back(version);
+    return v;
+  };
+  auto expect_conflicts = [&](Ledger& ledger) {
+    for (auto& c : variants()) {
+      auto r = append(ledger, c);
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, ErrorCode::kIdempotencyConflict) << r.error().message;
+      EXPECT_EQ(r.error().field, "commandId");
+    }
+    EXPECT_EQ(ledger.head().seq, 1u);
+    auto same = append(ledger, first_cmd);
+    ASSERT_TRUE(same);
+    EXPECT_TRUE(same->duplicate);
+  };
+  {
+    auto ledger = testing::open_ledger(tmp / "l");
+    ASSERT_TRUE(append(*ledger, first_cmd));
+    expect_conflicts(*ledger);  // from memory
+  }
+  auto ledger = testing::open_ledger(tmp / "l");
+  expect_conflicts(*ledger);  // from `idem`, after a clean close spilled it
+}
+
+TEST(Sequencer, AConflictIsCaughtAfterACrashBeforeAnySpill) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto ledger = testing::open_ledger(tmp / "l");
+    for (int i = 0; i < 50; ++i) {
+      if (!append(*ledger, note("c" + std::to_string(i), "s", "t"))) ::_exit(1);
+    }
+    ::_exit(0);  // no clean close: `idem` was never written
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto ledger = testing::open_ledger(tmp / "l");
+  for (int i = 0; i < 50; ++i) {
+    auto same = append(*ledger, note("c" + std::to_string(i), "s", "t"));
+    ASSERT_TRUE(same);
+    EXPECT_TRUE(same->duplicate);
+    auto other = append(*ledger, note("c" + std::to_string(i), "s", "not t"));
+    ASSERT_FALSE(other);
+    EXPECT_EQ(other.error().code, ErrorCode::kIdempotencyConflict);
+  }
+  EXPECT_EQ(ledger->head().seq, 50u);
 }
 
 TEST(Sequencer, DuplicatesInsideOneGroupAreCaught) {
@@ -70,13 +141,16 @@ TEST(Sequencer, DuplicatesInsideOneGroupAreCaught) {
   o.sequencer.max_wait = std::chrono::milliseconds(50);  // let the three land in one group
   auto ledger = testing::open_ledger(tmp / "l", OpenMode::kReadWrite, o);
   auto a = ledger->submit(note("x", "s", "1"));
-  auto b = ledger->submit(note("x", "s", "2"));
+  auto b = ledger->submit(note("x", "s", "1"));
+  auto b2 = ledger->submit(note("x", "s", "2"));
   auto c = ledger->submit(note("y", "s", "3"));
-  auto ra = a.get(), rb = b.get(), rc = c.get();
+  auto ra = a.get(), rb = b.get(), rb2 = b2.get(), rc = c.get();
   ASSERT_TRUE(ra && rb && rc);
   EXPECT_FALSE(ra->duplicate);
   EXPECT_TRUE(rb->duplicate);
   EXPECT_EQ(rb->seq, ra->seq);
+  ASSERT_FALSE(rb2);
+  EXPECT_EQ(rb2.error().code, ErrorCode::kIdempotencyConflict);
   EXPECT_EQ(rc->seq, ra->seq + 1);
   EXPECT_EQ(ledger->head().seq, 2u);
 }
@@ -128,7 +202,7 @@ TEST(Sequencer, IdempotencyIsRebuiltFromTheLogAfterACrash) {
   }
   auto ledger = testing::open_ledger(tmp / "l");
   for (int i = 0; i < 100; ++i) {
-    auto r = append(*ledger, note("c" + std::to_string(i), "s", "t"));
+    auto r = append(*ledger, note("c" + std::to_string(i), "s" + std::to_string(i % 3), "t"));
     ASSERT_TRUE(r);
     EXPECT_TRUE(r->duplicate) << i;
     EXPECT_EQ(r->seq, firsts[i].seq);

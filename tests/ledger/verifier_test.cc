@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "custody/common/encoding.h"
+#include "custody/domain/plant.h"
 #include "custody/ledger/checkpoint.h"
 #include "custody/ledger/record.h"
 #include "support/test_support.h"
@@ -56,10 +57,12 @@ class VerifierTest : public ::testing::Test {
   }
 
   VerifyReport verify(std::optional<std::string> checkpoint = std::nullopt) {
-    auto ledger = testing::open_ledger(dir(), OpenMode::kReadOnly);
+    auto store = Store::open(dir(), Store::OpenOptions{OpenMode::kReadOnly, OnDamage::kReport},
+                             domain::make_state_machine()->column_families());
+    EXPECT_TRUE(store) << store.error().message;
     VerifyOptions o;
     o.checkpoint = std::move(checkpoint);
-    auto r = verify_ledger(ledger->store(), o);
+    auto r = verify_ledger(**store, o);
     EXPECT_TRUE(r) << r.error().message;
     return *r;
   }
@@ -185,7 +188,11 @@ TEST_F(VerifierTest, TruncatedTailAgainstAnEarlierCheckpoint) {
     b.Delete(s.cf(Cf::kCheckpoints), be64(kRecords));  // and the stored checkpoint
     ASSERT_TRUE(s.write(b));
   });
-  EXPECT_TRUE(verify().ok);  // without outside evidence the shorter log is consistent
+  expect_bad(verify(), kRecords - 2);  // DIR/HEAD remembers what was acknowledged
+  // Someone who can also remove the head file leaves a shorter log that is consistent in
+  // itself: only evidence kept outside the ledger (a checkpoint) shows what is gone.
+  std::filesystem::remove(dir() / HeadFile::kName);
+  EXPECT_TRUE(verify().ok);
   expect_bad(verify(checkpoint_), kRecords - 2);
 }
 

@@ -15,9 +15,10 @@ namespace custody::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRejected = 1;  // some command was rejected
 inline constexpr int kExitUsage = 2;     // usage, I/O, not a ledger, locked, newer version
-inline constexpr int kExitTampered = 3;  // verification found a problem
+inline constexpr int kExitTampered = 3;  // verification found a problem; damaged data
 
-// Prints "custody: <code>: <message>" to stderr and returns kExitUsage.
+// Prints "custody: <code>: <message>" to stderr and returns kExitTampered for corruption,
+// kExitUsage otherwise.
 int report(const Error& error);
 
 // Opens DIR with the plant domain and the directory's config.json.

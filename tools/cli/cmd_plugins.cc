@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/output.h"
 #include "custody/codec/json_writer.h"
 #include "custody/plugin/host.h"
 #include "custody/plugin/library.h"
@@ -165,6 +166,7 @@ int run_plugins(const std::string& dir, double seconds) {
 struct ReportArgs {
   std::string dir, name, wo, from, to, out;
   std::vector<std::string> params;
+  bool force = false;
 };
 
 int render_report(const ReportArgs& a) {
@@ -201,10 +203,10 @@ int render_report(const ReportArgs& a) {
     std::cout << *text;
     return kExitOk;
   }
-  std::ofstream f(a.out, std::ios::binary);
-  f << *text;
-  f.close();
-  if (!f) return report(Error::io("cannot write " + a.out));
+  if (auto w = write_output_file(a.out, *text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
+      !w) {
+    return report(w.error());
+  }
   std::cout << R"({"ok":true,"report":")" << a.name << R"(","out":)";
   std::string quoted;
   codec::append_json_string(quoted, a.out);
@@ -281,6 +283,7 @@ void add_report(CLI::App& app, Action& run) {
   cmd->add_option("--to", a->to, "End of the period, exclusive");
   cmd->add_option("--param", a->params, "Any other parameter as KEY=VALUE; repeatable");
   cmd->add_option("--out", a->out, "Write the report here (default: stdout)");
+  cmd->add_flag("--force", a->force, "Replace --out if it exists");
   cmd->callback([&run, a] {
     run = [a] {
       return render_report(*a);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/output.h"
 #include "cli/table.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
@@ -25,6 +26,7 @@ struct TraceArgs {
 struct RecallArgs {
   std::string dir, lot, supplier_lot, supplier, equipment, from, to, out = ".";
   bool exclude_consumed = false;
+  bool force = false;
   RecallFormat format = RecallFormat::kJson;
 };
 
@@ -97,8 +99,16 @@ int recall(const RecallArgs& a) {
       std::cout << domain::recall_csv(*r);
       return kExitOk;
     case RecallFormat::kFsma204: {
-      auto files = domain::write_fsma204(*snap, *r, site_of(a.dir), a.out);
-      if (!files) return report(files.error());
+      if (auto d = prepare_output_dir(a.out); !d) return report(d.error());
+      std::vector<std::filesystem::path> files;
+      for (const auto& [name, text] : domain::fsma204_files(*snap, *r, site_of(a.dir))) {
+        const auto path = std::filesystem::path(a.out) / name;
+        if (auto w = write_output_file(path, text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
+            !w) {
+          return report(w.error());
+        }
+        files.push_back(path);
+      }
       std::string out;
       codec::JsonWriter w(out);
       w.begin_object();
@@ -106,7 +116,7 @@ int recall(const RecallArgs& a) {
       w.key("lots").uint64(r->lots_reached);
       w.key("shipments").uint64(r->shipments.size());
       w.key("files").begin_array();
-      for (const auto& f : *files) w.string(f.string());
+      for (const auto& f : files) w.string(f.string());
       w.end_array();
       w.end_object();
       std::cout << out << "\n";
@@ -160,6 +170,7 @@ void add_recall(CLI::App& app, Action& run) {
                 "Leave out lots with nothing left on hand");
   cmd->add_option("--out", a->out,
                   "With --format fsma204: directory for the CSV files (default .)");
+  cmd->add_flag("--force", a->force, "Replace CSV files that already exist in --out");
   add_recall_format(cmd, a->format, true);
   cmd->callback([&run, a] {
     run = [a] {

@@ -1,10 +1,12 @@
-// custody verify DIR [--checkpoint FILE] [--key VKEY|--key-file FILE]
+// custody verify DIR [--checkpoint FILE] [--key VKEY|--key-file FILE] [--log-only]
 #include <iostream>
 
 #include "cli/cli_common.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
+#include "custody/domain/plant.h"
+#include "custody/ledger/projection_check.h"
 #include "custody/ledger/verifier.h"
 
 namespace custody::cli {
@@ -16,7 +18,11 @@ struct VerifyArgs {
   std::string key;
   std::string key_file;
   unsigned threads = 0;
+  bool log_only = false;
 };
+
+// Checkpoint notes and verifier keys are a few hundred bytes; anything much larger is not one.
+constexpr std::size_t kMaxNoteBytes = 64 << 10;
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -27,13 +33,13 @@ int verify(const VerifyArgs& a) {
   ledger::VerifyOptions options;
   options.threads = a.threads;
   if (!a.checkpoint.empty()) {
-    auto text = read_file(a.checkpoint);
+    auto text = read_file(a.checkpoint, kMaxNoteBytes);
     if (!text) return report(text.error());
     options.checkpoint = std::move(*text);
   }
   std::string vkey = a.key;
   if (!a.key_file.empty()) {
-    auto text = read_file(a.key_file);
+    auto text = read_file(a.key_file, kMaxNoteBytes);
     if (!text) return report(text.error());
     vkey = trim(std::move(*text));
   }
@@ -42,15 +48,27 @@ int verify(const VerifyArgs& a) {
     if (!v) return report(v.error());
     options.key = std::move(*v);
   }
-  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
-  if (!ledger) return report(ledger.error());
-  auto r = ledger::verify_ledger((*ledger)->store(), options);
+  // Damage that would stop any other command is what verify is for: it opens the ledger
+  // whatever state it is in and says what it finds.
+  auto machine = domain::make_state_machine();
+  auto store = ledger::Store::open(
+      a.dir, ledger::Store::OpenOptions{ledger::OpenMode::kReadOnly, ledger::OnDamage::kReport},
+      machine->column_families());
+  if (!store) return report(store.error());
+  auto r = ledger::verify_ledger(**store, options);
   if (!r) return report(r.error());
+  std::optional<ledger::ProjectionCheck> projections;
+  if (r->ok && !a.log_only) {
+    auto p = ledger::check_projections(**store, *machine);
+    if (!p) return report(p.error());
+    projections = std::move(*p);
+  }
+  const bool ok = r->ok && (!projections || projections->ok);
 
   std::string out;
   codec::JsonWriter w(out);
   w.begin_object();
-  w.key("ok").boolean(r->ok);
+  w.key("ok").boolean(ok);
   if (r->ok) {
     w.key("records").uint64(r->records);
     w.key("headSeq").uint64(r->head_seq);
@@ -59,6 +77,20 @@ int verify(const VerifyArgs& a) {
     w.key("checkpointsChecked").uint64(r->checkpoints_checked);
     if (r->redacted) w.key("redacted").uint64(r->redacted);
     w.key("key").string(r->trusted_key ? "given" : "ledger's own node key");
+    w.key("projections");
+    if (!projections) {
+      w.string("not checked");
+    } else {
+      w.begin_object();
+      w.key("ok").boolean(projections->ok);
+      if (projections->ok) {
+        w.key("entries").uint64(projections->entries);
+        w.key("digest").string(to_hex(projections->digest));
+      } else {
+        w.key("reason").string(projections->reason);
+      }
+      w.end_object();
+    }
   } else {
     w.key("firstBadSeq");
     if (r->first_bad_seq) {
@@ -71,7 +103,7 @@ int verify(const VerifyArgs& a) {
   }
   w.end_object();
   std::cout << out << "\n";
-  return r->ok ? kExitOk : kExitTampered;
+  return ok ? kExitOk : kExitTampered;
 }
 
 }  // namespace
@@ -85,6 +117,8 @@ void add_verify(CLI::App& app, Action& run) {
   cmd->add_option("--key-file", a->key_file, "File holding the trusted verifier key")
       ->excludes(key);
   cmd->add_option("--threads", a->threads, "Hashing threads (default: one per core)");
+  cmd->add_flag("--log-only", a->log_only,
+                "Check the log, tree and checkpoints only, not the projections");
   cmd->callback([&run, a] {
     run = [a] {
       return verify(*a);

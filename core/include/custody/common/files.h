@@ -20,8 +20,11 @@ namespace custody {
 [[nodiscard]] Result<void> replace_file(const std::filesystem::path& path, std::string_view text,
                                         mode_t mode);
 
-// Reads a whole file. kNotFound when it does not exist, kIoError otherwise.
-[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path);
+// Reads a whole file of at most `max_bytes`. kNotFound when it does not exist, kOutOfRange
+// when it is larger (nothing beyond the cap is read), kIoError otherwise.
+inline constexpr std::size_t kDefaultMaxFileBytes = 1 << 20;
+[[nodiscard]] Result<std::string> read_file(const std::filesystem::path& path,
+                                            std::size_t max_bytes = kDefaultMaxFileBytes);
 
 // fsyncs a directory so that entries created in it survive a crash.
 [[nodiscard]] Result<void> sync_dir(const std::filesystem::path& dir);

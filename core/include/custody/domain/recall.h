@@ -97,11 +97,12 @@ struct RecallReport {
 void write_recall_json(const RecallReport& report, codec::JsonWriter& out);
 [[nodiscard]] std::string recall_csv(const RecallReport& report);
 
-// Writes fsma204-receiving.csv, fsma204-transformation.csv, fsma204-shipping.csv and
-// fsma204-glossary.csv into `dir` (created if needed); returns their paths.
-[[nodiscard]] Result<std::vector<std::filesystem::path>> write_fsma204(
-    const ledger::Snapshot& snap, const RecallReport& report, const SiteInfo& site,
-    const std::filesystem::path& dir);
+// The FDA sortable spreadsheet: fsma204-receiving.csv, fsma204-transformation.csv,
+// fsma204-shipping.csv and fsma204-glossary.csv, as (file name, contents).
+using NamedFile = std::pair<std::string, std::string>;
+[[nodiscard]] std::vector<NamedFile> fsma204_files(const ledger::Snapshot& snap,
+                                                   const RecallReport& report,
+                                                   const SiteInfo& site);
 
 // Trace output, shared with `custody trace`.
 void write_trace_json(const Trace& trace, codec::JsonWriter& out);

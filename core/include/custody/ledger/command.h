@@ -27,6 +27,11 @@ struct Command {
   std::string data;
 };
 
+// What identifies a command's content for idempotency: SHA-256 over its type, actor, data,
+// occurredAt and expectedVersion (each length-prefixed). A retry must have the same digest;
+// a different command under a used commandId is an idempotency conflict.
+[[nodiscard]] crypto::Digest command_digest(const Command& command);
+
 // An accepted command.
 struct CommandResult {
   std::uint64_t seq = 0;      // seq of its first record

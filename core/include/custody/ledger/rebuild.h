@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 
@@ -18,11 +19,20 @@ struct RebuildReport {
   double seconds = 0;
 };
 
-// Drops the state machine's projection column families and replays every record through
-// apply() into fresh ones. The projections are built in memory and written as sorted SST
+// Replays every record through apply() into a new generation of the state machine's
+// projection column families, built beside the live ones, and then makes it live in one
+// synced write (store.h). An interruption at any moment leaves the live projections as
+// they were. The projections are built in memory and written as sorted SST
 // files (in chunks, for large ledgers), so rebuilding costs no memtable inserts. `store`
 // must be open read-write and nothing else may write to it meanwhile.
 [[nodiscard]] Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine);
+
+// Replays every record of `source`'s log through machine.apply() into `target` (whose
+// projection families must be empty), writing sorted files of at most `chunk_entries`
+// entries through `tmp_dir`. Leaves `machine` attached to `target`.
+[[nodiscard]] Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
+                                               const std::filesystem::path& tmp_dir,
+                                               StateMachine& machine, std::size_t chunk_entries);
 
 // Opens `dir` exclusively (no sequencer) and rebuilds it.
 [[nodiscard]] Result<RebuildReport> rebuild_ledger(const std::filesystem::path& dir,

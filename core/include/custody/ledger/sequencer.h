@@ -5,7 +5,9 @@
 // more) and prepares each group:
 //
 //   1. looks every commandId up (recent commands in memory, then one MultiGet on `idem`);
-//      a retry gets its first result back marked duplicate and writes nothing;
+//      a retry gets its first result back marked duplicate and writes nothing, and a
+//      different command under a used id is refused (kIdempotencyConflict): each accepted
+//      command's digest (command_digest()) is kept with its id for the comparison;
 //   2. asks the state machine to decide() each remaining command against committed state
 //      plus the effects of every command accepted before it; checks expectedVersion
 //      against the primary stream;
@@ -20,8 +22,10 @@
 // cache misses (it halved throughput when measured). So accepted ids live in memory
 // (recent_ids_) and are spilled in the background, every idem_spill_at commands, as one
 // sorted SST file ingested into `idem`, after which meta `idem_through` moves up. The log
-// holds every record's commandId, so on open the records after `idem_through` are read back
-// into memory; a crash loses nothing. A clean stop spills everything.
+// holds every record's commandId, and each group writes its commands' digests under one
+// sequential meta key ("digests/" be64(first seq)), so on open the commands after
+// `idem_through` are read back into memory; a crash loses nothing. A clean stop spills
+// everything.
 //
 // The writer thread writes prepared groups in order, each with sync=true, and only then
 // completes the group's commands, in submission order. While it writes group k, the
@@ -124,6 +128,8 @@ class Sequencer {
   struct Recent {
     CommandResult result;
     std::uint64_t group = 0;  // the group that accepted it (0: loaded at open)
+    crypto::Digest digest{};  // command_digest() of the command
+    bool has_digest = false;  // false for commands accepted before digests were kept
   };
   struct Spill;
   struct StreamHead {
@@ -135,6 +141,7 @@ class Sequencer {
     Command command;
     Completion done;                                           // commands
     std::function<void(Result<std::string>)> checkpoint_done;  // checkpoint requests
+    crypto::Digest digest{};  // command_digest(command), computed by the submitting thread
   };
   struct Prepared;
 
@@ -151,9 +158,15 @@ class Sequencer {
   // On stop: writes every recent id to `idem` and moves `idem_through` to the head.
   void final_spill();
   StreamHead& stream_head(std::string_view stream);
-  // The first result of an already-accepted command, from its `idem` entry and its record.
+  // The first result of a command accepted in memory (marked duplicate), or
+  // kIdempotencyConflict when the retry's `digest` differs.
+  [[nodiscard]] Result<CommandResult> retry_of(std::string_view command_id, const Recent& recent,
+                                               const crypto::Digest& digest) const;
+  // The first result of an already-accepted command, from its `idem` entry and its record;
+  // kIdempotencyConflict when that command's digest is not `digest`.
   [[nodiscard]] Result<CommandResult> earlier_result(std::string_view command_id,
-                                                     std::string_view idem);
+                                                     std::string_view idem,
+                                                     const crypto::Digest& digest);
   void complete(Prepared& group, const std::optional<Error>& failure);
 
   Store& store_;

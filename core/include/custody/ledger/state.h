@@ -40,7 +40,10 @@ class State {
   using Cf = rocksdb::ColumnFamilyHandle*;
 
   // `log` is the log column family, for record(); reads of other families come from `db`.
-  State(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log) : db_(db), log_(log) {}
+  State(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log) : db_(db), log_db_(db), log_(log) {}
+  // Projections in `db`, the log in another database (a replay into a scratch database).
+  State(rocksdb::DB& db, rocksdb::DB& log_db, rocksdb::ColumnFamilyHandle* log)
+      : db_(db), log_db_(log_db), log_(log) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
@@ -95,6 +98,7 @@ class State {
   void write(Cf cf, std::string_view key, std::optional<std::string_view> value);
 
   rocksdb::DB& db_;
+  rocksdb::DB& log_db_;
   rocksdb::ColumnFamilyHandle* log_;
   rocksdb::WriteBatch* batch_ = nullptr;
   bool detached_ = false;

@@ -8,12 +8,14 @@
 // anything but State and the record.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "custody/common/clock.h"
 #include "custody/common/error.h"
+#include "custody/ledger/column_families.h"
 #include "custody/ledger/command.h"
 #include "custody/ledger/state.h"
 
@@ -49,8 +51,14 @@ class StateMachine {
   // Projection column families this state machine reads and writes. Called once at open.
   [[nodiscard]] virtual std::vector<std::string> column_families() const = 0;
 
-  // Binds column family handles after the store is open. Called once, before anything else.
-  virtual void attach(Store& store) = 0;
+  // The version of what apply() writes. Raise it whenever a build projects the log
+  // differently (a new projection, a changed key or value): a ledger whose projections were
+  // built by another version refuses writes (kProjectionsStale) until `custody rebuild`.
+  [[nodiscard]] virtual std::uint32_t projection_version() const { return 1; }
+
+  // Binds column family handles: after the store is open, before anything else, and again
+  // whenever the families move (a rebuild, a replay into a scratch database).
+  virtual void attach(const ColumnFamilies& families) = 0;
 
   // Sequencer thread. Checks `command` against `state` and returns its events (at least
   // one), or the error that rejects it. Must not write to `state`.

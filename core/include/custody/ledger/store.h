@@ -4,7 +4,9 @@
 //
 //   DIR/FORMAT       "custody-ledger <schema version>\n"; written last by init, so a
 //                    directory without it is not a ledger. Also the lock file: a writer
-//                    holds flock(LOCK_EX), readers flock(LOCK_SH), never blocking.
+//                    holds flock(LOCK_EX). Readers take no lock: they open the database as a
+//                    RocksDB secondary instance, which never blocks or is blocked by the writer.
+//   DIR/HEAD         the last acknowledged head, outside RocksDB (head_file.h)
 //   DIR/node.key     the node's Ed25519 signer key (signed-note skey), mode 0600
 //   DIR/node.pub     its verifier key (vkey), for auditors
 //   DIR/config.json  operator settings (group commit, checkpoint interval, plugins)
@@ -21,12 +23,24 @@
 //                "head"                         -> be64(seq) || leaf(32) || be64(recordedAt)
 //                "idem_through"                 -> be64(seq): `idem` covers every command
 //                                                  whose records are <= seq
+//                "projections"                  -> "<generation> <version>" (below)
+//                "digests/" be64(first seq)     -> (be64(seq) || digest(32))*: the command
+//                                                  digests of one commit group, until `idem`
+//                                                  covers them (see sequencer.h)
 //   idem         commandId                      -> be64(first seq) || be32(records)
+//                                                  [|| command digest(32)]
 //                (written in sorted spills, not per group: see sequencer.h)
 //   streams      stream id                      -> be64(version) || be64(last seq)
 //   merkle       u8(level) || be64(index)       -> node hash(32), levels >= kStoredMinLevel
 //   checkpoints  be64(tree size)                -> signed checkpoint note text
 //   <projection> as the domain documents them (core/domain)
+//
+// Projection column families come in generations. Generation 0 uses the projection's own
+// name ("entities"); generation N > 0 uses "<name>@<N>". meta "projections" names the
+// active generation and the version of the projection code that built it (absent: 0 and
+// version 1). `custody rebuild` builds generation N+1 beside the live one and activates it
+// with one synced write, so an interrupted rebuild leaves the live projections untouched;
+// the next writer drops the abandoned generation.
 //
 // A stream's records are found from its `streams` entry (last seq) by following each
 // record's streamPrevSeq link back. Every change of one commit group is one WriteBatch written with
@@ -46,21 +60,26 @@
 #include "custody/common/clock.h"
 #include "custody/common/error.h"
 #include "custody/crypto/sha256.h"
+#include "custody/ledger/column_families.h"
+#include "custody/ledger/head.h"
+#include "custody/ledger/head_file.h"
 
 namespace custody::ledger {
 
 inline constexpr int kSchemaVersion = 1;
 
+// kReadWrite takes the directory's exclusive lock (one writer); kReadOnly opens a RocksDB
+// secondary instance, takes no lock and sees the database as of the moment it was opened.
 enum class OpenMode { kReadWrite, kReadOnly };
+
+// What opening does when the database lost acknowledged records or holds damaged files.
+// kRefuse fails with kCorruption; kReport opens anyway (read-only only) and describes the
+// damage in Store::damage(), for `custody verify` to report.
+enum class OnDamage { kRefuse, kReport };
 
 // The built-in column families.
 enum class Cf { kLog, kMeta, kIdem, kStreams, kMerkle, kCheckpoints };
 
-struct Head {
-  std::uint64_t seq = 0;
-  crypto::Digest leaf{};  // leaf hash of record `seq`; zeros when the log is empty
-  TimeNs recorded_at = 0;
-};
 
 struct LedgerMeta {
   std::string ledger_id;
@@ -80,37 +99,68 @@ namespace keys {
 
 // Owns the open RocksDB database, its column family handles and the directory lock.
 // Thread-safe as RocksDB is: reads from any thread; writes only from the sequencer.
-class Store {
+class Store final : public ColumnFamilies {
  public:
   struct InitInfo {
     std::string ledger_id;
     std::string origin;
     std::string node_public_key;
     TimeNs created_at = 0;
+    std::uint32_t projection_version = 1;
   };
 
   // Creates the RocksDB database under `dir`/db with the built-in and `extra_cfs` column
-  // families and writes meta. Does not write FORMAT (the caller does, last).
+  // families, writes meta and DIR/HEAD. Does not write FORMAT (the caller does, last).
   [[nodiscard]] static Result<void> create(const std::filesystem::path& dir, const InitInfo& info,
                                            const std::vector<std::string>& extra_cfs);
 
+  struct OpenOptions {
+    OpenMode mode = OpenMode::kReadOnly;
+    OnDamage on_damage = OnDamage::kRefuse;
+    // Read-write: verify every stored file's block checksums before the first write, so
+    // nothing is appended on top of a damaged log. On by default; tests of other things
+    // may skip it.
+    bool check_files = true;
+  };
+
   // Opens an existing ledger. Errors: kNotALedger, kUnsupportedVersion, kLedgerLocked,
-  // kIoError. Projection column families in `extra_cfs` are created when missing
+  // kIoError, kCorruption (damaged files, or acknowledged records missing: see
+  // head_file.h). Projection column families in `extra_cfs` are created when missing
   // (read-write mode only).
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(
-      const std::filesystem::path& dir, OpenMode mode, const std::vector<std::string>& extra_cfs);
+      const std::filesystem::path& dir, OpenOptions options,
+      const std::vector<std::string>& extra_cfs);
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open(
+      const std::filesystem::path& dir, OpenMode mode, const std::vector<std::string>& extra_cfs) {
+    return open(dir, OpenOptions{mode}, extra_cfs);
+  }
 
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  [[nodiscard]] rocksdb::DB& db() { return *db_; }
+  [[nodiscard]] rocksdb::DB& db() override { return *db_; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* cf(Cf which) const;
-  // A projection column family by name; nullptr when not open.
-  [[nodiscard]] rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  // A projection column family of the active generation (or of the generation being
+  // built, between begin_projections() and activate_projections()); nullptr when not open.
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* cf(std::string_view name) const override;
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] OpenMode mode() const { return mode_; }
   [[nodiscard]] const LedgerMeta& meta() const { return meta_; }
+
+  // The version of the projection code that built the active projections.
+  [[nodiscard]] std::uint32_t projection_version() const { return projection_version_; }
+
+  // OnDamage::kReport only: what is wrong, with the first seq that is missing or
+  // different when known. Unset when the store opened cleanly.
+  struct Damage {
+    std::string reason;
+    std::optional<std::uint64_t> first_bad_seq;
+  };
+  [[nodiscard]] const std::optional<Damage>& damage() const { return damage_; }
+  // The head recorded in DIR/HEAD when the store was opened (nullopt for a ledger made
+  // before the head file existed).
+  [[nodiscard]] const std::optional<Head>& acknowledged_head() const { return acknowledged_; }
 
   // The head as of `snapshot` (nullptr: latest).
   [[nodiscard]] Result<Head> read_head(const rocksdb::Snapshot* snapshot = nullptr) const;
@@ -127,21 +177,59 @@ class Store {
       rocksdb::ColumnFamilyHandle* cf,
       const std::vector<std::pair<std::string, std::optional<std::string>>>& entries);
 
-  // Drops the named column families and creates them again, empty. Read-write mode only;
-  // no other thread may be using them. Handles from cf(name) change.
-  [[nodiscard]] Result<void> reset_column_families(const std::vector<std::string>& names);
+  // Rebuilding projections beside the live ones. begin_projections() creates the named
+  // column families, empty, as the next generation; until activate_projections() or the
+  // Store is closed, cf(name) returns those. activate_projections() makes them the live
+  // projections in one synced write (with `version`), then drops the previous generation.
+  // A crash before the activating write leaves the previous generation live. Read-write
+  // mode only; no other thread may use projection handles meanwhile.
+  [[nodiscard]] Result<void> begin_projections(const std::vector<std::string>& names);
+  [[nodiscard]] Result<void> activate_projections(std::uint32_t version);
+
+  // Records `head` in DIR/HEAD after the group that made it is durable (head_file.h).
+  // Read-write mode; the sequencer's writer thread.
+  [[nodiscard]] Result<void> acknowledge(const Head& head);
 
  private:
   Store() = default;
+  [[nodiscard]] std::string physical_name(std::string_view name, std::uint64_t generation) const;
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(std::string_view physical) const;
+  [[nodiscard]] Result<void> check_acknowledged_head();
+  [[nodiscard]] Result<void> drop_stale_projections(const std::vector<std::string>& projections);
+
   std::filesystem::path dir_;
   OpenMode mode_ = OpenMode::kReadOnly;
+  OnDamage on_damage_ = OnDamage::kRefuse;
   int lock_fd_ = -1;
   LedgerMeta meta_;
+  std::uint64_t generation_ = 0;           // active projection generation
+  std::uint32_t projection_version_ = 1;   // its version
+  std::optional<std::uint64_t> building_;  // generation under construction
+  std::vector<std::string> building_names_;
+  std::optional<Head> acknowledged_;
+  std::optional<HeadFile> head_file_;  // read-write mode
+  std::optional<Damage> damage_;
+  std::filesystem::path secondary_dir_;  // read-only: the secondary instance's own files
+  std::shared_ptr<rocksdb::Logger> info_log_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; closed in the destructor
   std::vector<std::string> names_;
   std::array<rocksdb::ColumnFamilyHandle*, 6> builtin_{};  // by Cf, borrowed from handles_
   std::unique_ptr<rocksdb::DB> db_;
 };
+
+// Writes `entries` (sorted by key, keys unique; an unset value is a deletion) into `cf` of
+// `db` as one SST file, made under `tmp_dir`, and ingests it. All or nothing.
+[[nodiscard]] Result<void> ingest_sorted_into(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& entries,
+    const std::filesystem::path& tmp_dir);
+
+// Options for a column family named `name` (or its generation, "<name>@<n>").
+[[nodiscard]] rocksdb::ColumnFamilyOptions column_family_options(const std::string& name);
+
+// Maps a RocksDB status that is not ok to custody's error: kCorruption for damaged data,
+// kIoError otherwise, with `what` in front of RocksDB's message.
+[[nodiscard]] Error storage_error(const rocksdb::Status& status, std::string_view what);
 
 [[nodiscard]] const std::vector<std::string>& builtin_column_families();
 

@@ -1,0 +1,39 @@
+// Are the stored projections what the log says? `custody verify` replays the whole log into a
+// scratch database beside nothing the ledger owns and compares every projection entry with
+// the stored one, so a value changed, added or removed in the projections directly (which
+// `show`, `recall` and the FSMA 204 export would otherwise serve) is found and named.
+//
+// Memory is bounded by the replay's chunk size, not by the ledger; the scratch database
+// lives in a temporary directory that is removed afterwards.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "custody/common/error.h"
+#include "custody/crypto/sha256.h"
+#include "custody/ledger/state_machine.h"
+#include "custody/ledger/store.h"
+
+namespace custody::ledger {
+
+struct ProjectionCheck {
+  bool ok = true;
+  std::uint64_t entries = 0;  // entries compared
+  crypto::Digest digest{};    // state digest of the stored projections (as state_digest())
+  std::string family;         // where the first difference is, when not ok
+  std::string key;            // its key, printable (bytes outside ASCII as \xNN)
+  std::string reason;         // what differs
+};
+
+// Compares `store`'s projections with a replay of its log by `machine` (which is attached
+// to the scratch database while this runs, and left so: attach it again to use it on
+// `store`). The projections must have been built by machine's projection version (else
+// not ok, saying so). Errors only when the check could not run.
+[[nodiscard]] Result<ProjectionCheck> check_projections(
+    Store& store, StateMachine& machine,
+    const std::filesystem::path& tmp_parent = std::filesystem::temp_directory_path());
+
+}  // namespace custody::ledger
