@@ -9,6 +9,7 @@ packages=(
   librocksdb-dev                          # storage (find_package RocksDB)
   capnproto libcapnp-dev                  # schema, canonical records (find_package CapnProto)
   libsodium-dev                           # Ed25519 checkpoints, argon2id
+  libicu-dev                              # identifiers: NFC, scripts, invisible characters
   libboost1.81-dev libboost-json1.81-dev  # Boost.JSON, Asio/Beast, DLL (find_package Boost)
   libcli11-dev                            # CLI (find_package CLI11)
   libfmt-dev libspdlog-dev                # formatting (find_package fmt), logging

@@ -4,6 +4,7 @@
 
 #include "custody/codec/capnp_util.h"
 #include "custody/codec/json_binding.h"
+#include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/registry.h"
 #include "schema/commands.capnp.h"
@@ -38,9 +39,9 @@ std::string_view reserved_prefix(std::string_view command_id) {
 
 Result<ledger::Command> decode_command(std::string_view json, std::string* command_id,
                                        std::string_view host_actor) {
-  boost::system::error_code ec;
-  boost::json::value root = boost::json::parse(json, ec);
-  if (ec) return bad("", "malformed JSON: " + ec.message());
+  auto parsed = codec::parse_json(json, "", kMaxCommandBytes);
+  if (!parsed) return std::unexpected(parsed.error());
+  const boost::json::value& root = *parsed;
   if (!root.is_object()) return bad("", "a command must be a JSON object");
   const auto& obj = root.as_object();
 

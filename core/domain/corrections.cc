@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "custody/codec/json_binding.h"
+#include "custody/codec/json_parse.h"
 #include "custody/domain/genealogy.h"
 #include "custody/domain/registry.h"
 #include "custody/ledger/record.h"
@@ -64,10 +65,11 @@ Result<void> decide_correct(Decide& d) {
                                    " cannot be corrected; record a compensating command");
   }
 
-  boost::system::error_code ec;
-  const auto json =
-      boost::json::parse(std::string_view(r.getData().cStr(), r.getData().size()), ec);
-  if (ec || !json.is_object()) return invalid("data.data", "must be an object of corrected fields");
+  auto parsed = codec::parse_json(std::string_view(r.getData().cStr(), r.getData().size()),
+                                  "data.data");
+  if (!parsed) return std::unexpected(parsed.error());
+  const boost::json::value& json = *parsed;
+  if (!json.is_object()) return invalid("data.data", "must be an object of corrected fields");
   const std::string current = payload_in_force(d.state, d.cf, seq, original->payload);
   MessageView before(current);
   auto old = before.reader().getRoot<capnp::DynamicStruct>(type->payload);
@@ -124,6 +126,33 @@ Result<void> decide_correct(Decide& d) {
     auto b = msg.getRoot<s::OpReport>().asReader();
     if (b.getGood() < 0) return invalid("data.data.good", "must not be negative");
     if (b.getScrap() < 0) return invalid("data.data.scrap", "must not be negative");
+  }
+  if (lot_delta > 0) {
+    if (auto lot = find_lot(d, lot_id)) {
+      if (auto t = add_quantity(lot->get().getCreated(), lot_delta, "data.data.qty"); !t) {
+        return std::unexpected(t.error());
+      }
+    }
+  }
+  if (original->type == "op.reported") {
+    auto before_report = before.root<s::OpReport>();
+    auto after_report = msg.getRoot<s::OpReport>().asReader();
+    if (auto wo = find_wo(d, sv(before_report.getWo()))) {
+      for (auto step : wo->get().getSteps()) {
+        if (step.getStep() != before_report.getStep()) continue;
+        if (auto t = add_quantity(step.getGood(), after_report.getGood() - before_report.getGood(),
+                                  "data.data.good");
+            !t) {
+          return std::unexpected(t.error());
+        }
+        if (auto t = add_quantity(step.getScrap(),
+                                  after_report.getScrap() - before_report.getScrap(),
+                                  "data.data.scrap");
+            !t) {
+          return std::unexpected(t.error());
+        }
+      }
+    }
   }
   if (lot_delta < 0) {
     auto lot = find_lot(d, lot_id);

@@ -66,6 +66,17 @@ std::string qty_text(std::int64_t milli) {
   return codec::format_decimal(milli, 3);
 }
 
+Result<std::int64_t> add_quantity(std::int64_t a, std::int64_t b, const std::string& field) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum) || sum > kMaxQuantity || sum < -kMaxQuantity) {
+    return std::unexpected(Error{ErrorCode::kOutOfRange,
+                                 "the total would exceed " + qty_text(kMaxQuantity) +
+                                     ", more than custody can hold",
+                                 field});
+  }
+  return sum;
+}
+
 std::unique_ptr<Loaded<s::Material>> find_material(const Decide& d, std::string_view id) {
   return load<s::Material>(d.state, d.cf.entities, keys::entity("material", id));
 }

@@ -101,6 +101,13 @@ void update(State& state, State::Cf cf, std::string_view key, F&& mutate) {
 // Quantities are fixed-point with 3 decimals; this prints them for messages.
 [[nodiscard]] std::string qty_text(std::int64_t milli);
 
+// Quantities enter with at most 12 digits before the point (the JSON binding's bound); a
+// total that would leave that range (a merge of huge lots, reports piling up) is refused
+// with kOutOfRange rather than wrapped.
+inline constexpr std::int64_t kMaxQuantity = 999'999'999'999'999;  // in thousandths
+[[nodiscard]] Result<std::int64_t> add_quantity(std::int64_t a, std::int64_t b,
+                                                const std::string& field);
+
 // The actor custody writes automatic consequences as.
 inline constexpr std::string_view kSystem = "system";
 // Exceptions custody raises itself are "auto:<the command id that caused them>"; nobody else

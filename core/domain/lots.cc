@@ -196,6 +196,12 @@ Result<void> decide_merge(Decide& d) {
     sources[i].setLot(lots[i]);
     sources[i].setQty(l.getOnHand());
   }
+  std::int64_t total = 0;
+  for (auto src : e.getSources()) {
+    auto t = add_quantity(total, src.getQty(), "data.lots");
+    if (!t) return std::unexpected(t.error());
+    total = *t;
+  }
   e.setStatus(status);
   d.emit_struct(lot_stream(sv(r.getInto())), "lot.merged", e);
   return {};

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "custody/codec/json_parse.h"
+
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
@@ -175,9 +177,9 @@ Result<void> log_view(const ledger::Snapshot& snap, const Request& r, const View
 
 Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
                          const ViewOptions& options, std::string& out) {
-  boost::system::error_code ec;
-  const boost::json::value root = boost::json::parse(request, ec);
-  if (ec) return bad("", "malformed JSON: " + ec.message());
+  auto parsed = codec::parse_json(request, "");
+  if (!parsed) return std::unexpected(parsed.error());
+  const boost::json::value& root = *parsed;
   if (!root.is_object()) return bad("", "a request must be a JSON object");
   const Request r(root.as_object());
   auto view = r.text("view", true);

@@ -349,6 +349,13 @@ Result<void> decide_report(Decide& d) {
   if (r.getScrap() < 0) return invalid("data.scrap", "must not be negative");
   if (r.getGood() == 0 && r.getScrap() == 0)
     return invalid("data.good", "good and scrap are both zero");
+  const auto step = w.getSteps()[i];
+  if (auto t = add_quantity(step.getGood(), r.getGood(), "data.good"); !t) {
+    return std::unexpected(t.error());
+  }
+  if (auto t = add_quantity(step.getScrap(), r.getScrap(), "data.scrap"); !t) {
+    return std::unexpected(t.error());
+  }
   d.emit(wo_stream(sv(r.getWo())), "op.reported", d.cmd.data);
   return {};
 }

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 
+#include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
 
@@ -40,6 +41,27 @@ constexpr std::string_view kDefaultConfig = R"({
 }
 )";
 
+// Every key config.json may hold ("site" is read by the FSMA 204 export, "plugins" by the
+// plugin host), and those of its objects.
+constexpr std::string_view kConfigKeys[] = {"groupCommit", "checkpointIntervalMs", "tickIntervalMs",
+                                            "idempotency", "site",                 "plugins"};
+constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
+constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
+constexpr std::string_view kSiteKeys[] = {"name", "address", "gln"};
+
+template <std::size_t N>
+Result<void> only_known(const boost::json::object& obj, const std::string_view (&known)[N],
+                        const std::string& path) {
+  for (const auto& member : obj) {
+    if (std::find(std::begin(known), std::end(known), member.key()) == std::end(known)) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "is not a setting custody knows (misspelt?)",
+                  path + "." + std::string(member.key()));
+    }
+  }
+  return {};
+}
+
 // Reads a non-negative integer setting at obj[key] into out.
 Result<void> read_uint(const boost::json::object& obj, std::string_view key, std::string path,
                        std::uint64_t max, std::uint64_t& out) {
@@ -69,15 +91,21 @@ Result<LedgerOptions> load_options(const fs::path& dir, LedgerOptions o) {
     if (text.error().code == ErrorCode::kNotFound) return o;
     return std::unexpected(text.error());
   }
-  boost::system::error_code ec;
-  boost::json::value root = boost::json::parse(*text, ec);
-  if (ec || !root.is_object()) {
+  auto parsed = codec::parse_json(*text, "config");
+  if (!parsed) return std::unexpected(parsed.error());
+  const boost::json::value& root = *parsed;
+  if (!root.is_object()) {
     return fail(ErrorCode::kInvalidArgument, "config.json is not a JSON object", "config");
   }
   const auto& obj = root.as_object();
+  // A misspelt setting would otherwise be ignored and its default silently used.
+  if (auto r = only_known(obj, kConfigKeys, "config"); !r) return std::unexpected(r.error());
   if (const auto* gc = obj.if_contains("groupCommit")) {
     if (!gc->is_object()) {
       return fail(ErrorCode::kInvalidArgument, "must be an object", "config.groupCommit");
+    }
+    if (auto r = only_known(gc->as_object(), kGroupCommitKeys, "config.groupCommit"); !r) {
+      return std::unexpected(r.error());
     }
     std::uint64_t max_group = o.sequencer.max_group;
     std::uint64_t wait = static_cast<std::uint64_t>(o.sequencer.max_wait.count());
@@ -110,9 +138,24 @@ Result<LedgerOptions> load_options(const fs::path& dir, LedgerOptions o) {
     return std::unexpected(r.error());
   }
   o.sequencer.tick_interval = std::chrono::milliseconds(tick);
+  if (const auto* site = obj.if_contains("site")) {
+    if (!site->is_object()) return fail(ErrorCode::kInvalidArgument, "must be an object", "config.site");
+    if (auto r = only_known(site->as_object(), kSiteKeys, "config.site"); !r) {
+      return std::unexpected(r.error());
+    }
+    for (const auto& member : site->as_object()) {
+      if (!member.value().is_string()) {
+        return fail(ErrorCode::kInvalidArgument, "must be a string",
+                    "config.site." + std::string(member.key()));
+      }
+    }
+  }
   if (const auto* idem = obj.if_contains("idempotency")) {
     if (!idem->is_object()) {
       return fail(ErrorCode::kInvalidArgument, "must be an object", "config.idempotency");
+    }
+    if (auto r = only_known(idem->as_object(), kIdempotencyKeys, "config.idempotency"); !r) {
+      return std::unexpected(r.error());
     }
     std::uint64_t spill = o.sequencer.idem_spill_at;
     if (auto r =

@@ -96,6 +96,7 @@ void hash_field(crypto::Sha256& h, std::string_view bytes) {
 }  // namespace
 
 Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
+                                          const std::function<void(std::uint64_t)>& progress,
                                           const fs::path& tmp_parent) {
   ProjectionCheck out;
   if (store.projection_version() != machine.projection_version()) {
@@ -108,7 +109,8 @@ Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
   const auto families = machine.column_families();
   auto scratch = ScratchDb::create(tmp_parent, families);
   if (!scratch) return std::unexpected(scratch.error());
-  auto replayed = replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries);
+  auto replayed =
+      replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries, progress);
   if (!replayed) return std::unexpected(replayed.error());
 
   crypto::Sha256 h;

@@ -33,7 +33,7 @@ void hash_field(crypto::Sha256& h, std::string_view bytes) {
 
 Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
                                  const std::filesystem::path& tmp_dir, StateMachine& machine,
-                                 std::size_t chunk_entries) {
+                                 std::size_t chunk_entries, const ReplayProgress& progress) {
   const auto started = std::chrono::steady_clock::now();
   machine.attach(target);
   State state(target.db(), source.db(), source.cf(Cf::kLog));
@@ -123,6 +123,7 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
       }
       ++report.records;
     }
+    if (progress) progress(report.records);
     if (state.overlay_size() >= chunk_entries) flush();
   }
   {
@@ -140,13 +141,14 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
   return report;
 }
 
-Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
+Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine,
+                                          const ReplayProgress& progress) {
   // The new projections are built beside the live ones, which stay as they are until the
   // new ones are complete and activated in one synced write.
   if (auto r = store.begin_projections(machine.column_families()); !r) {
     return std::unexpected(r.error());
   }
-  auto report = replay_log(store, store, store.dir(), machine, kChunkEntries);
+  auto report = replay_log(store, store, store.dir(), machine, kChunkEntries, progress);
   if (!report) return report;
   if (auto r = store.activate_projections(machine.projection_version()); !r) {
     return std::unexpected(r.error());
@@ -155,11 +157,12 @@ Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine) {
   return report;
 }
 
-Result<RebuildReport> rebuild_ledger(const std::filesystem::path& dir, StateMachine& machine) {
+Result<RebuildReport> rebuild_ledger(const std::filesystem::path& dir, StateMachine& machine,
+                                     const ReplayProgress& progress) {
   auto store = Store::open(dir, OpenMode::kReadWrite, machine.column_families());
   if (!store) return std::unexpected(store.error());
   machine.attach(**store);
-  return rebuild_projections(**store, machine);
+  return rebuild_projections(**store, machine, progress);
 }
 
 Result<StateDigest> state_digest(Store& store, const StateMachine& machine) {

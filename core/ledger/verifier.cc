@@ -297,6 +297,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
         break;
       }
     }
+    if (options.progress) options.progress(fold.size());
   }
   if (!it->status().ok()) {
     if (!it->status().IsCorruption()) return std::unexpected(storage_error(it->status(), "log"));

@@ -15,12 +15,16 @@ Error about(const PluginConfig& c, Error e) {
 
 Result<std::unique_ptr<HostedPlugin>> start_one(ledger::Ledger& ledger, const PluginConfig& c,
                                                 const HostOptions& options) {
-  if (c.isolation != Isolation::kInProcess) {
-    // Out of process unless, with no isolation configured, it turns out not to be a driver.
+  // Only a plugin custody ships or the operator marked trusted may run in custody's own
+  // process; everything else runs in a sandboxed runner (sandbox.h).
+  const bool trusted = c.trusted || is_bundled(c.path);
+  if (c.isolation != Isolation::kInProcess || !trusted) {
+    // Out of process unless, trusted and with no isolation configured, it turns out not to
+    // be a driver.
     auto s = Supervisor::spawn(ledger, c, options);
     if (!s) return std::unexpected(about(c, s.error()));
-    const bool keep =
-        c.isolation == Isolation::kProcess || (*s)->manifest().kind == PluginKind::kDeviceDriver;
+    const bool keep = !trusted || c.isolation == Isolation::kProcess ||
+                      (*s)->manifest().kind == PluginKind::kDeviceDriver;
     if (options.only_kinds && !options.only_kinds->contains((*s)->manifest().kind)) {
       return std::unique_ptr<HostedPlugin>();
     }

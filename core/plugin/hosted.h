@@ -28,7 +28,6 @@ class HostedPlugin {
     ledger::Ledger& ledger, const PluginConfig& config, std::unique_ptr<PluginLibrary> library,
     const HostOptions& options);
 
-// Checks a manifest against its configuration entry: ABI, and the id it was configured as.
-[[nodiscard]] Result<void> check_configured(const Manifest& manifest, const PluginConfig& config);
+
 
 }  // namespace custody::plugin

@@ -199,4 +199,16 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::open(const std::filesystem
   return lib;
 }
 
+bool is_bundled(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return false;
+  const auto bundled = std::filesystem::weakly_canonical(self.parent_path() / ".." / "plugins", ec);
+  if (ec) return false;
+  const auto lib = std::filesystem::weakly_canonical(path, ec);
+  if (ec) return false;
+  const auto rel = lib.lexically_relative(bundled);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
 }  // namespace custody::plugin

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "custody/codec/json_parse.h"
 #include "custody/common/files.h"
 #include "custody/plugin/library.h"
 
@@ -16,8 +17,9 @@ std::unexpected<Error> bad(std::string field, std::string message) {
   return std::unexpected(Error::invalid_argument(std::move(field), std::move(message)));
 }
 
-constexpr std::string_view kKeys[] = {"id",      "path",          "grants",           "isolation",
-                                      "enabled", "hangTimeoutMs", "restartBackoffMs", "config"};
+constexpr std::string_view kKeys[] = {"id",          "path",          "grants",
+                                      "isolation",   "trusted",       "enabled",
+                                      "hangTimeoutMs", "restartBackoffMs", "config"};
 
 Result<json::object> read_config(const std::filesystem::path& dir) {
   auto text = read_file(dir / "config.json");
@@ -25,10 +27,10 @@ Result<json::object> read_config(const std::filesystem::path& dir) {
     if (text.error().code == ErrorCode::kNotFound) return json::object();
     return std::unexpected(text.error());
   }
-  boost::system::error_code ec;
-  json::value root = json::parse(*text, ec);
-  if (ec || !root.is_object()) return bad("config", "config.json is not a JSON object");
-  return std::move(root.as_object());
+  auto root = codec::parse_json(*text, "config");
+  if (!root) return std::unexpected(root.error());
+  if (!root->is_object()) return bad("config", "config.json is not a JSON object");
+  return std::move(root->as_object());
 }
 
 Result<std::chrono::milliseconds> millis(const json::object& o, std::string_view key,
@@ -86,6 +88,15 @@ Result<PluginConfig> parse_entry(const json::value& v, const std::filesystem::pa
       return bad(path + ".isolation", "must be \"process\" or \"inProcess\"");
     }
   }
+  if (const auto* t = o.if_contains("trusted")) {
+    if (!t->is_bool()) return bad(path + ".trusted", "must be true or false");
+    c.trusted = t->as_bool();
+  }
+  if (c.isolation == Isolation::kInProcess && !c.trusted && !is_bundled(c.path)) {
+    return bad(path + ".isolation",
+               "a plugin in custody's own process can do anything custody can; mark it "
+               "\"trusted\": true if you vouch for it, or run it in a process");
+  }
   if (const auto* en = o.if_contains("enabled")) {
     if (!en->is_bool()) return bad(path + ".enabled", "must be true or false");
     c.enabled = en->as_bool();
@@ -137,6 +148,7 @@ Result<void> save_plugin_config(const std::filesystem::path& ledger_dir, const P
   if (c.isolation != Isolation::kDefault) {
     entry["isolation"] = c.isolation == Isolation::kProcess ? "process" : "inProcess";
   }
+  if (c.trusted) entry["trusted"] = true;
   if (!c.enabled) entry["enabled"] = false;
   if (c.hang_timeout != PluginConfig{}.hang_timeout)
     entry["hangTimeoutMs"] = c.hang_timeout.count();

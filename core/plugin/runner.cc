@@ -23,6 +23,7 @@
 #include "custody/plugin/library.h"
 #include "plugin/host_api.h"
 #include "plugin/plugin_thread.h"
+#include "plugin/sandbox.h"
 #include "plugin/wire.h"
 #include "schema/record.capnp.h"
 #include "schema/runner.capnp.h"
@@ -253,22 +254,32 @@ struct Args {
   int fd = -1;
   std::string plugin;
   std::string id;
+  std::string workdir;
+  bool probe = false;
 };
 
 bool parse_args(int argc, char** argv, Args& a) {
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string_view k = argv[i];
+    if (k == "--probe") {  // say hello and exit: the host only wants the manifest
+      a.probe = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) return false;
     if (k == "--fd") {
       a.fd = std::atoi(argv[i + 1]);
     } else if (k == "--plugin") {
       a.plugin = argv[i + 1];
     } else if (k == "--id") {
       a.id = argv[i + 1];
+    } else if (k == "--workdir") {
+      a.workdir = argv[i + 1];
     } else {
       return false;
     }
   }
-  return a.fd >= 0 && !a.plugin.empty() && !a.id.empty();
+  return a.fd >= 0 && !a.plugin.empty() && !a.id.empty() && !a.workdir.empty();
 }
 
 }  // namespace
@@ -276,20 +287,26 @@ bool parse_args(int argc, char** argv, Args& a) {
 int runner_main(int argc, char** argv) {
   Args args;
   if (!parse_args(argc, argv, args)) {
-    std::cerr << "usage: custody-runner --fd N --plugin PATH --id ID (started by custody's "
-                 "plugin host, not by hand)\n";
+    std::cerr << "usage: custody-runner --fd N --plugin PATH --id ID --workdir DIR (started by "
+                 "custody's plugin host, not by hand)\n";
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
   Wire wire(args.fd);
 
+  // Before any of the plugin's code runs, not even its constructors.
+  auto sandbox = enter_sandbox(args.plugin, args.workdir);
+  if (!sandbox) {
+    send_refused(wire, sandbox.error());
+    return 2;
+  }
   auto library = PluginLibrary::open(args.plugin);
   if (!library) {
     send_refused(wire, library.error());
     return 2;
   }
   const Manifest& m = (*library)->manifest();
-  if (auto abi = check_abi(m); !abi) {
+  if (auto abi = check_abi(m); !abi && !args.probe) {
     send_refused(wire, abi.error());
     return 2;
   }
@@ -306,6 +323,7 @@ int runner_main(int argc, char** argv) {
     for (unsigned i = 0; i < m.capabilities.size(); ++i) caps.set(i, m.capabilities[i]);
     if (!wire.send(msg)) return 3;
   }
+  if (args.probe) return 0;
 
   // Wait for start (the host may instead just close: it decided to run the plugin itself).
   std::string config;
@@ -322,6 +340,7 @@ int runner_main(int argc, char** argv) {
   }
 
   RemoteApi api(wire, config);
+  if (!sandbox->notes.empty()) api.log(LogLevel::kWarn, "sandbox: " + sandbox->notes);
   RemoteSource source(wire);
   std::atomic<std::int64_t> last_beat{0};
   PluginThread::Options options;

@@ -1,5 +1,7 @@
 #include "plugin/supervisor.h"
 
+#include "plugin/sandbox.h"
+
 #include <capnp/serialize.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -79,6 +81,83 @@ Result<std::unique_ptr<capnp::MessageReader>> expect(Wire& wire, std::chrono::mi
 
 }  // namespace
 
+Result<Supervisor::Child> Supervisor::spawn_runner(const std::filesystem::path& runner,
+                                                   const std::filesystem::path& plugin,
+                                                   const std::string& id,
+                                                   const std::filesystem::path& workdir,
+                                                   RunnerMode mode) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return std::unexpected(Error::io(std::string("socketpair: ") + std::strerror(errno)));
+  }
+  // Everything the child needs is prepared before fork: after it, only exec-safe calls.
+  const std::string runner_s = runner.string();
+  const std::string path_s = plugin.string();
+  const std::string workdir_s = workdir.string();
+  const char* argv[] = {runner_s.c_str(),
+                        "--fd",
+                        "3",
+                        "--plugin",
+                        path_s.c_str(),
+                        "--id",
+                        id.c_str(),
+                        "--workdir",
+                        workdir_s.c_str(),
+                        mode == RunnerMode::kProbe ? "--probe" : nullptr,
+                        nullptr};
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    return std::unexpected(Error::io(std::string("fork: ") + std::strerror(errno)));
+  }
+  if (pid == 0) {
+    // The runner gets the socket as fd 3 and nothing else of ours (no ledger lock, no
+    // RocksDB files); it sandboxes itself before it loads the plugin (sandbox.h).
+    if (::dup2(sv[1], 3) < 0) ::_exit(126);
+    ::syscall(SYS_close_range, 4u, ~0u, 0u);
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(sv[1]);
+  return Child{pid, std::make_shared<Wire>(sv[0])};
+}
+
+Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
+                                const std::filesystem::path& runner,
+                                std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(plugin, ec)) {
+    return fail(ErrorCode::kNotFound, plugin.string() + " does not exist or is not a file",
+                "path");
+  }
+  auto workdir = make_workdir();
+  if (!workdir) return std::unexpected(workdir.error());
+  struct Remove {
+    std::filesystem::path dir;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove{*workdir};
+  auto child = Supervisor::spawn_runner(runner.empty() ? default_runner() : runner, plugin,
+                                       "probe", *workdir, Supervisor::RunnerMode::kProbe);
+  if (!child) return std::unexpected(child.error());
+  auto m = expect(*child->wire, timeout, plugin.string(), "its manifest");
+  Result<Manifest> out = std::unexpected(Error::internal("the runner did not answer"));
+  if (!m) {
+    out = std::unexpected(m.error());
+  } else if (auto msg = (*m)->getRoot<schema::FromRunner>(); msg.isRefused()) {
+    auto r = msg.getRefused();
+    out = std::unexpected(
+        Error{code_from_name(r.getCode().cStr()), std::string(r.getMessage()), r.getField()});
+  } else if (msg.isHello()) {
+    out = manifest_of(msg.getHello());
+  }
+  Supervisor::end_child(*child, true);  // it never starts: nothing to wind down
+  return out;
+}
+
 Supervisor::Supervisor(ledger::Ledger& ledger, const PluginConfig& config,
                        const HostOptions& options)
     : ledger_(ledger), config_(config), options_(options), source_(ledger) {}
@@ -91,6 +170,9 @@ Result<std::unique_ptr<Supervisor>> Supervisor::spawn(ledger::Ledger& ledger,
                                                       const PluginConfig& config,
                                                       const HostOptions& options) {
   std::unique_ptr<Supervisor> s(new Supervisor(ledger, config, options));
+  auto workdir = make_workdir();
+  if (!workdir) return std::unexpected(workdir.error());
+  s->workdir_ = *workdir;
   // Answers to submits may be needed as early as the plugin's start().
   s->reply_thread_ = std::thread([raw = s.get()] { raw->send_replies(); });
   auto child = s->launch();
@@ -101,33 +183,9 @@ Result<std::unique_ptr<Supervisor>> Supervisor::spawn(ledger::Ledger& ledger,
 
 Result<Supervisor::Child> Supervisor::launch() {
   const std::filesystem::path runner = options_.runner.empty() ? default_runner() : options_.runner;
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return std::unexpected(Error::io(std::string("socketpair: ") + std::strerror(errno)));
-  }
-  // Everything the child needs is prepared before fork: after it, only exec-safe calls.
-  const std::string runner_s = runner.string();
-  const std::string path_s = config_.path.string();
-  const std::string id_s = config_.id;
-  const char* argv[] = {runner_s.c_str(), "--fd", "3",          "--plugin",
-                        path_s.c_str(),   "--id", id_s.c_str(), nullptr};
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(sv[0]);
-    ::close(sv[1]);
-    return std::unexpected(Error::io(std::string("fork: ") + std::strerror(errno)));
-  }
-  if (pid == 0) {
-    // The runner gets the socket as fd 3 and nothing else of ours (no ledger lock, no
-    // RocksDB files).
-    if (::dup2(sv[1], 3) < 0) ::_exit(126);
-    ::syscall(SYS_close_range, 4u, ~0u, 0u);
-    ::execv(argv[0], const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
-  ::close(sv[1]);
-  Child child{pid, std::make_shared<Wire>(sv[0])};
-
+  auto started = spawn_runner(runner, config_.path, config_.id, workdir_, RunnerMode::kRun);
+  if (!started) return std::unexpected(started.error());
+  Child child = std::move(*started);
   auto m = expect(*child.wire, options_.start_timeout, config_.id, "hello");
   if (!m) {
     end_child(child, true);
@@ -560,6 +618,11 @@ void Supervisor::stop() {
   }
   outbox_->cv.notify_all();
   if (reply_thread_.joinable()) reply_thread_.join();
+  if (!workdir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(workdir_, ec);
+    workdir_.clear();
+  }
 }
 
 }  // namespace custody::plugin

@@ -50,12 +50,23 @@ class Supervisor final : public HostedPlugin {
                                                           std::string_view params) override;
   void stop() override;
 
- private:
+  // One runner process.
   struct Child {
     pid_t pid = -1;
     std::shared_ptr<Wire> wire;
   };
+  // Forks and execs `runner` for `plugin`, working in `workdir` (sandbox.h). A probe says
+  // hello (with the manifest, compatible or not) and exits.
+  enum class RunnerMode { kRun, kProbe };
+  [[nodiscard]] static Result<Child> spawn_runner(const std::filesystem::path& runner,
+                                                  const std::filesystem::path& plugin,
+                                                  const std::string& id,
+                                                  const std::filesystem::path& workdir,
+                                                  RunnerMode mode);
+  // Waits for a runner, killing it first when `kill_now`.
+  static void end_child(Child& child, bool kill_now);
 
+ private:
   Supervisor(ledger::Ledger& ledger, const PluginConfig& config, const HostOptions& options);
 
   // Forks and execs a runner and waits for its hello. The manifest it reports must be the
@@ -63,7 +74,6 @@ class Supervisor final : public HostedPlugin {
   [[nodiscard]] Result<Child> launch();
   // Sends start; waits for started.
   [[nodiscard]] Result<void> start_child(Child& child);
-  void end_child(Child& child, bool kill_now);
   void supervise();
   void push();
   // Returns false when the runner must be restarted.
@@ -96,6 +106,9 @@ class Supervisor final : public HostedPlugin {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Child current_;
+  // The plugin's private working directory, kept across runner restarts (a plugin may leave
+  // itself notes there) and removed when the plugin stops.
+  std::filesystem::path workdir_;
   bool stopping_ = false;
   std::string state_ = "starting";
   std::uint64_t restarts_ = 0;

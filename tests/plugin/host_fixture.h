@@ -32,6 +32,7 @@ class HostTest : public PlantTest {
     EXPECT_TRUE(granted) << (granted ? "" : granted.error().message);
     if (granted) c.granted = *granted;
     c.isolation = isolation;
+    c.trusted = isolation == plugin::Isolation::kInProcess;  // the test's own fixture
     c.config_json = config_json;
     c.hang_timeout = std::chrono::milliseconds(3000);
     c.restart_backoff = std::chrono::milliseconds(50);

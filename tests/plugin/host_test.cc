@@ -15,7 +15,7 @@ class Host : public HostTest {
                                 Isolation isolation = Isolation::kInProcess,
                                 const std::string& path = CUSTODY_PLUGIN_CONTRACT_PLUGIN) {
     const std::string config =
-        R"({"mode":")" + mode + R"(","marker":")" + (tmp_ / "marker").string() + R"("})";
+        R"({"mode":")" + mode + R"(","marker":"restart-marker"})";
     return plugin("contract", path, std::move(grants), isolation, config);
   }
 

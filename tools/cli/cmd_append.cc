@@ -1,5 +1,6 @@
 // custody append DIR [FILE]: NDJSON commands in, one JSON result line out per command, in
 // input order, each printed only once the command's outcome is durable.
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "cli/cli_common.h"
+#include "cli/progress.h"
 #include "custody/domain/command_codec.h"
 
 namespace custody::cli {
@@ -48,9 +50,11 @@ class OrderedResults {
     ready_.notify_one();
   }
 
-  // Printer thread. Returns whether any command was rejected.
-  bool print_all(std::ostream& out) {
-    bool rejected = false;
+  // Printer thread. Returns the exit code the outcomes call for: kExitOk, kExitRejected
+  // when a command was refused for what it said, kExitUsage when the ledger could not write
+  // (disk full, I/O) and kExitTampered when it found damage.
+  int print_all(std::ostream& out, Progress& progress) {
+    int exit_code = kExitOk;
     std::string buffer;
     std::unique_lock lock(mu_);
     for (;;) {
@@ -61,9 +65,10 @@ class OrderedResults {
       while (!slots_.empty() && slots_.front().result) {
         Slot slot = std::move(slots_.front());
         slots_.pop_front();
-        if (!*slot.result) rejected = true;
+        if (!*slot.result) exit_code = std::max(exit_code, exit_code_of(slot.result->error()));
         buffer += domain::result_json(slot.command_id, *slot.result);
         buffer += '\n';
+        progress.add(1);
       }
       room_.notify_all();
       // Print what is ready now; a waiting producer must see its acknowledgement promptly.
@@ -72,10 +77,23 @@ class OrderedResults {
       buffer.clear();
       lock.lock();
     }
-    return rejected;
+    return exit_code;
   }
 
  private:
+  static int exit_code_of(const Error& e) {
+    switch (e.code) {
+      case ErrorCode::kCorruption:
+        return kExitTampered;
+      case ErrorCode::kIoError:
+      case ErrorCode::kUnavailable:
+      case ErrorCode::kInternal:
+        return kExitUsage;
+      default:
+        return kExitRejected;
+    }
+  }
+
   const std::size_t max_in_flight_;
   std::mutex mu_;
   std::condition_variable ready_;
@@ -86,6 +104,41 @@ class OrderedResults {
 
 bool blank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// Lines in a file, for the progress total: a quick pass over the bytes.
+std::uint64_t count_lines(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::uint64_t n = 0;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    n += static_cast<std::uint64_t>(std::count(buf, buf + in.gcount(), '\n'));
+  }
+  return n;
+}
+
+enum class Line { kRead, kTooLong, kEnd };
+
+// The next line of `in`, at most `max` bytes: a longer one is skipped to its end without
+// being held in memory (a 1 GB line must not cost 1 GB).
+Line next_line(std::streambuf& in, std::string& line, std::size_t max) {
+  line.clear();
+  bool too_long = false;
+  bool any = false;
+  for (int c; (c = in.sbumpc()) != std::char_traits<char>::eof();) {
+    any = true;
+    if (c == '\n') return too_long ? Line::kTooLong : Line::kRead;
+    if (too_long) continue;
+    if (line.size() == max) {
+      too_long = true;
+      line.clear();
+      line.shrink_to_fit();
+      continue;
+    }
+    line.push_back(static_cast<char>(c));
+  }
+  if (!any) return Line::kEnd;
+  return too_long ? Line::kTooLong : Line::kRead;
 }
 
 int append(const std::string& dir, const std::string& file) {
@@ -100,11 +153,19 @@ int append(const std::string& dir, const std::string& file) {
   if (!ledger) return report(ledger.error());
 
   OrderedResults results(1 << 16);
-  bool rejected = false;
-  std::thread printer([&] { rejected = results.print_all(std::cout); });
+  int exit_code = kExitOk;
+  Progress progress("append", "commands", file.empty() || file == "-" ? 0 : count_lines(file));
+  std::thread printer([&] { exit_code = results.print_all(std::cout, progress); });
 
   std::string line;
-  while (std::getline(*in, line)) {
+  for (Line got; (got = next_line(*in->rdbuf(), line, domain::kMaxCommandBytes)) != Line::kEnd;) {
+    if (got == Line::kTooLong) {
+      results.fill(results.push({}),
+                   fail(ErrorCode::kOutOfRange,
+                        "the command is longer than " + std::to_string(domain::kMaxCommandBytes) +
+                            " bytes; it was skipped"));
+      continue;
+    }
     if (blank(line)) continue;
     std::string command_id;
     auto cmd = domain::decode_command(line, &command_id);
@@ -122,7 +183,7 @@ int append(const std::string& dir, const std::string& file) {
   results.close();
   printer.join();
   if (read_failed) return report(Error::io("error reading input"));
-  return rejected ? kExitRejected : kExitOk;
+  return exit_code;
 }
 
 }  // namespace

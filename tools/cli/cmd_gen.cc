@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/progress.h"
 #include "custody/common/encoding.h"
 #include "gen/plant_generator.h"
 
@@ -26,7 +27,10 @@ int plant(const PlantArgs& a) {
   options.seed = a.seed;
   options.prefix = a.prefix;
   options.start = *start;
+  Progress progress("gen", "days", static_cast<std::uint64_t>(a.days));
+  options.on_day = [&progress](int day) { progress.update(static_cast<std::uint64_t>(day)); };
   auto summary = gen::generate_plant(options, std::cout);
+  progress.update(static_cast<std::uint64_t>(a.days));
   if (!summary) return report(summary.error());
   std::cout.flush();
   if (!std::cout) return report(Error::io("cannot write to stdout"));

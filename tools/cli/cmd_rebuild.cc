@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/progress.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/plant.h"
@@ -17,7 +18,12 @@ void add_rebuild(CLI::App& app, Action& run) {
     run = [dir]() -> int {
       if (auto v = ledger::read_format_version(*dir); !v) return report(v.error());
       auto machine = domain::make_state_machine();
-      auto r = ledger::rebuild_ledger(*dir, *machine);
+      Result<ledger::RebuildReport> r;
+      {
+        Progress progress("rebuild", "records");
+        r = ledger::rebuild_ledger(*dir, *machine,
+                                   [&progress](std::uint64_t n) { progress.update(n); });
+      }
       if (!r) return report(r.error());
       auto store =
           ledger::Store::open(*dir, ledger::OpenMode::kReadOnly, machine->column_families());

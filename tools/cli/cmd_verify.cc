@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/progress.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
@@ -55,11 +56,22 @@ int verify(const VerifyArgs& a) {
       a.dir, ledger::Store::OpenOptions{ledger::OpenMode::kReadOnly, ledger::OnDamage::kReport},
       machine->column_families());
   if (!store) return report(store.error());
-  auto r = ledger::verify_ledger(**store, options);
-  if (!r) return report(r.error());
+  auto head = (*store)->read_head();
+  const std::uint64_t total = head ? head->seq : 0;
+  std::optional<ledger::VerifyReport> checked;
+  {
+    Progress progress("verify", "records", total);
+    options.progress = [&progress](std::uint64_t n) { progress.update(n); };
+    auto r = ledger::verify_ledger(**store, options);
+    if (!r) return report(r.error());
+    checked = std::move(*r);
+  }
+  const auto* r = &*checked;
   std::optional<ledger::ProjectionCheck> projections;
   if (r->ok && !a.log_only) {
-    auto p = ledger::check_projections(**store, *machine);
+    Progress progress("verify projections", "records", total);
+    auto p = ledger::check_projections(**store, *machine,
+                                       [&progress](std::uint64_t n) { progress.update(n); });
     if (!p) return report(p.error());
     projections = std::move(*p);
   }

@@ -6,12 +6,15 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/progress.h"
 
 int main(int argc, char** argv) {
   using namespace custody::cli;
   CLI::App app{"custody: a tamper-evident system of record for factories"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "custody 0.1.0");
+  bool quiet = false;
+  app.add_flag("--quiet,-q", quiet, "No progress lines on stderr (they appear only on a terminal)");
   Action run;
   add_init(app, run);
   add_append(app, run);
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  set_quiet(quiet);
   try {
     return run ? run() : kExitUsage;
   } catch (const std::exception& e) {

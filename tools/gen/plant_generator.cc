@@ -763,6 +763,7 @@ class PlantSimulation {
   // ------------------------------------------------------------ the day
 
   void start_day(int d) {
+    if (opt_.on_day) opt_.on_day(d);
     const TimeNs day = opt_.start + d * kDay;
     compact_stock();
     plan_work_orders(d, day);

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -59,6 +60,8 @@ struct PlantOptions {
   std::string prefix;
   // Midnight of the first day; shift times are offsets from it.
   TimeNs start = kDefaultPlantStart;
+  // Called as each simulated day begins (0-based), for progress reports. Optional.
+  std::function<void(int day)> on_day;
 };
 
 // What was written, for reports and tests.

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "custody/codec/identifier.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/error.h"
 
@@ -55,8 +56,5 @@ void write_field(capnp::DynamicStruct::Reader in, capnp::StructSchema::Field fie
 [[nodiscard]] Result<void> write_canonical(std::string_view bytes, capnp::StructSchema schema,
                                            JsonWriter& out);
 
-// Identifier rule of `$id`: 1..128 bytes, no control characters, no leading or trailing
-// space. Returns an error message, or empty when valid.
-[[nodiscard]] std::string check_identifier(std::string_view s);
 
 }  // namespace custody::codec

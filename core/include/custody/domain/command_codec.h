@@ -18,6 +18,9 @@
 
 namespace custody::domain {
 
+// The largest command custody reads (the JSON text of one command).
+inline constexpr std::size_t kMaxCommandBytes = 1 << 20;
+
 // The actor custody writes automatic consequences as; clients may not claim it.
 inline constexpr std::string_view kSystemActor = "system";
 
@@ -33,7 +36,8 @@ inline constexpr std::string_view kReservedCommandIdPrefixes[] = {"escalate:", "
 [[nodiscard]] std::string_view reserved_prefix(std::string_view command_id);
 
 // Decodes one JSON command and checks its shape (not its effect on state). Errors are
-// kInvalidArgument with the field path. `command_id` receives the commandId whenever the
+// kInvalidArgument with the field path (malformed JSON and repeated keys included), or
+// kOutOfRange for a command larger than kMaxCommandBytes. `command_id` receives the commandId whenever the
 // line had a string one, even if something else was wrong, so errors can name it.
 //
 // With `host_actor` empty (clients), "actor" is required and may be neither "system" nor

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,7 +34,7 @@ struct ProjectionCheck {
 // `store`). The projections must have been built by machine's projection version (else
 // not ok, saying so). Errors only when the check could not run.
 [[nodiscard]] Result<ProjectionCheck> check_projections(
-    Store& store, StateMachine& machine,
+    Store& store, StateMachine& machine, const std::function<void(std::uint64_t)>& progress = {},
     const std::filesystem::path& tmp_parent = std::filesystem::temp_directory_path());
 
 }  // namespace custody::ledger

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "custody/common/error.h"
@@ -13,6 +14,9 @@
 #include "custody/ledger/store.h"
 
 namespace custody::ledger {
+
+// Called now and then with the records replayed so far (for progress reports).
+using ReplayProgress = std::function<void(std::uint64_t records)>;
 
 struct RebuildReport {
   std::uint64_t records = 0;
@@ -25,18 +29,21 @@ struct RebuildReport {
 // they were. The projections are built in memory and written as sorted SST
 // files (in chunks, for large ledgers), so rebuilding costs no memtable inserts. `store`
 // must be open read-write and nothing else may write to it meanwhile.
-[[nodiscard]] Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine);
+[[nodiscard]] Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine,
+                                                        const ReplayProgress& progress = {});
 
 // Replays every record of `source`'s log through machine.apply() into `target` (whose
 // projection families must be empty), writing sorted files of at most `chunk_entries`
 // entries through `tmp_dir`. Leaves `machine` attached to `target`.
 [[nodiscard]] Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
                                                const std::filesystem::path& tmp_dir,
-                                               StateMachine& machine, std::size_t chunk_entries);
+                                               StateMachine& machine, std::size_t chunk_entries,
+                                               const ReplayProgress& progress = {});
 
 // Opens `dir` exclusively (no sequencer) and rebuilds it.
 [[nodiscard]] Result<RebuildReport> rebuild_ledger(const std::filesystem::path& dir,
-                                                   StateMachine& machine);
+                                                   StateMachine& machine,
+                                                   const ReplayProgress& progress = {});
 
 struct StateDigest {
   crypto::Digest digest{};  // SHA-256 over every (family, key, value), length-prefixed

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,8 @@ struct VerifyOptions {
   // replace the key.
   std::optional<crypto::NoteVerifier> key;
   unsigned threads = 0;  // hashing threads; 0: one per core
+  // Called now and then with the number of records checked so far. Optional.
+  std::function<void(std::uint64_t)> progress;
 };
 
 struct VerifyReport {

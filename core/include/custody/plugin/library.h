@@ -12,6 +12,7 @@
 //   kUnsupportedVersion check_abi(): another ABI major, or a newer minor than this host's
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -58,6 +59,20 @@ struct Manifest {
 // {"id", "version", "description", "kind", "abi": {"plugin", "host", "compatible"},
 //  "capabilities": [...]}, plus "error" when the ABI is incompatible.
 void write_manifest_json(const Manifest& m, codec::JsonWriter& out);
+
+// Reads the manifest of the library at `path` in a throwaway, sandboxed custody-runner
+// (`runner`, or the one beside the running executable), so that none of the library's code
+// (constructors included) runs in custody's own process. Errors as PluginLibrary::open
+// reports them, or kUnavailable when the runner does not answer within `timeout`.
+[[nodiscard]] Result<Manifest> probe_manifest(
+    const std::filesystem::path& path, const std::filesystem::path& runner = {},
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+// Whether the library at `path` was shipped with custody: it lies in the plugins directory
+// of the build or installation the running executable belongs to (<exe dir>/../plugins).
+// Bundled plugins are trusted to run in process; others run in a runner unless the
+// operator marks them "trusted".
+[[nodiscard]] bool is_bundled(const std::filesystem::path& path);
 
 class PluginLibrary {
  public:

@@ -6,8 +6,11 @@
 //                                                "<id>.<instance>" to run a plugin twice
 //       "path": "/opt/custody/plugins/custody_scheduler.so",   absolute, or relative to DIR
 //       "grants": ["read", "subscribe", "submit:wo"],           capabilities granted
-//       "isolation": "process" | "inProcess",    default: process for device drivers,
-//                                                inProcess for the rest
+//       "isolation": "process" | "inProcess",    default: process, except for trusted
+//                                                plugins that are not device drivers
+//       "trusted": true,                         the operator vouches for the library:
+//                                                it may run in custody's own process
+//                                                (plugins shipped with custody are)
 //       "enabled": true,                         default true
 //       "hangTimeoutMs": 10000,                  out of process: no sign of life for this
 //                                                long and the runner is killed and restarted
@@ -23,6 +26,7 @@
 
 #include "custody/common/error.h"
 #include "custody/plugin/capabilities.h"
+#include "custody/plugin/library.h"
 
 namespace custody::plugin {
 
@@ -34,11 +38,17 @@ struct PluginConfig {
   std::vector<std::string> grants;
   Capabilities granted;
   Isolation isolation = Isolation::kDefault;
+  bool trusted = false;  // as configured; plugins shipped with custody are trusted anyway
   bool enabled = true;
   std::chrono::milliseconds hang_timeout{10000};
   std::chrono::milliseconds restart_backoff{200};
   std::string config_json = "{}";
 };
+
+// Checks an entry against the manifest of the library it names: a compatible ABI, the
+// manifest's id (or "<id>.<instance>"), and grants that the plugin requests (a grant beyond
+// the request is refused, field "grants").
+[[nodiscard]] Result<void> check_configured(const Manifest& manifest, const PluginConfig& config);
 
 // kInvalidArgument with the path ("config.plugins[1].grants[0]") for a bad entry; an empty
 // list when config.json or its "plugins" is absent.
