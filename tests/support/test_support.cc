@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,12 @@ std::string drain(int fd) {
 }  // namespace
 
 CommandOutput run_custody(const std::vector<std::string>& args, const std::string& input) {
+  // A command that ends before reading all its input must not take the test down with it.
+  static const bool ignore_sigpipe = [] {
+    ::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)ignore_sigpipe;
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
       ::pipe2(err_pipe, O_CLOEXEC) != 0) {

@@ -1,0 +1,640 @@
+// The hostile review of the ledger (issue "Hardening"): twenty ways an attacker or a clumsy
+// operator lost, hid or forged data. Each test reproduces the original finding through the
+// real `custody` binary and proves the fix; all of them failed before it.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "custody/codec/capnp_util.h"
+#include "custody/common/encoding.h"
+#include "custody/domain/plant.h"
+#include "custody/domain/projections.h"
+#include "custody/ledger/head_file.h"
+#include "custody/ledger/store.h"
+#include "schema/projections.capnp.h"
+#include "support/test_support.h"
+
+namespace custody {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::run_custody;
+using testing::TempDir;
+
+std::string command(const std::string& type, const std::string& id, const std::string& data,
+                    const std::string& extra = {}) {
+  return R"({"type":")" + type + R"(","commandId":")" + id + R"(","actor":"user:qa",)" + extra +
+         R"("data":)" + data + "}\n";
+}
+
+std::string note(const std::string& id, const std::string& text = "t") {
+  return command("note.add", id, R"({"subject":"s","text":")" + text + "\"}");
+}
+
+json::object parse(const std::string& line) {
+  return json::parse(line).as_object();
+}
+
+int verify_dir(const fs::path& dir) {
+  return run_custody({"verify", dir.string()}).exit_code;
+}
+
+// Master data and one received lot "L1" of 100 kg salt from "mine".
+std::string salt() {
+  return command("material.define", "m",
+                 R"({"material":"salt","name":"Salt","kind":"raw","uom":"kg"})") +
+         command("party.define", "p", R"({"party":"mine","name":"Mine","role":"supplier"})") +
+         command("lot.receive", "r0",
+                 R"({"lot":"L1","material":"salt","qty":100,"uom":"kg","supplier":"mine",)"
+                 R"("supplierLot":"S-1"})");
+}
+
+// What a write would change: the acknowledged head (DIR/HEAD), and the head and projection
+// digest as the ledger reports them. (RocksDB rewrites some of its own files whenever a
+// writer opens it, so file bytes are not the measure.)
+std::string written_state(const fs::path& dir) {
+  const auto files = testing::snapshot_files(dir);
+  const auto head = files.find(ledger::HeadFile::kName);
+  return (head == files.end() ? std::string() : head->second) +
+         run_custody({"state-digest", dir.string()}).out;
+}
+
+// The error code of a one-command append, and that it wrote nothing.
+std::string rejected_code(const fs::path& dir, const std::string& input) {
+  const auto before = written_state(dir);
+  auto r = run_custody({"append", dir.string()}, input);
+  std::string code = "accepted";
+  if (r.exit_code != 0) {
+    const auto l = testing::lines(r.out);
+    code = l.empty() ? "exit " + std::to_string(r.exit_code) + ": " + r.err
+                     : std::string(parse(l.back()).at("error").at("code").as_string());
+  }
+  if (code != "accepted") EXPECT_EQ(written_state(dir), before) << input.substr(0, 200);
+  return code;
+}
+
+class Hardening : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(run_custody({"init", dir().string()}).exit_code, 0); }
+  fs::path dir() const { return tmp_ / "l"; }
+
+  // Appends a generated plant and returns its command count.
+  std::size_t append_plant(int days, int seed = 7) {
+    auto gen = run_custody({"gen", "plant", "--days", std::to_string(days), "--seed",
+                            std::to_string(seed)});
+    EXPECT_EQ(gen.exit_code, 0) << gen.err;
+    auto r = run_custody({"append", dir().string()}, gen.out);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return testing::lines(gen.out).size();
+  }
+
+  std::uint64_t head() const {
+    auto l = testing::open_ledger(dir(), ledger::OpenMode::kReadOnly);
+    return l->head().seq;
+  }
+
+  json::object verify(const std::vector<std::string>& extra = {}, int want_exit = -1) {
+    std::vector<std::string> args{"verify", dir().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_custody(args);
+    if (want_exit >= 0) EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
+    EXPECT_FALSE(r.out.empty()) << r.err;
+    return r.out.empty() ? json::object() : parse(r.out);
+  }
+
+  static void flip_bit(const fs::path& file, std::size_t at) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(at));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+
+  fs::path largest(const std::string& extension) const {
+    fs::path best;
+    std::uintmax_t size = 0;
+    for (const auto& e : fs::directory_iterator(dir() / "db")) {
+      if (e.path().extension() == extension && e.file_size() > size) {
+        best = e.path();
+        size = e.file_size();
+      }
+    }
+    return best;
+  }
+
+  TempDir tmp_;
+};
+
+// 1. One flipped bit in the write-ahead log silently dropped most of the log: verify said
+// ok with 2695 of 7211 records, checkpoint signed the truncated head, and the next append
+// reused the lost seqs.
+TEST_F(Hardening, F01_AFlippedBitInTheWalIsFoundAndStopsWrites) {
+  append_plant(2);
+  const std::uint64_t acknowledged = head();
+  const fs::path wal = largest(".log");
+  ASSERT_FALSE(wal.empty());
+  flip_bit(wal, fs::file_size(wal) / 2);
+  const auto head_file = testing::snapshot_files(dir()).at(ledger::HeadFile::kName);
+
+  auto v = verify({}, 3);
+  EXPECT_EQ(v.at("ok"), false);
+  ASSERT_TRUE(v.at("firstBadSeq").is_uint64() || v.at("firstBadSeq").is_int64());
+  const auto first_bad = v.at("firstBadSeq").to_number<std::uint64_t>();
+  EXPECT_GT(first_bad, 1u);
+  EXPECT_LE(first_bad, acknowledged);
+  EXPECT_NE(std::string(v.at("reason").as_string()).find("acknowledged"), std::string::npos)
+      << v.at("reason");
+
+  auto cp = run_custody({"checkpoint", dir().string()});
+  EXPECT_EQ(cp.exit_code, 3) << cp.out << cp.err;
+  EXPECT_NE(cp.err.find("corruption"), std::string::npos) << cp.err;
+  auto more = run_custody({"append", dir().string()}, note("after-the-loss"));
+  EXPECT_EQ(more.exit_code, 3) << more.out << more.err;
+  EXPECT_TRUE(more.out.empty()) << more.out;
+  // Nothing was signed or appended on top of the loss: the acknowledged head did not move,
+  // and what verify finds is what it found before.
+  EXPECT_EQ(testing::snapshot_files(dir()).at(ledger::HeadFile::kName), head_file);
+  EXPECT_EQ(verify({}, 3), v);
+}
+
+// 2. Interrupting `custody rebuild` wiped the projections (zero or partial state in 10 of
+// 11 runs) and verify still passed; later appends were then checked against empty state.
+TEST_F(Hardening, F02_AnInterruptedRebuildLeavesTheLiveProjections) {
+  append_plant(3);
+  const auto digest = run_custody({"state-digest", dir().string()});
+  ASSERT_EQ(digest.exit_code, 0);
+  const auto want = parse(digest.out).at("digest");
+  std::mt19937 rng(17);
+  for (int round = 0; round < 9; ++round) {
+    const int sig = std::array{SIGKILL, SIGTERM, SIGINT}[round % 3];
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      execl(CUSTODY_BINARY, CUSTODY_BINARY, "rebuild", dir().c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
+    ::kill(pid, sig);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    const auto now = run_custody({"state-digest", dir().string()});
+    ASSERT_EQ(now.exit_code, 0) << now.err;
+    EXPECT_EQ(parse(now.out).at("digest"), want) << "round " << round << ", signal " << sig;
+    EXPECT_EQ(verify({}, 0).at("ok"), true);
+  }
+  // Rules still see the state: redefining an existing material is refused.
+  EXPECT_EQ(rejected_code(dir(), command("material.define", "redefine",
+                                         R"({"material":"romaine","name":"x","kind":"raw","uom":"kg"})")),
+            "already_exists");
+}
+
+TEST_F(Hardening, F02_ProjectionsBuiltByAnotherVersionRefuseWritesUntilRebuilt) {
+  append_plant(1);
+  {
+    auto machine = domain::make_state_machine();
+    auto store = ledger::Store::open(dir(), ledger::OpenMode::kReadWrite, machine->column_families());
+    ASSERT_TRUE(store) << store.error().message;
+    rocksdb::WriteBatch b;
+    b.Put((*store)->cf(ledger::Cf::kMeta), "projections", "0 0");
+    ASSERT_TRUE((*store)->write(b));
+  }
+  auto r = run_custody({"append", dir().string()}, note("n1"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("projections_stale"), std::string::npos) << r.err;
+  auto v = verify({}, 3);
+  EXPECT_EQ(v.at("projections").at("ok"), false);
+  ASSERT_EQ(run_custody({"rebuild", dir().string()}).exit_code, 0);
+  EXPECT_EQ(run_custody({"append", dir().string()}, note("n1")).exit_code, 0);
+  EXPECT_EQ(verify({}, 0).at("ok"), true);
+}
+
+// 3. A reused commandId with a different body was answered ok/duplicate and the new command
+// (a lot.hold) silently dropped.
+TEST_F(Hardening, F03_TheSameIdForAnotherCommandIsAConflict) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1", "first")).exit_code, 0);
+  EXPECT_EQ(rejected_code(dir(), note("c1", "second")), "idempotency_conflict");
+  EXPECT_EQ(rejected_code(dir(), command("lot.hold", "c1", R"({"lot":"L","reason":"r"})")),
+            "idempotency_conflict");
+  auto same = run_custody({"append", dir().string()}, note("c1", "first"));
+  EXPECT_EQ(same.exit_code, 0);
+  EXPECT_EQ(parse(same.out).at("duplicate"), true);
+}
+
+// 4. Reserved id namespaces were open to clients: "escalate:EX-99" stopped an automatic
+// escalation, "plugin:<id>/<cid>" swallowed a plugin's command, "auto:<cmdId>" hijacked an
+// automatic exception.
+TEST_F(Hardening, F04_ReservedIdsAreRefused) {
+  for (const char* id : {"escalate:EX-99", "plugin:scheduler/p1", "auto:r-1", "access:x",
+                         "system:x"}) {
+    EXPECT_EQ(rejected_code(dir(), note(id)), "reserved") << id;
+  }
+  EXPECT_EQ(rejected_code(dir(), command("exception.raise", "e1",
+                                         R"({"exception":"auto:r-1","category":"quality",)"
+                                         R"("severity":"high","description":"d"})")),
+            "reserved");
+  EXPECT_EQ(head(), 0u);
+}
+
+// 5. A plugin granted only `read` printed node.key and wrote files; `plugins check` ran the
+// library's constructors as root in custody's own process.
+TEST_F(Hardening, F05_APluginThatIsNotTrustedIsConfinedToItsRunner) {
+  const fs::path outside = tmp_ / "written-by-plugin";
+  {
+    std::ofstream cfg(dir() / "config.json", std::ios::trunc);
+    cfg << R"({"plugins":[{"id":"contract","path":")" << CUSTODY_PLUGIN_CONTRACT_PLUGIN
+        << R"(","grants":["read","submit:note"],"config":{"mode":"snoop","read":")"
+        << (dir() / "node.key").string() << R"(","write":")" << (dir() / "planted").string()
+        << R"("}}]})";
+  }
+  auto run = run_custody({"run", dir().string(), "--for", "3"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find(R"("isolation":"process")"), std::string::npos) << run.out;
+  auto log = run_custody({"log", dir().string(), "--stream", "note:contract"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("read=denied write=denied workdir=ok"), std::string::npos) << log.out;
+  EXPECT_FALSE(fs::exists(dir() / "planted"));
+
+  // In process only when the operator vouches for it.
+  {
+    std::ofstream cfg(dir() / "config.json", std::ios::trunc);
+    cfg << R"({"plugins":[{"id":"contract","path":")" << CUSTODY_PLUGIN_CONTRACT_PLUGIN
+        << R"(","grants":["read"],"isolation":"inProcess"}]})";
+  }
+  auto refused = run_custody({"run", dir().string(), "--for", "1"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("trusted"), std::string::npos) << refused.err;
+
+  // Checking a library runs its constructor in a sandboxed runner, not here.
+  ::setenv("CUSTODY_CONTRACT_CTOR_MARKER", outside.c_str(), 1);
+  auto check = run_custody({"plugins", "check", CUSTODY_PLUGIN_CONTRACT_PLUGIN});
+  ::unsetenv("CUSTODY_CONTRACT_CTOR_MARKER");
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_FALSE(fs::exists(outside)) << "the constructor ran with custody's access";
+}
+
+// 6. `verify --key-file victim.pub` vouched for a forged ledger that had no checkpoint signed
+// by that key (checkpointsChecked 0, ok).
+TEST_F(Hardening, F06_AGivenKeyMustHaveSignedTheHead) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1") + note("c2")).exit_code, 0);
+  {
+    auto store = ledger::Store::open(dir(), ledger::OpenMode::kReadWrite, {});
+    ASSERT_TRUE(store);
+    rocksdb::WriteBatch b;
+    b.DeleteRange((*store)->cf(ledger::Cf::kCheckpoints), be64(0), be64(~0ull));
+    ASSERT_TRUE((*store)->write(b));
+  }
+  auto v = verify({"--key-file", (dir() / "node.pub").string()}, 3);
+  EXPECT_EQ(v.at("ok"), false);
+  EXPECT_EQ(v.at("firstBadSeq"), 1);
+  ASSERT_EQ(run_custody({"checkpoint", dir().string()}).exit_code, 0);
+  EXPECT_EQ(verify({"--key-file", (dir() / "node.pub").string()}, 0).at("ok"), true);
+}
+
+// 7. A lot's supplier lot changed in the stored projections passed verify, and show, recall
+// and the FSMA 204 export served the forged value.
+TEST_F(Hardening, F07_TamperedProjectionsFailVerify) {
+  append_plant(1);
+  std::string forged_key;
+  {
+    auto store = ledger::Store::open(dir(), ledger::OpenMode::kReadWrite,
+                                     domain::make_state_machine()->column_families());
+    ASSERT_TRUE(store);
+    auto* entities = (*store)->cf(domain::kEntitiesCf);
+    std::unique_ptr<rocksdb::Iterator> it((*store)->db().NewIterator({}, entities));
+    for (it->Seek("lot/"); it->Valid() && it->key().starts_with("lot/"); it->Next()) {
+      codec::MessageView view(it->value().ToStringView());
+      auto lot = view.root<schema::Lot>();
+      if (lot.getSupplierLot().size() == 0) continue;
+      capnp::MallocMessageBuilder msg;
+      msg.setRoot(lot);
+      msg.getRoot<schema::Lot>().setSupplierLot("FORGED");
+      forged_key = it->key().ToString();
+      ASSERT_TRUE((*store)->db().Put({}, entities, forged_key,
+                                     codec::canonical_bytes(msg.getRoot<schema::Lot>().asReader()))
+                      .ok());
+      break;
+    }
+  }
+  ASSERT_FALSE(forged_key.empty());
+  auto v = verify({}, 3);
+  EXPECT_EQ(v.at("ok"), false);
+  EXPECT_NE(std::string(v.at("projections").at("reason").as_string()).find(forged_key),
+            std::string::npos)
+      << v;
+  // The log itself is intact: a rebuild restores what it says.
+  ASSERT_EQ(run_custody({"rebuild", dir().string()}).exit_code, 0);
+  EXPECT_EQ(verify({}, 0).at("ok"), true);
+}
+
+// 8. Times outside 1677-2262 wrapped (9999 stored as 1816, a deadline of 2300 as 1715), and
+// 1970-01-01T00:00:00Z was stored as "not given".
+TEST_F(Hardening, F08_TimesCustodyCannotHoldAreRefused) {
+  for (const char* t : {"9999-12-31T00:00:00Z", "1970-01-01T00:00:00Z", "1600-01-01T00:00:00Z"}) {
+    EXPECT_EQ(rejected_code(dir(), command("note.add", "t1", R"({"subject":"s","text":"t"})",
+                                           std::string(R"("occurredAt":")") + t + "\",")),
+              "out_of_range")
+        << t;
+  }
+  EXPECT_EQ(rejected_code(dir(), command("exception.raise", "e1",
+                                         R"({"exception":"EX-1","category":"quality",)"
+                                         R"("severity":"high","description":"d",)"
+                                         R"("deadline":"2300-01-01T00:00:00Z"})")),
+            "out_of_range");
+}
+
+// 9. --out followed symlinks and overwrote silently: `report --out DIR/node.key` destroyed
+// the signing key.
+TEST_F(Hardening, F09_OutputNeverLandsInALedgerOrOverAFileUnasked) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
+  ASSERT_EQ(run_custody({"plugins", "add", dir().string(), CUSTODY_PLUGIN_CUSTODY_REPORTS,
+                         "--grant-requested"})
+                .exit_code,
+            0);
+  const std::string key_before = testing::snapshot_files(dir()).at("node.key");
+  auto fsma = [&](const fs::path& out, bool force) {
+    std::vector<std::string> args{"recall", dir().string(), "--lot", "L1", "--format", "fsma204",
+                                  "--out", out.string()};
+    if (force) args.push_back("--force");
+    return run_custody(args);
+  };
+  auto into_ledger = fsma(dir() / "exports", false);
+  EXPECT_EQ(into_ledger.exit_code, 2);
+  EXPECT_NE(into_ledger.err.find("inside the ledger directory"), std::string::npos)
+      << into_ledger.err;
+  auto over_key = run_custody({"report", dir().string(), "piecework", "--from", "2026-10-01",
+                               "--to", "2026-10-02", "--out", (dir() / "node.key").string(),
+                               "--force"});
+  EXPECT_EQ(over_key.exit_code, 2);
+  EXPECT_NE(over_key.err.find("inside the ledger directory"), std::string::npos) << over_key.err;
+  EXPECT_EQ(testing::snapshot_files(dir()).at("node.key"), key_before);
+  EXPECT_FALSE(fs::exists(dir() / "exports"));
+
+  // A file already there is kept unless --force; a link there is replaced, never followed.
+  const fs::path out = tmp_ / "fsma";
+  ASSERT_EQ(fsma(out, false).exit_code, 0);
+  auto again = fsma(out, false);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  std::ofstream(tmp_ / "victim.txt") << "keep me";
+  fs::remove(out / "fsma204-receiving.csv");
+  fs::create_symlink(tmp_ / "victim.txt", out / "fsma204-receiving.csv");
+  ASSERT_EQ(fsma(out, true).exit_code, 0);
+  EXPECT_FALSE(fs::is_symlink(out / "fsma204-receiving.csv"));
+  EXPECT_EQ(testing::snapshot_files(tmp_.path()).at("victim.txt"), "keep me");
+}
+
+// 10. Corruption of an .sst, MANIFEST or CURRENT gave exit 2 io_error with no first bad seq,
+// and append still accepted writes on a corrupt log .sst.
+TEST_F(Hardening, F10_ADamagedSstIsCorruptionAndStopsWrites) {
+  append_plant(1);
+  // A writer's open flushes the write-ahead log into tables.
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("flush")).exit_code, 0);
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("flush")).exit_code, 0);
+  const fs::path sst = largest(".sst");
+  ASSERT_FALSE(sst.empty());
+  flip_bit(sst, fs::file_size(sst) / 3);
+  auto v = verify({}, 3);
+  EXPECT_EQ(v.at("ok"), false);
+  EXPECT_TRUE(v.at("firstBadSeq").is_number()) << v;
+  const auto head_file = testing::snapshot_files(dir()).at(ledger::HeadFile::kName);
+  auto more = run_custody({"append", dir().string()}, note("on-top"));
+  EXPECT_EQ(more.exit_code, 3) << more.err;
+  EXPECT_TRUE(more.out.empty()) << more.out;
+  EXPECT_NE(more.err.find("corruption"), std::string::npos) << more.err;
+  EXPECT_EQ(testing::snapshot_files(dir()).at(ledger::HeadFile::kName), head_file);
+  EXPECT_EQ(verify({}, 3), v);
+}
+
+TEST_F(Hardening, F10_ADamagedCurrentFileIsCorruption) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1")).exit_code, 0);
+  std::ofstream(dir() / "db" / "CURRENT", std::ios::trunc) << "MANIFEST-9999";
+  auto v = run_custody({"verify", dir().string()});
+  EXPECT_EQ(v.exit_code, 3) << v.out << v.err;
+  auto a = run_custody({"append", dir().string()}, note("c2"));
+  EXPECT_EQ(a.exit_code, 3) << a.err;
+}
+
+// 11. A stalled reader made append fail at once, and an open append made reads fail.
+TEST_F(Hardening, F11_ReadersAndWritersDoNotBlockEachOther) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1")).exit_code, 0);
+  {
+    auto writer = testing::open_ledger(dir());  // held open, as `custody run` would
+    auto log = run_custody({"log", dir().string()});
+    EXPECT_EQ(log.exit_code, 0) << log.err;
+    EXPECT_EQ(testing::lines(log.out).size(), 1u);
+    EXPECT_EQ(run_custody({"verify", dir().string()}).exit_code, 0);
+  }
+  auto reader = testing::open_ledger(dir(), ledger::OpenMode::kReadOnly);  // a stalled reader
+  EXPECT_EQ(run_custody({"append", dir().string()}, note("c2")).exit_code, 0);
+}
+
+// 12. A full disk aborted on a RocksDB assertion (exit 134) and about 56k commands got no
+// result line.
+TEST_F(Hardening, F12_AFullDiskIsACleanIoErrorAndWritesResume) {
+  const fs::path mnt = tmp_ / "small";
+  fs::create_directories(mnt);
+  if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=12m") != 0) {
+    GTEST_SKIP() << "mounting a small tmpfs needs root";
+  }
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  const fs::path l = mnt / "l";
+  ASSERT_EQ(run_custody({"init", l.string()}).exit_code, 0);
+  auto gen = run_custody({"gen", "plant", "--days", "2", "--seed", "3"});
+  const auto all = testing::lines(gen.out);
+  std::string first, rest;
+  for (std::size_t i = 0; i < all.size(); ++i) (i < 2000 ? first : rest) += all[i] + "\n";
+  ASSERT_EQ(run_custody({"append", l.string()}, first).exit_code, 0);
+  {
+    std::ofstream filler(mnt / "filler", std::ios::binary);
+    std::string block(1 << 20, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  auto full = run_custody({"append", l.string()}, rest);
+  EXPECT_EQ(full.exit_code, 2) << full.err.substr(0, 500);
+  const auto results = testing::lines(full.out);
+  // Either the open already failed (one error on stderr) or every command got a result.
+  if (!results.empty()) {
+    EXPECT_EQ(results.size(), testing::lines(rest).size());
+    EXPECT_NE(full.out.find("io_error"), std::string::npos);
+  }
+  fs::remove(mnt / "filler");
+  EXPECT_EQ(verify_dir(l), 0);
+  auto resumed = run_custody({"append", l.string()}, rest);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err.substr(0, 500);
+  EXPECT_EQ(verify_dir(l), 0);
+}
+
+// 13. ESC, BEL and CR/LF in text fields were printed raw by --format table, so a description
+// could forge lines on the exception board.
+TEST_F(Hardening, F13_TablesEscapeControlCharacters) {
+  const std::string forged = "leak\\r\\n\\u001b[2Kcritical EX-0  closed\\u0007";
+  ASSERT_EQ(run_custody({"append", dir().string()},
+                        command("exception.raise", "e1",
+                                R"({"exception":"EX-1","category":"quality","severity":"high",)"
+                                R"("description":")" + forged + "\"}"))
+                .exit_code,
+            0);
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"board", dir().string(), "exceptions", "--format", "table"},
+           {"show", dir().string(), "exception", "EX-1", "--format", "table"}}) {
+    auto r = run_custody(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (char c : r.out) {
+      EXPECT_FALSE(c == '\x1b' || c == '\a' || c == '\r') << "raw control character in " << r.out;
+    }
+    EXPECT_NE(r.out.find("\\x1b[2K"), std::string::npos) << r.out;
+  }
+}
+
+// 14. Merging two large in-range lots gave on-hand -9214372036854776.616.
+TEST_F(Hardening, F14_QuantitiesNeverWrap) {
+  ASSERT_EQ(run_custody({"append", dir().string()},
+                        salt() +
+                            command("lot.receive", "r1",
+                                    R"({"lot":"A","material":"salt","qty":"999999999999",)"
+                                    R"("uom":"kg","supplier":"mine","supplierLot":"S-2"})") +
+                            command("lot.receive", "r2",
+                                    R"({"lot":"B","material":"salt","qty":999999999999,)"
+                                    R"("uom":"kg","supplier":"mine","supplierLot":"S-3"})"))
+                .exit_code,
+            0);
+  EXPECT_EQ(rejected_code(dir(), command("lot.merge", "m1", R"({"lots":["A","B"],"into":"C"})")),
+            "out_of_range");
+  EXPECT_EQ(rejected_code(dir(), command("lot.receive", "r3",
+                                         R"({"lot":"D","material":"salt","uom":"kg",)"
+                                         R"("qty":"4611686018427387.904","supplier":"mine",)"
+                                         R"("supplierLot":"S-4"})")),
+            "out_of_range");
+}
+
+// 15. Duplicate JSON keys were last-wins: "actor":"system","actor":"user:a" passed.
+TEST_F(Hardening, F15_ARepeatedKeyIsRefused) {
+  EXPECT_EQ(rejected_code(dir(),
+                          R"({"type":"note.add","commandId":"d1","actor":"system","actor":"user:a",)"
+                          R"("data":{"subject":"s","text":"t"}})"
+                          "\n"),
+            "invalid_argument");
+  EXPECT_EQ(rejected_code(dir(), R"({"type":"note.add","commandId":"d2","actor":"user:a",)"
+                                 R"("data":{"subject":"s","text":"t","text":"u"}})"
+                                 "\n"),
+            "invalid_argument");
+}
+
+// 16. Identifiers accepted Unicode lookalikes and invisibles.
+TEST_F(Hardening, F16_IdentifiersRefuseLookalikesAndInvisibles) {
+  for (const char* id : {"lot\u200b1", "lot\u202e1", "lot\uff1a1", "l\u043et-1",
+                         "cre\u0301me" /* not NFC */, "lot\u00a01"}) {
+    EXPECT_EQ(rejected_code(dir(), note(id)), "invalid_argument") << id;
+  }
+  EXPECT_EQ(run_custody({"append", dir().string()}, note("批次-A1")).exit_code, 0);
+  EXPECT_EQ(run_custody({"append", dir().string()}, note("cr\u00e8me")).exit_code, 0);
+}
+
+// 17. A malformed config.json blocked verify and log, and misspelt keys were ignored.
+TEST_F(Hardening, F17_ConfigurationDoesNotStandBetweenAnAuditorAndTheLog) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1")).exit_code, 0);
+  std::ofstream(dir() / "config.json", std::ios::trunc) << "{ not json";
+  EXPECT_EQ(run_custody({"verify", dir().string()}).exit_code, 0);
+  EXPECT_EQ(run_custody({"log", dir().string()}).exit_code, 0);
+  std::ofstream(dir() / "config.json", std::ios::trunc) << R"({"groupCommt":{"maxCommands":8}})";
+  auto r = run_custody({"append", dir().string()}, note("c2"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("config.groupCommt"), std::string::npos) << r.err;
+}
+
+// 18. Unbounded reads: a 1 GB input line used 2.1 GB, `--checkpoint /dev/zero` 16.8 GB.
+TEST_F(Hardening, F18_InputsHaveCaps) {
+  const std::string huge = command("note.add", "big", R"({"subject":"s","text":")" +
+                                                          std::string(2 << 20, 'x') + "\"}");
+  auto r = run_custody({"append", dir().string()}, huge + note("small"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto out = testing::lines(r.out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(parse(out[0]).at("error").at("code"), "out_of_range");
+  EXPECT_EQ(parse(out[1]).at("ok"), true);
+  auto zero = run_custody({"verify", dir().string(), "--checkpoint", "/dev/zero"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("out_of_range"), std::string::npos) << zero.err;
+}
+
+// 19. "+5", "5." and ".5" were accepted as quantities.
+TEST_F(Hardening, F19_DecimalsHaveOneGrammar) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
+  auto receive = [](const std::string& id, const std::string& qty) {
+    return command("lot.receive", id,
+                   R"({"lot":")" + id + R"(","material":"salt","qty":")" + qty +
+                       R"(","uom":"kg","supplier":"mine","supplierLot":"S-9"})");
+  };
+  int n = 0;
+  for (const char* q : {"+5", "5.", ".5", "05", "5e3", " 5", "1,5", "-", ""}) {
+    EXPECT_EQ(rejected_code(dir(), receive("q" + std::to_string(++n), q)), "invalid_argument")
+        << q;
+  }
+  EXPECT_EQ(run_custody({"append", dir().string()}, receive("ok1", "0.5") + receive("ok2", "12"))
+                .exit_code,
+            0);
+}
+
+// 20. Stored plugin grants could exceed what the plugin requested.
+TEST_F(Hardening, F20_AGrantBeyondTheRequestIsRefused) {
+  std::ofstream(dir() / "config.json", std::ios::trunc)
+      << R"({"plugins":[{"id":"contract","path":")" << CUSTODY_PLUGIN_CONTRACT_PLUGIN
+      << R"(","grants":["read","submit:wo"]}]})";
+  auto run = run_custody({"run", dir().string(), "--for", "1"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("submit:wo"), std::string::npos) << run.err;
+  std::ofstream(dir() / "config.json", std::ios::trunc) << "{}";
+  auto add = run_custody({"plugins", "add", dir().string(), CUSTODY_PLUGIN_CONTRACT_PLUGIN,
+                          "--grant", "read", "--grant", "submit:wo"});
+  EXPECT_EQ(add.exit_code, 2);
+  EXPECT_NE(add.err.find("submit:wo"), std::string::npos) << add.err;
+}
+
+// Long work says how it goes on a terminal, and nothing extra elsewhere.
+TEST_F(Hardening, LongWorkShowsProgressOnlyOnATerminal) {
+  append_plant(1);
+  int pty = -1;
+  const pid_t pid = ::forkpty(&pty, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);  // stdout elsewhere; stderr stays on the terminal
+    ::setenv("CUSTODY_PROGRESS_INTERVAL_MS", "1", 1);
+    execl(CUSTODY_BINARY, CUSTODY_BINARY, "verify", dir().c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::string seen;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(pty, buf, sizeof buf)) > 0;) seen.append(buf, static_cast<std::size_t>(n));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(pty);
+  EXPECT_NE(seen.find(" records, "), std::string::npos) << seen;
+  EXPECT_NE(seen.find("/s"), std::string::npos) << seen;
+  auto piped = run_custody({"verify", dir().string()});  // stderr is a pipe here
+  EXPECT_EQ(piped.exit_code, 0);
+  EXPECT_TRUE(piped.err.empty()) << piped.err;
+  EXPECT_EQ(testing::lines(piped.out).size(), 1u);
+}
+
+}  // namespace
+}  // namespace custody
