@@ -389,6 +389,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions opti
     // never reads old records: without this, appends would go on on top of a damaged log.
     rocksdb::ReadOptions ro;
     ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;  // a scan of everything would only push useful blocks out
     if (auto st = store->db_->VerifyChecksum(ro); !st.ok()) {
       return std::unexpected(io_error(st, "the database in " + dir.string() +
                                               " is damaged; nothing will be written. Run "
@@ -421,7 +422,9 @@ Result<void> Store::check_acknowledged_head() {
   } else if (ack.seq > 0) {
     std::string bytes;
     auto st = db_->Get(rocksdb::ReadOptions(), cf(Cf::kLog), keys::log(ack.seq), &bytes);
-    if (!st.ok() && !st.IsNotFound()) return std::unexpected(io_error(st, "cannot read the log"));
+    if (!st.ok() && !st.IsNotFound() && !st.IsCorruption()) {
+      return std::unexpected(io_error(st, "cannot read the log"));
+    }
     std::optional<crypto::Digest> leaf;
     if (st.ok()) {
       auto r = record_leaf(bytes);  // a record that does not even parse is a mismatch too

@@ -258,6 +258,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
       [&] {
         rocksdb::ReadOptions r = ro;
         r.readahead_size = 4 << 20;
+        r.fill_cache = false;  // one pass over everything: keep the cache for the hot set
         return r;
       }(),
       store.cf(Cf::kLog)));

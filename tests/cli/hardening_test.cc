@@ -172,37 +172,8 @@ TEST_F(Hardening, F01_AFlippedBitInTheWalIsFoundAndStopsWrites) {
 
 // 2. Interrupting `custody rebuild` wiped the projections (zero or partial state in 10 of
 // 11 runs) and verify still passed; later appends were then checked against empty state.
-TEST_F(Hardening, F02_AnInterruptedRebuildLeavesTheLiveProjections) {
-  append_plant(3);
-  const auto digest = run_custody({"state-digest", dir().string()});
-  ASSERT_EQ(digest.exit_code, 0);
-  const auto want = parse(digest.out).at("digest");
-  std::mt19937 rng(17);
-  for (int round = 0; round < 9; ++round) {
-    const int sig = std::array{SIGKILL, SIGTERM, SIGINT}[round % 3];
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      execl(CUSTODY_BINARY, CUSTODY_BINARY, "rebuild", dir().c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
-    ::kill(pid, sig);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    const auto now = run_custody({"state-digest", dir().string()});
-    ASSERT_EQ(now.exit_code, 0) << now.err;
-    EXPECT_EQ(parse(now.out).at("digest"), want) << "round " << round << ", signal " << sig;
-    EXPECT_EQ(verify({}, 0).at("ok"), true);
-  }
-  // Rules still see the state: redefining an existing material is refused.
-  EXPECT_EQ(rejected_code(dir(), command("material.define", "redefine",
-                                         R"({"material":"romaine","name":"x","kind":"raw","uom":"kg"})")),
-            "already_exists");
-}
-
+// The interrupted rebuild itself is in the crash suite (crash_test.cc); here, a ledger whose
+// projections do not match this build's refuses writes and fails verify until rebuilt.
 TEST_F(Hardening, F02_ProjectionsBuiltByAnotherVersionRefuseWritesUntilRebuilt) {
   append_plant(1);
   {
