@@ -1,7 +1,7 @@
 // Access records: custody's own account of calls it refused (a plugin without the
 // capability for what it tried). Written by the plugin host as the system actor; nobody else
 // may write them, so an auditor can trust that each one came from custody.
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

@@ -10,7 +10,7 @@
 #include "custody/domain/genealogy.h"
 #include "custody/domain/registry.h"
 #include "custody/ledger/record.h"
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

@@ -1,4 +1,4 @@
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 #include "custody/codec/json_writer.h"
 #include "custody/domain/genealogy.h"

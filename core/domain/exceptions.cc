@@ -2,7 +2,7 @@
 // resolved with a root cause and action, closed; escalated when still unresolved after their
 // deadline. The workflow is strict: open -> assigned -> acknowledged -> resolved -> closed
 // (an exception may be reassigned until it is resolved).
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

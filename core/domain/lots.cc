@@ -1,6 +1,6 @@
 // Material lots: received from suppliers, split, merged, moved, held, released, rejected
 // and shipped. Consumption and production by work orders are in work_orders.cc.
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

@@ -1,6 +1,6 @@
 // Master data: materials, parties (suppliers, customers), equipment, routings. Each is
 // defined once; its id is then referenced by everything else.
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

@@ -5,7 +5,7 @@
 #include "custody/domain/genealogy.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/store.h"
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

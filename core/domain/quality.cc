@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

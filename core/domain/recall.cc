@@ -9,7 +9,7 @@
 #include "custody/codec/capnp_util.h"
 #include "custody/domain/projections.h"
 #include "custody/ledger/record.h"
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

@@ -2,7 +2,7 @@
 // per step, optionally the machine). A scheduler plugin submits it; people may too. A later
 // schedule replaces the plan for the steps it names. Planning starts nothing: op.start is
 // still what puts a step on a machine.
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

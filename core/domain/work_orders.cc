@@ -1,7 +1,7 @@
 // Work orders and their operations: created from a routing, released, each step started on
 // equipment, material consumed and produced, good and scrap reported, steps completed in
 // routing order, the order completed and closed.
-#include "domain/domain_state.h"
+#include "domain_state.h"
 
 namespace custody::domain {
 namespace {

@@ -1,7 +1,7 @@
 #include "custody/plugin/host.h"
 
-#include "plugin/hosted.h"
-#include "plugin/supervisor.h"
+#include "hosted.h"
+#include "supervisor.h"
 
 namespace custody::plugin {
 namespace {

@@ -1,10 +1,10 @@
 // A plugin in the host process: its library, its Services, its thread, and the host table
 // its calls come through.
 #include "custody/plugin/host.h"
-#include "plugin/host_api.h"
-#include "plugin/hosted.h"
-#include "plugin/ledger_source.h"
-#include "plugin/plugin_thread.h"
+#include "host_api.h"
+#include "hosted.h"
+#include "ledger_source.h"
+#include "plugin_thread.h"
 
 namespace custody::plugin {
 namespace {

@@ -1,4 +1,4 @@
-#include "plugin/ledger_source.h"
+#include "ledger_source.h"
 
 namespace custody::plugin {
 

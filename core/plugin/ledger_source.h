@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "custody/ledger/ledger.h"
-#include "plugin/plugin_thread.h"
+#include "plugin_thread.h"
 
 namespace custody::plugin {
 

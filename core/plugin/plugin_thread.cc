@@ -1,10 +1,10 @@
-#include "plugin/plugin_thread.h"
+#include "plugin_thread.h"
 
 #include <pthread.h>
 
 #include <future>
 
-#include "plugin/host_api.h"
+#include "host_api.h"
 
 namespace custody::plugin {
 namespace {

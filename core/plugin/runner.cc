@@ -21,10 +21,10 @@
 
 #include "custody/common/clock.h"
 #include "custody/plugin/library.h"
-#include "plugin/host_api.h"
-#include "plugin/plugin_thread.h"
-#include "plugin/sandbox.h"
-#include "plugin/wire.h"
+#include "host_api.h"
+#include "plugin_thread.h"
+#include "sandbox.h"
+#include "wire.h"
 #include "schema/record.capnp.h"
 #include "schema/runner.capnp.h"
 

@@ -1,4 +1,4 @@
-#include "plugin/sandbox.h"
+#include "sandbox.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -1,6 +1,6 @@
-#include "plugin/supervisor.h"
+#include "supervisor.h"
 
-#include "plugin/sandbox.h"
+#include "sandbox.h"
 
 #include <capnp/serialize.h>
 #include <signal.h>

@@ -28,9 +28,9 @@
 #include <mutex>
 #include <thread>
 
-#include "plugin/hosted.h"
-#include "plugin/ledger_source.h"
-#include "plugin/wire.h"
+#include "hosted.h"
+#include "ledger_source.h"
+#include "wire.h"
 #include "schema/runner.capnp.h"
 
 namespace custody::plugin {

@@ -1,4 +1,4 @@
-#include "plugin/wire.h"
+#include "wire.h"
 
 #include <capnp/serialize.h>
 #include <poll.h>
