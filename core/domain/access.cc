@@ -1,31 +1,32 @@
 // Access records: custody's own account of calls it refused (a plugin without the
 // capability for what it tried). Written by the plugin host as the system actor; nobody else
 // may write them, so an auditor can trust that each one came from custody.
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
 
-Result<void> decide_deny(Decide& d) {
+Result<void> decide_deny(Decide& d, s::AccessDeny::Reader) {
   if (d.cmd.actor != kSystem) {
     return std::unexpected(Error{ErrorCode::kPermissionDenied,
                                  "access records are written by custody itself", "actor"});
   }
-  codec::MessageView v(d.cmd.data);
-  auto r = v.root<s::AccessDeny>();
-  d.emit("access:" + str(r.getPrincipal()), "access.denied", d.cmd.data);
+  d.emit_data("access.denied");
   return {};
 }
 
-void apply_denied(Apply&) {
+void apply_denied(Apply&, s::AccessDeny::Reader) {
   // The record in its stream is the whole story; nothing to project.
 }
 
 }  // namespace
 
-void register_access(Handlers& h) {
-  h.decide.emplace_back("access.deny", &decide_deny);
-  h.apply.emplace_back("access.denied", &apply_denied);
+const Area& access_area() {
+  static const Area area{"access",
+                         {command<s::AccessDeny, decide_deny>("access.deny", {"access.denied"},
+                                                              stream("access", "principal"))},
+                         {event<s::AccessDeny, apply_denied>("access.denied")}};
+  return area;
 }
 
 }  // namespace custody::domain

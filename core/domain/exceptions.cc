@@ -2,30 +2,17 @@
 // resolved with a root cause and action, closed; escalated when still unresolved after their
 // deadline. The workflow is strict: open -> assigned -> acknowledged -> resolved -> closed
 // (an exception may be reassigned until it is resolved).
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
 
-using codec::MessageView;
-
-std::string exc_stream(std::string_view id) {
-  return "exception:" + std::string(id);
-}
 std::string exc_key(std::string_view id) {
   return keys::entity("exception", id);
 }
 
 std::string open_key(s::Severity severity, TimeNs raised_at, std::string_view id) {
-  std::string k = "open_exc/";
-  k.push_back(static_cast<char>(3 - static_cast<int>(severity)));
-  k += be64(static_cast<std::uint64_t>(raised_at));
-  k += id;
-  return k;
-}
-
-std::string deadline_key(TimeNs deadline, std::string_view id) {
-  return "deadline/" + be64(static_cast<std::uint64_t>(deadline)) + std::string(id);
+  return keys::open_exception(static_cast<int>(severity), raised_at, id);
 }
 
 Result<std::unique_ptr<Loaded<s::Exception>>> existing(const Decide& d, std::string_view id) {
@@ -47,9 +34,7 @@ Result<void> require_status(s::Exception::Reader e,
 
 // ---- exception.raise
 
-Result<void> decide_raise(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ExceptionRaise>();
+Result<void> decide_raise(Decide& d, s::ExceptionRaise::Reader r) {
   if (sv(r.getException()).starts_with(kAutomaticExceptionPrefix)) {
     return std::unexpected(Error{ErrorCode::kReserved,
                                  "exception ids starting with 'auto:' are reserved for the "
@@ -76,13 +61,11 @@ Result<void> decide_raise(Decide& d) {
   if (r.getLot().size()) e.initLots(1).set(0, r.getLot());
   e.setEquipment(r.getEquipment());
   e.setDeadline(r.getDeadline());
-  d.emit_struct(exc_stream(sv(r.getException())), "exception.raised", e);
+  d.emit_own("exception.raised", e);
   return {};
 }
 
-void apply_raised(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ExceptionRaised>();
+void apply_raised(Apply& a, s::ExceptionRaised::Reader r) {
   capnp::MallocMessageBuilder msg(256);
   auto e = msg.initRoot<s::Exception>();
   e.setException(r.getException());
@@ -102,7 +85,7 @@ void apply_raised(Apply& a) {
   if (r.getAutomatic()) e.setCause(a.rec.seq - 1);
   put_struct(a.state, a.cf.entities, exc_key(sv(r.getException())), e);
   a.index(open_key(r.getSeverity(), a.time(), sv(r.getException())));
-  if (r.getDeadline() != 0) a.index(deadline_key(r.getDeadline(), sv(r.getException())));
+  if (r.getDeadline() != 0) a.index(keys::deadline(r.getDeadline(), sv(r.getException())));
   if (r.getCategory() == s::ExceptionCategory::EQUIPMENT && r.getEquipment().size()) {
     update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
                          [&](s::Equipment::Builder b, s::Equipment::Reader) {
@@ -115,8 +98,7 @@ void apply_raised(Apply& a) {
   auto f = fmsg.initRoot<s::Fact>().initExceptionRaised();
   f.setException(r.getException());
   f.setSeverity(r.getSeverity());
-  a.state.put(a.cf.facts, be64(static_cast<std::uint64_t>(a.time())) + be64(a.rec.seq) + '\0',
-              codec::canonical_bytes(fmsg.getRoot<s::Fact>().asReader()));
+  a.fact(fmsg.getRoot<s::Fact>());
   a.history("exception", sv(r.getException()));
   for (auto lot : r.getLots()) a.history("lot", sv(lot));
   if (r.getWo().size()) a.history("wo", sv(r.getWo()));
@@ -124,9 +106,7 @@ void apply_raised(Apply& a) {
 
 // ---- assign, acknowledge, resolve, close, escalate
 
-Result<void> decide_assign(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ExceptionAssign>();
+Result<void> decide_assign(Decide& d, s::ExceptionAssign::Reader r) {
   auto e = existing(d, sv(r.getException()));
   if (!e) return std::unexpected(e.error());
   using S = s::ExceptionStatus;
@@ -134,13 +114,11 @@ Result<void> decide_assign(Decide& d) {
       !ok) {
     return ok;
   }
-  d.emit(exc_stream(sv(r.getException())), "exception.assigned", d.cmd.data);
+  d.emit_data("exception.assigned");
   return {};
 }
 
-void apply_assigned(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ExceptionAssign>();
+void apply_assigned(Apply& a, s::ExceptionAssign::Reader r) {
   update<s::Exception>(a.state, a.cf.entities, exc_key(sv(r.getException())),
                        [&](s::Exception::Builder b, s::Exception::Reader) {
                          b.setStatus(s::ExceptionStatus::ASSIGNED);
@@ -149,20 +127,16 @@ void apply_assigned(Apply& a) {
   a.history("exception", sv(r.getException()));
 }
 
-Result<void> decide_acknowledge(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ExceptionRef>();
+Result<void> decide_acknowledge(Decide& d, s::ExceptionRef::Reader r) {
   auto e = existing(d, sv(r.getException()));
   if (!e) return std::unexpected(e.error());
   if (auto ok = require_status((*e)->get(), {s::ExceptionStatus::ASSIGNED}, "acknowledged"); !ok)
     return ok;
-  d.emit(exc_stream(sv(r.getException())), "exception.acknowledged", d.cmd.data);
+  d.emit_data("exception.acknowledged");
   return {};
 }
 
-void apply_acknowledged(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ExceptionRef>();
+void apply_acknowledged(Apply& a, s::ExceptionRef::Reader r) {
   update<s::Exception>(a.state, a.cf.entities, exc_key(sv(r.getException())),
                        [&](s::Exception::Builder b, s::Exception::Reader) {
                          b.setStatus(s::ExceptionStatus::ACKNOWLEDGED);
@@ -171,26 +145,22 @@ void apply_acknowledged(Apply& a) {
   a.history("exception", sv(r.getException()));
 }
 
-Result<void> decide_resolve(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ExceptionResolve>();
+Result<void> decide_resolve(Decide& d, s::ExceptionResolve::Reader r) {
   auto e = existing(d, sv(r.getException()));
   if (!e) return std::unexpected(e.error());
   if (auto ok = require_status((*e)->get(), {s::ExceptionStatus::ACKNOWLEDGED}, "resolved"); !ok)
     return ok;
-  d.emit(exc_stream(sv(r.getException())), "exception.resolved", d.cmd.data);
+  d.emit_data("exception.resolved");
   return {};
 }
 
-void apply_resolved(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ExceptionResolve>();
+void apply_resolved(Apply& a, s::ExceptionResolve::Reader r) {
   const std::string key = exc_key(sv(r.getException()));
   auto old = load<s::Exception>(a.state, a.cf.entities, key);
   auto o = old->get();
   a.unindex(open_key(o.getSeverity(), o.getRaisedAt(), sv(r.getException())));
   if (o.getDeadline() != 0 && !o.getEscalated())
-    a.unindex(deadline_key(o.getDeadline(), sv(r.getException())));
+    a.unindex(keys::deadline(o.getDeadline(), sv(r.getException())));
   if (o.getCategory() == s::ExceptionCategory::EQUIPMENT && o.getEquipment().size()) {
     update<s::Equipment>(
         a.state, a.cf.entities, keys::entity("equipment", sv(o.getEquipment())),
@@ -212,20 +182,16 @@ void apply_resolved(Apply& a) {
   a.history("exception", sv(r.getException()));
 }
 
-Result<void> decide_close(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ExceptionRef>();
+Result<void> decide_close(Decide& d, s::ExceptionRef::Reader r) {
   auto e = existing(d, sv(r.getException()));
   if (!e) return std::unexpected(e.error());
   if (auto ok = require_status((*e)->get(), {s::ExceptionStatus::RESOLVED}, "closed"); !ok)
     return ok;
-  d.emit(exc_stream(sv(r.getException())), "exception.closed", d.cmd.data);
+  d.emit_data("exception.closed");
   return {};
 }
 
-void apply_closed(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ExceptionRef>();
+void apply_closed(Apply& a, s::ExceptionRef::Reader r) {
   TimeNs raised_at = 0;
   update<s::Exception>(a.state, a.cf.entities, exc_key(sv(r.getException())),
                        [&](s::Exception::Builder b, s::Exception::Reader) {
@@ -237,14 +203,11 @@ void apply_closed(Apply& a) {
   auto f = msg.initRoot<s::Fact>().initExceptionClosed();
   f.setException(r.getException());
   f.setRaisedAt(raised_at);
-  a.state.put(a.cf.facts, be64(static_cast<std::uint64_t>(a.time())) + be64(a.rec.seq) + '\0',
-              codec::canonical_bytes(msg.getRoot<s::Fact>().asReader()));
+  a.fact(msg.getRoot<s::Fact>());
   a.history("exception", sv(r.getException()));
 }
 
-Result<void> decide_escalate(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ExceptionEscalate>();
+Result<void> decide_escalate(Decide& d, s::ExceptionEscalate::Reader r) {
   auto e = existing(d, sv(r.getException()));
   if (!e) return std::unexpected(e.error());
   using S = s::ExceptionStatus;
@@ -256,17 +219,15 @@ Result<void> decide_escalate(Decide& d) {
     return bad_state("data.exception",
                      "exception " + str(r.getException()) + " is already escalated");
   }
-  d.emit(exc_stream(sv(r.getException())), "exception.escalated", d.cmd.data);
+  d.emit_data("exception.escalated");
   return {};
 }
 
-void apply_escalated(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ExceptionEscalate>();
+void apply_escalated(Apply& a, s::ExceptionEscalate::Reader r) {
   update<s::Exception>(a.state, a.cf.entities, exc_key(sv(r.getException())),
                        [&](s::Exception::Builder b, s::Exception::Reader) {
                          if (b.getDeadline() != 0) {
-                           a.unindex(deadline_key(b.getDeadline(), sv(r.getException())));
+                           a.unindex(keys::deadline(b.getDeadline(), sv(r.getException())));
                          }
                          b.setEscalated(true);
                          b.setEscalatedAt(a.time());
@@ -278,17 +239,19 @@ void apply_escalated(Apply& a) {
 
 std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf, TimeNs now) {
   std::vector<Command> out;
-  const std::string end = "deadline/" + be64(static_cast<std::uint64_t>(now));
-  state.scan_prefix(cf.index, "deadline/", [&](std::string_view key, std::string_view) {
+  const std::string end = keys::deadline_before(now);
+  state.scan_prefix(cf.index, keys::kDeadlinePrefix, [&](std::string_view key, std::string_view) {
     if (key >= end) return false;
-    const std::string id(key.substr(std::string_view("deadline/").size() + 8));
+    const auto parsed = keys::parse_deadline(key);
+    if (!parsed) return true;
+    const std::string id(*parsed);
     capnp::MallocMessageBuilder msg(64);
     auto esc = msg.initRoot<s::ExceptionEscalate>();
     esc.setException(id);
     esc.setReason("deadline passed");
     Command c;
     c.type = "exception.escalate";
-    c.command_id = "escalate:" + id;
+    c.command_id = "escalate:" + id;  // a reserved prefix (command_codec.h)
     c.actor = std::string(kSystem);
     c.data = codec::canonical_bytes(esc.asReader());
     out.push_back(std::move(c));
@@ -297,19 +260,59 @@ std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf, TimeN
   return out;
 }
 
-void register_exceptions(Handlers& h) {
-  h.decide.emplace_back("exception.raise", &decide_raise);
-  h.decide.emplace_back("exception.assign", &decide_assign);
-  h.decide.emplace_back("exception.acknowledge", &decide_acknowledge);
-  h.decide.emplace_back("exception.resolve", &decide_resolve);
-  h.decide.emplace_back("exception.close", &decide_close);
-  h.decide.emplace_back("exception.escalate", &decide_escalate);
-  h.apply.emplace_back("exception.raised", &apply_raised);
-  h.apply.emplace_back("exception.assigned", &apply_assigned);
-  h.apply.emplace_back("exception.acknowledged", &apply_acknowledged);
-  h.apply.emplace_back("exception.resolved", &apply_resolved);
-  h.apply.emplace_back("exception.closed", &apply_closed);
-  h.apply.emplace_back("exception.escalated", &apply_escalated);
+namespace {
+
+// ---- corrections of what was written
+
+void shift_raised(Apply& a, s::ExceptionRaised::Reader, s::ExceptionRaised::Reader y,
+                  const ledger::RecordFields&) {
+  update<s::Exception>(a.state, a.cf.entities, exc_key(sv(y.getException())),
+                       [&](s::Exception::Builder b, s::Exception::Reader) {
+                         b.setDescription(y.getDescription());
+                       });
+  a.history("exception", sv(y.getException()));
+}
+
+void shift_resolved(Apply& a, s::ExceptionResolve::Reader, s::ExceptionResolve::Reader y,
+                    const ledger::RecordFields&) {
+  update<s::Exception>(a.state, a.cf.entities, exc_key(sv(y.getException())),
+                       [&](s::Exception::Builder b, s::Exception::Reader) {
+                         b.setRootCause(y.getRootCause());
+                         b.setAction(y.getAction());
+                       });
+  a.history("exception", sv(y.getException()));
+}
+
+}  // namespace
+
+const Area& exceptions_area() {
+  static const Area area{
+      "exceptions",
+      {command<s::ExceptionRaise, decide_raise>("exception.raise", {"exception.raised"},
+                                                stream("exception", "exception")),
+       command<s::ExceptionAssign, decide_assign>("exception.assign", {"exception.assigned"},
+                                                  stream("exception", "exception")),
+       command<s::ExceptionRef, decide_acknowledge>("exception.acknowledge",
+                                                    {"exception.acknowledged"},
+                                                    stream("exception", "exception")),
+       command<s::ExceptionResolve, decide_resolve>("exception.resolve", {"exception.resolved"},
+                                                    stream("exception", "exception")),
+       command<s::ExceptionRef, decide_close>("exception.close", {"exception.closed"},
+                                              stream("exception", "exception")),
+       command<s::ExceptionEscalate, decide_escalate>("exception.escalate",
+                                                      {"exception.escalated"},
+                                                      stream("exception", "exception"))},
+      {event<s::ExceptionRaised, apply_raised>(
+           "exception.raised",
+           correctable<s::ExceptionRaised, nullptr, shift_raised>({"description"})),
+       event<s::ExceptionAssign, apply_assigned>("exception.assigned"),
+       event<s::ExceptionRef, apply_acknowledged>("exception.acknowledged"),
+       event<s::ExceptionResolve, apply_resolved>(
+           "exception.resolved",
+           correctable<s::ExceptionResolve, nullptr, shift_resolved>({"rootCause", "action"})),
+       event<s::ExceptionRef, apply_closed>("exception.closed"),
+       event<s::ExceptionEscalate, apply_escalated>("exception.escalated")}};
+  return area;
 }
 
 }  // namespace custody::domain

@@ -1,48 +1,13 @@
 // Material lots: received from suppliers, split, merged, moved, held, released, rejected
 // and shipped. Consumption and production by work orders are in work_orders.cc.
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
 
-using codec::MessageView;
-
-std::string lot_stream(std::string_view lot) {
-  return "lot:" + std::string(lot);
-}
-
-// A lot must exist; the error names `field`.
-Result<std::unique_ptr<Loaded<s::Lot>>> existing_lot(const Decide& d, std::string_view id,
-                                                     const std::string& field) {
-  auto lot = find_lot(d, id);
-  if (!lot) return not_found(field, "lot " + std::string(id));
-  return lot;
-}
-
-// Consuming or shipping needs a released lot with enough on hand.
-Result<void> check_available(s::Lot::Reader lot, std::int64_t qty, const std::string& lot_field,
-                             const std::string& qty_field) {
-  if (lot.getStatus() != s::LotStatus::RELEASED) {
-    return std::unexpected(
-        Error{ErrorCode::kLotNotAvailable,
-              "lot " + str(lot.getLot()) + " is " + std::string(lot_status_name(lot.getStatus())),
-              lot_field});
-  }
-  if (qty <= 0) return invalid(qty_field, "must be greater than zero");
-  if (qty > lot.getOnHand()) {
-    return std::unexpected(Error{ErrorCode::kInsufficientQuantity,
-                                 "lot " + str(lot.getLot()) + " has " + qty_text(lot.getOnHand()) +
-                                     " " + str(lot.getUom()) + " on hand, not " + qty_text(qty),
-                                 qty_field});
-  }
-  return {};
-}
-
 // ---- lot.receive
 
-Result<void> decide_receive(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotReceive>();
+Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
   if (find_lot(d, sv(r.getLot()))) return already_exists("data.lot", "lot " + str(r.getLot()));
   auto material = find_material(d, sv(r.getMaterial()));
   if (!material) return not_found("data.material", "material " + str(r.getMaterial()));
@@ -69,13 +34,11 @@ Result<void> decide_receive(Decide& d) {
   e.setDocument(r.getDocument());
   e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
                                                    : s::LotStatus::RELEASED);
-  d.emit_struct(lot_stream(sv(r.getLot())), "lot.received", e);
+  d.emit_own("lot.received", e);
   return {};
 }
 
-void apply_received(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotReceived>();
+void apply_received(Apply& a, s::LotReceived::Reader r) {
   put_new_lot(a,
               {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
                s::LotOrigin::RECEIVED, r.getQty()},
@@ -83,20 +46,13 @@ void apply_received(Apply& a) {
                 l.setSupplier(r.getSupplier());
                 l.setSupplierLot(r.getSupplierLot());
               });
-  std::string idx = "supplier_lot/" + str(r.getSupplier());
-  idx.push_back('\0');
-  idx += sv(r.getSupplierLot());
-  idx.push_back('\0');
-  idx += sv(r.getLot());
-  a.index(idx);
+  a.index(keys::supplier_lot(sv(r.getSupplier()), sv(r.getSupplierLot()), sv(r.getLot())));
   a.history("lot", sv(r.getLot()));
 }
 
 // ---- lot.split
 
-Result<void> decide_split(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotSplit>();
+Result<void> decide_split(Decide& d, s::LotSplit::Reader r) {
   auto parent = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!parent) return std::unexpected(parent.error());
   auto p = (*parent)->get();
@@ -123,13 +79,11 @@ Result<void> decide_split(Decide& d) {
                                      " on hand, the split asks for " + qty_text(total),
                                  "data.into"});
   }
-  d.emit(lot_stream(sv(r.getLot())), "lot.split", d.cmd.data);
+  d.emit_data("lot.split");
   return {};
 }
 
-void apply_split(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotSplit>();
+void apply_split(Apply& a, s::LotSplit::Reader r) {
   const std::string parent_key = keys::entity("lot", sv(r.getLot()));
   auto parent = load<s::Lot>(a.state, a.cf.entities, parent_key);
   auto p = parent->get();
@@ -145,7 +99,7 @@ void apply_split(Apply& a) {
                   l.setWo(p.getWo());
                   l.setHoldReason(p.getHoldReason());
                 });
-    add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "", true);
+    add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "", Target::kNew);
     a.history("lot", sv(child.getLot()));
   }
   update<s::Lot>(a.state, a.cf.entities, parent_key, [&](s::Lot::Builder b, s::Lot::Reader) {
@@ -157,9 +111,7 @@ void apply_split(Apply& a) {
 
 // ---- lot.merge
 
-Result<void> decide_merge(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotMerge>();
+Result<void> decide_merge(Decide& d, s::LotMerge::Reader r) {
   if (find_lot(d, sv(r.getInto()))) return already_exists("data.into", "lot " + str(r.getInto()));
   auto lots = r.getLots();
   capnp::MallocMessageBuilder msg(256);
@@ -203,13 +155,11 @@ Result<void> decide_merge(Decide& d) {
     total = *t;
   }
   e.setStatus(status);
-  d.emit_struct(lot_stream(sv(r.getInto())), "lot.merged", e);
+  d.emit_own("lot.merged", e);
   return {};
 }
 
-void apply_merged(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotMerged>();
+void apply_merged(Apply& a, s::LotMerged::Reader r) {
   std::int64_t total = 0;
   std::string uom;
   for (auto src : r.getSources()) {
@@ -220,7 +170,7 @@ void apply_merged(Apply& a) {
                      b.setMergedOut(b.getMergedOut() + src.getQty());
                      uom = str(b.getUom());
                    });
-    add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "", true);
+    add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "", Target::kNew);
     a.history("lot", sv(src.getLot()));
   }
   put_new_lot(a, {r.getInto(), r.getMaterial(), capnp::Text::Reader(uom.c_str(), uom.size()),
@@ -230,9 +180,7 @@ void apply_merged(Apply& a) {
 
 // ---- lot.transform
 
-Result<void> decide_transform(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotTransform>();
+Result<void> decide_transform(Decide& d, s::LotTransform::Reader r) {
   if (find_lot(d, sv(r.getLot()))) return already_exists("data.lot", "lot " + str(r.getLot()));
   auto material = find_material(d, sv(r.getMaterial()));
   if (!material) return not_found("data.material", "material " + str(r.getMaterial()));
@@ -261,29 +209,27 @@ Result<void> decide_transform(Decide& d) {
       return invalid(at + ".lot", "a lot cannot be its own input");
     auto lot = existing_lot(d, sv(inputs[i].getLot()), at + ".lot");
     if (!lot) return std::unexpected(lot.error());
-    if (auto ok = check_available((*lot)->get(), inputs[i].getQty(), at + ".lot", at + ".qty");
+    if (auto ok = check_lot_available((*lot)->get(), inputs[i].getQty(), at + ".lot", at + ".qty");
         !ok) {
       return ok;
     }
     if (i == 0) e.setLocation((*lot)->get().getLocation());
   }
   if (r.getLocation().size()) e.setLocation(r.getLocation());
-  d.emit_struct(lot_stream(sv(r.getLot())), "lot.transformed", e);
+  d.emit_own("lot.transformed", e);
   return {};
 }
 
-void apply_transformed(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotTransformed>();
+void apply_transformed(Apply& a, s::LotTransformed::Reader r) {
   for (auto in : r.getInputs()) {
     update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(in.getLot())),
                    [&](s::Lot::Builder b, s::Lot::Reader) {
                      b.setOnHand(b.getOnHand() - in.getQty());
                      b.setConsumed(b.getConsumed() + in.getQty());
                    });
-    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "", true);
+    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "", Target::kNew);
     if (r.getEquipment().size()) {
-      a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(in.getLot())),
+      a.index(keys::equipment_lot(sv(r.getEquipment()), a.time(), a.rec.seq, sv(in.getLot())),
               "consumed");
     }
     a.history("lot", sv(in.getLot()));
@@ -291,7 +237,7 @@ void apply_transformed(Apply& a) {
   put_new_lot(a, {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
                   s::LotOrigin::TRANSFORMED, r.getQty()});
   if (r.getEquipment().size()) {
-    a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
+    a.index(keys::equipment_lot(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
             "produced");
   }
   a.history("lot", sv(r.getLot()));
@@ -299,26 +245,20 @@ void apply_transformed(Apply& a) {
 
 // ---- lot.move, lot.hold, lot.release, lot.reject
 
-Result<void> decide_move(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotMove>();
+Result<void> decide_move(Decide& d, s::LotMove::Reader r) {
   auto lot = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!lot) return std::unexpected(lot.error());
-  d.emit(lot_stream(sv(r.getLot())), "lot.moved", d.cmd.data);
+  d.emit_data("lot.moved");
   return {};
 }
 
-void apply_moved(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotMove>();
+void apply_moved(Apply& a, s::LotMove::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
                  [&](s::Lot::Builder b, s::Lot::Reader) { b.setLocation(r.getLocation()); });
   a.history("lot", sv(r.getLot()));
 }
 
-Result<void> decide_hold(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotReason>();
+Result<void> decide_hold(Decide& d, s::LotReason::Reader r) {
   auto lot = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!lot) return std::unexpected(lot.error());
   const auto status = (*lot)->get().getStatus();
@@ -326,13 +266,11 @@ Result<void> decide_hold(Decide& d) {
     return bad_state("data.lot", "lot " + str(r.getLot()) + " is already " +
                                      std::string(lot_status_name(status)));
   }
-  d.emit(lot_stream(sv(r.getLot())), "lot.held", d.cmd.data);
+  d.emit_data("lot.held");
   return {};
 }
 
-void apply_held(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotReason>();
+void apply_held(Apply& a, s::LotReason::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
                  [&](s::Lot::Builder b, s::Lot::Reader) {
                    b.setStatus(s::LotStatus::HELD);
@@ -341,9 +279,7 @@ void apply_held(Apply& a) {
   a.history("lot", sv(r.getLot()));
 }
 
-Result<void> decide_release(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotRef>();
+Result<void> decide_release(Decide& d, s::LotRef::Reader r) {
   auto lot = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!lot) return std::unexpected(lot.error());
   const auto status = (*lot)->get().getStatus();
@@ -352,13 +288,11 @@ Result<void> decide_release(Decide& d) {
                                      std::string(lot_status_name(status)) +
                                      "; only held lots and lots awaiting release can be released");
   }
-  d.emit(lot_stream(sv(r.getLot())), "lot.released", d.cmd.data);
+  d.emit_data("lot.released");
   return {};
 }
 
-void apply_released(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotRef>();
+void apply_released(Apply& a, s::LotRef::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
                  [&](s::Lot::Builder b, s::Lot::Reader) {
                    b.setStatus(s::LotStatus::RELEASED);
@@ -367,21 +301,17 @@ void apply_released(Apply& a) {
   a.history("lot", sv(r.getLot()));
 }
 
-Result<void> decide_reject(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotReason>();
+Result<void> decide_reject(Decide& d, s::LotReason::Reader r) {
   auto lot = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!lot) return std::unexpected(lot.error());
   if ((*lot)->get().getStatus() == s::LotStatus::REJECTED) {
     return bad_state("data.lot", "lot " + str(r.getLot()) + " is already rejected");
   }
-  d.emit(lot_stream(sv(r.getLot())), "lot.rejected", d.cmd.data);
+  d.emit_data("lot.rejected");
   return {};
 }
 
-void apply_rejected(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotReason>();
+void apply_rejected(Apply& a, s::LotReason::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
                  [&](s::Lot::Builder b, s::Lot::Reader) {
                    b.setStatus(s::LotStatus::REJECTED);
@@ -392,9 +322,7 @@ void apply_rejected(Apply& a) {
 
 // ---- lot.ship
 
-Result<void> decide_ship(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotShip>();
+Result<void> decide_ship(Decide& d, s::LotShip::Reader r) {
   auto lot = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!lot) return std::unexpected(lot.error());
   auto customer = find_party(d, sv(r.getCustomer()));
@@ -402,16 +330,14 @@ Result<void> decide_ship(Decide& d) {
   if (customer->get().getRole() != s::PartyRole::CUSTOMER) {
     return invalid("data.customer", "party " + str(r.getCustomer()) + " is not a customer");
   }
-  if (auto ok = check_available((*lot)->get(), r.getQty(), "data.lot", "data.qty"); !ok) {
+  if (auto ok = check_lot_available((*lot)->get(), r.getQty(), "data.lot", "data.qty"); !ok) {
     return ok;
   }
-  d.emit(lot_stream(sv(r.getLot())), "lot.shipped", d.cmd.data);
+  d.emit_data("lot.shipped");
   return {};
 }
 
-void apply_shipped(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotShip>();
+void apply_shipped(Apply& a, s::LotShip::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
                  [&](s::Lot::Builder b, s::Lot::Reader) {
                    b.setOnHand(b.getOnHand() - r.getQty());
@@ -425,44 +351,80 @@ void apply_shipped(Apply& a) {
   line.setQty(r.getQty());
   line.setAt(a.time());
   line.setSeq(a.rec.seq);
-  std::string key = "shipment/" + str(r.getLot());
-  key.push_back('\0');
-  key += be64(a.rec.seq);
-  put_struct(a.state, a.cf.index, key, line);
-  std::string by_id = "shipment_by_id/" + str(r.getShipment());
-  by_id.push_back('\0');
-  by_id += be64(a.rec.seq);
-  a.index(by_id, sv(r.getLot()));
+  put_struct(a.state, a.cf.index, keys::shipment(sv(r.getLot()), a.rec.seq), line);
+  a.index(keys::shipment_by_id(sv(r.getShipment()), a.rec.seq), sv(r.getLot()));
   a.history("lot", sv(r.getLot()));
+}
+
+// ---- corrections of what was entered
+
+Result<void> check_received_fix(Decide& d, s::LotReceived::Reader before,
+                                s::LotReceived::Builder after) {
+  if (after.getQty() <= 0) return invalid("data.data.qty", "must be greater than zero");
+  return check_lot_change(d, sv(before.getLot()), after.getQty() - before.getQty(),
+                          "data.data.qty");
+}
+
+void shift_received(Apply& a, s::LotReceived::Reader x, s::LotReceived::Reader y,
+                    const ledger::RecordFields&) {
+  if (const auto d = y.getQty() - x.getQty(); d != 0) {
+    shift_lot(a, sv(x.getLot()), {.on_hand = d, .created = d});
+  }
+  if (x.getSupplierLot() != y.getSupplierLot()) {
+    a.unindex(keys::supplier_lot(sv(x.getSupplier()), sv(x.getSupplierLot()), sv(x.getLot())));
+    a.index(keys::supplier_lot(sv(x.getSupplier()), sv(y.getSupplierLot()), sv(x.getLot())));
+    update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(x.getLot())),
+                   [&](s::Lot::Builder b, s::Lot::Reader) { b.setSupplierLot(y.getSupplierLot()); });
+    a.history("lot", sv(x.getLot()));
+  }
+}
+
+Result<void> check_shipped_fix(Decide& d, s::LotShip::Reader before, s::LotShip::Builder after) {
+  if (after.getQty() <= 0) return invalid("data.data.qty", "must be greater than zero");
+  return check_lot_change(d, sv(before.getLot()), before.getQty() - after.getQty(),
+                          "data.data.qty");
+}
+
+void shift_shipped(Apply& a, s::LotShip::Reader x, s::LotShip::Reader y,
+                   const ledger::RecordFields& original) {
+  const auto d = y.getQty() - x.getQty();
+  if (d == 0) return;
+  shift_lot(a, sv(x.getLot()), {.on_hand = -d, .shipped = d});
+  update<s::ShipmentLine>(
+      a.state, a.cf.index, keys::shipment(sv(x.getLot()), original.seq),
+      [&](s::ShipmentLine::Builder b, s::ShipmentLine::Reader) { b.setQty(y.getQty()); });
 }
 
 }  // namespace
 
-// Shared with work_orders.cc.
-Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, const std::string& lot_field,
-                                 const std::string& qty_field) {
-  return check_available(lot, qty, lot_field, qty_field);
-}
-
-void register_lots(Handlers& h) {
-  h.decide.emplace_back("lot.receive", &decide_receive);
-  h.decide.emplace_back("lot.split", &decide_split);
-  h.decide.emplace_back("lot.merge", &decide_merge);
-  h.decide.emplace_back("lot.move", &decide_move);
-  h.decide.emplace_back("lot.hold", &decide_hold);
-  h.decide.emplace_back("lot.release", &decide_release);
-  h.decide.emplace_back("lot.reject", &decide_reject);
-  h.decide.emplace_back("lot.ship", &decide_ship);
-  h.decide.emplace_back("lot.transform", &decide_transform);
-  h.apply.emplace_back("lot.received", &apply_received);
-  h.apply.emplace_back("lot.split", &apply_split);
-  h.apply.emplace_back("lot.merged", &apply_merged);
-  h.apply.emplace_back("lot.moved", &apply_moved);
-  h.apply.emplace_back("lot.held", &apply_held);
-  h.apply.emplace_back("lot.released", &apply_released);
-  h.apply.emplace_back("lot.rejected", &apply_rejected);
-  h.apply.emplace_back("lot.shipped", &apply_shipped);
-  h.apply.emplace_back("lot.transformed", &apply_transformed);
+const Area& lots_area() {
+  static const Area area{
+      "lots",
+      {command<s::LotReceive, decide_receive>("lot.receive", {"lot.received"},
+                                              stream("lot", "lot")),
+       command<s::LotSplit, decide_split>("lot.split", {"lot.split"}, stream("lot", "lot")),
+       command<s::LotMerge, decide_merge>("lot.merge", {"lot.merged"}, stream("lot", "into")),
+       command<s::LotTransform, decide_transform>("lot.transform", {"lot.transformed"},
+                                                  stream("lot", "lot")),
+       command<s::LotMove, decide_move>("lot.move", {"lot.moved"}, stream("lot", "lot")),
+       command<s::LotReason, decide_hold>("lot.hold", {"lot.held"}, stream("lot", "lot")),
+       command<s::LotRef, decide_release>("lot.release", {"lot.released"}, stream("lot", "lot")),
+       command<s::LotReason, decide_reject>("lot.reject", {"lot.rejected"}, stream("lot", "lot")),
+       command<s::LotShip, decide_ship>("lot.ship", {"lot.shipped"}, stream("lot", "lot"))},
+      {event<s::LotReceived, apply_received>(
+           "lot.received", correctable<s::LotReceived, check_received_fix, shift_received>(
+                               {"qty", "document", "supplierLot"})),
+       event<s::LotSplit, apply_split>("lot.split"),
+       event<s::LotMerged, apply_merged>("lot.merged"),
+       event<s::LotTransformed, apply_transformed>(
+           "lot.transformed", correctable<s::LotTransformed, nullptr, nullptr>({"document"})),
+       event<s::LotMove, apply_moved>("lot.moved"),
+       event<s::LotReason, apply_held>("lot.held"),
+       event<s::LotRef, apply_released>("lot.released"),
+       event<s::LotReason, apply_rejected>("lot.rejected"),
+       event<s::LotShip, apply_shipped>(
+           "lot.shipped", correctable<s::LotShip, check_shipped_fix, shift_shipped>({"qty"}))}};
+  return area;
 }
 
 }  // namespace custody::domain

@@ -1,25 +1,19 @@
 // Master data: materials, parties (suppliers, customers), equipment, routings. Each is
 // defined once; its id is then referenced by everything else.
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
 
-using codec::MessageView;
-
-Result<void> decide_material(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto m = v.root<s::MaterialDefine>();
+Result<void> decide_material(Decide& d, s::MaterialDefine::Reader m) {
   if (find_material(d, sv(m.getMaterial()))) {
     return already_exists("data.material", "material " + str(m.getMaterial()));
   }
-  d.emit("material:" + str(m.getMaterial()), "material.defined", d.cmd.data);
+  d.emit_data("material.defined");
   return {};
 }
 
-void apply_material(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto m = v.root<s::MaterialDefine>();
+void apply_material(Apply& a, s::MaterialDefine::Reader m) {
   capnp::MallocMessageBuilder msg(128);
   auto e = msg.initRoot<s::Material>();
   e.setMaterial(m.getMaterial());
@@ -32,18 +26,15 @@ void apply_material(Apply& a) {
   a.history("material", sv(m.getMaterial()));
 }
 
-Result<void> decide_party(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto p = v.root<s::PartyDefine>();
-  if (find_party(d, sv(p.getParty())))
+Result<void> decide_party(Decide& d, s::PartyDefine::Reader p) {
+  if (find_party(d, sv(p.getParty()))) {
     return already_exists("data.party", "party " + str(p.getParty()));
-  d.emit("party:" + str(p.getParty()), "party.defined", d.cmd.data);
+  }
+  d.emit_data("party.defined");
   return {};
 }
 
-void apply_party(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto p = v.root<s::PartyDefine>();
+void apply_party(Apply& a, s::PartyDefine::Reader p) {
   capnp::MallocMessageBuilder msg(128);
   auto e = msg.initRoot<s::Party>();
   e.setParty(p.getParty());
@@ -55,25 +46,26 @@ void apply_party(Apply& a) {
   a.history("party", sv(p.getParty()));
 }
 
-Result<void> decide_equipment(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto q = v.root<s::EquipmentDefine>();
-  if (find_equipment(d, sv(q.getEquipment()))) {
-    return already_exists("data.equipment", "equipment " + str(q.getEquipment()));
-  }
-  auto params = q.getParams();
+// Limits must be the right way round: `path` names the list ("data.params").
+Result<void> check_limits(capnp::List<s::ProcessParam>::Reader params, const std::string& path) {
   for (unsigned k = 0; k < params.size(); ++k) {
     if (params[k].getMin() > params[k].getMax()) {
-      return invalid("data.params[" + std::to_string(k) + "].max", "is below min");
+      return invalid(path + "[" + std::to_string(k) + "].max", "is below min");
     }
   }
-  d.emit("equipment:" + str(q.getEquipment()), "equipment.defined", d.cmd.data);
   return {};
 }
 
-void apply_equipment(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto q = v.root<s::EquipmentDefine>();
+Result<void> decide_equipment(Decide& d, s::EquipmentDefine::Reader q) {
+  if (find_equipment(d, sv(q.getEquipment()))) {
+    return already_exists("data.equipment", "equipment " + str(q.getEquipment()));
+  }
+  if (auto ok = check_limits(q.getParams(), "data.params"); !ok) return ok;
+  d.emit_data("equipment.defined");
+  return {};
+}
+
+void apply_equipment(Apply& a, s::EquipmentDefine::Reader q) {
   capnp::MallocMessageBuilder msg(128);
   auto e = msg.initRoot<s::Equipment>();
   e.setEquipment(q.getEquipment());
@@ -85,9 +77,7 @@ void apply_equipment(Apply& a) {
   a.history("equipment", sv(q.getEquipment()));
 }
 
-Result<void> decide_routing(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::RoutingDefine>();
+Result<void> decide_routing(Decide& d, s::RoutingDefine::Reader r) {
   if (find_routing(d, sv(r.getRouting()))) {
     return already_exists("data.routing", "routing " + str(r.getRouting()));
   }
@@ -113,35 +103,35 @@ Result<void> decide_routing(Decide& d) {
                        "must not be negative");
       }
     }
-    auto params = steps[i].getParams();
-    for (unsigned k = 0; k < params.size(); ++k) {
-      if (params[k].getMin() > params[k].getMax()) {
-        return invalid(at + ".params[" + std::to_string(k) + "].max", "is below min");
-      }
-    }
+    if (auto ok = check_limits(steps[i].getParams(), at + ".params"); !ok) return ok;
   }
-  d.emit("routing:" + str(r.getRouting()), "routing.defined", d.cmd.data);
+  d.emit_data("routing.defined");
   return {};
 }
 
-void apply_routing(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::RoutingDefine>();
+void apply_routing(Apply& a, s::RoutingDefine::Reader r) {
   a.state.put(a.cf.entities, keys::entity("routing", sv(r.getRouting())), a.rec.payload);
   a.history("routing", sv(r.getRouting()));
 }
 
 }  // namespace
 
-void register_master_data(Handlers& h) {
-  h.decide.emplace_back("material.define", &decide_material);
-  h.decide.emplace_back("party.define", &decide_party);
-  h.decide.emplace_back("equipment.define", &decide_equipment);
-  h.decide.emplace_back("routing.define", &decide_routing);
-  h.apply.emplace_back("material.defined", &apply_material);
-  h.apply.emplace_back("party.defined", &apply_party);
-  h.apply.emplace_back("equipment.defined", &apply_equipment);
-  h.apply.emplace_back("routing.defined", &apply_routing);
+const Area& master_data_area() {
+  static const Area area{
+      "master data",
+      {command<s::MaterialDefine, decide_material>("material.define", {"material.defined"},
+                                                   stream("material", "material")),
+       command<s::PartyDefine, decide_party>("party.define", {"party.defined"},
+                                             stream("party", "party")),
+       command<s::EquipmentDefine, decide_equipment>("equipment.define", {"equipment.defined"},
+                                                     stream("equipment", "equipment")),
+       command<s::RoutingDefine, decide_routing>("routing.define", {"routing.defined"},
+                                                 stream("routing", "routing"))},
+      {event<s::MaterialDefine, apply_material>("material.defined"),
+       event<s::PartyDefine, apply_party>("party.defined"),
+       event<s::EquipmentDefine, apply_equipment>("equipment.defined"),
+       event<s::RoutingDefine, apply_routing>("routing.defined")}};
+  return area;
 }
 
 }  // namespace custody::domain

@@ -4,12 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
-
-using codec::MessageView;
 
 // Automatic exceptions are due within this long.
 constexpr TimeNs kQualityDeadline = 24 * kHour;
@@ -54,14 +52,12 @@ void raise_automatic(Decide& d, s::ExceptionCategory category, std::string descr
   } else if (!lot.empty()) {
     e.initLots(1).set(0, std::string(lot));
   }
-  d.emit_struct("exception:" + id, "exception.raised", e, std::string(kSystem));
+  d.emit_struct(keys::stream("exception", id), "exception.raised", e, std::string(kSystem));
 }
 
 // ---- inspection.record
 
-Result<void> decide_inspection(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::InspectionRecord>();
+Result<void> decide_inspection(Decide& d, s::InspectionRecord::Reader r) {
   const bool of_lot = r.getLot().size() > 0;
   const bool of_step = r.getWo().size() > 0 || r.getStep().size() > 0;
   if (of_lot == of_step) return invalid("data.lot", "give either lot, or wo and step");
@@ -104,8 +100,7 @@ Result<void> decide_inspection(Decide& d) {
   e.setMax(r.getMax());
   e.setUnit(r.getUnit());
   e.setPassed(passed);
-  d.emit_struct(of_lot ? "lot:" + str(r.getLot()) : "wo:" + str(r.getWo()), "inspection.recorded",
-                e);
+  d.emit_own("inspection.recorded", e);
   if (!passed) {
     raise_automatic(d, s::ExceptionCategory::QUALITY,
                     "inspection " + str(r.getCharacteristic()) + " " + number(r.getValue()) + " " +
@@ -118,18 +113,14 @@ Result<void> decide_inspection(Decide& d) {
   return {};
 }
 
-void apply_inspection(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::InspectionRecorded>();
+void apply_inspection(Apply& a, s::InspectionRecorded::Reader r) {
   if (r.getLot().size()) a.history("lot", sv(r.getLot()));
   if (r.getWo().size()) a.history("wo", sv(r.getWo()));
 }
 
 // ---- reading.record
 
-Result<void> decide_reading(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::ReadingRecord>();
+Result<void> decide_reading(Decide& d, s::ReadingRecord::Reader r) {
   auto eq = find_equipment(d, sv(r.getEquipment()));
   if (!eq) return not_found("data.equipment", "equipment " + str(r.getEquipment()));
   if (!std::isfinite(r.getValue())) return invalid("data.value", "must be a finite number");
@@ -171,7 +162,7 @@ Result<void> decide_reading(Decide& d) {
       out.setInLimits(r.getValue() >= p.getMin() && r.getValue() <= p.getMax());
     }
   }
-  d.emit_struct("equipment:" + str(r.getEquipment()), "reading.recorded", out);
+  d.emit_own("reading.recorded", out);
   if (!out.getInLimits()) {
     // A continuing excursion (the equipment's previous reading of this parameter was out
     // of limits too, whatever order it ran) already has its exception.
@@ -191,9 +182,7 @@ Result<void> decide_reading(Decide& d) {
   return {};
 }
 
-void apply_reading(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::ReadingRecorded>();
+void apply_reading(Apply& a, s::ReadingRecorded::Reader r) {
   capnp::MallocMessageBuilder msg(32);
   auto last = msg.initRoot<s::Reading>();
   last.setParam(r.getParam());
@@ -206,13 +195,62 @@ void apply_reading(Apply& a) {
   a.history("equipment", sv(r.getEquipment()));
 }
 
+// ---- corrections of what was measured
+
+Result<void> check_inspection_fix(Decide&, s::InspectionRecorded::Reader,
+                                  s::InspectionRecorded::Builder after) {
+  after.setPassed(after.getValue() >= after.getMin() && after.getValue() <= after.getMax());
+  return {};
+}
+
+void shift_inspection(Apply& a, s::InspectionRecorded::Reader, s::InspectionRecorded::Reader y,
+                      const ledger::RecordFields&) {
+  if (y.getLot().size()) a.history("lot", sv(y.getLot()));
+  if (y.getWo().size()) a.history("wo", sv(y.getWo()));
+}
+
+Result<void> check_reading_fix(Decide&, s::ReadingRecorded::Reader,
+                               s::ReadingRecorded::Builder after) {
+  if (after.getHasLimits()) {
+    after.setInLimits(after.getValue() >= after.getMin() && after.getValue() <= after.getMax());
+  }
+  return {};
+}
+
+void shift_reading(Apply& a, s::ReadingRecorded::Reader, s::ReadingRecorded::Reader y,
+                   const ledger::RecordFields& original) {
+  // The latest reading of the parameter follows when it is the one corrected.
+  const std::string key = keys::reading(sv(y.getEquipment()), sv(y.getParam()));
+  if (auto last = load<s::Reading>(a.state, a.cf.entities, key);
+      last && last->get().getSeq() == original.seq) {
+    update<s::Reading>(a.state, a.cf.entities, key, [&](s::Reading::Builder b, s::Reading::Reader) {
+      b.setValue(y.getValue());
+      b.setUnit(y.getUnit());
+      b.setInLimits(y.getInLimits());
+    });
+  }
+  a.history("equipment", sv(y.getEquipment()));
+}
+
 }  // namespace
 
-void register_quality(Handlers& h) {
-  h.decide.emplace_back("inspection.record", &decide_inspection);
-  h.decide.emplace_back("reading.record", &decide_reading);
-  h.apply.emplace_back("inspection.recorded", &apply_inspection);
-  h.apply.emplace_back("reading.recorded", &apply_reading);
+const Area& quality_area() {
+  static const Area area{
+      "quality",
+      {command<s::InspectionRecord, decide_inspection>(
+           "inspection.record", {"inspection.recorded", "exception.raised"},
+           streams({{"lot", "lot"}, {"wo", "wo"}})),
+       command<s::ReadingRecord, decide_reading>("reading.record",
+                                                 {"reading.recorded", "exception.raised"},
+                                                 stream("equipment", "equipment"))},
+      {event<s::InspectionRecorded, apply_inspection>(
+           "inspection.recorded",
+           correctable<s::InspectionRecorded, check_inspection_fix, shift_inspection>(
+               {"value", "unit"})),
+       event<s::ReadingRecorded, apply_reading>(
+           "reading.recorded",
+           correctable<s::ReadingRecorded, check_reading_fix, shift_reading>({"value", "unit"}))}};
+  return area;
 }
 
 }  // namespace custody::domain

@@ -9,7 +9,9 @@
 #include "custody/codec/capnp_util.h"
 #include "custody/domain/projections.h"
 #include "custody/ledger/record.h"
-#include "domain_state.h"
+#include "custody/common/encoding.h"
+#include "state_access.h"
+#include "values.h"
 
 namespace custody::domain {
 namespace {

@@ -2,21 +2,17 @@
 // per step, optionally the machine). A scheduler plugin submits it; people may too. A later
 // schedule replaces the plan for the steps it names. Planning starts nothing: op.start is
 // still what puts a step on a machine.
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
-
-using codec::MessageView;
 
 std::unexpected<Error> out_of_order(std::string field, std::string message) {
   return std::unexpected(
       Error{ErrorCode::kSequenceViolation, std::move(message), std::move(field)});
 }
 
-Result<void> decide_schedule(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::WoSchedule>();
+Result<void> decide_schedule(Decide& d, s::WoSchedule::Reader r) {
   auto loaded = find_wo(d, sv(r.getWo()));
   if (!loaded) return not_found("data.wo", "work order " + str(r.getWo()));
   auto wo = loaded->get();
@@ -73,7 +69,7 @@ Result<void> decide_schedule(Decide& d) {
     previous_index = index;
     previous_end = p.getEnd();
   }
-  d.emit("wo:" + str(r.getWo()), "wo.scheduled", d.cmd.data);
+  d.emit_data("wo.scheduled");
   return {};
 }
 
@@ -101,18 +97,19 @@ void plan_order(s::WorkOrder::Builder order, s::WoSchedule::Reader plan) {
   order.setPlan(plan.getPlan());
 }
 
-void apply_scheduled(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::WoSchedule>();
+void apply_scheduled(Apply& a, s::WoSchedule::Reader r) {
   update<s::WorkOrder>(a.state, a.cf.entities, keys::entity("wo", sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) { plan_order(b, r); });
 }
 
 }  // namespace
 
-void register_scheduling(Handlers& h) {
-  h.decide.emplace_back("wo.schedule", &decide_schedule);
-  h.apply.emplace_back("wo.scheduled", &apply_scheduled);
+const Area& scheduling_area() {
+  static const Area area{
+      "scheduling",
+      {command<s::WoSchedule, decide_schedule>("wo.schedule", {"wo.scheduled"}, stream("wo", "wo"))},
+      {event<s::WoSchedule, apply_scheduled>("wo.scheduled")}};
+  return area;
 }
 
 }  // namespace custody::domain

@@ -1,23 +1,25 @@
 // Work orders and their operations: created from a routing, released, each step started on
 // equipment, material consumed and produced, good and scrap reported, steps completed in
 // routing order, the order completed and closed.
-#include "domain_state.h"
+#include "catalogue.h"
 
 namespace custody::domain {
 namespace {
 
-using codec::MessageView;
-
-std::string wo_stream(std::string_view wo) {
-  return "wo:" + std::string(wo);
-}
 std::string wo_key(std::string_view wo) {
   return keys::entity("wo", wo);
 }
 
-Result<std::unique_ptr<Loaded<s::WorkOrder>>> existing_wo(const Decide& d, std::string_view id) {
-  auto wo = find_wo(d, id);
-  if (!wo) return not_found("data.wo", "work order " + std::string(id));
+// An existing order in status `wanted`; otherwise invalid_state, saying `why`.
+Result<std::unique_ptr<Loaded<s::WorkOrder>>> wo_in(const Decide& d, std::string_view id,
+                                                    s::WoStatus wanted, std::string_view why) {
+  auto wo = existing_wo(d, id);
+  if (!wo) return wo;
+  if ((*wo)->get().getStatus() != wanted) {
+    return bad_state("data.wo", "work order " + std::string(id) + " is " +
+                                    std::string(wo_status_name((*wo)->get().getStatus())) +
+                                    (why.empty() ? "" : "; " + std::string(why)));
+  }
   return wo;
 }
 
@@ -84,9 +86,7 @@ void add_lot_qty(capnp::List<s::LotQty>::Reader old, capnp::Text::Reader lot, st
 
 // ---- wo.create
 
-Result<void> decide_create(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::WoCreate>();
+Result<void> decide_create(Decide& d, s::WoCreate::Reader r) {
   if (find_wo(d, sv(r.getWo()))) return already_exists("data.wo", "work order " + str(r.getWo()));
   if (!find_material(d, sv(r.getMaterial())))
     return not_found("data.material", "material " + str(r.getMaterial()));
@@ -98,13 +98,11 @@ Result<void> decide_create(Decide& d) {
                                        str(r.getMaterial()));
   }
   if (r.getQty() <= 0) return invalid("data.qty", "must be greater than zero");
-  d.emit(wo_stream(sv(r.getWo())), "wo.created", d.cmd.data);
+  d.emit_data("wo.created");
   return {};
 }
 
-void apply_created(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::WoCreate>();
+void apply_created(Apply& a, s::WoCreate::Reader r) {
   auto routing =
       load<s::RoutingDefine>(a.state, a.cf.entities, keys::entity("routing", sv(r.getRouting())));
   auto steps = routing->get().getSteps();
@@ -129,55 +127,37 @@ void apply_created(Apply& a) {
 
 // ---- wo.release, wo.complete, wo.close
 
-Result<void> decide_release(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::WoRef>();
-  auto wo = existing_wo(d, sv(r.getWo()));
+Result<void> decide_release(Decide& d, s::WoRef::Reader r) {
+  auto wo = wo_in(d, sv(r.getWo()), s::WoStatus::CREATED, "only created orders can be released");
   if (!wo) return std::unexpected(wo.error());
-  if ((*wo)->get().getStatus() != s::WoStatus::CREATED) {
-    return bad_state("data.wo", "work order " + str(r.getWo()) + " is " +
-                                    std::string(wo_status_name((*wo)->get().getStatus())) +
-                                    "; only created orders can be released");
-  }
-  d.emit(wo_stream(sv(r.getWo())), "wo.released", d.cmd.data);
+  d.emit_data("wo.released");
   return {};
 }
 
-void apply_released(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::WoRef>();
+void apply_released(Apply& a, s::WoRef::Reader r) {
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
                          b.setStatus(s::WoStatus::RELEASED);
                          b.setReleasedAt(a.time());
                        });
-  a.index("wip/" + str(r.getWo()));
+  a.index(keys::wip(sv(r.getWo())));
   a.history("wo", sv(r.getWo()));
 }
 
-Result<void> decide_complete(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::WoRef>();
-  auto wo = existing_wo(d, sv(r.getWo()));
+Result<void> decide_complete(Decide& d, s::WoRef::Reader r) {
+  auto wo = wo_in(d, sv(r.getWo()), s::WoStatus::IN_PROGRESS, "");
   if (!wo) return std::unexpected(wo.error());
-  auto w = (*wo)->get();
-  if (w.getStatus() != s::WoStatus::IN_PROGRESS) {
-    return bad_state("data.wo", "work order " + str(r.getWo()) + " is " +
-                                    std::string(wo_status_name(w.getStatus())));
-  }
-  for (auto step : w.getSteps()) {
+  for (auto step : (*wo)->get().getSteps()) {
     if (step.getStatus() != s::StepStatus::COMPLETED) {
       return bad_state("data.wo", "step " + str(step.getStep()) + " of work order " +
                                       str(r.getWo()) + " is not complete");
     }
   }
-  d.emit(wo_stream(sv(r.getWo())), "wo.completed", d.cmd.data);
+  d.emit_data("wo.completed");
   return {};
 }
 
-void apply_completed(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::WoRef>();
+void apply_completed(Apply& a, s::WoRef::Reader r) {
   TimeNs due = 0;
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
@@ -185,34 +165,24 @@ void apply_completed(Apply& a) {
                          b.setCompletedAt(a.time());
                          due = b.getDue();
                        });
-  a.unindex("wip/" + str(r.getWo()));
+  a.unindex(keys::wip(sv(r.getWo())));
   capnp::MallocMessageBuilder msg(64);
   auto f = msg.initRoot<s::Fact>().initWoCompleted();
   f.setWo(r.getWo());
   f.setDue(due);
   f.setOnTime(a.time() <= due);
-  a.state.put(a.cf.facts, be64(static_cast<std::uint64_t>(a.time())) + be64(a.rec.seq) + '\0',
-              codec::canonical_bytes(msg.getRoot<s::Fact>().asReader()));
+  a.fact(msg.getRoot<s::Fact>());
   a.history("wo", sv(r.getWo()));
 }
 
-Result<void> decide_close(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::WoRef>();
-  auto wo = existing_wo(d, sv(r.getWo()));
+Result<void> decide_close(Decide& d, s::WoRef::Reader r) {
+  auto wo = wo_in(d, sv(r.getWo()), s::WoStatus::COMPLETED, "only completed orders can be closed");
   if (!wo) return std::unexpected(wo.error());
-  if ((*wo)->get().getStatus() != s::WoStatus::COMPLETED) {
-    return bad_state("data.wo", "work order " + str(r.getWo()) + " is " +
-                                    std::string(wo_status_name((*wo)->get().getStatus())) +
-                                    "; only completed orders can be closed");
-  }
-  d.emit(wo_stream(sv(r.getWo())), "wo.closed", d.cmd.data);
+  d.emit_data("wo.closed");
   return {};
 }
 
-void apply_closed(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::WoRef>();
+void apply_closed(Apply& a, s::WoRef::Reader r) {
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
                          b.setStatus(s::WoStatus::CLOSED);
@@ -223,9 +193,7 @@ void apply_closed(Apply& a) {
 
 // ---- op.start, op.complete, op.report
 
-Result<void> decide_start(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::OpStart>();
+Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
@@ -260,13 +228,11 @@ Result<void> decide_start(Decide& d) {
     return bad_state("data.equipment", "equipment " + str(r.getEquipment()) + " is running " +
                                            str(e.getWo()) + " step " + str(e.getStep()));
   }
-  d.emit(wo_stream(sv(r.getWo())), "op.started", d.cmd.data);
+  d.emit_data("op.started");
   return {};
 }
 
-void apply_started(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::OpStart>();
+void apply_started(Apply& a, s::OpStart::Reader r) {
   const capnp::Text::Reader actor(a.rec.actor.data(), a.rec.actor.size());
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
@@ -294,21 +260,17 @@ void apply_started(Apply& a) {
   a.history("equipment", sv(r.getEquipment()));
 }
 
-Result<void> decide_complete_op(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::OpRef>();
+Result<void> decide_complete_op(Decide& d, s::OpRef::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   if (auto ok = check_workable((*wo)->get()); !ok) return ok;
   auto i = running_step((*wo)->get(), r.getStep());
   if (!i) return std::unexpected(i.error());
-  d.emit(wo_stream(sv(r.getWo())), "op.completed", d.cmd.data);
+  d.emit_data("op.completed");
   return {};
 }
 
-void apply_op_completed(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::OpRef>();
+void apply_op_completed(Apply& a, s::OpRef::Reader r) {
   std::string equipment;
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
@@ -332,9 +294,7 @@ void apply_op_completed(Apply& a) {
   a.history("wo", sv(r.getWo()));
 }
 
-Result<void> decide_report(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::OpReport>();
+Result<void> decide_report(Decide& d, s::OpReport::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
@@ -356,13 +316,11 @@ Result<void> decide_report(Decide& d) {
   if (auto t = add_quantity(step.getScrap(), r.getScrap(), "data.scrap"); !t) {
     return std::unexpected(t.error());
   }
-  d.emit(wo_stream(sv(r.getWo())), "op.reported", d.cmd.data);
+  d.emit_data("op.reported");
   return {};
 }
 
-void apply_reported(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::OpReport>();
+void apply_reported(Apply& a, s::OpReport::Reader r) {
   const capnp::Text::Reader actor(a.rec.actor.data(), a.rec.actor.size());
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
@@ -381,16 +339,13 @@ void apply_reported(Apply& a) {
   f.setOperator(actor);
   f.setGood(r.getGood());
   f.setScrap(r.getScrap());
-  a.state.put(a.cf.facts, be64(static_cast<std::uint64_t>(a.time())) + be64(a.rec.seq) + '\0',
-              codec::canonical_bytes(msg.getRoot<s::Fact>().asReader()));
+  a.fact(msg.getRoot<s::Fact>());
   a.history("wo", sv(r.getWo()));
 }
 
 // ---- lot.consume, lot.produce
 
-Result<void> decide_consume(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotConsume>();
+Result<void> decide_consume(Decide& d, s::LotConsume::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
@@ -421,13 +376,11 @@ Result<void> decide_consume(Decide& d) {
   auto produced = w.getProduced();
   auto into = e.initInto(produced.size());
   for (unsigned k = 0; k < produced.size(); ++k) into.set(k, produced[k].getLot());
-  d.emit_struct("lot:" + str(r.getLot()), "lot.consumed", e);
+  d.emit_own("lot.consumed", e);
   return {};
 }
 
-void apply_consumed(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotConsumed>();
+void apply_consumed(Apply& a, s::LotConsumed::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
                  [&](s::Lot::Builder b, s::Lot::Reader) {
                    b.setOnHand(b.getOnHand() - r.getQty());
@@ -442,20 +395,15 @@ void apply_consumed(Apply& a) {
     add_edge(a, sv(r.getLot()), sv(to), s::EdgeKind::CONSUMED_INTO, r.getQty(), sv(r.getWo()));
   }
   if (r.getEquipment().size() > 0) {
-    a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
+    a.index(keys::equipment_lot(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
             "consumed");
   }
-  std::string consumer = "consumed_by/" + str(r.getLot());
-  consumer.push_back('\0');
-  consumer += sv(r.getWo());
-  a.index(consumer);
+  a.index(keys::consumed_by(sv(r.getLot()), sv(r.getWo())));
   a.history("lot", sv(r.getLot()));
   a.history("wo", sv(r.getWo()));
 }
 
-Result<void> decide_produce(Decide& d) {
-  MessageView v(d.cmd.data);
-  auto r = v.root<s::LotProduce>();
+Result<void> decide_produce(Decide& d, s::LotProduce::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
@@ -482,13 +430,11 @@ Result<void> decide_produce(Decide& d) {
   e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
                                                    : s::LotStatus::RELEASED);
   e.setSources(w.getConsumed());
-  d.emit_struct("lot:" + str(r.getLot()), "lot.produced", e);
+  d.emit_own("lot.produced", e);
   return {};
 }
 
-void apply_produced(Apply& a) {
-  MessageView v(a.rec.payload);
-  auto r = v.root<s::LotProduced>();
+void apply_produced(Apply& a, s::LotProduced::Reader r) {
   put_new_lot(a,
               {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
                s::LotOrigin::PRODUCED, r.getQty()},
@@ -500,37 +446,132 @@ void apply_produced(Apply& a) {
                        });
   for (auto src : r.getSources()) {
     add_edge(a, sv(src.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, src.getQty(),
-             sv(r.getWo()), true);
+             sv(r.getWo()), Target::kNew);
   }
   if (r.getEquipment().size() > 0) {
-    a.index(equipment_lot_key(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
+    a.index(keys::equipment_lot(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
             "produced");
   }
   a.history("lot", sv(r.getLot()));
   a.history("wo", sv(r.getWo()));
 }
 
+// ---- corrections of what was entered
+
+// Moves the entry for `lot` in one of an order's lists by `delta`.
+enum class LotList { kConsumed, kProduced };
+void shift_wo_list(Apply& a, std::string_view wo, std::string_view lot, std::int64_t delta,
+                   LotList which) {
+  update<s::WorkOrder>(a.state, a.cf.entities, wo_key(wo),
+                       [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
+                         auto list = which == LotList::kProduced ? b.getProduced() : b.getConsumed();
+                         for (auto e : list) {
+                           if (e.getLot() == capnp::Text::Reader(lot.data(), lot.size()))
+                             e.setQty(e.getQty() + delta);
+                         }
+                       });
+  a.history("wo", wo);
+}
+
+Result<void> check_consumed_fix(Decide& d, s::LotConsumed::Reader before,
+                                s::LotConsumed::Builder after) {
+  if (after.getQty() <= 0) return invalid("data.data.qty", "must be greater than zero");
+  return check_lot_change(d, sv(before.getLot()), before.getQty() - after.getQty(),
+                          "data.data.qty");
+}
+
+void shift_consumed(Apply& a, s::LotConsumed::Reader x, s::LotConsumed::Reader y,
+                    const ledger::RecordFields&) {
+  const auto d = y.getQty() - x.getQty();
+  if (d == 0) return;
+  shift_lot(a, sv(x.getLot()), {.on_hand = -d, .consumed = d});
+  shift_wo_list(a, sv(x.getWo()), sv(x.getLot()), d, LotList::kConsumed);
+  // Every lot the order produced derives from this one by the consumed quantity.
+  auto wo = load<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(x.getWo())));
+  for (auto p : wo->get().getProduced()) shift_edge(a, sv(x.getLot()), sv(p.getLot()), d);
+}
+
+Result<void> check_produced_fix(Decide& d, s::LotProduced::Reader before,
+                                s::LotProduced::Builder after) {
+  if (after.getQty() <= 0) return invalid("data.data.qty", "must be greater than zero");
+  return check_lot_change(d, sv(before.getLot()), after.getQty() - before.getQty(),
+                          "data.data.qty");
+}
+
+void shift_produced(Apply& a, s::LotProduced::Reader x, s::LotProduced::Reader y,
+                    const ledger::RecordFields&) {
+  const auto d = y.getQty() - x.getQty();
+  if (d == 0) return;
+  shift_lot(a, sv(x.getLot()), {.on_hand = d, .created = d});
+  shift_wo_list(a, sv(x.getWo()), sv(x.getLot()), d, LotList::kProduced);
+}
+
+Result<void> check_reported_fix(Decide& d, s::OpReport::Reader before, s::OpReport::Builder after) {
+  if (after.getGood() < 0) return invalid("data.data.good", "must not be negative");
+  if (after.getScrap() < 0) return invalid("data.data.scrap", "must not be negative");
+  auto wo = find_wo(d, sv(before.getWo()));
+  if (!wo) return {};
+  for (auto step : wo->get().getSteps()) {
+    if (step.getStep() != before.getStep()) continue;
+    auto good = add_quantity(step.getGood(), after.getGood() - before.getGood(), "data.data.good");
+    if (!good) return std::unexpected(good.error());
+    auto scrap =
+        add_quantity(step.getScrap(), after.getScrap() - before.getScrap(), "data.data.scrap");
+    if (!scrap) return std::unexpected(scrap.error());
+  }
+  return {};
+}
+
+void shift_reported(Apply& a, s::OpReport::Reader x, s::OpReport::Reader y,
+                    const ledger::RecordFields& original) {
+  update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(x.getWo())),
+                       [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
+                         for (auto step : b.getSteps()) {
+                           if (step.getStep() != x.getStep()) continue;
+                           step.setGood(step.getGood() + y.getGood() - x.getGood());
+                           step.setScrap(step.getScrap() + y.getScrap() - x.getScrap());
+                         }
+                       });
+  // The report's fact carries the corrected figures.
+  const TimeNs t = original.occurred_at != 0 ? original.occurred_at : original.recorded_at;
+  update<s::Fact>(a.state, a.cf.facts, keys::fact(t, original.seq),
+                  [&](s::Fact::Builder b, s::Fact::Reader) {
+                    b.getOpReported().setGood(y.getGood());
+                    b.getOpReported().setScrap(y.getScrap());
+                  });
+  a.history("wo", sv(x.getWo()));
+}
+
 }  // namespace
 
-void register_work_orders(Handlers& h) {
-  h.decide.emplace_back("wo.create", &decide_create);
-  h.decide.emplace_back("wo.release", &decide_release);
-  h.decide.emplace_back("op.start", &decide_start);
-  h.decide.emplace_back("lot.consume", &decide_consume);
-  h.decide.emplace_back("lot.produce", &decide_produce);
-  h.decide.emplace_back("op.report", &decide_report);
-  h.decide.emplace_back("op.complete", &decide_complete_op);
-  h.decide.emplace_back("wo.complete", &decide_complete);
-  h.decide.emplace_back("wo.close", &decide_close);
-  h.apply.emplace_back("wo.created", &apply_created);
-  h.apply.emplace_back("wo.released", &apply_released);
-  h.apply.emplace_back("op.started", &apply_started);
-  h.apply.emplace_back("lot.consumed", &apply_consumed);
-  h.apply.emplace_back("lot.produced", &apply_produced);
-  h.apply.emplace_back("op.reported", &apply_reported);
-  h.apply.emplace_back("op.completed", &apply_op_completed);
-  h.apply.emplace_back("wo.completed", &apply_completed);
-  h.apply.emplace_back("wo.closed", &apply_closed);
+const Area& work_orders_area() {
+  static const Area area{
+      "work orders",
+      {command<s::WoCreate, decide_create>("wo.create", {"wo.created"}, stream("wo", "wo")),
+       command<s::WoRef, decide_release>("wo.release", {"wo.released"}, stream("wo", "wo")),
+       command<s::OpStart, decide_start>("op.start", {"op.started"}, stream("wo", "wo")),
+       command<s::LotConsume, decide_consume>("lot.consume", {"lot.consumed"},
+                                              stream("lot", "lot")),
+       command<s::LotProduce, decide_produce>("lot.produce", {"lot.produced"},
+                                              stream("lot", "lot")),
+       command<s::OpReport, decide_report>("op.report", {"op.reported"}, stream("wo", "wo")),
+       command<s::OpRef, decide_complete_op>("op.complete", {"op.completed"}, stream("wo", "wo")),
+       command<s::WoRef, decide_complete>("wo.complete", {"wo.completed"}, stream("wo", "wo")),
+       command<s::WoRef, decide_close>("wo.close", {"wo.closed"}, stream("wo", "wo"))},
+      {event<s::WoCreate, apply_created>("wo.created"),
+       event<s::WoRef, apply_released>("wo.released"),
+       event<s::OpStart, apply_started>("op.started"),
+       event<s::LotConsumed, apply_consumed>(
+           "lot.consumed", correctable<s::LotConsumed, check_consumed_fix, shift_consumed>({"qty"})),
+       event<s::LotProduced, apply_produced>(
+           "lot.produced", correctable<s::LotProduced, check_produced_fix, shift_produced>({"qty"})),
+       event<s::OpReport, apply_reported>(
+           "op.reported",
+           correctable<s::OpReport, check_reported_fix, shift_reported>({"good", "scrap"})),
+       event<s::OpRef, apply_op_completed>("op.completed"),
+       event<s::WoRef, apply_completed>("wo.completed"),
+       event<s::WoRef, apply_closed>("wo.closed")}};
+  return area;
 }
 
 }  // namespace custody::domain

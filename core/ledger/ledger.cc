@@ -242,6 +242,11 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const fs::path& dir, OpenMode mode,
   }
   ledger->machine_ = std::move(machine);
   ledger->machine_->attach(*ledger->store_);
+  try {
+    ledger->machine_->opened(*ledger->store_);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kIoError, e.what());
+  }
   if (mode == OpenMode::kReadWrite) {
     auto key_text = read_file(dir / "node.key");
     if (!key_text) {

@@ -180,11 +180,12 @@ TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {
   ledger_.reset();
   ledger::LedgerOptions o;
   o.clock = &clock_;
-  auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite,
-                                domain::make_state_machine({.genealogy_graph = true}), o);
+  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  const domain::PlantMachine* plant = machine.get();
+  auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
   ASSERT_TRUE(r);
   ledger_ = std::move(*r);
-  const auto* graph = domain::genealogy_graph(ledger_->machine());
+  const auto* graph = plant->graph();
   ASSERT_NE(graph, nullptr);
   auto before = ledger_->snapshot();
   ok("lot.transform",

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "custody/common/error.h"
+#include "custody/domain/plant.h"
 #include "custody/ledger/ledger.h"
 
 namespace custody::cli {
@@ -21,9 +22,11 @@ inline constexpr int kExitTampered = 3;  // verification found a problem; damage
 // kExitUsage otherwise.
 int report(const Error& error);
 
-// Opens DIR with the plant domain and the directory's config.json.
-[[nodiscard]] Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path& dir,
-                                                                  ledger::OpenMode mode);
+// Opens DIR with the plant domain (`machine`, or a default one) and, for writing, the
+// directory's config.json.
+[[nodiscard]] Result<std::unique_ptr<ledger::Ledger>> open_ledger(
+    const std::filesystem::path& dir, ledger::OpenMode mode,
+    std::unique_ptr<domain::PlantMachine> machine = nullptr);
 
 // Each subcommand registers itself on the app; `run` is set to the action to execute.
 using Action = std::function<int()>;

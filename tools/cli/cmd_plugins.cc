@@ -154,9 +154,14 @@ int run_plugins(const std::string& dir, double seconds) {
     if (auto v = ledger::read_format_version(dir); !v) return report(v.error());
     return report(configs.error());
   }
-  auto ledger = open_ledger(dir, ledger::OpenMode::kReadWrite);
+  // A long-running host keeps the genealogy in memory, for plugins' recall queries.
+  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  const domain::PlantMachine* plant = machine.get();
+  auto ledger = open_ledger(dir, ledger::OpenMode::kReadWrite, std::move(machine));
   if (!ledger) return report(ledger.error());
-  auto host = plugin::PluginHost::start(**ledger, *configs, {});
+  plugin::HostOptions options;
+  options.graph = plant->graph();
+  auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
   std::cout << status_json(true, **host) << std::endl;
 

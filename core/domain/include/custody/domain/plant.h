@@ -1,6 +1,7 @@
 // The plant's state machine: custody's manufacturing domain on top of the ledger core.
-// Each command type has a decide function (checks against state, produces events) and each
-// event type an apply function (folds into the projections).
+// Every command and event type is declared once, next to its rules (core/domain/*.cc); the
+// machine dispatches each command to its rule and each record to its projection by those
+// declarations.
 #pragma once
 
 #include <memory>
@@ -14,13 +15,27 @@ class GenealogyGraph;
 struct PlantOptions {
   // Keep the genealogy graph in memory (loaded when the ledger opens, then kept current as
   // records are applied) so that recalls take microseconds instead of a seek per lot. For
-  // long-running hosts; one-shot commands read the column families instead.
+  // long-running hosts (`custody run`, the server); one-shot commands read the column
+  // families instead.
   bool genealogy_graph = false;
 };
 
-[[nodiscard]] std::unique_ptr<ledger::StateMachine> make_state_machine(PlantOptions options = {});
+class PlantMachine : public ledger::StateMachine {
+ public:
+  // The version of what the plant's apply functions write (see StateMachine).
+  static constexpr std::uint32_t kProjectionVersion = 1;
 
-// The in-memory genealogy of a plant state machine made with genealogy_graph, else nullptr.
-[[nodiscard]] const GenealogyGraph* genealogy_graph(const ledger::StateMachine& machine);
+  // The in-memory genealogy, once attached, when made with genealogy_graph; else nullptr.
+  // Readers on any thread (GenealogyGraph's rules); valid while the machine lives.
+  [[nodiscard]] virtual const GenealogyGraph* graph() const = 0;
+};
+
+// The machine is handed to ledger::Ledger::open, which owns it; keep a pointer first to reach
+// graph():
+//
+//   auto machine = domain::make_state_machine({.genealogy_graph = true});
+//   const domain::PlantMachine* plant = machine.get();
+//   auto ledger = ledger::Ledger::open(dir, mode, std::move(machine), options);
+[[nodiscard]] std::unique_ptr<PlantMachine> make_state_machine(PlantOptions options = {});
 
 }  // namespace custody::domain

@@ -29,8 +29,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace custody::domain {
@@ -46,16 +48,82 @@ inline constexpr std::string_view kCorrectionsCf = "corrections";
 // All of them, in a fixed order (state digests walk them in this order).
 [[nodiscard]] const std::vector<std::string>& projection_column_families();
 
+// Builders and parsers of every key above: the only place the grammar is written in code.
+// Parsers take a key of their family (found under its prefix) and return nullopt when it is
+// not well formed.
 namespace keys {
+
+// entities
 [[nodiscard]] std::string entity(std::string_view kind, std::string_view id);
-[[nodiscard]] std::string history(std::string_view kind, std::string_view id, std::uint64_t seq);
-[[nodiscard]] std::string history_prefix(std::string_view kind, std::string_view id);
-[[nodiscard]] std::string edge(std::string_view a, std::string_view b);
-[[nodiscard]] std::string edge_prefix(std::string_view a);
 [[nodiscard]] std::string reading(std::string_view equipment, std::string_view param);
 [[nodiscard]] std::string reading_prefix(std::string_view equipment);
+
+// history
+[[nodiscard]] std::string history(std::string_view kind, std::string_view id, std::uint64_t seq);
+[[nodiscard]] std::string history_prefix(std::string_view kind, std::string_view id);
+[[nodiscard]] std::optional<std::uint64_t> parse_history(std::string_view key);
+
+// genealogy_fwd (from, to) and genealogy_bwd (to, from)
+[[nodiscard]] std::string edge(std::string_view a, std::string_view b);
+[[nodiscard]] std::string edge_prefix(std::string_view a);
+// The two lots of an edge key, in key order.
+[[nodiscard]] std::optional<std::pair<std::string_view, std::string_view>> parse_edge(
+    std::string_view key);
+
+// index
+inline constexpr std::string_view kWipPrefix = "wip/";
+[[nodiscard]] std::string wip(std::string_view wo);
+[[nodiscard]] std::string_view parse_wip(std::string_view key);  // the work order
+
+inline constexpr std::string_view kOpenExceptionPrefix = "open_exc/";
+// Most severe first (severity 0..3, 3 the most), then oldest first.
+[[nodiscard]] std::string open_exception(int severity, std::int64_t raised_at, std::string_view id);
+[[nodiscard]] std::optional<std::string_view> parse_open_exception(std::string_view key);
+
+inline constexpr std::string_view kDeadlinePrefix = "deadline/";
+[[nodiscard]] std::string deadline(std::int64_t at, std::string_view id);
+// Keys below this one are deadlines before `now`.
+[[nodiscard]] std::string deadline_before(std::int64_t now);
+[[nodiscard]] std::optional<std::string_view> parse_deadline(std::string_view key);  // the id
+
+[[nodiscard]] std::string supplier_lot(std::string_view supplier, std::string_view supplier_lot,
+                                       std::string_view lot);
+[[nodiscard]] std::string supplier_lot_prefix(std::string_view supplier,
+                                              std::string_view supplier_lot);
+[[nodiscard]] std::string_view parse_supplier_lot(std::string_view key,
+                                                  std::string_view prefix);  // the lot
+
+struct EquipmentLot {
+  std::int64_t time = 0;
+  std::uint64_t seq = 0;
+  std::string_view lot;
+};
+[[nodiscard]] std::string equipment_lot(std::string_view equipment, std::int64_t time,
+                                        std::uint64_t seq, std::string_view lot);
+[[nodiscard]] std::string equipment_lot_prefix(std::string_view equipment);
+// The first key at or after `time`.
+[[nodiscard]] std::string equipment_lot_from(std::string_view equipment, std::int64_t time);
+[[nodiscard]] std::optional<EquipmentLot> parse_equipment_lot(std::string_view key,
+                                                              std::string_view prefix);
+
+[[nodiscard]] std::string shipment(std::string_view lot, std::uint64_t seq);
+[[nodiscard]] std::string shipment_prefix(std::string_view lot);
+[[nodiscard]] std::string shipment_by_id(std::string_view shipment, std::uint64_t seq);
+
+[[nodiscard]] std::string consumed_by(std::string_view lot, std::string_view wo);
+[[nodiscard]] std::string consumed_by_prefix(std::string_view lot);
+
+// facts: be64(time) be64(seq) u8(n), the n-th fact of record seq
+[[nodiscard]] std::string fact(std::int64_t time, std::uint64_t seq, std::uint8_t n = 0);
+[[nodiscard]] std::string fact_from(std::int64_t time);
+[[nodiscard]] std::optional<std::int64_t> parse_fact_time(std::string_view key);
+
+// corrections: be64(seq) of the corrected record
+[[nodiscard]] std::string correction(std::uint64_t seq);
+
 // The stream of an entity: "lot:<id>" for kind "lot".
 [[nodiscard]] std::string stream(std::string_view kind, std::string_view id);
+
 }  // namespace keys
 
 }  // namespace custody::domain

@@ -60,6 +60,10 @@ class StateMachine {
   // whenever the families move (a rebuild, a replay into a scratch database).
   virtual void attach(const ColumnFamilies& families) = 0;
 
+  // Once, when a ledger has opened with this machine attached to its store: a chance to
+  // load what a long-running host keeps in memory. Default: nothing.
+  virtual void opened(Store& store) { (void)store; }
+
   // Sequencer thread. Checks `command` against `state` and returns its events (at least
   // one), or the error that rejects it. Must not write to `state`.
   [[nodiscard]] virtual Result<std::vector<Event>> decide(const Command& command,

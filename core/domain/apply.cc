@@ -1,0 +1,63 @@
+#include "apply.h"
+
+#include "custody/domain/genealogy.h"
+
+namespace custody::domain {
+
+void Apply::history(std::string_view kind, std::string_view id) const {
+  const std::string_view s = rec.stream;
+  if (s.size() == kind.size() + 1 + id.size() && s.starts_with(kind) && s[kind.size()] == ':' &&
+      s.ends_with(id)) {
+    return;
+  }
+  state.put(cf.history, keys::history(kind, id, rec.seq), rec.type);
+}
+
+void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,
+              std::int64_t qty, std::string_view wo, Target target) {
+  const std::string fwd_key = keys::edge(from, to);
+  capnp::MallocMessageBuilder msg(64);
+  auto e = msg.initRoot<s::Edge>();
+  if (auto old = target == Target::kNew ? nullptr : load<s::Edge>(a.state, a.cf.fwd, fwd_key)) {
+    e.setKind(old->get().getKind());
+    e.setQty(old->get().getQty() + qty);
+    e.setWo(old->get().getWo());
+    e.setSeq(old->get().getSeq());
+  } else {
+    e.setKind(kind);
+    e.setQty(qty);
+    e.setWo(codec::text(std::string(wo)));
+    e.setSeq(a.rec.seq);
+  }
+  const std::string bytes = codec::canonical_bytes(e.asReader());
+  a.state.put(a.cf.fwd, fwd_key, bytes);
+  a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  if (a.graph != nullptr) a.graph->add_edge(from, to, kind, qty, a.rec.seq);
+}
+
+void shift_lot(Apply& a, std::string_view lot, const LotShift& by) {
+  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", lot),
+                 [&](s::Lot::Builder b, s::Lot::Reader) {
+                   b.setOnHand(b.getOnHand() + by.on_hand);
+                   b.setCreated(b.getCreated() + by.created);
+                   b.setConsumed(b.getConsumed() + by.consumed);
+                   b.setShipped(b.getShipped() + by.shipped);
+                 });
+  a.history("lot", lot);
+}
+
+void shift_edge(Apply& a, std::string_view from, std::string_view to, std::int64_t delta) {
+  const std::string key = keys::edge(from, to);
+  auto old = load<s::Edge>(a.state, a.cf.fwd, key);
+  if (!old) return;
+  capnp::MallocMessageBuilder msg(64);
+  msg.setRoot(old->get());
+  auto e = msg.getRoot<s::Edge>();
+  e.setQty(e.getQty() + delta);
+  const std::string bytes = codec::canonical_bytes(e.asReader());
+  a.state.put(a.cf.fwd, key, bytes);
+  a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  if (a.graph != nullptr) a.graph->add_edge(from, to, e.getKind(), delta, a.rec.seq);
+}
+
+}  // namespace custody::domain

@@ -1,0 +1,185 @@
+// Internal to core/domain: every command and event type is declared once, in the file that
+// holds its rules, as part of that file's Area:
+//
+//   const Area& lots_area() {
+//     static const Area area{
+//         "lots",
+//         {command<s::LotReceive, decide_receive>("lot.receive", {"lot.received"},
+//                                                 stream("lot", "lot")),
+//          ...},
+//         {event<s::LotReceived, apply_received>(
+//              "lot.received", correctable<s::LotReceived, check_received_fix, shift_received>(
+//                                  {"qty", "document", "supplierLot"})),
+//          ...}};
+//     return area;
+//   }
+//
+// A declaration names the command type, the Cap'n Proto struct its JSON `data` binds to, the
+// rule that decides it, the event types it emits (its own first), the stream its records go
+// to; and for an event type, its payload struct, the projection that applies it, and whether
+// and how record.correct may change it. Everything else that lists types is built from these:
+// the registry (what JSON binds to, what `custody log` decodes with, what plugins are told),
+// the state machine's dispatch, record.correct's rules per type, and `custody types`.
+//
+// Decide and apply functions receive their data already decoded as their struct.
+#pragma once
+
+#include <capnp/message.h>
+#include <capnp/schema.h>
+
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "apply.h"
+#include "custody/ledger/record.h"
+#include "decide.h"
+
+namespace custody::domain {
+
+// Where a command's records go: "<kind>:<value of data.<field>>", from the first rule whose
+// field is set. With no rules the decide function names the stream itself (`described` says
+// which, for people: "the corrected record's stream").
+struct StreamRule {
+  std::string_view kind;
+  std::string_view field;
+};
+struct StreamSpec {
+  std::vector<StreamRule> rules;
+  std::string_view described;
+};
+[[nodiscard]] inline StreamSpec stream(std::string_view kind, std::string_view field) {
+  return {{{kind, field}}, {}};
+}
+[[nodiscard]] inline StreamSpec streams(std::initializer_list<StreamRule> rules) {
+  return {rules, {}};
+}
+[[nodiscard]] inline StreamSpec stream_described(std::string_view described) {
+  return {{}, described};
+}
+
+using DecideFn = Result<void> (*)(Decide&);
+using ApplyFn = void (*)(Apply&);
+
+struct CommandSpec {
+  std::string_view type;  // "lot.receive"
+  capnp::StructSchema data;
+  DecideFn decide;
+  std::vector<std::string_view> emits;  // event types; the first is the command's own
+  StreamSpec stream;
+  std::vector<capnp::StructSchema::Field> stream_fields;  // `stream.rules`, resolved
+};
+
+// How record.correct may change a record of one event type.
+struct CorrectionSpec {
+  std::vector<std::string_view> fields;  // empty: records of the type cannot be corrected
+  // Checks the corrected payload against the state and brings fields derived from the
+  // corrected ones up to date (a reading's inLimits). Optional.
+  Result<void> (*check)(Decide&, std::string_view before, capnp::MessageBuilder& after) = nullptr;
+  // Moves the projections from what `before` said to what `after` says. `original` is the
+  // corrected record.
+  void (*shift)(Apply&, std::string_view before, std::string_view after,
+                const ledger::RecordFields& original) = nullptr;
+};
+
+struct EventSpec {
+  std::string_view type;  // "lot.received"
+  capnp::StructSchema payload;
+  ApplyFn apply;
+  CorrectionSpec correction;
+};
+
+struct Area {
+  std::string_view name;
+  std::vector<CommandSpec> commands;
+  std::vector<EventSpec> events;
+};
+
+// ---- typed declarations
+
+namespace detail {
+template <typename Data, auto Fn>
+Result<void> decide_as(Decide& d) {
+  codec::MessageView v(d.cmd.data);
+  return Fn(d, v.root<Data>());
+}
+template <typename Payload, auto Fn>
+void apply_as(Apply& a) {
+  codec::MessageView v(a.rec.payload);
+  Fn(a, v.root<Payload>());
+}
+template <typename Payload, auto Check>
+Result<void> check_as(Decide& d, std::string_view before, capnp::MessageBuilder& after) {
+  if constexpr (std::is_same_v<decltype(Check), std::nullptr_t>) {
+    return {};
+  } else {
+    codec::MessageView b(before);
+    return Check(d, b.root<Payload>(), after.getRoot<Payload>());
+  }
+}
+template <typename Payload, auto Shift>
+void shift_as(Apply& a, std::string_view before, std::string_view after,
+              const ledger::RecordFields& original) {
+  if constexpr (!std::is_same_v<decltype(Shift), std::nullptr_t>) {
+    codec::MessageView b(before), x(after);
+    Shift(a, b.root<Payload>(), x.root<Payload>(), original);
+  }
+}
+std::vector<capnp::StructSchema::Field> resolve(capnp::StructSchema data, const StreamSpec& s);
+}  // namespace detail
+
+// Fn: Result<void>(Decide&, Data::Reader).
+template <typename Data, auto Fn>
+[[nodiscard]] CommandSpec command(std::string_view type,
+                                  std::initializer_list<std::string_view> emits,
+                                  StreamSpec where) {
+  const auto schema = capnp::Schema::from<Data>();
+  auto fields = detail::resolve(schema, where);
+  return CommandSpec{type,  schema, &detail::decide_as<Data, Fn>, std::vector(emits),
+                     where, std::move(fields)};
+}
+
+// Check: Result<void>(Decide&, Payload::Reader before, Payload::Builder after), or nullptr;
+// Shift: void(Apply&, Payload::Reader before, Payload::Reader after, const RecordFields&), or
+// nullptr when no projection holds the corrected fields (the record's history notes it).
+template <typename Payload, auto Check, auto Shift>
+[[nodiscard]] CorrectionSpec correctable(std::initializer_list<std::string_view> fields) {
+  return CorrectionSpec{std::vector(fields), &detail::check_as<Payload, Check>,
+                        &detail::shift_as<Payload, Shift>};
+}
+
+// Fn: void(Apply&, Payload::Reader).
+template <typename Payload, auto Fn>
+[[nodiscard]] EventSpec event(std::string_view type, CorrectionSpec correction = {}) {
+  return EventSpec{type, capnp::Schema::from<Payload>(), &detail::apply_as<Payload, Fn>,
+                   std::move(correction)};
+}
+
+// ---- the catalogue
+
+// Every area, in one order (commands are dispatched and documented in it).
+[[nodiscard]] std::span<const Area* const> areas();
+// nullptr when unknown.
+[[nodiscard]] const CommandSpec* find_command_spec(std::string_view type);
+[[nodiscard]] const EventSpec* find_event_spec(std::string_view type);
+
+// The areas, one file each.
+[[nodiscard]] const Area& notes_area();
+[[nodiscard]] const Area& master_data_area();
+[[nodiscard]] const Area& lots_area();
+[[nodiscard]] const Area& work_orders_area();
+[[nodiscard]] const Area& scheduling_area();
+[[nodiscard]] const Area& quality_area();
+[[nodiscard]] const Area& exceptions_area();
+[[nodiscard]] const Area& corrections_area();
+[[nodiscard]] const Area& access_area();
+
+// Commands the passage of time calls for: escalations of exceptions past their deadline
+// (exceptions.cc).
+[[nodiscard]] std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf,
+                                                      TimeNs now);
+
+}  // namespace custody::domain

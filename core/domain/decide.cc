@@ -1,0 +1,77 @@
+#include "decide.h"
+
+#include "custody/domain/projections.h"
+
+namespace custody::domain {
+
+std::unique_ptr<Loaded<s::Material>> find_material(const Decide& d, std::string_view id) {
+  return load<s::Material>(d.state, d.cf.entities, keys::entity("material", id));
+}
+std::unique_ptr<Loaded<s::Party>> find_party(const Decide& d, std::string_view id) {
+  return load<s::Party>(d.state, d.cf.entities, keys::entity("party", id));
+}
+std::unique_ptr<Loaded<s::Equipment>> find_equipment(const Decide& d, std::string_view id) {
+  return load<s::Equipment>(d.state, d.cf.entities, keys::entity("equipment", id));
+}
+std::unique_ptr<Loaded<s::RoutingDefine>> find_routing(const Decide& d, std::string_view id) {
+  return load<s::RoutingDefine>(d.state, d.cf.entities, keys::entity("routing", id));
+}
+std::unique_ptr<Loaded<s::Lot>> find_lot(const Decide& d, std::string_view id) {
+  return load<s::Lot>(d.state, d.cf.entities, keys::entity("lot", id));
+}
+std::unique_ptr<Loaded<s::WorkOrder>> find_wo(const Decide& d, std::string_view id) {
+  return load<s::WorkOrder>(d.state, d.cf.entities, keys::entity("wo", id));
+}
+std::unique_ptr<Loaded<s::Exception>> find_exception(const Decide& d, std::string_view id) {
+  return load<s::Exception>(d.state, d.cf.entities, keys::entity("exception", id));
+}
+
+Result<std::unique_ptr<Loaded<s::Lot>>> existing_lot(const Decide& d, std::string_view id,
+                                                     const std::string& field) {
+  auto lot = find_lot(d, id);
+  if (!lot) return not_found(field, "lot " + std::string(id));
+  return lot;
+}
+
+Result<std::unique_ptr<Loaded<s::WorkOrder>>> existing_wo(const Decide& d, std::string_view id) {
+  auto wo = find_wo(d, id);
+  if (!wo) return not_found("data.wo", "work order " + std::string(id));
+  return wo;
+}
+
+Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, const std::string& lot_field,
+                                 const std::string& qty_field) {
+  if (lot.getStatus() != s::LotStatus::RELEASED) {
+    return std::unexpected(
+        Error{ErrorCode::kLotNotAvailable,
+              "lot " + str(lot.getLot()) + " is " + std::string(lot_status_name(lot.getStatus())),
+              lot_field});
+  }
+  if (qty <= 0) return invalid(qty_field, "must be greater than zero");
+  if (qty > lot.getOnHand()) {
+    return std::unexpected(Error{ErrorCode::kInsufficientQuantity,
+                                 "lot " + str(lot.getLot()) + " has " + qty_text(lot.getOnHand()) +
+                                     " " + str(lot.getUom()) + " on hand, not " + qty_text(qty),
+                                 qty_field});
+  }
+  return {};
+}
+
+Result<void> check_lot_change(const Decide& d, std::string_view lot, std::int64_t delta,
+                              const std::string& field) {
+  auto l = find_lot(d, lot);
+  if (!l || delta == 0) return {};
+  if (delta > 0) {
+    auto t = add_quantity(l->get().getCreated(), delta, field);
+    if (!t) return std::unexpected(t.error());
+  } else if (l->get().getOnHand() + delta < 0) {
+    return std::unexpected(Error{ErrorCode::kInsufficientQuantity,
+                                 "lot " + std::string(lot) + " has " +
+                                     qty_text(l->get().getOnHand()) +
+                                     " on hand; the correction needs " + qty_text(-delta),
+                                 field});
+  }
+  return {};
+}
+
+}  // namespace custody::domain

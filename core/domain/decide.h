@@ -1,0 +1,101 @@
+// Internal to core/domain: what a rule gets. A decide function checks one command against
+// the state (and the effects of every command accepted before it in the same commit group)
+// and emits the events it produces, or returns the error that rejects it. It never writes.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custody/ledger/state_machine.h"
+#include "state_access.h"
+#include "values.h"
+
+namespace custody::domain {
+
+using ledger::Command;
+using ledger::Event;
+
+struct CommandSpec;
+
+struct Decide {
+  Decide(const Command& command, const State& st, const Cfs& families, TimeNs at,
+         const CommandSpec& declared)
+      : cmd(command), state(st), cf(families), now(at), spec(declared) {}
+
+  const Command& cmd;
+  const State& state;
+  const Cfs& cf;
+  TimeNs now;
+  const CommandSpec& spec;  // the command's declaration (catalogue.h)
+  std::vector<Event> events;
+
+  // The command's own stream, as its declaration names it: "lot:R-1" for lot.receive.
+  [[nodiscard]] std::string stream() const;
+
+  void emit(std::string to_stream, std::string_view type, std::string payload,
+            std::string actor = {}) {
+    events.push_back(
+        Event{std::move(to_stream), std::string(type), std::move(payload), std::move(actor)});
+  }
+  template <typename Builder>
+  void emit_struct(std::string to_stream, std::string_view type, Builder b,
+                   std::string actor = {}) {
+    emit(std::move(to_stream), type, codec::canonical_bytes(b.asReader()), std::move(actor));
+  }
+  // Into the command's own stream: its data as the event's payload, or a struct built for
+  // the event.
+  void emit_data(std::string_view type) { emit(stream(), type, cmd.data); }
+  template <typename Builder>
+  void emit_own(std::string_view type, Builder b) {
+    emit_struct(stream(), type, b);
+  }
+};
+
+// Entity lookups: nullptr when absent.
+[[nodiscard]] std::unique_ptr<Loaded<s::Material>> find_material(const Decide& d,
+                                                                 std::string_view id);
+[[nodiscard]] std::unique_ptr<Loaded<s::Party>> find_party(const Decide& d, std::string_view id);
+[[nodiscard]] std::unique_ptr<Loaded<s::Equipment>> find_equipment(const Decide& d,
+                                                                   std::string_view id);
+[[nodiscard]] std::unique_ptr<Loaded<s::RoutingDefine>> find_routing(const Decide& d,
+                                                                     std::string_view id);
+[[nodiscard]] std::unique_ptr<Loaded<s::Lot>> find_lot(const Decide& d, std::string_view id);
+[[nodiscard]] std::unique_ptr<Loaded<s::WorkOrder>> find_wo(const Decide& d, std::string_view id);
+[[nodiscard]] std::unique_ptr<Loaded<s::Exception>> find_exception(const Decide& d,
+                                                                   std::string_view id);
+
+// The same, refusing with not_found (naming `field`) when absent.
+[[nodiscard]] Result<std::unique_ptr<Loaded<s::Lot>>> existing_lot(const Decide& d,
+                                                                   std::string_view id,
+                                                                   const std::string& field);
+[[nodiscard]] Result<std::unique_ptr<Loaded<s::WorkOrder>>> existing_wo(const Decide& d,
+                                                                        std::string_view id);
+
+// Errors with their codes.
+[[nodiscard]] inline std::unexpected<Error> not_found(std::string field, std::string what) {
+  return std::unexpected(Error{ErrorCode::kNotFound, what + " does not exist", std::move(field)});
+}
+[[nodiscard]] inline std::unexpected<Error> already_exists(std::string field, std::string what) {
+  return std::unexpected(
+      Error{ErrorCode::kAlreadyExists, what + " already exists", std::move(field)});
+}
+[[nodiscard]] inline std::unexpected<Error> invalid(std::string field, std::string message) {
+  return std::unexpected(Error{ErrorCode::kInvalidArgument, std::move(message), std::move(field)});
+}
+[[nodiscard]] inline std::unexpected<Error> bad_state(std::string field, std::string message) {
+  return std::unexpected(Error{ErrorCode::kInvalidState, std::move(message), std::move(field)});
+}
+
+// Consuming or shipping needs a released lot holding at least qty.
+[[nodiscard]] Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty,
+                                               const std::string& lot_field,
+                                               const std::string& qty_field);
+
+// A correction would change a lot's on-hand quantity by `delta`: it may not go below zero
+// (insufficient_quantity) nor beyond what custody holds (out_of_range).
+[[nodiscard]] Result<void> check_lot_change(const Decide& d, std::string_view lot,
+                                            std::int64_t delta, const std::string& field);
+
+}  // namespace custody::domain

@@ -1,0 +1,198 @@
+// The projection key grammar (custody/domain/projections.h), built and parsed.
+#include <cstring>
+
+#include "custody/common/encoding.h"
+#include "custody/domain/projections.h"
+
+namespace custody::domain {
+
+const std::vector<std::string>& projection_column_families() {
+  static const std::vector<std::string> all = {
+      std::string(kEntitiesCf),     std::string(kHistoryCf), std::string(kGenealogyFwdCf),
+      std::string(kGenealogyBwdCf), std::string(kIndexCf),   std::string(kFactsCf),
+      std::string(kCorrectionsCf)};
+  return all;
+}
+
+namespace keys {
+namespace {
+
+constexpr std::string_view kSupplierLotPrefix = "supplier_lot/";
+constexpr std::string_view kEquipmentLotPrefix = "equipment_lot/";
+constexpr std::string_view kShipmentPrefix = "shipment/";
+constexpr std::string_view kShipmentByIdPrefix = "shipment_by_id/";
+constexpr std::string_view kConsumedByPrefix = "consumed_by/";
+
+// prefix id 0x00
+std::string with_id(std::string_view prefix, std::string_view id) {
+  std::string k(prefix);
+  k += id;
+  k.push_back('\0');
+  return k;
+}
+
+std::string be64t(std::int64_t t) {
+  return be64(static_cast<std::uint64_t>(t));
+}
+
+}  // namespace
+
+std::string entity(std::string_view kind, std::string_view id) {
+  std::string k(kind);
+  k += '/';
+  k += id;
+  return k;
+}
+
+std::string reading_prefix(std::string_view equipment) {
+  return with_id(entity("equipment", equipment), "") + "reading/";
+}
+
+std::string reading(std::string_view equipment, std::string_view param) {
+  return reading_prefix(equipment) + std::string(param);
+}
+
+std::string history_prefix(std::string_view kind, std::string_view id) {
+  return with_id(entity(kind, id), "");
+}
+
+std::string history(std::string_view kind, std::string_view id, std::uint64_t seq) {
+  return history_prefix(kind, id) + be64(seq);
+}
+
+std::optional<std::uint64_t> parse_history(std::string_view key) {
+  if (key.size() < 9 || key[key.size() - 9] != '\0') return std::nullopt;
+  return get_be64(key.data() + key.size() - 8);
+}
+
+std::string edge_prefix(std::string_view a) {
+  return with_id("", a);
+}
+
+std::string edge(std::string_view a, std::string_view b) {
+  return edge_prefix(a) + std::string(b);
+}
+
+std::optional<std::pair<std::string_view, std::string_view>> parse_edge(std::string_view key) {
+  const std::size_t sep = key.find('\0');
+  if (sep == std::string_view::npos || sep == 0 || sep + 1 == key.size()) return std::nullopt;
+  return std::pair{key.substr(0, sep), key.substr(sep + 1)};
+}
+
+std::string wip(std::string_view wo) {
+  return std::string(kWipPrefix) + std::string(wo);
+}
+
+std::string_view parse_wip(std::string_view key) {
+  return key.substr(kWipPrefix.size());
+}
+
+std::string open_exception(int severity, std::int64_t raised_at, std::string_view id) {
+  std::string k(kOpenExceptionPrefix);
+  k.push_back(static_cast<char>(3 - severity));
+  k += be64t(raised_at);
+  k += id;
+  return k;
+}
+
+std::optional<std::string_view> parse_open_exception(std::string_view key) {
+  const std::size_t at = kOpenExceptionPrefix.size() + 1 + 8;
+  if (!key.starts_with(kOpenExceptionPrefix) || key.size() <= at) return std::nullopt;
+  return key.substr(at);
+}
+
+std::string deadline(std::int64_t at, std::string_view id) {
+  return std::string(kDeadlinePrefix) + be64t(at) + std::string(id);
+}
+
+std::string deadline_before(std::int64_t now) {
+  return std::string(kDeadlinePrefix) + be64t(now);
+}
+
+std::optional<std::string_view> parse_deadline(std::string_view key) {
+  const std::size_t at = kDeadlinePrefix.size() + 8;
+  if (!key.starts_with(kDeadlinePrefix) || key.size() <= at) return std::nullopt;
+  return key.substr(at);
+}
+
+std::string supplier_lot_prefix(std::string_view supplier, std::string_view supplier_lot) {
+  return with_id(with_id(kSupplierLotPrefix, supplier), supplier_lot);
+}
+
+std::string supplier_lot(std::string_view supplier, std::string_view supplier_lot,
+                         std::string_view lot) {
+  return supplier_lot_prefix(supplier, supplier_lot) + std::string(lot);
+}
+
+std::string_view parse_supplier_lot(std::string_view key, std::string_view prefix) {
+  return key.substr(prefix.size());
+}
+
+std::string equipment_lot_prefix(std::string_view equipment) {
+  return with_id(kEquipmentLotPrefix, equipment);
+}
+
+std::string equipment_lot_from(std::string_view equipment, std::int64_t time) {
+  return equipment_lot_prefix(equipment) + be64t(time);
+}
+
+std::string equipment_lot(std::string_view equipment, std::int64_t time, std::uint64_t seq,
+                          std::string_view lot) {
+  return equipment_lot_from(equipment, time) + be64(seq) + std::string(lot);
+}
+
+std::optional<EquipmentLot> parse_equipment_lot(std::string_view key, std::string_view prefix) {
+  if (key.size() <= prefix.size() + 16) return std::nullopt;
+  const char* p = key.data() + prefix.size();
+  return EquipmentLot{static_cast<std::int64_t>(get_be64(p)), get_be64(p + 8),
+                      key.substr(prefix.size() + 16)};
+}
+
+std::string shipment_prefix(std::string_view lot) {
+  return with_id(kShipmentPrefix, lot);
+}
+
+std::string shipment(std::string_view lot, std::uint64_t seq) {
+  return shipment_prefix(lot) + be64(seq);
+}
+
+std::string shipment_by_id(std::string_view shipment, std::uint64_t seq) {
+  return with_id(kShipmentByIdPrefix, shipment) + be64(seq);
+}
+
+std::string consumed_by_prefix(std::string_view lot) {
+  return with_id(kConsumedByPrefix, lot);
+}
+
+std::string consumed_by(std::string_view lot, std::string_view wo) {
+  return consumed_by_prefix(lot) + std::string(wo);
+}
+
+std::string fact(std::int64_t time, std::uint64_t seq, std::uint8_t n) {
+  std::string k = be64t(time) + be64(seq);
+  k.push_back(static_cast<char>(n));
+  return k;
+}
+
+std::string fact_from(std::int64_t time) {
+  return be64t(time);
+}
+
+std::optional<std::int64_t> parse_fact_time(std::string_view key) {
+  if (key.size() < 8) return std::nullopt;
+  return static_cast<std::int64_t>(get_be64(key.data()));
+}
+
+std::string correction(std::uint64_t seq) {
+  return be64(seq);
+}
+
+std::string stream(std::string_view kind, std::string_view id) {
+  std::string s(kind);
+  s += ':';
+  s += id;
+  return s;
+}
+
+}  // namespace keys
+}  // namespace custody::domain
