@@ -217,77 +217,78 @@ Trace GenealogyGraph::trace(std::span<const std::string> starts, Direction direc
 }
 
 Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snapshot& snap) {
-  auto graph = std::make_unique<GenealogyGraph>();
-  auto* cf = snap.store().cf(kGenealogyFwdCf);
-  if (cf == nullptr) return fail(ErrorCode::kCorruption, "missing column family genealogy_fwd");
-  rocksdb::ReadOptions ro = snap.read_options();
-  ro.readahead_size = 4 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(snap.store().db().NewIterator(ro, cf));
-  // Keys are unique (from, to) pairs sorted by `from`: one lookup per run of a lot's edges,
-  // and no check for an existing edge.
-  std::string last_from;
-  std::uint32_t from_id = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view key = it->key().ToStringView();
-    const std::size_t sep = key.find('\0');
-    if (sep == std::string_view::npos || sep == 0) {
-      return fail(ErrorCode::kCorruption, "malformed genealogy key");
-    }
-    if (key.substr(0, sep) != last_from) {
-      last_from.assign(key.substr(0, sep));
-      from_id = graph->intern(last_from);
-    }
-    const std::uint32_t to_id = graph->intern(key.substr(sep + 1));
-    codec::MessageView v(it->value().ToStringView());
-    auto e = v.root<schema::Edge>();
-    graph->add_new_edge(from_id, to_id, e.getKind(), e.getQty(), e.getSeq());
-  }
-  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
-  return graph;
+  return ledger::reading([&]() -> Result<std::unique_ptr<GenealogyGraph>> {
+    auto graph = std::make_unique<GenealogyGraph>();
+    // Keys are unique (from, to) pairs sorted by `from`: one lookup per run of a lot's
+    // edges, and no check for an existing edge.
+    std::string last_from;
+    std::uint32_t from_id = 0;
+    bool malformed = false;
+    snap.scan_prefix(snap.family(kGenealogyFwdCf), "",
+                     [&](std::string_view key, std::string_view value) {
+                       const auto lots = keys::parse_edge(key);
+                       if (!lots) {
+                         malformed = true;
+                         return false;
+                       }
+                       if (lots->first != last_from) {
+                         last_from.assign(lots->first);
+                         from_id = graph->intern(last_from);
+                       }
+                       const std::uint32_t to_id = graph->intern(lots->second);
+                       codec::MessageView v(value);
+                       auto e = v.root<schema::Edge>();
+                       graph->add_new_edge(from_id, to_id, e.getKind(), e.getQty(), e.getSeq());
+                       return true;
+                     });
+    if (malformed) return fail(ErrorCode::kCorruption, "malformed genealogy key");
+    return graph;
+  });
 }
 
 Result<Trace> trace_snapshot(const ledger::Snapshot& snap, std::span<const std::string> starts,
                              Direction direction, std::uint32_t max_depth) {
-  Trace out;
-  auto* cf = snap.store().cf(direction == Direction::kForward ? kGenealogyFwdCf : kGenealogyBwdCf);
-  if (cf == nullptr) return fail(ErrorCode::kCorruption, "missing genealogy column family");
-  boost::unordered_flat_map<std::string_view, std::uint32_t> seen;
-  std::vector<std::string_view> frontier, next;
-  for (const auto& s : starts) {
-    out.storage.push_back(s);
-    if (!seen.emplace(out.storage.back(), 0).second) continue;
-    out.lots.push_back({out.storage.back(), 0});
-    frontier.push_back(out.storage.back());
-  }
-  std::unique_ptr<rocksdb::Iterator> it(snap.store().db().NewIterator(snap.read_options(), cf));
-  const bool forward = direction == Direction::kForward;
-  for (std::uint32_t depth = 1; !frontier.empty() && (max_depth == 0 || depth <= max_depth);
-       ++depth) {
-    next.clear();
-    for (const std::string_view u : frontier) {
-      const std::string prefix = keys::edge_prefix(u);
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        const std::string_view other = it->key().ToStringView().substr(prefix.size());
-        codec::MessageView v(it->value().ToStringView());
-        auto e = v.root<schema::Edge>();
-        auto found = seen.find(other);
-        std::string_view name;
-        if (found == seen.end()) {
-          out.storage.emplace_back(other);
-          name = out.storage.back();
-          seen.emplace(name, depth);
-          out.lots.push_back({name, depth});
-          next.push_back(name);
-        } else {
-          name = found->first;
-        }
-        out.edges.push_back({forward ? u : name, forward ? name : u, e.getKind(), e.getQty()});
-      }
-      if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
+  return ledger::reading([&]() -> Result<Trace> {
+    Trace out;
+    auto edges = snap.scanner(
+        snap.family(direction == Direction::kForward ? kGenealogyFwdCf : kGenealogyBwdCf));
+    boost::unordered_flat_map<std::string_view, std::uint32_t> seen;
+    std::vector<std::string_view> frontier, next;
+    for (const auto& s : starts) {
+      out.storage.push_back(s);
+      if (!seen.emplace(out.storage.back(), 0).second) continue;
+      out.lots.push_back({out.storage.back(), 0});
+      frontier.push_back(out.storage.back());
     }
-    frontier.swap(next);
-  }
-  return out;
+    const bool forward = direction == Direction::kForward;
+    for (std::uint32_t depth = 1; !frontier.empty() && (max_depth == 0 || depth <= max_depth);
+         ++depth) {
+      next.clear();
+      for (const std::string_view u : frontier) {
+        const std::string prefix = keys::edge_prefix(u);
+        edges->scan_prefix(prefix, [&](std::string_view key, std::string_view value) {
+          const std::string_view other = key.substr(prefix.size());
+          codec::MessageView v(value);
+          auto e = v.root<schema::Edge>();
+          auto found = seen.find(other);
+          std::string_view name;
+          if (found == seen.end()) {
+            out.storage.emplace_back(other);
+            name = out.storage.back();
+            seen.emplace(name, depth);
+            out.lots.push_back({name, depth});
+            next.push_back(name);
+          } else {
+            name = found->first;
+          }
+          out.edges.push_back({forward ? u : name, forward ? name : u, e.getKind(), e.getQty()});
+          return true;
+        });
+      }
+      frontier.swap(next);
+    }
+    return out;
+  });
 }
 
 }  // namespace custody::domain

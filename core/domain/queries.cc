@@ -52,27 +52,20 @@ capnp::StructSchema schema_for(EntityKind k) {
   return capnp::Schema::from<s::Lot>();
 }
 
-// Iterates a column family's keys with `prefix` in a snapshot.
-template <typename F>
+// Every key of a projection with `prefix` (from `from` on), as of the snapshot.
 Result<void> scan(const ledger::Snapshot& snap, std::string_view cf_name, std::string_view prefix,
-                  F&& fn) {
-  auto* cf = snap.store().cf(cf_name);
-  if (cf == nullptr)
-    return fail(ErrorCode::kCorruption, "missing column family " + std::string(cf_name));
-  std::unique_ptr<rocksdb::Iterator> it(snap.store().db().NewIterator(snap.read_options(), cf));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
-  }
-  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
-  return {};
+                  const ledger::Reader::Visit& fn, std::string_view from = {}) {
+  return ledger::reading([&]() -> Result<void> {
+    snap.scan_prefix(snap.family(cf_name), prefix, fn, from);
+    return {};
+  });
 }
 
 Result<std::optional<std::string>> get(const ledger::Snapshot& snap, std::string_view cf_name,
                                        std::string_view key) {
-  auto* cf = snap.store().cf(cf_name);
-  if (cf == nullptr)
-    return fail(ErrorCode::kCorruption, "missing column family " + std::string(cf_name));
-  return snap.get(cf, key);
+  return ledger::reading([&]() -> Result<std::optional<std::string>> {
+    return snap.get(snap.family(cf_name), key);
+  });
 }
 
 double hours(TimeNs d) {
@@ -105,7 +98,7 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
   std::vector<std::uint64_t> seqs;
   auto r = scan(snap_, kHistoryCf, keys::history_prefix(kname, id),
                 [&](std::string_view key, std::string_view) {
-                  seqs.push_back(get_be64(key.data() + key.size() - 8));
+                  if (auto seq = keys::parse_history(key)) seqs.push_back(*seq);
                   return true;
                 });
   if (!r) return r;
@@ -115,7 +108,9 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
   const std::string stream = keys::stream(kname, id);
   std::uint64_t from_version = 1;
   if (history_limit != 0) {
-    auto head = snap_.get(snap_.store().cf(ledger::Cf::kStreams), stream);
+    auto head = ledger::reading([&]() -> Result<std::optional<std::string>> {
+      return snap_.get(snap_.store().cf(ledger::Cf::kStreams), stream);
+    });
     if (!head) return std::unexpected(head.error());
     if (*head && (*head)->size() == 16) {
       const std::uint64_t version = get_be64((*head)->data());
@@ -157,7 +152,7 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
     if (!rec) return std::unexpected(rec.error());
     auto leaf = ledger::record_leaf(*bytes);
     if (!leaf) return std::unexpected(leaf.error());
-    auto corrected = get(snap_, kCorrectionsCf, be64(seq));
+    auto corrected = get(snap_, kCorrectionsCf, keys::correction(seq));
     if (!corrected) return std::unexpected(corrected.error());
     std::string entry;
     codec::JsonWriter ew(entry);
@@ -182,8 +177,8 @@ Result<void> Queries::wip_board(TimeNs now, codec::JsonWriter& out) const {
   };
   std::vector<Row> rows;
   Result<void> inner;
-  auto r = scan(snap_, kIndexCf, "wip/", [&](std::string_view key, std::string_view) {
-    const std::string wo_id(key.substr(4));
+  auto r = scan(snap_, kIndexCf, keys::kWipPrefix, [&](std::string_view key, std::string_view) {
+    const std::string wo_id(keys::parse_wip(key));
     auto v = get(snap_, kEntitiesCf, keys::entity("wo", wo_id));
     if (!v || !*v) return true;
     codec::MessageView view(**v);
@@ -238,8 +233,11 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
   codec::JsonWriter rw(rows);
   rw.begin_array();
   std::uint64_t open = 0;
-  auto r = scan(snap_, kIndexCf, "open_exc/", [&](std::string_view key, std::string_view) {
-    const std::string id(key.substr(std::string_view("open_exc/").size() + 1 + 8));
+  auto r = scan(snap_, kIndexCf, keys::kOpenExceptionPrefix, [&](std::string_view key,
+                                                                  std::string_view) {
+    const auto parsed = keys::parse_open_exception(key);
+    if (!parsed) return true;
+    const std::string id(*parsed);
     auto v = get(snap_, kEntitiesCf, keys::entity("exception", id));
     if (!v || !*v) return true;
     codec::MessageView view(**v);
@@ -270,8 +268,8 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
     auto f = view.root<s::Fact>();
     if (f.isExceptionClosed()) {
       ++closed;
-      close_hours +=
-          hours(static_cast<TimeNs>(get_be64(key.data())) - f.getExceptionClosed().getRaisedAt());
+      close_hours += hours(keys::parse_fact_time(key).value_or(0) -
+                           f.getExceptionClosed().getRaisedAt());
     }
     return true;
   });
@@ -298,39 +296,40 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
   double close_hours = 0;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> operators;
   std::uint64_t raised_by_severity[4] = {0, 0, 0, 0};
-  const std::string start = be64(static_cast<std::uint64_t>(std::max<TimeNs>(from, 0)));
-  auto* cf = snap_.store().cf(kFactsCf);
-  std::unique_ptr<rocksdb::Iterator> it(snap_.store().db().NewIterator(snap_.read_options(), cf));
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    const TimeNs t = static_cast<TimeNs>(get_be64(it->key().data()));
-    if (t >= to) break;
-    codec::MessageView view(it->value().ToStringView());
-    auto f = view.root<s::Fact>();
-    switch (f.which()) {
-      case s::Fact::OP_REPORTED: {
-        auto o = f.getOpReported();
-        good += o.getGood();
-        scrap += o.getScrap();
-        auto& op = operators[str(o.getOperator())];
-        op.first += o.getGood();
-        op.second += o.getScrap();
-        break;
-      }
-      case s::Fact::WO_COMPLETED:
-        ++completed;
-        if (f.getWoCompleted().getOnTime()) ++on_time;
-        break;
-      case s::Fact::EXCEPTION_RAISED:
-        ++raised;
-        ++raised_by_severity[static_cast<int>(f.getExceptionRaised().getSeverity())];
-        break;
-      case s::Fact::EXCEPTION_CLOSED:
-        ++closed;
-        close_hours += hours(t - f.getExceptionClosed().getRaisedAt());
-        break;
-    }
-  }
-  if (!it->status().ok()) return fail(ErrorCode::kIoError, it->status().ToString());
+  auto r = scan(
+      snap_, kFactsCf, "",
+      [&](std::string_view key, std::string_view value) {
+        const TimeNs t = keys::parse_fact_time(key).value_or(0);
+        if (t >= to) return false;
+        codec::MessageView view(value);
+        auto f = view.root<s::Fact>();
+        switch (f.which()) {
+          case s::Fact::OP_REPORTED: {
+            auto o = f.getOpReported();
+            good += o.getGood();
+            scrap += o.getScrap();
+            auto& op = operators[str(o.getOperator())];
+            op.first += o.getGood();
+            op.second += o.getScrap();
+            break;
+          }
+          case s::Fact::WO_COMPLETED:
+            ++completed;
+            if (f.getWoCompleted().getOnTime()) ++on_time;
+            break;
+          case s::Fact::EXCEPTION_RAISED:
+            ++raised;
+            ++raised_by_severity[static_cast<int>(f.getExceptionRaised().getSeverity())];
+            break;
+          case s::Fact::EXCEPTION_CLOSED:
+            ++closed;
+            close_hours += hours(t - f.getExceptionClosed().getRaisedAt());
+            break;
+        }
+        return true;
+      },
+      keys::fact_from(std::max<TimeNs>(from, 0)));
+  if (!r) return r;
   auto ratio = [](double a, double b) {
     return b > 0 ? std::round(a / b * 10000) / 10000 : 0.0;
   };

@@ -1,11 +1,16 @@
 #include "values.h"
 
 #include "custody/codec/json_writer.h"
+#include "custody/common/encoding.h"
 
 namespace custody::domain {
 
 std::string qty_text(std::int64_t milli) {
   return codec::format_decimal(milli, 3);
+}
+
+std::string date_of(TimeNs t) {
+  return format_rfc3339(t).substr(0, 10);
 }
 
 Result<std::int64_t> add_quantity(std::int64_t a, std::int64_t b, const std::string& field) {

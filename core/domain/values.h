@@ -23,6 +23,9 @@ inline constexpr std::int64_t kMaxQuantity = 999'999'999'999'999;  // in thousan
 [[nodiscard]] Result<std::int64_t> add_quantity(std::int64_t a, std::int64_t b,
                                                 const std::string& field);
 
+// "2026-11-21": the UTC date of a time, for reports.
+[[nodiscard]] std::string date_of(TimeNs t);
+
 // The actor custody writes automatic consequences as.
 inline constexpr std::string_view kSystem = "system";
 // Exceptions custody raises itself are "auto:<the command id that caused them>"; nobody else

@@ -207,7 +207,9 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
 
 Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,
                         std::uint32_t depth, std::string_view lot_field) {
-  auto exists = snap.get(snap.store().cf(kEntitiesCf), keys::entity("lot", lot));
+  auto exists = ledger::reading([&]() -> Result<bool> {
+    return snap.get(snap.family(kEntitiesCf), keys::entity("lot", lot)).has_value();
+  });
   if (!exists) return std::unexpected(exists.error());
   if (!*exists) {
     return std::unexpected(

@@ -1,5 +1,8 @@
 #include "custody/ledger/ledger.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <sodium.h>
 #include <sys/stat.h>
 

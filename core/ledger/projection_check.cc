@@ -1,5 +1,7 @@
 #include "custody/ledger/projection_check.h"
 
+#include "rocksdb_options.h"
+
 #include <rocksdb/db.h>
 #include <stdlib.h>
 

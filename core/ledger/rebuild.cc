@@ -1,5 +1,10 @@
 #include "custody/ledger/rebuild.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "rocksdb_options.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -168,7 +173,7 @@ Result<RebuildReport> rebuild_ledger(const std::filesystem::path& dir, StateMach
 Result<StateDigest> state_digest(Store& store, const StateMachine& machine) {
   rocksdb::DB& db = store.db();
   const Snapshot view(store);  // released on every return
-  const rocksdb::ReadOptions ro = view.read_options();
+  const rocksdb::ReadOptions ro = read_options(view.rocksdb_snapshot());
   StateDigest out;
   auto head = store.read_head(ro.snapshot);
   if (!head) return std::unexpected(head.error());

@@ -1,5 +1,8 @@
 #include "custody/ledger/sequencer.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <pthread.h>
 #include <rocksdb/write_batch.h>
 

@@ -1,5 +1,7 @@
 #include "custody/ledger/snapshot.h"
 
+#include <rocksdb/db.h>
+
 #include <memory>
 
 #include "custody/common/encoding.h"
@@ -20,16 +22,87 @@ Snapshot::~Snapshot() {
   if (snapshot_ != nullptr) store_.db().ReleaseSnapshot(snapshot_);
 }
 
-rocksdb::ReadOptions Snapshot::read_options() const {
+namespace {
+
+rocksdb::ReadOptions options_of(const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot_;
+  ro.snapshot = snapshot;
   return ro;
 }
 
+// One iterator, reused for every scan: creating one costs more than a seek.
+class IteratorScanner final : public Reader::Scanner {
+ public:
+  IteratorScanner(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                  const rocksdb::Snapshot* snapshot)
+      : it_(db.NewIterator(options_of(snapshot), cf)) {}
+
+  void scan_prefix(std::string_view prefix, const Reader::Visit& fn,
+                   std::string_view from) override {
+    const std::string_view start = from > prefix ? from : prefix;
+    for (it_->Seek(rocksdb::Slice(start.data(), start.size()));
+         it_->Valid() && it_->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
+         it_->Next()) {
+      if (!fn(it_->key().ToStringView(), it_->value().ToStringView())) return;
+    }
+    if (!it_->status().ok()) throw StorageError(storage_error(it_->status(), "scan failed"));
+  }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+Reader::Cf Snapshot::family(std::string_view name) const {
+  auto* cf = store_.cf(name);
+  if (cf == nullptr) {
+    throw StorageError(Error::corruption("missing column family " + std::string(name)));
+  }
+  return cf;
+}
+
+std::optional<std::string> Snapshot::get(Cf cf, std::string_view key) const {
+  std::string v;
+  auto s = store_.db().Get(options_of(snapshot_), cf, rocksdb::Slice(key.data(), key.size()), &v);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) throw StorageError(storage_error(s, "read failed"));
+  return v;
+}
+
+std::vector<std::optional<std::string>> Snapshot::multi_get(
+    Cf cf, std::span<const std::string> keys) const {
+  const std::size_t n = keys.size();
+  std::vector<std::optional<std::string>> out(n);
+  if (n == 0) return out;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  store_.db().MultiGet(options_of(snapshot_), cf, n, slices.data(), values.data(),
+                       statuses.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (statuses[i].ok()) {
+      out[i] = values[i].ToString();
+    } else if (!statuses[i].IsNotFound()) {
+      throw StorageError(storage_error(statuses[i], "read failed"));
+    }
+  }
+  return out;
+}
+
+void Snapshot::scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
+                           std::string_view from) const {
+  IteratorScanner(store_.db(), cf, snapshot_).scan_prefix(prefix, fn, from);
+}
+
+std::unique_ptr<Reader::Scanner> Snapshot::scanner(Cf cf) const {
+  return std::make_unique<IteratorScanner>(store_.db(), cf, snapshot_);
+}
+
 Result<void> Snapshot::records(std::uint64_t from, std::uint64_t limit, const RecordFn& fn) const {
-  rocksdb::ReadOptions ro = read_options();
+  rocksdb::ReadOptions ro = options_of(snapshot_);
   ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, store_.cf(Cf::kLog)));
+  std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, store_.cf(ledger::Cf::kLog)));
   std::uint64_t n = 0;
   for (it->Seek(keys::log(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return fail(ErrorCode::kCorruption, "malformed log key");
@@ -44,7 +117,9 @@ Result<void> Snapshot::records(std::uint64_t from, std::uint64_t limit, const Re
 
 Result<void> Snapshot::stream_records(std::string_view stream, std::uint64_t from_version,
                                       std::uint64_t limit, const RecordFn& fn) const {
-  auto head = get(store_.cf(Cf::kStreams), stream);
+  auto head = reading([&]() -> Result<std::optional<std::string>> {
+    return get(store_.cf(ledger::Cf::kStreams), stream);
+  });
   if (!head) return std::unexpected(head.error());
   if (!*head) return {};
   if ((*head)->size() != 16) return fail(ErrorCode::kCorruption, "malformed stream head");
@@ -77,19 +152,10 @@ Result<void> Snapshot::stream_records(std::string_view stream, std::uint64_t fro
 
 Result<std::string> Snapshot::record(std::uint64_t seq) const {
   std::string v;
-  auto s = store_.db().Get(read_options(), store_.cf(Cf::kLog), keys::log(seq), &v);
+  auto s = store_.db().Get(options_of(snapshot_), store_.cf(ledger::Cf::kLog), keys::log(seq), &v);
   if (s.IsNotFound()) return fail(ErrorCode::kNotFound, "no record " + std::to_string(seq));
-  if (!s.ok()) return fail(ErrorCode::kIoError, s.ToString());
+  if (!s.ok()) return std::unexpected(storage_error(s, "cannot read record " + std::to_string(seq)));
   return v;
-}
-
-Result<std::optional<std::string>> Snapshot::get(rocksdb::ColumnFamilyHandle* cf,
-                                                 std::string_view key) const {
-  std::string v;
-  auto s = store_.db().Get(read_options(), cf, key, &v);
-  if (s.IsNotFound()) return std::optional<std::string>{};
-  if (!s.ok()) return fail(ErrorCode::kIoError, s.ToString());
-  return std::optional<std::string>(std::move(v));
 }
 
 }  // namespace custody::ledger

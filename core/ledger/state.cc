@@ -1,8 +1,13 @@
 #include "custody/ledger/state.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+
+#include "custody/ledger/store.h"
 
 namespace custody::ledger {
 
@@ -18,7 +23,7 @@ std::optional<std::string> State::get(Cf cf, std::string_view key) const {
   if (auto it = cached.find(key); it != cached.end()) return it->second.value;
   std::string value;
   const auto s = db_.Get(rocksdb::ReadOptions(), cf, key, &value);
-  if (!s.ok() && !s.IsNotFound()) throw std::runtime_error("state read failed: " + s.ToString());
+  if (!s.ok() && !s.IsNotFound()) throw StorageError(storage_error(s, "state read failed"));
   std::optional<std::string> out;
   if (s.ok()) out = std::move(value);
   if (cached_ >= kMaxCached) {
@@ -67,7 +72,7 @@ std::optional<std::string> State::record(std::uint64_t seq) const {
   for (int i = 7; i >= 0; --i) key[7 - i] = static_cast<char>(seq >> (8 * i));
   const auto s = log_db_.Get(rocksdb::ReadOptions(), log_, rocksdb::Slice(key, 8), &value);
   if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) throw std::runtime_error("record read failed: " + s.ToString());
+  if (!s.ok()) throw StorageError(storage_error(s, "record read failed"));
   return value;
 }
 
@@ -142,20 +147,23 @@ void State::clear() {
   records_.clear();
 }
 
-void State::scan_prefix(Cf cf, std::string_view prefix,
-                        const std::function<bool(std::string_view, std::string_view)>& fn) const {
+void State::scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
+                        std::string_view from) const {
+  const std::string_view start = from > prefix ? from : prefix;
   // The overlay's keys under the prefix, in order (the overlay is hashed, and small).
   std::vector<std::pair<std::string_view, const Entry*>> ov_keys;
   if (auto l = overlay_.find(cf); l != overlay_.end()) {
     for (const auto& [key, entry] : l->second) {
-      if (std::string_view(key).starts_with(prefix)) ov_keys.emplace_back(key, &entry);
+      if (std::string_view(key).starts_with(prefix) && std::string_view(key) >= start) {
+        ov_keys.emplace_back(key, &entry);
+      }
     }
   }
   std::sort(ov_keys.begin(), ov_keys.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   auto ov = ov_keys.begin();
   std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions(), cf));
-  it->Seek(prefix);
+  it->Seek(rocksdb::Slice(start.data(), start.size()));
   auto db_live = [&] {
     return it->Valid() && it->key().starts_with(prefix);
   };
@@ -178,7 +186,7 @@ void State::scan_prefix(Cf cf, std::string_view prefix,
       it->Next();
     }
   }
-  if (!it->status().ok()) throw std::runtime_error("state scan failed: " + it->status().ToString());
+  if (!it->status().ok()) throw StorageError(storage_error(it->status(), "state scan failed"));
 }
 
 }  // namespace custody::ledger

@@ -1,5 +1,10 @@
 #include "custody/ledger/store.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "rocksdb_options.h"
+
 #include <fcntl.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_writer.h>

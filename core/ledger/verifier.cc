@@ -1,5 +1,7 @@
 #include "custody/ledger/verifier.h"
 
+#include "rocksdb_options.h"
+
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -169,7 +171,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   VerifyReport report;
   rocksdb::DB& db = store.db();
   const Snapshot view(store);  // released on every return
-  const rocksdb::ReadOptions ro = view.read_options();
+  const rocksdb::ReadOptions ro = read_options(view.rocksdb_snapshot());
 
   auto head = store.read_head(ro.snapshot);
   if (!head) return std::unexpected(head.error());

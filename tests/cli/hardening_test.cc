@@ -3,6 +3,7 @@
 // real `custody` binary and proves the fix; all of them failed before it.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/mount.h>

@@ -51,8 +51,8 @@ TEST_F(WorkOrders, ACompleteOrderOnTheFloor) {
   for (const char* produced : {"F-1", "F-2"}) {
     for (const auto& [src, qty] : {std::pair{"R-1", 120000}, std::pair{"R-2", 80500}}) {
       auto edge = snap->get(bwd, domain::keys::edge(produced, src));
-      ASSERT_TRUE(edge && *edge) << produced << " <- " << src;
-      codec::MessageView v(**edge);
+      ASSERT_TRUE(edge) << produced << " <- " << src;
+      codec::MessageView v(*edge);
       EXPECT_EQ(v.root<schema::Edge>().getQty(), qty);
       EXPECT_EQ(v.root<schema::Edge>().getKind(), schema::EdgeKind::CONSUMED_INTO);
     }
@@ -70,7 +70,7 @@ TEST_F(WorkOrders, ConsumptionAfterProductionStillLinks) {
   auto snap = ledger_->snapshot();
   auto edge =
       snap->get(ledger_->store().cf(domain::kGenealogyFwdCf), domain::keys::edge("R-2", "W-1"));
-  ASSERT_TRUE(edge && *edge);
+  ASSERT_TRUE(edge);
 }
 
 TEST_F(WorkOrders, OrderStateRules) {

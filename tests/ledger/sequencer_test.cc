@@ -1,6 +1,7 @@
 // The write path: group commit, idempotency and optimistic concurrency, also across
 // restarts, and that a rejected command writes nothing.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <rocksdb/write_batch.h>

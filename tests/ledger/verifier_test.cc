@@ -4,6 +4,7 @@
 #include "custody/ledger/verifier.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

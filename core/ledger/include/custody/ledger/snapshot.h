@@ -4,8 +4,6 @@
 // Thread-safe: any number of threads may read one snapshot concurrently.
 #pragma once
 
-#include <rocksdb/db.h>
-
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -13,11 +11,12 @@
 #include <string_view>
 
 #include "custody/common/error.h"
+#include "custody/ledger/reader.h"
 #include "custody/ledger/store.h"
 
 namespace custody::ledger {
 
-class Snapshot {
+class Snapshot final : public Reader {
  public:
   explicit Snapshot(Store& store);
   ~Snapshot();
@@ -26,7 +25,11 @@ class Snapshot {
 
   [[nodiscard]] const Head& head() const { return head_; }
   [[nodiscard]] Store& store() const { return store_; }
-  [[nodiscard]] rocksdb::ReadOptions read_options() const;
+  // The RocksDB snapshot underneath (nullptr for a reader's store, whose view is fixed).
+  [[nodiscard]] const rocksdb::Snapshot* rocksdb_snapshot() const { return snapshot_; }
+
+  // A projection family of the store (ColumnFamilies::cf); StorageError when absent.
+  [[nodiscard]] Cf family(std::string_view name) const;
 
   // Calls fn(seq, canonical record bytes) for records from `from` on, at most `limit`
   // (0: no limit), in seq order; stops early when fn returns false.
@@ -41,9 +44,13 @@ class Snapshot {
   // One record's bytes; kNotFound beyond the head.
   [[nodiscard]] Result<std::string> record(std::uint64_t seq) const;
 
-  // A point read in any column family.
-  [[nodiscard]] Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* cf,
-                                                       std::string_view key) const;
+  // Reader: point reads, batched reads and scans in any column family, as of the snapshot.
+  [[nodiscard]] std::optional<std::string> get(Cf cf, std::string_view key) const override;
+  [[nodiscard]] std::vector<std::optional<std::string>> multi_get(
+      Cf cf, std::span<const std::string> keys) const override;
+  void scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
+                   std::string_view from = {}) const override;
+  [[nodiscard]] std::unique_ptr<Scanner> scanner(Cf cf) const override;
 
  private:
   Store& store_;

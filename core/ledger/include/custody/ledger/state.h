@@ -17,9 +17,6 @@
 // Not thread-safe: the sequencer thread (or the rebuild loop) owns it.
 #pragma once
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <deque>
@@ -33,12 +30,17 @@
 #include <utility>
 #include <vector>
 
+#include "custody/ledger/reader.h"
+
+namespace rocksdb {
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
 namespace custody::ledger {
 
-class State {
+class State final : public Reader {
  public:
-  using Cf = rocksdb::ColumnFamilyHandle*;
-
   // `log` is the log column family, for record(); reads of other families come from `db`.
   State(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log) : db_(db), log_db_(db), log_(log) {}
   // Projections in `db`, the log in another database (a replay into a scratch database).
@@ -47,14 +49,14 @@ class State {
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
-  [[nodiscard]] std::optional<std::string> get(Cf cf, std::string_view key) const;
+  [[nodiscard]] std::optional<std::string> get(Cf cf, std::string_view key) const override;
   void put(Cf cf, std::string_view key, std::string_view value);
   void del(Cf cf, std::string_view key);
 
-  // Calls fn(key, value) for every live key starting with `prefix`, in key order, merging
-  // the overlay over the database; stops when fn returns false.
-  void scan_prefix(Cf cf, std::string_view prefix,
-                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Every live key starting with `prefix` (from `from` on), in key order, merging the
+  // overlay over the database.
+  void scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
+                   std::string_view from = {}) const override;
 
   // The canonical bytes of record `seq`, including records of groups not yet durable;
   // nullopt beyond the head.

@@ -47,8 +47,6 @@
 // sync=true.
 #pragma once
 
-#include <rocksdb/db.h>
-
 #include <array>
 #include <filesystem>
 #include <memory>
@@ -63,6 +61,15 @@
 #include "custody/ledger/column_families.h"
 #include "custody/ledger/head.h"
 #include "custody/ledger/head_file.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Logger;
+class Snapshot;
+class Status;
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace custody::ledger {
 
@@ -223,9 +230,6 @@ class Store final : public ColumnFamilies {
     rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& entries,
     const std::filesystem::path& tmp_dir);
-
-// Options for a column family named `name` (or its generation, "<name>@<n>").
-[[nodiscard]] rocksdb::ColumnFamilyOptions column_family_options(const std::string& name);
 
 // Maps a RocksDB status that is not ok to custody's error: kCorruption for damaged data,
 // kIoError otherwise, with `what` in front of RocksDB's message.
