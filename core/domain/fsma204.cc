@@ -40,7 +40,8 @@ std::vector<NamedFile> fsma204(const ledger::Snapshot& snap, const RecallReport&
     }
     return it->second.first + (it->second.second.empty() ? "" : ", " + it->second.second);
   };
-  const std::string here = site.name + (site.address.empty() ? "" : ", " + site.address) +
+  const std::string site_name = site.name.empty() ? "this facility" : site.name;
+  const std::string here = site_name + (site.address.empty() ? "" : ", " + site.address) +
                            (site.gln.empty() ? "" : "; GLN " + site.gln);
   std::map<std::string, std::string> lot_tlc;  // internal lot -> traceability lot code
   std::map<std::string, const RecallLot*> by_lot;
@@ -170,7 +171,7 @@ std::vector<NamedFile> fsma204(const ledger::Snapshot& snap, const RecallReport&
   }
 
   std::string glossary = "Code Type,Code,Description,Details\n";
-  add(glossary, {"Location", "site", site.name,
+  add(glossary, {"Location", "site", site_name,
                  site.address + (site.gln.empty() ? "" : "; GLN " + site.gln)});
   for (const auto& [id, p] : parties) add(glossary, {"Party", id, p.first, p.second});
   for (const auto& m : materials) {

@@ -6,6 +6,8 @@
 
 #include "custody/codec/json_parse.h"
 #include "custody/common/files.h"
+#include "custody/ledger/config.h"
+#include "custody/ledger/store.h"
 #include "custody/plugin/library.h"
 
 namespace custody::plugin {
@@ -117,12 +119,12 @@ Result<PluginConfig> parse_entry(const json::value& v, const std::filesystem::pa
 }  // namespace
 
 Result<std::vector<PluginConfig>> load_plugin_configs(const std::filesystem::path& ledger_dir) {
-  auto root = read_config(ledger_dir);
-  if (!root) return std::unexpected(root.error());
+  if (auto v = ledger::read_format_version(ledger_dir); !v) return std::unexpected(v.error());
+  auto config = ledger::load_config(ledger_dir);
+  if (!config) return std::unexpected(config.error());
+  auto list = codec::parse_json(config->plugins_json, "config.plugins");
+  if (!list) return std::unexpected(list.error());
   std::vector<PluginConfig> out;
-  const auto* list = root->if_contains("plugins");
-  if (list == nullptr) return out;
-  if (!list->is_array()) return bad("config.plugins", "must be an array");
   for (std::size_t i = 0; i < list->as_array().size(); ++i) {
     const std::string path = "config.plugins[" + std::to_string(i) + "]";
     auto entry = parse_entry(list->as_array()[i], ledger_dir, path);
@@ -137,6 +139,7 @@ Result<std::vector<PluginConfig>> load_plugin_configs(const std::filesystem::pat
 }
 
 Result<void> save_plugin_config(const std::filesystem::path& ledger_dir, const PluginConfig& c) {
+  if (auto v = ledger::read_format_version(ledger_dir); !v) return std::unexpected(v.error());
   auto root = read_config(ledger_dir);
   if (!root) return std::unexpected(root.error());
   json::object entry;

@@ -18,18 +18,7 @@ Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path&
                                                     ledger::OpenMode mode,
                                                     std::unique_ptr<domain::PlantMachine> machine) {
   if (!machine) machine = domain::make_state_machine();
-  if (mode == ledger::OpenMode::kReadOnly) {
-    // Reading needs no settings: a damaged config.json must not stand between an auditor
-    // and the records.
-    return ledger::Ledger::open(dir, mode, std::move(machine), {});
-  }
-  auto options = ledger::load_options(dir);
-  if (!options) {
-    // A missing directory is reported as "not a ledger" rather than as a config problem.
-    if (auto v = ledger::read_format_version(dir); !v) return std::unexpected(v.error());
-    return std::unexpected(options.error());
-  }
-  return ledger::Ledger::open(dir, mode, std::move(machine), *options);
+  return ledger::Ledger::open_dir(dir, mode, std::move(machine));
 }
 
 }  // namespace custody::cli

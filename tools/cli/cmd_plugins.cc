@@ -61,7 +61,6 @@ struct AddArgs {
 };
 
 int add(const AddArgs& a) {
-  if (auto v = ledger::read_format_version(a.dir); !v) return report(v.error());
   auto lib = plugin::probe_manifest(a.path);
   if (!lib) return report(lib.error());
   const auto& m = *lib;
@@ -104,7 +103,6 @@ int add(const AddArgs& a) {
 }
 
 int list(const std::string& dir) {
-  if (auto v = ledger::read_format_version(dir); !v) return report(v.error());
   auto configs = plugin::load_plugin_configs(dir);
   if (!configs) return report(configs.error());
   std::string out;
@@ -150,10 +148,7 @@ int run_plugins(const std::string& dir, double seconds) {
   ::signal(SIGPIPE, SIG_IGN);
 
   auto configs = plugin::load_plugin_configs(dir);
-  if (!configs) {
-    if (auto v = ledger::read_format_version(dir); !v) return report(v.error());
-    return report(configs.error());
-  }
+  if (!configs) return report(configs.error());
   // A long-running host keeps the genealogy in memory, for plugins' recall queries.
   auto machine = domain::make_state_machine({.genealogy_graph = true});
   const domain::PlantMachine* plant = machine.get();
@@ -203,10 +198,7 @@ int render_report(const ReportArgs& a) {
   w.end_object();
 
   auto configs = plugin::load_plugin_configs(a.dir);
-  if (!configs) {
-    if (auto v = ledger::read_format_version(a.dir); !v) return report(v.error());
-    return report(configs.error());
-  }
+  if (!configs) return report(configs.error());
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
   if (!ledger) return report(ledger.error());
   plugin::HostOptions options;

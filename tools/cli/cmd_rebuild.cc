@@ -16,7 +16,6 @@ void add_rebuild(CLI::App& app, Action& run) {
   cmd->add_option("DIR", *dir, "Ledger directory")->required();
   cmd->callback([&run, dir] {
     run = [dir]() -> int {
-      if (auto v = ledger::read_format_version(*dir); !v) return report(v.error());
       auto machine = domain::make_state_machine();
       Result<ledger::RebuildReport> r;
       {

@@ -4,6 +4,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/output.h"
+#include "custody/ledger/config.h"
 #include "cli/table.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
@@ -39,24 +40,11 @@ void add_recall_format(CLI::App* cmd, RecallFormat& format, bool fsma) {
       ->transform(CLI::CheckedTransformer(names));
 }
 
-// config.json "site": {"name", "address", "gln"}, for FSMA 204 location descriptions.
-domain::SiteInfo site_of(const std::string& dir) {
-  domain::SiteInfo site;
-  auto text = read_file(std::filesystem::path(dir) / "config.json");
-  if (!text) return site;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(*text, ec);
-  if (ec || !v.is_object()) return site;
-  if (const auto* s = v.as_object().if_contains("site"); s && s->is_object()) {
-    const auto& o = s->as_object();
-    if (const auto* x = o.if_contains("name"); x && x->is_string())
-      site.name = std::string(x->as_string());
-    if (const auto* x = o.if_contains("address"); x && x->is_string())
-      site.address = std::string(x->as_string());
-    if (const auto* x = o.if_contains("gln"); x && x->is_string())
-      site.gln = std::string(x->as_string());
-  }
-  return site;
+// The site's identity for FSMA 204 location descriptions (config.json "site").
+Result<ledger::Site> site_of(const std::string& dir) {
+  auto config = ledger::load_config(dir);
+  if (!config) return std::unexpected(config.error());
+  return config->site;
 }
 
 int trace(const TraceArgs& a) {
@@ -101,7 +89,9 @@ int recall(const RecallArgs& a) {
     case RecallFormat::kFsma204: {
       if (auto d = prepare_output_dir(a.out); !d) return report(d.error());
       std::vector<std::filesystem::path> files;
-      for (const auto& [name, text] : domain::fsma204_files(*snap, *r, site_of(a.dir))) {
+      auto site = site_of(a.dir);
+      if (!site) return report(site.error());
+      for (const auto& [name, text] : domain::fsma204_files(*snap, *r, *site)) {
         const auto path = std::filesystem::path(a.out) / name;
         if (auto w = write_output_file(path, text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
             !w) {

@@ -19,6 +19,7 @@
 #include "custody/common/clock.h"
 #include "custody/common/error.h"
 #include "custody/domain/genealogy.h"
+#include "custody/ledger/config.h"
 #include "custody/ledger/snapshot.h"
 
 namespace custody::domain {
@@ -36,11 +37,7 @@ struct RecallScope {
 };
 
 // Who we are, for FSMA 204 location descriptions (config.json "site").
-struct SiteInfo {
-  std::string name = "this facility";
-  std::string address;
-  std::string gln;
-};
+using SiteInfo = ledger::Site;
 
 struct RecallLot {
   std::string lot, material, material_name, uom, status, location, origin, wo, supplier,

@@ -36,18 +36,14 @@ struct InitResult {
   std::string vkey;  // the node's verifier key, for auditors
 };
 
-// Operator settings, from DIR/config.json (all optional):
-//
-//   { "groupCommit": { "maxCommands": 1024, "maxWaitMicros": 0 },
-//     "checkpointIntervalMs": 1000, "tickIntervalMs": 1000,
-//     "idempotency": { "spillAt": 65536 } }
+// How a ledger is opened: its sequencer's settings (DIR/config.json, custody/ledger/config.h)
+// and its clock.
 struct LedgerOptions {
   SequencerOptions sequencer;
   const Clock* clock = nullptr;  // default: the system clock; must outlive the ledger
 };
 
-// Reads DIR/config.json over `defaults`. kInvalidArgument (field "config.<path>") for a bad
-// setting; a missing file leaves the defaults.
+// The sequencer settings of DIR/config.json (load_config) over `defaults`.
 [[nodiscard]] Result<LedgerOptions> load_options(const std::filesystem::path& dir,
                                                  LedgerOptions defaults = {});
 
@@ -64,6 +60,13 @@ class Ledger {
                                                             OpenMode mode,
                                                             std::unique_ptr<StateMachine> machine,
                                                             LedgerOptions options);
+
+  // Opens a ledger directory the way commands and hosts do: not a ledger, too new and locked
+  // are answered before anything else, and a writer takes its settings from DIR/config.json
+  // (readers read no settings). `clock` as in LedgerOptions.
+  [[nodiscard]] static Result<std::unique_ptr<Ledger>> open_dir(
+      const std::filesystem::path& dir, OpenMode mode, std::unique_ptr<StateMachine> machine,
+      const Clock* clock = nullptr);
 
   ~Ledger();
   Ledger(const Ledger&) = delete;

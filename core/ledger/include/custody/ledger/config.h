@@ -1,0 +1,39 @@
+// DIR/config.json: the operator's settings, read in this one place. Only writers read it
+// (readers and verify never depend on it). A setting custody does not know is an error that
+// names it, as is a key given twice; the plugin entries are checked by the plugin host, which
+// knows them (custody/plugin/plugin_config.h).
+//
+//   { "groupCommit": { "maxCommands": 1024, "maxWaitMicros": 0 },
+//     "checkpointIntervalMs": 1000, "tickIntervalMs": 1000,
+//     "idempotency": { "spillAt": 65536 },
+//     "site": { "name": "...", "address": "...", "gln": "..." },
+//     "plugins": [ ... ] }
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "custody/common/error.h"
+#include "custody/ledger/sequencer.h"
+
+namespace custody::ledger {
+
+// Who this ledger's site is, for the location descriptions of exports.
+struct Site {
+  std::string name;
+  std::string address;
+  std::string gln;
+};
+
+struct LedgerConfig {
+  SequencerOptions sequencer;
+  Site site;
+  std::string plugins_json = "[]";  // the "plugins" array, as JSON text
+};
+
+// Reads DIR/config.json over `defaults`. kInvalidArgument (field "config.<path>") for a bad
+// or unknown setting; a missing file leaves the defaults.
+[[nodiscard]] Result<LedgerConfig> load_config(const std::filesystem::path& dir,
+                                               SequencerOptions defaults = {});
+
+}  // namespace custody::ledger
