@@ -1,5 +1,7 @@
 #include "custody/ledger/sequencer.h"
 
+#include "idempotency.h"
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -21,56 +23,6 @@ namespace {
 constexpr std::size_t kMaxCachedStreams = 1 << 20;
 // Groups prepared ahead of the disk: one being written, one waiting.
 constexpr std::size_t kMaxInFlight = 2;
-
-// idem value: be64(first seq) || be32(records) || command digest(32). The first record's
-// hash is not stored: a retry reads it back from the log (retries are rare; the entry is
-// written per command). Entries written before digests were kept have no digest.
-std::string idem_value(const CommandResult& r, const crypto::Digest& digest) {
-  std::string v = be64(r.seq);
-  const std::uint32_t n = r.records;
-  const char count[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                         static_cast<char>(n >> 8), static_cast<char>(n)};
-  v.append(count, 4);
-  v += crypto::as_view(digest);
-  return v;
-}
-
-struct IdemEntry {
-  CommandResult result;
-  std::optional<crypto::Digest> digest;
-};
-
-std::optional<IdemEntry> parse_idem(std::string_view v) {
-  if (v.size() != 12 && v.size() != 44) return std::nullopt;
-  IdemEntry e;
-  CommandResult& r = e.result;
-  r.seq = get_be64(v.data());
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data() + 8);
-  r.records =
-      (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-  r.duplicate = true;
-  if (v.size() == 44) {
-    crypto::Digest d;
-    std::memcpy(d.data(), v.data() + 12, 32);
-    e.digest = d;
-  }
-  return e;
-}
-
-// meta "digests/" be64(first seq of a group) -> (be64(seq) || digest)* of its commands.
-constexpr std::string_view kDigestsPrefix = "digests/";
-std::string digests_key(std::uint64_t seq) {
-  return std::string(kDigestsPrefix) + be64(seq);
-}
-
-Error conflict_error(std::string_view command_id, std::uint64_t seq) {
-  return Error{ErrorCode::kIdempotencyConflict,
-               "commandId " + std::string(command_id) +
-                   " was already used by a different command (its records start at seq " +
-                   std::to_string(seq) +
-                   "); a retry must repeat the command exactly, and a new command needs a new id",
-               "commandId"};
-}
 
 void hash_part(crypto::Sha256& h, std::string_view bytes) {
   h.update(be64(bytes.size()));
@@ -103,13 +55,6 @@ crypto::Digest command_digest(const Command& c) {
   return h.finish();
 }
 
-// A background spill of recent ids into `idem`.
-struct Sequencer::Spill {
-  std::uint64_t through = 0;     // covers every command whose records are <= through
-  std::vector<std::string> ids;  // what it spills; dropped from recent_ids_ once ingested
-  std::future<Result<void>> done;
-};
-
 // A group, prepared by the sequencer thread, written and completed by the writer thread.
 struct Sequencer::Prepared {
   explicit Prepared(std::size_t reserve_bytes = 0) : batch(reserve_bytes) {}
@@ -130,6 +75,7 @@ Sequencer::Sequencer(Store& store, StateMachine& machine, const Clock& clock,
       clock_(clock),
       signer_(std::move(signer)),
       options_(options),
+      idem_(std::make_unique<IdempotencyIndex>(store, options.idem_spill_at)),
       state_(store.db(), store.cf(Cf::kLog)) {}
 
 Result<std::unique_ptr<Sequencer>> Sequencer::start(Store& store, StateMachine& machine,
@@ -212,56 +158,7 @@ Result<void> Sequencer::load() {
     }
   }
   // Commands after `idem_through` are not in `idem` yet: read them back from the log.
-  std::uint64_t through = 0;
-  {
-    std::string v;
-    auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kMeta), "idem_through", &v);
-    if (st.ok() && v.size() == 8) through = get_be64(v.data());
-  }
-  // Their digests, from the groups that accepted them.
-  boost::unordered_flat_map<std::uint64_t, crypto::Digest> digests;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kMeta)));
-    for (it->Seek(kDigestsPrefix); it->Valid() && it->key().starts_with(kDigestsPrefix);
-         it->Next()) {
-      const std::string_view v = it->value().ToStringView();
-      if (v.size() % 40 != 0) return fail(ErrorCode::kCorruption, "meta digests are malformed");
-      for (std::size_t at = 0; at < v.size(); at += 40) {
-        crypto::Digest d;
-        std::memcpy(d.data(), v.data() + at + 8, 32);
-        digests.emplace(get_be64(v.data() + at), d);
-      }
-    }
-    if (!it->status().ok()) return std::unexpected(storage_error(it->status(), "meta"));
-  }
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kLog)));
-    Recent* last = nullptr;
-    std::string_view last_id;
-    for (it->Seek(keys::log(through + 1)); it->Valid(); it->Next()) {
-      auto check = check_record(it->value().ToStringView());
-      if (!check) return std::unexpected(check.error());
-      if (last != nullptr && check->command_id == last_id) {
-        ++last->result.records;  // the next record of the same command
-        continue;
-      }
-      CommandResult r;
-      r.seq = check->seq;
-      r.records = 1;
-      r.hash = check->leaf;
-      Recent recent{r, 0, {}, false};
-      if (auto d = digests.find(r.seq); d != digests.end()) {
-        recent.digest = d->second;
-        recent.has_digest = true;
-      }
-      auto [pos, inserted] = recent_ids_.emplace(check->command_id, recent);
-      last = &pos->second;
-      last_id = pos->first;
-    }
-    if (!it->status().ok()) return std::unexpected(Error::io(it->status().ToString()));
-  }
+  if (auto r = idem_->load(); !r) return r;
 
   committed_head_ = head_;
   durable_seq_ = head_.seq;
@@ -279,7 +176,13 @@ Sequencer::~Sequencer() {
   not_full_.notify_all();
   if (thread_.joinable()) thread_.join();  // it stops the writer once everything is handed over
   if (writer_.joinable()) writer_.join();
-  final_spill();
+  bool failed = false;
+  {
+    std::lock_guard lock(mu_);
+    failed = failed_.has_value();
+  }
+  // After a failed write, memory is ahead of the disk: the log replay at open covers it.
+  if (!failed) idem_->close(head_.seq);
 }
 
 void Sequencer::submit(Command command, Completion done) {
@@ -324,8 +227,14 @@ std::string Sequencer::latest_checkpoint() const {
 }
 
 Sequencer::Stats Sequencer::stats() const {
-  std::lock_guard lock(mu_);
-  return stats_;
+  Stats out;
+  {
+    std::lock_guard lock(mu_);
+    out = stats_;
+  }
+  out.idem_spills = idem_->spills();
+  out.idem_spill_failures = idem_->spill_failures();
+  return out;
 }
 
 void Sequencer::run() {
@@ -486,103 +395,7 @@ void Sequencer::retire_durable() {
     }
     retired_group_ = durable;
   }
-  manage_spill(durable, durable_seq);
-}
-
-void Sequencer::manage_spill(std::uint64_t durable_group, std::uint64_t durable_seq) {
-  if (spill_ && spill_->done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-    auto r = spill_->done.get();
-    std::lock_guard lock(mu_);
-    if (r) {
-      for (const auto& id : spill_->ids) recent_ids_.erase(id);
-      idem_through_ = spill_->through;
-      ++stats_.idem_spills;
-    } else {
-      ++stats_.idem_spill_failures;  // the ids stay in memory; a later spill retries them
-    }
-    spill_.reset();
-  }
-  if (spill_ || recent_ids_.size() < options_.idem_spill_at) return;
-
-  // Spill every id of a durable group: those are exactly the commands with records up to
-  // durable_seq, so `idem_through` can move there once the file is in.
-  auto spill = std::make_unique<Spill>();
-  spill->through = durable_seq;
-  std::vector<std::pair<std::string, std::string>> entries;
-  entries.reserve(recent_ids_.size());
-  for (const auto& [id, recent] : recent_ids_) {
-    if (recent.group > durable_group) continue;
-    entries.emplace_back(id, idem_value(recent.result, recent.digest));
-    spill->ids.push_back(id);
-  }
-  if (entries.size() < options_.idem_spill_at / 2) return;  // mostly in flight; later
-  spill->done = std::async(std::launch::async, [this, entries = std::move(entries)]() mutable {
-    pthread_setname_np(pthread_self(), "custody-spill");
-    std::sort(entries.begin(), entries.end());
-    return store_.ingest_sorted(Cf::kIdem, entries);
-  });
-  spill_ = std::move(spill);
-}
-
-void Sequencer::final_spill() {
-  if (spill_) {
-    (void)spill_->done.get();  // whatever it did, what remains is written below
-    spill_.reset();
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (failed_) return;  // memory is ahead of the disk: the log replay on open covers it
-  }
-  if (recent_ids_.empty()) return;
-  std::vector<std::pair<std::string, std::string>> entries;
-  entries.reserve(recent_ids_.size());
-  for (const auto& [id, recent] : recent_ids_) {
-    entries.emplace_back(id, idem_value(recent.result, recent.digest));
-  }
-  std::sort(entries.begin(), entries.end());
-  rocksdb::WriteBatch b;
-  if (entries.size() >= 4096) {
-    if (!store_.ingest_sorted(Cf::kIdem, entries)) return;
-  } else {
-    for (const auto& [k, v] : entries) b.Put(store_.cf(Cf::kIdem), k, v);
-  }
-  b.Put(store_.cf(Cf::kMeta), "idem_through", be64(head_.seq));
-  b.DeleteRange(store_.cf(Cf::kMeta), digests_key(0), digests_key(head_.seq + 1));
-  (void)store_.write(b);
-}
-
-Result<CommandResult> Sequencer::retry_of(std::string_view command_id, const Recent& recent,
-                                          const crypto::Digest& digest) const {
-  if (recent.has_digest && recent.digest != digest) {
-    return std::unexpected(conflict_error(command_id, recent.result.seq));
-  }
-  CommandResult r = recent.result;
-  r.duplicate = true;
-  return r;
-}
-
-Result<CommandResult> Sequencer::earlier_result(std::string_view command_id,
-                                                std::string_view idem,
-                                                const crypto::Digest& digest) {
-  auto entry = parse_idem(idem);
-  if (!entry) {
-    return fail(ErrorCode::kCorruption,
-                "idempotency entry for " + std::string(command_id) + " is malformed");
-  }
-  if (entry->digest && *entry->digest != digest) {
-    return std::unexpected(conflict_error(command_id, entry->result.seq));
-  }
-  CommandResult* r = &entry->result;
-  std::string bytes;
-  auto st = store_.db().Get(rocksdb::ReadOptions(), store_.cf(Cf::kLog), keys::log(r->seq), &bytes);
-  if (!st.ok()) {
-    return fail(ErrorCode::kCorruption, "record " + std::to_string(r->seq) + " of command " +
-                                            std::string(command_id) + " is missing");
-  }
-  auto leaf = record_leaf(bytes);
-  if (!leaf) return std::unexpected(leaf.error());
-  r->hash = *leaf;
-  return *r;
+  idem_->durable(durable, durable_seq);
 }
 
 Sequencer::StreamHead& Sequencer::stream_head(std::string_view stream) {
@@ -637,50 +450,36 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   const std::size_t total = items.size();
   group->results.resize(total);
 
-  // 1. Idempotency: in-flight groups first, then one MultiGet for the rest.
-  std::vector<rocksdb::Slice> ids;
-  std::vector<std::size_t> id_owner;
-  // A retry inside the group itself is rare; those items are looked up again in the loop.
+  // 1. Idempotency: every id once, in memory or in one batched read. A retry inside the
+  // group itself is rare; those items are looked up again, in memory, in the loop.
   std::vector<bool> repeats(total, false);
   {
+    std::vector<std::string_view> ids;
+    std::vector<crypto::Digest> digests;
+    std::vector<std::size_t> owner;
     boost::unordered_flat_map<std::string_view, std::size_t> in_group;
     in_group.reserve(total);
     for (std::size_t i = 0; i < total; ++i) {
       if (items[i].checkpoint_done) continue;
       const std::string& id = items[i].command.command_id;
-      if (auto it = recent_ids_.find(id); it != recent_ids_.end()) {
-        group->results[i] = retry_of(id, it->second, items[i].digest);
-        continue;
-      }
       if (!in_group.emplace(id, i).second) {
         repeats[i] = true;
         continue;
       }
-      ids.emplace_back(id);
-      id_owner.push_back(i);
+      ids.push_back(id);
+      digests.push_back(items[i].digest);
+      owner.push_back(i);
     }
-  }
-  std::vector<rocksdb::PinnableSlice> found(ids.size());
-  std::vector<rocksdb::Status> statuses(ids.size());
-  if (!ids.empty()) {
-    store_.db().MultiGet(rocksdb::ReadOptions(), store_.cf(Cf::kIdem), ids.size(), ids.data(),
-                         found.data(), statuses.data());
-  }
-  std::vector<const rocksdb::PinnableSlice*> prior(total, nullptr);
-  for (std::size_t k = 0; k < ids.size(); ++k) {
-    if (statuses[k].ok()) {
-      prior[id_owner[k]] = &found[k];
-    } else if (!statuses[k].IsNotFound()) {
-      group->results[id_owner[k]] =
-          std::unexpected(Error::io("idempotency lookup failed: " + statuses[k].ToString()));
+    auto earlier = idem_->look_up(ids, digests);
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (earlier[k]) group->results[owner[k]] = std::move(*earlier[k]);
     }
   }
 
   std::vector<std::pair<std::string_view, StreamHead*>> dirty_streams;
   bool wrote = false;
   bool want_checkpoint = false;
-  std::string group_digests;  // meta "digests/": (be64(seq) || digest) per accepted command
-  RecordFields fields;        // reused for every record: its strings keep their capacity
+  RecordFields fields;  // reused for every record: its strings keep their capacity
   EncodedRecord enc;
 
   try {
@@ -690,19 +489,13 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         want_checkpoint = true;
         continue;
       }
-      if (group->results[i]) continue;  // decided above (in flight, or a lookup error)
+      if (group->results[i]) continue;  // decided above: a retry, a conflict, a lookup error
       const Command& cmd = item.command;
       if (repeats[i]) {
-        if (auto it = recent_ids_.find(cmd.command_id); it != recent_ids_.end()) {
-          // accepted earlier in this very group
-          group->results[i] = retry_of(cmd.command_id, it->second, item.digest);
+        if (auto earlier = idem_->recent(cmd.command_id, item.digest)) {
+          group->results[i] = std::move(*earlier);  // accepted earlier in this very group
           continue;
         }
-      }
-      if (prior[i] != nullptr) {
-        group->results[i] =
-            earlier_result(cmd.command_id, prior[i]->ToStringView(), item.digest);
-        continue;
       }
 
       Result<std::vector<Event>> events = [&]() -> Result<std::vector<Event>> {
@@ -784,9 +577,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
                                  f.stream, f.stream_version, f.type, f.payload},
                        state_);
       }
-      recent_ids_.emplace(cmd.command_id, Recent{result, group->id, item.digest, true});
-      group_digests += be64(result.seq);
-      group_digests += crypto::as_view(item.digest);
+      idem_->accepted(cmd.command_id, result, group->id, item.digest);
       group->results[i] = result;
       wrote = true;
     }
@@ -809,14 +600,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         batch.Put(store_.cf(Cf::kStreams), name, be64(sh->version) + be64(sh->last_seq));
       }
       batch.Put(store_.cf(Cf::kMeta), "head", keys::head_value(head_));
-      if (!group_digests.empty()) {
-        batch.Put(store_.cf(Cf::kMeta), digests_key(head_before.seq + 1), group_digests);
-      }
-      if (idem_through_) {
-        batch.Put(store_.cf(Cf::kMeta), "idem_through", be64(*idem_through_));
-        batch.DeleteRange(store_.cf(Cf::kMeta), digests_key(0), digests_key(*idem_through_ + 1));
-        idem_through_.reset();
-      }
+      idem_->write_group(batch, head_before.seq + 1);
       group->write = true;
     }
   } catch (const std::exception& e) {

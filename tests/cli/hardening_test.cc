@@ -82,7 +82,9 @@ std::string rejected_code(const fs::path& dir, const std::string& input) {
     code = l.empty() ? "exit " + std::to_string(r.exit_code) + ": " + r.err
                      : std::string(parse(l.back()).at("error").at("code").as_string());
   }
-  if (code != "accepted") EXPECT_EQ(written_state(dir), before) << input.substr(0, 200);
+  if (code != "accepted") {
+    EXPECT_EQ(written_state(dir), before) << input.substr(0, 200);
+  }
   return code;
 }
 
@@ -110,7 +112,9 @@ class Hardening : public ::testing::Test {
     std::vector<std::string> args{"verify", dir().string()};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = run_custody(args);
-    if (want_exit >= 0) EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
+    if (want_exit >= 0) {
+      EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
+    }
     EXPECT_FALSE(r.out.empty()) << r.err;
     return r.out.empty() ? json::object() : parse(r.out);
   }

@@ -212,9 +212,10 @@ int render_report(const ReportArgs& a) {
     std::cout << *text;
     return kExitOk;
   }
-  if (auto w = write_output_file(a.out, *text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
-      !w) {
-    return report(w.error());
+  if (auto written =
+          write_output_file(a.out, *text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
+      !written) {
+    return report(written.error());
   }
   std::cout << R"({"ok":true,"report":")" << a.name << R"(","out":)";
   std::string quoted;

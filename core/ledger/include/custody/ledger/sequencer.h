@@ -4,28 +4,17 @@
 // them in groups (up to max_group commands; after the first, waiting up to max_wait for
 // more) and prepares each group:
 //
-//   1. looks every commandId up (recent commands in memory, then one MultiGet on `idem`);
-//      a retry gets its first result back marked duplicate and writes nothing, and a
-//      different command under a used id is refused (kIdempotencyConflict): each accepted
-//      command's digest (command_digest()) is kept with its id for the comparison;
+//   1. looks every commandId up (idempotency.h): a retry gets its first result back marked
+//      duplicate and writes nothing, and a different command under a used id is refused
+//      (kIdempotencyConflict);
 //   2. asks the state machine to decide() each remaining command against committed state
 //      plus the effects of every command accepted before it; checks expectedVersion
 //      against the primary stream;
 //   3. turns each accepted command's events into records: next seq, recordedAt, stream
 //      version, prevHash = previous leaf; encodes them canonically and hashes them; appends
 //      the leaves to the Merkle frontier; apply()s each record to the projections;
-//   4. puts the records, stream heads, completed Merkle nodes, meta head and (when due) a
-//      signed checkpoint into ONE WriteBatch.
-//
-// The idempotency index is the one piece of derived state not written per group. Command
-// ids are random, and a random key inserted into RocksDB's memtable costs microseconds of
-// cache misses (it halved throughput when measured). So accepted ids live in memory
-// (recent_ids_) and are spilled in the background, every idem_spill_at commands, as one
-// sorted SST file ingested into `idem`, after which meta `idem_through` moves up. The log
-// holds every record's commandId, and each group writes its commands' digests under one
-// sequential meta key ("digests/" be64(first seq)), so on open the commands after
-// `idem_through` are read back into memory; a crash loses nothing. A clean stop spills
-// everything.
+//   4. puts the records, stream heads, completed Merkle nodes, meta head, the idempotency
+//      index's share and (when due) a signed checkpoint into ONE WriteBatch.
 //
 // The writer thread writes prepared groups in order, each with sync=true, and only then
 // completes the group's commands, in submission order. While it writes group k, the
@@ -61,6 +50,8 @@
 #include "custody/ledger/store.h"
 
 namespace custody::ledger {
+
+class IdempotencyIndex;
 
 struct SequencerOptions {
   std::size_t max_group = 1024;                         // commands per commit group
@@ -125,13 +116,6 @@ class Sequencer {
   template <typename V>
   using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
-  struct Recent {
-    CommandResult result;
-    std::uint64_t group = 0;  // the group that accepted it (0: loaded at open)
-    crypto::Digest digest{};  // command_digest() of the command
-    bool has_digest = false;  // false for commands accepted before digests were kept
-  };
-  struct Spill;
   struct StreamHead {
     std::uint64_t version = 0;
     std::uint64_t last_seq = 0;
@@ -153,20 +137,7 @@ class Sequencer {
   [[nodiscard]] std::unique_ptr<Prepared> prepare(std::vector<Item> items, bool tick);
   void hand_to_writer(std::unique_ptr<Prepared> group);
   void retire_durable();
-  // Starts a background spill of durable recent ids, or collects a finished one.
-  void manage_spill(std::uint64_t durable_group, std::uint64_t durable_seq);
-  // On stop: writes every recent id to `idem` and moves `idem_through` to the head.
-  void final_spill();
   StreamHead& stream_head(std::string_view stream);
-  // The first result of a command accepted in memory (marked duplicate), or
-  // kIdempotencyConflict when the retry's `digest` differs.
-  [[nodiscard]] Result<CommandResult> retry_of(std::string_view command_id, const Recent& recent,
-                                               const crypto::Digest& digest) const;
-  // The first result of an already-accepted command, from its `idem` entry and its record;
-  // kIdempotencyConflict when that command's digest is not `digest`.
-  [[nodiscard]] Result<CommandResult> earlier_result(std::string_view command_id,
-                                                     std::string_view idem,
-                                                     const crypto::Digest& digest);
   void complete(Prepared& group, const std::optional<Error>& failure);
 
   Store& store_;
@@ -179,11 +150,7 @@ class Sequencer {
   Head head_;
   MerkleFrontier frontier_;
   StringMap<StreamHead> streams_;  // cache of `streams`, ahead of the disk by in-flight groups
-  // Commands accepted after `idem_through` (not in `idem` yet), with their results. An
-  // open-addressing map: it is probed once per command and holds up to ~2 spills' worth.
-  boost::unordered_flat_map<std::string, Recent, StringHash, std::equal_to<>> recent_ids_;
-  std::unique_ptr<Spill> spill_;               // the spill in progress, if any
-  std::optional<std::uint64_t> idem_through_;  // to record in the next group's batch
+  std::unique_ptr<IdempotencyIndex> idem_;
   State state_;
   std::uint64_t next_group_ = 1;
   std::uint64_t retired_group_ = 0;
