@@ -100,8 +100,9 @@ std::uint32_t GenealogyGraph::intern(std::string_view name) {
   return id;
 }
 
-void GenealogyGraph::append(Node& n, bool outgoing, std::uint32_t other, schema::EdgeKind kind,
+void GenealogyGraph::append(Node& n, Side side, std::uint32_t other, schema::EdgeKind kind,
                             std::int64_t qty, std::uint64_t seq) {
+  const bool outgoing = side == Side::kOutgoing;
   std::atomic<Chunk*>& head = outgoing ? n.out : n.in;
   Chunk*& tail = outgoing ? n.out_tail : n.in_tail;
   if (tail == nullptr || tail->count.load(std::memory_order_relaxed) == tail->capacity) {
@@ -155,8 +156,8 @@ void GenealogyGraph::add_edge(std::string_view from, std::string_view to, schema
 
 void GenealogyGraph::add_new_edge(std::uint32_t a, std::uint32_t b, schema::EdgeKind kind,
                                   std::int64_t qty, std::uint64_t seq) {
-  append(node(a), true, b, kind, qty, seq);
-  append(node(b), false, a, kind, qty, seq);
+  append(node(a), Side::kOutgoing, b, kind, qty, seq);
+  append(node(b), Side::kIncoming, a, kind, qty, seq);
   edges_.fetch_add(1, std::memory_order_relaxed);
 }
 

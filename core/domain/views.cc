@@ -17,6 +17,8 @@ std::unexpected<Error> bad(std::string field, std::string message) {
 }
 
 // Typed access to a request object that also rejects members the view does not take.
+enum class Need { kRequired, kOptional };
+
 class Request {
  public:
   explicit Request(const boost::json::object& obj) : obj_(obj) {}
@@ -31,10 +33,10 @@ class Request {
     return {};
   }
 
-  Result<std::string> text(std::string_view key, bool required) const {
+  Result<std::string> text(std::string_view key, Need need) const {
     const auto* v = obj_.if_contains(key);
     if (v == nullptr || v->is_null()) {
-      if (required) return bad(std::string(key), "is required");
+      if (need == Need::kRequired) return bad(std::string(key), "is required");
       return std::string();
     }
     if (!v->is_string()) return bad(std::string(key), "must be a string");
@@ -56,8 +58,8 @@ class Request {
     return v->as_bool();
   }
 
-  Result<TimeNs> time(std::string_view key, bool required, TimeNs fallback = 0) const {
-    auto t = text(key, required);
+  Result<TimeNs> time(std::string_view key, Need need, TimeNs fallback = 0) const {
+    auto t = text(key, need);
     if (!t) return std::unexpected(t.error());
     if (t->empty()) return fallback;
     auto parsed = parse_rfc3339(*t);
@@ -76,7 +78,7 @@ class Request {
 Result<void> show_view(const ledger::Snapshot& snap, EntityKind kind, const Request& r,
                        std::string& out) {
   if (auto ok = r.only({"id", "history"}); !ok) return ok;
-  CUSTODY_TRY(id, r.text("id", true));
+  CUSTODY_TRY(id, r.text("id", Need::kRequired));
   CUSTODY_TRY(history, r.count("history", 200));
   codec::JsonWriter w(out);
   return Queries(snap).show(kind, *id, *history, w);
@@ -85,8 +87,8 @@ Result<void> show_view(const ledger::Snapshot& snap, EntityKind kind, const Requ
 Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs now,
                         std::string& out) {
   if (auto ok = r.only({"board", "at"}); !ok) return ok;
-  CUSTODY_TRY(board, r.text("board", true));
-  CUSTODY_TRY(at, r.time("at", false, now));
+  CUSTODY_TRY(board, r.text("board", Need::kRequired));
+  CUSTODY_TRY(at, r.time("at", Need::kOptional, now));
   codec::JsonWriter w(out);
   if (*board == "wip") return Queries(snap).wip_board(*at, w);
   if (*board == "exceptions") return Queries(snap).exception_board(*at, w);
@@ -95,8 +97,8 @@ Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs n
 
 Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"from", "to"}); !ok) return ok;
-  CUSTODY_TRY(from, r.time("from", true));
-  CUSTODY_TRY(to, r.time("to", true));
+  CUSTODY_TRY(from, r.time("from", Need::kRequired));
+  CUSTODY_TRY(to, r.time("to", Need::kRequired));
   if (*to <= *from) return bad("to", "must be after from");
   codec::JsonWriter w(out);
   return Queries(snap).kpis(*from, *to, w);
@@ -104,8 +106,8 @@ Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::strin
 
 Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"lot", "direction", "depth"}); !ok) return ok;
-  CUSTODY_TRY(lot, r.text("lot", true));
-  CUSTODY_TRY(direction_name, r.text("direction", false));
+  CUSTODY_TRY(lot, r.text("lot", Need::kRequired));
+  CUSTODY_TRY(direction_name, r.text("direction", Need::kOptional));
   CUSTODY_TRY(depth, r.count("depth", 0));
   Direction direction = Direction::kForward;
   if (*direction_name == "backward") {
@@ -133,7 +135,7 @@ Result<void> recall_view(const ledger::Snapshot& snap, const Request& r, const V
        {std::pair{"lot", &request.lot}, std::pair{"supplier", &request.supplier},
         std::pair{"supplierLot", &request.supplier_lot}, std::pair{"equipment", &request.equipment},
         std::pair{"from", &request.from}, std::pair{"to", &request.to}}) {
-    CUSTODY_TRY(value, r.text(key, false));
+    CUSTODY_TRY(value, r.text(key, Need::kOptional));
     *target = std::move(*value);
   }
   CUSTODY_TRY(exclude, r.flag("excludeConsumed"));
@@ -150,7 +152,7 @@ Result<void> log_view(const ledger::Snapshot& snap, const Request& r, const View
   if (auto ok = r.only({"from", "limit", "stream"}); !ok) return ok;
   CUSTODY_TRY(from, r.count("from", 1));
   CUSTODY_TRY(limit, r.count("limit", options.max_log_records));
-  CUSTODY_TRY(stream, r.text("stream", false));
+  CUSTODY_TRY(stream, r.text("stream", Need::kOptional));
   if (*from == 0) return bad("from", "must be at least 1");
   if (*limit == 0 || *limit > options.max_log_records) {
     return bad("limit", "must be between 1 and " + std::to_string(options.max_log_records));
@@ -182,7 +184,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   const boost::json::value& root = *parsed;
   if (!root.is_object()) return bad("", "a request must be a JSON object");
   const Request r(root.as_object());
-  auto view = r.text("view", true);
+  auto view = r.text("view", Need::kRequired);
   if (!view) return std::unexpected(view.error());
   if (auto kind = parse_entity_kind(*view)) return show_view(snap, *kind, r, out);
   if (*view == "board") return board_view(snap, r, options.now, out);

@@ -170,12 +170,12 @@ Digest leaf_of(Record::Reader in) {
   return crypto::leaf_hash(as_bytes(buf));
 }
 
-std::string capnp_canonical(const RecordFields& r, bool with_payload) {
+std::string capnp_canonical(const RecordFields& r, RecordForm form) {
   capnp::word scratch[256] = {};
   capnp::MallocMessageBuilder msg(kj::arrayPtr(scratch, 256));
   auto b = msg.initRoot<Record>();
   fill_header(b, r);
-  if (with_payload) {
+  if (form == RecordForm::kStored) {
     b.setPayload(
         kj::arrayPtr(reinterpret_cast<const kj::byte*>(r.payload.data()), r.payload.size()));
   }
@@ -185,16 +185,17 @@ std::string capnp_canonical(const RecordFields& r, bool with_payload) {
 
 }  // namespace
 
-std::string canonical_record(const RecordFields& r, bool with_payload) {
-  if (!CanonicalWriter::handles(r.payload)) return capnp_canonical(r, with_payload);
+std::string canonical_record(const RecordFields& r, RecordForm form) {
+  if (!CanonicalWriter::handles(r.payload)) return capnp_canonical(r, form);
   std::string out;
   const std::string_view payload = r.payload;
-  CanonicalWriter(out).write(CanonicalWriter::view(r), with_payload ? &payload : nullptr);
+  CanonicalWriter(out).write(CanonicalWriter::view(r),
+                             form == RecordForm::kStored ? &payload : nullptr);
   return out;
 }
 
-std::string canonical_record_via_capnp(const RecordFields& r, bool with_payload) {
-  return capnp_canonical(r, with_payload);
+std::string canonical_record_via_capnp(const RecordFields& r, RecordForm form) {
+  return capnp_canonical(r, form);
 }
 
 EncodedRecord encode_record(RecordFields& r) {
@@ -214,8 +215,8 @@ void encode_record(RecordFields& r, EncodedRecord& out) {
     out.leaf = crypto::leaf_hash(as_bytes(out.bytes));
     w.write(v, &payload);
   } else {
-    out.leaf = crypto::leaf_hash(as_bytes(capnp_canonical(r, false)));
-    out.bytes = capnp_canonical(r, true);
+    out.leaf = crypto::leaf_hash(as_bytes(capnp_canonical(r, RecordForm::kLeaf)));
+    out.bytes = capnp_canonical(r, RecordForm::kStored);
   }
 }
 

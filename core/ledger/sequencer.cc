@@ -270,7 +270,9 @@ void Sequencer::run() {
       last_tick_ = now;
     }
     if (!group.empty() || tick) {
-      if (auto prepared = prepare(std::move(group), tick)) hand_to_writer(std::move(prepared));
+      if (auto prepared = prepare(std::move(group), tick ? Tick::kDue : Tick::kNotDue)) {
+        hand_to_writer(std::move(prepared));
+      }
     }
     if (stopping) break;
   }
@@ -284,7 +286,7 @@ void Sequencer::run() {
     std::vector<Item> last(1);
     last[0].checkpoint_done = [](Result<std::string>) {
     };
-    if (auto prepared = prepare(std::move(last), false)) hand_to_writer(std::move(prepared));
+    if (auto prepared = prepare(std::move(last), Tick::kNotDue)) hand_to_writer(std::move(prepared));
   }
   {
     std::lock_guard lock(mu_);
@@ -412,7 +414,7 @@ Sequencer::StreamHead& Sequencer::stream_head(std::string_view stream) {
   return streams_.emplace(std::string(stream), h).first->second;
 }
 
-std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items, bool tick) {
+std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items, Tick tick) {
   {
     std::unique_lock lock(mu_);
     if (failed_) {
@@ -435,7 +437,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   const Head head_before = head_;
 
   // Commands the clock calls for go first, as the system's own.
-  if (tick) {
+  if (tick == Tick::kDue) {
     std::vector<Command> timed = machine_.on_tick(state_, now);
     std::vector<Item> merged;
     merged.reserve(timed.size() + items.size());

@@ -154,7 +154,7 @@ Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
   } else if (msg.isHello()) {
     out = manifest_of(msg.getHello());
   }
-  Supervisor::end_child(*child, true);  // it never starts: nothing to wind down
+  Supervisor::end_child(*child, Supervisor::Ending::kKill);  // it never starts: nothing to wind down
   return out;
 }
 
@@ -188,29 +188,29 @@ Result<Supervisor::Child> Supervisor::launch() {
   Child child = std::move(*started);
   auto m = expect(*child.wire, options_.start_timeout, config_.id, "hello");
   if (!m) {
-    end_child(child, true);
+    end_child(child, Ending::kKill);
     return std::unexpected(m.error());
   }
   auto msg = (*m)->getRoot<schema::FromRunner>();
   if (msg.isRefused()) {
     Error e = refusal(msg.getRefused(), config_.id);
-    end_child(child, false);
+    end_child(child, Ending::kWait);
     return std::unexpected(std::move(e));
   }
   if (!msg.isHello()) {
-    end_child(child, true);
+    end_child(child, Ending::kKill);
     return std::unexpected(
         Error::internal("plugin " + config_.id + ": the runner did not say hello"));
   }
   Manifest manifest = manifest_of(msg.getHello());
   if (auto ok = check_configured(manifest, config_); !ok) {
-    end_child(child, true);
+    end_child(child, Ending::kKill);
     return std::unexpected(ok.error());
   }
   if (manifest_.id.empty()) {
     manifest_ = std::move(manifest);
   } else if (manifest.id != manifest_.id || manifest.abi_major != manifest_.abi_major) {
-    end_child(child, true);
+    end_child(child, Ending::kKill);
     return std::unexpected(Error::internal("plugin " + config_.id +
                                            ": the library changed its manifest between starts"));
   }
@@ -244,9 +244,9 @@ Result<void> Supervisor::start_child(Child& child) {
   }
 }
 
-void Supervisor::end_child(Child& child, bool kill_now) {
+void Supervisor::end_child(Child& child, Ending how) {
   if (child.pid <= 0) return;
-  if (kill_now) ::kill(child.pid, SIGKILL);
+  if (how == Ending::kKill) ::kill(child.pid, SIGKILL);
   int status = 0;
   const auto deadline = Steady::now() + kStopGrace;
   for (;;) {
@@ -265,7 +265,7 @@ void Supervisor::end_child(Child& child, bool kill_now) {
 
 Result<void> Supervisor::run() {
   if (auto started = start_child(current_); !started) {
-    end_child(current_, true);
+    end_child(current_, Ending::kKill);
     return started;
   }
   {
@@ -378,7 +378,7 @@ void Supervisor::supervise() {
           started_at = Steady::now();
           break;
         } else {
-          end_child(*next, true);
+          end_child(*next, Ending::kKill);
           services_->log(LogLevel::kError, "restart failed: " + started.error().message);
         }
       } else {
@@ -608,7 +608,7 @@ void Supervisor::stop() {
   if (supervise_thread_.joinable()) {
     supervise_thread_.join();
   } else {
-    end_child(current_, true);  // spawned but never run
+    end_child(current_, Ending::kKill);  // spawned but never run
   }
   if (push_thread_.joinable()) push_thread_.join();
   {

@@ -63,8 +63,9 @@ class Supervisor final : public HostedPlugin {
                                                   const std::string& id,
                                                   const std::filesystem::path& workdir,
                                                   RunnerMode mode);
-  // Waits for a runner, killing it first when `kill_now`.
-  static void end_child(Child& child, bool kill_now);
+  // Waits for a runner to end; kKill kills it first, kWait lets it finish (a grace period).
+  enum class Ending { kKill, kWait };
+  static void end_child(Child& child, Ending how);
 
  private:
   Supervisor(ledger::Ledger& ledger, const PluginConfig& config, const HostOptions& options);

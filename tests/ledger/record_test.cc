@@ -42,8 +42,8 @@ TEST(Record, DirectCanonicalFormEqualsCapnp) {
   std::mt19937_64 rng(2026);
   for (int i = 0; i < 2000; ++i) {
     const RecordFields r = random_record(rng);
-    ASSERT_EQ(canonical_record(r, true), canonical_record_via_capnp(r, true)) << "case " << i;
-    ASSERT_EQ(canonical_record(r, false), canonical_record_via_capnp(r, false)) << "case " << i;
+    ASSERT_EQ(canonical_record(r, RecordForm::kStored), canonical_record_via_capnp(r, RecordForm::kStored)) << "case " << i;
+    ASSERT_EQ(canonical_record(r, RecordForm::kLeaf), canonical_record_via_capnp(r, RecordForm::kLeaf)) << "case " << i;
   }
 }
 
@@ -63,7 +63,7 @@ TEST(Record, EncodeDecodeRoundTrip) {
   EXPECT_EQ(check->leaf, enc.leaf);
   EXPECT_EQ(check->command_id, r.command_id);
   // The leaf commits to the payload through its digest only.
-  const std::string leaf_form = canonical_record(r, false);
+  const std::string leaf_form = canonical_record(r, RecordForm::kLeaf);
   EXPECT_EQ(enc.leaf, crypto::leaf_hash(as_bytes(leaf_form)));
 }
 

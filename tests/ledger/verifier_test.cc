@@ -134,7 +134,7 @@ TEST_F(VerifierTest, ChangedPrevHashIsBlamedOnItsOwnRecord) {
     auto rec = decode_record(get(s, 12));
     ASSERT_TRUE(rec);
     rec->prev_hash[0] ^= 0xff;
-    put(s, 12, canonical_record(*rec, true));
+    put(s, 12, canonical_record(*rec, RecordForm::kStored));
   });
   expect_bad(verify(), 12);
 }
@@ -144,7 +144,7 @@ TEST_F(VerifierTest, ChangedPayloadWithItsDigestRecomputed) {
     auto rec = decode_record(get(s, 5));
     ASSERT_TRUE(rec);
     rec->actor = "user:mallory";
-    put(s, 5, canonical_record(*rec, true));  // well-formed, but its leaf moved
+    put(s, 5, canonical_record(*rec, RecordForm::kStored));  // well-formed, but its leaf moved
   });
   expect_bad(verify(), 5);
 }
@@ -175,7 +175,7 @@ TEST_F(VerifierTest, InsertedRecord) {
     forged->payload = "forged payload";
     forged->payload_digest = crypto::sha256(forged->payload);
     forged->prev_hash = *record_leaf(get(s, 5));
-    put(s, 6, canonical_record(*forged, true));
+    put(s, 6, canonical_record(*forged, RecordForm::kStored));
   });
   expect_bad(verify(), 6);
 }
@@ -186,7 +186,7 @@ TEST_F(VerifierTest, RecordAppendedBehindCustodysBack) {
     ASSERT_TRUE(last);
     last->seq = kRecords + 1;
     last->prev_hash = *record_leaf(get(s, kRecords));
-    put(s, kRecords + 1, canonical_record(*last, true));
+    put(s, kRecords + 1, canonical_record(*last, RecordForm::kStored));
   });
   expect_bad(verify(), kRecords + 1);
 }
@@ -265,7 +265,7 @@ TEST_F(VerifierTest, ConsistentRewriteIsCaughtByCheckpoints) {
         rec->payload_digest = crypto::sha256(rec->payload);
       }
       rec->prev_hash = prev;
-      const std::string bytes = canonical_record(*rec, true);
+      const std::string bytes = canonical_record(*rec, RecordForm::kStored);
       put(s, seq, bytes);
       prev = *record_leaf(bytes);
     }

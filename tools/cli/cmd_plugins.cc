@@ -127,11 +127,13 @@ int list(const std::string& dir) {
   return kExitOk;
 }
 
-std::string status_json(bool started, const plugin::PluginHost& host) {
+enum class HostPhase { kStarted, kStopped };
+
+std::string status_json(HostPhase phase, const plugin::PluginHost& host) {
   std::string out;
   codec::JsonWriter w(out);
   w.begin_object();
-  w.key(started ? "started" : "stopped").boolean(true);
+  w.key(phase == HostPhase::kStarted ? "started" : "stopped").boolean(true);
   w.key("plugins");
   plugin::PluginHost::write_status_json(host.status(), w);
   w.end_object();
@@ -158,7 +160,7 @@ int run_plugins(const std::string& dir, double seconds) {
   options.graph = plant->graph();
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
-  std::cout << status_json(true, **host) << std::endl;
+  std::cout << status_json(HostPhase::kStarted, **host) << std::endl;
 
   if (seconds > 0) {
     const timespec timeout{static_cast<time_t>(seconds),
@@ -168,7 +170,7 @@ int run_plugins(const std::string& dir, double seconds) {
     int sig = 0;
     sigwait(&signals, &sig);
   }
-  const std::string final_status = status_json(false, **host);
+  const std::string final_status = status_json(HostPhase::kStopped, **host);
   host->reset();  // stops every plugin before the ledger closes
   ledger->reset();
   std::cout << final_status << std::endl;

@@ -31,7 +31,11 @@ struct RecallArgs {
   RecallFormat format = RecallFormat::kJson;
 };
 
-void add_recall_format(CLI::App* cmd, RecallFormat& format, bool fsma) {
+// Which formats a command offers: recall also writes the FSMA 204 spreadsheet.
+enum class Formats { kViews, kWithFsma204 };
+
+void add_recall_format(CLI::App* cmd, RecallFormat& format, Formats offered) {
+  const bool fsma = offered == Formats::kWithFsma204;
   std::map<std::string, RecallFormat> names{
       {"json", RecallFormat::kJson}, {"table", RecallFormat::kTable}, {"csv", RecallFormat::kCsv}};
   if (fsma) names.emplace("fsma204", RecallFormat::kFsma204);
@@ -135,7 +139,7 @@ void add_trace(CLI::App& app, Action& run) {
   cmd->add_option("--direction", a->direction, "forward (default) or backward")
       ->check(CLI::IsMember({"forward", "backward"}));
   cmd->add_option("--depth", a->depth, "Follow at most N edges (default: all)");
-  add_recall_format(cmd, a->format, false);
+  add_recall_format(cmd, a->format, Formats::kViews);
   cmd->callback([&run, a] {
     run = [a] {
       return trace(*a);
@@ -161,7 +165,7 @@ void add_recall(CLI::App& app, Action& run) {
   cmd->add_option("--out", a->out,
                   "With --format fsma204: directory for the CSV files (default .)");
   cmd->add_flag("--force", a->force, "Replace CSV files that already exist in --out");
-  add_recall_format(cmd, a->format, true);
+  add_recall_format(cmd, a->format, Formats::kWithFsma204);
   cmd->callback([&run, a] {
     run = [a] {
       return recall(*a);

@@ -60,13 +60,14 @@ void Progress::loop() {
   std::unique_lock lock(mu_);
   if (cv_.wait_for(lock, first_, [&] { return stop_; })) return;  // quick work: say nothing
   for (;;) {
-    draw(false);
+    draw(Line::kRedraw);
     if (cv_.wait_for(lock, every_, [&] { return stop_; })) break;
   }
-  draw(true);
+  draw(Line::kLast);
 }
 
-void Progress::draw(bool last) {
+void Progress::draw(Line kind) {
+  const bool last = kind == Line::kLast;
   const std::uint64_t done = done_.load(std::memory_order_relaxed);
   const std::uint64_t total = total_.load(std::memory_order_relaxed);
   const double seconds =

@@ -33,7 +33,8 @@ class Progress {
   [[nodiscard]] bool shown() const { return thread_.joinable(); }
 
  private:
-  void draw(bool last);
+  enum class Line { kRedraw, kLast };
+  void draw(Line line);
   void loop();
 
   const std::string label_;

@@ -90,7 +90,8 @@ class GenealogyGraph {
   [[nodiscard]] std::int64_t find_id(std::string_view name) const;
   [[nodiscard]] const Node& node(std::uint32_t id) const;
   Node& node(std::uint32_t id);
-  void append(Node& n, bool outgoing, std::uint32_t other, schema::EdgeKind kind, std::int64_t qty,
+  enum class Side { kOutgoing, kIncoming };
+  void append(Node& n, Side side, std::uint32_t other, schema::EdgeKind kind, std::int64_t qty,
               std::uint64_t seq);
   void* allocate(std::size_t bytes);
 

@@ -49,8 +49,10 @@ void encode_record(RecordFields& r, EncodedRecord& out);
 // The canonical bytes of `r` (with or without its payload), as encode_record() writes them,
 // and the same computed by building a capnp message and canonicalising it. They must agree;
 // the second exists for tests.
-[[nodiscard]] std::string canonical_record(const RecordFields& r, bool with_payload);
-[[nodiscard]] std::string canonical_record_via_capnp(const RecordFields& r, bool with_payload);
+// The stored form carries the payload; the leaf form (what is hashed) carries only its digest.
+enum class RecordForm { kStored, kLeaf };
+[[nodiscard]] std::string canonical_record(const RecordFields& r, RecordForm form);
+[[nodiscard]] std::string canonical_record_via_capnp(const RecordFields& r, RecordForm form);
 
 // Parses stored bytes. Fails with kCorruption when they are not a canonical Record.
 [[nodiscard]] Result<RecordFields> decode_record(std::string_view bytes);

@@ -134,7 +134,9 @@ class Sequencer {
   [[nodiscard]] Result<void> load();
   void run();
   void write_loop();
-  [[nodiscard]] std::unique_ptr<Prepared> prepare(std::vector<Item> items, bool tick);
+  // Whether the clock's commands (StateMachine::on_tick) are due with this group.
+  enum class Tick { kDue, kNotDue };
+  [[nodiscard]] std::unique_ptr<Prepared> prepare(std::vector<Item> items, Tick tick);
   void hand_to_writer(std::unique_ptr<Prepared> group);
   void retire_durable();
   StreamHead& stream_head(std::string_view stream);
