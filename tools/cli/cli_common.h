@@ -46,5 +46,6 @@ void add_recall(CLI::App& app, Action& run);
 void add_plugins(CLI::App& app, Action& run);
 void add_run(CLI::App& app, Action& run);
 void add_report(CLI::App& app, Action& run);
+void add_types(CLI::App& app, Action& run);
 
 }  // namespace custody::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add_plugins(app, run);
   add_run(app, run);
   add_report(app, run);
+  add_types(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -49,9 +49,10 @@
  * never reordered, removed or retyped within a major version. The layout is checked by
  * static assertions in custody's build (tests/plugin/abi_layout_test.cc).
  *
- * Payloads are Cap'n Proto, from the schemas installed with this SDK
- * (the .capnp files in share/custody/schema): records are record.capnp `Record`s in canonical form;
- * event payloads and command data are the structs named in docs/commands.md.
+ * Payloads are Cap'n Proto, from the schemas installed with this SDK (the .capnp files in
+ * share/custody/schema): records are record.capnp `Record`s in canonical form; which
+ * commands.capnp struct each event payload and each command's data is, custody/types.h
+ * says (custody_find_event_type, custody_find_command_type), as does `custody types`.
  */
 #ifndef CUSTODY_PLUGIN_H_
 #define CUSTODY_PLUGIN_H_
