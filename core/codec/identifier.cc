@@ -27,12 +27,11 @@ std::string_view script_name(UScriptCode sc) {
 // Scripts that may share one identifier (UTS #39, "highly restrictive").
 bool allowed_together(const std::vector<UScriptCode>& scripts) {
   if (scripts.size() <= 1) return true;
-  for (const auto& allowed : {std::initializer_list<UScriptCode>{USCRIPT_LATIN, USCRIPT_HAN,
-                                                                 USCRIPT_HIRAGANA, USCRIPT_KATAKANA},
-                              std::initializer_list<UScriptCode>{USCRIPT_LATIN, USCRIPT_HAN,
-                                                                 USCRIPT_BOPOMOFO},
-                              std::initializer_list<UScriptCode>{USCRIPT_LATIN, USCRIPT_HAN,
-                                                                 USCRIPT_HANGUL}}) {
+  for (const auto& allowed :
+       {std::initializer_list<UScriptCode>{USCRIPT_LATIN, USCRIPT_HAN, USCRIPT_HIRAGANA,
+                                           USCRIPT_KATAKANA},
+        std::initializer_list<UScriptCode>{USCRIPT_LATIN, USCRIPT_HAN, USCRIPT_BOPOMOFO},
+        std::initializer_list<UScriptCode>{USCRIPT_LATIN, USCRIPT_HAN, USCRIPT_HANGUL}}) {
     if (std::all_of(scripts.begin(), scripts.end(), [&](UScriptCode sc) {
           return std::find(allowed.begin(), allowed.end(), sc) != allowed.end();
         })) {

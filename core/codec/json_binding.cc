@@ -151,7 +151,8 @@ Result<std::int64_t> parse_decimal_text(std::string_view s, int places, const st
   if (i != s.size()) return bad(path, std::string(grammar));
   if (int_digits > static_cast<std::size_t>(kMaxDecimalDigits)) return decimal_out_of_range(path);
   std::int64_t whole = 0;
-  for (std::size_t k = int_start; k < int_start + int_digits; ++k) whole = whole * 10 + (s[k] - '0');
+  for (std::size_t k = int_start; k < int_start + int_digits; ++k)
+    whole = whole * 10 + (s[k] - '0');
   std::int64_t frac = 0;
   for (std::size_t k = 0; k < frac_digits; ++k) {
     const char c = s[frac_start + k];

@@ -71,12 +71,13 @@ class DuplicateKeys {
 Result<json::value> parse_json(std::string_view text, std::string_view field,
                                std::size_t max_bytes) {
   if (text.size() > max_bytes) {
-    return fail(ErrorCode::kOutOfRange,
-                "is larger than " + std::to_string(max_bytes) + " bytes", std::string(field));
+    return fail(ErrorCode::kOutOfRange, "is larger than " + std::to_string(max_bytes) + " bytes",
+                std::string(field));
   }
   json::error_code ec;
   json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec) return fail(ErrorCode::kInvalidArgument, "malformed JSON: " + ec.message(), std::string(field));
+  if (ec)
+    return fail(ErrorCode::kInvalidArgument, "malformed JSON: " + ec.message(), std::string(field));
   json::basic_parser<DuplicateKeys> keys{json::parse_options()};
   keys.write_some(false, text.data(), text.size(), ec);
   if (!keys.handler().duplicate.empty()) {

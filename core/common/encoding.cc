@@ -3,9 +3,9 @@
 #include <sodium.h>
 
 #include <charconv>
-#include <limits>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 namespace custody {
 

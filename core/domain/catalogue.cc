@@ -18,7 +18,7 @@ struct Index {
 const Index& index() {
   static const Index all = [] {
     Index i;
-    i.areas = {&notes_area(),     &master_data_area(), &lots_area(),
+    i.areas = {&notes_area(),       &master_data_area(), &lots_area(),
                &work_orders_area(), &scheduling_area(),  &quality_area(),
                &exceptions_area(),  &corrections_area(), &access_area()};
     for (const Area* a : i.areas) {

@@ -134,11 +134,10 @@ std::vector<capnp::StructSchema::Field> resolve(capnp::StructSchema data, const 
 // Fn: Result<void>(Decide&, Data::Reader).
 template <typename Data, auto Fn>
 [[nodiscard]] CommandSpec command(std::string_view type,
-                                  std::initializer_list<std::string_view> emits,
-                                  StreamSpec where) {
+                                  std::initializer_list<std::string_view> emits, StreamSpec where) {
   const auto schema = capnp::Schema::from<Data>();
   auto fields = detail::resolve(schema, where);
-  return CommandSpec{type,  schema, &detail::decide_as<Data, Fn>, std::vector(emits),
+  return CommandSpec{type,  schema,           &detail::decide_as<Data, Fn>, std::vector(emits),
                      where, std::move(fields)};
 }
 

@@ -60,8 +60,8 @@ Result<void> decide_correct(Decide& d, s::RecordCorrect::Reader r) {
   }
   const auto& correctable = spec->correction.fields;
 
-  auto parsed = codec::parse_json(std::string_view(r.getData().cStr(), r.getData().size()),
-                                  "data.data");
+  auto parsed =
+      codec::parse_json(std::string_view(r.getData().cStr(), r.getData().size()), "data.data");
   if (!parsed) return std::unexpected(parsed.error());
   const boost::json::value& json = *parsed;
   if (!json.is_object()) return invalid("data.data", "must be an object of corrected fields");
@@ -127,12 +127,11 @@ void apply_corrected(Apply& a, s::RecordCorrected::Reader r) {
 }  // namespace
 
 const Area& corrections_area() {
-  static const Area area{
-      "corrections",
-      {command<s::RecordCorrect, decide_correct>(
-          "record.correct", {"record.corrected"},
-          stream_described("the stream of the corrected record"))},
-      {event<s::RecordCorrected, apply_corrected>("record.corrected")}};
+  static const Area area{"corrections",
+                         {command<s::RecordCorrect, decide_correct>(
+                             "record.correct", {"record.corrected"},
+                             stream_described("the stream of the corrected record"))},
+                         {event<s::RecordCorrected, apply_corrected>("record.corrected")}};
   return area;
 }
 

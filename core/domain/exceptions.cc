@@ -266,10 +266,9 @@ namespace {
 
 void shift_raised(Apply& a, s::ExceptionRaised::Reader, s::ExceptionRaised::Reader y,
                   const ledger::RecordFields&) {
-  update<s::Exception>(a.state, a.cf.entities, exc_key(sv(y.getException())),
-                       [&](s::Exception::Builder b, s::Exception::Reader) {
-                         b.setDescription(y.getDescription());
-                       });
+  update<s::Exception>(
+      a.state, a.cf.entities, exc_key(sv(y.getException())),
+      [&](s::Exception::Builder b, s::Exception::Reader) { b.setDescription(y.getDescription()); });
   a.history("exception", sv(y.getException()));
 }
 
@@ -292,15 +291,13 @@ const Area& exceptions_area() {
                                                 stream("exception", "exception")),
        command<s::ExceptionAssign, decide_assign>("exception.assign", {"exception.assigned"},
                                                   stream("exception", "exception")),
-       command<s::ExceptionRef, decide_acknowledge>("exception.acknowledge",
-                                                    {"exception.acknowledged"},
-                                                    stream("exception", "exception")),
+       command<s::ExceptionRef, decide_acknowledge>(
+           "exception.acknowledge", {"exception.acknowledged"}, stream("exception", "exception")),
        command<s::ExceptionResolve, decide_resolve>("exception.resolve", {"exception.resolved"},
                                                     stream("exception", "exception")),
        command<s::ExceptionRef, decide_close>("exception.close", {"exception.closed"},
                                               stream("exception", "exception")),
-       command<s::ExceptionEscalate, decide_escalate>("exception.escalate",
-                                                      {"exception.escalated"},
+       command<s::ExceptionEscalate, decide_escalate>("exception.escalate", {"exception.escalated"},
                                                       stream("exception", "exception"))},
       {event<s::ExceptionRaised, apply_raised>(
            "exception.raised",

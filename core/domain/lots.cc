@@ -99,7 +99,8 @@ void apply_split(Apply& a, s::LotSplit::Reader r) {
                   l.setWo(p.getWo());
                   l.setHoldReason(p.getHoldReason());
                 });
-    add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "", Target::kNew);
+    add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "",
+             Target::kNew);
     a.history("lot", sv(child.getLot()));
   }
   update<s::Lot>(a.state, a.cf.entities, parent_key, [&](s::Lot::Builder b, s::Lot::Reader) {
@@ -170,7 +171,8 @@ void apply_merged(Apply& a, s::LotMerged::Reader r) {
                      b.setMergedOut(b.getMergedOut() + src.getQty());
                      uom = str(b.getUom());
                    });
-    add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "", Target::kNew);
+    add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "",
+             Target::kNew);
     a.history("lot", sv(src.getLot()));
   }
   put_new_lot(a, {r.getInto(), r.getMaterial(), capnp::Text::Reader(uom.c_str(), uom.size()),
@@ -227,7 +229,8 @@ void apply_transformed(Apply& a, s::LotTransformed::Reader r) {
                      b.setOnHand(b.getOnHand() - in.getQty());
                      b.setConsumed(b.getConsumed() + in.getQty());
                    });
-    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "", Target::kNew);
+    add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "",
+             Target::kNew);
     if (r.getEquipment().size()) {
       a.index(keys::equipment_lot(sv(r.getEquipment()), a.time(), a.rec.seq, sv(in.getLot())),
               "consumed");
@@ -373,8 +376,9 @@ void shift_received(Apply& a, s::LotReceived::Reader x, s::LotReceived::Reader y
   if (x.getSupplierLot() != y.getSupplierLot()) {
     a.unindex(keys::supplier_lot(sv(x.getSupplier()), sv(x.getSupplierLot()), sv(x.getLot())));
     a.index(keys::supplier_lot(sv(x.getSupplier()), sv(y.getSupplierLot()), sv(x.getLot())));
-    update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(x.getLot())),
-                   [&](s::Lot::Builder b, s::Lot::Reader) { b.setSupplierLot(y.getSupplierLot()); });
+    update<s::Lot>(
+        a.state, a.cf.entities, keys::entity("lot", sv(x.getLot())),
+        [&](s::Lot::Builder b, s::Lot::Reader) { b.setSupplierLot(y.getSupplierLot()); });
     a.history("lot", sv(x.getLot()));
   }
 }
@@ -418,8 +422,7 @@ const Area& lots_area() {
        event<s::LotMerged, apply_merged>("lot.merged"),
        event<s::LotTransformed, apply_transformed>(
            "lot.transformed", correctable<s::LotTransformed, nullptr, nullptr>({"document"})),
-       event<s::LotMove, apply_moved>("lot.moved"),
-       event<s::LotReason, apply_held>("lot.held"),
+       event<s::LotMove, apply_moved>("lot.moved"), event<s::LotReason, apply_held>("lot.held"),
        event<s::LotRef, apply_released>("lot.released"),
        event<s::LotReason, apply_rejected>("lot.rejected"),
        event<s::LotShip, apply_shipped>(

@@ -20,7 +20,8 @@ const Area& notes_area() {
   static const Area area{
       "notes",
       {command<s::NoteAdd, decide_note>("note.add", {"note.added"}, stream("note", "subject"))},
-      {event<s::NoteAdd, apply_note>("note.added", correctable<s::NoteAdd, nullptr, nullptr>({"text"}))}};
+      {event<s::NoteAdd, apply_note>("note.added",
+                                     correctable<s::NoteAdd, nullptr, nullptr>({"text"}))}};
   return area;
 }
 

@@ -237,9 +237,9 @@ void shift_reading(Apply& a, s::ReadingRecorded::Reader, s::ReadingRecorded::Rea
 const Area& quality_area() {
   static const Area area{
       "quality",
-      {command<s::InspectionRecord, decide_inspection>(
-           "inspection.record", {"inspection.recorded", "exception.raised"},
-           streams({{"lot", "lot"}, {"wo", "wo"}})),
+      {command<s::InspectionRecord, decide_inspection>("inspection.record",
+                                                       {"inspection.recorded", "exception.raised"},
+                                                       streams({{"lot", "lot"}, {"wo", "wo"}})),
        command<s::ReadingRecord, decide_reading>("reading.record",
                                                  {"reading.recorded", "exception.raised"},
                                                  stream("equipment", "equipment"))},

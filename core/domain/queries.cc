@@ -6,10 +6,10 @@
 
 #include "custody/codec/capnp_util.h"
 #include "custody/codec/json_binding.h"
+#include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
 #include "custody/ledger/record.h"
-#include "custody/common/encoding.h"
 #include "state_access.h"
 #include "values.h"
 
@@ -63,9 +63,8 @@ Result<void> scan(const ledger::Snapshot& snap, std::string_view cf_name, std::s
 
 Result<std::optional<std::string>> get(const ledger::Snapshot& snap, std::string_view cf_name,
                                        std::string_view key) {
-  return ledger::reading([&]() -> Result<std::optional<std::string>> {
-    return snap.get(snap.family(cf_name), key);
-  });
+  return ledger::reading(
+      [&]() -> Result<std::optional<std::string>> { return snap.get(snap.family(cf_name), key); });
 }
 
 double hours(TimeNs d) {
@@ -233,31 +232,31 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
   codec::JsonWriter rw(rows);
   rw.begin_array();
   std::uint64_t open = 0;
-  auto r = scan(snap_, kIndexCf, keys::kOpenExceptionPrefix, [&](std::string_view key,
-                                                                  std::string_view) {
-    const auto parsed = keys::parse_open_exception(key);
-    if (!parsed) return true;
-    const std::string id(*parsed);
-    auto v = get(snap_, kEntitiesCf, keys::entity("exception", id));
-    if (!v || !*v) return true;
-    codec::MessageView view(**v);
-    auto e = view.root<s::Exception>();
-    ++open;
-    ++by_severity[static_cast<int>(e.getSeverity())];
-    rw.begin_object();
-    rw.key("exception").string(id);
-    rw.key("severity").string(codec::enum_name(e.getSeverity()));
-    rw.key("status").string(codec::enum_name(e.getStatus()));
-    rw.key("ageHours").number(std::round(hours(now - e.getRaisedAt()) * 10) / 10);
-    rw.key("overdue").boolean(e.getDeadline() != 0 && now > e.getDeadline());
-    rw.key("escalated").boolean(e.getEscalated());
-    rw.key("assignee").string(sv(e.getAssignee()));
-    rw.key("equipment").string(sv(e.getEquipment()));
-    rw.key("wo").string(sv(e.getWo()));
-    rw.key("description").string(sv(e.getDescription()));
-    rw.end_object();
-    return true;
-  });
+  auto r = scan(snap_, kIndexCf, keys::kOpenExceptionPrefix,
+                [&](std::string_view key, std::string_view) {
+                  const auto parsed = keys::parse_open_exception(key);
+                  if (!parsed) return true;
+                  const std::string id(*parsed);
+                  auto v = get(snap_, kEntitiesCf, keys::entity("exception", id));
+                  if (!v || !*v) return true;
+                  codec::MessageView view(**v);
+                  auto e = view.root<s::Exception>();
+                  ++open;
+                  ++by_severity[static_cast<int>(e.getSeverity())];
+                  rw.begin_object();
+                  rw.key("exception").string(id);
+                  rw.key("severity").string(codec::enum_name(e.getSeverity()));
+                  rw.key("status").string(codec::enum_name(e.getStatus()));
+                  rw.key("ageHours").number(std::round(hours(now - e.getRaisedAt()) * 10) / 10);
+                  rw.key("overdue").boolean(e.getDeadline() != 0 && now > e.getDeadline());
+                  rw.key("escalated").boolean(e.getEscalated());
+                  rw.key("assignee").string(sv(e.getAssignee()));
+                  rw.key("equipment").string(sv(e.getEquipment()));
+                  rw.key("wo").string(sv(e.getWo()));
+                  rw.key("description").string(sv(e.getDescription()));
+                  rw.end_object();
+                  return true;
+                });
   if (!r) return r;
   rw.end_array();
   // Closure times, from the facts of every closed exception.
@@ -268,8 +267,8 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
     auto f = view.root<s::Fact>();
     if (f.isExceptionClosed()) {
       ++closed;
-      close_hours += hours(keys::parse_fact_time(key).value_or(0) -
-                           f.getExceptionClosed().getRaisedAt());
+      close_hours +=
+          hours(keys::parse_fact_time(key).value_or(0) - f.getExceptionClosed().getRaisedAt());
     }
     return true;
   });

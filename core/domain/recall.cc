@@ -141,23 +141,23 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
       wos.emplace(key.substr(consumers.size()));
       return true;
     });
-    index->scan_prefix(keys::shipment_prefix(lot.lot), [&](std::string_view,
-                                                           std::string_view value) {
-      codec::MessageView sv_(value);
-      auto line = sv_.root<s::ShipmentLine>();
-      RecallShipment sh;
-      sh.shipment = str(line.getShipment());
-      sh.lot = lot.lot;
-      sh.customer = str(line.getCustomer());
-      sh.customer_name = names.party(sh.customer);
-      sh.material = lot.material;
-      sh.uom = lot.uom;
-      sh.qty = line.getQty();
-      sh.at = line.getAt();
-      sh.seq = line.getSeq();
-      report.shipments.push_back(std::move(sh));
-      return true;
-    });
+    index->scan_prefix(keys::shipment_prefix(lot.lot),
+                       [&](std::string_view, std::string_view value) {
+                         codec::MessageView sv_(value);
+                         auto line = sv_.root<s::ShipmentLine>();
+                         RecallShipment sh;
+                         sh.shipment = str(line.getShipment());
+                         sh.lot = lot.lot;
+                         sh.customer = str(line.getCustomer());
+                         sh.customer_name = names.party(sh.customer);
+                         sh.material = lot.material;
+                         sh.uom = lot.uom;
+                         sh.qty = line.getQty();
+                         sh.at = line.getAt();
+                         sh.seq = line.getSeq();
+                         report.shipments.push_back(std::move(sh));
+                         return true;
+                       });
     if (scope.exclude_consumed && lot.on_hand == 0 && lot.depth > 0) continue;
     report.lots.push_back(std::move(lot));
   }

@@ -105,10 +105,10 @@ void apply_scheduled(Apply& a, s::WoSchedule::Reader r) {
 }  // namespace
 
 const Area& scheduling_area() {
-  static const Area area{
-      "scheduling",
-      {command<s::WoSchedule, decide_schedule>("wo.schedule", {"wo.scheduled"}, stream("wo", "wo"))},
-      {event<s::WoSchedule, apply_scheduled>("wo.scheduled")}};
+  static const Area area{"scheduling",
+                         {command<s::WoSchedule, decide_schedule>("wo.schedule", {"wo.scheduled"},
+                                                                  stream("wo", "wo"))},
+                         {event<s::WoSchedule, apply_scheduled>("wo.scheduled")}};
   return area;
 }
 

@@ -16,10 +16,10 @@ std::string date_of(TimeNs t) {
 Result<std::int64_t> add_quantity(std::int64_t a, std::int64_t b, const std::string& field) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum) || sum > kMaxQuantity || sum < -kMaxQuantity) {
-    return std::unexpected(Error{ErrorCode::kOutOfRange,
-                                 "the total would exceed " + qty_text(kMaxQuantity) +
-                                     ", more than custody can hold",
-                                 field});
+    return std::unexpected(
+        Error{ErrorCode::kOutOfRange,
+              "the total would exceed " + qty_text(kMaxQuantity) + ", more than custody can hold",
+              field});
   }
   return sum;
 }

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include "custody/codec/json_parse.h"
-
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
@@ -63,7 +62,8 @@ class Request {
     if (!t) return std::unexpected(t.error());
     if (t->empty()) return fallback;
     auto parsed = parse_rfc3339(*t);
-    if (!parsed) return fail(parsed.error().code, parsed.error().message + ": " + *t, std::string(key));
+    if (!parsed)
+      return fail(parsed.error().code, parsed.error().message + ": " + *t, std::string(key));
     return *parsed;
   }
 

@@ -462,14 +462,14 @@ void apply_produced(Apply& a, s::LotProduced::Reader r) {
 enum class LotList { kConsumed, kProduced };
 void shift_wo_list(Apply& a, std::string_view wo, std::string_view lot, std::int64_t delta,
                    LotList which) {
-  update<s::WorkOrder>(a.state, a.cf.entities, wo_key(wo),
-                       [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
-                         auto list = which == LotList::kProduced ? b.getProduced() : b.getConsumed();
-                         for (auto e : list) {
-                           if (e.getLot() == capnp::Text::Reader(lot.data(), lot.size()))
-                             e.setQty(e.getQty() + delta);
-                         }
-                       });
+  update<s::WorkOrder>(
+      a.state, a.cf.entities, wo_key(wo), [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
+        auto list = which == LotList::kProduced ? b.getProduced() : b.getConsumed();
+        for (auto e : list) {
+          if (e.getLot() == capnp::Text::Reader(lot.data(), lot.size()))
+            e.setQty(e.getQty() + delta);
+        }
+      });
   a.history("wo", wo);
 }
 
@@ -562,9 +562,11 @@ const Area& work_orders_area() {
        event<s::WoRef, apply_released>("wo.released"),
        event<s::OpStart, apply_started>("op.started"),
        event<s::LotConsumed, apply_consumed>(
-           "lot.consumed", correctable<s::LotConsumed, check_consumed_fix, shift_consumed>({"qty"})),
+           "lot.consumed",
+           correctable<s::LotConsumed, check_consumed_fix, shift_consumed>({"qty"})),
        event<s::LotProduced, apply_produced>(
-           "lot.produced", correctable<s::LotProduced, check_produced_fix, shift_produced>({"qty"})),
+           "lot.produced",
+           correctable<s::LotProduced, check_produced_fix, shift_produced>({"qty"})),
        event<s::OpReport, apply_reported>(
            "op.reported",
            correctable<s::OpReport, check_reported_fix, shift_reported>({"good", "scrap"})),

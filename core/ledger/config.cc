@@ -12,8 +12,8 @@ namespace fs = std::filesystem;
 
 // Every key config.json may hold ("site" is read by the FSMA 204 export, "plugins" by the
 // plugin host), and those of its objects.
-constexpr std::string_view kConfigKeys[] = {"groupCommit", "checkpointIntervalMs", "tickIntervalMs",
-                                            "idempotency", "site",                 "plugins"};
+constexpr std::string_view kConfigKeys[] = {
+    "groupCommit", "checkpointIntervalMs", "tickIntervalMs", "idempotency", "site", "plugins"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
 constexpr std::string_view kSiteKeys[] = {"name", "address", "gln"};
@@ -23,8 +23,7 @@ Result<void> only_known(const boost::json::object& obj, const std::string_view (
                         const std::string& path) {
   for (const auto& member : obj) {
     if (std::find(std::begin(known), std::end(known), member.key()) == std::end(known)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "is not a setting custody knows (misspelt?)",
+      return fail(ErrorCode::kInvalidArgument, "is not a setting custody knows (misspelt?)",
                   path + "." + std::string(member.key()));
     }
   }
@@ -111,7 +110,8 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
   }
   o.tick_interval = std::chrono::milliseconds(tick);
   if (const auto* site = obj.if_contains("site")) {
-    if (!site->is_object()) return fail(ErrorCode::kInvalidArgument, "must be an object", "config.site");
+    if (!site->is_object())
+      return fail(ErrorCode::kInvalidArgument, "must be an object", "config.site");
     if (auto r = only_known(site->as_object(), kSiteKeys, "config.site"); !r) {
       return std::unexpected(r.error());
     }

@@ -120,8 +120,8 @@ Result<void> HeadFile::write(const Head& head) {
   const off_t at = static_cast<off_t>(next_slot_ * kSlot);
   std::size_t done = 0;
   while (done < slot.size()) {
-    const ssize_t n = ::pwrite(fd_, slot.data() + done, slot.size() - done,
-                               at + static_cast<off_t>(done));
+    const ssize_t n =
+        ::pwrite(fd_, slot.data() + done, slot.size() - done, at + static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return std::unexpected(errno_error("cannot write", path_));

@@ -101,7 +101,8 @@ Result<void> IdempotencyIndex::load() {
     }
     if (!it->status().ok()) return std::unexpected(storage_error(it->status(), "meta"));
   }
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kLog)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kLog)));
   Recent* last = nullptr;
   std::string_view last_id;
   for (it->Seek(keys::log(through + 1)); it->Valid(); it->Next()) {

@@ -20,8 +20,8 @@
 // Not thread-safe: the sequencer thread owns it (spills run on a helper thread it manages).
 #pragma once
 
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <atomic>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <future>
 #include <memory>

@@ -1,10 +1,7 @@
 #include "custody/ledger/ledger.h"
 
-#include "custody/ledger/config.h"
-
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
-
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -13,6 +10,7 @@
 
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
+#include "custody/ledger/config.h"
 
 namespace custody::ledger {
 namespace fs = std::filesystem;
@@ -120,8 +118,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const fs::path& dir, OpenMode mode,
                 dir.string() + ": its projections were built by projection version " +
                     std::to_string(ledger->store_->projection_version()) +
                     " and this build writes version " +
-                    std::to_string(machine->projection_version()) +
-                    "; run `custody rebuild " + dir.string() + "` before writing");
+                    std::to_string(machine->projection_version()) + "; run `custody rebuild " +
+                    dir.string() + "` before writing");
   }
   ledger->machine_ = std::move(machine);
   ledger->machine_->attach(*ledger->store_);

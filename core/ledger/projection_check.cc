@@ -1,7 +1,5 @@
 #include "custody/ledger/projection_check.h"
 
-#include "rocksdb_options.h"
-
 #include <rocksdb/db.h>
 #include <stdlib.h>
 
@@ -12,6 +10,7 @@
 
 #include "custody/common/encoding.h"
 #include "custody/ledger/rebuild.h"
+#include "rocksdb_options.h"
 
 namespace custody::ledger {
 namespace {
@@ -28,9 +27,8 @@ class ScratchDb final : public ColumnFamilies {
                                                    const std::vector<std::string>& names) {
     std::string tmpl = (parent / "custody-check-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
-      return fail(ErrorCode::kIoError,
-                  "cannot create a scratch directory in " + parent.string() + ": " +
-                      std::strerror(errno));
+      return fail(ErrorCode::kIoError, "cannot create a scratch directory in " + parent.string() +
+                                           ": " + std::strerror(errno));
     }
     std::unique_ptr<ScratchDb> out(new ScratchDb(tmpl));
     rocksdb::DBOptions o;
@@ -111,8 +109,7 @@ Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
   const auto families = machine.column_families();
   auto scratch = ScratchDb::create(tmp_parent, families);
   if (!scratch) return std::unexpected(scratch.error());
-  auto replayed =
-      replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries, progress);
+  auto replayed = replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries, progress);
   if (!replayed) return std::unexpected(replayed.error());
 
   crypto::Sha256 h;

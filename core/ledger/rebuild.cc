@@ -3,8 +3,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include "rocksdb_options.h"
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -17,6 +15,7 @@
 #include "custody/common/encoding.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/state.h"
+#include "rocksdb_options.h"
 #include "schema/record.capnp.h"
 
 namespace custody::ledger {

@@ -1,11 +1,7 @@
 #include "custody/ledger/sequencer.h"
 
-#include "idempotency.h"
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
 #include <pthread.h>
+#include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -15,6 +11,7 @@
 #include "custody/common/encoding.h"
 #include "custody/ledger/checkpoint.h"
 #include "custody/ledger/record.h"
+#include "idempotency.h"
 
 namespace custody::ledger {
 namespace {
@@ -286,7 +283,8 @@ void Sequencer::run() {
     std::vector<Item> last(1);
     last[0].checkpoint_done = [](Result<std::string>) {
     };
-    if (auto prepared = prepare(std::move(last), Tick::kNotDue)) hand_to_writer(std::move(prepared));
+    if (auto prepared = prepare(std::move(last), Tick::kNotDue))
+      hand_to_writer(std::move(prepared));
   }
   {
     std::lock_guard lock(mu_);

@@ -78,8 +78,7 @@ std::vector<std::optional<std::string>> Snapshot::multi_get(
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  store_.db().MultiGet(options_of(snapshot_), cf, n, slices.data(), values.data(),
-                       statuses.data());
+  store_.db().MultiGet(options_of(snapshot_), cf, n, slices.data(), values.data(), statuses.data());
   for (std::size_t i = 0; i < n; ++i) {
     if (statuses[i].ok()) {
       out[i] = values[i].ToString();
@@ -154,7 +153,8 @@ Result<std::string> Snapshot::record(std::uint64_t seq) const {
   std::string v;
   auto s = store_.db().Get(options_of(snapshot_), store_.cf(ledger::Cf::kLog), keys::log(seq), &v);
   if (s.IsNotFound()) return fail(ErrorCode::kNotFound, "no record " + std::to_string(seq));
-  if (!s.ok()) return std::unexpected(storage_error(s, "cannot read record " + std::to_string(seq)));
+  if (!s.ok())
+    return std::unexpected(storage_error(s, "cannot read record " + std::to_string(seq)));
   return v;
 }
 

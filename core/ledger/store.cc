@@ -1,11 +1,7 @@
 #include "custody/ledger/store.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
-#include "rocksdb_options.h"
-
 #include <fcntl.h>
+#include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
@@ -16,15 +12,16 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 
 #include "custody/common/encoding.h"
 #include "custody/ledger/record.h"
+#include "rocksdb_options.h"
 
 namespace custody::ledger {
 namespace fs = std::filesystem;
@@ -275,8 +272,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions opti
                         " is open for writing in another process; stop it (or use its API) "
                         "and retry");
       }
-      return fail(ErrorCode::kIoError,
-                  "cannot lock " + dir.string() + ": " + std::strerror(errno));
+      return fail(ErrorCode::kIoError, "cannot lock " + dir.string() + ": " + std::strerror(errno));
     }
   }
 
@@ -325,8 +321,8 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions opti
                                      &store->handles_, &raw);
     if (!s.ok() && s.IsCorruption() && options.on_damage == OnDamage::kReport) {
       // Damage the writer would refuse: show what can still be read, and say so.
-      store->damage_ = Damage{"the database cannot be opened as it is: " + s.ToString(),
-                              std::nullopt};
+      store->damage_ =
+          Damage{"the database cannot be opened as it is: " + s.ToString(), std::nullopt};
       store->handles_.clear();
       dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
       s = rocksdb::DB::OpenForReadOnly(dbo, db_path, descs, &store->handles_, &raw);
@@ -421,8 +417,7 @@ Result<void> Store::check_acknowledged_head() {
     found = Damage{"records " + std::to_string(head->seq + 1) + ".." + std::to_string(ack.seq) +
                        " were acknowledged (DIR/HEAD says the log reached seq " +
                        std::to_string(ack.seq) + ") but the database ends at seq " +
-                       std::to_string(head->seq) +
-                       ": its write-ahead log was damaged or truncated",
+                       std::to_string(head->seq) + ": its write-ahead log was damaged or truncated",
                    head->seq + 1};
   } else if (ack.seq > 0) {
     std::string bytes;
@@ -455,9 +450,8 @@ Result<void> Store::drop_stale_projections(const std::vector<std::string>& proje
   for (std::size_t i = 0; i < names_.size();) {
     const auto [logical, gen] = split_generation(names_[i]);
     const bool projection =
-        !is_builtin(names_[i]) &&
-        (gen != 0 || std::find(projections.begin(), projections.end(), logical) !=
-                         projections.end());
+        !is_builtin(names_[i]) && (gen != 0 || std::find(projections.begin(), projections.end(),
+                                                         logical) != projections.end());
     if (!projection || gen == generation_) {
       ++i;
       continue;
@@ -507,8 +501,8 @@ rocksdb::ColumnFamilyHandle* Store::cf(Cf which) const {
 }
 
 rocksdb::ColumnFamilyHandle* Store::cf(std::string_view name) const {
-  if (building_ && std::find(building_names_.begin(), building_names_.end(), name) !=
-                       building_names_.end()) {
+  if (building_ &&
+      std::find(building_names_.begin(), building_names_.end(), name) != building_names_.end()) {
     return handle(physical_name(name, *building_));
   }
   return handle(physical_name(name, generation_));
@@ -606,8 +600,7 @@ Result<void> Store::activate_projections(std::uint32_t version) {
   // The ingested files' manifest entries must be durable before meta points at them.
   if (auto s = db_->FlushWAL(true); !s.ok()) return std::unexpected(io_error(s, "cannot sync"));
   rocksdb::WriteBatch b;
-  b.Put(cf(Cf::kMeta), "projections",
-        std::to_string(*building_) + " " + std::to_string(version));
+  b.Put(cf(Cf::kMeta), "projections", std::to_string(*building_) + " " + std::to_string(version));
   if (auto w = write(b); !w) return w;
   const std::uint64_t old = generation_;
   generation_ = *building_;

@@ -1,7 +1,5 @@
 #include "custody/ledger/verifier.h"
 
-#include "rocksdb_options.h"
-
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include "custody/ledger/merkle.h"
 #include "custody/ledger/record.h"
 #include "custody/ledger/snapshot.h"
+#include "rocksdb_options.h"
 
 namespace custody::ledger {
 namespace {

@@ -28,6 +28,4 @@ class HostedPlugin {
     ledger::Ledger& ledger, const PluginConfig& config, std::unique_ptr<PluginLibrary> library,
     const HostOptions& options);
 
-
-
 }  // namespace custody::plugin

@@ -19,9 +19,9 @@ std::unexpected<Error> bad(std::string field, std::string message) {
   return std::unexpected(Error::invalid_argument(std::move(field), std::move(message)));
 }
 
-constexpr std::string_view kKeys[] = {"id",          "path",          "grants",
-                                      "isolation",   "trusted",       "enabled",
-                                      "hangTimeoutMs", "restartBackoffMs", "config"};
+constexpr std::string_view kKeys[] = {"id",      "path",    "grants",        "isolation",
+                                      "trusted", "enabled", "hangTimeoutMs", "restartBackoffMs",
+                                      "config"};
 
 Result<json::object> read_config(const std::filesystem::path& dir) {
   auto text = read_file(dir / "config.json");

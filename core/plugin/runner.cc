@@ -24,9 +24,9 @@
 #include "host_api.h"
 #include "plugin_thread.h"
 #include "sandbox.h"
-#include "wire.h"
 #include "schema/record.capnp.h"
 #include "schema/runner.capnp.h"
+#include "wire.h"
 
 namespace custody::plugin {
 namespace {

@@ -39,22 +39,21 @@ bool readable_by(const fs::path& path, uid_t uid, gid_t gid) {
     return (st.st_mode & other_bit) != 0;
   };
   for (fs::path p = full.parent_path();; p = p.parent_path()) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0 || !allows(st, S_IXUSR, S_IXGRP, S_IXOTH)) return false;
     if (p == p.root_path()) break;
   }
-  struct stat st{};
+  struct stat st {};
   return ::stat(full.c_str(), &st) == 0 && allows(st, S_IRUSR, S_IRGRP, S_IROTH);
 }
 
 std::uint64_t all_fs_rights(int abi) {
-  std::uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-                    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-                    LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
-                    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-                    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
-                    LANDLOCK_ACCESS_FS_MAKE_SYM;
+  std::uint64_t r =
+      LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+      LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+      LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+      LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+      LANDLOCK_ACCESS_FS_MAKE_SYM;
   if (abi >= 2) r |= LANDLOCK_ACCESS_FS_REFER;
   if (abi >= 3) r |= LANDLOCK_ACCESS_FS_TRUNCATE;
   return r;
@@ -67,7 +66,7 @@ Result<void> allow(int ruleset, const fs::path& path, std::uint64_t rights) {
     if (errno == ENOENT) return {};
     return fail(ErrorCode::kIoError, "landlock: cannot open " + path.string() + ": " + why());
   }
-  struct stat st{};
+  struct stat st {};
   ::fstat(fd, &st);
   if (!S_ISDIR(st.st_mode)) {
     // Rules on a file may only name rights that apply to files.
@@ -88,20 +87,20 @@ Result<void> allow(int ruleset, const fs::path& path, std::uint64_t rights) {
 }
 
 Result<int> apply_landlock(const fs::path& plugin, const fs::path& workdir) {
-  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0,
-                             LANDLOCK_CREATE_RULESET_VERSION);
+  const long abi =
+      ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) return 0;
   const std::uint64_t handled = all_fs_rights(static_cast<int>(abi));
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = handled;
-  const int ruleset = static_cast<int>(
-      ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
+  const int ruleset =
+      static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
   if (ruleset < 0) return fail(ErrorCode::kIoError, "landlock: cannot create a ruleset: " + why());
-  const std::uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-                             LANDLOCK_ACCESS_FS_EXECUTE;
+  const std::uint64_t read =
+      LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
   Result<void> r;
-  for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt",
-                          "/proc", "/sys"}) {
+  for (const char* dir :
+       {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys"}) {
     if (r) r = allow(ruleset, dir, read);
   }
   if (r) r = allow(ruleset, "/dev", read | LANDLOCK_ACCESS_FS_WRITE_FILE);
@@ -138,8 +137,9 @@ Result<SandboxReport> enter_sandbox(const fs::path& plugin, const fs::path& work
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
     if (!readable_by(plugin, uid, gid) || (!ec && !readable_by(self, uid, gid))) {
-      report.notes = "runs as root: the plugin library or custody-runner is not readable by "
-                     "user 'nobody' (make it and its directories world-readable to drop root)";
+      report.notes =
+          "runs as root: the plugin library or custody-runner is not readable by "
+          "user 'nobody' (make it and its directories world-readable to drop root)";
     } else {
       if (::chown(workdir.c_str(), uid, gid) != 0) {
         return fail(ErrorCode::kIoError, "cannot hand the working directory over: " + why());

@@ -1,7 +1,5 @@
 #include "supervisor.h"
 
-#include "sandbox.h"
-
 #include <capnp/serialize.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,6 +10,7 @@
 #include <cstring>
 
 #include "custody/common/encoding.h"
+#include "sandbox.h"
 
 namespace custody::plugin {
 namespace {
@@ -128,8 +127,7 @@ Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
                                 std::chrono::milliseconds timeout) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(plugin, ec)) {
-    return fail(ErrorCode::kNotFound, plugin.string() + " does not exist or is not a file",
-                "path");
+    return fail(ErrorCode::kNotFound, plugin.string() + " does not exist or is not a file", "path");
   }
   auto workdir = make_workdir();
   if (!workdir) return std::unexpected(workdir.error());
@@ -140,8 +138,8 @@ Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
       std::filesystem::remove_all(dir, ec);
     }
   } remove{*workdir};
-  auto child = Supervisor::spawn_runner(runner.empty() ? default_runner() : runner, plugin,
-                                       "probe", *workdir, Supervisor::RunnerMode::kProbe);
+  auto child = Supervisor::spawn_runner(runner.empty() ? default_runner() : runner, plugin, "probe",
+                                        *workdir, Supervisor::RunnerMode::kProbe);
   if (!child) return std::unexpected(child.error());
   auto m = expect(*child->wire, timeout, plugin.string(), "its manifest");
   Result<Manifest> out = std::unexpected(Error::internal("the runner did not answer"));
@@ -154,7 +152,8 @@ Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
   } else if (msg.isHello()) {
     out = manifest_of(msg.getHello());
   }
-  Supervisor::end_child(*child, Supervisor::Ending::kKill);  // it never starts: nothing to wind down
+  Supervisor::end_child(*child,
+                        Supervisor::Ending::kKill);  // it never starts: nothing to wind down
   return out;
 }
 

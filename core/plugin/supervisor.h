@@ -30,8 +30,8 @@
 
 #include "hosted.h"
 #include "ledger_source.h"
-#include "wire.h"
 #include "schema/runner.capnp.h"
+#include "wire.h"
 
 namespace custody::plugin {
 

@@ -205,10 +205,9 @@ TEST(CrashSafety, AnInterruptedRebuildLeavesTheLiveProjections) {
   EXPECT_GE(interrupted, 3) << "the signals must interrupt real work";
   // The rules still see the state: redefining an existing material is refused.
   auto again = testing::run_custody(
-      {"append", dir},
-      R"({"type":"material.define","commandId":"redefine","actor":"user:qa",)"
-      R"("data":{"material":"romaine","name":"x","kind":"raw","uom":"kg"}})"
-      "\n");
+      {"append", dir}, R"({"type":"material.define","commandId":"redefine","actor":"user:qa",)"
+                       R"("data":{"material":"romaine","name":"x","kind":"raw","uom":"kg"}})"
+                       "\n");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.out.find("already_exists"), std::string::npos) << again.out;
   EXPECT_EQ(digest(), want);

@@ -3,8 +3,8 @@
 // real `custody` binary and proves the fix; all of them failed before it.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 #include <pty.h>
+#include <rocksdb/db.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -95,8 +95,8 @@ class Hardening : public ::testing::Test {
 
   // Appends a generated plant and returns its command count.
   std::size_t append_plant(int days, int seed = 7) {
-    auto gen = run_custody({"gen", "plant", "--days", std::to_string(days), "--seed",
-                            std::to_string(seed)});
+    auto gen = run_custody(
+        {"gen", "plant", "--days", std::to_string(days), "--seed", std::to_string(seed)});
     EXPECT_EQ(gen.exit_code, 0) << gen.err;
     auto r = run_custody({"append", dir().string()}, gen.out);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -183,7 +183,8 @@ TEST_F(Hardening, F02_ProjectionsBuiltByAnotherVersionRefuseWritesUntilRebuilt) 
   append_plant(1);
   {
     auto machine = domain::make_state_machine();
-    auto store = ledger::Store::open(dir(), ledger::OpenMode::kReadWrite, machine->column_families());
+    auto store =
+        ledger::Store::open(dir(), ledger::OpenMode::kReadWrite, machine->column_families());
     ASSERT_TRUE(store) << store.error().message;
     rocksdb::WriteBatch b;
     b.Put((*store)->cf(ledger::Cf::kMeta), "projections", "0 0");
@@ -215,8 +216,8 @@ TEST_F(Hardening, F03_TheSameIdForAnotherCommandIsAConflict) {
 // escalation, "plugin:<id>/<cid>" swallowed a plugin's command, "auto:<cmdId>" hijacked an
 // automatic exception.
 TEST_F(Hardening, F04_ReservedIdsAreRefused) {
-  for (const char* id : {"escalate:EX-99", "plugin:scheduler/p1", "auto:r-1", "access:x",
-                         "system:x"}) {
+  for (const char* id :
+       {"escalate:EX-99", "plugin:scheduler/p1", "auto:r-1", "access:x", "system:x"}) {
     EXPECT_EQ(rejected_code(dir(), note(id)), "reserved") << id;
   }
   EXPECT_EQ(rejected_code(dir(), command("exception.raise", "e1",
@@ -300,8 +301,10 @@ TEST_F(Hardening, F07_TamperedProjectionsFailVerify) {
       msg.setRoot(lot);
       msg.getRoot<schema::Lot>().setSupplierLot("FORGED");
       forged_key = it->key().ToString();
-      ASSERT_TRUE((*store)->db().Put({}, entities, forged_key,
-                                     codec::canonical_bytes(msg.getRoot<schema::Lot>().asReader()))
+      ASSERT_TRUE((*store)
+                      ->db()
+                      .Put({}, entities, forged_key,
+                           codec::canonical_bytes(msg.getRoot<schema::Lot>().asReader()))
                       .ok());
       break;
     }
@@ -343,8 +346,8 @@ TEST_F(Hardening, F09_OutputNeverLandsInALedgerOrOverAFileUnasked) {
             0);
   const std::string key_before = testing::snapshot_files(dir()).at("node.key");
   auto fsma = [&](const fs::path& out, bool force) {
-    std::vector<std::string> args{"recall", dir().string(), "--lot", "L1", "--format", "fsma204",
-                                  "--out", out.string()};
+    std::vector<std::string> args{"recall",   dir().string(), "--lot", "L1",
+                                  "--format", "fsma204",      "--out", out.string()};
     if (force) args.push_back("--force");
     return run_custody(args);
   };
@@ -352,9 +355,9 @@ TEST_F(Hardening, F09_OutputNeverLandsInALedgerOrOverAFileUnasked) {
   EXPECT_EQ(into_ledger.exit_code, 2);
   EXPECT_NE(into_ledger.err.find("inside the ledger directory"), std::string::npos)
       << into_ledger.err;
-  auto over_key = run_custody({"report", dir().string(), "piecework", "--from", "2026-10-01",
-                               "--to", "2026-10-02", "--out", (dir() / "node.key").string(),
-                               "--force"});
+  auto over_key =
+      run_custody({"report", dir().string(), "piecework", "--from", "2026-10-01", "--to",
+                   "2026-10-02", "--out", (dir() / "node.key").string(), "--force"});
   EXPECT_EQ(over_key.exit_code, 2);
   EXPECT_NE(over_key.err.find("inside the ledger directory"), std::string::npos) << over_key.err;
   EXPECT_EQ(testing::snapshot_files(dir()).at("node.key"), key_before);
@@ -466,7 +469,8 @@ TEST_F(Hardening, F13_TablesEscapeControlCharacters) {
   ASSERT_EQ(run_custody({"append", dir().string()},
                         command("exception.raise", "e1",
                                 R"({"exception":"EX-1","category":"quality","severity":"high",)"
-                                R"("description":")" + forged + "\"}"))
+                                R"("description":")" +
+                                    forged + "\"}"))
                 .exit_code,
             0);
   for (auto args : std::vector<std::vector<std::string>>{
@@ -504,10 +508,10 @@ TEST_F(Hardening, F14_QuantitiesNeverWrap) {
 
 // 15. Duplicate JSON keys were last-wins: "actor":"system","actor":"user:a" passed.
 TEST_F(Hardening, F15_ARepeatedKeyIsRefused) {
-  EXPECT_EQ(rejected_code(dir(),
-                          R"({"type":"note.add","commandId":"d1","actor":"system","actor":"user:a",)"
-                          R"("data":{"subject":"s","text":"t"}})"
-                          "\n"),
+  EXPECT_EQ(rejected_code(
+                dir(), R"({"type":"note.add","commandId":"d1","actor":"system","actor":"user:a",)"
+                       R"("data":{"subject":"s","text":"t"}})"
+                       "\n"),
             "invalid_argument");
   EXPECT_EQ(rejected_code(dir(), R"({"type":"note.add","commandId":"d2","actor":"user:a",)"
                                  R"("data":{"subject":"s","text":"t","text":"u"}})"
@@ -539,8 +543,8 @@ TEST_F(Hardening, F17_ConfigurationDoesNotStandBetweenAnAuditorAndTheLog) {
 
 // 18. Unbounded reads: a 1 GB input line used 2.1 GB, `--checkpoint /dev/zero` 16.8 GB.
 TEST_F(Hardening, F18_InputsHaveCaps) {
-  const std::string huge = command("note.add", "big", R"({"subject":"s","text":")" +
-                                                          std::string(2 << 20, 'x') + "\"}");
+  const std::string huge =
+      command("note.add", "big", R"({"subject":"s","text":")" + std::string(2 << 20, 'x') + "\"}");
   auto r = run_custody({"append", dir().string()}, huge + note("small"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto out = testing::lines(r.out);
@@ -562,8 +566,7 @@ TEST_F(Hardening, F19_DecimalsHaveOneGrammar) {
   };
   int n = 0;
   for (const char* q : {"+5", "5.", ".5", "05", "5e3", " 5", "1,5", "-", ""}) {
-    EXPECT_EQ(rejected_code(dir(), receive("q" + std::to_string(++n), q)), "invalid_argument")
-        << q;
+    EXPECT_EQ(rejected_code(dir(), receive("q" + std::to_string(++n), q)), "invalid_argument") << q;
   }
   EXPECT_EQ(run_custody({"append", dir().string()}, receive("ok1", "0.5") + receive("ok2", "12"))
                 .exit_code,
@@ -600,7 +603,8 @@ TEST_F(Hardening, LongWorkShowsProgressOnlyOnATerminal) {
   }
   std::string seen;
   char buf[4096];
-  for (ssize_t n; (n = ::read(pty, buf, sizeof buf)) > 0;) seen.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(pty, buf, sizeof buf)) > 0;)
+    seen.append(buf, static_cast<std::size_t>(n));
   int status = 0;
   ::waitpid(pid, &status, 0);
   ::close(pty);

@@ -42,17 +42,16 @@ TEST(Encoding, Rfc3339) {
 // Hardening finding 8: times outside what 64-bit nanoseconds hold wrapped silently (9999 was
 // stored as 1816, 2300 as 1715), and the epoch itself was stored as "not given".
 TEST(Encoding, TimesCustodyCannotRecordAreOutOfRange) {
-  for (const char* bad : {"9999-12-31T23:59:59Z", "2300-01-01", "2262-04-11T23:47:17Z",
-                          "1970-01-01T00:00:00Z", "1970-01-01", "1969-12-31T23:59:59Z",
-                          "1677-09-21T00:12:44Z", "0001-01-01T00:00:00Z",
-                          "1970-01-01T01:00:00+01:00"}) {
+  for (const char* bad :
+       {"9999-12-31T23:59:59Z", "2300-01-01", "2262-04-11T23:47:17Z", "1970-01-01T00:00:00Z",
+        "1970-01-01", "1969-12-31T23:59:59Z", "1677-09-21T00:12:44Z", "0001-01-01T00:00:00Z",
+        "1970-01-01T01:00:00+01:00"}) {
     auto t = parse_rfc3339(bad);
     ASSERT_FALSE(t) << bad << " parsed as " << *t;
     EXPECT_EQ(t.error().code, ErrorCode::kOutOfRange) << bad;
   }
   EXPECT_EQ(format_rfc3339(*parse_rfc3339(std::string(kMaxTimeText))), kMaxTimeText);
-  EXPECT_EQ(*parse_rfc3339("2262-04-11T23:47:16.854775807Z"),
-            std::numeric_limits<TimeNs>::max());
+  EXPECT_EQ(*parse_rfc3339("2262-04-11T23:47:16.854775807Z"), std::numeric_limits<TimeNs>::max());
 }
 
 }  // namespace

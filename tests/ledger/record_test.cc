@@ -42,8 +42,12 @@ TEST(Record, DirectCanonicalFormEqualsCapnp) {
   std::mt19937_64 rng(2026);
   for (int i = 0; i < 2000; ++i) {
     const RecordFields r = random_record(rng);
-    ASSERT_EQ(canonical_record(r, RecordForm::kStored), canonical_record_via_capnp(r, RecordForm::kStored)) << "case " << i;
-    ASSERT_EQ(canonical_record(r, RecordForm::kLeaf), canonical_record_via_capnp(r, RecordForm::kLeaf)) << "case " << i;
+    ASSERT_EQ(canonical_record(r, RecordForm::kStored),
+              canonical_record_via_capnp(r, RecordForm::kStored))
+        << "case " << i;
+    ASSERT_EQ(canonical_record(r, RecordForm::kLeaf),
+              canonical_record_via_capnp(r, RecordForm::kLeaf))
+        << "case " << i;
   }
 }
 

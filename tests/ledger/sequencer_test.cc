@@ -2,9 +2,9 @@
 // restarts, and that a rejected command writes nothing.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <thread>

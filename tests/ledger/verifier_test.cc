@@ -5,11 +5,11 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <rocksdb/write_batch.h>
 
 #include "custody/common/encoding.h"
 #include "custody/domain/plant.h"

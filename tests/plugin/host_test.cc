@@ -14,8 +14,7 @@ class Host : public HostTest {
   plugin::PluginConfig contract(const std::string& mode, std::vector<std::string> grants,
                                 Isolation isolation = Isolation::kInProcess,
                                 const std::string& path = CUSTODY_PLUGIN_CONTRACT_PLUGIN) {
-    const std::string config =
-        R"({"mode":")" + mode + R"(","marker":"restart-marker"})";
+    const std::string config = R"({"mode":")" + mode + R"(","marker":"restart-marker"})";
     return plugin("contract", path, std::move(grants), isolation, config);
   }
 

@@ -161,9 +161,9 @@ int append(const std::string& dir, const std::string& file) {
   for (Line got; (got = next_line(*in->rdbuf(), line, domain::kMaxCommandBytes)) != Line::kEnd;) {
     if (got == Line::kTooLong) {
       results.fill(results.push({}),
-                   fail(ErrorCode::kOutOfRange,
-                        "the command is longer than " + std::to_string(domain::kMaxCommandBytes) +
-                            " bytes; it was skipped"));
+                   fail(ErrorCode::kOutOfRange, "the command is longer than " +
+                                                    std::to_string(domain::kMaxCommandBytes) +
+                                                    " bytes; it was skipped"));
       continue;
     }
     if (blank(line)) continue;

@@ -28,7 +28,9 @@ int plant(const PlantArgs& a) {
   options.prefix = a.prefix;
   options.start = *start;
   Progress progress("gen", "days", static_cast<std::uint64_t>(a.days));
-  options.on_day = [&progress](int day) { progress.update(static_cast<std::uint64_t>(day)); };
+  options.on_day = [&progress](int day) {
+    progress.update(static_cast<std::uint64_t>(day));
+  };
   auto summary = gen::generate_plant(options, std::cout);
   progress.update(static_cast<std::uint64_t>(a.days));
   if (!summary) return report(summary.error());

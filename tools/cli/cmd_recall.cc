@@ -4,7 +4,6 @@
 
 #include "cli/cli_common.h"
 #include "cli/output.h"
-#include "custody/ledger/config.h"
 #include "cli/table.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
@@ -12,6 +11,7 @@
 #include "custody/domain/projections.h"
 #include "custody/domain/recall.h"
 #include "custody/domain/views.h"
+#include "custody/ledger/config.h"
 
 namespace custody::cli {
 namespace {
@@ -97,7 +97,8 @@ int recall(const RecallArgs& a) {
       if (!site) return report(site.error());
       for (const auto& [name, text] : domain::fsma204_files(*snap, *r, *site)) {
         const auto path = std::filesystem::path(a.out) / name;
-        if (auto w = write_output_file(path, text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
+        if (auto w =
+                write_output_file(path, text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
             !w) {
           return report(w.error());
         }

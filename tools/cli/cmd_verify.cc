@@ -61,7 +61,9 @@ int verify(const VerifyArgs& a) {
   std::optional<ledger::VerifyReport> checked;
   {
     Progress progress("verify", "records", total);
-    options.progress = [&progress](std::uint64_t n) { progress.update(n); };
+    options.progress = [&progress](std::uint64_t n) {
+      progress.update(n);
+    };
     auto r = ledger::verify_ledger(**store, options);
     if (!r) return report(r.error());
     checked = std::move(*r);

@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 // the file system resolves it, so neither "..", nor a symbolic link gets around it).
 std::optional<fs::path> enclosing_ledger(const fs::path& dir) {
   std::error_code ec;
-  for (const fs::path& start : {fs::absolute(dir, ec).lexically_normal(),
-                                fs::weakly_canonical(dir, ec)}) {
+  for (const fs::path& start :
+       {fs::absolute(dir, ec).lexically_normal(), fs::weakly_canonical(dir, ec)}) {
     for (fs::path p = start; !p.empty(); p = p.parent_path()) {
       if (ledger::read_format_version(p)) return p;
       if (p == p.root_path()) break;
@@ -58,7 +58,7 @@ Result<void> write_output_file(const fs::path& path, std::string_view text, Over
   fs::path parent = path.parent_path();
   if (parent.empty()) parent = ".";
   if (auto r = refuse_ledger(parent, field); !r) return r;
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (overwrite == Overwrite::kRefuse) {
       return fail(ErrorCode::kAlreadyExists,
@@ -66,8 +66,7 @@ Result<void> write_output_file(const fs::path& path, std::string_view text, Over
                   std::string(field));
     }
     if (S_ISDIR(st.st_mode)) {
-      return fail(ErrorCode::kAlreadyExists, path.string() + " is a directory",
-                  std::string(field));
+      return fail(ErrorCode::kAlreadyExists, path.string() + " is a directory", std::string(field));
     }
   }
   fs::path tmp = path;
@@ -82,7 +81,8 @@ Result<void> write_output_file(const fs::path& path, std::string_view text, Over
     return fail(ErrorCode::kIoError, "cannot write " + path.string() + ": " + why,
                 std::string(field));
   }
-  if (auto s = sync_dir(parent); !s) return fail(s.error().code, s.error().message, std::string(field));
+  if (auto s = sync_dir(parent); !s)
+    return fail(s.error().code, s.error().message, std::string(field));
   return {};
 }
 

@@ -8,8 +8,6 @@
 // file is the simulation, in this order: the state it tracks, command output, and the
 // processes: master data, daily planning, receiving, work orders, device readings, QA,
 // shipping, exceptions, shift notes and the recall drill.
-#include "gen/plant_generator.h"
-
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -26,6 +24,7 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "gen/plant_catalogue.h"
+#include "gen/plant_generator.h"
 #include "gen/plant_support.h"
 
 namespace custody::gen {

@@ -56,5 +56,4 @@ void write_field(capnp::DynamicStruct::Reader in, capnp::StructSchema::Field fie
 [[nodiscard]] Result<void> write_canonical(std::string_view bytes, capnp::StructSchema schema,
                                            JsonWriter& out);
 
-
 }  // namespace custody::codec

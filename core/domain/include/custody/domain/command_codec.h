@@ -30,19 +30,20 @@ inline constexpr std::string_view kPluginActorPrefix = "plugin:";
 // Command id prefixes custody uses for the commands it writes itself (escalations, access
 // records, a plugin's namespaced ids, automatic exceptions): a client's commandId may not
 // start with one (kReserved), so nobody can take an id custody will need.
-inline constexpr std::string_view kReservedCommandIdPrefixes[] = {"escalate:", "access:", "auto:",
-                                                                  "plugin:", "system:"};
+inline constexpr std::string_view kReservedCommandIdPrefixes[] = {
+    "escalate:", "access:", "auto:", "plugin:", "system:"};
 // The reserved prefix `command_id` starts with, or "".
 [[nodiscard]] std::string_view reserved_prefix(std::string_view command_id);
 
 // Decodes one JSON command and checks its shape (not its effect on state). Errors are
 // kInvalidArgument with the field path (malformed JSON and repeated keys included), or
-// kOutOfRange for a command larger than kMaxCommandBytes. `command_id` receives the commandId whenever the
-// line had a string one, even if something else was wrong, so errors can name it.
+// kOutOfRange for a command larger than kMaxCommandBytes. `command_id` receives the commandId
+// whenever the line had a string one, even if something else was wrong, so errors can name it.
 //
 // With `host_actor` empty (clients), "actor" is required and may be neither "system" nor
-// "plugin:...", and "commandId" may not start with a reserved prefix (kReserved). With `host_actor` set (the plugin host), the command is recorded as that
-// actor: "actor" may be left out, and if given must equal it (kPermissionDenied otherwise).
+// "plugin:...", and "commandId" may not start with a reserved prefix (kReserved). With `host_actor`
+// set (the plugin host), the command is recorded as that actor: "actor" may be left out, and if
+// given must equal it (kPermissionDenied otherwise).
 [[nodiscard]] Result<ledger::Command> decode_command(std::string_view json,
                                                      std::string* command_id = nullptr,
                                                      std::string_view host_actor = {});

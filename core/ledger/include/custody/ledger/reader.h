@@ -26,7 +26,8 @@ namespace custody::ledger {
 
 class StorageError : public std::runtime_error {
  public:
-  explicit StorageError(Error error) : std::runtime_error(error.message), error_(std::move(error)) {}
+  explicit StorageError(Error error)
+      : std::runtime_error(error.message), error_(std::move(error)) {}
   [[nodiscard]] const Error& error() const { return error_; }
 
  private:

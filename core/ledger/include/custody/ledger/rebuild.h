@@ -2,8 +2,8 @@
 // incrementally is what the log says, with a digest of all projection state.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>

@@ -87,7 +87,6 @@ enum class OnDamage { kRefuse, kReport };
 // The built-in column families.
 enum class Cf { kLog, kMeta, kIdem, kStreams, kMerkle, kCheckpoints };
 
-
 struct LedgerMeta {
   std::string ledger_id;
   int schema_version = 0;
