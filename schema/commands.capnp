@@ -384,6 +384,13 @@ struct ExceptionEscalate {
   reason @1 :Text;
 }
 
+# exception.comment -> exception.commented: a remark in the exception's history (what was
+# found, who was called) while it is still being worked; not once it is closed.
+struct ExceptionComment {
+  exception @0 :Text $A.required $A.id;
+  text @1 :Text $A.required;
+}
+
 # ---------------------------------------------------------------- corrections
 
 # record.correct -> record.corrected (stream of the corrected record). `data` is the

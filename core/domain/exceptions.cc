@@ -235,6 +235,25 @@ void apply_escalated(Apply& a, s::ExceptionEscalate::Reader r) {
   a.history("exception", sv(r.getException()));
 }
 
+// ---- comment
+
+Result<void> decide_comment(Decide& d, s::ExceptionComment::Reader r) {
+  auto e = existing(d, sv(r.getException()));
+  if (!e) return std::unexpected(e.error());
+  using S = s::ExceptionStatus;
+  if (auto ok = require_status((*e)->get(), {S::OPEN, S::ASSIGNED, S::ACKNOWLEDGED, S::RESOLVED},
+                               "commented");
+      !ok) {
+    return ok;
+  }
+  d.emit_data("exception.commented");
+  return {};
+}
+
+void apply_commented(Apply& a, s::ExceptionComment::Reader r) {
+  a.history("exception", sv(r.getException()));
+}
+
 }  // namespace
 
 std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf, TimeNs now) {
@@ -298,7 +317,9 @@ const Area& exceptions_area() {
        command<s::ExceptionRef, decide_close>("exception.close", {"exception.closed"},
                                               stream("exception", "exception")),
        command<s::ExceptionEscalate, decide_escalate>("exception.escalate", {"exception.escalated"},
-                                                      stream("exception", "exception"))},
+                                                      stream("exception", "exception")),
+       command<s::ExceptionComment, decide_comment>("exception.comment", {"exception.commented"},
+                                                    stream("exception", "exception"))},
       {event<s::ExceptionRaised, apply_raised>(
            "exception.raised",
            correctable<s::ExceptionRaised, nullptr, shift_raised>({"description"})),
@@ -308,7 +329,9 @@ const Area& exceptions_area() {
            "exception.resolved",
            correctable<s::ExceptionResolve, nullptr, shift_resolved>({"rootCause", "action"})),
        event<s::ExceptionRef, apply_closed>("exception.closed"),
-       event<s::ExceptionEscalate, apply_escalated>("exception.escalated")}};
+       event<s::ExceptionEscalate, apply_escalated>("exception.escalated"),
+       event<s::ExceptionComment, apply_commented>(
+           "exception.commented", correctable<s::ExceptionComment, nullptr, nullptr>({"text"}))}};
   return area;
 }
 

@@ -109,5 +109,48 @@ TEST_F(Exceptions, OverdueExceptionsAreEscalatedOnceByTheSystem) {
                   "data.exception");
 }
 
+TEST_F(Exceptions, CommentsGoIntoTheHistoryUntilTheExceptionIsClosed) {
+  master_data();
+  expect_rejected("exception.comment", R"({"exception":"EX-9","text":"t"})", ErrorCode::kNotFound,
+                  "data.exception");
+  ok("exception.raise",
+     R"({"exception":"EX-1","category":"quality","severity":"high","description":"foreign body"})");
+  expect_rejected("exception.comment", R"({"exception":"EX-1","text":""})",
+                  ErrorCode::kInvalidArgument, "data.text");
+  expect_rejected("exception.comment", R"({"exception":"EX-1"})", ErrorCode::kInvalidArgument,
+                  "data.text");
+  ok("exception.comment", R"({"exception":"EX-1","text":"sieve 3 found torn"})", "user:qa");
+  auto before = state("exception", "EX-1");
+  EXPECT_EQ(before["status"], "open");  // a comment moves nothing in the workflow
+  ok("exception.assign", R"({"exception":"EX-1","assignee":"user:lead"})");
+  ok("exception.acknowledge", R"({"exception":"EX-1"})");
+  ok("exception.resolve", R"({"exception":"EX-1","rootCause":"torn sieve","action":"replaced"})");
+  ok("exception.comment", R"({"exception":"EX-1","text":"supplier informed"})", "user:qa");
+  ok("exception.close", R"({"exception":"EX-1"})");
+  const auto head = ledger_->head().seq;
+  expect_rejected("exception.comment", R"({"exception":"EX-1","text":"late"})",
+                  ErrorCode::kInvalidState, "data.exception");
+  EXPECT_EQ(ledger_->head().seq, head);
+
+  auto history = show("exception", "EX-1")["history"].as_array();
+  ASSERT_EQ(history.size(), 7u);
+  EXPECT_EQ(history[1].at("type"), "exception.commented");
+  EXPECT_EQ(history[1].at("actor"), "user:qa");
+  EXPECT_EQ(history[1].at("payload").at("text"), "sieve 3 found torn");
+  EXPECT_EQ(history[5].at("payload").at("text"), "supplier informed");
+
+  // A comment's text can be corrected, after the close too: the correction is a record of its
+  // own and the original stays.
+  const auto seq = history[1].at("seq").as_int64();
+  ok("record.correct",
+     R"({"seq":)" + std::to_string(seq) +
+         R"(,"reason":"wrong sieve","data":{"exception":"EX-1","text":"sieve 4 found torn"}})",
+     "user:qa");
+  history = show("exception", "EX-1")["history"].as_array();
+  ASSERT_EQ(history.size(), 8u);
+  EXPECT_EQ(history[1].at("corrected"), true);
+  EXPECT_EQ(history[7].at("payload").at("payload").at("text"), "sieve 4 found torn");
+}
+
 }  // namespace
 }  // namespace custody::testing

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 34
-#define CUSTODY_COMMAND_TYPE_COUNT 34
+#define CUSTODY_EVENT_TYPE_COUNT 35
+#define CUSTODY_COMMAND_TYPE_COUNT 35
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -63,6 +63,7 @@ static const custody_type_info custody_event_types[] = {
     {"exception.resolved", "ExceptionResolve", UINT64_C(0xbad4a502c60bfe1c)},
     {"exception.closed", "ExceptionRef", UINT64_C(0xc0d70242a8ef5802)},
     {"exception.escalated", "ExceptionEscalate", UINT64_C(0xd566fb818913aabf)},
+    {"exception.commented", "ExceptionComment", UINT64_C(0xba9311ba44b6829b)},
     {"record.corrected", "RecordCorrected", UINT64_C(0xb09c7cdbfce345e5)},
     {"access.denied", "AccessDeny", UINT64_C(0xb0dc4728a5fdab19)},
 };
@@ -101,6 +102,7 @@ static const custody_type_info custody_command_types[] = {
     {"exception.resolve", "ExceptionResolve", UINT64_C(0xbad4a502c60bfe1c)},
     {"exception.close", "ExceptionRef", UINT64_C(0xc0d70242a8ef5802)},
     {"exception.escalate", "ExceptionEscalate", UINT64_C(0xd566fb818913aabf)},
+    {"exception.comment", "ExceptionComment", UINT64_C(0xba9311ba44b6829b)},
     {"record.correct", "RecordCorrect", UINT64_C(0xfc29967efce2d81e)},
     {"access.deny", "AccessDeny", UINT64_C(0xb0dc4728a5fdab19)},
 };
