@@ -3,10 +3,12 @@
 # sequence of Cap'n Proto messages in the standard stream framing (capnp::writeMessageToFd).
 #
 #   runner -> host   hello (the manifest, after the ABI check) | refused
+#   (a probe stops here, or: host -> runner checkConfig; runner -> host configChecked)
 #   host -> runner   start (granted capabilities, the plugin's config)
 #   runner -> host   started | refused (init or start failed)
 #   then, in any order:
-#   runner -> host   call (query, subscribe, submit, submitJson) -> host replies with `reply`
+#   runner -> host   call (query, subscribe, submit, submitJson, the local state calls) ->
+#                    host replies with `reply`
 #   runner -> host   log, heartbeat (the plugin's thread is alive), ack (records delivered)
 #   host -> runner   records (a batch for the subscription), stop
 #
@@ -50,6 +52,7 @@ struct ToRunner {
     }
     records @4 :List(Data);   # canonical records, consecutive seqs
     stop @5 :Void;
+    checkConfig @6 :Text;     # probe: what does the plugin say of this config?
   }
 }
 
@@ -76,6 +79,14 @@ struct FromRunner {
           occurredAt @13 :Int64;
         }
         submitJson @14 :Text;
+        position @19 :Void;          # reply: seq
+        savePosition @20 :UInt64;
+        stateGet @21 :Data;          # the key; reply: body
+        statePut :group {
+          key @22 :Data;
+          value @23 :Data;
+        }
+        stateErase @24 :Data;        # the key
       }
     }
     log :group {
@@ -84,5 +95,11 @@ struct FromRunner {
     }
     heartbeat @17 :Void;
     ack @18 :UInt64;          # records delivered through this seq
+    configChecked :group {
+      verdict @25 :UInt8;     # 0 accepted, 1 refused, 2 not checked
+      code @26 :Text;
+      field @27 :Text;
+      message @28 :Text;
+    }
   }
 }

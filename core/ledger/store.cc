@@ -132,7 +132,7 @@ std::pair<std::string, std::uint64_t> split_generation(const std::string& physic
 }
 
 bool is_builtin(const std::string& name) {
-  return name == rocksdb::kDefaultColumnFamilyName ||
+  return name == rocksdb::kDefaultColumnFamilyName || name == kLocalColumnFamily ||
          std::find(builtin_names().begin(), builtin_names().end(), name) != builtin_names().end();
 }
 
@@ -218,6 +218,7 @@ Result<void> Store::create(const fs::path& dir, const InitInfo& info,
   descs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options("default"));
   for (const auto& n : builtin_names()) descs.emplace_back(n, cf_options(n));
   for (const auto& n : extra_cfs) descs.emplace_back(n, cf_options(n));
+  descs.emplace_back(std::string(kLocalColumnFamily), cf_options(std::string(kLocalColumnFamily)));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(dbo, (dir / "db").string(), descs, &handles, &raw);
@@ -363,6 +364,17 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions opti
     store->projection_version_ = ver;
   }
 
+  store->local_ = store->handle(kLocalColumnFamily);
+  if (mode == OpenMode::kReadWrite && store->local_ == nullptr) {
+    // Ledgers made before local state existed get it on their first writable open.
+    rocksdb::ColumnFamilyHandle* fresh = nullptr;
+    s = store->db_->CreateColumnFamily(cf_options(std::string(kLocalColumnFamily)),
+                                       std::string(kLocalColumnFamily), &fresh);
+    if (!s.ok()) return std::unexpected(io_error(s, "cannot create the local state"));
+    store->handles_.push_back(fresh);
+    store->names_.emplace_back(kLocalColumnFamily);
+    store->local_ = fresh;
+  }
   if (mode == OpenMode::kReadWrite) {
     if (auto r = store->drop_stale_projections(extra_cfs); !r) return std::unexpected(r.error());
     for (const auto& n : extra_cfs) {

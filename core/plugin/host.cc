@@ -89,8 +89,10 @@ void PluginHost::write_status_json(const std::vector<PluginStatus>& status,
     }
     out.key("delivered").uint64(s.delivered);
     out.key("position").uint64(s.position);
+    out.key("handled").uint64(s.handled);
     out.key("queries").uint64(s.calls.queries);
     out.key("submitted").uint64(s.calls.submitted);
+    out.key("duplicates").uint64(s.calls.duplicates);
     out.key("rejected").uint64(s.calls.rejected);
     out.key("denied").uint64(s.calls.denied);
     out.end_object();

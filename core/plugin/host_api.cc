@@ -165,6 +165,53 @@ custody_status host_record_json(custody_context* ctx, const custody_record* reco
   });
 }
 
+std::string_view bytes(const void* data, std::size_t size) {
+  return data != nullptr ? std::string_view(static_cast<const char*>(data), size)
+                         : std::string_view();
+}
+
+custody_status host_position(custody_context* ctx, std::uint64_t* seq,
+                             custody_result* result) noexcept {
+  return guarded(ctx, result, [&](HostApi& a) {
+    if (seq == nullptr) {
+      return outcome(Result<void>(std::unexpected(
+                         Error::invalid_argument("seq", "needs somewhere to write the position"))),
+                     result);
+    }
+    auto p = a.position();
+    if (p) *seq = *p;
+    return outcome(p ? Result<void>() : std::unexpected(p.error()), result);
+  });
+}
+
+custody_status host_save_position(custody_context* ctx, std::uint64_t seq,
+                                  custody_result* result) noexcept {
+  return guarded(ctx, result, [&](HostApi& a) { return outcome(a.save_position(seq), result); });
+}
+
+custody_status host_state_get(custody_context* ctx, const char* key, std::size_t key_size,
+                              const custody_sink* out, custody_result* result) noexcept {
+  return guarded(ctx, result, [&](HostApi& a) {
+    auto v = a.state_get(bytes(key, key_size));
+    if (v) write_sink(out, *v);
+    return outcome(v ? Result<void>() : std::unexpected(v.error()), result);
+  });
+}
+
+custody_status host_state_put(custody_context* ctx, const char* key, std::size_t key_size,
+                              const std::uint8_t* value, std::size_t value_size,
+                              custody_result* result) noexcept {
+  return guarded(ctx, result, [&](HostApi& a) {
+    return outcome(a.state_put(bytes(key, key_size), bytes(value, value_size)), result);
+  });
+}
+
+custody_status host_state_erase(custody_context* ctx, const char* key, std::size_t key_size,
+                                custody_result* result) noexcept {
+  return guarded(ctx, result,
+                 [&](HostApi& a) { return outcome(a.state_erase(bytes(key, key_size)), result); });
+}
+
 }  // namespace
 
 custody_host make_host_table(custody_context* context) {
@@ -183,12 +230,18 @@ custody_host make_host_table(custody_context* context) {
   h.now = &host_now;
   h.set_tick_interval = &host_set_tick_interval;
   h.record_json = &host_record_json;
+  h.position = &host_position;
+  h.save_position = &host_save_position;
+  h.state_get = &host_state_get;
+  h.state_put = &host_state_put;
+  h.state_erase = &host_state_erase;
   return h;
 }
 
 custody_status status_of(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument:
+    case ErrorCode::kOutOfRange:
       return CUSTODY_ERR_INVALID_ARGUMENT;
     case ErrorCode::kNotFound:
       return CUSTODY_ERR_NOT_FOUND;
@@ -200,7 +253,10 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kLotNotAvailable:
     case ErrorCode::kInvalidState:
     case ErrorCode::kSequenceViolation:
+    case ErrorCode::kIdempotencyConflict:
+    case ErrorCode::kReserved:
       return CUSTODY_ERR_REJECTED;
+    case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:
     case ErrorCode::kLedgerLocked:
     case ErrorCode::kIoError:

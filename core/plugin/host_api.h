@@ -28,6 +28,12 @@ class HostApi {
   virtual Result<ledger::CommandResult> submit_json(std::string_view command) = 0;
   virtual TimeNs now() = 0;
   virtual void set_tick_interval(std::uint64_t interval_ms) = 0;
+  // ABI 1.1: the plugin's local state, as Services documents it.
+  virtual Result<std::uint64_t> position() = 0;
+  virtual Result<void> save_position(std::uint64_t seq) = 0;
+  virtual Result<std::string> state_get(std::string_view key) = 0;
+  virtual Result<void> state_put(std::string_view key, std::string_view value) = 0;
+  virtual Result<void> state_erase(std::string_view key) = 0;
 };
 
 }  // namespace custody::plugin

@@ -45,6 +45,7 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
     const auto t = thread_.stats();
     s.delivered = t.delivered;
     s.position = t.position;
+    s.handled = t.position > 0 ? t.position - 1 : 0;
     s.calls = services_.stats();
     return s;
   }
@@ -117,6 +118,13 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
   void set_tick_interval(std::uint64_t interval_ms) override {
     thread_.set_tick_interval(interval_ms);
   }
+  Result<std::uint64_t> position() override { return services_.position(); }
+  Result<void> save_position(std::uint64_t seq) override { return services_.save_position(seq); }
+  Result<std::string> state_get(std::string_view key) override { return services_.state_get(key); }
+  Result<void> state_put(std::string_view key, std::string_view value) override {
+    return services_.state_put(key, value);
+  }
+  Result<void> state_erase(std::string_view key) override { return services_.state_erase(key); }
 
   std::unique_ptr<PluginLibrary> library_;
   Services services_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstddef>
+#include <cstring>
 
 namespace custody::plugin {
 namespace {
@@ -187,6 +188,10 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::open(const std::filesystem
     }
   }
   auto manifest_fn = so.get<const custody_manifest*()>(CUSTODY_PLUGIN_MANIFEST_SYMBOL);
+  if (so.has(CUSTODY_PLUGIN_CHECK_CONFIG_SYMBOL)) {
+    lib->check_config_ = &so.get<custody_status(const char*, std::size_t, custody_result*)>(
+        CUSTODY_PLUGIN_CHECK_CONFIG_SYMBOL);
+  }
   lib->init_ =
       &so.get<custody_status(const custody_host*, custody_plugin*)>(CUSTODY_PLUGIN_INIT_SYMBOL);
   auto manifest = read_manifest(manifest_fn());
@@ -197,6 +202,34 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::open(const std::filesystem
   }
   lib->manifest_ = std::move(*manifest);
   return lib;
+}
+
+ConfigCheck PluginLibrary::check_config(std::string_view config_json) const {
+  ConfigCheck out;
+  if (check_config_ == nullptr) {
+    out.why = Error{ErrorCode::kUnsupportedVersion,
+                    "the plugin does not check a configuration before it starts (it exports "
+                    "no " CUSTODY_PLUGIN_CHECK_CONFIG_SYMBOL "); it is checked when it starts",
+                    "config"};
+    return out;
+  }
+  custody_result r;
+  std::memset(&r, 0, sizeof r);
+  r.struct_size = sizeof r;
+  const custody_status s = check_config_(config_json.data(), config_json.size(), &r);
+  r.code[sizeof r.code - 1] = r.field[sizeof r.field - 1] = r.message[sizeof r.message - 1] = '\0';
+  if (s == CUSTODY_OK) {
+    out.verdict = ConfigVerdict::kAccepted;
+  } else if (s == CUSTODY_ERR_UNSUPPORTED) {
+    out.why = Error{ErrorCode::kUnsupportedVersion, r.message, "config"};
+  } else {
+    out.verdict = ConfigVerdict::kRefused;
+    out.why = Error{
+        s == CUSTODY_ERR_INVALID_ARGUMENT ? ErrorCode::kInvalidArgument : ErrorCode::kInternal,
+        r.message[0] ? std::string(r.message) : "the plugin refused its configuration",
+        r.field[0] ? std::string(r.field) : "config"};
+  }
+  return out;
 }
 
 bool is_bundled(const std::filesystem::path& path) {

@@ -208,12 +208,43 @@ class RemoteApi : public HostApi {
   void set_tick_interval(std::uint64_t interval_ms) override {
     thread_->set_tick_interval(interval_ms);
   }
+  Result<std::uint64_t> position() override {
+    auto r = call([](schema::FromRunner::Call::Builder c) { c.setPosition(); });
+    if (!r.result) return std::unexpected(r.result.error());
+    return r.result->seq;
+  }
+  Result<void> save_position(std::uint64_t seq) override {
+    return done(call([&](schema::FromRunner::Call::Builder c) { c.setSavePosition(seq); }));
+  }
+  Result<std::string> state_get(std::string_view key) override {
+    auto r = call([&](schema::FromRunner::Call::Builder c) { c.setStateGet(data(key)); });
+    if (!r.result) return std::unexpected(r.result.error());
+    return std::move(r.body);
+  }
+  Result<void> state_put(std::string_view key, std::string_view value) override {
+    return done(call([&](schema::FromRunner::Call::Builder c) {
+      auto p = c.initStatePut();
+      p.setKey(data(key));
+      p.setValue(data(value));
+    }));
+  }
+  Result<void> state_erase(std::string_view key) override {
+    return done(call([&](schema::FromRunner::Call::Builder c) { c.setStateErase(data(key)); }));
+  }
 
  private:
   struct Reply {
     Result<ledger::CommandResult> result;
     std::string body;
   };
+
+  static capnp::Data::Reader data(std::string_view bytes) {
+    return {reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()};
+  }
+  static Result<void> done(const Reply& r) {
+    if (!r.result) return std::unexpected(r.result.error());
+    return {};
+  }
 
   template <typename F>
   Reply call(F&& fill) {
@@ -323,7 +354,21 @@ int runner_main(int argc, char** argv) {
     for (unsigned i = 0; i < m.capabilities.size(); ++i) caps.set(i, m.capabilities[i]);
     if (!wire.send(msg)) return 3;
   }
-  if (args.probe) return 0;
+  if (args.probe) {
+    // The host may ask what the plugin says of a configuration, or just close.
+    auto in = wire.receive(std::chrono::milliseconds(10000));
+    if (!in || !*in) return 0;
+    auto to = (*in)->getRoot<schema::ToRunner>();
+    if (!to.isCheckConfig()) return 0;
+    const ConfigCheck check = (*library)->check_config(to.getCheckConfig().cStr());
+    capnp::MallocMessageBuilder msg;
+    auto c = msg.initRoot<schema::FromRunner>().initConfigChecked();
+    c.setVerdict(static_cast<std::uint8_t>(check.verdict));
+    c.setCode(std::string(code_name(check.why.code)));
+    c.setField(check.why.field);
+    c.setMessage(check.why.message);
+    return wire.send(msg) ? 0 : 3;
+  }
 
   // Wait for start (the host may instead just close: it decided to run the plugin itself).
   std::string config;

@@ -70,6 +70,7 @@ LogSink stderr_log() {
 
 Services::Services(ledger::Ledger& ledger, Options options)
     : ledger_(ledger),
+      local_(ledger.store()),
       o_([&] {
         if (!options.log) options.log = stderr_log();
         return std::move(options);
@@ -196,7 +197,7 @@ void Services::submit_async(ledger::Command command, ledger::Completion done) {
                                       type = std::move(type), command_id = std::move(command_id),
                                       done = std::move(done)](Result<ledger::CommandResult> r) {
     if (r) {
-      ++counters->submitted;
+      ++(r->duplicate ? counters->duplicates : counters->submitted);
     } else {
       ++counters->rejected;
       sink(id, LogLevel::kInfo,
@@ -228,9 +229,95 @@ Result<ledger::CommandResult> Services::wait(ledger::Command command) {
   return future.get();
 }
 
+// ---- local state
+
+namespace {
+
+std::string local_prefix(std::string_view id) {
+  return "plugin/" + std::string(id) + "/";
+}
+
+Result<void> check_key(std::string_view key) {
+  if (key.empty() || key.size() > kMaxStateKeyBytes) {
+    return std::unexpected(Error::invalid_argument(
+        "key", "must be 1 to " + std::to_string(kMaxStateKeyBytes) + " bytes"));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string Services::state_key(std::string_view key) const {
+  return local_prefix(o_.id) + "state/" + std::string(key);
+}
+
+Result<std::uint64_t> Services::position() const {
+  auto v = local_.get(local_prefix(o_.id) + "position");
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return 0;
+  if ((*v)->size() != 8) {
+    return std::unexpected(
+        Error::corruption("the saved position of plugin " + o_.id + " is malformed"));
+  }
+  return get_be64((*v)->data());
+}
+
+Result<void> Services::save_position(std::uint64_t seq) {
+  if (const std::uint64_t head = ledger_.head().seq; seq > head) {
+    return std::unexpected(Error{
+        ErrorCode::kOutOfRange,
+        "position " + std::to_string(seq) + " is beyond the ledger's head " + std::to_string(head),
+        "seq"});
+  }
+  return local_.put(local_prefix(o_.id) + "position", be64(seq));
+}
+
+Result<std::string> Services::state_get(std::string_view key) const {
+  if (auto ok = check_key(key); !ok) return std::unexpected(ok.error());
+  auto v = local_.get(state_key(key));
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return std::unexpected(Error{ErrorCode::kNotFound, "no state under this key", "key"});
+  return std::move(**v);
+}
+
+Result<void> Services::state_put(std::string_view key, std::string_view value) {
+  if (auto ok = check_key(key); !ok) return ok;
+  if (value.size() > kMaxStateValueBytes) {
+    return std::unexpected(Error::invalid_argument(
+        "value", "must be at most " + std::to_string(kMaxStateValueBytes) + " bytes"));
+  }
+  std::lock_guard lock(state_mu_);
+  const std::string full = state_key(key);
+  const std::string prefix = state_key("");
+  std::size_t keys = 1;
+  std::size_t bytes = key.size() + value.size();
+  auto scanned = local_.scan(prefix, [&](std::string_view k, std::string_view v) {
+    if (k == full) return true;
+    ++keys;
+    bytes += k.size() - prefix.size() + v.size();
+    return true;
+  });
+  if (!scanned) return scanned;
+  if (keys > kMaxStateKeys || bytes > kMaxStateBytes) {
+    return std::unexpected(Error{ErrorCode::kOutOfRange,
+                                 "plugin " + o_.id + "'s state would hold " + std::to_string(keys) +
+                                     " keys and " + std::to_string(bytes) + " bytes; it may hold " +
+                                     std::to_string(kMaxStateKeys) + " keys and " +
+                                     std::to_string(kMaxStateBytes) + " bytes",
+                                 "value"});
+  }
+  return local_.put(full, value);
+}
+
+Result<void> Services::state_erase(std::string_view key) {
+  if (auto ok = check_key(key); !ok) return ok;
+  std::lock_guard lock(state_mu_);
+  return local_.erase(state_key(key));
+}
+
 Services::Stats Services::stats() const {
-  return Stats{counters_->queries.load(), counters_->submitted.load(), counters_->rejected.load(),
-               counters_->denied.load()};
+  return Stats{counters_->queries.load(), counters_->submitted.load(), counters_->duplicates.load(),
+               counters_->rejected.load(), counters_->denied.load()};
 }
 
 }  // namespace custody::plugin

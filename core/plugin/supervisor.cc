@@ -23,6 +23,16 @@ constexpr auto kStopGrace = std::chrono::seconds(3);
 constexpr std::size_t kPushBatch = 256;
 constexpr std::size_t kMaxInFlight = 2;
 
+// A call with no value to return, as the reply's result.
+Result<ledger::CommandResult> done(const Result<void>& r) {
+  if (!r) return std::unexpected(r.error());
+  return ledger::CommandResult{};
+}
+
+std::string_view text(capnp::Data::Reader bytes) {
+  return {reinterpret_cast<const char*>(bytes.begin()), bytes.size()};
+}
+
 std::filesystem::path default_runner() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -122,9 +132,12 @@ Result<Supervisor::Child> Supervisor::spawn_runner(const std::filesystem::path& 
   return Child{pid, std::make_shared<Wire>(sv[0])};
 }
 
-Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
-                                const std::filesystem::path& runner,
-                                std::chrono::milliseconds timeout) {
+namespace {
+
+// Reads a plugin's manifest in a throwaway runner and, when `config_json` is given and the
+// plugin is compatible, asks what it says of that configuration.
+Result<Probe> probe(const std::filesystem::path& plugin, const std::string_view* config_json,
+                    const std::filesystem::path& runner, std::chrono::milliseconds timeout) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(plugin, ec)) {
     return fail(ErrorCode::kNotFound, plugin.string() + " does not exist or is not a file", "path");
@@ -141,20 +154,50 @@ Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
   auto child = Supervisor::spawn_runner(runner.empty() ? default_runner() : runner, plugin, "probe",
                                         *workdir, Supervisor::RunnerMode::kProbe);
   if (!child) return std::unexpected(child.error());
+  // It never starts: nothing to wind down.
+  struct End {
+    Supervisor::Child& child;
+    ~End() { Supervisor::end_child(child, Supervisor::Ending::kKill); }
+  } end{*child};
   auto m = expect(*child->wire, timeout, plugin.string(), "its manifest");
-  Result<Manifest> out = std::unexpected(Error::internal("the runner did not answer"));
-  if (!m) {
-    out = std::unexpected(m.error());
-  } else if (auto msg = (*m)->getRoot<schema::FromRunner>(); msg.isRefused()) {
+  if (!m) return std::unexpected(m.error());
+  auto msg = (*m)->getRoot<schema::FromRunner>();
+  if (msg.isRefused()) {
     auto r = msg.getRefused();
-    out = std::unexpected(
-        Error{code_from_name(r.getCode().cStr()), std::string(r.getMessage()), r.getField()});
-  } else if (msg.isHello()) {
-    out = manifest_of(msg.getHello());
+    return fail(code_from_name(r.getCode().cStr()), std::string(r.getMessage()), r.getField());
   }
-  Supervisor::end_child(*child,
-                        Supervisor::Ending::kKill);  // it never starts: nothing to wind down
+  if (!msg.isHello()) return fail(ErrorCode::kInternal, "the runner did not answer");
+  Probe out{manifest_of(msg.getHello()), {}};
+  if (config_json == nullptr || !check_abi(out.manifest)) return out;
+
+  capnp::MallocMessageBuilder ask;
+  ask.initRoot<schema::ToRunner>().setCheckConfig(
+      capnp::Text::Reader(config_json->data(), config_json->size()));
+  if (auto sent = child->wire->send(ask); !sent) return std::unexpected(sent.error());
+  auto answer = expect(*child->wire, timeout, plugin.string(), "what it says of the config");
+  if (!answer) return std::unexpected(answer.error());
+  auto a = (*answer)->getRoot<schema::FromRunner>();
+  if (!a.isConfigChecked())
+    return fail(ErrorCode::kInternal, "the runner did not check the config");
+  auto c = a.getConfigChecked();
+  out.config.verdict = static_cast<ConfigVerdict>(std::min<int>(c.getVerdict(), 2));
+  out.config.why = Error{code_from_name(c.getCode().cStr()), c.getMessage(), c.getField()};
   return out;
+}
+
+}  // namespace
+
+Result<Manifest> probe_manifest(const std::filesystem::path& plugin,
+                                const std::filesystem::path& runner,
+                                std::chrono::milliseconds timeout) {
+  auto p = probe(plugin, nullptr, runner, timeout);
+  if (!p) return std::unexpected(p.error());
+  return std::move(p->manifest);
+}
+
+Result<Probe> probe_plugin(const std::filesystem::path& plugin, std::string_view config_json,
+                           const std::filesystem::path& runner, std::chrono::milliseconds timeout) {
+  return probe(plugin, &config_json, runner, timeout);
 }
 
 Supervisor::Supervisor(ledger::Ledger& ledger, const PluginConfig& config,
@@ -405,6 +448,7 @@ bool Supervisor::handle(schema::FromRunner::Reader message, const std::shared_pt
       const std::uint64_t seq = message.getAck();
       {
         std::lock_guard lock(mu_);
+        handled_ = std::max(handled_, seq);
         while (!sent_.empty() && sent_.front().first <= seq) {
           delivered_ += sent_.front().second;
           sent_.pop_front();
@@ -430,6 +474,7 @@ bool Supervisor::handle(schema::FromRunner::Reader message, const std::shared_pt
             {
               std::lock_guard lock(mu_);
               position_ = std::max<std::uint64_t>(call.getSubscribe(), 1);
+              handled_ = position_ - 1;  // what it chose to skip counts as handled
               sent_.clear();
               ++generation_;
             }
@@ -453,6 +498,30 @@ bool Supervisor::handle(schema::FromRunner::Reader message, const std::shared_pt
         }
         case C::SUBMIT_JSON:
           submit_async(services_->prepare_json(call.getSubmitJson().cStr()), id, wire);
+          return true;
+        case C::POSITION: {
+          auto p = services_->position();
+          reply(*wire, id,
+                p ? Result<ledger::CommandResult>(ledger::CommandResult{.seq = *p})
+                  : std::unexpected(p.error()));
+          return true;
+        }
+        case C::SAVE_POSITION:
+          reply(*wire, id, done(services_->save_position(call.getSavePosition())));
+          return true;
+        case C::STATE_GET: {
+          auto v = services_->state_get(text(call.getStateGet()));
+          reply(*wire, id, v ? Result<ledger::CommandResult>() : std::unexpected(v.error()),
+                v ? std::string_view(*v) : std::string_view());
+          return true;
+        }
+        case C::STATE_PUT:
+          reply(*wire, id,
+                done(services_->state_put(text(call.getStatePut().getKey()),
+                                          text(call.getStatePut().getValue()))));
+          return true;
+        case C::STATE_ERASE:
+          reply(*wire, id, done(services_->state_erase(text(call.getStateErase()))));
           return true;
       }
       return false;
@@ -584,6 +653,7 @@ PluginStatus Supervisor::status() const {
   s.restarts = restarts_;
   s.position = position_;
   s.delivered = delivered_;
+  s.handled = sent_.empty() && position_ > 0 ? position_ - 1 : handled_;
   if (services_) s.calls = services_->stats();
   return s;
 }

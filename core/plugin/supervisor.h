@@ -116,6 +116,7 @@ class Supervisor final : public HostedPlugin {
   std::uint64_t position_ = 0;                              // next seq to push (0: not subscribed)
   std::deque<std::pair<std::uint64_t, std::size_t>> sent_;  // unacknowledged: last seq, count
   std::uint64_t delivered_ = 0;                             // records acknowledged
+  std::uint64_t handled_ = 0;                               // the last seq acknowledged
   std::uint64_t generation_ = 0;                            // bumped per runner and per subscribe
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
   std::thread supervise_thread_;

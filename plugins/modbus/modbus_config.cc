@@ -18,7 +18,9 @@ constexpr std::size_t kMaxIdsBytes = 90;
 
 constexpr const char* kOwner = "the modbus driver";
 
-using bundled::SettingsReader;
+using sdk::Form;
+using sdk::Need;
+using sdk::SettingsReader;
 
 bool numeric_address(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
@@ -33,12 +35,12 @@ std::expected<RegisterMap, ConfigError> parse_register(const json::value& value,
   r.only({"equipment", "param", "address", "type", "format", "wordOrder", "scale", "offset", "unit",
           "intervalMs"});
   RegisterMap m;
-  m.equipment = r.text("equipment", true, true);
-  m.param = r.text("param", true, true);
-  m.unit = r.text("unit", false, false);
-  const std::string type = r.text("type", false, false, "holding");
-  const std::string format = r.text("format", false, false, "uint16");
-  const std::string order = r.text("wordOrder", false, false, "highFirst");
+  m.equipment = r.text("equipment", Need::kRequired, Form::kIdentifier);
+  m.param = r.text("param", Need::kRequired, Form::kIdentifier);
+  m.unit = r.text("unit", Need::kOptional, Form::kText);
+  const std::string type = r.text("type", Need::kOptional, Form::kText, "holding");
+  const std::string format = r.text("format", Need::kOptional, Form::kText, "uint16");
+  const std::string order = r.text("wordOrder", Need::kOptional, Form::kText, "highFirst");
   if (auto t = parse_register_type(type)) {
     m.type = *t;
   } else {
@@ -57,10 +59,10 @@ std::expected<RegisterMap, ConfigError> parse_register(const json::value& value,
   }
   m.address = static_cast<int>(r.integer("address", 0, 65536 - register_count(m.format), -1));
   if (!object->contains("address")) r.fail("address", "is required");
-  m.scale = r.number("scale", false, 1);
-  m.offset = r.number("offset", false, 0);
+  m.scale = r.number("scale", Need::kOptional, 1);
+  m.offset = r.number("offset", Need::kOptional, 0);
   m.interval = std::chrono::milliseconds(r.integer("intervalMs", 10, 86'400'000, 1000));
-  r.id_budget(m.equipment, m.param, kMaxIdsBytes);
+  r.joined_budget("equipment", m.equipment, "param", m.param, kMaxIdsBytes);
   if (r.error()) return std::unexpected(*r.error());
   return m;
 }
@@ -68,14 +70,14 @@ std::expected<RegisterMap, ConfigError> parse_register(const json::value& value,
 }  // namespace
 
 std::expected<DriverConfig, ConfigError> parse_driver_config(std::string_view text) {
-  auto root = bundled::parse_settings(text);
-  if (!root) return std::unexpected(root.error());
-  const json::object* object = &root->get_object();
+  auto root = sdk::parse_settings(text);
+  if (!root) return std::unexpected(*root.error);
+  const json::object* object = &root.object;
 
   SettingsReader r(*object, "", kOwner);
   r.only({"host", "port", "unitId", "timeoutMs", "faultAfter", "registers"});
   DriverConfig c;
-  c.host = r.text("host", true, false);
+  c.host = r.text("host", Need::kRequired, Form::kText);
   if (!r.error() && !numeric_address(c.host)) {
     r.fail("host", "must be a numeric IPv4 or IPv6 address, not \"" + c.host +
                        "\" (resolving a name could block past timeoutMs)");
@@ -85,7 +87,7 @@ std::expected<DriverConfig, ConfigError> parse_driver_config(std::string_view te
   if (c.unit_id > 247 && c.unit_id != 255) r.fail("unitId", "must be 0 to 247, or 255");
   c.timeout = std::chrono::milliseconds(r.integer("timeoutMs", 10, 3000, 500));
   c.fault_after = static_cast<int>(r.integer("faultAfter", 1, 1000, 3));
-  const json::array* registers = r.array("registers", true);
+  const json::array* registers = r.array("registers", Need::kRequired);
   if (r.error()) return std::unexpected(*r.error());
   if (registers->empty() || registers->size() > 1000) {
     return std::unexpected(ConfigError{"registers", "must list 1 to 1000 registers"});

@@ -28,8 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include "custody/settings.hpp"
 #include "register_format.h"
-#include "settings.h"
 
 namespace custody::modbus {
 
@@ -57,7 +57,7 @@ struct DriverConfig {
 };
 
 // Why a configuration was refused (settings.h).
-using ConfigError = bundled::ConfigError;
+using ConfigError = sdk::ConfigError;
 
 // Parses and checks the JSON text the host hands the plugin.
 [[nodiscard]] std::expected<DriverConfig, ConfigError> parse_driver_config(std::string_view json);

@@ -81,11 +81,16 @@ class ModbusDriver : public sdk::Plugin {
  public:
   explicit ModbusDriver(sdk::Host host) : Plugin(host) {}
 
+  // `custody plugins check --config` and `plugins add` ask this before anything runs.
+  static void check_config(const std::string& json) {
+    if (auto config = parse_driver_config(json); !config) sdk::refuse_config(config.error());
+  }
+
   void start() override {
     // A bad configuration is the operator's to fix: the host reports invalid_argument with
     // the setting's path under the entry's "config".
     auto config = parse_driver_config(host().config());
-    if (!config) bundled::refuse_config(config.error());
+    if (!config) sdk::refuse_config(config.error());
     config_ = std::move(*config);
     // The settings were checked above, so libmodbus refusing them (in practice: out of memory)
     // is not the operator's doing; it stays an internal error.

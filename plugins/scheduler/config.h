@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "calendar.h"
-#include "settings.h"
+#include "custody/settings.hpp"
 
 namespace custody::scheduler {
 
@@ -32,7 +32,7 @@ struct SchedulerConfig {
 };
 
 // Why a configuration was refused (settings.h).
-using ConfigError = bundled::ConfigError;
+using ConfigError = sdk::ConfigError;
 
 // Parses and checks the configuration JSON. The error names the offending setting so an
 // operator can fix it.

@@ -92,12 +92,17 @@ class Scheduler : public custody::sdk::Plugin {
  public:
   explicit Scheduler(Host host) : Plugin(host) {}
 
+  // `custody plugins check --config` and `plugins add` ask this before anything runs.
+  static void check_config(const std::string& json) {
+    if (auto config = parse_config(json); !config) sdk::refuse_config(config.error());
+  }
+
   void start() override {
     // A bad configuration is refused rather than scheduled with settings nobody meant. It is
     // the operator's to fix, so it is a Refusal: the host reports invalid_argument with this
     // message, and the field is the setting's path under the plugin entry's "config".
     auto config = parse_config(host().config());
-    if (!config) bundled::refuse_config(config.error());
+    if (!config) sdk::refuse_config(config.error());
     options_.calendars = config->calendars;
     options_.repair_estimate = config->repair_estimate_minutes * kNsPerMinute;
     options_.horizon = config->horizon_days * kNsPerDay;

@@ -14,7 +14,9 @@ constexpr std::size_t kMaxIdsBytes = 90;
 
 constexpr const char* kOwner = "the simulated device";
 
-using bundled::SettingsReader;
+using sdk::Form;
+using sdk::Need;
+using sdk::SettingsReader;
 
 std::expected<SimDevice, ConfigError> parse_device(const json::value& value,
                                                    const std::string& path, std::uint64_t count) {
@@ -24,18 +26,18 @@ std::expected<SimDevice, ConfigError> parse_device(const json::value& value,
   r.only({"equipment", "param", "unit", "base", "noise", "driftPerHour", "excursionEvery",
           "excursionSize", "intervalMs", "count"});
   SimDevice d;
-  d.equipment = r.text("equipment", true, true);
-  d.param = r.text("param", true, true);
-  d.unit = r.text("unit", false, false);
-  d.base = r.number("base", true, 0);
-  d.noise = r.number("noise", false, 0);
+  d.equipment = r.text("equipment", Need::kRequired, Form::kIdentifier);
+  d.param = r.text("param", Need::kRequired, Form::kIdentifier);
+  d.unit = r.text("unit", Need::kOptional, Form::kText);
+  d.base = r.number("base", Need::kRequired, 0);
+  d.noise = r.number("noise", Need::kOptional, 0);
   if (d.noise < 0) r.fail("noise", "must not be negative");
-  d.drift_per_hour = r.number("driftPerHour", false, 0);
+  d.drift_per_hour = r.number("driftPerHour", Need::kOptional, 0);
   d.excursion_every = r.whole("excursionEvery", 0, 1'000'000'000, 0);
-  d.excursion_size = r.number("excursionSize", false, 0);
+  d.excursion_size = r.number("excursionSize", Need::kOptional, 0);
   d.interval = std::chrono::milliseconds(r.whole("intervalMs", 1, 86'400'000, 1000));
   d.count = r.whole("count", 0, 1'000'000'000'000, count);
-  r.id_budget(d.equipment, d.param, kMaxIdsBytes);
+  r.joined_budget("equipment", d.equipment, "param", d.param, kMaxIdsBytes);
   if (r.error()) return std::unexpected(*r.error());
   return d;
 }
@@ -43,9 +45,9 @@ std::expected<SimDevice, ConfigError> parse_device(const json::value& value,
 }  // namespace
 
 std::expected<SimConfig, ConfigError> parse_sim_config(std::string_view text) {
-  auto root = bundled::parse_settings(text);
-  if (!root) return std::unexpected(root.error());
-  const json::object* object = &root->get_object();
+  auto root = sdk::parse_settings(text);
+  if (!root) return std::unexpected(*root.error);
+  const json::object* object = &root.object;
 
   SettingsReader r(*object, "", kOwner);
   r.only({"seed", "count", "devices"});

@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "settings.h"
+#include "custody/settings.hpp"
 
 namespace custody::sim {
 
@@ -49,7 +49,7 @@ struct SimConfig {
 };
 
 // Why a configuration was refused (settings.h).
-using ConfigError = bundled::ConfigError;
+using ConfigError = sdk::ConfigError;
 
 // Parses and checks the JSON text the host hands the plugin.
 [[nodiscard]] std::expected<SimConfig, ConfigError> parse_sim_config(std::string_view json);

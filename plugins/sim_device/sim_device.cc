@@ -45,11 +45,16 @@ class SimDeviceDriver : public sdk::Plugin {
  public:
   explicit SimDeviceDriver(sdk::Host host) : Plugin(host) {}
 
+  // `custody plugins check --config` and `plugins add` ask this before anything runs.
+  static void check_config(const std::string& json) {
+    if (auto config = parse_sim_config(json); !config) sdk::refuse_config(config.error());
+  }
+
   void start() override {
     // A bad configuration is the operator's to fix: the host reports invalid_argument with
     // the setting's path under the entry's "config".
     auto config = parse_sim_config(host().config());
-    if (!config) bundled::refuse_config(config.error());
+    if (!config) sdk::refuse_config(config.error());
     config_ = std::move(*config);
     const auto now = Steady::now();
     milliseconds smallest = config_.devices.front().interval;

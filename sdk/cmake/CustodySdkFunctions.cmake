@@ -18,6 +18,16 @@ function(custody_add_plugin name)
   target_link_options(${name} PRIVATE "LINKER:--no-undefined")
 endfunction()
 
+# custody_plugin_settings(TARGET)
+#
+# Links Boost.JSON, which custody/settings.hpp (reading the plugin's "config" object) needs.
+function(custody_plugin_settings custody_plugin_target)
+  if(NOT TARGET Boost::json)
+    find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json)
+  endif()
+  target_link_libraries(${custody_plugin_target} PRIVATE Boost::json)
+endfunction()
+
 # custody_plugin_schemas(TARGET)
 #
 # Generates C++ for custody's schemas (record, commands, projections) into TARGET's build

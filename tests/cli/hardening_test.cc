@@ -618,3 +618,68 @@ TEST_F(Hardening, LongWorkShowsProgressOnlyOnATerminal) {
 
 }  // namespace
 }  // namespace custody
+
+namespace custody {
+namespace {
+
+// SDK 1.1: a plugin's settings can be checked before it runs. Bad input to the check itself
+// is a usage error naming the option; a plugin that cannot check says so; nothing is written.
+TEST_F(Hardening, PluginSettingsAreCheckedBeforeTheyAreConfigured) {
+  const std::string plugin = CUSTODY_PLUGIN_CONTRACT_PLUGIN;
+  const auto before = testing::snapshot_files(dir());
+
+  auto missing =
+      run_custody({"plugins", "check", plugin, "--config", (tmp_ / "nope.json").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("not_found"), std::string::npos) << missing.err;
+  EXPECT_TRUE(missing.out.empty());
+
+  for (const std::string text : {"{", "[1,2]", R"({"a":1,"a":2})"}) {
+    SCOPED_TRACE(text);
+    std::ofstream(tmp_ / "settings.json") << text;
+    auto r =
+        run_custody({"plugins", "check", plugin, "--config", (tmp_ / "settings.json").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--config"), std::string::npos) << r.err;
+    auto add = run_custody({"plugins", "add", dir().string(), plugin, "--config", text});
+    EXPECT_EQ(add.exit_code, 2);
+    EXPECT_NE(add.err.find("--config"), std::string::npos) << add.err;
+  }
+
+  // The contract plugin exports a check that cannot say (no check_config of its own).
+  std::ofstream(tmp_ / "settings.json") << R"({"mode":"echo"})";
+  auto unchecked =
+      run_custody({"plugins", "check", plugin, "--config", (tmp_ / "settings.json").string()});
+  EXPECT_EQ(unchecked.exit_code, 0) << unchecked.err;
+  const auto out = parse(unchecked.out);
+  EXPECT_EQ(out.at("config").at("checked"), false);
+  EXPECT_NE(std::string(out.at("config").at("reason").as_string()).find("only when it starts"),
+            std::string::npos);
+  EXPECT_EQ(testing::snapshot_files(dir()), before) << "a check wrote to the ledger directory";
+}
+
+// --until-caught-up stops by itself once every subscribed plugin has handled the whole log.
+TEST_F(Hardening, RunUntilCaughtUpStopsWhenThePluginsHaveSeenEverything) {
+  ASSERT_EQ(run_custody({"plugins", "add", dir().string(), CUSTODY_PLUGIN_CONTRACT_PLUGIN,
+                         "--grant", "subscribe", "--grant", "submit:note", "--trusted", "--config",
+                         R"({"mode":"echo"})"})
+                .exit_code,
+            0);
+  std::string pings;
+  for (int i = 0; i < 5; ++i) {
+    pings += R"({"type":"note.add","commandId":"p-)" + std::to_string(i) +
+             R"(","actor":"user:a","data":{"subject":"ping","text":"x"}})" + "\n";
+  }
+  ASSERT_EQ(run_custody({"append", dir().string()}, pings).exit_code, 0);
+  auto r = run_custody({"run", dir().string(), "--until-caught-up", "--for", "120"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto status = testing::lines(r.out);
+  ASSERT_EQ(status.size(), 2u) << r.out;
+  const auto stopped = parse(status[1]).at("plugins").as_array()[0];
+  EXPECT_EQ(stopped.at("submitted"), 5);  // one pong per ping, all written before it stopped
+  EXPECT_EQ(stopped.at("handled"), 10);   // and the pongs were seen too
+  EXPECT_EQ(head(), 10u);
+}
+
+}  // namespace
+}  // namespace custody

@@ -1,4 +1,4 @@
-/* The published layout of the plugin ABI 1.0 on LP64 (x86-64, aarch64), asserted at compile
+/* The published layout of the plugin ABI 1.1 on LP64 (x86-64, aarch64), asserted at compile
  * time in C (abi_layout_c.c) and C++ (abi_layout_test.cc): a change to a published struct
  * fails the build. Structs may only grow at the end; when one does, add the new field's
  * offset here and bump CUSTODY_ABI_MINOR. */
@@ -19,7 +19,7 @@
   CUSTODY_ABI_ASSERT(offsetof(type, field) == (offset), #type "." #field " moved")
 #define CUSTODY_ABI_SIZE(type, size) CUSTODY_ABI_ASSERT(sizeof(type) == (size), #type " resized")
 
-CUSTODY_ABI_ASSERT(CUSTODY_ABI_MAJOR == 1 && CUSTODY_ABI_MINOR == 0, "ABI version changed");
+CUSTODY_ABI_ASSERT(CUSTODY_ABI_MAJOR == 1 && CUSTODY_ABI_MINOR == 1, "ABI version changed");
 
 CUSTODY_ABI_AT(custody_manifest, struct_size, 0);
 CUSTODY_ABI_AT(custody_manifest, abi_major, 4);
@@ -85,7 +85,13 @@ CUSTODY_ABI_AT(custody_host, submit_json, 56);
 CUSTODY_ABI_AT(custody_host, now, 64);
 CUSTODY_ABI_AT(custody_host, set_tick_interval, 72);
 CUSTODY_ABI_AT(custody_host, record_json, 80);
-CUSTODY_ABI_SIZE(custody_host, 88);
+/* 1.1 */
+CUSTODY_ABI_AT(custody_host, position, 88);
+CUSTODY_ABI_AT(custody_host, save_position, 96);
+CUSTODY_ABI_AT(custody_host, state_get, 104);
+CUSTODY_ABI_AT(custody_host, state_put, 112);
+CUSTODY_ABI_AT(custody_host, state_erase, 120);
+CUSTODY_ABI_SIZE(custody_host, 128);
 
 CUSTODY_ABI_AT(custody_plugin, struct_size, 0);
 CUSTODY_ABI_AT(custody_plugin, instance, 8);

@@ -228,6 +228,141 @@ TEST_F(Host, ARunnerThatHangsIsKilledAndRestarted) {
   EXPECT_FALSE(logged("hung").empty());
 }
 
+// ABI 1.1: a plugin keeps a position and small state across restarts, in process and out,
+// and every bad call is refused with its code and field.
+TEST_F(Host, APluginKeepsItsPositionAndStateAcrossRestarts) {
+  for (auto isolation : {Isolation::kInProcess, Isolation::kProcess}) {
+    SCOPED_TRACE(isolation == Isolation::kProcess ? "process" : "in process");
+    dir_ = tmp_ / (isolation == Isolation::kProcess ? "p" : "i");
+    reopen(true);
+    start_host({contract("state", kAll, isolation)});
+    ASSERT_TRUE(eventually([&] { return has_note_starting("state start=1"); }));
+    EXPECT_EQ(contract_notes()[0],
+              "state start=1 position=0 get=not_found put= future=out_of_range:seq "
+              "missing=not_found empty-key=invalid_argument:key big=invalid_argument:value "
+              "binary=same erased= gone=not_found resumed=");
+    auto ping = run("note.add", R"({"subject":"ping","text":"one"})");
+    ASSERT_TRUE(ping);
+    ASSERT_TRUE(eventually([&] { return has_note_starting("pong " + std::to_string(ping->seq)); }));
+    // The position is saved after the batch that held the ping; wait for the pong's batch.
+    const auto last = ledger_->head().seq;
+    ASSERT_TRUE(eventually([&] { return host_->status()[0].position > last; }));
+    host_.reset();
+
+    // Restarted, it resumes after what it saw: the first ping is not answered twice.
+    start_host({contract("state", kAll, isolation)});
+    ASSERT_TRUE(eventually([&] { return has_note_starting("state start=2"); }));
+    const std::string second = contract_notes().back();
+    EXPECT_EQ(second.find("state start=2 position=" + std::to_string(last) + " get= put="), 0u)
+        << second;
+    auto ping2 = run("note.add", R"({"subject":"ping","text":"two"})");
+    ASSERT_TRUE(ping2);
+    ASSERT_TRUE(
+        eventually([&] { return has_note_starting("pong " + std::to_string(ping2->seq)); }));
+    std::size_t pongs = 0;
+    for (const auto& n : contract_notes()) pongs += n.starts_with("pong ");
+    EXPECT_EQ(pongs, 2u) << ::testing::PrintToString(contract_notes());
+    EXPECT_EQ(host_->status()[0].calls.duplicates, 0u);
+    host_.reset();
+  }
+}
+
+// The bounds, and what local state is not: part of the record.
+TEST_F(Host, LocalStateIsBoundedPerPluginAndOutsideTheRecord) {
+  ok("note.add", R"({"subject":"s","text":"t"})");
+  const auto head = ledger_->head();
+  const auto digest_before = digest();
+  plugin::Services a(*ledger_, {.id = "a"});
+  plugin::Services b(*ledger_, {.id = "b"});
+  for (std::size_t i = 0; i < plugin::kMaxStateKeys; ++i) {
+    ASSERT_TRUE(a.state_put("k" + std::to_string(i), "v"));
+  }
+  auto over = a.state_put("one-more", "v");
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::kOutOfRange);
+  EXPECT_FALSE(a.state_get("one-more"));
+  EXPECT_TRUE(a.state_put("k7", "replaced"));  // replacing a key adds none
+  EXPECT_EQ(*a.state_get("k7"), "replaced");
+  // Bytes: 16 values of 64 KiB exceed 1 MiB with the keys.
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_TRUE(
+        b.state_put("big" + std::to_string(i), std::string(plugin::kMaxStateValueBytes, 'x')));
+  }
+  auto bytes = b.state_put("big15", std::string(plugin::kMaxStateValueBytes, 'x'));
+  ASSERT_FALSE(bytes);
+  EXPECT_EQ(bytes.error().code, ErrorCode::kOutOfRange);
+  EXPECT_EQ(bytes.error().field, "value");
+  // Each plugin sees only its own.
+  EXPECT_FALSE(b.state_get("k7"));
+  EXPECT_EQ(b.state_get("k7").error().code, ErrorCode::kNotFound);
+  auto beyond = a.save_position(head.seq + 1);
+  ASSERT_FALSE(beyond);
+  EXPECT_EQ(beyond.error().code, ErrorCode::kOutOfRange);
+  EXPECT_EQ(*a.position(), 0u);
+  ASSERT_TRUE(a.save_position(head.seq));
+  EXPECT_EQ(*a.position(), head.seq);
+  EXPECT_EQ(*b.position(), 0u);
+
+  // None of it is a record, and none of it touches the projections.
+  EXPECT_EQ(ledger_->head().seq, head.seq);
+  EXPECT_EQ(ledger_->head().leaf, head.leaf);
+  EXPECT_EQ(digest(), digest_before);
+
+  // Kept across a reopen; read-only, it reads but does not change.
+  reopen(false);
+  plugin::Services again(*ledger_, {.id = "a"});
+  EXPECT_EQ(*again.position(), head.seq);
+  EXPECT_EQ(*again.state_get("k7"), "replaced");
+  ledger_.reset();
+  ledger_ = open_ledger(dir_, ledger::OpenMode::kReadOnly);
+  plugin::Services reader(*ledger_, {.id = "a"});
+  EXPECT_EQ(*reader.state_get("k7"), "replaced");
+  auto denied = reader.state_put("k7", "x");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST_F(Host, DuplicatesAreCountedApartFromWhatWasWritten) {
+  const std::vector<std::string> grants = {"submit:note"};
+  plugin::Services s(*ledger_,
+                     {.id = "dup", .granted = *plugin::Capabilities::parse(grants, "grants")});
+  const std::string cmd =
+      R"({"type":"note.add","commandId":"d-1","data":{"subject":"x","text":"y"}})";
+  ASSERT_TRUE(s.submit_json(cmd));
+  auto again = s.submit_json(cmd);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(s.stats().submitted, 1u);
+  EXPECT_EQ(s.stats().duplicates, 1u);
+}
+
+// SDK 1.1 is a minor version: a plugin built against the 1.0 headers loads and works.
+TEST_F(Host, APluginBuiltAgainstSdk10LoadsAndWorksUnchanged) {
+  auto manifest = plugin::probe_manifest(CUSTODY_PLUGIN_SDK10_PLUGIN, CUSTODY_RUNNER);
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  EXPECT_EQ(manifest->abi_major, 1);
+  EXPECT_EQ(manifest->abi_minor, 0);
+  for (auto isolation : {Isolation::kInProcess, Isolation::kProcess}) {
+    SCOPED_TRACE(isolation == Isolation::kProcess ? "process" : "in process");
+    dir_ = tmp_ / (isolation == Isolation::kProcess ? "p" : "i");
+    reopen(true);
+    start_host({plugin("sdk10", CUSTODY_PLUGIN_SDK10_PLUGIN, {"read", "subscribe", "submit:note"},
+                       isolation, R"({"marker":"m-1"})")});
+    auto ping = run("note.add", R"({"subject":"ping","text":"from 1.1"})");
+    ASSERT_TRUE(ping);
+    ASSERT_TRUE(eventually([&] { return stream("note:sdk10").size() == 1; }));
+    const auto note = stream("note:sdk10")[0];
+    const std::string expected = "pong10 " + std::to_string(ping->seq) + " head=";
+    EXPECT_EQ(std::string(note.at("payload").at("text").as_string()).rfind(expected, 0), 0u)
+        << note.at("payload").at("text");
+    EXPECT_NE(std::string(note.at("payload").at("text").as_string()).find("config=m-1"),
+              std::string::npos);
+    EXPECT_EQ(note.at("actor"), "plugin:sdk10");
+    EXPECT_EQ(host_->status()[0].version, "1.0.0");
+    host_.reset();
+  }
+}
+
 TEST_F(Host, TheSdkExampleWritesExceptionsIntoTheShiftLog) {
   master_data();
   start_host(

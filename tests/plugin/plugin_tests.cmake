@@ -9,11 +9,17 @@ foreach(variant WRONG_MAJOR NEWER_MINOR NO_INIT BAD_MANIFEST)
   target_compile_definitions(contract_${lower} PRIVATE CONTRACT_${variant})
 endforeach()
 
+# A plugin built against the SDK 1.0 headers, a copy of which is kept as they were released
+# (fixtures/sdk-1.0): every 1.0 plugin must load and work unchanged in the current host.
+custody_add_plugin(sdk10_plugin SOURCES plugin/fixtures/sdk10_plugin.cc)
+target_include_directories(sdk10_plugin BEFORE PRIVATE
+  ${CMAKE_CURRENT_SOURCE_DIR}/plugin/fixtures/sdk-1.0/include)
+
 custody_plugin_test(plugin_test
   SOURCES plugin/abi_layout_test.cc plugin/abi_layout_c.c plugin/capabilities_test.cc
-          plugin/library_test.cc plugin/host_test.cc
+          plugin/library_test.cc plugin/host_test.cc plugin/sdk_helpers_test.cc
   PLUGINS contract_plugin contract_wrong_major contract_newer_minor contract_no_init
-          contract_bad_manifest exception_notes)
+          contract_bad_manifest exception_notes sdk10_plugin)
 
 # Out of tree, as a partner builds: install the SDK into a prefix inside the build tree,
 # configure and build sdk/examples against that prefix alone, then load and run the result

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The last step of the out-of-tree SDK fixture: the example plugin, built against the
 # installed SDK only, is checked, configured and run by `custody` against a fresh ledger,
-# and does its job (an exception raised becomes a note in the shift log).
+# and does its job (an exception raised becomes a note in the shift log). Run again, it
+# resumes where it left off (its saved position) rather than from the start.
 #   sdk_example_load.sh CUSTODY PLUGIN_SO WORK_DIR
 set -eu
 custody=$1
@@ -9,16 +10,40 @@ plugin=$2
 work=$3
 rm -rf "$work"
 mkdir -p "$work"
-"$custody" plugins check "$plugin" | grep -q '"compatible":true'
-"$custody" init "$work/plant" > /dev/null
-"$custody" plugins add "$work/plant" "$plugin" --grant subscribe --grant submit:note > /dev/null
-echo '{"type":"exception.raise","commandId":"x-1","actor":"user:qa","data":{"exception":"EX-1","category":"quality","severity":"high","description":"metal fragment in line 2","deadline":"2026-11-21T12:00:00Z"}}' |
-  "$custody" append "$work/plant" > /dev/null
-"$custody" run "$work/plant" --for 1 > "$work/run.json" 2> "$work/run.log"
-"$custody" log "$work/plant" --stream note:shift-log > "$work/notes.ndjson"
-if ! grep -q 'metal fragment in line 2' "$work/notes.ndjson"; then
-  echo "the example plugin wrote no note; run output:" >&2
-  cat "$work/run.json" "$work/run.log" >&2
+fail() {
+  echo "$1" >&2
+  for f in "$work"/*.json "$work"/*.log "$work"/*.ndjson; do [ -f "$f" ] && cat "$f" >&2; done
   exit 1
+}
+"$custody" plugins check "$plugin" | grep -q '"compatible":true' || fail "not compatible"
+# A bad setting is refused before anything runs, by check and by add.
+echo '{"subject":" shift"}' > "$work/bad-settings.json"
+if "$custody" plugins check "$plugin" --config "$work/bad-settings.json" > "$work/check.json"; then
+  fail "plugins check accepted a subject with a leading space"
 fi
-echo "sdk example: loaded, ran and wrote its note"
+grep -q '"field":"config.subject"' "$work/check.json" || fail "the refusal names no field"
+"$custody" init "$work/plant" > /dev/null
+if "$custody" plugins add "$work/plant" "$plugin" --grant subscribe --grant submit:note \
+     --config '{"subjekt":"x"}' 2> "$work/add.log"; then
+  fail "plugins add accepted a misspelt setting"
+fi
+grep -q 'config.subjekt' "$work/add.log" || fail "add did not say which setting"
+"$custody" plugins add "$work/plant" "$plugin" --grant subscribe --grant submit:note > /dev/null
+raise() {
+  echo '{"type":"exception.raise","commandId":"x-'"$1"'","actor":"user:qa","data":{"exception":"EX-'"$1"'","category":"quality","severity":"high","description":"'"$2"'","deadline":"2026-11-21T12:00:00Z"}}' |
+    "$custody" append "$work/plant" > /dev/null
+}
+raise 1 "metal fragment in line 2"
+"$custody" run "$work/plant" --until-caught-up --for 60 > "$work/run.json" 2> "$work/run.log"
+"$custody" log "$work/plant" --stream note:shift-log > "$work/notes.ndjson"
+grep -q 'metal fragment in line 2' "$work/notes.ndjson" || fail "the example plugin wrote no note"
+
+# Again, after one more exception: it starts after the records it has handled.
+raise 2 "label misprint"
+"$custody" run "$work/plant" --until-caught-up --for 60 > "$work/run2.json" 2> "$work/run2.log"
+head -n 1 "$work/run2.json" | grep -q '"position":1,' && fail "the second run replayed the log"
+"$custody" log "$work/plant" --stream note:shift-log > "$work/notes.ndjson"
+[ "$(wc -l < "$work/notes.ndjson")" -eq 2 ] || fail "expected two notes"
+grep -q 'label misprint' "$work/notes.ndjson" || fail "the second exception has no note"
+tail -n 1 "$work/run2.json" | grep -q '"duplicates":0' || fail "the second run redid notes"
+echo "sdk example: checked, loaded, ran, resumed, and wrote its notes"

@@ -11,6 +11,5 @@ custody_plugin_test(scheduler_test
           ${PROJECT_SOURCE_DIR}/plugins/scheduler/calendar.cc
           ${PROJECT_SOURCE_DIR}/plugins/scheduler/config.cc
   PLUGINS custody_scheduler)
-target_include_directories(scheduler_test PRIVATE ${PROJECT_SOURCE_DIR}/plugins
-                                                  ${PROJECT_SOURCE_DIR}/plugins/common)
-target_link_libraries(scheduler_test PRIVATE Boost::json)
+target_include_directories(scheduler_test PRIVATE ${PROJECT_SOURCE_DIR}/plugins)
+target_link_libraries(scheduler_test PRIVATE custody_sdk Boost::json)

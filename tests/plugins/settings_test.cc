@@ -1,26 +1,26 @@
-// The settings reader and refusal the bundled plugins share (plugins/common/settings.h), on
+// The SDK's settings reader and refusal (custody/settings.hpp), which the bundled plugins use, on
 // their own: each problem is named by its path, the first one is kept, and a refusal is the
 // SDK's invalid_argument with the field under "config".
-#include "settings.h"
+#include "custody/settings.hpp"
 
 #include <gtest/gtest.h>
 
-#include "custody/plugin.hpp"
-
-namespace custody::bundled {
+namespace custody::sdk {
 namespace {
 
 namespace json = boost::json;
 
 TEST(PluginSettings, ParseWantsAJsonObject) {
-  EXPECT_TRUE(parse_settings(R"({"a":1})"));
+  auto ok = parse_settings(R"({"a":1})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok.object.at("a"), 1);
   auto not_json = parse_settings("{");
   ASSERT_FALSE(not_json);
-  EXPECT_EQ(not_json.error().field, "");
-  EXPECT_NE(not_json.error().message.find("is not JSON"), std::string::npos);
+  EXPECT_EQ(not_json.error->field, "");
+  EXPECT_NE(not_json.error->message.find("is not JSON"), std::string::npos);
   auto array = parse_settings("[]");
   ASSERT_FALSE(array);
-  EXPECT_EQ(array.error().text(), "must be a JSON object");
+  EXPECT_EQ(array.error->text(), "must be a JSON object");
 }
 
 TEST(PluginSettings, ReadsWithDefaultsAndKeepsTheFirstProblem) {
@@ -28,13 +28,13 @@ TEST(PluginSettings, ReadsWithDefaultsAndKeepsTheFirstProblem) {
       json::parse(R"({"name":"washer-1","n":7,"big":18446744073709551615,"x":1.5,"list":[1],)"
                   R"("bad":"x","worse":-1})");
   SettingsReader r(v.as_object(), "devices[2].", "the test");
-  EXPECT_EQ(r.text("name", true, true), "washer-1");
-  EXPECT_EQ(r.text("absent", false, false, "fallback"), "fallback");
+  EXPECT_EQ(r.text("name", Need::kRequired, Form::kIdentifier), "washer-1");
+  EXPECT_EQ(r.text("absent", Need::kOptional, Form::kText, "fallback"), "fallback");
   EXPECT_EQ(r.integer("n", 0, 10, 1), 7);
   EXPECT_EQ(r.integer("absent", 0, 10, 3), 3);
   EXPECT_EQ(r.whole("big", 0, UINT64_MAX, 0), UINT64_MAX);
-  EXPECT_EQ(r.number("x", true, 0), 1.5);
-  ASSERT_NE(r.array("list", true), nullptr);
+  EXPECT_EQ(r.number("x", Need::kRequired, 0), 1.5);
+  ASSERT_NE(r.array("list", Need::kRequired), nullptr);
   EXPECT_FALSE(r.error());
 
   EXPECT_EQ(r.integer("bad", 0, 10, 4), 4);  // the first problem
@@ -62,17 +62,17 @@ TEST(PluginSettings, IdentifiersFollowTheLedgersRule) {
     SCOPED_TRACE(c.json);
     const json::value v = json::parse(c.json);
     SettingsReader r(v.as_object(), "", "the test");
-    r.text("id", true, true);
+    r.text("id", Need::kRequired, Form::kIdentifier);
     ASSERT_TRUE(r.error());
     EXPECT_EQ(r.error()->field, "id");
     EXPECT_EQ(r.error()->message, c.message);
   }
   const json::value v = json::parse(R"({"id":"a b\u00e9"})");
   SettingsReader r(v.as_object(), "", "the test");
-  EXPECT_EQ(r.text("id", true, true), "a b\xc3\xa9");
-  r.id_budget("washer-1", "chlorine", 16);
+  EXPECT_EQ(r.text("id", Need::kRequired, Form::kIdentifier), "a b\xc3\xa9");
+  r.joined_budget("equipment", "washer-1", "param", "chlorine", 16);
   EXPECT_FALSE(r.error());
-  r.id_budget("washer-1", "chlorine", 15);
+  r.joined_budget("equipment", "washer-1", "param", "chlorine", 15);
   ASSERT_TRUE(r.error());
   EXPECT_EQ(r.error()->field, "param");
 }
@@ -103,4 +103,4 @@ TEST(PluginSettings, ARefusalIsInvalidArgumentUnderConfig) {
 }
 
 }  // namespace
-}  // namespace custody::bundled
+}  // namespace custody::sdk

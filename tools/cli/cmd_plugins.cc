@@ -1,5 +1,7 @@
 // Plugins from the command line:
-//   custody plugins check PATH          the manifest and ABI compatibility, without init
+//   custody plugins check PATH [--config FILE]
+//                                       the manifest and ABI compatibility, without init; and
+//                                       what the plugin says of a configuration
 //   custody plugins add DIR PATH ...    configure a plugin for a ledger
 //   custody plugins list DIR            the configured plugins
 //   custody run DIR [--for SECONDS]     host the configured plugins until stopped
@@ -11,7 +13,9 @@
 
 #include "cli/cli_common.h"
 #include "cli/output.h"
+#include "custody/codec/json_parse.h"
 #include "custody/codec/json_writer.h"
+#include "custody/common/files.h"
 #include "custody/plugin/host.h"
 #include "custody/plugin/library.h"
 #include "custody/plugin/plugin_config.h"
@@ -21,11 +25,55 @@ namespace {
 
 using plugin::PluginConfig;
 
-// Exit codes of `plugins check`: 0 compatible, 1 loaded but not compatible, 2 not loadable.
-// The library is read in a throwaway sandboxed runner: checking a plugin must not run its
-// code (constructors included) in this process.
-int check(const std::string& path) {
-  auto lib = plugin::probe_manifest(path);
+// A plugin's settings as the CLI takes them: a JSON object (field: the option).
+Result<std::string> settings_object(const std::string& text, std::string_view option) {
+  auto root = codec::parse_json(text, option);
+  if (!root) return std::unexpected(root.error());
+  if (!root->is_object()) {
+    return std::unexpected(Error::invalid_argument(std::string(option), "must be a JSON object"));
+  }
+  return text;
+}
+
+void write_config_check(const plugin::ConfigCheck& c, codec::JsonWriter& w) {
+  w.begin_object();
+  w.key("checked").boolean(c.verdict != plugin::ConfigVerdict::kNotChecked);
+  if (c.verdict == plugin::ConfigVerdict::kNotChecked) {
+    w.key("reason").string(c.why.message);
+  } else {
+    w.key("ok").boolean(c.verdict == plugin::ConfigVerdict::kAccepted);
+  }
+  if (c.verdict == plugin::ConfigVerdict::kRefused) {
+    w.key("error").begin_object();
+    w.key("code").string(code_name(c.why.code));
+    w.key("message").string(c.why.message);
+    w.key("field").string(c.why.field);
+    w.end_object();
+  }
+  w.end_object();
+}
+
+// Exit codes of `plugins check`: 0 compatible (and the config, if given, accepted or not
+// checkable), 1 loaded but not compatible or the config refused, 2 not loadable or the config
+// file unreadable. The library is read in a throwaway sandboxed runner: checking a plugin
+// must not run its code (constructors included) in this process.
+int check(const std::string& path, const std::string& config_file) {
+  std::optional<std::string> config;
+  if (!config_file.empty()) {
+    auto text = read_file(config_file, 1 << 20);
+    if (!text) return report(text.error());
+    auto object = settings_object(*text, "--config");
+    if (!object) return report(object.error());
+    config = std::move(*object);
+  }
+  Result<plugin::Probe> lib = std::unexpected(Error::internal("not probed"));
+  if (config) {
+    lib = plugin::probe_plugin(path, *config);
+  } else if (auto m = plugin::probe_manifest(path)) {
+    lib = plugin::Probe{std::move(*m), {}};
+  } else {
+    lib = std::unexpected(m.error());
+  }
   std::string out;
   codec::JsonWriter w(out);
   if (!lib) {
@@ -41,16 +89,21 @@ int check(const std::string& path) {
     std::cout << out << "\n";
     return kExitUsage;
   }
-  const auto& m = *lib;
+  const auto& m = lib->manifest;
   const bool compatible = plugin::check_abi(m).has_value();
+  const bool refused = config && lib->config.verdict == plugin::ConfigVerdict::kRefused;
   w.begin_object();
-  w.key("ok").boolean(compatible);
+  w.key("ok").boolean(compatible && !refused);
   w.key("path").string(std::filesystem::absolute(path).lexically_normal().string());
   w.key("manifest");
   plugin::write_manifest_json(m, w);
+  if (config && compatible) {
+    w.key("config");
+    write_config_check(lib->config, w);
+  }
   w.end_object();
   std::cout << out << "\n";
-  return compatible ? kExitOk : kExitRejected;
+  return compatible && !refused ? kExitOk : kExitRejected;
 }
 
 struct AddArgs {
@@ -61,10 +114,14 @@ struct AddArgs {
 };
 
 int add(const AddArgs& a) {
-  auto lib = plugin::probe_manifest(a.path);
+  auto settings = settings_object(a.config, "--config");
+  if (!settings) return report(settings.error());
+  auto lib = plugin::probe_plugin(a.path, a.config);
   if (!lib) return report(lib.error());
-  const auto& m = *lib;
+  const auto& m = lib->manifest;
   if (auto abi = plugin::check_abi(m); !abi) return report(abi.error());
+  // A configuration the plugin refuses never reaches config.json.
+  if (lib->config.verdict == plugin::ConfigVerdict::kRefused) return report(lib->config.why);
   PluginConfig c;
   c.id = a.id.empty() ? m.id : a.id;
   c.path = std::filesystem::absolute(a.path);
@@ -97,6 +154,8 @@ int add(const AddArgs& a) {
     for (const auto& cap : m.requested.intersect(*granted).names()) w.string(cap);
   }
   w.end_array();
+  w.key("config");
+  write_config_check(lib->config, w);
   w.end_object();
   std::cout << out << "\n";
   return kExitOk;
@@ -140,7 +199,22 @@ std::string status_json(HostPhase phase, const plugin::PluginHost& host) {
   return out;
 }
 
-int run_plugins(const std::string& dir, double seconds) {
+// When `custody run` stops on its own.
+enum class Until { kSignal, kCaughtUp };
+
+// Every subscribed plugin has handled every record of the log (and the log has not grown
+// since the last look, so what they wrote in answer has been seen too).
+bool caught_up(const plugin::PluginHost& host, ledger::Ledger& ledger, std::uint64_t& last_head) {
+  const std::uint64_t head = ledger.head().seq;
+  bool all = head == last_head;
+  last_head = head;
+  for (const auto& s : host.status()) {
+    if (s.position > 0 && s.handled < head) all = false;
+  }
+  return all;
+}
+
+int run_plugins(const std::string& dir, double seconds, Until until) {
   // Signals are taken by this thread only: block them before any other thread exists.
   sigset_t signals;
   sigemptyset(&signals);
@@ -162,7 +236,17 @@ int run_plugins(const std::string& dir, double seconds) {
   if (!host) return report(host.error());
   std::cout << status_json(HostPhase::kStarted, **host) << std::endl;
 
-  if (seconds > 0) {
+  if (until == Until::kCaughtUp) {
+    // Poll until caught up, a signal, or --for's limit.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(seconds > 0 ? seconds : 1e9));
+    std::uint64_t last_head = UINT64_MAX;
+    const timespec poll{0, 50'000'000};
+    while (!caught_up(**host, **ledger, last_head) && std::chrono::steady_clock::now() < deadline) {
+      if (sigtimedwait(&signals, nullptr, &poll) > 0) break;
+    }
+  } else if (seconds > 0) {
     const timespec timeout{static_cast<time_t>(seconds),
                            static_cast<long>((seconds - static_cast<time_t>(seconds)) * 1e9)};
     sigtimedwait(&signals, nullptr, &timeout);
@@ -236,10 +320,14 @@ void add_plugins(CLI::App& app, Action& run) {
                                 "Read a plugin's manifest and check its ABI, without "
                                 "initialising it");
   auto path = std::make_shared<std::string>();
+  auto config_file = std::make_shared<std::string>();
   c->add_option("PATH", *path, "The plugin library (.so)")->required();
-  c->callback([&run, path] {
-    run = [path] {
-      return check(*path);
+  c->add_option("--config", *config_file,
+                "A JSON file holding the plugin's settings (its \"config\" object), to check "
+                "before it runs");
+  c->callback([&run, path, config_file] {
+    run = [path, config_file] {
+      return check(*path, *config_file);
     };
   });
 
@@ -276,13 +364,17 @@ void add_plugins(CLI::App& app, Action& run) {
 void add_run(CLI::App& app, Action& run) {
   auto dir = std::make_shared<std::string>();
   auto seconds = std::make_shared<double>(0);
+  auto caught_up = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("run", "Host the ledger's configured plugins until stopped");
   cmd->add_option("DIR", *dir, "Ledger directory")->required();
   cmd->add_option("--for", *seconds, "Stop after this many seconds (default: at SIGINT/SIGTERM)")
       ->check(CLI::NonNegativeNumber);
-  cmd->callback([&run, dir, seconds] {
-    run = [dir, seconds] {
-      return run_plugins(*dir, *seconds);
+  cmd->add_flag("--until-caught-up", *caught_up,
+                "Stop once every subscribed plugin has handled the whole log (--for: at most "
+                "that long)");
+  cmd->callback([&run, dir, seconds, caught_up] {
+    run = [dir, seconds, caught_up] {
+      return run_plugins(*dir, *seconds, *caught_up ? Until::kCaughtUp : Until::kSignal);
     };
   });
 }

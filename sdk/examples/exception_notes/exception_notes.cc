@@ -3,61 +3,67 @@
 //
 // What it shows a partner:
 //   - the manifest and its capabilities (subscribe, submit:note);
-//   - subscribing from where the plugin left off, found by asking the host (read);
-//   - decoding event payloads with custody's Cap'n Proto schemas;
-//   - submitting commands with idempotency keys derived from the record, so a restart that
-//     sees a record twice never writes its note twice;
-//   - configuration and a tick.
-#include <capnp/serialize.h>
-
-#include <cstdio>
+//   - reading its settings with the SDK's reader, refusing a bad one with a reason the
+//     operator sees (`custody plugins check --config`, `custody run`);
+//   - resuming from the position it saved last time (host local state, SDK 1.1), and saving
+//     it once a batch's notes are durable;
+//   - decoding event payloads with payload<T> and building command data with submit<T>;
+//   - idempotency keys derived from the record, so a record seen twice (a crash between a
+//     note and the save) never writes its note twice;
+//   - a tick.
+#include <cstring>
 #include <string>
 
 #include "custody/plugin.hpp"
+#include "custody/settings.hpp"
 #include "schema/commands.capnp.h"
 
 namespace {
 
 using custody::sdk::Host;
 using custody::sdk::Records;
+namespace schema = custody::schema;
 
-const char* severity_name(custody::schema::Severity s) {
+const char* severity_name(schema::Severity s) {
   switch (s) {
-    case custody::schema::Severity::LOW:
+    case schema::Severity::LOW:
       return "low";
-    case custody::schema::Severity::MEDIUM:
+    case schema::Severity::MEDIUM:
       return "medium";
-    case custody::schema::Severity::HIGH:
+    case schema::Severity::HIGH:
       return "high";
-    case custody::schema::Severity::CRITICAL:
+    case schema::Severity::CRITICAL:
       return "critical";
   }
   return "unknown";
 }
 
-// The value of "key":"..." in a flat JSON object; enough for this plugin's one setting.
-std::string json_string(const std::string& json, const std::string& key,
-                        const std::string& fallback) {
-  const std::string needle = "\"" + key + "\"";
-  auto at = json.find(needle);
-  if (at == std::string::npos) return fallback;
-  at = json.find('"', json.find(':', at + needle.size()));
-  if (at == std::string::npos) return fallback;
-  const auto end = json.find('"', at + 1);
-  return end == std::string::npos ? fallback : json.substr(at + 1, end - at - 1);
+// {"subject": "<note subject>"}; default "shift-log". Refuses anything else.
+std::string read_subject(const std::string& config_json) {
+  using custody::sdk::Form;
+  using custody::sdk::Need;
+  const auto root = custody::sdk::parse_settings(config_json);
+  if (!root) custody::sdk::refuse_config(*root.error);
+  custody::sdk::SettingsReader r(root.object, "", "exception-notes");
+  r.only({"subject"});
+  std::string subject = r.text("subject", Need::kOptional, Form::kIdentifier, "shift-log");
+  if (r.error()) custody::sdk::refuse_config(*r.error());
+  return subject;
 }
 
 class ExceptionNotes : public custody::sdk::Plugin {
  public:
-  explicit ExceptionNotes(Host host)
-      : Plugin(host), subject_(json_string(host.config(), "subject", "shift-log")) {}
+  explicit ExceptionNotes(Host host) : Plugin(host), subject_(read_subject(host.config())) {}
+
+  // `custody plugins check --config` and `custody plugins add` call this before anything
+  // runs, so a bad setting is refused at once rather than when the plugin starts.
+  static void check_config(const std::string& json) { read_subject(json); }
 
   void start() override {
-    // Every record from the start of the log: the command ids make notes for exceptions
-    // already noted come back as duplicates, which cost nothing.
-    if (auto r = host().subscribe(1); !r) {
-      host().error("cannot subscribe: " + r.message);
-      return;
+    // From the record after the last one this plugin saved as done (the whole log the first
+    // time).
+    if (auto r = host().resume(); !r) {
+      throw custody::sdk::Refusal(r.status, "cannot subscribe: " + r.message);
     }
     host().set_tick_interval(60'000);
     host().info("writing exceptions to note:" + subject_);
@@ -65,15 +71,19 @@ class ExceptionNotes : public custody::sdk::Plugin {
 
   void on_records(Records records) override {
     for (const custody_record& r : records) {
-      if (std::string(r.type) != "exception.raised") continue;
-      // Payloads are canonical Cap'n Proto: one segment, no segment table.
-      kj::ArrayPtr<const capnp::word> words(reinterpret_cast<const capnp::word*>(r.payload),
-                                            r.payload_size / sizeof(capnp::word));
-      capnp::SegmentArrayMessageReader message(kj::arrayPtr(&words, 1));
-      auto e = message.getRoot<custody::schema::ExceptionRaised>();
-      note("n-" + std::to_string(r.seq), "Exception " + std::string(e.getException().cStr()) +
-                                             " (" + severity_name(e.getSeverity()) +
-                                             "): " + e.getDescription().cStr());
+      if (std::strcmp(r.type, "exception.raised") != 0) continue;
+      auto e = custody::sdk::payload<schema::ExceptionRaised>(r);
+      const std::string text = "Exception " + std::string(e->getException().cStr()) + " (" +
+                               severity_name(e->getSeverity()) + "): " + e->getDescription().cStr();
+      // A note the host could not take (it is stopping, say): save no position from here
+      // on, so the next start comes back to this record.
+      if (!note("n-" + std::to_string(r.seq), text)) unsaved_ = true;
+    }
+    // Every note of this batch is durable (submit waits), so a restart may begin after it.
+    if (records.size() > 0 && !unsaved_) {
+      if (auto saved = host().save_position(records[records.size() - 1].seq); !saved) {
+        host().warn("cannot save the position: " + saved.message);
+      }
     }
   }
 
@@ -82,31 +92,31 @@ class ExceptionNotes : public custody::sdk::Plugin {
   }
 
  private:
-  void note(const std::string& key, const std::string& text) {
-    capnp::MallocMessageBuilder message;
-    auto n = message.initRoot<custody::schema::NoteAdd>();
-    n.setSubject(subject_);
-    n.setText(text);
-    const auto words = capnp::messageToFlatArray(message);
-    const auto bytes = words.asBytes();
+  bool note(const std::string& key, const std::string& text) {
     // The host records it as "plugin:exception-notes/<key>": keys need only be unique
     // among this plugin's own commands.
-    auto r = host().submit("note.add", key, bytes.begin(), bytes.size());
+    auto r = custody::sdk::submit<schema::NoteAdd>(host(), "note.add", key,
+                                                   [&](schema::NoteAdd::Builder n) {
+                                                     n.setSubject(subject_);
+                                                     n.setText(text);
+                                                   });
     if (!r) {
       host().warn("note " + key + " rejected: " + r.code + ": " + r.message);
-    } else if (!r.duplicate) {
-      ++written_;
+      return r.status == CUSTODY_ERR_REJECTED;  // a rule said no: move on; else retry later
     }
+    if (!r.duplicate) ++written_;
+    return true;
   }
 
   std::string subject_;
   std::size_t written_ = 0;
+  bool unsaved_ = false;
 };
 
 const char* const kCapabilities[] = {"subscribe", "submit:note"};
 
 }  // namespace
 
-CUSTODY_PLUGIN(ExceptionNotes, "exception-notes", "1.0.0",
+CUSTODY_PLUGIN(ExceptionNotes, "exception-notes", "1.1.0",
                "Writes every exception raised into the shift log", CUSTODY_KIND_OTHER,
                kCapabilities)

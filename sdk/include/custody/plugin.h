@@ -1,11 +1,13 @@
 /*
- * custody plugin ABI, version 1.0: the contract between custody (the host) and a plugin.
+ * custody plugin ABI, version 1.1: the contract between custody (the host) and a plugin.
  *
- * A plugin is a shared library that exports two C functions and nothing else that custody
- * looks at:
+ * A plugin is a shared library that exports two C functions, and since 1.1 optionally a
+ * third, and nothing else that custody looks at:
  *
  *   const custody_manifest* custody_plugin_manifest(void);
  *   custody_status custody_plugin_init(const custody_host* host, custody_plugin* plugin);
+ *   custody_status custody_plugin_check_config(const char* config, size_t size,
+ *                                              custody_result* result);       (optional)
  *
  * Life of a plugin, as the host drives it:
  *
@@ -47,7 +49,13 @@
  * Compatibility: every struct begins with its size and only ever grows by appending
  * fields; a reader never touches bytes beyond the size the writer declared. Fields are
  * never reordered, removed or retyped within a major version. The layout is checked by
- * static assertions in custody's build (tests/plugin/abi_layout_test.cc).
+ * static assertions in custody's build (tests/plugin/abi_layout.h, compiled as C and C++).
+ *
+ * Versions: 1.1 added, at the end of custody_host, the plugin's local state (a saved
+ * position and a small key/value store). A plugin built against 1.0 loads unchanged in a
+ * 1.1 host. A plugin that calls a 1.1 function must first check that the host's table has
+ * it (host->abi_minor >= 1, or CUSTODY_HOST_HAS(host, state_put)); the C++ helpers do, and
+ * answer CUSTODY_ERR_UNSUPPORTED otherwise.
  *
  * Payloads are Cap'n Proto, from the schemas installed with this SDK (the .capnp files in
  * share/custody/schema): records are record.capnp `Record`s in canonical form; which
@@ -61,7 +69,7 @@
 #include <stdint.h>
 
 #define CUSTODY_ABI_MAJOR 1
-#define CUSTODY_ABI_MINOR 0
+#define CUSTODY_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define CUSTODY_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -246,7 +254,40 @@ typedef struct custody_host {
   /* Writes a record as JSON (the `custody log` line, payload decoded) to `out`. */
   custody_status (*record_json)(custody_context* ctx, const custody_record* record,
                                 const custody_sink* out);
+
+  /* ---- 1.1: local state. Kept by the host for this plugin id in the ledger directory,
+   * durable across restarts, but NOT part of the record: not hash-chained, signed, verified,
+   * exported or rebuilt. Keep in it only what the plugin could recompute from the log. No
+   * capability is needed, and a plugin sees only its own. Every write is on disk (synced)
+   * when the call returns. On a ledger open read-only (`custody report`) writes fail with
+   * CUSTODY_ERR_PERMISSION_DENIED. */
+
+  /* The seq the plugin last saved as done with, in *seq (0 when it never saved one).
+   * Resume with subscribe(*seq + 1). */
+  custody_status (*position)(custody_context* ctx, uint64_t* seq, custody_result* result);
+
+  /* Saves the position. A seq beyond the ledger's head is refused (code "out_of_range",
+   * field "seq"). Save after the work for those records is done (commands submitted): a
+   * restart then resumes after them, and anything redone is a duplicate. */
+  custody_status (*save_position)(custody_context* ctx, uint64_t seq, custody_result* result);
+
+  /* Small key/value state: keys are 1-128 bytes (any bytes), values up to 64 KiB, and a
+   * plugin holds at most 1024 keys and 1 MiB of keys and values together (code
+   * "out_of_range" beyond). state_get writes the value to `out`, or fails with
+   * CUSTODY_ERR_NOT_FOUND when the key is absent; state_erase of an absent key is OK. */
+  custody_status (*state_get)(custody_context* ctx, const char* key, size_t key_size,
+                              const custody_sink* out, custody_result* result);
+  custody_status (*state_put)(custody_context* ctx, const char* key, size_t key_size,
+                              const uint8_t* value, size_t value_size, custody_result* result);
+  custody_status (*state_erase)(custody_context* ctx, const char* key, size_t key_size,
+                                custody_result* result);
 } custody_host;
+
+/* True when the host's table includes `field` (a function added in a later minor version). */
+#define CUSTODY_HOST_HAS(host, field)                                              \
+  ((host) != NULL &&                                                               \
+   (host)->struct_size >= offsetof(custody_host, field) + sizeof((host)->field) && \
+   (host)->field != NULL)
 
 /* ------------------------------------------------------------------ the plugin */
 
@@ -272,8 +313,18 @@ typedef struct custody_plugin {
 typedef const custody_manifest* (*custody_plugin_manifest_fn)(void);
 typedef custody_status (*custody_plugin_init_fn)(const custody_host* host, custody_plugin* plugin);
 
+/* 1.1, an optional third export: checks a configuration (the JSON of the entry's "config")
+ * without a host, a ledger or an instance, and without side effects. CUSTODY_OK when the
+ * plugin would accept it; CUSTODY_ERR_INVALID_ARGUMENT with code, field ("config.<path>") and
+ * message in `result` when not; CUSTODY_ERR_UNSUPPORTED when the plugin checks its settings
+ * only when it starts. `custody plugins check --config` and `custody plugins add` call it (in
+ * a sandboxed runner), so a bad configuration is refused before anything runs. */
+typedef custody_status (*custody_plugin_check_config_fn)(const char* config, size_t size,
+                                                         custody_result* result);
+
 #define CUSTODY_PLUGIN_MANIFEST_SYMBOL "custody_plugin_manifest"
 #define CUSTODY_PLUGIN_INIT_SYMBOL "custody_plugin_init"
+#define CUSTODY_PLUGIN_CHECK_CONFIG_SYMBOL "custody_plugin_check_config"
 
 #ifdef __cplusplus
 } /* extern "C" */

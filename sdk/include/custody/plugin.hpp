@@ -19,6 +19,9 @@
 //     its message reaches the operator in the host's error.
 //   - Host calls return an Outcome (status, code, field, message; seq for submits) rather
 //     than throwing; check it.
+//   - Local state (position, key/value; ABI 1.1) and, with Cap'n Proto, payload<T> and
+//     submit<T> (at the end of this file) check that the host and the type map have what
+//     they ask for, and say so in the Outcome or exception rather than misreading bytes.
 //   - The Plugin object lives from init to destroy; its callbacks run on the plugin's thread
 //     one at a time, as plugin.h promises, so members need no locks unless the plugin starts
 //     threads of its own.
@@ -31,6 +34,8 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "custody/plugin.h"
 
@@ -199,9 +204,58 @@ class Host {
     return out;
   }
 
+  // ---- local state (ABI 1.1; a 1.0 host answers CUSTODY_ERR_UNSUPPORTED). Durable across
+  // restarts, outside the hash chain; see plugin.h.
+
+  // The seq last saved with save_position (0 when none) in `seq`.
+  Outcome position(std::uint64_t& seq) const {
+    if (!CUSTODY_HOST_HAS(host_, position)) return unsupported("position");
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(host_->position(host_->context, &seq, &r), r);
+  }
+  Outcome save_position(std::uint64_t seq) const {
+    if (!CUSTODY_HOST_HAS(host_, save_position)) return unsupported("save_position");
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(host_->save_position(host_->context, seq, &r), r);
+  }
+  // Subscribes from the record after the saved position: where the plugin left off.
+  Outcome resume() const {
+    std::uint64_t seq = 0;
+    Outcome o = position(seq);
+    if (!o) return o;
+    return subscribe(seq + 1);
+  }
+  // CUSTODY_ERR_NOT_FOUND when the key is absent.
+  Outcome state_get(const std::string& key, std::string& value) const {
+    if (!CUSTODY_HOST_HAS(host_, state_get)) return unsupported("state_get");
+    value.clear();
+    custody_result r = detail::empty_result();
+    const custody_sink sink = detail::string_sink(value);
+    return detail::to_outcome(host_->state_get(host_->context, key.data(), key.size(), &sink, &r),
+                              r);
+  }
+  Outcome state_put(const std::string& key, const std::string& value) const {
+    if (!CUSTODY_HOST_HAS(host_, state_put)) return unsupported("state_put");
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(
+        host_->state_put(host_->context, key.data(), key.size(),
+                         reinterpret_cast<const std::uint8_t*>(value.data()), value.size(), &r),
+        r);
+  }
+  Outcome state_erase(const std::string& key) const {
+    if (!CUSTODY_HOST_HAS(host_, state_erase)) return unsupported("state_erase");
+    custody_result r = detail::empty_result();
+    return detail::to_outcome(host_->state_erase(host_->context, key.data(), key.size(), &r), r);
+  }
+
   const custody_host* raw() const { return host_; }
 
  private:
+  static Outcome unsupported(const char* what) {
+    return Outcome::failure(CUSTODY_ERR_UNSUPPORTED, "unsupported",
+                            std::string("the host is older than ABI 1.1 and has no ") + what);
+  }
+
   const custody_host* host_;
 };
 
@@ -336,12 +390,49 @@ custody_status init(const custody_host* host, custody_plugin* plugin) noexcept {
   return CUSTODY_OK;
 }
 
+// Whether T has `static void check_config(const std::string& config_json)`.
+template <typename T, typename = void>
+struct has_check_config : std::false_type {};
+template <typename T>
+struct has_check_config<T, decltype(T::check_config(std::declval<const std::string&>()), void())>
+    : std::true_type {};
+
+template <typename T>
+custody_status check_config(const char* config, std::size_t size, custody_result* result) noexcept {
+  Outcome o;
+  if constexpr (has_check_config<T>::value) {
+    try {
+      T::check_config(std::string(config != nullptr ? config : "", config != nullptr ? size : 0));
+    } catch (const Refusal& e) {
+      o = Outcome::failure(
+          e.status() == CUSTODY_OK ? CUSTODY_ERR_INTERNAL : e.status(),
+          e.status() == CUSTODY_ERR_INVALID_ARGUMENT ? "invalid_argument" : "refused", e.what(),
+          e.field());
+    } catch (const std::exception& e) {
+      o = Outcome::failure(CUSTODY_ERR_INTERNAL, "internal",
+                           std::string("check_config threw: ") + e.what());
+    } catch (...) {
+      o = Outcome::failure(CUSTODY_ERR_INTERNAL, "internal", "check_config threw");
+    }
+  } else {
+    (void)config;
+    (void)size;
+    o = Outcome::failure(CUSTODY_ERR_UNSUPPORTED, "unsupported",
+                         "this plugin checks its configuration only when it starts");
+  }
+  to_result(o, result);
+  return o.status;
+}
+
 }  // namespace detail
 }  // namespace sdk
 }  // namespace custody
 
-// Defines the two exports for plugin class T (constructible from custody::sdk::Host).
-// CAPS is a static array of the capability strings the plugin requests.
+// Defines the exports for plugin class T (constructible from custody::sdk::Host). CAPS is a
+// static array of the capability strings the plugin requests. If T declares
+//   static void check_config(const std::string& config_json);   // throws Refusal
+// (refuse_config() of custody/settings.hpp does), custody can refuse a bad configuration
+// before the plugin runs: `custody plugins check --config`, `custody plugins add`.
 #define CUSTODY_PLUGIN(T, ID, VERSION, DESCRIPTION, KIND, CAPS)                                 \
   extern "C" CUSTODY_PLUGIN_EXPORT const custody_manifest* custody_plugin_manifest(void) {      \
     static const custody_manifest manifest = {                                                  \
@@ -359,6 +450,147 @@ custody_status init(const custody_host* host, custody_plugin* plugin) noexcept {
   extern "C" CUSTODY_PLUGIN_EXPORT custody_status custody_plugin_init(const custody_host* host, \
                                                                       custody_plugin* plugin) { \
     return ::custody::sdk::detail::init<T>(host, plugin);                                       \
+  }                                                                                             \
+  extern "C" CUSTODY_PLUGIN_EXPORT custody_status custody_plugin_check_config(                  \
+      const char* config, size_t size, custody_result* result) {                                \
+    return ::custody::sdk::detail::check_config<T>(config, size, result);                       \
   }
+
+// ---------------------------------------------------------------- Cap'n Proto helpers (1.1)
+//
+// When Cap'n Proto's headers are there (custody_plugin_schemas links it), plugin.hpp also
+// reads payloads and builds command data with custody's generated structs
+// (#include "schema/commands.capnp.h"), checked against the type map in custody/types.h:
+//
+//   for (const custody_record& r : records) {
+//     if (std::strcmp(r.type, "exception.raised") != 0) continue;
+//     auto e = custody::sdk::payload<custody::schema::ExceptionRaised>(r);
+//     use(e->getException(), e->getSeverity());
+//   }
+//   custody::sdk::submit<custody::schema::NoteAdd>(host(), "note.add", "n-7",
+//       [&](custody::schema::NoteAdd::Builder n) { n.setSubject("shift"); n.setText(text); });
+//
+// Define CUSTODY_SDK_NO_CAPNP to leave them out.
+#if !defined(CUSTODY_SDK_NO_CAPNP) && defined(__has_include)
+#if __has_include(<capnp/serialize.h>)
+#define CUSTODY_SDK_HAS_CAPNP 1
+#endif
+#endif
+
+#ifdef CUSTODY_SDK_HAS_CAPNP
+#include <capnp/generated-header-support.h>
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "custody/types.h"
+
+namespace custody {
+namespace sdk {
+
+// A struct T read from canonical Cap'n Proto bytes custody handed over: a record's payload
+// (payload<T>) or bytes nested in one (decode<T>, e.g. a record.corrected's payload). Canonical
+// messages are one segment with no segment table, which capnp::FlatArrayMessageReader would
+// misread; this reads them as such. Bytes not 8-byte aligned (nested Data may not be, once
+// copied around) are copied first. Otherwise it reads the bytes in place: they must outlive
+// the object (a record's, until on_records returns). Neither copyable nor movable.
+template <typename T>
+class Decoded {
+ public:
+  Decoded(const void* data, std::size_t size) {
+    if (data == nullptr || size == 0 || size % sizeof(capnp::word) != 0) {
+      throw std::invalid_argument("not a canonical Cap'n Proto message (" + std::to_string(size) +
+                                  " bytes)");
+    }
+    const capnp::word* words = static_cast<const capnp::word*>(data);
+    if (reinterpret_cast<std::uintptr_t>(data) % alignof(capnp::word) != 0) {
+      copy_ = kj::heapArray<capnp::word>(size / sizeof(capnp::word));
+      std::memcpy(copy_.begin(), data, size);
+      words = copy_.begin();
+    }
+    segment_ = kj::arrayPtr(words, size / sizeof(capnp::word));
+    reader_.reset(new capnp::SegmentArrayMessageReader(kj::arrayPtr(&segment_, 1)));
+  }
+  Decoded(const Decoded&) = delete;
+  Decoded& operator=(const Decoded&) = delete;
+
+  typename T::Reader get() const { return reader_->template getRoot<T>(); }
+  typename T::Reader operator*() const { return get(); }
+  // For e->getField(): the reader is a value, held in a proxy.
+  struct Arrow {
+    typename T::Reader reader;
+    const typename T::Reader* operator->() const { return &reader; }
+  };
+  Arrow operator->() const { return Arrow{get()}; }
+  // Whether the bytes had to be copied to be aligned.
+  bool copied() const { return copy_.size() != 0; }
+
+ private:
+  kj::Array<capnp::word> copy_;
+  kj::ArrayPtr<const capnp::word> segment_;
+  std::unique_ptr<capnp::SegmentArrayMessageReader> reader_;
+};
+
+namespace detail {
+template <typename T>
+bool is_struct_of(const custody_type_info* info) {
+  return info != nullptr && info->schema_id == capnp::typeId<T>();
+}
+}  // namespace detail
+
+// Reads bytes holding a T (no check of what they are).
+template <typename T>
+Decoded<T> decode(const void* data, std::size_t size) {
+  return Decoded<T>(data, size);
+}
+template <typename T>
+Decoded<T> decode(capnp::Data::Reader bytes) {
+  return Decoded<T>(bytes.begin(), bytes.size());
+}
+
+// A record's payload as T. Throws std::invalid_argument when the record's type does not
+// carry a T according to custody/types.h (a type newer than this SDK counts: use decode<T>
+// on record.payload when you know better). From a callback, the exception is caught and
+// logged by the helpers like any other.
+template <typename T>
+Decoded<T> payload(const custody_record& record) {
+  const custody_type_info* info = custody_find_event_type(record.type);
+  if (!detail::is_struct_of<T>(info)) {
+    throw std::invalid_argument(std::string("a ") + record.type + " record's payload is " +
+                                (info != nullptr ? std::string(info->capnp_struct)
+                                                 : std::string("of a type unknown to this SDK")) +
+                                ", not the struct asked for");
+  }
+  return Decoded<T>(record.payload, record.payload_size);
+}
+
+// Builds the data of a command of `type` as a T with fill(T::Builder), and submits it (see
+// Host::submit). A type whose data is not a T is refused here, as invalid_argument on
+// field "type", before anything reaches the host.
+template <typename T, typename Fill>
+Outcome submit(const Host& host, const std::string& type, const std::string& command_id,
+               Fill&& fill, std::int64_t occurred_at = 0) {
+  const custody_type_info* info = custody_find_command_type(type.c_str());
+  if (!detail::is_struct_of<T>(info)) {
+    return Outcome::failure(
+        CUSTODY_ERR_INVALID_ARGUMENT, "invalid_argument",
+        "the data of " + type + " is " +
+            (info != nullptr ? std::string(info->capnp_struct)
+                             : std::string("unknown: no such command type in this SDK")) +
+            ", not the struct given",
+        "type");
+  }
+  capnp::MallocMessageBuilder message;
+  fill(message.initRoot<T>());
+  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  const kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
+  return host.submit(type, command_id, bytes.begin(), bytes.size(), occurred_at);
+}
+
+}  // namespace sdk
+}  // namespace custody
+#endif  // CUSTODY_SDK_HAS_CAPNP
 
 #endif  // CUSTODY_PLUGIN_HPP_

@@ -33,6 +33,8 @@
 //   streams      stream id                      -> be64(version) || be64(last seq)
 //   merkle       u8(level) || be64(index)       -> node hash(32), levels >= kStoredMinLevel
 //   checkpoints  be64(tree size)                -> signed checkpoint note text
+//   local        owner-defined keys             -> values (local_state.h): not records, not
+//                                                  hashed, verified or rebuilt
 //   <projection> as the domain documents them (core/domain)
 //
 // Projection column families come in generations. Generation 0 uses the projection's own
@@ -86,6 +88,10 @@ enum class OnDamage { kRefuse, kReport };
 
 // The built-in column families.
 enum class Cf { kLog, kMeta, kIdem, kStreams, kMerkle, kCheckpoints };
+
+// Data kept beside the log and outside the hash chain (custody/ledger/local_state.h). A
+// writable open creates it when missing; read-only opens of older ledgers may lack it.
+inline constexpr std::string_view kLocalColumnFamily = "local";
 
 struct LedgerMeta {
   std::string ledger_id;
@@ -196,6 +202,10 @@ class Store final : public ColumnFamilies {
   // Read-write mode; the sequencer's writer thread.
   [[nodiscard]] Result<void> acknowledge(const Head& head);
 
+  // The local state's column family; nullptr only for a read-only open of a ledger that has
+  // never been opened for writing since local state existed.
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* local() const { return local_; }
+
  private:
   Store() = default;
   [[nodiscard]] std::string physical_name(std::string_view name, std::uint64_t generation) const;
@@ -220,6 +230,7 @@ class Store final : public ColumnFamilies {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; closed in the destructor
   std::vector<std::string> names_;
   std::array<rocksdb::ColumnFamilyHandle*, 6> builtin_{};  // by Cf, borrowed from handles_
+  rocksdb::ColumnFamilyHandle* local_ = nullptr;           // borrowed from handles_
   std::unique_ptr<rocksdb::DB> db_;
 };
 

@@ -47,6 +47,8 @@ struct PluginStatus {
   std::uint64_t restarts = 0;   // runners started after the first
   std::uint64_t delivered = 0;  // records handed to on_records
   std::uint64_t position = 0;   // next seq it will get (0: not subscribed)
+  std::uint64_t handled = 0;    // every record through this seq was handled (on_records
+                                // returned; out of process, the runner said so)
   Services::Stats calls;
 };
 

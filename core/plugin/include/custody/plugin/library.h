@@ -35,6 +35,13 @@ enum class PluginKind : std::uint32_t {
 // "scheduler", "device_driver", "report", "other".
 [[nodiscard]] std::string_view kind_name(PluginKind kind);
 
+// What a plugin said of a configuration (custody_plugin_check_config, ABI 1.1).
+enum class ConfigVerdict { kAccepted, kRefused, kNotChecked };
+struct ConfigCheck {
+  ConfigVerdict verdict = ConfigVerdict::kNotChecked;
+  Error why;  // kRefused: the plugin's refusal; kNotChecked: why it could not say
+};
+
 struct Manifest {
   std::uint16_t abi_major = 0;
   std::uint16_t abi_minor = 0;
@@ -68,6 +75,17 @@ void write_manifest_json(const Manifest& m, codec::JsonWriter& out);
     const std::filesystem::path& path, const std::filesystem::path& runner = {},
     std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
+// The same, and what the plugin says of `config_json` (its "config" object), asked in the
+// same throwaway runner.
+struct Probe {
+  Manifest manifest;
+  ConfigCheck config;
+};
+[[nodiscard]] Result<Probe> probe_plugin(
+    const std::filesystem::path& path, std::string_view config_json,
+    const std::filesystem::path& runner = {},
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
 // Whether the library at `path` was shipped with custody: it lies in the plugins directory
 // of the build or installation the running executable belongs to (<exe dir>/../plugins).
 // Bundled plugins are trusted to run in process; others run in a runner unless the
@@ -84,6 +102,9 @@ class PluginLibrary {
 
   [[nodiscard]] const Manifest& manifest() const { return manifest_; }
   [[nodiscard]] custody_plugin_init_fn init() const { return init_; }
+  // Calls the library's custody_plugin_check_config, if it exports one. Runs plugin code:
+  // only in a runner's sandbox.
+  [[nodiscard]] ConfigCheck check_config(std::string_view config_json) const;
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -93,6 +114,7 @@ class PluginLibrary {
   std::filesystem::path path_;
   Manifest manifest_;
   custody_plugin_init_fn init_ = nullptr;
+  custody_plugin_check_config_fn check_config_ = nullptr;
 };
 
 }  // namespace custody::plugin

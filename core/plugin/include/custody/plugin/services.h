@@ -13,6 +13,10 @@
 // idempotency keys never collide with each other's or with clients'. A rejection is
 // returned and logged, and writes nothing.
 //
+// Each plugin also has local state (ABI 1.1): a saved position and a small key/value store,
+// kept by its id in the ledger directory's local state (custody/ledger/local_state.h):
+// durable, but outside the hash chain. It needs no capability; a plugin sees only its own.
+//
 // Thread-safe: any number of threads may call any method.
 #pragma once
 
@@ -29,6 +33,7 @@
 #include "custody/common/error.h"
 #include "custody/domain/genealogy.h"
 #include "custody/ledger/ledger.h"
+#include "custody/ledger/local_state.h"
 #include "custody/plugin/capabilities.h"
 
 namespace custody::plugin {
@@ -50,6 +55,12 @@ struct SubmitRequest {
   std::optional<std::uint64_t> expected_version;
   TimeNs occurred_at = 0;
 };
+
+// The bounds of one plugin's key/value state.
+inline constexpr std::size_t kMaxStateKeyBytes = 128;
+inline constexpr std::size_t kMaxStateValueBytes = 64 << 10;
+inline constexpr std::size_t kMaxStateKeys = 1024;
+inline constexpr std::size_t kMaxStateBytes = 1 << 20;  // keys and values together
 
 class Services {
  public:
@@ -90,9 +101,22 @@ class Services {
 
   [[nodiscard]] TimeNs now() const { return ledger_.clock().now(); }
 
+  // The seq the plugin last saved as done with; 0 when it never saved one.
+  [[nodiscard]] Result<std::uint64_t> position() const;
+  // kOutOfRange (field "seq") beyond the ledger's head; synced before it returns.
+  [[nodiscard]] Result<void> save_position(std::uint64_t seq);
+  // kNotFound (field "key") when absent. Keys are 1 to kMaxStateKeyBytes bytes of anything.
+  [[nodiscard]] Result<std::string> state_get(std::string_view key) const;
+  // kInvalidArgument for a bad key or a value over kMaxStateValueBytes; kOutOfRange when the
+  // plugin's state would exceed kMaxStateKeys or kMaxStateBytes. Synced before it returns.
+  [[nodiscard]] Result<void> state_put(std::string_view key, std::string_view value);
+  // Absent keys are fine.
+  [[nodiscard]] Result<void> state_erase(std::string_view key);
+
   struct Stats {
     std::uint64_t queries = 0;
-    std::uint64_t submitted = 0;  // accepted (including duplicates)
+    std::uint64_t submitted = 0;   // accepted and written
+    std::uint64_t duplicates = 0;  // accepted as retries of earlier commands: nothing written
     std::uint64_t rejected = 0;
     std::uint64_t denied = 0;
   };
@@ -105,10 +129,14 @@ class Services {
   [[nodiscard]] Result<ledger::CommandResult> wait(ledger::Command command);
 
   struct Counters {
-    std::atomic<std::uint64_t> queries{0}, submitted{0}, rejected{0}, denied{0};
+    std::atomic<std::uint64_t> queries{0}, submitted{0}, duplicates{0}, rejected{0}, denied{0};
   };
 
+  [[nodiscard]] std::string state_key(std::string_view key) const;
+
   ledger::Ledger& ledger_;
+  ledger::LocalState local_;
+  std::mutex state_mu_;  // a put's bound check and its write, together
   const Options o_;
   const std::string actor_;
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
