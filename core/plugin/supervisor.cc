@@ -123,7 +123,9 @@ Result<Supervisor::Child> Supervisor::spawn_runner(const std::filesystem::path& 
   if (pid == 0) {
     // The runner gets the socket as fd 3 and nothing else of ours (no ledger lock, no
     // RocksDB files); it sandboxes itself before it loads the plugin (sandbox.h).
-    if (::dup2(sv[1], 3) < 0) ::_exit(126);
+    // What a plugin prints goes to the host's stderr, beside its log lines: stdout is
+    // custody's own (`custody run` prints its status there, as JSON).
+    if (::dup2(sv[1], 3) < 0 || ::dup2(2, 1) < 0) ::_exit(126);
     ::syscall(SYS_close_range, 4u, ~0u, 0u);
     ::execv(argv[0], const_cast<char* const*>(argv));
     ::_exit(127);

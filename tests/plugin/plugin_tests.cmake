@@ -22,14 +22,15 @@ custody_plugin_test(plugin_test
           contract_bad_manifest exception_notes sdk10_plugin)
 
 # Out of tree, as a partner builds: install the SDK into a prefix inside the build tree,
-# configure and build sdk/examples against that prefix alone, then load and run the result
-# with the real `custody`.
+# configure and build the example the SDK ships (share/doc/custody-sdk/examples) against
+# that prefix alone, then load and run the result with the real `custody`.
 set(sdk_prefix ${CMAKE_BINARY_DIR}/sdk-prefix)
 set(sdk_example ${CMAKE_BINARY_DIR}/sdk-example)
 add_test(NAME sdk.install
   COMMAND ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --component sdk --prefix ${sdk_prefix})
 add_test(NAME sdk.example.configure
-  COMMAND ${CMAKE_COMMAND} -S ${PROJECT_SOURCE_DIR}/sdk/examples/exception_notes -B ${sdk_example}
+  COMMAND ${CMAKE_COMMAND} -S ${sdk_prefix}/share/doc/custody-sdk/examples/exception_notes
+          -B ${sdk_example}
           -DCMAKE_PREFIX_PATH=${sdk_prefix} -DCMAKE_BUILD_TYPE=Release)
 add_test(NAME sdk.example.build COMMAND ${CMAKE_COMMAND} --build ${sdk_example})
 add_test(NAME sdk.example.load
