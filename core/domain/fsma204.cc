@@ -66,15 +66,7 @@ std::vector<NamedFile> fsma204(const ledger::Snapshot& snap, const RecallReport&
       "Traceability Lot Code,Internal Lot,Quantity,Unit of Measure,Product Description,"
       "Immediate Subsequent Recipient Location,Ship From Location,Date Shipped,"
       "Traceability Lot Code Source Location,Reference Document Type,Reference Document Number\n";
-  auto add = [](std::string& out, std::initializer_list<std::string> fields) {
-    bool first = true;
-    for (const auto& f : fields) {
-      if (!first) out += ',';
-      out += csv_field(f);
-      first = false;
-    }
-    out += '\n';
-  };
+  const auto add = append_csv_row;
   const auto d = [](std::int64_t q) {
     return codec::format_decimal(q, 3);
   };

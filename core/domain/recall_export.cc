@@ -10,15 +10,47 @@
 
 namespace custody::domain {
 
+namespace {
+
+// -?digits[.digits], or +digits...: what a spreadsheet reads as a number, not a formula.
+bool plain_number(std::string_view s) {
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+  const auto point = s.find('.');
+  const std::string_view whole = s.substr(0, point);
+  const std::string_view frac = point == std::string_view::npos ? "" : s.substr(point + 1);
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return digits(whole) && (point == std::string_view::npos || digits(frac));
+}
+
+}  // namespace
+
 std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string text;
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos &&
+      !plain_number(s)) {
+    text = "'";
+  }
+  text += s;
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : text) {
     if (c == '"') out += '"';
     out += c;
   }
   out += '"';
   return out;
+}
+
+void append_csv_row(std::string& out, std::initializer_list<std::string> fields) {
+  bool first = true;
+  for (const auto& f : fields) {
+    if (!first) out += ',';
+    out += csv_field(f);
+    first = false;
+  }
+  out += '\n';
 }
 
 void write_trace_json(const Trace& trace, codec::JsonWriter& out) {
@@ -157,13 +189,7 @@ std::string recall_csv(const RecallReport& r) {
       "record,lot,depth,product,material,status,on_hand,uom,location,origin,work_order,"
       "shipment,customer,customer_name,date,qty,received,consumed,shipped,accounted_pct\n";
   auto row = [&](std::initializer_list<std::string> fields) {
-    bool first = true;
-    for (const auto& f : fields) {
-      if (!first) out += ',';
-      out += csv_field(f);
-      first = false;
-    }
-    out += '\n';
+    append_csv_row(out, fields);
   };
   const auto d = [](std::int64_t q) {
     return codec::format_decimal(q, 3);

@@ -108,9 +108,19 @@ std::string esc(std::string_view s) {
 }
 
 std::string csv(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  // Never a formula: text a spreadsheet would evaluate gets a leading apostrophe (numbers
+  // such as -1.5 stay numbers).
+  std::string text;
+  const bool number = s.find_first_not_of("+-0123456789.") == std::string_view::npos &&
+                      s.find_first_of("0123456789") != std::string_view::npos;
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos &&
+      !number) {
+    text = "'";
+  }
+  text += s;
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : text) {
     if (c == '"') out += '"';
     out += c;
   }

@@ -162,5 +162,22 @@ TEST_F(Recall, CsvHasARecordColumn) {
   EXPECT_EQ(domain::csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
 }
 
+// What a spreadsheet would run as a formula is written as text; numbers stay numbers.
+TEST_F(Recall, CsvFieldsAreNeverFormulas) {
+  EXPECT_EQ(domain::csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  EXPECT_EQ(domain::csv_field("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(domain::csv_field("+cmd"), "'+cmd");
+  EXPECT_EQ(domain::csv_field("-2+3"), "'-2+3");
+  EXPECT_EQ(domain::csv_field("\tx"), "'\tx");
+  EXPECT_EQ(domain::csv_field("-1.5"), "-1.5");
+  EXPECT_EQ(domain::csv_field("+12"), "+12");
+  EXPECT_EQ(domain::csv_field("L-7"), "L-7");
+  EXPECT_EQ(domain::csv_field(""), "");
+  std::string row;
+  domain::append_csv_row(row, {"=1+1", "a,b", "2"});
+  EXPECT_EQ(row, "'=1+1,\"a,b\",2\n");
+}
+
 }  // namespace
 }  // namespace custody::testing

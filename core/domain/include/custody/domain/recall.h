@@ -105,7 +105,12 @@ using NamedFile = std::pair<std::string, std::string>;
 void write_trace_json(const Trace& trace, codec::JsonWriter& out);
 [[nodiscard]] std::string trace_csv(const Trace& trace);
 
-// RFC 4180 field quoting.
+// A field of a CSV file people open in a spreadsheet: RFC 4180 quoting, and never a
+// formula. Text a spreadsheet would evaluate (starting with =, +, -, @, a tab or a carriage
+// return, and not a plain number such as -1.5) gets a leading apostrophe, which spreadsheets
+// show as text: a lot named "=HYPERLINK(...)" stays a name in the FDA's copy.
 [[nodiscard]] std::string csv_field(std::string_view s);
+// Appends `fields` as one CSV line (csv_field each, comma-separated, '\n').
+void append_csv_row(std::string& out, std::initializer_list<std::string> fields);
 
 }  // namespace custody::domain
