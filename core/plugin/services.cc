@@ -315,6 +315,20 @@ Result<void> Services::state_erase(std::string_view key) {
   return local_.erase(state_key(key));
 }
 
+Result<std::size_t> Services::reset_local_state(ledger::Ledger& ledger, std::string_view id) {
+  ledger::LocalState local(ledger.store());
+  std::vector<std::string> keys;
+  auto scanned = local.scan(local_prefix(id), [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  });
+  if (!scanned) return std::unexpected(scanned.error());
+  for (const auto& k : keys) {
+    if (auto erased = local.erase(k); !erased) return std::unexpected(erased.error());
+  }
+  return keys.size();
+}
+
 Services::Stats Services::stats() const {
   return Stats{counters_->queries.load(), counters_->submitted.load(), counters_->duplicates.load(),
                counters_->rejected.load(), counters_->denied.load()};

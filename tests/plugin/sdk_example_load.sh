@@ -46,4 +46,15 @@ head -n 1 "$work/run2.json" | grep -q '"position":1,' && fail "the second run re
 [ "$(wc -l < "$work/notes.ndjson")" -eq 2 ] || fail "expected two notes"
 grep -q 'label misprint' "$work/notes.ndjson" || fail "the second exception has no note"
 tail -n 1 "$work/run2.json" | grep -q '"duplicates":0' || fail "the second run redid notes"
-echo "sdk example: checked, loaded, ran, resumed, and wrote its notes"
+# Reset, it starts from the first record again; its notes come back as duplicates.
+"$custody" plugins reset "$work/plant" exception-notes > "$work/reset.json"
+grep -q '"erased":1' "$work/reset.json" || fail "reset erased no saved position"
+"$custody" run "$work/plant" --until-caught-up --for 60 > "$work/run3.json" 2> "$work/run3.log"
+head -n 1 "$work/run3.json" | grep -q '"position":1,' || fail "the reset plugin did not replay"
+tail -n 1 "$work/run3.json" | grep -q '"duplicates":2' || fail "the replay did not find its notes"
+"$custody" log "$work/plant" --stream note:shift-log > "$work/notes.ndjson"
+[ "$(wc -l < "$work/notes.ndjson")" -eq 2 ] || fail "the replay wrote notes twice"
+if "$custody" plugins reset "$work/plant" 'Not An Id' 2> "$work/reset.log"; then
+  fail "reset took a bad id"
+fi
+echo "sdk example: checked, loaded, ran, resumed, reset, and wrote each note once"

@@ -186,6 +186,19 @@ int list(const std::string& dir) {
   return kExitOk;
 }
 
+// Forgets a plugin's saved position and state, so it starts from the beginning next time.
+int reset(const std::string& dir, const std::string& id) {
+  if (!plugin::valid_plugin_id(id)) {
+    return report(Error::invalid_argument("ID", "'" + id + "' is not a plugin id"));
+  }
+  auto ledger = open_ledger(dir, ledger::OpenMode::kReadWrite);
+  if (!ledger) return report(ledger.error());
+  auto erased = plugin::Services::reset_local_state(**ledger, id);
+  if (!erased) return report(erased.error());
+  std::cout << R"({"ok":true,"id":")" << id << R"(","erased":)" << *erased << "}\n";
+  return kExitOk;
+}
+
 enum class HostPhase { kStarted, kStopped };
 
 std::string status_json(HostPhase phase, const plugin::PluginHost& host) {
@@ -348,6 +361,17 @@ void add_plugins(CLI::App& app, Action& run) {
   add_cmd->callback([&run, a] {
     run = [a] {
       return add(*a);
+    };
+  });
+
+  auto reset_args = std::make_shared<std::pair<std::string, std::string>>();
+  auto* reset_cmd = cmd->add_subcommand(
+      "reset", "Forget a plugin's saved position and state: it starts from the first record");
+  reset_cmd->add_option("DIR", reset_args->first, "Ledger directory")->required();
+  reset_cmd->add_option("ID", reset_args->second, "The plugin's configured id")->required();
+  reset_cmd->callback([&run, reset_args] {
+    run = [reset_args] {
+      return reset(reset_args->first, reset_args->second);
     };
   });
 

@@ -113,6 +113,11 @@ class Services {
   // Absent keys are fine.
   [[nodiscard]] Result<void> state_erase(std::string_view key);
 
+  // Forgets plugin `id`'s saved position and state (`custody plugins reset`): it starts from
+  // the beginning of the log next time. Returns how many entries were erased.
+  [[nodiscard]] static Result<std::size_t> reset_local_state(ledger::Ledger& ledger,
+                                                             std::string_view id);
+
   struct Stats {
     std::uint64_t queries = 0;
     std::uint64_t submitted = 0;   // accepted and written
