@@ -6,7 +6,6 @@
 
 #include <boost/json.hpp>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -53,15 +52,28 @@ TEST(TypeMap, TheSdkHeaderIsTheGeneratedOne) {
 TEST(TypeMap, EveryDeclaredTypeHasItsSectionAndEverySectionADeclaredType) {
   const std::string doc = read_source("docs/commands.md");
   std::set<std::string> leading, named;
-  const std::regex heading("^### (.*)$", std::regex::multiline);
-  const std::regex type("`([a-z]+\\.[a-z]+)`");
-  for (auto h = std::sregex_iterator(doc.begin(), doc.end(), heading); h != std::sregex_iterator();
-       ++h) {
-    const std::string text = (*h)[1];
+  // `a.b` spans of a "### " heading that look like types: lower-case words around one dot.
+  auto types_in = [](std::string_view heading) {
+    std::vector<std::string> out;
+    for (std::size_t at = heading.find('`'); at != std::string_view::npos;) {
+      const std::size_t end = heading.find('`', at + 1);
+      if (end == std::string_view::npos) break;
+      const std::string_view span = heading.substr(at + 1, end - at - 1);
+      const auto dot = span.find('.');
+      const bool word = span.find_first_not_of("abcdefghijklmnopqrstuvwxyz.") == std::string::npos;
+      if (word && dot != std::string_view::npos && dot > 0 && dot + 1 < span.size() &&
+          span.find('.', dot + 1) == std::string_view::npos) {
+        out.emplace_back(span);
+      }
+      at = heading.find('`', end + 1);
+    }
+    return out;
+  };
+  std::istringstream lines(doc);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("### ")) continue;
     bool first = true;
-    for (auto t = std::sregex_iterator(text.begin(), text.end(), type); t != std::sregex_iterator();
-         ++t) {
-      const std::string name = (*t)[1];
+    for (const std::string& name : types_in(line)) {
       EXPECT_TRUE(domain::find_command(name) || domain::find_event(name))
           << "docs/commands.md names " << name << ", which no area declares";
       if (first) leading.insert(name);
