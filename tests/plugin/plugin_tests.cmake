@@ -26,8 +26,9 @@ custody_plugin_test(plugin_test
 # that prefix alone, then load and run the result with the real `custody`.
 set(sdk_prefix ${CMAKE_BINARY_DIR}/sdk-prefix)
 set(sdk_example ${CMAKE_BINARY_DIR}/sdk-example)
+# A fresh prefix and build each time, so nothing of an older SDK or example build is reused.
 add_test(NAME sdk.install
-  COMMAND ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --component sdk --prefix ${sdk_prefix})
+  COMMAND sh -c "rm -rf '${sdk_prefix}' '${sdk_example}' && '${CMAKE_COMMAND}' --install '${CMAKE_BINARY_DIR}' --component sdk --prefix '${sdk_prefix}'")
 add_test(NAME sdk.example.configure
   COMMAND ${CMAKE_COMMAND} -S ${sdk_prefix}/share/doc/custody-sdk/examples/exception_notes
           -B ${sdk_example}
