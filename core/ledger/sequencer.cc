@@ -85,6 +85,12 @@ Result<std::unique_ptr<Sequencer>> Sequencer::start(Store& store, StateMachine& 
   options.queue_capacity = std::max(options.queue_capacity, options.max_group);
   std::unique_ptr<Sequencer> s(new Sequencer(store, machine, clock, std::move(signer), options));
   if (auto loaded = s->load(); !loaded) return std::unexpected(loaded.error());
+  // DIR/HEAD may lag the database by the last group of a process that died before recording
+  // it; the keeper records the head it starts from when so.
+  const auto& acknowledged = store.acknowledged_head();
+  s->head_recorded_ = acknowledged ? std::min(acknowledged->seq, s->head_.seq) : 0;
+  s->head_durable_ = s->head_;
+  s->head_keeper_ = std::thread([raw = s.get()] { raw->keep_head(); });
   s->writer_ = std::thread([raw = s.get()] { raw->write_loop(); });
   s->thread_ = std::thread([raw = s.get()] { raw->run(); });
   return s;
@@ -173,6 +179,12 @@ Sequencer::~Sequencer() {
   not_full_.notify_all();
   if (thread_.joinable()) thread_.join();  // it stops the writer once everything is handed over
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(head_mu_);
+    head_stop_ = true;
+  }
+  head_cv_.notify_all();
+  if (head_keeper_.joinable()) head_keeper_.join();  // it records the last durable head first
   bool failed = false;
   {
     std::lock_guard lock(mu_);
@@ -307,21 +319,23 @@ void Sequencer::write_loop() {
   for (;;) {
     std::unique_ptr<Prepared> group;
     std::optional<Error> failure;
+    std::uint64_t before = 0;
     {
       std::unique_lock lock(mu_);
       write_cv_.wait(lock, [&] { return !to_write_.empty() || writer_stop_; });
       if (to_write_.empty()) return;
       group = std::move(to_write_.front());
       failure = failed_;
+      before = durable_seq_;
     }
     std::uint64_t write_ns = 0;
     if (!failure && group->write) {
       const auto started = std::chrono::steady_clock::now();
       if (auto w = store_.write(group->batch); !w) failure = w.error();
-      // The head file moves only once the group is durable, and before anyone is told.
-      if (!failure && group->records > 0) {
-        if (auto a = store_.acknowledge(group->head); !a) failure = a.error();
-      }
+      // Nobody is told of this group before DIR/HEAD holds the group before it (recorded
+      // while this one was written); this one is recorded next, beside the next write.
+      if (!failure && group->records > 0) failure = await_head(before);
+      if (!failure && group->records > 0) head_is_durable(group->head);
       write_ns = elapsed_ns(started);
     }
     {
@@ -347,6 +361,41 @@ void Sequencer::write_loop() {
       for (const auto& [id, fn] : listeners_) fn(group->head.seq);
     }
   }
+}
+
+void Sequencer::keep_head() {
+  pthread_setname_np(pthread_self(), "custody-head");
+  std::unique_lock lock(head_mu_);
+  for (;;) {
+    head_cv_.wait(lock, [&] { return head_durable_.seq > head_recorded_ || head_stop_; });
+    if (head_durable_.seq <= head_recorded_) return;  // stopping, and nothing left to record
+    const Head head = head_durable_;
+    lock.unlock();
+    auto recorded = store_.acknowledge(head);
+    lock.lock();
+    if (!recorded) {
+      head_failed_ = recorded.error();
+      head_cv_.notify_all();
+      return;
+    }
+    head_recorded_ = head.seq;
+    head_cv_.notify_all();
+  }
+}
+
+std::optional<Error> Sequencer::await_head(std::uint64_t seq) {
+  std::unique_lock lock(head_mu_);
+  head_cv_.wait(lock, [&] { return head_recorded_ >= seq || head_failed_; });
+  if (head_recorded_ >= seq) return std::nullopt;
+  return head_failed_;
+}
+
+void Sequencer::head_is_durable(const Head& head) {
+  {
+    std::lock_guard lock(head_mu_);
+    head_durable_ = head;
+  }
+  head_cv_.notify_all();
 }
 
 std::uint64_t Sequencer::add_commit_listener(CommitListener fn) {

@@ -11,6 +11,7 @@
 
 #include "custody/common/encoding.h"
 #include "custody/ledger/checkpoint.h"
+#include "custody/ledger/head_file.h"
 #include "custody/ledger/record.h"
 #include "custody/ledger/verifier.h"
 #include "support/test_support.h"
@@ -334,6 +335,50 @@ TEST(Sequencer, CleanStopSignsTheHead) {
   auto cp = open_checkpoint(reader->latest_checkpoint(), *verifier);
   ASSERT_TRUE(cp) << reader->latest_checkpoint();
   EXPECT_EQ(cp->size, 4u);
+}
+
+// DIR/HEAD is recorded beside the next group's write: once a command is acknowledged, the
+// file holds at least the head before its group, and after a clean stop the exact head.
+TEST(Sequencer, TheHeadFileFollowsTheAcknowledgedHead) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  Head last;
+  {
+    auto ledger = testing::open_ledger(tmp / "l");
+    std::uint64_t previous = 0;
+    for (int i = 0; i < 20; ++i) {
+      auto r = append(*ledger, note("h" + std::to_string(i), "s", "t"));
+      ASSERT_TRUE(r) << r.error().message;
+      auto recorded = HeadFile::read(tmp / "l");
+      ASSERT_TRUE(recorded && *recorded);
+      EXPECT_GE((*recorded)->seq, previous);
+      EXPECT_LE((*recorded)->seq, r->seq);
+      previous = r->seq;
+    }
+    last = ledger->head();
+  }
+  auto recorded = HeadFile::read(tmp / "l");
+  ASSERT_TRUE(recorded && *recorded);
+  EXPECT_EQ((*recorded)->seq, last.seq);
+  EXPECT_EQ((*recorded)->leaf, last.leaf);
+  EXPECT_EQ((*recorded)->recorded_at, last.recorded_at);
+
+  // A ledger whose head file lags (a writer killed before recording its last group) is
+  // brought up to date by the next writer, before its first acknowledgement.
+  const Head before_last = [&] {
+    auto reader = testing::open_ledger(tmp / "l", OpenMode::kReadOnly);
+    const std::string bytes = *reader->snapshot()->record(last.seq - 1);
+    return Head{last.seq - 1, *record_leaf(bytes), decode_record(bytes)->recorded_at};
+  }();
+  std::filesystem::remove(tmp / "l" / HeadFile::kName);
+  ASSERT_TRUE(HeadFile::create(tmp / "l", before_last));
+  {
+    auto ledger = testing::open_ledger(tmp / "l");
+    ASSERT_TRUE(append(*ledger, note("after", "s", "t")));
+    auto now = HeadFile::read(tmp / "l");
+    ASSERT_TRUE(now && *now);
+    EXPECT_GE((*now)->seq, last.seq);
+  }
 }
 
 TEST(Sequencer, ReopenContinuesTheChainAndTree) {

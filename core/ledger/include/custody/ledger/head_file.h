@@ -1,18 +1,24 @@
 // DIR/HEAD: the last acknowledged head, kept outside RocksDB.
 //
 // RocksDB recovers its write-ahead log as well as it can; a damaged log can lose records
-// silently (point-in-time recovery drops everything after the damage). The head file is
-// written after each commit group is durable and before its commands are acknowledged, so
-// a database whose head is behind it (or disagrees with it at that seq) lost records that
-// someone was told were safe. It is checked every time a ledger is opened.
+// silently (point-in-time recovery drops everything after the damage). The head file holds
+// a head that was durable and acknowledged, so a database whose head is behind it (or
+// disagrees with it at that seq) lost records that someone was told were safe. It is
+// checked every time a ledger is opened.
+//
+// The sequencer records each group's head as soon as the group is durable, on a thread of
+// its own, so that this fsync runs beside the next group's write rather than after it; a
+// group is acknowledged only once the head before it is recorded. The file therefore lags
+// the acknowledged head by at most the last group, for as long as one fdatasync takes, and
+// holds the exact head once the writer closes.
 //
 //   file  = slot slot                       128 bytes, written in place (pwrite + fdatasync)
 //   slot  = "CUSTHEAD" be64(seq) leaf(32) be64(recordedAt) check(8)
 //   check = first 8 bytes of SHA-256 of the 56 bytes before it
 //
 // Writes alternate between the two slots, so a write torn by a crash damages at most the
-// slot being written; the valid slot with the higher seq is the head. The file lags the
-// database by at most the group being acknowledged, never leads it.
+// slot being written; the valid slot with the higher seq is the head. It never leads the
+// database.
 #pragma once
 
 #include <filesystem>

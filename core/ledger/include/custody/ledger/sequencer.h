@@ -134,6 +134,10 @@ class Sequencer {
   [[nodiscard]] Result<void> load();
   void run();
   void write_loop();
+  void keep_head();
+  // Blocks until DIR/HEAD records `seq` or later; the keeper's error if it failed.
+  [[nodiscard]] std::optional<Error> await_head(std::uint64_t seq);
+  void head_is_durable(const Head& head);
   // Whether the clock's commands (StateMachine::on_tick) are due with this group.
   enum class Tick { kDue, kNotDue };
   [[nodiscard]] std::unique_ptr<Prepared> prepare(std::vector<Item> items, Tick tick);
@@ -183,8 +187,18 @@ class Sequencer {
   std::vector<std::pair<std::uint64_t, CommitListener>> listeners_;
   std::uint64_t next_listener_ = 1;
 
+  // The head keeper records each durable head in DIR/HEAD on its own thread, so that fsync
+  // runs beside the next group's write instead of after it; guarded by head_mu_.
+  std::mutex head_mu_;
+  std::condition_variable head_cv_;
+  Head head_durable_;                // the newest durable head, to be recorded
+  std::uint64_t head_recorded_ = 0;  // the seq DIR/HEAD holds
+  bool head_stop_ = false;
+  std::optional<Error> head_failed_;
+
   std::thread writer_;
   std::thread thread_;
+  std::thread head_keeper_;
 };
 
 }  // namespace custody::ledger

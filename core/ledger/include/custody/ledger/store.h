@@ -198,8 +198,8 @@ class Store final : public ColumnFamilies {
   [[nodiscard]] Result<void> begin_projections(const std::vector<std::string>& names);
   [[nodiscard]] Result<void> activate_projections(std::uint32_t version);
 
-  // Records `head` in DIR/HEAD after the group that made it is durable (head_file.h).
-  // Read-write mode; the sequencer's writer thread.
+  // Records `head` in DIR/HEAD once the group that made it is durable (head_file.h).
+  // Read-write mode; one thread (the sequencer's head keeper).
   [[nodiscard]] Result<void> acknowledge(const Head& head);
 
   // The local state's column family; nullptr only for a read-only open of a ledger that has
