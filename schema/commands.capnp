@@ -417,4 +417,57 @@ struct AccessDeny {
   principal @0 :Text $A.required $A.id;    # who tried: "plugin:scheduler"
   capability @1 :Text $A.required;         # what was missing: "submit:lot"
   action @2 :Text $A.required;             # what was tried: "submit lot.ship"
+  from @3 :Text;                           # where the call came from: "127.0.0.1:53122"
+  repeats @4 :UInt32;                      # the same denial, not recorded, since the last record
+}
+
+# ---------------------------------------------------------------- identity
+
+# Who may do what: one role per duty (docs/security.md has the table of what each may do).
+enum Role {
+  operator @0; supervisor @1; qa @2; planner @3; maintenance @4; auditor @5; admin @6;
+  integration @7;
+}
+
+# user.add -> user.added (stream "user:<user>"): a person who can sign in. Their password is
+# set apart (user.set_password); its hash never enters the log.
+struct UserAdd {
+  user @0 :Text $A.required $A.id;         # the sign-in id: "alice"
+  name @1 :Text $A.required;               # printed name, shown with every signature
+  roles @2 :List(Role) $A.required;
+}
+
+# user.set_roles -> user.roles_set: the roles now in force, replacing the previous ones.
+struct UserSetRoles {
+  user @0 :Text $A.required $A.id;
+  roles @1 :List(Role) $A.required;
+}
+
+# user.disable -> user.disabled, user.enable -> user.enabled: a disabled person cannot sign in
+# and their tokens and sessions stop working; the records they made stay theirs.
+struct UserRef {
+  user @0 :Text $A.required $A.id;
+  reason @1 :Text;
+}
+
+# user.set_password -> user.password_set: that the password changed, and by whom. The hash is
+# kept beside the ledger (DIR/credentials, mode 0600), outside the hash chain.
+struct UserSetPassword {
+  user @0 :Text $A.required $A.id;
+}
+
+# token.create -> token.created (stream "token:<token>"): an API token for a machine (ERP,
+# scanner gateway, PLC bridge), acting as "token:<token>" with one role, and optionally only
+# the listed command types. The secret is shown once; only its hash is kept, outside the log.
+struct TokenCreate {
+  token @0 :Text $A.required $A.id;
+  role @1 :Role;
+  commandTypes @2 :List(Text);             # empty: whatever the role may submit
+  description @3 :Text;
+}
+
+# token.revoke -> token.revoked.
+struct TokenRevoke {
+  token @0 :Text $A.required $A.id;
+  reason @1 :Text;
 }

@@ -191,3 +191,24 @@ struct Correction {
   corrections @1 :UInt32;
   lastSeq @2 :UInt64;
 }
+
+# A person who can sign in ("user/<id>" in entities).
+struct User {
+  user @0 :Text;
+  name @1 :Text;
+  roles @2 :List(C.Role);
+  disabled @3 :Bool;
+  passwordSetAt @4 :Int64 $A.timestamp;    # 0: never set
+  createdAt @5 :Int64 $A.timestamp;
+}
+
+# An API token ("token/<id>" in entities).
+struct ApiToken {
+  token @0 :Text;
+  role @1 :C.Role;
+  commandTypes @2 :List(Text);
+  description @3 :Text;
+  revoked @4 :Bool;
+  createdAt @5 :Int64 $A.timestamp;
+  createdBy @6 :Text;
+}

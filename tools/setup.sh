@@ -17,6 +17,7 @@ packages=(
   postgresql libpq-dev                    # genealogy benchmark baseline (find_package PostgreSQL)
   sqlite3 libsqlite3-dev                  # genealogy benchmark baseline (find_package SQLite3)
   libmodbus-dev                           # the Modbus TCP device driver plugin (pkg-config)
+  curl openssl                            # server tests: HTTPS with a certificate they make
 )
 
 missing=()

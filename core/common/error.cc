@@ -44,6 +44,8 @@ std::string_view code_name(ErrorCode code) {
       return "out_of_range";
     case ErrorCode::kProjectionsStale:
       return "projections_stale";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
   }
   return "internal";
 }

@@ -175,6 +175,7 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& exceptions_area();
 [[nodiscard]] const Area& corrections_area();
 [[nodiscard]] const Area& access_area();
+[[nodiscard]] const Area& identity_area();
 
 // Commands the passage of time calls for: escalations of exceptions past their deadline
 // (exceptions.cc).

@@ -38,7 +38,8 @@ std::string_view reserved_prefix(std::string_view command_id) {
 }
 
 Result<ledger::Command> decode_command(std::string_view json, std::string* command_id,
-                                       std::string_view host_actor) {
+                                       std::string_view host_actor,
+                                       const AuthorizeType& authorize) {
   auto parsed = codec::parse_json(json, "", kMaxCommandBytes);
   if (!parsed) return std::unexpected(parsed.error());
   const boost::json::value& root = *parsed;
@@ -60,6 +61,9 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
   if (!type) return std::unexpected(type.error());
   const CommandType* spec = find_command(*type);
   if (spec == nullptr) return bad("type", "unknown command type '" + *type + "'");
+  if (authorize) {
+    if (auto ok = authorize(*type); !ok) return std::unexpected(ok.error());
+  }
   cmd.type = std::move(*type);
 
   auto id = required_id(obj, "commandId");

@@ -60,7 +60,7 @@ TEST(TypeMap, EveryDeclaredTypeHasItsSectionAndEverySectionADeclaredType) {
       if (end == std::string_view::npos) break;
       const std::string_view span = heading.substr(at + 1, end - at - 1);
       const auto dot = span.find('.');
-      const bool word = span.find_first_not_of("abcdefghijklmnopqrstuvwxyz.") == std::string::npos;
+      const bool word = span.find_first_not_of("abcdefghijklmnopqrstuvwxyz._") == std::string::npos;
       if (word && dot != std::string_view::npos && dot > 0 && dot + 1 < span.size() &&
           span.find('.', dot + 1) == std::string_view::npos) {
         out.emplace_back(span);

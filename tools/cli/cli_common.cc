@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "custody/common/encoding.h"
+#include "custody/common/files.h"
 #include "custody/domain/plant.h"
 
 namespace custody::cli {
@@ -18,7 +19,18 @@ Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path&
                                                     ledger::OpenMode mode,
                                                     std::unique_ptr<domain::PlantMachine> machine) {
   if (!machine) machine = domain::make_state_machine();
-  return ledger::Ledger::open_dir(dir, mode, std::move(machine));
+  auto ledger = ledger::Ledger::open_dir(dir, mode, std::move(machine));
+  if (!ledger && ledger.error().code == ErrorCode::kLedgerLocked) {
+    auto url = read_file(dir / kServerMarker, 4096);
+    if (url) {
+      while (!url->empty() && (url->back() == '\n' || url->back() == '\r')) url->pop_back();
+      return fail(ErrorCode::kLedgerLocked,
+                  dir.string() + " is held by `custody serve` at " + printable(*url) +
+                      ": send commands there (POST " + printable(*url) +
+                      "/v1/commands with an API token), or stop it first");
+    }
+  }
+  return ledger;
 }
 
 }  // namespace custody::cli

@@ -22,6 +22,10 @@ inline constexpr int kExitTampered = 3;  // verification found a problem; damage
 // kExitUsage otherwise.
 int report(const Error& error);
 
+// DIR/server: the URL of the `custody serve` that holds the ledger, while it runs. A write
+// command that finds the ledger locked says where to send its commands instead.
+inline constexpr const char* kServerMarker = "server";
+
 // Opens DIR with the plant domain (`machine`, or a default one) and, for writing, the
 // directory's config.json.
 [[nodiscard]] Result<std::unique_ptr<ledger::Ledger>> open_ledger(
@@ -47,5 +51,8 @@ void add_plugins(CLI::App& app, Action& run);
 void add_run(CLI::App& app, Action& run);
 void add_report(CLI::App& app, Action& run);
 void add_types(CLI::App& app, Action& run);
+void add_serve(CLI::App& app, Action& run);
+void add_user(CLI::App& app, Action& run);
+void add_token(CLI::App& app, Action& run);
 
 }  // namespace custody::cli

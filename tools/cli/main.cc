@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   add_run(app, run);
   add_report(app, run);
   add_types(app, run);
+  add_serve(app, run);
+  add_user(app, run);
+  add_token(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 35
-#define CUSTODY_COMMAND_TYPE_COUNT 35
+#define CUSTODY_EVENT_TYPE_COUNT 42
+#define CUSTODY_COMMAND_TYPE_COUNT 42
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -66,6 +66,13 @@ static const custody_type_info custody_event_types[] = {
     {"exception.commented", "ExceptionComment", UINT64_C(0xba9311ba44b6829b)},
     {"record.corrected", "RecordCorrected", UINT64_C(0xb09c7cdbfce345e5)},
     {"access.denied", "AccessDeny", UINT64_C(0xb0dc4728a5fdab19)},
+    {"user.added", "UserAdd", UINT64_C(0x93cf465f24935e14)},
+    {"user.roles_set", "UserSetRoles", UINT64_C(0xbbe0e05f0619d0b2)},
+    {"user.disabled", "UserRef", UINT64_C(0xd065587624addcbf)},
+    {"user.enabled", "UserRef", UINT64_C(0xd065587624addcbf)},
+    {"user.password_set", "UserSetPassword", UINT64_C(0xa206fd80ee532623)},
+    {"token.created", "TokenCreate", UINT64_C(0xd99252652becd651)},
+    {"token.revoked", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -105,6 +112,13 @@ static const custody_type_info custody_command_types[] = {
     {"exception.comment", "ExceptionComment", UINT64_C(0xba9311ba44b6829b)},
     {"record.correct", "RecordCorrect", UINT64_C(0xfc29967efce2d81e)},
     {"access.deny", "AccessDeny", UINT64_C(0xb0dc4728a5fdab19)},
+    {"user.add", "UserAdd", UINT64_C(0x93cf465f24935e14)},
+    {"user.set_roles", "UserSetRoles", UINT64_C(0xbbe0e05f0619d0b2)},
+    {"user.disable", "UserRef", UINT64_C(0xd065587624addcbf)},
+    {"user.enable", "UserRef", UINT64_C(0xd065587624addcbf)},
+    {"user.set_password", "UserSetPassword", UINT64_C(0xa206fd80ee532623)},
+    {"token.create", "TokenCreate", UINT64_C(0xd99252652becd651)},
+    {"token.revoke", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

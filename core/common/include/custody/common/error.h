@@ -36,10 +36,11 @@ enum class ErrorCode : std::uint8_t {
   kReserved,              // an id in a namespace custody keeps for itself
   kOutOfRange,            // a quantity or time beyond what custody can represent
   kProjectionsStale,      // projections were built by another version: rebuild first
+  kUnauthenticated,       // no credentials, or credentials that do not check out
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kProjectionsStale;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kUnauthenticated;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

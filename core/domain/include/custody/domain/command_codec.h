@@ -8,6 +8,7 @@
 // Records back to JSON for `custody log`.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -44,9 +45,15 @@ inline constexpr std::string_view kReservedCommandIdPrefixes[] = {
 // "plugin:...", and "commandId" may not start with a reserved prefix (kReserved). With `host_actor`
 // set (the plugin host), the command is recorded as that actor: "actor" may be left out, and if
 // given must equal it (kPermissionDenied otherwise).
+//
+// `authorize`, when given, is asked about the type as soon as it is known, before anything
+// else is checked, so a caller who may not submit a type learns nothing more (the server's
+// role check); its error is returned as it is.
+using AuthorizeType = std::function<Result<void>(std::string_view type)>;
 [[nodiscard]] Result<ledger::Command> decode_command(std::string_view json,
                                                      std::string* command_id = nullptr,
-                                                     std::string_view host_actor = {});
+                                                     std::string_view host_actor = {},
+                                                     const AuthorizeType& authorize = {});
 
 // Writes a record as one JSON object: seq, hash, prevHash, commandId, actor, stream,
 // streamVersion, type, recordedAt, occurredAt (when given), payloadDigest and the payload

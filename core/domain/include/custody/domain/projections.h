@@ -6,7 +6,7 @@
 //                  "equipment/<id>" 0x00 "reading/" param -> Reading: its latest reading
 //                  kinds: material (Material), party (Party), equipment (Equipment),
 //                  routing (RoutingDefine, as defined), lot (Lot), wo (WorkOrder),
-//                  exception (Exception)
+//                  exception (Exception), user (User), token (ApiToken)
 //   history        "<kind>/<id>" 0x00 be64(seq)           -> event type (text): every record
 //                                                            that changed the entity, except
 //                                                            those of its own stream (the

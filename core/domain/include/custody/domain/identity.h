@@ -1,0 +1,47 @@
+// The people and machines the ledger knows (user.* and token.* records), as projected: what
+// the server reads to decide who a caller is and what their roles are.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
+#include "custody/common/error.h"
+#include "custody/ledger/snapshot.h"
+
+namespace custody::domain {
+
+// The roles, as the schema names them: "operator", "supervisor", "qa", "planner",
+// "maintenance", "auditor", "admin", "integration".
+[[nodiscard]] const std::vector<std::string>& role_names();
+
+struct UserView {
+  std::string id;
+  std::string name;                // printed name
+  std::vector<std::string> roles;  // role_names() spelling
+  bool disabled = false;
+  TimeNs password_set_at = 0;  // 0: never set
+};
+
+struct TokenView {
+  std::string id;
+  std::string role;
+  std::vector<std::string> command_types;  // empty: whatever the role may submit
+  std::string description;
+  bool revoked = false;
+  TimeNs created_at = 0;
+  std::string created_by;
+};
+
+// nullopt when there is no such user or token; kIoError or kCorruption from storage.
+[[nodiscard]] Result<std::optional<UserView>> find_user(const ledger::Snapshot& snap,
+                                                        std::string_view id);
+[[nodiscard]] Result<std::optional<TokenView>> find_token(const ledger::Snapshot& snap,
+                                                          std::string_view id);
+// Every token, by id, without secrets (there are none in the ledger to show).
+[[nodiscard]] Result<std::vector<TokenView>> list_tokens(const ledger::Snapshot& snap);
+
+}  // namespace custody::domain

@@ -1,0 +1,607 @@
+#include "custody/server/api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/encoding.h"
+#include "custody/domain/command_codec.h"
+#include "custody/domain/identity.h"
+#include "custody/domain/queries.h"
+#include "custody/plugin/host.h"
+
+namespace custody::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Response json(unsigned status, std::string body) {
+  return Response{status, "application/json", std::move(body), {}};
+}
+
+Response error(unsigned status, const Error& e) {
+  return json(status, error_body(e));
+}
+
+Response error(unsigned status, ErrorCode code, std::string message, std::string field = {}) {
+  return error(status, Error{code, std::move(message), std::move(field)});
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding of a path segment or query value; nullopt when malformed.
+std::optional<std::string> decode_component(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex_digit(s[i + 1]);
+      const int lo = hex_digit(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct Query {
+  std::vector<std::pair<std::string, std::string>> params;
+  [[nodiscard]] const std::string* get(std::string_view k) const {
+    for (const auto& [key, value] : params) {
+      if (key == k) return &value;
+    }
+    return nullptr;
+  }
+};
+
+Result<Query> parse_query(std::string_view q) {
+  Query out;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    const std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto k = decode_component(pair.substr(0, eq), true);
+    auto v = decode_component(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!k || !v) return fail(ErrorCode::kInvalidArgument, "malformed query string", "query");
+    out.params.emplace_back(std::move(*k), std::move(*v));
+  }
+  return out;
+}
+
+// A non-negative integer query parameter, `fallback` when absent.
+Result<std::uint64_t> number_param(const Query& q, std::string_view key, std::uint64_t fallback) {
+  const std::string* v = q.get(key);
+  if (v == nullptr || v->empty()) return fallback;
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size()) {
+    return fail(ErrorCode::kInvalidArgument, "must be a non-negative integer", std::string(key));
+  }
+  return n;
+}
+
+// "/v1/lots/L-1" -> {"lots", "L-1"}: the segments of a path, percent-decoded.
+std::optional<std::vector<std::string>> segments(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    auto seg = decode_component(path.substr(0, slash), false);
+    if (!seg) return std::nullopt;
+    out.push_back(std::move(*seg));
+    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
+  }
+  return out;
+}
+
+// Entity routes: the path's collection name -> the kind `custody show` knows.
+std::optional<domain::EntityKind> collection_kind(std::string_view c) {
+  if (c == "lots") return domain::EntityKind::kLot;
+  if (c == "work-orders") return domain::EntityKind::kWorkOrder;
+  if (c == "exceptions") return domain::EntityKind::kException;
+  if (c == "equipment") return domain::EntityKind::kEquipment;
+  if (c == "materials") return domain::EntityKind::kMaterial;
+  if (c == "parties") return domain::EntityKind::kParty;
+  return std::nullopt;
+}
+
+bool in(const std::vector<std::string>& list, std::string_view v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+std::string joined(const std::vector<std::string_view>& roles) {
+  std::string out;
+  for (auto r : roles) {
+    if (!out.empty()) out += ", ";
+    out += r;
+  }
+  return out.empty() ? "custody itself" : out;
+}
+
+}  // namespace
+
+std::string error_body(const Error& e) {
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("ok").boolean(false);
+  w.key("error").begin_object();
+  w.key("code").string(code_name(e.code));
+  w.key("message").string(e.message);
+  if (e.field.empty()) {
+    w.key("field").null();
+  } else {
+    w.key("field").string(e.field);
+  }
+  w.end_object();
+  w.end_object();
+  return out;
+}
+
+unsigned status_of(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kConflict:
+    case ErrorCode::kIdempotencyConflict:
+      return 409;
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kProjectionsStale:
+    case ErrorCode::kLedgerLocked:
+      return 503;
+    case ErrorCode::kIoError:
+    case ErrorCode::kCorruption:
+    case ErrorCode::kInternal:
+      return 500;
+    default:
+      return 422;  // the ledger refused what the command said
+  }
+}
+
+Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
+         const plugin::PluginHost* host, ApiOptions options)
+    : ledger_(ledger),
+      credentials_(credentials),
+      metrics_(metrics),
+      host_(host),
+      options_(options) {}
+
+Api::~Api() = default;
+
+Result<Principal> Api::authenticate(const Request& r) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (r.authorization.empty()) {
+    return fail(ErrorCode::kUnauthenticated,
+                "this needs credentials: an API token (Authorization: Bearer ...)",
+                "authorization");
+  }
+  auto refused = [this] {
+    metrics_.failed_logins.fetch_add(1, std::memory_order_relaxed);
+    return fail(ErrorCode::kUnauthenticated,
+                "the token is not valid (unknown, revoked or mistyped)", "authorization");
+  };
+  if (!r.authorization.starts_with(kBearer)) return refused();
+  const std::string_view secret = std::string_view(r.authorization).substr(kBearer.size());
+  const std::string id = token_id_of(secret);
+  if (id.empty()) return refused();
+  const auto hash = credentials_.token_hash(id);
+  if (!hash || !token_matches(*hash, secret)) return refused();
+  auto snap = ledger_.snapshot();
+  const auto token = domain::find_token(*snap, id);
+  if (!token) return std::unexpected(token.error());
+  if (!*token || (*token)->revoked) return refused();
+  return Principal{"token:" + id, {(*token)->role}, (*token)->command_types};
+}
+
+void Api::handle(Request request, Reply reply) {
+  const std::string_view target = request.target;
+  const auto qmark = target.find('?');
+  const std::string_view path = target.substr(0, qmark);
+  const std::string query =
+      qmark == std::string_view::npos ? "" : std::string(target.substr(qmark + 1));
+  auto segs = segments(path);
+  auto done = [&](Response r) {
+    metrics_.request_done(r.status);
+    reply(std::move(r));
+  };
+  if (!segs) return done(error(400, ErrorCode::kInvalidArgument, "malformed path", "path"));
+  const auto& s = *segs;
+  const bool get = request.method == "GET";
+  const bool post = request.method == "POST";
+
+  if (s.size() == 1 && s[0] == "healthz") {
+    if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
+    std::string body;
+    codec::JsonWriter w(body);
+    w.begin_object().key("ok").boolean(true);
+    w.key("status").string(stopping_ ? "stopping" : "serving");
+    w.end_object();
+    return done(json(stopping_ ? 503 : 200, std::move(body)));
+  }
+
+  const bool metrics = s.size() == 1 && s[0] == "metrics";
+  if (!metrics && (s.empty() || s[0] != "v1")) {
+    return done(error(404, ErrorCode::kNotFound, "no such resource: " + std::string(path), "path"));
+  }
+
+  auto principal = authenticate(request);
+  if (!principal) {
+    if (principal.error().code != ErrorCode::kUnauthenticated) {
+      return done(error(500, principal.error()));
+    }
+    Response r = error(401, principal.error());
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custody\"");
+    return done(std::move(r));
+  }
+  const Principal& p = *principal;
+  auto read = [&](Read what, auto&& produce) {
+    if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
+    if (!may_read(p.roles, what)) {
+      return done(error(403, deny(p, request, "read " + std::string(read_name(what)),
+                                  joined(roles_for_read(what)))));
+    }
+    return done(produce());
+  };
+
+  if (metrics) return read(Read::kMetrics, [&] { return get_metrics(); });
+  const std::string resource = s.size() > 1 ? s[1] : "";
+
+  if (resource == "commands" && s.size() == 2) {
+    if (!post) return done(error(405, ErrorCode::kInvalidArgument, "use POST", "method"));
+    metrics_.request_done(200);  // counted here: the answer comes later
+    return post_command(p, request, std::move(reply));
+  }
+  if (resource == "commands:batch" && s.size() == 2) {
+    if (!post) return done(error(405, ErrorCode::kInvalidArgument, "use POST", "method"));
+    metrics_.request_done(200);
+    return post_batch(p, request, std::move(reply));
+  }
+  if (resource == "whoami" && s.size() == 2) {
+    if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
+    return done(get_whoami(p));
+  }
+  if (resource == "records" && s.size() == 3) {
+    return read(Read::kLog, [&] { return get_record(s[2]); });
+  }
+  if (resource == "log" && s.size() == 2) return read(Read::kLog, [&] { return get_log(query); });
+  if (resource == "checkpoint" && s.size() == 2) {
+    return read(Read::kAudit, [&] { return get_checkpoint(); });
+  }
+  if (resource == "tokens" && s.size() == 2) {
+    return read(Read::kIdentity, [&] { return get_tokens(); });
+  }
+  if (resource == "boards" && s.size() == 3) {
+    return read(Read::kState, [&] { return get_board(s[2]); });
+  }
+  if (collection_kind(resource) && s.size() == 3) {
+    return read(Read::kState, [&] { return get_entity(resource, s[2]); });
+  }
+  return done(error(404, ErrorCode::kNotFound, "no such resource: " + std::string(path), "path"));
+}
+
+Error Api::deny(const Principal& p, const Request& r, std::string action, std::string needed) {
+  metrics_.denials.fetch_add(1, std::memory_order_relaxed);
+  const std::string key = p.actor + '\n' + action;
+  std::optional<std::uint32_t> record;  // the repeats to record, when a record is due
+  {
+    std::lock_guard lock(denials_mu_);
+    const auto now = Clock::now();
+    auto [it, fresh] = denials_.try_emplace(key, Denial{now, 0});
+    if (fresh) {
+      record = 0;
+    } else if (now - it->second.window_start >= options_.denial_window) {
+      record = it->second.suppressed;
+      it->second = Denial{now, 0};
+    } else {
+      ++it->second.suppressed;
+    }
+  }
+  if (record) record_denial(p, r.peer, action, needed, *record);
+  return Error{ErrorCode::kPermissionDenied,
+               p.actor + " may not " + action + " (that needs the role " + needed + ")", ""};
+}
+
+void Api::record_denial(const Principal& p, const std::string& peer, const std::string& action,
+                        const std::string& needed, std::uint32_t repeats) {
+  std::string data;
+  codec::JsonWriter w(data);
+  w.begin_object();
+  w.key("principal").string(p.actor);
+  w.key("capability").string("role: " + needed);
+  w.key("action").string(action);
+  if (!peer.empty()) w.key("from").string(peer);
+  if (repeats > 0) w.key("repeats").uint64(repeats);
+  w.end_object();
+  std::string line;
+  codec::JsonWriter c(line);
+  c.begin_object();
+  c.key("type").string("access.deny");
+  c.key("commandId")
+      .string("access:server:" + std::to_string(ledger_.clock().now()) + ":" +
+              std::to_string(denial_serial_.fetch_add(1)));
+  c.key("data").raw(data);
+  c.end_object();
+  auto cmd = domain::decode_command(line, nullptr, domain::kSystemActor);
+  if (!cmd) return;  // cannot happen: the command is built above
+  ledger_.submit(std::move(*cmd), [](Result<ledger::CommandResult>) {});
+}
+
+Api::Admitted Api::admit(const Principal& p, const Request& r, std::string_view text,
+                         std::string& command_id) {
+  std::string refused_type;
+  auto authorize = [&](std::string_view type) -> Result<void> {
+    if (may_submit(p.roles, type) && (p.command_types.empty() || in(p.command_types, type))) {
+      return {};
+    }
+    refused_type = type;
+    return fail(ErrorCode::kPermissionDenied, "not this type", "type");
+  };
+  auto cmd = domain::decode_command(text, &command_id, p.actor, authorize);
+  if (!cmd) {
+    if (!refused_type.empty()) {
+      std::string needed = joined(roles_for_command(refused_type));
+      if (!p.command_types.empty() && may_submit(p.roles, refused_type)) {
+        needed += ", in a token whose scope includes it";
+      }
+      return {std::nullopt, deny(p, r, "submit " + refused_type, needed), 403};
+    }
+    if (cmd.error().code == ErrorCode::kPermissionDenied) {  // it named another actor
+      return {std::nullopt, deny(p, r, "submit as another actor", "of that actor"), 403};
+    }
+    return {std::nullopt, cmd.error(), 400};
+  }
+  if (const auto prefix = domain::reserved_prefix(cmd->command_id); !prefix.empty()) {
+    return {std::nullopt,
+            Error{ErrorCode::kReserved,
+                  "command ids starting with '" + std::string(prefix) +
+                      "' are reserved for commands custody writes itself",
+                  "commandId"},
+            400};
+  }
+  if (stopping_) {
+    return {std::nullopt,
+            Error{ErrorCode::kUnavailable, "the server is stopping; retry elsewhere", ""}, 503};
+  }
+  return {std::move(*cmd), {}, 0};
+}
+
+void Api::post_command(const Principal& p, const Request& r, Reply reply) {
+  std::string command_id;
+  auto admitted = admit(p, r, r.body, command_id);
+  if (!admitted.command) return reply(error(admitted.status, admitted.error));
+  in_flight_.fetch_add(1);
+  const auto started = Clock::now();
+  ledger_.submit(std::move(*admitted.command), [this, reply = std::move(reply), command_id,
+                                                started](Result<ledger::CommandResult> result) {
+    metrics_.observe_commit(std::chrono::duration<double>(Clock::now() - started).count());
+    const unsigned status = result ? 200 : status_of(result.error());
+    reply(json(status, domain::result_json(command_id, result)));
+    in_flight_.fetch_sub(1);
+  });
+}
+
+void Api::post_batch(const Principal& p, const Request& r, Reply reply) {
+  // One result line per command line, in input order, once every command is durable.
+  struct Batch {
+    std::vector<std::string> results;
+    std::atomic<std::size_t> pending{1};  // one for the reading below
+    Reply reply;
+    std::atomic<std::size_t>* in_flight = nullptr;
+    void finish_one() {
+      if (pending.fetch_sub(1) != 1) return;
+      std::string body;
+      for (auto& line : results) {
+        body += line;
+        body += '\n';
+      }
+      reply(Response{200, "application/x-ndjson", std::move(body), {}});
+      in_flight->fetch_sub(1);
+    }
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->reply = std::move(reply);
+  batch->in_flight = &in_flight_;
+  in_flight_.fetch_add(1);
+
+  std::vector<std::string_view> lines;
+  for (std::string_view rest = r.body; !rest.empty();) {
+    const auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    lines.push_back(line);
+  }
+  if (lines.size() > options_.max_batch_commands) {
+    batch->results.push_back(error_body(Error{
+        ErrorCode::kOutOfRange,
+        "a batch may hold at most " + std::to_string(options_.max_batch_commands) + " commands",
+        "body"}));
+    return batch->finish_one();
+  }
+  batch->results.resize(lines.size());
+  const auto started = Clock::now();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::string command_id;
+    auto admitted = admit(p, r, lines[i], command_id);
+    if (!admitted.command) {
+      batch->results[i] =
+          domain::result_json(command_id, std::unexpected(std::move(admitted.error)));
+      continue;
+    }
+    batch->pending.fetch_add(1);
+    ledger_.submit(std::move(*admitted.command), [this, batch, i, command_id,
+                                                  started](Result<ledger::CommandResult> result) {
+      metrics_.observe_commit(std::chrono::duration<double>(Clock::now() - started).count());
+      batch->results[i] = domain::result_json(command_id, result);
+      batch->finish_one();
+    });
+  }
+  batch->finish_one();
+}
+
+Response Api::get_record(const std::string& seq_text) {
+  std::uint64_t seq = 0;
+  auto [p, ec] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
+  if (ec != std::errc() || p != seq_text.data() + seq_text.size() || seq == 0) {
+    return error(400, ErrorCode::kInvalidArgument, "a seq is a positive integer", "seq");
+  }
+  auto snap = ledger_.snapshot();
+  auto bytes = snap->record(seq);
+  if (!bytes) return error(bytes.error().code == ErrorCode::kNotFound ? 404 : 500, bytes.error());
+  std::string body = R"({"ok":true,"record":)";
+  if (auto r = domain::append_record_json(*bytes, body); !r) return error(500, r.error());
+  body += '}';
+  return json(200, std::move(body));
+}
+
+Response Api::get_log(const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  auto from = number_param(*q, "from", 1);
+  if (!from) return error(400, from.error());
+  auto limit = number_param(*q, "limit", 100);
+  if (!limit) return error(400, limit.error());
+  if (*limit == 0 || *limit > options_.max_log_limit) {
+    return error(400, ErrorCode::kInvalidArgument,
+                 "limit must be 1 to " + std::to_string(options_.max_log_limit), "limit");
+  }
+  const std::string* stream = q->get("stream");
+  auto snap = ledger_.snapshot();
+  std::string body = R"({"ok":true,"records":[)";
+  std::uint64_t count = 0;
+  std::uint64_t last = 0;
+  Result<void> failed;
+  auto add = [&](std::uint64_t seq, std::string_view bytes) {
+    if (count++ > 0) body += ',';
+    if (auto r = domain::append_record_json(bytes, body); !r) {
+      failed = std::unexpected(r.error());
+      return false;
+    }
+    last = seq;
+    return true;
+  };
+  auto r = stream == nullptr || stream->empty() ? snap->records(*from, *limit, add)
+                                                : snap->stream_records(*stream, *from, *limit, add);
+  if (!r) return error(500, r.error());
+  if (!failed) return error(500, failed.error());
+  body += "],\"count\":" + std::to_string(count);
+  // Where the next page starts: a seq for the whole log, a stream version for a stream.
+  if (count == *limit) {
+    body += ",\"next\":" +
+            std::to_string(stream == nullptr || stream->empty() ? last + 1 : *from + count);
+  } else {
+    body += ",\"next\":null";
+  }
+  body += '}';
+  (void)last;
+  return json(200, std::move(body));
+}
+
+Response Api::get_checkpoint() {
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("ok").boolean(true);
+  w.key("head").uint64(ledger_.head().seq);
+  w.key("checkpoint").string(ledger_.latest_checkpoint());
+  w.end_object();
+  return json(200, std::move(body));
+}
+
+Response Api::get_entity(std::string_view collection, std::string_view id) {
+  auto snap = ledger_.snapshot();
+  domain::Queries q(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  auto r = q.show(*collection_kind(collection), id, 100, w);
+  if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_board(std::string_view which) {
+  auto snap = ledger_.snapshot();
+  domain::Queries q(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  Result<void> r;
+  if (which == "wip") {
+    r = q.wip_board(ledger_.clock().now(), w);
+  } else if (which == "exceptions") {
+    r = q.exception_board(ledger_.clock().now(), w);
+  } else {
+    return error(404, ErrorCode::kNotFound, "boards are wip and exceptions", "board");
+  }
+  if (!r) return error(500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_whoami(const Principal& p) {
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("ok").boolean(true);
+  w.key("actor").string(p.actor);
+  w.key("roles").begin_array();
+  for (const auto& r : p.roles) w.string(r);
+  w.end_array();
+  w.key("commandTypes").begin_array();
+  for (const auto& t : p.command_types) w.string(t);
+  w.end_array();
+  w.end_object();
+  return json(200, std::move(body));
+}
+
+Response Api::get_tokens() {
+  auto snap = ledger_.snapshot();
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("ok").boolean(true);
+  auto tokens = domain::list_tokens(*snap);
+  if (!tokens) return error(500, tokens.error());
+  w.key("tokens").begin_array();
+  for (const auto& t : *tokens) {
+    w.begin_object();
+    w.key("token").string(t.id);
+    w.key("role").string(t.role);
+    w.key("commandTypes").begin_array();
+    for (const auto& c : t.command_types) w.string(c);
+    w.end_array();
+    w.key("description").string(t.description);
+    w.key("revoked").boolean(t.revoked);
+    w.key("createdAt").string(format_rfc3339(t.created_at));
+    w.key("createdBy").string(t.created_by);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return json(200, std::move(body));
+}
+
+Response Api::get_metrics() {
+  std::vector<plugin::PluginStatus> plugins;
+  if (host_ != nullptr) plugins = host_->status();
+  return Response{200,
+                  "text/plain; version=0.0.4; charset=utf-8",
+                  metrics_.render(ledger_.stats(), ledger_.head().seq, plugins),
+                  {}};
+}
+
+}  // namespace custody::server

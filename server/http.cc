@@ -1,0 +1,399 @@
+// The only translation unit that includes Beast (it compiles slowly): a listener, and one
+// session per connection, over plain TCP or TLS.
+#include "custody/server/http.h"
+
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace custody::server {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void close() = 0;
+};
+
+struct HttpServer::Impl {
+  Api& api;
+  Metrics& metrics;
+  HttpOptions options;
+  std::optional<ssl::context> tls;  // before ioc: sessions in its queues use it
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::mutex sessions_mu;
+  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions;
+  std::atomic<std::size_t> writing{0};  // responses handed to a session and not yet written
+  std::atomic<bool> stopped{false};
+  bool joined = false;
+
+  Impl(Api& a, Metrics& m, HttpOptions o) : api(a), metrics(m), options(std::move(o)) {}
+
+  void accept();
+  void track(const std::shared_ptr<SessionBase>& s) {
+    std::lock_guard lock(sessions_mu);
+    sessions.insert(s);
+  }
+  void untrack(SessionBase* s) {
+    std::lock_guard lock(sessions_mu);
+    std::erase_if(sessions, [&](const auto& w) {
+      auto p = w.lock();
+      return !p || p.get() == s;
+    });
+  }
+};
+
+namespace {
+
+std::string peer_of(const tcp::socket& s) {
+  beast::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return {};
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+template <typename Stream>
+tcp::socket& socket_of(Stream& s) {
+  return beast::get_lowest_layer(s).socket();
+}
+
+// One connection. Requests are read and answered one at a time (HTTP/1.1 without
+// pipelining); the answer to a command may come from a ledger thread, and is posted back to
+// the connection's strand.
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(HttpServer::Impl& server, Stream stream)
+      : server_(server), stream_(std::move(stream)), peer_(peer_of(socket_of(stream_))) {
+    server_.metrics.open_connections.fetch_add(1);
+  }
+  ~Session() override { server_.metrics.open_connections.fetch_sub(1); }
+
+  void start() {
+    server_.track(this->shared_from_this());
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->finish();
+                                self->read_header();
+                              });
+    } else {
+      read_header();
+    }
+  }
+
+  void close() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->busy_) {
+        self->close_after_write_ = true;
+      } else {
+        self->finish();
+      }
+    });
+  }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    // Beast checks a Content-Length against the limit as the header completes, before the
+    // target is known here: admit the largest, then apply the target's own in on_header.
+    parser_->body_limit(
+        std::max(server_.options.max_body_bytes, server_.options.max_batch_body_bytes));
+    // The first request gets the request timeout; later ones may idle first.
+    beast::get_lowest_layer(stream_).expires_after(requests_ == 0 ? server_.options.request_timeout
+                                                                  : server_.options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    const auto target = parser_->get().target();
+    const std::size_t limit = target.starts_with("/v1/commands:batch")
+                                  ? server_.options.max_batch_body_bytes
+                                  : server_.options.max_body_bytes;
+    if (const auto length = parser_->content_length(); length && *length > limit) {
+      return on_read_error(http::error::body_limit);
+    }
+    parser_->body_limit(limit);  // chunked bodies are counted as they come
+    // From the first byte of a request on, the whole of it must arrive in time.
+    beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof || ec == ssl::error::stream_truncated) {
+      return finish();
+    }
+    // Malformed HTTP, or a header or body over the limits: say so once, then hang up.
+    server_.metrics.bad_requests.fetch_add(1);
+    const bool too_large = ec == http::error::body_limit || ec == http::error::header_limit ||
+                           ec == http::error::buffer_overflow;
+    Response r;
+    r.status = too_large ? 413 : 400;
+    r.body = error_body(Error{too_large ? ErrorCode::kOutOfRange : ErrorCode::kInvalidArgument,
+                              too_large ? "the request is larger than this server accepts"
+                                        : "malformed HTTP request: " + ec.message(),
+                              ""});
+    keep_alive_ = false;
+    server_.metrics.request_done(r.status);
+    write(std::move(r), 11);
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    auto req = parser_->release();
+    ++requests_;
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    beast::get_lowest_layer(stream_).expires_never();  // a command may wait for a commit
+    Request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.authorization = std::string(req[http::field::authorization]);
+    r.content_type = std::string(req[http::field::content_type]);
+    r.peer = peer_;
+    r.body = std::move(req.body());
+    busy_ = true;
+    server_.writing.fetch_add(1);
+    server_.api.handle(std::move(r), [self = this->shared_from_this()](Response resp) {
+      net::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+        self->write(std::move(resp), self->version_);
+        self->server_.writing.fetch_sub(1);
+      });
+    });
+  }
+
+  void write(Response r, unsigned version) {
+    busy_ = true;
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "custody");
+    res->set(http::field::content_type, r.content_type);
+    res->set(http::field::cache_control, "no-store");
+    res->set("X-Content-Type-Options", "nosniff");
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive_ && !server_.stopped.load());
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->busy_ = false;
+                        if (ec || !res->keep_alive() || self->close_after_write_) {
+                          return self->finish();
+                        }
+                        self->read_header();
+                      });
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code e;
+        socket_of(self->stream_).shutdown(tcp::socket::shutdown_both, e);
+        socket_of(self->stream_).close(e);
+        self->server_.untrack(self.get());
+      });
+      return;
+    }
+    socket_of(stream_).shutdown(tcp::socket::shutdown_send, ec);
+    socket_of(stream_).close(ec);
+    server_.untrack(this);
+  }
+
+  HttpServer::Impl& server_;
+  Stream stream_;
+  std::string peer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::uint64_t requests_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool close_after_write_ = false;
+  bool finished_ = false;
+};
+
+Result<tcp::endpoint> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return fail(ErrorCode::kInvalidArgument, "--listen needs HOST:PORT, not '" + listen + "'",
+                "listen");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  beast::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (ec) {
+    return fail(ErrorCode::kInvalidArgument, "--listen: '" + host + "' is not an IP address",
+                "listen");
+  }
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    return fail(ErrorCode::kInvalidArgument, "--listen: the port must be 0 to 65535", "listen");
+  }
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || stopped) return;
+      return accept();
+    }
+    if (static_cast<std::size_t>(metrics.open_connections.load()) >= options.max_connections) {
+      metrics.connections_refused.fetch_add(1);
+      beast::error_code ignored;
+      socket.close(ignored);
+      return accept();
+    }
+    if (tls) {
+      auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls));
+      s->start();
+    } else {
+      auto s =
+          std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)));
+      s->start();
+    }
+    accept();
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics,
+                                                      HttpOptions options) {
+  auto endpoint = parse_listen(options.listen);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key",
+                options.tls_cert.empty() ? "tls-cert" : "tls-key");
+  }
+  auto impl = std::make_unique<Impl>(api, metrics, options);
+  if (!options.tls_cert.empty()) {
+    impl->tls.emplace(ssl::context::tls_server);
+    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code ec;
+    impl->tls->use_certificate_chain_file(options.tls_cert, ec);
+    if (ec) {
+      return fail(ErrorCode::kIoError,
+                  "cannot use the certificate " + options.tls_cert + ": " + ec.message(),
+                  "tls-cert");
+    }
+    impl->tls->use_private_key_file(options.tls_key, ssl::context::pem, ec);
+    if (ec) {
+      return fail(ErrorCode::kIoError,
+                  "cannot use the private key " + options.tls_key + ": " + ec.message(), "tls-key");
+    }
+  }
+  beast::error_code ec;
+  impl->acceptor.open(endpoint->protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(*endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail(ErrorCode::kIoError, "cannot listen on " + options.listen + ": " + ec.message(),
+                "listen");
+  }
+  impl->accept();
+  const std::size_t n = std::max<std::size_t>(options.threads, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    impl->threads.emplace_back([raw = impl.get()] {
+      pthread_setname_np(pthread_self(), "custody-http");
+      raw->ioc.run();
+    });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+std::string HttpServer::address() const {
+  beast::error_code ec;
+  const auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) return impl_->options.listen;
+  const std::string host =
+      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+bool HttpServer::tls() const {
+  return impl_->tls.has_value();
+}
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+  if (impl_->joined) return;
+  impl_->stopped = true;
+  net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  impl_->api.stop_writes();
+  // Commands already submitted finish and their answers are written.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while ((impl_->api.in_flight() > 0 || impl_->writing.load() > 0) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::vector<std::shared_ptr<SessionBase>> open;
+  {
+    std::lock_guard lock(impl_->sessions_mu);
+    for (const auto& w : impl_->sessions) {
+      if (auto s = w.lock()) open.push_back(std::move(s));
+    }
+  }
+  for (auto& s : open) s->close();
+  open.clear();
+  // Let the closes run (each after its last answer is written, TLS shut down), then stop.
+  const auto closing =
+      std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  while (impl_->metrics.open_connections.load() > 0 && std::chrono::steady_clock::now() < closing) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->joined = true;
+}
+
+HttpServer::~HttpServer() {
+  stop(std::chrono::milliseconds(0));
+}
+
+}  // namespace custody::server

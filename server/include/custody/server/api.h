@@ -1,0 +1,128 @@
+// The /v1 API, apart from HTTP: a request in, a response out. http.cc moves bytes between
+// sockets and here; everything a client can ask for, and every authority check, is here, so
+// it reads the same whether a request came over plain HTTP or TLS.
+//
+// A response may be given later than the call returns (a command is answered once durable):
+// `reply` is called exactly once, from the calling thread or from the ledger's.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "custody/ledger/ledger.h"
+#include "custody/server/authority.h"
+#include "custody/server/credentials.h"
+#include "custody/server/metrics.h"
+
+namespace custody::plugin {
+class PluginHost;
+}
+
+namespace custody::server {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query: "/v1/log?stream=lot:L1&from=1"
+  std::string authorization;
+  std::string content_type;
+  std::string peer;  // "127.0.0.1:53122", for access records
+  std::string body;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Reply = std::function<void(Response)>;
+
+// Who is calling, once their credentials checked out.
+struct Principal {
+  std::string actor;  // "token:erp", "user:alice"
+  std::vector<std::string> roles;
+  std::vector<std::string> command_types;  // a token's scope; empty: what its role allows
+};
+
+struct ApiOptions {
+  // Denials of the same principal and action within this window are recorded once, with a
+  // count, so a client cannot fill the log with them.
+  std::chrono::seconds denial_window{60};
+  std::size_t max_batch_commands = 1'000'000;
+  std::size_t max_log_limit = 10'000;
+};
+
+class Api {
+ public:
+  Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
+      const plugin::PluginHost* host, ApiOptions options = {});
+  ~Api();
+
+  void handle(Request request, Reply reply);
+
+  // After this, writes are answered 503 `unavailable` (the server is stopping); reads go on.
+  void stop_writes() { stopping_ = true; }
+  // Commands submitted and not yet answered.
+  [[nodiscard]] std::size_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  struct Denial {
+    std::chrono::steady_clock::time_point window_start;
+    std::uint32_t suppressed = 0;
+  };
+
+  [[nodiscard]] Result<Principal> authenticate(const Request& r) const;
+  // The permission_denied error, after an access.denied record unless one for the same
+  // principal and action was written within the window.
+  Error deny(const Principal& p, const Request& r, std::string action, std::string needed);
+
+  // One command as `p` may send it: its type checked against p's roles before anything else,
+  // its actor p's. Without a command: the error and the HTTP status to answer.
+  struct Admitted {
+    std::optional<ledger::Command> command;
+    Error error;
+    unsigned status = 0;
+  };
+  Admitted admit(const Principal& p, const Request& r, std::string_view text,
+                 std::string& command_id);
+  void record_denial(const Principal& p, const std::string& peer, const std::string& action,
+                     const std::string& needed, std::uint32_t repeats);
+
+  void post_command(const Principal& p, const Request& r, Reply reply);
+  void post_batch(const Principal& p, const Request& r, Reply reply);
+  Response get_record(const std::string& seq_text);
+  Response get_log(const std::string& query);
+  Response get_checkpoint();
+  Response get_entity(std::string_view kind, std::string_view id);
+  Response get_board(std::string_view which);
+  Response get_whoami(const Principal& p);
+  Response get_tokens();
+  Response get_metrics();
+
+  ledger::Ledger& ledger_;
+  Credentials& credentials_;
+  Metrics& metrics_;
+  const plugin::PluginHost* host_;
+  ApiOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> in_flight_{0};
+  std::mutex denials_mu_;
+  std::unordered_map<std::string, Denial> denials_;
+  std::atomic<std::uint64_t> denial_serial_{0};
+};
+
+// The JSON error body every endpoint uses: {"ok":false,"error":{"code","message","field"}}.
+[[nodiscard]] std::string error_body(const Error& e);
+// The HTTP status for an error code, when it comes from the ledger's answer to a command.
+[[nodiscard]] unsigned status_of(const Error& e);
+
+}  // namespace custody::server

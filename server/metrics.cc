@@ -1,0 +1,114 @@
+#include "custody/server/metrics.h"
+
+#include <fmt/format.h>
+
+#include "custody/plugin/host.h"
+
+namespace custody::server {
+
+void Metrics::observe_commit(double seconds) {
+  std::size_t i = 0;
+  while (i < kLatencyBuckets.size() && seconds > kLatencyBuckets[i]) ++i;
+  latency_[i].fetch_add(1, std::memory_order_relaxed);
+  latency_count_.fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void Metrics::request_done(unsigned status) {
+  const unsigned c = status / 100;
+  if (c >= 1 && c <= 5) by_class_[c].fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+// A label value, escaped as the exposition format asks.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_t head,
+                            const std::vector<plugin::PluginStatus>& plugins) const {
+  std::string out;
+  metric(out, "custody_commit_latency_seconds", "histogram",
+         "Time from a command's arrival to its durable answer.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    cumulative += latency_[i].load(std::memory_order_relaxed);
+    out += fmt::format("custody_commit_latency_seconds_bucket{{le=\"{}\"}} {}\n",
+                       kLatencyBuckets[i], cumulative);
+  }
+  cumulative += latency_[kLatencyBuckets.size()].load(std::memory_order_relaxed);
+  out += fmt::format("custody_commit_latency_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
+  out += fmt::format("custody_commit_latency_seconds_sum {:.6f}\n",
+                     static_cast<double>(latency_sum_us_.load()) / 1e6);
+  out += fmt::format("custody_commit_latency_seconds_count {}\n", latency_count_.load());
+
+  metric(out, "custody_records_total", "counter", "Records written since the server started.");
+  out += fmt::format("custody_records_total {}\n", ledger.records);
+  metric(out, "custody_groups_total", "counter", "Commit groups written since the server started.");
+  out += fmt::format("custody_groups_total {}\n", ledger.groups);
+  metric(out, "custody_commands_total", "counter",
+         "Commands answered (accepted, duplicate or rejected) since the server started.");
+  out += fmt::format("custody_commands_total {}\n", ledger.commands);
+  metric(out, "custody_head_seq", "gauge", "The seq of the last record.");
+  out += fmt::format("custody_head_seq {}\n", head);
+
+  metric(out, "custody_http_responses_total", "counter", "HTTP responses by status class.");
+  for (unsigned c = 1; c <= 5; ++c) {
+    out += fmt::format("custody_http_responses_total{{class=\"{}xx\"}} {}\n", c,
+                       by_class_[c].load(std::memory_order_relaxed));
+  }
+  metric(out, "custody_open_connections", "gauge", "Open HTTP connections.");
+  out += fmt::format("custody_open_connections {}\n", open_connections.load());
+  metric(out, "custody_open_streams", "gauge", "Open WebSocket streams.");
+  out += fmt::format("custody_open_streams {}\n", open_streams.load());
+  metric(out, "custody_connections_refused_total", "counter",
+         "Connections closed at once because the connection cap was reached.");
+  out += fmt::format("custody_connections_refused_total {}\n", connections_refused.load());
+  metric(out, "custody_failed_logins_total", "counter",
+         "Sign-ins and API tokens that did not check out.");
+  out += fmt::format("custody_failed_logins_total {}\n", failed_logins.load());
+  metric(out, "custody_permission_denied_total", "counter", "Requests refused for want of a role.");
+  out += fmt::format("custody_permission_denied_total {}\n", denials.load());
+  metric(out, "custody_bad_requests_total", "counter", "Malformed HTTP requests.");
+  out += fmt::format("custody_bad_requests_total {}\n", bad_requests.load());
+
+  metric(out, "custody_plugin_up", "gauge", "1 when a plugin is running.");
+  for (const auto& p : plugins) {
+    out += fmt::format("custody_plugin_up{{plugin=\"{}\",state=\"{}\"}} {}\n", label(p.id),
+                       label(p.state), p.state == "running" ? 1 : 0);
+  }
+  metric(out, "custody_plugin_backlog_records", "gauge",
+         "Records committed that a subscribed plugin has not handled yet.");
+  for (const auto& p : plugins) {
+    if (p.position == 0) continue;
+    const std::uint64_t backlog = head > p.handled ? head - p.handled : 0;
+    out +=
+        fmt::format("custody_plugin_backlog_records{{plugin=\"{}\"}} {}\n", label(p.id), backlog);
+  }
+  metric(out, "custody_plugin_restarts_total", "counter", "Plugin runners restarted.");
+  for (const auto& p : plugins) {
+    out +=
+        fmt::format("custody_plugin_restarts_total{{plugin=\"{}\"}} {}\n", label(p.id), p.restarts);
+  }
+  return out;
+}
+
+}  // namespace custody::server

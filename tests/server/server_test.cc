@@ -1,0 +1,556 @@
+// `custody serve` end to end: a real server on 127.0.0.1, real HTTP over sockets, tokens made
+// by the real CLI, and the ledger checked afterwards with the CLI.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "server/server_support.h"
+#include "support/test_support.h"
+
+namespace custody::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+const std::vector<std::string> kRoles = {"operator",    "supervisor", "qa",    "planner",
+                                         "maintenance", "auditor",    "admin", "integration"};
+
+std::string str(const json::value& v) {
+  return std::string(v.as_string());
+}
+
+std::string code_of(const HttpResponse& r) {
+  auto v = r.json();
+  if (!v.is_object() || !v.as_object().contains("error")) return "";
+  return str(v.at("error").at("code"));
+}
+
+std::string note(const std::string& id, const std::string& text,
+                 const std::string& actor_field = "") {
+  return R"({"type":"note.add","commandId":")" + id + "\"" + actor_field +
+         R"(,"data":{"subject":"line-1","text":")" + text + R"("}})";
+}
+
+class Serve : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(run_custody({"init", dir().string()}).exit_code, 0); }
+
+  [[nodiscard]] fs::path dir() const { return tmp_ / "ledger"; }
+
+  // A token for `role` named "<role>-1", made with the CLI before the server starts.
+  std::string token(const std::string& role, const std::vector<std::string>& only = {}) {
+    const std::string id = role + "-" + std::to_string(tokens_.size() + 1);
+    std::vector<std::string> args = {"token", "create", dir().string(), "--id", id, "--role", role};
+    for (const auto& t : only) {
+      args.push_back("--command");
+      args.push_back(t);
+    }
+    auto r = run_custody(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto v = json::parse(r.out);
+    const std::string secret = str(v.at("token"));
+    tokens_[id] = secret;
+    id_of_[secret] = id;
+    return secret;
+  }
+
+  // Every command submitted before this one is durable once it is answered (the sequencer
+  // takes commands in order), custody's own access records included.
+  void sync(const std::string& operator_token) {
+    static int n = 0;
+    auto r = client_->request("POST", "/v1/commands", note("sync-" + std::to_string(++n), "sync"),
+                              operator_token);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  void start(std::vector<std::string> args = {}) {
+    server_ = std::make_unique<ServeProcess>(dir(), std::move(args));
+    ASSERT_TRUE(server_->started());
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  // The records of a stream, as the auditor token reads them.
+  json::array log(const std::string& auditor, const std::string& stream) {
+    auto r = client_->request("GET", "/v1/log?stream=" + stream + "&limit=1000", "", auditor);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().at("records").as_array();
+  }
+
+  std::uint64_t head(const std::string& auditor) {
+    auto r = client_->request("GET", "/v1/checkpoint", "", auditor);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().at("head").to_number<std::uint64_t>();
+  }
+
+  TempDir tmp_;
+  std::map<std::string, std::string> tokens_;  // id -> secret
+  std::map<std::string, std::string> id_of_;   // secret -> id
+  std::unique_ptr<ServeProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(Serve, HealthNeedsNoCredentialsAndEverythingElseDoes) {
+  const std::string auditor = token("auditor");
+  start();
+  auto h = client_->request("GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.json().at("status"), "serving");
+
+  for (const std::string target : {"/v1/whoami", "/v1/log", "/metrics", "/v1/lots/L1"}) {
+    auto r = client_->request("GET", target);
+    EXPECT_EQ(r.status, 401) << target;
+    EXPECT_EQ(code_of(r), "unauthenticated") << r.body;
+    EXPECT_EQ(r.headers["www-authenticate"], "Bearer realm=\"custody\"");
+  }
+  // A made-up token, a token with its secret changed, another scheme: all 401, all counted.
+  std::string forged = auditor;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", forged).status, 401);
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", "cty_nobody_" + std::string(43, 'x')).status,
+            401);
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", "", {"Authorization: Basic YWRtaW46YWRtaW4="})
+                .status,
+            401);
+  auto me = client_->request("GET", "/v1/whoami", "", auditor);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json().at("actor"), "token:auditor-1");
+  auto metrics = client_->request("GET", "/metrics", "", auditor);
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("custody_failed_logins_total 3"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("custody_commit_latency_seconds_bucket{le=\"+Inf\"}"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("custody_open_connections 1"), std::string::npos);
+  EXPECT_EQ(client_->request("GET", "/v1/nothing-here", "", auditor).status, 404);
+}
+
+TEST_F(Serve, ACommandIsRecordedAsItsAuthenticatedPrincipalAndBadOnesWriteNothing) {
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  start();
+  auto ok = client_->request("POST", "/v1/commands", note("n1", "first"), op);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json().at("ok"), true);
+  const auto seq = ok.json().at("seq").to_number<std::uint64_t>();
+  auto rec = client_->request("GET", "/v1/records/" + std::to_string(seq), "", auditor);
+  ASSERT_EQ(rec.status, 200) << rec.body;
+  EXPECT_EQ(rec.json().at("record").at("actor"), "token:operator-1");
+  // Naming yourself is fine; a retry is a duplicate.
+  auto same = client_->request("POST", "/v1/commands",
+                               note("n2", "second", R"(,"actor":"token:operator-1")"), op);
+  EXPECT_EQ(same.status, 200) << same.body;
+  auto retry = client_->request("POST", "/v1/commands", note("n1", "first"), op);
+  EXPECT_EQ(retry.status, 200);
+  EXPECT_EQ(retry.json().at("duplicate"), true);
+  const std::uint64_t before = head(auditor);
+
+  struct Bad {
+    std::string body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Bad> bad = {
+      {note("n3", "as the boss", R"(,"actor":"user:boss")"), 403, "permission_denied"},
+      {note("escalate:1", "reserved id"), 400, "reserved"},
+      {R"({"type":"note.add","commandId":"n4","data":{"subject":"s","text":"t"})", 400,
+       "invalid_argument"},
+      {R"({"type":"note.add","commandId":"n5","data":{"subject":"s"}})", 400, "invalid_argument"},
+      {R"({"type":"no.such","commandId":"n6","data":{}})", 400, "invalid_argument"},
+      {note("n1", "changed text under a used id"), 409, "idempotency_conflict"},
+      {R"({"type":"lot.hold","commandId":"n7","data":{"lot":"nowhere","reason":"r"}})", 422,
+       "not_found"},
+  };
+  for (const auto& b : bad) {
+    auto r = client_->request("POST", "/v1/commands", b.body, op);
+    EXPECT_EQ(r.status, b.status) << b.body << " -> " << r.body;
+    EXPECT_EQ(code_of(r), b.code) << r.body;
+    EXPECT_FALSE(r.json().at("error").at("message").as_string().empty());
+  }
+  // The impersonation attempt is the one thing written: custody's own access record.
+  EXPECT_EQ(head(auditor), before + 1);
+  auto denied = log(auditor, "access:token:operator-1");
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0].at("actor"), "system");
+  EXPECT_EQ(denied[0].at("payload").at("action"), "submit as another actor");
+  EXPECT_NE(str(denied[0].at("payload").at("from")).find("127.0.0.1:"), std::string::npos);
+}
+
+// The role table of docs/security.md, as a reader of the docs sees it: command or read ->
+// the roles with a mark in their column.
+std::map<std::string, std::set<std::string>> documented_authority() {
+  std::ifstream in(fs::path(CUSTODY_SOURCE_DIR) / "docs" / "security.md");
+  std::string line;
+  bool inside = false;
+  std::vector<std::string> columns;
+  std::map<std::string, std::set<std::string>> table;
+  while (std::getline(in, line)) {
+    if (line.find("<!-- authority: begin -->") != std::string::npos) inside = true;
+    if (line.find("<!-- authority: end -->") != std::string::npos) break;
+    if (!inside || !line.starts_with("|")) continue;
+    std::vector<std::string> cells;
+    std::size_t at = 1;
+    while (at < line.size()) {
+      const auto bar = line.find('|', at);
+      if (bar == std::string::npos) break;
+      std::string cell = line.substr(at, bar - at);
+      while (!cell.empty() && cell.front() == ' ') cell.erase(0, 1);
+      while (!cell.empty() && cell.back() == ' ') cell.pop_back();
+      cells.push_back(cell);
+      at = bar + 1;
+    }
+    if (columns.empty()) {
+      columns = cells;
+      continue;
+    }
+    if (cells.empty() || cells[0].starts_with("---")) continue;
+    std::string what = cells[0];
+    std::erase(what, '`');
+    auto& roles = table[what];
+    for (std::size_t c = 1; c < cells.size() && c < columns.size(); ++c) {
+      if (!cells[c].empty()) roles.insert(columns[c]);
+    }
+  }
+  return table;
+}
+
+TEST_F(Serve, EveryCellOfTheDocumentedAuthorityTableHolds) {
+  const auto table = documented_authority();
+  std::map<std::string, std::string> by_role;
+  for (const auto& role : kRoles) by_role[role] = token(role);
+  const std::string auditor = by_role["auditor"];
+  auto types = json::parse(run_custody({"types", "--format", "json"}).out);
+  start();
+
+  std::size_t cells = 0, denied_cells = 0;
+  for (const auto& c : types.at("commands").as_array()) {
+    const std::string type = str(c.at("type"));
+    ASSERT_TRUE(table.contains(type)) << type << " is missing from docs/security.md";
+    for (const auto& role : kRoles) {
+      const bool allowed = table.at(type).contains(role);
+      // An empty body: whoever may submit the type is told what is wrong with it; whoever
+      // may not learns only that.
+      auto r = client_->request(
+          "POST", "/v1/commands",
+          R"({"type":")" + type + R"(","commandId":"cell-)" + role + "-" + type + R"(","data":{}})",
+          by_role[role]);
+      ++cells;
+      if (allowed) {
+        EXPECT_NE(r.status, 403) << role << " " << type << ": " << r.body;
+      } else {
+        ++denied_cells;
+        EXPECT_EQ(r.status, 403) << role << " " << type << ": " << r.body;
+        EXPECT_EQ(code_of(r), "permission_denied") << r.body;
+      }
+    }
+  }
+  const std::vector<std::pair<std::string, std::string>> reads = {
+      {"read: state", "/v1/boards/exceptions"},
+      {"read: log", "/v1/log?limit=1"},
+      {"read: audit", "/v1/checkpoint"},
+      {"read: identity", "/v1/tokens"},
+      {"read: metrics", "/metrics"}};
+  for (const auto& [what, target] : reads) {
+    ASSERT_TRUE(table.contains(what)) << what << " is missing from docs/security.md";
+    for (const auto& role : kRoles) {
+      auto r = client_->request("GET", target, "", by_role[role]);
+      ++cells;
+      if (table.at(what).contains(role)) {
+        EXPECT_EQ(r.status, 200) << role << " " << target << ": " << r.body;
+      } else {
+        ++denied_cells;
+        EXPECT_EQ(r.status, 403) << role << " " << target << ": " << r.body;
+      }
+    }
+  }
+  EXPECT_EQ(table.size(), types.at("commands").as_array().size() + reads.size())
+      << "docs/security.md lists something custody does not have";
+
+  // Each denial is a record naming who, what and from where.
+  sync(by_role["operator"]);
+  std::size_t recorded = 0;
+  for (const auto& role : kRoles) {
+    recorded += log(auditor, "access:token:" + id_of_[by_role[role]]).size();
+  }
+  EXPECT_EQ(recorded, denied_cells);
+  EXPECT_GT(cells, 300u);
+}
+
+TEST_F(Serve, ARepeatedDenialIsRecordedOnceAWindow) {
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  start();
+  for (int i = 0; i < 50; ++i) {
+    auto r = client_->request(
+        "POST", "/v1/commands",
+        R"({"type":"lot.release","commandId":"r)" + std::to_string(i) + R"(","data":{"lot":"L"}})",
+        op);
+    EXPECT_EQ(r.status, 403);
+  }
+  sync(op);
+  auto denied = log(auditor, "access:token:operator-1");
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0].at("payload").at("action"), "submit lot.release");
+  EXPECT_EQ(denied[0].at("payload").at("capability"), "role: qa");
+  auto metrics = client_->request("GET", "/metrics", "", auditor);
+  EXPECT_NE(metrics.body.find("custody_permission_denied_total 50"), std::string::npos);
+}
+
+TEST_F(Serve, ATokenScopedToCommandTypesCanSubmitOnlyThose) {
+  const std::string scanner = token("operator", {"note.add"});
+  start();
+  EXPECT_EQ(client_->request("POST", "/v1/commands", note("s1", "ok"), scanner).status, 200);
+  auto r = client_->request(
+      "POST", "/v1/commands",
+      R"({"type":"lot.hold","commandId":"s2","data":{"lot":"L","reason":"r"}})", scanner);
+  EXPECT_EQ(r.status, 403) << r.body;
+}
+
+TEST_F(Serve, ARevokedTokenStopsWorkingAtOnce) {
+  const std::string admin = token("admin");
+  const std::string op = token("operator");
+  start();
+  EXPECT_EQ(client_->request("POST", "/v1/commands", note("a1", "before"), op).status, 200);
+  auto revoke = client_->request(
+      "POST", "/v1/commands",
+      R"({"type":"token.revoke","commandId":"rv1","data":{"token":"operator-2","reason":"lost"}})",
+      admin);
+  ASSERT_EQ(revoke.status, 200) << revoke.body;
+  auto after = client_->request("POST", "/v1/commands", note("a2", "after"), op);
+  EXPECT_EQ(after.status, 401) << after.body;
+  // An admin manages people and tokens, not production data.
+  EXPECT_EQ(client_->request("POST", "/v1/commands", note("a3", "admin note"), admin).status, 403);
+}
+
+TEST_F(Serve, ABatchAnswersEveryLineInOrder) {
+  const std::string op = token("operator");
+  start();
+  std::string body;
+  for (int i = 0; i < 200; ++i) body += note("b" + std::to_string(i), "line") + "\n";
+  body += R"({"type":"lot.release","commandId":"bx","data":{"lot":"L"}})"
+          "\n";
+  body += "{not json\n";
+  body += "\n";  // blank lines are skipped
+  body += note("b0", "changed") + "\n";
+  auto r = client_->request("POST", "/v1/commands:batch", body, op);
+  ASSERT_EQ(r.status, 200);
+  const auto results = lines(r.body);
+  ASSERT_EQ(results.size(), 203u);
+  std::uint64_t last = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto v = json::parse(results[static_cast<std::size_t>(i)]);
+    ASSERT_EQ(v.at("ok"), true) << results[static_cast<std::size_t>(i)];
+    EXPECT_EQ(str(v.at("commandId")), "b" + std::to_string(i));
+    const auto seq = v.at("seq").to_number<std::uint64_t>();
+    EXPECT_GT(seq, last);
+    last = seq;
+  }
+  EXPECT_EQ(json::parse(results[200]).at("error").at("code"), "permission_denied");
+  EXPECT_EQ(json::parse(results[201]).at("error").at("code"), "invalid_argument");
+  EXPECT_EQ(json::parse(results[202]).at("error").at("code"), "idempotency_conflict");
+}
+
+TEST_F(Serve, MalformedOversizedAndSlowRequestsAreCutOffAndServingGoesOn) {
+  const std::string op = token("operator");
+  start({"--request-timeout", "0.5"});
+  {
+    HttpClient c(server_->port());
+    auto r = c.raw("THIS IS NOT HTTP\r\n\r\n");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_TRUE(c.closed_by_server(std::chrono::seconds(2)));
+  }
+  {
+    HttpClient c(server_->port());
+    const std::string big(2 << 20, 'x');
+    auto r = c.raw("POST /v1/commands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + op +
+                   "\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big);
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(code_of(r), "out_of_range");
+  }
+  {
+    HttpClient c(server_->port());
+    auto r = c.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(64 << 10, 'y') +
+                   "\r\n\r\n");
+    EXPECT_EQ(r.status, 413);
+  }
+  {
+    // Slowloris: half a header, then nothing.
+    HttpClient c(server_->port());
+    c.send_only("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    EXPECT_TRUE(c.closed_by_server(std::chrono::seconds(5)));
+  }
+  EXPECT_EQ(client_->request("GET", "/healthz").status, 200);
+  EXPECT_EQ(client_->request("POST", "/v1/commands", note("after", "still here"), op).status, 200);
+}
+
+TEST_F(Serve, CliReadsWorkWhileItServesAndWritesAreSentToIt) {
+  const std::string op = token("operator");
+  start();
+  ASSERT_EQ(client_->request("POST", "/v1/commands", note("c1", "hello"), op).status, 200);
+  auto log_out = run_custody({"log", dir().string()});
+  EXPECT_EQ(log_out.exit_code, 0) << log_out.err;
+  EXPECT_NE(log_out.out.find("\"c1\""), std::string::npos);
+  EXPECT_EQ(run_custody({"verify", dir().string()}).exit_code, 0);
+  auto write = run_custody({"append", dir().string()}, note("c2", "x", R"(,"actor":"user:a")"));
+  EXPECT_EQ(write.exit_code, 2);
+  EXPECT_NE(write.err.find(server_->url()), std::string::npos) << write.err;
+}
+
+TEST_F(Serve, SigtermFinishesWhatIsInFlightAndLosesNothingAcknowledged) {
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  start();
+  const std::uint64_t before = head(auditor);
+  std::string body;
+  for (int i = 0; i < 20000; ++i) body += note("t" + std::to_string(i), "load") + "\n";
+  HttpClient c(server_->port());
+  c.send_only("POST /v1/commands:batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + op +
+              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  // Read the answer as a client would, while the server stops.
+  auto answer = std::async(std::launch::async, [&] { return c.raw("", std::chrono::seconds(60)); });
+  // Stop it once the batch is being committed.
+  for (int i = 0; i < 2000 && head(auditor) == before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto exit = server_->stop(SIGTERM);
+  auto r = answer.get();
+  EXPECT_EQ(exit.code, 0) << exit.err;
+  EXPECT_NE(exit.out.find("\"stopped\":true"), std::string::npos) << exit.out;
+  std::set<std::string> acknowledged;
+  if (r.status == 200) {
+    for (const auto& l : lines(r.body)) {
+      auto v = json::parse(l);
+      if (v.at("ok") == true) acknowledged.insert(str(v.at("commandId")));
+    }
+  }
+  // The batch was answered whole: what was committed before the signal, and 503 for the rest.
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  EXPECT_EQ(lines(r.body).size(), 20000u);
+  std::cerr << acknowledged.size() << " of 20000 acknowledged before the stop\n";
+  ASSERT_EQ(run_custody({"verify", dir().string()}).exit_code, 0);
+  auto all = run_custody({"log", dir().string()});
+  std::set<std::string> logged;
+  for (const auto& l : lines(all.out)) logged.insert(str(json::parse(l).at("commandId")));
+  for (const auto& id : acknowledged) EXPECT_TRUE(logged.contains(id)) << id;
+  EXPECT_FALSE(fs::exists(dir() / "server"));
+}
+
+TEST_F(Serve, ServesHttpsWithItsCertificate) {
+  const std::string auditor = token("auditor");
+  const fs::path cert = tmp_ / "cert.pem", key = tmp_ / "key.pem";
+  const std::string gen =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+      "-keyout " +
+      key.string() + " -out " + cert.string() + " 2>/dev/null";
+  ASSERT_EQ(std::system(gen.c_str()), 0);
+  start({"--tls-cert", cert.string(), "--tls-key", key.string()});
+  EXPECT_TRUE(server_->url().starts_with("https://")) << server_->url();
+  const fs::path out = tmp_ / "curl.out";
+  const std::string curl = "curl -sS --max-time 10 --cacert " + cert.string() +
+                           " -H 'Authorization: Bearer " + auditor + "' " + server_->url() +
+                           "/v1/whoami -o " + out.string();
+  ASSERT_EQ(std::system(curl.c_str()), 0);
+  std::ifstream in(out);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(body.find("token:auditor-1"), std::string::npos) << body;
+  // Plain HTTP to the TLS port gets no answer.
+  auto plain = client_->raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(2));
+  EXPECT_EQ(plain.status, 0);
+}
+
+TEST_F(Serve, BadServeArgumentsAreRefusedClearly) {
+  auto r = run_custody({"serve", dir().string(), "--listen", "nowhere"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("HOST:PORT"), std::string::npos) << r.err;
+  r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:1", "--tls-cert", "x.pem"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--tls-key"), std::string::npos) << r.err;
+  ASSERT_EQ(
+      run_custody({"token", "create", dir().string(), "--id", "x", "--role", "operator"}).exit_code,
+      0);
+  fs::permissions(dir() / "credentials", fs::perms::others_read, fs::perm_options::add);
+  r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace custody::testing
+
+namespace custody::testing {
+namespace {
+
+// Everything under `dir`, concatenated: to prove a secret is nowhere in it.
+std::string all_bytes(const fs::path& dir) {
+  std::string out;
+  for (const auto& [name, bytes] : snapshot_files(dir)) out += bytes;
+  return out;
+}
+
+TEST_F(Serve, PeopleAndTokensFromTheCliKeepTheirSecretsOutOfTheLog) {
+  const fs::path weak = tmp_ / "weak", good = tmp_ / "good";
+  std::ofstream(weak) << "short\n";
+  const std::string password = "correct horse battery staple";
+  std::ofstream(good) << password << "\n";
+  auto r = run_custody({"user", "add", dir().string(), "--id", "alice", "--name", "Alice Moreau",
+                        "--role", "qa", "--password-file", weak.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("invalid_argument"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("12 characters"), std::string::npos) << r.err;
+  r = run_custody({"user", "add", dir().string(), "--id", "alice", "--name", "Alice", "--role",
+                   "chief", "--password-file", good.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("data.roles[0]"), std::string::npos) << r.err;
+  r = run_custody({"token", "create", dir().string(), "--id", "bad id", "--role", "operator"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("data.token"), std::string::npos) << r.err;
+  EXPECT_EQ(run_custody({"log", dir().string()}).out, "") << "a refusal wrote a record";
+  EXPECT_FALSE(fs::exists(dir() / "credentials"));
+
+  r = run_custody({"user", "add", dir().string(), "--id", "alice", "--name", "Alice Moreau",
+                   "--role", "qa", "--role", "auditor", "--password-file", good.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto perms = fs::status(dir() / "credentials").permissions();
+  EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  std::ifstream in(dir() / "credentials");
+  const std::string credentials((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+  EXPECT_NE(credentials.find("$argon2id$"), std::string::npos);
+
+  auto t = run_custody({"token", "create", dir().string(), "--id", "erp", "--role", "integration",
+                        "--description", "SAP"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::string secret = str(json::parse(t.out).at("token"));
+  EXPECT_TRUE(secret.starts_with("cty_erp_")) << secret;
+
+  const auto log_lines = lines(run_custody({"log", dir().string()}).out);
+  std::vector<std::string> types;
+  for (const auto& l : log_lines) {
+    auto v = json::parse(l);
+    types.push_back(str(v.at("type")));
+    EXPECT_TRUE(str(v.at("actor")).starts_with("os:")) << l;
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"user.added", "user.password_set", "token.created"}));
+  // Neither secret is anywhere in the ledger directory, hashes aside.
+  const std::string everything = all_bytes(dir());
+  EXPECT_EQ(everything.find(password), std::string::npos);
+  EXPECT_EQ(everything.find(secret), std::string::npos);
+
+  auto list = run_custody({"token", "list", dir().string()});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("\"erp\""), std::string::npos);
+  EXPECT_EQ(list.out.find(secret), std::string::npos);
+  EXPECT_EQ(run_custody({"token", "revoke", dir().string(), "--id", "erp"}).exit_code, 0);
+  r = run_custody({"token", "revoke", dir().string(), "--id", "erp"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("invalid_state"), std::string::npos) << r.err;
+  start();
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", secret).status, 401);
+}
+
+}  // namespace
+}  // namespace custody::testing

@@ -1,0 +1,123 @@
+// custody serve DIR [--listen HOST:PORT] [--tls-cert F --tls-key F]: one process owns the
+// ledger. It holds the sequencer, hosts the configured plugins with the genealogy graph in
+// memory (what `custody run` does), and serves the /v1 API over HTTP/1.1. SIGTERM or SIGINT
+// stops it cleanly: no new connections, commands in flight finish and are answered, plugins
+// stop, the ledger closes with a final checkpoint; exit 0.
+#include <signal.h>
+
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "custody/codec/json_writer.h"
+#include "custody/common/files.h"
+#include "custody/plugin/host.h"
+#include "custody/plugin/plugin_config.h"
+#include "custody/server/api.h"
+#include "custody/server/credentials.h"
+#include "custody/server/http.h"
+
+namespace custody::cli {
+namespace {
+
+struct ServeArgs {
+  std::string dir;
+  server::HttpOptions http;
+};
+
+int serve(ServeArgs a) {
+  // Signals are taken by this thread only: block them before any other thread exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto configs = plugin::load_plugin_configs(a.dir);
+  if (!configs) return report(configs.error());
+  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  const domain::PlantMachine* plant = machine.get();
+  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadWrite, std::move(machine));
+  if (!ledger) return report(ledger.error());
+  auto credentials = server::Credentials::load(a.dir);
+  if (!credentials) return report(credentials.error());
+  plugin::HostOptions options;
+  options.graph = plant->graph();
+  auto host = plugin::PluginHost::start(**ledger, *configs, options);
+  if (!host) return report(host.error());
+
+  server::Metrics metrics;
+  server::Api api(**ledger, **credentials, metrics, host->get());
+  auto http = server::HttpServer::start(api, metrics, a.http);
+  if (!http) return report(http.error());
+  const std::string url = std::string((*http)->tls() ? "https://" : "http://") + (*http)->address();
+  // Where a CLI write that finds the ledger locked is sent (removed at a clean stop).
+  const std::filesystem::path marker = std::filesystem::path(a.dir) / kServerMarker;
+  (void)replace_file(marker, url + "\n", 0644);
+  {
+    std::string line;
+    codec::JsonWriter w(line);
+    w.begin_object().key("ok").boolean(true);
+    w.key("serving").string(url);
+    w.key("head").uint64((*ledger)->head().seq);
+    w.key("plugins").uint64((*host)->status().size());
+    w.end_object();
+    std::cout << line << std::endl;
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  (*http)->stop();
+  host->reset();  // stops every plugin before the ledger closes
+  const std::uint64_t head = (*ledger)->head().seq;
+  ledger->reset();
+  std::error_code ignored;
+  std::filesystem::remove(marker, ignored);
+  std::string line;
+  codec::JsonWriter w(line);
+  w.begin_object().key("ok").boolean(true).key("stopped").boolean(true);
+  w.key("signal").string(sig == SIGINT ? "SIGINT" : "SIGTERM");
+  w.key("head").uint64(head);
+  w.end_object();
+  std::cout << line << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app, Action& run) {
+  auto a = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand(
+      "serve", "Own the ledger: host its plugins and serve the /v1 HTTP API until stopped");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--listen", a->http.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--tls-cert", a->http.tls_cert, "PEM certificate chain: serve HTTPS only");
+  cmd->add_option("--tls-key", a->http.tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--threads", a->http.threads, "I/O threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", a->http.max_connections,
+                  "Connections served at once; more are closed at once")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  auto request_timeout = std::make_shared<double>(10);
+  auto idle_timeout = std::make_shared<double>(60);
+  cmd->add_option("--request-timeout", *request_timeout,
+                  "Seconds a request may take to arrive whole (slow clients are cut off)")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", *idle_timeout,
+                  "Seconds a kept-alive connection may wait for its next request")
+      ->check(CLI::Range(0.05, 86400.0))
+      ->capture_default_str();
+  cmd->callback([&run, a, request_timeout, idle_timeout] {
+    a->http.request_timeout = std::chrono::milliseconds(static_cast<long>(*request_timeout * 1000));
+    a->http.idle_timeout = std::chrono::milliseconds(static_cast<long>(*idle_timeout * 1000));
+    run = [a] {
+      return serve(*a);
+    };
+  });
+}
+
+}  // namespace custody::cli
