@@ -142,15 +142,7 @@ std::string error_body(const Error& e) {
   codec::JsonWriter w(out);
   w.begin_object();
   w.key("ok").boolean(false);
-  w.key("error").begin_object();
-  w.key("code").string(code_name(e.code));
-  w.key("message").string(e.message);
-  if (e.field.empty()) {
-    w.key("field").null();
-  } else {
-    w.key("field").string(e.field);
-  }
-  w.end_object();
+  domain::write_error_json(e, w);
   w.end_object();
   return out;
 }

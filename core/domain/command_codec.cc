@@ -220,18 +220,22 @@ std::string result_json(std::string_view command_id, const Result<ledger::Comman
     } else {
       w.key("commandId").string(command_id);
     }
-    w.key("error").begin_object();
-    w.key("code").string(code_name(e.code));
-    w.key("message").string(e.message);
-    if (e.field.empty()) {
-      w.key("field").null();
-    } else {
-      w.key("field").string(e.field);
-    }
-    w.end_object();
+    write_error_json(e, w);
   }
   w.end_object();
   return line;
+}
+
+void write_error_json(const Error& e, codec::JsonWriter& w) {
+  w.key("error").begin_object();
+  w.key("code").string(code_name(e.code));
+  w.key("message").string(e.message);
+  if (e.field.empty()) {
+    w.key("field").null();
+  } else {
+    w.key("field").string(e.field);
+  }
+  w.end_object();
 }
 
 }  // namespace custody::domain

@@ -66,6 +66,10 @@ void write_record_json(const ledger::RecordFields& record, const crypto::Digest&
 // kCorruption when the bytes are not a record.
 [[nodiscard]] Result<void> append_record_json(std::string_view bytes, std::string& out);
 
+// The member `"error": {"code", "message", "field"}` every refusal is written with (field null
+// when the error is not about one field), into an object `w` has open.
+void write_error_json(const Error& e, codec::JsonWriter& w);
+
 // JSON for a command outcome, as `custody append` prints it.
 [[nodiscard]] std::string result_json(std::string_view command_id,
                                       const Result<ledger::CommandResult>& result);
