@@ -399,6 +399,46 @@ TEST_F(Serve, CliReadsWorkWhileItServesAndWritesAreSentToIt) {
   EXPECT_NE(write.err.find(server_->url()), std::string::npos) << write.err;
 }
 
+TEST_F(Serve, AppendSendsCommandsToTheServerWithItsToken) {
+  const std::string op = token("operator");
+  start();
+  const fs::path token_file = tmp_ / "token";
+  std::ofstream(token_file) << op << "\n";
+  std::string input;
+  for (int i = 0; i < 12000; ++i) input += note("r" + std::to_string(i), "remote") + "\n";
+  input += R"({"type":"lot.hold","commandId":"rh","data":{"lot":"nowhere","reason":"r"}})"
+           "\n";
+  auto r = run_custody({"append", "--server", server_->url(), "--token-file", token_file.string()},
+                       input);
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // one command was refused for what it said
+  const auto results = lines(r.out);
+  ASSERT_EQ(results.size(), 12001u);
+  EXPECT_EQ(json::parse(results[11999]).at("commandId"), "r11999");
+  EXPECT_EQ(json::parse(results[12000]).at("error").at("code"), "not_found");
+  // Its records are the token's.
+  auto log_out = run_custody({"log", dir().string(), "--stream", "note:line-1", "--limit", "1"});
+  EXPECT_NE(log_out.out.find("token:operator-1"), std::string::npos) << log_out.out;
+
+  auto no_token = run_custody({"append", "--server", server_->url()}, note("x1", "x"));
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_NE(no_token.err.find("--token-file"), std::string::npos) << no_token.err;
+  const fs::path bad = tmp_ / "bad";
+  std::ofstream(bad) << "cty_operator-1_" << std::string(43, 'A') << "\n";
+  auto refused = run_custody({"append", "--server", server_->url(), "--token-file", bad.string()},
+                             note("x2", "x"));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("401"), std::string::npos) << refused.err;
+  auto both = run_custody({"append", "--server", server_->url(), "--token-file",
+                           token_file.string(), dir().string(), "file.ndjson"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("only FILE"), std::string::npos) << both.err;
+  auto nowhere =
+      run_custody({"append", "--server", "http://127.0.0.1:1", "--token-file", token_file.string()},
+                  note("x3", "x"));
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_NE(nowhere.err.find("unavailable"), std::string::npos) << nowhere.err;
+}
+
 TEST_F(Serve, SigtermFinishesWhatIsInFlightAndLosesNothingAcknowledged) {
   const std::string op = token("operator");
   const std::string auditor = token("auditor");
@@ -457,6 +497,19 @@ TEST_F(Serve, ServesHttpsWithItsCertificate) {
   std::ifstream in(out);
   std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(body.find("token:auditor-1"), std::string::npos) << body;
+  // custody append speaks HTTPS too, trusting the given certificate.
+  const fs::path token_file = tmp_ / "token";
+  std::ofstream(token_file) << auditor << "\n";
+  auto sent = run_custody({"append", "--server", server_->url(), "--token-file",
+                           token_file.string(), "--ca-file", cert.string()},
+                          note("tls-1", "over tls"));
+  // An auditor may not add notes: the answer came back over TLS, and says so.
+  EXPECT_EQ(sent.exit_code, 1) << sent.err;
+  EXPECT_NE(sent.out.find("permission_denied"), std::string::npos) << sent.out;
+  auto untrusted =
+      run_custody({"append", "--server", server_->url(), "--token-file", token_file.string()},
+                  note("tls-2", "x"));
+  EXPECT_EQ(untrusted.exit_code, 2) << untrusted.out;
   // Plain HTTP to the TLS port gets no answer.
   auto plain = client_->raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(2));
   EXPECT_EQ(plain.status, 0);

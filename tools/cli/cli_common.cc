@@ -26,8 +26,8 @@ Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path&
       while (!url->empty() && (url->back() == '\n' || url->back() == '\r')) url->pop_back();
       return fail(ErrorCode::kLedgerLocked,
                   dir.string() + " is held by `custody serve` at " + printable(*url) +
-                      ": send commands there (POST " + printable(*url) +
-                      "/v1/commands with an API token), or stop it first");
+                      ": send commands there (custody append --server " + printable(*url) +
+                      " FILE --token-file F, or POST /v1/commands), or stop it first");
     }
   }
   return ledger;

@@ -2,6 +2,7 @@
 // input order, each printed only once the command's outcome is durable.
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -11,7 +12,9 @@
 
 #include "cli/cli_common.h"
 #include "cli/progress.h"
+#include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
+#include "custody/server/client.h"
 
 namespace custody::cli {
 namespace {
@@ -186,16 +189,118 @@ int append(const std::string& dir, const std::string& file) {
   return exit_code;
 }
 
+// The exit code a result line calls for, as OrderedResults::exit_code_of does for outcomes.
+int exit_code_of_line(std::string_view line) {
+  if (line.find("\"ok\":true") != std::string_view::npos) return kExitOk;
+  for (std::string_view code : {"\"io_error\"", "\"unavailable\"", "\"internal\""}) {
+    if (line.find(code) != std::string_view::npos) return kExitUsage;
+  }
+  if (line.find("\"corruption\"") != std::string_view::npos) return kExitTampered;
+  return kExitRejected;
+}
+
+struct Remote {
+  std::string url, token_file, ca_file;
+};
+
+// The token: the first line of --token-file, or $CUSTODY_TOKEN. Never a command-line value,
+// which anyone on the machine could read in the process list.
+Result<std::string> read_token(const std::string& file) {
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return std::unexpected(Error::io("cannot read " + file));
+    std::string t;
+    std::getline(in, t);
+    while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
+    return t;
+  }
+  if (const char* env = std::getenv("CUSTODY_TOKEN"); env != nullptr && *env != '\0') return env;
+  return fail(ErrorCode::kUnauthenticated,
+              "--server needs a token: --token-file FILE or the CUSTODY_TOKEN variable",
+              "token-file");
+}
+
+// custody append --server URL: the same NDJSON, sent to a `custody serve` in batches of
+// POST /v1/commands:batch; the answers are printed as they come, one line per command.
+int append_remote(const Remote& remote, const std::string& file) {
+  std::ifstream in_file;
+  std::istream* in = &std::cin;
+  if (!file.empty() && file != "-") {
+    in_file.open(file);
+    if (!in_file) return report(Error::io("cannot read " + file));
+    in = &in_file;
+  }
+  auto token = read_token(remote.token_file);
+  if (!token) return report(token.error());
+  auto client = server::Client::connect({remote.url, *token, remote.ca_file});
+  if (!client) return report(client.error());
+  constexpr std::size_t kBatchLines = 5000;
+  constexpr std::size_t kBatchBytes = 8 << 20;
+  int exit_code = kExitOk;
+  std::string batch, line;
+  std::size_t count = 0;
+  auto send = [&]() -> int {
+    if (count == 0) return kExitOk;
+    auto r = (*client)->post("/v1/commands:batch", batch, "application/x-ndjson");
+    batch.clear();
+    count = 0;
+    if (!r) return report(r.error());
+    if (r->status != 200) {
+      std::cerr << "custody: the server answered " << r->status << ": " << printable(r->body)
+                << "\n";
+      return kExitUsage;
+    }
+    std::cout << r->body << std::flush;
+    for (std::size_t at = 0; at < r->body.size();) {
+      const auto nl = r->body.find('\n', at);
+      exit_code =
+          std::max(exit_code, exit_code_of_line(std::string_view(r->body).substr(
+                                  at, nl == std::string::npos ? std::string::npos : nl - at)));
+      if (nl == std::string::npos) break;
+      at = nl + 1;
+    }
+    return kExitOk;
+  };
+  while (std::getline(*in, line)) {
+    if (blank(line)) continue;
+    batch += line;
+    batch += '\n';
+    if (++count == kBatchLines || batch.size() >= kBatchBytes) {
+      if (int rc = send(); rc != kExitOk) return rc;
+    }
+  }
+  if (int rc = send(); rc != kExitOk) return rc;
+  if (in->bad()) return report(Error::io("error reading input"));
+  return exit_code;
+}
+
 }  // namespace
 
 void add_append(CLI::App& app, Action& run) {
   auto* cmd = app.add_subcommand("append", "Append NDJSON commands (from FILE or stdin)");
   auto dir = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();
-  cmd->add_option("DIR", *dir, "Ledger directory")->required();
+  cmd->add_option("DIR", *dir,
+                  "Ledger directory (with --server: none; the first argument is FILE)");
   cmd->add_option("FILE", *file, "NDJSON file of commands (default: stdin)");
-  cmd->callback([&run, dir, file] {
-    run = [dir, file] {
+  auto remote = std::make_shared<Remote>();
+  cmd->add_option("--server", remote->url,
+                  "Send the commands to this `custody serve` (http(s)://HOST:PORT) instead; DIR "
+                  "is then not opened");
+  cmd->add_option("--token-file", remote->token_file,
+                  "With --server: the API token, first line of this file (or $CUSTODY_TOKEN)");
+  cmd->add_option("--ca-file", remote->ca_file,
+                  "With an https --server: PEM certificates to trust (default: the system's)");
+  cmd->callback([&run, dir, file, remote] {
+    run = [dir, file, remote] {
+      if (!remote->url.empty()) {
+        if (!file->empty()) {
+          return report(Error::invalid_argument(
+              "DIR", "with --server there is no ledger directory: give only FILE"));
+        }
+        return append_remote(*remote, *dir);  // the one positional is the file
+      }
+      if (dir->empty()) return report(Error::invalid_argument("DIR", "is required"));
       return append(*dir, *file);
     };
   });
