@@ -148,3 +148,44 @@ step "custody report batch-record --wo $first_wo: the electronic batch record"
 head -6 "$data/piecework-2026-10.csv" | sed 's/^/  /'
 echo "  open $data/batch-record-$first_wo.html in a browser to read or print it"
 
+
+step "custody serve: the ledger on the network, with API tokens and roles"
+tokens="$data/tokens"
+mkdir -p "$tokens"
+chmod 700 "$tokens"
+for role in qa auditor operator; do
+  "$custody" token create "$ledger" --id "demo-$role-$$" --role "$role" \
+    --description "tools/demo.sh" | sed -E 's/.*"token":"([^"]*)".*/\1/' >"$tokens/$role"
+done
+serve_out="$data/serve.out"
+"$custody" serve "$ledger" --listen 127.0.0.1:0 >"$serve_out" 2>"$data/serve.log" &
+serve_pid=$!
+for _ in $(seq 1 100); do grep -q serving "$serve_out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -nE '1s/.*"serving":"([^"]*)".*/\1/p' "$serve_out")
+echo "  serving at $url ($(head -1 "$serve_out"))"
+lot=$(grep -m1 '"type":"lot.receive"' "$data/plant.ndjson" | sed -E 's/.*"lot":"([^"]*)".*/\1/')
+echo "  GET /healthz: $(curl -s "$url/healthz")"
+echo "  GET /v1/whoami without a token: $(curl -s "$url/v1/whoami")"
+echo "  POST /v1/commands lot.hold as the QA token:"
+curl -s "$url/v1/commands" -H "Authorization: Bearer $(cat "$tokens/qa")" \
+  -d '{"type":"lot.hold","commandId":"demo-hold-'$$'","data":{"lot":"'"$lot"'","reason":"demo: COA check"}}' |
+  sed 's/^/    /'
+echo
+echo "  the same lot.release as the operator token (QA's alone):"
+curl -s "$url/v1/commands" -H "Authorization: Bearer $(cat "$tokens/operator")" \
+  -d '{"type":"lot.release","commandId":"demo-rel-'$$'","data":{"lot":"'"$lot"'"}}' | sed 's/^/    /'
+echo
+echo "  custody append --server: a shift note through the API"
+echo '{"type":"note.add","commandId":"demo-note-'$$'","data":{"subject":"shift-log","text":"sent with custody append --server"}}' |
+  "$custody" append --server "$url" --token-file "$tokens/operator" | sed 's/^/    /'
+echo "  GET /v1/lots/$lot (auditor): $(curl -s "$url/v1/lots/$lot" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
+  sed -E 's/.*"status":"([^"]*)".*/status \1/')"
+echo "  GET /metrics (auditor):"
+curl -s "$url/metrics" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
+  grep -E '^custody_(commit_latency_seconds_count|records_total|permission_denied_total|head_seq|plugin_up)' |
+  sed 's/^/    /'
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+echo "  SIGTERM: $(tail -1 "$serve_out")"
+echo "  the refused release is on record: $("$custody" log "$ledger" --stream "access:token:demo-operator-$$" |
+  sed -E 's/.*"action":"([^"]*)".*/"\1"/')"

@@ -165,6 +165,15 @@ Result<void> Sequencer::load() {
 
   committed_head_ = head_;
   durable_seq_ = head_.seq;
+  head_event_at_ = head_.recorded_at;
+  if (head_.seq > 0) {
+    std::string bytes;
+    auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kLog), keys::log(head_.seq), &bytes);
+    if (!st.ok()) return fail(ErrorCode::kIoError, "cannot read the head record: " + st.ToString());
+    auto rec = decode_record(bytes);
+    if (!rec) return std::unexpected(rec.error());
+    if (rec->occurred_at != 0) head_event_at_ = rec->occurred_at;
+  }
   checkpoint_at_ = clock_.now();
   last_tick_ = checkpoint_at_;
   return {};
@@ -483,9 +492,13 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   const TimeNs now = std::max(clock_.now(), head_.recorded_at);
   const Head head_before = head_;
 
-  // Commands the clock calls for go first, as the system's own.
+  // Commands the clock calls for go first, as the system's own. Time is judged by the log's
+  // clock: while it catches up on what happened earlier (an import of last month), that is
+  // the newest record's event time plus the time since it was recorded, not the wall clock.
   if (tick == Tick::kDue) {
-    std::vector<Command> timed = machine_.on_tick(state_, now);
+    const TimeNs log_now =
+        head_.seq == 0 ? now : std::min(now, head_event_at_ + (now - head_.recorded_at));
+    std::vector<Command> timed = machine_.on_tick(state_, log_now);
     std::vector<Item> merged;
     merged.reserve(timed.size() + items.size());
     for (auto& c : timed) {
@@ -620,6 +633,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         head_.seq = f.seq;
         head_.leaf = enc.leaf;
         head_.recorded_at = now;
+        head_event_at_ = f.occurred_at != 0 ? f.occurred_at : now;
         if (f.seq == result.seq) result.hash = enc.leaf;
 
         machine_.apply(RecordRef{f.seq, f.recorded_at, f.occurred_at, f.command_id, f.actor,

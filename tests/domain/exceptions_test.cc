@@ -109,6 +109,38 @@ TEST_F(Exceptions, OverdueExceptionsAreEscalatedOnceByTheSystem) {
                   "data.exception");
 }
 
+// Replaying an old month must not escalate everything at once: deadlines are judged by when
+// things happened while the log catches up, not by the wall clock a month later.
+TEST_F(Exceptions, ReplayingAnOldDayJudgesDeadlinesByWhenThingsHappened) {
+  master_data();
+  constexpr TimeNs kSecond = 1'000'000'000LL;
+  clock_.set(kStart + 30 * 24 * 3600LL * kSecond);  // a month after the day being imported
+  auto step = [&](const std::string& type, const std::string& data, const std::string& at) {
+    clock_.advance(2 * kSecond);  // the import takes a little time: each group may tick
+    ok_at(type, data, at);
+  };
+  step(
+      "exception.raise",
+      R"({"exception":"EX-1","category":"material","severity":"high","description":"jam","deadline":"2026-11-21T10:00:00Z"})",
+      "2026-11-21T08:05:00Z");
+  step(
+      "exception.raise",
+      R"({"exception":"EX-2","category":"material","severity":"low","description":"slow","deadline":"2026-11-21T10:30:00Z"})",
+      "2026-11-21T08:06:00Z");
+  step("note.add", R"({"subject":"shift","text":"09:00"})", "2026-11-21T09:00:00Z");
+  step("exception.assign", R"({"exception":"EX-1","assignee":"u"})", "2026-11-21T09:10:00Z");
+  step("exception.acknowledge", R"({"exception":"EX-1"})", "2026-11-21T09:20:00Z");
+  step("exception.resolve", R"({"exception":"EX-1","rootCause":"r","action":"a"})",
+       "2026-11-21T09:30:00Z");
+  EXPECT_EQ(state("exception", "EX-1")["escalated"], false);
+  EXPECT_EQ(state("exception", "EX-2")["escalated"], false);
+  step("note.add", R"({"subject":"shift","text":"11:00"})", "2026-11-21T11:00:00Z");
+  step("note.add", R"({"subject":"shift","text":"11:05"})", "2026-11-21T11:05:00Z");
+  // EX-1 was resolved in time; EX-2 passed its deadline in the imported day.
+  EXPECT_EQ(state("exception", "EX-1")["escalated"], false);
+  EXPECT_EQ(state("exception", "EX-2")["escalated"], true);
+}
+
 TEST_F(Exceptions, CommentsGoIntoTheHistoryUntilTheExceptionIsClosed) {
   master_data();
   expect_rejected("exception.comment", R"({"exception":"EX-9","text":"t"})", ErrorCode::kNotFound,

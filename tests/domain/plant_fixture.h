@@ -43,6 +43,17 @@ class PlantTest : public ::testing::Test {
     return ledger_->submit(std::move(*cmd)).get();
   }
 
+  // The same with "occurredAt" (RFC 3339): a command about something that happened earlier.
+  void ok_at(const std::string& type, const std::string& data, const std::string& occurred_at) {
+    const std::string line = R"({"type":")" + type + R"(","commandId":"t-)" + std::to_string(++n_) +
+                             R"(","actor":"user:test","occurredAt":")" + occurred_at +
+                             R"(","data":)" + data + "}";
+    auto cmd = domain::decode_command(line);
+    ASSERT_TRUE(cmd) << cmd.error().message;
+    auto r = ledger_->submit(std::move(*cmd)).get();
+    ASSERT_TRUE(r) << type << ": " << r.error().message;
+  }
+
   void ok(const std::string& type, const std::string& data,
           const std::string& actor = "user:test") {
     auto r = run(type, data, actor);

@@ -164,6 +164,7 @@ class Sequencer {
   bool have_checkpoint_ = false;
   TimeNs checkpoint_at_ = 0;
   TimeNs last_tick_ = 0;
+  TimeNs head_event_at_ = 0;  // the head record's event time: its occurredAt, else recordedAt
 
   // Shared; guarded by mu_.
   mutable std::mutex mu_;

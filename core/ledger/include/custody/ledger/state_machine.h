@@ -73,7 +73,10 @@ class StateMachine {
   virtual void apply(const RecordRef& record, State& state) = 0;
 
   // Sequencer thread, at most once per tick interval: commands the passage of time calls
-  // for (escalating overdue exceptions). Each goes through decide() like any other.
+  // for (escalating overdue exceptions). Each goes through decide() like any other. `now` is
+  // the log's clock: the wall clock, except while the log is catching up on records that
+  // happened earlier (their occurredAt in the past): then the newest record's event time plus
+  // the time since it was recorded, so a replayed month is judged by when things happened.
   [[nodiscard]] virtual std::vector<Command> on_tick(const State& state, TimeNs now) {
     (void)state;
     (void)now;
