@@ -179,7 +179,7 @@ echo "  custody append --server: a shift note through the API"
 echo '{"type":"note.add","commandId":"demo-note-'$$'","data":{"subject":"shift-log","text":"sent with custody append --server"}}' |
   "$custody" append --server "$url" --token-file "$tokens/operator" | sed 's/^/    /'
 echo "  GET /v1/lots/$lot (auditor): $(curl -s "$url/v1/lots/$lot" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
-  sed -E 's/.*"status":"([^"]*)".*/status \1/')"
+  sed -E 's/^\{"kind":"lot","state":\{[^}]*"status":"([^"]*)"[^}]*"holdReason":"([^"]*)".*/status \1 (\2)/')"
 echo "  GET /metrics (auditor):"
 curl -s "$url/metrics" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
   grep -E '^custody_(commit_latency_seconds_count|records_total|permission_denied_total|head_seq|plugin_up)' |
