@@ -331,7 +331,10 @@ struct ReadingRecorded {
 
 # ---------------------------------------------------------------- exceptions
 
-enum ExceptionCategory { equipment @0; process @1; material @2; personnel @3; environment @4; quality @5; }
+enum ExceptionCategory {
+  equipment @0; process @1; material @2; personnel @3; environment @4; quality @5;
+  security @6;                             # sign-in failures, lockouts
+}
 enum Severity { low @0; medium @1; high @2; critical @3; }
 
 # exception.raise -> exception.raised.
@@ -454,6 +457,15 @@ struct UserRef {
 # kept beside the ledger (DIR/credentials, mode 0600), outside the hash chain.
 struct UserSetPassword {
   user @0 :Text $A.required $A.id;
+}
+
+# user.lock -> user.locked (+ an automatic security exception.raised): custody's own record that
+# an account was locked after repeated failed sign-ins. Only custody writes it.
+struct UserLock {
+  user @0 :Text $A.required $A.id;
+  until @1 :Int64 $A.timestamp;            # sign-in refused until then, unless unlocked
+  failures @2 :UInt32;                     # failed sign-ins that led to it
+  from @3 :Text;                           # the address of the last one
 }
 
 # token.create -> token.created (stream "token:<token>"): an API token for a machine (ERP,

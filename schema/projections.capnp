@@ -200,6 +200,7 @@ struct User {
   disabled @3 :Bool;
   passwordSetAt @4 :Int64 $A.timestamp;    # 0: never set
   createdAt @5 :Int64 $A.timestamp;
+  lockedUntil @6 :Int64 $A.timestamp;      # 0: not locked
 }
 
 # An API token ("token/<id>" in entities).

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
 #include <optional>
+#include <thread>
 
+#include "custody/codec/json_parse.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
@@ -135,7 +139,72 @@ std::string joined(const std::vector<std::string_view>& roles) {
   return out.empty() ? "custody itself" : out;
 }
 
+// The session cookie: __Host- prefixed and Secure under TLS (browsers refuse a __Host- cookie
+// that is not Secure, so plain HTTP, for a plant's closed network, gets the plain name).
+std::string cookie_name(bool tls) {
+  return tls ? "__Host-custody_session" : "custody_session";
+}
+
+std::string cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+// A few threads for argon2id: checking a password takes tens of milliseconds and 64 MiB on
+// purpose, and must not hold a network thread.
+class Api::Pool {
+ public:
+  explicit Pool(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      threads_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "custody-pwhash");
+        for (;;) {
+          std::function<void()> job;
+          {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+            if (jobs_.empty()) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+          }
+          job();
+        }
+      });
+    }
+  }
+  ~Pool() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 
 std::string error_body(const Error& e) {
   std::string out;
@@ -175,15 +244,20 @@ Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
       credentials_(credentials),
       metrics_(metrics),
       host_(host),
-      options_(options) {}
+      options_(options),
+      sessions_(options.sessions),
+      pool_(std::make_unique<Pool>(2)) {}
 
 Api::~Api() = default;
 
-Result<Principal> Api::authenticate(const Request& r) const {
+Result<Principal> Api::authenticate(const Request& r) {
   constexpr std::string_view kBearer = "Bearer ";
   if (r.authorization.empty()) {
+    const std::string session = cookie_value(r.cookie, cookie_name(r.tls));
+    if (!session.empty()) return session_principal(session);
     return fail(ErrorCode::kUnauthenticated,
-                "this needs credentials: an API token (Authorization: Bearer ...)",
+                "this needs credentials: sign in (POST /v1/session) or an API token "
+                "(Authorization: Bearer ...)",
                 "authorization");
   }
   auto refused = [this] {
@@ -201,7 +275,27 @@ Result<Principal> Api::authenticate(const Request& r) const {
   const auto token = domain::find_token(*snap, id);
   if (!token) return std::unexpected(token.error());
   if (!*token || (*token)->revoked) return refused();
-  return Principal{"token:" + id, {(*token)->role}, (*token)->command_types};
+  return Principal{"token:" + id, {(*token)->role}, (*token)->command_types, {}, {}};
+}
+
+Result<Principal> Api::session_principal(const std::string& token) {
+  const TimeNs now = ledger_.clock().now();
+  auto session = sessions_.touch(token, now);
+  auto expired = [] {
+    return fail(ErrorCode::kUnauthenticated,
+                "the session has ended (signed out, idle too long, or too old): sign in again",
+                "session");
+  };
+  if (!session) return expired();
+  // Roles and status as the ledger says now: a change by an admin applies at once.
+  auto snap = ledger_.snapshot();
+  auto user = domain::find_user(*snap, session->user);
+  if (!user) return std::unexpected(user.error());
+  if (!*user || (*user)->disabled || (*user)->locked_until > now) {
+    sessions_.remove(token);
+    return expired();
+  }
+  return Principal{"user:" + session->user, (*user)->roles, {}, session->csrf, token};
 }
 
 void Api::handle(Request request, Reply reply) {
@@ -230,6 +324,18 @@ void Api::handle(Request request, Reply reply) {
     return done(json(stopping_ ? 503 : 200, std::move(body)));
   }
 
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "session" && post) {
+    in_flight_.fetch_add(1);
+    pool_->post([this, request = std::move(request), reply = std::move(reply)] {
+      sign_in(request, [this, &reply](Response r) {
+        metrics_.request_done(r.status);
+        reply(std::move(r));
+      });
+      in_flight_.fetch_sub(1);
+    });
+    return;
+  }
+
   const bool metrics = s.size() == 1 && s[0] == "metrics";
   if (!metrics && (s.empty() || s[0] != "v1")) {
     return done(error(404, ErrorCode::kNotFound, "no such resource: " + std::string(path), "path"));
@@ -245,6 +351,14 @@ void Api::handle(Request request, Reply reply) {
     return done(std::move(r));
   }
   const Principal& p = *principal;
+  // A write by cookie must carry the session's CSRF token, which another site cannot read.
+  if (!p.session.empty() && !get && (request.csrf.empty() || request.csrf != p.csrf)) {
+    return done(error(403, ErrorCode::kPermissionDenied,
+                      "a signed-in write needs the session's X-CSRF-Token header", "x-csrf-token"));
+  }
+  if (s.size() == 2 && s[1] == "session" && request.method == "DELETE") {
+    return done(sign_out(p, request));
+  }
   auto read = [&](Read what, auto&& produce) {
     if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
     if (!may_read(p.roles, what)) {
@@ -292,33 +406,33 @@ void Api::handle(Request request, Reply reply) {
 
 Error Api::deny(const Principal& p, const Request& r, std::string action, std::string needed) {
   metrics_.denials.fetch_add(1, std::memory_order_relaxed);
-  const std::string key = p.actor + '\n' + action;
-  std::optional<std::uint32_t> record;  // the repeats to record, when a record is due
-  {
-    std::lock_guard lock(denials_mu_);
-    const auto now = Clock::now();
-    auto [it, fresh] = denials_.try_emplace(key, Denial{now, 0});
-    if (fresh) {
-      record = 0;
-    } else if (now - it->second.window_start >= options_.denial_window) {
-      record = it->second.suppressed;
-      it->second = Denial{now, 0};
-    } else {
-      ++it->second.suppressed;
-    }
-  }
-  if (record) record_denial(p, r.peer, action, needed, *record);
+  record_access(p.actor, r.peer, action, "role: " + needed);
   return Error{ErrorCode::kPermissionDenied,
                p.actor + " may not " + action + " (that needs the role " + needed + ")", ""};
 }
 
-void Api::record_denial(const Principal& p, const std::string& peer, const std::string& action,
-                        const std::string& needed, std::uint32_t repeats) {
+void Api::record_access(const std::string& principal, const std::string& peer,
+                        const std::string& action, const std::string& capability) {
+  const std::string key = principal + '\n' + action;
+  std::uint32_t repeats = 0;
+  {
+    std::lock_guard lock(denials_mu_);
+    const auto now = Clock::now();
+    auto [it, fresh] = denials_.try_emplace(key, Denial{now, 0});
+    if (!fresh) {
+      if (now - it->second.window_start < options_.denial_window) {
+        ++it->second.suppressed;
+        return;  // counted into the next record
+      }
+      repeats = it->second.suppressed;
+      it->second = Denial{now, 0};
+    }
+  }
   std::string data;
   codec::JsonWriter w(data);
   w.begin_object();
-  w.key("principal").string(p.actor);
-  w.key("capability").string("role: " + needed);
+  w.key("principal").string(principal);
+  w.key("capability").string(capability);
   w.key("action").string(action);
   if (!peer.empty()) w.key("from").string(peer);
   if (repeats > 0) w.key("repeats").uint64(repeats);
@@ -449,6 +563,121 @@ void Api::post_batch(const Principal& p, const Request& r, Reply reply) {
     });
   }
   batch->finish_one();
+}
+
+void Api::sign_in(const Request& r, const Reply& reply) {
+  auto body = codec::parse_json(r.body, "", 64 << 10);
+  if (!body || !body->is_object()) {
+    return reply(error(400, ErrorCode::kInvalidArgument,
+                       "sign in with a JSON object {\"user\", \"password\"}", "body"));
+  }
+  const auto& o = body->as_object();
+  const auto* u = o.if_contains("user");
+  const auto* pw = o.if_contains("password");
+  if (u == nullptr || !u->is_string() || u->as_string().empty()) {
+    return reply(error(400, ErrorCode::kInvalidArgument, "is required", "user"));
+  }
+  if (pw == nullptr || !pw->is_string()) {
+    return reply(error(400, ErrorCode::kInvalidArgument, "is required", "password"));
+  }
+  const std::string id(u->as_string());
+  const std::string_view password = pw->as_string();
+  const TimeNs now = ledger_.clock().now();
+  auto snap = ledger_.snapshot();
+  auto user = domain::find_user(*snap, id);
+  if (!user) return reply(error(500, user.error()));
+  if (*user && (*user)->locked_until > now) {
+    metrics_.failed_logins.fetch_add(1, std::memory_order_relaxed);
+    record_access("user:" + id, r.peer, "sign in while locked", "an unlocked account");
+    return reply(error(401, ErrorCode::kUnauthenticated,
+                       "the account is locked until " + format_rfc3339((*user)->locked_until) +
+                           " after repeated failed sign-ins; an administrator can unlock it "
+                           "sooner (user.unlock)",
+                       "user"));
+  }
+  const auto hash = *user ? credentials_.password_hash(id) : std::nullopt;
+  // An unknown user costs the same hashing as a known one, so timing does not tell them apart.
+  static const std::string dummy = *hash_password("not a password of anyone here");
+  const bool good = verify_password(hash ? *hash : dummy, password) && hash.has_value();
+  if (!good) {
+    failed_sign_in(id, user->has_value(), r.peer);
+    return reply(error(401, ErrorCode::kUnauthenticated,
+                       "wrong user id or password; after " + std::to_string(options_.max_failures) +
+                           " failures in " + std::to_string(options_.failure_window.count() / 60) +
+                           " minutes the account is locked",
+                       "password"));
+  }
+  if ((*user)->disabled) {
+    return reply(error(401, ErrorCode::kUnauthenticated,
+                       "the account is disabled; ask an administrator", "user"));
+  }
+  {
+    std::lock_guard lock(failures_mu_);
+    failures_.erase(id);
+  }
+  auto created = sessions_.create(id, now);
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object().key("ok").boolean(true);
+  w.key("csrfToken").string(created.session.csrf);
+  w.key("user").string(id);
+  w.key("name").string((*user)->name);
+  w.key("roles").begin_array();
+  for (const auto& role : (*user)->roles) w.string(role);
+  w.end_array();
+  w.key("expiresAt").string(format_rfc3339(created.session.expires(sessions_.options())));
+  w.end_object();
+  Response resp = json(200, std::move(out));
+  resp.headers.emplace_back(
+      "Set-Cookie", cookie_name(r.tls) + "=" + created.token +
+                        "; Path=/; HttpOnly; SameSite=Strict" + (r.tls ? "; Secure" : "") +
+                        "; Max-Age=" + std::to_string(sessions_.options().absolute.count()));
+  reply(std::move(resp));
+}
+
+Response Api::sign_out(const Principal& p, const Request& r) {
+  sessions_.remove(p.session);
+  Response resp = json(200, R"({"ok":true})");
+  resp.headers.emplace_back("Set-Cookie", cookie_name(r.tls) +
+                                              "=; Path=/; HttpOnly; SameSite=Strict" +
+                                              (r.tls ? "; Secure" : "") + "; Max-Age=0");
+  return resp;
+}
+
+void Api::failed_sign_in(const std::string& user, bool exists, const std::string& peer) {
+  metrics_.failed_logins.fetch_add(1, std::memory_order_relaxed);
+  record_access("user:" + user, peer, "sign in", "the password");
+  if (!exists) return;  // nothing to lock
+  std::uint32_t failures = 0;
+  {
+    std::lock_guard lock(failures_mu_);
+    auto& times = failures_[user];
+    const auto now = Clock::now();
+    std::erase_if(times, [&](auto t) { return now - t > options_.failure_window; });
+    times.push_back(now);
+    if (times.size() < options_.max_failures) return;
+    failures = static_cast<std::uint32_t>(times.size());
+    times.clear();
+  }
+  sessions_.remove_user(user);
+  const TimeNs until =
+      ledger_.clock().now() + static_cast<TimeNs>(options_.lockout.count()) * 1'000'000'000LL;
+  std::string line;
+  codec::JsonWriter c(line);
+  c.begin_object();
+  c.key("type").string("user.lock");
+  c.key("commandId").string("access:lock:" + user + ":" + std::to_string(ledger_.clock().now()));
+  c.key("data").begin_object();
+  c.key("user").string(user);
+  c.key("until").string(format_rfc3339(until));
+  c.key("failures").uint64(failures);
+  if (!peer.empty()) c.key("from").string(peer);
+  c.end_object();
+  c.end_object();
+  auto cmd = domain::decode_command(line, nullptr, domain::kSystemActor);
+  if (!cmd) return;
+  // Wait for it: the next attempt must find the account locked.
+  (void)ledger_.submit(std::move(*cmd)).get();
 }
 
 Response Api::get_record(const std::string& seq_text) {

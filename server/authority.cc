@@ -67,6 +67,8 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"user.disable", kAdmin},
         {"user.enable", kAdmin},
         {"user.set_password", kAdmin},
+        {"user.lock", kNobody},
+        {"user.unlock", kAdmin},
         {"token.create", kAdmin},
         {"token.revoke", kAdmin},
     };

@@ -22,9 +22,9 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-class SessionBase {
+class ConnectionBase {
  public:
-  virtual ~SessionBase() = default;
+  virtual ~ConnectionBase() = default;
   virtual void close() = 0;
 };
 
@@ -37,7 +37,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::mutex sessions_mu;
-  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions;
+  std::set<std::weak_ptr<ConnectionBase>, std::owner_less<std::weak_ptr<ConnectionBase>>> sessions;
   std::atomic<std::size_t> writing{0};  // responses handed to a session and not yet written
   std::atomic<bool> stopped{false};
   bool joined = false;
@@ -45,11 +45,11 @@ struct HttpServer::Impl {
   Impl(Api& a, Metrics& m, HttpOptions o) : api(a), metrics(m), options(std::move(o)) {}
 
   void accept();
-  void track(const std::shared_ptr<SessionBase>& s) {
+  void track(const std::shared_ptr<ConnectionBase>& s) {
     std::lock_guard lock(sessions_mu);
     sessions.insert(s);
   }
-  void untrack(SessionBase* s) {
+  void untrack(ConnectionBase* s) {
     std::lock_guard lock(sessions_mu);
     std::erase_if(sessions, [&](const auto& w) {
       auto p = w.lock();
@@ -76,13 +76,13 @@ tcp::socket& socket_of(Stream& s) {
 // pipelining); the answer to a command may come from a ledger thread, and is posted back to
 // the connection's strand.
 template <typename Stream>
-class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Session(HttpServer::Impl& server, Stream stream)
+  Connection(HttpServer::Impl& server, Stream stream)
       : server_(server), stream_(std::move(stream)), peer_(peer_of(socket_of(stream_))) {
     server_.metrics.open_connections.fetch_add(1);
   }
-  ~Session() override { server_.metrics.open_connections.fetch_sub(1); }
+  ~Connection() override { server_.metrics.open_connections.fetch_sub(1); }
 
   void start() {
     server_.track(this->shared_from_this());
@@ -176,6 +176,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     r.authorization = std::string(req[http::field::authorization]);
     r.content_type = std::string(req[http::field::content_type]);
     r.peer = peer_;
+    r.cookie = std::string(req[http::field::cookie]);
+    r.csrf = std::string(req["X-CSRF-Token"]);
+    r.tls = std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
     r.body = std::move(req.body());
     busy_ = true;
     server_.writing.fetch_add(1);
@@ -284,12 +287,12 @@ void HttpServer::Impl::accept() {
       return accept();
     }
     if (tls) {
-      auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+      auto s = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
           *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls));
       s->start();
     } else {
-      auto s =
-          std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)));
+      auto s = std::make_shared<Connection<beast::tcp_stream>>(
+          *this, beast::tcp_stream(std::move(socket)));
       s->start();
     }
     accept();
@@ -372,7 +375,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::vector<std::shared_ptr<SessionBase>> open;
+  std::vector<std::shared_ptr<ConnectionBase>> open;
   {
     std::lock_guard lock(impl_->sessions_mu);
     for (const auto& w : impl_->sessions) {

@@ -114,6 +114,49 @@ void apply_password_set(Apply& a, s::UserSetPassword::Reader u) {
   update_user(a, u.getUser(), [at](s::User::Builder e) { e.setPasswordSetAt(at); });
 }
 
+Result<void> decide_lock(Decide& d, s::UserLock::Reader u) {
+  if (d.cmd.actor != kSystem) {
+    return std::unexpected(
+        Error{ErrorCode::kPermissionDenied, "lockouts are recorded by custody itself", "actor"});
+  }
+  auto user = existing_user(d, u.getUser());
+  if (!user) return std::unexpected(user.error());
+  d.emit_data("user.locked");
+  // And on the exception board, for whoever watches security.
+  capnp::MallocMessageBuilder msg(256);
+  auto e = msg.initRoot<s::ExceptionRaised>();
+  const std::string id = std::string(kAutomaticExceptionPrefix) + d.cmd.command_id;
+  e.setException(id);
+  e.setCategory(s::ExceptionCategory::SECURITY);
+  e.setSeverity(s::Severity::HIGH);
+  e.setDescription("account " + str(u.getUser()) + " locked after " +
+                   std::to_string(u.getFailures()) + " failed sign-ins" +
+                   (u.getFrom().size() > 0 ? ", the last from " + str(u.getFrom()) : ""));
+  e.setDeadline(d.now + 4 * kHour);
+  e.setAutomatic(true);
+  d.emit_struct(keys::stream("exception", id), "exception.raised", e, std::string(kSystem));
+  return {};
+}
+
+void apply_locked(Apply& a, s::UserLock::Reader u) {
+  const TimeNs until = u.getUntil();
+  update_user(a, u.getUser(), [until](s::User::Builder e) { e.setLockedUntil(until); });
+}
+
+Result<void> decide_unlock(Decide& d, s::UserRef::Reader u) {
+  auto user = existing_user(d, u.getUser());
+  if (!user) return std::unexpected(user.error());
+  if ((*user)->get().getLockedUntil() <= d.now) {
+    return bad_state("data.user", "user " + str(u.getUser()) + " is not locked");
+  }
+  d.emit_data("user.unlocked");
+  return {};
+}
+
+void apply_unlocked(Apply& a, s::UserRef::Reader u) {
+  update_user(a, u.getUser(), [](s::User::Builder e) { e.setLockedUntil(0); });
+}
+
 Result<void> decide_token_create(Decide& d, s::TokenCreate::Reader t) {
   if (find_token(d, sv(t.getToken()))) {
     return already_exists("data.token", "token " + str(t.getToken()));
@@ -177,6 +220,9 @@ const Area& identity_area() {
        command<s::UserRef, decide_enable>("user.enable", {"user.enabled"}, stream("user", "user")),
        command<s::UserSetPassword, decide_set_password>("user.set_password", {"user.password_set"},
                                                         stream("user", "user")),
+       command<s::UserLock, decide_lock>("user.lock", {"user.locked", "exception.raised"},
+                                         stream("user", "user")),
+       command<s::UserRef, decide_unlock>("user.unlock", {"user.unlocked"}, stream("user", "user")),
        command<s::TokenCreate, decide_token_create>("token.create", {"token.created"},
                                                     stream("token", "token")),
        command<s::TokenRevoke, decide_token_revoke>("token.revoke", {"token.revoked"},
@@ -186,6 +232,8 @@ const Area& identity_area() {
        event<s::UserRef, apply_disabled>("user.disabled"),
        event<s::UserRef, apply_enabled>("user.enabled"),
        event<s::UserSetPassword, apply_password_set>("user.password_set"),
+       event<s::UserLock, apply_locked>("user.locked"),
+       event<s::UserRef, apply_unlocked>("user.unlocked"),
        event<s::TokenCreate, apply_token_created>("token.created"),
        event<s::TokenRevoke, apply_token_revoked>("token.revoked")}};
   return area;
@@ -249,6 +297,7 @@ Result<std::optional<UserView>> find_user(const ledger::Snapshot& snap, std::str
   for (auto r : u.getRoles()) out.roles.push_back(role_name(r));
   out.disabled = u.getDisabled();
   out.password_set_at = u.getPasswordSetAt();
+  out.locked_until = u.getLockedUntil();
   return std::optional<UserView>(std::move(out));
 }
 

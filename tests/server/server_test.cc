@@ -36,6 +36,21 @@ std::string note(const std::string& id, const std::string& text,
          R"(,"data":{"subject":"line-1","text":")" + text + R"("}})";
 }
 
+// A person with a password, made with the CLI before the server starts.
+void add_person(const fs::path& dir, const fs::path& tmp, const std::string& id,
+                const std::string& role, const std::string& password) {
+  const fs::path file = tmp / ("pw-" + id);
+  std::ofstream(file) << password << "\n";
+  auto r = run_custody({"user", "add", dir.string(), "--id", id, "--name", "Printed " + id,
+                        "--role", role, "--password-file", file.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+std::string cookie_from(const HttpResponse& r) {
+  const std::string& set = r.headers.at("set-cookie");
+  return set.substr(0, set.find(';'));
+}
+
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(run_custody({"init", dir().string()}).exit_code, 0); }
@@ -487,6 +502,7 @@ TEST_F(Serve, ServesHttpsWithItsCertificate) {
       "-keyout " +
       key.string() + " -out " + cert.string() + " 2>/dev/null";
   ASSERT_EQ(std::system(gen.c_str()), 0);
+  add_person(dir(), tmp_.path(), "dana", "qa", "tidal granite beacon 5");
   start({"--tls-cert", cert.string(), "--tls-key", key.string()});
   EXPECT_TRUE(server_->url().starts_with("https://")) << server_->url();
   const fs::path out = tmp_ / "curl.out";
@@ -497,6 +513,17 @@ TEST_F(Serve, ServesHttpsWithItsCertificate) {
   std::ifstream in(out);
   std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(body.find("token:auditor-1"), std::string::npos) << body;
+  // Under TLS the session cookie is __Host- prefixed and Secure.
+  const fs::path headers = tmp_ / "headers";
+  const std::string signin =
+      "curl -sS --max-time 10 --cacert " + cert.string() + " -D " + headers.string() +
+      " -o /dev/null -d '{\"user\":\"dana\",\"password\":" + "\"tidal granite beacon 5\"}' " +
+      server_->url() + "/v1/session";
+  ASSERT_EQ(std::system(signin.c_str()), 0);
+  std::ifstream hin(headers);
+  const std::string h((std::istreambuf_iterator<char>(hin)), std::istreambuf_iterator<char>());
+  EXPECT_NE(h.find("__Host-custody_session="), std::string::npos) << h;
+  EXPECT_NE(h.find("; Secure"), std::string::npos) << h;
   // custody append speaks HTTPS too, trusting the given certificate.
   const fs::path token_file = tmp_ / "token";
   std::ofstream(token_file) << auditor << "\n";
@@ -603,6 +630,120 @@ TEST_F(Serve, PeopleAndTokensFromTheCliKeepTheirSecretsOutOfTheLog) {
   EXPECT_NE(r.err.find("invalid_state"), std::string::npos) << r.err;
   start();
   EXPECT_EQ(client_->request("GET", "/v1/whoami", "", secret).status, 401);
+}
+
+}  // namespace
+}  // namespace custody::testing
+
+namespace custody::testing {
+namespace {
+
+TEST_F(Serve, PeopleSignInAndWriteWithTheirSessionAndItsCsrfToken) {
+  add_person(dir(), tmp_.path(), "alice", "operator", "violet kettle marble 42");
+  const std::string auditor = token("auditor");
+  start();
+  auto wrong = client_->request("POST", "/v1/session",
+                                R"({"user":"alice","password":"not her passphrase"})");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(code_of(wrong), "unauthenticated");
+  EXPECT_NE(wrong.body.find("wrong user id or password"), std::string::npos) << wrong.body;
+  auto nobody = client_->request("POST", "/v1/session", R"({"user":"zed","password":"x"})");
+  EXPECT_EQ(nobody.body, wrong.body) << "an unknown user must look like a wrong password";
+  EXPECT_EQ(client_->request("POST", "/v1/session", R"({"password":"x"})").status, 400);
+
+  auto in = client_->request("POST", "/v1/session",
+                             R"({"user":"alice","password":"violet kettle marble 42"})");
+  ASSERT_EQ(in.status, 200) << in.body;
+  const std::string set = in.headers["set-cookie"];
+  EXPECT_TRUE(set.starts_with("custody_session=")) << set;
+  EXPECT_NE(set.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(set.find("Secure"), std::string::npos) << "plain HTTP: a Secure cookie would be lost";
+  const std::string cookie = "Cookie: " + cookie_from(in);
+  const std::string csrf = str(in.json().at("csrfToken"));
+  EXPECT_EQ(in.json().at("roles").as_array().size(), 1u);
+  EXPECT_EQ(in.json().at("name"), "Printed alice");
+
+  auto me = client_->request("GET", "/v1/whoami", "", "", {cookie});
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json().at("actor"), "user:alice");
+  // A write by cookie needs the CSRF token; with it, the record is alice's.
+  auto forged =
+      client_->request("POST", "/v1/commands", note("s1", "from another site"), "", {cookie});
+  EXPECT_EQ(forged.status, 403) << forged.body;
+  EXPECT_EQ(forged.json().at("error").at("field"), "x-csrf-token");
+  auto wrote = client_->request("POST", "/v1/commands", note("s2", "mine"), "",
+                                {cookie, "X-CSRF-Token: " + csrf});
+  ASSERT_EQ(wrote.status, 200) << wrote.body;
+  auto rec = client_->request(
+      "GET", "/v1/records/" + std::to_string(wrote.json().at("seq").to_number<std::uint64_t>()), "",
+      auditor);
+  EXPECT_EQ(rec.json().at("record").at("actor"), "user:alice");
+  // Signing in again gives a new session; signing out ends this one.
+  auto again = client_->request("POST", "/v1/session",
+                                R"({"user":"alice","password":"violet kettle marble 42"})");
+  EXPECT_NE(cookie_from(again), cookie_from(in));
+  auto out = client_->request("DELETE", "/v1/session", "", "", {cookie, "X-CSRF-Token: " + csrf});
+  EXPECT_EQ(out.status, 200) << out.body;
+  EXPECT_NE(out.headers["set-cookie"].find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", "", {cookie}).status, 401);
+}
+
+TEST_F(Serve, FiveFailedSignInsLockTheAccountOnTheRecordUntilAnAdminUnlocksIt) {
+  add_person(dir(), tmp_.path(), "bob", "qa", "quiet orchard lantern 7");
+  const std::string admin = token("admin");
+  const std::string auditor = token("auditor");
+  start();
+  for (int i = 0; i < 5; ++i) {
+    auto r = client_->request("POST", "/v1/session", R"({"user":"bob","password":"guess"})");
+    EXPECT_EQ(r.status, 401);
+  }
+  auto locked = client_->request("POST", "/v1/session",
+                                 R"({"user":"bob","password":"quiet orchard lantern 7"})");
+  EXPECT_EQ(locked.status, 401);
+  EXPECT_NE(locked.body.find("locked until"), std::string::npos) << locked.body;
+  auto stream = log(auditor, "user:bob");
+  ASSERT_FALSE(stream.empty());
+  EXPECT_EQ(stream.back().at("type"), "user.locked");
+  EXPECT_EQ(stream.back().at("payload").at("failures"), 5);
+  auto board = client_->request("GET", "/v1/boards/exceptions", "", auditor);
+  EXPECT_NE(board.body.find("locked after 5 failed sign-ins"), std::string::npos) << board.body;
+  auto all = client_->request("GET", "/v1/log?limit=1000", "", auditor);
+  EXPECT_NE(all.body.find(R"("category":"security")"), std::string::npos) << all.body;
+  // Each failure is on the record too (one access record, the rest counted into the next).
+  EXPECT_FALSE(log(auditor, "access:user:bob").empty());
+  auto metrics = client_->request("GET", "/metrics", "", auditor);
+  EXPECT_NE(metrics.body.find("custody_failed_logins_total 6"), std::string::npos);
+
+  auto unlock =
+      client_->request("POST", "/v1/commands",
+                       R"({"type":"user.unlock","commandId":"u1","data":{"user":"bob"}})", admin);
+  ASSERT_EQ(unlock.status, 200) << unlock.body;
+  EXPECT_EQ(
+      client_
+          ->request("POST", "/v1/session", R"({"user":"bob","password":"quiet orchard lantern 7"})")
+          .status,
+      200);
+  // Nobody but custody locks an account.
+  auto lock = client_->request(
+      "POST", "/v1/commands",
+      R"({"type":"user.lock","commandId":"l1","data":{"user":"bob","until":"2030-01-01T00:00:00Z"}})",
+      admin);
+  EXPECT_EQ(lock.status, 403);
+}
+
+TEST_F(Serve, AnIdleSessionEnds) {
+  add_person(dir(), tmp_.path(), "carol", "supervisor", "copper meadow signal 19");
+  start({"--session-idle", "1"});
+  auto in = client_->request("POST", "/v1/session",
+                             R"({"user":"carol","password":"copper meadow signal 19"})");
+  ASSERT_EQ(in.status, 200) << in.body;
+  const std::string cookie = "Cookie: " + cookie_from(in);
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", "", {cookie}).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto late = client_->request("GET", "/v1/whoami", "", "", {cookie});
+  EXPECT_EQ(late.status, 401);
+  EXPECT_NE(late.body.find("sign in again"), std::string::npos) << late.body;
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ namespace {
 struct ServeArgs {
   std::string dir;
   server::HttpOptions http;
+  server::ApiOptions api;
 };
 
 int serve(ServeArgs a) {
@@ -47,7 +48,7 @@ int serve(ServeArgs a) {
   if (!host) return report(host.error());
 
   server::Metrics metrics;
-  server::Api api(**ledger, **credentials, metrics, host->get());
+  server::Api api(**ledger, **credentials, metrics, host->get(), a.api);
   auto http = server::HttpServer::start(api, metrics, a.http);
   if (!http) return report(http.error());
   const std::string url = std::string((*http)->tls() ? "https://" : "http://") + (*http)->address();
@@ -111,7 +112,24 @@ void add_serve(CLI::App& app, Action& run) {
                   "Seconds a kept-alive connection may wait for its next request")
       ->check(CLI::Range(0.05, 86400.0))
       ->capture_default_str();
-  cmd->callback([&run, a, request_timeout, idle_timeout] {
+  auto session_idle = std::make_shared<long>(15 * 60);
+  auto session_max = std::make_shared<long>(12 * 3600);
+  auto lockout = std::make_shared<long>(30 * 60);
+  cmd->add_option("--session-idle", *session_idle,
+                  "Seconds a signed-in session may be idle before it ends")
+      ->check(CLI::Range(1L, 86400L))
+      ->capture_default_str();
+  cmd->add_option("--session-max", *session_max, "Seconds a session lasts at most")
+      ->check(CLI::Range(1L, 7 * 86400L))
+      ->capture_default_str();
+  cmd->add_option("--lockout", *lockout,
+                  "Seconds an account stays locked after 5 failed sign-ins in 15 minutes")
+      ->check(CLI::Range(1L, 30 * 86400L))
+      ->capture_default_str();
+  cmd->callback([&run, a, request_timeout, idle_timeout, session_idle, session_max, lockout] {
+    a->api.sessions.idle = std::chrono::seconds(*session_idle);
+    a->api.sessions.absolute = std::chrono::seconds(*session_max);
+    a->api.lockout = std::chrono::seconds(*lockout);
     a->http.request_timeout = std::chrono::milliseconds(static_cast<long>(*request_timeout * 1000));
     a->http.idle_timeout = std::chrono::milliseconds(static_cast<long>(*idle_timeout * 1000));
     run = [a] {

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 42
-#define CUSTODY_COMMAND_TYPE_COUNT 42
+#define CUSTODY_EVENT_TYPE_COUNT 44
+#define CUSTODY_COMMAND_TYPE_COUNT 44
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -71,6 +71,8 @@ static const custody_type_info custody_event_types[] = {
     {"user.disabled", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"user.enabled", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"user.password_set", "UserSetPassword", UINT64_C(0xa206fd80ee532623)},
+    {"user.locked", "UserLock", UINT64_C(0xfdbcde87c6114c07)},
+    {"user.unlocked", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"token.created", "TokenCreate", UINT64_C(0xd99252652becd651)},
     {"token.revoked", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
 };
@@ -117,6 +119,8 @@ static const custody_type_info custody_command_types[] = {
     {"user.disable", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"user.enable", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"user.set_password", "UserSetPassword", UINT64_C(0xa206fd80ee532623)},
+    {"user.lock", "UserLock", UINT64_C(0xfdbcde87c6114c07)},
+    {"user.unlock", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"token.create", "TokenCreate", UINT64_C(0xd99252652becd651)},
     {"token.revoke", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
 };

@@ -21,6 +21,7 @@
 #include "custody/server/authority.h"
 #include "custody/server/credentials.h"
 #include "custody/server/metrics.h"
+#include "custody/server/sessions.h"
 
 namespace custody::plugin {
 class PluginHost;
@@ -33,7 +34,10 @@ struct Request {
   std::string target;  // path and query: "/v1/log?stream=lot:L1&from=1"
   std::string authorization;
   std::string content_type;
-  std::string peer;  // "127.0.0.1:53122", for access records
+  std::string peer;    // "127.0.0.1:53122", for access records
+  std::string cookie;  // the Cookie header
+  std::string csrf;    // the X-CSRF-Token header
+  bool tls = false;    // arrived over TLS (session cookies are then Secure, __Host-)
   std::string body;
 };
 
@@ -51,6 +55,8 @@ struct Principal {
   std::string actor;  // "token:erp", "user:alice"
   std::vector<std::string> roles;
   std::vector<std::string> command_types;  // a token's scope; empty: what its role allows
+  std::string csrf;                        // a session's CSRF token; empty for API tokens
+  std::string session;                     // a session's cookie token; empty for API tokens
 };
 
 struct ApiOptions {
@@ -59,6 +65,11 @@ struct ApiOptions {
   std::chrono::seconds denial_window{60};
   std::size_t max_batch_commands = 1'000'000;
   std::size_t max_log_limit = 10'000;
+  SessionOptions sessions;
+  // Sign-in: this many failures of one account within the window lock it for the lockout.
+  unsigned max_failures = 5;
+  std::chrono::seconds failure_window{15 * 60};
+  std::chrono::seconds lockout{30 * 60};
 };
 
 class Api {
@@ -79,8 +90,15 @@ class Api {
     std::chrono::steady_clock::time_point window_start;
     std::uint32_t suppressed = 0;
   };
-
-  [[nodiscard]] Result<Principal> authenticate(const Request& r) const;
+  [[nodiscard]] Result<Principal> authenticate(const Request& r);
+  [[nodiscard]] Result<Principal> session_principal(const std::string& token);
+  void sign_in(const Request& r, const Reply& reply);  // on the worker pool
+  Response sign_out(const Principal& p, const Request& r);
+  void failed_sign_in(const std::string& user, bool exists, const std::string& peer);
+  // An access.denied record unless one for the same principal and action was written within
+  // the window; the denials in between are counted into the next one.
+  void record_access(const std::string& principal, const std::string& peer,
+                     const std::string& action, const std::string& capability);
   // The permission_denied error, after an access.denied record unless one for the same
   // principal and action was written within the window.
   Error deny(const Principal& p, const Request& r, std::string action, std::string needed);
@@ -94,8 +112,6 @@ class Api {
   };
   Admitted admit(const Principal& p, const Request& r, std::string_view text,
                  std::string& command_id);
-  void record_denial(const Principal& p, const std::string& peer, const std::string& action,
-                     const std::string& needed, std::uint32_t repeats);
 
   void post_command(const Principal& p, const Request& r, Reply reply);
   void post_batch(const Principal& p, const Request& r, Reply reply);
@@ -118,6 +134,11 @@ class Api {
   std::mutex denials_mu_;
   std::unordered_map<std::string, Denial> denials_;
   std::atomic<std::uint64_t> denial_serial_{0};
+  Sessions sessions_;
+  std::mutex failures_mu_;
+  std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> failures_;
+  class Pool;
+  std::unique_ptr<Pool> pool_;  // argon2id work, never on the network threads
 };
 
 // The JSON error body every endpoint uses: {"ok":false,"error":{"code","message","field"}}.

@@ -24,6 +24,7 @@ struct UserView {
   std::vector<std::string> roles;  // role_names() spelling
   bool disabled = false;
   TimeNs password_set_at = 0;  // 0: never set
+  TimeNs locked_until = 0;     // sign-in refused before this (user.locked); 0: never
 };
 
 struct TokenView {
