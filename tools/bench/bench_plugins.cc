@@ -42,26 +42,6 @@ std::uint64_t records() {
 
 std::map<std::string, double> g_facts;
 
-double cpu_seconds(int who) {
-  rusage u{};
-  getrusage(who, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double cpu_all() {
-  return cpu_seconds(RUSAGE_SELF) + cpu_seconds(RUSAGE_CHILDREN);
-}
-
-std::unique_ptr<ledger::Ledger> fresh_ledger(const std::string& name) {
-  const auto dir = scratch_dir(name);
-  auto machine = domain::make_state_machine();
-  if (!ledger::Ledger::init(dir, {}, *machine)) return nullptr;
-  auto l =
-      ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite, domain::make_state_machine(), {});
-  return l ? std::move(*l) : nullptr;
-}
-
 plugin::PluginConfig bench_plugin(const std::string& config, plugin::Isolation isolation) {
   plugin::PluginConfig c;
   c.id = "bench";
@@ -200,24 +180,11 @@ void BM_CliAppend(benchmark::State& state) {
 // concurrency: 64 threads, each waiting for its command, in this process.
 void BM_CliPathSameConcurrency(benchmark::State& state) {
   const std::uint64_t n = records() / 4;
-  const std::string text(50, 'x');
   for (auto _ : state) {
     auto ledger = fresh_ledger("plugins-clipath");
     const double cpu0 = cpu_all();
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (std::uint64_t t = 0; t < 64; ++t) {
-      threads.emplace_back([&, t] {
-        for (std::uint64_t k = t; k < n; k += 64) {
-          auto c =
-              domain::decode_command(R"({"type":"note.add","commandId":"b-)" + std::to_string(k) +
-                                     R"(","actor":"user:bench","data":{"subject":"line-)" +
-                                     std::to_string(k % 64) + R"(","text":")" + text + "\"}}");
-          if (c) (void)ledger->submit(std::move(*c)).get();
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+    (void)cli_path_64_waiting(*ledger, n);
     const double secs = seconds_since(t0);
     state.SetIterationTime(secs);
     auto& f = g_submit["cli path, 64 waiting threads, in process"];

@@ -1,6 +1,7 @@
 #include "bench_support.h"
 
 #include <capnp/message.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +10,8 @@
 #include <thread>
 
 #include "custody/codec/capnp_util.h"
+#include "custody/domain/command_codec.h"
+#include "custody/domain/plant.h"
 #include "schema/commands.capnp.h"
 
 namespace custody::bench {
@@ -19,6 +22,53 @@ std::filesystem::path scratch_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir.parent_path());
   return dir;
+}
+
+double cpu_seconds(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double cpu_all() {
+  return cpu_seconds(RUSAGE_SELF) + cpu_seconds(RUSAGE_CHILDREN);
+}
+
+std::unique_ptr<ledger::Ledger> fresh_ledger(const std::string& name) {
+  const auto dir = scratch_dir(name);
+  auto machine = domain::make_state_machine();
+  if (!ledger::Ledger::init(dir, {}, *machine)) return nullptr;
+  auto l =
+      ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite, domain::make_state_machine(), {});
+  return l ? std::move(*l) : nullptr;
+}
+
+double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
+                           std::vector<double>* latencies_ms) {
+  const std::string text(50, 'x');
+  std::vector<std::vector<double>> lat(64);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (std::uint64_t t = 0; t < 64; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::uint64_t k = t; k < n; k += 64) {
+        const auto c0 = std::chrono::steady_clock::now();
+        auto c =
+            domain::decode_command(R"({"type":"note.add","commandId":"b-)" + std::to_string(k) +
+                                   R"(","actor":"user:bench","data":{"subject":"line-)" +
+                                   std::to_string(k % 64) + R"(","text":")" + text + "\"}}");
+        if (c) (void)ledger.submit(std::move(*c)).get();
+        lat[t].push_back(seconds_since(c0) * 1e3);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double secs = seconds_since(t0);
+  if (latencies_ms != nullptr) {
+    for (auto& l : lat) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
+  }
+  return static_cast<double>(n) / secs;
 }
 
 ledger::Command note_command(std::uint64_t n, std::size_t record_bytes) {

@@ -6,11 +6,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "custody/ledger/command.h"
+#include "custody/ledger/ledger.h"
 
 namespace custody::bench {
 
@@ -54,6 +56,20 @@ class SubmitWindow {
   std::condition_variable cv_;
   int in_flight_ = 0;
 };
+
+// CPU seconds (user + system) of this process (RUSAGE_SELF) or its waited-for children
+// (RUSAGE_CHILDREN), and of both.
+[[nodiscard]] double cpu_seconds(int who);
+[[nodiscard]] double cpu_all();
+
+// A new ledger with the plant domain under scratch_dir(name), open for writing.
+[[nodiscard]] std::unique_ptr<ledger::Ledger> fresh_ledger(const std::string& name);
+
+// The CLI's path (decode_command of a JSON line, then the sequencer) from 64 threads, each
+// waiting for its command before the next: `n` note.add commands with 50-byte texts.
+// Returns commands/s; `latencies_ms` (if given) receives each command's latency.
+double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
+                           std::vector<double>* latencies_ms = nullptr);
 
 // One line describing the machine, for docs/BENCHMARKS.md.
 [[nodiscard]] std::string machine_description();
