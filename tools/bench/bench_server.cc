@@ -209,5 +209,28 @@ int main() {
       "ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
       in_rate, in_p50, in_p99, http_rate, http_p50, http_p99, http_rate / in_rate,
       static_cast<unsigned long long>(failures));
+
+  // ---- sign-in: argon2id at libsodium's INTERACTIVE limits, on the server's pool
+  const fs::path pw = base / "pw";
+  std::ofstream(pw) << "bench sign-in passphrase 9\n";
+  run(bin + " user add " + single_dir.string() +
+      " --id bench-user --name Bench --role operator --password-file " + pw.string() +
+      " >/dev/null");
+  std::vector<double> sign_in;
+  {
+    Server server(single_dir);
+    auto c = custody::server::Client::connect({server.url(), "", ""});
+    if (!c) return 1;
+    for (int i = 0; i < 30; ++i) {
+      const auto c0 = std::chrono::steady_clock::now();
+      auto r = (*c)->post("/v1/session",
+                          R"({"user":"bench-user","password":"bench sign-in passphrase 9"})",
+                          "application/json");
+      if (!r || r->status != 200) ++failures;
+      sign_in.push_back(seconds_since(c0) * 1e3);
+    }
+  }
+  std::printf("sign-in (POST /v1/session, 30 in a row): p50 %.1f ms, p99 %.1f ms\n",
+              percentile(sign_in, 50), percentile(sign_in, 99));
   return failures == 0 ? 0 : 1;
 }
