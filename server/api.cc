@@ -13,6 +13,7 @@
 #include "custody/domain/command_codec.h"
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
+#include "custody/domain/registry.h"
 #include "custody/plugin/host.h"
 
 namespace custody::server {
@@ -678,6 +679,85 @@ void Api::failed_sign_in(const std::string& user, bool exists, const std::string
   if (!cmd) return;
   // Wait for it: the next attempt must find the account locked.
   (void)ledger_.submit(std::move(*cmd)).get();
+}
+
+std::variant<Api::StreamStart, Response> Api::open_stream(const Request& r,
+                                                          const std::string& origin,
+                                                          const std::string& host) {
+  auto finish = [&](Response resp) {
+    metrics_.request_done(resp.status);
+    return resp;
+  };
+  // A browser page from another site must not follow the log with the user's cookie.
+  if (!origin.empty()) {
+    const std::string self = std::string(r.tls ? "https://" : "http://") + host;
+    if (origin != self) {
+      return finish(error(
+          403, ErrorCode::kPermissionDenied,
+          "a stream may be opened only by pages of this server (Origin " + origin + ")", "origin"));
+    }
+  }
+  auto principal = authenticate(r);
+  if (!principal) {
+    Response resp =
+        error(principal.error().code == ErrorCode::kUnauthenticated ? 401 : 500, principal.error());
+    resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custody\"");
+    return finish(std::move(resp));
+  }
+  if (!may_read(principal->roles, Read::kLog)) {
+    return finish(error(403, deny(*principal, r, "read log", joined(roles_for_read(Read::kLog)))));
+  }
+  const auto qmark = r.target.find('?');
+  auto q = parse_query(qmark == std::string::npos ? "" : r.target.substr(qmark + 1));
+  if (!q) return finish(error(400, q.error()));
+  StreamStart start{*principal, ledger_.head().seq + 1, {}};
+  auto from = number_param(*q, "from", start.from);
+  if (!from) return finish(error(400, from.error()));
+  start.from = std::max<std::uint64_t>(*from, 1);
+  if (const std::string* types = q->get("types"); types != nullptr && !types->empty()) {
+    for (std::string_view rest = *types; !rest.empty();) {
+      const auto comma = rest.find(',');
+      const std::string t(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (domain::find_event(t) == nullptr) {
+        return finish(
+            error(400, ErrorCode::kInvalidArgument, "unknown event type '" + t + "'", "types"));
+      }
+      start.types.push_back(t);
+    }
+  }
+  metrics_.request_done(101);
+  return start;
+}
+
+Result<std::vector<std::string>> Api::stream_records(std::uint64_t from, std::size_t limit,
+                                                     const std::vector<std::string>& types,
+                                                     std::uint64_t& next) {
+  std::vector<std::string> out;
+  next = from;
+  auto snap = ledger_.snapshot();
+  Result<void> failed;
+  auto r = snap->records(from, limit, [&](std::uint64_t seq, std::string_view bytes) {
+    next = seq + 1;
+    if (!types.empty()) {
+      auto rec = ledger::decode_record(bytes);
+      if (!rec) {
+        failed = std::unexpected(rec.error());
+        return false;
+      }
+      if (!in(types, rec->type)) return true;
+    }
+    std::string json;
+    if (auto j = domain::append_record_json(bytes, json); !j) {
+      failed = std::unexpected(j.error());
+      return false;
+    }
+    out.push_back(std::move(json));
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  if (!failed) return std::unexpected(failed.error());
+  return out;
 }
 
 Response Api::get_record(const std::string& seq_text) {

@@ -8,10 +8,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace custody::server {
@@ -20,12 +24,14 @@ namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void close() = 0;
+  virtual void wake() {}  // new records were committed
 };
 
 struct HttpServer::Impl {
@@ -41,6 +47,12 @@ struct HttpServer::Impl {
   std::atomic<std::size_t> writing{0};  // responses handed to a session and not yet written
   std::atomic<bool> stopped{false};
   bool joined = false;
+  std::uint64_t listener = 0;  // the ledger commit listener that wakes the streams
+
+  // Live WebSocket streams, woken on each commit.
+  std::mutex streams_mu;
+  std::set<std::weak_ptr<ConnectionBase>, std::owner_less<std::weak_ptr<ConnectionBase>>> streams;
+  void wake_streams();
 
   Impl(Api& a, Metrics& m, HttpOptions o) : api(a), metrics(m), options(std::move(o)) {}
 
@@ -71,6 +83,9 @@ template <typename Stream>
 tcp::socket& socket_of(Stream& s) {
   return beast::get_lowest_layer(s).socket();
 }
+
+template <typename Stream>
+class StreamSession;
 
 // One connection. Requests are read and answered one at a time (HTTP/1.1 without
 // pipelining); the answer to a command may come from a ledger thread, and is posted back to
@@ -179,6 +194,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     r.cookie = std::string(req[http::field::cookie]);
     r.csrf = std::string(req["X-CSRF-Token"]);
     r.tls = std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
+    if (websocket::is_upgrade(req)) return upgrade(std::move(req), std::move(r));
     r.body = std::move(req.body());
     busy_ = true;
     server_.writing.fetch_add(1);
@@ -188,6 +204,28 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
         self->server_.writing.fetch_sub(1);
       });
     });
+  }
+
+  // GET /v1/stream: checked like any request, then handed to a StreamSession with the socket.
+  void upgrade(http::request<http::string_body> req, Request r) {
+    const auto target = std::string_view(r.target).substr(0, r.target.find('?'));
+    if (target != "/v1/stream") {
+      server_.metrics.request_done(404);
+      return write(Response{404,
+                            "application/json",
+                            error_body(Error{ErrorCode::kNotFound,
+                                             "WebSocket is served at /v1/stream only", "path"}),
+                            {}},
+                   version_);
+    }
+    auto start = server_.api.open_stream(r, std::string(req[http::field::origin]),
+                                         std::string(req[http::field::host]));
+    if (auto* refused = std::get_if<Response>(&start)) return write(std::move(*refused), version_);
+    finished_ = true;  // the socket now belongs to the stream
+    server_.untrack(this);
+    auto stream = std::make_shared<StreamSession<Stream>>(server_, std::move(stream_),
+                                                          std::get<Api::StreamStart>(start));
+    stream->accept(std::move(req));
   }
 
   void write(Response r, unsigned version) {
@@ -245,6 +283,127 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   bool finished_ = false;
 };
 
+// GET /v1/stream: the log as WebSocket text frames, one record each, from a seq on. Records
+// are read from the log as the client takes them (never more than one frame waits in memory),
+// so a client that falls behind costs nothing but its place; one that stops reading while
+// its frame waits longer than the write timeout is closed with code 4008.
+template <typename Stream>
+class StreamSession : public ConnectionBase,
+                      public std::enable_shared_from_this<StreamSession<Stream>> {
+ public:
+  static constexpr std::uint16_t kTooSlow = 4008;
+  static constexpr std::size_t kBatch = 256;
+
+  StreamSession(HttpServer::Impl& server, Stream stream, Api::StreamStart start)
+      : server_(server),
+        ws_(std::move(stream)),
+        next_(start.from),
+        types_(std::move(start.types)),
+        timer_(ws_.get_executor()) {
+    server_.metrics.open_streams.fetch_add(1);
+  }
+  ~StreamSession() override { server_.metrics.open_streams.fetch_sub(1); }
+
+  void accept(http::request<http::string_body> req) {
+    {
+      std::lock_guard lock(server_.streams_mu);
+      server_.streams.insert(this->shared_from_this());
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "custody"); }));
+    ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->forget();
+      self->read();
+      self->pump();
+    });
+  }
+
+  void wake() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->pump(); });
+  }
+
+  void close() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->close_with(websocket::close_code::going_away, "the server is stopping");
+    });
+  }
+
+ private:
+  // Client frames are not expected; reading keeps pings, pongs and the close handshake going.
+  void read() {
+    ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->forget();
+      self->in_.clear();
+      self->read();
+    });
+  }
+
+  void pump() {
+    if (writing_ || closing_) return;
+    if (queue_.empty()) {
+      if (next_ > server_.api.head()) return;  // caught up: wait for the next commit
+      std::uint64_t next = next_;
+      auto frames = server_.api.stream_records(next_, kBatch, types_, next);
+      if (!frames) return close_with(websocket::close_code::internal_error, "cannot read the log");
+      next_ = next;
+      for (auto& f : *frames) queue_.push_back(std::move(f));
+      if (queue_.empty()) return pump();  // a batch of other types: read on
+    }
+    writing_ = true;
+    ws_.text(true);
+    timer_.expires_after(server_.options.stream_write_timeout);
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec && self->writing_) {
+        self->close_with(static_cast<websocket::close_code>(kTooSlow),
+                         "too slow: a record waited longer than the server allows");
+      }
+    });
+    ws_.async_write(net::buffer(queue_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      self->timer_.cancel();
+                      if (ec) return self->forget();
+                      self->queue_.pop_front();
+                      self->pump();
+                    });
+  }
+
+  void close_with(websocket::close_code code, const char* reason) {
+    if (closing_) return;
+    closing_ = true;
+    ws_.async_close(websocket::close_reason(code, reason),
+                    [self = this->shared_from_this()](beast::error_code) { self->forget(); });
+    // A client that never reads will not take the close frame either: drop it after a while.
+    timer_.expires_after(std::chrono::seconds(5));
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      self->forget();
+    });
+  }
+
+  void forget() {
+    std::lock_guard lock(server_.streams_mu);
+    std::erase_if(server_.streams, [&](const auto& w) {
+      auto p = w.lock();
+      return !p || p.get() == this;
+    });
+  }
+
+  HttpServer::Impl& server_;
+  websocket::stream<Stream> ws_;
+  std::uint64_t next_;
+  std::vector<std::string> types_;
+  net::steady_timer timer_;
+  beast::flat_buffer in_;
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+};
+
 Result<tcp::endpoint> parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -299,6 +458,17 @@ void HttpServer::Impl::accept() {
   });
 }
 
+void HttpServer::Impl::wake_streams() {
+  std::vector<std::shared_ptr<ConnectionBase>> live;
+  {
+    std::lock_guard lock(streams_mu);
+    for (const auto& w : streams) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->wake();
+}
+
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics,
@@ -337,6 +507,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics
     return fail(ErrorCode::kIoError, "cannot listen on " + options.listen + ": " + ec.message(),
                 "listen");
   }
+  impl->listener =
+      api.ledger().add_commit_listener([raw = impl.get()](std::uint64_t) { raw->wake_streams(); });
   impl->accept();
   const std::size_t n = std::max<std::size_t>(options.threads, 1);
   for (std::size_t i = 0; i < n; ++i) {
@@ -369,6 +541,17 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     impl->acceptor.close(ec);
   });
   impl_->api.stop_writes();
+  impl_->api.ledger().remove_commit_listener(impl_->listener);
+  {
+    std::vector<std::shared_ptr<ConnectionBase>> streams;
+    {
+      std::lock_guard lock(impl_->streams_mu);
+      for (const auto& w : impl_->streams) {
+        if (auto st = w.lock()) streams.push_back(std::move(st));
+      }
+    }
+    for (auto& st : streams) st->close();  // 1001 going away
+  }
   // Commands already submitted finish and their answers are written.
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while ((impl_->api.in_flight() > 0 || impl_->writing.load() > 0) &&

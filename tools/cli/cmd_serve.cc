@@ -112,6 +112,12 @@ void add_serve(CLI::App& app, Action& run) {
                   "Seconds a kept-alive connection may wait for its next request")
       ->check(CLI::Range(0.05, 86400.0))
       ->capture_default_str();
+  auto stream_timeout = std::make_shared<double>(30);
+  cmd->add_option("--stream-write-timeout", *stream_timeout,
+                  "Seconds a WebSocket stream's next record may wait for the client to take it "
+                  "before the stream is closed (code 4008)")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
   auto session_idle = std::make_shared<long>(15 * 60);
   auto session_max = std::make_shared<long>(12 * 3600);
   auto lockout = std::make_shared<long>(30 * 60);
@@ -126,7 +132,10 @@ void add_serve(CLI::App& app, Action& run) {
                   "Seconds an account stays locked after 5 failed sign-ins in 15 minutes")
       ->check(CLI::Range(1L, 30 * 86400L))
       ->capture_default_str();
-  cmd->callback([&run, a, request_timeout, idle_timeout, session_idle, session_max, lockout] {
+  cmd->callback([&run, a, request_timeout, idle_timeout, session_idle, session_max, lockout,
+                 stream_timeout] {
+    a->http.stream_write_timeout =
+        std::chrono::milliseconds(static_cast<long>(*stream_timeout * 1000));
     a->api.sessions.idle = std::chrono::seconds(*session_idle);
     a->api.sessions.absolute = std::chrono::seconds(*session_max);
     a->api.lockout = std::chrono::seconds(*lockout);

@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "custody/ledger/ledger.h"
@@ -79,6 +80,25 @@ class Api {
   ~Api();
 
   void handle(Request request, Reply reply);
+
+  // GET /v1/stream: who may follow the log, from where, and which types. An error is the
+  // response to give instead of the WebSocket upgrade (401, 403, 400).
+  struct StreamStart {
+    Principal principal;
+    std::uint64_t from = 1;          // the first seq to send
+    std::vector<std::string> types;  // event types to send; empty: all
+  };
+  [[nodiscard]] std::variant<StreamStart, Response> open_stream(const Request& r,
+                                                                const std::string& origin,
+                                                                const std::string& host);
+  // Up to `limit` records from `from` on, as JSON text frames, only `types` if not empty.
+  // `next` receives the seq to continue from (past records skipped by type too).
+  [[nodiscard]] Result<std::vector<std::string>> stream_records(
+      std::uint64_t from, std::size_t limit, const std::vector<std::string>& types,
+      std::uint64_t& next);
+  [[nodiscard]] std::uint64_t head() const { return ledger_.head().seq; }
+  [[nodiscard]] ledger::Ledger& ledger() { return ledger_; }
+  [[nodiscard]] Metrics& metrics() { return metrics_; }
 
   // After this, writes are answered 503 `unavailable` (the server is stopping); reads go on.
   void stop_writes() { stopping_ = true; }

@@ -26,6 +26,8 @@ struct HttpOptions {
   std::chrono::milliseconds request_timeout{10'000};
   // A kept-alive connection with no request for this long is closed.
   std::chrono::milliseconds idle_timeout{60'000};
+  // A WebSocket stream whose next record waits this long to be taken is closed (code 4008).
+  std::chrono::milliseconds stream_write_timeout{30'000};
 };
 
 class HttpServer {
