@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <charconv>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -146,9 +147,12 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     const std::size_t limit = target.starts_with("/v1/commands:batch")
                                   ? server_.options.max_batch_body_bytes
                                   : server_.options.max_body_bytes;
-    if (const auto length = parser_->content_length(); length && *length > limit) {
-      return on_read_error(http::error::body_limit);
-    }
+    // The header as sent (Beast has checked its syntax); its boost::optional accessor draws a
+    // false -Wmaybe-uninitialized from GCC 12 under the sanitizers.
+    const auto declared = parser_->get()[http::field::content_length];
+    std::uint64_t length = 0;
+    std::from_chars(declared.data(), declared.data() + declared.size(), length);
+    if (length > limit) return on_read_error(http::error::body_limit);
     parser_->body_limit(limit);  // chunked bodies are counted as they come
     // From the first byte of a request on, the whole of it must arrive in time.
     beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
