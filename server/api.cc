@@ -1,9 +1,13 @@
 #include "custody/server/api.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -382,6 +386,19 @@ void Api::handle(Request request, Reply reply) {
     metrics_.request_done(200);
     return post_batch(p, request, std::move(reply));
   }
+  if (resource == "tokens" && s.size() == 2 && post) {
+    metrics_.request_done(200);
+    return create_token(p, request, std::move(reply));
+  }
+  if (resource == "users" && s.size() == 4 && s[3] == "password" && post) {
+    metrics_.request_done(200);
+    in_flight_.fetch_add(1);
+    pool_->post([this, p, request = std::move(request), user = s[2], reply = std::move(reply)] {
+      set_password(p, request, user, reply);
+      in_flight_.fetch_sub(1);
+    });
+    return;
+  }
   if (resource == "whoami" && s.size() == 2) {
     if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
     return done(get_whoami(p));
@@ -504,6 +521,108 @@ void Api::post_command(const Principal& p, const Request& r, Reply reply) {
     reply(json(status, domain::result_json(command_id, result)));
     in_flight_.fetch_sub(1);
   });
+}
+
+void Api::submit_as(const Principal& p, const Request& r, std::string_view type,
+                    const std::string& data_json,
+                    std::function<void(Result<ledger::CommandResult>, const Error*)> done) {
+  std::array<std::uint8_t, 8> nonce{};
+  randombytes_buf(nonce.data(), nonce.size());
+  std::string line;
+  codec::JsonWriter w(line);
+  w.begin_object();
+  w.key("type").string(type);
+  w.key("commandId").string("api-" + std::string(type) + "-" + to_hex(nonce));
+  w.key("data").raw(data_json);
+  w.end_object();
+  std::string command_id;
+  auto admitted = admit(p, r, line, command_id);
+  if (!admitted.command) {
+    const Error e = admitted.error;
+    return done(std::unexpected(e), &e);
+  }
+  ledger_.submit(std::move(*admitted.command),
+                 [done = std::move(done)](Result<ledger::CommandResult> result) {
+                   done(std::move(result), nullptr);
+                 });
+}
+
+void Api::create_token(const Principal& p, const Request& r, Reply reply) {
+  auto body = codec::parse_json(r.body, "", 64 << 10);
+  if (!body || !body->is_object()) {
+    return reply(error(400, body ? Error{ErrorCode::kInvalidArgument,
+                                         "a token is a JSON object {token, role, ...}", "body"}
+                                 : body.error()));
+  }
+  const auto* id = body->as_object().if_contains("token");
+  if (id == nullptr || !id->is_string()) {
+    return reply(error(400, ErrorCode::kInvalidArgument, "is required", "token"));
+  }
+  const std::string token_id(id->as_string());
+  in_flight_.fetch_add(1);
+  submit_as(p, r, "token.create", r.body,
+            [this, reply = std::move(reply), token_id](Result<ledger::CommandResult> result,
+                                                       const Error* refused) {
+              if (!result) {
+                reply(error(refused != nullptr && refused->code == ErrorCode::kPermissionDenied
+                                ? 403
+                                : (refused != nullptr ? 400 : status_of(result.error())),
+                            result.error()));
+              } else {
+                // Only now is the id known to be new: a refused create never touches the hash
+                // of an existing token.
+                const std::string secret = new_token_secret(token_id);
+                if (auto kept = credentials_.set_token_hash(token_id, token_hash(secret)); !kept) {
+                  reply(error(500, kept.error()));
+                } else {
+                  std::string out;
+                  codec::JsonWriter w(out);
+                  w.begin_object().key("ok").boolean(true).key("id").string(token_id);
+                  w.key("token").string(secret).key("seq").uint64(result->seq).end_object();
+                  reply(json(200, std::move(out)));
+                }
+              }
+              in_flight_.fetch_sub(1);
+            });
+}
+
+void Api::set_password(const Principal& p, const Request& r, const std::string& user, Reply reply) {
+  auto body = codec::parse_json(r.body, "", 64 << 10);
+  const auto* pw = body && body->is_object() ? body->as_object().if_contains("password") : nullptr;
+  if (pw == nullptr || !pw->is_string()) {
+    return reply(error(400, ErrorCode::kInvalidArgument, "is required", "password"));
+  }
+  // The role check first: nobody learns the policy or spends our argon2 time unauthorised.
+  if (!may_submit(p.roles, "user.set_password")) {
+    return reply(error(403, deny(p, r, "submit user.set_password",
+                                 joined(roles_for_command("user.set_password")))));
+  }
+  auto snap = ledger_.snapshot();
+  auto found = domain::find_user(*snap, user);
+  if (!found) return reply(error(500, found.error()));
+  if (!*found) {
+    return reply(error(404, ErrorCode::kNotFound, "user " + user + " does not exist", "user"));
+  }
+  if (auto ok = check_password_policy(pw->as_string(), user); !ok) {
+    return reply(error(400, ok.error()));
+  }
+  auto hash = hash_password(pw->as_string());
+  if (!hash) return reply(error(500, hash.error()));
+  if (auto kept = credentials_.set_password_hash(user, std::move(*hash)); !kept) {
+    return reply(error(500, kept.error()));
+  }
+  std::string data;
+  codec::JsonWriter w(data);
+  w.begin_object().key("user").string(user).end_object();
+  std::promise<Response> answer;
+  submit_as(
+      p, r, "user.set_password", data,
+      [&answer](Result<ledger::CommandResult> result, const Error* refused) {
+        answer.set_value(
+            result ? json(200, R"({"ok":true,"seq":)" + std::to_string(result->seq) + "}")
+                   : error(refused != nullptr ? 400 : status_of(result.error()), result.error()));
+      });
+  reply(answer.get_future().get());
 }
 
 void Api::post_batch(const Principal& p, const Request& r, Reply reply) {

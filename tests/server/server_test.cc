@@ -748,3 +748,68 @@ TEST_F(Serve, AnIdleSessionEnds) {
 
 }  // namespace
 }  // namespace custody::testing
+
+namespace custody::testing {
+namespace {
+
+TEST_F(Serve, AnAdminCreatesTokensAndSetsPasswordsWhileItServes) {
+  const std::string admin = token("admin");
+  const std::string op = token("operator");
+  add_person(dir(), tmp_.path(), "erin", "qa", "amber harbor violin 3");
+  start();
+  auto made = client_->request(
+      "POST", "/v1/tokens",
+      R"({"token":"scanner-9","role":"operator","commandTypes":["note.add"]})", admin);
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string secret = str(made.json().at("token"));
+  auto me = client_->request("GET", "/v1/whoami", "", secret);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.json().at("actor"), "token:scanner-9");
+  // The same id again is refused, and the first secret still works.
+  auto again =
+      client_->request("POST", "/v1/tokens", R"({"token":"scanner-9","role":"qa"})", admin);
+  EXPECT_EQ(again.status, 422) << again.body;
+  EXPECT_EQ(code_of(again), "already_exists");
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", secret).status, 200);
+  EXPECT_EQ(client_->request("POST", "/v1/tokens", R"({"token":"mine","role":"admin"})", op).status,
+            403);
+  EXPECT_EQ(client_->request("POST", "/v1/tokens", R"({"role":"qa"})", admin).status, 400);
+
+  // Passwords: the policy, the role, the person; then the new one signs in.
+  auto weak = client_->request("POST", "/v1/users/erin/password", R"({"password":"short"})", admin);
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_EQ(weak.json().at("error").at("field"), "password");
+  EXPECT_EQ(client_
+                ->request("POST", "/v1/users/erin/password",
+                          R"({"password":"granite willow comet 8"})", op)
+                .status,
+            403);
+  EXPECT_EQ(client_
+                ->request("POST", "/v1/users/nobody/password",
+                          R"({"password":"granite willow comet 8"})", admin)
+                .status,
+            404);
+  auto set = client_->request("POST", "/v1/users/erin/password",
+                              R"({"password":"granite willow comet 8"})", admin);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(
+      client_
+          ->request("POST", "/v1/session", R"({"user":"erin","password":"amber harbor violin 3"})")
+          .status,
+      401);
+  EXPECT_EQ(
+      client_
+          ->request("POST", "/v1/session", R"({"user":"erin","password":"granite willow comet 8"})")
+          .status,
+      200);
+  const auto everything = [&] {
+    std::string out;
+    for (const auto& [name, bytes] : snapshot_files(dir())) out += bytes;
+    return out;
+  }();
+  EXPECT_EQ(everything.find("granite willow comet 8"), std::string::npos);
+  EXPECT_EQ(everything.find(secret), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custody::testing

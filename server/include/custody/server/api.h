@@ -134,6 +134,14 @@ class Api {
                  std::string& command_id);
 
   void post_command(const Principal& p, const Request& r, Reply reply);
+  // POST /v1/tokens: token.create as the caller, then the secret, shown once.
+  void create_token(const Principal& p, const Request& r, Reply reply);
+  // POST /v1/users/{id}/password: the hash kept, then user.set_password as the caller.
+  void set_password(const Principal& p, const Request& r, const std::string& user, Reply reply);
+  // Submits one command built by the server as `p` (checked like any of p's commands).
+  void submit_as(const Principal& p, const Request& r, std::string_view type,
+                 const std::string& data_json,
+                 std::function<void(Result<ledger::CommandResult>, const Error*)> done);
   void post_batch(const Principal& p, const Request& r, Reply reply);
   Response get_record(const std::string& seq_text);
   Response get_log(const std::string& query);
