@@ -558,12 +558,6 @@ TEST_F(Serve, BadServeArgumentsAreRefusedClearly) {
   EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
 }
 
-}  // namespace
-}  // namespace custody::testing
-
-namespace custody::testing {
-namespace {
-
 // Everything under `dir`, concatenated: to prove a secret is nowhere in it.
 std::string all_bytes(const fs::path& dir) {
   std::string out;
@@ -631,12 +625,6 @@ TEST_F(Serve, PeopleAndTokensFromTheCliKeepTheirSecretsOutOfTheLog) {
   start();
   EXPECT_EQ(client_->request("GET", "/v1/whoami", "", secret).status, 401);
 }
-
-}  // namespace
-}  // namespace custody::testing
-
-namespace custody::testing {
-namespace {
 
 TEST_F(Serve, PeopleSignInAndWriteWithTheirSessionAndItsCsrfToken) {
   add_person(dir(), tmp_.path(), "alice", "operator", "violet kettle marble 42");
@@ -745,12 +733,6 @@ TEST_F(Serve, AnIdleSessionEnds) {
   EXPECT_EQ(late.status, 401);
   EXPECT_NE(late.body.find("sign in again"), std::string::npos) << late.body;
 }
-
-}  // namespace
-}  // namespace custody::testing
-
-namespace custody::testing {
-namespace {
 
 TEST_F(Serve, AnAdminCreatesTokensAndSetsPasswordsWhileItServes) {
   const std::string admin = token("admin");

@@ -33,4 +33,14 @@ Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path&
   return ledger;
 }
 
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
 }  // namespace custody::cli

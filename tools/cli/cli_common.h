@@ -1,6 +1,8 @@
 // Shared pieces of the `custody` subcommands: exit codes, error output, opening a ledger.
 #pragma once
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <memory>
@@ -31,6 +33,10 @@ inline constexpr const char* kServerMarker = "server";
 [[nodiscard]] Result<std::unique_ptr<ledger::Ledger>> open_ledger(
     const std::filesystem::path& dir, ledger::OpenMode mode,
     std::unique_ptr<domain::PlantMachine> machine = nullptr);
+
+// For commands that run until stopped: blocks SIGINT and SIGTERM (to be taken by sigwait on
+// the calling thread) and ignores SIGPIPE. Call before any other thread exists.
+[[nodiscard]] sigset_t block_stop_signals();
 
 // Each subcommand registers itself on the app; `run` is set to the action to execute.
 using Action = std::function<int()>;

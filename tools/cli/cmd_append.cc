@@ -144,14 +144,17 @@ Line next_line(std::streambuf& in, std::string& line, std::size_t max) {
   return too_long ? Line::kTooLong : Line::kRead;
 }
 
+// FILE, or stdin for "" and "-"; nullptr when FILE cannot be read.
+std::istream* open_input(const std::string& file, std::ifstream& in_file) {
+  if (file.empty() || file == "-") return &std::cin;
+  in_file.open(file);
+  return in_file ? &in_file : nullptr;
+}
+
 int append(const std::string& dir, const std::string& file) {
   std::ifstream in_file;
-  std::istream* in = &std::cin;
-  if (!file.empty() && file != "-") {
-    in_file.open(file);
-    if (!in_file) return report(Error::io("cannot read " + file));
-    in = &in_file;
-  }
+  std::istream* in = open_input(file, in_file);
+  if (in == nullptr) return report(Error::io("cannot read " + file));
   auto ledger = open_ledger(dir, ledger::OpenMode::kReadWrite);
   if (!ledger) return report(ledger.error());
 
@@ -224,12 +227,8 @@ Result<std::string> read_token(const std::string& file) {
 // POST /v1/commands:batch; the answers are printed as they come, one line per command.
 int append_remote(const Remote& remote, const std::string& file) {
   std::ifstream in_file;
-  std::istream* in = &std::cin;
-  if (!file.empty() && file != "-") {
-    in_file.open(file);
-    if (!in_file) return report(Error::io("cannot read " + file));
-    in = &in_file;
-  }
+  std::istream* in = open_input(file, in_file);
+  if (in == nullptr) return report(Error::io("cannot read " + file));
   auto token = read_token(remote.token_file);
   if (!token) return report(token.error());
   auto client = server::Client::connect({remote.url, *token, remote.ca_file});

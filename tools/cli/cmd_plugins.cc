@@ -229,12 +229,7 @@ bool caught_up(const plugin::PluginHost& host, ledger::Ledger& ledger, std::uint
 
 int run_plugins(const std::string& dir, double seconds, Until until) {
   // Signals are taken by this thread only: block them before any other thread exists.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = block_stop_signals();
 
   auto configs = plugin::load_plugin_configs(dir);
   if (!configs) return report(configs.error());

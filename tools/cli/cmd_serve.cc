@@ -27,12 +27,7 @@ struct ServeArgs {
 
 int serve(ServeArgs a) {
   // Signals are taken by this thread only: block them before any other thread exists.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = block_stop_signals();
 
   auto configs = plugin::load_plugin_configs(a.dir);
   if (!configs) return report(configs.error());
