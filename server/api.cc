@@ -933,7 +933,6 @@ Response Api::get_log(const std::string& query_text) {
     body += ",\"next\":null";
   }
   body += '}';
-  (void)last;
   return json(200, std::move(body));
 }
 

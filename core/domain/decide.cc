@@ -74,4 +74,21 @@ Result<void> check_lot_change(const Decide& d, std::string_view lot, std::int64_
   return {};
 }
 
+void raise_automatic_exception(Decide& d, s::ExceptionCategory category, std::string description,
+                               TimeNs due_in,
+                               const std::function<void(s::ExceptionRaised::Builder)>& more) {
+  capnp::MallocMessageBuilder msg(256);
+  auto e = msg.initRoot<s::ExceptionRaised>();
+  const std::string id = std::string(kAutomaticExceptionPrefix) + d.cmd.command_id;
+  e.setException(id);
+  e.setCategory(category);
+  e.setSeverity(s::Severity::HIGH);
+  e.setDescription(description);
+  // Due relative to when it happened (device or client time), else to now.
+  e.setDeadline((d.cmd.occurred_at != 0 ? d.cmd.occurred_at : d.now) + due_in);
+  e.setAutomatic(true);
+  if (more) more(e);
+  d.emit_struct(keys::stream("exception", id), "exception.raised", e, std::string(kSystem));
+}
+
 }  // namespace custody::domain

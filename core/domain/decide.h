@@ -3,6 +3,7 @@
 // and emits the events it produces, or returns the error that rejects it. It never writes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -97,5 +98,13 @@ struct Decide {
 // (insufficient_quantity) nor beyond what custody holds (out_of_range).
 [[nodiscard]] Result<void> check_lot_change(const Decide& d, std::string_view lot,
                                             std::int64_t delta, const std::string& field);
+
+// Emits the exception custody raises itself as a consequence of the command being decided
+// (a value out of limits, an account locked): "auto:<commandId>", severity high, by the
+// system, due `due_in` after the command's event time. `more` fills in what only the caller
+// knows (equipment, work order, lots).
+void raise_automatic_exception(Decide& d, s::ExceptionCategory category, std::string description,
+                               TimeNs due_in,
+                               const std::function<void(s::ExceptionRaised::Builder)>& more = {});
 
 }  // namespace custody::domain

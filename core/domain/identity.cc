@@ -123,18 +123,12 @@ Result<void> decide_lock(Decide& d, s::UserLock::Reader u) {
   if (!user) return std::unexpected(user.error());
   d.emit_data("user.locked");
   // And on the exception board, for whoever watches security.
-  capnp::MallocMessageBuilder msg(256);
-  auto e = msg.initRoot<s::ExceptionRaised>();
-  const std::string id = std::string(kAutomaticExceptionPrefix) + d.cmd.command_id;
-  e.setException(id);
-  e.setCategory(s::ExceptionCategory::SECURITY);
-  e.setSeverity(s::Severity::HIGH);
-  e.setDescription("account " + str(u.getUser()) + " locked after " +
-                   std::to_string(u.getFailures()) + " failed sign-ins" +
-                   (u.getFrom().size() > 0 ? ", the last from " + str(u.getFrom()) : ""));
-  e.setDeadline(d.now + 4 * kHour);
-  e.setAutomatic(true);
-  d.emit_struct(keys::stream("exception", id), "exception.raised", e, std::string(kSystem));
+  raise_automatic_exception(
+      d, s::ExceptionCategory::SECURITY,
+      "account " + str(u.getUser()) + " locked after " + std::to_string(u.getFailures()) +
+          " failed sign-ins" +
+          (u.getFrom().size() > 0 ? ", the last from " + str(u.getFrom()) : ""),
+      4 * kHour);
   return {};
 }
 

@@ -26,33 +26,26 @@ void order_lots(s::WorkOrder::Reader wo, capnp::List<capnp::Text>::Builder out, 
   for (auto l : wo.getProduced()) out.set(i++, l.getLot());
 }
 
-// Emits the exception custody raises when a value breaks its limits.
+// The exception custody raises when a value breaks its limits, with the equipment, the order
+// and the lots it touched.
 void raise_automatic(Decide& d, s::ExceptionCategory category, std::string description,
                      std::string_view equipment, const Loaded<s::WorkOrder>* wo,
                      std::string_view lot, TimeNs deadline) {
-  capnp::MallocMessageBuilder msg(256);
-  auto e = msg.initRoot<s::ExceptionRaised>();
-  const std::string id = std::string(kAutomaticExceptionPrefix) + d.cmd.command_id;
-  e.setException(id);
-  e.setCategory(category);
-  e.setSeverity(s::Severity::HIGH);
-  e.setDescription(description);
-  e.setEquipment(std::string(equipment));
-  // Due relative to when it happened (device or client time), else to now.
-  e.setDeadline((d.cmd.occurred_at != 0 ? d.cmd.occurred_at : d.now) + deadline);
-  e.setAutomatic(true);
-  unsigned n = lot.empty() ? 0 : 1;
-  if (wo != nullptr) {
-    auto w = const_cast<Loaded<s::WorkOrder>*>(wo)->get();
-    e.setWo(w.getWo());
-    n += w.getConsumed().size() + w.getProduced().size();
-    auto lots = e.initLots(n);
-    if (!lot.empty()) lots.set(0, std::string(lot));
-    order_lots(w, lots, lot.empty() ? 0 : 1);
-  } else if (!lot.empty()) {
-    e.initLots(1).set(0, std::string(lot));
-  }
-  d.emit_struct(keys::stream("exception", id), "exception.raised", e, std::string(kSystem));
+  raise_automatic_exception(d, category, std::move(description), deadline,
+                            [&](s::ExceptionRaised::Builder e) {
+                              e.setEquipment(std::string(equipment));
+                              unsigned n = lot.empty() ? 0 : 1;
+                              if (wo != nullptr) {
+                                auto w = const_cast<Loaded<s::WorkOrder>*>(wo)->get();
+                                e.setWo(w.getWo());
+                                n += w.getConsumed().size() + w.getProduced().size();
+                                auto lots = e.initLots(n);
+                                if (!lot.empty()) lots.set(0, std::string(lot));
+                                order_lots(w, lots, lot.empty() ? 0 : 1);
+                              } else if (!lot.empty()) {
+                                e.initLots(1).set(0, std::string(lot));
+                              }
+                            });
 }
 
 // ---- inspection.record

@@ -595,6 +595,25 @@ TEST_F(Serve, PeopleAndTokensFromTheCliKeepTheirSecretsOutOfTheLog) {
                                 std::istreambuf_iterator<char>());
   EXPECT_NE(credentials.find("$argon2id$"), std::string::npos);
 
+  // passwd: an unknown person and a weak password are refused, and write nothing.
+  const std::string before_passwd = run_custody({"log", dir().string()}).out;
+  const std::string credentials_before = credentials;
+  r = run_custody(
+      {"user", "passwd", dir().string(), "--id", "nobody", "--password-file", good.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not_found"), std::string::npos) << r.err;
+  r = run_custody(
+      {"user", "passwd", dir().string(), "--id", "alice", "--password-file", weak.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("invalid_argument"), std::string::npos) << r.err;
+  EXPECT_EQ(run_custody({"log", dir().string()}).out, before_passwd);
+  {
+    std::ifstream again(dir() / "credentials");
+    EXPECT_EQ(
+        std::string((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>()),
+        credentials_before);
+  }
+
   auto t = run_custody({"token", "create", dir().string(), "--id", "erp", "--role", "integration",
                         "--description", "SAP"});
   ASSERT_EQ(t.exit_code, 0) << t.err;

@@ -168,7 +168,7 @@ int main() {
   }
   const fs::path single_dir = base / "single";
   const std::string single_token = ledger_with_token(single_dir);
-  std::vector<std::vector<double>> lat(64);
+  std::vector<double> http_lat;
   double http_rate = 0;
   std::uint64_t failures = 0;
   {
@@ -183,24 +183,15 @@ int main() {
       clients.push_back(std::move(*c));
     }
     std::atomic<std::uint64_t> failed{0};
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (std::uint64_t t = 0; t < 64; ++t) {
-      threads.emplace_back([&, t] {
-        for (std::uint64_t k = t; k < n; k += 64) {
-          const auto c0 = std::chrono::steady_clock::now();
+    http_rate = run_64_waiting(
+        n,
+        [&](std::uint64_t k, std::size_t t) {
           auto r = clients[t]->post("/v1/commands", note_line(k, false), "application/json");
           if (!r || r->status != 200) failed.fetch_add(1);
-          lat[t].push_back(seconds_since(c0) * 1e3);
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    http_rate = static_cast<double>(n) / seconds_since(t0);
+        },
+        &http_lat);
     failures = failed.load();
   }
-  std::vector<double> http_lat;
-  for (auto& l : lat) http_lat.insert(http_lat.end(), l.begin(), l.end());
   const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
   const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
   std::printf(

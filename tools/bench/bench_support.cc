@@ -44,21 +44,17 @@ std::unique_ptr<ledger::Ledger> fresh_ledger(const std::string& name) {
   return l ? std::move(*l) : nullptr;
 }
 
-double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
-                           std::vector<double>* latencies_ms) {
-  const std::string text(50, 'x');
+double run_64_waiting(std::uint64_t n,
+                      const std::function<void(std::uint64_t k, std::size_t thread)>& one,
+                      std::vector<double>* latencies_ms) {
   std::vector<std::vector<double>> lat(64);
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
-  for (std::uint64_t t = 0; t < 64; ++t) {
+  for (std::size_t t = 0; t < 64; ++t) {
     threads.emplace_back([&, t] {
       for (std::uint64_t k = t; k < n; k += 64) {
         const auto c0 = std::chrono::steady_clock::now();
-        auto c =
-            domain::decode_command(R"({"type":"note.add","commandId":"b-)" + std::to_string(k) +
-                                   R"(","actor":"user:bench","data":{"subject":"line-)" +
-                                   std::to_string(k % 64) + R"(","text":")" + text + "\"}}");
-        if (c) (void)ledger.submit(std::move(*c)).get();
+        one(k, t);
         lat[t].push_back(seconds_since(c0) * 1e3);
       }
     });
@@ -69,6 +65,21 @@ double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
     for (auto& l : lat) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
   }
   return static_cast<double>(n) / secs;
+}
+
+double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
+                           std::vector<double>* latencies_ms) {
+  const std::string text(50, 'x');
+  return run_64_waiting(
+      n,
+      [&](std::uint64_t k, std::size_t) {
+        auto c =
+            domain::decode_command(R"({"type":"note.add","commandId":"b-)" + std::to_string(k) +
+                                   R"(","actor":"user:bench","data":{"subject":"line-)" +
+                                   std::to_string(k % 64) + R"(","text":")" + text + "\"}}");
+        if (c) (void)ledger.submit(std::move(*c)).get();
+      },
+      latencies_ms);
 }
 
 ledger::Command note_command(std::uint64_t n, std::size_t record_bytes) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,6 +65,13 @@ class SubmitWindow {
 
 // A new ledger with the plant domain under scratch_dir(name), open for writing.
 [[nodiscard]] std::unique_ptr<ledger::Ledger> fresh_ledger(const std::string& name);
+
+// Runs one(k, thread) for k in [0, n) from 64 threads, thread t taking k = t, t + 64, ...,
+// each call waited for before the next. Returns calls/s; `latencies_ms` (if given) receives
+// each call's time.
+double run_64_waiting(std::uint64_t n,
+                      const std::function<void(std::uint64_t k, std::size_t thread)>& one,
+                      std::vector<double>* latencies_ms = nullptr);
 
 // The CLI's path (decode_command of a JSON line, then the sequencer) from 64 threads, each
 // waiting for its command before the next: `n` note.add commands with 50-byte texts.
