@@ -483,3 +483,37 @@ struct TokenRevoke {
   token @0 :Text $A.required $A.id;
   reason @1 :Text;
 }
+
+# ---------------------------------------------------------------- electronic signatures
+
+# What a signature means (21 CFR 11.50(a)(3)): it is printed with the signer's name and time
+# wherever the signed record is shown.
+enum SignatureMeaning { performed @0; verified @1; reviewed @2; approved @3; released @4; }
+
+# signature.set_policy -> signature.policy_set (stream "signature-policy:<commandType>"):
+# whether a command type needs an electronic signature, and with which meanings. A type
+# without a policy record needs none; `custody serve` records the defaults on a ledger that
+# has none (lot.release, lot.reject, wo.close, record.correct, and exception.close of a
+# critical exception).
+struct SignaturePolicySet {
+  commandType @0 :Text $A.required $A.id;  # "lot.release"
+  required @1 :Bool;                       # false: a signature is allowed, not needed
+  meanings @2 :List(SignatureMeaning);     # the meanings a signature of it may have
+  criticalOnly @3 :Bool;                   # exception.close only: when the exception is critical
+  reason @4 :Text;
+}
+
+# signature.signed (written with the command it signs, after its records, in the stream of
+# the first): the signature's manifestation and what binds it to the signed records. `hash` is
+# SHA-256 over "custody.esig.v1", signer, name, meaning, signedAt and, for each of the
+# `records` records before it (all of the same command): its commandId, type, stream and
+# payload digest (docs/security.md gives the exact bytes). Moving it under other records, or
+# changing them, breaks it; `custody verify` checks every one.
+struct SignatureSigned {
+  signer @0 :Text;                         # "alice": the user who confirmed with a password
+  name @1 :Text;                           # their printed name at the time
+  meaning @2 :SignatureMeaning;
+  signedAt @3 :Int64 $A.timestamp;         # server time
+  records @4 :UInt32;                      # how many records before it it signs
+  hash @5 :Data;
+}

@@ -213,3 +213,13 @@ struct ApiToken {
   createdAt @5 :Int64 $A.timestamp;
   createdBy @6 :Text;
 }
+
+# Whether a command type needs an electronic signature ("sigpolicy/<type>" in entities).
+struct SignaturePolicy {
+  commandType @0 :Text;
+  required @1 :Bool;
+  meanings @2 :List(C.SignatureMeaning);
+  criticalOnly @3 :Bool;
+  setAt @4 :Int64 $A.timestamp;
+  setBy @5 :Text;
+}

@@ -18,24 +18,14 @@
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
 #include "custody/domain/registry.h"
+#include "custody/domain/signatures.h"
 #include "custody/plugin/host.h"
+#include "responses.h"
 
 namespace custody::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-Response json(unsigned status, std::string body) {
-  return Response{status, "application/json", std::move(body), {}};
-}
-
-Response error(unsigned status, const Error& e) {
-  return json(status, error_body(e));
-}
-
-Response error(unsigned status, ErrorCode code, std::string message, std::string field = {}) {
-  return error(status, Error{code, std::move(message), std::move(field)});
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -300,7 +290,8 @@ Result<Principal> Api::session_principal(const std::string& token) {
     sessions_.remove(token);
     return expired();
   }
-  return Principal{"user:" + session->user, (*user)->roles, {}, session->csrf, token};
+  return Principal{"user:" + session->user, (*user)->roles, {},
+                   session->csrf,           token,          session->signed_once};
 }
 
 void Api::handle(Request request, Reply reply) {
@@ -398,6 +389,24 @@ void Api::handle(Request request, Reply reply) {
       in_flight_.fetch_sub(1);
     });
     return;
+  }
+  if (resource == "signatures" && s.size() == 3 && s[2] == "challenges" && post) {
+    return done(create_challenge(p, request));
+  }
+  constexpr std::string_view kConfirm = ":confirm";
+  if (resource == "signatures" && s.size() == 4 && s[2] == "challenges" && post &&
+      s[3].ends_with(kConfirm)) {
+    metrics_.request_done(200);
+    in_flight_.fetch_add(1);
+    pool_->post([this, p, request = std::move(request),
+                 id = s[3].substr(0, s[3].size() - kConfirm.size()), reply = std::move(reply)] {
+      reply(confirm_challenge(p, request, id));
+      in_flight_.fetch_sub(1);
+    });
+    return;
+  }
+  if (resource == "signatures" && s.size() == 3 && s[2] == "policy") {
+    return read(Read::kState, [&] { return get_signature_policy(); });
   }
   if (resource == "whoami" && s.size() == 2) {
     if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
@@ -525,7 +534,8 @@ void Api::post_command(const Principal& p, const Request& r, Reply reply) {
 
 void Api::submit_as(const Principal& p, const Request& r, std::string_view type,
                     const std::string& data_json,
-                    std::function<void(Result<ledger::CommandResult>, const Error*)> done) {
+                    std::function<void(Result<ledger::CommandResult>, const Error*)> done,
+                    bool checked) {
   std::array<std::uint8_t, 8> nonce{};
   randombytes_buf(nonce.data(), nonce.size());
   std::string line;
@@ -536,7 +546,17 @@ void Api::submit_as(const Principal& p, const Request& r, std::string_view type,
   w.key("data").raw(data_json);
   w.end_object();
   std::string command_id;
-  auto admitted = admit(p, r, line, command_id);
+  Admitted admitted;
+  if (checked) {  // the caller made its own authority check
+    auto cmd = domain::decode_command(line, &command_id, p.actor);
+    if (cmd) {
+      admitted.command = std::move(*cmd);
+    } else {
+      admitted.error = cmd.error();
+    }
+  } else {
+    admitted = admit(p, r, line, command_id);
+  }
   if (!admitted.command) {
     const Error e = admitted.error;
     return done(std::unexpected(e), &e);
@@ -592,10 +612,27 @@ void Api::set_password(const Principal& p, const Request& r, const std::string& 
   if (pw == nullptr || !pw->is_string()) {
     return reply(error(400, ErrorCode::kInvalidArgument, "is required", "password"));
   }
-  // The role check first: nobody learns the policy or spends our argon2 time unauthorised.
-  if (!may_submit(p.roles, "user.set_password")) {
-    return reply(error(403, deny(p, r, "submit user.set_password",
-                                 joined(roles_for_command("user.set_password")))));
+  // A person may change their own password with the current one; anyone else's needs the
+  // admin role. The role check first: nobody learns the policy or spends our argon2 time
+  // unauthorised.
+  const bool own = !p.session.empty() && p.actor == "user:" + user;
+  if (!own && !may_submit(p.roles, "user.set_password")) {
+    return reply(error(
+        403, deny(p, r, "submit user.set_password",
+                  joined(roles_for_command("user.set_password")) + ", or the person themselves")));
+  }
+  if (own) {  // even an admin: a session left open must not be enough
+    const auto* current = body->as_object().if_contains("currentPassword");
+    if (current == nullptr || !current->is_string()) {
+      return reply(error(400, ErrorCode::kInvalidArgument,
+                         "changing your own password needs the current one", "currentPassword"));
+    }
+    const auto hash = credentials_.password_hash(user);
+    if (!hash || !verify_password(*hash, current->as_string())) {
+      failed_sign_in(user, true, r.peer, "change own password");
+      return reply(error(401, ErrorCode::kUnauthenticated,
+                         "the current password is wrong; nothing was changed", "currentPassword"));
+    }
   }
   auto snap = ledger_.snapshot();
   auto found = domain::find_user(*snap, user);
@@ -621,7 +658,8 @@ void Api::set_password(const Principal& p, const Request& r, const std::string& 
         answer.set_value(
             result ? json(200, R"({"ok":true,"seq":)" + std::to_string(result->seq) + "}")
                    : error(refused != nullptr ? 400 : status_of(result.error()), result.error()));
-      });
+      },
+      own);
   reply(answer.get_future().get());
 }
 
@@ -764,9 +802,10 @@ Response Api::sign_out(const Principal& p, const Request& r) {
   return resp;
 }
 
-void Api::failed_sign_in(const std::string& user, bool exists, const std::string& peer) {
+void Api::failed_sign_in(const std::string& user, bool exists, const std::string& peer,
+                         const std::string& action) {
   metrics_.failed_logins.fetch_add(1, std::memory_order_relaxed);
-  record_access("user:" + user, peer, "sign in", "the password");
+  record_access("user:" + user, peer, action, "the password");
   if (!exists) return;  // nothing to lock
   std::uint32_t failures = 0;
   {
@@ -890,6 +929,16 @@ Response Api::get_record(const std::string& seq_text) {
   if (!bytes) return error(bytes.error().code == ErrorCode::kNotFound ? 404 : 500, bytes.error());
   std::string body = R"({"ok":true,"record":)";
   if (auto r = domain::append_record_json(*bytes, body); !r) return error(500, r.error());
+  // The manifestation of the record's electronic signature, when it has one.
+  auto rec = ledger::decode_record(*bytes);
+  if (!rec) return error(500, rec.error());
+  auto sig = domain::signature_of(*snap, seq, rec->command_id);
+  if (!sig) return error(500, sig.error());
+  if (*sig) {
+    body += ",\"signature\":";
+    codec::JsonWriter w(body);
+    domain::write_signature_json(**sig, w);
+  }
   body += '}';
   return json(200, std::move(body));
 }

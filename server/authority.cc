@@ -71,6 +71,7 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"user.unlock", kAdmin},
         {"token.create", kAdmin},
         {"token.revoke", kAdmin},
+        {"signature.set_policy", kQa},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

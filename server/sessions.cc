@@ -57,6 +57,11 @@ void Sessions::remove(const std::string& token) {
   by_hash_.erase(hash_of(token));
 }
 
+void Sessions::mark_signed(const std::string& token) {
+  std::lock_guard lock(mu_);
+  if (auto it = by_hash_.find(hash_of(token)); it != by_hash_.end()) it->second.signed_once = true;
+}
+
 void Sessions::remove_user(const std::string& user) {
   std::lock_guard lock(mu_);
   std::erase_if(by_hash_, [&](const auto& kv) { return kv.second.user == user; });

@@ -46,6 +46,8 @@ std::string_view code_name(ErrorCode code) {
       return "projections_stale";
     case ErrorCode::kUnauthenticated:
       return "unauthenticated";
+    case ErrorCode::kSignatureRequired:
+      return "signature_required";
   }
   return "internal";
 }

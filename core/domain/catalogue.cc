@@ -20,7 +20,7 @@ const Index& index() {
     Index i;
     i.areas = {&notes_area(),      &master_data_area(), &lots_area(),       &work_orders_area(),
                &scheduling_area(), &quality_area(),     &exceptions_area(), &corrections_area(),
-               &access_area(),     &identity_area()};
+               &access_area(),     &identity_area(),    &signatures_area()};
     for (const Area* a : i.areas) {
       for (const auto& c : a->commands) {
         if (!i.commands.emplace(c.type, &c).second) {
@@ -71,14 +71,20 @@ const EventSpec* find_event_spec(std::string_view type) {
   return it == e.end() ? nullptr : it->second;
 }
 
-std::string Decide::stream() const {
-  codec::MessageView v(cmd.data);
+std::string own_stream(const CommandSpec& spec, std::string_view data_bytes) {
+  codec::MessageView v(data_bytes);
   auto data = v.reader().getRoot<capnp::DynamicStruct>(spec.data);
   for (std::size_t i = 0; i < spec.stream_fields.size(); ++i) {
     auto id = data.get(spec.stream_fields[i]).as<capnp::Text>();
     if (id.size() > 0) return keys::stream(spec.stream.rules[i].kind, sv(id));
   }
-  throw std::logic_error(std::string(spec.type) + " has no stream of its own");
+  return {};
+}
+
+std::string Decide::stream() const {
+  auto s = own_stream(spec, cmd.data);
+  if (s.empty()) throw std::logic_error(std::string(spec.type) + " has no stream of its own");
+  return s;
 }
 
 }  // namespace custody::domain

@@ -164,6 +164,8 @@ template <typename Payload, auto Fn>
 // nullptr when unknown.
 [[nodiscard]] const CommandSpec* find_command_spec(std::string_view type);
 [[nodiscard]] const EventSpec* find_event_spec(std::string_view type);
+// The stream a command's declaration names for its data ("lot:R-1"), or "" when it has none.
+[[nodiscard]] std::string own_stream(const CommandSpec& spec, std::string_view data);
 
 // The areas, one file each.
 [[nodiscard]] const Area& notes_area();
@@ -176,6 +178,12 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& corrections_area();
 [[nodiscard]] const Area& access_area();
 [[nodiscard]] const Area& identity_area();
+[[nodiscard]] const Area& signatures_area();
+
+// After a command's rules accepted it: refuses it with signature_required when the signature
+// policy asks for a signature it does not carry, and adds the signature.signed record when it
+// carries one (signatures.cc).
+[[nodiscard]] Result<void> sign_or_require(Decide& d);
 
 // Commands the passage of time calls for: escalations of exceptions past their deadline
 // (exceptions.cc).

@@ -43,6 +43,7 @@ class PlantStateMachine final : public PlantMachine {
     }
     Decide d(cmd, state, cf_, now, *spec);
     if (auto r = spec->decide(d); !r) return std::unexpected(std::move(r.error()));
+    if (auto r = sign_or_require(d); !r) return std::unexpected(std::move(r.error()));
     return std::move(d.events);
   }
 

@@ -9,6 +9,7 @@
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
+#include "custody/domain/signatures.h"
 #include "custody/ledger/record.h"
 #include "state_access.h"
 #include "values.h"
@@ -160,6 +161,17 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
       // Same object, one more member: the record was changed after it was entered.
       entry.pop_back();
       entry += ",\"corrected\":true}";
+    }
+    if (rec->type != "signature.signed") {
+      auto sig = signature_of(snap_, seq, rec->command_id);
+      if (!sig) return std::unexpected(sig.error());
+      if (*sig) {  // the manifestation of its electronic signature
+        entry.pop_back();
+        entry += ",\"signature\":";
+        codec::JsonWriter sw(entry);
+        write_signature_json(**sig, sw);
+        entry += '}';
+      }
     }
     out.raw(entry);
   }

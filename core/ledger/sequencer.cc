@@ -49,6 +49,7 @@ crypto::Digest command_digest(const Command& c) {
   hash_part(h, c.data);
   h.update(be64(static_cast<std::uint64_t>(c.occurred_at)));
   h.update(c.expected_version ? "v" + be64(*c.expected_version) : std::string("-"));
+  if (!c.signature.empty()) hash_part(h, "signed:" + c.signature);
   return h.finish();
 }
 

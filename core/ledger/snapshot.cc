@@ -149,6 +149,16 @@ Result<void> Snapshot::stream_records(std::string_view stream, std::uint64_t fro
   return {};
 }
 
+Result<std::uint64_t> Snapshot::stream_version(std::string_view stream) const {
+  auto head = reading([&]() -> Result<std::optional<std::string>> {
+    return get(store_.cf(ledger::Cf::kStreams), stream);
+  });
+  if (!head) return std::unexpected(head.error());
+  if (!*head) return 0;
+  if ((*head)->size() != 16) return fail(ErrorCode::kCorruption, "malformed stream head");
+  return get_be64((*head)->data());
+}
+
 Result<std::string> Snapshot::record(std::uint64_t seq) const {
   std::string v;
   auto s = store_.db().Get(options_of(snapshot_), store_.cf(ledger::Cf::kLog), keys::log(seq), &v);

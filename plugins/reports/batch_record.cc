@@ -134,7 +134,7 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
                             t == "lot.rejected")) {
         originals[rec.seq()] = rec.payload();
         g.lot_events.push_back(std::move(rec));
-      } else if (produced_here && t == "record.corrected") {
+      } else if (produced_here && (t == "record.corrected" || t == "signature.signed")) {
         g.lot_events.push_back(std::move(rec));
       }
     }
@@ -502,19 +502,39 @@ void corrections(Html& h, const Gathered& g) {
 void signatures(Html& h, const Gathered& g) {
   h.raw(
       "<h2>Signatures and audit trail</h2>\n<p>Every record of this order, in the order it "
-      "was written: who signed it, when it happened, when custody recorded it (the ledger's "
-      "own clock), and what it meant. Each is bound into the ledger's hash chain by its "
-      "hash.</p>\n");
-  h.head({"Record", "Signed by", "Occurred", "Recorded by custody", "Meaning", "Record hash"});
+      "was written: who recorded it (the signed-in person or machine custody checked), when it "
+      "happened, when custody recorded it (the ledger's own clock), what it meant, and the "
+      "electronic signature given for it, if any: the signer's printed name, the meaning of "
+      "the signature and when it was given (21 CFR 11.50). Each record is bound into the "
+      "ledger's hash chain by its hash; each signature to its records by its own hash, which "
+      "<code>custody verify</code> checks.</p>\n");
+  h.head({"Record", "Recorded by", "Occurred", "Recorded by custody", "Meaning",
+          "Electronic signature", "Record hash"});
   std::vector<const Record*> all;
   for (const auto& r : g.history) all.push_back(&r);
   for (const auto& r : g.lot_events) all.push_back(&r);
   std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->seq() < b->seq(); });
+  all.erase(
+      std::unique(all.begin(), all.end(), [](auto* a, auto* b) { return a->seq() == b->seq(); }),
+      all.end());
+  // A signature is written after the records of the command it signs: its manifestation goes
+  // on each of them.
+  std::map<std::string, const Record*> signature_of;  // commandId -> signature.signed
   for (const Record* rec : all) {
+    if (rec->type() == "signature.signed") signature_of[text(rec->r, "commandId")] = rec;
+  }
+  for (const Record* rec : all) {
+    if (rec->type() == "signature.signed") continue;
+    std::string signed_by = "&mdash;";
+    if (auto it = signature_of.find(text(rec->r, "commandId")); it != signature_of.end()) {
+      const auto& p = it->second->payload();
+      signed_by = "<strong>" + esc(text(p, "name")) + "</strong> (" + esc(text(p, "signer")) +
+                  ")<br>" + esc(text(p, "meaning")) + "<br>" + esc(when(text(p, "signedAt")));
+    }
     std::string hash = text(rec->r, "hash");
     h.row({"#" + std::to_string(rec->seq()), esc(text(rec->r, "actor")), esc(occurred(*rec)),
            esc(when(text(rec->r, "recordedAt"))),
-           esc(meaning(*rec)) + (rec->corrected() ? " " + changed_flag(g, *rec) : ""),
+           esc(meaning(*rec)) + (rec->corrected() ? " " + changed_flag(g, *rec) : ""), signed_by,
            "<span class=\"mono\">" + esc(hash.substr(0, 16)) + "&hellip;</span>"},
           rec->corrected() ? "changed" : nullptr);
   }

@@ -42,7 +42,15 @@ class Reports : public HostTest {
     ok("inspection.record",
        R"({"lot":"F-1","characteristic":"temperature","value":3.5,"min":0,"max":5,"unit":"C"})",
        "user:qa-ann");
-    ok("lot.release", R"({"lot":"F-1"})", "user:qa-ann");
+    // The QA release with an electronic signature, as the server submits it once Ann has
+    // confirmed with her password.
+    ok("user.add", R"({"user":"qa-ann","name":"Ann Li","roles":["qa"]})", "user:admin");
+    auto release = domain::decode_command(
+        R"({"type":"lot.release","commandId":"rel-F-1","actor":"user:qa-ann","data":{"lot":"F-1"}})");
+    ASSERT_TRUE(release);
+    release->signature = "released";
+    auto released = ledger_->submit(std::move(*release)).get();
+    ASSERT_TRUE(released) << released.error().message;
     ok("wo.complete", R"({"wo":"WO-1"})", "user:supervisor");
     // Found at review: the wash reported 190 good, and 118 kg were consumed.
     ok("record.correct",
@@ -112,6 +120,12 @@ TEST_F(Reports, TheBatchRecordTellsTheWholeStoryOfTheOrder) {
   EXPECT_TRUE(has(h, "Released for production"));
   EXPECT_TRUE(has(h, "Started step wash on washer-1"));
   EXPECT_TRUE(has(h, "user:supervisor"));
+  // The release's electronic signature: printed name, meaning, time with its zone; records
+  // nobody signed say so.
+  EXPECT_TRUE(has(h, "<td><strong>Ann Li</strong> (qa-ann)<br>released<br>2026-11-"))
+      << "the signature's manifestation";
+  EXPECT_TRUE(has(h, " UTC</td>"));
+  EXPECT_TRUE(has(h, "<td>&mdash;</td>"));
   EXPECT_TRUE(has(h, "through record #" + std::to_string(ledger_->head().seq)));
 }
 

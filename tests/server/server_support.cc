@@ -13,7 +13,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
+
+#include "support/test_support.h"
 
 namespace custody::testing {
 namespace {
@@ -229,6 +232,26 @@ bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
     }
   }
   return false;
+}
+
+std::string code_of(const HttpResponse& r) {
+  auto v = r.json();
+  if (!v.is_object() || !v.as_object().contains("error")) return "";
+  return std::string(v.at("error").at("code").as_string());
+}
+
+std::string cookie_from(const HttpResponse& r) {
+  const std::string& set = r.headers.at("set-cookie");
+  return set.substr(0, set.find(';'));
+}
+
+void add_person(const std::filesystem::path& dir, const std::filesystem::path& tmp,
+                const std::string& id, const std::string& role, const std::string& password) {
+  const std::filesystem::path file = tmp / ("pw-" + id);
+  std::ofstream(file) << password << "\n";
+  auto r = run_custody({"user", "add", dir.string(), "--id", id, "--name", "Printed " + id,
+                        "--role", role, "--password-file", file.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace custody::testing

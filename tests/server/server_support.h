@@ -77,4 +77,13 @@ class HttpClient {
   std::string pending_;
 };
 
+// The error code of a JSON error answer, "" when there is none.
+std::string code_of(const HttpResponse& r);
+// "name=value" of the response's Set-Cookie, for a Cookie header.
+std::string cookie_from(const HttpResponse& r);
+// A person with a password and one role, printed name "Printed <id>", made with the CLI
+// before the server starts (the password through a file in `tmp`).
+void add_person(const std::filesystem::path& dir, const std::filesystem::path& tmp,
+                const std::string& id, const std::string& role, const std::string& password);
+
 }  // namespace custody::testing

@@ -24,31 +24,10 @@ std::string str(const json::value& v) {
   return std::string(v.as_string());
 }
 
-std::string code_of(const HttpResponse& r) {
-  auto v = r.json();
-  if (!v.is_object() || !v.as_object().contains("error")) return "";
-  return str(v.at("error").at("code"));
-}
-
 std::string note(const std::string& id, const std::string& text,
                  const std::string& actor_field = "") {
   return R"({"type":"note.add","commandId":")" + id + "\"" + actor_field +
          R"(,"data":{"subject":"line-1","text":")" + text + R"("}})";
-}
-
-// A person with a password, made with the CLI before the server starts.
-void add_person(const fs::path& dir, const fs::path& tmp, const std::string& id,
-                const std::string& role, const std::string& password) {
-  const fs::path file = tmp / ("pw-" + id);
-  std::ofstream(file) << password << "\n";
-  auto r = run_custody({"user", "add", dir.string(), "--id", id, "--name", "Printed " + id,
-                        "--role", role, "--password-file", file.string()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
-std::string cookie_from(const HttpResponse& r) {
-  const std::string& set = r.headers.at("set-cookie");
-  return set.substr(0, set.find(';'));
 }
 
 class Serve : public ::testing::Test {
@@ -810,6 +789,54 @@ TEST_F(Serve, AnAdminCreatesTokensAndSetsPasswordsWhileItServes) {
   }();
   EXPECT_EQ(everything.find("granite willow comet 8"), std::string::npos);
   EXPECT_EQ(everything.find(secret), std::string::npos);
+}
+
+TEST_F(Serve, APersonChangesTheirOwnPasswordWithTheCurrentOne) {
+  const std::string auditor = token("auditor");
+  add_person(dir(), tmp_.path(), "erin", "operator", "amber harbor violin 3");
+  add_person(dir(), tmp_.path(), "finn", "operator", "copper meadow ladder 5");
+  start();
+  auto in = client_->request("POST", "/v1/session",
+                             R"({"user":"erin","password":"amber harbor violin 3"})");
+  ASSERT_EQ(in.status, 200) << in.body;
+  const std::vector<std::string> erin = {"Cookie: " + cookie_from(in),
+                                         "X-CSRF-Token: " + str(in.json().at("csrfToken"))};
+  auto change = [&](const std::string& who, const std::string& body) {
+    return client_->request("POST", "/v1/users/" + who + "/password", body, "", erin);
+  };
+  // Someone else's password is an admin's business, and is on record when tried.
+  auto other = change("finn", R"({"password":"granite willow comet 8"})");
+  EXPECT_EQ(other.status, 403) << other.body;
+  // Without the current password, or a wrong one: refused, nothing written.
+  auto missing = change("erin", R"({"password":"granite willow comet 8"})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.json().at("error").at("field"), "currentPassword");
+  auto wrong =
+      change("erin", R"({"currentPassword":"not it","password":"granite willow comet 8"})");
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_EQ(wrong.json().at("error").at("field"), "currentPassword");
+  auto weak = change("erin", R"({"currentPassword":"amber harbor violin 3","password":"short"})");
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_EQ(weak.json().at("error").at("field"), "password");
+  auto ok = change(
+      "erin", R"({"currentPassword":"amber harbor violin 3","password":"granite willow comet 8"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto rec = client_->request(
+      "GET", "/v1/records/" + std::to_string(ok.json().at("seq").to_number<std::uint64_t>()), "",
+      auditor);
+  EXPECT_EQ(rec.json().at("record").at("type"), "user.password_set");
+  EXPECT_EQ(rec.json().at("record").at("actor"), "user:erin");
+  EXPECT_EQ(
+      client_
+          ->request("POST", "/v1/session", R"({"user":"erin","password":"granite willow comet 8"})")
+          .status,
+      200);
+  EXPECT_EQ(
+      client_
+          ->request("POST", "/v1/session", R"({"user":"finn","password":"copper meadow ladder 5"})")
+          .status,
+      200)
+      << "finn's password did not change";
 }
 
 }  // namespace

@@ -37,6 +37,10 @@ int serve(ServeArgs a) {
   if (!ledger) return report(ledger.error());
   auto credentials = server::Credentials::load(a.dir);
   if (!credentials) return report(credentials.error());
+  // A ledger people sign in to gets the default signature policy unless it has one.
+  if (auto policy = server::record_default_signature_policy(**ledger); !policy) {
+    return report(policy.error());
+  }
   plugin::HostOptions options;
   options.graph = plant->graph();
   auto host = plugin::PluginHost::start(**ledger, *configs, options);

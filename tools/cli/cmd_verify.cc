@@ -7,7 +7,9 @@
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
 #include "custody/domain/plant.h"
+#include "custody/domain/signatures.h"
 #include "custody/ledger/projection_check.h"
+#include "custody/ledger/snapshot.h"
 #include "custody/ledger/verifier.h"
 
 namespace custody::cli {
@@ -77,7 +79,16 @@ int verify(const VerifyArgs& a) {
     if (!p) return report(p.error());
     projections = std::move(*p);
   }
-  const bool ok = r->ok && (!projections || projections->ok);
+  // Every electronic signature against the records it signs (found through the projections'
+  // index, so after they were checked).
+  std::optional<domain::SignatureCheck> signatures;
+  if (r->ok && (!projections || projections->ok)) {
+    ledger::Snapshot snap(**store);
+    auto c = domain::check_signatures(snap);
+    if (!c) return report(c.error());
+    signatures = std::move(*c);
+  }
+  const bool ok = r->ok && (!projections || projections->ok) && (!signatures || signatures->ok);
 
   std::string out;
   codec::JsonWriter w(out);
@@ -102,6 +113,19 @@ int verify(const VerifyArgs& a) {
         w.key("digest").string(to_hex(projections->digest));
       } else {
         w.key("reason").string(projections->reason);
+      }
+      w.end_object();
+    }
+    w.key("signatures");
+    if (!signatures) {
+      w.string("not checked");
+    } else {
+      w.begin_object();
+      w.key("ok").boolean(signatures->ok);
+      w.key("checked").uint64(signatures->checked);
+      if (!signatures->ok) {
+        w.key("firstBadSeq").uint64(*signatures->first_bad_seq);
+        w.key("reason").string(signatures->reason);
       }
       w.end_object();
     }

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 44
-#define CUSTODY_COMMAND_TYPE_COUNT 44
+#define CUSTODY_EVENT_TYPE_COUNT 46
+#define CUSTODY_COMMAND_TYPE_COUNT 45
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -75,6 +75,8 @@ static const custody_type_info custody_event_types[] = {
     {"user.unlocked", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"token.created", "TokenCreate", UINT64_C(0xd99252652becd651)},
     {"token.revoked", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
+    {"signature.policy_set", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
+    {"signature.signed", "SignatureSigned", UINT64_C(0xad81251ac9e936ee)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -123,6 +125,7 @@ static const custody_type_info custody_command_types[] = {
     {"user.unlock", "UserRef", UINT64_C(0xd065587624addcbf)},
     {"token.create", "TokenCreate", UINT64_C(0xd99252652becd651)},
     {"token.revoke", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
+    {"signature.set_policy", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

@@ -58,6 +58,7 @@ struct Principal {
   std::vector<std::string> command_types;  // a token's scope; empty: what its role allows
   std::string csrf;                        // a session's CSRF token; empty for API tokens
   std::string session;                     // a session's cookie token; empty for API tokens
+  bool signed_once = false;                // the session has signed with user id and password
 };
 
 struct ApiOptions {
@@ -71,6 +72,9 @@ struct ApiOptions {
   unsigned max_failures = 5;
   std::chrono::seconds failure_window{15 * 60};
   std::chrono::seconds lockout{30 * 60};
+  // How long a signature challenge may wait for its confirmation.
+  std::chrono::seconds challenge_ttl{5 * 60};
+  std::size_t max_challenges_per_session = 64;
 };
 
 class Api {
@@ -114,7 +118,10 @@ class Api {
   [[nodiscard]] Result<Principal> session_principal(const std::string& token);
   void sign_in(const Request& r, const Reply& reply);  // on the worker pool
   Response sign_out(const Principal& p, const Request& r);
-  void failed_sign_in(const std::string& user, bool exists, const std::string& peer);
+  // A wrong password, at sign-in or when confirming a signature (`action`): recorded, and
+  // counted toward the lockout.
+  void failed_sign_in(const std::string& user, bool exists, const std::string& peer,
+                      const std::string& action = "sign in");
   // An access.denied record unless one for the same principal and action was written within
   // the window; the denials in between are counted into the next one.
   void record_access(const std::string& principal, const std::string& peer,
@@ -136,13 +143,22 @@ class Api {
   void post_command(const Principal& p, const Request& r, Reply reply);
   // POST /v1/tokens: token.create as the caller, then the secret, shown once.
   void create_token(const Principal& p, const Request& r, Reply reply);
-  // POST /v1/users/{id}/password: the hash kept, then user.set_password as the caller.
+  // POST /v1/users/{id}/password: the hash kept, then user.set_password as the caller: an
+  // admin, or the person themselves with their current password.
   void set_password(const Principal& p, const Request& r, const std::string& user, Reply reply);
-  // Submits one command built by the server as `p` (checked like any of p's commands).
+  // Submits one command built by the server as `p`, checked like any of p's commands unless
+  // `checked` says the caller made a check of its own (a person changing their password).
   void submit_as(const Principal& p, const Request& r, std::string_view type,
                  const std::string& data_json,
-                 std::function<void(Result<ledger::CommandResult>, const Error*)> done);
+                 std::function<void(Result<ledger::CommandResult>, const Error*)> done,
+                 bool checked = false);
   void post_batch(const Principal& p, const Request& r, Reply reply);
+  // Electronic signatures (signing.cc). A challenge names a command and a meaning and gives
+  // the text to show the signer; its confirmation, with the password, submits the command
+  // signed. Confirmation runs on the worker pool (argon2id).
+  Response create_challenge(const Principal& p, const Request& r);
+  Response confirm_challenge(const Principal& p, const Request& r, const std::string& id);
+  Response get_signature_policy();
   Response get_record(const std::string& seq_text);
   Response get_log(const std::string& query);
   Response get_checkpoint();
@@ -165,9 +181,22 @@ class Api {
   Sessions sessions_;
   std::mutex failures_mu_;
   std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> failures_;
+  struct Challenge {
+    std::string user;
+    std::string session;
+    ledger::Command command;
+    std::string meaning;
+    TimeNs expires = 0;
+  };
+  std::mutex challenges_mu_;
+  std::unordered_map<std::string, Challenge> challenges_;
   class Pool;
   std::unique_ptr<Pool> pool_;  // argon2id work, never on the network threads
 };
+
+// On a ledger without any signature policy, records the default one (domain::
+// default_signature_policies) as custody's own records; returns how many it wrote.
+[[nodiscard]] Result<std::size_t> record_default_signature_policy(ledger::Ledger& ledger);
 
 // The JSON error body every endpoint uses: {"ok":false,"error":{"code","message","field"}}.
 [[nodiscard]] std::string error_body(const Error& e);

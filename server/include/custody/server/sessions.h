@@ -23,6 +23,9 @@ struct Session {
   std::string csrf;
   TimeNs created = 0;
   TimeNs last_seen = 0;
+  // The session's person has given an electronic signature with user id and password; later
+  // ones in the same session need the password only (21 CFR 11.200(a)(1)(i)).
+  bool signed_once = false;
   [[nodiscard]] TimeNs expires(const SessionOptions& o) const;
 };
 
@@ -40,6 +43,7 @@ class Sessions {
   // idle too long or too old (which also forgets it).
   std::optional<Session> touch(const std::string& token, TimeNs now);
   void remove(const std::string& token);
+  void mark_signed(const std::string& token);
   // Forgets every session of `user` (disabled, locked, roles changed by an admin).
   void remove_user(const std::string& user);
   [[nodiscard]] std::size_t size() const;

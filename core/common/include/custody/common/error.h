@@ -37,10 +37,11 @@ enum class ErrorCode : std::uint8_t {
   kOutOfRange,            // a quantity or time beyond what custody can represent
   kProjectionsStale,      // projections were built by another version: rebuild first
   kUnauthenticated,       // no credentials, or credentials that do not check out
+  kSignatureRequired,     // the command type needs an electronic signature it does not carry
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kUnauthenticated;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kSignatureRequired;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

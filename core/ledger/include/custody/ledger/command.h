@@ -25,6 +25,9 @@ struct Command {
   // Canonical Cap'n Proto bytes of the command's data struct (the domain registry names
   // it for each type). Word-aligned as std::string's heap storage is.
   std::string data;
+  // The meaning of the electronic signature the command carries ("released"), or empty. Only
+  // the server sets it, after the signer confirmed with their password; no JSON decoder does.
+  std::string signature;
 };
 
 // What identifies a command's content for idempotency: SHA-256 over its type, actor, data,

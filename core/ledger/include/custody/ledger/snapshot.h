@@ -41,6 +41,9 @@ class Snapshot final : public Reader {
   [[nodiscard]] Result<void> stream_records(std::string_view stream, std::uint64_t from_version,
                                             std::uint64_t limit, const RecordFn& fn) const;
 
+  // A stream's version as of the snapshot: how many records it has (0: none yet).
+  [[nodiscard]] Result<std::uint64_t> stream_version(std::string_view stream) const;
+
   // One record's bytes; kNotFound beyond the head.
   [[nodiscard]] Result<std::string> record(std::uint64_t seq) const;
 

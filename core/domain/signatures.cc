@@ -1,0 +1,364 @@
+// Electronic signatures: the policy of which command types need one, and the signature.signed
+// record a signed command writes after its own records. The password was checked by the
+// server before the command got here (ledger::Command::signature is set by nothing else); the
+// rules here decide whether a signature is needed, whether its meaning fits, and bind it.
+#include "custody/domain/signatures.h"
+
+#include "catalogue.h"
+#include "custody/common/encoding.h"
+#include "custody/ledger/reader.h"
+
+namespace custody::domain {
+namespace {
+
+constexpr std::string_view kSignatureIndex = "sig/";
+constexpr std::string_view kPolicyKind = "sigpolicy";
+
+std::string meaning_name(s::SignatureMeaning m) {
+  const auto schema = capnp::Schema::from<s::SignatureMeaning>();
+  for (auto e : schema.getEnumerants()) {
+    if (e.getOrdinal() == static_cast<std::uint16_t>(m)) return e.getProto().getName().cStr();
+  }
+  return "unknown";
+}
+
+std::optional<s::SignatureMeaning> meaning_of(std::string_view name) {
+  const auto schema = capnp::Schema::from<s::SignatureMeaning>();
+  for (auto e : schema.getEnumerants()) {
+    if (name == e.getProto().getName().cStr()) {
+      return static_cast<s::SignatureMeaning>(e.getOrdinal());
+    }
+  }
+  return std::nullopt;
+}
+
+std::string listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+void hash_part(crypto::Sha256& h, std::string_view part) {
+  h.update(be64(part.size()));
+  h.update(part);
+}
+
+Result<void> decide_policy_set(Decide& d, s::SignaturePolicySet::Reader p) {
+  const std::string type = str(p.getCommandType());
+  if (find_command_spec(type) == nullptr) {
+    return invalid("data.commandType", "unknown command type '" + type + "'");
+  }
+  if (type.starts_with("signature.") || type == "user.lock" || type == "access.deny") {
+    return invalid("data.commandType", type +
+                                           " cannot be signed (custody writes it or it "
+                                           "configures signatures themselves)");
+  }
+  if (p.getRequired() && p.getMeanings().size() == 0) {
+    return invalid("data.meanings", "a required signature needs at least one meaning");
+  }
+  for (unsigned i = 0; i < p.getMeanings().size(); ++i) {
+    for (unsigned j = 0; j < i; ++j) {
+      if (p.getMeanings()[i] == p.getMeanings()[j]) {
+        return invalid("data.meanings[" + std::to_string(i) + "]", "names a meaning twice");
+      }
+    }
+  }
+  if (p.getCriticalOnly() && type != "exception.close") {
+    return invalid("data.criticalOnly", "applies to exception.close only");
+  }
+  d.emit_data("signature.policy_set");
+  return {};
+}
+
+void apply_policy_set(Apply& a, s::SignaturePolicySet::Reader p) {
+  capnp::MallocMessageBuilder msg(128);
+  auto e = msg.initRoot<s::SignaturePolicy>();
+  e.setCommandType(p.getCommandType());
+  e.setRequired(p.getRequired());
+  e.setMeanings(p.getMeanings());
+  e.setCriticalOnly(p.getCriticalOnly());
+  e.setSetAt(a.time());
+  e.setSetBy(std::string(a.rec.actor));
+  put_struct(a.state, a.cf.entities, keys::entity(kPolicyKind, sv(p.getCommandType())), e);
+}
+
+void apply_signed(Apply& a, s::SignatureSigned::Reader) {
+  a.index(std::string(kSignatureIndex) + be64(a.rec.seq));
+}
+
+// exception.close of a critical exception: what a criticalOnly policy is about.
+bool closes_critical(const Decide& d) {
+  if (d.cmd.type != "exception.close") return false;
+  codec::MessageView v(d.cmd.data);
+  auto e = find_exception(d, sv(v.root<s::ExceptionRef>().getException()));
+  return e && e->get().getSeverity() == s::Severity::CRITICAL;
+}
+
+SignaturePolicyView policy_view(std::string_view bytes) {
+  codec::MessageView v(bytes);
+  auto p = v.root<s::SignaturePolicy>();
+  SignaturePolicyView out;
+  out.command_type = str(p.getCommandType());
+  out.required = p.getRequired();
+  for (auto m : p.getMeanings()) out.meanings.push_back(meaning_name(m));
+  out.critical_only = p.getCriticalOnly();
+  out.set_at = p.getSetAt();
+  out.set_by = str(p.getSetBy());
+  return out;
+}
+
+}  // namespace
+
+Result<void> sign_or_require(Decide& d) {
+  const auto policy =
+      load<s::SignaturePolicy>(d.state, d.cf.entities, keys::entity(kPolicyKind, d.cmd.type));
+  std::vector<std::string> meanings;
+  bool required = false;
+  if (policy) {
+    auto p = policy->get();
+    for (auto m : p.getMeanings()) meanings.push_back(meaning_name(m));
+    required = p.getRequired() && (!p.getCriticalOnly() || closes_critical(d));
+  }
+  if (d.cmd.signature.empty()) {
+    if (!required) return {};
+    return fail(ErrorCode::kSignatureRequired,
+                d.cmd.type + " needs an electronic signature (" + listed(meanings) +
+                    "): sign it through the server (POST /v1/signatures/challenges)",
+                "signature");
+  }
+  const auto meaning = meaning_of(d.cmd.signature);
+  if (!meaning) {
+    return invalid("signature", "'" + d.cmd.signature + "' is not a signature meaning (" +
+                                    listed(signature_meanings()) + ")");
+  }
+  if (!meanings.empty() &&
+      std::find(meanings.begin(), meanings.end(), d.cmd.signature) == meanings.end()) {
+    return invalid("signature", d.cmd.type + " may be signed as " + listed(meanings) + ", not " +
+                                    d.cmd.signature);
+  }
+  if (d.cmd.type.starts_with("signature.") || d.events.empty()) {
+    return invalid("signature", d.cmd.type + " cannot be signed");
+  }
+  constexpr std::string_view kUser = "user:";
+  const std::string_view signer =
+      std::string_view(d.cmd.actor).substr(d.cmd.actor.starts_with(kUser) ? kUser.size() : 0);
+  auto user = d.cmd.actor.starts_with(kUser)
+                  ? load<s::User>(d.state, d.cf.entities, keys::entity("user", signer))
+                  : nullptr;
+  if (!user || user->get().getDisabled()) {
+    return std::unexpected(Error{
+        ErrorCode::kPermissionDenied,
+        "only an enabled person (user:<id>) can sign; " + d.cmd.actor + " is not one", "actor"});
+  }
+  const std::string name = str(user->get().getName());
+  std::vector<SignedRecord> signed_records;
+  std::vector<crypto::Digest> digests;  // kept alive for the views above
+  digests.reserve(d.events.size());
+  for (const auto& e : d.events) digests.push_back(crypto::sha256(e.payload));
+  for (std::size_t i = 0; i < d.events.size(); ++i) {
+    signed_records.push_back({d.cmd.command_id, d.events[i].type, d.events[i].stream, digests[i]});
+  }
+  const auto hash = signature_hash(signer, name, d.cmd.signature, d.now, signed_records);
+  capnp::MallocMessageBuilder msg(128);
+  auto s = msg.initRoot<s::SignatureSigned>();
+  s.setSigner(std::string(signer));
+  s.setName(name);
+  s.setMeaning(*meaning);
+  s.setSignedAt(d.now);
+  s.setRecords(static_cast<std::uint32_t>(d.events.size()));
+  s.setHash(capnp::Data::Reader(hash.data(), hash.size()));
+  d.emit_struct(d.events.front().stream, "signature.signed", s);
+  return {};
+}
+
+const Area& signatures_area() {
+  static const Area area{"signatures",
+                         {command<s::SignaturePolicySet, decide_policy_set>(
+                             "signature.set_policy", {"signature.policy_set"},
+                             stream("signature-policy", "commandType"))},
+                         {event<s::SignaturePolicySet, apply_policy_set>("signature.policy_set"),
+                          event<s::SignatureSigned, apply_signed>("signature.signed")}};
+  return area;
+}
+
+// ---- reading
+
+const std::vector<std::string>& signature_meanings() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (auto e : capnp::Schema::from<s::SignatureMeaning>().getEnumerants()) {
+      out.emplace_back(e.getProto().getName().cStr());
+    }
+    return out;
+  }();
+  return names;
+}
+
+Result<std::optional<SignaturePolicyView>> find_signature_policy(const ledger::Snapshot& snap,
+                                                                 std::string_view command_type) {
+  return ledger::reading([&]() -> Result<std::optional<SignaturePolicyView>> {
+    auto bytes = snap.get(snap.family(kEntitiesCf), keys::entity(kPolicyKind, command_type));
+    if (!bytes) return std::optional<SignaturePolicyView>{};
+    return std::optional<SignaturePolicyView>(policy_view(*bytes));
+  });
+}
+
+Result<std::vector<SignaturePolicyView>> list_signature_policies(const ledger::Snapshot& snap) {
+  return ledger::reading([&]() -> Result<std::vector<SignaturePolicyView>> {
+    std::vector<SignaturePolicyView> out;
+    snap.scan_prefix(snap.family(kEntitiesCf), keys::entity(kPolicyKind, ""),
+                     [&](std::string_view, std::string_view value) {
+                       out.push_back(policy_view(value));
+                       return true;
+                     });
+    return out;
+  });
+}
+
+const std::vector<std::string>& default_signature_policies() {
+  static const std::vector<std::string> lines = {
+      R"j({"type":"signature.set_policy","data":{"commandType":"lot.release","required":true,"meanings":["released"],"reason":"default: QA release (21 CFR 211.192)"}})j",
+      R"j({"type":"signature.set_policy","data":{"commandType":"lot.reject","required":true,"meanings":["approved"],"reason":"default: QA rejection"}})j",
+      R"j({"type":"signature.set_policy","data":{"commandType":"wo.close","required":true,"meanings":["approved","reviewed"],"reason":"default: batch record review and closing (21 CFR 211.192)"}})j",
+      R"j({"type":"signature.set_policy","data":{"commandType":"record.correct","required":true,"meanings":["approved"],"reason":"default: approval of a correction"}})j",
+      R"j({"type":"signature.set_policy","data":{"commandType":"exception.close","required":true,"meanings":["approved"],"criticalOnly":true,"reason":"default: closing a critical exception"}})j",
+  };
+  return lines;
+}
+
+std::string command_stream(const ledger::Command& command) {
+  const CommandSpec* spec = find_command_spec(command.type);
+  return spec == nullptr ? std::string{} : own_stream(*spec, command.data);
+}
+
+Result<SignatureView> signature_view(const ledger::RecordFields& record) {
+  if (record.type != "signature.signed" || !record.payload_present) {
+    return fail(ErrorCode::kInvalidArgument, "not a signature record", "seq");
+  }
+  return ledger::reading([&]() -> Result<SignatureView> {
+    codec::MessageView v(record.payload);
+    auto s = v.root<s::SignatureSigned>();
+    SignatureView out;
+    out.seq = record.seq;
+    out.signer = str(s.getSigner());
+    out.name = str(s.getName());
+    out.meaning = meaning_name(s.getMeaning());
+    out.signed_at = s.getSignedAt();
+    out.records = s.getRecords();
+    const auto h = s.getHash();
+    if (h.size() != out.hash.size()) {
+      return fail(ErrorCode::kCorruption, "a signature's hash is not 32 bytes", "hash");
+    }
+    std::copy(h.begin(), h.end(), out.hash.begin());
+    return out;
+  });
+}
+
+Result<std::optional<SignatureView>> signature_of(const ledger::Snapshot& snap, std::uint64_t seq,
+                                                  std::string_view command_id) {
+  // A command writes a handful of records; its signature is the last of them.
+  constexpr std::uint64_t kMaxRecordsOfACommand = 64;
+  for (std::uint64_t s = seq + 1; s <= seq + kMaxRecordsOfACommand && s <= snap.head().seq; ++s) {
+    auto bytes = snap.record(s);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto rec = ledger::decode_record(*bytes);
+    if (!rec) return std::unexpected(rec.error());
+    if (rec->command_id != command_id) break;
+    if (rec->type != "signature.signed") continue;
+    auto sig = signature_view(*rec);
+    if (!sig) return std::unexpected(sig.error());
+    if (s - sig->records > seq) break;  // signs only later records of the command
+    return std::optional<SignatureView>(std::move(*sig));
+  }
+  return std::optional<SignatureView>{};
+}
+
+void write_signature_json(const SignatureView& s, codec::JsonWriter& w) {
+  w.begin_object();
+  w.key("signer").string(s.signer);
+  w.key("name").string(s.name);
+  w.key("meaning").string(s.meaning);
+  w.key("signedAt").string(format_rfc3339(s.signed_at));
+  w.key("seq").uint64(s.seq);
+  w.end_object();
+}
+
+crypto::Digest signature_hash(std::string_view signer, std::string_view name,
+                              std::string_view meaning, TimeNs signed_at,
+                              const std::vector<SignedRecord>& signed_records) {
+  crypto::Sha256 h;
+  hash_part(h, "custody.esig.v1");
+  hash_part(h, signer);
+  hash_part(h, name);
+  hash_part(h, meaning);
+  h.update(be64(static_cast<std::uint64_t>(signed_at)));
+  h.update(be64(signed_records.size()));
+  for (const auto& r : signed_records) {
+    hash_part(h, r.command_id);
+    hash_part(h, r.type);
+    hash_part(h, r.stream);
+    h.update(std::string_view(reinterpret_cast<const char*>(r.payload_digest.data()),
+                              r.payload_digest.size()));
+  }
+  return h.finish();
+}
+
+Result<SignatureCheck> check_signatures(const ledger::Snapshot& snap) {
+  std::vector<std::uint64_t> seqs;
+  auto listed_ok = ledger::reading([&]() -> Result<void> {
+    snap.scan_prefix(snap.family(kIndexCf), kSignatureIndex,
+                     [&](std::string_view key, std::string_view) {
+                       seqs.push_back(get_be64(key.data() + kSignatureIndex.size()));
+                       return true;
+                     });
+    return {};
+  });
+  if (!listed_ok) return std::unexpected(listed_ok.error());
+  SignatureCheck out;
+  auto bad = [&](std::uint64_t seq, std::string reason) {
+    out.ok = false;
+    out.first_bad_seq = seq;
+    out.reason = "the signature at seq " + std::to_string(seq) + " " + std::move(reason);
+    return out;
+  };
+  for (const std::uint64_t seq : seqs) {
+    auto bytes = snap.record(seq);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto rec = ledger::decode_record(*bytes);
+    if (!rec) return bad(seq, "cannot be read: " + rec.error().message);
+    auto sig = signature_view(*rec);
+    if (!sig) return bad(seq, "is not a signature record: " + sig.error().message);
+    if (sig->records == 0 || sig->records >= seq) return bad(seq, "signs no records");
+    std::vector<ledger::RecordFields> signed_fields;
+    for (std::uint64_t s = seq - sig->records; s < seq; ++s) {
+      auto b = snap.record(s);
+      if (!b) return std::unexpected(b.error());
+      auto r = ledger::decode_record(*b);
+      if (!r) return bad(seq, "signs seq " + std::to_string(s) + ", which cannot be read");
+      if (r->command_id != rec->command_id) {
+        return bad(seq, "does not belong to the records before it (seq " + std::to_string(s) +
+                            " is of command " + r->command_id + ", the signature of " +
+                            rec->command_id + ")");
+      }
+      signed_fields.push_back(std::move(*r));
+    }
+    std::vector<SignedRecord> signed_records;
+    for (const auto& r : signed_fields) {
+      signed_records.push_back({r.command_id, r.type, r.stream, r.payload_digest});
+    }
+    if (signature_hash(sig->signer, sig->name, sig->meaning, sig->signed_at, signed_records) !=
+        sig->hash) {
+      return bad(seq, "does not match the records it signs (moved, or they changed)");
+    }
+    if (rec->actor != "user:" + sig->signer) {
+      return bad(seq, "names signer " + sig->signer + " but was recorded by " + rec->actor);
+    }
+    ++out.checked;
+  }
+  return out;
+}
+
+}  // namespace custody::domain

@@ -1,0 +1,277 @@
+// Electronic signatures through a real `custody serve`: the default policy a served ledger
+// gets, the two-step challenge and confirmation, a wrong password (401, on record, nothing
+// written, counted toward the lockout), a record changed in between (409), who may sign,
+// and the manifestation wherever the signed record is read.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "server/server_support.h"
+#include "support/test_support.h"
+
+namespace custody::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr const char* kAlicePassword = "violet kettle marble 42";
+
+// Two lots on hold, written before the server starts (no policy yet: nothing needs signing).
+constexpr const char* kSetup =
+    R"({"type":"material.define","commandId":"m1","actor":"user:setup","data":{"material":"romaine","name":"Romaine","uom":"kg","kind":"raw"}}
+{"type":"party.define","commandId":"p1","actor":"user:setup","data":{"party":"farm","name":"Green Farms","role":"supplier"}}
+{"type":"lot.receive","commandId":"r1","actor":"user:setup","data":{"lot":"R-1","material":"romaine","qty":100,"uom":"kg","supplier":"farm","supplierLot":"GF-1"}}
+{"type":"lot.receive","commandId":"r2","actor":"user:setup","data":{"lot":"R-2","material":"romaine","qty":100,"uom":"kg","supplier":"farm","supplierLot":"GF-1"}}
+{"type":"lot.hold","commandId":"h1","actor":"user:setup","data":{"lot":"R-1","reason":"COA missing"}}
+{"type":"lot.hold","commandId":"h2","actor":"user:setup","data":{"lot":"R-2","reason":"COA missing"}}
+)";
+
+std::string release(const std::string& id, const std::string& lot) {
+  return R"({"type":"lot.release","commandId":")" + id + R"(","data":{"lot":")" + lot + R"("}})";
+}
+
+std::string challenge_body(const std::string& command, const std::string& meaning) {
+  return R"({"command":)" + command + R"(,"meaning":")" + meaning + R"("})";
+}
+
+class Signing : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(run_custody({"init", dir().string()}).exit_code, 0);
+    auto setup = run_custody({"append", dir().string()}, kSetup);
+    ASSERT_EQ(setup.exit_code, 0) << setup.out << setup.err;
+    add_person(dir(), tmp_.path(), "alice", "qa", kAlicePassword);
+    add_person(dir(), tmp_.path(), "oscar", "operator", "amber harbor violin 3");
+    auto au =
+        run_custody({"token", "create", dir().string(), "--id", "audit", "--role", "auditor"});
+    auditor_ = std::string(json::parse(au.out).at("token").as_string());
+    auto qa = run_custody({"token", "create", dir().string(), "--id", "lims", "--role", "qa"});
+    qa_token_ = std::string(json::parse(qa.out).at("token").as_string());
+    server_ = std::make_unique<ServeProcess>(dir());
+    ASSERT_TRUE(server_->started());
+    http_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  [[nodiscard]] fs::path dir() const { return tmp_ / "ledger"; }
+
+  // Signs `user` in; the headers a signed-in write sends.
+  std::vector<std::string> sign_in(const std::string& user, const std::string& password) {
+    auto in = http_->request("POST", "/v1/session",
+                             R"({"user":")" + user + R"(","password":")" + password + R"("})");
+    EXPECT_EQ(in.status, 200) << in.body;
+    if (in.status != 200) return {};
+    return {"Cookie: " + cookie_from(in),
+            "X-CSRF-Token: " + std::string(in.json().at("csrfToken").as_string())};
+  }
+
+  std::uint64_t head() {
+    auto r = http_->request("GET", "/v1/checkpoint", "", auditor_);
+    return r.json().at("head").to_number<std::uint64_t>();
+  }
+
+  HttpResponse post(const std::string& target, const std::string& body,
+                    const std::vector<std::string>& session) {
+    return http_->request("POST", target, body, "", session);
+  }
+
+  // The access records of a principal with `action`, as the auditor reads the log. Access
+  // records are written without the caller waiting; a command answered after them (the
+  // sequencer takes commands in order) makes sure they are durable first.
+  std::size_t denials_of(const std::string& principal, const std::string& action) {
+    static int syncs = 0;
+    auto sync =
+        http_->request("POST", "/v1/commands",
+                       R"({"type":"note.add","commandId":"sync-)" + std::to_string(++syncs) +
+                           R"(","data":{"subject":"sync","text":"sync"}})",
+                       qa_token_);
+    EXPECT_EQ(sync.status, 200) << sync.body;
+    auto r =
+        http_->request("GET", "/v1/log?stream=access:" + principal + "&limit=1000", "", auditor_);
+    std::size_t n = 0;
+    const auto body = r.json();
+    for (const auto& rec : body.at("records").as_array()) {
+      if (rec.at("payload").at("action").as_string() == action) ++n;
+    }
+    return n;
+  }
+
+  TempDir tmp_;
+  std::string auditor_, qa_token_;
+  std::unique_ptr<ServeProcess> server_;
+  std::unique_ptr<HttpClient> http_;
+};
+
+TEST_F(Signing, TheServedLedgerGetsTheDefaultPolicy) {
+  auto r = http_->request("GET", "/v1/signatures/policy", "", auditor_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, json::object> by_type;
+  const auto body = r.json();
+  for (const auto& p : body.at("policies").as_array()) {
+    by_type[std::string(p.at("commandType").as_string())] = p.as_object();
+  }
+  ASSERT_EQ(by_type.size(), 5u);
+  EXPECT_EQ(by_type["lot.release"].at("meanings"), json::parse(R"(["released"])"));
+  EXPECT_EQ(by_type["exception.close"].at("criticalOnly"), true);
+  EXPECT_EQ(by_type["wo.close"].at("setBy"), "system");
+  // A restart records nothing more.
+  const auto before = head();
+  server_->stop(SIGTERM);
+  server_ = std::make_unique<ServeProcess>(dir());
+  ASSERT_TRUE(server_->started());
+  http_ = std::make_unique<HttpClient>(server_->port());
+  EXPECT_EQ(head(), before);
+}
+
+TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
+  const auto alice = sign_in("alice", kAlicePassword);
+  // Unsigned: refused, nothing written.
+  const auto before = head();
+  auto unsigned_release = post("/v1/commands", release("rel-1", "R-1"), alice);
+  EXPECT_EQ(unsigned_release.status, 422) << unsigned_release.body;
+  EXPECT_EQ(code_of(unsigned_release), "signature_required");
+  EXPECT_EQ(unsigned_release.json().at("error").at("field"), "signature");
+  EXPECT_EQ(head(), before);
+
+  // The challenge: what the signer is shown.
+  auto ch =
+      post("/v1/signatures/challenges", challenge_body(release("rel-1", "R-1"), "released"), alice);
+  ASSERT_EQ(ch.status, 200) << ch.body;
+  const std::string id(ch.json().at("challengeId").as_string());
+  const std::string text(ch.json().at("text").as_string());
+  EXPECT_NE(text.find("Printed alice (alice)"), std::string::npos) << text;
+  EXPECT_NE(text.find("lot.release of lot:R-1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"released\""), std::string::npos) << text;
+  EXPECT_EQ(ch.json().at("needs"), json::parse(R"(["user","password"])"));
+  EXPECT_EQ(head(), before) << "a challenge writes nothing";
+
+  const std::string confirm = "/v1/signatures/challenges/" + id + ":confirm";
+  // The first signature of the session needs the user id too.
+  auto no_user = post(confirm, R"({"password":"violet kettle marble 42"})", alice);
+  EXPECT_EQ(no_user.status, 400);
+  EXPECT_EQ(no_user.json().at("error").at("field"), "user");
+  // A wrong password: 401, nothing written, on record.
+  auto wrong = post(confirm, R"({"user":"alice","password":"not her passphrase"})", alice);
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_EQ(code_of(wrong), "unauthenticated");
+  EXPECT_EQ(denials_of("user:alice", "confirm a signature"), 1u);
+  EXPECT_EQ(head(), before + 2) << "only the access record (and the note that waited for it)";
+
+  auto good = post(confirm, R"({"user":"alice","password":"violet kettle marble 42"})", alice);
+  ASSERT_EQ(good.status, 200) << good.body;
+  const auto g = good.json();
+  EXPECT_EQ(g.at("records"), 2);
+  EXPECT_EQ(g.at("signature").at("name"), "Printed alice");
+  EXPECT_EQ(g.at("signature").at("meaning"), "released");
+  const auto seq = g.at("seq").to_number<std::uint64_t>();
+  // Used: it cannot be confirmed twice.
+  EXPECT_EQ(post(confirm, R"({"password":"violet kettle marble 42"})", alice).status, 404);
+
+  // The manifestation on the record, in the lot's history and on the signature record.
+  auto rec = http_->request("GET", "/v1/records/" + std::to_string(seq), "", auditor_);
+  ASSERT_EQ(rec.status, 200) << rec.body;
+  EXPECT_EQ(rec.json().at("record").at("actor"), "user:alice");
+  EXPECT_EQ(rec.json().at("signature").at("name"), "Printed alice");
+  EXPECT_TRUE(std::string(rec.json().at("signature").at("signedAt").as_string()).ends_with("Z"));
+  auto lot = http_->request("GET", "/v1/lots/R-1", "", qa_token_);
+  ASSERT_EQ(lot.status, 200) << lot.body;
+  EXPECT_EQ(lot.json().at("state").at("status"), "released");
+  bool shown = false;
+  const auto shown_lot = lot.json();
+  for (const auto& h : shown_lot.at("history").as_array()) {
+    if (h.at("type") == "lot.released") {
+      shown = h.as_object().contains("signature") && h.at("signature").at("meaning") == "released";
+    }
+  }
+  EXPECT_TRUE(shown) << lot.body;
+
+  // Later signatures of the session need the password only.
+  auto ch2 =
+      post("/v1/signatures/challenges", challenge_body(release("rel-2", "R-2"), "released"), alice);
+  ASSERT_EQ(ch2.status, 200);
+  EXPECT_EQ(ch2.json().at("needs"), json::parse(R"(["password"])"));
+  // The lot changes before the confirmation: 409, nothing written.
+  auto hold_note =
+      post("/v1/commands",
+           R"({"type":"lot.move","commandId":"mv-2","data":{"lot":"R-2","location":"cold-2"}})",
+           sign_in("oscar", "amber harbor violin 3"));
+  ASSERT_EQ(hold_note.status, 200) << hold_note.body;
+  const auto before_stale = head();
+  auto stale = post("/v1/signatures/challenges/" +
+                        std::string(ch2.json().at("challengeId").as_string()) + ":confirm",
+                    R"({"password":"violet kettle marble 42"})", alice);
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(code_of(stale), "conflict");
+  EXPECT_EQ(head(), before_stale);
+
+  // Verify checks the signature, once the server has stopped or while it runs.
+  auto v = run_custody({"verify", dir().string()});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  auto report = json::parse(v.out);
+  EXPECT_EQ(report.at("signatures").at("checked"), 1) << v.out;
+}
+
+TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {
+  // An API token cannot sign: a machine has no password to confirm with.
+  auto token = http_->request("POST", "/v1/signatures/challenges",
+                              challenge_body(release("t-1", "R-1"), "released"), qa_token_);
+  EXPECT_EQ(token.status, 403) << token.body;
+  EXPECT_EQ(code_of(token), "permission_denied");
+  // An operator may not release, signed or not.
+  const auto oscar = sign_in("oscar", "amber harbor violin 3");
+  auto op =
+      post("/v1/signatures/challenges", challenge_body(release("o-1", "R-1"), "released"), oscar);
+  EXPECT_EQ(op.status, 403) << op.body;
+  EXPECT_GE(denials_of("user:oscar", "submit lot.release"), 1u);
+  // The meaning must be one the policy allows for the type; bad bodies say which field.
+  const auto alice = sign_in("alice", kAlicePassword);
+  auto meaning =
+      post("/v1/signatures/challenges", challenge_body(release("a-1", "R-1"), "reviewed"), alice);
+  EXPECT_EQ(meaning.status, 422) << meaning.body;
+  EXPECT_EQ(meaning.json().at("error").at("field"), "meaning");
+  auto unknown =
+      post("/v1/signatures/challenges", challenge_body(release("a-1", "R-1"), "blessed"), alice);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.json().at("error").at("field"), "meaning");
+  auto no_command = post("/v1/signatures/challenges", R"({"meaning":"released"})", alice);
+  EXPECT_EQ(no_command.status, 400);
+  EXPECT_EQ(no_command.json().at("error").at("field"), "command");
+  auto bad_command =
+      post("/v1/signatures/challenges",
+           R"({"command":{"type":"lot.release","commandId":"x"},"meaning":"released"})", alice);
+  EXPECT_EQ(bad_command.status, 400) << bad_command.body;
+  EXPECT_EQ(bad_command.json().at("error").at("field"), "command.data");
+  // Another session cannot confirm alice's challenge.
+  auto ch =
+      post("/v1/signatures/challenges", challenge_body(release("a-2", "R-1"), "released"), alice);
+  ASSERT_EQ(ch.status, 200);
+  auto theirs = post("/v1/signatures/challenges/" +
+                         std::string(ch.json().at("challengeId").as_string()) + ":confirm",
+                     R"({"user":"oscar","password":"amber harbor violin 3"})", oscar);
+  EXPECT_EQ(theirs.status, 404) << theirs.body;
+}
+
+TEST_F(Signing, WrongPasswordsAtSigningLockTheAccount) {
+  const auto alice = sign_in("alice", kAlicePassword);
+  auto ch =
+      post("/v1/signatures/challenges", challenge_body(release("l-1", "R-1"), "released"), alice);
+  ASSERT_EQ(ch.status, 200);
+  const std::string confirm = "/v1/signatures/challenges/" +
+                              std::string(ch.json().at("challengeId").as_string()) + ":confirm";
+  for (int i = 0; i < 5; ++i) {
+    auto wrong = post(confirm, R"({"user":"alice","password":"guess"})", alice);
+    if (wrong.status == 401 && i < 4) continue;
+    EXPECT_EQ(wrong.status, 401) << i << wrong.body;
+  }
+  // Locked: the session is gone, and signing in is refused until an unlock.
+  auto me = http_->request("GET", "/v1/whoami", "", "", {alice[0]});
+  EXPECT_EQ(me.status, 401);
+  auto again = http_->request("POST", "/v1/session",
+                              R"({"user":"alice","password":"violet kettle marble 42"})");
+  EXPECT_EQ(again.status, 401);
+  EXPECT_NE(again.body.find("locked"), std::string::npos) << again.body;
+}
+
+}  // namespace
+}  // namespace custody::testing
