@@ -205,6 +205,15 @@ struct OpRef {
   step @1 :Text $A.required $A.id;
 }
 
+# op.verify -> op.verified: a second person's check of a completed step (21 CFR 211.188(b)(11),
+# "the identity of the person checking each significant step"). Whoever performed the step
+# cannot verify it.
+struct OpVerify {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  note @2 :Text;                           # what was checked
+}
+
 # lot.consume.
 struct LotConsume {
   wo @0 :Text $A.required $A.id;

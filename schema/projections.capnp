@@ -85,6 +85,8 @@ struct WoStep {
   scheduledStart @9 :Int64 $A.timestamp;   # the latest wo.schedule's plan; 0 unplanned
   scheduledEnd @10 :Int64 $A.timestamp;
   scheduledEquipment @11 :Text;
+  verifiedBy @12 :Text;                    # the second person who verified it (op.verify)
+  verifiedAt @13 :Int64 $A.timestamp;
 }
 
 enum WoStatus { created @0; released @1; inProgress @2; completed @3; closed @4; }

@@ -49,6 +49,7 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"lot.produce", kFloor},
         {"op.report", kFloor},
         {"op.complete", kFloor},
+        {"op.verify", {"operator", "supervisor", "qa"}},
         {"wo.complete", {"supervisor", "integration"}},
         {"wo.close", kQa},
         {"inspection.record", {"qa", "operator", "supervisor"}},

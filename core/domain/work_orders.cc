@@ -294,6 +294,46 @@ void apply_op_completed(Apply& a, s::OpRef::Reader r) {
   a.history("wo", sv(r.getWo()));
 }
 
+Result<void> decide_verify(Decide& d, s::OpVerify::Reader r) {
+  auto wo = existing_wo(d, sv(r.getWo()));
+  if (!wo) return std::unexpected(wo.error());
+  auto w = (*wo)->get();
+  if (w.getStatus() == s::WoStatus::CLOSED) {
+    return bad_state("data.wo", "work order " + str(r.getWo()) + " is closed");
+  }
+  const int i = step_index(w, r.getStep());
+  if (i < 0)
+    return not_found("data.step", "step " + str(r.getStep()) + " of work order " + str(r.getWo()));
+  auto step = w.getSteps()[i];
+  if (step.getStatus() != s::StepStatus::COMPLETED) {
+    return bad_state("data.step", "step " + str(r.getStep()) + " of work order " + str(r.getWo()) +
+                                      " is not completed yet");
+  }
+  if (step.getVerifiedBy().size() > 0) {
+    return bad_state("data.step", "step " + str(r.getStep()) + " was verified already by " +
+                                      str(step.getVerifiedBy()));
+  }
+  for (auto op : step.getOperators()) {
+    if (sv(op) == d.cmd.actor) {
+      return std::unexpected(Error{ErrorCode::kPermissionDenied,
+                                   d.cmd.actor + " performed step " + str(r.getStep()) +
+                                       "; its verifier must be a second person",
+                                   "actor"});
+    }
+  }
+  d.emit_data("op.verified");
+  return {};
+}
+
+void apply_verified(Apply& a, s::OpVerify::Reader r) {
+  update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
+                       [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
+                         auto step = b.getSteps()[step_index(old, r.getStep())];
+                         step.setVerifiedBy(std::string(a.rec.actor));
+                         step.setVerifiedAt(a.time());
+                       });
+}
+
 Result<void> decide_report(Decide& d, s::OpReport::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
@@ -556,6 +596,7 @@ const Area& work_orders_area() {
                                               stream("lot", "lot")),
        command<s::OpReport, decide_report>("op.report", {"op.reported"}, stream("wo", "wo")),
        command<s::OpRef, decide_complete_op>("op.complete", {"op.completed"}, stream("wo", "wo")),
+       command<s::OpVerify, decide_verify>("op.verify", {"op.verified"}, stream("wo", "wo")),
        command<s::WoRef, decide_complete>("wo.complete", {"wo.completed"}, stream("wo", "wo")),
        command<s::WoRef, decide_close>("wo.close", {"wo.closed"}, stream("wo", "wo"))},
       {event<s::WoCreate, apply_created>("wo.created"),
@@ -571,6 +612,7 @@ const Area& work_orders_area() {
            "op.reported",
            correctable<s::OpReport, check_reported_fix, shift_reported>({"good", "scrap"})),
        event<s::OpRef, apply_op_completed>("op.completed"),
+       event<s::OpVerify, apply_verified>("op.verified"),
        event<s::WoRef, apply_completed>("wo.completed"),
        event<s::WoRef, apply_closed>("wo.closed")}};
   return area;

@@ -313,7 +313,7 @@ void header(Html& h, const Gathered& g, const std::string& generated_at) {
 void steps(Html& h, const Gathered& g) {
   h.raw("<h2>Steps</h2>\n");
   h.head({"Step", "Work center", "Equipment", "Status", "Operators", "Started", "Completed", "Good",
-          "Scrap", "Planned"});
+          "Scrap", "Verified by", "Planned"});
   for (const auto& sv : array(g.wo, "steps")) {
     const auto& s = sv.as_object();
     std::string operators;
@@ -329,6 +329,9 @@ void steps(Html& h, const Gathered& g) {
     h.row({esc(text(s, "step")), esc(text(s, "workCenter")), esc(text(s, "equipment")),
            esc(text(s, "status")), operators, esc(when(text(s, "startedAt"))),
            esc(when(text(s, "completedAt"))), esc(number(s, "good")), esc(number(s, "scrap")),
+           text(s, "verifiedBy").empty()
+               ? std::string("&mdash;")
+               : esc(text(s, "verifiedBy")) + "<br>" + esc(when(text(s, "verifiedAt"))),
            planned});
   }
   h.raw("</table>\n");

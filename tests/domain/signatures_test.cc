@@ -207,7 +207,7 @@ TEST_F(Signatures, PolicyRulesRefuseAndWriteNothing) {
                   ErrorCode::kInvalidArgument, "data.meanings[0]");
 }
 
-TEST_F(Signatures, DefaultsCoverReleaseRejectCloseCorrectionAndCriticalExceptions) {
+TEST_F(Signatures, DefaultsCoverReleaseRejectCloseCorrectionVerificationAndCriticalExceptions) {
   for (const auto& line : domain::default_signature_policies()) {
     auto v = boost::json::parse(line).as_object();
     ok("signature.set_policy", boost::json::serialize(v.at("data")));
@@ -222,7 +222,7 @@ TEST_F(Signatures, DefaultsCoverReleaseRejectCloseCorrectionAndCriticalException
     EXPECT_EQ(p.set_by, "user:test");
   }
   EXPECT_EQ(types, (std::vector<std::string>{"exception.close", "lot.reject", "lot.release",
-                                             "record.correct", "wo.close"}));
+                                             "op.verify", "record.correct", "wo.close"}));
 }
 
 // A signature moved under other records, or records changed under a signature, no longer

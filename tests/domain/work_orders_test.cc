@@ -179,5 +179,28 @@ TEST_F(WorkOrders, ClosedOrdersTakeNoMoreWork) {
   expect_rejected("wo.close", R"({"wo":"WO-1"})", ErrorCode::kInvalidState, "data.wo");
 }
 
+TEST_F(WorkOrders, ASecondPersonVerifiesACompletedStep) {
+  master_data();
+  receive("R-1", 150);
+  running_order();  // wash started by user:test
+  expect_rejected("op.verify", R"({"wo":"WO-1","step":"wash"})", ErrorCode::kInvalidState,
+                  "data.step");
+  ok("op.complete", R"({"wo":"WO-1","step":"wash"})");
+  // The operator who performed it cannot be its verifier.
+  expect_rejected("op.verify", R"({"wo":"WO-1","step":"wash","note":"checked"})",
+                  ErrorCode::kPermissionDenied, "actor");
+  expect_rejected("op.verify", R"({"wo":"WO-1","step":"rinse"})", ErrorCode::kNotFound,
+                  "data.step");
+  expect_rejected("op.verify", R"({"wo":"WO-9","step":"wash"})", ErrorCode::kNotFound, "data.wo");
+  ok("op.verify", R"({"wo":"WO-1","step":"wash","note":"chlorine log checked"})", "user:lead");
+  auto wo = state("wo", "WO-1");
+  const auto& wash = wo["steps"].as_array()[0].as_object();
+  EXPECT_EQ(wash.at("verifiedBy"), "user:lead");
+  EXPECT_FALSE(std::string(wash.at("verifiedAt").as_string()).empty());
+  auto again = run("op.verify", R"({"wo":"WO-1","step":"wash"})", "user:qa");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kInvalidState);
+}
+
 }  // namespace
 }  // namespace custody::testing

@@ -32,6 +32,7 @@ class Reports : public HostTest {
     reported_ =
         run("op.report", R"({"wo":"WO-1","step":"wash","good":195,"scrap":5})", "user:maria")->seq;
     ok("op.complete", R"({"wo":"WO-1","step":"wash"})", "user:maria");
+    ok("op.verify", R"({"wo":"WO-1","step":"wash","note":"chlorine log checked"})", "user:lead");
     ok("op.start", R"({"wo":"WO-1","step":"pack","equipment":"packer-1"})", "user:jose");
     ok("lot.produce", R"({"wo":"WO-1","step":"pack","lot":"F-1","qty":100})", "user:jose");
     ok("inspection.record",
@@ -126,6 +127,9 @@ TEST_F(Reports, TheBatchRecordTellsTheWholeStoryOfTheOrder) {
       << "the signature's manifestation";
   EXPECT_TRUE(has(h, " UTC</td>"));
   EXPECT_TRUE(has(h, "<td>&mdash;</td>"));
+  // The second person who verified the wash.
+  EXPECT_TRUE(has(h, "<th>Verified by</th>"));
+  EXPECT_TRUE(has(h, "<td>user:lead<br>2026-11-"));
   EXPECT_TRUE(has(h, "through record #" + std::to_string(ledger_->head().seq)));
 }
 

@@ -111,7 +111,8 @@ TEST_F(Signing, TheServedLedgerGetsTheDefaultPolicy) {
   for (const auto& p : body.at("policies").as_array()) {
     by_type[std::string(p.at("commandType").as_string())] = p.as_object();
   }
-  ASSERT_EQ(by_type.size(), 5u);
+  ASSERT_EQ(by_type.size(), 6u);
+  EXPECT_EQ(by_type["op.verify"].at("meanings"), json::parse(R"(["verified"])"));
   EXPECT_EQ(by_type["lot.release"].at("meanings"), json::parse(R"(["released"])"));
   EXPECT_EQ(by_type["exception.close"].at("criticalOnly"), true);
   EXPECT_EQ(by_type["wo.close"].at("setBy"), "system");

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 46
-#define CUSTODY_COMMAND_TYPE_COUNT 45
+#define CUSTODY_EVENT_TYPE_COUNT 47
+#define CUSTODY_COMMAND_TYPE_COUNT 46
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -52,6 +52,7 @@ static const custody_type_info custody_event_types[] = {
     {"lot.produced", "LotProduced", UINT64_C(0xd6771fa0f0f64ddc)},
     {"op.reported", "OpReport", UINT64_C(0xb655baa82f8a7912)},
     {"op.completed", "OpRef", UINT64_C(0xde90f7b613623ee7)},
+    {"op.verified", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
     {"wo.completed", "WoRef", UINT64_C(0xf245a0510095616f)},
     {"wo.closed", "WoRef", UINT64_C(0xf245a0510095616f)},
     {"wo.scheduled", "WoSchedule", UINT64_C(0xbe39035d769b99c2)},
@@ -102,6 +103,7 @@ static const custody_type_info custody_command_types[] = {
     {"lot.produce", "LotProduce", UINT64_C(0xbcad7fda39601183)},
     {"op.report", "OpReport", UINT64_C(0xb655baa82f8a7912)},
     {"op.complete", "OpRef", UINT64_C(0xde90f7b613623ee7)},
+    {"op.verify", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
     {"wo.complete", "WoRef", UINT64_C(0xf245a0510095616f)},
     {"wo.close", "WoRef", UINT64_C(0xf245a0510095616f)},
     {"wo.schedule", "WoSchedule", UINT64_C(0xbe39035d769b99c2)},

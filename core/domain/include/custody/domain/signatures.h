@@ -39,7 +39,8 @@ struct SignaturePolicyView {
 
 // The signature.set_policy commands (JSON lines, without commandId) a ledger gets when
 // `custody serve` first finds it without any policy: lot.release (released), lot.reject,
-// wo.close and record.correct (approved), exception.close of a critical exception (approved).
+// wo.close and record.correct (approved), op.verify (verified), exception.close of a critical
+// exception (approved).
 [[nodiscard]] const std::vector<std::string>& default_signature_policies();
 
 // The stream a command writes its first record to, as its declaration names it ("lot:L-1"),
