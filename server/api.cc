@@ -332,6 +332,11 @@ void Api::handle(Request request, Reply reply) {
     return;
   }
 
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "openapi.json") {
+    if (!get) return done(error(405, ErrorCode::kInvalidArgument, "use GET", "method"));
+    return done(json(200, std::string(openapi_document())));
+  }
+
   const bool metrics = s.size() == 1 && s[0] == "metrics";
   if (!metrics && (s.empty() || s[0] != "v1")) {
     return done(error(404, ErrorCode::kNotFound, "no such resource: " + std::string(path), "path"));

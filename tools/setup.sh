@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package that custody's build, tests, benchmarks and demo need.
-# Idempotent and quiet when everything is present; safe with CI=true and no stdin.
+# Installs every Debian package that custody's build, tests, benchmarks and demo need, then
+# the npm packages the tests use (package-lock.json, npm ci). Idempotent and quiet when
+# everything is present; safe with CI=true and no stdin.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
   build-essential cmake pkg-config git
@@ -18,7 +20,12 @@ packages=(
   sqlite3 libsqlite3-dev                  # genealogy benchmark baseline (find_package SQLite3)
   libmodbus-dev                           # the Modbus TCP device driver plugin (pkg-config)
   curl openssl                            # server tests: HTTPS with a certificate they make
+  wrk                                     # server benchmark: GET /v1/lots/{id} under load
 )
+# Node.js and npm (the API document's linter and response checker): the machine's own if it
+# has them (custody's tools need Node 20 or later), else Debian's.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,14 +33,26 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-  sudo=sudo
-else
-  sudo=
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=sudo
+  else
+    sudo=
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq </dev/null >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq </dev/null >/dev/null
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+
+# The npm packages, exactly as package-lock.json pins them, unless already installed from it.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version) is too old: custody's test tools need Node 20 or later" >&2
+  exit 1
+fi
+if ! cmp -s "$root/package-lock.json" "$root/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  echo "setup: npm ci"
+  (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null >/dev/null)
+  cp "$root/package-lock.json" "$root/node_modules/.package-lock.json.installed"
+fi

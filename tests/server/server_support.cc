@@ -139,6 +139,16 @@ void HttpClient::connect() {
 
 void HttpClient::send_only(const std::string& bytes) {
   if (fd_ < 0) connect();
+  // "METHOD TARGET HTTP/1.1" when the bytes begin like a request: what a later raw() answer
+  // is recorded as answering.
+  if (!bytes.empty()) {
+    const auto sp1 = bytes.find(' ');
+    const auto sp2 = sp1 == std::string::npos ? sp1 : bytes.find(' ', sp1 + 1);
+    const auto eol = bytes.find("\r\n");
+    const bool request_line = sp2 != std::string::npos && eol != std::string::npos && sp2 < eol;
+    sent_method_ = request_line ? bytes.substr(0, sp1) : "";
+    sent_target_ = request_line ? bytes.substr(sp1 + 1, sp2 - sp1 - 1) : "";
+  }
   std::size_t off = 0;
   while (off < bytes.size()) {
     const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
@@ -193,6 +203,25 @@ HttpResponse HttpClient::read_response(std::chrono::milliseconds timeout) {
   return r;
 }
 
+void record_exchange(const std::string& method, const std::string& target,
+                     const HttpResponse& response) {
+  const char* path = std::getenv("CUSTODY_API_EXCHANGES");
+  if (path == nullptr || *path == '\0' || response.status == 0) return;
+  boost::json::object line;
+  line["method"] = method;
+  line["target"] = target;
+  line["status"] = response.status;
+  auto type = response.headers.find("content-type");
+  line["contentType"] = type == response.headers.end() ? "" : type->second;
+  line["body"] = response.body;
+  const std::string text = boost::json::serialize(line) + "\n";
+  // One write per line with O_APPEND: tests running side by side do not interleave lines.
+  const int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  (void)!::write(fd, text.data(), text.size());
+  ::close(fd);
+}
+
 HttpResponse HttpClient::request(const std::string& method, const std::string& target,
                                  const std::string& body, const std::string& token,
                                  const std::vector<std::string>& extra_headers) {
@@ -208,7 +237,10 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
     if (fd_ < 0) connect();
     send_only(req);
     HttpResponse r = read_response(std::chrono::seconds(120));
-    if (r.status != 0) return r;
+    if (r.status != 0) {
+      record_exchange(method, target, r);
+      return r;
+    }
     connect();  // the server had closed the kept-alive connection: once more, afresh
   }
   return {};
@@ -216,7 +248,9 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
 
 HttpResponse HttpClient::raw(const std::string& bytes, std::chrono::milliseconds timeout) {
   send_only(bytes);
-  return read_response(timeout);
+  HttpResponse r = read_response(timeout);
+  record_exchange(sent_method_, sent_target_, r);
+  return r;
 }
 
 bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {

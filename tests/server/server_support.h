@@ -75,7 +75,15 @@ class HttpClient {
   int port_;
   int fd_ = -1;
   std::string pending_;
+  std::string sent_method_, sent_target_;  // of the last request sent
 };
+
+// When CUSTODY_API_EXCHANGES names a file, appends {method, target, status, contentType, body}
+// to it as a JSON line: the API tests' responses, checked against the OpenAPI document by
+// tools/api/check-responses.mjs (test api_responses_match_openapi). HttpClient calls it for
+// every response it receives.
+void record_exchange(const std::string& method, const std::string& target,
+                     const HttpResponse& response);
 
 // The error code of a JSON error answer, "" when there is none.
 std::string code_of(const HttpResponse& r);

@@ -839,5 +839,18 @@ TEST_F(Serve, APersonChangesTheirOwnPasswordWithTheCurrentOne) {
       << "finn's password did not change";
 }
 
+// The document clients are written against is the one in the source tree (linted by
+// api_openapi_lint), served without credentials.
+TEST_F(Serve, ItServesItsOpenApiDocument) {
+  start();
+  auto r = client_->request("GET", "/v1/openapi.json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::ifstream file(CUSTODY_OPENAPI_FILE);
+  const std::string source((std::istreambuf_iterator<char>(file)), {});
+  EXPECT_EQ(r.body, source);
+  EXPECT_EQ(r.json().at("openapi"), "3.1.0");
+  EXPECT_EQ(client_->request("POST", "/v1/openapi.json", "{}").status, 405);
+}
+
 }  // namespace
 }  // namespace custody::testing

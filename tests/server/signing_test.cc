@@ -274,5 +274,16 @@ TEST_F(Signing, WrongPasswordsAtSigningLockTheAccount) {
   EXPECT_NE(again.body.find("locked"), std::string::npos) << again.body;
 }
 
+// Every entity route answers with the entity, or 404 for an unknown id.
+TEST_F(Signing, EveryEntityRouteAnswers) {
+  EXPECT_EQ(http_->request("GET", "/v1/materials/romaine", "", qa_token_).status, 200);
+  EXPECT_EQ(http_->request("GET", "/v1/parties/farm", "", qa_token_).status, 200);
+  for (const char* c : {"work-orders", "exceptions", "equipment", "lots"}) {
+    auto r = http_->request("GET", std::string("/v1/") + c + "/nothing-here", "", qa_token_);
+    EXPECT_EQ(r.status, 404) << c;
+    EXPECT_EQ(code_of(r), "not_found") << c;
+  }
+}
+
 }  // namespace
 }  // namespace custody::testing

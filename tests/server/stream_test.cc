@@ -28,9 +28,11 @@ struct WsClient {
   websocket::stream<tcp::socket> ws{ioc};
   beast::error_code handshake_error;
   websocket::response_type response;
+  std::string target_;
 
   WsClient(int port, const std::string& target, const std::string& token,
-           const std::string& origin = "") {
+           const std::string& origin = "")
+      : target_(target) {
     tcp::resolver resolver(ioc);
     net::connect(ws.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
     ws.set_option(websocket::stream_base::decorator([=](websocket::request_type& req) {
@@ -38,6 +40,13 @@ struct WsClient {
       if (!origin.empty()) req.set(beast::http::field::origin, origin);
     }));
     ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, handshake_error);
+    if (handshake_error) {  // a refusal: checked against the API document like any answer
+      HttpResponse r;
+      r.status = static_cast<int>(response.result_int());
+      r.headers["content-type"] = std::string(response[beast::http::field::content_type]);
+      r.body = response.body();
+      record_exchange("GET", target, r);
+    }
   }
 
   // The next record's seq, or 0 when the stream ended (close_code() says how).
@@ -46,7 +55,10 @@ struct WsClient {
     beast::error_code ec;
     ws.read(b, ec);
     if (ec) return 0;
-    auto v = boost::json::parse(beast::buffers_to_string(b.data()));
+    const std::string frame = beast::buffers_to_string(b.data());
+    record_exchange("WS", target_,
+                    HttpResponse{101, {{"content-type", "application/json"}}, frame});
+    auto v = boost::json::parse(frame);
     if (type != nullptr) *type = std::string(v.at("type").as_string());
     return v.at("seq").to_number<std::uint64_t>();
   }

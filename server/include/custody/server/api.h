@@ -194,6 +194,9 @@ class Api {
   std::unique_ptr<Pool> pool_;  // argon2id work, never on the network threads
 };
 
+// The OpenAPI 3.1 document of this API (server/openapi.json), as GET /v1/openapi.json serves it.
+[[nodiscard]] std::string_view openapi_document();
+
 // On a ledger without any signature policy, records the default one (domain::
 // default_signature_policies) as custody's own records; returns how many it wrote.
 [[nodiscard]] Result<std::size_t> record_default_signature_policy(ledger::Ledger& ledger);
