@@ -159,6 +159,7 @@ void HttpClient::send_only(const std::string& bytes) {
 
 HttpResponse HttpClient::read_response(std::chrono::milliseconds timeout) {
   HttpResponse r;
+  if (fd_ < 0) return r;  // not connected (poll would wait out the timeout on it)
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t header_end = std::string::npos;
   auto left = [&] {

@@ -472,6 +472,56 @@ TEST_F(Serve, SigtermFinishesWhatIsInFlightAndLosesNothingAcknowledged) {
   EXPECT_FALSE(fs::exists(dir() / "server"));
 }
 
+// The process is killed outright while eight clients send commands one by one: every command
+// answered 200 is in the log afterwards, and the ledger verifies.
+TEST_F(Serve, SigkillDuringLoadLosesNothingAcknowledged) {
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  start();
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  std::atomic<bool> dead{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&, t] {
+      HttpClient c(server_->port());
+      for (int i = 0; !dead.load(); ++i) {
+        const std::string id = "k" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = c.request("POST", "/v1/commands", note(id, "load"), op);
+        if (r.status == 200) {
+          std::lock_guard lock(mu);
+          acknowledged.insert(id);
+        } else if (r.status == 0) {
+          return;  // the server is gone
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 6000; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (acknowledged.size() >= 400) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto exit = server_->stop(SIGKILL);
+  dead = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(exit.code, 128 + SIGKILL);
+  ASSERT_GE(acknowledged.size(), 400u);
+  auto verified = run_custody({"verify", dir().string()});
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  auto all = run_custody({"log", dir().string()});
+  std::set<std::string> logged;
+  for (const auto& l : lines(all.out)) logged.insert(str(json::parse(l).at("commandId")));
+  std::size_t missing = 0;
+  for (const auto& id : acknowledged) missing += logged.contains(id) ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
+  // And the ledger serves again.
+  start();
+  EXPECT_EQ(client_->request("POST", "/v1/commands", note("after", "back"), op).status, 200);
+}
+
 TEST_F(Serve, ServesHttpsWithItsCertificate) {
   const std::string auditor = token("auditor");
   const fs::path cert = tmp_ / "cert.pem", key = tmp_ / "key.pem";
