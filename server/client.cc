@@ -66,7 +66,8 @@ struct Client::Impl {
     http::read(s, buffer, parser, ec);
     if (ec) return fail(ErrorCode::kUnavailable, "lost the connection: " + ec.message(), "server");
     auto res = parser.release();
-    return ClientResponse{static_cast<unsigned>(res.result_int()), std::move(res.body())};
+    return ClientResponse{static_cast<unsigned>(res.result_int()), std::move(res.body()),
+                          std::string(res[http::field::set_cookie])};
   }
 };
 
@@ -118,11 +119,14 @@ Result<std::unique_ptr<Client>> Client::connect(const ClientOptions& options) {
 }
 
 Result<ClientResponse> Client::post(const std::string& target, const std::string& body,
-                                    const std::string& content_type) {
+                                    const std::string& content_type, const Headers& headers) {
   http::request<http::string_body> req{http::verb::post, target, 11};
   req.set(http::field::host, impl_->host);
   req.set(http::field::user_agent, "custody");
-  req.set(http::field::authorization, "Bearer " + impl_->options.token);
+  if (!impl_->options.token.empty()) {
+    req.set(http::field::authorization, "Bearer " + impl_->options.token);
+  }
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.set(http::field::content_type, content_type);
   req.keep_alive(true);
   req.body() = body;

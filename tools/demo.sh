@@ -157,9 +157,16 @@ for role in qa auditor operator; do
   "$custody" token create "$ledger" --id "demo-$role-$$" --role "$role" \
     --description "tools/demo.sh" | sed -E 's/.*"token":"([^"]*)".*/\1/' >"$tokens/$role"
 done
+# A QA person who signs: her password in a file only she (this user) can read, never on a
+# command line.
+(umask 077 && printf 'demo %s release\n' "$(openssl rand -hex 6)" >"$tokens/quinn.password")
+"$custody" user add "$ledger" --id quinn --name "Quinn Harper" --role qa \
+  --password-file "$tokens/quinn.password" | sed 's/^/  /'
 serve_out="$data/serve.out"
 "$custody" serve "$ledger" --listen 127.0.0.1:0 >"$serve_out" 2>"$data/serve.log" &
 serve_pid=$!
+# Whatever happens below, the server does not outlive the demo.
+trap 'kill -TERM "$serve_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q serving "$serve_out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -nE '1s/.*"serving":"([^"]*)".*/\1/p' "$serve_out")
 echo "  serving at $url ($(head -1 "$serve_out"))"
@@ -178,8 +185,44 @@ echo
 echo "  custody append --server: a shift note through the API"
 echo '{"type":"note.add","commandId":"demo-note-'$$'","data":{"subject":"shift-log","text":"sent with custody append --server"}}' |
   "$custody" append --server "$url" --token-file "$tokens/operator" | sed 's/^/    /'
-echo "  GET /v1/lots/$lot (auditor): $(curl -s "$url/v1/lots/$lot" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
-  sed -E 's/^\{"kind":"lot","state":\{[^}]*"status":"([^"]*)"[^}]*"holdReason":"([^"]*)".*/status \1 (\2)/')"
+
+step "electronic signatures: Quinn signs the release of $lot; a live stream shows it"
+# The live stream, over WebSocket, with curl: the upgrade by hand, frames as they come.
+curl -s -N --http1.1 --max-time 4 -H "Authorization: Bearer $(cat "$tokens/auditor")" \
+  -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
+  -H "Sec-WebSocket-Key: $(openssl rand -base64 16)" \
+  "$url/v1/stream?types=lot.released,signature.signed,access.denied" -o "$data/stream.bin" &
+stream_pid=$!
+echo "  the policy in force: $(curl -s "$url/v1/signatures/policy" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
+  grep -o '"commandType":"[a-z._]*"' | cut -d'"' -f4 | tr '\n' ' ')"
+jar="$tokens/quinn.cookies"
+signin="$tokens/quinn.signin.json"
+(umask 077 && printf '{"user":"quinn","password":"%s"}' "$(cat "$tokens/quinn.password")" >"$signin")
+session=$(curl -s -c "$jar" "$url/v1/session" -d @"$signin")
+csrf=$(printf '%s' "$session" | sed -E 's/.*"csrfToken":"([^"]*)".*/\1/')
+echo "  POST /v1/session: $(printf '%s' "$session" | sed -E 's/"csrfToken":"[^"]*"/"csrfToken":"..."/')"
+echo "  POST /v1/commands lot.release unsigned, as Quinn:"
+curl -s -b "$jar" -H "X-CSRF-Token: $csrf" "$url/v1/commands" \
+  -d '{"type":"lot.release","commandId":"demo-rel-unsigned","data":{"lot":"'"$lot"'"}}' | sed 's/^/    /'
+echo
+challenge=$(curl -s -b "$jar" -H "X-CSRF-Token: $csrf" "$url/v1/signatures/challenges" \
+  -d '{"command":{"type":"lot.release","commandId":"demo-rel-signed","data":{"lot":"'"$lot"'"}},"meaning":"released"}')
+challenge_id=$(printf '%s' "$challenge" | sed -E 's/.*"challengeId":"([^"]*)".*/\1/')
+echo "  POST /v1/signatures/challenges, the text Quinn is shown:"
+printf '%s\n' "$challenge" | sed -E 's/.*"text":"(.*)","signer".*/    \1/; s/\\"/"/g'
+echo "  POST /v1/signatures/challenges/$challenge_id:confirm with her password:"
+curl -s -b "$jar" -H "X-CSRF-Token: $csrf" "$url/v1/signatures/challenges/$challenge_id:confirm" \
+  -d @"$signin" | sed 's/^/    /'
+echo
+rm -f "$signin"
+wait "$stream_pid" || true
+echo "  GET /v1/stream (WebSocket), what arrived meanwhile:"
+{ grep -ao '"seq":[0-9]*,[^{]*"type":"[a-z._]*"' "$data/stream.bin" || echo "nothing"; } |
+  sed -E 's/"seq":([0-9]*).*"actor":"([^"]*)".*"type":"([a-z._]*)"/    #\1 \3 by \2/'
+shown=$(curl -s "$url/v1/lots/$lot" -H "Authorization: Bearer $(cat "$tokens/auditor")")
+echo "  GET /v1/lots/$lot (auditor): status $(printf '%s' "$shown" |
+  sed -E 's/^\{"kind":"lot","state":\{[^}]*"status":"([^"]*)".*/\1/'); the release in its history" \
+  "carries $(printf '%s' "$shown" | grep -o '"signature":{[^}]*}' | tail -1)"
 echo "  GET /metrics (auditor):"
 curl -s "$url/metrics" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
   grep -E '^custody_(commit_latency_seconds_count|records_total|permission_denied_total|head_seq|plugin_up)' |
@@ -189,3 +232,5 @@ wait "$serve_pid"
 echo "  SIGTERM: $(tail -1 "$serve_out")"
 echo "  the refused release is on record: $("$custody" log "$ledger" --stream "access:token:demo-operator-$$" |
   sed -E 's/.*"action":"([^"]*)".*/"\1"/')"
+echo "  custody verify, with every signature checked: $("$custody" verify "$ledger" |
+  grep -o '"signatures":{[^}]*}')"

@@ -13,16 +13,35 @@
 // connection, posting one command to `POST /v1/commands` and waiting for the answer; against
 // the CLI's path in process (decode, then the sequencer) from 64 waiting threads. Commands/s
 // and latency percentiles for both.
+//
+// Sign-in and signatures: POST /v1/session 30 times in a row; then, signed in, 30 signatures
+// (a challenge, then its confirmation with the password): the latency of each step.
+//
+// Reads under wrk: a generated plant month (CUSTODY_BENCH_DAYS, default 30) served; `wrk -t2
+// -c64 -d60s` (CUSTODY_BENCH_WRK_SECONDS) on GET /v1/lots/{id} over the month's received lots
+// in turn; requests/s and latency percentiles, and the server's RSS every 5 s.
+//
+// Live streams: 1,000 WebSocket subscribers (CUSTODY_BENCH_SUBSCRIBERS) on GET /v1/stream
+// while 8 producers append N/400 note.add commands each in batches of 100; records delivered
+// per second over all subscribers, and the server's RSS.
+//
+// CUSTODY_BENCH_PARTS (bulk,single,sign,wrk,ws; default all) runs some of them.
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "bench_support.h"
@@ -81,6 +100,8 @@ class Server {
     }
   }
   [[nodiscard]] const std::string& url() const { return url_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] int port() const { return std::atoi(url_.substr(url_.rfind(':') + 1).c_str()); }
 
  private:
   pid_t pid_ = -1;
@@ -104,6 +125,125 @@ std::string ledger_with_token(const std::filesystem::path& dir) {
   return std::string(v.at("token").as_string());
 }
 
+bool part(const char* name) {
+  const char* v = std::getenv("CUSTODY_BENCH_PARTS");
+  if (v == nullptr || *v == '\0') return true;
+  const std::string list = std::string(",") + v + ",";
+  return list.find(std::string(",") + name + ",") != std::string::npos;
+}
+
+std::uint64_t env_number(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+// The resident set of a process, in MiB, from /proc.
+double rss_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  }
+  return 0;
+}
+
+// Samples a process's RSS every `every` until stopped: the samples, in MiB.
+class RssSampler {
+ public:
+  RssSampler(pid_t pid, std::chrono::milliseconds every)
+      : thread_([this, pid, every] {
+          while (!stop_.load()) {
+            {
+              std::lock_guard lock(mu_);
+              samples_.push_back(rss_mib(pid));
+            }
+            for (auto slept = std::chrono::milliseconds(0); slept < every && !stop_.load();
+                 slept += std::chrono::milliseconds(50)) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+          }
+        }) {}
+  std::vector<double> stop() {
+    stop_ = true;
+    thread_.join();
+    return samples_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<double> samples_;
+  std::thread thread_;
+};
+
+std::string joined_samples(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(static_cast<int>(x + 0.5));
+  }
+  return out;
+}
+
+// A plain TCP connection to 127.0.0.1:port, or -1.
+int dial(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// One WebSocket subscriber read by the epoll loop below: the upgrade's answer, then frames.
+struct Subscriber {
+  int fd = -1;
+  std::string buf;
+  bool upgraded = false;
+  std::uint64_t frames = 0;
+
+  // Consumes what `buf` holds; false on a refused upgrade or a close frame.
+  bool consume() {
+    if (!upgraded) {
+      const auto end = buf.find("\r\n\r\n");
+      if (end == std::string::npos) return true;
+      if (buf.compare(9, 3, "101") != 0) return false;
+      upgraded = true;
+      buf.erase(0, end + 4);
+    }
+    std::size_t at = 0;
+    while (buf.size() - at >= 2) {
+      const auto b0 = static_cast<unsigned char>(buf[at]);
+      const auto b1 = static_cast<unsigned char>(buf[at + 1]) & 0x7f;
+      std::size_t header = 2, length = b1;
+      if (b1 == 126) {
+        if (buf.size() - at < 4) break;
+        header = 4;
+        length = (static_cast<unsigned char>(buf[at + 2]) << 8) |
+                 static_cast<unsigned char>(buf[at + 3]);
+      } else if (b1 == 127) {
+        if (buf.size() - at < 10) break;
+        header = 10;
+        length = 0;
+        for (int i = 0; i < 8; ++i) {
+          length =
+              (length << 8) | static_cast<unsigned char>(buf[at + 2 + static_cast<std::size_t>(i)]);
+        }
+      }
+      if (buf.size() - at < header + length) break;
+      const unsigned opcode = b0 & 0x0f;
+      if (opcode == 8) return false;
+      if (opcode == 1) ++frames;
+      at += header + length;
+    }
+    buf.erase(0, at);
+    return true;
+  }
+};
+
 double timed_run(const std::string& command) {
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = std::system(command.c_str());
@@ -123,105 +263,343 @@ int main() {
   std::printf("%s; %llu commands per part\n", machine_description().c_str(),
               static_cast<unsigned long long>(n));
 
-  // ---- bulk
   const fs::path base = scratch_dir("server");
   fs::create_directories(base);
-  const fs::path with_actor = base / "notes.ndjson", without = base / "notes-api.ndjson";
-  {
-    std::ofstream a(with_actor), b(without);
-    for (std::uint64_t k = 0; k < n; ++k) {
-      a << note_line(k, true) << "\n";
-      b << note_line(k, false) << "\n";
-    }
-  }
-  const fs::path cli_dir = base / "cli";
-  run(bin + " init " + cli_dir.string() + " >/dev/null");
-  const double cli_secs =
-      timed_run(bin + " append " + cli_dir.string() + " " + with_actor.string() + " >/dev/null");
-  const fs::path api_dir = base / "api";
-  const std::string token = ledger_with_token(api_dir);
-  const fs::path token_file = base / "token";
-  std::ofstream(token_file) << token << "\n";
-  double api_secs = 0;
-  {
-    Server server(api_dir);
-    if (server.url().empty()) {
-      std::fprintf(stderr, "custody serve did not start\n");
-      return 1;
-    }
-    api_secs = timed_run(bin + " append --server " + server.url() + " --token-file " +
-                         token_file.string() + " " + without.string() + " >/dev/null");
-  }
-  const double cli_rate = static_cast<double>(n) / cli_secs;
-  const double api_rate = static_cast<double>(n) / api_secs;
-  std::printf(
-      "bulk: custody append %.0f commands/s; append --server (POST /v1/commands:batch) "
-      "%.0f commands/s; ratio %.2f\n",
-      cli_rate, api_rate, api_rate / cli_rate);
-
-  // ---- single commands, 64 waiting clients
-  std::vector<double> in_lat;
-  double in_rate = 0;
-  {
-    auto ledger = fresh_ledger("server-inprocess");
-    in_rate = cli_path_64_waiting(*ledger, n, &in_lat);
-  }
-  const fs::path single_dir = base / "single";
-  const std::string single_token = ledger_with_token(single_dir);
-  std::vector<double> http_lat;
-  double http_rate = 0;
   std::uint64_t failures = 0;
-  {
-    Server server(single_dir);
-    std::vector<std::unique_ptr<custody::server::Client>> clients;
-    for (int t = 0; t < 64; ++t) {
-      auto c = custody::server::Client::connect({server.url(), single_token, ""});
-      if (!c) {
-        std::fprintf(stderr, "connect: %s\n", c.error().message.c_str());
+
+  // ---- bulk
+  if (part("bulk")) {
+    const fs::path with_actor = base / "notes.ndjson", without = base / "notes-api.ndjson";
+    {
+      std::ofstream a(with_actor), b(without);
+      for (std::uint64_t k = 0; k < n; ++k) {
+        a << note_line(k, true) << "\n";
+        b << note_line(k, false) << "\n";
+      }
+    }
+    const fs::path cli_dir = base / "cli";
+    run(bin + " init " + cli_dir.string() + " >/dev/null");
+    const double cli_secs =
+        timed_run(bin + " append " + cli_dir.string() + " " + with_actor.string() + " >/dev/null");
+    const fs::path api_dir = base / "api";
+    const std::string token = ledger_with_token(api_dir);
+    const fs::path token_file = base / "token";
+    std::ofstream(token_file) << token << "\n";
+    double api_secs = 0;
+    {
+      Server server(api_dir);
+      if (server.url().empty()) {
+        std::fprintf(stderr, "custody serve did not start\n");
         return 1;
       }
-      clients.push_back(std::move(*c));
+      api_secs = timed_run(bin + " append --server " + server.url() + " --token-file " +
+                           token_file.string() + " " + without.string() + " >/dev/null");
     }
-    std::atomic<std::uint64_t> failed{0};
-    http_rate = run_64_waiting(
-        n,
-        [&](std::uint64_t k, std::size_t t) {
-          auto r = clients[t]->post("/v1/commands", note_line(k, false), "application/json");
-          if (!r || r->status != 200) failed.fetch_add(1);
-        },
-        &http_lat);
-    failures = failed.load();
+    const double cli_rate = static_cast<double>(n) / cli_secs;
+    const double api_rate = static_cast<double>(n) / api_secs;
+    std::printf(
+        "bulk: custody append %.0f commands/s; append --server (POST /v1/commands:batch) "
+        "%.0f commands/s; ratio %.2f\n",
+        cli_rate, api_rate, api_rate / cli_rate);
   }
-  const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
-  const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
-  std::printf(
-      "single commands, 64 waiting: in process %.0f commands/s (p50 %.2f ms, p99 %.2f "
-      "ms); POST /v1/commands over 64 kept-alive connections %.0f commands/s (p50 %.2f "
-      "ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
-      in_rate, in_p50, in_p99, http_rate, http_p50, http_p99, http_rate / in_rate,
-      static_cast<unsigned long long>(failures));
 
-  // ---- sign-in: argon2id at libsodium's INTERACTIVE limits, on the server's pool
-  const fs::path pw = base / "pw";
-  std::ofstream(pw) << "bench sign-in passphrase 9\n";
-  run(bin + " user add " + single_dir.string() +
-      " --id bench-user --name Bench --role operator --password-file " + pw.string() +
-      " >/dev/null");
-  std::vector<double> sign_in;
-  {
-    Server server(single_dir);
-    auto c = custody::server::Client::connect({server.url(), "", ""});
-    if (!c) return 1;
-    for (int i = 0; i < 30; ++i) {
-      const auto c0 = std::chrono::steady_clock::now();
-      auto r = (*c)->post("/v1/session",
-                          R"({"user":"bench-user","password":"bench sign-in passphrase 9"})",
-                          "application/json");
-      if (!r || r->status != 200) ++failures;
-      sign_in.push_back(seconds_since(c0) * 1e3);
+  // ---- single commands, 64 waiting clients
+  const fs::path single_dir = base / "single";
+  const std::string single_token = ledger_with_token(single_dir);
+  if (part("single")) {
+    std::vector<double> in_lat;
+    double in_rate = 0;
+    {
+      auto ledger = fresh_ledger("server-inprocess");
+      in_rate = cli_path_64_waiting(*ledger, n, &in_lat);
+    }
+    std::vector<double> http_lat;
+    double http_rate = 0;
+    {
+      Server server(single_dir);
+      std::vector<std::unique_ptr<custody::server::Client>> clients;
+      for (int t = 0; t < 64; ++t) {
+        auto c = custody::server::Client::connect({server.url(), single_token, ""});
+        if (!c) {
+          std::fprintf(stderr, "connect: %s\n", c.error().message.c_str());
+          return 1;
+        }
+        clients.push_back(std::move(*c));
+      }
+      std::atomic<std::uint64_t> failed{0};
+      http_rate = run_64_waiting(
+          n,
+          [&](std::uint64_t k, std::size_t t) {
+            auto r = clients[t]->post("/v1/commands", note_line(k, false), "application/json");
+            if (!r || r->status != 200) failed.fetch_add(1);
+          },
+          &http_lat);
+      failures += failed.load();
+    }
+    // The same load from wrk (one C process, epoll, 2 threads, 64 connections each waiting for
+    // its answer): far less client CPU on the cores the server shares.
+    std::string wrk_out;
+    {
+      const fs::path wrk_dir = base / "single-wrk";
+      const std::string wrk_token = ledger_with_token(wrk_dir);
+      const fs::path script = base / "post.lua";
+      std::ofstream(script)
+          << "local threads = 0\n"
+             "function setup(thread) threads = threads + 1; thread:set('tid', threads) end\n"
+             "local n = 0\n"
+             "function request()\n"
+             "  n = n + 1\n"
+             "  local body = '{\"type\":\"note.add\",\"commandId\":\"w' .. tid .. '-' .. n .. "
+             "'\",\"data\":{\"subject\":\"line-' .. (n % 64) .. '\",\"text\":\"' .. "
+             "string.rep('x', 50) .. '\"}}'\n"
+             "  return wrk.format('POST', '/v1/commands', {['Content-Type'] = "
+             "'application/json', ['Authorization'] = 'Bearer "
+          << wrk_token << "'}, body)\nend\n";
+      Server server(wrk_dir);
+      if (server.url().empty()) return 1;
+      wrk_out =
+          run("wrk -t2 -c64 -d" + std::to_string(env_number("CUSTODY_BENCH_WRK_SECONDS", 60) / 3) +
+              "s --latency -s " + script.string() + " " + server.url() + " 2>&1");
+    }
+    const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
+    const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
+    std::printf(
+        "single commands, 64 waiting: in process %.0f commands/s (p50 %.2f ms, p99 %.2f "
+        "ms); POST /v1/commands over 64 kept-alive connections %.0f commands/s (p50 %.2f "
+        "ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
+        in_rate, in_p50, in_p99, http_rate, http_p50, http_p99, http_rate / in_rate,
+        static_cast<unsigned long long>(failures));
+    const auto rate_at = wrk_out.find("Requests/sec:");
+    const double wrk_rate =
+        rate_at == std::string::npos ? 0 : std::strtod(wrk_out.c_str() + rate_at + 13, nullptr);
+    std::printf("  the same from wrk -t2 -c64: %.0f commands/s; ratio %.2f to in process\n",
+                wrk_rate, wrk_rate / in_rate);
+    std::istringstream wrk_lines(wrk_out);
+    for (std::string line; std::getline(wrk_lines, line);) {
+      if (line.find("50%") != std::string::npos || line.find("99%") != std::string::npos ||
+          line.find("Non-2xx") != std::string::npos ||
+          line.find("requests in") != std::string::npos) {
+        std::printf("  %s\n", line.c_str());
+      }
     }
   }
-  std::printf("sign-in (POST /v1/session, 30 in a row): p50 %.1f ms, p99 %.1f ms\n",
-              percentile(sign_in, 50), percentile(sign_in, 99));
+
+  // ---- sign-in and signatures: argon2id at libsodium's INTERACTIVE limits, on the pool
+  if (part("sign")) {
+    const fs::path pw = base / "pw";
+    std::ofstream(pw) << "bench sign-in passphrase 9\n";
+    run(bin + " user add " + single_dir.string() +
+        " --id bench-user --name Bench --role qa --password-file " + pw.string() + " >/dev/null");
+    std::vector<double> sign_in, challenge, confirm;
+    {
+      Server server(single_dir);
+      auto c = custody::server::Client::connect({server.url(), "", ""});
+      if (!c) return 1;
+      for (int i = 0; i < 30; ++i) {
+        const auto c0 = std::chrono::steady_clock::now();
+        auto r = (*c)->post("/v1/session",
+                            R"({"user":"bench-user","password":"bench sign-in passphrase 9"})",
+                            "application/json");
+        if (!r || r->status != 200) ++failures;
+        sign_in.push_back(seconds_since(c0) * 1e3);
+      }
+      // Signed in once more: 30 signatures of a shift note, each a challenge and its confirmation.
+      auto in = (*c)->post("/v1/session",
+                           R"({"user":"bench-user","password":"bench sign-in passphrase 9"})",
+                           "application/json");
+      if (!in || in->status != 200) return 1;
+      const std::string cookie = in->set_cookie.substr(0, in->set_cookie.find(';'));
+      boost::system::error_code ec;
+      const auto session = boost::json::parse(in->body, ec);
+      if (ec) return 1;
+      const custody::server::Client::Headers headers = {
+          {"Cookie", cookie}, {"X-CSRF-Token", std::string(session.at("csrfToken").as_string())}};
+      for (int i = 0; i < 30; ++i) {
+        const auto c0 = std::chrono::steady_clock::now();
+        auto ch = (*c)->post(
+            "/v1/signatures/challenges",
+            R"({"command":)" + note_line(1'000'000'000ULL + i, false) + R"(,"meaning":"reviewed"})",
+            "application/json", headers);
+        challenge.push_back(seconds_since(c0) * 1e3);
+        if (!ch || ch->status != 200) {
+          ++failures;
+          continue;
+        }
+        const auto id = boost::json::parse(ch->body).at("challengeId").as_string();
+        const auto c1 = std::chrono::steady_clock::now();
+        auto ok = (*c)->post("/v1/signatures/challenges/" + std::string(id) + ":confirm",
+                             R"({"user":"bench-user","password":"bench sign-in passphrase 9"})",
+                             "application/json", headers);
+        confirm.push_back(seconds_since(c1) * 1e3);
+        if (!ok || ok->status != 200) ++failures;
+      }
+    }
+    std::printf("sign-in (POST /v1/session, 30 in a row): p50 %.1f ms, p99 %.1f ms\n",
+                percentile(sign_in, 50), percentile(sign_in, 99));
+    std::printf(
+        "signatures (30 in a row): challenge p50 %.1f ms, p99 %.1f ms; confirmation with the "
+        "password p50 %.1f ms, p99 %.1f ms\n",
+        percentile(challenge, 50), percentile(challenge, 99), percentile(confirm, 50),
+        percentile(confirm, 99));
+  }
+
+  // ---- GET /v1/lots/{id} under wrk
+  if (part("wrk")) {
+    const fs::path dir = base / "plant";
+    const std::string token = ledger_with_token(dir);
+    const fs::path plant = base / "plant.ndjson";
+    run(bin + " gen plant --days " + std::to_string(env_number("CUSTODY_BENCH_DAYS", 30)) +
+        " --seed 7 > " + plant.string());
+    run(bin + " append " + dir.string() + " " + plant.string() + " > /dev/null");
+    // The month's received lots, visited in turn by a wrk script.
+    std::vector<std::string> lots;
+    {
+      std::ifstream in(plant);
+      for (std::string line; std::getline(in, line);) {
+        if (line.find(R"("type":"lot.receive")") == std::string::npos) continue;
+        const auto at = line.find(R"("lot":")");
+        if (at == std::string::npos) continue;
+        lots.push_back(line.substr(at + 7, line.find('"', at + 7) - at - 7));
+      }
+    }
+    const fs::path script = base / "lots.lua";
+    {
+      std::ofstream lua(script);
+      lua << "local paths = {";
+      for (const auto& l : lots) lua << "\"/v1/lots/" << l << "\",";
+      lua << "}\nlocal n = 0\nrequest = function()\n  n = n % #paths + 1\n"
+             "  return wrk.format(\"GET\", paths[n])\nend\n";
+    }
+    Server server(dir);
+    if (server.url().empty()) return 1;
+    const auto secs = env_number("CUSTODY_BENCH_WRK_SECONDS", 60);
+    RssSampler rss(server.pid(), std::chrono::seconds(5));
+    const std::string out =
+        run("wrk -t2 -c64 -d" + std::to_string(secs) + "s --latency -s " + script.string() +
+            " -H 'Authorization: Bearer " + token + "' " + server.url() + " 2>&1");
+    auto samples = rss.stop();
+    std::printf("GET /v1/lots/{id} over %zu lots, wrk -t2 -c64 -d%llus:\n", lots.size(),
+                static_cast<unsigned long long>(secs));
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("Requests/sec") != std::string::npos || line.find("50%") != std::string::npos ||
+          line.find("99%") != std::string::npos || line.find("Non-2xx") != std::string::npos ||
+          line.find("requests in") != std::string::npos) {
+        std::printf("  %s\n", line.c_str());
+      }
+    }
+    std::printf("  server RSS every 5 s (MiB): %s\n", joined_samples(samples).c_str());
+  }
+
+  // ---- 1,000 WebSocket subscribers while 8 producers append
+  if (part("ws")) {
+    const fs::path dir = base / "ws";
+    const std::string token = ledger_with_token(dir);
+    // Subscribers read the log: an auditor's token.
+    std::string reader;
+    {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(
+          run(bin + " token create " + dir.string() + " --id reader --role auditor"), ec);
+      if (ec) return 1;
+      reader = std::string(v.at("token").as_string());
+    }
+    Server server(dir);
+    if (server.url().empty()) return 1;
+    rlimit nofile{};
+    ::getrlimit(RLIMIT_NOFILE, &nofile);
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+    const auto count = env_number("CUSTODY_BENCH_SUBSCRIBERS", 1000);
+    const std::uint64_t per_producer = std::max<std::uint64_t>(100, records() / 400 / 100 * 100);
+    const std::uint64_t total = per_producer * 8;
+    const double rss_before = rss_mib(server.pid());
+    std::vector<Subscriber> subs(count);
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      subs[i].fd = dial(server.port());
+      if (subs[i].fd < 0) {
+        std::fprintf(stderr, "subscriber %zu could not connect\n", i);
+        return 1;
+      }
+      const std::string req =
+          "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: "
+          "Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
+          "dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer " +
+          reader + "\r\n\r\n";
+      (void)!::write(subs[i].fd, req.data(), req.size());
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = i;
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
+    }
+    // Every subscriber upgraded before the producers start.
+    std::size_t upgraded = 0, gone = 0;
+    std::uint64_t delivered = 0;
+    auto pump = [&](int timeout_ms) {
+      epoll_event events[256];
+      const int ready = ::epoll_wait(ep, events, 256, timeout_ms);
+      char buf[65536];
+      for (int e = 0; e < ready; ++e) {
+        auto& sub = subs[events[e].data.u64];
+        const ssize_t got = ::read(sub.fd, buf, sizeof buf);
+        if (got <= 0) {
+          ::epoll_ctl(ep, EPOLL_CTL_DEL, sub.fd, nullptr);
+          ++gone;
+          continue;
+        }
+        const bool was = sub.upgraded;
+        const auto before = sub.frames;
+        sub.buf.append(buf, static_cast<std::size_t>(got));
+        if (!sub.consume()) {
+          ::epoll_ctl(ep, EPOLL_CTL_DEL, sub.fd, nullptr);
+          ++gone;
+        }
+        if (!was && sub.upgraded) ++upgraded;
+        delivered += sub.frames - before;
+      }
+    };
+    const auto u0 = std::chrono::steady_clock::now();
+    while (upgraded + gone < subs.size() && seconds_since(u0) < 60) pump(100);
+    const double rss_subscribed = rss_mib(server.pid());
+    RssSampler rss(server.pid(), std::chrono::seconds(1));
+    std::vector<std::thread> producers;
+    std::atomic<std::uint64_t> produce_failed{0};
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int p = 0; p < 8; ++p) {
+      producers.emplace_back([&, p] {
+        auto c = custody::server::Client::connect({server.url(), token, ""});
+        if (!c) {
+          produce_failed.fetch_add(per_producer);
+          return;
+        }
+        for (std::uint64_t k = 0; k < per_producer; k += 100) {
+          std::string body;
+          for (std::uint64_t j = k; j < k + 100; ++j) {
+            body += note_line(static_cast<std::uint64_t>(p) * per_producer + j, false) + "\n";
+          }
+          auto r = (*c)->post("/v1/commands:batch", body, "application/x-ndjson");
+          if (!r || r->status != 200) produce_failed.fetch_add(100);
+        }
+      });
+    }
+    const std::uint64_t want = total * (subs.size() - gone);
+    while (delivered < want && seconds_since(t0) < 600 && gone < subs.size()) pump(100);
+    const double secs = seconds_since(t0);
+    for (auto& t : producers) t.join();
+    auto samples = rss.stop();
+    for (auto& sub : subs) ::close(sub.fd);
+    ::close(ep);
+    failures += produce_failed.load() + gone;
+    std::printf(
+        "live streams: %zu subscribers upgraded (%zu refused or cut); 8 producers appended "
+        "%llu records; %llu records delivered in %.1f s: %.0f records/s over all "
+        "subscribers; server RSS %.0f MiB idle, %.0f MiB subscribed, peak %.0f MiB while "
+        "streaming\n",
+        upgraded, gone, static_cast<unsigned long long>(total),
+        static_cast<unsigned long long>(delivered), secs, static_cast<double>(delivered) / secs,
+        rss_before, rss_subscribed,
+        samples.empty() ? 0.0 : *std::max_element(samples.begin(), samples.end()));
+  }
   return failures == 0 ? 0 : 1;
 }

@@ -4,6 +4,7 @@
 // stops it cleanly: no new connections, commands in flight finish and are answered, plugins
 // stop, the ledger closes with a final checkpoint; exit 0.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <iostream>
 
@@ -28,6 +29,13 @@ struct ServeArgs {
 int serve(ServeArgs a) {
   // Signals are taken by this thread only: block them before any other thread exists.
   sigset_t signals = block_stop_signals();
+  // Every connection is a descriptor, beside RocksDB's files: take what the system allows
+  // (the soft limit is often 1,024, below --max-connections plus the database).
+  if (rlimit nofile{};
+      ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
 
   auto configs = plugin::load_plugin_configs(a.dir);
   if (!configs) return report(configs.error());

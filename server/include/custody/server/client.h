@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "custody/common/error.h"
 
@@ -11,13 +13,14 @@ namespace custody::server {
 
 struct ClientOptions {
   std::string url;      // "http://127.0.0.1:8080" or "https://plant-1.example:8443"
-  std::string token;    // the API token's secret
+  std::string token;    // the API token's secret; empty: none (a session's cookie, sign-in)
   std::string ca_file;  // PEM CAs to trust for https (default: the system's)
 };
 
 struct ClientResponse {
   unsigned status = 0;
   std::string body;
+  std::string set_cookie;  // the Set-Cookie header, if any
 };
 
 class Client {
@@ -27,10 +30,12 @@ class Client {
   [[nodiscard]] static Result<std::unique_ptr<Client>> connect(const ClientOptions& options);
   ~Client();
 
-  // POSTs `body` and reads the whole answer; reconnects once if the server had closed the
-  // kept-alive connection.
+  // POSTs `body` (with `headers` besides the token's) and reads the whole answer; reconnects
+  // once if the server had closed the kept-alive connection.
+  using Headers = std::vector<std::pair<std::string, std::string>>;
   [[nodiscard]] Result<ClientResponse> post(const std::string& target, const std::string& body,
-                                            const std::string& content_type);
+                                            const std::string& content_type,
+                                            const Headers& headers = {});
 
   struct Impl;
 
