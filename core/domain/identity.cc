@@ -238,11 +238,7 @@ const Area& identity_area() {
 namespace {
 
 std::string role_name(s::Role r) {
-  const auto schema = capnp::Schema::from<s::Role>();
-  for (auto e : schema.getEnumerants()) {
-    if (e.getOrdinal() == static_cast<std::uint16_t>(r)) return e.getProto().getName().cStr();
-  }
-  return "unknown";
+  return std::string(codec::enum_name(r));
 }
 
 Result<std::optional<std::string>> entity_bytes(const ledger::Snapshot& snap, std::string_view kind,
@@ -269,13 +265,7 @@ TokenView token_view(std::string_view bytes) {
 }  // namespace
 
 const std::vector<std::string>& role_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (auto e : capnp::Schema::from<s::Role>().getEnumerants()) {
-      out.emplace_back(e.getProto().getName().cStr());
-    }
-    return out;
-  }();
+  static const std::vector<std::string> names = codec::enum_names<s::Role>();
   return names;
 }
 

@@ -15,21 +15,7 @@ constexpr std::string_view kSignatureIndex = "sig/";
 constexpr std::string_view kPolicyKind = "sigpolicy";
 
 std::string meaning_name(s::SignatureMeaning m) {
-  const auto schema = capnp::Schema::from<s::SignatureMeaning>();
-  for (auto e : schema.getEnumerants()) {
-    if (e.getOrdinal() == static_cast<std::uint16_t>(m)) return e.getProto().getName().cStr();
-  }
-  return "unknown";
-}
-
-std::optional<s::SignatureMeaning> meaning_of(std::string_view name) {
-  const auto schema = capnp::Schema::from<s::SignatureMeaning>();
-  for (auto e : schema.getEnumerants()) {
-    if (name == e.getProto().getName().cStr()) {
-      return static_cast<s::SignatureMeaning>(e.getOrdinal());
-    }
-  }
-  return std::nullopt;
+  return std::string(codec::enum_name(m));
 }
 
 std::string listed(const std::vector<std::string>& names) {
@@ -39,6 +25,14 @@ std::string listed(const std::vector<std::string>& names) {
     out += names[i];
   }
   return out;
+}
+
+// Types no person signs: what devices record, what custody writes itself, and the signature
+// configuration. They take no policy, so deciding them reads none (readings are most of what
+// a plant records).
+bool signable(std::string_view type) {
+  return type != "reading.record" && type != "user.lock" && type != "access.deny" &&
+         !type.starts_with("signature.");
 }
 
 void hash_part(crypto::Sha256& h, std::string_view part) {
@@ -51,10 +45,10 @@ Result<void> decide_policy_set(Decide& d, s::SignaturePolicySet::Reader p) {
   if (find_command_spec(type) == nullptr) {
     return invalid("data.commandType", "unknown command type '" + type + "'");
   }
-  if (type.starts_with("signature.") || type == "user.lock" || type == "access.deny") {
+  if (!signable(type)) {
     return invalid("data.commandType", type +
-                                           " cannot be signed (custody writes it or it "
-                                           "configures signatures themselves)");
+                                           " cannot be signed (devices or custody write it, "
+                                           "or it configures signatures themselves)");
   }
   if (p.getRequired() && p.getMeanings().size() == 0) {
     return invalid("data.meanings", "a required signature needs at least one meaning");
@@ -113,6 +107,10 @@ SignaturePolicyView policy_view(std::string_view bytes) {
 }  // namespace
 
 Result<void> sign_or_require(Decide& d) {
+  if (!signable(d.cmd.type)) {
+    if (d.cmd.signature.empty()) return {};
+    return invalid("signature", d.cmd.type + " cannot be signed");
+  }
   const auto policy =
       load<s::SignaturePolicy>(d.state, d.cf.entities, keys::entity(kPolicyKind, d.cmd.type));
   std::vector<std::string> meanings;
@@ -129,7 +127,7 @@ Result<void> sign_or_require(Decide& d) {
                     "): sign it through the server (POST /v1/signatures/challenges)",
                 "signature");
   }
-  const auto meaning = meaning_of(d.cmd.signature);
+  const auto meaning = codec::enum_value<s::SignatureMeaning>(d.cmd.signature);
   if (!meaning) {
     return invalid("signature", "'" + d.cmd.signature + "' is not a signature meaning (" +
                                     listed(signature_meanings()) + ")");
@@ -139,9 +137,7 @@ Result<void> sign_or_require(Decide& d) {
     return invalid("signature", d.cmd.type + " may be signed as " + listed(meanings) + ", not " +
                                     d.cmd.signature);
   }
-  if (d.cmd.type.starts_with("signature.") || d.events.empty()) {
-    return invalid("signature", d.cmd.type + " cannot be signed");
-  }
+  if (d.events.empty()) return invalid("signature", d.cmd.type + " cannot be signed");
   constexpr std::string_view kUser = "user:";
   const std::string_view signer =
       std::string_view(d.cmd.actor).substr(d.cmd.actor.starts_with(kUser) ? kUser.size() : 0);
@@ -187,13 +183,7 @@ const Area& signatures_area() {
 // ---- reading
 
 const std::vector<std::string>& signature_meanings() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (auto e : capnp::Schema::from<s::SignatureMeaning>().getEnumerants()) {
-      out.emplace_back(e.getProto().getName().cStr());
-    }
-    return out;
-  }();
+  static const std::vector<std::string> names = codec::enum_names<s::SignatureMeaning>();
   return names;
 }
 

@@ -192,6 +192,9 @@ TEST_F(Signatures, PolicyRulesRefuseAndWriteNothing) {
   expect_rejected("signature.set_policy",
                   R"({"commandType":"signature.set_policy","required":false})",
                   ErrorCode::kInvalidArgument, "data.commandType");
+  expect_rejected("signature.set_policy",
+                  R"({"commandType":"reading.record","required":true,"meanings":["performed"]})",
+                  ErrorCode::kInvalidArgument, "data.commandType");
   expect_rejected("signature.set_policy", R"({"commandType":"lot.release","required":true})",
                   ErrorCode::kInvalidArgument, "data.meanings");
   expect_rejected(

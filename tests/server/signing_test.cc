@@ -148,6 +148,12 @@ TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
   EXPECT_EQ(head(), before) << "a challenge writes nothing";
 
   const std::string confirm = "/v1/signatures/challenges/" + id + ":confirm";
+  // No password, or a body that is not JSON: 400, nothing written.
+  auto no_password = post(confirm, R"({"user":"alice"})", alice);
+  EXPECT_EQ(no_password.status, 400);
+  EXPECT_EQ(no_password.json().at("error").at("field"), "password");
+  EXPECT_EQ(post(confirm, "not json", alice).status, 400);
+  EXPECT_EQ(head(), before);
   // The first signature of the session needs the user id too.
   auto no_user = post(confirm, R"({"password":"violet kettle marble 42"})", alice);
   EXPECT_EQ(no_user.status, 400);

@@ -86,4 +86,23 @@ template <typename E>
   return {name.cStr(), name.size()};
 }
 
+// Every name of an enum, in the schema's order.
+template <typename E>
+[[nodiscard]] std::vector<std::string> enum_names() {
+  std::vector<std::string> out;
+  for (auto e : capnp::Schema::from<E>().getEnumerants()) {
+    out.emplace_back(e.getProto().getName().cStr());
+  }
+  return out;
+}
+
+// The value an enum name stands for; nullopt for a name the schema does not define.
+template <typename E>
+[[nodiscard]] std::optional<E> enum_value(std::string_view name) {
+  for (auto e : capnp::Schema::from<E>().getEnumerants()) {
+    if (name == e.getProto().getName().cStr()) return static_cast<E>(e.getOrdinal());
+  }
+  return std::nullopt;
+}
+
 }  // namespace custody::codec
