@@ -513,11 +513,13 @@ struct SignaturePolicySet {
 }
 
 # signature.signed (written with the command it signs, after its records, in the stream of
-# the first): the signature's manifestation and what binds it to the signed records. `hash` is
-# SHA-256 over "custody.esig.v1", signer, name, meaning, signedAt and, for each of the
-# `records` records before it (all of the same command): its commandId, type, stream and
-# payload digest (docs/security.md gives the exact bytes). Moving it under other records, or
-# changing them, breaks it; `custody verify` checks every one.
+# the first; or by signature.sign, naming earlier records in `signs`): the signature's
+# manifestation and what binds it to the signed records. `hash` is SHA-256 over
+# "custody.esig.v1", signer, name, meaning, signedAt and, for each of the `records` records
+# before it (all of the same command): its commandId, type, stream and payload digest; or,
+# for each record in `signs`, its seq and leaf hash (docs/commands.md gives the exact bytes).
+# Moving it under other records, or changing them, breaks it; `custody verify` checks every
+# one.
 struct SignatureSigned {
   signer @0 :Text;                         # "alice": the user who confirmed with a password
   name @1 :Text;                           # their printed name at the time
@@ -525,4 +527,13 @@ struct SignatureSigned {
   signedAt @3 :Int64 $A.timestamp;         # server time
   records @4 :UInt32;                      # how many records before it it signs
   hash @5 :Data;
+  signs @6 :List(UInt64);                  # signature.sign: the earlier records it signs
+}
+
+# signature.sign -> signature.signed (in the stream of the first record named): a person's
+# signature of records already in the log (a batch record reviewed, a deviation approved),
+# given like any signature through the server's challenge and confirmation. Its hash covers
+# each named record's seq and leaf hash, so it signs exactly those bytes.
+struct SignatureSign {
+  records @0 :List(UInt64) $A.required;    # seqs, each once
 }

@@ -934,15 +934,17 @@ Response Api::get_record(const std::string& seq_text) {
   if (!bytes) return error(bytes.error().code == ErrorCode::kNotFound ? 404 : 500, bytes.error());
   std::string body = R"({"ok":true,"record":)";
   if (auto r = domain::append_record_json(*bytes, body); !r) return error(500, r.error());
-  // The manifestation of the record's electronic signature, when it has one.
-  auto rec = ledger::decode_record(*bytes);
-  if (!rec) return error(500, rec.error());
-  auto sig = domain::signature_of(*snap, seq, rec->command_id);
-  if (!sig) return error(500, sig.error());
-  if (*sig) {
-    body += ",\"signature\":";
-    codec::JsonWriter w(body);
-    domain::write_signature_json(**sig, w);
+  // The manifestations of the record's electronic signatures.
+  auto sigs = domain::signatures_of(*snap, seq);
+  if (!sigs) return error(500, sigs.error());
+  if (!sigs->empty()) {
+    body += ",\"signatures\":[";
+    for (std::size_t i = 0; i < sigs->size(); ++i) {
+      if (i > 0) body += ',';
+      codec::JsonWriter w(body);
+      domain::write_signature_json((*sigs)[i], w);
+    }
+    body += ']';
   }
   body += '}';
   return json(200, std::move(body));

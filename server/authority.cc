@@ -73,6 +73,7 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"token.create", kAdmin},
         {"token.revoke", kAdmin},
         {"signature.set_policy", kQa},
+        {"signature.sign", {"operator", "supervisor", "qa", "planner", "maintenance"}},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -7,6 +7,9 @@
 //        adds the signature.signed record that binds the signer's printed name, the meaning,
 //        the server's time and the hash of what was signed.
 //
+// A challenge names either a command or (as "records") records already in the log, which
+// signature.sign then signs.
+//
 // A signature needs a person: a session, never an API token. The first signature of a
 // session needs the user id and the password, later ones the password. A wrong password is
 // answered 401, recorded, counted toward the lockout like a failed sign-in, and writes nothing.
@@ -58,10 +61,15 @@ Response Api::create_challenge(const Principal& p, const Request& r) {
                  "a challenge is a JSON object {\"command\": {...}, \"meaning\": \"...\"}", "body");
   }
   const auto& o = body->as_object();
-  const auto* command = o.if_contains("command");
+  const auto* given = o.if_contains("command");
+  const auto* records = o.if_contains("records");
   const auto* meaning = o.if_contains("meaning");
-  if (command == nullptr || !command->is_object()) {
-    return error(400, ErrorCode::kInvalidArgument, "is required: the command to sign", "command");
+  if ((given == nullptr) == (records == nullptr) || (given != nullptr && !given->is_object()) ||
+      (records != nullptr && !records->is_array())) {
+    return error(400, ErrorCode::kInvalidArgument,
+                 "is required: the command to sign, or (as \"records\") the seqs of records to "
+                 "sign; one of them",
+                 given != nullptr ? "command" : "records");
   }
   if (meaning == nullptr || !meaning->is_string() ||
       !listed(domain::signature_meanings(), meaning->as_string())) {
@@ -69,11 +77,23 @@ Response Api::create_challenge(const Principal& p, const Request& r) {
     for (const auto& m : domain::signature_meanings()) all += (all.empty() ? "" : ", ") + m;
     return error(400, ErrorCode::kInvalidArgument, "is required, one of " + all, "meaning");
   }
+  // Records already in the log are signed by signature.sign, checked like any command.
+  boost::json::value command = given != nullptr ? *given : boost::json::value{};
+  if (records != nullptr) {
+    std::array<std::uint8_t, 8> nonce{};
+    randombytes_buf(nonce.data(), nonce.size());
+    command = boost::json::object{{"type", "signature.sign"},
+                                  {"commandId", "api-sign-" + to_hex(nonce)},
+                                  {"data", boost::json::object{{"records", *records}}}};
+  }
   std::string command_id;
-  auto admitted = admit(p, r, boost::json::serialize(*command), command_id);
+  auto admitted = admit(p, r, boost::json::serialize(command), command_id);
   if (!admitted.command) {
     Error e = admitted.error;
-    if (!e.field.empty() && e.code == ErrorCode::kInvalidArgument) e.field = "command." + e.field;
+    if (!e.field.empty() && e.code == ErrorCode::kInvalidArgument) {
+      e.field = records != nullptr && e.field.starts_with("data.records") ? e.field.substr(5)
+                                                                          : "command." + e.field;
+    }
     return error(admitted.status, e);
   }
   ledger::Command cmd = std::move(*admitted.command);
@@ -91,8 +111,36 @@ Response Api::create_challenge(const Principal& p, const Request& r) {
   auto person = domain::find_user(*snap, user);
   if (!person) return error(500, person.error());
   if (!*person) return error(403, deny(p, r, "sign", "a user record"));
-  // The record must not change between what the signer read and what they sign.
+  // What the signer is shown: the command, or each record (its type, stream and payload).
   std::string stream = domain::command_stream(cmd);
+  std::string what;
+  if (records != nullptr) {
+    const auto& list = records->as_array();  // seqs: admit() checked their type
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto seq = list[i].to_number<std::uint64_t>();
+      auto bytes = snap->record(seq);
+      if (!bytes) {
+        const bool missing = bytes.error().code == ErrorCode::kNotFound;
+        return error(missing ? 422 : 500,
+                     missing ? Error{ErrorCode::kNotFound,
+                                     "record " + std::to_string(seq) + " does not exist",
+                                     "records[" + std::to_string(i) + "]"}
+                             : bytes.error());
+      }
+      auto rec = ledger::decode_record(*bytes);
+      if (!rec) return error(500, rec.error());
+      if (stream.empty()) stream = rec->stream;
+      std::string json;
+      if (auto j = domain::append_record_json(*bytes, json); !j) return error(500, j.error());
+      what += (what.empty() ? "" : "; ") +
+              ("#" + std::to_string(seq) + " " + rec->type + " of " + rec->stream + " " + json);
+    }
+  } else {
+    what = given->as_object().if_contains("data") != nullptr
+               ? boost::json::serialize(given->as_object().at("data"))
+               : std::string("{}");
+  }
+  // The record must not change between what the signer read and what they sign.
   if (!cmd.expected_version && !stream.empty()) {
     auto version = snap->stream_version(stream);
     if (!version) return error(500, version.error());
@@ -100,12 +148,11 @@ Response Api::create_challenge(const Principal& p, const Request& r) {
   }
 
   const TimeNs now = ledger_.clock().now();
-  const std::string data_json = command->as_object().if_contains("data") != nullptr
-                                    ? boost::json::serialize(command->as_object().at("data"))
-                                    : std::string("{}");
-  const std::string text = "I, " + (*person)->name + " (" + user + "), sign " + cmd.type +
-                           (stream.empty() ? "" : " of " + stream) + " with the meaning \"" +
-                           wanted + "\": " + data_json;
+  const std::string text =
+      "I, " + (*person)->name + " (" + user + "), sign " +
+      (records != nullptr ? std::string("the records ")
+                          : cmd.type + (stream.empty() ? "" : " of " + stream)) +
+      " with the meaning \"" + wanted + "\": " + what;
   const std::string id = new_challenge_id();
   const TimeNs expires = now + static_cast<TimeNs>(options_.challenge_ttl.count()) * 1'000'000'000;
   {

@@ -222,7 +222,7 @@ echo "  GET /v1/stream (WebSocket), what arrived meanwhile:"
 shown=$(curl -s "$url/v1/lots/$lot" -H "Authorization: Bearer $(cat "$tokens/auditor")")
 echo "  GET /v1/lots/$lot (auditor): status $(printf '%s' "$shown" |
   sed -E 's/^\{"kind":"lot","state":\{[^}]*"status":"([^"]*)".*/\1/'); the release in its history" \
-  "carries $(printf '%s' "$shown" | grep -o '"signature":{[^}]*}' | tail -1)"
+  "carries $(printf '%s' "$shown" | grep -o '"signatures":\[{[^}]*}\]' | tail -1)"
 echo "  GET /metrics (auditor):"
 curl -s "$url/metrics" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
   grep -E '^custody_(commit_latency_seconds_count|records_total|permission_denied_total|head_seq|plugin_up)' |

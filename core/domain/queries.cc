@@ -162,15 +162,18 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
       entry.pop_back();
       entry += ",\"corrected\":true}";
     }
-    if (rec->type != "signature.signed") {
-      auto sig = signature_of(snap_, seq, rec->command_id);
-      if (!sig) return std::unexpected(sig.error());
-      if (*sig) {  // the manifestation of its electronic signature
+    if (rec->type != "signature.signed") {  // the manifestations of its signatures
+      auto sigs = signatures_of(snap_, seq);
+      if (!sigs) return std::unexpected(sigs.error());
+      if (!sigs->empty()) {
         entry.pop_back();
-        entry += ",\"signature\":";
-        codec::JsonWriter sw(entry);
-        write_signature_json(**sig, sw);
-        entry += '}';
+        entry += ",\"signatures\":[";
+        for (std::size_t i = 0; i < sigs->size(); ++i) {
+          if (i > 0) entry += ',';
+          codec::JsonWriter sw(entry);
+          write_signature_json((*sigs)[i], sw);
+        }
+        entry += "]}";
       }
     }
     out.raw(entry);

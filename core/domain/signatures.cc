@@ -11,7 +11,8 @@
 namespace custody::domain {
 namespace {
 
-constexpr std::string_view kSignatureIndex = "sig/";
+constexpr std::string_view kSignatureIndex = "sig/";   // sig/<seq>: every signature
+constexpr std::string_view kSignedByIndex = "sigof/";  // sigof/<signed seq><signature seq>
 constexpr std::string_view kPolicyKind = "sigpolicy";
 
 std::string meaning_name(s::SignatureMeaning m) {
@@ -79,8 +80,14 @@ void apply_policy_set(Apply& a, s::SignaturePolicySet::Reader p) {
   put_struct(a.state, a.cf.entities, keys::entity(kPolicyKind, sv(p.getCommandType())), e);
 }
 
-void apply_signed(Apply& a, s::SignatureSigned::Reader) {
+void apply_signed(Apply& a, s::SignatureSigned::Reader sig) {
   a.index(std::string(kSignatureIndex) + be64(a.rec.seq));
+  // Each signed record -> this signature, for showing it with the record.
+  auto signed_by = [&](std::uint64_t seq) {
+    a.index(std::string(kSignedByIndex) + be64(seq) + be64(a.rec.seq));
+  };
+  for (std::uint64_t seq = a.rec.seq - sig.getRecords(); seq < a.rec.seq; ++seq) signed_by(seq);
+  for (auto seq : sig.getSigns()) signed_by(seq);
 }
 
 // exception.close of a critical exception: what a criticalOnly policy is about.
@@ -106,7 +113,102 @@ SignaturePolicyView policy_view(std::string_view bytes) {
 
 }  // namespace
 
+namespace {
+
+// The meaning a signed command carries, checked against `allowed` (empty: any).
+Result<s::SignatureMeaning> checked_meaning(const Decide& d,
+                                            const std::vector<std::string>& allowed) {
+  const auto meaning = codec::enum_value<s::SignatureMeaning>(d.cmd.signature);
+  if (!meaning) {
+    return invalid("signature", "'" + d.cmd.signature + "' is not a signature meaning (" +
+                                    listed(signature_meanings()) + ")");
+  }
+  if (!allowed.empty() &&
+      std::find(allowed.begin(), allowed.end(), d.cmd.signature) == allowed.end()) {
+    return invalid("signature", d.cmd.type + " may be signed as " + listed(allowed) + ", not " +
+                                    d.cmd.signature);
+  }
+  return *meaning;
+}
+
+// Who signs: an enabled person ("user:<id>"); their id and printed name.
+Result<std::pair<std::string, std::string>> signer_of(const Decide& d) {
+  constexpr std::string_view kUser = "user:";
+  const std::string signer =
+      d.cmd.actor.starts_with(kUser) ? d.cmd.actor.substr(kUser.size()) : std::string{};
+  auto user = signer.empty() ? nullptr
+                             : load<s::User>(d.state, d.cf.entities, keys::entity("user", signer));
+  if (!user || user->get().getDisabled()) {
+    return std::unexpected(Error{
+        ErrorCode::kPermissionDenied,
+        "only an enabled person (user:<id>) can sign; " + d.cmd.actor + " is not one", "actor"});
+  }
+  return std::pair{signer, str(user->get().getName())};
+}
+
+void emit_signature(Decide& d, std::string stream, s::SignatureMeaning meaning,
+                    const std::pair<std::string, std::string>& signer, std::uint32_t records,
+                    const std::vector<std::uint64_t>& signs, const crypto::Digest& hash) {
+  capnp::MallocMessageBuilder msg(128);
+  auto s = msg.initRoot<s::SignatureSigned>();
+  s.setSigner(signer.first);
+  s.setName(signer.second);
+  s.setMeaning(meaning);
+  s.setSignedAt(d.now);
+  s.setRecords(records);
+  s.setHash(capnp::Data::Reader(hash.data(), hash.size()));
+  auto list = s.initSigns(static_cast<unsigned>(signs.size()));
+  for (unsigned i = 0; i < signs.size(); ++i) list.set(i, signs[i]);
+  d.emit_struct(std::move(stream), "signature.signed", s);
+}
+
+Result<void> decide_sign(Decide& d, s::SignatureSign::Reader r) {
+  if (d.cmd.signature.empty()) {
+    return invalid("signature",
+                   "signature.sign is itself a signature: give it through the server (POST "
+                   "/v1/signatures/challenges with the records)");
+  }
+  auto meaning = checked_meaning(d, {});
+  if (!meaning) return std::unexpected(meaning.error());
+  auto signer = signer_of(d);
+  if (!signer) return std::unexpected(signer.error());
+  const auto seqs = r.getRecords();
+  if (seqs.size() == 0) return invalid("data.records", "names no record");
+  std::vector<std::uint64_t> signs;
+  std::vector<SignedLeaf> leaves;
+  std::string stream;
+  for (unsigned i = 0; i < seqs.size(); ++i) {
+    const std::string field = "data.records[" + std::to_string(i) + "]";
+    const std::uint64_t seq = seqs[i];
+    if (std::find(signs.begin(), signs.end(), seq) != signs.end()) {
+      return invalid(field, "names record " + std::to_string(seq) + " twice");
+    }
+    auto bytes = seq == 0 ? std::nullopt : d.state.record(seq);
+    if (!bytes) return not_found(field, "record " + std::to_string(seq));
+    auto rec = ledger::decode_record(*bytes);
+    if (!rec) return std::unexpected(rec.error());
+    if (!rec->payload_present) {
+      return invalid(field, "record " + std::to_string(seq) + " has been redacted");
+    }
+    if (rec->type == "signature.signed") {
+      return invalid(field, "record " + std::to_string(seq) + " is a signature itself");
+    }
+    auto leaf = ledger::record_leaf(*bytes);
+    if (!leaf) return std::unexpected(leaf.error());
+    if (stream.empty()) stream = rec->stream;
+    signs.push_back(seq);
+    leaves.push_back({seq, *leaf});
+  }
+  const auto hash =
+      record_signature_hash(signer->first, signer->second, d.cmd.signature, d.now, leaves);
+  emit_signature(d, stream, *meaning, *signer, 0, signs, hash);
+  return {};
+}
+
+}  // namespace
+
 Result<void> sign_or_require(Decide& d) {
+  if (d.cmd.type == "signature.sign") return {};  // its rule wrote the signature
   if (!signable(d.cmd.type)) {
     if (d.cmd.signature.empty()) return {};
     return invalid("signature", d.cmd.type + " cannot be signed");
@@ -127,29 +229,11 @@ Result<void> sign_or_require(Decide& d) {
                     "): sign it through the server (POST /v1/signatures/challenges)",
                 "signature");
   }
-  const auto meaning = codec::enum_value<s::SignatureMeaning>(d.cmd.signature);
-  if (!meaning) {
-    return invalid("signature", "'" + d.cmd.signature + "' is not a signature meaning (" +
-                                    listed(signature_meanings()) + ")");
-  }
-  if (!meanings.empty() &&
-      std::find(meanings.begin(), meanings.end(), d.cmd.signature) == meanings.end()) {
-    return invalid("signature", d.cmd.type + " may be signed as " + listed(meanings) + ", not " +
-                                    d.cmd.signature);
-  }
+  auto meaning = checked_meaning(d, meanings);
+  if (!meaning) return std::unexpected(meaning.error());
   if (d.events.empty()) return invalid("signature", d.cmd.type + " cannot be signed");
-  constexpr std::string_view kUser = "user:";
-  const std::string_view signer =
-      std::string_view(d.cmd.actor).substr(d.cmd.actor.starts_with(kUser) ? kUser.size() : 0);
-  auto user = d.cmd.actor.starts_with(kUser)
-                  ? load<s::User>(d.state, d.cf.entities, keys::entity("user", signer))
-                  : nullptr;
-  if (!user || user->get().getDisabled()) {
-    return std::unexpected(Error{
-        ErrorCode::kPermissionDenied,
-        "only an enabled person (user:<id>) can sign; " + d.cmd.actor + " is not one", "actor"});
-  }
-  const std::string name = str(user->get().getName());
+  auto signer = signer_of(d);
+  if (!signer) return std::unexpected(signer.error());
   std::vector<SignedRecord> signed_records;
   std::vector<crypto::Digest> digests;  // kept alive for the views above
   digests.reserve(d.events.size());
@@ -157,24 +241,21 @@ Result<void> sign_or_require(Decide& d) {
   for (std::size_t i = 0; i < d.events.size(); ++i) {
     signed_records.push_back({d.cmd.command_id, d.events[i].type, d.events[i].stream, digests[i]});
   }
-  const auto hash = signature_hash(signer, name, d.cmd.signature, d.now, signed_records);
-  capnp::MallocMessageBuilder msg(128);
-  auto s = msg.initRoot<s::SignatureSigned>();
-  s.setSigner(std::string(signer));
-  s.setName(name);
-  s.setMeaning(*meaning);
-  s.setSignedAt(d.now);
-  s.setRecords(static_cast<std::uint32_t>(d.events.size()));
-  s.setHash(capnp::Data::Reader(hash.data(), hash.size()));
-  d.emit_struct(d.events.front().stream, "signature.signed", s);
+  const auto hash =
+      signature_hash(signer->first, signer->second, d.cmd.signature, d.now, signed_records);
+  emit_signature(d, d.events.front().stream, *meaning, *signer,
+                 static_cast<std::uint32_t>(d.events.size()), {}, hash);
   return {};
 }
 
 const Area& signatures_area() {
   static const Area area{"signatures",
                          {command<s::SignaturePolicySet, decide_policy_set>(
-                             "signature.set_policy", {"signature.policy_set"},
-                             stream("signature-policy", "commandType"))},
+                              "signature.set_policy", {"signature.policy_set"},
+                              stream("signature-policy", "commandType")),
+                          command<s::SignatureSign, decide_sign>(
+                              "signature.sign", {"signature.signed"},
+                              stream_described("the stream of the first record it signs"))},
                          {event<s::SignaturePolicySet, apply_policy_set>("signature.policy_set"),
                           event<s::SignatureSigned, apply_signed>("signature.signed")}};
   return area;
@@ -239,6 +320,7 @@ Result<SignatureView> signature_view(const ledger::RecordFields& record) {
     out.meaning = meaning_name(s.getMeaning());
     out.signed_at = s.getSignedAt();
     out.records = s.getRecords();
+    for (auto seq : s.getSigns()) out.signs.push_back(seq);
     const auto h = s.getHash();
     if (h.size() != out.hash.size()) {
       return fail(ErrorCode::kCorruption, "a signature's hash is not 32 bytes", "hash");
@@ -248,23 +330,28 @@ Result<SignatureView> signature_view(const ledger::RecordFields& record) {
   });
 }
 
-Result<std::optional<SignatureView>> signature_of(const ledger::Snapshot& snap, std::uint64_t seq,
-                                                  std::string_view command_id) {
-  // A command writes a handful of records; its signature is the last of them.
-  constexpr std::uint64_t kMaxRecordsOfACommand = 64;
-  for (std::uint64_t s = seq + 1; s <= seq + kMaxRecordsOfACommand && s <= snap.head().seq; ++s) {
+Result<std::vector<SignatureView>> signatures_of(const ledger::Snapshot& snap, std::uint64_t seq) {
+  std::vector<std::uint64_t> found;
+  const std::string prefix = std::string(kSignedByIndex) + be64(seq);
+  auto listed_ok = ledger::reading([&]() -> Result<void> {
+    snap.scan_prefix(snap.family(kIndexCf), prefix, [&](std::string_view key, std::string_view) {
+      found.push_back(get_be64(key.data() + prefix.size()));
+      return true;
+    });
+    return {};
+  });
+  if (!listed_ok) return std::unexpected(listed_ok.error());
+  std::vector<SignatureView> out;
+  for (const std::uint64_t s : found) {
     auto bytes = snap.record(s);
     if (!bytes) return std::unexpected(bytes.error());
     auto rec = ledger::decode_record(*bytes);
     if (!rec) return std::unexpected(rec.error());
-    if (rec->command_id != command_id) break;
-    if (rec->type != "signature.signed") continue;
     auto sig = signature_view(*rec);
     if (!sig) return std::unexpected(sig.error());
-    if (s - sig->records > seq) break;  // signs only later records of the command
-    return std::optional<SignatureView>(std::move(*sig));
+    out.push_back(std::move(*sig));
   }
-  return std::optional<SignatureView>{};
+  return out;
 }
 
 void write_signature_json(const SignatureView& s, codec::JsonWriter& w) {
@@ -297,6 +384,23 @@ crypto::Digest signature_hash(std::string_view signer, std::string_view name,
   return h.finish();
 }
 
+crypto::Digest record_signature_hash(std::string_view signer, std::string_view name,
+                                     std::string_view meaning, TimeNs signed_at,
+                                     const std::vector<SignedLeaf>& leaves) {
+  crypto::Sha256 h;
+  hash_part(h, "custody.esig.records.v1");
+  hash_part(h, signer);
+  hash_part(h, name);
+  hash_part(h, meaning);
+  h.update(be64(static_cast<std::uint64_t>(signed_at)));
+  h.update(be64(leaves.size()));
+  for (const auto& l : leaves) {
+    h.update(be64(l.seq));
+    h.update(std::string_view(reinterpret_cast<const char*>(l.leaf.data()), l.leaf.size()));
+  }
+  return h.finish();
+}
+
 Result<SignatureCheck> check_signatures(const ledger::Snapshot& snap) {
   std::vector<std::uint64_t> seqs;
   auto listed_ok = ledger::reading([&]() -> Result<void> {
@@ -322,6 +426,27 @@ Result<SignatureCheck> check_signatures(const ledger::Snapshot& snap) {
     if (!rec) return bad(seq, "cannot be read: " + rec.error().message);
     auto sig = signature_view(*rec);
     if (!sig) return bad(seq, "is not a signature record: " + sig.error().message);
+    if (!sig->signs.empty()) {  // signature.sign: the named earlier records, by leaf hash
+      std::vector<SignedLeaf> leaves;
+      for (const std::uint64_t s : sig->signs) {
+        if (s == 0 || s >= seq)
+          return bad(seq, "names record " + std::to_string(s) + ", not before it");
+        auto b = snap.record(s);
+        if (!b) return std::unexpected(b.error());
+        auto leaf = ledger::record_leaf(*b);
+        if (!leaf) return bad(seq, "signs seq " + std::to_string(s) + ", which cannot be read");
+        leaves.push_back({s, *leaf});
+      }
+      if (record_signature_hash(sig->signer, sig->name, sig->meaning, sig->signed_at, leaves) !=
+          sig->hash) {
+        return bad(seq, "does not match the records it signs (moved, or they changed)");
+      }
+      if (rec->actor != "user:" + sig->signer) {
+        return bad(seq, "names signer " + sig->signer + " but was recorded by " + rec->actor);
+      }
+      ++out.checked;
+      continue;
+    }
     if (sig->records == 0 || sig->records >= seq) return bad(seq, "signs no records");
     std::vector<ledger::RecordFields> signed_fields;
     for (std::uint64_t s = seq - sig->records; s < seq; ++s) {

@@ -520,20 +520,35 @@ void signatures(Html& h, const Gathered& g) {
   all.erase(
       std::unique(all.begin(), all.end(), [](auto* a, auto* b) { return a->seq() == b->seq(); }),
       all.end());
-  // A signature is written after the records of the command it signs: its manifestation goes
-  // on each of them.
-  std::map<std::string, const Record*> signature_of;  // commandId -> signature.signed
+  // A signature is written after the records of the command it signs, or names earlier
+  // records (a review): its manifestation goes on each record it signs.
+  std::map<std::string, std::vector<const Record*>> by_command;  // commandId -> signatures
+  std::map<std::uint64_t, std::vector<const Record*>> by_seq;    // signed seq -> signatures
   for (const Record* rec : all) {
-    if (rec->type() == "signature.signed") signature_of[text(rec->r, "commandId")] = rec;
+    if (rec->type() != "signature.signed") continue;
+    const auto& signs = array(rec->payload(), "signs");
+    if (signs.empty()) {
+      by_command[text(rec->r, "commandId")].push_back(rec);
+    } else {
+      for (const auto& s : signs) by_seq[s.to_number<std::uint64_t>()].push_back(rec);
+    }
   }
   for (const Record* rec : all) {
     if (rec->type() == "signature.signed") continue;
-    std::string signed_by = "&mdash;";
-    if (auto it = signature_of.find(text(rec->r, "commandId")); it != signature_of.end()) {
-      const auto& p = it->second->payload();
-      signed_by = "<strong>" + esc(text(p, "name")) + "</strong> (" + esc(text(p, "signer")) +
-                  ")<br>" + esc(text(p, "meaning")) + "<br>" + esc(when(text(p, "signedAt")));
+    std::vector<const Record*> sigs;
+    if (auto it = by_command.find(text(rec->r, "commandId")); it != by_command.end())
+      sigs = it->second;
+    if (auto it = by_seq.find(rec->seq()); it != by_seq.end()) {
+      sigs.insert(sigs.end(), it->second.begin(), it->second.end());
     }
+    std::string signed_by;
+    for (const Record* sig : sigs) {
+      const auto& p = sig->payload();
+      if (!signed_by.empty()) signed_by += "<br><br>";
+      signed_by += "<strong>" + esc(text(p, "name")) + "</strong> (" + esc(text(p, "signer")) +
+                   ")<br>" + esc(text(p, "meaning")) + "<br>" + esc(when(text(p, "signedAt")));
+    }
+    if (signed_by.empty()) signed_by = "&mdash;";
     std::string hash = text(rec->r, "hash");
     h.row({"#" + std::to_string(rec->seq()), esc(text(rec->r, "actor")), esc(occurred(*rec)),
            esc(when(text(rec->r, "recordedAt"))),

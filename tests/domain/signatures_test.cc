@@ -275,5 +275,46 @@ TEST_F(Signatures, ARebuildGivesTheSameState) {
   EXPECT_TRUE(check().ok);
 }
 
+TEST_F(Signatures, RecordsInTheLogAreSignedByTheirLeafHash) {
+  const std::uint64_t held = ledger_->head().seq;  // R-2's hold
+  signed_rejected("signature.sign", R"({"records":[]})", "reviewed", "user:alice",
+                  ErrorCode::kInvalidArgument, "data.records");
+  signed_rejected("signature.sign", R"({"records":[999]})", "reviewed", "user:alice",
+                  ErrorCode::kNotFound, "data.records[0]");
+  signed_rejected("signature.sign",
+                  R"({"records":[)" + std::to_string(held) + "," + std::to_string(held) + "]}",
+                  "reviewed", "user:alice", ErrorCode::kInvalidArgument, "data.records[1]");
+  signed_rejected("signature.sign", R"({"records":[1]})", "reviewed", "token:erp",
+                  ErrorCode::kPermissionDenied, "actor");
+  // Unsigned, it is nothing.
+  expect_rejected("signature.sign", R"({"records":[1]})", ErrorCode::kInvalidArgument, "signature");
+  auto r = signed_run(
+      "signature.sign",
+      R"({"records":[)" + std::to_string(held - 1) + "," + std::to_string(held) + "]}", "reviewed");
+  ASSERT_TRUE(r) << r.error().message;
+  const auto sig_record = record(r->seq);
+  EXPECT_EQ(sig_record.type, "signature.signed");
+  EXPECT_EQ(sig_record.stream, record(held - 1).stream);
+  auto sig = domain::signature_view(sig_record);
+  ASSERT_TRUE(sig);
+  EXPECT_EQ(sig->signs, (std::vector<std::uint64_t>{held - 1, held}));
+  EXPECT_EQ(sig->records, 0u);
+  // A signature of a signature is refused.
+  signed_rejected("signature.sign", R"({"records":[)" + std::to_string(r->seq) + "]}", "approved",
+                  "user:alice", ErrorCode::kInvalidArgument, "data.records[0]");
+  auto snap = ledger_->snapshot();
+  auto of = domain::signatures_of(*snap, held);
+  ASSERT_TRUE(of);
+  ASSERT_EQ(of->size(), 1u);
+  EXPECT_EQ((*of)[0].meaning, "reviewed");
+  EXPECT_TRUE(check().ok);
+  // The signed record changed (re-chained around it): caught.
+  rewrite(held, [](ledger::RecordFields& rec) { rec.recorded_at += 1; });
+  auto c = check();
+  EXPECT_FALSE(c.ok);
+  ASSERT_TRUE(c.first_bad_seq.has_value());
+  EXPECT_EQ(*c.first_bad_seq, r->seq);
+}
+
 }  // namespace
 }  // namespace custody::testing

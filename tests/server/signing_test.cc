@@ -179,8 +179,10 @@ TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
   auto rec = http_->request("GET", "/v1/records/" + std::to_string(seq), "", auditor_);
   ASSERT_EQ(rec.status, 200) << rec.body;
   EXPECT_EQ(rec.json().at("record").at("actor"), "user:alice");
-  EXPECT_EQ(rec.json().at("signature").at("name"), "Printed alice");
-  EXPECT_TRUE(std::string(rec.json().at("signature").at("signedAt").as_string()).ends_with("Z"));
+  const auto manifest = rec.json().at("signatures").at(0);
+  EXPECT_EQ(manifest.at("name"), "Printed alice");
+  EXPECT_EQ(manifest.at("meaning"), "released");
+  EXPECT_TRUE(std::string(manifest.at("signedAt").as_string()).ends_with("Z"));
   auto lot = http_->request("GET", "/v1/lots/R-1", "", qa_token_);
   ASSERT_EQ(lot.status, 200) << lot.body;
   EXPECT_EQ(lot.json().at("state").at("status"), "released");
@@ -188,7 +190,8 @@ TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
   const auto shown_lot = lot.json();
   for (const auto& h : shown_lot.at("history").as_array()) {
     if (h.at("type") == "lot.released") {
-      shown = h.as_object().contains("signature") && h.at("signature").at("meaning") == "released";
+      shown = h.as_object().contains("signatures") &&
+              h.at("signatures").at(0).at("meaning") == "released";
     }
   }
   EXPECT_TRUE(shown) << lot.body;
@@ -289,6 +292,52 @@ TEST_F(Signing, EveryEntityRouteAnswers) {
     EXPECT_EQ(r.status, 404) << c;
     EXPECT_EQ(code_of(r), "not_found") << c;
   }
+}
+
+// Records already in the log are signed too (a review after the fact): the challenge names
+// them, the text shows them, and the signature appears with each of them.
+TEST_F(Signing, RecordsAlreadyInTheLogAreSignedAsReviewed) {
+  const auto alice = sign_in("alice", kAlicePassword);
+  // The two holds, seqs found through the lot's log.
+  auto log = http_->request("GET", "/v1/log?stream=lot:R-1&limit=10", "", auditor_);
+  ASSERT_EQ(log.status, 200) << log.body;
+  std::uint64_t held = 0;
+  const auto page = log.json();
+  for (const auto& rec : page.at("records").as_array()) {
+    if (rec.at("type") == "lot.held") held = rec.at("seq").to_number<std::uint64_t>();
+  }
+  ASSERT_GT(held, 0u);
+  const auto before = head();
+  // Bad input: no records, an unknown one, a list that is not of seqs, both kinds at once.
+  for (const char* body :
+       {R"({"records":[],"meaning":"reviewed"})", R"({"records":["x"],"meaning":"reviewed"})",
+        R"({"records":[1],"command":{},"meaning":"reviewed"})"}) {
+    auto bad = post("/v1/signatures/challenges", body, alice);
+    EXPECT_GE(bad.status, 400) << body;
+    EXPECT_LT(bad.status, 500) << body << bad.body;
+  }
+  auto unknown =
+      post("/v1/signatures/challenges", R"({"records":[999999],"meaning":"reviewed"})", alice);
+  EXPECT_EQ(unknown.status, 422) << unknown.body;
+  EXPECT_EQ(unknown.json().at("error").at("field"), "records[0]");
+  EXPECT_EQ(head(), before);
+
+  auto ch = post("/v1/signatures/challenges",
+                 R"({"records":[)" + std::to_string(held) + R"(],"meaning":"reviewed"})", alice);
+  ASSERT_EQ(ch.status, 200) << ch.body;
+  const std::string text(ch.json().at("text").as_string());
+  EXPECT_NE(text.find("lot.held of lot:R-1"), std::string::npos) << text;
+  EXPECT_NE(text.find("COA missing"), std::string::npos) << text;
+  auto ok = post("/v1/signatures/challenges/" +
+                     std::string(ch.json().at("challengeId").as_string()) + ":confirm",
+                 R"({"user":"alice","password":"violet kettle marble 42"})", alice);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json().at("signature").at("meaning"), "reviewed");
+  auto rec = http_->request("GET", "/v1/records/" + std::to_string(held), "", auditor_);
+  EXPECT_EQ(rec.json().at("signatures").at(0).at("name"), "Printed alice") << rec.body;
+  auto v = run_custody({"verify", dir().string()});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_EQ(json::parse(v.out).at("signatures").at("checked"), 1) << v.out;
 }
 
 }  // namespace

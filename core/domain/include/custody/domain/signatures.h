@@ -55,16 +55,16 @@ struct SignatureView {
   std::string name;
   std::string meaning;
   TimeNs signed_at = 0;
-  std::uint32_t records = 0;  // the records before it that it signs
+  std::uint32_t records = 0;  // the records before it, of its command, that it signs
+  std::vector<std::uint64_t> signs;  // or: the earlier records it signs (signature.sign)
   crypto::Digest hash{};
 };
 [[nodiscard]] Result<SignatureView> signature_view(const ledger::RecordFields& record);
 
-// The signature given for record `seq` (of command `command_id`), if any: the
-// signature.signed record among the ones after it of the same command.
-[[nodiscard]] Result<std::optional<SignatureView>> signature_of(const ledger::Snapshot& snap,
-                                                                std::uint64_t seq,
-                                                                std::string_view command_id);
+// The signatures given for record `seq`, oldest first: with its command, and any given
+// later (signature.sign).
+[[nodiscard]] Result<std::vector<SignatureView>> signatures_of(const ledger::Snapshot& snap,
+                                                               std::uint64_t seq);
 // Its manifestation, as every reader shows it: {"signer","name","meaning","signedAt","seq"}.
 void write_signature_json(const SignatureView& s, codec::JsonWriter& w);
 
@@ -79,6 +79,16 @@ struct SignedRecord {
 [[nodiscard]] crypto::Digest signature_hash(std::string_view signer, std::string_view name,
                                             std::string_view meaning, TimeNs signed_at,
                                             const std::vector<SignedRecord>& signed_records);
+
+// What a signature of earlier records (signature.sign) covers: the signer's identity and
+// meaning, and each record's seq and leaf hash.
+struct SignedLeaf {
+  std::uint64_t seq = 0;
+  crypto::Digest leaf{};
+};
+[[nodiscard]] crypto::Digest record_signature_hash(std::string_view signer, std::string_view name,
+                                                   std::string_view meaning, TimeNs signed_at,
+                                                   const std::vector<SignedLeaf>& leaves);
 
 // Every signature.signed record of the ledger, checked against the records it signs.
 struct SignatureCheck {
