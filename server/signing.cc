@@ -69,7 +69,9 @@ Response Api::create_challenge(const Principal& p, const Request& r) {
     return error(400, ErrorCode::kInvalidArgument,
                  "is required: the command to sign, or (as \"records\") the seqs of records to "
                  "sign; one of them",
-                 given != nullptr ? "command" : "records");
+                 records != nullptr && !records->is_array() ? "records"
+                 : given != nullptr && records != nullptr   ? "records"
+                                                            : "command");
   }
   if (meaning == nullptr || !meaning->is_string() ||
       !listed(domain::signature_meanings(), meaning->as_string())) {

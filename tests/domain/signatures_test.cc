@@ -302,11 +302,13 @@ TEST_F(Signatures, RecordsInTheLogAreSignedByTheirLeafHash) {
   // A signature of a signature is refused.
   signed_rejected("signature.sign", R"({"records":[)" + std::to_string(r->seq) + "]}", "approved",
                   "user:alice", ErrorCode::kInvalidArgument, "data.records[0]");
-  auto snap = ledger_->snapshot();
-  auto of = domain::signatures_of(*snap, held);
-  ASSERT_TRUE(of);
-  ASSERT_EQ(of->size(), 1u);
-  EXPECT_EQ((*of)[0].meaning, "reviewed");
+  {
+    auto snap = ledger_->snapshot();
+    auto of = domain::signatures_of(*snap, held);
+    ASSERT_TRUE(of);
+    ASSERT_EQ(of->size(), 1u);
+    EXPECT_EQ((*of)[0].meaning, "reviewed");
+  }
   EXPECT_TRUE(check().ok);
   // The signed record changed (re-chained around it): caught.
   rewrite(held, [](ledger::RecordFields& rec) { rec.recorded_at += 1; });

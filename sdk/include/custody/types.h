@@ -27,7 +27,7 @@ typedef struct custody_type_info {
 } custody_type_info;
 
 #define CUSTODY_EVENT_TYPE_COUNT 47
-#define CUSTODY_COMMAND_TYPE_COUNT 46
+#define CUSTODY_COMMAND_TYPE_COUNT 47
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -128,6 +128,7 @@ static const custody_type_info custody_command_types[] = {
     {"token.create", "TokenCreate", UINT64_C(0xd99252652becd651)},
     {"token.revoke", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
     {"signature.set_policy", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
+    {"signature.sign", "SignatureSign", UINT64_C(0xbd658a487d905c45)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */
