@@ -152,7 +152,7 @@ Response Api::create_challenge(const Principal& p, const Request& r) {
   const TimeNs now = ledger_.clock().now();
   const std::string text =
       "I, " + (*person)->name + " (" + user + "), sign " +
-      (records != nullptr ? std::string("the records ")
+      (records != nullptr ? std::string("the records")
                           : cmd.type + (stream.empty() ? "" : " of " + stream)) +
       " with the meaning \"" + wanted + "\": " + what;
   const std::string id = new_challenge_id();
