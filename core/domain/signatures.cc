@@ -41,6 +41,19 @@ void hash_part(crypto::Sha256& h, std::string_view part) {
   h.update(part);
 }
 
+// What every signature's hash starts with: which kind, who, as whom, meaning what, when, and
+// how many records follow.
+void hash_signer(crypto::Sha256& h, std::string_view kind, std::string_view signer,
+                 std::string_view name, std::string_view meaning, TimeNs signed_at,
+                 std::size_t records) {
+  hash_part(h, kind);
+  hash_part(h, signer);
+  hash_part(h, name);
+  hash_part(h, meaning);
+  h.update(be64(static_cast<std::uint64_t>(signed_at)));
+  h.update(be64(records));
+}
+
 Result<void> decide_policy_set(Decide& d, s::SignaturePolicySet::Reader p) {
   const std::string type = str(p.getCommandType());
   if (find_command_spec(type) == nullptr) {
@@ -368,12 +381,7 @@ crypto::Digest signature_hash(std::string_view signer, std::string_view name,
                               std::string_view meaning, TimeNs signed_at,
                               const std::vector<SignedRecord>& signed_records) {
   crypto::Sha256 h;
-  hash_part(h, "custody.esig.v1");
-  hash_part(h, signer);
-  hash_part(h, name);
-  hash_part(h, meaning);
-  h.update(be64(static_cast<std::uint64_t>(signed_at)));
-  h.update(be64(signed_records.size()));
+  hash_signer(h, "custody.esig.v1", signer, name, meaning, signed_at, signed_records.size());
   for (const auto& r : signed_records) {
     hash_part(h, r.command_id);
     hash_part(h, r.type);
@@ -388,12 +396,7 @@ crypto::Digest record_signature_hash(std::string_view signer, std::string_view n
                                      std::string_view meaning, TimeNs signed_at,
                                      const std::vector<SignedLeaf>& leaves) {
   crypto::Sha256 h;
-  hash_part(h, "custody.esig.records.v1");
-  hash_part(h, signer);
-  hash_part(h, name);
-  hash_part(h, meaning);
-  h.update(be64(static_cast<std::uint64_t>(signed_at)));
-  h.update(be64(leaves.size()));
+  hash_signer(h, "custody.esig.records.v1", signer, name, meaning, signed_at, leaves.size());
   for (const auto& l : leaves) {
     h.update(be64(l.seq));
     h.update(std::string_view(reinterpret_cast<const char*>(l.leaf.data()), l.leaf.size()));

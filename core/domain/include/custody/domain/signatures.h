@@ -55,7 +55,7 @@ struct SignatureView {
   std::string name;
   std::string meaning;
   TimeNs signed_at = 0;
-  std::uint32_t records = 0;  // the records before it, of its command, that it signs
+  std::uint32_t records = 0;         // the records before it, of its command, that it signs
   std::vector<std::uint64_t> signs;  // or: the earlier records it signs (signature.sign)
   crypto::Digest hash{};
 };
