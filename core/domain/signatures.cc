@@ -404,6 +404,58 @@ crypto::Digest record_signature_hash(std::string_view signer, std::string_view n
   return h.finish();
 }
 
+namespace {
+
+// The hash signature `sig` (record `seq`) should carry, recomputed from the records it signs,
+// or why those records cannot stand for it. Errors: the log could not be read.
+struct Recomputed {
+  crypto::Digest hash{};
+  std::string problem;  // empty: `hash` holds
+};
+Result<Recomputed> recomputed_hash(const ledger::Snapshot& snap, std::uint64_t seq,
+                                   const ledger::RecordFields& rec, const SignatureView& sig) {
+  auto problem = [](std::string why) {
+    return Recomputed{{}, std::move(why)};
+  };
+  if (!sig.signs.empty()) {  // signature.sign: the named earlier records, by leaf hash
+    std::vector<SignedLeaf> leaves;
+    for (const std::uint64_t s : sig.signs) {
+      if (s == 0 || s >= seq)
+        return problem("names record " + std::to_string(s) + ", not before it");
+      auto b = snap.record(s);
+      if (!b) return std::unexpected(b.error());
+      auto leaf = ledger::record_leaf(*b);
+      if (!leaf) return problem("signs seq " + std::to_string(s) + ", which cannot be read");
+      leaves.push_back({s, *leaf});
+    }
+    return Recomputed{
+        record_signature_hash(sig.signer, sig.name, sig.meaning, sig.signed_at, leaves), {}};
+  }
+  // A signed command: the records before it, all of the same command.
+  if (sig.records == 0 || sig.records >= seq) return problem("signs no records");
+  std::vector<ledger::RecordFields> fields;
+  for (std::uint64_t s = seq - sig.records; s < seq; ++s) {
+    auto b = snap.record(s);
+    if (!b) return std::unexpected(b.error());
+    auto r = ledger::decode_record(*b);
+    if (!r) return problem("signs seq " + std::to_string(s) + ", which cannot be read");
+    if (r->command_id != rec.command_id) {
+      return problem("does not belong to the records before it (seq " + std::to_string(s) +
+                     " is of command " + r->command_id + ", the signature of " + rec.command_id +
+                     ")");
+    }
+    fields.push_back(std::move(*r));
+  }
+  std::vector<SignedRecord> signed_records;
+  for (const auto& r : fields) {
+    signed_records.push_back({r.command_id, r.type, r.stream, r.payload_digest});
+  }
+  return Recomputed{
+      signature_hash(sig.signer, sig.name, sig.meaning, sig.signed_at, signed_records), {}};
+}
+
+}  // namespace
+
 Result<SignatureCheck> check_signatures(const ledger::Snapshot& snap) {
   std::vector<std::uint64_t> seqs;
   auto listed_ok = ledger::reading([&]() -> Result<void> {
@@ -429,47 +481,10 @@ Result<SignatureCheck> check_signatures(const ledger::Snapshot& snap) {
     if (!rec) return bad(seq, "cannot be read: " + rec.error().message);
     auto sig = signature_view(*rec);
     if (!sig) return bad(seq, "is not a signature record: " + sig.error().message);
-    if (!sig->signs.empty()) {  // signature.sign: the named earlier records, by leaf hash
-      std::vector<SignedLeaf> leaves;
-      for (const std::uint64_t s : sig->signs) {
-        if (s == 0 || s >= seq)
-          return bad(seq, "names record " + std::to_string(s) + ", not before it");
-        auto b = snap.record(s);
-        if (!b) return std::unexpected(b.error());
-        auto leaf = ledger::record_leaf(*b);
-        if (!leaf) return bad(seq, "signs seq " + std::to_string(s) + ", which cannot be read");
-        leaves.push_back({s, *leaf});
-      }
-      if (record_signature_hash(sig->signer, sig->name, sig->meaning, sig->signed_at, leaves) !=
-          sig->hash) {
-        return bad(seq, "does not match the records it signs (moved, or they changed)");
-      }
-      if (rec->actor != "user:" + sig->signer) {
-        return bad(seq, "names signer " + sig->signer + " but was recorded by " + rec->actor);
-      }
-      ++out.checked;
-      continue;
-    }
-    if (sig->records == 0 || sig->records >= seq) return bad(seq, "signs no records");
-    std::vector<ledger::RecordFields> signed_fields;
-    for (std::uint64_t s = seq - sig->records; s < seq; ++s) {
-      auto b = snap.record(s);
-      if (!b) return std::unexpected(b.error());
-      auto r = ledger::decode_record(*b);
-      if (!r) return bad(seq, "signs seq " + std::to_string(s) + ", which cannot be read");
-      if (r->command_id != rec->command_id) {
-        return bad(seq, "does not belong to the records before it (seq " + std::to_string(s) +
-                            " is of command " + r->command_id + ", the signature of " +
-                            rec->command_id + ")");
-      }
-      signed_fields.push_back(std::move(*r));
-    }
-    std::vector<SignedRecord> signed_records;
-    for (const auto& r : signed_fields) {
-      signed_records.push_back({r.command_id, r.type, r.stream, r.payload_digest});
-    }
-    if (signature_hash(sig->signer, sig->name, sig->meaning, sig->signed_at, signed_records) !=
-        sig->hash) {
+    auto expected = recomputed_hash(snap, seq, *rec, *sig);
+    if (!expected) return std::unexpected(expected.error());
+    if (!expected->problem.empty()) return bad(seq, std::move(expected->problem));
+    if (expected->hash != sig->hash) {
       return bad(seq, "does not match the records it signs (moved, or they changed)");
     }
     if (rec->actor != "user:" + sig->signer) {
