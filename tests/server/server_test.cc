@@ -854,6 +854,7 @@ TEST_F(Serve, APersonChangesTheirOwnPasswordWithTheCurrentOne) {
   auto change = [&](const std::string& who, const std::string& body) {
     return client_->request("POST", "/v1/users/" + who + "/password", body, "", erin);
   };
+  const std::size_t erin_records = log(auditor, "user:erin").size();
   // Someone else's password is an admin's business, and is on record when tried.
   auto other = change("finn", R"({"password":"granite willow comet 8"})");
   EXPECT_EQ(other.status, 403) << other.body;
@@ -868,6 +869,13 @@ TEST_F(Serve, APersonChangesTheirOwnPasswordWithTheCurrentOne) {
   auto weak = change("erin", R"({"currentPassword":"amber harbor violin 3","password":"short"})");
   EXPECT_EQ(weak.status, 400);
   EXPECT_EQ(weak.json().at("error").at("field"), "password");
+  // None of them changed the password or wrote a user.password_set.
+  EXPECT_EQ(log(auditor, "user:erin").size(), erin_records);
+  EXPECT_EQ(
+      client_
+          ->request("POST", "/v1/session", R"({"user":"erin","password":"amber harbor violin 3"})")
+          .status,
+      200);
   auto ok = change(
       "erin", R"({"currentPassword":"amber harbor violin 3","password":"granite willow comet 8"})");
   ASSERT_EQ(ok.status, 200) << ok.body;

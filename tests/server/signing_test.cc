@@ -234,8 +234,10 @@ TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {
       post("/v1/signatures/challenges", challenge_body(release("o-1", "R-1"), "released"), oscar);
   EXPECT_EQ(op.status, 403) << op.body;
   EXPECT_GE(denials_of("user:oscar", "submit lot.release"), 1u);
-  // The meaning must be one the policy allows for the type; bad bodies say which field.
+  // The meaning must be one the policy allows for the type; bad bodies say which field. None
+  // of them writes anything.
   const auto alice = sign_in("alice", kAlicePassword);
+  const auto before = head();
   auto meaning =
       post("/v1/signatures/challenges", challenge_body(release("a-1", "R-1"), "reviewed"), alice);
   EXPECT_EQ(meaning.status, 422) << meaning.body;
@@ -252,7 +254,8 @@ TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {
            R"({"command":{"type":"lot.release","commandId":"x"},"meaning":"released"})", alice);
   EXPECT_EQ(bad_command.status, 400) << bad_command.body;
   EXPECT_EQ(bad_command.json().at("error").at("field"), "command.data");
-  // Another session cannot confirm alice's challenge.
+  EXPECT_EQ(head(), before);
+  // Another session cannot confirm alice's challenge; the lot stays on hold.
   auto ch =
       post("/v1/signatures/challenges", challenge_body(release("a-2", "R-1"), "released"), alice);
   ASSERT_EQ(ch.status, 200);
@@ -260,6 +263,9 @@ TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {
                          std::string(ch.json().at("challengeId").as_string()) + ":confirm",
                      R"({"user":"oscar","password":"amber harbor violin 3"})", oscar);
   EXPECT_EQ(theirs.status, 404) << theirs.body;
+  EXPECT_EQ(head(), before);
+  EXPECT_EQ(http_->request("GET", "/v1/lots/R-1", "", qa_token_).json().at("state").at("status"),
+            "held");
 }
 
 TEST_F(Signing, WrongPasswordsAtSigningLockTheAccount) {
