@@ -183,6 +183,108 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
   return {};
 }
 
+namespace {
+
+// The status of a stored entity as the schema names it; empty for a kind without one.
+std::string_view status_of(EntityKind kind, std::string_view bytes) {
+  codec::MessageView view(bytes);
+  switch (kind) {
+    case EntityKind::kLot:
+      return codec::enum_name(view.root<s::Lot>().getStatus());
+    case EntityKind::kWorkOrder:
+      return codec::enum_name(view.root<s::WorkOrder>().getStatus());
+    case EntityKind::kException:
+      return codec::enum_name(view.root<s::Exception>().getStatus());
+    case EntityKind::kEquipment:
+      return codec::enum_name(view.root<s::Equipment>().getState());
+    case EntityKind::kMaterial:
+    case EntityKind::kParty:
+      return {};
+  }
+  return {};
+}
+
+std::vector<std::string> statuses_of(EntityKind kind) {
+  switch (kind) {
+    case EntityKind::kLot:
+      return codec::enum_names<s::LotStatus>();
+    case EntityKind::kWorkOrder:
+      return codec::enum_names<s::WoStatus>();
+    case EntityKind::kException:
+      return codec::enum_names<s::ExceptionStatus>();
+    case EntityKind::kEquipment:
+      return codec::enum_names<s::EquipmentState>();
+    case EntityKind::kMaterial:
+    case EntityKind::kParty:
+      return {};
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> Queries::list(EntityKind kind, std::string_view status, std::string_view after,
+                           std::size_t limit, codec::JsonWriter& out) const {
+  if (!status.empty()) {
+    const auto names = statuses_of(kind);
+    if (std::find(names.begin(), names.end(), status) == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      return fail(ErrorCode::kInvalidArgument,
+                  "a " + std::string(kind_name(kind)) + " has no status " + std::string(status) +
+                      (known.empty() ? std::string(" (it has none)") : " (it has " + known + ")"),
+                  "status");
+    }
+  }
+  const std::string prefix = keys::entity(kind_name(kind), "");
+  // Start just past `after`: its own key, then a zero byte, sorts right after it.
+  std::string from;
+  if (!after.empty()) {
+    from = prefix;
+    from += after;
+    from += '\0';
+  }
+  std::vector<std::string> items;
+  std::string last;  // the id of the last item taken
+  bool more = false;
+  Result<void> inner;
+  auto r = scan(
+      snap_, kEntitiesCf, prefix,
+      [&](std::string_view key, std::string_view value) {
+        if (!status.empty() && status_of(kind, value) != status) return true;
+        if (items.size() == limit) {
+          more = true;
+          return false;
+        }
+        std::string json;
+        codec::JsonWriter w(json);
+        if (auto c = codec::write_canonical(value, schema_for(kind), w); !c) {
+          inner = std::unexpected(c.error());
+          return false;
+        }
+        items.push_back(std::move(json));
+        last = key.substr(prefix.size());
+        return true;
+      },
+      from);
+  if (!r) return r;
+  if (!inner) return inner;
+  out.begin_object();
+  out.key("kind").string(kind_name(kind));
+  out.key("items").begin_array();
+  for (const auto& item : items) out.raw(item);
+  out.end_array();
+  out.key("count").uint64(items.size());
+  out.key("next");
+  if (more) {
+    out.string(last);
+  } else {
+    out.null();
+  }
+  out.end_object();
+  return {};
+}
+
 Result<void> Queries::wip_board(TimeNs now, codec::JsonWriter& out) const {
   struct Row {
     TimeNs due;

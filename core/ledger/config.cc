@@ -1,6 +1,8 @@
 #include "custody/ledger/config.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "custody/codec/json_parse.h"
 #include "custody/common/files.h"
@@ -16,7 +18,7 @@ constexpr std::string_view kConfigKeys[] = {
     "groupCommit", "checkpointIntervalMs", "tickIntervalMs", "idempotency", "site", "plugins"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
-constexpr std::string_view kSiteKeys[] = {"name", "address", "gln"};
+constexpr std::string_view kSiteKeys[] = {"name", "address", "gln", "timeZone"};
 
 template <std::size_t N>
 Result<void> only_known(const boost::json::object& obj, const std::string_view (&known)[N],
@@ -124,6 +126,22 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       if (member.key() == "name") out.site.name = value;
       if (member.key() == "address") out.site.address = value;
       if (member.key() == "gln") out.site.gln = value;
+      if (member.key() == "timeZone") {
+        // An IANA zone name ("Europe/Paris", "Asia/Shanghai", "UTC"): what people read times in.
+        const bool plausible =
+            !value.empty() && value.size() <= 64 && value.front() != '/' &&
+            value.find("..") == std::string::npos &&
+            std::all_of(value.begin(), value.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' ||
+                     c == '-' || c == '+';
+            });
+        if (!plausible) {
+          return fail(ErrorCode::kInvalidArgument,
+                      "must be an IANA time zone name such as Europe/Paris or UTC",
+                      "config.site.timeZone");
+        }
+        out.site.time_zone = value;
+      }
     }
   }
   if (const auto* plugins = obj.if_contains("plugins")) {

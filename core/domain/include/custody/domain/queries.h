@@ -37,6 +37,15 @@ class Queries {
   // their age at `now`; counts by severity and the mean time to close of closed ones.
   [[nodiscard]] Result<void> exception_board(TimeNs now, codec::JsonWriter& out) const;
 
+  // Entities of one kind in id order, after `after` (exclusive; empty: from the first), at
+  // most `limit`, only those whose status is `status` when it is not empty (lots, work
+  // orders, exceptions and equipment have one; the names of the schema's enum, e.g.
+  // "awaitingRelease"). Writes {"kind","items":[state...],"count","next"}: `next` is the id
+  // to pass as `after` for the following page, null after the last. kInvalidArgument for a
+  // status the kind does not have. Filtering reads every entity of the kind from `after` on.
+  [[nodiscard]] Result<void> list(EntityKind kind, std::string_view status, std::string_view after,
+                                  std::size_t limit, codec::JsonWriter& out) const;
+
   // KPIs over events in [from, to): work orders completed and on time, first-pass yield and
   // scrap rate of reported operations, exceptions raised and closed with mean time to
   // close, and good and scrap quantity per operator.

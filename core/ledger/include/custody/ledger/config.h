@@ -23,6 +23,7 @@ struct Site {
   std::string name;
   std::string address;
   std::string gln;
+  std::string time_zone = "UTC";  // IANA name: the zone people read the site's times in
 };
 
 struct LedgerConfig {
