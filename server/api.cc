@@ -20,6 +20,7 @@
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
 #include "custody/plugin/host.h"
+#include "custody/server/web.h"
 #include "responses.h"
 
 namespace custody::server {
@@ -240,6 +241,7 @@ Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
       metrics_(metrics),
       host_(host),
       options_(options),
+      web_(std::make_unique<WebUi>(options.web_root)),
       sessions_(options.sessions),
       pool_(std::make_unique<Pool>(2)) {}
 
@@ -337,6 +339,11 @@ void Api::handle(Request request, Reply reply) {
     return done(json(200, std::string(openapi_document())));
   }
 
+  // The web UI: static files, the same for everyone; what they show comes from /v1 below.
+  if (get && (s.empty() || s[0] == "ui")) {
+    if (auto file = web_->get(path)) return done(std::move(*file));
+  }
+
   const bool metrics = s.size() == 1 && s[0] == "metrics";
   if (!metrics && (s.empty() || s[0] != "v1")) {
     return done(error(404, ErrorCode::kNotFound, "no such resource: " + std::string(path), "path"));
@@ -429,6 +436,13 @@ void Api::handle(Request request, Reply reply) {
   }
   if (resource == "boards" && s.size() == 3) {
     return read(Read::kState, [&] { return get_board(s[2]); });
+  }
+  if (resource == "site" && s.size() == 2) return read(Read::kState, [&] { return get_site(); });
+  if (resource == "kpis" && s.size() == 2) {
+    return read(Read::kState, [&] { return get_kpis(query); });
+  }
+  if (collection_kind(resource) && s.size() == 2) {
+    return read(Read::kState, [&] { return get_list(resource, query); });
   }
   if (collection_kind(resource) && s.size() == 3) {
     return read(Read::kState, [&] { return get_entity(resource, s[2]); });
@@ -1026,6 +1040,68 @@ Response Api::get_board(std::string_view which) {
     return error(404, ErrorCode::kNotFound, "boards are wip and exceptions", "board");
   }
   if (!r) return error(500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_list(std::string_view collection, const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  auto limit = number_param(*q, "limit", 100);
+  if (!limit) return error(400, limit.error());
+  if (*limit == 0 || *limit > 1000) {
+    return error(400, ErrorCode::kInvalidArgument, "limit must be 1 to 1000", "limit");
+  }
+  const std::string* status = q->get("status");
+  const std::string* after = q->get("after");
+  auto snap = ledger_.snapshot();
+  domain::Queries queries(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  auto r = queries.list(*collection_kind(collection), status ? *status : "", after ? *after : "",
+                        *limit, w);
+  if (!r) return error(r.error().code == ErrorCode::kInvalidArgument ? 400 : 500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_kpis(const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  TimeNs bounds[2] = {0, 0};
+  const char* names[2] = {"from", "to"};
+  for (int i = 0; i < 2; ++i) {
+    const std::string* text = q->get(names[i]);
+    if (text == nullptr || text->empty()) {
+      return error(400, ErrorCode::kInvalidArgument,
+                   std::string(names[i]) + " is required (RFC 3339 or YYYY-MM-DD)", names[i]);
+    }
+    auto t = parse_rfc3339(*text);
+    if (!t) {
+      return error(400, ErrorCode::kInvalidArgument,
+                   std::string(names[i]) + " must be RFC 3339 or YYYY-MM-DD", names[i]);
+    }
+    bounds[i] = *t;
+  }
+  if (bounds[1] <= bounds[0]) {
+    return error(400, ErrorCode::kInvalidArgument, "to must be after from", "to");
+  }
+  auto snap = ledger_.snapshot();
+  domain::Queries queries(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  if (auto r = queries.kpis(bounds[0], bounds[1], w); !r) return error(500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_site() {
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("ok").boolean(true);
+  w.key("name").string(options_.site.name);
+  w.key("address").string(options_.site.address);
+  w.key("gln").string(options_.site.gln);
+  w.key("timeZone").string(options_.site.time_zone);
+  w.key("now").string(format_rfc3339(ledger_.clock().now()));
+  w.end_object();
   return json(200, std::move(body));
 }
 

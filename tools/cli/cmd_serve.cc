@@ -11,6 +11,7 @@
 #include "cli/cli_common.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/files.h"
+#include "custody/ledger/config.h"
 #include "custody/plugin/host.h"
 #include "custody/plugin/plugin_config.h"
 #include "custody/server/api.h"
@@ -43,6 +44,9 @@ int serve(ServeArgs a) {
   const domain::PlantMachine* plant = machine.get();
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadWrite, std::move(machine));
   if (!ledger) return report(ledger.error());
+  auto config = ledger::load_config(a.dir);
+  if (!config) return report(config.error());
+  a.api.site = config->site;
   auto credentials = server::Credentials::load(a.dir);
   if (!credentials) return report(credentials.error());
   // A ledger people sign in to gets the default signature policy unless it has one.
@@ -135,6 +139,9 @@ void add_serve(CLI::App& app, Action& run) {
   cmd->add_option("--session-max", *session_max, "Seconds a session lasts at most")
       ->check(CLI::Range(1L, 7 * 86400L))
       ->capture_default_str();
+  cmd->add_option("--web-root", a->api.web_root,
+                  "Serve the web UI's own files from this folder (a copy of server/web) "
+                  "instead of the binary, for working on the UI");
   cmd->add_option("--lockout", *lockout,
                   "Seconds an account stays locked after 5 failed sign-ins in 15 minutes")
       ->check(CLI::Range(1L, 30 * 86400L))

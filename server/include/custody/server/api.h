@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
 #include "custody/server/authority.h"
 #include "custody/server/credentials.h"
@@ -29,6 +30,8 @@ class PluginHost;
 }
 
 namespace custody::server {
+
+class WebUi;
 
 struct Request {
   std::string method;  // "GET", "POST", ...
@@ -75,6 +78,10 @@ struct ApiOptions {
   // How long a signature challenge may wait for its confirmation.
   std::chrono::seconds challenge_ttl{5 * 60};
   std::size_t max_challenges_per_session = 64;
+  // The site (config.json): GET /v1/site, so every client shows times in its zone.
+  ledger::Site site;
+  // The web UI's files from this folder instead of the binary (--web-root, for its authors).
+  std::filesystem::path web_root;
 };
 
 class Api {
@@ -164,6 +171,9 @@ class Api {
   Response get_checkpoint();
   Response get_entity(std::string_view kind, std::string_view id);
   Response get_board(std::string_view which);
+  Response get_list(std::string_view collection, const std::string& query);
+  Response get_kpis(const std::string& query);
+  Response get_site();
   Response get_whoami(const Principal& p);
   Response get_tokens();
   Response get_metrics();
@@ -173,6 +183,7 @@ class Api {
   Metrics& metrics_;
   const plugin::PluginHost* host_;
   ApiOptions options_;
+  std::unique_ptr<WebUi> web_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> in_flight_{0};
   std::mutex denials_mu_;

@@ -1,0 +1,103 @@
+// The WIP and exception boards. They follow the log live (GET /v1/stream) where the person's
+// role may read it, and read the boards again whenever a record that changes them commits;
+// otherwise they are read again every few seconds.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get } from '../api.js';
+import { ErrorText, Status, describe } from '../components.js';
+import { formatQty, formatTime, t } from '../i18n.js';
+import { LogStream } from '../stream.js';
+
+const BOARD_TYPES = [
+  'wo.created', 'wo.released', 'wo.completed', 'wo.closed', 'wo.scheduled',
+  'op.started', 'op.reported', 'op.completed', 'op.verified',
+  'exception.raised', 'exception.assigned', 'exception.acknowledged', 'exception.resolved',
+  'exception.closed', 'exception.escalated', 'reading.recorded', 'record.corrected',
+];
+
+/** @param {{live: boolean}} props whether this person may follow the log */
+export function Boards({ live }) {
+  const [wip, setWip] = useState(/** @type {any} */ (null));
+  const [exceptions, setExceptions] = useState(/** @type {any} */ (null));
+  const [connected, setConnected] = useState(false);
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  const pending = useRef(/** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined));
+
+  async function refresh() {
+    try {
+      const [w, x] = await Promise.all([get('/v1/boards/wip'), get('/v1/boards/exceptions')]);
+      setWip(w);
+      setExceptions(x);
+      setProblem(null);
+    } catch (e) {
+      setProblem(describe(e));
+    }
+  }
+
+  useEffect(() => {
+    refresh();
+    if (!live) {
+      const timer = setInterval(refresh, 5000);
+      return () => clearInterval(timer);
+    }
+    // Records come in bursts (a commit group): read the boards once per burst.
+    const stream = new LogStream(BOARD_TYPES, () => {
+      clearTimeout(pending.current);
+      pending.current = setTimeout(refresh, 50);
+    }, (up) => {
+      setConnected(up);
+      if (up) refresh();
+    });
+    return () => {
+      clearTimeout(pending.current);
+      stream.close();
+    };
+  }, [live]);
+
+  return html`<main class="boards">
+    <h1>${t('boards.title')}</h1>
+    <p class="live" role="status">${live ? (connected ? t('boards.live') : t('boards.reconnecting')) : t('boards.polling')}</p>
+    <${ErrorText} error=${problem} />
+    <section aria-labelledby="wip-title">
+      <h2 id="wip-title">${t('boards.wip')} ${wip ? html`<span class="count">${wip.count}</span>` : null}</h2>
+      ${wip && html`<table class="wip" data-count=${wip.count}>
+        <thead><tr>
+          <th scope="col">${t('col.wo')}</th><th scope="col">${t('col.material')}</th>
+          <th scope="col">${t('col.qty')}</th><th scope="col">${t('col.status')}</th>
+          <th scope="col">${t('col.step')}</th><th scope="col">${t('col.equipment')}</th>
+          <th scope="col">${t('col.good')}</th><th scope="col">${t('col.scrap')}</th>
+          <th scope="col">${t('col.due')}</th>
+        </tr></thead>
+        <tbody>${wip.workOrders.map((/** @type {any} */ w) => html`<tr key=${w.wo} data-wo=${w.wo} class=${w.late ? 'late' : ''}>
+          <td><a href=${'#/audit/work-orders/' + encodeURIComponent(w.wo)}>${w.wo}</a></td><td>${w.material}</td>
+          <td class="num">${formatQty(w.qty)}</td><td><${Status} status=${w.status} /></td>
+          <td>${w.step} ${w.step ? html`<${Status} status=${w.stepStatus} />` : null}</td><td>${w.equipment}</td>
+          <td class="num good">${formatQty(w.good)}</td><td class="num">${formatQty(w.scrap)}</td>
+          <td>${formatTime(w.due)} ${w.late ? html`<strong class="late-flag">${t('boards.late')}</strong>` : null}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+    <section aria-labelledby="exc-title">
+      <h2 id="exc-title">${t('boards.exceptions')} ${exceptions ? html`<span class="count">${exceptions.open}</span>` : null}</h2>
+      ${exceptions && html`<p>${t('boards.exceptionSummary', { closed: exceptions.closed, hours: formatQty(exceptions.meanHoursToClose) })}</p>`}
+      ${exceptions && html`<table class="exceptions">
+        <thead><tr>
+          <th scope="col">${t('col.exception')}</th><th scope="col">${t('col.severity')}</th>
+          <th scope="col">${t('col.status')}</th><th scope="col">${t('col.age')}</th>
+          <th scope="col">${t('col.description')}</th><th scope="col">${t('col.where')}</th>
+          <th scope="col">${t('col.assignee')}</th>
+        </tr></thead>
+        <tbody>${exceptions.exceptions.map((/** @type {any} */ x) => html`<tr key=${x.exception} data-exception=${x.exception}>
+          <td><a href=${'#/audit/exceptions/' + encodeURIComponent(x.exception)}>${x.exception}</a></td>
+          <td><span class=${'severity ' + x.severity}>${t('severity.' + x.severity)}</span></td>
+          <td><${Status} status=${x.status} />
+            ${x.overdue ? html` <strong class="late-flag">${t('boards.overdue')}</strong>` : null}
+            ${x.escalated ? html` <strong class="late-flag">${t('boards.escalated')}</strong>` : null}</td>
+          <td class="num">${t('boards.hours', { h: formatQty(x.ageHours) })}</td>
+          <td>${x.description}</td><td>${[x.wo, x.equipment].filter(Boolean).join(' · ')}</td>
+          <td>${x.assignee}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+  </main>`;
+}

@@ -1,0 +1,161 @@
+// The floor terminal: a tablet at a line, a keyboard-wedge scanner (it types what it reads and
+// presses Enter), large targets, and a keyboard that does everything too. Scan a work order,
+// scan the equipment and start the step, scan lots to consume with their quantity, report
+// good and scrap, complete. Every command goes through the outbox: when the connection drops
+// the commands wait in the browser and are sent, once each, when it returns.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, get, newCommandId, segment, withQuery } from '../api.js';
+import { ErrorText, Field, Status, describe, fieldName } from '../components.js';
+import { formatQty, t } from '../i18n.js';
+
+/** @typedef {{text: string, detail: string, field: string}} Problem */
+
+/**
+ * @param {{outbox: import('../outbox.js').Outbox}} props
+ */
+export function Floor({ outbox }) {
+  const [woInput, setWoInput] = useState('');
+  const [wo, setWo] = useState(/** @type {any} */ (null));
+  const [stepName, setStepName] = useState('');
+  const [equipment, setEquipment] = useState('');
+  const [equipmentList, setEquipmentList] = useState(/** @type {any[]} */ ([]));
+  const [lot, setLot] = useState('');
+  const [qty, setQty] = useState('');
+  const [good, setGood] = useState('');
+  const [scrap, setScrap] = useState('0');
+  const [problem, setProblem] = useState(/** @type {Problem | null} */ (null));
+  const [done, setDone] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [, setTick] = useState(0);
+
+  useEffect(() => {
+    get(withQuery('/v1/equipment', { limit: 1000 })).then((r) => setEquipmentList(r.items), () => {});
+    return outbox.subscribe(() => setTick((n) => n + 1));
+  }, []);
+
+  /** @param {string} id */
+  async function load(id) {
+    const trimmed = id.trim();
+    if (!trimmed) return;
+    setProblem(null);
+    setDone('');
+    try {
+      const r = await get('/v1/work-orders/' + segment(trimmed));
+      setWo(r.state);
+      const current = r.state.steps.find((/** @type {any} */ s) => s.status !== 'completed');
+      setStepName(current ? current.step : '');
+      if (current?.equipment) setEquipment(current.equipment);
+    } catch (e) {
+      const p = describe(e);
+      if (e instanceof ApiError && e.status === 404) p.text = t('floor.noSuchOrder', { wo: trimmed });
+      setProblem({ ...p, field: 'wo' });
+      if (!(e instanceof ApiError && e.unreachable)) setWo(null);
+    }
+  }
+
+  /**
+   * @param {string} type
+   * @param {Record<string, unknown>} data
+   * @param {string} label
+   * @param {() => void} [after]
+   */
+  async function command(type, data, label, after) {
+    if (busy) return;
+    setBusy(true);
+    setProblem(null);
+    setDone('');
+    try {
+      const { queued } = await outbox.send({ type, commandId: newCommandId(), data }, label);
+      setDone(queued ? t('floor.queued', { what: label }) : t('floor.recorded', { what: label }));
+      after?.();
+      if (!queued) await load(wo.wo);
+    } catch (e) {
+      const p = describe(e);
+      setProblem({ ...p, field: fieldName(p.field) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const step = wo?.steps.find((/** @type {any} */ s) => s.step === stepName);
+  /** @param {string} field */
+  const errorFor = (field) => (problem && problem.field === field ? problem : null);
+  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap'].includes(problem.field) ? problem : null;
+  const candidates = step ? equipmentList.filter((e) => e.workCenter === step.workCenter) : [];
+
+  return html`<main class="floor">
+    <h1>${t('floor.title')}</h1>
+    <section aria-labelledby="floor-wo">
+      <h2 id="floor-wo" class="visually-hidden">${t('floor.workOrder')}</h2>
+      <${Field} id="wo" label=${t('floor.scanWorkOrder')} value=${woInput} onInput=${setWoInput}
+        onEnter=${() => load(woInput)} autofocus=${true} error=${errorFor('wo')} />
+      <button class="big" onClick=${() => load(woInput)}>${t('floor.open')}</button>
+    </section>
+    ${wo && html`<section class="order" aria-labelledby="order-title">
+      <h2 id="order-title">${t('floor.order', { wo: wo.wo })} <${Status} status=${wo.status} /></h2>
+      <p>${t('floor.orderLine', { material: wo.material, qty: formatQty(wo.qty) })}</p>
+      <ol class="steps">
+        ${wo.steps.map((/** @type {any} */ s) => html`<li>
+          <button class=${'step' + (s.step === stepName ? ' selected' : '')} aria-pressed=${s.step === stepName}
+            onClick=${() => { setStepName(s.step); setProblem(null); }}>
+            <strong>${s.step}</strong> <${Status} status=${s.status} />
+            <span>${t('floor.stepLine', { center: s.workCenter, good: formatQty(s.good), scrap: formatQty(s.scrap) })}</span>
+            ${s.equipment ? html`<span>${s.equipment}</span>` : null}
+          </button>
+        </li>`)}
+      </ol>
+    </section>`}
+    ${step && step.status === 'pending' && html`<section class="action" aria-labelledby="start-title">
+      <h2 id="start-title">${t('floor.startStep', { step: step.step })}</h2>
+      <${Field} id="equipment" label=${t('floor.scanEquipment')} value=${equipment} onInput=${setEquipment}
+        onEnter=${() => equipment && command('op.start', { wo: wo.wo, step: step.step, equipment }, t('floor.did.start', { step: step.step }))}
+        error=${errorFor('equipment')} />
+      <div class="choices">
+        ${candidates.map((e) => html`<button class=${'choice' + (e.equipment === equipment ? ' selected' : '')}
+          aria-pressed=${e.equipment === equipment} onClick=${() => setEquipment(e.equipment)}>
+          ${e.equipment} <${Status} status=${e.state} /></button>`)}
+      </div>
+      <button class="primary big" disabled=${busy || !equipment}
+        onClick=${() => command('op.start', { wo: wo.wo, step: step.step, equipment }, t('floor.did.start', { step: step.step }))}>
+        ${t('floor.start')}</button>
+    </section>`}
+    ${step && step.status === 'running' && html`<section class="action" aria-labelledby="consume-title">
+      <h2 id="consume-title">${t('floor.consume')}</h2>
+      <${Field} id="lot" label=${t('floor.scanLot')} value=${lot} onInput=${setLot}
+        onEnter=${() => document.getElementById('qty')?.focus()} error=${errorFor('lot')} />
+      <${Field} id="qty" label=${t('floor.quantity')} value=${qty} onInput=${setQty} inputmode="decimal"
+        onEnter=${() => lot && qty && command('lot.consume', { wo: wo.wo, step: step.step, lot, qty }, t('floor.did.consume', { lot, qty }), () => { setLot(''); setQty(''); })}
+        error=${errorFor('qty')} />
+      <button class="primary big" disabled=${busy || !lot || !qty}
+        onClick=${() => command('lot.consume', { wo: wo.wo, step: step.step, lot, qty }, t('floor.did.consume', { lot, qty }), () => { setLot(''); setQty(''); })}>
+        ${t('floor.consumeButton')}</button>
+    </section>`}
+    ${step && step.status !== 'pending' && html`<section class="action" aria-labelledby="report-title">
+      <h2 id="report-title">${t('floor.report')}</h2>
+      <${Field} id="good" label=${t('floor.good')} value=${good} onInput=${setGood} inputmode="decimal"
+        onEnter=${() => document.getElementById('scrap')?.focus()} error=${errorFor('good')} />
+      <${Field} id="scrap" label=${t('floor.scrap')} value=${scrap} onInput=${setScrap} inputmode="decimal"
+        error=${errorFor('scrap')} />
+      <button class="primary big" disabled=${busy || (!good && !scrap)}
+        onClick=${() => command('op.report', { wo: wo.wo, step: step.step, good: good || '0', scrap: scrap || '0' }, t('floor.did.report', { good: good || '0', scrap: scrap || '0' }), () => { setGood(''); setScrap('0'); })}>
+        ${t('floor.reportButton')}</button>
+    </section>`}
+    ${step && step.status === 'running' && html`<section class="action">
+      <button class="big" disabled=${busy}
+        onClick=${() => command('op.complete', { wo: wo.wo, step: step.step }, t('floor.did.complete', { step: step.step }))}>
+        ${t('floor.complete', { step: step.step })}</button>
+    </section>`}
+    <${ErrorText} error=${general} id="floor-error" />
+    ${done && html`<p class="done" role="status">${done}</p>`}
+    ${outbox.refused.length > 0 && html`<section class="refused" aria-labelledby="refused-title">
+      <h2 id="refused-title">${t('floor.refused')}</h2>
+      <ul>${outbox.refused.map((o) => html`<li>${o.entry.label}: <${ErrorText} error=${o.error ? describe(o.error) : null} /></li>`)}</ul>
+      <button onClick=${() => { outbox.refused.length = 0; outbox.save(); }}>${t('common.dismiss')}</button>
+    </section>`}
+    ${outbox.pending > 0 && html`<section class="queued" aria-labelledby="queued-title">
+      <h2 id="queued-title">${t('floor.waiting', { n: outbox.pending })}</h2>
+      <ul>${outbox.entries.map((e) => html`<li>${e.label}</li>`)}</ul>
+    </section>`}
+  </main>`;
+}
