@@ -72,7 +72,9 @@ export async function call(method, path, body) {
   }
   if (!response.ok) {
     const e = answer?.error ?? {};
-    if (response.status === 401 && path !== '/v1/session' && onSignedOut) onSignedOut();
+    // The credentials themselves were refused (no session, or it ended): sign in again. A
+    // wrong password in a signature dialog is a 401 too, but about the password.
+    if (response.status === 401 && (e.field === 'session' || e.field === 'authorization') && onSignedOut) onSignedOut();
     throw new ApiError(response.status, e.code ?? 'http_' + response.status, e.message ?? response.statusText, e.field ?? '');
   }
   return answer;

@@ -39,6 +39,7 @@ function App() {
   const [where, setWhere] = useState(route());
   const [, setLang] = useState(locale());
   const [online, setOnline] = useState(true);
+  const [waiting, setWaiting] = useState(0);
   const [site, setSite] = useState(/** @type {any} */ (null));
 
   useEffect(() => {
@@ -74,7 +75,10 @@ function App() {
   useEffect(() => {
     if (!outbox) return;
     setOnline(outbox.online);
-    const off = outbox.subscribe((o) => setOnline(o.online));
+    const off = outbox.subscribe((o) => {
+      setOnline(o.online);
+      setWaiting(o.pending);
+    });
     outbox.flush();
     const retry = () => outbox.flush();
     addEventListener('online', retry);
@@ -96,7 +100,7 @@ function App() {
   const screen = where.screen || screens[0]?.id || 'boards';
   const permitted = screens.some((s) => s.id === screen);
   return html`<${Header} session=${session} site=${site} onLocale=${setLang} screens=${screens} current=${screen} />
-    ${!online && html`<div class="banner offline" role="alert">${t('banner.offline', { n: outbox?.pending ?? 0 })}</div>`}
+    ${!online && html`<div class="banner offline" role="alert">${t('banner.offline', { n: waiting })}</div>`}
     ${!permitted ? html`<main><h1>${t('denied.title')}</h1><p>${t('denied.text')}</p></main>`
       : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
       : screen === 'boards' ? html`<${Boards} live=${session.roles.some((r) => LOG_READERS.includes(r))} />`

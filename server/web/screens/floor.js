@@ -67,9 +67,9 @@ export function Floor({ outbox }) {
     setDone('');
     try {
       const { queued } = await outbox.send({ type, commandId: newCommandId(), data }, label);
-      setDone(queued ? t('floor.queued', { what: label }) : t('floor.recorded', { what: label }));
       after?.();
       if (!queued) await load(wo.wo);
+      setDone(queued ? t('floor.queued', { what: label }) : t('floor.recorded', { what: label }));
     } catch (e) {
       const p = describe(e);
       setProblem({ ...p, field: fieldName(p.field) });

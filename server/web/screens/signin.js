@@ -52,8 +52,10 @@ export function SignIn({ onSignedIn }) {
 function explain(e) {
   if (e instanceof ApiError) {
     if (e.status === 401) {
-      const locked = /locked/i.test(e.message);
-      const disabled = /disabled/i.test(e.message);
+      // The server's sentences (docs/api.md): "the account is locked until ...", "the
+      // account is disabled; ...", else a wrong id or password.
+      const locked = /is locked until/.test(e.message);
+      const disabled = /is disabled/.test(e.message);
       const key = locked ? 'signin.locked' : disabled ? 'signin.disabled' : 'signin.wrong';
       return { text: t(key), detail: locked || disabled ? e.message : '' };
     }

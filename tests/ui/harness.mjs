@@ -1,0 +1,183 @@
+// A real `custody serve` on 127.0.0.1 over a generated plant, and Debian's chromium driven
+// headless by playwright-core, for the browser tests. Every page a test opens is watched: a
+// console error, an uncaught exception or a request to anywhere but the server fails the test.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+export const binary = process.env.CUSTODY_BINARY ?? 'build/dev/tools/custody';
+export const chromiumPath = process.env.CUSTODY_CHROMIUM ?? '/usr/bin/chromium';
+/** Where screenshots go (a CI artefact). */
+export const artefacts = process.env.CUSTODY_UI_ARTIFACTS ?? join(tmpdir(), 'custody-ui-artefacts');
+export const PASSWORD = 'Tablet-Line-Seven-42';
+
+/** People of the test plant: id, printed name, roles. */
+export const PEOPLE = {
+  operator: { id: 'olga', name: 'Olga Petrova', role: 'operator' },
+  supervisor: { id: 'sam', name: 'Sam Okafor', role: 'supervisor' },
+  qa: { id: 'quinn', name: 'Quinn Harper', role: 'qa' },
+  auditor: { id: 'ada', name: 'Ada Lindqvist', role: 'auditor' },
+};
+
+/** The test's own records, appended after the generated plant. */
+const SEED = [
+  { type: 'lot.receive', commandId: 'ui-seed-1', data: { lot: 'RAW-UI-1', material: 'baby-spinach', qty: 500, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-1', location: 'raw-cooler' } },
+  { type: 'lot.receive', commandId: 'ui-seed-2', data: { lot: 'RAW-UI-2', material: 'baby-spinach', qty: 300, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-2', location: 'raw-cooler' } },
+  { type: 'lot.release', commandId: 'ui-seed-3', data: { lot: 'RAW-UI-1' } },
+  { type: 'lot.release', commandId: 'ui-seed-4', data: { lot: 'RAW-UI-2' } },
+  ...['WO-UI-1', 'WO-UI-2'].flatMap((wo, i) => [
+    { type: 'wo.create', commandId: `ui-seed-wo-${i}`, data: { wo, material: 'baby-spinach-6oz', qty: 100, routing: 'rt-baby-spinach-6oz', due: '2027-12-31T00:00:00Z' } },
+    { type: 'wo.release', commandId: `ui-seed-rel-${i}`, data: { wo } },
+  ]),
+].map((c) => ({ ...c, actor: 'user:planner-seed' }));
+
+/**
+ * @param {string[]} args
+ * @param {object} [options]
+ */
+function custody(args, options = {}) {
+  return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+}
+
+export class Plant {
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'custody-ui-'));
+    this.ledger = join(this.dir, 'ledger');
+    /** @type {import('node:child_process').ChildProcess | null} */
+    this.server = null;
+    this.url = '';
+    /** @type {import('playwright-core').Browser | null} */
+    this.browser = null;
+    /** Problems seen on any page: console errors, page errors, requests elsewhere. */
+    this.problems = /** @type {string[]} */ ([]);
+  }
+
+  /** Makes the ledger (a generated plant month and the test's records) and its people. */
+  seed({ days = 4 } = {}) {
+    custody(['init', this.ledger, '--origin', 'ui-test.example/line-1']);
+    writeFileSync(join(this.ledger, 'config.json'),
+      JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' } }));
+    const plant = custody(['gen', 'plant', '--days', String(days), '--seed', '11'], { maxBuffer: 1 << 28 });
+    const file = join(this.dir, 'plant.ndjson');
+    writeFileSync(file, plant + SEED.map((c) => JSON.stringify(c)).join('\n') + '\n');
+    const results = custody(['append', this.ledger, file], { maxBuffer: 1 << 28 }).trim().split('\n').slice(-SEED.length);
+    for (const line of results) {
+      const r = JSON.parse(line);
+      if (!r.ok && r.error.code !== 'invalid_state') throw new Error('seed refused: ' + line);
+    }
+    const pw = join(this.dir, 'password');
+    writeFileSync(pw, PASSWORD + '\n');
+    chmodSync(pw, 0o600);
+    for (const p of Object.values(PEOPLE)) {
+      custody(['user', 'add', this.ledger, '--id', p.id, '--name', p.name, '--role', p.role, '--password-file', pw]);
+    }
+  }
+
+  /** Starts `custody serve` on a free port and chromium. */
+  async start() {
+    // CUSTODY_WEB_ROOT=server/web tests the UI's files as they are on disk, without a rebuild.
+    const web = process.env.CUSTODY_WEB_ROOT ? ['--web-root', process.env.CUSTODY_WEB_ROOT] : [];
+    this.server = spawn(binary, ['serve', this.ledger, '--listen', '127.0.0.1:0', ...web], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    this.server.stderr?.on('data', (d) => { stderr += d; });
+    const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (this.server.stdout) });
+    const first = await new Promise((resolve, reject) => {
+      lines.once('line', resolve);
+      this.server?.once('exit', (code) => reject(new Error(`custody serve exited ${code}: ${stderr}`)));
+    });
+    this.url = JSON.parse(String(first)).serving;
+    this.browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    mkdirSync(artefacts, { recursive: true });
+  }
+
+  async stop() {
+    await this.browser?.close();
+    if (this.server && this.server.exitCode === null) {
+      const exited = new Promise((resolve) => this.server?.once('exit', resolve));
+      this.server.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * A new browser context (its own cookies and storage) with one page, watched.
+   * @param {{locale?: string, bypassCSP?: boolean}} [options]
+   */
+  async page(options = {}) {
+    if (!this.browser) throw new Error('not started');
+    const context = await this.browser.newContext({ viewport: { width: 1280, height: 860 }, locale: options.locale ?? 'en-US', bypassCSP: options.bypassCSP ?? false });
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !expectedConsole(m.text())) this.problems.push(`console error on ${page.url()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => this.problems.push(`uncaught on ${page.url()}: ${e.message}`));
+    page.on('request', (r) => {
+      const u = r.url();
+      if (!u.startsWith(this.url + '/') && !u.startsWith(this.url.replace('http', 'ws') + '/') && !u.startsWith('data:')) {
+        this.problems.push(`request outside the server: ${u}`);
+      }
+    });
+    return page;
+  }
+
+  /**
+   * Opens the UI and signs in as `who`.
+   * @param {keyof typeof PEOPLE} who
+   * @param {{locale?: string, bypassCSP?: boolean}} [options]
+   */
+  async signedIn(who, options) {
+    const page = await this.page(options);
+    await page.goto(this.url + '/');
+    await page.fill('#signin-user', PEOPLE[who].id);
+    await page.fill('#signin-password', PASSWORD);
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('header.top nav');
+    return page;
+  }
+
+  /**
+   * A signed-in API client for checks the test makes outside the browser.
+   * @param {keyof typeof PEOPLE} who
+   */
+  async api(who) {
+    const r = await fetch(this.url + '/v1/session', { method: 'POST', body: JSON.stringify({ user: PEOPLE[who].id, password: PASSWORD }) });
+    if (!r.ok) throw new Error(`sign-in of ${who}: ${r.status} ${await r.text()}`);
+    const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0];
+    const { csrfToken } = await r.json();
+    const url = this.url;
+    return {
+      /** @param {string} path */
+      async get(path) {
+        const res = await fetch(url + path, { headers: { cookie } });
+        return { status: res.status, body: await res.json() };
+      },
+      /** @param {string} path @param {unknown} body */
+      async post(path, body) {
+        const res = await fetch(url + path, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken }, body: JSON.stringify(body) });
+        return { status: res.status, body: await res.json() };
+      },
+    };
+  }
+}
+
+/**
+ * The browser logs a failed request's status as a console error by itself; those the test
+ * provokes on purpose (a wrong password, a forced request, a cut connection) are answers,
+ * not faults.
+ * @param {string} text
+ */
+function expectedConsole(text) {
+  return /Failed to load resource: (the server responded with a status of (401|403|404|409|422)|net::ERR_INTERNET_DISCONNECTED)/.test(text);
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(artefacts, name + '.png'), fullPage: true });
+}

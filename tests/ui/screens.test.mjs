@@ -1,0 +1,290 @@
+// The screens in a real browser against a real server, each scenario as the role that does
+// it (issue: the web UI). Screenshots go to $CUSTODY_UI_ARTIFACTS.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, test } from 'node:test';
+import { PASSWORD, PEOPLE, Plant, screenshot } from './harness.mjs';
+
+const plant = new Plant();
+before(async () => {
+  plant.seed();
+  await plant.start();
+});
+after(async () => {
+  await plant.stop();
+});
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} selector
+ */
+const text = async (page, selector) => (await page.locator(selector).first().textContent()) ?? '';
+
+test('sign-in tells a wrong password from a locked account, and what to do', async () => {
+  const page = await plant.page();
+  await page.goto(plant.url + '/');
+  await screenshot(page, 'sign-in');
+  await page.fill('#signin-user', PEOPLE.supervisor.id);
+  await page.fill('#signin-password', 'not the password');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#signin-error');
+  assert.match(await text(page, '#signin-error'), /Wrong user id or password\. Check both and try again/);
+  assert.equal(await page.inputValue('#signin-password'), '', 'the wrong password is cleared');
+
+  // Five failures lock the auditor's account; the sixth attempt is told so, with the time.
+  for (let i = 0; i < 6; ++i) {
+    await page.fill('#signin-user', PEOPLE.auditor.id);
+    await page.fill('#signin-password', 'still wrong ' + i);
+    await page.click('form button[type=submit]');
+    // Answered: the password field is cleared and the reason shown.
+    await page.waitForFunction(() => /** @type {HTMLInputElement} */ (document.querySelector('#signin-password')).value === '' && document.querySelector('#signin-error'));
+  }
+  assert.match(await text(page, '#signin-error'), /This account is locked.*ask an administrator to unlock it/s);
+  assert.match(await text(page, '#signin-error'), /locked until 20\d\d-/);
+  await screenshot(page, 'sign-in-locked');
+
+  await page.fill('#signin-user', PEOPLE.supervisor.id);
+  await page.fill('#signin-password', PASSWORD);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('header.top nav');
+  assert.match(await text(page, 'header.top .who'), /Sam Okafor \(supervisor\)/);
+  assert.match(await text(page, 'header.top .zone'), /America\/Los_Angeles/);
+});
+
+test('an operator runs a work order from scans; the supervisor\'s WIP board follows live', async () => {
+  const supervisor = await plant.signedIn('supervisor');
+  await supervisor.goto(plant.url + '/#/boards');
+  const row = 'tr[data-wo="WO-UI-1"]';
+  await supervisor.waitForSelector(row);
+  await supervisor.waitForSelector('.live:text("Live")');
+  assert.match(await text(supervisor, row), /wash\s*pending/);
+  await supervisor.evaluate(() => { /** @type {any} */ (window).notReloaded = true; });
+
+  const operator = await plant.signedIn('operator');
+  assert.equal(await operator.locator('h1').textContent(), 'Floor terminal');
+  // A keyboard-wedge scanner types the label and presses Enter.
+  await operator.fill('#wo', 'WO-UI-1');
+  await operator.press('#wo', 'Enter');
+  await operator.waitForSelector('#order-title');
+  assert.match(await text(operator, '#order-title'), /WO-UI-1/);
+  await operator.locator('.choices .choice').first().click();
+  const equipment = await operator.inputValue('#equipment');
+  assert.ok(equipment.length > 0);
+  await operator.click('button:text("Start the step")');
+  await operator.waitForSelector('p.done:text("Recorded: start wash")');
+  await supervisor.waitForSelector(`${row} :text("running")`, { timeout: 5000 });
+  assert.match(await text(supervisor, row), new RegExp(equipment));
+
+  // A lot that does not exist: the rule's error shows beside the lot field; nothing written.
+  await operator.fill('#lot', 'NO-SUCH-LOT');
+  await operator.press('#lot', 'Enter');
+  await operator.fill('#qty', '20');
+  await operator.press('#qty', 'Enter');
+  await operator.waitForSelector('#lot-error');
+  assert.match(await text(operator, '#lot-error'), /NO-SUCH-LOT/);
+  await screenshot(operator, 'floor-error-beside-field');
+
+  await operator.fill('#lot', 'RAW-UI-1');
+  await operator.press('#lot', 'Enter');
+  await operator.fill('#qty', '20');
+  await operator.press('#qty', 'Enter');
+  await operator.waitForSelector('p.done:text("consume 20 of lot RAW-UI-1")');
+  await operator.fill('#good', '17');
+  await operator.fill('#scrap', '1');
+  await operator.click('button:text("Report")');
+  await operator.waitForSelector('p.done:text("report 17 good, 1 scrap")');
+  await screenshot(operator, 'floor-terminal');
+  await operator.click('button:text("Complete step wash")');
+  await operator.waitForSelector('p.done:text("Recorded: complete wash")');
+  await supervisor.waitForSelector(`${row} :text("dry")`, { timeout: 5000 });
+  assert.equal(await supervisor.evaluate(() => /** @type {any} */ (window).notReloaded), true, 'the board was not reloaded');
+  await screenshot(supervisor, 'wip-board');
+
+  const api = await plant.api('supervisor');
+  const wo = (await api.get('/v1/work-orders/WO-UI-1')).body.state;
+  assert.equal(wo.steps[0].status, 'completed');
+  assert.equal(wo.steps[0].good, 17);
+  assert.equal(wo.steps[0].scrap, 1);
+  assert.deepEqual(wo.steps[0].operators, ['user:olga']);
+  const lot = (await api.get('/v1/lots/RAW-UI-1')).body.state;
+  assert.equal(lot.consumed, 20);
+  assert.equal((await api.get('/v1/lots/NO-SUCH-LOT')).status, 404);
+});
+
+test('an out-of-limit reading appears on the exception board live', async () => {
+  const supervisor = await plant.signedIn('supervisor');
+  await supervisor.goto(plant.url + '/#/boards');
+  await supervisor.waitForSelector('.live:text("Live")');
+  const before = Number(await text(supervisor, '#exc-title .count'));
+  const operator = await plant.api('operator');
+  const r = await operator.post('/v1/commands', { type: 'reading.record', commandId: 'ui-reading-1', data: { equipment: 'cold-room-raw', param: 'temperature', value: 31, unit: 'C' } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await supervisor.waitForSelector('table.exceptions tr[data-exception] :text("cold-room-raw")', { timeout: 5000 });
+  assert.equal(Number(await text(supervisor, '#exc-title .count')), before + 1);
+  await screenshot(supervisor, 'exception-board');
+});
+
+test('QA releases a lot with an electronic signature; a wrong password is refused and counted', async () => {
+  const qaApi = await plant.api('qa');
+  const held = await qaApi.post('/v1/commands', { type: 'lot.hold', commandId: 'ui-hold-2', data: { lot: 'RAW-UI-2', reason: 'supplier CoA missing' } });
+  assert.equal(held.status, 200, JSON.stringify(held.body));
+
+  const page = await plant.signedIn('qa');
+  await page.goto(plant.url + '/#/qa');
+  const row = 'tr[data-lot="RAW-UI-2"]';
+  await page.waitForSelector(row);
+  assert.match(await text(page, row), /on hold/);
+  await page.click(`${row} button:text("Release")`);
+  await page.waitForSelector('#sig-text:text("lot.release")');
+  assert.match(await text(page, '#sig-text'), /I, Quinn Harper \(quinn\), sign lot\.release of lot:RAW-UI-2 with the meaning "released"/);
+  await screenshot(page, 'qa-signature-dialog');
+
+  // First signature of the session: user id and password. A wrong password writes nothing.
+  assert.equal(await page.inputValue('#sig-user'), 'quinn');
+  await page.fill('#sig-password', 'wrong password');
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector('#sig-error');
+  assert.match(await text(page, '#sig-error'), /Wrong user id or password/);
+  let lot = (await qaApi.get('/v1/lots/RAW-UI-2')).body.state;
+  assert.equal(lot.status, 'held', 'nothing was written');
+  const denied = (await qaApi.get('/v1/log?stream=access:user:quinn')).body.records;
+  assert.ok(denied.some((/** @type {any} */ d) => d.payload.action === 'confirm a signature'), 'the wrong password is recorded');
+
+  await page.fill('#sig-password', PASSWORD);
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector('p.done:text("signed by Quinn Harper")');
+  lot = (await qaApi.get('/v1/lots/RAW-UI-2')).body;
+  assert.equal(lot.state.status, 'released');
+  const release = lot.history.findLast((/** @type {any} */ h) => h.type === 'lot.released');
+  assert.equal(release.actor, 'user:quinn');
+  assert.equal(release.signatures[0].meaning, 'released');
+  assert.equal(release.signatures[0].name, 'Quinn Harper');
+
+  // The audit trail shows the signature's manifestation beside the record.
+  await page.goto(plant.url + '/#/audit/lots/RAW-UI-2');
+  await page.waitForSelector('.signature-line');
+  assert.match(await text(page, '.signature-line'), /Quinn Harper \(quinn\), released, .*PST/);
+  await screenshot(page, 'audit-trail');
+});
+
+test('an operator is not offered QA\'s actions, and a forced request is refused 403 and recorded', async () => {
+  const page = await plant.signedIn('operator');
+  const nav = await text(page, 'header.top nav');
+  assert.doesNotMatch(nav, /Quality/);
+  assert.doesNotMatch(nav, /Audit/);
+  await page.goto(plant.url + '/#/qa');
+  await page.waitForSelector('h1:text("Not available to your role")');
+  const status = await page.evaluate(async () => {
+    const r = await fetch('/v1/commands', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': sessionStorage.getItem('custody.csrf') ?? '' },
+      body: JSON.stringify({ type: 'lot.reject', commandId: 'forced-1', data: { lot: 'RAW-UI-1', reason: 'forced' } }),
+    });
+    return r.status;
+  });
+  assert.equal(status, 403);
+  const qa = await plant.api('qa');
+  assert.equal((await qa.get('/v1/lots/RAW-UI-1')).body.state.status, 'released');
+  const denied = (await qa.get('/v1/log?stream=access:user:olga')).body.records;
+  assert.ok(denied.some((/** @type {any} */ d) => d.payload.action === 'submit lot.reject'));
+});
+
+test('commands made while the connection is cut are kept and arrive once when it returns', async () => {
+  const page = await plant.signedIn('operator');
+  await page.fill('#wo', 'WO-UI-2');
+  await page.press('#wo', 'Enter');
+  await page.waitForSelector('#order-title');
+  await page.locator('.choices .choice').first().click();
+  await page.click('button:text("Start the step")');
+  await page.waitForSelector('p.done:text("Recorded: start wash")');
+
+  await page.context().setOffline(true);
+  await page.fill('#good', '5');
+  await page.click('button:text("Report")');
+  await page.waitForSelector('.banner.offline');
+  await page.fill('#good', '3');
+  await page.click('button:text("Report")');
+  await page.waitForSelector('#queued-title:text("Waiting to be sent: 2")');
+  assert.match(await text(page, '.banner.offline'), /2 command\(s\) are kept in this browser/);
+  await screenshot(page, 'floor-offline');
+  // A reload while offline keeps them too: they are in the browser's storage.
+  const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('custody.outbox.olga') ?? '[]').length);
+  assert.equal(kept, 2);
+
+  await page.context().setOffline(false);
+  await page.waitForSelector('.banner.offline', { state: 'detached', timeout: 10000 });
+  await page.waitForSelector('#queued-title', { state: 'detached' });
+  const api = await plant.api('supervisor');
+  const log = (await api.get('/v1/log?stream=wo:WO-UI-2&limit=100')).body.records;
+  const reports = log.filter((/** @type {any} */ r) => r.type === 'op.reported');
+  assert.deepEqual(reports.map((/** @type {any} */ r) => r.payload.good), [5, 3]);
+  assert.equal(new Set(reports.map((/** @type {any} */ r) => r.commandId)).size, 2);
+  assert.equal((await api.get('/v1/work-orders/WO-UI-2')).body.state.steps[0].good, 8);
+});
+
+test('the Chinese locale shows no untranslated string', async () => {
+  const page = await plant.signedIn('qa', { locale: 'zh-CN' });
+  /** Visible chrome (headings, labels, buttons, headers) with words in Latin letters. */
+  const english = async () => page.evaluate(() => {
+    const found = [];
+    for (const el of document.querySelectorAll('h1, h2, label:not(.locale), th, nav a, button, .hint, .live, .banner, .history dt, p')) {
+      const words = (el.textContent ?? '').match(/[A-Za-z]{3,}/g) ?? [];
+      const ids = /** @type {HTMLElement} */ (el).innerText.match(/[\w.:-]*\d[\w.:-]*/g) ?? [];
+      const left = words.filter((w) => !['custody', 'UTC', 'PST', 'PDT', 'America', 'Los_Angeles', 'Angeles', 'Los'].includes(w) && !ids.some((id) => id.includes(w)));
+      if (left.length > 0) found.push(`${el.tagName}: ${el.textContent}`);
+    }
+    return found;
+  });
+  for (const hash of ['#/boards', '#/qa', '#/audit/lots/RAW-UI-2']) {
+    await page.goto(plant.url + '/' + hash);
+    await page.waitForSelector('main h1');
+    await page.waitForTimeout(300);
+    assert.deepEqual(await english(), [], `English on ${hash}`);
+  }
+  await screenshot(page, 'audit-trail-zh-CN');
+  const operator = await plant.signedIn('operator', { locale: 'zh-CN' });
+  await operator.fill('#wo', 'WO-UI-1');
+  await operator.press('#wo', 'Enter');
+  await operator.waitForSelector('#order-title');
+  await screenshot(operator, 'floor-terminal-zh-CN');
+  for (const p of [page, operator]) {
+    assert.deepEqual(await p.evaluate(() => [.../** @type {any} */ (window).custodyMissingMessages]), []);
+  }
+  assert.match(await text(page, 'header.top .zone'), /America\/Los_Angeles/);
+});
+
+test('axe-core finds no serious or critical accessibility violation on any screen', async () => {
+  const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  /** @param {import('playwright-core').Page} page */
+  const violations = async (page) => {
+    await page.addScriptTag({ path: axe });
+    return page.evaluate(async () => {
+      const result = await /** @type {any} */ (window).axe.run(document, { resultTypes: ['violations'] });
+      return result.violations
+        .filter((/** @type {any} */ v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((/** @type {any} */ v) => `${v.id}: ${v.help} (${v.nodes.map((/** @type {any} */ n) => n.target.join(' ')).join(', ')})`);
+    });
+  };
+  const anonymous = await plant.page({ bypassCSP: true });
+  await anonymous.goto(plant.url + '/');
+  await anonymous.waitForSelector('#signin-user');
+  assert.deepEqual(await violations(anonymous), [], 'sign-in');
+
+  const operator = await plant.signedIn('operator', { bypassCSP: true });
+  await operator.fill('#wo', 'WO-UI-1');
+  await operator.press('#wo', 'Enter');
+  await operator.waitForSelector('#order-title');
+  assert.deepEqual(await violations(operator), [], 'floor terminal');
+
+  const qa = await plant.signedIn('qa', { bypassCSP: true });
+  for (const hash of ['#/boards', '#/qa', '#/audit/lots/RAW-UI-2']) {
+    await qa.goto(plant.url + '/' + hash);
+    await qa.waitForSelector('main h1');
+    await qa.waitForTimeout(500);
+    assert.deepEqual(await violations(qa), [], hash);
+  }
+});
+
+test('no page logged an error or asked anything of another server', () => {
+  assert.deepEqual(plant.problems, []);
+});
