@@ -21,9 +21,12 @@ packages=(
   libmodbus-dev                           # the Modbus TCP device driver plugin (pkg-config)
   curl openssl                            # server tests: HTTPS with a certificate they make
   wrk                                     # server benchmark: GET /v1/lots/{id} under load
+  chromium                                # the web UI's browser tests (headless, playwright-core)
+  fonts-wqy-microhei                      # Chinese glyphs for the zh-CN screens and screenshots
 )
-# Node.js and npm (the API document's linter and response checker): the machine's own if it
-# has them (custody's tools need Node 20 or later), else Debian's.
+# Node.js and npm (the web UI's modules, the API document's linter and response checker, the
+# browser tests): the machine's own if it has them (custody's tools need Node 20 or later),
+# else Debian's.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <set>
@@ -899,6 +900,146 @@ TEST_F(Serve, APersonChangesTheirOwnPasswordWithTheCurrentOne) {
 
 // The document clients are written against is the one in the source tree (linted by
 // api_openapi_lint), served without credentials.
+TEST_F(Serve, ListsFindEntitiesByStatusAPageAtATimeAndRefuseWhatTheyCannotFilter) {
+  const std::string operator_token = token("operator");
+  const std::string auditor = token("auditor");
+  // Two generated plant days: lots received, produced and shipped; some on hold.
+  auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
+  ASSERT_EQ(plant.exit_code, 0) << plant.err;
+  {
+    std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
+  }
+  ASSERT_EQ(run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()})
+                .exit_code,
+            0);
+  start();
+  // Every lot, two at a time, in id order, each once.
+  std::vector<std::string> ids;
+  std::string after;
+  for (int page = 0; page < 1000; ++page) {
+    auto r = client_->request("GET", "/v1/lots?limit=2" + (after.empty() ? "" : "&after=" + after),
+                              "", operator_token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto v = r.json();
+    for (const auto& item : v.at("items").as_array()) ids.push_back(str(item.at("lot")));
+    EXPECT_LE(v.at("count").to_number<int>(), 2);
+    if (v.at("next").is_null()) break;
+    after = str(v.at("next"));
+  }
+  ASSERT_GT(ids.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  // With a status, only those.
+  std::size_t released = 0;
+  for (const std::string status : {"released", "held", "awaitingRelease", "rejected"}) {
+    auto r = client_->request("GET", "/v1/lots?limit=1000&status=" + status, "", operator_token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto page = r.json();
+    for (const auto& item : page.at("items").as_array()) {
+      EXPECT_EQ(str(item.at("status")), status);
+    }
+    if (status == "released") released = r.json().at("count").to_number<std::size_t>();
+  }
+  EXPECT_GT(released, 0u);
+  const std::uint64_t before = head(auditor);
+  for (const std::string target :
+       {"/v1/lots?status=bogus", "/v1/lots?limit=0", "/v1/lots?limit=1001", "/v1/lots?limit=x",
+        "/v1/materials?status=held", "/v1/work-orders?status=held"}) {
+    auto r = client_->request("GET", target, "", operator_token);
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_EQ(code_of(r), "invalid_argument") << target;
+    const std::string field = target.find("limit") != std::string::npos ? "limit" : "status";
+    EXPECT_EQ(str(r.json().at("error").at("field")), field) << target;
+  }
+  auto bad = client_->request("GET", "/v1/lots?status=bogus", "", operator_token);
+  EXPECT_NE(bad.body.find("awaitingRelease, released, held, rejected"), std::string::npos)
+      << bad.body;
+  EXPECT_EQ(head(auditor), before) << "a refused read writes nothing";
+  auto none = client_->request("GET", "/v1/exceptions?status=open&after=~", "", operator_token);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(none.json().at("kind"), "exception");
+  EXPECT_EQ(none.json().at("count"), 0);
+  EXPECT_TRUE(none.json().at("next").is_null());
+  EXPECT_EQ(client_->request("POST", "/v1/lots", "{}", operator_token).status, 405);
+  EXPECT_EQ(client_->request("GET", "/v1/lots").status, 401);
+}
+
+TEST_F(Serve, KpisNeedARangeAndTheSiteSaysItsTimeZone) {
+  const std::string planner = token("planner");
+  {
+    std::ofstream config(dir() / "config.json");
+    config << R"({"site":{"name":"Plant 7","timeZone":"Asia/Shanghai"}})";
+  }
+  start();
+  auto site = client_->request("GET", "/v1/site", "", planner);
+  ASSERT_EQ(site.status, 200) << site.body;
+  EXPECT_EQ(site.json().at("timeZone"), "Asia/Shanghai");
+  EXPECT_EQ(site.json().at("name"), "Plant 7");
+  for (const auto& [target, field] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/kpis", "from"},
+           {"/v1/kpis?from=2026-11-01", "to"},
+           {"/v1/kpis?from=yesterday&to=2026-11-02", "from"},
+           {"/v1/kpis?from=2026-11-02&to=2026-11-01", "to"}}) {
+    auto r = client_->request("GET", target, "", planner);
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_EQ(str(r.json().at("error").at("field")), field) << target;
+  }
+  auto k = client_->request("GET", "/v1/kpis?from=2026-11-01&to=2026-12-01", "", planner);
+  ASSERT_EQ(k.status, 200) << k.body;
+  EXPECT_EQ(k.json().at("from"), "2026-11-01T00:00:00Z");
+}
+
+TEST_F(Serve, AHandEditedTimeZoneThatIsNotOneIsRefusedAtStart) {
+  {
+    std::ofstream config(dir() / "config.json");
+    config << R"({"site":{"timeZone":"../../etc/passwd"}})";
+  }
+  auto r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("config.site.timeZone"), std::string::npos) << r.err;
+}
+
+TEST_F(Serve, ItServesTheWebUiFromItselfWithAStrictContentPolicy) {
+  start();
+  auto page = client_->request("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script type=\"importmap\">"), std::string::npos);
+  const std::string csp = page.headers["content-security-policy"];
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self' 'sha256-"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
+  auto app = client_->request("GET", "/ui/app.js");
+  ASSERT_EQ(app.status, 200);
+  EXPECT_EQ(app.headers["content-type"], "text/javascript; charset=utf-8");
+  auto preact = client_->request("GET", "/ui/vendor/preact/dist/preact.module.js");
+  ASSERT_EQ(preact.status, 200);
+  EXPECT_GT(preact.body.size(), 1000u);
+  // Only the UI's own files: nothing else on disk, whatever the path says.
+  for (const std::string target :
+       {"/ui/nothing.js", "/ui/../openapi.json", "/ui/vendor/preact/package.json", "/ui//app.js"}) {
+    EXPECT_EQ(client_->request("GET", target).status, 404) << target;
+  }
+  EXPECT_EQ(client_->request("POST", "/ui/app.js", "{}").status, 404);
+}
+
+TEST_F(Serve, WithAWebRootItServesTheUiFromThatFolderAndNothingOutsideIt) {
+  fs::create_directories(tmp_.path() / "web" / "screens");
+  {
+    std::ofstream(tmp_.path() / "web" / "index.html") << "<p>dev copy</p>";
+    std::ofstream(tmp_.path() / "secret.txt") << "not for the web";
+  }
+  start({"--web-root", (tmp_.path() / "web").string()});
+  auto page = client_->request("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<p>dev copy</p>");
+  EXPECT_EQ(client_->request("GET", "/ui/../secret.txt").status, 404);
+  EXPECT_EQ(client_->request("GET", "/ui/%2e%2e/secret.txt").status, 404);
+  // The npm modules stay those built in.
+  EXPECT_EQ(client_->request("GET", "/ui/vendor/htm/dist/htm.module.js").status, 200);
+}
+
 TEST_F(Serve, ItServesItsOpenApiDocument) {
   start();
   auto r = client_->request("GET", "/v1/openapi.json");

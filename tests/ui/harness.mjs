@@ -2,7 +2,7 @@
 // headless by playwright-core, for the browser tests. Every page a test opens is watched: a
 // console error, an uncaught exception or a request to anywhere but the server fails the test.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -115,6 +115,7 @@ export class Plant {
       if (m.type() === 'error' && !expectedConsole(m.text())) this.problems.push(`console error on ${page.url()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => this.problems.push(`uncaught on ${page.url()}: ${e.message}`));
+    page.on('response', (r) => recordExchange(r));
     page.on('request', (r) => {
       const u = r.url();
       if (!u.startsWith(this.url + '/') && !u.startsWith(this.url.replace('http', 'ws') + '/') && !u.startsWith('data:')) {
@@ -172,6 +173,25 @@ export class Plant {
  */
 function expectedConsole(text) {
   return /Failed to load resource: (the server responded with a status of (401|403|404|409|422)|net::ERR_INTERNET_DISCONNECTED)/.test(text);
+}
+
+/**
+ * Every API answer a page receives, for the check against the OpenAPI document (the same
+ * lines as the C++ API tests write: tests/server/server_support.cc).
+ * @param {import('playwright-core').Response} response
+ */
+async function recordExchange(response) {
+  const file = process.env.CUSTODY_API_EXCHANGES;
+  const url = new URL(response.url());
+  if (!file || !(url.pathname.startsWith('/v1/') || url.pathname === '/healthz') || url.pathname === '/v1/stream') return;
+  let body = '';
+  try {
+    body = await response.text();
+  } catch {
+    return;  // the page went away before the body was read
+  }
+  const line = { method: response.request().method(), target: url.pathname + url.search, status: response.status(), contentType: response.headers()['content-type'] ?? '', body };
+  appendFileSync(file, JSON.stringify(line) + '\n');
 }
 
 /**
