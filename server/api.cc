@@ -17,6 +17,8 @@
 #include "custody/domain/command_codec.h"
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
+#include "custody/domain/recall.h"
+#include "custody/domain/views.h"
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
 #include "custody/plugin/host.h"
@@ -438,6 +440,12 @@ void Api::handle(Request request, Reply reply) {
     return read(Read::kState, [&] { return get_board(s[2]); });
   }
   if (resource == "site" && s.size() == 2) return read(Read::kState, [&] { return get_site(); });
+  if (resource == "recall" && s.size() == 2) {
+    return read(Read::kState, [&] { return get_recall(query, ""); });
+  }
+  if (resource == "recall" && s.size() == 4 && s[2] == "fsma204") {
+    return read(Read::kState, [&] { return get_recall(query, s[3]); });
+  }
   if (resource == "kpis" && s.size() == 2) {
     return read(Read::kState, [&] { return get_kpis(query); });
   }
@@ -1089,6 +1097,62 @@ Response Api::get_kpis(const std::string& query_text) {
   std::string body;
   codec::JsonWriter w(body);
   if (auto r = queries.kpis(bounds[0], bounds[1], w); !r) return error(500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_recall(const std::string& query_text, std::string_view fsma204_file) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  auto param = [&](std::string_view k) {
+    const std::string* v = q->get(k);
+    return v ? *v : std::string();
+  };
+  const std::string exclude = param("excludeConsumed");
+  if (!exclude.empty() && exclude != "true" && exclude != "false") {
+    return error(400, ErrorCode::kInvalidArgument, "must be true or false", "excludeConsumed");
+  }
+  const domain::RecallRequest request{param("lot"),       param("supplierLot"), param("supplier"),
+                                      param("equipment"), param("from"),        param("to"),
+                                      exclude == "true"};
+  auto scope = domain::recall_scope(request);
+  if (!scope) return error(400, scope.error());
+  auto fan_out = number_param(*q, "fanOut", 12);
+  if (!fan_out) return error(400, fan_out.error());
+  if (*fan_out == 0 || *fan_out > 10'000) {
+    return error(400, ErrorCode::kInvalidArgument, "fanOut must be 1 to 10000", "fanOut");
+  }
+  auto snap = ledger_.snapshot();
+  auto r = domain::build_recall(*snap, *scope, nullptr);
+  if (!r) {
+    const auto code = r.error().code;
+    return error(code == ErrorCode::kNotFound ? 404 : code == ErrorCode::kInvalidArgument ? 400 : 500,
+                 r.error());
+  }
+  if (!fsma204_file.empty()) {
+    // One file of the FDA sortable spreadsheet, to download.
+    const std::string name = "fsma204-" + std::string(fsma204_file) + ".csv";
+    for (auto& [file, text] : domain::fsma204_files(*snap, *r, options_.site)) {
+      if (file != name) continue;
+      Response answer{200, "text/csv; charset=utf-8", std::move(text), {}};
+      answer.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+      return answer;
+    }
+    return error(404, ErrorCode::kNotFound,
+                 "the FSMA 204 files are receiving, transformation, shipping and glossary", "file");
+  }
+  std::string body;
+  codec::JsonWriter w(body);
+  domain::write_recall_json(*r, w);
+  if (param("graph") == "true") {
+    // The same object, with the genealogy laid out for a screen.
+    body.pop_back();
+    body += ",\"graph\":";
+    std::string graph;
+    codec::JsonWriter g(graph);
+    domain::write_recall_graph(*r, *fan_out, g);
+    body += graph;
+    body += '}';
+  }
   return json(200, std::move(body));
 }
 

@@ -1,6 +1,8 @@
 // A recall report and a trace as people and spreadsheets read them: JSON, CSV.
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 #include "custody/codec/capnp_util.h"
 #include "custody/codec/json_writer.h"
@@ -232,6 +234,109 @@ std::string recall_csv(const RecallReport& r) {
          "",        "",    "",  "", "", "", d(b.received), d(b.consumed), d(b.shipped), pct});
   }
   return out;
+}
+
+void write_recall_graph(const RecallReport& r, std::size_t fan_out, codec::JsonWriter& out) {
+  const auto& trace = r.trace;
+  // Each lot's parent in the layout: the lot it was first reached through (breadth-first).
+  std::unordered_map<std::string_view, std::uint32_t> depth;
+  for (const auto& l : trace.lots) depth.emplace(l.lot, l.depth);
+  std::unordered_map<std::string_view, std::string_view> parent;
+  std::unordered_map<std::string_view, std::vector<std::string_view>> children;
+  for (const auto& e : trace.edges) {
+    auto d = depth.find(e.to);
+    auto f = depth.find(e.from);
+    if (d == depth.end() || f == depth.end() || d->second != f->second + 1) continue;
+    if (parent.emplace(e.to, e.from).second) children[e.from].push_back(e.to);
+  }
+  // Which lots are shown, and which stand behind a summary node.
+  std::unordered_map<std::string_view, bool> hidden;
+  std::vector<std::pair<std::string_view, std::vector<std::string_view>>> summaries;
+  for (auto& [from, kids] : children) {
+    if (kids.size() <= fan_out) continue;
+    std::vector<std::string_view> rest(kids.begin() + static_cast<std::ptrdiff_t>(fan_out), kids.end());
+    for (auto k : rest) hidden[k] = true;
+    summaries.emplace_back(from, std::move(rest));
+  }
+  std::sort(summaries.begin(), summaries.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // A hidden lot hides what descends from it too (the summary's expansion shows it).
+  for (const auto& l : trace.lots) {
+    auto p = parent.find(l.lot);
+    if (p != parent.end() && hidden.count(p->second) != 0) hidden[l.lot] = true;
+  }
+  // Rows: column by column, ordered by the parent's row, then the breadth-first order.
+  std::unordered_map<std::string_view, double> row;
+  std::vector<std::vector<std::string_view>> columns;
+  for (const auto& l : trace.lots) {
+    if (hidden.count(l.lot) != 0) continue;
+    if (columns.size() <= l.depth) columns.resize(l.depth + 1);
+    columns[l.depth].push_back(l.lot);
+  }
+  std::unordered_map<std::string_view, std::string> summary_of;  // parent -> its summary id
+  for (const auto& [from, rest] : summaries) summary_of[from] = "more:" + std::string(from);
+  out.begin_object();
+  out.key("fanOut").uint64(fan_out);
+  out.key("collapsed").uint64(hidden.size());
+  out.key("nodes").begin_array();
+  for (std::size_t d = 0; d < columns.size(); ++d) {
+    auto& column = columns[d];
+    std::stable_sort(column.begin(), column.end(), [&](std::string_view a, std::string_view b) {
+      auto pa = parent.find(a);
+      auto pb = parent.find(b);
+      const double ra = pa == parent.end() ? -1 : row[pa->second];
+      const double rb = pb == parent.end() ? -1 : row[pb->second];
+      return ra < rb;
+    });
+    std::size_t y = 0;
+    for (auto lot : column) {
+      row[lot] = static_cast<double>(y);
+      out.begin_object();
+      out.key("id").string(lot);
+      out.key("kind").string("lot");
+      out.key("x").uint64(d);
+      out.key("y").uint64(y++);
+      out.key("depth").uint64(d);
+      out.end_object();
+    }
+    // Summary nodes of the previous column's lots go at the end of this column.
+    for (const auto& [from, rest] : summaries) {
+      if (depth[from] + 1 != d || hidden.count(from) != 0) continue;
+      out.begin_object();
+      out.key("id").string(summary_of[from]);
+      out.key("kind").string("more");
+      out.key("x").uint64(d);
+      out.key("y").uint64(y++);
+      out.key("depth").uint64(d);
+      out.key("parent").string(from);
+      out.key("count").uint64(rest.size());
+      out.key("members").begin_array();
+      for (auto m : rest) out.string(m);
+      out.end_array();
+      out.end_object();
+    }
+  }
+  out.end_array();
+  out.key("edges").begin_array();
+  for (const auto& e : trace.edges) {
+    if (hidden.count(e.from) != 0 || hidden.count(e.to) != 0) continue;
+    out.begin_object();
+    out.key("from").string(e.from);
+    out.key("to").string(e.to);
+    out.key("kind").string(codec::enum_name(e.kind));
+    out.key("qty").decimal(e.qty, 3);
+    out.end_object();
+  }
+  for (const auto& [from, rest] : summaries) {
+    if (hidden.count(from) != 0) continue;
+    out.begin_object();
+    out.key("from").string(from);
+    out.key("to").string(summary_of[from]);
+    out.key("kind").string("summary");
+    out.end_object();
+  }
+  out.end_array();
+  out.end_object();
 }
 
 }  // namespace custody::domain

@@ -10,6 +10,7 @@ import { Audit } from './screens/audit.js';
 import { Boards } from './screens/boards.js';
 import { Floor } from './screens/floor.js';
 import { Qa } from './screens/qa.js';
+import { Recall } from './screens/recall.js';
 import { SignIn } from './screens/signin.js';
 
 /** @typedef {{user: string, name: string, roles: string[]}} Session */
@@ -19,6 +20,7 @@ const SCREENS = [
   { id: 'floor', roles: ['operator', 'supervisor'] },
   { id: 'boards', roles: ['operator', 'supervisor', 'qa', 'planner', 'maintenance', 'auditor', 'admin'] },
   { id: 'qa', roles: ['qa'] },
+  { id: 'recall', roles: ['supervisor', 'qa', 'planner', 'auditor', 'admin'] },
   { id: 'audit', roles: ['supervisor', 'qa', 'auditor', 'admin'] },
 ];
 /** Roles that may follow the log (GET /v1/stream). */
@@ -105,6 +107,7 @@ function App() {
       : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
       : screen === 'boards' ? html`<${Boards} live=${session.roles.some((r) => LOG_READERS.includes(r))} />`
       : screen === 'qa' ? html`<${Qa} user=${session.user} />`
+      : screen === 'recall' ? html`<${Recall} />`
       : screen === 'audit' ? html`<${Audit} collection=${where.rest[0] ?? 'lots'} id=${where.rest[1] ?? ''} go=${(/** @type {string} */ h) => { location.hash = h; }} />`
       : html`<main><h1>${t('denied.title')}</h1></main>`}`;
 }

@@ -96,3 +96,21 @@ export function formatQty(q) {
   const n = Number(q);
   return Number.isFinite(n) ? new Intl.NumberFormat(current, { maximumFractionDigits: 3 }).format(n) : String(q);
 }
+
+/**
+ * A time a person typed as the site's wall clock ("2026-10-01T08:00", from an input of type
+ * datetime-local), as an RFC 3339 instant for the API.
+ * @param {string} local
+ */
+export function siteLocalToIso(local) {
+  if (!local) return '';
+  const guess = new Date(local.length === 16 ? local + ':00Z' : local + 'Z');
+  if (Number.isNaN(guess.getTime())) return local;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(guess);
+  /** @param {string} type */
+  const part = (type) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return new Date(guess.getTime() - (wall - guess.getTime())).toISOString();
+}

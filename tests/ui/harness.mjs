@@ -51,6 +51,7 @@ export class Plant {
     this.url = '';
     /** @type {import('playwright-core').Browser | null} */
     this.browser = null;
+    this.supplierLot = '';
     /** Problems seen on any page: console errors, page errors, requests elsewhere. */
     this.problems = /** @type {string[]} */ ([]);
   }
@@ -68,6 +69,9 @@ export class Plant {
       const r = JSON.parse(line);
       if (!r.ok && r.error.code !== 'invalid_state') throw new Error('seed refused: ' + line);
     }
+    // A supplier's lot received in the generated plant, for the recall scenario.
+    const received = plant.split('\n').find((l) => l.includes('"lot.receive"') && l.includes('"sunrise-produce"'));
+    this.supplierLot = received ? JSON.parse(received).data.supplierLot : '';
     const pw = join(this.dir, 'password');
     writeFileSync(pw, PASSWORD + '\n');
     chmodSync(pw, 0o600);

@@ -1,9 +1,12 @@
 // The screens in a real browser against a real server, each scenario as the role that does
 // it (issue: the web UI). Screenshots go to $CUSTODY_UI_ARTIFACTS.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, PEOPLE, Plant, screenshot } from './harness.mjs';
+import { PASSWORD, PEOPLE, Plant, binary, screenshot } from './harness.mjs';
 
 const plant = new Plant();
 before(async () => {
@@ -165,6 +168,37 @@ test('QA releases a lot with an electronic signature; a wrong password is refuse
   await page.waitForSelector('.signature-line');
   assert.match(await text(page, '.signature-line'), /Quinn Harper \(quinn\), released, .*PST/);
   await screenshot(page, 'audit-trail');
+});
+
+test('a recall from a supplier lot matches `custody recall` exactly', async () => {
+  // The CLI reads the ledger while the server holds it (a read-only view).
+  const cli = JSON.parse(execFileSync(binary, ['recall', plant.ledger, '--supplier', 'sunrise-produce', '--supplier-lot', plant.supplierLot], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+  assert.ok(cli.summary.lotsReached > 1, 'the supplier lot reaches finished lots');
+  const page = await plant.signedIn('qa');
+  await page.goto(plant.url + '/#/recall');
+  await page.fill('#recall-supplier', 'sunrise-produce');
+  await page.fill('#recall-supplier-lot', plant.supplierLot);
+  await page.click('form.lookup button[type=submit]');
+  await page.waitForSelector('table.recall-lots');
+  const ui = await page.evaluate(() => ({
+    lots: [...document.querySelectorAll('table.recall-lots tbody tr')].map((r) => [/** @type {HTMLElement} */ (r).dataset.lot, Number(/** @type {HTMLElement} */ (r.querySelector('[data-qty]')).dataset.qty)]),
+    shipments: [...document.querySelectorAll('table.recall-shipments tbody tr')].map((r) => { const d = /** @type {HTMLElement} */ (r).dataset; return [d.shipment, d.lot, Number(d.qty)]; }),
+    customers: [...document.querySelectorAll('table.recall-customers tbody tr')].map((r) => { const d = /** @type {HTMLElement} */ (r).dataset; return [d.customer, Number(d.qty)]; }),
+    graph: /** @type {any} */ (window).custodyRecallGraph.nodes,
+  }));
+  assert.deepEqual(ui.lots, cli.lots.map((/** @type {any} */ l) => [l.lot, l.onHand]));
+  assert.deepEqual(ui.shipments, cli.shipments.map((/** @type {any} */ x) => [x.shipment, x.lot, x.qty]));
+  assert.deepEqual(ui.customers, cli.customers.map((/** @type {any} */ c) => [c.customer, c.qty]));
+  assert.ok(ui.graph > 1);
+  // The FSMA 204 download is the CLI's file, byte for byte.
+  const shipping = await page.evaluate(async () => {
+    const a = /** @type {HTMLAnchorElement} */ (document.querySelector('a[download="fsma204-shipping.csv"]'));
+    return (await fetch(a.href)).text();
+  });
+  const out = join(plant.dir, 'fsma');
+  execFileSync(binary, ['recall', plant.ledger, '--supplier', 'sunrise-produce', '--supplier-lot', plant.supplierLot, '--format', 'fsma204', '--out', out]);
+  assert.equal(shipping, readFileSync(join(out, 'fsma204-shipping.csv'), 'utf8'));
+  await screenshot(page, 'recall');
 });
 
 test('an operator is not offered QA\'s actions, and a forced request is refused 403 and recorded', async () => {

@@ -174,6 +174,7 @@ class Api {
   Response get_list(std::string_view collection, const std::string& query);
   Response get_kpis(const std::string& query);
   Response get_site();
+  Response get_recall(const std::string& query, std::string_view fsma204_file);
   Response get_whoami(const Principal& p);
   Response get_tokens();
   Response get_metrics();

@@ -101,6 +101,14 @@ using NamedFile = std::pair<std::string, std::string>;
                                                    const RecallReport& report,
                                                    const SiteInfo& site);
 
+// The recall's genealogy laid out for a screen: lots in columns by depth (x) and rows (y),
+// each column ordered by its parents' rows so edges mostly run straight. A lot that feeds
+// more than `fan_out` lots first reached through it shows the first `fan_out` and one
+// summary node ("more:<lot>", with `count` and the `members` it stands for) that a viewer
+// can expand. Writes {"nodes":[{id,kind,x,y,depth,...}],"edges":[{from,to,kind,qty}],
+// "fanOut","collapsed"}.
+void write_recall_graph(const RecallReport& report, std::size_t fan_out, codec::JsonWriter& out);
+
 // Trace output, shared with `custody trace`.
 void write_trace_json(const Trace& trace, codec::JsonWriter& out);
 [[nodiscard]] std::string trace_csv(const Trace& trace);
