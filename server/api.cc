@@ -1180,6 +1180,18 @@ Response Api::get_whoami(const Principal& p) {
   w.key("commandTypes").begin_array();
   for (const auto& t : p.command_types) w.string(t);
   w.end_array();
+  // What this caller may do, from the same table every request is checked against: a client
+  // offers these and nothing else.
+  w.key("mayCommand").begin_array();
+  for (auto t : all_command_types()) {
+    if (may_submit(p.roles, t) && (p.command_types.empty() || in(p.command_types, t))) w.string(t);
+  }
+  w.end_array();
+  w.key("mayRead").begin_array();
+  for (auto r : all_reads()) {
+    if (may_read(p.roles, r)) w.string(read_name(r));
+  }
+  w.end_array();
   w.end_object();
   return json(200, std::move(body));
 }

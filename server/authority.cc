@@ -155,6 +155,12 @@ const std::vector<std::string_view>& roles_for_read(Read what) {
   return kNobody;
 }
 
+std::vector<std::string_view> all_command_types() {
+  std::vector<std::string_view> out;
+  for (const auto& [type, roles] : command_table()) out.push_back(type);
+  return out;
+}
+
 bool may_submit(std::span<const std::string> roles, std::string_view command_type) {
   return any_of(roles, roles_for_command(command_type));
 }

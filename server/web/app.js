@@ -4,10 +4,12 @@
 import { html, render } from 'htm/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call, csrfToken, get, setCsrfToken, whenSignedOut } from './api.js';
+import { can, canRead, setPermissions } from './session.js';
 import { locale, locales, setLocale, setTimeZone, siteTimeZone, t } from './i18n.js';
 import { Outbox } from './outbox.js';
 import { Audit } from './screens/audit.js';
 import { Boards } from './screens/boards.js';
+import { Exceptions } from './screens/exceptions.js';
 import { Floor } from './screens/floor.js';
 import { Qa } from './screens/qa.js';
 import { Recall } from './screens/recall.js';
@@ -15,20 +17,22 @@ import { SignIn } from './screens/signin.js';
 
 /** @typedef {{user: string, name: string, roles: string[]}} Session */
 
-/** The screens, and the roles each is offered to (the server checks every request again). */
+/**
+ * The screens, and who is offered each: decided by what the person may do (the server's
+ * table, from GET /v1/whoami), so a role never sees a screen it could not use.
+ */
 const SCREENS = [
-  { id: 'floor', roles: ['operator', 'supervisor'] },
-  { id: 'boards', roles: ['operator', 'supervisor', 'qa', 'planner', 'maintenance', 'auditor', 'admin'] },
-  { id: 'qa', roles: ['qa'] },
-  { id: 'recall', roles: ['supervisor', 'qa', 'planner', 'auditor', 'admin'] },
-  { id: 'audit', roles: ['supervisor', 'qa', 'auditor', 'admin'] },
+  { id: 'floor', offered: () => can('op.start') },
+  { id: 'boards', offered: () => canRead('state') },
+  { id: 'exceptions', offered: () => can('exception.raise') },
+  { id: 'qa', offered: () => can('lot.release') },
+  // Recall is for those away from the line (QA, planning, audit) and supervisors.
+  { id: 'recall', offered: () => (canRead('state') && !can('op.start')) || canRead('log') },
+  { id: 'audit', offered: () => canRead('log') },
 ];
-/** Roles that may follow the log (GET /v1/stream). */
-const LOG_READERS = ['supervisor', 'qa', 'auditor', 'integration'];
 const SESSION_KEY = 'custody.session';
 
-/** @param {Session} s */
-const allowed = (s) => SCREENS.filter((x) => x.roles.some((r) => s.roles.includes(r)));
+const allowed = () => SCREENS.filter((x) => x.offered());
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
@@ -56,7 +60,10 @@ function App() {
     const saved = sessionStorage.getItem(SESSION_KEY);
     if (saved && csrfToken()) {
       get('/v1/whoami').then(
-        (w) => setSession({ ...JSON.parse(saved), roles: w.roles }),
+        (w) => {
+          setPermissions(w);
+          setSession({ ...JSON.parse(saved), roles: w.roles });
+        },
         () => {},
       ).finally(() => setChecked(true));
     } else {
@@ -93,19 +100,21 @@ function App() {
   if (!checked) return null;
   if (!session) {
     return html`<${Header} session=${null} site=${null} onLocale=${setLang} />
-      <${SignIn} onSignedIn=${(/** @type {Session} */ s) => {
+      <${SignIn} onSignedIn=${async (/** @type {Session} */ s) => {
         sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+        setPermissions(await get('/v1/whoami'));
         setSession(s);
       }} />`;
   }
-  const screens = allowed(session);
+  const screens = allowed();
   const screen = where.screen || screens[0]?.id || 'boards';
   const permitted = screens.some((s) => s.id === screen);
   return html`<${Header} session=${session} site=${site} onLocale=${setLang} screens=${screens} current=${screen} />
     ${!online && html`<div class="banner offline" role="alert">${t('banner.offline', { n: waiting })}</div>`}
     ${!permitted ? html`<main><h1>${t('denied.title')}</h1><p>${t('denied.text')}</p></main>`
       : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
-      : screen === 'boards' ? html`<${Boards} live=${session.roles.some((r) => LOG_READERS.includes(r))} />`
+      : screen === 'boards' ? html`<${Boards} live=${canRead('log')} />`
+      : screen === 'exceptions' ? html`<${Exceptions} user=${session.user} />`
       : screen === 'qa' ? html`<${Qa} user=${session.user} />`
       : screen === 'recall' ? html`<${Recall} />`
       : screen === 'audit' ? html`<${Audit} collection=${where.rest[0] ?? 'lots'} id=${where.rest[1] ?? ''} go=${(/** @type {string} */ h) => { location.hash = h; }} />`

@@ -37,6 +37,8 @@ enum class Read {
 
 // Whether any of `roles` may.
 [[nodiscard]] bool may_submit(std::span<const std::string> roles, std::string_view command_type);
+// Every command type the table names, in name order.
+[[nodiscard]] std::vector<std::string_view> all_command_types();
 [[nodiscard]] bool may_read(std::span<const std::string> roles, Read what);
 
 }  // namespace custody::server
