@@ -11,6 +11,7 @@ import { Audit } from './screens/audit.js';
 import { Boards } from './screens/boards.js';
 import { Exceptions } from './screens/exceptions.js';
 import { Floor } from './screens/floor.js';
+import { Orders } from './screens/orders.js';
 import { Qa } from './screens/qa.js';
 import { Recall } from './screens/recall.js';
 import { SignIn } from './screens/signin.js';
@@ -24,6 +25,7 @@ import { SignIn } from './screens/signin.js';
 const SCREENS = [
   { id: 'floor', offered: () => can('op.start') },
   { id: 'boards', offered: () => canRead('state') },
+  { id: 'orders', offered: () => (canRead('state') && !can('op.start')) || can('wo.release') || canRead('log') },
   { id: 'exceptions', offered: () => can('exception.raise') },
   { id: 'qa', offered: () => can('lot.release') },
   // Recall is for those away from the line (QA, planning, audit) and supervisors.
@@ -114,6 +116,7 @@ function App() {
     ${!permitted ? html`<main><h1>${t('denied.title')}</h1><p>${t('denied.text')}</p></main>`
       : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
       : screen === 'boards' ? html`<${Boards} live=${canRead('log')} />`
+      : screen === 'orders' ? html`<${Orders} id=${where.rest[0] ?? ''} />`
       : screen === 'exceptions' ? html`<${Exceptions} user=${session.user} />`
       : screen === 'qa' ? html`<${Qa} user=${session.user} />`
       : screen === 'recall' ? html`<${Recall} />`

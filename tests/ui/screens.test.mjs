@@ -314,6 +314,26 @@ test('commands made while the connection is cut are kept and arrive once when it
   assert.equal((await api.get('/v1/work-orders/WO-UI-2')).body.state.steps[0].good, 8);
 });
 
+test('work orders: a filtered list, the plan per work center, and an order with its steps, lots and readings', async () => {
+  const page = await plant.signedIn('supervisor');
+  await page.goto(plant.url + '/#/orders');
+  await page.waitForSelector('table.orders-list tr[data-wo="WO-UI-1"]');
+  const inProgress = await page.locator('table.orders-list tbody tr').count();
+  const api = await plant.api('supervisor');
+  assert.equal(inProgress, (await api.get('/v1/work-orders?status=inProgress&limit=1000')).body.count);
+  await page.fill('#wo-filter', 'WO-UI');
+  await page.waitForFunction(() => document.querySelectorAll('table.orders-list tbody tr').length <= 2);
+  await page.click('button:text("Plan")');
+  await page.waitForSelector('.gantt g[data-wo="WO-UI-1"] rect.actual');
+  await screenshot(page, 'work-orders-plan');
+  await page.click('button:text("List")');
+  await page.click('a:text("WO-UI-1")');
+  await page.waitForSelector('.order-detail tr[data-step="wash"]');
+  assert.match(await text(page, '.order-detail tr[data-step="wash"]'), /completed.*17.*1/s);
+  assert.match(await text(page, '#wo-lots + table'), /RAW-UI-1\s*20/);
+  await screenshot(page, 'work-order');
+});
+
 test('the Chinese locale shows no untranslated string', async () => {
   const page = await plant.signedIn('qa', { locale: 'zh-CN' });
   /** Visible chrome (headings, labels, buttons, headers) with words in Latin letters. */
@@ -327,7 +347,7 @@ test('the Chinese locale shows no untranslated string', async () => {
     }
     return found;
   });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/audit/lots/RAW-UI-2']) {
     await page.goto(plant.url + '/' + hash);
     await page.waitForSelector('main h1');
     await page.waitForTimeout(300);
@@ -369,7 +389,7 @@ test('axe-core finds no serious or critical accessibility violation on any scree
   assert.deepEqual(await violations(operator), [], 'floor terminal');
 
   const qa = await plant.signedIn('qa', { bypassCSP: true });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/audit/lots/RAW-UI-2']) {
     await qa.goto(plant.url + '/' + hash);
     await qa.waitForSelector('main h1');
     await qa.waitForTimeout(500);
