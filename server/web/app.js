@@ -11,6 +11,7 @@ import { Audit } from './screens/audit.js';
 import { Boards } from './screens/boards.js';
 import { Exceptions } from './screens/exceptions.js';
 import { Floor } from './screens/floor.js';
+import { Kpi } from './screens/kpi.js';
 import { Orders } from './screens/orders.js';
 import { Qa } from './screens/qa.js';
 import { Recall } from './screens/recall.js';
@@ -27,6 +28,7 @@ const SCREENS = [
   { id: 'boards', offered: () => canRead('state') },
   { id: 'orders', offered: () => (canRead('state') && !can('op.start')) || can('wo.release') || canRead('log') },
   { id: 'exceptions', offered: () => can('exception.raise') },
+  { id: 'kpi', offered: () => (canRead('state') && !can('op.start')) || canRead('log') },
   { id: 'qa', offered: () => can('lot.release') },
   // Recall is for those away from the line (QA, planning, audit) and supervisors.
   { id: 'recall', offered: () => (canRead('state') && !can('op.start')) || canRead('log') },
@@ -116,6 +118,7 @@ function App() {
     ${!permitted ? html`<main><h1>${t('denied.title')}</h1><p>${t('denied.text')}</p></main>`
       : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
       : screen === 'boards' ? html`<${Boards} live=${canRead('log')} />`
+      : screen === 'kpi' ? html`<${Kpi} />`
       : screen === 'orders' ? html`<${Orders} id=${where.rest[0] ?? ''} />`
       : screen === 'exceptions' ? html`<${Exceptions} user=${session.user} />`
       : screen === 'qa' ? html`<${Qa} user=${session.user} />`

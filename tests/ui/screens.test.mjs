@@ -334,6 +334,41 @@ test('work orders: a filtered list, the plan per work center, and an order with 
   await screenshot(page, 'work-order');
 });
 
+test('KPIs for a date range match `custody kpi`, and the SPC chart marks the readings outside its limits', async () => {
+  const page = await plant.signedIn('qa');
+  await page.goto(plant.url + '/#/kpi');
+  await page.fill('#kpi-from', '2026-10-01');
+  await page.fill('#kpi-to', '2026-10-04');
+  await page.dispatchEvent('#kpi-to', 'change');
+  await page.waitForSelector('.tiles [data-kpi="onTimeRate"]');
+  // The site's days: midnight in Los Angeles (UTC-7 in October).
+  const cli = JSON.parse(execFileSync(binary, ['kpi', plant.ledger, '--from', '2026-10-01T07:00:00Z', '--to', '2026-10-04T07:00:00Z'], { encoding: 'utf8' }));
+  const pct = (/** @type {number} */ x) => `${Math.round(x * 1000) / 10} %`;
+  await page.waitForSelector(`.tiles [data-kpi="onTimeRate"]:text("${pct(cli.workOrders.onTimeRate)}")`);
+  assert.equal(await text(page, '.tiles [data-kpi="firstPassYield"]'), pct(cli.production.firstPassYield));
+  assert.equal(await text(page, '.tiles [data-kpi="raised"]'), String(cli.exceptions.raised));
+  assert.equal(await page.locator('table.piecework tbody tr').count(), cli.operators.length);
+  await page.waitForSelector('.kpi .chart canvas');
+
+  await page.selectOption('#spc-equipment', 'flume-1');
+  await page.waitForSelector('[data-spc-n]');
+  await page.selectOption('#spc-param', 'chlorine');
+  const shown = await page.evaluate(() => {
+    const el = /** @type {HTMLElement} */ (document.querySelector('[data-spc-n]'));
+    return { n: Number(el.dataset.spcN), outside: Number(el.dataset.spcOutside) };
+  });
+  // The same limits computed here from the log: mean ± 2.66 × mean moving range.
+  const api = await plant.api('qa');
+  const log = (await api.get('/v1/log?stream=equipment:flume-1&limit=10000')).body.records;
+  const values = log.filter((/** @type {any} */ r) => r.type === 'reading.recorded' && r.payload.param === 'chlorine').map((/** @type {any} */ r) => r.payload.value);
+  const mean = values.reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0) / values.length;
+  const mr = values.slice(1).reduce((/** @type {number} */ a, /** @type {number} */ v, /** @type {number} */ i) => a + Math.abs(v - values[i]), 0) / (values.length - 1);
+  const outside = values.filter((/** @type {number} */ v) => v > mean + 2.66 * mr || v < mean - 2.66 * mr).length;
+  assert.deepEqual(shown, { n: values.length, outside });
+  assert.ok(values.length > 10);
+  await screenshot(page, 'kpi-spc');
+});
+
 test('the Chinese locale shows no untranslated string', async () => {
   const page = await plant.signedIn('qa', { locale: 'zh-CN' });
   /** Visible chrome (headings, labels, buttons, headers) with words in Latin letters. */
@@ -342,12 +377,12 @@ test('the Chinese locale shows no untranslated string', async () => {
     for (const el of document.querySelectorAll('h1, h2, label:not(.locale), th, nav a, button, .hint, .live, .banner, .history dt, p')) {
       const words = (el.textContent ?? '').match(/[A-Za-z]{3,}/g) ?? [];
       const ids = /** @type {HTMLElement} */ (el).innerText.match(/[\w.:-]*\d[\w.:-]*/g) ?? [];
-      const left = words.filter((w) => !['custody', 'UTC', 'PST', 'PDT', 'America', 'Los_Angeles', 'Angeles', 'Los'].includes(w) && !ids.some((id) => id.includes(w)));
+      const left = words.filter((w) => !['custody', 'SPC', 'KPI', 'FSMA', 'UTC', 'PST', 'PDT', 'America', 'Los_Angeles', 'Angeles', 'Los'].includes(w) && !ids.some((id) => id.includes(w)));
       if (left.length > 0) found.push(`${el.tagName}: ${el.textContent}`);
     }
     return found;
   });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/audit/lots/RAW-UI-2']) {
     await page.goto(plant.url + '/' + hash);
     await page.waitForSelector('main h1');
     await page.waitForTimeout(300);
@@ -389,7 +424,7 @@ test('axe-core finds no serious or critical accessibility violation on any scree
   assert.deepEqual(await violations(operator), [], 'floor terminal');
 
   const qa = await plant.signedIn('qa', { bypassCSP: true });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/audit/lots/RAW-UI-2']) {
     await qa.goto(plant.url + '/' + hash);
     await qa.waitForSelector('main h1');
     await qa.waitForTimeout(500);
