@@ -436,6 +436,12 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "tokens" && s.size() == 2) {
     return read(Read::kIdentity, [&] { return get_tokens(); });
   }
+  if (resource == "users" && s.size() == 2) {
+    return read(Read::kIdentity, [&] { return get_users(); });
+  }
+  if (resource == "plugins" && s.size() == 2) {
+    return read(Read::kIdentity, [&] { return get_plugins(); });
+  }
   if (resource == "boards" && s.size() == 3) {
     return read(Read::kState, [&] { return get_board(s[2]); });
   }
@@ -1215,6 +1221,62 @@ Response Api::get_tokens() {
     w.key("revoked").boolean(t.revoked);
     w.key("createdAt").string(format_rfc3339(t.created_at));
     w.key("createdBy").string(t.created_by);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return json(200, std::move(body));
+}
+
+Response Api::get_users() {
+  auto snap = ledger_.snapshot();
+  auto users = domain::list_users(*snap);
+  if (!users) return error(500, users.error());
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("ok").boolean(true);
+  w.key("users").begin_array();
+  const TimeNs now = ledger_.clock().now();
+  for (const auto& u : *users) {
+    w.begin_object();
+    w.key("user").string(u.id);
+    w.key("name").string(u.name);
+    w.key("roles").begin_array();
+    for (const auto& r : u.roles) w.string(r);
+    w.end_array();
+    w.key("disabled").boolean(u.disabled);
+    w.key("passwordSet").boolean(u.password_set_at != 0);
+    w.key("lockedUntil");
+    if (u.locked_until > now) {
+      w.string(format_rfc3339(u.locked_until));
+    } else {
+      w.null();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return json(200, std::move(body));
+}
+
+Response Api::get_plugins() {
+  std::vector<plugin::PluginStatus> plugins;
+  if (host_ != nullptr) plugins = host_->status();
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("ok").boolean(true);
+  w.key("plugins");
+  plugin::PluginHost::write_status_json(plugins, w);
+  w.key("configured").begin_array();
+  for (const auto& c : options_.plugins) {
+    w.begin_object();
+    w.key("id").string(c.id);
+    w.key("library").string(c.path.string());
+    w.key("enabled").boolean(c.enabled);
+    w.key("trusted").boolean(c.trusted);
+    w.key("grants").begin_array();
+    for (const auto& g : c.grants) w.string(g);
+    w.end_array();
     w.end_object();
   }
   w.end_array();

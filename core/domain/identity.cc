@@ -269,11 +269,10 @@ const std::vector<std::string>& role_names() {
   return names;
 }
 
-Result<std::optional<UserView>> find_user(const ledger::Snapshot& snap, std::string_view id) {
-  auto bytes = entity_bytes(snap, "user", id);
-  if (!bytes) return std::unexpected(bytes.error());
-  if (!*bytes) return std::optional<UserView>{};
-  codec::MessageView v(**bytes);
+namespace {
+
+UserView user_view(std::string_view bytes) {
+  codec::MessageView v(bytes);
   auto u = v.root<s::User>();
   UserView out;
   out.id = str(u.getUser());
@@ -282,7 +281,16 @@ Result<std::optional<UserView>> find_user(const ledger::Snapshot& snap, std::str
   out.disabled = u.getDisabled();
   out.password_set_at = u.getPasswordSetAt();
   out.locked_until = u.getLockedUntil();
-  return std::optional<UserView>(std::move(out));
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<UserView>> find_user(const ledger::Snapshot& snap, std::string_view id) {
+  auto bytes = entity_bytes(snap, "user", id);
+  if (!bytes) return std::unexpected(bytes.error());
+  if (!*bytes) return std::optional<UserView>{};
+  return std::optional<UserView>(user_view(**bytes));
 }
 
 Result<std::optional<TokenView>> find_token(const ledger::Snapshot& snap, std::string_view id) {
@@ -290,6 +298,18 @@ Result<std::optional<TokenView>> find_token(const ledger::Snapshot& snap, std::s
   if (!bytes) return std::unexpected(bytes.error());
   if (!*bytes) return std::optional<TokenView>{};
   return std::optional<TokenView>(token_view(**bytes));
+}
+
+Result<std::vector<UserView>> list_users(const ledger::Snapshot& snap) {
+  return ledger::reading([&]() -> Result<std::vector<UserView>> {
+    std::vector<UserView> out;
+    snap.scan_prefix(snap.family(kEntitiesCf), keys::entity("user", ""),
+                     [&](std::string_view, std::string_view value) {
+                       out.push_back(user_view(value));
+                       return true;
+                     });
+    return out;
+  });
 }
 
 Result<std::vector<TokenView>> list_tokens(const ledger::Snapshot& snap) {

@@ -7,6 +7,7 @@ import { call, csrfToken, get, setCsrfToken, whenSignedOut } from './api.js';
 import { can, canRead, setPermissions } from './session.js';
 import { locale, locales, setLocale, setTimeZone, siteTimeZone, t } from './i18n.js';
 import { Outbox } from './outbox.js';
+import { Admin } from './screens/admin.js';
 import { Audit } from './screens/audit.js';
 import { Boards } from './screens/boards.js';
 import { Exceptions } from './screens/exceptions.js';
@@ -33,6 +34,7 @@ const SCREENS = [
   // Recall is for those away from the line (QA, planning, audit) and supervisors.
   { id: 'recall', offered: () => (canRead('state') && !can('op.start')) || canRead('log') },
   { id: 'audit', offered: () => canRead('log') },
+  { id: 'admin', offered: () => canRead('identity') || can('signature.set_policy') },
 ];
 const SESSION_KEY = 'custody.session';
 
@@ -118,6 +120,7 @@ function App() {
     ${!permitted ? html`<main><h1>${t('denied.title')}</h1><p>${t('denied.text')}</p></main>`
       : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
       : screen === 'boards' ? html`<${Boards} live=${canRead('log')} />`
+      : screen === 'admin' ? html`<${Admin} />`
       : screen === 'kpi' ? html`<${Kpi} />`
       : screen === 'orders' ? html`<${Orders} id=${where.rest[0] ?? ''} />`
       : screen === 'exceptions' ? html`<${Exceptions} user=${session.user} />`

@@ -20,6 +20,7 @@ export const PEOPLE = {
   supervisor: { id: 'sam', name: 'Sam Okafor', role: 'supervisor' },
   qa: { id: 'quinn', name: 'Quinn Harper', role: 'qa' },
   auditor: { id: 'ada', name: 'Ada Lindqvist', role: 'auditor' },
+  admin: { id: 'alex', name: 'Alex Moreau', role: 'admin' },
 };
 
 /** The test's own records, appended after the generated plant. */

@@ -369,6 +369,73 @@ test('KPIs for a date range match `custody kpi`, and the SPC chart marks the rea
   await screenshot(page, 'kpi-spc');
 });
 
+test('administration: people, their roles and lockouts, tokens shown once, the signature policy', async () => {
+  const page = await plant.signedIn('admin');
+  await page.goto(plant.url + '/#/admin');
+  await page.waitForSelector('table.users tr[data-user="ada"]');
+  // The auditor was locked by the sign-in test: the admin unlocks her, with a reason.
+  assert.match(await text(page, 'tr[data-user="ada"]'), /locked until/);
+  await page.click('tr[data-user="ada"] button:text("Act")');
+  await page.fill('#reason-ada', 'identity confirmed by phone');
+  await page.click('.exception-actions button:text("Unlock")');
+  await page.waitForSelector('p.done:text("ada unlocked")');
+  const auditor = await plant.signedIn('auditor');
+  assert.ok(await auditor.locator('header.top nav').isVisible());
+
+  // A new person, with a first password; she signs in, then is disabled.
+  await page.click('button:text("Add a person")');
+  await page.fill('#new-user', 'nina');
+  await page.fill('#new-name', 'Nina Brandt');
+  await page.fill('#new-password', 'Night-Shift-Line-4');
+  await page.click('.add-user button:text("Add a person")');
+  await page.waitForSelector('table.users tr[data-user="nina"]');
+  const nina = await plant.page();
+  await nina.goto(plant.url + '/');
+  await nina.fill('#signin-user', 'nina');
+  await nina.fill('#signin-password', 'Night-Shift-Line-4');
+  await nina.click('form button[type=submit]');
+  await nina.waitForSelector('header.top nav');
+  await page.click('tr[data-user="nina"] button:text("Act")');
+  await page.fill('#reason-nina', 'left the company');
+  await page.click('.exception-actions button:text("Disable")');
+  await page.waitForSelector('p.done:text("nina disabled")');
+  const again = await plant.page();
+  await again.goto(plant.url + '/');
+  await again.fill('#signin-user', 'nina');
+  await again.fill('#signin-password', 'Night-Shift-Line-4');
+  await again.click('form button[type=submit]');
+  await again.waitForSelector('#signin-error');
+  assert.match(await text(again, '#signin-error'), /This account is disabled/);
+
+  // A token: its secret once, never in the list.
+  await page.fill('#token-id', 'erp-ui');
+  await page.fill('#token-description', 'ERP connector');
+  await page.click('button:text("Create token")');
+  await page.waitForSelector('#token-secret');
+  const secret = await text(page, '#token-secret');
+  assert.match(secret, /^cty_erp-ui_/);
+  await page.waitForSelector('table.tokens tr[data-token="erp-ui"]');
+  assert.doesNotMatch(await text(page, 'table.tokens'), new RegExp(secret));
+  await screenshot(page, 'admin');
+
+  // An operator is refused the people list (and not offered the screen).
+  const operator = await plant.signedIn('operator');
+  assert.doesNotMatch(await text(operator, 'header.top nav'), /Administration/);
+  assert.equal(await operator.evaluate(async () => (await fetch('/v1/users')).status), 403);
+
+  // QA sets the signature policy; the admin may not.
+  assert.equal(await page.locator('#policy-type').count(), 0);
+  const qa = await plant.signedIn('qa');
+  await qa.goto(plant.url + '/#/admin');
+  await qa.fill('#policy-type', 'inspection.record');
+  await qa.fill('#policy-reason', 'batch release inspections are signed');
+  await qa.click('button:text("Set the policy")');
+  await qa.waitForSelector('table.policy tr[data-policy="inspection.record"]');
+  const api = await plant.api('qa');
+  const policies = (await api.get('/v1/signatures/policy')).body.policies;
+  assert.ok(policies.some((/** @type {any} */ p) => p.commandType === 'inspection.record' && p.required && p.setBy === 'user:quinn'));
+});
+
 test('the Chinese locale shows no untranslated string', async () => {
   const page = await plant.signedIn('qa', { locale: 'zh-CN' });
   /** Visible chrome (headings, labels, buttons, headers) with words in Latin letters. */
@@ -382,7 +449,7 @@ test('the Chinese locale shows no untranslated string', async () => {
     }
     return found;
   });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/admin', '#/audit/lots/RAW-UI-2']) {
     await page.goto(plant.url + '/' + hash);
     await page.waitForSelector('main h1');
     await page.waitForTimeout(300);
@@ -424,7 +491,7 @@ test('axe-core finds no serious or critical accessibility violation on any scree
   assert.deepEqual(await violations(operator), [], 'floor terminal');
 
   const qa = await plant.signedIn('qa', { bypassCSP: true });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/admin', '#/audit/lots/RAW-UI-2']) {
     await qa.goto(plant.url + '/' + hash);
     await qa.waitForSelector('main h1');
     await qa.waitForTimeout(500);

@@ -47,6 +47,7 @@ int serve(ServeArgs a) {
   auto config = ledger::load_config(a.dir);
   if (!config) return report(config.error());
   a.api.site = config->site;
+  a.api.plugins = *configs;
   auto credentials = server::Credentials::load(a.dir);
   if (!credentials) return report(credentials.error());
   // A ledger people sign in to gets the default signature policy unless it has one.

@@ -20,6 +20,7 @@
 
 #include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
+#include "custody/plugin/plugin_config.h"
 #include "custody/server/authority.h"
 #include "custody/server/credentials.h"
 #include "custody/server/metrics.h"
@@ -80,6 +81,9 @@ struct ApiOptions {
   std::size_t max_challenges_per_session = 64;
   // The site (config.json): GET /v1/site, so every client shows times in its zone.
   ledger::Site site;
+  // The configured plugins (config.json), for GET /v1/plugins: their grants, never their
+  // settings (which may hold a destination's secret).
+  std::vector<plugin::PluginConfig> plugins;
   // The web UI's files from this folder instead of the binary (--web-root, for its authors).
   std::filesystem::path web_root;
 };
@@ -177,6 +181,8 @@ class Api {
   Response get_recall(const std::string& query, std::string_view fsma204_file);
   Response get_whoami(const Principal& p);
   Response get_tokens();
+  Response get_users();
+  Response get_plugins();
   Response get_metrics();
 
   ledger::Ledger& ledger_;

@@ -42,6 +42,8 @@ struct TokenView {
                                                         std::string_view id);
 [[nodiscard]] Result<std::optional<TokenView>> find_token(const ledger::Snapshot& snap,
                                                           std::string_view id);
+// Every person, by id (password hashes are not in the ledger).
+[[nodiscard]] Result<std::vector<UserView>> list_users(const ledger::Snapshot& snap);
 // Every token, by id, without secrets (there are none in the ledger to show).
 [[nodiscard]] Result<std::vector<TokenView>> list_tokens(const ledger::Snapshot& snap);
 
