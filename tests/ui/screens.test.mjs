@@ -436,6 +436,72 @@ test('administration: people, their roles and lockouts, tokens shown once, the s
   assert.ok(policies.some((/** @type {any} */ p) => p.commandType === 'inspection.record' && p.required && p.setBy === 'user:quinn'));
 });
 
+test('QA records an inspection (signed, as the policy now says), verifies a step as the second person, and reviews a batch record by exception', async () => {
+  // QA corrects the reported good of WO-UI-1's wash (17 -> 16), with a signature.
+  const sup = await plant.api('qa');
+  const log = (await sup.get('/v1/log?stream=wo:WO-UI-1&limit=100')).body.records;
+  const report = log.find((/** @type {any} */ r) => r.type === 'op.reported');
+  const challenge = await sup.post('/v1/signatures/challenges', { command: { type: 'record.correct', commandId: 'ui-correct-1', data: { seq: report.seq, reason: 'count sheet re-checked', data: { good: 16 } } }, meaning: 'approved' });
+  assert.equal(challenge.status, 200, JSON.stringify(challenge.body));
+  const confirmed = await sup.post(`/v1/signatures/challenges/${challenge.body.challengeId}:confirm`, { user: 'quinn', password: PASSWORD });
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+
+  const page = await plant.signedIn('qa');
+  await page.goto(plant.url + '/#/qa');
+  // An inspection: a bad number is refused beside its field before anything is sent.
+  await page.fill('#insp-lot', 'RAW-UI-1');
+  await page.fill('#insp-characteristic', 'pulp-temperature');
+  await page.fill('#insp-value', 'warm');
+  await page.fill('#insp-min', '0');
+  await page.fill('#insp-max', '5');
+  await page.click('button:text("Record inspection")');
+  await page.waitForSelector('#insp-value-error');
+  await page.fill('#insp-value', '3.1');
+  await page.click('button:text("Record inspection")');
+  await page.waitForSelector('#sig-text:text("inspection.record")');
+  await page.fill('#sig-password', PASSWORD);
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector('p.done:text("inspection.record signed by Quinn Harper")');
+  const qa = await plant.api('qa');
+  const lot = (await qa.get('/v1/lots/RAW-UI-1')).body;
+  const inspection = lot.history.findLast((/** @type {any} */ h) => h.type === 'inspection.recorded');
+  assert.equal(inspection.payload.value, 3.1);
+  assert.equal(inspection.signatures[0].signer, 'quinn');
+
+  // Second-person verification of the wash step Olga performed; the dialog asks only for the
+  // password now (the second signature of the session).
+  const row = 'table.verify tr[data-wo="WO-UI-1"][data-step="wash"]';
+  await page.waitForSelector(row);
+  await page.click(`${row} button`);
+  await page.waitForSelector('#sig-text:text("op.verify")');
+  assert.equal(await page.locator('#sig-user').count(), 0);
+  await page.fill('#sig-password', PASSWORD);
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector('p.done:text("Step wash of WO-UI-1 verified")');
+  const wo = (await qa.get('/v1/work-orders/WO-UI-1')).body.state;
+  assert.equal(wo.steps[0].verifiedBy, 'user:quinn');
+
+  // Review by exception: the correction stands out; QA signs the review of every record.
+  await page.fill('#review-wo', 'WO-UI-1');
+  await page.press('#review-wo', 'Enter');
+  await page.waitForSelector('table.deviations tr[data-kind="correction"]');
+  assert.match(await text(page, 'table.deviations'), /count sheet re-checked/);
+  await page.click('button:text("Sign the review")');
+  await page.waitForSelector('#sig-text:text("reviewed")');
+  await page.fill('#sig-password', PASSWORD);
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector('p.done:text("Review signed by Quinn Harper"), #sig-error');
+  assert.equal(await page.locator('#sig-error').count(), 0, await page.locator('#sig-error').count() ? await text(page, '#sig-error') : '');
+  await screenshot(page, 'qa-review');
+
+  // The audit trail shows the correction's old and new values.
+  await page.goto(plant.url + '/#/audit/work-orders/WO-UI-1');
+  await page.waitForSelector('table.changes tr[data-field="good"]');
+  assert.equal(await text(page, 'table.changes tr[data-field="good"] .old'), '17');
+  assert.equal(await text(page, 'table.changes tr[data-field="good"] .new'), '16');
+  await screenshot(page, 'audit-correction');
+});
+
 test('the Chinese locale shows no untranslated string', async () => {
   const page = await plant.signedIn('qa', { locale: 'zh-CN' });
   /** Visible chrome (headings, labels, buttons, headers) with words in Latin letters. */

@@ -17,6 +17,16 @@ export function Audit({ collection, id, go }) {
   const [input, setInput] = useState(id);
   const [entity, setEntity] = useState(/** @type {any} */ (null));
   const [problem, setProblem] = useState(/** @type {any} */ (null));
+  const [originals, setOriginals] = useState(/** @type {Record<number, any>} */ ({}));
+
+  // A corrected record older than the history shown is read by its seq.
+  useEffect(() => {
+    if (!entity) return;
+    const shown = new Set(entity.history.map((/** @type {any} */ h) => h.seq));
+    const missing = entity.history.filter((/** @type {any} */ h) => h.type === 'record.corrected' && !shown.has(h.payload.seq)).map((/** @type {any} */ h) => h.payload.seq);
+    Promise.all(missing.map((/** @type {number} */ seq) => get('/v1/records/' + seq).then((x) => [seq, x.record.payload]))).then(
+      (pairs) => setOriginals(Object.fromEntries(pairs)), () => {});
+  }, [entity]);
 
   useEffect(() => {
     setInput(id);
@@ -26,6 +36,19 @@ export function Audit({ collection, id, go }) {
     if (!id) return;
     get(`/v1/${collection}/${segment(id)}`).then(setEntity, (e) => setProblem(describe(e)));
   }, [collection, id]);
+
+  /**
+   * The payload in force before a correction: the previous correction of the same record, or
+   * the record itself.
+   * @param {any} r a record.corrected
+   */
+  function before(r) {
+    const history = entity?.history ?? [];
+    const earlier = history.filter((/** @type {any} */ h) => h.seq < r.seq && ((h.type === 'record.corrected' && h.payload.seq === r.payload.seq) || h.seq === r.payload.seq));
+    const last = earlier[earlier.length - 1];
+    if (!last) return originals[r.payload.seq] ?? null;
+    return last.type === 'record.corrected' && last.seq !== r.payload.seq ? last.payload.payload : last.payload;
+  }
 
   return html`<main class="audit">
     <h1>${t('audit.title')}</h1>
@@ -53,9 +76,10 @@ export function Audit({ collection, id, go }) {
         </header>
         <dl>
           <dt>${t('audit.who')}</dt><dd>${r.actor}</dd>
-          <dt>${t('audit.when')}</dt><dd>${formatTime(r.occurredAt)} <small>(${t('audit.recorded', { at: formatTime(r.recordedAt) })})</small></dd>
+          <dt>${t('audit.when')}</dt><dd>${r.occurredAt ? html`${formatTime(r.occurredAt)} <small>(${t('audit.recorded', { at: formatTime(r.recordedAt) })})</small>` : t('audit.recorded', { at: formatTime(r.recordedAt) })}</dd>
           ${r.payload?.reason ? html`<dt>${t('audit.why')}</dt><dd>${r.payload.reason}</dd>` : null}
-          <dt>${t('audit.what')}</dt><dd><code>${JSON.stringify(r.payload)}</code></dd>
+          ${r.type === 'record.corrected' ? html`<dt>${t('audit.what')}</dt><dd><${Correction} r=${r} before=${before(r)} /></dd>`
+            : html`<dt>${t('audit.what')}</dt><dd><code>${JSON.stringify(r.payload)}</code></dd>`}
           ${(r.signatures ?? []).map((/** @type {any} */ s) => html`<dt>${t('audit.signature')}</dt>
             <dd class="signature-line">${t('audit.signedBy', { name: s.name, signer: s.signer, meaning: t('meaning.' + s.meaning), at: formatTime(s.signedAt) })}</dd>`)}
           <dt>${t('audit.hash')}</dt><dd><code class="hash">${r.hash}</code></dd>
@@ -64,4 +88,19 @@ export function Audit({ collection, id, go }) {
       </li>`)}</ol>
     </section>`}
   </main>`;
+}
+
+/**
+ * A correction: which fields changed, from what to what, and why.
+ * @param {{r: any, before: any}} props
+ */
+function Correction({ r, before }) {
+  return html`<div class="correction">
+    <p>${t('audit.correction', { seq: r.payload.seq, reason: r.payload.reason })}</p>
+    <table class="changes">
+      <thead><tr><th scope="col">${t('audit.field')}</th><th scope="col">${t('audit.old')}</th><th scope="col">${t('audit.new')}</th></tr></thead>
+      <tbody>${r.payload.changed.map((/** @type {string} */ f) => html`<tr data-field=${f}><td>${f}</td>
+        <td class="old">${before ? JSON.stringify(before[f]) : ''}</td><td class="new">${JSON.stringify(r.payload.payload[f])}</td></tr>`)}</tbody>
+    </table>
+  </div>`;
 }

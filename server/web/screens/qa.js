@@ -4,8 +4,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, newCommandId, submit, withQuery } from '../api.js';
-import { ErrorText, Field, SignatureDialog, Status, describe } from '../components.js';
+import { ErrorText, Field, SignatureDialog, Status, describe, fieldName } from '../components.js';
 import { formatQty, formatTime, t } from '../i18n.js';
+import { Review, Verification } from './review.js';
 
 /** @typedef {{commandType: string, required: boolean, meanings: string[], criticalOnly: boolean}} Policy */
 
@@ -66,6 +67,24 @@ export function Qa({ user }) {
   }
 
   /**
+   * Submits `command`, or opens the signature dialog when the policy asks for a signature.
+   * Resolves true when it was recorded unsigned.
+   * @param {import('../api.js').Command} command
+   */
+  async function submitOrSign(command) {
+    setProblem(null);
+    setDone('');
+    const policy = policyOf(command.type);
+    if (policy) {
+      setSigning({ command, meanings: policy.meanings });
+      return false;
+    }
+    await submit(command);
+    setDone(t('qa.recorded', { type: command.type }));
+    return true;
+  }
+
+  /**
    * @param {string} type
    * @param {string} lot
    */
@@ -110,13 +129,73 @@ export function Qa({ user }) {
         <button class="primary" disabled=${!reason} onClick=${() => decide(action.type, action.lot)}>${t('qa.submit.' + action.type)}</button>
       </div>
     </section>`}
+    <${Inspection} submitOrSign=${submitOrSign} />
+    <${Verification} user=${user} policyOf=${policyOf} />
+    <${Review} user=${user} />
     ${signing && html`<${SignatureDialog} command=${signing.command} meanings=${signing.meanings} user=${user}
       onCancel=${() => setSigning(null)}
       onDone=${(/** @type {any} */ r) => {
         const c = signing.command;
         setSigning(null);
-        finish(c.type, String(c.data.lot));
-        setDone(t('qa.signed', { lot: String(c.data.lot), name: r.signature.name, meaning: t('meaning.' + r.signature.meaning), at: formatTime(r.signature.signedAt) }));
+        if (c.type.startsWith('lot.')) {
+          finish(c.type, String(c.data.lot));
+          setDone(t('qa.signed', { lot: String(c.data.lot), name: r.signature.name, meaning: t('meaning.' + r.signature.meaning), at: formatTime(r.signature.signedAt) }));
+        } else {
+          setDone(t('qa.signedOther', { type: c.type, name: r.signature.name, at: formatTime(r.signature.signedAt) }));
+        }
       }} />`}
   </main>`;
+}
+
+/**
+ * Entry of an inspection result, of a lot or of a work order's step.
+ * @param {{submitOrSign: (c: import('../api.js').Command) => Promise<boolean>}} props
+ */
+function Inspection({ submitOrSign }) {
+  const [f, setF] = useState(/** @type {Record<string, string>} */ ({ lot: '', wo: '', step: '', characteristic: '', value: '', min: '', max: '', unit: '' }));
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  /** @param {string} k */
+  const set = (k) => (/** @type {string} */ v) => setF({ ...f, [k]: v });
+  /** @param {string} k */
+  const err = (k) => (problem && problem.field === k ? problem : null);
+  async function record() {
+    setProblem(null);
+    /** @type {Record<string, unknown>} */
+    const data = { characteristic: f.characteristic, value: Number(f.value), min: Number(f.min), max: Number(f.max) };
+    if (f.lot) data.lot = f.lot;
+    if (f.wo) {
+      data.wo = f.wo;
+      data.step = f.step;
+    }
+    if (f.unit) data.unit = f.unit;
+    for (const k of ['value', 'min', 'max']) {
+      if (f[k] === '' || !Number.isFinite(Number(f[k]))) {
+        setProblem({ text: t('inspection.number'), detail: '', field: k });
+        return;
+      }
+    }
+    try {
+      if (await submitOrSign({ type: 'inspection.record', commandId: newCommandId(), data })) {
+        setF({ ...f, value: '' });
+      }
+    } catch (e) {
+      const p = describe(e);
+      setProblem({ ...p, field: fieldName(p.field) });
+    }
+  }
+  return html`<section class="action" aria-labelledby="inspection-title">
+    <h2 id="inspection-title">${t('inspection.title')}</h2>
+    <div class="add-user">
+      <${Field} id="insp-lot" label=${t('col.lot')} value=${f.lot} onInput=${set('lot')} error=${err('lot')} />
+      <${Field} id="insp-wo" label=${t('col.wo')} value=${f.wo} onInput=${set('wo')} error=${err('wo')} />
+      <${Field} id="insp-step" label=${t('col.step')} value=${f.step} onInput=${set('step')} error=${err('step')} />
+      <${Field} id="insp-characteristic" label=${t('inspection.characteristic')} value=${f.characteristic} onInput=${set('characteristic')} error=${err('characteristic')} />
+      <${Field} id="insp-value" label=${t('wo.value')} value=${f.value} onInput=${set('value')} inputmode="decimal" error=${err('value')} />
+      <${Field} id="insp-min" label=${t('inspection.min')} value=${f.min} onInput=${set('min')} inputmode="decimal" error=${err('min')} />
+      <${Field} id="insp-max" label=${t('inspection.max')} value=${f.max} onInput=${set('max')} inputmode="decimal" error=${err('max')} />
+      <${Field} id="insp-unit" label=${t('inspection.unit')} value=${f.unit} onInput=${set('unit')} />
+      <button class="primary" disabled=${!f.characteristic || (!f.lot && !f.wo)} onClick=${record}>${t('inspection.record')}</button>
+    </div>
+    ${problem && !['lot', 'wo', 'step', 'characteristic', 'value', 'min', 'max'].includes(problem.field) && html`<${ErrorText} error=${problem} />`}
+  </section>`;
 }
