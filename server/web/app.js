@@ -7,18 +7,46 @@ import { call, csrfToken, get, setCsrfToken, whenSignedOut } from './api.js';
 import { can, canRead, setPermissions } from './session.js';
 import { locale, locales, setLocale, setTimeZone, siteTimeZone, t } from './i18n.js';
 import { Outbox } from './outbox.js';
-import { Admin } from './screens/admin.js';
-import { Audit } from './screens/audit.js';
-import { Boards } from './screens/boards.js';
-import { Exceptions } from './screens/exceptions.js';
-import { Floor } from './screens/floor.js';
-import { Kpi } from './screens/kpi.js';
-import { Orders } from './screens/orders.js';
-import { Qa } from './screens/qa.js';
-import { Recall } from './screens/recall.js';
 import { SignIn } from './screens/signin.js';
 
 /** @typedef {{user: string, name: string, roles: string[]}} Session */
+
+/**
+ * Each screen's module, fetched when it is first shown: the floor terminal does not load the
+ * chart and graph libraries the KPI and recall screens need.
+ * @type {Record<string, () => Promise<any>>}
+ */
+const MODULES = {
+  floor: () => import('./screens/floor.js').then((m) => m.Floor),
+  boards: () => import('./screens/boards.js').then((m) => m.Boards),
+  orders: () => import('./screens/orders.js').then((m) => m.Orders),
+  exceptions: () => import('./screens/exceptions.js').then((m) => m.Exceptions),
+  kpi: () => import('./screens/kpi.js').then((m) => m.Kpi),
+  qa: () => import('./screens/qa.js').then((m) => m.Qa),
+  recall: () => import('./screens/recall.js').then((m) => m.Recall),
+  audit: () => import('./screens/audit.js').then((m) => m.Audit),
+  admin: () => import('./screens/admin.js').then((m) => m.Admin),
+};
+
+/**
+ * A screen once its module has arrived.
+ * @param {{id: string, props: Record<string, unknown>}} props
+ */
+function Screen({ id, props }) {
+  // The module with the id it is for: until the new one arrives, the old one is not drawn
+  // with the new screen's props.
+  const [loaded, setLoaded] = useState(/** @type {{id: string, component: any} | null} */ (null));
+  useEffect(() => {
+    let live = true;
+    MODULES[id]().then((component) => live && setLoaded({ id, component }));
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  return loaded && loaded.id === id
+    ? html`<${loaded.component} ...${props} />`
+    : html`<main><p>${t('common.loading')}</p></main>`;
+}
 
 /**
  * The screens, and who is offered each: decided by what the person may do (the server's
@@ -39,6 +67,32 @@ const SCREENS = [
 const SESSION_KEY = 'custody.session';
 
 const allowed = () => SCREENS.filter((x) => x.offered());
+
+/**
+ * What each screen is given.
+ * @param {string} screen
+ * @param {Session} session
+ * @param {string[]} rest the route after the screen's name
+ * @param {Outbox | null} outbox
+ * @returns {Record<string, unknown>}
+ */
+function propsOf(screen, session, rest, outbox) {
+  switch (screen) {
+    case 'floor':
+      return { outbox };
+    case 'boards':
+      return { live: canRead('log') };
+    case 'orders':
+      return { id: rest[0] ?? '' };
+    case 'exceptions':
+    case 'qa':
+      return { user: session.user };
+    case 'audit':
+      return { collection: rest[0] ?? 'lots', id: rest[1] ?? '', go: (/** @type {string} */ h) => { location.hash = h; } };
+    default:
+      return {};
+  }
+}
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
@@ -118,16 +172,7 @@ function App() {
   return html`<${Header} session=${session} site=${site} onLocale=${setLang} screens=${screens} current=${screen} />
     ${!online && html`<div class="banner offline" role="alert">${t('banner.offline', { n: waiting })}</div>`}
     ${!permitted ? html`<main><h1>${t('denied.title')}</h1><p>${t('denied.text')}</p></main>`
-      : screen === 'floor' ? html`<${Floor} outbox=${outbox} />`
-      : screen === 'boards' ? html`<${Boards} live=${canRead('log')} />`
-      : screen === 'admin' ? html`<${Admin} />`
-      : screen === 'kpi' ? html`<${Kpi} />`
-      : screen === 'orders' ? html`<${Orders} id=${where.rest[0] ?? ''} />`
-      : screen === 'exceptions' ? html`<${Exceptions} user=${session.user} />`
-      : screen === 'qa' ? html`<${Qa} user=${session.user} />`
-      : screen === 'recall' ? html`<${Recall} />`
-      : screen === 'audit' ? html`<${Audit} collection=${where.rest[0] ?? 'lots'} id=${where.rest[1] ?? ''} go=${(/** @type {string} */ h) => { location.hash = h; }} />`
-      : html`<main><h1>${t('denied.title')}</h1></main>`}`;
+      : html`<${Screen} id=${screen} props=${propsOf(screen, session, where.rest, outbox)} />`}`;
 }
 
 /**

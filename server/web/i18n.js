@@ -75,7 +75,7 @@ export function formatTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(current, {
+  return formatter('time', () => new Intl.DateTimeFormat(current, {
     timeZone,
     year: 'numeric',
     month: 'short',
@@ -84,7 +84,27 @@ export function formatTime(iso) {
     minute: '2-digit',
     second: '2-digit',
     timeZoneName: 'short',
-  }).format(d);
+  })).format(d);
+}
+
+/** @type {Map<string, any>} */
+const formatters = new Map();
+/**
+ * Intl formatters are costly to make (a board of a thousand rows would make thousands): one
+ * per kind, locale and zone.
+ * @template T
+ * @param {string} kind
+ * @param {() => T} make
+ * @returns {T}
+ */
+function formatter(kind, make) {
+  const key = `${kind}|${current}|${timeZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = make();
+    formatters.set(key, f);
+  }
+  return f;
 }
 
 /**
@@ -94,7 +114,7 @@ export function formatTime(iso) {
 export function formatQty(q) {
   if (q === undefined || q === null || q === '') return '';
   const n = Number(q);
-  return Number.isFinite(n) ? new Intl.NumberFormat(current, { maximumFractionDigits: 3 }).format(n) : String(q);
+  return Number.isFinite(n) ? formatter('qty', () => new Intl.NumberFormat(current, { maximumFractionDigits: 3 })).format(n) : String(q);
 }
 
 /**

@@ -21,6 +21,7 @@ export const PEOPLE = {
   qa: { id: 'quinn', name: 'Quinn Harper', role: 'qa' },
   auditor: { id: 'ada', name: 'Ada Lindqvist', role: 'auditor' },
   admin: { id: 'alex', name: 'Alex Moreau', role: 'admin' },
+  planner: { id: 'paula', name: 'Paula Nkemelu', role: 'planner' },
 };
 
 /** The test's own records, appended after the generated plant. */
@@ -57,15 +58,20 @@ export class Plant {
     this.problems = /** @type {string[]} */ ([]);
   }
 
-  /** Makes the ledger (a generated plant month and the test's records) and its people. */
-  seed({ days = 4 } = {}) {
+  /**
+   * Makes the ledger (generated plant days, the test's records and `extra` ones) and its
+   * people.
+   * @param {{days?: number, extra?: object[]}} [options]
+   */
+  seed({ days = 4, extra = [] } = {}) {
     custody(['init', this.ledger, '--origin', 'ui-test.example/line-1']);
     writeFileSync(join(this.ledger, 'config.json'),
       JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' } }));
     const plant = custody(['gen', 'plant', '--days', String(days), '--seed', '11'], { maxBuffer: 1 << 28 });
     const file = join(this.dir, 'plant.ndjson');
-    writeFileSync(file, plant + SEED.map((c) => JSON.stringify(c)).join('\n') + '\n');
-    const results = custody(['append', this.ledger, file], { maxBuffer: 1 << 28 }).trim().split('\n').slice(-SEED.length);
+    const ours = [...SEED, ...extra.map((c) => ({ actor: 'user:planner-seed', ...c }))];
+    writeFileSync(file, plant + ours.map((c) => JSON.stringify(c)).join('\n') + '\n');
+    const results = custody(['append', this.ledger, file], { maxBuffer: 1 << 28 }).trim().split('\n').slice(-ours.length);
     for (const line of results) {
       const r = JSON.parse(line);
       if (!r.ok && r.error.code !== 'invalid_state') throw new Error('seed refused: ' + line);

@@ -225,6 +225,7 @@ export default {
   'recall.shipped': 'Shipped',
   'recall.scrapped': 'Scrapped',
   'recall.accounted': 'Accounted for',
+  'recall.showAll': 'Show all {lots} lots and {shipments} shipments',
 
   'role.operator': 'operator',
   'role.supervisor': 'supervisor',

@@ -225,6 +225,7 @@ export default {
   'recall.shipped': '发货量',
   'recall.scrapped': '报废量',
   'recall.accounted': '已核算',
+  'recall.showAll': '显示全部 {lots} 个批次和 {shipments} 次发货',
 
   'role.operator': '操作员',
   'role.supervisor': '班组长',

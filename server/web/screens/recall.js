@@ -12,6 +12,7 @@ import { formatQty, formatTime, siteLocalToIso, t } from '../i18n.js';
 /** @typedef {{lot?: string, supplier?: string, supplierLot?: string, equipment?: string, from?: string, to?: string}} Scope */
 
 const COLUMN = 230;
+const PAGE = 500;
 const ROW = 46;
 
 export function Recall() {
@@ -75,6 +76,12 @@ export function Recall() {
  */
 function Report({ report, download }) {
   const s = report.summary;
+  // A recall of thousands of lots shows the first rows at once; the rest on request (the
+  // FSMA 204 files and the CSV of `custody recall` hold them all).
+  const [all, setAll] = useState(false);
+  const lots = all ? report.lots : report.lots.slice(0, PAGE);
+  const shipments = all ? report.shipments : report.shipments.slice(0, PAGE);
+  const more = !all && (report.lots.length > PAGE || report.shipments.length > PAGE);
   return html`<section aria-labelledby="recall-summary">
       <h2 id="recall-summary">${t('recall.summary', { lots: s.lotsReached, orders: s.workOrders, shipments: s.shipments, customers: s.customers })}</h2>
       <p class="hint">${t('recall.asOf', { seq: report.asOfSeq, ms: formatQty(report.elapsedMs) })}</p>
@@ -92,18 +99,19 @@ function Report({ report, download }) {
       <table class="recall-lots">
         <thead><tr><th scope="col">${t('col.lot')}</th><th scope="col">${t('recall.depth')}</th><th scope="col">${t('col.material')}</th>
           <th scope="col">${t('col.status')}</th><th scope="col">${t('col.onHand')}</th><th scope="col">${t('recall.location')}</th></tr></thead>
-        <tbody>${report.lots.map((/** @type {any} */ l) => html`<tr key=${l.lot} data-lot=${l.lot}>
+        <tbody>${lots.map((/** @type {any} */ l) => html`<tr key=${l.lot} data-lot=${l.lot}>
           <td><a href=${'#/audit/lots/' + encodeURIComponent(l.lot)}>${l.lot}</a></td><td class="num">${l.depth}</td>
           <td>${l.product || l.material}</td><td><${Status} status=${l.status} /></td>
           <td class="num" data-qty=${l.onHand}>${formatQty(l.onHand)} ${l.uom}</td><td>${l.location}</td></tr>`)}</tbody>
       </table>
     </section>
+    ${more && html`<p><button onClick=${() => setAll(true)}>${t('recall.showAll', { lots: report.lots.length, shipments: report.shipments.length })}</button></p>`}
     <section aria-labelledby="recall-shipments">
       <h2 id="recall-shipments">${t('recall.shipments')}</h2>
       <table class="recall-shipments">
         <thead><tr><th scope="col">${t('recall.shipment')}</th><th scope="col">${t('col.lot')}</th><th scope="col">${t('recall.customer')}</th>
           <th scope="col">${t('recall.date')}</th><th scope="col">${t('col.qty')}</th></tr></thead>
-        <tbody>${report.shipments.map((/** @type {any} */ x) => html`<tr data-shipment=${x.shipment} data-lot=${x.lot} data-qty=${x.qty}>
+        <tbody>${shipments.map((/** @type {any} */ x) => html`<tr data-shipment=${x.shipment} data-lot=${x.lot} data-qty=${x.qty}>
           <td>${x.shipment}</td><td>${x.lot}</td><td>${x.customerName || x.customer}</td><td>${formatTime(x.date)}</td>
           <td class="num">${formatQty(x.qty)} ${x.uom}</td></tr>`)}</tbody>
       </table>
