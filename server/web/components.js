@@ -153,5 +153,13 @@ export function SignatureDialog({ command, records, meanings, user, onDone, onCa
  * @param {{status: string}} props a status as the schema names it ("awaitingRelease")
  */
 export function Status({ status }) {
+  return statusBadge(status);
+}
+
+/**
+ * The same badge as a plain call, for long tables (no component per cell).
+ * @param {string} status
+ */
+export function statusBadge(status) {
   return html`<span class=${'status s-' + status}>${t('status.' + status)}</span>`;
 }

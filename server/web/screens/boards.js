@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../api.js';
-import { ErrorText, Status, describe } from '../components.js';
+import { ErrorText, Status, describe, statusBadge } from '../components.js';
 import { formatQty, formatTime, t } from '../i18n.js';
 import { LogStream } from '../stream.js';
 
@@ -54,6 +54,7 @@ export function Boards({ live }) {
     };
   }, [live]);
 
+  const late = t('boards.late');
   return html`<main class="boards">
     <h1>${t('boards.title')}</h1>
     <p class="live" role="status">${live ? (connected ? t('boards.live') : t('boards.reconnecting')) : t('boards.polling')}</p>
@@ -68,13 +69,7 @@ export function Boards({ live }) {
           <th scope="col">${t('col.good')}</th><th scope="col">${t('col.scrap')}</th>
           <th scope="col">${t('col.due')}</th>
         </tr></thead>
-        <tbody>${wip.workOrders.map((/** @type {any} */ w) => html`<tr key=${w.wo} data-wo=${w.wo} class=${w.late ? 'late' : ''}>
-          <td><a href=${'#/audit/work-orders/' + encodeURIComponent(w.wo)}>${w.wo}</a></td><td>${w.material}</td>
-          <td class="num">${formatQty(w.qty)}</td><td><${Status} status=${w.status} /></td>
-          <td>${w.step} ${w.step ? html`<${Status} status=${w.stepStatus} />` : null}</td><td>${w.equipment}</td>
-          <td class="num good">${formatQty(w.good)}</td><td class="num">${formatQty(w.scrap)}</td>
-          <td>${formatTime(w.due)} ${w.late ? html`<strong class="late-flag">${t('boards.late')}</strong>` : null}</td>
-        </tr>`)}</tbody>
+        <tbody>${wip.workOrders.map((/** @type {any} */ w) => wipRow(w, late))}</tbody>
       </table>`}
     </section>
     <section aria-labelledby="exc-title">
@@ -100,4 +95,20 @@ export function Boards({ live }) {
       </table>`}
     </section>
   </main>`;
+}
+
+/**
+ * One row of the WIP board: a plain function, not a component, since a board can have a
+ * thousand of them.
+ * @param {any} w
+ * @param {string} late the word for late, in the reader's language
+ */
+function wipRow(w, late) {
+  return html`<tr key=${w.wo} data-wo=${w.wo} class=${w.late ? 'late' : ''}>
+    <td><a href=${'#/audit/work-orders/' + encodeURIComponent(w.wo)}>${w.wo}</a></td><td>${w.material}</td>
+    <td class="num">${formatQty(w.qty)}</td><td>${statusBadge(w.status)}</td>
+    <td>${w.step} ${w.step ? statusBadge(w.stepStatus) : null}</td><td>${w.equipment}</td>
+    <td class="num good">${formatQty(w.good)}</td><td class="num">${formatQty(w.scrap)}</td>
+    <td>${formatTime(w.due)} ${w.late ? html`<strong class="late-flag">${late}</strong>` : null}</td>
+  </tr>`;
 }
