@@ -8,6 +8,7 @@
 #include <future>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "server/server_support.h"
 #include "support/test_support.h"
@@ -1038,6 +1039,100 @@ TEST_F(Serve, WithAWebRootItServesTheUiFromThatFolderAndNothingOutsideIt) {
   EXPECT_EQ(client_->request("GET", "/ui/%2e%2e/secret.txt").status, 404);
   // The npm modules stay those built in.
   EXPECT_EQ(client_->request("GET", "/ui/vendor/htm/dist/htm.module.js").status, 200);
+}
+
+TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
+  const std::string qa = token("qa");
+  const std::string auditor = token("auditor");
+  auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
+  ASSERT_EQ(plant.exit_code, 0) << plant.err;
+  {
+    std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
+  }
+  ASSERT_EQ(run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()})
+                .exit_code,
+            0);
+  // The first supplier lot received.
+  const auto first = plant.out.find("\"lot.receive\"");
+  ASSERT_NE(first, std::string::npos);
+  const auto line = json::parse(plant.out.substr(plant.out.rfind('\n', first) + 1,
+                                                 plant.out.find('\n', first) -
+                                                     plant.out.rfind('\n', first) - 1));
+  const std::string supplier = str(line.at("data").at("supplier"));
+  const std::string supplier_lot = str(line.at("data").at("supplierLot"));
+  auto cli = run_custody({"recall", dir().string(), "--supplier", supplier, "--supplier-lot",
+                          supplier_lot});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  start();
+  const std::string scope = "supplier=" + supplier + "&supplierLot=" + supplier_lot;
+  auto r = client_->request("GET", "/v1/recall?" + scope + "&graph=true&fanOut=3", "", qa);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto api = r.json();
+  const auto want = json::parse(cli.out);
+  EXPECT_EQ(api.at("lots"), want.at("lots"));
+  EXPECT_EQ(api.at("shipments"), want.at("shipments"));
+  EXPECT_EQ(api.at("customers"), want.at("customers"));
+  // Every lot of the recall is a node of the graph or a member of a summary node, once.
+  std::multiset<std::string> drawn;
+  for (const auto& n : api.at("graph").at("nodes").as_array()) {
+    if (n.at("kind") == "lot") drawn.insert(str(n.at("id")));
+    if (n.at("kind") == "more") {
+      EXPECT_LE(n.at("count").to_number<int>(), 100000);
+      for (const auto& m : n.at("members").as_array()) drawn.insert(str(m));
+    }
+  }
+  std::set<std::string> lots;
+  for (const auto& l : want.at("lots").as_array()) lots.insert(str(l.at("lot")));
+  for (const auto& l : drawn) EXPECT_EQ(lots.count(l), 1u) << l;
+  auto csv = client_->request("GET", "/v1/recall/fsma204/shipping?" + scope, "", qa);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.headers["content-type"], "text/csv; charset=utf-8");
+  EXPECT_NE(csv.headers["content-disposition"].find("fsma204-shipping.csv"), std::string::npos);
+
+  const std::uint64_t before = head(auditor);
+  for (const auto& [target, status, field] :
+       std::vector<std::tuple<std::string, int, std::string>>{
+           {"/v1/recall", 400, "lot"},
+           {"/v1/recall?lot=NOPE", 404, "lot"},
+           {"/v1/recall?equipment=flume-1&from=2026-10-02&to=2026-10-01", 400, "to"},
+           {"/v1/recall?" + scope + "&excludeConsumed=maybe", 400, "excludeConsumed"},
+           {"/v1/recall?" + scope + "&graph=true&fanOut=0", 400, "fanOut"},
+           {"/v1/recall/fsma204/everything?" + scope, 404, "file"}}) {
+    auto bad = client_->request("GET", target, "", qa);
+    EXPECT_EQ(bad.status, status) << target << " " << bad.body;
+    EXPECT_EQ(str(bad.json().at("error").at("field")), field) << target << " " << bad.body;
+  }
+  EXPECT_EQ(head(auditor), before) << "a refused read writes nothing";
+}
+
+TEST_F(Serve, PeopleAndPluginsAreListedForIdentityReadersOnly) {
+  const std::string admin = token("admin");
+  const std::string op = token("operator");
+  ASSERT_EQ(run_custody({"user", "add", dir().string(), "--id", "quinn", "--name", "Quinn Harper",
+                         "--role", "qa"})
+                .exit_code,
+            0);
+  start();
+  auto users = client_->request("GET", "/v1/users", "", admin);
+  ASSERT_EQ(users.status, 200) << users.body;
+  const auto list = users.json();
+  ASSERT_EQ(list.at("users").as_array().size(), 1u);
+  EXPECT_EQ(list.at("users").at(0).at("name"), "Quinn Harper");
+  EXPECT_EQ(list.at("users").at(0).at("passwordSet"), false);
+  EXPECT_EQ(users.body.find("argon2"), std::string::npos);
+  auto plugins = client_->request("GET", "/v1/plugins", "", admin);
+  ASSERT_EQ(plugins.status, 200) << plugins.body;
+  for (const std::string target : {"/v1/users", "/v1/plugins"}) {
+    auto r = client_->request("GET", target, "", op);
+    EXPECT_EQ(r.status, 403) << target;
+    EXPECT_EQ(code_of(r), "permission_denied");
+  }
+  auto me = client_->request("GET", "/v1/whoami", "", op);
+  ASSERT_EQ(me.status, 200);
+  const auto may = me.json().at("mayCommand").as_array();
+  EXPECT_NE(std::find(may.begin(), may.end(), json::value("op.start")), may.end());
+  EXPECT_EQ(std::find(may.begin(), may.end(), json::value("lot.release")), may.end());
+  EXPECT_EQ(me.json().at("mayRead"), json::parse(R"(["state"])"));
 }
 
 TEST_F(Serve, ItServesItsOpenApiDocument) {
