@@ -223,6 +223,8 @@ shown=$(curl -s "$url/v1/lots/$lot" -H "Authorization: Bearer $(cat "$tokens/aud
 echo "  GET /v1/lots/$lot (auditor): status $(printf '%s' "$shown" |
   sed -E 's/^\{"kind":"lot","state":\{[^}]*"status":"([^"]*)".*/\1/'); the release in its history" \
   "carries $(printf '%s' "$shown" | grep -o '"signatures":\[{[^}]*}\]' | tail -1)"
+echo "  the web UI at $url/ (GET /: $(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$url/")), in chromium:"
+node "$root/tools/demo_ui.mjs" "$url" quinn "$tokens/quinn.password" "$data" "$lot"
 echo "  GET /metrics (auditor):"
 curl -s "$url/metrics" -H "Authorization: Bearer $(cat "$tokens/auditor")" |
   grep -E '^custody_(commit_latency_seconds_count|records_total|permission_denied_total|head_seq|plugin_up)' |
