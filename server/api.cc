@@ -21,6 +21,7 @@
 #include "custody/domain/views.h"
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
+#include "custody/ledger/record.h"
 #include "custody/plugin/host.h"
 #include "custody/server/web.h"
 #include "responses.h"
@@ -427,7 +428,7 @@ void Api::handle(Request request, Reply reply) {
     return done(get_whoami(p));
   }
   if (resource == "records" && s.size() == 3) {
-    return read(Read::kLog, [&] { return get_record(s[2]); });
+    return read(Read::kLog, [&] { return get_record(s[2], query); });
   }
   if (resource == "log" && s.size() == 2) return read(Read::kLog, [&] { return get_log(query); });
   if (resource == "checkpoint" && s.size() == 2) {
@@ -951,7 +952,13 @@ Result<std::vector<std::string>> Api::stream_records(std::uint64_t from, std::si
   return out;
 }
 
-Response Api::get_record(const std::string& seq_text) {
+Response Api::get_record(const std::string& seq_text, const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  const std::string* want_bytes = q->get("bytes");
+  if (want_bytes != nullptr && *want_bytes != "true" && *want_bytes != "false") {
+    return error(400, ErrorCode::kInvalidArgument, "must be true or false", "bytes");
+  }
   std::uint64_t seq = 0;
   auto [p, ec] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
   if (ec != std::errc() || p != seq_text.data() + seq_text.size() || seq == 0) {
@@ -973,6 +980,19 @@ Response Api::get_record(const std::string& seq_text) {
       domain::write_signature_json((*sigs)[i], w);
     }
     body += ']';
+  }
+  if (want_bytes != nullptr && *want_bytes == "true") {
+    // What the record's hash is computed over (its leaf form, RFC 6962: SHA-256 of 0x00 and
+    // these bytes), and its payload's canonical bytes (SHA-256: payloadDigest), so a client
+    // can recompute both without trusting this server's arithmetic.
+    auto fields = ledger::decode_record(*bytes);
+    if (!fields) return error(500, fields.error());
+    const std::string leaf = ledger::canonical_record(*fields, ledger::RecordForm::kLeaf);
+    auto b64 = [](std::string_view v) {
+      return to_base64(std::span(reinterpret_cast<const std::uint8_t*>(v.data()), v.size()));
+    };
+    body += ",\"leafBytes\":\"" + b64(leaf) + "\"";
+    if (fields->payload_present) body += ",\"payloadBytes\":\"" + b64(fields->payload) + "\"";
   }
   body += '}';
   return json(200, std::move(body));

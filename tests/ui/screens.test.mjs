@@ -499,6 +499,31 @@ test('QA records an inspection (signed, as the policy now says), verifies a step
   await page.waitForSelector('table.changes tr[data-field="good"]');
   assert.equal(await text(page, 'table.changes tr[data-field="good"] .old'), '17');
   assert.equal(await text(page, 'table.changes tr[data-field="good"] .new'), '16');
+  // Each record shown is rechecked in the browser from its bytes: all match.
+  await page.waitForSelector('.chain-summary[data-checked]:not([data-checked=""])');
+  const shownRecords = await page.locator('.history > li').count();
+  assert.equal(await page.getAttribute('.chain-summary', 'data-checked'), String(shownRecords));
+  assert.equal(await page.getAttribute('.chain-summary', 'data-failed'), '0');
+  assert.equal(await page.locator('.chain-ok').count(), shownRecords);
+  assert.doesNotMatch(await text(page, '.chain-summary'), /^verified/i);
+  // The check fails when what is shown is not what was hashed: another actor, another
+  // payload digest, a broken link.
+  const refused = await page.evaluate(async () => {
+    const chain = await import('/ui/chain.js');
+    const r = await (await fetch('/v1/work-orders/WO-UI-1')).json();
+    const records = r.history.slice(-3);
+    const forged = [
+      { ...records[0], actor: 'user:mallory' },
+      { ...records[1], payloadDigest: '00'.repeat(32) },
+      { ...records[2], hash: 'ff'.repeat(32) },
+    ];
+    const out = await chain.checkRecords(forged);
+    return forged.map((f) => [out.get(f.seq)?.ok, out.get(f.seq)?.problem ?? '']);
+  });
+  assert.deepEqual(refused.map((x) => x[0]), [false, false, false]);
+  assert.match(refused[0][1], /actor/);
+  assert.match(refused[1][1], /payloadDigest/);
+  assert.match(refused[2][1], /hash/);
   await screenshot(page, 'audit-correction');
 });
 

@@ -4,6 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, segment } from '../api.js';
+import { canCheck, checkRecords } from '../chain.js';
 import { ErrorText, Field, describe } from '../components.js';
 import { formatTime, t } from '../i18n.js';
 
@@ -18,6 +19,14 @@ export function Audit({ collection, id, go }) {
   const [entity, setEntity] = useState(/** @type {any} */ (null));
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   const [originals, setOriginals] = useState(/** @type {Record<number, any>} */ ({}));
+  const [checked, setChecked] = useState(/** @type {Map<number, import('../chain.js').Checked> | null} */ (null));
+
+  // Every record shown is rechecked here, from its bytes.
+  useEffect(() => {
+    setChecked(null);
+    if (!entity || !canCheck()) return;
+    checkRecords(entity.history).then(setChecked, () => setChecked(new Map()));
+  }, [entity]);
 
   // A corrected record older than the history shown is read by its seq.
   useEffect(() => {
@@ -69,6 +78,12 @@ export function Audit({ collection, id, go }) {
     </section>
     <section aria-labelledby="audit-history">
       <h2 id="audit-history">${t('audit.history', { n: entity.history.length })}</h2>
+      <p class="hint chain-summary" data-checked=${checked ? [...checked.values()].filter((c) => c.ok).length : ''} data-failed=${checked ? [...checked.values()].filter((c) => !c.ok).length : ''}>
+        ${!canCheck() ? t('audit.cannotCheck')
+          : !checked ? t('audit.checking')
+          : [...checked.values()].every((c) => c.ok) ? t('audit.allChecked', { n: checked.size })
+          : t('audit.someFailed', { n: [...checked.values()].filter((c) => !c.ok).length })}
+        ${' '}${t('audit.notVerified')}</p>
       <ol class="history">${[...entity.history].reverse().map((/** @type {any} */ r) => html`<li key=${r.seq} data-seq=${r.seq} class=${r.corrected ? 'corrected' : ''}>
         <header>
           <strong>${r.type}</strong> <span class="seq">#${r.seq}</span>
@@ -82,7 +97,9 @@ export function Audit({ collection, id, go }) {
             : html`<dt>${t('audit.what')}</dt><dd><code>${JSON.stringify(r.payload)}</code></dd>`}
           ${(r.signatures ?? []).map((/** @type {any} */ s) => html`<dt>${t('audit.signature')}</dt>
             <dd class="signature-line">${t('audit.signedBy', { name: s.name, signer: s.signer, meaning: t('meaning.' + s.meaning), at: formatTime(s.signedAt) })}</dd>`)}
-          <dt>${t('audit.hash')}</dt><dd><code class="hash">${r.hash}</code></dd>
+          <dt>${t('audit.hash')}</dt><dd><code class="hash">${r.hash}</code>
+            ${checked?.get(r.seq) ? (checked.get(r.seq)?.ok ? html` <span class="status s-resolved chain-ok">${t('audit.recomputed')}</span>`
+              : html` <strong class="late-flag chain-bad">${t('audit.mismatch', { what: checked.get(r.seq)?.problem ?? '' })}</strong>`) : null}</dd>
           <dt>${t('audit.prevHash')}</dt><dd><code class="hash">${r.prevHash}</code></dd>
         </dl>
       </li>`)}</ol>

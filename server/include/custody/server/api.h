@@ -170,7 +170,7 @@ class Api {
   Response create_challenge(const Principal& p, const Request& r);
   Response confirm_challenge(const Principal& p, const Request& r, const std::string& id);
   Response get_signature_policy();
-  Response get_record(const std::string& seq_text);
+  Response get_record(const std::string& seq_text, const std::string& query);
   Response get_log(const std::string& query);
   Response get_checkpoint();
   Response get_entity(std::string_view kind, std::string_view id);
