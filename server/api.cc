@@ -18,9 +18,9 @@
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
 #include "custody/domain/recall.h"
-#include "custody/domain/views.h"
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
+#include "custody/domain/views.h"
 #include "custody/ledger/record.h"
 #include "custody/plugin/host.h"
 #include "custody/server/web.h"
@@ -1151,7 +1151,9 @@ Response Api::get_recall(const std::string& query_text, std::string_view fsma204
   auto r = domain::build_recall(*snap, *scope, nullptr);
   if (!r) {
     const auto code = r.error().code;
-    return error(code == ErrorCode::kNotFound ? 404 : code == ErrorCode::kInvalidArgument ? 400 : 500,
+    return error(code == ErrorCode::kNotFound          ? 404
+                 : code == ErrorCode::kInvalidArgument ? 400
+                                                       : 500,
                  r.error());
   }
   if (!fsma204_file.empty()) {

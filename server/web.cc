@@ -13,7 +13,9 @@ constexpr std::string_view kUi = "/ui/";
 constexpr std::string_view kVendor = "/ui/vendor/";
 
 std::string_view content_type(std::string_view url) {
-  auto ends = [&](std::string_view ext) { return url.ends_with(ext); };
+  auto ends = [&](std::string_view ext) {
+    return url.ends_with(ext);
+  };
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
@@ -67,7 +69,8 @@ std::optional<std::string> WebUi::read(std::string_view url) const {
     return std::move(*bytes);
   }
   const auto files = embedded_web_files();
-  auto it = std::find_if(files.begin(), files.end(), [&](const WebFile& f) { return f.url == url; });
+  auto it =
+      std::find_if(files.begin(), files.end(), [&](const WebFile& f) { return f.url == url; });
   if (it == files.end()) return std::nullopt;
   return std::string(it->bytes);
 }

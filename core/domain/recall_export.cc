@@ -254,7 +254,8 @@ void write_recall_graph(const RecallReport& r, std::size_t fan_out, codec::JsonW
   std::vector<std::pair<std::string_view, std::vector<std::string_view>>> summaries;
   for (auto& [from, kids] : children) {
     if (kids.size() <= fan_out) continue;
-    std::vector<std::string_view> rest(kids.begin() + static_cast<std::ptrdiff_t>(fan_out), kids.end());
+    std::vector<std::string_view> rest(kids.begin() + static_cast<std::ptrdiff_t>(fan_out),
+                                       kids.end());
     for (auto k : rest) hidden[k] = true;
     summaries.emplace_back(from, std::move(rest));
   }

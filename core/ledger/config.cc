@@ -128,13 +128,12 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       if (member.key() == "gln") out.site.gln = value;
       if (member.key() == "timeZone") {
         // An IANA zone name ("Europe/Paris", "Asia/Shanghai", "UTC"): what people read times in.
-        const bool plausible =
-            !value.empty() && value.size() <= 64 && value.front() != '/' &&
-            value.find("..") == std::string::npos &&
-            std::all_of(value.begin(), value.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' ||
-                     c == '-' || c == '+';
-            });
+        const bool plausible = !value.empty() && value.size() <= 64 && value.front() != '/' &&
+                               value.find("..") == std::string::npos &&
+                               std::all_of(value.begin(), value.end(), [](char c) {
+                                 return std::isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+                                        c == '_' || c == '-' || c == '+';
+                               });
         if (!plausible) {
           return fail(ErrorCode::kInvalidArgument,
                       "must be an IANA time zone name such as Europe/Paris or UTC",

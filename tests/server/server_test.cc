@@ -907,12 +907,10 @@ TEST_F(Serve, ListsFindEntitiesByStatusAPageAtATimeAndRefuseWhatTheyCannotFilter
   // Two generated plant days: lots received, produced and shipped; some on hold.
   auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
   ASSERT_EQ(plant.exit_code, 0) << plant.err;
-  {
-    std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
-  }
-  ASSERT_EQ(run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()})
-                .exit_code,
-            0);
+  { std::ofstream(tmp_.path() / "plant.ndjson") << plant.out; }
+  ASSERT_EQ(
+      run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()}).exit_code,
+      0);
   start();
   // Every lot, two at a time, in id order, each once.
   std::vector<std::string> ids;
@@ -1046,22 +1044,20 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   const std::string auditor = token("auditor");
   auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
   ASSERT_EQ(plant.exit_code, 0) << plant.err;
-  {
-    std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
-  }
-  ASSERT_EQ(run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()})
-                .exit_code,
-            0);
+  { std::ofstream(tmp_.path() / "plant.ndjson") << plant.out; }
+  ASSERT_EQ(
+      run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()}).exit_code,
+      0);
   // The first supplier lot received.
   const auto first = plant.out.find("\"lot.receive\"");
   ASSERT_NE(first, std::string::npos);
-  const auto line = json::parse(plant.out.substr(plant.out.rfind('\n', first) + 1,
-                                                 plant.out.find('\n', first) -
-                                                     plant.out.rfind('\n', first) - 1));
+  const auto line =
+      json::parse(plant.out.substr(plant.out.rfind('\n', first) + 1,
+                                   plant.out.find('\n', first) - plant.out.rfind('\n', first) - 1));
   const std::string supplier = str(line.at("data").at("supplier"));
   const std::string supplier_lot = str(line.at("data").at("supplierLot"));
-  auto cli = run_custody({"recall", dir().string(), "--supplier", supplier, "--supplier-lot",
-                          supplier_lot});
+  auto cli = run_custody(
+      {"recall", dir().string(), "--supplier", supplier, "--supplier-lot", supplier_lot});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
   start();
   const std::string scope = "supplier=" + supplier + "&supplierLot=" + supplier_lot;
@@ -1090,8 +1086,7 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   EXPECT_NE(csv.headers["content-disposition"].find("fsma204-shipping.csv"), std::string::npos);
 
   const std::uint64_t before = head(auditor);
-  for (const auto& [target, status, field] :
-       std::vector<std::tuple<std::string, int, std::string>>{
+  for (const auto& [target, status, field] : std::vector<std::tuple<std::string, int, std::string>>{
            {"/v1/recall", 400, "lot"},
            {"/v1/recall?lot=NOPE", 404, "lot"},
            {"/v1/recall?equipment=flume-1&from=2026-10-02&to=2026-10-01", 400, "to"},

@@ -14,7 +14,7 @@
 namespace custody::server {
 
 struct WebFile {
-  std::string_view url;    // "/ui/app.js", "/ui/vendor/preact/dist/preact.module.js"
+  std::string_view url;  // "/ui/app.js", "/ui/vendor/preact/dist/preact.module.js"
   std::string_view bytes;
 };
 
