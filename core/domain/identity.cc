@@ -300,28 +300,30 @@ Result<std::optional<TokenView>> find_token(const ledger::Snapshot& snap, std::s
   return std::optional<TokenView>(token_view(**bytes));
 }
 
-Result<std::vector<UserView>> list_users(const ledger::Snapshot& snap) {
-  return ledger::reading([&]() -> Result<std::vector<UserView>> {
-    std::vector<UserView> out;
-    snap.scan_prefix(snap.family(kEntitiesCf), keys::entity("user", ""),
+namespace {
+
+// Every entity of `kind`, by id, as `view` makes it.
+template <typename View, typename Make>
+Result<std::vector<View>> list_of(const ledger::Snapshot& snap, std::string_view kind, Make view) {
+  return ledger::reading([&]() -> Result<std::vector<View>> {
+    std::vector<View> out;
+    snap.scan_prefix(snap.family(kEntitiesCf), keys::entity(kind, ""),
                      [&](std::string_view, std::string_view value) {
-                       out.push_back(user_view(value));
+                       out.push_back(view(value));
                        return true;
                      });
     return out;
   });
 }
 
+}  // namespace
+
+Result<std::vector<UserView>> list_users(const ledger::Snapshot& snap) {
+  return list_of<UserView>(snap, "user", user_view);
+}
+
 Result<std::vector<TokenView>> list_tokens(const ledger::Snapshot& snap) {
-  return ledger::reading([&]() -> Result<std::vector<TokenView>> {
-    std::vector<TokenView> out;
-    snap.scan_prefix(snap.family(kEntitiesCf), keys::entity("token", ""),
-                     [&](std::string_view, std::string_view value) {
-                       out.push_back(token_view(value));
-                       return true;
-                     });
-    return out;
-  });
+  return list_of<TokenView>(snap, "token", token_view);
 }
 
 }  // namespace custody::domain

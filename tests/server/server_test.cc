@@ -77,6 +77,17 @@ class Serve : public ::testing::Test {
     return r.json().at("records").as_array();
   }
 
+  // Two generated plant days (lots received, produced, shipped, some on hold) appended before
+  // the server starts; their NDJSON, or empty (with a failure) when that did not work.
+  std::string append_plant() {
+    auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
+    EXPECT_EQ(plant.exit_code, 0) << plant.err;
+    std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
+    auto r = run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return plant.exit_code == 0 && r.exit_code == 0 ? plant.out : std::string();
+  }
+
   std::uint64_t head(const std::string& auditor) {
     auto r = client_->request("GET", "/v1/checkpoint", "", auditor);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -899,18 +910,12 @@ TEST_F(Serve, APersonChangesTheirOwnPasswordWithTheCurrentOne) {
       << "finn's password did not change";
 }
 
-// The document clients are written against is the one in the source tree (linted by
-// api_openapi_lint), served without credentials.
 TEST_F(Serve, ListsFindEntitiesByStatusAPageAtATimeAndRefuseWhatTheyCannotFilter) {
   const std::string operator_token = token("operator");
   const std::string auditor = token("auditor");
   // Two generated plant days: lots received, produced and shipped; some on hold.
-  auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
-  ASSERT_EQ(plant.exit_code, 0) << plant.err;
-  { std::ofstream(tmp_.path() / "plant.ndjson") << plant.out; }
-  ASSERT_EQ(
-      run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()}).exit_code,
-      0);
+  const std::string plant = append_plant();
+  ASSERT_FALSE(plant.empty());
   start();
   // Every lot, two at a time, in id order, each once.
   std::vector<std::string> ids;
@@ -1042,18 +1047,13 @@ TEST_F(Serve, WithAWebRootItServesTheUiFromThatFolderAndNothingOutsideIt) {
 TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   const std::string qa = token("qa");
   const std::string auditor = token("auditor");
-  auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
-  ASSERT_EQ(plant.exit_code, 0) << plant.err;
-  { std::ofstream(tmp_.path() / "plant.ndjson") << plant.out; }
-  ASSERT_EQ(
-      run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()}).exit_code,
-      0);
+  const std::string plant = append_plant();
+  ASSERT_FALSE(plant.empty());
   // The first supplier lot received.
-  const auto first = plant.out.find("\"lot.receive\"");
+  const auto first = plant.find("\"lot.receive\"");
   ASSERT_NE(first, std::string::npos);
-  const auto line =
-      json::parse(plant.out.substr(plant.out.rfind('\n', first) + 1,
-                                   plant.out.find('\n', first) - plant.out.rfind('\n', first) - 1));
+  const auto line = json::parse(plant.substr(
+      plant.rfind('\n', first) + 1, plant.find('\n', first) - plant.rfind('\n', first) - 1));
   const std::string supplier = str(line.at("data").at("supplier"));
   const std::string supplier_lot = str(line.at("data").at("supplierLot"));
   auto cli = run_custody(
@@ -1130,6 +1130,8 @@ TEST_F(Serve, PeopleAndPluginsAreListedForIdentityReadersOnly) {
   EXPECT_EQ(me.json().at("mayRead"), json::parse(R"(["state"])"));
 }
 
+// The document clients are written against is the one in the source tree (linted by
+// api_openapi_lint), served without credentials.
 TEST_F(Serve, ItServesItsOpenApiDocument) {
   start();
   auto r = client_->request("GET", "/v1/openapi.json");
