@@ -21,6 +21,7 @@
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
 #include "custody/domain/views.h"
+#include "custody/ledger/proof.h"
 #include "custody/ledger/record.h"
 #include "custody/plugin/host.h"
 #include "custody/server/web.h"
@@ -433,6 +434,9 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "log" && s.size() == 2) return read(Read::kLog, [&] { return get_log(query); });
   if (resource == "checkpoint" && s.size() == 2) {
     return read(Read::kAudit, [&] { return get_checkpoint(); });
+  }
+  if (resource == "proofs" && s.size() == 3) {
+    return read(Read::kLog, [&] { return get_proof(s[2], query); });
   }
   if (resource == "tokens" && s.size() == 2) {
     return read(Read::kIdentity, [&] { return get_tokens(); });
@@ -1047,6 +1051,53 @@ Response Api::get_checkpoint() {
   w.key("head").uint64(ledger_.head().seq);
   w.key("checkpoint").string(ledger_.latest_checkpoint());
   w.end_object();
+  return json(200, std::move(body));
+}
+
+// GET /v1/proofs/inclusion?seq=N[&treeSize=S] and /v1/proofs/consistency?from=S1[&to=S2]:
+// RFC 9162 proofs with the signed checkpoints they are checked against. Without a tree size
+// the proof is against a checkpoint covering the whole log, signed now if need be.
+Response Api::get_proof(std::string_view kind, const std::string& query_text) {
+  if (kind != "inclusion" && kind != "consistency") {
+    return error(404, ErrorCode::kNotFound, "proofs are inclusion or consistency", "path");
+  }
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  const bool inclusion = kind == "inclusion";
+  const char* first = inclusion ? "seq" : "from";
+  const char* second = inclusion ? "treeSize" : "to";
+  if (q->get(first) == nullptr) {
+    return error(400, ErrorCode::kInvalidArgument, "required", first);
+  }
+  auto a = number_param(*q, first, 0);
+  if (!a) return error(400, a.error());
+  if (inclusion && *a == 0) {
+    return error(400, ErrorCode::kInvalidArgument, "a seq is a positive integer", first);
+  }
+  auto b = number_param(*q, second, 0);
+  if (!b) return error(400, b.error());
+  if (q->get(second) != nullptr && *b == 0) {
+    return error(400, ErrorCode::kInvalidArgument, "a tree size is a positive integer", second);
+  }
+  if (*b == 0) {
+    if (auto cp = ledger_.checkpoint(); !cp) return error(503, cp.error());
+  }
+  auto snap = ledger_.snapshot();
+  std::string body = R"({"ok":true,"proof":)";
+  codec::JsonWriter w(body);
+  auto status = [](const Error& e) {
+    return e.code == ErrorCode::kInvalidArgument ? 400 : e.code == ErrorCode::kNotFound ? 404 : 500;
+  };
+  if (inclusion) {
+    auto p = ledger::prove_inclusion(*snap, *a, *b);
+    if (!p) return error(status(p.error()), p.error());
+    ledger::write_json(*p, w);
+  } else {
+    auto p = ledger::prove_consistency(*snap, *a, *b);
+    if (!p) return error(status(p.error()), p.error());
+    ledger::write_json(*p, w);
+  }
+  body += '}';
   return json(200, std::move(body));
 }
 

@@ -23,6 +23,7 @@ packages=(
   wrk                                     # server benchmark: GET /v1/lots/{id} under load
   chromium                                # the web UI's browser tests (headless, playwright-core)
   fonts-wqy-microhei                      # Chinese glyphs for the zh-CN screens and screenshots
+  python3                                 # an independent check of the Merkle proofs (hashlib)
 )
 # Node.js and npm (the web UI's modules, the API document's linter and response checker, the
 # browser tests): the machine's own if it has them (custody's tools need Node 20 or later),

@@ -63,4 +63,13 @@ Result<Checkpoint> open_checkpoint(std::string_view note, const crypto::NoteVeri
   return parse_checkpoint_body(*text);
 }
 
+Result<Checkpoint> parse_checkpoint_note_unverified(std::string_view note) {
+  const std::size_t blank = note.find("\n\n");
+  if (blank == std::string_view::npos) {
+    return fail(ErrorCode::kInvalidArgument,
+                "a signed note needs a blank line before its signatures", "checkpoint");
+  }
+  return parse_checkpoint_body(note.substr(0, blank + 1));
+}
+
 }  // namespace custody::ledger

@@ -162,6 +162,39 @@ TEST_F(Cli, VerifyAndCheckpoint) {
   EXPECT_TRUE(failed["firstBadSeq"].is_null());
 }
 
+TEST_F(Cli, ProveAnswersInclusionAndConsistencyAndRefusesBadSizes) {
+  std::string input;
+  for (int i = 0; i < 40; ++i) input += note_line("p" + std::to_string(i), "s", "t");
+  ASSERT_EQ(run_custody({"append", dir()}, input).exit_code, 0);
+  ASSERT_EQ(run_custody({"checkpoint", dir()}).exit_code, 0);
+  auto inc = run_custody({"prove", dir(), "--seq", "17"});
+  ASSERT_EQ(inc.exit_code, 0) << inc.err;
+  auto proof = parse(lines(inc.out).at(0));
+  EXPECT_EQ(proof["type"], "inclusion");
+  EXPECT_EQ(proof["treeSize"], 40);
+  EXPECT_EQ(proof["path"].as_array().size(), 6u);  // ceil(log2(40))
+  auto rec = parse(lines(run_custody({"log", dir(), "--from", "17", "--limit", "1"}).out).at(0));
+  EXPECT_EQ(proof["leafHash"], rec["hash"]);
+  auto con = run_custody({"prove", dir(), "--from", "7"});
+  ASSERT_EQ(con.exit_code, 0) << con.err;
+  EXPECT_EQ(parse(lines(con.out).at(0))["toSize"], 40);
+
+  // Bad sizes are usage errors naming the field; a prover reads only, so nothing changes.
+  const auto before = testing::snapshot_files(tmp_ / "ledger");
+  for (const auto& [args, field] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"prove", dir(), "--seq", "0"}, "field seq"},
+           {{"prove", dir(), "--seq", "41"}, "field seq"},
+           {{"prove", dir(), "--seq", "1", "--tree-size", "41"}, "field treeSize"},
+           {{"prove", dir(), "--from", "9", "--to", "5"}, "field from"},
+           {{"prove", dir()}, "--seq N or --from SIZE"},
+           {{"prove", dir(), "--seq", "1", "--from", "1"}, "excludes"}}) {
+    auto r = run_custody(args);
+    EXPECT_EQ(r.exit_code, 2) << args[2];
+    EXPECT_NE(r.err.find(field), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(testing::snapshot_files(tmp_ / "ledger"), before);
+}
+
 TEST_F(Cli, UsageAndDirectoryErrorsExitTwo) {
   TempDir other;
   for (const auto& args : std::vector<std::vector<std::string>>{

@@ -4,12 +4,16 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <set>
 #include <thread>
 #include <tuple>
 
+#include "custody/common/encoding.h"
+#include "custody/crypto/merkle_proof.h"
+#include "custody/ledger/checkpoint.h"
 #include "server/server_support.h"
 #include "support/test_support.h"
 
@@ -1128,6 +1132,81 @@ TEST_F(Serve, PeopleAndPluginsAreListedForIdentityReadersOnly) {
   EXPECT_NE(std::find(may.begin(), may.end(), json::value("op.start")), may.end());
   EXPECT_EQ(std::find(may.begin(), may.end(), json::value("lot.release")), may.end());
   EXPECT_EQ(me.json().at("mayRead"), json::parse(R"(["state"])"));
+}
+
+TEST_F(Serve, ProofsVerifyAgainstTheSignedCheckpointAndBadQueriesSayWhichField) {
+  const std::string auditor = token("auditor");
+  const std::string op = token("operator");
+  append_plant();
+  std::string vkey;
+  std::getline(std::ifstream(dir() / "node.pub"), vkey);
+  auto verifier = crypto::NoteVerifier::parse(vkey);
+  ASSERT_TRUE(verifier) << vkey;
+  start();
+  auto digest = [](const json::value& v) {
+    crypto::Digest d{};
+    auto bytes = from_hex(std::string(v.as_string()));
+    EXPECT_TRUE(bytes && bytes->size() == 32);
+    if (bytes && bytes->size() == 32) std::memcpy(d.data(), bytes->data(), 32);
+    return d;
+  };
+  auto path_of = [&](const json::value& proof) {
+    std::vector<crypto::Digest> out;
+    for (const auto& h : proof.at("path").as_array()) out.push_back(digest(h));
+    return out;
+  };
+  auto signed_root = [&](const json::value& note) {
+    auto cp = ledger::open_checkpoint(std::string(note.as_string()), *verifier);
+    EXPECT_TRUE(cp) << note;
+    return cp ? std::pair{cp->size, cp->root} : std::pair{std::uint64_t{0}, crypto::Digest{}};
+  };
+
+  auto r = client_->request("GET", "/v1/proofs/inclusion?seq=42", "", auditor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value inc = r.json().at("proof");
+  const auto size = inc.at("treeSize").to_number<std::uint64_t>();
+  EXPECT_EQ(size, head(auditor));  // the whole log, signed for the asking
+  EXPECT_EQ(signed_root(inc.at("checkpoint")), std::pair(size, digest(inc.at("rootHash"))));
+  auto rec = client_->request("GET", "/v1/records/42", "", auditor);
+  ASSERT_EQ(rec.status, 200);
+  EXPECT_EQ(rec.json().at("record").at("hash"), inc.at("leafHash"));
+  EXPECT_TRUE(crypto::verify_inclusion(41, size, digest(inc.at("leafHash")), path_of(inc),
+                                       digest(inc.at("rootHash"))));
+
+  r = client_->request("GET", "/v1/proofs/consistency?from=100&to=" + std::to_string(size), "",
+                       auditor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value con = r.json().at("proof");
+  EXPECT_EQ(signed_root(con.at("toCheckpoint")).second, digest(con.at("toRoot")));
+  EXPECT_TRUE(crypto::verify_consistency(100, size, digest(con.at("fromRoot")),
+                                         digest(con.at("toRoot")), path_of(con)));
+
+  // Bad queries: 400 and the field; another kind of proof: 404; an operator: 403. None of
+  // them writes a record.
+  const std::uint64_t before = head(auditor);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"/v1/proofs/inclusion", "seq"},
+      {"/v1/proofs/inclusion?seq=0", "seq"},
+      {"/v1/proofs/inclusion?seq=x1", "seq"},
+      {"/v1/proofs/inclusion?seq=" + std::to_string(size + 1) + "&treeSize=" + std::to_string(size),
+       "seq"},
+      {"/v1/proofs/inclusion?seq=1&treeSize=99999999", "treeSize"},
+      {"/v1/proofs/inclusion?seq=1&treeSize=0", "treeSize"},
+      {"/v1/proofs/consistency?to=5", "from"},
+      {"/v1/proofs/consistency?from=9&to=5", "from"},
+      {"/v1/proofs/consistency?from=1&to=-2", "to"}};
+  for (const auto& [target, field] : bad) {
+    auto b = client_->request("GET", target, "", auditor);
+    EXPECT_EQ(b.status, 400) << target << " " << b.body;
+    EXPECT_EQ(code_of(b), "invalid_argument") << target;
+    EXPECT_EQ(b.json().at("error").at("field"), field.c_str()) << target;
+  }
+  EXPECT_EQ(client_->request("GET", "/v1/proofs/exclusion?seq=1", "", auditor).status, 404);
+  auto denied = client_->request("GET", "/v1/proofs/inclusion?seq=1", "", op);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(code_of(denied), "permission_denied");
+  sync(op);
+  EXPECT_EQ(head(auditor), before + 2);  // the operator's denial and the sync note, nothing else
 }
 
 // The document clients are written against is the one in the source tree (linted by

@@ -173,6 +173,7 @@ class Api {
   Response get_record(const std::string& seq_text, const std::string& query);
   Response get_log(const std::string& query);
   Response get_checkpoint();
+  Response get_proof(std::string_view kind, const std::string& query);
   Response get_entity(std::string_view kind, std::string_view id);
   Response get_board(std::string_view which);
   Response get_list(std::string_view collection, const std::string& query);

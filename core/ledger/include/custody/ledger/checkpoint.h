@@ -42,4 +42,8 @@ struct Checkpoint {
 // Parses the body only, without checking any signature.
 [[nodiscard]] Result<Checkpoint> parse_checkpoint_body(std::string_view text);
 
+// Parses a whole signed note's body without checking its signatures (for notes this ledger
+// stored itself, which `custody verify` checks).
+[[nodiscard]] Result<Checkpoint> parse_checkpoint_note_unverified(std::string_view note);
+
 }  // namespace custody::ledger
