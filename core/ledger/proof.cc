@@ -15,34 +15,6 @@
 namespace custody::ledger {
 namespace {
 
-// Subtree roots of the snapshot's tree: stored nodes high up, records' leaves low down.
-// Throws StorageError (turned back into an Error by reading()).
-crypto::SubtreeFn subtrees(const Snapshot& snap) {
-  return [&snap](unsigned level, std::uint64_t index) -> crypto::Digest {
-    if (level >= kStoredMinLevel) {
-      auto v = snap.get(snap.store().cf(Cf::kMerkle), keys::merkle(level, index));
-      if (!v || v->size() != 32) {
-        throw StorageError(Error::corruption("missing Merkle node at level " +
-                                             std::to_string(level) + " index " +
-                                             std::to_string(index) + "; run `custody verify`"));
-      }
-      crypto::Digest d;
-      std::memcpy(d.data(), v->data(), 32);
-      return d;
-    }
-    MerkleFrontier sub;
-    const std::uint64_t first = (index << level) + 1;
-    for (std::uint64_t seq = first; seq < first + (std::uint64_t{1} << level); ++seq) {
-      auto bytes = snap.record(seq);
-      if (!bytes) throw StorageError(bytes.error());
-      auto leaf = record_leaf(*bytes);
-      if (!leaf) throw StorageError(leaf.error());
-      sub.append(*leaf);
-    }
-    return sub.root();
-  };
-}
-
 Error damaged() {
   return Error::corruption(
       "the stored Merkle nodes do not form the tree of the log; run `custody verify`");
@@ -91,6 +63,32 @@ void write_path(const std::vector<crypto::Digest>& path, codec::JsonWriter& w) {
 
 }  // namespace
 
+crypto::SubtreeFn stored_subtrees(const Snapshot& snap) {
+  return [&snap](unsigned level, std::uint64_t index) -> crypto::Digest {
+    if (level >= kStoredMinLevel) {
+      auto v = snap.get(snap.store().cf(Cf::kMerkle), keys::merkle(level, index));
+      if (!v || v->size() != 32) {
+        throw StorageError(Error::corruption("missing Merkle node at level " +
+                                             std::to_string(level) + " index " +
+                                             std::to_string(index) + "; run `custody verify`"));
+      }
+      crypto::Digest d;
+      std::memcpy(d.data(), v->data(), 32);
+      return d;
+    }
+    MerkleFrontier sub;
+    const std::uint64_t first = (index << level) + 1;
+    for (std::uint64_t seq = first; seq < first + (std::uint64_t{1} << level); ++seq) {
+      auto bytes = snap.record(seq);
+      if (!bytes) throw StorageError(bytes.error());
+      auto leaf = record_leaf(*bytes);
+      if (!leaf) throw StorageError(leaf.error());
+      sub.append(*leaf);
+    }
+    return sub.root();
+  };
+}
+
 void write_json(const InclusionProof& proof, codec::JsonWriter& w) {
   w.begin_object().key("type").string("inclusion");
   w.key("seq").uint64(proof.seq).key("leafIndex").uint64(proof.seq - 1);
@@ -124,12 +122,24 @@ Result<std::string> checkpoint_note(const Snapshot& snap, std::uint64_t size) {
   });
 }
 
+Result<std::string> first_checkpoint_covering(const Snapshot& snap, std::uint64_t size) {
+  return reading([&]() -> Result<std::string> {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap.rocksdb_snapshot();
+    std::unique_ptr<rocksdb::Iterator> it(
+        snap.store().db().NewIterator(ro, snap.store().cf(Cf::kCheckpoints)));
+    it->Seek(be64(size));
+    if (!it->status().ok()) return std::unexpected(Error::io(it->status().ToString()));
+    return it->Valid() ? it->value().ToString() : std::string();
+  });
+}
+
 Result<crypto::Digest> tree_root(const Snapshot& snap, std::uint64_t size) {
   if (size > snap.head().seq) {
     return fail(ErrorCode::kInvalidArgument, "beyond the log's head", "treeSize");
   }
   return reading(
-      [&]() -> Result<crypto::Digest> { return crypto::range_root(0, size, subtrees(snap)); });
+      [&]() -> Result<crypto::Digest> { return crypto::range_root(0, size, stored_subtrees(snap)); });
 }
 
 Result<InclusionProof> prove_inclusion(const Snapshot& snap, std::uint64_t seq,
@@ -155,7 +165,7 @@ Result<InclusionProof> prove_inclusion(const Snapshot& snap, std::uint64_t seq,
   if (!root) return std::unexpected(root.error());
   out.root = *root;
   return reading([&]() -> Result<InclusionProof> {
-    const auto subtree = subtrees(snap);
+    const auto subtree = stored_subtrees(snap);
     out.leaf = subtree(0, seq - 1);
     out.path = crypto::inclusion_path(seq - 1, *size, subtree);
     // A stored node rewritten behind the ledger's back gives a path that does not lead to
@@ -193,7 +203,7 @@ Result<ConsistencyProof> prove_consistency(const Snapshot& snap, std::uint64_t f
     *root = *r;
   }
   return reading([&]() -> Result<ConsistencyProof> {
-    out.path = crypto::consistency_path(from_size, *to, subtrees(snap));
+    out.path = crypto::consistency_path(from_size, *to, stored_subtrees(snap));
     if (!crypto::verify_consistency(from_size, *to, out.from_root, out.to_root, out.path)) {
       return std::unexpected(damaged());
     }

@@ -13,6 +13,7 @@
 
 #include "custody/codec/json_writer.h"
 #include "custody/common/error.h"
+#include "custody/crypto/merkle_proof.h"
 #include "custody/crypto/sha256.h"
 #include "custody/ledger/snapshot.h"
 
@@ -40,6 +41,14 @@ struct ConsistencyProof {
 // The stored checkpoint note of exactly `size` records, "" when none; the newest one when
 // `size` is 0 ("" when the ledger has none).
 [[nodiscard]] Result<std::string> checkpoint_note(const Snapshot& snap, std::uint64_t size);
+
+// The snapshot's subtree roots for crypto::inclusion_path and friends: stored nodes high up,
+// records' leaves low down. Throws StorageError (use inside reading()). Valid while `snap` is.
+[[nodiscard]] crypto::SubtreeFn stored_subtrees(const Snapshot& snap);
+
+// The oldest stored checkpoint note covering at least `size` records ("" when none does).
+[[nodiscard]] Result<std::string> first_checkpoint_covering(const Snapshot& snap,
+                                                            std::uint64_t size);
 
 // The tree head over records 1..size (size <= head).
 [[nodiscard]] Result<crypto::Digest> tree_root(const Snapshot& snap, std::uint64_t size);
