@@ -1,10 +1,11 @@
 #include "custody/domain/audit_package.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
-#include <unistd.h>
 
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
@@ -38,12 +39,23 @@ std::string escape_html(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -231,7 +243,8 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
   h += "<h1>Audit package</h1>\n<p>" + e(describe(sel)) + ", from the ledger <code>" + e(origin) +
        "</code>, written " + e(format_rfc3339(now)) + ".</p>\n";
   h += "<h2>What is inside</h2>\n<ul>\n";
-  h += "<li><b>" + std::to_string(sum.records) + " records</b>, each as the bytes its hash is "
+  h += "<li><b>" + std::to_string(sum.records) +
+       " records</b>, each as the bytes its hash is "
        "computed over (<code>evidence.ndjson</code>) and as readable JSON "
        "(<code>records.ndjson</code>)";
   if (sum.redacted > 0) {
@@ -240,7 +253,8 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
   h += ".</li>\n";
   h += "<li>An inclusion proof for every record in the tree of <b>" +
        std::to_string(sum.tree_size) + " records</b> signed by the checkpoint <code>checkpoints/" +
-       std::to_string(sum.tree_size) + ".txt</code> (root <code>" + e(root_hex) + "</code>).</li>\n";
+       std::to_string(sum.tree_size) + ".txt</code> (root <code>" + e(root_hex) +
+       "</code>).</li>\n";
   if (sum.first_tree_size != sum.tree_size) {
     h += "<li>The oldest checkpoint that already held them, <code>checkpoints/" +
          std::to_string(sum.first_tree_size) +
@@ -271,8 +285,8 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
        "<th>stream</th><th>actor</th><th>hash</th></tr></thead><tbody>\n";
   for (const auto& r : rows) {
     h += "<tr><td>" + std::to_string(r.seq) + "</td><td>" + e(r.recorded_at) + "</td><td>" +
-         e(r.type) + "</td><td>" + e(r.stream) + "</td><td>" + e(r.actor) + "</td><td class=\"h\">" +
-         e(r.hash) + "</td></tr>\n";
+         e(r.type) + "</td><td>" + e(r.stream) + "</td><td>" + e(r.actor) +
+         "</td><td class=\"h\">" + e(r.hash) + "</td></tr>\n";
   }
   h += "</tbody></table>\n";
   if (total > rows.size()) {
@@ -287,8 +301,8 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
 
 Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
                                            const PackageSelection& selection,
-                                           const crypto::NoteSigner& signer,
-                                           const fs::path& out, TimeNs now) {
+                                           const crypto::NoteSigner& signer, const fs::path& out,
+                                           TimeNs now) {
   std::error_code ec;
   if (fs::exists(out, ec)) {
     return fail(ErrorCode::kInvalidArgument, "already exists: " + out.string(), "out");
@@ -322,8 +336,8 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
   sum.after_checkpoint = chosen->after_checkpoint;
 
   // Built beside `out`, renamed into place when whole.
-  const fs::path tmp = out.parent_path() / (out.filename().string() + ".partial-" +
-                                            std::to_string(::getpid()));
+  const fs::path tmp =
+      out.parent_path() / (out.filename().string() + ".partial-" + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   if (!fs::create_directories(tmp / "checkpoints", ec) || ec) {
     return fail(ErrorCode::kIoError, "cannot create " + tmp.string() + ": " + ec.message(), "out");
@@ -385,8 +399,8 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
       line += '\n';
       records.write(line);
       if (rows.size() < kIndexRows) {
-        rows.push_back(Row{seq, format_rfc3339(fields->recorded_at), fields->type,
-                           fields->stream, fields->actor, to_hex(leaf_hash)});
+        rows.push_back(Row{seq, format_rfc3339(fields->recorded_at), fields->type, fields->stream,
+                           fields->actor, to_hex(leaf_hash)});
       }
       line.clear();
       codec::JsonWriter w(line);
@@ -426,8 +440,8 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
            {newest_name, *newest},
            {first_name, *first_note},
            {"consistency.json", consistency_json},
-           {"index.html", index_html(origin, selection, sum, vkey, to_hex(root), rows,
-                                     sum.records, now)}}) {
+           {"index.html",
+            index_html(origin, selection, sum, vkey, to_hex(root), rows, sum.records, now)}}) {
     if (std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.first == name; })) {
       continue;  // one checkpoint serves as both
     }

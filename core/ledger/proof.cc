@@ -138,8 +138,9 @@ Result<crypto::Digest> tree_root(const Snapshot& snap, std::uint64_t size) {
   if (size > snap.head().seq) {
     return fail(ErrorCode::kInvalidArgument, "beyond the log's head", "treeSize");
   }
-  return reading(
-      [&]() -> Result<crypto::Digest> { return crypto::range_root(0, size, stored_subtrees(snap)); });
+  return reading([&]() -> Result<crypto::Digest> {
+    return crypto::range_root(0, size, stored_subtrees(snap));
+  });
 }
 
 Result<InclusionProof> prove_inclusion(const Snapshot& snap, std::uint64_t seq,

@@ -14,7 +14,8 @@ namespace custody::cli {
 
 void add_export(CLI::App& app, Action& run) {
   auto* cmd = app.add_subcommand(
-      "export", "Write an audit package: the selected records with their proofs, for custody-verify");
+      "export",
+      "Write an audit package: the selected records with their proofs, for custody-verify");
   struct Options {
     std::string dir, out, lot, wo, from, to;
     bool all = false;
@@ -64,8 +65,7 @@ void add_export(CLI::App& app, Action& run) {
       auto signer = crypto::NoteSigner::parse(k);
       if (!signer) return report(Error::corruption("node.key is not a signing key"));
       auto snap = (*ledger)->snapshot();
-      auto sum = domain::write_audit_package(*snap, sel, *signer, o->out,
-                                             (*ledger)->clock().now());
+      auto sum = domain::write_audit_package(*snap, sel, *signer, o->out, (*ledger)->clock().now());
       if (!sum) return report(sum.error());
       std::string out;
       codec::JsonWriter w(out);
