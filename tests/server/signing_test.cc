@@ -4,6 +4,9 @@
 // and the manifestation wherever the signed record is read.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+
 #include <boost/json.hpp>
 #include <filesystem>
 
@@ -220,6 +223,24 @@ TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   auto report = json::parse(v.out);
   EXPECT_EQ(report.at("signatures").at("checked"), 1) << v.out;
+
+  // An audit package of the lot, written while the server runs, carries the signature's
+  // record beside the lot's own, and custody-verify proves them.
+  // (A proof asked of the server signs a checkpoint covering everything so far.)
+  ASSERT_EQ(http_->request("GET", "/v1/proofs/consistency?from=0", "", qa_token_).status, 200);
+  const auto pkg = (tmp_.path() / "lot-R-1").string();
+  auto ex = run_custody({"export", dir().string(), "--lot", "R-1", "--out", pkg});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  std::ifstream in(tmp_.path() / "lot-R-1" / "records.ndjson");
+  std::set<std::string> types;
+  for (std::string line; std::getline(in, line);) {
+    types.insert(std::string(json::parse(line).at("type").as_string()));
+  }
+  EXPECT_TRUE(types.contains("lot.released")) << ex.out;
+  EXPECT_TRUE(types.contains("signature.signed")) << ex.out;
+  const std::string verifier =
+      (std::filesystem::path(CUSTODY_BINARY).parent_path() / "custody-verify").string();
+  EXPECT_EQ(std::system((verifier + " " + pkg + " > /dev/null").c_str()), 0);
 }
 
 TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {
