@@ -1244,6 +1244,10 @@ Response Api::get_site() {
   w.key("gln").string(options_.site.gln);
   w.key("timeZone").string(options_.site.time_zone);
   w.key("now").string(format_rfc3339(ledger_.clock().now()));
+  // The ledger's checkpoint origin and the node's verifier key: what a client checks signed
+  // checkpoints with (and shows, for people to compare with the copy they hold).
+  w.key("origin").string(ledger_.meta().origin);
+  w.key("publicKey").string(ledger_.meta().node_public_key);
   w.end_object();
   return json(200, std::move(body));
 }

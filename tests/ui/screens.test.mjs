@@ -499,16 +499,21 @@ test('QA records an inspection (signed, as the policy now says), verifies a step
   await page.waitForSelector('table.changes tr[data-field="good"]');
   assert.equal(await text(page, 'table.changes tr[data-field="good"] .old'), '17');
   assert.equal(await text(page, 'table.changes tr[data-field="good"] .new'), '16');
-  // Each record shown is rechecked in the browser from its bytes: all match.
-  await page.waitForSelector('.chain-summary[data-checked]:not([data-checked=""])');
+  // Each record shown is rechecked in the browser from its bytes and proven, by its inclusion
+  // proof, in a checkpoint the ledger's key signed (Ed25519, checked here): verified.
+  await page.waitForSelector('.chain-summary[data-checked]:not([data-checked=""]), .chain-summary.check-failed');
   const shownRecords = await page.locator('.history > li').count();
-  assert.equal(await page.getAttribute('.chain-summary', 'data-checked'), String(shownRecords));
+  assert.equal(await page.getAttribute('.chain-summary', 'data-checked'), String(shownRecords), await text(page, '.chain-summary'));
   assert.equal(await page.getAttribute('.chain-summary', 'data-failed'), '0');
-  assert.equal(await page.locator('.chain-ok').count(), shownRecords);
-  assert.doesNotMatch(await text(page, '.chain-summary'), /^verified/i);
-  // The check fails when what is shown is not what was hashed: another actor, another
-  // payload digest, a broken link.
-  const refused = await page.evaluate(async () => {
+  assert.equal(await page.getAttribute('.chain-summary', 'data-signed'), 'true', await page.getAttribute('.chain-summary', 'title') ?? '');
+  assert.equal(await page.locator('.chain-ok:text("verified")').count(), shownRecords);
+  const { body: site } = await (await plant.api('qa')).get('/v1/site');
+  const keyId = site.publicKey.split('+')[1];
+  assert.match(await text(page, '.chain-summary'), new RegExp(`verified in this browser.*key ${keyId} signed`));
+  // The checks fail when what is shown is not what was hashed (another actor, another
+  // payload digest, a broken link), when a proof is altered, and when a checkpoint is not
+  // signed by the ledger's key or was altered after signing.
+  const refused = await page.evaluate(async (vkey) => {
     const chain = await import('/ui/chain.js');
     const r = await (await fetch('/v1/work-orders/WO-UI-1')).json();
     const records = r.history.slice(-3);
@@ -517,13 +522,33 @@ test('QA records an inspection (signed, as the policy now says), verifies a step
       { ...records[1], payloadDigest: '00'.repeat(32) },
       { ...records[2], hash: 'ff'.repeat(32) },
     ];
-    const out = await chain.checkRecords(forged);
-    return forged.map((f) => [out.get(f.seq)?.ok, out.get(f.seq)?.problem ?? '']);
-  });
-  assert.deepEqual(refused.map((x) => x[0]), [false, false, false]);
-  assert.match(refused[0][1], /actor/);
-  assert.match(refused[1][1], /payloadDigest/);
-  assert.match(refused[2][1], /hash/);
+    const out = await chain.checkRecords(forged, vkey);
+    const seq = records[0].seq;
+    const { proof } = await (await fetch(`/v1/proofs/inclusion?seq=${seq}`)).json();
+    const hexBytes = (/** @type {string} */ h) => new Uint8Array(h.match(/../g).map((b) => parseInt(b, 16)));
+    const cp = await chain.openCheckpoint(proof.checkpoint, vkey);
+    const leaf = hexBytes(proof.leafHash);
+    const path = proof.path.map(hexBytes);
+    const good = await chain.verifyInclusion(seq - 1, cp.size, leaf, path, cp.root);
+    path[0][5] ^= 1;
+    const flipped = await chain.verifyInclusion(seq - 1, cp.size, leaf, path, cp.root);
+    const lines = proof.checkpoint.split('\n');
+    lines[1] = String(Number(lines[1]) + 1);
+    const resized = await chain.openCheckpoint(lines.join('\n'), vkey);
+    const [name, id] = vkey.split('+');
+    const otherKey = `${name}+${id}+AQ${'A'.repeat(42)}`;
+    const stranger = await chain.openCheckpoint(proof.checkpoint, otherKey);
+    return {
+      records: forged.map((f) => [out.records.get(f.seq)?.ok, out.records.get(f.seq)?.problem ?? '']),
+      good, flipped, signed: cp.signed, resized: resized.signed, stranger: stranger.signed,
+    };
+  }, site.publicKey);
+  assert.deepEqual(refused.records.map((x) => x[0]), [false, false, false]);
+  assert.match(refused.records[0][1], /actor/);
+  assert.match(refused.records[1][1], /payloadDigest/);
+  assert.equal(refused.records[2][1], 'hash'); // the proof starts from the recomputed hash
+  assert.deepEqual([refused.good, refused.flipped], [true, false]);
+  assert.deepEqual([refused.signed, refused.resized, refused.stranger], [true, false, false]);
   await screenshot(page, 'audit-correction');
 });
 

@@ -19,13 +19,18 @@ export function Audit({ collection, id, go }) {
   const [entity, setEntity] = useState(/** @type {any} */ (null));
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   const [originals, setOriginals] = useState(/** @type {Record<number, any>} */ ({}));
-  const [checked, setChecked] = useState(/** @type {Map<number, import('../chain.js').Checked> | null} */ (null));
+  const [result, setResult] = useState(/** @type {import('../chain.js').CheckResult | null} */ (null));
+  const [checkProblem, setCheckProblem] = useState('');
+  const checked = result?.records ?? null;
+  const cp = result?.checkpoint ?? null;
 
-  // Every record shown is rechecked here, from its bytes.
+  // Every record shown is rechecked here, from its bytes, and proven in a signed checkpoint.
   useEffect(() => {
-    setChecked(null);
+    setResult(null);
+    setCheckProblem('');
     if (!entity || !canCheck()) return;
-    checkRecords(entity.history).then(setChecked, () => setChecked(new Map()));
+    get('/v1/site').then((site) => checkRecords(entity.history, site.publicKey)).then(setResult,
+      (e) => { const d = describe(e); setCheckProblem(`${d.text} ${d.detail}`); });
   }, [entity]);
 
   // A corrected record older than the history shown is read by its seq.
@@ -78,12 +83,16 @@ export function Audit({ collection, id, go }) {
     </section>
     <section aria-labelledby="audit-history">
       <h2 id="audit-history">${t('audit.history', { n: entity.history.length })}</h2>
-      <p class="hint chain-summary" data-checked=${checked ? [...checked.values()].filter((c) => c.ok).length : ''} data-failed=${checked ? [...checked.values()].filter((c) => !c.ok).length : ''}>
+      <p class=${'hint chain-summary' + (checkProblem ? ' check-failed' : '')} data-checked=${checked ? [...checked.values()].filter((c) => c.ok).length : ''} data-failed=${checked ? [...checked.values()].filter((c) => !c.ok).length : ''}
+        data-signed=${cp ? String(cp.signed) : ''} title=${cp?.error ?? ''}>
         ${!canCheck() ? t('audit.cannotCheck')
+          : checkProblem ? t('audit.checkFailed', { problem: checkProblem })
           : !checked ? t('audit.checking')
-          : [...checked.values()].every((c) => c.ok) ? t('audit.allChecked', { n: checked.size })
-          : t('audit.someFailed', { n: [...checked.values()].filter((c) => !c.ok).length })}
-        ${' '}${t('audit.notVerified')}</p>
+          : ![...checked.values()].every((c) => c.ok) ? t('audit.someFailed', { n: [...checked.values()].filter((c) => !c.ok).length })
+          : !cp ? t('audit.allChecked', { n: checked.size })
+          : cp.signed === true ? t('audit.allVerified', { n: checked.size, size: cp.size, key: cp.keyId })
+          : cp.signed === null ? t('audit.noEd25519', { n: checked.size, size: cp.size })
+          : t('audit.badCheckpoint', { size: cp.size, key: cp.keyId })}</p>
       <ol class="history">${[...entity.history].reverse().map((/** @type {any} */ r) => html`<li key=${r.seq} data-seq=${r.seq} class=${r.corrected ? 'corrected' : ''}>
         <header>
           <strong>${r.type}</strong> <span class="seq">#${r.seq}</span>
@@ -98,7 +107,7 @@ export function Audit({ collection, id, go }) {
           ${(r.signatures ?? []).map((/** @type {any} */ s) => html`<dt>${t('audit.signature')}</dt>
             <dd class="signature-line">${t('audit.signedBy', { name: s.name, signer: s.signer, meaning: t('meaning.' + s.meaning), at: formatTime(s.signedAt) })}</dd>`)}
           <dt>${t('audit.hash')}</dt><dd><code class="hash">${r.hash}</code>
-            ${checked?.get(r.seq) ? (checked.get(r.seq)?.ok ? html` <span class="status s-resolved chain-ok">${t('audit.recomputed')}</span>`
+            ${checked?.get(r.seq) ? (checked.get(r.seq)?.ok ? html` <span class="status s-resolved chain-ok">${t(cp?.signed === true ? 'audit.verified' : 'audit.recomputed')}</span>`
               : html` <strong class="late-flag chain-bad">${t('audit.mismatch', { what: checked.get(r.seq)?.problem ?? '' })}</strong>`) : null}</dd>
           <dt>${t('audit.prevHash')}</dt><dd><code class="hash">${r.prevHash}</code></dd>
         </dl>
