@@ -24,6 +24,7 @@ packages=(
   chromium                                # the web UI's browser tests (headless, playwright-core)
   fonts-wqy-microhei                      # Chinese glyphs for the zh-CN screens and screenshots
   python3                                 # an independent check of the Merkle proofs (hashlib)
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev  # tools/fuzz.sh: libFuzzer targets (ASan, UBSan)
 )
 # Node.js and npm (the web UI's modules, the API document's linter and response checker, the
 # browser tests): the machine's own if it has them (custody's tools need Node 20 or later),

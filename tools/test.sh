@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds custody with AddressSanitizer and UndefinedBehaviorSanitizer,
-# and runs every test with ctest.
+# and runs every test with ctest; then, on a full run (no ctest arguments), every libFuzzer
+# target for a short while (CUSTODY_FUZZ_SECONDS each, default 15; tools/fuzz.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/setup.sh"
@@ -13,3 +14,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" "$@"
+if [ $# -eq 0 ]; then
+  "$root/tools/fuzz.sh" --seconds "${CUSTODY_FUZZ_SECONDS:-15}"
+fi

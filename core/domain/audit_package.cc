@@ -435,14 +435,16 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
   const std::string newest_name = "checkpoints/" + std::to_string(tree_size) + ".txt";
   const std::string first_name = "checkpoints/" + std::to_string(first_cp->size) + ".txt";
   const std::string origin = snap.store().meta().origin;
-  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& file : std::vector<std::pair<std::string, std::string>>{
            {"node.pub", vkey + "\n"},
            {newest_name, *newest},
            {first_name, *first_note},
            {"consistency.json", consistency_json},
            {"index.html",
             index_html(origin, selection, sum, vkey, to_hex(root), rows, sum.records, now)}}) {
-    if (std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.first == name; })) {
+    const auto& [name, text] = file;
+    if (std::any_of(files.begin(), files.end(),
+                    [&](const auto& f) { return f.first == file.first; })) {
       continue;  // one checkpoint serves as both
     }
     if (auto r = small_file(name, text); !r) return failed(r.error());

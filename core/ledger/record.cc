@@ -17,13 +17,13 @@ constexpr std::size_t kWord = sizeof(capnp::word);
 
 // A word-aligned copy of stored bytes: RocksDB slices carry no alignment guarantee.
 kj::ArrayPtr<const capnp::word> aligned_copy(std::string_view bytes) {
-  thread_local std::vector<capnp::word> buf;
+  thread_local std::vector<std::uint64_t> buf;  // capnp::word is not copyable under clang
   buf.resize((bytes.size() + kWord - 1) / kWord);
   if (!buf.empty()) {
-    buf.back() = capnp::word();
+    buf.back() = 0;
     std::memcpy(buf.data(), bytes.data(), bytes.size());
   }
-  return kj::arrayPtr(buf.data(), buf.size());
+  return kj::arrayPtr(reinterpret_cast<const capnp::word*>(buf.data()), buf.size());
 }
 
 std::string codec_text(capnp::Text::Reader t) {
@@ -251,12 +251,13 @@ Result<RecordFields> decode_record(std::string_view bytes) {
     r.seq = in.getSeq();
     r.recorded_at = in.getRecordedAt();
     r.occurred_at = in.getOccurredAt();
-    r.command_id = in.getCommandId();
-    r.actor = in.getActor();
-    r.stream = in.getStream();
+    // Whole texts (by size, not up to a NUL): what is shown is what was hashed.
+    r.command_id = codec_text(in.getCommandId());
+    r.actor = codec_text(in.getActor());
+    r.stream = codec_text(in.getStream());
     r.stream_version = in.getStreamVersion();
     r.stream_prev_seq = in.getStreamPrevSeq();
-    r.type = in.getType();
+    r.type = codec_text(in.getType());
     r.payload_digest = digest_of(in.getPayloadDigest());
     r.payload_present = in.hasPayload();
     if (r.payload_present) {
@@ -272,6 +273,13 @@ Result<RecordCheck> check_record(std::string_view bytes) {
   return with_canonical_record(bytes, [](Record::Reader in) -> Result<RecordCheck> {
     if (in.getPayloadDigest().size() != 32 || in.getPrevHash().size() != 32) {
       return std::unexpected(Error::corruption("record hash fields are not 32 bytes"));
+    }
+    // custody writes no NUL into an envelope text; one there would be cut off by any C-string
+    // reader, so that what a screen shows differs from what was hashed (found by fuzz_record).
+    for (auto t : {in.getCommandId(), in.getActor(), in.getStream(), in.getType()}) {
+      if (std::string_view(t.cStr(), t.size()).find('\0') != std::string_view::npos) {
+        return std::unexpected(Error::corruption("record text field holds a NUL byte"));
+      }
     }
     RecordCheck out;
     out.seq = in.getSeq();

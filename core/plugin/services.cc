@@ -41,12 +41,13 @@ Result<std::string> canonical_command_data(std::string_view message, capnp::Stru
     return std::unexpected(Error::invalid_argument(
         "data", "is not a Cap'n Proto message (use capnp::messageToFlatArray)"));
   }
-  std::vector<capnp::word> words(message.size() / sizeof(capnp::word));
+  std::vector<std::uint64_t> words(message.size() / sizeof(capnp::word));
   std::memcpy(words.data(), message.data(), message.size());
   try {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = 1u << 22;
-    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()), options);
+    capnp::FlatArrayMessageReader reader(
+        kj::arrayPtr(reinterpret_cast<const capnp::word*>(words.data()), words.size()), options);
     auto root = reader.getRoot<capnp::DynamicStruct>(schema);
     if (auto ok = codec::check_struct(root, "data"); !ok) return std::unexpected(ok.error());
     return codec::canonical_bytes(reader.getRoot<capnp::AnyStruct>());

@@ -273,16 +273,23 @@ Leaf decode_leaf(std::string_view bytes, const std::string& what) {
     if (r.getPayloadDigest().size() != 32 || r.getPrevHash().size() != 32) {
       failed(what + ": hash fields are not 32 bytes");
     }
+    // Whole texts, by size; a NUL inside one is refused (custody never writes one, and a
+    // C-string reader would show less than was hashed).
+    auto text = [&](capnp::Text::Reader t) {
+      std::string s(t.cStr(), t.size());
+      if (s.find('\0') != std::string::npos) failed(what + ": a text field holds a NUL byte");
+      return s;
+    };
     Leaf out;
     out.seq = r.getSeq();
     out.recorded_at = r.getRecordedAt();
     out.occurred_at = r.getOccurredAt();
-    out.command_id = r.getCommandId();
-    out.actor = r.getActor();
-    out.stream = r.getStream();
+    out.command_id = text(r.getCommandId());
+    out.actor = text(r.getActor());
+    out.stream = text(r.getStream());
     out.stream_version = r.getStreamVersion();
     out.stream_prev_seq = r.getStreamPrevSeq();
-    out.type = r.getType();
+    out.type = text(r.getType());
     std::memcpy(out.payload_digest.data(), r.getPayloadDigest().begin(), 32);
     std::memcpy(out.prev_hash.data(), r.getPrevHash().begin(), 32);
     return out;

@@ -31,7 +31,7 @@ class MessageView {
     } else {
       copy_.resize((bytes.size() + kWord - 1) / kWord);
       if (!bytes.empty()) std::memcpy(copy_.data(), bytes.data(), bytes.size());
-      segment_ = kj::arrayPtr(copy_.data(), copy_.size());
+      segment_ = kj::arrayPtr(reinterpret_cast<const capnp::word*>(copy_.data()), copy_.size());
     }
     segments_[0] = segment_;
     reader_.emplace(kj::arrayPtr(segments_, 1), options());
@@ -51,7 +51,8 @@ class MessageView {
     o.traversalLimitInWords = 1u << 28;
     return o;
   }
-  std::vector<capnp::word> copy_;
+  // Words as integers: capnp::word is not copyable under clang, which std::vector needs.
+  std::vector<std::uint64_t> copy_;
   kj::ArrayPtr<const capnp::word> segment_;
   kj::ArrayPtr<const capnp::word> segments_[1];
   std::optional<capnp::SegmentArrayMessageReader> reader_;

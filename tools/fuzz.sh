@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds custody's libFuzzer targets with clang-14 (address and undefined-behaviour sanitizers)
+# in build/fuzz and runs each on its seed corpus (tools/fuzz/corpus/<target>) for a while.
+#
+#   tools/fuzz.sh [--seconds N] [TARGET ...]     # default: every target, 30 s each
+#
+# New interesting inputs go to build/fuzz/corpus/<target>; a crash, leak or timeout leaves
+# its input in build/fuzz/crashes/ and fails the run (make it a regression test: copy it into
+# the target's seed corpus, which every run replays first). Prints executions per target.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=30
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_command fuzz_record fuzz_checkpoint fuzz_proof fuzz_package)
+
+build="$root/build/fuzz"
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCUSTODY_FUZZ=ON \
+    -DCUSTODY_BUILD_TESTS=OFF -DCUSTODY_BUILD_BENCH=OFF >/dev/null
+fi
+cmake --build "$build" --target "${targets[@]}" -j "$(nproc)" >/dev/null
+
+mkdir -p "$build/crashes"
+failed=0
+for t in "${targets[@]}"; do
+  mkdir -p "$build/corpus/$t"
+  log="$build/$t.log"
+  if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     "$build/tools/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
+       "$build/corpus/$t" "$root/tools/fuzz/corpus/$t" >"$log" 2>&1; then
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+    echo "fuzz: $t: ${seconds}s, $execs executions, no crash"
+  else
+    echo "fuzz: $t FAILED (log: $log)"; grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5
+    failed=1
+  fi
+done
+exit $failed
