@@ -279,6 +279,17 @@ test('an operator is not offered QA\'s actions, and a forced request is refused 
   assert.equal((await qa.get('/v1/lots/RAW-UI-1')).body.state.status, 'released');
   const denied = (await qa.get('/v1/log?stream=access:user:olga')).body.records;
   assert.ok(denied.some((/** @type {any} */ d) => d.payload.action === 'submit lot.reject'));
+  // QA's audit trail of the person: her account and the refused call, verified.
+  const auditor = await plant.signedIn('qa');
+  await auditor.goto(plant.url + '/#/audit/users/olga');
+  await auditor.waitForSelector('.chain-summary[data-signed="true"]');
+  const types = await auditor.locator('.history > li header strong').allTextContents();
+  assert.ok(types.includes('user.added'), types.join());
+  assert.ok(types.includes('access.denied'), types.join());
+  assert.match(await text(auditor, 'dl.state'), /Olga Petrova/);
+  assert.equal(await auditor.getAttribute('.chain-summary', 'data-failed'), '0');
+  await auditor.goto(plant.url + '/#/audit/users/nobody-here');
+  await auditor.waitForSelector('#audit-error');
 });
 
 test('commands made while the connection is cut are kept and arrive once when it returns', async () => {

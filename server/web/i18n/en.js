@@ -367,6 +367,8 @@ export default {
   'kind.equipment': 'Equipment',
   'kind.materials': 'Material',
   'kind.parties': 'Party',
+  'kind.users': 'Person',
+  'kind.plugins': 'Plugin',
 
   'status.awaitingRelease': 'awaiting release',
   'status.released': 'released',

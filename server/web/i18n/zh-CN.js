@@ -367,6 +367,8 @@ export default {
   'kind.equipment': '设备',
   'kind.materials': '物料',
   'kind.parties': '业务伙伴',
+  'kind.users': '人员',
+  'kind.plugins': '插件',
 
   'status.awaitingRelease': '待放行',
   'status.released': '已放行',

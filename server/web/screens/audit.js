@@ -3,12 +3,57 @@
 // their manifestation, corrections, and each record's hash and the hash it chains to.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, segment } from '../api.js';
+import { ApiError, get, segment } from '../api.js';
+import { canRead } from '../session.js';
 import { canCheck, checkRecords } from '../chain.js';
 import { ErrorText, Field, describe } from '../components.js';
 import { formatTime, t } from '../i18n.js';
 
-export const COLLECTIONS = ['lots', 'work-orders', 'exceptions', 'equipment', 'materials', 'parties'];
+export const COLLECTIONS = ['lots', 'work-orders', 'exceptions', 'equipment', 'materials', 'parties', 'users', 'plugins'];
+
+/**
+ * The streams whose records make up the audit trail of a person or a plugin (they are not
+ * entities with a state of their own): a person's account records and the calls refused
+ * them; a plugin's refused calls.
+ * @param {string} collection
+ * @param {string} id
+ */
+function streamsOf(collection, id) {
+  if (collection === 'users') return [`user:${id}`, `access:user:${id}`];
+  if (collection === 'plugins') return [`access:plugin:${id}`];
+  return null;
+}
+
+/**
+ * A person's or plugin's trail read from the log, shaped as an entity (state and history).
+ * @param {string} collection
+ * @param {string} id
+ */
+async function trailOf(collection, id) {
+  const streams = /** @type {string[]} */ (streamsOf(collection, id));
+  const pages = await Promise.all(streams.map((s) => get(`/v1/log?stream=${encodeURIComponent(s)}&limit=1000`)));
+  const history = pages.flatMap((p) => p.records).sort((a, b) => a.seq - b.seq);
+  /** @type {Record<string, unknown>} */
+  let state = collection === 'users' ? { user: id } : { plugin: id };
+  if (collection === 'users') {
+    // The account as its records say (name, roles, disabled), and as administrators see it
+    // (locked, password set) for those who may read identities.
+    for (const r of history) {
+      if (r.type === 'user.added') state = { ...state, name: r.payload.name, roles: r.payload.roles.join(', ') };
+      if (r.type === 'user.roles_set') state = { ...state, roles: r.payload.roles.join(', ') };
+      if (r.type === 'user.disabled') state = { ...state, disabled: true };
+      if (r.type === 'user.enabled') state = { ...state, disabled: false };
+    }
+    if (canRead('identity')) {
+      const me = (await get('/v1/users')).users.find((/** @type {any} */ u) => u.user === id);
+      if (me) state = { ...me, roles: me.roles.join(', ') };
+    }
+  }
+  if (history.length === 0) {
+    throw new ApiError(404, 'not_found', `no records of ${streams.join(' or ')}`, 'id');
+  }
+  return { state, history };
+}
 
 /**
  * @param {{collection: string, id: string, go: (hash: string) => void}} props
@@ -48,7 +93,7 @@ export function Audit({ collection, id, go }) {
     setEntity(null);
     setProblem(null);
     if (!id) return;
-    get(`/v1/${collection}/${segment(id)}`).then(setEntity, (e) => setProblem(describe(e)));
+    (streamsOf(collection, id) ? trailOf(collection, id) : get(`/v1/${collection}/${segment(id)}`)).then(setEntity, (e) => setProblem(describe(e)));
   }, [collection, id]);
 
   /**
