@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/release"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCUSTODY_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target custody custody-runner custody_scheduler \
-  custody_sim_device custody_reports exception_notes >/dev/null
+  custody_sim_device custody_reports exception_notes custody-verify >/dev/null
 custody="$build/tools/custody"
 
 data="$PWD/demo-data"
@@ -83,6 +83,13 @@ step "custody recall ... --format fsma204: the FDA electronic sortable spreadshe
 for f in "$data"/fsma204/*.csv; do
   printf '  %s: %s rows\n' "$(basename "$f")" "$(($(wc -l <"$f") - 1))"
 done
+
+step "custody export --lot: the received lot's audit package, checked by custody-verify alone"
+received=$(grep -m1 "\"supplierLot\":\"$supplier_lot\"" "$data/plant.ndjson" | sed -E 's/.*"lot":"([^"]*)".*/\1/')
+rm -rf "$data/package-$received"
+"$custody" export "$ledger" --lot "$received" --out "$data/package-$received"
+"$build/tools/custody-verify" "$data/package-$received" --key-file "$ledger/node.pub" | sed 's/^/  /'
+echo "  (open $data/package-$received/index.html for what is inside and how to check it)"
 
 step "custody state-digest, then custody rebuild: projections are disposable"
 "$custody" state-digest "$ledger"
