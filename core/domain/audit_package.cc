@@ -301,8 +301,11 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
 
 Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
                                            const PackageSelection& selection,
-                                           const crypto::NoteSigner& signer, const fs::path& out,
-                                           TimeNs now) {
+                                           const crypto::NoteSigner& signer,
+                                           const fs::path& out_arg, TimeNs now) {
+  // "pkg/" names the folder pkg: the package is built beside it, not inside it.
+  fs::path out = out_arg.lexically_normal();
+  if (!out.has_filename()) out = out.parent_path();
   std::error_code ec;
   if (fs::exists(out, ec)) {
     return fail(ErrorCode::kInvalidArgument, "already exists: " + out.string(), "out");
