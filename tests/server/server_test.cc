@@ -1194,7 +1194,9 @@ TEST_F(Serve, ProofsVerifyAgainstTheSignedCheckpointAndBadQueriesSayWhichField) 
       {"/v1/proofs/inclusion?seq=1&treeSize=0", "treeSize"},
       {"/v1/proofs/consistency?to=5", "from"},
       {"/v1/proofs/consistency?from=9&to=5", "from"},
-      {"/v1/proofs/consistency?from=1&to=-2", "to"}};
+      {"/v1/proofs/consistency?from=1&to=-2", "to"},
+      {"/v1/records/42?bytes=maybe", "bytes"},
+      {"/v1/records/0", "seq"}};
   for (const auto& [target, field] : bad) {
     auto b = client_->request("GET", target, "", auditor);
     EXPECT_EQ(b.status, 400) << target << " " << b.body;
