@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, segment, withQuery } from '../api.js';
 import { ErrorText, Status, describe } from '../components.js';
 import { formatQty, formatTime, t } from '../i18n.js';
+import { readingsDuringSteps } from '../steps.js';
 
 const STATUSES = ['created', 'released', 'inProgress', 'completed', 'closed'];
 
@@ -124,20 +125,9 @@ function Order({ id }) {
       try {
         const o = await get('/v1/work-orders/' + segment(id));
         setOrder(o);
-        // Readings on each step's equipment while the step ran (from the equipment's history).
-        const found = [];
-        for (const s of o.state.steps) {
-          if (!s.equipment || !s.startedAt) continue;
-          const e = await get('/v1/equipment/' + segment(s.equipment));
-          const from = Date.parse(s.startedAt);
-          const to = s.completedAt ? Date.parse(s.completedAt) : Date.now();
-          for (const r of e.history) {
-            if (r.type !== 'reading.recorded') continue;
-            const at = Date.parse(r.payload.at ?? r.occurredAt);
-            if (at >= from && at <= to) found.push({ step: s.step, equipment: s.equipment, ...r.payload, at: r.payload.at ?? r.occurredAt });
-          }
-        }
-        setReadings(found);
+        // Readings on each step's equipment while the step ran.
+        const found = await readingsDuringSteps(o.state.steps);
+        setReadings(found.map((r) => ({ step: r.step, equipment: r.equipment, ...r.payload, at: r.at })));
       } catch (e) {
         setProblem(describe(e));
       }

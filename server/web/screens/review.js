@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, segment, withQuery } from '../api.js';
 import { ErrorText, Field, SignatureDialog, describe } from '../components.js';
 import { formatTime, t } from '../i18n.js';
+import { readingsDuringSteps } from '../steps.js';
 
 /**
  * Everything recorded about a work order and the deviations among it.
@@ -27,18 +28,9 @@ async function deviationsOf(id) {
     if (last && r.occurredAt && Date.parse(r.occurredAt) < Date.parse(last)) found.push({ kind: 'late', seq: r.seq, at: r.occurredAt, text: `${r.type} (${t('review.recordedAt', { at: formatTime(r.recordedAt) })})` });
     if (r.occurredAt && (!last || Date.parse(r.occurredAt) > Date.parse(last))) latest.set(r.stream, r.occurredAt);
   }
-  for (const s of order.state.steps) {
-    if (!s.equipment || !s.startedAt) continue;
-    const e = await get('/v1/equipment/' + segment(s.equipment));
-    const from = Date.parse(s.startedAt);
-    const to = s.completedAt ? Date.parse(s.completedAt) : Date.now();
-    for (const r of e.history) {
-      if (r.type !== 'reading.recorded' || r.payload.inLimits !== false) continue;
-      const at = Date.parse(r.payload.at ?? r.occurredAt);
-      if (at >= from && at <= to) {
-        found.push({ kind: 'reading', seq: r.seq, at: r.payload.at ?? r.occurredAt, text: `${s.equipment} ${r.payload.param} ${r.payload.value} ${r.payload.unit ?? ''} (${r.payload.min} … ${r.payload.max})` });
-      }
-    }
+  for (const r of await readingsDuringSteps(order.state.steps)) {
+    if (r.payload.inLimits !== false) continue;
+    found.push({ kind: 'reading', seq: r.seq, at: r.at, text: `${r.equipment} ${r.payload.param} ${r.payload.value} ${r.payload.unit ?? ''} (${r.payload.min} … ${r.payload.max})` });
   }
   found.sort((a, b) => a.seq - b.seq);
   // What the review signs: the order's records, not the signatures among them (a signature is
