@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -224,7 +225,7 @@ std::string describe(const PackageSelection& sel) {
 // One row of the index's table, from the record's readable JSON.
 struct Row {
   std::uint64_t seq;
-  std::string recorded_at, type, stream, actor, hash;
+  std::string occurred_at, recorded_at, type, stream, actor, hash;
 };
 
 std::string index_html(const std::string& origin, const PackageSelection& sel,
@@ -240,7 +241,9 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
        "table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid "
        "#ddd;padding:.25em .5em;text-align:left;vertical-align:top}td.h{word-break:break-all}"
        "</style></head><body>\n";
-  h += "<h1>Audit package</h1>\n<p>" + e(describe(sel)) + ", from the ledger <code>" + e(origin) +
+  std::string what = describe(sel);
+  if (!what.empty()) what[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(what[0])));
+  h += "<h1>Audit package</h1>\n<p>" + e(what) + ", from the ledger <code>" + e(origin) +
        "</code>, written " + e(format_rfc3339(now)) + ".</p>\n";
   h += "<h2>What is inside</h2>\n<ul>\n";
   h += "<li><b>" + std::to_string(sum.records) +
@@ -281,12 +284,13 @@ std::string index_html(const std::string& origin, const PackageSelection& sel,
        "<li>The proofs can also be checked by hand or with any RFC 9162 implementation: a "
        "record's hash is SHA-256(0x00 || its leaf bytes); an interior node is "
        "SHA-256(0x01 || left || right).</li>\n</ol>\n";
-  h += "<h2>Records</h2>\n<table><thead><tr><th>seq</th><th>recorded</th><th>type</th>"
+  h += "<h2>Records</h2>\n<table><thead><tr><th>seq</th><th>occurred</th><th>recorded</"
+       "th><th>type</th>"
        "<th>stream</th><th>actor</th><th>hash</th></tr></thead><tbody>\n";
   for (const auto& r : rows) {
-    h += "<tr><td>" + std::to_string(r.seq) + "</td><td>" + e(r.recorded_at) + "</td><td>" +
-         e(r.type) + "</td><td>" + e(r.stream) + "</td><td>" + e(r.actor) +
-         "</td><td class=\"h\">" + e(r.hash) + "</td></tr>\n";
+    h += "<tr><td>" + std::to_string(r.seq) + "</td><td>" + e(r.occurred_at) + "</td><td>" +
+         e(r.recorded_at) + "</td><td>" + e(r.type) + "</td><td>" + e(r.stream) + "</td><td>" +
+         e(r.actor) + "</td><td class=\"h\">" + e(r.hash) + "</td></tr>\n";
   }
   h += "</tbody></table>\n";
   if (total > rows.size()) {
@@ -402,7 +406,8 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
       line += '\n';
       records.write(line);
       if (rows.size() < kIndexRows) {
-        rows.push_back(Row{seq, format_rfc3339(fields->recorded_at), fields->type, fields->stream,
+        rows.push_back(Row{seq, fields->occurred_at != 0 ? format_rfc3339(fields->occurred_at) : "",
+                           format_rfc3339(fields->recorded_at), fields->type, fields->stream,
                            fields->actor, to_hex(leaf_hash)});
       }
       line.clear();
