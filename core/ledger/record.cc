@@ -274,6 +274,11 @@ Result<RecordCheck> check_record(std::string_view bytes) {
     if (in.getPayloadDigest().size() != 32 || in.getPrevHash().size() != 32) {
       return std::unexpected(Error::corruption("record hash fields are not 32 bytes"));
     }
+    // custody always writes every envelope text (an empty one too): a missing one is a second
+    // encoding of the same fields, with another hash (found by fuzz_record).
+    if (!in.hasCommandId() || !in.hasActor() || !in.hasStream() || !in.hasType()) {
+      return std::unexpected(Error::corruption("record text field is missing"));
+    }
     // custody writes no NUL into an envelope text; one there would be cut off by any C-string
     // reader, so that what a screen shows differs from what was hashed (found by fuzz_record).
     for (auto t : {in.getCommandId(), in.getActor(), in.getStream(), in.getType()}) {

@@ -298,6 +298,9 @@ Leaf decode_leaf(std::string_view bytes, const std::string& what) {
     if (!reader.isCanonical()) failed(what + ": leaf bytes are not canonical");
     auto r = reader.getRoot<schema::Record>();
     if (r.hasPayload()) failed(what + ": leaf bytes carry a payload (the leaf form has none)");
+    if (!r.hasCommandId() || !r.hasActor() || !r.hasStream() || !r.hasType()) {
+      failed(what + ": a text field is missing (custody writes every one)");
+    }
     if (r.getPayloadDigest().size() != 32 || r.getPrevHash().size() != 32) {
       failed(what + ": hash fields are not 32 bytes");
     }
@@ -342,7 +345,9 @@ std::string decode_b64(const json::value& v, const std::string& what) {
   out.resize(static_cast<std::size_t>(n) - pad);
   // EVP_DecodeBlock skips leading and trailing whitespace (and refuses it inside); the
   // package has none.
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
   if (!in.empty() && (space(in.front()) || space(in.back()))) failed(what + " is not valid base64");
   return out;
 }
