@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds custody with AddressSanitizer and UndefinedBehaviorSanitizer,
 # and runs every test with ctest; then, on a full run (no ctest arguments), every libFuzzer
-# target for a short while (CUSTODY_FUZZ_SECONDS each, default 15; tools/fuzz.sh).
+# target on its seed corpus and a fixed number of mutations from a fixed seed
+# (CUSTODY_FUZZ_RUNS each, default 30000; tools/fuzz.sh), the same inputs on every run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/setup.sh"
@@ -15,5 +16,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" "$@"
 if [ $# -eq 0 ]; then
-  "$root/tools/fuzz.sh" --seconds "${CUSTODY_FUZZ_SECONDS:-15}"
+  "$root/tools/fuzz.sh" --runs "${CUSTODY_FUZZ_RUNS:-30000}"
 fi
