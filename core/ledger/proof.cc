@@ -47,7 +47,7 @@ Result<crypto::Digest> checked_root(const Snapshot& snap, std::uint64_t size,
   if (!root || note.empty()) return root;
   auto cp = parse_checkpoint_note_unverified(note);
   if (!cp) return std::unexpected(cp.error());
-  if (cp->root != *root) {
+  if (cp->size != size || cp->root != *root) {
     return fail(ErrorCode::kCorruption, "the stored tree of " + std::to_string(size) +
                                             " records does not match its signed checkpoint; "
                                             "run `custody verify`");

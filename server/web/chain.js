@@ -28,6 +28,7 @@ function hex(buf) {
 
 /** @param {string} h */
 function fromHex(h) {
+  if (typeof h !== 'string' || h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new Error('not hex: ' + String(h).slice(0, 20));
   const out = new Uint8Array(h.length / 2);
   for (let i = 0; i < out.length; ++i) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
   return out;
@@ -109,7 +110,20 @@ export async function openCheckpoint(note, vkey) {
   const first = vkey.indexOf('+');
   const second = vkey.indexOf('+', first + 1);
   const [name, keyId, keyB64] = [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
-  const key = bytesOf(keyB64 ?? '').slice(1);
+  const raw = bytesOf(keyB64 ?? '');
+  const key = raw.slice(1);
+  // The key id shown for people to compare is the one this key has, not the one the text
+  // claims: SHA-256(name || "\n" || 0x01 || key), first 4 bytes.
+  const named = new TextEncoder().encode(name + '\n');
+  const idInput = new Uint8Array(named.length + raw.length);
+  idInput.set(named);
+  idInput.set(raw, named.length);
+  const realId = hex((await crypto.subtle.digest('SHA-256', idInput)).slice(0, 4));
+  if (raw.length !== 33 || raw[0] !== 1 || realId !== keyId) {
+    return { size, root, signed: false, keyId: realId, error: 'the key is not an Ed25519 verifier key with that id' };
+  }
+  // The checkpoint is of this ledger (its origin is the key's name).
+  if (lines[0] !== name) return { size, root, signed: false, keyId, error: 'a checkpoint of another log' };
   let signed = false;
   for (const line of note.slice(blank + 2).split('\n')) {
     const m = line.match(/^\u2014 (\S+) (\S+)$/);
@@ -120,7 +134,9 @@ export async function openCheckpoint(note, vkey) {
       const k = await crypto.subtle.importKey('raw', key, { name: 'Ed25519' }, false, ['verify']);
       signed = await crypto.subtle.verify({ name: 'Ed25519' }, k, sig.slice(4), new TextEncoder().encode(text));
     } catch (e) {
-      return { size, root, signed: null, keyId, error: String(e) };
+      // No Ed25519 in this browser: say so. Anything else is a failed check.
+      const unsupported = e instanceof DOMException && e.name === 'NotSupportedError';
+      return { size, root, signed: unsupported ? null : false, keyId, error: String(e) };
     }
     if (signed) break;
   }

@@ -185,6 +185,8 @@ TEST_F(Cli, ProveAnswersInclusionAndConsistencyAndRefusesBadSizes) {
            {{"prove", dir(), "--seq", "0"}, "field seq"},
            {{"prove", dir(), "--seq", "41"}, "field seq"},
            {{"prove", dir(), "--seq", "1", "--tree-size", "41"}, "field treeSize"},
+           {{"prove", dir(), "--seq", "1", "--tree-size", "0"}, "positive integer"},
+           {{"prove", dir(), "--from", "1", "--to", "0"}, "positive integer"},
            {{"prove", dir(), "--from", "9", "--to", "5"}, "field from"},
            {{"prove", dir()}, "--seq N or --from SIZE"},
            {{"prove", dir(), "--seq", "1", "--from", "1"}, "excludes"}}) {

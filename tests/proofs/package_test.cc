@@ -247,7 +247,33 @@ TEST_F(Packages, EveryKindOfTamperingIsCaught) {
     VerifyOptions w;
     w.witness_keys = {crypto::NoteSigner::generate("witness-a").verifier().vkey()};
     w.min_witnesses = 1;
-    expect_caught(pkg, "witness cosignatures required", w);
+    expect_caught(pkg, "witness signatures required", w);
+    // Nor does the node's own key count as a witness.
+    w.witness_keys = {key_};
+    expect_caught(pkg, "cannot be a witness", w);
+  }
+  {  // A manifest signed by the node but claiming another selection than the records prove
+     // (an exporter's bug, or a key holder's lie) is caught by the records themselves.
+    std::string skey;
+    std::ifstream(tmp_ / "ledger" / "node.key") >> skey;
+    auto node = crypto::NoteSigner::parse(skey);
+    ASSERT_TRUE(node);
+    auto resign = [&](boost::json::object m) {
+      Files f = pkg;
+      f["manifest.json"] = boost::json::serialize(m) + "\n";
+      const std::string origin(m["origin"].as_string());
+      f["manifest.sig"] = node->sign("custody-audit-package/1\n" + origin + "\n" +
+                                     to_hex(crypto::sha256(f["manifest.json"])) + "\n");
+      return f;
+    };
+    auto m = boost::json::parse(pkg.at("manifest.json")).as_object();
+    ASSERT_TRUE(check(resign(m)).proven);  // re-signing itself changes nothing
+    auto other = m;
+    other["selection"].as_object()["lot"] = "ANOTHER-LOT";
+    expect_caught(resign(other), "proves another stream complete");
+    other = m;
+    other["selection"] = boost::json::object{{"kind", "all"}};
+    expect_caught(resign(other), "the selection is every record");
   }
 }
 
@@ -266,11 +292,20 @@ TEST_F(Packages, TheVerifierBinaryExitsZeroOrThree) {
   EXPECT_EQ(ok, 0) << out;
   EXPECT_NE(out.find("PROVEN"), std::string::npos) << out;
   EXPECT_NE(out.find("(the key you gave)"), std::string::npos) << out;
+  // Without a key of one's own, only on purpose.
+  auto [no_key, says] = run((tmp_ / "lot").string());
+  EXPECT_EQ(no_key, 2) << says;
+  EXPECT_NE(says.find("--key-file"), std::string::npos) << says;
+  auto [own, text_own] = run((tmp_ / "lot").string() + " --package-key");
+  EXPECT_EQ(own, 0) << text_own;
+  EXPECT_NE(text_own.find("the package's own key"), std::string::npos) << text_own;
+  EXPECT_EQ(run((tmp_ / "lot").string() + " --key ' '").first, 2);
   { std::ofstream(tmp_ / "lot" / "records.ndjson", std::ios::app) << "{}\n"; }
-  auto [bad, why] = run((tmp_ / "lot").string());
+  auto [bad, why] =
+      run((tmp_ / "lot").string() + " --key-file " + (tmp_ / "ledger" / "node.pub").string());
   EXPECT_EQ(bad, 3) << why;
   EXPECT_NE(why.find("NOT PROVEN"), std::string::npos) << why;
-  auto [usage, text] = run((tmp_ / "nowhere").string());
+  auto [usage, text] = run((tmp_ / "nowhere").string() + " --package-key");
   EXPECT_EQ(usage, 2) << text;
 }
 
@@ -278,6 +313,8 @@ TEST_F(Packages, BadSelectionsExitTwoAndWriteNothing) {
   const auto before = testing::snapshot_files(tmp_.path());
   for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--lot", "NO-SUCH-LOT"}, "field lot"},
+           {{"--lot", ""}, "field lot"},
+           {{"--wo", ""}, "field workOrder"},
            {{"--wo", "NO-SUCH-WO"}, "field workOrder"},
            {{"--from", "2026-01-02", "--to", "2026-01-01"}, "field to"},
            {{"--from", "1990-01-01", "--to", "1990-01-02"}, "field from"},

@@ -4,11 +4,10 @@
 // and the manifestation wherever the signed record is read.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <set>
-
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "server/server_support.h"
 #include "support/test_support.h"
@@ -240,7 +239,10 @@ TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
   EXPECT_TRUE(types.contains("signature.signed")) << ex.out;
   const std::string verifier =
       (std::filesystem::path(CUSTODY_BINARY).parent_path() / "custody-verify").string();
-  EXPECT_EQ(std::system((verifier + " " + pkg + " > /dev/null").c_str()), 0);
+  EXPECT_EQ(std::system((verifier + " " + pkg + " --key-file " + (dir() / "node.pub").string() +
+                         " > /dev/null")
+                            .c_str()),
+            0);
 }
 
 TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {

@@ -147,7 +147,11 @@ export class Plant {
     await page.fill('#signin-user', PEOPLE[who].id);
     await page.fill('#signin-password', PASSWORD);
     await page.click('form button[type=submit]');
-    await page.waitForSelector('header.top nav');
+    // Signed in, or told why not (then say so, rather than time out).
+    await page.waitForSelector('header.top nav, #signin-error:not(:empty)', { timeout: 60000 });
+    if (await page.locator('header.top nav').count() === 0) {
+      throw new Error(`sign-in of ${who} refused: ${await page.locator('#signin-error').textContent()}`);
+    }
     return page;
   }
 

@@ -39,15 +39,20 @@ void add_export(CLI::App& app, Action& run) {
     if (all->count() + lot->count() + wo->count() + from->count() == 0) {
       throw CLI::ValidationError("export", "choose --all, --lot L, --wo W or --from T --to T");
     }
-    run = [o]() -> int {
+    const int kind = lot->count() ? 1 : wo->count() ? 2 : from->count() ? 3 : 0;
+    run = [o, kind]() -> int {
       domain::PackageSelection sel;
-      if (!o->lot.empty()) {
+      if ((kind == 1 && o->lot.empty()) || (kind == 2 && o->wo.empty())) {
+        return report(
+            Error::invalid_argument(kind == 1 ? "lot" : "workOrder", "must not be empty"));
+      }
+      if (kind == 1) {
         sel.kind = domain::PackageSelection::Kind::kLot;
         sel.id = o->lot;
-      } else if (!o->wo.empty()) {
+      } else if (kind == 2) {
         sel.kind = domain::PackageSelection::Kind::kWorkOrder;
         sel.id = o->wo;
-      } else if (!o->from.empty()) {
+      } else if (kind == 3) {
         sel.kind = domain::PackageSelection::Kind::kTimeRange;
         auto f = parse_rfc3339(o->from);
         if (!f) return report(Error::invalid_argument("from", f.error().message));

@@ -30,8 +30,15 @@ void add_prove(CLI::App& app, Action& run) {
   cmd->add_option("--to", o->to, "... is a prefix of this one (default: the newest checkpoint)")
       ->needs(from);
   seq->excludes(from);
-  cmd->callback([&run, o, seq, from] {
+  auto* tree_size = cmd->get_option("--tree-size");
+  auto* to = cmd->get_option("--to");
+  cmd->callback([&run, o, seq, from, tree_size, to] {
     const bool inclusion = seq->count() > 0;
+    // 0 is not a tree to prove in (leaving the option out means the newest checkpoint).
+    if ((tree_size->count() > 0 && o->tree_size == 0) || (to->count() > 0 && o->to == 0)) {
+      throw CLI::ValidationError(tree_size->count() ? "--tree-size" : "--to",
+                                 "a tree size is a positive integer");
+    }
     if (!inclusion && from->count() == 0) {
       throw CLI::ValidationError("prove", "give --seq N or --from SIZE");
     }

@@ -1,6 +1,10 @@
-// custody-verify PKG [--key-file F | --key VKEY] [--witness-key VKEY ...] [--min-witnesses K]
-// [--json]: checks an audit package alone (docs/audit-package.md). Exit 0: proven; 3: not
-// proven (says what failed); 2: usage.
+// custody-verify PKG (--key-file F | --key VKEY | --package-key) [--witness-key VKEY ...]
+// [--min-witnesses K] [--json]: checks an audit package alone (docs/audit-package.md).
+// Exit 0: proven; 3: not proven (says what failed); 2: usage.
+//
+// A package carries its own node.pub, and a forger would carry theirs: proving a package
+// against the key in it proves only that it is self-consistent. So the key must be given,
+// or --package-key must say, on purpose, that the package's own will do.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -13,12 +17,17 @@ int main(int argc, char** argv) {
       "proofs and records"};
   std::string dir, key, key_file;
   bool as_json = false;
+  bool package_key = false;
   custody::verify::VerifyOptions options;
   app.add_option("PKG", dir, "The audit package folder")->required()->check(CLI::ExistingDirectory);
   auto* k = app.add_option("--key", key, "The node's verifier key you trust");
   auto* kf = app.add_option("--key-file", key_file, "A file holding that key (node.pub)")
                  ->check(CLI::ExistingFile);
+  auto* pk = app.add_flag("--package-key", package_key,
+                          "Check against the package's own node.pub (self-consistency only)");
   k->excludes(kf);
+  pk->excludes(k);
+  pk->excludes(kf);
   app.add_option("--witness-key", options.witness_keys, "A witness's verifier key (repeatable)");
   app.add_option("--min-witnesses", options.min_witnesses,
                  "Cosignatures by those witnesses the newest checkpoint must carry");
@@ -38,6 +47,11 @@ int main(int argc, char** argv) {
     }
   }
   while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+  if (key.empty() && !package_key) {
+    std::cerr << "custody-verify: give the ledger's key you trust (--key-file node.pub or --key "
+                 "VKEY), or --package-key to check against the package's own key\n";
+    return 2;
+  }
   options.trusted_key = key;
   auto source = custody::verify::folder_source(dir);
   const auto report = custody::verify::verify_package(*source, options);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -24,8 +25,9 @@ namespace json = boost::json;
 using crypto::Digest;
 
 constexpr std::string_view kFormat = "custody-audit-package/1";
-constexpr std::size_t kSmallFile = std::size_t{1} << 20;  // manifest, notes, keys, proofs
-constexpr std::size_t kMaxLine = std::size_t{64} << 20;   // one record with its proof
+constexpr std::size_t kSmallFile = std::size_t{1} << 20;   // manifest, notes, keys, proofs
+constexpr std::size_t kLargeFile = std::size_t{64} << 20;  // index.html
+constexpr std::size_t kMaxLine = std::size_t{64} << 20;    // one record with its proof
 
 // A check that did not hold; verify_package turns it into the report's failure.
 struct Failure {
@@ -103,9 +105,13 @@ class FolderSource : public PackageSource {
     if (!fs::is_regular_file(fs::symlink_status(p, ec)) || fs::file_size(p, ec) > max_bytes) {
       return std::nullopt;
     }
+    // At most max_bytes + 1 bytes, whatever the file grew to since its size was read.
     std::ifstream in(p, std::ios::binary);
-    std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return std::nullopt;
+    std::string out(max_bytes + 1, '\0');
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    if (in.bad()) return std::nullopt;
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_bytes) return std::nullopt;
     return out;
   }
   std::unique_ptr<Lines> lines(const std::string& name) override {
@@ -114,12 +120,17 @@ class FolderSource : public PackageSource {
     return std::make_unique<FolderLines>(dir_ / name);
   }
   std::vector<std::string> list() override {
+    // Every entry; a symlink or anything but a file or folder is listed too (so it fails as
+    // unlisted), and a folder that cannot be read is reported rather than skipped.
     std::vector<std::string> out;
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->is_directory(ec)) continue;
+    fs::recursive_directory_iterator it(dir_, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const auto st = it->symlink_status(ec);
+      if (fs::is_directory(st)) continue;
       out.push_back(fs::relative(it->path(), dir_, ec).generic_string());
     }
+    if (ec) out.push_back("(unreadable: " + ec.message() + ")");
     return out;
   }
 
@@ -371,7 +382,16 @@ void check_readable(const json::object& rec, const Leaf& leaf, const Digest& has
   same_text("stream", leaf.stream);
   same_text("type", leaf.type);
   same_text("recordedAt", format_rfc3339(leaf.recorded_at));
-  if (leaf.occurred_at != 0) same_text("occurredAt", format_rfc3339(leaf.occurred_at));
+  if (leaf.occurred_at != 0) {
+    same_text("occurredAt", format_rfc3339(leaf.occurred_at));
+  } else if (rec.contains("occurredAt")) {
+    failed(what + ": \"occurredAt\" is not in the hashed bytes");
+  }
+  const std::uint64_t prev =
+      rec.contains("streamPrevSeq") ? number_of(rec, "streamPrevSeq", what) : 0;
+  if (prev != leaf.stream_prev_seq) {
+    failed(what + ": \"streamPrevSeq\" differs from the hashed bytes");
+  }
 }
 
 void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport& rep) {
@@ -431,17 +451,19 @@ void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport&
         std::string("consistency.json"), newest_name, first_name}) {
     if (!files.contains(need)) failed("manifest.json does not list " + need);
   }
+  std::map<std::string, std::string> small;  // read once: what is hashed is what is parsed
   for (const auto& [name, digest] : files) {
     if (name == "records.ndjson" || name == "evidence.ndjson") continue;  // hashed as read
-    auto bytes = src.read(name, kSmallFile);
+    auto bytes = src.read(name, name == "index.html" ? kLargeFile : kSmallFile);
     if (!bytes) failed(name + " is missing or too large");
     if (sha256_hex(*bytes) != digest) failed(name + " is not the file the manifest lists");
+    small.emplace(name, std::move(*bytes));
   }
   rep.files = files.size();
 
   // 3. The checkpoints, signed by the node, and the older one a prefix of the newer.
-  const auto newest = open_checkpoint(*src.read(newest_name, kSmallFile), *node, newest_name);
-  const auto first = open_checkpoint(*src.read(first_name, kSmallFile), *node, first_name);
+  const auto newest = open_checkpoint(small.at(newest_name), *node, newest_name);
+  const auto first = open_checkpoint(small.at(first_name), *node, first_name);
   for (const auto* cp : {&newest, &first}) {
     if (cp->origin != rep.origin) failed("a checkpoint is of another log: " + cp->origin);
   }
@@ -450,8 +472,7 @@ void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport&
   }
   rep.root_hex = hex(newest.root);
   rep.first_root_hex = hex(first.root);
-  const json::object con =
-      parse_object(*src.read("consistency.json", kSmallFile), "consistency.json");
+  const json::object con = parse_object(small.at("consistency.json"), "consistency.json");
   if (number_of(con, "fromSize", "consistency.json") != first.size ||
       number_of(con, "toSize", "consistency.json") != newest.size) {
     failed("consistency.json is not between the package's checkpoints");
@@ -461,15 +482,18 @@ void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport&
     failed("the consistency proof does not verify: checkpoint " + std::to_string(first.size) +
            " is not proven a prefix of " + std::to_string(newest.size));
   }
+  std::set<std::uint32_t> witness_ids;  // each witness counts once; the node is none
   for (const auto& w : options.witness_keys) {
     auto wv = crypto::NoteVerifier::parse(w);
     if (!wv) failed("witness key " + w + " is not a verifier key");
+    if (wv->vkey() == node->vkey()) failed("the node's own key cannot be a witness");
+    if (!witness_ids.insert(wv->key_id()).second) continue;
     if (wv->open(newest.note)) rep.witnesses.push_back(wv->name());
   }
   if (rep.witnesses.size() < options.min_witnesses) {
     failed("checkpoint " + std::to_string(newest.size) + " carries " +
            std::to_string(rep.witnesses.size()) + " of the " +
-           std::to_string(options.min_witnesses) + " witness cosignatures required");
+           std::to_string(options.min_witnesses) + " witness signatures required");
   }
 
   // 4. Every record: its bytes, its hash, its proof, its readable line; in seq order.
@@ -480,6 +504,7 @@ void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport&
   std::string ev_line, rd_line;
   std::optional<std::pair<std::uint64_t, Digest>> previous;  // seq, leaf hash
   std::map<std::string, std::vector<std::pair<std::uint64_t, Leaf>>> streams;
+  std::int64_t earliest = INT64_MAX, latest = INT64_MIN;  // recordedAt
   std::uint64_t line_no = 0;
   while (evidence->next(ev_line)) {
     ++line_no;
@@ -521,13 +546,21 @@ void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport&
       failed("record " + std::to_string(seq) + " does not link to record " +
              std::to_string(previous->first));
     }
-    check_readable(parse_object(rd_line, "records.ndjson line " + std::to_string(line_no)), leaf,
-                   hash, "records.ndjson line " + std::to_string(line_no));
+    const json::object readable_rec =
+        parse_object(rd_line, "records.ndjson line " + std::to_string(line_no));
+    check_readable(readable_rec, leaf, hash, "records.ndjson line " + std::to_string(line_no));
+    const json::value* shown_redacted = readable_rec.if_contains("redacted");
+    if ((shown_redacted != nullptr && *shown_redacted == true) != payload.is_null()) {
+      failed("records.ndjson line " + std::to_string(line_no) +
+             ": \"redacted\" does not say whether the payload bytes are there");
+    }
     if (rep.records == 0) rep.first_seq = seq;
     rep.last_seq = seq;
     ++rep.records;
     previous = std::pair{seq, hash};
     streams[leaf.stream].emplace_back(seq, leaf);
+    earliest = std::min(earliest, leaf.recorded_at);
+    latest = std::max(latest, leaf.recorded_at);
   }
   if (evidence->too_long() || readable->too_long()) failed("a line is longer than any record's");
   if (readable->next(rd_line)) failed("records.ndjson has more lines than evidence.ndjson");
@@ -563,6 +596,34 @@ void run_checks(PackageSource& src, const VerifyOptions& options, PackageReport&
              std::to_string(through) + " the manifest names");
     }
     rep.complete = stream + " versions 1-" + std::to_string(through);
+  }
+
+  // 6. And that is what the selection asked for.
+  const json::value& sel_v = member(manifest, "selection", "manifest.json");
+  if (!sel_v.is_object()) failed("manifest.json: \"selection\" is not an object");
+  const json::object& sel = sel_v.as_object();
+  const std::string kind = text_of(sel, "kind", "manifest.json selection");
+  const bool range = complete.contains("firstSeq");
+  if (kind == "all") {
+    if (!range || rep.first_seq != 1 || rep.last_seq != rep.tree_size) {
+      failed("the selection is every record, but the package is not records 1 to " +
+             std::to_string(rep.tree_size));
+    }
+  } else if (kind == "lot" || kind == "workOrder") {
+    const std::string want = (kind == "lot" ? "lot:" : "wo:") + text_of(sel, kind, "selection");
+    if (range || text_of(complete, "stream", "manifest.json complete") != want) {
+      failed("the selection is " + want + ", but the package proves another stream complete");
+    }
+  } else if (kind == "time") {
+    auto from = parse_rfc3339(text_of(sel, "from", "manifest.json selection"));
+    auto to = parse_rfc3339(text_of(sel, "to", "manifest.json selection"));
+    if (!from || !to) failed("manifest.json: the selection's times are not RFC 3339");
+    if (!range || earliest < *from || latest >= *to) {
+      failed("the selection is records recorded from " + format_rfc3339(*from) + " to " +
+             format_rfc3339(*to) + ", but the package holds others");
+    }
+  } else {
+    failed("manifest.json: unknown selection " + kind);
   }
   // Last, so that what is missing or added is named above when it can be.
   if (rep.records != want_records || rep.redacted != want_redacted) {
@@ -631,23 +692,31 @@ std::string PackageReport::json() const {
 }
 
 std::string PackageReport::text() const {
-  if (!proven) return "NOT PROVEN: " + failure + "\n";
+  // Everything printed from a package goes to a terminal: no control character of its own
+  // (a carriage return or an escape sequence could forge a line of this report).
+  const auto printable = [](std::string s) {
+    for (char& c : s) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return s;
+  };
+  if (!proven) return "NOT PROVEN: " + printable(failure) + "\n";
   std::string t;
   t += "PROVEN: " + std::to_string(records) + " records (seqs " + std::to_string(first_seq) +
-       " to " + std::to_string(last_seq) + ") of " + origin + "\n";
-  t += "  selection:   " + selection + "; complete: " + complete + "\n";
+       " to " + std::to_string(last_seq) + ") of " + printable(origin) + "\n";
+  t += "  selection:   " + printable(selection) + "; complete: " + printable(complete) + "\n";
   t += "  in the tree: checkpoint " + std::to_string(tree_size) + ", root " + root_hex + "\n";
   if (first_tree_size != tree_size) {
     t += "  held since:  checkpoint " + std::to_string(first_tree_size) + ", root " +
          first_root_hex + ", proven a prefix of it\n";
   }
-  t += "  signed by:   " + key +
+  t += "  signed by:   " + printable(key) +
        (key_trusted ? " (the key you gave)\n"
                     : "\n               (the package's own key: compare it with a copy you got "
                       "from the plant, or pass --key-file)\n");
   t += "  witnesses:   " +
        (witnesses.empty() ? std::string("none cosigned") : std::to_string(witnesses.size())) + "";
-  for (const auto& w : witnesses) t += " " + w;
+  for (const auto& w : witnesses) t += " " + printable(w);
   t += "\n";
   if (redacted > 0) {
     t += "  redacted:    " + std::to_string(redacted) +

@@ -74,8 +74,12 @@ export function Audit({ collection, id, go }) {
     setResult(null);
     setCheckProblem('');
     if (!entity || !canCheck()) return;
-    get('/v1/site').then((site) => checkRecords(entity.history, site.publicKey)).then(setResult,
-      (e) => { const d = describe(e); setCheckProblem(`${d.text} ${d.detail}`); });
+    // A check still running for the entity shown before must not report on this one.
+    let current = true;
+    get('/v1/site').then((site) => checkRecords(entity.history, site.publicKey)).then(
+      (r) => { if (current) setResult(r); },
+      (e) => { if (!current) return; const d = describe(e); setCheckProblem(`${d.text} ${d.detail}`); });
+    return () => { current = false; };
   }, [entity]);
 
   // A corrected record older than the history shown is read by its seq.
