@@ -148,17 +148,17 @@ Result<Chosen> choose(const ledger::Snapshot& snap, const PackageSelection& sel,
       const bool lot = sel.kind == PackageSelection::Kind::kLot;
       const std::string stream = (lot ? "lot:" : "wo:") + sel.id;
       std::set<std::uint64_t> seqs;
-      std::uint64_t last_version = 0;
-      auto r = snap.stream_records(stream, 1, 0, [&](std::uint64_t seq, std::string_view bytes) {
+      auto r = snap.stream_records(stream, 1, 0, [&](std::uint64_t seq, std::string_view) {
         if (seq > tree_size) {
           ++out.after_checkpoint;
           return true;
         }
         seqs.insert(seq);
-        auto f = ledger::decode_record(bytes);
-        if (f) last_version = f->stream_version;
         return true;
       });
+      // A stream's versions run 1, 2, ... in seq order, so those within the tree are versions
+      // 1 to their count.
+      const std::uint64_t last_version = seqs.size();
       if (!r) return std::unexpected(r.error());
       if (seqs.empty() && out.after_checkpoint == 0) {
         return fail(ErrorCode::kNotFound, "no records of " + stream, lot ? "lot" : "workOrder");
