@@ -531,6 +531,81 @@ Result<Head> Store::read_head(const rocksdb::Snapshot* snapshot) const {
   return *h;
 }
 
+Result<Head> Store::copy_database(const fs::path& db_dir) const {
+  // A secondary instance's view is fixed at open; a writer's needs a snapshot.
+  const rocksdb::Snapshot* snapshot = mode_ == OpenMode::kReadWrite ? db_->GetSnapshot() : nullptr;
+  struct Release {
+    rocksdb::DB& db;
+    const rocksdb::Snapshot* s;
+    ~Release() {
+      if (s != nullptr) db.ReleaseSnapshot(s);
+    }
+  } release{*db_, snapshot};
+  auto head = read_head(snapshot);
+  if (!head) return std::unexpected(head.error());
+
+  std::error_code ec;
+  if (!fs::create_directory(db_dir, ec)) {
+    return fail(ErrorCode::kIoError,
+                "cannot create " + db_dir.string() + ": " + (ec ? ec.message() : "it exists"));
+  }
+  auto log = std::make_shared<InfoLog>(db_dir / "LOG");
+  rocksdb::DBOptions dbo = db_options(log);
+  dbo.create_if_missing = true;
+  dbo.error_if_exists = true;
+  dbo.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names_) descs.emplace_back(n, column_family_options(n));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(dbo, db_dir.string(), descs, &handles, &raw);
+  if (!s.ok()) return std::unexpected(io_error(s, "cannot create " + db_dir.string()));
+  std::unique_ptr<rocksdb::DB> copy(raw);
+  struct Handles {
+    rocksdb::DB& db;
+    std::vector<rocksdb::ColumnFamilyHandle*>& h;
+    void release() {
+      for (auto* x : h) db.DestroyColumnFamilyHandle(x);
+      h.clear();
+    }
+    ~Handles() { release(); }
+  } owned{*copy, handles};
+
+  // Each family in sorted runs of about 64 MiB, each written as one table file and ingested.
+  constexpr std::size_t kRunBytes = 64 << 20;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[i]));
+    std::vector<std::pair<std::string, std::optional<std::string>>> run;
+    std::size_t bytes = 0;
+    auto flush = [&]() -> Result<void> {
+      auto r = ingest_sorted_into(*copy, handles[i], run, db_dir.parent_path());
+      run.clear();
+      bytes = 0;
+      return r;
+    };
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      run.emplace_back(it->key().ToString(), it->value().ToString());
+      bytes += it->key().size() + it->value().size();
+      if (bytes >= kRunBytes) {
+        if (auto r = flush(); !r) return std::unexpected(r.error());
+      }
+    }
+    if (!it->status().ok()) {
+      return std::unexpected(io_error(it->status(), "cannot read " + names_[i]));
+    }
+    if (auto r = flush(); !r) return std::unexpected(r.error());
+  }
+  owned.release();
+  s = copy->Close();
+  if (!s.ok()) return std::unexpected(io_error(s, "cannot close " + db_dir.string()));
+  return *head;
+}
+
 Result<void> Store::ingest_sorted(Cf which,
                                   const std::vector<std::pair<std::string, std::string>>& entries) {
   std::vector<std::pair<std::string, std::optional<std::string>>> all;

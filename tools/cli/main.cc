@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_checkpoint(app, run);
   add_prove(app, run);
   add_export(app, run);
+  add_backup(app, run);
   add_show(app, run);
   add_board(app, run);
   add_kpi(app, run);

@@ -177,6 +177,12 @@ class Store final : public ColumnFamilies {
   // The head as of `snapshot` (nullptr: latest).
   [[nodiscard]] Result<Head> read_head(const rocksdb::Snapshot* snapshot = nullptr) const;
 
+  // Copies every column family, as this open sees it, into a new RocksDB database at
+  // `db_dir` (which must not exist) and returns the head the copy holds. A read-only open
+  // sees one moment of the database, so the copy is consistent while a writer goes on
+  // appending (`custody backup`). Every block read is checked against its checksum.
+  [[nodiscard]] Result<Head> copy_database(const std::filesystem::path& db_dir) const;
+
   // Writes `batch` durably (sync=true).
   [[nodiscard]] Result<void> write(rocksdb::WriteBatch& batch);
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Backup and restore of a whole ledger, against what they are made of, in the same run.
+#
+#   tools/bench/bench_backup.sh [DAYS]     # default 90 generated plant days; release build
+#
+# Builds a ledger of DAYS generated plant days, then times (wall clock, one run each):
+#   cp -a of the closed ledger        a cold file copy: the I/O floor
+#   custody verify                    the full check a backup and a restore each run once
+#   custody backup                    hot copy + full verify of the copy + manifest
+#   custody restore                   file check + copy + full verify + comparison
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${CUSTODY_BIN:-$root/build/release/tools}
+days=${1:-90}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+"$bin/custody" init "$work/l" >/dev/null
+"$bin/custody" gen plant --days "$days" --seed 11 >"$work/plant.ndjson"
+"$bin/custody" append "$work/l" "$work/plant.ndjson" >/dev/null
+records=$("$bin/custody" checkpoint "$work/l" | sed -n 2p)
+echo "ledger: $days plant days, $records records, $(du -sh "$work/l" | cut -f1)"
+
+sync
+t0=$(now); cp -a "$work/l" "$work/cold"; sync; t1=$(now)
+cp_s=$(secs "$t0" "$t1")
+rm -rf "$work/cold"
+echo "cp -a + sync: ${cp_s}s"
+
+t0=$(now); "$bin/custody" verify "$work/l" >/dev/null; t1=$(now)
+ver=$(secs "$t0" "$t1")
+echo "custody verify: ${ver}s, $(calc %d "$records / $ver") records/s"
+
+t0=$(now); "$bin/custody" backup "$work/l" --to "$work/b" >/dev/null; t1=$(now)
+bk=$(secs "$t0" "$t1")
+echo "custody backup: ${bk}s, $(calc %d "$records / $bk") records/s, $(du -sh "$work/b" | cut -f1); ratio to cp + verify: $(calc %.2f "($cp_s + $ver) / $bk")"
+
+t0=$(now); "$bin/custody" restore "$work/b" --to "$work/r" >/dev/null; t1=$(now)
+rs=$(secs "$t0" "$t1")
+echo "custody restore: ${rs}s, $(calc %d "$records / $rs") records/s; ratio to cp + verify: $(calc %.2f "($cp_s + $ver) / $rs")"
