@@ -421,6 +421,24 @@ struct RecordCorrected {
   changed @4 :List(Text);                  # the fields that differ from what was in force
 }
 
+# record.redact -> record.redacted (stream of the redacted record). Personal data entered
+# into a record's free text (a name, a phone number in a note) is erased: the named text
+# fields are blanked in what stays in force, and the record's payload bytes are removed from
+# the log. The payload digest stays, so the hash chain and every proof still verify.
+struct RecordRedact {
+  seq @0 :UInt64 $A.required;
+  reason @1 :Text $A.required;
+  fields @2 :List(Text) $A.required;     # free-text fields of the record's type to blank
+}
+
+struct RecordRedacted {
+  seq @0 :UInt64;                          # the record whose payload bytes were removed
+  reason @1 :Text;
+  type @2 :Text;                           # its type
+  fields @3 :List(Text);                   # the fields blanked
+  remainder @4 :Data;                      # its payload with those fields blanked, canonical
+}
+
 # ---------------------------------------------------------------- access
 
 # access.deny -> access.denied (stream "access:<principal>"): custody's own record of a call

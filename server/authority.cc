@@ -62,6 +62,7 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"exception.escalate", {"supervisor", "qa"}},
         {"exception.comment", {"operator", "supervisor", "qa", "planner", "maintenance"}},
         {"record.correct", kQa},
+        {"record.redact", {"qa", "admin"}},
         {"access.deny", kNobody},
         {"user.add", kAdmin},
         {"user.set_roles", kAdmin},

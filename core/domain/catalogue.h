@@ -176,6 +176,11 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& quality_area();
 [[nodiscard]] const Area& exceptions_area();
 [[nodiscard]] const Area& corrections_area();
+// The payload in force of redacted record `seq`: the remainder that record `redacted_by` (its
+// record.redacted) holds. Throws when that record is not a redaction of `seq` (a damaged log
+// or redaction index).
+[[nodiscard]] std::string redacted_remainder(const ledger::State& state, std::uint64_t seq,
+                                             std::uint64_t redacted_by);
 [[nodiscard]] const Area& access_area();
 [[nodiscard]] const Area& identity_area();
 [[nodiscard]] const Area& signatures_area();

@@ -124,31 +124,48 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
 
 namespace {
 
-// A record.corrected payload with the payload now in force decoded by its type, so readers
-// see values rather than base64: {"seq", "reason", "type", "changed", "payload": {...}}.
-// False (nothing written) when it does not decode.
-bool write_correction(std::string_view bytes, codec::JsonWriter& out) {
+// A payload of type `type`, held inside another record, as JSON; nullopt when it does not decode.
+std::optional<std::string> inner_payload_json(std::string_view type, capnp::Data::Reader p) {
+  const EventType* inner = find_event(type);
+  if (inner == nullptr) return std::nullopt;
+  std::string payload;
+  codec::JsonWriter pw(payload);
+  if (!codec::write_canonical(std::string_view(reinterpret_cast<const char*>(p.begin()), p.size()),
+                              inner->payload, pw)) {
+    return std::nullopt;
+  }
+  return payload;
+}
+
+// A record.corrected or record.redacted payload with the payload it puts in force decoded by
+// its type, so readers see values rather than base64: {"seq", "reason", "type", "changed",
+// "payload": {...}} or {"seq", "reason", "type", "fields", "remainder": {...}}. False
+// (nothing written) when it does not decode.
+template <typename Payload>
+bool write_nested(std::string_view bytes, codec::JsonWriter& out) {
   try {
     codec::MessageView view(bytes);
-    auto c = view.root<schema::RecordCorrected>();
-    const EventType* inner = find_event(codec::view(c.getType()));
-    if (inner == nullptr) return false;
-    auto p = c.getPayload();
-    std::string payload;
-    codec::JsonWriter pw(payload);
-    if (!codec::write_canonical(
-            std::string_view(reinterpret_cast<const char*>(p.begin()), p.size()), inner->payload,
-            pw)) {
-      return false;
+    auto c = view.root<Payload>();
+    constexpr bool corrected = std::is_same_v<Payload, schema::RecordCorrected>;
+    std::optional<std::string> inner;
+    if constexpr (corrected) {
+      inner = inner_payload_json(codec::view(c.getType()), c.getPayload());
+    } else {
+      inner = inner_payload_json(codec::view(c.getType()), c.getRemainder());
     }
+    if (!inner) return false;
     out.key("payload").begin_object();
     out.key("seq").uint64(c.getSeq());
     out.key("reason").string(codec::view(c.getReason()));
     out.key("type").string(codec::view(c.getType()));
-    out.key("changed").begin_array();
-    for (auto f : c.getChanged()) out.string(codec::view(f));
+    out.key(corrected ? "changed" : "fields").begin_array();
+    if constexpr (corrected) {
+      for (auto f : c.getChanged()) out.string(codec::view(f));
+    } else {
+      for (auto f : c.getFields()) out.string(codec::view(f));
+    }
     out.end_array();
-    out.key("payload").raw(payload);
+    out.key(corrected ? "payload" : "remainder").raw(*inner);
     out.end_object();
     return true;
   } catch (const kj::Exception&) {
@@ -175,8 +192,11 @@ void write_record_json(const ledger::RecordFields& r, const crypto::Digest& leaf
   out.key("payloadDigest").string(to_hex(r.payload_digest));
   if (!r.payload_present) {
     out.key("redacted").boolean(true);
-  } else if (r.type == "record.corrected" && write_correction(r.payload, out)) {
+  } else if (r.type == "record.corrected" &&
+             write_nested<schema::RecordCorrected>(r.payload, out)) {
     // written: the corrected payload decoded by its own type
+  } else if (r.type == "record.redacted" && write_nested<schema::RecordRedacted>(r.payload, out)) {
+    // written: the remainder decoded by its own type
   } else if (const EventType* ev = find_event(r.type)) {
     std::string payload;
     codec::JsonWriter pw(payload);

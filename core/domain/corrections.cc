@@ -124,14 +124,137 @@ void apply_corrected(Apply& a, s::RecordCorrected::Reader r) {
   put_struct(a.state, a.cf.corrections, keys::correction(seq), c);
 }
 
+// record.redact: blanks personal data in free-text fields and removes the record's payload
+// bytes from the log (the sequencer does that, for the event's `erases`). What stays in force
+// is the payload with those fields blanked (the remainder), kept in the record.redacted
+// record and, for views, in the corrections projection as the payload in force.
+Result<void> decide_redact(Decide& d, s::RecordRedact::Reader r) {
+  const std::uint64_t seq = r.getSeq();
+  auto bytes = seq == 0 ? std::nullopt : d.state.record(seq);
+  if (!bytes) return not_found("data.seq", "record " + std::to_string(seq));
+  auto original = ledger::decode_record(*bytes);
+  if (!original) return std::unexpected(original.error());
+  if (!original->payload_present) {
+    return invalid("data.seq", "record " + std::to_string(seq) + " has been redacted already");
+  }
+  if (load<s::Correction>(d.state, d.cf.corrections, keys::correction(seq))) {
+    return invalid("data.seq",
+                   "record " + std::to_string(seq) +
+                       " has been corrected or redacted; its corrections hold the same text, so "
+                       "it cannot be redacted alone");
+  }
+  const EventSpec* spec = find_event_spec(original->type);
+  std::vector<capnp::StructSchema::Field> text_fields;
+  if (spec != nullptr) {
+    for (auto name : spec->correction.fields) {
+      auto f = spec->payload.getFieldByName(kj::StringPtr(name.data(), name.size()));
+      if (f.getType().isText()) text_fields.push_back(f);
+    }
+  }
+  if (text_fields.empty()) {
+    return invalid("data.seq",
+                   "records of type " + original->type + " hold no free text that can be redacted");
+  }
+  if (codec::view(r.getReason()).find_first_not_of(" \t") == std::string_view::npos) {
+    return invalid("data.reason", "must say why the data is erased");
+  }
+  if (r.getFields().size() == 0) return invalid("data.fields", "name at least one field");
+
+  codec::MessageView before(original->payload);
+  capnp::MallocMessageBuilder msg(256);
+  msg.setRoot(before.reader().getRoot<capnp::DynamicStruct>(spec->payload));
+  auto blanked = msg.getRoot<capnp::DynamicStruct>(spec->payload);
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < r.getFields().size(); ++i) {
+    const std::string name(codec::view(r.getFields()[i]));
+    const std::string field = "data.fields[" + std::to_string(i) + "]";
+    auto it = std::find_if(text_fields.begin(), text_fields.end(),
+                           [&](const auto& f) { return name == f.getProto().getName().cStr(); });
+    if (it == text_fields.end()) {
+      std::string allowed;
+      for (const auto& f : text_fields) {
+        allowed += (allowed.empty() ? "" : ", ") + std::string(f.getProto().getName().cStr());
+      }
+      return invalid(field, "'" + name + "' is not a free-text field of " + original->type +
+                                " (these are: " + allowed + ")");
+    }
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      return invalid(field, "names '" + name + "' twice");
+    }
+    names.push_back(name);
+    blanked.set(*it, capnp::Text::Reader(""));
+  }
+  const std::string remainder = codec::canonical_bytes(msg.getRoot<capnp::AnyStruct>().asReader());
+
+  capnp::MallocMessageBuilder out(256);
+  auto e = out.initRoot<s::RecordRedacted>();
+  e.setSeq(seq);
+  e.setReason(r.getReason());
+  e.setType(original->type);
+  auto fl = e.initFields(names.size());
+  for (unsigned i = 0; i < names.size(); ++i) fl.set(i, names[i]);
+  e.setRemainder(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(remainder.data()), remainder.size()));
+  d.emit_struct(original->stream, "record.redacted", e);
+  d.events.back().erases = seq;
+  return {};
+}
+
+// The projections move from what the record said to its remainder (as a correction would),
+// and the remainder becomes the payload in force. In a replay the redacted record itself was
+// applied with its remainder already (PlantMachine::apply), so nothing moves then.
+void apply_redacted(Apply& a, s::RecordRedacted::Reader r) {
+  const std::uint64_t seq = r.getSeq();
+  auto original = ledger::decode_record(*a.state.record(seq));
+  const std::string after(reinterpret_cast<const char*>(r.getRemainder().begin()),
+                          r.getRemainder().size());
+  // Live, the record still has its payload here (its rewrite is in this record's batch);
+  // in a replay its payload is gone and it was applied with the remainder.
+  const std::string before = original->payload_present ? original->payload : after;
+  if (const EventSpec* spec = find_event_spec(codec::view(r.getType()))) {
+    if (before != after) spec->correction.shift(a, before, after, *original);
+  }
+  capnp::MallocMessageBuilder msg(128);
+  auto c = msg.initRoot<s::Correction>();
+  c.setPayload(r.getRemainder());
+  c.setCorrections(0);
+  c.setLastSeq(a.rec.seq);
+  put_struct(a.state, a.cf.corrections, keys::correction(seq), c);
+}
+
 }  // namespace
+
+// What is left of a redacted record: the remainder its record.redacted record holds.
+std::string redacted_remainder(const ledger::State& state, std::uint64_t seq,
+                               std::uint64_t redacted_by) {
+  auto bytes = state.record(redacted_by);
+  if (!bytes)
+    throw std::runtime_error("the redaction record " + std::to_string(redacted_by) + " is missing");
+  auto rec = ledger::decode_record(*bytes);
+  if (!rec || rec->type != "record.redacted" || !rec->payload_present) {
+    throw std::runtime_error("record " + std::to_string(redacted_by) + " is not a redaction");
+  }
+  codec::MessageView v(rec->payload);
+  auto r = v.root<s::RecordRedacted>();
+  if (r.getSeq() != seq) {
+    throw std::runtime_error("record " + std::to_string(seq) + " has no payload, and record " +
+                             std::to_string(redacted_by) + ", said to redact it, redacts record " +
+                             std::to_string(r.getSeq()));
+  }
+  auto p = r.getRemainder();
+  return std::string(reinterpret_cast<const char*>(p.begin()), p.size());
+}
 
 const Area& corrections_area() {
   static const Area area{"corrections",
                          {command<s::RecordCorrect, decide_correct>(
-                             "record.correct", {"record.corrected"},
-                             stream_described("the stream of the corrected record"))},
-                         {event<s::RecordCorrected, apply_corrected>("record.corrected")}};
+                              "record.correct", {"record.corrected"},
+                              stream_described("the stream of the corrected record")),
+                          command<s::RecordRedact, decide_redact>(
+                              "record.redact", {"record.redacted"},
+                              stream_described("the stream of the redacted record"))},
+                         {event<s::RecordCorrected, apply_corrected>("record.corrected"),
+                          event<s::RecordRedacted, apply_redacted>("record.redacted")}};
   return area;
 }
 

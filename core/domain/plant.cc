@@ -50,6 +50,16 @@ class PlantStateMachine final : public PlantMachine {
   void apply(const RecordRef& record, ledger::State& state) override {
     const EventSpec* spec = find_event_spec(record.type);
     if (spec == nullptr) return;  // a type this build does not project (from a newer one)
+    if (record.redacted_by != 0) {
+      // A replay of a redacted record: it is applied as what is left of it, which is what
+      // the live projections moved to when it was redacted.
+      const std::string remainder = redacted_remainder(state, record.seq, record.redacted_by);
+      RecordRef whole = record;
+      whole.payload = remainder;
+      Apply a{whole, state, cf_, graph_.get()};
+      spec->apply(a);
+      return;
+    }
     Apply a{record, state, cf_, graph_.get()};
     spec->apply(a);
   }

@@ -9,6 +9,7 @@
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
+#include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
 #include "custody/ledger/record.h"
 #include "state_access.h"
@@ -157,7 +158,21 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
     std::string entry;
     codec::JsonWriter ew(entry);
     write_record_json(*rec, *leaf, ew);
-    if (*corrected) {
+    if (*corrected && !rec->payload_present) {
+      // A redacted record: what is left of it, the erased fields blank.
+      codec::MessageView c(**corrected);
+      auto remainder = c.root<s::Correction>().getPayload();
+      const EventType* ev = find_event(rec->type);
+      std::string payload;
+      codec::JsonWriter pw(payload);
+      if (ev != nullptr &&
+          codec::write_canonical(
+              std::string_view(reinterpret_cast<const char*>(remainder.begin()), remainder.size()),
+              ev->payload, pw)) {
+        entry.pop_back();
+        entry += ",\"payload\":" + payload + "}";
+      }
+    } else if (*corrected) {
       // Same object, one more member: the record was changed after it was entered.
       entry.pop_back();
       entry += ",\"corrected\":true}";

@@ -308,6 +308,7 @@ const std::vector<std::string>& default_signature_policies() {
       R"j({"type":"signature.set_policy","data":{"commandType":"lot.reject","required":true,"meanings":["approved"],"reason":"default: QA rejection"}})j",
       R"j({"type":"signature.set_policy","data":{"commandType":"wo.close","required":true,"meanings":["approved","reviewed"],"reason":"default: batch record review and closing (21 CFR 211.192)"}})j",
       R"j({"type":"signature.set_policy","data":{"commandType":"record.correct","required":true,"meanings":["approved"],"reason":"default: approval of a correction"}})j",
+      R"j({"type":"signature.set_policy","data":{"commandType":"record.redact","required":true,"meanings":["approved"],"reason":"default: authorising the erasure of personal data"}})j",
       R"j({"type":"signature.set_policy","data":{"commandType":"op.verify","required":true,"meanings":["verified"],"reason":"default: second-person verification of a step (21 CFR 211.188(b)(11))"}})j",
       R"j({"type":"signature.set_policy","data":{"commandType":"exception.close","required":true,"meanings":["approved"],"criticalOnly":true,"reason":"default: closing a critical exception"}})j",
   };

@@ -119,6 +119,19 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
                       r.getStreamVersion(),
                       view(r.getType()),
                       {reinterpret_cast<const char*>(payload.begin()), payload.size()}};
+        if (!r.hasPayload()) {
+          auto by = redacted_by(source.db(), source.cf(Cf::kMeta), ref.seq);
+          if (!by) {
+            apply_error = by.error();
+            break;
+          }
+          if (!*by) {
+            apply_error = Error::corruption("record " + std::to_string(ref.seq) +
+                                            " has no payload and no redaction record names it");
+            break;
+          }
+          ref.redacted_by = **by;
+        }
         machine.apply(ref, state);
       } catch (const std::exception& e) {
         apply_error = Error::corruption("cannot apply record " +

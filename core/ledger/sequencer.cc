@@ -63,7 +63,8 @@ struct Sequencer::Prepared {
   bool write = false;
   Head head;
   std::uint64_t records = 0;
-  std::string checkpoint;  // the note this group writes, or ""
+  std::string checkpoint;             // the note this group writes, or ""
+  std::vector<std::uint64_t> erased;  // records whose payload this group removes
 };
 
 Sequencer::Sequencer(Store& store, StateMachine& machine, const Clock& clock,
@@ -365,6 +366,13 @@ void Sequencer::write_loop() {
       stats_.commands += group->items.size();
     }
     write_cv_.notify_all();
+    if (!failure && !group->erased.empty()) {
+      // The redaction is durable; now the erased bytes leave the disk too (older table and
+      // log files still hold them until they are rewritten), before the redaction is
+      // acknowledged. A failure here leaves them to RocksDB's next compaction of those
+      // files, and is said in the database's info log.
+      if (auto r = store_.purge(group->erased); !r) store_.log_warning(r.error().message);
+    }
     complete(*group, failure);
     if (!failure && group->records > 0) {
       std::lock_guard lock(listeners_mu_);
@@ -589,10 +597,38 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         }
       }
 
+      // A redaction rewrites the record it names into its leaf form (payload bytes gone,
+      // digest kept), in this command's batch. Made before anything of the command is
+      // written, so that the command is all or nothing.
+      std::vector<std::string> erased(events->size());
+      std::optional<Error> erase_error;
+      for (std::size_t e = 0; e < events->size() && !erase_error; ++e) {
+        const std::uint64_t target = (*events)[e].erases;
+        if (target == 0) continue;
+        auto bytes = target <= head_.seq ? state_.record(target) : std::nullopt;
+        auto rec = bytes ? decode_record(*bytes)
+                         : Result<RecordFields>(std::unexpected(Error::internal(
+                               "no record " + std::to_string(target) + " to redact")));
+        if (!rec) {
+          erase_error = rec.error();
+          break;
+        }
+        rec->payload_present = false;
+        rec->payload.clear();
+        erased[e] = canonical_record(*rec, RecordForm::kLeaf);
+      }
+      if (erase_error) {
+        group->results[i] = std::unexpected(std::move(*erase_error));
+        continue;
+      }
+
       CommandResult result;
       result.seq = head_.seq + 1;
       result.records = static_cast<std::uint32_t>(events->size());
+      std::size_t event_index = 0;
       for (Event& ev : *events) {
+        const std::uint64_t erases = ev.erases;
+        const std::string& erased_bytes = erased[event_index++];
         RecordFields& f = fields;
         auto sh_it = streams_.find(ev.stream);
         if (sh_it == streams_.end()) {
@@ -619,6 +655,11 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
 
         batch.Put(store_.cf(Cf::kLog), keys::log(f.seq), enc.bytes);
         state_.add_record(f.seq, enc.bytes);
+        if (erases != 0) {
+          batch.Put(store_.cf(Cf::kLog), keys::log(erases), erased_bytes);
+          batch.Put(store_.cf(Cf::kMeta), keys::redaction(erases), be64(f.seq));
+          group->erased.push_back(erases);
+        }
         frontier_.append(enc.leaf, [&](const MerkleFrontier::Node& node) {
           if (node.level >= kStoredMinLevel) {
             batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),

@@ -180,7 +180,25 @@ std::optional<Head> parse_head(std::string_view v) {
   h.recorded_at = static_cast<TimeNs>(get_be64(v.data() + 40));
   return h;
 }
+
+std::string redaction(std::uint64_t seq) {
+  return "redacted/" + be64(seq);
+}
 }  // namespace keys
+
+Result<std::optional<std::uint64_t>> redacted_by(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta,
+                                                 std::uint64_t seq,
+                                                 const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string v;
+  auto s = db.Get(ro, meta, keys::redaction(seq), &v);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return std::unexpected(storage_error(s, "cannot read the redaction index"));
+  if (v.size() != 8)
+    return std::unexpected(Error::corruption("redaction index entry is malformed"));
+  return get_be64(v.data());
+}
 
 Result<int> read_format_version(const fs::path& dir) {
   std::ifstream in(dir / "FORMAT");
@@ -529,6 +547,33 @@ Result<Head> Store::read_head(const rocksdb::Snapshot* snapshot) const {
   auto h = keys::parse_head(v);
   if (!h) return std::unexpected(Error::corruption("meta head is malformed"));
   return *h;
+}
+
+Result<void> Store::purge(const std::vector<std::uint64_t>& seqs) {
+  if (mode_ != OpenMode::kReadWrite) return fail(ErrorCode::kInternal, "store is read-only");
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  auto s = db_->Flush(fo, handles_);
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (std::size_t i = 0; s.ok() && i < seqs.size(); ++i) {
+    const std::string key = keys::log(seqs[i]);
+    const rocksdb::Slice k(key);
+    s = db_->CompactRange(co, cf(Cf::kLog), &k, &k);
+  }
+  for (std::size_t i = 0; s.ok() && i < names_.size(); ++i) {
+    if (is_builtin(names_[i]) || names_[i] == kLocalColumnFamily ||
+        names_[i] == rocksdb::kDefaultColumnFamilyName) {
+      continue;
+    }
+    s = db_->CompactRange(co, handles_[i], nullptr, nullptr);
+  }
+  if (!s.ok()) return std::unexpected(io_error(s, "cannot purge erased payloads"));
+  return {};
+}
+
+void Store::log_warning(const std::string& message) const {
+  if (info_log_) rocksdb::Warn(info_log_, "%s", message.c_str());
 }
 
 Result<Head> Store::copy_database(const fs::path& db_dir) const {

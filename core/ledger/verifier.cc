@@ -32,7 +32,10 @@ struct Raw {
 // in key order, with its (parallel-computed) check result.
 class Fold {
  public:
-  Fold(VerifyReport& report, const Head& head) : report_(report), head_(head) {}
+  // `redacted_by(seq)`: the seq of the record that redacted record `seq`, if any.
+  using RedactionLookup = std::function<Result<std::optional<std::uint64_t>>(std::uint64_t)>;
+  Fold(VerifyReport& report, const Head& head, RedactionLookup redacted_by)
+      : report_(report), head_(head), redacted_by_(std::move(redacted_by)) {}
 
   // Returns false once a finding is reported.
   bool feed(const Raw& raw, const Result<RecordCheck>& check) {
@@ -74,7 +77,17 @@ class Fold {
       if (expected == 1) return bad(1, "first record's prevHash is not zero");
       pending_ = true;  // blame k-1 or k: decided by the next link or the head
     }
-    if (c.redacted) ++report_.redacted;
+    if (c.redacted) {
+      // A payload may be gone only because a later record redacted it (record.redact);
+      // the domain's check then confirms that record names this one.
+      auto by = redacted_by_(expected);
+      if (!by) return bad(expected, by.error().message);
+      if (!*by || **by <= expected || **by > head_.seq) {
+        return bad(expected, "record " + std::to_string(expected) +
+                                 " has no payload, and no redaction record names it");
+      }
+      ++report_.redacted;
+    }
     append(expected, c.leaf);
     return true;
   }
@@ -132,6 +145,7 @@ class Fold {
 
   VerifyReport& report_;
   const Head& head_;
+  RedactionLookup redacted_by_;
   MerkleFrontier frontier_;
   Digest prev_leaf_{};
   bool pending_ = false;
@@ -205,7 +219,9 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
     given = std::move(*cp);
   }
 
-  Fold fold(report, *head);
+  Fold fold(report, *head, [&](std::uint64_t seq) {
+    return redacted_by(store.db(), store.cf(Cf::kMeta), seq, ro.snapshot);
+  });
   StoredCheckpoints stored(db, store.cf(Cf::kCheckpoints), ro);
   std::uint64_t last_matching_checkpoint = 0;
   std::uint64_t signed_through = 0;  // the largest size a checkpoint signed by `key` covers

@@ -113,8 +113,9 @@ TEST_F(Signing, TheServedLedgerGetsTheDefaultPolicy) {
   for (const auto& p : body.at("policies").as_array()) {
     by_type[std::string(p.at("commandType").as_string())] = p.as_object();
   }
-  ASSERT_EQ(by_type.size(), 6u);
+  ASSERT_EQ(by_type.size(), 7u);
   EXPECT_EQ(by_type["op.verify"].at("meanings"), json::parse(R"(["verified"])"));
+  EXPECT_EQ(by_type["record.redact"].at("meanings"), json::parse(R"(["approved"])"));
   EXPECT_EQ(by_type["lot.release"].at("meanings"), json::parse(R"(["released"])"));
   EXPECT_EQ(by_type["exception.close"].at("criticalOnly"), true);
   EXPECT_EQ(by_type["wo.close"].at("setBy"), "system");
@@ -243,6 +244,48 @@ TEST_F(Signing, AReleaseIsSignedInTwoStepsAndShowsItsManifestation) {
                          " > /dev/null")
                             .c_str()),
             0);
+}
+
+// A redaction over the API: an operator may not; QA must sign it; the text is then gone from
+// every read, and the record still proves.
+TEST_F(Signing, ARedactionIsQaSignedAndErasesTheTextFromEveryRead) {
+  auto note = http_->request(
+      "POST", "/v1/commands",
+      R"({"type":"note.add","commandId":"pd-1","data":{"subject":"line-1","text":"ring Jana Novak 601 555 010"}})",
+      qa_token_);
+  ASSERT_EQ(note.status, 200) << note.body;
+  const auto seq = note.json().at("seq").to_number<std::uint64_t>();
+  const std::string redact = R"({"type":"record.redact","commandId":"rd-1","data":{"seq":)" +
+                             std::to_string(seq) +
+                             R"(,"reason":"GDPR erasure request 2026-17","fields":["text"]}})";
+  const auto oscar = sign_in("oscar", "amber harbor violin 3");
+  const auto before = head();
+  auto denied = post("/v1/commands", redact, oscar);
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_EQ(code_of(denied), "permission_denied");
+  const auto alice = sign_in("alice", kAlicePassword);
+  auto unsigned_redact = post("/v1/commands", redact, alice);
+  EXPECT_EQ(unsigned_redact.status, 422) << unsigned_redact.body;
+  EXPECT_EQ(code_of(unsigned_redact), "signature_required");
+  EXPECT_EQ(head(), before + 1) << "only oscar's access record";
+
+  auto ch = post("/v1/signatures/challenges", challenge_body(redact, "approved"), alice);
+  ASSERT_EQ(ch.status, 200) << ch.body;
+  auto good = post("/v1/signatures/challenges/" +
+                       std::string(ch.json().at("challengeId").as_string()) + ":confirm",
+                   R"({"user":"alice","password":"violet kettle marble 42"})", alice);
+  ASSERT_EQ(good.status, 200) << good.body;
+
+  auto rec = http_->request("GET", "/v1/records/" + std::to_string(seq), "", auditor_);
+  ASSERT_EQ(rec.status, 200) << rec.body;
+  EXPECT_EQ(rec.json().at("record").at("redacted"), true);
+  EXPECT_EQ(rec.body.find("Novak"), std::string::npos) << rec.body;
+  auto stream = http_->request("GET", "/v1/log?stream=note:line-1&limit=100", "", auditor_);
+  ASSERT_EQ(stream.status, 200);
+  EXPECT_EQ(stream.body.find("Novak"), std::string::npos) << stream.body;
+  auto proof =
+      http_->request("GET", "/v1/proofs/inclusion?seq=" + std::to_string(seq), "", auditor_);
+  EXPECT_EQ(proof.status, 200) << proof.body;
 }
 
 TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {

@@ -41,3 +41,15 @@ echo "custody backup: ${bk}s, $(calc %d "$records / $bk") records/s, $(du -sh "$
 t0=$(now); "$bin/custody" restore "$work/b" --to "$work/r" >/dev/null; t1=$(now)
 rs=$(secs "$t0" "$t1")
 echo "custody restore: ${rs}s, $(calc %d "$records / $rs") records/s; ratio to cp + verify: $(calc %.2f "($cp_s + $ver) / $rs")"
+
+# A redaction's cost: the writer flushes and compacts the log around the record and every
+# projection family before it acknowledges (docs/storage.md), against one note.add.
+note=$(grep -m1 '"type":"note.add"' "$work/plant.ndjson" | grep -o '"commandId":"[^"]*"' | cut -d'"' -f4)
+seq=$("$bin/custody" log "$work/r" --stream "note:$(grep -m1 '"type":"note.add"' "$work/plant.ndjson" | grep -o '"subject":"[^"]*"' | cut -d'"' -f4)" --limit 1 | grep -o '"seq":[0-9]*' | head -1 | cut -d: -f2)
+echo '{"type":"note.add","commandId":"bench-note","actor":"user:qa","data":{"subject":"bench","text":"x"}}' >"$work/one.ndjson"
+t0=$(now); "$bin/custody" append "$work/r" "$work/one.ndjson" >/dev/null; t1=$(now)
+one=$(secs "$t0" "$t1")
+echo "{\"type\":\"record.redact\",\"commandId\":\"bench-redact\",\"actor\":\"user:qa\",\"data\":{\"seq\":$seq,\"reason\":\"bench\",\"fields\":[\"text\"]}}" >"$work/redact.ndjson"
+t0=$(now); "$bin/custody" append "$work/r" "$work/redact.ndjson" | grep -q '"ok":true'; t1=$(now)
+rd=$(secs "$t0" "$t1")
+echo "custody append (one note.add): ${one}s; (one record.redact of seq $seq): ${rd}s; ratio: $(calc %.2f "$one / $rd")"

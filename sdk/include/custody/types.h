@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 47
-#define CUSTODY_COMMAND_TYPE_COUNT 47
+#define CUSTODY_EVENT_TYPE_COUNT 48
+#define CUSTODY_COMMAND_TYPE_COUNT 48
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -66,6 +66,7 @@ static const custody_type_info custody_event_types[] = {
     {"exception.escalated", "ExceptionEscalate", UINT64_C(0xd566fb818913aabf)},
     {"exception.commented", "ExceptionComment", UINT64_C(0xba9311ba44b6829b)},
     {"record.corrected", "RecordCorrected", UINT64_C(0xb09c7cdbfce345e5)},
+    {"record.redacted", "RecordRedacted", UINT64_C(0xbb14513e1bb4ad2f)},
     {"access.denied", "AccessDeny", UINT64_C(0xb0dc4728a5fdab19)},
     {"user.added", "UserAdd", UINT64_C(0x93cf465f24935e14)},
     {"user.roles_set", "UserSetRoles", UINT64_C(0xbbe0e05f0619d0b2)},
@@ -117,6 +118,7 @@ static const custody_type_info custody_command_types[] = {
     {"exception.escalate", "ExceptionEscalate", UINT64_C(0xd566fb818913aabf)},
     {"exception.comment", "ExceptionComment", UINT64_C(0xba9311ba44b6829b)},
     {"record.correct", "RecordCorrect", UINT64_C(0xfc29967efce2d81e)},
+    {"record.redact", "RecordRedact", UINT64_C(0xfa9c243eb8a86f05)},
     {"access.deny", "AccessDeny", UINT64_C(0xb0dc4728a5fdab19)},
     {"user.add", "UserAdd", UINT64_C(0x93cf465f24935e14)},
     {"user.set_roles", "UserSetRoles", UINT64_C(0xbbe0e05f0619d0b2)},

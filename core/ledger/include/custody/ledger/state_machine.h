@@ -29,6 +29,10 @@ struct Event {
   std::string type;     // "note.added"; names the payload struct
   std::string payload;  // canonical Cap'n Proto of that struct
   std::string actor;    // empty: the command's actor; "system" for automatic consequences
+  // Nonzero: committing this event removes the payload bytes of record `erases` (a
+  // redaction). The record keeps its payload digest, so its leaf hash, the chain and every
+  // proof stay as they were; meta "redacted/" be64(erases) then names this event's record.
+  std::uint64_t erases = 0;
 };
 
 // A committed record as apply() sees it. Views are valid for the call only.
@@ -42,6 +46,9 @@ struct RecordRef {
   std::uint64_t stream_version = 0;
   std::string_view type;
   std::string_view payload;  // empty when redacted
+  // When the payload was redacted: the seq of the record that redacted it (from meta
+  // "redacted/"), for apply() to find what is left of it there. 0 otherwise.
+  std::uint64_t redacted_by = 0;
 };
 
 class StateMachine {

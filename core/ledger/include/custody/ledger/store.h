@@ -27,6 +27,8 @@
 //                "digests/" be64(first seq)     -> (be64(seq) || digest(32))*: the command
 //                                                  digests of one commit group, until `idem`
 //                                                  covers them (see sequencer.h)
+//                "redacted/" be64(seq)          -> be64(seq of the record that redacted it):
+//                                                  written with the redaction, in its batch
 //   idem         commandId                      -> be64(first seq) || be32(records)
 //                                                  [|| command digest(32)]
 //                (written in sorted spills, not per group: see sequencer.h)
@@ -107,7 +109,14 @@ namespace keys {
 [[nodiscard]] std::string merkle(unsigned level, std::uint64_t index);
 [[nodiscard]] std::string head_value(const Head& h);
 [[nodiscard]] std::optional<Head> parse_head(std::string_view v);
+[[nodiscard]] std::string redaction(std::uint64_t seq);  // meta "redacted/" be64(seq)
 }  // namespace keys
+
+// The seq of the record that redacted record `seq` (meta "redacted/"), or nullopt when none
+// did. kIoError when it cannot be read.
+[[nodiscard]] Result<std::optional<std::uint64_t>> redacted_by(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta, std::uint64_t seq,
+    const rocksdb::Snapshot* snapshot = nullptr);
 
 // Owns the open RocksDB database, its column family handles and the directory lock.
 // Thread-safe as RocksDB is: reads from any thread; writes only from the sequencer.
@@ -182,6 +191,14 @@ class Store final : public ColumnFamilies {
   // sees one moment of the database, so the copy is consistent while a writer goes on
   // appending (`custody backup`). Every block read is checked against its checksum.
   [[nodiscard]] Result<Head> copy_database(const std::filesystem::path& db_dir) const;
+
+  // After a redaction is durable: flushes every column family (so that no live write-ahead
+  // log holds an erased payload) and compacts the log around `seqs` and every projection
+  // family to their last level, so that no table file keeps an older version of what was
+  // erased. Read-write mode. Blocks for the compactions.
+  [[nodiscard]] Result<void> purge(const std::vector<std::uint64_t>& seqs);
+  // A line in the database's info log (DIR/db/LOG).
+  void log_warning(const std::string& message) const;
 
   // Writes `batch` durably (sync=true).
   [[nodiscard]] Result<void> write(rocksdb::WriteBatch& batch);
