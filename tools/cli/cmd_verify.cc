@@ -1,5 +1,8 @@
 // custody verify DIR [--checkpoint FILE] [--key VKEY|--key-file FILE] [--log-only]
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include "cli/cli_common.h"
 #include "cli/progress.h"
@@ -20,6 +23,8 @@ struct VerifyArgs {
   std::string checkpoint;
   std::string key;
   std::string key_file;
+  std::vector<std::string> witness_keys;
+  std::optional<std::size_t> min_witnesses;
   unsigned threads = 0;
   bool log_only = false;
 };
@@ -50,6 +55,23 @@ int verify(const VerifyArgs& a) {
     auto v = crypto::NoteVerifier::parse(vkey);
     if (!v) return report(v.error());
     options.key = std::move(*v);
+  }
+  // Witnesses: their keys are parsed before anything is read, and none may be the node's.
+  std::vector<crypto::NoteVerifier> witnesses;
+  for (const auto& w : a.witness_keys) {
+    auto v = crypto::NoteVerifier::parse(trim(w));
+    if (!v) return report(Error::invalid_argument("witnessKey", v.error().message));
+    if (std::none_of(witnesses.begin(), witnesses.end(),
+                     [&](const auto& x) { return x.vkey() == v->vkey(); })) {
+      witnesses.push_back(std::move(*v));
+    }
+  }
+  const std::size_t min_witnesses =
+      a.min_witnesses.value_or(witnesses.empty() ? std::size_t{0} : std::size_t{1});
+  if (min_witnesses > witnesses.size()) {
+    return report(Error::invalid_argument(
+        "minWitnesses", "asks for " + std::to_string(min_witnesses) + " cosignatures but names " +
+                            std::to_string(witnesses.size()) + " witness keys"));
   }
   // Damage that would stop any other command is what verify is for: it opens the ledger
   // whatever state it is in and says what it finds.
@@ -88,7 +110,19 @@ int verify(const VerifyArgs& a) {
     if (!c) return report(c.error());
     signatures = std::move(*c);
   }
-  const bool ok = r->ok && (!projections || projections->ok) && (!signatures || signatures->ok);
+  // The witnesses' cosignatures on the checkpoint the auditor holds (checked above to be a
+  // tree head of this log signed by the node).
+  std::vector<std::string> cosigned_by;
+  bool witnessed = true;
+  if (min_witnesses > 0) {
+    for (const auto& w : witnesses) {
+      if (store.has_value() && w.vkey() == (*store)->meta().node_public_key) continue;
+      if (w.open(*options.checkpoint)) cosigned_by.push_back(w.name());
+    }
+    witnessed = cosigned_by.size() >= min_witnesses;
+  }
+  const bool ok =
+      r->ok && witnessed && (!projections || projections->ok) && (!signatures || signatures->ok);
 
   std::string out;
   codec::JsonWriter w(out);
@@ -102,6 +136,20 @@ int verify(const VerifyArgs& a) {
     w.key("checkpointsChecked").uint64(r->checkpoints_checked);
     if (r->redacted) w.key("redacted").uint64(r->redacted);
     w.key("key").string(r->trusted_key ? "given" : "ledger's own node key");
+    if (min_witnesses > 0) {
+      w.key("witnesses").begin_object();
+      w.key("ok").boolean(witnessed);
+      w.key("required").uint64(min_witnesses);
+      w.key("cosignedBy").begin_array();
+      for (const auto& n : cosigned_by) w.string(n);
+      w.end_array();
+      if (!witnessed) {
+        w.key("reason").string("the checkpoint carries " + std::to_string(cosigned_by.size()) +
+                               " of the " + std::to_string(min_witnesses) +
+                               " witness cosignatures required");
+      }
+      w.end_object();
+    }
     w.key("projections");
     if (!projections) {
       w.string("not checked");
@@ -154,10 +202,19 @@ void add_verify(CLI::App& app, Action& run) {
   auto* key = cmd->add_option("--key", a->key, "Trusted verifier key (name+hash+base64)");
   cmd->add_option("--key-file", a->key_file, "File holding the trusted verifier key")
       ->excludes(key);
+  cmd->add_option("--witness-key", a->witness_keys,
+                  "A witness's verifier key; the --checkpoint must carry its cosignature "
+                  "(repeatable)");
+  cmd->add_option("--min-witnesses", a->min_witnesses,
+                  "How many of those witnesses must have cosigned (default 1)");
   cmd->add_option("--threads", a->threads, "Hashing threads (default: one per core)");
   cmd->add_flag("--log-only", a->log_only,
                 "Check the log, tree and checkpoints only, not the projections");
   cmd->callback([&run, a] {
+    if (!a->witness_keys.empty() && a->checkpoint.empty()) {
+      throw CLI::ValidationError("--witness-key",
+                                 "needs --checkpoint: the cosigned checkpoint you hold");
+    }
     run = [a] {
       return verify(*a);
     };

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_prove(app, run);
   add_export(app, run);
   add_backup(app, run);
+  add_witness(app, run);
   add_show(app, run);
   add_board(app, run);
   add_kpi(app, run);
