@@ -194,5 +194,8 @@ template <typename Payload, auto Fn>
 // (exceptions.cc).
 [[nodiscard]] std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf,
                                                       TimeNs now);
+// The exception custody raises when the wall clock was stepped (StateMachine::on_clock_step):
+// security, high, by the system, saying by how much and in which direction.
+[[nodiscard]] Command clock_step_exception(TimeNs expected, TimeNs now);
 
 }  // namespace custody::domain

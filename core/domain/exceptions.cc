@@ -3,6 +3,7 @@
 // deadline. The workflow is strict: open -> assigned -> acknowledged -> resolved -> closed
 // (an exception may be reassigned until it is resolved).
 #include "catalogue.h"
+#include "custody/common/encoding.h"
 
 namespace custody::domain {
 namespace {
@@ -277,6 +278,30 @@ std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf, TimeN
     return out.size() < 1000;
   });
   return out;
+}
+
+Command clock_step_exception(TimeNs expected, TimeNs now) {
+  const TimeNs by = now > expected ? now - expected : expected - now;
+  const std::int64_t secs = by / 1'000'000'000;
+  const std::string amount = std::to_string(secs / 3600) + " h " + std::to_string(secs / 60 % 60) +
+                             " min " + std::to_string(secs % 60) + " s";
+  const std::string id = "clock-" + std::to_string(now / 1'000'000'000);
+  capnp::MallocMessageBuilder msg(128);
+  auto e = msg.initRoot<s::ExceptionRaise>();
+  e.setException(id);
+  e.setCategory(s::ExceptionCategory::SECURITY);
+  e.setSeverity(s::Severity::HIGH);
+  e.setDescription(
+      std::string("The system clock ") + (now < expected ? "stepped back" : "jumped forward") +
+      " by " + amount + ": it read " + format_rfc3339(now) + " where " + format_rfc3339(expected) +
+      " was due. Records keep their order and never go back in recordedAt; check the time "
+      "source (NTP) of the server and the times of what was recorded around it.");
+  Command c;
+  c.type = "exception.raise";
+  c.command_id = "system:" + id;  // a reserved prefix (command_codec.h)
+  c.actor = std::string(kSystem);
+  c.data = codec::canonical_bytes(e.asReader());
+  return c;
 }
 
 namespace {

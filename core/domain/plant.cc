@@ -68,6 +68,10 @@ class PlantStateMachine final : public PlantMachine {
     return overdue_exceptions(state, cf_, now);
   }
 
+  std::vector<Command> on_clock_step(const ledger::State&, TimeNs expected, TimeNs now) override {
+    return {clock_step_exception(expected, now)};
+  }
+
  private:
   PlantOptions options_;
   Cfs cf_;

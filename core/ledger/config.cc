@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 // Every key config.json may hold ("site" is read by the FSMA 204 export, "plugins" by the
 // plugin host), and those of its objects.
 constexpr std::string_view kConfigKeys[] = {
-    "groupCommit", "checkpointIntervalMs", "tickIntervalMs", "idempotency", "site", "plugins"};
+    "groupCommit", "checkpointIntervalMs", "tickIntervalMs",  "idempotency", "site",
+    "plugins",     "maxFutureSkewSeconds", "clockStepSeconds"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
 constexpr std::string_view kSiteKeys[] = {"name", "address", "gln", "timeZone"};
@@ -111,6 +112,20 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
     return std::unexpected(r.error());
   }
   o.tick_interval = std::chrono::milliseconds(tick);
+  std::uint64_t skew = static_cast<std::uint64_t>(o.max_future_skew.count());
+  if (auto r = read_uint(obj, "maxFutureSkewSeconds", "config.maxFutureSkewSeconds", 86'400, skew);
+      !r) {
+    return std::unexpected(r.error());
+  }
+  o.max_future_skew = std::chrono::seconds(skew);
+  std::uint64_t step = static_cast<std::uint64_t>(o.clock_step.count());
+  if (auto r = read_uint(obj, "clockStepSeconds", "config.clockStepSeconds", 86'400, step); !r) {
+    return std::unexpected(r.error());
+  }
+  if (step == 0) {
+    return fail(ErrorCode::kInvalidArgument, "must be at least 1", "config.clockStepSeconds");
+  }
+  o.clock_step = std::chrono::seconds(step);
   if (const auto* site = obj.if_contains("site")) {
     if (!site->is_object())
       return fail(ErrorCode::kInvalidArgument, "must be an object", "config.site");

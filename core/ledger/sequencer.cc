@@ -498,8 +498,26 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   group->id = next_group_++;
   rocksdb::WriteBatch& batch = group->batch;
   state_.begin(group->id, batch);
-  const TimeNs now = std::max(clock_.now(), head_.recorded_at);
+  const TimeNs wall = clock_.now();
+  const TimeNs now = std::max(wall, head_.recorded_at);
   const Head head_before = head_;
+
+  // A wall clock stepped since the last group (set back, or jumped ahead) is put on the
+  // record, as the system's own commands, ahead of everything else in this group.
+  std::vector<Command> clock_steps;
+  {
+    const TimeNs mono = clock_.monotonic();
+    if (clock_seen_) {
+      const TimeNs expected = last_wall_ + (mono - last_mono_);
+      const TimeNs drift = wall - expected;
+      if (drift > to_ns(options_.clock_step) || -drift > to_ns(options_.clock_step)) {
+        clock_steps = machine_.on_clock_step(state_, expected, wall);
+      }
+    }
+    last_wall_ = wall;
+    last_mono_ = mono;
+    clock_seen_ = true;
+  }
 
   // Commands the clock calls for go first, as the system's own. Time is judged by the log's
   // clock: while it catches up on what happened earlier (an import of last month), that is
@@ -511,6 +529,16 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
     std::vector<Item> merged;
     merged.reserve(timed.size() + items.size());
     for (auto& c : timed) {
+      const crypto::Digest digest = command_digest(c);
+      merged.push_back(Item{std::move(c), {}, {}, digest});
+    }
+    for (auto& i : items) merged.push_back(std::move(i));
+    items = std::move(merged);
+  }
+  if (!clock_steps.empty()) {
+    std::vector<Item> merged;
+    merged.reserve(clock_steps.size() + items.size());
+    for (auto& c : clock_steps) {
       const crypto::Digest digest = command_digest(c);
       merged.push_back(Item{std::move(c), {}, {}, digest});
     }
@@ -567,6 +595,17 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
           group->results[i] = std::move(*earlier);  // accepted earlier in this very group
           continue;
         }
+      }
+
+      // Contemporaneous: nothing is recorded as having happened later than now (a device
+      // or client whose clock is wrong). Retries of accepted commands were answered above.
+      if (cmd.occurred_at > now && cmd.occurred_at - now > to_ns(options_.max_future_skew)) {
+        group->results[i] = std::unexpected(Error::invalid_argument(
+            "occurredAt", "is " + std::to_string((cmd.occurred_at - now) / 1'000'000'000) +
+                              " s ahead of custody's clock (" + format_rfc3339(now) +
+                              "); at most " + std::to_string(options_.max_future_skew.count()) +
+                              " s are accepted: check the sender's clock"));
+        continue;
       }
 
       Result<std::vector<Event>> events = [&]() -> Result<std::vector<Event>> {

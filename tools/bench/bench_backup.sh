@@ -19,7 +19,9 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 "$bin/custody" init "$work/l" >/dev/null
-"$bin/custody" gen plant --days "$days" --seed 11 >"$work/plant.ndjson"
+# The plant's days end today: custody refuses records dated in its future.
+start=$(date -u -d "-$days days" +%Y-%m-%dT00:00:00Z)
+"$bin/custody" gen plant --days "$days" --seed 11 --start "$start" >"$work/plant.ndjson"
 "$bin/custody" append "$work/l" "$work/plant.ndjson" >/dev/null
 records=$("$bin/custody" checkpoint "$work/l" | sed -n 2p)
 echo "ledger: $days plant days, $records records, $(du -sh "$work/l" | cut -f1)"

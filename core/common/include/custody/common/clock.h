@@ -16,6 +16,9 @@ class Clock {
   virtual ~Clock() = default;
   // Thread-safe.
   [[nodiscard]] virtual TimeNs now() const = 0;
+  // A clock that only moves forward at the rate time passes, whatever is done to the wall
+  // clock: the ledger compares the two to notice the wall clock being stepped.
+  [[nodiscard]] virtual TimeNs monotonic() const = 0;
 };
 
 class SystemClock final : public Clock {
@@ -25,18 +28,30 @@ class SystemClock final : public Clock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+  [[nodiscard]] TimeNs monotonic() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
-// A clock that moves only when told to. Thread-safe.
+// A clock that moves only when told to. Thread-safe. set() and advance() are time passing
+// (both clocks move); step() is someone changing the wall clock (only it moves).
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(TimeNs start) : now_(start) {}
   [[nodiscard]] TimeNs now() const override { return now_.load(std::memory_order_acquire); }
-  void set(TimeNs t) { now_.store(t, std::memory_order_release); }
-  void advance(TimeNs d) { now_.fetch_add(d, std::memory_order_acq_rel); }
+  [[nodiscard]] TimeNs monotonic() const override { return mono_.load(std::memory_order_acquire); }
+  void set(TimeNs t) { advance(t - now()); }
+  void advance(TimeNs d) {
+    mono_.fetch_add(d < 0 ? 0 : d, std::memory_order_acq_rel);
+    now_.fetch_add(d, std::memory_order_acq_rel);
+  }
+  void step(TimeNs d) { now_.fetch_add(d, std::memory_order_acq_rel); }
 
  private:
   std::atomic<TimeNs> now_;
+  std::atomic<TimeNs> mono_{0};
 };
 
 }  // namespace custody

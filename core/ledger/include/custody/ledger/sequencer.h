@@ -60,6 +60,12 @@ struct SequencerOptions {
   std::chrono::milliseconds tick_interval{1000};        // StateMachine::on_tick cadence
   std::size_t queue_capacity = 65536;                   // submit() blocks beyond this
   std::size_t idem_spill_at = 65536;                    // recent ids kept before a spill
+  // A command whose occurredAt is further ahead of the clock than this is refused
+  // (invalid_argument, field occurredAt): a device or client with a wrong clock.
+  std::chrono::seconds max_future_skew{300};
+  // A wall clock that moves this much more or less than the time that passed is a step,
+  // recorded through StateMachine::on_clock_step.
+  std::chrono::seconds clock_step{60};
 };
 
 class Sequencer {
@@ -164,6 +170,9 @@ class Sequencer {
   bool have_checkpoint_ = false;
   TimeNs checkpoint_at_ = 0;
   TimeNs last_tick_ = 0;
+  TimeNs last_wall_ = 0;  // the clocks at the last group, to notice a stepped wall clock
+  TimeNs last_mono_ = 0;
+  bool clock_seen_ = false;
   TimeNs head_event_at_ = 0;  // the head record's event time: its occurredAt, else recordedAt
 
   // Shared; guarded by mu_.

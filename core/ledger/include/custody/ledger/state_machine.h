@@ -89,6 +89,19 @@ class StateMachine {
     (void)now;
     return {};
   }
+
+  // Sequencer thread, when the wall clock moved by more than the configured bound away from
+  // the time that passed (a step back, or a jump forward): commands that record it. Between
+  // the two readings `expected` is where the wall clock should be, `now` where it is. The
+  // log's recordedAt never goes back (it stays at the last record's until the clock passes
+  // it); this makes sure the step is on the record rather than silently absorbed.
+  [[nodiscard]] virtual std::vector<Command> on_clock_step(const State& state, TimeNs expected,
+                                                           TimeNs now) {
+    (void)state;
+    (void)expected;
+    (void)now;
+    return {};
+  }
 };
 
 }  // namespace custody::ledger
