@@ -555,3 +555,20 @@ struct SignatureSigned {
 struct SignatureSign {
   records @0 :List(UInt64) $A.required;    # seqs, each once
 }
+
+# ---------------------------------------------------------------- retention
+
+# From when a record's retention period runs: its own event time (occurredAt, else
+# recordedAt), or that of the last record of its stream (a work order's batch record is kept for a period after the order
+# was last touched, not after each of its steps).
+enum RetentionBasis { recorded @0; streamEnd @1; }
+
+# retention.set_policy -> retention.policy_set (stream retention-policy:<recordType>): how long
+# records of one type are kept. custody reports what is past it (custody retention --report);
+# it never deletes anything by itself.
+struct RetentionPolicySet {
+  recordType @0 :Text $A.required $A.id;   # an event type: "reading.recorded"
+  keepDays @1 :UInt32 $A.required;         # at least 1
+  basis @2 :RetentionBasis;
+  reason @3 :Text $A.required;             # the rule it follows ("21 CFR 211.180: 1 y past expiry")
+}

@@ -63,6 +63,7 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"exception.comment", {"operator", "supervisor", "qa", "planner", "maintenance"}},
         {"record.correct", kQa},
         {"record.redact", {"qa", "admin"}},
+        {"retention.set_policy", {"qa", "admin"}},
         {"access.deny", kNobody},
         {"user.add", kAdmin},
         {"user.set_roles", kAdmin},

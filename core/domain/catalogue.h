@@ -176,6 +176,7 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& quality_area();
 [[nodiscard]] const Area& exceptions_area();
 [[nodiscard]] const Area& corrections_area();
+[[nodiscard]] const Area& retention_area();
 // The payload in force of redacted record `seq`: the remainder that record `redacted_by` (its
 // record.redacted) holds. Throws when that record is not a redaction of `seq` (a damaged log
 // or redaction index).

@@ -53,6 +53,34 @@ TEST_F(Views, BoardsAndKpis) {
   EXPECT_EQ(boost::json::parse(kpi.out).as_object()["exceptions"].at("raised"), 1);
 }
 
+TEST_F(Views, TheRetentionReportListsWhatIsPastItsPeriodAndRefusesBadInput) {
+  auto set =
+      run_custody({"append", dir()},
+                  R"({"type":"retention.set_policy","commandId":"rp","actor":"user:qa","data":)"
+                  R"({"recordType":"lot.received","keepDays":10,"reason":"SOP-WH-3"}})"
+                  "\n");
+  ASSERT_EQ(set.exit_code, 0) << set.out << set.err;
+  auto r = run_custody({"retention", dir(), "--report", "--at", "2026-12-15"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto report = boost::json::parse(r.out).as_object();
+  EXPECT_EQ(report.at("pastRetention").to_number<int>(), 1) << r.out;
+  EXPECT_EQ(report.at("records").as_array().at(0).at("type"), "lot.received");
+  EXPECT_EQ(report.at("records").as_array().at(0).at("retainedUntil"), "2026-11-30T07:00:00Z");
+  auto before = run_custody({"retention", dir(), "--report", "--at", "2026-11-29"});
+  EXPECT_EQ(boost::json::parse(before.out).at("pastRetention").to_number<int>(), 0);
+  auto table = run_custody({"retention", dir(), "--report", "--format", "table"});
+  EXPECT_NE(table.out.find("SOP-WH-3"), std::string::npos) << table.out;
+  for (const auto& [args, field] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"retention", dir(), "--report", "--at", "soon"}, "(field at)"},
+           {{"retention", dir(), "--report", "--limit", "0"}, "(field limit)"}}) {
+    auto bad = run_custody(args);
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find(field), std::string::npos) << bad.err;
+    EXPECT_TRUE(bad.out.empty());
+  }
+  EXPECT_EQ(run_custody({"retention", dir()}).exit_code, 2);  // --report is the one mode
+}
+
 TEST_F(Views, RebuildReproducesTheDigest) {
   auto before = run_custody({"state-digest", dir()});
   ASSERT_EQ(before.exit_code, 0) << before.err;

@@ -52,6 +52,7 @@ void add_witness(CLI::App& app, Action& run);
 void add_show(CLI::App& app, Action& run);
 void add_board(CLI::App& app, Action& run);
 void add_kpi(CLI::App& app, Action& run);
+void add_retention(CLI::App& app, Action& run);
 void add_rebuild(CLI::App& app, Action& run);
 void add_state_digest(CLI::App& app, Action& run);
 void add_gen(CLI::App& app, Action& run);

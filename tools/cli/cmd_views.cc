@@ -5,6 +5,7 @@
 #include "cli/table.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/queries.h"
+#include "custody/domain/retention.h"
 
 namespace custody::cli {
 namespace {
@@ -127,6 +128,64 @@ void add_kpi(CLI::App& app, Action& run) {
       return with_queries(a->dir, a->format,
                           [&](const domain::Queries& q, const ledger::Ledger&,
                               codec::JsonWriter& w) { return q.kpis(*from, *to, w); });
+    };
+  });
+}
+
+void add_retention(CLI::App& app, Action& run) {
+  struct Args {
+    std::string dir, at;
+    std::size_t limit = 1000;
+    bool report = false;
+    Format format = Format::kJson;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "retention", "The retention policies in force and the records past their retention");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_flag("--report", a->report,
+                "Report what is past its retention (custody deletes nothing)")
+      ->required();
+  cmd->add_option("--at", a->at, "Judge retention at this time (default: now)");
+  cmd->add_option("--limit", a->limit, "List at most this many records past retention (1000)");
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      TimeNs at = SystemClock().now();
+      if (!a->at.empty()) {
+        auto t = parse_time(a->at, "at");
+        if (!t) return report(t.error());
+        at = *t;
+      }
+      auto ledger = open_ledger(a->dir, ledger::OpenMode::kReadOnly);
+      if (!ledger) return report(ledger.error());
+      auto snap = (*ledger)->snapshot();
+      auto r = domain::retention_report(*snap, at, a->limit);
+      if (!r) return report(r.error());
+      std::string out;
+      codec::JsonWriter w(out);
+      w.begin_object().key("at").string(format_rfc3339(r->at));
+      w.key("policies").begin_array();
+      std::uint64_t past = 0;
+      for (const auto& l : r->lines) {
+        past += l.past;
+        w.begin_object().key("recordType").string(l.policy.record_type);
+        w.key("keepDays").uint64(l.policy.keep_days).key("basis").string(l.policy.basis);
+        w.key("reason").string(l.policy.reason);
+        w.key("records").uint64(l.records).key("pastRetention").uint64(l.past).end_object();
+      }
+      w.end_array();
+      w.key("pastRetention").uint64(past);
+      w.key("withoutPolicy").uint64(r->without_policy);
+      w.key("records").begin_array();
+      for (const auto& p : r->listed) {
+        w.begin_object().key("seq").uint64(p.seq).key("type").string(p.type);
+        w.key("stream").string(p.stream).key("occurredAt").string(format_rfc3339(p.occurred_at));
+        w.key("retainedUntil").string(format_rfc3339(p.due)).end_object();
+      }
+      w.end_array();
+      w.key("truncated").boolean(r->truncated).end_object();
+      return print(out, a->format);
     };
   });
 }

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 48
-#define CUSTODY_COMMAND_TYPE_COUNT 48
+#define CUSTODY_EVENT_TYPE_COUNT 49
+#define CUSTODY_COMMAND_TYPE_COUNT 49
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -79,6 +79,7 @@ static const custody_type_info custody_event_types[] = {
     {"token.revoked", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
     {"signature.policy_set", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
     {"signature.signed", "SignatureSigned", UINT64_C(0xad81251ac9e936ee)},
+    {"retention.policy_set", "RetentionPolicySet", UINT64_C(0xf39a8f01c3988a41)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -131,6 +132,7 @@ static const custody_type_info custody_command_types[] = {
     {"token.revoke", "TokenRevoke", UINT64_C(0xc66f1f709cf828ed)},
     {"signature.set_policy", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
     {"signature.sign", "SignatureSign", UINT64_C(0xbd658a487d905c45)},
+    {"retention.set_policy", "RetentionPolicySet", UINT64_C(0xf39a8f01c3988a41)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */
