@@ -17,6 +17,8 @@ Result<std::unique_ptr<HostedPlugin>> start_one(ledger::Ledger& ledger, const Pl
                                                 const HostOptions& options) {
   // Only a plugin custody ships or the operator marked trusted may run in custody's own
   // process; everything else runs in a sandboxed runner (sandbox.h).
+  // A library changed since it was granted is not run, in any process.
+  if (auto pinned = check_pinned(c); !pinned) return std::unexpected(about(c, pinned.error()));
   const bool trusted = c.trusted || is_bundled(c.path);
   if (c.isolation != Isolation::kInProcess || !trusted) {
     // Out of process unless, trusted and with no isolation configured, it turns out not to

@@ -2,10 +2,15 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <fstream>
+#include <vector>
 
 #include "custody/codec/json_parse.h"
+#include "custody/common/encoding.h"
 #include "custody/common/files.h"
+#include "custody/crypto/sha256.h"
 #include "custody/ledger/config.h"
 #include "custody/ledger/store.h"
 #include "custody/plugin/library.h"
@@ -21,7 +26,7 @@ std::unexpected<Error> bad(std::string field, std::string message) {
 
 constexpr std::string_view kKeys[] = {"id",      "path",    "grants",        "isolation",
                                       "trusted", "enabled", "hangTimeoutMs", "restartBackoffMs",
-                                      "config"};
+                                      "config",  "sha256"};
 
 Result<json::object> read_config(const std::filesystem::path& dir) {
   auto text = read_file(dir / "config.json");
@@ -109,6 +114,14 @@ Result<PluginConfig> parse_entry(const json::value& v, const std::filesystem::pa
   auto backoff = millis(o, "restartBackoffMs", path, c.restart_backoff);
   if (!backoff) return std::unexpected(backoff.error());
   c.restart_backoff = *backoff;
+  if (const auto* sha = o.if_contains("sha256")) {
+    const bool hex = sha->is_string() && sha->as_string().size() == 64 &&
+                     std::all_of(sha->as_string().begin(), sha->as_string().end(), [](char ch) {
+                       return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+                     });
+    if (!hex) return bad(path + ".sha256", "must be 64 lowercase hex digits");
+    c.sha256 = std::string(sha->as_string());
+  }
   if (const auto* cfg = o.if_contains("config")) {
     if (!cfg->is_object()) return bad(path + ".config", "must be an object");
     c.config_json = json::serialize(*cfg);
@@ -138,6 +151,34 @@ Result<std::vector<PluginConfig>> load_plugin_configs(const std::filesystem::pat
   return out;
 }
 
+Result<std::string> library_sha256(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::unexpected(
+        Error{ErrorCode::kNotFound, "plugin library " + path.string() + " cannot be read", "path"});
+  }
+  crypto::Sha256 h;
+  std::vector<char> buf(1 << 16);
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  if (in.bad()) return std::unexpected(Error::io("cannot read " + path.string()));
+  return to_hex(h.finish());
+}
+
+Result<void> check_pinned(const PluginConfig& c) {
+  if (c.sha256.empty()) return {};
+  auto now = library_sha256(c.path);
+  if (!now) return std::unexpected(now.error());
+  if (*now == c.sha256) return {};
+  return std::unexpected(Error{ErrorCode::kPermissionDenied,
+                               c.path.string() + " is not the library that was granted (SHA-256 " +
+                                   *now + ", granted " + c.sha256 +
+                                   "); it is not loaded. If the change is wanted, check the new "
+                                   "library and grant it again with custody plugins add",
+                               "sha256"});
+}
+
 Result<void> save_plugin_config(const std::filesystem::path& ledger_dir, const PluginConfig& c) {
   if (auto v = ledger::read_format_version(ledger_dir); !v) return std::unexpected(v.error());
   auto root = read_config(ledger_dir);
@@ -158,6 +199,7 @@ Result<void> save_plugin_config(const std::filesystem::path& ledger_dir, const P
   if (c.restart_backoff != PluginConfig{}.restart_backoff) {
     entry["restartBackoffMs"] = c.restart_backoff.count();
   }
+  if (!c.sha256.empty()) entry["sha256"] = c.sha256;
   boost::system::error_code ec;
   json::value cfg = json::parse(c.config_json, ec);
   if (ec || !cfg.is_object()) return bad("config", "must be a JSON object");

@@ -591,6 +591,35 @@ TEST_F(Hardening, F20_AGrantBeyondTheRequestIsRefused) {
   EXPECT_NE(add.err.find("submit:wo"), std::string::npos) << add.err;
 }
 
+// A plugin library replaced after it was granted ran with the old grant.
+TEST_F(Hardening, F21_AReplacedPluginLibraryIsNotLoaded) {
+  const fs::path lib = tmp_ / "lib" / "contract.so";
+  fs::create_directories(lib.parent_path());
+  fs::copy_file(CUSTODY_PLUGIN_CONTRACT_PLUGIN, lib);
+  auto add = run_custody({"plugins", "add", dir().string(), lib.string(), "--grant", "read"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const auto cfg = json::parse(testing::snapshot_files(dir()).at("config.json")).as_object();
+  const std::string pinned(cfg.at("plugins").at(0).at("sha256").as_string());
+  EXPECT_EQ(pinned.size(), 64u);
+  ASSERT_EQ(run_custody({"run", dir().string(), "--for", "1"}).exit_code, 0);
+
+  std::ofstream(lib, std::ios::binary | std::ios::app) << "tampered";
+  const auto before = written_state(dir());
+  auto run = run_custody({"run", dir().string(), "--for", "1"});
+  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+  EXPECT_NE(run.err.find("not the library that was granted"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(pinned), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("(field sha256)"), std::string::npos) << run.err;
+  EXPECT_EQ(written_state(dir()), before);
+  // A hand-edited pin that is not a digest is refused as a bad setting.
+  std::ofstream(dir() / "config.json", std::ios::trunc)
+      << R"({"plugins":[{"id":"contract","path":")" << lib.string()
+      << R"(","grants":["read"],"sha256":"abc"}]})";
+  auto bad = run_custody({"run", dir().string(), "--for", "1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("config.plugins[0].sha256"), std::string::npos) << bad.err;
+}
+
 // Long work says how it goes on a terminal, and nothing extra elsewhere.
 TEST_F(Hardening, LongWorkShowsProgressOnlyOnATerminal) {
   append_plant(1);

@@ -116,6 +116,9 @@ struct AddArgs {
 int add(const AddArgs& a) {
   auto settings = settings_object(a.config, "--config");
   if (!settings) return report(settings.error());
+  // The grant pins the library as it is now: a library replaced later is refused at load.
+  auto digest = plugin::library_sha256(a.path);
+  if (!digest) return report(digest.error());
   auto lib = plugin::probe_plugin(a.path, a.config);
   if (!lib) return report(lib.error());
   const auto& m = lib->manifest;
@@ -138,6 +141,7 @@ int add(const AddArgs& a) {
   }
   if (auto ok = plugin::check_configured(m, c); !ok) return report(ok.error());
   c.config_json = a.config;
+  c.sha256 = *digest;
   if (auto saved = plugin::save_plugin_config(a.dir, c); !saved) return report(saved.error());
   std::string out;
   codec::JsonWriter w(out);

@@ -15,6 +15,9 @@
 //       "hangTimeoutMs": 10000,                  out of process: no sign of life for this
 //                                                long and the runner is killed and restarted
 //       "restartBackoffMs": 200,                 first restart delay; doubles to 5 s
+//       "sha256": "<64 hex>",                    the library's SHA-256 when it was granted
+//                                                (custody plugins add pins it): a library
+//                                                that no longer has it is not loaded
 //       "config": { ... } }                      handed to the plugin as it is
 //   ]
 #pragma once
@@ -43,7 +46,15 @@ struct PluginConfig {
   std::chrono::milliseconds hang_timeout{10000};
   std::chrono::milliseconds restart_backoff{200};
   std::string config_json = "{}";
+  std::string sha256;  // hex SHA-256 of the library as granted; empty: not pinned
 };
+
+// The hex SHA-256 of the library file at `path`. kNotFound, kIoError.
+[[nodiscard]] Result<std::string> library_sha256(const std::filesystem::path& path);
+
+// A pinned entry's library must still be the one granted: kPermissionDenied (field "sha256")
+// naming both digests when it changed. Unpinned entries pass.
+[[nodiscard]] Result<void> check_pinned(const PluginConfig& config);
 
 // Checks an entry against the manifest of the library it names: a compatible ABI, the
 // manifest's id (or "<id>.<instance>"), and grants that the plugin requests (a grant beyond
