@@ -21,7 +21,8 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_command fuzz_record fuzz_checkpoint fuzz_proof fuzz_package)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_command fuzz_record fuzz_checkpoint fuzz_proof fuzz_package fuzz_manifest
+  fuzz_runner_wire)
 
 build="$root/build/fuzz"
 if [ ! -f "$build/CMakeCache.txt" ]; then

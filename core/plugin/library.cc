@@ -16,10 +16,42 @@ std::unexpected<Error> unreadable(std::string message) {
 }
 
 // A manifest string: present, NUL-terminated within a sane length.
+// Well-formed UTF-8 (no overlong forms, no surrogates, nothing beyond U+10FFFF) without
+// control characters: what a manifest shows operators, in a terminal, JSON and the web UI.
+bool printable_utf8(std::string_view t) {
+  for (std::size_t i = 0; i < t.size();) {
+    const auto c = static_cast<unsigned char>(t[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    const std::size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (len == 0 || c > 0xf4 || i + len > t.size()) return false;
+    std::uint32_t cp = c & (0x7f >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(t[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp < 0xa0)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 Result<std::string> manifest_text(const char* s, std::string_view what, std::size_t max) {
   if (s == nullptr) return unreadable(std::string(what) + " is null");
   const std::size_t n = strnlen(s, max + 1);
   if (n > max) return unreadable(std::string(what) + " is longer than " + std::to_string(max));
+  // Found by fuzz_manifest: other bytes made `custody plugins check` print invalid JSON, and
+  // a control character could rewrite an operator's terminal.
+  if (!printable_utf8(std::string_view(s, n))) {
+    return unreadable(std::string(what) + " is not printable UTF-8 text");
+  }
   return std::string(s, n);
 }
 

@@ -101,6 +101,34 @@ TEST(PluginLibrary, ReadManifestChecksEveryField) {
   EXPECT_FALSE(plugin::read_manifest(nullptr));
 }
 
+// Found by fuzz_manifest: a description of any bytes made `custody plugins check` print
+// invalid JSON, and a control character could rewrite the operator's terminal.
+TEST(PluginLibrary, ManifestTextsArePrintableUtf8) {
+  custody_manifest m{sizeof(custody_manifest),
+                     CUSTODY_ABI_MAJOR,
+                     CUSTODY_ABI_MINOR,
+                     "ok-id",
+                     "1",
+                     "Planificación ✓ 計画",
+                     CUSTODY_KIND_OTHER,
+                     0,
+                     nullptr};
+  auto good = plugin::read_manifest(&m);
+  ASSERT_TRUE(good) << good.error().message;
+  EXPECT_EQ(good->description, "Planificación ✓ 計画");
+  for (const char* bad : {"reads \xff registers", "\x1b[2Jcleared", "tab\there", "\xc0\xaf",
+                          "\xed\xa0\x80", "\xf4\x90\x80\x80", "cut \xe2\x9c", "\xc2\x85"}) {
+    m.description = bad;
+    auto r = plugin::read_manifest(&m);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find("printable UTF-8"), std::string::npos) << r.error().message;
+  }
+  m.description = "d";
+  m.version = "1\n2";
+  EXPECT_FALSE(plugin::read_manifest(&m));
+}
+
 // `custody plugins check`: JSON on stdout; exit 0 compatible, 1 incompatible, 2 unloadable.
 TEST(PluginsCheck, ReportsCompatibilityAndCapabilitiesAsJson) {
   auto good = run_custody({"plugins", "check", CUSTODY_PLUGIN_CONTRACT_PLUGIN});

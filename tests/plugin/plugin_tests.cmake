@@ -18,8 +18,11 @@ target_include_directories(sdk10_plugin BEFORE PRIVATE
 custody_plugin_test(plugin_test
   SOURCES plugin/abi_layout_test.cc plugin/abi_layout_c.c plugin/capabilities_test.cc
           plugin/library_test.cc plugin/host_test.cc plugin/sdk_helpers_test.cc
+          plugin/wire_test.cc
   PLUGINS contract_plugin contract_wrong_major contract_newer_minor contract_no_init
           contract_bad_manifest exception_notes sdk10_plugin)
+# The runner socket's framing is private to the plugin host (core/plugin/wire.h).
+target_include_directories(plugin_test PRIVATE ${PROJECT_SOURCE_DIR}/core)
 
 # Out of tree, as a partner builds: install the SDK into a prefix inside the build tree,
 # configure and build the example the SDK ships (share/doc/custody-sdk/examples) against
