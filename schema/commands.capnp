@@ -572,3 +572,17 @@ struct RetentionPolicySet {
   basis @2 :RetentionBasis;
   reason @3 :Text $A.required;             # the rule it follows ("21 CFR 211.180: 1 y past expiry")
 }
+
+# ---------------------------------------------------------------- configuration
+
+# config.record -> config.recorded (stream config:ledger): written by custody itself, never by
+# a client, when a writer opens a ledger whose config.json is not the one last recorded (an
+# operator's hand edit, `custody plugins add`). What the settings are, so that a change of a
+# plugin's grants or of the site is on the record; a plugin's own settings only as a digest,
+# since they may hold credentials.
+struct ConfigRecord {
+  sha256 @0 :Text $A.required;            # hex SHA-256 of config.json as read ("" bytes: absent)
+  previous @1 :Text;                      # the one recorded before ("": none)
+  settings @2 :List(Text);                # "checkpointIntervalMs=1000", "site.name=...", ...
+  plugins @3 :List(Text);                 # "<id> grants=read,submit:wo sha256=<lib> config=<digest>"
+}

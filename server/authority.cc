@@ -64,6 +64,7 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"record.correct", kQa},
         {"record.redact", {"qa", "admin"}},
         {"retention.set_policy", {"qa", "admin"}},
+        {"config.record", kNobody},
         {"access.deny", kNobody},
         {"user.add", kAdmin},
         {"user.set_roles", kAdmin},

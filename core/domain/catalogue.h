@@ -177,6 +177,7 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& exceptions_area();
 [[nodiscard]] const Area& corrections_area();
 [[nodiscard]] const Area& retention_area();
+[[nodiscard]] const Area& configuration_area();
 // The payload in force of redacted record `seq`: the remainder that record `redacted_by` (its
 // record.redacted) holds. Throws when that record is not a redaction of `seq` (a damaged log
 // or redaction index).

@@ -36,13 +36,6 @@ bool valid_origin(std::string_view origin) {
   return true;
 }
 
-constexpr std::string_view kDefaultConfig = R"({
-  "groupCommit": { "maxCommands": 1024, "maxWaitMicros": 0 },
-  "checkpointIntervalMs": 1000,
-  "tickIntervalMs": 1000
-}
-)";
-
 }  // namespace
 
 Result<LedgerOptions> load_options(const fs::path& dir, LedgerOptions o) {

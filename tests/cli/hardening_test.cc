@@ -620,6 +620,44 @@ TEST_F(Hardening, F21_AReplacedPluginLibraryIsNotLoaded) {
   EXPECT_NE(bad.err.find("config.plugins[0].sha256"), std::string::npos) << bad.err;
 }
 
+// config.json changed without a trace: a hand edit of the site or of a plugin's grants left
+// nothing in the log.
+TEST_F(Hardening, F22_AHandEditedConfigurationIsOnTheRecord) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1")).exit_code, 0);
+  auto config_records = [&] {
+    auto log = run_custody({"log", dir().string(), "--stream", "config:ledger"});
+    EXPECT_EQ(log.exit_code, 0) << log.err;
+    return testing::lines(log.out);
+  };
+  EXPECT_TRUE(config_records().empty()) << "the configuration init wrote needs no record";
+  std::ofstream(dir() / "config.json", std::ios::trunc)
+      << R"({"checkpointIntervalMs":5000,"site":{"name":"Plant 2","timeZone":"Europe/Prague"},)"
+      << R"("plugins":[{"id":"contract","path":")" << CUSTODY_PLUGIN_CONTRACT_PLUGIN
+      << R"(","grants":["read"],"config":{"mode":"echo","password":"hunter2-secret"}}]})";
+  auto c2 = run_custody({"append", dir().string()}, note("c2"));
+  ASSERT_EQ(c2.exit_code, 0) << c2.err;
+  auto recs = config_records();
+  ASSERT_EQ(recs.size(), 1u);
+  const auto rec = parse(recs[0]);
+  EXPECT_EQ(rec.at("actor"), "system");
+  EXPECT_EQ(rec.at("type"), "config.recorded");
+  const auto settings = json::serialize(rec.at("payload").at("settings"));
+  EXPECT_NE(settings.find("checkpointIntervalMs=5000"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("site.timeZone=Europe/Prague"), std::string::npos) << settings;
+  const auto plugins = json::serialize(rec.at("payload").at("plugins"));
+  EXPECT_NE(plugins.find("contract path="), std::string::npos) << plugins;
+  EXPECT_NE(plugins.find("grants=read"), std::string::npos) << plugins;
+  EXPECT_EQ(recs[0].find("hunter2"), std::string::npos) << "a plugin's settings are secret";
+  // It precedes the command that found it; an unchanged file is not recorded again.
+  EXPECT_LT(rec.at("seq").to_number<std::uint64_t>(),
+            parse(c2.out).at("seq").to_number<std::uint64_t>());
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c3")).exit_code, 0);
+  EXPECT_EQ(config_records().size(), 1u);
+  // Nobody else may write one.
+  EXPECT_EQ(rejected_code(dir(), command("config.record", "forged", R"({"sha256":"00"})")),
+            "invalid_state");
+}
+
 // Long work says how it goes on a terminal, and nothing extra elsewhere.
 TEST_F(Hardening, LongWorkShowsProgressOnlyOnATerminal) {
   append_plant(1);
@@ -709,8 +747,9 @@ TEST_F(Hardening, RunUntilCaughtUpStopsWhenThePluginsHaveSeenEverything) {
   ASSERT_EQ(status.size(), 2u) << r.out;
   const auto stopped = parse(status[1]).at("plugins").as_array()[0];
   EXPECT_EQ(stopped.at("submitted"), 5);  // one pong per ping, all written before it stopped
-  EXPECT_EQ(stopped.at("handled"), 10);   // and the pongs were seen too
-  EXPECT_EQ(head(), 10u);
+  // and the pongs were seen too, and the record of the configuration `plugins add` changed
+  EXPECT_EQ(stopped.at("handled"), 11);
+  EXPECT_EQ(head(), 11u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
+#include "custody/domain/configuration.h"
 #include "custody/domain/plant.h"
 
 namespace custody::cli {
@@ -20,6 +21,14 @@ Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path&
                                                     std::unique_ptr<domain::PlantMachine> machine) {
   if (!machine) machine = domain::make_state_machine();
   auto ledger = ledger::Ledger::open_dir(dir, mode, std::move(machine));
+  if (ledger && mode == ledger::OpenMode::kReadWrite) {
+    // A config.json changed since it was last recorded (by hand, or by `custody plugins
+    // add`) goes on the record before this writer writes anything else.
+    if (auto r = domain::record_configuration(**ledger, dir); !r) {
+      return fail(r.error().code,
+                  "cannot record the configuration of " + dir.string() + ": " + r.error().message);
+    }
+  }
   if (!ledger && ledger.error().code == ErrorCode::kLedgerLocked) {
     auto url = read_file(dir / kServerMarker, 4096);
     if (url) {

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 49
-#define CUSTODY_COMMAND_TYPE_COUNT 49
+#define CUSTODY_EVENT_TYPE_COUNT 50
+#define CUSTODY_COMMAND_TYPE_COUNT 50
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -80,6 +80,7 @@ static const custody_type_info custody_event_types[] = {
     {"signature.policy_set", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
     {"signature.signed", "SignatureSigned", UINT64_C(0xad81251ac9e936ee)},
     {"retention.policy_set", "RetentionPolicySet", UINT64_C(0xf39a8f01c3988a41)},
+    {"config.recorded", "ConfigRecord", UINT64_C(0xe6c31765bc8855e4)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -133,6 +134,7 @@ static const custody_type_info custody_command_types[] = {
     {"signature.set_policy", "SignaturePolicySet", UINT64_C(0xa671758e3b9e81ac)},
     {"signature.sign", "SignatureSign", UINT64_C(0xbd658a487d905c45)},
     {"retention.set_policy", "RetentionPolicySet", UINT64_C(0xf39a8f01c3988a41)},
+    {"config.record", "ConfigRecord", UINT64_C(0xe6c31765bc8855e4)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

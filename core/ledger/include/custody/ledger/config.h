@@ -26,6 +26,14 @@ struct Site {
   std::string time_zone = "UTC";  // IANA name: the zone people read the site's times in
 };
 
+// The config.json `custody init` writes.
+inline constexpr std::string_view kDefaultConfig = R"({
+  "groupCommit": { "maxCommands": 1024, "maxWaitMicros": 0 },
+  "checkpointIntervalMs": 1000,
+  "tickIntervalMs": 1000
+}
+)";
+
 struct LedgerConfig {
   SequencerOptions sequencer;
   Site site;
