@@ -110,6 +110,34 @@ TEST(Record, AMissingTextIsRefusedByTheChecker) {
   EXPECT_NE(check.error().message.find("missing"), std::string::npos);
 }
 
+// Found by fuzz_record: a record with one more data word than the schema has was accepted,
+// and the word was stored but not hashed (the leaf is built from the known fields).
+TEST(Record, WordsBeyondTheKnownFieldsAreRefused) {
+  std::mt19937_64 rng(9);
+  RecordFields r = random_record(rng);
+  r.seq = 5;
+  r.recorded_at = 1;
+  r.occurred_at = 2;
+  r.stream_version = 3;
+  r.stream_prev_seq = 4;  // every data word nonzero: the data section is whole
+  const EncodedRecord enc = encode_record(r);
+  ASSERT_TRUE(check_record(enc.bytes));
+  // The root pointer's data size + 1, and a nonzero word after the data. Pointers are
+  // relative to themselves, so those after the insertion still point where they did.
+  std::string bad = enc.bytes;
+  const std::uint16_t data_words =
+      static_cast<std::uint8_t>(bad[4]) | (static_cast<std::uint8_t>(bad[5]) << 8);
+  bad[4] = static_cast<char>((data_words + 1) & 0xff);
+  bad[5] = static_cast<char>((data_words + 1) >> 8);
+  bad.insert(8 + data_words * 8, std::string("\x42\0\0\0\0\0\0\0", 8));
+  auto check = check_record(bad);
+  ASSERT_FALSE(check) << "hidden data was accepted";
+  EXPECT_EQ(check.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(check.error().message.find("does not know"), std::string::npos)
+      << check.error().message;
+  EXPECT_FALSE(decode_record(bad));
+}
+
 TEST(Record, EveryChangedByteIsNoticed) {
   std::mt19937_64 rng(5);
   RecordFields r = random_record(rng);
