@@ -21,7 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using testing::flip_byte;
 using testing::lines;
+using testing::read_text;
 using testing::run_custody;
 using testing::TempDir;
 
@@ -47,20 +49,6 @@ std::string leaf_at(const fs::path& dir, std::uint64_t seq) {
 
   auto leaf = ledger::record_leaf(*bytes);
   return leaf ? to_hex(*leaf) : std::string();
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void flip_byte(const fs::path& file, std::uint64_t at) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(at));
-  char c = 0;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(at));
-  f.put(static_cast<char>(c ^ 0x10));
 }
 
 // Every entry of `dir` (names only): what a refused command must leave as it was.

@@ -14,13 +14,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using testing::lines;
+using testing::read_text;
 using testing::run_custody;
 using testing::TempDir;
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
 
 void write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << text;

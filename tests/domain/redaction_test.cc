@@ -62,9 +62,9 @@ class Redaction : public PlantTest {
         }
         continue;
       }
-      std::ifstream f(e.path(), std::ios::binary);
-      const std::string bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-      if (bytes.find(text) != std::string::npos) out.push_back(e.path().filename().string());
+      if (read_text(e.path()).find(text) != std::string::npos) {
+        out.push_back(e.path().filename().string());
+      }
     }
     return out;
   }

@@ -73,12 +73,7 @@ class VerifierTest : public ::testing::Test {
   }
 
   static void flip(const std::filesystem::path& file, std::size_t at) {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(at));
-    char c = 0;
-    f.get(c);
-    f.seekp(static_cast<std::streamoff>(at));
-    f.put(static_cast<char>(c ^ 0x10));
+    testing::flip_byte(file, at);
   }
 
   void expect_bad(const VerifyReport& r, std::uint64_t seq) {

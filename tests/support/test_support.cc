@@ -64,15 +64,28 @@ Result<ledger::CommandResult> append(ledger::Ledger& ledger, ledger::Command cmd
   return ledger.submit(std::move(cmd)).get();
 }
 
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void flip_byte(const fs::path& file, std::uint64_t at) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(at));
+  f.put(static_cast<char>(c ^ 0x10));
+}
+
 std::map<std::string, std::string> snapshot_files(const fs::path& dir) {
   std::map<std::string, std::string> out;
   if (!fs::exists(dir)) return out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out[fs::relative(e.path(), dir).string()] = ss.str();
+    out[fs::relative(e.path(), dir).string()] = read_text(e.path());
   }
   return out;
 }

@@ -45,6 +45,11 @@ void init_ledger(const std::filesystem::path& dir);
 // Submits and waits.
 [[nodiscard]] Result<ledger::CommandResult> append(ledger::Ledger& ledger, ledger::Command cmd);
 
+// A whole file's bytes ("" when it cannot be read).
+[[nodiscard]] std::string read_text(const std::filesystem::path& file);
+// Flips bit 4 of the byte at `at` in place: damage as a disk or an editor makes it.
+void flip_byte(const std::filesystem::path& file, std::uint64_t at);
+
 // Every file under `dir` with its contents, to prove that nothing was written.
 [[nodiscard]] std::map<std::string, std::string> snapshot_files(const std::filesystem::path& dir);
 
