@@ -522,29 +522,24 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   // Commands the clock calls for go first, as the system's own. Time is judged by the log's
   // clock: while it catches up on what happened earlier (an import of last month), that is
   // the newest record's event time plus the time since it was recorded, not the wall clock.
+  // The system's own commands go ahead of the callers'.
+  auto put_first = [&items](std::vector<Command> system) {
+    if (system.empty()) return;
+    std::vector<Item> merged;
+    merged.reserve(system.size() + items.size());
+    for (auto& c : system) {
+      const crypto::Digest digest = command_digest(c);
+      merged.push_back(Item{std::move(c), {}, {}, digest});
+    }
+    for (auto& i : items) merged.push_back(std::move(i));
+    items = std::move(merged);
+  };
   if (tick == Tick::kDue) {
     const TimeNs log_now =
         head_.seq == 0 ? now : std::min(now, head_event_at_ + (now - head_.recorded_at));
-    std::vector<Command> timed = machine_.on_tick(state_, log_now);
-    std::vector<Item> merged;
-    merged.reserve(timed.size() + items.size());
-    for (auto& c : timed) {
-      const crypto::Digest digest = command_digest(c);
-      merged.push_back(Item{std::move(c), {}, {}, digest});
-    }
-    for (auto& i : items) merged.push_back(std::move(i));
-    items = std::move(merged);
+    put_first(machine_.on_tick(state_, log_now));
   }
-  if (!clock_steps.empty()) {
-    std::vector<Item> merged;
-    merged.reserve(clock_steps.size() + items.size());
-    for (auto& c : clock_steps) {
-      const crypto::Digest digest = command_digest(c);
-      merged.push_back(Item{std::move(c), {}, {}, digest});
-    }
-    for (auto& i : items) merged.push_back(std::move(i));
-    items = std::move(merged);
-  }
+  put_first(std::move(clock_steps));
   if (items.empty()) return nullptr;
   const std::size_t total = items.size();
   group->results.resize(total);

@@ -119,14 +119,7 @@ class Hardening : public ::testing::Test {
     return r.out.empty() ? json::object() : parse(r.out);
   }
 
-  static void flip_bit(const fs::path& file, std::size_t at) {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(at));
-    char c = 0;
-    f.get(c);
-    f.seekp(static_cast<std::streamoff>(at));
-    f.put(static_cast<char>(c ^ 0x10));
-  }
+  static void flip_bit(const fs::path& file, std::size_t at) { testing::flip_byte(file, at); }
 
   fs::path largest(const std::string& extension) const {
     fs::path best;
