@@ -439,6 +439,20 @@ struct RecordRedacted {
   remainder @4 :Data;                      # its payload with those fields blanked, canonical
 }
 
+# record.entered_late (written by custody after the records of a late entry, in the stream of
+# the first, as part of the same command): an entry whose occurredAt lies further behind
+# custody's clock than lateEntrySeconds, or before the last record of its stream, and the
+# reason its sender gave (the command's lateReason). Views flag the records it covers.
+struct RecordEnteredLate {
+  reason @0 :Text;
+  records @1 :UInt32;                      # how many records before it, of its command, are late
+  occurredAt @2 :Int64 $A.timestamp;       # the command's occurredAt
+  streamLastAt @3 :Int64 $A.timestamp;     # the event time of the stream's last record before; 0: none
+  byAge @4 :Bool;                          # further behind the clock than lateEntrySeconds
+  byOrder @5 :Bool;                        # before the stream's last record
+  lateBySeconds @6 :Int64;                 # how far behind custody's clock it was entered
+}
+
 # ---------------------------------------------------------------- access
 
 # access.deny -> access.denied (stream "access:<principal>"): custody's own record of a call

@@ -28,3 +28,12 @@ struct Record {
   prevHash @10 :Data;        # leaf hash of the record before (32 bytes)
   streamPrevSeq @11 :UInt64; # seq of the previous record of the same stream; 0 for its first
 }
+
+# ledger.key_rotated (stream "ledger:key", actor "system"): the node key that signs checkpoints
+# changes. `note` is a signed note by the old key whose text is
+# "custody key rotation\n<origin>\n<key>\n". The old key signed a last checkpoint just before
+# this record; every checkpoint that covers it is signed by `key` (custody/ledger/node_key.h).
+struct KeyRotated {
+  key @0 :Text;   # the new verifier key
+  note @1 :Text;
+}

@@ -1247,7 +1247,7 @@ Response Api::get_site() {
   // The ledger's checkpoint origin and the node's verifier key: what a client checks signed
   // checkpoints with (and shows, for people to compare with the copy they hold).
   w.key("origin").string(ledger_.meta().origin);
-  w.key("publicKey").string(ledger_.meta().node_public_key);
+  w.key("publicKey").string(ledger_.store().current_public_key());
   w.end_object();
   return json(200, std::move(body));
 }

@@ -22,7 +22,7 @@ mkdir -p "$data"
 step() { printf '\n== %s\n' "$*"; }
 
 step "custody init $ledger"
-"$custody" init "$ledger" --origin salad-plant.example/line-1
+"$custody" init "$ledger" --origin salad-plant.example/line-1 --import-history
 # Who we are, for the location descriptions of the FSMA 204 spreadsheet.
 cat >"$ledger/config.json" <<'JSON'
 {

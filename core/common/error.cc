@@ -48,6 +48,8 @@ std::string_view code_name(ErrorCode code) {
       return "unauthenticated";
     case ErrorCode::kSignatureRequired:
       return "signature_required";
+    case ErrorCode::kLateEntry:
+      return "late_entry";
   }
   return "internal";
 }

@@ -15,6 +15,7 @@
 #include "custody/domain/command_codec.h"
 #include "custody/domain/signatures.h"
 #include "custody/ledger/checkpoint.h"
+#include "custody/ledger/node_key.h"
 #include "custody/ledger/proof.h"
 #include "custody/ledger/record.h"
 
@@ -315,8 +316,19 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
     return fail(ErrorCode::kInvalidArgument, "already exists: " + out.string(), "out");
   }
   const std::string vkey = signer.verifier().vkey();
-  if (vkey != snap.store().meta().node_public_key) {
-    return fail(ErrorCode::kPermissionDenied, "the signing key is not this ledger's node key");
+  if (vkey != snap.store().current_public_key()) {
+    return fail(ErrorCode::kPermissionDenied,
+                "the signing key is not this ledger's current node key");
+  }
+  // Every checkpoint of the package is the current key's: those that cover its last rotation.
+  std::uint64_t last_rotation = 0;
+  if (auto r = snap.stream_records(ledger::kKeyStream, 1, 0,
+                                   [&](std::uint64_t seq, std::string_view) {
+                                     last_rotation = std::max(last_rotation, seq);
+                                     return true;
+                                   });
+      !r) {
+    return std::unexpected(r.error());
   }
   auto newest = ledger::checkpoint_note(snap, 0);
   if (!newest) return std::unexpected(newest.error());
@@ -329,7 +341,8 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
 
   auto chosen = choose(snap, selection, tree_size);
   if (!chosen) return std::unexpected(chosen.error());
-  auto first_note = ledger::first_checkpoint_covering(snap, chosen->seqs.back());
+  auto first_note =
+      ledger::first_checkpoint_covering(snap, std::max(chosen->seqs.back(), last_rotation));
   if (!first_note) return std::unexpected(first_note.error());
   auto first_cp = ledger::parse_checkpoint_note_unverified(*first_note);
   if (!first_cp) return std::unexpected(first_cp.error());

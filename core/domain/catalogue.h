@@ -178,6 +178,10 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& corrections_area();
 [[nodiscard]] const Area& retention_area();
 [[nodiscard]] const Area& configuration_area();
+[[nodiscard]] const Area& late_entries_area();
+// The record.entered_late that records a late entry's reason (StateMachine::on_late_entry;
+// late_entries.cc).
+[[nodiscard]] ledger::Event late_entry_event(const ledger::StateMachine::LateEntry& late);
 // The payload in force of redacted record `seq`: the remainder that record `redacted_by` (its
 // record.redacted) holds. Throws when that record is not a redaction of `seq` (a damaged log
 // or redaction index).

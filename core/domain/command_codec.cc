@@ -1,5 +1,6 @@
 #include "custody/domain/command_codec.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "custody/codec/capnp_util.h"
@@ -17,7 +18,9 @@ std::unexpected<Error> bad(std::string field, std::string message) {
 }
 
 constexpr std::string_view kEnvelopeFields[] = {
-    "type", "commandId", "actor", "expectedVersion", "occurredAt", "data"};
+    "type", "commandId", "actor", "expectedVersion", "occurredAt", "lateReason", "data"};
+
+constexpr std::size_t kMaxLateReason = 1000;
 
 Result<std::string> required_id(const boost::json::object& obj, std::string_view key) {
   const auto* v = obj.if_contains(key);
@@ -112,6 +115,21 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
     auto t = parse_rfc3339(v->as_string());
     if (!t) return fail(t.error().code, t.error().message, "occurredAt");
     cmd.occurred_at = *t;
+  }
+  if (const auto* v = obj.if_contains("lateReason"); v && !v->is_null()) {
+    if (!v->is_string()) return bad("lateReason", "must be a string");
+    const std::string_view reason = v->as_string();
+    if (reason.find_first_not_of(' ') == std::string_view::npos) {
+      return bad("lateReason", "must say why the entry is late");
+    }
+    if (reason.size() > kMaxLateReason) {
+      return bad("lateReason", "is longer than " + std::to_string(kMaxLateReason) + " bytes");
+    }
+    if (std::any_of(reason.begin(), reason.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      return bad("lateReason", "must not hold control characters");
+    }
+    cmd.late_reason = std::string(reason);
   }
 
   const auto* data = obj.if_contains("data");

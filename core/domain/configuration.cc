@@ -10,6 +10,7 @@
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
 #include "custody/ledger/config.h"
+#include "schema/record.capnp.h"
 
 namespace custody::domain {
 namespace {
@@ -95,12 +96,17 @@ std::vector<std::string> plugin_lines(const json::object& o) {
 
 }  // namespace
 
+// Nothing is projected: the key history is the log itself, which verify follows.
+void apply_key_rotated(Apply&, s::KeyRotated::Reader) {}
+
 const Area& configuration_area() {
   static const Area area{
       "configuration",
       {command<s::ConfigRecord, decide_config>("config.record", {"config.recorded"},
                                                stream_described("config:ledger"))},
-      {event<s::ConfigRecord, apply_config>("config.recorded")}};
+      {event<s::ConfigRecord, apply_config>("config.recorded"),
+       // Written by the sequencer itself (custody key rotate); declared so readers decode it.
+       event<s::KeyRotated, apply_key_rotated>("ledger.key_rotated")}};
   return area;
 }
 

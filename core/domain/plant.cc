@@ -72,6 +72,10 @@ class PlantStateMachine final : public PlantMachine {
     return {clock_step_exception(expected, now)};
   }
 
+  std::optional<Event> on_late_entry(const LateEntry& late) override {
+    return late_entry_event(late);
+  }
+
  private:
   PlantOptions options_;
   Cfs cf_;

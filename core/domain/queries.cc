@@ -8,6 +8,7 @@
 #include "custody/codec/json_binding.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/late_entries.h"
 #include "custody/domain/projections.h"
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
@@ -190,6 +191,15 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
         }
         entry += "]}";
       }
+    }
+    auto late = late_entry_of(snap_, seq);  // entered late: the flag and its reason
+    if (!late) return std::unexpected(late.error());
+    if (*late) {
+      entry.pop_back();
+      entry += ",\"late\":";
+      codec::JsonWriter lw(entry);
+      write_late_entry_json(**late, lw);
+      entry += "}";
     }
     out.raw(entry);
   }

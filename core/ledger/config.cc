@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 // Every key config.json may hold ("site" is read by the FSMA 204 export, "plugins" by the
 // plugin host), and those of its objects.
 constexpr std::string_view kConfigKeys[] = {
-    "groupCommit", "checkpointIntervalMs", "tickIntervalMs",  "idempotency", "site",
-    "plugins",     "maxFutureSkewSeconds", "clockStepSeconds"};
+    "groupCommit", "checkpointIntervalMs", "tickIntervalMs",   "idempotency",      "site",
+    "plugins",     "maxFutureSkewSeconds", "clockStepSeconds", "lateEntrySeconds", "nodeKey"};
+constexpr std::string_view kNodeKeyKeys[] = {"file", "passphraseFile"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
 constexpr std::string_view kSiteKeys[] = {"name", "address", "gln", "timeZone"};
@@ -126,6 +127,13 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
     return fail(ErrorCode::kInvalidArgument, "must be at least 1", "config.clockStepSeconds");
   }
   o.clock_step = std::chrono::seconds(step);
+  std::uint64_t late = static_cast<std::uint64_t>(o.late_entry.count());
+  if (auto r =
+          read_uint(obj, "lateEntrySeconds", "config.lateEntrySeconds", 10ull * 366 * 86'400, late);
+      !r) {
+    return std::unexpected(r.error());
+  }
+  o.late_entry = std::chrono::seconds(late);
   if (const auto* site = obj.if_contains("site")) {
     if (!site->is_object())
       return fail(ErrorCode::kInvalidArgument, "must be an object", "config.site");
@@ -156,6 +164,25 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
         }
         out.site.time_zone = value;
       }
+    }
+  }
+  if (const auto* key = obj.if_contains("nodeKey")) {
+    if (!key->is_object()) {
+      return fail(ErrorCode::kInvalidArgument, "must be an object", "config.nodeKey");
+    }
+    if (auto r = only_known(key->as_object(), kNodeKeyKeys, "config.nodeKey"); !r) {
+      return std::unexpected(r.error());
+    }
+    for (const auto& member : key->as_object()) {
+      const std::string path = "config.nodeKey." + std::string(member.key());
+      if (!member.value().is_string() || member.value().as_string().empty() ||
+          member.value().as_string().size() > 4096 ||
+          std::string_view(member.value().as_string()).find('\0') != std::string_view::npos) {
+        return fail(ErrorCode::kInvalidArgument, "must be a file path", path);
+      }
+      const std::string value(member.value().as_string());
+      if (member.key() == "file") out.node_key.file = value;
+      if (member.key() == "passphraseFile") out.node_key.passphrase_file = value;
     }
   }
   if (const auto* plugins = obj.if_contains("plugins")) {

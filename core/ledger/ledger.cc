@@ -36,12 +36,44 @@ bool valid_origin(std::string_view origin) {
   return true;
 }
 
+// The node key a writer signs with. It must be the ledger's current key; when it is not, a
+// rotation may have been recorded and its new key not yet moved into place (a crash between
+// the two): the key beside it (".next") is then the current one, and the move is finished.
+Result<crypto::NoteSigner> open_signer(const fs::path& dir, const NodeKeyConfig& config,
+                                       Store& store) {
+  auto passphrase = node_key_passphrase(dir, config);
+  if (!passphrase) return std::unexpected(passphrase.error());
+  const fs::path path = node_key_path(dir, config);
+  auto signer = read_node_key(path, *passphrase);
+  if (!signer) {
+    return fail(signer.error().code, "cannot open the node key: " + signer.error().message);
+  }
+  const std::string current = store.current_public_key();
+  if (signer->verifier().vkey() == current) return signer;
+  fs::path next_path = path;
+  next_path += ".next";
+  std::error_code ec;
+  if (fs::exists(next_path, ec)) {
+    auto next = read_node_key(next_path, *passphrase);
+    if (next && next->verifier().vkey() == current) {
+      fs::rename(next_path, path, ec);
+      if (ec) return fail(ErrorCode::kIoError, "cannot finish the key rotation: " + ec.message());
+      if (auto r = sync_dir(path.parent_path()); !r) return std::unexpected(r.error());
+      return next;
+    }
+  }
+  return fail(ErrorCode::kPermissionDenied,
+              path.string() + " is not this ledger's current node key (" + current +
+                  "): a key from before a rotation, or another ledger's");
+}
+
 }  // namespace
 
 Result<LedgerOptions> load_options(const fs::path& dir, LedgerOptions o) {
   auto config = load_config(dir, o.sequencer);
   if (!config) return std::unexpected(config.error());
   o.sequencer = config->sequencer;
+  o.node_key = config->node_key;
   return o;
 }
 
@@ -75,7 +107,7 @@ Result<InitResult> Ledger::init(const fs::path& dir, const InitOptions& options,
   if (auto r = write_new_file(dir / "node.pub", out.vkey + "\n", 0644); !r) {
     return std::unexpected(r.error());
   }
-  if (auto r = write_new_file(dir / "config.json", kDefaultConfig, 0644); !r) {
+  if (auto r = write_new_file(dir / "config.json", options.config, 0644); !r) {
     return std::unexpected(r.error());
   }
   Store::InitInfo info{out.ledger_id, out.origin, out.vkey, clock.now(),
@@ -121,15 +153,11 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const fs::path& dir, OpenMode mode,
   } catch (const std::exception& e) {
     return fail(ErrorCode::kIoError, e.what());
   }
+  ledger->dir_ = dir;
+  ledger->node_key_ = options.node_key;
   if (mode == OpenMode::kReadWrite) {
-    auto key_text = read_file(dir / "node.key");
-    if (!key_text) {
-      return fail(ErrorCode::kIoError, "cannot read the node key: " + key_text.error().message);
-    }
-    std::string_view k = *key_text;
-    while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.remove_suffix(1);
-    auto signer = crypto::NoteSigner::parse(k);
-    if (!signer) return fail(ErrorCode::kCorruption, "node.key: " + signer.error().message);
+    auto signer = open_signer(dir, options.node_key, *ledger->store_);
+    if (!signer) return std::unexpected(signer.error());
     auto seq = Sequencer::start(*ledger->store_, *ledger->machine_, *ledger->clock_,
                                 std::move(*signer), options.sequencer);
     if (!seq) return std::unexpected(seq.error());
@@ -211,7 +239,38 @@ std::string Ledger::latest_checkpoint() const {
 }
 
 Result<crypto::NoteVerifier> Ledger::verifier() const {
-  return crypto::NoteVerifier::parse(store_->meta().node_public_key);
+  return crypto::NoteVerifier::parse(store_->current_public_key());
+}
+
+Result<std::string> Ledger::rotate_key() {
+  if (!sequencer_) return fail(ErrorCode::kPermissionDenied, "the ledger is open read-only");
+  auto passphrase = node_key_passphrase(dir_, node_key_);
+  if (!passphrase) return std::unexpected(passphrase.error());
+  const fs::path path = node_key_path(dir_, node_key_);
+  fs::path next_path = path;
+  next_path += ".next";
+  std::error_code ec;
+  fs::remove(next_path, ec);  // a rotation that never reached the log (open finishes others)
+  crypto::NoteSigner next = crypto::NoteSigner::generate(store_->meta().origin);
+  const std::string vkey = next.verifier().vkey();
+  if (auto r = write_node_key(next_path, next, *passphrase); !r) return std::unexpected(r.error());
+  auto cp = sequencer_->rotate_key(std::move(next));
+  if (!cp) {
+    fs::remove(next_path, ec);
+    return std::unexpected(cp.error());
+  }
+  fs::rename(next_path, path, ec);
+  if (ec) {
+    return fail(ErrorCode::kIoError, "the rotation is recorded but " + next_path.string() +
+                                         " could not replace " + path.string() + ": " +
+                                         ec.message() + " (the next open finishes it)");
+  }
+  if (auto r = sync_dir(path.parent_path()); !r) return std::unexpected(r.error());
+  // node.pub is what people copy to check the ledger's checkpoints with: the key in force.
+  if (auto r = replace_file(dir_ / "node.pub", vkey + "\n", 0644); !r) {
+    return std::unexpected(r.error());
+  }
+  return vkey;
 }
 
 }  // namespace custody::ledger

@@ -302,6 +302,8 @@ Result<RecordCheck> check_record(std::string_view bytes) {
     out.command_id = codec_text(in.getCommandId());
     out.prev_hash = digest_of(in.getPrevHash());
     out.redacted = !in.hasPayload();
+    out.key_rotation =
+        std::string_view(in.getType().cStr(), in.getType().size()) == "ledger.key_rotated";
     if (!out.redacted) {
       auto p = in.getPayload();
       if (crypto::sha256({p.begin(), p.size()}) != digest_of(in.getPayloadDigest())) {

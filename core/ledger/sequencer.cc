@@ -1,5 +1,6 @@
 #include "custody/ledger/sequencer.h"
 
+#include <capnp/message.h>
 #include <pthread.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -8,10 +9,13 @@
 #include <cstring>
 #include <future>
 
+#include "custody/codec/capnp_util.h"
 #include "custody/common/encoding.h"
 #include "custody/ledger/checkpoint.h"
+#include "custody/ledger/node_key.h"
 #include "custody/ledger/record.h"
 #include "idempotency.h"
+#include "schema/record.capnp.h"
 
 namespace custody::ledger {
 namespace {
@@ -50,6 +54,7 @@ crypto::Digest command_digest(const Command& c) {
   h.update(be64(static_cast<std::uint64_t>(c.occurred_at)));
   h.update(c.expected_version ? "v" + be64(*c.expected_version) : std::string("-"));
   if (!c.signature.empty()) hash_part(h, "signed:" + c.signature);
+  if (!c.late_reason.empty()) hash_part(h, "late:" + c.late_reason);
   return h.finish();
 }
 
@@ -221,12 +226,21 @@ void Sequencer::submit(Command command, Completion done) {
 }
 
 Result<std::string> Sequencer::checkpoint() {
+  return await_checkpoint(Item{});
+}
+
+Result<std::string> Sequencer::rotate_key(crypto::NoteSigner next) {
+  Item item;
+  item.rotate_to = std::make_shared<crypto::NoteSigner>(std::move(next));
+  return await_checkpoint(std::move(item));
+}
+
+Result<std::string> Sequencer::await_checkpoint(Item item) {
   std::promise<Result<std::string>> promise;
   auto future = promise.get_future();
   {
     std::lock_guard lock(mu_);
     if (stopping_ || failed_) return std::unexpected(failed_ ? *failed_ : closing_error());
-    Item item;
     item.checkpoint_done = [&promise](Result<std::string> r) {
       promise.set_value(std::move(r));
     };
@@ -479,6 +493,70 @@ Sequencer::StreamHead& Sequencer::stream_head(std::string_view stream) {
   return streams_.emplace(std::string(stream), h).first->second;
 }
 
+// The node key changes (node_key.h): the old key signs a last checkpoint over everything
+// before, then a record naming the new key carries the old key's note handing over to it;
+// every checkpoint from that record on is the new key's (the group's, at its end, the first).
+void Sequencer::rotate_key_now(crypto::NoteSigner& next, TimeNs now, rocksdb::WriteBatch& batch,
+                               RecordFields& f, EncodedRecord& enc) {
+  if (frontier_.size() > checkpoint_size_) {
+    Checkpoint last{store_.meta().origin, frontier_.size(), frontier_.root(), {}};
+    batch.Put(store_.cf(Cf::kCheckpoints), be64(last.size), sign_checkpoint(last, signer_));
+    checkpoint_size_ = last.size;
+    have_checkpoint_ = true;
+  }
+  const crypto::NoteVerifier next_key = next.verifier();
+  capnp::MallocMessageBuilder msg(256);
+  auto r = msg.initRoot<schema::KeyRotated>();
+  r.setKey(next_key.vkey());
+  r.setNote(key_rotation_note(store_.meta().origin, signer_, next_key));
+  StreamHead& sh = stream_head(kKeyStream);
+  f.seq = head_.seq + 1;
+  f.recorded_at = now;
+  f.occurred_at = 0;
+  f.command_id = "system:key-rotation-" + std::to_string(f.seq);
+  f.actor = "system";
+  f.stream = std::string(kKeyStream);
+  f.stream_version = sh.version + 1;
+  f.stream_prev_seq = sh.last_seq;
+  f.type = std::string(kKeyRotationType);
+  f.payload = codec::canonical_bytes(r.asReader());
+  f.prev_hash = head_.leaf;
+  encode_record(f, enc);
+  batch.Put(store_.cf(Cf::kLog), keys::log(f.seq), enc.bytes);
+  state_.add_record(f.seq, enc.bytes);
+  frontier_.append(enc.leaf, [&](const MerkleFrontier::Node& node) {
+    if (node.level >= kStoredMinLevel) {
+      batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),
+                crypto::as_view(node.hash));
+    }
+  });
+  sh.version = f.stream_version;
+  sh.last_seq = f.seq;
+  sh.last_at = now;
+  batch.Put(store_.cf(Cf::kStreams), kKeyStream, be64(sh.version) + be64(sh.last_seq));
+  head_.seq = f.seq;
+  head_.leaf = enc.leaf;
+  head_.recorded_at = now;
+  head_event_at_ = now;
+  machine_.apply(RecordRef{f.seq, f.recorded_at, f.occurred_at, f.command_id, f.actor, f.stream,
+                           f.stream_version, f.type, f.payload},
+                 state_);
+  batch.Put(store_.cf(Cf::kMeta), kCurrentKeyMeta, next_key.vkey());
+  signer_ = std::move(next);
+}
+
+TimeNs Sequencer::stream_last_at(StreamHead& head) {
+  if (head.last_at != kUnknownTime) return head.last_at;
+  head.last_at = 0;
+  if (head.last_seq == 0) return 0;
+  auto bytes = state_.record(head.last_seq);
+  if (!bytes) throw std::runtime_error("the stream's last record is missing");
+  auto rec = decode_record(*bytes);
+  if (!rec) throw std::runtime_error("the stream's last record: " + rec.error().message);
+  head.last_at = rec->occurred_at != 0 ? rec->occurred_at : rec->recorded_at;
+  return head.last_at;
+}
+
 std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items, Tick tick) {
   {
     std::unique_lock lock(mu_);
@@ -579,6 +657,12 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   try {
     for (std::size_t i = 0; i < total; ++i) {
       Item& item = items[i];
+      if (item.rotate_to) {
+        rotate_key_now(*item.rotate_to, now, batch, fields, enc);
+        wrote = true;
+        want_checkpoint = true;
+        continue;
+      }
       if (item.checkpoint_done) {
         want_checkpoint = true;
         continue;
@@ -631,6 +715,36 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         }
       }
 
+      // Contemporaneous, looking back: an entry made long after the fact, or dated before
+      // the last record its stream already holds, is a late entry. It needs a reason, which
+      // the machine records with it.
+      // lateEntrySeconds 0 turns this off (a migration of history, recorded as the
+      // configuration change it is).
+      if (cmd.occurred_at != 0 && options_.late_entry.count() > 0) {
+        StreamHead& primary = stream_head(events->front().stream);
+        const TimeNs last_at = stream_last_at(primary);
+        const bool by_age = now - cmd.occurred_at > to_ns(options_.late_entry);
+        const bool by_order = cmd.occurred_at < last_at;
+        if (by_age || by_order) {
+          if (cmd.late_reason.empty()) {
+            group->results[i] = std::unexpected(Error{
+                ErrorCode::kLateEntry,
+                "occurredAt " + format_rfc3339(cmd.occurred_at) + " makes this a late entry (" +
+                    (by_order ? "before the last record of " + events->front().stream + ", " +
+                                    format_rfc3339(last_at)
+                              : "more than " + std::to_string(options_.late_entry.count()) +
+                                    " s before custody's clock, " + format_rfc3339(now)) +
+                    "): say why in lateReason",
+                "lateReason"});
+            continue;
+          }
+          auto note = machine_.on_late_entry(
+              StateMachine::LateEntry{cmd, events->front().stream, last_at, by_age, by_order,
+                                      static_cast<std::uint32_t>(events->size()), now});
+          if (note) events->push_back(std::move(*note));
+        }
+      }
+
       // A redaction rewrites the record it names into its leaf form (payload bytes gone,
       // digest kept), in this command's batch. Made before anything of the command is
       // written, so that the command is all or nothing.
@@ -673,6 +787,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         f.seq = head_.seq + 1;
         f.recorded_at = now;
         f.occurred_at = cmd.occurred_at;
+        sh.last_at = cmd.occurred_at != 0 ? cmd.occurred_at : now;
         f.command_id = cmd.command_id;
         if (ev.actor.empty()) {
           f.actor = cmd.actor;

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "custody/common/encoding.h"
+#include "custody/ledger/node_key.h"
 #include "custody/ledger/record.h"
 #include "rocksdb_options.h"
 
@@ -143,6 +144,11 @@ std::string get_meta(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::stri
 }
 
 }  // namespace
+
+std::string Store::current_public_key() {
+  std::string v = get_meta(*db_, cf(Cf::kMeta), kCurrentKeyMeta);
+  return v.empty() ? meta_.node_public_key : v;
+}
 
 Error storage_error(const rocksdb::Status& s, std::string_view what) {
   const std::string message = std::string(what) + ": " + s.ToString();

@@ -9,12 +9,16 @@
 #include <thread>
 #include <vector>
 
+#include "custody/codec/capnp_util.h"
 #include "custody/common/encoding.h"
 #include "custody/ledger/checkpoint.h"
 #include "custody/ledger/merkle.h"
+#include "custody/ledger/node_key.h"
+#include "custody/ledger/reader.h"
 #include "custody/ledger/record.h"
 #include "custody/ledger/snapshot.h"
 #include "rocksdb_options.h"
+#include "schema/record.capnp.h"
 
 namespace custody::ledger {
 namespace {
@@ -173,6 +177,27 @@ class StoredCheckpoints {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
+// The key a ledger.key_rotated record hands over to, checked against the key before it.
+Result<crypto::NoteVerifier> rotated_key(std::string_view bytes, std::string_view origin,
+                                         const crypto::NoteVerifier& current) {
+  auto rec = decode_record(bytes);
+  if (!rec) return std::unexpected(rec.error());
+  if (!rec->payload_present || rec->stream != kKeyStream || rec->actor != "system") {
+    return fail(ErrorCode::kCorruption, "the rotation record is not custody's own");
+  }
+  return ledger::reading([&]() -> Result<crypto::NoteVerifier> {
+    codec::MessageView v(rec->payload);
+    auto r = v.root<schema::KeyRotated>();
+    auto next = open_key_rotation(std::string_view(r.getNote().cStr(), r.getNote().size()), origin,
+                                  current);
+    if (!next) return std::unexpected(next.error());
+    if (next->vkey() != std::string_view(r.getKey().cStr(), r.getKey().size())) {
+      return fail(ErrorCode::kCorruption, "the rotation's key differs from the key its note names");
+    }
+    return next;
+  });
+}
+
 unsigned worker_count(unsigned requested) {
   if (requested != 0) return requested;
   return std::max(1u, std::thread::hardware_concurrency());
@@ -189,25 +214,33 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   auto head = store.read_head(ro.snapshot);
   if (!head) return std::unexpected(head.error());
 
-  std::optional<crypto::NoteVerifier> key = options.key;
-  report.trusted_key = key.has_value();
-  if (!key) {
-    auto own = crypto::NoteVerifier::parse(store.meta().node_public_key);
-    if (!own) {
-      report.ok = false;
-      report.reason = "the ledger's node public key is malformed: " + own.error().message;
-      return report;
-    }
-    key = std::move(*own);
+  // The key history: checkpoints are checked by the key the ledger was created with, then by
+  // each key a rotation record (signed by the key before it) names, from the checkpoint after
+  // that record on. A key the auditor brings vouches from the point the history reaches it.
+  report.trusted_key = options.key.has_value();
+  auto first = crypto::NoteVerifier::parse(store.meta().node_public_key);
+  if (!first) {
+    report.ok = false;
+    report.reason = "the ledger's node public key is malformed: " + first.error().message;
+    return report;
   }
+  std::optional<crypto::NoteVerifier> key = std::move(*first);
+  bool vouching = !options.key || options.key->vkey() == key->vkey();
 
-  // The auditor's checkpoint is checked first: a forged one ends verification.
+  // The auditor's checkpoint: its signature is checked by the key in force at its size (at
+  // once when that is the first key), its origin and size at once.
   std::optional<Checkpoint> given;
+  bool given_signed = false;
+  auto given_rejected = [&](const Error& e) {
+    report.ok = false;
+    report.reason = "checkpoint rejected: " + e.message;
+  };
   if (options.checkpoint) {
     auto cp = open_checkpoint(*options.checkpoint, *key);
+    given_signed = cp.has_value();
+    if (!cp) cp = parse_checkpoint_note_unverified(*options.checkpoint);
     if (!cp) {
-      report.ok = false;
-      report.reason = "checkpoint rejected: " + cp.error().message;
+      given_rejected(cp.error());
       return report;
     }
     if (cp->origin != store.meta().origin) {
@@ -240,7 +273,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
           return false;
         }
         ++report.checkpoints_checked;
-        signed_through = std::max(signed_through, cp_size);
+        if (vouching) signed_through = std::max(signed_through, cp_size);
         if (cp->size != cp_size || cp->root != fold.root()) {
           return fold.bad(last_matching_checkpoint + 1,
                           "tree head at size " + std::to_string(cp_size) +
@@ -252,8 +285,16 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
       stored.advance();
     }
     if (given && given->size == size) {
+      if (!given_signed) {
+        auto cp = open_checkpoint(*options.checkpoint, *key);
+        if (!cp) {
+          given_rejected(cp.error());
+          return false;
+        }
+        given_signed = true;
+      }
       ++report.checkpoints_checked;
-      signed_through = std::max(signed_through, size);
+      if (vouching) signed_through = std::max(signed_through, size);
       if (given->root != fold.root()) {
         return fold.bad(last_matching_checkpoint + 1,
                         "tree head at size " + std::to_string(size) +
@@ -310,7 +351,24 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
     for (auto& h : helpers) h.get();
 
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (!fold.feed(batch[i], checks[i]) || !check_roots()) {
+      if (!fold.feed(batch[i], checks[i])) {
+        going = false;
+        break;
+      }
+      if (checks[i]->key_rotation) {
+        // The new key signs every checkpoint from the rotation record on.
+        auto next = rotated_key(batch[i].bytes, store.meta().origin, *key);
+        if (!next) {
+          fold.bad(fold.size(), "key rotation at seq " + std::to_string(fold.size()) + ": " +
+                                    next.error().message);
+          going = false;
+          break;
+        }
+        key = std::move(*next);
+        ++report.key_rotations;
+        if (options.key && key->vkey() == options.key->vkey()) vouching = true;
+      }
+      if (!check_roots()) {
         going = false;
         break;
       }
@@ -344,6 +402,13 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
     return report;
   }
 
+  if (given && !given_signed) {
+    auto cp = open_checkpoint(*options.checkpoint, *key);
+    if (!cp) {
+      given_rejected(cp.error());
+      return report;
+    }
+  }
   if (given && given->size > fold.size()) {
     fold.bad(fold.size() + 1, "checkpoint covers " + std::to_string(given->size) +
                                   " records but the log ends at " + std::to_string(fold.size()) +

@@ -249,6 +249,24 @@ std::string occurred(const Record& rec) {
   return when(t.empty() ? text(rec.r, "recordedAt") : t);
 }
 
+// Entered late (long after the fact, or dated before its stream's last record): the flag and
+// the reason its sender gave (the view's "late").
+std::string late_flag(const Record& rec) {
+  const auto* late = rec.r.if_contains("late");
+  if (late == nullptr || !late->is_object()) return "";
+  const auto& l = late->as_object();
+  std::string why;
+  if (flag(l, "byAge")) {
+    why = std::to_string(static_cast<long long>(number_value(l, "lateBySeconds") / 3600)) +
+          " h after the fact";
+  }
+  if (flag(l, "byOrder")) {
+    why += std::string(why.empty() ? "" : ", ") + "dated before the last record of its stream";
+  }
+  return " <span class=\"flag\">late entry (" + esc(why) + "): " + esc(text(l, "reason")) +
+         "</span>";
+}
+
 std::string who_when(const Record& rec) {
   return esc(text(rec.r, "actor")) + "<br>" + esc(occurred(rec));
 }
@@ -534,7 +552,8 @@ void signatures(Html& h, const Gathered& g) {
     }
   }
   for (const Record* rec : all) {
-    if (rec->type() == "signature.signed") continue;
+    // Signatures and late-entry notes show on the records they are about.
+    if (rec->type() == "signature.signed" || rec->type() == "record.entered_late") continue;
     std::vector<const Record*> sigs;
     if (auto it = by_command.find(text(rec->r, "commandId")); it != by_command.end())
       sigs = it->second;
@@ -550,8 +569,8 @@ void signatures(Html& h, const Gathered& g) {
     }
     if (signed_by.empty()) signed_by = "&mdash;";
     std::string hash = text(rec->r, "hash");
-    h.row({"#" + std::to_string(rec->seq()), esc(text(rec->r, "actor")), esc(occurred(*rec)),
-           esc(when(text(rec->r, "recordedAt"))),
+    h.row({"#" + std::to_string(rec->seq()), esc(text(rec->r, "actor")),
+           esc(occurred(*rec)) + late_flag(*rec), esc(when(text(rec->r, "recordedAt"))),
            esc(meaning(*rec)) + (rec->corrected() ? " " + changed_flag(g, *rec) : ""), signed_by,
            "<span class=\"mono\">" + esc(hash.substr(0, 16)) + "&hellip;</span>"},
           rec->corrected() ? "changed" : nullptr);

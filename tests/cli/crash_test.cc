@@ -166,7 +166,7 @@ TEST(CrashSafety, AcknowledgedCommandsSurviveSigkill) {
 TEST(CrashSafety, AnInterruptedRebuildLeavesTheLiveProjections) {
   testing::TempDir tmp;
   const std::string dir = (tmp / "ledger").string();
-  ASSERT_EQ(testing::run_custody({"init", dir}).exit_code, 0);
+  ASSERT_EQ(testing::run_custody({"init", dir, "--import-history"}).exit_code, 0);
   auto gen = testing::run_custody({"gen", "plant", "--days", "10", "--seed", "7"});
   ASSERT_EQ(testing::run_custody({"append", dir}, gen.out).exit_code, 0);
   // How long a whole rebuild takes here, so that the signals land during one.

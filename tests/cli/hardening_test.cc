@@ -98,6 +98,7 @@ class Hardening : public ::testing::Test {
     auto gen = run_custody(
         {"gen", "plant", "--days", std::to_string(days), "--seed", std::to_string(seed)});
     EXPECT_EQ(gen.exit_code, 0) << gen.err;
+    testing::import_history(dir());
     auto r = run_custody({"append", dir().string()}, gen.out);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return testing::lines(gen.out).size();
@@ -428,7 +429,7 @@ TEST_F(Hardening, F12_AFullDiskIsACleanIoErrorAndWritesResume) {
     ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
   } unmount{mnt};
   const fs::path l = mnt / "l";
-  ASSERT_EQ(run_custody({"init", l.string()}).exit_code, 0);
+  ASSERT_EQ(run_custody({"init", l.string(), "--import-history"}).exit_code, 0);
   auto gen = run_custody({"gen", "plant", "--days", "2", "--seed", "3"});
   const auto all = testing::lines(gen.out);
   std::string first, rest;

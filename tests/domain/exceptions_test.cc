@@ -112,6 +112,7 @@ TEST_F(Exceptions, OverdueExceptionsAreEscalatedOnceByTheSystem) {
 // Replaying an old month must not escalate everything at once: deadlines are judged by when
 // things happened while the log catches up, not by the wall clock a month later.
 TEST_F(Exceptions, ReplayingAnOldDayJudgesDeadlinesByWhenThingsHappened) {
+  import_history();
   master_data();
   constexpr TimeNs kSecond = 1'000'000'000LL;
   clock_.set(kStart + 30 * 24 * 3600LL * kSecond);  // a month after the day being imported

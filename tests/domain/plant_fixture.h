@@ -29,8 +29,16 @@ class PlantTest : public ::testing::Test {
     ledger::LedgerOptions o;
     o.clock = &clock_;
     o.sequencer.tick_interval = std::chrono::milliseconds(1000);
+    if (importing_) o.sequencer.late_entry = std::chrono::seconds(0);
     ledger_ = open_ledger(dir_, ledger::OpenMode::kReadWrite, o);
     ASSERT_TRUE(ledger_);
+  }
+
+  // Reopens the ledger as one that takes history (`custody init --import-history`): nothing
+  // is a late entry however long ago it happened.
+  void import_history() {
+    importing_ = true;
+    reopen();
   }
 
   // Submits {"type", "commandId": auto, "actor", "data"} and waits for the outcome.
@@ -142,6 +150,7 @@ class PlantTest : public ::testing::Test {
     ok("op.start", R"({"wo":")" + wo + R"(","step":"wash","equipment":"washer-1"})");
   }
 
+  bool importing_ = false;
   TempDir tmp_;
   std::filesystem::path dir_ = tmp_ / "plant";
   ManualClock clock_{kStart};

@@ -38,6 +38,7 @@ TEST_F(Retention, ThePolicyIsARecordAndBadOnesAreRefused) {
 }
 
 TEST_F(Retention, TheReportCountsWhatIsPastItsPeriod) {
+  import_history();
   master_data();
   // Two readings ten days apart (by when they were taken), one note.
   ok_at("reading.record", R"({"equipment":"washer-1","param":"chlorine","value":100})",

@@ -133,6 +133,27 @@ TEST_F(Reports, TheBatchRecordTellsTheWholeStoryOfTheOrder) {
   EXPECT_TRUE(has(h, "through record #" + std::to_string(ledger_->head().seq)));
 }
 
+TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
+  run_an_order();
+  // The close was signed on paper two days ago and typed in now: a late entry.
+  auto close = domain::decode_command(
+      R"({"type":"wo.close","commandId":"close-late","actor":"user:supervisor",)"
+      R"("occurredAt":"2026-11-19T08:00:00Z","lateReason":"closed on paper <at review>",)"
+      R"("data":{"wo":"WO-1"}})");
+  ASSERT_TRUE(close) << close.error().message;
+  auto closed = ledger_->submit(std::move(*close)).get();
+  ASSERT_TRUE(closed) << closed.error().message;
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_TRUE(has(*html,
+                  "late entry (48 h after the fact, dated before the last record of its stream): "
+                  "closed on paper &lt;at review&gt;"))
+      << *html;
+  EXPECT_FALSE(has(*html, "<at review>")) << "the reason is escaped";
+  EXPECT_FALSE(has(*html, "record.entered_late")) << "shown on the record, not as a row";
+}
+
 TEST_F(Reports, AnOrderWithoutCorrectionsSaysSo) {
   master_data();
   receive("R-1", 150);

@@ -56,7 +56,7 @@ PackageReport check(Files files, VerifyOptions options = {}) {
 class Packages : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(run_custody({"init", dir()}).exit_code, 0);
+    ASSERT_EQ(run_custody({"init", dir(), "--import-history"}).exit_code, 0);
     // A generated plant day in three appends: three checkpoints, so a lot's records are
     // first covered by an older checkpoint than the newest.
     auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "3"});

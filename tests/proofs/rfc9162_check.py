@@ -114,7 +114,7 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     ledger = os.path.join(work, "ledger")
-    run(binary, "init", ledger)
+    run(binary, "init", ledger, "--import-history")
     commands = run(binary, "gen", "plant", "--days", "1").splitlines(keepends=True)
     # Appends of uneven sizes, a checkpoint after each: trees of many shapes.
     sizes = []

@@ -11,6 +11,7 @@
 #include <thread>
 #include <tuple>
 
+#include "custody/common/clock.h"
 #include "custody/common/encoding.h"
 #include "custody/crypto/merkle_proof.h"
 #include "custody/ledger/checkpoint.h"
@@ -87,6 +88,7 @@ class Serve : public ::testing::Test {
     auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
     EXPECT_EQ(plant.exit_code, 0) << plant.err;
     std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
+    testing::import_history(dir());
     auto r = run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return plant.exit_code == 0 && r.exit_code == 0 ? plant.out : std::string();
@@ -158,6 +160,8 @@ TEST_F(Serve, ACommandIsRecordedAsItsAuthenticatedPrincipalAndBadOnesWriteNothin
   EXPECT_EQ(retry.status, 200);
   EXPECT_EQ(retry.json().at("duplicate"), true);
   const std::uint64_t before = head(auditor);
+  const std::string three_days_ago =
+      format_rfc3339(SystemClock().now() - 3LL * 86'400 * 1'000'000'000LL);
 
   struct Bad {
     std::string body;
@@ -174,6 +178,11 @@ TEST_F(Serve, ACommandIsRecordedAsItsAuthenticatedPrincipalAndBadOnesWriteNothin
       {note("n1", "changed text under a used id"), 409, "idempotency_conflict"},
       {R"({"type":"lot.hold","commandId":"n7","data":{"lot":"nowhere","reason":"r"}})", 422,
        "not_found"},
+      // Three days after the fact, with no reason: a late entry.
+      {note("n8", "typed in late", R"(,"occurredAt":")" + three_days_ago + "\""), 422,
+       "late_entry"},
+      {note("n9", "blank reason", R"(,"occurredAt":")" + three_days_ago + R"(","lateReason":"  ")"),
+       400, "invalid_argument"},
   };
   for (const auto& b : bad) {
     auto r = client_->request("POST", "/v1/commands", b.body, op);
@@ -188,6 +197,20 @@ TEST_F(Serve, ACommandIsRecordedAsItsAuthenticatedPrincipalAndBadOnesWriteNothin
   EXPECT_EQ(denied[0].at("actor"), "system");
   EXPECT_EQ(denied[0].at("payload").at("action"), "submit as another actor");
   EXPECT_NE(str(denied[0].at("payload").at("from")).find("127.0.0.1:"), std::string::npos);
+
+  // With its reason the late entry is taken, and the reason is recorded after it.
+  auto late = client_->request("POST", "/v1/commands",
+                               note("n10", "typed in late",
+                                    R"(,"occurredAt":")" + three_days_ago +
+                                        R"(","lateReason":"paper log from the night shift")"),
+                               op);
+  ASSERT_EQ(late.status, 200) << late.body;
+  EXPECT_EQ(late.json().at("records"), 2);
+  auto notes = log(auditor, "note:line-1");
+  ASSERT_FALSE(notes.empty());
+  EXPECT_EQ(notes.back().at("type"), "record.entered_late");
+  EXPECT_EQ(notes.back().at("payload").at("reason"), "paper log from the night shift");
+  EXPECT_EQ(notes.back().at("payload").at("byAge"), true);
 }
 
 // The role table of docs/security.md, as a reader of the docs sees it: command or read ->

@@ -15,6 +15,7 @@
 
 #include "custody/codec/capnp_util.h"
 #include "custody/domain/plant.h"
+#include "custody/ledger/config.h"
 #include "schema/commands.capnp.h"
 
 namespace custody::testing {
@@ -37,6 +38,10 @@ void init_ledger(const fs::path& dir) {
   auto machine = domain::make_state_machine();
   auto r = ledger::Ledger::init(dir, {}, *machine);
   ASSERT_TRUE(r.has_value()) << r.error().message;
+}
+
+void import_history(const fs::path& dir) {
+  std::ofstream(dir / "config.json", std::ios::trunc) << ledger::kImportConfig;
 }
 
 std::unique_ptr<ledger::Ledger> open_ledger(const fs::path& dir, ledger::OpenMode mode,

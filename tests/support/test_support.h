@@ -30,6 +30,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Makes the ledger at `dir` one that takes history (config.json as `custody init
+// --import-history` writes it): generated plant days are in the past.
+void import_history(const std::filesystem::path& dir);
+
 // Creates a ledger at `dir` with the plant domain. Fails the test on error.
 void init_ledger(const std::filesystem::path& dir);
 

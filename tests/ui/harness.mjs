@@ -65,8 +65,9 @@ export class Plant {
    */
   seed({ days = 4, extra = [] } = {}) {
     custody(['init', this.ledger, '--origin', 'ui-test.example/line-1']);
+    // The generated days lie in the past: a ledger that takes history (no late entries).
     writeFileSync(join(this.ledger, 'config.json'),
-      JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' } }));
+      JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' }, lateEntrySeconds: 0 }));
     const plant = custody(['gen', 'plant', '--days', String(days), '--seed', '11'], { maxBuffer: 1 << 28 });
     const file = join(this.dir, 'plant.ndjson');
     const ours = [...SEED, ...extra.map((c) => ({ actor: 'user:planner-seed', ...c }))];

@@ -18,7 +18,7 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
-"$bin/custody" init "$work/l" >/dev/null
+"$bin/custody" init "$work/l" --import-history >/dev/null
 # The plant's days end today: custody refuses records dated in its future.
 start=$(date -u -d "-$days days" +%Y-%m-%dT00:00:00Z)
 "$bin/custody" gen plant --days "$days" --seed 11 --start "$start" >"$work/plant.ndjson"

@@ -9,6 +9,7 @@
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
 #include "custody/domain/audit_package.h"
+#include "custody/ledger/node_key.h"
 
 namespace custody::cli {
 
@@ -63,12 +64,11 @@ void add_export(CLI::App& app, Action& run) {
       }
       auto ledger = open_ledger(o->dir, ledger::OpenMode::kReadOnly);
       if (!ledger) return report(ledger.error());
-      auto key = read_file(std::filesystem::path(o->dir) / "node.key");
-      if (!key) return report(Error{key.error().code, "cannot read the node key", "node.key"});
-      std::string_view k = *key;
-      while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.remove_suffix(1);
-      auto signer = crypto::NoteSigner::parse(k);
-      if (!signer) return report(Error::corruption("node.key is not a signing key"));
+      auto signer = ledger::load_node_key(o->dir);
+      if (!signer) {
+        return report(Error{signer.error().code,
+                            "cannot open the node key: " + signer.error().message, "nodeKey"});
+      }
       auto snap = (*ledger)->snapshot();
       auto sum = domain::write_audit_package(*snap, sel, *signer, o->out, (*ledger)->clock().now());
       if (!sum) return report(sum.error());

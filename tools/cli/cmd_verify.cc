@@ -116,7 +116,10 @@ int verify(const VerifyArgs& a) {
   bool witnessed = true;
   if (min_witnesses > 0) {
     for (const auto& w : witnesses) {
-      if (store.has_value() && w.vkey() == (*store)->meta().node_public_key) continue;
+      if (store.has_value() && (w.vkey() == (*store)->meta().node_public_key ||
+                                w.vkey() == (*store)->current_public_key())) {
+        continue;
+      }
       if (w.open(*options.checkpoint)) cosigned_by.push_back(w.name());
     }
     witnessed = cosigned_by.size() >= min_witnesses;

@@ -26,7 +26,7 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 50
+#define CUSTODY_EVENT_TYPE_COUNT 52
 #define CUSTODY_COMMAND_TYPE_COUNT 50
 
 /* Event types: what a custody_record's payload holds. */
@@ -81,6 +81,8 @@ static const custody_type_info custody_event_types[] = {
     {"signature.signed", "SignatureSigned", UINT64_C(0xad81251ac9e936ee)},
     {"retention.policy_set", "RetentionPolicySet", UINT64_C(0xf39a8f01c3988a41)},
     {"config.recorded", "ConfigRecord", UINT64_C(0xe6c31765bc8855e4)},
+    {"ledger.key_rotated", "KeyRotated", UINT64_C(0xaeccf0a3ac11d11f)},
+    {"record.entered_late", "RecordEnteredLate", UINT64_C(0x8bba022403f53df0)},
 };
 
 /* Command types: what a custody_command's data holds. */

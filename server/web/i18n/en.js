@@ -403,6 +403,7 @@ export default {
   'error.permission_denied': 'Your role may not do this.',
   'error.unauthenticated': 'Wrong user id or password, or the session has ended.',
   'error.signature_required': 'This needs an electronic signature.',
+  'error.late_entry': 'This is entered late (long after it happened, or before the last entry): say why.',
   'error.idempotency_conflict': 'This command id was already used for something else.',
   'error.unavailable': 'The server is stopping. Try again shortly.',
   'error.unreachable': 'The server cannot be reached.',

@@ -38,10 +38,11 @@ enum class ErrorCode : std::uint8_t {
   kProjectionsStale,      // projections were built by another version: rebuild first
   kUnauthenticated,       // no credentials, or credentials that do not check out
   kSignatureRequired,     // the command type needs an electronic signature it does not carry
+  kLateEntry,             // occurredAt makes the command a late entry and it gives no reason
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kSignatureRequired;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kLateEntry;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

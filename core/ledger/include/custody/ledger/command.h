@@ -28,10 +28,14 @@ struct Command {
   // The meaning of the electronic signature the command carries ("released"), or empty. Only
   // the server sets it, after the signer confirmed with their password; no JSON decoder does.
   std::string signature;
+  // Why the command is entered late (its occurredAt long past, or before its stream's last
+  // record): required then, and recorded with it; ignored otherwise. Empty when not given.
+  std::string late_reason;
 };
 
 // What identifies a command's content for idempotency: SHA-256 over its type, actor, data,
-// occurredAt and expectedVersion (each length-prefixed). A retry must have the same digest;
+// occurredAt, expectedVersion and, when given, signature and lateReason (each
+// length-prefixed). A retry must have the same digest;
 // a different command under a used commandId is an idempotency conflict.
 [[nodiscard]] crypto::Digest command_digest(const Command& command);
 

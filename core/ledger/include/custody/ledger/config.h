@@ -14,6 +14,7 @@
 #include <string>
 
 #include "custody/common/error.h"
+#include "custody/ledger/node_key.h"
 #include "custody/ledger/sequencer.h"
 
 namespace custody::ledger {
@@ -34,10 +35,21 @@ inline constexpr std::string_view kDefaultConfig = R"({
 }
 )";
 
+// What `custody init --import-history` writes: a ledger that takes history (a migration, a
+// simulated plant), where nothing is a late entry until lateEntrySeconds is set again.
+inline constexpr std::string_view kImportConfig = R"({
+  "groupCommit": { "maxCommands": 1024, "maxWaitMicros": 0 },
+  "checkpointIntervalMs": 1000,
+  "tickIntervalMs": 1000,
+  "lateEntrySeconds": 0
+}
+)";
+
 struct LedgerConfig {
   SequencerOptions sequencer;
   Site site;
   std::string plugins_json = "[]";  // the "plugins" array, as JSON text
+  NodeKeyConfig node_key;           // where the node key is, how it is opened (node_key.h)
 };
 
 // Reads DIR/config.json over `defaults`. kInvalidArgument (field "config.<path>") for a bad

@@ -16,6 +16,8 @@
 #include "custody/common/error.h"
 #include "custody/crypto/note.h"
 #include "custody/ledger/command.h"
+#include "custody/ledger/config.h"
+#include "custody/ledger/node_key.h"
 #include "custody/ledger/sequencer.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/state_machine.h"
@@ -27,7 +29,8 @@ struct InitOptions {
   // Checkpoint origin and signing key name; default "custody/<ledger id>". No whitespace
   // and no '+'.
   std::string origin;
-  const Clock* clock = nullptr;  // default: the system clock
+  const Clock* clock = nullptr;              // default: the system clock
+  std::string_view config = kDefaultConfig;  // the config.json to write
 };
 
 struct InitResult {
@@ -41,6 +44,7 @@ struct InitResult {
 struct LedgerOptions {
   SequencerOptions sequencer;
   const Clock* clock = nullptr;  // default: the system clock; must outlive the ledger
+  NodeKeyConfig node_key;        // where a writer finds the node key (node_key.h)
 };
 
 // The sequencer settings of DIR/config.json (load_config) over `defaults`.
@@ -77,6 +81,11 @@ class Ledger {
   [[nodiscard]] std::future<Result<CommandResult>> submit(Command command);
   // A signed checkpoint covering every record committed so far (writes one if needed).
   [[nodiscard]] Result<std::string> checkpoint();
+  // Rotates the node key (node_key.h): writes a new key beside the current one (sealed under
+  // the same passphrase), records the rotation signed by the current key, and moves the new
+  // key into place. A crash between the record and the move is finished at the next open.
+  // Returns the new verifier key.
+  [[nodiscard]] Result<std::string> rotate_key();
 
   [[nodiscard]] std::unique_ptr<Snapshot> snapshot();
   [[nodiscard]] Head head() const;
@@ -89,6 +98,7 @@ class Ledger {
   // The newest stored checkpoint note, "" when there is none.
   [[nodiscard]] std::string latest_checkpoint() const;
   [[nodiscard]] const LedgerMeta& meta() const { return store_->meta(); }
+  // The key that signs checkpoints now (it changes with rotate_key()).
   [[nodiscard]] Result<crypto::NoteVerifier> verifier() const;
   [[nodiscard]] Store& store() { return *store_; }
   [[nodiscard]] StateMachine& machine() { return *machine_; }
@@ -96,6 +106,8 @@ class Ledger {
 
  private:
   Ledger() = default;
+  std::filesystem::path dir_;
+  NodeKeyConfig node_key_;
   std::unique_ptr<SystemClock> own_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<Store> store_;

@@ -63,7 +63,8 @@ struct RecordCheck {
   std::string command_id;
   Digest prev_hash{};
   Digest leaf{};
-  bool redacted = false;  // payload absent; its digest cannot be rechecked
+  bool redacted = false;      // payload absent; its digest cannot be rechecked
+  bool key_rotation = false;  // a ledger.key_rotated record (node_key.h)
 };
 
 // Checks that `bytes` are a canonical Record whose payload matches its digest, and computes

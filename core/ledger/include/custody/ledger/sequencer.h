@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,9 +46,14 @@
 #include "custody/crypto/note.h"
 #include "custody/ledger/command.h"
 #include "custody/ledger/merkle.h"
+#include "custody/ledger/record.h"
 #include "custody/ledger/state.h"
 #include "custody/ledger/state_machine.h"
 #include "custody/ledger/store.h"
+
+namespace rocksdb {
+class WriteBatch;
+}
 
 namespace custody::ledger {
 
@@ -66,6 +72,10 @@ struct SequencerOptions {
   // A wall clock that moves this much more or less than the time that passed is a step,
   // recorded through StateMachine::on_clock_step.
   std::chrono::seconds clock_step{60};
+  // A command whose occurredAt is further behind the clock than this, or before the last
+  // record of its stream, is a late entry: refused without a lateReason, recorded with it
+  // (StateMachine::on_late_entry). 0: nothing is a late entry (while history is imported).
+  std::chrono::seconds late_entry{86'400};
 };
 
 class Sequencer {
@@ -90,6 +100,11 @@ class Sequencer {
   // Any thread; blocks until a signed checkpoint covers every record committed before the
   // call, and returns it.
   [[nodiscard]] Result<std::string> checkpoint();
+
+  // Any thread; blocks. Rotates the node key to `next` (node_key.h): the old key's last
+  // checkpoint, then the rotation record; checkpoints from it on are signed by `next`.
+  // Returns the latest checkpoint (the new key's first) once durable.
+  [[nodiscard]] Result<std::string> rotate_key(crypto::NoteSigner next);
 
   // Any thread: the durable head and the latest durable checkpoint note ("" when none).
   [[nodiscard]] Head head() const;
@@ -126,12 +141,17 @@ class Sequencer {
     std::uint64_t version = 0;
     std::uint64_t last_seq = 0;
     std::uint64_t group = 0;  // last group that changed it (0: as stored)
+    // The event time of its last record (occurredAt, else recordedAt); read from that record
+    // when first needed (kUnknownTime until then).
+    TimeNs last_at = kUnknownTime;
   };
+  static constexpr TimeNs kUnknownTime = std::numeric_limits<TimeNs>::min();
   struct Item {
     Command command;
     Completion done;                                           // commands
     std::function<void(Result<std::string>)> checkpoint_done;  // checkpoint requests
     crypto::Digest digest{};  // command_digest(command), computed by the submitting thread
+    std::shared_ptr<crypto::NoteSigner> rotate_to;  // a key rotation request (with checkpoint_done)
   };
   struct Prepared;
 
@@ -149,7 +169,12 @@ class Sequencer {
   [[nodiscard]] std::unique_ptr<Prepared> prepare(std::vector<Item> items, Tick tick);
   void hand_to_writer(std::unique_ptr<Prepared> group);
   void retire_durable();
+  [[nodiscard]] Result<std::string> await_checkpoint(Item item);
+  void rotate_key_now(crypto::NoteSigner& next, TimeNs now, rocksdb::WriteBatch& batch,
+                      RecordFields& fields, EncodedRecord& enc);
   StreamHead& stream_head(std::string_view stream);
+  // The event time of `head`'s last record (0 for a new stream), read once.
+  TimeNs stream_last_at(StreamHead& head);
   void complete(Prepared& group, const std::optional<Error>& failure);
 
   Store& store_;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,25 @@ class StateMachine {
     (void)expected;
     (void)now;
     return {};
+  }
+
+  // Sequencer thread, after decide(): `command` is a late entry (its occurredAt is more than
+  // the configured age behind `now`, or before `stream_last_at`, the event time of the last
+  // record of its primary stream) and gave the reason. The event that records the reason, the
+  // lateness and how many of the command's records (`records`, just before it) it covers; it
+  // is written after them, as part of the command. nullopt: this machine records none.
+  struct LateEntry {
+    const Command& command;
+    std::string_view stream;    // the command's primary stream
+    TimeNs stream_last_at = 0;  // 0: the stream had no record
+    bool by_age = false;        // older than the configured age
+    bool by_order = false;      // older than the stream's last record
+    std::uint32_t records = 0;
+    TimeNs now = 0;
+  };
+  [[nodiscard]] virtual std::optional<Event> on_late_entry(const LateEntry& late) {
+    (void)late;
+    return std::nullopt;
   }
 };
 

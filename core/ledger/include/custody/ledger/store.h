@@ -168,6 +168,9 @@ class Store final : public ColumnFamilies {
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] OpenMode mode() const { return mode_; }
   [[nodiscard]] const LedgerMeta& meta() const { return meta_; }
+  // The verifier key that signs checkpoints now: the last rotation's (node_key.h), else the
+  // key the ledger was created with. Read from the database (a rotation changes it).
+  [[nodiscard]] std::string current_public_key();
 
   // The version of the projection code that built the active projections.
   [[nodiscard]] std::uint32_t projection_version() const { return projection_version_; }

@@ -29,9 +29,10 @@ namespace custody::ledger {
 struct VerifyOptions {
   // A checkpoint note the auditor holds; its signature, size and root are checked.
   std::optional<std::string> checkpoint;
-  // The key the auditor trusts. Without one, the ledger's own node key (from meta) is
-  // used, which proves integrity against accidents but not against someone who can also
-  // replace the key.
+  // The key the auditor trusts: the key the ledger was created with, or one a rotation
+  // handed over to (checkpoints vouch for records from the point the key history reaches it).
+  // Without one, the ledger's own keys (from meta, then its rotations) are used, which proves
+  // integrity against accidents but not against someone who can also replace the key.
   std::optional<crypto::NoteVerifier> key;
   unsigned threads = 0;  // hashing threads; 0: one per core
   // Called now and then with the number of records checked so far. Optional.
@@ -45,6 +46,7 @@ struct VerifyReport {
   crypto::Digest root{};       // tree head over the records read
   std::uint64_t checkpoints_checked = 0;
   std::uint64_t redacted = 0;                  // records whose payload was redacted
+  std::uint64_t key_rotations = 0;             // node key rotations followed
   bool trusted_key = false;                    // the key came from the caller, not the ledger
   std::optional<std::uint64_t> first_bad_seq;  // unset when no record is to blame
   std::string reason;                          // empty when ok
