@@ -27,6 +27,9 @@ struct Record {
   payload @9 :Data;          # canonical Cap'n Proto of the event struct named by `type`
   prevHash @10 :Data;        # leaf hash of the record before (32 bytes)
   streamPrevSeq @11 :UInt64; # seq of the previous record of the same stream; 0 for its first
+  occurredOffset @12 :Int16; # the UTC offset, in minutes, the client wrote occurredAt in
+                             # ("+01:00" -> 60); 0 for "Z" or none. Records written before
+                             # this field existed have it 0 and the same bytes as then.
 }
 
 # ledger.key_rotated (stream "ledger:key", actor "system"): the node key that signs checkpoints

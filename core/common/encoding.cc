@@ -99,6 +99,30 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+std::string format_rfc3339(TimeNs t, int offset_minutes) {
+  if (offset_minutes == 0) return format_rfc3339(t);
+  std::string out = format_rfc3339(t + offset_minutes * 60LL * 1'000'000'000LL);
+  out.pop_back();  // the 'Z'
+  const int m = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', (m / 60) % 100,
+                m % 60);
+  return out + buf;
+}
+
+int rfc3339_offset_minutes(std::string_view s) {
+  if (s.size() < 6) return 0;
+  const std::string_view tail = s.substr(s.size() - 6);
+  if ((tail[0] != '+' && tail[0] != '-') || tail[3] != ':') return 0;
+  auto digit = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : -1;
+  };
+  const int h1 = digit(tail[1]), h2 = digit(tail[2]), m1 = digit(tail[4]), m2 = digit(tail[5]);
+  if (h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0) return 0;
+  const int minutes = (h1 * 10 + h2) * 60 + m1 * 10 + m2;
+  return tail[0] == '-' ? -minutes : minutes;
+}
+
 std::string format_rfc3339(TimeNs t) {
   using namespace std::chrono;
   const sys_time<nanoseconds> tp{nanoseconds{t}};

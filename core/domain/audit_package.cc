@@ -419,7 +419,10 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
       line += '\n';
       records.write(line);
       if (rows.size() < kIndexRows) {
-        rows.push_back(Row{seq, fields->occurred_at != 0 ? format_rfc3339(fields->occurred_at) : "",
+        rows.push_back(Row{seq,
+                           fields->occurred_at != 0
+                               ? format_rfc3339(fields->occurred_at, fields->occurred_offset)
+                               : "",
                            format_rfc3339(fields->recorded_at), fields->type, fields->stream,
                            fields->actor, to_hex(leaf_hash)});
       }

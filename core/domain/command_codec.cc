@@ -115,6 +115,8 @@ Result<ledger::Command> decode_command(std::string_view json, std::string* comma
     auto t = parse_rfc3339(v->as_string());
     if (!t) return fail(t.error().code, t.error().message, "occurredAt");
     cmd.occurred_at = *t;
+    // The offset the sender wrote it in is kept with it (shown back as they wrote it).
+    cmd.occurred_offset = static_cast<std::int16_t>(rfc3339_offset_minutes(v->as_string()));
   }
   if (const auto* v = obj.if_contains("lateReason"); v && !v->is_null()) {
     if (!v->is_string()) return bad("lateReason", "must be a string");
@@ -206,7 +208,9 @@ void write_record_json(const ledger::RecordFields& r, const crypto::Digest& leaf
   if (r.stream_prev_seq != 0) out.key("streamPrevSeq").uint64(r.stream_prev_seq);
   out.key("type").string(r.type);
   out.key("recordedAt").string(format_rfc3339(r.recorded_at));
-  if (r.occurred_at != 0) out.key("occurredAt").string(format_rfc3339(r.occurred_at));
+  if (r.occurred_at != 0) {
+    out.key("occurredAt").string(format_rfc3339(r.occurred_at, r.occurred_offset));
+  }
   out.key("payloadDigest").string(to_hex(r.payload_digest));
   if (!r.payload_present) {
     out.key("redacted").boolean(true);

@@ -16,6 +16,7 @@ namespace {
 using schema::Record;
 
 constexpr std::size_t kWord = sizeof(capnp::word);
+constexpr int kMaxOffsetMinutes = 23 * 60 + 59;  // "+23:59", RFC 3339's largest
 
 // A word-aligned copy of stored bytes: RocksDB slices carry no alignment guarantee.
 kj::ArrayPtr<const capnp::word> aligned_copy(std::string_view bytes) {
@@ -56,6 +57,7 @@ void fill_header(Record::Builder b, const RecordFields& r) {
   b.setSeq(r.seq);
   b.setRecordedAt(r.recorded_at);
   b.setOccurredAt(r.occurred_at);
+  b.setOccurredOffset(r.occurred_offset);
   b.setCommandId(r.command_id);
   b.setActor(r.actor);
   b.setStream(r.stream);
@@ -67,7 +69,7 @@ void fill_header(Record::Builder b, const RecordFields& r) {
 }
 
 // Writes the canonical form of a Record directly. Cap'n Proto's canonical form for this
-// struct is fully determined by the schema: a root struct pointer, the data section (5 words,
+// struct is fully determined by the schema: a root struct pointer, the data section (6 words,
 // trailing zero words dropped), the pointer section (7 pointers, trailing nulls dropped), then
 // each pointer's blob in pointer order, padded to a word (Text carries its NUL). Building a
 // message and canonicalising it costs ~700 ns a record; this costs a tenth of that. The
@@ -75,12 +77,13 @@ void fill_header(Record::Builder b, const RecordFields& r) {
 // verifier reads records through capnp itself.
 class CanonicalWriter {
  public:
-  static constexpr std::size_t kDataWords = 5;
+  static constexpr std::size_t kDataWords = 6;
   static constexpr std::size_t kPointers = 7;
 
   // The fields of a record, borrowed.
   struct View {
     std::uint64_t seq, recorded_at, occurred_at, stream_version, stream_prev_seq;
+    std::uint64_t occurred_offset;  // the Int16, as its 16 bits at the bottom of word 5
     std::string_view command_id, actor, stream, type, payload_digest, prev_hash;
   };
 
@@ -90,6 +93,7 @@ class CanonicalWriter {
                 static_cast<std::uint64_t>(r.occurred_at),
                 r.stream_version,
                 r.stream_prev_seq,
+                static_cast<std::uint16_t>(r.occurred_offset),
                 r.command_id,
                 r.actor,
                 r.stream,
@@ -102,8 +106,12 @@ class CanonicalWriter {
 
   // payload: nullptr for the leaf form (pointer unset); must not be empty.
   void write(const View& r, const std::string_view* payload) {
-    const std::uint64_t data[kDataWords] = {r.seq, r.recorded_at, r.occurred_at, r.stream_version,
-                                            r.stream_prev_seq};
+    const std::uint64_t data[kDataWords] = {r.seq,
+                                            r.recorded_at,
+                                            r.occurred_at,
+                                            r.stream_version,
+                                            r.stream_prev_seq,
+                                            r.occurred_offset};
     std::size_t data_words = kDataWords;
     while (data_words > 0 && data[data_words - 1] == 0) --data_words;
     const std::string_view blobs[kPointers] = {
@@ -162,6 +170,7 @@ Digest leaf_of(Record::Reader in) {
                                 static_cast<std::uint64_t>(in.getOccurredAt()),
                                 in.getStreamVersion(),
                                 in.getStreamPrevSeq(),
+                                static_cast<std::uint16_t>(in.getOccurredOffset()),
                                 sv(in.getCommandId()),
                                 sv(in.getActor()),
                                 sv(in.getStream()),
@@ -262,6 +271,7 @@ Result<RecordFields> decode_record(std::string_view bytes) {
     r.seq = in.getSeq();
     r.recorded_at = in.getRecordedAt();
     r.occurred_at = in.getOccurredAt();
+    r.occurred_offset = in.getOccurredOffset();
     // Whole texts (by size, not up to a NUL): what is shown is what was hashed.
     r.command_id = codec_text(in.getCommandId());
     r.actor = codec_text(in.getActor());
@@ -296,6 +306,12 @@ Result<RecordCheck> check_record(std::string_view bytes) {
       if (std::string_view(t.cStr(), t.size()).find('\0') != std::string_view::npos) {
         return std::unexpected(Error::corruption("record text field holds a NUL byte"));
       }
+    }
+    // An offset is kept only with the time it was written in, and only as RFC 3339 has it.
+    const int offset = in.getOccurredOffset();
+    if (offset < -kMaxOffsetMinutes || offset > kMaxOffsetMinutes ||
+        (offset != 0 && in.getOccurredAt() == 0)) {
+      return std::unexpected(Error::corruption("record occurredOffset is not a UTC offset"));
     }
     RecordCheck out;
     out.seq = in.getSeq();

@@ -55,6 +55,7 @@ crypto::Digest command_digest(const Command& c) {
   h.update(c.expected_version ? "v" + be64(*c.expected_version) : std::string("-"));
   if (!c.signature.empty()) hash_part(h, "signed:" + c.signature);
   if (!c.late_reason.empty()) hash_part(h, "late:" + c.late_reason);
+  if (c.occurred_offset != 0) hash_part(h, "tz:" + std::to_string(c.occurred_offset));
   return h.finish();
 }
 
@@ -513,6 +514,7 @@ void Sequencer::rotate_key_now(crypto::NoteSigner& next, TimeNs now, rocksdb::Wr
   f.seq = head_.seq + 1;
   f.recorded_at = now;
   f.occurred_at = 0;
+  f.occurred_offset = 0;
   f.command_id = "system:key-rotation-" + std::to_string(f.seq);
   f.actor = "system";
   f.stream = std::string(kKeyStream);
@@ -787,6 +789,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         f.seq = head_.seq + 1;
         f.recorded_at = now;
         f.occurred_at = cmd.occurred_at;
+        f.occurred_offset = cmd.occurred_offset;
         sh.last_at = cmd.occurred_at != 0 ? cmd.occurred_at : now;
         f.command_id = cmd.command_id;
         if (ev.actor.empty()) {

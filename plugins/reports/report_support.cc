@@ -130,7 +130,11 @@ std::string csv(std::string_view s) {
 
 std::string when(std::string_view t) {
   if (t.size() < 19 || t[10] != 'T') return std::string(t);
-  return std::string(t.substr(0, 10)) + " " + std::string(t.substr(11, 8)) + " UTC";
+  // A time its sender wrote with an offset is shown in it, with it: "... 07:00:00 UTC+01:00".
+  const std::string_view tail = t.size() >= 25 ? t.substr(t.size() - 6) : std::string_view{};
+  const bool offset = !tail.empty() && (tail[0] == '+' || tail[0] == '-') && tail[3] == ':';
+  return std::string(t.substr(0, 10)) + " " + std::string(t.substr(11, 8)) + " UTC" +
+         (offset ? std::string(tail) : std::string());
 }
 
 }  // namespace custody::reports

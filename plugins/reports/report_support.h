@@ -48,7 +48,8 @@ const boost::json::array& array(const boost::json::object& o, std::string_view k
 std::string esc(std::string_view s);
 // RFC 4180 CSV field.
 std::string csv(std::string_view s);
-// "2026-11-21T08:00:00.123456789Z" -> "2026-11-21 08:00:00 UTC" (for people).
+// "2026-11-21T08:00:00.123456789Z" -> "2026-11-21 08:00:00 UTC", and
+// "2026-11-21T09:00:00+01:00" -> "2026-11-21 09:00:00 UTC+01:00" (for people).
 std::string when(std::string_view rfc3339);
 
 }  // namespace custody::reports

@@ -32,6 +32,17 @@ TEST(Encoding, Rfc3339) {
             250'000'000);
   EXPECT_EQ(format_rfc3339(*parse_rfc3339("2026-11-21T08:00:00.25Z")), "2026-11-21T08:00:00.25Z");
   EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  // The offset a sender wrote in is read back, and the same instant written in it again.
+  for (const std::string t : {"2026-11-21T09:00:00+01:00", "2026-11-20T23:30:00.5-08:30",
+                              "2026-11-21T13:30:00+05:30", "2026-11-21T08:00:00Z"}) {
+    auto at = parse_rfc3339(t);
+    ASSERT_TRUE(at) << t;
+    EXPECT_EQ(format_rfc3339(*at, rfc3339_offset_minutes(t)), t);
+  }
+  EXPECT_EQ(rfc3339_offset_minutes("2026-11-21T13:30:00+05:30"), 330);
+  EXPECT_EQ(rfc3339_offset_minutes("2026-11-21T00:00:00-08:00"), -480);
+  EXPECT_EQ(rfc3339_offset_minutes("2026-11-21T00:00:00-00:00"), 0);
+  EXPECT_EQ(rfc3339_offset_minutes("2026-11-21"), 0);
   for (const char* bad : {"", "2026-13-01", "2026-02-30", "2026-11-21T25:00:00Z",
                           "2026-11-21T08:00:00", "2026-11-21T08:00Z", "yesterday"}) {
     ASSERT_FALSE(parse_rfc3339(bad)) << bad;

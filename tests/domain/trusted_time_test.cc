@@ -143,6 +143,29 @@ TEST_F(TrustedTime, AnEntryDatedBeforeItsStreamsLastRecordIsLate) {
   EXPECT_TRUE(at("lot.move", R"({"lot":"R-1","location":"cold-3"})", "2026-11-01T07:30:00Z"));
 }
 
+TEST_F(TrustedTime, TheOffsetASenderGaveIsKeptAndShownBack) {
+  master_data();
+  // 09:00 in Paris is the fixture's 08:00Z: the instant is the same, the offset is kept.
+  ASSERT_TRUE(at(
+      "lot.receive",
+      R"({"lot":"R-1","material":"romaine","qty":10,"uom":"kg","supplier":"farm","supplierLot":"GF-1"})",
+      "2026-11-21T09:00:00+01:00"));
+  const auto received = records_of("lot.received");
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].occurred_at, kStart);
+  EXPECT_EQ(received[0].occurred_offset, 60);
+  const auto shown = show("lot", "R-1");
+  EXPECT_EQ(shown.at("history").as_array()[0].at("occurredAt"), "2026-11-21T09:00:00+01:00");
+  // The same instant written in UTC is another command (a retry must repeat it as sent).
+  auto a = domain::decode_command(
+      R"({"type":"note.add","commandId":"o1","actor":"user:a","occurredAt":"2026-11-21T09:00:00+01:00","data":{"subject":"s","text":"t"}})");
+  auto b = domain::decode_command(
+      R"({"type":"note.add","commandId":"o1","actor":"user:a","occurredAt":"2026-11-21T08:00:00Z","data":{"subject":"s","text":"t"}})");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->occurred_at, b->occurred_at);
+  EXPECT_NE(ledger::command_digest(*a), ledger::command_digest(*b));
+}
+
 TEST_F(TrustedTime, ABadLateReasonIsRefusedByTheDecoder) {
   const std::string head = R"({"type":"note.add","commandId":"c1","actor":"user:a",)";
   const std::string data = R"("data":{"subject":"s","text":"t"}})";

@@ -25,6 +25,10 @@ RecordFields random_record(std::mt19937_64& rng) {
   r.seq = maybe_zero(rng() % 1000000 + 1);
   r.recorded_at = static_cast<TimeNs>(maybe_zero(rng() >> 2));
   r.occurred_at = static_cast<TimeNs>(maybe_zero(rng() >> 2));
+  // Offsets across RFC 3339's range, negative ones too (the Int16's sign bits).
+  if (r.occurred_at != 0 && rng() % 2 == 0) {
+    r.occurred_offset = static_cast<std::int16_t>(static_cast<int>(rng() % 2879) - 1439);
+  }
   r.stream_version = maybe_zero(rng() % 1000);
   r.stream_prev_seq = maybe_zero(rng() % 1000);
   r.command_id = random_text(rng, 40);
@@ -49,6 +53,39 @@ TEST(Record, DirectCanonicalFormEqualsCapnp) {
               canonical_record_via_capnp(r, RecordForm::kLeaf))
         << "case " << i;
   }
+}
+
+// A client's UTC offset is kept with occurredAt and hashed; a record without one (or "Z") has
+// the bytes it had before the field existed; an offset no clock has, or one without a time,
+// is refused.
+TEST(Record, TheOccurredOffsetIsKeptHashedAndChecked) {
+  std::mt19937_64 rng(11);
+  RecordFields r = random_record(rng);
+  r.occurred_at = 1795248000LL * 1'000'000'000LL;
+  r.stream_prev_seq = 7;  // the fifth data word set: only the offset's word can be dropped
+  r.occurred_offset = 0;
+  const std::string utc = canonical_record(r, RecordForm::kStored);
+  // Five data words, as before the offset existed: the root pointer's data size.
+  EXPECT_EQ(static_cast<unsigned char>(utc[4]), 5u);
+  for (const int offset : {60, -480, 330, 1439, -1439}) {
+    r.occurred_offset = static_cast<std::int16_t>(offset);
+    const EncodedRecord enc = encode_record(r);
+    EXPECT_EQ(enc.bytes, canonical_record_via_capnp(r, RecordForm::kStored)) << offset;
+    EXPECT_NE(enc.bytes, utc) << offset;
+    auto back = decode_record(enc.bytes);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->occurred_offset, offset);
+    auto check = check_record(enc.bytes);
+    ASSERT_TRUE(check) << check.error().message;
+    EXPECT_EQ(check->leaf, enc.leaf);
+  }
+  for (const int offset : {1440, -1440, 32767}) {
+    r.occurred_offset = static_cast<std::int16_t>(offset);
+    EXPECT_FALSE(check_record(canonical_record_via_capnp(r, RecordForm::kStored))) << offset;
+  }
+  r.occurred_offset = 60;
+  r.occurred_at = 0;
+  EXPECT_FALSE(check_record(canonical_record_via_capnp(r, RecordForm::kStored)));
 }
 
 TEST(Record, EncodeDecodeRoundTrip) {
@@ -119,7 +156,8 @@ TEST(Record, WordsBeyondTheKnownFieldsAreRefused) {
   r.recorded_at = 1;
   r.occurred_at = 2;
   r.stream_version = 3;
-  r.stream_prev_seq = 4;  // every data word nonzero: the data section is whole
+  r.stream_prev_seq = 4;
+  r.occurred_offset = 60;  // every data word nonzero: the data section is whole
   const EncodedRecord enc = encode_record(r);
   ASSERT_TRUE(check_record(enc.bytes));
   // The root pointer's data size + 1, and a nonzero word after the data. Pointers are

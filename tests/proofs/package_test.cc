@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fstream>
 
+#include "custody/common/clock.h"
 #include "custody/common/encoding.h"
 #include "custody/crypto/note.h"
 #include "custody/crypto/sha256.h"
@@ -115,6 +116,22 @@ TEST_F(Packages, ALotPackageIsProvenWithTheTrustedKey) {
   EXPECT_LT(rep.first_tree_size, rep.tree_size);  // held since an older checkpoint
   EXPECT_TRUE(pkg.contains("checkpoints/" + std::to_string(rep.first_tree_size) + ".txt"));
   EXPECT_NE(pkg.at("index.html").find("custody-verify"), std::string::npos);
+}
+
+TEST_F(Packages, AnOffsetASenderGaveIsCheckedAsWritten) {
+  const std::string at = format_rfc3339(SystemClock().now() - 3'600'000'000'000LL, 330);
+  auto r = run_custody({"append", dir()},
+                       R"({"type":"note.add","commandId":"tz-1","actor":"user:qa","occurredAt":")" +
+                           at + R"(","data":{"subject":"s","text":"t"}})" + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(run_custody({"checkpoint", dir()}).exit_code, 0);
+  const Files pkg = exported({"--all"}, "all-tz");
+  EXPECT_NE(pkg.at("records.ndjson").find("\"occurredAt\":\"" + at + "\""), std::string::npos)
+      << "the time as its sender wrote it, +05:30";
+  VerifyOptions trusted;
+  trusted.trusted_key = key_;
+  const auto rep = check(pkg, trusted);
+  EXPECT_TRUE(rep.proven) << rep.failure;
 }
 
 TEST_F(Packages, WholeLogAndTimeRangePackagesAreCompleteRanges) {

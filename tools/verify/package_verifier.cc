@@ -290,6 +290,7 @@ SignedCheckpoint open_checkpoint(const std::string& note, const crypto::NoteVeri
 struct Leaf {
   std::uint64_t seq = 0, stream_version = 0, stream_prev_seq = 0;
   std::int64_t recorded_at = 0, occurred_at = 0;
+  int occurred_offset = 0;  // minutes east of UTC the sender wrote occurredAt in
   std::string command_id, actor, stream, type;
   Digest payload_digest{}, prev_hash{};
 };
@@ -326,6 +327,11 @@ Leaf decode_leaf(std::string_view bytes, const std::string& what) {
     out.seq = r.getSeq();
     out.recorded_at = r.getRecordedAt();
     out.occurred_at = r.getOccurredAt();
+    out.occurred_offset = r.getOccurredOffset();
+    if (out.occurred_offset < -(23 * 60 + 59) || out.occurred_offset > 23 * 60 + 59 ||
+        (out.occurred_offset != 0 && out.occurred_at == 0)) {
+      failed(what + ": occurredOffset is not a UTC offset");
+    }
     out.command_id = text(r.getCommandId());
     out.actor = text(r.getActor());
     out.stream = text(r.getStream());
@@ -383,7 +389,7 @@ void check_readable(const json::object& rec, const Leaf& leaf, const Digest& has
   same_text("type", leaf.type);
   same_text("recordedAt", format_rfc3339(leaf.recorded_at));
   if (leaf.occurred_at != 0) {
-    same_text("occurredAt", format_rfc3339(leaf.occurred_at));
+    same_text("occurredAt", format_rfc3339(leaf.occurred_at, leaf.occurred_offset));
   } else if (rec.contains("occurredAt")) {
     failed(what + ": \"occurredAt\" is not in the hashed bytes");
   }

@@ -49,6 +49,12 @@ inline void put_be64(std::uint64_t v, char* out) {
 
 // "2026-11-21T08:00:00Z", with ".123456789" fractional digits when not a whole second.
 [[nodiscard]] std::string format_rfc3339(TimeNs t);
+// The same instant as the wall time at `offset_minutes` east of UTC, with that offset:
+// "2026-11-21T09:00:00+01:00" ("Z" when 0).
+[[nodiscard]] std::string format_rfc3339(TimeNs t, int offset_minutes);
+// The offset east of UTC, in minutes, that a text parse_rfc3339() accepts was written in
+// ("+05:30" -> 330; "Z", "-00:00" and a bare date -> 0).
+[[nodiscard]] int rfc3339_offset_minutes(std::string_view text);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" and a bare date "YYYY-MM-DD"
 // (midnight UTC). kInvalidArgument for anything else; kOutOfRange for a time custody
 // cannot record: it keeps nanoseconds since the Unix epoch in 64 bits, with 0 meaning "not

@@ -21,7 +21,8 @@ struct Command {
   // When set, the command is rejected with kConflict unless its primary stream (the stream
   // of its first event) is at exactly this version (0: the stream does not exist yet).
   std::optional<std::uint64_t> expected_version;
-  TimeNs occurred_at = 0;  // client or device time; 0 when not given
+  TimeNs occurred_at = 0;            // client or device time; 0 when not given
+  std::int16_t occurred_offset = 0;  // the UTC offset (minutes) occurredAt was written with
   // Canonical Cap'n Proto bytes of the command's data struct (the domain registry names
   // it for each type). Word-aligned as std::string's heap storage is.
   std::string data;

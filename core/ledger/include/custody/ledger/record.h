@@ -24,6 +24,7 @@ struct RecordFields {
   std::uint64_t seq = 0;
   TimeNs recorded_at = 0;
   TimeNs occurred_at = 0;
+  std::int16_t occurred_offset = 0;  // minutes east of UTC the client wrote occurredAt in
   std::string command_id;
   std::string actor;
   std::string stream;
