@@ -726,7 +726,9 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
         StreamHead& primary = stream_head(events->front().stream);
         const TimeNs last_at = stream_last_at(primary);
         const bool by_age = now - cmd.occurred_at > to_ns(options_.late_entry);
-        const bool by_order = cmd.occurred_at < last_at;
+        // Clocks may disagree by the accepted skew: within it, order says nothing (a device's
+        // reading a moment behind a record custody timed itself is not late).
+        const bool by_order = cmd.occurred_at < last_at - to_ns(options_.max_future_skew);
         if (by_age || by_order) {
           if (cmd.late_reason.empty()) {
             group->results[i] = std::unexpected(Error{

@@ -73,7 +73,8 @@ struct SequencerOptions {
   // recorded through StateMachine::on_clock_step.
   std::chrono::seconds clock_step{60};
   // A command whose occurredAt is further behind the clock than this, or before the last
-  // record of its stream, is a late entry: refused without a lateReason, recorded with it
+  // record of its stream by more than max_future_skew (clocks disagree that much), is a late
+  // entry: refused without a lateReason, recorded with it
   // (StateMachine::on_late_entry). 0: nothing is a late entry (while history is imported).
   std::chrono::seconds late_entry{86'400};
 };
