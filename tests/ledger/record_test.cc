@@ -176,6 +176,28 @@ TEST(Record, WordsBeyondTheKnownFieldsAreRefused) {
   EXPECT_FALSE(decode_record(bad));
 }
 
+// Found by fuzz_record (seed regression-unused-offset-bits): the word that holds the 16-bit
+// occurredOffset has 48 bits no field has; a record with data there was accepted, and the
+// data was stored but not hashed.
+TEST(Record, BitsNoFieldHasAreRefused) {
+  std::mt19937_64 rng(13);
+  RecordFields r = random_record(rng);
+  r.occurred_at = 1795248000LL * 1'000'000'000LL;
+  r.occurred_offset = 60;
+  const EncodedRecord enc = encode_record(r);
+  ASSERT_TRUE(check_record(enc.bytes));
+  const std::size_t word5 = 8 + 5 * 8;  // after the root pointer and five data words
+  for (std::size_t b = 2; b < 8; ++b) {
+    std::string bad = enc.bytes;
+    bad[word5 + b] = '\x5a';
+    auto check = check_record(bad);
+    ASSERT_FALSE(check) << "byte " << b;
+    EXPECT_NE(check.error().message.find("no field has"), std::string::npos)
+        << check.error().message;
+    EXPECT_FALSE(decode_record(bad));
+  }
+}
+
 TEST(Record, EveryChangedByteIsNoticed) {
   std::mt19937_64 rng(5);
   RecordFields r = random_record(rng);
