@@ -80,6 +80,9 @@ export class Plant {
     // A supplier's lot received in the generated plant, for the recall scenario.
     const received = plant.split('\n').find((l) => l.includes('"lot.receive"') && l.includes('"sunrise-produce"'));
     this.supplierLot = received ? JSON.parse(received).data.supplierLot : '';
+    // The import is done: from now on an entry long after the fact needs its reason.
+    writeFileSync(join(this.ledger, 'config.json'),
+      JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' } }));
     const pw = join(this.dir, 'password');
     writeFileSync(pw, PASSWORD + '\n');
     chmodSync(pw, 0o600);

@@ -163,10 +163,22 @@ test('QA releases a lot with an electronic signature; a wrong password is refuse
   assert.equal(release.signatures[0].meaning, 'released');
   assert.equal(release.signatures[0].name, 'Quinn Harper');
 
-  // The audit trail shows the signature's manifestation beside the record.
+  // A move made on the night shift and typed in a day later: a late entry, with its reason.
+  const operatorApi = await plant.api('operator');
+  const night = new Date(Date.now() - 30 * 3600 * 1000).toISOString();
+  const unexplained = await operatorApi.post('/v1/commands', { type: 'lot.move', commandId: 'ui-late-0', occurredAt: night, data: { lot: 'RAW-UI-2', location: 'cold-2' } });
+  assert.equal(unexplained.status, 422);
+  assert.equal(unexplained.body.error.code, 'late_entry');
+  const moved = await operatorApi.post('/v1/commands', { type: 'lot.move', commandId: 'ui-late-1', occurredAt: night, lateReason: 'moved on the night shift <scanner offline>', data: { lot: 'RAW-UI-2', location: 'cold-2' } });
+  assert.equal(moved.status, 200, JSON.stringify(moved.body));
+
+  // The audit trail shows the signature's manifestation beside the record, and the late
+  // entry flagged with its reason (as text, never as markup).
   await page.goto(plant.url + '/#/audit/lots/RAW-UI-2');
   await page.waitForSelector('.signature-line');
   assert.match(await text(page, '.signature-line'), /Quinn Harper \(quinn\), released, .*PST/);
+  await page.waitForSelector('.s-late');
+  assert.equal(await text(page, '.late-reason'), 'moved on the night shift <scanner offline>');
   await screenshot(page, 'audit-trail');
 });
 

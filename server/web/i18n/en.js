@@ -341,6 +341,8 @@ export default {
   'audit.state': '{kind} {id}: current state',
   'audit.history': 'Records ({n}), newest first',
   'audit.corrected': 'corrected later',
+  'audit.late': 'entered late',
+  'audit.lateWhy': 'Entered late because',
   'audit.who': 'Who',
   'audit.when': 'When',
   'audit.recorded': 'recorded {at}',

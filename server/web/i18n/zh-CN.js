@@ -341,6 +341,8 @@ export default {
   'audit.state': '{kind} {id}：当前状态',
   'audit.history': '记录（{n} 条），最新在前',
   'audit.corrected': '后经更正',
+  'audit.late': '补录',
+  'audit.lateWhy': '补录原因',
   'audit.who': '操作人',
   'audit.when': '时间',
   'audit.recorded': '记录于 {at}',

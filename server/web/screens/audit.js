@@ -146,11 +146,13 @@ export function Audit({ collection, id, go }) {
         <header>
           <strong>${r.type}</strong> <span class="seq">#${r.seq}</span>
           ${r.corrected ? html`<span class="status s-corrected">${t('audit.corrected')}</span>` : null}
+          ${r.late ? html`<span class="status s-late">${t('audit.late')}</span>` : null}
         </header>
         <dl>
           <dt>${t('audit.who')}</dt><dd>${r.actor}</dd>
           <dt>${t('audit.when')}</dt><dd>${r.occurredAt ? html`${formatTime(r.occurredAt)} <small>(${t('audit.recorded', { at: formatTime(r.recordedAt) })})</small>` : t('audit.recorded', { at: formatTime(r.recordedAt) })}</dd>
           ${r.payload?.reason ? html`<dt>${t('audit.why')}</dt><dd>${r.payload.reason}</dd>` : null}
+          ${r.late ? html`<dt>${t('audit.lateWhy')}</dt><dd class="late-reason">${r.late.reason}</dd>` : null}
           ${r.type === 'record.corrected' ? html`<dt>${t('audit.what')}</dt><dd><${Correction} r=${r} before=${before(r)} /></dd>`
             : html`<dt>${t('audit.what')}</dt><dd><code>${JSON.stringify(r.payload)}</code></dd>`}
           ${(r.signatures ?? []).map((/** @type {any} */ s) => html`<dt>${t('audit.signature')}</dt>
