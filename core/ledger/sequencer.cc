@@ -494,6 +494,16 @@ Sequencer::StreamHead& Sequencer::stream_head(std::string_view stream) {
   return streams_.emplace(std::string(stream), h).first->second;
 }
 
+// Into the tree: the frontier, and the subtree roots high enough to be stored.
+void Sequencer::append_leaf(const Digest& leaf, rocksdb::WriteBatch& batch) {
+  frontier_.append(leaf, [&](const MerkleFrontier::Node& node) {
+    if (node.level >= kStoredMinLevel) {
+      batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),
+                crypto::as_view(node.hash));
+    }
+  });
+}
+
 // The node key changes (node_key.h): the old key signs a last checkpoint over everything
 // before, then a record naming the new key carries the old key's note handing over to it;
 // every checkpoint from that record on is the new key's (the group's, at its end, the first).
@@ -526,12 +536,7 @@ void Sequencer::rotate_key_now(crypto::NoteSigner& next, TimeNs now, rocksdb::Wr
   encode_record(f, enc);
   batch.Put(store_.cf(Cf::kLog), keys::log(f.seq), enc.bytes);
   state_.add_record(f.seq, enc.bytes);
-  frontier_.append(enc.leaf, [&](const MerkleFrontier::Node& node) {
-    if (node.level >= kStoredMinLevel) {
-      batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),
-                crypto::as_view(node.hash));
-    }
-  });
+  append_leaf(enc.leaf, batch);
   sh.version = f.stream_version;
   sh.last_seq = f.seq;
   sh.last_at = now;
@@ -814,12 +819,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
           batch.Put(store_.cf(Cf::kMeta), keys::redaction(erases), be64(f.seq));
           group->erased.push_back(erases);
         }
-        frontier_.append(enc.leaf, [&](const MerkleFrontier::Node& node) {
-          if (node.level >= kStoredMinLevel) {
-            batch.Put(store_.cf(Cf::kMerkle), keys::merkle(node.level, node.index),
-                      crypto::as_view(node.hash));
-          }
-        });
+        append_leaf(enc.leaf, batch);
         sh.version = f.stream_version;
         sh.last_seq = f.seq;
         if (sh.group != group->id) {

@@ -171,6 +171,7 @@ class Sequencer {
   void hand_to_writer(std::unique_ptr<Prepared> group);
   void retire_durable();
   [[nodiscard]] Result<std::string> await_checkpoint(Item item);
+  void append_leaf(const Digest& leaf, rocksdb::WriteBatch& batch);
   void rotate_key_now(crypto::NoteSigner& next, TimeNs now, rocksdb::WriteBatch& batch,
                       RecordFields& fields, EncodedRecord& enc);
   StreamHead& stream_head(std::string_view stream);
