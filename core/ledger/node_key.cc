@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <span>
 #include <sstream>
 #include <vector>
 

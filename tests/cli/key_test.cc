@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -108,6 +109,14 @@ TEST_F(Key, SealMovesTheKeyOffTheLedgerAndOnlyItsPassphraseOpensIt) {
   EXPECT_EQ(taken.exit_code, 2);
   EXPECT_NE(taken.err.find("to"), std::string::npos) << taken.err;
   EXPECT_EQ(run_custody({"key", "seal", dir().string()}).exit_code, 2);
+  // The environment would override the file given: refused rather than sealed with another.
+  ::setenv("CUSTODY_KEY_PASSPHRASE_FILE", (secrets / "empty").c_str(), 1);
+  auto overridden =
+      run_custody({"key", "seal", dir().string(), "--passphrase-file", pass.string()});
+  ::unsetenv("CUSTODY_KEY_PASSPHRASE_FILE");
+  EXPECT_EQ(overridden.exit_code, 2);
+  EXPECT_NE(overridden.err.find("CUSTODY_KEY_PASSPHRASE_FILE"), std::string::npos)
+      << overridden.err;
   EXPECT_EQ(read_text(dir() / "config.json"), config_before);
   EXPECT_TRUE(fs::exists(dir() / "node.key"));
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "custody/common/files.h"
 #include "custody/domain/plant.h"
 #include "custody/ledger/checkpoint.h"
 #include "custody/ledger/config.h"
@@ -114,8 +115,7 @@ TEST_F(NodeKey, TheOldKeyAfterARotationIsRefused) {
 
   // A writer given the old key back (a restored file, a copy someone kept) is refused.
   fs::remove(dir_ / "node.key");
-  { std::ofstream(dir_ / "node.key") << old_text; }
-  fs::permissions(dir_ / "node.key", fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(write_new_file(dir_ / "node.key", old_text, 0600));
   ledger::LedgerOptions o;
   o.clock = &clock_;
   auto refused =
@@ -134,8 +134,7 @@ TEST_F(NodeKey, ARotationCutShortBeforeTheKeyMovedIsFinishedAtOpen) {
   ledger_.reset();
   // As if the process died after the record was durable and before node.key.next moved.
   fs::rename(dir_ / "node.key", dir_ / "node.key.next");
-  { std::ofstream(dir_ / "node.key") << old_text; }
-  fs::permissions(dir_ / "node.key", fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(write_new_file(dir_ / "node.key", old_text, 0600));
   reopen();
   EXPECT_FALSE(fs::exists(dir_ / "node.key.next"));
   auto now_key = ledger::read_node_key(dir_ / "node.key", std::nullopt);
@@ -189,9 +188,17 @@ TEST_F(NodeKey, ASealedKeyOpensOnlyWithItsPassphrase) {
   std::string damaged = text;
   damaged[damaged.size() - 6] = damaged[damaged.size() - 6] == 'A' ? 'B' : 'A';
   fs::remove(key);
-  { std::ofstream(key) << damaged; }
-  fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(write_new_file(key, damaged, 0600));
   EXPECT_FALSE(ledger::read_node_key(key, std::string("correct horse battery")));
+  // A sealed header that is not one (cut short, limits out of range) is corruption.
+  for (const std::string& bad : {std::string("custody-sealed-key v1 argon2id13 2\n"),
+                                 std::string("custody-sealed-key v1 argon2id13 0 1 a b c\n")}) {
+    fs::remove(key);
+    ASSERT_TRUE(write_new_file(key, bad, 0600));
+    auto malformed = ledger::read_node_key(key, std::string("correct horse battery"));
+    ASSERT_FALSE(malformed) << bad;
+    EXPECT_EQ(malformed.error().code, ErrorCode::kCorruption) << bad;
+  }
   // A key others may read is refused before it is read.
   fs::permissions(key, fs::perms::group_read, fs::perm_options::add);
   auto open_to_group = ledger::read_node_key(key, std::string("correct horse battery"));
