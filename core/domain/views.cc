@@ -4,6 +4,7 @@
 
 #include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
+#include "custody/common/time_zone.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/projections.h"
 #include "custody/domain/queries.h"
@@ -173,6 +174,38 @@ Result<void> log_view(const ledger::Snapshot& snap, const Request& r, const View
   return {};
 }
 
+// The site's identity and its time zone's offsets over a span (default: 1970 until ten
+// years after now), so a report can show the site's wall clock without a zone database.
+Result<void> site_view(const Request& r, const ViewOptions& options, std::string& out) {
+  if (auto ok = r.only({"from", "to"}); !ok) return ok;
+  constexpr TimeNs kSecond = 1'000'000'000;
+  constexpr TimeNs kTenYears = 10LL * 366 * 86400 * kSecond;
+  CUSTODY_TRY(from, r.time("from", Need::kOptional, 1));
+  CUSTODY_TRY(to, r.time("to", Need::kOptional, options.now + kTenYears));
+  if (*to < *from) return bad("to", "must not be before from");
+  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
+  CUSTODY_TRY(zone, TimeZone::load(site.time_zone));
+  CUSTODY_TRY(periods, zone->periods(*from / kSecond, *to / kSecond));
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("name").string(site.name);
+  w.key("address").string(site.address);
+  w.key("gln").string(site.gln);
+  w.key("timeZone").string(site.time_zone);
+  w.key("periods").begin_array();
+  for (const auto& p : *periods) {
+    w.begin_object();
+    w.key("from").string(format_rfc3339(std::max<TimeNs>(p.from, 0) * kSecond));
+    w.key("offsetMinutes").int64(p.offset.minutes);
+    w.key("abbreviation").string(p.offset.abbreviation);
+    w.key("dst").boolean(p.offset.dst);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return {};
+}
+
 #undef CUSTODY_TRY
 
 }  // namespace
@@ -192,6 +225,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   if (*view == "trace") return trace_view(snap, r, out);
   if (*view == "recall") return recall_view(snap, r, options, out);
   if (*view == "log") return log_view(snap, r, options, out);
+  if (*view == "site") return site_view(r, options, out);
   if (*view == "head") {
     if (auto ok = r.only({}); !ok) return ok;
     codec::JsonWriter w(out);
@@ -204,7 +238,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   return bad("view",
              "unknown view '" + *view +
                  "' (lot, wo, exception, equipment, material, party, board, kpi, trace, recall, "
-                 "log, head)");
+                 "log, head, site)");
 }
 
 Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,

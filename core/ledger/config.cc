@@ -6,6 +6,7 @@
 
 #include "custody/codec/json_parse.h"
 #include "custody/common/files.h"
+#include "custody/common/time_zone.h"
 
 namespace custody::ledger {
 namespace {
@@ -150,17 +151,10 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       if (member.key() == "address") out.site.address = value;
       if (member.key() == "gln") out.site.gln = value;
       if (member.key() == "timeZone") {
-        // An IANA zone name ("Europe/Paris", "Asia/Shanghai", "UTC"): what people read times in.
-        const bool plausible = !value.empty() && value.size() <= 64 && value.front() != '/' &&
-                               value.find("..") == std::string::npos &&
-                               std::all_of(value.begin(), value.end(), [](char c) {
-                                 return std::isalnum(static_cast<unsigned char>(c)) || c == '/' ||
-                                        c == '_' || c == '-' || c == '+';
-                               });
-        if (!plausible) {
-          return fail(ErrorCode::kInvalidArgument,
-                      "must be an IANA time zone name such as Europe/Paris or UTC",
-                      "config.site.timeZone");
+        // An IANA zone name ("Europe/Paris", "Asia/Shanghai", "UTC"): what people read times
+        // in. It must be in the system's zone database, or reports could not show it.
+        if (auto zone = TimeZone::load(value); !zone) {
+          return fail(ErrorCode::kInvalidArgument, zone.error().message, "config.site.timeZone");
         }
         out.site.time_zone = value;
       }

@@ -17,7 +17,8 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
         services_(
             ledger,
             Services::Options{config.id, library_->manifest().requested.intersect(config.granted),
-                              config.config_json, options.log, options.graph}),
+                              config.config_json, options.log, options.graph,
+                              options.site}),
         source_(ledger),
         thread_(source_, PluginThread::Options{config.id,
                                                options.log,

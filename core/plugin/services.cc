@@ -126,6 +126,7 @@ Result<void> Services::query(std::string_view request, std::string& out) {
   domain::ViewOptions options;
   options.now = now();
   options.graph = o_.graph;
+  options.site = &o_.site;
   return domain::answer_view(*snap, request, options, out);
 }
 

@@ -42,6 +42,7 @@ struct Gathered {
   std::map<std::uint64_t, std::vector<Change>> changes;  // corrected seq -> corrections
   json::object head;
   std::string material_name, uom;
+  SiteClock clock;  // times as the site reads them
 };
 
 json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
@@ -105,6 +106,7 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     g.history.push_back(Record{h.as_object()});
   }
   g.head = fetch_json(fetch, request({{"view", "head"}})).as_object();
+  g.clock = SiteClock(fetch_json(fetch, request({{"view", "site"}})).as_object());
   try {
     auto m = fetch_json(fetch, request({{"view", "material"}, {"id", text(g.wo, "material")}}));
     g.material_name = text(object(m.as_object(), "state"), "name");
@@ -240,13 +242,13 @@ std::string changed_flag(const Gathered& g, const Record& rec) {
     return rec.corrected() ? "<span class=\"flag\">changed after original entry</span>" : "";
   const Change& last = it->second.back();
   return "<span class=\"flag\">changed after original entry (" + esc(last.actor) + ", " +
-         esc(when(last.at)) + "; see correction #" + std::to_string(last.seq) + ")</span>";
+         esc(g.clock.when(last.at)) + "; see correction #" + std::to_string(last.seq) + ")</span>";
 }
 
 // When it happened on the floor (the command's occurredAt), else when it was recorded.
-std::string occurred(const Record& rec) {
+std::string occurred(const Gathered& g, const Record& rec) {
   const std::string t = text(rec.r, "occurredAt");
-  return when(t.empty() ? text(rec.r, "recordedAt") : t);
+  return g.clock.when(t.empty() ? text(rec.r, "recordedAt") : t);
 }
 
 // Entered late (long after the fact, or dated before its stream's last record): the flag and
@@ -267,8 +269,8 @@ std::string late_flag(const Record& rec) {
          "</span>";
 }
 
-std::string who_when(const Record& rec) {
-  return esc(text(rec.r, "actor")) + "<br>" + esc(occurred(rec));
+std::string who_when(const Gathered& g, const Record& rec) {
+  return esc(text(rec.r, "actor")) + "<br>" + esc(occurred(g, rec));
 }
 
 // What a record means, for the signature list.
@@ -314,17 +316,18 @@ void header(Html& h, const Gathered& g, const std::string& generated_at) {
   meta("Quantity ordered", number(w, "qty") + (g.uom.empty() ? "" : " " + g.uom));
   meta("Routing", text(w, "routing"));
   meta("Status", text(w, "status"));
-  meta("Due", when(text(w, "due")));
-  meta("Created", when(text(w, "createdAt")));
-  meta("Released", when(text(w, "releasedAt")));
-  meta("Started", when(text(w, "startedAt")));
-  meta("Completed", when(text(w, "completedAt")));
-  meta("Closed", when(text(w, "closedAt")));
+  meta("Due", g.clock.when(text(w, "due")));
+  meta("Created", g.clock.when(text(w, "createdAt")));
+  meta("Released", g.clock.when(text(w, "releasedAt")));
+  meta("Started", g.clock.when(text(w, "startedAt")));
+  meta("Completed", g.clock.when(text(w, "completedAt")));
+  meta("Closed", g.clock.when(text(w, "closedAt")));
   if (!text(w, "plan").empty()) {
-    meta("Plan", text(w, "plan") + ": " + when(text(w, "scheduledStart")) + " to " +
-                     when(text(w, "scheduledEnd")));
+    meta("Plan", text(w, "plan") + ": " + g.clock.when(text(w, "scheduledStart")) + " to " +
+                     g.clock.when(text(w, "scheduledEnd")));
   }
-  meta("Generated", when(generated_at));
+  meta("Generated", g.clock.when(generated_at));
+  meta("Times", "site time, " + g.clock.zone());
   h.raw("</table>\n");
 }
 
@@ -341,15 +344,16 @@ void steps(Html& h, const Gathered& g) {
     }
     std::string planned;
     if (!text(s, "scheduledStart").empty()) {
-      planned =
-          esc(when(text(s, "scheduledStart"))) + " &ndash; " + esc(when(text(s, "scheduledEnd")));
+      planned = esc(g.clock.when(text(s, "scheduledStart"))) + " &ndash; " +
+                esc(g.clock.when(text(s, "scheduledEnd")));
     }
     h.row({esc(text(s, "step")), esc(text(s, "workCenter")), esc(text(s, "equipment")),
-           esc(text(s, "status")), operators, esc(when(text(s, "startedAt"))),
-           esc(when(text(s, "completedAt"))), esc(number(s, "good")), esc(number(s, "scrap")),
+           esc(text(s, "status")), operators, esc(g.clock.when(text(s, "startedAt"))),
+           esc(g.clock.when(text(s, "completedAt"))), esc(number(s, "good")),
+           esc(number(s, "scrap")),
            text(s, "verifiedBy").empty()
                ? std::string("&mdash;")
-               : esc(text(s, "verifiedBy")) + "<br>" + esc(when(text(s, "verifiedAt"))),
+               : esc(text(s, "verifiedBy")) + "<br>" + esc(g.clock.when(text(s, "verifiedAt"))),
            planned});
   }
   h.raw("</table>\n");
@@ -357,10 +361,10 @@ void steps(Html& h, const Gathered& g) {
   h.head({"Reported", "Step", "Good", "Scrap", "By, when", ""});
   for (const auto& rec : g.history) {
     if (rec.type() != "op.reported") continue;
-    h.row(
-        {"#" + std::to_string(rec.seq()), esc(text(rec.payload(), "step")),
-         value_of(g, rec, "good"), value_of(g, rec, "scrap"), who_when(rec), changed_flag(g, rec)},
-        row_class(g, rec));
+    h.row({"#" + std::to_string(rec.seq()), esc(text(rec.payload(), "step")),
+           value_of(g, rec, "good"), value_of(g, rec, "scrap"), who_when(g, rec),
+           changed_flag(g, rec)},
+          row_class(g, rec));
   }
   h.raw("</table>\n");
 }
@@ -376,7 +380,7 @@ void materials(Html& h, const Gathered& g) {
     const std::string material = it == g.lots.end() ? "" : text(it->second, "material");
     const std::string uom = it == g.lots.end() ? "" : text(it->second, "uom");
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(lot), esc(material),
-           value_of(g, rec, "qty") + " " + esc(uom), esc(text(p, "equipment")), who_when(rec),
+           value_of(g, rec, "qty") + " " + esc(uom), esc(text(p, "equipment")), who_when(g, rec),
            changed_flag(g, rec)},
           row_class(g, rec));
   }
@@ -390,7 +394,7 @@ void materials(Html& h, const Gathered& g) {
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(text(p, "lot")),
            esc(text(p, "material")), value_of(g, rec, "qty") + " " + esc(text(p, "uom")),
            esc(text(p, "location")), esc(it == g.lots.end() ? "" : text(it->second, "status")),
-           who_when(rec), changed_flag(g, rec)},
+           who_when(g, rec), changed_flag(g, rec)},
           row_class(g, rec));
   }
   h.raw("</table>\n");
@@ -441,7 +445,7 @@ void readings(Html& h, const Gathered& g) {
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "equipment")), esc(text(p, "step")),
            esc(text(p, "param")), value,
            limits ? esc(number(p, "min") + " .. " + number(p, "max")) : "",
-           esc(when(text(p, "at").empty() ? text(rec.r, "recordedAt") : text(p, "at"))),
+           esc(g.clock.when(text(p, "at").empty() ? text(rec.r, "recordedAt") : text(p, "at"))),
            changed_flag(g, rec)},
           row_class(g, rec));
   }
@@ -458,7 +462,7 @@ void inspections(Html& h, const Gathered& g) {
     h.row({"#" + std::to_string(rec.seq()), esc(of), esc(text(p, "characteristic")),
            value_of(g, rec, "value") + " " + esc(text(p, "unit")),
            esc(number(p, "min") + " .. " + number(p, "max")),
-           flag(p, "passed") ? "pass" : "<span class=\"bad\">FAIL</span>", who_when(rec),
+           flag(p, "passed") ? "pass" : "<span class=\"bad\">FAIL</span>", who_when(g, rec),
            changed_flag(g, rec)},
           row_class(g, rec));
   };
@@ -472,7 +476,7 @@ void inspections(Html& h, const Gathered& g) {
     const std::string t = rec.type();
     if (t != "lot.released" && t != "lot.held" && t != "lot.rejected") continue;
     h.row({"#" + std::to_string(rec.seq()), "lot " + esc(text(rec.payload(), "lot")), "disposition",
-           esc(t.substr(4)), "", esc(text(rec.payload(), "reason")), who_when(rec), ""});
+           esc(t.substr(4)), "", esc(text(rec.payload(), "reason")), who_when(g, rec), ""});
   }
   h.raw("</table>\n");
 }
@@ -487,9 +491,10 @@ void exceptions(Html& h, const Gathered& g) {
           "Action", "Closed"});
   for (const auto& [id, x] : g.exceptions) {
     h.row({esc(id), esc(text(x, "category")), esc(text(x, "severity")), esc(text(x, "description")),
-           esc(text(x, "raisedBy")) + "<br>" + esc(when(text(x, "raisedAt"))),
+           esc(text(x, "raisedBy")) + "<br>" + esc(g.clock.when(text(x, "raisedAt"))),
            esc(text(x, "status")) + (flag(x, "escalated") ? " (escalated)" : ""),
-           esc(text(x, "rootCause")), esc(text(x, "action")), esc(when(text(x, "closedAt")))});
+           esc(text(x, "rootCause")), esc(text(x, "action")),
+           esc(g.clock.when(text(x, "closedAt")))});
   }
   h.raw("</table>\n");
 }
@@ -512,7 +517,7 @@ void corrections(Html& h, const Gathered& g) {
         const std::string now = number(c.after, f).empty() ? text(c.after, f) : number(c.after, f);
         h.row({"#" + std::to_string(c.seq), "#" + std::to_string(target), esc(f),
                "<span class=\"was\">" + esc(was) + "</span>", esc(now), esc(c.reason),
-               esc(c.actor) + "<br>" + esc(when(c.at))},
+               esc(c.actor) + "<br>" + esc(g.clock.when(c.at))},
               "changed");
       }
     }
@@ -565,12 +570,13 @@ void signatures(Html& h, const Gathered& g) {
       const auto& p = sig->payload();
       if (!signed_by.empty()) signed_by += "<br><br>";
       signed_by += "<strong>" + esc(text(p, "name")) + "</strong> (" + esc(text(p, "signer")) +
-                   ")<br>" + esc(text(p, "meaning")) + "<br>" + esc(when(text(p, "signedAt")));
+                   ")<br>" + esc(text(p, "meaning")) + "<br>" +
+                   esc(g.clock.when(text(p, "signedAt")));
     }
     if (signed_by.empty()) signed_by = "&mdash;";
     std::string hash = text(rec->r, "hash");
     h.row({"#" + std::to_string(rec->seq()), esc(text(rec->r, "actor")),
-           esc(occurred(*rec)) + late_flag(*rec), esc(when(text(rec->r, "recordedAt"))),
+           esc(occurred(g, *rec)) + late_flag(*rec), esc(g.clock.when(text(rec->r, "recordedAt"))),
            esc(meaning(*rec)) + (rec->corrected() ? " " + changed_flag(g, *rec) : ""), signed_by,
            "<span class=\"mono\">" + esc(hash.substr(0, 16)) + "&hellip;</span>"},
           rec->corrected() ? "changed" : nullptr);

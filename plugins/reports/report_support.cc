@@ -1,6 +1,11 @@
 #include "report_support.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <optional>
 
 namespace custody::reports {
 namespace {
@@ -128,13 +133,105 @@ std::string csv(std::string_view s) {
   return out;
 }
 
-std::string when(std::string_view t) {
-  if (t.size() < 19 || t[10] != 'T') return std::string(t);
-  // A time its sender wrote with an offset is shown in it, with it: "... 07:00:00 UTC+01:00".
-  const std::string_view tail = t.size() >= 25 ? t.substr(t.size() - 6) : std::string_view{};
-  const bool offset = !tail.empty() && (tail[0] == '+' || tail[0] == '-') && tail[3] == ':';
-  return std::string(t.substr(0, 10)) + " " + std::string(t.substr(11, 8)) + " UTC" +
-         (offset ? std::string(tail) : std::string());
+namespace {
+
+// Seconds since the Unix epoch and the offset it was written at (minutes east), of
+// "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)"; nothing for other text.
+std::optional<std::pair<std::int64_t, int>> instant(std::string_view t) {
+  auto digits = [&](std::size_t at, std::size_t n, int& out) {
+    if (at + n > t.size()) return false;
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+      out = out * 10 + (t[i] - '0');
+    }
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!digits(0, 4, y) || t.size() < 20 || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' ||
+      !digits(8, 2, d) || (t[10] != 'T' && t[10] != 't') || !digits(11, 2, h) || t[13] != ':' ||
+      !digits(14, 2, mi) || t[16] != ':' || !digits(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::size_t at = 19;
+  if (t[at] == '.') {
+    ++at;
+    while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+  }
+  int offset = 0;
+  if (at < t.size() && (t[at] == 'Z' || t[at] == 'z') && at + 1 == t.size()) {
+    offset = 0;
+  } else if (at + 6 == t.size() && (t[at] == '+' || t[at] == '-') && t[at + 3] == ':') {
+    int oh = 0, om = 0;
+    if (!digits(at + 1, 2, oh) || !digits(at + 4, 2, om)) return std::nullopt;
+    offset = (t[at] == '-' ? -1 : 1) * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year{y},
+                                         std::chrono::month{static_cast<unsigned>(mo)},
+                                         std::chrono::day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  const std::int64_t days = std::chrono::sys_days{date}.time_since_epoch().count();
+  return std::pair{days * 86400 + h * 3600 + mi * 60 + s - std::int64_t{offset} * 60, offset};
+}
+
+std::string utc_offset(int minutes) {
+  const int m = minutes < 0 ? -minutes : minutes;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "UTC%c%02d:%02d", minutes < 0 ? '-' : '+', m / 60, m % 60);
+  return buf;
+}
+
+}  // namespace
+
+SiteClock::SiteClock(const boost::json::object& site) : zone_(text(site, "timeZone")) {
+  periods_.clear();
+  for (const auto& p : array(site, "periods")) {
+    if (!p.is_object()) break;
+    auto from = instant(text(p.as_object(), "from"));
+    if (!from) break;
+    periods_.push_back(Period{from->first,
+                              static_cast<int>(number_value(p.as_object(), "offsetMinutes")),
+                              text(p.as_object(), "abbreviation")});
+  }
+  if (zone_.empty() || periods_.empty()) {
+    throw ReportError("internal", "the host's site view gives no time zone");
+  }
+}
+
+std::string SiteClock::when(std::string_view t) const {
+  const auto at = instant(t);
+  if (!at) return std::string(t);
+  // The period in force: the last that began at or before the instant (the first before it).
+  auto it = std::upper_bound(periods_.begin(), periods_.end(), at->first,
+                             [](std::int64_t v, const Period& p) { return v < p.from; });
+  const Period& p = it == periods_.begin() ? periods_.front() : *std::prev(it);
+  const std::int64_t local = at->first + std::int64_t{p.minutes} * 60;
+  const std::chrono::sys_days day{std::chrono::days{local / 86400 - (local % 86400 < 0 ? 1 : 0)}};
+  const std::chrono::year_month_day date{day};
+  const std::int64_t second = local - day.time_since_epoch().count() * 86400;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d:%02d", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(second / 3600), static_cast<int>(second / 60 % 60),
+                static_cast<int>(second % 60));
+  std::string out = buf;
+  const bool named = !p.abbreviation.empty() &&
+                     std::all_of(p.abbreviation.begin(), p.abbreviation.end(), [](char c) {
+                       return std::isalpha(static_cast<unsigned char>(c)) != 0;
+                     });
+  if (named && p.abbreviation == "UTC" && p.minutes == 0) {
+    out += " UTC";
+  } else if (named) {
+    out += " " + p.abbreviation + " (" + utc_offset(p.minutes) + ")";
+  } else {
+    out += " " + utc_offset(p.minutes);
+  }
+  if (at->second != 0 && at->second != p.minutes) {
+    out += " (entered at " + utc_offset(at->second) + ")";
+  }
+  return out;
 }
 
 }  // namespace custody::reports

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace custody::reports {
 
@@ -48,8 +50,27 @@ const boost::json::array& array(const boost::json::object& o, std::string_view k
 std::string esc(std::string_view s);
 // RFC 4180 CSV field.
 std::string csv(std::string_view s);
-// "2026-11-21T08:00:00.123456789Z" -> "2026-11-21 08:00:00 UTC", and
-// "2026-11-21T09:00:00+01:00" -> "2026-11-21 09:00:00 UTC+01:00" (for people).
-std::string when(std::string_view rfc3339);
+// The site's wall clock, for people: times as the plant reads them, with the zone, from the
+// host's "site" view (the zone's offsets over a span). For a site in Europe/Paris,
+// "2026-03-29T01:30:00Z" -> "2026-03-29 03:30:00 CEST (UTC+02:00)"; in UTC,
+// "2026-11-21 08:00:00 UTC". A time its sender wrote at another offset says so:
+// "... (entered at UTC+05:30)". Text that is not an RFC 3339 time is returned as it is.
+class SiteClock {
+ public:
+  SiteClock() = default;  // UTC
+  // From the "site" view's answer; throws ReportError for one it cannot read.
+  explicit SiteClock(const boost::json::object& site);
+  [[nodiscard]] const std::string& zone() const { return zone_; }
+  [[nodiscard]] std::string when(std::string_view rfc3339) const;
+
+ private:
+  struct Period {
+    std::int64_t from = 0;  // seconds since the Unix epoch
+    int minutes = 0;        // east of UTC
+    std::string abbreviation = "UTC";
+  };
+  std::string zone_ = "UTC";
+  std::vector<Period> periods_{Period{}};
+};
 
 }  // namespace custody::reports

@@ -42,6 +42,7 @@ class HostTest : public PlantTest {
   plugin::HostOptions host_options() {
     plugin::HostOptions o;
     o.runner = CUSTODY_RUNNER;
+    if (auto config = ledger::load_config(dir_)) o.site = config->site;
     o.log = [this](std::string_view id, plugin::LogLevel level, std::string_view message) {
       std::lock_guard lock(log_mu_);
       log_.push_back(std::string(id) + " " + std::to_string(static_cast<int>(level)) + " " +

@@ -336,6 +336,48 @@ TEST_F(Host, DuplicatesAreCountedApartFromWhatWasWritten) {
   EXPECT_EQ(s.stats().duplicates, 1u);
 }
 
+// The "site" view: the site's identity and its zone's offsets, so a plugin can show the
+// plant's wall clock without a zone database; bad spans are refused with the field named.
+TEST_F(Host, TheSiteViewGivesTheZonesOffsetsAndRefusesBadSpans) {
+  const std::vector<std::string> grants = {"read"};
+  ledger::Site site;
+  site.name = "Plant 7";
+  site.time_zone = "America/New_York";
+  plugin::Services s(
+      *ledger_,
+      {.id = "site", .granted = *plugin::Capabilities::parse(grants, "grants"), .site = site});
+  std::string out;
+  ASSERT_TRUE(
+      s.query(R"({"view":"site","from":"2026-01-01T00:00:00Z","to":"2026-12-31T00:00:00Z"})", out));
+  const auto answer = boost::json::parse(out).as_object();
+  EXPECT_EQ(answer.at("name").as_string(), "Plant 7");
+  EXPECT_EQ(answer.at("timeZone").as_string(), "America/New_York");
+  const auto& periods = answer.at("periods").as_array();
+  ASSERT_EQ(periods.size(), 3u) << out;
+  EXPECT_EQ(periods[0].at("abbreviation").as_string(), "EST");
+  EXPECT_EQ(periods[0].at("offsetMinutes").to_number<int>(), -300);
+  EXPECT_EQ(periods[1].at("from").as_string(), "2026-03-08T07:00:00Z");
+  EXPECT_EQ(periods[1].at("abbreviation").as_string(), "EDT");
+  EXPECT_TRUE(periods[1].at("dst").as_bool());
+  EXPECT_EQ(periods[2].at("from").as_string(), "2026-11-01T06:00:00Z");
+
+  for (const auto& [request, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"view":"site","from":"yesterday"})", "from"},
+           {R"({"view":"site","from":"2026-02-01T00:00:00Z","to":"2026-01-01T00:00:00Z"})", "to"},
+           {R"({"view":"site","zone":"UTC"})", "zone"}}) {
+    std::string ignored;
+    auto r = s.query(request, ignored);
+    ASSERT_FALSE(r) << request;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << request;
+    EXPECT_EQ(r.error().field, field) << request;
+  }
+  // Without the read grant the view is denied like any other.
+  plugin::Services blind(*ledger_, {.id = "blind", .site = site});
+  auto denied = blind.query(R"({"view":"site"})", out);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
+}
+
 // SDK 1.1 is a minor version: a plugin built against the 1.0 headers loads and works.
 TEST_F(Host, APluginBuiltAgainstSdk10LoadsAndWorksUnchanged) {
   auto manifest = plugin::probe_manifest(CUSTODY_PLUGIN_SDK10_PLUGIN, CUSTODY_RUNNER);

@@ -154,6 +154,39 @@ TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
   EXPECT_FALSE(has(*html, "record.entered_late")) << "shown on the record, not as a row";
 }
 
+TEST_F(Reports, TheBatchRecordShowsTheSitesLocalTimeWithItsZone) {
+  // The plant is in Paris: config.json names its zone (read when the host starts).
+  {
+    const auto path = dir_ / "config.json";
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto config = boost::json::parse(text.str()).as_object();
+    config["site"] = {{"name", "Plant 7"}, {"timeZone", "Europe/Paris"}};
+    std::ofstream(path, std::ios::trunc) << boost::json::serialize(config);
+  }
+  master_data();
+  ok("wo.create",
+     R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2027-07-01T10:00:00Z"})");
+  // Released from a terminal whose clock reads India's time: kept, and said.
+  auto release =
+      domain::decode_command(R"({"type":"wo.release","commandId":"rel-1","actor":"user:planner",)"
+                             R"("occurredAt":"2026-11-21T13:30:00+05:30","data":{"wo":"WO-1"}})");
+  ASSERT_TRUE(release) << release.error().message;
+  ASSERT_TRUE(ledger_->submit(std::move(*release)).get());
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_TRUE(has(*html, "site time, Europe/Paris"));
+  EXPECT_TRUE(has(*html, "2027-07-01 12:00:00 CEST (UTC+02:00)")) << "summer time, when due";
+  EXPECT_TRUE(has(*html, "2026-11-21 09:00:00 CET (UTC+01:00)")) << "winter time, created";
+  EXPECT_TRUE(has(*html,
+                  "<td>user:planner</td><td>2026-11-21 09:00:00 CET (UTC+01:00) "
+                  "(entered at UTC+05:30)</td>"))
+      << *html;
+  EXPECT_FALSE(has(*html, " UTC</td>")) << "no time is left in UTC";
+}
+
 TEST_F(Reports, AnOrderWithoutCorrectionsSaysSo) {
   master_data();
   receive("R-1", 150);

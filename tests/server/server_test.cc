@@ -1028,6 +1028,15 @@ TEST_F(Serve, AHandEditedTimeZoneThatIsNotOneIsRefusedAtStart) {
   auto r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("config.site.timeZone"), std::string::npos) << r.err;
+  // A well-formed name the zone database does not have: reports could not show it.
+  {
+    std::ofstream config(dir() / "config.json");
+    config << R"({"site":{"timeZone":"Mars/Olympus_Mons"}})";
+  }
+  r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("config.site.timeZone"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("has no zone 'Mars/Olympus_Mons'"), std::string::npos) << r.err;
 }
 
 TEST_F(Serve, ItServesTheWebUiFromItselfWithAStrictContentPolicy) {

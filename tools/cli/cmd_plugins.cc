@@ -244,6 +244,9 @@ int run_plugins(const std::string& dir, double seconds, Until until) {
   if (!ledger) return report(ledger.error());
   plugin::HostOptions options;
   options.graph = plant->graph();
+  auto config = ledger::load_config(dir);
+  if (!config) return report(config.error());
+  options.site = config->site;
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
   std::cout << status_json(HostPhase::kStarted, **host) << std::endl;
@@ -301,6 +304,9 @@ int render_report(const ReportArgs& a) {
   if (!ledger) return report(ledger.error());
   plugin::HostOptions options;
   options.only_kinds = std::set<plugin::PluginKind>{plugin::PluginKind::kReport};
+  auto config = ledger::load_config(a.dir);
+  if (!config) return report(config.error());
+  options.site = config->site;
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
   auto text = (*host)->render(a.name, params);

@@ -56,6 +56,7 @@ int serve(ServeArgs a) {
   }
   plugin::HostOptions options;
   options.graph = plant->graph();
+  options.site = config->site;
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
 

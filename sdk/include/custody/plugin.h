@@ -221,6 +221,7 @@ typedef struct custody_host {
    *   {"view":"recall","lot":"..."} | {"view":"recall","supplier":"...","supplierLot":"..."}
    *   {"view":"log","from":N,"limit":N,"stream":"..."}   (NDJSON lines)
    *   {"view":"head"}
+   *   {"view":"site","from":"<RFC 3339>","to":"<RFC 3339>"}  (the site and its zone's offsets)
    * Errors (unknown view, missing id, not found) fill `result`. */
   custody_status (*query)(custody_context* ctx, const char* request, size_t size,
                           const custody_sink* out, custody_result* result);

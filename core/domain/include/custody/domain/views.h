@@ -10,6 +10,8 @@
 //   {"view":"recall","equipment":"...","from":"...","to":"..."}; "excludeConsumed":true?
 //   {"view":"log","from":N?,"limit":N?,"stream":"..."?}   -> NDJSON, one record per line
 //   {"view":"head"}                                        -> {"seq":N,"hash":"<hex>"}
+//   {"view":"site","from":"<RFC 3339>"?,"to":"<RFC 3339>"?} -> name, address, gln, timeZone
+//       and "periods": [{"from","offsetMinutes","abbreviation","dst"}], the zone's offsets
 //
 // Errors: kInvalidArgument with the request field ("view", "id", "from") for a malformed
 // request; kNotFound for an entity or lot that does not exist. Thread-safe as Snapshot is.
@@ -24,6 +26,7 @@
 #include "custody/common/error.h"
 #include "custody/domain/genealogy.h"
 #include "custody/domain/recall.h"
+#include "custody/ledger/config.h"
 #include "custody/ledger/snapshot.h"
 
 namespace custody::domain {
@@ -32,6 +35,7 @@ struct ViewOptions {
   TimeNs now = 0;                         // for lateness and age on the boards
   const GenealogyGraph* graph = nullptr;  // recall uses it when the host keeps one
   std::size_t max_log_records = 10000;    // the most a "log" request returns
+  const ledger::Site* site = nullptr;     // the "site" view's answer (unnamed, UTC when unset)
 };
 
 [[nodiscard]] Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,

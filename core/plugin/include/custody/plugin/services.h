@@ -32,6 +32,7 @@
 
 #include "custody/common/error.h"
 #include "custody/domain/genealogy.h"
+#include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
 #include "custody/ledger/local_state.h"
 #include "custody/plugin/capabilities.h"
@@ -70,6 +71,7 @@ class Services {
     std::string config_json = "{}";
     LogSink log;                                    // default: stderr_log()
     const domain::GenealogyGraph* graph = nullptr;  // recall queries use it when set
+    ledger::Site site;                              // the "site" view answers from it
   };
   // `ledger` must outlive the services.
   Services(ledger::Ledger& ledger, Options options);
