@@ -1,5 +1,6 @@
-// The only translation unit that includes Beast (it compiles slowly): a listener, and one
-// session per connection, over plain TCP or TLS.
+// The one translation unit of the server that includes Beast (it compiles slowly; the
+// request fields it hands on are in request_fields.h, which the HTTP fuzzer shares): a listener,
+// and one session per connection, over plain TCP or TLS.
 #include "custody/server/http.h"
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 #include <thread>
 #include <variant>
 #include <vector>
+
+#include "request_fields.h"
 
 namespace custody::server {
 
@@ -189,15 +192,8 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     beast::get_lowest_layer(stream_).expires_never();  // a command may wait for a commit
-    Request r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    r.authorization = std::string(req[http::field::authorization]);
-    r.content_type = std::string(req[http::field::content_type]);
-    r.peer = peer_;
-    r.cookie = std::string(req[http::field::cookie]);
-    r.csrf = std::string(req["X-CSRF-Token"]);
-    r.tls = std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
+    Request r =
+        request_fields(req, peer_, std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>);
     if (websocket::is_upgrade(req)) return upgrade(std::move(req), std::move(r));
     r.body = std::move(req.body());
     busy_ = true;

@@ -5,10 +5,45 @@
 
 namespace custody::codec {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence `s` starts with (RFC 3629: no overlong forms,
+// no surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_sequence(std::string_view s) {
+  const auto byte = [&](std::size_t i) {
+    return static_cast<unsigned char>(s[i]);
+  };
+  const unsigned char c = byte(0);
+  std::size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -36,8 +71,19 @@ void append_json_string(std::string& out, std::string_view s) {
           out += "\\u00";
           out.push_back(kHex[c >> 4]);
           out.push_back(kHex[c & 0xf]);
-        } else {
+        } else if (c < 0x80) {
           out.push_back(static_cast<char>(c));
+        } else {
+          // JSON is UTF-8: a well-formed sequence is copied, any other byte becomes U+FFFD,
+          // so text that came in as raw bytes (a URL's path, a file name) cannot make the
+          // document invalid.
+          const std::size_t n = utf8_sequence(s.substr(i));
+          if (n == 0) {
+            out += "\\ufffd";
+          } else {
+            out.append(s.substr(i, n));
+            i += n - 1;
+          }
         }
     }
   }

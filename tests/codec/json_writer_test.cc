@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 namespace custody::codec {
 namespace {
 
@@ -23,6 +25,29 @@ TEST(JsonWriter, DecimalsPrintExactly) {
   EXPECT_EQ(format_decimal(3000, 3), "3");
   EXPECT_EQ(format_decimal(0, 3), "0");
   EXPECT_EQ(format_decimal(123456789, 0), "123456789");
+}
+
+// Found by fuzz_http: a 404 that named a path with a 0xFF byte was not valid JSON.
+TEST(JsonWriter, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  std::string out;
+  append_json_string(out, "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80");
+  EXPECT_EQ(out, "\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"") << "UTF-8 is kept";
+  const std::pair<std::string, std::string> cases[] = {
+      {"/v1/comm\xff\xff", "\"/v1/comm\\ufffd\\ufffd\""},
+      {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                        // an overlong '/'
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},             // a surrogate
+      {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},  // above U+10FFFF
+      {"ab\xe4\xb8", "\"ab\\ufffd\\ufffd\""},                    // cut short
+      {"\x80x", "\"\\ufffdx\""},
+  };
+  for (const auto& [in, expected] : cases) {
+    std::string o;
+    append_json_string(o, in);
+    EXPECT_EQ(o, expected);
+    boost::system::error_code ec;
+    (void)boost::json::parse(o, ec);
+    EXPECT_FALSE(ec) << o;
+  }
 }
 
 TEST(JsonWriter, EscapesControlCharacters) {

@@ -411,6 +411,18 @@ TEST_F(Serve, MalformedOversizedAndSlowRequestsAreCutOffAndServingGoesOn) {
     EXPECT_EQ(r.status, 413);
   }
   {
+    // Found by fuzz_http: a path with bytes that are not UTF-8 was echoed into the 404's
+    // JSON as they were, and the document did not parse.
+    HttpClient c(server_->port());
+    auto r = c.raw(
+        "GET /v1/comm\xff\xfe"
+        "ands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        op + "\r\n\r\n");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(code_of(r), "not_found") << r.body;
+    EXPECT_NE(r.body.find("/v1/comm\\ufffd\\ufffdands"), std::string::npos) << r.body;
+  }
+  {
     // Slowloris: half a header, then nothing.
     HttpClient c(server_->port());
     c.send_only("GET /healthz HTTP/1.1\r\nHost: x\r\n");

@@ -48,7 +48,9 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// Appends `s` to `out` as a quoted JSON string.
+// Appends `s` to `out` as a quoted JSON string: control characters escaped, well-formed
+// UTF-8 copied, and every byte that is not part of a well-formed sequence written as U+FFFD,
+// so the document is valid JSON whatever bytes `s` holds.
 void append_json_string(std::string& out, std::string_view s);
 
 // `scaled` / 10^places as a decimal string: "12.5", "-0.001", "3".
