@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <future>
 #include <memory>
 #include <thread>
@@ -28,8 +29,17 @@ constexpr std::size_t kRecentLeaves = 64;
 
 struct Raw {
   std::uint64_t key_seq = 0;
-  std::string bytes;
+  std::string_view bytes;  // in its batch's arena
   bool bad_key = false;
+};
+
+// Records read from the log, their bytes in one buffer (one allocation per batch, not per
+// record).
+struct Batch {
+  std::vector<Raw> raws;
+  std::string arena;
+  [[nodiscard]] std::size_t size() const { return raws.size(); }
+  [[nodiscard]] bool empty() const { return raws.empty(); }
 };
 
 // The sequential half of verification: links, tree, checkpoints. Fed one record at a time
@@ -322,59 +332,85 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
       store.cf(Cf::kLog)));
   it->SeekToFirst();
 
-  std::vector<Raw> batch;
-  std::vector<Result<RecordCheck>> checks;
+  // Three batches in flight: while helpers check one, this thread reads the one after it
+  // and folds the one before it (reading and folding are serial, checking is not), then
+  // joins the checking. Each checker claims kChunk records at a time, so whoever is free
+  // does the work.
+  constexpr std::size_t kChunk = 256;
   std::uint64_t log_end = 0;
-  bool going = true;
-  while (going && it->Valid()) {
-    batch.clear();
-    while (it->Valid() && batch.size() < kBatch) {
+  std::vector<std::size_t> ends;
+  auto read_batch = [&](Batch& out) {
+    out.raws.clear();
+    out.arena.clear();
+    ends.clear();
+    while (it->Valid() && out.raws.size() < kBatch) {
       Raw raw;
       raw.bad_key = it->key().size() != 8;
       raw.key_seq = raw.bad_key ? 0 : get_be64(it->key().data());
-      raw.bytes = it->value().ToString();
+      out.arena.append(it->value().data(), it->value().size());
+      ends.push_back(out.arena.size());
       log_end = raw.key_seq;
-      batch.push_back(std::move(raw));
+      out.raws.push_back(raw);
       it->Next();
     }
-    checks.assign(batch.size(), Result<RecordCheck>(RecordCheck{}));
-    auto check_range = [&](std::size_t from, std::size_t to) {
-      for (std::size_t i = from; i < to; ++i) checks[i] = check_record(batch[i].bytes);
-    };
-    const std::size_t per = (batch.size() + threads - 1) / threads;
-    std::vector<std::future<void>> helpers;
-    for (unsigned t = 1; t < threads && t * per < batch.size(); ++t) {
-      helpers.push_back(std::async(std::launch::async, check_range, t * per,
-                                   std::min(batch.size(), (t + 1) * per)));
+    // The views once the arena has stopped moving.
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i < out.raws.size(); ++i) {
+      out.raws[i].bytes = std::string_view(out.arena).substr(begin, ends[i] - begin);
+      begin = ends[i];
     }
-    check_range(0, std::min(per, batch.size()));
-    for (auto& h : helpers) h.get();
-
+  };
+  // Folds a checked batch into the chain and the tree; false once the log is found bad.
+  auto fold_batch = [&](const Batch& batch, const std::vector<Result<RecordCheck>>& checks) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (!fold.feed(batch[i], checks[i])) {
-        going = false;
-        break;
-      }
+      if (!fold.feed(batch.raws[i], checks[i])) return false;
       if (checks[i]->key_rotation) {
         // The new key signs every checkpoint from the rotation record on.
-        auto next = rotated_key(batch[i].bytes, store.meta().origin, *key);
-        if (!next) {
+        auto rotated = rotated_key(batch.raws[i].bytes, store.meta().origin, *key);
+        if (!rotated) {
           fold.bad(fold.size(), "key rotation at seq " + std::to_string(fold.size()) + ": " +
-                                    next.error().message);
-          going = false;
-          break;
+                                    rotated.error().message);
+          return false;
         }
-        key = std::move(*next);
+        key = std::move(*rotated);
         ++report.key_rotations;
         if (options.key && key->vkey() == options.key->vkey()) vouching = true;
       }
-      if (!check_roots()) {
-        going = false;
-        break;
-      }
+      if (!check_roots()) return false;
     }
     if (options.progress) options.progress(fold.size());
+    return true;
+  };
+  Batch folding, checking, reading;
+  std::vector<Result<RecordCheck>> folding_checks, checking_checks;
+  read_batch(checking);
+  bool going = true;
+  while (going && !checking.empty()) {
+    checking_checks.assign(checking.size(), Result<RecordCheck>(RecordCheck{}));
+    std::atomic<std::size_t> claimed{0};
+    auto check_all = [&] {
+      for (std::size_t from = claimed.fetch_add(kChunk); from < checking.size();
+           from = claimed.fetch_add(kChunk)) {
+        const std::size_t to = std::min(checking.size(), from + kChunk);
+        for (std::size_t i = from; i < to; ++i) {
+          checking_checks[i] = check_record(checking.raws[i].bytes);
+        }
+      }
+    };
+    std::vector<std::future<void>> helpers;
+    for (unsigned t = 1; t < std::max(threads, 2u); ++t) {
+      helpers.push_back(std::async(std::launch::async, check_all));
+    }
+    read_batch(reading);
+    if (!folding.empty()) going = fold_batch(folding, folding_checks);
+    if (going) check_all();
+    claimed = checking.size();  // a stopped fold: the helpers take no more
+    for (auto& h : helpers) h.get();
+    std::swap(folding, checking);
+    std::swap(folding_checks, checking_checks);
+    std::swap(checking, reading);
   }
+  if (going && !folding.empty()) going = fold_batch(folding, folding_checks);
   if (!it->status().ok()) {
     if (!it->status().IsCorruption()) return std::unexpected(storage_error(it->status(), "log"));
     if (report.ok) {
