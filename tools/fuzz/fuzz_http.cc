@@ -5,6 +5,7 @@
 // stream's checks. Any bytes give a response or a refusal to parse, never a crash, a leak or
 // a hang, and every response is well-formed: a status custody uses, a JSON body that parses,
 // every error with a stable code and a message, and no header that could split the response.
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/buffer.hpp>
@@ -12,9 +13,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -58,6 +61,16 @@ fs::path g_dir;
 Server* start() {
   auto* s = new Server;
   const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+  // Ledgers left by runs that crashed or were killed (atexit did not run for them).
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(base, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("custody-fuzz-http-")) continue;
+    const long pid = std::strtol(name.c_str() + std::strlen("custody-fuzz-http-"), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
   s->dir = base / ("custody-fuzz-http-" + std::to_string(::getpid()));
   fs::remove_all(s->dir);
   g_dir = s->dir;
@@ -83,7 +96,9 @@ Server* start() {
   return s;
 }
 
-bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string::npos; }
+bool has_line_break(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string::npos;
+}
 
 void check(const server::Response& r) {
   // 500 is not among them: no request, however hostile, may find an internal error.
@@ -121,10 +136,19 @@ void check(const server::Response& r) {
   if (!known) std::abort();
 }
 
+Server* g_server = nullptr;
+
 }  // namespace
 
+// The ledger and the API are set up once, before any input (and outside the per-input
+// timeout: a starved machine can take seconds to create a ledger).
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  g_server = start();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static Server* s = start();
+  Server* s = g_server;
   // As http.cc reads a request: the server's header limit, then the body's.
   http::request_parser<http::string_body> parser;
   parser.header_limit(16 << 10);
@@ -170,9 +194,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.body = std::move(req.body());
   std::promise<server::Response> answered;
   auto response = answered.get_future();
-  s->api->handle(std::move(r), [&answered](server::Response resp) {
-    answered.set_value(std::move(resp));
-  });
+  s->api->handle(std::move(r),
+                 [&answered](server::Response resp) { answered.set_value(std::move(resp)); });
   check(response.get());
   return 0;
 }
