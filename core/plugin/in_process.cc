@@ -17,8 +17,7 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
         services_(
             ledger,
             Services::Options{config.id, library_->manifest().requested.intersect(config.granted),
-                              config.config_json, options.log, options.graph,
-                              options.site}),
+                              config.config_json, options.log, options.graph, options.site}),
         source_(ledger),
         thread_(source_, PluginThread::Options{config.id,
                                                options.log,

@@ -260,9 +260,9 @@ Result<Supervisor::Child> Supervisor::launch() {
   }
   if (!services_) {
     services_ = std::make_unique<Services>(
-        ledger_, Services::Options{config_.id, manifest_.requested.intersect(config_.granted),
-                                   config_.config_json, options_.log, options_.graph,
-                                   options_.site});
+        ledger_,
+        Services::Options{config_.id, manifest_.requested.intersect(config_.granted),
+                          config_.config_json, options_.log, options_.graph, options_.site});
   }
   return child;
 }

@@ -9,12 +9,12 @@
 // so is the hash-and-scan limit: reading every record of the log and hashing it into its
 // leaf with as many threads, and nothing else; no verification can be faster.
 #include <benchmark/benchmark.h>
+#include <rocksdb/db.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
-#include <rocksdb/db.h>
 #include <thread>
 
 #include "bench_support.h"
@@ -120,7 +120,8 @@ void BM_HashAndScan(benchmark::State& state) {
     std::vector<crypto::Digest> leaves;
     for (it->SeekToFirst(); it->Valid();) {
       batch.clear();
-      for (; it->Valid() && batch.size() < 4096; it->Next()) batch.push_back(it->value().ToString());
+      for (; it->Valid() && batch.size() < 4096; it->Next())
+        batch.push_back(it->value().ToString());
       leaves.resize(batch.size());
       auto hash = [&](std::size_t from, std::size_t to) {
         for (std::size_t i = from; i < to; ++i) leaves[i] = crypto::leaf_hash(as_bytes(batch[i]));
@@ -128,8 +129,8 @@ void BM_HashAndScan(benchmark::State& state) {
       const std::size_t per = (batch.size() + threads - 1) / threads;
       std::vector<std::future<void>> helpers;
       for (unsigned t = 1; t < threads && t * per < batch.size(); ++t) {
-        helpers.push_back(std::async(std::launch::async, hash, t * per,
-                                     std::min(batch.size(), (t + 1) * per)));
+        helpers.push_back(
+            std::async(std::launch::async, hash, t * per, std::min(batch.size(), (t + 1) * per)));
       }
       hash(0, std::min(per, batch.size()));
       for (auto& h : helpers) h.get();

@@ -31,8 +31,8 @@ namespace custody::plugin {
 struct HostOptions {
   // The custody-runner executable; default: custody-runner beside the running executable.
   std::filesystem::path runner;
-  LogSink log;                                     // default: stderr_log()
-  const domain::GenealogyGraph* graph = nullptr;   // for recall queries, when the host has one
+  LogSink log;                                    // default: stderr_log()
+  const domain::GenealogyGraph* graph = nullptr;  // for recall queries, when the host has one
   ledger::Site site;  // config.json's "site": the "site" view (and reports' local time)
   std::optional<std::set<PluginKind>> only_kinds;  // load only these (custody report: reports)
   std::chrono::milliseconds start_timeout{10000};  // a runner must say hello within this
