@@ -398,7 +398,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
       }
     };
     std::vector<std::future<void>> helpers;
-    for (unsigned t = 1; t < std::max(threads, 2u); ++t) {
+    for (unsigned t = 1; t < threads; ++t) {
       helpers.push_back(std::async(std::launch::async, check_all));
     }
     read_batch(reading);

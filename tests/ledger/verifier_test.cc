@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 
 #include "custody/common/encoding.h"
@@ -331,6 +332,68 @@ TEST_F(VerifierTest, CheckpointOfAnotherLedger) {
   auto r = verify(foreign);
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.first_bad_seq.has_value());
+}
+
+}  // namespace
+}  // namespace custody::ledger
+
+namespace custody::ledger {
+namespace {
+
+// More records than one batch of the verifier (8192), so reading, checking and folding run
+// on three batches at once: the result is the same with one thread as with several, and a
+// record changed in a later batch is found at its seq.
+TEST(VerifierBatches, ALongLogIsCheckedTheSameWithAnyThreadCount) {
+  testing::TempDir tmp;
+  const auto dir = tmp / "l";
+  constexpr std::uint64_t kLong = 3 * 8192 + 100;
+  testing::init_ledger(dir);
+  {
+    auto ledger = testing::open_ledger(dir, OpenMode::kReadWrite);
+    std::atomic<std::uint64_t> failed{0};
+    for (std::uint64_t i = 1; i <= kLong; ++i) {
+      ledger->submit(testing::note("c" + std::to_string(i), "line-" + std::to_string(i % 7),
+                                   "reading " + std::to_string(i)),
+                     [&](Result<CommandResult> r) {
+                       if (!r) failed.fetch_add(1);
+                     });
+    }
+    ASSERT_TRUE(ledger->checkpoint());
+    ASSERT_EQ(failed.load(), 0u);
+  }
+  auto run = [&](unsigned threads) {
+    auto store = Store::open(dir, Store::OpenOptions{OpenMode::kReadOnly, OnDamage::kReport},
+                             domain::make_state_machine()->column_families());
+    EXPECT_TRUE(store) << store.error().message;
+    VerifyOptions o;
+    o.threads = threads;
+    auto r = verify_ledger(**store, o);
+    EXPECT_TRUE(r) << r.error().message;
+    return *r;
+  };
+  const VerifyReport one = run(1);
+  ASSERT_TRUE(one.ok) << one.reason;
+  EXPECT_EQ(one.records, kLong);
+  for (unsigned threads : {2u, 3u}) {
+    const VerifyReport many = run(threads);
+    EXPECT_TRUE(many.ok) << many.reason;
+    EXPECT_EQ(many.records, kLong);
+    EXPECT_EQ(many.root, one.root);
+  }
+  {
+    auto store = Store::open(dir, OpenMode::kReadWrite, {});
+    ASSERT_TRUE(store) << store.error().message;
+    std::string v;
+    ASSERT_TRUE((*store)->db().Get({}, (*store)->cf(Cf::kLog), keys::log(20000), &v).ok());
+    v[v.size() / 2] = static_cast<char>(v[v.size() / 2] ^ 0x01);
+    ASSERT_TRUE((*store)->db().Put({}, (*store)->cf(Cf::kLog), keys::log(20000), v).ok());
+  }
+  for (unsigned threads : {1u, 2u}) {
+    const VerifyReport bad = run(threads);
+    EXPECT_FALSE(bad.ok);
+    ASSERT_TRUE(bad.first_bad_seq.has_value()) << bad.reason;
+    EXPECT_EQ(*bad.first_bad_seq, 20000u) << bad.reason;
+  }
 }
 
 }  // namespace
