@@ -15,6 +15,7 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/fsma204.h"
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
 #include "custody/domain/recall.h"
@@ -456,6 +457,9 @@ void Api::handle(Request request, Reply reply) {
   }
   if (resource == "recall" && s.size() == 4 && s[2] == "fsma204") {
     return read(Read::kState, [&] { return get_recall(query, s[3]); });
+  }
+  if (resource == "fsma204" && s.size() == 3) {
+    return read(Read::kState, [&] { return get_fsma204(query, s[2]); });
   }
   if (resource == "kpis" && s.size() == 2) {
     return read(Read::kState, [&] { return get_kpis(query); });
@@ -1208,16 +1212,9 @@ Response Api::get_recall(const std::string& query_text, std::string_view fsma204
                  r.error());
   }
   if (!fsma204_file.empty()) {
-    // One file of the FDA sortable spreadsheet, to download.
-    const std::string name = "fsma204-" + std::string(fsma204_file) + ".csv";
-    for (auto& [file, text] : domain::fsma204_files(*snap, *r, options_.site)) {
-      if (file != name) continue;
-      Response answer{200, "text/csv; charset=utf-8", std::move(text), {}};
-      answer.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
-      return answer;
-    }
-    return error(404, ErrorCode::kNotFound,
-                 "the FSMA 204 files are receiving, transformation, shipping and glossary", "file");
+    domain::Fsma204Scope sheet;
+    sheet.recall = &*r;
+    return fsma204_file_response(*snap, sheet, fsma204_file);
   }
   std::string body;
   codec::JsonWriter w(body);
@@ -1233,6 +1230,71 @@ Response Api::get_recall(const std::string& query_text, std::string_view fsma204
     body += '}';
   }
   return json(200, std::move(body));
+}
+
+// One file of the FDA sortable spreadsheet, to download; X-Custody-Data-Gaps counts the gaps
+// that fsma204-data-gaps.csv lists.
+Response Api::fsma204_file_response(const ledger::Snapshot& snap, const domain::Fsma204Scope& scope,
+                                    std::string_view file) {
+  const auto& names = domain::fsma204_file_names();
+  const auto at = std::find(names.begin(), names.end(), file);
+  if (at == names.end()) {
+    return error(404, ErrorCode::kNotFound,
+                 "the FSMA 204 files are receiving, transformation, shipping, glossary, "
+                 "data-gaps and traceability-plan",
+                 "file");
+  }
+  auto sheet = domain::fsma204_export(snap, scope, options_.site);
+  if (!sheet) {
+    const auto code = sheet.error().code;
+    return error(code == ErrorCode::kNotFound          ? 404
+                 : code == ErrorCode::kInvalidArgument ? 400
+                                                       : 500,
+                 sheet.error());
+  }
+  auto& [name, text] = sheet->files[static_cast<std::size_t>(at - names.begin())];
+  const bool csv = name.ends_with(".csv");
+  Response answer{
+      200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", std::move(text), {}};
+  answer.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  answer.headers.emplace_back("X-Custody-Data-Gaps", std::to_string(sheet->warnings.size()));
+  return answer;
+}
+
+// The sortable spreadsheet for a product (and optional from/to) or for traceability lot codes
+// (tlc, repeated).
+Response Api::get_fsma204(const std::string& query_text, std::string_view file) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  domain::Fsma204Scope scope;
+  for (const auto& [key, value] : q->params) {
+    if (key == "product") {
+      scope.product = value;
+    } else if (key == "tlc") {
+      if (value.empty()) {
+        return error(400, ErrorCode::kInvalidArgument, "must not be empty", "tlc");
+      }
+      scope.lot_codes.push_back(value);
+    } else if (key == "from" || key == "to") {
+      auto t = parse_rfc3339(value);
+      if (!t) {
+        return error(400, ErrorCode::kInvalidArgument, key + " must be RFC 3339 or YYYY-MM-DD",
+                     key);
+      }
+      (key == "from" ? scope.from : scope.to) = *t;
+    } else {
+      return error(400, ErrorCode::kInvalidArgument, "unknown parameter (product, tlc, from, to)",
+                   key);
+    }
+  }
+  if (scope.product.empty() == scope.lot_codes.empty()) {
+    return error(400, ErrorCode::kInvalidArgument, "name a product or tlc codes, not both",
+                 "product");
+  }
+  scope.by = scope.product.empty() ? domain::Fsma204Scope::By::kLotCodes
+                                   : domain::Fsma204Scope::By::kProduct;
+  auto snap = ledger_.snapshot();
+  return fsma204_file_response(*snap, scope, file);
 }
 
 Response Api::get_site() {

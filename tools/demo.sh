@@ -32,7 +32,8 @@ cat >"$ledger/config.json" <<'JSON'
   "tickIntervalMs": 1000,
   "lateEntrySeconds": 0,
   "site": { "name": "Valley Fresh Salads, plant 1", "address": "2100 Abbott St, Salinas, CA 93901",
-            "gln": "0614141000036", "timeZone": "America/Los_Angeles" }
+            "phone": "+1 831 555 0100", "gln": "0614141000036", "timeZone": "America/Los_Angeles",
+            "contact": "Maria Lopez, QA manager, +1 831 555 0101, qa@valleyfresh.example" }
 }
 JSON
 
@@ -83,6 +84,13 @@ step "custody recall ... --format fsma204: the FDA electronic sortable spreadshe
 "$custody" recall "$ledger" --supplier "$supplier" --supplier-lot "$supplier_lot" --format fsma204 \
   --out "$data/fsma204"
 for f in "$data"/fsma204/*.csv; do
+  printf '  %s: %s rows\n' "$(basename "$f")" "$(($(wc -l <"$f") - 1))"
+done
+
+step "custody fsma204 --product --from --to: what an FDA request names, a product and dates"
+"$custody" fsma204 "$ledger" --product romaine --from 2026-10-01 --to 2026-10-08 \
+  --out "$data/fsma204-romaine" >/dev/null
+for f in "$data"/fsma204-romaine/*.csv; do
   printf '  %s: %s rows\n' "$(basename "$f")" "$(($(wc -l <"$f") - 1))"
 done
 

@@ -21,7 +21,7 @@ constexpr std::string_view kConfigKeys[] = {
 constexpr std::string_view kNodeKeyKeys[] = {"file", "passphraseFile"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
-constexpr std::string_view kSiteKeys[] = {"name", "address", "gln", "timeZone"};
+constexpr std::string_view kSiteKeys[] = {"name", "address", "gln", "timeZone", "phone", "contact"};
 
 template <std::size_t N>
 Result<void> only_known(const boost::json::object& obj, const std::string_view (&known)[N],
@@ -150,6 +150,8 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       if (member.key() == "name") out.site.name = value;
       if (member.key() == "address") out.site.address = value;
       if (member.key() == "gln") out.site.gln = value;
+      if (member.key() == "phone") out.site.phone = value;
+      if (member.key() == "contact") out.site.contact = value;
       if (member.key() == "timeZone") {
         // An IANA zone name ("Europe/Paris", "Asia/Shanghai", "UTC"): what people read times
         // in. It must be in the system's zone database, or reports could not show it.

@@ -115,9 +115,17 @@ std::string esc(std::string_view s) {
 std::string csv(std::string_view s) {
   // Never a formula: text a spreadsheet would evaluate gets a leading apostrophe (numbers
   // such as -1.5 stay numbers).
+  // A plain number: an optional sign, digits, and at most one point followed by digits
+  // ("-2+3" is a formula, not a number).
+  std::string_view digits = s;
+  if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+  const auto point = digits.find('.');
+  auto all_digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  const bool number = all_digits(digits.substr(0, point)) &&
+                      (point == std::string_view::npos || all_digits(digits.substr(point + 1)));
   std::string text;
-  const bool number = s.find_first_not_of("+-0123456789.") == std::string_view::npos &&
-                      s.find_first_of("0123456789") != std::string_view::npos;
   if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos &&
       !number) {
     text = "'";

@@ -371,6 +371,34 @@ TEST_F(Hardening, F09_OutputNeverLandsInALedgerOrOverAFileUnasked) {
   EXPECT_EQ(testing::snapshot_files(tmp_.path()).at("victim.txt"), "keep me");
 }
 
+// `custody fsma204` refuses a scope it cannot answer with the option at fault, and writes no
+// file and no directory.
+TEST_F(Hardening, Fsma204RefusesBadScopesAndWritesNothing) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
+  const fs::path out = tmp_ / "sheet";
+  for (const auto& [args, code, field] :
+       std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>{
+           {{}, "invalid_argument", "--product"},
+           {{"--product", "salt", "--tlc", "X"}, "invalid_argument", "--product"},
+           {{"--product", "kale"}, "not_found", "--product"},
+           {{"--tlc", "NEVER"}, "not_found", "--tlc"},
+           {{"--product", "salt", "--from", "soon"}, "invalid_argument", "--from"},
+           {{"--product", "salt", "--from", "2026-10-02", "--to", "2026-10-01"},
+            "invalid_argument",
+            "--to"}}) {
+    std::vector<std::string> full{"fsma204", dir().string(), "--out", out.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = run_custody(full);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(code), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << r.err;
+  }
+  auto good = run_custody({"fsma204", dir().string(), "--out", out.string(), "--product", "salt"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_TRUE(fs::exists(out / "fsma204-traceability-plan.txt"));
+}
+
 // 10. Corruption of an .sst, MANIFEST or CURRENT gave exit 2 io_error with no first bad seq,
 // and append still accepted writes on a corrupt log .sst.
 TEST_F(Hardening, F10_ADamagedSstIsCorruptionAndStopsWrites) {

@@ -120,38 +120,6 @@ TEST_F(Recall, NothingToRecallIsNotFound) {
   EXPECT_EQ(domain::build_recall(*snap, scope, nullptr).error().code, ErrorCode::kInvalidArgument);
 }
 
-std::vector<std::string> file_lines(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-TEST_F(Recall, Fsma204SpreadsheetHasOneRowPerLotLine) {
-  domain::RecallScope scope;
-  scope.lot = "R-1";
-  const auto r = recall(scope);
-  auto snap = ledger_->snapshot();
-  domain::SiteInfo site{"Salad plant", "1 Main St, Yuma, AZ", "0614141000005"};
-  const auto files = domain::fsma204_files(*snap, r, site);
-  ASSERT_EQ(files.size(), 4u);
-  std::filesystem::create_directories(tmp_ / "fsma");
-  for (const auto& [name, text] : files) std::ofstream(tmp_ / "fsma" / name) << text;
-  const auto receiving = file_lines(tmp_ / "fsma" / "fsma204-receiving.csv");
-  ASSERT_EQ(receiving.size(), 2u);  // header and R-1
-  EXPECT_EQ(receiving[0].rfind("Traceability Lot Code,", 0), 0u);
-  EXPECT_EQ(receiving[1].rfind("GF-BAD,R-1,100,kg,Romaine,Green Farms,", 0), 0u) << receiving[1];
-  const auto transformation = file_lines(tmp_ / "fsma" / "fsma204-transformation.csv");
-  // F-1 and F-2, each from: one row per input line.
-  ASSERT_EQ(transformation.size(), 5u);
-  const auto shipping = file_lines(tmp_ / "fsma" / "fsma204-shipping.csv");
-  ASSERT_EQ(shipping.size(), 3u);
-  EXPECT_NE(shipping[1].find("BOL-1"), std::string::npos);
-  EXPECT_NE(shipping[1].find("East DC"), std::string::npos);
-  const auto glossary = file_lines(tmp_ / "fsma" / "fsma204-glossary.csv");
-  EXPECT_GT(glossary.size(), 4u);
-}
-
 TEST_F(Recall, CsvHasARecordColumn) {
   domain::RecallScope scope;
   scope.lot = "R-1";

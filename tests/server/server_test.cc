@@ -1140,12 +1140,37 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
            {"/v1/recall?equipment=flume-1&from=2026-10-02&to=2026-10-01", 400, "to"},
            {"/v1/recall?" + scope + "&excludeConsumed=maybe", 400, "excludeConsumed"},
            {"/v1/recall?" + scope + "&graph=true&fanOut=0", 400, "fanOut"},
-           {"/v1/recall/fsma204/everything?" + scope, 404, "file"}}) {
+           {"/v1/recall/fsma204/everything?" + scope, 404, "file"},
+           {"/v1/fsma204/shipping", 400, "product"},
+           {"/v1/fsma204/shipping?product=kale", 404, "product"},
+           {"/v1/fsma204/shipping?tlc=NEVER-SEEN", 404, "tlc"},
+           {"/v1/fsma204/shipping?tlc=", 400, "tlc"},
+           {"/v1/fsma204/shipping?tlc=" + supplier_lot + "&product=romaine", 400, "product"},
+           {"/v1/fsma204/shipping?tlc=" + supplier_lot + "&from=2026-10-02&to=2026-10-01", 400,
+            "to"},
+           {"/v1/fsma204/shipping?tlc=" + supplier_lot + "&from=yesterday", 400, "from"},
+           {"/v1/fsma204/shipping?tlc=" + supplier_lot + "&lot=x", 400, "lot"},
+           {"/v1/fsma204/everything?tlc=" + supplier_lot, 404, "file"}}) {
     auto bad = client_->request("GET", target, "", qa);
     EXPECT_EQ(bad.status, status) << target << " " << bad.body;
     EXPECT_EQ(str(bad.json().at("error").at("field")), field) << target << " " << bad.body;
   }
   EXPECT_EQ(head(auditor), before) << "a refused read writes nothing";
+
+  // By traceability lot code: the same rows `custody fsma204 --tlc` writes, and the plan.
+  auto by_code = client_->request("GET", "/v1/fsma204/receiving?tlc=" + supplier_lot, "", qa);
+  ASSERT_EQ(by_code.status, 200) << by_code.body;
+  EXPECT_NE(by_code.body.find(supplier_lot), std::string::npos);
+  EXPECT_FALSE(by_code.headers["x-custody-data-gaps"].empty());
+  auto cli_sheet = run_custody({"fsma204", dir().string(), "--tlc", supplier_lot, "--out",
+                                (tmp_.path() / "sheet").string()});
+  ASSERT_EQ(cli_sheet.exit_code, 0) << cli_sheet.err;
+  std::ifstream written(tmp_.path() / "sheet" / "fsma204-receiving.csv");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(written), {}), by_code.body);
+  auto plan = client_->request("GET", "/v1/fsma204/traceability-plan?tlc=" + supplier_lot, "", qa);
+  ASSERT_EQ(plan.status, 200);
+  EXPECT_EQ(plan.headers["content-type"], "text/plain; charset=utf-8");
+  EXPECT_EQ(client_->request("GET", "/v1/fsma204/receiving?tlc=" + supplier_lot).status, 401);
 }
 
 TEST_F(Serve, PeopleAndPluginsAreListedForIdentityReadersOnly) {

@@ -7,6 +7,7 @@
 #include "cli/table.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
+#include "custody/domain/fsma204.h"
 #include "custody/domain/genealogy.h"
 #include "custody/domain/projections.h"
 #include "custody/domain/recall.h"
@@ -44,11 +45,56 @@ void add_recall_format(CLI::App* cmd, RecallFormat& format, Formats offered) {
       ->transform(CLI::CheckedTransformer(names));
 }
 
+struct Fsma204Args {
+  std::string dir, product, from, to, out = ".";
+  std::vector<std::string> lot_codes;
+  bool force = false;
+};
+
 // The site's identity for FSMA 204 location descriptions (config.json "site").
 Result<ledger::Site> site_of(const std::string& dir) {
   auto config = ledger::load_config(dir);
   if (!config) return std::unexpected(config.error());
   return config->site;
+}
+
+// Writes the FSMA 204 files of `scope` into `out` and says what it wrote: {"ok", "events",
+// "files", "warnings"}, each data gap also as a warning on stderr.
+int write_fsma204(const std::string& dir, const ledger::Snapshot& snap,
+                  const domain::Fsma204Scope& scope, const std::string& out_dir, bool force) {
+  auto site = site_of(dir);
+  if (!site) return report(site.error());
+  auto sheet = domain::fsma204_export(snap, scope, *site);
+  if (!sheet) {
+    Error e = sheet.error();
+    if (e.field == "product" || e.field == "tlc" || e.field == "to") e.field = "--" + e.field;
+    return report(e);
+  }
+  if (auto d = prepare_output_dir(out_dir); !d) return report(d.error());
+  std::vector<std::filesystem::path> files;
+  for (const auto& [name, text] : sheet->files) {
+    const auto path = std::filesystem::path(out_dir) / name;
+    if (auto w = write_output_file(path, text, force ? Overwrite::kAllow : Overwrite::kRefuse);
+        !w) {
+      return report(w.error());
+    }
+    files.push_back(path);
+  }
+  for (const auto& warning : sheet->warnings) std::cerr << "warning: " << warning << "\n";
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("ok").boolean(true);
+  w.key("events").uint64(sheet->events);
+  w.key("files").begin_array();
+  for (const auto& f : files) w.string(f.string());
+  w.end_array();
+  w.key("warnings").begin_array();
+  for (const auto& warning : sheet->warnings) w.string(warning);
+  w.end_array();
+  w.end_object();
+  std::cout << out << "\n";
+  return kExitOk;
 }
 
 int trace(const TraceArgs& a) {
@@ -91,31 +137,9 @@ int recall(const RecallArgs& a) {
       std::cout << domain::recall_csv(*r);
       return kExitOk;
     case RecallFormat::kFsma204: {
-      if (auto d = prepare_output_dir(a.out); !d) return report(d.error());
-      std::vector<std::filesystem::path> files;
-      auto site = site_of(a.dir);
-      if (!site) return report(site.error());
-      for (const auto& [name, text] : domain::fsma204_files(*snap, *r, *site)) {
-        const auto path = std::filesystem::path(a.out) / name;
-        if (auto w =
-                write_output_file(path, text, a.force ? Overwrite::kAllow : Overwrite::kRefuse);
-            !w) {
-          return report(w.error());
-        }
-        files.push_back(path);
-      }
-      std::string out;
-      codec::JsonWriter w(out);
-      w.begin_object();
-      w.key("ok").boolean(true);
-      w.key("lots").uint64(r->lots_reached);
-      w.key("shipments").uint64(r->shipments.size());
-      w.key("files").begin_array();
-      for (const auto& f : files) w.string(f.string());
-      w.end_array();
-      w.end_object();
-      std::cout << out << "\n";
-      return kExitOk;
+      domain::Fsma204Scope sheet;
+      sheet.recall = &*r;
+      return write_fsma204(a.dir, *snap, sheet, a.out, a.force);
     }
     case RecallFormat::kJson:
     case RecallFormat::kTable: {
@@ -129,7 +153,52 @@ int recall(const RecallArgs& a) {
   return kExitOk;
 }
 
+int fsma204(const Fsma204Args& a) {
+  domain::Fsma204Scope scope;
+  if (a.product.empty() == a.lot_codes.empty()) {
+    return report(Error{ErrorCode::kInvalidArgument,
+                        "name a product (--product) or traceability lot codes (--tlc), not both",
+                        "--product"});
+  }
+  scope.by =
+      a.product.empty() ? domain::Fsma204Scope::By::kLotCodes : domain::Fsma204Scope::By::kProduct;
+  scope.product = a.product;
+  scope.lot_codes = a.lot_codes;
+  for (const auto& [text, field, into] :
+       {std::tuple{a.from, "--from", &scope.from}, std::tuple{a.to, "--to", &scope.to}}) {
+    if (text.empty()) continue;
+    auto t = parse_rfc3339(text);
+    if (!t) return report(Error{ErrorCode::kInvalidArgument, t.error().message, field});
+    *into = *t;
+  }
+  if (scope.to <= scope.from) {
+    return report(Error{ErrorCode::kInvalidArgument, "--to must be after --from", "--to"});
+  }
+  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
+  if (!ledger) return report(ledger.error());
+  auto snap = (*ledger)->snapshot();
+  return write_fsma204(a.dir, *snap, scope, a.out, a.force);
+}
+
 }  // namespace
+
+void add_fsma204(CLI::App& app, Action& run) {
+  auto a = std::make_shared<Fsma204Args>();
+  auto* cmd = app.add_subcommand(
+      "fsma204", "The FDA's FSMA 204 sortable spreadsheet for a product or traceability lots");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--product", a->product, "Every event of this material (id)");
+  cmd->add_option("--tlc", a->lot_codes, "Every event of this traceability lot code (repeatable)");
+  cmd->add_option("--from", a->from, "Events at or after this time (RFC 3339)");
+  cmd->add_option("--to", a->to, "Events before this time (RFC 3339)");
+  cmd->add_option("--out", a->out, "Directory for the files (default .)");
+  cmd->add_flag("--force", a->force, "Replace files that already exist in --out");
+  cmd->callback([&run, a] {
+    run = [a] {
+      return fsma204(*a);
+    };
+  });
+}
 
 void add_trace(CLI::App& app, Action& run) {
   auto a = std::make_shared<TraceArgs>();

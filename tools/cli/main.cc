@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_gen(app, run);
   add_trace(app, run);
   add_recall(app, run);
+  add_fsma204(app, run);
   add_plugins(app, run);
   add_run(app, run);
   add_report(app, run);

@@ -205,6 +205,8 @@ export default {
   'recall.file.transformation': 'transformation',
   'recall.file.shipping': 'shipping',
   'recall.file.glossary': 'glossary',
+  'recall.file.data-gaps': 'data gaps',
+  'recall.file.traceability-plan': 'traceability plan',
   'recall.graph': 'Genealogy',
   'recall.graphHint': 'Laid out by the server. A lot that feeds more than {fanOut} lots shows a summary node: click it to expand ({collapsed} lots collapsed).',
   'recall.graphLabel': 'Genealogy graph of {n} nodes',

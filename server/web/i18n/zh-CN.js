@@ -205,6 +205,8 @@ export default {
   'recall.file.transformation': '转化',
   'recall.file.shipping': '发货',
   'recall.file.glossary': '术语表',
+  'recall.file.data-gaps': '数据缺口',
+  'recall.file.traceability-plan': '可追溯性计划',
   'recall.graph': '谱系',
   'recall.graphHint': '由服务器计算布局。一个批次流向超过 {fanOut} 个批次时显示汇总节点：点击即可展开（已折叠 {collapsed} 个批次）。',
   'recall.graphLabel': '谱系图，共 {n} 个节点',

@@ -86,7 +86,7 @@ function Report({ report, download }) {
       <h2 id="recall-summary">${t('recall.summary', { lots: s.lotsReached, orders: s.workOrders, shipments: s.shipments, customers: s.customers })}</h2>
       <p class="hint">${t('recall.asOf', { seq: report.asOfSeq, ms: formatQty(report.elapsedMs) })}</p>
       <p class="downloads">${t('recall.fsma204')}:
-        ${['receiving', 'transformation', 'shipping', 'glossary'].map((f) => html` <a href=${download(f)} download=${'fsma204-' + f + '.csv'}>${t('recall.file.' + f)}</a>`)}
+        ${['receiving', 'transformation', 'shipping', 'glossary', 'data-gaps', 'traceability-plan'].map((f) => html` <a href=${download(f)} download=${'fsma204-' + f + (f === 'traceability-plan' ? '.txt' : '.csv')}>${t('recall.file.' + f)}</a>`)}
       </p>
     </section>
     <section aria-labelledby="recall-graph-title">

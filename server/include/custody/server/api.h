@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "custody/domain/fsma204.h"
 #include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
 #include "custody/plugin/plugin_config.h"
@@ -180,6 +181,9 @@ class Api {
   Response get_kpis(const std::string& query);
   Response get_site();
   Response get_recall(const std::string& query, std::string_view fsma204_file);
+  Response get_fsma204(const std::string& query, std::string_view file);
+  Response fsma204_file_response(const ledger::Snapshot& snap, const domain::Fsma204Scope& scope,
+                                 std::string_view file);
   Response get_whoami(const Principal& p);
   Response get_tokens();
   Response get_users();

@@ -3,11 +3,9 @@
 // the shipments with customer, date and quantity, totals per customer, and a mass balance of
 // the starting lots. Reads one snapshot; never blocks appends.
 //
-// Outputs: JSON, CSV (one table, a `record` column telling lots, shipments, customers and
-// balance rows apart), and the FDA FSMA 204 electronic sortable spreadsheet: one CSV per
-// critical tracking event (receiving, transformation, shipping), one row per lot line, with
-// the key data elements of 21 CFR 1.1345, 1.1350 and 1.1340, and a glossary of the internal
-// codes used.
+// Outputs: JSON and CSV (one table, a `record` column telling lots, shipments, customers and
+// balance rows apart). The FDA FSMA 204 electronic sortable spreadsheet of a recall is
+// fsma204_export() (fsma204.h).
 #pragma once
 
 #include <cstdint>
@@ -94,12 +92,9 @@ struct RecallReport {
 void write_recall_json(const RecallReport& report, codec::JsonWriter& out);
 [[nodiscard]] std::string recall_csv(const RecallReport& report);
 
-// The FDA sortable spreadsheet: fsma204-receiving.csv, fsma204-transformation.csv,
-// fsma204-shipping.csv and fsma204-glossary.csv, as (file name, contents).
+// A file an export writes: (file name, contents). The FDA sortable spreadsheet of a recall
+// is in fsma204.h.
 using NamedFile = std::pair<std::string, std::string>;
-[[nodiscard]] std::vector<NamedFile> fsma204_files(const ledger::Snapshot& snap,
-                                                   const RecallReport& report,
-                                                   const SiteInfo& site);
 
 // The recall's genealogy laid out for a screen: lots in columns by depth (x) and rows (y),
 // each column ordered by its parents' rows so edges mostly run straight. A lot that feeds

@@ -25,6 +25,8 @@ struct Site {
   std::string address;
   std::string gln;
   std::string time_zone = "UTC";  // IANA name: the zone people read the site's times in
+  std::string phone;    // the site's phone number, part of an FSMA 204 location description
+  std::string contact;  // who answers for the traceability plan and records (name, phone, email)
 };
 
 // The config.json `custody init` writes.
