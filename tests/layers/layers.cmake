@@ -22,6 +22,8 @@ custody_layer_check(codec_sees_common custody_codec custody/common/encoding.h co
 custody_layer_check(codec_cannot_include_ledger custody_codec custody/ledger/record.h refused)
 custody_layer_check(crypto_cannot_include_ledger custody_crypto custody/ledger/checkpoint.h refused)
 custody_layer_check(ledger_sees_crypto custody_ledger custody/crypto/note.h compiles)
+custody_layer_check(epcis_sees_crypto custody_epcis custody/crypto/sha256.h compiles)
+custody_layer_check(epcis_cannot_include_ledger custody_epcis custody/ledger/record.h refused)
 custody_layer_check(ledger_cannot_include_domain custody_ledger custody/domain/plant.h refused)
 custody_layer_check(domain_sees_ledger custody_domain custody/ledger/ledger.h compiles)
 custody_layer_check(domain_cannot_include_plugin_host custody_domain custody/plugin/host.h refused)
