@@ -15,6 +15,7 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/epcis_export.h"
 #include "custody/domain/fsma204.h"
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
@@ -457,6 +458,9 @@ void Api::handle(Request request, Reply reply) {
   }
   if (resource == "recall" && s.size() == 4 && s[2] == "fsma204") {
     return read(Read::kState, [&] { return get_recall(query, s[3]); });
+  }
+  if (resource == "epcis" && s.size() == 3 && s[2] == "document") {
+    return read(Read::kState, [&] { return get_epcis_document(query); });
   }
   if (resource == "fsma204" && s.size() == 3) {
     return read(Read::kState, [&] { return get_fsma204(query, s[2]); });
@@ -1295,6 +1299,60 @@ Response Api::get_fsma204(const std::string& query_text, std::string_view file) 
                                    : domain::Fsma204Scope::By::kProduct;
   auto snap = ledger_.snapshot();
   return fsma204_file_response(*snap, scope, file);
+}
+
+// The ledger's events as an EPCIS 2.0 JSON-LD document, as `custody epcis export`: for a lot,
+// a work order, a time window or from a seq on.
+Response Api::get_epcis_document(const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  domain::EpcisScope scope;
+  std::string chosen;
+  for (const auto& [key, value] : q->params) {
+    const bool window = key == "from" || key == "to";
+    const std::string kind = window ? "from/to" : key;
+    if (!chosen.empty() && chosen != kind) {
+      return error(400, ErrorCode::kInvalidArgument, "choose one of lot, wo, from/to and sinceSeq",
+                   key);
+    }
+    chosen = kind;
+    if (key == "lot") {
+      scope.by = domain::EpcisScope::By::kLot;
+      scope.lot = value;
+    } else if (key == "wo") {
+      scope.by = domain::EpcisScope::By::kWorkOrder;
+      scope.wo = value;
+    } else if (key == "sinceSeq") {
+      std::uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc{} || end != value.data() + value.size() || n == 0) {
+        return error(400, ErrorCode::kInvalidArgument, "must be a seq from 1", key);
+      }
+      scope.by = domain::EpcisScope::By::kSinceSeq;
+      scope.since_seq = n;
+    } else if (window) {
+      auto t = parse_rfc3339(value);
+      if (!t) {
+        return error(400, ErrorCode::kInvalidArgument, key + " must be RFC 3339 or YYYY-MM-DD",
+                     key);
+      }
+      scope.by = domain::EpcisScope::By::kTime;
+      (key == "from" ? scope.from : scope.to) = *t;
+    } else {
+      return error(400, ErrorCode::kInvalidArgument,
+                   "unknown parameter (lot, wo, from, to, sinceSeq)", key);
+    }
+  }
+  auto snap = ledger_.snapshot();
+  auto doc = domain::epcis_export(*snap, scope, options_.site, ledger_.meta().origin);
+  if (!doc) {
+    const auto code = doc.error().code;
+    return error(code == ErrorCode::kNotFound          ? 404
+                 : code == ErrorCode::kInvalidArgument ? 400
+                                                       : 500,
+                 doc.error());
+  }
+  return Response{200, "application/ld+json", std::move(doc->document), {}};
 }
 
 Response Api::get_site() {

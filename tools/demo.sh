@@ -94,6 +94,11 @@ for f in "$data"/fsma204-romaine/*.csv; do
   printf '  %s: %s rows\n' "$(basename "$f")" "$(($(wc -l <"$f") - 1))"
 done
 
+step "custody epcis export --lot: the lot's events as GS1 EPCIS 2.0 for a partner"
+received=$(grep -m1 "\"supplierLot\":\"$supplier_lot\"" "$data/plant.ndjson" | sed -E 's/.*"lot":"([^"]*)".*/\1/')
+"$custody" epcis export "$ledger" --lot "$received" --out "$data/epcis-$received.jsonld" --force |
+  sed 's/^/  /'
+
 step "custody export --lot: the received lot's audit package, checked by custody-verify alone"
 received=$(grep -m1 "\"supplierLot\":\"$supplier_lot\"" "$data/plant.ndjson" | sed -E 's/.*"lot":"([^"]*)".*/\1/')
 rm -rf "$data/package-$received"

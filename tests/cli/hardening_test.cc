@@ -399,6 +399,34 @@ TEST_F(Hardening, Fsma204RefusesBadScopesAndWritesNothing) {
   EXPECT_TRUE(fs::exists(out / "fsma204-traceability-plan.txt"));
 }
 
+// `custody epcis export` likewise: a bad scope names its option and leaves no file.
+TEST_F(Hardening, EpcisExportRefusesBadScopesAndWritesNothing) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
+  const fs::path out = tmp_ / "events.jsonld";
+  for (const auto& [args, code, field] :
+       std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>{
+           {{"--lot", "L1", "--wo", "W"}, "invalid_argument", "--lot"},
+           {{"--lot", "NOPE"}, "not_found", "--lot"},
+           {{"--wo", "NOPE"}, "not_found", "--wo"},
+           {{"--from", "soon"}, "invalid_argument", "--from"},
+           {{"--from", "2026-10-02", "--to", "2026-10-01"}, "invalid_argument", "--to"}}) {
+    std::vector<std::string> full{"epcis", "export", dir().string(), "--out", out.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = run_custody(full);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(code), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << r.err;
+  }
+  auto good =
+      run_custody({"epcis", "export", dir().string(), "--lot", "L1", "--out", out.string()});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("\"events\":1"), std::string::npos) << good.out;
+  EXPECT_NE(
+      testing::snapshot_files(tmp_.path()).at("events.jsonld").find("\"bizStep\":\"receiving\""),
+      std::string::npos);
+}
+
 // 10. Corruption of an .sst, MANIFEST or CURRENT gave exit 2 io_error with no first bad seq,
 // and append still accepted writes on a corrupt log .sst.
 TEST_F(Hardening, F10_ADamagedSstIsCorruptionAndStopsWrites) {

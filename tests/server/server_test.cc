@@ -1171,6 +1171,35 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   ASSERT_EQ(plan.status, 200);
   EXPECT_EQ(plan.headers["content-type"], "text/plain; charset=utf-8");
   EXPECT_EQ(client_->request("GET", "/v1/fsma204/receiving?tlc=" + supplier_lot).status, 401);
+
+  // The lot's events as EPCIS 2.0, as `custody epcis export --lot` writes them.
+  const std::string lot = str(line.at("data").at("lot"));
+  auto epcis = client_->request("GET", "/v1/epcis/document?lot=" + lot, "", qa);
+  ASSERT_EQ(epcis.status, 200) << epcis.body;
+  EXPECT_EQ(epcis.headers["content-type"], "application/ld+json");
+  const auto events = json::parse(epcis.body).at("epcisBody").at("eventList").as_array();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(str(events.at(0).at("bizStep")), "receiving");
+  auto cli_epcis = run_custody({"epcis", "export", dir().string(), "--lot", lot, "--out",
+                                (tmp_.path() / "lot.jsonld").string()});
+  ASSERT_EQ(cli_epcis.exit_code, 0) << cli_epcis.err;
+  std::ifstream cli_doc(tmp_.path() / "lot.jsonld");
+  EXPECT_EQ(json::parse(std::string(std::istreambuf_iterator<char>(cli_doc), {}))
+                .at("epcisBody")
+                .at("eventList"),
+            json::value(events));
+  for (const auto& [target, status, field] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"/v1/epcis/document?lot=NOPE", 404, "lot"},
+           {"/v1/epcis/document?lot=" + lot + "&wo=W", 400, "wo"},
+           {"/v1/epcis/document?sinceSeq=0", 400, "sinceSeq"},
+           {"/v1/epcis/document?from=2026-10-02&to=2026-10-01", 400, "to"},
+           {"/v1/epcis/document?colour=red", 400, "colour"}}) {
+    auto bad = client_->request("GET", target, "", qa);
+    EXPECT_EQ(bad.status, status) << target << " " << bad.body;
+    EXPECT_EQ(str(bad.json().at("error").at("field")), field) << target << " " << bad.body;
+  }
+  EXPECT_EQ(client_->request("GET", "/v1/epcis/document?lot=" + lot).status, 401);
+  EXPECT_EQ(head(auditor), before) << "a refused read writes nothing";
 }
 
 TEST_F(Serve, PeopleAndPluginsAreListedForIdentityReadersOnly) {

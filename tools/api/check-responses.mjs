@@ -133,7 +133,7 @@ function check(x, i) {
     return;
   }
   const mediaParts = [...responseParts, "content", type];
-  if (type === "application/json") {
+  if (type === "application/json" || type === "application/ld+json") {
     let body;
     try {
       body = JSON.parse(x.body);

@@ -60,6 +60,7 @@ void add_gen(CLI::App& app, Action& run);
 void add_trace(CLI::App& app, Action& run);
 void add_recall(CLI::App& app, Action& run);
 void add_fsma204(CLI::App& app, Action& run);
+void add_epcis(CLI::App& app, Action& run);
 void add_plugins(CLI::App& app, Action& run);
 void add_run(CLI::App& app, Action& run);
 void add_report(CLI::App& app, Action& run);

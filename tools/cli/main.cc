@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   add_trace(app, run);
   add_recall(app, run);
   add_fsma204(app, run);
+  add_epcis(app, run);
   add_plugins(app, run);
   add_run(app, run);
   add_report(app, run);

@@ -182,6 +182,7 @@ class Api {
   Response get_site();
   Response get_recall(const std::string& query, std::string_view fsma204_file);
   Response get_fsma204(const std::string& query, std::string_view file);
+  Response get_epcis_document(const std::string& query);
   Response fsma204_file_response(const ledger::Snapshot& snap, const domain::Fsma204Scope& scope,
                                  std::string_view file);
   Response get_whoami(const Principal& p);

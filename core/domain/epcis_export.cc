@@ -1,0 +1,433 @@
+// custody's records as EPCIS 2.0 events (docs/epcis.md, "Export").
+#include "custody/domain/epcis_export.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+
+#include "custody/codec/capnp_util.h"
+#include "custody/common/encoding.h"
+#include "custody/common/time_zone.h"
+#include "custody/domain/projections.h"
+#include "custody/epcis/event_hash.h"
+#include "custody/epcis/gs1_keys.h"
+#include "custody/ledger/record.h"
+#include "state_access.h"
+
+namespace custody::domain {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kStandardContext =
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+// custody's own fields (seq, record type, units without a UN/CEFACT code) in events.
+constexpr std::string_view kNamespace = "urn:custody:epcis:";
+
+// custody's units and their UN/CEFACT Recommendation 20 codes.
+std::string_view uncefact(std::string_view uom) {
+  static const std::map<std::string_view, std::string_view> codes{
+      {"kg", "KGM"},  {"g", "GRM"},   {"mg", "MGM"},    {"t", "TNE"},   {"lb", "LBR"},
+      {"oz", "ONZ"},  {"l", "LTR"},   {"L", "LTR"},     {"ml", "MLT"},  {"mL", "MLT"},
+      {"m", "MTR"},   {"ea", "EA"},   {"pcs", "H87"},   {"case", "CS"}, {"cs", "CS"},
+      {"bag", "BG"},  {"box", "BX"},  {"pallet", "PX"}, {"C", "CEL"},   {"°C", "CEL"},
+      {"F", "FAH"},   {"°F", "FAH"},  {"%", "P1"},      {"ppm", "59"},  {"bar", "BAR"},
+      {"kPa", "KPA"}, {"Pa", "PAL"},  {"pH", "Q30"},    {"s", "SEC"},   {"min", "MIN"},
+      {"h", "HUR"},   {"rpm", "RPM"}, {"m/s", "MTS"},   {"l/h", "E32"}, {"kg/h", "E93"}};
+  auto it = codes.find(uom);
+  return it == codes.end() ? std::string_view{} : it->second;
+}
+
+// Percent-encodes what may not stand in a URN's part ("%", ":", "/", "?", "#", space, ...).
+std::string part(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// A quantity in thousandths as a JSON number: an integer when whole.
+json::value quantity(std::int64_t milli) {
+  if (milli % 1000 == 0) return json::value(milli / 1000);
+  return json::value(static_cast<double>(milli) / 1000.0);
+}
+
+class Mapper {
+ public:
+  Mapper(const ledger::Snapshot& snap, const ledger::Site& site, const std::string& origin)
+      : snap_(snap),
+        site_(site),
+        entities_(snap.family(kEntitiesCf)),
+        origin_(origin),
+        origin_part_(part(origin)) {
+    if (auto zone = TimeZone::load(site.time_zone)) zone_ = std::move(*zone);
+    context_.declare("custody", std::string(kNamespace));
+  }
+
+  // Adds the record's event, or counts its type as not mapped.
+  Result<void> add(const ledger::RecordFields& rec);
+  Result<EpcisExport> finish();
+
+ private:
+  std::string urn(std::string_view kind, std::string_view id) const {
+    return "urn:custody:" + origin_part_ + ":" + std::string(kind) + ":" + part(id);
+  }
+  // A lot as an EPC class: LGTIN in GS1 Digital Link form when its material has a GTIN,
+  // custody's private URN otherwise.
+  std::string lot_class(std::string_view lot);
+  std::string site_location() const {
+    return site_.gln.empty() ? "urn:custody:" + origin_part_ + ":site"
+                             : "https://id.gs1.org/414/" + site_.gln;
+  }
+  std::string party_location(std::string_view party);
+  json::object quantity_element(std::string_view lot, std::optional<std::int64_t> milli);
+  json::object event(std::string_view type, const ledger::RecordFields& rec, TimeNs at);
+  Result<void> push(json::object e);
+
+  const ledger::Snapshot& snap_;
+  const ledger::Site& site_;
+  ledger::Reader::Cf entities_;
+  std::string origin_, origin_part_;
+  TimeZone zone_;
+  epcis::Context context_;
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> lots_;  // class, uom
+  json::array events_;
+  std::map<std::string, std::size_t> not_mapped_;
+};
+
+std::string Mapper::lot_class(std::string_view lot) {
+  auto it = lots_.find(lot);
+  if (it == lots_.end()) {
+    std::string cls = urn("lot", lot), uom;
+    if (auto v = snap_.get(entities_, keys::entity("lot", lot))) {
+      codec::MessageView view(*v);
+      auto l = view.root<s::Lot>();
+      uom = str(l.getUom());
+      cls = urn("lot", str(l.getMaterial()) + "/" + std::string(lot));
+      if (auto m = snap_.get(entities_, keys::entity("material", sv(l.getMaterial())))) {
+        codec::MessageView mv(*m);
+        const std::string gtin = str(mv.root<s::Material>().getGtin());
+        if (!gtin.empty()) {
+          cls = "https://id.gs1.org/01/" +
+                std::string(14 - std::min<std::size_t>(14, gtin.size()), '0') + gtin + "/10/" +
+                part(lot);
+        }
+      }
+    }
+    it = lots_.emplace(std::string(lot), std::pair{cls, uom}).first;
+  }
+  return it->second.first;
+}
+
+std::string Mapper::party_location(std::string_view party) {
+  if (auto v = snap_.get(entities_, keys::entity("party", party))) {
+    codec::MessageView view(*v);
+    const std::string gln = str(view.root<s::Party>().getGln());
+    if (!gln.empty()) return "https://id.gs1.org/414/" + gln;
+  }
+  return urn("party", party);
+}
+
+json::object Mapper::quantity_element(std::string_view lot, std::optional<std::int64_t> milli) {
+  json::object q;
+  q["epcClass"] = lot_class(lot);
+  if (milli) {
+    q["quantity"] = quantity(*milli);
+    const std::string& uom = lots_.find(lot)->second.second;
+    if (auto code = uncefact(uom); !code.empty()) {
+      q["uom"] = code;
+    } else if (!uom.empty()) {
+      q["custody:uom"] = uom;
+    }
+  }
+  return q;
+}
+
+json::object Mapper::event(std::string_view type, const ledger::RecordFields& rec, TimeNs at) {
+  json::object e;
+  e["type"] = type;
+  const int offset = zone_.at(at / 1'000'000'000).minutes;
+  e["eventTime"] = format_rfc3339(at, offset);
+  char tz[32];
+  std::snprintf(tz, sizeof tz, "%c%02d:%02d", offset < 0 ? '-' : '+', std::abs(offset) / 60,
+                std::abs(offset) % 60);
+  e["eventTimeZoneOffset"] = tz;
+  e["recordTime"] = format_rfc3339(rec.recorded_at);
+  e["bizLocation"] = json::object{{"id", site_location()}};
+  e["custody:seq"] = rec.seq;
+  e["custody:recordType"] = rec.type;
+  return e;
+}
+
+Result<void> Mapper::push(json::object e) {
+  auto id = epcis::event_hash_id(e, context_);
+  if (!id) return std::unexpected(id.error());
+  json::object out;
+  out["eventID"] = std::move(*id);
+  for (auto& [k, v] : e) out[k] = std::move(v);
+  events_.push_back(std::move(out));
+  return {};
+}
+
+Result<void> Mapper::add(const ledger::RecordFields& rec) {
+  const std::string& t = rec.type;
+  if (!rec.payload_present) {
+    ++not_mapped_[t + " (redacted)"];
+    return {};
+  }
+  const TimeNs at = rec.occurred_at != 0 ? rec.occurred_at : rec.recorded_at;
+  codec::MessageView view(rec.payload);
+  auto list = [](std::initializer_list<json::object> items) {
+    json::array a;
+    for (const auto& i : items) a.push_back(i);
+    return a;
+  };
+  auto bol = [&](std::string_view doc) {
+    return list({json::object{{"type", "bol"}, {"bizTransaction", urn("document", doc)}}});
+  };
+  if (t == "lot.received") {
+    auto p = view.root<s::LotReceived>();
+    auto e = event("ObjectEvent", rec, at);
+    e["action"] = "ADD";
+    e["bizStep"] = "receiving";
+    e["disposition"] = p.getStatus() == s::LotStatus::RELEASED ? "available" : "in_progress";
+    e["quantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
+    e["sourceList"] =
+        list({json::object{{"type", "location"}, {"source", party_location(sv(p.getSupplier()))}}});
+    e["destinationList"] =
+        list({json::object{{"type", "location"}, {"destination", site_location()}}});
+    if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
+    if (p.getSupplierLot().size()) {
+      e["ilmd"] = json::object{{"custody:supplierLot", str(p.getSupplierLot())}};
+    }
+    return push(std::move(e));
+  }
+  if (t == "lot.shipped") {
+    auto p = view.root<s::LotShip>();
+    auto e = event("ObjectEvent", rec, at);
+    e["action"] = "OBSERVE";
+    e["bizStep"] = "shipping";
+    e["disposition"] = "in_transit";
+    e["quantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
+    e["sourceList"] = list({json::object{{"type", "location"}, {"source", site_location()}}});
+    e["destinationList"] = list(
+        {json::object{{"type", "location"}, {"destination", party_location(sv(p.getCustomer()))}}});
+    e["bizTransactionList"] = bol(sv(p.getShipment()));
+    return push(std::move(e));
+  }
+  if (t == "lot.held" || t == "lot.rejected" || t == "lot.released") {
+    const std::string lot = t == "lot.released" ? str(view.root<s::LotRef>().getLot())
+                                                : str(view.root<s::LotReason>().getLot());
+    auto e = event("ObjectEvent", rec, at);
+    e["action"] = "OBSERVE";
+    e["bizStep"] = t == "lot.held" ? "holding" : "inspecting";
+    e["disposition"] = t == "lot.held"       ? "non_sellable_other"
+                       : t == "lot.rejected" ? "non_conformant"
+                                             : "conformant";
+    e["quantityList"] = list({quantity_element(lot, std::nullopt)});
+    if (t != "lot.released") e["custody:reason"] = str(view.root<s::LotReason>().getReason());
+    return push(std::move(e));
+  }
+  // Consumption and output of a work order: one transformation, named by the order.
+  if (t == "lot.consumed") {
+    auto p = view.root<s::LotConsumed>();
+    auto e = event("TransformationEvent", rec, at);
+    e["transformationID"] = urn("wo", sv(p.getWo()));
+    e["inputQuantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
+    return push(std::move(e));
+  }
+  if (t == "lot.produced") {
+    auto p = view.root<s::LotProduced>();
+    auto e = event("TransformationEvent", rec, at);
+    e["transformationID"] = urn("wo", sv(p.getWo()));
+    e["bizStep"] = "creating_class_instance";
+    e["outputQuantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
+    return push(std::move(e));
+  }
+  if (t == "lot.transformed" || t == "lot.merged" || t == "lot.split") {
+    auto e = event("TransformationEvent", rec, at);
+    json::array in, out;
+    if (t == "lot.transformed") {
+      auto p = view.root<s::LotTransformed>();
+      for (auto i : p.getInputs()) in.push_back(quantity_element(sv(i.getLot()), i.getQty()));
+      out.push_back(quantity_element(sv(p.getLot()), p.getQty()));
+      e["bizStep"] = "creating_class_instance";
+      if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
+    } else if (t == "lot.merged") {
+      auto p = view.root<s::LotMerged>();
+      std::int64_t total = 0;
+      for (auto i : p.getSources()) {
+        in.push_back(quantity_element(sv(i.getLot()), i.getQty()));
+        total += i.getQty();
+      }
+      out.push_back(quantity_element(sv(p.getInto()), total));
+    } else {
+      auto p = view.root<s::LotSplit>();
+      std::int64_t total = 0;
+      for (auto c : p.getInto()) {
+        out.push_back(quantity_element(sv(c.getLot()), c.getQty()));
+        total += c.getQty();
+      }
+      in.push_back(quantity_element(sv(p.getLot()), total));
+    }
+    e["inputQuantityList"] = std::move(in);
+    e["outputQuantityList"] = std::move(out);
+    return push(std::move(e));
+  }
+  if (t == "reading.recorded") {
+    auto p = view.root<s::ReadingRecorded>();
+    const TimeNs when = p.getAt() != 0 ? p.getAt() : at;
+    auto e = event("ObjectEvent", rec, when);
+    e["action"] = "OBSERVE";
+    e["bizStep"] = "sensor_reporting";
+    e["epcList"] = json::array{};
+    e["readPoint"] = json::object{{"id", urn("equipment", sv(p.getEquipment()))}};
+    json::object report;
+    report["type"] = urn("parameter", sv(p.getParam()));
+    report["value"] = p.getValue();
+    if (auto code = uncefact(sv(p.getUnit())); !code.empty()) {
+      report["uom"] = code;
+    } else if (p.getUnit().size()) {
+      report["custody:unit"] = str(p.getUnit());
+    }
+    json::object element;
+    element["sensorMetadata"] = json::object{{"time", format_rfc3339(when)}};
+    element["sensorReport"] = json::array{report};
+    e["sensorElementList"] = json::array{element};
+    if (p.getWo().size()) e["custody:wo"] = str(p.getWo());
+    return push(std::move(e));
+  }
+  ++not_mapped_[t];
+  return {};
+}
+
+// JSON text with quantities as decimals ("36.5", not Boost's "3.65E1").
+void write(const json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, x] : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string(k));
+        out += ':';
+        write(x, out);
+      }
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& x : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(x, out);
+      }
+      out += ']';
+      return;
+    }
+    case json::kind::double_: {
+      const double d = v.get_double();
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+      out.append(buf, ec == std::errc{} ? end : buf);
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+Result<EpcisExport> Mapper::finish() {
+  json::object doc;
+  doc["@context"] = json::array{json::value(kStandardContext),
+                                json::object{{"custody", std::string(kNamespace)}}};
+  doc["type"] = "EPCISDocument";
+  doc["schemaVersion"] = "2.0";
+  doc["creationDate"] = format_rfc3339(SystemClock().now());
+  doc["epcisHeader"] =
+      json::object{{"custody:origin", origin_}, {"custody:asOfSeq", snap_.head().seq}};
+  EpcisExport out;
+  out.events = events_.size();
+  doc["epcisBody"] = json::object{{"eventList", std::move(events_)}};
+  write(doc, out.document);
+  out.document += '\n';
+  out.not_mapped = std::move(not_mapped_);
+  return out;
+}
+
+}  // namespace
+
+Result<EpcisExport> epcis_export(const ledger::Snapshot& snap, const EpcisScope& scope,
+                                 const ledger::Site& site, const std::string& origin) {
+  return ledger::reading([&]() -> Result<EpcisExport> {
+    Mapper mapper(snap, site, origin);
+    std::optional<Error> problem;
+    auto each = [&](std::uint64_t, std::string_view bytes) {
+      auto rec = ledger::decode_record(bytes);
+      if (!rec) {
+        problem = rec.error();
+        return false;
+      }
+      if (scope.by == EpcisScope::By::kTime) {
+        const TimeNs at = rec->occurred_at != 0 ? rec->occurred_at : rec->recorded_at;
+        if (at < scope.from || at >= scope.to) return true;
+      }
+      if (auto r = mapper.add(*rec); !r) {
+        problem = r.error();
+        return false;
+      }
+      return true;
+    };
+    if (scope.by == EpcisScope::By::kLot || scope.by == EpcisScope::By::kWorkOrder) {
+      const bool lot = scope.by == EpcisScope::By::kLot;
+      const std::string& id = lot ? scope.lot : scope.wo;
+      if (!snap.get(snap.family(kEntitiesCf), keys::entity(lot ? "lot" : "wo", id))) {
+        return fail(ErrorCode::kNotFound, (lot ? "lot " : "work order ") + id + " does not exist",
+                    lot ? "lot" : "wo");
+      }
+      // The records of its own stream, and those of other streams its history index lists.
+      std::vector<std::uint64_t> seqs;
+      if (auto r = snap.stream_records(keys::stream(lot ? "lot" : "wo", id), 1, 0,
+                                       [&](std::uint64_t seq, std::string_view) {
+                                         seqs.push_back(seq);
+                                         return true;
+                                       });
+          !r) {
+        return std::unexpected(r.error());
+      }
+      snap.scan_prefix(snap.family(kHistoryCf), keys::history_prefix(lot ? "lot" : "wo", id),
+                       [&](std::string_view key, std::string_view) {
+                         if (auto seq = keys::parse_history(key)) seqs.push_back(*seq);
+                         return true;
+                       });
+      std::sort(seqs.begin(), seqs.end());
+      seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+      for (auto seq : seqs) {
+        auto bytes = snap.record(seq);
+        if (!bytes) return std::unexpected(bytes.error());
+        if (!each(seq, *bytes)) break;
+      }
+    } else {
+      if (scope.to <= scope.from)
+        return fail(ErrorCode::kInvalidArgument, "the time window is empty", "to");
+      const std::uint64_t from = scope.by == EpcisScope::By::kSinceSeq ? scope.since_seq : 1;
+      if (auto r = snap.records(from, 0, each); !r) return std::unexpected(r.error());
+    }
+    if (problem) return std::unexpected(*problem);
+    return mapper.finish();
+  });
+}
+
+}  // namespace custody::domain
