@@ -61,6 +61,45 @@ json::value quantity(std::int64_t milli) {
   return json::value(static_cast<double>(milli) / 1000.0);
 }
 
+// JSON text with quantities as decimals ("36.5", not Boost's "3.65E1").
+void write(const json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, x] : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string(k));
+        out += ':';
+        write(x, out);
+      }
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& x : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(x, out);
+      }
+      out += ']';
+      return;
+    }
+    case json::kind::double_: {
+      const double d = v.get_double();
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+      out.append(buf, ec == std::errc{} ? end : buf);
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
 class Mapper {
  public:
   Mapper(const ledger::Snapshot& snap, const ledger::Site& site, const std::string& origin)
@@ -100,7 +139,8 @@ class Mapper {
   TimeZone zone_;
   epcis::Context context_;
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> lots_;  // class, uom
-  json::array events_;
+  std::string events_;  // the eventList's members, as JSON text: no tree of the whole log
+  std::size_t count_ = 0;
   std::map<std::string, std::size_t> not_mapped_;
 };
 
@@ -174,7 +214,8 @@ Result<void> Mapper::push(json::object e) {
   json::object out;
   out["eventID"] = std::move(*id);
   for (auto& [k, v] : e) out[k] = std::move(v);
-  events_.push_back(std::move(out));
+  if (count_++ != 0) events_ += ',';
+  write(out, events_);
   return {};
 }
 
@@ -310,45 +351,6 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
   return {};
 }
 
-// JSON text with quantities as decimals ("36.5", not Boost's "3.65E1").
-void write(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [k, x] : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::string(k));
-        out += ':';
-        write(x, out);
-      }
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& x : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write(x, out);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::double_: {
-      const double d = v.get_double();
-      char buf[64];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, ec == std::errc{} ? end : buf);
-      return;
-    }
-    default:
-      out += json::serialize(v);
-  }
-}
-
 Result<EpcisExport> Mapper::finish() {
   json::object doc;
   doc["@context"] = json::array{json::value(kStandardContext),
@@ -359,10 +361,13 @@ Result<EpcisExport> Mapper::finish() {
   doc["epcisHeader"] =
       json::object{{"custody:origin", origin_}, {"custody:asOfSeq", snap_.head().seq}};
   EpcisExport out;
-  out.events = events_.size();
-  doc["epcisBody"] = json::object{{"eventList", std::move(events_)}};
+  out.events = count_;
+  doc["epcisBody"] = json::object{{"eventList", json::array{}}};
   write(doc, out.document);
-  out.document += '\n';
+  // The events go where the empty list is: the document's text ends with "[]}}".
+  out.document.resize(out.document.size() - 3);
+  out.document += events_;
+  out.document += "]}}\n";
   out.not_mapped = std::move(not_mapped_);
   return out;
 }
