@@ -460,7 +460,7 @@ void Api::handle(Request request, Reply reply) {
     return read(Read::kState, [&] { return get_recall(query, s[3]); });
   }
   if (resource == "epcis" && s.size() == 3 && s[2] == "document") {
-    return read(Read::kState, [&] { return get_epcis_document(query); });
+    return read(Read::kLog, [&] { return get_epcis_document(query); });
   }
   if (resource == "fsma204" && s.size() == 3) {
     return read(Read::kState, [&] { return get_fsma204(query, s[2]); });
@@ -1280,7 +1280,7 @@ Response Api::get_fsma204(const std::string& query_text, std::string_view file) 
       }
       scope.lot_codes.push_back(value);
     } else if (key == "from" || key == "to") {
-      auto t = parse_rfc3339(value);
+      auto t = domain::parse_site_time(value, options_.site);
       if (!t) {
         return error(400, ErrorCode::kInvalidArgument, key + " must be RFC 3339 or YYYY-MM-DD",
                      key);
@@ -1331,7 +1331,7 @@ Response Api::get_epcis_document(const std::string& query_text) {
       scope.by = domain::EpcisScope::By::kSinceSeq;
       scope.since_seq = n;
     } else if (window) {
-      auto t = parse_rfc3339(value);
+      auto t = domain::parse_site_time(value, options_.site);
       if (!t) {
         return error(400, ErrorCode::kInvalidArgument, key + " must be RFC 3339 or YYYY-MM-DD",
                      key);

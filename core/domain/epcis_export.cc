@@ -39,6 +39,16 @@ std::string_view uncefact(std::string_view uom) {
   return it == codes.end() ? std::string_view{} : it->second;
 }
 
+// A GTIN-8, -12, -13 or -14 with its check digit right: only then an LGTIN is made of it.
+bool valid_gtin(std::string_view gtin) {
+  const std::size_t n = gtin.size();
+  if ((n != 8 && n != 12 && n != 13 && n != 14) ||
+      gtin.find_first_not_of("0123456789") != std::string_view::npos) {
+    return false;
+  }
+  return epcis::gs1_check_digit(gtin.substr(0, n - 1)) == gtin.back();
+}
+
 // Percent-encodes what may not stand in a URN's part ("%", ":", "/", "?", "#", space, ...).
 std::string part(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -156,7 +166,7 @@ std::string Mapper::lot_class(std::string_view lot) {
       if (auto m = snap_.get(entities_, keys::entity("material", sv(l.getMaterial())))) {
         codec::MessageView mv(*m);
         const std::string gtin = str(mv.root<s::Material>().getGtin());
-        if (!gtin.empty()) {
+        if (valid_gtin(gtin)) {
           cls = "https://id.gs1.org/01/" +
                 std::string(14 - std::min<std::size_t>(14, gtin.size()), '0') + gtin + "/10/" +
                 part(lot);
@@ -238,7 +248,8 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
   if (t == "lot.received") {
     auto p = view.root<s::LotReceived>();
     auto e = event("ObjectEvent", rec, at);
-    e["action"] = "ADD";
+    // OBSERVE: the lot existed before this site received it (ADD would say it was made here).
+    e["action"] = "OBSERVE";
     e["bizStep"] = "receiving";
     e["disposition"] = p.getStatus() == s::LotStatus::RELEASED ? "available" : "in_progress";
     e["quantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
@@ -247,9 +258,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     e["destinationList"] =
         list({json::object{{"type", "location"}, {"destination", site_location()}}});
     if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
-    if (p.getSupplierLot().size()) {
-      e["ilmd"] = json::object{{"custody:supplierLot", str(p.getSupplierLot())}};
-    }
+    if (p.getSupplierLot().size()) e["custody:supplierLot"] = str(p.getSupplierLot());
     return push(std::move(e));
   }
   if (t == "lot.shipped") {
@@ -302,7 +311,12 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
       for (auto i : p.getInputs()) in.push_back(quantity_element(sv(i.getLot()), i.getQty()));
       out.push_back(quantity_element(sv(p.getLot()), p.getQty()));
       e["bizStep"] = "creating_class_instance";
-      if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
+      if (p.getDocument().size()) {
+        // Its own document (a batch sheet, a pallet tag), not a bill of lading.
+        e["bizTransactionList"] =
+            list({json::object{{"type", std::string(kNamespace) + "document"},
+                               {"bizTransaction", urn("document", sv(p.getDocument()))}}});
+      }
     } else if (t == "lot.merged") {
       auto p = view.root<s::LotMerged>();
       std::int64_t total = 0;

@@ -29,11 +29,15 @@ struct LotFacts {
   std::uint64_t created_seq = 0;
 };
 
-// A lot's traceability lot code and who assigned it.
+// A lot's traceability lot code and who assigned it, and what is missing to say so.
 struct LotCode {
   std::string code;
-  std::string source;  // party id, or empty for this site
+  std::string source;  // party id (here == false)
   bool here = true;
+  std::string root;              // the lot the code is read from (a split part's ancestor)
+  bool no_supplier_lot = false;  // received without one: the internal id stands in
+  bool no_supplier = false;
+  bool lost_parent = false;  // a split part whose parent cannot be found
 };
 
 // One row of an event file, with the time it sorts by.
@@ -79,9 +83,13 @@ class Spreadsheet {
  private:
   const LotFacts* facts(std::string_view lot);
   const LotCode& code_of(std::string_view lot);
+  const LotCode& use(std::string_view lot);
   std::string describe_site();
   const std::string& party(const std::string& id);
-  std::string source_of(const LotCode& c) { return c.here ? here_ : party(c.source); }
+  std::string source_of(const LotCode& c) {
+    if (c.no_supplier_lot || c.lost_parent) return missing("traceability lot code source");
+    return c.here ? here_ : party(c.source);
+  }
   std::string date(TimeNs t) const {
     return date_of(t +
                    static_cast<TimeNs>(zone_.at(t / 1'000'000'000).minutes) * 60 * 1'000'000'000LL);
@@ -141,29 +149,27 @@ const LotFacts* Spreadsheet::facts(std::string_view lot) {
 }
 
 // A received lot: its supplier's lot code. A lot split off another: its parent's code,
-// whatever the parent's origin. Anything else: its own id, assigned here.
+// whatever the parent's origin. Anything else: its own id, assigned here. Records no gap:
+// matching lot codes reads every lot, and only the rows written report theirs (use()).
 const LotCode& Spreadsheet::code_of(std::string_view lot) {
   if (auto it = codes_.find(lot); it != codes_.end()) return it->second;
-  LotCode c{std::string(lot), "", true};
+  LotCode c{std::string(lot), "", true, std::string(lot)};
   std::string at(lot);
-  for (int hops = 0; hops < 64; ++hops) {  // a split of a split of ...; a cycle ends here
+  for (int hops = 0;; ++hops) {
     const LotFacts* f = facts(at);
-    if (f == nullptr) break;
+    if (f == nullptr || hops == 64) {  // a split of a split of ...; a cycle ends here
+      c = {std::string(lot), "", false, at};
+      c.lost_parent = true;
+      break;
+    }
     if (f->origin == s::LotOrigin::RECEIVED) {
-      c = {f->supplier_lot.empty() ? f->lot : f->supplier_lot, f->supplier, false};
-      if (f->supplier_lot.empty()) {
-        gap("lot " + f->lot, "Traceability Lot Code",
-            "received without the supplier's traceability lot code; the internal lot id is shown",
-            "record the supplier lot (lot.receive supplierLot) or correct the receipt");
-      }
-      if (f->supplier.empty()) {
-        gap("lot " + f->lot, "Traceability Lot Code Source Location", "received without a supplier",
-            "correct the receipt with its supplier");
-      }
+      c = {f->supplier_lot.empty() ? f->lot : f->supplier_lot, f->supplier, false, f->lot};
+      c.no_supplier_lot = f->supplier_lot.empty();
+      c.no_supplier = f->supplier.empty();
       break;
     }
     if (f->origin != s::LotOrigin::SPLIT) {
-      c = {f->lot, "", true};
+      c = {f->lot, "", true, f->lot};
       break;
     }
     std::string parent;
@@ -174,10 +180,34 @@ const LotCode& Spreadsheet::code_of(std::string_view lot) {
                         parent = key.substr(keys::edge_prefix(f->lot).size());
                         return false;
                       });
-    if (parent.empty()) break;
+    if (parent.empty()) {
+      c = {std::string(lot), "", false, f->lot};
+      c.lost_parent = true;
+      break;
+    }
     at = parent;
   }
   return codes_.emplace(std::string(lot), std::move(c)).first->second;
+}
+
+// The code of a lot a row is written for, with the gaps that row shows.
+const LotCode& Spreadsheet::use(std::string_view lot) {
+  const LotCode& c = code_of(lot);
+  if (c.no_supplier_lot) {
+    gap("lot " + c.root, "Traceability Lot Code",
+        "received without the supplier's traceability lot code; the internal lot id is shown",
+        "correct the receipt with the supplier's lot code (record.correct)");
+  }
+  if (c.no_supplier) {
+    gap("lot " + c.root, "Immediate Previous Source Location", "received without a supplier",
+        "correct the receipt with its supplier (record.correct)");
+  }
+  if (c.lost_parent) {
+    gap("lot " + std::string(lot), "Traceability Lot Code",
+        "a split part whose parent lot cannot be found (" + c.root + "); its own id is shown",
+        "check the lot's genealogy (custody trace --direction backward)");
+  }
+  return c;
 }
 
 std::string Spreadsheet::describe_site() {
@@ -203,7 +233,13 @@ const std::string& Spreadsheet::party(const std::string& id) {
     party_ids_.insert(id);
     codec::MessageView view(*v);
     auto p = view.root<s::Party>();
-    text = str(p.getName()).empty() ? id : str(p.getName());
+    if (p.getName().size()) {
+      text = str(p.getName());
+    } else {
+      text = id + " " + missing("name");
+      gap("party " + id, "name", "party " + id + " has no name",
+          "correct its party.defined record with the name (record.correct)");
+    }
     if (p.getAddress().size()) {
       text += ", " + str(p.getAddress());
     } else {
@@ -237,7 +273,7 @@ void Spreadsheet::receiving(const LotFacts& l) {
       }
     }
   }
-  const LotCode& c = code_of(l.lot);
+  const LotCode& c = use(l.lot);
   receiving_.push_back({l.created_at,
                         {c.code, l.lot, qty(l.created), l.uom, names_.material(l.material),
                          l.supplier.empty() ? missing("supplier") : party(l.supplier), here_,
@@ -249,8 +285,20 @@ void Spreadsheet::receiving(const LotFacts& l) {
 // in proportion to their quantities, and the basis column says so.
 void Spreadsheet::transformation(const LotFacts& out, const std::set<std::string>* only_inputs) {
   if (!in_window(out.created_at)) return;
-  const std::string doc_type = out.wo.empty() ? "Lot record" : "Work order";
-  const std::string doc = out.wo.empty() ? "seq " + std::to_string(out.created_seq) : out.wo;
+  std::string doc_type = out.wo.empty() ? "Lot record" : "Work order";
+  std::string doc = out.wo.empty() ? "seq " + std::to_string(out.created_seq) : out.wo;
+  if (out.origin == s::LotOrigin::TRANSFORMED) {
+    // lot.transform names its own document (a batch sheet, a pallet tag) when it has one.
+    if (auto bytes = snap_.record(out.created_seq)) {
+      if (auto rec = ledger::decode_record(*bytes); rec && rec->type == "lot.transformed") {
+        codec::MessageView view(rec->payload);
+        if (auto d = view.root<s::LotTransformed>().getDocument(); d.size()) {
+          doc_type = "Transformation document";
+          doc = str(d);
+        }
+      }
+    }
+  }
   std::int64_t total = out.created;
   std::string basis = "measured";
   bool allocate = false;
@@ -278,7 +326,7 @@ void Spreadsheet::transformation(const LotFacts& out, const std::set<std::string
     }
   }
   materials_.insert(out.material);
-  const LotCode& new_code = code_of(out.lot);
+  const LotCode& new_code = use(out.lot);
   const std::string prefix = keys::edge_prefix(out.lot);
   std::vector<std::pair<std::string, std::int64_t>> inputs;
   snap_.scan_prefix(bwd_, prefix, [&](std::string_view key, std::string_view value) {
@@ -299,7 +347,7 @@ void Spreadsheet::transformation(const LotFacts& out, const std::set<std::string
       // long double keeps 64 bits of mantissa: exact to well below a thousandth here.
       used = std::llroundl(static_cast<long double>(edge_qty) * out.created / total);
     }
-    const LotCode& in_code = code_of(input);
+    const LotCode& in_code = use(input);
     transformation_.push_back(
         {out.created_at,
          {out.lot, new_code.code, names_.material(out.material), qty(out.created), out.uom, here_,
@@ -312,7 +360,7 @@ void Spreadsheet::shipping(const LotFacts& l, std::string_view shipment, std::st
                            std::int64_t q, TimeNs at) {
   if (!in_window(at)) return;
   materials_.insert(l.material);
-  const LotCode& c = code_of(l.lot);
+  const LotCode& c = use(l.lot);
   shipping_.push_back(
       {at,
        {c.code, l.lot, qty(q), l.uom, names_.material(l.material), party(std::string(customer)),
@@ -425,6 +473,9 @@ Result<Fsma204Export> Spreadsheet::run(const Fsma204Scope& scope) {
   bool with_shipments = false;
   switch (scope.by) {
     case Fsma204Scope::By::kRecall:
+      if (scope.recall == nullptr) {
+        return fail(ErrorCode::kInvalidArgument, "a recall export needs its recall", "recall");
+      }
       for (const auto& t : scope.recall->trace.lots) chosen.emplace_back(t.lot);
       shipments = scope.recall->shipments;
       with_shipments = true;
@@ -542,6 +593,19 @@ Result<Fsma204Export> Spreadsheet::run(const Fsma204Scope& scope) {
 }
 
 }  // namespace
+
+Result<TimeNs> parse_site_time(std::string_view text, const SiteInfo& site) {
+  auto t = parse_rfc3339(text);
+  if (!t || text.size() != 10) return t;  // a full timestamp carries its own offset
+  auto zone = TimeZone::load(site.time_zone);
+  if (!zone) return t;
+  // The date's 00:00 read as UTC, moved by the offset in force at the site's midnight (found
+  // from the offset at the UTC guess, then once more from the first answer).
+  const std::int64_t midnight = *t / 1'000'000'000;
+  std::int64_t utc = midnight - std::int64_t{zone->at(midnight).minutes} * 60;
+  utc = midnight - std::int64_t{zone->at(utc).minutes} * 60;
+  return utc * 1'000'000'000;
+}
 
 const std::vector<std::string>& fsma204_file_names() {
   static const std::vector<std::string> names{"receiving", "transformation", "shipping",

@@ -394,6 +394,15 @@ TEST_F(Hardening, Fsma204RefusesBadScopesAndWritesNothing) {
     EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(out)) << r.err;
   }
+  // A file in the way: refused before any of the six is written.
+  fs::create_directories(out);
+  std::ofstream(out / "fsma204-shipping.csv") << "keep me";
+  auto in_the_way =
+      run_custody({"fsma204", dir().string(), "--out", out.string(), "--product", "salt"});
+  EXPECT_EQ(in_the_way.exit_code, 2);
+  EXPECT_NE(in_the_way.err.find("already_exists"), std::string::npos) << in_the_way.err;
+  EXPECT_FALSE(fs::exists(out / "fsma204-receiving.csv"));
+  fs::remove(out / "fsma204-shipping.csv");
   auto good = run_custody({"fsma204", dir().string(), "--out", out.string(), "--product", "salt"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
   EXPECT_TRUE(fs::exists(out / "fsma204-traceability-plan.txt"));

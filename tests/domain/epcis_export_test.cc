@@ -102,7 +102,7 @@ TEST_F(EpcisExport, ReceivingAndShippingAreObjectEventsWithPartiesAndBillsOfLadi
   const auto events = by_type(doc());
   const auto& r = events.find("lot.received")->second;
   EXPECT_EQ(str(r.at("type")), "ObjectEvent");
-  EXPECT_EQ(str(r.at("action")), "ADD");
+  EXPECT_EQ(str(r.at("action")), "OBSERVE") << "received, not made here";
   EXPECT_EQ(str(r.at("bizStep")), "receiving");
   EXPECT_EQ(str(r.at("eventTime")), "2026-11-21T00:00:00-08:00");
   EXPECT_EQ(str(r.at("eventTimeZoneOffset")), "-08:00");
@@ -115,7 +115,8 @@ TEST_F(EpcisExport, ReceivingAndShippingAreObjectEventsWithPartiesAndBillsOfLadi
   EXPECT_EQ(str(r.at("bizTransactionList").at(0).at("type")), "bol");
   EXPECT_EQ(str(r.at("bizTransactionList").at(0).at("bizTransaction")),
             urn("document", "BOL-IN-7"));
-  EXPECT_EQ(str(r.at("ilmd").at("custody:supplierLot")), "GF-1");
+  EXPECT_EQ(str(r.at("custody:supplierLot")), "GF-1");
+  EXPECT_FALSE(r.contains("ilmd"));
   const auto& s = events.find("lot.shipped")->second;
   EXPECT_EQ(str(s.at("action")), "OBSERVE");
   EXPECT_EQ(str(s.at("bizStep")), "shipping");
@@ -138,6 +139,18 @@ TEST_F(EpcisExport, AWorkOrderIsOneTransformationAndGtinsBecomeLgtins) {
   EXPECT_EQ(str(out.at("outputQuantityList").at(0).at("epcClass")),
             "https://id.gs1.org/01/10614141100108/10/K-1");
   EXPECT_EQ(str(out.at("outputQuantityList").at(0).at("uom")), "EA");
+  // A GTIN with a wrong check digit makes no LGTIN: the private URN instead.
+  ok("material.define", R"({"material":"bad-gtin","name":"B","uom":"ea","kind":"finished",)"
+                        R"("gtin":"10614141100109"})");
+  ok("lot.receive", R"({"lot":"B-1","material":"bad-gtin","qty":1,"uom":"ea","supplier":"farm",)"
+                    R"("supplierLot":"X"})");
+  domain::EpcisScope b;
+  b.by = domain::EpcisScope::By::kLot;
+  b.lot = "B-1";
+  const auto bad = by_type(doc(b));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(str(bad.begin()->second.at("quantityList").at(0).at("epcClass")),
+            urn("lot", "bad-gtin%2FB-1"));
   const auto& split = events.find("lot.split")->second;
   EXPECT_EQ(split.at("inputQuantityList").as_array().size(), 1u);
   EXPECT_EQ(split.at("outputQuantityList").as_array().size(), 2u);

@@ -315,6 +315,26 @@ TEST_F(Fsma204, MissingSiteAndPartyDataAreFlaggedNotReplaced) {
   EXPECT_EQ(records(file(full, "data-gaps.csv")).size(), 0u);
 }
 
+// A bare date is the site's midnight, in winter and in summer; a timestamp is as written.
+TEST_F(Fsma204, ABareDateIsTheSitesMidnight) {
+  EXPECT_EQ(*domain::parse_site_time("2026-11-21", site()),
+            *parse_rfc3339("2026-11-21T00:00:00-08:00"));
+  EXPECT_EQ(*domain::parse_site_time("2026-07-01", site()),
+            *parse_rfc3339("2026-07-01T00:00:00-07:00"));
+  EXPECT_EQ(*domain::parse_site_time("2026-07-01T12:00:00Z", site()),
+            *parse_rfc3339("2026-07-01T12:00:00Z"));
+  EXPECT_EQ(*domain::parse_site_time("2026-07-01", domain::SiteInfo{}),
+            *parse_rfc3339("2026-07-01T00:00:00Z"));
+  EXPECT_FALSE(domain::parse_site_time("July", site()));
+  // The 22:00 PST shipment is in the 21st's export, not the 22nd's.
+  domain::Fsma204Scope day;
+  day.by = domain::Fsma204Scope::By::kProduct;
+  day.product = "romaine";
+  day.from = *domain::parse_site_time("2026-11-21", site());
+  day.to = *domain::parse_site_time("2026-11-22", site());
+  EXPECT_EQ(records(file(sheet(day), "shipping.csv")).size(), 3u);
+}
+
 // A lot named like a formula stays text in the FDA's copy.
 TEST_F(Fsma204, CellsAreNeverFormulas) {
   receive("=HYPERLINK(\\\"http://x\\\")", 5, "romaine", "@SUM(A1)");  // JSON-escaped quotes

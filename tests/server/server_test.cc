@@ -1095,6 +1095,7 @@ TEST_F(Serve, WithAWebRootItServesTheUiFromThatFolderAndNothingOutsideIt) {
 TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   const std::string qa = token("qa");
   const std::string auditor = token("auditor");
+  const std::string op = token("operator");
   const std::string plant = append_plant();
   ASSERT_FALSE(plant.empty());
   // The first supplier lot received.
@@ -1199,6 +1200,8 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
     EXPECT_EQ(str(bad.json().at("error").at("field")), field) << target << " " << bad.body;
   }
   EXPECT_EQ(client_->request("GET", "/v1/epcis/document?lot=" + lot).status, 401);
+  // A record-by-record feed of the log: for roles that read the log, not every reader.
+  EXPECT_EQ(client_->request("GET", "/v1/epcis/document?lot=" + lot, "", op).status, 403);
   EXPECT_EQ(head(auditor), before) << "a refused read writes nothing";
 }
 

@@ -60,6 +60,12 @@ void add_gen(CLI::App& app, Action& run);
 void add_trace(CLI::App& app, Action& run);
 void add_recall(CLI::App& app, Action& run);
 void add_fsma204(CLI::App& app, Action& run);
+
+// --from and --to of an export as people mean them: RFC 3339 as written, a bare date the
+// site's midnight (domain::parse_site_time). Either may be empty (the bound is left as it
+// is). kInvalidArgument naming the option; --to not after --from is refused too.
+[[nodiscard]] Result<void> site_window(const std::string& from, const std::string& to,
+                                       const ledger::Site& site, TimeNs& from_out, TimeNs& to_out);
 void add_epcis(CLI::App& app, Action& run);
 void add_plugins(CLI::App& app, Action& run);
 void add_run(CLI::App& app, Action& run);

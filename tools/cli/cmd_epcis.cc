@@ -34,21 +34,15 @@ int epcis_export(const EpcisArgs& a) {
   } else if (a.since_seq != 0) {
     scope.by = domain::EpcisScope::By::kSinceSeq;
     scope.since_seq = a.since_seq;
-  } else if (!a.from.empty() || !a.to.empty()) {
-    scope.by = domain::EpcisScope::By::kTime;
-    for (const auto& [text, field, into] :
-         {std::tuple{a.from, "--from", &scope.from}, std::tuple{a.to, "--to", &scope.to}}) {
-      if (text.empty()) continue;
-      auto t = parse_rfc3339(text);
-      if (!t) return report(Error{ErrorCode::kInvalidArgument, t.error().message, field});
-      *into = *t;
-    }
-    if (scope.to <= scope.from) {
-      return report(Error{ErrorCode::kInvalidArgument, "--to must be after --from", "--to"});
-    }
   }
   auto config = ledger::load_config(a.dir);
   if (!config) return report(config.error());
+  if (!a.from.empty() || !a.to.empty()) {
+    scope.by = domain::EpcisScope::By::kTime;
+    if (auto w = site_window(a.from, a.to, config->site, scope.from, scope.to); !w) {
+      return report(w.error());
+    }
+  }
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
   if (!ledger) return report(ledger.error());
   auto snap = (*ledger)->snapshot();

@@ -58,19 +58,43 @@ Result<ledger::Site> site_of(const std::string& dir) {
   return config->site;
 }
 
+}  // namespace
+
+Result<void> site_window(const std::string& from, const std::string& to, const ledger::Site& site,
+                         TimeNs& from_out, TimeNs& to_out) {
+  for (const auto& [text, field, into] :
+       {std::tuple{from, "--from", &from_out}, std::tuple{to, "--to", &to_out}}) {
+    if (text.empty()) continue;
+    auto t = domain::parse_site_time(text, site);
+    if (!t) return fail(ErrorCode::kInvalidArgument, t.error().message, field);
+    *into = *t;
+  }
+  if (to_out <= from_out)
+    return fail(ErrorCode::kInvalidArgument, "--to must be after --from", "--to");
+  return {};
+}
+
+namespace {
+
 // Writes the FSMA 204 files of `scope` into `out` and says what it wrote: {"ok", "events",
 // "files", "warnings"}, each data gap also as a warning on stderr.
-int write_fsma204(const std::string& dir, const ledger::Snapshot& snap,
+int write_fsma204(const ledger::Site& site, const ledger::Snapshot& snap,
                   const domain::Fsma204Scope& scope, const std::string& out_dir, bool force) {
-  auto site = site_of(dir);
-  if (!site) return report(site.error());
-  auto sheet = domain::fsma204_export(snap, scope, *site);
+  auto sheet = domain::fsma204_export(snap, scope, site);
   if (!sheet) {
     Error e = sheet.error();
     if (e.field == "product" || e.field == "tlc" || e.field == "to") e.field = "--" + e.field;
     return report(e);
   }
   if (auto d = prepare_output_dir(out_dir); !d) return report(d.error());
+  // All six or none: a file in the way is refused before any is written.
+  for (const auto& [name, text] : sheet->files) {
+    const auto path = std::filesystem::path(out_dir) / name;
+    if (!force && std::filesystem::exists(std::filesystem::symlink_status(path))) {
+      return report(Error{ErrorCode::kAlreadyExists,
+                          path.string() + " already exists; pass --force to replace it", "--out"});
+    }
+  }
   std::vector<std::filesystem::path> files;
   for (const auto& [name, text] : sheet->files) {
     const auto path = std::filesystem::path(out_dir) / name;
@@ -137,9 +161,11 @@ int recall(const RecallArgs& a) {
       std::cout << domain::recall_csv(*r);
       return kExitOk;
     case RecallFormat::kFsma204: {
+      auto site = site_of(a.dir);
+      if (!site) return report(site.error());
       domain::Fsma204Scope sheet;
       sheet.recall = &*r;
-      return write_fsma204(a.dir, *snap, sheet, a.out, a.force);
+      return write_fsma204(*site, *snap, sheet, a.out, a.force);
     }
     case RecallFormat::kJson:
     case RecallFormat::kTable: {
@@ -164,20 +190,13 @@ int fsma204(const Fsma204Args& a) {
       a.product.empty() ? domain::Fsma204Scope::By::kLotCodes : domain::Fsma204Scope::By::kProduct;
   scope.product = a.product;
   scope.lot_codes = a.lot_codes;
-  for (const auto& [text, field, into] :
-       {std::tuple{a.from, "--from", &scope.from}, std::tuple{a.to, "--to", &scope.to}}) {
-    if (text.empty()) continue;
-    auto t = parse_rfc3339(text);
-    if (!t) return report(Error{ErrorCode::kInvalidArgument, t.error().message, field});
-    *into = *t;
-  }
-  if (scope.to <= scope.from) {
-    return report(Error{ErrorCode::kInvalidArgument, "--to must be after --from", "--to"});
-  }
+  auto site = site_of(a.dir);
+  if (!site) return report(site.error());
+  if (auto w = site_window(a.from, a.to, *site, scope.from, scope.to); !w) return report(w.error());
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadOnly);
   if (!ledger) return report(ledger.error());
   auto snap = (*ledger)->snapshot();
-  return write_fsma204(a.dir, *snap, scope, a.out, a.force);
+  return write_fsma204(*site, *snap, scope, a.out, a.force);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "custody/common/clock.h"
@@ -42,6 +43,11 @@ struct Fsma204Export {
   std::vector<std::string> warnings;  // one sentence per data gap
   std::size_t events = 0;             // rows of the three event files
 };
+
+// A time as a person asking for records means it: RFC 3339 as written, and a bare date
+// (YYYY-MM-DD) as midnight at the site (site.timeZone), the start of the day the spreadsheet
+// dates by. kInvalidArgument for anything else (the caller names the field).
+[[nodiscard]] Result<TimeNs> parse_site_time(std::string_view text, const SiteInfo& site);
 
 // The short names of the files ("receiving", ..., "traceability-plan"), in `files` order.
 [[nodiscard]] const std::vector<std::string>& fsma204_file_names();
