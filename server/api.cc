@@ -218,6 +218,12 @@ std::string error_body(const Error& e) {
   return out;
 }
 
+// A read's refusal: what it named does not exist (404), it was asked wrongly (400), or the
+// server failed (500).
+unsigned read_status(ErrorCode code) {
+  return code == ErrorCode::kNotFound ? 404 : code == ErrorCode::kInvalidArgument ? 400 : 500;
+}
+
 unsigned status_of(const Error& e) {
   switch (e.code) {
     case ErrorCode::kUnauthenticated:
@@ -1210,10 +1216,7 @@ Response Api::get_recall(const std::string& query_text, std::string_view fsma204
   auto r = domain::build_recall(*snap, *scope, nullptr);
   if (!r) {
     const auto code = r.error().code;
-    return error(code == ErrorCode::kNotFound          ? 404
-                 : code == ErrorCode::kInvalidArgument ? 400
-                                                       : 500,
-                 r.error());
+    return error(read_status(code), r.error());
   }
   if (!fsma204_file.empty()) {
     domain::Fsma204Scope sheet;
@@ -1251,10 +1254,7 @@ Response Api::fsma204_file_response(const ledger::Snapshot& snap, const domain::
   auto sheet = domain::fsma204_export(snap, scope, options_.site);
   if (!sheet) {
     const auto code = sheet.error().code;
-    return error(code == ErrorCode::kNotFound          ? 404
-                 : code == ErrorCode::kInvalidArgument ? 400
-                                                       : 500,
-                 sheet.error());
+    return error(read_status(code), sheet.error());
   }
   auto& [name, text] = sheet->files[static_cast<std::size_t>(at - names.begin())];
   const bool csv = name.ends_with(".csv");
@@ -1347,10 +1347,7 @@ Response Api::get_epcis_document(const std::string& query_text) {
   auto doc = domain::epcis_export(*snap, scope, options_.site, ledger_.meta().origin);
   if (!doc) {
     const auto code = doc.error().code;
-    return error(code == ErrorCode::kNotFound          ? 404
-                 : code == ErrorCode::kInvalidArgument ? 400
-                                                       : 500,
-                 doc.error());
+    return error(read_status(code), doc.error());
   }
   return Response{200, "application/ld+json", std::move(doc->document), {}};
 }

@@ -371,29 +371,39 @@ TEST_F(Hardening, F09_OutputNeverLandsInALedgerOrOverAFileUnasked) {
   EXPECT_EQ(testing::snapshot_files(tmp_.path()).at("victim.txt"), "keep me");
 }
 
+// Runs `command` with each case's arguments after it: each must exit 2 naming its error code
+// and field, and leave `out` unwritten.
+struct Refusal {
+  std::vector<std::string> args;
+  std::string code, field;
+};
+void expect_refused(const std::vector<std::string>& command, const fs::path& out,
+                    const std::vector<Refusal>& cases) {
+  for (const auto& c : cases) {
+    std::vector<std::string> full = command;
+    full.insert(full.end(), c.args.begin(), c.args.end());
+    auto r = run_custody(full);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(c.code), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(field " + c.field + ")"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << r.err;
+  }
+}
+
 // `custody fsma204` refuses a scope it cannot answer with the option at fault, and writes no
 // file and no directory.
 TEST_F(Hardening, Fsma204RefusesBadScopesAndWritesNothing) {
   ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
   const fs::path out = tmp_ / "sheet";
-  for (const auto& [args, code, field] :
-       std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>{
-           {{}, "invalid_argument", "--product"},
-           {{"--product", "salt", "--tlc", "X"}, "invalid_argument", "--product"},
-           {{"--product", "kale"}, "not_found", "--product"},
-           {{"--tlc", "NEVER"}, "not_found", "--tlc"},
-           {{"--product", "salt", "--from", "soon"}, "invalid_argument", "--from"},
-           {{"--product", "salt", "--from", "2026-10-02", "--to", "2026-10-01"},
-            "invalid_argument",
-            "--to"}}) {
-    std::vector<std::string> full{"fsma204", dir().string(), "--out", out.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    auto r = run_custody(full);
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_NE(r.err.find(code), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(out)) << r.err;
-  }
+  expect_refused({"fsma204", dir().string(), "--out", out.string()}, out,
+                 {{{}, "invalid_argument", "--product"},
+                  {{"--product", "salt", "--tlc", "X"}, "invalid_argument", "--product"},
+                  {{"--product", "kale"}, "not_found", "--product"},
+                  {{"--tlc", "NEVER"}, "not_found", "--tlc"},
+                  {{"--product", "salt", "--from", "soon"}, "invalid_argument", "--from"},
+                  {{"--product", "salt", "--from", "2026-10-02", "--to", "2026-10-01"},
+                   "invalid_argument",
+                   "--to"}});
   // A file in the way: refused before any of the six is written.
   fs::create_directories(out);
   std::ofstream(out / "fsma204-shipping.csv") << "keep me";
@@ -412,21 +422,12 @@ TEST_F(Hardening, Fsma204RefusesBadScopesAndWritesNothing) {
 TEST_F(Hardening, EpcisExportRefusesBadScopesAndWritesNothing) {
   ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
   const fs::path out = tmp_ / "events.jsonld";
-  for (const auto& [args, code, field] :
-       std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>{
-           {{"--lot", "L1", "--wo", "W"}, "invalid_argument", "--lot"},
-           {{"--lot", "NOPE"}, "not_found", "--lot"},
-           {{"--wo", "NOPE"}, "not_found", "--wo"},
-           {{"--from", "soon"}, "invalid_argument", "--from"},
-           {{"--from", "2026-10-02", "--to", "2026-10-01"}, "invalid_argument", "--to"}}) {
-    std::vector<std::string> full{"epcis", "export", dir().string(), "--out", out.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    auto r = run_custody(full);
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_NE(r.err.find(code), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(out)) << r.err;
-  }
+  expect_refused({"epcis", "export", dir().string(), "--out", out.string()}, out,
+                 {{{"--lot", "L1", "--wo", "W"}, "invalid_argument", "--lot"},
+                  {{"--lot", "NOPE"}, "not_found", "--lot"},
+                  {{"--wo", "NOPE"}, "not_found", "--wo"},
+                  {{"--from", "soon"}, "invalid_argument", "--from"},
+                  {{"--from", "2026-10-02", "--to", "2026-10-01"}, "invalid_argument", "--to"}});
   auto good =
       run_custody({"epcis", "export", dir().string(), "--lot", "L1", "--out", out.string()});
   ASSERT_EQ(good.exit_code, 0) << good.err;
