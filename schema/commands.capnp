@@ -600,3 +600,31 @@ struct ConfigRecord {
   settings @2 :List(Text);                # "checkpointIntervalMs=1000", "site.name=...", ...
   plugins @3 :List(Text);                 # "<id> grants=read,submit:wo sha256=<lib> config=<digest>"
 }
+
+# ---------------------------------------------------------------- partners' EPCIS events
+
+# epcis.capture -> epcis.captured (stream "epcis:<eventId>"): one event of a supplier's or
+# customer's GS1 EPCIS 2.0 document, kept as evidence of what happened outside the plant. The
+# rule validates the event, works out its Event Hash ID and the identifiers it names, and
+# refuses an event already stored (already_exists): a re-sent document adds nothing.
+struct EpcisCapture {
+  event @0 :Text $A.required $A.json;     # the event, an element of the document's eventList
+  context @1 :Text $A.json;               # the document's "@context" (the event's prefixes)
+  source @2 :Text $A.required;            # where it came from: a file name, a capture job
+  partner @3 :Text $A.id;                 # the party (party.define) that sent it, when known
+}
+
+struct EpcisCaptured {
+  eventId @0 :Text;                       # the event's eventID, else its Event Hash ID
+  hashId @1 :Text;                        # its GS1 Event Hash ID (CBV 2.0)
+  eventType @2 :Text;                     # ObjectEvent, TransformationEvent, ...
+  eventTime @3 :Int64 $A.timestamp;
+  bizStep @4 :Text;                       # as written in the event
+  partner @5 :Text;
+  source @6 :Text;
+  event @7 :Text $A.json;                 # as received
+  context @8 :Text $A.json;
+  inputs @9 :List(Text);                  # identifiers it consumed or packed (canonical form)
+  outputs @10 :List(Text);                # identifiers it made or packed into
+  objects @11 :List(Text);                # identifiers it was about otherwise
+}

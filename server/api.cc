@@ -16,6 +16,7 @@
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/epcis_export.h"
+#include "custody/domain/epcis_import.h"
 #include "custody/domain/fsma204.h"
 #include "custody/domain/identity.h"
 #include "custody/domain/queries.h"
@@ -465,6 +466,11 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "recall" && s.size() == 4 && s[2] == "fsma204") {
     return read(Read::kState, [&] { return get_recall(query, s[3]); });
   }
+  if (resource == "epcis" && s.size() == 3 && s[2] == "capture") {
+    if (!post) return done(error(405, ErrorCode::kInvalidArgument, "use POST", "method"));
+    metrics_.request_done(200);
+    return post_epcis_capture(p, request, query, std::move(reply));
+  }
   if (resource == "epcis" && s.size() == 3 && s[2] == "document") {
     return read(Read::kLog, [&] { return get_epcis_document(query); });
   }
@@ -773,6 +779,47 @@ void Api::post_batch(const Principal& p, const Request& r, Reply reply) {
     });
   }
   batch->finish_one();
+}
+
+void Api::post_epcis_capture(const Principal& p, const Request& r, const std::string& query,
+                             Reply reply) {
+  constexpr std::string_view kType = "epcis.capture";
+  if (!may_submit(p.roles, kType) || (!p.command_types.empty() && !in(p.command_types, kType))) {
+    return reply(error(403, deny(p, r, "submit epcis.capture", joined(roles_for_command(kType)))));
+  }
+  auto q = parse_query(query);
+  if (!q) return reply(error(400, q.error()));
+  std::string partner, source;
+  for (const auto& [key, value] : q->params) {
+    if (key == "partner") {
+      partner = value;
+    } else if (key == "source") {
+      source = value;
+    } else {
+      return reply(
+          error(400, ErrorCode::kInvalidArgument, "unknown parameter (partner, source)", key));
+    }
+  }
+  if (source.empty()) {
+    source =
+        "POST /v1/epcis/capture by " + p.actor + " at " + format_rfc3339(ledger_.clock().now());
+  }
+  auto snap = ledger_.snapshot();
+  auto plan = domain::plan_epcis_import(*snap, r.body, source, partner);
+  if (!plan) return reply(error(read_status(plan.error().code), plan.error()));
+  in_flight_.fetch_add(1);
+  domain::submit_epcis_import(
+      *plan, p.actor,
+      [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
+        std::string command_id;
+        auto admitted = admit(p, r, command, command_id);
+        if (!admitted.command) return done(std::unexpected(admitted.error));
+        ledger_.submit(std::move(*admitted.command), std::move(done));
+      },
+      [this, reply = std::move(reply)](Result<std::string> out) {
+        reply(out ? json(200, std::move(*out)) : error(status_of(out.error()), out.error()));
+        in_flight_.fetch_sub(1);
+      });
 }
 
 void Api::sign_in(const Request& r, const Reply& reply) {

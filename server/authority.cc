@@ -77,6 +77,9 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"token.revoke", kAdmin},
         {"signature.set_policy", kQa},
         {"signature.sign", {"operator", "supervisor", "qa", "planner", "maintenance"}},
+        // Partners' EPCIS events: sent by their systems (the integration role), or filed by QA
+        // from a document a supplier mailed.
+        {"epcis.capture", {"integration", "qa"}},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -190,6 +190,7 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& access_area();
 [[nodiscard]] const Area& identity_area();
 [[nodiscard]] const Area& signatures_area();
+[[nodiscard]] const Area& partners_area();
 
 // After a command's rules accepted it: refuses it with signature_required when the signature
 // policy asks for a signature it does not carry, and adds the signature.signed record when it

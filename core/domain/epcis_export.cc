@@ -13,6 +13,7 @@
 #include "custody/epcis/event_hash.h"
 #include "custody/epcis/gs1_keys.h"
 #include "custody/ledger/record.h"
+#include "partners.h"
 #include "state_access.h"
 
 namespace custody::domain {
@@ -37,32 +38,6 @@ std::string_view uncefact(std::string_view uom) {
       {"h", "HUR"},   {"rpm", "RPM"}, {"m/s", "MTS"},   {"l/h", "E32"}, {"kg/h", "E93"}};
   auto it = codes.find(uom);
   return it == codes.end() ? std::string_view{} : it->second;
-}
-
-// A GTIN-8, -12, -13 or -14 with its check digit right: only then an LGTIN is made of it.
-bool valid_gtin(std::string_view gtin) {
-  const std::size_t n = gtin.size();
-  if ((n != 8 && n != 12 && n != 13 && n != 14) ||
-      gtin.find_first_not_of("0123456789") != std::string_view::npos) {
-    return false;
-  }
-  return epcis::gs1_check_digit(gtin.substr(0, n - 1)) == gtin.back();
-}
-
-// Percent-encodes what may not stand in a URN's part ("%", ":", "/", "?", "#", space, ...).
-std::string part(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 // A quantity in thousandths as a JSON number: an integer when whole.
@@ -117,7 +92,7 @@ class Mapper {
         site_(site),
         entities_(snap.family(kEntitiesCf)),
         origin_(origin),
-        origin_part_(part(origin)) {
+        origin_part_(urn_part(origin)) {
     if (auto zone = TimeZone::load(site.time_zone)) zone_ = std::move(*zone);
     context_.declare("custody", std::string(kNamespace));
   }
@@ -128,7 +103,7 @@ class Mapper {
 
  private:
   std::string urn(std::string_view kind, std::string_view id) const {
-    return "urn:custody:" + origin_part_ + ":" + std::string(kind) + ":" + part(id);
+    return "urn:custody:" + origin_part_ + ":" + std::string(kind) + ":" + urn_part(id);
   }
   // A lot as an EPC class: LGTIN in GS1 Digital Link form when its material has a GTIN,
   // custody's private URN otherwise.
@@ -157,23 +132,12 @@ class Mapper {
 std::string Mapper::lot_class(std::string_view lot) {
   auto it = lots_.find(lot);
   if (it == lots_.end()) {
-    std::string cls = urn("lot", lot), uom;
+    std::string uom;
     if (auto v = snap_.get(entities_, keys::entity("lot", lot))) {
       codec::MessageView view(*v);
-      auto l = view.root<s::Lot>();
-      uom = str(l.getUom());
-      cls = urn("lot", str(l.getMaterial()) + "/" + std::string(lot));
-      if (auto m = snap_.get(entities_, keys::entity("material", sv(l.getMaterial())))) {
-        codec::MessageView mv(*m);
-        const std::string gtin = str(mv.root<s::Material>().getGtin());
-        if (valid_gtin(gtin)) {
-          cls = "https://id.gs1.org/01/" +
-                std::string(14 - std::min<std::size_t>(14, gtin.size()), '0') + gtin + "/10/" +
-                part(lot);
-        }
-      }
+      uom = str(view.root<s::Lot>().getUom());
     }
-    it = lots_.emplace(std::string(lot), std::pair{cls, uom}).first;
+    it = lots_.emplace(std::string(lot), std::pair{lot_epc_class(snap_, lot, origin_), uom}).first;
   }
   return it->second.first;
 }

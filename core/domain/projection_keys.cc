@@ -22,6 +22,9 @@ constexpr std::string_view kEquipmentLotPrefix = "equipment_lot/";
 constexpr std::string_view kShipmentPrefix = "shipment/";
 constexpr std::string_view kShipmentByIdPrefix = "shipment_by_id/";
 constexpr std::string_view kConsumedByPrefix = "consumed_by/";
+constexpr std::string_view kEpcisEventPrefix = "epcis_event/";
+constexpr std::string_view kEpcisIdPrefix = "epcis_id/";
+constexpr std::string_view kEpcisLotPrefix = "epcis_lot/";
 
 // prefix id 0x00
 std::string with_id(std::string_view prefix, std::string_view id) {
@@ -166,6 +169,18 @@ std::string consumed_by_prefix(std::string_view lot) {
 
 std::string consumed_by(std::string_view lot, std::string_view wo) {
   return consumed_by_prefix(lot) + std::string(wo);
+}
+
+std::string epcis_event(std::string_view event_id) {
+  return std::string(kEpcisEventPrefix) + std::string(event_id);
+}
+
+std::string epcis_identifier_prefix(std::string_view identifier) {
+  return with_id(kEpcisIdPrefix, identifier);
+}
+
+std::string epcis_lot_prefix(std::string_view lot_code) {
+  return with_id(kEpcisLotPrefix, lot_code);
 }
 
 std::string fact(std::int64_t time, std::uint64_t seq, std::uint8_t n) {

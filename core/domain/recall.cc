@@ -183,6 +183,7 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
   }
   std::sort(report.shipments.begin(), report.shipments.end(),
             [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  report.partner_events = partner_trace(snap, report.trace, Direction::kForward);
   report.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return report;

@@ -71,6 +71,7 @@ void write_trace_json(const Trace& trace, codec::JsonWriter& out) {
     out.key("to").string(e.to);
     out.key("kind").string(codec::enum_name(e.kind));
     out.key("qty").decimal(e.qty, 3);
+    out.key("evidence").string("custody");  // this ledger's own records
     out.end_object();
   }
   out.end_array();
@@ -183,6 +184,7 @@ void write_recall_json(const RecallReport& r, codec::JsonWriter& out) {
     out.end_object();
   }
   out.end_array();
+  write_partner_hops(r.partner_events, out);
   out.end_object();
 }
 

@@ -6,6 +6,7 @@
 #include "custody/common/encoding.h"
 #include "custody/common/time_zone.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/epcis_import.h"
 #include "custody/domain/projections.h"
 #include "custody/domain/queries.h"
 
@@ -120,7 +121,7 @@ Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::str
   const auto max_depth = static_cast<std::uint32_t>(*depth);
   CUSTODY_TRY(trace, trace_lot(snap, *lot, direction, max_depth));
   codec::JsonWriter w(out);
-  write_trace_answer(*lot, direction, max_depth, snap.head().seq, *trace, w);
+  write_trace_answer(snap, *lot, direction, max_depth, *trace, w);
   return {};
 }
 
@@ -255,14 +256,15 @@ Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Di
   return trace_snapshot(snap, starts, direction, depth);
 }
 
-void write_trace_answer(std::string_view lot, Direction direction, std::uint32_t depth,
-                        std::uint64_t as_of_seq, const Trace& trace, codec::JsonWriter& out) {
+void write_trace_answer(const ledger::Snapshot& snap, std::string_view lot, Direction direction,
+                        std::uint32_t depth, const Trace& trace, codec::JsonWriter& out) {
   out.begin_object();
   out.key("lot").string(lot);
   out.key("direction").string(direction == Direction::kForward ? "forward" : "backward");
   if (depth != 0) out.key("maxDepth").uint64(depth);
-  out.key("asOfSeq").uint64(as_of_seq);
+  out.key("asOfSeq").uint64(snap.head().seq);
   write_trace_json(trace, out);
+  write_partner_hops(partner_trace(snap, trace, direction), out);
   out.end_object();
 }
 

@@ -437,6 +437,42 @@ TEST_F(Hardening, EpcisExportRefusesBadScopesAndWritesNothing) {
       std::string::npos);
 }
 
+// `custody epcis import` checks a whole document before it writes: each of the invalid
+// documents of openepcis's test resources is refused with the JSON pointer of the value at
+// fault and leaves the ledger as it was; a good one is stored once, a second time not at all.
+TEST_F(Hardening, EpcisImportRefusesEveryInvalidDocumentAndWritesNothing) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, salt()).exit_code, 0);
+  const fs::path fixtures = CUSTODY_EPCIS_FIXTURES;
+  std::size_t refused = 0;
+  for (const auto& entry : fs::directory_iterator(fixtures / "invalid")) {
+    if (entry.path().extension() != ".json") continue;
+    const auto before = written_state(dir());
+    auto r = run_custody({"epcis", "import", dir().string(), entry.path().string()});
+    EXPECT_EQ(r.exit_code, 2) << entry.path().filename() << " " << r.out;
+    EXPECT_NE(r.err.find("invalid_argument"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(field /"), std::string::npos) << entry.path().filename() << r.err;
+    EXPECT_EQ(written_state(dir()), before) << entry.path().filename();
+    ++refused;
+  }
+  EXPECT_EQ(refused, 15u);
+  const fs::path good = fixtures / "examples/gs1-EPCIS/JSON/Example_9.6.1-ObjectEvent.jsonld";
+  auto unknown = run_custody({"epcis", "import", dir().string(), good.string(), "--partner", "x"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("(field --partner)"), std::string::npos) << unknown.err;
+  auto missing = run_custody({"epcis", "import", dir().string(), (tmp_ / "none.json").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("(field FILE)"), std::string::npos) << missing.err;
+  auto first = run_custody({"epcis", "import", dir().string(), good.string(), "--partner", "mine"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto stored = boost::json::parse(first.out);
+  EXPECT_EQ(stored.at("stored").as_array().size(), 2u) << first.out;
+  const auto after = written_state(dir());
+  auto again = run_custody({"epcis", "import", dir().string(), good.string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(boost::json::parse(again.out).at("duplicates"), 2) << again.out;
+  EXPECT_EQ(written_state(dir()), after);
+}
+
 // 10. Corruption of an .sst, MANIFEST or CURRENT gave exit 2 io_error with no first bad seq,
 // and append still accepted writes on a corrupt log .sst.
 TEST_F(Hardening, F10_ADamagedSstIsCorruptionAndStopsWrites) {

@@ -1206,6 +1206,83 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   EXPECT_EQ(client_->request("GET", "/v1/epcis/document?lot=" + lot, "", op).status, 403);
 }
 
+// A customer's system posts its EPCIS receipt of a lot custody shipped: it is stored once
+// (the same document again adds nothing), and the recall of the lot now reaches past the gate
+// into the customer's event, naming it as the customer's evidence. Bad documents, an unknown
+// partner and callers without the role are refused, and refusals write nothing.
+TEST_F(Serve, APartnersEpcisDocumentIsCapturedOnceAndTheRecallReachesIt) {
+  const std::string integration = token("integration");
+  const std::string auditor = token("auditor");
+  const std::string op = token("operator");
+  const std::string plant = append_plant();
+  ASSERT_FALSE(plant.empty());
+  const auto at = plant.find("\"lot.ship\"");
+  ASSERT_NE(at, std::string::npos);
+  const auto ship = json::parse(
+      plant.substr(plant.rfind('\n', at) + 1, plant.find('\n', at) - plant.rfind('\n', at) - 1));
+  const std::string lot = str(ship.at("data").at("lot"));
+  const std::string customer = str(ship.at("data").at("customer"));
+  start();
+  // The lot as custody names it to partners: the class of its EPCIS shipping event.
+  auto ours = client_->request("GET", "/v1/epcis/document?lot=" + lot, "", auditor);
+  ASSERT_EQ(ours.status, 200) << ours.body;
+  std::string cls;
+  const auto our_doc = json::parse(ours.body);
+  for (const auto& e : our_doc.at("epcisBody").at("eventList").as_array()) {
+    if (e.as_object().contains("quantityList")) {
+      cls = str(e.at("quantityList").at(0).at("epcClass"));
+    }
+  }
+  ASSERT_FALSE(cls.empty()) << ours.body;
+  const std::string receipt =
+      R"({"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],)"
+      R"("type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-25T10:00:00Z",)"
+      R"("epcisBody":{"eventList":[{"type":"ObjectEvent","eventTime":"2026-11-25T09:00:00Z",)"
+      R"("eventTimeZoneOffset":"+01:00","action":"OBSERVE","bizStep":"receiving",)"
+      R"("quantityList":[{"epcClass":")" +
+      cls + R"(","quantity":5,"uom":"KGM"}]}]}})";
+  const std::string target = "/v1/epcis/capture?partner=" + customer;
+  auto first = client_->request("POST", target, receipt, integration);
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(first.json().at("stored").as_array().size(), 1u) << first.body;
+  const auto event_id = str(first.json().at("stored").at(0).at("eventId"));
+  const std::uint64_t before = head(auditor);
+  auto again = client_->request("POST", target, receipt, integration);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json().at("duplicates"), 1);
+  EXPECT_TRUE(again.json().at("stored").as_array().empty());
+
+  auto recall = client_->request("GET", "/v1/recall?lot=" + lot, "", auditor);
+  ASSERT_EQ(recall.status, 200) << recall.body;
+  const auto answer = recall.json();
+  const auto& hops = answer.at("partnerEvents").as_array();
+  ASSERT_EQ(hops.size(), 1u) << recall.body;
+  EXPECT_EQ(str(hops.at(0).at("evidence").at("by")), customer);
+  EXPECT_EQ(str(hops.at(0).at("evidence").at("eventId")), event_id);
+  EXPECT_EQ(str(hops.at(0).at("bizStep")), "receiving");
+  EXPECT_EQ(str(hops.at(0).at("lot")), lot);
+
+  std::string bad_step = receipt;
+  bad_step.replace(bad_step.find("\"receiving\""), 11, "\"teleporting\"");
+  for (const auto& [path, body, status, field] :
+       std::vector<std::tuple<std::string, std::string, int, std::string>>{
+           {target, bad_step, 400, "/epcisBody/eventList/0/bizStep"},
+           {target, "{", 400, ""},
+           {"/v1/epcis/capture?partner=nobody", receipt, 404, "partner"},
+           {"/v1/epcis/capture?colour=red", receipt, 400, "colour"}}) {
+    auto bad = client_->request("POST", path, body, integration);
+    EXPECT_EQ(bad.status, status) << path << " " << bad.body;
+    const auto refusal = bad.json();
+    const auto& f = refusal.at("error").at("field");
+    EXPECT_EQ(f.is_null() ? std::string() : str(f), field) << bad.body;
+  }
+  EXPECT_EQ(client_->request("GET", target, "", integration).status, 405);
+  EXPECT_EQ(client_->request("POST", target, receipt).status, 401);
+  EXPECT_EQ(head(auditor), before) << "a duplicate or a refusal writes nothing";
+  // Operators do not file partners' evidence; the denial is itself recorded, so it comes last.
+  EXPECT_EQ(client_->request("POST", target, receipt, op).status, 403);
+}
+
 TEST_F(Serve, PeopleAndPluginsAreListedForIdentityReadersOnly) {
   const std::string admin = token("admin");
   const std::string op = token("operator");

@@ -1,5 +1,8 @@
 #include "cli/cli_common.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <iostream>
 
 #include "custody/common/encoding.h"
@@ -50,6 +53,11 @@ sigset_t block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   return signals;
+}
+
+std::string os_actor() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return "os:" + std::string(pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));
 }
 
 }  // namespace custody::cli

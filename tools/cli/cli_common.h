@@ -34,6 +34,9 @@ inline constexpr const char* kServerMarker = "server";
     const std::filesystem::path& dir, ledger::OpenMode mode,
     std::unique_ptr<domain::PlantMachine> machine = nullptr);
 
+// "os:<login>": who ran a command on this machine, the actor of what the CLI writes itself.
+[[nodiscard]] std::string os_actor();
+
 // For commands that run until stopped: blocks SIGINT and SIGTERM (to be taken by sigwait on
 // the calling thread) and ignores SIGPIPE. Call before any other thread exists.
 [[nodiscard]] sigset_t block_stop_signals();

@@ -1,11 +1,16 @@
 // custody epcis export: the ledger's events as a GS1 EPCIS 2.0 JSON-LD document.
+// custody epcis import: a partner's EPCIS 2.0 document in, as evidence (docs/epcis.md).
+#include <future>
 #include <iostream>
 
 #include "cli/cli_common.h"
 #include "cli/output.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
+#include "custody/common/files.h"
+#include "custody/domain/command_codec.h"
 #include "custody/domain/epcis_export.h"
+#include "custody/domain/epcis_import.h"
 #include "custody/ledger/config.h"
 
 namespace custody::cli {
@@ -71,6 +76,47 @@ int epcis_export(const EpcisArgs& a) {
   return kExitOk;
 }
 
+struct ImportArgs {
+  std::string dir, file, partner, source;
+};
+
+// The largest document custody reads in one import.
+constexpr std::size_t kMaxDocumentBytes = std::size_t{256} << 20;
+
+// Checks the whole document, then submits what is new; a refusal writes nothing.
+int epcis_import(const ImportArgs& a) {
+  auto text = read_file(a.file, kMaxDocumentBytes);
+  if (!text) {
+    Error e = text.error();
+    e.field = "FILE";
+    return report(e);
+  }
+  auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadWrite);
+  if (!ledger) return report(ledger.error());
+  auto snap = (*ledger)->snapshot();
+  const std::string source =
+      a.source.empty() ? std::filesystem::path(a.file).filename().string() : a.source;
+  auto plan = domain::plan_epcis_import(*snap, *text, source, a.partner);
+  if (!plan) {
+    Error e = plan.error();
+    if (e.field == "partner") e.field = "--partner";
+    return report(e);
+  }
+  std::promise<Result<std::string>> answer;
+  domain::submit_epcis_import(
+      *plan, os_actor(),
+      [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
+        auto cmd = domain::decode_command(command);
+        if (!cmd) return done(std::unexpected(cmd.error()));
+        (*ledger)->submit(std::move(*cmd), std::move(done));
+      },
+      [&](Result<std::string> r) { answer.set_value(std::move(r)); });
+  auto out = answer.get_future().get();
+  if (!out) return report(out.error());
+  std::cout << *out << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_epcis(CLI::App& app, Action& run) {
@@ -91,6 +137,18 @@ void add_epcis(CLI::App& app, Action& run) {
   cmd->callback([&run, a] {
     run = [a] {
       return epcis_export(*a);
+    };
+  });
+  auto in = std::make_shared<ImportArgs>();
+  auto* imp = epcis->add_subcommand(
+      "import", "A partner's EPCIS 2.0 JSON-LD document, kept as evidence (docs/epcis.md)");
+  imp->add_option("DIR", in->dir, "Ledger directory")->required();
+  imp->add_option("FILE", in->file, "The EPCISDocument or EPCISQueryDocument")->required();
+  imp->add_option("--partner", in->partner, "The party (party.define) that sent it");
+  imp->add_option("--source", in->source, "What to call the document (default: its file name)");
+  imp->callback([&run, in] {
+    run = [in] {
+      return epcis_import(*in);
     };
   });
 }

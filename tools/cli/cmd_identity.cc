@@ -8,7 +8,6 @@
 //   custody token revoke DIR --id ID [--reason TEXT]
 // Each change is a record whose actor is the operating-system user ("os:root"). Passwords come
 // from a prompt or a file, never from the command line; a token's secret is printed once.
-#include <pwd.h>
 #include <sodium.h>
 #include <termios.h>
 #include <unistd.h>
@@ -25,12 +24,6 @@
 
 namespace custody::cli {
 namespace {
-
-// "os:<login>": who ran the command on this machine.
-std::string os_actor() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return "os:" + std::string(pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));
-}
 
 std::string new_command_id(std::string_view what) {
   std::array<std::uint8_t, 8> r{};

@@ -135,7 +135,7 @@ int trace(const TraceArgs& a) {
   }
   std::string out;
   codec::JsonWriter w(out);
-  domain::write_trace_answer(a.lot, direction, a.depth, snap->head().seq, *t, w);
+  domain::write_trace_answer(*snap, a.lot, direction, a.depth, *t, w);
   std::cout << (a.format == RecallFormat::kTable ? render_table(out) : out + "\n");
   return kExitOk;
 }

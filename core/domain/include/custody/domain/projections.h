@@ -22,6 +22,9 @@
 //                  "shipment/" lot 0x00 be64(seq)         -> ShipmentLine
 //                  "shipment_by_id/" shipment 0x00 be64(seq) -> lot (text)
 //                  "consumed_by/" lot 0x00 wo             -> ""   orders that consumed it
+//                  "epcis_event/" eventId                 -> be64(seq) a partner's event, stored
+//                  "epcis_id/" identifier 0x00 eventId    -> role: "input" | "output" | "object"
+//                  "epcis_lot/" lot code 0x00 eventId     -> role (the lot of each LGTIN)
 //   facts          be64(time) be64(seq) u8(n)             -> Fact, by event time
 //   corrections    be64(seq)                              -> Correction: payload in force
 //
@@ -112,6 +115,12 @@ struct EquipmentLot {
 
 [[nodiscard]] std::string consumed_by(std::string_view lot, std::string_view wo);
 [[nodiscard]] std::string consumed_by_prefix(std::string_view lot);
+
+// Partners' EPCIS events (epcis.captured): by event id, and by each identifier they name, in
+// its canonical form (GS1 keys as Digital Link URIs); an LGTIN also by its lot code alone.
+[[nodiscard]] std::string epcis_event(std::string_view event_id);
+[[nodiscard]] std::string epcis_identifier_prefix(std::string_view identifier);
+[[nodiscard]] std::string epcis_lot_prefix(std::string_view lot_code);
 
 // facts: be64(time) be64(seq) u8(n), the n-th fact of record seq
 [[nodiscard]] std::string fact(std::int64_t time, std::uint64_t seq, std::uint8_t n = 0);

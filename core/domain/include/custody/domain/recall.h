@@ -16,6 +16,7 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/clock.h"
 #include "custody/common/error.h"
+#include "custody/domain/epcis_import.h"
 #include "custody/domain/genealogy.h"
 #include "custody/ledger/config.h"
 #include "custody/ledger/snapshot.h"
@@ -79,6 +80,9 @@ struct RecallReport {
   std::vector<RecallShipment> shipments;
   std::vector<RecallCustomer> customers;
   std::vector<MassBalance> balance;
+  // Past the plant's gate: what customers reported doing with what was shipped (their EPCIS
+  // events, docs/epcis.md), each hop with the partner's document and event it rests on.
+  std::vector<PartnerHop> partner_events;
   Trace trace;
   double elapsed_ms = 0;
 };

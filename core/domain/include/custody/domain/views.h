@@ -47,8 +47,9 @@ struct ViewOptions {
 [[nodiscard]] Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot,
                                       Direction direction, std::uint32_t depth,
                                       std::string_view lot_field = "lot");
-void write_trace_answer(std::string_view lot, Direction direction, std::uint32_t depth,
-                        std::uint64_t as_of_seq, const Trace& trace, codec::JsonWriter& out);
+// The trace and, past the plant's gate, the partners' events it reaches (partner_trace).
+void write_trace_answer(const ledger::Snapshot& snap, std::string_view lot, Direction direction,
+                        std::uint32_t depth, const Trace& trace, codec::JsonWriter& out);
 
 // A recall scope from the ways a user can name one. Exactly one of lot, supplier_lot (with
 // supplier) or equipment (with from and to, RFC 3339) must be given; errors name
