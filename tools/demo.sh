@@ -99,6 +99,33 @@ received=$(grep -m1 "\"supplierLot\":\"$supplier_lot\"" "$data/plant.ndjson" | s
 "$custody" epcis export "$ledger" --lot "$received" --out "$data/epcis-$received.jsonld" --force |
   sed 's/^/  /'
 
+step "custody epcis import: the farm's own EPCIS events for the lot, as evidence"
+# The farm harvested its lot from field block 7 and shipped it; it names the lot by its own
+# GTIN and lot code, which custody matches to the receipt's supplier lot code.
+cat >"$data/farm-$supplier_lot.jsonld" <<EOF
+{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+ "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-10-02T06:00:00Z",
+ "epcisBody":{"eventList":[
+  {"type":"TransformationEvent","eventTime":"2026-09-29T14:00:00Z","eventTimeZoneOffset":"-07:00",
+   "inputQuantityList":[{"epcClass":"https://id.gs1.org/01/00614141000029/10/BLOCK-7-2026","quantity":5000,"uom":"KGM"}],
+   "outputQuantityList":[{"epcClass":"https://id.gs1.org/01/00614141000012/10/$supplier_lot","quantity":4200,"uom":"KGM"}],
+   "bizStep":"commissioning","readPoint":{"id":"https://id.gs1.org/414/0614141000036"}},
+  {"type":"ObjectEvent","eventTime":"2026-09-30T05:00:00Z","eventTimeZoneOffset":"-07:00","action":"OBSERVE",
+   "quantityList":[{"epcClass":"https://id.gs1.org/01/00614141000012/10/$supplier_lot","quantity":4200,"uom":"KGM"}],
+   "bizStep":"shipping","disposition":"in_transit"}]}}
+EOF
+"$custody" epcis import "$ledger" "$data/farm-$supplier_lot.jsonld" --partner "$supplier" |
+  sed -E 's/"eventId":"([^"]{28})[^"]*"/"eventId":"\1..."/g; s/^/  /'
+echo "  (the same file again stores nothing:)"
+"$custody" epcis import "$ledger" "$data/farm-$supplier_lot.jsonld" --partner "$supplier" |
+  sed -E 's/.*("duplicates":[0-9]+).*/  \1/'
+
+step "custody trace --direction backward: past the plant gate into the farm's events"
+"$custody" trace "$ledger" --lot "$received" --direction backward | tr '{' '\n' |
+  grep '"role"' | sed -E 's/.*"identifier":"([^"]*)","role":"([^"]*)","eventType":"([^"]*)","bizStep":"([^"]*)","eventTime":"([^"]*)".*/  \5 \3 \4 (\2: \1)/'
+"$custody" trace "$ledger" --lot "$received" --direction backward | tr '{' '\n' |
+  grep '"by"' | sed -E 's/.*"by":"([^"]*)".*"document":"([^"]*)".*/    evidence: \1, in \2/'
+
 step "custody export --lot: the received lot's audit package, checked by custody-verify alone"
 received=$(grep -m1 "\"supplierLot\":\"$supplier_lot\"" "$data/plant.ndjson" | sed -E 's/.*"lot":"([^"]*)".*/\1/')
 rm -rf "$data/package-$received"

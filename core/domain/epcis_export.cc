@@ -223,6 +223,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
         list({json::object{{"type", "location"}, {"destination", site_location()}}});
     if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
     if (p.getSupplierLot().size()) e["custody:supplierLot"] = str(p.getSupplierLot());
+    e["custody:lot"] = str(p.getLot());  // the class names the supplier's lot, not ours
     return push(std::move(e));
   }
   if (t == "lot.shipped") {

@@ -116,6 +116,7 @@ TEST_F(EpcisExport, ReceivingAndShippingAreObjectEventsWithPartiesAndBillsOfLadi
   EXPECT_EQ(str(r.at("bizTransactionList").at(0).at("bizTransaction")),
             urn("document", "BOL-IN-7"));
   EXPECT_EQ(str(r.at("custody:supplierLot")), "GF-1");
+  EXPECT_EQ(str(r.at("custody:lot")), "R-1");
   EXPECT_FALSE(r.contains("ilmd"));
   const auto& s = events.find("lot.shipped")->second;
   EXPECT_EQ(str(s.at("action")), "OBSERVE");
@@ -151,6 +152,15 @@ TEST_F(EpcisExport, AWorkOrderIsOneTransformationAndGtinsBecomeLgtins) {
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(str(bad.begin()->second.at("quantityList").at(0).at("epcClass")),
             urn("lot", "bad-gtin%2FB-1"));
+  // A received lot with a GTIN is the supplier's lot: its LGTIN carries their lot code.
+  ok("material.define", R"({"material":"leaf","name":"Leaf","uom":"kg","kind":"raw",)"
+                        R"("gtin":"10614141100108"})");
+  ok("lot.receive", R"({"lot":"L-1","material":"leaf","qty":1,"uom":"kg","supplier":"farm",)"
+                    R"("supplierLot":"FARM-9"})");
+  b.lot = "L-1";
+  const auto leaf = by_type(doc(b));
+  EXPECT_EQ(str(leaf.begin()->second.at("quantityList").at(0).at("epcClass")),
+            "https://id.gs1.org/01/10614141100108/10/FARM-9");
   const auto& split = events.find("lot.split")->second;
   EXPECT_EQ(split.at("inputQuantityList").as_array().size(), 1u);
   EXPECT_EQ(split.at("outputQuantityList").as_array().size(), 2u);
