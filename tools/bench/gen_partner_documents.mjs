@@ -29,9 +29,10 @@ function check(digits) {
   }
   return String((10 - (sum % 10)) % 10);
 }
+// A GTIN-14 of company prefix 0614141: indicator 0, 12 digits, check digit.
 const gtin = (n) => {
-  const body = "0614141" + String(n).padStart(6, "0");
-  return "https://id.gs1.org/01/0" + body + check("0" + body);
+  const body = "00614141" + String(n).padStart(5, "0");
+  return "https://id.gs1.org/01/" + body + check(body);
 };
 const lgtin = (product, lot) => `${gtin(product)}/10/${encodeURIComponent(lot)}`;
 const shift = (time, hours) => new Date(Date.parse(time) + hours * 3600e3).toISOString();
