@@ -29,6 +29,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCUSTODY_FUZZ=ON \
     -DCUSTODY_BUILD_TESTS=OFF -DCUSTODY_BUILD_BENCH=OFF >/dev/null
+else
+  cmake "$build" >/dev/null # a target added since the last configure needs its rules
 fi
 cmake --build "$build" --target "${targets[@]}" -j "$(nproc)" >/dev/null
 

@@ -2,7 +2,7 @@
 // headless by playwright-core, for the browser tests. Every page a test opens is watched: a
 // console error, an uncaught exception or a request to anywhere but the server fails the test.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,8 @@ export const chromiumPath = process.env.CUSTODY_CHROMIUM ?? '/usr/bin/chromium';
 /** Where screenshots go (a CI artefact). */
 export const artefacts = process.env.CUSTODY_UI_ARTIFACTS ?? join(tmpdir(), 'custody-ui-artefacts');
 export const PASSWORD = 'Tablet-Line-Seven-42';
+// What the customer's EPCIS receipt (Plant.customerReceipt) is called: markup, shown as text.
+export const RECEIPT_SOURCE = '<b>dc-receipts</b>.jsonld';
 
 /** People of the test plant: id, printed name, roles. */
 export const PEOPLE = {
@@ -80,6 +82,7 @@ export class Plant {
     // A supplier's lot received in the generated plant, for the recall scenario.
     const received = plant.split('\n').find((l) => l.includes('"lot.receive"') && l.includes('"sunrise-produce"'));
     this.supplierLot = received ? JSON.parse(received).data.supplierLot : '';
+    if (this.supplierLot) this.customerReceipt();
     // The import is done: from now on an entry long after the fact needs its reason.
     writeFileSync(join(this.ledger, 'config.json'),
       JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' } }));
@@ -89,6 +92,32 @@ export class Plant {
     for (const p of Object.values(PEOPLE)) {
       custody(['user', 'add', this.ledger, '--id', p.id, '--name', p.name, '--role', p.role, '--password-file', pw]);
     }
+  }
+
+  /**
+   * The customer of the supplier lot's first shipment reports its receipt in EPCIS 2.0
+   * (`custody epcis import`), naming the lot as custody's export names it; the document's
+   * name holds markup, which every screen must show as text.
+   */
+  customerReceipt() {
+    const recall = JSON.parse(custody(['recall', this.ledger, '--supplier', 'sunrise-produce', '--supplier-lot', this.supplierLot], { maxBuffer: 1 << 26 }));
+    const shipment = recall.shipments[0];
+    if (!shipment) return;
+    const ours = join(this.dir, 'shipped.jsonld');
+    custody(['epcis', 'export', this.ledger, '--lot', shipment.lot, '--out', ours]);
+    const shipped = JSON.parse(readFileSync(ours, 'utf8')).epcisBody.eventList
+      .find((/** @type {any} */ e) => e['custody:recordType'] === 'lot.shipped');
+    const receipt = {
+      '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+      type: 'EPCISDocument', schemaVersion: '2.0', creationDate: shipment.date,
+      epcisBody: { eventList: [{
+        type: 'ObjectEvent', eventTime: shipment.date, eventTimeZoneOffset: '-07:00', action: 'OBSERVE',
+        bizStep: 'receiving', quantityList: [{ epcClass: shipped.quantityList[0].epcClass, quantity: shipment.qty }],
+      }] },
+    };
+    const file = join(this.dir, 'receipt.jsonld');
+    writeFileSync(file, JSON.stringify(receipt));
+    custody(['epcis', 'import', this.ledger, file, '--partner', shipment.customer, '--source', RECEIPT_SOURCE]);
   }
 
   /** Starts `custody serve` on a free port and chromium. */

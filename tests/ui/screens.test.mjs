@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { PASSWORD, PEOPLE, Plant, binary, screenshot } from './harness.mjs';
+import { PASSWORD, PEOPLE, Plant, RECEIPT_SOURCE, binary, screenshot } from './harness.mjs';
 
 const plant = new Plant();
 before(async () => {
@@ -202,6 +202,16 @@ test('a recall from a supplier lot matches `custody recall` exactly', async () =
   assert.deepEqual(ui.shipments, cli.shipments.map((/** @type {any} */ x) => [x.shipment, x.lot, x.qty]));
   assert.deepEqual(ui.customers, cli.customers.map((/** @type {any} */ c) => [c.customer, c.qty]));
   assert.ok(ui.graph > 1);
+  // Past the gate: the customer's own EPCIS receipt of a shipped lot, as the CLI lists it, and
+  // the document's name (markup) shown as text, never as markup.
+  const partners = await page.evaluate(() => [...document.querySelectorAll('table.recall-partners tbody tr')].map((r) => ({
+    event: /** @type {HTMLElement} */ (r).dataset.event,
+    document: r.querySelector('.document')?.textContent,
+    markup: r.querySelector('b') !== null,
+  })));
+  assert.ok(cli.partnerEvents.length > 0, 'the harness imported a customer receipt');
+  assert.deepEqual(partners.map((p) => p.event), cli.partnerEvents.map((/** @type {any} */ p) => p.evidence.eventId));
+  assert.ok(partners.every((p) => p.document === RECEIPT_SOURCE && !p.markup));
   // The FSMA 204 download is the CLI's file, byte for byte.
   const shipping = await page.evaluate(async () => {
     const a = /** @type {HTMLAnchorElement} */ (document.querySelector('a[download="fsma204-shipping.csv"]'));

@@ -124,6 +124,18 @@ function Report({ report, download }) {
           <td>${c.name || c.customer}</td><td class="num">${formatQty(c.qty)} ${c.uom}</td><td class="num">${c.shipments}</td><td class="num">${c.lots}</td></tr>`)}</tbody>
       </table>
     </section>
+    ${report.partnerEvents.length > 0 && html`<section aria-labelledby="recall-partners">
+      <h2 id="recall-partners">${t('recall.partners')}</h2>
+      <p>${t('recall.partnersNote')}</p>
+      <table class="recall-partners">
+        <thead><tr><th scope="col">${t('recall.partner')}</th><th scope="col">${t('col.lot')}</th><th scope="col">${t('recall.event')}</th>
+          <th scope="col">${t('recall.date')}</th><th scope="col">${t('recall.depth')}</th><th scope="col">${t('recall.evidence')}</th></tr></thead>
+        <tbody>${report.partnerEvents.map((/** @type {any} */ p) => html`<tr data-event=${p.evidence.eventId} data-seq=${p.evidence.seq}>
+          <td>${p.evidence.by}</td><td>${p.lot}</td><td>${p.eventType}${p.bizStep ? ' · ' + p.bizStep : ''}</td>
+          <td>${formatTime(p.eventTime)}</td><td class="num">${p.depth}</td>
+          <td><span class="document">${p.evidence.document}</span> · <code title=${p.evidence.eventId}>${p.evidence.eventId.slice(0, 26)}…</code></td></tr>`)}</tbody>
+      </table>
+    </section>`}
     <section aria-labelledby="recall-balance">
       <h2 id="recall-balance">${t('recall.balance')}</h2>
       <table class="recall-balance">
