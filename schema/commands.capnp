@@ -606,7 +606,9 @@ struct ConfigRecord {
 # epcis.capture -> epcis.captured (stream "epcis:<eventId>"): one event of a supplier's or
 # customer's GS1 EPCIS 2.0 document, kept as evidence of what happened outside the plant. The
 # rule validates the event, works out its Event Hash ID and the identifiers it names, and
-# refuses an event already stored (already_exists): a re-sent document adds nothing.
+# refuses an event already stored (already_exists): a re-sent document adds nothing. The one
+# exception is the partner's retraction: the same event again with an errorDeclaration, which
+# is recorded once, in the event's stream, after it.
 struct EpcisCapture {
   event @0 :Text $A.required $A.json;     # the event, an element of the document's eventList
   context @1 :Text $A.json;               # the document's "@context" (the event's prefixes)
@@ -627,4 +629,8 @@ struct EpcisCaptured {
   inputs @9 :List(Text);                  # identifiers it consumed or packed (canonical form)
   outputs @10 :List(Text);                # identifiers it made or packed into
   objects @11 :List(Text);                # identifiers it was about otherwise
+  errorDeclared @12 :Bool;                # the event carries an errorDeclaration: the
+                                          # partner says it was wrong
+  declarationReason @13 :Text;            # its reason, when given
+  declarationTime @14 :Int64 $A.timestamp;
 }

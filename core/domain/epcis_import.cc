@@ -73,8 +73,14 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
     const std::string pointer = at + std::to_string(i);
     auto id = epcis_event_identity(event, events->context);
     if (!id) return refuse(pointer + id.error().field, id.error().message);
-    if (!seen.insert(id->event_id).second ||
-        snap.get(index, keys::epcis_event(id->event_id)).has_value()) {
+    // A partner retracts an event by sending it again with an errorDeclaration: that is new
+    // once, where the event itself is not.
+    const bool declares = event.contains("errorDeclaration");
+    const std::string key = declares ? id->event_id + "\n#errorDeclaration" : id->event_id;
+    if (!seen.insert(key).second ||
+        snap.get(index, declares ? keys::epcis_error(id->event_id)
+                                 : keys::epcis_event(id->event_id))
+            .has_value()) {
       plan.duplicates.push_back(id->event_id);
       continue;
     }
@@ -94,7 +100,7 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
     const auto* type = event.if_contains("type");
     plan.fresh.push_back(EpcisImportItem{
         id->event_id, type != nullptr && type->is_string() ? std::string(type->get_string()) : "",
-        "epcis-" + to_hex(crypto::sha256(id->event_id)), std::move(data)});
+        "epcis-" + to_hex(crypto::sha256(key)), std::move(data)});
   }
   return plan;
 }
@@ -268,10 +274,14 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
       if (!rec) continue;
       codec::MessageView pv(rec->payload);
       auto e = pv.root<s::EpcisCaptured>();
+      auto retracted = snap.get(index, keys::epcis_error(f.event_id));
       hops.push_back(PartnerHop{step.lot, step.identifier, f.role, step.depth, f.event_id,
                                 str(e.getEventType()), str(e.getBizStep()), str(e.getPartner()),
-                                str(e.getSource()), e.getEventTime(), seq});
-      if (f.role != leads_on || (max_depth != 0 && step.depth >= max_depth)) continue;
+                                str(e.getSource()), e.getEventTime(), seq, retracted.has_value(),
+                                retracted.value_or("")});
+      if (retracted || f.role != leads_on || (max_depth != 0 && step.depth >= max_depth)) {
+        continue;
+      }
       for (auto next : back ? e.getInputs() : e.getOutputs()) {
         enqueue(str(next), keys::epcis_identifier_prefix(sv(next)), step.lot, step.depth + 1);
       }
@@ -297,6 +307,11 @@ void write_partner_hops(const std::vector<PartnerHop>& hops, codec::JsonWriter& 
     w.key("document").string(h.source);
     w.key("seq").uint64(h.seq);
     w.end_object();
+    if (h.error_declared) {
+      w.key("errorDeclared").begin_object();
+      w.key("reason").string(h.declaration_reason);
+      w.end_object();
+    }
     w.end_object();
   }
   w.end_array();

@@ -68,8 +68,16 @@ Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   }
   auto identity = epcis_event_identity(e, context);
   if (!identity) return invalid("data.event" + identity.error().field, identity.error().message);
+  const json::value* declaration = e.if_contains("errorDeclaration");
   if (d.state.get(d.cf.index, keys::epcis_event(identity->event_id))) {
-    return already_exists("data.event/eventID", "EPCIS event " + identity->event_id);
+    // Stored already: only the partner's retraction of it is new, and only once.
+    if (declaration == nullptr) {
+      return already_exists("data.event/eventID", "EPCIS event " + identity->event_id);
+    }
+    if (d.state.get(d.cf.index, keys::epcis_error(identity->event_id))) {
+      return already_exists("data.event/errorDeclaration",
+                            "the error declaration of EPCIS event " + identity->event_id);
+    }
   }
   if (c.getPartner().size() > 0 && !find_party(d, sv(c.getPartner()))) {
     return not_found("data.partner", "party " + str(c.getPartner()));
@@ -95,12 +103,22 @@ Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   fill(out.initInputs(static_cast<unsigned>(ids.inputs.size())), ids.inputs);
   fill(out.initOutputs(static_cast<unsigned>(ids.outputs.size())), ids.outputs);
   fill(out.initObjects(static_cast<unsigned>(ids.objects.size())), ids.objects);
+  if (declaration != nullptr && declaration->is_object()) {
+    out.setErrorDeclared(true);
+    out.setDeclarationReason(text_of(declaration->get_object(), "reason"));
+    auto when = parse_rfc3339(text_of(declaration->get_object(), "declarationTime"));
+    if (!when) return invalid("data.event/errorDeclaration/declarationTime", when.error().message);
+    out.setDeclarationTime(*when);
+  }
   d.emit_struct(keys::stream("epcis", identity->event_id), "epcis.captured", out);
   return {};
 }
 
 void apply_captured(Apply& a, s::EpcisCaptured::Reader e) {
   const std::string id = str(e.getEventId());
+  if (e.getPartner().size() > 0) a.history("party", sv(e.getPartner()));
+  if (e.getErrorDeclared()) a.index(keys::epcis_error(id), sv(e.getDeclarationReason()));
+  if (a.state.get(a.cf.index, keys::epcis_event(id))) return;  // a retraction: indexed already
   a.index(keys::epcis_event(id), be64(a.rec.seq));
   auto index = [&](capnp::List<capnp::Text>::Reader list, std::string_view role) {
     for (auto x : list) {
@@ -111,7 +129,6 @@ void apply_captured(Apply& a, s::EpcisCaptured::Reader e) {
   index(e.getInputs(), "input");
   index(e.getOutputs(), "output");
   index(e.getObjects(), "object");
-  if (e.getPartner().size() > 0) a.history("party", sv(e.getPartner()));
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ constexpr std::string_view kConsumedByPrefix = "consumed_by/";
 constexpr std::string_view kEpcisEventPrefix = "epcis_event/";
 constexpr std::string_view kEpcisIdPrefix = "epcis_id/";
 constexpr std::string_view kEpcisLotPrefix = "epcis_lot/";
+constexpr std::string_view kEpcisErrorPrefix = "epcis_error/";
 
 // prefix id 0x00
 std::string with_id(std::string_view prefix, std::string_view id) {
@@ -181,6 +182,10 @@ std::string epcis_identifier_prefix(std::string_view identifier) {
 
 std::string epcis_lot_prefix(std::string_view lot_code) {
   return with_id(kEpcisLotPrefix, lot_code);
+}
+
+std::string epcis_error(std::string_view event_id) {
+  return std::string(kEpcisErrorPrefix) + std::string(event_id);
 }
 
 std::string fact(std::int64_t time, std::uint64_t seq, std::uint8_t n) {

@@ -185,6 +185,39 @@ TEST_F(EpcisImport, AReSentEventIsADuplicateNotASecondRecord) {
   EXPECT_EQ(named.fresh[0].event_id, "urn:uuid:6a1f0c1e-1111-4a4a-9b9b-000000000001");
 }
 
+// A partner retracts an event by sending it again with an errorDeclaration: recorded once,
+// after the event in its stream; the trace still lists the event, flagged with the reason,
+// and goes no further through it.
+TEST_F(EpcisImport, APartnersErrorDeclarationIsRecordedOnceAndStopsTheTrace) {
+  const std::string harvest = R"({"eventID":"urn:uuid:0d7c7a4e-0000-4000-8000-000000000001",)" +
+                              transformation(lgtin(seed_, "SEED-1"), lgtin(spinach_, "SP-77"),
+                                             "2026-11-10T06:00:00Z")
+                                  .substr(1);
+  const std::string seed = transformation(lgtin(seed_, "SOIL-1"), lgtin(seed_, "SEED-1"),
+                                          "2026-03-01T06:00:00Z");
+  import(document(harvest + "," + seed), "farm");
+  ASSERT_EQ(trace("S-1", domain::Direction::kBackward).at("partnerEvents").as_array().size(), 2u);
+
+  const std::string declared =
+      harvest.substr(0, harvest.size() - 1) +
+      R"(,"errorDeclaration":{"declarationTime":"2026-11-12T08:00:00Z","reason":"incorrect_data"}})";
+  const auto head = ledger_->head().seq;
+  const auto retraction = import(document(declared), "farm");
+  ASSERT_EQ(retraction.fresh.size(), 1u) << "a retraction is not a duplicate";
+  EXPECT_EQ(ledger_->head().seq, head + 1);
+  EXPECT_EQ(import(document(declared), "farm").duplicates.size(), 1u) << "but only once";
+  EXPECT_EQ(import(document(harvest), "farm").duplicates.size(), 1u);
+  expect_rejected("epcis.capture", R"({"event":)" + declared + R"(,"source":"x"})",
+                  ErrorCode::kAlreadyExists, "data.event/errorDeclaration");
+
+  const auto back = trace("S-1", domain::Direction::kBackward);
+  const auto& hops = back.at("partnerEvents").as_array();
+  ASSERT_EQ(hops.size(), 1u) << json::serialize(back);
+  EXPECT_EQ(str(hops.at(0).at("evidence").at("eventId")),
+            "urn:uuid:0d7c7a4e-0000-4000-8000-000000000001");
+  EXPECT_EQ(str(hops.at(0).at("errorDeclared").at("reason")), "incorrect_data");
+}
+
 // The rule checks what it stores, so an event sent as a command (not through the importer)
 // meets the same refusals; each writes nothing.
 TEST_F(EpcisImport, TheRuleRefusesWhatTheImporterWouldAndWritesNothing) {

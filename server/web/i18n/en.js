@@ -225,6 +225,7 @@ export default {
   'recall.partners': "Past the gate: customers' own EPCIS events",
   'recall.partnersNote': "What customers reported doing with what was shipped, from their EPCIS documents: their word, not custody's records.",
   'recall.partner': 'Partner',
+  'recall.retracted': 'Declared wrong by the partner: {reason}',
   'recall.event': 'Event',
   'recall.evidence': 'Evidence (document · event id)',
   'recall.received': 'Received',

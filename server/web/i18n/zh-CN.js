@@ -225,6 +225,7 @@ export default {
   'recall.partners': '厂外:客户自己的 EPCIS 事件',
   'recall.partnersNote': '客户在其 EPCIS 文件中报告的对所发货物的处理:这是客户的陈述,不是 custody 的记录。',
   'recall.partner': '合作方',
+  'recall.retracted': '合作方已声明此事件有误:{reason}',
   'recall.event': '事件',
   'recall.evidence': '证据(文件 · 事件 ID)',
   'recall.received': '收货量',

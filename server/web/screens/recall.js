@@ -131,7 +131,7 @@ function Report({ report, download }) {
         <thead><tr><th scope="col">${t('recall.partner')}</th><th scope="col">${t('col.lot')}</th><th scope="col">${t('recall.event')}</th>
           <th scope="col">${t('recall.date')}</th><th scope="col">${t('recall.depth')}</th><th scope="col">${t('recall.evidence')}</th></tr></thead>
         <tbody>${report.partnerEvents.map((/** @type {any} */ p) => html`<tr data-event=${p.evidence.eventId} data-seq=${p.evidence.seq}>
-          <td>${p.evidence.by}</td><td>${p.lot}</td><td>${p.eventType}${p.bizStep ? ' · ' + p.bizStep : ''}</td>
+          <td>${p.evidence.by}</td><td>${p.lot}</td><td>${p.eventType}${p.bizStep ? ' · ' + p.bizStep : ''}${p.errorDeclared && html`<br /><strong class="retracted">${t('recall.retracted', { reason: p.errorDeclared.reason || '—' })}</strong>`}</td>
           <td>${formatTime(p.eventTime)}</td><td class="num">${p.depth}</td>
           <td><span class="document">${p.evidence.document}</span> · <code title=${p.evidence.eventId}>${p.evidence.eventId.slice(0, 26)}…</code></td></tr>`)}</tbody>
       </table>

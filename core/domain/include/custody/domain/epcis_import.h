@@ -71,6 +71,10 @@ struct PartnerHop {
   std::string event_id, event_type, biz_step, partner, source;
   TimeNs event_time = 0;
   std::uint64_t seq = 0;  // the epcis.captured record
+  // The partner has since declared the event wrong (an EPCIS errorDeclaration): it is listed,
+  // flagged, and the trace does not go on through it.
+  bool error_declared = false;
+  std::string declaration_reason;
 };
 
 // The partner events reachable from the lots of `trace`, in the trace's direction, breadth

@@ -25,6 +25,7 @@
 //                  "epcis_event/" eventId                 -> be64(seq) a partner's event, stored
 //                  "epcis_id/" identifier 0x00 eventId    -> role: "input" | "output" | "object"
 //                  "epcis_lot/" lot code 0x00 eventId     -> role (the lot of each LGTIN)
+//                  "epcis_error/" eventId                 -> reason: the partner declared it wrong
 //   facts          be64(time) be64(seq) u8(n)             -> Fact, by event time
 //   corrections    be64(seq)                              -> Correction: payload in force
 //
@@ -121,6 +122,7 @@ struct EquipmentLot {
 [[nodiscard]] std::string epcis_event(std::string_view event_id);
 [[nodiscard]] std::string epcis_identifier_prefix(std::string_view identifier);
 [[nodiscard]] std::string epcis_lot_prefix(std::string_view lot_code);
+[[nodiscard]] std::string epcis_error(std::string_view event_id);
 
 // facts: be64(time) be64(seq) u8(n), the n-th fact of record seq
 [[nodiscard]] std::string fact(std::int64_t time, std::uint64_t seq, std::uint8_t n = 0);
