@@ -469,7 +469,7 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "epcis" && s.size() == 3 && s[2] == "capture") {
     if (!post) return done(error(405, ErrorCode::kInvalidArgument, "use POST", "method"));
     metrics_.request_done(200);
-    return post_epcis_capture(p, request, query, std::move(reply));
+    return post_epcis_capture(p, std::move(request), query, std::move(reply));
   }
   if (resource == "epcis" && s.size() == 3 && s[2] == "document") {
     return read(Read::kLog, [&] { return get_epcis_document(query); });
@@ -781,8 +781,7 @@ void Api::post_batch(const Principal& p, const Request& r, Reply reply) {
   batch->finish_one();
 }
 
-void Api::post_epcis_capture(const Principal& p, const Request& r, const std::string& query,
-                             Reply reply) {
+void Api::post_epcis_capture(const Principal& p, Request r, const std::string& query, Reply reply) {
   constexpr std::string_view kType = "epcis.capture";
   if (!may_submit(p.roles, kType) || (!p.command_types.empty() && !in(p.command_types, kType))) {
     return reply(error(403, deny(p, r, "submit epcis.capture", joined(roles_for_command(kType)))));
@@ -804,22 +803,34 @@ void Api::post_epcis_capture(const Principal& p, const Request& r, const std::st
     source =
         "POST /v1/epcis/capture by " + p.actor + " at " + format_rfc3339(ledger_.clock().now());
   }
-  auto snap = ledger_.snapshot();
-  auto plan = domain::plan_epcis_import(*snap, r.body, source, partner);
-  if (!plan) return reply(error(read_status(plan.error().code), plan.error()));
+  // Parsing, validating and hashing a document of up to 256 MiB is work for the pool, not
+  // for an I/O thread every connection shares.
   in_flight_.fetch_add(1);
-  domain::submit_epcis_import(
-      *plan, p.actor,
-      [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
-        std::string command_id;
-        auto admitted = admit(p, r, command, command_id);
-        if (!admitted.command) return done(std::unexpected(admitted.error));
-        ledger_.submit(std::move(*admitted.command), std::move(done));
-      },
-      [this, reply = std::move(reply)](Result<std::string> out) {
-        reply(out ? json(200, std::move(*out)) : error(status_of(out.error()), out.error()));
-        in_flight_.fetch_sub(1);
-      });
+  pool_->post([this, p, r = std::move(r), source = std::move(source), partner = std::move(partner),
+               reply = std::move(reply)]() mutable {
+    auto snap = ledger_.snapshot();
+    auto plan = domain::plan_epcis_import(*snap, r.body, source, partner);
+    if (!plan) {
+      const auto code = plan.error().code;
+      reply(error(code == ErrorCode::kPermissionDenied ? 403 : read_status(code), plan.error()));
+      in_flight_.fetch_sub(1);
+      return;
+    }
+    r.body.clear();
+    r.body.shrink_to_fit();  // the plan holds what is needed
+    domain::submit_epcis_import(
+        *plan, p.actor,
+        [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
+          std::string command_id;
+          auto admitted = admit(p, r, command, command_id);
+          if (!admitted.command) return done(std::unexpected(admitted.error));
+          ledger_.submit(std::move(*admitted.command), std::move(done));
+        },
+        [this, reply = std::move(reply)](Result<std::string> out) {
+          reply(out ? json(200, std::move(*out)) : error(status_of(out.error()), out.error()));
+          in_flight_.fetch_sub(1);
+        });
+  });
 }
 
 void Api::sign_in(const Request& r, const Reply& reply) {

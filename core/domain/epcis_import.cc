@@ -1,5 +1,6 @@
 #include "custody/domain/epcis_import.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
@@ -53,16 +54,32 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
   if (ec) return refuse("", "the document is not JSON: " + ec.message());
   if (auto v = epcis::validate_document(doc); !v) return std::unexpected(v.error());
   auto events = epcis::document_events(doc);
-  if (!events) return refuse("/" + events.error().field, events.error().message);
+  if (!events) return refuse(pointer_of(events.error().field), events.error().message);
   if (!partner.empty() &&
       !snap.get(snap.family(kEntitiesCf), keys::entity("party", partner)).has_value()) {
     return std::unexpected(Error{ErrorCode::kNotFound,
                                  "party " + std::string(partner) + " does not exist", "partner"});
   }
+  if (source.size() > 1000 || std::any_of(source.begin(), source.end(),
+                                          [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                 "must be at most 1000 bytes without control characters",
+                                 "source"});
+  }
   const json::value* at_context =
       doc.is_object() ? doc.get_object().if_contains("@context") : nullptr;
   const std::string context_json = at_context != nullptr ? json::serialize(*at_context) : "";
+  // Every record keeps the context its event needs, so it must stay small.
+  if (context_json.size() > kMaxEpcisContextBytes) {
+    return refuse("/@context", "is larger than the " + std::to_string(kMaxEpcisContextBytes) +
+                                   " bytes custody keeps with each event");
+  }
   const std::string at = list_pointer(doc);
+  if (events->events.size() > kMaxEpcisEvents) {
+    return refuse(at.substr(0, at.size() - 1), "holds more than " +
+                                                   std::to_string(kMaxEpcisEvents) +
+                                                   " events: send it as several documents");
+  }
   const auto index = snap.family(kIndexCf);
 
   EpcisImportPlan plan;
@@ -77,30 +94,46 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
     // once, where the event itself is not.
     const bool declares = event.contains("errorDeclaration");
     const std::string key = declares ? id->event_id + "\n#errorDeclaration" : id->event_id;
-    if (!seen.insert(key).second ||
-        snap.get(index, declares ? keys::epcis_error(id->event_id)
-                                 : keys::epcis_event(id->event_id))
-            .has_value()) {
+    if (auto stored = stored_event(snap, index, id->event_id)) {
+      if (stored->hash_id != id->hash_id) {
+        return refuse(pointer + "/eventID", "event " + id->event_id +
+                                                " is stored already with other content (record " +
+                                                std::to_string(stored->seq) + ")");
+      }
+      if (declares && stored->partner != partner) {
+        return std::unexpected(Error{
+            ErrorCode::kPermissionDenied,
+            "only " +
+                (stored->partner.empty() ? std::string("an unnamed partner") : stored->partner) +
+                ", who sent event " + id->event_id + ", may declare it wrong",
+            "partner"});
+      }
+    }
+    if (!seen.insert(key).second || snap.get(index, declares ? keys::epcis_error(id->event_id)
+                                                             : keys::epcis_event(id->event_id))
+                                        .has_value()) {
       plan.duplicates.push_back(id->event_id);
       continue;
+    }
+    const std::string event_json = json::serialize(event);
+    if (event_json.size() > kMaxEpcisEventBytes) {
+      return refuse(pointer, "the event is larger than the " + std::to_string(kMaxEpcisEventBytes) +
+                                 " bytes custody keeps of one event");
     }
     std::string data;
     codec::JsonWriter w(data);
     w.begin_object();
-    w.key("event").raw(json::serialize(event));
+    w.key("event").raw(event_json);
     if (!context_json.empty()) w.key("context").raw(context_json);
     w.key("source").string(source);
     if (!partner.empty()) w.key("partner").string(partner);
     w.end_object();
-    if (data.size() + 1024 > kMaxCommandBytes) {
-      return refuse(pointer, "the event is larger than the " +
-                                 std::to_string(kMaxCommandBytes >> 20) +
-                                 " MiB custody takes in one command");
-    }
     const auto* type = event.if_contains("type");
+    // The command id covers the data: a retry of this very import is the ledger's duplicate,
+    // and the same event in another document or request is refused by the rule as stored.
     plan.fresh.push_back(EpcisImportItem{
         id->event_id, type != nullptr && type->is_string() ? std::string(type->get_string()) : "",
-        "epcis-" + to_hex(crypto::sha256(key)), std::move(data)});
+        "epcis-" + to_hex(crypto::sha256(key + "\n" + data)), std::move(data)});
   }
   return plan;
 }
@@ -222,8 +255,12 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
   // received what we shipped. Only a transformation or a packing leads on, through the
   // identifiers on its other side.
   const std::string_view leads_on = back ? "output" : "input";
-  auto wanted = [&](std::string_view role) {
-    return role == leads_on || role == "object";
+  auto has = [](std::string_view roles, std::string_view role) {
+    return ("," + std::string(roles) + ",").find("," + std::string(role) + ",") !=
+           std::string::npos;
+  };
+  auto wanted = [&](std::string_view roles) {
+    return has(roles, leads_on) || has(roles, "object");
   };
 
   struct Step {
@@ -231,13 +268,15 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
     std::string prefix;
     std::string lot;
     std::uint32_t depth;
+    std::string only_partner;  // a lot code alone is trusted only from the lot's supplier
   };
   std::deque<Step> queue;
   std::set<std::string> queued;  // prefixes already looked up
   auto enqueue = [&](std::string identifier, std::string prefix, std::string_view lot,
-                     std::uint32_t depth) {
-    if (queued.insert(prefix).second) {
-      queue.push_back(Step{std::move(identifier), std::move(prefix), std::string(lot), depth});
+                     std::uint32_t depth, std::string only_partner = {}) {
+    if (queued.insert(prefix + '\n' + only_partner).second) {
+      queue.push_back(Step{std::move(identifier), std::move(prefix), std::string(lot), depth,
+                           std::move(only_partner)});
     }
   };
   for (const auto& l : trace.lots) {
@@ -251,10 +290,11 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
     if (auto c = epcis::canonical_identifier(cls)) cls = std::move(*c);
     enqueue(cls, keys::epcis_identifier_prefix(cls), l.lot, 1);
     // A supplier who writes the lot under another GTIN, or under a private class, still
-    // writes its lot code: the one the receipt recorded.
-    if (back && lot.getSupplierLot().size() > 0) {
+    // writes its lot code: the one the receipt recorded. Lot codes are not unique across
+    // suppliers, so only events filed for the receipt's supplier count.
+    if (back && lot.getSupplierLot().size() > 0 && lot.getSupplier().size() > 0) {
       enqueue("lot code " + str(lot.getSupplierLot()),
-              keys::epcis_lot_prefix(sv(lot.getSupplierLot())), l.lot, 1);
+              keys::epcis_lot_prefix(sv(lot.getSupplierLot())), l.lot, 1, str(lot.getSupplier()));
     }
   }
 
@@ -264,10 +304,12 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
     Step step = std::move(queue.front());
     queue.pop_front();
     for (const Found& f : events_under(snap, index, step.prefix)) {
-      if (!wanted(f.role) || !reached.insert(f.event_id).second) continue;
-      auto seq_bytes = snap.get(index, keys::epcis_event(f.event_id));
-      if (!seq_bytes || seq_bytes->size() != 8) continue;
-      const std::uint64_t seq = get_be64(seq_bytes->data());
+      if (!wanted(f.role) || reached.contains(f.event_id)) continue;
+      auto stored = stored_event(snap, index, f.event_id);
+      if (!stored) continue;
+      if (!step.only_partner.empty() && stored->partner != step.only_partner) continue;
+      reached.insert(f.event_id);
+      const std::uint64_t seq = stored->seq;
       auto bytes = snap.record(seq);
       if (!bytes) continue;
       auto rec = ledger::decode_record(*bytes);
@@ -279,7 +321,8 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
                                 str(e.getEventType()), str(e.getBizStep()), str(e.getPartner()),
                                 str(e.getSource()), e.getEventTime(), seq, retracted.has_value(),
                                 retracted.value_or("")});
-      if (retracted || f.role != leads_on || (max_depth != 0 && step.depth >= max_depth)) {
+      if (hops.size() >= kMaxPartnerHops) return hops;
+      if (retracted || !has(f.role, leads_on) || (max_depth != 0 && step.depth >= max_depth)) {
         continue;
       }
       for (auto next : back ? e.getInputs() : e.getOutputs()) {

@@ -8,6 +8,8 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
+#include <set>
 
 #include "catalogue.h"
 #include "custody/common/encoding.h"
@@ -24,6 +26,7 @@ namespace {
 // The identifiers of a list of EPCs, or of a quantity list's classes, canonical.
 void add_identifiers(const json::object& event, std::string_view key, bool quantities,
                      std::vector<std::string>& out) {
+  std::set<std::string> seen(out.begin(), out.end());
   const json::value* list = event.if_contains(key);
   if (list == nullptr || !list->is_array()) return;
   for (const json::value& item : list->get_array()) {
@@ -34,7 +37,7 @@ void add_identifiers(const json::object& event, std::string_view key, bool quant
     if (id == nullptr || !id->is_string()) continue;
     auto canonical = epcis::canonical_identifier(id->get_string());
     std::string value = canonical ? std::move(*canonical) : std::string(id->get_string());
-    if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(std::move(value));
+    if (seen.insert(value).second) out.push_back(std::move(value));
   }
 }
 
@@ -69,7 +72,18 @@ Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   auto identity = epcis_event_identity(e, context);
   if (!identity) return invalid("data.event" + identity.error().field, identity.error().message);
   const json::value* declaration = e.if_contains("errorDeclaration");
-  if (d.state.get(d.cf.index, keys::epcis_event(identity->event_id))) {
+  if (auto stored = stored_event(d.state, d.cf.index, identity->event_id)) {
+    if (stored->hash_id != identity->hash_id) {
+      return invalid("data.event/eventID", "event " + identity->event_id +
+                                               " is stored already with other content (record " +
+                                               std::to_string(stored->seq) + ")");
+    }
+    if (declaration != nullptr && stored->partner != sv(c.getPartner())) {
+      return std::unexpected(
+          Error{ErrorCode::kPermissionDenied,
+                "only the partner who sent event " + identity->event_id + " may declare it wrong",
+                "data.partner"});
+    }
     // Stored already: only the partner's retraction of it is new, and only once.
     if (declaration == nullptr) {
       return already_exists("data.event/eventID", "EPCIS event " + identity->event_id);
@@ -119,16 +133,26 @@ void apply_captured(Apply& a, s::EpcisCaptured::Reader e) {
   if (e.getPartner().size() > 0) a.history("party", sv(e.getPartner()));
   if (e.getErrorDeclared()) a.index(keys::epcis_error(id), sv(e.getDeclarationReason()));
   if (a.state.get(a.cf.index, keys::epcis_event(id))) return;  // a retraction: indexed already
-  a.index(keys::epcis_event(id), be64(a.rec.seq));
-  auto index = [&](capnp::List<capnp::Text>::Reader list, std::string_view role) {
+  a.index(keys::epcis_event(id),
+          stored_event_value(a.rec.seq, sv(e.getPartner()), sv(e.getHashId())));
+  // An identifier may be on both sides (a lot repacked under its own class): its roles are
+  // kept together, "input,output".
+  std::map<std::string, std::string> roles;
+  auto add = [&](capnp::List<capnp::Text>::Reader list, std::string_view role) {
     for (auto x : list) {
-      a.index(keys::epcis_identifier_prefix(sv(x)) + id, role);
-      if (auto lot = lgtin_lot_code(sv(x))) a.index(keys::epcis_lot_prefix(*lot) + id, role);
+      auto note = [&](std::string key) {
+        std::string& r = roles[std::move(key)];
+        if (!r.empty()) r += ',';
+        r += role;
+      };
+      note(keys::epcis_identifier_prefix(sv(x)) + id);
+      if (auto lot = lgtin_lot_code(sv(x))) note(keys::epcis_lot_prefix(*lot) + id);
     }
   };
-  index(e.getInputs(), "input");
-  index(e.getOutputs(), "output");
-  index(e.getObjects(), "object");
+  add(e.getInputs(), "input");
+  add(e.getOutputs(), "output");
+  add(e.getObjects(), "object");
+  for (const auto& [key, role] : roles) a.index(key, role);
 }
 
 }  // namespace
@@ -231,8 +255,6 @@ std::string lot_epc_class(const ledger::Snapshot& snap, std::string_view lot,
   return "urn:custody:" + urn_part(origin) + ":lot:" + urn_part(id);
 }
 
-namespace {
-
 // The event hash names a field as a path ("epcList[2]", "sensorElementList[0].sensorMetadata");
 // an importer's refusals are JSON pointers ("/epcList/2").
 std::string pointer_of(std::string_view path) {
@@ -251,7 +273,19 @@ std::string pointer_of(std::string_view path) {
   return out;
 }
 
-}  // namespace
+std::string stored_event_value(std::uint64_t seq, std::string_view partner,
+                               std::string_view hash_id) {
+  return be64(seq) + std::string(partner) + '\0' + std::string(hash_id);
+}
+
+std::optional<StoredEvent> stored_event(const ledger::Reader& reader, ledger::Reader::Cf index,
+                                        std::string_view event_id) {
+  auto v = reader.get(index, keys::epcis_event(event_id));
+  if (!v || v->size() < 9) return std::nullopt;
+  const std::size_t nul = v->find('\0', 8);
+  if (nul == std::string::npos) return std::nullopt;
+  return StoredEvent{get_be64(v->data()), v->substr(nul + 1), v->substr(8, nul - 8)};
+}
 
 Result<EpcisEventIdentity> epcis_event_identity(const json::object& event,
                                                 const epcis::Context& context) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,22 @@ struct EventIdentifiers {
 // without one the lot is "urn:custody:<origin>:lot:<material>%2F<lot>".
 [[nodiscard]] std::string lot_epc_class(const ledger::Snapshot& snap, std::string_view lot,
                                         std::string_view origin);
+
+// The event hash's path of a field ("epcList[2]", "a.b") as a JSON pointer ("/epcList/2").
+[[nodiscard]] std::string pointer_of(std::string_view path);
+
+// An event custody holds (index "epcis_event/"): its epcis.captured record, Event Hash ID and
+// the partner it was filed for.
+struct StoredEvent {
+  std::uint64_t seq = 0;
+  std::string hash_id;
+  std::string partner;
+};
+[[nodiscard]] std::string stored_event_value(std::uint64_t seq, std::string_view partner,
+                                             std::string_view hash_id);
+[[nodiscard]] std::optional<StoredEvent> stored_event(const ledger::Reader& reader,
+                                                      ledger::Reader::Cf index,
+                                                      std::string_view event_id);
 
 // What an event is stored under: its eventID when it has one, else its Event Hash ID; and
 // the hash id itself. Errors carry the JSON pointer inside the event ("/eventTime").

@@ -264,7 +264,7 @@ void write_trace_answer(const ledger::Snapshot& snap, std::string_view lot, Dire
   if (depth != 0) out.key("maxDepth").uint64(depth);
   out.key("asOfSeq").uint64(snap.head().seq);
   write_trace_json(trace, out);
-  write_partner_hops(partner_trace(snap, trace, direction), out);
+  write_partner_hops(partner_trace(snap, trace, direction, depth), out);
   out.end_object();
 }
 

@@ -152,8 +152,11 @@ TEST_F(EpcisImport, ATraceCrossesThePlantGateIntoPartnersEvidence) {
   EXPECT_TRUE(trace("R-9", domain::Direction::kForward).at("partnerEvents").as_array().empty());
 }
 
-// A supplier that ships under a GTIN custody does not know still names its lot code.
+// A supplier that ships under a GTIN custody does not know still names its lot code; the same
+// code from another partner is another lot.
 TEST_F(EpcisImport, AReceiptIsMatchedByTheSuppliersLotCode) {
+  ok("party.define", R"({"party":"mill","name":"Other Mill","role":"supplier"})");
+  import(document(observe(lgtin(meal_, "GF-9"), "shipping", "2026-11-11T05:00:00Z")), "mill");
   import(document(observe(lgtin(seed_, "GF-9"), "shipping", "2026-11-11T06:00:00Z")), "farm");
   const auto back = trace("R-9", domain::Direction::kBackward);
   const auto& hops = back.at("partnerEvents").as_array();
@@ -177,24 +180,35 @@ TEST_F(EpcisImport, AReSentEventIsADuplicateNotASecondRecord) {
   auto snap = ledger_->snapshot();
   const std::string data = R"({"event":)" + event + R"(,"source":"x"})";
   expect_rejected("epcis.capture", data, ErrorCode::kAlreadyExists, "data.event/eventID");
+  // An eventID custody holds, with other content, is not a duplicate: the document is refused.
+  std::string changed = event;
+  changed.replace(changed.find("\"quantity\":400"), 14, "\"quantity\":401");
+  const std::string id = R"({"eventID":"urn:uuid:6a1f0c1e-1111-4a4a-9b9b-000000000001",)";
   // An eventID the partner gave is the key, whatever the content's hash.
   const std::string with_id =
       R"({"eventID":"urn:uuid:6a1f0c1e-1111-4a4a-9b9b-000000000001",)" + event.substr(1);
   const auto named = import(document(with_id), "farm");
   ASSERT_EQ(named.fresh.size(), 1u);
   EXPECT_EQ(named.fresh[0].event_id, "urn:uuid:6a1f0c1e-1111-4a4a-9b9b-000000000001");
+  auto conflict = domain::plan_epcis_import(*ledger_->snapshot(), document(id + changed.substr(1)),
+                                            "x", "farm");
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().field, "/epcisBody/eventList/0/eventID");
+  EXPECT_NE(conflict.error().message.find("other content"), std::string::npos);
+  expect_rejected("epcis.capture", R"({"event":)" + id + changed.substr(1) + R"(,"source":"x"})",
+                  ErrorCode::kInvalidArgument, "data.event/eventID");
 }
 
 // A partner retracts an event by sending it again with an errorDeclaration: recorded once,
 // after the event in its stream; the trace still lists the event, flagged with the reason,
 // and goes no further through it.
 TEST_F(EpcisImport, APartnersErrorDeclarationIsRecordedOnceAndStopsTheTrace) {
-  const std::string harvest = R"({"eventID":"urn:uuid:0d7c7a4e-0000-4000-8000-000000000001",)" +
-                              transformation(lgtin(seed_, "SEED-1"), lgtin(spinach_, "SP-77"),
-                                             "2026-11-10T06:00:00Z")
-                                  .substr(1);
-  const std::string seed = transformation(lgtin(seed_, "SOIL-1"), lgtin(seed_, "SEED-1"),
-                                          "2026-03-01T06:00:00Z");
+  const std::string harvest =
+      R"({"eventID":"urn:uuid:0d7c7a4e-0000-4000-8000-000000000001",)" +
+      transformation(lgtin(seed_, "SEED-1"), lgtin(spinach_, "SP-77"), "2026-11-10T06:00:00Z")
+          .substr(1);
+  const std::string seed =
+      transformation(lgtin(seed_, "SOIL-1"), lgtin(seed_, "SEED-1"), "2026-03-01T06:00:00Z");
   import(document(harvest + "," + seed), "farm");
   ASSERT_EQ(trace("S-1", domain::Direction::kBackward).at("partnerEvents").as_array().size(), 2u);
 
@@ -207,8 +221,23 @@ TEST_F(EpcisImport, APartnersErrorDeclarationIsRecordedOnceAndStopsTheTrace) {
   EXPECT_EQ(ledger_->head().seq, head + 1);
   EXPECT_EQ(import(document(declared), "farm").duplicates.size(), 1u) << "but only once";
   EXPECT_EQ(import(document(harvest), "farm").duplicates.size(), 1u);
-  expect_rejected("epcis.capture", R"({"event":)" + declared + R"(,"source":"x"})",
+  expect_rejected("epcis.capture", R"({"event":)" + declared + R"(,"source":"x","partner":"farm"})",
                   ErrorCode::kAlreadyExists, "data.event/errorDeclaration");
+  // Only the partner who sent an event may retract it.
+  const std::string other =
+      R"({"eventID":"urn:uuid:0d7c7a4e-0000-4000-8000-000000000002",)" + seed.substr(1);
+  import(document(other), "farm");
+  const std::string other_declared =
+      other.substr(0, other.size() - 1) +
+      R"(,"errorDeclaration":{"declarationTime":"2026-11-12T08:00:00Z"}})";
+  auto snap = ledger_->snapshot();
+  auto theirs = domain::plan_epcis_import(*snap, document(other_declared), "x", "dc");
+  ASSERT_FALSE(theirs);
+  EXPECT_EQ(theirs.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(theirs.error().field, "partner");
+  expect_rejected("epcis.capture",
+                  R"({"event":)" + other_declared + R"(,"source":"x","partner":"dc"})",
+                  ErrorCode::kPermissionDenied, "data.partner");
 
   const auto back = trace("S-1", domain::Direction::kBackward);
   const auto& hops = back.at("partnerEvents").as_array();
@@ -251,12 +280,22 @@ TEST_F(EpcisImport, APlanIsRefusedWholeWithThePointerOfTheFirstProblem) {
   ASSERT_FALSE(nobody);
   EXPECT_EQ(nobody.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(nobody.error().field, "partner");
+  auto control = domain::plan_epcis_import(*snap, document(good), "a\x1b[2Jb", "");
+  ASSERT_FALSE(control);
+  EXPECT_EQ(control.error().field, "source");
+  // An event larger than custody keeps of one is refused before anything is written.
+  std::string big = good;
+  big.insert(big.size() - 1, R"(,"farm:note":")" + std::string(70'000, 'x') + "\"");
+  auto large = domain::plan_epcis_import(*snap, document(good + "," + big), "x", "");
+  ASSERT_FALSE(large);
+  EXPECT_EQ(large.error().field, "/epcisBody/eventList/1");
   auto not_json = domain::plan_epcis_import(*snap, "{", "x", "");
   ASSERT_FALSE(not_json);
   EXPECT_EQ(not_json.error().field, "");
 }
 
-// Every example document GS1 and openepcis publish is taken, except two the importer refuses
+// Every example document GS1 and openepcis publish is taken (each into an empty ledger), except
+// two the importer refuses
 // with the reason and the JSON pointer: OpenTraceability's traceback sample names SSCCs of 15
 // digits (an SSCC has 18), which no Event Hash ID can be computed for, and its query document
 // starts with a byte order mark.
@@ -273,6 +312,11 @@ TEST_F(EpcisImport, EveryPublishedExampleIsTakenOrRefusedWithAPointer) {
     const std::string name = f.path().lexically_relative(root).string();
     std::ifstream in(f.path(), std::ios::binary);
     const std::string text{std::istreambuf_iterator<char>(in), {}};
+    // Each into a ledger of its own: GS1's examples reuse event ids for different events,
+    // which one ledger rightly refuses.
+    ledger_.reset();
+    std::filesystem::remove_all(dir_);
+    reopen(true);
     auto snap = ledger_->snapshot();
     auto plan = domain::plan_epcis_import(*snap, text, name, "");
     if (auto it = refused.find(name); it != refused.end()) {

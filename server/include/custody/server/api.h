@@ -166,8 +166,7 @@ class Api {
                  bool checked = false);
   void post_batch(const Principal& p, const Request& r, Reply reply);
   // A partner's EPCIS 2.0 document in, as `custody epcis import` (docs/api.md).
-  void post_epcis_capture(const Principal& p, const Request& r, const std::string& query,
-                          Reply reply);
+  void post_epcis_capture(const Principal& p, Request r, const std::string& query, Reply reply);
   // Electronic signatures (signing.cc). A challenge names a command and a meaning and gives
   // the text to show the signer; its confirmation, with the password, submits the command
   // signed. Confirmation runs on the worker pool (argon2id).

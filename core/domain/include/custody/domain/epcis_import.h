@@ -23,6 +23,12 @@
 
 namespace custody::domain {
 
+// What one import takes: events per document, the bytes of one event and of the document's
+// @context as custody stores them (each is a JSON text field of its record).
+inline constexpr std::size_t kMaxEpcisEvents = 250'000;
+inline constexpr std::size_t kMaxEpcisEventBytes = 64 * 1024;
+inline constexpr std::size_t kMaxEpcisContextBytes = 8 * 1024;
+
 struct EpcisImportItem {
   std::string event_id;
   std::string event_type;
@@ -39,7 +45,11 @@ struct EpcisImportPlan {
 // `source` names the document in each record (a file name, a capture job); `partner`, when
 // not empty, is the party (party.define) that sent it. Errors: kInvalidArgument with `field`
 // the RFC 6901 JSON pointer of the first offending value ("/epcisBody/eventList/2/bizStep",
-// "" for the document as a whole); kNotFound with field "partner" for an unknown party.
+// "" for the document as a whole), also for more events or larger ones than the limits above
+// and for an eventID custody holds with other content; kInvalidArgument with field "source"
+// for a source with control characters or over 1000 bytes; kNotFound with field "partner"
+// for an unknown party; kPermissionDenied (field "partner") for an error declaration of an
+// event another partner sent.
 [[nodiscard]] Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap,
                                                         std::string_view document,
                                                         std::string_view source,
@@ -76,6 +86,9 @@ struct PartnerHop {
   bool error_declared = false;
   std::string declaration_reason;
 };
+
+// The most partner events one trace lists (it stops there, breadth first).
+inline constexpr std::size_t kMaxPartnerHops = 100'000;
 
 // The partner events reachable from the lots of `trace`, in the trace's direction, breadth
 // first, each once, at most `max_depth` hops past the gate (0: unlimited). Lots are named as
