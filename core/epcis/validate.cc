@@ -469,16 +469,18 @@ Check array_of(const json::value& value, const Where& where, Checker element,
   if (array.size() < min_items) {
     return refuse(where.pointer, std::string(where.name) + " must not be empty");
   }
-  // Strings (EPCs, dispositions) are compared through a hash set: an epcList may hold
-  // thousands; anything else (a @context's objects) pairwise.
+  // Strings (EPCs, dispositions) are compared as they are, anything else (a @context's
+  // objects) by its serialisation, both through a hash set: a hostile document may list tens
+  // of thousands, and comparing them pairwise would take minutes (an object repeated with its
+  // members in another order is not caught: uniqueness here guards against mistakes only).
   std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::string> seen_values;
   for (std::size_t i = 0; i < array.size(); ++i) {
     if (auto checked = element(array[i], where.at(i)); !checked) return checked;
     if (!unique) continue;
-    const auto before = array.begin() + static_cast<std::ptrdiff_t>(i);
     const bool repeated = array[i].is_string()
                               ? !seen.insert(std::string_view(array[i].get_string())).second
-                              : std::find(array.begin(), before, array[i]) != before;
+                              : !seen_values.insert(json::serialize(array[i])).second;
     if (repeated) {
       return refuse(where.at(i).pointer,
                     std::string(where.name) + " lists " + json::serialize(array[i]) + " twice");
