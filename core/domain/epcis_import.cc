@@ -320,7 +320,7 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
       hops.push_back(PartnerHop{step.lot, step.identifier, f.role, step.depth, f.event_id,
                                 str(e.getEventType()), str(e.getBizStep()), str(e.getPartner()),
                                 str(e.getSource()), e.getEventTime(), seq, retracted.has_value(),
-                                retracted.value_or("")});
+                                retracted.value_or(""), rec->actor});
       if (hops.size() >= kMaxPartnerHops) return hops;
       if (retracted || !has(f.role, leads_on) || (max_depth != 0 && step.depth >= max_depth)) {
         continue;
@@ -349,6 +349,7 @@ void write_partner_hops(const std::vector<PartnerHop>& hops, codec::JsonWriter& 
     w.key("eventId").string(h.event_id);
     w.key("document").string(h.source);
     w.key("seq").uint64(h.seq);
+    w.key("filedBy").string(h.filed_by);
     w.end_object();
     if (h.error_declared) {
       w.key("errorDeclared").begin_object();

@@ -128,6 +128,7 @@ TEST_F(EpcisImport, ATraceCrossesThePlantGateIntoPartnersEvidence) {
     EXPECT_EQ(str(h.at("lot")), "S-1");
     EXPECT_EQ(str(h.at("evidence").at("by")), "farm");
     EXPECT_EQ(str(h.at("evidence").at("document")), "test.jsonld");
+    EXPECT_EQ(str(h.at("evidence").at("filedBy")), "user:test");
     EXPECT_TRUE(str(h.at("evidence").at("eventId")).starts_with("ni:///sha-256;"));
     by_step[str(h.at("eventTime"))] = h.as_object();
   }

@@ -1258,6 +1258,7 @@ TEST_F(Serve, APartnersEpcisDocumentIsCapturedOnceAndTheRecallReachesIt) {
   const auto& hops = answer.at("partnerEvents").as_array();
   ASSERT_EQ(hops.size(), 1u) << recall.body;
   EXPECT_EQ(str(hops.at(0).at("evidence").at("by")), customer);
+  EXPECT_EQ(str(hops.at(0).at("evidence").at("filedBy")), "token:" + id_of_[integration]);
   EXPECT_EQ(str(hops.at(0).at("evidence").at("eventId")), event_id);
   EXPECT_EQ(str(hops.at(0).at("bizStep")), "receiving");
   EXPECT_EQ(str(hops.at(0).at("lot")), lot);

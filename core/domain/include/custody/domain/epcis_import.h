@@ -85,6 +85,7 @@ struct PartnerHop {
   // flagged, and the trace does not go on through it.
   bool error_declared = false;
   std::string declaration_reason;
+  std::string filed_by;  // who recorded it: the integration token or person that imported it
 };
 
 // The most partner events one trace lists (it stops there, breadth first).
@@ -98,7 +99,7 @@ inline constexpr std::size_t kMaxPartnerHops = 100'000;
                                                     std::uint32_t max_depth = 0);
 
 // "partnerEvents": [...] into an object `w` has open; each hop's "evidence" names the
-// partner's document and event it rests on.
+// partner's document and event it rests on, and who filed it.
 void write_partner_hops(const std::vector<PartnerHop>& hops, codec::JsonWriter& w);
 
 }  // namespace custody::domain
