@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <span>
 
+#include "cbv_terms.h"
 #include "custody/common/encoding.h"
 #include "custody/crypto/sha256.h"
 #include "custody/epcis/gs1_keys.h"
@@ -24,68 +25,15 @@ std::string quoted(std::string_view text) {
 
 namespace json = boost::json;
 
-// ---- Vocabularies -------------------------------------------------------------------------
-//
-// The bare words the standard EPCIS 2.0 JSON-LD context (epcis-context.jsonld) maps to web
-// vocabulary terms, each the vocabulary's prefix followed by the word. Words are separated by
-// single spaces.
-struct Vocabulary {
-  std::string_view prefix;
-  std::string_view words;
+using Vocabulary = cbv::Terms;
 
-  [[nodiscard]] bool has(std::string_view word) const {
-    if (word.empty() || word.find(' ') != std::string_view::npos) return false;
-    for (std::size_t at = 0; at < words.size();) {
-      const std::size_t end = std::min(words.find(' ', at), words.size());
-      if (words.substr(at, end - at) == word) return true;
-      at = end + 1;
-    }
-    return false;
-  }
-};
-
-constexpr Vocabulary kBizStep{
-    "https://ref.gs1.org/cbv/BizStep-",
-    "accepting arriving assembling collecting commissioning consigning "
-    "creating_class_instance cycle_counting decommissioning departing destroying "
-    "disassembling dispensing encoding entering_exiting holding inspecting "
-    "installing killing loading other packing picking receiving removing repackaging "
-    "repairing replacing reserving retail_selling sampling sensor_reporting shipping "
-    "staging_outbound stock_taking stocking storing transporting unloading unpacking "
-    "void_shipping"};
-constexpr Vocabulary kDisposition{
-    "https://ref.gs1.org/cbv/Disp-",
-    "active available completeness_inferred completeness_verified conformant "
-    "container_closed container_open damaged destroyed dispensed disposed encoded "
-    "expired in_progress in_transit inactive mismatch_class mismatch_instance "
-    "mismatch_quantity needs_replacement no_pedigree_match non_conformant "
-    "non_sellable_other partially_dispensed recalled reserved retail_sold returned "
-    "sellable_accessible sellable_not_accessible stolen unavailable unknown"};
-constexpr Vocabulary kBizTransactionType{
-    "https://ref.gs1.org/cbv/BTT-",
-    "bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt"};
-constexpr Vocabulary kSourceDestinationType{"https://ref.gs1.org/cbv/SDT-",
-                                            "location owning_party possessing_party"};
-constexpr Vocabulary kMeasurementType{
-    "https://gs1.org/voc/",
-    "AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Altitude "
-    "AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration "
-    "AngularMomentum AngularVelocity Area Capacitance Conductance Conductivity Count "
-    "Density Dimensionless DoseEquivalent DoseEquivalentRate DynamicViscosity "
-    "ElectricCharge ElectricCurrent ElectricCurrentDensity ElectricFieldStrength "
-    "Energy Exposure Force Frequency Illuminance Inductance Irradiance "
-    "KinematicViscosity Length LinearMomentum Luminance LuminousFlux "
-    "LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass "
-    "MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute "
-    "MolarEnergy MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity "
-    "Radioactivity RelativeHumidity Resistance Resistivity SolidAngle SpecificVolume "
-    "Speed SurfaceDensity SurfaceTension Temperature Time Torque Voltage Volume "
-    "VolumeFlowRate VolumeFraction VolumetricFlux Wavenumber"};
-constexpr Vocabulary kSensorAlert{"https://gs1.org/voc/", "ALARM_CONDITION ERROR_CONDITION"};
-constexpr Vocabulary kComponent{
-    "https://ref.gs1.org/cbv/Comp-",
-    "altitude axial_distance azimuth easting elevation_angle height latitude "
-    "longitude northing polar_angle spherical_radius x y z"};
+constexpr const Vocabulary& kBizStep = cbv::kBizStep;
+constexpr const Vocabulary& kDisposition = cbv::kDisposition;
+constexpr const Vocabulary& kBizTransactionType = cbv::kBizTransactionType;
+constexpr const Vocabulary& kSourceDestinationType = cbv::kSourceDestinationType;
+constexpr const Vocabulary& kMeasurementType = cbv::kMeasurementType;
+constexpr const Vocabulary& kSensorAlert = cbv::kSensorAlert;
+constexpr const Vocabulary& kComponent = cbv::kComponent;
 
 // CBV 1.x URNs and the web vocabulary terms that replace them in the pre-hash.
 constexpr std::pair<std::string_view, std::string_view> kCbvUrns[] = {

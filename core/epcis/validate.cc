@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "cbv_terms.h"
+
 namespace custody::epcis {
 namespace {
 
@@ -204,69 +206,24 @@ struct Vocabulary {
   // vocabulary's sensor terms, URIs under gs1.org/voc/ ("vocab-nonGS1WebVoc-uri").
   bool gs1_voc = false;
 
-  [[nodiscard]] bool has(std::string_view word) const {
-    if (word.empty() || word.find(' ') != std::string_view::npos) return false;
-    for (std::size_t at = 0; at < words.size();) {
-      const std::size_t end = std::min(words.find(' ', at), words.size());
-      if (words.substr(at, end - at) == word) return true;
-      at = end + 1;
-    }
-    return false;
-  }
+  [[nodiscard]] bool has(std::string_view word) const { return cbv::Terms{{}, words}.has(word); }
 };
 
-constexpr Vocabulary kBizStep{
-    "CBV 2.0 business step",
-    "accepting arriving assembling collecting commissioning consigning "
-    "creating_class_instance cycle_counting decommissioning departing destroying "
-    "disassembling dispensing encoding entering_exiting holding inspecting "
-    "installing killing loading other packing picking receiving removing repackaging "
-    "repairing replacing reserving retail_selling sampling sensor_reporting shipping "
-    "staging_outbound stock_taking stocking storing transporting unloading unpacking "
-    "void_shipping",
-    "https://ref.gs1.org/cbv/BizStep-"};
-constexpr Vocabulary kDisposition{
-    "CBV 2.0 disposition",
-    "active available completeness_inferred completeness_verified conformant "
-    "container_closed container_open damaged destroyed dispensed disposed encoded "
-    "expired in_progress in_transit inactive mismatch_class mismatch_instance "
-    "mismatch_quantity needs_replacement no_pedigree_match non_conformant "
-    "non_sellable_other partially_dispensed recalled reserved retail_sold returned "
-    "sellable_accessible sellable_not_accessible stolen unavailable unknown",
-    "https://ref.gs1.org/cbv/Disp-"};
-constexpr Vocabulary kBizTransactionType{
-    "CBV 2.0 business transaction type",
-    "bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt",
-    "https://ref.gs1.org/cbv/BTT-"};
+constexpr Vocabulary kBizStep{"CBV 2.0 business step", cbv::kBizStep.words, cbv::kBizStep.prefix};
+constexpr Vocabulary kDisposition{"CBV 2.0 disposition", cbv::kDisposition.words,
+                                  cbv::kDisposition.prefix};
+constexpr Vocabulary kBizTransactionType{"CBV 2.0 business transaction type",
+                                         cbv::kBizTransactionType.words,
+                                         cbv::kBizTransactionType.prefix};
 constexpr Vocabulary kSourceDestinationType{"CBV 2.0 source or destination type",
-                                            "location owning_party possessing_party",
-                                            "https://ref.gs1.org/cbv/SDT-"};
+                                            cbv::kSourceDestinationType.words,
+                                            cbv::kSourceDestinationType.prefix};
 constexpr Vocabulary kErrorReason{"CBV 2.0 error reason", "did_not_occur incorrect_data",
                                   "https://ref.gs1.org/cbv/ER-"};
-constexpr Vocabulary kComponent{"CBV 2.0 component",
-                                "altitude axial_distance azimuth easting elevation_angle "
-                                "height latitude longitude northing polar_angle "
-                                "spherical_radius x y z",
-                                "https://ref.gs1.org/cbv/Comp-"};
+constexpr Vocabulary kComponent{"CBV 2.0 component", cbv::kComponent.words, cbv::kComponent.prefix};
 constexpr Vocabulary kMeasurementType{
-    "GS1 measurement type",
-    "AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Altitude "
-    "AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration "
-    "AngularMomentum AngularVelocity Area Capacitance Conductance Conductivity Count "
-    "Density Dimensionless DoseEquivalent DoseEquivalentRate DynamicViscosity "
-    "ElectricCharge ElectricCurrent ElectricCurrentDensity ElectricFieldStrength "
-    "Energy Exposure Force Frequency Illuminance Inductance Irradiance "
-    "KinematicViscosity Length LinearMomentum Luminance LuminousFlux "
-    "LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass "
-    "MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute "
-    "MolarEnergy MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity "
-    "Radioactivity RelativeHumidity Resistance Resistivity SolidAngle SpecificVolume "
-    "Speed SurfaceDensity SurfaceTension Temperature Time Torque Voltage Volume "
-    "VolumeFlowRate VolumeFraction VolumetricFlux Wavenumber",
-    {},
-    true};
-constexpr Vocabulary kSensorAlert{
-    "GS1 sensor alert type", "ALARM_CONDITION ERROR_CONDITION", {}, true};
+    "GS1 measurement type", cbv::kMeasurementType.words, {}, true};
+constexpr Vocabulary kSensorAlert{"GS1 sensor alert type", cbv::kSensorAlert.words, {}, true};
 
 bool starts_with_any(std::string_view text, std::span<const std::string_view> prefixes) {
   return std::ranges::any_of(prefixes, [&](std::string_view p) { return text.starts_with(p); });
