@@ -30,11 +30,21 @@ struct WsClient {
   websocket::response_type response;
   std::string target_;
 
+  // `receive_buffer` (bytes), when not 0, shrinks the socket's receive buffer before it
+  // connects: a client that stops reading then stalls the server after little data, however
+  // slowly a loaded machine lets the server write.
   WsClient(int port, const std::string& target, const std::string& token,
-           const std::string& origin = "")
+           const std::string& origin = "", int receive_buffer = 0)
       : target_(target) {
-    tcp::resolver resolver(ioc);
-    net::connect(ws.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    if (receive_buffer > 0) {
+      ws.next_layer().open(tcp::v4());
+      ws.next_layer().set_option(net::socket_base::receive_buffer_size(receive_buffer));
+      ws.next_layer().connect(
+          tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+    } else {
+      tcp::resolver resolver(ioc);
+      net::connect(ws.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    }
     ws.set_option(websocket::stream_base::decorator([=](websocket::request_type& req) {
       if (!token.empty()) req.set(beast::http::field::authorization, "Bearer " + token);
       if (!origin.empty()) req.set(beast::http::field::origin, origin);
@@ -150,16 +160,18 @@ TEST_F(Stream, AClientThatStopsReadingIsCutOffWith4008) {
     std::string many;
     for (int i = 0; i < 20000; ++i) {
       many += R"({"type":"note.add","commandId":"m)" + std::to_string(i) +
-              R"(","actor":"user:a","data":{"subject":"s","text":")" + std::string(200, 'x') +
+              R"(","actor":"user:a","data":{"subject":"s","text":")" + std::string(600, 'x') +
               "\"}}\n";
     }
     ASSERT_EQ(run_custody({"append", dir().string()}, many).exit_code, 0);
   }
   ServeProcess server(dir(), {"--stream-write-timeout", "0.5"});
   ASSERT_TRUE(server.started());
-  WsClient slow(server.port(), "/v1/stream?from=1", auditor_);
+  // 20,000 records of some 700 bytes (14 MB) do not fit the kernel's buffers, and the
+  // client's own is small: the server's writes stall long before the client reads again.
+  WsClient slow(server.port(), "/v1/stream?from=1", auditor_, "", 4096);
   ASSERT_FALSE(slow.handshake_error);
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // not reading: the pipe fills
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // not reading: the pipe fills
   std::uint64_t last = 0;
   for (std::uint64_t s; (s = slow.next_seq()) != 0;) last = s;
   EXPECT_LT(last, 20002u);  // it did not get everything
