@@ -94,7 +94,8 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
     // once, where the event itself is not.
     const bool declares = event.contains("errorDeclaration");
     const std::string key = declares ? id->event_id + "\n#errorDeclaration" : id->event_id;
-    if (auto stored = stored_event(snap, index, id->event_id)) {
+    const auto stored = stored_event(snap, index, id->event_id);
+    if (stored) {
       if (stored->hash_id != id->hash_id) {
         return refuse(pointer + "/eventID", "event " + id->event_id +
                                                 " is stored already with other content (record " +
@@ -109,9 +110,9 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
             "partner"});
       }
     }
-    if (!seen.insert(key).second || snap.get(index, declares ? keys::epcis_error(id->event_id)
-                                                             : keys::epcis_event(id->event_id))
-                                        .has_value()) {
+    if (!seen.insert(key).second ||
+        (declares ? snap.get(index, keys::epcis_error(id->event_id)).has_value()
+                  : stored.has_value())) {
       plan.duplicates.push_back(id->event_id);
       continue;
     }
@@ -128,12 +129,11 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
     w.key("source").string(source);
     if (!partner.empty()) w.key("partner").string(partner);
     w.end_object();
-    const auto* type = event.if_contains("type");
     // The command id covers the data: a retry of this very import is the ledger's duplicate,
     // and the same event in another document or request is refused by the rule as stored.
-    plan.fresh.push_back(EpcisImportItem{
-        id->event_id, type != nullptr && type->is_string() ? std::string(type->get_string()) : "",
-        "epcis-" + to_hex(crypto::sha256(key + "\n" + data)), std::move(data)});
+    plan.fresh.push_back(EpcisImportItem{id->event_id, event_text(event, "type"),
+                                         "epcis-" + to_hex(crypto::sha256(key + "\n" + data)),
+                                         std::move(data)});
   }
   return plan;
 }

@@ -48,11 +48,6 @@ void add_parent(const json::object& event, std::vector<std::string>& out) {
   out.push_back(canonical ? std::move(*canonical) : std::string(parent->get_string()));
 }
 
-std::string text_of(const json::object& event, std::string_view key) {
-  const json::value* v = event.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   json::error_code ec;
   json::value event = json::parse(sv(c.getEvent()), ec);
@@ -96,7 +91,7 @@ Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   if (c.getPartner().size() > 0 && !find_party(d, sv(c.getPartner()))) {
     return not_found("data.partner", "party " + str(c.getPartner()));
   }
-  auto at = parse_rfc3339(text_of(e, "eventTime"));
+  auto at = parse_rfc3339(event_text(e, "eventTime"));
   if (!at) return invalid("data.event/eventTime", at.error().message);
 
   const EventIdentifiers ids = event_identifiers(e);
@@ -104,9 +99,9 @@ Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   auto out = msg.initRoot<s::EpcisCaptured>();
   out.setEventId(identity->event_id);
   out.setHashId(identity->hash_id);
-  out.setEventType(text_of(e, "type"));
+  out.setEventType(event_text(e, "type"));
   out.setEventTime(*at);
-  out.setBizStep(text_of(e, "bizStep"));
+  out.setBizStep(event_text(e, "bizStep"));
   out.setPartner(c.getPartner());
   out.setSource(c.getSource());
   out.setEvent(json::serialize(event));
@@ -119,8 +114,8 @@ Result<void> decide_capture(Decide& d, s::EpcisCapture::Reader c) {
   fill(out.initObjects(static_cast<unsigned>(ids.objects.size())), ids.objects);
   if (declaration != nullptr && declaration->is_object()) {
     out.setErrorDeclared(true);
-    out.setDeclarationReason(text_of(declaration->get_object(), "reason"));
-    auto when = parse_rfc3339(text_of(declaration->get_object(), "declarationTime"));
+    out.setDeclarationReason(event_text(declaration->get_object(), "reason"));
+    auto when = parse_rfc3339(event_text(declaration->get_object(), "declarationTime"));
     if (!when) return invalid("data.event/errorDeclaration/declarationTime", when.error().message);
     out.setDeclarationTime(*when);
   }
@@ -159,8 +154,8 @@ void apply_captured(Apply& a, s::EpcisCaptured::Reader e) {
 
 EventIdentifiers event_identifiers(const json::object& event) {
   EventIdentifiers ids;
-  const std::string type = text_of(event, "type");
-  const std::string action = text_of(event, "action");
+  const std::string type = event_text(event, "type");
+  const std::string action = event_text(event, "action");
   if (type == "TransformationEvent") {
     add_identifiers(event, "inputEPCList", false, ids.inputs);
     add_identifiers(event, "inputQuantityList", true, ids.inputs);
@@ -205,6 +200,11 @@ std::optional<std::string> lgtin_lot_code(std::string_view identifier) {
     lot += encoded[i];
   }
   return lot;
+}
+
+std::string event_text(const json::object& event, std::string_view key) {
+  const json::value* v = event.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 bool valid_gtin(std::string_view gtin) {
@@ -294,7 +294,7 @@ Result<EpcisEventIdentity> epcis_event_identity(const json::object& event,
     return std::unexpected(
         Error{hash.error().code, hash.error().message, pointer_of(hash.error().field)});
   }
-  EpcisEventIdentity id{text_of(event, "eventID"), std::move(*hash)};
+  EpcisEventIdentity id{event_text(event, "eventID"), std::move(*hash)};
   if (id.event_id.empty()) id.event_id = id.hash_id;
   if (id.event_id.size() > 128) {
     return std::unexpected(Error{ErrorCode::kInvalidArgument,

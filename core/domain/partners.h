@@ -27,6 +27,9 @@ struct EventIdentifiers {
 // <lot>", percent-decoded), or nullopt for any other identifier.
 [[nodiscard]] std::optional<std::string> lgtin_lot_code(std::string_view identifier);
 
+// The string member `key` of an event ("type", "eventTime"), or "" when absent or not a string.
+[[nodiscard]] std::string event_text(const boost::json::object& event, std::string_view key);
+
 // A GTIN-8, -12, -13 or -14 with its check digit right: only then an LGTIN is made of it.
 [[nodiscard]] bool valid_gtin(std::string_view gtin);
 

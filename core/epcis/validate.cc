@@ -384,30 +384,19 @@ Check vocabulary_value(const json::value& value, const Where& where, const Vocab
   return {};
 }
 
-Check biz_step_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kBizStep);
+// A value of one vocabulary, as a Member's check.
+template <const Vocabulary& kWords>
+Check one_of(const json::value& v, const Where& w) {
+  return vocabulary_value(v, w, kWords);
 }
-Check disposition_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kDisposition);
-}
-Check biz_transaction_type_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kBizTransactionType);
-}
-Check source_destination_type_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kSourceDestinationType);
-}
-Check error_reason_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kErrorReason);
-}
-Check component_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kComponent);
-}
-Check measurement_type_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kMeasurementType);
-}
-Check sensor_alert_value(const json::value& v, const Where& w) {
-  return vocabulary_value(v, w, kSensorAlert);
-}
+constexpr auto biz_step_value = one_of<kBizStep>;
+constexpr auto disposition_value = one_of<kDisposition>;
+constexpr auto biz_transaction_type_value = one_of<kBizTransactionType>;
+constexpr auto source_destination_type_value = one_of<kSourceDestinationType>;
+constexpr auto error_reason_value = one_of<kErrorReason>;
+constexpr auto component_value = one_of<kComponent>;
+constexpr auto measurement_type_value = one_of<kMeasurementType>;
+constexpr auto sensor_alert_value = one_of<kSensorAlert>;
 
 Check action_value(const json::value& value, const Where& where) {
   if (!value.is_string()) return wrong_type(value, where, "a string");

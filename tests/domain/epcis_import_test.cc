@@ -290,6 +290,13 @@ TEST_F(EpcisImport, APlanIsRefusedWholeWithThePointerOfTheFirstProblem) {
   auto large = domain::plan_epcis_import(*snap, document(good + "," + big), "x", "");
   ASSERT_FALSE(large);
   EXPECT_EQ(large.error().field, "/epcisBody/eventList/1");
+  // Every record keeps the document's @context, so a large one is refused whole.
+  std::string wide = document(good);
+  wide.insert(wide.find("{\"farm\""), R"({"pad":")" + std::string(9000, 'p') + R"(:"},)");
+  auto context = domain::plan_epcis_import(*snap, wide, "x", "");
+  ASSERT_FALSE(context);
+  EXPECT_EQ(context.error().field, "/@context") << context.error().message;
+  EXPECT_NE(context.error().message.find("bytes custody keeps"), std::string::npos);
   auto not_json = domain::plan_epcis_import(*snap, "{", "x", "");
   ASSERT_FALSE(not_json);
   EXPECT_EQ(not_json.error().field, "");
