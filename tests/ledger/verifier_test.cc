@@ -102,18 +102,27 @@ TEST_F(VerifierTest, IntactLedgerVerifiesAgainstItsCheckpoints) {
 }
 
 // Every single changed byte of a record in the middle of the log is found, at that record.
+// One store stays open for all of them (opening RocksDB per byte made this the slowest test);
+// the verifier reads what that store holds, as it would after a reopen.
 TEST_F(VerifierTest, AnyChangedByteInAMiddleRecord) {
-  std::string original;
-  tamper([&](Store& s) { original = get(s, 9); });
+  auto store = Store::open(dir(), Store::OpenOptions{OpenMode::kReadWrite, OnDamage::kReport},
+                           domain::make_state_machine()->column_families());
+  ASSERT_TRUE(store) << store.error().message;
+  const std::string original = get(**store, 9);
+  ASSERT_FALSE(original.empty());
   for (std::size_t i = 0; i < original.size(); ++i) {
-    tamper([&](Store& s) {
-      std::string bad = original;
-      bad[i] = static_cast<char>(bad[i] ^ 0x20);
-      put(s, 9, bad);
-    });
-    expect_bad(verify(), 9);
+    std::string bad = original;
+    bad[i] = static_cast<char>(bad[i] ^ 0x20);
+    put(**store, 9, bad);
+    auto r = verify_ledger(**store, VerifyOptions{});
+    ASSERT_TRUE(r) << r.error().message;
+    expect_bad(*r, 9);
     if (HasFatalFailure()) return;
   }
+  put(**store, 9, original);
+  auto r = verify_ledger(**store, VerifyOptions{});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->ok) << r->reason;  // the same store, with the record back, verifies
 }
 
 TEST_F(VerifierTest, ChangedByteInTheLastRecord) {
