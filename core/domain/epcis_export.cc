@@ -41,6 +41,10 @@ std::string_view uncefact(std::string_view uom) {
 }
 
 // A quantity in thousandths as a JSON number: an integer when whole.
+std::string bytes_of(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
 json::value quantity(std::int64_t milli) {
   if (milli % 1000 == 0) return json::value(milli / 1000);
   return json::value(static_cast<double>(milli) / 1000.0);
@@ -97,7 +101,8 @@ class Mapper {
     context_.declare("custody", std::string(kNamespace));
   }
 
-  // Adds the record's event, or counts its type as not mapped.
+  // Adds the record's event (for record.corrected, two: see add_correction), or counts its
+  // type as not mapped.
   Result<void> add(const ledger::RecordFields& rec);
   Result<EpcisExport> finish();
 
@@ -115,7 +120,14 @@ class Mapper {
   std::string party_location(std::string_view party);
   json::object quantity_element(std::string_view lot, std::optional<std::int64_t> milli);
   json::object event(std::string_view type, const ledger::RecordFields& rec, TimeNs at);
-  Result<void> push(json::object e);
+  // The record's event, not yet written; nullopt for a type with no EPCIS meaning.
+  std::optional<json::object> map(const ledger::RecordFields& rec);
+  // A correction, as EPCIS 2.0 section 7.4.1.2 has it: the event in force before it (the
+  // corrected record's, or that of its previous correction) again, with an errorDeclaration
+  // naming the corrective event, then the corrective event (the corrected record mapped with
+  // the corrected payload, its own seq and time, and custody:corrects).
+  Result<void> add_correction(const ledger::RecordFields& rec);
+  Result<std::string> push(json::object e, json::object error_declaration = {});
 
   const ledger::Snapshot& snap_;
   const ledger::Site& site_;
@@ -182,23 +194,94 @@ json::object Mapper::event(std::string_view type, const ledger::RecordFields& re
   return e;
 }
 
-Result<void> Mapper::push(json::object e) {
-  auto id = epcis::event_hash_id(e, context_);
+Result<std::string> Mapper::push(json::object e, json::object error_declaration) {
+  auto id = epcis::event_hash_id(e, context_);  // the declaration is not part of the hash
   if (!id) return std::unexpected(id.error());
   json::object out;
-  out["eventID"] = std::move(*id);
+  out["eventID"] = *id;
   for (auto& [k, v] : e) out[k] = std::move(v);
+  if (!error_declaration.empty()) out["errorDeclaration"] = std::move(error_declaration);
   if (count_++ != 0) events_ += ',';
   write(out, events_);
-  return {};
+  return *id;
 }
 
 Result<void> Mapper::add(const ledger::RecordFields& rec) {
-  const std::string& t = rec.type;
   if (!rec.payload_present) {
-    ++not_mapped_[t + " (redacted)"];
+    ++not_mapped_[rec.type + " (redacted)"];
     return {};
   }
+  if (rec.type == "record.corrected") return add_correction(rec);
+  auto e = map(rec);
+  if (!e) {
+    ++not_mapped_[rec.type];
+    return {};
+  }
+  if (auto id = push(std::move(*e)); !id) return std::unexpected(id.error());
+  return {};
+}
+
+Result<void> Mapper::add_correction(const ledger::RecordFields& rec) {
+  codec::MessageView view(rec.payload);
+  auto c = view.root<s::RecordCorrected>();
+  const std::uint64_t seq = c.getSeq();
+  auto decoded = [&](std::uint64_t at) -> Result<ledger::RecordFields> {
+    auto bytes = snap_.record(at);
+    if (!bytes) return std::unexpected(bytes.error());
+    return ledger::decode_record(*bytes);
+  };
+  auto original = decoded(seq);
+  if (!original) return std::unexpected(original.error());
+  if (!original->payload_present) {
+    ++not_mapped_["record.corrected (of a redacted record)"];
+    return {};
+  }
+  // What was in force before: the latest earlier correction of the same record, found by
+  // walking back along their stream (corrections go in the corrected record's stream).
+  ledger::RecordFields before = *original;
+  for (std::uint64_t at = rec.stream_prev_seq; at > seq;) {
+    auto r = decoded(at);
+    if (!r) return std::unexpected(r.error());
+    if (r->type == "record.corrected" && r->payload_present) {
+      codec::MessageView earlier(r->payload);
+      auto e = earlier.root<s::RecordCorrected>();
+      if (e.getSeq() == seq) {
+        before.seq = r->seq;
+        before.recorded_at = r->recorded_at;
+        before.payload = bytes_of(e.getPayload());
+        break;
+      }
+    }
+    at = r->stream_prev_seq;
+  }
+  ledger::RecordFields after = *original;
+  after.seq = rec.seq;
+  after.recorded_at = rec.recorded_at;
+  after.payload = bytes_of(c.getPayload());
+  auto declared = map(before);
+  auto corrective = map(after);
+  if (!declared || !corrective) {
+    ++not_mapped_["record.corrected (" + original->type + ")"];
+    return {};
+  }
+  if (before.seq != seq) (*declared)["custody:corrects"] = seq;
+  (*corrective)["custody:corrects"] = seq;
+  auto id = epcis::event_hash_id(*corrective, context_);
+  if (!id) return std::unexpected(id.error());
+  json::object declaration;
+  declaration["declarationTime"] = format_rfc3339(rec.recorded_at);
+  declaration["reason"] = "incorrect_data";
+  declaration["correctiveEventIDs"] = json::array{json::value(*id)};
+  declaration["custody:reason"] = str(c.getReason());
+  if (auto r = push(std::move(*declared), std::move(declaration)); !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = push(std::move(*corrective)); !r) return std::unexpected(r.error());
+  return {};
+}
+
+std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
+  const std::string& t = rec.type;
   const TimeNs at = rec.occurred_at != 0 ? rec.occurred_at : rec.recorded_at;
   codec::MessageView view(rec.payload);
   auto list = [](std::initializer_list<json::object> items) {
@@ -224,7 +307,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
     if (p.getSupplierLot().size()) e["custody:supplierLot"] = str(p.getSupplierLot());
     e["custody:lot"] = str(p.getLot());  // the class names the supplier's lot, not ours
-    return push(std::move(e));
+    return e;
   }
   if (t == "lot.shipped") {
     auto p = view.root<s::LotShip>();
@@ -237,7 +320,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     e["destinationList"] = list(
         {json::object{{"type", "location"}, {"destination", party_location(sv(p.getCustomer()))}}});
     e["bizTransactionList"] = bol(sv(p.getShipment()));
-    return push(std::move(e));
+    return e;
   }
   if (t == "lot.held" || t == "lot.rejected" || t == "lot.released") {
     const std::string lot = t == "lot.released" ? str(view.root<s::LotRef>().getLot())
@@ -250,7 +333,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
                                              : "conformant";
     e["quantityList"] = list({quantity_element(lot, std::nullopt)});
     if (t != "lot.released") e["custody:reason"] = str(view.root<s::LotReason>().getReason());
-    return push(std::move(e));
+    return e;
   }
   // Consumption and output of a work order: one transformation, named by the order.
   if (t == "lot.consumed") {
@@ -258,7 +341,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     auto e = event("TransformationEvent", rec, at);
     e["transformationID"] = urn("wo", sv(p.getWo()));
     e["inputQuantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
-    return push(std::move(e));
+    return e;
   }
   if (t == "lot.produced") {
     auto p = view.root<s::LotProduced>();
@@ -266,7 +349,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     e["transformationID"] = urn("wo", sv(p.getWo()));
     e["bizStep"] = "creating_class_instance";
     e["outputQuantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
-    return push(std::move(e));
+    return e;
   }
   if (t == "lot.transformed" || t == "lot.merged" || t == "lot.split") {
     auto e = event("TransformationEvent", rec, at);
@@ -301,7 +384,7 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     }
     e["inputQuantityList"] = std::move(in);
     e["outputQuantityList"] = std::move(out);
-    return push(std::move(e));
+    return e;
   }
   if (t == "reading.recorded") {
     auto p = view.root<s::ReadingRecorded>();
@@ -324,10 +407,9 @@ Result<void> Mapper::add(const ledger::RecordFields& rec) {
     element["sensorReport"] = json::array{report};
     e["sensorElementList"] = json::array{element};
     if (p.getWo().size()) e["custody:wo"] = str(p.getWo());
-    return push(std::move(e));
+    return e;
   }
-  ++not_mapped_[t];
-  return {};
+  return std::nullopt;
 }
 
 Result<EpcisExport> Mapper::finish() {
@@ -396,6 +478,25 @@ Result<EpcisExport> epcis_export(const ledger::Snapshot& snap, const EpcisScope&
                          if (auto seq = keys::parse_history(key)) seqs.push_back(*seq);
                          return true;
                        });
+      // Their corrections, which are in the corrected record's stream, perhaps another one:
+      // back along that stream from the latest (the corrections projection names it).
+      const auto corrections = snap.family(kCorrectionsCf);
+      for (std::size_t i = 0, listed = seqs.size(); i < listed; ++i) {
+        auto in_force = snap.get(corrections, keys::correction(seqs[i]));
+        if (!in_force) continue;
+        codec::MessageView view(*in_force);
+        for (std::uint64_t at = view.root<s::Correction>().getLastSeq(); at > seqs[i];) {
+          auto bytes = snap.record(at);
+          if (!bytes) return std::unexpected(bytes.error());
+          auto rec = ledger::decode_record(*bytes);
+          if (!rec) return std::unexpected(rec.error());
+          if (rec->type == "record.corrected" && rec->payload_present &&
+              codec::MessageView(rec->payload).root<s::RecordCorrected>().getSeq() == seqs[i]) {
+            seqs.push_back(at);
+          }
+          at = rec->stream_prev_seq;
+        }
+      }
       std::sort(seqs.begin(), seqs.end());
       seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
       for (auto seq : seqs) {

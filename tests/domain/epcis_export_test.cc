@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "custody/epcis/event_hash.h"
+#include "custody/epcis/validate.h"
 #include "domain/plant_fixture.h"
 
 namespace custody::testing {
@@ -219,6 +220,105 @@ TEST_F(EpcisExport, ScopesSelectTheirRecordsAndBadOnesAreRefused) {
   empty.by = domain::EpcisScope::By::kTime;
   empty.from = empty.to = 5;
   refused(empty, ErrorCode::kInvalidArgument, "to");
+}
+
+// A corrected record is exported as EPCIS declares an error: the event in force again, with
+// the same eventID and an errorDeclaration naming the corrective event, then the corrective
+// event. A second correction declares the first corrective event in error.
+TEST_F(EpcisExport, CorrectionsAreErrorDeclarationsWithTheirCorrectiveEvents) {
+  auto seq_of = [&](const std::string& type, const std::string& key, const std::string& value) {
+    for (const auto& [t, e] : by_type(doc())) {
+      if (t == type && e.contains(key) && str(e.at(key)) == value) {
+        return e.at("custody:seq").to_number<std::uint64_t>();
+      }
+    }
+    ADD_FAILURE() << "no " << type;
+    return std::uint64_t{0};
+  };
+  const std::uint64_t received = seq_of("lot.received", "custody:lot", "R-1");
+  const std::uint64_t consumed = seq_of("lot.consumed", "transformationID", urn("wo", "WO-1"));
+  auto correct = [&](std::uint64_t seq, const std::string& data, const std::string& reason) {
+    auto r = run("record.correct", R"({"seq":)" + std::to_string(seq) + R"(,"reason":")" + reason +
+                                       R"(","data":)" + data + "}");
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? r->seq : 0;
+  };
+  const auto before = doc();
+  const std::uint64_t first = correct(received, R"({"qty":98})", "scale misread");
+  const std::uint64_t second = correct(received, R"({"qty":97.5})", "tare not taken");
+  const std::uint64_t third = correct(consumed, R"({"qty":60})", "rounded on the sheet");
+
+  const auto d = doc();
+  ASSERT_TRUE(epcis::validate_document(d)) << "GS1's schema, CBV words";
+  const auto& list = d.at("epcisBody").at("eventList").as_array();
+  EXPECT_EQ(list.size(), 9u + 6u) << "two events for each correction";
+  auto context = epcis::Context::from_json_ld(d.at("@context"));
+  ASSERT_TRUE(context);
+  std::vector<json::object> declared, corrective;
+  for (const auto& v : list) {
+    json::object e = v.as_object();
+    const std::string id = str(e.at("eventID"));
+    e.erase("eventID");
+    const bool is_declaration = e.erase("errorDeclaration") == 1;
+    auto again = epcis::event_hash_id(e, *context);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(id, *again) << "the declaration is not hashed; everything else is";
+    if (is_declaration) declared.push_back(v.as_object());
+    if (e.contains("custody:corrects") && !is_declaration) corrective.push_back(v.as_object());
+  }
+  ASSERT_EQ(declared.size(), 3u);
+  ASSERT_EQ(corrective.size(), 3u);
+  auto qty = [](const json::object& e, const char* list_name) {
+    return e.at(list_name).at(0).at("quantity").to_number<double>();
+  };
+  std::string original_id;
+  for (const auto& e : before.at("epcisBody").at("eventList").as_array()) {
+    if (e.at("custody:seq").to_number<std::uint64_t>() == received)
+      original_id = str(e.at("eventID"));
+  }
+  // First correction: the receipt as recorded, declared wrong, and the receipt of 98 kg.
+  EXPECT_EQ(str(declared[0].at("eventID")), original_id) << "the same event, declared";
+  EXPECT_EQ(qty(declared[0], "quantityList"), 100);
+  const auto& decl = declared[0].at("errorDeclaration").as_object();
+  EXPECT_EQ(str(decl.at("reason")), "incorrect_data");
+  EXPECT_EQ(str(decl.at("custody:reason")), "scale misread");
+  EXPECT_EQ(str(decl.at("declarationTime")), str(corrective[0].at("recordTime")))
+      << "declared when the correction was recorded";
+  ASSERT_EQ(decl.at("correctiveEventIDs").as_array().size(), 1u);
+  EXPECT_EQ(str(decl.at("correctiveEventIDs").at(0)), str(corrective[0].at("eventID")));
+  EXPECT_EQ(qty(corrective[0], "quantityList"), 98);
+  EXPECT_EQ(corrective[0].at("custody:seq").to_number<std::uint64_t>(), first);
+  EXPECT_EQ(corrective[0].at("custody:corrects").to_number<std::uint64_t>(), received);
+  EXPECT_EQ(str(corrective[0].at("custody:recordType")), "lot.received");
+  EXPECT_EQ(str(corrective[0].at("eventTime")), str(declared[0].at("eventTime")))
+      << "what happened, when it happened; only the record is new";
+  // Second: the first corrective event is the one declared wrong now.
+  EXPECT_EQ(str(declared[1].at("eventID")), str(corrective[0].at("eventID")));
+  EXPECT_EQ(str(declared[1].at("errorDeclaration").at("custody:reason")), "tare not taken");
+  EXPECT_EQ(qty(corrective[1], "quantityList"), 97.5);
+  EXPECT_EQ(corrective[1].at("custody:seq").to_number<std::uint64_t>(), second);
+  // The consumption's correction: a transformation's input.
+  EXPECT_EQ(qty(declared[2], "inputQuantityList"), 60.5);
+  EXPECT_EQ(qty(corrective[2], "inputQuantityList"), 60);
+  EXPECT_EQ(corrective[2].at("custody:seq").to_number<std::uint64_t>(), third);
+
+  // A lot's export has the corrections of its records, also those filed in another stream
+  // (the consumption is the work order's); an export since a seq has the ones after it.
+  domain::EpcisScope lot;
+  lot.by = domain::EpcisScope::By::kLot;
+  lot.lot = "R-1";
+  std::size_t declarations = 0;
+  const auto lot_doc = doc(lot);
+  for (const auto& e : lot_doc.at("epcisBody").at("eventList").as_array()) {
+    declarations += e.as_object().contains("errorDeclaration") ? 1 : 0;
+  }
+  EXPECT_EQ(declarations, 3u);
+  domain::EpcisScope since;
+  since.by = domain::EpcisScope::By::kSinceSeq;
+  since.since_seq = third;
+  const auto tail = doc(since).at("epcisBody").at("eventList").as_array();
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(str(tail[0].at("errorDeclaration").at("custody:reason")), "rounded on the sheet");
 }
 
 }  // namespace
