@@ -191,9 +191,14 @@ void write_recall_json(const RecallReport& r, codec::JsonWriter& out) {
 std::string recall_csv(const RecallReport& r) {
   std::string out =
       "record,lot,depth,product,material,status,on_hand,uom,location,origin,work_order,"
-      "shipment,customer,customer_name,date,qty,received,consumed,shipped,accounted_pct\n";
+      "shipment,customer,customer_name,date,qty,received,consumed,shipped,accounted_pct,"
+      "partner,event_id,event_type,biz_step,identifier,role,error_declared,evidence_seq\n";
+  // Partners' events past the gate (docs/epcis.md) have the last columns to themselves: the
+  // other rows leave them empty.
+  constexpr std::size_t kPartnerColumns = 8;
   auto row = [&](std::initializer_list<std::string> fields) {
     append_csv_row(out, fields);
+    out.insert(out.size() - 1, kPartnerColumns, ',');
   };
   const auto d = [](std::int64_t q) {
     return codec::format_decimal(q, 3);
@@ -234,6 +239,36 @@ std::string recall_csv(const RecallReport& r) {
     std::snprintf(pct, sizeof pct, "%.2f", b.accounted_pct);
     row({"balance", b.lot, "0", "", "", "", d(b.on_hand),  b.uom,         "",           "",
          "",        "",    "",  "", "", "", d(b.received), d(b.consumed), d(b.shipped), pct});
+  }
+  for (const auto& h : r.partner_events) {
+    append_csv_row(out, {"partner_event",
+                         h.lot,
+                         std::to_string(h.depth),
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         date_of(h.event_time),
+                         "",
+                         "",
+                         "",
+                         "",
+                         "",
+                         h.partner,
+                         h.event_id,
+                         h.event_type,
+                         h.biz_step,
+                         h.identifier,
+                         h.role,
+                         h.error_declared ? "yes" : "",
+                         std::to_string(h.seq)});
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "custody/domain/recall.h"
 #include "custody/domain/views.h"
 #include "custody/epcis/gs1_keys.h"
 #include "domain/plant_fixture.h"
@@ -151,6 +152,45 @@ TEST_F(EpcisImport, ATraceCrossesThePlantGateIntoPartnersEvidence) {
   }
   // A lot that never left the plant reaches nobody's events.
   EXPECT_TRUE(trace("R-9", domain::Direction::kForward).at("partnerEvents").as_array().empty());
+
+  // The recall of S-1 has the DC's events, also in its CSV: rows of their own, with the
+  // partner, the event and the evidence record in the last columns.
+  auto snap = ledger_->snapshot();
+  domain::RecallScope scope;
+  scope.lot = "S-1";
+  auto recall = domain::build_recall(*snap, scope, nullptr);
+  ASSERT_TRUE(recall) << recall.error().message;
+  ASSERT_EQ(recall->partner_events.size(), 2u);
+  const std::string csv = domain::recall_csv(*recall);
+  std::vector<std::vector<std::string>> rows;
+  std::size_t at = 0;
+  while (at < csv.size()) {
+    const std::size_t end = csv.find('\n', at);
+    std::vector<std::string> cells;
+    std::size_t from = at;
+    for (std::size_t comma; (comma = csv.find(',', from)) < end; from = comma + 1) {
+      cells.push_back(csv.substr(from, comma - from));
+    }
+    cells.push_back(csv.substr(from, end - from));
+    rows.push_back(std::move(cells));
+    at = end + 1;
+  }
+  const auto& header = rows.front();
+  ASSERT_EQ(header.size(), 28u);
+  EXPECT_EQ(header[20], "partner");
+  EXPECT_EQ(header[27], "evidence_seq");
+  std::size_t partner_rows = 0;
+  for (const auto& cells : rows) {
+    ASSERT_EQ(cells.size(), header.size()) << "every row has every column";
+    if (cells[0] != "partner_event") continue;
+    ++partner_rows;
+    EXPECT_EQ(cells[1], "K-1");
+    EXPECT_EQ(cells[20], "dc");
+    EXPECT_TRUE(cells[21].starts_with("ni:///sha-256;"));
+    EXPECT_EQ(cells[24], lgtin(kit_, "K-1"));
+    EXPECT_NE(std::stoull(cells[27]), 0u);
+  }
+  EXPECT_EQ(partner_rows, 2u);
 }
 
 // A supplier that ships under a GTIN custody does not know still names its lot code; the same
