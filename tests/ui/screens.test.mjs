@@ -208,10 +208,20 @@ test('a recall from a supplier lot matches `custody recall` exactly', async () =
     event: /** @type {HTMLElement} */ (r).dataset.event,
     document: r.querySelector('.document')?.textContent,
     markup: r.querySelector('b') !== null,
+    partner: r.querySelector('.partner')?.textContent,
+    partnerId: r.querySelector('.partner')?.getAttribute('title'),
   })));
   assert.ok(cli.partnerEvents.length > 0, 'the harness imported a customer receipt');
   assert.deepEqual(partners.map((p) => p.event), cli.partnerEvents.map((/** @type {any} */ p) => p.evidence.eventId));
   assert.ok(partners.every((p) => p.document === RECEIPT_SOURCE && !p.markup));
+  // The customer by name, as the customers table names it; the party id on hover.
+  const customers = new Map(cli.customers.map((/** @type {any} */ c) => [c.customer, c.name]));
+  for (const [i, p] of partners.entries()) {
+    const by = cli.partnerEvents[i].evidence.by;
+    assert.equal(p.partnerId, by);
+    assert.ok(customers.get(by), `the partner ${by} is one of the recall's customers`);
+    assert.equal(p.partner, customers.get(by));
+  }
   // The FSMA 204 download is the CLI's file, byte for byte.
   const shipping = await page.evaluate(async () => {
     const a = /** @type {HTMLAnchorElement} */ (document.querySelector('a[download="fsma204-shipping.csv"]'));

@@ -82,6 +82,8 @@ function Report({ report, download }) {
   const lots = all ? report.lots : report.lots.slice(0, PAGE);
   const shipments = all ? report.shipments : report.shipments.slice(0, PAGE);
   const more = !all && (report.lots.length > PAGE || report.shipments.length > PAGE);
+  // The partners past the gate are mostly this recall's customers: their names, not ids.
+  const customerNames = new Map(report.customers.map((/** @type {any} */ c) => [c.customer, c.name]));
   return html`<section aria-labelledby="recall-summary">
       <h2 id="recall-summary">${t('recall.summary', { lots: s.lotsReached, orders: s.workOrders, shipments: s.shipments, customers: s.customers })}</h2>
       <p class="hint">${t('recall.asOf', { seq: report.asOfSeq, ms: formatQty(report.elapsedMs) })}</p>
@@ -131,7 +133,7 @@ function Report({ report, download }) {
         <thead><tr><th scope="col">${t('recall.partner')}</th><th scope="col">${t('col.lot')}</th><th scope="col">${t('recall.event')}</th>
           <th scope="col">${t('recall.date')}</th><th scope="col">${t('recall.depth')}</th><th scope="col">${t('recall.evidence')}</th></tr></thead>
         <tbody>${report.partnerEvents.map((/** @type {any} */ p) => html`<tr data-event=${p.evidence.eventId} data-seq=${p.evidence.seq}>
-          <td>${p.evidence.by}</td><td>${p.lot}</td><td>${p.eventType}${p.bizStep ? ' · ' + p.bizStep : ''}${p.errorDeclared && html`<br /><strong class="retracted">${t('recall.retracted', { reason: p.errorDeclared.reason || '—' })}</strong>`}</td>
+          <td class="partner" title=${p.evidence.by}>${customerNames.get(p.evidence.by) || p.evidence.by}</td><td>${p.lot}</td><td>${p.eventType}${p.bizStep ? ' · ' + p.bizStep : ''}${p.errorDeclared && html`<br /><strong class="retracted">${t('recall.retracted', { reason: p.errorDeclared.reason || '—' })}</strong>`}</td>
           <td>${formatTime(p.eventTime)}</td><td class="num">${p.depth}</td>
           <td><span class="document">${p.evidence.document}</span> · <code title=${p.evidence.eventId}>${p.evidence.eventId.slice(0, 26)}…</code></td></tr>`)}</tbody>
       </table>
