@@ -1280,6 +1280,36 @@ TEST_F(Serve, APartnersEpcisDocumentIsCapturedOnceAndTheRecallReachesIt) {
   EXPECT_EQ(client_->request("GET", target, "", integration).status, 405);
   EXPECT_EQ(client_->request("POST", target, receipt).status, 401);
   EXPECT_EQ(head(auditor), before) << "a duplicate or a refusal writes nothing";
+
+  // A retraction is the event again with an errorDeclaration. Another party may not retract
+  // the customer's event (403, nothing written); the customer may, and the recall then lists
+  // the event as retracted.
+  const auto rcv = plant.find("\"lot.receive\"");
+  ASSERT_NE(rcv, std::string::npos);
+  const std::string supplier =
+      str(json::parse(plant.substr(plant.rfind('\n', rcv) + 1,
+                                   plant.find('\n', rcv) - plant.rfind('\n', rcv) - 1))
+              .at("data")
+              .at("supplier"));
+  ASSERT_NE(supplier, customer);
+  std::string retraction = receipt;
+  retraction.insert(retraction.find(R"("action")"),
+                    R"("errorDeclaration":{"declarationTime":"2026-11-26T08:00:00Z",)"
+                    R"("reason":"incorrect_data"},)");
+  auto wrong =
+      client_->request("POST", "/v1/epcis/capture?partner=" + supplier, retraction, integration);
+  EXPECT_EQ(wrong.status, 403) << wrong.body;
+  EXPECT_EQ(str(wrong.json().at("error").at("field")), "partner") << wrong.body;
+  EXPECT_EQ(head(auditor), before) << "a refused retraction writes nothing";
+  auto retracted = client_->request("POST", target, retraction, integration);
+  ASSERT_EQ(retracted.status, 200) << retracted.body;
+  EXPECT_EQ(retracted.json().at("stored").as_array().size(), 1u) << retracted.body;
+  auto after = client_->request("GET", "/v1/recall?lot=" + lot, "", auditor);
+  ASSERT_EQ(after.status, 200) << after.body;
+  const auto after_answer = after.json();
+  ASSERT_EQ(after_answer.at("partnerEvents").as_array().size(), 1u) << after.body;
+  EXPECT_TRUE(after_answer.at("partnerEvents").at(0).as_object().contains("errorDeclared"))
+      << after.body;
   // Operators do not file partners' evidence; the denial is itself recorded, so it comes last.
   EXPECT_EQ(client_->request("POST", target, receipt, op).status, 403);
 }
