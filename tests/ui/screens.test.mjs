@@ -49,7 +49,7 @@ test('sign-in tells a wrong password from a locked account, and what to do', asy
   await page.fill('#signin-user', PEOPLE.supervisor.id);
   await page.fill('#signin-password', PASSWORD);
   await page.click('form button[type=submit]');
-  await page.waitForSelector('header.top nav');
+  await page.waitForSelector('header.top nav', { timeout: 60000 }); // as the harness's sign-ins
   assert.match(await text(page, 'header.top .who'), /Sam Okafor \(supervisor\)/);
   await page.waitForSelector('header.top .zone:text("America/Los_Angeles")');
 });
@@ -432,12 +432,15 @@ test('administration: people, their roles and lockouts, tokens shown once, the s
   await page.fill('#new-password', 'Night-Shift-Line-4');
   await page.click('.add-user button:text("Add a person")');
   await page.waitForSelector('table.users tr[data-user="nina"]');
+  // Her row appears once user.add is recorded; her password is a second request, and the
+  // form closes when that is done too; a sign-in before then is refused.
+  await page.waitForSelector('.add-user', { state: 'detached' });
   const nina = await plant.page();
   await nina.goto(plant.url + '/');
   await nina.fill('#signin-user', 'nina');
   await nina.fill('#signin-password', 'Night-Shift-Line-4');
   await nina.click('form button[type=submit]');
-  await nina.waitForSelector('header.top nav');
+  await nina.waitForSelector('header.top nav', { timeout: 60000 }); // as the harness's sign-ins
   await page.click('tr[data-user="nina"] button:text("Act")');
   await page.fill('#reason-nina', 'left the company');
   await page.click('.exception-actions button:text("Disable")');
