@@ -45,6 +45,27 @@ std::string bytes_of(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};
 }
 
+// Calls fn(correction record, its payload) for each correction of record `seq`, latest first,
+// walking back along the corrected record's stream (where corrections go) from its record
+// `from`, until fn returns false.
+using CorrectionFn = std::function<bool(const ledger::RecordFields&, s::RecordCorrected::Reader)>;
+Result<void> corrections_back(const ledger::Snapshot& snap, std::uint64_t seq, std::uint64_t from,
+                              const CorrectionFn& fn) {
+  for (std::uint64_t at = from; at > seq;) {
+    auto bytes = snap.record(at);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto r = ledger::decode_record(*bytes);
+    if (!r) return std::unexpected(r.error());
+    if (r->type == "record.corrected" && r->payload_present) {
+      codec::MessageView view(r->payload);
+      auto c = view.root<s::RecordCorrected>();
+      if (c.getSeq() == seq && !fn(*r, c)) return {};
+    }
+    at = r->stream_prev_seq;
+  }
+  return {};
+}
+
 json::value quantity(std::int64_t milli) {
   if (milli % 1000 == 0) return json::value(milli / 1000);
   return json::value(static_cast<double>(milli) / 1000.0);
@@ -225,35 +246,24 @@ Result<void> Mapper::add_correction(const ledger::RecordFields& rec) {
   codec::MessageView view(rec.payload);
   auto c = view.root<s::RecordCorrected>();
   const std::uint64_t seq = c.getSeq();
-  auto decoded = [&](std::uint64_t at) -> Result<ledger::RecordFields> {
-    auto bytes = snap_.record(at);
-    if (!bytes) return std::unexpected(bytes.error());
-    return ledger::decode_record(*bytes);
-  };
-  auto original = decoded(seq);
+  auto bytes = snap_.record(seq);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto original = ledger::decode_record(*bytes);
   if (!original) return std::unexpected(original.error());
   if (!original->payload_present) {
     ++not_mapped_["record.corrected (of a redacted record)"];
     return {};
   }
-  // What was in force before: the latest earlier correction of the same record, found by
-  // walking back along their stream (corrections go in the corrected record's stream).
+  // What was in force before: the latest earlier correction of the same record, if any.
   ledger::RecordFields before = *original;
-  for (std::uint64_t at = rec.stream_prev_seq; at > seq;) {
-    auto r = decoded(at);
-    if (!r) return std::unexpected(r.error());
-    if (r->type == "record.corrected" && r->payload_present) {
-      codec::MessageView earlier(r->payload);
-      auto e = earlier.root<s::RecordCorrected>();
-      if (e.getSeq() == seq) {
-        before.seq = r->seq;
-        before.recorded_at = r->recorded_at;
-        before.payload = bytes_of(e.getPayload());
-        break;
-      }
-    }
-    at = r->stream_prev_seq;
-  }
+  auto earlier = corrections_back(snap_, seq, rec.stream_prev_seq,
+                                  [&](const ledger::RecordFields& r, s::RecordCorrected::Reader e) {
+                                    before.seq = r.seq;
+                                    before.recorded_at = r.recorded_at;
+                                    before.payload = bytes_of(e.getPayload());
+                                    return false;
+                                  });
+  if (!earlier) return std::unexpected(earlier.error());
   ledger::RecordFields after = *original;
   after.seq = rec.seq;
   after.recorded_at = rec.recorded_at;
@@ -485,17 +495,13 @@ Result<EpcisExport> epcis_export(const ledger::Snapshot& snap, const EpcisScope&
         auto in_force = snap.get(corrections, keys::correction(seqs[i]));
         if (!in_force) continue;
         codec::MessageView view(*in_force);
-        for (std::uint64_t at = view.root<s::Correction>().getLastSeq(); at > seqs[i];) {
-          auto bytes = snap.record(at);
-          if (!bytes) return std::unexpected(bytes.error());
-          auto rec = ledger::decode_record(*bytes);
-          if (!rec) return std::unexpected(rec.error());
-          if (rec->type == "record.corrected" && rec->payload_present &&
-              codec::MessageView(rec->payload).root<s::RecordCorrected>().getSeq() == seqs[i]) {
-            seqs.push_back(at);
-          }
-          at = rec->stream_prev_seq;
-        }
+        const std::uint64_t latest = view.root<s::Correction>().getLastSeq();
+        auto found =
+            corrections_back(snap, seqs[i], latest, [&](const ledger::RecordFields& r, auto) {
+              seqs.push_back(r.seq);
+              return true;
+            });
+        if (!found) return std::unexpected(found.error());
       }
       std::sort(seqs.begin(), seqs.end());
       seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
