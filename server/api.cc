@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "api_util.h"
 #include "custody/codec/json_parse.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
@@ -63,15 +64,7 @@ std::optional<std::string> decode_component(std::string_view s, bool plus_is_spa
   return out;
 }
 
-struct Query {
-  std::vector<std::pair<std::string, std::string>> params;
-  [[nodiscard]] const std::string* get(std::string_view k) const {
-    for (const auto& [key, value] : params) {
-      if (key == k) return &value;
-    }
-    return nullptr;
-  }
-};
+}  // namespace
 
 Result<Query> parse_query(std::string_view q) {
   Query out;
@@ -88,6 +81,8 @@ Result<Query> parse_query(std::string_view q) {
   }
   return out;
 }
+
+namespace {
 
 // A non-negative integer query parameter, `fallback` when absent.
 Result<std::uint64_t> number_param(const Query& q, std::string_view key, std::uint64_t fallback) {
@@ -129,6 +124,8 @@ std::optional<domain::EntityKind> collection_kind(std::string_view c) {
   return std::nullopt;
 }
 
+}  // namespace
+
 bool in(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
@@ -141,6 +138,8 @@ std::string joined(const std::vector<std::string_view>& roles) {
   }
   return out.empty() ? "custody itself" : out;
 }
+
+namespace {
 
 // The session cookie: __Host- prefixed and Secure under TLS (browsers refuse a __Host- cookie
 // that is not Secure, so plain HTTP, for a plant's closed network, gets the plain name).
@@ -255,10 +254,15 @@ Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
       host_(host),
       options_(options),
       web_(std::make_unique<WebUi>(options.web_root)),
+      capture_jobs_(make_capture_jobs()),
       sessions_(options.sessions),
       pool_(std::make_unique<Pool>(2)) {}
 
 Api::~Api() = default;
+
+void Api::on_pool(std::function<void()> job) {
+  pool_->post(std::move(job));
+}
 
 Result<Principal> Api::authenticate(const Request& r) {
   constexpr std::string_view kBearer = "Bearer ";
@@ -358,7 +362,8 @@ void Api::handle(Request request, Reply reply) {
   }
 
   const bool metrics = s.size() == 1 && s[0] == "metrics";
-  if (!metrics && (s.empty() || s[0] != "v1")) {
+  const bool epcis = !s.empty() && s[0] == "epcis";
+  if (!metrics && !epcis && (s.empty() || s[0] != "v1")) {
     return done(error(404, ErrorCode::kNotFound, "no such resource: " + std::string(path), "path"));
   }
 
@@ -368,6 +373,16 @@ void Api::handle(Request request, Reply reply) {
       return done(error(500, principal.error()));
     }
     Response r = error(401, principal.error());
+    if (epcis) {
+      r = json(401, "");
+      r.content_type = "application/problem+json";
+      codec::JsonWriter w(r.body);
+      w.begin_object().key("type").string("epcisException:SecurityException");
+      w.key("title").string("Unauthorised request").key("status").uint64(401);
+      w.key("detail").string(principal.error().message);
+      w.key("code").string("unauthenticated").end_object();
+      r.headers.emplace_back("GS1-EPCIS-Version", "2.0.0");
+    }
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custody\"");
     return done(std::move(r));
   }
@@ -377,6 +392,7 @@ void Api::handle(Request request, Reply reply) {
     return done(error(403, ErrorCode::kPermissionDenied,
                       "a signed-in write needs the session's X-CSRF-Token header", "x-csrf-token"));
   }
+  if (epcis) return handle_epcis(p, std::move(request), s, query, std::move(reply));
   if (s.size() == 2 && s[1] == "session" && request.method == "DELETE") {
     return done(sign_out(p, request));
   }

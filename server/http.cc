@@ -148,7 +148,8 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     if (ec) return on_read_error(ec);
     const auto target = parser_->get().target();
     const std::size_t limit =
-        target.starts_with("/v1/commands:batch") || target.starts_with("/v1/epcis/capture")
+        target.starts_with("/v1/commands:batch") || target.starts_with("/v1/epcis/capture") ||
+                target.starts_with("/epcis/capture")
             ? server_.options.max_batch_body_bytes
             : server_.options.max_body_bytes;
     // The header as sent (Beast has checked its syntax); its boost::optional accessor draws a
@@ -234,7 +235,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, "custody");
-    res->set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
     res->set("X-Content-Type-Options", "nosniff");
     for (auto& [k, v] : r.headers) res->set(k, v);

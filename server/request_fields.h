@@ -24,6 +24,13 @@ template <class Body>
   r.cookie = std::string(req[http::field::cookie]);
   r.csrf = std::string(req["X-CSRF-Token"]);
   r.tls = tls;
+  for (const auto& field : req) {
+    const auto name = field.name_string();
+    if (name.size() > 4 && (name[0] == 'G' || name[0] == 'g') &&
+        (name[1] == 'S' || name[1] == 's') && name[2] == '1' && name[3] == '-') {
+      r.gs1_headers.emplace_back(std::string(name), std::string(field.value()));
+    }
+  }
   return r;
 }
 

@@ -7,8 +7,10 @@
 #include <cmath>
 
 #include "custody/codec/capnp_util.h"
+#include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
 #include "custody/common/time_zone.h"
+#include "custody/domain/epcis_import.h"
 #include "custody/domain/projections.h"
 #include "custody/epcis/event_hash.h"
 #include "custody/epcis/gs1_keys.h"
@@ -71,8 +73,10 @@ json::value quantity(std::int64_t milli) {
   return json::value(static_cast<double>(milli) / 1000.0);
 }
 
+}  // namespace
+
 // JSON text with quantities as decimals ("36.5", not Boost's "3.65E1").
-void write(const json::value& v, std::string& out) {
+void write_epcis_json(const json::value& v, std::string& out) {
   switch (v.kind()) {
     case json::kind::object: {
       out += '{';
@@ -82,7 +86,7 @@ void write(const json::value& v, std::string& out) {
         first = false;
         out += json::serialize(json::string(k));
         out += ':';
-        write(x, out);
+        write_epcis_json(x, out);
       }
       out += '}';
       return;
@@ -93,7 +97,7 @@ void write(const json::value& v, std::string& out) {
       for (const auto& x : v.get_array()) {
         if (!first) out += ',';
         first = false;
-        write(x, out);
+        write_epcis_json(x, out);
       }
       out += ']';
       return;
@@ -109,6 +113,8 @@ void write(const json::value& v, std::string& out) {
       out += json::serialize(v);
   }
 }
+
+namespace {
 
 class Mapper {
  public:
@@ -126,6 +132,9 @@ class Mapper {
   // type as not mapped.
   Result<void> add(const ledger::RecordFields& rec);
   Result<EpcisExport> finish();
+  // From now on each event goes to `sink` instead of into the document, until it says stop.
+  void send_to(const EpcisEventVisitor* sink) { sink_ = sink; }
+  [[nodiscard]] bool stopped() const { return stopped_; }
 
  private:
   std::string urn(std::string_view kind, std::string_view id) const {
@@ -160,6 +169,9 @@ class Mapper {
   std::string events_;  // the eventList's members, as JSON text: no tree of the whole log
   std::size_t count_ = 0;
   std::map<std::string, std::size_t> not_mapped_;
+  const EpcisEventVisitor* sink_ = nullptr;
+  std::uint32_t index_ = 0;  // of the next event of the current record, for the sink
+  bool stopped_ = false;
 };
 
 std::string Mapper::lot_class(std::string_view lot) {
@@ -222,12 +234,18 @@ Result<std::string> Mapper::push(json::object e, json::object error_declaration)
   out["eventID"] = *id;
   for (auto& [k, v] : e) out[k] = std::move(v);
   if (!error_declaration.empty()) out["errorDeclaration"] = std::move(error_declaration);
+  if (sink_ != nullptr) {
+    const auto seq = out["custody:seq"].to_number<std::uint64_t>();
+    if (!stopped_ && !(*sink_)(seq, index_++, out)) stopped_ = true;
+    return *id;
+  }
   if (count_++ != 0) events_ += ',';
-  write(out, events_);
+  write_epcis_json(out, events_);
   return *id;
 }
 
 Result<void> Mapper::add(const ledger::RecordFields& rec) {
+  index_ = 0;
   if (!rec.payload_present) {
     ++not_mapped_[rec.type + " (redacted)"];
     return {};
@@ -434,7 +452,7 @@ Result<EpcisExport> Mapper::finish() {
   EpcisExport out;
   out.events = count_;
   doc["epcisBody"] = json::object{{"eventList", json::array{}}};
-  write(doc, out.document);
+  write_epcis_json(doc, out.document);
   // The events go where the empty list is: the document's text ends with "[]}}".
   out.document.resize(out.document.size() - 3);
   out.document += events_;
@@ -443,7 +461,72 @@ Result<EpcisExport> Mapper::finish() {
   return out;
 }
 
+// A partner's event as custody captured it: as received, with the eventID it is stored
+// under, and its document's @context when that declared more than the standard one.
+Result<json::object> captured_event(const ledger::RecordFields& rec) {
+  codec::MessageView view(rec.payload);
+  auto c = view.root<s::EpcisCaptured>();
+  auto event = codec::parse_json(sv(c.getEvent()), "event", kMaxEpcisEventBytes * 2);
+  if (!event || !event->is_object()) {
+    return fail(
+        ErrorCode::kCorruption,
+        "record " + std::to_string(rec.seq) + " holds an EPCIS event that is not a JSON object",
+        "event");
+  }
+  json::object out;
+  out["eventID"] = str(c.getEventId());
+  for (auto& [k, v] : event->get_object()) {
+    if (k != "eventID" && k != "recordTime") out[k] = std::move(v);
+  }
+  out["recordTime"] = format_rfc3339(rec.recorded_at);  // when this repository captured it
+  if (c.getContext().size() > 0 && !out.contains("@context")) {
+    auto context = codec::parse_json(sv(c.getContext()), "context");
+    if (context && !(context->is_string() && context->get_string() == kStandardContext)) {
+      out["@context"] = std::move(*context);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string_view epcis_standard_context() {
+  return kStandardContext;
+}
+
+Result<void> epcis_events(const ledger::Snapshot& snap, std::uint64_t from_seq,
+                          const ledger::Site& site, const std::string& origin,
+                          const EpcisEventVisitor& visit) {
+  return ledger::reading([&]() -> Result<void> {
+    Mapper mapper(snap, site, origin);
+    mapper.send_to(&visit);
+    std::optional<Error> problem;
+    auto r = snap.records(std::max<std::uint64_t>(from_seq, 1), 0,
+                          [&](std::uint64_t seq, std::string_view bytes) {
+                            auto rec = ledger::decode_record(bytes);
+                            if (!rec) {
+                              problem = rec.error();
+                              return false;
+                            }
+                            if (rec->type == "epcis.captured" && rec->payload_present) {
+                              auto e = captured_event(*rec);
+                              if (!e) {
+                                problem = e.error();
+                                return false;
+                              }
+                              return visit(seq, 0, *e);
+                            }
+                            if (auto added = mapper.add(*rec); !added) {
+                              problem = added.error();
+                              return false;
+                            }
+                            return !mapper.stopped();
+                          });
+    if (!r) return std::unexpected(r.error());
+    if (problem) return std::unexpected(*problem);
+    return {};
+  });
+}
 
 Result<EpcisExport> epcis_export(const ledger::Snapshot& snap, const EpcisScope& scope,
                                  const ledger::Site& site, const std::string& origin) {

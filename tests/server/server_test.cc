@@ -37,6 +37,22 @@ std::string note(const std::string& id, const std::string& text,
          R"(,"data":{"subject":"line-1","text":")" + text + R"("}})";
 }
 
+// A path segment's percent-encoding, as a client would send an event id.
+std::string percent_encoded(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(run_custody({"init", dir().string()}).exit_code, 0); }
@@ -1432,6 +1448,289 @@ TEST_F(Serve, ItServesItsOpenApiDocument) {
   EXPECT_EQ(r.body, source);
   EXPECT_EQ(r.json().at("openapi"), "3.1.0");
   EXPECT_EQ(client_->request("POST", "/v1/openapi.json", "{}").status, 405);
+}
+
+// GS1's EPCIS 2.0 REST binding under /epcis: a capture job (rollback by default, proceed on
+// request), the synchronous capture of one event (201, then 409), the query with filters and
+// pages, discovery, and every refusal a problem+json that writes nothing.
+TEST_F(Serve, TheEpcisRestBindingCapturesQueriesAPageAtATimeAndRefusesClearly) {
+  const std::string partner_token = token("integration");
+  const std::string other_partner = token("integration");
+  const std::string auditor = token("auditor");
+  const std::string op = token("operator");
+  const std::string plant = append_plant();
+  ASSERT_FALSE(plant.empty());
+  const auto rcv = plant.find("\"lot.receive\"");
+  ASSERT_NE(rcv, std::string::npos);
+  const std::string supplier =
+      str(json::parse(plant.substr(plant.rfind('\n', rcv) + 1,
+                                   plant.find('\n', rcv) - plant.rfind('\n', rcv) - 1))
+              .at("data")
+              .at("supplier"));
+  start();
+  auto problem_of = [](const HttpResponse& r) {
+    EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << r.body;
+    return r.json().as_object();
+  };
+
+  auto discovery = client_->request("OPTIONS", "/epcis/capture", "", partner_token);
+  ASSERT_EQ(discovery.status, 204) << discovery.body;
+  EXPECT_EQ(discovery.headers["gs1-epcis-version"], "2.0.0");
+  EXPECT_EQ(discovery.headers["gs1-cbv-version"], "2.0.0");
+  EXPECT_EQ(discovery.headers["gs1-capture-error-behaviour"], "all");
+  EXPECT_EQ(discovery.headers["gs1-epcis-capture-limit"], "250000");
+  EXPECT_EQ(discovery.headers["allow"], "GET, POST, OPTIONS");
+
+  const std::string lot7 = "https://id.gs1.org/01/09521234543213/10/LOT-7";
+  auto event = [](const std::string& time, const std::string& step, const std::string& cls) {
+    return R"({"type":"ObjectEvent","eventTime":")" + time +
+           R"(","eventTimeZoneOffset":"+01:00","action":"OBSERVE","bizStep":")" + step +
+           R"(","quantityList":[{"epcClass":")" + cls + R"(","quantity":40,"uom":"KGM"}]})";
+  };
+  auto document = [](const std::vector<std::string>& events) {
+    std::string list;
+    for (const auto& e : events) list += (list.empty() ? "" : ",") + e;
+    return R"({"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],)"
+           R"("type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-25T10:00:00Z",)"
+           R"("epcisBody":{"eventList":[)" +
+           list + "]}}";
+  };
+  const std::string good = event("2026-11-25T09:00:00+01:00", "shipping", lot7);
+  const std::string wrong = event("2026-11-25T09:30:00+01:00", "teleporting", lot7 + "8");
+  const std::string mixed = document({good, wrong});
+  // A capture job runs after the 202; its state is polled until it has finished.
+  auto capture = [&](const std::string& body, std::vector<std::string> headers = {}) {
+    auto accepted = client_->request("POST", "/epcis/capture?partner=" + supplier, body,
+                                     partner_token, headers);
+    EXPECT_EQ(accepted.status, 202) << accepted.body;
+    const std::string location = accepted.headers["location"];
+    EXPECT_TRUE(location.starts_with("/epcis/capture/")) << location;
+    for (int i = 0; i < 600; ++i) {
+      auto job = client_->request("GET", location, "", partner_token);
+      EXPECT_EQ(job.status, 200) << job.body;
+      if (job.status != 200) return json::object{};
+      auto o = job.json().as_object();
+      if (!o.at("running").as_bool()) return o;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "the capture job did not finish";
+    return json::object{};
+  };
+
+  // Rollback (the default): one wrong event, and nothing is stored; the job says which.
+  const std::uint64_t before = head(auditor);
+  auto rolled_back = capture(mixed);
+  EXPECT_FALSE(rolled_back.at("success").as_bool());
+  EXPECT_EQ(str(rolled_back.at("captureErrorBehaviour")), "rollback");
+  ASSERT_EQ(rolled_back.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(str(rolled_back.at("errors").at(0).at("field")), "/epcisBody/eventList/1/bizStep");
+  EXPECT_EQ(str(rolled_back.at("errors").at(0).at("type")), "epcisException:ValidationException");
+  EXPECT_EQ(head(auditor), before) << "a rolled-back capture writes nothing";
+  // Proceed (in the header's other spelling too): the good event is stored, the wrong one listed.
+  auto proceeded = capture(mixed, {"GS1-EPCIS-Capture-Error-Behaviour: proceed"});
+  EXPECT_FALSE(proceeded.at("success").as_bool());
+  EXPECT_EQ(str(proceeded.at("captureErrorBehaviour")), "proceed");
+  EXPECT_EQ(proceeded.at("custody:stored"), 1);
+  EXPECT_EQ(proceeded.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(head(auditor), before + 1);
+  auto clean = capture(document({event("2026-11-25T11:00:00+01:00", "receiving", lot7)}));
+  EXPECT_TRUE(clean.at("success").as_bool());
+  EXPECT_TRUE(clean.at("errors").as_array().empty());
+  auto jobs = client_->request("GET", "/epcis/capture?perPage=2", "", partner_token);
+  ASSERT_EQ(jobs.status, 200) << jobs.body;
+  EXPECT_EQ(jobs.json().as_array().size(), 2u);
+  EXPECT_NE(jobs.headers["link"].find("rel=\"next\""), std::string::npos) << jobs.headers["link"];
+  // Another partner's token does not see the jobs.
+  EXPECT_TRUE(
+      client_->request("GET", "/epcis/capture", "", other_partner).json().as_array().empty());
+  EXPECT_EQ(
+      client_->request("GET", "/epcis/capture/" + str(clean.at("captureID")), "", other_partner)
+          .status,
+      404);
+
+  // The query: the class in its URN form finds the partner's events by their Digital Link.
+  auto found = client_->request(
+      "GET", "/epcis/events?MATCH_anyEPCClass=urn:epc:class:lgtin:9521234.054321.LOT-7", "",
+      partner_token);
+  ASSERT_EQ(found.status, 200) << found.body;
+  const auto found_doc = found.json();
+  EXPECT_EQ(str(found_doc.at("type")), "EPCISQueryDocument");
+  const auto& list = found_doc.at("epcisBody").at("queryResults").at("resultsBody").at("eventList");
+  ASSERT_EQ(list.as_array().size(), 2u) << found.body;
+  EXPECT_EQ(str(list.at(0).at("bizStep")), "shipping");
+  const std::string shipped_id = str(list.at(0).at("eventID"));
+  EXPECT_EQ(client_
+                ->request("GET", "/epcis/events?EQ_bizStep=receiving&MATCH_anyEPCClass=" + lot7, "",
+                          partner_token)
+                .json()
+                .at("epcisBody")
+                .at("queryResults")
+                .at("resultsBody")
+                .at("eventList")
+                .as_array()
+                .size(),
+            1u);
+  // custody's own shipments, a page at a time: every page's Link leads on, no event twice.
+  std::set<std::string> seen;
+  std::size_t pages = 0;
+  std::string next = "/epcis/events?eventType=ObjectEvent&EQ_bizStep=shipping&perPage=3";
+  while (!next.empty() && pages < 1000) {
+    auto page = client_->request("GET", next, "", auditor);
+    ASSERT_EQ(page.status, 200) << next << " " << page.body;
+    ++pages;
+    const auto page_doc = page.json();  // kept: the loop walks a member of it
+    for (const auto& e :
+         page_doc.at("epcisBody").at("queryResults").at("resultsBody").at("eventList").as_array()) {
+      EXPECT_EQ(str(e.at("bizStep")), "shipping");
+      EXPECT_TRUE(seen.insert(str(e.at("eventID"))).second) << "twice: " << e;
+    }
+    const std::string link = page.headers["link"];
+    next = link.empty() ? "" : link.substr(1, link.find('>') - 1);
+  }
+  auto all = client_->request(
+      "GET", "/epcis/events?eventType=ObjectEvent&EQ_bizStep=shipping&perPage=10000", "", auditor);
+  ASSERT_EQ(all.status, 200);
+  EXPECT_TRUE(all.headers["link"].empty());
+  const auto all_doc = all.json();
+  EXPECT_EQ(all_doc.at("epcisBody")
+                .at("queryResults")
+                .at("resultsBody")
+                .at("eventList")
+                .as_array()
+                .size(),
+            seen.size());
+  EXPECT_GT(seen.size(), 3u) << "the plant ships on more than one page";
+  EXPECT_GT(pages, 1u);
+  auto one = client_->request("GET", "/epcis/events/" + percent_encoded(shipped_id), "", auditor);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(str(one.json()
+                    .at("epcisBody")
+                    .at("queryResults")
+                    .at("resultsBody")
+                    .at("eventList")
+                    .at(0)
+                    .at("eventID")),
+            shipped_id);
+
+  // One event, synchronously: 201 with where it is, then 409.
+  const std::string single =
+      R"({"@context":"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",)" +
+      event("2026-11-26T08:00:00+01:00", "receiving", lot7 + "9").substr(1);
+  auto created =
+      client_->request("POST", "/epcis/events?partner=" + supplier, single, partner_token);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = str(created.json().at("eventID"));
+  EXPECT_EQ(created.headers["location"], "/epcis/events/" + percent_encoded(id));
+  EXPECT_EQ(client_->request("GET", created.headers["location"], "", auditor).status, 200);
+  const std::uint64_t stored = head(auditor);
+  auto again = client_->request("POST", "/epcis/events?partner=" + supplier, single, partner_token);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(str(problem_of(again).at("type")), "epcisException:ResourceAlreadyExistsException");
+
+  // Bad input: a problem naming what was wrong, and nothing written.
+  std::string bad_step = single;
+  bad_step.replace(bad_step.find("\"receiving\""), 11, "\"teleporting\"");
+  for (const auto& [method, target, body, headers, status, type, field] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::vector<std::string>, int,
+                              std::string, std::string>>{
+           {"POST", "/epcis/events", bad_step, {}, 400, "ValidationException", "/bizStep"},
+           {"POST", "/epcis/events", "[1]", {}, 400, "ValidationException", ""},
+           {"POST",
+            "/epcis/events?partner=nobody",
+            single,
+            {},
+            400,
+            "ValidationException",
+            "partner"},
+           {"POST", "/epcis/events?colour=red", single, {}, 400, "ValidationException", "colour"},
+           {"POST", "/epcis/capture", "{", {}, 400, "ValidationException", ""},
+           {"POST",
+            "/epcis/capture",
+            R"({"type":"EPCISDocument"})",
+            {},
+            400,
+            "ValidationException",
+            "/epcisBody/eventList"},
+           {"POST",
+            "/epcis/capture",
+            mixed,
+            {"GS1-Capture-Error-Behaviour: sometimes"},
+            400,
+            "ValidationException",
+            "GS1-Capture-Error-Behaviour"},
+           {"POST",
+            "/epcis/capture",
+            mixed,
+            {"GS1-EPCIS-Version: 1.2"},
+            406,
+            "NotAcceptableException",
+            "GS1-EPCIS-Version"},
+           {"GET", "/epcis/events?colour=red", "", {}, 400, "QueryParameterException", "colour"},
+           {"GET",
+            "/epcis/events?GE_eventTime=yesterday",
+            "",
+            {},
+            400,
+            "QueryParameterException",
+            "GE_eventTime"},
+           {"GET", "/epcis/events?perPage=0", "", {}, 400, "QueryParameterException", "perPage"},
+           {"GET",
+            "/epcis/events?nextPageToken=abc",
+            "",
+            {},
+            400,
+            "QueryParameterException",
+            "nextPageToken"},
+           {"GET",
+            "/epcis/events?orderBy=eventTime",
+            "",
+            {},
+            400,
+            "QueryParameterException",
+            "orderBy"},
+           {"GET",
+            "/epcis/events?maxEventCount=1&EQ_bizStep=shipping",
+            "",
+            {},
+            413,
+            "QueryTooLargeException",
+            "maxEventCount"},
+           {"GET",
+            "/epcis/events/urn%3Auuid%3Anone",
+            "",
+            {},
+            404,
+            "NoSuchNameException",
+            "eventID"},
+           {"GET", "/epcis/capture/capture-999", "", {}, 404, "NoSuchNameException", "captureID"},
+           {"GET", "/epcis/queries", "", {}, 501, "ImplementationException", ""},
+           {"GET", "/epcis/teleport", "", {}, 404, "NoSuchNameException", ""}}) {
+    auto r = client_->request(method, target, body, partner_token, headers);
+    EXPECT_EQ(r.status, status) << method << " " << target << " " << r.body;
+    const auto p = problem_of(r);
+    EXPECT_EQ(str(p.at("type")), "epcisException:" + type) << r.body;
+    EXPECT_EQ(p.contains("field") ? str(p.at("field")) : std::string(), field) << r.body;
+  }
+  auto text = client_->raw(
+      "POST /epcis/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + partner_token +
+      "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(single.size()) +
+      "\r\n\r\n" + single);
+  EXPECT_EQ(text.status, 415) << text.body;
+  EXPECT_EQ(head(auditor), stored) << "a refused capture or query writes nothing";
+
+  // Who may: no credentials 401; an auditor reads and may not capture; an operator may not
+  // read the log the events come from. The denials are recorded, so they come last.
+  auto anonymous = client_->request("GET", "/epcis/events");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(str(problem_of(anonymous).at("type")), "epcisException:SecurityException");
+  auto auditor_capture = client_->request("POST", "/epcis/events", single, auditor);
+  EXPECT_EQ(auditor_capture.status, 403);
+  EXPECT_EQ(str(problem_of(auditor_capture).at("type")), "epcisException:SecurityException");
+  EXPECT_EQ(client_->request("POST", "/epcis/capture", mixed, auditor).status, 403);
+  EXPECT_EQ(client_->request("GET", "/epcis/capture", "", auditor).status, 403);
+  EXPECT_EQ(client_->request("GET", "/epcis/events", "", op).status, 403);
+  sync(op);
+  EXPECT_EQ(head(auditor), stored + 4) << "three denials recorded and the sync note";
 }
 
 }  // namespace

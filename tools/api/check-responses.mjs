@@ -156,7 +156,9 @@ exchanges.forEach(check);
 
 const operations = [];
 for (const [t, item] of Object.entries(doc.paths)) {
-  for (const [m, op] of Object.entries(item)) operations.push({ t, m, op });
+  for (const [m, op] of Object.entries(item)) {
+    if (m !== "parameters") operations.push({ t, m, op });  // path-level parameters: not an operation
+  }
 }
 const untouched = operations.filter(
   ({ op }) => ![...seen.keys()].some((k) => k.startsWith(op.operationId + " "))

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json/fwd.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -34,6 +35,11 @@ class PluginHost;
 namespace custody::server {
 
 class WebUi;
+class CaptureJobs;
+[[nodiscard]] std::shared_ptr<CaptureJobs> make_capture_jobs();
+
+// What the HTTP layer admits as the body of a batch of commands or an EPCIS capture.
+inline constexpr std::size_t kMaxBatchBodyBytes = 256 << 20;
 
 struct Request {
   std::string method;  // "GET", "POST", ...
@@ -44,12 +50,14 @@ struct Request {
   std::string cookie;  // the Cookie header
   std::string csrf;    // the X-CSRF-Token header
   bool tls = false;    // arrived over TLS (session cookies are then Secure, __Host-)
+  // The GS1-* headers of GS1's EPCIS REST binding, as sent: {"GS1-EPCIS-Version", "2.0.0"}.
+  std::vector<std::pair<std::string, std::string>> gs1_headers;
   std::string body;
 };
 
 struct Response {
   unsigned status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // empty: none (a response without a body)
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
@@ -72,6 +80,9 @@ struct ApiOptions {
   std::chrono::seconds denial_window{60};
   std::size_t max_batch_commands = 1'000'000;
   std::size_t max_log_limit = 10'000;
+  // The largest EPCIS document POST /epcis/capture takes: as HttpOptions'
+  // max_batch_body_bytes, the size the HTTP layer admits for it.
+  std::size_t max_capture_bytes = kMaxBatchBodyBytes;
   SessionOptions sessions;
   // Sign-in: this many failures of one account within the window lock it for the lockout.
   unsigned max_failures = 5;
@@ -167,6 +178,18 @@ class Api {
   void post_batch(const Principal& p, const Request& r, Reply reply);
   // A partner's EPCIS 2.0 document in, as `custody epcis import` (docs/api.md).
   void post_epcis_capture(const Principal& p, Request r, const std::string& query, Reply reply);
+  // GS1's EPCIS 2.0 REST binding under /epcis (epcis_rest.cc, docs/epcis.md).
+  void handle_epcis(const Principal& p, Request request, const std::vector<std::string>& s,
+                    const std::string& query, Reply reply);
+  // POST /epcis/capture: 202 and a capture job, which run_capture does on the pool.
+  void epcis_capture(const Principal& p, Request r, const std::string& query, Reply reply);
+  void run_capture(const Principal& p, Request r, boost::json::value document,
+                   const std::string& id, const std::string& partner, bool proceed);
+  // POST /epcis/events: one event, stored before the answer (201), or 409 if it is already.
+  void epcis_post_event(const Principal& p, Request r, const std::string& query, Reply reply);
+  Response epcis_capture_jobs(const Principal& p, const std::string& id, const std::string& query);
+  Response epcis_query(const std::string& query, const std::string& id);
+  Response stored_epcis_event(std::uint64_t seq, const std::string& id);
   // Electronic signatures (signing.cc). A challenge names a command and a meaning and gives
   // the text to show the signer; its confirmation, with the password, submits the command
   // signed. Confirmation runs on the worker pool (argon2id).
@@ -199,6 +222,7 @@ class Api {
   const plugin::PluginHost* host_;
   ApiOptions options_;
   std::unique_ptr<WebUi> web_;
+  std::shared_ptr<CaptureJobs> capture_jobs_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> in_flight_{0};
   std::mutex denials_mu_;
@@ -217,7 +241,8 @@ class Api {
   std::mutex challenges_mu_;
   std::unordered_map<std::string, Challenge> challenges_;
   class Pool;
-  std::unique_ptr<Pool> pool_;  // argon2id work, never on the network threads
+  std::unique_ptr<Pool> pool_;
+  void on_pool(std::function<void()> job);  // argon2id work, never on the network threads
 };
 
 // The OpenAPI 3.1 document of this API (server/openapi.json), as GET /v1/openapi.json serves it.

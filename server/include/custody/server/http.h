@@ -20,8 +20,9 @@ struct HttpOptions {
   std::size_t threads = 2;                // I/O threads
   std::size_t max_connections = 1024;     // beyond this, new connections are closed at once
   std::size_t max_header_bytes = 16 << 10;
-  std::size_t max_body_bytes = 1 << 20;          // one command, any other request
-  std::size_t max_batch_body_bytes = 256 << 20;  // POST /v1/commands:batch, /v1/epcis/capture
+  std::size_t max_body_bytes = 1 << 20;  // one command, any other request
+  // POST /v1/commands:batch, /v1/epcis/capture, /epcis/capture
+  std::size_t max_batch_body_bytes = kMaxBatchBodyBytes;
   // A request must arrive whole within this (a slowloris client cannot hold a connection).
   std::chrono::milliseconds request_timeout{10'000};
   // A kept-alive connection with no request for this long is closed.

@@ -6,7 +6,9 @@
 // Every eventID is the event's CBV 2.0 Event Hash ID.
 #pragma once
 
+#include <boost/json/fwd.hpp>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
@@ -41,5 +43,22 @@ struct EpcisExport {
 [[nodiscard]] Result<EpcisExport> epcis_export(const ledger::Snapshot& snap,
                                                const EpcisScope& scope, const ledger::Site& site,
                                                const std::string& origin);
+
+// The events a GS1 EPCIS query reads (docs/epcis.md, "REST interface"): custody's own records
+// mapped as the export maps them, and the partners' events custody captured (epcis.captured,
+// as received, with their eventID and the recordTime of their capture), in ledger order from the
+// record `from_seq` on. `visit` gets each with its record's seq and its place among that record's
+// events (a correction makes two); returning false stops the walk.
+using EpcisEventVisitor =
+    std::function<bool(std::uint64_t seq, std::uint32_t index, boost::json::object& event)>;
+[[nodiscard]] Result<void> epcis_events(const ledger::Snapshot& snap, std::uint64_t from_seq,
+                                        const ledger::Site& site, const std::string& origin,
+                                        const EpcisEventVisitor& visit);
+
+// JSON text of EPCIS data with quantities as decimals ("36.5", not Boost's "3.65E1").
+void write_epcis_json(const boost::json::value& v, std::string& out);
+
+// The @context of a document of custody's events (the standard one, and custody's prefix).
+[[nodiscard]] std::string_view epcis_standard_context();
 
 }  // namespace custody::domain
