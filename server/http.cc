@@ -147,11 +147,11 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     const auto target = parser_->get().target();
-    const std::size_t limit =
-        target.starts_with("/v1/commands:batch") || target.starts_with("/v1/epcis/capture") ||
-                target.starts_with("/epcis/capture")
-            ? server_.options.max_batch_body_bytes
-            : server_.options.max_body_bytes;
+    const std::size_t limit = target.starts_with("/v1/commands:batch") ||
+                                      target.starts_with("/v1/epcis/capture") ||
+                                      target.starts_with("/epcis/capture")
+                                  ? server_.options.max_batch_body_bytes
+                                  : server_.options.max_body_bytes;
     // The header as sent (Beast has checked its syntax); its boost::optional accessor draws a
     // false -Wmaybe-uninitialized from GCC 12 under the sanitizers.
     const auto declared = parser_->get()[http::field::content_length];
