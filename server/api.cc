@@ -553,7 +553,7 @@ void Api::record_access(const std::string& principal, const std::string& peer,
 }
 
 Api::Admitted Api::admit(const Principal& p, const Request& r, std::string_view text,
-                         std::string& command_id) {
+                         std::string& command_id, std::string_view own_prefix) {
   std::string refused_type;
   auto authorize = [&](std::string_view type) -> Result<void> {
     if (may_submit(p.roles, type) && (p.command_types.empty() || in(p.command_types, type))) {
@@ -576,7 +576,8 @@ Api::Admitted Api::admit(const Principal& p, const Request& r, std::string_view 
     }
     return {std::nullopt, cmd.error(), 400};
   }
-  if (const auto prefix = domain::reserved_prefix(cmd->command_id); !prefix.empty()) {
+  if (const auto prefix = domain::reserved_prefix(cmd->command_id);
+      !prefix.empty() && prefix != own_prefix) {
     return {std::nullopt,
             Error{ErrorCode::kReserved,
                   "command ids starting with '" + std::string(prefix) +
@@ -838,7 +839,7 @@ void Api::post_epcis_capture(const Principal& p, Request r, const std::string& q
         *plan, p.actor,
         [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
           std::string command_id;
-          auto admitted = admit(p, r, command, command_id);
+          auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
           if (!admitted.command) return done(std::unexpected(admitted.error));
           ledger_.submit(std::move(*admitted.command), std::move(done));
         },

@@ -730,7 +730,7 @@ void Api::run_capture(const Principal& p, Request r, bj::value document, const s
       *plan, p.actor,
       [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
         std::string command_id;
-        auto admitted = admit(p, r, command, command_id);
+        auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
         if (!admitted.command) return done(std::unexpected(admitted.error));
         ledger_.submit(std::move(*admitted.command), std::move(done));
       },
@@ -815,7 +815,7 @@ void Api::epcis_post_event(const Principal& p, Request r, const std::string& que
         *plan, p.actor,
         [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
           std::string command_id;
-          auto admitted = admit(p, r, command, command_id);
+          auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
           if (!admitted.command) return done(std::unexpected(admitted.error));
           ledger_.submit(std::move(*admitted.command), std::move(done));
         },

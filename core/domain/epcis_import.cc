@@ -131,9 +131,10 @@ Result<EpcisImportPlan> plan_epcis_import(const ledger::Snapshot& snap, std::str
     w.end_object();
     // The command id covers the data: a retry of this very import is the ledger's duplicate,
     // and the same event in another document or request is refused by the rule as stored.
-    plan.fresh.push_back(EpcisImportItem{id->event_id, event_text(event, "type"),
-                                         "epcis-" + to_hex(crypto::sha256(key + "\n" + data)),
-                                         std::move(data)});
+    plan.fresh.push_back(EpcisImportItem{
+        id->event_id, event_text(event, "type"),
+        std::string(kEpcisCommandIdPrefix) + to_hex(crypto::sha256(key + "\n" + data)),
+        std::move(data)});
   }
   return plan;
 }

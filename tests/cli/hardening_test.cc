@@ -211,7 +211,7 @@ TEST_F(Hardening, F03_TheSameIdForAnotherCommandIsAConflict) {
 // automatic exception.
 TEST_F(Hardening, F04_ReservedIdsAreRefused) {
   for (const char* id :
-       {"escalate:EX-99", "plugin:scheduler/p1", "auto:r-1", "access:x", "system:x"}) {
+       {"escalate:EX-99", "plugin:scheduler/p1", "auto:r-1", "access:x", "system:x", "epcis:x"}) {
     EXPECT_EQ(rejected_code(dir(), note(id)), "reserved") << id;
   }
   EXPECT_EQ(rejected_code(dir(), command("exception.raise", "e1",

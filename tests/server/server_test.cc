@@ -187,6 +187,7 @@ TEST_F(Serve, ACommandIsRecordedAsItsAuthenticatedPrincipalAndBadOnesWriteNothin
   const std::vector<Bad> bad = {
       {note("n3", "as the boss", R"(,"actor":"user:boss")"), 403, "permission_denied"},
       {note("escalate:1", "reserved id"), 400, "reserved"},
+      {note("epcis:0f", "an EPCIS import's id"), 400, "reserved"},
       {R"({"type":"note.add","commandId":"n4","data":{"subject":"s","text":"t"})", 400,
        "invalid_argument"},
       {R"({"type":"note.add","commandId":"n5","data":{"subject":"s"}})", 400, "invalid_argument"},

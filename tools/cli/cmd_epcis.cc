@@ -106,7 +106,8 @@ int epcis_import(const ImportArgs& a) {
   domain::submit_epcis_import(
       *plan, os_actor(),
       [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
-        auto cmd = domain::decode_command(command);
+        // As the host: the import's own command ids are in a reserved namespace.
+        auto cmd = domain::decode_command(command, nullptr, os_actor());
         if (!cmd) return done(std::unexpected(cmd.error()));
         (*ledger)->submit(std::move(*cmd), std::move(done));
       },

@@ -160,8 +160,10 @@ class Api {
     Error error;
     unsigned status = 0;
   };
+  // `own_prefix`: the one reserved command id prefix the caller's commands may use (the
+  // EPCIS importer's, for the commands it builds itself).
   Admitted admit(const Principal& p, const Request& r, std::string_view text,
-                 std::string& command_id);
+                 std::string& command_id, std::string_view own_prefix = {});
 
   void post_command(const Principal& p, const Request& r, Reply reply);
   // POST /v1/tokens: token.create as the caller, then the secret, shown once.

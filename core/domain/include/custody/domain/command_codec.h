@@ -29,10 +29,11 @@ inline constexpr std::string_view kSystemActor = "system";
 inline constexpr std::string_view kPluginActorPrefix = "plugin:";
 
 // Command id prefixes custody uses for the commands it writes itself (escalations, access
-// records, a plugin's namespaced ids, automatic exceptions): a client's commandId may not
-// start with one (kReserved), so nobody can take an id custody will need.
+// records, a plugin's namespaced ids, automatic exceptions, the events of an EPCIS import):
+// a client's commandId may not start with one (kReserved), so nobody can take an id custody
+// will need.
 inline constexpr std::string_view kReservedCommandIdPrefixes[] = {
-    "escalate:", "access:", "auto:", "plugin:", "system:"};
+    "escalate:", "access:", "auto:", "plugin:", "system:", "epcis:"};
 // The reserved prefix `command_id` starts with, or "".
 [[nodiscard]] std::string_view reserved_prefix(std::string_view command_id);
 

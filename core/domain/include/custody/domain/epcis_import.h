@@ -29,10 +29,14 @@ inline constexpr std::size_t kMaxEpcisEvents = 250'000;
 inline constexpr std::size_t kMaxEpcisEventBytes = 64 * 1024;
 inline constexpr std::size_t kMaxEpcisContextBytes = 8 * 1024;
 
+// The import's command ids start with this reserved prefix (command_codec.h): no client can
+// take the id of an event before it is imported. The importer submits them as the host.
+inline constexpr std::string_view kEpcisCommandIdPrefix = "epcis:";
+
 struct EpcisImportItem {
   std::string event_id;
   std::string event_type;
-  std::string command_id;  // "epcis-" + the Event Hash ID's digest: a retry is idempotent
+  std::string command_id;  // kEpcisCommandIdPrefix + a digest of the command: a retry is idempotent
   std::string data_json;   // epcis.capture's data
 };
 
