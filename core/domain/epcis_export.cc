@@ -379,7 +379,24 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
     e["outputQuantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
     return e;
   }
-  if (t == "lot.transformed" || t == "lot.merged" || t == "lot.split") {
+  // A split makes no new traceability lot: the parts are the parent's class (lot_epc_class),
+  // so the split is the lot observed, with its parts in custody's terms.
+  if (t == "lot.split") {
+    auto p = view.root<s::LotSplit>();
+    auto e = event("ObjectEvent", rec, at);
+    e["action"] = "OBSERVE";
+    std::int64_t total = 0;
+    json::array parts;
+    for (auto c : p.getInto()) {
+      parts.push_back(json::object{{"lot", str(c.getLot())}, {"quantity", quantity(c.getQty())}});
+      total += c.getQty();
+    }
+    e["quantityList"] = list({quantity_element(sv(p.getLot()), total)});
+    e["custody:lot"] = str(p.getLot());
+    e["custody:parts"] = std::move(parts);
+    return e;
+  }
+  if (t == "lot.transformed" || t == "lot.merged") {
     auto e = event("TransformationEvent", rec, at);
     json::array in, out;
     if (t == "lot.transformed") {
@@ -401,14 +418,6 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
         total += i.getQty();
       }
       out.push_back(quantity_element(sv(p.getInto()), total));
-    } else {
-      auto p = view.root<s::LotSplit>();
-      std::int64_t total = 0;
-      for (auto c : p.getInto()) {
-        out.push_back(quantity_element(sv(c.getLot()), c.getQty()));
-        total += c.getQty();
-      }
-      in.push_back(quantity_element(sv(p.getLot()), total));
     }
     e["inputQuantityList"] = std::move(in);
     e["outputQuantityList"] = std::move(out);

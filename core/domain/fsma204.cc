@@ -14,6 +14,7 @@
 #include "custody/domain/projections.h"
 #include "custody/ledger/record.h"
 #include "names.h"
+#include "partners.h"
 #include "state_access.h"
 #include "values.h"
 
@@ -172,20 +173,13 @@ const LotCode& Spreadsheet::code_of(std::string_view lot) {
       c = {f->lot, "", true, f->lot};
       break;
     }
-    std::string parent;
-    snap_.scan_prefix(bwd_, keys::edge_prefix(f->lot),
-                      [&](std::string_view key, std::string_view value) {
-                        codec::MessageView ev(value);
-                        if (ev.root<s::Edge>().getKind() != s::EdgeKind::SPLIT) return true;
-                        parent = key.substr(keys::edge_prefix(f->lot).size());
-                        return false;
-                      });
-    if (parent.empty()) {
+    auto parent = split_parent(snap_, bwd_, f->lot);
+    if (!parent) {
       c = {std::string(lot), "", false, f->lot};
       c.lost_parent = true;
       break;
     }
-    at = parent;
+    at = std::move(*parent);
   }
   return codes_.emplace(std::string(lot), std::move(c)).first->second;
 }

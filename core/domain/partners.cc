@@ -231,9 +231,35 @@ std::string urn_part(std::string_view s) {
   return out;
 }
 
-std::string lot_epc_class(const ledger::Snapshot& snap, std::string_view lot,
+std::optional<std::string> split_parent(const ledger::Reader& reader, ledger::Reader::Cf bwd,
+                                        std::string_view lot) {
+  std::optional<std::string> parent;
+  const std::string prefix = keys::edge_prefix(lot);
+  reader.scan_prefix(bwd, prefix, [&](std::string_view key, std::string_view value) {
+    codec::MessageView ev(value);
+    if (ev.root<s::Edge>().getKind() != s::EdgeKind::SPLIT) return true;
+    parent = std::string(key.substr(prefix.size()));
+    return false;
+  });
+  return parent;
+}
+
+std::string lot_epc_class(const ledger::Snapshot& snap, std::string_view part,
                           std::string_view origin) {
   const auto entities = snap.family(kEntitiesCf);
+  // The first lot of the chain of splits the part came from (a cycle or a chain of more than
+  // 64 splits ends the walk).
+  std::string root(part);
+  for (int hops = 0; hops < 64; ++hops) {
+    auto v = snap.get(entities, keys::entity("lot", root));
+    if (!v) break;
+    codec::MessageView view(*v);
+    if (view.root<s::Lot>().getOrigin() != s::LotOrigin::SPLIT) break;
+    auto parent = split_parent(snap, snap.family(kGenealogyBwdCf), root);
+    if (!parent) break;
+    root = std::move(*parent);
+  }
+  const std::string_view lot = root;
   std::string material, code(lot);
   if (auto v = snap.get(entities, keys::entity("lot", lot))) {
     codec::MessageView view(*v);

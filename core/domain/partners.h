@@ -36,11 +36,20 @@ struct EventIdentifiers {
 // Percent-encodes what may not stand in a URN's part ("%", ":", "/", "?", "#", space, ...).
 [[nodiscard]] std::string urn_part(std::string_view s);
 
+// The lot a split part was split off (its genealogy's backward split edge), or nullopt for a
+// lot that is not a split part or whose parent is not recorded. `bwd` is the genealogy_bwd
+// family. One step: the EPCIS identity and the FSMA 204 traceability lot code follow it back
+// to the first lot of a chain of splits.
+[[nodiscard]] std::optional<std::string> split_parent(const ledger::Reader& reader,
+                                                      ledger::Reader::Cf bwd, std::string_view lot);
+
 // A custody lot as an EPC class, the one identity both the EPCIS export and the partner trace
 // use. A lot received with the supplier's lot code is the supplier's lot: its LGTIN carries
 // that code, so the supplier's shipping event and custody's receipt name the same class. A
-// lot made here carries its own id. An LGTIN (GS1 Digital Link) needs the material's GTIN;
-// without one the lot is "urn:custody:<origin>:lot:<material>%2F<lot>".
+// lot made here carries its own id. A split part is the class of the lot it was split off
+// (back to the first of a chain of splits): a split makes no new traceability lot. An LGTIN
+// (GS1 Digital Link) needs the material's GTIN; without one the lot is
+// "urn:custody:<origin>:lot:<material>%2F<lot>".
 [[nodiscard]] std::string lot_epc_class(const ledger::Snapshot& snap, std::string_view lot,
                                         std::string_view origin);
 

@@ -162,9 +162,24 @@ TEST_F(EpcisExport, AWorkOrderIsOneTransformationAndGtinsBecomeLgtins) {
   const auto leaf = by_type(doc(b));
   EXPECT_EQ(str(leaf.begin()->second.at("quantityList").at(0).at("epcClass")),
             "https://id.gs1.org/01/10614141100108/10/FARM-9");
+  // A split makes no new traceability lot: the split is the lot observed, and the part
+  // shipped is the class R-2 was received as (the supplier's lot), as FSMA 204 keeps its code.
   const auto& split = events.find("lot.split")->second;
-  EXPECT_EQ(split.at("inputQuantityList").as_array().size(), 1u);
-  EXPECT_EQ(split.at("outputQuantityList").as_array().size(), 2u);
+  EXPECT_EQ(str(split.at("type")), "ObjectEvent");
+  EXPECT_FALSE(split.contains("outputQuantityList"));
+  EXPECT_EQ(split.at("custody:parts").as_array().size(), 2u);
+  EXPECT_EQ(str(split.at("custody:parts").at(0).at("lot")), "R-2a");
+  EXPECT_EQ(split.at("quantityList").at(0).at("quantity").to_number<double>(), 50);
+  std::string received_as;
+  for (const auto& [type, e] : events) {
+    if (type == "lot.received" && str(e.at("custody:lot")) == "R-2") {
+      received_as = str(e.at("quantityList").at(0).at("epcClass"));
+    }
+  }
+  ASSERT_FALSE(received_as.empty());
+  EXPECT_EQ(str(split.at("quantityList").at(0).at("epcClass")), received_as);
+  EXPECT_EQ(str(events.find("lot.shipped")->second.at("quantityList").at(0).at("epcClass")),
+            received_as);
 }
 
 TEST_F(EpcisExport, HoldReleaseAndReadingsKeepTheirMeaning) {

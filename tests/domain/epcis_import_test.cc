@@ -193,6 +193,22 @@ TEST_F(EpcisImport, ATraceCrossesThePlantGateIntoPartnersEvidence) {
   EXPECT_EQ(partner_rows, 2u);
 }
 
+// A part split off a received lot keeps the supplier's lot (FSMA 204: a split makes no new
+// traceability lot): shipped, it is the class SP-77, and the customer's receipt of SP-77
+// continues the part's trace.
+TEST_F(EpcisImport, ASplitPartIsItsParentsLotToTheCustomer) {
+  ok("lot.split", R"({"lot":"S-1","into":[{"lot":"S-1a","qty":20}]})");
+  ok("lot.split", R"({"lot":"S-1a","into":[{"lot":"S-1b","qty":5}]})");
+  ok("lot.ship", R"({"lot":"S-1b","qty":5,"customer":"dc","shipment":"BOL-2"})");
+  import(document(observe(lgtin(spinach_, "SP-77"), "receiving", "2026-11-24T09:00:00Z")), "dc");
+  const auto fwd = trace("S-1b", domain::Direction::kForward);
+  const auto& down = fwd.at("partnerEvents").as_array();
+  ASSERT_EQ(down.size(), 1u) << json::serialize(fwd);
+  EXPECT_EQ(str(down.at(0).at("lot")), "S-1b");
+  EXPECT_EQ(str(down.at(0).at("identifier")), lgtin(spinach_, "SP-77"));
+  EXPECT_EQ(str(down.at(0).at("evidence").at("by")), "dc");
+}
+
 // A supplier that ships under a GTIN custody does not know still names its lot code; the same
 // code from another partner is another lot.
 TEST_F(EpcisImport, AReceiptIsMatchedByTheSuppliersLotCode) {
