@@ -1,8 +1,9 @@
 // custody's records as GS1 EPCIS 2.0 events, in one JSON-LD EPCISDocument (docs/epcis.md has
 // the mapping): receipts and shipments as ObjectEvents with source, destination and bill of
 // lading; work order consumption and output as TransformationEvents joined by the order's
-// transformationID; transformations, splits and merges as TransformationEvents; holds,
-// releases and rejections as ObjectEvents with their dispositions; readings as sensor data.
+// transformationID; transformations and merges as TransformationEvents; a split as the lot
+// observed (its parts are its class: a split makes no new traceability lot); holds, releases
+// and rejections as ObjectEvents with their dispositions; readings as sensor data.
 // Every eventID is the event's CBV 2.0 Event Hash ID.
 #pragma once
 
