@@ -416,7 +416,17 @@ Context::Context() {
 }
 
 Result<Context> Context::from_json_ld(const json::value& at_context) {
-  Context context;
+  return Context().with(at_context);
+}
+
+Result<Context> Context::with_event_context(const json::object& event) const {
+  const json::value* own = event.if_contains("@context");
+  if (own == nullptr) return *this;
+  return with(*own);
+}
+
+Result<Context> Context::with(const json::value& at_context) const {
+  Context context = *this;
   for (const json::value& entry : entries(at_context)) {
     if (entry.is_string()) continue;  // a remote context: only the standard one is known
     const json::object* o = entry.if_object();
@@ -451,8 +461,11 @@ std::string Context::expand_value(std::string_view value) const {
   return it->second + std::string(value.substr(colon + 1));
 }
 
-Result<std::string> event_prehash(const json::object& event, const Context& context,
+Result<std::string> event_prehash(const json::object& event, const Context& document_context,
                                   const HashOptions& options) {
+  auto own = document_context.with_event_context(event);
+  if (!own) return std::unexpected(own.error());
+  const Context& context = *own;
   const json::value* type = event.if_contains("type");
   if (type == nullptr || !type->is_string() || type->get_string().empty()) {
     return bad("type", "an event needs its type as a string");

@@ -867,8 +867,12 @@ constexpr Member kEpcisQueryDocument[] = {
 
 }  // namespace
 
-Result<void> validate_event(const json::object& event, const Context& context,
+Result<void> validate_event(const json::object& event, const Context& document_context,
                             std::string_view pointer) {
+  // An event's own @context declares prefixes for it alone.
+  auto own = document_context.with_event_context(event);
+  if (!own) return refuse(child(pointer, "@context"), own.error().message);
+  const Context& context = *own;
   const Where where{std::string(pointer), "event", &context};
   // The type decides every other rule, so it comes first.
   const json::value* type_value = event.if_contains("type");

@@ -266,6 +266,26 @@ TEST(EventHash, ExpandsCbvWordsOnlyWhereTheContextDoes) {
       "eventType=ObjectEventbizStep=https://ref.gs1.org/cbv/BizStep-shippingexample:x=shipping");
 }
 
+// An event's own @context declares prefixes for that event, over its document's.
+TEST(EventHash, AnEventsOwnContextDeclaresItsPrefixes) {
+  epcis::Context document;
+  document.declare("ex", "https://ex.example/");
+  const auto plain = event_prehash(parse_event(R"({"type":"ObjectEvent","ex:f":"v"})"), document);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(*plain, "eventType=ObjectEvent{https://ex.example/}f=v");
+  EXPECT_EQ(prehash_of(R"({"type":"ObjectEvent","@context":{"ex":"https://ex.example/"},)"
+                       R"("ex:f":"v"})"),
+            *plain);
+  const auto overridden = event_prehash(
+      parse_event(R"({"type":"ObjectEvent","@context":[{"ex":"https://other.example/"}],)"
+                  R"("ex:f":"v"})"),
+      document);
+  ASSERT_TRUE(overridden);
+  EXPECT_EQ(*overridden, "eventType=ObjectEvent{https://other.example/}f=v");
+  EXPECT_FALSE(
+      event_prehash(parse_event(R"({"type":"ObjectEvent","@context":7,"ex:f":"v"})"), document));
+}
+
 TEST(EventHash, RejectsBadInputWithTheFieldPath) {
   const epcis::Context context;
   const auto error_of = [&](std::string_view event) {

@@ -68,6 +68,10 @@ class Context {
   // Declares or redeclares a prefix.
   void declare(std::string prefix, std::string iri);
 
+  // These prefixes with those an event's own "@context" declares (which win): what the
+  // event's keys and values mean. Errors as from_json_ld's.
+  [[nodiscard]] Result<Context> with_event_context(const boost::json::object& event) const;
+
   // "example:myField" -> "{https://ns.example.com/epcis/}myField"; a key without a declared
   // prefix is returned unchanged.
   [[nodiscard]] std::string expand_key(std::string_view key) const;
@@ -75,6 +79,7 @@ class Context {
   [[nodiscard]] std::string expand_value(std::string_view value) const;
 
  private:
+  [[nodiscard]] Result<Context> with(const boost::json::value& at_context) const;
   std::map<std::string, std::string, std::less<>> prefixes_;
 };
 
@@ -88,7 +93,8 @@ struct HashOptions {
 // with the JSON path of the field ("epcList[2]", "sensorElementList[0].sensorMetadata.time"),
 // for an event without a string "type", a timestamp that is not RFC 3339, a malformed GS1 EPC
 // URI, or a standard field of the wrong JSON type; kOutOfRange for a timestamp before 1970 or
-// after 2262 (custody's time range).
+// after 2262 (custody's time range). `context` is the document's; the event's own "@context",
+// if any, adds to it for this event.
 [[nodiscard]] Result<std::string> event_prehash(const boost::json::object& event,
                                                 const Context& context,
                                                 const HashOptions& options = {});

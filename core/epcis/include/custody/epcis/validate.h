@@ -79,7 +79,8 @@ namespace custody::epcis {
 
 // One event (an element of eventList), with `pointer` the pointer of the event itself
 // ("/epcisBody/eventList/3"), used for the REST binding's POST /events. `context` is the
-// document's (Context::from_json_ld), for CURIEs in vocabulary values.
+// document's (Context::from_json_ld), for CURIEs in vocabulary values; the event's own
+// "@context", if any, adds to it for this event.
 [[nodiscard]] Result<void> validate_event(const boost::json::object& event, const Context& context,
                                           std::string_view pointer);
 
