@@ -99,6 +99,7 @@ struct LotReceive {
   supplierLot @5 :Text $A.required $A.id;
   location @6 :Text $A.id;                 # default "receiving"
   document @7 :Text;                       # reference document: bill of lading, ASN
+  sscc @8 :Text;                           # the logistic unit it came on: an SSCC, 18 digits
 }
 
 # lot.received: what was received and the status it starts in.
@@ -112,6 +113,7 @@ struct LotReceived {
   location @6 :Text;
   document @7 :Text;
   status @8 :LotStatus;
+  sscc @9 :Text;                           # set only when the receipt named one
 }
 
 # lot.split -> lot.split (stream of the parent): child lots take the parent's material,

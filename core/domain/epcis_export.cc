@@ -327,6 +327,9 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
     e["action"] = "OBSERVE";
     e["bizStep"] = "receiving";
     e["disposition"] = p.getStatus() == s::LotStatus::RELEASED ? "available" : "in_progress";
+    // The logistic unit it came on, as the supplier's shipping event names it.
+    if (p.hasSscc())
+      e["epcList"] = json::array{json::value("https://id.gs1.org/00/" + str(p.getSscc()))};
     e["quantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
     e["sourceList"] =
         list({json::object{{"type", "location"}, {"source", party_location(sv(p.getSupplier()))}}});

@@ -239,6 +239,26 @@ std::vector<Found> events_under(const ledger::Snapshot& snap, ledger::Reader::Cf
 
 }  // namespace
 
+namespace {
+
+// The SSCC a received lot's receipt named (its lot.received, the first record of its
+// stream), or "".
+std::string received_sscc(const ledger::Snapshot& snap, std::string_view lot) {
+  std::string sscc;
+  (void)snap.stream_records(keys::stream("lot", lot), 1, 1,
+                            [&](std::uint64_t, std::string_view bytes) {
+                              auto rec = ledger::decode_record(bytes);
+                              if (rec && rec->type == "lot.received" && rec->payload_present) {
+                                codec::MessageView view(rec->payload);
+                                sscc = str(view.root<s::LotReceived>().getSscc());
+                              }
+                              return false;
+                            });
+  return sscc;
+}
+
+}  // namespace
+
 std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace& trace,
                                       Direction direction, std::uint32_t max_depth) {
   const std::string& origin = snap.store().meta().origin;
@@ -296,6 +316,15 @@ std::vector<PartnerHop> partner_trace(const ledger::Snapshot& snap, const Trace&
     if (back && lot.getSupplierLot().size() > 0 && lot.getSupplier().size() > 0) {
       enqueue("lot code " + str(lot.getSupplierLot()),
               keys::epcis_lot_prefix(sv(lot.getSupplierLot())), l.lot, 1, str(lot.getSupplier()));
+    }
+    // The pallet it came on: the supplier's shipping event names its SSCC, and the packing
+    // event that put lots on it leads on to them. An SSCC is unique to its company prefix,
+    // so it is trusted from whoever filed it.
+    if (back) {
+      if (auto sscc = received_sscc(snap, l.lot); !sscc.empty()) {
+        const std::string unit = "https://id.gs1.org/00/" + sscc;
+        enqueue(unit, keys::epcis_identifier_prefix(unit), l.lot, 1);
+      }
     }
   }
 

@@ -1,6 +1,9 @@
 // Material lots: received from suppliers, split, merged, moved, held, released, rejected
 // and shipped. Consumption and production by work orders are in work_orders.cc.
+#include <algorithm>
+
 #include "catalogue.h"
+#include "custody/epcis/gs1_keys.h"
 
 namespace custody::domain {
 namespace {
@@ -21,6 +24,17 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
                                    str(material->get().getUom()));
   }
   if (r.getQty() <= 0) return invalid("data.qty", "must be greater than zero");
+  const std::string_view sscc = sv(r.getSscc());
+  if (!sscc.empty()) {
+    if (sscc.size() != 18 ||
+        !std::all_of(sscc.begin(), sscc.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return invalid("data.sscc", "must be an SSCC: 18 digits");
+    }
+    if (const char check = epcis::gs1_check_digit(sscc.substr(0, 17)); check != sscc[17]) {
+      return invalid("data.sscc", "has the check digit " + std::string(1, sscc[17]) +
+                                      "; GS1's is " + std::string(1, check));
+    }
+  }
 
   capnp::MallocMessageBuilder msg(128);
   auto e = msg.initRoot<s::LotReceived>();
@@ -34,6 +48,7 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
   e.setDocument(r.getDocument());
   e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
                                                    : s::LotStatus::RELEASED);
+  if (!sscc.empty()) e.setSscc(r.getSscc());  // unset otherwise: receipts hash as before
   d.emit_own("lot.received", e);
   return {};
 }

@@ -193,6 +193,39 @@ TEST_F(EpcisImport, ATraceCrossesThePlantGateIntoPartnersEvidence) {
   EXPECT_EQ(partner_rows, 2u);
 }
 
+// A receipt that names the pallet's SSCC meets the supplier's events about the pallet: its
+// shipping, and the packing that put a lot on it (which custody knows by no other name),
+// and on to how that lot was made. The SSCC may be written as a URN or a Digital Link.
+TEST_F(EpcisImport, AReceivedPalletsSsccLeadsToTheLotsPackedOnIt) {
+  ok("lot.receive", R"({"lot":"S-2","material":"spinach","qty":40,"uom":"kg","supplier":"farm",)"
+                    R"("supplierLot":"PAL-1","sscc":"106141412345678908"})");
+  const std::string packing =
+      R"({"type":"AggregationEvent","eventTime":"2026-11-12T05:00:00Z",)"
+      R"("eventTimeZoneOffset":"-08:00","action":"ADD","bizStep":"packing",)"
+      R"("parentID":"urn:epc:id:sscc:0614141.1234567890","childQuantityList":[{"epcClass":")" +
+      lgtin(seed_, "MIX-1") + R"(","quantity":40,"uom":"KGM"}]})";
+  const std::string shipping =
+      R"({"type":"ObjectEvent","eventTime":"2026-11-12T06:00:00Z","eventTimeZoneOffset":"-08:00",)"
+      R"("action":"OBSERVE","bizStep":"shipping","epcList":["https://id.gs1.org/00/106141412345678908"]})";
+  import(document(
+             packing + "," + shipping + "," +
+             transformation(lgtin(seed_, "SOIL-2"), lgtin(seed_, "MIX-1"), "2026-11-01T06:00:00Z")),
+         "farm");
+  const auto back = trace("S-2", domain::Direction::kBackward);
+  const auto& hops = back.at("partnerEvents").as_array();
+  ASSERT_EQ(hops.size(), 3u) << json::serialize(back);
+  std::map<std::string, json::object> by_type;
+  for (const auto& h : hops) by_type[str(h.at("eventType"))] = h.as_object();
+  EXPECT_EQ(str(by_type.at("ObjectEvent").at("identifier")),
+            "https://id.gs1.org/00/106141412345678908");
+  EXPECT_EQ(str(by_type.at("ObjectEvent").at("bizStep")), "shipping");
+  EXPECT_EQ(str(by_type.at("AggregationEvent").at("role")), "output");
+  EXPECT_EQ(by_type.at("TransformationEvent").at("depth").as_int64(), 2);
+  EXPECT_EQ(str(by_type.at("TransformationEvent").at("identifier")), lgtin(seed_, "MIX-1"));
+  // A receipt without an SSCC reaches none of it.
+  EXPECT_TRUE(trace("R-9", domain::Direction::kBackward).at("partnerEvents").as_array().empty());
+}
+
 // A part split off a received lot keeps the supplier's lot (FSMA 204: a split makes no new
 // traceability lot): shipped, it is the class SP-77, and the customer's receipt of SP-77
 // continues the part's trace.

@@ -44,6 +44,13 @@ TEST_F(Lots, ReceiveRules) {
                   ErrorCode::kInvalidArgument, "data.qty");
   expect_rejected("lot.receive", R"({"lot":"R-2","material":"romaine","qty":1.0001)" + rest,
                   ErrorCode::kInvalidArgument, "data.qty");
+  // The pallet's SSCC: 18 digits with GS1's check digit.
+  const std::string lot2 = R"({"lot":"R-2","material":"romaine","qty":1,"uom":"kg",)"
+                           R"("supplier":"farm","supplierLot":"X","sscc":")";
+  for (const char* bad : {"10614141234567890", "1061414123456789O8", "106141412345678907"}) {
+    expect_rejected("lot.receive", lot2 + bad + "\"}", ErrorCode::kInvalidArgument, "data.sscc");
+  }
+  ok("lot.receive", lot2 + "106141412345678908\"}");
 }
 
 TEST_F(Lots, SplitAndMerge) {
