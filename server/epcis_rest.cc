@@ -278,7 +278,10 @@ Result<EventQuery> parse_event_query(const Query& q, std::size_t max_per_page) {
   auto bad = [](std::string_view key, std::string message) -> Result<EventQuery> {
     return fail(ErrorCode::kInvalidArgument, std::move(message), std::string(key));
   };
-  for (const auto& [key, value] : q.params) {
+  for (const auto& param : q.params) {
+    // Named, not a structured binding: the lambdas below capture them (clang 14 cannot).
+    const std::string& key = param.first;
+    const std::string& value = param.second;
     if (value.empty()) return bad(key, "is empty");
     auto time = [&](std::optional<TimeNs>& into) -> Result<void> {
       auto t = parse_rfc3339(value);
