@@ -126,20 +126,38 @@ void check(const server::Response& r) {
     std::abort();
   }
   if (r.status < 400) return;
-  // Every refusal: {"ok":false,"error":{"code","message","field"}} with a known code.
+  auto known = [](const boost::json::value* code) {
+    if (code == nullptr || !code->is_string()) return false;
+    for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
+      if (code->as_string() == code_name(static_cast<ErrorCode>(c))) return true;
+    }
+    return false;
+  };
+  if (r.content_type.starts_with("application/problem+json")) {
+    // GS1's EPCIS binding: an RFC 7807 problem with an epcisException type, the answer's
+    // status and, when it names one, a known custody code.
+    const auto* o = body.if_object();
+    if (o == nullptr) std::abort();
+    const auto* type = o->if_contains("type");
+    const auto* title = o->if_contains("title");
+    const auto* status = o->if_contains("status");
+    if (type == nullptr || !type->is_string() ||
+        !type->as_string().starts_with("epcisException:") || title == nullptr ||
+        !title->is_string() || title->as_string().empty() || status == nullptr ||
+        !status->is_int64() || status->as_int64() != static_cast<std::int64_t>(r.status)) {
+      std::abort();
+    }
+    if (o->contains("code") && !known(o->if_contains("code"))) std::abort();
+    return;
+  }
+  // Every other refusal: {"ok":false,"error":{"code","message","field"}} with a known code.
   const auto* error = body.is_object() ? body.as_object().if_contains("error") : nullptr;
   if (error == nullptr || !error->is_object()) std::abort();
-  const auto* code = error->as_object().if_contains("code");
   const auto* message = error->as_object().if_contains("message");
-  if (code == nullptr || !code->is_string() || message == nullptr || !message->is_string() ||
-      message->as_string().empty()) {
+  if (!known(error->as_object().if_contains("code")) || message == nullptr ||
+      !message->is_string() || message->as_string().empty()) {
     std::abort();
   }
-  bool known = false;
-  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
-    known = known || code->as_string() == code_name(static_cast<ErrorCode>(c));
-  }
-  if (!known) std::abort();
 }
 
 Server* g_server = nullptr;
