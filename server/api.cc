@@ -835,19 +835,24 @@ void Api::post_epcis_capture(const Principal& p, Request r, const std::string& q
     }
     r.body.clear();
     r.body.shrink_to_fit();  // the plan holds what is needed
-    domain::submit_epcis_import(
-        *plan, p.actor,
-        [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
-          std::string command_id;
-          auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
-          if (!admitted.command) return done(std::unexpected(admitted.error));
-          ledger_.submit(std::move(*admitted.command), std::move(done));
-        },
-        [this, reply = std::move(reply)](Result<std::string> out) {
-          reply(out ? json(200, std::move(*out)) : error(status_of(out.error()), out.error()));
-          in_flight_.fetch_sub(1);
-        });
+    submit_import(p, r, *plan, [this, reply = std::move(reply)](Result<std::string> out) {
+      reply(out ? json(200, std::move(*out)) : error(status_of(out.error()), out.error()));
+      in_flight_.fetch_sub(1);
+    });
   });
+}
+
+void Api::submit_import(const Principal& p, const Request& r, const domain::EpcisImportPlan& plan,
+                        std::function<void(Result<std::string>)> done) {
+  domain::submit_epcis_import(
+      plan, p.actor,
+      [&](std::string command, std::function<void(Result<ledger::CommandResult>)> committed) {
+        std::string command_id;
+        auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
+        if (!admitted.command) return committed(std::unexpected(admitted.error));
+        ledger_.submit(std::move(*admitted.command), std::move(committed));
+      },
+      std::move(done));
 }
 
 void Api::sign_in(const Request& r, const Reply& reply) {

@@ -15,6 +15,7 @@
 #include "custody/codec/json_parse.h"
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
+#include "custody/common/percent.h"
 #include "custody/domain/epcis_export.h"
 #include "custody/domain/epcis_import.h"
 #include "custody/epcis/gs1_keys.h"
@@ -177,20 +178,19 @@ std::optional<Response> refuse_media_type(const Request& r) {
                  "Content-Type");
 }
 
-// 202 Location, 201 Location: a path under /epcis with the id percent-encoded.
-std::string encoded(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+// custody's one query parameter on both captures, ?partner=PARTY: the party that sent the
+// events (kInvalidArgument naming any other parameter).
+Result<std::string> partner_param(const std::string& query) {
+  auto q = parse_query(query);
+  if (!q) return std::unexpected(q.error());
+  std::string partner;
+  for (const auto& [key, value] : q->params) {
+    if (key != "partner") {
+      return fail(ErrorCode::kInvalidArgument, "unknown parameter (partner)", key);
     }
+    partner = value;
   }
-  return out;
+  return partner;
 }
 
 // ---- The query ---------------------------------------------------------------------------
@@ -510,7 +510,7 @@ std::string without_token(const Query& q) {
   for (const auto& [k, v] : q.params) {
     if (k == "nextPageToken") continue;
     if (!out.empty()) out += '&';
-    out += encoded(k) + "=" + encoded(v);
+    out += percent_encode(k) + "=" + percent_encode(v);
   }
   return out;
 }
@@ -629,20 +629,12 @@ void Api::epcis_capture(const Principal& p, Request r, const std::string& query,
                          "GS1-Capture-Error-Behaviour must be rollback or proceed",
                          "GS1-Capture-Error-Behaviour", "invalid_argument"));
   }
-  auto q = parse_query(query);
-  if (!q) return reply(problem_of(q.error()));
-  std::string partner;
-  for (const auto& [key, value] : q->params) {
-    if (key != "partner") {
-      return reply(problem(400, "ValidationException", "The capture request is not valid",
-                           "unknown parameter (partner)", key, "invalid_argument"));
-    }
-    partner = value;
-  }
+  auto partner = partner_param(query);
+  if (!partner) return reply(problem_of(partner.error()));
   // The syntax, the document's shape and its size are checked before the job is accepted;
   // what each event says is the job's to check.
   in_flight_.fetch_add(1);
-  on_pool([this, p, r = std::move(r), partner = std::move(partner), chosen,
+  on_pool([this, p, r = std::move(r), partner = std::move(*partner), chosen,
            reply = std::move(reply)]() mutable {
     auto parsed = codec::parse_json(r.body, "", options_.max_capture_bytes);
     const bj::value* list = nullptr;
@@ -729,15 +721,8 @@ void Api::run_capture(const Principal& p, Request r, bj::value document, const s
     return;
   }
   const std::size_t events = plan->events;
-  domain::submit_epcis_import(
-      *plan, p.actor,
-      [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
-        std::string command_id;
-        auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
-        if (!admitted.command) return done(std::unexpected(admitted.error));
-        ledger_.submit(std::move(*admitted.command), std::move(done));
-      },
-      [this, id, events, errors = std::move(errors)](Result<std::string> out) mutable {
+  submit_import(
+      p, r, *plan, [this, id, events, errors = std::move(errors)](Result<std::string> out) mutable {
         std::size_t stored = 0, duplicates = 0;
         if (out) {
           auto summary = codec::parse_json(*out, "");
@@ -761,18 +746,10 @@ void Api::run_capture(const Principal& p, Request r, bj::value document, const s
 
 void Api::epcis_post_event(const Principal& p, Request r, const std::string& query, Reply reply) {
   if (auto refused = refuse_media_type(r)) return reply(std::move(*refused));
-  auto q = parse_query(query);
-  if (!q) return reply(problem_of(q.error()));
-  std::string partner;
-  for (const auto& [key, value] : q->params) {
-    if (key != "partner") {
-      return reply(problem(400, "ValidationException", "The event is not valid",
-                           "unknown parameter (partner)", key, "invalid_argument"));
-    }
-    partner = value;
-  }
+  auto partner = partner_param(query);
+  if (!partner) return reply(problem_of(partner.error()));
   in_flight_.fetch_add(1);
-  on_pool([this, p, r = std::move(r), partner = std::move(partner),
+  on_pool([this, p, r = std::move(r), partner = std::move(*partner),
            reply = std::move(reply)]() mutable {
     auto finish = [&](Response resp) {
       reply(std::move(resp));
@@ -814,40 +791,30 @@ void Api::epcis_post_event(const Principal& p, Request r, const std::string& que
                             "already_exists"));
     }
     const std::string event_id = plan->fresh.front().event_id;
-    domain::submit_epcis_import(
-        *plan, p.actor,
-        [&](std::string command, std::function<void(Result<ledger::CommandResult>)> done) {
-          std::string command_id;
-          auto admitted = admit(p, r, command, command_id, domain::kEpcisCommandIdPrefix);
-          if (!admitted.command) return done(std::unexpected(admitted.error));
-          ledger_.submit(std::move(*admitted.command), std::move(done));
-        },
-        [this, event_id, reply = std::move(reply)](Result<std::string> out) {
-          auto answer = [&]() -> Response {
-            if (!out) return problem_of(out.error());
-            auto summary = codec::parse_json(*out, "");
-            const bj::value* stored = summary && summary->is_object()
-                                          ? summary->get_object().if_contains("stored")
-                                          : nullptr;
-            if (stored == nullptr || !stored->is_array() || stored->get_array().empty()) {
-              return problem(409, "ResourceAlreadyExistsException",
-                             "A resource with the provided identifier already exists.",
-                             "EPCIS event " + event_id + " is stored already", "/eventID",
-                             "already_exists");
-            }
-            const auto& first = stored->get_array().front();
-            const bj::value* seq =
-                first.is_object() ? first.get_object().if_contains("seq") : nullptr;
-            Response created = stored_epcis_event(
-                seq != nullptr && seq->is_number() ? seq->to_number<std::uint64_t>() : 1, event_id);
-            if (created.status != 200) return created;
-            created.status = 201;
-            created.headers.emplace_back("Location", "/epcis/events/" + encoded(event_id));
-            return created;
-          }();
-          reply(std::move(answer));
-          in_flight_.fetch_sub(1);
-        });
+    submit_import(p, r, *plan, [this, event_id, reply = std::move(reply)](Result<std::string> out) {
+      auto answer = [&]() -> Response {
+        if (!out) return problem_of(out.error());
+        auto summary = codec::parse_json(*out, "");
+        const bj::value* stored =
+            summary && summary->is_object() ? summary->get_object().if_contains("stored") : nullptr;
+        if (stored == nullptr || !stored->is_array() || stored->get_array().empty()) {
+          return problem(409, "ResourceAlreadyExistsException",
+                         "A resource with the provided identifier already exists.",
+                         "EPCIS event " + event_id + " is stored already", "/eventID",
+                         "already_exists");
+        }
+        const auto& first = stored->get_array().front();
+        const bj::value* seq = first.is_object() ? first.get_object().if_contains("seq") : nullptr;
+        Response created = stored_epcis_event(
+            seq != nullptr && seq->is_number() ? seq->to_number<std::uint64_t>() : 1, event_id);
+        if (created.status != 200) return created;
+        created.status = 201;
+        created.headers.emplace_back("Location", "/epcis/events/" + percent_encode(event_id));
+        return created;
+      }();
+      reply(std::move(answer));
+      in_flight_.fetch_sub(1);
+    });
   });
 }
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "custody/common/percent.h"
+
 namespace custody {
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {
@@ -229,6 +231,24 @@ Result<TimeNs> parse_rfc3339(std::string_view s) {
   const long long secs =
       duration_cast<seconds>(midnight).count() + h * 3600LL + mi * 60LL + sec - offset_s;
   return checked_time(secs, frac_ns);
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace custody

@@ -9,6 +9,7 @@
 #include "custody/codec/capnp_util.h"
 #include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
+#include "custody/common/percent.h"
 #include "custody/common/time_zone.h"
 #include "custody/domain/epcis_import.h"
 #include "custody/domain/projections.h"
@@ -123,7 +124,7 @@ class Mapper {
         site_(site),
         entities_(snap.family(kEntitiesCf)),
         origin_(origin),
-        origin_part_(urn_part(origin)) {
+        origin_part_(percent_encode(origin)) {
     if (auto zone = TimeZone::load(site.time_zone)) zone_ = std::move(*zone);
     context_.declare("custody", std::string(kNamespace));
   }
@@ -138,7 +139,7 @@ class Mapper {
 
  private:
   std::string urn(std::string_view kind, std::string_view id) const {
-    return "urn:custody:" + origin_part_ + ":" + std::string(kind) + ":" + urn_part(id);
+    return "urn:custody:" + origin_part_ + ":" + std::string(kind) + ":" + percent_encode(id);
   }
   // A lot as an EPC class: LGTIN in GS1 Digital Link form when its material has a GTIN,
   // custody's private URN otherwise.

@@ -13,6 +13,7 @@
 
 #include "catalogue.h"
 #include "custody/common/encoding.h"
+#include "custody/common/percent.h"
 #include "custody/epcis/event_hash.h"
 #include "custody/epcis/gs1_keys.h"
 #include "custody/epcis/validate.h"
@@ -216,21 +217,6 @@ bool valid_gtin(std::string_view gtin) {
   return epcis::gs1_check_digit(gtin.substr(0, n - 1)) == gtin.back();
 }
 
-std::string urn_part(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> split_parent(const ledger::Reader& reader, ledger::Reader::Cf bwd,
                                         std::string_view lot) {
   std::optional<std::string> parent;
@@ -273,12 +259,12 @@ std::string lot_epc_class(const ledger::Snapshot& snap, std::string_view part,
       const std::string gtin = str(mv.root<s::Material>().getGtin());
       if (valid_gtin(gtin)) {
         return "https://id.gs1.org/01/" + std::string(14 - gtin.size(), '0') + gtin + "/10/" +
-               urn_part(code);
+               percent_encode(code);
       }
     }
   }
   const std::string id = material.empty() ? std::string(lot) : material + "/" + std::string(lot);
-  return "urn:custody:" + urn_part(origin) + ":lot:" + urn_part(id);
+  return "urn:custody:" + percent_encode(origin) + ":lot:" + percent_encode(id);
 }
 
 // The event hash names a field as a path ("epcList[2]", "sensorElementList[0].sensorMetadata");

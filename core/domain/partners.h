@@ -33,9 +33,6 @@ struct EventIdentifiers {
 // A GTIN-8, -12, -13 or -14 with its check digit right: only then an LGTIN is made of it.
 [[nodiscard]] bool valid_gtin(std::string_view gtin);
 
-// Percent-encodes what may not stand in a URN's part ("%", ":", "/", "?", "#", space, ...).
-[[nodiscard]] std::string urn_part(std::string_view s);
-
 // The lot a split part was split off (its genealogy's backward split edge), or nullopt for a
 // lot that is not a split part or whose parent is not recorded. `bwd` is the genealogy_bwd
 // family. One step: the EPCIS identity and the FSMA 204 traceability lot code follow it back

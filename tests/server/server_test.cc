@@ -13,6 +13,7 @@
 
 #include "custody/common/clock.h"
 #include "custody/common/encoding.h"
+#include "custody/common/percent.h"
 #include "custody/crypto/merkle_proof.h"
 #include "custody/ledger/checkpoint.h"
 #include "server/server_support.h"
@@ -35,22 +36,6 @@ std::string note(const std::string& id, const std::string& text,
                  const std::string& actor_field = "") {
   return R"({"type":"note.add","commandId":")" + id + "\"" + actor_field +
          R"(,"data":{"subject":"line-1","text":")" + text + R"("}})";
-}
-
-// A path segment's percent-encoding, as a client would send an event id.
-std::string percent_encoded(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 class Serve : public ::testing::Test {
@@ -108,6 +93,16 @@ class Serve : public ::testing::Test {
     auto r = run_custody({"append", dir().string(), (tmp_.path() / "plant.ndjson").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return plant.exit_code == 0 && r.exit_code == 0 ? plant.out : std::string();
+  }
+
+  // The data of the first command of `type` in a plant's NDJSON (empty, with a failure, when
+  // it has none).
+  static json::object first_data(const std::string& plant, const std::string& type) {
+    const auto at = plant.find("\"" + type + "\"");
+    EXPECT_NE(at, std::string::npos) << "the plant has no " << type;
+    if (at == std::string::npos) return {};
+    const auto begin = plant.rfind('\n', at) + 1;  // npos + 1: the first line
+    return json::parse(plant.substr(begin, plant.find('\n', at) - begin)).at("data").as_object();
   }
 
   std::uint64_t head(const std::string& auditor) {
@@ -1116,12 +1111,10 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   const std::string plant = append_plant();
   ASSERT_FALSE(plant.empty());
   // The first supplier lot received.
-  const auto first = plant.find("\"lot.receive\"");
-  ASSERT_NE(first, std::string::npos);
-  const auto line = json::parse(plant.substr(
-      plant.rfind('\n', first) + 1, plant.find('\n', first) - plant.rfind('\n', first) - 1));
-  const std::string supplier = str(line.at("data").at("supplier"));
-  const std::string supplier_lot = str(line.at("data").at("supplierLot"));
+  const auto received = first_data(plant, "lot.receive");
+  ASSERT_FALSE(received.empty());
+  const std::string supplier = str(received.at("supplier"));
+  const std::string supplier_lot = str(received.at("supplierLot"));
   auto cli = run_custody(
       {"recall", dir().string(), "--supplier", supplier, "--supplier-lot", supplier_lot});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
@@ -1191,7 +1184,7 @@ TEST_F(Serve, ARecallOverTheApiIsTheCliRecallAndBadScopesWriteNothing) {
   EXPECT_EQ(client_->request("GET", "/v1/fsma204/receiving?tlc=" + supplier_lot).status, 401);
 
   // The lot's events as EPCIS 2.0, as `custody epcis export --lot` writes them.
-  const std::string lot = str(line.at("data").at("lot"));
+  const std::string lot = str(received.at("lot"));
   auto epcis = client_->request("GET", "/v1/epcis/document?lot=" + lot, "", qa);
   ASSERT_EQ(epcis.status, 200) << epcis.body;
   EXPECT_EQ(epcis.headers["content-type"], "application/ld+json");
@@ -1233,12 +1226,10 @@ TEST_F(Serve, APartnersEpcisDocumentIsCapturedOnceAndTheRecallReachesIt) {
   const std::string op = token("operator");
   const std::string plant = append_plant();
   ASSERT_FALSE(plant.empty());
-  const auto at = plant.find("\"lot.ship\"");
-  ASSERT_NE(at, std::string::npos);
-  const auto ship = json::parse(
-      plant.substr(plant.rfind('\n', at) + 1, plant.find('\n', at) - plant.rfind('\n', at) - 1));
-  const std::string lot = str(ship.at("data").at("lot"));
-  const std::string customer = str(ship.at("data").at("customer"));
+  const auto ship = first_data(plant, "lot.ship");
+  ASSERT_FALSE(ship.empty());
+  const std::string lot = str(ship.at("lot"));
+  const std::string customer = str(ship.at("customer"));
   start();
   // The lot as custody names it to partners: the class of its EPCIS shipping event.
   auto ours = client_->request("GET", "/v1/epcis/document?lot=" + lot, "", auditor);
@@ -1301,13 +1292,9 @@ TEST_F(Serve, APartnersEpcisDocumentIsCapturedOnceAndTheRecallReachesIt) {
   // A retraction is the event again with an errorDeclaration. Another party may not retract
   // the customer's event (403, nothing written); the customer may, and the recall then lists
   // the event as retracted.
-  const auto rcv = plant.find("\"lot.receive\"");
-  ASSERT_NE(rcv, std::string::npos);
-  const std::string supplier =
-      str(json::parse(plant.substr(plant.rfind('\n', rcv) + 1,
-                                   plant.find('\n', rcv) - plant.rfind('\n', rcv) - 1))
-              .at("data")
-              .at("supplier"));
+  const auto received = first_data(plant, "lot.receive");
+  ASSERT_FALSE(received.empty());
+  const std::string supplier = str(received.at("supplier"));
   ASSERT_NE(supplier, customer);
   std::string retraction = receipt;
   retraction.insert(retraction.find(R"("action")"),
@@ -1461,13 +1448,9 @@ TEST_F(Serve, TheEpcisRestBindingCapturesQueriesAPageAtATimeAndRefusesClearly) {
   const std::string op = token("operator");
   const std::string plant = append_plant();
   ASSERT_FALSE(plant.empty());
-  const auto rcv = plant.find("\"lot.receive\"");
-  ASSERT_NE(rcv, std::string::npos);
-  const std::string supplier =
-      str(json::parse(plant.substr(plant.rfind('\n', rcv) + 1,
-                                   plant.find('\n', rcv) - plant.rfind('\n', rcv) - 1))
-              .at("data")
-              .at("supplier"));
+  const auto received = first_data(plant, "lot.receive");
+  ASSERT_FALSE(received.empty());
+  const std::string supplier = str(received.at("supplier"));
   start();
   auto problem_of = [](const HttpResponse& r) {
     EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << r.body;
@@ -1602,7 +1585,7 @@ TEST_F(Serve, TheEpcisRestBindingCapturesQueriesAPageAtATimeAndRefusesClearly) {
             seen.size());
   EXPECT_GT(seen.size(), 3u) << "the plant ships on more than one page";
   EXPECT_GT(pages, 1u);
-  auto one = client_->request("GET", "/epcis/events/" + percent_encoded(shipped_id), "", auditor);
+  auto one = client_->request("GET", "/epcis/events/" + percent_encode(shipped_id), "", auditor);
   ASSERT_EQ(one.status, 200) << one.body;
   EXPECT_EQ(str(one.json()
                     .at("epcisBody")
@@ -1621,7 +1604,7 @@ TEST_F(Serve, TheEpcisRestBindingCapturesQueriesAPageAtATimeAndRefusesClearly) {
       client_->request("POST", "/epcis/events?partner=" + supplier, single, partner_token);
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = str(created.json().at("eventID"));
-  EXPECT_EQ(created.headers["location"], "/epcis/events/" + percent_encoded(id));
+  EXPECT_EQ(created.headers["location"], "/epcis/events/" + percent_encode(id));
   EXPECT_EQ(client_->request("GET", created.headers["location"], "", auditor).status, 200);
   const std::uint64_t stored = head(auditor);
   auto again = client_->request("POST", "/epcis/events?partner=" + supplier, single, partner_token);

@@ -32,6 +32,10 @@ namespace custody::plugin {
 class PluginHost;
 }
 
+namespace custody::domain {
+struct EpcisImportPlan;
+}
+
 namespace custody::server {
 
 class WebUi;
@@ -180,6 +184,10 @@ class Api {
   void post_batch(const Principal& p, const Request& r, Reply reply);
   // A partner's EPCIS 2.0 document in, as `custody epcis import` (docs/api.md).
   void post_epcis_capture(const Principal& p, Request r, const std::string& query, Reply reply);
+  // Submits an EPCIS import's planned events as `p`, each checked by admit() and allowed the
+  // importer's reserved command ids; `done` as domain::submit_epcis_import's.
+  void submit_import(const Principal& p, const Request& r, const domain::EpcisImportPlan& plan,
+                     std::function<void(Result<std::string>)> done);
   // GS1's EPCIS 2.0 REST binding under /epcis (epcis_rest.cc, docs/epcis.md).
   void handle_epcis(const Principal& p, Request request, const std::vector<std::string>& s,
                     const std::string& query, Reply reply);
