@@ -96,12 +96,14 @@ void PluginThread::loop() {
   for (;;) {
     std::deque<std::function<void()>> tasks;
     std::uint64_t position = 0;
+    std::uint64_t subscriptions = 0;
     std::uint64_t tick_ms = 0;
     {
       std::lock_guard lock(mu_);
       if (stopping_) break;
       tasks.swap(tasks_);
       position = position_;
+      subscriptions = subscriptions_;
       tick_ms = tick_ms_;
     }
     for (auto& task : tasks) task();
@@ -140,14 +142,18 @@ void PluginThread::loop() {
                                       ") for records " + std::to_string(batch.first_seq()) + ".." +
                                       std::to_string(batch.last_seq()) + "; delivery goes on");
           }
+          bool resubscribed = false;
           {
             std::lock_guard lock(mu_);
             stats_.delivered += batch.size();
             if (s != CUSTODY_OK) ++stats_.failed_batches;
-            // A subscribe() during the call wins over the position we were at.
-            if (position_ == position) position_ = batch.last_seq() + 1;
+            // A subscribe() during the call wins over the position we were at, even when it
+            // names the same record again (a plugin that could not handle it yet).
+            resubscribed = subscriptions_ != subscriptions;
+            if (!resubscribed) position_ = batch.last_seq() + 1;
           }
-          source_.delivered(batch.last_seq());
+          // Records after the one it subscribed from again are not handled.
+          if (!resubscribed) source_.delivered(batch.last_seq());
         }
       }
     } else if (tasks.empty()) {
@@ -178,6 +184,7 @@ void PluginThread::subscribe(std::uint64_t from_seq) {
   {
     std::lock_guard lock(mu_);
     position_ = std::max<std::uint64_t>(from_seq, 1);
+    ++subscriptions_;
     stats_.position = position_;
   }
   cv_.notify_all();

@@ -89,6 +89,7 @@ class PluginThread {
   bool running_ = false;
   std::optional<Result<void>> started_;
   std::uint64_t position_ = 0;
+  std::uint64_t subscriptions_ = 0;  // subscribe() calls so far: one during on_records wins
   std::uint64_t tick_ms_ = 0;
   Stats stats_;
   std::thread thread_;

@@ -229,8 +229,10 @@ typedef struct custody_host {
   /* Asks for every record with seq >= from_seq (1: the whole log): first the records
    * already written, then each new one once it is durable, in seq order, in batches to
    * plugin->on_records on the plugin's thread. Needs "subscribe". Calling it again moves the
-   * position. Delivery never holds up the sequencer: a slow plugin falls behind and catches
-   * up from the log. */
+   * position. Called during on_records it takes effect when that call returns, even with the
+   * seq of a record in the batch at hand: that is how a plugin hands records back to have them
+   * delivered again (an endpoint that is down), and they count as not yet handled. Delivery
+   * never holds up the sequencer: a slow plugin falls behind and catches up from the log. */
   custody_status (*subscribe)(custody_context* ctx, uint64_t from_seq, custody_result* result);
 
   /* Submits a command and waits until it is durable or rejected. Needs "submit:<family>".
