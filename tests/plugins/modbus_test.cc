@@ -16,7 +16,7 @@
 #include <random>
 #include <thread>
 
-#include "plugin/host_fixture.h"
+#include "plugins/device_fixture.h"
 
 namespace custody::testing {
 namespace {
@@ -144,22 +144,10 @@ class FakeDevice {
   std::thread thread_;
 };
 
-bool flag(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->as_bool();
-}
-
-std::string text(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-class ModbusTest : public HostTest {
+class ModbusTest : public DeviceTest {
  protected:
-  static constexpr const char* kGrants[] = {"submit:reading", "submit:exception"};
-
   void TearDown() override {
-    HostTest::TearDown();  // the driver stops before its device goes away
+    DeviceTest::TearDown();  // the driver stops before its device goes away
     device_.reset();
   }
 
@@ -185,48 +173,7 @@ class ModbusTest : public HostTest {
 
   plugin::PluginConfig driver(const std::string& config_json,
                               plugin::Isolation isolation = plugin::Isolation::kDefault) {
-    return plugin("modbus", CUSTODY_PLUGIN_CUSTODY_MODBUS,
-                  std::vector<std::string>(std::begin(kGrants), std::end(kGrants)), isolation,
-                  config_json);
-  }
-
-  // Every record of `type` in the log, in seq order.
-  std::vector<boost::json::object> records(const std::string& type) {
-    std::vector<boost::json::object> out;
-    auto snap = ledger_->snapshot();
-    auto r = snap->records(1, 0, [&](std::uint64_t, std::string_view bytes) {
-      std::string json;
-      EXPECT_TRUE(domain::append_record_json(bytes, json));
-      auto o = boost::json::parse(json).as_object();
-      if (o["type"].as_string() == type) out.push_back(std::move(o));
-      return true;
-    });
-    EXPECT_TRUE(r);
-    return out;
-  }
-
-  std::vector<boost::json::object> readings(const std::string& equipment) {
-    std::vector<boost::json::object> out;
-    for (auto& r : stream("equipment:" + equipment)) {
-      if (r["type"].as_string() == "reading.recorded") out.push_back(r);
-    }
-    return out;
-  }
-
-  // The equipment's latest reading of `param` (custody show equipment), if any.
-  std::optional<boost::json::object> last_reading(const std::string& equipment,
-                                                  const std::string& param) {
-    auto s = show("equipment", equipment);
-    if (!s.contains("lastReadings")) return std::nullopt;
-    for (auto& r : s["lastReadings"].as_array()) {
-      if (r.as_object().at("param").as_string() == param) return r.as_object();
-    }
-    return std::nullopt;
-  }
-
-  std::string equipment_state(const std::string& equipment) {
-    auto s = state("equipment", equipment);
-    return s.contains("state") ? std::string(s["state"].as_string()) : "idle";
+    return plugin("modbus", CUSTODY_PLUGIN_CUSTODY_MODBUS, grants(), isolation, config_json);
   }
 
   std::unique_ptr<FakeDevice> device_;
