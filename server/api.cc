@@ -1540,7 +1540,7 @@ Response Api::get_plugins() {
   codec::JsonWriter w(body);
   w.begin_object().key("ok").boolean(true);
   w.key("plugins");
-  plugin::PluginHost::write_status_json(plugins, w);
+  plugin::PluginHost::write_status_json(plugins, ledger_.head().seq, w);
   w.key("configured").begin_array();
   for (const auto& c : options_.plugins) {
     w.begin_object();

@@ -75,7 +75,7 @@ std::vector<PluginStatus> PluginHost::status() const {
   return out;
 }
 
-void PluginHost::write_status_json(const std::vector<PluginStatus>& status,
+void PluginHost::write_status_json(const std::vector<PluginStatus>& status, std::uint64_t head,
                                    codec::JsonWriter& out) {
   out.begin_array();
   for (const auto& s : status) {
@@ -92,6 +92,7 @@ void PluginHost::write_status_json(const std::vector<PluginStatus>& status,
     out.key("delivered").uint64(s.delivered);
     out.key("position").uint64(s.position);
     out.key("handled").uint64(s.handled);
+    if (s.position > 0) out.key("backlog").uint64(head > s.handled ? head - s.handled : 0);
     out.key("queries").uint64(s.calls.queries);
     out.key("submitted").uint64(s.calls.submitted);
     out.key("duplicates").uint64(s.calls.duplicates);

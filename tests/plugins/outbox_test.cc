@@ -284,8 +284,16 @@ TEST_F(OutboxTest, AFailingEndpointIsRetriedInOrderRaisesOneExceptionAndCatchesU
   const std::uint64_t first = seq_of(attempts[0]);
   for (const Request& q : attempts) EXPECT_EQ(seq_of(q), first);
   EXPECT_TRUE(r.accepted().empty());
-  // The backlog: the host counts the records from the failing one on as not handled.
+  // The backlog: the host counts the records from the failing one on as not handled, and
+  // says how many there are where people look (custody run's status, GET /v1/plugins).
   EXPECT_EQ(host_->status()[0].handled, first - 1);
+  std::string status;
+  codec::JsonWriter w(status);
+  plugin::PluginHost::write_status_json(host_->status(), ledger_->head().seq, w);
+  EXPECT_EQ(
+      boost::json::parse(status).as_array()[0].as_object().at("backlog").to_number<std::uint64_t>(),
+      ledger_->head().seq - (first - 1))
+      << status;
 
   auto raised = records("exception.raised");
   ASSERT_EQ(raised.size(), 1u);

@@ -205,13 +205,13 @@ int reset(const std::string& dir, const std::string& id) {
 
 enum class HostPhase { kStarted, kStopped };
 
-std::string status_json(HostPhase phase, const plugin::PluginHost& host) {
+std::string status_json(HostPhase phase, const plugin::PluginHost& host, std::uint64_t head) {
   std::string out;
   codec::JsonWriter w(out);
   w.begin_object();
   w.key(phase == HostPhase::kStarted ? "started" : "stopped").boolean(true);
   w.key("plugins");
-  plugin::PluginHost::write_status_json(host.status(), w);
+  plugin::PluginHost::write_status_json(host.status(), head, w);
   w.end_object();
   return out;
 }
@@ -249,7 +249,7 @@ int run_plugins(const std::string& dir, double seconds, Until until) {
   options.site = config->site;
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
-  std::cout << status_json(HostPhase::kStarted, **host) << std::endl;
+  std::cout << status_json(HostPhase::kStarted, **host, (*ledger)->head().seq) << std::endl;
 
   if (until == Until::kCaughtUp) {
     // Poll until caught up, a signal, or --for's limit.
@@ -269,7 +269,7 @@ int run_plugins(const std::string& dir, double seconds, Until until) {
     int sig = 0;
     sigwait(&signals, &sig);
   }
-  const std::string final_status = status_json(HostPhase::kStopped, **host);
+  const std::string final_status = status_json(HostPhase::kStopped, **host, (*ledger)->head().seq);
   host->reset();  // stops every plugin before the ledger closes
   ledger->reset();
   std::cout << final_status << std::endl;

@@ -96,6 +96,7 @@ export default {
   'admin.noPlugins': 'No plugin is configured.',
   'admin.plugin': 'Plugin',
   'admin.position': 'Position',
+  'admin.backlog': 'Backlog',
   'admin.grants': 'Grants',
   'admin.notRunning': 'not running',
 

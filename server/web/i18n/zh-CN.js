@@ -96,6 +96,7 @@ export default {
   'admin.noPlugins': '未配置插件。',
   'admin.plugin': '插件',
   'admin.position': '处理位置',
+  'admin.backlog': '积压记录',
   'admin.grants': '授权',
   'admin.notRunning': '未运行',
 

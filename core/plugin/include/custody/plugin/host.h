@@ -69,7 +69,10 @@ class PluginHost {
   PluginHost& operator=(const PluginHost&) = delete;
 
   [[nodiscard]] std::vector<PluginStatus> status() const;
-  static void write_status_json(const std::vector<PluginStatus>& status, codec::JsonWriter& out);
+  // `head`: the ledger's last seq, for each subscribed plugin's "backlog" (records committed
+  // that it has not handled: an outbox whose endpoint is down, a plugin falling behind).
+  static void write_status_json(const std::vector<PluginStatus>& status, std::uint64_t head,
+                                codec::JsonWriter& out);
 
   // Renders `report` with the first in-process plugin that makes it. kNotFound when none
   // does; the plugin's own error otherwise.
