@@ -2,8 +2,9 @@
 # Installs what is missing, builds custody (Release) and runs the main job on an embedded
 # ledger under ./demo-data: a 30-day fresh-cut salad plant appended and verified, the WIP
 # and exception boards and the KPIs, a recall drill ending in the FDA FSMA 204 spreadsheet,
-# and the plugins at work: a simulated cold-room sensor, the scheduler planning tomorrow's
-# orders, an example plugin keeping the shift log, and the electronic batch record.
+# and the plugins at work: a simulated cold-room sensor, a flume's chlorine arriving over MQTT
+# (a mosquitto broker on 127.0.0.1), the scheduler planning tomorrow's orders, an example
+# plugin keeping the shift log, and the electronic batch record.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/setup.sh"
@@ -11,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/release"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCUSTODY_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target custody custody-runner custody_scheduler \
-  custody_sim_device custody_reports exception_notes custody-verify >/dev/null
+  custody_sim_device custody_mqtt custody_reports exception_notes custody-verify >/dev/null
 custody="$build/tools/custody"
 
 data="$PWD/demo-data"
@@ -140,9 +141,10 @@ step "custody state-digest, then custody rebuild: projections are disposable"
 step "plugins: what the host would load (custody plugins check)"
 sched="$build/plugins/scheduler/custody_scheduler.so"
 sim="$build/plugins/sim_device/custody_sim_device.so"
+mqtt="$build/plugins/mqtt/custody_mqtt.so"
 reports="$build/plugins/reports/custody_reports.so"
 notes="$build/sdk/examples/exception_notes/exception_notes.so"
-for so in "$sched" "$sim" "$reports" "$notes"; do
+for so in "$sched" "$sim" "$mqtt" "$reports" "$notes"; do
   "$custody" plugins check "$so" |
     sed -E 's/.*"id":"([^"]*)".*"kind":"([^"]*)".*"compatible":([a-z]*).*"capabilities":\[([^]]*)\].*/  \1 (\2): ABI compatible \3, asks for \4/'
 done
@@ -169,12 +171,36 @@ step "custody plugins add: the operator grants each plugin what it may do"
   --config '{"seed":7,"devices":[{"equipment":"cold-room-fg","param":"temperature","unit":"C",
              "base":2.5,"noise":0.3,"driftPerHour":0.5,"excursionEvery":15,"excursionSize":4,
              "intervalMs":200,"count":40}]}' | sed 's/^/  /'
+# The plant network: a broker on a free port of 127.0.0.1, and the MQTT driver subscribed to
+# the flume's topic (JSON payloads carrying the device's own time).
+mqtt_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n' \
+  "$mqtt_port" >"$data/mosquitto.conf"
+mosquitto -c "$data/mosquitto.conf" 2>"$data/mosquitto.log" &
+broker_pid=$!
+trap 'kill -TERM "$broker_pid" 2>/dev/null || true' EXIT
+"$custody" plugins add "$ledger" "$mqtt" --grant submit:reading --grant submit:exception \
+  --config '{"broker":"tcp://127.0.0.1:'"$mqtt_port"'","clientId":"custody-demo","topics":[
+             {"topic":"line-1/flume-1","equipment":"flume-1","param":"chlorine",
+              "path":"/chlorine","timePath":"/ts","unit":"ppm"}]}' | sed 's/^/  /'
 "$custody" plugins add "$ledger" "$notes" --grant subscribe --grant submit:note | sed 's/^/  /'
 "$custody" plugins add "$ledger" "$reports" --grant read | sed 's/^/  /'
 
-step "custody run --for 10: the plugins at work (the simulated sensor runs out of process)"
+step "custody run --for 10: the plugins at work (the device drivers run out of process)"
+# The flume's controller publishes its chlorine every half second, plus one garbled message.
+(
+  sleep 2
+  for i in $(seq 1 12); do
+    mosquitto_pub -p "$mqtt_port" -q 1 -t line-1/flume-1 \
+      -m '{"chlorine":'$((1150 + (i * 37) % 90))',"ts":'"$(date +%s%3N)"'}'
+    [ "$i" -eq 6 ] && mosquitto_pub -p "$mqtt_port" -q 1 -t line-1/flume-1 -m 'chlorine=OK'
+    sleep 0.5
+  done
+) &
+publisher_pid=$!
 "$custody" run "$ledger" --for 10 2>"$data/plugins.log" | tail -1 |
   sed -E 's/\{"id"/\n  {"id"/g; s/^\{"stopped":true,"plugins":\[//'
+wait "$publisher_pid" || true
 echo
 grep -E 'planned|rejected|denied' "$data/plugins.log" | sed 's/^/  log: /' | head -5
 
@@ -185,6 +211,9 @@ for i in 1 2 3; do
 done
 readings=$("$custody" log "$ledger" --stream equipment:cold-room-fg | grep -c 'plugin:sim-device' || true)
 echo "  $readings cold-room readings from plugin:sim-device"
+flume=$("$custody" log "$ledger" --stream equipment:flume-1 | grep -c 'plugin:mqtt' || true)
+echo "  $flume flume-1 chlorine readings from plugin:mqtt (over MQTT); what it would not record:"
+grep -E 'plugin:mqtt.*malformed' "$data/plugins.log" | head -2 | sed 's/^/  log: /'
 "$custody" board "$ledger" exceptions --format table | grep -i 'cold-room-fg' | head -3 | sed 's/^/  /'
 shift_notes=$("$custody" log "$ledger" --stream note:shift-log | wc -l)
 echo "  $shift_notes exceptions written into the shift log by plugin:exception-notes"
@@ -214,8 +243,9 @@ done
 serve_out="$data/serve.out"
 "$custody" serve "$ledger" --listen 127.0.0.1:0 >"$serve_out" 2>"$data/serve.log" &
 serve_pid=$!
-# Whatever happens below, the server does not outlive the demo.
-trap 'kill -TERM "$serve_pid" 2>/dev/null || true' EXIT
+# Whatever happens below, the server does not outlive the demo, and neither does the broker
+# its MQTT driver stays connected to.
+trap 'kill -TERM "$serve_pid" "$broker_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q serving "$serve_out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -nE '1s/.*"serving":"([^"]*)".*/\1/p' "$serve_out")
 echo "  serving at $url ($(head -1 "$serve_out"))"

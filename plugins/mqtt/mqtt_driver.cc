@@ -79,6 +79,11 @@ struct Outage {
   bool refusal_logged = false;
 };
 
+// "1 topic", "2 topics".
+std::string counted(std::uint64_t n, const std::string& thing) {
+  return std::to_string(n) + " " + thing + (n == 1 ? "" : "s");
+}
+
 std::string read_password(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
@@ -114,9 +119,8 @@ class MqttDriver : public sdk::Plugin {
     }
     maps_.assign(config_.topics.size(), MapState{});
     host().set_tick_interval(static_cast<std::uint64_t>(kTick.count()));
-    host().info("subscribing to " + std::to_string(by_topic_.size()) +
-                (by_topic_.size() == 1 ? " topic" : " topics") + " for " +
-                std::to_string(config_.topics.size()) + " parameters on " + link_->broker() +
+    host().info("subscribing to " + counted(by_topic_.size(), "topic") + " for " +
+                counted(config_.topics.size(), "parameter") + " on " + link_->broker() +
                 " as client " + config_.client_id + "; a device fault after " +
                 std::to_string(config_.fault_after.count()) + " ms without the broker");
   }
@@ -148,9 +152,9 @@ class MqttDriver : public sdk::Plugin {
       messages += s.messages;
       malformed += s.malformed;
     }
-    host().info("stopping: " + std::to_string(messages) + " messages received, " +
-                std::to_string(recorded_) + " readings recorded, " + std::to_string(malformed) +
-                " malformed payloads");
+    host().info("stopping: " + counted(messages, "message") + " received, " +
+                counted(recorded_, "reading") + " recorded, " +
+                counted(malformed, "malformed payload"));
     link_->disconnect();
   }
 
@@ -286,10 +290,10 @@ class MqttDriver : public sdk::Plugin {
     const auto at = Steady::now();
     for (auto& [topic, s] : stats_) {
       if (s.malformed == s.reported || (!all && at - s.last_report < kReportEvery)) continue;
-      host().warn(topic + ": " + std::to_string(s.malformed - s.reported) +
-                  " more malformed payloads, not recorded (" + std::to_string(s.malformed) +
-                  " of " + std::to_string(s.messages) +
-                  " messages so far; latest: " + last_problem_[topic] + ")");
+      host().warn(topic + ": " + counted(s.malformed - s.reported, "more malformed payload") +
+                  ", not recorded (" + std::to_string(s.malformed) + " of " +
+                  std::to_string(s.messages) + " messages so far; latest: " + last_problem_[topic] +
+                  ")");
       s.reported = s.malformed;
       s.last_report = at;
     }

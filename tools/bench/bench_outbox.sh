@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The outbox (plugins/outbox) delivering a whole ledger to an HTTP receiver on loopback, one
+# POST per record over a kept-alive connection, against `custody log` writing the same
+# records as NDJSON in the same run (records/s over records/s): what HTTP and the
+# one-at-a-time, acknowledged delivery cost over producing the JSON.
+#
+#   tools/bench/bench_outbox.sh [LEDGER]   # default demo-data/ledger (tools/demo.sh);
+#                                          # release build; python3 (the receiver)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${CUSTODY_BUILD:-$root/build/release}
+custody=$build/tools/custody
+outbox=$build/plugins/outbox/custody_outbox.so
+source_ledger=${1:-$root/demo-data/ledger}
+work=$(mktemp -d /tmp/custody-outbox-bench.XXXXXX)
+receiver=
+cleanup() {
+  [ -n "$receiver" ] && kill "$receiver" 2>/dev/null && wait "$receiver" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The receiver: HTTP/1.1 keep-alive, answers 204 to every POST, counts them.
+cat >"$work/receiver.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    count = 0
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        H.count += 1
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+python3 "$work/receiver.py" >"$work/port" &
+receiver=$!
+for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+port=$(head -n 1 "$work/port")
+
+for run in 1 2 3; do
+  rm -rf "$work/ledger"
+  cp -a "$source_ledger" "$work/ledger"
+  # Only the outbox: the copy's other plugins are not what is measured.
+  python3 - "$work/ledger/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["plugins"] = []
+json.dump(c, open(p, "w"))
+PY
+  "$custody" plugins add "$work/ledger" "$outbox" --grant-requested \
+    --config '{"url":"http://127.0.0.1:'"$port"'/hook"}' >/dev/null
+  records=$("$custody" log "$work/ledger" | wc -l)
+  start=$(date +%s.%N)
+  "$custody" log "$work/ledger" >"$work/log.ndjson"
+  log_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+  start=$(date +%s.%N)
+  "$custody" run "$work/ledger" --until-caught-up --for 3600 >"$work/run.json" 2>"$work/run.log"
+  outbox_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+  handled=$(tail -n 1 "$work/run.json" | sed -E 's/.*"handled":([0-9]+).*/\1/')
+  awk -v n="$records" -v h="$handled" -v l="$log_s" -v o="$outbox_s" -v r="$run" 'BEGIN {
+    printf "run %d: %d records (%d handled); custody log %.2f s = %.0f records/s; outbox %.2f s = %.0f records/s; ratio %.3f\n",
+      r, n, h, l, n / l, o, n / o, (n / o) / (n / l) }'
+done
