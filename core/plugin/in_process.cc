@@ -13,7 +13,8 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
  public:
   InProcessPlugin(ledger::Ledger& ledger, const PluginConfig& config,
                   std::unique_ptr<PluginLibrary> library, const HostOptions& options)
-      : library_(std::move(library)),
+      : id_(config.id),
+        library_(std::move(library)),
         services_(
             ledger,
             Services::Options{config.id, library_->manifest().requested.intersect(config.granted),
@@ -38,7 +39,7 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
   PluginStatus status() const override {
     PluginStatus s;
     const Manifest& m = library_->manifest();
-    s.id = m.id;
+    s.id = id_;  // the configured id: "modbus.line-2", not the library's "modbus"
     s.version = m.version;
     s.kind = m.kind;
     s.state = stopped_ ? "stopped" : "running";
@@ -126,6 +127,7 @@ class InProcessPlugin final : public HostedPlugin, private HostApi {
   }
   Result<void> state_erase(std::string_view key) override { return services_.state_erase(key); }
 
+  std::string id_;  // as configured
   std::unique_ptr<PluginLibrary> library_;
   Services services_;
   LedgerSource source_;

@@ -646,7 +646,7 @@ void Supervisor::push() {
 
 PluginStatus Supervisor::status() const {
   PluginStatus s;
-  s.id = manifest_.id;
+  s.id = config_.id;  // the configured id: "modbus.line-2", not the library's "modbus"
   s.version = manifest_.version;
   s.kind = manifest_.kind;
   s.out_of_process = true;

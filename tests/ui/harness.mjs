@@ -4,12 +4,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
 export const binary = process.env.CUSTODY_BINARY ?? 'build/dev/tools/custody';
 export const chromiumPath = process.env.CUSTODY_CHROMIUM ?? '/usr/bin/chromium';
+/** The outbox plugin of the same build as the binary. */
+export const outboxPlugin = resolve(process.env.CUSTODY_OUTBOX ?? join(dirname(binary), '..', 'plugins', 'outbox', 'custody_outbox.so'));
 /** Where screenshots go (a CI artefact). */
 export const artefacts = process.env.CUSTODY_UI_ARTIFACTS ?? join(tmpdir(), 'custody-ui-artefacts');
 export const PASSWORD = 'Tablet-Line-Seven-42';
@@ -92,6 +94,10 @@ export class Plant {
     for (const p of Object.values(PEOPLE)) {
       custody(['user', 'add', this.ledger, '--id', p.id, '--name', p.name, '--role', p.role, '--password-file', pw]);
     }
+    // An outbox to an ERP endpoint nobody answers (port 9 on loopback refuses): the server
+    // hosts it, it holds the held lots back, and the admin screen shows its backlog.
+    custody(['plugins', 'add', this.ledger, outboxPlugin, '--id', 'outbox.erp', '--grant-requested', '--config',
+      JSON.stringify({ url: 'http://127.0.0.1:9/hooks/custody', types: ['lot.held'], alertAfterMs: 86400000 })]);
   }
 
   /**

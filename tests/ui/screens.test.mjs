@@ -464,6 +464,16 @@ test('administration: people, their roles and lockouts, tokens shown once, the s
   assert.doesNotMatch(await text(page, 'table.tokens'), new RegExp(secret));
   await screenshot(page, 'admin');
 
+  // The plugins the server hosts: the outbox to an ERP that does not answer holds records
+  // back, and says how many.
+  await page.waitForSelector('table.plugins tr[data-plugin="outbox.erp"]');
+  const outbox = page.locator('table.plugins tr[data-plugin="outbox.erp"] td');
+  assert.equal(await outbox.nth(1).textContent(), 'running');
+  const backlog = Number(await outbox.nth(3).textContent());
+  const plugins = (await (await plant.api('admin')).get('/v1/plugins')).body.plugins;
+  assert.ok(backlog > 0, `backlog ${backlog}`);
+  assert.ok(plugins[0].backlog >= backlog, JSON.stringify(plugins[0]));
+
   // An operator is refused the people list (and not offered the screen).
   const operator = await plant.signedIn('operator');
   assert.doesNotMatch(await text(operator, 'header.top nav'), /Administration/);

@@ -251,7 +251,7 @@ function Plugins() {
       <thead><tr><th scope="col">${t('admin.plugin')}</th><th scope="col">${t('col.status')}</th><th scope="col">${t('admin.position')}</th><th scope="col">${t('admin.backlog')}</th><th scope="col">${t('admin.grants')}</th></tr></thead>
       <tbody>${plugins.configured.map((/** @type {any} */ c) => {
         const s = plugins.plugins.find((/** @type {any} */ p) => p.id === c.id);
-        return html`<tr><td>${c.id}<br /><small>${c.library}</small></td><td>${s ? s.state : c.enabled ? t('admin.notRunning') : t('admin.disabled')}</td>
+        return html`<tr data-plugin=${c.id}><td>${c.id}<br /><small>${c.library}</small></td><td>${s ? s.state : c.enabled ? t('admin.notRunning') : t('admin.disabled')}</td>
           <td class="num">${s ? s.position : ''}</td><td class="num">${s && s.backlog !== undefined ? s.backlog : ''}</td><td>${c.grants.join(', ')}</td></tr>`;
       })}</tbody>
     </table>

@@ -39,7 +39,7 @@ struct HostOptions {
 };
 
 struct PluginStatus {
-  std::string id;
+  std::string id;  // as configured: "<manifest id>" or "<manifest id>.<instance>"
   std::string version;
   PluginKind kind = PluginKind::kOther;
   bool out_of_process = false;
