@@ -19,7 +19,7 @@ packages=(
   postgresql libpq-dev                    # genealogy benchmark baseline (find_package PostgreSQL)
   sqlite3 libsqlite3-dev                  # genealogy benchmark baseline (find_package SQLite3)
   libmodbus-dev                           # the Modbus TCP device driver plugin (pkg-config)
-  libpaho-mqtt-dev                        # the MQTT device driver plugin (Paho's C client, CMake config)
+  libpaho-mqtt-dev                        # the MQTT driver plugin: find_package(eclipse-paho-mqtt-c)
   mosquitto mosquitto-clients             # the MQTT broker its tests and the demo start; mosquitto_pub
   curl openssl                            # server tests: HTTPS with a certificate they make
   wrk                                     # server benchmark: GET /v1/lots/{id} under load
