@@ -22,9 +22,6 @@
 // when the mapping has a timePath (so a message the broker delivers twice is recorded once)
 // and otherwise the arrival time, made to increase per mapping; faults
 // "mqtt:devfault-mqtt-<clientId>-<ns the outage began>".
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -228,16 +225,14 @@ class MqttDriver : public sdk::Plugin {
         std::to_string(std::chrono::duration_cast<milliseconds>(Steady::now() - o.since).count()) +
         " ms: no readings arrive from " + names + " (last error: " + o.last_error + ")";
 
-    capnp::MallocMessageBuilder message;
-    auto e = message.initRoot<schema::ExceptionRaise>();
-    e.setException(o.exception);
-    e.setCategory(schema::ExceptionCategory::EQUIPMENT);
-    e.setSeverity(schema::Severity::HIGH);
-    e.setDescription(description);
-    e.setDeadline(o.began + kFaultDueNs);
-    const auto words = capnp::messageToFlatArray(message);
-    const auto bytes = words.asBytes();
-    auto r = host().submit("exception.raise", "mqtt:" + o.exception, bytes.begin(), bytes.size());
+    auto r = sdk::submit<schema::ExceptionRaise>(
+        host(), "exception.raise", "mqtt:" + o.exception, [&](schema::ExceptionRaise::Builder e) {
+          e.setException(o.exception);
+          e.setCategory(schema::ExceptionCategory::EQUIPMENT);
+          e.setSeverity(schema::Severity::HIGH);
+          e.setDescription(description);
+          e.setDeadline(o.began + kFaultDueNs);
+        });
     if (r.ok()) {
       o.raised = true;
       host().warn("device fault, raised exception " + o.exception + ": " + description);
@@ -310,17 +305,15 @@ class MqttDriver : public sdk::Plugin {
       at = std::max(now, st.last_at + 1);
       st.last_at = at;
     }
-    capnp::MallocMessageBuilder message;
-    auto reading = message.initRoot<schema::ReadingRecord>();
-    reading.setEquipment(m.equipment);
-    reading.setParam(m.param);
-    reading.setValue(value);
-    reading.setUnit(m.unit);
-    reading.setAt(at);
-    const auto words = capnp::messageToFlatArray(message);
-    const auto bytes = words.asBytes();
     const std::string id = "mqtt:" + m.equipment + ":" + m.param + ":" + std::to_string(at);
-    auto result = host().submit("reading.record", id, bytes.begin(), bytes.size());
+    auto result = sdk::submit<schema::ReadingRecord>(host(), "reading.record", id,
+                                                     [&](schema::ReadingRecord::Builder reading) {
+                                                       reading.setEquipment(m.equipment);
+                                                       reading.setParam(m.param);
+                                                       reading.setValue(value);
+                                                       reading.setUnit(m.unit);
+                                                       reading.setAt(at);
+                                                     });
     if (result.ok()) {
       ++recorded_;
       if (!st.refused.empty())

@@ -20,8 +20,6 @@
 // endpoint has failed for alertAfterMs, one exception is raised (category process, severity
 // high); when it answers again, delivery resumes where it stopped and the exception stays
 // open for people to close.
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -247,16 +245,14 @@ class Outbox : public sdk::Plugin {
                                     std::to_string(seconds) + " s: records from seq " +
                                     std::to_string(failing_seq_) +
                                     " on are waiting (last: " + last_error_ + ")";
-    capnp::MallocMessageBuilder message;
-    auto e = message.initRoot<schema::ExceptionRaise>();
-    e.setException(exception);
-    e.setCategory(schema::ExceptionCategory::PROCESS);
-    e.setSeverity(schema::Severity::HIGH);
-    e.setDescription(description);
-    e.setDeadline(failing_began_ns_ + kDueNs);
-    const auto words = capnp::messageToFlatArray(message);
-    const auto bytes = words.asBytes();
-    auto r = host().submit("exception.raise", "outbox:" + exception, bytes.begin(), bytes.size());
+    auto r = sdk::submit<schema::ExceptionRaise>(
+        host(), "exception.raise", "outbox:" + exception, [&](schema::ExceptionRaise::Builder e) {
+          e.setException(exception);
+          e.setCategory(schema::ExceptionCategory::PROCESS);
+          e.setSeverity(schema::Severity::HIGH);
+          e.setDescription(description);
+          e.setDeadline(failing_began_ns_ + kDueNs);
+        });
     if (r.ok()) {
       raised_ = exception;
       host().warn("raised exception " + exception + ": " + description);
