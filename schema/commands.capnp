@@ -100,6 +100,8 @@ struct LotReceive {
   location @6 :Text $A.id;                 # default "receiving"
   document @7 :Text;                       # reference document: bill of lading, ASN
   sscc @8 :Text;                           # the logistic unit it came on: an SSCC, 18 digits
+  receipt @9 :Text $A.id;                  # the expected receipt (receipt.expect) it is
+                                           # received against: checked against it
 }
 
 # lot.received: what was received and the status it starts in.
@@ -114,6 +116,7 @@ struct LotReceived {
   document @7 :Text;
   status @8 :LotStatus;
   sscc @9 :Text;                           # set only when the receipt named one
+  receipt @10 :Text;                       # set only when received against an expected one
 }
 
 # lot.split -> lot.split (stream of the parent): child lots take the parent's material,
@@ -635,4 +638,40 @@ struct EpcisCaptured {
                                           # partner says it was wrong
   declarationReason @13 :Text;            # its reason, when given
   declarationTime @14 :Int64 $A.timestamp;
+}
+
+# ---------------------------------------------------------------- expected receipts
+
+# receipt.expect -> receipt.expected (stream "receipt:<receipt>"): the ERP announces goods on
+# their way, a purchase order line or an advance shipping notice (ASN). A lot.receive that
+# names it is checked against it: the material, the supplier, the supplier's lot when the ASN
+# gives one, and the quantity received so far against the expected one and its tolerance.
+# Not received in full by `expected`, it raises one exception (receipt.late, written by
+# custody itself).
+enum ReceiptKind { po @0; asn @1; }
+
+struct ReceiptExpect {
+  receipt @0 :Text $A.required $A.id;     # the ERP's document id: "4500012345/10", an ASN number
+  kind @1 :ReceiptKind;                   # po (default) or asn
+  supplier @2 :Text $A.required $A.id;
+  material @3 :Text $A.required $A.id;
+  qty @4 :Int64 $A.decimal(3) $A.required;
+  uom @5 :Text $A.required $A.id;
+  expected @6 :Int64 $A.timestamp $A.required;  # by when it should be here
+  tolerance @7 :Int64 $A.decimal(3);      # percent over qty still accepted (0 to 100; default 0)
+  supplierLot @8 :Text $A.id;             # when the ASN names the supplier's lot
+  document @9 :Text;                      # the purchase order or ASN document, for people
+}
+
+# receipt.cancel -> receipt.cancelled: the ERP closes a line that will not come (or not in
+# full); nothing more may be received against it and it raises no late exception.
+struct ReceiptCancel {
+  receipt @0 :Text $A.required $A.id;
+  reason @1 :Text $A.required;
+}
+
+# receipt.late -> receipt.late and exception.raised: written by custody itself (the system
+# actor) when an expected receipt's date passes before it is received in full.
+struct ReceiptLate {
+  receipt @0 :Text $A.required $A.id;
 }

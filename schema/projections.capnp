@@ -111,6 +111,27 @@ struct WorkOrder {
   plan @16 :Text;                          # revision of the latest schedule
 }
 
+enum ReceiptStatus { open @0; received @1; cancelled @2; }
+
+# An expected receipt (receipt.expect) and what has been received against it.
+struct Receipt {
+  receipt @0 :Text;
+  kind @1 :C.ReceiptKind;
+  supplier @2 :Text;
+  material @3 :Text;
+  qty @4 :Int64 $A.decimal(3);
+  uom @5 :Text;
+  expected @6 :Int64 $A.timestamp;
+  tolerance @7 :Int64 $A.decimal(3);
+  supplierLot @8 :Text;
+  document @9 :Text;
+  status @10 :ReceiptStatus;        # received: at least qty has arrived
+  received @11 :Int64 $A.decimal(3);
+  lots @12 :List(Text);             # the lots received against it, in order
+  late @13 :Bool;                   # its date passed before it was received in full
+  cancelReason @14 :Text;
+}
+
 enum ExceptionStatus { open @0; assigned @1; acknowledged @2; resolved @3; closed @4; }
 
 struct Exception {

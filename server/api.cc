@@ -121,6 +121,7 @@ std::optional<domain::EntityKind> collection_kind(std::string_view c) {
   if (c == "equipment") return domain::EntityKind::kEquipment;
   if (c == "materials") return domain::EntityKind::kMaterial;
   if (c == "parties") return domain::EntityKind::kParty;
+  if (c == "receipts") return domain::EntityKind::kReceipt;
   return std::nullopt;
 }
 

@@ -80,6 +80,11 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         // Partners' EPCIS events: sent by their systems (the integration role), or filed by QA
         // from a document a supplier mailed.
         {"epcis.capture", {"integration", "qa"}},
+        // Expected receipts come from the ERP's purchasing (or a planner keying one in);
+        // receipt.late is custody's own.
+        {"receipt.expect", kMasterData},
+        {"receipt.cancel", kMasterData},
+        {"receipt.late", kNobody},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -235,6 +235,10 @@ for role in qa auditor operator; do
   "$custody" token create "$ledger" --id "demo-$role-$$" --role "$role" \
     --description "tools/demo.sh" | sed -E 's/.*"token":"([^"]*)".*/\1/' >"$tokens/$role"
 done
+# The ERP's integration token, scoped to exactly what it sends down.
+"$custody" token create "$ledger" --id "demo-erp-$$" --role integration --description "SAP (demo)" \
+  --command receipt.expect --command receipt.cancel --command lot.receive |
+  sed -E 's/.*"token":"([^"]*)".*/\1/' >"$tokens/erp"
 # A QA person who signs: her password in a file only she (this user) can read, never on a
 # command line.
 (umask 077 && printf 'demo %s release\n' "$(openssl rand -hex 6)" >"$tokens/quinn.password")
@@ -264,6 +268,32 @@ echo
 echo "  custody append --server: a shift note through the API"
 echo '{"type":"note.add","commandId":"demo-note-'$$'","data":{"subject":"shift-log","text":"sent with custody append --server"}}' |
   "$custody" append --server "$url" --token-file "$tokens/operator" | sed 's/^/    /'
+
+step "the ERP's side: a purchase order line comes down, the dock's receipts are checked against it"
+first_receipt=$(grep -m1 '"type":"lot.receive"' "$data/plant.ndjson")
+material=$(printf '%s' "$first_receipt" | sed -E 's/.*"material":"([^"]*)".*/\1/')
+uom=$(printf '%s' "$first_receipt" | sed -E 's/.*"uom":"([^"]*)".*/\1/')
+vendor=$(printf '%s' "$first_receipt" | sed -E 's/.*"supplier":"([^"]*)".*/\1/')
+po="45000$$/10"
+due=$(date -u -d '+1 day' +%Y-%m-%dT08:00:00Z)
+dock() { # lot qty receipt
+  printf '{"type":"lot.receive","commandId":"dock-%s","data":{"lot":"%s","material":"%s","qty":%s,"uom":"%s","supplier":"%s","supplierLot":"DEMO-%s","receipt":"%s"}}\n' \
+    "$1" "$1" "$material" "$2" "$uom" "$vendor" "$$" "$3"
+}
+{
+  printf '{"type":"receipt.expect","commandId":"sap:%s","data":{"receipt":"%s","supplier":"%s","material":"%s","qty":500,"uom":"%s","expected":"%s","tolerance":2,"document":"PO 45000%s"}}\n' \
+    "$po" "$po" "$vendor" "$material" "$uom" "$due" "$$"
+  dock "RCV-$$-1" 300 "$po"
+  dock "RCV-$$-2" 250 "$po"
+  dock "RCV-$$-3" 200 "$po"
+  dock "RCV-$$-4" 50 "ASN-0000"
+} >"$data/erp.ndjson"
+echo "  POST /v1/commands:batch as the ERP: 500 $uom of $material from $vendor (2 % over accepted), then the dock's receipts of 300, 250, 200, and one against an ASN never sent:"
+curl -s "$url/v1/commands:batch" -H "Authorization: Bearer $(cat "$tokens/erp")" \
+  -H "Content-Type: application/x-ndjson" --data-binary @"$data/erp.ndjson" |
+  sed -E 's/"hash":"([0-9a-f]{8})[0-9a-f]*"/"hash":"\1..."/; s/^/    /'
+echo "  GET /v1/receipts/${po/\//%2F}: $(curl -s "$url/v1/receipts/${po/\//%2F}" -H "Authorization: Bearer $(cat "$tokens/erp")" |
+  grep -oE '"(status|qty|received|lots)":(\[[^]]*\]|"[^"]*"|[0-9.]+)' | tr '\n' ' ')"
 
 step "electronic signatures: Quinn signs the release of $lot; a live stream shows it"
 # The live stream, over WebSocket, with curl: the upgrade by hand, frames as they come.

@@ -50,6 +50,10 @@ std::string_view code_name(ErrorCode code) {
       return "signature_required";
     case ErrorCode::kLateEntry:
       return "late_entry";
+    case ErrorCode::kOverReceipt:
+      return "over_receipt";
+    case ErrorCode::kReceiptMismatch:
+      return "receipt_mismatch";
   }
   return "internal";
 }

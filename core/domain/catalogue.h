@@ -191,6 +191,20 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& identity_area();
 [[nodiscard]] const Area& signatures_area();
 [[nodiscard]] const Area& partners_area();
+[[nodiscard]] const Area& receipts_area();
+
+// lot.receive against an expected receipt (receipts.cc). check_receipt refuses a receipt that
+// does not match the expected one it names (receipt_mismatch), would take it beyond its
+// quantity and tolerance (over_receipt), or names one unknown (not_found) or cancelled;
+// check_receipt_change the same for a correction adding `delta`. receive_against counts
+// `delta` (and the lot, when given) against the receipt.
+[[nodiscard]] Result<void> check_receipt(const Decide& d, s::LotReceive::Reader r);
+[[nodiscard]] Result<void> check_receipt_change(const Decide& d, std::string_view receipt,
+                                                std::int64_t delta, const std::string& field);
+void receive_against(Apply& a, std::string_view receipt, std::string_view lot, std::int64_t delta);
+// Commands the passage of time calls for: the late exceptions of expected receipts past their
+// date (receipts.cc).
+[[nodiscard]] std::vector<Command> late_receipts(const State& state, const Cfs& cf, TimeNs now);
 
 // After a command's rules accepted it: refuses it with signature_required when the signature
 // policy asks for a signature it does not carry, and adds the signature.signed record when it

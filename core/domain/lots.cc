@@ -24,6 +24,7 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
                                    str(material->get().getUom()));
   }
   if (r.getQty() <= 0) return invalid("data.qty", "must be greater than zero");
+  if (auto ok = check_receipt(d, r); !ok) return ok;
   const std::string_view sscc = sv(r.getSscc());
   if (!sscc.empty()) {
     if (sscc.size() != 18 ||
@@ -49,6 +50,7 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
   e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
                                                    : s::LotStatus::RELEASED);
   if (!sscc.empty()) e.setSscc(r.getSscc());  // unset otherwise: receipts hash as before
+  if (r.getReceipt().size() != 0) e.setReceipt(r.getReceipt());  // the same
   d.emit_own("lot.received", e);
   return {};
 }
@@ -63,6 +65,7 @@ void apply_received(Apply& a, s::LotReceived::Reader r) {
               });
   a.index(keys::supplier_lot(sv(r.getSupplier()), sv(r.getSupplierLot()), sv(r.getLot())));
   a.history("lot", sv(r.getLot()));
+  receive_against(a, sv(r.getReceipt()), sv(r.getLot()), r.getQty());
 }
 
 // ---- lot.split
@@ -379,14 +382,18 @@ void apply_shipped(Apply& a, s::LotShip::Reader r) {
 Result<void> check_received_fix(Decide& d, s::LotReceived::Reader before,
                                 s::LotReceived::Builder after) {
   if (after.getQty() <= 0) return invalid("data.data.qty", "must be greater than zero");
-  return check_lot_change(d, sv(before.getLot()), after.getQty() - before.getQty(),
-                          "data.data.qty");
+  const std::int64_t delta = after.getQty() - before.getQty();
+  if (auto ok = check_receipt_change(d, sv(before.getReceipt()), delta, "data.data.qty"); !ok) {
+    return ok;
+  }
+  return check_lot_change(d, sv(before.getLot()), delta, "data.data.qty");
 }
 
 void shift_received(Apply& a, s::LotReceived::Reader x, s::LotReceived::Reader y,
                     const ledger::RecordFields&) {
   if (const auto d = y.getQty() - x.getQty(); d != 0) {
     shift_lot(a, sv(x.getLot()), {.on_hand = d, .created = d});
+    receive_against(a, sv(x.getReceipt()), {}, d);
   }
   if (x.getSupplierLot() != y.getSupplierLot()) {
     a.unindex(keys::supplier_lot(sv(x.getSupplier()), sv(x.getSupplierLot()), sv(x.getLot())));

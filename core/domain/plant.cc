@@ -65,7 +65,11 @@ class PlantStateMachine final : public PlantMachine {
   }
 
   std::vector<Command> on_tick(const ledger::State& state, TimeNs now) override {
-    return overdue_exceptions(state, cf_, now);
+    auto due = overdue_exceptions(state, cf_, now);
+    auto late = late_receipts(state, cf_, now);
+    due.insert(due.end(), std::make_move_iterator(late.begin()),
+               std::make_move_iterator(late.end()));
+    return due;
   }
 
   std::vector<Command> on_clock_step(const ledger::State&, TimeNs expected, TimeNs now) override {

@@ -105,6 +105,17 @@ std::optional<std::string_view> parse_open_exception(std::string_view key) {
   return key.substr(at);
 }
 
+namespace {
+
+// "<prefix>" be64(at) id: ids by a time, for scans of those due before now.
+std::optional<std::string_view> parse_timed(std::string_view prefix, std::string_view key) {
+  const std::size_t at = prefix.size() + 8;
+  if (!key.starts_with(prefix) || key.size() <= at) return std::nullopt;
+  return key.substr(at);
+}
+
+}  // namespace
+
 std::string deadline(std::int64_t at, std::string_view id) {
   return std::string(kDeadlinePrefix) + be64t(at) + std::string(id);
 }
@@ -114,9 +125,19 @@ std::string deadline_before(std::int64_t now) {
 }
 
 std::optional<std::string_view> parse_deadline(std::string_view key) {
-  const std::size_t at = kDeadlinePrefix.size() + 8;
-  if (!key.starts_with(kDeadlinePrefix) || key.size() <= at) return std::nullopt;
-  return key.substr(at);
+  return parse_timed(kDeadlinePrefix, key);
+}
+
+std::string receipt_due(std::int64_t at, std::string_view receipt) {
+  return std::string(kReceiptDuePrefix) + be64t(at) + std::string(receipt);
+}
+
+std::string receipt_due_before(std::int64_t now) {
+  return std::string(kReceiptDuePrefix) + be64t(now);
+}
+
+std::optional<std::string_view> parse_receipt_due(std::string_view key) {
+  return parse_timed(kReceiptDuePrefix, key);
 }
 
 std::string supplier_lot_prefix(std::string_view supplier, std::string_view supplier_lot) {

@@ -33,6 +33,8 @@ std::string_view kind_name(EntityKind k) {
       return "material";
     case EntityKind::kParty:
       return "party";
+    case EntityKind::kReceipt:
+      return "receipt";
   }
   return "";
 }
@@ -51,6 +53,8 @@ capnp::StructSchema schema_for(EntityKind k) {
       return capnp::Schema::from<s::Material>();
     case EntityKind::kParty:
       return capnp::Schema::from<s::Party>();
+    case EntityKind::kReceipt:
+      return capnp::Schema::from<s::Receipt>();
   }
   return capnp::Schema::from<s::Lot>();
 }
@@ -77,8 +81,9 @@ double hours(TimeNs d) {
 }  // namespace
 
 std::optional<EntityKind> parse_entity_kind(std::string_view name) {
-  for (auto k : {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException,
-                 EntityKind::kEquipment, EntityKind::kMaterial, EntityKind::kParty}) {
+  for (auto k :
+       {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException, EntityKind::kEquipment,
+        EntityKind::kMaterial, EntityKind::kParty, EntityKind::kReceipt}) {
     if (kind_name(k) == name) return k;
   }
   return std::nullopt;
@@ -222,6 +227,8 @@ std::string_view status_of(EntityKind kind, std::string_view bytes) {
       return codec::enum_name(view.root<s::Exception>().getStatus());
     case EntityKind::kEquipment:
       return codec::enum_name(view.root<s::Equipment>().getState());
+    case EntityKind::kReceipt:
+      return codec::enum_name(view.root<s::Receipt>().getStatus());
     case EntityKind::kMaterial:
     case EntityKind::kParty:
       return {};
@@ -239,6 +246,8 @@ std::vector<std::string> statuses_of(EntityKind kind) {
       return codec::enum_names<s::ExceptionStatus>();
     case EntityKind::kEquipment:
       return codec::enum_names<s::EquipmentState>();
+    case EntityKind::kReceipt:
+      return codec::enum_names<s::ReceiptStatus>();
     case EntityKind::kMaterial:
     case EntityKind::kParty:
       return {};

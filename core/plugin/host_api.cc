@@ -255,6 +255,8 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kSequenceViolation:
     case ErrorCode::kIdempotencyConflict:
     case ErrorCode::kReserved:
+    case ErrorCode::kOverReceipt:
+    case ErrorCode::kReceiptMismatch:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

@@ -65,12 +65,13 @@ Result<TimeNs> parse_time(const std::string& text, const std::string& field) {
 
 void add_show(CLI::App& app, Action& run) {
   auto a = std::make_shared<ShowArgs>();
-  auto* cmd =
-      app.add_subcommand("show", "Show a lot, work order, exception, equipment, material or party");
+  auto* cmd = app.add_subcommand(
+      "show", "Show a lot, work order, exception, equipment, material, party or expected receipt");
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
-  cmd->add_option("KIND", a->kind, "lot | wo | exception | equipment | material | party")
+  cmd->add_option("KIND", a->kind, "lot | wo | exception | equipment | material | party | receipt")
       ->required()
-      ->check(CLI::IsMember({"lot", "wo", "exception", "equipment", "material", "party"}));
+      ->check(
+          CLI::IsMember({"lot", "wo", "exception", "equipment", "material", "party", "receipt"}));
   cmd->add_option("ID", a->id, "Its id")->required();
   cmd->add_option("--history", a->history, "Show the newest N history records (0: all)");
   add_format(cmd, a->format);

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 53
-#define CUSTODY_COMMAND_TYPE_COUNT 51
+#define CUSTODY_EVENT_TYPE_COUNT 56
+#define CUSTODY_COMMAND_TYPE_COUNT 54
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -84,6 +84,9 @@ static const custody_type_info custody_event_types[] = {
     {"ledger.key_rotated", "KeyRotated", UINT64_C(0xaeccf0a3ac11d11f)},
     {"record.entered_late", "RecordEnteredLate", UINT64_C(0x8bba022403f53df0)},
     {"epcis.captured", "EpcisCaptured", UINT64_C(0x9b344aaa74696b0f)},
+    {"receipt.expected", "ReceiptExpect", UINT64_C(0x8fbfc06982d19b3a)},
+    {"receipt.cancelled", "ReceiptCancel", UINT64_C(0x8d1d9218ef93658e)},
+    {"receipt.late", "ReceiptLate", UINT64_C(0x942a1680445ea068)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -139,6 +142,9 @@ static const custody_type_info custody_command_types[] = {
     {"retention.set_policy", "RetentionPolicySet", UINT64_C(0xf39a8f01c3988a41)},
     {"config.record", "ConfigRecord", UINT64_C(0xe6c31765bc8855e4)},
     {"epcis.capture", "EpcisCapture", UINT64_C(0xb4fcf50654a0e63e)},
+    {"receipt.expect", "ReceiptExpect", UINT64_C(0x8fbfc06982d19b3a)},
+    {"receipt.cancel", "ReceiptCancel", UINT64_C(0x8d1d9218ef93658e)},
+    {"receipt.late", "ReceiptLate", UINT64_C(0x942a1680445ea068)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

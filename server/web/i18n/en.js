@@ -414,6 +414,8 @@ export default {
   'error.permission_denied': 'Your role may not do this.',
   'error.unauthenticated': 'Wrong user id or password, or the session has ended.',
   'error.signature_required': 'This needs an electronic signature.',
+  'error.over_receipt': 'More than the expected receipt allows (its quantity and tolerance).',
+  'error.receipt_mismatch': 'This does not match the expected receipt (material, supplier or supplier lot).',
   'error.late_entry': 'This is entered late (long after it happened, or before the last entry): say why.',
   'error.idempotency_conflict': 'This command id was already used for something else.',
   'error.unavailable': 'The server is stopping. Try again shortly.',

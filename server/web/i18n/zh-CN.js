@@ -414,6 +414,8 @@ export default {
   'error.permission_denied': '您的角色无权执行此操作。',
   'error.unauthenticated': '用户名或密码错误，或会话已结束。',
   'error.signature_required': '此操作需要电子签名。',
+  'error.over_receipt': '超出预期收货允许的数量（含容差）。',
+  'error.receipt_mismatch': '与预期收货不符（物料、供应商或供应商批次）。',
   'error.late_entry': '这是补录（事后很久或早于最近一条记录）：请说明原因。',
   'error.idempotency_conflict': '此指令编号已用于其他指令。',
   'error.unavailable': '服务器正在停止。请稍后再试。',

@@ -39,10 +39,12 @@ enum class ErrorCode : std::uint8_t {
   kUnauthenticated,       // no credentials, or credentials that do not check out
   kSignatureRequired,     // the command type needs an electronic signature it does not carry
   kLateEntry,             // occurredAt makes the command a late entry and it gives no reason
+  kOverReceipt,           // more received against an expected receipt than its tolerance allows
+  kReceiptMismatch,       // a receipt that does not match the expected receipt it names
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kLateEntry;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kReceiptMismatch;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

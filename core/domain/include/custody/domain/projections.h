@@ -16,6 +16,7 @@
 //   index          "wip/" wo                              -> ""   released, not completed
 //                  "open_exc/" u8(3 - severity) be64(raisedAt) id -> ""  not resolved
 //                  "deadline/" be64(deadline) id          -> ""   not resolved or escalated
+//                  "receipt_due/" be64(expected) receipt  -> ""   open, not yet late
 //                  "supplier_lot/" supplier 0x00 supplierLot 0x00 lot -> ""
 //                  "equipment_lot/" equipment 0x00 be64(time) be64(seq) lot -> "consumed" |
 //                                                            "produced"
@@ -89,6 +90,12 @@ inline constexpr std::string_view kDeadlinePrefix = "deadline/";
 // Keys below this one are deadlines before `now`.
 [[nodiscard]] std::string deadline_before(std::int64_t now);
 [[nodiscard]] std::optional<std::string_view> parse_deadline(std::string_view key);  // the id
+
+// Expected receipts by their date, while they may still become late (the same grammar).
+inline constexpr std::string_view kReceiptDuePrefix = "receipt_due/";
+[[nodiscard]] std::string receipt_due(std::int64_t at, std::string_view receipt);
+[[nodiscard]] std::string receipt_due_before(std::int64_t now);
+[[nodiscard]] std::optional<std::string_view> parse_receipt_due(std::string_view key);
 
 [[nodiscard]] std::string supplier_lot(std::string_view supplier, std::string_view supplier_lot,
                                        std::string_view lot);

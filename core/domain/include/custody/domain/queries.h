@@ -15,9 +15,9 @@
 
 namespace custody::domain {
 
-enum class EntityKind { kLot, kWorkOrder, kException, kEquipment, kMaterial, kParty };
+enum class EntityKind { kLot, kWorkOrder, kException, kEquipment, kMaterial, kParty, kReceipt };
 
-// "lot", "wo", "exception", "equipment", "material", "party"; nullopt for anything else.
+// "lot", "wo", "exception", "equipment", "material", "party", "receipt"; nullopt for anything else.
 [[nodiscard]] std::optional<EntityKind> parse_entity_kind(std::string_view name);
 
 class Queries {
@@ -39,10 +39,10 @@ class Queries {
 
   // Entities of one kind in id order, after `after` (exclusive; empty: from the first), at
   // most `limit`, only those whose status is `status` when it is not empty (lots, work
-  // orders, exceptions and equipment have one; the names of the schema's enum, e.g.
-  // "awaitingRelease"). Writes {"kind","items":[state...],"count","next"}: `next` is the id
-  // to pass as `after` for the following page, null after the last. kInvalidArgument for a
-  // status the kind does not have. Filtering reads every entity of the kind from `after` on.
+  // orders, exceptions, equipment and expected receipts have one; the names of the schema's enum,
+  // e.g. "awaitingRelease"). Writes {"kind","items":[state...],"count","next"}: `next` is the id to
+  // pass as `after` for the following page, null after the last. kInvalidArgument for a status the
+  // kind does not have. Filtering reads every entity of the kind from `after` on.
   [[nodiscard]] Result<void> list(EntityKind kind, std::string_view status, std::string_view after,
                                   std::size_t limit, codec::JsonWriter& out) const;
 
