@@ -336,7 +336,19 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
         list({json::object{{"type", "location"}, {"source", party_location(sv(p.getSupplier()))}}});
     e["destinationList"] =
         list({json::object{{"type", "location"}, {"destination", site_location()}}});
-    if (p.getDocument().size()) e["bizTransactionList"] = bol(sv(p.getDocument()));
+    json::array transactions;
+    if (p.getDocument().size()) transactions = bol(sv(p.getDocument()));
+    // Received against a purchase order line or an ASN (CBV: po, desadv).
+    if (p.hasReceipt()) {
+      std::string type = "po";
+      if (auto v = snap_.get(entities_, keys::entity("receipt", sv(p.getReceipt())))) {
+        codec::MessageView receipt(*v);
+        if (receipt.root<s::Receipt>().getKind() == s::ReceiptKind::ASN) type = "desadv";
+      }
+      transactions.push_back(
+          json::object{{"type", type}, {"bizTransaction", urn("receipt", sv(p.getReceipt()))}});
+    }
+    if (!transactions.empty()) e["bizTransactionList"] = std::move(transactions);
     if (p.getSupplierLot().size()) e["custody:supplierLot"] = str(p.getSupplierLot());
     e["custody:lot"] = str(p.getLot());  // the class names the supplier's lot, not ours
     return e;
@@ -509,12 +521,12 @@ std::string_view epcis_standard_context() {
 
 Result<void> epcis_events(const ledger::Snapshot& snap, std::uint64_t from_seq,
                           const ledger::Site& site, const std::string& origin,
-                          const EpcisEventVisitor& visit) {
+                          const EpcisEventVisitor& visit, std::uint64_t limit) {
   return ledger::reading([&]() -> Result<void> {
     Mapper mapper(snap, site, origin);
     mapper.send_to(&visit);
     std::optional<Error> problem;
-    auto r = snap.records(std::max<std::uint64_t>(from_seq, 1), 0,
+    auto r = snap.records(std::max<std::uint64_t>(from_seq, 1), limit,
                           [&](std::uint64_t seq, std::string_view bytes) {
                             auto rec = ledger::decode_record(bytes);
                             if (!rec) {
@@ -539,6 +551,52 @@ Result<void> epcis_events(const ledger::Snapshot& snap, std::uint64_t from_seq,
     if (problem) return std::unexpected(*problem);
     return {};
   });
+}
+
+Result<std::string> epcis_record_document(const ledger::Snapshot& snap, std::uint64_t seq,
+                                          const ledger::Site& site, const std::string& origin,
+                                          std::size_t* events) {
+  if (seq == 0 || seq > snap.head().seq) {
+    return fail(ErrorCode::kNotFound,
+                "record " + std::to_string(seq) + " is not in the log (its head is " +
+                    std::to_string(snap.head().seq) + ")",
+                "seq");
+  }
+  TimeNs recorded_at = 0;
+  std::optional<Error> problem;
+  auto read = snap.records(seq, 1, [&](std::uint64_t, std::string_view bytes) {
+    auto rec = ledger::decode_record(bytes);
+    if (!rec) {
+      problem = rec.error();
+    } else {
+      recorded_at = rec->recorded_at;
+    }
+    return false;
+  });
+  if (!read) return std::unexpected(read.error());
+  if (problem) return std::unexpected(*problem);
+  json::array list;
+  auto walked = epcis_events(
+      snap, seq, site, origin,
+      [&](std::uint64_t s, std::uint32_t, json::object& e) {
+        if (s != seq) return false;
+        list.push_back(std::move(e));
+        return true;
+      },
+      1);
+  if (!walked) return std::unexpected(walked.error());
+  if (events != nullptr) *events = list.size();
+  json::object doc;
+  doc["@context"] = json::array{json::value(kStandardContext),
+                                json::object{{"custody", std::string(kNamespace)}}};
+  doc["type"] = "EPCISDocument";
+  doc["schemaVersion"] = "2.0";
+  doc["creationDate"] = format_rfc3339(recorded_at);
+  doc["epcisHeader"] = json::object{{"custody:origin", origin}, {"custody:seq", seq}};
+  doc["epcisBody"] = json::object{{"eventList", std::move(list)}};
+  std::string out;
+  write_epcis_json(doc, out);
+  return out;
 }
 
 Result<EpcisExport> epcis_export(const ledger::Snapshot& snap, const EpcisScope& scope,

@@ -6,6 +6,7 @@
 #include "custody/common/encoding.h"
 #include "custody/common/time_zone.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/epcis_export.h"
 #include "custody/domain/epcis_import.h"
 #include "custody/domain/projections.h"
 #include "custody/domain/queries.h"
@@ -207,6 +208,18 @@ Result<void> site_view(const Request& r, const ViewOptions& options, std::string
   return {};
 }
 
+// One record's EPCIS events, as the document the outbox's "epcis" format delivers.
+Result<void> epcis_view(const ledger::Snapshot& snap, const Request& r, const ViewOptions& options,
+                        std::string& out) {
+  if (auto ok = r.only({"seq"}); !ok) return ok;
+  CUSTODY_TRY(seq, r.count("seq", 0));
+  if (*seq == 0) return bad("seq", "is required: the record whose EPCIS events to answer");
+  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
+  CUSTODY_TRY(document, epcis_record_document(snap, *seq, site, options.origin));
+  out += *document;
+  return {};
+}
+
 #undef CUSTODY_TRY
 
 }  // namespace
@@ -227,6 +240,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   if (*view == "recall") return recall_view(snap, r, options, out);
   if (*view == "log") return log_view(snap, r, options, out);
   if (*view == "site") return site_view(r, options, out);
+  if (*view == "epcis") return epcis_view(snap, r, options, out);
   if (*view == "head") {
     if (auto ok = r.only({}); !ok) return ok;
     codec::JsonWriter w(out);
@@ -236,10 +250,11 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
     w.end_object();
     return {};
   }
-  return bad("view",
-             "unknown view '" + *view +
-                 "' (lot, wo, exception, equipment, material, party, board, kpi, trace, recall, "
-                 "log, head, site)");
+  return bad(
+      "view",
+      "unknown view '" + *view +
+          "' (lot, wo, exception, equipment, material, party, receipt, board, kpi, trace, recall, "
+          "log, head, site, epcis)");
 }
 
 Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,

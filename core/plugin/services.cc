@@ -127,6 +127,7 @@ Result<void> Services::query(std::string_view request, std::string& out) {
   options.now = now();
   options.graph = o_.graph;
   options.site = &o_.site;
+  options.origin = ledger_.meta().origin;
   return domain::answer_view(*snap, request, options, out);
 }
 

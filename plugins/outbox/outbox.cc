@@ -1,10 +1,12 @@
 // custody_outbox: delivers the ledger's records, in log order, to one HTTP endpoint (a
 // webhook of an ERP, a WMS, a data platform), at least once (docs/plugins/outbox.md).
 //
-// Each selected record is one POST of custody's JSON record (what `custody log` prints), with
-// its seq, type and an idempotency key (the SHA-256 of the record's canonical bytes, the same
-// however often it is sent) in headers, and, when a secret is configured, an HMAC-SHA256
-// signature of the time and the body that the receiver can check.
+// Each selected record is one POST of custody's JSON record (what `custody log` prints), or in
+// the "epcis" format of its GS1 EPCIS 2.0 events as an EPCISDocument (the host's "epcis" view;
+// a record with no EPCIS meaning is passed over), with its seq, type and an idempotency key (the
+// SHA-256 of the record's canonical bytes, the same however often it is sent) in headers, and, when
+// a secret is configured, an HMAC-SHA256 signature of the time and the body that the receiver can
+// check.
 //
 // Order and position. Records go one at a time, in seq order; the next is sent only once the
 // endpoint answered 2xx. After each batch the outbox saves the seq of the last record done as
@@ -104,6 +106,16 @@ class Outbox : public sdk::Plugin {
     if (!config) sdk::refuse_config(config.error());
     config_ = std::move(*config);
     if (!config_.secret_file.empty()) secret_ = read_secret(config_.secret_file);
+    if (config_.epcis) {
+      std::string answer;
+      if (auto r = host().query(R"({"view":"head"})", answer); !r) {
+        sdk::refuse_config(sdk::ConfigError{
+            "format",
+            "\"epcis\" reads each record's events from the host, and the query was "
+            "refused (" +
+                r.message + "): grant the outbox the read capability"});
+      }
+    }
     client_ = std::make_unique<HttpClient>(config_.url, config_.ca_file, config_.timeout);
     url_digest_ = sha256_hex(config_.url_text.data(), config_.url_text.size()).substr(0, 8);
     std::uint64_t position = 0;
@@ -162,15 +174,33 @@ class Outbox : public sdk::Plugin {
   }
 
  private:
+  // The body of record `r`: custody's JSON record, or its EPCIS document; nullopt for a record
+  // with no EPCIS events (nothing to send).
+  std::expected<std::optional<std::string>, std::string> body_of(const custody_record& r) {
+    if (!config_.epcis) return host().record_json(r);
+    std::string document;
+    const std::string request = R"({"view":"epcis","seq":)" + std::to_string(r.seq) + "}";
+    if (auto q = host().query(request, document); !q) {
+      return std::unexpected("its EPCIS events could not be read: " + q.message);
+    }
+    if (document.find(R"("eventList":[])") != std::string::npos) return std::nullopt;
+    return document;
+  }
+
+  // Sent, or nothing to send: true; failed: the reason.
   std::expected<void, std::string> deliver(const custody_record& r) {
-    const std::string body = host().record_json(r);
+    auto made = body_of(r);
+    if (!made) return std::unexpected(made.error());
+    if (!*made) return {};
+    const std::string& body = **made;
     std::vector<std::pair<std::string, std::string>> headers = {
-        {"Content-Type", "application/json"},
+        {"Content-Type", config_.epcis ? "application/ld+json" : "application/json"},
         {"User-Agent", "custody-outbox/1.0"},
         {"Custody-Seq", std::to_string(r.seq)},
         {"Custody-Type", r.type},
         {"Idempotency-Key", sha256_hex(r.record, r.record_size)},
     };
+    if (config_.epcis) headers.emplace_back("GS1-EPCIS-Version", "2.0.0");
     if (!secret_.empty()) {
       const std::string t = std::to_string(wall_ns() / 1'000'000'000);
       headers.emplace_back("Custody-Signature",
@@ -280,7 +310,8 @@ class Outbox : public sdk::Plugin {
   std::mt19937_64 random_{std::random_device{}()};
 };
 
-const char* const kCapabilities[] = {"subscribe", "submit:exception"};
+// read: the "epcis" format asks the host for each record's EPCIS events.
+const char* const kCapabilities[] = {"subscribe", "submit:exception", "read"};
 
 }  // namespace
 }  // namespace custody::outbox

@@ -76,11 +76,12 @@ std::expected<OutboxConfig, ConfigError> parse_outbox_config(std::string_view te
       r.fail("url", p + ", not \"" + c.url_text + "\"");
   }
   const std::string format = r.text("format", Need::kOptional, Form::kText, "custody");
-  if (!r.error() && format != "custody") {
-    r.fail("format", format == "epcis"
-                         ? "\"epcis\" is not delivered yet: the outbox sends custody's JSON record "
-                           "(\"custody\")"
-                         : "must be \"custody\", not \"" + format + "\"");
+  if (!r.error()) {
+    if (format == "epcis") {
+      c.epcis = true;
+    } else if (format != "custody") {
+      r.fail("format", "must be \"custody\" or \"epcis\", not \"" + format + "\"");
+    }
   }
   if (const json::array* types = r.array("types", Need::kOptional)) {
     if (types->empty() || types->size() > 200) r.fail("types", "must list 1 to 200 record types");

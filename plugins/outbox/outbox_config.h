@@ -4,7 +4,9 @@
 //   { "url": "https://erp.example/hooks/custody",  required; http:// or https://
 //     "types": ["lot.shipped", "exception.*"],     optional; record types, or "<prefix>.*"
 //                                                  (default: every record)
-//     "format": "custody",                         custody's JSON record (the only format yet)
+//     "format": "custody",                         custody's JSON record, or "epcis": the
+//                                                  record's GS1 EPCIS 2.0 events as an
+//                                                  EPCISDocument (needs the read capability)
 //     "headers": {"X-Plant": "line-1"},            optional, sent with every delivery
 //     "secretFile": "/etc/custody/erp-hook.secret", optional: the HMAC-SHA256 key, its first
 //                                                  line (never in config.json)
@@ -33,6 +35,7 @@ struct OutboxConfig {
   std::vector<std::string> types;     // exact types
   std::vector<std::string> prefixes;  // "lot." for "lot.*"
   std::vector<std::pair<std::string, std::string>> headers;
+  bool epcis = false;  // format "epcis"
   std::string secret_file;
   std::string ca_file;
   std::chrono::milliseconds timeout{5000};

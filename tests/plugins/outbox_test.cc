@@ -179,9 +179,10 @@ class OutboxTest : public DeviceTest {
   }
 
   plugin::PluginConfig outbox(const std::string& config_json,
-                              plugin::Isolation isolation = plugin::Isolation::kInProcess) {
-    return plugin("outbox", CUSTODY_PLUGIN_CUSTODY_OUTBOX, {"subscribe", "submit:exception"},
-                  isolation, config_json);
+                              plugin::Isolation isolation = plugin::Isolation::kInProcess,
+                              std::vector<std::string> grants = {"subscribe", "submit:exception"}) {
+    return plugin("outbox", CUSTODY_PLUGIN_CUSTODY_OUTBOX, std::move(grants), isolation,
+                  config_json);
   }
 
   std::string secret_file_;
@@ -348,7 +349,8 @@ TEST_F(OutboxTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
       {R"({"url":"https://user:pw@erp.example/hook"})", "url",
        "url: must not carry a user name or password"},
       {R"({"url":"http://erp.example:0/hook"})", "url", "url: has a port that is not 1 to 65535"},
-      {"{" + u + R"(,"format":"epcis"})", "format", "format: \"epcis\" is not delivered yet"},
+      {"{" + u + R"(,"format":"xml"})", "format",
+       "format: must be \"custody\" or \"epcis\", not \"xml\""},
       {"{" + u + R"(,"types":["Lot.Received"]})", "types[0]", "types[0]: must be a record type"},
       {"{" + u + R"(,"types":[]})", "types", "types: must list 1 to 200 record types"},
       {"{" + u + R"(,"headers":{"Content-Type":"text/plain"}})", "headers.Content-Type",
@@ -376,6 +378,71 @@ TEST_F(OutboxTest, BadConfigRefusesToStartWithTheReasonAndWritesNothing) {
       {{"{" + u + R"(,"secretFile":")" + short_secret + R"("})", "secretFile",
         "secretFile: " + short_secret + " must hold a secret of at least 16 bytes"}},
       [&](const std::string& config) { return outbox(config); });
+}
+
+// In the "epcis" format each selected record goes as the EPCISDocument of its GS1 EPCIS 2.0
+// events; a record with no EPCIS meaning (a shift note) is passed over, not sent empty.
+TEST_F(OutboxTest, TheEpcisFormatSendsEachRecordsEventsAsAnEpcisDocument) {
+  master_data();
+  Receiver& r = receiver();
+  start_host({outbox(R"({"url":")" + r.url() +
+                         R"(","types":["lot.*","note.*"],"format":"epcis",)"
+                         R"("secretFile":")" +
+                         secret_file_ + R"("})",
+                     plugin::Isolation::kInProcess, {"subscribe", "submit:exception", "read"})});
+  receive("L1", 100);
+  ok("note.add", R"({"subject":"shift-log","text":"no EPCIS meaning"})");
+  ok("lot.hold", R"({"lot":"L1","reason":"supplier recall notice"})");
+  receive("L2", 5);
+  ASSERT_TRUE(eventually([&] { return r.accepted().size() == 3; }))
+      << r.requests().size() << " requests";
+  // Nothing more arrives for the note.
+  ASSERT_TRUE(eventually([&] { return host_->status().front().handled == ledger_->head().seq; }));
+  auto got = r.accepted();
+  ASSERT_EQ(got.size(), 3u);
+  const std::vector<std::string> steps = {"receiving", "holding", "receiving"};
+  std::uint64_t last = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const Request& q = got[i];
+    EXPECT_EQ(q.headers.at("content-type"), "application/ld+json");
+    EXPECT_EQ(q.headers.at("gs1-epcis-version"), "2.0.0");
+    const std::uint64_t seq = std::stoull(q.headers.at("custody-seq"));
+    EXPECT_GT(seq, last);
+    last = seq;
+    auto doc = boost::json::parse(q.body).as_object();
+    EXPECT_EQ(doc.at("type"), "EPCISDocument");
+    EXPECT_EQ(doc.at("schemaVersion"), "2.0");
+    EXPECT_EQ(doc.at("epcisHeader").at("custody:seq").to_number<std::uint64_t>(), seq);
+    auto& events = doc.at("epcisBody").at("eventList").as_array();
+    ASSERT_EQ(events.size(), 1u) << q.body;
+    EXPECT_EQ(events[0].at("type"), "ObjectEvent");
+    EXPECT_EQ(events[0].at("bizStep").as_string(), steps[i]);
+    EXPECT_EQ(std::string(events[0].at("eventID").as_string()).rfind("ni:///sha-256;", 0), 0u)
+        << events[0].at("eventID");
+    // Signed as the custody format is: HMAC-SHA256 of "<t>.<body>".
+    const std::string sig = q.headers.at("custody-signature");
+    const auto comma = sig.find(",v1=");
+    ASSERT_NE(comma, std::string::npos) << sig;
+    EXPECT_EQ(sig.substr(comma + 4),
+              hmac_sha256_hex(kSecret, sig.substr(2, comma - 2) + "." + q.body));
+  }
+  EXPECT_EQ(got[0].headers.at("custody-type"), "lot.received");
+  EXPECT_EQ(got[1].headers.at("custody-type"), "lot.held");
+}
+
+// "epcis" reads from the host: without the read capability the outbox refuses to start and
+// says what to grant, and the host records the refused read.
+TEST_F(OutboxTest, TheEpcisFormatWithoutTheReadCapabilityRefusesToStart) {
+  master_data();
+  const auto head = ledger_->head().seq;
+  auto started = try_start_host({outbox(R"({"url":"http://127.0.0.1:9/hook","format":"epcis"})")});
+  ASSERT_FALSE(started) << "the host started";
+  EXPECT_NE(started.error().message.find("grant the outbox the read capability"), std::string::npos)
+      << started.error().message;
+  ASSERT_TRUE(eventually([&] { return records("access.denied").size() == 1; }));
+  auto denied = records("access.denied").front();
+  EXPECT_EQ(denied.at("payload").at("capability"), "read");
+  EXPECT_EQ(ledger_->head().seq, head + 1) << "more than the denial was written";
 }
 
 }  // namespace

@@ -214,7 +214,7 @@ typedef struct custody_host {
 
   /* Reads state; needs "read". `request` is a JSON object, the answer is JSON written to
    * `out`, the same documents `custody show|board|kpi|trace|recall|log` print:
-   *   {"view":"lot"|"wo"|"exception"|"equipment"|"material"|"party","id":"..."}
+   *   {"view":"lot"|"wo"|"exception"|"equipment"|"material"|"party"|"receipt","id":"..."}
    *   {"view":"board","board":"wip"|"exceptions"}
    *   {"view":"kpi","from":"<RFC 3339>","to":"<RFC 3339>"}
    *   {"view":"trace","lot":"...","direction":"forward"|"backward","depth":N}
@@ -222,6 +222,7 @@ typedef struct custody_host {
    *   {"view":"log","from":N,"limit":N,"stream":"..."}   (NDJSON lines)
    *   {"view":"head"}
    *   {"view":"site","from":"<RFC 3339>","to":"<RFC 3339>"}  (the site and its zone's offsets)
+   *   {"view":"epcis","seq":N}  (record N's GS1 EPCIS 2.0 events, as an EPCISDocument)
    * Errors (unknown view, missing id, not found) fill `result`. */
   custody_status (*query)(custody_context* ctx, const char* request, size_t size,
                           const custody_sink* out, custody_result* result);

@@ -48,14 +48,23 @@ struct EpcisExport {
 // The events a GS1 EPCIS query reads (docs/epcis.md, "REST interface"): custody's own records
 // mapped as the export maps them, and the partners' events custody captured (epcis.captured,
 // as received, with their eventID and the recordTime of their capture), in ledger order from the
-// record `from_seq` on. `visit` gets each with its record's seq and its place among that record's
-// events (a correction makes two); returning false stops the walk.
+// record `from_seq` on (`limit` records of the log at most; 0: to its end). `visit` gets each with
+// its record's seq and its place among that record's events (a correction makes two); returning
+// false stops the walk.
 using EpcisEventVisitor =
     std::function<bool(std::uint64_t seq, std::uint32_t index, boost::json::object& event)>;
 [[nodiscard]] Result<void> epcis_events(const ledger::Snapshot& snap, std::uint64_t from_seq,
                                         const ledger::Site& site, const std::string& origin,
-                                        const EpcisEventVisitor& visit);
+                                        const EpcisEventVisitor& visit, std::uint64_t limit = 0);
 
+// The EPCISDocument of the events of the one record `seq` (an empty eventList for a type with
+// no EPCIS meaning; two events for a correction): what the outbox delivers in its "epcis"
+// format. Its creationDate is the record's recordedAt, so the document is the same however
+// often it is made. `events` gets the number of events. kNotFound (field "seq") beyond the head.
+[[nodiscard]] Result<std::string> epcis_record_document(const ledger::Snapshot& snap,
+                                                        std::uint64_t seq, const ledger::Site& site,
+                                                        const std::string& origin,
+                                                        std::size_t* events = nullptr);
 // JSON text of EPCIS data with quantities as decimals ("36.5", not Boost's "3.65E1").
 void write_epcis_json(const boost::json::value& v, std::string& out);
 

@@ -36,6 +36,7 @@ struct ViewOptions {
   const GenealogyGraph* graph = nullptr;  // recall uses it when the host keeps one
   std::size_t max_log_records = 10000;    // the most a "log" request returns
   const ledger::Site* site = nullptr;     // the "site" view's answer (unnamed, UTC when unset)
+  std::string origin;                     // the ledger's origin, for the "epcis" view's ids
 };
 
 [[nodiscard]] Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
