@@ -293,6 +293,7 @@ curl -s "$url/v1/commands:batch" -H "Authorization: Bearer $(cat "$tokens/erp")"
   -H "Content-Type: application/x-ndjson" --data-binary @"$data/erp.ndjson" |
   sed -E 's/"hash":"([0-9a-f]{8})[0-9a-f]*"/"hash":"\1..."/; s/^/    /'
 echo "  GET /v1/receipts/${po/\//%2F}: $(curl -s "$url/v1/receipts/${po/\//%2F}" -H "Authorization: Bearer $(cat "$tokens/erp")" |
+  sed -E 's/^\{"kind":"receipt","state":\{([^}]*)\}.*/\1/' |
   grep -oE '"(status|qty|received|lots)":(\[[^]]*\]|"[^"]*"|[0-9.]+)' | tr '\n' ' ')"
 
 step "electronic signatures: Quinn signs the release of $lot; a live stream shows it"
