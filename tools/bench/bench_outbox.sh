@@ -6,12 +6,14 @@
 #
 #   tools/bench/bench_outbox.sh [LEDGER]   # default demo-data/ledger (tools/demo.sh);
 #                                          # release build; python3 (the receiver)
+#   FORMAT=epcis tools/bench/bench_outbox.sh   # the same in the outbox's EPCIS 2.0 format
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${CUSTODY_BUILD:-$root/build/release}
 custody=$build/tools/custody
 outbox=$build/plugins/outbox/custody_outbox.so
 source_ledger=${1:-$root/demo-data/ledger}
+format=${FORMAT:-custody}
 work=$(mktemp -d /tmp/custody-outbox-bench.XXXXXX)
 receiver=
 cleanup() {
@@ -31,6 +33,12 @@ class H(http.server.BaseHTTPRequestHandler):
         H.count += 1
         self.send_response(204)
         self.end_headers()
+    def do_GET(self):  # how many deliveries so far
+        body = str(H.count).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
     def log_message(self, *args):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
@@ -54,7 +62,7 @@ c["plugins"] = []
 json.dump(c, open(p, "w"))
 PY
   "$custody" plugins add "$work/ledger" "$outbox" --grant-requested \
-    --config '{"url":"http://127.0.0.1:'"$port"'/hook"}' >/dev/null
+    --config '{"url":"http://127.0.0.1:'"$port"'/hook","format":"'"$format"'"}' >/dev/null
   records=$("$custody" log "$work/ledger" | wc -l)
   start=$(date +%s.%N)
   "$custody" log "$work/ledger" >"$work/log.ndjson"
@@ -63,7 +71,10 @@ PY
   "$custody" run "$work/ledger" --until-caught-up --for 3600 >"$work/run.json" 2>"$work/run.log"
   outbox_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   handled=$(tail -n 1 "$work/run.json" | sed -E 's/.*"handled":([0-9]+).*/\1/')
-  awk -v n="$records" -v h="$handled" -v l="$log_s" -v o="$outbox_s" -v r="$run" 'BEGIN {
-    printf "run %d: %d records (%d handled); custody log %.2f s = %.0f records/s; outbox %.2f s = %.0f records/s; ratio %.3f\n",
-      r, n, h, l, n / l, o, n / o, (n / o) / (n / l) }'
+  posts=$(curl -s "http://127.0.0.1:$port/count")
+  before=${before:-0}
+  awk -v n="$records" -v h="$handled" -v l="$log_s" -v o="$outbox_s" -v r="$run" -v p="$((posts - before))" -v f="$format" 'BEGIN {
+    printf "run %d: %d records (%d handled, %d POSTs in the %s format); custody log %.2f s = %.0f records/s; outbox %.2f s = %.0f records/s; ratio %.3f\n",
+      r, n, h, p, f, l, n / l, o, n / o, (n / o) / (n / l) }'
+  before=$posts
 done
