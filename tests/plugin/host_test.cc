@@ -1,6 +1,7 @@
 // The plugin host against plugins that behave and plugins that do not: refusals at load,
 // exceptions at the boundary, capabilities, invalid commands, and runners that crash or hang.
 #include <set>
+#include <tuple>
 
 #include "plugin/host_fixture.h"
 
@@ -378,6 +379,52 @@ TEST_F(Host, TheSiteViewGivesTheZonesOffsetsAndRefusesBadSpans) {
   auto denied = blind.query(R"({"view":"site"})", out);
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
+}
+
+// The "epcis" view (the outbox's epcis format): one record's events as an EPCISDocument, empty
+// for a record with no EPCIS meaning; a missing, malformed or unknown seq is refused with the
+// field named, and a query writes nothing.
+TEST_F(Host, TheEpcisViewAnswersOneRecordsEventsAndRefusesBadSeqs) {
+  master_data();
+  receive("L1", 100);
+  const std::uint64_t received = ledger_->head().seq;
+  ok("note.add", R"({"subject":"shift-log","text":"no EPCIS meaning"})");
+  const std::vector<std::string> grants = {"read"};
+  plugin::Services s(*ledger_,
+                     {.id = "epcis", .granted = *plugin::Capabilities::parse(grants, "grants")});
+  std::string out;
+  ASSERT_TRUE(s.query(R"({"view":"epcis","seq":)" + std::to_string(received) + "}", out));
+  auto doc = boost::json::parse(out).as_object();
+  EXPECT_EQ(doc.at("type").as_string(), "EPCISDocument");
+  auto& events = doc.at("epcisBody").at("eventList").as_array();
+  ASSERT_EQ(events.size(), 1u) << out;
+  EXPECT_EQ(events[0].at("bizStep").as_string(), "receiving");
+  // The same record always gives the same document.
+  std::string again;
+  ASSERT_TRUE(s.query(R"({"view":"epcis","seq":)" + std::to_string(received) + "}", again));
+  EXPECT_EQ(again, out);
+  std::string note;
+  ASSERT_TRUE(
+      s.query(R"({"view":"epcis","seq":)" + std::to_string(ledger_->head().seq) + "}", note));
+  EXPECT_TRUE(boost::json::parse(note).at("epcisBody").at("eventList").as_array().empty()) << note;
+
+  const auto head = ledger_->head().seq;
+  const std::string before = digest();
+  for (const auto& [request, code, field] :
+       std::vector<std::tuple<std::string, ErrorCode, std::string>>{
+           {R"({"view":"epcis"})", ErrorCode::kInvalidArgument, "seq"},
+           {R"({"view":"epcis","seq":"one"})", ErrorCode::kInvalidArgument, "seq"},
+           {R"({"view":"epcis","seq":)" + std::to_string(head + 1) + "}", ErrorCode::kNotFound,
+            "seq"},
+           {R"({"view":"epcis","seq":1,"lot":"L1"})", ErrorCode::kInvalidArgument, "lot"}}) {
+    std::string ignored;
+    auto r = s.query(request, ignored);
+    ASSERT_FALSE(r) << request;
+    EXPECT_EQ(r.error().code, code) << request << ": " << r.error().message;
+    EXPECT_EQ(r.error().field, field) << request;
+  }
+  EXPECT_EQ(ledger_->head().seq, head);
+  EXPECT_EQ(digest(), before);
 }
 
 // SDK 1.1 is a minor version: a plugin built against the 1.0 headers loads and works.
