@@ -30,7 +30,14 @@ struct MaterialDefine {
   kind @3 :MaterialKind;
   requiresRelease @4 :Bool;                # lots start awaiting QA release
   gtin @5 :Text;                           # GS1 GTIN, when the product has one
+  shelfLifeDays @6 :UInt32;                # a lot expires this many days after it was made
+                                           # (0: no shelf life; its lots carry no expiry)
+  bestBeforeDays @7 :UInt32;               # likewise its best-before date, where one applies
+  fefo @8 :FefoRule;                       # consuming a lot while an older one is released
 }
+
+# What a consumption that skips a released lot of the same material expiring sooner gets.
+enum FefoRule { warn @0; enforce @1; }
 
 enum PartyRole { supplier @0; customer @1; }
 
@@ -102,6 +109,11 @@ struct LotReceive {
   sscc @8 :Text;                           # the logistic unit it came on: an SSCC, 18 digits
   receipt @9 :Text $A.id;                  # the expected receipt (receipt.expect) it is
                                            # received against: checked against it
+  produced @10 :Int64 $A.timestamp;        # the supplier's production date, when given
+  expires @11 :Int64 $A.timestamp;         # the supplier's expiry (use-by): from this instant
+                                           # the lot may not be used; default production +
+                                           # the material's shelf life
+  bestBefore @12 :Int64 $A.timestamp;      # the supplier's best-before, where one applies
 }
 
 # lot.received: what was received and the status it starts in.
@@ -117,6 +129,9 @@ struct LotReceived {
   status @8 :LotStatus;
   sscc @9 :Text;                           # set only when the receipt named one
   receipt @10 :Text;                       # set only when received against an expected one
+  produced @11 :Int64 $A.timestamp;        # these three set only when known: given, or derived
+  expires @12 :Int64 $A.timestamp;         # from the material's shelf life
+  bestBefore @13 :Int64 $A.timestamp;
 }
 
 # lot.split -> lot.split (stream of the parent): child lots take the parent's material,
@@ -138,6 +153,9 @@ struct LotMerged {
   sources @2 :List(LotQty);
   status @3 :LotStatus;
   location @4 :Text;
+  produced @5 :Int64 $A.timestamp;         # the earliest of its sources' dates, when they
+  expires @6 :Int64 $A.timestamp;          # have them
+  bestBefore @7 :Int64 $A.timestamp;
 }
 
 # lot.move -> lot.moved.
@@ -235,6 +253,8 @@ struct LotConsumed {
   qty @3 :Int64 $A.decimal(3);
   equipment @4 :Text;
   into @5 :List(Text);     # lots the order already produced: they derive from this one too
+  fefoSkipped @6 :Text;    # a released lot of the same material that expires sooner and was
+                           # left in stock (first-expired-first-out warned, not enforced)
 }
 
 # lot.produce.
@@ -259,6 +279,8 @@ struct LotProduced {
   equipment @7 :Text;
   status @8 :LotStatus;
   sources @9 :List(LotQty);                # every lot the order consumed, with quantities
+  expires @10 :Int64 $A.timestamp;         # set only when the material has a shelf life:
+  bestBefore @11 :Int64 $A.timestamp;      # the event time plus its shelfLifeDays (bestBeforeDays)
 }
 
 # lot.transform -> lot.transformed (stream of the new lot): inputs consumed into a new lot
@@ -284,6 +306,8 @@ struct LotTransformed {
   inputs @6 :List(LotQty);
   equipment @7 :Text;
   document @8 :Text;
+  expires @9 :Int64 $A.timestamp;          # as for lot.produced
+  bestBefore @10 :Int64 $A.timestamp;
 }
 
 # op.report -> op.reported. The actor is the operator (piecework pay).

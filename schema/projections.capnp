@@ -13,6 +13,9 @@ struct Material {
   kind @3 :C.MaterialKind;
   requiresRelease @4 :Bool;
   gtin @5 :Text;
+  shelfLifeDays @6 :UInt32;
+  bestBeforeDays @7 :UInt32;
+  fefo @8 :C.FefoRule;
 }
 
 struct Party {
@@ -68,6 +71,11 @@ struct Lot {
   holdReason @15 :Text;
   createdAt @16 :Int64 $A.timestamp;
   createdSeq @17 :UInt64;
+  produced @18 :Int64 $A.timestamp;    # the supplier's, or a merge's oldest; 0: not known
+                                       # (a lot custody made was made at createdAt)
+  expires @19 :Int64 $A.timestamp;     # 0: no expiry
+  bestBefore @20 :Int64 $A.timestamp;
+  expired @21 :Bool;                   # custody recorded lot.expired
 }
 
 enum StepStatus { pending @0; running @1; completed @2; }

@@ -1216,8 +1216,10 @@ Response Api::get_board(std::string_view which) {
     r = q.wip_board(ledger_.clock().now(), w);
   } else if (which == "exceptions") {
     r = q.exception_board(ledger_.clock().now(), w);
+  } else if (which == "expiry") {
+    r = q.expiry_board(ledger_.clock().now(), options_.site.expiry_horizon_days, w);
   } else {
-    return error(404, ErrorCode::kNotFound, "boards are wip and exceptions", "board");
+    return error(404, ErrorCode::kNotFound, "boards are wip, exceptions and expiry", "board");
   }
   if (!r) return error(500, r.error());
   return json(200, std::move(body));

@@ -85,6 +85,8 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"receipt.expect", kMasterData},
         {"receipt.cancel", kMasterData},
         {"receipt.late", kNobody},
+        // A lot reaching its expiry is recorded by custody itself.
+        {"lot.expire", kNobody},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -65,6 +65,9 @@ step "custody board wip"
 step "custody board exceptions"
 "$custody" board "$ledger" exceptions --at 2026-10-31T12:00:00Z --format table | head -30
 
+step "custody board expiry: lots in stock past or near their use-by (raw produce 7 days, salads 14)"
+"$custody" board "$ledger" expiry --at 2026-10-31T12:00:00Z --within 3 --format table | head -20
+
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table
 

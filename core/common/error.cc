@@ -54,6 +54,10 @@ std::string_view code_name(ErrorCode code) {
       return "over_receipt";
     case ErrorCode::kReceiptMismatch:
       return "receipt_mismatch";
+    case ErrorCode::kLotExpired:
+      return "lot_expired";
+    case ErrorCode::kFefoViolation:
+      return "fefo_violation";
   }
   return "internal";
 }

@@ -35,13 +35,29 @@ void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind 
   if (a.graph != nullptr) a.graph->add_edge(from, to, kind, qty, a.rec.seq);
 }
 
+void track_stock(Apply& a, s::Lot::Reader lot, std::int64_t old_on_hand) {
+  if (lot.getExpires() == 0) return;
+  const bool had = old_on_hand > 0, has = lot.getOnHand() > 0;
+  if (had == has) return;
+  const std::string expiry = keys::expiry(lot.getExpires(), sv(lot.getLot()));
+  const std::string fefo = keys::fefo(sv(lot.getMaterial()), lot.getExpires(), sv(lot.getLot()));
+  if (has) {
+    a.index(expiry, lot.getExpired() ? keys::kExpiredMark : std::string_view{});
+    a.index(fefo);
+  } else {
+    a.unindex(expiry);
+    a.unindex(fefo);
+  }
+}
+
 void shift_lot(Apply& a, std::string_view lot, const LotShift& by) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", lot),
-                 [&](s::Lot::Builder b, s::Lot::Reader) {
+                 [&](s::Lot::Builder b, s::Lot::Reader old) {
                    b.setOnHand(b.getOnHand() + by.on_hand);
                    b.setCreated(b.getCreated() + by.created);
                    b.setConsumed(b.getConsumed() + by.consumed);
                    b.setShipped(b.getShipped() + by.shipped);
+                   track_stock(a, b.asReader(), old.getOnHand());
                  });
   a.history("lot", lot);
 }

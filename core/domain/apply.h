@@ -9,6 +9,7 @@
 #include "custody/domain/projections.h"
 #include "custody/ledger/state_machine.h"
 #include "state_access.h"
+#include "values.h"
 
 namespace custody::domain {
 
@@ -49,7 +50,12 @@ struct NewLot {
   capnp::Text::Reader location;
   s::LotOrigin origin = s::LotOrigin::RECEIVED;
   std::int64_t qty = 0;
+  LotDates dates = {};
 };
+
+// A lot's stock changed from `old_on_hand` to what `lot` now holds: it enters or leaves the
+// expiry and first-expired-first-out indexes (projections.h) as it holds something or not.
+void track_stock(Apply& a, s::Lot::Reader lot, std::int64_t old_on_hand);
 
 // Writes a new lot's projection: `n`, created at the record's time and seq, with `qty` on
 // hand; `more` sets what only its origin knows (supplier, work order, hold reason).
@@ -67,7 +73,11 @@ void put_new_lot(Apply& a, const NewLot& n, F&& more) {
   l.setCreated(n.qty);
   l.setCreatedAt(a.time());
   l.setCreatedSeq(a.rec.seq);
+  l.setProduced(n.dates.produced);
+  l.setExpires(n.dates.expires);
+  l.setBestBefore(n.dates.best_before);
   more(l);
+  track_stock(a, l.asReader(), 0);
   put_struct(a.state, a.cf.entities,
              keys::entity("lot", std::string_view(n.lot.cStr(), n.lot.size())), l);
 }

@@ -21,7 +21,8 @@ const Index& index() {
     i.areas = {&notes_area(),         &master_data_area(),  &lots_area(),       &work_orders_area(),
                &scheduling_area(),    &quality_area(),      &exceptions_area(), &corrections_area(),
                &access_area(),        &identity_area(),     &signatures_area(), &retention_area(),
-               &configuration_area(), &late_entries_area(), &partners_area(),   &receipts_area()};
+               &configuration_area(), &late_entries_area(), &partners_area(),   &receipts_area(),
+               &expiry_area()};
     for (const Area* a : i.areas) {
       for (const auto& c : a->commands) {
         if (!i.commands.emplace(c.type, &c).second) {

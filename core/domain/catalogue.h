@@ -192,6 +192,11 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& signatures_area();
 [[nodiscard]] const Area& partners_area();
 [[nodiscard]] const Area& receipts_area();
+[[nodiscard]] const Area& expiry_area();
+
+// Commands the passage of time calls for: lot.expire for each lot in stock past its expiry
+// and not yet recorded expired (expiry.cc).
+[[nodiscard]] std::vector<Command> expired_lots(const State& state, const Cfs& cf, TimeNs now);
 
 // lot.receive against an expected receipt (receipts.cc). check_receipt refuses a receipt that
 // does not match the expected one it names (receipt_mismatch), would take it beyond its

@@ -1,5 +1,6 @@
 #include "decide.h"
 
+#include "custody/common/encoding.h"
 #include "custody/domain/projections.h"
 
 namespace custody::domain {
@@ -39,13 +40,20 @@ Result<std::unique_ptr<Loaded<s::WorkOrder>>> existing_wo(const Decide& d, std::
   return wo;
 }
 
-Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, const std::string& lot_field,
-                                 const std::string& qty_field) {
+Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, TimeNs at,
+                                 const std::string& lot_field, const std::string& qty_field) {
   if (lot.getStatus() != s::LotStatus::RELEASED) {
     return std::unexpected(
         Error{ErrorCode::kLotNotAvailable,
               "lot " + str(lot.getLot()) + " is " + std::string(lot_status_name(lot.getStatus())),
               lot_field});
+  }
+  if (lot.getExpires() != 0 && at >= lot.getExpires()) {
+    return std::unexpected(Error{ErrorCode::kLotExpired,
+                                 "lot " + str(lot.getLot()) + " expired at " +
+                                     format_rfc3339(lot.getExpires()) +
+                                     "; it may no longer be used or shipped",
+                                 lot_field});
   }
   if (qty <= 0) return invalid(qty_field, "must be greater than zero");
   if (qty > lot.getOnHand()) {
@@ -55,6 +63,17 @@ Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, const std
                                  qty_field});
   }
   return {};
+}
+
+LotDates dates_from_shelf_life(s::Material::Reader material, TimeNs made) {
+  LotDates dates{.produced = made};
+  if (material.getShelfLifeDays() != 0) {
+    dates.expires = made + static_cast<TimeNs>(material.getShelfLifeDays()) * kDay;
+  }
+  if (material.getBestBeforeDays() != 0) {
+    dates.best_before = made + static_cast<TimeNs>(material.getBestBeforeDays()) * kDay;
+  }
+  return dates;
 }
 
 Result<void> check_lot_change(const Decide& d, std::string_view lot, std::int64_t delta,

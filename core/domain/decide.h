@@ -32,6 +32,9 @@ struct Decide {
   const CommandSpec& spec;  // the command's declaration (catalogue.h)
   std::vector<Event> events;
 
+  // When the command says it happened: its occurredAt, else now.
+  [[nodiscard]] TimeNs event_time() const { return cmd.occurred_at != 0 ? cmd.occurred_at : now; }
+
   // The command's own stream, as its declaration names it: "lot:R-1" for lot.receive.
   [[nodiscard]] std::string stream() const;
 
@@ -89,10 +92,15 @@ struct Decide {
   return std::unexpected(Error{ErrorCode::kInvalidState, std::move(message), std::move(field)});
 }
 
-// Consuming or shipping needs a released lot holding at least qty.
-[[nodiscard]] Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty,
+// Consuming or shipping at event time `at` needs a released lot holding at least qty and not
+// past its expiry (lot_expired).
+[[nodiscard]] Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, TimeNs at,
                                                const std::string& lot_field,
                                                const std::string& qty_field);
+
+// What a lot of `material` made at `made` carries: its expiry and best-before from the
+// material's shelf life (0 where the material gives none).
+[[nodiscard]] LotDates dates_from_shelf_life(s::Material::Reader material, TimeNs made);
 
 // A correction would change a lot's on-hand quantity by `delta`: it may not go below zero
 // (insufficient_quantity) nor beyond what custody holds (out_of_range).

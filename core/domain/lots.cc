@@ -3,12 +3,59 @@
 #include <algorithm>
 
 #include "catalogue.h"
+#include "custody/common/encoding.h"
 #include "custody/epcis/gs1_keys.h"
 
 namespace custody::domain {
 namespace {
 
+// When a lot was made: the supplier's date for a received one, when given; custody's own
+// for one it made (its createdAt); 0 when not known.
+TimeNs production_date(s::Lot::Reader l) {
+  if (l.getProduced() != 0) return l.getProduced();
+  const auto origin = l.getOrigin();
+  return origin == s::LotOrigin::PRODUCED || origin == s::LotOrigin::TRANSFORMED ? l.getCreatedAt()
+                                                                                 : 0;
+}
+
 // ---- lot.receive
+
+// The dates a received lot carries: the supplier's, and what the material's shelf life
+// derives from its production date. A material with a shelf life needs one or the other.
+Result<LotDates> receipt_dates(const Decide& d, s::Material::Reader m, s::LotReceive::Reader r) {
+  const TimeNs at = d.event_time();
+  if (r.getProduced() < 0 || r.getExpires() < 0 || r.getBestBefore() < 0) {
+    return invalid(r.getProduced() < 0  ? "data.produced"
+                   : r.getExpires() < 0 ? "data.expires"
+                                        : "data.bestBefore",
+                   "must be after 1970");
+  }
+  if (r.getProduced() > at) {
+    return invalid("data.produced", "is after the receipt (" + format_rfc3339(at) + ")");
+  }
+  LotDates dates{r.getProduced(), r.getExpires(), r.getBestBefore()};
+  if (dates.produced != 0) {
+    const LotDates derived = dates_from_shelf_life(m, dates.produced);
+    if (dates.expires == 0) dates.expires = derived.expires;
+    if (dates.best_before == 0) dates.best_before = derived.best_before;
+  }
+  if (m.getShelfLifeDays() != 0 && dates.expires == 0) {
+    return invalid("data.expires", "material " + str(m.getMaterial()) + " has a shelf life of " +
+                                       std::to_string(m.getShelfLifeDays()) +
+                                       " days: give the supplier's expiry (expires) or "
+                                       "production date (produced)");
+  }
+  if (dates.expires != 0 && dates.produced != 0 && dates.expires <= dates.produced) {
+    return invalid("data.expires", "is not after the production date");
+  }
+  if (dates.expires != 0 && dates.expires <= at) {
+    return std::unexpected(Error{ErrorCode::kLotExpired,
+                                 "the lot expired at " + format_rfc3339(dates.expires) +
+                                     "; an expired lot is not received into stock",
+                                 "data.expires"});
+  }
+  return dates;
+}
 
 Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
   if (find_lot(d, sv(r.getLot()))) return already_exists("data.lot", "lot " + str(r.getLot()));
@@ -24,6 +71,8 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
                                    str(material->get().getUom()));
   }
   if (r.getQty() <= 0) return invalid("data.qty", "must be greater than zero");
+  auto dates = receipt_dates(d, material->get(), r);
+  if (!dates) return std::unexpected(dates.error());
   if (auto ok = check_receipt(d, r); !ok) return ok;
   const std::string_view sscc = sv(r.getSscc());
   if (!sscc.empty()) {
@@ -51,6 +100,9 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
                                                    : s::LotStatus::RELEASED);
   if (!sscc.empty()) e.setSscc(r.getSscc());  // unset otherwise: receipts hash as before
   if (r.getReceipt().size() != 0) e.setReceipt(r.getReceipt());  // the same
+  e.setProduced(dates->produced);                                // likewise: zero is absent
+  e.setExpires(dates->expires);
+  e.setBestBefore(dates->best_before);
   d.emit_own("lot.received", e);
   return {};
 }
@@ -58,7 +110,8 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
 void apply_received(Apply& a, s::LotReceived::Reader r) {
   put_new_lot(a,
               {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
-               s::LotOrigin::RECEIVED, r.getQty()},
+               s::LotOrigin::RECEIVED, r.getQty(),
+               LotDates{r.getProduced(), r.getExpires(), r.getBestBefore()}},
               [&](s::Lot::Builder l) {
                 l.setSupplier(r.getSupplier());
                 l.setSupplierLot(r.getSupplierLot());
@@ -110,20 +163,23 @@ void apply_split(Apply& a, s::LotSplit::Reader r) {
     total += child.getQty();
     put_new_lot(a,
                 {child.getLot(), p.getMaterial(), p.getUom(), p.getStatus(), p.getLocation(),
-                 s::LotOrigin::SPLIT, child.getQty()},
+                 s::LotOrigin::SPLIT, child.getQty(),
+                 LotDates{p.getProduced(), p.getExpires(), p.getBestBefore()}},
                 [&](s::Lot::Builder l) {  // a split part keeps its parent's provenance
                   l.setSupplier(p.getSupplier());
                   l.setSupplierLot(p.getSupplierLot());
                   l.setWo(p.getWo());
                   l.setHoldReason(p.getHoldReason());
+                  l.setExpired(p.getExpired());
                 });
     add_edge(a, sv(r.getLot()), sv(child.getLot()), s::EdgeKind::SPLIT, child.getQty(), "",
              Target::kNew);
     a.history("lot", sv(child.getLot()));
   }
-  update<s::Lot>(a.state, a.cf.entities, parent_key, [&](s::Lot::Builder b, s::Lot::Reader) {
+  update<s::Lot>(a.state, a.cf.entities, parent_key, [&](s::Lot::Builder b, s::Lot::Reader old) {
     b.setOnHand(b.getOnHand() - total);
     b.setSplitOff(b.getSplitOff() + total);
+    track_stock(a, b.asReader(), old.getOnHand());
   });
   a.history("lot", sv(r.getLot()));
 }
@@ -164,6 +220,10 @@ Result<void> decide_merge(Decide& d, s::LotMerge::Reader r) {
                              str(e.getMaterial()));
     }
     if (l.getStatus() == s::LotStatus::AWAITING_RELEASE) status = s::LotStatus::AWAITING_RELEASE;
+    // The merged lot is as old as its oldest part: the earliest of each date they carry.
+    e.setProduced(earliest(e.getProduced(), production_date(l)));
+    e.setExpires(earliest(e.getExpires(), l.getExpires()));
+    e.setBestBefore(earliest(e.getBestBefore(), l.getBestBefore()));
     sources[i].setLot(lots[i]);
     sources[i].setQty(l.getOnHand());
   }
@@ -184,17 +244,19 @@ void apply_merged(Apply& a, s::LotMerged::Reader r) {
   for (auto src : r.getSources()) {
     total += src.getQty();
     update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(src.getLot())),
-                   [&](s::Lot::Builder b, s::Lot::Reader) {
+                   [&](s::Lot::Builder b, s::Lot::Reader old) {
                      b.setOnHand(b.getOnHand() - src.getQty());
                      b.setMergedOut(b.getMergedOut() + src.getQty());
                      uom = str(b.getUom());
+                     track_stock(a, b.asReader(), old.getOnHand());
                    });
     add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "",
              Target::kNew);
     a.history("lot", sv(src.getLot()));
   }
   put_new_lot(a, {r.getInto(), r.getMaterial(), capnp::Text::Reader(uom.c_str(), uom.size()),
-                  r.getStatus(), r.getLocation(), s::LotOrigin::MERGED, total});
+                  r.getStatus(), r.getLocation(), s::LotOrigin::MERGED, total,
+                  LotDates{r.getProduced(), r.getExpires(), r.getBestBefore()}});
   a.history("lot", sv(r.getInto()));
 }
 
@@ -219,6 +281,9 @@ Result<void> decide_transform(Decide& d, s::LotTransform::Reader r) {
   e.setInputs(r.getInputs());
   e.setEquipment(r.getEquipment());
   e.setDocument(r.getDocument());
+  const LotDates dates = dates_from_shelf_life(material->get(), d.event_time());
+  e.setExpires(dates.expires);
+  e.setBestBefore(dates.best_before);
   auto inputs = r.getInputs();
   for (unsigned i = 0; i < inputs.size(); ++i) {
     const std::string at = "data.inputs[" + std::to_string(i) + "]";
@@ -229,7 +294,8 @@ Result<void> decide_transform(Decide& d, s::LotTransform::Reader r) {
       return invalid(at + ".lot", "a lot cannot be its own input");
     auto lot = existing_lot(d, sv(inputs[i].getLot()), at + ".lot");
     if (!lot) return std::unexpected(lot.error());
-    if (auto ok = check_lot_available((*lot)->get(), inputs[i].getQty(), at + ".lot", at + ".qty");
+    if (auto ok = check_lot_available((*lot)->get(), inputs[i].getQty(), d.event_time(),
+                                      at + ".lot", at + ".qty");
         !ok) {
       return ok;
     }
@@ -243,9 +309,10 @@ Result<void> decide_transform(Decide& d, s::LotTransform::Reader r) {
 void apply_transformed(Apply& a, s::LotTransformed::Reader r) {
   for (auto in : r.getInputs()) {
     update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(in.getLot())),
-                   [&](s::Lot::Builder b, s::Lot::Reader) {
+                   [&](s::Lot::Builder b, s::Lot::Reader old) {
                      b.setOnHand(b.getOnHand() - in.getQty());
                      b.setConsumed(b.getConsumed() + in.getQty());
+                     track_stock(a, b.asReader(), old.getOnHand());
                    });
     add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "",
              Target::kNew);
@@ -256,7 +323,8 @@ void apply_transformed(Apply& a, s::LotTransformed::Reader r) {
     a.history("lot", sv(in.getLot()));
   }
   put_new_lot(a, {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
-                  s::LotOrigin::TRANSFORMED, r.getQty()});
+                  s::LotOrigin::TRANSFORMED, r.getQty(),
+                  LotDates{0, r.getExpires(), r.getBestBefore()}});  // made at createdAt
   if (r.getEquipment().size()) {
     a.index(keys::equipment_lot(sv(r.getEquipment()), a.time(), a.rec.seq, sv(r.getLot())),
             "produced");
@@ -351,7 +419,9 @@ Result<void> decide_ship(Decide& d, s::LotShip::Reader r) {
   if (customer->get().getRole() != s::PartyRole::CUSTOMER) {
     return invalid("data.customer", "party " + str(r.getCustomer()) + " is not a customer");
   }
-  if (auto ok = check_lot_available((*lot)->get(), r.getQty(), "data.lot", "data.qty"); !ok) {
+  if (auto ok =
+          check_lot_available((*lot)->get(), r.getQty(), d.event_time(), "data.lot", "data.qty");
+      !ok) {
     return ok;
   }
   d.emit_data("lot.shipped");
@@ -360,9 +430,10 @@ Result<void> decide_ship(Decide& d, s::LotShip::Reader r) {
 
 void apply_shipped(Apply& a, s::LotShip::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader) {
+                 [&](s::Lot::Builder b, s::Lot::Reader old) {
                    b.setOnHand(b.getOnHand() - r.getQty());
                    b.setShipped(b.getShipped() + r.getQty());
+                   track_stock(a, b.asReader(), old.getOnHand());
                  });
   capnp::MallocMessageBuilder msg(128);
   auto line = msg.initRoot<s::ShipmentLine>();

@@ -9,6 +9,13 @@ Result<void> decide_material(Decide& d, s::MaterialDefine::Reader m) {
   if (find_material(d, sv(m.getMaterial()))) {
     return already_exists("data.material", "material " + str(m.getMaterial()));
   }
+  constexpr std::uint32_t kMaxDays = 100 * 366;  // beyond any shelf life; keeps dates in range
+  if (m.getShelfLifeDays() > kMaxDays) {
+    return invalid("data.shelfLifeDays", "must be at most " + std::to_string(kMaxDays));
+  }
+  if (m.getBestBeforeDays() > kMaxDays) {
+    return invalid("data.bestBeforeDays", "must be at most " + std::to_string(kMaxDays));
+  }
   d.emit_data("material.defined");
   return {};
 }
@@ -22,6 +29,9 @@ void apply_material(Apply& a, s::MaterialDefine::Reader m) {
   e.setKind(m.getKind());
   e.setRequiresRelease(m.getRequiresRelease());
   e.setGtin(m.getGtin());
+  e.setShelfLifeDays(m.getShelfLifeDays());
+  e.setBestBeforeDays(m.getBestBeforeDays());
+  e.setFefo(m.getFefo());
   put_struct(a.state, a.cf.entities, keys::entity("material", sv(m.getMaterial())), e);
   a.history("material", sv(m.getMaterial()));
 }

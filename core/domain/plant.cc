@@ -66,9 +66,10 @@ class PlantStateMachine final : public PlantMachine {
 
   std::vector<Command> on_tick(const ledger::State& state, TimeNs now) override {
     auto due = overdue_exceptions(state, cf_, now);
-    auto late = late_receipts(state, cf_, now);
-    due.insert(due.end(), std::make_move_iterator(late.begin()),
-               std::make_move_iterator(late.end()));
+    for (auto more : {late_receipts(state, cf_, now), expired_lots(state, cf_, now)}) {
+      due.insert(due.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+    }
     return due;
   }
 

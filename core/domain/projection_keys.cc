@@ -26,6 +26,7 @@ constexpr std::string_view kEpcisEventPrefix = "epcis_event/";
 constexpr std::string_view kEpcisIdPrefix = "epcis_id/";
 constexpr std::string_view kEpcisLotPrefix = "epcis_lot/";
 constexpr std::string_view kEpcisErrorPrefix = "epcis_error/";
+constexpr std::string_view kFefoPrefix = "fefo/";
 
 // prefix id 0x00
 std::string with_id(std::string_view prefix, std::string_view id) {
@@ -138,6 +139,33 @@ std::string receipt_due_before(std::int64_t now) {
 
 std::optional<std::string_view> parse_receipt_due(std::string_view key) {
   return parse_timed(kReceiptDuePrefix, key);
+}
+
+std::string expiry(std::int64_t at, std::string_view lot) {
+  return std::string(kExpiryPrefix) + be64t(at) + std::string(lot);
+}
+
+std::string expiry_before(std::int64_t at) {
+  return std::string(kExpiryPrefix) + be64t(at);
+}
+
+std::optional<std::string_view> parse_expiry(std::string_view key) {
+  return parse_timed(kExpiryPrefix, key);
+}
+
+std::string fefo_prefix(std::string_view material) {
+  return with_id(kFefoPrefix, material);
+}
+
+std::string fefo(std::string_view material, std::int64_t at, std::string_view lot) {
+  return fefo_prefix(material) + be64t(at) + std::string(lot);
+}
+
+std::optional<std::pair<std::string_view, std::int64_t>> parse_fefo(std::string_view key,
+                                                                    std::size_t prefix_size) {
+  if (key.size() <= prefix_size + 8) return std::nullopt;
+  return std::pair{key.substr(prefix_size + 8),
+                   static_cast<std::int64_t>(get_be64(key.data() + prefix_size))};
 }
 
 std::string supplier_lot_prefix(std::string_view supplier, std::string_view supplier_lot) {

@@ -440,6 +440,52 @@ Result<void> Queries::exception_board(TimeNs now, codec::JsonWriter& out) const 
   return {};
 }
 
+Result<void> Queries::expiry_board(TimeNs now, std::uint32_t within_days,
+                                   codec::JsonWriter& out) const {
+  const TimeNs horizon = now + static_cast<TimeNs>(within_days) * kDay;
+  const std::string end = keys::expiry_before(horizon);
+  std::string rows;
+  codec::JsonWriter rw(rows);
+  rw.begin_array();
+  std::uint64_t expired = 0, expiring = 0;
+  auto r = scan(snap_, kIndexCf, keys::kExpiryPrefix, [&](std::string_view key, std::string_view) {
+    if (key >= end) return false;
+    const auto id = keys::parse_expiry(key);
+    if (!id) return true;
+    auto v = get(snap_, kEntitiesCf, keys::entity("lot", *id));
+    if (!v || !*v) return true;
+    codec::MessageView view(**v);
+    auto lot = view.root<s::Lot>();
+    const bool past = now >= lot.getExpires();
+    ++(past ? expired : expiring);
+    rw.begin_object();
+    rw.key("lot").string(*id);
+    rw.key("material").string(sv(lot.getMaterial()));
+    rw.key("status").string(codec::enum_name(lot.getStatus()));
+    rw.key("onHand").decimal(lot.getOnHand(), 3);
+    rw.key("uom").string(sv(lot.getUom()));
+    rw.key("location").string(sv(lot.getLocation()));
+    rw.key("expires").string(format_rfc3339(lot.getExpires()));
+    rw.key("expired").boolean(past);
+    rw.key("daysLeft").number(std::round((lot.getExpires() - now) / double(kDay) * 10) / 10);
+    if (lot.getBestBefore() != 0) rw.key("bestBefore").string(format_rfc3339(lot.getBestBefore()));
+    rw.key("supplierLot").string(sv(lot.getSupplierLot()));
+    rw.end_object();
+    return true;
+  });
+  if (!r) return r;
+  rw.end_array();
+  out.begin_object();
+  out.key("board").string("expiry");
+  out.key("asOf").string(format_rfc3339(now));
+  out.key("withinDays").uint64(within_days);
+  out.key("expired").uint64(expired);
+  out.key("expiring").uint64(expiring);
+  out.key("lots").raw(rows);
+  out.end_object();
+  return {};
+}
+
 Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const {
   std::uint64_t completed = 0, on_time = 0, raised = 0, closed = 0;
   std::int64_t good = 0, scrap = 0;

@@ -13,7 +13,6 @@ namespace custody::domain {
 namespace {
 
 constexpr std::string_view kRetentionKind = "retention";
-constexpr TimeNs kDay = 86'400LL * 1'000'000'000LL;
 
 Result<void> decide_retention(Decide& d, s::RetentionPolicySet::Reader p) {
   const std::string type = str(p.getRecordType());

@@ -34,6 +34,19 @@ inline constexpr std::string_view kAutomaticExceptionPrefix = "auto:";
 
 // Deadlines custody gives the exceptions it raises itself.
 inline constexpr TimeNs kHour = 3600LL * 1'000'000'000LL;
+inline constexpr TimeNs kDay = 24 * kHour;
+
+// The earlier of two dates, where 0 is none.
+[[nodiscard]] inline TimeNs earliest(TimeNs a, TimeNs b) {
+  return a == 0 ? b : b == 0 ? a : (a < b ? a : b);
+}
+
+// A lot's dates (0: not known, or none).
+struct LotDates {
+  TimeNs produced = 0;
+  TimeNs expires = 0;  // from this instant it may not be used or shipped
+  TimeNs best_before = 0;
+};
 
 // Names of states, for messages ("awaiting release").
 [[nodiscard]] std::string_view lot_status_name(s::LotStatus status);

@@ -89,13 +89,18 @@ Result<void> show_view(const ledger::Snapshot& snap, EntityKind kind, const Requ
 
 Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs now,
                         std::string& out) {
-  if (auto ok = r.only({"board", "at"}); !ok) return ok;
+  if (auto ok = r.only({"board", "at", "within"}); !ok) return ok;
   CUSTODY_TRY(board, r.text("board", Need::kRequired));
   CUSTODY_TRY(at, r.time("at", Need::kOptional, now));
+  CUSTODY_TRY(within, r.count("within", 30));
+  if (*within < 1 || *within > 3660) return bad("within", "must be 1 to 3660 days");
   codec::JsonWriter w(out);
   if (*board == "wip") return Queries(snap).wip_board(*at, w);
   if (*board == "exceptions") return Queries(snap).exception_board(*at, w);
-  return bad("board", "must be wip or exceptions");
+  if (*board == "expiry") {
+    return Queries(snap).expiry_board(*at, static_cast<std::uint32_t>(*within), w);
+  }
+  return bad("board", "must be wip, exceptions or expiry");
 }
 
 Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {

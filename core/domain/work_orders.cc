@@ -2,6 +2,7 @@
 // equipment, material consumed and produced, good and scrap reported, steps completed in
 // routing order, the order completed and closed.
 #include "catalogue.h"
+#include "custody/common/encoding.h"
 
 namespace custody::domain {
 namespace {
@@ -385,6 +386,36 @@ void apply_reported(Apply& a, s::OpReport::Reader r) {
 
 // ---- lot.consume, lot.produce
 
+// First expired, first out: a released lot of `lot`'s material, with something on hand, not
+// expired at the event time, that expires before it. Its id and expiry.
+std::optional<std::pair<std::string, TimeNs>> sooner_expiring_lot(const Decide& d,
+                                                                  s::Lot::Reader lot) {
+  if (lot.getExpires() == 0) return std::nullopt;
+  const TimeNs at = d.event_time();
+  const std::string prefix = keys::fefo_prefix(sv(lot.getMaterial()));
+  const std::string end = keys::fefo(sv(lot.getMaterial()), lot.getExpires(), "");
+  const std::string start = keys::fefo(sv(lot.getMaterial()), at + 1, "");
+  std::optional<std::pair<std::string, TimeNs>> found;
+  // From the first lot not expired at the event time (an expired one may not be used at all)
+  // up to `lot`'s expiry.
+  d.state.scan_prefix(
+      d.cf.index, prefix,
+      [&](std::string_view key, std::string_view) {
+        if (key >= end) return false;
+        const auto parsed = keys::parse_fefo(key, prefix.size());
+        if (!parsed) return true;
+        auto other = find_lot(d, parsed->first);
+        if (other && other->get().getStatus() == s::LotStatus::RELEASED &&
+            other->get().getOnHand() > 0) {
+          found.emplace(std::string(parsed->first), parsed->second);
+          return false;
+        }
+        return true;
+      },
+      start);
+  return found;
+}
+
 Result<void> decide_consume(Decide& d, s::LotConsume::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
@@ -395,7 +426,9 @@ Result<void> decide_consume(Decide& d, s::LotConsume::Reader r) {
   auto lot = find_lot(d, sv(r.getLot()));
   if (!lot) return not_found("data.lot", "lot " + str(r.getLot()));
   auto l = lot->get();
-  if (auto ok = check_lot_available(l, r.getQty(), "data.lot", "data.qty"); !ok) return ok;
+  if (auto ok = check_lot_available(l, r.getQty(), d.event_time(), "data.lot", "data.qty"); !ok) {
+    return ok;
+  }
   auto routing = find_routing(d, sv(w.getRouting()));
   for (auto step : routing->get().getSteps()) {
     if (step.getStep() != r.getStep() || step.getInputs().size() == 0) continue;
@@ -416,15 +449,28 @@ Result<void> decide_consume(Decide& d, s::LotConsume::Reader r) {
   auto produced = w.getProduced();
   auto into = e.initInto(produced.size());
   for (unsigned k = 0; k < produced.size(); ++k) into.set(k, produced[k].getLot());
+  if (auto sooner = sooner_expiring_lot(d, l)) {
+    auto material = find_material(d, sv(l.getMaterial()));
+    if (material && material->get().getFefo() == s::FefoRule::ENFORCE) {
+      return std::unexpected(
+          Error{ErrorCode::kFefoViolation,
+                "lot " + sooner->first + " of " + str(l.getMaterial()) + " expires at " +
+                    format_rfc3339(sooner->second) + ", before lot " + str(r.getLot()) + " (" +
+                    format_rfc3339(l.getExpires()) + "): first expired, first out",
+                "data.lot"});
+    }
+    e.setFefoSkipped(sooner->first);
+  }
   d.emit_own("lot.consumed", e);
   return {};
 }
 
 void apply_consumed(Apply& a, s::LotConsumed::Reader r) {
   update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader) {
+                 [&](s::Lot::Builder b, s::Lot::Reader old) {
                    b.setOnHand(b.getOnHand() - r.getQty());
                    b.setConsumed(b.getConsumed() + r.getQty());
+                   track_stock(a, b.asReader(), old.getOnHand());
                  });
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
@@ -470,6 +516,9 @@ Result<void> decide_produce(Decide& d, s::LotProduce::Reader r) {
   e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
                                                    : s::LotStatus::RELEASED);
   e.setSources(w.getConsumed());
+  const LotDates dates = dates_from_shelf_life(material->get(), d.event_time());
+  e.setExpires(dates.expires);  // zero is absent: lots of a material without a shelf life
+  e.setBestBefore(dates.best_before);
   d.emit_own("lot.produced", e);
   return {};
 }
@@ -477,7 +526,7 @@ Result<void> decide_produce(Decide& d, s::LotProduce::Reader r) {
 void apply_produced(Apply& a, s::LotProduced::Reader r) {
   put_new_lot(a,
               {r.getLot(), r.getMaterial(), r.getUom(), r.getStatus(), r.getLocation(),
-               s::LotOrigin::PRODUCED, r.getQty()},
+               s::LotOrigin::PRODUCED, r.getQty(), LotDates{0, r.getExpires(), r.getBestBefore()}},
               [&](s::Lot::Builder l) { l.setWo(r.getWo()); });
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {

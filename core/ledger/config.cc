@@ -21,7 +21,8 @@ constexpr std::string_view kConfigKeys[] = {
 constexpr std::string_view kNodeKeyKeys[] = {"file", "passphraseFile"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
-constexpr std::string_view kSiteKeys[] = {"name", "address", "gln", "timeZone", "phone", "contact"};
+constexpr std::string_view kSiteKeys[] = {"name",    "address",          "gln", "timeZone", "phone",
+                                          "contact", "expiryHorizonDays"};
 
 template <std::size_t N>
 Result<void> only_known(const boost::json::object& obj, const std::string_view (&known)[N],
@@ -142,6 +143,16 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       return std::unexpected(r.error());
     }
     for (const auto& member : site->as_object()) {
+      if (member.key() == "expiryHorizonDays") {
+        // How far ahead the expiry board looks: lots expiring within it show there.
+        const auto& v = member.value();
+        if (!v.is_int64() || v.as_int64() < 1 || v.as_int64() > 3660) {
+          return fail(ErrorCode::kInvalidArgument, "must be a whole number of days from 1 to 3660",
+                      "config.site.expiryHorizonDays");
+        }
+        out.site.expiry_horizon_days = static_cast<std::uint32_t>(v.as_int64());
+        continue;
+      }
       if (!member.value().is_string()) {
         return fail(ErrorCode::kInvalidArgument, "must be a string",
                     "config.site." + std::string(member.key()));

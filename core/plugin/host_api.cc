@@ -257,6 +257,8 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kReserved:
     case ErrorCode::kOverReceipt:
     case ErrorCode::kReceiptMismatch:
+    case ErrorCode::kLotExpired:
+    case ErrorCode::kFefoViolation:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

@@ -369,9 +369,20 @@ void steps(Html& h, const Gathered& g) {
   h.raw("</table>\n");
 }
 
+// A lot's expiry and best-before, in the site's time; empty for a lot without them.
+std::string expires_of(const Gathered& g, const std::string& lot) {
+  const auto it = g.lots.find(lot);
+  if (it == g.lots.end()) return "";
+  const std::string expires = text(it->second, "expires");
+  const std::string best_before = text(it->second, "bestBefore");
+  std::string out = expires.empty() ? "" : esc(g.clock.when(expires));
+  if (!best_before.empty()) out += "<br>best before " + esc(g.clock.when(best_before));
+  return out;
+}
+
 void materials(Html& h, const Gathered& g) {
   h.raw("<h2>Materials consumed</h2>\n");
-  h.head({"Record", "Step", "Lot", "Material", "Quantity", "Equipment", "By, when", ""});
+  h.head({"Record", "Step", "Lot", "Material", "Quantity", "Expires", "Equipment", "By, when", ""});
   for (const auto& rec : g.history) {
     if (rec.type() != "lot.consumed") continue;
     const auto& p = rec.payload();
@@ -379,22 +390,28 @@ void materials(Html& h, const Gathered& g) {
     const auto it = g.lots.find(lot);
     const std::string material = it == g.lots.end() ? "" : text(it->second, "material");
     const std::string uom = it == g.lots.end() ? "" : text(it->second, "uom");
+    // First expired, first out: the lot this consumption passed over, when it did.
+    const std::string skipped = text(p, "fefoSkipped");
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(lot), esc(material),
-           value_of(g, rec, "qty") + " " + esc(uom), esc(text(p, "equipment")), who_when(g, rec),
-           changed_flag(g, rec)},
+           value_of(g, rec, "qty") + " " + esc(uom),
+           expires_of(g, lot) + (skipped.empty() ? ""
+                                                 : "<br><strong>FEFO: lot " + esc(skipped) +
+                                                       " expires sooner and was left</strong>"),
+           esc(text(p, "equipment")), who_when(g, rec), changed_flag(g, rec)},
           row_class(g, rec));
   }
   h.raw("</table>\n<h2>Lots produced</h2>\n");
-  h.head(
-      {"Record", "Step", "Lot", "Material", "Quantity", "Location", "Status now", "By, when", ""});
+  h.head({"Record", "Step", "Lot", "Material", "Quantity", "Expires", "Location", "Status now",
+          "By, when", ""});
   for (const auto& rec : g.history) {
     if (rec.type() != "lot.produced") continue;
     const auto& p = rec.payload();
     const auto it = g.lots.find(text(p, "lot"));
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(text(p, "lot")),
            esc(text(p, "material")), value_of(g, rec, "qty") + " " + esc(text(p, "uom")),
-           esc(text(p, "location")), esc(it == g.lots.end() ? "" : text(it->second, "status")),
-           who_when(g, rec), changed_flag(g, rec)},
+           expires_of(g, text(p, "lot")), esc(text(p, "location")),
+           esc(it == g.lots.end() ? "" : text(it->second, "status")), who_when(g, rec),
+           changed_flag(g, rec)},
           row_class(g, rec));
   }
   h.raw("</table>\n");

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 
 #include "support/test_support.h"
 
@@ -51,6 +52,55 @@ TEST_F(Views, BoardsAndKpis) {
   auto kpi = run_custody({"kpi", dir(), "--from", "2026-11-20", "--to", "2026-11-21"});
   ASSERT_EQ(kpi.exit_code, 0) << kpi.err;
   EXPECT_EQ(boost::json::parse(kpi.out).as_object()["exceptions"].at("raised"), 1);
+}
+
+TEST_F(Views, TheExpiryBoardLooksAsFarAheadAsTheSiteSays) {
+  auto r = run_custody({"append", dir()}, R"(
+{"type":"material.define","commandId":"m2","actor":"user:qa","data":{"material":"spinach","name":"Spinach","uom":"kg","shelfLifeDays":10}}
+{"type":"lot.receive","commandId":"r2","actor":"user:dock","occurredAt":"2026-11-20T07:00:00Z","data":{"lot":"S-1","material":"spinach","qty":50,"uom":"kg","supplier":"farm","supplierLot":"F-2","produced":"2026-11-19T06:00:00Z"}}
+{"type":"lot.receive","commandId":"r3","actor":"user:dock","occurredAt":"2026-11-20T07:00:00Z","data":{"lot":"S-2","material":"spinach","qty":50,"uom":"kg","supplier":"farm","supplierLot":"F-3","expires":"2026-12-15T00:00:00Z"}}
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto board = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"board", dir(), "expiry", "--at", "2026-11-21T00:00:00Z"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto b = run_custody(args);
+    EXPECT_EQ(b.exit_code, 0) << b.err;
+    return boost::json::parse(b.out).as_object();
+  };
+  // The default horizon, 30 days, holds both; a week only S-1 (expires 2026-11-29T06:00Z).
+  auto b = board({});
+  EXPECT_EQ(b["withinDays"], 30);
+  ASSERT_EQ(b["lots"].as_array().size(), 2u);
+  EXPECT_EQ(b["lots"].as_array()[0].at("lot"), "S-1");
+  EXPECT_EQ(b["lots"].as_array()[0].at("expires"), "2026-11-29T06:00:00Z");
+  b = board({"--within", "7"});
+  EXPECT_EQ(b["lots"].as_array().size(), 0u);
+  b = board({"--within", "9"});
+  EXPECT_EQ(b["lots"].as_array().size(), 1u);
+  // The site's horizon, from config.json.
+  {
+    std::ofstream config(tmp_ / "ledger" / "config.json");
+    config << R"({"site":{"name":"Plant","expiryHorizonDays":9}})";
+  }
+  b = board({});
+  EXPECT_EQ(b["withinDays"], 9);
+  EXPECT_EQ(b["lots"].as_array().size(), 1u);
+  for (const auto& bad :
+       {R"({"site":{"expiryHorizonDays":0}})", R"({"site":{"expiryHorizonDays":"9"}})",
+        R"({"site":{"expiryHorizonDays":3661}})"}) {
+    {
+      std::ofstream config(tmp_ / "ledger" / "config.json");
+      config << bad;
+    }
+    auto refused = run_custody({"board", dir(), "expiry"});
+    EXPECT_EQ(refused.exit_code, 2) << bad << refused.out;
+    EXPECT_NE(refused.err.find("config.site.expiryHorizonDays"), std::string::npos) << refused.err;
+  }
+  for (const auto& days : {"0", "3661", "soon"}) {
+    auto refused = run_custody({"board", dir(), "expiry", "--within", days});
+    EXPECT_EQ(refused.exit_code, 2) << days << refused.out;
+  }
 }
 
 TEST_F(Views, TheRetentionReportListsWhatIsPastItsPeriodAndRefusesBadInput) {

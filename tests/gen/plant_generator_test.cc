@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
 #include "custody/domain/queries.h"
 #include "support/test_support.h"
@@ -176,6 +177,7 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
   std::map<std::pair<std::string, std::string>, std::set<std::string>> lots_of;  // supplier lot
   std::map<std::string, std::set<std::string>> consumed_by;  // lot -> work orders
   std::map<std::string, std::set<std::string>> made_by;      // work order -> lots
+  std::vector<std::string> harvested;  // raw lots received with their harvest date
   std::string recall;
   for (const auto& c : parse_lines(text)) {
     const std::string type = str(c.at("type"));
@@ -186,6 +188,7 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
       shipments_of[str(d.at("lot"))].insert(str(d.at("shipment")));
     } else if (type == "lot.receive") {
       lots_of[{str(d.at("supplier")), str(d.at("supplierLot"))}].insert(str(d.at("lot")));
+      if (d.contains("produced")) harvested.push_back(str(d.at("lot")));
     } else if (type == "lot.split") {
       for (const auto& [key, lots] : lots_of) {
         if (!lots.contains(str(d.at("lot")))) continue;
@@ -214,6 +217,20 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
   const std::string shipped_lot = shipments_of.begin()->first;
   auto lot = ledger.show(domain::EntityKind::kLot, shipped_lot);
   EXPECT_NE(lot["state"].at("shipped"), 0) << lot;
+  // Made with the 14-day use-by of the salads, and their 12-day best-before.
+  const std::string made_at(str(lot["state"].at("createdAt")));
+  ASSERT_TRUE(lot["state"].as_object().contains("expires")) << lot;
+  EXPECT_EQ(*parse_rfc3339(str(lot["state"].at("expires"))) - *parse_rfc3339(made_at),
+            14LL * 86'400 * 1'000'000'000);
+  EXPECT_EQ(*parse_rfc3339(str(lot["state"].at("bestBefore"))) - *parse_rfc3339(made_at),
+            12LL * 86'400 * 1'000'000'000);
+  // Raw lots come with the grower's harvest date and expire 7 days after it.
+  ASSERT_FALSE(harvested.empty());
+  auto raw = ledger.show(domain::EntityKind::kLot, harvested.front());
+  ASSERT_TRUE(raw["state"].as_object().contains("produced")) << raw;
+  EXPECT_EQ(*parse_rfc3339(str(raw["state"].at("expires"))) -
+                *parse_rfc3339(str(raw["state"].at("produced"))),
+            7LL * 86'400 * 1'000'000'000);
 
   // The recall drill names a supplier lot that reaches shipped output of several orders.
   ASSERT_EQ(ledger.stream_length("note:recall-alert"), 1u);

@@ -84,9 +84,16 @@ class Serve : public ::testing::Test {
   }
 
   // Two generated plant days (lots received, produced, shipped, some on hold) appended before
-  // the server starts; their NDJSON, or empty (with a failure) when that did not work.
+  // the server starts; their NDJSON, or empty (with a failure) when that did not work. They
+  // are the two days before today (UTC), so that no lot of theirs is past its use-by yet: the
+  // server would otherwise record the expiries on its first clock tick, while a test runs.
   std::string append_plant() {
-    auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5"});
+    const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    const std::string start =
+        format_rfc3339(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           (today - std::chrono::days(2)).time_since_epoch())
+                           .count());
+    auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5", "--start", start});
     EXPECT_EQ(plant.exit_code, 0) << plant.err;
     std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;
     testing::import_history(dir());

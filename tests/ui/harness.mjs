@@ -30,8 +30,8 @@ export const PEOPLE = {
 
 /** The test's own records, appended after the generated plant. */
 const SEED = [
-  { type: 'lot.receive', commandId: 'ui-seed-1', data: { lot: 'RAW-UI-1', material: 'baby-spinach', qty: 500, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-1', location: 'raw-cooler' } },
-  { type: 'lot.receive', commandId: 'ui-seed-2', data: { lot: 'RAW-UI-2', material: 'baby-spinach', qty: 300, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-2', location: 'raw-cooler' } },
+  { type: 'lot.receive', commandId: 'ui-seed-1', data: { lot: 'RAW-UI-1', material: 'baby-spinach', qty: 500, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-1', location: 'raw-cooler', expires: '2027-12-31T00:00:00Z' } },
+  { type: 'lot.receive', commandId: 'ui-seed-2', data: { lot: 'RAW-UI-2', material: 'baby-spinach', qty: 300, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-2', location: 'raw-cooler', expires: '2027-12-31T00:00:00Z' } },
   { type: 'lot.release', commandId: 'ui-seed-3', data: { lot: 'RAW-UI-1' } },
   { type: 'lot.release', commandId: 'ui-seed-4', data: { lot: 'RAW-UI-2' } },
   ...['WO-UI-1', 'WO-UI-2'].flatMap((wo, i) => [
@@ -141,6 +141,25 @@ export class Plant {
     this.url = JSON.parse(String(first)).serving;
     this.browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
     mkdirSync(artefacts, { recursive: true });
+    await this.settled();
+  }
+
+  /**
+   * Waits until the log stops growing on its own. The plant's days lie in October: on its
+   * first clock ticks the server records the expiry of every lot still in stock from then
+   * (lot.expired and their exceptions); no test should see those arrive while it counts.
+   */
+  async settled() {
+    const r = await fetch(this.url + '/v1/session', { method: 'POST', body: JSON.stringify({ user: PEOPLE.auditor.id, password: PASSWORD }) });
+    if (!r.ok) throw new Error(`sign-in of the auditor: ${r.status} ${await r.text()}`);
+    const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0];
+    const head = async () => {
+      const text = await (await fetch(this.url + '/metrics', { headers: { cookie } })).text();
+      return Number(/^custody_head_seq (\d+)$/m.exec(text)?.[1] ?? -1);
+    };
+    for (let last = -1, now = await head(); now !== last; last = now, now = await head()) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
   }
 
   async stop() {

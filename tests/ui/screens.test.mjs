@@ -127,6 +127,22 @@ test('an out-of-limit reading appears on the exception board live', async () => 
   await screenshot(supervisor, 'exception-board');
 });
 
+test('the expiry board lists the lots in stock past or near their use-by, as `custody board expiry` does', async () => {
+  const supervisor = await plant.signedIn('supervisor');
+  await supervisor.goto(plant.url + '/#/boards');
+  await supervisor.waitForSelector('table.expiry');
+  // The generated days lie in October: their raw lots still in stock are expired now.
+  const cli = JSON.parse(execFileSync(binary, ['board', plant.ledger, 'expiry'], { encoding: 'utf8' }));
+  assert.ok(cli.expired > 0, JSON.stringify(cli));
+  assert.equal(await supervisor.locator('table.expiry tbody tr').count(), cli.lots.length);
+  const first = cli.lots[0];
+  const row = supervisor.locator(`table.expiry tr[data-lot="${first.lot}"]`);
+  assert.equal(await row.getAttribute('class'), first.expired ? 'late' : '');
+  assert.match(await row.textContent() ?? '', first.expired ? /expired/ : /days left/);
+  assert.equal(Number(await text(supervisor, '#expiry-title .count')), cli.expired + cli.expiring);
+  await screenshot(supervisor, 'expiry-board');
+});
+
 test('QA releases a lot with an electronic signature; a wrong password is refused and counted', async () => {
   const qaApi = await plant.api('qa');
   const held = await qaApi.post('/v1/commands', { type: 'lot.hold', commandId: 'ui-hold-2', data: { lot: 'RAW-UI-2', reason: 'supplier CoA missing' } });

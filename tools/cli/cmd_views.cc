@@ -47,6 +47,7 @@ struct ShowArgs {
 
 struct BoardArgs {
   std::string dir, board, at;
+  std::uint32_t within = 0;  // expiry: days ahead; 0: the site's expiryHorizonDays
   Format format = Format::kJson;
 };
 
@@ -88,12 +89,16 @@ void add_show(CLI::App& app, Action& run) {
 
 void add_board(CLI::App& app, Action& run) {
   auto a = std::make_shared<BoardArgs>();
-  auto* cmd = app.add_subcommand("board", "The WIP board or the exception board");
+  auto* cmd = app.add_subcommand("board", "The WIP, exception or expiry board");
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
-  cmd->add_option("BOARD", a->board, "wip | exceptions")
+  cmd->add_option("BOARD", a->board, "wip | exceptions | expiry")
       ->required()
-      ->check(CLI::IsMember({"wip", "exceptions"}));
+      ->check(CLI::IsMember({"wip", "exceptions", "expiry"}));
   cmd->add_option("--at", a->at, "Judge lateness and age at this time (default: now)");
+  cmd->add_option("--within", a->within,
+                  "expiry: lots expiring within this many days (default: the site's "
+                  "expiryHorizonDays, 30)")
+      ->check(CLI::Range(1, 3660));
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
     run = [a] {
@@ -103,9 +108,16 @@ void add_board(CLI::App& app, Action& run) {
         if (!t) return report(t.error());
         now = *t;
       }
+      std::uint32_t within = a->within;
+      if (a->board == "expiry" && within == 0) {
+        auto config = ledger::load_config(a->dir);
+        if (!config) return report(config.error());
+        within = config->site.expiry_horizon_days;
+      }
       return with_queries(
           a->dir, a->format,
           [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
+            if (a->board == "expiry") return q.expiry_board(now, within, w);
             return a->board == "wip" ? q.wip_board(now, w) : q.exception_board(now, w);
           });
     };

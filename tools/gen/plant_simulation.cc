@@ -40,6 +40,10 @@ enum class LotStatus : std::uint8_t { kAwaiting, kReleased, kHeld, kRejected };
 // count on lots that will be rejected.
 enum class Fate : std::uint8_t { kRelease, kHoldThenRelease, kReject };
 
+// Days from harvest to the growers' use-by on raw produce (the plant itself composts raw lots
+// still on hand after 5 days; see shelf_life).
+constexpr std::uint64_t kRawShelfLifeDays = 7;
+
 struct Lot {
   std::string id;
   int material = 0;
@@ -286,6 +290,8 @@ class PlantSimulation {
         w.key("uom").string("kg");
         w.key("kind").string("raw");
         w.key("requiresRelease").boolean(true);
+        // The plant composts raw lots after 5 days (shelf_life); the growers' use-by is 7.
+        w.key("shelfLifeDays").uint64(kRawShelfLifeDays);
       });
     }
     for (std::size_t i = 0; i < kPackaging.size(); ++i) {
@@ -304,6 +310,8 @@ class PlantSimulation {
         w.key("kind").string("finished");
         w.key("requiresRelease").boolean(true);
         w.key("gtin").string(with_check_digit(kProducts[i].gtin));
+        w.key("shelfLifeDays").uint64(14);  // use-by on the bag
+        w.key("bestBeforeDays").uint64(12);
       });
     }
     for (std::size_t m = 0; m < kMachines.size(); ++m) {
@@ -578,6 +586,8 @@ class PlantSimulation {
       w.key("supplierLot").string(lot.supplier_lot);
       w.key("location").string(pid(raw ? "raw-cooler" : "packaging-store"));
       w.key("document").string(truck.document);
+      // Harvested the evening before the day it arrives.
+      if (raw) w.key("produced").string(format_rfc3339(midnight(t_) - 4 * kHour));
     });
     const int l = static_cast<int>(lots_.size());
     stock_[lot.material].push_back(l);

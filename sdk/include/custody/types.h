@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 56
-#define CUSTODY_COMMAND_TYPE_COUNT 54
+#define CUSTODY_EVENT_TYPE_COUNT 57
+#define CUSTODY_COMMAND_TYPE_COUNT 55
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -87,6 +87,7 @@ static const custody_type_info custody_event_types[] = {
     {"receipt.expected", "ReceiptExpect", UINT64_C(0x8fbfc06982d19b3a)},
     {"receipt.cancelled", "ReceiptCancel", UINT64_C(0x8d1d9218ef93658e)},
     {"receipt.late", "ReceiptLate", UINT64_C(0x942a1680445ea068)},
+    {"lot.expired", "LotRef", UINT64_C(0xc5ebac87c995595b)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -145,6 +146,7 @@ static const custody_type_info custody_command_types[] = {
     {"receipt.expect", "ReceiptExpect", UINT64_C(0x8fbfc06982d19b3a)},
     {"receipt.cancel", "ReceiptCancel", UINT64_C(0x8d1d9218ef93658e)},
     {"receipt.late", "ReceiptLate", UINT64_C(0x942a1680445ea068)},
+    {"lot.expire", "LotRef", UINT64_C(0xc5ebac87c995595b)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

@@ -295,6 +295,10 @@ export default {
   'boards.overdue': 'overdue',
   'boards.escalated': 'escalated',
   'boards.hours': '{h} h',
+  'boards.expiry': 'Lots expiring',
+  'boards.expirySummary': '{expired} expired and still in stock; {expiring} expiring within {days} days.',
+  'boards.expired': 'expired',
+  'boards.daysLeft': '({days} days left)',
 
   'col.wo': 'Work order',
   'col.material': 'Material',
@@ -313,6 +317,8 @@ export default {
   'col.assignee': 'Assigned to',
   'col.lot': 'Lot',
   'col.onHand': 'On hand',
+  'col.location': 'Location',
+  'col.expires': 'Expires',
   'col.supplier': 'Supplier and lot',
   'col.decision': 'Decision',
 
@@ -416,6 +422,8 @@ export default {
   'error.signature_required': 'This needs an electronic signature.',
   'error.over_receipt': 'More than the expected receipt allows (its quantity and tolerance).',
   'error.receipt_mismatch': 'This does not match the expected receipt (material, supplier or supplier lot).',
+  'error.lot_expired': 'This lot is past its expiry date and may not be used or shipped.',
+  'error.fefo_violation': 'A lot of the same material that expires sooner must be used first.',
   'error.late_entry': 'This is entered late (long after it happened, or before the last entry): say why.',
   'error.idempotency_conflict': 'This command id was already used for something else.',
   'error.unavailable': 'The server is stopping. Try again shortly.',

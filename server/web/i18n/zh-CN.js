@@ -295,6 +295,10 @@ export default {
   'boards.overdue': '已逾期',
   'boards.escalated': '已升级',
   'boards.hours': '{h} 小时',
+  'boards.expiry': '即将到期的批次',
+  'boards.expirySummary': '已过期仍在库 {expired} 批；{days} 天内到期 {expiring} 批。',
+  'boards.expired': '已过期',
+  'boards.daysLeft': '（剩余 {days} 天）',
 
   'col.wo': '工单',
   'col.material': '物料',
@@ -313,6 +317,8 @@ export default {
   'col.assignee': '负责人',
   'col.lot': '批次',
   'col.onHand': '库存',
+  'col.location': '库位',
+  'col.expires': '有效期至',
   'col.supplier': '供应商及其批次',
   'col.decision': '处置',
 
@@ -416,6 +422,8 @@ export default {
   'error.signature_required': '此操作需要电子签名。',
   'error.over_receipt': '超出预期收货允许的数量（含容差）。',
   'error.receipt_mismatch': '与预期收货不符（物料、供应商或供应商批次）。',
+  'error.lot_expired': '此批次已过有效期，不得使用或发货。',
+  'error.fefo_violation': '必须先使用同一物料中更早到期的批次。',
   'error.late_entry': '这是补录（事后很久或早于最近一条记录）：请说明原因。',
   'error.idempotency_conflict': '此指令编号已用于其他指令。',
   'error.unavailable': '服务器正在停止。请稍后再试。',

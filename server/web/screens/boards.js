@@ -1,4 +1,4 @@
-// The WIP and exception boards. They follow the log live (GET /v1/stream) where the person's
+// The WIP, exception and expiry boards. They follow the log live (GET /v1/stream) where the person's
 // role may read it, and read the boards again whenever a record that changes them commits;
 // otherwise they are read again every few seconds.
 import { html } from 'htm/preact';
@@ -13,21 +13,26 @@ const BOARD_TYPES = [
   'op.started', 'op.reported', 'op.completed', 'op.verified',
   'exception.raised', 'exception.assigned', 'exception.acknowledged', 'exception.resolved',
   'exception.closed', 'exception.escalated', 'reading.recorded', 'record.corrected',
+  'lot.received', 'lot.split', 'lot.merged', 'lot.transformed', 'lot.consumed', 'lot.produced',
+  'lot.shipped', 'lot.expired',
 ];
 
 /** @param {{live: boolean}} props whether this person may follow the log */
 export function Boards({ live }) {
   const [wip, setWip] = useState(/** @type {any} */ (null));
   const [exceptions, setExceptions] = useState(/** @type {any} */ (null));
+  const [expiry, setExpiry] = useState(/** @type {any} */ (null));
   const [connected, setConnected] = useState(false);
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   const pending = useRef(/** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined));
 
   async function refresh() {
     try {
-      const [w, x] = await Promise.all([get('/v1/boards/wip'), get('/v1/boards/exceptions')]);
+      const [w, x, e] = await Promise.all([
+        get('/v1/boards/wip'), get('/v1/boards/exceptions'), get('/v1/boards/expiry')]);
       setWip(w);
       setExceptions(x);
+      setExpiry(e);
       setProblem(null);
     } catch (e) {
       setProblem(describe(e));
@@ -91,6 +96,25 @@ export function Boards({ live }) {
           <td class="num">${t('boards.hours', { h: formatQty(x.ageHours) })}</td>
           <td>${x.description}</td><td>${[x.wo, x.equipment].filter(Boolean).join(' · ')}</td>
           <td>${x.assignee}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+    <section aria-labelledby="expiry-title">
+      <h2 id="expiry-title">${t('boards.expiry')} ${expiry ? html`<span class="count">${expiry.expired + expiry.expiring}</span>` : null}</h2>
+      ${expiry && html`<p>${t('boards.expirySummary', { expired: expiry.expired, expiring: expiry.expiring, days: expiry.withinDays })}</p>`}
+      ${expiry && html`<table class="expiry">
+        <thead><tr>
+          <th scope="col">${t('col.lot')}</th><th scope="col">${t('col.material')}</th>
+          <th scope="col">${t('col.status')}</th><th scope="col">${t('col.onHand')}</th>
+          <th scope="col">${t('col.location')}</th><th scope="col">${t('col.expires')}</th>
+        </tr></thead>
+        <tbody>${expiry.lots.map((/** @type {any} */ l) => html`<tr key=${l.lot} data-lot=${l.lot} class=${l.expired ? 'late' : ''}>
+          <td><a href=${'#/audit/lots/' + encodeURIComponent(l.lot)}>${l.lot}</a></td><td>${l.material}</td>
+          <td>${statusBadge(l.status)}</td><td class="num">${formatQty(l.onHand)} ${l.uom}</td>
+          <td>${l.location}</td>
+          <td>${formatTime(l.expires)} ${l.expired
+            ? html`<strong class="late-flag">${t('boards.expired')}</strong>`
+            : t('boards.daysLeft', { days: formatQty(l.daysLeft) })}</td>
         </tr>`)}</tbody>
       </table>`}
     </section>

@@ -41,10 +41,12 @@ enum class ErrorCode : std::uint8_t {
   kLateEntry,             // occurredAt makes the command a late entry and it gives no reason
   kOverReceipt,           // more received against an expected receipt than its tolerance allows
   kReceiptMismatch,       // a receipt that does not match the expected receipt it names
+  kLotExpired,            // using or shipping a lot past its expiry
+  kFefoViolation,         // consuming a lot while one that expires sooner is released (enforced)
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kReceiptMismatch;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kFefoViolation;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

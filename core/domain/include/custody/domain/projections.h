@@ -17,6 +17,9 @@
 //                  "open_exc/" u8(3 - severity) be64(raisedAt) id -> ""  not resolved
 //                  "deadline/" be64(deadline) id          -> ""   not resolved or escalated
 //                  "receipt_due/" be64(expected) receipt  -> ""   open, not yet late
+//                  "expiry/" be64(expires) lot            -> "" | "expired": lots with an expiry
+//                                                            and something on hand
+//                  "fefo/" material 0x00 be64(expires) lot -> ""  the same lots, by material
 //                  "supplier_lot/" supplier 0x00 supplierLot 0x00 lot -> ""
 //                  "equipment_lot/" equipment 0x00 be64(time) be64(seq) lot -> "consumed" |
 //                                                            "produced"
@@ -96,6 +99,20 @@ inline constexpr std::string_view kReceiptDuePrefix = "receipt_due/";
 [[nodiscard]] std::string receipt_due(std::int64_t at, std::string_view receipt);
 [[nodiscard]] std::string receipt_due_before(std::int64_t now);
 [[nodiscard]] std::optional<std::string_view> parse_receipt_due(std::string_view key);
+
+// Lots in stock (something on hand) with an expiry, by it (the same grammar); the value is
+// "expired" once custody recorded lot.expired. And the same lots by material, for
+// first-expired-first-out.
+inline constexpr std::string_view kExpiryPrefix = "expiry/";
+inline constexpr std::string_view kExpiredMark = "expired";
+[[nodiscard]] std::string expiry(std::int64_t at, std::string_view lot);
+[[nodiscard]] std::string expiry_before(std::int64_t at);
+[[nodiscard]] std::optional<std::string_view> parse_expiry(std::string_view key);  // the lot
+[[nodiscard]] std::string fefo_prefix(std::string_view material);
+[[nodiscard]] std::string fefo(std::string_view material, std::int64_t at, std::string_view lot);
+// The lot, and its expiry, of a key under fefo_prefix(material) of `prefix_size` bytes.
+[[nodiscard]] std::optional<std::pair<std::string_view, std::int64_t>> parse_fefo(
+    std::string_view key, std::size_t prefix_size);
 
 [[nodiscard]] std::string supplier_lot(std::string_view supplier, std::string_view supplier_lot,
                                        std::string_view lot);

@@ -37,6 +37,11 @@ class Queries {
   // their age at `now`; counts by severity and the mean time to close of closed ones.
   [[nodiscard]] Result<void> exception_board(TimeNs now, codec::JsonWriter& out) const;
 
+  // Lots with something on hand that expire before `now` plus `within_days` days, soonest
+  // first: those expired already (in stock, to be dealt with) and those about to.
+  [[nodiscard]] Result<void> expiry_board(TimeNs now, std::uint32_t within_days,
+                                          codec::JsonWriter& out) const;
+
   // Entities of one kind in id order, after `after` (exclusive; empty: from the first), at
   // most `limit`, only those whose status is `status` when it is not empty (lots, work
   // orders, exceptions, equipment and expected receipts have one; the names of the schema's enum,

@@ -27,6 +27,7 @@ struct Site {
   std::string time_zone = "UTC";  // IANA name: the zone people read the site's times in
   std::string phone;    // the site's phone number, part of an FSMA 204 location description
   std::string contact;  // who answers for the traceability plan and records (name, phone, email)
+  std::uint32_t expiry_horizon_days = 30;  // the expiry board shows lots expiring within it
 };
 
 // The config.json `custody init` writes.
