@@ -151,6 +151,10 @@ class Mapper {
   std::string party_location(std::string_view party);
   json::object quantity_element(std::string_view lot, std::optional<std::int64_t> milli);
   json::object event(std::string_view type, const ledger::RecordFields& rec, TimeNs at);
+  // Instance/lot master data of a lot made here: its use-by and best-before as CBV dates
+  // (cbvmda:itemExpirationDate, cbvmda:bestBeforeDate), the last day of each in the site's
+  // time; set on `e` only when the lot has them.
+  void set_lot_dates(json::object& e, TimeNs expires, TimeNs best_before) const;
   // The record's event, not yet written; nullopt for a type with no EPCIS meaning.
   std::optional<json::object> map(const ledger::RecordFields& rec);
   // A correction, as EPCIS 2.0 section 7.4.1.2 has it: the event in force before it (the
@@ -210,6 +214,19 @@ json::object Mapper::quantity_element(std::string_view lot, std::optional<std::i
     }
   }
   return q;
+}
+
+void Mapper::set_lot_dates(json::object& e, TimeNs expires, TimeNs best_before) const {
+  json::object ilmd;
+  auto day = [&](TimeNs t) {
+    // `expires` is the first instant the lot may not be used: its date is the day before
+    // when that is midnight.
+    const TimeNs last = t - 1;
+    return format_rfc3339(last, zone_.at(last / 1'000'000'000).minutes).substr(0, 10);
+  };
+  if (expires != 0) ilmd["cbvmda:itemExpirationDate"] = day(expires);
+  if (best_before != 0) ilmd["cbvmda:bestBeforeDate"] = day(best_before);
+  if (!ilmd.empty()) e["ilmd"] = std::move(ilmd);
 }
 
 json::object Mapper::event(std::string_view type, const ledger::RecordFields& rec, TimeNs at) {
@@ -393,6 +410,7 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
     e["transformationID"] = urn("wo", sv(p.getWo()));
     e["bizStep"] = "creating_class_instance";
     e["outputQuantityList"] = list({quantity_element(sv(p.getLot()), p.getQty())});
+    set_lot_dates(e, p.getExpires(), p.getBestBefore());
     return e;
   }
   // A split makes no new traceability lot: the parts are the parent's class (lot_epc_class),
@@ -420,6 +438,7 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
       for (auto i : p.getInputs()) in.push_back(quantity_element(sv(i.getLot()), i.getQty()));
       out.push_back(quantity_element(sv(p.getLot()), p.getQty()));
       e["bizStep"] = "creating_class_instance";
+      set_lot_dates(e, p.getExpires(), p.getBestBefore());
       if (p.getDocument().size()) {
         // Its own document (a batch sheet, a pallet tag), not a bill of lading.
         e["bizTransactionList"] =
@@ -434,6 +453,7 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
         total += i.getQty();
       }
       out.push_back(quantity_element(sv(p.getInto()), total));
+      set_lot_dates(e, p.getExpires(), p.getBestBefore());
     }
     e["inputQuantityList"] = std::move(in);
     e["outputQuantityList"] = std::move(out);

@@ -182,6 +182,33 @@ TEST_F(EpcisExport, AWorkOrderIsOneTransformationAndGtinsBecomeLgtins) {
             received_as);
 }
 
+TEST_F(EpcisExport, ALotMadeHereCarriesItsUseByAndBestBeforeAsCbvDates) {
+  ok("material.define", R"({"material":"boxed","name":"Boxed greens","uom":"kg",)"
+                        R"("kind":"finished","shelfLifeDays":14,"bestBeforeDays":12})");
+  ok("lot.transform",
+     R"({"lot":"BX-1","material":"boxed","qty":2,"inputs":[{"lot":"R-2b","qty":5}]})");
+  const auto events = by_type(doc());
+  // Made at 2026-11-21T08:00Z, midnight in Los Angeles: it may be used through 4 December
+  // (it expires at the midnight that ends that day), best before 2 December.
+  const auto& made = events.find("lot.transformed")->second;
+  EXPECT_EQ(str(made.at("ilmd").at("cbvmda:itemExpirationDate")), "2026-12-04");
+  EXPECT_EQ(str(made.at("ilmd").at("cbvmda:bestBeforeDate")), "2026-12-02");
+  // The master data is part of the event's CBV hash, which its eventID is.
+  const auto d = doc();
+  auto context = epcis::Context::from_json_ld(d.at("@context"));
+  ASSERT_TRUE(context);
+  json::object without = made;
+  without.erase("eventID");
+  auto again = epcis::event_hash_id(without, *context);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(str(made.at("eventID")), *again);
+  json::object other = without;
+  other["ilmd"].as_object()["cbvmda:itemExpirationDate"] = "2026-12-05";
+  EXPECT_NE(*epcis::event_hash_id(other, *context), *again);
+  // A lot of a material without a shelf life has no dates to tell.
+  EXPECT_FALSE(events.find("lot.produced")->second.contains("ilmd"));
+}
+
 TEST_F(EpcisExport, HoldReleaseAndReadingsKeepTheirMeaning) {
   const auto events = by_type(doc());
   const auto& held = events.find("lot.held")->second;
