@@ -180,7 +180,7 @@ TEST_F(ExpiryTest, AnExpiredLotIsRecordedOnceAndCanNeitherBeConsumedNorShipped) 
                   R"({"lot":"X-1","material":"spinach","qty":1,"inputs":[{"lot":"S-1","qty":1}]})",
                   ErrorCode::kLotExpired, "data.inputs[0].lot");
   expect_rejected("lot.expire", R"({"lot":"S-1"})", ErrorCode::kPermissionDenied, "actor");
-  // QA rejects it; the rule holds for what happened before the expiry, told late.
+  // QA decides what becomes of it.
   ok("lot.reject", R"({"lot":"S-1","reason":"expired in stock"})");
 }
 
