@@ -65,6 +65,19 @@ Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, TimeNs at
   return {};
 }
 
+std::vector<Command> due_commands(
+    const State& state, const Cfs& cf, std::string_view prefix, std::string_view end,
+    const std::function<std::optional<Command>(std::string_view key, std::string_view value)>&
+        make) {
+  std::vector<Command> out;
+  state.scan_prefix(cf.index, prefix, [&](std::string_view key, std::string_view value) {
+    if (key >= end) return false;
+    if (auto c = make(key, value)) out.push_back(std::move(*c));
+    return out.size() < 1000;
+  });
+  return out;
+}
+
 LotDates dates_from_shelf_life(s::Material::Reader material, TimeNs made) {
   LotDates dates{.produced = made};
   if (material.getShelfLifeDays() != 0) {

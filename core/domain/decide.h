@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,26 @@ struct Decide {
 // (insufficient_quantity) nor beyond what custody holds (out_of_range).
 [[nodiscard]] Result<void> check_lot_change(const Decide& d, std::string_view lot,
                                             std::int64_t delta, const std::string& field);
+
+// A command custody writes itself (actor system) with `b` as its data; `command_id` under a
+// reserved prefix, so that it is written once however often it is asked for.
+template <typename Builder>
+[[nodiscard]] Command system_command(std::string type, std::string command_id, Builder b) {
+  Command c;
+  c.type = std::move(type);
+  c.command_id = std::move(command_id);
+  c.actor = std::string(kSystem);
+  c.data = codec::canonical_bytes(b.asReader());
+  return c;
+}
+
+// Commands the passage of time calls for, from an index of what falls due when: for each key
+// under `prefix` below `end` (the keys order by time), `make` builds custody's command, or
+// nothing to pass the key over. At most 1000 a tick; the rest come on the next ones.
+[[nodiscard]] std::vector<Command> due_commands(
+    const State& state, const Cfs& cf, std::string_view prefix, std::string_view end,
+    const std::function<std::optional<Command>(std::string_view key, std::string_view value)>&
+        make);
 
 // Emits the exception custody raises itself as a consequence of the command being decided
 // (a value out of limits, an account locked): "auto:<commandId>", severity high, by the

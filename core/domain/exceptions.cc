@@ -258,26 +258,18 @@ void apply_commented(Apply& a, s::ExceptionComment::Reader r) {
 }  // namespace
 
 std::vector<Command> overdue_exceptions(const State& state, const Cfs& cf, TimeNs now) {
-  std::vector<Command> out;
-  const std::string end = keys::deadline_before(now);
-  state.scan_prefix(cf.index, keys::kDeadlinePrefix, [&](std::string_view key, std::string_view) {
-    if (key >= end) return false;
-    const auto parsed = keys::parse_deadline(key);
-    if (!parsed) return true;
-    const std::string id(*parsed);
-    capnp::MallocMessageBuilder msg(64);
-    auto esc = msg.initRoot<s::ExceptionEscalate>();
-    esc.setException(id);
-    esc.setReason("deadline passed");
-    Command c;
-    c.type = "exception.escalate";
-    c.command_id = "escalate:" + id;  // a reserved prefix (command_codec.h)
-    c.actor = std::string(kSystem);
-    c.data = codec::canonical_bytes(esc.asReader());
-    out.push_back(std::move(c));
-    return out.size() < 1000;
-  });
-  return out;
+  return due_commands(state, cf, keys::kDeadlinePrefix, keys::deadline_before(now),
+                      [](std::string_view key, std::string_view) -> std::optional<Command> {
+                        const auto parsed = keys::parse_deadline(key);
+                        if (!parsed) return std::nullopt;
+                        const std::string id(*parsed);
+                        capnp::MallocMessageBuilder msg(64);
+                        auto esc = msg.initRoot<s::ExceptionEscalate>();
+                        esc.setException(id);
+                        esc.setReason("deadline passed");
+                        // A reserved prefix (command_codec.h): once per exception.
+                        return system_command("exception.escalate", "escalate:" + id, esc);
+                      });
 }
 
 Command clock_step_exception(TimeNs expected, TimeNs now) {

@@ -66,25 +66,15 @@ void apply_expired(Apply& a, s::LotRef::Reader r) {
 }  // namespace
 
 std::vector<Command> expired_lots(const State& state, const Cfs& cf, TimeNs now) {
-  std::vector<Command> out;
-  const std::string end = keys::expiry_before(now + 1);  // expires <= now
-  state.scan_prefix(cf.index, keys::kExpiryPrefix,
-                    [&](std::string_view key, std::string_view value) {
-                      if (key >= end) return false;
-                      const auto lot = keys::parse_expiry(key);
-                      if (!lot || value == keys::kExpiredMark) return true;
-                      capnp::MallocMessageBuilder msg(64);
-                      auto ref = msg.initRoot<s::LotRef>();
-                      ref.setLot(capnp::Text::Reader(lot->data(), lot->size()));
-                      Command c;
-                      c.type = "lot.expire";
-                      c.command_id = expire_command_id(*lot);  // reserved: "system:"
-                      c.actor = std::string(kSystem);
-                      c.data = codec::canonical_bytes(ref.asReader());
-                      out.push_back(std::move(c));
-                      return out.size() < 1000;
-                    });
-  return out;
+  return due_commands(state, cf, keys::kExpiryPrefix, keys::expiry_before(now + 1),  // <= now
+                      [](std::string_view key, std::string_view value) -> std::optional<Command> {
+                        const auto lot = keys::parse_expiry(key);
+                        if (!lot || value == keys::kExpiredMark) return std::nullopt;
+                        capnp::MallocMessageBuilder msg(64);
+                        auto ref = msg.initRoot<s::LotRef>();
+                        ref.setLot(capnp::Text::Reader(lot->data(), lot->size()));
+                        return system_command("lot.expire", expire_command_id(*lot), ref);
+                      });
 }
 
 const Area& expiry_area() {

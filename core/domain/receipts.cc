@@ -235,24 +235,18 @@ void receive_against(Apply& a, std::string_view receipt, std::string_view lot, s
 }
 
 std::vector<Command> late_receipts(const State& state, const Cfs& cf, TimeNs now) {
-  std::vector<Command> out;
-  const std::string end = keys::receipt_due_before(now);
-  state.scan_prefix(cf.index, keys::kReceiptDuePrefix, [&](std::string_view key, std::string_view) {
-    if (key >= end) return false;
-    const auto id = keys::parse_receipt_due(key);
-    if (!id) return true;
-    capnp::MallocMessageBuilder msg(64);
-    auto late = msg.initRoot<s::ReceiptLate>();
-    late.setReceipt(capnp::Text::Reader(id->data(), id->size()));
-    Command c;
-    c.type = "receipt.late";
-    c.command_id = std::string(kLateCommandPrefix) + std::string(*id);  // reserved: "system:"
-    c.actor = std::string(kSystem);
-    c.data = codec::canonical_bytes(late.asReader());
-    out.push_back(std::move(c));
-    return out.size() < 1000;
-  });
-  return out;
+  return due_commands(state, cf, keys::kReceiptDuePrefix, keys::receipt_due_before(now),
+                      [](std::string_view key, std::string_view) -> std::optional<Command> {
+                        const auto id = keys::parse_receipt_due(key);
+                        if (!id) return std::nullopt;
+                        capnp::MallocMessageBuilder msg(64);
+                        auto late = msg.initRoot<s::ReceiptLate>();
+                        late.setReceipt(capnp::Text::Reader(id->data(), id->size()));
+                        // A reserved prefix ("system:"): once per receipt.
+                        return system_command("receipt.late",
+                                              std::string(kLateCommandPrefix) + std::string(*id),
+                                              late);
+                      });
 }
 
 const Area& receipts_area() {

@@ -4,7 +4,6 @@
 // consuming a lot while an older one is released is warned of, or refused where the material
 // says so (first expired, first out); the expiry board lists what is expired and expiring.
 #include "custody/domain/plant.h"
-#include "custody/ledger/rebuild.h"
 #include "domain/plant_fixture.h"
 
 namespace custody::testing {
@@ -96,13 +95,7 @@ TEST_F(ExpiryTest, LotsCarryTheSuppliersDatesOrTheShelfLifes) {
   EXPECT_EQ(state("lot", "K-M")["produced"], "2026-11-19T00:00:00Z");
 
   // Rebuilt from the log, the projections and the indexes are the same.
-  const std::string before = digest();
-  ledger_.reset();
-  auto machine = domain::make_state_machine();
-  auto rebuilt = ledger::rebuild_ledger(dir_, *machine);
-  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
-  reopen();
-  EXPECT_EQ(digest(), before);
+  expect_rebuild_gives_the_same_state();
 }
 
 TEST_F(ExpiryTest, DatesThatCannotBeRightAreRefusedAndWriteNothing) {

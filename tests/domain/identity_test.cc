@@ -85,13 +85,7 @@ TEST_F(Identity, RebuildGivesTheSameState) {
   ok("user.disable", R"({"user":"alice"})");
   ok("token.create", R"({"token":"erp","role":"integration"})");
   ok("token.revoke", R"({"token":"erp"})");
-  const std::string incremental = digest();
-  ledger_.reset();
-  auto machine = domain::make_state_machine();
-  auto r = ledger::rebuild_ledger(dir_, *machine);
-  ASSERT_TRUE(r) << r.error().message;
-  reopen();
-  EXPECT_EQ(digest(), incremental);
+  expect_rebuild_gives_the_same_state();
 }
 
 }  // namespace

@@ -208,13 +208,7 @@ TEST_F(ReceiptsTest, AReplayRebuildsTheSameReceipts) {
   ok("lot.receive", receipt_json("R-1", "400"));
   clock_.set(kStart + 25 * kHourNs);
   ok("note.add", R"({"subject":"shift","text":"tick"})");
-  const std::string before = digest();
-  ledger_.reset();
-  auto machine = domain::make_state_machine();
-  auto rebuilt = ledger::rebuild_ledger(dir_, *machine);
-  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
-  reopen();
-  EXPECT_EQ(digest(), before);
+  expect_rebuild_gives_the_same_state();
   EXPECT_EQ(state("receipt", "4500012345/10")["late"], true);
 }
 

@@ -110,13 +110,7 @@ TEST_F(Redaction, TheTextIsBlankTheProofsStandAndARebuildAgrees) {
   EXPECT_EQ(report->redacted, 1u);
 
   // Rebuilt from the log, the projections are what the live ones became.
-  const std::string live = digest();
-  ledger_.reset();
-  auto machine = domain::make_state_machine();
-  auto rebuilt = ledger::rebuild_ledger(dir_, *machine);
-  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
-  reopen();
-  EXPECT_EQ(digest(), live);
+  expect_rebuild_gives_the_same_state();
   EXPECT_EQ(state("exception", "EX-1")["description"], "");
   EXPECT_GT(by, seq);
 }

@@ -268,12 +268,7 @@ TEST_F(Signatures, ARebuildGivesTheSameState) {
   ok("signature.set_policy",
      R"({"commandType":"lot.release","required":true,"meanings":["released"]})");
   ASSERT_TRUE(signed_run("lot.release", R"({"lot":"R-1"})", "released"));
-  const std::string before = digest();
-  ledger_.reset();
-  auto machine = domain::make_state_machine();
-  ASSERT_TRUE(ledger::rebuild_ledger(dir_, *machine));
-  reopen();
-  EXPECT_EQ(digest(), before);
+  expect_rebuild_gives_the_same_state();
   EXPECT_TRUE(check().ok);
 }
 

@@ -89,10 +89,9 @@ class Serve : public ::testing::Test {
   // server would otherwise record the expiries on its first clock tick, while a test runs.
   std::string append_plant() {
     const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-    const std::string start =
-        format_rfc3339(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           (today - std::chrono::days(2)).time_since_epoch())
-                           .count());
+    const std::string start = format_rfc3339(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 (today - std::chrono::days(2)).time_since_epoch())
+                                                 .count());
     auto plant = run_custody({"gen", "plant", "--days", "2", "--seed", "5", "--start", start});
     EXPECT_EQ(plant.exit_code, 0) << plant.err;
     std::ofstream(tmp_.path() / "plant.ndjson") << plant.out;

@@ -130,7 +130,8 @@ void BM_AppendCli(benchmark::State& state) {
   for (auto _ : state) {
     const auto dir = base / "ledger";
     std::filesystem::remove_all(dir);
-    if (std::system((custody + " init " + dir.string() + " --import-history >/dev/null").c_str()) != 0) {
+    if (std::system((custody + " init " + dir.string() + " --import-history >/dev/null").c_str()) !=
+        0) {
       state.SkipWithError("init failed");
       return;
     }
