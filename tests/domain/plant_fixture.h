@@ -11,6 +11,7 @@
 
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/plant.h"
 #include "custody/domain/queries.h"
 #include "custody/ledger/rebuild.h"
 #include "support/test_support.h"
