@@ -65,6 +65,13 @@ Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, TimeNs at
   return {};
 }
 
+Result<void> written_by_custody(const Decide& d, std::string_view when) {
+  if (d.cmd.actor == kSystem) return {};
+  return std::unexpected(Error{ErrorCode::kPermissionDenied,
+                               d.cmd.type + " is written by custody itself " + std::string(when),
+                               "actor"});
+}
+
 std::vector<Command> due_commands(
     const State& state, const Cfs& cf, std::string_view prefix, std::string_view end,
     const std::function<std::optional<Command>(std::string_view key, std::string_view value)>&

@@ -128,6 +128,10 @@ template <typename Builder>
     const std::function<std::optional<Command>(std::string_view key, std::string_view value)>&
         make);
 
+// Commands only custody writes (on a clock tick): permission_denied (field `actor`) from
+// anyone else, saying `when` custody writes it.
+[[nodiscard]] Result<void> written_by_custody(const Decide& d, std::string_view when);
+
 // Emits the exception custody raises itself as a consequence of the command being decided
 // (a value out of limits, an account locked): "auto:<commandId>", severity high, by the
 // system, due `due_in` after the command's event time. `more` fills in what only the caller

@@ -21,12 +21,7 @@ std::string expire_command_id(std::string_view lot) {
 }
 
 Result<void> decide_expire(Decide& d, s::LotRef::Reader r) {
-  if (d.cmd.actor != kSystem) {
-    return std::unexpected(Error{ErrorCode::kPermissionDenied,
-                                 "lot.expire is written by custody itself when a lot in stock "
-                                 "reaches its expiry",
-                                 "actor"});
-  }
+  if (auto ok = written_by_custody(d, "when a lot in stock reaches its expiry"); !ok) return ok;
   auto lot = existing_lot(d, sv(r.getLot()), "data.lot");
   if (!lot) return std::unexpected(lot.error());
   auto l = (*lot)->get();

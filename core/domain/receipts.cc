@@ -107,12 +107,7 @@ void apply_cancelled(Apply& a, s::ReceiptCancel::Reader r) {
 // ---- receipt.late (custody's own)
 
 Result<void> decide_late(Decide& d, s::ReceiptLate::Reader r) {
-  if (d.cmd.actor != kSystem) {
-    return std::unexpected(Error{ErrorCode::kPermissionDenied,
-                                 "receipt.late is written by custody itself when an expected "
-                                 "receipt's date passes",
-                                 "actor"});
-  }
+  if (auto ok = written_by_custody(d, "when an expected receipt's date passes"); !ok) return ok;
   auto receipt = find_receipt(d, sv(r.getReceipt()));
   if (!receipt) return not_found("data.receipt", "expected receipt " + str(r.getReceipt()));
   auto x = receipt->get();

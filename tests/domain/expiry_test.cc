@@ -4,6 +4,7 @@
 // consuming a lot while an older one is released is warned of, or refused where the material
 // says so (first expired, first out); the expiry board lists what is expired and expiring.
 #include "custody/domain/plant.h"
+#include "custody/domain/views.h"
 #include "domain/plant_fixture.h"
 
 namespace custody::testing {
@@ -247,6 +248,36 @@ TEST_F(ExpiryTest, TheExpiryBoardListsWhatIsExpiredAndWhatExpiresSoon) {
   EXPECT_EQ(lots[1].at("lot"), "S-2");
   EXPECT_EQ(lots[1].at("expired"), false);
   EXPECT_EQ(num(lots[1].at("daysLeft")), 6.7);
+}
+
+TEST_F(ExpiryTest, ThePluginViewOfTheBoardTakesAHorizonAndRefusesABadOne) {
+  dated_master_data();
+  ok("lot.receive", dated_receipt("S-1", "spinach", R"(,"expires":"2026-11-30T00:00:00Z")"));
+  auto view = [&](const std::string& request) {
+    auto snap = ledger_->snapshot();
+    domain::ViewOptions options;
+    options.now = clock_.now();
+    std::string out;
+    auto r = domain::answer_view(*snap, request, options, out);
+    return std::pair{r, out};
+  };
+  auto [ok7, seven] = view(R"({"view":"board","board":"expiry","within":7})");
+  ASSERT_TRUE(ok7) << ok7.error().message;
+  EXPECT_EQ(boost::json::parse(seven).at("lots").as_array().size(), 0u);
+  auto [ok30, thirty] = view(R"({"view":"board","board":"expiry"})");
+  ASSERT_TRUE(ok30);
+  EXPECT_EQ(boost::json::parse(thirty).at("withinDays"), 30);
+  EXPECT_EQ(boost::json::parse(thirty).at("lots").as_array().size(), 1u);
+  const auto head = ledger_->head().seq;
+  for (const char* bad : {R"({"view":"board","board":"expiry","within":0})",
+                          R"({"view":"board","board":"expiry","within":3661})",
+                          R"({"view":"board","board":"expiry","within":"soon"})"}) {
+    auto [r, out] = view(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(r.error().field, "within") << bad;
+  }
+  EXPECT_EQ(ledger_->head().seq, head);  // a read writes nothing, refused or not
 }
 
 }  // namespace
