@@ -344,14 +344,16 @@ class StreamSession : public ConnectionBase,
 
   void pump() {
     if (writing_ || closing_) return;
-    if (queue_.empty()) {
+    // Batches of other types are read past in a loop; a read that finds nothing new (the
+    // log's head moved on before a snapshot holds it) waits for the next commit's wake().
+    while (queue_.empty()) {
       if (next_ > server_.api.head()) return;  // caught up: wait for the next commit
       std::uint64_t next = next_;
       auto frames = server_.api.stream_records(next_, kBatch, types_, next);
       if (!frames) return close_with(websocket::close_code::internal_error, "cannot read the log");
+      if (next == next_) return;
       next_ = next;
       for (auto& f : *frames) queue_.push_back(std::move(f));
-      if (queue_.empty()) return pump();  // a batch of other types: read on
     }
     writing_ = true;
     ws_.text(true);

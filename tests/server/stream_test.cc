@@ -29,6 +29,7 @@ struct WsClient {
   beast::error_code handshake_error;
   websocket::response_type response;
   std::string target_;
+  std::string ended;  // how the stream ended, for a failure's message
 
   // `receive_buffer` (bytes), when not 0, shrinks the socket's receive buffer before it
   // connects: a client that stops reading then stalls the server after little data, however
@@ -64,7 +65,11 @@ struct WsClient {
     beast::flat_buffer b;
     beast::error_code ec;
     ws.read(b, ec);
-    if (ec) return 0;
+    if (ec) {
+      ended = ec.message() + " (close " + std::to_string(ws.reason().code) + ": " +
+              std::string(ws.reason().reason.data(), ws.reason().reason.size()) + ")";
+      return 0;
+    }
     const std::string frame = beast::buffers_to_string(b.data());
     record_exchange("WS", target_,
                     HttpResponse{101, {{"content-type", "application/json"}}, frame});
@@ -110,9 +115,11 @@ TEST_F(Stream, RecordsArriveAsTheyCommitAndResumeWithoutGapOrDuplicate) {
   post_notes(http, 0, 10);  // base+1 .. base+10
   WsClient ws(server->port(), "/v1/stream?from=1", auditor_);
   ASSERT_FALSE(ws.handshake_error) << ws.handshake_error.message();
-  for (std::uint64_t want = 1; want <= base + 10; ++want) ASSERT_EQ(ws.next_seq(), want);
+  for (std::uint64_t want = 1; want <= base + 10; ++want)
+    ASSERT_EQ(ws.next_seq(), want) << ws.ended;
   post_notes(http, 10, 15);  // live
-  for (std::uint64_t want = base + 11; want <= base + 15; ++want) ASSERT_EQ(ws.next_seq(), want);
+  for (std::uint64_t want = base + 11; want <= base + 15; ++want)
+    ASSERT_EQ(ws.next_seq(), want) << ws.ended;
 
   // Across a restart: resume from the next seq, nothing missed, nothing twice.
   const auto stopped = server->stop(SIGTERM);
@@ -126,7 +133,7 @@ TEST_F(Stream, RecordsArriveAsTheyCommitAndResumeWithoutGapOrDuplicate) {
   WsClient again(server->port(), "/v1/stream?from=" + std::to_string(base + 16), auditor_);
   ASSERT_FALSE(again.handshake_error);
   for (std::uint64_t want = base + 16; want <= base + 20; ++want) {
-    ASSERT_EQ(again.next_seq(), want);
+    ASSERT_EQ(again.next_seq(), want) << again.ended;
   }
 
   // Only some types.
