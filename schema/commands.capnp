@@ -78,6 +78,8 @@ struct RoutingStep {
   inputs @3 :List(RoutingInput);           # when given, only these materials may be consumed
   params @4 :List(ProcessParam);           # limits for readings taken while the step runs
   minutesPerUnit @5 :Int64 $A.decimal(3);  # standard time, for scheduling
+  critical @6 :Bool;                       # only qualified operators may start, report or
+                                           # verify it (qualification.grant)
 }
 
 # routing.define -> routing.defined (stream "routing:<routing>").
@@ -698,4 +700,31 @@ struct ReceiptCancel {
 # actor) when an expected receipt's date passes before it is received in full.
 struct ReceiptLate {
   receipt @0 :Text $A.required $A.id;
+}
+
+# ---------------------------------------------------------------- training
+
+# qualification.grant -> qualification.granted (stream "qualification:<user>"). A person is
+# qualified, until a date, for one step of a routing (routing and step) or for every step run
+# in a work center (workCenter): a critical step is started, reported and verified only by
+# someone qualified for it on the day. A new grant for the same scope replaces the old one
+# (a requalification). `user` is the person as records name them (their actor id).
+struct QualificationGrant {
+  user @0 :Text $A.required $A.id;
+  routing @1 :Text $A.id;
+  step @2 :Text $A.id;
+  workCenter @3 :Text $A.id;
+  until @4 :Int64 $A.timestamp $A.required;
+  trainer @5 :Text $A.required $A.id;      # who trained them (not themselves)
+  procedure @6 :Text;                      # what they were trained on: "SOP-112 rev 4"
+}
+
+# qualification.revoke -> qualification.revoked: withdrawn before its date (a failed
+# assessment, a changed procedure).
+struct QualificationRevoke {
+  user @0 :Text $A.required $A.id;
+  routing @1 :Text $A.id;
+  step @2 :Text $A.id;
+  workCenter @3 :Text $A.id;
+  reason @4 :Text $A.required;
 }

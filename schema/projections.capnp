@@ -95,6 +95,7 @@ struct WoStep {
   scheduledEquipment @11 :Text;
   verifiedBy @12 :Text;                    # the second person who verified it (op.verify)
   verifiedAt @13 :Int64 $A.timestamp;
+  critical @14 :Bool;                      # the routing's: only qualified operators
 }
 
 enum WoStatus { created @0; released @1; inProgress @2; completed @3; closed @4; }
@@ -253,4 +254,22 @@ struct SignaturePolicy {
   criticalOnly @3 :Bool;
   setAt @4 :Int64 $A.timestamp;
   setBy @5 :Text;
+}
+
+# A person's qualification for a routing step or a work center
+# ("qualification/<user>\0step\0<routing>\0<step>" or "qualification/<user>\0wc\0<center>").
+struct Qualification {
+  user @0 :Text;
+  routing @1 :Text;
+  step @2 :Text;
+  workCenter @3 :Text;
+  until @4 :Int64 $A.timestamp;
+  trainer @5 :Text;
+  procedure @6 :Text;
+  grantedAt @7 :Int64 $A.timestamp;
+  grantedBy @8 :Text;
+  grantSeq @9 :UInt64;                     # the qualification.granted record in force
+  revokedAt @10 :Int64 $A.timestamp;       # 0: not revoked
+  revokedBy @11 :Text;
+  reason @12 :Text;
 }

@@ -87,6 +87,10 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"receipt.late", kNobody},
         // A lot reaching its expiry is recorded by custody itself.
         {"lot.expire", kNobody},
+        // Training records: kept by QA and the supervisors who sign off training on the job,
+        // or sent by the learning management system.
+        {"qualification.grant", {"supervisor", "qa", "integration"}},
+        {"qualification.revoke", {"supervisor", "qa", "integration"}},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -58,6 +58,8 @@ std::string_view code_name(ErrorCode code) {
       return "lot_expired";
     case ErrorCode::kFefoViolation:
       return "fefo_violation";
+    case ErrorCode::kNotQualified:
+      return "not_qualified";
   }
   return "internal";
 }

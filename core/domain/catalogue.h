@@ -193,6 +193,12 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& partners_area();
 [[nodiscard]] const Area& receipts_area();
 [[nodiscard]] const Area& expiry_area();
+[[nodiscard]] const Area& training_area();
+
+// A critical step (the routing says so) is started, reported and verified only by someone
+// qualified for it at `at`: not_qualified (field `actor`) otherwise (training.cc).
+[[nodiscard]] Result<void> check_qualified(const Decide& d, s::WorkOrder::Reader wo,
+                                           s::WoStep::Reader step, TimeNs at);
 
 // Commands the passage of time calls for: lot.expire for each lot in stock past its expiry
 // and not yet recorded expired (expiry.cc).

@@ -49,6 +49,29 @@ std::string entity(std::string_view kind, std::string_view id) {
   return k;
 }
 
+std::string qualification(std::string_view user, std::string_view routing, std::string_view step,
+                          std::string_view work_center) {
+  std::string k = qualification_prefix(user);
+  if (work_center.empty()) {
+    k += "step";
+    k += '\0';
+    k += routing;
+    k += '\0';
+    k += step;
+  } else {
+    k += "wc";
+    k += '\0';
+    k += work_center;
+  }
+  return k;
+}
+
+std::string qualification_prefix(std::string_view user) {
+  std::string k = entity("qualification", user);
+  if (!user.empty()) k += '\0';
+  return k;
+}
+
 std::string reading_prefix(std::string_view equipment) {
   return with_id(entity("equipment", equipment), "") + "reading/";
 }

@@ -121,6 +121,7 @@ void apply_created(Apply& a, s::WoCreate::Reader r) {
     ws[i].setStep(steps[i].getStep());
     ws[i].setWorkCenter(steps[i].getWorkCenter());
     ws[i].setStatus(s::StepStatus::PENDING);
+    ws[i].setCritical(steps[i].getCritical());
   }
   put_struct(a.state, a.cf.entities, wo_key(sv(r.getWo())), wo);
   a.history("wo", sv(r.getWo()));
@@ -213,6 +214,7 @@ Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
                                      " must be completed before " + str(r.getStep()) + " starts",
                                  "data.step"});
   }
+  if (auto ok = check_qualified(d, w, steps[i], d.event_time()); !ok) return ok;
   auto eq = find_equipment(d, sv(r.getEquipment()));
   if (!eq) return not_found("data.equipment", "equipment " + str(r.getEquipment()));
   auto e = eq->get();
@@ -322,6 +324,7 @@ Result<void> decide_verify(Decide& d, s::OpVerify::Reader r) {
                                    "actor"});
     }
   }
+  if (auto ok = check_qualified(d, w, step, d.event_time()); !ok) return ok;
   d.emit_data("op.verified");
   return {};
 }
@@ -351,6 +354,7 @@ Result<void> decide_report(Decide& d, s::OpReport::Reader r) {
   if (r.getGood() == 0 && r.getScrap() == 0)
     return invalid("data.good", "good and scrap are both zero");
   const auto step = w.getSteps()[i];
+  if (auto ok = check_qualified(d, w, step, d.event_time()); !ok) return ok;
   if (auto t = add_quantity(step.getGood(), r.getGood(), "data.good"); !t) {
     return std::unexpected(t.error());
   }

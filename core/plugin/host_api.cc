@@ -259,6 +259,7 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kReceiptMismatch:
     case ErrorCode::kLotExpired:
     case ErrorCode::kFefoViolation:
+    case ErrorCode::kNotQualified:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

@@ -53,9 +53,10 @@ class PlantTest : public ::testing::Test {
   }
 
   // The same with "occurredAt" (RFC 3339): a command about something that happened earlier.
-  void ok_at(const std::string& type, const std::string& data, const std::string& occurred_at) {
+  void ok_at(const std::string& type, const std::string& data, const std::string& occurred_at,
+             const std::string& actor = "user:test") {
     const std::string line = R"({"type":")" + type + R"(","commandId":"t-)" + std::to_string(++n_) +
-                             R"(","actor":"user:test","occurredAt":")" + occurred_at +
+                             R"(","actor":")" + actor + R"(","occurredAt":")" + occurred_at +
                              R"(","data":)" + data + "}";
     auto cmd = domain::decode_command(line);
     ASSERT_TRUE(cmd) << cmd.error().message;
@@ -89,10 +90,10 @@ class PlantTest : public ::testing::Test {
   }
 
   void expect_rejected(const std::string& type, const std::string& data, ErrorCode code,
-                       const std::string& field) {
+                       const std::string& field, const std::string& actor = "user:test") {
     const auto head = ledger_->head().seq;
     const std::string before = digest();
-    auto r = run(type, data);
+    auto r = run(type, data, actor);
     ASSERT_FALSE(r) << type << " " << data << " was accepted";
     EXPECT_EQ(code_name(r.error().code), code_name(code)) << r.error().message;
     EXPECT_EQ(r.error().field, field) << r.error().message;

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 57
-#define CUSTODY_COMMAND_TYPE_COUNT 55
+#define CUSTODY_EVENT_TYPE_COUNT 59
+#define CUSTODY_COMMAND_TYPE_COUNT 57
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -88,6 +88,8 @@ static const custody_type_info custody_event_types[] = {
     {"receipt.cancelled", "ReceiptCancel", UINT64_C(0x8d1d9218ef93658e)},
     {"receipt.late", "ReceiptLate", UINT64_C(0x942a1680445ea068)},
     {"lot.expired", "LotRef", UINT64_C(0xc5ebac87c995595b)},
+    {"qualification.granted", "QualificationGrant", UINT64_C(0xba6abd816d43a284)},
+    {"qualification.revoked", "QualificationRevoke", UINT64_C(0xa280a75f292b0c81)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -147,6 +149,8 @@ static const custody_type_info custody_command_types[] = {
     {"receipt.cancel", "ReceiptCancel", UINT64_C(0x8d1d9218ef93658e)},
     {"receipt.late", "ReceiptLate", UINT64_C(0x942a1680445ea068)},
     {"lot.expire", "LotRef", UINT64_C(0xc5ebac87c995595b)},
+    {"qualification.grant", "QualificationGrant", UINT64_C(0xba6abd816d43a284)},
+    {"qualification.revoke", "QualificationRevoke", UINT64_C(0xa280a75f292b0c81)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

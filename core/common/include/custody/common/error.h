@@ -43,10 +43,11 @@ enum class ErrorCode : std::uint8_t {
   kReceiptMismatch,       // a receipt that does not match the expected receipt it names
   kLotExpired,            // using or shipping a lot past its expiry
   kFefoViolation,         // consuming a lot while one that expires sooner is released (enforced)
+  kNotQualified,          // a critical step run, reported or verified by someone not qualified
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kFefoViolation;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kNotQualified;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

@@ -7,6 +7,8 @@
 //                  kinds: material (Material), party (Party), equipment (Equipment),
 //                  routing (RoutingDefine, as defined), lot (Lot), wo (WorkOrder),
 //                  exception (Exception), user (User), token (ApiToken)
+//                  "qualification/<user>" 0x00 "step" 0x00 routing 0x00 step
+//                  "qualification/<user>" 0x00 "wc" 0x00 workCenter -> Qualification
 //   history        "<kind>/<id>" 0x00 be64(seq)           -> event type (text): every record
 //                                                            that changed the entity, except
 //                                                            those of its own stream (the
@@ -65,6 +67,11 @@ namespace keys {
 [[nodiscard]] std::string entity(std::string_view kind, std::string_view id);
 [[nodiscard]] std::string reading(std::string_view equipment, std::string_view param);
 [[nodiscard]] std::string reading_prefix(std::string_view equipment);
+// A qualification for a routing step (work_center empty) or a work center (routing and step
+// empty); the prefix of one person's ("" user: everyone's).
+[[nodiscard]] std::string qualification(std::string_view user, std::string_view routing,
+                                        std::string_view step, std::string_view work_center);
+[[nodiscard]] std::string qualification_prefix(std::string_view user);
 
 // history
 [[nodiscard]] std::string history(std::string_view kind, std::string_view id, std::uint64_t seq);
