@@ -1218,8 +1218,11 @@ Response Api::get_board(std::string_view which) {
     r = q.exception_board(ledger_.clock().now(), w);
   } else if (which == "expiry") {
     r = q.expiry_board(ledger_.clock().now(), options_.site.expiry_horizon_days, w);
+  } else if (which == "training") {
+    r = q.training_board(ledger_.clock().now(), domain::kTrainingHorizonDays, w);
   } else {
-    return error(404, ErrorCode::kNotFound, "boards are wip, exceptions and expiry", "board");
+    return error(404, ErrorCode::kNotFound, "boards are wip, exceptions, expiry and training",
+                 "board");
   }
   if (!r) return error(500, r.error());
   return json(200, std::move(body));

@@ -486,6 +486,60 @@ Result<void> Queries::expiry_board(TimeNs now, std::uint32_t within_days,
   return {};
 }
 
+Result<void> Queries::training_board(TimeNs now, std::uint32_t within_days,
+                                     codec::JsonWriter& out) const {
+  const TimeNs horizon = now + static_cast<TimeNs>(within_days) * kDay;
+  std::string rows;
+  codec::JsonWriter rw(rows);
+  rw.begin_array();
+  std::map<std::string_view, std::uint64_t> counts{
+      {"valid", 0}, {"expiring", 0}, {"expired", 0}, {"revoked", 0}};
+  auto r =
+      scan(snap_, kEntitiesCf, keys::qualification_prefix(""),
+           [&](std::string_view, std::string_view value) {
+             codec::MessageView view(value);
+             auto q = view.root<s::Qualification>();
+             const std::string_view standing = q.getRevokedAt() != 0     ? "revoked"
+                                               : q.getUntil() <= now     ? "expired"
+                                               : q.getUntil() <= horizon ? "expiring"
+                                                                         : "valid";
+             ++counts[standing];
+             rw.begin_object();
+             rw.key("user").string(sv(q.getUser()));
+             if (q.getWorkCenter().size() != 0) {
+               rw.key("workCenter").string(sv(q.getWorkCenter()));
+             } else {
+               rw.key("routing").string(sv(q.getRouting()));
+               rw.key("step").string(sv(q.getStep()));
+             }
+             rw.key("standing").string(standing);
+             rw.key("until").string(format_rfc3339(q.getUntil()));
+             rw.key("daysLeft").number(std::round((q.getUntil() - now) / double(kDay) * 10) / 10);
+             rw.key("trainer").string(sv(q.getTrainer()));
+             rw.key("procedure").string(sv(q.getProcedure()));
+             rw.key("grantedAt").string(format_rfc3339(q.getGrantedAt()));
+             rw.key("grantedBy").string(sv(q.getGrantedBy()));
+             rw.key("seq").uint64(q.getGrantSeq());
+             if (q.getRevokedAt() != 0) {
+               rw.key("revokedAt").string(format_rfc3339(q.getRevokedAt()));
+               rw.key("revokedBy").string(sv(q.getRevokedBy()));
+               rw.key("reason").string(sv(q.getReason()));
+             }
+             rw.end_object();
+             return true;
+           });
+  if (!r) return r;
+  rw.end_array();
+  out.begin_object();
+  out.key("board").string("training");
+  out.key("asOf").string(format_rfc3339(now));
+  out.key("withinDays").uint64(within_days);
+  for (const auto& [standing, n] : counts) out.key(standing).uint64(n);
+  out.key("qualifications").raw(rows);
+  out.end_object();
+  return {};
+}
+
 Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const {
   std::uint64_t completed = 0, on_time = 0, raised = 0, closed = 0;
   std::int64_t good = 0, scrap = 0;

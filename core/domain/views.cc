@@ -100,7 +100,10 @@ Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs n
   if (*board == "expiry") {
     return Queries(snap).expiry_board(*at, static_cast<std::uint32_t>(*within), w);
   }
-  return bad("board", "must be wip, exceptions or expiry");
+  if (*board == "training") {
+    return Queries(snap).training_board(*at, static_cast<std::uint32_t>(*within), w);
+  }
+  return bad("board", "must be wip, exceptions, expiry or training");
 }
 
 Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {

@@ -143,6 +143,39 @@ test('the expiry board lists the lots in stock past or near their use-by, as `cu
   await screenshot(supervisor, 'expiry-board');
 });
 
+test('the training board shows every qualification as `custody board training` does, and a new one as it commits', async () => {
+  const supervisor = await plant.signedIn('supervisor');
+  await supervisor.goto(plant.url + '/#/boards');
+  await supervisor.waitForSelector('table.training');
+  const cli = JSON.parse(execFileSync(binary, ['board', plant.ledger, 'training'], { encoding: 'utf8' }));
+  assert.ok(cli.qualifications.length > 0, JSON.stringify(cli));
+  assert.equal(await supervisor.locator('table.training tbody tr').count(), cli.qualifications.length);
+  const lapsed = cli.qualifications.find((/** @type {any} */ q) => q.standing !== 'valid');
+  if (lapsed) {
+    const row = supervisor.locator(`table.training tr[data-user="${lapsed.user}"]`).first();
+    assert.equal(await row.getAttribute('class'), 'late');
+  }
+  // QA records a new operator's training: the board shows it without a reload.
+  const qaApi = await plant.api('qa');
+  const granted = await qaApi.post('/v1/commands', {
+    type: 'qualification.grant', commandId: 'ui-train-1',
+    data: { user: 'user:ui-newcomer', workCenter: 'wash', until: '2030-01-01T00:00:00Z', trainer: 'user:elena', procedure: 'SOP-WASH-01 rev 3' },
+  });
+  assert.equal(granted.status, 200, JSON.stringify(granted.body));
+  const row = supervisor.locator('table.training tr[data-user="user:ui-newcomer"]');
+  await row.waitFor({ timeout: 5000 });
+  assert.match(await row.textContent() ?? '', /work center wash.*valid.*SOP-WASH-01/);
+  // An operator may not record training.
+  const opApi = await plant.api('operator');
+  const refused = await opApi.post('/v1/commands', {
+    type: 'qualification.grant', commandId: 'ui-train-2',
+    data: { user: 'user:ui-newcomer', workCenter: 'wash', until: '2030-01-01T00:00:00Z', trainer: 'user:elena' },
+  });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error.code, 'permission_denied');
+  await screenshot(supervisor, 'training-board');
+});
+
 test('QA releases a lot with an electronic signature; a wrong password is refused and counted', async () => {
   const qaApi = await plant.api('qa');
   const held = await qaApi.post('/v1/commands', { type: 'lot.hold', commandId: 'ui-hold-2', data: { lot: 'RAW-UI-2', reason: 'supplier CoA missing' } });

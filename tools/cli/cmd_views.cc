@@ -89,15 +89,15 @@ void add_show(CLI::App& app, Action& run) {
 
 void add_board(CLI::App& app, Action& run) {
   auto a = std::make_shared<BoardArgs>();
-  auto* cmd = app.add_subcommand("board", "The WIP, exception or expiry board");
+  auto* cmd = app.add_subcommand("board", "The WIP, exception, expiry or training board");
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
-  cmd->add_option("BOARD", a->board, "wip | exceptions | expiry")
+  cmd->add_option("BOARD", a->board, "wip | exceptions | expiry | training")
       ->required()
-      ->check(CLI::IsMember({"wip", "exceptions", "expiry"}));
+      ->check(CLI::IsMember({"wip", "exceptions", "expiry", "training"}));
   cmd->add_option("--at", a->at, "Judge lateness and age at this time (default: now)");
   cmd->add_option("--within", a->within,
                   "expiry: lots expiring within this many days (default: the site's "
-                  "expiryHorizonDays, 30)")
+                  "expiryHorizonDays, 30); training: qualifications (default 30)")
       ->check(CLI::Range(1, 3660));
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
@@ -109,6 +109,7 @@ void add_board(CLI::App& app, Action& run) {
         now = *t;
       }
       std::uint32_t within = a->within;
+      if (a->board == "training" && within == 0) within = domain::kTrainingHorizonDays;
       if (a->board == "expiry" && within == 0) {
         auto config = ledger::load_config(a->dir);
         if (!config) return report(config.error());
@@ -118,6 +119,7 @@ void add_board(CLI::App& app, Action& run) {
           a->dir, a->format,
           [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
             if (a->board == "expiry") return q.expiry_board(now, within, w);
+            if (a->board == "training") return q.training_board(now, within, w);
             return a->board == "wip" ? q.wip_board(now, w) : q.exception_board(now, w);
           });
     };

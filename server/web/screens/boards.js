@@ -1,4 +1,4 @@
-// The WIP, exception and expiry boards. They follow the log live (GET /v1/stream) where the person's
+// The WIP, exception, expiry and training boards. They follow the log live (GET /v1/stream) where the person's
 // role may read it, and read the boards again whenever a record that changes them commits;
 // otherwise they are read again every few seconds.
 import { html } from 'htm/preact';
@@ -14,7 +14,7 @@ const BOARD_TYPES = [
   'exception.raised', 'exception.assigned', 'exception.acknowledged', 'exception.resolved',
   'exception.closed', 'exception.escalated', 'reading.recorded', 'record.corrected',
   'lot.received', 'lot.split', 'lot.merged', 'lot.transformed', 'lot.consumed', 'lot.produced',
-  'lot.shipped', 'lot.expired',
+  'lot.shipped', 'lot.expired', 'qualification.granted', 'qualification.revoked',
 ];
 
 /** @param {{live: boolean}} props whether this person may follow the log */
@@ -22,17 +22,20 @@ export function Boards({ live }) {
   const [wip, setWip] = useState(/** @type {any} */ (null));
   const [exceptions, setExceptions] = useState(/** @type {any} */ (null));
   const [expiry, setExpiry] = useState(/** @type {any} */ (null));
+  const [training, setTraining] = useState(/** @type {any} */ (null));
   const [connected, setConnected] = useState(false);
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   const pending = useRef(/** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined));
 
   async function refresh() {
     try {
-      const [w, x, e] = await Promise.all([
-        get('/v1/boards/wip'), get('/v1/boards/exceptions'), get('/v1/boards/expiry')]);
+      const [w, x, e, q] = await Promise.all([
+        get('/v1/boards/wip'), get('/v1/boards/exceptions'), get('/v1/boards/expiry'),
+        get('/v1/boards/training')]);
       setWip(w);
       setExceptions(x);
       setExpiry(e);
+      setTraining(q);
       setProblem(null);
     } catch (e) {
       setProblem(describe(e));
@@ -115,6 +118,24 @@ export function Boards({ live }) {
           <td>${formatTime(l.expires)} ${l.expired
             ? html`<strong class="late-flag">${t('boards.expired')}</strong>`
             : t('boards.daysLeft', { days: formatQty(l.daysLeft) })}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+    <section aria-labelledby="training-title">
+      <h2 id="training-title">${t('boards.training')} ${training ? html`<span class="count">${training.expiring + training.expired}</span>` : null}</h2>
+      ${training && html`<p>${t('boards.trainingSummary', { valid: training.valid, expiring: training.expiring, expired: training.expired, revoked: training.revoked, days: training.withinDays })}</p>`}
+      ${training && html`<table class="training">
+        <thead><tr>
+          <th scope="col">${t('col.person')}</th><th scope="col">${t('col.qualifiedFor')}</th>
+          <th scope="col">${t('col.standing')}</th><th scope="col">${t('col.until')}</th>
+          <th scope="col">${t('col.trainer')}</th><th scope="col">${t('col.procedure')}</th>
+        </tr></thead>
+        <tbody>${training.qualifications.map((/** @type {any} */ q) => html`<tr key=${q.seq} data-user=${q.user} class=${q.standing === 'valid' ? '' : 'late'}>
+          <td>${q.user}</td>
+          <td>${q.workCenter ? t('boards.workCenter', { wc: q.workCenter }) : t('boards.routingStep', { step: q.step, routing: q.routing })}</td>
+          <td>${q.standing === 'valid' ? t('standing.valid') : html`<strong class="late-flag">${t('standing.' + q.standing)}</strong>`}</td>
+          <td>${formatTime(q.until)} ${q.standing === 'valid' || q.standing === 'expiring' ? t('boards.daysLeft', { days: formatQty(q.daysLeft) }) : null}</td>
+          <td>${q.trainer}</td><td>${q.procedure}</td>
         </tr>`)}</tbody>
       </table>`}
     </section>

@@ -15,6 +15,9 @@
 
 namespace custody::domain {
 
+// How far ahead the training board calls a qualification expiring, unless asked (days).
+inline constexpr std::uint32_t kTrainingHorizonDays = 30;
+
 enum class EntityKind { kLot, kWorkOrder, kException, kEquipment, kMaterial, kParty, kReceipt };
 
 // "lot", "wo", "exception", "equipment", "material", "party", "receipt"; nullopt for anything else.
@@ -41,6 +44,11 @@ class Queries {
   // first: those expired already (in stock, to be dealt with) and those about to.
   [[nodiscard]] Result<void> expiry_board(TimeNs now, std::uint32_t within_days,
                                           codec::JsonWriter& out) const;
+
+  // Every qualification, by person and scope, with its standing at `now`: valid, expiring
+  // (its date within `within_days` days), expired or revoked; and the counts of each.
+  [[nodiscard]] Result<void> training_board(TimeNs now, std::uint32_t within_days,
+                                            codec::JsonWriter& out) const;
 
   // Entities of one kind in id order, after `after` (exclusive; empty: from the first), at
   // most `limit`, only those whose status is `status` when it is not empty (lots, work
