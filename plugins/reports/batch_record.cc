@@ -43,6 +43,8 @@ struct Gathered {
   json::object head;
   std::string material_name, uom;
   SiteClock clock;  // times as the site reads them
+  // Everyone who ran or verified a critical step -> their qualification stream.
+  std::map<std::string, std::vector<Record>> qualifications;
 };
 
 json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
@@ -106,6 +108,18 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     g.history.push_back(Record{h.as_object()});
   }
   g.head = fetch_json(fetch, request({{"view", "head"}})).as_object();
+  for (const auto& sv : array(g.wo, "steps")) {
+    const auto& s = sv.as_object();
+    if (!flag(s, "critical")) continue;
+    std::vector<std::string> people;
+    for (const auto& o : array(s, "operators")) people.emplace_back(o.as_string());
+    if (!text(s, "verifiedBy").empty()) people.push_back(text(s, "verifiedBy"));
+    for (const auto& p : people) {
+      if (!g.qualifications.contains(p)) {
+        g.qualifications[p] = stream_records(fetch, "qualification:" + p);
+      }
+    }
+  }
   g.clock = SiteClock(fetch_json(fetch, request({{"view", "site"}})).as_object());
   try {
     auto m = fetch_json(fetch, request({{"view", "material"}, {"id", text(g.wo, "material")}}));
@@ -347,10 +361,10 @@ void steps(Html& h, const Gathered& g) {
       planned = esc(g.clock.when(text(s, "scheduledStart"))) + " &ndash; " +
                 esc(g.clock.when(text(s, "scheduledEnd")));
     }
-    h.row({esc(text(s, "step")), esc(text(s, "workCenter")), esc(text(s, "equipment")),
-           esc(text(s, "status")), operators, esc(g.clock.when(text(s, "startedAt"))),
-           esc(g.clock.when(text(s, "completedAt"))), esc(number(s, "good")),
-           esc(number(s, "scrap")),
+    h.row({esc(text(s, "step")) + (flag(s, "critical") ? "<br>critical" : ""),
+           esc(text(s, "workCenter")), esc(text(s, "equipment")), esc(text(s, "status")), operators,
+           esc(g.clock.when(text(s, "startedAt"))), esc(g.clock.when(text(s, "completedAt"))),
+           esc(number(s, "good")), esc(number(s, "scrap")),
            text(s, "verifiedBy").empty()
                ? std::string("&mdash;")
                : esc(text(s, "verifiedBy")) + "<br>" + esc(g.clock.when(text(s, "verifiedAt"))),
@@ -365,6 +379,75 @@ void steps(Html& h, const Gathered& g) {
            value_of(g, rec, "good"), value_of(g, rec, "scrap"), who_when(g, rec),
            changed_flag(g, rec)},
           row_class(g, rec));
+  }
+  h.raw("</table>\n");
+}
+
+// The qualification.granted in force on step `s` (of `routing`) at `at` (ns since the epoch)
+// in one person's qualification stream: the latest grant for the step or for its work center
+// made by then, not revoked by then and not expired; nullptr when there is none.
+const Record* grant_in_force(const std::vector<Record>& stream, const std::string& routing,
+                             const json::object& s, std::int64_t at) {
+  // The latest grant of each of the two scopes that cover the step, revocations undoing them.
+  const Record* by_step = nullptr;
+  const Record* by_center = nullptr;
+  for (const auto& rec : stream) {
+    const auto t = unix_nanos(text(rec.r, "occurredAt").empty() ? text(rec.r, "recordedAt")
+                                                                : text(rec.r, "occurredAt"));
+    if (!t || *t > at) continue;
+    const auto& p = rec.payload();
+    const Record** slot = nullptr;
+    if (text(p, "workCenter").empty()) {
+      if (text(p, "routing") == routing && text(p, "step") == text(s, "step")) slot = &by_step;
+    } else if (text(p, "workCenter") == text(s, "workCenter")) {
+      slot = &by_center;
+    }
+    if (slot != nullptr) *slot = rec.type() == "qualification.granted" ? &rec : nullptr;
+  }
+  for (const Record* grant : {by_step, by_center}) {
+    if (grant != nullptr && unix_nanos(text(grant->payload(), "until")).value_or(0) > at) {
+      return grant;
+    }
+  }
+  return nullptr;
+}
+
+// Who ran and verified each critical step, and the qualification that let them (21 CFR
+// 211.25, EU GMP 2.10): custody refused these steps to anyone not qualified at the time.
+void training(Html& h, const Gathered& g) {
+  bool any = false;
+  for (const auto& sv : array(g.wo, "steps")) any = any || flag(sv.as_object(), "critical");
+  if (!any) return;
+  h.raw("<h2>Qualification of the people on critical steps</h2>\n");
+  h.head({"Step", "Person", "Did", "Qualified for", "Trained by", "Procedure", "Until", "Record"});
+  const std::string routing = text(g.wo, "routing");
+  for (const auto& sv : array(g.wo, "steps")) {
+    const auto& s = sv.as_object();
+    if (!flag(s, "critical")) continue;
+    std::vector<std::pair<std::string, std::string>> people;  // person, what they did
+    for (const auto& o : array(s, "operators")) people.emplace_back(o.as_string(), "performed");
+    if (!text(s, "verifiedBy").empty()) people.emplace_back(text(s, "verifiedBy"), "verified");
+    for (const auto& [person, did] : people) {
+      const auto it = g.qualifications.find(person);
+      const std::string at = did == "verified" ? text(s, "verifiedAt") : text(s, "startedAt");
+      const Record* grant =
+          it == g.qualifications.end()
+              ? nullptr
+              : grant_in_force(it->second, routing, s, unix_nanos(at).value_or(0));
+      if (grant == nullptr) {
+        h.row({esc(text(s, "step")), esc(person), did,
+               "<span class=\"flag\">no qualification in force at " + esc(g.clock.when(at)) +
+                   " was found in the ledger</span>",
+               "", "", "", ""});
+        continue;
+      }
+      const auto& p = grant->payload();
+      h.row({esc(text(s, "step")), esc(person), did,
+             text(p, "workCenter").empty() ? "step " + esc(text(p, "step"))
+                                           : "work center " + esc(text(p, "workCenter")),
+             esc(text(p, "trainer")), esc(text(p, "procedure")),
+             esc(g.clock.when(text(p, "until"))), "#" + std::to_string(grant->seq())});
+    }
   }
   h.raw("</table>\n");
 }
@@ -615,6 +698,7 @@ std::string batch_record_html(const std::string& wo, const Fetch& fetch,
       .raw("</style></head><body>\n");
   header(h, g, generated_at);
   steps(h, g);
+  training(h, g);
   materials(h, g);
   readings(h, g);
   inspections(h, g);

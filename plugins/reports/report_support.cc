@@ -193,6 +193,21 @@ std::string utc_offset(int minutes) {
 
 }  // namespace
 
+std::optional<std::int64_t> unix_nanos(std::string_view t) {
+  const auto at = instant(t);
+  if (!at) return std::nullopt;
+  std::int64_t fraction = 0, scale = 1'000'000'000;
+  if (t.size() > 19 && t[19] == '.') {
+    for (std::size_t i = 20; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
+      if (scale > 1) {
+        scale /= 10;
+        fraction += (t[i] - '0') * scale;
+      }
+    }
+  }
+  return at->first * 1'000'000'000 + fraction;
+}
+
 SiteClock::SiteClock(const boost::json::object& site) : zone_(text(site, "timeZone")) {
   periods_.clear();
   for (const auto& p : array(site, "periods")) {

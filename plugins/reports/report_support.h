@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ double number_value(const boost::json::object& o, std::string_view key, double f
 bool flag(const boost::json::object& o, std::string_view key);
 const boost::json::object& object(const boost::json::object& o, std::string_view key);
 const boost::json::array& array(const boost::json::object& o, std::string_view key);
+
+// Nanoseconds since the Unix epoch of an RFC 3339 time; nothing for other text.
+std::optional<std::int64_t> unix_nanos(std::string_view rfc3339);
 
 // HTML text and attribute escaping.
 std::string esc(std::string_view s);

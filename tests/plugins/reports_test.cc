@@ -154,6 +154,48 @@ TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
   EXPECT_FALSE(has(*html, "record.entered_late")) << "shown on the record, not as a row";
 }
 
+TEST_F(Reports, TheBatchRecordShowsWhoseTrainingQualifiedEachCriticalStep) {
+  master_data();
+  ok("routing.define",
+     R"({"routing":"rte-r","material":"salad","steps":[)"
+     R"({"step":"wash","workCenter":"wash","critical":true},{"step":"pack","workCenter":"pack"}]})");
+  ok("wo.create",
+     R"({"wo":"WO-C","material":"salad","qty":10,"routing":"rte-r","due":"2026-11-30T00:00:00Z"})");
+  ok("wo.release", R"({"wo":"WO-C"})");
+  // Maria is qualified for the step, the lead for the whole work center; Maria's grant revoked
+  // an hour later makes no difference to the step she ran while it held.
+  ok("qualification.grant",
+     R"({"user":"user:maria","routing":"rte-r","step":"wash","until":"2027-01-01T00:00:00Z",)"
+     R"("trainer":"user:elena","procedure":"SOP-WASH-01 <rev 3>"})",
+     "user:rosa");
+  const auto grant = ledger_->head().seq;
+  ok("qualification.grant",
+     R"({"user":"user:lead","workCenter":"wash","until":"2027-01-01T00:00:00Z",)"
+     R"("trainer":"user:elena","procedure":"SOP-VERIFY-02"})",
+     "user:rosa");
+  ok("op.start", R"({"wo":"WO-C","step":"wash","equipment":"washer-1"})", "user:maria");
+  ok("op.complete", R"({"wo":"WO-C","step":"wash"})", "user:maria");
+  ok("op.verify", R"({"wo":"WO-C","step":"wash"})", "user:lead");
+  clock_.advance(3600LL * 1'000'000'000LL);
+  ok("qualification.revoke",
+     R"({"user":"user:maria","routing":"rte-r","step":"wash","reason":"procedure replaced"})",
+     "user:rosa");
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-C"})");
+  ASSERT_TRUE(html) << html.error().message;
+  const std::string& h = *html;
+  EXPECT_TRUE(has(h, "<h2>Qualification of the people on critical steps</h2>")) << h;
+  EXPECT_TRUE(has(h, "wash<br>critical")) << h;
+  EXPECT_TRUE(has(h,
+                  "<td>wash</td><td>user:maria</td><td>performed</td><td>step wash</td>"
+                  "<td>user:elena</td><td>SOP-WASH-01 &lt;rev 3&gt;</td>"))
+      << h;
+  EXPECT_TRUE(has(h, "<td>#" + std::to_string(grant) + "</td>")) << h;
+  EXPECT_TRUE(has(h, "<td>user:lead</td><td>verified</td><td>work center wash</td>")) << h;
+  EXPECT_FALSE(has(h, "no qualification in force")) << h;
+  EXPECT_FALSE(has(h, "<rev 3>")) << "the procedure is escaped";
+}
+
 TEST_F(Reports, TheBatchRecordShowsTheSitesLocalTimeWithItsZone) {
   // The plant is in Paris: config.json names its zone (read when the host starts).
   {
