@@ -39,6 +39,11 @@ const SEED = [
     { type: 'wo.release', commandId: `ui-seed-rel-${i}`, data: { wo } },
   ]),
 ].map((c) => ({ ...c, actor: 'user:planner-seed' }));
+// The wash is a critical step: the operator who runs it and QA who verifies it are trained.
+const TRAINING = ['olga', 'quinn'].map((id) => ({
+  type: 'qualification.grant', commandId: `ui-seed-train-${id}`, actor: 'user:sam',
+  data: { user: `user:${id}`, workCenter: 'wash', until: '2027-12-31T00:00:00Z', trainer: 'user:tess', procedure: 'SOP-WASH-01 rev 3' },
+}));
 
 /**
  * @param {string[]} args
@@ -74,7 +79,7 @@ export class Plant {
       JSON.stringify({ site: { name: 'Salinas fresh-cut, line 1', timeZone: 'America/Los_Angeles' }, lateEntrySeconds: 0 }));
     const plant = custody(['gen', 'plant', '--days', String(days), '--seed', '11'], { maxBuffer: 1 << 28 });
     const file = join(this.dir, 'plant.ndjson');
-    const ours = [...SEED, ...extra.map((c) => ({ actor: 'user:planner-seed', ...c }))];
+    const ours = [...SEED, ...TRAINING, ...extra.map((c) => ({ actor: 'user:planner-seed', ...c }))];
     writeFileSync(file, plant + ours.map((c) => JSON.stringify(c)).join('\n') + '\n');
     const results = custody(['append', this.ledger, file], { maxBuffer: 1 << 28 }).trim().split('\n').slice(-ours.length);
     for (const line of results) {
