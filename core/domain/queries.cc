@@ -499,7 +499,11 @@ Result<void> Queries::training_board(TimeNs now, std::uint32_t within_days,
            [&](std::string_view, std::string_view value) {
              codec::MessageView view(value);
              auto q = view.root<s::Qualification>();
-             const std::string_view standing = q.getRevokedAt() != 0     ? "revoked"
+             // As of an earlier time: a grant made since is not shown, a revocation since
+             // not yet counted.
+             if (q.getGrantedAt() > now) return true;
+             const bool revoked = q.getRevokedAt() != 0 && q.getRevokedAt() <= now;
+             const std::string_view standing = revoked                   ? "revoked"
                                                : q.getUntil() <= now     ? "expired"
                                                : q.getUntil() <= horizon ? "expiring"
                                                                          : "valid";
@@ -520,7 +524,7 @@ Result<void> Queries::training_board(TimeNs now, std::uint32_t within_days,
              rw.key("grantedAt").string(format_rfc3339(q.getGrantedAt()));
              rw.key("grantedBy").string(sv(q.getGrantedBy()));
              rw.key("seq").uint64(q.getGrantSeq());
-             if (q.getRevokedAt() != 0) {
+             if (revoked) {
                rw.key("revokedAt").string(format_rfc3339(q.getRevokedAt()));
                rw.key("revokedBy").string(sv(q.getRevokedBy()));
                rw.key("reason").string(sv(q.getReason()));

@@ -147,8 +147,20 @@ TEST_F(TrainingTest, TheTrainingBoardShowsWhereEveryoneStands) {
   ok("qualification.grant", grant("op:bo", kWashCenter, "2026-12-01T00:00:00Z"), "sup:lee");
   ok("qualification.grant", grant("op:cy", kWashCenter, "2026-11-22T00:00:00Z"), "sup:lee");
   ok("qualification.grant", grant("op:dee", kWashStep), "sup:lee");
+  clock_.set(kStart + kHourNs);
   ok("qualification.revoke", R"({"user":"op:dee","routing":"rte-r","step":"wash","reason":"left"})",
      "qa:kim");
+  // As of before the revocation, Dee still stands; as of before the grants, nobody is there.
+  auto earlier = query([&](const domain::Queries& q, codec::JsonWriter& w) {
+    return q.training_board(kStart + kHourNs / 2, 30, w);
+  });
+  EXPECT_EQ(earlier["revoked"].as_int64(), 0);
+  EXPECT_EQ(earlier["qualifications"].as_array().size(), 4u);
+  EXPECT_FALSE(earlier["qualifications"].as_array()[3].as_object().contains("revokedAt"));
+  auto before = query([&](const domain::Queries& q, codec::JsonWriter& w) {
+    return q.training_board(kStart - 1, 30, w);
+  });
+  EXPECT_TRUE(before["qualifications"].as_array().empty());
   clock_.set(kStart + 2 * kDayNs);  // 2026-11-23T08:00Z
   auto board = query([&](const domain::Queries& q, codec::JsonWriter& w) {
     return q.training_board(clock_.now(), 30, w);
