@@ -68,6 +68,23 @@ step "custody board exceptions"
 step "custody board expiry: lots in stock past or near their use-by (raw produce 7 days, salads 14)"
 "$custody" board "$ledger" expiry --at 2026-10-31T12:00:00Z --within 3 --format table | head -20
 
+step "training: the flume wash is a critical step, run only by operators qualified for it"
+"$custody" board "$ledger" training --at 2026-10-31T12:00:00Z --within 14 --format table | head -13
+wo_line=$(grep -m1 '"type":"wo.create"' "$data/plant.ndjson")
+material=$(printf '%s' "$wo_line" | sed -E 's/.*"material":"([^"]*)".*/\1/')
+routing=$(printf '%s' "$wo_line" | sed -E 's/.*"routing":"([^"]*)".*/\1/')
+tomorrow=$(date -u -d tomorrow +%Y-%m-%d)
+start_wash='{"wo":"WO-TRAIN","step":"wash","equipment":"flume-2"}'
+echo "  a new operator starts the wash of WO-TRAIN untrained, then after training by the QA manager:"
+{
+  echo '{"type":"wo.create","commandId":"demo-train-wo","actor":"user:planner","data":{"wo":"WO-TRAIN","material":"'$material'","qty":50,"routing":"'$routing'","due":"'$tomorrow'T12:00:00Z"}}'
+  echo '{"type":"wo.release","commandId":"demo-train-rel","actor":"user:planner","data":{"wo":"WO-TRAIN"}}'
+  echo '{"type":"op.start","commandId":"demo-train-1","actor":"user:newcomer","data":'"$start_wash"'}'
+  echo '{"type":"qualification.grant","commandId":"demo-train-q","actor":"user:rosa","data":{"user":"user:newcomer","workCenter":"wash","until":"'$(date -u -d '+1 year' +%Y-%m-%d)'T00:00:00Z","trainer":"user:elena","procedure":"SOP-WASH-01 rev 3: chlorine wash, HACCP CCP 1"}}'
+  echo '{"type":"op.start","commandId":"demo-train-2","actor":"user:newcomer","data":'"$start_wash"'}'
+  echo '{"type":"op.complete","commandId":"demo-train-3","actor":"user:newcomer","data":{"wo":"WO-TRAIN","step":"wash"}}'
+} | { "$custody" append "$ledger" || true; } | sed 's/^/  /'  # the first start is refused
+
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table
 
@@ -153,10 +170,6 @@ for so in "$sched" "$sim" "$mqtt" "$reports" "$notes"; do
 done
 
 step "tomorrow's orders, released for the scheduler to plan"
-wo_line=$(grep -m1 '"type":"wo.create"' "$data/plant.ndjson")
-material=$(printf '%s' "$wo_line" | sed -E 's/.*"material":"([^"]*)".*/\1/')
-routing=$(printf '%s' "$wo_line" | sed -E 's/.*"routing":"([^"]*)".*/\1/')
-tomorrow=$(date -u -d tomorrow +%Y-%m-%d)
 for i in 1 2 3; do
   echo '{"type":"wo.create","commandId":"demo-wo-'$i'","actor":"user:planner","data":{"wo":"WO-DEMO-'$i'","material":"'$material'","qty":'$((150 * i))',"routing":"'$routing'","due":"'$tomorrow'T1'$((1 + 2 * i))':00:00Z"}}'
   echo '{"type":"wo.release","commandId":"demo-rel-'$i'","actor":"user:planner","data":{"wo":"WO-DEMO-'$i'"}}'

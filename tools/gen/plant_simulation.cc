@@ -323,6 +323,7 @@ class PlantSimulation {
       });
     }
     for (std::size_t p = 0; p < kProducts.size(); ++p) routing(t, static_cast<int>(p));
+    training(t);
     note(t, eng, "plant",
          "Master data loaded: " + std::to_string(kFarmCount) + " farms, " +
              std::to_string(kCustomers.size()) + " distribution centres, " +
@@ -341,6 +342,8 @@ class PlantSimulation {
         w.key("step").string(kWorkCenters[idx(wc)]);
         w.key("name").string(kStepNames[idx(wc)]);
         w.key("workCenter").string(pid(kWorkCenters[idx(wc)]));
+        // The chlorine wash is the plan's critical control point: trained operators only.
+        if (wc == Wc::kWash) w.key("critical").boolean(true);
         if (wc == Wc::kWash) {
           w.key("inputs").begin_array();
           for (int i = 0; i < prod.n_ingredients; ++i) {
@@ -367,6 +370,27 @@ class PlantSimulation {
         w.end_object();
       }
       w.end_array();
+    });
+  }
+
+  // Every operator may run the wash (they rotate through all work centres), trained by the QA
+  // manager on its procedure for a year; the first one's training lapses on day 10 and is
+  // renewed the day before.
+  void training(TimeNs t) {
+    for (std::size_t i = 0; i < kOperators.size(); ++i) {
+      const TimeNs until = t + (i == 0 ? 10 : 365) * kDay;
+      qualify(t, user(kOperators[i]), until);
+    }
+    at(t + 9 * kDay + 10 * kHour, [this] { qualify(t_, user(kOperators[0]), t_ + 365 * kDay); });
+  }
+
+  void qualify(TimeNs t, const std::string& who, TimeNs until) {
+    write(t, "qualification.grant", "md", user(kSupervisors[0]), [&](JsonWriter& w) {
+      w.key("user").string(who);
+      w.key("workCenter").string(pid(kWorkCenters[idx(Wc::kWash)]));
+      w.key("until").string(format_rfc3339(until));
+      w.key("trainer").string(user(kQaManager));
+      w.key("procedure").string("SOP-WASH-01 rev 3: chlorine wash, HACCP CCP 1");
     });
   }
 
