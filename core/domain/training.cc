@@ -28,15 +28,24 @@ Scope scope_of(Reader r) {
   return {sv(r.getRouting()), sv(r.getStep()), sv(r.getWorkCenter())};
 }
 
-// Exactly one scope, and one that exists: the routing and its step, or a work center some
-// equipment is in.
-Result<void> check_scope(const Decide& d, const Scope& s) {
+// Exactly one scope: a routing and its step, or a work center.
+Result<void> check_scope_shape(const Scope& s) {
   const bool step_scope = !s.routing.empty() || !s.step.empty();
   if (step_scope == !s.work_center.empty()) {
     return invalid(step_scope ? "data.workCenter" : "data.routing",
                    "name a routing and its step, or a work center (one of the two)");
   }
-  if (!step_scope) {
+  if (!step_scope) return {};
+  if (s.routing.empty()) return invalid("data.routing", "a step is named with its routing");
+  if (s.step.empty()) return invalid("data.step", "a routing is named with one of its steps");
+  return {};
+}
+
+// Exactly one scope, and one that exists: the routing and its step, or a work center some
+// equipment is in.
+Result<void> check_scope(const Decide& d, const Scope& s) {
+  if (auto ok = check_scope_shape(s); !ok) return ok;
+  if (s.routing.empty()) {
     bool found = false;
     const std::string prefix = keys::entity("equipment", "");
     d.state.scan_prefix(d.cf.entities, prefix, [&](std::string_view key, std::string_view value) {
@@ -51,8 +60,6 @@ Result<void> check_scope(const Decide& d, const Scope& s) {
     }
     return {};
   }
-  if (s.routing.empty()) return invalid("data.routing", "a step is named with its routing");
-  if (s.step.empty()) return invalid("data.step", "a routing is named with one of its steps");
   auto routing = find_routing(d, s.routing);
   if (!routing) return not_found("data.routing", "routing " + std::string(s.routing));
   for (auto step : routing->get().getSteps()) {
@@ -73,6 +80,10 @@ Result<void> decide_grant(Decide& d, s::QualificationGrant::Reader r) {
   }
   if (r.getTrainer() == r.getUser()) {
     return invalid("data.trainer", "nobody is their own trainer");
+  }
+  if (sv(r.getUser()) == d.cmd.actor) {
+    return std::unexpected(Error{ErrorCode::kPermissionDenied,
+                                 "nobody grants themselves a qualification", "data.user"});
   }
   d.emit_data("qualification.granted");
   return {};
@@ -98,6 +109,7 @@ void apply_granted(Apply& a, s::QualificationGrant::Reader r) {
 
 Result<void> decide_revoke(Decide& d, s::QualificationRevoke::Reader r) {
   const Scope scope = scope_of(r);
+  if (auto ok = check_scope_shape(scope); !ok) return ok;
   auto q = load<s::Qualification>(d.state, d.cf.entities, scope.key(sv(r.getUser())));
   if (!q) {
     return not_found("data.user", str(r.getUser()) + "'s qualification for " + scope.text());

@@ -139,6 +139,20 @@ TEST_F(TrainingTest, BadGrantsAreRefusedAndWriteNothing) {
                   ErrorCode::kInvalidArgument, "data.trainer");
   expect_rejected("qualification.revoke", R"({"user":"op:ana","workCenter":"wash"})",
                   ErrorCode::kInvalidArgument, "data.reason");
+  // Nobody qualifies themselves, whoever trained them.
+  expect_rejected("qualification.grant", grant("sup:lee", kWashCenter),
+                  ErrorCode::kPermissionDenied, "data.user", "sup:lee");
+  // A revocation names one scope as a grant does: not both, not none.
+  ok("qualification.grant", grant("op:ana", kWashCenter), "sup:lee");
+  expect_rejected(
+      "qualification.revoke",
+      R"({"user":"op:ana","routing":"nope","step":"zzz","workCenter":"wash","reason":"r"})",
+      ErrorCode::kInvalidArgument, "data.workCenter", "qa:kim");
+  expect_rejected("qualification.revoke", R"({"user":"op:ana","reason":"r"})",
+                  ErrorCode::kInvalidArgument, "data.routing", "qa:kim");
+  expect_rejected("qualification.revoke", R"({"user":"op:ana","step":"wash","reason":"r"})",
+                  ErrorCode::kInvalidArgument, "data.routing", "qa:kim");
+  ok("op.start", kStartWash, "op:ana");  // her grant still stands
 }
 
 TEST_F(TrainingTest, TheTrainingBoardShowsWhereEveryoneStands) {
