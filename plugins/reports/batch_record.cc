@@ -260,9 +260,14 @@ std::string changed_flag(const Gathered& g, const Record& rec) {
 }
 
 // When it happened on the floor (the command's occurredAt), else when it was recorded.
-std::string occurred(const Gathered& g, const Record& rec) {
+std::string event_at(const Record& rec) {
   const std::string t = text(rec.r, "occurredAt");
-  return g.clock.when(t.empty() ? text(rec.r, "recordedAt") : t);
+  return t.empty() ? text(rec.r, "recordedAt") : t;
+}
+
+// The same in the site's time, for the page.
+std::string occurred(const Gathered& g, const Record& rec) {
+  return g.clock.when(event_at(rec));
 }
 
 // Entered late (long after the fact, or dated before its stream's last record): the flag and
@@ -392,8 +397,7 @@ const Record* grant_in_force(const std::vector<Record>& stream, const std::strin
   const Record* by_step = nullptr;
   const Record* by_center = nullptr;
   for (const auto& rec : stream) {
-    const auto t = unix_nanos(text(rec.r, "occurredAt").empty() ? text(rec.r, "recordedAt")
-                                                                : text(rec.r, "occurredAt"));
+    const auto t = unix_nanos(event_at(rec));
     if (!t || *t > at) continue;
     const auto& p = rec.payload();
     const Record** slot = nullptr;
@@ -424,12 +428,29 @@ void training(Html& h, const Gathered& g) {
   for (const auto& sv : array(g.wo, "steps")) {
     const auto& s = sv.as_object();
     if (!flag(s, "critical")) continue;
-    std::vector<std::pair<std::string, std::string>> people;  // person, what they did
-    for (const auto& o : array(s, "operators")) people.emplace_back(o.as_string(), "performed");
-    if (!text(s, "verifiedBy").empty()) people.emplace_back(text(s, "verifiedBy"), "verified");
-    for (const auto& [person, did] : people) {
+    // Each person, what they did and when custody checked them: an operator at their first
+    // start or report of the step (one who only reported at a shift change was checked then).
+    struct Did {
+      std::string person, did, at;
+    };
+    std::vector<Did> people;
+    for (const auto& o : array(s, "operators")) {
+      Did d{std::string(o.as_string()), "performed", text(s, "startedAt")};
+      for (const auto& rec : g.history) {
+        const std::string t = rec.type();
+        if ((t == "op.started" || t == "op.reported") && text(rec.r, "actor") == d.person &&
+            text(rec.payload(), "step") == text(s, "step")) {
+          d.at = event_at(rec);
+          break;
+        }
+      }
+      people.push_back(std::move(d));
+    }
+    if (!text(s, "verifiedBy").empty()) {
+      people.push_back({text(s, "verifiedBy"), "verified", text(s, "verifiedAt")});
+    }
+    for (const auto& [person, did, at] : people) {
       const auto it = g.qualifications.find(person);
-      const std::string at = did == "verified" ? text(s, "verifiedAt") : text(s, "startedAt");
       const Record* grant =
           it == g.qualifications.end()
               ? nullptr

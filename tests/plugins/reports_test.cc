@@ -174,6 +174,14 @@ TEST_F(Reports, TheBatchRecordShowsWhoseTrainingQualifiedEachCriticalStep) {
      R"("trainer":"user:elena","procedure":"SOP-VERIFY-02"})",
      "user:rosa");
   ok("op.start", R"({"wo":"WO-C","step":"wash","equipment":"washer-1"})", "user:maria");
+  // Jose, trained half an hour after the start, takes over at the shift change and reports:
+  // he is judged at his report, not at Maria's start.
+  clock_.advance(1800LL * 1'000'000'000LL);
+  ok("qualification.grant",
+     R"({"user":"user:jose","workCenter":"wash","until":"2027-01-01T00:00:00Z",)"
+     R"("trainer":"user:elena","procedure":"SOP-WASH-01 rev 3"})",
+     "user:rosa");
+  ok("op.report", R"({"wo":"WO-C","step":"wash","good":9,"scrap":1})", "user:jose");
   ok("op.complete", R"({"wo":"WO-C","step":"wash"})", "user:maria");
   ok("op.verify", R"({"wo":"WO-C","step":"wash"})", "user:lead");
   clock_.advance(3600LL * 1'000'000'000LL);
@@ -192,6 +200,7 @@ TEST_F(Reports, TheBatchRecordShowsWhoseTrainingQualifiedEachCriticalStep) {
       << h;
   EXPECT_TRUE(has(h, "<td>#" + std::to_string(grant) + "</td>")) << h;
   EXPECT_TRUE(has(h, "<td>user:lead</td><td>verified</td><td>work center wash</td>")) << h;
+  EXPECT_TRUE(has(h, "<td>user:jose</td><td>performed</td><td>work center wash</td>")) << h;
   EXPECT_FALSE(has(h, "no qualification in force")) << h;
   EXPECT_FALSE(has(h, "<rev 3>")) << "the procedure is escaped";
 }
