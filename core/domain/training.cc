@@ -17,6 +17,16 @@ struct Scope {
   [[nodiscard]] std::string key(std::string_view user) const {
     return keys::qualification(user, routing, step, work_center);
   }
+  // Every grant and revocation of the scope, in time order, for what was in force at an
+  // earlier time (a late entry, after a requalification): in the index column family,
+  // "qualification_at/" + key(user) 0x00 be64(event time) be64(seq) -> the qualification as
+  // that record left it.
+  [[nodiscard]] std::string history_prefix(std::string_view user) const {
+    return "qualification_at/" + key(user) + '\0';
+  }
+  [[nodiscard]] std::string history_key(std::string_view user, TimeNs at, std::uint64_t seq) const {
+    return history_prefix(user) + be64(static_cast<std::uint64_t>(at)) + be64(seq);
+  }
   [[nodiscard]] std::string text() const {
     if (!work_center.empty()) return "work center " + std::string(work_center);
     return "step " + std::string(step) + " of routing " + std::string(routing);
@@ -102,7 +112,9 @@ void apply_granted(Apply& a, s::QualificationGrant::Reader r) {
   q.setGrantedAt(a.time());
   q.setGrantedBy(capnp::Text::Reader(a.rec.actor.data(), a.rec.actor.size()));
   q.setGrantSeq(a.rec.seq);
-  put_struct(a.state, a.cf.entities, scope_of(r).key(sv(r.getUser())), q);
+  const Scope scope = scope_of(r);
+  put_struct(a.state, a.cf.entities, scope.key(sv(r.getUser())), q);
+  put_struct(a.state, a.cf.index, scope.history_key(sv(r.getUser()), a.time(), a.rec.seq), q);
 }
 
 // ---- qualification.revoke
@@ -123,19 +135,21 @@ Result<void> decide_revoke(Decide& d, s::QualificationRevoke::Reader r) {
 }
 
 void apply_revoked(Apply& a, s::QualificationRevoke::Reader r) {
+  const Scope scope = scope_of(r);
+  const std::string key = scope.key(sv(r.getUser()));
   update<s::Qualification>(
-      a.state, a.cf.entities, scope_of(r).key(sv(r.getUser())),
-      [&](s::Qualification::Builder b, s::Qualification::Reader) {
+      a.state, a.cf.entities, key, [&](s::Qualification::Builder b, s::Qualification::Reader) {
         b.setRevokedAt(a.time());
         b.setRevokedBy(capnp::Text::Reader(a.rec.actor.data(), a.rec.actor.size()));
         b.setReason(r.getReason());
       });
+  if (auto now = a.state.get(a.cf.entities, key)) {
+    a.state.put(a.cf.index, scope.history_key(sv(r.getUser()), a.time(), a.rec.seq), *now);
+  }
 }
 
-// Why `q` (absent: nullptr) does not qualify at `at`, or "" when it does.
-std::string lapse(Loaded<s::Qualification>* q, TimeNs at) {
-  if (q == nullptr) return "";
-  auto x = q->get();
+// Why `x` does not qualify at `at`, or "" when it does.
+std::string lapse(s::Qualification::Reader x, TimeNs at) {
   if (x.getRevokedAt() != 0 && x.getRevokedAt() <= at) {
     return "revoked at " + format_rfc3339(x.getRevokedAt());
   }
@@ -156,7 +170,25 @@ Result<void> check_qualified(const Decide& d, s::WorkOrder::Reader wo, s::WoStep
   for (const Scope& scope : {by_step, by_center}) {
     auto q = load<s::Qualification>(d.state, d.cf.entities, scope.key(user));
     if (!q) continue;
-    const std::string lapsed = lapse(q.get(), at);
+    std::string lapsed = lapse(q->get(), at);
+    if (!lapsed.empty() && q->get().getGrantedAt() > at) {
+      // Granted again since `at` (a late entry): judge by the last grant or revocation
+      // before it.
+      std::optional<std::string> then;
+      d.state.scan_prefix(d.cf.index, scope.history_prefix(user),
+                          [&](std::string_view key, std::string_view value) {
+                            const std::size_t time_at = key.size() - 16;
+                            if (static_cast<TimeNs>(get_be64(key.data() + time_at)) > at) {
+                              return false;
+                            }
+                            then.emplace(value);
+                            return true;
+                          });
+      if (then) {
+        codec::MessageView v(*then);
+        lapsed = lapse(v.root<s::Qualification>(), at);
+      }
+    }
     if (lapsed.empty()) return {};
     if (!why.empty()) why += "; ";
     why += "the qualification for " + scope.text() + " was " + lapsed;

@@ -53,14 +53,21 @@ class PlantTest : public ::testing::Test {
   }
 
   // The same with "occurredAt" (RFC 3339): a command about something that happened earlier.
-  void ok_at(const std::string& type, const std::string& data, const std::string& occurred_at,
-             const std::string& actor = "user:test") {
+  // run() of a command that says when it happened.
+  Result<ledger::CommandResult> run_at(const std::string& type, const std::string& data,
+                                       const std::string& occurred_at,
+                                       const std::string& actor = "user:test") {
     const std::string line = R"({"type":")" + type + R"(","commandId":"t-)" + std::to_string(++n_) +
                              R"(","actor":")" + actor + R"(","occurredAt":")" + occurred_at +
                              R"(","data":)" + data + "}";
     auto cmd = domain::decode_command(line);
-    ASSERT_TRUE(cmd) << cmd.error().message;
-    auto r = ledger_->submit(std::move(*cmd)).get();
+    if (!cmd) return std::unexpected(cmd.error());
+    return ledger_->submit(std::move(*cmd)).get();
+  }
+
+  void ok_at(const std::string& type, const std::string& data, const std::string& occurred_at,
+             const std::string& actor = "user:test") {
+    auto r = run_at(type, data, occurred_at, actor);
     ASSERT_TRUE(r) << type << ": " << r.error().message;
   }
 

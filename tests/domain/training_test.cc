@@ -81,10 +81,24 @@ TEST_F(TrainingTest, AQualificationLapsesAtItsDateAndARequalificationRestoresIt)
      R"({"wo":"WO-D","material":"salad","qty":10,"routing":"rte-r","due":"2026-11-30T00:00:00Z"})");
   ok("wo.release", R"({"wo":"WO-D"})");
   ok("op.start", R"({"wo":"WO-D","step":"wash","equipment":"washer-1"})", "op:ana");
+  // A late entry is judged by the grant in force at its time, not the one that replaced it:
+  // covered by the first before midnight, by nothing between midnight and the requalification.
+  ok("op.complete", R"({"wo":"WO-D","step":"wash"})", "op:ana");
+  ok("wo.create",
+     R"({"wo":"WO-E","material":"salad","qty":10,"routing":"rte-r","due":"2026-11-30T00:00:00Z"})");
+  ok("wo.release", R"({"wo":"WO-E"})");
+  const std::string start_e = R"({"wo":"WO-E","step":"wash","equipment":"washer-1"})";
+  auto gap = run_at("op.start", start_e, "2026-11-22T02:00:00Z", "op:ana");
+  ASSERT_FALSE(gap);
+  EXPECT_EQ(gap.error().code, ErrorCode::kNotQualified);
+  EXPECT_NE(gap.error().message.find("expired at 2026-11-22T00:00:00Z"), std::string::npos)
+      << gap.error().message;
+  ok_at("op.start", start_e, "2026-11-21T21:00:00Z", "op:ana");
   expect_rebuild_gives_the_same_state();
 }
 
 TEST_F(TrainingTest, ARevokedQualificationNoLongerCounts) {
+  import_history();  // the late op.start below needs no reason
   critical_routing();
   ok("qualification.grant", grant("op:ana", kWashCenter), "sup:lee");
   ok("qualification.revoke",
@@ -101,6 +115,16 @@ TEST_F(TrainingTest, ARevokedQualificationNoLongerCounts) {
   expect_rejected("qualification.revoke",
                   R"({"user":"op:bo","routing":"rte-r","step":"wash","reason":"never had it"})",
                   ErrorCode::kNotFound, "data.user");
+  // Granted again an hour later: a late entry from between the two is still refused as
+  // revoked, one from now is not.
+  clock_.set(kStart + kHourNs);
+  ok("qualification.grant", grant("op:ana", kWashCenter), "sup:lee");
+  auto between = run_at("op.start", kStartWash, "2026-11-21T08:30:00Z", "op:ana");
+  ASSERT_FALSE(between);
+  EXPECT_EQ(between.error().code, ErrorCode::kNotQualified);
+  EXPECT_NE(between.error().message.find("revoked at"), std::string::npos)
+      << between.error().message;
+  ok("op.start", kStartWash, "op:ana");
   expect_rebuild_gives_the_same_state();
 }
 
