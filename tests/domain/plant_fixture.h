@@ -155,6 +155,18 @@ class PlantTest : public ::testing::Test {
        R"({"step":"pack","workCenter":"pack"}]})");
   }
 
+  // master_data() plus routing rte-r whose wash step is critical (only the qualified may run
+  // it), and work order WO-C on it, released.
+  void critical_routing() {
+    master_data();
+    ok("routing.define",
+       R"({"routing":"rte-r","material":"salad","steps":[)"
+       R"({"step":"wash","workCenter":"wash","critical":true},{"step":"pack","workCenter":"pack"}]})");
+    ok("wo.create",
+       R"({"wo":"WO-C","material":"salad","qty":100,"routing":"rte-r","due":"2026-11-30T00:00:00Z"})");
+    ok("wo.release", R"({"wo":"WO-C"})");
+  }
+
   void receive(const std::string& lot, double qty, const std::string& material = "romaine",
                const std::string& supplier_lot = "GF-1") {
     ok("lot.receive", R"({"lot":")" + lot + R"(","material":")" + material + R"(","qty":)" +

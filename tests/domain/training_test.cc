@@ -13,17 +13,6 @@ constexpr TimeNs kDayNs = 24 * kHourNs;
 
 class TrainingTest : public PlantTest {
  protected:
-  // master_data() plus a routing whose wash step is critical, and an order on it released.
-  void critical_routing() {
-    master_data();
-    ok("routing.define",
-       R"({"routing":"rte-r","material":"salad","steps":[)"
-       R"({"step":"wash","workCenter":"wash","critical":true},{"step":"pack","workCenter":"pack"}]})");
-    ok("wo.create",
-       R"({"wo":"WO-C","material":"salad","qty":100,"routing":"rte-r","due":"2026-11-30T00:00:00Z"})");
-    ok("wo.release", R"({"wo":"WO-C"})");
-  }
-
   static std::string grant(const std::string& user, const std::string& scope,
                            const std::string& until = "2027-06-01T00:00:00Z",
                            const std::string& trainer = "trainer:ines") {

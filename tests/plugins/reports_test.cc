@@ -155,13 +155,7 @@ TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
 }
 
 TEST_F(Reports, TheBatchRecordShowsWhoseTrainingQualifiedEachCriticalStep) {
-  master_data();
-  ok("routing.define",
-     R"({"routing":"rte-r","material":"salad","steps":[)"
-     R"({"step":"wash","workCenter":"wash","critical":true},{"step":"pack","workCenter":"pack"}]})");
-  ok("wo.create",
-     R"({"wo":"WO-C","material":"salad","qty":10,"routing":"rte-r","due":"2026-11-30T00:00:00Z"})");
-  ok("wo.release", R"({"wo":"WO-C"})");
+  critical_routing();
   // Maria is qualified for the step, the lead for the whole work center; Maria's grant revoked
   // an hour later makes no difference to the step she ran while it held.
   ok("qualification.grant",
