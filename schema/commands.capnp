@@ -34,6 +34,8 @@ struct MaterialDefine {
                                            # (0: no shelf life; its lots carry no expiry)
   bestBeforeDays @7 :UInt32;               # likewise its best-before date, where one applies
   fefo @8 :FefoRule;                       # consuming a lot while an older one is released
+  allergenClass @9 :Text $A.id;            # "peanut", "milk", "none": equipment that cleans on an
+                                           # allergen change needs cleaning between two classes
 }
 
 # What a consumption that skips a released lot of the same material expiring sooner gets.
@@ -57,7 +59,15 @@ struct EquipmentDefine {
   workCenter @2 :Text $A.required $A.id;
   params @3 :List(ProcessParam);           # limits that always apply (a cold room's
                                            # temperature); a running step's limits win
+  cleanOnChange @4 :Changeover;            # what change of product needs a cleaning first
+  cleanEveryHours @5 :UInt32;              # a step starts within this many hours of the last
+                                           # cleaning (0: no interval)
+  requiresCalibration @6 :Bool;            # a step starts only while a calibration is in force
 }
+
+# Which change of product on a piece of equipment needs a cleaning before the next start:
+# none, any other material (product), or a material of another allergen class.
+enum Changeover { none @0; material @1; allergenClass @2; }
 
 struct RoutingInput {
   material @0 :Text $A.required $A.id;
@@ -367,6 +377,7 @@ struct ReadingRecorded {
   min @8 :Float64;
   max @9 :Float64;
   inLimits @10 :Bool;
+  outOfCalibration @11 :Bool;              # the equipment's calibration had lapsed when it was taken
 }
 
 # ---------------------------------------------------------------- exceptions
@@ -727,4 +738,32 @@ struct QualificationRevoke {
   step @2 :Text $A.id;
   workCenter @3 :Text $A.id;
   reason @4 :Text $A.required;
+}
+
+# ---------------------------------------------------------------- equipment status
+
+# equipment.clean -> equipment.cleaned (stream "equipment:<equipment>"): the equipment was
+# cleaned, by the actor, to a procedure. A step may start on it again after a change of
+# product, and its cleaning interval starts again.
+struct EquipmentClean {
+  equipment @0 :Text $A.required $A.id;
+  procedure @1 :Text $A.required;          # "SSOP-4 wet clean rev 2"
+}
+
+# equipment.calibrate -> equipment.calibrated: the instrument was calibrated and is good
+# until a date; readings from it after that date are flagged.
+struct EquipmentCalibrate {
+  equipment @0 :Text $A.required $A.id;
+  until @1 :Int64 $A.timestamp $A.required;
+  certificate @2 :Text;                    # the calibration certificate's number
+}
+
+enum EquipmentService { inService @0; maintenance @1; outOfService @2; }
+
+# equipment.set_status -> equipment.status_set: taken out for maintenance, out of service, or
+# back in service. No step starts on equipment under maintenance or out of service.
+struct EquipmentSetStatus {
+  equipment @0 :Text $A.required $A.id;
+  status @1 :EquipmentService;
+  reason @2 :Text $A.required;             # why: "replace the spray bar", "motor burnt out"
 }

@@ -16,6 +16,7 @@ struct Material {
   shelfLifeDays @6 :UInt32;
   bestBeforeDays @7 :UInt32;
   fefo @8 :C.FefoRule;
+  allergenClass @9 :Text;
 }
 
 struct Party {
@@ -35,6 +36,7 @@ struct Reading {
   at @3 :Int64 $A.timestamp;
   inLimits @4 :Bool;
   seq @5 :UInt64;
+  outOfCalibration @6 :Bool;       # taken while the instrument's calibration had lapsed
 }
 
 struct Equipment {
@@ -46,6 +48,20 @@ struct Equipment {
   step @5 :Text;
   openExceptions @6 :UInt32;       # open equipment exceptions: while > 0 the state is down
   params @7 :List(C.ProcessParam); # limits of its own
+  cleanOnChange @8 :C.Changeover;
+  cleanEveryHours @9 :UInt32;
+  requiresCalibration @10 :Bool;
+  cleanedAt @11 :Int64 $A.timestamp;   # the last cleaning (0: never)
+  cleanedBy @12 :Text;
+  cleanProcedure @13 :Text;
+  lastMaterial @14 :Text;              # the product of the last step started since that cleaning
+  lastAllergenClass @15 :Text;
+  calibratedUntil @16 :Int64 $A.timestamp;  # 0: never calibrated
+  certificate @17 :Text;
+  service @18 :C.EquipmentService;
+  serviceReason @19 :Text;
+  serviceSince @20 :Int64 $A.timestamp;
+  lastStartedAt @21 :Int64 $A.timestamp;
   # The latest reading of each parameter is kept under its own key (projections.h), so a
   # reading rewrites a few bytes rather than the whole equipment.
 }

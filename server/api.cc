@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -83,6 +84,31 @@ Result<Query> parse_query(std::string_view q) {
 }
 
 namespace {
+
+// The period a read asks for: from and to (RFC 3339 or YYYY-MM-DD), `to` after `from`. When
+// `required` is false either may be left out: from the beginning, to no end.
+Result<std::pair<TimeNs, TimeNs>> period_params(const Query& q, bool required) {
+  TimeNs bounds[2] = {0, std::numeric_limits<TimeNs>::max()};
+  const char* names[2] = {"from", "to"};
+  for (int i = 0; i < 2; ++i) {
+    const std::string* text = q.get(names[i]);
+    if (text == nullptr || text->empty()) {
+      if (!required) continue;
+      return fail(ErrorCode::kInvalidArgument,
+                  std::string(names[i]) + " is required (RFC 3339 or YYYY-MM-DD)", names[i]);
+    }
+    auto t = parse_rfc3339(*text);
+    if (!t) {
+      return fail(ErrorCode::kInvalidArgument,
+                  std::string(names[i]) + " must be RFC 3339 or YYYY-MM-DD", names[i]);
+    }
+    bounds[i] = *t;
+  }
+  if (bounds[1] <= bounds[0]) {
+    return fail(ErrorCode::kInvalidArgument, "to must be after from", "to");
+  }
+  return std::pair{bounds[0], bounds[1]};
+}
 
 // A non-negative integer query parameter, `fallback` when absent.
 Result<std::uint64_t> number_param(const Query& q, std::string_view key, std::uint64_t fallback) {
@@ -496,6 +522,9 @@ void Api::handle(Request request, Reply reply) {
   }
   if (resource == "kpis" && s.size() == 2) {
     return read(Read::kState, [&] { return get_kpis(query); });
+  }
+  if (resource == "equipment" && s.size() == 4 && s[3] == "logbook") {
+    return read(Read::kState, [&] { return get_logbook(s[2], query); });
   }
   if (collection_kind(resource) && s.size() == 2) {
     return read(Read::kState, [&] { return get_list(resource, query); });
@@ -1251,29 +1280,27 @@ Response Api::get_list(std::string_view collection, const std::string& query_tex
 Response Api::get_kpis(const std::string& query_text) {
   auto q = parse_query(query_text);
   if (!q) return error(400, q.error());
-  TimeNs bounds[2] = {0, 0};
-  const char* names[2] = {"from", "to"};
-  for (int i = 0; i < 2; ++i) {
-    const std::string* text = q->get(names[i]);
-    if (text == nullptr || text->empty()) {
-      return error(400, ErrorCode::kInvalidArgument,
-                   std::string(names[i]) + " is required (RFC 3339 or YYYY-MM-DD)", names[i]);
-    }
-    auto t = parse_rfc3339(*text);
-    if (!t) {
-      return error(400, ErrorCode::kInvalidArgument,
-                   std::string(names[i]) + " must be RFC 3339 or YYYY-MM-DD", names[i]);
-    }
-    bounds[i] = *t;
-  }
-  if (bounds[1] <= bounds[0]) {
-    return error(400, ErrorCode::kInvalidArgument, "to must be after from", "to");
-  }
+  auto period = period_params(*q, true);
+  if (!period) return error(400, period.error());
   auto snap = ledger_.snapshot();
   domain::Queries queries(*snap);
   std::string body;
   codec::JsonWriter w(body);
-  if (auto r = queries.kpis(bounds[0], bounds[1], w); !r) return error(500, r.error());
+  if (auto r = queries.kpis(period->first, period->second, w); !r) return error(500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_logbook(std::string_view equipment, const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  auto period = period_params(*q, false);
+  if (!period) return error(400, period.error());
+  auto snap = ledger_.snapshot();
+  domain::Queries queries(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  auto r = queries.equipment_logbook(equipment, period->first, period->second, w);
+  if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
   return json(200, std::move(body));
 }
 

@@ -91,6 +91,12 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         // or sent by the learning management system.
         {"qualification.grant", {"supervisor", "qa", "integration"}},
         {"qualification.revoke", {"supervisor", "qa", "integration"}},
+        // Equipment status: the sanitation crew (operators) and maintenance clean; maintenance
+        // and QA's metrology calibrate; maintenance and supervisors take equipment out and
+        // put it back.
+        {"equipment.clean", {"operator", "supervisor", "maintenance", "integration"}},
+        {"equipment.calibrate", {"maintenance", "qa", "integration"}},
+        {"equipment.set_status", {"supervisor", "maintenance", "integration"}},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -60,6 +60,14 @@ std::string_view code_name(ErrorCode code) {
       return "fefo_violation";
     case ErrorCode::kNotQualified:
       return "not_qualified";
+    case ErrorCode::kEquipmentDirty:
+      return "equipment_dirty";
+    case ErrorCode::kOutOfCalibration:
+      return "out_of_calibration";
+    case ErrorCode::kUnderMaintenance:
+      return "under_maintenance";
+    case ErrorCode::kOutOfService:
+      return "out_of_service";
   }
   return "internal";
 }

@@ -194,6 +194,15 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& receipts_area();
 [[nodiscard]] const Area& expiry_area();
 [[nodiscard]] const Area& training_area();
+[[nodiscard]] const Area& equipment_area();
+
+// A step starts only on equipment that is in service (out_of_service, under_maintenance),
+// calibrated where it must be (out_of_calibration) and clean for the order's product
+// (equipment_dirty), each judged at `at` (equipment.cc).
+[[nodiscard]] Result<void> check_equipment_ready(const Decide& d, s::Equipment::Reader e,
+                                                 s::WorkOrder::Reader wo, TimeNs at);
+// Whether a reading taken at `at` comes from an instrument whose calibration had lapsed.
+[[nodiscard]] bool calibration_lapsed(s::Equipment::Reader e, TimeNs at);
 
 // A critical step (the routing says so) is started, reported and verified only by someone
 // qualified for it at `at`: not_qualified (field `actor`) otherwise (training.cc).

@@ -32,6 +32,7 @@ void apply_material(Apply& a, s::MaterialDefine::Reader m) {
   e.setShelfLifeDays(m.getShelfLifeDays());
   e.setBestBeforeDays(m.getBestBeforeDays());
   e.setFefo(m.getFefo());
+  e.setAllergenClass(m.getAllergenClass());
   put_struct(a.state, a.cf.entities, keys::entity("material", sv(m.getMaterial())), e);
   a.history("material", sv(m.getMaterial()));
 }
@@ -71,6 +72,10 @@ Result<void> decide_equipment(Decide& d, s::EquipmentDefine::Reader q) {
     return already_exists("data.equipment", "equipment " + str(q.getEquipment()));
   }
   if (auto ok = check_limits(q.getParams(), "data.params"); !ok) return ok;
+  constexpr std::uint32_t kMaxHours = 366 * 24;  // a cleaning interval longer than a year is a typo
+  if (q.getCleanEveryHours() > kMaxHours) {
+    return invalid("data.cleanEveryHours", "must be at most " + std::to_string(kMaxHours));
+  }
   d.emit_data("equipment.defined");
   return {};
 }
@@ -83,6 +88,9 @@ void apply_equipment(Apply& a, s::EquipmentDefine::Reader q) {
   e.setWorkCenter(q.getWorkCenter());
   e.setState(s::EquipmentState::IDLE);
   e.setParams(q.getParams());
+  e.setCleanOnChange(q.getCleanOnChange());
+  e.setCleanEveryHours(q.getCleanEveryHours());
+  e.setRequiresCalibration(q.getRequiresCalibration());
   put_struct(a.state, a.cf.entities, keys::entity("equipment", sv(q.getEquipment())), e);
   a.history("equipment", sv(q.getEquipment()));
 }

@@ -127,6 +127,7 @@ Result<void> decide_reading(Decide& d, s::ReadingRecord::Reader r) {
   out.setUnit(r.getUnit());
   out.setAt(r.getAt() != 0 ? r.getAt() : (d.cmd.occurred_at != 0 ? d.cmd.occurred_at : d.now));
   out.setInLimits(true);
+  out.setOutOfCalibration(calibration_lapsed(e, out.getAt()));
   std::unique_ptr<Loaded<s::WorkOrder>> wo;
   if (e.getWo().size()) {
     out.setWo(e.getWo());
@@ -184,6 +185,7 @@ void apply_reading(Apply& a, s::ReadingRecorded::Reader r) {
   last.setAt(r.getAt());
   last.setInLimits(r.getInLimits());
   last.setSeq(a.rec.seq);
+  last.setOutOfCalibration(r.getOutOfCalibration());
   put_struct(a.state, a.cf.entities, keys::reading(sv(r.getEquipment()), sv(r.getParam())), last);
   a.history("equipment", sv(r.getEquipment()));
 }

@@ -1,6 +1,7 @@
 #include "custody/domain/queries.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -78,6 +79,18 @@ double hours(TimeNs d) {
   return static_cast<double>(d) / 3.6e12;
 }
 
+// The JSON name of an equipment's service status (the schema's enum names).
+std::string_view service_name(s::EquipmentService s) {
+  switch (s) {
+    case s::EquipmentService::MAINTENANCE:
+      return "maintenance";
+    case s::EquipmentService::OUT_OF_SERVICE:
+      return "outOfService";
+    default:
+      return "inService";
+  }
+}
+
 }  // namespace
 
 std::optional<EntityKind> parse_entity_kind(std::string_view name) {
@@ -91,6 +104,44 @@ std::optional<EntityKind> parse_entity_kind(std::string_view name) {
 
 Queries::Queries(const ledger::Snapshot& snapshot) : snap_(snapshot) {}
 
+Result<std::vector<std::uint64_t>> Queries::history_seqs(std::string_view kname,
+                                                         std::string_view id,
+                                                         std::size_t limit) const {
+  std::vector<std::uint64_t> seqs;
+  auto r = scan(snap_, kHistoryCf, keys::history_prefix(kname, id),
+                [&](std::string_view key, std::string_view) {
+                  if (auto seq = keys::parse_history(key)) seqs.push_back(*seq);
+                  return true;
+                });
+  if (!r) return std::unexpected(r.error());
+  if (limit != 0 && seqs.size() > limit) {
+    seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(limit));
+  }
+  const std::string stream = keys::stream(kname, id);
+  std::uint64_t from_version = 1;
+  if (limit != 0) {
+    auto head = ledger::reading([&]() -> Result<std::optional<std::string>> {
+      return snap_.get(snap_.store().cf(ledger::Cf::kStreams), stream);
+    });
+    if (!head) return std::unexpected(head.error());
+    if (*head && (*head)->size() == 16) {
+      const std::uint64_t version = get_be64((*head)->data());
+      if (version > limit) from_version = version - limit + 1;
+    }
+  }
+  r = snap_.stream_records(stream, from_version, 0, [&](std::uint64_t seq, std::string_view) {
+    seqs.push_back(seq);
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  if (limit != 0 && seqs.size() > limit) {
+    seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(limit));
+  }
+  return seqs;
+}
+
 Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t history_limit,
                            codec::JsonWriter& out) const {
   const std::string_view kname = kind_name(kind);
@@ -100,41 +151,8 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
     return fail(ErrorCode::kNotFound,
                 std::string(kname) + " " + std::string(id) + " does not exist", "id");
   }
-  // History: the records of the entity's own stream, and those of other streams that the
-  // history index lists; the newest history_limit of them.
-  std::vector<std::uint64_t> seqs;
-  auto r = scan(snap_, kHistoryCf, keys::history_prefix(kname, id),
-                [&](std::string_view key, std::string_view) {
-                  if (auto seq = keys::parse_history(key)) seqs.push_back(*seq);
-                  return true;
-                });
-  if (!r) return r;
-  if (history_limit != 0 && seqs.size() > history_limit) {
-    seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(history_limit));
-  }
-  const std::string stream = keys::stream(kname, id);
-  std::uint64_t from_version = 1;
-  if (history_limit != 0) {
-    auto head = ledger::reading([&]() -> Result<std::optional<std::string>> {
-      return snap_.get(snap_.store().cf(ledger::Cf::kStreams), stream);
-    });
-    if (!head) return std::unexpected(head.error());
-    if (*head && (*head)->size() == 16) {
-      const std::uint64_t version = get_be64((*head)->data());
-      if (version > history_limit) from_version = version - history_limit + 1;
-    }
-  }
-  r = snap_.stream_records(stream, from_version, 0, [&](std::uint64_t seq, std::string_view) {
-    seqs.push_back(seq);
-    return true;
-  });
-  if (!r) return r;
-  std::sort(seqs.begin(), seqs.end());
-  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
-  if (history_limit != 0 && seqs.size() > history_limit) {
-    seqs.erase(seqs.begin(), seqs.end() - static_cast<std::ptrdiff_t>(history_limit));
-  }
-
+  auto seqs = history_seqs(kname, id, history_limit);
+  if (!seqs) return std::unexpected(seqs.error());
   out.begin_object();
   out.key("kind").string(kname);
   out.key("state");
@@ -142,17 +160,17 @@ Result<void> Queries::show(EntityKind kind, std::string_view id, std::size_t his
   if (kind == EntityKind::kEquipment) {
     out.key("lastReadings").begin_array();
     Result<void> inner;
-    r = scan(snap_, kEntitiesCf, keys::reading_prefix(id),
-             [&](std::string_view, std::string_view v) {
-               inner = codec::write_canonical(v, capnp::Schema::from<s::Reading>(), out);
-               return inner.has_value();
-             });
+    auto r = scan(snap_, kEntitiesCf, keys::reading_prefix(id),
+                  [&](std::string_view, std::string_view v) {
+                    inner = codec::write_canonical(v, capnp::Schema::from<s::Reading>(), out);
+                    return inner.has_value();
+                  });
     if (!r) return r;
     if (!inner) return inner;
     out.end_array();
   }
   out.key("history").begin_array();
-  for (std::uint64_t seq : seqs) {
+  for (std::uint64_t seq : *seqs) {
     auto bytes = snap_.record(seq);
     if (!bytes) return std::unexpected(bytes.error());
     auto rec = ledger::decode_record(*bytes);
@@ -544,6 +562,118 @@ Result<void> Queries::training_board(TimeNs now, std::uint32_t within_days,
   return {};
 }
 
+Result<void> Queries::equipment_logbook(std::string_view equipment, TimeNs from, TimeNs to,
+                                        codec::JsonWriter& out) const {
+  auto value = get(snap_, kEntitiesCf, keys::entity("equipment", equipment));
+  if (!value) return std::unexpected(value.error());
+  if (!*value) {
+    return fail(ErrorCode::kNotFound, "equipment " + std::string(equipment) + " does not exist",
+                "equipment");
+  }
+  auto seqs = history_seqs("equipment", equipment, 0);
+  if (!seqs) return std::unexpected(seqs.error());
+  codec::MessageView ev(**value);
+  auto e = ev.root<s::Equipment>();
+
+  // The product each order makes, read once per order.
+  std::map<std::string, std::string, std::less<>> materials;
+  auto material_of = [&](std::string_view wo) -> Result<std::string> {
+    if (auto it = materials.find(wo); it != materials.end()) return it->second;
+    auto w = get(snap_, kEntitiesCf, keys::entity("wo", wo));
+    if (!w) return std::unexpected(w.error());
+    std::string m;
+    if (*w) m = str(codec::MessageView(**w).root<s::WorkOrder>().getMaterial());
+    materials.emplace(std::string(wo), m);
+    return m;
+  };
+
+  std::string entries;
+  codec::JsonWriter ew(entries);
+  ew.begin_array();
+  std::size_t count = 0;
+  for (std::uint64_t seq : *seqs) {
+    auto bytes = snap_.record(seq);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto rec = ledger::decode_record(*bytes);
+    if (!rec) return std::unexpected(rec.error());
+    const TimeNs at = rec->occurred_at != 0 ? rec->occurred_at : rec->recorded_at;
+    if (at < from || at >= to) continue;
+    std::string_view event;
+    if (rec->type == "equipment.defined")
+      event = "defined";
+    else if (rec->type == "equipment.cleaned")
+      event = "cleaned";
+    else if (rec->type == "equipment.calibrated")
+      event = "calibrated";
+    else if (rec->type == "equipment.status_set")
+      event = "status";
+    else if (rec->type == "op.started")
+      event = "started";
+    else if (rec->type == "op.completed")
+      event = "completed";
+    else if (rec->type == "exception.raised")
+      event = "exception";
+    else
+      continue;  // readings, and the exceptions' later steps: on their own screens
+    ew.begin_object();
+    ew.key("at").string(format_rfc3339(at));
+    ew.key("seq").uint64(seq);
+    ew.key("event").string(event);
+    ew.key("actor").string(rec->actor);
+    if (rec->payload_present) {
+      codec::MessageView p(rec->payload);
+      if (event == "cleaned") {
+        ew.key("procedure").string(sv(p.root<s::EquipmentClean>().getProcedure()));
+      } else if (event == "calibrated") {
+        auto c = p.root<s::EquipmentCalibrate>();
+        ew.key("until").string(format_rfc3339(c.getUntil()));
+        ew.key("certificate").string(sv(c.getCertificate()));
+      } else if (event == "status") {
+        auto st = p.root<s::EquipmentSetStatus>();
+        ew.key("status").string(service_name(st.getStatus()));
+        ew.key("reason").string(sv(st.getReason()));
+      } else if (event == "started" || event == "completed") {
+        const std::string_view wo =
+            event == "started" ? sv(p.root<s::OpStart>().getWo()) : sv(p.root<s::OpRef>().getWo());
+        const std::string_view step = event == "started" ? sv(p.root<s::OpStart>().getStep())
+                                                         : sv(p.root<s::OpRef>().getStep());
+        auto m = material_of(wo);
+        if (!m) return std::unexpected(m.error());
+        ew.key("wo").string(wo);
+        ew.key("step").string(step);
+        ew.key("material").string(*m);
+      } else if (event == "exception") {
+        auto x = p.root<s::ExceptionRaised>();
+        ew.key("exception").string(sv(x.getException()));
+        ew.key("description").string(sv(x.getDescription()));
+      }
+    }
+    ew.end_object();
+    ++count;
+  }
+  ew.end_array();
+
+  out.begin_object();
+  out.key("equipment").string(equipment);
+  out.key("name").string(sv(e.getName()));
+  out.key("workCenter").string(sv(e.getWorkCenter()));
+  if (from != 0) out.key("from").string(format_rfc3339(from));
+  if (to != std::numeric_limits<TimeNs>::max()) out.key("to").string(format_rfc3339(to));
+  out.key("service").string(service_name(e.getService()));
+  if (e.getCleanedAt() != 0) {
+    out.key("cleanedAt").string(format_rfc3339(e.getCleanedAt()));
+    out.key("cleanedBy").string(sv(e.getCleanedBy()));
+    out.key("cleanProcedure").string(sv(e.getCleanProcedure()));
+  }
+  if (e.getCalibratedUntil() != 0) {
+    out.key("calibratedUntil").string(format_rfc3339(e.getCalibratedUntil()));
+  }
+  out.key("count").uint64(count);
+  out.key("entries").raw(entries);
+  out.end_object();
+  return {};
+}
+
 Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const {
   std::uint64_t completed = 0, on_time = 0, raised = 0, closed = 0;
   std::int64_t good = 0, scrap = 0;
@@ -588,8 +718,8 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
     return b > 0 ? std::round(a / b * 10000) / 10000 : 0.0;
   };
   out.begin_object();
-  out.key("from").string(format_rfc3339(from));
-  out.key("to").string(format_rfc3339(to));
+  if (from != 0) out.key("from").string(format_rfc3339(from));
+  if (to != std::numeric_limits<TimeNs>::max()) out.key("to").string(format_rfc3339(to));
   out.key("workOrders").begin_object();
   out.key("completed").uint64(completed);
   out.key("onTime").uint64(on_time);

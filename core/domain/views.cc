@@ -1,6 +1,7 @@
 #include "custody/domain/views.h"
 
 #include <boost/json.hpp>
+#include <limits>
 
 #include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
@@ -113,6 +114,16 @@ Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::strin
   if (*to <= *from) return bad("to", "must be after from");
   codec::JsonWriter w(out);
   return Queries(snap).kpis(*from, *to, w);
+}
+
+Result<void> logbook_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
+  if (auto ok = r.only({"equipment", "from", "to"}); !ok) return ok;
+  CUSTODY_TRY(equipment, r.text("equipment", Need::kRequired));
+  CUSTODY_TRY(from, r.time("from", Need::kOptional, 0));
+  CUSTODY_TRY(to, r.time("to", Need::kOptional, std::numeric_limits<TimeNs>::max()));
+  if (*to <= *from) return bad("to", "must be after from");
+  codec::JsonWriter w(out);
+  return Queries(snap).equipment_logbook(*equipment, *from, *to, w);
 }
 
 Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
@@ -244,6 +255,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   if (auto kind = parse_entity_kind(*view)) return show_view(snap, *kind, r, out);
   if (*view == "board") return board_view(snap, r, options.now, out);
   if (*view == "kpi") return kpi_view(snap, r, out);
+  if (*view == "logbook") return logbook_view(snap, r, out);
   if (*view == "trace") return trace_view(snap, r, out);
   if (*view == "recall") return recall_view(snap, r, options, out);
   if (*view == "log") return log_view(snap, r, options, out);
@@ -262,7 +274,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
       "view",
       "unknown view '" + *view +
           "' (lot, wo, exception, equipment, material, party, receipt, board, kpi, trace, recall, "
-          "log, head, site, epcis)");
+          "log, head, site, epcis, logbook)");
 }
 
 Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,

@@ -231,14 +231,17 @@ Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
     return bad_state("data.equipment", "equipment " + str(r.getEquipment()) + " is running " +
                                            str(e.getWo()) + " step " + str(e.getStep()));
   }
+  if (auto ok = check_equipment_ready(d, e, w, d.event_time()); !ok) return ok;
   d.emit_data("op.started");
   return {};
 }
 
 void apply_started(Apply& a, s::OpStart::Reader r) {
   const capnp::Text::Reader actor(a.rec.actor.data(), a.rec.actor.size());
+  std::string material;
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
+                         material = str(old.getMaterial());
                          if (b.getStatus() == s::WoStatus::RELEASED) {
                            b.setStatus(s::WoStatus::IN_PROGRESS);
                            b.setStartedAt(a.time());
@@ -252,12 +255,23 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
                          add_name(ops, old.getSteps()[i].getOperators(), actor,
                                   [&](unsigned n) { return step.initOperators(n); });
                        });
+  std::string allergen_class;
+  if (auto m = load<s::Material>(a.state, a.cf.entities, keys::entity("material", material))) {
+    allergen_class = str(m->get().getAllergenClass());
+  }
   update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
                        [&](s::Equipment::Builder b, s::Equipment::Reader) {
                          if (b.getState() != s::EquipmentState::DOWN)
                            b.setState(s::EquipmentState::RUNNING);
                          b.setWo(r.getWo());
                          b.setStep(r.getStep());
+                         // What the equipment now needs cleaning of (a late entry before the
+                         // last start leaves the later product in place).
+                         if (a.time() >= b.getLastStartedAt()) {
+                           b.setLastStartedAt(a.time());
+                           b.setLastMaterial(material);
+                           b.setLastAllergenClass(allergen_class);
+                         }
                        });
   a.history("wo", sv(r.getWo()));
   a.history("equipment", sv(r.getEquipment()));

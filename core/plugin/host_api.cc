@@ -260,6 +260,10 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kLotExpired:
     case ErrorCode::kFefoViolation:
     case ErrorCode::kNotQualified:
+    case ErrorCode::kEquipmentDirty:
+    case ErrorCode::kOutOfCalibration:
+    case ErrorCode::kUnderMaintenance:
+    case ErrorCode::kOutOfService:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

@@ -1050,6 +1050,52 @@ TEST_F(Serve, KpisNeedARangeAndTheSiteSaysItsTimeZone) {
   EXPECT_EQ(k.json().at("from"), "2026-11-01T00:00:00Z");
 }
 
+TEST_F(Serve, TheEquipmentLogbookIsReadOverHttp) {
+  const std::string planner = token("planner");
+  const std::string op = token("operator");
+  start();
+  auto post = [&](const std::string& id, const std::string& type, const std::string& data,
+                  const std::string& who) {
+    return client_->request(
+        "POST", "/v1/commands",
+        R"({"type":")" + type + R"(","commandId":")" + id + R"(","data":)" + data + "}", who);
+  };
+  ASSERT_EQ(
+      post("e1", "equipment.define",
+           R"({"equipment":"washer-1","name":"Washer 1","workCenter":"wash","cleanEveryHours":24})",
+           planner)
+          .status,
+      200);
+  ASSERT_EQ(
+      post("c1", "equipment.clean", R"({"equipment":"washer-1","procedure":"SSOP-3"})", op).status,
+      200);
+  // A planner does not clean.
+  auto denied =
+      post("c2", "equipment.clean", R"({"equipment":"washer-1","procedure":"SSOP-3"})", planner);
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  auto book = client_->request("GET", "/v1/equipment/washer-1/logbook", "", op);
+  ASSERT_EQ(book.status, 200) << book.body;
+  const auto entries = book.json().at("entries").as_array();
+  ASSERT_EQ(entries.size(), 2u) << book.body;
+  EXPECT_EQ(entries[1].at("event"), "cleaned");
+  EXPECT_EQ(entries[1].at("procedure"), "SSOP-3");
+  EXPECT_EQ(book.json().at("cleanedBy"), entries[1].at("actor"));
+  auto empty = client_->request("GET", "/v1/equipment/washer-1/logbook?to=2000-01-01", "", op);
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(empty.json().at("count"), 0);
+  auto missing = client_->request("GET", "/v1/equipment/washer-9/logbook", "", op);
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_EQ(code_of(missing), "not_found");
+  for (const auto& [target, field] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/equipment/washer-1/logbook?from=soon", "from"},
+           {"/v1/equipment/washer-1/logbook?from=2026-11-02&to=2026-11-01", "to"}}) {
+    auto r = client_->request("GET", target, "", op);
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_EQ(str(r.json().at("error").at("field")), field) << target;
+  }
+  EXPECT_EQ(client_->request("GET", "/v1/equipment/washer-1/logbook").status, 401);
+}
+
 TEST_F(Serve, AHandEditedTimeZoneThatIsNotOneIsRefusedAtStart) {
   {
     std::ofstream config(dir() / "config.json");

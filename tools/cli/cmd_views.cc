@@ -1,5 +1,6 @@
-// The domain's views: custody show, custody board, custody kpi.
+// The domain's views: custody show, custody board, custody kpi, custody logbook.
 #include <iostream>
+#include <limits>
 
 #include "cli/cli_common.h"
 #include "cli/table.h"
@@ -143,6 +144,42 @@ void add_kpi(CLI::App& app, Action& run) {
       return with_queries(a->dir, a->format,
                           [&](const domain::Queries& q, const ledger::Ledger&,
                               codec::JsonWriter& w) { return q.kpis(*from, *to, w); });
+    };
+  });
+}
+
+void add_logbook(CLI::App& app, Action& run) {
+  struct Args {
+    std::string dir, equipment, from, to;
+    Format format = Format::kJson;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "logbook", "An equipment's logbook: cleanings, calibrations, maintenance and each use");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("EQUIPMENT", a->equipment, "The equipment's id")->required();
+  cmd->add_option("--from", a->from, "Entries from this time (RFC 3339), inclusive");
+  cmd->add_option("--to", a->to, "Entries before this time, exclusive");
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      TimeNs from = 0, to = std::numeric_limits<TimeNs>::max();
+      if (!a->from.empty()) {
+        auto t = parse_time(a->from, "from");
+        if (!t) return report(t.error());
+        from = *t;
+      }
+      if (!a->to.empty()) {
+        auto t = parse_time(a->to, "to");
+        if (!t) return report(t.error());
+        to = *t;
+      }
+      if (to <= from) return report(Error::invalid_argument("to", "must be after --from"));
+      return with_queries(
+          a->dir, a->format,
+          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
+            return q.equipment_logbook(a->equipment, from, to, w);
+          });
     };
   });
 }

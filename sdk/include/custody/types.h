@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 59
-#define CUSTODY_COMMAND_TYPE_COUNT 57
+#define CUSTODY_EVENT_TYPE_COUNT 62
+#define CUSTODY_COMMAND_TYPE_COUNT 60
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -90,6 +90,9 @@ static const custody_type_info custody_event_types[] = {
     {"lot.expired", "LotRef", UINT64_C(0xc5ebac87c995595b)},
     {"qualification.granted", "QualificationGrant", UINT64_C(0xba6abd816d43a284)},
     {"qualification.revoked", "QualificationRevoke", UINT64_C(0xa280a75f292b0c81)},
+    {"equipment.cleaned", "EquipmentClean", UINT64_C(0xfb0665421069c899)},
+    {"equipment.calibrated", "EquipmentCalibrate", UINT64_C(0xced3f13952ab099f)},
+    {"equipment.status_set", "EquipmentSetStatus", UINT64_C(0x9d0f2d03133da5db)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -151,6 +154,9 @@ static const custody_type_info custody_command_types[] = {
     {"lot.expire", "LotRef", UINT64_C(0xc5ebac87c995595b)},
     {"qualification.grant", "QualificationGrant", UINT64_C(0xba6abd816d43a284)},
     {"qualification.revoke", "QualificationRevoke", UINT64_C(0xa280a75f292b0c81)},
+    {"equipment.clean", "EquipmentClean", UINT64_C(0xfb0665421069c899)},
+    {"equipment.calibrate", "EquipmentCalibrate", UINT64_C(0xced3f13952ab099f)},
+    {"equipment.set_status", "EquipmentSetStatus", UINT64_C(0x9d0f2d03133da5db)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

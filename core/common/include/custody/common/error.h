@@ -44,10 +44,14 @@ enum class ErrorCode : std::uint8_t {
   kLotExpired,            // using or shipping a lot past its expiry
   kFefoViolation,         // consuming a lot while one that expires sooner is released (enforced)
   kNotQualified,          // a critical step run, reported or verified by someone not qualified
+  kEquipmentDirty,        // a step started on equipment not cleaned since a change or interval
+  kOutOfCalibration,      // a step started on equipment whose calibration has lapsed
+  kUnderMaintenance,      // a step started on equipment under maintenance
+  kOutOfService,          // a step started on equipment out of service
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kNotQualified;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kOutOfService;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "custody/codec/json_writer.h"
 #include "custody/common/clock.h"
@@ -64,7 +65,21 @@ class Queries {
   // close, and good and scrap quantity per operator.
   [[nodiscard]] Result<void> kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const;
 
+  // The equipment's logbook (21 CFR 211.182): its cleanings, calibrations, maintenance and
+  // service changes, each use (order, step, product, who, started and completed) and its
+  // equipment exceptions, in time order, with event times in [from, to) (to: max for no
+  // end); and its standing now (cleaned, calibrated until, in service). kNotFound when it
+  // does not exist.
+  [[nodiscard]] Result<void> equipment_logbook(std::string_view equipment, TimeNs from, TimeNs to,
+                                               codec::JsonWriter& out) const;
+
  private:
+  // The seqs of the entity's records, oldest first: its own stream and what the history
+  // index lists; the newest `limit` of them (0: all).
+  [[nodiscard]] Result<std::vector<std::uint64_t>> history_seqs(std::string_view kind,
+                                                                std::string_view id,
+                                                                std::size_t limit) const;
+
   const ledger::Snapshot& snap_;
 };
 

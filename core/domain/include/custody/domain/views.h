@@ -5,6 +5,7 @@
 //   {"view":"lot"|"wo"|"exception"|"equipment"|"material"|"party","id":"...","history":N}
 //   {"view":"board","board":"wip"|"exceptions","at":"<RFC 3339>"?}
 //   {"view":"kpi","from":"<RFC 3339>","to":"<RFC 3339>"}
+//   {"view":"logbook","equipment":"...","from":"<RFC 3339>"?,"to":"<RFC 3339>"?}
 //   {"view":"trace","lot":"...","direction":"forward"|"backward","depth":N?}
 //   {"view":"recall","lot":"..."}, {"view":"recall","supplier":"...","supplierLot":"..."},
 //   {"view":"recall","equipment":"...","from":"...","to":"..."}; "excludeConsumed":true?
