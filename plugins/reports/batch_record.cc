@@ -45,6 +45,8 @@ struct Gathered {
   SiteClock clock;  // times as the site reads them
   // Everyone who ran or verified a critical step -> their qualification stream.
   std::map<std::string, std::vector<Record>> qualifications;
+  // The logbook entries of each piece of equipment the order used (the "logbook" view).
+  std::map<std::string, std::vector<json::object>> logbooks;
 };
 
 json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
@@ -163,6 +165,12 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     if (!e.empty()) equipment.insert(e);
   }
   std::vector<Record> corrections_of_readings;
+  for (const auto& e : equipment) {
+    auto book = fetch_json(fetch, request({{"view", "logbook"}, {"equipment", e}}));
+    for (const auto& entry : array(book.as_object(), "entries")) {
+      g.logbooks[e].push_back(entry.as_object());
+    }
+  }
   for (const auto& e : equipment) {
     std::set<std::uint64_t> ours;
     for (auto& rec : stream_records(fetch, "equipment:" + e)) {
@@ -473,6 +481,62 @@ void training(Html& h, const Gathered& g) {
   h.raw("</table>\n");
 }
 
+// The state of each step's equipment when the step started, from its logbook (21 CFR 211.67,
+// 211.68, 211.182): the cleaning, the calibration in force and the product run before. custody
+// refused a start on equipment that was dirty, out of calibration or out of service.
+void equipment(Html& h, const Gathered& g) {
+  h.raw("<h2>Equipment: cleaning and calibration at the start of each step</h2>\n");
+  h.head({"Step", "Equipment", "Last cleaned before the start", "Calibration in force",
+          "Previous use"});
+  for (const auto& sv : array(g.wo, "steps")) {
+    const auto& s = sv.as_object();
+    const std::string e = text(s, "equipment");
+    const auto book = g.logbooks.find(e);
+    if (e.empty() || book == g.logbooks.end()) continue;
+    // The step's own start: entries before it describe what the step started on.
+    std::uint64_t started = 0;
+    for (const auto& rec : g.history) {
+      if (rec.type() == "op.started" && text(rec.payload(), "step") == text(s, "step")) {
+        started = rec.seq();
+        break;
+      }
+    }
+    const std::int64_t start_at = unix_nanos(text(s, "startedAt")).value_or(0);
+    const json::object* cleaned = nullptr;
+    const json::object* calibrated = nullptr;
+    const json::object* previous = nullptr;
+    for (const auto& entry : book->second) {
+      if (entry.at("seq").to_number<std::uint64_t>() >= started) break;
+      const std::string event = text(entry, "event");
+      if (event == "cleaned") cleaned = &entry;
+      if (event == "calibrated") calibrated = &entry;
+      if (event == "started") previous = &entry;
+    }
+    auto record = [](const json::object& entry) {
+      return " (#" + std::to_string(entry.at("seq").to_number<std::uint64_t>()) + ")";
+    };
+    std::string clean_cell = "<span class=\"flag\">no cleaning recorded</span>";
+    if (cleaned != nullptr) {
+      clean_cell = esc(g.clock.when(text(*cleaned, "at"))) + " by " + esc(text(*cleaned, "actor")) +
+                   "<br>" + esc(text(*cleaned, "procedure")) + record(*cleaned);
+    }
+    std::string calibration_cell = "&mdash;";
+    if (calibrated != nullptr) {
+      const bool lapsed = unix_nanos(text(*calibrated, "until")).value_or(0) < start_at;
+      calibration_cell = (lapsed ? "<span class=\"flag\">lapsed " : "until ") +
+                         esc(g.clock.when(text(*calibrated, "until"))) + (lapsed ? "</span>" : "") +
+                         "<br>certificate " + esc(text(*calibrated, "certificate")) +
+                         record(*calibrated);
+    }
+    std::string previous_cell = "&mdash;";
+    if (previous != nullptr) {
+      previous_cell = esc(text(*previous, "material")) + " (" + esc(text(*previous, "wo")) + ")";
+    }
+    h.row({esc(text(s, "step")), esc(e), clean_cell, calibration_cell, previous_cell});
+  }
+  h.raw("</table>\n");
+}
+
 // A lot's expiry and best-before, in the site's time; empty for a lot without them.
 std::string expires_of(const Gathered& g, const std::string& lot) {
   const auto it = g.lots.find(lot);
@@ -563,6 +627,9 @@ void readings(Html& h, const Gathered& g) {
     const bool in = flag(p, "inLimits");
     std::string value = value_of(g, rec, "value") + " " + esc(text(p, "unit"));
     if (limits && !in) value = "<span class=\"bad\">" + value + "</span>";
+    if (flag(p, "outOfCalibration")) {
+      value += "<br><span class=\"flag\">instrument out of calibration</span>";
+    }
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "equipment")), esc(text(p, "step")),
            esc(text(p, "param")), value,
            limits ? esc(number(p, "min") + " .. " + number(p, "max")) : "",
@@ -720,6 +787,7 @@ std::string batch_record_html(const std::string& wo, const Fetch& fetch,
   header(h, g, generated_at);
   steps(h, g);
   training(h, g);
+  equipment(h, g);
   materials(h, g);
   readings(h, g);
   inspections(h, g);

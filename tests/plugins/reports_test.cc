@@ -199,6 +199,42 @@ TEST_F(Reports, TheBatchRecordShowsWhoseTrainingQualifiedEachCriticalStep) {
   EXPECT_FALSE(has(h, "<rev 3>")) << "the procedure is escaped";
 }
 
+TEST_F(Reports, TheBatchRecordShowsEachStepsEquipmentCleaningAndCalibration) {
+  master_data();
+  ok("equipment.define",
+     R"({"equipment":"washer-2","name":"Washer 2","workCenter":"wash","cleanOnChange":"material",)"
+     R"("requiresCalibration":true})");
+  ok("equipment.calibrate",
+     R"({"equipment":"washer-2","until":"2026-11-21T09:00:00Z","certificate":"CAL-<77>"})",
+     "user:victor");
+  ok("equipment.clean", R"({"equipment":"washer-2","procedure":"SSOP-3 <wet clean>"})",
+     "user:luis");
+  const auto cleaned = ledger_->head().seq;
+  ok("wo.create",
+     R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2026-11-22T00:00:00Z"})");
+  ok("wo.release", R"({"wo":"WO-1"})");
+  ok("op.start", R"({"wo":"WO-1","step":"wash","equipment":"washer-2"})", "user:maria");
+  // The probe's calibration lapses while the step runs: its reading is kept, and flagged.
+  clock_.advance(2 * 3600LL * 1'000'000'000LL);
+  ok("reading.record", R"({"equipment":"washer-2","param":"chlorine","value":120,"unit":"ppm"})",
+     "device:cl-2");
+  ok("op.complete", R"({"wo":"WO-1","step":"wash"})", "user:maria");
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(html) << html.error().message;
+  const std::string& h = *html;
+  EXPECT_TRUE(has(h, "<h2>Equipment: cleaning and calibration at the start of each step</h2>"))
+      << h;
+  EXPECT_TRUE(has(h, "<td>wash</td><td>washer-2</td>")) << h;
+  EXPECT_TRUE(
+      has(h, " by user:luis<br>SSOP-3 &lt;wet clean&gt; (#" + std::to_string(cleaned) + ")"))
+      << h;
+  EXPECT_TRUE(has(h, "<br>certificate CAL-&lt;77&gt; (#")) << h;
+  EXPECT_FALSE(has(h, "<span class=\"flag\">lapsed")) << "in force when the step started";
+  EXPECT_TRUE(has(h, "instrument out of calibration")) << h;
+  EXPECT_FALSE(has(h, "<wet clean>")) << "the procedure is escaped";
+}
+
 TEST_F(Reports, TheBatchRecordShowsTheSitesLocalTimeWithItsZone) {
   // The plant is in Paris: config.json names its zone (read when the host starts).
   {
