@@ -31,8 +31,9 @@ Result<std::unique_ptr<Loaded<s::Equipment>>> existing_equipment(const Decide& d
   return eq;
 }
 
+// A step runs on it (also while an equipment exception has it down mid-step).
 Result<void> check_not_running(s::Equipment::Reader e, const std::string& what) {
-  if (e.getState() != s::EquipmentState::RUNNING) return {};
+  if (e.getWo().size() == 0) return {};
   return bad_state("data.equipment", "equipment " + str(e.getEquipment()) + " is running " +
                                          str(e.getWo()) + " step " + str(e.getStep()) +
                                          ": complete the step before it is " + what);
@@ -112,6 +113,7 @@ void apply_status_set(Apply& a, s::EquipmentSetStatus::Reader r) {
   const std::string key = keys::entity("equipment", sv(r.getEquipment()));
   update<s::Equipment>(
       a.state, a.cf.entities, key, [&](s::Equipment::Builder b, s::Equipment::Reader) {
+        if (a.time() < b.getServiceSince()) return;  // a late entry, before the status in force
         b.setService(r.getStatus());
         b.setServiceReason(r.getStatus() == s::EquipmentService::IN_SERVICE ? "" : r.getReason());
         b.setServiceSince(a.time());

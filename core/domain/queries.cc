@@ -718,8 +718,8 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
     return b > 0 ? std::round(a / b * 10000) / 10000 : 0.0;
   };
   out.begin_object();
-  if (from != 0) out.key("from").string(format_rfc3339(from));
-  if (to != std::numeric_limits<TimeNs>::max()) out.key("to").string(format_rfc3339(to));
+  out.key("from").string(format_rfc3339(from));
+  out.key("to").string(format_rfc3339(to));
   out.key("workOrders").begin_object();
   out.key("completed").uint64(completed);
   out.key("onTime").uint64(on_time);

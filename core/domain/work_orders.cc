@@ -266,8 +266,9 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
                          b.setWo(r.getWo());
                          b.setStep(r.getStep());
                          // What the equipment now needs cleaning of (a late entry before the
-                         // last start leaves the later product in place).
-                         if (a.time() >= b.getLastStartedAt()) {
+                         // last start leaves the later product in place, and one before the
+                         // last cleaning was cleaned off).
+                         if (a.time() >= b.getLastStartedAt() && a.time() >= b.getCleanedAt()) {
                            b.setLastStartedAt(a.time());
                            b.setLastMaterial(material);
                            b.setLastAllergenClass(allergen_class);

@@ -47,6 +47,7 @@ struct Gathered {
   std::map<std::string, std::vector<Record>> qualifications;
   // The logbook entries of each piece of equipment the order used (the "logbook" view).
   std::map<std::string, std::vector<json::object>> logbooks;
+  std::set<std::string> cleaning_rules;  // of those, the ones that must be cleaned to start
 };
 
 json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
@@ -169,6 +170,11 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     auto book = fetch_json(fetch, request({{"view", "logbook"}, {"equipment", e}}));
     for (const auto& entry : array(book.as_object(), "entries")) {
       g.logbooks[e].push_back(entry.as_object());
+    }
+    auto shown = fetch_json(fetch, request({{"view", "equipment"}, {"id", e}, {"history", 1}}));
+    const auto& state = object(shown.as_object(), "state");
+    if (text(state, "cleanOnChange") != "none" || number_value(state, "cleanEveryHours") > 0) {
+      g.cleaning_rules.insert(e);
     }
   }
   for (const auto& e : equipment) {
@@ -509,13 +515,21 @@ void equipment(Html& h, const Gathered& g) {
       if (entry.at("seq").to_number<std::uint64_t>() >= started) break;
       const std::string event = text(entry, "event");
       if (event == "cleaned") cleaned = &entry;
-      if (event == "calibrated") calibrated = &entry;
+      // The calibration in force is the one good the longest (as custody judges it).
+      if (event == "calibrated" &&
+          (calibrated == nullptr || unix_nanos(text(entry, "until")).value_or(0) >=
+                                        unix_nanos(text(*calibrated, "until")).value_or(0))) {
+        calibrated = &entry;
+      }
       if (event == "started") previous = &entry;
     }
     auto record = [](const json::object& entry) {
       return " (#" + std::to_string(entry.at("seq").to_number<std::uint64_t>()) + ")";
     };
-    std::string clean_cell = "<span class=\"flag\">no cleaning recorded</span>";
+    // Equipment without a cleaning rule is not flagged for having none recorded.
+    std::string clean_cell = g.cleaning_rules.contains(e)
+                                 ? "<span class=\"flag\">no cleaning recorded</span>"
+                                 : "&mdash;";
     if (cleaned != nullptr) {
       clean_cell = esc(g.clock.when(text(*cleaned, "at"))) + " by " + esc(text(*cleaned, "actor")) +
                    "<br>" + esc(text(*cleaned, "procedure")) + record(*cleaned);

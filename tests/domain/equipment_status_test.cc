@@ -112,9 +112,9 @@ TEST_F(EquipmentStatusTest, ACleaningIntervalLapses) {
   expect_rejected("op.start", start("WO-1"), ErrorCode::kEquipmentDirty, "data.equipment",
                   "op:ana");
   clean();
-  clock_.advance(7 * kHourNs);
+  clock_.advance(8 * kHourNs);  // exactly the interval: still clean
   run_through("WO-1");
-  clock_.advance(2 * kHourNs);  // nine hours after the cleaning
+  clock_.advance(1'000'000'000);  // a second more
   auto r = run("op.start", start("WO-2"), "op:ana");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kEquipmentDirty);
@@ -230,6 +230,59 @@ TEST_F(EquipmentStatusTest, ALateCleaningBeforeTheLastStartDoesNotCleanWhatThatS
   expect_rejected("op.start", start("WO-2"), ErrorCode::kEquipmentDirty, "data.equipment",
                   "op:ana");
   expect_rebuild_gives_the_same_state();
+}
+
+TEST_F(EquipmentStatusTest, ALateStartBeforeTheLastCleaningDoesNotDirtyTheEquipmentAgain) {
+  import_history();
+  mixing(R"(,"cleanOnChange":"material")");
+  order("WO-1", "salad");
+  order("WO-2", "slaw");
+  clock_.advance(2 * kHourNs);
+  clean();  // 10:00
+  // The salad's start at 09:00 is entered late, after the 10:00 cleaning: the salad was
+  // cleaned off.
+  ok_at("op.start", start("WO-1"), "2026-11-21T09:00:00Z", "op:ana");
+  ok("op.complete", R"({"wo":"WO-1","step":"mix"})", "op:ana");
+  EXPECT_EQ(state("equipment", "mixer-1")["lastMaterial"], "");
+  ok("op.start", start("WO-2"), "op:ana");
+  expect_rebuild_gives_the_same_state();
+}
+
+TEST_F(EquipmentStatusTest, EquipmentDownMidStepIsStillRunningIt) {
+  mixing("");
+  order("WO-1", "salad");
+  ok("op.start", start("WO-1"), "op:ana");
+  ok("exception.raise",
+     R"({"exception":"EX-1","category":"equipment","severity":"high","description":"jam","equipment":"mixer-1"})");
+  EXPECT_EQ(state("equipment", "mixer-1")["state"], "down");
+  expect_rejected("equipment.clean", R"({"equipment":"mixer-1","procedure":"SSOP-4"})",
+                  ErrorCode::kInvalidState, "data.equipment", "op:ana");
+  expect_rejected("equipment.set_status",
+                  R"({"equipment":"mixer-1","status":"maintenance","reason":"jam"})",
+                  ErrorCode::kInvalidState, "data.equipment", "maint:raj");
+}
+
+TEST_F(EquipmentStatusTest, WithoutRulesOnlyTheDatesAndTheStatusBind) {
+  mixing("");
+  for (const char* wo : {"WO-1", "WO-2", "WO-3"})
+    order(wo, "WO-2" == std::string(wo) ? "nut-salad" : "salad");
+  // No cleaning rule: products follow each other as they come.
+  run_through("WO-1");
+  run_through("WO-2");
+  // Calibrated once, the equipment is held to the date even though it does not require it;
+  // at the date itself it is still good, a second after it is not.
+  ok("equipment.calibrate", R"({"equipment":"mixer-1","until":"2026-11-21T10:00:00Z"})",
+     "maint:raj");
+  clock_.advance(2 * kHourNs);
+  ok("reading.record", R"({"equipment":"mixer-1","param":"temperature","value":4,"unit":"C"})");
+  EXPECT_EQ(show("equipment", "mixer-1")["lastReadings"].as_array()[0].at("outOfCalibration"),
+            false);
+  clock_.advance(1'000'000'000);
+  expect_rejected("op.start", start("WO-3"), ErrorCode::kOutOfCalibration, "data.equipment",
+                  "op:ana");
+  expect_rejected("equipment.set_status",
+                  R"({"equipment":"mixer-9","status":"maintenance","reason":"x"})",
+                  ErrorCode::kNotFound, "data.equipment", "maint:raj");
 }
 
 TEST_F(EquipmentStatusTest, TheLogbookListsCleaningsCalibrationsMaintenanceAndEachUse) {

@@ -67,7 +67,8 @@ class Queries {
 
   // The equipment's logbook (21 CFR 211.182): its cleanings, calibrations, maintenance and
   // service changes, each use (order, step, product, who, started and completed) and its
-  // equipment exceptions, in time order, with event times in [from, to) (to: max for no
+  // equipment exceptions, in the order they were recorded (a late entry where it was
+  // entered; each entry says its own time), with event times in [from, to) (to: max for no
   // end); and its standing now (cleaned, calibrated until, in service). kNotFound when it
   // does not exist.
   [[nodiscard]] Result<void> equipment_logbook(std::string_view equipment, TimeNs from, TimeNs to,
