@@ -75,15 +75,25 @@ material=$(printf '%s' "$wo_line" | sed -E 's/.*"material":"([^"]*)".*/\1/')
 routing=$(printf '%s' "$wo_line" | sed -E 's/.*"routing":"([^"]*)".*/\1/')
 tomorrow=$(date -u -d tomorrow +%Y-%m-%d)
 start_wash='{"wo":"WO-TRAIN","step":"wash","equipment":"flume-2"}'
-echo "  a new operator starts the wash of WO-TRAIN untrained, then after training by the QA manager:"
+echo "  a new operator starts the wash of WO-TRAIN untrained; trained, on a flume last cleaned in"
+echo "  October (refused: it is cleaned every 24 hours); and after maintenance checks the probe's"
+echo "  calibration and sanitation cleans the flume:"
 {
   echo '{"type":"wo.create","commandId":"demo-train-wo","actor":"user:planner","data":{"wo":"WO-TRAIN","material":"'$material'","qty":50,"routing":"'$routing'","due":"'$tomorrow'T12:00:00Z"}}'
   echo '{"type":"wo.release","commandId":"demo-train-rel","actor":"user:planner","data":{"wo":"WO-TRAIN"}}'
   echo '{"type":"op.start","commandId":"demo-train-1","actor":"user:newcomer","data":'"$start_wash"'}'
   echo '{"type":"qualification.grant","commandId":"demo-train-q","actor":"user:rosa","data":{"user":"user:newcomer","workCenter":"wash","until":"'$(date -u -d '+1 year' +%Y-%m-%d)'T00:00:00Z","trainer":"user:elena","procedure":"SOP-WASH-01 rev 3: chlorine wash, HACCP CCP 1"}}'
   echo '{"type":"op.start","commandId":"demo-train-2","actor":"user:newcomer","data":'"$start_wash"'}'
-  echo '{"type":"op.complete","commandId":"demo-train-3","actor":"user:newcomer","data":{"wo":"WO-TRAIN","step":"wash"}}'
-} | { "$custody" append "$ledger" || true; } | sed 's/^/  /'  # the first start is refused
+  echo '{"type":"equipment.calibrate","commandId":"demo-cal","actor":"user:victor","data":{"equipment":"flume-2","until":"'$(date -u -d '+90 days' +%Y-%m-%d)'T00:00:00Z","certificate":"CAL-flume-2-demo"}}'
+  echo '{"type":"equipment.clean","commandId":"demo-clean","actor":"user:luis","data":{"equipment":"flume-2","procedure":"SSOP-3 flume clean and sanitise, rev 5"}}'
+  echo '{"type":"op.start","commandId":"demo-train-3","actor":"user:newcomer","data":'"$start_wash"'}'
+  echo '{"type":"op.complete","commandId":"demo-train-4","actor":"user:newcomer","data":{"wo":"WO-TRAIN","step":"wash"}}'
+} | { "$custody" append "$ledger" || true; } | sed 's/^/  /'  # the first two starts are refused
+
+step "custody logbook flume-2: cleanings, calibrations, maintenance and each use (21 CFR 211.182)"
+"$custody" logbook "$ledger" flume-2 --from 2026-10-13 --to 2026-10-15 --format table | head -24
+echo "  ..."
+"$custody" logbook "$ledger" flume-2 --from "$(date -u +%Y-%m-%d)" --format table | tail -n 5
 
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table

@@ -34,6 +34,12 @@ const SEED = [
   { type: 'lot.receive', commandId: 'ui-seed-2', data: { lot: 'RAW-UI-2', material: 'baby-spinach', qty: 300, uom: 'kg', supplier: 'sunrise-produce', supplierLot: 'SUP-UI-2', location: 'raw-cooler', expires: '2027-12-31T00:00:00Z' } },
   { type: 'lot.release', commandId: 'ui-seed-3', data: { lot: 'RAW-UI-1' } },
   { type: 'lot.release', commandId: 'ui-seed-4', data: { lot: 'RAW-UI-2' } },
+  // The flumes were last cleaned and calibrated in the generated days: sanitation cleans them
+  // (a start needs a cleaning within 24 hours) and maintenance calibrates their probes.
+  ...['flume-1', 'flume-2'].flatMap((equipment) => [
+    { type: 'equipment.calibrate', commandId: `ui-seed-cal-${equipment}`, data: { equipment, until: '2027-12-31T00:00:00Z', certificate: `CAL-${equipment}-UI` } },
+    { type: 'equipment.clean', commandId: `ui-seed-clean-${equipment}`, data: { equipment, procedure: 'SSOP-3 flume clean and sanitise, rev 5' } },
+  ]),
   ...['WO-UI-1', 'WO-UI-2'].flatMap((wo, i) => [
     { type: 'wo.create', commandId: `ui-seed-wo-${i}`, data: { wo, material: 'baby-spinach-6oz', qty: 100, routing: 'rt-baby-spinach-6oz', due: '2027-12-31T00:00:00Z' } },
     { type: 'wo.release', commandId: `ui-seed-rel-${i}`, data: { wo } },

@@ -80,6 +80,8 @@ struct Machine {
   int running = -1;                               // work order
   int down = 0;                                   // open equipment exceptions
   std::array<bool, kParamCount> out_of_limits{};  // last reading of each parameter
+  TimeNs cleaned_at = -1;                         // -1: never
+  int last_product = -1;                          // the product of its last run
 };
 
 struct PlannedLot {
@@ -320,10 +322,18 @@ class PlantSimulation {
         w.key("name").string(kMachines[m].name);
         w.key("workCenter").string(pid(kWorkCenters[idx(kMachines[m].wc)]));
         if (kMachines[m].wc == Wc::kCold) params(w, {kRoomTemp});
+        // The flumes are cleaned daily before their first run and carry a chlorine probe that
+        // must be in calibration; the blender is cleaned between two products.
+        if (kMachines[m].wc == Wc::kWash) {
+          w.key("cleanEveryHours").uint64(24);
+          w.key("requiresCalibration").boolean(true);
+        }
+        if (kMachines[m].wc == Wc::kMix) w.key("cleanOnChange").string("material");
       });
     }
     for (std::size_t p = 0; p < kProducts.size(); ++p) routing(t, static_cast<int>(p));
     training(t);
+    calibration(t);
     note(t, eng, "plant",
          "Master data loaded: " + std::to_string(kFarmCount) + " farms, " +
              std::to_string(kCustomers.size()) + " distribution centres, " +
@@ -382,6 +392,50 @@ class PlantSimulation {
       qualify(t, user(kOperators[i]), until);
     }
     at(t + 9 * kDay + 10 * kHour, [this] { qualify(t_, user(kOperators[0]), t_ + 365 * kDay); });
+  }
+
+  // The flumes' chlorine probes are calibrated with the master data for 15 days, then on day
+  // 14 at 05:00 and every 90 days after, each time for 120 days.
+  void calibration(TimeNs t) {
+    for (std::size_t m = 0; m < kMachines.size(); ++m) {
+      if (kMachines[m].wc != Wc::kWash) continue;
+      calibrate(t, static_cast<int>(m), t + 15 * kDay, 1);
+      recalibrate(midnight(t) + 12 * kDay + 29 * kHour, static_cast<int>(m), 2);
+    }
+  }
+
+  void recalibrate(TimeNs when, int m, int n) {
+    at(when, [this, m, n] {
+      calibrate(t_, m, t_ + 120 * kDay, n);
+      recalibrate(t_ + 90 * kDay, m, n + 1);
+    });
+  }
+
+  void calibrate(TimeNs t, int m, TimeNs until, int n) {
+    write(t, "equipment.calibrate", "cal", maintenance(t), [&](JsonWriter& w) {
+      w.key("equipment").string(machine_id(m));
+      w.key("until").string(format_rfc3339(until));
+      w.key("certificate").string("CAL-" + std::string(kMachines[m].id) + "-" + std::to_string(n));
+    });
+  }
+
+  // Pre-operational sanitation, just before a run: a flume before its first run of the day
+  // (its interval is 24 hours), the blender when the product changes.
+  void sanitise(int m, int product) {
+    Machine& mc = machines_[m];
+    const Wc wc = kMachines[mc.spec].wc;
+    const bool daily = wc == Wc::kWash && (mc.cleaned_at < 0 || t_ - mc.cleaned_at > 20 * kHour);
+    const bool changeover = wc == Wc::kMix && mc.last_product >= 0 && mc.last_product != product;
+    if (daily || changeover) {
+      write(t_, "equipment.clean", "san", user(kSanitation), [&](JsonWriter& w) {
+        w.key("equipment").string(machine_id(m));
+        w.key("procedure")
+            .string(daily ? "SSOP-3 flume clean and sanitise, rev 5"
+                          : "SSOP-6 blender changeover wet clean, rev 2");
+      });
+      mc.cleaned_at = t_;
+    }
+    mc.last_product = product;
   }
 
   void qualify(TimeNs t, const std::string& who, TimeNs until) {
@@ -892,6 +946,7 @@ class PlantSimulation {
     const Product& prod = kProducts[wo.product];
     const Wc wc = wo.steps[wo.next];
     const std::string step(kWorkCenters[idx(wc)]);
+    sanitise(machine, wo.product);
     write(t_, "op.start", "op", operator_for(wc, t_), [&](JsonWriter& j) {
       j.key("wo").string(wo.id);
       j.key("step").string(step);
@@ -1312,13 +1367,30 @@ class PlantSimulation {
           [&](JsonWriter& j) { j.key("exception").string(id); });
   }
 
+  // A broken machine is under maintenance from when maintenance takes the job until it is
+  // fixed.
+  void set_status(int m, std::string_view status, const std::string& actor,
+                  std::string_view reason) {
+    write(t_, "equipment.set_status", "eq", actor, [&](JsonWriter& j) {
+      j.key("equipment").string(machine_id(m));
+      j.key("status").string(status);
+      j.key("reason").string(reason);
+    });
+  }
+
   void work(ExceptionWork work) {
     auto x = std::make_shared<const ExceptionWork>(std::move(work));
     at(x->assign_at, [this, x] { assign(x->id, x->assigner, x->assignee); });
-    at(x->acknowledge_at, [this, x] { acknowledge(x->id, x->assignee); });
+    at(x->acknowledge_at, [this, x] {
+      acknowledge(x->id, x->assignee);
+      if (x->machine_down >= 0) {
+        set_status(x->machine_down, "maintenance", x->assignee, "repair for " + x->id);
+      }
+    });
     at(x->resolve_at, [this, x] {
       resolve(x->id, x->assignee, x->root_cause, x->action);
       if (x->machine_down >= 0) {
+        set_status(x->machine_down, "inService", x->assignee, x->action);
         --machines_[x->machine_down].down;
         at(t_ + minutes(2), [this, x] {
           note(t_, x->assignee, kMachines[x->machine_down].id,
