@@ -443,9 +443,8 @@ TEST_F(OutboxTest, TheEpcisFormatWithoutTheReadCapabilityRefusesToStart) {
       << started.error().message;
   // A snapshot can read the denial a moment before the ledger's head() counts it (the head
   // moves once the write is recorded durable), so wait for both.
-  ASSERT_TRUE(eventually([&] {
-    return records("access.denied").size() == 1 && ledger_->head().seq > head;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return records("access.denied").size() == 1 && ledger_->head().seq > head; }));
   auto denied = records("access.denied").front();
   EXPECT_EQ(denied.at("payload").at("capability"), "read");
   EXPECT_EQ(ledger_->head().seq, head + 1) << "more than the denial was written";
