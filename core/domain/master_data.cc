@@ -32,7 +32,8 @@ void apply_material(Apply& a, s::MaterialDefine::Reader m) {
   e.setShelfLifeDays(m.getShelfLifeDays());
   e.setBestBeforeDays(m.getBestBeforeDays());
   e.setFefo(m.getFefo());
-  e.setAllergenClass(m.getAllergenClass());
+  // Left unset when absent, so a material defined before allergens keeps its stored bytes.
+  if (m.getAllergenClass().size() != 0) e.setAllergenClass(m.getAllergenClass());
   put_struct(a.state, a.cf.entities, keys::entity("material", sv(m.getMaterial())), e);
   a.history("material", sv(m.getMaterial()));
 }

@@ -267,8 +267,11 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
                          b.setStep(r.getStep());
                          // What the equipment now needs cleaning of (a late entry before the
                          // last start leaves the later product in place, and one before the
-                         // last cleaning was cleaned off).
-                         if (a.time() >= b.getLastStartedAt() && a.time() >= b.getCleanedAt()) {
+                         // last cleaning was cleaned off). Only equipment that cleans on a
+                         // change keeps it, so equipment without the rule keeps the bytes it
+                         // had before custody knew of cleaning (the format-1 fixture).
+                         if (b.getCleanOnChange() != s::Changeover::NONE &&
+                             a.time() >= b.getLastStartedAt() && a.time() >= b.getCleanedAt()) {
                            b.setLastStartedAt(a.time());
                            b.setLastMaterial(material);
                            b.setLastAllergenClass(allergen_class);

@@ -48,6 +48,7 @@ struct Gathered {
   // The logbook entries of each piece of equipment the order used (the "logbook" view).
   std::map<std::string, std::vector<json::object>> logbooks;
   std::set<std::string> cleaning_rules;  // of those, the ones that must be cleaned to start
+  std::set<std::string> interval_rules;  // ... and those with a cleaning interval
 };
 
 json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
@@ -176,6 +177,7 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     if (text(state, "cleanOnChange") != "none" || number_value(state, "cleanEveryHours") > 0) {
       g.cleaning_rules.insert(e);
     }
+    if (number_value(state, "cleanEveryHours") > 0) g.interval_rules.insert(e);
   }
   for (const auto& e : equipment) {
     std::set<std::uint64_t> ours;
@@ -526,10 +528,12 @@ void equipment(Html& h, const Gathered& g) {
     auto record = [](const json::object& entry) {
       return " (#" + std::to_string(entry.at("seq").to_number<std::uint64_t>()) + ")";
     };
-    // Equipment without a cleaning rule is not flagged for having none recorded.
-    std::string clean_cell = g.cleaning_rules.contains(e)
-                                 ? "<span class=\"flag\">no cleaning recorded</span>"
-                                 : "&mdash;";
+    // Flagged only where a cleaning was due: equipment with a cleaning rule that had run
+    // something before (a first use on equipment that cleans only on a change needs none).
+    const bool due =
+        g.cleaning_rules.contains(e) && (previous != nullptr || g.interval_rules.contains(e));
+    std::string clean_cell =
+        due ? "<span class=\"flag\">no cleaning recorded</span>" : std::string("&mdash;");
     if (cleaned != nullptr) {
       clean_cell = esc(g.clock.when(text(*cleaned, "at"))) + " by " + esc(text(*cleaned, "actor")) +
                    "<br>" + esc(text(*cleaned, "procedure")) + record(*cleaned);
