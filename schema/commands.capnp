@@ -34,8 +34,11 @@ struct MaterialDefine {
                                            # (0: no shelf life; its lots carry no expiry)
   bestBeforeDays @7 :UInt32;               # likewise its best-before date, where one applies
   fefo @8 :FefoRule;                       # consuming a lot while an older one is released
-  allergenClass @9 :Text $A.id;            # "peanut", "milk", "none": equipment that cleans on an
+  allergenClass @9 :Text $A.id;            # "peanut", "milk": equipment that cleans on an
                                            # allergen change needs cleaning between two classes
+  yieldMin @10 :Float64;                   # an order making it completes with an actual yield
+  yieldMax @11 :Float64;                   # within these percentages of theoretical, else
+                                           # custody raises a quality exception (0: no limit)
 }
 
 # What a consumption that skips a released lot of the same material expiring sooner gets.
@@ -210,6 +213,19 @@ struct WoCreate {
 struct WoRef {
   wo @0 :Text $A.required $A.id;
 }
+
+# wo.completed: the order's yield at completion (21 CFR 211.188(b)(7)). Theoretical is what the
+# components consumed would make with no loss, limited by the scarcest (routing inputs with a
+# qtyPerUnit, packaging aside), else the order's quantity; actual is what it produced into lots
+# of its material. Both in the order material's unit; absent on records written before.
+struct WoCompleted {
+  wo @0 :Text;
+  theoretical @1 :Int64 $A.decimal(3);
+  actual @2 :Int64 $A.decimal(3);
+  basis @3 :YieldBasis;
+}
+
+enum YieldBasis { unknown @0; components @1; orderQty @2; }
 
 # wo.schedule -> wo.scheduled (stream of the order): a plan for the order's remaining steps,
 # from a scheduler (usually plugin:scheduler). A later schedule replaces an earlier one for

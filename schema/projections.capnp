@@ -17,6 +17,8 @@ struct Material {
   bestBeforeDays @7 :UInt32;
   fefo @8 :C.FefoRule;
   allergenClass @9 :Text;
+  yieldMin @10 :Float64;
+  yieldMax @11 :Float64;
 }
 
 struct Party {

@@ -526,6 +526,9 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "equipment" && s.size() == 4 && s[3] == "logbook") {
     return read(Read::kState, [&] { return get_logbook(s[2], query); });
   }
+  if (resource == "work-orders" && s.size() == 4 && s[3] == "yield") {
+    return read(Read::kState, [&] { return get_yield(s[2]); });
+  }
   if (collection_kind(resource) && s.size() == 2) {
     return read(Read::kState, [&] { return get_list(resource, query); });
   }
@@ -1300,6 +1303,16 @@ Response Api::get_logbook(std::string_view equipment, const std::string& query_t
   std::string body;
   codec::JsonWriter w(body);
   auto r = queries.equipment_logbook(equipment, period->first, period->second, w);
+  if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
+  return json(200, std::move(body));
+}
+
+Response Api::get_yield(std::string_view wo) {
+  auto snap = ledger_.snapshot();
+  domain::Queries queries(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  auto r = queries.work_order_yield(wo, w);
   if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
   return json(200, std::move(body));
 }

@@ -1,9 +1,15 @@
 // Master data: materials, parties (suppliers, customers), equipment, routings. Each is
 // defined once; its id is then referenced by everything else.
+#include <cmath>
+#include <utility>
+
 #include "catalogue.h"
 
 namespace custody::domain {
 namespace {
+
+// A yield limit above this is a typo (yields over 100% come from gains such as added water).
+constexpr double kMaxYieldPercent = 1000;
 
 Result<void> decide_material(Decide& d, s::MaterialDefine::Reader m) {
   if (find_material(d, sv(m.getMaterial()))) {
@@ -15,6 +21,16 @@ Result<void> decide_material(Decide& d, s::MaterialDefine::Reader m) {
   }
   if (m.getBestBeforeDays() > kMaxDays) {
     return invalid("data.bestBeforeDays", "must be at most " + std::to_string(kMaxDays));
+  }
+  for (const auto& [field, value] : {std::pair{"data.yieldMin", m.getYieldMin()},
+                                     std::pair{"data.yieldMax", m.getYieldMax()}}) {
+    if (!std::isfinite(value) || value < 0 || value > kMaxYieldPercent) {
+      return invalid(field, "must be a percentage of theoretical yield from 0 to " +
+                                std::to_string(static_cast<int>(kMaxYieldPercent)));
+    }
+  }
+  if (m.getYieldMax() > 0 && m.getYieldMin() > m.getYieldMax()) {
+    return invalid("data.yieldMax", "is below yieldMin");
   }
   d.emit_data("material.defined");
   return {};
@@ -34,6 +50,8 @@ void apply_material(Apply& a, s::MaterialDefine::Reader m) {
   e.setFefo(m.getFefo());
   // Left unset when absent, so a material defined before allergens keeps its stored bytes.
   if (m.getAllergenClass().size() != 0) e.setAllergenClass(m.getAllergenClass());
+  e.setYieldMin(m.getYieldMin());
+  e.setYieldMax(m.getYieldMax());
   put_struct(a.state, a.cf.entities, keys::entity("material", sv(m.getMaterial())), e);
   a.history("material", sv(m.getMaterial()));
 }

@@ -1,6 +1,7 @@
 #include "custody/domain/queries.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "custody/ledger/record.h"
 #include "state_access.h"
 #include "values.h"
+#include "yields.h"
 
 namespace custody::domain {
 namespace {
@@ -670,6 +672,70 @@ Result<void> Queries::equipment_logbook(std::string_view equipment, TimeNs from,
   }
   out.key("count").uint64(count);
   out.key("entries").raw(entries);
+  out.end_object();
+  return {};
+}
+
+Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& out) const {
+  auto value = get(snap_, kEntitiesCf, keys::entity("wo", wo));
+  if (!value) return std::unexpected(value.error());
+  if (!*value) {
+    return fail(ErrorCode::kNotFound, "work order " + std::string(wo) + " does not exist", "wo");
+  }
+  codec::MessageView view(**value);
+  auto w = view.root<s::WorkOrder>();
+  auto y = order_yield(w, [&](std::string_view key) { return get(snap_, kEntitiesCf, key); });
+  if (!y) return std::unexpected(y.error());
+  auto percent = [&](std::int64_t actual, std::int64_t theoretical) {
+    if (auto p = yield_percent(actual, theoretical)) {
+      out.number(std::round(*p * 10) / 10);
+    } else {
+      out.null();
+    }
+  };
+  out.begin_object();
+  out.key("wo").string(wo);
+  out.key("material").string(sv(w.getMaterial()));
+  out.key("qty").decimal(w.getQty(), 3);
+  out.key("status").string(codec::enum_name(w.getStatus()));
+  out.key("basis").string(yield_basis_name(y->basis));
+  out.key("theoretical").decimal(y->theoretical, 3);
+  out.key("actual").decimal(y->actual, 3);
+  out.key("percentOfTheoretical");
+  percent(y->actual, y->theoretical);
+  out.key("limits").begin_object();
+  out.key("min");
+  if (y->min > 0) out.number(y->min); else out.null();
+  out.key("max");
+  if (y->max > 0) out.number(y->max); else out.null();
+  out.end_object();
+  const auto p = yield_percent(y->actual, y->theoretical);
+  out.key("inLimits").boolean(!p || yield_in_limits(*p, y->min, y->max));
+  out.key("components").begin_array();
+  for (const auto& c : y->components) {
+    out.begin_object();
+    out.key("material").string(c.material);
+    out.key("qtyPerUnit").decimal(c.per_unit, 3);
+    out.key("consumed").decimal(c.consumed, 3);
+    out.end_object();
+  }
+  out.end_array();
+  out.key("steps").begin_array();
+  auto steps = w.getSteps();
+  for (unsigned i = 0; i < y->steps.size(); ++i) {
+    const auto& st = y->steps[i];
+    out.begin_object();
+    out.key("step").string(st.step);
+    out.key("status").string(codec::enum_name(steps[i].getStatus()));
+    out.key("basis").string(st.from_components ? "components" : i == 0 ? "orderQty" : "previousStep");
+    out.key("theoretical").decimal(st.theoretical, 3);
+    out.key("actual").decimal(st.actual, 3);
+    out.key("scrap").decimal(steps[i].getScrap(), 3);
+    out.key("percentOfTheoretical");
+    percent(st.actual, st.theoretical);
+    out.end_object();
+  }
+  out.end_array();
   out.end_object();
   return {};
 }

@@ -126,6 +126,13 @@ Result<void> logbook_view(const ledger::Snapshot& snap, const Request& r, std::s
   return Queries(snap).equipment_logbook(*equipment, *from, *to, w);
 }
 
+Result<void> yield_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
+  if (auto ok = r.only({"wo"}); !ok) return ok;
+  CUSTODY_TRY(wo, r.text("wo", Need::kRequired));
+  codec::JsonWriter w(out);
+  return Queries(snap).work_order_yield(*wo, w);
+}
+
 Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"lot", "direction", "depth"}); !ok) return ok;
   CUSTODY_TRY(lot, r.text("lot", Need::kRequired));
@@ -256,6 +263,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   if (*view == "board") return board_view(snap, r, options.now, out);
   if (*view == "kpi") return kpi_view(snap, r, out);
   if (*view == "logbook") return logbook_view(snap, r, out);
+  if (*view == "yield") return yield_view(snap, r, out);
   if (*view == "trace") return trace_view(snap, r, out);
   if (*view == "recall") return recall_view(snap, r, options, out);
   if (*view == "log") return log_view(snap, r, options, out);
@@ -274,7 +282,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
       "view",
       "unknown view '" + *view +
           "' (lot, wo, exception, equipment, material, party, receipt, board, kpi, trace, recall, "
-          "log, head, site, epcis, logbook)");
+          "log, head, site, epcis, logbook, yield)");
 }
 
 Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,

@@ -3,9 +3,13 @@
 // routing order, the order completed and closed.
 #include "catalogue.h"
 #include "custody/common/encoding.h"
+#include "yields.h"
 
 namespace custody::domain {
 namespace {
+
+// A yield outside its limits is looked into within a day.
+constexpr TimeNs kYieldDeadline = 24 * kHour;
 
 std::string wo_key(std::string_view wo) {
   return keys::entity("wo", wo);
@@ -155,11 +159,39 @@ Result<void> decide_complete(Decide& d, s::WoRef::Reader r) {
                                       str(r.getWo()) + " is not complete");
     }
   }
-  d.emit_data("wo.completed");
+  auto w = (*wo)->get();
+  auto y = order_yield(w, [&](std::string_view key) -> Result<std::optional<std::string>> {
+    return d.state.get(d.cf.entities, key);
+  });
+  if (!y) return std::unexpected(y.error());
+  capnp::MallocMessageBuilder msg(64);
+  auto e = msg.initRoot<s::WoCompleted>();
+  e.setWo(r.getWo());
+  e.setTheoretical(y->theoretical);
+  e.setActual(y->actual);
+  e.setBasis(y->basis);
+  d.emit_own("wo.completed", e);
+  // Outside the product's limits: QA looks into it before the lots go anywhere.
+  const auto percent = yield_percent(y->actual, y->theoretical);
+  if (percent && !yield_in_limits(*percent, y->min, y->max)) {
+    std::string limits = y->min > 0 ? "at least " + percent_text(y->min) : "";
+    if (y->max > 0) limits += (limits.empty() ? "at most " : " and at most ") + percent_text(y->max);
+    raise_automatic_exception(
+        d, s::ExceptionCategory::QUALITY,
+        "Yield of work order " + str(r.getWo()) + " is " + percent_text(*percent) +
+            " of theoretical (" + qty_text(y->actual) + " of " + qty_text(y->theoretical) + " " +
+            str(w.getMaterial()) + "); its limits are " + limits,
+        kYieldDeadline, [&](s::ExceptionRaised::Builder x) {
+          x.setWo(r.getWo());
+          auto produced = w.getProduced();
+          auto lots = x.initLots(produced.size());
+          for (unsigned k = 0; k < produced.size(); ++k) lots.set(k, produced[k].getLot());
+        });
+  }
   return {};
 }
 
-void apply_completed(Apply& a, s::WoRef::Reader r) {
+void apply_completed(Apply& a, s::WoCompleted::Reader r) {
   TimeNs due = 0;
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader) {
@@ -668,7 +700,8 @@ const Area& work_orders_area() {
        command<s::OpReport, decide_report>("op.report", {"op.reported"}, stream("wo", "wo")),
        command<s::OpRef, decide_complete_op>("op.complete", {"op.completed"}, stream("wo", "wo")),
        command<s::OpVerify, decide_verify>("op.verify", {"op.verified"}, stream("wo", "wo")),
-       command<s::WoRef, decide_complete>("wo.complete", {"wo.completed"}, stream("wo", "wo")),
+       command<s::WoRef, decide_complete>("wo.complete", {"wo.completed", "exception.raised"},
+                                          stream("wo", "wo")),
        command<s::WoRef, decide_close>("wo.close", {"wo.closed"}, stream("wo", "wo"))},
       {event<s::WoCreate, apply_created>("wo.created"),
        event<s::WoRef, apply_released>("wo.released"),
@@ -684,7 +717,7 @@ const Area& work_orders_area() {
            correctable<s::OpReport, check_reported_fix, shift_reported>({"good", "scrap"})),
        event<s::OpRef, apply_op_completed>("op.completed"),
        event<s::OpVerify, apply_verified>("op.verified"),
-       event<s::WoRef, apply_completed>("wo.completed"),
+       event<s::WoCompleted, apply_completed>("wo.completed"),
        event<s::WoRef, apply_closed>("wo.closed")}};
   return area;
 }

@@ -143,6 +143,31 @@ TEST_F(Views, RebuildReproducesTheDigest) {
   EXPECT_EQ(before.out, after.out);
 }
 
+TEST_F(Views, TheYieldOfAnOrderInJsonAndTable) {
+  auto r = run_custody({"append", dir()}, R"(
+{"type":"material.define","commandId":"m3","actor":"user:qa","data":{"material":"salad","name":"Salad","uom":"case","yieldMin":95}}
+{"type":"equipment.define","commandId":"e1","actor":"user:qa","data":{"equipment":"washer-1","name":"Washer","workCenter":"wash"}}
+{"type":"routing.define","commandId":"rt","actor":"user:qa","data":{"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash","inputs":[{"material":"romaine","qtyPerUnit":2}]}]}}
+{"type":"wo.create","commandId":"w1","actor":"user:plan","occurredAt":"2026-11-20T08:00:00Z","data":{"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2026-11-21T00:00:00Z"}}
+{"type":"wo.release","commandId":"w2","actor":"user:plan","occurredAt":"2026-11-20T08:01:00Z","data":{"wo":"WO-1"}}
+{"type":"op.start","commandId":"w3","actor":"user:op","occurredAt":"2026-11-20T08:02:00Z","data":{"wo":"WO-1","step":"wash","equipment":"washer-1"}}
+{"type":"lot.consume","commandId":"w4","actor":"user:op","occurredAt":"2026-11-20T08:03:00Z","data":{"wo":"WO-1","step":"wash","lot":"R-1","qty":200}}
+{"type":"op.report","commandId":"w5","actor":"user:op","occurredAt":"2026-11-20T09:00:00Z","data":{"wo":"WO-1","step":"wash","good":92,"scrap":8}}
+{"type":"lot.produce","commandId":"w6","actor":"user:op","occurredAt":"2026-11-20T09:01:00Z","data":{"wo":"WO-1","step":"wash","lot":"F-1","qty":92}}
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json = run_custody({"yield", dir(), "WO-1"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto y = boost::json::parse(json.out).as_object();
+  EXPECT_EQ(y["theoretical"], 100);  // 200 kg of romaine at 2 kg a case
+  EXPECT_EQ(y["actual"], 92);
+  EXPECT_EQ(y["percentOfTheoretical"].to_number<double>(), 92.0);
+  EXPECT_EQ(y["inLimits"], false);
+  auto table = run_custody({"yield", dir(), "WO-1", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("percentOfTheoretical: 92"), std::string::npos) << table.out;
+}
+
 TEST_F(Views, BadArgumentsExitTwo) {
   struct Case {
     std::vector<std::string> args;
@@ -157,6 +182,10 @@ TEST_F(Views, BadArgumentsExitTwo) {
            {{"kpi", dir(), "--from", "yesterday", "--to", "2026-11-20"}, "invalid_argument"},
            {{"kpi", dir(), "--from", "2026-11-20"}, ""},
            {{"show", dir(), "lot", "R-1", "--format", "xml"}, ""},
+           {{"yield", dir(), "WO-9"}, "not_found"},
+           {{"yield", dir()}, ""},
+           {{"logbook", dir(), "washer-9"}, "not_found"},
+           {{"logbook", dir(), "washer-9", "--from", "soon"}, "invalid_argument"},
            {{"rebuild", (tmp_ / "nowhere").string()}, "not_a_ledger"},
            {{"state-digest", (tmp_ / "nowhere").string()}, "not_a_ledger"},
        }) {

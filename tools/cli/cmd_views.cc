@@ -1,4 +1,4 @@
-// The domain's views: custody show, custody board, custody kpi, custody logbook.
+// The domain's views: custody show, custody board, custody kpi, custody logbook, custody yield.
 #include <iostream>
 #include <limits>
 
@@ -179,6 +179,28 @@ void add_logbook(CLI::App& app, Action& run) {
           a->dir, a->format,
           [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
             return q.equipment_logbook(a->equipment, from, to, w);
+          });
+    };
+  });
+}
+
+void add_yield(CLI::App& app, Action& run) {
+  struct Args {
+    std::string dir, wo;
+    Format format = Format::kJson;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "yield", "A work order's yield against theory, for the order and each step");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("WO", a->wo, "The work order's id")->required();
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      return with_queries(
+          a->dir, a->format,
+          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
+            return q.work_order_yield(a->wo, w);
           });
     };
   });

@@ -213,12 +213,14 @@ typedef struct custody_host {
   custody_status (*config)(custody_context* ctx, const custody_sink* out);
 
   /* Reads state; needs "read". `request` is a JSON object, the answer is JSON written to
-   * `out`, the same documents `custody show|board|kpi|logbook|trace|recall|log` print:
+   * `out`, the same documents `custody show|board|kpi|logbook|yield|trace|recall|log`
+   * print:
    *   {"view":"lot"|"wo"|"exception"|"equipment"|"material"|"party"|"receipt","id":"..."}
    *   {"view":"board","board":"wip"|"exceptions"}
    *   {"view":"kpi","from":"<RFC 3339>","to":"<RFC 3339>"}
    *   {"view":"logbook","equipment":"...","from":"<RFC 3339>","to":"<RFC 3339>"}  (from, to
    *       optional: the equipment's cleanings, calibrations, maintenance and uses)
+   *   {"view":"yield","wo":"..."}  (the order's and each step's yield against theory)
    *   {"view":"trace","lot":"...","direction":"forward"|"backward","depth":N}
    *   {"view":"recall","lot":"..."} | {"view":"recall","supplier":"...","supplierLot":"..."}
    *   {"view":"log","from":N,"limit":N,"stream":"..."}   (NDJSON lines)

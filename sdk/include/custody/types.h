@@ -53,7 +53,7 @@ static const custody_type_info custody_event_types[] = {
     {"op.reported", "OpReport", UINT64_C(0xb655baa82f8a7912)},
     {"op.completed", "OpRef", UINT64_C(0xde90f7b613623ee7)},
     {"op.verified", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
-    {"wo.completed", "WoRef", UINT64_C(0xf245a0510095616f)},
+    {"wo.completed", "WoCompleted", UINT64_C(0x9adae46a46e212f8)},
     {"wo.closed", "WoRef", UINT64_C(0xf245a0510095616f)},
     {"wo.scheduled", "WoSchedule", UINT64_C(0xbe39035d769b99c2)},
     {"inspection.recorded", "InspectionRecorded", UINT64_C(0xb02ebc67c9b75bdc)},

@@ -74,6 +74,12 @@ class Queries {
   [[nodiscard]] Result<void> equipment_logbook(std::string_view equipment, TimeNs from, TimeNs to,
                                                codec::JsonWriter& out) const;
 
+  // The work order's yield against theory (21 CFR 211.188(b)(7)) as its state stands: the
+  // theoretical and actual yield of the order and of each step, each as a percentage of
+  // theoretical, the components they come from, and the product's limits. kNotFound when the
+  // order does not exist.
+  [[nodiscard]] Result<void> work_order_yield(std::string_view wo, codec::JsonWriter& out) const;
+
  private:
   // The seqs of the entity's records, oldest first: its own stream and what the history
   // index lists; the newest `limit` of them (0: all).

@@ -6,6 +6,7 @@
 //   {"view":"board","board":"wip"|"exceptions","at":"<RFC 3339>"?}
 //   {"view":"kpi","from":"<RFC 3339>","to":"<RFC 3339>"}
 //   {"view":"logbook","equipment":"...","from":"<RFC 3339>"?,"to":"<RFC 3339>"?}
+//   {"view":"yield","wo":"..."}                             -> the order's yield against theory
 //   {"view":"trace","lot":"...","direction":"forward"|"backward","depth":N?}
 //   {"view":"recall","lot":"..."}, {"view":"recall","supplier":"...","supplierLot":"..."},
 //   {"view":"recall","equipment":"...","from":"...","to":"..."}; "excludeConsumed":true?
