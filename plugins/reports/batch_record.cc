@@ -49,6 +49,7 @@ struct Gathered {
   std::map<std::string, std::vector<json::object>> logbooks;
   std::set<std::string> cleaning_rules;  // of those, the ones that must be cleaned to start
   std::set<std::string> interval_rules;  // ... and those with a cleaning interval
+  json::object yield;                    // the "yield" view: the order's and each step's
 };
 
 json::object request(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) {
@@ -112,6 +113,7 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     g.history.push_back(Record{h.as_object()});
   }
   g.head = fetch_json(fetch, request({{"view", "head"}})).as_object();
+  g.yield = fetch_json(fetch, request({{"view", "yield"}, {"wo", wo}})).as_object();
   for (const auto& sv : array(g.wo, "steps")) {
     const auto& s = sv.as_object();
     if (!flag(s, "critical")) continue;
@@ -172,8 +174,8 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     for (const auto& entry : array(book.as_object(), "entries")) {
       g.logbooks[e].push_back(entry.as_object());
     }
-    auto shown = fetch_json(fetch, request({{"view", "equipment"}, {"id", e}, {"history", 1}}));
-    const auto& state = object(shown.as_object(), "state");
+    auto item = fetch_json(fetch, request({{"view", "equipment"}, {"id", e}, {"history", 1}}));
+    const auto& state = object(item.as_object(), "state");
     if (text(state, "cleanOnChange") != "none" || number_value(state, "cleanEveryHours") > 0) {
       g.cleaning_rules.insert(e);
     }
@@ -329,7 +331,11 @@ std::string meaning(const Record& rec) {
            text(p, "unit") + (flag(p, "passed") ? " (pass)" : " (FAIL)");
   }
   if (t == "exception.raised") return "Raised exception " + text(p, "exception");
-  if (t == "wo.completed") return "Completed the order";
+  if (t == "wo.completed") {
+    if (number(p, "theoretical").empty()) return "Completed the order";
+    return "Completed the order: yield " + number(p, "actual") + " of theoretical " +
+           number(p, "theoretical");
+  }
   if (t == "wo.closed") return "Closed the order";
   if (t == "record.corrected") {
     return "Corrected record #" + number(p, "seq") + " (" + text(p, "reason") + ")";
@@ -603,6 +609,71 @@ void materials(Html& h, const Gathered& g) {
   h.raw("</table>\n");
 }
 
+// Yield against theory at each phase and for the order (21 CFR 211.188(b)(7)); a percentage
+// outside the product's limits is marked.
+void yields(Html& h, const Gathered& g) {
+  const auto& y = g.yield;
+  h.raw("<h2>Yield against theory</h2>\n<p>");
+  if (text(y, "basis") == "components") {
+    h.raw("Theoretical yield: what the components consumed would make with no loss, the "
+          "scarcest deciding (packaging is reconciled, not yielded).");
+  } else {
+    h.raw("No component with a quantity per unit was consumed: theoretical yield is the "
+          "quantity ordered.");
+  }
+  h.raw(" A step without components of its own starts from what the step before passed on. ");
+  const auto& limits = object(y, "limits");
+  const double min = number_value(limits, "min"), max = number_value(limits, "max");
+  if (min > 0 || max > 0) {
+    h.raw("Limits of the product: ")
+        .text(min > 0 ? number(limits, "min") + "%" : "none")
+        .raw(" to ")
+        .text(max > 0 ? number(limits, "max") + "%" : "no upper limit")
+        .raw(" of theoretical.");
+  } else {
+    h.raw("The product has no yield limits.");
+  }
+  h.raw("</p>\n");
+  auto percent = [&](const json::object& o) {
+    if (number(o, "percentOfTheoretical").empty()) return std::string("&mdash;");
+    const double p = number_value(o, "percentOfTheoretical");
+    const std::string shown = esc(number(o, "percentOfTheoretical")) + "%";
+    const bool out = (min > 0 && p < min) || (max > 0 && p > max);
+    return out ? "<span class=\"bad\">" + shown + " (outside limits)</span>" : shown;
+  };
+  h.head({"Phase", "Basis", "Theoretical", "Actual", "Scrap", "% of theoretical"});
+  for (const auto& sv : array(y, "steps")) {
+    const auto& st = sv.as_object();
+    h.row({"Step " + esc(text(st, "step")), esc(text(st, "basis")), esc(number(st, "theoretical")),
+           esc(number(st, "actual")), esc(number(st, "scrap")), percent(st)});
+  }
+  h.row({"<strong>Order</strong> (produced into lots)", esc(text(y, "basis")),
+         esc(number(y, "theoretical")), esc(number(y, "actual")), "", percent(y)});
+  h.raw("</table>\n");
+  if (!array(y, "components").empty()) {
+    h.head({"Component", "Per unit", "Consumed"});
+    for (const auto& cv : array(y, "components")) {
+      const auto& c = cv.as_object();
+      h.row({esc(text(c, "material")), esc(number(c, "qtyPerUnit")), esc(number(c, "consumed"))});
+    }
+    h.raw("</table>\n");
+  }
+  for (const auto& rec : g.history) {
+    if (rec.type() != "wo.completed" || number(rec.payload(), "theoretical").empty()) continue;
+    h.raw("<p>Recorded at completion (#")
+        .text(std::to_string(rec.seq()))
+        .raw(", ")
+        .text(text(rec.r, "actor"))
+        .raw(", ")
+        .text(occurred(g, rec))
+        .raw("): actual ")
+        .text(number(rec.payload(), "actual"))
+        .raw(" of theoretical ")
+        .text(number(rec.payload(), "theoretical"))
+        .raw(".</p>\n");
+  }
+}
+
 void readings(Html& h, const Gathered& g) {
   h.raw("<h2>Process readings</h2>\n");
   if (g.readings.empty()) {
@@ -807,6 +878,7 @@ std::string batch_record_html(const std::string& wo, const Fetch& fetch,
   training(h, g);
   equipment(h, g);
   materials(h, g);
+  yields(h, g);
   readings(h, g);
   inspections(h, g);
   exceptions(h, g);

@@ -423,6 +423,12 @@ test('work orders: a filtered list, the plan per work center, and an order with 
   await page.waitForSelector('.order-detail tr[data-step="wash"]');
   assert.match(await text(page, '.order-detail tr[data-step="wash"]'), /completed.*17.*1/s);
   assert.match(await text(page, '#wo-lots + table'), /RAW-UI-1\s*20/);
+  // Yield against theory, per step and for the order, as the API computes it.
+  const y = (await api.get('/v1/work-orders/WO-UI-1/yield')).body;
+  await page.waitForSelector('table.yield tr[data-phase="order"]');
+  const shown = (/** @type {number | null} */ p) => p === null ? '—' : `${new Intl.NumberFormat('en', { maximumFractionDigits: 3 }).format(p)} %`;
+  assert.ok((await text(page, 'table.yield tr[data-phase="wash"]')).includes(shown(y.steps[0].percentOfTheoretical)), JSON.stringify(y.steps[0]));
+  assert.ok((await text(page, 'table.yield tr[data-phase="order"]')).includes(shown(y.percentOfTheoretical)), JSON.stringify(y));
   await screenshot(page, 'work-order');
 });
 
