@@ -95,6 +95,13 @@ step "custody logbook flume-2: cleanings, calibrations, maintenance and each use
 echo "  ..."
 "$custody" logbook "$ledger" flume-2 --from "$(date -u +%Y-%m-%d)" --format table | tail -n 5
 
+wilted=$(grep -m1 -o 'Heavy trimming on [^:]*' "$data/plant.ndjson" | sed 's/Heavy trimming on //')
+step "custody yield $wilted: theoretical yield from the greens consumed, actual into lots (211.188(b)(7))"
+echo "  a cooler door left open wilted a delivery; the wash trimmed hard, and when the order"
+echo "  completed custody raised a quality exception for its yield:"
+"$custody" yield "$ledger" "$wilted" --format table | sed 's/^/  /'
+"$custody" log "$ledger" --stream "wo:$wilted" | grep '"wo.completed"' | sed -E 's/.*"payload":(\{[^}]*\}).*/  wo.completed \1/'
+
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table
 

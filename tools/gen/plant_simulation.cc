@@ -44,6 +44,10 @@ enum class Fate : std::uint8_t { kRelease, kHoldThenRelease, kReject };
 // still on hand after 5 days; see shelf_life).
 constexpr std::uint64_t kRawShelfLifeDays = 7;
 
+// The finished products' yield limits, percent of theoretical (material.define).
+constexpr double kYieldMin = 90;
+constexpr double kYieldMax = 102;
+
 struct Lot {
   std::string id;
   int material = 0;
@@ -73,6 +77,9 @@ struct WorkOrder {
   bool washed = false;   // raw greens consumed
   bool packing = false;  // packaging consumed
   std::vector<int> lots;
+  std::int64_t theoretical = 0;  // cases the greens consumed cover (thousandths), as custody
+                                 // computes it: the scarcest ingredient decides
+  std::int64_t produced = 0;     // cases packed into lots (thousandths)
 };
 
 struct Machine {
@@ -314,6 +321,9 @@ class PlantSimulation {
         w.key("gtin").string(with_check_digit(kProducts[i].gtin));
         w.key("shelfLifeDays").uint64(14);  // use-by on the bag
         w.key("bestBeforeDays").uint64(12);
+        // Trim loss at the wash and scrap on the line keep a bag within these of theoretical.
+        w.key("yieldMin").number(kYieldMin);
+        w.key("yieldMax").number(kYieldMax);
       });
     }
     for (std::size_t m = 0; m < kMachines.size(); ++m) {
@@ -955,7 +965,13 @@ class PlantSimulation {
     machines_[machine].running = w;
     wo.machine = machine;
     for (auto [m, need] : needs) consume(w, wc, m, need);
-    if (wc == Wc::kWash) wo.washed = true;
+    if (wc == Wc::kWash) {
+      wo.washed = true;
+      for (int i = 0; i < prod.n_ingredients; ++i) {
+        const std::int64_t covers = needs[i].second * 1000 / prod.ingredients[i].grams;
+        if (i == 0 || covers < wo.theoretical) wo.theoretical = covers;
+      }
+    }
     if (wc == Wc::kPack) wo.packing = true;
 
     static constexpr std::array<std::pair<int, int>, 5> kSetup = {
@@ -965,7 +981,16 @@ class PlantSimulation {
     const auto [setup_lo, setup_hi] = kSetup[idx(wc)];
     const std::int64_t run = wo.cases_in * prod.mpu[idx(wc)] * rng_.between(92, 115) / 100'000;
     const std::int64_t duration = std::max<std::int64_t>(6, rng_.between(setup_lo, setup_hi) + run);
-    const auto [scrap_lo, scrap_hi] = kScrapPerMille[idx(wc)];
+    auto [scrap_lo, scrap_hi] = kScrapPerMille[idx(wc)];
+    // Once, after the first day: a delivery that wilted in the cooler is trimmed hard at the
+    // wash, and the order comes out below its yield limit.
+    if (wc == Wc::kWash && !wilted_done_ && t_ >= opt_.start + kDay) {
+      wilted_done_ = true;
+      scrap_lo = 90;
+      scrap_hi = 110;
+      note(t_, supervisor(t_), kWorkCenters[idx(wc)],
+           "Heavy trimming on " + wo.id + ": outer leaves wilted after a cooler door was left open");
+    }
     wo.scrap = wo.cases_in * rng_.between(scrap_lo, scrap_hi) / 1000;
     wo.good = wo.cases_in - wo.scrap;
     wo.reported_good = wo.reported_scrap = 0;
@@ -1036,8 +1061,9 @@ class PlantSimulation {
       return;
     }
     at(t_ + rng_.minutes_between(2, 6), [this, w] {
-      write(t_, "wo.complete", "wo", supervisor(t_),
-            [&](JsonWriter& j) { j.key("wo").string(wos_[w].id); });
+      const std::string id = write(t_, "wo.complete", "wo", supervisor(t_),
+                                   [&](JsonWriter& j) { j.key("wo").string(wos_[w].id); });
+      yield_check(w, id);
       const TimeNs close =
           midnight(t_) + kDay + 7 * kHour + minutes(30) + rng_.minutes_between(0, 120);
       at(close, [this, w] {
@@ -1045,6 +1071,25 @@ class PlantSimulation {
               [&](JsonWriter& j) { j.key("wo").string(wos_[w].id); });
       });
     });
+  }
+
+  // custody judges the order's yield as it completes: outside the product's limits it raises a
+  // quality exception, which QA investigates.
+  void yield_check(int w, const std::string& completed_by) {
+    const WorkOrder& wo = wos_[w];
+    if (wo.theoretical <= 0) return;
+    const double percent =
+        100.0 * static_cast<double>(wo.produced) / static_cast<double>(wo.theoretical);
+    if (percent >= kYieldMin && percent <= kYieldMax) return;
+    ++summary_.automatic_exceptions;
+    const TimeNs raised = t_;
+    work(ExceptionWork{"auto:" + completed_by, user(kQaManager), qa_tech(t_), user(kQaManager),
+                       raised + minutes(20), raised + minutes(40),
+                       raised + rng_.minutes_between(150, 300), raised + rng_.minutes_between(320, 420),
+                       "Trim loss at the wash above standard: produce quality on the day",
+                       "Lots reviewed against specification and released as fit; grower and "
+                       "cooler practice reviewed",
+                       -1});
   }
 
   // Pallets come off the line through the pack step; the last just before it ends.
@@ -1082,6 +1127,7 @@ class PlantSimulation {
     const int l = static_cast<int>(lots_.size());
     stock_[lot.material].push_back(l);
     wo.lots.push_back(l);
+    wo.produced += cases * kUnit;
     lots_.push_back(std::move(lot));
     ++summary_.lots_produced;
     shift_cases_ += cases;
@@ -1632,6 +1678,7 @@ class PlantSimulation {
   std::int64_t shift_cases_ = 0;
   int shift_pallets_ = 0;
   int shift_exceptions_ = 0;
+  bool wilted_done_ = false;  // the one wash with heavy trimming (start_step)
 };
 
 }  // namespace
