@@ -22,9 +22,9 @@ Result<void> decide_material(Decide& d, s::MaterialDefine::Reader m) {
   if (m.getBestBeforeDays() > kMaxDays) {
     return invalid("data.bestBeforeDays", "must be at most " + std::to_string(kMaxDays));
   }
-  for (const auto& [field, value] : {std::pair{"data.yieldMin", m.getYieldMin()},
-                                     std::pair{"data.yieldMax", m.getYieldMax()}}) {
-    if (!std::isfinite(value) || value < 0 || value > kMaxYieldPercent) {
+  for (const auto& [field, value] :
+       {std::pair{"data.yieldMin", m.getYieldMin()}, std::pair{"data.yieldMax", m.getYieldMax()}}) {
+    if (!std::isfinite(value) || std::signbit(value) || value > kMaxYieldPercent) {
       return invalid(field, "must be a percentage of theoretical yield from 0 to " +
                                 std::to_string(static_cast<int>(kMaxYieldPercent)));
     }

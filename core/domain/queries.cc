@@ -688,7 +688,7 @@ Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& o
   if (!y) return std::unexpected(y.error());
   auto percent = [&](std::int64_t actual, std::int64_t theoretical) {
     if (auto p = yield_percent(actual, theoretical)) {
-      out.number(std::round(*p * 10) / 10);
+      out.number(round_percent(*p));
     } else {
       out.null();
     }
@@ -705,9 +705,15 @@ Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& o
   percent(y->actual, y->theoretical);
   out.key("limits").begin_object();
   out.key("min");
-  if (y->min > 0) out.number(y->min); else out.null();
+  if (y->min > 0)
+    out.number(y->min);
+  else
+    out.null();
   out.key("max");
-  if (y->max > 0) out.number(y->max); else out.null();
+  if (y->max > 0)
+    out.number(y->max);
+  else
+    out.null();
   out.end_object();
   const auto p = yield_percent(y->actual, y->theoretical);
   out.key("inLimits").boolean(!p || yield_in_limits(*p, y->min, y->max));
@@ -727,7 +733,9 @@ Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& o
     out.begin_object();
     out.key("step").string(st.step);
     out.key("status").string(codec::enum_name(steps[i].getStatus()));
-    out.key("basis").string(st.from_components ? "components" : i == 0 ? "orderQty" : "previousStep");
+    out.key("basis").string(st.from_components ? "components"
+                            : i == 0           ? "orderQty"
+                                               : "previousStep");
     out.key("theoretical").decimal(st.theoretical, 3);
     out.key("actual").decimal(st.actual, 3);
     out.key("scrap").decimal(steps[i].getScrap(), 3);

@@ -171,16 +171,15 @@ Result<void> decide_complete(Decide& d, s::WoRef::Reader r) {
   e.setActual(y->actual);
   e.setBasis(y->basis);
   d.emit_own("wo.completed", e);
-  // Outside the product's limits: QA looks into it before the lots go anywhere.
+  // Outside the product's limits (judged on the exact figure): an exception on the order's
+  // lots for QA to investigate; it holds nothing by itself.
   const auto percent = yield_percent(y->actual, y->theoretical);
   if (percent && !yield_in_limits(*percent, y->min, y->max)) {
-    std::string limits = y->min > 0 ? "at least " + percent_text(y->min) : "";
-    if (y->max > 0) limits += (limits.empty() ? "at most " : " and at most ") + percent_text(y->max);
     raise_automatic_exception(
         d, s::ExceptionCategory::QUALITY,
         "Yield of work order " + str(r.getWo()) + " is " + percent_text(*percent) +
             " of theoretical (" + qty_text(y->actual) + " of " + qty_text(y->theoretical) + " " +
-            str(w.getMaterial()) + "); its limits are " + limits,
+            str(w.getMaterial()) + "); its limits are " + limits_text(y->min, y->max),
         kYieldDeadline, [&](s::ExceptionRaised::Builder x) {
           x.setWo(r.getWo());
           auto produced = w.getProduced();

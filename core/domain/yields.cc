@@ -1,6 +1,7 @@
 #include "yields.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -124,10 +125,25 @@ bool yield_in_limits(double percent, double min, double max) {
   return (min <= 0 || percent >= min) && (max <= 0 || percent <= max);
 }
 
+double round_percent(double percent) {
+  return std::round(percent * 10) / 10;
+}
+
 std::string percent_text(double percent) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", percent);
+  std::snprintf(buf, sizeof buf, "%.1f%%", round_percent(percent));
   return buf;
+}
+
+std::string limits_text(double min, double max) {
+  auto shortest = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.15g%%", v);
+    return std::string(buf);
+  };
+  std::string out = min > 0 ? "at least " + shortest(min) : "";
+  if (max > 0) out += (out.empty() ? "at most " : " and at most ") + shortest(max);
+  return out;
 }
 
 std::string_view yield_basis_name(s::YieldBasis basis) {

@@ -57,8 +57,15 @@ struct OrderYield {
 // Whether a percentage lies within limits, where 0 means no limit on that side.
 [[nodiscard]] bool yield_in_limits(double percent, double min, double max);
 
-// "93.4%": a percentage for messages and reports.
+// A percentage as custody shows it: to one decimal, halves away from zero (89.25 -> 89.3).
+[[nodiscard]] double round_percent(double percent);
+
+// "93.4%": a percentage for messages, rounded as round_percent does.
 [[nodiscard]] std::string percent_text(double percent);
+
+// "at least 95%", "at most 102%", "at least 95% and at most 102.5%": a material's limits,
+// each in its shortest exact form; empty when it has none.
+[[nodiscard]] std::string limits_text(double min, double max);
 
 [[nodiscard]] std::string_view yield_basis_name(s::YieldBasis basis);
 

@@ -332,7 +332,8 @@ std::string meaning(const Record& rec) {
   }
   if (t == "exception.raised") return "Raised exception " + text(p, "exception");
   if (t == "wo.completed") {
-    if (number(p, "theoretical").empty()) return "Completed the order";
+    // Orders completed before custody recorded yields: basis "unknown", figures zero.
+    if (text(p, "basis").empty() || text(p, "basis") == "unknown") return "Completed the order";
     return "Completed the order: yield " + number(p, "actual") + " of theoretical " +
            number(p, "theoretical");
   }
@@ -615,31 +616,31 @@ void yields(Html& h, const Gathered& g) {
   const auto& y = g.yield;
   h.raw("<h2>Yield against theory</h2>\n<p>");
   if (text(y, "basis") == "components") {
-    h.raw("Theoretical yield: what the components consumed would make with no loss, the "
-          "scarcest deciding (packaging is reconciled, not yielded).");
+    h.raw(
+        "Theoretical yield: what the components consumed would make with no loss, the "
+        "scarcest deciding (packaging is reconciled, not yielded).");
   } else {
-    h.raw("No component with a quantity per unit was consumed: theoretical yield is the "
-          "quantity ordered.");
+    h.raw(
+        "No component with a quantity per unit was consumed: theoretical yield is the "
+        "quantity ordered.");
   }
   h.raw(" A step without components of its own starts from what the step before passed on. ");
+  // The product's limits apply to the order's yield, judged by custody ("inLimits").
   const auto& limits = object(y, "limits");
-  const double min = number_value(limits, "min"), max = number_value(limits, "max");
-  if (min > 0 || max > 0) {
-    h.raw("Limits of the product: ")
-        .text(min > 0 ? number(limits, "min") + "%" : "none")
-        .raw(" to ")
-        .text(max > 0 ? number(limits, "max") + "%" : "no upper limit")
-        .raw(" of theoretical.");
+  const std::string min = number(limits, "min"), max = number(limits, "max");
+  if (!min.empty() && !max.empty()) {
+    h.raw("Limits of the product: ").text(min + "% to " + max + "% of theoretical.");
+  } else if (!min.empty()) {
+    h.raw("Limit of the product: at least ").text(min + "% of theoretical.");
+  } else if (!max.empty()) {
+    h.raw("Limit of the product: at most ").text(max + "% of theoretical.");
   } else {
     h.raw("The product has no yield limits.");
   }
   h.raw("</p>\n");
   auto percent = [&](const json::object& o) {
     if (number(o, "percentOfTheoretical").empty()) return std::string("&mdash;");
-    const double p = number_value(o, "percentOfTheoretical");
-    const std::string shown = esc(number(o, "percentOfTheoretical")) + "%";
-    const bool out = (min > 0 && p < min) || (max > 0 && p > max);
-    return out ? "<span class=\"bad\">" + shown + " (outside limits)</span>" : shown;
+    return esc(number(o, "percentOfTheoretical")) + "%";
   };
   h.head({"Phase", "Basis", "Theoretical", "Actual", "Scrap", "% of theoretical"});
   for (const auto& sv : array(y, "steps")) {
@@ -648,7 +649,10 @@ void yields(Html& h, const Gathered& g) {
            esc(number(st, "actual")), esc(number(st, "scrap")), percent(st)});
   }
   h.row({"<strong>Order</strong> (produced into lots)", esc(text(y, "basis")),
-         esc(number(y, "theoretical")), esc(number(y, "actual")), "", percent(y)});
+         esc(number(y, "theoretical")), esc(number(y, "actual")), "",
+         flag(y, "inLimits")
+             ? percent(y)
+             : "<span class=\"bad\">" + percent(y) + " (outside the limits)</span>"});
   h.raw("</table>\n");
   if (!array(y, "components").empty()) {
     h.head({"Component", "Per unit", "Consumed"});
@@ -659,7 +663,8 @@ void yields(Html& h, const Gathered& g) {
     h.raw("</table>\n");
   }
   for (const auto& rec : g.history) {
-    if (rec.type() != "wo.completed" || number(rec.payload(), "theoretical").empty()) continue;
+    const std::string basis = text(rec.payload(), "basis");
+    if (rec.type() != "wo.completed" || basis.empty() || basis == "unknown") continue;
     h.raw("<p>Recorded at completion (#")
         .text(std::to_string(rec.seq()))
         .raw(", ")

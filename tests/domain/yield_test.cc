@@ -15,11 +15,9 @@ class YieldTest : public PlantTest {
   // the film.
   void slaw_plant() {
     master_data();
-    ok("material.define",
-       R"({"material":"cabbage","name":"Cabbage","uom":"kg","kind":"raw"})");
+    ok("material.define", R"({"material":"cabbage","name":"Cabbage","uom":"kg","kind":"raw"})");
     ok("material.define", R"({"material":"carrot","name":"Carrot","uom":"kg","kind":"raw"})");
-    ok("material.define",
-       R"({"material":"film","name":"Bag film","uom":"kg","kind":"packaging"})");
+    ok("material.define", R"({"material":"film","name":"Bag film","uom":"kg","kind":"packaging"})");
     ok("material.define",
        R"({"material":"slaw","name":"Coleslaw","uom":"case","kind":"finished","yieldMin":95,"yieldMax":102})");
     ok("equipment.define", R"({"equipment":"shredder-1","name":"Shredder","workCenter":"shred"})");
@@ -39,8 +37,9 @@ class YieldTest : public PlantTest {
   // good `shred_good`, mix passes it all, pack packs `packed` into lot `lot`.
   void run_slaw(const std::string& wo, double cabbage, double shred_good, double packed,
                 const std::string& lot) {
-    ok("wo.create", R"({"wo":")" + wo +
-                        R"(","material":"slaw","qty":100,"routing":"slaw-r","due":"2026-11-30T00:00:00Z"})");
+    ok("wo.create",
+       R"({"wo":")" + wo +
+           R"(","material":"slaw","qty":100,"routing":"slaw-r","due":"2026-11-30T00:00:00Z"})");
     ok("wo.release", R"({"wo":")" + wo + R"("})");
     const std::string w = R"({"wo":")" + wo + R"(","step":")";
     ok("op.start", w + R"(shred","equipment":"shredder-1"})");
@@ -88,8 +87,7 @@ TEST_F(YieldTest, ALowYieldRaisesAQualityExceptionOnTheLotsAndAGoodOneDoesNot) {
   const std::string description(x.at("description").as_string());
   EXPECT_NE(description.find("89.1%"), std::string::npos) << description;
   EXPECT_NE(description.find("98 of 110 slaw"), std::string::npos) << description;
-  EXPECT_NE(description.find("at least 95.0% and at most 102.0%"), std::string::npos)
-      << description;
+  EXPECT_NE(description.find("at least 95% and at most 102%"), std::string::npos) << description;
   auto exception = state("exception", std::string(x.at("exception").as_string()));
   ASSERT_EQ(exception["lots"].as_array().size(), 1u);
   EXPECT_EQ(exception["lots"].as_array()[0], "F-2");
@@ -162,6 +160,8 @@ TEST_F(YieldTest, YieldLimitsMustBePercentagesTheRightWayRound) {
                   "data.yieldMin");
   expect_rejected("material.define", m + R"("yieldMax":1001})", ErrorCode::kInvalidArgument,
                   "data.yieldMax");
+  expect_rejected("material.define", m + R"("yieldMin":-0.0})", ErrorCode::kInvalidArgument,
+                  "data.yieldMin");
   expect_rejected("material.define", m + R"("yieldMin":98,"yieldMax":95})",
                   ErrorCode::kInvalidArgument, "data.yieldMax");
   ok("material.define", m + R"("yieldMin":98})");  // no upper limit

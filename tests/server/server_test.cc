@@ -1107,25 +1107,25 @@ TEST_F(Serve, AnOrdersYieldIsReadOverHttpAndALowOneRaisesAnException) {
                                 R"(","data":)" + data + "}",
                             erp);
   };
-  for (const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
-           {"material.define", R"({"material":"romaine","name":"Romaine","uom":"kg"})"},
-           {"material.define",
-            R"({"material":"salad","name":"Salad","uom":"case","yieldMin":95,"yieldMax":102})"},
-           {"party.define", R"({"party":"farm","name":"Farm","role":"supplier"})"},
-           {"equipment.define", R"({"equipment":"washer-1","name":"Washer","workCenter":"wash"})"},
-           {"equipment.define", R"({"equipment":"washer-2","name":"Washer","workCenter":"wash"})"},
-           {"routing.define",
-            R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash","inputs":[{"material":"romaine","qtyPerUnit":2}]}]})"},
-           {"lot.receive",
-            R"({"lot":"R-1","material":"romaine","qty":500,"uom":"kg","supplier":"farm","supplierLot":"F-1"})"},
-           {"wo.create",
-            R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2027-01-01T00:00:00Z"})"},
-           {"wo.release", R"({"wo":"WO-1"})"},
-           {"op.start", R"({"wo":"WO-1","step":"wash","equipment":"washer-1"})"},
-           {"lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-1","qty":200})"},
-           {"op.report", R"({"wo":"WO-1","step":"wash","good":90,"scrap":10})"},
-           {"lot.produce", R"({"wo":"WO-1","step":"wash","lot":"F-1","qty":90})"},
-           {"op.complete", R"({"wo":"WO-1","step":"wash"})"}}) {
+  for (
+      const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
+          {"material.define", R"({"material":"romaine","name":"Romaine","uom":"kg"})"},
+          {"material.define",
+           R"({"material":"salad","name":"Salad","uom":"case","yieldMin":95,"yieldMax":102})"},
+          {"party.define", R"({"party":"farm","name":"Farm","role":"supplier"})"},
+          {"equipment.define", R"({"equipment":"washer-1","name":"Washer","workCenter":"wash"})"},
+          {"routing.define",
+           R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash","inputs":[{"material":"romaine","qtyPerUnit":2}]}]})"},
+          {"lot.receive",
+           R"({"lot":"R-1","material":"romaine","qty":500,"uom":"kg","supplier":"farm","supplierLot":"F-1"})"},
+          {"wo.create",
+           R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2027-01-01T00:00:00Z"})"},
+          {"wo.release", R"({"wo":"WO-1"})"},
+          {"op.start", R"({"wo":"WO-1","step":"wash","equipment":"washer-1"})"},
+          {"lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-1","qty":200})"},
+          {"op.report", R"({"wo":"WO-1","step":"wash","good":90,"scrap":10})"},
+          {"lot.produce", R"({"wo":"WO-1","step":"wash","lot":"F-1","qty":90})"},
+          {"op.complete", R"({"wo":"WO-1","step":"wash"})"}}) {
     auto r = post(type, data);
     ASSERT_EQ(r.status, 200) << type << " " << r.body;
   }
@@ -1150,19 +1150,41 @@ TEST_F(Serve, AnOrdersYieldIsReadOverHttpAndALowOneRaisesAnException) {
   EXPECT_EQ(missing.status, 404) << missing.body;
   EXPECT_EQ(code_of(missing), "not_found");
   EXPECT_EQ(client_->request("GET", "/v1/work-orders/WO-1/yield").status, 401);
-  auto bad = post("material.define", R"({"material":"slaw","name":"Slaw","uom":"case","yieldMin":-5})");
+  auto bad =
+      post("material.define", R"({"material":"slaw","name":"Slaw","uom":"case","yieldMin":-5})");
   EXPECT_EQ(bad.status, 422) << bad.body;
   EXPECT_EQ(str(bad.json().at("error").at("field")), "data.yieldMin");
+}
 
-  // Equipment under maintenance refuses a start over HTTP as in the CLI, and writes nothing.
+TEST_F(Serve, EquipmentUnderMaintenanceRefusesAStartOverHttpAndWritesNothing) {
+  const std::string erp = token("integration");
+  const std::string op = token("operator");
+  start();
+  int n = 0;
+  auto post = [&](const std::string& type, const std::string& data) {
+    return client_->request("POST", "/v1/commands",
+                            R"({"type":")" + type + R"(","commandId":"m)" + std::to_string(++n) +
+                                R"(","data":)" + data + "}",
+                            erp);
+  };
+  for (
+      const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
+          {"material.define", R"({"material":"salad","name":"Salad","uom":"case"})"},
+          {"equipment.define", R"({"equipment":"washer-2","name":"Washer","workCenter":"wash"})"},
+          {"routing.define",
+           R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"}]})"}}) {
+    ASSERT_EQ(post(type, data).status, 200) << type;
+  }
   ASSERT_EQ(post("equipment.set_status",
                  R"({"equipment":"washer-2","status":"maintenance","reason":"Pump seal"})")
                 .status,
             200);
-  ASSERT_EQ(post("wo.create",
-                 R"({"wo":"WO-2","material":"salad","qty":10,"routing":"salad-r","due":"2027-01-01T00:00:00Z"})")
-                .status,
-            200);
+  ASSERT_EQ(
+      post(
+          "wo.create",
+          R"({"wo":"WO-2","material":"salad","qty":10,"routing":"salad-r","due":"2027-01-01T00:00:00Z"})")
+          .status,
+      200);
   ASSERT_EQ(post("wo.release", R"({"wo":"WO-2"})").status, 200);
   auto state = [&] {
     return client_->request("GET", "/v1/work-orders/WO-2", "", op).body +

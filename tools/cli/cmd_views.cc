@@ -197,11 +197,9 @@ void add_yield(CLI::App& app, Action& run) {
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
     run = [a] {
-      return with_queries(
-          a->dir, a->format,
-          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
-            return q.work_order_yield(a->wo, w);
-          });
+      return with_queries(a->dir, a->format,
+                          [&](const domain::Queries& q, const ledger::Ledger&,
+                              codec::JsonWriter& w) { return q.work_order_yield(a->wo, w); });
     };
   });
 }

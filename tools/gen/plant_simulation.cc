@@ -45,8 +45,8 @@ enum class Fate : std::uint8_t { kRelease, kHoldThenRelease, kReject };
 constexpr std::uint64_t kRawShelfLifeDays = 7;
 
 // The finished products' yield limits, percent of theoretical (material.define).
-constexpr double kYieldMin = 90;
-constexpr double kYieldMax = 102;
+constexpr std::int64_t kYieldMin = 90;
+constexpr std::int64_t kYieldMax = 102;
 
 struct Lot {
   std::string id;
@@ -322,8 +322,8 @@ class PlantSimulation {
         w.key("shelfLifeDays").uint64(14);  // use-by on the bag
         w.key("bestBeforeDays").uint64(12);
         // Trim loss at the wash and scrap on the line keep a bag within these of theoretical.
-        w.key("yieldMin").number(kYieldMin);
-        w.key("yieldMax").number(kYieldMax);
+        w.key("yieldMin").int64(kYieldMin);
+        w.key("yieldMax").int64(kYieldMax);
       });
     }
     for (std::size_t m = 0; m < kMachines.size(); ++m) {
@@ -986,10 +986,11 @@ class PlantSimulation {
     // wash, and the order comes out below its yield limit.
     if (wc == Wc::kWash && !wilted_done_ && t_ >= opt_.start + kDay) {
       wilted_done_ = true;
-      scrap_lo = 90;
-      scrap_hi = 110;
-      note(t_, supervisor(t_), kWorkCenters[idx(wc)],
-           "Heavy trimming on " + wo.id + ": outer leaves wilted after a cooler door was left open");
+      scrap_lo = 150;  // with the steps after it, always below 90% of theoretical
+      scrap_hi = 180;
+      note(
+          t_, supervisor(t_), kWorkCenters[idx(wc)],
+          "Heavy trimming on " + wo.id + ": outer leaves wilted after a cooler door was left open");
     }
     wo.scrap = wo.cases_in * rng_.between(scrap_lo, scrap_hi) / 1000;
     wo.good = wo.cases_in - wo.scrap;
@@ -1078,14 +1079,17 @@ class PlantSimulation {
   void yield_check(int w, const std::string& completed_by) {
     const WorkOrder& wo = wos_[w];
     if (wo.theoretical <= 0) return;
-    const double percent =
-        100.0 * static_cast<double>(wo.produced) / static_cast<double>(wo.theoretical);
-    if (percent >= kYieldMin && percent <= kYieldMax) return;
+    // produced / theoretical against the limits, in integers: a real difference is at least
+    // 1/theoretical, far above the rounding of custody's double.
+    const std::int64_t percent100 = wo.produced * 100;
+    if (percent100 >= kYieldMin * wo.theoretical && percent100 <= kYieldMax * wo.theoretical)
+      return;
     ++summary_.automatic_exceptions;
     const TimeNs raised = t_;
     work(ExceptionWork{"auto:" + completed_by, user(kQaManager), qa_tech(t_), user(kQaManager),
                        raised + minutes(20), raised + minutes(40),
-                       raised + rng_.minutes_between(150, 300), raised + rng_.minutes_between(320, 420),
+                       raised + rng_.minutes_between(150, 300),
+                       raised + rng_.minutes_between(320, 420),
                        "Trim loss at the wash above standard: produce quality on the day",
                        "Lots reviewed against specification and released as fit; grower and "
                        "cooler practice reviewed",

@@ -117,26 +117,24 @@ function Gantt({ orders }) {
 }
 
 /**
- * The order's and each step's yield as a percentage of theoretical (21 CFR 211.188(b)(7)), a
- * percentage outside the product's limits marked.
+ * The order's and each step's yield as a percentage of theoretical (21 CFR 211.188(b)(7)); the
+ * order's marked when custody judged it outside the product's limits.
  * @param {{y: any}} props the `/yield` answer
  */
 function YieldTable({ y }) {
   const { min, max } = y.limits;
-  const outside = (/** @type {number | null} */ p) => p !== null && ((min !== null && p < min) || (max !== null && p > max));
-  const percent = (/** @type {number | null} */ p) => p === null ? '—'
-    : html`${formatQty(p)} %${outside(p) ? html` <strong class="late-flag">${t('wo.outsideLimits')}</strong>` : null}`;
-  const row = (/** @type {any} */ r, /** @type {any} */ phase, /** @type {string} */ key) => html`<tr data-phase=${key} class=${outside(r.percentOfTheoretical) ? 'late' : ''}>
+  const limits = min !== null && max !== null ? t('wo.yieldBetween', { min, max })
+    : min !== null ? t('wo.yieldAtLeast', { min }) : max !== null ? t('wo.yieldAtMost', { max }) : t('wo.yieldNoLimits');
+  const percent = (/** @type {number | null} */ p) => p === null ? '—' : `${formatQty(p)} %`;
+  const row = (/** @type {any} */ r, /** @type {any} */ phase, /** @type {string} */ key, /** @type {boolean} */ outside) => html`<tr data-phase=${key} class=${outside ? 'late' : ''}>
     <td>${phase}</td><td>${t('wo.basis.' + r.basis)}</td><td class="num">${formatQty(r.theoretical)}</td><td class="num">${formatQty(r.actual)}</td>
-    <td class="num">${percent(r.percentOfTheoretical)}</td></tr>`;
+    <td class="num">${percent(r.percentOfTheoretical)}${outside ? html` <strong class="late-flag">${t('wo.outsideLimits')}</strong>` : null}</td></tr>`;
   return html`<section aria-labelledby="wo-yield"><h2 id="wo-yield">${t('wo.yield')}</h2>
-    <p>${t(y.basis === 'components' ? 'wo.yieldComponents' : 'wo.yieldOrderQty')}
-      ${' '}${min === null && max === null ? t('wo.yieldNoLimits')
-        : t('wo.yieldLimits', { min: min === null ? t('wo.noLimit') : `${min} %`, max: max === null ? t('wo.noLimit') : `${max} %` })}</p>
+    <p>${t(y.basis === 'components' ? 'wo.yieldComponents' : 'wo.yieldOrderQty')} ${limits}</p>
     <table class="yield"><thead><tr><th scope="col">${t('wo.phase')}</th><th scope="col">${t('wo.basis')}</th><th scope="col">${t('wo.theoretical')}</th>
       <th scope="col">${t('wo.actual')}</th><th scope="col">${t('wo.percentOfTheoretical')}</th></tr></thead>
-    <tbody>${y.steps.map((/** @type {any} */ st) => row(st, st.step, st.step))}
-      ${row(y, html`<strong>${t('wo.orderIntoLots')}</strong>`, 'order')}</tbody></table>
+    <tbody>${y.steps.map((/** @type {any} */ st) => row(st, st.step, st.step, false))}
+      ${row(y, html`<strong>${t('wo.orderIntoLots')}</strong>`, 'order', !y.inLimits)}</tbody></table>
   </section>`;
 }
 
@@ -147,11 +145,13 @@ function Order({ id }) {
   const [yields, setYields] = useState(/** @type {any} */ (null));
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   useEffect(() => {
+    setYields(null);
+    // The yield on its own: if it cannot be read, the rest of the page still shows.
+    get('/v1/work-orders/' + segment(id) + '/yield').then(setYields, (e) => setYields({ problem: describe(e) }));
     (async () => {
       try {
         const o = await get('/v1/work-orders/' + segment(id));
         setOrder(o);
-        setYields(await get('/v1/work-orders/' + segment(id) + '/yield'));
         // Readings on each step's equipment while the step ran.
         const found = await readingsDuringSteps(o.state.steps);
         setReadings(found.map((r) => ({ step: r.step, equipment: r.equipment, ...r.payload, at: r.at })));
@@ -181,7 +181,8 @@ function Order({ id }) {
       <tbody>${(s.consumed ?? []).map((/** @type {any} */ l) => html`<tr><td>${t('wo.consumed')}</td><td><a href=${'#/audit/lots/' + encodeURIComponent(l.lot)}>${l.lot}</a></td><td class="num">${formatQty(l.qty)}</td></tr>`)}
         ${(s.produced ?? []).map((/** @type {any} */ l) => html`<tr><td>${t('wo.produced')}</td><td><a href=${'#/audit/lots/' + encodeURIComponent(l.lot)}>${l.lot}</a></td><td class="num">${formatQty(l.qty)}</td></tr>`)}</tbody></table>
     </section>
-    ${yields && html`<${YieldTable} y=${yields} />`}
+    ${yields?.problem ? html`<section aria-labelledby="wo-yield"><h2 id="wo-yield">${t('wo.yield')}</h2><${ErrorText} error=${yields.problem} /></section>`
+      : yields && html`<${YieldTable} y=${yields} />`}
     <section aria-labelledby="wo-readings"><h2 id="wo-readings">${t('wo.readings', { n: readings.length })}</h2>
       ${readings.length > 0 && html`<table><thead><tr><th scope="col">${t('col.step')}</th><th scope="col">${t('col.equipment')}</th><th scope="col">${t('wo.param')}</th>
         <th scope="col">${t('wo.value')}</th><th scope="col">${t('wo.limits')}</th><th scope="col">${t('audit.when')}</th></tr></thead>
