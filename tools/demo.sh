@@ -101,6 +101,8 @@ echo "  a cooler door left open wilted a delivery; the wash trimmed hard, and wh
 echo "  completed custody raised a quality exception for its yield:"
 "$custody" yield "$ledger" "$wilted" --format table | sed 's/^/  /'
 "$custody" log "$ledger" --stream "wo:$wilted" | grep '"wo.completed"' | sed -E 's/.*"payload":(\{[^}]*\}).*/  wo.completed \1/'
+"$custody" show "$ledger" wo "$wilted" | grep -o '"payload":{"exception":"[^"]*","category":"quality"[^}]*' \
+  | sed -E 's/.*"exception":"([^"]*)".*"description":"([^"]*)".*/  exception \1: \2/'
 
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table

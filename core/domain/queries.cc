@@ -716,7 +716,13 @@ Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& o
     out.null();
   out.end_object();
   const auto p = yield_percent(y->actual, y->theoretical);
-  out.key("inLimits").boolean(!p || yield_in_limits(*p, y->min, y->max));
+  // Judged once the order is complete, as wo.complete judges it; null before.
+  out.key("inLimits");
+  if (w.getStatus() == s::WoStatus::COMPLETED || w.getStatus() == s::WoStatus::CLOSED) {
+    out.boolean(!p || yield_in_limits(*p, y->min, y->max));
+  } else {
+    out.null();
+  }
   out.key("components").begin_array();
   for (const auto& c : y->components) {
     out.begin_object();

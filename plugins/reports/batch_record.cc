@@ -625,7 +625,10 @@ void yields(Html& h, const Gathered& g) {
         "quantity ordered.");
   }
   h.raw(" A step without components of its own starts from what the step before passed on. ");
-  // The product's limits apply to the order's yield, judged by custody ("inLimits").
+  // The product's limits apply to the order's yield, judged by custody once it is complete
+  // ("inLimits": null before).
+  const auto* judged = y.if_contains("inLimits");
+  const bool outside = judged != nullptr && judged->is_bool() && !judged->as_bool();
   const auto& limits = object(y, "limits");
   const std::string min = number(limits, "min"), max = number(limits, "max");
   if (!min.empty() && !max.empty()) {
@@ -650,9 +653,8 @@ void yields(Html& h, const Gathered& g) {
   }
   h.row({"<strong>Order</strong> (produced into lots)", esc(text(y, "basis")),
          esc(number(y, "theoretical")), esc(number(y, "actual")), "",
-         flag(y, "inLimits")
-             ? percent(y)
-             : "<span class=\"bad\">" + percent(y) + " (outside the limits)</span>"});
+         outside ? "<span class=\"bad\">" + percent(y) + " (outside the limits)</span>"
+                 : percent(y)});
   h.raw("</table>\n");
   if (!array(y, "components").empty()) {
     h.head({"Component", "Per unit", "Consumed"});

@@ -154,6 +154,8 @@ TEST_F(Views, TheYieldOfAnOrderInJsonAndTable) {
 {"type":"lot.consume","commandId":"w4","actor":"user:op","occurredAt":"2026-11-20T08:03:00Z","data":{"wo":"WO-1","step":"wash","lot":"R-1","qty":200}}
 {"type":"op.report","commandId":"w5","actor":"user:op","occurredAt":"2026-11-20T09:00:00Z","data":{"wo":"WO-1","step":"wash","good":92,"scrap":8}}
 {"type":"lot.produce","commandId":"w6","actor":"user:op","occurredAt":"2026-11-20T09:01:00Z","data":{"wo":"WO-1","step":"wash","lot":"F-1","qty":92}}
+{"type":"op.complete","commandId":"w7","actor":"user:op","occurredAt":"2026-11-20T09:02:00Z","data":{"wo":"WO-1","step":"wash"}}
+{"type":"wo.complete","commandId":"w8","actor":"user:sup","occurredAt":"2026-11-20T09:03:00Z","data":{"wo":"WO-1"}}
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto json = run_custody({"yield", dir(), "WO-1"});

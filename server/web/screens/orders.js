@@ -134,7 +134,7 @@ function YieldTable({ y }) {
     <table class="yield"><thead><tr><th scope="col">${t('wo.phase')}</th><th scope="col">${t('wo.basis')}</th><th scope="col">${t('wo.theoretical')}</th>
       <th scope="col">${t('wo.actual')}</th><th scope="col">${t('wo.percentOfTheoretical')}</th></tr></thead>
     <tbody>${y.steps.map((/** @type {any} */ st) => row(st, st.step, st.step, false))}
-      ${row(y, html`<strong>${t('wo.orderIntoLots')}</strong>`, 'order', !y.inLimits)}</tbody></table>
+      ${row(y, html`<strong>${t('wo.orderIntoLots')}</strong>`, 'order', y.inLimits === false)}</tbody></table>
   </section>`;
 }
 
