@@ -61,6 +61,15 @@ class Serve : public ::testing::Test {
     return secret;
   }
 
+  // POST /v1/commands of {type, data} as `who`, with a command id of its own.
+  HttpResponse post_command(const std::string& type, const std::string& data,
+                            const std::string& who) {
+    return client_->request("POST", "/v1/commands",
+                            R"({"type":")" + type + R"(","commandId":"pc-)" +
+                                std::to_string(++commands_) + R"(","data":)" + data + "}",
+                            who);
+  }
+
   // Every command submitted before this one is durable once it is answered (the sequencer
   // takes commands in order), custody's own access records included.
   void sync(const std::string& operator_token) {
@@ -119,6 +128,7 @@ class Serve : public ::testing::Test {
 
   TempDir tmp_;
   std::map<std::string, std::string> tokens_;  // id -> secret
+  int commands_ = 0;                           // post_command ids
   std::map<std::string, std::string> id_of_;   // secret -> id
   std::unique_ptr<ServeProcess> server_;
   std::unique_ptr<HttpClient> client_;
@@ -1100,12 +1110,8 @@ TEST_F(Serve, AnOrdersYieldIsReadOverHttpAndALowOneRaisesAnException) {
   const std::string erp = token("integration");
   const std::string op = token("operator");
   start();
-  int n = 0;
   auto post = [&](const std::string& type, const std::string& data) {
-    return client_->request("POST", "/v1/commands",
-                            R"({"type":")" + type + R"(","commandId":"y)" + std::to_string(++n) +
-                                R"(","data":)" + data + "}",
-                            erp);
+    return post_command(type, data, erp);
   };
   for (
       const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
@@ -1163,12 +1169,8 @@ TEST_F(Serve, EquipmentUnderMaintenanceRefusesAStartOverHttpAndWritesNothing) {
   const std::string erp = token("integration");
   const std::string op = token("operator");
   start();
-  int n = 0;
   auto post = [&](const std::string& type, const std::string& data) {
-    return client_->request("POST", "/v1/commands",
-                            R"({"type":")" + type + R"(","commandId":"m)" + std::to_string(++n) +
-                                R"(","data":)" + data + "}",
-                            erp);
+    return post_command(type, data, erp);
   };
   for (
       const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
