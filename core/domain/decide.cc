@@ -40,6 +40,13 @@ Result<std::unique_ptr<Loaded<s::WorkOrder>>> existing_wo(const Decide& d, std::
   return wo;
 }
 
+Result<std::unique_ptr<Loaded<s::Equipment>>> existing_equipment(const Decide& d,
+                                                                 std::string_view id) {
+  auto eq = find_equipment(d, id);
+  if (!eq) return not_found("data.equipment", "equipment " + std::string(id));
+  return eq;
+}
+
 Result<void> check_lot_available(s::Lot::Reader lot, std::int64_t qty, TimeNs at,
                                  const std::string& lot_field, const std::string& qty_field) {
   if (lot.getStatus() != s::LotStatus::RELEASED) {

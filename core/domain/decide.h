@@ -77,6 +77,8 @@ struct Decide {
                                                                    const std::string& field);
 [[nodiscard]] Result<std::unique_ptr<Loaded<s::WorkOrder>>> existing_wo(const Decide& d,
                                                                         std::string_view id);
+[[nodiscard]] Result<std::unique_ptr<Loaded<s::Equipment>>> existing_equipment(
+    const Decide& d, std::string_view id);  // field "data.equipment"
 
 // Errors with their codes.
 [[nodiscard]] inline std::unexpected<Error> not_found(std::string field, std::string what) {

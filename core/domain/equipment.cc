@@ -11,8 +11,6 @@ namespace custody::domain {
 
 namespace {
 
-constexpr TimeNs kHourNs = 3'600'000'000'000;
-
 std::string service_text(s::EquipmentService s) {
   switch (s) {
     case s::EquipmentService::MAINTENANCE:
@@ -22,13 +20,6 @@ std::string service_text(s::EquipmentService s) {
     default:
       return "in service";
   }
-}
-
-Result<std::unique_ptr<Loaded<s::Equipment>>> existing_equipment(const Decide& d,
-                                                                 std::string_view id) {
-  auto eq = find_equipment(d, id);
-  if (!eq) return not_found("data.equipment", "equipment " + std::string(id));
-  return eq;
 }
 
 // A step runs on it (also while an equipment exception has it down mid-step).
@@ -159,7 +150,7 @@ Result<void> check_equipment_ready(const Decide& d, s::Equipment::Reader e, s::W
                                   : "it was last cleaned at " + format_rfc3339(e.getCleanedAt());
   if (e.getCleanEveryHours() != 0 &&
       (e.getCleanedAt() == 0 ||
-       at - e.getCleanedAt() > static_cast<TimeNs>(e.getCleanEveryHours()) * kHourNs)) {
+       at - e.getCleanedAt() > static_cast<TimeNs>(e.getCleanEveryHours()) * kHour)) {
     return refuse(ErrorCode::kEquipmentDirty, name + " must be cleaned every " +
                                                   std::to_string(e.getCleanEveryHours()) +
                                                   " hours; " + cleaned);

@@ -114,10 +114,10 @@ void apply_inspection(Apply& a, s::InspectionRecorded::Reader r) {
 // ---- reading.record
 
 Result<void> decide_reading(Decide& d, s::ReadingRecord::Reader r) {
-  auto eq = find_equipment(d, sv(r.getEquipment()));
-  if (!eq) return not_found("data.equipment", "equipment " + str(r.getEquipment()));
+  auto eq = existing_equipment(d, sv(r.getEquipment()));
+  if (!eq) return std::unexpected(eq.error());
   if (!std::isfinite(r.getValue())) return invalid("data.value", "must be a finite number");
-  auto e = eq->get();
+  auto e = (*eq)->get();
 
   capnp::MallocMessageBuilder msg(128);
   auto out = msg.initRoot<s::ReadingRecorded>();

@@ -81,18 +81,6 @@ double hours(TimeNs d) {
   return static_cast<double>(d) / 3.6e12;
 }
 
-// The JSON name of an equipment's service status (the schema's enum names).
-std::string_view service_name(s::EquipmentService s) {
-  switch (s) {
-    case s::EquipmentService::MAINTENANCE:
-      return "maintenance";
-    case s::EquipmentService::OUT_OF_SERVICE:
-      return "outOfService";
-    default:
-      return "inService";
-  }
-}
-
 }  // namespace
 
 std::optional<EntityKind> parse_entity_kind(std::string_view name) {
@@ -632,7 +620,7 @@ Result<void> Queries::equipment_logbook(std::string_view equipment, TimeNs from,
         ew.key("certificate").string(sv(c.getCertificate()));
       } else if (event == "status") {
         auto st = p.root<s::EquipmentSetStatus>();
-        ew.key("status").string(service_name(st.getStatus()));
+        ew.key("status").string(codec::enum_name(st.getStatus()));
         ew.key("reason").string(sv(st.getReason()));
       } else if (event == "started" || event == "completed") {
         const std::string_view wo =
@@ -661,7 +649,7 @@ Result<void> Queries::equipment_logbook(std::string_view equipment, TimeNs from,
   out.key("workCenter").string(sv(e.getWorkCenter()));
   if (from != 0) out.key("from").string(format_rfc3339(from));
   if (to != std::numeric_limits<TimeNs>::max()) out.key("to").string(format_rfc3339(to));
-  out.key("service").string(service_name(e.getService()));
+  out.key("service").string(codec::enum_name(e.getService()));
   if (e.getCleanedAt() != 0) {
     out.key("cleanedAt").string(format_rfc3339(e.getCleanedAt()));
     out.key("cleanedBy").string(sv(e.getCleanedBy()));

@@ -246,9 +246,9 @@ Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
                                  "data.step"});
   }
   if (auto ok = check_qualified(d, w, steps[i], d.event_time()); !ok) return ok;
-  auto eq = find_equipment(d, sv(r.getEquipment()));
-  if (!eq) return not_found("data.equipment", "equipment " + str(r.getEquipment()));
-  auto e = eq->get();
+  auto eq = existing_equipment(d, sv(r.getEquipment()));
+  if (!eq) return std::unexpected(eq.error());
+  auto e = (*eq)->get();
   if (e.getWorkCenter() != steps[i].getWorkCenter()) {
     return invalid("data.equipment", "equipment " + str(r.getEquipment()) + " is in work center " +
                                          str(e.getWorkCenter()) + "; step " + str(r.getStep()) +
