@@ -432,6 +432,22 @@ test('work orders: a filtered list, the plan per work center, and an order with 
   await screenshot(page, 'work-order');
 });
 
+test("an equipment's audit page shows its logbook as the API has it: cleanings, calibrations, uses", async () => {
+  const page = await plant.signedIn('qa');
+  const api = await plant.api('qa');
+  const book = (await api.get('/v1/equipment/flume-1/logbook')).body;
+  await page.goto(plant.url + '/#/audit/equipment/flume-1');
+  await page.waitForSelector('table.logbook tbody tr');
+  assert.equal(await page.locator('table.logbook tbody tr').count(), book.count);
+  // Newest first; the cleaning and calibration the test plant seeded are there, with the standing.
+  assert.equal(Number(await page.locator('table.logbook tbody tr').first().getAttribute('data-seq')), book.entries[book.entries.length - 1].seq);
+  assert.match(await text(page, `table.logbook tr[data-event="cleaned"]:has-text("${book.cleanProcedure}")`), /SSOP-3/);
+  assert.match(await text(page, 'table.logbook tr[data-event="calibrated"]:has-text("CAL-flume-1-UI")'), /CAL-flume-1-UI/);
+  assert.match(await text(page, 'dl.logbook-standing'), new RegExp(book.cleanedBy));
+  assert.match(await text(page, 'dl.logbook-standing'), /in service/);
+  await screenshot(page, 'equipment-logbook');
+});
+
 test('KPIs for a date range match `custody kpi`, and the SPC chart marks the readings outside its limits', async () => {
   const page = await plant.signedIn('qa');
   await page.goto(plant.url + '/#/kpi');

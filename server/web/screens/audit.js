@@ -1,6 +1,8 @@
 // The audit trail of a lot, work order, exception, piece of equipment, material or party:
 // its state, then every record about it with who, what, when and why, the signatures with
-// their manifestation, corrections, and each record's hash and the hash it chains to.
+// their manifestation, corrections, and each record's hash and the hash it chains to. A piece
+// of equipment also shows its logbook (21 CFR 211.182): cleanings, calibrations, maintenance
+// and each use.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, segment } from '../api.js';
@@ -130,6 +132,7 @@ export function Audit({ collection, id, go }) {
       <h2 id="audit-state">${t('audit.state', { kind: t('kind.' + collection), id })}</h2>
       <dl class="state">${Object.entries(entity.state).filter(([, v]) => typeof v !== 'object').map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}</dl>
     </section>
+    ${collection === 'equipment' && html`<${Logbook} id=${id} />`}
     <section aria-labelledby="audit-history">
       <h2 id="audit-history">${t('audit.history', { n: entity.history.length })}</h2>
       <p class=${'hint chain-summary' + (checkProblem ? ' check-failed' : '')} data-checked=${checked ? [...checked.values()].filter((c) => c.ok).length : ''} data-failed=${checked ? [...checked.values()].filter((c) => !c.ok).length : ''}
@@ -165,6 +168,46 @@ export function Audit({ collection, id, go }) {
       </li>`)}</ol>
     </section>`}
   </main>`;
+}
+
+/**
+ * What a logbook entry says beyond who and when.
+ * @param {any} e an entry of `GET /v1/equipment/{id}/logbook`
+ */
+function entryDetail(e) {
+  if (e.event === 'cleaned') return e.procedure;
+  if (e.event === 'calibrated') return t('logbook.calibratedDetail', { until: formatTime(e.until), certificate: e.certificate });
+  if (e.event === 'status') return `${t('logbook.service.' + e.status)}: ${e.reason}`;
+  if (e.event === 'started' || e.event === 'completed') return t('logbook.useDetail', { wo: e.wo, step: e.step, material: e.material });
+  if (e.event === 'exception') return `${e.exception}: ${e.description ?? ''}`;
+  return '';
+}
+
+/**
+ * The equipment's logbook: its standing now and its entries, newest first.
+ * @param {{id: string}} props
+ */
+function Logbook({ id }) {
+  const [book, setBook] = useState(/** @type {any} */ (null));
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  useEffect(() => {
+    setBook(null);
+    setProblem(null);
+    get(`/v1/equipment/${segment(id)}/logbook`).then(setBook, (e) => setProblem(describe(e)));
+  }, [id]);
+  return html`<section aria-labelledby="audit-logbook">
+    <h2 id="audit-logbook">${t('logbook.title', { n: book?.count ?? 0 })}</h2>
+    <${ErrorText} error=${problem} />
+    ${book && html`<dl class="state logbook-standing">
+        <dt>${t('logbook.serviceLabel')}</dt><dd>${t('logbook.service.' + book.service)}</dd>
+        <dt>${t('logbook.cleanedLabel')}</dt><dd>${book.cleanedAt ? t('logbook.cleanedDetail', { at: formatTime(book.cleanedAt), by: book.cleanedBy, procedure: book.cleanProcedure }) : t('logbook.never')}</dd>
+        <dt>${t('logbook.calibratedLabel')}</dt><dd>${book.calibratedUntil ? formatTime(book.calibratedUntil) : t('logbook.never')}</dd>
+      </dl>
+      <table class="logbook"><thead><tr><th scope="col">${t('audit.when')}</th><th scope="col">${t('logbook.event')}</th>
+        <th scope="col">${t('audit.who')}</th><th scope="col">${t('logbook.detail')}</th></tr></thead>
+      <tbody>${[...book.entries].reverse().map((/** @type {any} */ e) => html`<tr data-seq=${e.seq} data-event=${e.event}>
+        <td>${formatTime(e.at)}</td><td>${t('logbook.event.' + e.event)}</td><td>${e.actor}</td><td>${entryDetail(e)}</td></tr>`)}</tbody></table>`}
+  </section>`;
 }
 
 /**
