@@ -3,7 +3,6 @@
 #include <capnp/dynamic.h>
 #include <capnp/serialize.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <future>
@@ -267,12 +266,7 @@ Result<std::uint64_t> Services::position() const {
 }
 
 Result<void> Services::save_position(std::uint64_t seq) {
-  // Plugins get records as soon as a snapshot shows them, which can be a moment before
-  // Ledger::head() counts them (the sequencer moves it once the group is durable): a plugin
-  // saving the seq it was just given must not be told it is beyond the head.
-  std::uint64_t head = ledger_.head().seq;
-  if (seq > head) head = std::max(head, ledger_.snapshot()->head().seq);
-  if (seq > head) {
+  if (const std::uint64_t head = ledger_.head().seq; seq > head) {
     return std::unexpected(Error{
         ErrorCode::kOutOfRange,
         "position " + std::to_string(seq) + " is beyond the ledger's head " + std::to_string(head),
