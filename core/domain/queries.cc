@@ -674,36 +674,37 @@ Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& o
   auto w = view.root<s::WorkOrder>();
   auto y = order_yield(w, [&](std::string_view key) { return get(snap_, kEntitiesCf, key); });
   if (!y) return std::unexpected(y.error());
-  auto percent = [&](std::int64_t actual, std::int64_t theoretical) {
-    if (auto p = yield_percent(actual, theoretical)) {
-      out.number(round_percent(*p));
+  auto number_or_null = [&](std::optional<double> v) {
+    if (v) {
+      out.number(*v);
     } else {
       out.null();
     }
+  };
+  auto percent = [&](std::int64_t actual, std::int64_t theoretical) {
+    const auto p = yield_percent(actual, theoretical);
+    number_or_null(p ? std::optional(round_percent(*p)) : std::nullopt);
+    return p;
+  };
+  auto limit = [](double v) {
+    return v > 0 ? std::optional(v) : std::nullopt;
   };
   out.begin_object();
   out.key("wo").string(wo);
   out.key("material").string(sv(w.getMaterial()));
   out.key("qty").decimal(w.getQty(), 3);
   out.key("status").string(codec::enum_name(w.getStatus()));
-  out.key("basis").string(yield_basis_name(y->basis));
+  out.key("basis").string(codec::enum_name(y->basis));
   out.key("theoretical").decimal(y->theoretical, 3);
   out.key("actual").decimal(y->actual, 3);
   out.key("percentOfTheoretical");
-  percent(y->actual, y->theoretical);
+  const auto p = percent(y->actual, y->theoretical);
   out.key("limits").begin_object();
   out.key("min");
-  if (y->min > 0)
-    out.number(y->min);
-  else
-    out.null();
+  number_or_null(limit(y->min));
   out.key("max");
-  if (y->max > 0)
-    out.number(y->max);
-  else
-    out.null();
+  number_or_null(limit(y->max));
   out.end_object();
-  const auto p = yield_percent(y->actual, y->theoretical);
   // Judged once the order is complete, as wo.complete judges it; null before.
   out.key("inLimits");
   if (w.getStatus() == s::WoStatus::COMPLETED || w.getStatus() == s::WoStatus::CLOSED) {
@@ -727,9 +728,7 @@ Result<void> Queries::work_order_yield(std::string_view wo, codec::JsonWriter& o
     out.begin_object();
     out.key("step").string(st.step);
     out.key("status").string(codec::enum_name(steps[i].getStatus()));
-    out.key("basis").string(st.from_components ? "components"
-                            : i == 0           ? "orderQty"
-                                               : "previousStep");
+    out.key("basis").string(st.basis);
     out.key("theoretical").decimal(st.theoretical, 3);
     out.key("actual").decimal(st.actual, 3);
     out.key("scrap").decimal(steps[i].getScrap(), 3);

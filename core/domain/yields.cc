@@ -108,7 +108,7 @@ Result<OrderYield> order_yield(s::WorkOrder::Reader wo, const EntityGet& get) {
     st.actual = steps[i].getGood();
     std::optional<std::int64_t> units;
     if (i < step_components.size()) units = scarcest(&step_components[i]);
-    st.from_components = units.has_value();
+    st.basis = units ? "components" : i == 0 ? "orderQty" : "previousStep";
     st.theoretical = units.value_or(passed_on);
     passed_on = st.actual;
     y.steps.push_back(std::move(st));
@@ -144,18 +144,6 @@ std::string limits_text(double min, double max) {
   std::string out = min > 0 ? "at least " + shortest(min) : "";
   if (max > 0) out += (out.empty() ? "at most " : " and at most ") + shortest(max);
   return out;
-}
-
-std::string_view yield_basis_name(s::YieldBasis basis) {
-  switch (basis) {
-    case s::YieldBasis::COMPONENTS:
-      return "components";
-    case s::YieldBasis::ORDER_QTY:
-      return "orderQty";
-    case s::YieldBasis::UNKNOWN:
-      break;
-  }
-  return "unknown";
 }
 
 }  // namespace custody::domain

@@ -28,7 +28,9 @@ struct StepYield {
   std::string step;
   std::int64_t theoretical = 0;  // thousandths, in the order material's unit
   std::int64_t actual = 0;
-  bool from_components = false;  // else from the step before (or the order's quantity)
+  // "components": from its own components; "previousStep": what the step before passed on;
+  // "orderQty": the first step without components starts from the order's quantity.
+  std::string_view basis;
 };
 
 struct Component {
@@ -66,7 +68,5 @@ struct OrderYield {
 // "at least 95%", "at most 102%", "at least 95% and at most 102.5%": a material's limits,
 // each in its shortest exact form; empty when it has none.
 [[nodiscard]] std::string limits_text(double min, double max);
-
-[[nodiscard]] std::string_view yield_basis_name(s::YieldBasis basis);
 
 }  // namespace custody::domain
