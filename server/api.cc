@@ -7,6 +7,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <limits>
 #include <optional>
@@ -149,6 +150,25 @@ std::optional<domain::EntityKind> collection_kind(std::string_view c) {
   if (c == "parties") return domain::EntityKind::kParty;
   if (c == "receipts") return domain::EntityKind::kReceipt;
   return std::nullopt;
+}
+
+// Answers one query on a snapshot: 200 with its JSON, 404 for what does not exist, 400 for a
+// request it refuses, 500 for anything else.
+Response answer(
+    ledger::Ledger& ledger,
+    const std::function<Result<void>(const domain::Queries&, codec::JsonWriter&)>& query) {
+  auto snap = ledger.snapshot();
+  domain::Queries q(*snap);
+  std::string body;
+  codec::JsonWriter w(body);
+  if (auto r = query(q, w); !r) {
+    const ErrorCode code = r.error().code;
+    return error(code == ErrorCode::kNotFound          ? 404
+                 : code == ErrorCode::kInvalidArgument ? 400
+                                                       : 500,
+                 r.error());
+  }
+  return json(200, std::move(body));
 }
 
 }  // namespace
@@ -1229,13 +1249,9 @@ Response Api::get_proof(std::string_view kind, const std::string& query_text) {
 }
 
 Response Api::get_entity(std::string_view collection, std::string_view id) {
-  auto snap = ledger_.snapshot();
-  domain::Queries q(*snap);
-  std::string body;
-  codec::JsonWriter w(body);
-  auto r = q.show(*collection_kind(collection), id, 100, w);
-  if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
-  return json(200, std::move(body));
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.show(*collection_kind(collection), id, 100, w);
+  });
 }
 
 Response Api::get_board(std::string_view which) {
@@ -1270,14 +1286,10 @@ Response Api::get_list(std::string_view collection, const std::string& query_tex
   }
   const std::string* status = q->get("status");
   const std::string* after = q->get("after");
-  auto snap = ledger_.snapshot();
-  domain::Queries queries(*snap);
-  std::string body;
-  codec::JsonWriter w(body);
-  auto r = queries.list(*collection_kind(collection), status ? *status : "", after ? *after : "",
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.list(*collection_kind(collection), status ? *status : "", after ? *after : "",
                         *limit, w);
-  if (!r) return error(r.error().code == ErrorCode::kInvalidArgument ? 400 : 500, r.error());
-  return json(200, std::move(body));
+  });
 }
 
 Response Api::get_kpis(const std::string& query_text) {
@@ -1285,12 +1297,9 @@ Response Api::get_kpis(const std::string& query_text) {
   if (!q) return error(400, q.error());
   auto period = period_params(*q, true);
   if (!period) return error(400, period.error());
-  auto snap = ledger_.snapshot();
-  domain::Queries queries(*snap);
-  std::string body;
-  codec::JsonWriter w(body);
-  if (auto r = queries.kpis(period->first, period->second, w); !r) return error(500, r.error());
-  return json(200, std::move(body));
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.kpis(period->first, period->second, w);
+  });
 }
 
 Response Api::get_logbook(std::string_view equipment, const std::string& query_text) {
@@ -1298,23 +1307,15 @@ Response Api::get_logbook(std::string_view equipment, const std::string& query_t
   if (!q) return error(400, q.error());
   auto period = period_params(*q, false);
   if (!period) return error(400, period.error());
-  auto snap = ledger_.snapshot();
-  domain::Queries queries(*snap);
-  std::string body;
-  codec::JsonWriter w(body);
-  auto r = queries.equipment_logbook(equipment, period->first, period->second, w);
-  if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
-  return json(200, std::move(body));
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.equipment_logbook(equipment, period->first, period->second, w);
+  });
 }
 
 Response Api::get_yield(std::string_view wo) {
-  auto snap = ledger_.snapshot();
-  domain::Queries queries(*snap);
-  std::string body;
-  codec::JsonWriter w(body);
-  auto r = queries.work_order_yield(wo, w);
-  if (!r) return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
-  return json(200, std::move(body));
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.work_order_yield(wo, w);
+  });
 }
 
 Response Api::get_recall(const std::string& query_text, std::string_view fsma204_file) {

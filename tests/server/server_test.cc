@@ -70,6 +70,16 @@ class Serve : public ::testing::Test {
                             who);
   }
 
+  // post_command of each {type, data} in turn as `who`, each to be accepted; call under
+  // ASSERT_NO_FATAL_FAILURE.
+  void post_all(const std::vector<std::pair<std::string, std::string>>& commands,
+                const std::string& who) {
+    for (const auto& [type, data] : commands) {
+      auto r = post_command(type, data, who);
+      ASSERT_EQ(r.status, 200) << type << " " << r.body;
+    }
+  }
+
   // Every command submitted before this one is durable once it is answered (the sequencer
   // takes commands in order), custody's own access records included.
   void sync(const std::string& operator_token) {
@@ -1113,28 +1123,25 @@ TEST_F(Serve, AnOrdersYieldIsReadOverHttpAndALowOneRaisesAnException) {
   auto post = [&](const std::string& type, const std::string& data) {
     return post_command(type, data, erp);
   };
-  for (
-      const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
-          {"material.define", R"({"material":"romaine","name":"Romaine","uom":"kg"})"},
-          {"material.define",
-           R"({"material":"salad","name":"Salad","uom":"case","yieldMin":95,"yieldMax":102})"},
-          {"party.define", R"({"party":"farm","name":"Farm","role":"supplier"})"},
-          {"equipment.define", R"({"equipment":"washer-1","name":"Washer","workCenter":"wash"})"},
-          {"routing.define",
-           R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash","inputs":[{"material":"romaine","qtyPerUnit":2}]}]})"},
-          {"lot.receive",
-           R"({"lot":"R-1","material":"romaine","qty":500,"uom":"kg","supplier":"farm","supplierLot":"F-1"})"},
-          {"wo.create",
-           R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2027-01-01T00:00:00Z"})"},
-          {"wo.release", R"({"wo":"WO-1"})"},
-          {"op.start", R"({"wo":"WO-1","step":"wash","equipment":"washer-1"})"},
-          {"lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-1","qty":200})"},
-          {"op.report", R"({"wo":"WO-1","step":"wash","good":90,"scrap":10})"},
-          {"lot.produce", R"({"wo":"WO-1","step":"wash","lot":"F-1","qty":90})"},
-          {"op.complete", R"({"wo":"WO-1","step":"wash"})"}}) {
-    auto r = post(type, data);
-    ASSERT_EQ(r.status, 200) << type << " " << r.body;
-  }
+  ASSERT_NO_FATAL_FAILURE(post_all(
+      {{"material.define", R"({"material":"romaine","name":"Romaine","uom":"kg"})"},
+       {"material.define",
+        R"({"material":"salad","name":"Salad","uom":"case","yieldMin":95,"yieldMax":102})"},
+       {"party.define", R"({"party":"farm","name":"Farm","role":"supplier"})"},
+       {"equipment.define", R"({"equipment":"washer-1","name":"Washer","workCenter":"wash"})"},
+       {"routing.define",
+        R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash","inputs":[{"material":"romaine","qtyPerUnit":2}]}]})"},
+       {"lot.receive",
+        R"({"lot":"R-1","material":"romaine","qty":500,"uom":"kg","supplier":"farm","supplierLot":"F-1"})"},
+       {"wo.create",
+        R"({"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2027-01-01T00:00:00Z"})"},
+       {"wo.release", R"({"wo":"WO-1"})"},
+       {"op.start", R"({"wo":"WO-1","step":"wash","equipment":"washer-1"})"},
+       {"lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-1","qty":200})"},
+       {"op.report", R"({"wo":"WO-1","step":"wash","good":90,"scrap":10})"},
+       {"lot.produce", R"({"wo":"WO-1","step":"wash","lot":"F-1","qty":90})"},
+       {"op.complete", R"({"wo":"WO-1","step":"wash"})"}},
+      erp));
   auto y = client_->request("GET", "/v1/work-orders/WO-1/yield", "", op);
   ASSERT_EQ(y.status, 200) << y.body;
   EXPECT_EQ(y.json().at("theoretical"), 100);
@@ -1163,6 +1170,7 @@ TEST_F(Serve, AnOrdersYieldIsReadOverHttpAndALowOneRaisesAnException) {
       post("material.define", R"({"material":"slaw","name":"Slaw","uom":"case","yieldMin":-5})");
   EXPECT_EQ(bad.status, 422) << bad.body;
   EXPECT_EQ(str(bad.json().at("error").at("field")), "data.yieldMin");
+  EXPECT_EQ(client_->request("GET", "/v1/materials/slaw", "", op).status, 404) << "nothing written";
 }
 
 TEST_F(Serve, EquipmentUnderMaintenanceRefusesAStartOverHttpAndWritesNothing) {
@@ -1172,14 +1180,12 @@ TEST_F(Serve, EquipmentUnderMaintenanceRefusesAStartOverHttpAndWritesNothing) {
   auto post = [&](const std::string& type, const std::string& data) {
     return post_command(type, data, erp);
   };
-  for (
-      const auto& [type, data] : std::vector<std::pair<std::string, std::string>>{
-          {"material.define", R"({"material":"salad","name":"Salad","uom":"case"})"},
-          {"equipment.define", R"({"equipment":"washer-2","name":"Washer","workCenter":"wash"})"},
-          {"routing.define",
-           R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"}]})"}}) {
-    ASSERT_EQ(post(type, data).status, 200) << type;
-  }
+  ASSERT_NO_FATAL_FAILURE(post_all(
+      {{"material.define", R"({"material":"salad","name":"Salad","uom":"case"})"},
+       {"equipment.define", R"({"equipment":"washer-2","name":"Washer","workCenter":"wash"})"},
+       {"routing.define",
+        R"({"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"}]})"}},
+      erp));
   ASSERT_EQ(post("equipment.set_status",
                  R"({"equipment":"washer-2","status":"maintenance","reason":"Pump seal"})")
                 .status,
