@@ -7,7 +7,8 @@
 # `custody append` of the month (a separate process: reading, decoding, checking, fsync), and
 # `custody rebuild` of the projections from the log. Times are wall-clock seconds of each
 # process from start to exit; rates are the month's commands over them. Data and a log go to
-# $CUSTODY_BENCH_DIR (default /tmp/custody-bench-cli).
+# $CUSTODY_BENCH_DIR (default /tmp/custody-bench-cli). CUSTODY_BENCH_SAME_MONTH=1 makes both
+# builds ingest base's month instead, to tell a change of code from a change of month.
 set -euo pipefail
 base=$1 new=$2 rounds=${3:-3} days=${4:-30}
 dir=${CUSTODY_BENCH_DIR:-/tmp/custody-bench-cli}
@@ -17,6 +18,7 @@ for v in base new; do
   [ "$v" = new ] && bin=$new
   "$bin" gen plant --days "$days" --seed 7 >"$dir/$v.ndjson"
 done
+if [ "${CUSTODY_BENCH_SAME_MONTH:-0}" = 1 ]; then cp "$dir/base.ndjson" "$dir/new.ndjson"; fi
 seconds() {  # runs "$@", prints its wall-clock seconds
   local start end
   start=$(date +%s.%N)
