@@ -93,6 +93,8 @@ struct RoutingStep {
   minutesPerUnit @5 :Int64 $A.decimal(3);  # standard time, for scheduling
   critical @6 :Bool;                       # only qualified operators may start, report or
                                            # verify it (qualification.grant)
+  reworkTo @7 :List(Text);                 # earlier steps of this routing that this step may
+                                           # send work back to (op.rework)
 }
 
 # routing.define -> routing.defined (stream "routing:<routing>").
@@ -100,6 +102,23 @@ struct RoutingDefine {
   routing @0 :Text $A.required $A.id;
   material @1 :Text $A.required $A.id;     # what the routing makes
   steps @2 :List(RoutingStep) $A.required;
+}
+
+# defect.define -> defect.defined (stream "defect:<defect>"): a code of the defect catalogue,
+# which scrap (op.report) and rework (op.rework) are explained by.
+struct DefectDefine {
+  defect @0 :Text $A.required $A.id;
+  name @1 :Text $A.required;
+  category @2 :Text;                       # a grouping: "appearance", "foreign matter", "pack"
+}
+
+# shift.define -> shift.defined (stream "shift:<shift>"): a shift of the site's working day,
+# in the site's local time. A Pareto of defects (and later OEE) is broken down by it.
+struct ShiftDefine {
+  shift @0 :Text $A.required $A.id;
+  name @1 :Text;
+  start @2 :Text $A.required;              # "06:00"
+  end @3 :Text $A.required;                # "14:00"; earlier than start: it ends the next day
 }
 
 # ---------------------------------------------------------------- lots
@@ -344,6 +363,26 @@ struct OpReport {
   step @1 :Text $A.required $A.id;
   good @2 :Int64 $A.decimal(3);
   scrap @3 :Int64 $A.decimal(3);
+  defects @4 :List(DefectQty);             # what the scrap was, by code of the defect catalogue;
+                                           # when given, it adds up to scrap
+}
+
+# A quantity of one defect.
+struct DefectQty {
+  defect @0 :Text $A.required $A.id;
+  qty @1 :Int64 $A.decimal(3) $A.required;
+}
+
+# op.rework -> op.reworked: a quantity found wanting at `step` goes back to the earlier step
+# `toStep`, to be processed again from there. The routing's step lists where it may go
+# (reworkTo).
+struct OpRework {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  toStep @2 :Text $A.required $A.id;
+  qty @3 :Int64 $A.decimal(3) $A.required;
+  defect @4 :Text $A.id;                   # why, from the defect catalogue
+  reason @5 :Text;
 }
 
 # ---------------------------------------------------------------- quality and process

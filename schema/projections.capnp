@@ -114,6 +114,8 @@ struct WoStep {
   verifiedBy @12 :Text;                    # the second person who verified it (op.verify)
   verifiedAt @13 :Int64 $A.timestamp;
   critical @14 :Bool;                      # the routing's: only qualified operators
+  reworkIn @15 :Int64 $A.decimal(3);       # sent back to this step to be processed again
+  reworkOut @16 :Int64 $A.decimal(3);      # sent back from this step to an earlier one
 }
 
 enum WoStatus { created @0; released @1; inProgress @2; completed @3; closed @4; }
@@ -219,6 +221,7 @@ struct Fact {
     operator @2 :Text;
     good @3 :Int64 $A.decimal(3);
     scrap @4 :Int64 $A.decimal(3);
+    defects @5 :List(C.DefectQty);         # the report's breakdown of scrap, when it gave one
   }
   struct WoCompleted {
     wo @0 :Text;

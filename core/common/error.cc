@@ -68,6 +68,8 @@ std::string_view code_name(ErrorCode code) {
       return "under_maintenance";
     case ErrorCode::kOutOfService:
       return "out_of_service";
+    case ErrorCode::kReworkNotAllowed:
+      return "rework_not_allowed";
   }
   return "internal";
 }

@@ -195,6 +195,14 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& expiry_area();
 [[nodiscard]] const Area& training_area();
 [[nodiscard]] const Area& equipment_area();
+[[nodiscard]] const Area& defects_area();
+
+// A breakdown of `scrap` by defect code (op.report's defects, at `field`): each code in the
+// catalogue and named once, each quantity positive, together exactly the scrap. An empty
+// breakdown is always right: the scrap stays unclassified (defects.cc).
+[[nodiscard]] Result<void> check_defect_breakdown(const Decide& d, std::int64_t scrap,
+                                                  capnp::List<s::DefectQty>::Reader defects,
+                                                  const std::string& field);
 
 // A step starts only on equipment that is in service (out_of_service, under_maintenance),
 // calibrated where it must be (out_of_calibration) and clean for the order's product

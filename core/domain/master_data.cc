@@ -141,6 +141,16 @@ Result<void> decide_routing(Decide& d, s::RoutingDefine::Reader r) {
       }
     }
     if (auto ok = check_limits(steps[i].getParams(), at + ".params"); !ok) return ok;
+    auto rework = steps[i].getReworkTo();
+    for (unsigned k = 0; k < rework.size(); ++k) {
+      bool earlier = false;
+      for (unsigned j = 0; j < i; ++j) earlier = earlier || steps[j].getStep() == rework[k];
+      if (!earlier) {
+        return invalid(at + ".reworkTo[" + std::to_string(k) + "]",
+                       "step " + str(rework[k]) + " is not an earlier step of routing " +
+                           str(r.getRouting()) + "; rework goes back to one");
+      }
+    }
   }
   d.emit_data("routing.defined");
   return {};

@@ -1,6 +1,7 @@
 #include "custody/domain/queries.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -15,6 +16,7 @@
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
 #include "custody/ledger/record.h"
+#include "shifts.h"
 #include "state_access.h"
 #include "values.h"
 #include "yields.h"
@@ -815,6 +817,187 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
     out.key("operator").string(name);
     out.key("good").decimal(q.first, 3);
     out.key("scrap").decimal(q.second, 3);
+    out.end_object();
+  }
+  out.end_array();
+  out.end_object();
+  return {};
+}
+
+namespace {
+
+// The name an entity of `kind` gives itself, empty when it has none or does not exist.
+template <typename T>
+Result<std::string> entity_name(const ledger::Snapshot& snap, std::string_view kind,
+                                std::string_view id) {
+  auto bytes = get(snap, kEntitiesCf, keys::entity(kind, id));
+  if (!bytes) return std::unexpected(bytes.error());
+  if (!*bytes) return std::string();
+  codec::MessageView view(**bytes);
+  return str(view.root<T>().getName());
+}
+
+}  // namespace
+
+Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
+                                    codec::JsonWriter& out) const {
+  static constexpr std::array<std::string_view, 5> kBy = {"defect", "step", "material", "equipment",
+                                                          "shift"};
+  if (std::find(kBy.begin(), kBy.end(), q.by) == kBy.end()) {
+    return std::unexpected(
+        Error::invalid_argument("by", "must be defect, step, material, equipment or shift"));
+  }
+  if (q.to <= q.from) return std::unexpected(Error::invalid_argument("to", "must be after from"));
+  auto shifts = ledger::reading([&]() -> Result<std::vector<ShiftSpan>> {
+    return defined_shifts(snap_, snap_.family(kEntitiesCf));
+  });
+  if (!shifts) return std::unexpected(shifts.error());
+
+  // What each order's reports are attributed to: its material, and its steps' equipment.
+  struct Order {
+    std::string material;
+    std::map<std::string, std::string, std::less<>> equipment;
+  };
+  std::map<std::string, Order, std::less<>> orders;
+  auto order_of = [&](std::string_view wo) -> Result<const Order*> {
+    if (auto it = orders.find(wo); it != orders.end()) return &it->second;
+    Order o;
+    auto bytes = get(snap_, kEntitiesCf, keys::entity("wo", wo));
+    if (!bytes) return std::unexpected(bytes.error());
+    if (*bytes) {
+      codec::MessageView view(**bytes);
+      auto w = view.root<s::WorkOrder>();
+      o.material = str(w.getMaterial());
+      for (auto st : w.getSteps()) o.equipment[str(st.getStep())] = str(st.getEquipment());
+    }
+    return &orders.emplace(std::string(wo), std::move(o)).first->second;
+  };
+
+  struct Row {
+    std::int64_t qty = 0;
+    std::int64_t unclassified = 0;
+    std::map<std::string, std::int64_t> defects;
+  };
+  std::map<std::optional<std::string>, Row> rows;  // nullopt: unclassified, or none of the kind
+  std::int64_t scrap = 0, classified = 0;
+  std::optional<Error> problem;
+  auto r = scan(
+      snap_, kFactsCf, "",
+      [&](std::string_view key, std::string_view value) {
+        const TimeNs t = keys::parse_fact_time(key).value_or(0);
+        if (t >= q.to) return false;
+        codec::MessageView view(value);
+        auto f = view.root<s::Fact>();
+        if (f.which() != s::Fact::OP_REPORTED) return true;
+        auto o = f.getOpReported();
+        if (o.getScrap() <= 0) return true;
+        auto order = order_of(sv(o.getWo()));
+        if (!order) {
+          problem = order.error();
+          return false;
+        }
+        const std::string step = str(o.getStep());
+        const std::string& material = (*order)->material;
+        auto eq = (*order)->equipment.find(step);
+        const std::string equipment = eq == (*order)->equipment.end() ? "" : eq->second;
+        const std::string shift = shift_at(*shifts, zone, t).value_or("");
+        if ((!q.step.empty() && q.step != step) ||
+            (!q.material.empty() && q.material != material) ||
+            (!q.equipment.empty() && q.equipment != equipment) ||
+            (!q.shift.empty() && q.shift != shift)) {
+          return true;
+        }
+        std::int64_t explained = 0;
+        for (auto d : o.getDefects()) explained += d.getQty();
+        const std::int64_t unexplained = std::max<std::int64_t>(o.getScrap() - explained, 0);
+        scrap += o.getScrap();
+        classified += o.getScrap() - unexplained;
+        if (q.by == "defect") {
+          for (auto d : o.getDefects()) rows[str(d.getDefect())].qty += d.getQty();
+          if (unexplained > 0) rows[std::nullopt].qty += unexplained;
+          return true;
+        }
+        const std::string& k = q.by == "step"        ? step
+                               : q.by == "material"  ? material
+                               : q.by == "equipment" ? equipment
+                                                     : shift;
+        Row& row = rows[k.empty() ? std::nullopt : std::optional<std::string>(k)];
+        row.qty += o.getScrap();
+        row.unclassified += unexplained;
+        for (auto d : o.getDefects()) row.defects[str(d.getDefect())] += d.getQty();
+        return true;
+      },
+      keys::fact_from(std::max<TimeNs>(q.from, 0)));
+  if (!r) return r;
+  if (problem) return std::unexpected(*problem);
+
+  // Most first; the unattributed row last, as a Pareto chart puts "other".
+  std::vector<std::pair<std::optional<std::string>, Row>> sorted(rows.begin(), rows.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+    return a.second.qty > b.second.qty;
+  });
+  auto share = [&](std::int64_t part) {
+    return scrap > 0 ? round_percent(100.0 * static_cast<double>(part) / static_cast<double>(scrap))
+                     : 0.0;
+  };
+  auto name_of = [&](std::string_view kind, const std::string& id) -> Result<std::string> {
+    if (kind == "defect") return entity_name<s::DefectDefine>(snap_, kind, id);
+    if (kind == "material") return entity_name<s::Material>(snap_, kind, id);
+    if (kind == "equipment") return entity_name<s::Equipment>(snap_, kind, id);
+    if (kind == "shift") return entity_name<s::ShiftDefine>(snap_, kind, id);
+    return std::string();
+  };
+  out.begin_object();
+  out.key("from").string(format_rfc3339(q.from));
+  out.key("to").string(format_rfc3339(q.to));
+  out.key("by").string(q.by);
+  out.key("filters").begin_object();
+  for (const auto& [name, value] : {std::pair<std::string_view, const std::string&>{"step", q.step},
+                                    {"material", q.material},
+                                    {"equipment", q.equipment},
+                                    {"shift", q.shift}}) {
+    if (!value.empty()) out.key(name).string(value);
+  }
+  out.end_object();
+  out.key("scrap").decimal(scrap, 3);
+  out.key("classified").decimal(classified, 3);
+  out.key("unclassified").decimal(scrap - classified, 3);
+  out.key("rows").begin_array();
+  std::int64_t running = 0;
+  for (const auto& [key, row] : sorted) {
+    running += row.qty;
+    out.begin_object();
+    out.key("key");
+    if (key) {
+      out.string(*key);
+    } else {
+      out.null();
+    }
+    auto name = key ? name_of(q.by, *key) : Result<std::string>(std::string());
+    if (!name) return std::unexpected(name.error());
+    out.key("name").string(*name);
+    out.key("qty").decimal(row.qty, 3);
+    out.key("percent").number(share(row.qty));
+    out.key("cumulativePercent").number(share(running));
+    if (q.by != "defect") {
+      out.key("unclassified").decimal(row.unclassified, 3);
+      std::vector<std::pair<std::string, std::int64_t>> defects(row.defects.begin(),
+                                                                row.defects.end());
+      std::stable_sort(defects.begin(), defects.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+      out.key("defects").begin_array();
+      for (const auto& [code, qty] : defects) {
+        auto defect_name = name_of("defect", code);
+        if (!defect_name) return std::unexpected(defect_name.error());
+        out.begin_object();
+        out.key("defect").string(code);
+        out.key("name").string(*defect_name);
+        out.key("qty").decimal(qty, 3);
+        out.end_object();
+      }
+      out.end_array();
+    }
     out.end_object();
   }
   out.end_array();

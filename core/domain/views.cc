@@ -133,6 +133,30 @@ Result<void> yield_view(const ledger::Snapshot& snap, const Request& r, std::str
   return Queries(snap).work_order_yield(*wo, w);
 }
 
+// A Pareto of defects over [from, to) (default: all time) on the site's clock.
+Result<void> pareto_view(const ledger::Snapshot& snap, const Request& r, const ViewOptions& options,
+                         std::string& out) {
+  if (auto ok = r.only({"from", "to", "by", "step", "material", "equipment", "shift"}); !ok) {
+    return ok;
+  }
+  ParetoQuery q;
+  CUSTODY_TRY(from, r.time("from", Need::kOptional, 0));
+  CUSTODY_TRY(to, r.time("to", Need::kOptional, std::numeric_limits<TimeNs>::max()));
+  CUSTODY_TRY(by, r.text("by", Need::kOptional));
+  q.from = *from;
+  q.to = *to;
+  if (!by->empty()) q.by = *by;
+  for (auto [key, field] : {std::pair{"step", &q.step}, std::pair{"material", &q.material},
+                            std::pair{"equipment", &q.equipment}, std::pair{"shift", &q.shift}}) {
+    CUSTODY_TRY(value, r.text(key, Need::kOptional));
+    *field = *value;
+  }
+  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
+  CUSTODY_TRY(zone, TimeZone::load(site.time_zone));
+  codec::JsonWriter w(out);
+  return Queries(snap).defect_pareto(q, *zone, w);
+}
+
 Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"lot", "direction", "depth"}); !ok) return ok;
   CUSTODY_TRY(lot, r.text("lot", Need::kRequired));
@@ -264,6 +288,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   if (*view == "kpi") return kpi_view(snap, r, out);
   if (*view == "logbook") return logbook_view(snap, r, out);
   if (*view == "yield") return yield_view(snap, r, out);
+  if (*view == "pareto") return pareto_view(snap, r, options, out);
   if (*view == "trace") return trace_view(snap, r, out);
   if (*view == "recall") return recall_view(snap, r, options, out);
   if (*view == "log") return log_view(snap, r, options, out);

@@ -410,6 +410,9 @@ Result<void> decide_report(Decide& d, s::OpReport::Reader r) {
   if (auto t = add_quantity(step.getScrap(), r.getScrap(), "data.scrap"); !t) {
     return std::unexpected(t.error());
   }
+  if (auto ok = check_defect_breakdown(d, r.getScrap(), r.getDefects(), "data.defects"); !ok) {
+    return ok;
+  }
   d.emit_data("op.reported");
   return {};
 }
@@ -433,7 +436,78 @@ void apply_reported(Apply& a, s::OpReport::Reader r) {
   f.setOperator(actor);
   f.setGood(r.getGood());
   f.setScrap(r.getScrap());
+  if (r.getDefects().size() > 0) f.setDefects(r.getDefects());
   a.fact(msg.getRoot<s::Fact>());
+  a.history("wo", sv(r.getWo()));
+}
+
+// ---- op.rework
+
+Result<void> decide_rework(Decide& d, s::OpRework::Reader r) {
+  auto wo = existing_wo(d, sv(r.getWo()));
+  if (!wo) return std::unexpected(wo.error());
+  auto w = (*wo)->get();
+  if (auto ok = check_workable(w); !ok) return ok;
+  const int from = step_index(w, r.getStep());
+  if (from < 0)
+    return not_found("data.step", "step " + str(r.getStep()) + " of work order " + str(r.getWo()));
+  const int to = step_index(w, r.getToStep());
+  if (to < 0) {
+    return not_found("data.toStep",
+                     "step " + str(r.getToStep()) + " of work order " + str(r.getWo()));
+  }
+  auto steps = w.getSteps();
+  if (steps[from].getStatus() == s::StepStatus::PENDING) {
+    return bad_state("data.step", "step " + str(r.getStep()) + " has not started");
+  }
+  const std::string way = "from step " + str(r.getStep()) + " back to " + str(r.getToStep());
+  if (to >= from) {
+    return std::unexpected(Error{ErrorCode::kReworkNotAllowed,
+                                 "rework goes back to an earlier step; " + str(r.getToStep()) +
+                                     " does not come before " + str(r.getStep()),
+                                 "data.toStep"});
+  }
+  bool allowed = false;
+  if (auto routing = find_routing(d, sv(w.getRouting()))) {
+    for (auto step : routing->get().getSteps()) {
+      if (step.getStep() != r.getStep()) continue;
+      for (auto target : step.getReworkTo()) allowed = allowed || target == r.getToStep();
+    }
+  }
+  if (!allowed) {
+    return std::unexpected(Error{ErrorCode::kReworkNotAllowed,
+                                 "routing " + str(w.getRouting()) + " does not allow rework " + way,
+                                 "data.toStep"});
+  }
+  if (r.getQty() <= 0) return invalid("data.qty", "must be positive");
+  if (r.getQty() > steps[to].getGood()) {
+    return invalid("data.qty", "step " + str(r.getToStep()) + " has passed on " +
+                                   qty_text(steps[to].getGood()) +
+                                   "; no more than that can come back to it");
+  }
+  if (r.getDefect().size() > 0 &&
+      !load<s::DefectDefine>(d.state, d.cf.entities, keys::entity("defect", sv(r.getDefect())))) {
+    return not_found("data.defect", "defect " + str(r.getDefect()));
+  }
+  if (auto ok = check_qualified(d, w, steps[from], d.event_time()); !ok) return ok;
+  for (const int i : {from, to}) {
+    const auto field = i == from ? "data.step" : "data.toStep";
+    auto t = add_quantity(i == from ? steps[i].getReworkOut() : steps[i].getReworkIn(), r.getQty(),
+                          field);
+    if (!t) return std::unexpected(t.error());
+  }
+  d.emit_data("op.reworked");
+  return {};
+}
+
+void apply_reworked(Apply& a, s::OpRework::Reader r) {
+  update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
+                       [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
+                         auto from = b.getSteps()[step_index(old, r.getStep())];
+                         from.setReworkOut(from.getReworkOut() + r.getQty());
+                         auto to = b.getSteps()[step_index(old, r.getToStep())];
+                         to.setReworkIn(to.getReworkIn() + r.getQty());
+                       });
   a.history("wo", sv(r.getWo()));
 }
 
@@ -661,7 +735,7 @@ Result<void> check_reported_fix(Decide& d, s::OpReport::Reader before, s::OpRepo
         add_quantity(step.getScrap(), after.getScrap() - before.getScrap(), "data.data.scrap");
     if (!scrap) return std::unexpected(scrap.error());
   }
-  return {};
+  return check_defect_breakdown(d, after.getScrap(), after.getDefects(), "data.data.defects");
 }
 
 void shift_reported(Apply& a, s::OpReport::Reader x, s::OpReport::Reader y,
@@ -678,8 +752,14 @@ void shift_reported(Apply& a, s::OpReport::Reader x, s::OpReport::Reader y,
   const TimeNs t = original.occurred_at != 0 ? original.occurred_at : original.recorded_at;
   update<s::Fact>(a.state, a.cf.facts, keys::fact(t, original.seq),
                   [&](s::Fact::Builder b, s::Fact::Reader) {
-                    b.getOpReported().setGood(y.getGood());
-                    b.getOpReported().setScrap(y.getScrap());
+                    auto f = b.getOpReported();
+                    f.setGood(y.getGood());
+                    f.setScrap(y.getScrap());
+                    if (y.getDefects().size() > 0) {
+                      f.setDefects(y.getDefects());
+                    } else if (f.hasDefects()) {
+                      f.disownDefects();
+                    }
                   });
   a.history("wo", sv(x.getWo()));
 }
@@ -697,6 +777,7 @@ const Area& work_orders_area() {
        command<s::LotProduce, decide_produce>("lot.produce", {"lot.produced"},
                                               stream("lot", "lot")),
        command<s::OpReport, decide_report>("op.report", {"op.reported"}, stream("wo", "wo")),
+       command<s::OpRework, decide_rework>("op.rework", {"op.reworked"}, stream("wo", "wo")),
        command<s::OpRef, decide_complete_op>("op.complete", {"op.completed"}, stream("wo", "wo")),
        command<s::OpVerify, decide_verify>("op.verify", {"op.verified"}, stream("wo", "wo")),
        command<s::WoRef, decide_complete>("wo.complete", {"wo.completed", "exception.raised"},
@@ -712,8 +793,9 @@ const Area& work_orders_area() {
            "lot.produced",
            correctable<s::LotProduced, check_produced_fix, shift_produced>({"qty"})),
        event<s::OpReport, apply_reported>(
-           "op.reported",
-           correctable<s::OpReport, check_reported_fix, shift_reported>({"good", "scrap"})),
+           "op.reported", correctable<s::OpReport, check_reported_fix, shift_reported>(
+                              {"good", "scrap", "defects"})),
+       event<s::OpRework, apply_reworked>("op.reworked"),
        event<s::OpRef, apply_op_completed>("op.completed"),
        event<s::OpVerify, apply_verified>("op.verified"),
        event<s::WoCompleted, apply_completed>("wo.completed"),

@@ -105,12 +105,14 @@ Result<OrderYield> order_yield(s::WorkOrder::Reader wo, const EntityGet& get) {
   for (unsigned i = 0; i < steps.size(); ++i) {
     StepYield st;
     st.step = str(steps[i].getStep());
-    st.actual = steps[i].getGood();
     std::optional<std::int64_t> units;
     if (i < step_components.size()) units = scarcest(&step_components[i]);
     st.basis = units ? "components" : i == 0 ? "orderQty" : "previousStep";
-    st.theoretical = units.value_or(passed_on);
-    passed_on = st.actual;
+    // Rework sent back to a step is more to process there; what a step sent back is part of
+    // what it made of its input, not lost.
+    st.theoretical = units.value_or(passed_on) + steps[i].getReworkIn();
+    st.actual = steps[i].getGood() + steps[i].getReworkOut();
+    passed_on = steps[i].getGood();
     y.steps.push_back(std::move(st));
   }
   return y;

@@ -7,7 +7,8 @@
 // With no such component consumed it is the order's quantity. Actual yield is what the order
 // produced into lots of its own material. Per step: a step with component inputs consumed has
 // theirs; any other step's theoretical is what the step before it passed on as good (the first
-// step: the order's quantity), and its actual is its good quantity.
+// step: the order's quantity), and its actual is its good quantity. Rework (op.rework) adds
+// what was sent back to a step to its theoretical, and what a step sent back to its actual.
 #pragma once
 
 #include <cstdint>

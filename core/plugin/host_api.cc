@@ -264,6 +264,7 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kOutOfCalibration:
     case ErrorCode::kUnderMaintenance:
     case ErrorCode::kOutOfService:
+    case ErrorCode::kReworkNotAllowed:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

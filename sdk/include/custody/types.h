@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 62
-#define CUSTODY_COMMAND_TYPE_COUNT 60
+#define CUSTODY_EVENT_TYPE_COUNT 65
+#define CUSTODY_COMMAND_TYPE_COUNT 63
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -51,6 +51,7 @@ static const custody_type_info custody_event_types[] = {
     {"lot.consumed", "LotConsumed", UINT64_C(0xc47c350a38219bdb)},
     {"lot.produced", "LotProduced", UINT64_C(0xd6771fa0f0f64ddc)},
     {"op.reported", "OpReport", UINT64_C(0xb655baa82f8a7912)},
+    {"op.reworked", "OpRework", UINT64_C(0xd9af0d131f368819)},
     {"op.completed", "OpRef", UINT64_C(0xde90f7b613623ee7)},
     {"op.verified", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
     {"wo.completed", "WoCompleted", UINT64_C(0x9adae46a46e212f8)},
@@ -93,6 +94,8 @@ static const custody_type_info custody_event_types[] = {
     {"equipment.cleaned", "EquipmentClean", UINT64_C(0xfb0665421069c899)},
     {"equipment.calibrated", "EquipmentCalibrate", UINT64_C(0xced3f13952ab099f)},
     {"equipment.status_set", "EquipmentSetStatus", UINT64_C(0x9d0f2d03133da5db)},
+    {"defect.defined", "DefectDefine", UINT64_C(0xed04b06626a67c86)},
+    {"shift.defined", "ShiftDefine", UINT64_C(0xbf53924205db1c76)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -117,6 +120,7 @@ static const custody_type_info custody_command_types[] = {
     {"lot.consume", "LotConsume", UINT64_C(0x9b2cd43bd3c4c258)},
     {"lot.produce", "LotProduce", UINT64_C(0xbcad7fda39601183)},
     {"op.report", "OpReport", UINT64_C(0xb655baa82f8a7912)},
+    {"op.rework", "OpRework", UINT64_C(0xd9af0d131f368819)},
     {"op.complete", "OpRef", UINT64_C(0xde90f7b613623ee7)},
     {"op.verify", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
     {"wo.complete", "WoRef", UINT64_C(0xf245a0510095616f)},
@@ -157,6 +161,8 @@ static const custody_type_info custody_command_types[] = {
     {"equipment.clean", "EquipmentClean", UINT64_C(0xfb0665421069c899)},
     {"equipment.calibrate", "EquipmentCalibrate", UINT64_C(0xced3f13952ab099f)},
     {"equipment.set_status", "EquipmentSetStatus", UINT64_C(0x9d0f2d03133da5db)},
+    {"defect.define", "DefectDefine", UINT64_C(0xed04b06626a67c86)},
+    {"shift.define", "ShiftDefine", UINT64_C(0xbf53924205db1c76)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

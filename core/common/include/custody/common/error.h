@@ -48,10 +48,11 @@ enum class ErrorCode : std::uint8_t {
   kOutOfCalibration,      // a step started on equipment whose calibration has lapsed
   kUnderMaintenance,      // a step started on equipment under maintenance
   kOutOfService,          // a step started on equipment out of service
+  kReworkNotAllowed,      // rework sent to a step the routing does not allow it back to
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kOutOfService;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kReworkNotAllowed;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

@@ -12,12 +12,23 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/clock.h"
 #include "custody/common/error.h"
+#include "custody/common/time_zone.h"
 #include "custody/ledger/snapshot.h"
 
 namespace custody::domain {
 
 // How far ahead the training board calls a qualification expiring, unless asked (days).
 inline constexpr std::uint32_t kTrainingHorizonDays = 30;
+
+// A Pareto of defects: scrap reported in [from, to) by event time, broken down `by` one of
+// "defect", "step", "material", "equipment" or "shift", counting only the reports that
+// match each filter given (empty: any).
+struct ParetoQuery {
+  TimeNs from = 0;
+  TimeNs to = 0;
+  std::string by = "defect";
+  std::string step, material, equipment, shift;
+};
 
 enum class EntityKind { kLot, kWorkOrder, kException, kEquipment, kMaterial, kParty, kReceipt };
 
@@ -79,6 +90,15 @@ class Queries {
   // theoretical, the components they come from, and the product's limits. kNotFound when the
   // order does not exist.
   [[nodiscard]] Result<void> work_order_yield(std::string_view wo, codec::JsonWriter& out) const;
+
+  // The Pareto of defects `q` asks for: the scrap reported, classified by defect code and
+  // unclassified, and one row per defect (or per step, material, equipment or shift, each
+  // with its defects), most first, with its share of the scrap and the running total of
+  // shares. A report's equipment is the one its step ran on and its material the order's;
+  // its shift is the shift (shift.define) its event time falls in on the site's clock
+  // (`zone`). kInvalidArgument (field "by") for another breakdown.
+  [[nodiscard]] Result<void> defect_pareto(const ParetoQuery& q, const TimeZone& zone,
+                                           codec::JsonWriter& out) const;
 
  private:
   // The seqs of the entity's records, oldest first: its own stream and what the history

@@ -7,6 +7,8 @@
 //   {"view":"kpi","from":"<RFC 3339>","to":"<RFC 3339>"}
 //   {"view":"logbook","equipment":"...","from":"<RFC 3339>"?,"to":"<RFC 3339>"?}
 //   {"view":"yield","wo":"..."}                             -> the order's yield against theory
+//   {"view":"pareto","by":"defect"|"step"|"material"|"equipment"|"shift"?,"from"?,"to"?,
+//    "step"?,"material"?,"equipment"?,"shift"?}           -> a Pareto of defects
 //   {"view":"trace","lot":"...","direction":"forward"|"backward","depth":N?}
 //   {"view":"recall","lot":"..."}, {"view":"recall","supplier":"...","supplierLot":"..."},
 //   {"view":"recall","equipment":"...","from":"...","to":"..."}; "excludeConsumed":true?
@@ -37,7 +39,8 @@ struct ViewOptions {
   TimeNs now = 0;                         // for lateness and age on the boards
   const GenealogyGraph* graph = nullptr;  // recall uses it when the host keeps one
   std::size_t max_log_records = 10000;    // the most a "log" request returns
-  const ledger::Site* site = nullptr;     // the "site" view's answer (unnamed, UTC when unset)
+  const ledger::Site* site = nullptr;     // the "site" view's answer, the Pareto's clock
+                                          // (unnamed, UTC when unset)
   std::string origin;                     // the ledger's origin, for the "epcis" view's ids
 };
 
