@@ -546,6 +546,9 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "equipment" && s.size() == 4 && s[3] == "logbook") {
     return read(Read::kState, [&] { return get_logbook(s[2], query); });
   }
+  if (resource == "defects" && s.size() == 3 && s[2] == "pareto") {
+    return read(Read::kState, [&] { return get_pareto(query); });
+  }
   if (resource == "work-orders" && s.size() == 4 && s[3] == "yield") {
     return read(Read::kState, [&] { return get_yield(s[2]); });
   }
@@ -1309,6 +1312,32 @@ Response Api::get_logbook(std::string_view equipment, const std::string& query_t
   if (!period) return error(400, period.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
     return queries.equipment_logbook(equipment, period->first, period->second, w);
+  });
+}
+
+Response Api::get_pareto(const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  auto period = period_params(*q, false);
+  if (!period) return error(400, period.error());
+  domain::ParetoQuery pareto{.from = period->first, .to = period->second};
+  for (const auto& [key, value] : q->params) {
+    if (key == "by") {
+      pareto.by = value;
+    } else if (key == "step" || key == "material" || key == "equipment" || key == "shift") {
+      (key == "step"        ? pareto.step
+       : key == "material"  ? pareto.material
+       : key == "equipment" ? pareto.equipment
+                            : pareto.shift) = value;
+    } else if (key != "from" && key != "to") {
+      return error(400, ErrorCode::kInvalidArgument,
+                   "unknown parameter (from, to, by, step, material, equipment, shift)", key);
+    }
+  }
+  auto zone = TimeZone::load(options_.site.time_zone);
+  if (!zone) return error(500, zone.error());
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.defect_pareto(pareto, *zone, w);
   });
 }
 

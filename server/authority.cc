@@ -97,6 +97,11 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"equipment.clean", {"operator", "supervisor", "maintenance", "integration"}},
         {"equipment.calibrate", {"maintenance", "qa", "integration"}},
         {"equipment.set_status", {"supervisor", "maintenance", "integration"}},
+        // The defect catalogue is QA's (and master data's); shifts are planning's. Rework is
+        // sent back on the floor, as scrap is reported.
+        {"defect.define", {"qa", "planner", "integration"}},
+        {"shift.define", kMasterData},
+        {"op.rework", kFloor},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -170,6 +170,48 @@ TEST_F(Views, TheYieldOfAnOrderInJsonAndTable) {
   EXPECT_NE(table.out.find("percentOfTheoretical: 92"), std::string::npos) << table.out;
 }
 
+TEST_F(Views, AParetoOfDefectsInJsonAndTable) {
+  auto r = run_custody({"append", dir()}, R"(
+{"type":"material.define","commandId":"m3","actor":"user:qa","data":{"material":"salad","name":"Salad","uom":"case"}}
+{"type":"equipment.define","commandId":"e1","actor":"user:qa","data":{"equipment":"washer-1","name":"Washer","workCenter":"wash"}}
+{"type":"routing.define","commandId":"rt","actor":"user:qa","data":{"routing":"salad-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"}]}}
+{"type":"defect.define","commandId":"d1","actor":"user:qa","data":{"defect":"bruised","name":"Bruised leaves"}}
+{"type":"defect.define","commandId":"d2","actor":"user:qa","data":{"defect":"foreign","name":"Foreign <matter>"}}
+{"type":"shift.define","commandId":"s1","actor":"user:qa","data":{"shift":"early","name":"Early","start":"06:00","end":"14:00"}}
+{"type":"wo.create","commandId":"w1","actor":"user:plan","occurredAt":"2026-11-20T08:00:00Z","data":{"wo":"WO-1","material":"salad","qty":100,"routing":"salad-r","due":"2026-11-21T00:00:00Z"}}
+{"type":"wo.release","commandId":"w2","actor":"user:plan","occurredAt":"2026-11-20T08:01:00Z","data":{"wo":"WO-1"}}
+{"type":"op.start","commandId":"w3","actor":"user:op","occurredAt":"2026-11-20T08:02:00Z","data":{"wo":"WO-1","step":"wash","equipment":"washer-1"}}
+{"type":"op.report","commandId":"w5","actor":"user:op","occurredAt":"2026-11-20T09:00:00Z","data":{"wo":"WO-1","step":"wash","good":90,"scrap":10,"defects":[{"defect":"bruised","qty":7},{"defect":"foreign","qty":3}]}}
+{"type":"op.report","commandId":"w6","actor":"user:op","occurredAt":"2026-11-20T15:00:00Z","data":{"wo":"WO-1","step":"wash","good":0,"scrap":2}}
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json = run_custody({"pareto", dir()});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto p = boost::json::parse(json.out).as_object();
+  EXPECT_EQ(p["scrap"], 12);
+  EXPECT_EQ(p["rows"].as_array()[0].at("key"), "bruised");
+  EXPECT_TRUE(p["rows"].as_array()[2].at("key").is_null());
+  auto shifts = run_custody({"pareto", dir(), "--by", "shift", "--from", "2026-11-20T00:00:00Z",
+                             "--to", "2026-11-21T00:00:00Z", "--step", "wash"});
+  ASSERT_EQ(shifts.exit_code, 0) << shifts.err;
+  auto rows = boost::json::parse(shifts.out).at("rows").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("key"), "early");
+  EXPECT_EQ(rows[0].at("defects").as_array().size(), 2u);
+  auto table = run_custody({"pareto", dir(), "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("Bruised leaves"), std::string::npos) << table.out;
+
+  // A breakdown that does not add up is refused and writes nothing.
+  auto head = run_custody({"log", dir()}).out;
+  auto bad = run_custody({"append", dir()}, R"(
+{"type":"op.report","commandId":"w7","actor":"user:op","data":{"wo":"WO-1","step":"wash","good":1,"scrap":2,"defects":[{"defect":"bruised","qty":1}]}}
+)");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE((bad.out + bad.err).find("data.defects"), std::string::npos) << bad.out << bad.err;
+  EXPECT_EQ(run_custody({"log", dir()}).out, head);
+}
+
 TEST_F(Views, BadArgumentsExitTwo) {
   struct Case {
     std::vector<std::string> args;
@@ -188,6 +230,10 @@ TEST_F(Views, BadArgumentsExitTwo) {
            {{"yield", dir()}, ""},
            {{"logbook", dir(), "washer-9"}, "not_found"},
            {{"logbook", dir(), "washer-9", "--from", "soon"}, "invalid_argument"},
+           {{"pareto", dir(), "--by", "operator"}, ""},
+           {{"pareto", dir(), "--from", "soon"}, "invalid_argument"},
+           {{"pareto", dir(), "--from", "2026-11-21", "--to", "2026-11-20"}, "invalid_argument"},
+           {{"pareto", (tmp_ / "nowhere").string()}, "not_a_ledger"},
            {{"rebuild", (tmp_ / "nowhere").string()}, "not_a_ledger"},
            {{"state-digest", (tmp_ / "nowhere").string()}, "not_a_ledger"},
        }) {

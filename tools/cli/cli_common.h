@@ -58,6 +58,7 @@ void add_board(CLI::App& app, Action& run);
 void add_kpi(CLI::App& app, Action& run);
 void add_logbook(CLI::App& app, Action& run);
 void add_yield(CLI::App& app, Action& run);
+void add_pareto(CLI::App& app, Action& run);
 void add_retention(CLI::App& app, Action& run);
 void add_rebuild(CLI::App& app, Action& run);
 void add_state_digest(CLI::App& app, Action& run);

@@ -1,4 +1,4 @@
-// The domain's views: custody show, custody board, custody kpi, custody logbook, custody yield.
+// The domain's views: custody show, board, kpi, logbook, yield and pareto.
 #include <iostream>
 #include <limits>
 
@@ -61,6 +61,26 @@ Result<TimeNs> parse_time(const std::string& text, const std::string& field) {
   auto t = parse_rfc3339(text);
   if (!t) return fail(t.error().code, t.error().message + ": " + text, field);
   return *t;
+}
+
+// --from and --to when both are optional: all time by default; `to` after `from`.
+Result<std::pair<TimeNs, TimeNs>> optional_period(const std::string& from_text,
+                                                  const std::string& to_text) {
+  std::pair<TimeNs, TimeNs> period{0, std::numeric_limits<TimeNs>::max()};
+  if (!from_text.empty()) {
+    auto t = parse_time(from_text, "from");
+    if (!t) return std::unexpected(t.error());
+    period.first = *t;
+  }
+  if (!to_text.empty()) {
+    auto t = parse_time(to_text, "to");
+    if (!t) return std::unexpected(t.error());
+    period.second = *t;
+  }
+  if (period.second <= period.first) {
+    return std::unexpected(Error::invalid_argument("to", "must be after --from"));
+  }
+  return period;
 }
 
 }  // namespace
@@ -163,22 +183,12 @@ void add_logbook(CLI::App& app, Action& run) {
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
     run = [a] {
-      TimeNs from = 0, to = std::numeric_limits<TimeNs>::max();
-      if (!a->from.empty()) {
-        auto t = parse_time(a->from, "from");
-        if (!t) return report(t.error());
-        from = *t;
-      }
-      if (!a->to.empty()) {
-        auto t = parse_time(a->to, "to");
-        if (!t) return report(t.error());
-        to = *t;
-      }
-      if (to <= from) return report(Error::invalid_argument("to", "must be after --from"));
+      auto period = optional_period(a->from, a->to);
+      if (!period) return report(period.error());
       return with_queries(
           a->dir, a->format,
           [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
-            return q.equipment_logbook(a->equipment, from, to, w);
+            return q.equipment_logbook(a->equipment, period->first, period->second, w);
           });
     };
   });
@@ -200,6 +210,45 @@ void add_yield(CLI::App& app, Action& run) {
       return with_queries(a->dir, a->format,
                           [&](const domain::Queries& q, const ledger::Ledger&,
                               codec::JsonWriter& w) { return q.work_order_yield(a->wo, w); });
+    };
+  });
+}
+
+void add_pareto(CLI::App& app, Action& run) {
+  struct Args {
+    std::string dir, from, to;
+    domain::ParetoQuery query;
+    Format format = Format::kJson;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "pareto", "A Pareto of defects: scrap by defect, step, material, equipment or shift");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--by", a->query.by, "defect (default) | step | material | equipment | shift")
+      ->check(CLI::IsMember({"defect", "step", "material", "equipment", "shift"}));
+  cmd->add_option("--from", a->from, "Reports from this time (RFC 3339), inclusive");
+  cmd->add_option("--to", a->to, "Reports before this time, exclusive");
+  cmd->add_option("--step", a->query.step, "Only reports of this routing step");
+  cmd->add_option("--material", a->query.material, "Only reports of orders of this material");
+  cmd->add_option("--equipment", a->query.equipment, "Only reports of steps on this equipment");
+  cmd->add_option("--shift", a->query.shift, "Only reports in this shift");
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      auto period = optional_period(a->from, a->to);
+      if (!period) return report(period.error());
+      a->query.from = period->first;
+      a->query.to = period->second;
+      return with_queries(a->dir, a->format,
+                          [&](const domain::Queries& q, const ledger::Ledger&,
+                              codec::JsonWriter& w) -> Result<void> {
+                            // The shifts are on the site's clock.
+                            auto config = ledger::load_config(a->dir);
+                            if (!config) return std::unexpected(config.error());
+                            auto zone = TimeZone::load(config->site.time_zone);
+                            if (!zone) return std::unexpected(zone.error());
+                            return q.defect_pareto(a->query, *zone, w);
+                          });
     };
   });
 }

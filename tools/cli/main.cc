@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_kpi(app, run);
   add_logbook(app, run);
   add_yield(app, run);
+  add_pareto(app, run);
   add_retention(app, run);
   add_rebuild(app, run);
   add_state_digest(app, run);
