@@ -306,6 +306,19 @@ std::string late_flag(const Record& rec) {
          "</span>";
 }
 
+// A report's scrap by defect code ("bruised 15, foreign-matter 5"), as corrected when it was;
+// empty when it gave none.
+std::string scrap_reasons(const Gathered& g, const Record& rec) {
+  const json::object* p = &rec.payload();
+  if (auto it = g.changes.find(rec.seq()); it != g.changes.end()) p = &it->second.back().after;
+  std::string out;
+  for (const auto& d : array(*p, "defects")) {
+    out += (out.empty() ? "" : ", ") + text(d.as_object(), "defect") + " " +
+           number(d.as_object(), "qty");
+  }
+  return out;
+}
+
 std::string who_when(const Gathered& g, const Record& rec) {
   return esc(text(rec.r, "actor")) + "<br>" + esc(occurred(g, rec));
 }
@@ -324,6 +337,10 @@ std::string meaning(const Record& rec) {
            number(p, "scrap");
   }
   if (t == "op.completed") return "Completed step " + text(p, "step");
+  if (t == "op.reworked") {
+    return "Sent " + number(p, "qty") + " back from step " + text(p, "step") + " to " +
+           text(p, "toStep") + " for rework";
+  }
   if (t == "lot.consumed") return "Consumed " + number(p, "qty") + " of lot " + text(p, "lot");
   if (t == "lot.produced") return "Produced lot " + text(p, "lot") + ": " + number(p, "qty");
   if (t == "inspection.recorded") {
@@ -400,15 +417,32 @@ void steps(Html& h, const Gathered& g) {
   }
   h.raw("</table>\n");
   // Reports of good and scrap, each as entered and as corrected.
-  h.head({"Reported", "Step", "Good", "Scrap", "By, when", ""});
+  h.head({"Reported", "Step", "Good", "Scrap", "Scrap reasons", "By, when", ""});
   for (const auto& rec : g.history) {
     if (rec.type() != "op.reported") continue;
+    const std::string reasons = scrap_reasons(g, rec);
     h.row({"#" + std::to_string(rec.seq()), esc(text(rec.payload(), "step")),
-           value_of(g, rec, "good"), value_of(g, rec, "scrap"), who_when(g, rec),
+           value_of(g, rec, "good"), value_of(g, rec, "scrap"),
+           reasons.empty() ? std::string("&mdash;") : esc(reasons), who_when(g, rec),
            changed_flag(g, rec)},
           row_class(g, rec));
   }
   h.raw("</table>\n");
+  // Work sent back to an earlier step (op.rework), where there was any.
+  bool any = false;
+  for (const auto& rec : g.history) {
+    if (rec.type() != "op.reworked") continue;
+    if (!any) {
+      h.raw("<h3>Rework</h3>\n");
+      h.head({"Record", "From step", "Back to", "Quantity", "Defect", "Reason", "By, when"});
+      any = true;
+    }
+    const auto& p = rec.payload();
+    h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(text(p, "toStep")),
+           esc(number(p, "qty")), esc(text(p, "defect")), esc(text(p, "reason")),
+           who_when(g, rec)});
+  }
+  if (any) h.raw("</table>\n");
 }
 
 // The qualification.granted in force on step `s` (of `routing`) at `at` (ns since the epoch)

@@ -173,6 +173,41 @@ TEST_F(Reports, TheBatchRecordMarksAYieldOutsideTheProductsLimits) {
   EXPECT_TRUE(has(h, "Yield of work order WO-S is 90.0% of theoretical")) << "the exception";
 }
 
+TEST_F(Reports, TheBatchRecordShowsScrapReasonsAndRework) {
+  master_data();
+  ok("defect.define", R"({"defect":"bruised","name":"Bruised"})");
+  ok("defect.define", R"({"defect":"soil","name":"Soil <on> leaves"})");
+  ok("routing.define",
+     R"({"routing":"rw-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"},)"
+     R"({"step":"pack","workCenter":"pack","reworkTo":["wash"]}]})");
+  ok("wo.create",
+     R"({"wo":"WO-R","material":"salad","qty":100,"routing":"rw-r","due":"2026-11-22T00:00:00Z"})");
+  ok("wo.release", R"({"wo":"WO-R"})");
+  ok("op.start", R"({"wo":"WO-R","step":"wash","equipment":"washer-1"})");
+  auto rep =
+      run("op.report", R"({"wo":"WO-R","step":"wash","good":90,"scrap":10,)"
+                       R"("defects":[{"defect":"bruised","qty":6},{"defect":"soil","qty":4}]})");
+  ASSERT_TRUE(rep);
+  ok("op.complete", R"({"wo":"WO-R","step":"wash"})");
+  ok("op.start", R"({"wo":"WO-R","step":"pack","equipment":"packer-1"})");
+  ok("op.rework",
+     R"({"wo":"WO-R","step":"pack","toStep":"wash","qty":5,"defect":"soil","reason":"<re-wash>"})");
+  // QA corrects the breakdown: the record shows the corrected reasons.
+  ok("record.correct",
+     R"({"seq":)" + std::to_string(rep->seq) +
+         R"(,"reason":"recount","data":{"defects":[{"defect":"bruised","qty":10}]}})",
+     "user:qa");
+  start_reports();
+  auto html = host_->render("batch-record", R"({"wo":"WO-R"})");
+  ASSERT_TRUE(html) << html.error().message;
+  const std::string& h = *html;
+  EXPECT_TRUE(has(h, "<th>Scrap reasons</th>"));
+  EXPECT_TRUE(has(h, "<td>bruised 10</td>")) << "as corrected";
+  EXPECT_TRUE(has(h, "<h3>Rework</h3>"));
+  EXPECT_TRUE(has(h, "<td>pack</td><td>wash</td><td>5</td><td>soil</td><td>&lt;re-wash&gt;</td>"));
+  EXPECT_TRUE(has(h, "Sent 5 back from step pack to wash for rework"));
+}
+
 TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
   run_an_order();
   // The close was signed on paper two days ago and typed in now: a late entry.
