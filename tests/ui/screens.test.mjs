@@ -464,6 +464,20 @@ test('KPIs for a date range match `custody kpi`, and the SPC chart marks the rea
   assert.equal(await page.locator('table.piecework tbody tr').count(), cli.operators.length);
   await page.waitForSelector('.kpi .chart canvas');
 
+  // The Pareto of defects over the same days is `custody pareto`'s, row for row, most first.
+  const range = ['--from', '2026-10-01T07:00:00Z', '--to', '2026-10-04T07:00:00Z'];
+  const pareto = JSON.parse(execFileSync(binary, ['pareto', plant.ledger, ...range], { encoding: 'utf8' }));
+  assert.ok(pareto.rows.length > 1, 'the test plant reports scrap with reasons');
+  await page.waitForSelector(`[data-pareto-scrap="${pareto.scrap}"]`);
+  const keys = await page.locator('table.pareto-rows tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pareto-key')));
+  assert.deepEqual(keys, pareto.rows.map((/** @type {any} */ r) => r.key ?? ''));
+  const byShift = JSON.parse(execFileSync(binary, ['pareto', plant.ledger, ...range, '--by', 'shift'], { encoding: 'utf8' }));
+  await page.selectOption('#pareto-by', 'shift');
+  await page.waitForSelector(`table.pareto-rows tr[data-pareto-key="${byShift.rows[0].key ?? ''}"]`);
+  assert.equal(await page.locator('table.pareto-rows tbody tr').count(), byShift.rows.length);
+  await page.locator('table.pareto-rows').scrollIntoViewIfNeeded();
+  await screenshot(page, 'kpi-pareto');
+
   await page.selectOption('#spc-equipment', 'flume-1');
   await page.waitForSelector('[data-spc-n]');
   await page.selectOption('#spc-param', 'chlorine');

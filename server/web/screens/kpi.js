@@ -1,5 +1,5 @@
 // KPIs for a date range (on-time rate, first-pass yield, scrap, exceptions and time to close,
-// piecework per operator) as charts and tables, and an SPC individuals chart of any
+// piecework per operator, a Pareto of defects) as charts and tables, and an SPC individuals chart of any
 // equipment parameter with its control limits, the points outside them marked.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -27,6 +27,7 @@ function Dashboard() {
   const [to, setTo] = useState('');
   const [total, setTotal] = useState(/** @type {any} */ (null));
   const [days, setDays] = useState(/** @type {any[]} */ ([]));
+  const [range, setRange] = useState(/** @type {{from: string, to: string} | null} */ (null));
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   const latest = useRef(0);
 
@@ -58,6 +59,7 @@ function Dashboard() {
       if (mine !== latest.current) return;
       setTotal(all);
       setDays(daily);
+      setRange({ from: midnight(0), to: midnight(count) });
     } catch (e) {
       if (mine !== latest.current) return;
       setTotal(null);
@@ -96,7 +98,53 @@ function Dashboard() {
       <thead><tr><th scope="col">${t('kpi.operator')}</th><th scope="col">${t('col.good')}</th><th scope="col">${t('col.scrap')}</th></tr></thead>
       <tbody>${(total.operators ?? []).map((/** @type {any} */ o) => html`<tr data-operator=${o.operator}><td>${o.operator}</td><td class="num">${formatQty(o.good)}</td><td class="num">${formatQty(o.scrap)}</td></tr>`)}</tbody>
     </table>`}
+    ${range && html`<${Pareto} from=${range.from} to=${range.to} />`}
   </section>`;
+}
+
+/**
+ * The Pareto of defects over the range: which few defects (or steps, equipment, shifts) make
+ * most of the scrap, most first, with the running share.
+ * @param {{from: string, to: string}} props
+ */
+function Pareto({ from, to }) {
+  const [by, setBy] = useState('defect');
+  const [pareto, setPareto] = useState(/** @type {any} */ (null));
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  useEffect(() => {
+    let current = true;
+    setProblem(null);
+    get(withQuery('/v1/defects/pareto', { from, to, by })).then(
+      (p) => current && setPareto(p),
+      (e) => current && setProblem(describe(e)),
+    );
+    return () => { current = false; };
+  }, [from, to, by]);
+  // The rows as the answer groups them (until the next answer arrives, the previous one's).
+  const shown = pareto?.by ?? by;
+  /** @param {any} row */
+  const label = (row) => row.key === null ? t(shown === 'defect' ? 'pareto.unclassified' : 'pareto.none') : row.name ? `${row.name} (${row.key})` : row.key;
+  return html`<div class="pareto">
+    <h3 id="pareto-title">${t('pareto.title')}</h3>
+    <div class="toolbar">
+      <div class="field"><label for="pareto-by">${t('pareto.by')}</label>
+        <select id="pareto-by" value=${by} onChange=${(/** @type {Event} */ ev) => setBy(/** @type {HTMLSelectElement} */ (ev.target).value)}>
+          ${['defect', 'step', 'material', 'equipment', 'shift'].map((b) => html`<option value=${b}>${t('pareto.by.' + b)}</option>`)}
+        </select></div>
+    </div>
+    <${ErrorText} error=${problem} />
+    ${pareto && html`<p class="hint" data-pareto-scrap=${pareto.scrap}>${t('pareto.summary', { scrap: formatQty(pareto.scrap), classified: formatQty(pareto.classified), unclassified: formatQty(pareto.unclassified) })}</p>
+    <table class="pareto-rows" aria-labelledby="pareto-title">
+      <thead><tr><th scope="col">${t('pareto.by.' + shown)}</th><th scope="col">${t('col.scrap')}</th><th scope="col">${t('pareto.share')}</th><th scope="col">${t('pareto.cumulative')}</th>${shown !== 'defect' && html`<th scope="col">${t('pareto.defects')}</th>`}</tr></thead>
+      <tbody>${pareto.rows.map((/** @type {any} */ r) => html`<tr data-pareto-key=${r.key ?? ''}>
+        <td>${label(r)}</td>
+        <td class="num">${formatQty(r.qty)}</td>
+        <td><span class="bar" style=${`width:${(r.percent * 0.08).toFixed(2)}rem`}></span> ${formatQty(r.percent)} %</td>
+        <td class="num">${formatQty(r.cumulativePercent)} %</td>
+        ${shown !== 'defect' && html`<td>${(r.defects ?? []).map((/** @type {any} */ d) => `${d.name || d.defect} ${formatQty(d.qty)}`).join(' · ')}</td>`}
+      </tr>`)}</tbody>
+    </table>`}
+  </div>`;
 }
 
 /**
