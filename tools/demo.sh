@@ -39,7 +39,9 @@ cat >"$ledger/config.json" <<'JSON'
 JSON
 
 step "custody gen plant --days 30 --seed 7: a month of a fresh-cut salad plant"
-"$custody" gen plant --days 30 --seed 7 >"$data/plant.ndjson"
+# The plant's day starts at midnight on the site's clock (Pacific daylight time in October),
+# so its 06:00 early shift is 06:00 in Salinas.
+"$custody" gen plant --days 30 --seed 7 --start 2026-10-01T00:00:00-07:00 >"$data/plant.ndjson"
 printf '%s commands: ' "$(wc -l <"$data/plant.ndjson")"
 cut -d'"' -f4 "$data/plant.ndjson" | sort | uniq -c | sort -rn | awk '{printf "%s %s, ", $1, $2}'
 echo
@@ -103,6 +105,15 @@ echo "  completed custody raised a quality exception for its yield:"
 "$custody" log "$ledger" --stream "wo:$wilted" | grep '"wo.completed"' | sed -E 's/.*"payload":(\{[^}]*\}).*/  wo.completed \1/'
 "$custody" show "$ledger" wo "$wilted" | grep -o '"payload":{"exception":"[^"]*","category":"quality"[^}]*' \
   | sed -E 's/.*"exception":"([^"]*)".*"description":"([^"]*)".*/  exception \1: \2/'
+
+step "custody pareto: which defects make most of the scrap, by defect and by shift"
+"$custody" pareto "$ledger" --from 2026-10-01T00:00:00-07:00 --to 2026-10-31T00:00:00-07:00 \
+  --format table | sed 's/^/  /'
+"$custody" pareto "$ledger" --by shift --step wash --format table | sed 's/^/  /' | head -30
+reworked=$(grep -m1 '"type":"op.rework"' "$data/plant.ndjson" | grep -o '"wo":"[^"]*"' | cut -d'"' -f4)
+echo "  soil found after the spin dryer sent cases of $reworked back to the flume (op.rework):"
+"$custody" log "$ledger" --stream "wo:$reworked" | grep '"op.reworked"' \
+  | sed -E 's/.*"payload":(\{[^}]*\}).*/  op.reworked \1/'
 
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table

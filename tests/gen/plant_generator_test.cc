@@ -179,6 +179,8 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
   std::map<std::string, std::set<std::string>> made_by;      // work order -> lots
   std::vector<std::string> harvested;  // raw lots received with their harvest date
   std::string recall;
+  std::size_t reports = 0, with_reasons = 0;
+  std::string reworked;  // a work order that sent cases back to the wash
   for (const auto& c : parse_lines(text)) {
     const std::string type = str(c.at("type"));
     const auto& d = c.at("data").as_object();
@@ -203,8 +205,25 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
       made_by[str(d.at("wo"))].insert(str(d.at("lot")));
     } else if (type == "note.add" && str(d.at("subject")) == "recall-alert") {
       recall = str(d.at("text"));
+    } else if (type == "op.report") {
+      ++reports;
+      if (d.contains("defects")) ++with_reasons;
+    } else if (type == "op.rework") {
+      reworked = str(d.at("wo"));
     }
   }
+
+  // Most scrap comes with its reasons; soil sends cases back to the wash now and then.
+  EXPECT_GT(with_reasons, reports / 4) << with_reasons << " of " << reports;
+  ASSERT_FALSE(reworked.empty());
+  auto order = ledger.show(domain::EntityKind::kWorkOrder, reworked);
+  std::int64_t sent_back = 0, came_back = 0;
+  for (const auto& step : order["state"].at("steps").as_array()) {
+    sent_back += step.at("reworkOut").to_number<std::int64_t>();
+    came_back += step.at("reworkIn").to_number<std::int64_t>();
+  }
+  EXPECT_GT(sent_back, 0) << order;
+  EXPECT_EQ(sent_back, came_back);
 
   // An automatic exception custody raised was worked to closed.
   ASSERT_FALSE(closed_auto.empty());

@@ -218,6 +218,39 @@ constexpr std::array<MachineSpec, 14> kMachines = {{
 }};
 constexpr std::array<int, 2> kColdRooms = {12, 13};
 
+// QA's defect catalogue (defect.define), and which defects each step's scrap usually has.
+struct Defect {
+  std::string_view id, name, category;
+};
+constexpr std::array<Defect, 7> kDefects = {{
+    {"wilted", "Wilted or discoloured leaves", "produce"},
+    {"bruised", "Bruised or torn leaves", "produce"},
+    {"foreign-matter", "Foreign matter (stones, insects, plastic)", "contamination"},
+    {"soil", "Soil on the leaves", "contamination"},
+    {"wet", "Leaves still wet after drying", "process"},
+    {"underweight", "Bag under its declared weight", "pack"},
+    {"seal", "Leaking or weak seal", "pack"},
+}};
+constexpr int kWiltedDefect = 0;
+constexpr int kSoilDefect = 3;
+constexpr std::array<std::array<int, 2>, 5> kStepDefects = {{
+    {0, 2},  // wash: wilted, foreign matter
+    {1, 2},  // cut: bruised, foreign matter
+    {4, 1},  // dry: wet, bruised
+    {1, 2},  // mix: bruised, foreign matter
+    {5, 6},  // pack: underweight, seal
+}};
+
+// The plant's shifts (shift.define), on its own clock.
+struct Shift {
+  std::string_view id, name, start, end;
+};
+constexpr std::array<Shift, 3> kShifts = {{
+    {"early", "Early shift", "06:00", "14:00"},
+    {"late", "Late shift", "14:00", "22:00"},
+    {"night", "Night (sanitation)", "22:00", "06:00"},
+}};
+
 // People. Two crews of five operators alternate shifts weekly and rotate work centres daily.
 constexpr std::array<std::string_view, 10> kOperators = {
     "maria", "james", "wei", "ahmed", "sofia", "daniel", "priya", "tomas", "grace", "kofi"};

@@ -56,7 +56,8 @@ struct PlantOptions {
   // every actor ("user:<P>-maria") is written as P + "-" + id. Vocabulary is not prefixed:
   // units, step ids (scoped to their routing), parameter and characteristic names, and the
   // suppliers' own lot codes (scoped to the prefixed supplier id). Automatic exception ids
-  // are "auto:" + the (prefixed) commandId, as custody makes them.
+  // are "auto:" + the (prefixed) commandId, as custody makes them. Shifts belong to the site,
+  // so a prefixed plant defines none.
   std::string prefix;
   // Midnight of the first day; shift times are offsets from it.
   TimeNs start = kDefaultPlantStart;
@@ -74,6 +75,7 @@ struct PlantSummary {
   std::uint64_t lots_shipped = 0;          // lot.ship commands
   std::uint64_t exceptions_raised = 0;     // by people, with exception.raise
   std::uint64_t automatic_exceptions = 0;  // raised by custody on out-of-limit values
+  std::uint64_t reworks = 0;               // op.rework: cases sent back to the wash
   std::string recall_supplier;             // the recall drill's supplier (party id) ...
   std::string recall_supplier_lot;         // ... and its lot code
 };

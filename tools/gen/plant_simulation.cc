@@ -80,6 +80,7 @@ struct WorkOrder {
   std::int64_t theoretical = 0;  // cases the greens consumed cover (thousandths), as custody
                                  // computes it: the scarcest ingredient decides
   std::int64_t produced = 0;     // cases packed into lots (thousandths)
+  bool wilted = false;           // the one order whose wash trimmed a wilted delivery
 };
 
 struct Machine {
@@ -119,7 +120,11 @@ struct ExceptionWork {
 class PlantSimulation {
  public:
   PlantSimulation(const PlantOptions& options, std::ostream& out)
-      : opt_(options), out_(out), rng_(options.seed), end_(options.start + options.days * kDay) {
+      : opt_(options),
+        out_(out),
+        rng_(options.seed),
+        defect_rng_(options.seed ^ 0x5ca1ab1eULL),
+        end_(options.start + options.days * kDay) {
     for (const auto& r : kRaw) material_ids_.push_back(pid(r.id));
     for (const auto& p : kPackaging) material_ids_.push_back(pid(p.id));
     for (const auto& p : kProducts) material_ids_.push_back(pid(p.id));
@@ -342,6 +347,7 @@ class PlantSimulation {
       });
     }
     for (std::size_t p = 0; p < kProducts.size(); ++p) routing(t, static_cast<int>(p));
+    defect_catalogue(t);
     training(t);
     calibration(t);
     note(t, eng, "plant",
@@ -364,6 +370,12 @@ class PlantSimulation {
         w.key("workCenter").string(pid(kWorkCenters[idx(wc)]));
         // The chlorine wash is the plan's critical control point: trained operators only.
         if (wc == Wc::kWash) w.key("critical").boolean(true);
+        // Soil found after the spin dryer goes back to the flume for a second wash.
+        if (wc == Wc::kDry) {
+          w.key("reworkTo").begin_array();
+          w.string(kWorkCenters[idx(Wc::kWash)]);
+          w.end_array();
+        }
         if (wc == Wc::kWash) {
           w.key("inputs").begin_array();
           for (int i = 0; i < prod.n_ingredients; ++i) {
@@ -391,6 +403,28 @@ class PlantSimulation {
       }
       w.end_array();
     });
+  }
+
+  // QA's defect catalogue, which scrap is reported against, and the three shifts of the plant's
+  // day (on the generator's clock: midnight is `start`). Shifts belong to the site: a plant
+  // with a prefix, one of several lines sharing a ledger, leaves them to the site.
+  void defect_catalogue(TimeNs t) {
+    for (const auto& d : kDefects) {
+      write(t, "defect.define", "md", user(kQaManager), [&](JsonWriter& w) {
+        w.key("defect").string(pid(d.id));
+        w.key("name").string(d.name);
+        w.key("category").string(d.category);
+      });
+    }
+    if (!opt_.prefix.empty()) return;
+    for (const auto& s : kShifts) {
+      write(t, "shift.define", "md", user(kPlanner), [&](JsonWriter& w) {
+        w.key("shift").string(pid(s.id));
+        w.key("name").string(s.name);
+        w.key("start").string(s.start);
+        w.key("end").string(s.end);
+      });
+    }
   }
 
   // Every operator may run the wash (they rotate through all work centres), trained by the QA
@@ -986,6 +1020,7 @@ class PlantSimulation {
     // wash, and the order comes out below its yield limit.
     if (wc == Wc::kWash && !wilted_done_ && t_ >= opt_.start + kDay) {
       wilted_done_ = true;
+      wo.wilted = true;
       scrap_lo = 150;  // with the steps after it, always below 90% of theoretical
       scrap_hi = 180;
       note(
@@ -1011,6 +1046,7 @@ class PlantSimulation {
          [this, w, machine, dip_start, dip_len] { wash_tick(w, machine, 1, dip_start, dip_len); });
     }
     if (wc == Wc::kPack) schedule_pallets(w);
+    if (wc == Wc::kDry) maybe_rework(w);
     // A step running across the 14:00 shift change: the first shift reports its part.
     const TimeNs handover = midnight(t_) + 14 * kHour;
     if (wo.step_start < handover && wo.step_end > handover + minutes(5)) {
@@ -1035,14 +1071,69 @@ class PlantSimulation {
     if (good == 0 && scrap == 0) return;
     // At a shift change the operator going off shift reports.
     const std::string actor = operator_for(wc, final ? t_ : t_ - kSecond);
+    const auto defects = scrap_reasons(wo, wc, scrap);
     write(t_, "op.report", "rep", actor, [&](JsonWriter& j) {
       j.key("wo").string(wo.id);
       j.key("step").string(kWorkCenters[idx(wc)]);
       qty(j, "good", good * kUnit);
       qty(j, "scrap", scrap * kUnit);
+      if (!defects.empty()) {
+        j.key("defects").begin_array();
+        for (const auto& [code, cases] : defects) {
+          j.begin_object();
+          j.key("defect").string(pid(code));
+          qty(j, "qty", cases * kUnit);
+          j.end_object();
+        }
+        j.end_array();
+      }
     });
     wo.reported_good += good;
     wo.reported_scrap += scrap;
+  }
+
+  // Why `scrap` cases were lost at `wc`: one or two of the step's usual defects adding up to
+  // it, the wilted wash all wilted; about one report in ten gives no reasons. Drawn from its
+  // own generator, so the plant's month is the same with or without them.
+  std::vector<std::pair<std::string_view, std::int64_t>> scrap_reasons(const WorkOrder& wo, Wc wc,
+                                                                       std::int64_t scrap) {
+    if (scrap <= 0) return {};
+    if (wc == Wc::kWash && wo.wilted) return {{kDefects[kWiltedDefect].id, scrap}};
+    if (defect_rng_.chance(100)) return {};
+    const auto& usual = kStepDefects[idx(wc)];
+    const std::size_t first = defect_rng_.index(usual.size());
+    const std::int64_t main = scrap == 1 ? 1 : defect_rng_.between((scrap + 1) / 2, scrap);
+    std::vector<std::pair<std::string_view, std::int64_t>> out{{kDefects[usual[first]].id, main}};
+    if (main < scrap)
+      out.emplace_back(kDefects[usual[(first + 1) % usual.size()]].id, scrap - main);
+    return out;
+  }
+
+  // Now and then the spin dryer's operator finds soil on the leaves and sends a few cases back
+  // to the flume; the wash's operator reports them washed again.
+  void maybe_rework(int w) {
+    WorkOrder& wo = wos_[w];
+    if (wo.cases_in < 40 || !defect_rng_.chance(60)) return;
+    const std::int64_t cases = defect_rng_.between(2, wo.cases_in / 20);
+    at(t_ + defect_rng_.minutes_between(3, 5), [this, w, cases] {
+      write(t_, "op.rework", "op", operator_for(Wc::kDry, t_), [&](JsonWriter& j) {
+        j.key("wo").string(wos_[w].id);
+        j.key("step").string(kWorkCenters[idx(Wc::kDry)]);
+        j.key("toStep").string(kWorkCenters[idx(Wc::kWash)]);
+        qty(j, "qty", cases * kUnit);
+        j.key("defect").string(pid(kDefects[kSoilDefect].id));
+        j.key("reason").string("Soil on the leaves after drying: back to the flume");
+      });
+      ++summary_.reworks;
+      at(t_ + minutes(10), [this, w, cases] {
+        write(t_, "op.report", "rep", operator_for(Wc::kWash, t_), [&](JsonWriter& j) {
+          j.key("wo").string(wos_[w].id);
+          j.key("step").string(kWorkCenters[idx(Wc::kWash)]);
+          qty(j, "good", cases * kUnit);
+          qty(j, "scrap", 0);
+        });
+      });
+    });
   }
 
   void finish_step(int w) {
@@ -1659,6 +1750,7 @@ class PlantSimulation {
   const PlantOptions& opt_;
   std::ostream& out_;
   Rng rng_;
+  Rng defect_rng_;  // scrap reasons and rework only
   const TimeNs end_;
   std::string buf_;
   TimeNs now_ = 0;  // the latest occurredAt written
