@@ -149,6 +149,8 @@ std::optional<domain::EntityKind> collection_kind(std::string_view c) {
   if (c == "materials") return domain::EntityKind::kMaterial;
   if (c == "parties") return domain::EntityKind::kParty;
   if (c == "receipts") return domain::EntityKind::kReceipt;
+  if (c == "defects") return domain::EntityKind::kDefect;
+  if (c == "shifts") return domain::EntityKind::kShift;
   return std::nullopt;
 }
 
@@ -546,7 +548,7 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "equipment" && s.size() == 4 && s[3] == "logbook") {
     return read(Read::kState, [&] { return get_logbook(s[2], query); });
   }
-  if (resource == "defects" && s.size() == 3 && s[2] == "pareto") {
+  if (resource == "pareto" && s.size() == 2) {
     return read(Read::kState, [&] { return get_pareto(query); });
   }
   if (resource == "work-orders" && s.size() == 4 && s[3] == "yield") {
@@ -1322,6 +1324,7 @@ Response Api::get_pareto(const std::string& query_text) {
   if (!period) return error(400, period.error());
   domain::ParetoQuery pareto{.from = period->first, .to = period->second};
   for (const auto& [key, value] : q->params) {
+    if (value.empty() && key != "from" && key != "to") continue;  // as if not given
     if (key == "by") {
       pareto.by = value;
     } else if (key == "step" || key == "material" || key == "equipment" || key == "shift") {

@@ -197,6 +197,10 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& equipment_area();
 [[nodiscard]] const Area& defects_area();
 
+// The defect code `id` of the catalogue, null when it is not defined (defects.cc).
+[[nodiscard]] std::unique_ptr<Loaded<s::DefectDefine>> find_defect(const Decide& d,
+                                                                   std::string_view id);
+
 // A breakdown of `scrap` by defect code (op.report's defects, at `field`): each code in the
 // catalogue and named once, each quantity positive, together exactly the scrap. An empty
 // breakdown is always right: the scrap stays unclassified (defects.cc).

@@ -1,8 +1,9 @@
 // Defects, scrap reasons and shifts. The defect catalogue (defect.define) names what scrap
 // and rework can be explained by: op.report may break its scrap down by defect code
-// (check_defect_breakdown), op.rework names one, and the Pareto (Queries::defect_pareto)
-// adds them up by step, material, equipment or shift. A shift (shift.define) is a span of
-// the site's local day; shifts do not overlap, so every instant falls in at most one.
+// (check_defect_breakdown), and the Pareto (Queries::defect_pareto) adds those breakdowns up
+// by step, material, equipment or shift; op.rework names one for its record. A shift
+// (shift.define) is a span of the site's local day; shifts do not overlap, so every instant
+// falls in at most one.
 #include <algorithm>
 
 #include "catalogue.h"
@@ -23,6 +24,7 @@ std::optional<int> clock_minutes(std::string_view text) {
 }
 
 bool in_shift(const ShiftSpan& s, int minute) {
+  if (s.start == s.end) return true;  // the whole day
   if (s.start < s.end) return minute >= s.start && minute < s.end;
   return minute >= s.start || minute < s.end;  // past midnight
 }
@@ -45,14 +47,22 @@ std::optional<std::string> shift_at(const std::vector<ShiftSpan>& shifts, const 
                                     TimeNs at) {
   if (shifts.empty()) return std::nullopt;
   constexpr TimeNs kSecond = 1'000'000'000;
-  const std::int64_t seconds = at / kSecond;
-  const std::int64_t local = seconds + std::int64_t{zone.at(seconds).minutes} * 60;
+  // Floor division, so that instants before 1970 fall in their minute too.
+  auto floor_div = [](std::int64_t a, std::int64_t b) {
+    return a / b - (a % b < 0 ? 1 : 0);
+  };
+  const std::int64_t seconds = floor_div(at, kSecond);
+  const std::int64_t local_minutes = floor_div(seconds, 60) + zone.at(seconds).minutes;
   const int minute =
-      static_cast<int>(((local / 60) % kMinutesPerDay + kMinutesPerDay) % kMinutesPerDay);
+      static_cast<int>(local_minutes - floor_div(local_minutes, kMinutesPerDay) * kMinutesPerDay);
   for (const auto& s : shifts) {
     if (in_shift(s, minute)) return s.shift;
   }
   return std::nullopt;
+}
+
+std::unique_ptr<Loaded<s::DefectDefine>> find_defect(const Decide& d, std::string_view id) {
+  return load<s::DefectDefine>(d.state, d.cf.entities, keys::entity("defect", id));
 }
 
 Result<void> check_defect_breakdown(const Decide& d, std::int64_t scrap,
@@ -63,7 +73,7 @@ Result<void> check_defect_breakdown(const Decide& d, std::int64_t scrap,
   for (unsigned i = 0; i < defects.size(); ++i) {
     const std::string at = field + "[" + std::to_string(i) + "]";
     auto code = defects[i].getDefect();
-    if (!load<s::DefectDefine>(d.state, d.cf.entities, keys::entity("defect", sv(code)))) {
+    if (!find_defect(d, sv(code))) {
       return not_found(at + ".defect", "defect " + str(code));
     }
     for (unsigned j = 0; j < i; ++j) {
@@ -86,7 +96,7 @@ Result<void> check_defect_breakdown(const Decide& d, std::int64_t scrap,
 namespace {
 
 Result<void> decide_defect(Decide& d, s::DefectDefine::Reader r) {
-  if (load<s::DefectDefine>(d.state, d.cf.entities, keys::entity("defect", sv(r.getDefect())))) {
+  if (find_defect(d, sv(r.getDefect()))) {
     return already_exists("data.defect", "defect " + str(r.getDefect()));
   }
   if (r.getName().size() == 0) return invalid("data.name", "must not be empty");
@@ -121,7 +131,6 @@ Result<void> decide_shift(Decide& d, s::ShiftDefine::Reader r) {
   if (!start) return invalid("data.start", std::string(kClock));
   auto end = clock_minutes(sv(r.getEnd()));
   if (!end) return invalid("data.end", std::string(kClock));
-  if (*start == *end) return invalid("data.end", "must differ from start");
   const ShiftSpan mine{str(r.getShift()), *start, *end};
   for (const auto& other : defined_shifts(d.state, d.cf.entities)) {
     if (overlap(mine, other)) {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "custody/codec/capnp_util.h"
 #include "custody/codec/json_binding.h"
@@ -40,6 +41,10 @@ std::string_view kind_name(EntityKind k) {
       return "party";
     case EntityKind::kReceipt:
       return "receipt";
+    case EntityKind::kDefect:
+      return "defect";
+    case EntityKind::kShift:
+      return "shift";
   }
   return "";
 }
@@ -60,6 +65,10 @@ capnp::StructSchema schema_for(EntityKind k) {
       return capnp::Schema::from<s::Party>();
     case EntityKind::kReceipt:
       return capnp::Schema::from<s::Receipt>();
+    case EntityKind::kDefect:
+      return capnp::Schema::from<s::DefectDefine>();
+    case EntityKind::kShift:
+      return capnp::Schema::from<s::ShiftDefine>();
   }
   return capnp::Schema::from<s::Lot>();
 }
@@ -86,9 +95,9 @@ double hours(TimeNs d) {
 }  // namespace
 
 std::optional<EntityKind> parse_entity_kind(std::string_view name) {
-  for (auto k :
-       {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException, EntityKind::kEquipment,
-        EntityKind::kMaterial, EntityKind::kParty, EntityKind::kReceipt}) {
+  for (auto k : {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException,
+                 EntityKind::kEquipment, EntityKind::kMaterial, EntityKind::kParty,
+                 EntityKind::kReceipt, EntityKind::kDefect, EntityKind::kShift}) {
     if (kind_name(k) == name) return k;
   }
   return std::nullopt;
@@ -241,6 +250,8 @@ std::string_view status_of(EntityKind kind, std::string_view bytes) {
       return codec::enum_name(view.root<s::Receipt>().getStatus());
     case EntityKind::kMaterial:
     case EntityKind::kParty:
+    case EntityKind::kDefect:
+    case EntityKind::kShift:
       return {};
   }
   return {};
@@ -260,6 +271,8 @@ std::vector<std::string> statuses_of(EntityKind kind) {
       return codec::enum_names<s::ReceiptStatus>();
     case EntityKind::kMaterial:
     case EntityKind::kParty:
+    case EntityKind::kDefect:
+    case EntityKind::kShift:
       return {};
   }
   return {};
@@ -754,6 +767,7 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
       [&](std::string_view key, std::string_view value) {
         const TimeNs t = keys::parse_fact_time(key).value_or(0);
         if (t >= to) return false;
+        if (t < from) return true;  // before 1970: stored after every later fact
         codec::MessageView view(value);
         auto f = view.root<s::Fact>();
         switch (f.which()) {
@@ -886,6 +900,7 @@ Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
       [&](std::string_view key, std::string_view value) {
         const TimeNs t = keys::parse_fact_time(key).value_or(0);
         if (t >= q.to) return false;
+        if (t < q.from) return true;  // before 1970: stored after every later fact
         codec::MessageView view(value);
         auto f = view.root<s::Fact>();
         if (f.which() != s::Fact::OP_REPORTED) return true;
@@ -949,8 +964,16 @@ Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
     return std::string();
   };
   out.begin_object();
-  out.key("from").string(format_rfc3339(q.from));
-  out.key("to").string(format_rfc3339(q.to));
+  // An open end of the period (all time) is null rather than a date nobody typed.
+  for (const auto& [name, t, open] : {std::tuple{"from", q.from, TimeNs{0}},
+                                      std::tuple{"to", q.to, std::numeric_limits<TimeNs>::max()}}) {
+    out.key(name);
+    if (t == open) {
+      out.null();
+    } else {
+      out.string(format_rfc3339(t));
+    }
+  }
   out.key("by").string(q.by);
   out.key("filters").begin_object();
   for (const auto& [name, value] : {std::pair<std::string_view, const std::string&>{"step", q.step},

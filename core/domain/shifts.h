@@ -1,6 +1,6 @@
 // Internal to core/domain: the site's shifts (shift.define), each a span of the local day
-// from `start` up to `end`, minutes after local midnight; a span whose end is not after its
-// start runs past midnight into the next day.
+// from `start` up to `end`, minutes after local midnight; a span whose end is before its
+// start runs past midnight into the next day, and one whose end is its start is the whole day.
 #pragma once
 
 #include <optional>

@@ -47,6 +47,17 @@ int step_index(s::WorkOrder::Reader wo, capnp::Text::Reader step) {
   return -1;
 }
 
+// The step must exist and have started (running or completed).
+Result<int> started_step(s::WorkOrder::Reader wo, capnp::Text::Reader step) {
+  const int i = step_index(wo, step);
+  if (i < 0)
+    return not_found("data.step", "step " + str(step) + " of work order " + str(wo.getWo()));
+  if (wo.getSteps()[i].getStatus() == s::StepStatus::PENDING) {
+    return bad_state("data.step", "step " + str(step) + " has not started");
+  }
+  return i;
+}
+
 // The step must exist and be running.
 Result<int> running_step(s::WorkOrder::Reader wo, capnp::Text::Reader step) {
   const int i = step_index(wo, step);
@@ -392,12 +403,9 @@ Result<void> decide_report(Decide& d, s::OpReport::Reader r) {
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
   if (auto ok = check_workable(w); !ok) return ok;
-  const int i = step_index(w, r.getStep());
-  if (i < 0)
-    return not_found("data.step", "step " + str(r.getStep()) + " of work order " + str(r.getWo()));
-  if (w.getSteps()[i].getStatus() == s::StepStatus::PENDING) {
-    return bad_state("data.step", "step " + str(r.getStep()) + " has not started");
-  }
+  auto started = started_step(w, r.getStep());
+  if (!started) return std::unexpected(started.error());
+  const int i = *started;
   if (r.getGood() < 0) return invalid("data.good", "must not be negative");
   if (r.getScrap() < 0) return invalid("data.scrap", "must not be negative");
   if (r.getGood() == 0 && r.getScrap() == 0)
@@ -443,29 +451,41 @@ void apply_reported(Apply& a, s::OpReport::Reader r) {
 
 // ---- op.rework
 
+// `delta` more (or, corrected, less) sent back from step `from` to step `to`: in all, no more
+// can come back to `to` than it made good, nor more than custody can hold (errors on `field`).
+Result<void> check_rework_qty(s::WoStep::Reader from, s::WoStep::Reader to, std::int64_t delta,
+                              const std::string& field) {
+  auto in = add_quantity(to.getReworkIn(), delta, field);
+  if (!in) return std::unexpected(in.error());
+  if (*in > to.getGood()) {
+    return invalid(field, "step " + str(to.getStep()) + " has made " + qty_text(to.getGood()) +
+                              " good and " + qty_text(to.getReworkIn()) +
+                              " came back to it already; no more than it made can come back");
+  }
+  if (auto out = add_quantity(from.getReworkOut(), delta, field); !out) {
+    return std::unexpected(out.error());
+  }
+  return {};
+}
+
 Result<void> decide_rework(Decide& d, s::OpRework::Reader r) {
   auto wo = existing_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
   if (auto ok = check_workable(w); !ok) return ok;
-  const int from = step_index(w, r.getStep());
-  if (from < 0)
-    return not_found("data.step", "step " + str(r.getStep()) + " of work order " + str(r.getWo()));
+  auto from = started_step(w, r.getStep());
+  if (!from) return std::unexpected(from.error());
   const int to = step_index(w, r.getToStep());
   if (to < 0) {
     return not_found("data.toStep",
                      "step " + str(r.getToStep()) + " of work order " + str(r.getWo()));
   }
-  auto steps = w.getSteps();
-  if (steps[from].getStatus() == s::StepStatus::PENDING) {
-    return bad_state("data.step", "step " + str(r.getStep()) + " has not started");
-  }
-  const std::string way = "from step " + str(r.getStep()) + " back to " + str(r.getToStep());
-  if (to >= from) {
-    return std::unexpected(Error{ErrorCode::kReworkNotAllowed,
-                                 "rework goes back to an earlier step; " + str(r.getToStep()) +
-                                     " does not come before " + str(r.getStep()),
-                                 "data.toStep"});
+  auto not_allowed = [&](const std::string& why) {
+    return std::unexpected(Error{ErrorCode::kReworkNotAllowed, why, "data.toStep"});
+  };
+  if (to >= *from) {
+    return not_allowed("rework goes back to an earlier step; " + str(r.getToStep()) +
+                       " does not come before " + str(r.getStep()));
   }
   bool allowed = false;
   if (auto routing = find_routing(d, sv(w.getRouting()))) {
@@ -475,40 +495,51 @@ Result<void> decide_rework(Decide& d, s::OpRework::Reader r) {
     }
   }
   if (!allowed) {
-    return std::unexpected(Error{ErrorCode::kReworkNotAllowed,
-                                 "routing " + str(w.getRouting()) + " does not allow rework " + way,
-                                 "data.toStep"});
+    return not_allowed("routing " + str(w.getRouting()) + " does not allow rework from step " +
+                       str(r.getStep()) + " back to " + str(r.getToStep()));
   }
   if (r.getQty() <= 0) return invalid("data.qty", "must be positive");
-  if (r.getQty() > steps[to].getGood()) {
-    return invalid("data.qty", "step " + str(r.getToStep()) + " has passed on " +
-                                   qty_text(steps[to].getGood()) +
-                                   "; no more than that can come back to it");
-  }
-  if (r.getDefect().size() > 0 &&
-      !load<s::DefectDefine>(d.state, d.cf.entities, keys::entity("defect", sv(r.getDefect())))) {
+  auto steps = w.getSteps();
+  if (auto ok = check_rework_qty(steps[*from], steps[to], r.getQty(), "data.qty"); !ok) return ok;
+  if (r.getDefect().size() > 0 && !find_defect(d, sv(r.getDefect()))) {
     return not_found("data.defect", "defect " + str(r.getDefect()));
   }
-  if (auto ok = check_qualified(d, w, steps[from], d.event_time()); !ok) return ok;
-  for (const int i : {from, to}) {
-    const auto field = i == from ? "data.step" : "data.toStep";
-    auto t = add_quantity(i == from ? steps[i].getReworkOut() : steps[i].getReworkIn(), r.getQty(),
-                          field);
-    if (!t) return std::unexpected(t.error());
-  }
+  if (auto ok = check_qualified(d, w, steps[*from], d.event_time()); !ok) return ok;
   d.emit_data("op.reworked");
   return {};
 }
 
-void apply_reworked(Apply& a, s::OpRework::Reader r) {
+// Moves the two steps' rework by `delta`.
+void add_rework(Apply& a, s::OpRework::Reader r, std::int64_t delta) {
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
                          auto from = b.getSteps()[step_index(old, r.getStep())];
-                         from.setReworkOut(from.getReworkOut() + r.getQty());
+                         from.setReworkOut(from.getReworkOut() + delta);
                          auto to = b.getSteps()[step_index(old, r.getToStep())];
-                         to.setReworkIn(to.getReworkIn() + r.getQty());
+                         to.setReworkIn(to.getReworkIn() + delta);
                        });
   a.history("wo", sv(r.getWo()));
+}
+
+void apply_reworked(Apply& a, s::OpRework::Reader r) {
+  add_rework(a, r, r.getQty());
+}
+
+Result<void> check_rework_fix(Decide& d, s::OpRework::Reader before, s::OpRework::Builder after) {
+  if (after.getQty() <= 0) return invalid("data.data.qty", "must be positive");
+  auto wo = find_wo(d, sv(before.getWo()));
+  if (!wo) return {};
+  auto w = wo->get();
+  const int from = step_index(w, before.getStep());
+  const int to = step_index(w, before.getToStep());
+  if (from < 0 || to < 0) return {};
+  return check_rework_qty(w.getSteps()[from], w.getSteps()[to], after.getQty() - before.getQty(),
+                          "data.data.qty");
+}
+
+void shift_reworked(Apply& a, s::OpRework::Reader x, s::OpRework::Reader y,
+                    const ledger::RecordFields&) {
+  if (y.getQty() != x.getQty()) add_rework(a, x, y.getQty() - x.getQty());
 }
 
 // ---- lot.consume, lot.produce
@@ -725,6 +756,11 @@ void shift_produced(Apply& a, s::LotProduced::Reader x, s::LotProduced::Reader y
 Result<void> check_reported_fix(Decide& d, s::OpReport::Reader before, s::OpReport::Builder after) {
   if (after.getGood() < 0) return invalid("data.data.good", "must not be negative");
   if (after.getScrap() < 0) return invalid("data.data.scrap", "must not be negative");
+  if (auto ok =
+          check_defect_breakdown(d, after.getScrap(), after.getDefects(), "data.data.defects");
+      !ok) {
+    return ok;
+  }
   auto wo = find_wo(d, sv(before.getWo()));
   if (!wo) return {};
   for (auto step : wo->get().getSteps()) {
@@ -735,7 +771,7 @@ Result<void> check_reported_fix(Decide& d, s::OpReport::Reader before, s::OpRepo
         add_quantity(step.getScrap(), after.getScrap() - before.getScrap(), "data.data.scrap");
     if (!scrap) return std::unexpected(scrap.error());
   }
-  return check_defect_breakdown(d, after.getScrap(), after.getDefects(), "data.data.defects");
+  return {};
 }
 
 void shift_reported(Apply& a, s::OpReport::Reader x, s::OpReport::Reader y,
@@ -795,7 +831,8 @@ const Area& work_orders_area() {
        event<s::OpReport, apply_reported>(
            "op.reported", correctable<s::OpReport, check_reported_fix, shift_reported>(
                               {"good", "scrap", "defects"})),
-       event<s::OpRework, apply_reworked>("op.reworked"),
+       event<s::OpRework, apply_reworked>(
+           "op.reworked", correctable<s::OpRework, check_rework_fix, shift_reworked>({"qty"})),
        event<s::OpRef, apply_op_completed>("op.completed"),
        event<s::OpVerify, apply_verified>("op.verified"),
        event<s::WoCompleted, apply_completed>("wo.completed"),

@@ -250,16 +250,29 @@ class Html {
   std::string out_;
 };
 
+// A report's scrap by defect code: "bruised 15, foreign-matter 5", "none" without one.
+std::string defects_text(const json::object& report) {
+  std::string out;
+  for (const auto& d : array(report, "defects")) {
+    out += (out.empty() ? "" : ", ") + text(d.as_object(), "defect") + " " +
+           number(d.as_object(), "qty");
+  }
+  return out.empty() ? "none" : out;
+}
+
+// A field of a payload for the reader: a number, a text, or a report's breakdown of scrap.
+std::string field_text(const json::object& payload, std::string_view field) {
+  if (field == "defects") return defects_text(payload);
+  return number(payload, field).empty() ? text(payload, field) : number(payload, field);
+}
+
 // A value of a record's payload, as in force now; when a correction changed it, the
 // original struck through beside it and a flag.
 std::string value_of(const Gathered& g, const Record& rec, std::string_view field) {
-  const std::string original = number(rec.payload(), field).empty()
-                                   ? reports::text(rec.payload(), field)
-                                   : number(rec.payload(), field);
+  const std::string original = field_text(rec.payload(), field);
   auto it = g.changes.find(rec.seq());
   if (it == g.changes.end()) return esc(original);
-  const json::object& now = it->second.back().after;
-  std::string current = number(now, field).empty() ? reports::text(now, field) : number(now, field);
+  const std::string current = field_text(it->second.back().after, field);
   if (current == original) return esc(original);
   return esc(current) + " <span class=\"was\">" + esc(original) + "</span>";
 }
@@ -304,19 +317,6 @@ std::string late_flag(const Record& rec) {
   }
   return " <span class=\"flag\">late entry (" + esc(why) + "): " + esc(text(l, "reason")) +
          "</span>";
-}
-
-// A report's scrap by defect code ("bruised 15, foreign-matter 5"), as corrected when it was;
-// empty when it gave none.
-std::string scrap_reasons(const Gathered& g, const Record& rec) {
-  const json::object* p = &rec.payload();
-  if (auto it = g.changes.find(rec.seq()); it != g.changes.end()) p = &it->second.back().after;
-  std::string out;
-  for (const auto& d : array(*p, "defects")) {
-    out += (out.empty() ? "" : ", ") + text(d.as_object(), "defect") + " " +
-           number(d.as_object(), "qty");
-  }
-  return out;
 }
 
 std::string who_when(const Gathered& g, const Record& rec) {
@@ -420,11 +420,9 @@ void steps(Html& h, const Gathered& g) {
   h.head({"Reported", "Step", "Good", "Scrap", "Scrap reasons", "By, when", ""});
   for (const auto& rec : g.history) {
     if (rec.type() != "op.reported") continue;
-    const std::string reasons = scrap_reasons(g, rec);
     h.row({"#" + std::to_string(rec.seq()), esc(text(rec.payload(), "step")),
-           value_of(g, rec, "good"), value_of(g, rec, "scrap"),
-           reasons.empty() ? std::string("&mdash;") : esc(reasons), who_when(g, rec),
-           changed_flag(g, rec)},
+           value_of(g, rec, "good"), value_of(g, rec, "scrap"), value_of(g, rec, "defects"),
+           who_when(g, rec), changed_flag(g, rec)},
           row_class(g, rec));
   }
   h.raw("</table>\n");
@@ -830,9 +828,8 @@ void corrections(Html& h, const Gathered& g) {
   for (const auto& [target, list] : g.changes) {
     for (const auto& c : list) {
       for (const auto& f : c.fields) {
-        const std::string was =
-            number(c.before, f).empty() ? text(c.before, f) : number(c.before, f);
-        const std::string now = number(c.after, f).empty() ? text(c.after, f) : number(c.after, f);
+        const std::string was = field_text(c.before, f);
+        const std::string now = field_text(c.after, f);
         h.row({"#" + std::to_string(c.seq), "#" + std::to_string(target), esc(f),
                "<span class=\"was\">" + esc(was) + "</span>", esc(now), esc(c.reason),
                esc(c.actor) + "<br>" + esc(g.clock.when(c.at))},

@@ -198,6 +198,10 @@ TEST_F(Views, AParetoOfDefectsInJsonAndTable) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].at("key"), "early");
   EXPECT_EQ(rows[0].at("defects").as_array().size(), 2u);
+  auto defect = run_custody({"show", dir(), "defect", "foreign"});
+  ASSERT_EQ(defect.exit_code, 0) << defect.err;
+  EXPECT_EQ(boost::json::parse(defect.out).at("state").at("name"), "Foreign <matter>");
+  EXPECT_EQ(run_custody({"show", dir(), "shift", "early"}).exit_code, 0);
   auto table = run_custody({"pareto", dir(), "--format", "table"});
   ASSERT_EQ(table.exit_code, 0);
   EXPECT_NE(table.out.find("Bruised leaves"), std::string::npos) << table.out;

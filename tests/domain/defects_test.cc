@@ -161,6 +161,8 @@ TEST_F(DefectsTest, ACorrectionKeepsTheBreakdownAndTheScrapTogether) {
   };
   expect_rejected("record.correct", correct(R"({"scrap":7})"), ErrorCode::kInvalidArgument,
                   "data.data.defects");
+  expect_rejected("record.correct", correct(R"({"defects":[{"defect":"mould","qty":5}]})"),
+                  ErrorCode::kNotFound, "data.data.defects[0].defect");
   ok("record.correct",
      correct(R"({"scrap":7,"defects":[{"defect":"bruised","qty":4},{"defect":"seal","qty":3}]})"));
   auto p = pareto({});
@@ -185,8 +187,11 @@ TEST_F(DefectsTest, TheCatalogueAndTheShiftsRefuseWhatWouldMakeThemAmbiguous) {
                   ErrorCode::kInvalidArgument, "data.end");
   expect_rejected("shift.define", R"({"shift":"night","start":"24:00","end":"06:00"})",
                   ErrorCode::kInvalidArgument, "data.start");
+  // Start equal to end is the whole day: it overlaps every other shift.
   expect_rejected("shift.define", R"({"shift":"night","start":"22:00","end":"22:00"})",
-                  ErrorCode::kInvalidArgument, "data.end");
+                  ErrorCode::kInvalidArgument, "data.start");
+  expect_rejected("shift.define", R"({"shift":"night","start":"10pm","end":"06:00"})",
+                  ErrorCode::kInvalidArgument, "data.start");
   // 21:00 to 07:00 runs into the late shift's end and the early shift's start.
   expect_rejected("shift.define", R"({"shift":"night","start":"21:00","end":"07:00"})",
                   ErrorCode::kInvalidArgument, "data.start");
@@ -247,6 +252,50 @@ TEST_F(DefectsTest, BruisedCasesFoundAtPackGoBackToWashAndTheStepYieldsCountThem
   expect_rebuild_gives_the_same_state();
 }
 
+TEST_F(DefectsTest, AWrongReworkQuantityIsCorrectedWithinTheSameLimit) {
+  catalogue();
+  rework_order();
+  ok("op.report", R"({"wo":"WO-R","step":"wash","good":30})");
+  ok("op.complete", R"({"wo":"WO-R","step":"wash"})");
+  ok("op.start", R"({"wo":"WO-R","step":"pack","equipment":"packer-1"})");
+  auto rework = run("op.rework", R"({"wo":"WO-R","step":"pack","toStep":"wash","qty":12})");
+  ASSERT_TRUE(rework) << rework.error().message;
+  auto correct = [&](const std::string& data) {
+    return R"({"seq":)" + std::to_string(rework->seq) + R"(,"reason":"typed 12 for 2","data":)" +
+           data + "}";
+  };
+  expect_rejected("record.correct", correct(R"({"qty":0})"), ErrorCode::kInvalidArgument,
+                  "data.data.qty");
+  expect_rejected("record.correct", correct(R"({"qty":31})"), ErrorCode::kInvalidArgument,
+                  "data.data.qty");
+  ok("record.correct", correct(R"({"qty":2})"));
+  auto steps = state("wo", "WO-R")["steps"].as_array();
+  EXPECT_EQ(num(steps[0].at("reworkIn")), 2);
+  EXPECT_EQ(num(steps[1].at("reworkOut")), 2);
+  expect_rebuild_gives_the_same_state();
+}
+
+TEST_F(DefectsTest, OnlyAQualifiedOperatorSendsBackFromACriticalStep) {
+  catalogue();
+  ok("routing.define",
+     R"({"routing":"crit-rw","material":"salad","steps":[{"step":"wash","workCenter":"wash"},)"
+     R"({"step":"pack","workCenter":"pack","critical":true,"reworkTo":["wash"]}]})");
+  ok("wo.create",
+     R"({"wo":"WO-Q","material":"salad","qty":10,"routing":"crit-rw","due":"2026-11-30T00:00:00Z"})");
+  ok("wo.release", R"({"wo":"WO-Q"})");
+  ok("op.start", R"({"wo":"WO-Q","step":"wash","equipment":"washer-1"})");
+  ok("op.report", R"({"wo":"WO-Q","step":"wash","good":10})");
+  ok("op.complete", R"({"wo":"WO-Q","step":"wash"})");
+  ok("qualification.grant",
+     R"({"user":"op:ana","routing":"crit-rw","step":"pack","until":"2027-06-01T00:00:00Z",)"
+     R"("trainer":"trainer:ines","procedure":"SOP-9"})",
+     "sup:lee");
+  ok("op.start", R"({"wo":"WO-Q","step":"pack","equipment":"packer-1"})", "op:ana");
+  const std::string back = R"({"wo":"WO-Q","step":"pack","toStep":"wash","qty":2})";
+  expect_rejected("op.rework", back, ErrorCode::kNotQualified, "actor", "op:ben");
+  ok("op.rework", back, "op:ana");
+}
+
 TEST_F(DefectsTest, ReworkGoesOnlyBackAndOnlyWhereTheRoutingAllows) {
   catalogue();
   running_order("WO-1");  // salad-r: pack may not send work back
@@ -277,6 +326,14 @@ TEST_F(DefectsTest, ReworkGoesOnlyBackAndOnlyWhereTheRoutingAllows) {
   expect_rejected("op.rework", w + R"("step":"pack","toStep":"wash","qty":5,"defect":"mould"})",
                   ErrorCode::kNotFound, "data.defect");
   ok("op.rework", w + R"("step":"pack","toStep":"wash","qty":5,"defect":"seal"})");
+  // Five of wash's twenty came back already: sixteen more would be more than it made.
+  expect_rejected("op.rework", w + R"("step":"pack","toStep":"wash","qty":16})",
+                  ErrorCode::kInvalidArgument, "data.qty");
+  ok("op.rework", w + R"("step":"pack","toStep":"wash","qty":15})");
+  ok("op.complete", w + R"("step":"pack"})");
+  ok("wo.complete", R"({"wo":"WO-R"})");
+  expect_rejected("op.rework", w + R"("step":"pack","toStep":"wash","qty":1})",
+                  ErrorCode::kInvalidState, "data.wo");
 
   // The routing itself may only send work back to a step before.
   expect_rejected("routing.define",

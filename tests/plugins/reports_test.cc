@@ -202,7 +202,12 @@ TEST_F(Reports, TheBatchRecordShowsScrapReasonsAndRework) {
   ASSERT_TRUE(html) << html.error().message;
   const std::string& h = *html;
   EXPECT_TRUE(has(h, "<th>Scrap reasons</th>"));
-  EXPECT_TRUE(has(h, "<td>bruised 10</td>")) << "as corrected";
+  EXPECT_TRUE(has(h, "<td>bruised 10 <span class=\"was\">bruised 6, soil 4</span></td>"))
+      << "as corrected, the original beside it";
+  EXPECT_TRUE(has(h,
+                  "<td>defects</td><td><span class=\"was\">bruised 6, soil 4</span></td>"
+                  "<td>bruised 10</td>"))
+      << "the correction";
   EXPECT_TRUE(has(h, "<h3>Rework</h3>"));
   EXPECT_TRUE(has(h, "<td>pack</td><td>wash</td><td>5</td><td>soil</td><td>&lt;re-wash&gt;</td>"));
   EXPECT_TRUE(has(h, "Sent 5 back from step pack to wash for rework"));

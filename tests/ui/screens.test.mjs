@@ -94,8 +94,26 @@ test('an operator runs a work order from scans; the supervisor\'s WIP board foll
   await operator.waitForSelector('p.done:text("consume 20 of lot RAW-UI-1")');
   await operator.fill('#good', '17');
   await operator.fill('#scrap', '1');
+  // The scrap's reason from QA's defect catalogue: reasons that do not add up to the scrap are
+  // refused beside them, and nothing is written.
+  await operator.selectOption('#reason-defect', 'bruised');
+  await operator.fill('#reason-qty', '2');
+  await operator.click('button:text("Add reason")');
+  await operator.click('button:text("Report")');
+  await operator.waitForSelector('#reasons-error');
+  assert.match(await text(operator, '#reasons-error'), /add up to 2/);
+  await operator.click('li[data-defect="bruised"] button');
+  await operator.fill('#reason-qty', '1');
+  await operator.press('#reason-qty', 'Enter');
+  await operator.waitForSelector('li[data-defect="bruised"]');
+  await screenshot(operator, 'floor-scrap-reasons');
   await operator.click('button:text("Report")');
   await operator.waitForSelector('p.done:text("report 17 good, 1 scrap")');
+  const qa = await plant.api('qa');
+  const history = (await qa.get('/v1/work-orders/WO-UI-1')).body.history;
+  const reports = history.filter((/** @type {any} */ r) => r.type === 'op.reported');
+  assert.equal(reports.length, 1, 'the refused report wrote nothing');
+  assert.deepEqual(reports[0].payload.defects, [{ defect: 'bruised', qty: 1 }]);
   await screenshot(operator, 'floor-terminal');
   await operator.click('button:text("Complete step wash")');
   await operator.waitForSelector('p.done:text("Recorded: complete wash")');

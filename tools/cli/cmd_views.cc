@@ -88,12 +88,15 @@ Result<std::pair<TimeNs, TimeNs>> optional_period(const std::string& from_text,
 void add_show(CLI::App& app, Action& run) {
   auto a = std::make_shared<ShowArgs>();
   auto* cmd = app.add_subcommand(
-      "show", "Show a lot, work order, exception, equipment, material, party or expected receipt");
+      "show",
+      "Show a lot, work order, exception, equipment, material, party, expected receipt, defect "
+      "code or shift");
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
-  cmd->add_option("KIND", a->kind, "lot | wo | exception | equipment | material | party | receipt")
+  cmd->add_option("KIND", a->kind,
+                  "lot | wo | exception | equipment | material | party | receipt | defect | shift")
       ->required()
-      ->check(
-          CLI::IsMember({"lot", "wo", "exception", "equipment", "material", "party", "receipt"}));
+      ->check(CLI::IsMember({"lot", "wo", "exception", "equipment", "material", "party", "receipt",
+                             "defect", "shift"}));
   cmd->add_option("ID", a->id, "Its id")->required();
   cmd->add_option("--history", a->history, "Show the newest N history records (0: all)");
   add_format(cmd, a->format);

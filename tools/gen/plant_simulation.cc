@@ -419,7 +419,7 @@ class PlantSimulation {
     if (!opt_.prefix.empty()) return;
     for (const auto& s : kShifts) {
       write(t, "shift.define", "md", user(kPlanner), [&](JsonWriter& w) {
-        w.key("shift").string(pid(s.id));
+        w.key("shift").string(s.id);
         w.key("name").string(s.name);
         w.key("start").string(s.start);
         w.key("end").string(s.end);
@@ -1110,7 +1110,8 @@ class PlantSimulation {
   }
 
   // Now and then the spin dryer's operator finds soil on the leaves and sends a few cases back
-  // to the flume; the wash's operator reports them washed again.
+  // to the flume; they are washed (and cut) again and reported good at each step, and come
+  // back to the dryer, whose own report counts them once.
   void maybe_rework(int w) {
     WorkOrder& wo = wos_[w];
     if (wo.cases_in < 40 || !defect_rng_.chance(60)) return;
@@ -1125,14 +1126,19 @@ class PlantSimulation {
         j.key("reason").string("Soil on the leaves after drying: back to the flume");
       });
       ++summary_.reworks;
-      at(t_ + minutes(10), [this, w, cases] {
-        write(t_, "op.report", "rep", operator_for(Wc::kWash, t_), [&](JsonWriter& j) {
-          j.key("wo").string(wos_[w].id);
-          j.key("step").string(kWorkCenters[idx(Wc::kWash)]);
-          qty(j, "good", cases * kUnit);
-          qty(j, "scrap", 0);
+      const auto& steps = wos_[w].steps;
+      for (const Wc wc : {Wc::kWash, Wc::kCut}) {
+        if (std::find(steps.begin(), steps.end(), wc) == steps.end()) continue;
+        // Well before the order can complete (its later steps take 17 minutes at least).
+        at(t_ + minutes(wc == Wc::kWash ? 4 : 6), [this, w, wc, cases] {
+          write(t_, "op.report", "rep", operator_for(wc, t_), [&](JsonWriter& j) {
+            j.key("wo").string(wos_[w].id);
+            j.key("step").string(kWorkCenters[idx(wc)]);
+            qty(j, "good", cases * kUnit);
+            qty(j, "scrap", 0);
+          });
         });
-      });
+      }
     });
   }
 

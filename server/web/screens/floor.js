@@ -1,7 +1,7 @@
 // The floor terminal: a tablet at a line, a keyboard-wedge scanner (it types what it reads and
 // presses Enter), large targets, and a keyboard that does everything too. Scan a work order,
 // scan the equipment and start the step, scan lots to consume with their quantity, report
-// good and scrap, complete. Every command goes through the outbox: when the connection drops
+// good and scrap (the scrap with its reasons, from the defect catalogue), complete. Every command goes through the outbox: when the connection drops
 // the commands wait in the browser and are sent, once each, when it returns.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -24,6 +24,10 @@ export function Floor({ outbox }) {
   const [qty, setQty] = useState('');
   const [good, setGood] = useState('');
   const [scrap, setScrap] = useState('0');
+  const [catalogue, setCatalogue] = useState(/** @type {any[]} */ ([]));
+  const [reasons, setReasons] = useState(/** @type {{defect: string, qty: string}[]} */ ([]));
+  const [reasonCode, setReasonCode] = useState('');
+  const [reasonQty, setReasonQty] = useState('');
   const [problem, setProblem] = useState(/** @type {Problem | null} */ (null));
   const [done, setDone] = useState('');
   const [busy, setBusy] = useState(false);
@@ -31,6 +35,10 @@ export function Floor({ outbox }) {
 
   useEffect(() => {
     get(withQuery('/v1/equipment', { limit: 1000 })).then((r) => setEquipmentList(r.items), () => {});
+    get(withQuery('/v1/defects', { limit: 1000 })).then((r) => {
+      setCatalogue(r.items);
+      setReasonCode(r.items[0]?.defect ?? '');
+    }, () => {});
     return outbox.subscribe(() => setTick((n) => n + 1));
   }, []);
 
@@ -81,7 +89,21 @@ export function Floor({ outbox }) {
   const step = wo?.steps.find((/** @type {any} */ s) => s.step === stepName);
   /** @param {string} field */
   const errorFor = (field) => (problem && problem.field === field ? problem : null);
-  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap'].includes(problem.field) ? problem : null;
+  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap'].includes(problem.field) && !problem.field.startsWith('defects') ? problem : null;
+  const reasonsError = problem && problem.field.startsWith('defects') ? problem : null;
+  /** @param {string} code */
+  const defectName = (code) => catalogue.find((d) => d.defect === code)?.name ?? code;
+  function addReason() {
+    if (!reasonCode || !reasonQty) return;
+    setReasons((rs) => [...rs.filter((r) => r.defect !== reasonCode), { defect: reasonCode, qty: reasonQty }]);
+    setReasonQty('');
+    if (reasonsError) setProblem(null);
+  }
+  const report = {
+    data: () => ({ wo: wo.wo, step: step.step, good: good || '0', scrap: scrap || '0', ...(reasons.length ? { defects: reasons } : {}) }),
+    label: () => t('floor.did.report', { good: good || '0', scrap: scrap || '0' }),
+    after: () => { setGood(''); setScrap('0'); setReasons([]); },
+  };
   const candidates = step ? equipmentList.filter((e) => e.workCenter === step.workCenter) : [];
 
   return html`<main class="floor">
@@ -137,8 +159,20 @@ export function Floor({ outbox }) {
         onEnter=${() => document.getElementById('scrap')?.focus()} error=${errorFor('good')} />
       <${Field} id="scrap" label=${t('floor.scrap')} value=${scrap} onInput=${setScrap} inputmode="decimal"
         error=${errorFor('scrap')} />
+      ${Number(scrap) > 0 && catalogue.length > 0 && html`<fieldset class="reasons">
+        <legend>${t('floor.reasons')}</legend>
+        <div class="field"><label for="reason-defect">${t('floor.reasonDefect')}</label>
+          <select id="reason-defect" value=${reasonCode} onChange=${(/** @type {Event} */ ev) => setReasonCode(/** @type {HTMLSelectElement} */ (ev.target).value)}>
+            ${catalogue.map((d) => html`<option value=${d.defect}>${d.name} (${d.defect})</option>`)}
+          </select></div>
+        <${Field} id="reason-qty" label=${t('floor.quantity')} value=${reasonQty} onInput=${setReasonQty} inputmode="decimal" onEnter=${addReason} />
+        <button class="big" disabled=${!reasonQty} onClick=${addReason}>${t('floor.addReason')}</button>
+        <ul class="reason-list">${reasons.map((r) => html`<li data-defect=${r.defect}>${defectName(r.defect)}: ${r.qty}
+          <button onClick=${() => { setReasons((rs) => rs.filter((x) => x.defect !== r.defect)); if (reasonsError) setProblem(null); }}>${t('floor.removeReason')}</button></li>`)}</ul>
+        <${ErrorText} error=${reasonsError} id="reasons-error" />
+      </fieldset>`}
       <button class="primary big" disabled=${busy || (!good && !scrap)}
-        onClick=${() => command('op.report', { wo: wo.wo, step: step.step, good: good || '0', scrap: scrap || '0' }, t('floor.did.report', { good: good || '0', scrap: scrap || '0' }), () => { setGood(''); setScrap('0'); })}>
+        onClick=${() => command('op.report', report.data(), report.label(), report.after)}>
         ${t('floor.reportButton')}</button>
     </section>`}
     ${step && step.status === 'running' && html`<section class="action">

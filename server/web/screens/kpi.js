@@ -114,7 +114,7 @@ function Pareto({ from, to }) {
   useEffect(() => {
     let current = true;
     setProblem(null);
-    get(withQuery('/v1/defects/pareto', { from, to, by })).then(
+    get(withQuery('/v1/pareto', { from, to, by })).then(
       (p) => current && setPareto(p),
       (e) => current && setProblem(describe(e)),
     );

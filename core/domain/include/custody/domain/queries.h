@@ -30,9 +30,20 @@ struct ParetoQuery {
   std::string step, material, equipment, shift;
 };
 
-enum class EntityKind { kLot, kWorkOrder, kException, kEquipment, kMaterial, kParty, kReceipt };
+enum class EntityKind {
+  kLot,
+  kWorkOrder,
+  kException,
+  kEquipment,
+  kMaterial,
+  kParty,
+  kReceipt,
+  kDefect,
+  kShift
+};
 
-// "lot", "wo", "exception", "equipment", "material", "party", "receipt"; nullopt for anything else.
+// "lot", "wo", "exception", "equipment", "material", "party", "receipt", "defect", "shift";
+// nullopt for anything else.
 [[nodiscard]] std::optional<EntityKind> parse_entity_kind(std::string_view name);
 
 class Queries {
