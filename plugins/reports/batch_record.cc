@@ -250,14 +250,17 @@ class Html {
   std::string out_;
 };
 
-// A report's scrap by defect code: "bruised 15, foreign-matter 5", "none" without one.
+// A report's scrap by defect code: "bruised 15, foreign-matter 5"; "not given" for scrap
+// reported without one, empty when there was no scrap.
 std::string defects_text(const json::object& report) {
   std::string out;
   for (const auto& d : array(report, "defects")) {
     out += (out.empty() ? "" : ", ") + text(d.as_object(), "defect") + " " +
            number(d.as_object(), "qty");
   }
-  return out.empty() ? "none" : out;
+  if (!out.empty()) return out;
+  const std::string scrap = number(report, "scrap");
+  return scrap.empty() || scrap == "0" ? "" : "not given";
 }
 
 // A field of a payload for the reader: a number, a text, or a report's breakdown of scrap.
