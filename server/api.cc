@@ -1324,9 +1324,8 @@ Response Api::get_pareto(const std::string& query_text) {
   if (!period) return error(400, period.error());
   domain::ParetoQuery pareto{.from = period->first, .to = period->second};
   for (const auto& [key, value] : q->params) {
-    if (value.empty() && key != "from" && key != "to") continue;  // as if not given
     if (key == "by") {
-      pareto.by = value;
+      if (!value.empty()) pareto.by = value;  // empty: as if not given
     } else if (key == "step" || key == "material" || key == "equipment" || key == "shift") {
       (key == "step"        ? pareto.step
        : key == "material"  ? pareto.material

@@ -767,7 +767,7 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
       [&](std::string_view key, std::string_view value) {
         const TimeNs t = keys::parse_fact_time(key).value_or(0);
         if (t >= to) return false;
-        if (t < from) return true;  // before 1970: stored after every later fact
+        if (t < from) return true;
         codec::MessageView view(value);
         auto f = view.root<s::Fact>();
         switch (f.which()) {
@@ -900,7 +900,7 @@ Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
       [&](std::string_view key, std::string_view value) {
         const TimeNs t = keys::parse_fact_time(key).value_or(0);
         if (t >= q.to) return false;
-        if (t < q.from) return true;  // before 1970: stored after every later fact
+        if (t < q.from) return true;
         codec::MessageView view(value);
         auto f = view.root<s::Fact>();
         if (f.which() != s::Fact::OP_REPORTED) return true;

@@ -527,12 +527,14 @@ void apply_reworked(Apply& a, s::OpRework::Reader r) {
 
 Result<void> check_rework_fix(Decide& d, s::OpRework::Reader before, s::OpRework::Builder after) {
   if (after.getQty() <= 0) return invalid("data.data.qty", "must be positive");
-  auto wo = find_wo(d, sv(before.getWo()));
-  if (!wo) return {};
-  auto w = wo->get();
+  auto wo = existing_wo(d, sv(before.getWo()));
+  if (!wo) return std::unexpected(wo.error());
+  auto w = (*wo)->get();
   const int from = step_index(w, before.getStep());
   const int to = step_index(w, before.getToStep());
-  if (from < 0 || to < 0) return {};
+  if (from < 0 || to < 0) {
+    return not_found("data.seq", "the steps of the rework in work order " + str(w.getWo()));
+  }
   return check_rework_qty(w.getSteps()[from], w.getSteps()[to], after.getQty() - before.getQty(),
                           "data.data.qty");
 }
@@ -767,6 +769,12 @@ Result<void> check_reported_fix(Decide& d, s::OpReport::Reader before, s::OpRepo
     if (step.getStep() != before.getStep()) continue;
     auto good = add_quantity(step.getGood(), after.getGood() - before.getGood(), "data.data.good");
     if (!good) return std::unexpected(good.error());
+    if (*good < step.getReworkIn()) {
+      return invalid("data.data.good", "step " + str(step.getStep()) + " would have made " +
+                                           qty_text(*good) + " good, less than the " +
+                                           qty_text(step.getReworkIn()) +
+                                           " sent back to it for rework");
+    }
     auto scrap =
         add_quantity(step.getScrap(), after.getScrap() - before.getScrap(), "data.data.scrap");
     if (!scrap) return std::unexpected(scrap.error());

@@ -435,13 +435,14 @@ void steps(Html& h, const Gathered& g) {
     if (rec.type() != "op.reworked") continue;
     if (!any) {
       h.raw("<h3>Rework</h3>\n");
-      h.head({"Record", "From step", "Back to", "Quantity", "Defect", "Reason", "By, when"});
+      h.head({"Record", "From step", "Back to", "Quantity", "Defect", "Reason", "By, when", ""});
       any = true;
     }
     const auto& p = rec.payload();
     h.row({"#" + std::to_string(rec.seq()), esc(text(p, "step")), esc(text(p, "toStep")),
-           esc(number(p, "qty")), esc(text(p, "defect")), esc(text(p, "reason")),
-           who_when(g, rec)});
+           value_of(g, rec, "qty"), esc(text(p, "defect")), esc(text(p, "reason")),
+           who_when(g, rec), changed_flag(g, rec)},
+          row_class(g, rec));
   }
   if (any) h.raw("</table>\n");
 }

@@ -255,7 +255,8 @@ TEST_F(DefectsTest, BruisedCasesFoundAtPackGoBackToWashAndTheStepYieldsCountThem
 TEST_F(DefectsTest, AWrongReworkQuantityIsCorrectedWithinTheSameLimit) {
   catalogue();
   rework_order();
-  ok("op.report", R"({"wo":"WO-R","step":"wash","good":30})");
+  auto wash = run("op.report", R"({"wo":"WO-R","step":"wash","good":30})");
+  ASSERT_TRUE(wash);
   ok("op.complete", R"({"wo":"WO-R","step":"wash"})");
   ok("op.start", R"({"wo":"WO-R","step":"pack","equipment":"packer-1"})");
   auto rework = run("op.rework", R"({"wo":"WO-R","step":"pack","toStep":"wash","qty":12})");
@@ -272,6 +273,10 @@ TEST_F(DefectsTest, AWrongReworkQuantityIsCorrectedWithinTheSameLimit) {
   auto steps = state("wo", "WO-R")["steps"].as_array();
   EXPECT_EQ(num(steps[0].at("reworkIn")), 2);
   EXPECT_EQ(num(steps[1].at("reworkOut")), 2);
+  // Nor may a correction of wash's report leave it with less good than came back to it.
+  const std::string fix_wash =
+      R"({"seq":)" + std::to_string(wash->seq) + R"(,"reason":"recount","data":{"good":1}})";
+  expect_rejected("record.correct", fix_wash, ErrorCode::kInvalidArgument, "data.data.good");
   expect_rebuild_gives_the_same_state();
 }
 

@@ -190,8 +190,13 @@ TEST_F(Reports, TheBatchRecordShowsScrapReasonsAndRework) {
   ASSERT_TRUE(rep);
   ok("op.complete", R"({"wo":"WO-R","step":"wash"})");
   ok("op.start", R"({"wo":"WO-R","step":"pack","equipment":"packer-1"})");
-  ok("op.rework",
-     R"({"wo":"WO-R","step":"pack","toStep":"wash","qty":5,"defect":"soil","reason":"<re-wash>"})");
+  auto rework = run(
+      "op.rework",
+      R"({"wo":"WO-R","step":"pack","toStep":"wash","qty":6,"defect":"soil","reason":"<re-wash>"})");
+  ASSERT_TRUE(rework);
+  ok("record.correct",
+     R"({"seq":)" + std::to_string(rework->seq) + R"(,"reason":"miscounted","data":{"qty":5}})",
+     "user:qa");
   // QA corrects the breakdown: the record shows the corrected reasons.
   ok("record.correct",
      R"({"seq":)" + std::to_string(rep->seq) +
@@ -209,8 +214,10 @@ TEST_F(Reports, TheBatchRecordShowsScrapReasonsAndRework) {
                   "<td>bruised 10</td>"))
       << "the correction";
   EXPECT_TRUE(has(h, "<h3>Rework</h3>"));
-  EXPECT_TRUE(has(h, "<td>pack</td><td>wash</td><td>5</td><td>soil</td><td>&lt;re-wash&gt;</td>"));
-  EXPECT_TRUE(has(h, "Sent 5 back from step pack to wash for rework"));
+  EXPECT_TRUE(has(h,
+                  "<td>pack</td><td>wash</td><td>5 <span class=\"was\">6</span></td>"
+                  "<td>soil</td><td>&lt;re-wash&gt;</td>"));
+  EXPECT_TRUE(has(h, "Sent 6 back from step pack to wash for rework"));
 }
 
 TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {

@@ -308,6 +308,8 @@ export default {
   'floor.reasonDefect': 'Defect',
   'floor.addReason': 'Add reason',
   'floor.removeReason': 'Remove',
+  'floor.removeReasonOf': 'Remove the reason {defect}',
+  'floor.reasonQty': 'Quantity for this reason',
   'floor.complete': 'Complete step {step}',
   'floor.did.start': 'start {step}',
   'floor.did.consume': 'consume {qty} of lot {lot}',

@@ -308,6 +308,8 @@ export default {
   'floor.reasonDefect': '缺陷',
   'floor.addReason': '添加原因',
   'floor.removeReason': '移除',
+  'floor.removeReasonOf': '移除原因：{defect}',
+  'floor.reasonQty': '该原因的数量',
   'floor.complete': '完成工序 {step}',
   'floor.did.start': '开始 {step}',
   'floor.did.consume': '批次 {lot} 投料 {qty}',

@@ -50,6 +50,7 @@ export function Floor({ outbox }) {
     setDone('');
     try {
       const r = await get('/v1/work-orders/' + segment(trimmed));
+      if (r.state.wo !== wo?.wo) setReasons([]);
       setWo(r.state);
       const current = r.state.steps.find((/** @type {any} */ s) => s.status !== 'completed');
       setStepName(current ? current.step : '');
@@ -89,8 +90,10 @@ export function Floor({ outbox }) {
   const step = wo?.steps.find((/** @type {any} */ s) => s.step === stepName);
   /** @param {string} field */
   const errorFor = (field) => (problem && problem.field === field ? problem : null);
-  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap'].includes(problem.field) && !problem.field.startsWith('defects') ? problem : null;
-  const reasonsError = problem && problem.field.startsWith('defects') ? problem : null;
+  // Reasons are asked for, and sent, only with scrap to explain.
+  const asksReasons = Number(scrap) > 0 && catalogue.length > 0;
+  const reasonsError = asksReasons && problem && problem.field.startsWith('defects') ? problem : null;
+  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap'].includes(problem.field) && !reasonsError ? problem : null;
   /** @param {string} code */
   const defectName = (code) => catalogue.find((d) => d.defect === code)?.name ?? code;
   function addReason() {
@@ -100,7 +103,7 @@ export function Floor({ outbox }) {
     if (reasonsError) setProblem(null);
   }
   const report = {
-    data: () => ({ wo: wo.wo, step: step.step, good: good || '0', scrap: scrap || '0', ...(reasons.length ? { defects: reasons } : {}) }),
+    data: () => ({ wo: wo.wo, step: step.step, good: good || '0', scrap: scrap || '0', ...(asksReasons && reasons.length ? { defects: reasons } : {}) }),
     label: () => t('floor.did.report', { good: good || '0', scrap: scrap || '0' }),
     after: () => { setGood(''); setScrap('0'); setReasons([]); },
   };
@@ -120,7 +123,7 @@ export function Floor({ outbox }) {
       <ol class="steps">
         ${wo.steps.map((/** @type {any} */ s) => html`<li>
           <button class=${'step' + (s.step === stepName ? ' selected' : '')} aria-pressed=${s.step === stepName}
-            onClick=${() => { setStepName(s.step); setProblem(null); }}>
+            onClick=${() => { if (s.step !== stepName) setReasons([]); setStepName(s.step); setProblem(null); }}>
             <strong>${s.step}</strong> <${Status} status=${s.status} />
             <span>${t('floor.stepLine', { center: s.workCenter, good: formatQty(s.good), scrap: formatQty(s.scrap) })}</span>
             ${s.equipment ? html`<span>${s.equipment}</span>` : null}
@@ -159,16 +162,17 @@ export function Floor({ outbox }) {
         onEnter=${() => document.getElementById('scrap')?.focus()} error=${errorFor('good')} />
       <${Field} id="scrap" label=${t('floor.scrap')} value=${scrap} onInput=${setScrap} inputmode="decimal"
         error=${errorFor('scrap')} />
-      ${Number(scrap) > 0 && catalogue.length > 0 && html`<fieldset class="reasons">
+      ${asksReasons && html`<fieldset class="reasons" aria-describedby=${reasonsError ? 'reasons-error' : undefined}>
         <legend>${t('floor.reasons')}</legend>
         <div class="field"><label for="reason-defect">${t('floor.reasonDefect')}</label>
           <select id="reason-defect" value=${reasonCode} onChange=${(/** @type {Event} */ ev) => setReasonCode(/** @type {HTMLSelectElement} */ (ev.target).value)}>
             ${catalogue.map((d) => html`<option value=${d.defect}>${d.name} (${d.defect})</option>`)}
           </select></div>
-        <${Field} id="reason-qty" label=${t('floor.quantity')} value=${reasonQty} onInput=${setReasonQty} inputmode="decimal" onEnter=${addReason} />
+        <${Field} id="reason-qty" label=${t('floor.reasonQty')} value=${reasonQty} onInput=${setReasonQty} inputmode="decimal" onEnter=${addReason} />
         <button class="big" disabled=${!reasonQty} onClick=${addReason}>${t('floor.addReason')}</button>
         <ul class="reason-list">${reasons.map((r) => html`<li data-defect=${r.defect}>${defectName(r.defect)}: ${r.qty}
-          <button onClick=${() => { setReasons((rs) => rs.filter((x) => x.defect !== r.defect)); if (reasonsError) setProblem(null); }}>${t('floor.removeReason')}</button></li>`)}</ul>
+          <button aria-label=${t('floor.removeReasonOf', { defect: defectName(r.defect) })}
+            onClick=${() => { setReasons((rs) => rs.filter((x) => x.defect !== r.defect)); if (reasonsError) setProblem(null); }}>${t('floor.removeReason')}</button></li>`)}</ul>
         <${ErrorText} error=${reasonsError} id="reasons-error" />
       </fieldset>`}
       <button class="primary big" disabled=${busy || (!good && !scrap)}
