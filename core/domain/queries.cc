@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -86,6 +87,21 @@ Result<std::optional<std::string>> get(const ledger::Snapshot& snap, std::string
                                        std::string_view key) {
   return ledger::reading(
       [&]() -> Result<std::optional<std::string>> { return snap.get(snap.family(cf_name), key); });
+}
+
+// Every KPI fact with its event time in [from, to), in time order; `fn` returns false to stop.
+Result<void> scan_facts(const ledger::Snapshot& snap, TimeNs from, TimeNs to,
+                        const std::function<bool(TimeNs, s::Fact::Reader)>& fn) {
+  return scan(
+      snap, kFactsCf, "",
+      [&](std::string_view key, std::string_view value) {
+        const TimeNs t = keys::parse_fact_time(key).value_or(0);
+        if (t >= to) return false;
+        if (t < from) return true;
+        codec::MessageView view(value);
+        return fn(t, view.root<s::Fact>());
+      },
+      keys::fact_from(std::max<TimeNs>(from, 0)));
 }
 
 double hours(TimeNs d) {
@@ -762,40 +778,32 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
   double close_hours = 0;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> operators;
   std::uint64_t raised_by_severity[4] = {0, 0, 0, 0};
-  auto r = scan(
-      snap_, kFactsCf, "",
-      [&](std::string_view key, std::string_view value) {
-        const TimeNs t = keys::parse_fact_time(key).value_or(0);
-        if (t >= to) return false;
-        if (t < from) return true;
-        codec::MessageView view(value);
-        auto f = view.root<s::Fact>();
-        switch (f.which()) {
-          case s::Fact::OP_REPORTED: {
-            auto o = f.getOpReported();
-            good += o.getGood();
-            scrap += o.getScrap();
-            auto& op = operators[str(o.getOperator())];
-            op.first += o.getGood();
-            op.second += o.getScrap();
-            break;
-          }
-          case s::Fact::WO_COMPLETED:
-            ++completed;
-            if (f.getWoCompleted().getOnTime()) ++on_time;
-            break;
-          case s::Fact::EXCEPTION_RAISED:
-            ++raised;
-            ++raised_by_severity[static_cast<int>(f.getExceptionRaised().getSeverity())];
-            break;
-          case s::Fact::EXCEPTION_CLOSED:
-            ++closed;
-            close_hours += hours(t - f.getExceptionClosed().getRaisedAt());
-            break;
-        }
-        return true;
-      },
-      keys::fact_from(std::max<TimeNs>(from, 0)));
+  auto r = scan_facts(snap_, from, to, [&](TimeNs t, s::Fact::Reader f) {
+    switch (f.which()) {
+      case s::Fact::OP_REPORTED: {
+        auto o = f.getOpReported();
+        good += o.getGood();
+        scrap += o.getScrap();
+        auto& op = operators[str(o.getOperator())];
+        op.first += o.getGood();
+        op.second += o.getScrap();
+        break;
+      }
+      case s::Fact::WO_COMPLETED:
+        ++completed;
+        if (f.getWoCompleted().getOnTime()) ++on_time;
+        break;
+      case s::Fact::EXCEPTION_RAISED:
+        ++raised;
+        ++raised_by_severity[static_cast<int>(f.getExceptionRaised().getSeverity())];
+        break;
+      case s::Fact::EXCEPTION_CLOSED:
+        ++closed;
+        close_hours += hours(t - f.getExceptionClosed().getRaisedAt());
+        break;
+    }
+    return true;
+  });
   if (!r) return r;
   auto ratio = [](double a, double b) {
     return b > 0 ? std::round(a / b * 10000) / 10000 : 0.0;
@@ -895,54 +903,45 @@ Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
   std::map<std::optional<std::string>, Row> rows;  // nullopt: unclassified, or none of the kind
   std::int64_t scrap = 0, classified = 0;
   std::optional<Error> problem;
-  auto r = scan(
-      snap_, kFactsCf, "",
-      [&](std::string_view key, std::string_view value) {
-        const TimeNs t = keys::parse_fact_time(key).value_or(0);
-        if (t >= q.to) return false;
-        if (t < q.from) return true;
-        codec::MessageView view(value);
-        auto f = view.root<s::Fact>();
-        if (f.which() != s::Fact::OP_REPORTED) return true;
-        auto o = f.getOpReported();
-        if (o.getScrap() <= 0) return true;
-        auto order = order_of(sv(o.getWo()));
-        if (!order) {
-          problem = order.error();
-          return false;
-        }
-        const std::string step = str(o.getStep());
-        const std::string& material = (*order)->material;
-        auto eq = (*order)->equipment.find(step);
-        const std::string equipment = eq == (*order)->equipment.end() ? "" : eq->second;
-        const std::string shift = shift_at(*shifts, zone, t).value_or("");
-        if ((!q.step.empty() && q.step != step) ||
-            (!q.material.empty() && q.material != material) ||
-            (!q.equipment.empty() && q.equipment != equipment) ||
-            (!q.shift.empty() && q.shift != shift)) {
-          return true;
-        }
-        std::int64_t explained = 0;
-        for (auto d : o.getDefects()) explained += d.getQty();
-        const std::int64_t unexplained = std::max<std::int64_t>(o.getScrap() - explained, 0);
-        scrap += o.getScrap();
-        classified += o.getScrap() - unexplained;
-        if (q.by == "defect") {
-          for (auto d : o.getDefects()) rows[str(d.getDefect())].qty += d.getQty();
-          if (unexplained > 0) rows[std::nullopt].qty += unexplained;
-          return true;
-        }
-        const std::string& k = q.by == "step"        ? step
-                               : q.by == "material"  ? material
-                               : q.by == "equipment" ? equipment
-                                                     : shift;
-        Row& row = rows[k.empty() ? std::nullopt : std::optional<std::string>(k)];
-        row.qty += o.getScrap();
-        row.unclassified += unexplained;
-        for (auto d : o.getDefects()) row.defects[str(d.getDefect())] += d.getQty();
-        return true;
-      },
-      keys::fact_from(std::max<TimeNs>(q.from, 0)));
+  auto r = scan_facts(snap_, q.from, q.to, [&](TimeNs t, s::Fact::Reader f) {
+    if (f.which() != s::Fact::OP_REPORTED) return true;
+    auto o = f.getOpReported();
+    if (o.getScrap() <= 0) return true;
+    auto order = order_of(sv(o.getWo()));
+    if (!order) {
+      problem = order.error();
+      return false;
+    }
+    const std::string step = str(o.getStep());
+    const std::string& material = (*order)->material;
+    auto eq = (*order)->equipment.find(step);
+    const std::string equipment = eq == (*order)->equipment.end() ? "" : eq->second;
+    const std::string shift = shift_at(*shifts, zone, t).value_or("");
+    if ((!q.step.empty() && q.step != step) || (!q.material.empty() && q.material != material) ||
+        (!q.equipment.empty() && q.equipment != equipment) ||
+        (!q.shift.empty() && q.shift != shift)) {
+      return true;
+    }
+    std::int64_t explained = 0;
+    for (auto d : o.getDefects()) explained += d.getQty();
+    const std::int64_t unexplained = std::max<std::int64_t>(o.getScrap() - explained, 0);
+    scrap += o.getScrap();
+    classified += o.getScrap() - unexplained;
+    if (q.by == "defect") {
+      for (auto d : o.getDefects()) rows[str(d.getDefect())].qty += d.getQty();
+      if (unexplained > 0) rows[std::nullopt].qty += unexplained;
+      return true;
+    }
+    const std::string& k = q.by == "step"        ? step
+                           : q.by == "material"  ? material
+                           : q.by == "equipment" ? equipment
+                                                 : shift;
+    Row& row = rows[k.empty() ? std::nullopt : std::optional<std::string>(k)];
+    row.qty += o.getScrap();
+    row.unclassified += unexplained;
+    for (auto d : o.getDefects()) row.defects[str(d.getDefect())] += d.getQty();
+    return true;
+  });
   if (!r) return r;
   if (problem) return std::unexpected(*problem);
 

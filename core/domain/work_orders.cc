@@ -28,14 +28,16 @@ Result<std::unique_ptr<Loaded<s::WorkOrder>>> wo_in(const Decide& d, std::string
   return wo;
 }
 
-// Work happens on orders that are released and not yet completed.
-Result<void> check_workable(s::WorkOrder::Reader wo) {
-  const auto st = wo.getStatus();
+// Work happens on orders that exist, are released and are not yet completed.
+Result<std::unique_ptr<Loaded<s::WorkOrder>>> workable_wo(const Decide& d, std::string_view id) {
+  auto wo = existing_wo(d, id);
+  if (!wo) return wo;
+  const auto st = (*wo)->get().getStatus();
   if (st != s::WoStatus::RELEASED && st != s::WoStatus::IN_PROGRESS) {
     return bad_state("data.wo",
-                     "work order " + str(wo.getWo()) + " is " + std::string(wo_status_name(st)));
+                     "work order " + std::string(id) + " is " + std::string(wo_status_name(st)));
   }
-  return {};
+  return wo;
 }
 
 // Index of `step` in the order, or -1.
@@ -238,10 +240,9 @@ void apply_closed(Apply& a, s::WoRef::Reader r) {
 // ---- op.start, op.complete, op.report
 
 Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
-  auto wo = existing_wo(d, sv(r.getWo()));
+  auto wo = workable_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
-  if (auto ok = check_workable(w); !ok) return ok;
   const int i = step_index(w, r.getStep());
   if (i < 0)
     return not_found("data.step", "step " + str(r.getStep()) + " of work order " + str(r.getWo()));
@@ -324,9 +325,8 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
 }
 
 Result<void> decide_complete_op(Decide& d, s::OpRef::Reader r) {
-  auto wo = existing_wo(d, sv(r.getWo()));
+  auto wo = workable_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
-  if (auto ok = check_workable((*wo)->get()); !ok) return ok;
   auto i = running_step((*wo)->get(), r.getStep());
   if (!i) return std::unexpected(i.error());
   d.emit_data("op.completed");
@@ -399,10 +399,9 @@ void apply_verified(Apply& a, s::OpVerify::Reader r) {
 }
 
 Result<void> decide_report(Decide& d, s::OpReport::Reader r) {
-  auto wo = existing_wo(d, sv(r.getWo()));
+  auto wo = workable_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
-  if (auto ok = check_workable(w); !ok) return ok;
   auto started = started_step(w, r.getStep());
   if (!started) return std::unexpected(started.error());
   const int i = *started;
@@ -469,10 +468,9 @@ Result<void> check_rework_qty(s::WoStep::Reader from, s::WoStep::Reader to, std:
 }
 
 Result<void> decide_rework(Decide& d, s::OpRework::Reader r) {
-  auto wo = existing_wo(d, sv(r.getWo()));
+  auto wo = workable_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
-  if (auto ok = check_workable(w); !ok) return ok;
   auto from = started_step(w, r.getStep());
   if (!from) return std::unexpected(from.error());
   const int to = step_index(w, r.getToStep());
@@ -577,10 +575,9 @@ std::optional<std::pair<std::string, TimeNs>> sooner_expiring_lot(const Decide& 
 }
 
 Result<void> decide_consume(Decide& d, s::LotConsume::Reader r) {
-  auto wo = existing_wo(d, sv(r.getWo()));
+  auto wo = workable_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
-  if (auto ok = check_workable(w); !ok) return ok;
   auto i = running_step(w, r.getStep());
   if (!i) return std::unexpected(i.error());
   auto lot = find_lot(d, sv(r.getLot()));
@@ -650,10 +647,9 @@ void apply_consumed(Apply& a, s::LotConsumed::Reader r) {
 }
 
 Result<void> decide_produce(Decide& d, s::LotProduce::Reader r) {
-  auto wo = existing_wo(d, sv(r.getWo()));
+  auto wo = workable_wo(d, sv(r.getWo()));
   if (!wo) return std::unexpected(wo.error());
   auto w = (*wo)->get();
-  if (auto ok = check_workable(w); !ok) return ok;
   auto i = running_step(w, r.getStep());
   if (!i) return std::unexpected(i.error());
   if (find_lot(d, sv(r.getLot()))) return already_exists("data.lot", "lot " + str(r.getLot()));

@@ -28,13 +28,7 @@ class DefectsTest : public PlantTest {
   }
 
   // A released order on salad-rw, wash running on washer-1.
-  void rework_order(const std::string& wo = "WO-R") {
-    ok("wo.create",
-       R"({"wo":")" + wo +
-           R"(","material":"salad","qty":100,"routing":"salad-rw","due":"2026-11-30T00:00:00Z"})");
-    ok("wo.release", R"({"wo":")" + wo + R"("})");
-    ok("op.start", R"({"wo":")" + wo + R"(","step":"wash","equipment":"washer-1"})");
-  }
+  void rework_order(const std::string& wo = "WO-R") { running_order(wo, "salad-rw"); }
 
   boost::json::object pareto(domain::ParetoQuery q) {
     if (q.to == 0) q.to = std::numeric_limits<TimeNs>::max();

@@ -174,11 +174,11 @@ class PlantTest : public ::testing::Test {
                           supplier_lot + R"("})");
   }
 
-  // A released work order WO with its wash step running on washer-1.
-  void running_order(const std::string& wo = "WO-1") {
-    ok("wo.create",
-       R"({"wo":")" + wo +
-           R"(","material":"salad","qty":100,"routing":"salad-r","due":"2026-11-22T00:00:00Z"})");
+  // A released work order WO (100 salad on `routing`, whose first step is wash) with its wash
+  // step running on washer-1.
+  void running_order(const std::string& wo = "WO-1", const std::string& routing = "salad-r") {
+    ok("wo.create", R"({"wo":")" + wo + R"(","material":"salad","qty":100,"routing":")" + routing +
+                        R"(","due":"2026-11-22T00:00:00Z"})");
     ok("wo.release", R"({"wo":")" + wo + R"("})");
     ok("op.start", R"({"wo":")" + wo + R"(","step":"wash","equipment":"washer-1"})");
   }
