@@ -95,6 +95,10 @@ struct RoutingStep {
                                            # verify it (qualification.grant)
   reworkTo @7 :List(Text);                 # earlier steps of this routing that this step may
                                            # send work back to (op.rework)
+  lineClearance @8 :Bool;                  # starts only on equipment whose line clearance for
+                                           # it was recorded and verified (line.clear/verify)
+  labelling @9 :Bool;                      # labels are issued to it: it completes only once
+                                           # they are reconciled (label.reconcile)
 }
 
 # routing.define -> routing.defined (stream "routing:<routing>").
@@ -282,6 +286,34 @@ struct OpVerify {
   wo @0 :Text $A.required $A.id;
   step @1 :Text $A.required $A.id;
   note @2 :Text;                           # what was checked
+}
+
+# line.clear -> line.cleared (stream of the order): before a step whose routing asks for it
+# starts, the person clearing the line confirms that the previous order's materials and labels
+# are gone from the equipment the step will run on (21 CFR 211.130(e), EU GMP 5.35). The
+# equipment must not be running. A second person verifies it (line.verify, an OpVerify); only
+# then may the step start, and only there. Any other start on the equipment voids it.
+struct LineClear {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  equipment @2 :Text $A.required $A.id;
+  materialsRemoved @3 :Bool;               # the previous order's materials, lots, documents
+  labelsRemoved @4 :Bool;                  # its labels and printed packaging
+  note @5 :Text;
+}
+
+# label.reconcile -> label.reconciled (stream of the order): the labels issued to a labelling
+# step, accounted for as used, destroyed or returned to the label store (21 CFR 211.125,
+# 211.130). Once per step, before it completes. When they do not add up the record stands and
+# custody raises a quality exception on the order's lots.
+struct LabelReconcile {
+  wo @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;
+  issued @2 :Int64 $A.required;            # labels, counted
+  used @3 :Int64;
+  destroyed @4 :Int64;                     # damaged, spare, printed but not applied
+  returned @5 :Int64;                      # back to the label store unprinted
+  note @6 :Text;
 }
 
 # lot.consume.

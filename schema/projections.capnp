@@ -64,6 +64,8 @@ struct Equipment {
   serviceReason @19 :Text;
   serviceSince @20 :Int64 $A.timestamp;
   lastStartedAt @21 :Int64 $A.timestamp;
+  clearedFor @22 :Text;                    # "wo/step" of the line clearance it carries; any
+                                           # start on it voids that
   # The latest reading of each parameter is kept under its own key (projections.h), so a
   # reading rewrites a few bytes rather than the whole equipment.
 }
@@ -116,6 +118,28 @@ struct WoStep {
   critical @14 :Bool;                      # the routing's: only qualified operators
   reworkIn @15 :Int64 $A.decimal(3);       # sent back to this step to be processed again
   reworkOut @16 :Int64 $A.decimal(3);      # sent back from this step to an earlier one
+  lineClearance @17 :Bool;                 # the routing's: a verified line clearance first
+  labelling @18 :Bool;                     # the routing's: labels reconciled before completing
+  clearance @19 :LineClearance;            # the latest line.clear (and its line.verify)
+  labels @20 :LabelCount;                  # label.reconcile
+}
+
+struct LineClearance {
+  equipment @0 :Text;
+  by @1 :Text;
+  at @2 :Int64 $A.timestamp;
+  verifiedBy @3 :Text;
+  verifiedAt @4 :Int64 $A.timestamp;
+  note @5 :Text;
+}
+
+struct LabelCount {
+  issued @0 :Int64;
+  used @1 :Int64;
+  destroyed @2 :Int64;
+  returned @3 :Int64;
+  by @4 :Text;
+  at @5 :Int64 $A.timestamp;
 }
 
 enum WoStatus { created @0; released @1; inProgress @2; completed @3; closed @4; }

@@ -102,6 +102,11 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"defect.define", {"qa", "planner", "integration"}},
         {"shift.define", kMasterData},
         {"op.rework", kFloor},
+        // A line clearance is walked and signed by people on the floor, and verified by a
+        // second one as a step is; label counts may come from the label printer's system.
+        {"line.clear", {"operator", "supervisor"}},
+        {"line.verify", {"operator", "supervisor", "qa"}},
+        {"label.reconcile", kFloor},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

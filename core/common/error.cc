@@ -70,6 +70,10 @@ std::string_view code_name(ErrorCode code) {
       return "out_of_service";
     case ErrorCode::kReworkNotAllowed:
       return "rework_not_allowed";
+    case ErrorCode::kLineNotCleared:
+      return "line_not_cleared";
+    case ErrorCode::kLabelsNotReconciled:
+      return "labels_not_reconciled";
   }
   return "internal";
 }

@@ -196,6 +196,7 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& training_area();
 [[nodiscard]] const Area& equipment_area();
 [[nodiscard]] const Area& defects_area();
+[[nodiscard]] const Area& line_control_area();
 
 // The defect code `id` of the catalogue, null when it is not defined (defects.cc).
 [[nodiscard]] std::unique_ptr<Loaded<s::DefectDefine>> find_defect(const Decide& d,
@@ -215,6 +216,22 @@ template <typename Payload, auto Fn>
                                                  s::WorkOrder::Reader wo, TimeNs at);
 // Whether a reading taken at `at` comes from an instrument whose calibration had lapsed.
 [[nodiscard]] bool calibration_lapsed(s::Equipment::Reader e, TimeNs at);
+
+// Work happens on orders that exist, are released and are not yet completed (invalid_state
+// on `data.wo` otherwise); step_index is the index of `step` in the order, or -1; started_step
+// refuses a step that does not exist (not_found) or has not started (work_orders.cc).
+[[nodiscard]] Result<std::unique_ptr<Loaded<s::WorkOrder>>> workable_wo(const Decide& d,
+                                                                        std::string_view id);
+[[nodiscard]] int step_index(s::WorkOrder::Reader wo, capnp::Text::Reader step);
+[[nodiscard]] Result<int> started_step(s::WorkOrder::Reader wo, capnp::Text::Reader step);
+
+// A step whose routing asks for a line clearance starts on `e` only when a clearance for it
+// on `e` was recorded, verified by a second person and not voided by a later start there
+// (line_not_cleared); a labelling step completes only once its labels were reconciled
+// (labels_not_reconciled) (line_control.cc).
+[[nodiscard]] Result<void> check_line_cleared(s::WorkOrder::Reader wo, s::WoStep::Reader step,
+                                              s::Equipment::Reader e);
+[[nodiscard]] Result<void> check_labels_reconciled(s::WorkOrder::Reader wo, s::WoStep::Reader step);
 
 // A critical step (the routing says so) is started, reported and verified only by someone
 // qualified for it at `at`: not_qualified (field `actor`) otherwise (training.cc).

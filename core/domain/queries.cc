@@ -628,6 +628,8 @@ Result<void> Queries::equipment_logbook(std::string_view equipment, TimeNs from,
       event = "calibrated";
     else if (rec->type == "equipment.status_set")
       event = "status";
+    else if (rec->type == "line.cleared")
+      event = "cleared";
     else if (rec->type == "op.started")
       event = "started";
     else if (rec->type == "op.completed")
@@ -653,11 +655,14 @@ Result<void> Queries::equipment_logbook(std::string_view equipment, TimeNs from,
         auto st = p.root<s::EquipmentSetStatus>();
         ew.key("status").string(codec::enum_name(st.getStatus()));
         ew.key("reason").string(sv(st.getReason()));
-      } else if (event == "started" || event == "completed") {
-        const std::string_view wo =
-            event == "started" ? sv(p.root<s::OpStart>().getWo()) : sv(p.root<s::OpRef>().getWo());
-        const std::string_view step = event == "started" ? sv(p.root<s::OpStart>().getStep())
-                                                         : sv(p.root<s::OpRef>().getStep());
+      } else if (event == "started" || event == "completed" || event == "cleared") {
+        // The three payloads start with the order and its step (OpStart, OpRef, LineClear).
+        const std::string_view wo = event == "started"   ? sv(p.root<s::OpStart>().getWo())
+                                    : event == "cleared" ? sv(p.root<s::LineClear>().getWo())
+                                                         : sv(p.root<s::OpRef>().getWo());
+        const std::string_view step = event == "started"   ? sv(p.root<s::OpStart>().getStep())
+                                      : event == "cleared" ? sv(p.root<s::LineClear>().getStep())
+                                                           : sv(p.root<s::OpRef>().getStep());
         auto m = material_of(wo);
         if (!m) return std::unexpected(m.error());
         ew.key("wo").string(wo);

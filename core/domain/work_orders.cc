@@ -6,27 +6,6 @@
 #include "yields.h"
 
 namespace custody::domain {
-namespace {
-
-// A yield outside its limits is looked into within a day.
-constexpr TimeNs kYieldDeadline = 24 * kHour;
-
-std::string wo_key(std::string_view wo) {
-  return keys::entity("wo", wo);
-}
-
-// An existing order in status `wanted`; otherwise invalid_state, saying `why`.
-Result<std::unique_ptr<Loaded<s::WorkOrder>>> wo_in(const Decide& d, std::string_view id,
-                                                    s::WoStatus wanted, std::string_view why) {
-  auto wo = existing_wo(d, id);
-  if (!wo) return wo;
-  if ((*wo)->get().getStatus() != wanted) {
-    return bad_state("data.wo", "work order " + std::string(id) + " is " +
-                                    std::string(wo_status_name((*wo)->get().getStatus())) +
-                                    (why.empty() ? "" : "; " + std::string(why)));
-  }
-  return wo;
-}
 
 // Work happens on orders that exist, are released and are not yet completed.
 Result<std::unique_ptr<Loaded<s::WorkOrder>>> workable_wo(const Decide& d, std::string_view id) {
@@ -58,6 +37,28 @@ Result<int> started_step(s::WorkOrder::Reader wo, capnp::Text::Reader step) {
     return bad_state("data.step", "step " + str(step) + " has not started");
   }
   return i;
+}
+
+namespace {
+
+// A yield outside its limits is looked into within a day.
+constexpr TimeNs kYieldDeadline = 24 * kHour;
+
+std::string wo_key(std::string_view wo) {
+  return keys::entity("wo", wo);
+}
+
+// An existing order in status `wanted`; otherwise invalid_state, saying `why`.
+Result<std::unique_ptr<Loaded<s::WorkOrder>>> wo_in(const Decide& d, std::string_view id,
+                                                    s::WoStatus wanted, std::string_view why) {
+  auto wo = existing_wo(d, id);
+  if (!wo) return wo;
+  if ((*wo)->get().getStatus() != wanted) {
+    return bad_state("data.wo", "work order " + std::string(id) + " is " +
+                                    std::string(wo_status_name((*wo)->get().getStatus())) +
+                                    (why.empty() ? "" : "; " + std::string(why)));
+  }
+  return wo;
 }
 
 // The step must exist and be running.
@@ -139,6 +140,8 @@ void apply_created(Apply& a, s::WoCreate::Reader r) {
     ws[i].setWorkCenter(steps[i].getWorkCenter());
     ws[i].setStatus(s::StepStatus::PENDING);
     ws[i].setCritical(steps[i].getCritical());
+    ws[i].setLineClearance(steps[i].getLineClearance());
+    ws[i].setLabelling(steps[i].getLabelling());
   }
   put_struct(a.state, a.cf.entities, wo_key(sv(r.getWo())), wo);
   a.history("wo", sv(r.getWo()));
@@ -275,6 +278,7 @@ Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
                                            str(e.getWo()) + " step " + str(e.getStep()));
   }
   if (auto ok = check_equipment_ready(d, e, w, d.event_time()); !ok) return ok;
+  if (auto ok = check_line_cleared(w, steps[i], e); !ok) return ok;
   d.emit_data("op.started");
   return {};
 }
@@ -308,6 +312,9 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
                            b.setState(s::EquipmentState::RUNNING);
                          b.setWo(r.getWo());
                          b.setStep(r.getStep());
+                         // A start uses up the line clearance the equipment carried, or voids
+                         // one made for another order.
+                         if (b.getClearedFor().size() > 0) b.setClearedFor("");
                          // What the equipment now needs cleaning of (a late entry before the
                          // last start leaves the later product in place, and one before the
                          // last cleaning was cleaned off). Only equipment that cleans on a
@@ -329,6 +336,7 @@ Result<void> decide_complete_op(Decide& d, s::OpRef::Reader r) {
   if (!wo) return std::unexpected(wo.error());
   auto i = running_step((*wo)->get(), r.getStep());
   if (!i) return std::unexpected(i.error());
+  if (auto ok = check_labels_reconciled((*wo)->get(), (*wo)->get().getSteps()[*i]); !ok) return ok;
   d.emit_data("op.completed");
   return {};
 }

@@ -265,6 +265,8 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kUnderMaintenance:
     case ErrorCode::kOutOfService:
     case ErrorCode::kReworkNotAllowed:
+    case ErrorCode::kLineNotCleared:
+    case ErrorCode::kLabelsNotReconciled:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

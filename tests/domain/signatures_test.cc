@@ -210,8 +210,9 @@ TEST_F(Signatures, PolicyRulesRefuseAndWriteNothing) {
                   ErrorCode::kInvalidArgument, "data.meanings[0]");
 }
 
-TEST_F(Signatures,
-       DefaultsCoverReleaseRejectCloseCorrectionRedactionVerificationAndCriticalExceptions) {
+TEST_F(
+    Signatures,
+    DefaultsCoverReleaseRejectCloseCorrectionRedactionVerificationClearanceAndCriticalExceptions) {
   for (const auto& line : domain::default_signature_policies()) {
     auto v = boost::json::parse(line).as_object();
     ok("signature.set_policy", boost::json::serialize(v.at("data")));
@@ -225,9 +226,9 @@ TEST_F(Signatures,
     EXPECT_TRUE(p.required);
     EXPECT_EQ(p.set_by, "user:test");
   }
-  EXPECT_EQ(types,
-            (std::vector<std::string>{"exception.close", "lot.reject", "lot.release", "op.verify",
-                                      "record.correct", "record.redact", "wo.close"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"exception.close", "line.clear", "line.verify",
+                                             "lot.reject", "lot.release", "op.verify",
+                                             "record.correct", "record.redact", "wo.close"}));
 }
 
 // A signature moved under other records, or records changed under a signature, no longer

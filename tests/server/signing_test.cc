@@ -28,6 +28,11 @@ constexpr const char* kSetup =
 {"type":"lot.receive","commandId":"r2","actor":"user:setup","data":{"lot":"R-2","material":"romaine","qty":100,"uom":"kg","supplier":"farm","supplierLot":"GF-1"}}
 {"type":"lot.hold","commandId":"h1","actor":"user:setup","data":{"lot":"R-1","reason":"COA missing"}}
 {"type":"lot.hold","commandId":"h2","actor":"user:setup","data":{"lot":"R-2","reason":"COA missing"}}
+{"type":"material.define","commandId":"m2","actor":"user:setup","data":{"material":"salad","name":"Salad","uom":"case","kind":"finished"}}
+{"type":"equipment.define","commandId":"e1","actor":"user:setup","data":{"equipment":"packer-1","name":"Packer 1","workCenter":"pack"}}
+{"type":"routing.define","commandId":"rt1","actor":"user:setup","data":{"routing":"lc-r","material":"salad","steps":[{"step":"pack","workCenter":"pack","lineClearance":true,"labelling":true}]}}
+{"type":"wo.create","commandId":"w1","actor":"user:setup","data":{"wo":"WO-L","material":"salad","qty":10,"routing":"lc-r","due":"2026-11-22T00:00:00Z"}}
+{"type":"wo.release","commandId":"w2","actor":"user:setup","data":{"wo":"WO-L"}}
 )";
 
 std::string release(const std::string& id, const std::string& lot) {
@@ -113,8 +118,10 @@ TEST_F(Signing, TheServedLedgerGetsTheDefaultPolicy) {
   for (const auto& p : body.at("policies").as_array()) {
     by_type[std::string(p.at("commandType").as_string())] = p.as_object();
   }
-  ASSERT_EQ(by_type.size(), 7u);
+  ASSERT_EQ(by_type.size(), 9u);
   EXPECT_EQ(by_type["op.verify"].at("meanings"), json::parse(R"(["verified"])"));
+  EXPECT_EQ(by_type["line.clear"].at("meanings"), json::parse(R"(["performed"])"));
+  EXPECT_EQ(by_type["line.verify"].at("meanings"), json::parse(R"(["verified"])"));
   EXPECT_EQ(by_type["record.redact"].at("meanings"), json::parse(R"(["approved"])"));
   EXPECT_EQ(by_type["lot.release"].at("meanings"), json::parse(R"(["released"])"));
   EXPECT_EQ(by_type["exception.close"].at("criticalOnly"), true);
@@ -332,6 +339,56 @@ TEST_F(Signing, OnlyAPersonWhoMaySubmitItSignsAndOnlyWithAnAllowedMeaning) {
   EXPECT_EQ(head(), before);
   EXPECT_EQ(http_->request("GET", "/v1/lots/R-1", "", qa_token_).json().at("state").at("status"),
             "held");
+}
+
+TEST_F(Signing, ALineClearanceIsSignedByOnePersonAndVerifiedByAnother) {
+  const std::string clear =
+      R"({"type":"line.clear","commandId":"lc-1","data":{"wo":"WO-L","step":"pack",)"
+      R"("equipment":"packer-1","materialsRemoved":true,"labelsRemoved":true}})";
+  const std::string verify =
+      R"({"type":"line.verify","commandId":"lv-1","data":{"wo":"WO-L","step":"pack"}})";
+  const auto oscar = sign_in("oscar", "amber harbor violin 3");
+  const auto alice = sign_in("alice", kAlicePassword);
+  const auto before = head();
+  // Unsigned: refused, nothing written. QA may not clear a line at all.
+  auto unsigned_clear = post("/v1/commands", clear, oscar);
+  EXPECT_EQ(unsigned_clear.status, 422) << unsigned_clear.body;
+  EXPECT_EQ(code_of(unsigned_clear), "signature_required");
+  auto by_qa = post("/v1/signatures/challenges", challenge_body(clear, "performed"), alice);
+  EXPECT_EQ(by_qa.status, 403) << by_qa.body;
+  EXPECT_GE(denials_of("user:alice", "submit line.clear"), 1u);
+  // Who cleared (or verified) the order's pack step, "" for nobody.
+  auto clearance = [&](const char* who) {
+    auto r = http_->request("GET", "/v1/work-orders/WO-L", "", qa_token_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const auto body = r.json();
+    const auto* c = body.at("state").at("steps").at(0).as_object().if_contains("clearance");
+    const auto* v = c != nullptr && c->is_object() ? c->as_object().if_contains(who) : nullptr;
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  EXPECT_EQ(clearance("by"), "");
+  auto sign = [&](const std::string& command, const std::string& meaning,
+                  const std::vector<std::string>& session, const std::string& user,
+                  const std::string& password) {
+    auto ch = post("/v1/signatures/challenges", challenge_body(command, meaning), session);
+    EXPECT_EQ(ch.status, 200) << ch.body;
+    return post("/v1/signatures/challenges/" +
+                    std::string(ch.json().at("challengeId").as_string()) + ":confirm",
+                R"({"user":")" + user + R"(","password":")" + password + R"("})", session);
+  };
+  auto cleared = sign(clear, "performed", oscar, "oscar", "amber harbor violin 3");
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_EQ(cleared.json().at("signature").at("meaning"), "performed");
+  EXPECT_EQ(clearance("by"), "user:oscar");
+  // The person who cleared it cannot verify it, signed or not.
+  auto own = sign(verify, "verified", oscar, "oscar", "amber harbor violin 3");
+  EXPECT_EQ(code_of(own), "permission_denied") << own.body;
+  EXPECT_EQ(own.json().at("error").at("field"), "actor");
+  EXPECT_EQ(clearance("verifiedBy"), "");
+  auto verified = sign(verify, "verified", alice, "alice", kAlicePassword);
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(clearance("verifiedBy"), "user:alice");
+  EXPECT_GT(head(), before);
 }
 
 TEST_F(Signing, WrongPasswordsAtSigningLockTheAccount) {

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 65
-#define CUSTODY_COMMAND_TYPE_COUNT 63
+#define CUSTODY_EVENT_TYPE_COUNT 68
+#define CUSTODY_COMMAND_TYPE_COUNT 66
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -96,6 +96,9 @@ static const custody_type_info custody_event_types[] = {
     {"equipment.status_set", "EquipmentSetStatus", UINT64_C(0x9d0f2d03133da5db)},
     {"defect.defined", "DefectDefine", UINT64_C(0xed04b06626a67c86)},
     {"shift.defined", "ShiftDefine", UINT64_C(0xbf53924205db1c76)},
+    {"line.cleared", "LineClear", UINT64_C(0x866805661965e817)},
+    {"line.verified", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
+    {"label.reconciled", "LabelReconcile", UINT64_C(0xa3ba4d02f227e23b)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -163,6 +166,9 @@ static const custody_type_info custody_command_types[] = {
     {"equipment.set_status", "EquipmentSetStatus", UINT64_C(0x9d0f2d03133da5db)},
     {"defect.define", "DefectDefine", UINT64_C(0xed04b06626a67c86)},
     {"shift.define", "ShiftDefine", UINT64_C(0xbf53924205db1c76)},
+    {"line.clear", "LineClear", UINT64_C(0x866805661965e817)},
+    {"line.verify", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
+    {"label.reconcile", "LabelReconcile", UINT64_C(0xa3ba4d02f227e23b)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

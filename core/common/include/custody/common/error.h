@@ -49,10 +49,12 @@ enum class ErrorCode : std::uint8_t {
   kUnderMaintenance,      // a step started on equipment under maintenance
   kOutOfService,          // a step started on equipment out of service
   kReworkNotAllowed,      // rework sent to a step the routing does not allow it back to
+  kLineNotCleared,        // a step started without the verified line clearance it needs
+  kLabelsNotReconciled,   // a labelling step completed before its labels were reconciled
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kReworkNotAllowed;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kLabelsNotReconciled;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);
