@@ -344,6 +344,14 @@ std::string meaning(const Record& rec) {
     return "Sent " + number(p, "qty") + " back from step " + text(p, "step") + " to " +
            text(p, "toStep") + " for rework";
   }
+  if (t == "line.cleared") {
+    return "Cleared the line for step " + text(p, "step") + " on " + text(p, "equipment");
+  }
+  if (t == "line.verified") return "Verified the line clearance for step " + text(p, "step");
+  if (t == "label.reconciled") {
+    return "Reconciled the labels of step " + text(p, "step") + ": " + number(p, "issued") +
+           " issued";
+  }
   if (t == "lot.consumed") return "Consumed " + number(p, "qty") + " of lot " + text(p, "lot");
   if (t == "lot.produced") return "Produced lot " + text(p, "lot") + ": " + number(p, "qty");
   if (t == "inspection.recorded") {
@@ -391,6 +399,62 @@ void header(Html& h, const Gathered& g, const std::string& generated_at) {
   meta("Generated", g.clock.when(generated_at));
   meta("Times", "site time, " + g.clock.zone());
   h.raw("</table>\n");
+}
+
+// Who cleared the line and who verified it, or what is missing.
+std::string clearance_text(const Gathered& g, const json::object& s) {
+  const auto* c = s.if_contains("clearance");
+  if (c == nullptr || !c->is_object() || text(c->as_object(), "by").empty()) {
+    return "<span class=\"flag\">not recorded</span>";
+  }
+  const auto& o = c->as_object();
+  std::string out = "on " + esc(text(o, "equipment")) + " by " + esc(text(o, "by")) + "<br>" +
+                    esc(g.clock.when(text(o, "at")));
+  if (!text(o, "note").empty()) out += "<br>" + esc(text(o, "note"));
+  out += "<br>verified by ";
+  out += text(o, "verifiedBy").empty()
+             ? std::string("<span class=\"flag\">nobody yet</span>")
+             : esc(text(o, "verifiedBy")) + "<br>" + esc(g.clock.when(text(o, "verifiedAt")));
+  return out;
+}
+
+// Labels issued, and how they were accounted for (21 CFR 211.130).
+std::string labels_text(const Gathered& g, const json::object& s) {
+  const auto* l = s.if_contains("labels");
+  if (l == nullptr || !l->is_object() || text(l->as_object(), "by").empty()) {
+    return "<span class=\"flag\">not reconciled</span>";
+  }
+  const auto& o = l->as_object();
+  const double accounted =
+      number_value(o, "used") + number_value(o, "destroyed") + number_value(o, "returned");
+  const double gap = number_value(o, "issued") - accounted;
+  std::string out = esc(number(o, "issued")) + " issued: " + esc(number(o, "used")) + " used, " +
+                    esc(number(o, "destroyed")) + " destroyed, " + esc(number(o, "returned")) +
+                    " returned";
+  if (gap != 0) {
+    out += " <span class=\"flag\">does not reconcile: " +
+           std::to_string(static_cast<long long>(gap > 0 ? gap : -gap)) +
+           (gap > 0 ? " unaccounted for" : " more than issued") + "</span>";
+  }
+  return out + "<br>" + esc(text(o, "by")) + ", " + esc(g.clock.when(text(o, "at")));
+}
+
+// Steps that need a line clearance or are issued labels: what was recorded for each.
+void line_control(Html& h, const Gathered& g) {
+  bool any = false;
+  for (const auto& sv : array(g.wo, "steps")) {
+    const auto& s = sv.as_object();
+    if (!flag(s, "lineClearance") && !flag(s, "labelling")) continue;
+    if (!any) {
+      h.raw("<h3>Line clearance and labels</h3>\n");
+      h.head({"Step", "Line clearance", "Labels"});
+      any = true;
+    }
+    h.row({esc(text(s, "step")),
+           flag(s, "lineClearance") ? clearance_text(g, s) : std::string("&mdash;"),
+           flag(s, "labelling") ? labels_text(g, s) : std::string("&mdash;")});
+  }
+  if (any) h.raw("</table>\n");
 }
 
 void steps(Html& h, const Gathered& g) {
@@ -445,6 +509,7 @@ void steps(Html& h, const Gathered& g) {
           row_class(g, rec));
   }
   if (any) h.raw("</table>\n");
+  line_control(h, g);
 }
 
 // The qualification.granted in force on step `s` (of `routing`) at `at` (ns since the epoch)

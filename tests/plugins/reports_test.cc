@@ -220,6 +220,47 @@ TEST_F(Reports, TheBatchRecordShowsScrapReasonsAndRework) {
   EXPECT_TRUE(has(h, "Sent 6 back from step pack to wash for rework"));
 }
 
+TEST_F(Reports, TheBatchRecordShowsTheLineClearanceAndTheLabelCount) {
+  master_data();
+  ok("routing.define",
+     R"({"routing":"lc-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"},)"
+     R"({"step":"pack","workCenter":"pack","lineClearance":true,"labelling":true}]})");
+  ok("wo.create",
+     R"({"wo":"WO-L","material":"salad","qty":100,"routing":"lc-r","due":"2026-11-22T00:00:00Z"})");
+  ok("wo.release", R"({"wo":"WO-L"})");
+  ok("op.start", R"({"wo":"WO-L","step":"wash","equipment":"washer-1"})");
+  ok("op.complete", R"({"wo":"WO-L","step":"wash"})");
+  // Before the clearance: the record says what is missing.
+  start_reports();
+  auto before = host_->render("batch-record", R"({"wo":"WO-L"})");
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_TRUE(has(*before, "<h3>Line clearance and labels</h3>"));
+  EXPECT_TRUE(has(*before,
+                  "<td>pack</td><td><span class=\"flag\">not recorded</span></td>"
+                  "<td><span class=\"flag\">not reconciled</span></td>"));
+
+  ok("line.clear",
+     R"({"wo":"WO-L","step":"pack","equipment":"packer-1","materialsRemoved":true,)"
+     R"("labelsRemoved":true,"note":"<WO-K> cartons removed"})",
+     "user:ana");
+  ok("line.verify", R"({"wo":"WO-L","step":"pack"})", "user:bo");
+  ok("op.start", R"({"wo":"WO-L","step":"pack","equipment":"packer-1"})");
+  ok("label.reconcile",
+     R"({"wo":"WO-L","step":"pack","issued":120,"used":100,"destroyed":12,"returned":5})",
+     "user:ana");
+  auto html = host_->render("batch-record", R"({"wo":"WO-L"})");
+  ASSERT_TRUE(html) << html.error().message;
+  const std::string& h = *html;
+  EXPECT_TRUE(has(h, "on packer-1 by user:ana")) << h;
+  EXPECT_TRUE(has(h, "&lt;WO-K&gt; cartons removed")) << "the note is escaped";
+  EXPECT_TRUE(has(h, "verified by user:bo"));
+  EXPECT_TRUE(has(h,
+                  "120 issued: 100 used, 12 destroyed, 5 returned <span class=\"flag\">"
+                  "does not reconcile: 3 unaccounted for</span>"));
+  EXPECT_TRUE(has(h, "Cleared the line for step pack on packer-1"));
+  EXPECT_TRUE(has(h, "Reconciled the labels of step pack: 120 issued"));
+}
+
 TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
   run_an_order();
   // The close was signed on paper two days ago and typed in now: a late entry.
