@@ -79,7 +79,7 @@ const allowed = () => SCREENS.filter((x) => x.offered());
 function propsOf(screen, session, rest, outbox) {
   switch (screen) {
     case 'floor':
-      return { outbox };
+      return { outbox, user: session.user };
     case 'boards':
       return { live: canRead('log') };
     case 'orders':

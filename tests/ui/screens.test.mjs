@@ -711,6 +711,92 @@ test('QA records an inspection (signed, as the policy now says), verifies a step
   await screenshot(page, 'audit-correction');
 });
 
+test('a packing step starts only once its line is cleared and verified by a second person, each signed, and its labels are counted back', async () => {
+  const planner = await plant.api('planner');
+  for (const command of [
+    { type: 'routing.define', commandId: 'ui-lc-rt', data: { routing: 'rt-ui-pack', material: 'baby-spinach-6oz', steps: [{ step: 'pack', workCenter: 'pack', lineClearance: true, labelling: true }] } },
+    { type: 'wo.create', commandId: 'ui-lc-wo', data: { wo: 'WO-UI-PACK', material: 'baby-spinach-6oz', qty: 50, routing: 'rt-ui-pack', due: '2027-12-31T00:00:00Z' } },
+    { type: 'wo.release', commandId: 'ui-lc-rel', data: { wo: 'WO-UI-PACK' } },
+  ]) {
+    const r = await planner.post('/v1/commands', command);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  const packers = (await planner.get('/v1/equipment?limit=1000')).body.items;
+  const packer = packers.find((/** @type {any} */ e) => e.workCenter === 'pack' && e.state === 'idle');
+  assert.ok(packer, 'an idle packer');
+
+  const operator = await plant.signedIn('operator');
+  await operator.fill('#wo', 'WO-UI-PACK');
+  await operator.press('#wo', 'Enter');
+  await operator.waitForSelector('.clearance-state:text("Not cleared yet")');
+  await operator.click(`.choices .choice:text("${packer.equipment}")`);
+  // Started before its line is cleared: refused, and nothing written.
+  await operator.click('button:text("Start the step")');
+  await operator.waitForSelector('#floor-error');
+  assert.match(await text(operator, '#floor-error'), /has not been cleared/);
+  const qa = await plant.api('qa');
+  const pending = (await qa.get('/v1/work-orders/WO-UI-PACK')).body;
+  assert.equal(pending.state.steps[0].status, 'pending');
+  assert.equal(pending.history.length, 2, 'created and released, nothing more');
+
+  // Olga clears the line and signs it.
+  await operator.check('#materials-removed');
+  await operator.check('#labels-removed');
+  await operator.click(`button:text("Record the line clearance on ${packer.equipment}")`);
+  await operator.waitForSelector('#sig-text:text("line.clear")');
+  if (await operator.locator('#sig-user').count()) assert.equal(await operator.inputValue('#sig-user'), 'olga');
+  await operator.fill('#sig-password', PASSWORD);
+  await operator.click('dialog button[type=submit]');
+  await operator.waitForSelector('p.done:text("Signed by Olga Petrova")');
+  await operator.waitForSelector('.clearance-state:text("a second person must verify it")');
+  await screenshot(operator, 'floor-line-clearance');
+  // She cannot verify her own clearance.
+  await operator.click('button:text("Verify the line clearance by user:olga")');
+  await operator.waitForSelector('#sig-text:text("line.verify")');
+  await operator.fill('#sig-password', PASSWORD);
+  await operator.click('dialog button[type=submit]');
+  await operator.waitForSelector('#sig-error');
+  assert.match(await text(operator, '#sig-error'), /second person/);
+  await operator.press('dialog', 'Escape');
+
+  // Sam, the supervisor, verifies it on his own terminal.
+  const supervisor = await plant.signedIn('supervisor');
+  await supervisor.goto(plant.url + '/#/floor');
+  await supervisor.fill('#wo', 'WO-UI-PACK');
+  await supervisor.press('#wo', 'Enter');
+  await supervisor.click('button:text("Verify the line clearance by user:olga")');
+  await supervisor.waitForSelector('#sig-text:text("line.verify")');
+  if (await supervisor.locator('#sig-user').count()) await supervisor.fill('#sig-user', 'sam');
+  await supervisor.fill('#sig-password', PASSWORD);
+  await supervisor.click('dialog button[type=submit]');
+  await supervisor.waitForSelector('.clearance-state:text("verified by user:sam")');
+
+  // Now the step starts; at the end the labels are counted back, two short.
+  await operator.press('#wo', 'Enter');
+  await operator.waitForSelector('.clearance-state:text("verified by user:sam")');
+  await operator.click('button:text("Start the step")');
+  await operator.waitForSelector('p.done:text("Recorded: start pack")');
+  await operator.fill('#issued', '60');
+  await operator.fill('#used', '50');
+  await operator.fill('#destroyed', '3');
+  await operator.fill('#returned', '5');
+  await operator.click('button:text("Reconcile the labels")');
+  await operator.waitForSelector('.labels-state .flag:text("2 unaccounted for")');
+  await screenshot(operator, 'floor-labels');
+
+  const wo = (await qa.get('/v1/work-orders/WO-UI-PACK')).body;
+  const pack = wo.state.steps[0];
+  assert.equal(pack.clearance.by, 'user:olga');
+  assert.equal(pack.clearance.verifiedBy, 'user:sam');
+  assert.equal(pack.clearance.equipment, packer.equipment);
+  assert.deepEqual([pack.labels.issued, pack.labels.used, pack.labels.destroyed, pack.labels.returned], [60, 50, 3, 5]);
+  const clear = wo.history.find((/** @type {any} */ h) => h.type === 'line.cleared');
+  assert.equal(clear.signatures[0].meaning, 'performed');
+  const raised = wo.history.find((/** @type {any} */ h) => h.type === 'exception.raised');
+  assert.ok(raised, 'the count that does not add up raised an exception');
+  assert.match(raised.payload.description, /2 unaccounted for/);
+});
+
 test('the Chinese locale shows no untranslated string', async () => {
   const page = await plant.signedIn('qa', { locale: 'zh-CN' });
   /** Visible chrome (headings, labels, buttons, headers) with words in Latin letters. */

@@ -178,7 +178,7 @@ function entryDetail(e) {
   if (e.event === 'cleaned') return e.procedure;
   if (e.event === 'calibrated') return t('logbook.calibratedDetail', { until: formatTime(e.until), certificate: e.certificate });
   if (e.event === 'status') return `${t('logbook.service.' + e.status)}: ${e.reason}`;
-  if (e.event === 'started' || e.event === 'completed') return t('logbook.useDetail', { wo: e.wo, step: e.step, material: e.material });
+  if (e.event === 'started' || e.event === 'completed' || e.event === 'cleared') return t('logbook.useDetail', { wo: e.wo, step: e.step, material: e.material });
   if (e.event === 'exception') return `${e.exception}: ${e.description ?? ''}`;
   return '';
 }

@@ -2,19 +2,22 @@
 // presses Enter), large targets, and a keyboard that does everything too. Scan a work order,
 // scan the equipment and start the step, scan lots to consume with their quantity, report
 // good and scrap (the scrap with its reasons, from the defect catalogue), complete. Every command goes through the outbox: when the connection drops
-// the commands wait in the browser and are sent, once each, when it returns.
+// the commands wait in the browser and are sent, once each, when it returns. A step that needs
+// a line clearance shows it before the start: one person clears the line and a second verifies
+// it, each signing (the signature policy says so; a signature needs the server, so those two
+// never wait in the outbox); a labelling step counts its labels back before it completes.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, newCommandId, segment, withQuery } from '../api.js';
-import { ErrorText, Field, Status, describe, fieldName } from '../components.js';
-import { formatQty, t } from '../i18n.js';
+import { ErrorText, Field, SignatureDialog, Status, describe, fieldName } from '../components.js';
+import { formatQty, formatTime, t } from '../i18n.js';
 
 /** @typedef {{text: string, detail: string, field: string}} Problem */
 
 /**
- * @param {{outbox: import('../outbox.js').Outbox}} props
+ * @param {{outbox: import('../outbox.js').Outbox, user: string}} props
  */
-export function Floor({ outbox }) {
+export function Floor({ outbox, user }) {
   const [woInput, setWoInput] = useState('');
   const [wo, setWo] = useState(/** @type {any} */ (null));
   const [stepName, setStepName] = useState('');
@@ -28,6 +31,10 @@ export function Floor({ outbox }) {
   const [reasons, setReasons] = useState(/** @type {{defect: string, qty: string}[]} */ ([]));
   const [reasonCode, setReasonCode] = useState('');
   const [reasonQty, setReasonQty] = useState('');
+  const [policies, setPolicies] = useState(/** @type {{commandType: string, required: boolean, meanings: string[]}[]} */ ([]));
+  const [signing, setSigning] = useState(/** @type {{command: import('../api.js').Command, meanings: string[], label: string} | null} */ (null));
+  const [checks, setChecks] = useState({ materials: false, labels: false });
+  const [labels, setLabels] = useState({ issued: '', used: '', destroyed: '0', returned: '0' });
   const [problem, setProblem] = useState(/** @type {Problem | null} */ (null));
   const [done, setDone] = useState('');
   const [busy, setBusy] = useState(false);
@@ -39,6 +46,7 @@ export function Floor({ outbox }) {
       setCatalogue(r.items);
       setReasonCode(r.items[0]?.defect ?? '');
     }, () => {});
+    get('/v1/signatures/policy').then((r) => setPolicies(r.policies), () => {});
     return outbox.subscribe(() => setTick((n) => n + 1));
   }, []);
 
@@ -87,13 +95,38 @@ export function Floor({ outbox }) {
     }
   }
 
+  /**
+   * A command the signature policy names opens the signature dialog (it is written once the
+   * signer confirms); any other goes through the outbox.
+   * @param {string} type
+   * @param {Record<string, unknown>} data
+   * @param {string} label
+   * @param {() => void} [after]
+   */
+  function signedOrSent(type, data, label, after) {
+    const policy = policies.find((p) => p.commandType === type && p.required);
+    if (!policy) return command(type, data, label, after);
+    setProblem(null);
+    setDone('');
+    setSigning({ command: { type, commandId: newCommandId(), data }, meanings: policy.meanings, label });
+  }
+
   const step = wo?.steps.find((/** @type {any} */ s) => s.step === stepName);
   /** @param {string} field */
   const errorFor = (field) => (problem && problem.field === field ? problem : null);
   // Reasons are asked for, and sent, only with scrap to explain.
   const asksReasons = Number(scrap) > 0 && catalogue.length > 0;
   const reasonsError = asksReasons && problem && problem.field.startsWith('defects') ? problem : null;
-  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap'].includes(problem.field) && !reasonsError ? problem : null;
+  const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap', 'issued', 'used', 'destroyed', 'returned'].includes(problem.field) && !reasonsError ? problem : null;
+  const clearance = step?.clearance?.by ? step.clearance : null;
+  const counted = step?.labels?.by ? step.labels : null;
+  /** @param {string} k */
+  const setLabel = (k) => (/** @type {string} */ v) => setLabels({ ...labels, [k]: v });
+  const reconcile = {
+    data: () => ({ wo: wo.wo, step: step.step, issued: Number(labels.issued), used: Number(labels.used || 0), destroyed: Number(labels.destroyed || 0), returned: Number(labels.returned || 0) }),
+    after: () => setLabels({ issued: '', used: '', destroyed: '0', returned: '0' }),
+  };
+  const gap = counted ? Number(counted.issued) - Number(counted.used) - Number(counted.destroyed) - Number(counted.returned) : 0;
   /** @param {string} code */
   const defectName = (code) => catalogue.find((d) => d.defect === code)?.name ?? code;
   function addReason() {
@@ -141,6 +174,22 @@ export function Floor({ outbox }) {
           aria-pressed=${e.equipment === equipment} onClick=${() => setEquipment(e.equipment)}>
           ${e.equipment} <${Status} status=${e.state} /></button>`)}
       </div>
+      ${step.lineClearance && html`<fieldset class="clearance" aria-labelledby="clearance-title">
+        <legend id="clearance-title">${t('floor.clearance')}</legend>
+        <p class="clearance-state" role="status">${!clearance ? t('floor.clearance.none')
+          : clearance.verifiedBy ? t('floor.clearance.verified', { equipment: clearance.equipment, by: clearance.by, verifier: clearance.verifiedBy, at: formatTime(clearance.verifiedAt) })
+          : t('floor.clearance.cleared', { equipment: clearance.equipment, by: clearance.by, at: formatTime(clearance.at) })}</p>
+        ${(!clearance || clearance.equipment !== equipment) && html`<label class="check"><input type="checkbox" id="materials-removed" checked=${checks.materials}
+            onChange=${(/** @type {Event} */ ev) => setChecks({ ...checks, materials: /** @type {HTMLInputElement} */ (ev.target).checked })} /> ${t('floor.materialsRemoved')}</label>
+          <label class="check"><input type="checkbox" id="labels-removed" checked=${checks.labels}
+            onChange=${(/** @type {Event} */ ev) => setChecks({ ...checks, labels: /** @type {HTMLInputElement} */ (ev.target).checked })} /> ${t('floor.labelsRemoved')}</label>
+          <button class="big" disabled=${busy || !equipment}
+            onClick=${() => signedOrSent('line.clear', { wo: wo.wo, step: step.step, equipment, materialsRemoved: checks.materials, labelsRemoved: checks.labels }, t('floor.did.clear', { step: step.step, equipment }), () => setChecks({ materials: false, labels: false }))}>
+            ${t('floor.clearLine', { equipment: equipment || '…' })}</button>`}
+        ${clearance && !clearance.verifiedBy && html`<button class="big" disabled=${busy}
+          onClick=${() => signedOrSent('line.verify', { wo: wo.wo, step: step.step }, t('floor.did.verifyClearance', { step: step.step }))}>
+          ${t('floor.verifyClearance', { by: clearance.by })}</button>`}
+      </fieldset>`}
       <button class="primary big" disabled=${busy || !equipment}
         onClick=${() => command('op.start', { wo: wo.wo, step: step.step, equipment }, t('floor.did.start', { step: step.step }))}>
         ${t('floor.start')}</button>
@@ -179,6 +228,18 @@ export function Floor({ outbox }) {
         onClick=${() => command('op.report', report.data(), report.label(), report.after)}>
         ${t('floor.reportButton')}</button>
     </section>`}
+    ${step && step.labelling && step.status !== 'pending' && html`<section class="action labels" aria-labelledby="labels-title">
+      <h2 id="labels-title">${t('floor.labels')}</h2>
+      ${counted ? html`<p class="labels-state" role="status">${t('floor.labels.counted', { issued: counted.issued, used: counted.used, destroyed: counted.destroyed, returned: counted.returned, by: counted.by })}
+          ${gap !== 0 && html` <strong class="flag">${t(gap > 0 ? 'floor.labels.missing' : 'floor.labels.extra', { n: Math.abs(gap) })}</strong>`}</p>`
+        : html`<${Field} id="issued" label=${t('floor.labels.issued')} value=${labels.issued} onInput=${setLabel('issued')} inputmode="numeric" error=${errorFor('issued')} />
+          <${Field} id="used" label=${t('floor.labels.used')} value=${labels.used} onInput=${setLabel('used')} inputmode="numeric" error=${errorFor('used')} />
+          <${Field} id="destroyed" label=${t('floor.labels.destroyed')} value=${labels.destroyed} onInput=${setLabel('destroyed')} inputmode="numeric" error=${errorFor('destroyed')} />
+          <${Field} id="returned" label=${t('floor.labels.returned')} value=${labels.returned} onInput=${setLabel('returned')} inputmode="numeric" error=${errorFor('returned')} />
+          <button class="primary big" disabled=${busy || !labels.issued}
+            onClick=${() => command('label.reconcile', reconcile.data(), t('floor.did.labels', { issued: labels.issued }), reconcile.after)}>
+            ${t('floor.labels.button')}</button>`}
+    </section>`}
     ${step && step.status === 'running' && html`<section class="action">
       <button class="big" disabled=${busy}
         onClick=${() => command('op.complete', { wo: wo.wo, step: step.step }, t('floor.did.complete', { step: step.step }))}>
@@ -186,6 +247,14 @@ export function Floor({ outbox }) {
     </section>`}
     <${ErrorText} error=${general} id="floor-error" />
     ${done && html`<p class="done" role="status">${done}</p>`}
+    ${signing && html`<${SignatureDialog} command=${signing.command} meanings=${signing.meanings} user=${user}
+      onCancel=${() => setSigning(null)}
+      onDone=${(/** @type {any} */ r) => {
+        const label = signing.label;
+        setSigning(null);
+        if (signing.command.type === 'line.clear') setChecks({ materials: false, labels: false });
+        load(wo.wo).then(() => setDone(t('floor.signed', { what: label, name: r.signature.name, at: formatTime(r.signature.signedAt) })));
+      }} />`}
     ${outbox.refused.length > 0 && html`<section class="refused" aria-labelledby="refused-title">
       <h2 id="refused-title">${t('floor.refused')}</h2>
       <ul>${outbox.refused.map((o) => html`<li>${o.entry.label}: <${ErrorText} error=${o.error ? describe(o.error) : null} /></li>`)}</ul>
