@@ -225,12 +225,17 @@ template <typename Payload, auto Fn>
 [[nodiscard]] int step_index(s::WorkOrder::Reader wo, capnp::Text::Reader step);
 [[nodiscard]] Result<int> started_step(s::WorkOrder::Reader wo, capnp::Text::Reader step);
 
-// A step whose routing asks for a line clearance starts on `e` only when a clearance for it
-// on `e` was recorded, verified by a second person and not voided by a later start there
-// (line_not_cleared); a labelling step completes only once its labels were reconciled
-// (labels_not_reconciled) (line_control.cc).
+// A step whose routing asks for a line clearance starts on `e` at `at` only when a clearance
+// for it on `e` was recorded, verified by a second person by then and not voided by another
+// start or clearance there (line_not_cleared); a labelling step completes only once its labels
+// were reconciled (labels_not_reconciled) (line_control.cc).
 [[nodiscard]] Result<void> check_line_cleared(s::WorkOrder::Reader wo, s::WoStep::Reader step,
-                                              s::Equipment::Reader e);
+                                              s::Equipment::Reader e, TimeNs at);
+// Whether a start at `at` on equipment carrying the clearance `cleared_for` ("wo/step") comes
+// after that clearance was recorded, and so voids (or uses) it; a late entry from before it
+// does not (line_control.cc).
+[[nodiscard]] bool start_voids_clearance(const State& state, const Cfs& cf,
+                                         std::string_view cleared_for, TimeNs at);
 [[nodiscard]] Result<void> check_labels_reconciled(s::WorkOrder::Reader wo, s::WoStep::Reader step);
 
 // A critical step (the routing says so) is started, reported and verified only by someone

@@ -131,11 +131,16 @@ Result<void> decide_verify_clearance(Decide& d, s::OpVerify::Reader r) {
                                      "; its verifier must be a second person",
                                  "actor"});
   }
+  if (d.event_time() < c.getAt()) {
+    return bad_state("data.step", "the line clearance for " + step_of(p->order(), p->step()) +
+                                      " was recorded after the time of this verification");
+  }
   auto eq = existing_equipment(d, sv(c.getEquipment()));
   if (!eq) return std::unexpected(eq.error());
   if (sv((*eq)->get().getClearedFor()) != cleared_for(sv(r.getWo()), sv(r.getStep()))) {
-    return bad_state("data.step", "a later start on equipment " + str(c.getEquipment()) +
-                                      " voided the line clearance; clear the line again");
+    return bad_state("data.step", "a later start or line clearance on equipment " +
+                                      str(c.getEquipment()) +
+                                      " voided this clearance; clear the line again");
   }
   if (auto ok = check_qualified(d, p->order(), p->step(), d.event_time()); !ok) return ok;
   d.emit_data("line.verified");
@@ -228,7 +233,7 @@ void apply_reconciled(Apply& a, s::LabelReconcile::Reader r) {
 }  // namespace
 
 Result<void> check_line_cleared(s::WorkOrder::Reader wo, s::WoStep::Reader step,
-                                s::Equipment::Reader e) {
+                                s::Equipment::Reader e, TimeNs at) {
   if (!step.getLineClearance()) return {};
   auto c = step.getClearance();
   if (!step.hasClearance() || c.getBy().size() == 0) {
@@ -242,15 +247,29 @@ Result<void> check_line_cleared(s::WorkOrder::Reader wo, s::WoStep::Reader step,
   }
   if (sv(e.getClearedFor()) != cleared_for(sv(wo.getWo()), sv(step.getStep()))) {
     return not_cleared(wo, step,
-                       "a later start on equipment " + str(e.getEquipment()) +
+                       "a later start or line clearance on equipment " + str(e.getEquipment()) +
                            " voided the clearance by " + str(c.getBy()),
                        "data.equipment");
   }
-  if (c.getVerifiedBy().size() == 0) {
-    return not_cleared(wo, step, "the clearance by " + str(c.getBy()) + " is not verified yet",
+  if (c.getVerifiedBy().size() == 0 || at < c.getVerifiedAt()) {
+    return not_cleared(wo, step,
+                       "the clearance by " + str(c.getBy()) +
+                           (c.getVerifiedBy().size() == 0 ? " is not verified yet"
+                                                          : " was verified after this start"),
                        "data.step");
   }
   return {};
+}
+
+bool start_voids_clearance(const State& state, const Cfs& cf, std::string_view cleared, TimeNs at) {
+  const auto slash = cleared.rfind('/');
+  if (slash == std::string_view::npos) return true;
+  auto wo = load<s::WorkOrder>(state, cf.entities, wo_key(cleared.substr(0, slash)));
+  if (!wo) return true;
+  for (auto step : wo->get().getSteps()) {
+    if (sv(step.getStep()) == cleared.substr(slash + 1)) return at >= step.getClearance().getAt();
+  }
+  return true;
 }
 
 Result<void> check_labels_reconciled(s::WorkOrder::Reader wo, s::WoStep::Reader step) {

@@ -278,7 +278,7 @@ Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
                                            str(e.getWo()) + " step " + str(e.getStep()));
   }
   if (auto ok = check_equipment_ready(d, e, w, d.event_time()); !ok) return ok;
-  if (auto ok = check_line_cleared(w, steps[i], e); !ok) return ok;
+  if (auto ok = check_line_cleared(w, steps[i], e, d.event_time()); !ok) return ok;
   d.emit_data("op.started");
   return {};
 }
@@ -306,27 +306,30 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
   if (auto m = load<s::Material>(a.state, a.cf.entities, keys::entity("material", material))) {
     allergen_class = str(m->get().getAllergenClass());
   }
-  update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
-                       [&](s::Equipment::Builder b, s::Equipment::Reader) {
-                         if (b.getState() != s::EquipmentState::DOWN)
-                           b.setState(s::EquipmentState::RUNNING);
-                         b.setWo(r.getWo());
-                         b.setStep(r.getStep());
-                         // A start uses up the line clearance the equipment carried, or voids
-                         // one made for another order.
-                         if (b.getClearedFor().size() > 0) b.setClearedFor("");
-                         // What the equipment now needs cleaning of (a late entry before the
-                         // last start leaves the later product in place, and one before the
-                         // last cleaning was cleaned off). Only equipment that cleans on a
-                         // change keeps it, so equipment without the rule keeps the bytes it
-                         // had before custody knew of cleaning (the format-1 fixture).
-                         if (b.getCleanOnChange() != s::Changeover::NONE &&
-                             a.time() >= b.getLastStartedAt() && a.time() >= b.getCleanedAt()) {
-                           b.setLastStartedAt(a.time());
-                           b.setLastMaterial(material);
-                           b.setLastAllergenClass(allergen_class);
-                         }
-                       });
+  update<s::Equipment>(
+      a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
+      [&](s::Equipment::Builder b, s::Equipment::Reader) {
+        if (b.getState() != s::EquipmentState::DOWN) b.setState(s::EquipmentState::RUNNING);
+        b.setWo(r.getWo());
+        b.setStep(r.getStep());
+        // A start uses up the line clearance the equipment carried, or voids
+        // one made for another order (unless it is a late entry from before).
+        if (b.getClearedFor().size() > 0 &&
+            start_voids_clearance(a.state, a.cf, sv(b.getClearedFor()), a.time())) {
+          b.setClearedFor("");
+        }
+        // What the equipment now needs cleaning of (a late entry before the
+        // last start leaves the later product in place, and one before the
+        // last cleaning was cleaned off). Only equipment that cleans on a
+        // change keeps it, so equipment without the rule keeps the bytes it
+        // had before custody knew of cleaning (the format-1 fixture).
+        if (b.getCleanOnChange() != s::Changeover::NONE && a.time() >= b.getLastStartedAt() &&
+            a.time() >= b.getCleanedAt()) {
+          b.setLastStartedAt(a.time());
+          b.setLastMaterial(material);
+          b.setLastAllergenClass(allergen_class);
+        }
+      });
   a.history("wo", sv(r.getWo()));
   a.history("equipment", sv(r.getEquipment()));
 }

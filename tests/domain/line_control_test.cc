@@ -100,6 +100,26 @@ TEST_F(LineControlTest, AnotherStartOnTheEquipmentVoidsAClearance) {
   expect_rebuild_gives_the_same_state();
 }
 
+TEST_F(LineControlTest, AStartEnteredLateFromBeforeTheVerificationIsRefused) {
+  packing_order();
+  const std::string earlier = format_rfc3339(clock_.now());
+  clock_.advance(3600LL * 1'000'000'000LL);
+  ok("line.clear", clear(), "user:ana");
+  ok("line.verify", R"({"wo":"WO-L","step":"pack"})", "user:bo");
+  const auto head = ledger_->head().seq;
+  auto late = domain::decode_command(
+      R"({"type":"op.start","commandId":"late-1","actor":"user:ana","occurredAt":")" + earlier +
+      R"(","lateReason":"typed in from the paper log","data":)" + pack() + "}");
+  ASSERT_TRUE(late);
+  auto r = ledger_->submit(std::move(*late)).get();
+  ASSERT_FALSE(r) << "a start from before the line was verified";
+  EXPECT_EQ(code_name(r.error().code), "line_not_cleared") << r.error().message;
+  EXPECT_EQ(ledger_->head().seq, head);
+  EXPECT_EQ(state("equipment", "packer-1")["clearedFor"], "WO-L/pack");
+  ok("op.start", pack());
+  expect_rebuild_gives_the_same_state();
+}
+
 TEST_F(LineControlTest, ClearanceRefusalsNameTheFieldAndWriteNothing) {
   packing_order();
   ok("wo.create", R"({"wo":"WO-P","material":"salad","qty":10,"routing":"salad-r",)"
