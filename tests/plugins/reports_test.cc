@@ -253,6 +253,7 @@ TEST_F(Reports, TheBatchRecordShowsTheLineClearanceAndTheLabelCount) {
   const std::string& h = *html;
   EXPECT_TRUE(has(h, "on packer-1 by user:ana")) << h;
   EXPECT_TRUE(has(h, "&lt;WO-K&gt; cartons removed")) << "the note is escaped";
+  EXPECT_FALSE(has(h, "<WO-K>"));
   EXPECT_TRUE(has(h, "verified by user:bo"));
   EXPECT_TRUE(has(h,
                   "120 issued: 100 used, 12 destroyed, 5 returned <span class=\"flag\">"

@@ -380,7 +380,7 @@ TEST_F(Signing, ALineClearanceIsSignedByOnePersonAndVerifiedByAnother) {
   ASSERT_EQ(cleared.status, 200) << cleared.body;
   EXPECT_EQ(cleared.json().at("signature").at("meaning"), "performed");
   EXPECT_EQ(clearance("by"), "user:oscar");
-  // The person who cleared it cannot verify it, signed or not.
+  // The person who cleared it cannot verify it, signed or not; the clearance stays unverified.
   auto own = sign(verify, "verified", oscar, "oscar", "amber harbor violin 3");
   EXPECT_EQ(code_of(own), "permission_denied") << own.body;
   EXPECT_EQ(own.json().at("error").at("field"), "actor");

@@ -744,7 +744,7 @@ test('a packing step starts only once its line is cleared and verified by a seco
   await operator.check('#labels-removed');
   await operator.click(`button:text("Record the line clearance on ${packer.equipment}")`);
   await operator.waitForSelector('#sig-text:text("line.clear")');
-  if (await operator.locator('#sig-user').count()) assert.equal(await operator.inputValue('#sig-user'), 'olga');
+  assert.equal(await operator.inputValue('#sig-user'), 'olga', 'her first signature of the session');
   await operator.fill('#sig-password', PASSWORD);
   await operator.click('dialog button[type=submit]');
   await operator.waitForSelector('p.done:text("Signed by Olga Petrova")');
@@ -766,7 +766,7 @@ test('a packing step starts only once its line is cleared and verified by a seco
   await supervisor.press('#wo', 'Enter');
   await supervisor.click('button:text("Verify the line clearance by user:olga")');
   await supervisor.waitForSelector('#sig-text:text("line.verify")');
-  if (await supervisor.locator('#sig-user').count()) await supervisor.fill('#sig-user', 'sam');
+  assert.equal(await supervisor.inputValue('#sig-user'), 'sam');
   await supervisor.fill('#sig-password', PASSWORD);
   await supervisor.click('dialog button[type=submit]');
   await supervisor.waitForSelector('.clearance-state:text("verified by user:sam")');

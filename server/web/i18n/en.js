@@ -320,6 +320,7 @@ export default {
   'floor.waiting': 'Waiting to be sent: {n}',
   'floor.clearance': 'Line clearance',
   'floor.clearance.none': 'Not cleared yet: the line must be cleared of the previous order, and verified by a second person, before this step starts.',
+  'floor.clearance.void': 'The clearance on {equipment} no longer holds: another order started or cleared the line there since. Clear it again.',
   'floor.clearance.cleared': 'Cleared on {equipment} by {by} at {at}; a second person must verify it.',
   'floor.clearance.verified': 'Cleared on {equipment} by {by}, verified by {verifier} at {at}.',
   'floor.materialsRemoved': "The previous order's materials, lots and documents are removed",

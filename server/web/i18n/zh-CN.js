@@ -320,6 +320,7 @@ export default {
   'floor.waiting': '等待发送：{n} 条',
   'floor.clearance': '清场',
   'floor.clearance.none': '尚未清场：本工序开始前，须清除上一订单的物料和标签，并由第二人复核。',
+  'floor.clearance.void': '{equipment} 上的清场已失效：此后另一订单在该处开工或清场。请重新清场。',
   'floor.clearance.cleared': '{by} 于 {at} 在 {equipment} 上完成清场；须由第二人复核。',
   'floor.clearance.verified': '{by} 在 {equipment} 上完成清场，{verifier} 于 {at} 复核。',
   'floor.materialsRemoved': '上一订单的物料、批次和文件已清除',

@@ -58,11 +58,18 @@ export function Floor({ outbox, user }) {
     setDone('');
     try {
       const r = await get('/v1/work-orders/' + segment(trimmed));
-      if (r.state.wo !== wo?.wo) setReasons([]);
+      if (r.state.wo !== wo?.wo) {
+        setReasons([]);
+        setChecks({ materials: false, labels: false });
+        setLabels({ issued: '', used: '', destroyed: '0', returned: '0' });
+      }
+      // Which clearance each machine carries changes with every start and clearance.
+      get(withQuery('/v1/equipment', { limit: 1000 })).then((l) => setEquipmentList(l.items), () => {});
       setWo(r.state);
       const current = r.state.steps.find((/** @type {any} */ s) => s.status !== 'completed');
       setStepName(current ? current.step : '');
       if (current?.equipment) setEquipment(current.equipment);
+      else if (current?.clearance?.equipment) setEquipment(current.clearance.equipment);
     } catch (e) {
       const p = describe(e);
       if (e instanceof ApiError && e.status === 404) p.text = t('floor.noSuchOrder', { wo: trimmed });
@@ -119,6 +126,9 @@ export function Floor({ outbox, user }) {
   const reasonsError = asksReasons && problem && problem.field.startsWith('defects') ? problem : null;
   const general = problem && !['wo', 'equipment', 'lot', 'qty', 'good', 'scrap', 'issued', 'used', 'destroyed', 'returned'].includes(problem.field) && !reasonsError ? problem : null;
   const clearance = step?.clearance?.by ? step.clearance : null;
+  // The clearance holds only on its own equipment, until another start or clearance there.
+  const holds = clearance && clearance.equipment === equipment &&
+    equipmentList.find((e) => e.equipment === equipment)?.clearedFor === `${wo.wo}/${step.step}`;
   const counted = step?.labels?.by ? step.labels : null;
   /** @param {string} k */
   const setLabel = (k) => (/** @type {string} */ v) => setLabels({ ...labels, [k]: v });
@@ -177,16 +187,17 @@ export function Floor({ outbox, user }) {
       ${step.lineClearance && html`<fieldset class="clearance" aria-labelledby="clearance-title">
         <legend id="clearance-title">${t('floor.clearance')}</legend>
         <p class="clearance-state" role="status">${!clearance ? t('floor.clearance.none')
+          : clearance.equipment === equipment && !holds ? t('floor.clearance.void', { equipment })
           : clearance.verifiedBy ? t('floor.clearance.verified', { equipment: clearance.equipment, by: clearance.by, verifier: clearance.verifiedBy, at: formatTime(clearance.verifiedAt) })
           : t('floor.clearance.cleared', { equipment: clearance.equipment, by: clearance.by, at: formatTime(clearance.at) })}</p>
-        ${(!clearance || clearance.equipment !== equipment) && html`<label class="check"><input type="checkbox" id="materials-removed" checked=${checks.materials}
+        ${!holds && html`<label class="check"><input type="checkbox" id="materials-removed" checked=${checks.materials}
             onChange=${(/** @type {Event} */ ev) => setChecks({ ...checks, materials: /** @type {HTMLInputElement} */ (ev.target).checked })} /> ${t('floor.materialsRemoved')}</label>
           <label class="check"><input type="checkbox" id="labels-removed" checked=${checks.labels}
             onChange=${(/** @type {Event} */ ev) => setChecks({ ...checks, labels: /** @type {HTMLInputElement} */ (ev.target).checked })} /> ${t('floor.labelsRemoved')}</label>
-          <button class="big" disabled=${busy || !equipment}
+          <button class="big" disabled=${busy || !equipment || !checks.materials || !checks.labels}
             onClick=${() => signedOrSent('line.clear', { wo: wo.wo, step: step.step, equipment, materialsRemoved: checks.materials, labelsRemoved: checks.labels }, t('floor.did.clear', { step: step.step, equipment }), () => setChecks({ materials: false, labels: false }))}>
             ${t('floor.clearLine', { equipment: equipment || '…' })}</button>`}
-        ${clearance && !clearance.verifiedBy && html`<button class="big" disabled=${busy}
+        ${holds && !clearance.verifiedBy && html`<button class="big" disabled=${busy}
           onClick=${() => signedOrSent('line.verify', { wo: wo.wo, step: step.step }, t('floor.did.verifyClearance', { step: step.step }))}>
           ${t('floor.verifyClearance', { by: clearance.by })}</button>`}
       </fieldset>`}
