@@ -115,6 +115,17 @@ echo "  soil found after the spin dryer sent cases of $reworked back to the flum
 "$custody" log "$ledger" --stream "wo:$reworked" | grep '"op.reworked"' \
   | sed -E 's/.*"payload":(\{[^}]*\}).*/  op.reworked \1/'
 
+step "line clearance and label control: the packing line cleared and verified, labels counted back (211.130)"
+gap=$(grep '"type":"label.reconcile"' "$data/plant.ndjson" \
+  | awk -F'"issued":|,"used":|,"destroyed":|,"returned":|}' '$2 != $3 + $4 + $5' | head -1 || true)
+gap_wo=$(printf '%s' "$gap" | grep -o '"wo":"[^"]*"' | cut -d'"' -f4 || true)
+echo "  before each order starts packing, an operator clears the line and a supervisor verifies it;"
+echo "  at the end the case labels issued are counted back. $gap_wo's did not add up:"
+"$custody" log "$ledger" --stream "wo:$gap_wo" | grep -E '"(line.cleared|line.verified|label.reconciled)"' \
+  | sed -E 's/.*"actor":"([^"]*)".*"type":"([^"]*)".*"payload":(\{[^}]*\}).*/  \2 by \1 \3/'
+"$custody" show "$ledger" wo "$gap_wo" | grep -o '"payload":{"exception":"[^"]*","category":"quality"[^}]*' \
+  | grep 'Labels of' | sed -E 's/.*"exception":"([^"]*)".*"description":"([^"]*)".*/  exception \1: \2/' || true
+
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table
 

@@ -187,7 +187,9 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
   std::vector<std::string> harvested;  // raw lots received with their harvest date
   std::string recall;
   std::size_t reports = 0, with_reasons = 0;
-  std::string reworked;  // a work order that sent cases back to the wash
+  std::string reworked;                 // a work order that sent cases back to the wash
+  std::string labelled;                 // a work order whose case labels were counted
+  std::vector<std::string> label_gaps;  // label.reconcile commands that do not add up
   for (const auto& c : parse_lines(text)) {
     const std::string type = str(c.at("type"));
     const auto& d = c.at("data").as_object();
@@ -217,7 +219,31 @@ TEST(PlantGenerator, ThreeDaysAreAcceptedAndTellTheWholeStory) {
       if (d.contains("defects")) ++with_reasons;
     } else if (type == "op.rework") {
       reworked = str(d.at("wo"));
+    } else if (type == "label.reconcile") {
+      labelled = str(d.at("wo"));
+      const auto n = [&](const char* k) {
+        return d.at(k).to_number<std::int64_t>();
+      };
+      if (n("issued") != n("used") + n("destroyed") + n("returned"))
+        label_gaps.push_back(str(c.at("commandId")));
     }
+  }
+
+  // The packing line was cleared by one person and verified by another before the order
+  // started there, and its labels were counted back.
+  ASSERT_FALSE(labelled.empty());
+  auto packed = ledger.show(domain::EntityKind::kWorkOrder, labelled);
+  const auto& pack = packed["state"].at("steps").as_array().back().as_object();
+  EXPECT_EQ(pack.at("step"), "pack");
+  const auto& clearance = pack.at("clearance").as_object();
+  EXPECT_FALSE(clearance.at("verifiedBy").as_string().empty()) << packed;
+  EXPECT_NE(clearance.at("verifiedBy"), clearance.at("by"));
+  EXPECT_GT(pack.at("labels").at("issued").to_number<double>(), 0) << packed;
+  // Labels that did not add up (once in these three days) raised an exception custody's own.
+  ASSERT_FALSE(label_gaps.empty());
+  for (const auto& id : label_gaps) {
+    auto x = ledger.show(domain::EntityKind::kException, "auto:" + id);
+    EXPECT_EQ(x["state"].at("category"), "quality") << id;
   }
 
   // Most scrap comes with its reasons; soil sends cases back to the wash now and then.

@@ -76,6 +76,8 @@ struct PlantSummary {
   std::uint64_t exceptions_raised = 0;     // by people, with exception.raise
   std::uint64_t automatic_exceptions = 0;  // raised by custody on out-of-limit values
   std::uint64_t reworks = 0;               // op.rework: cases sent back to the wash
+  std::uint64_t line_clearances = 0;       // line.clear (each verified by a supervisor)
+  std::uint64_t label_discrepancies = 0;   // label.reconcile counts that do not add up
   std::string recall_supplier;             // the recall drill's supplier (party id) ...
   std::string recall_supplier_lot;         // ... and its lot code
 };
