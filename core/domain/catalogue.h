@@ -224,6 +224,11 @@ template <typename Payload, auto Fn>
                                                                         std::string_view id);
 [[nodiscard]] int step_index(s::WorkOrder::Reader wo, capnp::Text::Reader step);
 [[nodiscard]] Result<int> started_step(s::WorkOrder::Reader wo, capnp::Text::Reader step);
+// Equipment `e` for `step` (of work order `wo`): in the step's work center (invalid_argument)
+// and not running a step (invalid_state, saying `when_free`), both on `data.equipment`.
+[[nodiscard]] Result<void> check_equipment_for_step(s::Equipment::Reader e, s::WorkOrder::Reader wo,
+                                                    s::WoStep::Reader step,
+                                                    std::string_view when_free = {});
 
 // A step whose routing asks for a line clearance starts on `e` at `at` only when a clearance
 // for it on `e` was recorded, verified by a second person by then and not voided by another

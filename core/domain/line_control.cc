@@ -20,6 +20,19 @@ std::string cleared_for(std::string_view wo, std::string_view step) {
   return std::string(wo) + "/" + std::string(step);
 }
 
+// Whether a line clearance (a label count) was recorded for the step.
+bool cleared(s::WoStep::Reader step) {
+  return step.hasClearance() && step.getClearance().getBy().size() > 0;
+}
+bool counted(s::WoStep::Reader step) {
+  return step.hasLabels() && step.getLabels().getBy().size() > 0;
+}
+
+// Whether equipment `e` still carries the clearance made for `step` of `wo`.
+bool carries(s::Equipment::Reader e, std::string_view wo, std::string_view step) {
+  return sv(e.getClearedFor()) == cleared_for(wo, step);
+}
+
 std::string step_of(s::WorkOrder::Reader wo, s::WoStep::Reader step) {
   return "step " + str(step.getStep()) + " of work order " + str(wo.getWo());
 }
@@ -78,17 +91,10 @@ Result<void> decide_clear(Decide& d, s::LineClear::Reader r) {
   }
   auto eq = existing_equipment(d, sv(r.getEquipment()));
   if (!eq) return std::unexpected(eq.error());
-  auto e = (*eq)->get();
-  if (e.getWorkCenter() != p->step().getWorkCenter()) {
-    return invalid("data.equipment", "equipment " + str(r.getEquipment()) + " is in work center " +
-                                         str(e.getWorkCenter()) + "; " +
-                                         step_of(p->order(), p->step()) + " runs in " +
-                                         str(p->step().getWorkCenter()));
-  }
-  if (e.getState() == s::EquipmentState::RUNNING) {
-    return bad_state("data.equipment", "equipment " + str(r.getEquipment()) + " is running " +
-                                           str(e.getWo()) + " step " + str(e.getStep()) +
-                                           "; its line is cleared once that step completes");
+  if (auto ok = check_equipment_for_step((*eq)->get(), p->order(), p->step(),
+                                         "; its line is cleared once that step completes");
+      !ok) {
+    return ok;
   }
   if (auto ok = check_qualified(d, p->order(), p->step(), d.event_time()); !ok) return ok;
   d.emit_data("line.cleared");
@@ -116,7 +122,7 @@ Result<void> decide_verify_clearance(Decide& d, s::OpVerify::Reader r) {
   auto p = clearance_step(d, sv(r.getWo()), r.getStep());
   if (!p) return std::unexpected(p.error());
   auto c = p->step().getClearance();
-  if (!p->step().hasClearance() || c.getBy().size() == 0) {
+  if (!cleared(p->step())) {
     return bad_state("data.step",
                      "no line clearance is recorded for " + step_of(p->order(), p->step()));
   }
@@ -137,7 +143,7 @@ Result<void> decide_verify_clearance(Decide& d, s::OpVerify::Reader r) {
   }
   auto eq = existing_equipment(d, sv(c.getEquipment()));
   if (!eq) return std::unexpected(eq.error());
-  if (sv((*eq)->get().getClearedFor()) != cleared_for(sv(r.getWo()), sv(r.getStep()))) {
+  if (!carries((*eq)->get(), sv(r.getWo()), sv(r.getStep()))) {
     return bad_state("data.step", "a later start or line clearance on equipment " +
                                       str(c.getEquipment()) +
                                       " voided this clearance; clear the line again");
@@ -181,7 +187,7 @@ Result<void> decide_reconcile(Decide& d, s::LabelReconcile::Reader r) {
     return invalid("data.step",
                    step_of(w, step) + " is not issued labels (its routing's labelling)");
   }
-  if (step.hasLabels() && step.getLabels().getBy().size() > 0) {
+  if (counted(step)) {
     return bad_state("data.step", "the labels of " + step_of(w, step) +
                                       " were reconciled already by " +
                                       str(step.getLabels().getBy()));
@@ -236,7 +242,7 @@ Result<void> check_line_cleared(s::WorkOrder::Reader wo, s::WoStep::Reader step,
                                 s::Equipment::Reader e, TimeNs at) {
   if (!step.getLineClearance()) return {};
   auto c = step.getClearance();
-  if (!step.hasClearance() || c.getBy().size() == 0) {
+  if (!cleared(step)) {
     return not_cleared(wo, step, "none is recorded", "data.step");
   }
   if (c.getEquipment() != e.getEquipment()) {
@@ -245,7 +251,7 @@ Result<void> check_line_cleared(s::WorkOrder::Reader wo, s::WoStep::Reader step,
                            str(e.getEquipment()),
                        "data.equipment");
   }
-  if (sv(e.getClearedFor()) != cleared_for(sv(wo.getWo()), sv(step.getStep()))) {
+  if (!carries(e, sv(wo.getWo()), sv(step.getStep()))) {
     return not_cleared(wo, step,
                        "a later start or line clearance on equipment " + str(e.getEquipment()) +
                            " voided the clearance by " + str(c.getBy()),
@@ -273,7 +279,7 @@ bool start_voids_clearance(const State& state, const Cfs& cf, std::string_view c
 }
 
 Result<void> check_labels_reconciled(s::WorkOrder::Reader wo, s::WoStep::Reader step) {
-  if (!step.getLabelling() || (step.hasLabels() && step.getLabels().getBy().size() > 0)) return {};
+  if (!step.getLabelling() || counted(step)) return {};
   return std::unexpected(Error{ErrorCode::kLabelsNotReconciled,
                                "the labels issued to " + step_of(wo, step) +
                                    " must be reconciled (label.reconcile) before it completes",

@@ -39,6 +39,22 @@ Result<int> started_step(s::WorkOrder::Reader wo, capnp::Text::Reader step) {
   return i;
 }
 
+Result<void> check_equipment_for_step(s::Equipment::Reader e, s::WorkOrder::Reader wo,
+                                      s::WoStep::Reader step, std::string_view when_free) {
+  if (e.getWorkCenter() != step.getWorkCenter()) {
+    return invalid("data.equipment", "equipment " + str(e.getEquipment()) + " is in work center " +
+                                         str(e.getWorkCenter()) + "; step " + str(step.getStep()) +
+                                         " of work order " + str(wo.getWo()) + " runs in " +
+                                         str(step.getWorkCenter()));
+  }
+  if (e.getState() == s::EquipmentState::RUNNING) {
+    return bad_state("data.equipment", "equipment " + str(e.getEquipment()) + " is running " +
+                                           str(e.getWo()) + " step " + str(e.getStep()) +
+                                           std::string(when_free));
+  }
+  return {};
+}
+
 namespace {
 
 // A yield outside its limits is looked into within a day.
@@ -264,18 +280,10 @@ Result<void> decide_start(Decide& d, s::OpStart::Reader r) {
   auto eq = existing_equipment(d, sv(r.getEquipment()));
   if (!eq) return std::unexpected(eq.error());
   auto e = (*eq)->get();
-  if (e.getWorkCenter() != steps[i].getWorkCenter()) {
-    return invalid("data.equipment", "equipment " + str(r.getEquipment()) + " is in work center " +
-                                         str(e.getWorkCenter()) + "; step " + str(r.getStep()) +
-                                         " runs in " + str(steps[i].getWorkCenter()));
-  }
+  if (auto ok = check_equipment_for_step(e, w, steps[i]); !ok) return ok;
   if (e.getState() == s::EquipmentState::DOWN) {
     return bad_state("data.equipment", "equipment " + str(r.getEquipment()) +
                                            " is down (an equipment exception is open)");
-  }
-  if (e.getState() == s::EquipmentState::RUNNING) {
-    return bad_state("data.equipment", "equipment " + str(r.getEquipment()) + " is running " +
-                                           str(e.getWo()) + " step " + str(e.getStep()));
   }
   if (auto ok = check_equipment_ready(d, e, w, d.event_time()); !ok) return ok;
   if (auto ok = check_line_cleared(w, steps[i], e, d.event_time()); !ok) return ok;

@@ -114,7 +114,23 @@ TEST_F(LineControlTest, AStartEnteredLateFromBeforeTheVerificationIsRefused) {
   auto r = ledger_->submit(std::move(*late)).get();
   ASSERT_FALSE(r) << "a start from before the line was verified";
   EXPECT_EQ(code_name(r.error().code), "line_not_cleared") << r.error().message;
+  EXPECT_EQ(r.error().field, "data.step");
   EXPECT_EQ(ledger_->head().seq, head);
+  // Nor is a verification dated before the clearance it verifies.
+  packing_order("WO-M");
+  ok("line.clear", clear("WO-M", "packer-2"), "user:ana");
+  const auto before = ledger_->head().seq;
+  const std::string digest_before = digest();
+  auto early = domain::decode_command(
+      R"({"type":"line.verify","commandId":"late-2","actor":"user:bo","occurredAt":")" + earlier +
+      R"(","lateReason":"typed in from the paper log","data":{"wo":"WO-M","step":"pack"}})");
+  ASSERT_TRUE(early);
+  auto v = ledger_->submit(std::move(*early)).get();
+  ASSERT_FALSE(v) << "a verification from before the clearance";
+  EXPECT_EQ(code_name(v.error().code), "invalid_state") << v.error().message;
+  EXPECT_EQ(v.error().field, "data.step");
+  EXPECT_EQ(ledger_->head().seq, before);
+  EXPECT_EQ(digest(), digest_before);
   EXPECT_EQ(state("equipment", "packer-1")["clearedFor"], "WO-L/pack");
   ok("op.start", pack());
   expect_rebuild_gives_the_same_state();
@@ -246,6 +262,21 @@ TEST_F(LineControlTest, LabelCountRefusalsNameTheFieldAndWriteNothing) {
                   ErrorCode::kInvalidArgument, "data.returned");
   expect_rejected("label.reconcile", R"({"wo":"WO-L","step":"pick","issued":10})",
                   ErrorCode::kNotFound, "data.step");
+  expect_rejected("label.reconcile", R"({"wo":"WO-X","step":"pack","issued":10})",
+                  ErrorCode::kNotFound, "data.wo");
+  // Counts beyond what custody holds.
+  expect_rejected("label.reconcile",
+                  R"({"wo":"WO-L","step":"pack","issued":10,"used":9000000000000000000,)"
+                  R"("destroyed":9000000000000000000})",
+                  ErrorCode::kOutOfRange, "data.destroyed");
+  // Once the order is complete its labels are no longer counted.
+  ok("label.reconcile", R"({"wo":"WO-L","step":"pack","issued":100,"used":90,"returned":10})");
+  ok("op.complete", R"({"wo":"WO-L","step":"pack"})");
+  ok("wo.complete", R"({"wo":"WO-L"})");
+  expect_rejected("label.reconcile", R"({"wo":"WO-L","step":"pack","issued":10,"used":10})",
+                  ErrorCode::kInvalidState, "data.wo");
+  expect_rejected("line.verify", R"({"wo":"WO-L","step":"pack"})", ErrorCode::kInvalidState,
+                  "data.wo", "user:bo");
 }
 
 }  // namespace

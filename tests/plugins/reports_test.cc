@@ -180,10 +180,7 @@ TEST_F(Reports, TheBatchRecordShowsScrapReasonsAndRework) {
   ok("routing.define",
      R"({"routing":"rw-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"},)"
      R"({"step":"pack","workCenter":"pack","reworkTo":["wash"]}]})");
-  ok("wo.create",
-     R"({"wo":"WO-R","material":"salad","qty":100,"routing":"rw-r","due":"2026-11-22T00:00:00Z"})");
-  ok("wo.release", R"({"wo":"WO-R"})");
-  ok("op.start", R"({"wo":"WO-R","step":"wash","equipment":"washer-1"})");
+  running_order("WO-R", "rw-r");
   auto rep =
       run("op.report", R"({"wo":"WO-R","step":"wash","good":90,"scrap":10,)"
                        R"("defects":[{"defect":"bruised","qty":6},{"defect":"soil","qty":4}]})");
@@ -225,10 +222,7 @@ TEST_F(Reports, TheBatchRecordShowsTheLineClearanceAndTheLabelCount) {
   ok("routing.define",
      R"({"routing":"lc-r","material":"salad","steps":[{"step":"wash","workCenter":"wash"},)"
      R"({"step":"pack","workCenter":"pack","lineClearance":true,"labelling":true}]})");
-  ok("wo.create",
-     R"({"wo":"WO-L","material":"salad","qty":100,"routing":"lc-r","due":"2026-11-22T00:00:00Z"})");
-  ok("wo.release", R"({"wo":"WO-L"})");
-  ok("op.start", R"({"wo":"WO-L","step":"wash","equipment":"washer-1"})");
+  running_order("WO-L", "lc-r");
   ok("op.complete", R"({"wo":"WO-L","step":"wash"})");
   // Before the clearance: the record says what is missing.
   start_reports();
