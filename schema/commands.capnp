@@ -532,6 +532,79 @@ struct ExceptionComment {
   text @1 :Text $A.required;
 }
 
+# ---------------------------------------------------------------- deviations and CAPA
+
+# How much a deviation may touch product quality (EU GMP chapter 1.4(xiv), 21 CFR 211.192).
+enum DeviationClass { minor @0; major @1; critical @2; }
+
+# deviation.open -> deviation.opened (stream "deviation:<id>"): a quality exception escalated
+# to a deviation, to be investigated. custody draws the affected lots from the genealogy: the
+# exception's lots and every lot made from them, as the log stands. Each is named in the
+# recorded event, cannot be released while the deviation is open (open_deviation), and is put
+# on hold when it was released and is still in stock.
+struct DeviationOpen {
+  deviation @0 :Text $A.required $A.id;
+  exception @1 :Text $A.required $A.id;    # a quality exception, not closed, not escalated to
+                                           # another deviation
+  classification @2 :DeviationClass $A.required;
+  description @3 :Text $A.required;        # what happened, against which instruction
+}
+
+struct DeviationOpened {
+  deviation @0 :Text;
+  exception @1 :Text;
+  classification @2 :DeviationClass;
+  description @3 :Text;
+  wo @4 :Text;                             # the exception's order
+  lots @5 :List(Text);                     # affected lots, from the genealogy
+}
+
+# deviation.assess -> deviation.assessed: the investigation's impact assessment and root
+# cause. `cleared` names affected lots the assessment finds unaffected: they may be released
+# again. May be repeated while the deviation is open; the latest text stands.
+struct DeviationAssess {
+  deviation @0 :Text $A.required $A.id;
+  impact @1 :Text $A.required;             # on product quality, other batches, the file
+  rootCause @2 :Text $A.required;
+  cleared @3 :List(Text);                  # lots of the deviation, each once
+}
+
+# deviation.approve -> deviation.approved: QA approves the investigation and closes the
+# deviation; a person other than the last one who assessed it. A major or critical deviation
+# needs at least one CAPA action first. Its lots may then be released (or rejected).
+struct DeviationApprove {
+  deviation @0 :Text $A.required $A.id;
+  conclusion @1 :Text $A.required;         # the disposition of the lots, what was decided
+}
+
+enum CapaKind { corrective @0; preventive @1; }
+
+# capa.open -> capa.opened (stream "capa:<id>"): a corrective or preventive action of a
+# deviation, with the person who owns it and when it is due.
+struct CapaOpen {
+  capa @0 :Text $A.required $A.id;
+  deviation @1 :Text $A.required $A.id;
+  kind @2 :CapaKind $A.required;
+  action @3 :Text $A.required;             # what is to be done
+  owner @4 :Text $A.required;              # the person who does it: their actor, "user:ada"
+  due @5 :Int64 $A.required $A.timestamp;  # after the event time
+}
+
+# capa.complete -> capa.completed: the owner records the action done.
+struct CapaComplete {
+  capa @0 :Text $A.required $A.id;
+  note @1 :Text $A.required;               # what was done, the evidence
+}
+
+# capa.check -> capa.checked: the effectiveness check, by someone other than the owner. An
+# effective action closes the CAPA; one that was not reopens it, due again at `due`.
+struct CapaCheck {
+  capa @0 :Text $A.required $A.id;
+  effective @1 :Bool $A.required;
+  note @2 :Text $A.required;               # how effectiveness was judged
+  due @3 :Int64 $A.timestamp;              # required when not effective
+}
+
 # ---------------------------------------------------------------- corrections
 
 # record.correct -> record.corrected (stream of the corrected record). `data` is the

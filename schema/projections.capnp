@@ -96,6 +96,8 @@ struct Lot {
   expires @19 :Int64 $A.timestamp;     # 0: no expiry
   bestBefore @20 :Int64 $A.timestamp;
   expired @21 :Bool;                   # custody recorded lot.expired
+  deviations @22 :UInt32;              # open deviations naming it (not cleared): no release
+  deviationSeq @23 :UInt64;            # the newest deviation.opened naming it
 }
 
 enum StepStatus { pending @0; running @1; completed @2; }
@@ -209,6 +211,52 @@ struct Exception {
   escalatedAt @18 :Int64 $A.timestamp;
   automatic @19 :Bool;
   cause @20 :UInt64;               # automatic: seq of the record that broke a rule
+  deviation @21 :Text;             # the deviation it was escalated to
+}
+
+enum DeviationStatus { open @0; assessed @1; approved @2; }
+
+# A deviation ("deviation/<id>" in entities).
+struct Deviation {
+  deviation @0 :Text;
+  exception @1 :Text;
+  classification @2 :C.DeviationClass;
+  description @3 :Text;
+  status @4 :DeviationStatus;
+  wo @5 :Text;
+  lots @6 :List(Text);             # affected, from the genealogy when it opened
+  cleared @7 :List(Text);          # of those, found unaffected by the assessment
+  impact @8 :Text;
+  rootCause @9 :Text;
+  conclusion @10 :Text;
+  openedAt @11 :Int64 $A.timestamp;
+  openedBy @12 :Text;
+  assessedAt @13 :Int64 $A.timestamp;
+  assessedBy @14 :Text;
+  approvedAt @15 :Int64 $A.timestamp;
+  approvedBy @16 :Text;
+  capas @17 :List(Text);           # its CAPA actions, in the order they were opened
+}
+
+enum CapaStatus { open @0; completed @1; effective @2; }
+
+# A corrective or preventive action ("capa/<id>" in entities).
+struct Capa {
+  capa @0 :Text;
+  deviation @1 :Text;
+  kind @2 :C.CapaKind;
+  action @3 :Text;
+  owner @4 :Text;
+  due @5 :Int64 $A.timestamp;
+  status @6 :CapaStatus;
+  openedAt @7 :Int64 $A.timestamp;
+  openedBy @8 :Text;
+  completedAt @9 :Int64 $A.timestamp;
+  completion @10 :Text;            # the owner's note
+  checkedAt @11 :Int64 $A.timestamp;
+  checkedBy @12 :Text;
+  checkNote @13 :Text;
+  ineffective @14 :UInt32;         # effectiveness checks that found it not effective
 }
 
 # A genealogy edge, stored under both its ends.

@@ -151,6 +151,8 @@ std::optional<domain::EntityKind> collection_kind(std::string_view c) {
   if (c == "receipts") return domain::EntityKind::kReceipt;
   if (c == "defects") return domain::EntityKind::kDefect;
   if (c == "shifts") return domain::EntityKind::kShift;
+  if (c == "deviations") return domain::EntityKind::kDeviation;
+  if (c == "capa") return domain::EntityKind::kCapa;
   return std::nullopt;
 }
 
@@ -1264,20 +1266,11 @@ Response Api::get_board(std::string_view which) {
   domain::Queries q(*snap);
   std::string body;
   codec::JsonWriter w(body);
-  Result<void> r;
-  if (which == "wip") {
-    r = q.wip_board(ledger_.clock().now(), w);
-  } else if (which == "exceptions") {
-    r = q.exception_board(ledger_.clock().now(), w);
-  } else if (which == "expiry") {
-    r = q.expiry_board(ledger_.clock().now(), options_.site.expiry_horizon_days, w);
-  } else if (which == "training") {
-    r = q.training_board(ledger_.clock().now(), domain::kTrainingHorizonDays, w);
-  } else {
-    return error(404, ErrorCode::kNotFound, "boards are wip, exceptions, expiry and training",
-                 "board");
+  const std::uint32_t within =
+      which == "expiry" ? options_.site.expiry_horizon_days : domain::kTrainingHorizonDays;
+  if (auto r = q.board(which, ledger_.clock().now(), within, w); !r) {
+    return error(r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error());
   }
-  if (!r) return error(500, r.error());
   return json(200, std::move(body));
 }
 

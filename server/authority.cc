@@ -107,6 +107,15 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         {"line.clear", {"operator", "supervisor"}},
         {"line.verify", {"operator", "supervisor", "qa"}},
         {"label.reconcile", kFloor},
+        // Deviations are opened and investigated by QA with the supervisors of the line, and
+        // approved by QA alone. CAPA actions are given out by them; their owner, whoever that
+        // is, records each done; QA checks that it worked. All of them are people's.
+        {"deviation.open", {"supervisor", "qa"}},
+        {"deviation.assess", {"supervisor", "qa"}},
+        {"deviation.approve", kQa},
+        {"capa.open", {"supervisor", "qa"}},
+        {"capa.complete", {"operator", "supervisor", "qa", "planner", "maintenance"}},
+        {"capa.check", kQa},
     };
     for (const auto& c : domain::command_types()) {
       if (!t.contains(c.name)) {

@@ -74,6 +74,8 @@ std::string_view code_name(ErrorCode code) {
       return "line_not_cleared";
     case ErrorCode::kLabelsNotReconciled:
       return "labels_not_reconciled";
+    case ErrorCode::kOpenDeviation:
+      return "open_deviation";
   }
   return "internal";
 }

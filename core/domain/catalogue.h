@@ -197,6 +197,10 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& equipment_area();
 [[nodiscard]] const Area& defects_area();
 [[nodiscard]] const Area& line_control_area();
+[[nodiscard]] const Area& deviations_area();
+// A lot that an open deviation names (and its assessment did not clear), or that was made from
+// one, is not released: open_deviation on `data.lot` (deviations.cc).
+[[nodiscard]] Result<void> check_no_open_deviation(const Decide& d, s::Lot::Reader lot);
 
 // The defect code `id` of the catalogue, null when it is not defined (defects.cc).
 [[nodiscard]] std::unique_ptr<Loaded<s::DefectDefine>> find_defect(const Decide& d,

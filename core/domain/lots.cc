@@ -377,6 +377,7 @@ Result<void> decide_release(Decide& d, s::LotRef::Reader r) {
                                      std::string(lot_status_name(status)) +
                                      "; only held lots and lots awaiting release can be released");
   }
+  if (auto ok = check_no_open_deviation(d, (*lot)->get()); !ok) return ok;
   d.emit_data("lot.released");
   return {};
 }

@@ -46,6 +46,10 @@ std::string_view kind_name(EntityKind k) {
       return "defect";
     case EntityKind::kShift:
       return "shift";
+    case EntityKind::kDeviation:
+      return "deviation";
+    case EntityKind::kCapa:
+      return "capa";
   }
   return "";
 }
@@ -70,6 +74,10 @@ capnp::StructSchema schema_for(EntityKind k) {
       return capnp::Schema::from<s::DefectDefine>();
     case EntityKind::kShift:
       return capnp::Schema::from<s::ShiftDefine>();
+    case EntityKind::kDeviation:
+      return capnp::Schema::from<s::Deviation>();
+    case EntityKind::kCapa:
+      return capnp::Schema::from<s::Capa>();
   }
   return capnp::Schema::from<s::Lot>();
 }
@@ -111,9 +119,10 @@ double hours(TimeNs d) {
 }  // namespace
 
 std::optional<EntityKind> parse_entity_kind(std::string_view name) {
-  for (auto k : {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException,
-                 EntityKind::kEquipment, EntityKind::kMaterial, EntityKind::kParty,
-                 EntityKind::kReceipt, EntityKind::kDefect, EntityKind::kShift}) {
+  for (auto k :
+       {EntityKind::kLot, EntityKind::kWorkOrder, EntityKind::kException, EntityKind::kEquipment,
+        EntityKind::kMaterial, EntityKind::kParty, EntityKind::kReceipt, EntityKind::kDefect,
+        EntityKind::kShift, EntityKind::kDeviation, EntityKind::kCapa}) {
     if (kind_name(k) == name) return k;
   }
   return std::nullopt;
@@ -264,6 +273,10 @@ std::string_view status_of(EntityKind kind, std::string_view bytes) {
       return codec::enum_name(view.root<s::Equipment>().getState());
     case EntityKind::kReceipt:
       return codec::enum_name(view.root<s::Receipt>().getStatus());
+    case EntityKind::kDeviation:
+      return codec::enum_name(view.root<s::Deviation>().getStatus());
+    case EntityKind::kCapa:
+      return codec::enum_name(view.root<s::Capa>().getStatus());
     case EntityKind::kMaterial:
     case EntityKind::kParty:
     case EntityKind::kDefect:
@@ -285,6 +298,10 @@ std::vector<std::string> statuses_of(EntityKind kind) {
       return codec::enum_names<s::EquipmentState>();
     case EntityKind::kReceipt:
       return codec::enum_names<s::ReceiptStatus>();
+    case EntityKind::kDeviation:
+      return codec::enum_names<s::DeviationStatus>();
+    case EntityKind::kCapa:
+      return codec::enum_names<s::CapaStatus>();
     case EntityKind::kMaterial:
     case EntityKind::kParty:
     case EntityKind::kDefect:
@@ -521,6 +538,124 @@ Result<void> Queries::expiry_board(TimeNs now, std::uint32_t within_days,
   out.key("expired").uint64(expired);
   out.key("expiring").uint64(expiring);
   out.key("lots").raw(rows);
+  out.end_object();
+  return {};
+}
+
+Result<void> Queries::board(std::string_view name, TimeNs now, std::uint32_t within_days,
+                            codec::JsonWriter& out) const {
+  if (name == "wip") return wip_board(now, out);
+  if (name == "exceptions") return exception_board(now, out);
+  if (name == "expiry") return expiry_board(now, within_days, out);
+  if (name == "training") return training_board(now, within_days, out);
+  if (name == "deviations") return deviation_board(now, out);
+  if (name == "capa") return capa_board(now, out);
+  return std::unexpected(Error{ErrorCode::kNotFound,
+                               "boards are wip, exceptions, expiry, training, deviations and capa",
+                               "board"});
+}
+
+Result<void> Queries::deviation_board(TimeNs now, codec::JsonWriter& out) const {
+  std::uint64_t by_class[3] = {0, 0, 0};
+  std::uint64_t open = 0, held = 0;
+  // Oldest first: by the time each was opened.
+  std::vector<std::pair<TimeNs, std::string>> rows;
+  auto r =
+      scan(snap_, kEntitiesCf, keys::entity("deviation", ""),
+           [&](std::string_view, std::string_view value) {
+             codec::MessageView view(value);
+             auto v = view.root<s::Deviation>();
+             if (v.getStatus() == s::DeviationStatus::APPROVED) return true;
+             ++open;
+             ++by_class[static_cast<int>(v.getClassification())];
+             const std::uint64_t holding = v.getLots().size() - v.getCleared().size();
+             held += holding;
+             std::string row;
+             codec::JsonWriter rw(row);
+             rw.begin_object();
+             rw.key("deviation").string(sv(v.getDeviation()));
+             rw.key("classification").string(codec::enum_name(v.getClassification()));
+             rw.key("status").string(codec::enum_name(v.getStatus()));
+             rw.key("exception").string(sv(v.getException()));
+             rw.key("wo").string(sv(v.getWo()));
+             rw.key("description").string(sv(v.getDescription()));
+             rw.key("openedAt").string(format_rfc3339(v.getOpenedAt()));
+             rw.key("openedBy").string(sv(v.getOpenedBy()));
+             rw.key("ageDays").number(std::round((now - v.getOpenedAt()) / double(kDay) * 10) / 10);
+             rw.key("lots").uint64(v.getLots().size());
+             rw.key("lotsHeld").uint64(holding);
+             rw.key("rootCause").string(sv(v.getRootCause()));
+             rw.key("capa").begin_array();
+             for (auto c : v.getCapas()) rw.string(sv(c));
+             rw.end_array();
+             rw.end_object();
+             rows.emplace_back(v.getOpenedAt(), std::move(row));
+             return true;
+           });
+  if (!r) return r;
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.begin_object();
+  out.key("board").string("deviations");
+  out.key("asOf").string(format_rfc3339(now));
+  out.key("open").uint64(open);
+  out.key("byClassification").begin_object();
+  for (int i = 2; i >= 0; --i) {
+    out.key(codec::enum_name(static_cast<s::DeviationClass>(i))).uint64(by_class[i]);
+  }
+  out.end_object();
+  out.key("lotsHeld").uint64(held);
+  out.key("deviations").begin_array();
+  for (const auto& [at, row] : rows) out.raw(row);
+  out.end_array();
+  out.end_object();
+  return {};
+}
+
+Result<void> Queries::capa_board(TimeNs now, codec::JsonWriter& out) const {
+  std::uint64_t open = 0, overdue = 0, awaiting = 0;
+  std::vector<std::pair<TimeNs, std::string>> rows;
+  auto r = scan(
+      snap_, kEntitiesCf, keys::entity("capa", ""), [&](std::string_view, std::string_view value) {
+        codec::MessageView view(value);
+        auto c = view.root<s::Capa>();
+        if (c.getStatus() == s::CapaStatus::EFFECTIVE) return true;
+        const bool is_open = c.getStatus() == s::CapaStatus::OPEN;
+        const bool late = is_open && now > c.getDue();
+        ++(is_open ? open : awaiting);
+        if (late) ++overdue;
+        std::string row;
+        codec::JsonWriter rw(row);
+        rw.begin_object();
+        rw.key("capa").string(sv(c.getCapa()));
+        rw.key("deviation").string(sv(c.getDeviation()));
+        rw.key("kind").string(codec::enum_name(c.getKind()));
+        rw.key("status").string(codec::enum_name(c.getStatus()));
+        rw.key("action").string(sv(c.getAction()));
+        rw.key("owner").string(sv(c.getOwner()));
+        rw.key("due").string(format_rfc3339(c.getDue()));
+        rw.key("overdue").boolean(late);
+        rw.key("daysLeft").number(std::round((c.getDue() - now) / double(kDay) * 10) / 10);
+        rw.key("ineffective").uint64(c.getIneffective());
+        if (c.getCompletedAt() != 0) {
+          rw.key("completedAt").string(format_rfc3339(c.getCompletedAt()));
+        }
+        rw.end_object();
+        rows.emplace_back(c.getDue(), std::move(row));
+        return true;
+      });
+  if (!r) return r;
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.begin_object();
+  out.key("board").string("capa");
+  out.key("asOf").string(format_rfc3339(now));
+  out.key("open").uint64(open);
+  out.key("overdue").uint64(overdue);
+  out.key("awaitingCheck").uint64(awaiting);
+  out.key("actions").begin_array();
+  for (const auto& [due, row] : rows) out.raw(row);
+  out.end_array();
   out.end_object();
   return {};
 }

@@ -313,6 +313,7 @@ const std::vector<std::string>& default_signature_policies() {
       R"j({"type":"signature.set_policy","data":{"commandType":"exception.close","required":true,"meanings":["approved"],"criticalOnly":true,"reason":"default: closing a critical exception"}})j",
       R"j({"type":"signature.set_policy","data":{"commandType":"line.clear","required":true,"meanings":["performed"],"reason":"default: the person who cleared the line signs it (21 CFR 211.130(e))"}})j",
       R"j({"type":"signature.set_policy","data":{"commandType":"line.verify","required":true,"meanings":["verified"],"reason":"default: second-person verification of a line clearance"}})j",
+      R"j({"type":"signature.set_policy","data":{"commandType":"deviation.approve","required":true,"meanings":["approved"],"reason":"default: QA approval of a deviation investigation (21 CFR 211.192)"}})j",
   };
   return lines;
 }

@@ -1,5 +1,6 @@
 #include "custody/domain/views.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <limits>
 
@@ -95,16 +96,11 @@ Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs n
   CUSTODY_TRY(at, r.time("at", Need::kOptional, now));
   CUSTODY_TRY(within, r.count("within", 30));
   if (*within < 1 || *within > 3660) return bad("within", "must be 1 to 3660 days");
+  if (std::ranges::find(kBoards, *board) == std::end(kBoards)) {
+    return bad("board", "must be wip, exceptions, expiry, training, deviations or capa");
+  }
   codec::JsonWriter w(out);
-  if (*board == "wip") return Queries(snap).wip_board(*at, w);
-  if (*board == "exceptions") return Queries(snap).exception_board(*at, w);
-  if (*board == "expiry") {
-    return Queries(snap).expiry_board(*at, static_cast<std::uint32_t>(*within), w);
-  }
-  if (*board == "training") {
-    return Queries(snap).training_board(*at, static_cast<std::uint32_t>(*within), w);
-  }
-  return bad("board", "must be wip, exceptions, expiry or training");
+  return Queries(snap).board(*board, *at, static_cast<std::uint32_t>(*within), w);
 }
 
 Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {

@@ -688,7 +688,15 @@ Result<void> decide_produce(Decide& d, s::LotProduce::Reader r) {
   e.setUom(material->get().getUom());
   e.setLocation(r.getLocation().size() ? r.getLocation() : w.getSteps()[*i].getWorkCenter());
   e.setEquipment(w.getSteps()[*i].getEquipment());
+  // A lot made from one an open deviation holds is born on hold, not released: the deviation
+  // did not know it, and lot.release asks its ancestors (check_no_open_deviation).
+  bool deviated = false;
+  for (auto src : w.getConsumed()) {
+    auto l = find_lot(d, sv(src.getLot()));
+    deviated = deviated || (l && l->get().getDeviations() > 0);
+  }
   e.setStatus(material->get().getRequiresRelease() ? s::LotStatus::AWAITING_RELEASE
+              : deviated                           ? s::LotStatus::HELD
                                                    : s::LotStatus::RELEASED);
   e.setSources(w.getConsumed());
   const LotDates dates = dates_from_shelf_life(material->get(), d.event_time());

@@ -267,6 +267,7 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kReworkNotAllowed:
     case ErrorCode::kLineNotCleared:
     case ErrorCode::kLabelsNotReconciled:
+    case ErrorCode::kOpenDeviation:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

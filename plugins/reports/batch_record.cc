@@ -39,6 +39,8 @@ struct Gathered {
   std::vector<Record> lot_events;            // inspections and dispositions of produced lots
   std::vector<Record> readings;              // on its equipment, while it ran, of this order
   std::map<std::string, json::object> exceptions;
+  // Deviations naming a lot the order consumed or produced -> their state.
+  std::map<std::string, json::object> deviations;
   std::map<std::uint64_t, std::vector<Change>> changes;  // corrected seq -> corrections
   json::object head;
   std::string material_name, uom;
@@ -152,6 +154,7 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     for (const auto& h : array(l.as_object(), "history")) {
       Record rec{h.as_object()};
       const std::string t = rec.type();
+      if (t == "deviation.opened") g.deviations[text(rec.payload(), "deviation")] = {};
       if (produced_here && (t == "inspection.recorded" || t == "lot.released" || t == "lot.held" ||
                             t == "lot.rejected")) {
         originals[rec.seq()] = rec.payload();
@@ -200,6 +203,11 @@ Gathered gather(const std::string& wo, const Fetch& fetch) {
     const std::string id = text(rec.payload(), "exception");
     auto x = fetch_json(fetch, request({{"view", "exception"}, {"id", id}, {"history", 1}}));
     g.exceptions[id] = object(x.as_object(), "state");
+  }
+
+  for (auto& [id, state] : g.deviations) {
+    auto v = fetch_json(fetch, request({{"view", "deviation"}, {"id", id}, {"history", 1}}));
+    state = object(v.as_object(), "state");
   }
 
   collect_changes(g.history, originals, g);
@@ -359,6 +367,10 @@ std::string meaning(const Record& rec) {
            text(p, "unit") + (flag(p, "passed") ? " (pass)" : " (FAIL)");
   }
   if (t == "exception.raised") return "Raised exception " + text(p, "exception");
+  if (t == "deviation.opened") {
+    return "Escalated exception " + text(p, "exception") + " to deviation " + text(p, "deviation") +
+           " (" + text(p, "classification") + ")";
+  }
   if (t == "wo.completed") {
     // Orders completed before custody recorded yields: basis "unknown", figures zero.
     if (text(p, "basis").empty() || text(p, "basis") == "unknown") return "Completed the order";
@@ -884,6 +896,40 @@ void exceptions(Html& h, const Gathered& g) {
   h.raw("</table>\n");
 }
 
+// 21 CFR 211.192: each deviation touching the batch's lots, its investigation and who approved
+// it.
+void deviations(Html& h, const Gathered& g) {
+  h.raw("<h2>Deviations</h2>\n");
+  if (g.deviations.empty()) {
+    h.raw("<p>No deviation names a lot this order consumed or produced.</p>\n");
+    return;
+  }
+  h.head({"Deviation", "Class", "Status", "Lots of this order", "Impact", "Root cause",
+          "Conclusion", "Approved", "CAPA"});
+  for (const auto& [id, d] : g.deviations) {
+    std::string ours, capa;
+    for (const auto& l : array(d, "lots")) {
+      const std::string lot(l.as_string());
+      if (!g.lots.contains(lot)) continue;
+      if (!ours.empty()) ours += ", ";
+      ours += lot;
+    }
+    for (const auto& c : array(d, "capas")) {
+      if (!capa.empty()) capa += ", ";
+      capa += std::string(c.as_string());
+    }
+    h.row({esc(id) + "<br>" + esc(text(d, "description")), esc(text(d, "classification")),
+           esc(text(d, "status")), esc(ours), esc(text(d, "impact")), esc(text(d, "rootCause")),
+           esc(text(d, "conclusion")),
+           text(d, "approvedBy").empty()
+               ? std::string()
+               : esc(text(d, "approvedBy")) + "<br>" + esc(g.clock.when(text(d, "approvedAt"))),
+           esc(capa)},
+          text(d, "status") == "approved" ? nullptr : "changed");
+  }
+  h.raw("</table>\n");
+}
+
 void corrections(Html& h, const Gathered& g) {
   h.raw("<h2>Corrections</h2>\n");
   if (g.changes.empty()) {
@@ -989,6 +1035,7 @@ std::string batch_record_html(const std::string& wo, const Fetch& fetch,
   readings(h, g);
   inspections(h, g);
   exceptions(h, g);
+  deviations(h, g);
   corrections(h, g);
   signatures(h, g);
   h.raw("<footer>This record reflects the ledger through record #")

@@ -48,7 +48,7 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
   auto qty = [&] {
     return std::to_string(pick(40) + 1) + (pick(2) ? ".5" : "");
   };
-  switch (pick(25)) {
+  switch (pick(26)) {
     case 0:
       type = "material.define";
       return R"({"material":")" + id("m", 3) + R"(","name":"n","uom":"kg","requiresRelease":)" +
@@ -146,6 +146,26 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
       return R"({"wo":")" + id("o", 5) + R"(","plan":")" + id("p", 9) + R"(","steps":[{"step":")" +
              id("s", 2) + R"(","start":"2026-11-21T1)" + std::to_string(pick(5)) +
              R"(:00:00Z","end":"2026-11-21T16:00:00Z","equipment":")" + id("e", 3) + "\"}]}";
+    case 24: {
+      // Deviations on the exceptions above, their lots counted and cleared, approved by a
+      // second person (the line below gives deviation.approve another actor), lots released.
+      const std::string dev = R"({"deviation":")" + id("D", 3) + "\"";
+      switch (pick(4)) {
+        case 0:
+          type = "deviation.open";
+          return dev + R"(,"exception":")" + id(pick(2) ? "X" : "auto:t-", pick(2) ? 6 : 300) +
+                 R"(","classification":"minor","description":"d"})";
+        case 1:
+          type = "deviation.assess";
+          return dev + R"(,"impact":"i","rootCause":"r","cleared":[")" + id("l", 12) + "\"]}";
+        case 2:
+          type = "deviation.approve";
+          return dev + R"(,"conclusion":"c"})";
+        default:
+          type = "lot.release";
+          return R"({"lot":")" + id(pick(2) ? "l" : "f", 12) + "\"}";
+      }
+    }
     default:
       type = "record.correct";
       return R"({"seq":)" + std::to_string(head > 0 ? rng() % head + 1 : 1) +
@@ -168,8 +188,9 @@ TEST_F(Rebuild, RandomCommandStreamsRebuildIdentically) {
         std::string type;
         const std::string data = random_command(rng, type, ledger_->head().seq);
         const std::string line = R"({"type":")" + type + R"(","commandId":"t-)" +
-                                 std::to_string(++n_) + R"(","actor":"user:r","data":)" + data +
-                                 "}";
+                                 std::to_string(++n_) + R"(","actor":")" +
+                                 (type == "deviation.approve" ? "user:q" : "user:r") +
+                                 R"(","data":)" + data + "}";
         auto cmd = domain::decode_command(line);
         if (!cmd) continue;  // a shape error: nothing to submit
         futures.push_back(ledger_->submit(std::move(*cmd)));

@@ -226,9 +226,10 @@ TEST_F(
     EXPECT_TRUE(p.required);
     EXPECT_EQ(p.set_by, "user:test");
   }
-  EXPECT_EQ(types, (std::vector<std::string>{"exception.close", "line.clear", "line.verify",
-                                             "lot.reject", "lot.release", "op.verify",
-                                             "record.correct", "record.redact", "wo.close"}));
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"deviation.approve", "exception.close", "line.clear",
+                                      "line.verify", "lot.reject", "lot.release", "op.verify",
+                                      "record.correct", "record.redact", "wo.close"}));
 }
 
 // A signature moved under other records, or records changed under a signature, no longer

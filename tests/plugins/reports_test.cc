@@ -256,6 +256,40 @@ TEST_F(Reports, TheBatchRecordShowsTheLineClearanceAndTheLabelCount) {
   EXPECT_TRUE(has(h, "Reconciled the labels of step pack: 120 issued"));
 }
 
+TEST_F(Reports, TheBatchRecordShowsTheDeviationsOnItsLotsAndWhoApprovedThem) {
+  master_data();
+  receive("R-1", 300);
+  running_order("WO-1");
+  ok("lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-1","qty":200})");
+  start_reports();
+  auto before = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_TRUE(has(*before, "No deviation names a lot this order consumed or produced."));
+
+  ok("inspection.record",
+     R"({"lot":"R-1","characteristic":"core temperature","value":9,"min":0,"max":5,"unit":"C"})");
+  const std::string exception = "auto:t-" + std::to_string(n_);
+  ok("deviation.open",
+     R"({"deviation":"DEV-1","exception":")" + exception +
+         R"(","classification":"minor","description":"warm <romaine> used"})",
+     "user:quinn");
+  auto open = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(open) << open.error().message;
+  EXPECT_TRUE(has(*open,
+                  "<tr class=\"changed\"><td>DEV-1<br>warm &lt;romaine&gt; used</td>"
+                  "<td>minor</td><td>open</td><td>R-1</td>"))
+      << *open;
+  ok("deviation.assess", R"({"deviation":"DEV-1","impact":"none","rootCause":"probe not settled"})",
+     "user:sam");
+  ok("deviation.approve", R"({"deviation":"DEV-1","conclusion":"use as is"})", "user:quinn");
+  auto html = host_->render("batch-record", R"({"wo":"WO-1"})");
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_TRUE(has(*html,
+                  "<td>minor</td><td>approved</td><td>R-1</td><td>none</td>"
+                  "<td>probe not settled</td><td>use as is</td><td>user:quinn<br>"))
+      << *html;
+}
+
 TEST_F(Reports, ALateEntryIsFlaggedWithItsReason) {
   run_an_order();
   // The close was signed on paper two days ago and typed in now: a late entry.

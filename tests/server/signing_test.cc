@@ -118,7 +118,8 @@ TEST_F(Signing, TheServedLedgerGetsTheDefaultPolicy) {
   for (const auto& p : body.at("policies").as_array()) {
     by_type[std::string(p.at("commandType").as_string())] = p.as_object();
   }
-  ASSERT_EQ(by_type.size(), 9u);
+  ASSERT_EQ(by_type.size(), 10u);
+  EXPECT_EQ(by_type["deviation.approve"].at("meanings"), json::parse(R"(["approved"])"));
   EXPECT_EQ(by_type["op.verify"].at("meanings"), json::parse(R"(["verified"])"));
   EXPECT_EQ(by_type["line.clear"].at("meanings"), json::parse(R"(["performed"])"));
   EXPECT_EQ(by_type["line.verify"].at("meanings"), json::parse(R"(["verified"])"));

@@ -194,6 +194,56 @@ test('the training board shows every qualification as `custody board training` d
   await screenshot(supervisor, 'training-board');
 });
 
+test('the deviation and CAPA boards match `custody board`, and a deviation QA opens holds its lot and appears as it commits', async () => {
+  const supervisor = await plant.signedIn('supervisor');
+  await supervisor.goto(plant.url + '/#/boards');
+  await supervisor.waitForSelector('table.deviations');
+  await supervisor.waitForSelector('table.capa');
+  const board = (/** @type {string} */ name) => JSON.parse(execFileSync(binary, ['board', plant.ledger, name], { encoding: 'utf8' }));
+  const deviations = board('deviations');
+  const capa = board('capa');
+  assert.equal(await supervisor.locator('table.deviations tbody tr').count(), deviations.deviations.length);
+  assert.equal(await supervisor.locator('table.capa tbody tr').count(), capa.actions.length);
+  assert.equal(Number(await text(supervisor, '#capa-title .count')), capa.overdue);
+
+  // QA finds foreign matter in a retained sample of a lot in stock and escalates it.
+  const qaApi = await plant.api('qa');
+  const lots = await qaApi.get('/v1/lots?status=released&limit=1000');
+  // A generated lot, not one the other tests work with.
+  const lot = lots.body.items.find((/** @type {any} */ l) => Number(l.onHand) > 0 && !l.lot.includes('-UI-')).lot;
+  const raised = await qaApi.post('/v1/commands', {
+    type: 'exception.raise', commandId: 'ui-dev-x',
+    data: { exception: 'UI-Q-1', category: 'quality', severity: 'high', description: 'Foreign matter in a retained sample', lot },
+  });
+  assert.equal(raised.status, 200, JSON.stringify(raised.body));
+  const opening = { type: 'deviation.open', commandId: 'ui-dev-1', data: { deviation: 'UI-DEV-1', exception: 'UI-Q-1', classification: 'major', description: 'Plastic fragment in the retained sample of ' + lot } };
+  // An operator does not open deviations.
+  const refused = await (await plant.api('operator')).post('/v1/commands', opening);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error.code, 'permission_denied');
+  const opened = await qaApi.post('/v1/commands', opening);
+  assert.equal(opened.status, 200, JSON.stringify(opened.body));
+  const row = supervisor.locator('table.deviations tr[data-deviation="UI-DEV-1"]');
+  await row.waitFor({ timeout: 5000 });
+  assert.match(await row.textContent() ?? '', /major.*open.*Plastic fragment.*UI-Q-1/);
+  // The lot is held, and refused release while the deviation is open.
+  const held = await qaApi.get('/v1/lots/' + encodeURIComponent(lot));
+  assert.equal(held.body.state.status, 'held');
+  assert.equal(held.body.state.deviations, 1);
+
+  // The line's supervisor gives out a corrective action; it shows on the CAPA board.
+  const given = await (await plant.api('supervisor')).post('/v1/commands', {
+    type: 'capa.open', commandId: 'ui-capa-1',
+    data: { capa: 'UI-CAPA-1', deviation: 'UI-DEV-1', kind: 'corrective', action: 'Sieve check at the blender inlet', owner: 'user:sam', due: '2030-01-01T00:00:00Z' },
+  });
+  assert.equal(given.status, 200, JSON.stringify(given.body));
+  const action = supervisor.locator('table.capa tr[data-capa="UI-CAPA-1"]');
+  await action.waitFor({ timeout: 5000 });
+  assert.match(await action.textContent() ?? '', /UI-DEV-1.*corrective.*Sieve check.*user:sam.*open/);
+  await supervisor.locator('table.deviations tr[data-deviation="UI-DEV-1"]', { hasText: 'UI-CAPA-1' }).waitFor({ timeout: 5000 });
+  await screenshot(supervisor, 'deviation-boards');
+});
+
 test('QA releases a lot with an electronic signature; a wrong password is refused and counted', async () => {
   const qaApi = await plant.api('qa');
   const held = await qaApi.post('/v1/commands', { type: 'lot.hold', commandId: 'ui-hold-2', data: { lot: 'RAW-UI-2', reason: 'supplier CoA missing' } });

@@ -90,13 +90,14 @@ void add_show(CLI::App& app, Action& run) {
   auto* cmd = app.add_subcommand(
       "show",
       "Show a lot, work order, exception, equipment, material, party, expected receipt, defect "
-      "code or shift");
+      "code, shift, deviation or CAPA action");
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
   cmd->add_option("KIND", a->kind,
-                  "lot | wo | exception | equipment | material | party | receipt | defect | shift")
+                  "lot | wo | exception | equipment | material | party | receipt | defect | shift "
+                  "| deviation | capa")
       ->required()
       ->check(CLI::IsMember({"lot", "wo", "exception", "equipment", "material", "party", "receipt",
-                             "defect", "shift"}));
+                             "defect", "shift", "deviation", "capa"}));
   cmd->add_option("ID", a->id, "Its id")->required();
   cmd->add_option("--history", a->history, "Show the newest N history records (0: all)");
   add_format(cmd, a->format);
@@ -113,11 +114,13 @@ void add_show(CLI::App& app, Action& run) {
 
 void add_board(CLI::App& app, Action& run) {
   auto a = std::make_shared<BoardArgs>();
-  auto* cmd = app.add_subcommand("board", "The WIP, exception, expiry or training board");
+  auto* cmd =
+      app.add_subcommand("board", "The WIP, exception, expiry, training, deviation or CAPA board");
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
-  cmd->add_option("BOARD", a->board, "wip | exceptions | expiry | training")
+  cmd->add_option("BOARD", a->board, "wip | exceptions | expiry | training | deviations | capa")
       ->required()
-      ->check(CLI::IsMember({"wip", "exceptions", "expiry", "training"}));
+      ->check(CLI::IsMember(
+          std::vector<std::string>(std::begin(domain::kBoards), std::end(domain::kBoards))));
   cmd->add_option("--at", a->at, "Judge lateness and age at this time (default: now)");
   cmd->add_option("--within", a->within,
                   "expiry: lots expiring within this many days (default: the site's "
@@ -139,13 +142,9 @@ void add_board(CLI::App& app, Action& run) {
         if (!config) return report(config.error());
         within = config->site.expiry_horizon_days;
       }
-      return with_queries(
-          a->dir, a->format,
-          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
-            if (a->board == "expiry") return q.expiry_board(now, within, w);
-            if (a->board == "training") return q.training_board(now, within, w);
-            return a->board == "wip" ? q.wip_board(now, w) : q.exception_board(now, w);
-          });
+      return with_queries(a->dir, a->format,
+                          [&](const domain::Queries& q, const ledger::Ledger&,
+                              codec::JsonWriter& w) { return q.board(a->board, now, within, w); });
     };
   });
 }

@@ -78,6 +78,8 @@ struct PlantSummary {
   std::uint64_t reworks = 0;               // op.rework: cases sent back to the wash
   std::uint64_t line_clearances = 0;       // line.clear (each verified by a supervisor)
   std::uint64_t label_discrepancies = 0;   // label.reconcile counts that do not add up
+  std::uint64_t deviations = 0;            // deviation.open (label losses QA escalates)
+  std::uint64_t capa_actions = 0;          // capa.open
   std::string recall_supplier;             // the recall drill's supplier (party id) ...
   std::string recall_supplier_lot;         // ... and its lot code
 };

@@ -60,6 +60,10 @@ struct Lot {
   int wo = -1;  // the work order that made it
   std::int64_t shipped = 0;
   std::vector<int> consumers;  // work orders that consumed it
+  // Named by an open deviation: not released until QA approves it. Custody put it on hold
+  // (it was released, in stock), or a release came due meanwhile and waits for the approval.
+  bool deviation = false, held_by_deviation = false, release_pending = false;
+  std::int64_t to_ship = 0;  // set aside for lines of a shipping wave not yet loaded
 };
 
 struct WorkOrder {
@@ -778,12 +782,24 @@ class PlantSimulation {
   }
 
   void release_lot(int l) {
+    Lot& lot = lots_[l];
+    if (lot.status == LotStatus::kReleased || lot.status == LotStatus::kRejected) return;
+    if (lot.deviation) {
+      lot.release_pending = true;
+      return;
+    }
     write(t_, "lot.release", "qa", qa_tech(t_),
           [&](JsonWriter& w) { w.key("lot").string(lots_[l].id); });
     lots_[l].status = LotStatus::kReleased;
   }
 
   void set_status(int l, LotStatus status, std::string_view type, const std::string& reason) {
+    // A lot a deviation holds already is not held again; its release now waits for what
+    // held it this time too.
+    if (status == LotStatus::kHeld && lots_[l].status == LotStatus::kHeld) {
+      lots_[l].held_by_deviation = false;
+      return;
+    }
     write(t_, type, "qa", qa_tech(t_), [&](JsonWriter& w) {
       w.key("lot").string(lots_[l].id);
       w.key("reason").string(reason);
@@ -1194,6 +1210,95 @@ class PlantSimulation {
                     "Case labels torn off the roll and binned at a jam, not counted",
                     "Line and bins searched, no label found on other product; jam procedure "
                     "now counts spoiled labels");
+    const int day = day_of(t_);
+    if (day >= 2 && (last_deviation_day_ < 0 || day - last_deviation_day_ >= 10)) {
+      last_deviation_day_ = day;
+      escalate_label_loss(w, "auto:" + id);
+    }
+  }
+
+  // Every ten days or so QA escalates a label loss to a deviation (a case without its label,
+  // or with another product's, could be on the market): custody holds the order's lots; the
+  // QA technician investigates, QA's manager opens a corrective action for the pack line's
+  // supervisor and approves the investigation, and the lots are released. The supervisor
+  // records the action done within the week; the manager checks it worked ten days on.
+  void escalate_label_loss(int w, const std::string& exception) {
+    const std::string dev = serial_id("DEV-", t_, 2);
+    const std::string capa = serial_id("CAPA-", t_, 2);
+    const std::string wo = wos_[w].id;
+    const std::vector<int> lots = wos_[w].lots;
+    const std::string owner = supervisor(t_);
+    const TimeNs due = t_ + 14 * kDay;
+    at(t_ + minutes(40), [this, dev, exception, wo, lots] {
+      write(t_, "deviation.open", "dv", user(kQaManager), [&](JsonWriter& j) {
+        j.key("deviation").string(dev);
+        j.key("exception").string(exception);
+        j.key("classification").string("major");
+        j.key("description")
+            .string("Case labels of " + wo + " not accounted for: a case may be unlabelled or " +
+                    "carry another order's label");
+      });
+      ++summary_.deviations;
+      for (int l : lots) {
+        Lot& lot = lots_[l];
+        lot.deviation = true;
+        // custody still counts what a wave set aside and has not loaded yet.
+        if (lot.status == LotStatus::kReleased && lot.on_hand + lot.to_ship > 0) {
+          lot.status = LotStatus::kHeld;
+          lot.held_by_deviation = true;
+        }
+      }
+    });
+    at(t_ + minutes(70), [this, dev, capa, owner, due] {
+      write(t_, "capa.open", "dv", user(kQaManager), [&](JsonWriter& j) {
+        j.key("capa").string(capa);
+        j.key("deviation").string(dev);
+        j.key("kind").string("corrective");
+        j.key("action").string(
+            "Count spoiled labels into a numbered bin at each jam; train the "
+            "pack line's operators on it");
+        j.key("owner").string(owner);
+        j.key("due").string(format_rfc3339(due));
+      });
+      ++summary_.capa_actions;
+    });
+    at(t_ + 3 * kHour, [this, dev, wo] {
+      write(t_, "deviation.assess", "dv", qa_tech(t_), [&](JsonWriter& j) {
+        j.key("deviation").string(dev);
+        j.key("impact").string("Every pallet of " + wo +
+                               " checked case by case: all labelled with its own label; no "
+                               "other order ran on the packer meanwhile");
+        j.key("rootCause").string("Labels torn at a jam were binned with the waste, uncounted");
+      });
+    });
+    at(t_ + 5 * kHour, [this, dev, lots] {
+      write(t_, "deviation.approve", "dv", user(kQaManager), [&](JsonWriter& j) {
+        j.key("deviation").string(dev);
+        j.key("conclusion")
+            .string(
+                "No product affected; lots released. CAPA for the jam "
+                "procedure.");
+      });
+      for (int l : lots) {
+        Lot& lot = lots_[l];
+        const bool release = lot.held_by_deviation || lot.release_pending;
+        lot.deviation = lot.held_by_deviation = lot.release_pending = false;
+        if (release) release_lot(l);
+      }
+    });
+    at(t_ + 4 * kDay + label_rng_.minutes_between(0, 2 * 24 * 60), [this, capa, owner] {
+      write(t_, "capa.complete", "dv", owner, [&](JsonWriter& j) {
+        j.key("capa").string(capa);
+        j.key("note").string("Numbered spoil bin at the labeller; 9 operators trained");
+      });
+      at(t_ + 10 * kDay, [this, capa] {
+        write(t_, "capa.check", "dv", user(kQaManager), [&](JsonWriter& j) {
+          j.key("capa").string(capa);
+          j.key("effective").boolean(true);
+          j.key("note").string("Label counts of the packer reconciled for ten days");
+        });
+      });
+    });
   }
 
   // QA works an exception custody raised just now: the QA manager assigns it to the shift's QA
@@ -1502,7 +1607,8 @@ class PlantSimulation {
       }
     }
     // Lines are allocated (and the quantities set aside) now, and loaded one every 30 seconds,
-    // a truck every 20 minutes. Nothing else draws on released finished lots meanwhile.
+    // a truck every 20 minutes. Nothing else draws on released finished lots meanwhile; a
+    // deviation may hold one, and its lines are then not loaded.
     TimeNs t = t_;
     for (int k = 0; k < trucks; ++k) {
       const int customer = order[k];
@@ -1517,6 +1623,7 @@ class PlantSimulation {
           if (shipment.empty()) shipment = serial_id("BOL-", t_, 2);
           lot.on_hand -= take;
           lot.shipped += take;
+          lot.to_ship += take;
           want -= take;
           at(t, [this, l, take, customer, shipment] { ship(l, take, customer, shipment); });
           t += 30 * kSecond;
@@ -1527,6 +1634,13 @@ class PlantSimulation {
   }
 
   void ship(int l, std::int64_t take, int customer, const std::string& shipment) {
+    Lot& lot = lots_[l];
+    lot.to_ship -= take;
+    if (lot.status != LotStatus::kReleased) {
+      lot.on_hand += take;
+      lot.shipped -= take;
+      return;
+    }
     write(t_, "lot.ship", "ship", shipper(t_), [&](JsonWriter& j) {
       j.key("lot").string(lots_[l].id);
       qty(j, "qty", take);
@@ -1837,6 +1951,7 @@ class PlantSimulation {
   std::vector<WorkOrder> wos_;
   std::vector<Machine> machines_;
   std::map<std::string, int> serials_;
+  int last_deviation_day_ = -1;  // the plant day QA last escalated a label loss
   std::array<int, kSuppliers.size()> supplier_serial_{};
   std::array<std::int64_t, kPackaging.size()> weekly_packaging_{};
   std::array<int, 2> excursion_left_{};

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 68
-#define CUSTODY_COMMAND_TYPE_COUNT 66
+#define CUSTODY_EVENT_TYPE_COUNT 74
+#define CUSTODY_COMMAND_TYPE_COUNT 72
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -99,6 +99,12 @@ static const custody_type_info custody_event_types[] = {
     {"line.cleared", "LineClear", UINT64_C(0x866805661965e817)},
     {"line.verified", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
     {"label.reconciled", "LabelReconcile", UINT64_C(0xa3ba4d02f227e23b)},
+    {"deviation.opened", "DeviationOpened", UINT64_C(0xff3205a7d0bb0165)},
+    {"deviation.assessed", "DeviationAssess", UINT64_C(0x8e3c606903151a49)},
+    {"deviation.approved", "DeviationApprove", UINT64_C(0x9bf58914cd1cb3ed)},
+    {"capa.opened", "CapaOpen", UINT64_C(0xb76d90bde270e8aa)},
+    {"capa.completed", "CapaComplete", UINT64_C(0x9700c8450819f97c)},
+    {"capa.checked", "CapaCheck", UINT64_C(0x8b611b354e7648e2)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -169,6 +175,12 @@ static const custody_type_info custody_command_types[] = {
     {"line.clear", "LineClear", UINT64_C(0x866805661965e817)},
     {"line.verify", "OpVerify", UINT64_C(0xbddccfec86782fdd)},
     {"label.reconcile", "LabelReconcile", UINT64_C(0xa3ba4d02f227e23b)},
+    {"deviation.open", "DeviationOpen", UINT64_C(0x966e042c7a2e8697)},
+    {"deviation.assess", "DeviationAssess", UINT64_C(0x8e3c606903151a49)},
+    {"deviation.approve", "DeviationApprove", UINT64_C(0x9bf58914cd1cb3ed)},
+    {"capa.open", "CapaOpen", UINT64_C(0xb76d90bde270e8aa)},
+    {"capa.complete", "CapaComplete", UINT64_C(0x9700c8450819f97c)},
+    {"capa.check", "CapaCheck", UINT64_C(0x8b611b354e7648e2)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

@@ -11,7 +11,7 @@ import { canCheck, checkRecords } from '../chain.js';
 import { ErrorText, Field, describe } from '../components.js';
 import { formatTime, t } from '../i18n.js';
 
-export const COLLECTIONS = ['lots', 'work-orders', 'exceptions', 'equipment', 'materials', 'parties', 'users', 'plugins'];
+export const COLLECTIONS = ['lots', 'work-orders', 'exceptions', 'deviations', 'capa', 'equipment', 'materials', 'parties', 'users', 'plugins'];
 
 /**
  * The streams whose records make up the audit trail of a person or a plugin (they are not

@@ -1,4 +1,4 @@
-// The WIP, exception, expiry and training boards. They follow the log live (GET /v1/stream) where the person's
+// The WIP, exception, expiry, training, deviation and CAPA boards. They follow the log live (GET /v1/stream) where the person's
 // role may read it, and read the boards again whenever a record that changes them commits;
 // otherwise they are read again every few seconds.
 import { html } from 'htm/preact';
@@ -15,6 +15,8 @@ const BOARD_TYPES = [
   'exception.closed', 'exception.escalated', 'reading.recorded', 'record.corrected',
   'lot.received', 'lot.split', 'lot.merged', 'lot.transformed', 'lot.consumed', 'lot.produced',
   'lot.shipped', 'lot.expired', 'qualification.granted', 'qualification.revoked',
+  'deviation.opened', 'deviation.assessed', 'deviation.approved', 'capa.opened',
+  'capa.completed', 'capa.checked',
 ];
 
 /** @param {{live: boolean}} props whether this person may follow the log */
@@ -23,19 +25,23 @@ export function Boards({ live }) {
   const [exceptions, setExceptions] = useState(/** @type {any} */ (null));
   const [expiry, setExpiry] = useState(/** @type {any} */ (null));
   const [training, setTraining] = useState(/** @type {any} */ (null));
+  const [deviations, setDeviations] = useState(/** @type {any} */ (null));
+  const [capa, setCapa] = useState(/** @type {any} */ (null));
   const [connected, setConnected] = useState(false);
   const [problem, setProblem] = useState(/** @type {any} */ (null));
   const pending = useRef(/** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined));
 
   async function refresh() {
     try {
-      const [w, x, e, q] = await Promise.all([
+      const [w, x, e, q, d, c] = await Promise.all([
         get('/v1/boards/wip'), get('/v1/boards/exceptions'), get('/v1/boards/expiry'),
-        get('/v1/boards/training')]);
+        get('/v1/boards/training'), get('/v1/boards/deviations'), get('/v1/boards/capa')]);
       setWip(w);
       setExceptions(x);
       setExpiry(e);
       setTraining(q);
+      setDeviations(d);
+      setCapa(c);
       setProblem(null);
     } catch (e) {
       setProblem(describe(e));
@@ -136,6 +142,47 @@ export function Boards({ live }) {
           <td>${q.standing === 'valid' ? t('standing.valid') : html`<strong class="late-flag">${t('standing.' + q.standing)}</strong>`}</td>
           <td>${formatTime(q.until)} ${q.standing === 'valid' || q.standing === 'expiring' ? t('boards.daysLeft', { days: formatQty(q.daysLeft) }) : null}</td>
           <td>${q.trainer}</td><td>${q.procedure}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+    <section aria-labelledby="deviations-title">
+      <h2 id="deviations-title">${t('boards.deviations')} ${deviations ? html`<span class="count">${deviations.open}</span>` : null}</h2>
+      ${deviations && html`<p>${t('boards.deviationSummary', { critical: deviations.byClassification.critical, major: deviations.byClassification.major, minor: deviations.byClassification.minor, lots: deviations.lotsHeld })}</p>`}
+      ${deviations && html`<table class="deviations">
+        <thead><tr>
+          <th scope="col">${t('col.deviation')}</th><th scope="col">${t('col.classification')}</th>
+          <th scope="col">${t('col.status')}</th><th scope="col">${t('col.age')}</th>
+          <th scope="col">${t('col.description')}</th><th scope="col">${t('col.exception')}</th>
+          <th scope="col">${t('col.lotsHeld')}</th><th scope="col">${t('col.capa')}</th>
+        </tr></thead>
+        <tbody>${deviations.deviations.map((/** @type {any} */ d) => html`<tr key=${d.deviation} data-deviation=${d.deviation}>
+          <td><a href=${'#/audit/deviations/' + encodeURIComponent(d.deviation)}>${d.deviation}</a></td>
+          <td><span class=${'severity ' + (d.classification === 'minor' ? 'low' : d.classification === 'major' ? 'high' : 'critical')}>${t('classification.' + d.classification)}</span></td>
+          <td>${statusBadge(d.status)}</td>
+          <td class="num">${t('boards.days', { days: formatQty(d.ageDays) })}</td>
+          <td>${d.description}</td>
+          <td><a href=${'#/audit/exceptions/' + encodeURIComponent(d.exception)}>${d.exception}</a></td>
+          <td class="num">${d.lotsHeld} / ${d.lots}</td>
+          <td>${d.capa.join(', ')}</td>
+        </tr>`)}</tbody>
+      </table>`}
+    </section>
+    <section aria-labelledby="capa-title">
+      <h2 id="capa-title">${t('boards.capa')} ${capa ? html`<span class="count">${capa.overdue}</span>` : null}</h2>
+      ${capa && html`<p>${t('boards.capaSummary', { open: capa.open, overdue: capa.overdue, awaiting: capa.awaitingCheck })}</p>`}
+      ${capa && html`<table class="capa">
+        <thead><tr>
+          <th scope="col">${t('col.capa')}</th><th scope="col">${t('col.deviation')}</th>
+          <th scope="col">${t('col.kind')}</th><th scope="col">${t('col.action')}</th>
+          <th scope="col">${t('col.owner')}</th><th scope="col">${t('col.status')}</th>
+          <th scope="col">${t('col.due')}</th>
+        </tr></thead>
+        <tbody>${capa.actions.map((/** @type {any} */ c) => html`<tr key=${c.capa} data-capa=${c.capa} class=${c.overdue ? 'late' : ''}>
+          <td><a href=${'#/audit/capa/' + encodeURIComponent(c.capa)}>${c.capa}</a></td>
+          <td><a href=${'#/audit/deviations/' + encodeURIComponent(c.deviation)}>${c.deviation}</a></td>
+          <td>${t('capaKind.' + c.kind)}</td><td>${c.action}</td><td>${c.owner}</td>
+          <td>${statusBadge(c.status)}</td>
+          <td>${formatTime(c.due)} ${c.overdue ? html`<strong class="late-flag">${t('boards.overdue')}</strong>` : c.status === 'open' ? t('boards.daysLeft', { days: formatQty(c.daysLeft) }) : null}</td>
         </tr>`)}</tbody>
       </table>`}
     </section>

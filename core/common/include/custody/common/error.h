@@ -51,10 +51,11 @@ enum class ErrorCode : std::uint8_t {
   kReworkNotAllowed,      // rework sent to a step the routing does not allow it back to
   kLineNotCleared,        // a step started without the verified line clearance it needs
   kLabelsNotReconciled,   // a labelling step completed before its labels were reconciled
+  kOpenDeviation,         // a lot released while an open deviation names it
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kLabelsNotReconciled;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kOpenDeviation;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

@@ -30,6 +30,10 @@ struct ParetoQuery {
   std::string step, material, equipment, shift;
 };
 
+// The boards, by name.
+inline constexpr std::string_view kBoards[] = {"wip",      "exceptions", "expiry",
+                                               "training", "deviations", "capa"};
+
 enum class EntityKind {
   kLot,
   kWorkOrder,
@@ -39,11 +43,13 @@ enum class EntityKind {
   kParty,
   kReceipt,
   kDefect,
-  kShift
+  kShift,
+  kDeviation,
+  kCapa
 };
 
-// "lot", "wo", "exception", "equipment", "material", "party", "receipt", "defect", "shift";
-// nullopt for anything else.
+// "lot", "wo", "exception", "equipment", "material", "party", "receipt", "defect", "shift",
+// "deviation", "capa"; nullopt for anything else.
 [[nodiscard]] std::optional<EntityKind> parse_entity_kind(std::string_view name);
 
 class Queries {
@@ -67,6 +73,19 @@ class Queries {
   // first: those expired already (in stock, to be dealt with) and those about to.
   [[nodiscard]] Result<void> expiry_board(TimeNs now, std::uint32_t within_days,
                                           codec::JsonWriter& out) const;
+
+  // The board `name` names (one of kBoards), at `now`; `within_days` is the expiry or training
+  // board's horizon. kNotFound for another name.
+  [[nodiscard]] Result<void> board(std::string_view name, TimeNs now, std::uint32_t within_days,
+                                   codec::JsonWriter& out) const;
+
+  // Deviations not yet approved, oldest first, with their age at `now`, the lots they still
+  // hold from release and their CAPA actions; and the counts by classification.
+  [[nodiscard]] Result<void> deviation_board(TimeNs now, codec::JsonWriter& out) const;
+
+  // CAPA actions not yet found effective, by due date: those open past their due date at `now`
+  // are overdue; those completed wait for their effectiveness check. With the counts of each.
+  [[nodiscard]] Result<void> capa_board(TimeNs now, codec::JsonWriter& out) const;
 
   // Every qualification, by person and scope, with its standing at `now`: valid, expiring
   // (its date within `within_days` days), expired or revoked; and the counts of each.
