@@ -129,9 +129,9 @@ echo "  at the end the case labels issued are counted back. $gap_wo's did not ad
 step "deviations and CAPA: QA escalates a label loss; custody holds the order's lots until the investigation is approved"
 dev=$(grep -m1 '"type":"deviation.open"' "$data/plant.ndjson" | grep -o '"deviation":"[^"]*"' | cut -d'"' -f4 || true)
 echo "  the first label loss after day 2 (and one every ten days after) goes to a deviation; its"
-echo "  record, from opening to QA's approval by a second person, and the CAPA it opened:"
+echo "  record, from opening to QA's approval by a second person, and the CAPA board at month end:"
 "$custody" log "$ledger" --stream "deviation:$dev" \
-  | sed -E 's/.*"actor":"([^"]*)".*"type":"([^"]*)".*"payload":(\{.*\}),"payloadDigest".*/  \2 by \1 \3/' | cut -c1-240
+  | sed -E 's/.*"actor":"([^"]*)".*"type":"([^"]*)","recordedAt".*"payload":(\{.*\})\}$/  \2 by \1 \3/' | cut -c1-240
 "$custody" board "$ledger" capa --at 2026-10-31T23:00:00-07:00 --format table | sed 's/^/  /'
 
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
