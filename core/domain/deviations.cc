@@ -47,20 +47,20 @@ bool contains(capnp::List<capnp::Text>::Reader list, capnp::Text::Reader item) {
   return false;
 }
 
-// The lots a deviation on these lots may touch: each of them and every lot made from them
-// (consumed into, split off, merged into), as the genealogy stands; first the given ones, then
-// by distance.
-std::vector<std::string> affected_lots(const Decide& d, capnp::List<capnp::Text>::Reader lots) {
+// `starts` and every lot reachable from them along the genealogy edges of column family `cf`
+// (d.cf.fwd: what was made from them; d.cf.bwd: what they were made from), each once, first the
+// starts, then by distance.
+std::vector<std::string> reachable(const Decide& d, State::Cf cf, std::vector<std::string> starts) {
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
-  for (auto l : lots) {
-    if (seen.insert(str(l)).second) out.push_back(str(l));
+  for (auto& l : starts) {
+    if (seen.insert(l).second) out.push_back(std::move(l));
   }
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::string prefix = keys::edge_prefix(out[i]);
-    d.state.scan_prefix(d.cf.fwd, prefix, [&](std::string_view key, std::string_view) {
-      std::string to(key.substr(prefix.size()));
-      if (seen.insert(to).second) out.push_back(std::move(to));
+    d.state.scan_prefix(cf, prefix, [&](std::string_view key, std::string_view) {
+      std::string other(key.substr(prefix.size()));
+      if (seen.insert(other).second) out.push_back(std::move(other));
       return true;
     });
   }
@@ -113,7 +113,11 @@ Result<void> decide_open(Decide& d, s::DeviationOpen::Reader r) {
     return bad_state("data.exception", "exception " + str(r.getException()) +
                                            " is closed; a deviation is opened while it is worked");
   }
-  const auto lots = affected_lots(d, e.getLots());
+  // The impact: the exception's lots and everything made from them (consumed into, split
+  // off, merged into), as the genealogy stands.
+  std::vector<std::string> starts;
+  for (auto l : e.getLots()) starts.push_back(str(l));
+  const auto lots = reachable(d, d.cf.fwd, std::move(starts));
   capnp::MallocMessageBuilder msg(256);
   auto o = msg.initRoot<s::DeviationOpened>();
   o.setDeviation(r.getDeviation());
@@ -366,16 +370,8 @@ Result<void> check_no_open_deviation(const Decide& d, s::Lot::Reader lot) {
                                      "or their assessment clears the lot",
                                  "data.lot"});
   }
-  std::vector<std::string> ancestors{id};
-  std::unordered_set<std::string> seen{id};
-  for (std::size_t i = 0; i < ancestors.size(); ++i) {
-    const std::string prefix = keys::edge_prefix(ancestors[i]);
-    d.state.scan_prefix(d.cf.bwd, prefix, [&](std::string_view key, std::string_view) {
-      std::string from(key.substr(prefix.size()));
-      if (seen.insert(from).second) ancestors.push_back(std::move(from));
-      return true;
-    });
-    if (i == 0) continue;
+  const auto ancestors = reachable(d, d.cf.bwd, {id});
+  for (std::size_t i = 1; i < ancestors.size(); ++i) {
     auto a = find_lot(d, ancestors[i]);
     if (a && a->get().getDeviations() > 0 && lot.getCreatedSeq() > a->get().getDeviationSeq()) {
       return std::unexpected(Error{ErrorCode::kOpenDeviation,

@@ -270,6 +270,8 @@ TEST_F(DeviationsTest, BadDeviationsAreRefusedAndWriteNothing) {
                   "data.capa");
   expect_rejected("capa.check", R"({"capa":"CAPA-1","note":"n"})", ErrorCode::kInvalidArgument,
                   "data.effective");
+  expect_rejected("capa.check", R"({"capa":"CAPA-0","effective":true,"note":"n"})",
+                  ErrorCode::kNotFound, "data.capa");
 
   ok("deviation.approve", R"({"deviation":"DEV-1","conclusion":"c"})");
   expect_rejected("deviation.approve", R"({"deviation":"DEV-1","conclusion":"c"})",
