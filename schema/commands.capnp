@@ -66,6 +66,8 @@ struct EquipmentDefine {
   cleanEveryHours @5 :UInt32;              # a step starts within this many hours of the last
                                            # cleaning (0: no interval)
   requiresCalibration @6 :Bool;            # a step starts only while a calibration is in force
+  idealRate @7 :Int64 $A.decimal(3);       # units an hour it makes at its rated speed, the
+                                           # basis of OEE performance (0: none given)
 }
 
 # Which change of product on a piece of equipment needs a cleaning before the next start:
@@ -605,6 +607,24 @@ struct CapaCheck {
   due @3 :Int64 $A.timestamp;              # required when not effective
 }
 
+# ---------------------------------------------------------------- piecework pay
+
+# How a piece rate treats the scrap an operator reports: not paid, paid like good units, or
+# deducted at the same rate.
+enum ScrapPay { unpaid @0; paid @1; deducted @2; }
+
+# piece_rate.define -> piece_rate.defined (stream "piece_rate:<material>"): what an operator
+# earns for each good unit of a material made at a routing step, from an instant on. A later
+# rate for the same step takes over from its own instant; an earlier one stays on the record.
+struct PieceRateDefine {
+  material @0 :Text $A.required $A.id;
+  step @1 :Text $A.required $A.id;         # a step of one of the material's routings
+  effective @2 :Int64 $A.timestamp $A.required;
+  rate @3 :Int64 $A.decimal(4) $A.required; # per unit of the material
+  currency @4 :Text $A.required;           # ISO 4217, the same for every rate: "EUR"
+  scrap @5 :ScrapPay;
+}
+
 # ---------------------------------------------------------------- corrections
 
 # record.correct -> record.corrected (stream of the corrected record). `data` is the
@@ -918,7 +938,9 @@ struct EquipmentCalibrate {
   certificate @2 :Text;                    # the calibration certificate's number
 }
 
-enum EquipmentService { inService @0; maintenance @1; outOfService @2; }
+# plannedStop: no production is planned (a break, planned maintenance, no orders); the time
+# is outside OEE's planned production time.
+enum EquipmentService { inService @0; maintenance @1; outOfService @2; plannedStop @3; }
 
 # equipment.set_status -> equipment.status_set: taken out for maintenance, out of service, or
 # back in service. No step starts on equipment under maintenance or out of service.

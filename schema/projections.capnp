@@ -31,6 +31,11 @@ struct Party {
 
 enum EquipmentState { idle @0; running @1; down @2; }
 
+# What an equipment's time counts as for OEE: running a step, idle (in service, nothing
+# running), down (an open equipment exception, maintenance or out of service) or a planned
+# stop (equipment.set_status plannedStop).
+enum OeeState { idle @0; running @1; down @2; planned @3; }
+
 struct Reading {
   param @0 :Text;
   value @1 :Float64;
@@ -66,6 +71,10 @@ struct Equipment {
   lastStartedAt @21 :Int64 $A.timestamp;
   clearedFor @22 :Text;                    # "wo/step" of the line clearance it carries; any
                                            # start on it voids that
+  idealRate @23 :Int64 $A.decimal(3);      # units an hour (equipment.define)
+  oeeState @24 :OeeState;                  # what its time counts as since oeeSince
+  oeeReason @25 :Text;                     # why it is down or stopped
+  oeeSince @26 :Int64 $A.timestamp;
   # The latest reading of each parameter is kept under its own key (projections.h), so a
   # reading rewrites a few bytes rather than the whole equipment.
 }
@@ -286,6 +295,7 @@ struct Fact {
     woCompleted @1 :WoCompleted;
     exceptionRaised @2 :ExceptionFact;
     exceptionClosed @3 :ExceptionClosed;
+    equipmentTime @4 :EquipmentTime;
   }
   struct OpReported {
     wo @0 :Text;
@@ -307,6 +317,13 @@ struct Fact {
   struct ExceptionClosed {
     exception @0 :Text;
     raisedAt @1 :Int64 $A.timestamp;
+  }
+  # A span of an equipment's time that ended at the fact's time (OEE availability).
+  struct EquipmentTime {
+    equipment @0 :Text;
+    state @1 :OeeState;
+    reason @2 :Text;
+    since @3 :Int64 $A.timestamp;
   }
 }
 
@@ -365,4 +382,20 @@ struct Qualification {
   revokedAt @10 :Int64 $A.timestamp;       # 0: not revoked
   revokedBy @11 :Text;
   reason @12 :Text;
+}
+
+# A material's piece rates ("piecerate/<material>" in entities), each step's in order of the
+# instant it takes effect.
+struct PieceRates {
+  material @0 :Text;
+  rates @1 :List(PieceRate);
+  struct PieceRate {
+    step @0 :Text;
+    effective @1 :Int64 $A.timestamp;
+    rate @2 :Int64 $A.decimal(4);
+    currency @3 :Text;
+    scrap @4 :C.ScrapPay;
+    definedAt @5 :Int64 $A.timestamp;
+    definedBy @6 :Text;
+  }
 }

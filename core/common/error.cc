@@ -76,6 +76,8 @@ std::string_view code_name(ErrorCode code) {
       return "labels_not_reconciled";
     case ErrorCode::kOpenDeviation:
       return "open_deviation";
+    case ErrorCode::kPlannedStop:
+      return "planned_stop";
   }
   return "internal";
 }

@@ -198,6 +198,7 @@ template <typename Payload, auto Fn>
 [[nodiscard]] const Area& defects_area();
 [[nodiscard]] const Area& line_control_area();
 [[nodiscard]] const Area& deviations_area();
+[[nodiscard]] const Area& piecework_area();
 // A lot that an open deviation names (and its assessment did not clear), or that was made from
 // one, is not released: open_deviation on `data.lot` (deviations.cc).
 [[nodiscard]] Result<void> check_no_open_deviation(const Decide& d, s::Lot::Reader lot);
@@ -219,6 +220,13 @@ template <typename Payload, auto Fn>
 [[nodiscard]] Result<void> check_equipment_ready(const Decide& d, s::Equipment::Reader e,
                                                  s::WorkOrder::Reader wo, TimeNs at);
 // Whether a reading taken at `at` comes from an instrument whose calibration had lapsed.
+// OEE: what the equipment's time counts as after the change just made to it (running, idle,
+// down with a reason, planned stop); kept for equipment defined with an ideal rate only. When that differs from the span in force, the span is
+// ended with a Fact::EquipmentTime at the record's time (fact number kEquipmentTimeFact) and
+// a new one begins. `down_reason` names an equipment exception that takes it down.
+inline constexpr std::uint8_t kEquipmentTimeFact = 1;
+void track_equipment_time(Apply& a, s::Equipment::Builder b, std::string_view down_reason = {});
+
 [[nodiscard]] bool calibration_lapsed(s::Equipment::Reader e, TimeNs at);
 
 // Work happens on orders that exist, are released and are not yet completed (invalid_state

@@ -17,6 +17,8 @@ std::string service_text(s::EquipmentService s) {
       return "under maintenance";
     case s::EquipmentService::OUT_OF_SERVICE:
       return "out of service";
+    case s::EquipmentService::PLANNED_STOP:
+      return "in a planned stop";
     default:
       return "in service";
   }
@@ -108,6 +110,7 @@ void apply_status_set(Apply& a, s::EquipmentSetStatus::Reader r) {
         b.setService(r.getStatus());
         b.setServiceReason(r.getStatus() == s::EquipmentService::IN_SERVICE ? "" : r.getReason());
         b.setServiceSince(a.time());
+        track_equipment_time(a, b);
       });
   a.history("equipment", sv(r.getEquipment()));
 }
@@ -117,6 +120,48 @@ std::unexpected<Error> refuse(ErrorCode code, std::string message) {
 }
 
 }  // namespace
+
+void track_equipment_time(Apply& a, s::Equipment::Builder b, std::string_view down_reason) {
+  if (b.getIdealRate() == 0) return;  // OEE is kept for equipment with an ideal rate
+  s::OeeState next = s::OeeState::IDLE;
+  std::string reason;
+  switch (b.getService()) {
+    case s::EquipmentService::PLANNED_STOP:
+      next = s::OeeState::PLANNED;
+      reason = str(b.getServiceReason());
+      break;
+    case s::EquipmentService::MAINTENANCE:
+    case s::EquipmentService::OUT_OF_SERVICE:
+      next = s::OeeState::DOWN;
+      reason = service_text(b.getService()) + ": " + str(b.getServiceReason());
+      break;
+    default:
+      if (b.getOpenExceptions() > 0) {
+        next = s::OeeState::DOWN;
+        // Down since an earlier exception: that one stays the reason.
+        reason = b.getOeeState() == s::OeeState::DOWN ? str(b.getOeeReason())
+                                                      : std::string(down_reason);
+      } else if (b.getWo().size() > 0) {
+        next = s::OeeState::RUNNING;
+      }
+  }
+  if (next == b.getOeeState() && sv(b.getOeeReason()) == reason) return;
+  // A late entry from before the span in force ends that span where it began.
+  const TimeNs at = std::max(a.time(), b.getOeeSince());
+  if (at > b.getOeeSince()) {
+    capnp::MallocMessageBuilder msg(128);
+    auto f = msg.initRoot<s::Fact>().initEquipmentTime();
+    f.setEquipment(b.getEquipment());
+    f.setState(b.getOeeState());
+    f.setReason(b.getOeeReason());
+    f.setSince(b.getOeeSince());
+    a.state.put(a.cf.facts, keys::fact(at, a.rec.seq, kEquipmentTimeFact),
+                codec::canonical_bytes(msg.getRoot<s::Fact>().asReader()));
+  }
+  b.setOeeState(next);
+  b.setOeeReason(reason);
+  b.setOeeSince(at);
+}
 
 bool calibration_lapsed(s::Equipment::Reader e, TimeNs at) {
   if (!e.getRequiresCalibration() && e.getCalibratedUntil() == 0) return false;
@@ -135,6 +180,10 @@ Result<void> check_equipment_ready(const Decide& d, s::Equipment::Reader e, s::W
       return refuse(ErrorCode::kOutOfService, name + " is out of service since " +
                                                   format_rfc3339(e.getServiceSince()) + " (" +
                                                   str(e.getServiceReason()) + ")");
+    case s::EquipmentService::PLANNED_STOP:
+      return refuse(ErrorCode::kPlannedStop, name + " is in a planned stop since " +
+                                                 format_rfc3339(e.getServiceSince()) + " (" +
+                                                 str(e.getServiceReason()) + ")");
     default:
       break;
   }

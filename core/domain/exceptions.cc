@@ -92,6 +92,7 @@ void apply_raised(Apply& a, s::ExceptionRaised::Reader r) {
                          [&](s::Equipment::Builder b, s::Equipment::Reader) {
                            b.setOpenExceptions(b.getOpenExceptions() + 1);
                            b.setState(s::EquipmentState::DOWN);
+                           track_equipment_time(a, b, sv(r.getDescription()));
                          });
     a.history("equipment", sv(r.getEquipment()));
   }
@@ -170,6 +171,7 @@ void apply_resolved(Apply& a, s::ExceptionResolve::Reader r) {
           if (b.getOpenExceptions() == 0) {
             b.setState(b.getWo().size() ? s::EquipmentState::RUNNING : s::EquipmentState::IDLE);
           }
+          track_equipment_time(a, b);
         });
     a.history("equipment", sv(o.getEquipment()));
   }

@@ -95,6 +95,10 @@ Result<void> decide_equipment(Decide& d, s::EquipmentDefine::Reader q) {
   if (q.getCleanEveryHours() > kMaxHours) {
     return invalid("data.cleanEveryHours", "must be at most " + std::to_string(kMaxHours));
   }
+  constexpr std::int64_t kMaxRate = 100'000'000'000;  // 100 million units an hour, decimal(3)
+  if (q.getIdealRate() < 0 || q.getIdealRate() > kMaxRate) {
+    return invalid("data.idealRate", "must be from 0 to 100000000 units an hour");
+  }
   d.emit_data("equipment.defined");
   return {};
 }
@@ -110,6 +114,11 @@ void apply_equipment(Apply& a, s::EquipmentDefine::Reader q) {
   e.setCleanOnChange(q.getCleanOnChange());
   e.setCleanEveryHours(q.getCleanEveryHours());
   e.setRequiresCalibration(q.getRequiresCalibration());
+  if (q.getIdealRate() > 0) {  // its OEE time is kept from now on (track_equipment_time)
+    e.setIdealRate(q.getIdealRate());
+    e.setOeeState(s::OeeState::IDLE);
+    e.setOeeSince(a.time());
+  }
   put_struct(a.state, a.cf.entities, keys::entity("equipment", sv(q.getEquipment())), e);
   a.history("equipment", sv(q.getEquipment()));
 }

@@ -18,6 +18,7 @@
 #include "custody/domain/registry.h"
 #include "custody/domain/signatures.h"
 #include "custody/ledger/record.h"
+#include "facts.h"
 #include "shifts.h"
 #include "state_access.h"
 #include "values.h"
@@ -97,7 +98,12 @@ Result<std::optional<std::string>> get(const ledger::Snapshot& snap, std::string
       [&]() -> Result<std::optional<std::string>> { return snap.get(snap.family(cf_name), key); });
 }
 
-// Every KPI fact with its event time in [from, to), in time order; `fn` returns false to stop.
+double hours(TimeNs d) {
+  return static_cast<double>(d) / 3.6e12;
+}
+
+}  // namespace
+
 Result<void> scan_facts(const ledger::Snapshot& snap, TimeNs from, TimeNs to,
                         const std::function<bool(TimeNs, s::Fact::Reader)>& fn) {
   return scan(
@@ -112,11 +118,34 @@ Result<void> scan_facts(const ledger::Snapshot& snap, TimeNs from, TimeNs to,
       keys::fact_from(std::max<TimeNs>(from, 0)));
 }
 
-double hours(TimeNs d) {
-  return static_cast<double>(d) / 3.6e12;
+Result<const OrderLookup::Order*> OrderLookup::find(std::string_view wo) {
+  if (auto it = orders_.find(wo); it != orders_.end()) return &it->second;
+  Order o;
+  auto bytes = get(snap_, kEntitiesCf, keys::entity("wo", wo));
+  if (!bytes) return std::unexpected(bytes.error());
+  if (*bytes) {
+    codec::MessageView view(**bytes);
+    auto w = view.root<s::WorkOrder>();
+    o.material = str(w.getMaterial());
+    for (auto st : w.getSteps()) o.equipment[str(st.getStep())] = str(st.getEquipment());
+    auto routing = get(snap_, kEntitiesCf, keys::entity("routing", sv(w.getRouting())));
+    if (!routing) return std::unexpected(routing.error());
+    if (*routing) {
+      codec::MessageView rview(**routing);
+      for (auto st : rview.root<s::RoutingDefine>().getSteps()) {
+        if (st.getMinutesPerUnit() > 0) {
+          o.minutes_per_unit[str(st.getStep())] = st.getMinutesPerUnit();
+        }
+      }
+    }
+  }
+  return &orders_.emplace(std::string(wo), std::move(o)).first->second;
 }
 
-}  // namespace
+std::string_view OrderLookup::equipment(const Order& o, std::string_view step) {
+  auto eq = o.equipment.find(step);
+  return eq == o.equipment.end() ? std::string_view() : std::string_view(eq->second);
+}
 
 std::optional<EntityKind> parse_entity_kind(std::string_view name) {
   for (auto k :
@@ -941,6 +970,8 @@ Result<void> Queries::kpis(TimeNs from, TimeNs to, codec::JsonWriter& out) const
         ++closed;
         close_hours += hours(t - f.getExceptionClosed().getRaisedAt());
         break;
+      case s::Fact::EQUIPMENT_TIME:
+        break;  // OEE's (oee())
     }
     return true;
   });
@@ -1016,24 +1047,7 @@ Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
   if (!shifts) return std::unexpected(shifts.error());
 
   // What each order's reports are attributed to: its material, and its steps' equipment.
-  struct Order {
-    std::string material;
-    std::map<std::string, std::string, std::less<>> equipment;
-  };
-  std::map<std::string, Order, std::less<>> orders;
-  auto order_of = [&](std::string_view wo) -> Result<const Order*> {
-    if (auto it = orders.find(wo); it != orders.end()) return &it->second;
-    Order o;
-    auto bytes = get(snap_, kEntitiesCf, keys::entity("wo", wo));
-    if (!bytes) return std::unexpected(bytes.error());
-    if (*bytes) {
-      codec::MessageView view(**bytes);
-      auto w = view.root<s::WorkOrder>();
-      o.material = str(w.getMaterial());
-      for (auto st : w.getSteps()) o.equipment[str(st.getStep())] = str(st.getEquipment());
-    }
-    return &orders.emplace(std::string(wo), std::move(o)).first->second;
-  };
+  OrderLookup orders(snap_);
 
   struct Row {
     std::int64_t qty = 0;
@@ -1047,15 +1061,14 @@ Result<void> Queries::defect_pareto(const ParetoQuery& q, const TimeZone& zone,
     if (f.which() != s::Fact::OP_REPORTED) return true;
     auto o = f.getOpReported();
     if (o.getScrap() <= 0) return true;
-    auto order = order_of(sv(o.getWo()));
+    auto order = orders.find(sv(o.getWo()));
     if (!order) {
       problem = order.error();
       return false;
     }
     const std::string step = str(o.getStep());
     const std::string& material = (*order)->material;
-    auto eq = (*order)->equipment.find(step);
-    const std::string equipment = eq == (*order)->equipment.end() ? "" : eq->second;
+    const std::string equipment(OrderLookup::equipment(**order, step));
     const std::string shift = shift_at(*shifts, zone, t).value_or("");
     if ((!q.step.empty() && q.step != step) || (!q.material.empty() && q.material != material) ||
         (!q.equipment.empty() && q.equipment != equipment) ||

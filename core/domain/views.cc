@@ -153,6 +153,31 @@ Result<void> pareto_view(const ledger::Snapshot& snap, const Request& r, const V
   return Queries(snap).defect_pareto(q, *zone, w);
 }
 
+// OEE per equipment and shift over [from, to) on the site's clock.
+Result<void> oee_view(const ledger::Snapshot& snap, const Request& r, const ViewOptions& options,
+                      std::string& out) {
+  if (auto ok = r.only({"from", "to", "equipment"}); !ok) return ok;
+  CUSTODY_TRY(from, r.time("from", Need::kRequired));
+  CUSTODY_TRY(to, r.time("to", Need::kRequired));
+  CUSTODY_TRY(equipment, r.text("equipment", Need::kOptional));
+  if (*to <= *from) return bad("to", "must be after from");
+  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
+  CUSTODY_TRY(zone, TimeZone::load(site.time_zone));
+  codec::JsonWriter w(out);
+  return Queries(snap).oee({.from = *from, .to = *to, .now = options.now, .equipment = *equipment},
+                           *zone, w);
+}
+
+// Piecework pay per operator over [from, to).
+Result<void> pay_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
+  if (auto ok = r.only({"from", "to"}); !ok) return ok;
+  CUSTODY_TRY(from, r.time("from", Need::kRequired));
+  CUSTODY_TRY(to, r.time("to", Need::kRequired));
+  if (*to <= *from) return bad("to", "must be after from");
+  codec::JsonWriter w(out);
+  return Queries(snap).piecework_pay(*from, *to, w);
+}
+
 Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"lot", "direction", "depth"}); !ok) return ok;
   CUSTODY_TRY(lot, r.text("lot", Need::kRequired));
@@ -285,6 +310,8 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
   if (*view == "logbook") return logbook_view(snap, r, out);
   if (*view == "yield") return yield_view(snap, r, out);
   if (*view == "pareto") return pareto_view(snap, r, options, out);
+  if (*view == "oee") return oee_view(snap, r, options, out);
+  if (*view == "pay") return pay_view(snap, r, out);
   if (*view == "trace") return trace_view(snap, r, out);
   if (*view == "recall") return recall_view(snap, r, options, out);
   if (*view == "log") return log_view(snap, r, options, out);
@@ -303,7 +330,7 @@ Result<void> answer_view(const ledger::Snapshot& snap, std::string_view request,
       "view",
       "unknown view '" + *view +
           "' (lot, wo, exception, equipment, material, party, receipt, board, kpi, trace, recall, "
-          "log, head, site, epcis, logbook, yield)");
+          "log, head, site, epcis, logbook, yield, pareto, oee, pay)");
 }
 
 Result<Trace> trace_lot(const ledger::Snapshot& snap, const std::string& lot, Direction direction,

@@ -337,6 +337,7 @@ void apply_started(Apply& a, s::OpStart::Reader r) {
           b.setLastMaterial(material);
           b.setLastAllergenClass(allergen_class);
         }
+        track_equipment_time(a, b);
       });
   a.history("wo", sv(r.getWo()));
   a.history("equipment", sv(r.getEquipment()));
@@ -370,6 +371,7 @@ void apply_op_completed(Apply& a, s::OpRef::Reader r) {
                              b.setState(s::EquipmentState::IDLE);
                            b.setWo("");
                            b.setStep("");
+                           track_equipment_time(a, b);
                          });
     a.history("equipment", equipment);
   }

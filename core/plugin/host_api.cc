@@ -268,6 +268,7 @@ custody_status status_of(ErrorCode code) {
     case ErrorCode::kLineNotCleared:
     case ErrorCode::kLabelsNotReconciled:
     case ErrorCode::kOpenDeviation:
+    case ErrorCode::kPlannedStop:
       return CUSTODY_ERR_REJECTED;
     case ErrorCode::kProjectionsStale:
     case ErrorCode::kUnavailable:

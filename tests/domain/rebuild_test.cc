@@ -48,7 +48,7 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
   auto qty = [&] {
     return std::to_string(pick(40) + 1) + (pick(2) ? ".5" : "");
   };
-  switch (pick(26)) {
+  switch (pick(27)) {
     case 0:
       type = "material.define";
       return R"({"material":")" + id("m", 3) + R"(","name":"n","uom":"kg","requiresRelease":)" +
@@ -60,7 +60,8 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
     case 2:
       type = "equipment.define";
       return R"({"equipment":")" + id("e", 3) + R"(","name":"n","workCenter":")" + id("w", 2) +
-             R"(","params":[{"name":"t","min":0,"max":5}]})";
+             R"(","params":[{"name":"t","min":0,"max":5}])" +
+             (pick(2) ? R"(,"idealRate":30})" : "}");
     case 3:
       type = "routing.define";
       return R"({"routing":")" + id("r", 3) + R"(","material":")" + id("m", 3) +
@@ -166,6 +167,18 @@ std::string random_command(std::mt19937& rng, std::string& type, std::uint64_t h
           return R"({"lot":")" + id(pick(2) ? "l" : "f", 12) + "\"}";
       }
     }
+    case 25:
+      // OEE spans as equipment stops and starts again; piece rates for the routings' steps.
+      if (pick(2)) {
+        type = "equipment.set_status";
+        static constexpr const char* kStatus[] = {"plannedStop", "inService", "maintenance"};
+        return R"({"equipment":")" + id("e", 3) + R"(","status":")" + kStatus[pick(3)] +
+               R"(","reason":"r"})";
+      }
+      type = "piece_rate.define";
+      return R"({"material":")" + id("m", 3) + R"(","step":")" + id("s", 2) +
+             R"(","effective":"2026-11-2)" + std::to_string(pick(3)) + R"(T00:00:00Z","rate":)" +
+             qty() + R"(,"currency":"EUR","scrap":")" + (pick(2) ? "deducted" : "paid") + "\"}";
     default:
       type = "record.correct";
       return R"({"seq":)" + std::to_string(head > 0 ? rng() % head + 1 : 1) +

@@ -26,8 +26,8 @@ typedef struct custody_type_info {
   uint64_t schema_id;       /* its Cap'n Proto id: capnp::typeId<T>() in C++ */
 } custody_type_info;
 
-#define CUSTODY_EVENT_TYPE_COUNT 74
-#define CUSTODY_COMMAND_TYPE_COUNT 72
+#define CUSTODY_EVENT_TYPE_COUNT 75
+#define CUSTODY_COMMAND_TYPE_COUNT 73
 
 /* Event types: what a custody_record's payload holds. */
 static const custody_type_info custody_event_types[] = {
@@ -105,6 +105,7 @@ static const custody_type_info custody_event_types[] = {
     {"capa.opened", "CapaOpen", UINT64_C(0xb76d90bde270e8aa)},
     {"capa.completed", "CapaComplete", UINT64_C(0x9700c8450819f97c)},
     {"capa.checked", "CapaCheck", UINT64_C(0x8b611b354e7648e2)},
+    {"piece_rate.defined", "PieceRateDefine", UINT64_C(0xc147d7ac71aa6090)},
 };
 
 /* Command types: what a custody_command's data holds. */
@@ -181,6 +182,7 @@ static const custody_type_info custody_command_types[] = {
     {"capa.open", "CapaOpen", UINT64_C(0xb76d90bde270e8aa)},
     {"capa.complete", "CapaComplete", UINT64_C(0x9700c8450819f97c)},
     {"capa.check", "CapaCheck", UINT64_C(0x8b611b354e7648e2)},
+    {"piece_rate.define", "PieceRateDefine", UINT64_C(0xc147d7ac71aa6090)},
 };
 
 /* The entry for an event type, or NULL when the type is unknown. */

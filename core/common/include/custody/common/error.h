@@ -52,10 +52,11 @@ enum class ErrorCode : std::uint8_t {
   kLineNotCleared,        // a step started without the verified line clearance it needs
   kLabelsNotReconciled,   // a labelling step completed before its labels were reconciled
   kOpenDeviation,         // a lot released while an open deviation names it
+  kPlannedStop,           // a step started on equipment in a planned stop
 };
 
 // The last code (for loops over every code).
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kOpenDeviation;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kPlannedStop;
 
 // "invalid_argument", "not_found", ...
 [[nodiscard]] std::string_view code_name(ErrorCode code);

@@ -32,7 +32,8 @@
 //                  "epcis_id/" identifier 0x00 eventId    -> role: "input" | "output" | "object"
 //                  "epcis_lot/" lot code 0x00 eventId     -> role (the lot of each LGTIN)
 //                  "epcis_error/" eventId                 -> reason: the partner declared it wrong
-//   facts          be64(time) be64(seq) u8(n)             -> Fact, by event time
+//   facts          be64(time) be64(seq) u8(n)             -> Fact, by event time (n 1: the
+//                                                            EquipmentTime a record ends)
 //   corrections    be64(seq)                              -> Correction: payload in force
 //
 // Event time is the record's occurredAt when the command gave one, else its recordedAt.
@@ -54,6 +55,9 @@ inline constexpr std::string_view kGenealogyBwdCf = "genealogy_bwd";
 inline constexpr std::string_view kIndexCf = "index";
 inline constexpr std::string_view kFactsCf = "facts";
 inline constexpr std::string_view kCorrectionsCf = "corrections";
+
+// A material's piece rates are the entity "piecerate/<material>" (PieceRates).
+inline constexpr std::string_view kPieceRatesKind = "piecerate";
 
 // All of them, in a fixed order (state digests walk them in this order).
 [[nodiscard]] const std::vector<std::string>& projection_column_families();

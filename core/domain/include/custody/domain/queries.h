@@ -30,6 +30,15 @@ struct ParetoQuery {
   std::string step, material, equipment, shift;
 };
 
+// OEE over [from, to) by event time, of every equipment with an ideal rate or only
+// `equipment`; time after `now` has not happened yet and does not count.
+struct OeeQuery {
+  TimeNs from = 0;
+  TimeNs to = 0;
+  TimeNs now = 0;
+  std::string equipment;
+};
+
 // The boards, by name.
 inline constexpr std::string_view kBoards[] = {"wip",      "exceptions", "expiry",
                                                "training", "deviations", "capa"};
@@ -129,6 +138,25 @@ class Queries {
   // (`zone`). kInvalidArgument (field "by") for another breakdown.
   [[nodiscard]] Result<void> defect_pareto(const ParetoQuery& q, const TimeZone& zone,
                                            codec::JsonWriter& out) const;
+
+  // OEE (docs/commands.md, "OEE and piecework pay") of each equipment defined with an ideal
+  // rate, per shift on the site's clock (`zone`) and in total: the minutes it was running,
+  // idle, down (by reason) and in a planned stop, from the spans its state changes end
+  // (Fact::EquipmentTime) and the span in force; the good and scrap reported on its steps;
+  // availability = running / (running + idle + down), performance = ideal run time of the
+  // counted units (the routing step's minutesPerUnit, else the ideal rate) / running time,
+  // quality = good / (good + scrap), OEE their product (null
+  // where a divisor is 0). kNotFound for an unknown `equipment`, kInvalidArgument for one
+  // without an ideal rate.
+  [[nodiscard]] Result<void> oee(const OeeQuery& q, const TimeZone& zone,
+                                 codec::JsonWriter& out) const;
+
+  // Piecework pay over reports in [from, to): per operator, a line per material, step and
+  // piece rate in force when the report was made (piece_rate.define), with the quantity it
+  // pays (good; with scrap when the rate pays it; less scrap when it deducts it), the amount
+  // (rounded to cents per line) and the operator's totals; reports with no rate in force
+  // pay nothing and are shown (rate null). The total's good and scrap are the KPIs' (kpis()).
+  [[nodiscard]] Result<void> piecework_pay(TimeNs from, TimeNs to, codec::JsonWriter& out) const;
 
  private:
   // The seqs of the entity's records, oldest first: its own stream and what the history
