@@ -553,6 +553,10 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "pareto" && s.size() == 2) {
     return read(Read::kState, [&] { return get_pareto(query); });
   }
+  if (resource == "oee" && s.size() == 2) {
+    return read(Read::kState, [&] { return get_oee(query); });
+  }
+  if (resource == "pay" && s.size() == 2) return read(Read::kPay, [&] { return get_pay(query); });
   if (resource == "work-orders" && s.size() == 4 && s[3] == "yield") {
     return read(Read::kState, [&] { return get_yield(s[2]); });
   }
@@ -1333,6 +1337,44 @@ Response Api::get_pareto(const std::string& query_text) {
   if (!zone) return error(500, zone.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
     return queries.defect_pareto(pareto, *zone, w);
+  });
+}
+
+Response Api::get_oee(const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  for (const auto& [key, value] : q->params) {
+    if (key != "from" && key != "to" && key != "equipment") {
+      return error(400, ErrorCode::kInvalidArgument, "unknown parameter (from, to, equipment)",
+                   key);
+    }
+  }
+  auto period = period_params(*q, true);
+  if (!period) return error(400, period.error());
+  const std::string* equipment = q->get("equipment");
+  domain::OeeQuery oee{.from = period->first,
+                       .to = period->second,
+                       .now = ledger_.clock().now(),
+                       .equipment = equipment ? *equipment : ""};
+  auto zone = TimeZone::load(options_.site.time_zone);
+  if (!zone) return error(500, zone.error());
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.oee(oee, *zone, w);
+  });
+}
+
+Response Api::get_pay(const std::string& query_text) {
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  for (const auto& [key, value] : q->params) {
+    if (key != "from" && key != "to") {
+      return error(400, ErrorCode::kInvalidArgument, "unknown parameter (from, to)", key);
+    }
+  }
+  auto period = period_params(*q, true);
+  if (!period) return error(400, period.error());
+  return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
+    return queries.piecework_pay(period->first, period->second, w);
   });
 }
 

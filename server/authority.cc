@@ -101,6 +101,9 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
         // sent back on the floor, as scrap is reported.
         {"defect.define", {"qa", "planner", "integration"}},
         {"shift.define", kMasterData},
+        // Piece rates are pay: planning and the supervisors set them (an ERP may load them), not
+        // the people they pay.
+        {"piece_rate.define", {"supervisor", "planner", "integration"}},
         {"op.rework", kFloor},
         // A line clearance is walked and signed by people on the floor, and verified by a
         // second one as a step is; label counts may come from the label printer's system.
@@ -139,7 +142,8 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
   return table;
 }
 
-constexpr Read kReads[] = {Read::kState, Read::kLog, Read::kAudit, Read::kIdentity, Read::kMetrics};
+constexpr Read kReads[] = {Read::kState,    Read::kLog,     Read::kAudit,
+                           Read::kIdentity, Read::kMetrics, Read::kPay};
 
 bool any_of(std::span<const std::string> have, const Roles& allowed) {
   return std::any_of(have.begin(), have.end(), [&](const std::string& r) {
@@ -161,6 +165,8 @@ std::string_view read_name(Read r) {
       return "identity";
     case Read::kMetrics:
       return "metrics";
+    case Read::kPay:
+      return "pay";
   }
   return "state";
 }
@@ -182,6 +188,9 @@ const std::vector<std::string_view>& roles_for_read(Read what) {
   static const Roles audit = {"qa", "auditor", "admin"};
   static const Roles identity = {"admin", "auditor"};
   static const Roles metrics = {"admin", "auditor", "integration"};
+  // What each operator earns is personal: their supervisors, payroll (through an integration
+  // token), the auditor and the admin, not the floor at large.
+  static const Roles pay = {"supervisor", "auditor", "admin", "integration"};
   switch (what) {
     case Read::kState:
       return everyone;
@@ -193,6 +202,8 @@ const std::vector<std::string_view>& roles_for_read(Read what) {
       return identity;
     case Read::kMetrics:
       return metrics;
+    case Read::kPay:
+      return pay;
   }
   return kNobody;
 }

@@ -324,7 +324,8 @@ TEST_F(Serve, EveryCellOfTheDocumentedAuthorityTableHolds) {
       {"read: log", "/v1/log?limit=1"},
       {"read: audit", "/v1/checkpoint"},
       {"read: identity", "/v1/tokens"},
-      {"read: metrics", "/metrics"}};
+      {"read: metrics", "/metrics"},
+      {"read: pay", "/v1/pay?from=2026-01-01&to=2026-02-01"}};
   for (const auto& [what, target] : reads) {
     ASSERT_TRUE(table.contains(what)) << what << " is missing from docs/security.md";
     for (const auto& role : kRoles) {
@@ -1068,6 +1069,47 @@ TEST_F(Serve, KpisNeedARangeAndTheSiteSaysItsTimeZone) {
   auto k = client_->request("GET", "/v1/kpis?from=2026-11-01&to=2026-12-01", "", planner);
   ASSERT_EQ(k.status, 200) << k.body;
   EXPECT_EQ(k.json().at("from"), "2026-11-01T00:00:00Z");
+}
+
+TEST_F(Serve, OeeAndPayAreReadOverHttpWithTheirOwnRefusals) {
+  const std::string planner = token("planner");
+  const std::string supervisor = token("supervisor");
+  start();
+  auto post = [&](const std::string& id, const std::string& type, const std::string& data) {
+    return client_->request(
+        "POST", "/v1/commands",
+        R"({"type":")" + type + R"(","commandId":")" + id + R"(","data":)" + data + "}", planner);
+  };
+  ASSERT_EQ(post("e1", "equipment.define",
+                 R"({"equipment":"line-1","name":"Line 1","workCenter":"wash","idealRate":60})")
+                .status,
+            200);
+  ASSERT_EQ(post("e2", "equipment.define",
+                 R"({"equipment":"washer-1","name":"Washer 1","workCenter":"wash"})")
+                .status,
+            200);
+  auto oee = client_->request("GET", "/v1/oee?from=2026-01-01&to=2030-01-01", "", planner);
+  ASSERT_EQ(oee.status, 200) << oee.body;
+  ASSERT_EQ(oee.json().at("equipment").as_array().size(), 1u);
+  EXPECT_EQ(oee.json().at("equipment").at(0).at("equipment"), "line-1");
+  for (const auto& [target, status, field] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"/v1/oee?from=2026-01-01", 400, "to"},
+           {"/v1/oee?from=2026-01-01&to=2027-01-01&equipment=washer-1", 400, "equipment"},
+           {"/v1/oee?from=2026-01-01&to=2027-01-01&equipment=nope", 404, "equipment"},
+           {"/v1/oee?from=2026-01-01&to=2027-01-01&by=shift", 400, "by"},
+           {"/v1/pay?from=2026-01-01&to=2027-01-01&operator=x", 400, "operator"},
+           {"/v1/pay?from=2027-01-01&to=2026-01-01", 400, "to"}}) {
+    auto r = client_->request("GET", target, "", supervisor);
+    EXPECT_EQ(r.status, status) << target << " " << r.body;
+    EXPECT_EQ(str(r.json().at("error").at("field")), field) << target;
+  }
+  // Pay is the supervisor's to read, not the planner's.
+  EXPECT_EQ(client_->request("GET", "/v1/pay?from=2026-01-01&to=2027-01-01", "", planner).status,
+            403);
+  auto pay = client_->request("GET", "/v1/pay?from=2026-01-01&to=2027-01-01", "", supervisor);
+  ASSERT_EQ(pay.status, 200) << pay.body;
+  EXPECT_TRUE(pay.json().at("currency").is_null());
+  EXPECT_EQ(pay.json().at("operators").as_array().size(), 0u);
 }
 
 TEST_F(Serve, TheEquipmentLogbookIsReadOverHttp) {

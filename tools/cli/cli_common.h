@@ -59,6 +59,8 @@ void add_kpi(CLI::App& app, Action& run);
 void add_logbook(CLI::App& app, Action& run);
 void add_yield(CLI::App& app, Action& run);
 void add_pareto(CLI::App& app, Action& run);
+void add_oee(CLI::App& app, Action& run);
+void add_pay(CLI::App& app, Action& run);
 void add_retention(CLI::App& app, Action& run);
 void add_rebuild(CLI::App& app, Action& run);
 void add_state_digest(CLI::App& app, Action& run);

@@ -1,4 +1,4 @@
-// The domain's views: custody show, board, kpi, logbook, yield and pareto.
+// The domain's views: custody show, board, kpi, logbook, yield, pareto, oee and pay.
 #include <iostream>
 #include <limits>
 
@@ -52,7 +52,7 @@ struct BoardArgs {
   Format format = Format::kJson;
 };
 
-struct KpiArgs {
+struct PeriodArgs {
   std::string dir, from, to;
   Format format = Format::kJson;
 };
@@ -81,6 +81,13 @@ Result<std::pair<TimeNs, TimeNs>> optional_period(const std::string& from_text,
     return std::unexpected(Error::invalid_argument("to", "must be after --from"));
   }
   return period;
+}
+
+// The site's time zone (shifts are on its clock).
+Result<TimeZone> site_zone(const std::string& dir) {
+  auto config = ledger::load_config(dir);
+  if (!config) return std::unexpected(config.error());
+  return TimeZone::load(config->site.time_zone);
 }
 
 }  // namespace
@@ -149,15 +156,20 @@ void add_board(CLI::App& app, Action& run) {
   });
 }
 
-void add_kpi(CLI::App& app, Action& run) {
-  auto a = std::make_shared<KpiArgs>();
-  auto* cmd = app.add_subcommand("kpi", "KPIs over a time range");
+namespace {
+
+// A command that answers `query` over a required period [--from, --to).
+void add_period_query(
+    CLI::App& app, Action& run, const std::string& name, const std::string& description,
+    std::function<Result<void>(const domain::Queries&, TimeNs, TimeNs, codec::JsonWriter&)> query) {
+  auto a = std::make_shared<PeriodArgs>();
+  auto* cmd = app.add_subcommand(name, description);
   cmd->add_option("DIR", a->dir, "Ledger directory")->required();
   cmd->add_option("--from", a->from, "Start (RFC 3339 or YYYY-MM-DD), inclusive")->required();
   cmd->add_option("--to", a->to, "End, exclusive")->required();
   add_format(cmd, a->format);
-  cmd->callback([&run, a] {
-    run = [a] {
+  cmd->callback([&run, a, query] {
+    run = [a, query] {
       auto from = parse_time(a->from, "from");
       if (!from) return report(from.error());
       auto to = parse_time(a->to, "to");
@@ -165,9 +177,18 @@ void add_kpi(CLI::App& app, Action& run) {
       if (*to <= *from) return report(Error::invalid_argument("to", "must be after --from"));
       return with_queries(a->dir, a->format,
                           [&](const domain::Queries& q, const ledger::Ledger&,
-                              codec::JsonWriter& w) { return q.kpis(*from, *to, w); });
+                              codec::JsonWriter& w) { return query(q, *from, *to, w); });
     };
   });
+}
+
+}  // namespace
+
+void add_kpi(CLI::App& app, Action& run) {
+  add_period_query(app, run, "kpi", "KPIs over a time range",
+                   [](const domain::Queries& q, TimeNs from, TimeNs to, codec::JsonWriter& w) {
+                     return q.kpis(from, to, w);
+                   });
 }
 
 void add_logbook(CLI::App& app, Action& run) {
@@ -244,15 +265,60 @@ void add_pareto(CLI::App& app, Action& run) {
       return with_queries(a->dir, a->format,
                           [&](const domain::Queries& q, const ledger::Ledger&,
                               codec::JsonWriter& w) -> Result<void> {
-                            // The shifts are on the site's clock.
-                            auto config = ledger::load_config(a->dir);
-                            if (!config) return std::unexpected(config.error());
-                            auto zone = TimeZone::load(config->site.time_zone);
+                            auto zone = site_zone(a->dir);
                             if (!zone) return std::unexpected(zone.error());
                             return q.defect_pareto(a->query, *zone, w);
                           });
     };
   });
+}
+
+void add_oee(CLI::App& app, Action& run) {
+  struct Args {
+    std::string dir, from, to, at;
+    domain::OeeQuery query;
+    Format format = Format::kJson;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "oee", "OEE per equipment and shift: availability, performance, quality, down reasons");
+  cmd->add_option("DIR", a->dir, "Ledger directory")->required();
+  cmd->add_option("--from", a->from, "Start (RFC 3339 or YYYY-MM-DD), inclusive")->required();
+  cmd->add_option("--to", a->to, "End, exclusive")->required();
+  cmd->add_option("--equipment", a->query.equipment, "Only this equipment");
+  cmd->add_option("--at", a->at, "Count time up to this instant (default: now)");
+  add_format(cmd, a->format);
+  cmd->callback([&run, a] {
+    run = [a] {
+      auto from = parse_time(a->from, "from");
+      if (!from) return report(from.error());
+      auto to = parse_time(a->to, "to");
+      if (!to) return report(to.error());
+      a->query.from = *from;
+      a->query.to = *to;
+      a->query.now = SystemClock().now();
+      if (!a->at.empty()) {
+        auto at = parse_time(a->at, "at");
+        if (!at) return report(at.error());
+        a->query.now = *at;
+      }
+      return with_queries(a->dir, a->format,
+                          [&](const domain::Queries& q, const ledger::Ledger&,
+                              codec::JsonWriter& w) -> Result<void> {
+                            auto zone = site_zone(a->dir);
+                            if (!zone) return std::unexpected(zone.error());
+                            return q.oee(a->query, *zone, w);
+                          });
+    };
+  });
+}
+
+void add_pay(CLI::App& app, Action& run) {
+  add_period_query(app, run, "pay",
+                   "Piecework pay per operator over a time range, at the piece rates in force",
+                   [](const domain::Queries& q, TimeNs from, TimeNs to, codec::JsonWriter& w) {
+                     return q.piecework_pay(from, to, w);
+                   });
 }
 
 void add_retention(CLI::App& app, Action& run) {

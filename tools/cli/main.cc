@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   add_logbook(app, run);
   add_yield(app, run);
   add_pareto(app, run);
+  add_oee(app, run);
+  add_pay(app, run);
   add_retention(app, run);
   add_rebuild(app, run);
   add_state_digest(app, run);

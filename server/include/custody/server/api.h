@@ -217,6 +217,8 @@ class Api {
   Response get_logbook(std::string_view equipment, const std::string& query);
   Response get_yield(std::string_view wo);
   Response get_pareto(const std::string& query);
+  Response get_oee(const std::string& query);
+  Response get_pay(const std::string& query);
   Response get_site();
   Response get_recall(const std::string& query, std::string_view fsma204_file);
   Response get_fsma204(const std::string& query, std::string_view file);

@@ -24,6 +24,7 @@ enum class Read {
   kAudit,     // checkpoints and verification
   kIdentity,  // users and tokens (without secrets)
   kMetrics,   // GET /metrics
+  kPay,       // piecework pay per operator (GET /v1/pay)
 };
 
 [[nodiscard]] std::string_view read_name(Read r);
