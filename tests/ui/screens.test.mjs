@@ -516,6 +516,40 @@ test("an equipment's audit page shows its logbook as the API has it: cleanings, 
   await screenshot(page, 'equipment-logbook');
 });
 
+test("OEE per equipment is `custody oee`'s, and piecework pay is shown to a supervisor, not to QA", async () => {
+  const range = ['--from', '2026-10-01T07:00:00Z', '--to', '2026-10-04T07:00:00Z'];
+  const oee = JSON.parse(execFileSync(binary, ['oee', plant.ledger, ...range], { encoding: 'utf8' }));
+  const pay = JSON.parse(execFileSync(binary, ['pay', plant.ledger, ...range], { encoding: 'utf8' }));
+  assert.ok(oee.equipment.length > 0, 'the test plant keeps OEE for its machines');
+  assert.ok(pay.operators.length > 0 && pay.total.amount > 0, 'the test plant has piece rates');
+  const ratio = (/** @type {number | null} */ x) => (x === null ? '–' : `${Math.round(x * 1000) / 10} %`);
+  const open = async (/** @type {string} */ role) => {
+    const page = await plant.signedIn(role);
+    await page.goto(plant.url + '/#/kpi');
+    await page.fill('#kpi-from', '2026-10-01');
+    await page.fill('#kpi-to', '2026-10-04');
+    await page.dispatchEvent('#kpi-to', 'change');
+    return page;
+  };
+  const supervisor = await open('supervisor');
+  const first = oee.equipment[0];
+  await supervisor.waitForSelector(`table.oee-rows tr[data-oee="${first.equipment}"] [data-oee-value]:text("${ratio(first.oee)}")`);
+  assert.equal(await supervisor.locator('table.oee-rows tbody tr').count(), oee.equipment.length);
+  const who = pay.operators[0];
+  await supervisor.waitForSelector(`table.pay-rows tr[data-pay="${who.operator}"]`);
+  assert.equal(await supervisor.locator('table.pay-rows tbody tr').count(), pay.operators.length);
+  assert.match(await text(supervisor, `table.pay-rows tr[data-pay="${who.operator}"] [data-pay-amount]`), /EUR$/);
+  await supervisor.locator('table.pay-rows').scrollIntoViewIfNeeded();
+  await screenshot(supervisor, 'kpi-oee-pay');
+
+  // QA sees OEE but not what each operator earns; the API refuses it too.
+  const qa = await open('qa');
+  await qa.waitForSelector('table.oee-rows tbody tr');
+  assert.equal(await qa.locator('table.pay-rows').count(), 0);
+  const refused = await (await plant.api('qa')).get('/v1/pay?from=2026-10-01T07:00:00Z&to=2026-10-04T07:00:00Z');
+  assert.equal(refused.status, 403);
+});
+
 test('KPIs for a date range match `custody kpi`, and the SPC chart marks the readings outside its limits', async () => {
   const page = await plant.signedIn('qa');
   await page.goto(plant.url + '/#/kpi');

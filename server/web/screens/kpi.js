@@ -99,7 +99,75 @@ function Dashboard() {
       <tbody>${(total.operators ?? []).map((/** @type {any} */ o) => html`<tr data-operator=${o.operator}><td>${o.operator}</td><td class="num">${formatQty(o.good)}</td><td class="num">${formatQty(o.scrap)}</td></tr>`)}</tbody>
     </table>`}
     ${range && html`<${Pareto} from=${range.from} to=${range.to} />`}
+    ${range && html`<${Oee} from=${range.from} to=${range.to} />`}
+    ${range && canRead('pay') && html`<${Pay} from=${range.from} to=${range.to} />`}
   </section>`;
+}
+
+/**
+ * A GET of `path` with `query` that follows the range: the newest answer, or why it failed.
+ * @param {string} path @param {Record<string, string>} query
+ */
+function useAnswer(path, query) {
+  const [answer, setAnswer] = useState(/** @type {any} */ (null));
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  const key = JSON.stringify(query);
+  useEffect(() => {
+    let current = true;
+    setProblem(null);
+    get(withQuery(path, query)).then(
+      (a) => current && setAnswer(a),
+      (e) => current && setProblem(describe(e)),
+    );
+    return () => { current = false; };
+  }, [path, key]);
+  return { answer, problem };
+}
+
+/** @param {number | null} x */
+const ratio = (x) => (x === null || x === undefined ? '–' : formatQty(Math.round(x * 1000) / 10) + ' %');
+
+/**
+ * OEE of each equipment with an ideal rate over the range: availability, performance, quality
+ * and their product, the time in each state and the reason it was down most.
+ * @param {{from: string, to: string}} props
+ */
+function Oee({ from, to }) {
+  const { answer, problem } = useAnswer('/v1/oee', { from, to });
+  return html`<div class="oee">
+    <h3 id="oee-title">${t('oee.title')}</h3>
+    <${ErrorText} error=${problem} />
+    ${answer && html`<table class="oee-rows" aria-labelledby="oee-title">
+      <thead><tr><th scope="col">${t('col.equipment')}</th><th scope="col">${t('oee.oee')}</th><th scope="col">${t('oee.availability')}</th><th scope="col">${t('oee.performance')}</th><th scope="col">${t('oee.quality')}</th><th scope="col">${t('oee.running')}</th><th scope="col">${t('oee.down')}</th><th scope="col">${t('oee.planned')}</th><th scope="col">${t('oee.topReason')}</th></tr></thead>
+      <tbody>${answer.equipment.map((/** @type {any} */ e) => html`<tr data-oee=${e.equipment}>
+        <td>${e.name} (${e.equipment})</td><td class="num" data-oee-value>${ratio(e.oee)}</td><td class="num">${ratio(e.availability)}</td>
+        <td class="num">${ratio(e.performance)}</td><td class="num">${ratio(e.quality)}</td>
+        <td class="num">${formatQty(e.runningMinutes)}</td><td class="num">${formatQty(e.downMinutes)}</td><td class="num">${formatQty(e.plannedStopMinutes)}</td>
+        <td>${e.downReasons[0]?.reason ?? ''}</td></tr>`)}</tbody>
+    </table>
+    <p class="hint">${t('oee.hint')}</p>`}
+  </div>`;
+}
+
+/**
+ * Piecework pay per operator over the range, at the piece rates in force (supervisors and
+ * those who may read pay only).
+ * @param {{from: string, to: string}} props
+ */
+function Pay({ from, to }) {
+  const { answer, problem } = useAnswer('/v1/pay', { from, to });
+  /** @param {number} amount */
+  const money = (amount) => `${formatQty(amount)} ${answer?.currency ?? ''}`.trim();
+  return html`<div class="pay">
+    <h3 id="pay-title">${t('pay.title')}</h3>
+    <${ErrorText} error=${problem} />
+    ${answer && html`<table class="pay-rows" aria-labelledby="pay-title">
+      <thead><tr><th scope="col">${t('kpi.operator')}</th><th scope="col">${t('col.good')}</th><th scope="col">${t('col.scrap')}</th><th scope="col">${t('pay.amount')}</th></tr></thead>
+      <tbody>${answer.operators.map((/** @type {any} */ o) => html`<tr data-pay=${o.operator}><td>${o.operator}</td><td class="num">${formatQty(o.good)}</td><td class="num">${formatQty(o.scrap)}</td><td class="num" data-pay-amount>${money(o.amount)}</td></tr>`)}</tbody>
+      <tfoot><tr data-pay-total><th scope="row">${t('pay.total')}</th><td class="num">${formatQty(answer.total.good)}</td><td class="num">${formatQty(answer.total.scrap)}</td><td class="num">${money(answer.total.amount)}</td></tr></tfoot>
+    </table>
+    ${answer.total.unratedGood > 0 && html`<p class="hint">${t('pay.unrated', { n: formatQty(answer.total.unratedGood) })}</p>`}`}
+  </div>`;
 }
 
 /**
