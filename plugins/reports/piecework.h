@@ -1,10 +1,15 @@
-// The piecework and KPI report of a period, as CSV for payroll and for the plant manager:
-// good and scrap per operator (who reported it) with their first-pass yield, then the
-// period's KPIs. One table; the `record` column says which kind of row it is:
+// The piecework pay and KPI report of a period, as CSV for payroll and for the plant manager:
+// each operator's pay lines (material, step, the piece rate in force, good, scrap, the
+// quantity paid and the amount), the operator's totals with first-pass yield, the period's
+// total, the period's KPIs, and a check row that says whether the total's good and scrap are
+// the KPIs'. One table; the `record` column says which kind of row it is:
 //
-//   record,key,good,scrap,yield_pct,value
-//   operator,user:maria,1950,12.5,99.36,
-//   kpi,work_orders_completed,,,,12
+//   record,key,material,step,effective,rate,scrap_pay,good,scrap,paid_qty,amount,currency,yield_pct,value
+//   line,user:maria,salad,wash,2026-11-01T00:00:00Z,0.05,unpaid,190,5,190,9.50,EUR,,
+//   operator,user:maria,,,,,,190,5,,9.50,EUR,97.44,
+//   total,,,,,,,290,7,,21.50,EUR,97.64,
+//   kpi,good,,,,,,,,,,,,290
+//   check,reconciled,,,,,,,,,,,,true
 #pragma once
 
 #include <string>

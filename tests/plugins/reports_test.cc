@@ -1,5 +1,5 @@
 // The reports plugin through the real host: a batch record that tells the whole story of an
-// order, corrections flagged where they happened, and the piecework CSV against the KPIs.
+// order, corrections flagged where they happened, and the piecework pay CSV against the KPIs.
 #include <fstream>
 #include <sstream>
 
@@ -463,8 +463,14 @@ TEST_F(Reports, BadRequestsGetClearErrorsAndWriteNothing) {
   EXPECT_EQ(ledger_->head().seq, head);
 }
 
-TEST_F(Reports, PieceworkMatchesTheKpisPerOperator) {
+TEST_F(Reports, PieceworkPaysEachOperatorAndReconcilesWithTheKpis) {
   run_an_order();
+  ok("piece_rate.define",
+     R"({"material":"salad","step":"wash","effective":"2026-11-21T00:00:00Z","rate":0.05,)"
+     R"("currency":"EUR"})");
+  ok("piece_rate.define",
+     R"({"material":"salad","step":"pack","effective":"2026-11-21T00:00:00Z","rate":0.12,)"
+     R"("currency":"EUR","scrap":"deducted"})");
   start_reports();
   auto csv =
       host_->render("piecework", R"({"from":"2026-11-21T00:00:00Z","to":"2026-11-22T00:00:00Z"})");
@@ -472,14 +478,24 @@ TEST_F(Reports, PieceworkMatchesTheKpisPerOperator) {
   std::istringstream in(*csv);
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "record,key,good,scrap,yield_pct,value");
+  EXPECT_EQ(line,
+            "record,key,material,step,effective,rate,scrap_pay,good,scrap,paid_qty,amount,currency,"
+            "yield_pct,value");
   std::map<std::string, std::string> rows;
   while (std::getline(in, line)) rows[line.substr(0, line.find(',', line.find(',') + 1))] = line;
-  // Maria reported the wash (corrected to 190 good, 5 scrap); Jose the pack.
-  EXPECT_EQ(rows["operator,user:maria"], "operator,user:maria,190,5,97.44,");
-  EXPECT_EQ(rows["operator,user:jose"], "operator,user:jose,100,2,98.04,");
-  EXPECT_EQ(rows["kpi,work_orders_completed"], "kpi,work_orders_completed,,,,1");
-  EXPECT_EQ(rows["kpi,good"], "kpi,good,,,,290");
+  // Maria reported the wash (corrected to 190 good, 5 scrap; scrap unpaid); Jose the pack
+  // (100 good, 2 scrap deducted).
+  EXPECT_EQ(rows["line,user:maria"],
+            "line,user:maria,salad,wash,2026-11-21T00:00:00Z,0.05,unpaid,190,5,190,9.50,EUR,,");
+  EXPECT_EQ(rows["operator,user:maria"], "operator,user:maria,,,,,,190,5,,9.50,EUR,97.44,");
+  EXPECT_EQ(rows["line,user:jose"],
+            "line,user:jose,salad,pack,2026-11-21T00:00:00Z,0.12,deducted,100,2,98,11.76,EUR,,");
+  EXPECT_EQ(rows["operator,user:jose"], "operator,user:jose,,,,,,100,2,,11.76,EUR,98.04,");
+  EXPECT_EQ(rows["total,"], "total,,,,,,,290,7,,21.26,EUR,97.64,");
+  EXPECT_EQ(rows["kpi,work_orders_completed"], "kpi,work_orders_completed,,,,,,,,,,,,1");
+  EXPECT_EQ(rows["kpi,good"], "kpi,good,,,,,,,,,,,,290");
+  EXPECT_EQ(rows["kpi,scrap"], "kpi,scrap,,,,,,,,,,,,7");
+  EXPECT_EQ(rows["check,reconciled"], "check,reconciled,,,,,,,,,,,,true");
 }
 
 TEST_F(Reports, CustodyReportWritesTheFileFromTheCli) {
