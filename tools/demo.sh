@@ -137,6 +137,15 @@ echo "  record, from opening to QA's approval by a second person, and the CAPA b
 step "custody kpi --from 2026-10-01 --to 2026-10-31"
 "$custody" kpi "$ledger" --from 2026-10-01 --to 2026-10-31 --format table
 
+step "OEE and piecework pay for October (the site's days, Los Angeles)"
+echo "  each machine's time is running, idle, down with a reason, or in the overnight sanitation stop"
+echo "  (planned, so not planned production time); its counts come from the reports on its steps:"
+"$custody" oee "$ledger" --from 2026-10-01T07:00:00Z --to 2026-11-01T07:00:00Z --equipment bagger-1 \
+  --at 2026-11-01T07:00:00Z --format table | sed 's/^/  /' | cut -c1-200 | sed -n '1,24p'
+echo "  the cases each operator reported, at the piece rate in force (packing's rose on the 16th):"
+"$custody" pay "$ledger" --from 2026-10-01T07:00:00Z --to 2026-11-01T07:00:00Z --format table \
+  | sed 's/^/  /' | cut -c1-200 | sed -n '1,16p'
+
 step "recall drill: a supplier reports a contaminated lot"
 "$custody" log "$ledger" --stream note:recall-alert | sed -E 's/.*"text":"([^"]*)".*/  \1/'
 alert=$("$custody" log "$ledger" --stream note:recall-alert)
@@ -288,7 +297,7 @@ step "custody report batch-record --wo $first_wo: the electronic batch record"
 "$custody" report "$ledger" batch-record --wo "$first_wo" --out "$data/batch-record-$first_wo.html"
 "$custody" report "$ledger" piecework --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z \
   --out "$data/piecework-2026-10.csv"
-head -6 "$data/piecework-2026-10.csv" | sed 's/^/  /'
+{ head -4 "$data/piecework-2026-10.csv"; grep -E '^(total|check),' "$data/piecework-2026-10.csv"; } | sed 's/^/  /'
 echo "  open $data/batch-record-$first_wo.html in a browser to read or print it"
 
 

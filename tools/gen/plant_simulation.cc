@@ -94,6 +94,7 @@ struct Machine {
   std::array<bool, kParamCount> out_of_limits{};  // last reading of each parameter
   TimeNs cleaned_at = -1;                         // -1: never
   int last_product = -1;                          // the product of its last run
+  bool stopped = false;                           // in the overnight planned stop
 };
 
 struct PlannedLot {
@@ -349,9 +350,12 @@ class PlantSimulation {
           w.key("requiresCalibration").boolean(true);
         }
         if (kMachines[m].wc == Wc::kMix) w.key("cleanOnChange").string("material");
+        // Its rated speed: the fastest product's standard time. OEE is kept for it.
+        if (kMachines[m].wc != Wc::kCold) qty(w, "idealRate", nameplate_rate(kMachines[m].wc));
       });
     }
     for (std::size_t p = 0; p < kProducts.size(); ++p) routing(t, static_cast<int>(p));
+    piece_rates(t);
     defect_catalogue(t);
     training(t);
     calibration(t);
@@ -414,6 +418,38 @@ class PlantSimulation {
       }
       w.end_array();
     });
+  }
+
+  // Cases an hour (x1000) at the work centre's fastest standard time.
+  static std::int64_t nameplate_rate(Wc wc) {
+    int fastest = 0;
+    for (const auto& p : kProducts) {
+      const int mpu = p.mpu[idx(wc)];
+      if (mpu > 0 && (fastest == 0 || mpu < fastest)) fastest = mpu;
+    }
+    return fastest == 0 ? 0 : 60'000'000LL / fastest;  // 60 min / (fastest / 1000) x 1000
+  }
+
+  // Piece rates for each product's steps, per case: packing pays most and deducts the cases it
+  // scraps, the rest pay good cases only. The packing rate rises by a cent mid-month.
+  void piece_rates(TimeNs t) {
+    auto rate = [&](TimeNs at, int p, Wc wc, std::int64_t ten_thousandths) {
+      write(t, "piece_rate.define", "md", user(kPlanner), [&](JsonWriter& w) {
+        w.key("material").string(material_ids_[kFirstProduct + p]);
+        w.key("step").string(kWorkCenters[idx(wc)]);
+        w.key("effective").string(format_rfc3339(at));
+        w.key("rate").decimal(ten_thousandths, 4);
+        w.key("currency").string("EUR");
+        w.key("scrap").string(wc == Wc::kPack ? "deducted" : "unpaid");
+      });
+    };
+    for (std::size_t p = 0; p < kProducts.size(); ++p) {
+      for (Wc wc : steps_of(kProducts[p])) {
+        const int i = static_cast<int>(p);
+        rate(t, i, wc, wc == Wc::kPack ? 1200 : 450);
+        if (wc == Wc::kPack && opt_.days > 15) rate(midnight(t) + 15 * kDay, i, wc, 1300);
+      }
+    }
   }
 
   // QA's defect catalogue, which scrap is reported against, and the three shifts of the plant's
@@ -523,6 +559,8 @@ class PlantSimulation {
     plan_packaging(d, day);
     at(day + 5 * kHour, [this, d] { shelf_life(d); });
     at(day + 5 * kHour + minutes(15), [this] { sanitation_note(); });
+    at(day + 5 * kHour + minutes(20), [this] { end_planned_stops(); });
+    at(day + 22 * kHour + minutes(45), [this] { planned_stops(); });
     for (int s = 0; s < 2; ++s) {
       at(day + (6 + 8 * s) * kHour, [this, s] { shift_start_note(s); });
       at(day + (14 + 8 * s) * kHour - minutes(5), [this, s] { shift_end_note(s); });
@@ -958,7 +996,10 @@ class PlantSimulation {
     std::vector<int> free;
     for (std::size_t m = 0; m < machines_.size(); ++m) {
       const auto& spec = kMachines[machines_[m].spec];
-      if (spec.wc != wc || machines_[m].running >= 0 || machines_[m].down > 0) continue;
+      if (spec.wc != wc || machines_[m].running >= 0 || machines_[m].down > 0 ||
+          machines_[m].stopped) {
+        continue;
+      }
       if (wc == Wc::kPack && spec.format != format) continue;
       free.push_back(static_cast<int>(m));
     }
@@ -1728,7 +1769,8 @@ class PlantSimulation {
   void breakdown() {
     std::vector<int> idle;
     for (std::size_t m = 0; m < machines_.size(); ++m) {
-      if (kMachines[m].wc != Wc::kCold && machines_[m].running < 0 && machines_[m].down == 0) {
+      if (kMachines[m].wc != Wc::kCold && machines_[m].running < 0 && machines_[m].down == 0 &&
+          !machines_[m].stopped) {
         idle.push_back(static_cast<int>(m));
       }
     }
@@ -1842,6 +1884,25 @@ class PlantSimulation {
 
   std::string shift_subject(int s) const {
     return "shift-" + format_rfc3339(t_).substr(0, 10) + "-" + std::to_string(s + 1);
+  }
+
+  // Overnight, the machines that are idle and working stop for sanitation: a planned stop, out
+  // of OEE's planned production time. A run that goes on past it keeps its machine.
+  void planned_stops() {
+    for (std::size_t m = 0; m < machines_.size(); ++m) {
+      Machine& x = machines_[m];
+      if (kMachines[m].wc == Wc::kCold || x.running >= 0 || x.down > 0 || x.stopped) continue;
+      set_status(static_cast<int>(m), "plannedStop", user(kSanitation), "overnight sanitation");
+      x.stopped = true;
+    }
+  }
+
+  void end_planned_stops() {
+    for (std::size_t m = 0; m < machines_.size(); ++m) {
+      if (!machines_[m].stopped) continue;
+      set_status(static_cast<int>(m), "inService", user(kSanitation), "sanitation complete");
+      machines_[m].stopped = false;
+    }
   }
 
   void sanitation_note() {
