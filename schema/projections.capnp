@@ -75,6 +75,7 @@ struct Equipment {
   oeeState @24 :OeeState;                  # what its time counts as since oeeSince
   oeeReason @25 :Text;                     # why it is down or stopped
   oeeSince @26 :Int64 $A.timestamp;
+  downCause @27 :Text;                     # the exception that took it down (OEE's down reason)
   # The latest reading of each parameter is kept under its own key (projections.h), so a
   # reading rewrites a few bytes rather than the whole equipment.
 }

@@ -23,7 +23,7 @@ const Index& index() {
                &access_area(),        &identity_area(),     &signatures_area(), &retention_area(),
                &configuration_area(), &late_entries_area(), &partners_area(),   &receipts_area(),
                &expiry_area(),        &training_area(),     &equipment_area(),  &defects_area(),
-               &line_control_area(),  &deviations_area(),  &piecework_area()};
+               &line_control_area(),  &deviations_area(),   &piecework_area()};
     for (const Area* a : i.areas) {
       for (const auto& c : a->commands) {
         if (!i.commands.emplace(c.type, &c).second) {

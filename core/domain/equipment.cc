@@ -123,6 +123,13 @@ std::unexpected<Error> refuse(ErrorCode code, std::string message) {
 
 void track_equipment_time(Apply& a, s::Equipment::Builder b, std::string_view down_reason) {
   if (b.getIdealRate() == 0) return;  // OEE is kept for equipment with an ideal rate
+  // The exception that took it down stays the reason while any is open, also across a
+  // maintenance or planned stop that ends before it is resolved.
+  if (b.getOpenExceptions() == 0) {
+    b.setDownCause("");
+  } else if (b.getOpenExceptions() == 1 && !down_reason.empty()) {
+    b.setDownCause(capnp::Text::Reader(down_reason.data(), down_reason.size()));
+  }
   s::OeeState next = s::OeeState::IDLE;
   std::string reason;
   switch (b.getService()) {
@@ -138,9 +145,7 @@ void track_equipment_time(Apply& a, s::Equipment::Builder b, std::string_view do
     default:
       if (b.getOpenExceptions() > 0) {
         next = s::OeeState::DOWN;
-        // Down since an earlier exception: that one stays the reason.
-        reason = b.getOeeState() == s::OeeState::DOWN ? str(b.getOeeReason())
-                                                      : std::string(down_reason);
+        reason = str(b.getDownCause());
       } else if (b.getWo().size() > 0) {
         next = s::OeeState::RUNNING;
       }

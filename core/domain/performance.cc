@@ -48,9 +48,8 @@ void split_by_shift(const std::vector<ShiftSpan>& shifts, const TimeZone& zone, 
     const TimeNs minute_start = floor_to(t, kMinute);
     const std::int64_t seconds = minute_start / 1'000'000'000;
     const std::int64_t local = minute_start / kMinute + zone.at(seconds).minutes;
-    const int m = static_cast<int>(local - (local / kMinutesPerDay -
-                                            (local % kMinutesPerDay < 0 ? 1 : 0)) *
-                                               kMinutesPerDay);
+    const int m = static_cast<int>(
+        local - (local / kMinutesPerDay - (local % kMinutesPerDay < 0 ? 1 : 0)) * kMinutesPerDay);
     auto next = std::ranges::upper_bound(bounds, m);
     const int to_bound = next == bounds.end() ? bounds.front() + kMinutesPerDay - m : *next - m;
     const TimeNs end =
@@ -103,7 +102,8 @@ void ratio_or_null(codec::JsonWriter& out, std::optional<double> v) {
 
 void write_reasons(codec::JsonWriter& out, const std::map<std::string, TimeNs>& reasons) {
   std::vector<std::pair<std::string, TimeNs>> sorted(reasons.begin(), reasons.end());
-  std::ranges::stable_sort(sorted, [](const auto& x, const auto& y) { return x.second > y.second; });
+  std::ranges::stable_sort(sorted,
+                           [](const auto& x, const auto& y) { return x.second > y.second; });
   out.begin_array();
   for (const auto& [reason, d] : sorted) {
     out.begin_object();
@@ -115,7 +115,8 @@ void write_reasons(codec::JsonWriter& out, const std::map<std::string, TimeNs>& 
 }
 
 void write_row(codec::JsonWriter& out, const OeeRow& r) {
-  for (unsigned i = 0; i < kStateKeys.size(); ++i) out.key(kStateKeys[i]).number(minutes(r.time[i]));
+  for (unsigned i = 0; i < kStateKeys.size(); ++i)
+    out.key(kStateKeys[i]).number(minutes(r.time[i]));
   const TimeNs running = r.time[static_cast<int>(s::OeeState::RUNNING)];
   const TimeNs planned_production = r.time[static_cast<int>(s::OeeState::IDLE)] + running +
                                     r.time[static_cast<int>(s::OeeState::DOWN)];
@@ -162,7 +163,8 @@ Result<void> Queries::oee(const OeeQuery& q, const TimeZone& zone, codec::JsonWr
                         codec::MessageView view(value);
                         auto e = view.root<s::Equipment>();
                         if (e.getIdealRate() == 0) return true;
-                        if (!q.equipment.empty() && sv(e.getEquipment()) != q.equipment) return true;
+                        if (!q.equipment.empty() && sv(e.getEquipment()) != q.equipment)
+                          return true;
                         tracked.emplace(str(e.getEquipment()),
                                         Tracked{str(e.getName()), e.getIdealRate(), e.getOeeState(),
                                                 str(e.getOeeReason()), e.getOeeSince()});
@@ -199,8 +201,7 @@ Result<void> Queries::oee(const OeeQuery& q, const TimeZone& zone, codec::JsonWr
   std::optional<Error> problem;
   auto r = scan_facts(
       snap_, q.from, std::numeric_limits<TimeNs>::max(), [&](TimeNs t, s::Fact::Reader f) {
-        if (t >= q.to &&
-            std::ranges::all_of(tracked, [&](const auto& x) {
+        if (t >= q.to && std::ranges::all_of(tracked, [&](const auto& x) {
               return x.second.done || t > x.second.since;
             })) {
           return false;  // no span of any equipment reaches into the period any more
@@ -211,7 +212,7 @@ Result<void> Queries::oee(const OeeQuery& q, const TimeZone& zone, codec::JsonWr
           if (it == tracked.end()) return true;
           add_time(it->second, e.getState(), str(e.getReason()), e.getSince(), t);
           if (t >= q.to) it->second.done = true;
-        } else if (f.isOpReported() && t < q.to) {
+        } else if (f.isOpReported() && t < end) {
           auto o = f.getOpReported();
           auto order = orders.find(sv(o.getWo()));
           if (!order) {
@@ -227,9 +228,10 @@ Result<void> Queries::oee(const OeeQuery& q, const TimeZone& zone, codec::JsonWr
           // speed (quantities and both are decimal(3)).
           const double units = static_cast<double>(o.getGood() + o.getScrap()) / 1000;
           auto mpu = (*order)->minutes_per_unit.find(sv(o.getStep()));
-          row.ideal_minutes += mpu != (*order)->minutes_per_unit.end()
-                                   ? units * static_cast<double>(mpu->second) / 1000
-                                   : units * 60 / (static_cast<double>(it->second.ideal_rate) / 1000);
+          row.ideal_minutes +=
+              mpu != (*order)->minutes_per_unit.end()
+                  ? units * static_cast<double>(mpu->second) / 1000
+                  : units * 60 / (static_cast<double>(it->second.ideal_rate) / 1000);
         }
         return true;
       });
@@ -292,14 +294,14 @@ struct PayLine {
         return good;
     }
   }
-  // In cents: quantity (decimal(3)) x rate (decimal(4)) is in 10^-7, rounded half away from 0.
-  // The product is an integer below 2^64, which a long double holds exactly, and the division
-  // is correctly rounded, so a half cent stays a half.
+  // In cents: quantity (decimal(3)) x rate (decimal(4)) is in 10^-7 of the currency; exact in
+  // 128 bits, rounded half away from zero to whole cents.
   [[nodiscard]] std::int64_t amount() const {
     if (!rated) return 0;
-    const long double product =
-        static_cast<long double>(paid_qty()) * static_cast<long double>(rate);
-    return std::llround(product / 100'000.0L);
+    const __int128 product = static_cast<__int128>(paid_qty()) * rate;
+    const __int128 half = 50'000;
+    const __int128 cents = product >= 0 ? (product + half) / 100'000 : (product - half) / 100'000;
+    return static_cast<std::int64_t>(cents);
   }
 };
 

@@ -58,6 +58,11 @@ Result<void> decide_define(Decide& d, s::PieceRateDefine::Reader r) {
     return not_found("data.step", "no routing of material " + str(r.getMaterial()) +
                                       " has a step " + str(r.getStep()));
   }
+  if (r.getEffective() < d.event_time()) {
+    return invalid("data.effective",
+                   "a rate takes effect when it is defined or later, so pay already reported is "
+                   "never repriced; to correct one, define the right rate from now");
+  }
   if (r.getRate() < 0 || r.getRate() > kMaxRate) {
     return invalid("data.rate", "must be from 0 to 1000000 a unit");
   }
@@ -65,8 +70,8 @@ Result<void> decide_define(Decide& d, s::PieceRateDefine::Reader r) {
     return invalid("data.currency", "must be an ISO 4217 code of three capital letters (EUR)");
   }
   if (const std::string in = rates_currency(d); !in.empty() && in != sv(r.getCurrency())) {
-    return bad_state("data.currency", "the site's piece rates are in " + in + ", not " +
-                                          str(r.getCurrency()));
+    return bad_state("data.currency",
+                     "the site's piece rates are in " + in + ", not " + str(r.getCurrency()));
   }
   if (auto rates = load<s::PieceRates>(d.state, d.cf.entities, rates_key(sv(r.getMaterial())))) {
     for (auto x : rates->get().getRates()) {
@@ -121,11 +126,11 @@ void apply_defined(Apply& a, s::PieceRateDefine::Reader r) {
 }  // namespace
 
 const Area& piecework_area() {
-  static const Area area{"piecework pay",
-                         {command<s::PieceRateDefine, decide_define>(
-                             "piece_rate.define", {"piece_rate.defined"},
-                             stream("piece_rate", "material"))},
-                         {event<s::PieceRateDefine, apply_defined>("piece_rate.defined")}};
+  static const Area area{
+      "piecework pay",
+      {command<s::PieceRateDefine, decide_define>("piece_rate.define", {"piece_rate.defined"},
+                                                  stream("piece_rate", "material"))},
+      {event<s::PieceRateDefine, apply_defined>("piece_rate.defined")}};
   return area;
 }
 

@@ -24,10 +24,8 @@ class OeePayTest : public PlantTest {
 
   boost::json::object oee(const std::string& from, const std::string& to, TimeNs now,
                           const std::string& equipment = "") {
-    domain::OeeQuery q{.from = *parse_rfc3339(from),
-                       .to = *parse_rfc3339(to),
-                       .now = now,
-                       .equipment = equipment};
+    domain::OeeQuery q{
+        .from = *parse_rfc3339(from), .to = *parse_rfc3339(to), .now = now, .equipment = equipment};
     return query([&](auto& queries, auto& w) { return queries.oee(q, TimeZone(), w); });
   }
 
@@ -181,6 +179,30 @@ TEST_F(OeePayTest, MaintenanceIsDownTimeAndTimeOutsideTheShiftsIsLeftOutOfTheTot
   }
 }
 
+TEST_F(OeePayTest, AnExceptionStillOpenAfterMaintenanceStaysTheDownReason) {
+  plant();
+  ok("exception.raise",
+     R"({"exception":"EX-L","category":"equipment","severity":"high","description":"pump leak",)"
+     R"("equipment":"line-1"})");  // 08:00
+  clock_.advance(kHour);           // 09:00: a fitter takes it over
+  ok("equipment.set_status",
+     R"({"equipment":"line-1","status":"maintenance","reason":"new pump seal"})");
+  clock_.advance(kHour);  // 10:00: back in service, the leak not yet signed off
+  ok("equipment.set_status", R"({"equipment":"line-1","status":"inService","reason":"done"})");
+  clock_.advance(30 * kMinute);  // 10:30
+  ok("exception.assign", R"({"exception":"EX-L","assignee":"user:max"})");
+  ok("exception.acknowledge", R"({"exception":"EX-L"})");
+  ok("exception.resolve", R"({"exception":"EX-L","rootCause":"seal","action":"replaced"})");
+  auto r = oee("2026-11-21T08:00:00Z", "2026-11-21T12:00:00Z", kStart + 4 * kHour);
+  const auto& total = r.at("equipment").as_array()[0].as_object();
+  EXPECT_EQ(num(total.at("downMinutes")), 150);
+  EXPECT_EQ(num(total.at("idleMinutes")), 90);
+  EXPECT_EQ(reason(total, "downReasons", 0).at("reason"), "pump leak");
+  EXPECT_EQ(num(reason(total, "downReasons", 0).at("minutes")), 90) << "08:00-09:00, 10:00-10:30";
+  EXPECT_EQ(reason(total, "downReasons", 1).at("reason"), "under maintenance: new pump seal");
+  expect_rebuild_gives_the_same_state();
+}
+
 TEST_F(OeePayTest, OperatorsArePaidTheirGoodCasesAtTheRateInForceWithScrapAsTheRateSays) {
   master_data();
   rate("wash", "2026-11-21T08:00:00Z", 0.05, "unpaid");
@@ -266,6 +288,10 @@ TEST_F(OeePayTest, BadRatesAndEquipmentAreRefusedAndWriteNothing) {
                   R"({"material":"salad","step":"pack","effective":"2026-11-21T08:00:00Z",)"
                   R"("rate":0.1,"currency":"euro"})",
                   ErrorCode::kInvalidArgument, "data.currency");
+  expect_rejected("piece_rate.define",
+                  R"({"material":"salad","step":"pack","effective":"2026-11-21T07:59:59Z",)"
+                  R"("rate":0.1,"currency":"EUR"})",
+                  ErrorCode::kInvalidArgument, "data.effective");  // before it is defined
   ok("piece_rate.define", good);
   expect_rejected("piece_rate.define", good, ErrorCode::kAlreadyExists, "data.effective");
   expect_rejected("piece_rate.define",

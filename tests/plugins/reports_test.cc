@@ -466,10 +466,10 @@ TEST_F(Reports, BadRequestsGetClearErrorsAndWriteNothing) {
 TEST_F(Reports, PieceworkPaysEachOperatorAndReconcilesWithTheKpis) {
   run_an_order();
   ok("piece_rate.define",
-     R"({"material":"salad","step":"wash","effective":"2026-11-21T00:00:00Z","rate":0.05,)"
+     R"({"material":"salad","step":"wash","effective":"2026-11-21T08:00:00Z","rate":0.05,)"
      R"("currency":"EUR"})");
   ok("piece_rate.define",
-     R"({"material":"salad","step":"pack","effective":"2026-11-21T00:00:00Z","rate":0.12,)"
+     R"({"material":"salad","step":"pack","effective":"2026-11-21T08:00:00Z","rate":0.12,)"
      R"("currency":"EUR","scrap":"deducted"})");
   start_reports();
   auto csv =
@@ -486,10 +486,10 @@ TEST_F(Reports, PieceworkPaysEachOperatorAndReconcilesWithTheKpis) {
   // Maria reported the wash (corrected to 190 good, 5 scrap; scrap unpaid); Jose the pack
   // (100 good, 2 scrap deducted).
   EXPECT_EQ(rows["line,user:maria"],
-            "line,user:maria,salad,wash,2026-11-21T00:00:00Z,0.05,unpaid,190,5,190,9.50,EUR,,");
+            "line,user:maria,salad,wash,2026-11-21T08:00:00Z,0.05,unpaid,190,5,190,9.50,EUR,,");
   EXPECT_EQ(rows["operator,user:maria"], "operator,user:maria,,,,,,190,5,,9.50,EUR,97.44,");
   EXPECT_EQ(rows["line,user:jose"],
-            "line,user:jose,salad,pack,2026-11-21T00:00:00Z,0.12,deducted,100,2,98,11.76,EUR,,");
+            "line,user:jose,salad,pack,2026-11-21T08:00:00Z,0.12,deducted,100,2,98,11.76,EUR,,");
   EXPECT_EQ(rows["operator,user:jose"], "operator,user:jose,,,,,,100,2,,11.76,EUR,98.04,");
   EXPECT_EQ(rows["total,"], "total,,,,,,,290,7,,21.26,EUR,97.64,");
   EXPECT_EQ(rows["kpi,work_orders_completed"], "kpi,work_orders_completed,,,,,,,,,,,,1");

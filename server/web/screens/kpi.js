@@ -115,6 +115,7 @@ function useAnswer(path, query) {
   useEffect(() => {
     let current = true;
     setProblem(null);
+    setAnswer(null);  // never the last range's figures under the new range
     get(withQuery(path, query)).then(
       (a) => current && setAnswer(a),
       (e) => current && setProblem(describe(e)),
