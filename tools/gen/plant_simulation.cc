@@ -560,7 +560,8 @@ class PlantSimulation {
     at(day + 5 * kHour, [this, d] { shelf_life(d); });
     at(day + 5 * kHour + minutes(15), [this] { sanitation_note(); });
     at(day + 5 * kHour + minutes(20), [this] { end_planned_stops(); });
-    at(day + 22 * kHour + minutes(45), [this] { planned_stops(); });
+    // The stop ends the next morning: not on the last night, so the plant ends ready to run.
+    if (d + 1 < opt_.days) at(day + 22 * kHour + minutes(45), [this] { planned_stops(); });
     for (int s = 0; s < 2; ++s) {
       at(day + (6 + 8 * s) * kHour, [this, s] { shift_start_note(s); });
       at(day + (14 + 8 * s) * kHour - minutes(5), [this, s] { shift_end_note(s); });
