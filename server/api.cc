@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -109,6 +110,17 @@ Result<std::pair<TimeNs, TimeNs>> period_params(const Query& q, bool required) {
     return fail(ErrorCode::kInvalidArgument, "to must be after from", "to");
   }
   return std::pair{bounds[0], bounds[1]};
+}
+
+// kInvalidArgument naming the first parameter that is not one of `allowed`.
+Result<void> known_params(const Query& q, std::initializer_list<std::string_view> allowed) {
+  for (const auto& param : q.params) {
+    if (std::ranges::find(allowed, param.first) != allowed.end()) continue;
+    std::string list;
+    for (std::string_view name : allowed) list += (list.empty() ? "" : ", ") + std::string(name);
+    return fail(ErrorCode::kInvalidArgument, "unknown parameter (" + list + ")", param.first);
+  }
+  return {};
 }
 
 // A non-negative integer query parameter, `fallback` when absent.
@@ -304,6 +316,7 @@ Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
       metrics_(metrics),
       host_(host),
       options_(options),
+      zone_(TimeZone::load(options.site.time_zone)),
       web_(std::make_unique<WebUi>(options.web_root)),
       capture_jobs_(make_capture_jobs()),
       sessions_(options.sessions),
@@ -1317,37 +1330,34 @@ Response Api::get_logbook(std::string_view equipment, const std::string& query_t
 Response Api::get_pareto(const std::string& query_text) {
   auto q = parse_query(query_text);
   if (!q) return error(400, q.error());
+  if (auto known = known_params(*q, {"from", "to", "by", "step", "material", "equipment", "shift"});
+      !known) {
+    return error(400, known.error());
+  }
   auto period = period_params(*q, false);
   if (!period) return error(400, period.error());
-  domain::ParetoQuery pareto{.from = period->first, .to = period->second};
-  for (const auto& [key, value] : q->params) {
-    if (key == "by") {
-      if (!value.empty()) pareto.by = value;  // empty: as if not given
-    } else if (key == "step" || key == "material" || key == "equipment" || key == "shift") {
-      (key == "step"        ? pareto.step
-       : key == "material"  ? pareto.material
-       : key == "equipment" ? pareto.equipment
-                            : pareto.shift) = value;
-    } else if (key != "from" && key != "to") {
-      return error(400, ErrorCode::kInvalidArgument,
-                   "unknown parameter (from, to, by, step, material, equipment, shift)", key);
-    }
-  }
-  auto zone = TimeZone::load(options_.site.time_zone);
-  if (!zone) return error(500, zone.error());
+  auto param = [&](std::string_view key) {
+    const std::string* v = q->get(key);
+    return v ? *v : std::string();
+  };
+  domain::ParetoQuery pareto{.from = period->first,
+                             .to = period->second,
+                             .step = param("step"),
+                             .material = param("material"),
+                             .equipment = param("equipment"),
+                             .shift = param("shift")};
+  if (const std::string by = param("by"); !by.empty()) pareto.by = by;  // empty: as if not given
+  if (!zone_) return error(500, zone_.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
-    return queries.defect_pareto(pareto, *zone, w);
+    return queries.defect_pareto(pareto, *zone_, w);
   });
 }
 
 Response Api::get_oee(const std::string& query_text) {
   auto q = parse_query(query_text);
   if (!q) return error(400, q.error());
-  for (const auto& [key, value] : q->params) {
-    if (key != "from" && key != "to" && key != "equipment") {
-      return error(400, ErrorCode::kInvalidArgument, "unknown parameter (from, to, equipment)",
-                   key);
-    }
+  if (auto known = known_params(*q, {"from", "to", "equipment"}); !known) {
+    return error(400, known.error());
   }
   auto period = period_params(*q, true);
   if (!period) return error(400, period.error());
@@ -1356,21 +1366,16 @@ Response Api::get_oee(const std::string& query_text) {
                        .to = period->second,
                        .now = ledger_.clock().now(),
                        .equipment = equipment ? *equipment : ""};
-  auto zone = TimeZone::load(options_.site.time_zone);
-  if (!zone) return error(500, zone.error());
+  if (!zone_) return error(500, zone_.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
-    return queries.oee(oee, *zone, w);
+    return queries.oee(oee, *zone_, w);
   });
 }
 
 Response Api::get_pay(const std::string& query_text) {
   auto q = parse_query(query_text);
   if (!q) return error(400, q.error());
-  for (const auto& [key, value] : q->params) {
-    if (key != "from" && key != "to") {
-      return error(400, ErrorCode::kInvalidArgument, "unknown parameter (from, to)", key);
-    }
-  }
+  if (auto known = known_params(*q, {"from", "to"}); !known) return error(400, known.error());
   auto period = period_params(*q, true);
   if (!period) return error(400, period.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <limits>
+#include <utility>
 
 #include "custody/codec/json_parse.h"
 #include "custody/common/encoding.h"
@@ -72,6 +73,16 @@ class Request {
     return *parsed;
   }
 
+  // from and to, `to` after `from`; when not required, from the beginning to no end.
+  Result<std::pair<TimeNs, TimeNs>> period(Need need) const {
+    auto from = time("from", need, 0);
+    if (!from) return std::unexpected(from.error());
+    auto to = time("to", need, std::numeric_limits<TimeNs>::max());
+    if (!to) return std::unexpected(to.error());
+    if (*to <= *from) return bad("to", "must be after from");
+    return std::pair{*from, *to};
+  }
+
  private:
   const boost::json::object& obj_;
 };
@@ -79,6 +90,10 @@ class Request {
 #define CUSTODY_TRY(var, expr) \
   auto var = (expr);           \
   if (!var) return std::unexpected(var.error())
+
+ledger::Site site_of(const ViewOptions& options) {
+  return options.site != nullptr ? *options.site : ledger::Site{};
+}
 
 Result<void> show_view(const ledger::Snapshot& snap, EntityKind kind, const Request& r,
                        std::string& out) {
@@ -105,21 +120,17 @@ Result<void> board_view(const ledger::Snapshot& snap, const Request& r, TimeNs n
 
 Result<void> kpi_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"from", "to"}); !ok) return ok;
-  CUSTODY_TRY(from, r.time("from", Need::kRequired));
-  CUSTODY_TRY(to, r.time("to", Need::kRequired));
-  if (*to <= *from) return bad("to", "must be after from");
+  CUSTODY_TRY(period, r.period(Need::kRequired));
   codec::JsonWriter w(out);
-  return Queries(snap).kpis(*from, *to, w);
+  return Queries(snap).kpis(period->first, period->second, w);
 }
 
 Result<void> logbook_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"equipment", "from", "to"}); !ok) return ok;
   CUSTODY_TRY(equipment, r.text("equipment", Need::kRequired));
-  CUSTODY_TRY(from, r.time("from", Need::kOptional, 0));
-  CUSTODY_TRY(to, r.time("to", Need::kOptional, std::numeric_limits<TimeNs>::max()));
-  if (*to <= *from) return bad("to", "must be after from");
+  CUSTODY_TRY(period, r.period(Need::kOptional));
   codec::JsonWriter w(out);
-  return Queries(snap).equipment_logbook(*equipment, *from, *to, w);
+  return Queries(snap).equipment_logbook(*equipment, period->first, period->second, w);
 }
 
 Result<void> yield_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
@@ -136,19 +147,17 @@ Result<void> pareto_view(const ledger::Snapshot& snap, const Request& r, const V
     return ok;
   }
   ParetoQuery q;
-  CUSTODY_TRY(from, r.time("from", Need::kOptional, 0));
-  CUSTODY_TRY(to, r.time("to", Need::kOptional, std::numeric_limits<TimeNs>::max()));
+  CUSTODY_TRY(period, r.period(Need::kOptional));
   CUSTODY_TRY(by, r.text("by", Need::kOptional));
-  q.from = *from;
-  q.to = *to;
+  q.from = period->first;
+  q.to = period->second;
   if (!by->empty()) q.by = *by;
   for (auto [key, field] : {std::pair{"step", &q.step}, std::pair{"material", &q.material},
                             std::pair{"equipment", &q.equipment}, std::pair{"shift", &q.shift}}) {
     CUSTODY_TRY(value, r.text(key, Need::kOptional));
     *field = *value;
   }
-  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
-  CUSTODY_TRY(zone, TimeZone::load(site.time_zone));
+  CUSTODY_TRY(zone, TimeZone::load(site_of(options).time_zone));
   codec::JsonWriter w(out);
   return Queries(snap).defect_pareto(q, *zone, w);
 }
@@ -157,25 +166,21 @@ Result<void> pareto_view(const ledger::Snapshot& snap, const Request& r, const V
 Result<void> oee_view(const ledger::Snapshot& snap, const Request& r, const ViewOptions& options,
                       std::string& out) {
   if (auto ok = r.only({"from", "to", "equipment"}); !ok) return ok;
-  CUSTODY_TRY(from, r.time("from", Need::kRequired));
-  CUSTODY_TRY(to, r.time("to", Need::kRequired));
+  CUSTODY_TRY(period, r.period(Need::kRequired));
   CUSTODY_TRY(equipment, r.text("equipment", Need::kOptional));
-  if (*to <= *from) return bad("to", "must be after from");
-  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
-  CUSTODY_TRY(zone, TimeZone::load(site.time_zone));
+  CUSTODY_TRY(zone, TimeZone::load(site_of(options).time_zone));
   codec::JsonWriter w(out);
-  return Queries(snap).oee({.from = *from, .to = *to, .now = options.now, .equipment = *equipment},
-                           *zone, w);
+  return Queries(snap).oee(
+      {.from = period->first, .to = period->second, .now = options.now, .equipment = *equipment},
+      *zone, w);
 }
 
 // Piecework pay per operator over [from, to).
 Result<void> pay_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
   if (auto ok = r.only({"from", "to"}); !ok) return ok;
-  CUSTODY_TRY(from, r.time("from", Need::kRequired));
-  CUSTODY_TRY(to, r.time("to", Need::kRequired));
-  if (*to <= *from) return bad("to", "must be after from");
+  CUSTODY_TRY(period, r.period(Need::kRequired));
   codec::JsonWriter w(out);
-  return Queries(snap).piecework_pay(*from, *to, w);
+  return Queries(snap).piecework_pay(period->first, period->second, w);
 }
 
 Result<void> trace_view(const ledger::Snapshot& snap, const Request& r, std::string& out) {
@@ -256,7 +261,7 @@ Result<void> site_view(const Request& r, const ViewOptions& options, std::string
   CUSTODY_TRY(from, r.time("from", Need::kOptional, 1));
   CUSTODY_TRY(to, r.time("to", Need::kOptional, options.now + kTenYears));
   if (*to < *from) return bad("to", "must not be before from");
-  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
+  const ledger::Site site = site_of(options);
   CUSTODY_TRY(zone, TimeZone::load(site.time_zone));
   CUSTODY_TRY(periods, zone->periods(*from / kSecond, *to / kSecond));
   codec::JsonWriter w(out);
@@ -285,8 +290,7 @@ Result<void> epcis_view(const ledger::Snapshot& snap, const Request& r, const Vi
   if (auto ok = r.only({"seq"}); !ok) return ok;
   CUSTODY_TRY(seq, r.count("seq", 0));
   if (*seq == 0) return bad("seq", "is required: the record whose EPCIS events to answer");
-  const ledger::Site site = options.site != nullptr ? *options.site : ledger::Site{};
-  CUSTODY_TRY(document, epcis_record_document(snap, *seq, site, options.origin));
+  CUSTODY_TRY(document, epcis_record_document(snap, *seq, site_of(options), options.origin));
   out += *document;
   return {};
 }

@@ -63,9 +63,9 @@ Result<TimeNs> parse_time(const std::string& text, const std::string& field) {
   return *t;
 }
 
-// --from and --to when both are optional: all time by default; `to` after `from`.
-Result<std::pair<TimeNs, TimeNs>> optional_period(const std::string& from_text,
-                                                  const std::string& to_text) {
+// --from and --to, `to` after `from`; one left out (where it may be) is all time that way.
+Result<std::pair<TimeNs, TimeNs>> period_of(const std::string& from_text,
+                                            const std::string& to_text) {
   std::pair<TimeNs, TimeNs> period{0, std::numeric_limits<TimeNs>::max()};
   if (!from_text.empty()) {
     auto t = parse_time(from_text, "from");
@@ -170,14 +170,13 @@ void add_period_query(
   add_format(cmd, a->format);
   cmd->callback([&run, a, query] {
     run = [a, query] {
-      auto from = parse_time(a->from, "from");
-      if (!from) return report(from.error());
-      auto to = parse_time(a->to, "to");
-      if (!to) return report(to.error());
-      if (*to <= *from) return report(Error::invalid_argument("to", "must be after --from"));
-      return with_queries(a->dir, a->format,
-                          [&](const domain::Queries& q, const ledger::Ledger&,
-                              codec::JsonWriter& w) { return query(q, *from, *to, w); });
+      auto period = period_of(a->from, a->to);
+      if (!period) return report(period.error());
+      return with_queries(
+          a->dir, a->format,
+          [&](const domain::Queries& q, const ledger::Ledger&, codec::JsonWriter& w) {
+            return query(q, period->first, period->second, w);
+          });
     };
   });
 }
@@ -206,7 +205,7 @@ void add_logbook(CLI::App& app, Action& run) {
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
     run = [a] {
-      auto period = optional_period(a->from, a->to);
+      auto period = period_of(a->from, a->to);
       if (!period) return report(period.error());
       return with_queries(
           a->dir, a->format,
@@ -258,7 +257,7 @@ void add_pareto(CLI::App& app, Action& run) {
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
     run = [a] {
-      auto period = optional_period(a->from, a->to);
+      auto period = period_of(a->from, a->to);
       if (!period) return report(period.error());
       a->query.from = period->first;
       a->query.to = period->second;
@@ -290,12 +289,10 @@ void add_oee(CLI::App& app, Action& run) {
   add_format(cmd, a->format);
   cmd->callback([&run, a] {
     run = [a] {
-      auto from = parse_time(a->from, "from");
-      if (!from) return report(from.error());
-      auto to = parse_time(a->to, "to");
-      if (!to) return report(to.error());
-      a->query.from = *from;
-      a->query.to = *to;
+      auto period = period_of(a->from, a->to);
+      if (!period) return report(period.error());
+      a->query.from = period->first;
+      a->query.to = period->second;
       a->query.now = SystemClock().now();
       if (!a->at.empty()) {
         auto at = parse_time(a->at, "at");

@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "custody/common/time_zone.h"
 #include "custody/domain/fsma204.h"
 #include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
@@ -236,6 +237,8 @@ class Api {
   Metrics& metrics_;
   const plugin::PluginHost* host_;
   ApiOptions options_;
+  // The site's time zone, read once: shifts and the site's days in the OEE and Pareto reads.
+  Result<TimeZone> zone_;
   std::unique_ptr<WebUi> web_;
   std::shared_ptr<CaptureJobs> capture_jobs_;
   std::atomic<bool> stopping_{false};
