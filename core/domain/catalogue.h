@@ -223,10 +223,10 @@ template <typename Payload, auto Fn>
 // OEE: what the equipment's time counts as after the change just made to it (running, idle,
 // down with a reason, planned stop); kept for equipment defined with an ideal rate only. When that
 // differs from the span in force, the span is ended with a Fact::EquipmentTime at the record's time
-// (fact number kEquipmentTimeFact) and a new one begins. `down_reason` names an equipment exception
-// that takes it down.
+// (fact number kEquipmentTimeFact) and a new one begins. Down time because of an exception carries
+// the equipment's downCause, which raising its first open exception sets.
 inline constexpr std::uint8_t kEquipmentTimeFact = 1;
-void track_equipment_time(Apply& a, s::Equipment::Builder b, std::string_view down_reason = {});
+void track_equipment_time(Apply& a, s::Equipment::Builder b);
 
 [[nodiscard]] bool calibration_lapsed(s::Equipment::Reader e, TimeNs at);
 

@@ -121,15 +121,11 @@ std::unexpected<Error> refuse(ErrorCode code, std::string message) {
 
 }  // namespace
 
-void track_equipment_time(Apply& a, s::Equipment::Builder b, std::string_view down_reason) {
+void track_equipment_time(Apply& a, s::Equipment::Builder b) {
   if (b.getIdealRate() == 0) return;  // OEE is kept for equipment with an ideal rate
-  // The exception that took it down stays the reason while any is open, also across a
-  // maintenance or planned stop that ends before it is resolved.
-  if (b.getOpenExceptions() == 0) {
-    b.setDownCause("");
-  } else if (b.getOpenExceptions() == 1 && !down_reason.empty()) {
-    b.setDownCause(capnp::Text::Reader(down_reason.data(), down_reason.size()));
-  }
+  // The exception that took it down (downCause, set when it was raised) stays the reason while
+  // any is open, also across a maintenance or planned stop that ends before it is resolved.
+  if (b.getOpenExceptions() == 0) b.setDownCause("");
   s::OeeState next = s::OeeState::IDLE;
   std::string reason;
   switch (b.getService()) {

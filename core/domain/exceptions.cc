@@ -88,12 +88,18 @@ void apply_raised(Apply& a, s::ExceptionRaised::Reader r) {
   a.index(open_key(r.getSeverity(), a.time(), sv(r.getException())));
   if (r.getDeadline() != 0) a.index(keys::deadline(r.getDeadline(), sv(r.getException())));
   if (r.getCategory() == s::ExceptionCategory::EQUIPMENT && r.getEquipment().size()) {
-    update<s::Equipment>(a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
-                         [&](s::Equipment::Builder b, s::Equipment::Reader) {
-                           b.setOpenExceptions(b.getOpenExceptions() + 1);
-                           b.setState(s::EquipmentState::DOWN);
-                           track_equipment_time(a, b, sv(r.getDescription()));
-                         });
+    update<s::Equipment>(
+        a.state, a.cf.entities, keys::entity("equipment", sv(r.getEquipment())),
+        [&](s::Equipment::Builder b, s::Equipment::Reader) {
+          b.setOpenExceptions(b.getOpenExceptions() + 1);
+          b.setState(s::EquipmentState::DOWN);
+          // The first open exception is the reason for OEE's down time until none is open, also
+          // across a maintenance that ends before that.
+          if (b.getIdealRate() > 0 && b.getOpenExceptions() == 1 && r.getDescription().size() > 0) {
+            b.setDownCause(r.getDescription());
+          }
+          track_equipment_time(a, b);
+        });
     a.history("equipment", sv(r.getEquipment()));
   }
   capnp::MallocMessageBuilder fmsg(64);
