@@ -118,6 +118,20 @@ export function formatQty(q) {
 }
 
 /**
+ * An amount of money in the site's currency, always with its cents ("297.20 EUR").
+ * @param {number|string|undefined} amount
+ * @param {string} currency
+ */
+export function formatMoney(amount, currency) {
+  if (amount === undefined || amount === null || amount === '') return '';
+  const n = Number(amount);
+  const number = Number.isFinite(n)
+    ? formatter('money', () => new Intl.NumberFormat(current, { minimumFractionDigits: 2, maximumFractionDigits: 2 })).format(n)
+    : String(amount);
+  return `${number} ${currency ?? ''}`.trim();
+}
+
+/**
  * A time a person typed as the site's wall clock ("2026-10-01T08:00", from an input of type
  * datetime-local), as an RFC 3339 instant for the API.
  * @param {string} local

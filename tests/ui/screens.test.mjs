@@ -538,7 +538,10 @@ test("OEE per equipment is `custody oee`'s, and piecework pay is shown to a supe
   const who = pay.operators[0];
   await supervisor.waitForSelector(`table.pay-rows tr[data-pay="${who.operator}"]`);
   assert.equal(await supervisor.locator('table.pay-rows tbody tr').count(), pay.operators.length);
-  assert.match(await text(supervisor, `table.pay-rows tr[data-pay="${who.operator}"] [data-pay-amount]`), /EUR$/);
+  // Money with its cents, the amount `custody pay` answers.
+  const shown = await text(supervisor, `table.pay-rows tr[data-pay="${who.operator}"] [data-pay-amount]`);
+  assert.match(shown, /^[\d,]+\.\d{2} EUR$/);
+  assert.equal(Number(shown.replace(/[, A-Z]/g, '')), Math.round(Number(who.amount) * 100) / 100);
   await supervisor.locator('table.pay-rows').scrollIntoViewIfNeeded();
   await screenshot(supervisor, 'kpi-oee-pay');
 

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { get, segment, withQuery } from '../api.js';
 import { ErrorText, describe } from '../components.js';
-import { formatQty, formatTime, siteLocalToIso, siteTimeZone, t } from '../i18n.js';
+import { formatMoney, formatQty, formatTime, siteLocalToIso, siteTimeZone, t } from '../i18n.js';
 import { canRead } from '../session.js';
 
 const DAY = 86400000;
@@ -158,7 +158,7 @@ function Oee({ from, to }) {
 function Pay({ from, to }) {
   const { answer, problem } = useAnswer('/v1/pay', { from, to });
   /** @param {number} amount */
-  const money = (amount) => `${formatQty(amount)} ${answer?.currency ?? ''}`.trim();
+  const money = (amount) => formatMoney(amount, answer?.currency ?? '');
   return html`<div class="pay">
     <h3 id="pay-title">${t('pay.title')}</h3>
     <${ErrorText} error=${problem} />
