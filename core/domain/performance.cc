@@ -278,6 +278,8 @@ Result<void> Queries::oee(const OeeQuery& q, const TimeZone& zone, codec::JsonWr
 
 namespace {
 
+__extension__ using Int128 = __int128;  // GCC's and clang's, which -Wpedantic would name
+
 struct PayLine {
   std::int64_t rate = 0;  // decimal(4); meaningful when rated
   bool rated = false;
@@ -298,9 +300,9 @@ struct PayLine {
   // 128 bits, rounded half away from zero to whole cents.
   [[nodiscard]] std::int64_t amount() const {
     if (!rated) return 0;
-    const __int128 product = static_cast<__int128>(paid_qty()) * rate;
-    const __int128 half = 50'000;
-    const __int128 cents = product >= 0 ? (product + half) / 100'000 : (product - half) / 100'000;
+    const Int128 product = static_cast<Int128>(paid_qty()) * rate;
+    const Int128 half = 50'000;
+    const Int128 cents = product >= 0 ? (product + half) / 100'000 : (product - half) / 100'000;
     return static_cast<std::int64_t>(cents);
   }
 };
