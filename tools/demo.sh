@@ -65,13 +65,13 @@ step "custody board wip"
 "$custody" board "$ledger" wip --at 2026-10-31T12:00:00Z --format table
 
 step "custody board exceptions"
-"$custody" board "$ledger" exceptions --at 2026-10-31T12:00:00Z --format table | head -30
+"$custody" board "$ledger" exceptions --at 2026-10-31T12:00:00Z --format table | sed -n '1,30p'
 
 step "custody board expiry: lots in stock past or near their use-by (raw produce 7 days, salads 14)"
-"$custody" board "$ledger" expiry --at 2026-10-31T12:00:00Z --within 3 --format table | head -20
+"$custody" board "$ledger" expiry --at 2026-10-31T12:00:00Z --within 3 --format table | sed -n '1,20p'
 
 step "training: the flume wash is a critical step, run only by operators qualified for it"
-"$custody" board "$ledger" training --at 2026-10-31T12:00:00Z --within 14 --format table | head -13
+"$custody" board "$ledger" training --at 2026-10-31T12:00:00Z --within 14 --format table | sed -n '1,13p'
 wo_line=$(grep -m1 '"type":"wo.create"' "$data/plant.ndjson")
 material=$(printf '%s' "$wo_line" | sed -E 's/.*"material":"([^"]*)".*/\1/')
 routing=$(printf '%s' "$wo_line" | sed -E 's/.*"routing":"([^"]*)".*/\1/')
@@ -93,7 +93,7 @@ echo "  calibration and sanitation cleans the flume:"
 } | { "$custody" append "$ledger" || true; } | sed 's/^/  /'  # the first two starts are refused
 
 step "custody logbook flume-2: cleanings, calibrations, maintenance and each use (21 CFR 211.182)"
-"$custody" logbook "$ledger" flume-2 --from 2026-10-13 --to 2026-10-15 --format table | head -24
+"$custody" logbook "$ledger" flume-2 --from 2026-10-13 --to 2026-10-15 --format table | sed -n '1,24p'
 echo "  ..."
 "$custody" logbook "$ledger" flume-2 --from "$(date -u +%Y-%m-%d)" --format table | tail -n 5
 
@@ -109,7 +109,7 @@ echo "  completed custody raised a quality exception for its yield:"
 step "custody pareto: which defects make most of the scrap, by defect and by shift"
 "$custody" pareto "$ledger" --from 2026-10-01T00:00:00-07:00 --to 2026-10-31T00:00:00-07:00 \
   --format table | sed 's/^/  /'
-"$custody" pareto "$ledger" --by shift --step wash --format table | sed 's/^/  /' | head -30
+"$custody" pareto "$ledger" --by shift --step wash --format table | sed 's/^/  /' | sed -n '1,30p'
 reworked=$(grep -m1 '"type":"op.rework"' "$data/plant.ndjson" | grep -o '"wo":"[^"]*"' | cut -d'"' -f4)
 echo "  soil found after the spin dryer sent cases of $reworked back to the flume (op.rework):"
 "$custody" log "$ledger" --stream "wo:$reworked" | grep '"op.reworked"' \
@@ -276,7 +276,7 @@ publisher_pid=$!
   sed -E 's/\{"id"/\n  {"id"/g; s/^\{"stopped":true,"plugins":\[//'
 wait "$publisher_pid" || true
 echo
-grep -E 'planned|rejected|denied' "$data/plugins.log" | sed 's/^/  log: /' | head -5
+grep -E 'planned|rejected|denied' "$data/plugins.log" | sed 's/^/  log: /' | sed -n '1,5p'
 
 step "what they wrote: plans, readings, exceptions, shift-log notes"
 for i in 1 2 3; do
@@ -287,8 +287,8 @@ readings=$("$custody" log "$ledger" --stream equipment:cold-room-fg | grep -c 'p
 echo "  $readings cold-room readings from plugin:sim-device"
 flume=$("$custody" log "$ledger" --stream equipment:flume-1 | grep -c 'plugin:mqtt' || true)
 echo "  $flume flume-1 chlorine readings from plugin:mqtt (over MQTT); what it would not record:"
-grep -E 'plugin:mqtt.*malformed' "$data/plugins.log" | head -2 | sed 's/^/  log: /'
-"$custody" board "$ledger" exceptions --format table | grep -i 'cold-room-fg' | head -3 | sed 's/^/  /'
+grep -E 'plugin:mqtt.*malformed' "$data/plugins.log" | sed -n '1,2p' | sed 's/^/  log: /'
+"$custody" board "$ledger" exceptions --format table | grep -i 'cold-room-fg' | sed -n '1,3p' | sed 's/^/  /'
 shift_notes=$("$custody" log "$ledger" --stream note:shift-log | wc -l)
 echo "  $shift_notes exceptions written into the shift log by plugin:exception-notes"
 
