@@ -104,6 +104,7 @@ rocksdb::DBOptions db_options() {
   // open: the default, point-in-time recovery, would silently drop every record after it.
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   o.paranoid_checks = true;
+  o.max_total_wal_size = Store::kMaxWalBytes;
   return o;
 }
 
@@ -328,7 +329,9 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions opti
   rocksdb::DB* raw = nullptr;
   if (mode == OpenMode::kReadWrite) {
     store->info_log_ = std::make_shared<InfoLog>(dir / "db" / "LOG");
-    s = rocksdb::DB::Open(db_options(store->info_log_), db_path, descs, &store->handles_, &raw);
+    rocksdb::DBOptions dbo = db_options(store->info_log_);
+    dbo.max_total_wal_size = options.max_wal_bytes;
+    s = rocksdb::DB::Open(dbo, db_path, descs, &store->handles_, &raw);
   } else {
     // A secondary instance reads the writer's files without its lock and never writes to
     // them; it keeps its own info log in a private temporary directory.

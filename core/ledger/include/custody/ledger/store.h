@@ -135,6 +135,8 @@ class Store final : public ColumnFamilies {
   [[nodiscard]] static Result<void> create(const std::filesystem::path& dir, const InitInfo& info,
                                            const std::vector<std::string>& extra_cfs);
 
+  static constexpr std::uint64_t kMaxWalBytes = 256ULL << 20;
+
   struct OpenOptions {
     OpenMode mode = OpenMode::kReadOnly;
     OnDamage on_damage = OnDamage::kRefuse;
@@ -142,6 +144,10 @@ class Store final : public ColumnFamilies {
     // nothing is appended on top of a damaged log. On by default; tests of other things
     // may skip it.
     bool check_files = true;
+    // Read-write: the write-ahead log is kept near this size by flushing the column families
+    // that still hold its oldest file. Unbounded, one written once (meta, checkpoints) would
+    // keep every log file since, gigabytes that each open, a reader's too, replays.
+    std::uint64_t max_wal_bytes = kMaxWalBytes;
   };
 
   // Opens an existing ledger. Errors: kNotALedger, kUnsupportedVersion, kLedgerLocked,
