@@ -1299,11 +1299,9 @@ Response Api::get_list(std::string_view collection, const std::string& query_tex
   if (*limit == 0 || *limit > 1000) {
     return error(400, ErrorCode::kInvalidArgument, "limit must be 1 to 1000", "limit");
   }
-  const std::string* status = q->get("status");
-  const std::string* after = q->get("after");
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
-    return queries.list(*collection_kind(collection), status ? *status : "", after ? *after : "",
-                        *limit, w);
+    return queries.list(*collection_kind(collection), q->value("status"), q->value("after"), *limit,
+                        w);
   });
 }
 
@@ -1336,17 +1334,13 @@ Response Api::get_pareto(const std::string& query_text) {
   }
   auto period = period_params(*q, false);
   if (!period) return error(400, period.error());
-  auto param = [&](std::string_view key) {
-    const std::string* v = q->get(key);
-    return v ? *v : std::string();
-  };
   domain::ParetoQuery pareto{.from = period->first,
                              .to = period->second,
-                             .step = param("step"),
-                             .material = param("material"),
-                             .equipment = param("equipment"),
-                             .shift = param("shift")};
-  if (const std::string by = param("by"); !by.empty()) pareto.by = by;  // empty: as if not given
+                             .step = q->value("step"),
+                             .material = q->value("material"),
+                             .equipment = q->value("equipment"),
+                             .shift = q->value("shift")};
+  if (std::string by = q->value("by"); !by.empty()) pareto.by = by;  // empty: as if not given
   if (!zone_) return error(500, zone_.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
     return queries.defect_pareto(pareto, *zone_, w);
@@ -1361,11 +1355,10 @@ Response Api::get_oee(const std::string& query_text) {
   }
   auto period = period_params(*q, true);
   if (!period) return error(400, period.error());
-  const std::string* equipment = q->get("equipment");
   domain::OeeQuery oee{.from = period->first,
                        .to = period->second,
                        .now = ledger_.clock().now(),
-                       .equipment = equipment ? *equipment : ""};
+                       .equipment = q->value("equipment")};
   if (!zone_) return error(500, zone_.error());
   return answer(ledger_, [&](const domain::Queries& queries, codec::JsonWriter& w) {
     return queries.oee(oee, *zone_, w);
@@ -1393,8 +1386,7 @@ Response Api::get_recall(const std::string& query_text, std::string_view fsma204
   auto q = parse_query(query_text);
   if (!q) return error(400, q.error());
   auto param = [&](std::string_view k) {
-    const std::string* v = q->get(k);
-    return v ? *v : std::string();
+    return q->value(k);
   };
   const std::string exclude = param("excludeConsumed");
   if (!exclude.empty() && exclude != "true" && exclude != "false") {

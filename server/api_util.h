@@ -20,6 +20,11 @@ struct Query {
     }
     return nullptr;
   }
+  // The value of `k`, empty when absent.
+  [[nodiscard]] std::string value(std::string_view k) const {
+    const std::string* v = get(k);
+    return v ? *v : std::string();
+  }
 };
 
 // kInvalidArgument (field "query") for a malformed percent-escape.

@@ -220,7 +220,9 @@ TEST_F(Views, BadArgumentsExitTwo) {
   struct Case {
     std::vector<std::string> args;
     std::string message;
+    std::string field = {};  // named in the message as "(field F)" where given
   };
+  const std::string head = run_custody({"log", dir()}).out;
   for (const auto& c : std::vector<Case>{
            {{"show", dir(), "lot", "NOPE"}, "not_found"},
            {{"show", dir(), "pallet", "R-1"}, ""},
@@ -238,6 +240,18 @@ TEST_F(Views, BadArgumentsExitTwo) {
            {{"pareto", dir(), "--from", "soon"}, "invalid_argument"},
            {{"pareto", dir(), "--from", "2026-11-21", "--to", "2026-11-20"}, "invalid_argument"},
            {{"pareto", (tmp_ / "nowhere").string()}, "not_a_ledger"},
+           {{"oee", dir(), "--from", "2026-11-21", "--to", "2026-11-20"}, "invalid_argument", "to"},
+           {{"oee", dir(), "--from", "soon", "--to", "2026-11-20"}, "invalid_argument", "from"},
+           {{"oee", dir(), "--from", "2026-11-20"}, ""},
+           {{"oee", dir(), "--from", "2026-11-20", "--to", "2026-11-21", "--at", "noon"},
+            "invalid_argument",
+            "at"},
+           {{"oee", dir(), "--from", "2026-11-20", "--to", "2026-11-21", "--equipment", "nope"},
+            "not_found",
+            "equipment"},
+           {{"pay", dir(), "--from", "2026-11-21", "--to", "2026-11-20"}, "invalid_argument", "to"},
+           {{"pay", dir(), "--from", "2026-11-20", "--to", "later"}, "invalid_argument", "to"},
+           {{"pay", dir(), "--to", "2026-11-20"}, ""},
            {{"rebuild", (tmp_ / "nowhere").string()}, "not_a_ledger"},
            {{"state-digest", (tmp_ / "nowhere").string()}, "not_a_ledger"},
        }) {
@@ -246,7 +260,11 @@ TEST_F(Views, BadArgumentsExitTwo) {
     if (!c.message.empty()) {
       EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     }
+    if (!c.field.empty()) {
+      EXPECT_NE(r.err.find("(field " + c.field + ")"), std::string::npos) << r.err;
+    }
   }
+  EXPECT_EQ(run_custody({"log", dir()}).out, head);  // nothing written
 }
 
 }  // namespace
