@@ -77,8 +77,9 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
     }
   }
 
-  // 2. Forward from there.
-  if (graph != nullptr) {
+  // 2. Forward from there (the graph answers for snapshots since its load: all but one
+  // taken before it, which walks the snapshot instead).
+  if (graph != nullptr && report.as_of_seq >= graph->base_seq()) {
     report.trace = graph->trace(report.starts, Direction::kForward, 0, report.as_of_seq);
   } else {
     auto t = trace_snapshot(snap, report.starts, Direction::kForward, 0);

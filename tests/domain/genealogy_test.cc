@@ -8,6 +8,7 @@
 #include <queue>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "custody/domain/plant.h"
 #include "domain/plant_fixture.h"
@@ -50,18 +51,25 @@ std::map<std::string, std::uint32_t> as_map(const domain::Trace& t) {
   return out;
 }
 
-std::set<std::pair<std::string, std::string>> edge_set(const domain::Trace& t) {
-  std::set<std::pair<std::string, std::string>> out;
-  for (const auto& e : t.edges) out.emplace(e.from, e.to);
+// Every edge followed, with its kind and quantity.
+std::set<std::tuple<std::string, std::string, int, std::int64_t>> edge_set(const domain::Trace& t) {
+  std::set<std::tuple<std::string, std::string, int, std::int64_t>> out;
+  for (const auto& e : t.edges) {
+    out.emplace(std::string(e.from), std::string(e.to), static_cast<int>(e.kind), e.qty);
+  }
   return out;
 }
 
 class Genealogy : public PlantTest {
  protected:
-  void check_all(const Expected& ex, const std::vector<std::string>& lots) {
+  // Both walks against the plain BFS, for every lot in `lots`. The graph is `live` (fed by
+  // the sequencer since it was loaded) or, without one, loaded from the snapshot.
+  void check_all(const Expected& ex, const std::vector<std::string>& lots,
+                 const domain::GenealogyGraph* live = nullptr) {
     auto snap = ledger_->snapshot();
-    auto graph = domain::GenealogyGraph::load(*snap);
-    ASSERT_TRUE(graph);
+    auto loaded = domain::GenealogyGraph::load(*snap);
+    ASSERT_TRUE(loaded);
+    const domain::GenealogyGraph* graph = live != nullptr ? live : loaded->get();
     for (const auto& lot : lots) {
       for (auto dir : {domain::Direction::kForward, domain::Direction::kBackward}) {
         const Graph& g = dir == domain::Direction::kForward ? ex.fwd : ex.bwd;
@@ -70,7 +78,7 @@ class Genealogy : public PlantTest {
           const std::vector<std::string> starts{lot};
           auto from_snapshot = domain::trace_snapshot(*snap, starts, dir, depth);
           ASSERT_TRUE(from_snapshot);
-          const auto from_graph = (*graph)->trace(starts, dir, depth, snap->head().seq);
+          const auto from_graph = graph->trace(starts, dir, depth, snap->head().seq);
           ASSERT_EQ(as_map(*from_snapshot), want) << lot << " depth " << depth;
           ASSERT_EQ(as_map(from_graph), want) << lot << " depth " << depth;
           EXPECT_EQ(edge_set(*from_snapshot), edge_set(from_graph));
@@ -169,6 +177,99 @@ TEST_F(Genealogy, CyclesEndTheWalk) {
   ex.edge("P", "Q");
   ex.edge("Q", "P");
   check_all(ex, {"R-1", "P", "Q"});
+}
+
+// A graph loaded from half a genealogy and fed the rest by the sequencer (edges in its loaded
+// rows and in chunks added later, quantities grown in both) answers as a fresh load and the
+// snapshot walk do, kinds and quantities included.
+TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
+  master_data();
+  ok("material.define", R"({"material":"mix","name":"Mix","uom":"kg"})");
+  ok("routing.define",
+     R"({"routing":"mix-r","material":"mix","steps":[{"step":"wash","workCenter":"wash"}]})");
+  Expected ex;
+  std::vector<std::string> lots;
+  for (int i = 0; i < 6; ++i) {
+    lots.push_back("raw" + std::to_string(i));
+    receive(lots.back(), 1000);
+  }
+  std::map<std::string, int> on_hand;
+  for (const auto& lot : lots) on_hand[lot] = 1000;
+  std::mt19937 rng(11);
+  int made = 0;
+  // Blends, splits and work orders; a work order consumes its lot twice, the second time
+  // after its output exists, so that edge's quantity grows. Only lots with enough on hand
+  // are picked.
+  auto pick = [&](int need) {
+    for (;;) {
+      const std::string& lot = lots[rng() % lots.size()];
+      if (on_hand[lot] >= need) return lot;
+    }
+  };
+  auto grow = [&](int steps) {
+    for (int step = 0; step < steps; ++step) {
+      const std::string out = "x" + std::to_string(made++);
+      if (step % 3 == 2) {
+        const std::string a = pick(3);
+        const std::string wo = "wo-" + out;
+        const std::string at = R"({"wo":")" + wo + R"(","step":"wash",)";
+        ok("wo.create", R"({"wo":")" + wo +
+                            R"(","material":"mix","qty":1,"routing":"mix-r","due":"2026-11-22"})");
+        ok("wo.release", R"({"wo":")" + wo + R"("})");
+        ok("op.start", at + R"("equipment":"washer-1"})");
+        ok("lot.consume", at + R"("lot":")" + a + R"(","qty":1})");
+        ok("lot.produce", at + R"("lot":")" + out + R"(","qty":100})");
+        ok("lot.consume", at + R"("lot":")" + a + R"(","qty":2})");
+        ok("op.complete", R"({"wo":")" + wo + R"(","step":"wash"})");
+        on_hand[a] -= 3;
+        ex.edge(a, out);
+      } else if (step % 3 == 1) {
+        const std::string a = pick(1);
+        const std::string b = pick(1);
+        if (a == b) continue;
+        ok("lot.transform", R"({"lot":")" + out +
+                                R"(","material":"romaine","qty":100,"inputs":[{"lot":")" + a +
+                                R"(","qty":1},{"lot":")" + b + R"(","qty":1}]})");
+        on_hand[a] -= 1;
+        on_hand[b] -= 1;
+        ex.edge(a, out);
+        ex.edge(b, out);
+      } else {
+        const std::string a = pick(10);
+        ok("lot.split", R"({"lot":")" + a + R"(","into":[{"lot":")" + out + R"(","qty":10}]})");
+        on_hand[a] -= 10;
+        ex.edge(a, out);
+      }
+      on_hand[out] = step % 3 == 0 ? 10 : 100;
+      lots.push_back(out);
+    }
+  };
+  grow(30);
+  // An order that spans the reopen: its edge is loaded, then grows.
+  const std::string span = R"({"wo":"wo-span","step":"wash",)";
+  ok("wo.create",
+     R"({"wo":"wo-span","material":"mix","qty":1,"routing":"mix-r","due":"2026-11-22"})");
+  ok("wo.release", R"({"wo":"wo-span"})");
+  ok("op.start", span + R"("equipment":"washer-1"})");
+  ok("lot.consume", span + R"("lot":"raw0","qty":1})");
+  ok("lot.produce", span + R"("lot":"span-out","qty":100})");
+  ex.edge("raw0", "span-out");
+  // Reopen with the graph in memory: what is there now is its load.
+  ledger_.reset();
+  ledger::LedgerOptions o;
+  o.clock = &clock_;
+  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  const domain::PlantMachine* plant = machine.get();
+  auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
+  ASSERT_TRUE(r);
+  ledger_ = std::move(*r);
+  const std::size_t loaded_edges = plant->graph()->edge_count();
+  ok("lot.consume", span + R"("lot":"raw0","qty":2})");
+  ok("op.complete", R"({"wo":"wo-span","step":"wash"})");
+  grow(30);
+  EXPECT_GT(plant->graph()->edge_count(), loaded_edges);
+  check_all(ex, {"raw0", lots[1], lots[5], lots[10], lots[lots.size() / 2], lots.back()},
+            plant->graph());
 }
 
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {

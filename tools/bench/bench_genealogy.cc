@@ -439,6 +439,7 @@ void run_all(const std::filesystem::path& base, const std::filesystem::path& dir
     const auto* graph = plant->graph();
     g_facts["graph_lots"] = static_cast<double>(graph->lot_count());
     g_facts["graph_edges"] = static_cast<double>(graph->edge_count());
+    g_facts["graph_bytes_mb"] = static_cast<double>(graph->memory_bytes()) / (1 << 20);
     auto snap = ledger->snapshot();
     for (int pass = 0; pass < 2; ++pass) {
       for (bool forward : {true, false}) {

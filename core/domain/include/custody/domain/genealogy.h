@@ -3,12 +3,14 @@
 //
 // Two implementations answer the same question:
 //
-//  * GenealogyGraph keeps the whole graph in memory (lots interned to 32-bit ids, per-lot
-//    adjacency in append-only chunks). The sequencer thread adds edges as it applies
-//    records; readers on any thread traverse without locks and see only edges whose seq is
-//    at most their snapshot's head, so a recall reads a consistent state and never blocks
-//    appends. Edge quantities are read as of now (a later consumption into the same lot or
-//    a correction may have grown them); which lots are reached is exact for the snapshot.
+//  * GenealogyGraph keeps the whole graph in memory: lots interned to 32-bit ids, the edges
+//    of its load in compressed-sparse-row arrays, and edges added later in per-lot
+//    append-only chunks; about 20 bytes per edge and 25 per lot besides the names. The sequencer
+//    thread adds edges as it applies records; readers on any thread traverse without locks and see
+//    only edges whose seq is at most their snapshot's head, so a recall reads a consistent state
+//    and never blocks appends. Edge quantities are read as of now (a later consumption into the
+//    same lot or a correction may have grown them); which lots are reached is exact for the
+//    snapshot.
 //  * trace_snapshot() walks the genealogy column families of a RocksDB snapshot, one seek
 //    per lot: no memory, no load time; what one-shot CLI commands use.
 //
@@ -17,7 +19,7 @@
 #pragma once
 
 #include <atomic>
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -68,45 +70,88 @@ class GenealogyGraph {
                 std::uint64_t seq);
 
   // Readers (any thread). Lots not in the graph are still reported, at depth 0, if they are
-  // starts. max_depth 0 means unlimited.
+  // starts. max_depth 0 means unlimited. The graph keeps no seq for the edges it loaded, so
+  // it answers only as of its load or later: `as_of_seq` must be at least base_seq() (every
+  // snapshot taken after the load is).
   [[nodiscard]] Trace trace(std::span<const std::string> starts, Direction direction,
                             std::uint32_t max_depth, std::uint64_t as_of_seq) const;
 
+  // The head seq of the snapshot the graph was loaded from.
+  [[nodiscard]] std::uint64_t base_seq() const { return base_seq_; }
   [[nodiscard]] std::size_t lot_count() const;
   [[nodiscard]] std::size_t edge_count() const { return edges_.load(std::memory_order_relaxed); }
+  // What the graph holds in memory (the writer's view; approximate while it grows).
+  [[nodiscard]] std::size_t memory_bytes() const;
 
  private:
-  struct Slot;
-  struct Chunk;
-  struct Node;
+  // Lot ids take the low 29 bits of an adjacency word, the edge kind the top 3.
+  static constexpr unsigned kIdBits = 29;
+  static constexpr std::uint32_t kIdMask = (std::uint32_t{1} << kIdBits) - 1;
   static constexpr std::size_t kBlockBits = 16;
   static constexpr std::size_t kBlockSize = std::size_t{1} << kBlockBits;
-  static constexpr std::size_t kMaxBlocks = 65536;  // 2^32 lots
+  static constexpr std::size_t kMaxBlocks = std::size_t{1} << (kIdBits - kBlockBits);
+  static constexpr std::size_t kMaxEdgeBlocks = std::size_t{1} << (32 - kBlockBits);
+
+  struct Node;
+  struct Entry {
+    std::uint32_t word;  // the other lot | kind << kIdBits
+    std::uint32_t edge;  // its index in the edge table
+  };
+  struct Chunk;
+  class Arena;
+  // Names hash and compare through the arena, so the id table holds 4 bytes per lot.
+  struct NameHash {
+    using is_transparent = void;
+    const GenealogyGraph* graph;
+    std::size_t operator()(std::string_view name) const;
+    std::size_t operator()(std::uint32_t id) const { return (*this)(graph->name(id)); }
+  };
+  struct NameEq {
+    using is_transparent = void;
+    const GenealogyGraph* graph;
+    bool operator()(std::uint32_t a, std::uint32_t b) const { return a == b; }
+    bool operator()(std::string_view a, std::uint32_t b) const { return a == graph->name(b); }
+    bool operator()(std::uint32_t a, std::string_view b) const { return graph->name(a) == b; }
+  };
 
   std::uint32_t intern(std::string_view name);
-  // Loading: no reader can see the graph yet and every (from, to) is new.
-  void add_new_edge(std::uint32_t a, std::uint32_t b, schema::EdgeKind kind, std::int64_t qty,
-                    std::uint64_t seq);
   [[nodiscard]] std::int64_t find_id(std::string_view name) const;
+  [[nodiscard]] std::string_view name(std::uint32_t id) const;
   [[nodiscard]] const Node& node(std::uint32_t id) const;
   Node& node(std::uint32_t id);
-  enum class Side { kOutgoing, kIncoming };
-  void append(Node& n, Side side, std::uint32_t other, schema::EdgeKind kind, std::int64_t qty,
-              std::uint64_t seq);
-  void* allocate(std::size_t bytes);
+  [[nodiscard]] std::atomic<std::int64_t>& qty(std::uint32_t edge) const;
+  [[nodiscard]] std::uint64_t seq(std::uint32_t edge) const;
+  std::uint32_t new_edge(std::int64_t qty, std::uint64_t seq);
+  void append(std::atomic<std::uint32_t>& head, Entry entry);
+  void build_base(const std::vector<std::uint32_t>& from,
+                  const std::vector<std::uint32_t>& to_words,
+                  const std::vector<std::int64_t>& qtys);
 
   // Lots: blocks of nodes that never move; the block table is fixed-size.
   std::unique_ptr<std::atomic<Node*>[]> blocks_;
   std::atomic<std::uint32_t> count_{0};
-  std::atomic<std::size_t> edges_{0};
+  std::unique_ptr<Arena> arena_;  // names and the adjacency chunks of edges added later
   // Names to ids: readers look starts up under a shared lock, the writer inserts under an
   // exclusive one (microseconds either way).
   mutable std::shared_mutex names_mu_;
-  boost::unordered_flat_map<std::string_view, std::uint32_t> ids_;
-  // Writer-only arena for chunks and names.
-  std::vector<std::unique_ptr<char[]>> arena_;
-  std::size_t arena_left_ = 0;
-  char* arena_next_ = nullptr;
+  boost::unordered_flat_set<std::uint32_t, NameHash, NameEq> ids_;
+
+  // The edges the load found, in compressed-sparse-row form: lot u's outgoing edges are
+  // out_words_[out_begin_[u] .. out_begin_[u + 1]) and their index in the edge table is
+  // their position there; its incoming ones are in_[in_begin_[u] .. in_begin_[u + 1]).
+  // Immutable after the load.
+  std::uint64_t base_seq_ = 0;
+  std::uint32_t base_lots_ = 0;
+  std::uint32_t base_edges_ = 0;
+  std::vector<std::uint32_t> out_begin_, in_begin_;
+  std::vector<std::uint32_t> out_words_;
+  std::vector<Entry> in_;
+
+  // The edge table, in blocks that never move: every edge's quantity (grown in place), and
+  // the seq of each edge added after the load.
+  std::unique_ptr<std::atomic<std::atomic<std::int64_t>*>[]> qty_blocks_;
+  std::unique_ptr<std::atomic<std::uint64_t*>[]> seq_blocks_;
+  std::atomic<std::size_t> edges_{0};
 };
 
 // The same traversal over a snapshot's column families.
