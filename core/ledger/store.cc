@@ -284,6 +284,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& dir, OpenOptions opti
   std::unique_ptr<Store> store(new Store());
   store->dir_ = dir;
   store->mode_ = mode;
+  store->flush_at_close_bytes_ = options.flush_at_close_bytes;
   store->on_damage_ = options.on_damage;
   if (mode == OpenMode::kReadWrite) {
     store->lock_fd_ = ::open((dir / "FORMAT").c_str(), O_RDONLY | O_CLOEXEC);
@@ -506,6 +507,7 @@ Result<void> Store::drop_stale_projections(const std::vector<std::string>& proje
 
 Store::~Store() {
   head_file_.reset();
+  if (db_ && mode_ == OpenMode::kReadWrite) flush_if_log_is_long();
   if (db_) {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
@@ -517,6 +519,20 @@ Store::~Store() {
     std::error_code ec;
     fs::remove_all(secondary_dir_, ec);
   }
+}
+
+void Store::flush_if_log_is_long() {
+  rocksdb::VectorLogPtr files;
+  if (!db_->GetSortedWalFiles(files).ok()) return;
+  std::uint64_t bytes = 0;
+  for (const auto& f : files) {
+    if (f->Type() == rocksdb::kAliveLogFile) bytes += f->SizeFileBytes();
+  }
+  if (bytes <= flush_at_close_bytes_) return;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  // Best effort: what is not flushed is still in the log, replayed by the next open.
+  (void)db_->Flush(fo, handles_);
 }
 
 std::string Store::physical_name(std::string_view name, std::uint64_t generation) const {

@@ -112,6 +112,46 @@ TEST(Store, TheWriteAheadLogStaysNearItsBound) {
   EXPECT_EQ(value_back, "written once");
 }
 
+// A store closed with more log than its bound flushes first, so the next open replays
+// nothing; below the bound (a short command), the log is left as it is.
+TEST(Store, ALongLogIsFlushedAtClose) {
+  TempDir tmp;
+  constexpr std::uint64_t kWritten = 8 << 20;
+  auto close_after_writing = [&](const std::filesystem::path& dir, std::uint64_t bound) {
+    testing::init_ledger(dir);
+    auto store = Store::open(
+        dir, {.mode = OpenMode::kReadWrite, .check_files = false, .flush_at_close_bytes = bound},
+        domain::make_state_machine()->column_families());
+    ASSERT_TRUE(store) << store.error().message;
+    const std::string value(4096, 'x');
+    for (std::uint64_t i = 0; i < kWritten / value.size(); ++i) {
+      ASSERT_TRUE((*store)
+                      ->db()
+                      .Put({}, (*store)->cf(Cf::kLog), "close-test-" + std::to_string(i), value)
+                      .ok());
+    }
+  };
+  auto wal_bytes = [&](const std::filesystem::path& dir) {
+    std::uint64_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir / "db")) {
+      if (e.path().extension() == ".log") n += e.file_size();
+    }
+    return n;
+  };
+  close_after_writing(tmp / "long", 1 << 20);
+  close_after_writing(tmp / "short", kWritten * 2);
+  EXPECT_LT(wal_bytes(tmp / "long"), std::uint64_t{1} << 20);
+  EXPECT_GE(wal_bytes(tmp / "short"), kWritten);
+  for (const char* name : {"long", "short"}) {
+    auto store = Store::open(tmp / name, {.mode = OpenMode::kReadOnly},
+                             domain::make_state_machine()->column_families());
+    ASSERT_TRUE(store) << store.error().message;
+    std::string v;
+    ASSERT_TRUE((*store)->db().Get({}, (*store)->cf(Cf::kLog), "close-test-7", &v).ok()) << name;
+    EXPECT_EQ(v.size(), 4096u);
+  }
+}
+
 // Hardening finding 11: a stalled reader made writers fail at once, and an open writer made
 // reads fail, although readers are documented never to block writers. Readers take no lock.
 TEST(Store, ReadersAndTheWriterNeverBlockEachOther) {

@@ -136,6 +136,7 @@ class Store final : public ColumnFamilies {
                                            const std::vector<std::string>& extra_cfs);
 
   static constexpr std::uint64_t kMaxWalBytes = 256ULL << 20;
+  static constexpr std::uint64_t kFlushAtCloseBytes = 32ULL << 20;
 
   struct OpenOptions {
     OpenMode mode = OpenMode::kReadOnly;
@@ -148,6 +149,10 @@ class Store final : public ColumnFamilies {
     // that still hold its oldest file. Unbounded, one written once (meta, checkpoints) would
     // keep every log file since, gigabytes that each open, a reader's too, replays.
     std::uint64_t max_wal_bytes = kMaxWalBytes;
+    // Read-write: when the store closes with more write-ahead log than this, its memtables
+    // are flushed first, so the next open (the server's restart, a reader's) does not replay
+    // it. A short command's few kilobytes stay in the log.
+    std::uint64_t flush_at_close_bytes = kFlushAtCloseBytes;
   };
 
   // Opens an existing ledger. Errors: kNotALedger, kUnsupportedVersion, kLedgerLocked,
@@ -240,6 +245,7 @@ class Store final : public ColumnFamilies {
 
  private:
   Store() = default;
+  void flush_if_log_is_long();
   [[nodiscard]] std::string physical_name(std::string_view name, std::uint64_t generation) const;
   [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(std::string_view physical) const;
   [[nodiscard]] Result<void> check_acknowledged_head();
@@ -247,6 +253,7 @@ class Store final : public ColumnFamilies {
 
   std::filesystem::path dir_;
   OpenMode mode_ = OpenMode::kReadOnly;
+  std::uint64_t flush_at_close_bytes_ = kFlushAtCloseBytes;
   OnDamage on_damage_ = OnDamage::kRefuse;
   int lock_fd_ = -1;
   LedgerMeta meta_;
