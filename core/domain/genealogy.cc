@@ -1,11 +1,17 @@
 #include "custody/domain/genealogy.h"
 
+#include <unistd.h>
+
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "custody/codec/capnp_util.h"
+#include "custody/common/files.h"
+#include "custody/crypto/sha256.h"
 #include "custody/domain/projections.h"
 
 namespace custody::domain {
@@ -86,7 +92,7 @@ std::size_t GenealogyGraph::NameHash::operator()(std::string_view name) const {
 GenealogyGraph::GenealogyGraph()
     : blocks_(new std::atomic<Node*>[kMaxBlocks]),
       arena_(std::make_unique<Arena>()),
-      ids_(0, NameHash{this}, NameEq{this}),
+      names_(0, NameHash{this}, NameEq{this}),
       qty_blocks_(new std::atomic<std::atomic<std::int64_t>*>[kMaxEdgeBlocks]),
       seq_blocks_(new std::atomic<std::uint64_t*>[kMaxEdgeBlocks]) {
   for (std::size_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
@@ -114,9 +120,18 @@ GenealogyGraph::Node& GenealogyGraph::node(std::uint32_t id) {
   return blocks_[id >> kBlockBits].load(std::memory_order_relaxed)[id & (kBlockSize - 1)];
 }
 
+// A name in the arena: its length, its lot's id, its bytes.
+std::string_view GenealogyGraph::name_at(std::uint32_t ref) const {
+  const auto* p = arena_->at<const std::uint32_t>(ref);
+  return {reinterpret_cast<const char*>(p + 2), p[0]};
+}
+
+std::uint32_t GenealogyGraph::id_at(std::uint32_t ref) const {
+  return arena_->at<const std::uint32_t>(ref)[1];
+}
+
 std::string_view GenealogyGraph::name(std::uint32_t id) const {
-  const auto* p = arena_->at<const std::uint32_t>(node(id).name);
-  return {reinterpret_cast<const char*>(p + 1), *p};
+  return name_at(node(id).name);
 }
 
 std::atomic<std::int64_t>& GenealogyGraph::qty(std::uint32_t edge) const {
@@ -144,7 +159,7 @@ std::size_t GenealogyGraph::memory_bytes() const {
   n += arena_->bytes();
   {
     std::shared_lock lock(names_mu_);
-    n += ids_.bucket_count() * (sizeof(std::uint32_t) + 1);  // a slot and its metadata byte
+    n += names_.bucket_count() * (sizeof(std::uint32_t) + 1);  // a slot and its metadata byte
   }
   n += (out_begin_.capacity() + in_begin_.capacity() + out_words_.capacity()) *
            sizeof(std::uint32_t) +
@@ -154,14 +169,14 @@ std::size_t GenealogyGraph::memory_bytes() const {
 
 std::int64_t GenealogyGraph::find_id(std::string_view name) const {
   std::shared_lock lock(names_mu_);
-  auto it = ids_.find(name);
-  return it == ids_.end() ? -1 : static_cast<std::int64_t>(*it);
+  auto it = names_.find(name);
+  return it == names_.end() ? -1 : static_cast<std::int64_t>(id_at(*it));
 }
 
 std::uint32_t GenealogyGraph::intern(std::string_view name) {
   {
     std::shared_lock lock(names_mu_);  // the writer is the only inserter: a shared look is enough
-    if (auto it = ids_.find(name); it != ids_.end()) return *it;
+    if (auto it = names_.find(name); it != names_.end()) return id_at(*it);
   }
   const std::uint32_t id = count_.load(std::memory_order_relaxed);
   if (id > kIdMask) throw std::length_error("genealogy graph: more than 2^29 lots");
@@ -169,14 +184,15 @@ std::uint32_t GenealogyGraph::intern(std::string_view name) {
   if (blocks_[block].load(std::memory_order_relaxed) == nullptr) {
     blocks_[block].store(new Node[kBlockSize], std::memory_order_release);
   }
-  const std::uint32_t ref = arena_->allocate(sizeof(std::uint32_t) + name.size());
+  const std::uint32_t ref = arena_->allocate(2 * sizeof(std::uint32_t) + name.size());
   auto* p = arena_->at<std::uint32_t>(ref);
-  *p = static_cast<std::uint32_t>(name.size());
-  std::memcpy(p + 1, name.data(), name.size());
+  p[0] = static_cast<std::uint32_t>(name.size());
+  p[1] = id;
+  std::memcpy(p + 2, name.data(), name.size());
   node(id).name = ref;
   {
     std::unique_lock lock(names_mu_);
-    ids_.insert(id);
+    names_.insert(ref);
   }
   count_.store(id + 1, std::memory_order_release);
   return id;
@@ -226,6 +242,7 @@ void GenealogyGraph::append(std::atomic<std::uint32_t>& head, Entry entry) {
 
 void GenealogyGraph::add_edge(std::string_view from, std::string_view to, schema::EdgeKind kind,
                               std::int64_t q, std::uint64_t s) {
+  last_seq_ = std::max(last_seq_, s);
   const std::uint32_t a = intern(from);
   const std::uint32_t b = intern(to);
   // An existing edge grows (the same lot consumed again into the same lot).
@@ -392,6 +409,182 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snaps
     graph->build_base(from, to_words, qtys);
     return graph;
   });
+}
+
+// ---------------------------------------------------------------- the saved graph
+//
+// A file of three parts, native byte order (it is read back on the machine that wrote it):
+//   header: SavedHeader, below;
+//   names:  for each lot in id order, its length (u32) and its bytes;
+//   edges:  `edges` u32 from-ids, then `edges` u32 words (to-id | kind << 29), then `edges`
+//           i64 quantities.
+// The header's SHA-256 covers the names and the edges.
+
+namespace {
+
+constexpr char kSavedMagic[16] = "custody-graph-1";
+
+struct SavedHeader {
+  char magic[16];
+  std::uint64_t seq;
+  std::uint8_t leaf[32];
+  std::uint32_t projection_version;
+  std::uint32_t reserved;
+  std::uint64_t lots;
+  std::uint64_t edges;
+  std::uint64_t names_bytes;
+  std::uint8_t body_sha256[32];
+};
+static_assert(std::is_trivially_copyable_v<SavedHeader> && sizeof(SavedHeader) == 120);
+
+// Writes through a buffer, hashing what it writes.
+class HashedWriter {
+ public:
+  explicit HashedWriter(std::FILE* f) : f_(f) { buffer_.reserve(1 << 20); }
+  void put(const void* p, std::size_t n) {
+    const auto* b = static_cast<const char*>(p);
+    buffer_.insert(buffer_.end(), b, b + n);
+    if (buffer_.size() >= (1 << 20)) flush();
+  }
+  template <typename T>
+  void put(const T& v) {
+    put(&v, sizeof v);
+  }
+  bool flush() {
+    hash_.update(std::string_view(buffer_.data(), buffer_.size()));
+    ok_ = ok_ && std::fwrite(buffer_.data(), 1, buffer_.size(), f_) == buffer_.size();
+    buffer_.clear();
+    return ok_;
+  }
+  crypto::Digest finish() { return hash_.finish(); }
+
+ private:
+  std::FILE* f_;
+  std::vector<char> buffer_;
+  crypto::Sha256 hash_;
+  bool ok_ = true;
+};
+
+Error damaged(const std::filesystem::path& file, const std::string& why) {
+  return Error{ErrorCode::kCorruption, file.string() + ": " + why, {}};
+}
+
+}  // namespace
+
+template <typename F>
+void GenealogyGraph::for_each_edge(F&& fn) const {
+  const std::uint32_t n = count_.load(std::memory_order_relaxed);
+  for (std::uint32_t u = 0; u < n; ++u) {
+    if (u < base_lots_) {
+      for (std::uint32_t e = out_begin_[u]; e < out_begin_[u + 1]; ++e) fn(u, out_words_[e], e);
+    }
+    for (std::uint32_t r = node(u).out.load(std::memory_order_relaxed); r != 0;) {
+      const Chunk* c = arena_->at<const Chunk>(r);
+      const std::uint32_t count = c->count.load(std::memory_order_relaxed);
+      for (std::uint32_t i = 0; i < count; ++i) fn(u, c->entries[i].word, c->entries[i].edge);
+      r = c->next.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledger::Head& head,
+                                  std::uint32_t projection_version) const {
+  const std::filesystem::path tmp = file.string() + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return fail(ErrorCode::kIoError, "cannot write " + tmp.string());
+  SavedHeader h{};
+  std::memcpy(h.magic, kSavedMagic, sizeof h.magic);
+  h.seq = head.seq;
+  std::memcpy(h.leaf, head.leaf.data(), sizeof h.leaf);
+  h.projection_version = projection_version;
+  h.lots = count_.load(std::memory_order_relaxed);
+  h.edges = edges_.load(std::memory_order_relaxed);
+  bool ok = std::fwrite(&h, sizeof h, 1, f) == 1;
+  HashedWriter w(f);
+  for (std::uint32_t u = 0; u < h.lots; ++u) {
+    const std::string_view name = this->name(u);
+    w.put(static_cast<std::uint32_t>(name.size()));
+    w.put(name.data(), name.size());
+    h.names_bytes += sizeof(std::uint32_t) + name.size();
+  }
+  for_each_edge([&](std::uint32_t from, std::uint32_t, std::uint32_t) { w.put(from); });
+  for_each_edge([&](std::uint32_t, std::uint32_t word, std::uint32_t) { w.put(word); });
+  for_each_edge([&](std::uint32_t, std::uint32_t, std::uint32_t edge) {
+    w.put(qty(edge).load(std::memory_order_relaxed));
+  });
+  ok = w.flush() && ok;
+  const crypto::Digest digest = w.finish();
+  std::memcpy(h.body_sha256, digest.data(), sizeof h.body_sha256);
+  ok = ok && std::fseek(f, 0, SEEK_SET) == 0 && std::fwrite(&h, sizeof h, 1, f) == 1 &&
+       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  ok = std::fclose(f) == 0 && ok;
+  std::error_code ec;
+  if (ok) std::filesystem::rename(tmp, file, ec);
+  if (!ok || ec) {
+    std::filesystem::remove(tmp, ec);
+    return fail(ErrorCode::kIoError, "cannot write " + file.string());
+  }
+  return sync_dir(file.parent_path());
+}
+
+Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
+    const std::filesystem::path& file, const ledger::Head& head, std::uint32_t projection_version) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!f) return std::unique_ptr<GenealogyGraph>();
+  SavedHeader h{};
+  if (std::fread(&h, sizeof h, 1, f.get()) != 1) return std::unexpected(damaged(file, "no header"));
+  if (std::memcmp(h.magic, kSavedMagic, sizeof h.magic) != 0) {
+    return std::unexpected(damaged(file, "not a saved genealogy graph"));
+  }
+  if (h.seq != head.seq || std::memcmp(h.leaf, head.leaf.data(), sizeof h.leaf) != 0 ||
+      h.projection_version != projection_version) {
+    return std::unique_ptr<GenealogyGraph>();  // saved at another head, or by another build
+  }
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(file, ec);
+  if (ec || h.lots > kIdMask + std::uint64_t{1} || h.edges >= std::uint64_t{1} << 32 ||
+      h.names_bytes > size || size != sizeof h + h.names_bytes + h.edges * 16) {
+    return std::unexpected(damaged(file, "its sizes do not add up"));
+  }
+  crypto::Sha256 hash;
+  auto read = [&](void* p, std::size_t n) {
+    if (std::fread(p, 1, n, f.get()) != n) return false;
+    hash.update(std::string_view(static_cast<const char*>(p), n));
+    return true;
+  };
+  std::string names(h.names_bytes, '\0');
+  std::vector<std::uint32_t> from(h.edges), to_words(h.edges);
+  std::vector<std::int64_t> qtys(h.edges);
+  if (!read(names.data(), names.size()) || !read(from.data(), from.size() * 4) ||
+      !read(to_words.data(), to_words.size() * 4) || !read(qtys.data(), qtys.size() * 8)) {
+    return std::unexpected(damaged(file, "cannot read it whole"));
+  }
+  if (std::memcmp(hash.finish().data(), h.body_sha256, sizeof h.body_sha256) != 0) {
+    return std::unexpected(damaged(file, "its checksum does not match"));
+  }
+  auto graph = std::make_unique<GenealogyGraph>();
+  graph->base_seq_ = head.seq;
+  graph->names_.reserve(h.lots);
+  std::size_t at = 0;
+  for (std::uint64_t id = 0; id < h.lots; ++id) {
+    std::uint32_t len = 0;
+    if (names.size() - at < sizeof len) return std::unexpected(damaged(file, "a name is cut"));
+    std::memcpy(&len, names.data() + at, sizeof len);
+    at += sizeof len;
+    if (names.size() - at < len) return std::unexpected(damaged(file, "a name is cut"));
+    if (graph->intern(std::string_view(names.data() + at, len)) != id) {
+      return std::unexpected(damaged(file, "a lot is named twice"));
+    }
+    at += len;
+  }
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (from[i] >= h.lots || (to_words[i] & kIdMask) >= h.lots ||
+        (to_words[i] >> kIdBits) > static_cast<std::uint32_t>(schema::EdgeKind::MERGE)) {
+      return std::unexpected(damaged(file, "an edge names no lot"));
+    }
+  }
+  graph->build_base(from, to_words, qtys);
+  return graph;
 }
 
 Result<Trace> trace_snapshot(const ledger::Snapshot& snap, std::span<const std::string> starts,

@@ -8,6 +8,10 @@
 namespace custody::domain {
 namespace {
 
+std::filesystem::path graph_file(const ledger::Store& store) {
+  return store.dir() / "genealogy.graph";
+}
+
 class PlantStateMachine final : public PlantMachine {
  public:
   explicit PlantStateMachine(PlantOptions options) : options_(options) {}
@@ -25,12 +29,33 @@ class PlantStateMachine final : public PlantMachine {
     cf_.corrections = families.cf(kCorrectionsCf);
   }
 
+  // The graph a clean close saved, when nothing was written since; else it is built from the
+  // genealogy family (a damaged or stale file is only a slower start, and is replaced at the
+  // next clean close).
   void opened(ledger::Store& store) override {
     if (!options_.genealogy_graph || graph_) return;
     ledger::Snapshot snap(store);
+    auto saved = GenealogyGraph::load_saved(graph_file(store), snap.head(), kProjectionVersion);
+    if (saved && *saved) {
+      graph_ = std::move(*saved);
+      return;
+    }
     auto g = GenealogyGraph::load(snap);
     if (!g) throw std::runtime_error("cannot load the genealogy graph: " + g.error().message);
     graph_ = std::move(*g);
+  }
+
+  // Saves the graph when it holds exactly the durable head: not after a failed commit, whose
+  // records it may have applied.
+  void closing(ledger::Store& store) noexcept override {
+    if (!graph_) return;
+    try {
+      auto head = store.read_head(nullptr);
+      if (!head || graph_->last_seq() > head->seq) return;
+      (void)graph_->save(graph_file(store), *head, kProjectionVersion);
+    } catch (const std::exception&) {
+      // best effort: without the file the next open builds the graph from the family
+    }
   }
 
   const GenealogyGraph* graph() const override { return graph_.get(); }

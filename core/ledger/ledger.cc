@@ -182,7 +182,10 @@ Result<std::unique_ptr<Ledger>> Ledger::open_dir(const fs::path& dir, OpenMode m
 }
 
 Ledger::~Ledger() {
-  sequencer_.reset();
+  if (sequencer_) {
+    sequencer_.reset();
+    machine_->closing(*store_);
+  }
 }
 
 void Ledger::submit(Command command, Completion done) {

@@ -4,6 +4,8 @@
 // splits, merges, multi-level blends, partly consumed lots and diamonds, and for a cycle.
 #include "custody/domain/genealogy.h"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <queue>
 #include <random>
@@ -268,8 +270,78 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   ok("op.complete", R"({"wo":"wo-span","step":"wash"})");
   grow(30);
   EXPECT_GT(plant->graph()->edge_count(), loaded_edges);
-  check_all(ex, {"raw0", lots[1], lots[5], lots[10], lots[lots.size() / 2], lots.back()},
-            plant->graph());
+  const std::vector<std::string> checked{
+      "raw0", lots[1], lots[5], lots[10], lots[lots.size() / 2], lots.back()};
+  check_all(ex, checked, plant->graph());
+
+  // Its clean close saves it, loaded rows and later chunks alike; the saved graph answers the
+  // same, for the head it was saved at and a build of the same projection version only.
+  const auto file = dir_ / "genealogy.graph";
+  ledger_.reset();
+  ASSERT_TRUE(std::filesystem::exists(file));
+  auto head = [&] {
+    auto reader =
+        ledger::Ledger::open(dir_, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
+    EXPECT_TRUE(reader);
+    return (*reader)->head();
+  };
+  const ledger::Head at_close = head();
+  constexpr std::uint32_t kVersion = domain::PlantMachine::kProjectionVersion;
+  auto saved = domain::GenealogyGraph::load_saved(file, at_close, kVersion);
+  ASSERT_TRUE(saved) << saved.error().message;
+  ASSERT_NE(saved->get(), nullptr);
+  reopen();
+  check_all(ex, checked, saved->get());
+  ledger_.reset();
+  auto other_build = domain::GenealogyGraph::load_saved(file, at_close, kVersion + 1);
+  ASSERT_TRUE(other_build);
+  EXPECT_EQ(other_build->get(), nullptr);
+
+  // A damaged file is refused, not trusted: a flipped quantity byte, or a cut.
+  auto damaged = [&](const std::string& name, auto&& harm) {
+    const auto copy = dir_ / name;
+    std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
+    harm(copy);
+    auto r = domain::GenealogyGraph::load_saved(copy, at_close, kVersion);
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << name;
+  };
+  damaged("flipped.graph", [](const std::filesystem::path& p) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-3, std::ios::end);
+    const char c = static_cast<char>(f.get() ^ 0x10);
+    f.seekp(-3, std::ios::end);
+    f.put(c);
+  });
+  damaged("cut.graph", [](const std::filesystem::path& p) {
+    std::filesystem::resize_file(p, std::filesystem::file_size(p) - 8);
+  });
+
+  // A ledger whose file is damaged still opens with a correct graph, built from the family.
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('\x7f');
+  }
+  auto reopened = domain::make_state_machine({.genealogy_graph = true});
+  const domain::PlantMachine* again = reopened.get();
+  auto r2 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(reopened), o);
+  ASSERT_TRUE(r2);
+  ledger_ = std::move(*r2);
+  check_all(ex, checked, again->graph());
+
+  // Written to since: the saved graph is stale (and the next clean close replaces it).
+  ok("lot.split", R"({"lot":"raw1","into":[{"lot":"after-save","qty":1}]})");
+  ledger_.reset();
+  auto stale = domain::GenealogyGraph::load_saved(file, at_close, kVersion);
+  ASSERT_TRUE(stale) << stale.error().message;  // replaced: a good file, for a later head
+  EXPECT_EQ(stale->get(), nullptr);
+  auto fresh = domain::GenealogyGraph::load_saved(file, head(), kVersion);
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  ASSERT_NE(fresh->get(), nullptr);
+  ex.edge("raw1", "after-save");
+  reopen();
+  check_all(ex, {"raw1", "after-save"}, fresh->get());
 }
 
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {

@@ -422,8 +422,10 @@ Samples pick(const Dataset& d, std::size_t n) {
 
 void run_all(const std::filesystem::path& base, const std::filesystem::path& dir, const Dataset& d,
              const Samples& s) {
-  // Custody, in-memory graph, warm.
+  // Custody, in-memory graph, warm, built from the genealogy family (a graph saved by an
+  // earlier run is removed first; the saved graph is measured below).
   {
+    std::filesystem::remove(dir / "genealogy.graph");
     const std::size_t rss0 = rss_bytes();
     std::unique_ptr<ledger::Ledger> ledger;
     const domain::PlantMachine* plant = nullptr;
@@ -441,6 +443,13 @@ void run_all(const std::filesystem::path& base, const std::filesystem::path& dir
     g_facts["graph_edges"] = static_cast<double>(graph->edge_count());
     g_facts["graph_bytes_mb"] = static_cast<double>(graph->memory_bytes()) / (1 << 20);
     auto snap = ledger->snapshot();
+    std::size_t forward_reached = 0;
+    for (std::uint32_t lot : s.forward) {
+      const std::vector<std::string> start{Dataset::name(lot)};
+      forward_reached +=
+          graph->trace(start, domain::Direction::kForward, 0, snap->head().seq).lots.size();
+    }
+    g_facts["graph_forward_lots_reached"] = static_cast<double>(forward_reached);
     for (int pass = 0; pass < 2; ++pass) {
       for (bool forward : {true, false}) {
         for (std::uint32_t lot : forward ? s.forward : s.backward) {
@@ -485,6 +494,27 @@ void run_all(const std::filesystem::path& base, const std::filesystem::path& dir
             g_results[forward ? "custody rocksdb forward" : "custody rocksdb backward"].add(ms, n);
         }
       }
+    }
+  }
+  // Saved: the writer's clean close saves the graph (genealogy.graph); a fresh process loads
+  // it from there.
+  {
+    double save_ms = 0;
+    {
+      auto w = ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite,
+                                    domain::make_state_machine({.genealogy_graph = true}), {});
+      if (w) save_ms = time_ms([&] { w->reset(); });
+    }
+    g_facts["saved_graph_close_s"] = save_ms / 1000;
+    const std::string out = (base / "saved.txt").string();
+    const std::string cmd =
+        "/proc/" + std::to_string(::getpid()) + "/exe --saved " + dir.string() + " > " + out;
+    double load_s = 0, rss_mb = 0;
+    std::size_t reached = 0;
+    if (std::system(cmd.c_str()) == 0 && (std::ifstream(out) >> load_s >> rss_mb >> reached)) {
+      g_facts["saved_graph_load_s"] = load_s;
+      g_facts["saved_graph_rss_mb"] = rss_mb;
+      g_facts["saved_graph_forward_lots_reached"] = static_cast<double>(reached);
     }
   }
   // Cold: a fresh process opens the ledger (empty block cache, OS cache dropped if allowed)
@@ -542,6 +572,30 @@ void run_all(const std::filesystem::path& base, const std::filesystem::path& dir
   }
 }
 
+// The graph a clean close saved: a fresh process opens the ledger with the graph (read from
+// the file) and prints its load time, its RSS growth and the lots its forward traces reach.
+int saved_child(const std::string& dir, const Samples& s) {
+  const std::size_t rss0 = rss_bytes();
+  std::unique_ptr<ledger::Ledger> ledger;
+  const domain::PlantMachine* plant = nullptr;
+  const double ms = time_ms([&] {
+    auto machine = domain::make_state_machine({.genealogy_graph = true});
+    plant = machine.get();
+    auto r = ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, std::move(machine), {});
+    if (r) ledger = std::move(*r);
+  });
+  if (!ledger) return 1;
+  const double rss_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+  std::size_t reached = 0;
+  const std::uint64_t as_of = ledger->head().seq;
+  for (std::uint32_t lot : s.forward) {
+    const std::vector<std::string> start{Dataset::name(lot)};
+    reached += plant->graph()->trace(start, domain::Direction::kForward, 0, as_of).lots.size();
+  }
+  std::printf("%.3f %.1f %zu\n", ms / 1000, rss_mb, reached);
+  return 0;
+}
+
 int cold_child(const std::string& dir, const Samples& s) {
   auto ledger =
       ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
@@ -579,6 +633,7 @@ int main(int argc, char** argv) {
   std::snprintf(scale_name, sizeof scale_name, "%g", scale);
   const std::filesystem::path dir = base / ("genealogy-" + std::string(scale_name));
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
+  if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
 
   // The ledger, built once per scale.
   {

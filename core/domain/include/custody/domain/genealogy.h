@@ -3,14 +3,14 @@
 //
 // Two implementations answer the same question:
 //
-//  * GenealogyGraph keeps the whole graph in memory: lots interned to 32-bit ids, the edges
+//  * GenealogyGraph keeps the whole graph in memory: lots interned to 29-bit ids, the edges
 //    of its load in compressed-sparse-row arrays, and edges added later in per-lot
-//    append-only chunks; about 20 bytes per edge and 25 per lot besides the names. The sequencer
-//    thread adds edges as it applies records; readers on any thread traverse without locks and see
-//    only edges whose seq is at most their snapshot's head, so a recall reads a consistent state
-//    and never blocks appends. Edge quantities are read as of now (a later consumption into the
-//    same lot or a correction may have grown them); which lots are reached is exact for the
-//    snapshot.
+//    append-only chunks; about 20 bytes per edge and 40 per lot besides its name. The
+//    sequencer thread adds edges as it applies records; readers on any thread traverse
+//    without locks and see only edges whose seq is at most their snapshot's head, so a recall
+//    reads a consistent state and never blocks appends. Edge quantities are read as of now (a
+//    later consumption into the same lot or a correction may have grown them); which lots
+//    are reached is exact for the snapshot.
 //  * trace_snapshot() walks the genealogy column families of a RocksDB snapshot, one seek
 //    per lot: no memory, no load time; what one-shot CLI commands use.
 //
@@ -22,6 +22,7 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <shared_mutex>
 #include <span>
@@ -64,6 +65,18 @@ class GenealogyGraph {
   // Builds the graph from a snapshot's genealogy_fwd column family.
   [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load(const ledger::Snapshot& snap);
 
+  // The graph as `save` wrote it, when it was saved at `head` by a build of the same
+  // `projection_version`; nullptr when there is no such file or it was saved at another head
+  // (it is stale). kCorruption when the file is damaged (its checksum, its sizes, its ids).
+  [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load_saved(
+      const std::filesystem::path& file, const ledger::Head& head,
+      std::uint32_t projection_version);
+  // Writes the whole graph to `file`, stamped with `head` and `projection_version`: a
+  // temporary file beside it, fsynced, renamed over it. Writer only, with no edge added
+  // after `head` (see last_seq()).
+  [[nodiscard]] Result<void> save(const std::filesystem::path& file, const ledger::Head& head,
+                                  std::uint32_t projection_version) const;
+
   // Writer (one thread at a time: the sequencer). Adds the edge, or grows its quantity when
   // it exists; `seq` is the record that made it.
   void add_edge(std::string_view from, std::string_view to, schema::EdgeKind kind, std::int64_t qty,
@@ -78,6 +91,8 @@ class GenealogyGraph {
 
   // The head seq of the snapshot the graph was loaded from.
   [[nodiscard]] std::uint64_t base_seq() const { return base_seq_; }
+  // The highest seq add_edge was given since the load (0: none). Writer only.
+  [[nodiscard]] std::uint64_t last_seq() const { return last_seq_; }
   [[nodiscard]] std::size_t lot_count() const;
   [[nodiscard]] std::size_t edge_count() const { return edges_.load(std::memory_order_relaxed); }
   // What the graph holds in memory (the writer's view; approximate while it grows).
@@ -99,30 +114,35 @@ class GenealogyGraph {
   };
   struct Chunk;
   class Arena;
-  // Names hash and compare through the arena, so the id table holds 4 bytes per lot.
+  // The name table holds 4-byte refs to names in the arena, each stored with its lot's id.
   struct NameHash {
     using is_transparent = void;
     const GenealogyGraph* graph;
     std::size_t operator()(std::string_view name) const;
-    std::size_t operator()(std::uint32_t id) const { return (*this)(graph->name(id)); }
+    std::size_t operator()(std::uint32_t ref) const { return (*this)(graph->name_at(ref)); }
   };
   struct NameEq {
     using is_transparent = void;
     const GenealogyGraph* graph;
     bool operator()(std::uint32_t a, std::uint32_t b) const { return a == b; }
-    bool operator()(std::string_view a, std::uint32_t b) const { return a == graph->name(b); }
-    bool operator()(std::uint32_t a, std::string_view b) const { return graph->name(a) == b; }
+    bool operator()(std::string_view a, std::uint32_t b) const { return a == graph->name_at(b); }
+    bool operator()(std::uint32_t a, std::string_view b) const { return graph->name_at(a) == b; }
   };
 
   std::uint32_t intern(std::string_view name);
   [[nodiscard]] std::int64_t find_id(std::string_view name) const;
   [[nodiscard]] std::string_view name(std::uint32_t id) const;
+  [[nodiscard]] std::string_view name_at(std::uint32_t ref) const;
+  [[nodiscard]] std::uint32_t id_at(std::uint32_t ref) const;
   [[nodiscard]] const Node& node(std::uint32_t id) const;
   Node& node(std::uint32_t id);
   [[nodiscard]] std::atomic<std::int64_t>& qty(std::uint32_t edge) const;
   [[nodiscard]] std::uint64_t seq(std::uint32_t edge) const;
   std::uint32_t new_edge(std::int64_t qty, std::uint64_t seq);
   void append(std::atomic<std::uint32_t>& head, Entry entry);
+  // Calls fn(from, word, edge) for every edge, loaded or added later. Writer only.
+  template <typename F>
+  void for_each_edge(F&& fn) const;
   void build_base(const std::vector<std::uint32_t>& from,
                   const std::vector<std::uint32_t>& to_words,
                   const std::vector<std::int64_t>& qtys);
@@ -134,13 +154,14 @@ class GenealogyGraph {
   // Names to ids: readers look starts up under a shared lock, the writer inserts under an
   // exclusive one (microseconds either way).
   mutable std::shared_mutex names_mu_;
-  boost::unordered_flat_set<std::uint32_t, NameHash, NameEq> ids_;
+  boost::unordered_flat_set<std::uint32_t, NameHash, NameEq> names_;
 
   // The edges the load found, in compressed-sparse-row form: lot u's outgoing edges are
   // out_words_[out_begin_[u] .. out_begin_[u + 1]) and their index in the edge table is
   // their position there; its incoming ones are in_[in_begin_[u] .. in_begin_[u + 1]).
   // Immutable after the load.
   std::uint64_t base_seq_ = 0;
+  std::uint64_t last_seq_ = 0;
   std::uint32_t base_lots_ = 0;
   std::uint32_t base_edges_ = 0;
   std::vector<std::uint32_t> out_begin_, in_begin_;

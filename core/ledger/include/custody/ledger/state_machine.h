@@ -72,6 +72,11 @@ class StateMachine {
   // load what a long-running host keeps in memory. Default: nothing.
   virtual void opened(Store& store) { (void)store; }
 
+  // Once, when a read-write ledger closes, after its sequencer has stopped and before its
+  // store closes: a chance to save what opened() loaded, for the next open. Must not throw.
+  // Default: nothing.
+  virtual void closing(Store& store) noexcept { (void)store; }
+
   // Sequencer thread. Checks `command` against `state` and returns its events (at least
   // one), or the error that rejects it. Must not write to `state`.
   [[nodiscard]] virtual Result<std::vector<Event>> decide(const Command& command,
