@@ -38,7 +38,7 @@ class GenealogyGraph::Arena {
 
   std::uint32_t allocate(std::size_t bytes) {
     const std::size_t units = (bytes + 3) / 4;
-    if (units > kUnits) throw std::length_error("genealogy graph: an allocation beyond 4 MiB");
+    if (units >= kUnits) throw std::length_error("genealogy graph: an allocation of 4 MiB");
     if (blocks_[block_].load(std::memory_order_relaxed) == nullptr || used_ + units > kUnits) {
       if (blocks_[block_].load(std::memory_order_relaxed) != nullptr) ++block_;
       if (block_ == kMaxBlocks) throw std::length_error("genealogy graph: arena full");
@@ -418,7 +418,7 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snaps
 //   names:  for each lot in id order, its length (u32) and its bytes;
 //   edges:  `edges` u32 from-ids, then `edges` u32 words (to-id | kind << 29), then `edges`
 //           i64 quantities.
-// The header's SHA-256 covers the names and the edges.
+// The header's SHA-256 covers the header (with the digest zeroed), the names and the edges.
 
 namespace {
 
@@ -428,8 +428,7 @@ struct SavedHeader {
   char magic[16];
   std::uint64_t seq;
   std::uint8_t leaf[32];
-  std::uint32_t projection_version;
-  std::uint32_t reserved;
+  std::uint64_t projections;
   std::uint64_t lots;
   std::uint64_t edges;
   std::uint64_t names_bytes;
@@ -488,7 +487,7 @@ void GenealogyGraph::for_each_edge(F&& fn) const {
 }
 
 Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledger::Head& head,
-                                  std::uint32_t projection_version) const {
+                                  std::uint64_t projections) const {
   const std::filesystem::path tmp = file.string() + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return fail(ErrorCode::kIoError, "cannot write " + tmp.string());
@@ -496,23 +495,25 @@ Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledge
   std::memcpy(h.magic, kSavedMagic, sizeof h.magic);
   h.seq = head.seq;
   std::memcpy(h.leaf, head.leaf.data(), sizeof h.leaf);
-  h.projection_version = projection_version;
+  h.projections = projections;
   h.lots = count_.load(std::memory_order_relaxed);
   h.edges = edges_.load(std::memory_order_relaxed);
-  bool ok = std::fwrite(&h, sizeof h, 1, f) == 1;
+  for (std::uint32_t u = 0; u < h.lots; ++u) {
+    h.names_bytes += sizeof(std::uint32_t) + name(u).size();
+  }
   HashedWriter w(f);
+  w.put(h);  // its digest still zero
   for (std::uint32_t u = 0; u < h.lots; ++u) {
     const std::string_view name = this->name(u);
     w.put(static_cast<std::uint32_t>(name.size()));
     w.put(name.data(), name.size());
-    h.names_bytes += sizeof(std::uint32_t) + name.size();
   }
   for_each_edge([&](std::uint32_t from, std::uint32_t, std::uint32_t) { w.put(from); });
   for_each_edge([&](std::uint32_t, std::uint32_t word, std::uint32_t) { w.put(word); });
   for_each_edge([&](std::uint32_t, std::uint32_t, std::uint32_t edge) {
     w.put(qty(edge).load(std::memory_order_relaxed));
   });
-  ok = w.flush() && ok;
+  bool ok = w.flush();
   const crypto::Digest digest = w.finish();
   std::memcpy(h.body_sha256, digest.data(), sizeof h.body_sha256);
   ok = ok && std::fseek(f, 0, SEEK_SET) == 0 && std::fwrite(&h, sizeof h, 1, f) == 1 &&
@@ -528,7 +529,7 @@ Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledge
 }
 
 Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
-    const std::filesystem::path& file, const ledger::Head& head, std::uint32_t projection_version) {
+    const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
   if (!f) return std::unique_ptr<GenealogyGraph>();
   SavedHeader h{};
@@ -537,16 +538,24 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
     return std::unexpected(damaged(file, "not a saved genealogy graph"));
   }
   if (h.seq != head.seq || std::memcmp(h.leaf, head.leaf.data(), sizeof h.leaf) != 0 ||
-      h.projection_version != projection_version) {
-    return std::unique_ptr<GenealogyGraph>();  // saved at another head, or by another build
+      h.projections != projections) {
+    return std::unique_ptr<GenealogyGraph>();  // saved at another head or from other projections
   }
   std::error_code ec;
   const std::uintmax_t size = std::filesystem::file_size(file, ec);
+  // Every size is checked against the file before anything is allocated by it; each name
+  // takes at least its 4-byte length.
   if (ec || h.lots > kIdMask + std::uint64_t{1} || h.edges >= std::uint64_t{1} << 32 ||
-      h.names_bytes > size || size != sizeof h + h.names_bytes + h.edges * 16) {
+      h.names_bytes > size || h.lots > h.names_bytes / sizeof(std::uint32_t) ||
+      size != sizeof h + h.names_bytes + h.edges * 16) {
     return std::unexpected(damaged(file, "its sizes do not add up"));
   }
   crypto::Sha256 hash;
+  {
+    SavedHeader zeroed = h;
+    std::memset(zeroed.body_sha256, 0, sizeof zeroed.body_sha256);
+    hash.update(std::string_view(reinterpret_cast<const char*>(&zeroed), sizeof zeroed));
+  }
   auto read = [&](void* p, std::size_t n) {
     if (std::fread(p, 1, n, f.get()) != n) return false;
     hash.update(std::string_view(static_cast<const char*>(p), n));
@@ -577,6 +586,7 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
     }
     at += len;
   }
+  if (at != names.size()) return std::unexpected(damaged(file, "its names do not add up"));
   for (std::size_t i = 0; i < from.size(); ++i) {
     if (from[i] >= h.lots || (to_words[i] & kIdMask) >= h.lots ||
         (to_words[i] >> kIdBits) > static_cast<std::uint32_t>(schema::EdgeKind::MERGE)) {
@@ -584,6 +594,7 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
     }
   }
   graph->build_base(from, to_words, qtys);
+  graph->from_saved_ = true;
   return graph;
 }
 

@@ -12,6 +12,10 @@ std::filesystem::path graph_file(const ledger::Store& store) {
   return store.dir() / "genealogy.graph";
 }
 
+std::uint64_t projections(const ledger::Store& store) {
+  return GenealogyGraph::projections_stamp(PlantMachine::kProjectionVersion, store.generation());
+}
+
 class PlantStateMachine final : public PlantMachine {
  public:
   explicit PlantStateMachine(PlantOptions options) : options_(options) {}
@@ -35,10 +39,14 @@ class PlantStateMachine final : public PlantMachine {
   void opened(ledger::Store& store) override {
     if (!options_.genealogy_graph || graph_) return;
     ledger::Snapshot snap(store);
-    auto saved = GenealogyGraph::load_saved(graph_file(store), snap.head(), kProjectionVersion);
-    if (saved && *saved) {
-      graph_ = std::move(*saved);
-      return;
+    try {
+      auto saved = GenealogyGraph::load_saved(graph_file(store), snap.head(), projections(store));
+      if (saved && *saved) {
+        graph_ = std::move(*saved);
+        return;
+      }
+    } catch (const std::exception&) {
+      // as damaged: scan below
     }
     auto g = GenealogyGraph::load(snap);
     if (!g) throw std::runtime_error("cannot load the genealogy graph: " + g.error().message);
@@ -46,13 +54,13 @@ class PlantStateMachine final : public PlantMachine {
   }
 
   // Saves the graph when it holds exactly the durable head: not after a failed commit, whose
-  // records it may have applied.
+  // records it may have applied, and not again when it is what the file already holds.
   void closing(ledger::Store& store) noexcept override {
-    if (!graph_) return;
+    if (!graph_ || graph_->unchanged_since_saved()) return;
     try {
       auto head = store.read_head(nullptr);
       if (!head || graph_->last_seq() > head->seq) return;
-      (void)graph_->save(graph_file(store), *head, kProjectionVersion);
+      (void)graph_->save(graph_file(store), *head, projections(store));
     } catch (const std::exception&) {
       // best effort: without the file the next open builds the graph from the family
     }

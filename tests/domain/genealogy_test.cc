@@ -287,42 +287,47 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   };
   const ledger::Head at_close = head();
   constexpr std::uint32_t kVersion = domain::PlantMachine::kProjectionVersion;
-  auto saved = domain::GenealogyGraph::load_saved(file, at_close, kVersion);
+  const auto stamp = domain::GenealogyGraph::projections_stamp(kVersion, 0);
+  auto saved = domain::GenealogyGraph::load_saved(file, at_close, stamp);
   ASSERT_TRUE(saved) << saved.error().message;
   ASSERT_NE(saved->get(), nullptr);
   reopen();
   check_all(ex, checked, saved->get());
   ledger_.reset();
-  auto other_build = domain::GenealogyGraph::load_saved(file, at_close, kVersion + 1);
+  auto other_build = domain::GenealogyGraph::load_saved(
+      file, at_close, domain::GenealogyGraph::projections_stamp(kVersion + 1, 0));
   ASSERT_TRUE(other_build);
   EXPECT_EQ(other_build->get(), nullptr);
 
-  // A damaged file is refused, not trusted: a flipped quantity byte, or a cut.
+  // A damaged file is refused, not trusted: a flipped quantity byte, a cut, a header that
+  // claims 2^29 lots (its sizes do not add up) or one lot more or less (its checksum).
   auto damaged = [&](const std::string& name, auto&& harm) {
     const auto copy = dir_ / name;
     std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
     harm(copy);
-    auto r = domain::GenealogyGraph::load_saved(copy, at_close, kVersion);
+    auto r = domain::GenealogyGraph::load_saved(copy, at_close, stamp);
     ASSERT_FALSE(r) << name;
     EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << name;
   };
-  damaged("flipped.graph", [](const std::filesystem::path& p) {
-    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(-3, std::ios::end);
-    const char c = static_cast<char>(f.get() ^ 0x10);
-    f.seekp(-3, std::ios::end);
-    f.put(c);
-  });
+  auto flip = [](std::streamoff at, std::ios::seekdir from, char bits) {
+    return [=](const std::filesystem::path& p) {
+      std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(at, from);
+      const char c = static_cast<char>(f.get() ^ bits);
+      f.seekp(at, from);
+      f.put(c);
+    };
+  };
+  damaged("flipped.graph", flip(-3, std::ios::end, 0x10));
   damaged("cut.graph", [](const std::filesystem::path& p) {
     std::filesystem::resize_file(p, std::filesystem::file_size(p) - 8);
   });
+  // The header: magic (16 bytes), seq (8), leaf (32), projections (8), then lots.
+  damaged("lots.graph", flip(16 + 8 + 32 + 8 + 3, std::ios::beg, 0x20));
+  damaged("one-lot.graph", flip(16 + 8 + 32 + 8, std::ios::beg, 0x01));
 
   // A ledger whose file is damaged still opens with a correct graph, built from the family.
-  {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(-1, std::ios::end);
-    f.put('\x7f');
-  }
+  flip(-1, std::ios::end, 0x7f)(file);
   auto reopened = domain::make_state_machine({.genealogy_graph = true});
   const domain::PlantMachine* again = reopened.get();
   auto r2 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(reopened), o);
@@ -333,15 +338,48 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   // Written to since: the saved graph is stale (and the next clean close replaces it).
   ok("lot.split", R"({"lot":"raw1","into":[{"lot":"after-save","qty":1}]})");
   ledger_.reset();
-  auto stale = domain::GenealogyGraph::load_saved(file, at_close, kVersion);
+  auto stale = domain::GenealogyGraph::load_saved(file, at_close, stamp);
   ASSERT_TRUE(stale) << stale.error().message;  // replaced: a good file, for a later head
   EXPECT_EQ(stale->get(), nullptr);
-  auto fresh = domain::GenealogyGraph::load_saved(file, head(), kVersion);
+  auto fresh = domain::GenealogyGraph::load_saved(file, head(), stamp);
   ASSERT_TRUE(fresh) << fresh.error().message;
   ASSERT_NE(fresh->get(), nullptr);
   ex.edge("raw1", "after-save");
+
+  // A host that starts from the saved graph and is fed more edges answers as the walks do.
+  auto host = domain::make_state_machine({.genealogy_graph = true});
+  const domain::PlantMachine* fed = host.get();
+  auto r3 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(host), o);
+  ASSERT_TRUE(r3);
+  ledger_ = std::move(*r3);
+  ok("lot.split", R"({"lot":"after-save","into":[{"lot":"after-load","qty":1}]})");
+  ok("lot.split", R"({"lot":"raw1","into":[{"lot":"after-load-2","qty":1}]})");
+  ex.edge("after-save", "after-load");
+  ex.edge("raw1", "after-load-2");
+  check_all(ex, {"raw1", "after-save", lots[1]}, fed->graph());
+
+  // A rebuild makes a new projection generation: the file saved from the old one (at the
+  // close before the rebuild, the same head) is stale.
+  expect_rebuild_gives_the_same_state();
+  const ledger::Head rebuilt_at = head();
+  const auto generation = ledger_->store().generation();
+  ledger_.reset();
+  ASSERT_NE(generation, 0u);
+  auto after_rebuild = domain::GenealogyGraph::load_saved(
+      file, rebuilt_at, domain::GenealogyGraph::projections_stamp(kVersion, generation));
+  ASSERT_TRUE(after_rebuild) << after_rebuild.error().message;
+  EXPECT_EQ(after_rebuild->get(), nullptr);
+  // The next host builds its graph from the rebuilt family and saves it for the new one.
+  auto r4 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite,
+                                 domain::make_state_machine({.genealogy_graph = true}), o);
+  ASSERT_TRUE(r4);
+  r4->reset();
+  auto resaved = domain::GenealogyGraph::load_saved(
+      file, head(), domain::GenealogyGraph::projections_stamp(kVersion, generation));
+  ASSERT_TRUE(resaved) << resaved.error().message;
+  ASSERT_NE(resaved->get(), nullptr);
   reopen();
-  check_all(ex, {"raw1", "after-save"}, fresh->get());
+  check_all(ex, {"raw1", "after-save"}, resaved->get());
 }
 
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {

@@ -65,17 +65,26 @@ class GenealogyGraph {
   // Builds the graph from a snapshot's genealogy_fwd column family.
   [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load(const ledger::Snapshot& snap);
 
-  // The graph as `save` wrote it, when it was saved at `head` by a build of the same
-  // `projection_version`; nullptr when there is no such file or it was saved at another head
-  // (it is stale). kCorruption when the file is damaged (its checksum, its sizes, its ids).
+  // What a saved graph was built from besides the log: the projection code's version and
+  // the projection generation (a rebuild makes a new one). Any change makes the file stale.
+  [[nodiscard]] static std::uint64_t projections_stamp(std::uint32_t version,
+                                                       std::uint64_t generation) {
+    return std::uint64_t{version} << 40 | (generation & ((std::uint64_t{1} << 40) - 1));
+  }
+  // The graph as `save` wrote it, when it was saved at `head` from the same `projections`;
+  // nullptr when there is no such file or it was saved at another head or from other
+  // projections (it is stale). kCorruption when the file is damaged (its checksum, its
+  // sizes, its ids).
   [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load_saved(
-      const std::filesystem::path& file, const ledger::Head& head,
-      std::uint32_t projection_version);
-  // Writes the whole graph to `file`, stamped with `head` and `projection_version`: a
-  // temporary file beside it, fsynced, renamed over it. Writer only, with no edge added
-  // after `head` (see last_seq()).
+      const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections);
+  // Writes the whole graph to `file`, stamped with `head` and `projections`: a temporary file
+  // beside it, fsynced, renamed over it. Writer only, with no edge added after `head` (see
+  // last_seq()).
   [[nodiscard]] Result<void> save(const std::filesystem::path& file, const ledger::Head& head,
-                                  std::uint32_t projection_version) const;
+                                  std::uint64_t projections) const;
+  // Whether the graph was read from a saved file and nothing was added since (saving it
+  // again would write the same file).
+  [[nodiscard]] bool unchanged_since_saved() const { return from_saved_ && last_seq_ == 0; }
 
   // Writer (one thread at a time: the sequencer). Adds the edge, or grows its quantity when
   // it exists; `seq` is the record that made it.
@@ -162,6 +171,7 @@ class GenealogyGraph {
   // Immutable after the load.
   std::uint64_t base_seq_ = 0;
   std::uint64_t last_seq_ = 0;
+  bool from_saved_ = false;
   std::uint32_t base_lots_ = 0;
   std::uint32_t base_edges_ = 0;
   std::vector<std::uint32_t> out_begin_, in_begin_;

@@ -178,6 +178,8 @@ class Store final : public ColumnFamilies {
   [[nodiscard]] rocksdb::ColumnFamilyHandle* cf(std::string_view name) const override;
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] OpenMode mode() const { return mode_; }
+  // The active projection generation (a rebuild makes a new one).
+  [[nodiscard]] std::uint64_t generation() const { return generation_; }
   [[nodiscard]] const LedgerMeta& meta() const { return meta_; }
   // The verifier key that signs checkpoints now: the last rotation's (node_key.h), else the
   // key the ledger was created with. Read from the database (a rotation changes it).
