@@ -64,6 +64,20 @@ std::set<std::tuple<std::string, std::string, int, std::int64_t>> edge_set(const
 
 class Genealogy : public PlantTest {
  protected:
+  // Reopens the ledger as a host does, with the genealogy graph in memory (loaded from the
+  // saved file or the family, then fed by the sequencer); returns its machine.
+  const domain::PlantMachine* reopen_with_graph() {
+    ledger_.reset();
+    ledger::LedgerOptions o;
+    o.clock = &clock_;
+    auto machine = domain::make_state_machine({.genealogy_graph = true});
+    const domain::PlantMachine* plant = machine.get();
+    auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
+    EXPECT_TRUE(r) << r.error().message;
+    if (r) ledger_ = std::move(*r);
+    return plant;
+  }
+
   // Both walks against the plain BFS, for every lot in `lots`. The graph is `live` (fed by
   // the sequencer since it was loaded) or, without one, loaded from the snapshot.
   void check_all(const Expected& ex, const std::vector<std::string>& lots,
@@ -257,14 +271,8 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   ok("lot.produce", span + R"("lot":"span-out","qty":100})");
   ex.edge("raw0", "span-out");
   // Reopen with the graph in memory: what is there now is its load.
-  ledger_.reset();
-  ledger::LedgerOptions o;
-  o.clock = &clock_;
-  auto machine = domain::make_state_machine({.genealogy_graph = true});
-  const domain::PlantMachine* plant = machine.get();
-  auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
-  ASSERT_TRUE(r);
-  ledger_ = std::move(*r);
+  const domain::PlantMachine* plant = reopen_with_graph();
+  ASSERT_TRUE(ledger_);
   const std::size_t loaded_edges = plant->graph()->edge_count();
   ok("lot.consume", span + R"("lot":"raw0","qty":2})");
   ok("op.complete", R"({"wo":"wo-span","step":"wash"})");
@@ -328,11 +336,8 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
 
   // A ledger whose file is damaged still opens with a correct graph, built from the family.
   flip(-1, std::ios::end, 0x7f)(file);
-  auto reopened = domain::make_state_machine({.genealogy_graph = true});
-  const domain::PlantMachine* again = reopened.get();
-  auto r2 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(reopened), o);
-  ASSERT_TRUE(r2);
-  ledger_ = std::move(*r2);
+  const domain::PlantMachine* again = reopen_with_graph();
+  ASSERT_TRUE(ledger_);
   check_all(ex, checked, again->graph());
 
   // Written to since: the saved graph is stale (and the next clean close replaces it).
@@ -347,11 +352,8 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   ex.edge("raw1", "after-save");
 
   // A host that starts from the saved graph and is fed more edges answers as the walks do.
-  auto host = domain::make_state_machine({.genealogy_graph = true});
-  const domain::PlantMachine* fed = host.get();
-  auto r3 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(host), o);
-  ASSERT_TRUE(r3);
-  ledger_ = std::move(*r3);
+  const domain::PlantMachine* fed = reopen_with_graph();
+  ASSERT_TRUE(ledger_);
   ok("lot.split", R"({"lot":"after-save","into":[{"lot":"after-load","qty":1}]})");
   ok("lot.split", R"({"lot":"raw1","into":[{"lot":"after-load-2","qty":1}]})");
   ex.edge("after-save", "after-load");
@@ -370,10 +372,9 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   ASSERT_TRUE(after_rebuild) << after_rebuild.error().message;
   EXPECT_EQ(after_rebuild->get(), nullptr);
   // The next host builds its graph from the rebuilt family and saves it for the new one.
-  auto r4 = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite,
-                                 domain::make_state_machine({.genealogy_graph = true}), o);
-  ASSERT_TRUE(r4);
-  r4->reset();
+  reopen_with_graph();
+  ASSERT_TRUE(ledger_);
+  ledger_.reset();
   auto resaved = domain::GenealogyGraph::load_saved(
       file, head(), domain::GenealogyGraph::projections_stamp(kVersion, generation));
   ASSERT_TRUE(resaved) << resaved.error().message;
@@ -388,14 +389,8 @@ TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {
   ok("lot.transform",
      R"({"lot":"T-1","material":"romaine","qty":1,"inputs":[{"lot":"R-1","qty":1}]})");
   // A ledger that keeps the graph in memory, fed by the sequencer as records are applied.
-  ledger_.reset();
-  ledger::LedgerOptions o;
-  o.clock = &clock_;
-  auto machine = domain::make_state_machine({.genealogy_graph = true});
-  const domain::PlantMachine* plant = machine.get();
-  auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
-  ASSERT_TRUE(r);
-  ledger_ = std::move(*r);
+  const domain::PlantMachine* plant = reopen_with_graph();
+  ASSERT_TRUE(ledger_);
   const auto* graph = plant->graph();
   ASSERT_NE(graph, nullptr);
   auto before = ledger_->snapshot();
