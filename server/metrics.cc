@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "custody/domain/genealogy.h"
 #include "custody/plugin/host.h"
 
 namespace custody::server {
@@ -107,6 +108,20 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
   for (const auto& p : plugins) {
     out +=
         fmt::format("custody_plugin_restarts_total{{plugin=\"{}\"}} {}\n", label(p.id), p.restarts);
+  }
+  if (graph != nullptr) {
+    metric(out, "custody_genealogy_graph_lots", "gauge", "Lots in the in-memory genealogy graph.");
+    out += fmt::format("custody_genealogy_graph_lots {}\n", graph->lot_count());
+    metric(out, "custody_genealogy_graph_edges", "gauge",
+           "Edges in the in-memory genealogy graph.");
+    out += fmt::format("custody_genealogy_graph_edges {}\n", graph->edge_count());
+    metric(out, "custody_genealogy_graph_bytes", "gauge",
+           "Memory the in-memory genealogy graph holds.");
+    out += fmt::format("custody_genealogy_graph_bytes {}\n", graph->memory_bytes());
+    metric(out, "custody_genealogy_graph_from_saved", "gauge",
+           "1 when the graph was read from genealogy.graph at start, 0 when it was built from "
+           "the genealogy family.");
+    out += fmt::format("custody_genealogy_graph_from_saved {}\n", graph->from_saved() ? 1 : 0);
   }
   return out;
 }

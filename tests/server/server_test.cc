@@ -524,6 +524,37 @@ TEST_F(Serve, AppendSendsCommandsToTheServerWithItsToken) {
   EXPECT_NE(nowhere.err.find("unavailable"), std::string::npos) << nowhere.err;
 }
 
+// The server keeps the genealogy graph in memory and says so in /metrics; its clean stop
+// saves the graph, and the next start reads it from the file instead of the family.
+TEST_F(Serve, TheGenealogyGraphIsSavedAtAStopAndReadAtTheNextStart) {
+  const std::string auditor = token("auditor");
+  ASSERT_FALSE(append_plant().empty());
+  auto gauge = [&](const std::string& name) -> long long {
+    auto m = client_->request("GET", "/metrics", "", auditor);
+    EXPECT_EQ(m.status, 200) << m.body;
+    const auto at = m.body.find("\n" + name + " ");
+    if (at == std::string::npos) {
+      ADD_FAILURE() << name << " missing in " << m.body;
+      return -1;
+    }
+    return std::stoll(m.body.substr(at + name.size() + 2));
+  };
+  start();
+  const long long lots = gauge("custody_genealogy_graph_lots");
+  const long long edges = gauge("custody_genealogy_graph_edges");
+  EXPECT_GT(lots, 0);
+  EXPECT_GT(edges, 0);
+  EXPECT_GT(gauge("custody_genealogy_graph_bytes"), 0);
+  EXPECT_EQ(gauge("custody_genealogy_graph_from_saved"), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir() / "genealogy.graph"));
+  EXPECT_EQ(server_->stop(SIGTERM).code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir() / "genealogy.graph"));
+  start();
+  EXPECT_EQ(gauge("custody_genealogy_graph_from_saved"), 1);
+  EXPECT_EQ(gauge("custody_genealogy_graph_lots"), lots);
+  EXPECT_EQ(gauge("custody_genealogy_graph_edges"), edges);
+}
+
 TEST_F(Serve, SigtermFinishesWhatIsInFlightAndLosesNothingAcknowledged) {
   const std::string op = token("operator");
   const std::string auditor = token("auditor");

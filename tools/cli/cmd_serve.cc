@@ -61,6 +61,7 @@ int serve(ServeArgs a) {
   if (!host) return report(host.error());
 
   server::Metrics metrics;
+  metrics.graph = plant->graph();
   server::Api api(**ledger, **credentials, metrics, host->get(), a.api);
   auto http = server::HttpServer::start(api, metrics, a.http);
   if (!http) return report(http.error());

@@ -13,6 +13,9 @@
 namespace custody::plugin {
 struct PluginStatus;
 }
+namespace custody::domain {
+class GenealogyGraph;
+}
 
 namespace custody::server {
 
@@ -32,6 +35,8 @@ class Metrics {
   std::atomic<std::uint64_t> failed_logins{0};        // bad passwords and unknown tokens
   std::atomic<std::uint64_t> denials{0};              // 403 permission_denied
   std::atomic<std::uint64_t> bad_requests{0};         // malformed HTTP
+  // The host's in-memory genealogy graph, when it keeps one (set before serving).
+  const domain::GenealogyGraph* graph = nullptr;
 
   // The text exposition, with the ledger's counters and the plugins' states.
   [[nodiscard]] std::string render(const ledger::Sequencer::Stats& ledger, std::uint64_t head,

@@ -85,6 +85,8 @@ class GenealogyGraph {
   // Whether the graph was read from a saved file and nothing was added since (saving it
   // again would write the same file).
   [[nodiscard]] bool unchanged_since_saved() const { return from_saved_ && last_seq_ == 0; }
+  // Whether the graph was read from a saved file (else from the genealogy family).
+  [[nodiscard]] bool from_saved() const { return from_saved_; }
 
   // Writer (one thread at a time: the sequencer). Adds the edge, or grows its quantity when
   // it exists; `seq` is the record that made it.
