@@ -240,29 +240,46 @@ void GenealogyGraph::append(std::atomic<std::uint32_t>& head, Entry entry) {
   tail->count.store(i + 1, std::memory_order_release);
 }
 
+// A lot's edges one way, the loaded row then the chunks added since, until fn returns false.
+// Acquire loads make it safe on any thread; the writer pays nothing for them on x86.
+template <typename F>
+bool GenealogyGraph::each_edge(std::uint32_t u, Direction direction, F&& fn) const {
+  const bool forward = direction == Direction::kForward;
+  if (u < base_lots_) {
+    if (forward) {
+      for (std::uint32_t e = out_begin_[u]; e < out_begin_[u + 1]; ++e) {
+        if (!fn(out_words_[e], e)) return false;
+      }
+    } else {
+      for (std::uint32_t i = in_begin_[u]; i < in_begin_[u + 1]; ++i) {
+        if (!fn(in_[i].word, in_[i].edge)) return false;
+      }
+    }
+  }
+  const Node& nu = node(u);
+  for (std::uint32_t r = (forward ? nu.out : nu.in).load(std::memory_order_acquire); r != 0;) {
+    const Chunk* c = arena_->at<const Chunk>(r);
+    const std::uint32_t count = c->count.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      if (!fn(c->entries[i].word, c->entries[i].edge)) return false;
+    }
+    r = c->next.load(std::memory_order_acquire);
+  }
+  return true;
+}
+
 void GenealogyGraph::add_edge(std::string_view from, std::string_view to, schema::EdgeKind kind,
                               std::int64_t q, std::uint64_t s) {
   last_seq_ = std::max(last_seq_, s);
   const std::uint32_t a = intern(from);
   const std::uint32_t b = intern(to);
   // An existing edge grows (the same lot consumed again into the same lot).
-  if (a < base_lots_) {
-    for (std::uint32_t e = out_begin_[a]; e < out_begin_[a + 1]; ++e) {
-      if ((out_words_[e] & kIdMask) != b) continue;
-      qty(e).fetch_add(q, std::memory_order_relaxed);
-      return;
-    }
-  }
-  for (std::uint32_t r = node(a).out.load(std::memory_order_relaxed); r != 0;) {
-    const Chunk* c = arena_->at<Chunk>(r);
-    const std::uint32_t n = c->count.load(std::memory_order_relaxed);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      if ((c->entries[i].word & kIdMask) != b) continue;
-      qty(c->entries[i].edge).fetch_add(q, std::memory_order_relaxed);
-      return;
-    }
-    r = c->next.load(std::memory_order_relaxed);
-  }
+  const bool is_new = each_edge(a, Direction::kForward, [&](std::uint32_t word, std::uint32_t e) {
+    if ((word & kIdMask) != b) return true;
+    qty(e).fetch_add(q, std::memory_order_relaxed);
+    return false;
+  });
+  if (!is_new) return;
   const std::uint32_t e = new_edge(q, s);
   const std::uint32_t k = static_cast<std::uint32_t>(kind) << kIdBits;
   append(node(a).out, {b | k, e});
@@ -316,24 +333,10 @@ Trace GenealogyGraph::trace(std::span<const std::string> starts, Direction direc
     next.clear();
     for (const std::uint32_t u : frontier) {
       here = name(u);
-      if (u < base_lots_) {
-        if (forward) {
-          for (std::uint32_t e = out_begin_[u]; e < out_begin_[u + 1]; ++e)
-            follow(out_words_[e], e);
-        } else {
-          for (std::uint32_t i = in_begin_[u]; i < in_begin_[u + 1]; ++i)
-            follow(in_[i].word, in_[i].edge);
-        }
-      }
-      const Node& nu = node(u);
-      for (std::uint32_t r = (forward ? nu.out : nu.in).load(std::memory_order_acquire); r != 0;) {
-        const Chunk* c = arena_->at<const Chunk>(r);
-        const std::uint32_t count = c->count.load(std::memory_order_acquire);
-        for (std::uint32_t i = 0; i < count; ++i) {
-          if (seq(c->entries[i].edge) <= as_of_seq) follow(c->entries[i].word, c->entries[i].edge);
-        }
-        r = c->next.load(std::memory_order_acquire);
-      }
+      each_edge(u, direction, [&](std::uint32_t word, std::uint32_t edge) {
+        if (seq(edge) <= as_of_seq) follow(word, edge);  // loaded edges: always
+        return true;
+      });
     }
     frontier.swap(next);
   }
@@ -474,15 +477,10 @@ template <typename F>
 void GenealogyGraph::for_each_edge(F&& fn) const {
   const std::uint32_t n = count_.load(std::memory_order_relaxed);
   for (std::uint32_t u = 0; u < n; ++u) {
-    if (u < base_lots_) {
-      for (std::uint32_t e = out_begin_[u]; e < out_begin_[u + 1]; ++e) fn(u, out_words_[e], e);
-    }
-    for (std::uint32_t r = node(u).out.load(std::memory_order_relaxed); r != 0;) {
-      const Chunk* c = arena_->at<const Chunk>(r);
-      const std::uint32_t count = c->count.load(std::memory_order_relaxed);
-      for (std::uint32_t i = 0; i < count; ++i) fn(u, c->entries[i].word, c->entries[i].edge);
-      r = c->next.load(std::memory_order_relaxed);
-    }
+    each_edge(u, Direction::kForward, [&](std::uint32_t word, std::uint32_t edge) {
+      fn(u, word, edge);
+      return true;
+    });
   }
 }
 

@@ -75,6 +75,15 @@ TEST(Store, OneWriterAtATime) {
 // written once (meta, checkpoints) holds on to every log file after its write until it is
 // flushed, and every open, a reader's too, replays them all (18 s to open that ledger). The
 // log now stays near a bound, the families holding its oldest file being flushed.
+// The bytes of a ledger's write-ahead log files.
+std::uint64_t wal_bytes(const std::filesystem::path& ledger_dir) {
+  std::uint64_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(ledger_dir / "db")) {
+    if (e.path().extension() == ".log") n += e.file_size();
+  }
+  return n;
+}
+
 TEST(Store, TheWriteAheadLogStaysNearItsBound) {
   TempDir tmp;
   testing::init_ledger(tmp / "l");
@@ -92,21 +101,14 @@ TEST(Store, TheWriteAheadLogStaysNearItsBound) {
   for (std::uint64_t i = 0; i < kWritten / value.size(); ++i) {
     ASSERT_TRUE(db.Put(wo, (*store)->cf(Cf::kLog), "wal-test-" + std::to_string(i), value).ok());
   }
-  auto wal_bytes = [&] {
-    std::uint64_t n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(tmp / "l" / "db")) {
-      if (e.path().extension() == ".log") n += e.file_size();
-    }
-    return n;
-  };
   // The bound is met by flushes in the background, and the log grows by what is written
   // while one runs (several MiB on a loaded machine); the next write after it switches the
   // log again. Keep writing a little while waiting for that, a bound on waiting.
-  for (int i = 0; i < 200 && wal_bytes() >= kWritten / 3; ++i) {
+  for (int i = 0; i < 200 && wal_bytes(tmp / "l") >= kWritten / 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ASSERT_TRUE(db.Put(wo, (*store)->cf(Cf::kLog), "wal-test-tick", std::to_string(i)).ok());
   }
-  EXPECT_LT(wal_bytes(), kWritten / 3);
+  EXPECT_LT(wal_bytes(tmp / "l"), kWritten / 3);
   std::string value_back;
   ASSERT_TRUE(db.Get({}, (*store)->cf(Cf::kMeta), "wal-test", &value_back).ok());
   EXPECT_EQ(value_back, "written once");
@@ -130,13 +132,6 @@ TEST(Store, ALongLogIsFlushedAtClose) {
                       .Put({}, (*store)->cf(Cf::kLog), "close-test-" + std::to_string(i), value)
                       .ok());
     }
-  };
-  auto wal_bytes = [&](const std::filesystem::path& dir) {
-    std::uint64_t n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir / "db")) {
-      if (e.path().extension() == ".log") n += e.file_size();
-    }
-    return n;
   };
   close_after_writing(tmp / "long", 1 << 20);
   close_after_writing(tmp / "short", kWritten * 2);

@@ -420,24 +420,40 @@ Samples pick(const Dataset& d, std::size_t n) {
   return s;
 }
 
+// The ledger opened read-only as a host opens it, with the graph in memory: how long that
+// took and how much the process's RSS grew.
+struct GraphOpen {
+  std::unique_ptr<ledger::Ledger> ledger;
+  const domain::PlantMachine* plant = nullptr;
+  double load_s = 0;
+  double rss_mb = 0;
+};
+
+GraphOpen open_with_graph(const std::filesystem::path& dir) {
+  GraphOpen g;
+  const std::size_t rss0 = rss_bytes();
+  g.load_s = time_ms([&] {
+               auto machine = domain::make_state_machine({.genealogy_graph = true});
+               g.plant = machine.get();
+               auto r =
+                   ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, std::move(machine), {});
+               if (r) g.ledger = std::move(*r);
+             }) /
+             1000;
+  g.rss_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+  return g;
+}
+
 void run_all(const std::filesystem::path& base, const std::filesystem::path& dir, const Dataset& d,
              const Samples& s) {
   // Custody, in-memory graph, warm, built from the genealogy family (a graph saved by an
   // earlier run is removed first; the saved graph is measured below).
   {
     std::filesystem::remove(dir / "genealogy.graph");
-    const std::size_t rss0 = rss_bytes();
-    std::unique_ptr<ledger::Ledger> ledger;
-    const domain::PlantMachine* plant = nullptr;
-    const double load_ms = time_ms([&] {
-      auto machine = domain::make_state_machine({.genealogy_graph = true});
-      plant = machine.get();
-      auto r = ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, std::move(machine), {});
-      if (r) ledger = std::move(*r);
-    });
+    auto [ledger, plant, load_s, rss_mb] = open_with_graph(dir);
     if (!ledger) return;
-    g_facts["graph_load_s"] = load_ms / 1000;
-    g_facts["graph_rss_mb"] = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+    g_facts["graph_load_s"] = load_s;
+    g_facts["graph_rss_mb"] = rss_mb;
     const auto* graph = plant->graph();
     g_facts["graph_lots"] = static_cast<double>(graph->lot_count());
     g_facts["graph_edges"] = static_cast<double>(graph->edge_count());
@@ -575,24 +591,15 @@ void run_all(const std::filesystem::path& base, const std::filesystem::path& dir
 // The graph a clean close saved: a fresh process opens the ledger with the graph (read from
 // the file) and prints its load time, its RSS growth and the lots its forward traces reach.
 int saved_child(const std::string& dir, const Samples& s) {
-  const std::size_t rss0 = rss_bytes();
-  std::unique_ptr<ledger::Ledger> ledger;
-  const domain::PlantMachine* plant = nullptr;
-  const double ms = time_ms([&] {
-    auto machine = domain::make_state_machine({.genealogy_graph = true});
-    plant = machine.get();
-    auto r = ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, std::move(machine), {});
-    if (r) ledger = std::move(*r);
-  });
+  auto [ledger, plant, load_s, rss_mb] = open_with_graph(dir);
   if (!ledger) return 1;
-  const double rss_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
   std::size_t reached = 0;
   const std::uint64_t as_of = ledger->head().seq;
   for (std::uint32_t lot : s.forward) {
     const std::vector<std::string> start{Dataset::name(lot)};
     reached += plant->graph()->trace(start, domain::Direction::kForward, 0, as_of).lots.size();
   }
-  std::printf("%.3f %.1f %zu\n", ms / 1000, rss_mb, reached);
+  std::printf("%.3f %.1f %zu\n", load_s, rss_mb, reached);
   return 0;
 }
 

@@ -151,6 +151,10 @@ class GenealogyGraph {
   [[nodiscard]] std::uint64_t seq(std::uint32_t edge) const;
   std::uint32_t new_edge(std::int64_t qty, std::uint64_t seq);
   void append(std::atomic<std::uint32_t>& head, Entry entry);
+  // Calls fn(word, edge) for lot u's edges one way, loaded or added later, while it returns
+  // true; false when fn stopped it.
+  template <typename F>
+  bool each_edge(std::uint32_t u, Direction direction, F&& fn) const;
   // Calls fn(from, word, edge) for every edge, loaded or added later. Writer only.
   template <typename F>
   void for_each_edge(F&& fn) const;
