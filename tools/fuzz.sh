@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_command fuzz_record fuzz_checkpoint fuzz_proof fuzz_package fuzz_manifest
-  fuzz_runner_wire fuzz_http fuzz_epcis_document)
+  fuzz_runner_wire fuzz_http fuzz_epcis_document fuzz_batch)
 
 build="$root/build/fuzz"
 if [ ! -f "$build/CMakeCache.txt" ]; then

@@ -11,6 +11,7 @@
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
 #include "custody/ledger/config.h"
+#include "custody/ledger/replica.h"
 
 namespace custody::ledger {
 namespace fs = std::filesystem;
@@ -174,6 +175,14 @@ Result<std::unique_ptr<Ledger>> Ledger::open_dir(const fs::path& dir, OpenMode m
   if (mode == OpenMode::kReadWrite) {
     // A missing or foreign directory is "not a ledger", not a configuration problem.
     if (auto v = read_format_version(dir); !v) return std::unexpected(v.error());
+    auto replica = read_replica_info(dir);
+    if (!replica) return std::unexpected(replica.error());
+    if (*replica) {
+      return fail(ErrorCode::kPermissionDenied,
+                  dir.string() + " is a follower's copy of site " + (*replica)->site +
+                      "; only `custody follow` writes to it",
+                  "dir");
+    }
     auto configured = load_options(dir, options);
     if (!configured) return std::unexpected(configured.error());
     options = *configured;

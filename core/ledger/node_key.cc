@@ -7,9 +7,13 @@
 #include <sstream>
 #include <vector>
 
+#include "custody/codec/capnp_util.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
 #include "custody/ledger/config.h"
+#include "custody/ledger/reader.h"
+#include "custody/ledger/record.h"
+#include "schema/record.capnp.h"
 
 namespace custody::ledger {
 namespace fs = std::filesystem;
@@ -213,6 +217,26 @@ Result<crypto::NoteVerifier> open_key_rotation(std::string_view note, std::strin
     return fail(ErrorCode::kCorruption, "the new key is not named for this ledger");
   }
   return next;
+}
+
+Result<crypto::NoteVerifier> rotated_key(std::string_view bytes, std::string_view origin,
+                                         const crypto::NoteVerifier& current) {
+  auto rec = decode_record(bytes);
+  if (!rec) return std::unexpected(rec.error());
+  if (!rec->payload_present || rec->stream != kKeyStream || rec->actor != "system") {
+    return fail(ErrorCode::kCorruption, "the rotation record is not custody's own");
+  }
+  return ledger::reading([&]() -> Result<crypto::NoteVerifier> {
+    codec::MessageView v(rec->payload);
+    auto r = v.root<schema::KeyRotated>();
+    auto next = open_key_rotation(std::string_view(r.getNote().cStr(), r.getNote().size()), origin,
+                                  current);
+    if (!next) return std::unexpected(next.error());
+    if (next->vkey() != std::string_view(r.getKey().cStr(), r.getKey().size())) {
+      return fail(ErrorCode::kCorruption, "the rotation's key differs from the key its note names");
+    }
+    return next;
+  });
 }
 
 }  // namespace custody::ledger

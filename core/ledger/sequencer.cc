@@ -126,37 +126,9 @@ Result<void> Sequencer::load() {
     }
   }
 
-  // Merkle frontier: stored nodes for the high levels, recomputed leaves for the rest.
-  std::vector<Digest> roots;
-  for (const auto& pos : frontier_positions(head_.seq)) {
-    if (pos.level >= kStoredMinLevel) {
-      std::string v;
-      auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kMerkle),
-                       keys::merkle(pos.level, pos.index), &v);
-      if (!st.ok() || v.size() != 32) {
-        return fail(
-            ErrorCode::kCorruption,
-            "missing Merkle node at level " + std::to_string(pos.level) + "; run `custody verify`");
-      }
-      Digest d;
-      std::memcpy(d.data(), v.data(), 32);
-      roots.push_back(d);
-      continue;
-    }
-    MerkleFrontier sub;
-    const std::uint64_t first = (pos.index << pos.level) + 1;
-    const std::uint64_t count = std::uint64_t{1} << pos.level;
-    for (std::uint64_t seq = first; seq < first + count; ++seq) {
-      std::string v;
-      auto st = db.Get(rocksdb::ReadOptions(), store_.cf(Cf::kLog), keys::log(seq), &v);
-      if (!st.ok()) return fail(ErrorCode::kCorruption, "missing record " + std::to_string(seq));
-      auto leaf = record_leaf(v);
-      if (!leaf) return std::unexpected(leaf.error());
-      sub.append(*leaf);
-    }
-    roots.push_back(sub.root());
-  }
-  frontier_ = MerkleFrontier(head_.seq, std::move(roots));
+  auto frontier = store_.load_frontier(head_.seq);
+  if (!frontier) return std::unexpected(frontier.error());
+  frontier_ = std::move(*frontier);
 
   {
     std::unique_ptr<rocksdb::Iterator> it(

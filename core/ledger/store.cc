@@ -574,6 +574,46 @@ Result<Head> Store::read_head(const rocksdb::Snapshot* snapshot) const {
   return *h;
 }
 
+Result<MerkleFrontier> Store::load_frontier(std::uint64_t size) const {
+  std::vector<Digest> roots;
+  for (const auto& pos : frontier_positions(size)) {
+    if (pos.level >= kStoredMinLevel) {
+      std::string v;
+      auto st =
+          db_->Get(rocksdb::ReadOptions(), cf(Cf::kMerkle), keys::merkle(pos.level, pos.index), &v);
+      if (!st.ok() || v.size() != 32) {
+        return fail(
+            ErrorCode::kCorruption,
+            "missing Merkle node at level " + std::to_string(pos.level) + "; run `custody verify`");
+      }
+      Digest d;
+      std::memcpy(d.data(), v.data(), 32);
+      roots.push_back(d);
+      continue;
+    }
+    MerkleFrontier sub;
+    const std::uint64_t first = (pos.index << pos.level) + 1;
+    const std::uint64_t count = std::uint64_t{1} << pos.level;
+    for (std::uint64_t seq = first; seq < first + count; ++seq) {
+      std::string v;
+      auto st = db_->Get(rocksdb::ReadOptions(), cf(Cf::kLog), keys::log(seq), &v);
+      if (!st.ok()) return fail(ErrorCode::kCorruption, "missing record " + std::to_string(seq));
+      auto leaf = record_leaf(v);
+      if (!leaf) return std::unexpected(leaf.error());
+      sub.append(*leaf);
+    }
+    roots.push_back(sub.root());
+  }
+  return MerkleFrontier(size, std::move(roots));
+}
+
+Result<void> Store::catch_up() {
+  if (mode_ == OpenMode::kReadWrite) return {};
+  auto s = db_->TryCatchUpWithPrimary();
+  if (!s.ok()) return std::unexpected(io_error(s, "cannot catch up with the writer"));
+  return {};
+}
+
 Result<void> Store::purge(const std::vector<std::uint64_t>& seqs) {
   if (mode_ != OpenMode::kReadWrite) return fail(ErrorCode::kInternal, "store is read-only");
   rocksdb::FlushOptions fo;

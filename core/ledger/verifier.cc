@@ -187,27 +187,6 @@ class StoredCheckpoints {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// The key a ledger.key_rotated record hands over to, checked against the key before it.
-Result<crypto::NoteVerifier> rotated_key(std::string_view bytes, std::string_view origin,
-                                         const crypto::NoteVerifier& current) {
-  auto rec = decode_record(bytes);
-  if (!rec) return std::unexpected(rec.error());
-  if (!rec->payload_present || rec->stream != kKeyStream || rec->actor != "system") {
-    return fail(ErrorCode::kCorruption, "the rotation record is not custody's own");
-  }
-  return ledger::reading([&]() -> Result<crypto::NoteVerifier> {
-    codec::MessageView v(rec->payload);
-    auto r = v.root<schema::KeyRotated>();
-    auto next = open_key_rotation(std::string_view(r.getNote().cStr(), r.getNote().size()), origin,
-                                  current);
-    if (!next) return std::unexpected(next.error());
-    if (next->vkey() != std::string_view(r.getKey().cStr(), r.getKey().size())) {
-      return fail(ErrorCode::kCorruption, "the rotation's key differs from the key its note names");
-    }
-    return next;
-  });
-}
-
 unsigned worker_count(unsigned requested) {
   if (requested != 0) return requested;
   return std::max(1u, std::thread::hardware_concurrency());

@@ -84,4 +84,11 @@ struct NodeKeyConfig {
                                                              std::string_view origin,
                                                              const crypto::NoteVerifier& current);
 
+// The key a ledger.key_rotated record (its stored bytes) hands over to, checked against
+// `current`, the key before it. kCorruption when the record is not custody's own rotation or
+// its note is not signed by `current`.
+[[nodiscard]] Result<crypto::NoteVerifier> rotated_key(std::string_view bytes,
+                                                       std::string_view origin,
+                                                       const crypto::NoteVerifier& current);
+
 }  // namespace custody::ledger

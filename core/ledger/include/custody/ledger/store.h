@@ -65,6 +65,7 @@
 #include "custody/ledger/column_families.h"
 #include "custody/ledger/head.h"
 #include "custody/ledger/head_file.h"
+#include "custody/ledger/merkle.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -201,6 +202,13 @@ class Store final : public ColumnFamilies {
 
   // The head as of `snapshot` (nullptr: latest).
   [[nodiscard]] Result<Head> read_head(const rocksdb::Snapshot* snapshot = nullptr) const;
+  // The Merkle frontier of the first `size` records: the stored nodes of the high levels,
+  // the records' own leaves below them. kCorruption when a node or record is missing.
+  [[nodiscard]] Result<MerkleFrontier> load_frontier(std::uint64_t size) const;
+
+  // Read-only: sees what the writer has written since the open or the last catch_up (the
+  // secondary instance replays the writer's new log). Read-write: nothing to do.
+  [[nodiscard]] Result<void> catch_up();
 
   // Copies every column family, as this open sees it, into a new RocksDB database at
   // `db_dir` (which must not exist) and returns the head the copy holds. A read-only open
