@@ -4,6 +4,7 @@
 
 #include "custody/domain/genealogy.h"
 #include "custody/plugin/host.h"
+#include "custody/replication/jetstream.h"
 
 namespace custody::server {
 
@@ -122,6 +123,27 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
            "1 when the graph was read from genealogy.graph at start, 0 when it was built from "
            "the genealogy family.");
     out += fmt::format("custody_genealogy_graph_from_saved {}\n", graph->from_saved() ? 1 : 0);
+  }
+  if (replication != nullptr) {
+    const auto r = replication->status();
+    const std::string site = label(r.site);
+    metric(out, "custody_replication_published_seq", "gauge",
+           "The last seq the broker acknowledged for this site.");
+    out += fmt::format("custody_replication_published_seq{{site=\"{}\"}} {}\n", site, r.published);
+    metric(out, "custody_replication_backlog_records", "gauge",
+           "Records committed and not yet published (they wait for the broker or a checkpoint).");
+    out += fmt::format("custody_replication_backlog_records{{site=\"{}\"}} {}\n", site,
+                       head > r.published ? head - r.published : 0);
+    metric(out, "custody_replication_broker_connected", "gauge",
+           "1 when the last request to the broker was answered.");
+    out += fmt::format("custody_replication_broker_connected{{site=\"{}\"}} {}\n", site,
+                       r.connected ? 1 : 0);
+    metric(out, "custody_replication_failures_total", "counter",
+           "Publishing rounds that failed (the broker away, a refusal).");
+    out += fmt::format("custody_replication_failures_total{{site=\"{}\"}} {}\n", site, r.failures);
+    metric(out, "custody_replication_foreign_messages", "gauge",
+           "Messages on the site's subject that are not its own, seen at the last resume.");
+    out += fmt::format("custody_replication_foreign_messages{{site=\"{}\"}} {}\n", site, r.foreign);
   }
   return out;
 }

@@ -21,6 +21,7 @@ packages=(
   libmodbus-dev                           # the Modbus TCP device driver plugin (pkg-config)
   libpaho-mqtt-dev                        # the MQTT driver plugin: find_package(eclipse-paho-mqtt-c)
   mosquitto mosquitto-clients             # the MQTT broker its tests and the demo start; mosquitto_pub
+  nats-server libnats-dev                 # replication: the JetStream broker and its C client (nats.c)
   curl openssl                            # server tests: HTTPS with a certificate they make
   wrk                                     # server benchmark: GET /v1/lots/{id} under load
   chromium                                # the web UI's browser tests (headless, playwright-core)

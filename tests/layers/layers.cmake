@@ -28,10 +28,13 @@ custody_layer_check(ledger_cannot_include_domain custody_ledger custody/domain/p
 custody_layer_check(domain_sees_ledger custody_domain custody/ledger/ledger.h compiles)
 custody_layer_check(domain_cannot_include_plugin_host custody_domain custody/plugin/host.h refused)
 custody_layer_check(plugin_host_sees_domain custody_plugin_host custody/domain/plant.h compiles)
+custody_layer_check(replication_sees_ledger custody_replication custody/ledger/replica.h compiles)
+custody_layer_check(replication_cannot_include_domain custody_replication custody/domain/plant.h refused)
+custody_layer_check(ledger_cannot_include_replication custody_ledger custody/replication/jetstream.h refused)
 
 # RocksDB stays inside the ledger: no public header of any layer and no source of the layers
 # above it includes it (a system header is on every include path, so the build alone cannot
 # refuse it). Domain code reads through ledger::Reader.
 add_test(NAME layers.rocksdb_stays_in_the_ledger
-  COMMAND sh -c "! grep -rn '#include <rocksdb/' core/common core/codec core/crypto core/domain core/plugin core/ledger/include"
+  COMMAND sh -c "! grep -rn '#include <rocksdb/' core/common core/codec core/crypto core/domain core/plugin core/replication core/ledger/include"
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

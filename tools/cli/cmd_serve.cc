@@ -14,6 +14,7 @@
 #include "custody/ledger/config.h"
 #include "custody/plugin/host.h"
 #include "custody/plugin/plugin_config.h"
+#include "custody/replication/jetstream.h"
 #include "custody/server/api.h"
 #include "custody/server/credentials.h"
 #include "custody/server/http.h"
@@ -25,6 +26,9 @@ struct ServeArgs {
   std::string dir;
   server::HttpOptions http;
   server::ApiOptions api;
+  std::string replicate;       // NATS URL(s): publish the ledger's batches (docs/replication.md)
+  std::string replicate_site;  // default: the ledger's id
+  std::string replicate_stream = "CUSTODY";
 };
 
 int serve(ServeArgs a) {
@@ -42,8 +46,18 @@ int serve(ServeArgs a) {
   if (!configs) return report(configs.error());
   auto machine = domain::make_state_machine({.genealogy_graph = true});
   const domain::PlantMachine* plant = machine.get();
+  if (!a.replicate_site.empty() && !replication::valid_site(a.replicate_site)) {
+    return report(Error::invalid_argument("replicateSite",
+                                          "a site name is 1..64 letters, digits, '-' or '_'"));
+  }
+  if (!replication::valid_site(a.replicate_stream)) {
+    return report(Error::invalid_argument("replicateStream",
+                                          "a stream name is 1..64 letters, digits, '-' or '_'"));
+  }
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadWrite, std::move(machine));
   if (!ledger) return report(ledger.error());
+  const std::string site =
+      a.replicate_site.empty() ? (*ledger)->meta().ledger_id : a.replicate_site;
   auto config = ledger::load_config(a.dir);
   if (!config) return report(config.error());
   a.api.site = config->site;
@@ -60,8 +74,17 @@ int serve(ServeArgs a) {
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());
 
+  // The publisher runs beside the writer; the broker being away never holds a commit back.
+  std::unique_ptr<replication::PublishingThread> publisher;
+  if (!a.replicate.empty()) {
+    replication::NatsConfig nats;
+    nats.url = a.replicate;
+    nats.stream = a.replicate_stream;
+    publisher = replication::PublishingThread::start(**ledger, nats, site);
+  }
   server::Metrics metrics;
   metrics.graph = plant->graph();
+  metrics.replication = publisher.get();
   server::Api api(**ledger, **credentials, metrics, host->get(), a.api);
   auto http = server::HttpServer::start(api, metrics, a.http);
   if (!http) return report(http.error());
@@ -76,6 +99,7 @@ int serve(ServeArgs a) {
     w.key("serving").string(url);
     w.key("head").uint64((*ledger)->head().seq);
     w.key("plugins").uint64((*host)->status().size());
+    if (publisher) w.key("replicating").string(site);
     w.end_object();
     std::cout << line << std::endl;
   }
@@ -84,6 +108,7 @@ int serve(ServeArgs a) {
   sigwait(&signals, &sig);
   (*http)->stop();
   host->reset();  // stops every plugin before the ledger closes
+  publisher.reset();
   const std::uint64_t head = (*ledger)->head().seq;
   ledger->reset();
   std::error_code ignored;
@@ -148,6 +173,13 @@ void add_serve(CLI::App& app, Action& run) {
   cmd->add_option("--lockout", *lockout,
                   "Seconds an account stays locked after 5 failed sign-ins in 15 minutes")
       ->check(CLI::Range(1L, 30 * 86400L))
+      ->capture_default_str();
+  cmd->add_option("--replicate", a->replicate,
+                  "Publish the ledger's batches to NATS JetStream at this URL, beside the writer "
+                  "(docs/replication.md)");
+  cmd->add_option("--replicate-site", a->replicate_site,
+                  "The site's name on the stream (default: the ledger's id)");
+  cmd->add_option("--replicate-stream", a->replicate_stream, "The JetStream stream")
       ->capture_default_str();
   cmd->callback([&run, a, request_timeout, idle_timeout, session_idle, session_max, lockout,
                  stream_timeout] {

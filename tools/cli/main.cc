@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   add_export(app, run);
   add_backup(app, run);
   add_witness(app, run);
+  add_replicate(app, run);
+  add_follow(app, run);
   add_key(app, run);
   add_show(app, run);
   add_board(app, run);

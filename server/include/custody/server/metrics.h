@@ -16,6 +16,9 @@ struct PluginStatus;
 namespace custody::domain {
 class GenealogyGraph;
 }
+namespace custody::replication {
+class PublishingThread;
+}
 
 namespace custody::server {
 
@@ -37,6 +40,8 @@ class Metrics {
   std::atomic<std::uint64_t> bad_requests{0};         // malformed HTTP
   // The host's in-memory genealogy graph, when it keeps one (set before serving).
   const domain::GenealogyGraph* graph = nullptr;
+  // The site's publisher to NATS JetStream, when `--replicate` runs one (set before serving).
+  const replication::PublishingThread* replication = nullptr;
 
   // The text exposition, with the ledger's counters and the plugins' states.
   [[nodiscard]] std::string render(const ledger::Sequencer::Stats& ledger, std::uint64_t head,

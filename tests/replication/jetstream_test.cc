@@ -1,0 +1,433 @@
+// Replication through a real NATS JetStream: Debian's nats-server, started here on a free
+// port of 127.0.0.1 with its files in a folder of the test's, killed with SIGKILL and started
+// again to be a broker that fails. A site's Publisher and a follower's Replica run in this
+// process, as `custody replicate` and `custody follow` run them; the CLI test runs those.
+#include "custody/replication/jetstream.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <functional>
+#include <thread>
+
+#include "custody/domain/plant.h"
+#include "custody/ledger/rebuild.h"
+#include "custody/ledger/record.h"
+#include "custody/ledger/replica.h"
+#include "custody/ledger/snapshot.h"
+#include "domain/plant_fixture.h"
+#include "server/server_support.h"
+
+namespace custody::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace repl = custody::replication;
+using namespace std::chrono_literals;
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// nats-server with JetStream on file storage under `dir`.
+class NatsServer {
+ public:
+  explicit NatsServer(fs::path dir) : dir_(std::move(dir)), port_(free_port()) {
+    fs::create_directories(dir_);
+    start();
+  }
+  ~NatsServer() { kill(SIGTERM); }
+  NatsServer(const NatsServer&) = delete;
+  NatsServer& operator=(const NatsServer&) = delete;
+
+  void start() {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string port = std::to_string(port_);
+      const std::string store = (dir_ / "store").string();
+      const std::string log = (dir_ / "nats.log").string();
+      ::execl(CUSTODY_NATS_SERVER, "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(),
+              "-sd", store.c_str(), "-l", log.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ASSERT_GT(pid_, 0);
+    // Up when a JetStream connection gets through.
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+      auto js = repl::JetStream::connect(config(), "probe");
+      if (js) break;
+      ASSERT_LT(std::chrono::steady_clock::now(), until)
+          << "nats-server did not start: " << js.error().message;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  void kill(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  [[nodiscard]] repl::NatsConfig config() const {
+    repl::NatsConfig c;
+    c.url = "nats://127.0.0.1:" + std::to_string(port_);
+    c.timeout = 2000ms;
+    return c;
+  }
+
+ private:
+  fs::path dir_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
+class JetStreamTest : public PlantTest {
+ protected:
+  void raise(int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string id = std::to_string(++raised_);
+      ok("exception.raise", R"({"exception":"EX-)" + id +
+                                R"(","category":"quality","severity":"low","description":"a )"
+                                R"(torn bag on line 1, count )" +
+                                id + "\"}");
+    }
+    ASSERT_TRUE(ledger_->checkpoint());
+  }
+
+  std::unique_ptr<repl::JetStream> connect(const std::string& name) {
+    auto js = repl::JetStream::connect(nats_.config(), name);
+    EXPECT_TRUE(js) << js.error().message;
+    return js ? std::move(*js) : nullptr;
+  }
+
+  std::unique_ptr<ledger::Replica> open_copy() {
+    auto r = ledger::Replica::open(copy_, "plant-a", ledger_->meta().node_public_key,
+                                   domain::make_state_machine());
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  }
+
+  // Publishes what the site has ready, retrying while the broker is away.
+  std::uint64_t publish(repl::Publisher& p) {
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      auto r = p.publish_ready(ledger_->store());
+      if (r) return *r;
+      EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().message;
+      if (std::chrono::steady_clock::now() > until || r.error().code != ErrorCode::kUnavailable) {
+        ADD_FAILURE() << "could not publish: " << r.error().message;
+        return 0;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  std::vector<repl::Alarm> follow(repl::JetStream& js, ledger::Replica& r) {
+    std::vector<repl::Alarm> alarms;
+    repl::Follower f(js, r, "plant-a");
+    auto taken = f.poll([&](const repl::Alarm& a) { alarms.push_back(a); });
+    EXPECT_TRUE(taken) << taken.error().message;
+    return alarms;
+  }
+
+  // Each record's stored bytes and the projections' digest of a ledger directory.
+  static std::pair<std::vector<std::string>, std::string> contents(const fs::path& dir) {
+    std::pair<std::vector<std::string>, std::string> out;
+    auto l =
+        ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
+    EXPECT_TRUE(l) << l.error().message;
+    if (!l) return out;
+    auto snap = (*l)->snapshot();
+    for (std::uint64_t s = 1; s <= (*l)->head().seq; ++s) {
+      out.first.push_back(snap->record(s).value_or(""));
+    }
+    auto d = ledger::state_digest((*l)->store(), (*l)->machine());
+    EXPECT_TRUE(d);
+    if (d) out.second = to_hex(d->digest);
+    return out;
+  }
+  void expect_copy_is_the_site() {
+    const std::uint64_t head = ledger_->head().seq;
+    ledger_.reset();
+    auto site = contents(dir_);
+    auto copy = contents(copy_);
+    EXPECT_EQ(site.first.size(), head);
+    EXPECT_EQ(copy.first.size(), site.first.size());
+    EXPECT_TRUE(copy.first == site.first) << "the copy's records differ from the site's";
+    EXPECT_EQ(copy.second, site.second);
+    reopen();
+  }
+
+  NatsServer nats_{tmp_ / "nats"};
+  fs::path copy_ = tmp_ / "copy";
+  int raised_ = 0;
+};
+
+TEST_F(JetStreamTest, ASiteReachesAFollowerThatResumesWhereItsCopyEnds) {
+  raise(30);
+  auto site_js = connect("site");
+  repl::Publisher pub(*site_js, "plant-a");
+  EXPECT_EQ(publish(pub), ledger_->head().seq);
+  EXPECT_EQ(pub.published(), ledger_->head().seq);
+  EXPECT_EQ(publish(pub), 0u) << "a second round published again";
+
+  auto follower_js = connect("follower");
+  {
+    auto copy = open_copy();
+    EXPECT_TRUE(follow(*follower_js, *copy).empty());
+    EXPECT_EQ(copy->head().seq, ledger_->head().seq);
+  }
+  expect_copy_is_the_site();
+
+  // More at the site; a new publisher (the site restarted) resumes after the subject's end.
+  const std::uint64_t first_head = ledger_->head().seq;
+  raise(20);
+  auto site_js2 = connect("site again");
+  repl::Publisher pub2(*site_js2, "plant-a");
+  ASSERT_TRUE(pub2.resume(ledger_->store()));
+  EXPECT_EQ(pub2.published(), first_head);
+  EXPECT_GT(publish(pub2), 0u);
+  {
+    auto copy = open_copy();
+    EXPECT_TRUE(follow(*follower_js, *copy).empty());
+    EXPECT_EQ(copy->head().seq, ledger_->head().seq);
+  }
+  expect_copy_is_the_site();
+}
+
+TEST_F(JetStreamTest, AForgedBatchOnTheSubjectIsRefusedAndReplicationGoesOn) {
+  raise(10);
+  auto site_js = connect("site");
+  repl::Publisher pub(*site_js, "plant-a");
+  publish(pub);
+
+  // Someone with access to the broker puts two messages on the site's subject: bytes that
+  // are no batch, and the site's next records with one of them changed.
+  auto mallory = connect("mallory");
+  ASSERT_TRUE(mallory->publish(repl::log_subject("plant-a"), "not a batch", "m-1", 0));
+  raise(5);
+  auto genuine = ledger::read_batches(ledger_->store(), pub.published());
+  ASSERT_TRUE(genuine);
+  ASSERT_FALSE(genuine->empty());
+  ledger::Batch forged = genuine->front();
+  auto f = ledger::decode_record(forged.records.front());
+  ASSERT_TRUE(f);
+  f->actor = "user:mallory";
+  forged.records.front() = ledger::encode_record(*f).bytes;
+  ASSERT_TRUE(
+      mallory->publish(repl::log_subject("plant-a"), ledger::encode_batch(forged), "m-2", 0));
+
+  // The site's next publish finds the subject moved under it, resumes after its own last
+  // batch, and publishes on.
+  EXPECT_GT(publish(pub), 0u);
+  EXPECT_EQ(pub.foreign(), 2u);
+  EXPECT_EQ(pub.published(), ledger_->head().seq);
+
+  auto copy = open_copy();
+  auto follower_js = connect("follower");
+  auto alarms = follow(*follower_js, *copy);
+  ASSERT_EQ(alarms.size(), 2u);
+  for (const auto& a : alarms) {
+    EXPECT_EQ(a.error.code, ErrorCode::kCorruption) << a.error.message;
+    EXPECT_GT(a.stream_seq, 0u);
+  }
+  EXPECT_EQ(copy->head().seq, ledger_->head().seq);
+  copy.reset();
+  expect_copy_is_the_site();
+}
+
+TEST_F(JetStreamTest, ABrokerKilledAndStartedAgainLosesNothing) {
+  raise(10);
+  auto site_js = connect("site");
+  repl::Publisher pub(*site_js, "plant-a");
+  publish(pub);
+  auto follower_js = connect("follower");
+  auto copy = open_copy();
+  EXPECT_TRUE(follow(*follower_js, *copy).empty());
+
+  nats_.kill(SIGKILL);
+  raise(10);
+  // The site goes on committing while the broker is away; publishing fails and waits.
+  auto away = pub.publish_ready(ledger_->store());
+  ASSERT_FALSE(away);
+  EXPECT_EQ(away.error().code, ErrorCode::kUnavailable) << away.error().message;
+
+  nats_.start();
+  EXPECT_GT(publish(pub), 0u);
+  // The follower's connection comes back by itself.
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (copy->head().seq < ledger_->head().seq && std::chrono::steady_clock::now() < until) {
+    repl::Follower f(*follower_js, *copy, "plant-a");
+    auto taken = f.poll([](const repl::Alarm& a) { ADD_FAILURE() << a.error.message; });
+    if (!taken) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(copy->head().seq, ledger_->head().seq);
+  copy.reset();
+  expect_copy_is_the_site();
+}
+
+// `custody serve --replicate`: the publisher beside the writer. What the server commits
+// reaches a follower (its checkpoint asked for when no later write brings one); while the
+// broker is away the server goes on committing and /metrics shows the backlog.
+TEST_F(JetStreamTest, ServePublishesWhatItCommitsAndShowsABacklogWhileTheBrokerIsAway) {
+  raise(5);
+  const std::string key = ledger_->meta().node_public_key;
+  ledger_.reset();  // the server takes the ledger
+  auto token = [&](const std::string& role) {
+    auto r = run_custody({"token", "create", dir_.string(), "--id", role + "-1", "--role", role});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::string(boost::json::parse(r.out).at("token").as_string());
+  };
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  auto serve = std::make_unique<ServeProcess>(
+      dir_,
+      std::vector<std::string>{"--replicate", nats_.config().url, "--replicate-site", "plant-a"});
+  ASSERT_TRUE(serve->started());
+  EXPECT_NE(serve->first_line().find(R"("replicating":"plant-a")"), std::string::npos)
+      << serve->first_line();
+  HttpClient client(serve->port());
+  auto gauge = [&](const std::string& name) -> long long {
+    auto m = client.request("GET", "/metrics", "", auditor);
+    EXPECT_EQ(m.status, 200) << m.body;
+    const auto at = m.body.find("\n" + name);
+    if (at == std::string::npos) return -1;
+    const auto space = m.body.find(' ', at + 1);
+    return std::stoll(m.body.substr(space + 1));
+  };
+  int n = 0;
+  auto note = [&] {
+    auto r = client.request("POST", "/v1/commands",
+                            R"({"type":"note.add","commandId":"n-)" + std::to_string(++n) +
+                                R"(","data":{"subject":"line-1","text":"a note"}})",
+                            op);
+    EXPECT_EQ(r.status, 200) << r.body;
+  };
+  auto eventually = [&](const std::function<bool()>& done) {
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+    return done();
+  };
+  auto copy = ledger::Replica::open(copy_, "plant-a", key, domain::make_state_machine());
+  ASSERT_TRUE(copy);
+  auto follower_js = connect("follower");
+  auto caught_up = [&] {
+    repl::Follower f(*follower_js, **copy, "plant-a");
+    auto taken = f.poll([](const repl::Alarm& a) { ADD_FAILURE() << a.error.message; });
+    return taken && static_cast<long long>((*copy)->head().seq) == gauge("custody_head_seq");
+  };
+
+  note();
+  EXPECT_TRUE(eventually([&] { return gauge("custody_replication_backlog_records") == 0; }))
+      << "the last command was not published";
+  EXPECT_EQ(gauge("custody_replication_broker_connected"), 1);
+  EXPECT_TRUE(eventually(caught_up));
+
+  nats_.kill(SIGKILL);
+  for (int i = 0; i < 3; ++i) note();  // the server commits without the broker
+  EXPECT_TRUE(eventually([&] { return gauge("custody_replication_broker_connected") == 0; }));
+  EXPECT_GT(gauge("custody_replication_backlog_records"), 0);
+  EXPECT_GT(gauge("custody_replication_failures_total"), 0);
+
+  nats_.start();
+  EXPECT_TRUE(eventually([&] { return gauge("custody_replication_backlog_records") == 0; }));
+  EXPECT_TRUE(eventually(caught_up));
+  EXPECT_EQ(serve->stop(SIGTERM).code, 0);
+  copy->reset();
+  reopen();
+  expect_copy_is_the_site();
+}
+
+// `custody replicate` and `custody follow` as an operator runs them.
+TEST_F(JetStreamTest, TheCommandsReplicateFollowAndRefuseBadInput) {
+  raise(10);
+  const std::string url = nats_.config().url;
+  const std::string key = ledger_->meta().node_public_key;
+  const std::string site = dir_.string();
+  auto pub = run_custody({"replicate", site, "--nats", url, "--site", "plant-a", "--once"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  auto pub_json = boost::json::parse(lines(pub.out).back()).as_object();
+  EXPECT_EQ(pub_json.at("published").as_int64(), static_cast<std::int64_t>(ledger_->head().seq));
+
+  auto fol = run_custody(
+      {"follow", copy_.string(), "--nats", url, "--site", "plant-a", "--key", key, "--once"});
+  ASSERT_EQ(fol.exit_code, 0) << fol.err;
+  auto fol_json = boost::json::parse(lines(fol.out).back()).as_object();
+  EXPECT_EQ(fol_json.at("head").as_int64(), static_cast<std::int64_t>(ledger_->head().seq));
+  EXPECT_EQ(fol_json.at("alarms").as_int64(), 0);
+
+  // No command writes to the copy.
+  auto append = run_custody({"append", copy_.string()},
+                            R"({"type":"exception.raise","commandId":"x-1","actor":"user:a",)"
+                            R"("data":{"exception":"EX-X","category":"quality","severity":"low",)"
+                            R"("description":"x"}})"
+                            "\n");
+  EXPECT_EQ(append.exit_code, 2);
+  EXPECT_NE(append.err.find("permission_denied"), std::string::npos) << append.err;
+
+  // Bad input: a clear error and nothing written.
+  const fs::path other = tmp_ / "other-copy";
+  auto bad_site = run_custody(
+      {"follow", other.string(), "--nats", url, "--site", "plant.a", "--key", key, "--once"});
+  EXPECT_EQ(bad_site.exit_code, 2);
+  EXPECT_NE(bad_site.err.find("field site"), std::string::npos) << bad_site.err;
+  auto bad_key = run_custody(
+      {"follow", other.string(), "--nats", url, "--site", "plant-a", "--key", "nope", "--once"});
+  EXPECT_EQ(bad_key.exit_code, 2);
+  EXPECT_NE(bad_key.err.find("field key"), std::string::npos) << bad_key.err;
+  auto bad_stream = run_custody(
+      {"replicate", site, "--nats", url, "--site", "plant-a", "--stream", "a b", "--once"});
+  EXPECT_EQ(bad_stream.exit_code, 2);
+  EXPECT_NE(bad_stream.err.find("field stream"), std::string::npos) << bad_stream.err;
+  auto no_broker = run_custody(
+      {"replicate", site, "--nats", "nats://127.0.0.1:1", "--site", "plant-a", "--once"});
+  EXPECT_EQ(no_broker.exit_code, 2);
+  EXPECT_NE(no_broker.err.find("unavailable"), std::string::npos) << no_broker.err;
+  EXPECT_FALSE(fs::exists(other));
+
+  // A follower that trusts another key refuses every checkpoint and writes nothing.
+  const std::string stranger =
+      crypto::NoteSigner::generate(ledger_->meta().origin).verifier().vkey();
+  auto wrong_key = run_custody(
+      {"follow", other.string(), "--nats", url, "--site", "plant-a", "--key", stranger, "--once"});
+  EXPECT_EQ(wrong_key.exit_code, 3) << wrong_key.err;
+  EXPECT_NE(wrong_key.err.find("\"alarm\":\"corruption\""), std::string::npos) << wrong_key.err;
+  EXPECT_FALSE(fs::exists(other));
+}
+
+TEST_F(JetStreamTest, BadBrokerSettingsAreRefusedClearly) {
+  auto c = nats_.config();
+  c.stream = "no spaces";
+  auto bad = repl::JetStream::connect(c, "x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().field, "stream");
+  c = nats_.config();
+  c.url = "nats://127.0.0.1:1";
+  auto away = repl::JetStream::connect(c, "x");
+  ASSERT_FALSE(away);
+  EXPECT_EQ(away.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(away.error().field, "nats");
+  EXPECT_FALSE(repl::valid_site("a.b"));
+  EXPECT_FALSE(repl::valid_site(""));
+  EXPECT_TRUE(repl::valid_site("plant-a_1"));
+}
+
+}  // namespace
+}  // namespace custody::testing
