@@ -141,6 +141,10 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
     metric(out, "custody_replication_failures_total", "counter",
            "Publishing rounds that failed (the broker away, a refusal).");
     out += fmt::format("custody_replication_failures_total{{site=\"{}\"}} {}\n", site, r.failures);
+    metric(out, "custody_replication_cosignatures_total", "counter",
+           "Witness cosignature lines received for the site's checkpoints and kept.");
+    out += fmt::format("custody_replication_cosignatures_total{{site=\"{}\"}} {}\n", site,
+                       r.cosignatures);
     metric(out, "custody_replication_foreign_messages", "gauge",
            "Messages on the site's subject that are not its own, seen at the last resume.");
     out += fmt::format("custody_replication_foreign_messages{{site=\"{}\"}} {}\n", site, r.foreign);

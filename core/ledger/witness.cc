@@ -1,9 +1,11 @@
 #include "custody/ledger/witness.h"
 
 #include <fcntl.h>
+#include <rocksdb/db.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include "custody/crypto/merkle_proof.h"
 #include "custody/crypto/note.h"
 #include "custody/ledger/checkpoint.h"
+#include "custody/ledger/store.h"
 
 namespace custody::ledger {
 namespace {
@@ -214,6 +217,102 @@ Result<std::string> witness_cosign(const fs::path& dir, const CosignRequest& req
     return std::unexpected(r.error());
   }
   return out;
+}
+
+namespace {
+
+constexpr std::size_t kMaxCosignedNote = 64 << 10;
+constexpr std::size_t kMaxSignatureLines = 32;
+
+// A signed note's text (through its last "\n") and its signature lines.
+struct NoteParts {
+  std::string text;
+  std::vector<std::string> lines;
+};
+
+std::optional<NoteParts> split_note(std::string_view note) {
+  const auto blank = note.find("\n\n");
+  if (blank == std::string_view::npos || !note.ends_with('\n')) return std::nullopt;
+  NoteParts parts{std::string(note.substr(0, blank + 1)), {}};
+  std::string_view rest = note.substr(blank + 2);
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    if (!line.starts_with("\u2014 ") || line.size() > 1024) return std::nullopt;
+    parts.lines.emplace_back(line);
+    rest.remove_prefix(nl + 1);
+  }
+  return parts;
+}
+
+fs::path cosigned_path(const fs::path& dir, std::uint64_t size) {
+  std::string name = std::to_string(size);
+  name.insert(0, 20 - name.size(), '0');
+  return dir / "cosigned" / (name + ".note");
+}
+
+}  // namespace
+
+Result<std::size_t> keep_cosignatures(Store& store, std::string_view note) {
+  const auto refuse = [](const std::string& why) {
+    return fail(ErrorCode::kCorruption, "not a cosigned checkpoint of this ledger: " + why, "note");
+  };
+  if (note.size() > kMaxCosignedNote) return refuse("too large");
+  auto parts = split_note(note);
+  if (!parts || parts->lines.empty() || parts->lines.size() > kMaxSignatureLines) {
+    return refuse("not a signed note");
+  }
+  auto body = parse_checkpoint_body(parts->text);
+  if (!body) return refuse(body.error().message);
+  std::string stored;
+  auto st =
+      store.db().Get(rocksdb::ReadOptions(), store.cf(Cf::kCheckpoints), be64(body->size), &stored);
+  if (st.IsNotFound())
+    return refuse("it signed no checkpoint of size " + std::to_string(body->size));
+  if (!st.ok()) return std::unexpected(storage_error(st, "checkpoints"));
+  auto ours = split_note(stored);
+  if (!ours || ours->text != parts->text) return refuse("its text is not the checkpoint's");
+
+  const fs::path path = cosigned_path(store.dir(), body->size);
+  std::error_code ec;
+  std::string kept = stored;
+  if (fs::exists(path, ec)) {
+    auto text = read_file(path, kMaxCosignedNote);
+    if (!text) return std::unexpected(text.error());
+    kept = std::move(*text);
+  }
+  auto have = split_note(kept);
+  if (!have || have->text != parts->text) {
+    return fail(ErrorCode::kCorruption, path.string() + " is not the checkpoint's note");
+  }
+  std::size_t added = 0;
+  for (const auto& line : parts->lines) {
+    if (std::find(have->lines.begin(), have->lines.end(), line) != have->lines.end()) continue;
+    if (have->lines.size() >= kMaxSignatureLines) break;
+    have->lines.push_back(line);
+    ++added;
+  }
+  if (added == 0) return added;
+  std::string out = have->text + "\n";
+  for (const auto& line : have->lines) out += line + "\n";
+  fs::create_directories(path.parent_path(), ec);
+  if (auto w = replace_file(path, out, 0644); !w) return std::unexpected(w.error());
+  return added;
+}
+
+Result<std::optional<std::string>> newest_cosigned(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path folder = dir / "cosigned";
+  if (!fs::is_directory(folder, ec)) return std::optional<std::string>{};
+  std::string newest;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == 25 && name.ends_with(".note") && name > newest) newest = name;
+  }
+  if (newest.empty()) return std::optional<std::string>{};
+  auto text = read_file(folder / newest, kMaxCosignedNote);
+  if (!text) return std::unexpected(text.error());
+  return std::optional<std::string>{std::move(*text)};
 }
 
 }  // namespace custody::ledger

@@ -9,9 +9,13 @@
 #include <thread>
 
 #include "custody/common/encoding.h"
+#include "custody/ledger/checkpoint.h"
 #include "custody/ledger/ledger.h"
+#include "custody/ledger/proof.h"
 #include "custody/ledger/record.h"
+#include "custody/ledger/snapshot.h"
 #include "custody/ledger/store.h"
+#include "custody/ledger/witness.h"
 
 namespace custody::replication {
 namespace {
@@ -73,6 +77,10 @@ std::string log_subject(std::string_view site) {
   return "custody.log." + std::string(site);
 }
 
+std::string cosig_subject(std::string_view site) {
+  return "custody.cosig." + std::string(site);
+}
+
 Result<std::unique_ptr<JetStream>> JetStream::connect(const NatsConfig& config,
                                                       std::string_view client_name) {
   if (!valid_site(config.stream)) {
@@ -120,11 +128,10 @@ Result<std::unique_ptr<JetStream>> JetStream::connect(const NatsConfig& config,
   }
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
-  const std::string subjects = "custody.log.>";
-  const char* subj[] = {subjects.c_str()};
+  const char* subj[] = {"custody.log.>", "custody.cosig.>"};
   cfg.Name = config.stream.c_str();
   cfg.Subjects = subj;
-  cfg.SubjectsLen = 1;
+  cfg.SubjectsLen = 2;
   cfg.Storage = js_FileStorage;
   cfg.Replicas = config.replicas;
   cfg.AllowDirect = true;
@@ -320,6 +327,52 @@ Result<std::uint64_t> Publisher::publish_ready(ledger::Store& store) {
   }
 }
 
+Result<bool> cosign_newest(JetStream& js, ledger::Replica& replica,
+                           const std::filesystem::path& witness_dir, std::string_view site) {
+  if (!replica.exists() || replica.checkpoint().empty()) return false;
+  auto cp = ledger::parse_checkpoint_note_unverified(replica.checkpoint());
+  if (!cp) return std::unexpected(cp.error());
+  auto state = ledger::witness_state(witness_dir);
+  if (!state) return std::unexpected(state.error());
+  if (state->size >= cp->size) return false;
+  ledger::CosignRequest req;
+  req.note = replica.checkpoint();
+  if (state->size > 0) {
+    ledger::Snapshot snap(replica.store());
+    auto proof = ledger::prove_consistency(snap, state->size, cp->size);
+    if (!proof) return std::unexpected(proof.error());
+    req.proof_from = proof->from_size;
+    req.proof_to = proof->to_size;
+    req.proof = std::move(proof->path);
+  }
+  auto cosigned = ledger::witness_cosign(witness_dir, req);
+  if (!cosigned) return std::unexpected(cosigned.error());
+  const std::string id = "cosig:" + std::string(site) + ":" + std::to_string(cp->size) + ":" +
+                         to_hex(crypto::sha256(*cosigned)).substr(0, 16);
+  auto p = js.publish(cosig_subject(site), *cosigned, id, 0);
+  if (!p) return std::unexpected(p.error());
+  return true;
+}
+
+Result<std::size_t> CosignatureCollector::collect(ledger::Store& store) {
+  const std::string subject = cosig_subject(site_);
+  std::size_t kept = 0;
+  for (;;) {
+    auto msg = js_.next(subject, next_);
+    if (!msg) return std::unexpected(msg.error());
+    if (!*msg) return kept;
+    next_ = (*msg)->stream_seq + 1;
+    auto k = ledger::keep_cosignatures(store, (*msg)->data);
+    if (k) {
+      kept += *k;
+    } else if (k.error().code == ErrorCode::kCorruption && k.error().field == "note") {
+      ++refused_;
+    } else {
+      return std::unexpected(k.error());
+    }
+  }
+}
+
 struct PublishingThread::Impl {
   ledger::Ledger& ledger;
   NatsConfig config;
@@ -353,6 +406,7 @@ struct PublishingThread::Impl {
     using namespace std::chrono_literals;
     std::unique_ptr<JetStream> js;
     std::unique_ptr<Publisher> publisher;
+    std::unique_ptr<CosignatureCollector> collector;
     auto waiting_since = std::chrono::steady_clock::time_point{};
     for (;;) {
       if (!js) {
@@ -364,6 +418,7 @@ struct PublishingThread::Impl {
         }
         js = std::move(*c);
         publisher = std::make_unique<Publisher>(*js, status.site);
+        collector = std::make_unique<CosignatureCollector>(*js, status.site);
       }
       auto published = publisher->publish_ready(ledger.store());
       if (!published) {
@@ -371,9 +426,16 @@ struct PublishingThread::Impl {
         if (!sleep(1000ms)) return;
         continue;
       }
+      auto cosigned = collector->collect(ledger.store());
+      if (!cosigned) {
+        failed(cosigned.error());
+        if (!sleep(1000ms)) return;
+        continue;
+      }
       {
         std::lock_guard lock(mu);
         status.connected = true;
+        status.cosignatures += *cosigned;
         status.published = publisher->published();
         status.foreign = publisher->foreign();
         status.last_error.clear();

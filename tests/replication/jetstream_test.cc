@@ -12,14 +12,17 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <functional>
 #include <thread>
 
 #include "custody/domain/plant.h"
+#include "custody/ledger/checkpoint.h"
 #include "custody/ledger/rebuild.h"
 #include "custody/ledger/record.h"
 #include "custody/ledger/replica.h"
 #include "custody/ledger/snapshot.h"
+#include "custody/ledger/witness.h"
 #include "domain/plant_fixture.h"
 #include "server/server_support.h"
 
@@ -355,6 +358,95 @@ TEST_F(JetStreamTest, ServePublishesWhatItCommitsAndShowsABacklogWhileTheBrokerI
   expect_copy_is_the_site();
 }
 
+// A follower that is also a witness cosigns each checkpoint it verified and sends the
+// cosignature back; the site keeps it and `custody verify --witness-key` finds it. A site
+// that then goes back to an older copy of itself and writes other records under the same
+// seqs gets no cosignature for them: the follower refuses the rewrite.
+TEST_F(JetStreamTest, AWitnessCosignsWhatItVerifiedAndARewrittenHistoryIsCaught) {
+  raise(10);
+  const std::string key = ledger_->meta().node_public_key;
+  const fs::path witness = tmp_ / "witness";
+  auto wkey = ledger::witness_init(witness, "witness.test", key);
+  ASSERT_TRUE(wkey) << wkey.error().message;
+  // The site as it is now, kept aside (the rewrite below starts from it).
+  ledger_.reset();
+  const fs::path before = tmp_ / "before";
+  fs::copy(dir_, before, fs::copy_options::recursive);
+  reopen();
+
+  auto site_js = connect("site");
+  repl::Publisher pub(*site_js, "plant-a");
+  repl::CosignatureCollector cosigs(*site_js, "plant-a");
+  auto follower_js = connect("follower");
+  auto copy = open_copy();
+  auto round = [&] {
+    publish(pub);
+    EXPECT_TRUE(follow(*follower_js, *copy).empty());
+    auto c = repl::cosign_newest(*follower_js, *copy, witness, "plant-a");
+    EXPECT_TRUE(c) << c.error().message;
+    EXPECT_TRUE(c && *c) << "nothing to cosign";
+    auto kept = cosigs.collect(ledger_->store());
+    EXPECT_TRUE(kept) << kept.error().message;
+    EXPECT_EQ(kept.value_or(0), 1u);
+  };
+  round();
+  raise(5);
+  round();
+  const std::uint64_t witnessed = ledger_->head().seq;
+  // A note on the cosignature subject that is not a cosigned checkpoint of this ledger is
+  // not kept: another ledger's checkpoint text, and bytes that are no note.
+  ASSERT_TRUE(site_js->publish(repl::cosig_subject("plant-a"), "not a note", "junk-1", 0));
+  ledger::Checkpoint other{ledger_->meta().origin, witnessed, crypto::Digest{}, {}};
+  ASSERT_TRUE(site_js->publish(
+      repl::cosig_subject("plant-a"),
+      ledger::sign_checkpoint(other, crypto::NoteSigner::generate(ledger_->meta().origin)),
+      "junk-2", 0));
+  auto junk = cosigs.collect(ledger_->store());
+  ASSERT_TRUE(junk) << junk.error().message;
+  EXPECT_EQ(*junk, 0u);
+  EXPECT_EQ(cosigs.refused(), 2u);
+  auto again = repl::cosign_newest(*follower_js, *copy, witness, "plant-a");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again) << "a checkpoint was cosigned twice";
+  auto kept = ledger::newest_cosigned(dir_);
+  ASSERT_TRUE(kept && *kept);
+  auto state = ledger::witness_state(witness);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->size, witnessed);
+  const fs::path cosigned_note = tmp_ / "cosigned.note";
+  std::ofstream(cosigned_note) << **kept;
+  auto verified = run_custody({"verify", dir_.string(), "--witness-key", *wkey});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("witness.test"), std::string::npos) << verified.out;
+
+  // The rewrite: the older copy, and other records after it.
+  ledger_.reset();
+  fs::remove_all(dir_);
+  fs::rename(before, dir_);
+  reopen();
+  for (int i = 0; i < 8; ++i) {
+    ok("exception.raise", R"({"exception":"EX-R)" + std::to_string(i) +
+                              R"(","category":"quality","severity":"low","description":"other"})");
+  }
+  ASSERT_TRUE(ledger_->checkpoint());
+  ASSERT_GE(ledger_->head().seq, witnessed);
+  repl::Publisher forger(*site_js, "plant-a");
+  publish(forger);
+  EXPECT_GE(forger.foreign(), 1u) << "the original's batches looked like the rewrite's own";
+  auto alarms = follow(*follower_js, *copy);
+  ASSERT_FALSE(alarms.empty());
+  EXPECT_EQ(alarms.front().error.code, ErrorCode::kConflict) << alarms.front().error.message;
+  EXPECT_EQ(copy->head().seq, witnessed);
+  auto none = repl::cosign_newest(*follower_js, *copy, witness, "plant-a");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  EXPECT_EQ(ledger::witness_state(witness)->size, witnessed);
+  // The cosigned checkpoint the auditor kept does not match the rewritten ledger.
+  auto caught = run_custody(
+      {"verify", dir_.string(), "--checkpoint", cosigned_note.string(), "--witness-key", *wkey});
+  EXPECT_EQ(caught.exit_code, 3) << caught.out << caught.err;
+}
+
 // `custody replicate` and `custody follow` as an operator runs them.
 TEST_F(JetStreamTest, TheCommandsReplicateFollowAndRefuseBadInput) {
   raise(10);
@@ -400,6 +492,10 @@ TEST_F(JetStreamTest, TheCommandsReplicateFollowAndRefuseBadInput) {
       {"replicate", site, "--nats", "nats://127.0.0.1:1", "--site", "plant-a", "--once"});
   EXPECT_EQ(no_broker.exit_code, 2);
   EXPECT_NE(no_broker.err.find("unavailable"), std::string::npos) << no_broker.err;
+  auto not_a_witness = run_custody({"follow", other.string(), "--nats", url, "--site", "plant-a",
+                                    "--key", key, "--witness", tmp_.path().string(), "--once"});
+  EXPECT_EQ(not_a_witness.exit_code, 2);
+  EXPECT_NE(not_a_witness.err.find("field witness"), std::string::npos) << not_a_witness.err;
   EXPECT_FALSE(fs::exists(other));
 
   // A follower that trusts another key refuses every checkpoint and writes nothing.

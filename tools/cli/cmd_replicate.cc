@@ -7,6 +7,7 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/files.h"
 #include "custody/ledger/replica.h"
+#include "custody/ledger/witness.h"
 #include "custody/replication/jetstream.h"
 
 namespace custody::cli {
@@ -76,10 +77,18 @@ int run_replicate(const Replicate& o) {
   auto js = connect(o.broker, "custody replicate " + site);
   if (!js) return report(js.error());
   repl::Publisher publisher(**js, site);
+  repl::CosignatureCollector cosignatures(**js, site);
   std::uint64_t records = 0;
+  std::uint64_t cosigned = 0;
   bool warned = false;
   for (;;) {
     auto published = publisher.publish_ready(store);
+    if (published) {
+      // Witnesses' cosignatures of what was published before, kept beside the ledger.
+      auto kept = cosignatures.collect(store);
+      if (kept) cosigned += *kept;
+      if (!kept) published = std::unexpected(kept.error());
+    }
     if (!published) {
       if (!transient(published.error()) || o.once) return report(published.error());
       if (!warned) warn(site, published.error());
@@ -97,13 +106,14 @@ int run_replicate(const Replicate& o) {
   w.begin_object().key("ok").boolean(true).key("site").string(site);
   w.key("ledgerId").string(store.meta().ledger_id);
   w.key("published").uint64(publisher.published()).key("records").uint64(records);
-  w.key("foreign").uint64(publisher.foreign()).end_object();
+  w.key("foreign").uint64(publisher.foreign()).key("cosignatures").uint64(cosigned);
+  w.end_object();
   std::cout << out << std::endl;
   return kExitOk;
 }
 
 struct Follow {
-  std::string dir, site, key, key_file;
+  std::string dir, site, key, key_file, witness;
   Broker broker;
   bool once = false;
 };
@@ -120,6 +130,16 @@ int run_follow(const Follow& o) {
     if (!text) return report(Error{text.error().code, text.error().message, "key"});
     key = std::move(*text);
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  }
+  if (!o.witness.empty()) {
+    // The witness must be one for this site's key, before anything is taken.
+    auto state = ledger::witness_state(o.witness);
+    if (!state) return report(Error{state.error().code, state.error().message, "witness"});
+    auto site_key = crypto::NoteVerifier::parse(key);
+    if (site_key && state->log_key != site_key->vkey()) {
+      return report(Error::invalid_argument(
+          "witness", o.witness + " witnesses another ledger's key, not --key's"));
+    }
   }
   auto replica = ledger::Replica::open(o.dir, o.site, key, domain::make_state_machine());
   if (!replica) return report(replica.error());
@@ -138,6 +158,7 @@ int run_follow(const Follow& o) {
     std::cerr << out << std::endl;
   };
   const std::uint64_t start = (*replica)->head().seq;
+  std::uint64_t cosigned = 0;
   bool warned = false;
   for (;;) {
     auto taken = follower.poll(alarm);
@@ -149,6 +170,17 @@ int run_follow(const Follow& o) {
       continue;
     }
     warned = false;
+    if (!o.witness.empty() && *taken > 0) {
+      // As a witness: cosign the newest checkpoint the copy verified, and send it back.
+      auto c = repl::cosign_newest(**js, **replica, o.witness, o.site);
+      if (c && *c) ++cosigned;
+      if (!c && transient(c.error())) {
+        if (!warned) warn(o.site, c.error());
+        warned = true;
+      } else if (!c) {
+        alarm(repl::Alarm{0, c.error()});
+      }
+    }
     if (o.once && *taken == 0) break;
     if (*taken == 0) (*js)->wait(std::chrono::milliseconds(500));
     if (stopped(signals, 0)) break;
@@ -159,7 +191,9 @@ int run_follow(const Follow& o) {
   w.begin_object().key("ok").boolean(alarms == 0).key("site").string(o.site);
   w.key("copy").string(o.dir).key("head").uint64(r.head().seq);
   w.key("written").uint64(r.head().seq - start).key("held").uint64(r.held());
-  w.key("alarms").uint64(alarms).end_object();
+  w.key("alarms").uint64(alarms);
+  if (!o.witness.empty()) w.key("cosigned").uint64(cosigned);
+  w.end_object();
   std::cout << out << std::endl;
   return alarms == 0 ? kExitOk : kExitTampered;
 }
@@ -194,6 +228,9 @@ void add_follow(CLI::App& app, Action& run) {
   auto* k = cmd->add_option("--key", o->key, "The site's checkpoint key at seq 1 (its node.pub)");
   auto* kf = cmd->add_option("--key-file", o->key_file, "A file holding it");
   k->excludes(kf);
+  cmd->add_option("--witness", o->witness,
+                  "A witness folder (custody witness init): cosign each checkpoint the copy "
+                  "verified and send the cosignature back to the site");
   add_broker_options(cmd, o->broker);
   cmd->add_flag("--once", o->once, "Take what the stream holds now and stop");
   cmd->callback([&run, o, k, kf] {

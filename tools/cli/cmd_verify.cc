@@ -14,6 +14,7 @@
 #include "custody/ledger/projection_check.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/verifier.h"
+#include "custody/ledger/witness.h"
 
 namespace custody::cli {
 namespace {
@@ -65,6 +66,20 @@ int verify(const VerifyArgs& a) {
                      [&](const auto& x) { return x.vkey() == v->vkey(); })) {
       witnesses.push_back(std::move(*v));
     }
+  }
+  // Without --checkpoint, the witnesses' cosignatures are looked for on the newest cosigned
+  // checkpoint the ledger keeps (DIR/cosigned, sent back by followers that witness it).
+  if (!witnesses.empty() && !options.checkpoint) {
+    auto kept = ledger::newest_cosigned(a.dir);
+    if (!kept) return report(kept.error());
+    if (!*kept) {
+      return report(Error::invalid_argument(
+          "checkpoint",
+          "--witness-key needs --checkpoint (the cosigned checkpoint you hold), or "
+          "a cosigned checkpoint kept in " +
+              (std::filesystem::path(a.dir) / "cosigned").string()));
+    }
+    options.checkpoint = std::move(**kept);
   }
   const std::size_t min_witnesses =
       a.min_witnesses.value_or(witnesses.empty() ? std::size_t{0} : std::size_t{1});
@@ -206,18 +221,14 @@ void add_verify(CLI::App& app, Action& run) {
   cmd->add_option("--key-file", a->key_file, "File holding the trusted verifier key")
       ->excludes(key);
   cmd->add_option("--witness-key", a->witness_keys,
-                  "A witness's verifier key; the --checkpoint must carry its cosignature "
-                  "(repeatable)");
+                  "A witness's verifier key; the --checkpoint (default: the newest cosigned "
+                  "checkpoint kept in DIR/cosigned) must carry its cosignature (repeatable)");
   cmd->add_option("--min-witnesses", a->min_witnesses,
                   "How many of those witnesses must have cosigned (default 1)");
   cmd->add_option("--threads", a->threads, "Hashing threads (default: one per core)");
   cmd->add_flag("--log-only", a->log_only,
                 "Check the log, tree and checkpoints only, not the projections");
   cmd->callback([&run, a] {
-    if (!a->witness_keys.empty() && a->checkpoint.empty()) {
-      throw CLI::ValidationError("--witness-key",
-                                 "needs --checkpoint: the cosigned checkpoint you hold");
-    }
     run = [a] {
       return verify(*a);
     };

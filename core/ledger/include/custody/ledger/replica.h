@@ -148,6 +148,8 @@ class Replica {
   [[nodiscard]] const std::string& checkpoint() const { return checkpoint_; }
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] bool exists() const { return store_ != nullptr; }
+  // The copy's store; only when exists().
+  [[nodiscard]] Store& store() { return *store_; }
 
  private:
   struct HeldRecord {

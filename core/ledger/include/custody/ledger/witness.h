@@ -29,6 +29,8 @@
 
 namespace custody::ledger {
 
+class Store;
+
 struct WitnessState {
   std::string log_key;  // the ledger's verifier key
   std::string origin;   // empty until the first cosignature
@@ -62,5 +64,21 @@ struct CosignRequest {
 // size with another root (a fork), or does not extend it (the proof fails).
 [[nodiscard]] Result<std::string> witness_cosign(const std::filesystem::path& dir,
                                                  const CosignRequest& request);
+
+// The ledger's side: the cosignatures witnesses sent back for its checkpoints (followers
+// that witness, docs/replication.md), kept beside the ledger in
+//
+//   DIR/cosigned/<size, 20 digits>.note   the checkpoint of that size as the ledger signed
+//                                         it, with every cosignature line received for it
+//
+// keep_cosignatures() takes a cosigned note: its text must be the text of the checkpoint
+// this ledger stored for that size, signed by the ledger's key. Its other signature lines
+// are added to the kept note (the witnesses' own signatures are checked by whoever names the
+// witnesses' keys: `custody verify --witness-key`). Returns how many lines were new.
+// kCorruption (field "note") when the note is not one of this ledger's checkpoints.
+[[nodiscard]] Result<std::size_t> keep_cosignatures(Store& store, std::string_view note);
+
+// The kept cosigned checkpoint of the largest size; nullopt when none is kept.
+[[nodiscard]] Result<std::optional<std::string>> newest_cosigned(const std::filesystem::path& dir);
 
 }  // namespace custody::ledger

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,6 +50,8 @@ struct NatsConfig {
 // A site name: 1..64 of [A-Za-z0-9_-] (it is a subject token).
 [[nodiscard]] bool valid_site(std::string_view site);
 [[nodiscard]] std::string log_subject(std::string_view site);
+// Where followers that witness a site publish their cosigned checkpoints of it.
+[[nodiscard]] std::string cosig_subject(std::string_view site);
 
 // One connection to the broker. Reconnects by itself; a request made while the broker is
 // away fails with kUnavailable.
@@ -151,11 +154,12 @@ class PublishingThread {
 
   struct Status {
     std::string site;
-    std::uint64_t published = 0;  // the last seq the broker acknowledged
-    bool connected = false;       // the last request to the broker got an answer
-    std::uint64_t failures = 0;   // rounds that failed (broker away, a refusal)
-    std::uint64_t foreign = 0;    // messages on the subject that are not this site's
-    std::string last_error;       // of the last failed round ("" when none since)
+    std::uint64_t published = 0;     // the last seq the broker acknowledged
+    bool connected = false;          // the last request to the broker got an answer
+    std::uint64_t failures = 0;      // rounds that failed (broker away, a refusal)
+    std::uint64_t foreign = 0;       // messages on the subject that are not this site's
+    std::uint64_t cosignatures = 0;  // witnesses' cosignature lines kept since the start
+    std::string last_error;          // of the last failed round ("" when none since)
   };
   [[nodiscard]] Status status() const;
 
@@ -163,6 +167,32 @@ class PublishingThread {
   struct Impl;
   explicit PublishingThread(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// A follower as a witness: cosigns the newest checkpoint its copy holds with the witness in
+// `witness_dir` (`custody witness init`), proving from the copy that the tree extends the
+// last one that witness cosigned, and publishes the cosigned note on cosig_subject(site).
+// Returns false when that checkpoint is cosigned already. The witness's refusals (a
+// rollback, a fork: custody/ledger/witness.h) come back as its errors.
+[[nodiscard]] Result<bool> cosign_newest(JetStream& js, ledger::Replica& replica,
+                                         const std::filesystem::path& witness_dir,
+                                         std::string_view site);
+
+// A site's side of witnessing: takes the cosigned checkpoints on cosig_subject(site) and
+// keeps their cosignatures beside the ledger (ledger::keep_cosignatures). Notes that are
+// not cosigned checkpoints of this ledger are counted as refused.
+class CosignatureCollector {
+ public:
+  CosignatureCollector(JetStream& js, std::string site) : js_(js), site_(std::move(site)) {}
+  // Takes what came since the last call; returns the cosignature lines newly kept.
+  [[nodiscard]] Result<std::size_t> collect(ledger::Store& store);
+  [[nodiscard]] std::uint64_t refused() const { return refused_; }
+
+ private:
+  JetStream& js_;
+  std::string site_;
+  std::uint64_t next_ = 1;
+  std::uint64_t refused_ = 0;
 };
 
 // What a follower refused: a batch that did not verify, a rewrite, a gap.
