@@ -4,7 +4,8 @@
 # and exception boards and the KPIs, a recall drill ending in the FDA FSMA 204 spreadsheet,
 # and the plugins at work: a simulated cold-room sensor, a flume's chlorine arriving over MQTT
 # (a mosquitto broker on 127.0.0.1), the scheduler planning tomorrow's orders, an example
-# plugin keeping the shift log, and the electronic batch record.
+# plugin keeping the shift log, and the electronic batch record; then the server, and a
+# copy at headquarters over NATS JetStream (a nats-server on 127.0.0.1), witnessed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/setup.sh"
@@ -420,3 +421,27 @@ echo "  the refused release is on record: $("$custody" log "$ledger" --stream "a
   sed -E 's/.*"action":"([^"]*)".*/"\1"/')"
 echo "  custody verify, with every signature checked: $("$custody" verify "$ledger" |
   grep -o '"signatures":{[^}]*}')"
+
+step "custody replicate and custody follow: a checked copy at headquarters, over NATS JetStream"
+# A broker on a free port of 127.0.0.1; the copy trusts only the site's key, and headquarters
+# witnesses what it copied: its cosignatures come back to the site.
+nats_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$data/nats" -l "$data/nats.log" &
+nats_pid=$!
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null && break
+  sleep 0.1
+done
+nats="nats://127.0.0.1:$nats_port"
+"$custody" witness init "$data/hq-witness" --name hq.valleyfresh.example \
+  --log-key-file "$ledger/node.pub" >/dev/null
+echo "  the site publishes:   $("$custody" replicate "$ledger" --nats "$nats" --site salinas-1 --once)"
+echo "  headquarters follows: $("$custody" follow "$data/hq-copy" --nats "$nats" --site salinas-1 \
+  --key-file "$ledger/node.pub" --witness "$data/hq-witness" --once)"
+echo "  cosignatures back:    $("$custody" replicate "$ledger" --nats "$nats" --site salinas-1 --once)"
+echo "  state digest, site:   $("$custody" state-digest "$ledger")"
+echo "  state digest, copy:   $("$custody" state-digest "$data/hq-copy")"
+echo "  custody verify with the witness's key: $("$custody" verify "$ledger" \
+  --witness-key "$(cat "$data/hq-witness/witness.pub")" | grep -o '"witnesses":{[^}]*}')"
+kill "$nats_pid"
+wait "$nats_pid" 2>/dev/null || true
