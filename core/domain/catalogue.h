@@ -187,6 +187,8 @@ template <typename Payload, auto Fn>
 // or redaction index).
 [[nodiscard]] std::string redacted_remainder(const ledger::State& state, std::uint64_t seq,
                                              std::uint64_t redacted_by);
+// The seq a record.redacted payload erased; 0 when the payload is not one.
+[[nodiscard]] std::uint64_t redacted_seq(std::string_view payload) noexcept;
 [[nodiscard]] const Area& access_area();
 [[nodiscard]] const Area& identity_area();
 [[nodiscard]] const Area& signatures_area();

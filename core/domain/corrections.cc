@@ -245,6 +245,15 @@ std::string redacted_remainder(const ledger::State& state, std::uint64_t seq,
   return std::string(reinterpret_cast<const char*>(p.begin()), p.size());
 }
 
+std::uint64_t redacted_seq(std::string_view payload) noexcept {
+  try {
+    codec::MessageView v(payload);
+    return v.root<s::RecordRedacted>().getSeq();
+  } catch (...) {
+    return 0;
+  }
+}
+
 const Area& corrections_area() {
   static const Area area{"corrections",
                          {command<s::RecordCorrect, decide_correct>(

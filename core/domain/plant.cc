@@ -80,6 +80,12 @@ class PlantStateMachine final : public PlantMachine {
     return std::move(d.events);
   }
 
+  std::uint64_t erased_by(const RecordRef& record) const override {
+    if (record.type != "record.redacted" || record.payload.empty()) return 0;
+    const std::uint64_t seq = redacted_seq(record.payload);
+    return seq < record.seq ? seq : 0;
+  }
+
   void apply(const RecordRef& record, ledger::State& state) override {
     const EventSpec* spec = find_event_spec(record.type);
     if (spec == nullptr) return;  // a type this build does not project (from a newer one)

@@ -116,7 +116,7 @@ std::string replica_json(const ReplicaInfo& info) {
 
 std::string encode_batch(const Batch& batch) {
   std::size_t size = kMagic.size() + 48 + 16 + batch.ledger_id.size() + batch.origin.size() +
-                     batch.checkpoint.size() + 4 + 16 * batch.redactions.size();
+                     batch.checkpoint.size();
   for (const auto& r : batch.records) size += 4 + r.size();
   std::string out;
   out.reserve(size);
@@ -127,13 +127,6 @@ std::string encode_batch(const Batch& batch) {
   put_str(out, batch.ledger_id);
   put_str(out, batch.origin);
   put_str(out, batch.checkpoint);
-  char n[4];
-  put_be32(static_cast<std::uint32_t>(batch.redactions.size()), n);
-  out.append(n, 4);
-  for (const auto& r : batch.redactions) {
-    out.append(be64(r.seq));
-    out.append(be64(r.by));
-  }
   for (const auto& r : batch.records) put_str(out, r);
   return out;
 }
@@ -152,14 +145,6 @@ Result<Batch> decode_batch(std::string_view bytes) {
   if (b.first == 0 || count == 0) return std::unexpected(bad_batch("it carries no records"));
   // Each record takes at least its 4-byte length: a count beyond that is a lie.
   if (count > c.left() / 4) return std::unexpected(bad_batch("its record count exceeds its size"));
-  std::uint32_t redactions = 0;
-  if (!c.u32(redactions) || redactions > c.left() / 16) {
-    return std::unexpected(bad_batch("cut short in its redactions"));
-  }
-  b.redactions.resize(redactions);
-  for (auto& r : b.redactions) {
-    if (!c.u64(r.seq) || !c.u64(r.by)) return std::unexpected(bad_batch("cut short"));
-  }
   b.records.resize(count);
   for (auto& r : b.records) {
     if (!c.str(r)) return std::unexpected(bad_batch("cut short in its records"));
@@ -171,12 +156,22 @@ Result<Batch> decode_batch(std::string_view bytes) {
 Result<std::vector<Batch>> read_batches(Store& store, std::uint64_t after, std::size_t max_bytes,
                                         std::size_t max_batches) {
   rocksdb::DB& db = store.db();
+  // One view of the checkpoints, the redactions and the log (a writer goes on meanwhile; a
+  // reader's open is one view already, until it catches up).
+  struct Pinned {
+    rocksdb::DB& db;
+    const rocksdb::Snapshot* snap;
+    ~Pinned() {
+      if (snap != nullptr) db.ReleaseSnapshot(snap);
+    }
+  } pinned{db, store.mode() == OpenMode::kReadWrite ? db.GetSnapshot() : nullptr};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = pinned.snap;
   std::vector<Batch> out;
   std::uint64_t size = 0;
   std::string note;
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kCheckpoints)));
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, store.cf(Cf::kCheckpoints)));
     it->Seek(be64(after + 1));
     if (!it->status().ok()) return std::unexpected(storage_error(it->status(), "checkpoints"));
     if (!it->Valid()) return out;
@@ -186,8 +181,7 @@ Result<std::vector<Batch>> read_batches(Store& store, std::uint64_t after, std::
   }
   std::vector<Redaction> redactions;
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kMeta)));
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, store.cf(Cf::kMeta)));
     for (it->Seek(kRedactedPrefix); it->Valid() && it->key().starts_with(kRedactedPrefix);
          it->Next()) {
       if (it->key().size() != kRedactedPrefix.size() + 8 || it->value().size() != 8) continue;
@@ -201,11 +195,10 @@ Result<std::vector<Batch>> read_batches(Store& store, std::uint64_t after, std::
   for (;;) {
     std::uint64_t need = size;
     for (const auto& r : redactions) {
-      if (r.seq > after && r.seq <= size && r.by > need) need = r.by;
+      if (r.seq <= size && r.by > need) need = r.by;
     }
     if (need == size) break;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db.NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kCheckpoints)));
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, store.cf(Cf::kCheckpoints)));
     it->Seek(be64(need));
     if (!it->status().ok()) return std::unexpected(storage_error(it->status(), "checkpoints"));
     if (!it->Valid()) return out;  // not checkpointed yet
@@ -217,7 +210,7 @@ Result<std::vector<Batch>> read_batches(Store& store, std::uint64_t after, std::
   auto after_leaf = leaf_of(store, after);
   if (!after_leaf) return std::unexpected(after_leaf.error());
   crypto::Digest prev = *after_leaf;
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kLog)));
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, store.cf(Cf::kLog)));
   it->Seek(keys::log(after + 1));
   std::uint64_t seq = after + 1;
   while (seq <= size && out.size() < max_batches) {
@@ -242,11 +235,6 @@ Result<std::vector<Batch>> read_batches(Store& store, std::uint64_t after, std::
     auto leaf = record_leaf(b.records.back());
     if (!leaf) return std::unexpected(leaf.error());
     prev = *leaf;
-    for (const auto& r : redactions) {
-      if ((r.seq >= b.first && r.seq <= b.last()) || (r.by >= b.first && r.by <= b.last())) {
-        b.redactions.push_back(r);
-      }
-    }
     if (b.last() == size) b.checkpoint = note;
     out.push_back(std::move(b));
   }
@@ -496,12 +484,6 @@ Result<Replica::Offered> Replica::offer(const Batch& batch, std::string_view pos
       return std::unexpected(
           forged("record " + std::to_string(seq) + ": its prevHash is not the leaf before it"));
     }
-    if (check->redacted &&
-        std::none_of(batch.redactions.begin(), batch.redactions.end(),
-                     [&](const Redaction& r) { return r.seq == seq && r.by > seq; })) {
-      return std::unexpected(forged("record " + std::to_string(seq) +
-                                    " has no payload and the batch names no redaction of it"));
-    }
     if (check->key_rotation) {
       auto next = rotated_key(bytes, origin, key);
       if (!next) {
@@ -521,8 +503,6 @@ Result<Replica::Offered> Replica::offer(const Batch& batch, std::string_view pos
       origin_ = batch.origin;
     }
     for (auto& r : fresh) held_.push_back(std::move(r));
-    held_redactions_.insert(held_redactions_.end(), batch.redactions.begin(),
-                            batch.redactions.end());
     tip_ = std::move(tip);
     tip_key_ = key;
     return Offered{Outcome::kHeld, 0};
@@ -551,39 +531,68 @@ Result<Replica::Offered> Replica::offer(const Batch& batch, std::string_view pos
   std::vector<HeldRecord> records = std::move(held_);
   held_.clear();
   for (auto& r : fresh) records.push_back(std::move(r));
-  std::vector<Redaction> redactions = std::move(held_redactions_);
-  held_redactions_.clear();
-  redactions.insert(redactions.end(), batch.redactions.begin(), batch.redactions.end());
   const std::uint64_t count = records.size();
-  auto written = write(records, redactions, tip, key, batch.checkpoint, position);
+  auto written = write(records, tip, key, batch.checkpoint, position);
   if (!written) {
     // Nothing was written: hold the records again, as before this batch.
     records.resize(records.size() - fresh.size());
     held_ = std::move(records);
-    redactions.resize(redactions.size() - batch.redactions.size());
-    held_redactions_ = std::move(redactions);
     return std::unexpected(written.error());
   }
   return Offered{Outcome::kWritten, count};
 }
 
-Result<void> Replica::write(std::vector<HeldRecord>& records,
-                            const std::vector<Redaction>& redactions, const MerkleFrontier& tip,
+// The redactions among `records` (first..): each record.redacted names the record it erased,
+// and each record that comes without its payload must be erased by one of them. Nothing of
+// the batch's own is trusted: a redaction is what a checked record says.
+Result<std::vector<Redaction>> Replica::redactions(const std::vector<RecordFields>& fields,
+                                                   std::uint64_t first) const {
+  std::vector<Redaction> out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const RecordFields& f = fields[i];
+    if (!f.payload_present) continue;
+    const std::uint64_t seq = first + i;
+    const std::uint64_t erased =
+        machine_->erased_by(RecordRef{seq, f.recorded_at, f.occurred_at, f.command_id, f.actor,
+                                      f.stream, f.stream_version, f.type, f.payload});
+    if (erased != 0 && erased < seq) out.push_back(Redaction{erased, seq});
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const std::uint64_t seq = first + i;
+    if (fields[i].payload_present) continue;
+    if (std::none_of(out.begin(), out.end(), [&](const Redaction& r) { return r.seq == seq; })) {
+      return std::unexpected(forged("record " + std::to_string(seq) +
+                                    " comes without its payload, and no record up to the "
+                                    "checkpoint erased it"));
+    }
+  }
+  return out;
+}
+
+Result<void> Replica::write(std::vector<HeldRecord>& records, const MerkleFrontier& tip,
                             const crypto::NoteVerifier& key, std::string_view checkpoint,
                             std::string_view position) {
+  const std::uint64_t first = head_.seq + 1;
+  const std::uint64_t last = head_.seq + records.size();
+  std::vector<RecordFields> fields;
+  fields.reserve(records.size());
+  for (const auto& rec : records) {
+    auto f = decode_record(rec.bytes);
+    if (!f) return std::unexpected(f.error());
+    fields.push_back(std::move(*f));
+  }
+  auto erasures = redactions(fields, first);
+  if (!erasures) return std::unexpected(erasures.error());
   if (!store_) {
     if (auto c = create(); !c) return c;
   }
-  const std::uint64_t first = head_.seq + 1;
-  const std::uint64_t last = head_.seq + records.size();
   rocksdb::WriteBatch wb;
   rocksdb::ColumnFamilyHandle* log = store_->cf(Cf::kLog);
 
   // Payloads erased by a record written now: gone from the copy too. The stored bytes keep
   // their leaf hash (only the payload goes; its digest stays), which is checked.
-  for (const auto& r : redactions) {
+  for (const auto& r : *erasures) {
     wb.Put(store_->cf(Cf::kMeta), keys::redaction(r.seq), be64(r.by));
-    if (r.by < first || r.by > last || r.seq >= r.by) continue;
     std::string held;
     if (r.seq >= first) {
       held = records[r.seq - first].bytes;
@@ -591,13 +600,13 @@ Result<void> Replica::write(std::vector<HeldRecord>& records,
       auto st = store_->db().Get(rocksdb::ReadOptions(), log, keys::log(r.seq), &held);
       if (!st.ok()) return std::unexpected(storage_error(st, "record " + std::to_string(r.seq)));
     }
-    auto fields = decode_record(held);
-    if (!fields) return std::unexpected(fields.error());
-    if (!fields->payload_present) continue;
-    fields->payload.clear();
-    fields->payload_present = false;
+    auto f = decode_record(held);
+    if (!f) return std::unexpected(f.error());
+    if (!f->payload_present) continue;
+    f->payload.clear();
+    f->payload_present = false;
     std::string erased =
-        canonical_record(*fields, RecordForm::kLeaf);  // how a redacted record is stored
+        canonical_record(*f, RecordForm::kLeaf);  // how a redacted record is stored
     auto before = record_leaf(held);
     auto after = record_leaf(erased);
     if (!before || !after || *before != *after) {
@@ -606,6 +615,8 @@ Result<void> Replica::write(std::vector<HeldRecord>& records,
     }
     if (r.seq >= first) {
       records[r.seq - first].bytes = std::move(erased);
+      fields[r.seq - first].payload.clear();
+      fields[r.seq - first].payload_present = false;
     } else {
       wb.Put(log, keys::log(r.seq), erased);
     }
@@ -615,16 +626,10 @@ Result<void> Replica::write(std::vector<HeldRecord>& records,
   state_->begin(group, wb);
   MerkleFrontier frontier = frontier_;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>, std::less<>> streams;
-  Head head = head_;
   // Every record is in State before any is applied: a record that comes already redacted is
-  // applied as what its redacting record (later in the same write, read_batches sees to it)
-  // left of it.
-  std::vector<RecordFields> fields;
-  fields.reserve(records.size());
+  // applied as what its redacting record (in the same write: read_batches sees to it) left.
   for (std::uint64_t seq = first; seq <= last; ++seq) {
     const HeldRecord& rec = records[seq - first];
-    auto f = decode_record(rec.bytes);
-    if (!f) return std::unexpected(f.error());
     wb.Put(log, keys::log(seq), rec.bytes);
     state_->add_record(seq, rec.bytes);
     frontier.append(rec.leaf, [&](const MerkleFrontier::Node& node) {
@@ -633,33 +638,39 @@ Result<void> Replica::write(std::vector<HeldRecord>& records,
                crypto::as_view(node.hash));
       }
     });
-    streams[f->stream] = {f->stream_version, seq};
-    fields.push_back(std::move(*f));
+    const RecordFields& f = fields[seq - first];
+    streams[f.stream] = {f.stream_version, seq};
   }
-  for (std::uint64_t seq = first; seq <= last; ++seq) {
-    const HeldRecord& rec = records[seq - first];
-    const RecordFields* f = &fields[seq - first];
-    std::uint64_t redacted_by = 0;
-    if (!f->payload_present) {
-      for (const auto& r : redactions) {
-        if (r.seq == seq) redacted_by = r.by;
+  try {
+    for (std::uint64_t seq = first; seq <= last; ++seq) {
+      const RecordFields& f = fields[seq - first];
+      std::uint64_t redacted_by = 0;
+      if (!f.payload_present) {
+        for (const auto& r : *erasures) {
+          if (r.seq == seq) redacted_by = r.by;
+        }
       }
+      machine_->apply(
+          RecordRef{seq, f.recorded_at, f.occurred_at, f.command_id, f.actor, f.stream,
+                    f.stream_version, f.type,
+                    f.payload_present ? std::string_view(f.payload) : std::string_view(),
+                    redacted_by},
+          *state_);
     }
-    machine_->apply(
-        RecordRef{seq, f->recorded_at, f->occurred_at, f->command_id, f->actor, f->stream,
-                  f->stream_version, f->type,
-                  f->payload_present ? std::string_view(f->payload) : std::string_view(),
-                  redacted_by},
-        *state_);
-    head = Head{seq, rec.leaf, f->recorded_at};
+    state_->finish_group();
+  } catch (const std::exception& e) {
+    state_->clear();
+    return fail(ErrorCode::kCorruption,
+                std::string("the projections could not take the batch's records: ") + e.what(),
+                "batch");
   }
-  state_->finish_group();
   if (frontier.root() != tip.root()) {
     state_->clear();
     return fail(ErrorCode::kInternal, "the copy's tree differs from the one checked");
   }
-  for (const auto& [name, s] : streams) {
-    wb.Put(store_->cf(Cf::kStreams), name, be64(s.first) + be64(s.second));
+  const Head head{last, records.back().leaf, fields.back().recorded_at};
+  for (const auto& [name, sh] : streams) {
+    wb.Put(store_->cf(Cf::kStreams), name, be64(sh.first) + be64(sh.second));
   }
   wb.Put(store_->cf(Cf::kMeta), "head", keys::head_value(head));
   wb.Put(store_->cf(Cf::kCheckpoints), be64(last), checkpoint);
@@ -677,7 +688,12 @@ Result<void> Replica::write(std::vector<HeldRecord>& records,
   tip_key_ = key;
   position_ = std::string(position);
   checkpoint_ = std::string(checkpoint);
-  return store_->acknowledge(head_);
+  // The write is durable; DIR/HEAD only lags it (head_file.h), and the next write or open
+  // brings it up to date.
+  if (auto a = store_->acknowledge(head_); !a) {
+    store_->log_warning("replica: cannot record the head in HEAD: " + a.error().message);
+  }
+  return {};
 }
 
 }  // namespace custody::ledger

@@ -20,8 +20,9 @@
 namespace custody::replication {
 namespace {
 
-// How far back a publisher looks, past messages its log does not recognise, for its own.
-constexpr std::uint64_t kMaxForeignBack = 10'000;
+// How many stream sequences a publisher (for its own last batch) or a follower (for the batch
+// that holds its next record) looks back at, at most, each time it looks.
+constexpr std::uint64_t kMaxLookBack = 10'000;
 
 std::string status_text(natsStatus s) {
   const char* last = nats_GetLastError(nullptr);
@@ -194,10 +195,12 @@ Result<std::optional<JetStream::Message>> JetStream::at(std::uint64_t seq) {
 
 Result<std::optional<JetStream::Message>> JetStream::previous(std::string_view subject,
                                                               std::uint64_t before,
-                                                              std::uint64_t limit) {
-  // Direct gets go forward only: step back one stream sequence at a time.
-  for (std::uint64_t seq = before; seq > 1 && before - seq < limit;) {
+                                                              std::uint64_t& budget) {
+  // Direct gets go forward only: step back one stream sequence at a time, each a request
+  // taken from `budget`.
+  for (std::uint64_t seq = before; seq > 1 && budget > 0;) {
     --seq;
+    --budget;
     auto m = at(seq);
     if (!m) return std::unexpected(m.error());
     if (*m && (*m)->subject == subject) return m;
@@ -277,7 +280,8 @@ Result<void> Publisher::resume(ledger::Store& store) {
   // Back from the end to the last message of this log.
   std::optional<JetStream::Message> msg = std::move(*last);
   bool other_ledger = false;
-  for (std::uint64_t looked = 0; msg && looked < kMaxForeignBack; ++looked) {
+  std::uint64_t budget = kMaxLookBack;
+  while (msg) {
     if (auto b = ledger::decode_batch(msg->data)) {
       other_ledger = other_ledger || b->ledger_id != store.meta().ledger_id;
       auto ours = ledger::batch_is_from(store, *b);
@@ -289,7 +293,7 @@ Result<void> Publisher::resume(ledger::Store& store) {
       }
     }
     ++foreign_;
-    auto prev = js_.previous(subject, msg->stream_seq, kMaxForeignBack);
+    auto prev = js_.previous(subject, msg->stream_seq, budget);
     if (!prev) return std::unexpected(prev.error());
     msg = std::move(*prev);
   }
@@ -312,7 +316,12 @@ Result<std::uint64_t> Publisher::publish_ready(ledger::Store& store) {
     if (!batches) return std::unexpected(batches.error());
     if (batches->empty()) return records;
     for (const auto& b : *batches) {
-      const std::string id = site_ + ":" + std::to_string(b.first) + "-" + std::to_string(b.last());
+      // The last leaf too: another history under the same seqs (a restored site) is another
+      // message, not a duplicate of this one.
+      auto leaf = ledger::record_leaf(b.records.back());
+      if (!leaf) return std::unexpected(leaf.error());
+      const std::string id = site_ + ":" + std::to_string(b.first) + "-" +
+                             std::to_string(b.last()) + ":" + to_hex(*leaf).substr(0, 16);
       auto p = js_.publish(subject, ledger::encode_batch(b), id, expect_last_);
       if (!p && p.error().code == ErrorCode::kConflict) {
         // Someone else wrote on the subject: find our end again and go on from there.
@@ -334,7 +343,9 @@ Result<bool> cosign_newest(JetStream& js, ledger::Replica& replica,
   if (!cp) return std::unexpected(cp.error());
   auto state = ledger::witness_state(witness_dir);
   if (!state) return std::unexpected(state.error());
-  if (state->size >= cp->size) return false;
+  // The same size again is cosigned again (the witness allows it for the same root): a
+  // cosignature whose publish failed is sent once more.
+  if (state->size > cp->size) return false;
   ledger::CosignRequest req;
   req.note = replica.checkpoint();
   if (state->size > 0) {
@@ -518,8 +529,9 @@ Result<std::size_t> Follower::poll(const AlarmFn& alarm, std::size_t max) {
       const std::uint64_t want = replica_.head().seq + replica_.held() + 1;
       std::uint64_t back = seq;
       std::optional<std::uint64_t> from;
-      for (std::uint64_t looked = 0; looked < kMaxForeignBack; ++looked) {
-        auto prev = js_.previous(subject, back, kMaxForeignBack);
+      std::uint64_t budget = kMaxLookBack;
+      for (;;) {
+        auto prev = js_.previous(subject, back, budget);
         if (!prev) return std::unexpected(prev.error());
         if (!*prev) break;
         back = (*prev)->stream_seq;

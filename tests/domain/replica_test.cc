@@ -272,6 +272,18 @@ TEST_F(ReplicaTest, ForgedReorderedCutAndDuplicatedBatchesAreRefusedAndChangeNot
     b.checkpoint = ledger::sign_checkpoint(*cp, *signer);
     expect_refused(*r, b, ErrorCode::kCorruption);
   }
+  // A record sent without its payload that no record up to the checkpoint erased: its leaf
+  // is the same (a redacted record keeps its payload's digest), so only the copy's own
+  // reading of the redactions can refuse it.
+  {
+    Batch b = bs.back();
+    auto f = ledger::decode_record(b.records.front());
+    ASSERT_TRUE(f);
+    f->payload.clear();
+    f->payload_present = false;
+    b.records.front() = ledger::canonical_record(*f, ledger::RecordForm::kLeaf);
+    expect_refused(*r, b, ErrorCode::kCorruption);
+  }
   EXPECT_FALSE(fs::exists(copy_)) << "nothing is written before a checkpoint verifies";
   auto o = r->offer(bs.back(), "end");
   ASSERT_TRUE(o) << o.error().message;

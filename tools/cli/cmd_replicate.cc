@@ -159,6 +159,7 @@ int run_follow(const Follow& o) {
   };
   const std::uint64_t start = (*replica)->head().seq;
   std::uint64_t cosigned = 0;
+  std::string cosigned_note;  // the checkpoint last cosigned and sent
   bool warned = false;
   for (;;) {
     auto taken = follower.poll(alarm);
@@ -170,9 +171,10 @@ int run_follow(const Follow& o) {
       continue;
     }
     warned = false;
-    if (!o.witness.empty() && *taken > 0) {
+    if (!o.witness.empty() && (*replica)->checkpoint() != cosigned_note) {
       // As a witness: cosign the newest checkpoint the copy verified, and send it back.
       auto c = repl::cosign_newest(**js, **replica, o.witness, o.site);
+      if (c) cosigned_note = (*replica)->checkpoint();
       if (c && *c) ++cosigned;
       if (!c && transient(c.error())) {
         if (!warned) warn(o.site, c.error());

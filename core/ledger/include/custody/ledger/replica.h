@@ -16,14 +16,13 @@
 // signed checkpoint does not cover, and never holds anything the site did not sign.
 //
 //   batch      = "custody-batch 1\n" be64(first) be64(count) prevLeaf(32)
-//                str(ledgerId) str(origin) str(checkpoint)
-//                be32(redactions) (be64(seq) be64(by))*  str(record)*count
+//                str(ledgerId) str(origin) str(checkpoint) str(record)*count
 //   str        = be32(length) bytes
 //
-// A redaction (seq, by) says that record `by` erased the payload of record `seq`. A batch
-// names every redaction whose `seq` or `by` it carries, so a follower can apply a record that
-// comes to it already redacted, and erase a payload it holds when the redacting record
-// comes.
+// Redactions travel as the records that make them: a record.redacted names the record whose
+// payload it erased (StateMachine::erased_by). A follower erases that payload in its copy, and
+// applies a record that comes to it already without its payload as what its redaction left;
+// the site keeps such a record in one range with the record that redacted it.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +38,7 @@
 #include "custody/crypto/sha256.h"
 #include "custody/ledger/head.h"
 #include "custody/ledger/merkle.h"
+#include "custody/ledger/record.h"
 
 namespace custody::ledger {
 
@@ -58,7 +58,6 @@ struct Batch {
   std::uint64_t first = 0;           // seq of records[0]
   crypto::Digest prev_leaf{};        // leaf hash of record first-1 (zeros when first is 1)
   std::vector<std::string> records;  // stored bytes of first..last
-  std::vector<Redaction> redactions;
   std::string checkpoint;  // the site's signed checkpoint of size last(), or "" (more follow)
 
   [[nodiscard]] std::uint64_t last() const { return first + records.size() - 1; }
@@ -160,10 +159,11 @@ class Replica {
   [[nodiscard]] Result<void> create();
   [[nodiscard]] Result<void> load();
   [[nodiscard]] Result<crypto::Digest> leaf_at(std::uint64_t seq) const;
-  [[nodiscard]] Result<void> write(std::vector<HeldRecord>& records,
-                                   const std::vector<Redaction>& redactions,
-                                   const MerkleFrontier& tip, const crypto::NoteVerifier& key,
-                                   std::string_view checkpoint, std::string_view position);
+  [[nodiscard]] Result<std::vector<Redaction>> redactions(const std::vector<RecordFields>& fields,
+                                                          std::uint64_t first) const;
+  [[nodiscard]] Result<void> write(std::vector<HeldRecord>& records, const MerkleFrontier& tip,
+                                   const crypto::NoteVerifier& key, std::string_view checkpoint,
+                                   std::string_view position);
 
   std::filesystem::path dir_;
   std::string site_;
@@ -174,10 +174,9 @@ class Replica {
   std::unique_ptr<Store> store_;
   std::unique_ptr<State> state_;
   Head head_;
-  MerkleFrontier frontier_;                  // of head_
-  std::optional<crypto::NoteVerifier> key_;  // the site's key at head_
-  std::vector<HeldRecord> held_;             // head_.seq+1 .. head_.seq+held_.size()
-  std::vector<Redaction> held_redactions_;
+  MerkleFrontier frontier_;                      // of head_
+  std::optional<crypto::NoteVerifier> key_;      // the site's key at head_
+  std::vector<HeldRecord> held_;                 // head_.seq+1 .. head_.seq+held_.size()
   MerkleFrontier tip_;                           // of the held records too
   std::optional<crypto::NoteVerifier> tip_key_;  // the site's key after them
   std::string position_;

@@ -85,6 +85,15 @@ class StateMachine {
   // Sequencer thread and rebuild. Folds one committed record into the projections.
   virtual void apply(const RecordRef& record, State& state) = 0;
 
+  // The seq of the record whose payload `record` erased when it was committed (its event's
+  // `erases`), read from the record itself; 0 when it erased none. A follower's copy
+  // (replica.h) erases the same payload, and applies a record that comes to it without its
+  // payload as what that redaction left of it. Must not throw. Default: none.
+  [[nodiscard]] virtual std::uint64_t erased_by(const RecordRef& record) const {
+    (void)record;
+    return 0;
+  }
+
   // Sequencer thread, at most once per tick interval: commands the passage of time calls
   // for (escalating overdue exceptions). Each goes through decide() like any other. `now` is
   // the log's clock: the wall clock, except while the log is catching up on records that

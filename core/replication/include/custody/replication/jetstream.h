@@ -7,9 +7,10 @@
 // replicated when a follower has checked and fsynced it, not when the broker has it.
 //
 // A site's publisher publishes its batches in order. Each message has the id
-// "<site>:<first>-<last>" (JetStream drops a second message with an id it saw in the last
-// two minutes) and names the subject's last stream sequence it expects, so two publishers,
-// or a message someone else put on the subject, make a publish fail rather than interleave.
+// "<site>:<first>-<last>:<first 16 hex digits of the last record's leaf>" (JetStream drops
+// a second message with an id it saw in the last two minutes) and names the subject's last
+// stream sequence it expects, so two publishers, or a message someone else put on the
+// subject, make a publish fail rather than interleave.
 // It resumes after the last batch on the subject that its own log recognises.
 //
 // A follower reads the subject by stream sequence (direct gets, so it needs no consumer on
@@ -76,10 +77,11 @@ class JetStream {
   [[nodiscard]] Result<std::optional<Message>> next(std::string_view subject, std::uint64_t from);
   // The message at stream sequence `seq` (any subject); nullopt when none.
   [[nodiscard]] Result<std::optional<Message>> at(std::uint64_t seq);
-  // The last message on `subject` before stream sequence `before`, looking at no more than
-  // `limit` messages; nullopt when none.
+  // The last message on `subject` before stream sequence `before`; nullopt when none. Each
+  // stream sequence looked at takes one from `budget`; none is looked at once it is 0.
   [[nodiscard]] Result<std::optional<Message>> previous(std::string_view subject,
-                                                        std::uint64_t before, std::uint64_t limit);
+                                                        std::uint64_t before,
+                                                        std::uint64_t& budget);
 
   struct Published {
     std::uint64_t stream_seq = 0;
@@ -172,8 +174,9 @@ class PublishingThread {
 // A follower as a witness: cosigns the newest checkpoint its copy holds with the witness in
 // `witness_dir` (`custody witness init`), proving from the copy that the tree extends the
 // last one that witness cosigned, and publishes the cosigned note on cosig_subject(site).
-// Returns false when that checkpoint is cosigned already. The witness's refusals (a
-// rollback, a fork: custody/ledger/witness.h) come back as its errors.
+// Returns false when the witness has cosigned a larger tree already; the same checkpoint
+// again is cosigned and sent again (the caller calls once per new checkpoint). The
+// witness's refusals (a rollback, a fork: custody/ledger/witness.h) come back as errors.
 [[nodiscard]] Result<bool> cosign_newest(JetStream& js, ledger::Replica& replica,
                                          const std::filesystem::path& witness_dir,
                                          std::string_view site);
