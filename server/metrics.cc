@@ -127,27 +127,26 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
   if (replication != nullptr) {
     const auto r = replication->status();
     const std::string site = label(r.site);
-    metric(out, "custody_replication_published_seq", "gauge",
-           "The last seq the broker acknowledged for this site.");
-    out += fmt::format("custody_replication_published_seq{{site=\"{}\"}} {}\n", site, r.published);
-    metric(out, "custody_replication_backlog_records", "gauge",
-           "Records committed and not yet published (they wait for the broker or a checkpoint).");
-    out += fmt::format("custody_replication_backlog_records{{site=\"{}\"}} {}\n", site,
-                       head > r.published ? head - r.published : 0);
-    metric(out, "custody_replication_broker_connected", "gauge",
-           "1 when the last request to the broker was answered.");
-    out += fmt::format("custody_replication_broker_connected{{site=\"{}\"}} {}\n", site,
-                       r.connected ? 1 : 0);
-    metric(out, "custody_replication_failures_total", "counter",
-           "Publishing rounds that failed (the broker away, a refusal).");
-    out += fmt::format("custody_replication_failures_total{{site=\"{}\"}} {}\n", site, r.failures);
-    metric(out, "custody_replication_cosignatures_total", "counter",
-           "Witness cosignature lines received for the site's checkpoints and kept.");
-    out += fmt::format("custody_replication_cosignatures_total{{site=\"{}\"}} {}\n", site,
-                       r.cosignatures);
-    metric(out, "custody_replication_foreign_messages", "gauge",
-           "Messages on the site's subject that are not its own, seen at the last resume.");
-    out += fmt::format("custody_replication_foreign_messages{{site=\"{}\"}} {}\n", site, r.foreign);
+    const auto per_site = [&](std::string_view name, std::string_view type, std::string_view help,
+                              std::uint64_t value) {
+      metric(out, name, type, help);
+      out += fmt::format("{}{{site=\"{}\"}} {}\n", name, site, value);
+    };
+    per_site("custody_replication_published_seq", "gauge",
+             "The last seq the broker acknowledged for this site.", r.published);
+    per_site("custody_replication_backlog_records", "gauge",
+             "Records committed and not yet published (they wait for the broker or a checkpoint).",
+             head > r.published ? head - r.published : 0);
+    per_site("custody_replication_broker_connected", "gauge",
+             "1 when the last request to the broker was answered.", r.connected ? 1 : 0);
+    per_site("custody_replication_failures_total", "counter",
+             "Publishing rounds that failed (the broker away, a refusal).", r.failures);
+    per_site("custody_replication_cosignatures_total", "counter",
+             "Witness cosignature lines received for the site's checkpoints and kept.",
+             r.cosignatures);
+    per_site("custody_replication_foreign_messages", "gauge",
+             "Messages on the site's subject that are not its own, seen at the last resume.",
+             r.foreign);
   }
   return out;
 }

@@ -11,7 +11,7 @@
 #include "custody/ledger/record.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/verifier.h"
-#include "domain/plant_fixture.h"
+#include "domain/replication_fixture.h"
 
 namespace custody::testing {
 namespace {
@@ -20,18 +20,8 @@ namespace fs = std::filesystem;
 using ledger::Batch;
 using ledger::Replica;
 
-class ReplicaTest : public PlantTest {
+class ReplicaTest : public ReplicationTest {
  protected:
-  void raise(int n) {
-    for (int i = 0; i < n; ++i) {
-      const std::string id = std::to_string(++raised_);
-      ok("exception.raise", R"({"exception":"EX-)" + id +
-                                R"(","category":"quality","severity":"low","description":"a )"
-                                R"(torn bag on line 1, count )" +
-                                id + "\"}");
-    }
-  }
-
   // The site's batches after `after`: small ones, so that a checkpoint's records span many.
   std::vector<Batch> batches(std::uint64_t after, std::size_t max_bytes = 1500) {
     auto b = ledger::read_batches(ledger_->store(), after, max_bytes, 1000);
@@ -65,37 +55,6 @@ class ReplicaTest : public PlantTest {
     }
   }
 
-  // What a ledger directory holds, as an auditor compares two: every record's stored bytes,
-  // the checkpoints, and the projections' digest.
-  struct Held {
-    std::vector<std::string> records;
-    std::string digest;
-    std::uint64_t head = 0;
-    bool operator==(const Held&) const = default;
-  };
-  static Held held(const fs::path& dir) {
-    Held h;
-    auto l =
-        ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
-    EXPECT_TRUE(l) << l.error().message;
-    if (!l) return h;
-    auto snap = (*l)->snapshot();
-    h.head = (*l)->head().seq;
-    for (std::uint64_t s = 1; s <= h.head; ++s) h.records.push_back(snap->record(s).value_or(""));
-    auto d = ledger::state_digest((*l)->store(), (*l)->machine());
-    EXPECT_TRUE(d);
-    if (d) h.digest = to_hex(d->digest);
-    return h;
-  }
-  Held site() {
-    const std::uint64_t head = ledger_->head().seq;
-    ledger_.reset();
-    Held h = held(dir_);
-    EXPECT_EQ(h.head, head);
-    reopen();
-    return h;
-  }
-
   // Expects `b` refused with `code`, and the copy as it was.
   void expect_refused(Replica& r, const Batch& b, ErrorCode code) {
     const auto head = r.head();
@@ -112,7 +71,6 @@ class ReplicaTest : public PlantTest {
   }
 
   fs::path copy_ = tmp_ / "copy";
-  int raised_ = 0;
 };
 
 TEST_F(ReplicaTest, TheCopyHoldsTheSitesRecordsAndProjectionsAndVerifies) {
@@ -140,7 +98,7 @@ TEST_F(ReplicaTest, TheCopyHoldsTheSitesRecordsAndProjectionsAndVerifies) {
     EXPECT_EQ(r->position(), "next");
     EXPECT_EQ(r->checkpoint(), bs.back().checkpoint);
   }
-  EXPECT_EQ(held(copy_), site());
+  EXPECT_EQ(contents(copy_), site());
 
   // The copy verifies as a ledger: chain, tree, the site's checkpoints, projections.
   auto store = ledger::Store::open(copy_, ledger::OpenMode::kReadOnly,
@@ -175,7 +133,7 @@ TEST_F(ReplicaTest, ACopyResumesWhereItsLastWriteEndedAndNoCommandWritesToIt) {
     offer_all(*r, second);
     EXPECT_EQ(r->head().seq, ledger_->head().seq);
   }
-  EXPECT_EQ(held(copy_), site());
+  EXPECT_EQ(contents(copy_), site());
 
   auto writer =
       ledger::Ledger::open_dir(copy_, ledger::OpenMode::kReadWrite, domain::make_state_machine());
@@ -289,7 +247,7 @@ TEST_F(ReplicaTest, ForgedReorderedCutAndDuplicatedBatchesAreRefusedAndChangeNot
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(r->head().seq, ledger_->head().seq);
   r.reset();
-  EXPECT_EQ(held(copy_), site());
+  EXPECT_EQ(contents(copy_), site());
 }
 
 TEST_F(ReplicaTest, ASiteThatRewroteWhatTheCopyHoldsIsRefused) {
@@ -332,7 +290,7 @@ TEST_F(ReplicaTest, ARedactionReachesTheCopyAndRecordsComeRedactedToANewOne) {
     auto r = open_copy();
     offer_all(*r, after);
   }
-  EXPECT_EQ(held(copy_), site());
+  EXPECT_EQ(contents(copy_), site());
   {
     auto l =
         ledger::Ledger::open(copy_, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
@@ -347,7 +305,7 @@ TEST_F(ReplicaTest, ARedactionReachesTheCopyAndRecordsComeRedactedToANewOne) {
     auto r = open_copy();
     offer_all(*r, all_batches());
   }
-  EXPECT_EQ(held(copy_), site());
+  EXPECT_EQ(contents(copy_), site());
 }
 
 TEST_F(ReplicaTest, ABatchIsDecodedExactlyOrRefused) {

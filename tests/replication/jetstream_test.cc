@@ -23,7 +23,7 @@
 #include "custody/ledger/replica.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/witness.h"
-#include "domain/plant_fixture.h"
+#include "domain/replication_fixture.h"
 #include "server/server_support.h"
 
 namespace custody::testing {
@@ -101,16 +101,11 @@ class NatsServer {
   pid_t pid_ = -1;
 };
 
-class JetStreamTest : public PlantTest {
+class JetStreamTest : public ReplicationTest {
  protected:
+  // Records at the site, up to a checkpoint.
   void raise(int n) {
-    for (int i = 0; i < n; ++i) {
-      const std::string id = std::to_string(++raised_);
-      ok("exception.raise", R"({"exception":"EX-)" + id +
-                                R"(","category":"quality","severity":"low","description":"a )"
-                                R"(torn bag on line 1, count )" +
-                                id + "\"}");
-    }
+    ReplicationTest::raise(n);
     ASSERT_TRUE(ledger_->checkpoint());
   }
 
@@ -150,37 +145,13 @@ class JetStreamTest : public PlantTest {
     return alarms;
   }
 
-  // Each record's stored bytes and the projections' digest of a ledger directory.
-  static std::pair<std::vector<std::string>, std::string> contents(const fs::path& dir) {
-    std::pair<std::vector<std::string>, std::string> out;
-    auto l =
-        ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
-    EXPECT_TRUE(l) << l.error().message;
-    if (!l) return out;
-    auto snap = (*l)->snapshot();
-    for (std::uint64_t s = 1; s <= (*l)->head().seq; ++s) {
-      out.first.push_back(snap->record(s).value_or(""));
-    }
-    auto d = ledger::state_digest((*l)->store(), (*l)->machine());
-    EXPECT_TRUE(d);
-    if (d) out.second = to_hex(d->digest);
-    return out;
-  }
   void expect_copy_is_the_site() {
-    const std::uint64_t head = ledger_->head().seq;
-    ledger_.reset();
-    auto site = contents(dir_);
-    auto copy = contents(copy_);
-    EXPECT_EQ(site.first.size(), head);
-    EXPECT_EQ(copy.first.size(), site.first.size());
-    EXPECT_TRUE(copy.first == site.first) << "the copy's records differ from the site's";
-    EXPECT_EQ(copy.second, site.second);
-    reopen();
+    const Contents site_now = site();
+    EXPECT_TRUE(contents(copy_) == site_now) << "the copy's records or projections differ";
   }
 
   NatsServer nats_{tmp_ / "nats"};
   fs::path copy_ = tmp_ / "copy";
-  int raised_ = 0;
 };
 
 TEST_F(JetStreamTest, ASiteReachesAFollowerThatResumesWhereItsCopyEnds) {
