@@ -9,7 +9,9 @@
 #   custody replicate --once  read the log, publish every batch, JetStream acknowledges each
 #   custody follow --once     a follower from empty: fetch, check every record, chain,
 #                             checkpoint signature and root, apply projections, fsync
-# and then checks that the copy's state digest is the site's.
+# and then checks that the copy's state digest is the site's. Last, bench_replication_lag
+# (beside the binaries, or $CUSTODY_BENCH_BIN): a follower's lag while the site commits
+# LAG_RATE commands/s (default 2000) for LAG_SECONDS (default 20).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${CUSTODY_BIN:-$root/build/release/tools}
@@ -67,3 +69,9 @@ printf '%-34s %8s s %10s records/s\n' "custody follow --once (from empty)" "$fol
 awk -v a="$append_s" -v p="$publish_s" -v f="$follow_s" \
   'BEGIN { printf "ratio to the site append rate: publish %.2f, follow %.2f\n", a / p, a / f }'
 echo "copy: $(du -sh "$work/copy" | cut -f1), state digest equal to the site's"
+
+# The follower's lag under a steady load (RATE commands/s for SECONDS), same broker.
+lag_bin=${CUSTODY_BENCH_BIN:-$(dirname "$bin")/tools/bench}/bench_replication_lag
+if [ -x "$lag_bin" ]; then
+  CUSTODY_NATS_URL="$url" CUSTODY_BENCH_DIR="$work/lag" "$lag_bin" "${LAG_RATE:-2000}" "${LAG_SECONDS:-20}"
+fi
