@@ -128,6 +128,17 @@ Result<InitResult> Ledger::init(const fs::path& dir, const InitOptions& options,
 Result<std::unique_ptr<Ledger>> Ledger::open(const fs::path& dir, OpenMode mode,
                                              std::unique_ptr<StateMachine> machine,
                                              LedgerOptions options) {
+  if (mode == OpenMode::kReadWrite) {
+    // A follower's copy is written by `custody follow` alone (replica.h), never as a ledger.
+    auto replica = read_replica_info(dir);
+    if (!replica) return std::unexpected(replica.error());
+    if (*replica) {
+      return fail(ErrorCode::kPermissionDenied,
+                  dir.string() + " is a follower's copy of site " + (*replica)->site +
+                      "; only `custody follow` writes to it",
+                  "dir");
+    }
+  }
   std::unique_ptr<Ledger> ledger(new Ledger());
   if (options.clock == nullptr) {
     ledger->own_clock_ = std::make_unique<SystemClock>();
@@ -175,14 +186,6 @@ Result<std::unique_ptr<Ledger>> Ledger::open_dir(const fs::path& dir, OpenMode m
   if (mode == OpenMode::kReadWrite) {
     // A missing or foreign directory is "not a ledger", not a configuration problem.
     if (auto v = read_format_version(dir); !v) return std::unexpected(v.error());
-    auto replica = read_replica_info(dir);
-    if (!replica) return std::unexpected(replica.error());
-    if (*replica) {
-      return fail(ErrorCode::kPermissionDenied,
-                  dir.string() + " is a follower's copy of site " + (*replica)->site +
-                      "; only `custody follow` writes to it",
-                  "dir");
-    }
     auto configured = load_options(dir, options);
     if (!configured) return std::unexpected(configured.error());
     options = *configured;

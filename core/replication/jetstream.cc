@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -64,14 +65,15 @@ std::uint64_t header_u64(natsMsg* m, const char* key) {
 
 }  // namespace
 
-bool valid_site(std::string_view site) {
-  if (site.empty() || site.size() > 64) return false;
-  for (char c : site) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
+Result<void> check_name(std::string_view name, std::string field) {
+  const bool ok =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+      });
+  if (ok) return {};
+  return fail(ErrorCode::kInvalidArgument,
+              "a site or stream name is 1..64 letters, digits, '-' or '_'", std::move(field));
 }
 
 std::string log_subject(std::string_view site) {
@@ -84,10 +86,7 @@ std::string cosig_subject(std::string_view site) {
 
 Result<std::unique_ptr<JetStream>> JetStream::connect(const NatsConfig& config,
                                                       std::string_view client_name) {
-  if (!valid_site(config.stream)) {
-    return fail(ErrorCode::kInvalidArgument, "a stream name is 1..64 letters, digits, '-' or '_'",
-                "stream");
-  }
+  if (auto n = check_name(config.stream, "stream"); !n) return std::unexpected(n.error());
   if (config.replicas < 1 || config.replicas > 5) {
     return fail(ErrorCode::kInvalidArgument, "replicas is 1..5", "replicas");
   }

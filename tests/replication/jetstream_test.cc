@@ -271,6 +271,17 @@ TEST_F(JetStreamTest, ServePublishesWhatItCommitsAndShowsABacklogWhileTheBrokerI
   };
   const std::string op = token("operator");
   const std::string auditor = token("auditor");
+  // Bad names are refused before the ledger opens: exit 2, the field, nothing written.
+  const std::uint64_t before = contents(dir_).head;
+  for (const auto& [flag, field] : {std::pair{"--replicate-site", "replicateSite"},
+                                    std::pair{"--replicate-stream", "replicateStream"}}) {
+    auto bad = run_custody({"serve", dir_.string(), "--listen", "127.0.0.1:0", "--replicate",
+                            nats_.config().url, flag, "a.b"});
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find(std::string("field ") + field), std::string::npos) << bad.err;
+  }
+  EXPECT_EQ(contents(dir_).head, before);
+  EXPECT_FALSE(fs::exists(dir_ / "server"));
   auto serve = std::make_unique<ServeProcess>(
       dir_,
       std::vector<std::string>{"--replicate", nats_.config().url, "--replicate-site", "plant-a"});
@@ -473,6 +484,20 @@ TEST_F(JetStreamTest, TheCommandsReplicateFollowAndRefuseBadInput) {
                                     "--key", key, "--witness", tmp_.path().string(), "--once"});
   EXPECT_EQ(not_a_witness.exit_code, 2);
   EXPECT_NE(not_a_witness.err.find("field witness"), std::string::npos) << not_a_witness.err;
+  // A witness of another ledger's key.
+  const fs::path stranger_witness = tmp_ / "stranger-witness";
+  ASSERT_TRUE(
+      ledger::witness_init(stranger_witness, "w.test",
+                           crypto::NoteSigner::generate(ledger_->meta().origin).verifier().vkey()));
+  auto other_witness =
+      run_custody({"follow", other.string(), "--nats", url, "--site", "plant-a", "--key", key,
+                   "--witness", stranger_witness.string(), "--once"});
+  EXPECT_EQ(other_witness.exit_code, 2);
+  EXPECT_NE(other_witness.err.find("field witness"), std::string::npos) << other_witness.err;
+  auto bad_publish_site =
+      run_custody({"replicate", site, "--nats", url, "--site", "plant/a", "--once"});
+  EXPECT_EQ(bad_publish_site.exit_code, 2);
+  EXPECT_NE(bad_publish_site.err.find("field site"), std::string::npos) << bad_publish_site.err;
   EXPECT_FALSE(fs::exists(other));
 
   // A follower that trusts another key refuses every checkpoint and writes nothing.
@@ -497,9 +522,13 @@ TEST_F(JetStreamTest, BadBrokerSettingsAreRefusedClearly) {
   ASSERT_FALSE(away);
   EXPECT_EQ(away.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(away.error().field, "nats");
-  EXPECT_FALSE(repl::valid_site("a.b"));
-  EXPECT_FALSE(repl::valid_site(""));
-  EXPECT_TRUE(repl::valid_site("plant-a_1"));
+  for (const char* bad : {"a.b", "", "a*", "a>"}) {
+    auto n = repl::check_name(bad, "site");
+    ASSERT_FALSE(n) << bad;
+    EXPECT_EQ(n.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(n.error().field, "site");
+  }
+  EXPECT_TRUE(repl::check_name("plant-a_1", "site"));
 }
 
 }  // namespace

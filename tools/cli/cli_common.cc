@@ -55,6 +55,17 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
+std::string trim_end(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+Result<std::string> read_key_file(const std::string& path, const std::string& field) {
+  auto text = read_file(path, 64 << 10);
+  if (!text) return std::unexpected(Error{text.error().code, text.error().message, field});
+  return trim_end(std::move(*text));
+}
+
 std::string os_actor() {
   const passwd* pw = ::getpwuid(::geteuid());
   return "os:" + std::string(pw != nullptr ? pw->pw_name : std::to_string(::geteuid()));

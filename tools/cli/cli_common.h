@@ -34,6 +34,13 @@ inline constexpr const char* kServerMarker = "server";
     const std::filesystem::path& dir, ledger::OpenMode mode,
     std::unique_ptr<domain::PlantMachine> machine = nullptr);
 
+// `s` without the newline, carriage return and spaces at its end (a key pasted or read from a
+// file).
+[[nodiscard]] std::string trim_end(std::string s);
+// A verifier key or note kept in a file (at most 64 KiB), without its trailing newline. Errors
+// name `field`.
+[[nodiscard]] Result<std::string> read_key_file(const std::string& path, const std::string& field);
+
 // "os:<login>": who ran a command on this machine, the actor of what the CLI writes itself.
 [[nodiscard]] std::string os_actor();
 

@@ -70,10 +70,7 @@ int run_replicate(const Replicate& o) {
   if (!ledger) return report(ledger.error());
   ledger::Store& store = (*ledger)->store();
   const std::string site = o.site.empty() ? store.meta().ledger_id : o.site;
-  if (!repl::valid_site(site)) {
-    return report(
-        Error::invalid_argument("site", "a site name is 1..64 letters, digits, '-' or '_'"));
-  }
+  if (auto n = repl::check_name(site, "site"); !n) return report(n.error());
   auto js = connect(o.broker, "custody replicate " + site);
   if (!js) return report(js.error());
   repl::Publisher publisher(**js, site);
@@ -120,16 +117,12 @@ struct Follow {
 
 int run_follow(const Follow& o) {
   const sigset_t signals = block_stop_signals();
-  if (!repl::valid_site(o.site)) {
-    return report(
-        Error::invalid_argument("site", "a site name is 1..64 letters, digits, '-' or '_'"));
-  }
+  if (auto n = repl::check_name(o.site, "site"); !n) return report(n.error());
   std::string key = o.key;
   if (!o.key_file.empty()) {
-    auto text = read_file(o.key_file, 4096);
-    if (!text) return report(Error{text.error().code, text.error().message, "key"});
+    auto text = read_key_file(o.key_file, "key");
+    if (!text) return report(text.error());
     key = std::move(*text);
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
   }
   if (!o.witness.empty()) {
     // The witness must be one for this site's key, before anything is taken.

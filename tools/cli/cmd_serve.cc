@@ -46,13 +46,13 @@ int serve(ServeArgs a) {
   if (!configs) return report(configs.error());
   auto machine = domain::make_state_machine({.genealogy_graph = true});
   const domain::PlantMachine* plant = machine.get();
-  if (!a.replicate_site.empty() && !replication::valid_site(a.replicate_site)) {
-    return report(Error::invalid_argument("replicateSite",
-                                          "a site name is 1..64 letters, digits, '-' or '_'"));
+  if (!a.replicate_site.empty()) {
+    if (auto n = replication::check_name(a.replicate_site, "replicateSite"); !n) {
+      return report(n.error());
+    }
   }
-  if (!replication::valid_site(a.replicate_stream)) {
-    return report(Error::invalid_argument("replicateStream",
-                                          "a stream name is 1..64 letters, digits, '-' or '_'"));
+  if (auto n = replication::check_name(a.replicate_stream, "replicateStream"); !n) {
+    return report(n.error());
   }
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadWrite, std::move(machine));
   if (!ledger) return report(ledger.error());

@@ -33,11 +33,6 @@ struct VerifyArgs {
 // Checkpoint notes and verifier keys are a few hundred bytes; anything much larger is not one.
 constexpr std::size_t kMaxNoteBytes = 64 << 10;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 int verify(const VerifyArgs& a) {
   ledger::VerifyOptions options;
   options.threads = a.threads;
@@ -48,9 +43,9 @@ int verify(const VerifyArgs& a) {
   }
   std::string vkey = a.key;
   if (!a.key_file.empty()) {
-    auto text = read_file(a.key_file, kMaxNoteBytes);
+    auto text = read_key_file(a.key_file, "key");
     if (!text) return report(text.error());
-    vkey = trim(std::move(*text));
+    vkey = std::move(*text);
   }
   if (!vkey.empty()) {
     auto v = crypto::NoteVerifier::parse(vkey);
@@ -60,7 +55,7 @@ int verify(const VerifyArgs& a) {
   // Witnesses: their keys are parsed before anything is read, and none may be the node's.
   std::vector<crypto::NoteVerifier> witnesses;
   for (const auto& w : a.witness_keys) {
-    auto v = crypto::NoteVerifier::parse(trim(w));
+    auto v = crypto::NoteVerifier::parse(trim_end(w));
     if (!v) return report(Error::invalid_argument("witnessKey", v.error().message));
     if (std::none_of(witnesses.begin(), witnesses.end(),
                      [&](const auto& x) { return x.vkey() == v->vkey(); })) {

@@ -17,11 +17,6 @@ namespace {
 constexpr std::size_t kMaxNote = 64 << 10;
 constexpr std::size_t kMaxProof = 1 << 20;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // The JSON of `custody prove DIR --from S --to N`: its sizes and path.
 Result<void> read_proof(const std::string& file, ledger::CosignRequest& req) {
   auto text = read_file(file, kMaxProof);
@@ -84,9 +79,9 @@ void add_witness(CLI::App& app, Action& run) {
     run = [i]() -> int {
       std::string key = i->log_key;
       if (!i->log_key_file.empty()) {
-        auto text = read_file(i->log_key_file, kMaxNote);
-        if (!text) return report(Error{text.error().code, text.error().message, "logKey"});
-        key = trim(std::move(*text));
+        auto text = read_key_file(i->log_key_file, "logKey");
+        if (!text) return report(text.error());
+        key = std::move(*text);
       }
       auto vkey = ledger::witness_init(i->dir, i->name, key);
       if (!vkey) return report(vkey.error());

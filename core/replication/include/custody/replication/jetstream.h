@@ -48,8 +48,9 @@ struct NatsConfig {
   std::chrono::milliseconds timeout{5000};  // each request to the broker
 };
 
-// A site name: 1..64 of [A-Za-z0-9_-] (it is a subject token).
-[[nodiscard]] bool valid_site(std::string_view site);
+// A site or stream name: 1..64 of [A-Za-z0-9_-] (a site name is a subject token). Otherwise
+// kInvalidArgument naming `field`.
+[[nodiscard]] Result<void> check_name(std::string_view name, std::string field);
 [[nodiscard]] std::string log_subject(std::string_view site);
 // Where followers that witness a site publish their cosigned checkpoints of it.
 [[nodiscard]] std::string cosig_subject(std::string_view site);
