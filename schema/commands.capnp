@@ -221,6 +221,8 @@ struct LotShip {
   qty @1 :Int64 $A.decimal(3) $A.required;
   customer @2 :Text $A.required $A.id;
   shipment @3 :Text $A.required $A.id;     # shipment (bill of lading) number; many lots each
+  sscc @4 :Text;                           # the logistic unit (pallet) it leaves on: an SSCC,
+                                           # 18 digits; what the receiving site scans
 }
 
 # ---------------------------------------------------------------- work orders

@@ -287,6 +287,7 @@ struct ShipmentLine {
   qty @3 :Int64 $A.decimal(3);
   at @4 :Int64 $A.timestamp;
   seq @5 :UInt64;
+  sscc @6 :Text;                           # the pallet it left on, when the shipment named one
 }
 
 # Facts the KPIs add up, by event time.

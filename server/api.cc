@@ -19,6 +19,7 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/domain/command_codec.h"
+#include "custody/domain/enterprise.h"
 #include "custody/domain/epcis_export.h"
 #include "custody/domain/epcis_import.h"
 #include "custody/domain/fsma204.h"
@@ -570,6 +571,12 @@ void Api::handle(Request request, Reply reply) {
     return read(Read::kState, [&] { return get_oee(query); });
   }
   if (resource == "pay" && s.size() == 2) return read(Read::kPay, [&] { return get_pay(query); });
+  if (resource == "enterprise" && s.size() == 3 && s[2] == "sites") {
+    return read(Read::kEnterprise, [&] { return get_enterprise_sites(); });
+  }
+  if (resource == "enterprise" && s.size() == 3 && s[2] == "recall") {
+    return read(Read::kEnterprise, [&] { return get_enterprise_recall(query); });
+  }
   if (resource == "work-orders" && s.size() == 4 && s[3] == "yield") {
     return read(Read::kState, [&] { return get_yield(s[2]); });
   }
@@ -1426,6 +1433,43 @@ Response Api::get_recall(const std::string& query_text, std::string_view fsma204
     body += graph;
     body += '}';
   }
+  return json(200, std::move(body));
+}
+
+// Which sites the enterprise view holds and how current each copy is; {"configured": false}
+// on a server started without --enterprise (the UI then offers no enterprise screen).
+Response Api::get_enterprise_sites() {
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("configured").boolean(options_.enterprise != nullptr);
+  w.key("sites").begin_array();
+  if (options_.enterprise != nullptr) {
+    if (auto r = options_.enterprise->refresh(); !r) return error(500, r.error());
+    for (const auto& site : options_.enterprise->status()) {
+      domain::write_site_status_json(site, w);
+    }
+  }
+  w.end_array().end_object();
+  return json(200, std::move(body));
+}
+
+Response Api::get_enterprise_recall(const std::string& query_text) {
+  if (options_.enterprise == nullptr) {
+    return error(404, ErrorCode::kNotFound,
+                 "this server holds no enterprise view (custody serve --enterprise ENT)",
+                 "enterprise");
+  }
+  auto q = parse_query(query_text);
+  if (!q) return error(400, q.error());
+  const std::string site = q->value("site"), lot = q->value("lot");
+  if (site.empty()) return error(400, ErrorCode::kInvalidArgument, "is required", "site");
+  if (lot.empty()) return error(400, ErrorCode::kInvalidArgument, "is required", "lot");
+  if (auto r = options_.enterprise->refresh(); !r) return error(500, r.error());
+  auto r = options_.enterprise->recall(site, lot);
+  if (!r) return error(read_status(r.error().code), r.error());
+  std::string body;
+  codec::JsonWriter w(body);
+  domain::write_enterprise_recall_json(*r, w);
   return json(200, std::move(body));
 }
 

@@ -142,8 +142,8 @@ const std::map<std::string_view, Roles, std::less<>>& command_table() {
   return table;
 }
 
-constexpr Read kReads[] = {Read::kState,    Read::kLog,     Read::kAudit,
-                           Read::kIdentity, Read::kMetrics, Read::kPay};
+constexpr Read kReads[] = {Read::kState,   Read::kLog, Read::kAudit,     Read::kIdentity,
+                           Read::kMetrics, Read::kPay, Read::kEnterprise};
 
 bool any_of(std::span<const std::string> have, const Roles& allowed) {
   return std::any_of(have.begin(), have.end(), [&](const std::string& r) {
@@ -167,6 +167,8 @@ std::string_view read_name(Read r) {
       return "metrics";
     case Read::kPay:
       return "pay";
+    case Read::kEnterprise:
+      return "enterprise";
   }
   return "state";
 }
@@ -191,6 +193,9 @@ const std::vector<std::string_view>& roles_for_read(Read what) {
   // What each operator earns is personal: their supervisors, payroll (through an integration
   // token), the auditor and the admin, not the floor at large.
   static const Roles pay = {"supervisor", "auditor", "admin", "integration"};
+  // Every site's lots, shipments and customers: the recall team (QA, supervisors), the
+  // auditor, and the ERP that scopes a recall (integration).
+  static const Roles enterprise = {"supervisor", "qa", "auditor", "integration"};
   switch (what) {
     case Read::kState:
       return everyone;
@@ -204,6 +209,8 @@ const std::vector<std::string_view>& roles_for_read(Read what) {
       return metrics;
     case Read::kPay:
       return pay;
+    case Read::kEnterprise:
+      return enterprise;
   }
   return kNobody;
 }

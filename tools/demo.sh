@@ -443,5 +443,21 @@ echo "  state digest, site:   $("$custody" state-digest "$ledger")"
 echo "  state digest, copy:   $("$custody" state-digest "$data/hq-copy")"
 echo "  custody verify with the witness's key: $("$custody" verify "$ledger" \
   --witness-key "$(cat "$data/hq-witness/witness.pub")" | grep -o '"witnesses":{[^}]*}')"
+
+step "custody enterprise recall: one recall across the company's sites, from their copies"
+# Two more sites publish (tests/fixtures/enterprise: plant A ships a pallet of salad to plant
+# B, which packs it into kits); headquarters follows both and recalls across them.
+fixtures="$root/tests/fixtures/enterprise"
+mkdir -p "$data/hq"
+for site in plant-a plant-b; do
+  "$custody" init "$data/sites/$site" >/dev/null
+  "$custody" append "$data/sites/$site" "$fixtures/$site.ndjson" >/dev/null
+  "$custody" replicate "$data/sites/$site" --nats "$nats" --site "$site" --once >/dev/null
+  echo "  headquarters follows $site: $("$custody" follow "$data/hq/$site" --nats "$nats" \
+    --site "$site" --key-file "$data/sites/$site/node.pub" --once)"
+done
+cp "$fixtures/enterprise.json" "$data/hq/enterprise.json"
+"$custody" enterprise status "$data/hq" --format table | sed 's/^/    /'
+"$custody" enterprise recall "$data/hq" --site plant-a --lot R-1 --format table | sed 's/^/    /'
 kill "$nats_pid"
 wait "$nats_pid" 2>/dev/null || true

@@ -381,6 +381,9 @@ std::optional<json::object> Mapper::map(const ledger::RecordFields& rec) {
     e["destinationList"] = list(
         {json::object{{"type", "location"}, {"destination", party_location(sv(p.getCustomer()))}}});
     e["bizTransactionList"] = bol(sv(p.getShipment()));
+    if (p.getSscc().size() != 0) {  // the pallet it left on, which the receiver scans
+      e["epcList"] = json::array{json::value("https://id.gs1.org/00/" + str(p.getSscc()))};
+    }
     return e;
   }
   if (t == "lot.held" || t == "lot.rejected" || t == "lot.released") {

@@ -57,6 +57,20 @@ Result<LotDates> receipt_dates(const Decide& d, s::Material::Reader m, s::LotRec
   return dates;
 }
 
+// An SSCC, when one is given (field data.sscc): 18 digits with GS1's check digit.
+Result<void> check_sscc(std::string_view sscc) {
+  if (sscc.empty()) return {};
+  if (sscc.size() != 18 ||
+      !std::all_of(sscc.begin(), sscc.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return invalid("data.sscc", "must be an SSCC: 18 digits");
+  }
+  if (const char check = epcis::gs1_check_digit(sscc.substr(0, 17)); check != sscc[17]) {
+    return invalid("data.sscc", "has the check digit " + std::string(1, sscc[17]) + "; GS1's is " +
+                                    std::string(1, check));
+  }
+  return {};
+}
+
 Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
   if (find_lot(d, sv(r.getLot()))) return already_exists("data.lot", "lot " + str(r.getLot()));
   auto material = find_material(d, sv(r.getMaterial()));
@@ -75,16 +89,7 @@ Result<void> decide_receive(Decide& d, s::LotReceive::Reader r) {
   if (!dates) return std::unexpected(dates.error());
   if (auto ok = check_receipt(d, r); !ok) return ok;
   const std::string_view sscc = sv(r.getSscc());
-  if (!sscc.empty()) {
-    if (sscc.size() != 18 ||
-        !std::all_of(sscc.begin(), sscc.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return invalid("data.sscc", "must be an SSCC: 18 digits");
-    }
-    if (const char check = epcis::gs1_check_digit(sscc.substr(0, 17)); check != sscc[17]) {
-      return invalid("data.sscc", "has the check digit " + std::string(1, sscc[17]) +
-                                      "; GS1's is " + std::string(1, check));
-    }
-  }
+  if (auto ok = check_sscc(sscc); !ok) return ok;
 
   capnp::MallocMessageBuilder msg(128);
   auto e = msg.initRoot<s::LotReceived>();
@@ -420,6 +425,7 @@ Result<void> decide_ship(Decide& d, s::LotShip::Reader r) {
   if (customer->get().getRole() != s::PartyRole::CUSTOMER) {
     return invalid("data.customer", "party " + str(r.getCustomer()) + " is not a customer");
   }
+  if (auto ok = check_sscc(sv(r.getSscc())); !ok) return ok;
   if (auto ok =
           check_lot_available((*lot)->get(), r.getQty(), d.event_time(), "data.lot", "data.qty");
       !ok) {
@@ -444,6 +450,7 @@ void apply_shipped(Apply& a, s::LotShip::Reader r) {
   line.setQty(r.getQty());
   line.setAt(a.time());
   line.setSeq(a.rec.seq);
+  if (r.getSscc().size() != 0) line.setSscc(r.getSscc());
   put_struct(a.state, a.cf.index, keys::shipment(sv(r.getLot()), a.rec.seq), line);
   a.index(keys::shipment_by_id(sv(r.getShipment()), a.rec.seq), sv(r.getLot()));
   a.history("lot", sv(r.getLot()));

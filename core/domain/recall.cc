@@ -34,6 +34,16 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
       report.starts.push_back(scope.lot);
       break;
     }
+    case RecallScope::From::kLots: {
+      if (scope.lots.empty()) return fail(ErrorCode::kNotFound, "no lot was named", "lots");
+      for (const auto& lot : scope.lots) {
+        if (!snap.get(entities, keys::entity("lot", lot))) {
+          return fail(ErrorCode::kNotFound, "lot " + lot + " does not exist", "lots");
+        }
+      }
+      report.starts = scope.lots;
+      break;
+    }
     case RecallScope::From::kSupplierLot: {
       if (!snap.get(entities, keys::entity("party", scope.supplier))) {
         return fail(ErrorCode::kNotFound, "supplier " + scope.supplier + " does not exist",
@@ -156,6 +166,7 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
                          sh.qty = line.getQty();
                          sh.at = line.getAt();
                          sh.seq = line.getSeq();
+                         sh.sscc = str(line.getSscc());
                          report.shipments.push_back(std::move(sh));
                          return true;
                        });

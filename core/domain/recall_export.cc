@@ -103,6 +103,11 @@ void write_recall_json(const RecallReport& r, codec::JsonWriter& out) {
       out.key("supplier").string(r.scope.supplier);
       out.key("supplierLot").string(r.scope.supplier_lot);
       break;
+    case RecallScope::From::kLots:
+      out.key("lots").begin_array();
+      for (const auto& lot : r.scope.lots) out.string(lot);
+      out.end_array();
+      break;
     case RecallScope::From::kEquipment:
       out.key("equipment").string(r.scope.equipment);
       out.key("from").string(format_rfc3339(r.scope.window_from));

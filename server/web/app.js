@@ -24,6 +24,7 @@ const MODULES = {
   kpi: () => import('./screens/kpi.js').then((m) => m.Kpi),
   qa: () => import('./screens/qa.js').then((m) => m.Qa),
   recall: () => import('./screens/recall.js').then((m) => m.Recall),
+  enterprise: () => import('./screens/enterprise.js').then((m) => m.Enterprise),
   audit: () => import('./screens/audit.js').then((m) => m.Audit),
   admin: () => import('./screens/admin.js').then((m) => m.Admin),
 };
@@ -48,6 +49,9 @@ function Screen({ id, props }) {
     : html`<main><p>${t('common.loading')}</p></main>`;
 }
 
+// Whether the server holds an enterprise view (GET /v1/enterprise/sites), asked once signed in.
+let enterprise = false;
+
 /**
  * The screens, and who is offered each: decided by what the person may do (the server's
  * table, from GET /v1/whoami), so a role never sees a screen it could not use.
@@ -61,6 +65,8 @@ const SCREENS = [
   { id: 'qa', offered: () => can('lot.release') },
   // Recall is for those away from the line (QA, planning, audit) and supervisors.
   { id: 'recall', offered: () => (canRead('state') && !can('op.start')) || canRead('log') },
+  // Across the company's sites: only on a server with an enterprise view, for the recall team.
+  { id: 'enterprise', offered: () => canRead('enterprise') && enterprise },
   { id: 'audit', offered: () => canRead('log') },
   { id: 'admin', offered: () => canRead('identity') || can('signature.set_policy') },
 ];
@@ -132,12 +138,19 @@ function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
+  const [, setEnterprise] = useState(false);
   useEffect(() => {
     if (!session) return;
     get('/v1/site').then((s) => {
       setTimeZone(s.timeZone);
       setSite(s);
     }, () => {});
+    if (canRead('enterprise')) {
+      get('/v1/enterprise/sites').then((e) => {
+        enterprise = e.configured;
+        setEnterprise(e.configured);
+      }, () => {});
+    }
   }, [session]);
 
   const outbox = useMemo(() => (session ? new Outbox(session.user) : null), [session?.user]);

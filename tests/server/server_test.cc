@@ -325,7 +325,8 @@ TEST_F(Serve, EveryCellOfTheDocumentedAuthorityTableHolds) {
       {"read: audit", "/v1/checkpoint"},
       {"read: identity", "/v1/tokens"},
       {"read: metrics", "/metrics"},
-      {"read: pay", "/v1/pay?from=2026-01-01&to=2026-02-01"}};
+      {"read: pay", "/v1/pay?from=2026-01-01&to=2026-02-01"},
+      {"read: enterprise", "/v1/enterprise/sites"}};
   for (const auto& [what, target] : reads) {
     ASSERT_TRUE(table.contains(what)) << what << " is missing from docs/security.md";
     for (const auto& role : kRoles) {
@@ -350,6 +351,89 @@ TEST_F(Serve, EveryCellOfTheDocumentedAuthorityTableHolds) {
   }
   EXPECT_EQ(recorded, denied_cells);
   EXPECT_GT(cells, 300u);
+}
+
+// The enterprise of tests/fixtures/enterprise in tmp/ent: two sites' ledgers and
+// enterprise.json.
+fs::path make_enterprise(const fs::path& tmp) {
+  const fs::path fixtures = fs::path(CUSTODY_SOURCE_DIR) / "tests" / "fixtures" / "enterprise";
+  const fs::path ent = tmp / "ent";
+  for (const std::string site : {"plant-a", "plant-b"}) {
+    EXPECT_EQ(run_custody({"init", (ent / site).string()}).exit_code, 0);
+    auto r =
+        run_custody({"append", (ent / site).string(), (fixtures / (site + ".ndjson")).string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  fs::copy_file(fixtures / "enterprise.json", ent / "enterprise.json");
+  return ent;
+}
+
+TEST_F(Serve, TheEnterpriseRecallCrossesSitesForTheRecallTeamOnly) {
+  const std::string qa = token("qa");
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  const fs::path ent = make_enterprise(tmp_.path());
+  start({"--enterprise", ent.string()});
+  EXPECT_NE(server_->first_line().find("\"enterpriseSites\":2"), std::string::npos)
+      << server_->first_line();
+
+  auto sites = client_->request("GET", "/v1/enterprise/sites", "", qa);
+  ASSERT_EQ(sites.status, 200) << sites.body;
+  EXPECT_EQ(sites.json().at("configured"), true);
+  ASSERT_EQ(sites.json().at("sites").as_array().size(), 2u);
+  EXPECT_EQ(sites.json().at("sites").as_array()[1].at("site"), "plant-b");
+
+  auto r = client_->request("GET", "/v1/enterprise/recall?site=plant-a&lot=R-1", "", qa);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto doc = r.json().as_object();
+  EXPECT_EQ(doc.at("summary").at("sitesReached"), 2);
+  ASSERT_EQ(doc.at("edges").as_array().size(), 1u);
+  const auto& edge = doc.at("edges").as_array()[0];
+  EXPECT_EQ(edge.at("fromLot"), "S-1");
+  EXPECT_EQ(edge.at("toSite"), "plant-b");
+  EXPECT_EQ(edge.at("toLot"), "B-IN-1");
+  EXPECT_EQ(edge.at("basis"), "sscc");
+  const auto& b = doc.at("sites").as_array()[1].at("recall").as_object();
+  EXPECT_EQ(b.at("summary").at("lots"), 2);  // B-IN-1 and K-1
+  EXPECT_EQ(b.at("customers").as_array()[0].at("customer"), "shop-9");
+
+  // The floor does not read other sites' customers; the refusal is on the record.
+  const auto before = head(auditor);
+  auto denied = client_->request("GET", "/v1/enterprise/recall?site=plant-a&lot=R-1", "", op);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(code_of(denied), "permission_denied");
+  // Bad input: each named, nothing written.
+  for (const auto& [target, status, code, field] :
+       std::vector<std::tuple<std::string, int, std::string, std::string>>{
+           {"/v1/enterprise/recall?lot=R-1", 400, "invalid_argument", "site"},
+           {"/v1/enterprise/recall?site=plant-a", 400, "invalid_argument", "lot"},
+           {"/v1/enterprise/recall?site=plant-z&lot=R-1", 404, "not_found", "site"},
+           {"/v1/enterprise/recall?site=plant-b&lot=R-1", 404, "not_found", "lot"}}) {
+    auto bad = client_->request("GET", target, "", qa);
+    EXPECT_EQ(bad.status, status) << target << ": " << bad.body;
+    EXPECT_EQ(code_of(bad), code) << bad.body;
+    EXPECT_EQ(bad.json().at("error").at("field"), json::value(field)) << bad.body;
+  }
+  auto post = client_->request("POST", "/v1/enterprise/recall?site=plant-a&lot=R-1", "{}", qa);
+  EXPECT_EQ(post.status, 405);
+  sync(op);
+  EXPECT_EQ(head(auditor), before + 2) << "only the denial and the sync were written";
+}
+
+TEST_F(Serve, WithoutAnEnterpriseTheRecallIsNotFoundAndABadOneDoesNotStart) {
+  const std::string qa = token("qa");
+  auto bad = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0", "--enterprise",
+                          (tmp_.path() / "nowhere").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("not_found"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir() / "server"));
+  start();
+  auto sites = client_->request("GET", "/v1/enterprise/sites", "", qa);
+  ASSERT_EQ(sites.status, 200);
+  EXPECT_EQ(sites.json().at("configured"), false);
+  auto r = client_->request("GET", "/v1/enterprise/recall?site=a&lot=b", "", qa);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.json().at("error").at("field"), "enterprise");
 }
 
 TEST_F(Serve, ARepeatedDenialIsRecordedOnceAWindow) {

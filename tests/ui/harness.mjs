@@ -2,7 +2,7 @@
 // headless by playwright-core, for the browser tests. Every page a test opens is watched: a
 // console error, an uncaught exception or a request to anywhere but the server fails the test.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -69,6 +69,9 @@ export class Plant {
     /** @type {import('playwright-core').Browser | null} */
     this.browser = null;
     this.supplierLot = '';
+    // The company's two other sites (tests/fixtures/enterprise), offered by the server's
+    // enterprise view.
+    this.enterprise = join(this.dir, 'ent');
     /** Problems seen on any page: console errors, page errors, requests elsewhere. */
     this.problems = /** @type {string[]} */ ([]);
   }
@@ -105,6 +108,12 @@ export class Plant {
     for (const p of Object.values(PEOPLE)) {
       custody(['user', 'add', this.ledger, '--id', p.id, '--name', p.name, '--role', p.role, '--password-file', pw]);
     }
+    const fixtures = join(dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'enterprise');
+    for (const site of ['plant-a', 'plant-b']) {
+      custody(['init', join(this.enterprise, site)]);
+      custody(['append', join(this.enterprise, site), join(fixtures, site + '.ndjson')]);
+    }
+    copyFileSync(join(fixtures, 'enterprise.json'), join(this.enterprise, 'enterprise.json'));
     // An outbox to an ERP endpoint nobody answers (port 9 on loopback refuses): the server
     // hosts it, it holds the held lots back, and the admin screen shows its backlog.
     custody(['plugins', 'add', this.ledger, outboxPlugin, '--id', 'outbox.erp', '--grant-requested', '--config',
@@ -141,7 +150,7 @@ export class Plant {
   async start() {
     // CUSTODY_WEB_ROOT=server/web tests the UI's files as they are on disk, without a rebuild.
     const web = process.env.CUSTODY_WEB_ROOT ? ['--web-root', process.env.CUSTODY_WEB_ROOT] : [];
-    this.server = spawn(binary, ['serve', this.ledger, '--listen', '127.0.0.1:0', ...web], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.server = spawn(binary, ['serve', this.ledger, '--listen', '127.0.0.1:0', '--enterprise', this.enterprise, ...web], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     this.server.stderr?.on('data', (d) => { stderr += d; });
     const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (this.server.stdout) });

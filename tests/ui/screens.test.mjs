@@ -350,6 +350,40 @@ test('a recall from a supplier lot matches `custody recall` exactly', async () =
   await screenshot(page, 'recall');
 });
 
+test('an enterprise recall follows the pallet into the sister site, as `custody enterprise recall` does; the floor is not offered it', async () => {
+  const cli = JSON.parse(execFileSync(binary, ['enterprise', 'recall', plant.enterprise, '--site', 'plant-a', '--lot', 'R-1'], { encoding: 'utf8' }));
+  assert.equal(cli.summary.crossSiteEdges, 1);
+  const page = await plant.signedIn('qa');
+  await page.click('header.top nav a[href="#/enterprise"]');
+  await page.waitForSelector('table.enterprise-sites tbody tr[data-site="plant-b"]');
+  await page.selectOption('#enterprise-site', 'plant-a');
+  await page.fill('#enterprise-lot', 'R-1');
+  await page.click('form.lookup button[type=submit]');
+  await page.waitForSelector('table.enterprise-edges tbody tr');
+  const ui = await page.evaluate(() => ({
+    edges: [...document.querySelectorAll('table.enterprise-edges tbody tr')].map((r) => { const d = /** @type {HTMLElement} */ (r).dataset; return [d.from, d.to, d.basis]; }),
+    customers: [...document.querySelectorAll('table.enterprise-customers tbody tr')].map((r) => { const d = /** @type {HTMLElement} */ (r).dataset; return [d.site, d.customer]; }),
+    names: [...document.querySelectorAll('table.enterprise-customers tbody tr td:nth-child(2)')].map((td) => td.textContent),
+    markup: document.querySelector('table.enterprise-customers b') !== null,
+    lots: [...document.querySelectorAll('table.enterprise-lots')].map((t) => [/** @type {HTMLElement} */ (t).dataset.site, [...t.querySelectorAll('tbody tr')].map((r) => /** @type {HTMLElement} */ (r).dataset.lot)]),
+    stale: [...document.querySelectorAll('table.enterprise-sites tbody tr')].map((r) => /** @type {HTMLElement} */ (r).dataset.stale),
+  }));
+  assert.deepEqual(ui.edges, cli.edges.map((/** @type {any} */ e) => [e.fromSite + ' ' + e.fromLot, e.toSite + ' ' + e.toLot, e.basis]));
+  const reached = cli.sites.filter((/** @type {any} */ x) => x.reached);
+  assert.deepEqual(ui.customers, reached.flatMap((/** @type {any} */ x) => x.recall.customers.map((/** @type {any} */ c) => [x.status.site, c.customer])));
+  assert.deepEqual(ui.lots, reached.map((/** @type {any} */ x) => [x.status.site, x.recall.lots.map((/** @type {any} */ l) => l.lot)]));
+  // Names with markup or a formula stay text.
+  assert.deepEqual(ui.names, ['East DC <b>', '=Corner shop']);
+  assert.equal(ui.markup, false);
+  assert.deepEqual(ui.stale, ['false', 'false']);
+  await screenshot(page, 'enterprise-recall');
+
+  const operator = await plant.signedIn('operator');
+  assert.doesNotMatch(await text(operator, 'header.top nav'), /Enterprise/);
+  const status = await operator.evaluate(async () => (await fetch('/v1/enterprise/recall?site=plant-a&lot=R-1')).status);
+  assert.equal(status, 403);
+});
+
 test('exceptions: raised on the floor, assigned, acknowledged, resolved and closed, each by whom may', async () => {
   const operator = await plant.signedIn('operator');
   await operator.goto(plant.url + '/#/exceptions');
@@ -892,12 +926,12 @@ test('the Chinese locale shows no untranslated string', async () => {
     for (const el of document.querySelectorAll('h1, h2, label:not(.locale), th, nav a, button, .hint, .live, .banner, .history dt, p')) {
       const words = (el.textContent ?? '').match(/[A-Za-z]{3,}/g) ?? [];
       const ids = /** @type {HTMLElement} */ (el).innerText.match(/[\w.:-]*\d[\w.:-]*/g) ?? [];
-      const left = words.filter((w) => !['custody', 'SPC', 'KPI', 'FSMA', 'UTC', 'PST', 'PDT', 'America', 'Los_Angeles', 'Angeles', 'Los'].includes(w) && !ids.some((id) => id.includes(w)));
+      const left = words.filter((w) => !['custody', 'SPC', 'KPI', 'FSMA', 'UTC', 'PST', 'PDT', 'America', 'Los_Angeles', 'Angeles', 'Los', 'SSCC'].includes(w) && !ids.some((id) => id.includes(w)));
       if (left.length > 0) found.push(`${el.tagName}: ${el.textContent}`);
     }
     return found;
   });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/admin', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/enterprise', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/admin', '#/audit/lots/RAW-UI-2']) {
     await page.goto(plant.url + '/' + hash);
     await page.waitForSelector('main h1');
     await page.waitForTimeout(300);
@@ -939,7 +973,7 @@ test('axe-core finds no serious or critical accessibility violation on any scree
   assert.deepEqual(await violations(operator), [], 'floor terminal');
 
   const qa = await plant.signedIn('qa', { bypassCSP: true });
-  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/admin', '#/audit/lots/RAW-UI-2']) {
+  for (const hash of ['#/boards', '#/qa', '#/exceptions', '#/recall', '#/enterprise', '#/orders', '#/orders/WO-UI-1', '#/kpi', '#/admin', '#/audit/lots/RAW-UI-2']) {
     await qa.goto(plant.url + '/' + hash);
     await qa.waitForSelector('main h1');
     await qa.waitForTimeout(500);

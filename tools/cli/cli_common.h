@@ -61,6 +61,7 @@ void add_backup(CLI::App& app, Action& run);
 void add_witness(CLI::App& app, Action& run);
 void add_replicate(CLI::App& app, Action& run);
 void add_follow(CLI::App& app, Action& run);
+void add_enterprise(CLI::App& app, Action& run);
 void add_key(CLI::App& app, Action& run);
 void add_show(CLI::App& app, Action& run);
 void add_board(CLI::App& app, Action& run);

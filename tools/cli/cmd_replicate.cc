@@ -5,7 +5,9 @@
 
 #include "cli/cli_common.h"
 #include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
 #include "custody/common/files.h"
+#include "custody/domain/enterprise.h"
 #include "custody/ledger/replica.h"
 #include "custody/ledger/witness.h"
 #include "custody/replication/jetstream.h"
@@ -115,6 +117,22 @@ struct Follow {
   bool once = false;
 };
 
+// When the follower last had all the stream held (DIR/SYNCED, for the enterprise view's
+// staleness): written when the copy grew, else at most every five seconds.
+struct Synced {
+  std::uint64_t seq = 0;
+  std::chrono::steady_clock::time_point at{};
+};
+
+void note_synced(const std::string& dir, std::uint64_t seq, Synced& last) {
+  const auto now = std::chrono::steady_clock::now();
+  if (seq == 0 || (seq == last.seq && now - last.at < std::chrono::seconds(5))) return;
+  if (auto w = domain::write_synced(dir, seq, SystemClock().now()); !w) {
+    std::cerr << "warning: " << w.error().message << std::endl;
+  }
+  last = Synced{seq, now};
+}
+
 int run_follow(const Follow& o) {
   const sigset_t signals = block_stop_signals();
   if (auto n = repl::check_name(o.site, "site"); !n) return report(n.error());
@@ -154,6 +172,7 @@ int run_follow(const Follow& o) {
   std::uint64_t cosigned = 0;
   std::string cosigned_note;  // the checkpoint last cosigned and sent
   bool warned = false;
+  Synced synced;
   for (;;) {
     auto taken = follower.poll(alarm);
     if (!taken) {
@@ -176,6 +195,7 @@ int run_follow(const Follow& o) {
         alarm(repl::Alarm{0, c.error()});
       }
     }
+    if (*taken == 0) note_synced(o.dir, (*replica)->head().seq, synced);
     if (o.once && *taken == 0) break;
     if (*taken == 0) (*js)->wait(std::chrono::milliseconds(500));
     if (stopped(signals, 0)) break;

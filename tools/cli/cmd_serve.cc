@@ -10,7 +10,9 @@
 
 #include "cli/cli_common.h"
 #include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
 #include "custody/common/files.h"
+#include "custody/domain/enterprise.h"
 #include "custody/ledger/config.h"
 #include "custody/plugin/host.h"
 #include "custody/plugin/plugin_config.h"
@@ -29,6 +31,7 @@ struct ServeArgs {
   std::string replicate;       // NATS URL(s): publish the ledger's batches (docs/replication.md)
   std::string replicate_site;  // default: the ledger's id
   std::string replicate_stream = "CUSTODY";
+  std::string enterprise;  // an enterprise directory to offer read-only (docs/enterprise.md)
 };
 
 int serve(ServeArgs a) {
@@ -53,6 +56,18 @@ int serve(ServeArgs a) {
   }
   if (auto n = replication::check_name(a.replicate_stream, "replicateStream"); !n) {
     return report(n.error());
+  }
+  const SystemClock clock;
+  std::unique_ptr<domain::Enterprise> enterprise;
+  if (!a.enterprise.empty()) {
+    auto e = domain::Enterprise::open(a.enterprise, clock);
+    if (!e) {
+      Error err = e.error();
+      err.field = err.field == "dir" ? "enterprise" : "enterprise." + err.field;
+      return report(err);
+    }
+    enterprise = std::move(*e);
+    a.api.enterprise = enterprise.get();
   }
   auto ledger = open_ledger(a.dir, ledger::OpenMode::kReadWrite, std::move(machine));
   if (!ledger) return report(ledger.error());
@@ -100,6 +115,7 @@ int serve(ServeArgs a) {
     w.key("head").uint64((*ledger)->head().seq);
     w.key("plugins").uint64((*host)->status().size());
     if (publisher) w.key("replicating").string(site);
+    if (enterprise) w.key("enterpriseSites").uint64(enterprise->config().sites.size());
     w.end_object();
     std::cout << line << std::endl;
   }
@@ -181,6 +197,9 @@ void add_serve(CLI::App& app, Action& run) {
                   "The site's name on the stream (default: the ledger's id)");
   cmd->add_option("--replicate-stream", a->replicate_stream, "The JetStream stream")
       ->capture_default_str();
+  cmd->add_option("--enterprise", a->enterprise,
+                  "Offer the enterprise recall over this enterprise directory's site copies, "
+                  "read-only (docs/enterprise.md)");
   cmd->callback([&run, a, request_timeout, idle_timeout, session_idle, session_max, lockout,
                  stream_timeout] {
     a->http.stream_write_timeout =

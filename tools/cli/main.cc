@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_witness(app, run);
   add_replicate(app, run);
   add_follow(app, run);
+  add_enterprise(app, run);
   add_key(app, run);
   add_show(app, run);
   add_board(app, run);

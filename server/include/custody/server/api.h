@@ -35,7 +35,8 @@ class PluginHost;
 
 namespace custody::domain {
 struct EpcisImportPlan;
-}
+class Enterprise;
+}  // namespace custody::domain
 
 namespace custody::server {
 
@@ -103,6 +104,8 @@ struct ApiOptions {
   std::vector<plugin::PluginConfig> plugins;
   // The web UI's files from this folder instead of the binary (--web-root, for its authors).
   std::filesystem::path web_root;
+  // The enterprise view (custody serve --enterprise ENT), read-only: GET /v1/enterprise/*.
+  domain::Enterprise* enterprise = nullptr;
 };
 
 class Api {
@@ -221,6 +224,8 @@ class Api {
   Response get_oee(const std::string& query);
   Response get_pay(const std::string& query);
   Response get_site();
+  Response get_enterprise_sites();
+  Response get_enterprise_recall(const std::string& query);
   Response get_recall(const std::string& query, std::string_view fsma204_file);
   Response get_fsma204(const std::string& query, std::string_view file);
   Response get_epcis_document(const std::string& query);

@@ -19,12 +19,13 @@ namespace custody::server {
 
 // What can be read, by kind.
 enum class Read {
-  kState,     // entities, boards, KPIs, trace and recall
-  kLog,       // records and the log of a stream
-  kAudit,     // checkpoints and verification
-  kIdentity,  // users and tokens (without secrets)
-  kMetrics,   // GET /metrics
-  kPay,       // piecework pay per operator (GET /v1/pay)
+  kState,       // entities, boards, KPIs, trace and recall
+  kLog,         // records and the log of a stream
+  kAudit,       // checkpoints and verification
+  kIdentity,    // users and tokens (without secrets)
+  kMetrics,     // GET /metrics
+  kPay,         // piecework pay per operator (GET /v1/pay)
+  kEnterprise,  // the enterprise view: other sites' copies and the cross-site recall
 };
 
 [[nodiscard]] std::string_view read_name(Read r);

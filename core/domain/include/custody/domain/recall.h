@@ -24,10 +24,11 @@
 namespace custody::domain {
 
 struct RecallScope {
-  enum class From { kLot, kSupplierLot, kEquipment };
+  enum class From { kLot, kSupplierLot, kEquipment, kLots };
   From from = From::kLot;
-  std::string lot;       // kLot
-  std::string supplier;  // kSupplierLot
+  std::string lot;                // kLot
+  std::vector<std::string> lots;  // kLots: several at once (an enterprise recall's receipts)
+  std::string supplier;           // kSupplierLot
   std::string supplier_lot;
   std::string equipment;  // kEquipment: lots consumed or produced on it in [window_from, window_to)
   TimeNs window_from = 0;
@@ -49,6 +50,7 @@ struct RecallLot {
 
 struct RecallShipment {
   std::string shipment, lot, customer, customer_name, material, uom;
+  std::string sscc;  // the pallet it left on, when the shipment named one
   std::int64_t qty = 0;
   TimeNs at = 0;
   std::uint64_t seq = 0;
@@ -88,7 +90,8 @@ struct RecallReport {
 };
 
 // Errors: kNotFound (field "lot", "supplier", "supplier-lot", "equipment") when the scope
-// names nothing that exists; kInvalidArgument for an empty time window.
+// names nothing that exists (kLots: any of its lots, or none given, field "lots"); kInvalidArgument
+// for an empty time window.
 [[nodiscard]] Result<RecallReport> build_recall(const ledger::Snapshot& snap,
                                                 const RecallScope& scope,
                                                 const GenealogyGraph* graph);

@@ -1,0 +1,135 @@
+// The enterprise view: one recall across many sites. An enterprise node holds a follower's
+// copy of each site's ledger (docs/replication.md) in one directory, with enterprise.json
+// saying which site each copy is and by which party ids and GLN the other sites know it.
+// A shipment at one site and the receipt of that lot at another become a cross-site edge, so
+// a recall that starts at one site follows the product into the others.
+//
+//   ENT/enterprise.json   {"staleAfterSeconds": 300,
+//                          "sites": [{"site": "plant-a", "dir": "plant-a",
+//                                     "gln": "0614141000005", "parties": ["PLANT-A"]}, ...]}
+//   ENT/plant-a/          a follower's copy (custody follow ENT/plant-a --site plant-a ...)
+//   ENT/plant-a/SYNCED    "<seq> <ns>": when the follower last found nothing newer to take
+//
+// Matching (docs/enterprise.md): a lot received at site B whose supplier is site A (a party
+// whose id is one of A's `parties` or whose GLN is A's `gln`) and whose supplier lot is a lot
+// A shipped is that lot's continuation, on the strongest of these grounds:
+//   sscc  the shipment and the receipt name the same SSCC;
+//   bol   the receipt's document is the shipment's number (its bill of lading);
+//   lot   the shipment went to a customer that is site B (the lot code and both parties).
+// A shipment and a receipt that both name an SSCC, and different ones, are not matched on the
+// lot code alone.
+//
+// Every answer says, for each site, how far its copy reaches (seq), when the follower last
+// had everything the broker had (syncedAt), and whether that is older than staleAfterSeconds.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
+#include "custody/common/error.h"
+#include "custody/domain/recall.h"
+#include "custody/ledger/ledger.h"
+
+namespace custody::domain {
+
+inline constexpr std::string_view kEnterpriseConfigFile = "enterprise.json";
+inline constexpr std::string_view kSyncedFile = "SYNCED";
+
+struct EnterpriseSiteConfig {
+  std::string site;                  // the name it publishes under
+  std::filesystem::path dir;         // its copy; relative paths from the enterprise directory
+  std::string gln;                   // the GLN of its location, as other sites' parties carry it
+  std::vector<std::string> parties;  // the party ids other sites know it by
+};
+
+struct EnterpriseConfig {
+  std::vector<EnterpriseSiteConfig> sites;
+  std::uint64_t stale_after_seconds = 300;
+};
+
+// Reads ENT/enterprise.json. Errors: kNotFound (field "dir") without one; kInvalidArgument
+// with the JSON path of the setting at fault (unknown keys, a site named twice, a bad name).
+[[nodiscard]] Result<EnterpriseConfig> load_enterprise_config(const std::filesystem::path& dir);
+
+// A follower records that its copy had all the broker held, as of `at` (DIR/SYNCED).
+[[nodiscard]] Result<void> write_synced(const std::filesystem::path& copy, std::uint64_t seq,
+                                        TimeNs at);
+
+// How current one site's copy is.
+struct SiteStatus {
+  std::string site;
+  bool copy = false;  // a follower's copy; false: the site's own ledger, current by definition
+  std::uint64_t seq = 0;
+  TimeNs last_record_at = 0;  // recordedAt of its newest record
+  TimeNs synced_at = 0;       // 0: never said (a copy); now (its own ledger)
+  double age_seconds = 0;     // now - synced_at (or - last_record_at when never synced)
+  bool stale = false;         // age_seconds > staleAfterSeconds
+};
+
+// A shipped lot at one site continued as a received lot at another.
+struct CrossSiteEdge {
+  std::string from_site, from_lot, to_site, to_lot;
+  std::string basis;  // "sscc", "bol" or "lot"
+  std::string shipment, sscc, uom;
+  std::int64_t shipped = 0, received = 0;  // milli-units
+  TimeNs shipped_at = 0, received_at = 0;
+  std::uint64_t shipped_seq = 0, received_seq = 0;
+};
+
+struct EnterpriseRecall {
+  std::string site, lot;  // where it started
+  struct Site {
+    SiteStatus status;
+    bool reached = false;
+    RecallReport report;  // when reached
+  };
+  std::vector<Site> sites;  // every site of the enterprise, in enterprise.json's order
+  std::vector<CrossSiteEdge> edges;
+  double elapsed_ms = 0;
+};
+
+class Enterprise {
+ public:
+  // Opens every site's directory read-only. Errors: those of load_enterprise_config; a
+  // site's directory that is not a ledger (field "sites[i].dir"); a copy of another site
+  // than the one named (kInvalidArgument, field "sites[i].site").
+  [[nodiscard]] static Result<std::unique_ptr<Enterprise>> open(const std::filesystem::path& dir,
+                                                                const Clock& clock);
+  ~Enterprise();
+  Enterprise(const Enterprise&) = delete;
+  Enterprise& operator=(const Enterprise&) = delete;
+
+  [[nodiscard]] const EnterpriseConfig& config() const { return config_; }
+
+  // Reads what the followers have written since the last refresh (any thread).
+  [[nodiscard]] Result<void> refresh();
+  [[nodiscard]] std::vector<SiteStatus> status() const;
+  // Forward from `lot` at `site`, across sites until nothing new is reached. Errors:
+  // kNotFound (field "site") for a site the enterprise does not hold, (field "lot") for a lot
+  // the site's copy does not hold.
+  [[nodiscard]] Result<EnterpriseRecall> recall(std::string_view site, std::string_view lot) const;
+
+ private:
+  Enterprise() = default;
+  struct Held;
+  [[nodiscard]] SiteStatus status_of(std::size_t i, const ledger::Snapshot& snap) const;
+
+  std::filesystem::path dir_;
+  EnterpriseConfig config_;
+  const Clock* clock_ = nullptr;
+  std::vector<std::unique_ptr<Held>> held_;
+  // refresh() replays the writers' logs into the readers: not while a recall reads them.
+  mutable std::shared_mutex mu_;
+};
+
+void write_site_status_json(const SiteStatus& s, codec::JsonWriter& out);
+void write_enterprise_recall_json(const EnterpriseRecall& r, codec::JsonWriter& out);
+
+}  // namespace custody::domain

@@ -1,0 +1,120 @@
+// Enterprise recall, read-only: start from a lot at one site and follow its shipments into the
+// sister sites that received them (custody serve --enterprise). Each site says how current its
+// copy is, so a stale copy is never read as the truth; the customers listed are the ones to
+// call (transfers between the company's own sites are followed, not called).
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { get, withQuery } from '../api.js';
+import { ErrorText, Field, Status, describe } from '../components.js';
+import { formatQty, formatTime, t } from '../i18n.js';
+
+export function Enterprise() {
+  const [sites, setSites] = useState(/** @type {any[]} */ ([]));
+  const [site, setSite] = useState('');
+  const [lot, setLot] = useState('');
+  const [report, setReport] = useState(/** @type {any} */ (null));
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    get('/v1/enterprise/sites').then((s) => {
+      setSites(s.sites);
+      setSite((current) => current || s.sites[0]?.site || '');
+    }, (e) => setProblem(describe(e)));
+  }, []);
+
+  async function run() {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const r = await get(withQuery('/v1/enterprise/recall', { site, lot: lot.trim() }));
+      setReport(r);
+      setSites(r.sites.map((/** @type {any} */ s) => s.status));
+    } catch (e) {
+      setReport(null);
+      setProblem(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`<main class="enterprise">
+    <h1>${t('enterprise.title')}</h1>
+    <p class="hint">${t('enterprise.intro')}</p>
+    <form class="lookup" onSubmit=${(/** @type {Event} */ ev) => { ev.preventDefault(); run(); }}>
+      <div class="field">
+        <label for="enterprise-site">${t('enterprise.site')}</label>
+        <select id="enterprise-site" value=${site} onChange=${(/** @type {Event} */ ev) => setSite(/** @type {HTMLSelectElement} */ (ev.target).value)}>
+          ${sites.map((s) => html`<option value=${s.site}>${s.site}</option>`)}
+        </select>
+      </div>
+      <${Field} id="enterprise-lot" label=${t('col.lot')} value=${lot} onInput=${setLot} />
+      <button type="submit" class="primary" disabled=${busy || !site}>${t('enterprise.run')}</button>
+    </form>
+    <${ErrorText} error=${problem} id="enterprise-error" />
+    <${Sites} sites=${sites} reached=${report ? new Set(report.sites.filter((/** @type {any} */ s) => s.reached).map((/** @type {any} */ s) => s.status.site)) : null} />
+    ${report && html`<${Report} report=${report} />`}
+  </main>`;
+}
+
+/**
+ * How current each site's copy is.
+ * @param {{sites: any[], reached: Set<string> | null}} props
+ */
+function Sites({ sites, reached }) {
+  return html`<section aria-labelledby="enterprise-sites">
+    <h2 id="enterprise-sites">${t('enterprise.sites')}</h2>
+    <table class="enterprise-sites">
+      <thead><tr><th scope="col">${t('enterprise.site')}</th><th scope="col">${t('enterprise.kind')}</th>
+        <th scope="col">${t('enterprise.seq')}</th><th scope="col">${t('enterprise.syncedAt')}</th>
+        <th scope="col">${t('enterprise.age')}</th><th scope="col">${t('enterprise.freshness')}</th>
+        ${reached && html`<th scope="col">${t('enterprise.reached')}</th>`}</tr></thead>
+      <tbody>${sites.map((s) => html`<tr data-site=${s.site} data-stale=${String(s.stale)}>
+        <td>${s.site}</td><td>${t(s.copy ? 'enterprise.copy' : 'enterprise.own')}</td>
+        <td class="num">${s.seq}</td><td>${s.syncedAt ? formatTime(s.syncedAt) : '—'}</td>
+        <td class="num">${formatQty(s.ageSeconds)} s</td>
+        <td><span class=${'badge ' + (s.stale ? 'stale' : 'current')}>${t(s.stale ? 'enterprise.stale' : 'enterprise.current')}</span></td>
+        ${reached && html`<td>${t(reached.has(s.site) ? 'enterprise.yes' : 'enterprise.no')}</td>`}</tr>`)}</tbody>
+    </table>
+  </section>`;
+}
+
+/** @param {{report: any}} props */
+function Report({ report }) {
+  const s = report.summary;
+  const reached = report.sites.filter((/** @type {any} */ x) => x.reached);
+  return html`<section aria-labelledby="enterprise-summary">
+      <h2 id="enterprise-summary">${t('enterprise.summary', { sites: s.sitesReached, lots: s.lots, shipments: s.shipments, customers: s.customers, edges: s.crossSiteEdges })}</h2>
+      ${s.staleSitesReached > 0 && html`<div class="banner stale" role="alert">${t('enterprise.staleWarning', { n: s.staleSitesReached })}</div>`}
+      <p class="hint">${t('enterprise.elapsed', { ms: formatQty(report.elapsedMs) })}</p>
+    </section>
+    <section aria-labelledby="enterprise-edges">
+      <h2 id="enterprise-edges">${t('enterprise.edges')}</h2>
+      <table class="enterprise-edges">
+        <thead><tr><th scope="col">${t('enterprise.from')}</th><th scope="col">${t('enterprise.to')}</th><th scope="col">${t('enterprise.basis')}</th>
+          <th scope="col">${t('recall.shipment')}</th><th scope="col">${t('recall.shipped')}</th><th scope="col">${t('recall.received')}</th></tr></thead>
+        <tbody>${report.edges.map((/** @type {any} */ e) => html`<tr data-from=${e.fromSite + ' ' + e.fromLot} data-to=${e.toSite + ' ' + e.toLot} data-basis=${e.basis}>
+          <td>${e.fromSite} · ${e.fromLot}</td><td>${e.toSite} · ${e.toLot}</td>
+          <td title=${e.sscc ?? ''}>${t('enterprise.basis.' + e.basis)}</td><td>${e.shipment}</td>
+          <td class="num">${formatQty(e.shipped)} ${e.uom}</td><td class="num">${formatQty(e.received)}</td></tr>`)}</tbody>
+      </table>
+    </section>
+    <section aria-labelledby="enterprise-customers">
+      <h2 id="enterprise-customers">${t('enterprise.customers')}</h2>
+      <table class="enterprise-customers">
+        <thead><tr><th scope="col">${t('enterprise.site')}</th><th scope="col">${t('recall.customer')}</th><th scope="col">${t('col.qty')}</th><th scope="col">${t('recall.shipmentCount')}</th></tr></thead>
+        <tbody>${reached.flatMap((/** @type {any} */ x) => x.recall.customers.map((/** @type {any} */ c) => html`<tr data-site=${x.status.site} data-customer=${c.customer}>
+          <td>${x.status.site}</td><td>${c.name || c.customer}</td><td class="num">${formatQty(c.qty)} ${c.uom}</td><td class="num">${c.shipments}</td></tr>`))}</tbody>
+      </table>
+    </section>
+    ${reached.map((/** @type {any} */ x) => html`<section aria-labelledby=${'enterprise-lots-' + x.status.site}>
+      <h2 id=${'enterprise-lots-' + x.status.site}>${t('enterprise.siteLots', { site: x.status.site, n: x.recall.lots.length, seq: x.recall.asOfSeq })}</h2>
+      <table class="enterprise-lots" data-site=${x.status.site}>
+        <thead><tr><th scope="col">${t('col.lot')}</th><th scope="col">${t('recall.depth')}</th><th scope="col">${t('col.material')}</th>
+          <th scope="col">${t('col.status')}</th><th scope="col">${t('col.onHand')}</th></tr></thead>
+        <tbody>${x.recall.lots.map((/** @type {any} */ l) => html`<tr data-lot=${l.lot}>
+          <td>${l.lot}</td><td class="num">${l.depth}</td><td>${l.product || l.material}</td>
+          <td><${Status} status=${l.status} /></td><td class="num">${formatQty(l.onHand)} ${l.uom}</td></tr>`)}</tbody>
+      </table>
+    </section>`)}`;
+}

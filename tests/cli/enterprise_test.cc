@@ -1,0 +1,93 @@
+// custody enterprise status and recall on the two sites of tests/fixtures/enterprise: the
+// recall crosses from plant-a into plant-b on the pallet's SSCC, and bad input is named.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "support/test_support.h"
+
+namespace custody {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::run_custody;
+using testing::TempDir;
+
+class EnterpriseCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path fixtures = fs::path(CUSTODY_SOURCE_DIR) / "tests" / "fixtures" / "enterprise";
+    for (const std::string site : {"plant-a", "plant-b"}) {
+      ASSERT_EQ(run_custody({"init", (ent() / site).string()}).exit_code, 0);
+      auto r = run_custody(
+          {"append", (ent() / site).string(), (fixtures / (site + ".ndjson")).string()});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    fs::copy_file(fixtures / "enterprise.json", ent() / "enterprise.json");
+  }
+  [[nodiscard]] fs::path ent() const { return tmp_.path() / "ent"; }
+
+  // Expects exit 2 naming `code` and `field`.
+  static void expect_refused(const std::vector<std::string>& args, const std::string& code,
+                             const std::string& field) {
+    auto r = run_custody(args);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.err.find("custody: " + code + ":"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+
+  TempDir tmp_;
+};
+
+TEST_F(EnterpriseCli, StatusAndRecallCrossTheSites) {
+  auto st = run_custody({"enterprise", "status", ent().string()});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  const auto sites = json::parse(st.out).at("sites").as_array();
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[0].at("site"), "plant-a");
+  EXPECT_EQ(sites[0].at("copy"), false);
+  EXPECT_EQ(sites[0].at("stale"), false);
+
+  auto r =
+      run_custody({"enterprise", "recall", ent().string(), "--site", "plant-a", "--lot", "R-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = json::parse(r.out).as_object();
+  EXPECT_EQ(doc.at("summary").at("sitesReached"), 2);
+  EXPECT_EQ(doc.at("summary").at("crossSiteEdges"), 1);
+  const auto& edge = doc.at("edges").as_array()[0];
+  EXPECT_EQ(edge.at("basis"), "sscc");
+  EXPECT_EQ(edge.at("sscc"), "106141411234567897");
+  EXPECT_EQ(edge.at("shipment"), "BOL-7");
+  // plant-a's customers to call: the DC, not plant B.
+  const auto& a = doc.at("sites").as_array()[0].at("recall").as_object();
+  ASSERT_EQ(a.at("customers").as_array().size(), 1u);
+  EXPECT_EQ(a.at("customers").as_array()[0].at("customer"), "dc-east");
+
+  auto table = run_custody({"enterprise", "recall", ent().string(), "--site", "plant-a", "--lot",
+                            "R-1", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("plant-b B-IN-1"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("shop-9"), std::string::npos) << table.out;
+}
+
+TEST_F(EnterpriseCli, BadInputIsNamed) {
+  expect_refused({"enterprise", "recall", ent().string(), "--site", "plant-z", "--lot", "R-1"},
+                 "not_found", "--site");
+  expect_refused({"enterprise", "recall", ent().string(), "--site", "plant-b", "--lot", "R-1"},
+                 "not_found", "--lot");
+  expect_refused({"enterprise", "status", (tmp_.path() / "none").string()}, "not_found", "ENT");
+  std::ofstream(ent() / "enterprise.json", std::ios::trunc)
+      << R"({"sites": [{"site": "plant-a", "gln": "061414100000"}]})";
+  expect_refused({"enterprise", "status", ent().string()}, "invalid_argument",
+                 "enterprise.sites[0].gln");
+  auto usage = run_custody({"enterprise", "recall", ent().string(), "--site", "plant-a"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("--lot"), std::string::npos) << usage.err;
+}
+
+}  // namespace
+}  // namespace custody

@@ -1,0 +1,299 @@
+// The enterprise view: three sites, a shipment from one received at the next, matched by
+// SSCC, bill of lading and lot code; the recall crosses them, says how current each copy is,
+// and refuses bad settings.
+#include "custody/domain/enterprise.h"
+
+#include <fstream>
+#include <set>
+
+#include "custody/common/files.h"
+#include "custody/ledger/replica.h"
+#include "domain/replication_fixture.h"
+
+namespace custody::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::Enterprise;
+
+constexpr const char* kGlnA = "0614141000005";
+constexpr const char* kGlnB = "0614141000012";
+constexpr const char* kSscc = "106141411234567897";
+constexpr const char* kSecondSscc = "106141411234567873";
+constexpr const char* kOtherSscc = "106141411234567880";
+
+class EnterpriseTest : public ReplicationTest {
+ protected:
+  // Starts the ledger of `site` in ENT/<site> (the fixture's ledger is that one until the next).
+  void site(const std::string& name) {
+    ledger_.reset();
+    dir_ = ent_ / name;
+    reopen(true);
+    master_data();
+  }
+
+  // plant-a makes salad F-1 from farm lot R-1 and ships it to plant-b on two pallets (10 on
+  // kSscc with BOL-7, 4 on kSecondSscc with BOL-8) and to an outside customer; plant-b
+  // receives it three times (on the first pallet, by lot code alone, and once on a pallet
+  // plant-a never shipped, which is not it), makes K-1 from the first and ships it
+  // to plant-c and a shop; plant-c receives K-1 against BOL-C1, and a farm lot that happens to
+  // be called F-1.
+  void SetUp() override {
+    ReplicationTest::SetUp();
+    site("plant-a");
+    ok("party.define", R"({"party":"PLANT-B","name":"Plant B","role":"customer","gln":")" +
+                           std::string(kGlnB) + "\"}");
+    receive("R-1", 100, "romaine", "GF-1");
+    make("WO-A", "R-1", "F-1");
+    ok("lot.ship", R"({"lot":"F-1","qty":10,"customer":"PLANT-B","shipment":"BOL-7","sscc":")" +
+                       std::string(kSscc) + "\"}");
+    ok("lot.ship", R"({"lot":"F-1","qty":4,"customer":"PLANT-B","shipment":"BOL-8","sscc":")" +
+                       std::string(kSecondSscc) + "\"}");
+    ok("lot.ship", R"({"lot":"F-1","qty":3,"customer":"dc","shipment":"BOL-9"})");
+
+    site("plant-b");
+    // plant-a is known here by its GLN; plant-c by the id the enterprise lists.
+    ok("party.define", R"({"party":"ACME-A","name":"Acme plant A","role":"supplier","gln":")" +
+                           std::string(kGlnA) + "\"}");
+    ok("party.define", R"({"party":"PLANT-C","name":"Plant C","role":"customer"})");
+    ok("party.define", R"({"party":"shop","name":"Corner shop","role":"customer"})");
+    ok("lot.receive",
+       R"({"lot":"B-IN-1","material":"romaine","qty":10,"uom":"kg","supplier":"ACME-A",)"
+       R"("supplierLot":"F-1","document":"BOL-7","sscc":")" +
+           std::string(kSscc) + "\"}");
+    ok("lot.receive",
+       R"({"lot":"B-IN-2","material":"romaine","qty":4,"uom":"kg","supplier":"ACME-A",)"
+       R"("supplierLot":"F-1"})");
+    ok("lot.receive",
+       R"({"lot":"B-IN-3","material":"romaine","qty":1,"uom":"kg","supplier":"ACME-A",)"
+       R"("supplierLot":"F-1","sscc":")" +
+           std::string(kOtherSscc) + "\"}");
+    make("WO-B", "B-IN-1", "K-1");
+    ok("lot.ship", R"({"lot":"K-1","qty":2,"customer":"PLANT-C","shipment":"BOL-C1"})");
+    ok("lot.ship", R"({"lot":"K-1","qty":1,"customer":"shop","shipment":"BOL-S1"})");
+
+    site("plant-c");
+    ok("party.define", R"({"party":"SITE-B","name":"Plant B","role":"supplier"})");
+    ok("lot.receive", R"({"lot":"C-1","material":"romaine","qty":2,"uom":"kg","supplier":"SITE-B",)"
+                      R"("supplierLot":"K-1","document":"BOL-C1"})");
+    receive("C-9", 5, "romaine", "F-1");  // the farm's, not plant-a's
+    ledger_.reset();
+    write_config(R"({"sites": [
+      {"site": "plant-a", "gln": ")" +
+                 std::string(kGlnA) +
+                 R"("},
+      {"site": "plant-b", "gln": ")" +
+                 std::string(kGlnB) +
+                 R"(", "parties": ["SITE-B"]},
+      {"site": "plant-c", "parties": ["PLANT-C"]}]})");
+  }
+
+  // A released order WO on salad-r that consumes `from` and makes `into` (released).
+  void make(const std::string& wo, const std::string& from, const std::string& into) {
+    running_order(wo);
+    ok("lot.consume", R"({"wo":")" + wo + R"(","step":"wash","lot":")" + from + R"(","qty":4})");
+    ok("op.complete", R"({"wo":")" + wo + R"(","step":"wash"})");
+    ok("op.start", R"({"wo":")" + wo + R"(","step":"pack","equipment":"packer-1"})");
+    ok("lot.produce", R"({"wo":")" + wo + R"(","step":"pack","lot":")" + into + R"(","qty":20})");
+    ok("lot.release", R"({"lot":")" + into + R"("})");
+  }
+
+  void write_config(const std::string& text) {
+    std::ofstream(ent_ / "enterprise.json", std::ios::trunc) << text;
+  }
+
+  std::unique_ptr<Enterprise> open() {
+    auto e = Enterprise::open(ent_, clock_);
+    EXPECT_TRUE(e) << e.error().message << " (" << e.error().field << ")";
+    return e ? std::move(*e) : nullptr;
+  }
+
+  void expect_config_refused(const std::string& text, ErrorCode code, const std::string& field) {
+    write_config(text);
+    auto e = Enterprise::open(ent_, clock_);
+    ASSERT_FALSE(e) << text;
+    EXPECT_EQ(code_name(e.error().code), code_name(code)) << e.error().message;
+    EXPECT_EQ(e.error().field, field) << e.error().message;
+    EXPECT_FALSE(e.error().message.empty());
+  }
+
+  fs::path ent_ = tmp_ / "ent";
+};
+
+std::set<std::string> lots_of(const domain::EnterpriseRecall::Site& s) {
+  std::set<std::string> out;
+  for (const auto& l : s.report.lots) out.insert(l.lot);
+  return out;
+}
+
+TEST_F(EnterpriseTest, ARecallFollowsShipmentsIntoTheSitesThatReceivedThem) {
+  auto e = open();
+  ASSERT_TRUE(e);
+  auto r = e->recall("plant-a", "R-1");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->sites.size(), 3u);
+  EXPECT_EQ(lots_of(r->sites[0]), (std::set<std::string>{"R-1", "F-1"}));
+  // B-IN-3 came on another pallet; C-9 is the farm's F-1.
+  EXPECT_EQ(lots_of(r->sites[1]), (std::set<std::string>{"B-IN-1", "B-IN-2", "K-1"}));
+  EXPECT_EQ(lots_of(r->sites[2]), (std::set<std::string>{"C-1"}));
+
+  std::set<std::tuple<std::string, std::string, std::string>> edges;
+  for (const auto& edge : r->edges) {
+    edges.emplace(edge.from_site + " " + edge.from_lot, edge.to_site + " " + edge.to_lot,
+                  edge.basis);
+  }
+  EXPECT_EQ(edges, (std::set<std::tuple<std::string, std::string, std::string>>{
+                       {"plant-a F-1", "plant-b B-IN-1", "sscc"},
+                       {"plant-a F-1", "plant-b B-IN-2", "lot"},
+                       {"plant-b K-1", "plant-c C-1", "bol"}}));
+  for (const auto& edge : r->edges) {
+    if (edge.basis == "sscc") {
+      EXPECT_EQ(edge.sscc, kSscc);
+      EXPECT_EQ(edge.shipment, "BOL-7");
+      EXPECT_EQ(edge.shipped, 10'000);
+      EXPECT_EQ(edge.received, 10'000);
+    }
+  }
+  // Customers to call are outside the enterprise: plant-b and plant-c are not among them.
+  ASSERT_EQ(r->sites[0].report.customers.size(), 1u);
+  EXPECT_EQ(r->sites[0].report.customers[0].customer, "dc");
+  ASSERT_EQ(r->sites[1].report.customers.size(), 1u);
+  EXPECT_EQ(r->sites[1].report.customers[0].customer, "shop");
+  EXPECT_TRUE(r->sites[2].report.customers.empty());
+  // Each site's own ledger is current by definition.
+  for (const auto& s : r->sites) {
+    EXPECT_FALSE(s.status.copy);
+    EXPECT_FALSE(s.status.stale);
+    EXPECT_GT(s.status.seq, 0u);
+  }
+
+  // From the middle: only what plant-b made and what followed it.
+  auto mid = e->recall("plant-b", "B-IN-2");
+  ASSERT_TRUE(mid);
+  EXPECT_FALSE(mid->sites[0].reached);
+  EXPECT_EQ(lots_of(mid->sites[1]), (std::set<std::string>{"B-IN-2"}));
+  EXPECT_FALSE(mid->sites[2].reached);
+  EXPECT_TRUE(mid->edges.empty());
+
+  std::string out;
+  codec::JsonWriter w(out);
+  domain::write_enterprise_recall_json(*r, w);
+  auto doc = boost::json::parse(out).as_object();
+  EXPECT_EQ(doc.at("summary").at("sitesReached").to_number<std::uint64_t>(), 3u);
+  EXPECT_EQ(doc.at("summary").at("crossSiteEdges").to_number<std::uint64_t>(), r->edges.size());
+  EXPECT_EQ(doc.at("sites").as_array()[2].at("recall").at("scope").at("lots").as_array().size(),
+            1u);
+}
+
+TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
+  // plant-c becomes a follower's copy.
+  dir_ = ent_ / "plant-c";
+  reopen();
+  const fs::path copy = ent_ / "plant-c-copy";
+  {
+    ASSERT_TRUE(ledger_->checkpoint());
+    auto batches = ledger::read_batches(ledger_->store(), 0);
+    ASSERT_TRUE(batches);
+    auto r = ledger::Replica::open(copy, "plant-c", ledger_->meta().node_public_key,
+                                   domain::make_state_machine());
+    ASSERT_TRUE(r) << r.error().message;
+    for (const auto& b : *batches) ASSERT_TRUE((*r)->offer(b, "p"));
+  }
+  ledger_.reset();
+  write_config(R"({"staleAfterSeconds": 60, "sites": [
+      {"site": "plant-a", "gln": ")" +
+               std::string(kGlnA) + R"("},
+      {"site": "plant-b", "gln": ")" +
+               std::string(kGlnB) + R"(", "parties": ["SITE-B"]},
+      {"site": "plant-c", "dir": "plant-c-copy", "parties": ["PLANT-C"]}]})");
+  auto e = open();
+  ASSERT_TRUE(e);
+  auto status = e->status();
+  ASSERT_EQ(status.size(), 3u);
+  EXPECT_TRUE(status[2].copy);
+  EXPECT_TRUE(status[2].stale) << "a copy whose follower never said it was current";
+  EXPECT_EQ(status[2].synced_at, 0);
+
+  ASSERT_TRUE(domain::write_synced(copy, status[2].seq, clock_.now()));
+  status = e->status();
+  EXPECT_FALSE(status[2].stale);
+  EXPECT_EQ(status[2].synced_at, clock_.now());
+  clock_.advance(90LL * 1'000'000'000);
+  status = e->status();
+  EXPECT_TRUE(status[2].stale);
+  EXPECT_NEAR(status[2].age_seconds, 90, 0.01);
+  // The recall crosses into the copy the same, and says the copy is stale.
+  auto r = e->recall("plant-a", "R-1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(lots_of(r->sites[2]), (std::set<std::string>{"C-1"}));
+  EXPECT_TRUE(r->sites[2].status.stale);
+
+  auto no_site = e->recall("plant-z", "R-1");
+  ASSERT_FALSE(no_site);
+  EXPECT_EQ(code_name(no_site.error().code), "not_found");
+  EXPECT_EQ(no_site.error().field, "site");
+  auto no_lot = e->recall("plant-a", "NOPE");
+  ASSERT_FALSE(no_lot);
+  EXPECT_EQ(code_name(no_lot.error().code), "not_found");
+  EXPECT_EQ(no_lot.error().field, "lot");
+
+  // A copy named as another site is refused.
+  write_config(R"({"sites": [{"site": "plant-b", "dir": "plant-c-copy"}]})");
+  auto wrong = Enterprise::open(ent_, clock_);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(code_name(wrong.error().code), "invalid_argument");
+  EXPECT_EQ(wrong.error().field, "sites[0].site");
+}
+
+TEST_F(EnterpriseTest, BadSettingsAreRefusedWithTheirPath) {
+  expect_config_refused("[]", ErrorCode::kInvalidArgument, "enterprise");
+  expect_config_refused("{\"sites\": []}", ErrorCode::kInvalidArgument, "enterprise.sites");
+  expect_config_refused(R"({"sites": [{"site": "plant-a"}], "stale": 3})",
+                        ErrorCode::kInvalidArgument, "enterprise.stale");
+  expect_config_refused(R"({"sites": [{"site": "plant-a"}], "staleAfterSeconds": 0})",
+                        ErrorCode::kInvalidArgument, "enterprise.staleAfterSeconds");
+  expect_config_refused(R"({"sites": [{"site": "plant a"}]})", ErrorCode::kInvalidArgument,
+                        "enterprise.sites[0].site");
+  expect_config_refused(R"({"sites": [{"site": "plant-a", "gln": "123"}]})",
+                        ErrorCode::kInvalidArgument, "enterprise.sites[0].gln");
+  expect_config_refused(R"({"sites": [{"site": "plant-a"}, {"site": "plant-a"}]})",
+                        ErrorCode::kInvalidArgument, "enterprise.sites[1].site");
+  expect_config_refused(
+      R"({"sites": [{"site": "plant-a", "parties": ["X"]}, {"site": "plant-b", "parties": ["X"]}]})",
+      ErrorCode::kInvalidArgument, "enterprise.sites[1].parties");
+  expect_config_refused(R"({"sites": [{"site": "plant-a", "parties": [7]}]})",
+                        ErrorCode::kInvalidArgument, "enterprise.sites[0].parties[0]");
+  expect_config_refused(R"({"sites": [{"site": "plant-a", "colour": "red"}]})",
+                        ErrorCode::kInvalidArgument, "enterprise.sites[0].colour");
+  expect_config_refused(R"({"sites": [{"site": "nowhere"}]})", ErrorCode::kNotALedger,
+                        "sites[0].dir");
+  fs::remove(ent_ / "enterprise.json");
+  auto none = Enterprise::open(ent_, clock_);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(code_name(none.error().code), "not_found");
+  EXPECT_EQ(none.error().field, "dir");
+}
+
+TEST_F(EnterpriseTest, AShipmentsSsccIsCheckedAndKept) {
+  dir_ = ent_ / "plant-a";
+  reopen();
+  expect_rejected("lot.ship",
+                  R"({"lot":"F-1","qty":1,"customer":"dc","shipment":"B","sscc":"12345"})",
+                  ErrorCode::kInvalidArgument, "data.sscc");
+  expect_rejected(
+      "lot.ship",
+      R"({"lot":"F-1","qty":1,"customer":"dc","shipment":"B","sscc":"106141411234567890"})",
+      ErrorCode::kInvalidArgument, "data.sscc");
+  auto snap = ledger_->snapshot();
+  domain::RecallScope scope;
+  scope.lot = "F-1";
+  auto r = domain::build_recall(*snap, scope, nullptr);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->shipments.size(), 3u);
+  EXPECT_EQ(r->shipments[0].sscc, kSscc);
+  EXPECT_EQ(r->shipments[1].sscc, kSecondSscc);
+  EXPECT_EQ(r->shipments[2].sscc, "");
+}
+
+}  // namespace
+}  // namespace custody::testing

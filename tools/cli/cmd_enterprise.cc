@@ -1,0 +1,132 @@
+// custody enterprise status ENT and custody enterprise recall ENT --site S --lot L: the
+// enterprise view over many sites' copies (docs/enterprise.md).
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "cli/table.h"
+#include "custody/codec/json_writer.h"
+#include "custody/common/clock.h"
+#include "custody/domain/enterprise.h"
+
+namespace custody::cli {
+namespace {
+
+struct EnterpriseArgs {
+  std::string dir, site, lot;
+  Format format = Format::kJson;
+};
+
+void add_format(CLI::App* cmd, Format& format) {
+  cmd->add_option("--format", format, "json (default) or table")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Format>{{"json", Format::kJson}, {"table", Format::kTable}}));
+}
+
+Result<std::unique_ptr<domain::Enterprise>> open(const std::string& dir, const Clock& clock) {
+  auto e = domain::Enterprise::open(dir, clock);
+  if (!e && e.error().field == "dir") e.error().field = "ENT";
+  return e;
+}
+
+int status(const EnterpriseArgs& a) {
+  const SystemClock clock;
+  auto e = open(a.dir, clock);
+  if (!e) return report(e.error());
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object().key("sites").begin_array();
+  for (const auto& s : (*e)->status()) domain::write_site_status_json(s, w);
+  w.end_array().end_object();
+  std::cout << (a.format == Format::kTable ? render_table(out) : out + "\n");
+  return kExitOk;
+}
+
+// The report for people: how current each site is, the cross-site edges, and the customers
+// outside the enterprise, per site.
+std::string table_of(const domain::EnterpriseRecall& r) {
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("start").string(r.site + " " + r.lot);
+  w.key("sites").begin_array();
+  for (const auto& s : r.sites) {
+    w.begin_object().key("site").string(s.status.site).key("reached").boolean(s.reached);
+    w.key("seq").uint64(s.status.seq).key("ageSeconds").number(s.status.age_seconds);
+    w.key("stale").boolean(s.status.stale);
+    w.key("lots").uint64(s.reached ? s.report.lots.size() : 0);
+    w.key("shipments").uint64(s.reached ? s.report.shipments.size() : 0);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("crossSiteEdges").begin_array();
+  for (const auto& e : r.edges) {
+    w.begin_object().key("from").string(e.from_site + " " + e.from_lot);
+    w.key("to").string(e.to_site + " " + e.to_lot).key("basis").string(e.basis);
+    w.key("shipment").string(e.shipment).key("received").decimal(e.received, 3);
+    w.key("uom").string(e.uom).end_object();
+  }
+  w.end_array();
+  w.key("customers").begin_array();
+  for (const auto& s : r.sites) {
+    for (const auto& c : s.report.customers) {
+      w.begin_object().key("site").string(s.status.site).key("customer").string(c.customer);
+      w.key("name").string(c.name).key("qty").decimal(c.qty, 3).key("uom").string(c.uom);
+      w.key("shipments").uint64(c.shipments).end_object();
+    }
+  }
+  w.end_array();
+  w.end_object();
+  return render_table(out);
+}
+
+int recall(const EnterpriseArgs& a) {
+  const SystemClock clock;
+  auto e = open(a.dir, clock);
+  if (!e) return report(e.error());
+  auto r = (*e)->recall(a.site, a.lot);
+  if (!r) {
+    Error err = r.error();
+    if (err.field == "site" || err.field == "lot") err.field = "--" + err.field;
+    return report(err);
+  }
+  if (a.format == Format::kTable) {
+    std::cout << table_of(*r);
+    return kExitOk;
+  }
+  std::string out;
+  codec::JsonWriter w(out);
+  domain::write_enterprise_recall_json(*r, w);
+  std::cout << out << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_enterprise(CLI::App& app, Action& run) {
+  auto* cmd = app.add_subcommand(
+      "enterprise", "Recall across many sites' copies (an enterprise directory, enterprise.json)");
+  cmd->require_subcommand(1);
+  auto s = std::make_shared<EnterpriseArgs>();
+  auto* st = cmd->add_subcommand("status", "How far each site's copy reaches, and how old it is");
+  st->add_option("ENT", s->dir, "The enterprise directory")->required();
+  add_format(st, s->format);
+  st->callback([&run, s] {
+    run = [s] {
+      return status(*s);
+    };
+  });
+  auto r = std::make_shared<EnterpriseArgs>();
+  auto* rc = cmd->add_subcommand(
+      "recall", "Forward from a lot at one site, into every site its shipments reached");
+  rc->add_option("ENT", r->dir, "The enterprise directory")->required();
+  rc->add_option("--site", r->site, "The site the lot is at")->required();
+  rc->add_option("--lot", r->lot, "The lot to start from")->required();
+  add_format(rc, r->format);
+  rc->callback([&run, r] {
+    run = [r] {
+      return recall(*r);
+    };
+  });
+}
+
+}  // namespace custody::cli
