@@ -95,8 +95,27 @@ Result<std::unique_ptr<JetStream>> JetStream::connect(const NatsConfig& config,
   natsOptions* opts = nullptr;
   natsStatus s = natsOptions_Create(&opts);
   const std::string name(client_name);
-  if (s == NATS_OK) s = natsOptions_SetServers(opts, nullptr, 0);
-  if (s == NATS_OK) s = natsOptions_SetURL(opts, config.url.c_str());
+  // nats.c takes one URL, or a list as servers: a comma-separated list (a cluster's nodes)
+  // given as one URL is tried as one address and never connects.
+  std::vector<std::string> urls;
+  for (std::size_t at = 0; at <= config.url.size();) {
+    const std::size_t comma = std::min(config.url.find(',', at), config.url.size());
+    std::string one = config.url.substr(at, comma - at);
+    one.erase(0, one.find_first_not_of(' '));
+    one.erase(one.find_last_not_of(' ') + 1);
+    if (!one.empty()) urls.push_back(std::move(one));
+    at = comma + 1;
+  }
+  std::vector<const char*> servers;
+  for (const auto& u : urls) servers.push_back(u.c_str());
+  if (servers.empty()) {
+    natsOptions_Destroy(opts);
+    return fail(ErrorCode::kInvalidArgument, "no NATS URL was given", "nats");
+  }
+  if (s == NATS_OK) s = natsOptions_SetURL(opts, nullptr);
+  if (s == NATS_OK) {
+    s = natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
+  }
   if (s == NATS_OK) s = natsOptions_SetName(opts, name.c_str());
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, config.timeout.count());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);

@@ -522,9 +522,18 @@ TEST_F(JetStreamTest, BadBrokerSettingsAreRefusedClearly) {
   ASSERT_FALSE(away);
   EXPECT_EQ(away.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(away.error().field, "nats");
-  for (const char* bad : {"a.b", "", "a*", "a>"}) {
-    auto n = repl::check_name(bad, "site");
-    ASSERT_FALSE(n) << bad;
+  // A cluster's nodes, comma-separated: one away, one there.
+  c.url = "nats://127.0.0.1:1, " + nats_.config().url;
+  auto listed = repl::JetStream::connect(c, "x");
+  ASSERT_TRUE(listed) << listed.error().message;
+  c.url = " , ";
+  auto none = repl::JetStream::connect(c, "x");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(none.error().field, "nats");
+  for (const char* name : {"a.b", "", "a*", "a>"}) {
+    auto n = repl::check_name(name, "site");
+    ASSERT_FALSE(n) << name;
     EXPECT_EQ(n.error().code, ErrorCode::kInvalidArgument);
     EXPECT_EQ(n.error().field, "site");
   }
