@@ -63,7 +63,7 @@ bool plain_name(std::string_view s) {
 Result<EnterpriseSiteConfig> site_config(const json::value& v, const std::string& path) {
   if (!v.is_object()) return fail(ErrorCode::kInvalidArgument, "must be an object", path);
   const auto& obj = v.as_object();
-  if (auto ok = only(obj, {"site", "dir", "gln", "parties"}, path); !ok) {
+  if (auto ok = only(obj, {"site", "dir", "gln", "parties", "own"}, path); !ok) {
     return std::unexpected(ok.error());
   }
   EnterpriseSiteConfig site;
@@ -86,6 +86,12 @@ Result<EnterpriseSiteConfig> site_config(const json::value& v, const std::string
     return fail(ErrorCode::kInvalidArgument, "must be a GLN: 13 digits", path + ".gln");
   }
   site.gln = *gln;
+  if (const auto* own = obj.if_contains("own")) {
+    if (!own->is_bool()) {
+      return fail(ErrorCode::kInvalidArgument, "must be true or false", path + ".own");
+    }
+    site.own = own->as_bool();
+  }
   if (const auto* parties = obj.if_contains("parties")) {
     if (!parties->is_array()) {
       return fail(ErrorCode::kInvalidArgument, "must be an array of party ids", path + ".parties");
@@ -110,39 +116,48 @@ struct Receipt {
   std::uint64_t seq = 0;
 };
 
+// What a receipt says now: the first record of the lot's stream, as corrected since (a
+// correction of its document, quantity or supplier lot is the payload in force).
 std::optional<Receipt> receipt_of(const ledger::Snapshot& snap, std::string_view lot) {
   std::optional<Receipt> out;
-  (void)snap.stream_records(keys::stream("lot", lot), 1, 1,
-                            [&](std::uint64_t seq, std::string_view bytes) {
-                              auto rec = ledger::decode_record(bytes);
-                              if (rec && rec->type == "lot.received" && rec->payload_present) {
-                                codec::MessageView view(rec->payload);
-                                auto r = view.root<s::LotReceived>();
-                                out = Receipt{str(r.getSupplier()),
-                                              str(r.getSupplierLot()),
-                                              str(r.getDocument()),
-                                              str(r.getSscc()),
-                                              r.getQty(),
-                                              rec->recorded_at,
-                                              seq};
-                              }
-                              return false;
-                            });
+  (void)snap.stream_records(
+      keys::stream("lot", lot), 1, 1, [&](std::uint64_t seq, std::string_view bytes) {
+        auto rec = ledger::decode_record(bytes);
+        if (!rec || rec->type != "lot.received" || !rec->payload_present) return false;
+        std::string payload = rec->payload;
+        if (auto in_force = snap.get(snap.family(kCorrectionsCf), keys::correction(seq))) {
+          codec::MessageView correction(*in_force);
+          const auto data = correction.root<s::Correction>().getPayload();
+          payload.assign(reinterpret_cast<const char*>(data.begin()), data.size());
+        }
+        codec::MessageView view(payload);
+        auto r = view.root<s::LotReceived>();
+        out = Receipt{str(r.getSupplier()),
+                      str(r.getSupplierLot()),
+                      str(r.getDocument()),
+                      str(r.getSscc()),
+                      r.getQty(),
+                      rec->recorded_at,
+                      seq};
+        return false;
+      });
   return out;
 }
 
-// Why a shipment line and a receipt are the same goods, or "" when they are not.
+// Why a shipment line and a receipt (from the shipping site, of its lot) are the same goods,
+// strongest first. A receipt of the lot from the site is always followed: a recall rather
+// reaches too much than too little.
 std::string basis(const RecallShipment& shipped, const Receipt& received, bool customer_is_site) {
   const bool both_pallets = !shipped.sscc.empty() && !received.sscc.empty();
   if (both_pallets && shipped.sscc == received.sscc) return "sscc";
   if (!received.document.empty() && received.document == shipped.shipment) return "bol";
-  if (both_pallets) return "";  // two different pallets: not the same goods on the lot code
-  return customer_is_site ? "lot" : "";
+  if (customer_is_site && !both_pallets) return "lot";
+  return "supplierLot";
 }
 
-// How strong a basis is: sscc 3, bol 2, lot 1, none 0.
+// How strong a basis is: sscc 4, bol 3, lot 2, supplierLot 1.
 int rank(std::string_view basis) {
-  return basis == "sscc" ? 3 : basis == "bol" ? 2 : basis == "lot" ? 1 : 0;
+  return basis == "sscc" ? 4 : basis == "bol" ? 3 : basis == "lot" ? 2 : 1;
 }
 
 }  // namespace
@@ -216,6 +231,7 @@ struct Enterprise::Held {
   fs::path dir;
   bool copy = false;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::string catch_up_error;  // why the last catch-up failed ("" when it did not)
 };
 
 Enterprise::~Enterprise() = default;
@@ -246,29 +262,50 @@ Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const 
       return fail(ledger.error().code, held->dir.string() + ": " + ledger.error().message,
                   path + ".dir");
     }
+    if (held->copy && site.own) {
+      return fail(ErrorCode::kInvalidArgument,
+                  held->dir.string() + " is a follower's copy, not the site's own ledger",
+                  path + ".own");
+    }
+    if (!held->copy && !site.own) {
+      return fail(ErrorCode::kInvalidArgument,
+                  held->dir.string() +
+                      " is not a follower's copy; say \"own\": true if it is the site's own "
+                      "ledger on this node",
+                  path + ".dir");
+    }
     held->ledger = std::move(*ledger);
     e->held_.push_back(std::move(held));
   }
   return e;
 }
 
-Result<void> Enterprise::refresh() {
-  std::unique_lock lock(mu_);
+void Enterprise::refresh() {
+  // At most once a second, and never behind a recall: a reader's snapshot of a secondary
+  // instance is no RocksDB snapshot, so a catch-up must not run while one reads (mu_). A
+  // refresh skipped here is taken by a later request.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refresh_.load() < std::chrono::seconds(1)) return;
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  last_refresh_ = now;
   for (auto& held : held_) {
-    if (auto r = held->ledger->store().catch_up(); !r) return r;
+    auto r = held->ledger->store().catch_up();
+    held->catch_up_error = r ? std::string() : r.error().message;
   }
-  return {};
 }
 
 SiteStatus Enterprise::status_of(std::size_t i, const ledger::Snapshot& snap) const {
   SiteStatus s;
   s.site = config_.sites[i].site;
   s.copy = held_[i]->copy;
+  s.error = held_[i]->catch_up_error;
   s.seq = snap.head().seq;
   s.last_record_at = snap.head().recorded_at;
   const TimeNs now = clock_->now();
-  if (!s.copy) {
+  if (!s.copy) {  // the site's own ledger, as enterprise.json says
     s.synced_at = now;
+    s.stale = !s.error.empty();
     return s;
   }
   if (auto text = read_file(held_[i]->dir / kSyncedFile, 256)) {
@@ -278,7 +315,8 @@ SiteStatus Enterprise::status_of(std::size_t i, const ledger::Snapshot& snap) co
   }
   const TimeNs since = s.synced_at != 0 ? s.synced_at : s.last_record_at;
   s.age_seconds = since > 0 && now > since ? static_cast<double>(now - since) / 1e9 : 0;
-  s.stale = s.synced_at == 0 || s.age_seconds > static_cast<double>(config_.stale_after_seconds);
+  s.stale = s.synced_at == 0 || !s.error.empty() ||
+            s.age_seconds > static_cast<double>(config_.stale_after_seconds);
   return s;
 }
 
@@ -337,6 +375,7 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
     starts[first].insert(std::string(lot));
     pending[first] = true;
     std::set<std::tuple<std::uint64_t, std::size_t, std::string>> seen;  // shipped seq, to
+    std::set<std::pair<std::size_t, std::uint64_t>> followed;            // site, shipped seq
     // The edges from site a's shipment `lines` of one lot to lot `received_lot` of site b:
     // those of the strongest basis any line has. Whether there is one.
     const auto connect = [&](std::size_t a, std::size_t b,
@@ -346,7 +385,7 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
         const auto c = sister[a].find(line.customer);
         return c != sister[a].end() && c->second == b;
       };
-      int best = 0;
+      int best = 0;  // every receipt found matches at least on its supplier lot
       for (const auto* line : lines) {
         best = std::max(best, rank(basis(*line, receipt, customer_is(*line))));
       }
@@ -354,6 +393,7 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
       for (const auto* line : lines) {
         const std::string why = basis(*line, receipt, customer_is(*line));
         if (rank(why) != best || !seen.emplace(line->seq, b, received_lot).second) continue;
+        followed.emplace(a, line->seq);
         out.edges.push_back(CrossSiteEdge{
             config_.sites[a].site, line->lot, config_.sites[b].site, received_lot, why,
             line->shipment, why == "sscc" ? line->sscc : std::string(), line->uom, line->qty,
@@ -415,6 +455,15 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
       }
     }
     for (std::size_t i = 0; i < n; ++i) out.sites[i].status = status_of(i, *snaps[i]);
+    // Transfers to a sister site that no receipt there continues: said, not dropped.
+    for (std::size_t a = 0; a < n; ++a) {
+      for (const auto& shipped : out.sites[a].report.shipments) {
+        const auto to = sister[a].find(shipped.customer);
+        if (to == sister[a].end() || followed.contains({a, shipped.seq})) continue;
+        out.unfollowed.push_back(
+            UnfollowedTransfer{config_.sites[a].site, config_.sites[to->second].site, shipped});
+      }
+    }
     for (auto& s : out.sites) {
       // Shipments to sister sites are transfers inside the enterprise, not customers to call.
       if (!s.reached) continue;
@@ -449,6 +498,7 @@ void write_site_status_json(const SiteStatus& s, codec::JsonWriter& out) {
   }
   out.key("ageSeconds").number(std::round(s.age_seconds * 10) / 10);
   out.key("stale").boolean(s.stale);
+  if (!s.error.empty()) out.key("error").string(s.error);
   out.end_object();
 }
 
@@ -469,6 +519,7 @@ void write_enterprise_recall_json(const EnterpriseRecall& r, codec::JsonWriter& 
   out.key("sitesReached").uint64(sites).key("lots").uint64(lots);
   out.key("shipments").uint64(shipments).key("customers").uint64(customers);
   out.key("crossSiteEdges").uint64(r.edges.size()).key("staleSitesReached").uint64(stale);
+  out.key("unfollowedTransfers").uint64(r.unfollowed.size());
   out.end_object();
   out.key("sites").begin_array();
   for (const auto& s : r.sites) {
@@ -495,6 +546,18 @@ void write_enterprise_recall_json(const EnterpriseRecall& r, codec::JsonWriter& 
     out.key("shippedAt").string(format_rfc3339(e.shipped_at));
     out.key("receivedAt").string(format_rfc3339(e.received_at));
     out.key("shippedSeq").uint64(e.shipped_seq).key("receivedSeq").uint64(e.received_seq);
+    out.end_object();
+  }
+  out.end_array();
+  out.key("unfollowedTransfers").begin_array();
+  for (const auto& u : r.unfollowed) {
+    out.begin_object();
+    out.key("fromSite").string(u.from_site).key("toSite").string(u.to_site);
+    out.key("lot").string(u.shipment.lot).key("shipment").string(u.shipment.shipment);
+    if (!u.shipment.sscc.empty()) out.key("sscc").string(u.shipment.sscc);
+    out.key("qty").decimal(u.shipment.qty, 3).key("uom").string(u.shipment.uom);
+    out.key("shippedAt").string(format_rfc3339(u.shipment.at));
+    out.key("shippedSeq").uint64(u.shipment.seq);
     out.end_object();
   }
   out.end_array();

@@ -158,6 +158,7 @@ void write_recall_json(const RecallReport& r, codec::JsonWriter& out) {
     out.key("date").string(format_rfc3339(s.at));
     out.key("qty").decimal(s.qty, 3);
     out.key("uom").string(s.uom);
+    if (!s.sscc.empty()) out.key("sscc").string(s.sscc);  // the pallet, when the shipment named one
     out.end_object();
   }
   out.end_array();

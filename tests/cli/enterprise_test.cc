@@ -26,7 +26,12 @@ class EnterpriseCli : public ::testing::Test {
           {"append", (ent() / site).string(), (fixtures / (site + ".ndjson")).string()});
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
-    fs::copy_file(fixtures / "enterprise.json", ent() / "enterprise.json");
+    // The fixture's sites, here their own ledgers rather than followers' copies.
+    std::string config = testing::read_text(fixtures / "enterprise.json");
+    for (std::size_t at = 0; (at = config.find("\"gln\"", at)) != std::string::npos; at += 20) {
+      config.insert(at, "\"own\": true, ");
+    }
+    std::ofstream(ent() / "enterprise.json") << config;
   }
   [[nodiscard]] fs::path ent() const { return tmp_.path() / "ent"; }
 
@@ -66,6 +71,14 @@ TEST_F(EnterpriseCli, StatusAndRecallCrossTheSites) {
   const auto& a = doc.at("sites").as_array()[0].at("recall").as_object();
   ASSERT_EQ(a.at("customers").as_array().size(), 1u);
   EXPECT_EQ(a.at("customers").as_array()[0].at("customer"), "dc-east");
+
+  // The site's own recall names the pallet a shipment left on.
+  auto own = run_custody({"recall", (ent() / "plant-a").string(), "--lot", "S-1"});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  const auto shipments = json::parse(own.out).at("shipments").as_array();
+  ASSERT_EQ(shipments.size(), 2u);
+  EXPECT_EQ(shipments[0].at("sscc"), "106141411234567897");
+  EXPECT_FALSE(shipments[1].as_object().contains("sscc"));
 
   auto table = run_custody({"enterprise", "recall", ent().string(), "--site", "plant-a", "--lot",
                             "R-1", "--format", "table"});

@@ -3,6 +3,7 @@
 // and refuses bad settings.
 #include "custody/domain/enterprise.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -50,6 +51,9 @@ class EnterpriseTest : public ReplicationTest {
     ok("lot.ship", R"({"lot":"F-1","qty":4,"customer":"PLANT-B","shipment":"BOL-8","sscc":")" +
                        std::string(kSecondSscc) + "\"}");
     ok("lot.ship", R"({"lot":"F-1","qty":3,"customer":"dc","shipment":"BOL-9"})");
+    // Raw romaine sent to plant-c, which has not received it (yet).
+    ok("party.define", R"({"party":"PLANT-C","name":"Plant C","role":"customer"})");
+    ok("lot.ship", R"({"lot":"R-1","qty":5,"customer":"PLANT-C","shipment":"BOL-T1"})");
 
     site("plant-b");
     // plant-a is known here by its GLN; plant-c by the id the enterprise lists.
@@ -79,13 +83,13 @@ class EnterpriseTest : public ReplicationTest {
     receive("C-9", 5, "romaine", "F-1");  // the farm's, not plant-a's
     ledger_.reset();
     write_config(R"({"sites": [
-      {"site": "plant-a", "gln": ")" +
+      {"site": "plant-a", "own": true, "gln": ")" +
                  std::string(kGlnA) +
                  R"("},
-      {"site": "plant-b", "gln": ")" +
+      {"site": "plant-b", "own": true, "gln": ")" +
                  std::string(kGlnB) +
                  R"(", "parties": ["SITE-B"]},
-      {"site": "plant-c", "parties": ["PLANT-C"]}]})");
+      {"site": "plant-c", "own": true, "parties": ["PLANT-C"]}]})");
   }
 
   // A released order WO on salad-r that consumes `from` and makes `into` (released).
@@ -133,27 +137,39 @@ TEST_F(EnterpriseTest, ARecallFollowsShipmentsIntoTheSitesThatReceivedThem) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->sites.size(), 3u);
   EXPECT_EQ(lots_of(r->sites[0]), (std::set<std::string>{"R-1", "F-1"}));
-  // B-IN-3 came on another pallet; C-9 is the farm's F-1.
-  EXPECT_EQ(lots_of(r->sites[1]), (std::set<std::string>{"B-IN-1", "B-IN-2", "K-1"}));
+  // B-IN-3 came on a pallet plant-a never shipped, but it is plant-a's F-1 all the same; C-9 is
+  // the farm's F-1.
+  EXPECT_EQ(lots_of(r->sites[1]), (std::set<std::string>{"B-IN-1", "B-IN-2", "B-IN-3", "K-1"}));
   EXPECT_EQ(lots_of(r->sites[2]), (std::set<std::string>{"C-1"}));
 
-  std::set<std::tuple<std::string, std::string, std::string>> edges;
+  // Each receipt by the shipment lines that match it best.
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> edges;
   for (const auto& edge : r->edges) {
-    edges.emplace(edge.from_site + " " + edge.from_lot, edge.to_site + " " + edge.to_lot,
-                  edge.basis);
+    edges.emplace_back(edge.from_site + " " + edge.from_lot, edge.to_site + " " + edge.to_lot,
+                       edge.basis, edge.shipment);
   }
-  EXPECT_EQ(edges, (std::set<std::tuple<std::string, std::string, std::string>>{
-                       {"plant-a F-1", "plant-b B-IN-1", "sscc"},
-                       {"plant-a F-1", "plant-b B-IN-2", "lot"},
-                       {"plant-b K-1", "plant-c C-1", "bol"}}));
+  std::sort(edges.begin(), edges.end());
+  EXPECT_EQ(edges, (std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+                       {"plant-a F-1", "plant-b B-IN-1", "sscc", "BOL-7"},
+                       {"plant-a F-1", "plant-b B-IN-2", "lot", "BOL-7"},
+                       {"plant-a F-1", "plant-b B-IN-2", "lot", "BOL-8"},
+                       {"plant-a F-1", "plant-b B-IN-3", "supplierLot", "BOL-7"},
+                       {"plant-a F-1", "plant-b B-IN-3", "supplierLot", "BOL-8"},
+                       {"plant-a F-1", "plant-b B-IN-3", "supplierLot", "BOL-9"},
+                       {"plant-b K-1", "plant-c C-1", "bol", "BOL-C1"}}));
   for (const auto& edge : r->edges) {
     if (edge.basis == "sscc") {
       EXPECT_EQ(edge.sscc, kSscc);
-      EXPECT_EQ(edge.shipment, "BOL-7");
       EXPECT_EQ(edge.shipped, 10'000);
       EXPECT_EQ(edge.received, 10'000);
     }
   }
+  // The romaine sent to plant-c that plant-c has not received: said, not dropped.
+  ASSERT_EQ(r->unfollowed.size(), 1u);
+  EXPECT_EQ(r->unfollowed[0].from_site, "plant-a");
+  EXPECT_EQ(r->unfollowed[0].to_site, "plant-c");
+  EXPECT_EQ(r->unfollowed[0].shipment.shipment, "BOL-T1");
+  EXPECT_EQ(r->unfollowed[0].shipment.lot, "R-1");
   // Customers to call are outside the enterprise: plant-b and plant-c are not among them.
   ASSERT_EQ(r->sites[0].report.customers.size(), 1u);
   EXPECT_EQ(r->sites[0].report.customers[0].customer, "dc");
@@ -180,7 +196,9 @@ TEST_F(EnterpriseTest, ARecallFollowsShipmentsIntoTheSitesThatReceivedThem) {
   domain::write_enterprise_recall_json(*r, w);
   auto doc = boost::json::parse(out).as_object();
   EXPECT_EQ(doc.at("summary").at("sitesReached").to_number<std::uint64_t>(), 3u);
-  EXPECT_EQ(doc.at("summary").at("crossSiteEdges").to_number<std::uint64_t>(), r->edges.size());
+  EXPECT_EQ(doc.at("summary").at("crossSiteEdges").to_number<std::uint64_t>(), 7u);
+  EXPECT_EQ(doc.at("summary").at("unfollowedTransfers").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(doc.at("unfollowedTransfers").as_array()[0].at("shipment"), "BOL-T1");
   EXPECT_EQ(doc.at("sites").as_array()[2].at("recall").at("scope").at("lots").as_array().size(),
             1u);
 }
@@ -201,9 +219,9 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
   }
   ledger_.reset();
   write_config(R"({"staleAfterSeconds": 60, "sites": [
-      {"site": "plant-a", "gln": ")" +
+      {"site": "plant-a", "own": true, "gln": ")" +
                std::string(kGlnA) + R"("},
-      {"site": "plant-b", "gln": ")" +
+      {"site": "plant-b", "own": true, "gln": ")" +
                std::string(kGlnB) + R"(", "parties": ["SITE-B"]},
       {"site": "plant-c", "dir": "plant-c-copy", "parties": ["PLANT-C"]}]})");
   auto e = open();
@@ -237,12 +255,47 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
   EXPECT_EQ(code_name(no_lot.error().code), "not_found");
   EXPECT_EQ(no_lot.error().field, "lot");
 
-  // A copy named as another site is refused.
+  // The copy grows while the enterprise is open (a follower writing beside it): a refresh
+  // shows it. The romaine plant-a sent reaches plant-c, from its own party for plant-a.
+  {
+    dir_ = ent_ / "plant-c";
+    reopen();
+    ok("party.define", R"({"party":"PLANT-A","name":"Plant A","role":"supplier","gln":")" +
+                           std::string(kGlnA) + "\"}");
+    ok("lot.receive",
+       R"({"lot":"C-2","material":"romaine","qty":5,"uom":"kg","supplier":"PLANT-A",)"
+       R"("supplierLot":"R-1","document":"BOL-T1"})");
+    ASSERT_TRUE(ledger_->checkpoint());
+    auto more = ledger::read_batches(ledger_->store(), e->status()[2].seq);
+    ASSERT_TRUE(more);
+    auto r2 = ledger::Replica::open(copy, "plant-c", ledger_->meta().node_public_key,
+                                    domain::make_state_machine());
+    ASSERT_TRUE(r2) << r2.error().message;
+    for (const auto& b : *more) ASSERT_TRUE((*r2)->offer(b, "q"));
+    ledger_.reset();
+  }
+  e->refresh();
+  auto grown = e->recall("plant-a", "R-1");
+  ASSERT_TRUE(grown);
+  EXPECT_EQ(lots_of(grown->sites[2]), (std::set<std::string>{"C-1", "C-2"}));
+  EXPECT_TRUE(grown->unfollowed.empty());
+
+  // A copy named as another site is refused, and so is a copy called the site's own.
   write_config(R"({"sites": [{"site": "plant-b", "dir": "plant-c-copy"}]})");
   auto wrong = Enterprise::open(ent_, clock_);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(code_name(wrong.error().code), "invalid_argument");
   EXPECT_EQ(wrong.error().field, "sites[0].site");
+  write_config(R"({"sites": [{"site": "plant-c", "dir": "plant-c-copy", "own": true}]})");
+  auto own_copy = Enterprise::open(ent_, clock_);
+  ASSERT_FALSE(own_copy);
+  EXPECT_EQ(own_copy.error().field, "sites[0].own");
+  // A ledger that is not a copy must be said to be the site's own.
+  write_config(R"({"sites": [{"site": "plant-a"}]})");
+  auto unsaid = Enterprise::open(ent_, clock_);
+  ASSERT_FALSE(unsaid);
+  EXPECT_EQ(code_name(unsaid.error().code), "invalid_argument");
+  EXPECT_EQ(unsaid.error().field, "sites[0].dir");
 }
 
 TEST_F(EnterpriseTest, BadSettingsAreRefusedWithTheirPath) {
@@ -265,6 +318,8 @@ TEST_F(EnterpriseTest, BadSettingsAreRefusedWithTheirPath) {
                         ErrorCode::kInvalidArgument, "enterprise.sites[0].parties[0]");
   expect_config_refused(R"({"sites": [{"site": "plant-a", "colour": "red"}]})",
                         ErrorCode::kInvalidArgument, "enterprise.sites[0].colour");
+  expect_config_refused(R"({"sites": [{"site": "plant-a", "own": "yes"}]})",
+                        ErrorCode::kInvalidArgument, "enterprise.sites[0].own");
   expect_config_refused(R"({"sites": [{"site": "nowhere"}]})", ErrorCode::kNotALedger,
                         "sites[0].dir");
   fs::remove(ent_ / "enterprise.json");

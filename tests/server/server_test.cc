@@ -364,7 +364,12 @@ fs::path make_enterprise(const fs::path& tmp) {
         run_custody({"append", (ent / site).string(), (fixtures / (site + ".ndjson")).string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
   }
-  fs::copy_file(fixtures / "enterprise.json", ent / "enterprise.json");
+  // The fixture's sites, here their own ledgers rather than followers' copies.
+  std::string config = read_text(fixtures / "enterprise.json");
+  for (std::size_t at = 0; (at = config.find("\"gln\"", at)) != std::string::npos; at += 20) {
+    config.insert(at, "\"own\": true, ");
+  }
+  std::ofstream(ent / "enterprise.json") << config;
   return ent;
 }
 
@@ -426,6 +431,16 @@ TEST_F(Serve, WithoutAnEnterpriseTheRecallIsNotFoundAndABadOneDoesNotStart) {
                           (tmp_.path() / "nowhere").string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("not_found"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir() / "server"));
+  // A bad setting is named by its path in enterprise.json.
+  fs::create_directories(tmp_.path() / "bad-ent");
+  std::ofstream(tmp_.path() / "bad-ent" / "enterprise.json")
+      << R"({"sites": [{"site": "plant-a", "gln": "123"}]})";
+  auto bad_setting = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0",
+                                  "--enterprise", (tmp_.path() / "bad-ent").string()});
+  EXPECT_EQ(bad_setting.exit_code, 2);
+  EXPECT_NE(bad_setting.err.find("(field enterprise.sites[0].gln)"), std::string::npos)
+      << bad_setting.err;
   EXPECT_FALSE(fs::exists(dir() / "server"));
   start();
   auto sites = client_->request("GET", "/v1/enterprise/sites", "", qa);

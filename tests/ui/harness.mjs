@@ -2,7 +2,7 @@
 // headless by playwright-core, for the browser tests. Every page a test opens is watched: a
 // console error, an uncaught exception or a request to anywhere but the server fails the test.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -113,7 +113,10 @@ export class Plant {
       custody(['init', join(this.enterprise, site)]);
       custody(['append', join(this.enterprise, site), join(fixtures, site + '.ndjson')]);
     }
-    copyFileSync(join(fixtures, 'enterprise.json'), join(this.enterprise, 'enterprise.json'));
+    // The fixture's sites, here their own ledgers rather than followers' copies.
+    const config = JSON.parse(readFileSync(join(fixtures, 'enterprise.json'), 'utf8'));
+    for (const site of config.sites) site.own = true;
+    writeFileSync(join(this.enterprise, 'enterprise.json'), JSON.stringify(config));
     // An outbox to an ERP endpoint nobody answers (port 9 on loopback refuses): the server
     // hosts it, it holds the held lots back, and the admin screen shows its backlog.
     custody(['plugins', 'add', this.ledger, outboxPlugin, '--id', 'outbox.erp', '--grant-requested', '--config',

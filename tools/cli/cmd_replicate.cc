@@ -173,6 +173,7 @@ int run_follow(const Follow& o) {
   std::string cosigned_note;  // the checkpoint last cosigned and sent
   bool warned = false;
   Synced synced;
+  std::uint64_t synced_head = (*replica)->head().seq, alarms_at_growth = 0;
   for (;;) {
     auto taken = follower.poll(alarm);
     if (!taken) {
@@ -195,7 +196,15 @@ int run_follow(const Follow& o) {
         alarm(repl::Alarm{0, c.error()});
       }
     }
-    if (*taken == 0) note_synced(o.dir, (*replica)->head().seq, synced);
+    // Complete as far as the broker goes: nothing new, nothing held back for a checkpoint,
+    // and no batch refused since the copy last grew (a refused one may hide a gap).
+    if ((*replica)->head().seq != synced_head) {
+      synced_head = (*replica)->head().seq;
+      alarms_at_growth = alarms;
+    }
+    if (*taken == 0 && alarms == alarms_at_growth && (*replica)->held() == 0) {
+      note_synced(o.dir, (*replica)->head().seq, synced);
+    }
     if (o.once && *taken == 0) break;
     if (*taken == 0) (*js)->wait(std::chrono::milliseconds(500));
     if (stopped(signals, 0)) break;

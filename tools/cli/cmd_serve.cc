@@ -63,7 +63,12 @@ int serve(ServeArgs a) {
     auto e = domain::Enterprise::open(a.enterprise, clock);
     if (!e) {
       Error err = e.error();
-      err.field = err.field == "dir" ? "enterprise" : "enterprise." + err.field;
+      // enterprise.json's own paths start with "enterprise"; a site's are "sites[i]...".
+      if (err.field == "dir") {
+        err.field = "enterprise";
+      } else if (!err.field.starts_with("enterprise")) {
+        err.field = "enterprise." + err.field;
+      }
       return report(err);
     }
     enterprise = std::move(*e);

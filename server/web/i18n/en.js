@@ -308,6 +308,10 @@ export default {
   'enterprise.basis.sscc': 'pallet SSCC',
   'enterprise.basis.bol': 'bill of lading',
   'enterprise.basis.lot': 'lot code and parties',
+  'enterprise.basis.supplierLot': 'supplier and lot code only',
+  'enterprise.unfollowed': 'Sent to a sister site, not received there (yet)',
+  'enterprise.unfollowedWarning': '{n} shipments to the company’s own sites are not in their copies as receipts: follow them up by hand.',
+  'enterprise.toSite': 'Sent to',
   'enterprise.customers': 'Customers to call (outside the company)',
   'enterprise.siteLots': '{site}: {n} lots (as of record #{seq})',
 

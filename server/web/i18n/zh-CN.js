@@ -308,6 +308,10 @@ export default {
   'enterprise.basis.sscc': '托盘 SSCC',
   'enterprise.basis.bol': '提单',
   'enterprise.basis.lot': '批号与往来方',
+  'enterprise.basis.supplierLot': '仅供应商与批号',
+  'enterprise.unfollowed': '已发往兄弟厂区、但（尚）未在该厂区接收',
+  'enterprise.unfollowedWarning': '有 {n} 次发往本公司其他厂区的发货，在其副本中尚无对应的接收：请人工跟进。',
+  'enterprise.toSite': '发往',
   'enterprise.customers': '需联系的客户（公司外部）',
   'enterprise.siteLots': '{site}：{n} 个批次（截至记录 #{seq}）',
 

@@ -73,7 +73,7 @@ function Sites({ sites, reached }) {
         <td>${s.site}</td><td>${t(s.copy ? 'enterprise.copy' : 'enterprise.own')}</td>
         <td class="num">${s.seq}</td><td>${s.syncedAt ? formatTime(s.syncedAt) : '—'}</td>
         <td class="num">${formatQty(s.ageSeconds)} s</td>
-        <td><span class=${'badge ' + (s.stale ? 'stale' : 'current')}>${t(s.stale ? 'enterprise.stale' : 'enterprise.current')}</span></td>
+        <td><span class=${'badge ' + (s.stale ? 'stale' : 'current')} title=${s.error ?? ''}>${t(s.stale ? 'enterprise.stale' : 'enterprise.current')}</span></td>
         ${reached && html`<td>${t(reached.has(s.site) ? 'enterprise.yes' : 'enterprise.no')}</td>`}</tr>`)}</tbody>
     </table>
   </section>`;
@@ -86,6 +86,7 @@ function Report({ report }) {
   return html`<section aria-labelledby="enterprise-summary">
       <h2 id="enterprise-summary">${t('enterprise.summary', { sites: s.sitesReached, lots: s.lots, shipments: s.shipments, customers: s.customers, edges: s.crossSiteEdges })}</h2>
       ${s.staleSitesReached > 0 && html`<div class="banner stale" role="alert">${t('enterprise.staleWarning', { n: s.staleSitesReached })}</div>`}
+      ${s.unfollowedTransfers > 0 && html`<div class="banner stale" role="alert">${t('enterprise.unfollowedWarning', { n: s.unfollowedTransfers })}</div>`}
       <p class="hint">${t('enterprise.elapsed', { ms: formatQty(report.elapsedMs) })}</p>
     </section>
     <section aria-labelledby="enterprise-edges">
@@ -99,6 +100,16 @@ function Report({ report }) {
           <td class="num">${formatQty(e.shipped)} ${e.uom}</td><td class="num">${formatQty(e.received)}</td></tr>`)}</tbody>
       </table>
     </section>
+    ${report.unfollowedTransfers.length > 0 && html`<section aria-labelledby="enterprise-unfollowed">
+      <h2 id="enterprise-unfollowed">${t('enterprise.unfollowed')}</h2>
+      <table class="enterprise-unfollowed">
+        <thead><tr><th scope="col">${t('enterprise.from')}</th><th scope="col">${t('enterprise.toSite')}</th><th scope="col">${t('recall.shipment')}</th>
+          <th scope="col">${t('recall.date')}</th><th scope="col">${t('col.qty')}</th></tr></thead>
+        <tbody>${report.unfollowedTransfers.map((/** @type {any} */ u) => html`<tr data-from=${u.fromSite + ' ' + u.lot} data-to=${u.toSite} data-shipment=${u.shipment}>
+          <td>${u.fromSite} · ${u.lot}</td><td>${u.toSite}</td><td>${u.shipment}</td><td>${formatTime(u.shippedAt)}</td>
+          <td class="num">${formatQty(u.qty)} ${u.uom}</td></tr>`)}</tbody>
+      </table>
+    </section>`}
     <section aria-labelledby="enterprise-customers">
       <h2 id="enterprise-customers">${t('enterprise.customers')}</h2>
       <table class="enterprise-customers">

@@ -7,22 +7,25 @@
 //   ENT/enterprise.json   {"staleAfterSeconds": 300,
 //                          "sites": [{"site": "plant-a", "dir": "plant-a",
 //                                     "gln": "0614141000005", "parties": ["PLANT-A"]}, ...]}
+//                         ("own": true: the site's own ledger on this node, not a copy)
 //   ENT/plant-a/          a follower's copy (custody follow ENT/plant-a --site plant-a ...)
 //   ENT/plant-a/SYNCED    "<seq> <ns>": when the follower last found nothing newer to take
 //
 // Matching (docs/enterprise.md): a lot received at site B whose supplier is site A (a party
 // whose id is one of A's `parties` or whose GLN is A's `gln`) and whose supplier lot is a lot
-// A shipped is that lot's continuation, on the strongest of these grounds:
-//   sscc  the shipment and the receipt name the same SSCC;
-//   bol   the receipt's document is the shipment's number (its bill of lading);
-//   lot   the shipment went to a customer that is site B (the lot code and both parties).
-// A shipment and a receipt that both name an SSCC, and different ones, are not matched on the
-// lot code alone.
+// A shipped is that lot's continuation. Each edge says on which grounds, the strongest of:
+//   sscc         the shipment and the receipt name the same SSCC;
+//   bol          the receipt's document is the shipment's number (its bill of lading);
+//   lot          the shipment went to a customer that is site B (the lot code and both parties),
+//                and they do not name two different pallets;
+//   supplierLot  only the supplier and its lot code agree.
 //
 // Every answer says, for each site, how far its copy reaches (seq), when the follower last
 // had everything the broker had (syncedAt), and whether that is older than staleAfterSeconds.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -47,6 +50,7 @@ struct EnterpriseSiteConfig {
   std::filesystem::path dir;         // its copy; relative paths from the enterprise directory
   std::string gln;                   // the GLN of its location, as other sites' parties carry it
   std::vector<std::string> parties;  // the party ids other sites know it by
+  bool own = false;  // `dir` is the site's own ledger on this node, not a follower's copy
 };
 
 struct EnterpriseConfig {
@@ -70,7 +74,8 @@ struct SiteStatus {
   TimeNs last_record_at = 0;  // recordedAt of its newest record
   TimeNs synced_at = 0;       // 0: never said (a copy); now (its own ledger)
   double age_seconds = 0;     // now - synced_at (or - last_record_at when never synced)
-  bool stale = false;         // age_seconds > staleAfterSeconds
+  bool stale = false;         // age_seconds > staleAfterSeconds, or never synced, or `error`
+  std::string error;          // why the last catch-up with its follower failed
 };
 
 // A shipped lot at one site continued as a received lot at another.
@@ -83,6 +88,13 @@ struct CrossSiteEdge {
   std::uint64_t shipped_seq = 0, received_seq = 0;
 };
 
+// A shipment to a sister site that no receipt there continues (yet): in transit, not in a
+// stale copy yet, or received under another lot code. The recall cannot follow it; people must.
+struct UnfollowedTransfer {
+  std::string from_site, to_site;
+  RecallShipment shipment;
+};
+
 struct EnterpriseRecall {
   std::string site, lot;  // where it started
   struct Site {
@@ -92,14 +104,16 @@ struct EnterpriseRecall {
   };
   std::vector<Site> sites;  // every site of the enterprise, in enterprise.json's order
   std::vector<CrossSiteEdge> edges;
+  std::vector<UnfollowedTransfer> unfollowed;
   double elapsed_ms = 0;
 };
 
 class Enterprise {
  public:
   // Opens every site's directory read-only. Errors: those of load_enterprise_config; a
-  // site's directory that is not a ledger (field "sites[i].dir"); a copy of another site
-  // than the one named (kInvalidArgument, field "sites[i].site").
+  // site's directory that is not a ledger, or not a follower's copy without "own" (field
+  // "sites[i].dir"); a copy of another site than the one named (kInvalidArgument, field
+  // "sites[i].site"); "own" on a follower's copy (field "sites[i].own").
   [[nodiscard]] static Result<std::unique_ptr<Enterprise>> open(const std::filesystem::path& dir,
                                                                 const Clock& clock);
   ~Enterprise();
@@ -108,8 +122,10 @@ class Enterprise {
 
   [[nodiscard]] const EnterpriseConfig& config() const { return config_; }
 
-  // Reads what the followers have written since the last refresh (any thread).
-  [[nodiscard]] Result<void> refresh();
+  // Reads what the followers have written since the last refresh (any thread): at most once
+  // a second, and skipped while a recall reads. A site whose catch-up fails says so in its
+  // status (error, stale).
+  void refresh();
   [[nodiscard]] std::vector<SiteStatus> status() const;
   // Forward from `lot` at `site`, across sites until nothing new is reached. Errors:
   // kNotFound (field "site") for a site the enterprise does not hold, (field "lot") for a lot
@@ -125,6 +141,7 @@ class Enterprise {
   EnterpriseConfig config_;
   const Clock* clock_ = nullptr;
   std::vector<std::unique_ptr<Held>> held_;
+  std::atomic<std::chrono::steady_clock::time_point> last_refresh_{};
   // refresh() replays the writers' logs into the readers: not while a recall reads them.
   mutable std::shared_mutex mu_;
 };
