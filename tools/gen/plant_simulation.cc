@@ -476,13 +476,22 @@ class PlantSimulation {
 
   // Every operator may run the wash (they rotate through all work centres), trained by the QA
   // manager on its procedure for a year; the first one's training lapses on day 10 and is
-  // renewed the day before.
+  // renewed the day before. A yearly refresher, a fortnight before the year runs out, keeps
+  // everyone qualified over a long run.
   void training(TimeNs t) {
     for (std::size_t i = 0; i < kOperators.size(); ++i) {
       const TimeNs until = t + (i == 0 ? 10 : 365) * kDay;
       qualify(t, user(kOperators[i]), until);
     }
     at(t + 9 * kDay + 10 * kHour, [this] { qualify(t_, user(kOperators[0]), t_ + 365 * kDay); });
+    refresher(t + 351 * kDay + 10 * kHour);
+  }
+
+  void refresher(TimeNs when) {
+    at(when, [this] {
+      for (const auto& op : kOperators) qualify(t_, user(op), t_ + 365 * kDay);
+      refresher(t_ + 351 * kDay);
+    });
   }
 
   // The flumes' chlorine probes are calibrated with the master data for 15 days, then on day
