@@ -1,5 +1,6 @@
 // custody enterprise status ENT and custody enterprise recall ENT --site S --lot L: the
 // enterprise view over many sites' copies (docs/enterprise.md).
+#include <cmath>
 #include <iostream>
 
 #include "cli/cli_common.h"
@@ -41,8 +42,8 @@ int status(const EnterpriseArgs& a) {
   return kExitOk;
 }
 
-// The report for people: how current each site is, the cross-site edges, and the customers
-// outside the enterprise, per site.
+// The report for people: how current each site is, the cross-site edges, the transfers to
+// sister sites that no receipt continues, and the customers outside the enterprise, per site.
 std::string table_of(const domain::EnterpriseRecall& r) {
   std::string out;
   codec::JsonWriter w(out);
@@ -51,7 +52,8 @@ std::string table_of(const domain::EnterpriseRecall& r) {
   w.key("sites").begin_array();
   for (const auto& s : r.sites) {
     w.begin_object().key("site").string(s.status.site).key("reached").boolean(s.reached);
-    w.key("seq").uint64(s.status.seq).key("ageSeconds").number(s.status.age_seconds);
+    w.key("seq").uint64(s.status.seq);
+    w.key("ageSeconds").number(std::round(s.status.age_seconds * 10) / 10);
     w.key("stale").boolean(s.status.stale);
     w.key("lots").uint64(s.reached ? s.report.lots.size() : 0);
     w.key("shipments").uint64(s.reached ? s.report.shipments.size() : 0);
@@ -64,6 +66,13 @@ std::string table_of(const domain::EnterpriseRecall& r) {
     w.key("to").string(e.to_site + " " + e.to_lot).key("basis").string(e.basis);
     w.key("shipment").string(e.shipment).key("received").decimal(e.received, 3);
     w.key("uom").string(e.uom).end_object();
+  }
+  w.end_array();
+  w.key("unfollowedTransfers").begin_array();
+  for (const auto& u : r.unfollowed) {
+    w.begin_object().key("from").string(u.from_site + " " + u.shipment.lot);
+    w.key("to").string(u.to_site).key("shipment").string(u.shipment.shipment);
+    w.key("qty").decimal(u.shipment.qty, 3).key("uom").string(u.shipment.uom).end_object();
   }
   w.end_array();
   w.key("customers").begin_array();
