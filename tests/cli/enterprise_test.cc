@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/enterprise_fixture.h"
 #include "support/test_support.h"
 
 namespace custody {
@@ -18,21 +19,7 @@ using testing::TempDir;
 
 class EnterpriseCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const fs::path fixtures = fs::path(CUSTODY_SOURCE_DIR) / "tests" / "fixtures" / "enterprise";
-    for (const std::string site : {"plant-a", "plant-b"}) {
-      ASSERT_EQ(run_custody({"init", (ent() / site).string()}).exit_code, 0);
-      auto r = run_custody(
-          {"append", (ent() / site).string(), (fixtures / (site + ".ndjson")).string()});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    // The fixture's sites, here their own ledgers rather than followers' copies.
-    std::string config = testing::read_text(fixtures / "enterprise.json");
-    for (std::size_t at = 0; (at = config.find("\"gln\"", at)) != std::string::npos; at += 20) {
-      config.insert(at, "\"own\": true, ");
-    }
-    std::ofstream(ent() / "enterprise.json") << config;
-  }
+  void SetUp() override { testing::make_enterprise(ent()); }
   [[nodiscard]] fs::path ent() const { return tmp_.path() / "ent"; }
 
   // Expects exit 2 naming `code` and `field`.

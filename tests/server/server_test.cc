@@ -17,6 +17,7 @@
 #include "custody/crypto/merkle_proof.h"
 #include "custody/ledger/checkpoint.h"
 #include "server/server_support.h"
+#include "support/enterprise_fixture.h"
 #include "support/test_support.h"
 
 namespace custody::testing {
@@ -353,31 +354,11 @@ TEST_F(Serve, EveryCellOfTheDocumentedAuthorityTableHolds) {
   EXPECT_GT(cells, 300u);
 }
 
-// The enterprise of tests/fixtures/enterprise in tmp/ent: two sites' ledgers and
-// enterprise.json.
-fs::path make_enterprise(const fs::path& tmp) {
-  const fs::path fixtures = fs::path(CUSTODY_SOURCE_DIR) / "tests" / "fixtures" / "enterprise";
-  const fs::path ent = tmp / "ent";
-  for (const std::string site : {"plant-a", "plant-b"}) {
-    EXPECT_EQ(run_custody({"init", (ent / site).string()}).exit_code, 0);
-    auto r =
-        run_custody({"append", (ent / site).string(), (fixtures / (site + ".ndjson")).string()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-  }
-  // The fixture's sites, here their own ledgers rather than followers' copies.
-  std::string config = read_text(fixtures / "enterprise.json");
-  for (std::size_t at = 0; (at = config.find("\"gln\"", at)) != std::string::npos; at += 20) {
-    config.insert(at, "\"own\": true, ");
-  }
-  std::ofstream(ent / "enterprise.json") << config;
-  return ent;
-}
-
 TEST_F(Serve, TheEnterpriseRecallCrossesSitesForTheRecallTeamOnly) {
   const std::string qa = token("qa");
   const std::string op = token("operator");
   const std::string auditor = token("auditor");
-  const fs::path ent = make_enterprise(tmp_.path());
+  const fs::path ent = make_enterprise(tmp_.path() / "ent");
   start({"--enterprise", ent.string()});
   EXPECT_NE(server_->first_line().find("\"enterpriseSites\":2"), std::string::npos)
       << server_->first_line();
