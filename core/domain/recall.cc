@@ -146,30 +146,36 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
                          : 0;
       report.balance.push_back(std::move(b));
     }
-    // 4. Orders that consumed it (some may not have produced anything yet), and shipments.
-    const std::string consumers = keys::consumed_by_prefix(lot.lot);
-    index->scan_prefix(consumers, [&](std::string_view key, std::string_view) {
-      wos.emplace(key.substr(consumers.size()));
-      return true;
-    });
-    index->scan_prefix(keys::shipment_prefix(lot.lot),
-                       [&](std::string_view, std::string_view value) {
-                         codec::MessageView sv_(value);
-                         auto line = sv_.root<s::ShipmentLine>();
-                         RecallShipment sh;
-                         sh.shipment = str(line.getShipment());
-                         sh.lot = lot.lot;
-                         sh.customer = str(line.getCustomer());
-                         sh.customer_name = names.party(sh.customer);
-                         sh.material = lot.material;
-                         sh.uom = lot.uom;
-                         sh.qty = line.getQty();
-                         sh.at = line.getAt();
-                         sh.seq = line.getSeq();
-                         sh.sscc = str(line.getSscc());
-                         report.shipments.push_back(std::move(sh));
-                         return true;
-                       });
+    // 4. Orders that consumed it (some may not have produced anything yet), and shipments:
+    // looked up only for a lot that was consumed or shipped (every consumption and shipment
+    // adds its quantity, more than zero even when corrected), one seek each.
+    if (l.getConsumed() > 0) {
+      const std::string consumers = keys::consumed_by_prefix(lot.lot);
+      index->scan_prefix(consumers, [&](std::string_view key, std::string_view) {
+        wos.emplace(key.substr(consumers.size()));
+        return true;
+      });
+    }
+    if (l.getShipped() > 0) {
+      index->scan_prefix(keys::shipment_prefix(lot.lot),
+                         [&](std::string_view, std::string_view value) {
+                           codec::MessageView sv_(value);
+                           auto line = sv_.root<s::ShipmentLine>();
+                           RecallShipment sh;
+                           sh.shipment = str(line.getShipment());
+                           sh.lot = lot.lot;
+                           sh.customer = str(line.getCustomer());
+                           sh.customer_name = names.party(sh.customer);
+                           sh.material = lot.material;
+                           sh.uom = lot.uom;
+                           sh.qty = line.getQty();
+                           sh.at = line.getAt();
+                           sh.seq = line.getSeq();
+                           sh.sscc = str(line.getSscc());
+                           report.shipments.push_back(std::move(sh));
+                           return true;
+                         });
+    }
     if (scope.exclude_consumed && lot.on_hand == 0 && lot.depth > 0) continue;
     report.lots.push_back(std::move(lot));
   }
