@@ -298,6 +298,46 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
   EXPECT_EQ(unsaid.error().field, "sites[0].dir");
 }
 
+TEST_F(EnterpriseTest, GoodsThatComeBackToTheirFirstSiteAreFollowedAndTheRecallEnds) {
+  // plant-c sends part of C-1 back to plant-a, which receives it against that bill of lading.
+  dir_ = ent_ / "plant-c";
+  reopen();
+  ok("party.define", R"({"party":"PLANT-A","name":"Plant A","role":"customer","gln":")" +
+                         std::string(kGlnA) + "\"}");
+  ok("lot.ship", R"({"lot":"C-1","qty":1,"customer":"PLANT-A","shipment":"BOL-R1"})");
+  dir_ = ent_ / "plant-a";
+  reopen();
+  ok("party.define", R"({"party":"PLANT-C-SUP","name":"Plant C","role":"supplier"})");
+  ok("lot.receive",
+     R"({"lot":"A-RET-1","material":"romaine","qty":1,"uom":"kg","supplier":"PLANT-C-SUP",)"
+     R"("supplierLot":"C-1","document":"BOL-R1"})");
+  ledger_.reset();
+  write_config(R"({"sites": [
+      {"site": "plant-a", "own": true, "gln": ")" +
+               std::string(kGlnA) + R"("},
+      {"site": "plant-b", "own": true, "gln": ")" +
+               std::string(kGlnB) + R"(", "parties": ["SITE-B"]},
+      {"site": "plant-c", "own": true, "parties": ["PLANT-C", "PLANT-C-SUP"]}]})");
+  auto e = open();
+  ASSERT_TRUE(e);
+  auto r = e->recall("plant-a", "R-1");
+  ASSERT_TRUE(r) << r.error().message;
+  // Around the loop and back: plant-a's report now starts from R-1 and the returned lot.
+  EXPECT_EQ(lots_of(r->sites[0]), (std::set<std::string>{"R-1", "F-1", "A-RET-1"}));
+  EXPECT_EQ(r->sites[0].report.starts, (std::vector<std::string>{"A-RET-1", "R-1"}));
+  const auto back = std::find_if(r->edges.begin(), r->edges.end(),
+                                 [](const auto& edge) { return edge.to_site == "plant-a"; });
+  ASSERT_NE(back, r->edges.end());
+  EXPECT_EQ(back->from_site + " " + back->from_lot, "plant-c C-1");
+  EXPECT_EQ(back->to_lot, "A-RET-1");
+  EXPECT_EQ(back->basis, "bol");
+  // Starting from the returned lot reaches nothing else.
+  auto from_return = e->recall("plant-a", "A-RET-1");
+  ASSERT_TRUE(from_return);
+  EXPECT_EQ(lots_of(from_return->sites[0]), (std::set<std::string>{"A-RET-1"}));
+  EXPECT_FALSE(from_return->sites[1].reached);
+}
+
 TEST_F(EnterpriseTest, BadSettingsAreRefusedWithTheirPath) {
   expect_config_refused("[]", ErrorCode::kInvalidArgument, "enterprise");
   expect_config_refused("{\"sites\": []}", ErrorCode::kInvalidArgument, "enterprise.sites");
