@@ -10,7 +10,9 @@
 #include "catalogue.h"
 #include "custody/codec/json_binding.h"
 #include "custody/codec/json_parse.h"
+#include "custody/domain/projections.h"
 #include "custody/ledger/record.h"
+#include "received.h"
 
 namespace custody::domain {
 namespace {
@@ -223,6 +225,27 @@ void apply_redacted(Apply& a, s::RecordRedacted::Reader r) {
 }
 
 }  // namespace
+
+std::optional<Received> received_in_force(const ledger::Snapshot& snap, std::string_view lot) {
+  std::optional<Received> out;
+  (void)snap.stream_records(keys::stream("lot", lot), 1, 1,
+                            [&](std::uint64_t seq, std::string_view bytes) {
+                              auto rec = ledger::decode_record(bytes);
+                              if (!rec || rec->type != "lot.received" || !rec->payload_present) {
+                                return false;
+                              }
+                              out = Received{seq, rec->recorded_at, std::move(rec->payload)};
+                              return false;
+                            });
+  if (out) {
+    if (auto c = snap.get(snap.family(kCorrectionsCf), keys::correction(out->seq))) {
+      codec::MessageView view(*c);
+      const auto p = view.root<s::Correction>().getPayload();
+      out->payload.assign(reinterpret_cast<const char*>(p.begin()), p.size());
+    }
+  }
+  return out;
+}
 
 // What is left of a redacted record: the remainder its record.redacted record holds.
 std::string redacted_remainder(const ledger::State& state, std::uint64_t seq,

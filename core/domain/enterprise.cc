@@ -19,6 +19,7 @@
 #include "custody/domain/projections.h"
 #include "custody/ledger/record.h"
 #include "custody/ledger/replica.h"
+#include "received.h"
 #include "state_access.h"
 
 namespace custody::domain {
@@ -116,32 +117,14 @@ struct Receipt {
   std::uint64_t seq = 0;
 };
 
-// What a receipt says now: the first record of the lot's stream, as corrected since (a
-// correction of its document, quantity or supplier lot is the payload in force).
 std::optional<Receipt> receipt_of(const ledger::Snapshot& snap, std::string_view lot) {
-  std::optional<Receipt> out;
-  (void)snap.stream_records(
-      keys::stream("lot", lot), 1, 1, [&](std::uint64_t seq, std::string_view bytes) {
-        auto rec = ledger::decode_record(bytes);
-        if (!rec || rec->type != "lot.received" || !rec->payload_present) return false;
-        std::string payload = rec->payload;
-        if (auto in_force = snap.get(snap.family(kCorrectionsCf), keys::correction(seq))) {
-          codec::MessageView correction(*in_force);
-          const auto data = correction.root<s::Correction>().getPayload();
-          payload.assign(reinterpret_cast<const char*>(data.begin()), data.size());
-        }
-        codec::MessageView view(payload);
-        auto r = view.root<s::LotReceived>();
-        out = Receipt{str(r.getSupplier()),
-                      str(r.getSupplierLot()),
-                      str(r.getDocument()),
-                      str(r.getSscc()),
-                      r.getQty(),
-                      rec->recorded_at,
-                      seq};
-        return false;
-      });
-  return out;
+  auto in_force = received_in_force(snap, lot);
+  if (!in_force) return std::nullopt;
+  codec::MessageView view(in_force->payload);
+  auto r = view.root<s::LotReceived>();
+  return Receipt{
+      str(r.getSupplier()), str(r.getSupplierLot()), str(r.getDocument()), str(r.getSscc()),
+      r.getQty(),           in_force->recorded_at,   in_force->seq};
 }
 
 // Why a shipment line and a receipt (from the shipping site, of its lot) are the same goods,
@@ -377,7 +360,7 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
     std::set<std::tuple<std::uint64_t, std::size_t, std::string>> seen;  // shipped seq, to
     std::set<std::pair<std::size_t, std::uint64_t>> followed;            // site, shipped seq
     // The edges from site a's shipment `lines` of one lot to lot `received_lot` of site b:
-    // those of the strongest basis any line has. Whether there is one.
+    // those of the strongest basis any line has (every line matches at least on the lot code).
     const auto connect = [&](std::size_t a, std::size_t b,
                              const std::vector<const RecallShipment*>& lines,
                              const std::string& received_lot, const Receipt& receipt) {
@@ -385,11 +368,10 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
         const auto c = sister[a].find(line.customer);
         return c != sister[a].end() && c->second == b;
       };
-      int best = 0;  // every receipt found matches at least on its supplier lot
+      int best = 0;
       for (const auto* line : lines) {
         best = std::max(best, rank(basis(*line, receipt, customer_is(*line))));
       }
-      if (best == 0) return false;
       for (const auto* line : lines) {
         const std::string why = basis(*line, receipt, customer_is(*line));
         if (rank(why) != best || !seen.emplace(line->seq, b, received_lot).second) continue;
@@ -399,8 +381,10 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
             line->shipment, why == "sscc" ? line->sscc : std::string(), line->uom, line->qty,
             receipt.qty, line->at, receipt.at, line->seq, receipt.seq});
       }
-      return true;
     };
+    // A site's recall runs again, from more lots, when a receipt reaches it: its shipped lots
+    // already matched are not matched again.
+    std::set<std::pair<std::size_t, std::string>> matched;  // site, shipped lot
     for (bool more = true; more;) {
       more = false;
       for (std::size_t a = 0; a < n; ++a) {
@@ -428,6 +412,7 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
           by_lot[shipped.lot].push_back(&shipped);
         }
         for (const auto& [shipped_lot, lines] : by_lot) {
+          if (!matched.emplace(a, shipped_lot).second) continue;
           for (std::size_t b = 0; b < n; ++b) {
             if (b == a) continue;
             auto index = snaps[b]->scanner(snaps[b]->family(kIndexCf));
@@ -442,11 +427,10 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
               for (const auto& received_lot : received_lots) {
                 const auto receipt = receipt_of(*snaps[b], received_lot);
                 if (!receipt) continue;
-                if (connect(a, b, lines, received_lot, *receipt)) {
-                  if (starts[b].insert(received_lot).second) {
-                    pending[b] = true;
-                    more = true;
-                  }
+                connect(a, b, lines, received_lot, *receipt);
+                if (starts[b].insert(received_lot).second) {
+                  pending[b] = true;
+                  more = true;
                 }
               }
             }
@@ -464,12 +448,9 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
             UnfollowedTransfer{config_.sites[a].site, config_.sites[to->second].site, shipped});
       }
     }
-    for (auto& s : out.sites) {
-      // Shipments to sister sites are transfers inside the enterprise, not customers to call.
-      if (!s.reached) continue;
-      const std::size_t a =
-          static_cast<std::size_t>(&s - out.sites.data());  // its index, as in config_
-      std::erase_if(s.report.customers,
+    // Shipments to sister sites are transfers inside the enterprise, not customers to call.
+    for (std::size_t a = 0; a < n; ++a) {
+      std::erase_if(out.sites[a].report.customers,
                     [&](const RecallCustomer& c) { return sister[a].contains(c.customer); });
     }
     out.elapsed_ms =

@@ -17,6 +17,7 @@
 #include "custody/epcis/validate.h"
 #include "custody/ledger/record.h"
 #include "partners.h"
+#include "received.h"
 #include "state_access.h"
 
 namespace custody::domain {
@@ -241,20 +242,12 @@ std::vector<Found> events_under(const ledger::Snapshot& snap, ledger::Reader::Cf
 
 namespace {
 
-// The SSCC a received lot's receipt named (its lot.received, the first record of its
-// stream), or "".
+// The SSCC a received lot's receipt named, or "".
 std::string received_sscc(const ledger::Snapshot& snap, std::string_view lot) {
-  std::string sscc;
-  (void)snap.stream_records(keys::stream("lot", lot), 1, 1,
-                            [&](std::uint64_t, std::string_view bytes) {
-                              auto rec = ledger::decode_record(bytes);
-                              if (rec && rec->type == "lot.received" && rec->payload_present) {
-                                codec::MessageView view(rec->payload);
-                                sscc = str(view.root<s::LotReceived>().getSscc());
-                              }
-                              return false;
-                            });
-  return sscc;
+  auto in_force = received_in_force(snap, lot);
+  if (!in_force) return {};
+  codec::MessageView view(in_force->payload);
+  return str(view.root<s::LotReceived>().getSscc());
 }
 
 }  // namespace

@@ -82,14 +82,7 @@ class EnterpriseTest : public ReplicationTest {
                       R"("supplierLot":"K-1","document":"BOL-C1"})");
     receive("C-9", 5, "romaine", "F-1");  // the farm's, not plant-a's
     ledger_.reset();
-    write_config(R"({"sites": [
-      {"site": "plant-a", "own": true, "gln": ")" +
-                 std::string(kGlnA) +
-                 R"("},
-      {"site": "plant-b", "own": true, "gln": ")" +
-                 std::string(kGlnB) +
-                 R"(", "parties": ["SITE-B"]},
-      {"site": "plant-c", "own": true, "parties": ["PLANT-C"]}]})");
+    write_sites(R"({"site": "plant-c", "own": true, "parties": ["PLANT-C"]})");
   }
 
   // A released order WO on salad-r that consumes `from` and makes `into` (released).
@@ -104,6 +97,13 @@ class EnterpriseTest : public ReplicationTest {
 
   void write_config(const std::string& text) {
     std::ofstream(ent_ / "enterprise.json", std::ios::trunc) << text;
+  }
+  // enterprise.json: plant-a and plant-b as their own ledgers (by GLN; plant-b also as
+  // SITE-B), and `plant_c` as given; `top` adds settings before "sites".
+  void write_sites(const std::string& plant_c, const std::string& top = "") {
+    write_config("{" + top + R"("sites": [{"site": "plant-a", "own": true, "gln": ")" + kGlnA +
+                 R"("}, {"site": "plant-b", "own": true, "gln": ")" + kGlnB +
+                 R"(", "parties": ["SITE-B"]}, )" + plant_c + "]}");
   }
 
   std::unique_ptr<Enterprise> open() {
@@ -218,12 +218,8 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
     for (const auto& b : *batches) ASSERT_TRUE((*r)->offer(b, "p"));
   }
   ledger_.reset();
-  write_config(R"({"staleAfterSeconds": 60, "sites": [
-      {"site": "plant-a", "own": true, "gln": ")" +
-               std::string(kGlnA) + R"("},
-      {"site": "plant-b", "own": true, "gln": ")" +
-               std::string(kGlnB) + R"(", "parties": ["SITE-B"]},
-      {"site": "plant-c", "dir": "plant-c-copy", "parties": ["PLANT-C"]}]})");
+  write_sites(R"({"site": "plant-c", "dir": "plant-c-copy", "parties": ["PLANT-C"]})",
+              R"("staleAfterSeconds": 60, )");
   auto e = open();
   ASSERT_TRUE(e);
   auto status = e->status();
@@ -281,21 +277,13 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
   EXPECT_TRUE(grown->unfollowed.empty());
 
   // A copy named as another site is refused, and so is a copy called the site's own.
-  write_config(R"({"sites": [{"site": "plant-b", "dir": "plant-c-copy"}]})");
-  auto wrong = Enterprise::open(ent_, clock_);
-  ASSERT_FALSE(wrong);
-  EXPECT_EQ(code_name(wrong.error().code), "invalid_argument");
-  EXPECT_EQ(wrong.error().field, "sites[0].site");
-  write_config(R"({"sites": [{"site": "plant-c", "dir": "plant-c-copy", "own": true}]})");
-  auto own_copy = Enterprise::open(ent_, clock_);
-  ASSERT_FALSE(own_copy);
-  EXPECT_EQ(own_copy.error().field, "sites[0].own");
+  expect_config_refused(R"({"sites": [{"site": "plant-b", "dir": "plant-c-copy"}]})",
+                        ErrorCode::kInvalidArgument, "sites[0].site");
+  expect_config_refused(R"({"sites": [{"site": "plant-c", "dir": "plant-c-copy", "own": true}]})",
+                        ErrorCode::kInvalidArgument, "sites[0].own");
   // A ledger that is not a copy must be said to be the site's own.
-  write_config(R"({"sites": [{"site": "plant-a"}]})");
-  auto unsaid = Enterprise::open(ent_, clock_);
-  ASSERT_FALSE(unsaid);
-  EXPECT_EQ(code_name(unsaid.error().code), "invalid_argument");
-  EXPECT_EQ(unsaid.error().field, "sites[0].dir");
+  expect_config_refused(R"({"sites": [{"site": "plant-a"}]})", ErrorCode::kInvalidArgument,
+                        "sites[0].dir");
 }
 
 TEST_F(EnterpriseTest, GoodsThatComeBackToTheirFirstSiteAreFollowedAndTheRecallEnds) {
@@ -312,12 +300,7 @@ TEST_F(EnterpriseTest, GoodsThatComeBackToTheirFirstSiteAreFollowedAndTheRecallE
      R"({"lot":"A-RET-1","material":"romaine","qty":1,"uom":"kg","supplier":"PLANT-C-SUP",)"
      R"("supplierLot":"C-1","document":"BOL-R1"})");
   ledger_.reset();
-  write_config(R"({"sites": [
-      {"site": "plant-a", "own": true, "gln": ")" +
-               std::string(kGlnA) + R"("},
-      {"site": "plant-b", "own": true, "gln": ")" +
-               std::string(kGlnB) + R"(", "parties": ["SITE-B"]},
-      {"site": "plant-c", "own": true, "parties": ["PLANT-C", "PLANT-C-SUP"]}]})");
+  write_sites(R"({"site": "plant-c", "own": true, "parties": ["PLANT-C", "PLANT-C-SUP"]})");
   auto e = open();
   ASSERT_TRUE(e);
   auto r = e->recall("plant-a", "R-1");

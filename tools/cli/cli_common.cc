@@ -55,6 +55,21 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
+void add_format(CLI::App* cmd, Format& format) {
+  cmd->add_option("--format", format, "json (default) or table")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Format>{{"json", Format::kJson}, {"table", Format::kTable}}));
+}
+
+int print(const std::string& json, Format format) {
+  if (format == Format::kTable) {
+    std::cout << render_table(json);
+  } else {
+    std::cout << json << "\n";
+  }
+  return kExitOk;
+}
+
 std::string trim_end(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;

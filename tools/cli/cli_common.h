@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/table.h"
 #include "custody/common/error.h"
 #include "custody/domain/plant.h"
 #include "custody/ledger/ledger.h"
@@ -40,6 +41,10 @@ inline constexpr const char* kServerMarker = "server";
 // A verifier key or note kept in a file (at most 64 KiB), without its trailing newline. Errors
 // name `field`.
 [[nodiscard]] Result<std::string> read_key_file(const std::string& path, const std::string& field);
+
+// `--format json|table` (json by default), and printing a JSON answer in it.
+void add_format(CLI::App* cmd, Format& format);
+int print(const std::string& json, Format format);
 
 // "os:<login>": who ran a command on this machine, the actor of what the CLI writes itself.
 [[nodiscard]] std::string os_actor();

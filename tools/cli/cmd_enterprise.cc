@@ -17,12 +17,6 @@ struct EnterpriseArgs {
   Format format = Format::kJson;
 };
 
-void add_format(CLI::App* cmd, Format& format) {
-  cmd->add_option("--format", format, "json (default) or table")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, Format>{{"json", Format::kJson}, {"table", Format::kTable}}));
-}
-
 Result<std::unique_ptr<domain::Enterprise>> open(const std::string& dir, const Clock& clock) {
   auto e = domain::Enterprise::open(dir, clock);
   if (!e && e.error().field == "dir") e.error().field = "ENT";
@@ -38,8 +32,7 @@ int status(const EnterpriseArgs& a) {
   w.begin_object().key("sites").begin_array();
   for (const auto& s : (*e)->status()) domain::write_site_status_json(s, w);
   w.end_array().end_object();
-  std::cout << (a.format == Format::kTable ? render_table(out) : out + "\n");
-  return kExitOk;
+  return print(out, a.format);
 }
 
 // The report for people: how current each site is, the cross-site edges, the transfers to

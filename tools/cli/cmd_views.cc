@@ -11,21 +11,6 @@
 namespace custody::cli {
 namespace {
 
-void add_format(CLI::App* cmd, Format& format) {
-  cmd->add_option("--format", format, "json (default) or table")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, Format>{{"json", Format::kJson}, {"table", Format::kTable}}));
-}
-
-int print(const std::string& json, Format format) {
-  if (format == Format::kTable) {
-    std::cout << render_table(json);
-  } else {
-    std::cout << json << "\n";
-  }
-  return kExitOk;
-}
-
 // Runs `query` against a read-only snapshot of `dir` and prints its JSON.
 int with_queries(const std::string& dir, Format format,
                  const std::function<Result<void>(const domain::Queries&, const ledger::Ledger&,
