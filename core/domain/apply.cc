@@ -65,7 +65,9 @@ void shift_lot(Apply& a, std::string_view lot, const LotShift& by) {
 void shift_edge(Apply& a, std::string_view from, std::string_view to, std::int64_t delta) {
   const std::string key = keys::edge(from, to);
   auto old = load<s::Edge>(a.state, a.cf.fwd, key);
-  if (!old) return;
+  // (An edge made after this record is only seen by a replay against later projections,
+  // apply_records_after: it did not exist yet.)
+  if (!old || old->get().getSeq() > a.rec.seq) return;
   capnp::MallocMessageBuilder msg(64);
   msg.setRoot(old->get());
   auto e = msg.getRoot<s::Edge>();

@@ -102,12 +102,41 @@ Result<void> decide_correct(Decide& d, s::RecordCorrect::Reader r) {
   return {};
 }
 
+// The payload in force when record `a.rec` corrects record `seq`. Live (and in a rebuild) the
+// corrections projection says it. A replay against later projections (apply_records_after,
+// which keeps only the genealogy graph) finds them past this record, so it walks the stream
+// back from this record to the previous correction of the same record, or the original.
+std::string payload_before(const Apply& a, std::uint64_t seq, const std::string& original) {
+  auto c = load<s::Correction>(a.state, a.cf.corrections, keys::correction(seq));
+  if (!c || c->get().getLastSeq() < a.rec.seq)
+    return payload_in_force(a.state, a.cf, seq, original);
+  const auto prev = [&](std::uint64_t at) -> std::optional<ledger::RecordFields> {
+    auto bytes = a.state.record(at);
+    if (!bytes) return std::nullopt;
+    auto r = ledger::decode_record(*bytes);
+    if (!r || r->stream_prev_seq >= at) return std::nullopt;
+    auto p = a.state.record(r->stream_prev_seq);
+    if (!p) return std::nullopt;
+    auto rec = ledger::decode_record(*p);
+    return rec ? std::optional(std::move(*rec)) : std::nullopt;
+  };
+  for (auto r = prev(a.rec.seq); r && r->seq > seq; r = prev(r->seq)) {
+    if (r->type != "record.corrected" || !r->payload_present) continue;
+    codec::MessageView view(r->payload);
+    auto earlier = view.root<s::RecordCorrected>();
+    if (earlier.getSeq() != seq) continue;
+    return std::string(reinterpret_cast<const char*>(earlier.getPayload().begin()),
+                       earlier.getPayload().size());
+  }
+  return original.empty() ? payload_in_force(a.state, a.cf, seq, original) : original;
+}
+
 // Moves projections by the difference between the payload in force and the new one (the
 // corrected type's shift), then records the new payload in force.
 void apply_corrected(Apply& a, s::RecordCorrected::Reader r) {
   const std::uint64_t seq = r.getSeq();
   auto original = ledger::decode_record(*a.state.record(seq));
-  const std::string before = payload_in_force(a.state, a.cf, seq, original->payload);
+  const std::string before = payload_before(a, seq, original->payload);
   const std::string after(reinterpret_cast<const char*>(r.getPayload().begin()),
                           r.getPayload().size());
   if (const EventSpec* spec = find_event_spec(codec::view(r.getType()))) {

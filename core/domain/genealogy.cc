@@ -526,6 +526,22 @@ Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledge
   return sync_dir(file.parent_path());
 }
 
+Result<std::optional<ledger::Head>> GenealogyGraph::saved_head(const std::filesystem::path& file,
+                                                               std::uint64_t projections) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!f) return std::nullopt;
+  SavedHeader h{};
+  if (std::fread(&h, sizeof h, 1, f.get()) != 1) return std::unexpected(damaged(file, "no header"));
+  if (std::memcmp(h.magic, kSavedMagic, sizeof h.magic) != 0) {
+    return std::unexpected(damaged(file, "not a saved genealogy graph"));
+  }
+  if (h.projections != projections) return std::nullopt;
+  ledger::Head head;
+  head.seq = h.seq;
+  std::memcpy(head.leaf.data(), h.leaf, sizeof h.leaf);
+  return head;
+}
+
 Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
     const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);

@@ -2,6 +2,8 @@
 
 #include "catalogue.h"
 #include "custody/domain/genealogy.h"
+#include "custody/ledger/rebuild.h"
+#include "custody/ledger/record.h"
 #include "custody/ledger/snapshot.h"
 #include "custody/ledger/store.h"
 
@@ -33,24 +35,31 @@ class PlantStateMachine final : public PlantMachine {
     cf_.corrections = families.cf(kCorrectionsCf);
   }
 
-  // The graph a clean close saved, when nothing was written since; else it is built from the
-  // genealogy family (a damaged or stale file is only a slower start, and is replaced at the
-  // next clean close).
+  // The graph a clean close saved, and the records written since (the tail: a CLI's appends
+  // while the server was down) applied to it; else it is built from the genealogy family. A
+  // damaged or stale file is only a slower start, and is replaced at the next clean close.
   void opened(ledger::Store& store) override {
     if (!options_.genealogy_graph || graph_) return;
     ledger::Snapshot snap(store);
     try {
-      auto saved = GenealogyGraph::load_saved(graph_file(store), snap.head(), projections(store));
-      if (saved && *saved) {
-        graph_ = std::move(*saved);
-        return;
-      }
+      if (load_saved_graph(store, snap)) return;
     } catch (const std::exception&) {
       // as damaged: scan below
     }
+    graph_.reset();
     auto g = GenealogyGraph::load(snap);
     if (!g) throw std::runtime_error("cannot load the genealogy graph: " + g.error().message);
     graph_ = std::move(*g);
+    graph_seq_ = snap.head().seq;
+  }
+
+  Result<std::uint64_t> catch_up_graph(ledger::Store& store) override {
+    if (!graph_) return std::uint64_t{0};
+    const std::uint64_t before = graph_seq_;
+    auto last = ledger::apply_records_after(store, graph_seq_, *this);
+    if (!last) return std::unexpected(last.error());
+    graph_seq_ = *last;
+    return *last - before;
   }
 
   // Saves the graph when it holds exactly the durable head: not after a failed commit, whose
@@ -87,6 +96,7 @@ class PlantStateMachine final : public PlantMachine {
   }
 
   void apply(const RecordRef& record, ledger::State& state) override {
+    graph_seq_ = record.seq;
     const EventSpec* spec = find_event_spec(record.type);
     if (spec == nullptr) return;  // a type this build does not project (from a newer one)
     if (record.redacted_by != 0) {
@@ -121,9 +131,30 @@ class PlantStateMachine final : public PlantMachine {
   }
 
  private:
+  // A saved graph whose head is this log's record at the same seq, and the tail after it.
+  bool load_saved_graph(ledger::Store& store, const ledger::Snapshot& snap) {
+    auto saved = GenealogyGraph::saved_head(graph_file(store), projections(store));
+    if (!saved || !*saved || (*saved)->seq > snap.head().seq) return false;
+    const ledger::Head at = **saved;
+    if (at.seq > 0) {
+      auto bytes = snap.record(at.seq);
+      if (!bytes) return false;
+      auto leaf = ledger::record_leaf(*bytes);
+      if (!leaf || *leaf != at.leaf) return false;  // another history than this log's
+    }
+    auto graph = GenealogyGraph::load_saved(graph_file(store), at, projections(store));
+    if (!graph || !*graph) return false;
+    graph_ = std::move(*graph);
+    graph_seq_ = at.seq;
+    if (at.seq == snap.head().seq) return true;
+    auto tail = catch_up_graph(store);
+    return tail.has_value();
+  }
+
   PlantOptions options_;
   Cfs cf_;
   std::unique_ptr<GenealogyGraph> graph_;
+  std::uint64_t graph_seq_ = 0;  // the last record the graph has taken
 };
 
 }  // namespace

@@ -28,6 +28,30 @@ std::string_view view(capnp::Text::Reader t) {
   return {t.cStr(), t.size()};
 }
 
+// What apply() is handed for a stored record; views into `r`. A redacted record carries the
+// seq of the record that redacted it (kCorruption when none did).
+Result<RecordRef> record_ref(schema::Record::Reader r, Store& store) {
+  const auto payload = r.getPayload();
+  RecordRef ref{r.getSeq(),
+                r.getRecordedAt(),
+                r.getOccurredAt(),
+                view(r.getCommandId()),
+                view(r.getActor()),
+                view(r.getStream()),
+                r.getStreamVersion(),
+                view(r.getType()),
+                {reinterpret_cast<const char*>(payload.begin()), payload.size()}};
+  if (r.hasPayload()) return ref;
+  auto by = redacted_by(store.db(), store.cf(Cf::kMeta), ref.seq);
+  if (!by) return std::unexpected(by.error());
+  if (!*by) {
+    return std::unexpected(Error::corruption("record " + std::to_string(ref.seq) +
+                                             " has no payload and no redaction record names it"));
+  }
+  ref.redacted_by = **by;
+  return ref;
+}
+
 void hash_field(crypto::Sha256& h, std::string_view bytes) {
   h.update(be64(bytes.size()));
   h.update(bytes);
@@ -108,31 +132,12 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
     for (const auto& bytes : b.records) {
       try {
         codec::MessageView msg(bytes);
-        auto r = msg.root<schema::Record>();
-        const auto payload = r.getPayload();
-        RecordRef ref{r.getSeq(),
-                      r.getRecordedAt(),
-                      r.getOccurredAt(),
-                      view(r.getCommandId()),
-                      view(r.getActor()),
-                      view(r.getStream()),
-                      r.getStreamVersion(),
-                      view(r.getType()),
-                      {reinterpret_cast<const char*>(payload.begin()), payload.size()}};
-        if (!r.hasPayload()) {
-          auto by = redacted_by(source.db(), source.cf(Cf::kMeta), ref.seq);
-          if (!by) {
-            apply_error = by.error();
-            break;
-          }
-          if (!*by) {
-            apply_error = Error::corruption("record " + std::to_string(ref.seq) +
-                                            " has no payload and no redaction record names it");
-            break;
-          }
-          ref.redacted_by = **by;
+        auto ref = record_ref(msg.root<schema::Record>(), source);
+        if (!ref) {
+          apply_error = ref.error();
+          break;
         }
-        machine.apply(ref, state);
+        machine.apply(*ref, state);
       } catch (const std::exception& e) {
         apply_error = Error::corruption("cannot apply record " +
                                         std::to_string(report.records + 1) + ": " + e.what());
@@ -205,6 +210,43 @@ Result<StateDigest> state_digest(Store& store, const StateMachine& machine) {
   }
   out.digest = h.finish();
   return out;
+}
+
+Result<std::uint64_t> apply_records_after(Store& store, std::uint64_t after,
+                                          StateMachine& machine) {
+  auto head = store.read_head();
+  if (!head) return std::unexpected(head.error());
+  State scratch(store.db(), store.cf(Cf::kLog));
+  scratch.detach();
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 4 << 20;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(store.db().NewIterator(ro, store.cf(Cf::kLog)));
+  std::uint64_t last = after;
+  std::size_t since_clear = 0;
+  for (it->Seek(be64(after + 1)); it->Valid() && last < head->seq; it->Next()) {
+    try {
+      codec::MessageView msg(it->value().ToStringView());
+      auto ref = record_ref(msg.root<schema::Record>(), store);
+      if (!ref) return std::unexpected(ref.error());
+      if (ref->seq != last + 1) {
+        return std::unexpected(
+            Error::corruption("record " + std::to_string(last + 1) + " is missing from the log"));
+      }
+      machine.apply(*ref, scratch);
+      last = ref->seq;
+    } catch (const std::exception& e) {
+      return std::unexpected(
+          Error::corruption("cannot apply record " + std::to_string(last + 1) + ": " + e.what()));
+    }
+    // What apply() wrote is thrown away; its reads fall through to the database.
+    if (++since_clear == 4096) {
+      scratch.clear();
+      since_clear = 0;
+    }
+  }
+  if (!it->status().ok()) return std::unexpected(Error::io(it->status().ToString()));
+  return last;
 }
 
 }  // namespace custody::ledger

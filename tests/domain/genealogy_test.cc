@@ -383,6 +383,66 @@ TEST_F(Genealogy, EdgesAddedAfterTheLoadMatchTheSnapshotWalk) {
   check_all(ex, {"raw1", "after-save"}, resaved->get());
 }
 
+// What was written while no host kept the graph (a CLI's appends, a follower's batches): the
+// saved graph takes it as a tail of records, with the same lots, edges and quantities as a
+// graph built from the family, a consumption's later correction included.
+TEST_F(Genealogy, SavedGraphTakesTheRecordsWrittenAfterIt) {
+  master_data();
+  receive("R-1", 100);
+  receive("R-2", 100);
+  Expected ex;
+  ok("lot.split", R"({"lot":"R-1","into":[{"lot":"S-1","qty":10}]})");
+  ex.edge("R-1", "S-1");
+  reopen_with_graph();
+  ledger_.reset();  // a clean close saves the graph
+  const auto file = dir_ / "genealogy.graph";
+  ASSERT_TRUE(std::filesystem::exists(file));
+
+  reopen();  // without the graph, as a CLI appends
+  running_order();
+  auto consumed = run("lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-2","qty":40})");
+  ASSERT_TRUE(consumed);
+  ok("lot.produce", R"({"wo":"WO-1","step":"wash","lot":"W-1","qty":10,"material":"romaine"})");
+  ex.edge("R-2", "W-1");
+  ok("record.correct", R"({"seq":)" + std::to_string(consumed->seq) +
+                           R"(,"reason":"scale misread","data":{"qty":45}})");
+  ok("lot.split", R"({"lot":"S-1","into":[{"lot":"S-2","qty":1}]})");
+  ex.edge("S-1", "S-2");
+  const std::vector<std::string> checked{"R-1", "R-2", "S-1", "S-2", "W-1"};
+
+  const domain::PlantMachine* plant = reopen_with_graph();
+  ASSERT_TRUE(ledger_);
+  EXPECT_TRUE(plant->graph()->from_saved());
+  check_all(ex, checked, plant->graph());
+  const auto edge_qty = [&](const domain::GenealogyGraph& g) {
+    const std::vector<std::string> start{"R-2"};
+    const auto t = g.trace(start, domain::Direction::kForward, 1, ledger_->head().seq);
+    return t.edges.size() == 1 ? t.edges[0].qty : -1;
+  };
+  EXPECT_EQ(edge_qty(*plant->graph()), 45'000);  // the corrected consumption, in milli-units
+
+  // A reader beside the writer (as an enterprise node reads a follower's copy): after its
+  // store catches up, its graph takes the records the writer added, and nothing twice.
+  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  domain::PlantMachine* reader_plant = machine.get();
+  auto reader = ledger::Ledger::open(dir_, ledger::OpenMode::kReadOnly, std::move(machine), {});
+  ASSERT_TRUE(reader) << reader.error().message;
+  ok("lot.split", R"({"lot":"S-2","into":[{"lot":"S-3","qty":1}]})");
+  ok("lot.merge", R"({"lots":["S-3","R-1"],"into":"M-1"})");
+  ex.edge("S-2", "S-3");
+  ex.edge("S-3", "M-1");
+  ex.edge("R-1", "M-1");
+  ASSERT_TRUE((*reader)->store().catch_up());
+  auto took = reader_plant->catch_up_graph((*reader)->store());
+  ASSERT_TRUE(took) << took.error().message;
+  EXPECT_EQ(*took, 2u);
+  auto again = reader_plant->catch_up_graph((*reader)->store());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+  check_all(ex, {"R-1", "S-1", "S-3", "M-1"}, reader_plant->graph());
+  EXPECT_EQ(edge_qty(*reader_plant->graph()), 45'000);
+}
+
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {
   master_data();
   receive("R-1", 100);

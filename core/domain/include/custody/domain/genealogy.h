@@ -24,6 +24,7 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -77,6 +78,12 @@ class GenealogyGraph {
   // sizes, its ids).
   [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load_saved(
       const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections);
+  // The head `file` was saved at, when it holds a graph of the same `projections`; nullopt
+  // when there is no file or it holds other projections. A host whose log holds that record
+  // (the same leaf at that seq) loads it with load_saved and then applies the records after it.
+  // kCorruption when its header is damaged.
+  [[nodiscard]] static Result<std::optional<ledger::Head>> saved_head(
+      const std::filesystem::path& file, std::uint64_t projections);
   // Writes the whole graph to `file`, stamped with `head` and `projections`: a temporary file
   // beside it, fsynced, renamed over it. Writer only, with no edge added after `head` (see
   // last_seq()).

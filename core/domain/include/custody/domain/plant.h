@@ -28,6 +28,12 @@ class PlantMachine : public ledger::StateMachine {
   // The in-memory genealogy, once attached, when made with genealogy_graph; else nullptr.
   // Readers on any thread (GenealogyGraph's rules); valid while the machine lives.
   [[nodiscard]] virtual const GenealogyGraph* graph() const = 0;
+  // A read-only open (a follower's copy, or a reader beside the writer): after
+  // Store::catch_up(), applies the records the writer added since to the graph (the writer
+  // already projected them). The graph's writer: one thread at a time; readers may trace
+  // meanwhile. Returns how many records it
+  // took (0 without a graph). kCorruption when a record does not apply.
+  [[nodiscard]] virtual Result<std::uint64_t> catch_up_graph(ledger::Store& store) = 0;
 };
 
 // The machine is handed to ledger::Ledger::open, which owns it; keep a pointer first to reach

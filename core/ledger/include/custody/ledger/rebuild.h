@@ -45,6 +45,15 @@ struct RebuildReport {
                                                    StateMachine& machine,
                                                    const ReplayProgress& progress = {});
 
+// Applies the records after seq `after`, as far as `store` sees, to `machine`, into a scratch
+// state whose writes are thrown away: the projections already hold them. For what a machine
+// keeps in memory beside its projections (the genealogy graph of a saved file's head, or of a
+// read-only open that caught up). Reads see the projections as of now, later than each
+// record, so only what apply() derives from the record itself is exact. Returns the last seq
+// applied (`after` when none). kCorruption for a record that does not decode or apply.
+[[nodiscard]] Result<std::uint64_t> apply_records_after(Store& store, std::uint64_t after,
+                                                        StateMachine& machine);
+
 struct StateDigest {
   crypto::Digest digest{};  // SHA-256 over every (family, key, value), length-prefixed
   std::uint64_t entries = 0;
