@@ -574,8 +574,8 @@ void Api::handle(Request request, Reply reply) {
   if (resource == "enterprise" && s.size() == 3 && s[2] == "sites") {
     return read(Read::kEnterprise, [&] { return get_enterprise_sites(); });
   }
-  if (resource == "enterprise" && s.size() == 3 && s[2] == "recall") {
-    return read(Read::kEnterprise, [&] { return get_enterprise_recall(query); });
+  if (resource == "enterprise" && s.size() == 3 && (s[2] == "recall" || s[2] == "trace")) {
+    return read(Read::kEnterprise, [&] { return get_enterprise_answer(query, s[2] == "trace"); });
   }
   if (resource == "work-orders" && s.size() == 4 && s[3] == "yield") {
     return read(Read::kState, [&] { return get_yield(s[2]); });
@@ -1453,7 +1453,8 @@ Response Api::get_enterprise_sites() {
   return json(200, std::move(body));
 }
 
-Response Api::get_enterprise_recall(const std::string& query_text) {
+// An enterprise recall, or a trace (&direction=forward|backward), from ?site=S&lot=L.
+Response Api::get_enterprise_answer(const std::string& query_text, bool trace) {
   if (options_.enterprise == nullptr) {
     return error(404, ErrorCode::kNotFound,
                  "this server holds no enterprise view (custody serve --enterprise ENT)",
@@ -1464,12 +1465,24 @@ Response Api::get_enterprise_recall(const std::string& query_text) {
   const std::string site = q->value("site"), lot = q->value("lot");
   if (site.empty()) return error(400, ErrorCode::kInvalidArgument, "is required", "site");
   if (lot.empty()) return error(400, ErrorCode::kInvalidArgument, "is required", "lot");
+  const std::string direction = q->value("direction");
+  if (trace && !direction.empty() && direction != "forward" && direction != "backward") {
+    return error(400, ErrorCode::kInvalidArgument, "must be forward or backward", "direction");
+  }
   options_.enterprise->refresh();
-  auto r = options_.enterprise->recall(site, lot);
-  if (!r) return error(read_status(r.error().code), r.error());
   std::string body;
   codec::JsonWriter w(body);
-  domain::write_enterprise_recall_json(*r, w);
+  if (trace) {
+    auto t = options_.enterprise->trace(
+        site, lot,
+        direction == "backward" ? domain::Direction::kBackward : domain::Direction::kForward);
+    if (!t) return error(read_status(t.error().code), t.error());
+    domain::write_enterprise_trace_json(*t, w);
+  } else {
+    auto r = options_.enterprise->recall(site, lot);
+    if (!r) return error(read_status(r.error().code), r.error());
+    domain::write_enterprise_recall_json(*r, w);
+  }
   return json(200, std::move(body));
 }
 

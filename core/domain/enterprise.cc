@@ -2,6 +2,8 @@
 #include "custody/domain/enterprise.h"
 
 #include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -214,12 +216,118 @@ struct Enterprise::Held {
   fs::path dir;
   bool copy = false;
   std::unique_ptr<ledger::Ledger> ledger;
-  std::string catch_up_error;  // why the last catch-up failed ("" when it did not)
+  PlantMachine* plant = nullptr;  // with its genealogy graph, when the enterprise keeps graphs
+  std::string catch_up_error;     // why the last catch-up failed ("" when it did not)
+};
+
+namespace {
+
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// A lot at another site.
+struct Far {
+  std::size_t site = 0;
+  std::string lot;
+};
+
+template <typename V>
+using ByName = boost::unordered_flat_map<std::string, V, NameHash, std::equal_to<>>;
+
+}  // namespace
+
+// Every crossing between sites: per site, its shipped lots and the sister sites' lots that
+// continue them, and its received lots and the sister site's lot each continues.
+struct Enterprise::Links {
+  std::vector<ByName<std::vector<Far>>> out, in;
+  std::size_t count = 0;
 };
 
 Enterprise::~Enterprise() = default;
 
-Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const Clock& clock) {
+namespace {
+
+// Which of site `b`'s parties are sister sites (by the ids the enterprise names, or the GLN):
+// party id -> site index.
+std::map<std::string, std::size_t, std::less<>> sisters_at(const EnterpriseConfig& config,
+                                                           const ledger::Snapshot& snap,
+                                                           std::size_t b) {
+  std::map<std::string, std::size_t, std::less<>> out;
+  const std::string prefix = keys::entity("party", "");
+  auto entities = snap.scanner(snap.family(kEntitiesCf));
+  entities->scan_prefix(prefix, [&](std::string_view key, std::string_view value) {
+    const std::string id(key.substr(prefix.size()));
+    codec::MessageView view(value);
+    const std::string gln = str(view.root<s::Party>().getGln());
+    for (std::size_t a = 0; a < config.sites.size(); ++a) {
+      const auto& c = config.sites[a];
+      if (a == b) continue;
+      if (std::find(c.parties.begin(), c.parties.end(), id) != c.parties.end() ||
+          (!gln.empty() && gln == c.gln)) {
+        out.emplace(id, a);
+      }
+    }
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+Result<void> Enterprise::read_links() {
+  const std::size_t n = held_.size();
+  auto links = std::make_unique<Links>();
+  links->out.resize(n);
+  links->in.resize(n);
+  std::vector<std::unique_ptr<ledger::Snapshot>> snaps;
+  for (auto& held : held_) snaps.push_back(held->ledger->snapshot());
+  auto r = ledger::reading([&]() -> Result<void> {
+    for (std::size_t b = 0; b < n; ++b) {
+      auto index = snaps[b]->scanner(snaps[b]->family(kIndexCf));
+      for (const auto& [party, a] : sisters_at(config_, *snaps[b], b)) {
+        // supplier_lot/<party> 0x00 <supplier lot> 0x00 <lot>: every receipt from that site.
+        std::string prefix = keys::supplier_lot_prefix(party, "");
+        prefix.pop_back();
+        std::vector<std::pair<std::string, std::string>> receipts;
+        index->scan_prefix(prefix, [&](std::string_view key, std::string_view) {
+          const std::string_view rest = key.substr(prefix.size());
+          const auto cut = rest.find('\0');
+          if (cut != std::string_view::npos) {
+            receipts.emplace_back(rest.substr(0, cut), rest.substr(cut + 1));
+          }
+          return true;
+        });
+        for (const auto& [shipped_lot, received_lot] : receipts) {
+          // As the recall matches: the receipt as corrected, of a lot that site shipped.
+          const auto receipt = receipt_of(*snaps[b], received_lot);
+          if (!receipt || receipt->supplier != party || receipt->supplier_lot != shipped_lot) {
+            continue;
+          }
+          auto lot = snaps[a]->get(snaps[a]->family(kEntitiesCf), keys::entity("lot", shipped_lot));
+          if (!lot) continue;
+          codec::MessageView view(*lot);
+          if (view.root<s::Lot>().getShipped() <= 0) continue;
+          links->out[a][shipped_lot].push_back(Far{b, received_lot});
+          links->in[b][received_lot].push_back(Far{a, shipped_lot});
+          ++links->count;
+        }
+      }
+    }
+    return {};
+  });
+  if (!r) return r;
+  links_ = std::move(links);
+  return {};
+}
+
+const GenealogyGraph* Enterprise::graph_of(std::size_t i) const {
+  return held_[i]->plant != nullptr ? held_[i]->plant->graph() : nullptr;
+}
+
+Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const Clock& clock,
+                                                     EnterpriseOptions options) {
   auto config = load_enterprise_config(dir);
   if (!config) return std::unexpected(config.error());
   std::unique_ptr<Enterprise> e(new Enterprise());
@@ -239,8 +347,10 @@ Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const 
                   path + ".site");
     }
     held->copy = info->has_value();
+    auto machine = make_state_machine({.genealogy_graph = options.graphs});
+    if (options.graphs) held->plant = machine.get();
     auto ledger =
-        ledger::Ledger::open_dir(held->dir, ledger::OpenMode::kReadOnly, make_state_machine());
+        ledger::Ledger::open_dir(held->dir, ledger::OpenMode::kReadOnly, std::move(machine));
     if (!ledger) {
       return fail(ledger.error().code, held->dir.string() + ": " + ledger.error().message,
                   path + ".dir");
@@ -260,6 +370,7 @@ Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const 
     held->ledger = std::move(*ledger);
     e->held_.push_back(std::move(held));
   }
+  if (auto r = e->read_links(); !r) return std::unexpected(r.error());
   return e;
 }
 
@@ -272,9 +383,22 @@ void Enterprise::refresh() {
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return;
   last_refresh_ = now;
+  bool moved = false;
   for (auto& held : held_) {
+    const std::uint64_t before = held->ledger->head().seq;
     auto r = held->ledger->store().catch_up();
     held->catch_up_error = r ? std::string() : r.error().message;
+    if (r && held->plant != nullptr) {
+      // The copy's new records, into its graph (the follower projected them already).
+      auto g = held->plant->catch_up_graph(held->ledger->store());
+      if (!g) held->catch_up_error = "its genealogy graph: " + g.error().message;
+    }
+    moved = moved || held->ledger->head().seq != before;
+  }
+  if (moved) {
+    if (auto r = read_links(); !r) {
+      for (auto& held : held_) held->catch_up_error = "cross-site links: " + r.error().message;
+    }
   }
 }
 
@@ -327,27 +451,10 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
   std::vector<std::unique_ptr<ledger::Snapshot>> snaps;
   for (auto& held : held_) snaps.push_back(held->ledger->snapshot());
 
-  // Which of each site's parties are sister sites: by the ids the enterprise names, or the GLN.
+  // Which of each site's parties are sister sites.
   std::vector<std::map<std::string, std::size_t, std::less<>>> sister(n);
   return ledger::reading([&]() -> Result<EnterpriseRecall> {
-    for (std::size_t b = 0; b < n; ++b) {
-      const std::string prefix = keys::entity("party", "");
-      auto entities = snaps[b]->scanner(snaps[b]->family(kEntitiesCf));
-      entities->scan_prefix(prefix, [&](std::string_view key, std::string_view value) {
-        const std::string id(key.substr(prefix.size()));
-        codec::MessageView view(value);
-        const std::string gln = str(view.root<s::Party>().getGln());
-        for (std::size_t a = 0; a < n; ++a) {
-          const auto& c = config_.sites[a];
-          if (a == b) continue;
-          if (std::find(c.parties.begin(), c.parties.end(), id) != c.parties.end() ||
-              (!gln.empty() && gln == c.gln)) {
-            sister[b].emplace(id, a);
-          }
-        }
-        return true;
-      });
-    }
+    for (std::size_t b = 0; b < n; ++b) sister[b] = sisters_at(config_, *snaps[b], b);
 
     EnterpriseRecall out;
     out.site = std::string(site);
@@ -393,7 +500,7 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
         RecallScope scope;
         scope.from = RecallScope::From::kLots;
         scope.lots.assign(starts[a].begin(), starts[a].end());
-        auto report = build_recall(*snaps[a], scope, nullptr);
+        auto report = build_recall(*snaps[a], scope, graph_of(a));
         if (!report) {
           if (a == first && report.error().code == ErrorCode::kNotFound) {
             return fail(ErrorCode::kNotFound,
@@ -458,6 +565,93 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
             .count();
     return out;
   });
+}
+
+Result<EnterpriseTrace> Enterprise::trace(std::string_view site, std::string_view lot,
+                                          Direction direction) const {
+  const auto started = std::chrono::steady_clock::now();
+  std::shared_lock lock(mu_);
+  const std::size_t n = held_.size();
+  std::size_t first = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (config_.sites[i].site == site) first = i;
+  }
+  if (first == n) {
+    return fail(ErrorCode::kNotFound, "the enterprise has no site " + std::string(site), "site");
+  }
+  std::vector<std::unique_ptr<ledger::Snapshot>> snaps;
+  for (auto& held : held_) snaps.push_back(held->ledger->snapshot());
+  return ledger::reading([&]() -> Result<EnterpriseTrace> {
+    if (!snaps[first]->get(snaps[first]->family(kEntitiesCf), keys::entity("lot", lot))) {
+      return fail(ErrorCode::kNotFound,
+                  "lot " + std::string(lot) + " does not exist at site " + std::string(site) +
+                      " (as far as its copy reaches)",
+                  "lot");
+    }
+    EnterpriseTrace out;
+    out.site = std::string(site);
+    out.lot = std::string(lot);
+    out.direction = direction;
+    out.graphs = true;
+    out.reached.assign(n, 0);
+    const auto& crossings = direction == Direction::kForward ? links_->out : links_->in;
+    std::vector<boost::unordered_flat_set<std::string, NameHash, std::equal_to<>>> seen(n);
+    std::vector<std::vector<std::string>> starts(n);
+    starts[first].emplace_back(lot);
+    // Round by round: each round traces every site some crossing entered in the last one.
+    for (std::uint32_t hops = 0;; ++hops) {
+      std::vector<std::vector<std::string>> next(n);
+      bool any = false;
+      for (std::size_t a = 0; a < n; ++a) {
+        if (starts[a].empty()) continue;
+        Trace t;
+        if (const auto* graph = graph_of(a)) {
+          t = graph->trace(starts[a], direction, 0, snaps[a]->head().seq);
+        } else {
+          out.graphs = false;
+          auto walked = trace_snapshot(*snaps[a], starts[a], direction, 0);
+          if (!walked) return std::unexpected(walked.error());
+          t = std::move(*walked);
+        }
+        out.edges += t.edges.size();
+        for (const auto& reached : t.lots) {
+          if (!seen[a].emplace(reached.lot).second) continue;
+          out.lots.push_back(EnterpriseTrace::Lot{a, std::string(reached.lot), hops, reached.depth});
+          ++out.reached[a];
+          const auto far = crossings[a].find(reached.lot);
+          if (far == crossings[a].end()) continue;
+          for (const auto& to : far->second) {
+            if (seen[to.site].contains(to.lot)) continue;
+            out.links.push_back(
+                EnterpriseTrace::Link{a, to.site, std::string(reached.lot), to.lot});
+            next[to.site].push_back(to.lot);
+            any = true;
+          }
+        }
+      }
+      if (!any) break;
+      starts = std::move(next);
+    }
+    for (std::size_t i = 0; i < n; ++i) out.sites.push_back(status_of(i, *snaps[i]));
+    out.elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    return out;
+  });
+}
+
+Enterprise::GraphSize Enterprise::graph_size() const {
+  std::shared_lock lock(mu_);
+  GraphSize size;
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    if (const auto* graph = graph_of(i)) {
+      size.lots += graph->lot_count();
+      size.edges += graph->edge_count();
+      size.bytes += graph->memory_bytes();
+    }
+  }
+  size.links = links_->count;
+  return size;
 }
 
 void write_site_status_json(const SiteStatus& s, codec::JsonWriter& out) {
@@ -539,6 +733,55 @@ void write_enterprise_recall_json(const EnterpriseRecall& r, codec::JsonWriter& 
     out.key("qty").decimal(u.shipment.qty, 3).key("uom").string(u.shipment.uom);
     out.key("shippedAt").string(format_rfc3339(u.shipment.at));
     out.key("shippedSeq").uint64(u.shipment.seq);
+    out.end_object();
+  }
+  out.end_array();
+  out.end_object();
+}
+
+}  // namespace custody::domain
+
+namespace custody::domain {
+
+void write_enterprise_trace_json(const EnterpriseTrace& t, codec::JsonWriter& out) {
+  out.begin_object();
+  out.key("start").begin_object().key("site").string(t.site).key("lot").string(t.lot).end_object();
+  out.key("direction").string(t.direction == Direction::kForward ? "forward" : "backward");
+  out.key("elapsedMs").number(std::round(t.elapsed_ms * 100) / 100);
+  out.key("fromGraphs").boolean(t.graphs);
+  std::size_t sites = 0, stale = 0;
+  for (std::size_t i = 0; i < t.sites.size(); ++i) {
+    if (t.reached[i] == 0) continue;
+    ++sites;
+    if (t.sites[i].stale) ++stale;
+  }
+  out.key("summary").begin_object();
+  out.key("sitesReached").uint64(sites).key("lots").uint64(t.lots.size());
+  out.key("edges").uint64(t.edges).key("crossSiteLinks").uint64(t.links.size());
+  out.key("staleSitesReached").uint64(stale);
+  out.end_object();
+  out.key("sites").begin_array();
+  for (std::size_t i = 0; i < t.sites.size(); ++i) {
+    out.begin_object();
+    out.key("status");
+    write_site_status_json(t.sites[i], out);
+    out.key("lots").uint64(t.reached[i]);
+    out.end_object();
+  }
+  out.end_array();
+  out.key("lots").begin_array();
+  for (const auto& l : t.lots) {
+    out.begin_object();
+    out.key("site").string(t.sites[l.site].site).key("lot").string(l.lot);
+    out.key("hops").uint64(l.hops).key("depth").uint64(l.depth);
+    out.end_object();
+  }
+  out.end_array();
+  out.key("links").begin_array();
+  for (const auto& l : t.links) {
+    out.begin_object();
+    out.key("fromSite").string(t.sites[l.from_site].site).key("fromLot").string(l.from_lot);
+    out.key("toSite").string(t.sites[l.to_site].site).key("toLot").string(l.to_lot);
     out.end_object();
   }
   out.end_array();

@@ -74,6 +74,24 @@ TEST_F(EnterpriseCli, StatusAndRecallCrossTheSites) {
   EXPECT_NE(table.out.find("shop-9"), std::string::npos) << table.out;
 }
 
+TEST_F(EnterpriseCli, TraceCrossesTheSitesBothWays) {
+  auto t = run_custody({"enterprise", "trace", ent().string(), "--site", "plant-a", "--lot", "R-1"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto doc = json::parse(t.out).as_object();
+  EXPECT_EQ(doc.at("fromGraphs"), false);  // a one-shot command walks the sites' families
+  EXPECT_EQ(doc.at("summary").at("sitesReached"), 2);
+  const auto& link = doc.at("links").as_array().at(0);
+  EXPECT_EQ(link.at("fromSite"), "plant-a");
+  EXPECT_EQ(link.at("toLot"), "B-IN-1");
+  auto back = run_custody({"enterprise", "trace", ent().string(), "--site", "plant-b", "--lot",
+                           "K-1", "--backward", "--format", "table"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_NE(back.out.find("plant-b B-IN-1"), std::string::npos) << back.out;
+  EXPECT_NE(back.out.find("backward"), std::string::npos) << back.out;
+  expect_refused({"enterprise", "trace", ent().string(), "--site", "plant-a", "--lot", "NOPE"},
+                 "not_found", "--lot");
+}
+
 TEST_F(EnterpriseCli, BadInputIsNamed) {
   expect_refused({"enterprise", "recall", ent().string(), "--site", "plant-z", "--lot", "R-1"},
                  "not_found", "--site");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "custody/common/files.h"
@@ -201,6 +202,102 @@ TEST_F(EnterpriseTest, ARecallFollowsShipmentsIntoTheSitesThatReceivedThem) {
   EXPECT_EQ(doc.at("unfollowedTransfers").as_array()[0].at("shipment"), "BOL-T1");
   EXPECT_EQ(doc.at("sites").as_array()[2].at("recall").at("scope").at("lots").as_array().size(),
             1u);
+}
+
+// site -> lots, from a trace.
+std::map<std::string, std::set<std::string>> by_site(const domain::EnterpriseTrace& t) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& l : t.lots) out[t.sites[l.site].site].insert(l.lot);
+  return out;
+}
+
+// A trace crosses the sites where the recall does, both ways, with the same answers from the
+// sites' graphs (a server) as from their column families (the CLI); the graphs follow what the
+// sites write after the open.
+TEST_F(EnterpriseTest, ATraceCrossesSitesBothWaysFromGraphsAndFamiliesAlike) {
+  auto walked = open();
+  ASSERT_TRUE(walked);
+  auto opened = Enterprise::open(ent_, clock_, {.graphs = true});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto graphs = std::move(*opened);
+  EXPECT_EQ(graphs->graph_size().links, 4u);  // F-1 to B-IN-1, -2, -3; K-1 to C-1
+  EXPECT_GT(graphs->graph_size().edges, 0u);
+  EXPECT_EQ(walked->graph_size().edges, 0u);
+
+  const std::map<std::string, std::set<std::string>> forward{
+      {"plant-a", {"R-1", "F-1"}},
+      {"plant-b", {"B-IN-1", "B-IN-2", "B-IN-3", "K-1"}},
+      {"plant-c", {"C-1"}}};
+  for (auto* e : {walked.get(), graphs.get()}) {
+    auto t = e->trace("plant-a", "R-1", domain::Direction::kForward);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(t->graphs, e == graphs.get());
+    EXPECT_EQ(by_site(*t), forward);
+    for (const auto& l : t->lots) {
+      const auto& site = t->sites[l.site].site;
+      EXPECT_EQ(l.hops, site == "plant-a" ? 0u : site == "plant-b" ? 1u : 2u) << l.lot;
+    }
+    ASSERT_EQ(t->links.size(), 4u);
+    EXPECT_EQ(t->links.back().from_lot, "K-1");
+    EXPECT_EQ(t->links.back().to_lot, "C-1");
+    // The recall reaches the same lots, site by site.
+    auto r = e->recall("plant-a", "R-1");
+    ASSERT_TRUE(r);
+    for (const auto& s : r->sites) {
+      EXPECT_EQ(lots_of(s), forward.at(s.status.site)) << s.status.site;
+    }
+
+    auto back = e->trace("plant-c", "C-1", domain::Direction::kBackward);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(by_site(*back), (std::map<std::string, std::set<std::string>>{
+                                  {"plant-a", {"R-1", "F-1"}},
+                                  {"plant-b", {"B-IN-1", "K-1"}},
+                                  {"plant-c", {"C-1"}}}));
+    // The farm's F-1 at plant-c is no sister site's lot: the trace stays there.
+    auto farm = e->trace("plant-c", "C-9", domain::Direction::kBackward);
+    ASSERT_TRUE(farm);
+    EXPECT_EQ(farm->lots.size(), 1u);
+    EXPECT_TRUE(farm->links.empty());
+
+    for (auto [site, lot, field] : {std::tuple{"plant-x", "R-1", "site"},
+                                    std::tuple{"plant-a", "NOPE", "lot"}}) {
+      auto bad = e->trace(site, lot, domain::Direction::kForward);
+      ASSERT_FALSE(bad);
+      EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
+      EXPECT_EQ(bad.error().field, field);
+    }
+  }
+
+  // plant-c splits C-1 and receives more of K-1 while the enterprise is open: after a refresh,
+  // the graphs hold the split and the new crossing.
+  dir_ = ent_ / "plant-c";
+  reopen();
+  ok("lot.split", R"({"lot":"C-1","into":[{"lot":"C-1a","qty":1}]})");
+  ok("lot.receive", R"({"lot":"C-2","material":"romaine","qty":1,"uom":"kg","supplier":"SITE-B",)"
+                    R"("supplierLot":"K-1"})");
+  ledger_.reset();
+  graphs->refresh();
+  walked->refresh();
+  for (auto* e : {walked.get(), graphs.get()}) {
+    auto t = e->trace("plant-a", "R-1", domain::Direction::kForward);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(by_site(*t)["plant-c"], (std::set<std::string>{"C-1", "C-1a", "C-2"}));
+    EXPECT_EQ(t->links.size(), 5u);
+  }
+
+  std::string out;
+  codec::JsonWriter w(out);
+  auto t = graphs->trace("plant-a", "R-1", domain::Direction::kForward);
+  ASSERT_TRUE(t);
+  domain::write_enterprise_trace_json(*t, w);
+  auto doc = boost::json::parse(out).as_object();
+  EXPECT_EQ(doc.at("direction"), "forward");
+  EXPECT_EQ(doc.at("fromGraphs"), true);
+  EXPECT_EQ(doc.at("summary").at("lots").to_number<std::uint64_t>(), 9u);
+  EXPECT_EQ(doc.at("summary").at("sitesReached").to_number<std::uint64_t>(), 3u);
+  EXPECT_EQ(doc.at("summary").at("crossSiteLinks").to_number<std::uint64_t>(), 5u);
+  EXPECT_EQ(doc.at("links").as_array()[0].at("fromSite"), "plant-a");
+  EXPECT_EQ(doc.at("sites").as_array()[2].at("lots").to_number<std::uint64_t>(), 3u);
 }
 
 TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {

@@ -383,18 +383,46 @@ TEST_F(Serve, TheEnterpriseRecallCrossesSitesForTheRecallTeamOnly) {
   EXPECT_EQ(b.at("summary").at("lots"), 2);  // B-IN-1 and K-1
   EXPECT_EQ(b.at("customers").as_array()[0].at("customer"), "shop-9");
 
+  // The trace, from the sites' graphs the server keeps: forward into plant-b, and back.
+  auto t = client_->request("GET", "/v1/enterprise/trace?site=plant-a&lot=R-1", "", qa);
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.json().at("fromGraphs"), true);
+  EXPECT_EQ(t.json().at("direction"), "forward");
+  EXPECT_EQ(t.json().at("summary").at("sitesReached"), 2);
+  ASSERT_EQ(t.json().at("links").as_array().size(), 1u);
+  EXPECT_EQ(t.json().at("links").as_array()[0].at("toLot"), "B-IN-1");
+  auto back = client_->request(
+      "GET", "/v1/enterprise/trace?site=plant-b&lot=K-1&direction=backward", "", qa);
+  ASSERT_EQ(back.status, 200) << back.body;
+  std::set<std::string> upstream;
+  const auto back_doc = back.json();
+  for (const auto& l : back_doc.at("lots").as_array()) {
+    upstream.insert(std::string(l.at("site").as_string()) + " " + std::string(l.at("lot").as_string()));
+  }
+  EXPECT_TRUE(upstream.contains("plant-a R-1")) << back.body;
+  EXPECT_TRUE(upstream.contains("plant-b B-IN-1")) << back.body;
+
   // The floor does not read other sites' customers; the refusal is on the record.
   const auto before = head(auditor);
   auto denied = client_->request("GET", "/v1/enterprise/recall?site=plant-a&lot=R-1", "", op);
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(code_of(denied), "permission_denied");
+  auto denied_trace =
+      client_->request("GET", "/v1/enterprise/trace?site=plant-a&lot=R-1", "", op);
+  EXPECT_EQ(denied_trace.status, 403);
+  EXPECT_EQ(code_of(denied_trace), "permission_denied");
   // Bad input: each named, nothing written.
   for (const auto& [target, status, code, field] :
        std::vector<std::tuple<std::string, int, std::string, std::string>>{
            {"/v1/enterprise/recall?lot=R-1", 400, "invalid_argument", "site"},
            {"/v1/enterprise/recall?site=plant-a", 400, "invalid_argument", "lot"},
            {"/v1/enterprise/recall?site=plant-z&lot=R-1", 404, "not_found", "site"},
-           {"/v1/enterprise/recall?site=plant-b&lot=R-1", 404, "not_found", "lot"}}) {
+           {"/v1/enterprise/recall?site=plant-b&lot=R-1", 404, "not_found", "lot"},
+           {"/v1/enterprise/trace?site=plant-a", 400, "invalid_argument", "lot"},
+           {"/v1/enterprise/trace?site=plant-a&lot=R-1&direction=up", 400, "invalid_argument",
+            "direction"},
+           {"/v1/enterprise/trace?site=plant-z&lot=R-1", 404, "not_found", "site"},
+           {"/v1/enterprise/trace?site=plant-b&lot=R-1", 404, "not_found", "lot"}}) {
     auto bad = client_->request("GET", target, "", qa);
     EXPECT_EQ(bad.status, status) << target << ": " << bad.body;
     EXPECT_EQ(code_of(bad), code) << bad.body;

@@ -1,5 +1,6 @@
-// custody enterprise status ENT and custody enterprise recall ENT --site S --lot L: the
-// enterprise view over many sites' copies (docs/enterprise.md).
+// custody enterprise status ENT, custody enterprise recall ENT --site S --lot L and custody
+// enterprise trace ENT --site S --lot L [--backward]: the enterprise view over many sites'
+// copies (docs/enterprise.md).
 #include <cmath>
 #include <iostream>
 
@@ -14,6 +15,7 @@ namespace {
 
 struct EnterpriseArgs {
   std::string dir, site, lot;
+  bool backward = false;
   Format format = Format::kJson;
 };
 
@@ -81,16 +83,18 @@ std::string table_of(const domain::EnterpriseRecall& r) {
   return render_table(out);
 }
 
+// An error of the start (site, lot) names the option that gave it.
+int report_start(Error err) {
+  if (err.field == "site" || err.field == "lot") err.field = "--" + err.field;
+  return report(err);
+}
+
 int recall(const EnterpriseArgs& a) {
   const SystemClock clock;
   auto e = open(a.dir, clock);
   if (!e) return report(e.error());
   auto r = (*e)->recall(a.site, a.lot);
-  if (!r) {
-    Error err = r.error();
-    if (err.field == "site" || err.field == "lot") err.field = "--" + err.field;
-    return report(err);
-  }
+  if (!r) return report_start(r.error());
   if (a.format == Format::kTable) {
     std::cout << table_of(*r);
     return kExitOk;
@@ -98,6 +102,51 @@ int recall(const EnterpriseArgs& a) {
   std::string out;
   codec::JsonWriter w(out);
   domain::write_enterprise_recall_json(*r, w);
+  std::cout << out << "\n";
+  return kExitOk;
+}
+
+// For people: per site, how many lots the trace reached and how current the copy is, and the
+// crossings between sites (the lots themselves are in the JSON).
+std::string table_of(const domain::EnterpriseTrace& t) {
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("start").string(t.site + " " + t.lot);
+  w.key("direction").string(t.direction == domain::Direction::kForward ? "forward" : "backward");
+  w.key("sites").begin_array();
+  for (std::size_t i = 0; i < t.sites.size(); ++i) {
+    const auto& s = t.sites[i];
+    w.begin_object().key("site").string(s.site).key("lots").uint64(t.reached[i]);
+    w.key("seq").uint64(s.seq);
+    w.key("ageSeconds").number(std::round(s.age_seconds * 10) / 10);
+    w.key("stale").boolean(s.stale).end_object();
+  }
+  w.end_array();
+  w.key("crossings").begin_array();
+  for (const auto& l : t.links) {
+    w.begin_object().key("from").string(t.sites[l.from_site].site + " " + l.from_lot);
+    w.key("to").string(t.sites[l.to_site].site + " " + l.to_lot).end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return render_table(out);
+}
+
+int trace(const EnterpriseArgs& a) {
+  const SystemClock clock;
+  auto e = open(a.dir, clock);
+  if (!e) return report(e.error());
+  auto t = (*e)->trace(a.site, a.lot,
+                       a.backward ? domain::Direction::kBackward : domain::Direction::kForward);
+  if (!t) return report_start(t.error());
+  if (a.format == Format::kTable) {
+    std::cout << table_of(*t);
+    return kExitOk;
+  }
+  std::string out;
+  codec::JsonWriter w(out);
+  domain::write_enterprise_trace_json(*t, w);
   std::cout << out << "\n";
   return kExitOk;
 }
@@ -127,6 +176,19 @@ void add_enterprise(CLI::App& app, Action& run) {
   rc->callback([&run, r] {
     run = [r] {
       return recall(*r);
+    };
+  });
+  auto t = std::make_shared<EnterpriseArgs>();
+  auto* tr = cmd->add_subcommand(
+      "trace", "Every lot a lot went into (or came from, --backward), across the sites");
+  tr->add_option("ENT", t->dir, "The enterprise directory")->required();
+  tr->add_option("--site", t->site, "The site the lot is at")->required();
+  tr->add_option("--lot", t->lot, "The lot to start from")->required();
+  tr->add_flag("--backward", t->backward, "What the lot came from, back to other sites' lots");
+  add_format(tr, t->format);
+  tr->callback([&run, t] {
+    run = [t] {
+      return trace(*t);
     };
   });
 }

@@ -60,7 +60,8 @@ int serve(ServeArgs a) {
   const SystemClock clock;
   std::unique_ptr<domain::Enterprise> enterprise;
   if (!a.enterprise.empty()) {
-    auto e = domain::Enterprise::open(a.enterprise, clock);
+    // A long-running server keeps every site's genealogy graph, as it keeps its own.
+    auto e = domain::Enterprise::open(a.enterprise, clock, {.graphs = true});
     if (!e) {
       Error err = e.error();
       // enterprise.json's own paths start with "enterprise"; a site's are "sites[i]...".

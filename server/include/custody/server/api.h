@@ -225,7 +225,7 @@ class Api {
   Response get_pay(const std::string& query);
   Response get_site();
   Response get_enterprise_sites();
-  Response get_enterprise_recall(const std::string& query);
+  Response get_enterprise_answer(const std::string& query, bool trace);
   Response get_recall(const std::string& query, std::string_view fsma204_file);
   Response get_fsma204(const std::string& query, std::string_view file);
   Response get_epcis_document(const std::string& query);

@@ -108,6 +108,39 @@ struct EnterpriseRecall {
   double elapsed_ms = 0;
 };
 
+// A trace across sites: the lots reached from one lot, forward or backward, crossing from a
+// site to a sister site wherever a receipt there continues a lot the first site shipped.
+struct EnterpriseTrace {
+  std::string site, lot;  // where it started
+  Direction direction = Direction::kForward;
+  struct Lot {
+    std::size_t site = 0;    // index into `sites`
+    std::string lot;
+    std::uint32_t hops = 0;   // site crossings from the start
+    std::uint32_t depth = 0;  // within its site, from the lots the trace entered it by
+  };
+  std::vector<Lot> lots;  // site by site as reached: the start's site first
+  struct Link {
+    // From the site the trace was at to the one it crossed into: forward, a shipped lot to the
+    // lot a sister site received it as; backward, a received lot to the lot it was shipped as.
+    std::size_t from_site = 0, to_site = 0;
+    std::string from_lot, to_lot;
+  };
+  std::vector<Link> links;
+  std::size_t edges = 0;    // the edges followed inside the sites
+  std::vector<SiteStatus> sites;  // every site, in enterprise.json's order
+  std::vector<std::size_t> reached;  // per site: how many of `lots` are there
+  bool graphs = false;  // answered from the sites' in-memory graphs (else their column families)
+  double elapsed_ms = 0;
+};
+
+struct EnterpriseOptions {
+  // Keep each site's genealogy graph in memory (a saved graph and its tail, or the family),
+  // kept current by refresh(), for the server: recalls and traces then take milliseconds.
+  // Without: each answer walks the sites' column families (one-shot CLI commands).
+  bool graphs = false;
+};
+
 class Enterprise {
  public:
   // Opens every site's directory read-only. Errors: those of load_enterprise_config; a
@@ -115,7 +148,8 @@ class Enterprise {
   // "sites[i].dir"); a copy of another site than the one named (kInvalidArgument, field
   // "sites[i].site"); "own" on a follower's copy (field "sites[i].own").
   [[nodiscard]] static Result<std::unique_ptr<Enterprise>> open(const std::filesystem::path& dir,
-                                                                const Clock& clock);
+                                                                const Clock& clock,
+                                                                EnterpriseOptions options = {});
   ~Enterprise();
   Enterprise(const Enterprise&) = delete;
   Enterprise& operator=(const Enterprise&) = delete;
@@ -131,16 +165,31 @@ class Enterprise {
   // kNotFound (field "site") for a site the enterprise does not hold, (field "lot") for a lot
   // the site's copy does not hold.
   [[nodiscard]] Result<EnterpriseRecall> recall(std::string_view site, std::string_view lot) const;
+  // From `lot` at `site`, across sites (the same matching as the recall: a receipt whose
+  // supplier is a sister site and whose supplier lot is a lot that site shipped). Errors as
+  // recall().
+  [[nodiscard]] Result<EnterpriseTrace> trace(std::string_view site, std::string_view lot,
+                                              Direction direction) const;
+  // The lots and edges of the sites' in-memory graphs, and their bytes (zeros without).
+  struct GraphSize {
+    std::size_t lots = 0, edges = 0, bytes = 0, links = 0;
+  };
+  [[nodiscard]] GraphSize graph_size() const;
 
  private:
   Enterprise() = default;
   struct Held;
+  struct Links;
   [[nodiscard]] SiteStatus status_of(std::size_t i, const ledger::Snapshot& snap) const;
+  [[nodiscard]] const GenealogyGraph* graph_of(std::size_t i) const;
+  // The crossings between sites, read again from every site's receipts (under mu_, exclusive).
+  [[nodiscard]] Result<void> read_links();
 
   std::filesystem::path dir_;
   EnterpriseConfig config_;
   const Clock* clock_ = nullptr;
   std::vector<std::unique_ptr<Held>> held_;
+  std::unique_ptr<Links> links_;
   std::atomic<std::chrono::steady_clock::time_point> last_refresh_{};
   // refresh() replays the writers' logs into the readers: not while a recall reads them.
   mutable std::shared_mutex mu_;
@@ -148,5 +197,6 @@ class Enterprise {
 
 void write_site_status_json(const SiteStatus& s, codec::JsonWriter& out);
 void write_enterprise_recall_json(const EnterpriseRecall& r, codec::JsonWriter& out);
+void write_enterprise_trace_json(const EnterpriseTrace& t, codec::JsonWriter& out);
 
 }  // namespace custody::domain
