@@ -2,9 +2,9 @@
 #include "custody/domain/enterprise.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
-#include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -616,7 +616,8 @@ Result<EnterpriseTrace> Enterprise::trace(std::string_view site, std::string_vie
         out.edges += t.edges.size();
         for (const auto& reached : t.lots) {
           if (!seen[a].emplace(reached.lot).second) continue;
-          out.lots.push_back(EnterpriseTrace::Lot{a, std::string(reached.lot), hops, reached.depth});
+          out.lots.push_back(
+              EnterpriseTrace::Lot{a, std::string(reached.lot), hops, reached.depth});
           ++out.reached[a];
           const auto far = crossings[a].find(reached.lot);
           if (far == crossings[a].end()) continue;

@@ -75,7 +75,8 @@ TEST_F(EnterpriseCli, StatusAndRecallCrossTheSites) {
 }
 
 TEST_F(EnterpriseCli, TraceCrossesTheSitesBothWays) {
-  auto t = run_custody({"enterprise", "trace", ent().string(), "--site", "plant-a", "--lot", "R-1"});
+  auto t =
+      run_custody({"enterprise", "trace", ent().string(), "--site", "plant-a", "--lot", "R-1"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
   const auto doc = json::parse(t.out).as_object();
   EXPECT_EQ(doc.at("fromGraphs"), false);  // a one-shot command walks the sites' families

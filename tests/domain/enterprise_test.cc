@@ -249,18 +249,18 @@ TEST_F(EnterpriseTest, ATraceCrossesSitesBothWaysFromGraphsAndFamiliesAlike) {
 
     auto back = e->trace("plant-c", "C-1", domain::Direction::kBackward);
     ASSERT_TRUE(back) << back.error().message;
-    EXPECT_EQ(by_site(*back), (std::map<std::string, std::set<std::string>>{
-                                  {"plant-a", {"R-1", "F-1"}},
-                                  {"plant-b", {"B-IN-1", "K-1"}},
-                                  {"plant-c", {"C-1"}}}));
+    EXPECT_EQ(
+        by_site(*back),
+        (std::map<std::string, std::set<std::string>>{
+            {"plant-a", {"R-1", "F-1"}}, {"plant-b", {"B-IN-1", "K-1"}}, {"plant-c", {"C-1"}}}));
     // The farm's F-1 at plant-c is no sister site's lot: the trace stays there.
     auto farm = e->trace("plant-c", "C-9", domain::Direction::kBackward);
     ASSERT_TRUE(farm);
     EXPECT_EQ(farm->lots.size(), 1u);
     EXPECT_TRUE(farm->links.empty());
 
-    for (auto [site, lot, field] : {std::tuple{"plant-x", "R-1", "site"},
-                                    std::tuple{"plant-a", "NOPE", "lot"}}) {
+    for (auto [site, lot, field] :
+         {std::tuple{"plant-x", "R-1", "site"}, std::tuple{"plant-a", "NOPE", "lot"}}) {
       auto bad = e->trace(site, lot, domain::Direction::kForward);
       ASSERT_FALSE(bad);
       EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);

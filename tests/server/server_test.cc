@@ -397,7 +397,8 @@ TEST_F(Serve, TheEnterpriseRecallCrossesSitesForTheRecallTeamOnly) {
   std::set<std::string> upstream;
   const auto back_doc = back.json();
   for (const auto& l : back_doc.at("lots").as_array()) {
-    upstream.insert(std::string(l.at("site").as_string()) + " " + std::string(l.at("lot").as_string()));
+    upstream.insert(std::string(l.at("site").as_string()) + " " +
+                    std::string(l.at("lot").as_string()));
   }
   EXPECT_TRUE(upstream.contains("plant-a R-1")) << back.body;
   EXPECT_TRUE(upstream.contains("plant-b B-IN-1")) << back.body;
@@ -407,8 +408,7 @@ TEST_F(Serve, TheEnterpriseRecallCrossesSitesForTheRecallTeamOnly) {
   auto denied = client_->request("GET", "/v1/enterprise/recall?site=plant-a&lot=R-1", "", op);
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(code_of(denied), "permission_denied");
-  auto denied_trace =
-      client_->request("GET", "/v1/enterprise/trace?site=plant-a&lot=R-1", "", op);
+  auto denied_trace = client_->request("GET", "/v1/enterprise/trace?site=plant-a&lot=R-1", "", op);
   EXPECT_EQ(denied_trace.status, 403);
   EXPECT_EQ(code_of(denied_trace), "permission_denied");
   // Bad input: each named, nothing written.

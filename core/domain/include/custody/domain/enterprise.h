@@ -114,7 +114,7 @@ struct EnterpriseTrace {
   std::string site, lot;  // where it started
   Direction direction = Direction::kForward;
   struct Lot {
-    std::size_t site = 0;    // index into `sites`
+    std::size_t site = 0;  // index into `sites`
     std::string lot;
     std::uint32_t hops = 0;   // site crossings from the start
     std::uint32_t depth = 0;  // within its site, from the lots the trace entered it by
@@ -127,8 +127,8 @@ struct EnterpriseTrace {
     std::string from_lot, to_lot;
   };
   std::vector<Link> links;
-  std::size_t edges = 0;    // the edges followed inside the sites
-  std::vector<SiteStatus> sites;  // every site, in enterprise.json's order
+  std::size_t edges = 0;             // the edges followed inside the sites
+  std::vector<SiteStatus> sites;     // every site, in enterprise.json's order
   std::vector<std::size_t> reached;  // per site: how many of `lots` are there
   bool graphs = false;  // answered from the sites' in-memory graphs (else their column families)
   double elapsed_ms = 0;
