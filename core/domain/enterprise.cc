@@ -245,7 +245,16 @@ struct Enterprise::Links {
   std::size_t count = 0;
 };
 
-Enterprise::~Enterprise() = default;
+// A clean close saves the graphs of the copies (in ENT/graphs; a site's own ledger's graph is
+// its host's to save), so that the next open reads them and only the records after them.
+Enterprise::~Enterprise() {
+  for (auto& held : held_) {
+    if (held->plant == nullptr || !held->copy) continue;
+    std::error_code ec;
+    fs::create_directories(dir_ / kGraphsDir, ec);
+    (void)held->plant->save_graph(held->ledger->store());  // best effort: else a slower open
+  }
+}
 
 namespace {
 
@@ -347,7 +356,10 @@ Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const 
                   path + ".site");
     }
     held->copy = info->has_value();
-    auto machine = make_state_machine({.genealogy_graph = options.graphs});
+    PlantOptions plant{.genealogy_graph = options.graphs};
+    // A copy's graph is kept here, not in the copy, which only its follower writes.
+    if (info->has_value()) plant.graph_file = dir / kGraphsDir / (site.site + ".graph");
+    auto machine = make_state_machine(plant);
     if (options.graphs) held->plant = machine.get();
     auto ledger =
         ledger::Ledger::open_dir(held->dir, ledger::OpenMode::kReadOnly, std::move(machine));

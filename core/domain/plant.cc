@@ -10,7 +10,7 @@
 namespace custody::domain {
 namespace {
 
-std::filesystem::path graph_file(const ledger::Store& store) {
+std::filesystem::path default_graph_file(const ledger::Store& store) {
   return store.dir() / "genealogy.graph";
 }
 
@@ -75,6 +75,17 @@ class PlantStateMachine final : public PlantMachine {
     }
   }
 
+  Result<bool> save_graph(ledger::Store& store) override {
+    if (!graph_ || graph_->unchanged_since_saved()) return false;
+    auto head = store.read_head(nullptr);
+    if (!head) return std::unexpected(head.error());
+    if (graph_seq_ != head->seq) return false;  // not caught up with what the store sees
+    if (auto r = graph_->save(graph_file(store), *head, projections(store)); !r) {
+      return std::unexpected(r.error());
+    }
+    return true;
+  }
+
   const GenealogyGraph* graph() const override { return graph_.get(); }
 
   Result<std::vector<Event>> decide(const Command& cmd, const ledger::State& state,
@@ -131,6 +142,10 @@ class PlantStateMachine final : public PlantMachine {
   }
 
  private:
+  std::filesystem::path graph_file(const ledger::Store& store) const {
+    return options_.graph_file.empty() ? default_graph_file(store) : options_.graph_file;
+  }
+
   // A saved graph whose head is this log's record at the same seq, and the tail after it.
   bool load_saved_graph(ledger::Store& store, const ledger::Snapshot& snap) {
     auto saved = GenealogyGraph::saved_head(graph_file(store), projections(store));

@@ -319,6 +319,9 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
               R"("staleAfterSeconds": 60, )");
   auto e = open();
   ASSERT_TRUE(e);
+  auto with_graphs = Enterprise::open(ent_, clock_, {.graphs = true});
+  ASSERT_TRUE(with_graphs) << with_graphs.error().message;
+  auto g = std::move(*with_graphs);
   auto status = e->status();
   ASSERT_EQ(status.size(), 3u);
   EXPECT_TRUE(status[2].copy);
@@ -372,6 +375,27 @@ TEST_F(EnterpriseTest, ACopySaysHowOldItIsAndAnUnknownSiteOrLotIsNotFound) {
   ASSERT_TRUE(grown);
   EXPECT_EQ(lots_of(grown->sites[2]), (std::set<std::string>{"C-1", "C-2"}));
   EXPECT_TRUE(grown->unfollowed.empty());
+  // The same from the graphs, which took the copy's new records at the refresh.
+  g->refresh();
+  auto from_graphs = g->recall("plant-a", "R-1");
+  ASSERT_TRUE(from_graphs);
+  EXPECT_EQ(lots_of(from_graphs->sites[2]), (std::set<std::string>{"C-1", "C-2"}));
+  // Its close saves the copy's graph beside the enterprise, never in the copy; the next open
+  // reads it (and a damaged one is only a slower open).
+  g.reset();
+  const fs::path saved = ent_ / domain::kGraphsDir / "plant-c.graph";
+  EXPECT_TRUE(fs::exists(saved));
+  EXPECT_FALSE(fs::exists(copy / "genealogy.graph"));
+  EXPECT_FALSE(fs::exists(ent_ / domain::kGraphsDir / "plant-a.graph"));  // plant-a's own
+  for (bool damage : {false, true}) {
+    if (damage) fs::resize_file(saved, fs::file_size(saved) - 8);
+    auto again = Enterprise::open(ent_, clock_, {.graphs = true});
+    ASSERT_TRUE(again) << again.error().message;
+    auto t = (*again)->trace("plant-a", "R-1", domain::Direction::kForward);
+    ASSERT_TRUE(t);
+    EXPECT_TRUE(t->graphs);
+    EXPECT_EQ(by_site(*t)["plant-c"], (std::set<std::string>{"C-1", "C-2"})) << damage;
+  }
 
   // A copy named as another site is refused, and so is a copy called the site's own.
   expect_config_refused(R"({"sites": [{"site": "plant-b", "dir": "plant-c-copy"}]})",

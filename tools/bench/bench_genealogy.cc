@@ -435,6 +435,16 @@ int saved_child(const std::string& dir, const Samples& s) {
   return 0;
 }
 
+// A host opens the ledger with its graph and closes it, which saves the graph
+// (tools/bench/bench_graph_tail.sh).
+int host_child(const std::string& dir) {
+  auto host = ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite,
+                                   domain::make_state_machine({.genealogy_graph = true}), {});
+  if (!host) return 1;
+  host->reset();
+  return 0;
+}
+
 int cold_child(const std::string& dir, const Samples& s) {
   auto ledger =
       ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
@@ -473,6 +483,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = base / ("genealogy-" + std::string(scale_name));
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
+  if (argc == 3 && std::string(argv[1]) == "--host") return host_child(argv[2]);
 
   // The ledger, built once per scale.
   {

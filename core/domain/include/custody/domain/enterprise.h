@@ -10,6 +10,7 @@
 //                         ("own": true: the site's own ledger on this node, not a copy)
 //   ENT/plant-a/          a follower's copy (custody follow ENT/plant-a --site plant-a ...)
 //   ENT/plant-a/SYNCED    "<seq> <ns>": when the follower last found nothing newer to take
+//   ENT/graphs/plant-a.graph  the copy's genealogy graph as the server's last close saved it
 //
 // Matching (docs/enterprise.md): a lot received at site B whose supplier is site A (a party
 // whose id is one of A's `parties` or whose GLN is A's `gln`) and whose supplier lot is a lot
@@ -44,6 +45,7 @@ namespace custody::domain {
 
 inline constexpr std::string_view kEnterpriseConfigFile = "enterprise.json";
 inline constexpr std::string_view kSyncedFile = "SYNCED";
+inline constexpr std::string_view kGraphsDir = "graphs";  // ENT/graphs/<site>.graph
 
 struct EnterpriseSiteConfig {
   std::string site;                  // the name it publishes under
@@ -137,7 +139,8 @@ struct EnterpriseTrace {
 struct EnterpriseOptions {
   // Keep each site's genealogy graph in memory (a saved graph and its tail, or the family),
   // kept current by refresh(), for the server: recalls and traces then take milliseconds.
-  // Without: each answer walks the sites' column families (one-shot CLI commands).
+  // A copy's graph is saved in ENT/graphs when the enterprise closes. Without: each answer
+  // walks the sites' column families (one-shot CLI commands).
   bool graphs = false;
 };
 

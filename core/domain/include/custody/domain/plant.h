@@ -4,6 +4,7 @@
 // declarations.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
 #include "custody/ledger/state_machine.h"
@@ -18,6 +19,9 @@ struct PlantOptions {
   // long-running hosts (`custody run`, the server); one-shot commands read the column
   // families instead.
   bool genealogy_graph = false;
+  // Where the graph is saved and read: DIR/genealogy.graph when empty. A reader of a ledger
+  // it does not own (an enterprise node's copy of a site) keeps its own file elsewhere.
+  std::filesystem::path graph_file;
 };
 
 class PlantMachine : public ledger::StateMachine {
@@ -34,6 +38,10 @@ class PlantMachine : public ledger::StateMachine {
   // meanwhile. Returns how many records it
   // took (0 without a graph). kCorruption when a record does not apply.
   [[nodiscard]] virtual Result<std::uint64_t> catch_up_graph(ledger::Store& store) = 0;
+  // Saves the graph to its file, for a reader (a writer saves at its clean close): when it
+  // holds exactly what the store sees and was changed since it was read. Returns whether it
+  // wrote. kIoError when the file cannot be written.
+  [[nodiscard]] virtual Result<bool> save_graph(ledger::Store& store) = 0;
 };
 
 // The machine is handed to ledger::Ledger::open, which owns it; keep a pointer first to reach
