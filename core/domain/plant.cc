@@ -57,7 +57,12 @@ class PlantStateMachine final : public PlantMachine {
     if (!graph_) return std::uint64_t{0};
     const std::uint64_t before = graph_seq_;
     auto last = ledger::apply_records_after(store, graph_seq_, *this);
-    if (!last) return std::unexpected(last.error());
+    if (!last) {
+      // It may hold part of the tail: dropped, so that nothing reads or saves it; answers walk
+      // the column families from now on.
+      graph_.reset();
+      return std::unexpected(last.error());
+    }
     graph_seq_ = *last;
     return *last - before;
   }

@@ -30,13 +30,15 @@ class PlantMachine : public ledger::StateMachine {
   static constexpr std::uint32_t kProjectionVersion = 1;
 
   // The in-memory genealogy, once attached, when made with genealogy_graph; else nullptr.
-  // Readers on any thread (GenealogyGraph's rules); valid while the machine lives.
+  // Readers on any thread (GenealogyGraph's rules); valid while the machine lives, or until
+  // a failed catch_up_graph.
   [[nodiscard]] virtual const GenealogyGraph* graph() const = 0;
   // A read-only open (a follower's copy, or a reader beside the writer): after
   // Store::catch_up(), applies the records the writer added since to the graph (the writer
-  // already projected them). The graph's writer: one thread at a time; readers may trace
-  // meanwhile. Returns how many records it
-  // took (0 without a graph). kCorruption when a record does not apply.
+  // already projected them). One thread at a time, and no reader may hold graph() meanwhile
+  // (an enterprise node catches up under its lock). Returns how many records it took (0
+  // without a graph). kCorruption when a record does not apply; the graph is then dropped
+  // (graph() is nullptr) rather than left holding part of the records.
   [[nodiscard]] virtual Result<std::uint64_t> catch_up_graph(ledger::Store& store) = 0;
   // Saves the graph to its file, for a reader (a writer saves at its clean close): when it
   // holds exactly what the store sees and was changed since it was read. Returns whether it
