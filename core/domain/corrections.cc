@@ -108,8 +108,9 @@ Result<void> decide_correct(Decide& d, s::RecordCorrect::Reader r) {
 // back from this record to the previous correction of the same record, or the original.
 std::string payload_before(const Apply& a, std::uint64_t seq, const std::string& original) {
   auto c = load<s::Correction>(a.state, a.cf.corrections, keys::correction(seq));
-  if (!c || c->get().getLastSeq() < a.rec.seq)
+  if (!c || c->get().getLastSeq() < a.rec.seq) {
     return payload_in_force(a.state, a.cf, seq, original);
+  }
   const auto prev = [&](std::uint64_t at) -> std::optional<ledger::RecordFields> {
     auto bytes = a.state.record(at);
     if (!bytes) return std::nullopt;
