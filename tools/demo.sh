@@ -459,5 +459,8 @@ done
 cp "$fixtures/enterprise.json" "$data/hq/enterprise.json"
 "$custody" enterprise status "$data/hq" --format table | sed 's/^/    /'
 "$custody" enterprise recall "$data/hq" --site plant-a --lot R-1 --format table | sed 's/^/    /'
+echo "  and back from plant B's kit to plant A's farm lot:"
+"$custody" enterprise trace "$data/hq" --site plant-b --lot K-1 --backward --format table |
+  sed 's/^/    /'
 kill "$nats_pid"
 wait "$nats_pid" 2>/dev/null || true
