@@ -38,7 +38,7 @@ for n in range(start, end):
     print(json.dumps({"type": "lot.split", "commandId": f"tail-{n}", "actor": "user:bench",
                       "data": {"lot": f"L{n % 20000}", "into": [{"lot": f"T-{n}", "qty": 1}]}}))
 EOF
-  "$bin/tools/cli/custody" append "$work/l" "$work/tail.ndjson" >/dev/null
+  "$bin/tools/custody" append "$work/l" "$work/tail.ndjson" >/dev/null
   done_n=$t
   read -r s1 r1 n1 < <(open_graph)
   read -r s2 r2 n2 < <(open_graph)
