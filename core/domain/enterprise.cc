@@ -258,6 +258,14 @@ Enterprise::~Enterprise() {
 
 namespace {
 
+// The index of `site` in enterprise.json; kNotFound (field "site") for a site it does not name.
+Result<std::size_t> site_index(const EnterpriseConfig& config, std::string_view site) {
+  for (std::size_t i = 0; i < config.sites.size(); ++i) {
+    if (config.sites[i].site == site) return i;
+  }
+  return fail(ErrorCode::kNotFound, "the enterprise has no site " + std::string(site), "site");
+}
+
 // Which of site `b`'s parties are sister sites (by the ids the enterprise names, or the GLN):
 // party id -> site index.
 std::map<std::string, std::size_t, std::less<>> sisters_at(const EnterpriseConfig& config,
@@ -453,13 +461,9 @@ Result<EnterpriseRecall> Enterprise::recall(std::string_view site, std::string_v
   const auto started = std::chrono::steady_clock::now();
   std::shared_lock lock(mu_);
   const std::size_t n = held_.size();
-  std::size_t first = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (config_.sites[i].site == site) first = i;
-  }
-  if (first == n) {
-    return fail(ErrorCode::kNotFound, "the enterprise has no site " + std::string(site), "site");
-  }
+  auto start = site_index(config_, site);
+  if (!start) return std::unexpected(start.error());
+  const std::size_t first = *start;
   std::vector<std::unique_ptr<ledger::Snapshot>> snaps;
   for (auto& held : held_) snaps.push_back(held->ledger->snapshot());
 
@@ -584,13 +588,9 @@ Result<EnterpriseTrace> Enterprise::trace(std::string_view site, std::string_vie
   const auto started = std::chrono::steady_clock::now();
   std::shared_lock lock(mu_);
   const std::size_t n = held_.size();
-  std::size_t first = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (config_.sites[i].site == site) first = i;
-  }
-  if (first == n) {
-    return fail(ErrorCode::kNotFound, "the enterprise has no site " + std::string(site), "site");
-  }
+  auto start = site_index(config_, site);
+  if (!start) return std::unexpected(start.error());
+  const std::size_t first = *start;
   std::vector<std::unique_ptr<ledger::Snapshot>> snaps;
   for (auto& held : held_) snaps.push_back(held->ledger->snapshot());
   return ledger::reading([&]() -> Result<EnterpriseTrace> {

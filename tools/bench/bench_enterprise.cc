@@ -207,30 +207,27 @@ int measure(const Params& p, const fs::path& ent) {
               static_cast<double>(size.bytes) / (1 << 20));
 
   Series fwd, bwd, report, walk;
-  std::vector<std::size_t> graph_counts;
-  for (int pass = 0; pass < 2; ++pass) {  // the first pass warms; the second is measured
-    for (const auto& s : forward) {
+  // Each start's trace into `into`; the lots each reached.
+  const auto traces = [](const domain::Enterprise& at, const std::vector<Start>& starts,
+                         domain::Direction direction, std::size_t limit, Series* into) {
+    std::vector<std::size_t> reached;
+    for (std::size_t i = 0; i < std::min(limit, starts.size()); ++i) {
       std::size_t n = 0, sites = 0;
       const double ms = time_ms([&] {
-        auto t = e->trace(s.site, s.lot, domain::Direction::kForward);
+        auto t = at.trace(starts[i].site, starts[i].lot, direction);
         n = t ? t->lots.size() : 0;
         sites = t ? sites_reached(*t) : 0;
       });
-      if (pass == 1) {
-        fwd.add(ms, n, sites);
-        graph_counts.push_back(n);
-      }
+      if (into != nullptr) into->add(ms, n, sites);
+      reached.push_back(n);
     }
-    for (const auto& s : backward) {
-      std::size_t n = 0, sites = 0;
-      const double ms = time_ms([&] {
-        auto t = e->trace(s.site, s.lot, domain::Direction::kBackward);
-        n = t ? t->lots.size() : 0;
-        sites = t ? sites_reached(*t) : 0;
-      });
-      if (pass == 1) bwd.add(ms, n, sites);
-    }
-  }
+    return reached;
+  };
+  // The first pass warms; the second is measured.
+  (void)traces(*e, forward, domain::Direction::kForward, forward.size(), nullptr);
+  (void)traces(*e, backward, domain::Direction::kBackward, backward.size(), nullptr);
+  const auto graph_counts = traces(*e, forward, domain::Direction::kForward, forward.size(), &fwd);
+  (void)traces(*e, backward, domain::Direction::kBackward, backward.size(), &bwd);
   const std::size_t reports = std::min<std::size_t>(forward.size(), 20);
   for (std::size_t i = 0; i < reports; ++i) {
     std::size_t n = 0, sites = 0;
@@ -252,18 +249,10 @@ int measure(const Params& p, const fs::path& ent) {
   // The same forward traces from the sites' column families: the answers must agree.
   auto walked = domain::Enterprise::open(ent, clock);
   if (!walked) return 1;
-  const std::size_t walks = std::min<std::size_t>(forward.size(), 20);
+  const auto walk_counts = traces(**walked, forward, domain::Direction::kForward, 20, &walk);
+  const std::size_t walks = walk_counts.size();
   std::size_t disagree = 0;
-  for (std::size_t i = 0; i < walks; ++i) {
-    std::size_t n = 0, sites = 0;
-    const double ms = time_ms([&] {
-      auto t = (*walked)->trace(forward[i].site, forward[i].lot, domain::Direction::kForward);
-      n = t ? t->lots.size() : 0;
-      sites = t ? sites_reached(*t) : 0;
-    });
-    walk.add(ms, n, sites);
-    if (n != graph_counts[i]) ++disagree;
-  }
+  for (std::size_t i = 0; i < walks; ++i) disagree += walk_counts[i] != graph_counts[i] ? 1 : 0;
   walk.print("enterprise trace forward (walk)");
   std::printf("  walk and graphs disagree on %zu of %zu forward traces\n", disagree, walks);
   auto a = fwd.ms, b = walk.ms;
