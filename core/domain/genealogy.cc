@@ -630,6 +630,8 @@ Result<Trace> trace_snapshot(const ledger::Snapshot& snap, std::span<const std::
     for (std::uint32_t depth = 1; !frontier.empty() && (max_depth == 0 || depth <= max_depth);
          ++depth) {
       next.clear();
+      // In key order, so that each seek moves the iterator forward through the family.
+      std::sort(frontier.begin(), frontier.end());
       for (const std::string_view u : frontier) {
         const std::string prefix = keys::edge_prefix(u);
         edges->scan_prefix(prefix, [&](std::string_view key, std::string_view value) {
