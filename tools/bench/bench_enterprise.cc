@@ -32,11 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double env_double(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : fallback;
-}
-
 struct Params {
   std::size_t sites = 10;
   double scale = 1;
@@ -135,13 +130,6 @@ int build_sites(const Params& p, const fs::path& ent) {
     before = std::move(d);
   }
   return 0;
-}
-
-template <typename F>
-double time_ms(F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 struct Series {

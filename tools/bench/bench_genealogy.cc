@@ -43,11 +43,6 @@
 namespace custody::bench {
 namespace {
 
-double env_double(const char* name, double fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : fallback;
-}
-
 // ---------------------------------------------------------------- results
 
 struct Timing {
@@ -68,13 +63,6 @@ struct Timing {
 
 std::map<std::string, Timing> g_results;
 std::map<std::string, double> g_facts;
-
-template <typename F>
-double time_ms(F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // ---------------------------------------------------------------- PostgreSQL
 
