@@ -123,6 +123,9 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
            "1 when the graph was read from genealogy.graph at start, 0 when it was built from "
            "the genealogy family.");
     out += fmt::format("custody_genealogy_graph_from_saved {}\n", graph->from_saved() ? 1 : 0);
+    metric(out, "custody_genealogy_lot_table_lots", "gauge",
+           "Lots whose recall facts the graph's lot table holds (0: kept without one).");
+    out += fmt::format("custody_genealogy_lot_table_lots {}\n", graph->lots().size());
   }
   if (replication != nullptr) {
     const auto r = replication->status();

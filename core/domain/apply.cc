@@ -35,6 +35,10 @@ void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind 
   if (a.graph != nullptr) a.graph->add_edge(from, to, kind, qty, a.rec.seq);
 }
 
+void lot_written(Apply& a, std::string_view lot, s::Lot::Reader l) {
+  if (a.graph != nullptr) a.graph->set_lot(lot, lot_facts(l), a.rec.seq);
+}
+
 void track_stock(Apply& a, s::Lot::Reader lot, std::int64_t old_on_hand) {
   if (lot.getExpires() == 0) return;
   const bool had = old_on_hand > 0, has = lot.getOnHand() > 0;
@@ -51,14 +55,13 @@ void track_stock(Apply& a, s::Lot::Reader lot, std::int64_t old_on_hand) {
 }
 
 void shift_lot(Apply& a, std::string_view lot, const LotShift& by) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", lot),
-                 [&](s::Lot::Builder b, s::Lot::Reader old) {
-                   b.setOnHand(b.getOnHand() + by.on_hand);
-                   b.setCreated(b.getCreated() + by.created);
-                   b.setConsumed(b.getConsumed() + by.consumed);
-                   b.setShipped(b.getShipped() + by.shipped);
-                   track_stock(a, b.asReader(), old.getOnHand());
-                 });
+  update_lot(a, lot, [&](s::Lot::Builder b, s::Lot::Reader old) {
+    b.setOnHand(b.getOnHand() + by.on_hand);
+    b.setCreated(b.getCreated() + by.created);
+    b.setConsumed(b.getConsumed() + by.consumed);
+    b.setShipped(b.getShipped() + by.shipped);
+    track_stock(a, b.asReader(), old.getOnHand());
+  });
   a.history("lot", lot);
 }
 

@@ -53,6 +53,20 @@ struct NewLot {
   LotDates dates = {};
 };
 
+// The lot projection of `lot` was written as `l`: the graph's lot table follows it. Every
+// write of a lot projection goes through put_new_lot or update_lot, which call it.
+void lot_written(Apply& a, std::string_view lot, s::Lot::Reader l);
+
+// Read-modify-write of lot `lot`'s projection: mutate(builder, old_reader), as update().
+template <typename F>
+void update_lot(Apply& a, std::string_view lot, F&& mutate) {
+  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", lot),
+                 [&](s::Lot::Builder b, s::Lot::Reader old) {
+                   mutate(b, old);
+                   lot_written(a, lot, b.asReader());
+                 });
+}
+
 // A lot's stock changed from `old_on_hand` to what `lot` now holds: it enters or leaves the
 // expiry and first-expired-first-out indexes (projections.h) as it holds something or not.
 void track_stock(Apply& a, s::Lot::Reader lot, std::int64_t old_on_hand);
@@ -78,8 +92,9 @@ void put_new_lot(Apply& a, const NewLot& n, F&& more) {
   l.setBestBefore(n.dates.best_before);
   more(l);
   track_stock(a, l.asReader(), 0);
-  put_struct(a.state, a.cf.entities,
-             keys::entity("lot", std::string_view(n.lot.cStr(), n.lot.size())), l);
+  const std::string_view lot(n.lot.cStr(), n.lot.size());
+  put_struct(a.state, a.cf.entities, keys::entity("lot", lot), l);
+  lot_written(a, lot, l.asReader());
 }
 inline void put_new_lot(Apply& a, const NewLot& n) {
   put_new_lot(a, n, [](s::Lot::Builder) {});

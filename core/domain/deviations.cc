@@ -72,7 +72,7 @@ std::vector<std::string> reachable(const Decide& d, State::Cf cf, std::vector<st
 void count_deviation(Apply& a, std::string_view lot, int delta, std::string_view deviation) {
   const std::string key = lot_key(lot);
   if (!load<s::Lot>(a.state, a.cf.entities, key)) return;
-  update<s::Lot>(a.state, a.cf.entities, key, [&](s::Lot::Builder b, s::Lot::Reader) {
+  update_lot(a, lot, [&](s::Lot::Builder b, s::Lot::Reader) {
     if (delta > 0) {
       // The oldest of its open deviations, as far as a count can tell: kept while another is
       // open (a later lot of it is then held by the older one, which errs on the safe side).

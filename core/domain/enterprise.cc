@@ -364,7 +364,7 @@ Result<std::unique_ptr<Enterprise>> Enterprise::open(const fs::path& dir, const 
                   path + ".site");
     }
     held->copy = info->has_value();
-    PlantOptions plant{.genealogy_graph = options.graphs};
+    PlantOptions plant{.genealogy_graph = options.graphs, .lot_table = options.lot_tables};
     // A copy's graph is kept here, not in the copy, which only its follower writes.
     if (info->has_value()) plant.graph_file = dir / kGraphsDir / (site.site + ".graph");
     auto machine = make_state_machine(plant);

@@ -49,13 +49,12 @@ Result<void> decide_expire(Decide& d, s::LotRef::Reader r) {
 }
 
 void apply_expired(Apply& a, s::LotRef::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader old) {
-                   b.setExpired(true);
-                   if (old.getOnHand() > 0) {
-                     a.index(keys::expiry(old.getExpires(), sv(r.getLot())), keys::kExpiredMark);
-                   }
-                 });
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader old) {
+    b.setExpired(true);
+    if (old.getOnHand() > 0) {
+      a.index(keys::expiry(old.getExpires(), sv(r.getLot())), keys::kExpiredMark);
+    }
+  });
 }
 
 }  // namespace

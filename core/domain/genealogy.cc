@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdio>
 #include <cstring>
@@ -94,7 +95,8 @@ GenealogyGraph::GenealogyGraph()
       arena_(std::make_unique<Arena>()),
       names_(0, NameHash{this}, NameEq{this}),
       qty_blocks_(new std::atomic<std::atomic<std::int64_t>*>[kMaxEdgeBlocks]),
-      seq_blocks_(new std::atomic<std::uint64_t*>[kMaxEdgeBlocks]) {
+      seq_blocks_(new std::atomic<std::uint64_t*>[kMaxEdgeBlocks]),
+      lots_(std::make_unique<LotTable>()) {
   for (std::size_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
   for (std::size_t i = 0; i < kMaxEdgeBlocks; ++i) {
     qty_blocks_[i].store(nullptr, std::memory_order_relaxed);
@@ -156,7 +158,7 @@ std::size_t GenealogyGraph::memory_bytes() const {
     if (qty_blocks_[i].load() != nullptr) n += kBlockSize * sizeof(std::int64_t);
     if (seq_blocks_[i].load() != nullptr) n += kBlockSize * sizeof(std::uint64_t);
   }
-  n += arena_->bytes();
+  n += arena_->bytes() + lots_->memory_bytes();
   {
     std::shared_lock lock(names_mu_);
     n += names_.bucket_count() * (sizeof(std::uint32_t) + 1);  // a slot and its metadata byte
@@ -286,6 +288,43 @@ void GenealogyGraph::add_edge(std::string_view from, std::string_view to, schema
   append(node(b).in, {a | k, e});
 }
 
+void GenealogyGraph::set_lot(std::string_view lot, const LotFacts& facts, std::uint64_t s) {
+  if (!keeps_lots_) return;
+  last_seq_ = std::max(last_seq_, s);
+  const std::uint32_t id = intern(lot);
+  if (!in_tail_) {
+    lots_->set(id, facts, s);
+    return;
+  }
+  lots_->forget(id);
+  tail_lots_.push_back(id);
+}
+
+void GenealogyGraph::begin_tail() {
+  in_tail_ = true;
+  tail_lots_.clear();
+}
+
+Result<void> GenealogyGraph::end_tail(const ledger::Snapshot& snap) {
+  in_tail_ = false;
+  std::sort(tail_lots_.begin(), tail_lots_.end());
+  tail_lots_.erase(std::unique(tail_lots_.begin(), tail_lots_.end()), tail_lots_.end());
+  std::vector<std::string> lot_keys;
+  for (const std::uint32_t id : tail_lots_) lot_keys.push_back(keys::entity("lot", name(id)));
+  auto read = ledger::reading([&]() -> Result<void> {
+    const auto values = snap.multi_get(snap.family(kEntitiesCf), lot_keys);
+    for (std::size_t i = 0; i < tail_lots_.size(); ++i) {
+      if (!values[i]) continue;  // not there at the tail's end: left without facts
+      codec::MessageView view(*values[i]);
+      // As of the snapshot: what it holds may be later than the last record that wrote it.
+      lots_->set(tail_lots_[i], lot_facts(view.root<schema::Lot>()), snap.head().seq);
+    }
+    return {};
+  });
+  tail_lots_.clear();
+  return read;
+}
+
 Trace GenealogyGraph::trace(std::span<const std::string> starts, Direction direction,
                             std::uint32_t max_depth, std::uint64_t as_of_seq) const {
   Trace out;
@@ -310,7 +349,7 @@ Trace GenealogyGraph::trace(std::span<const std::string> starts, Direction direc
     const auto u = static_cast<std::uint32_t>(id);
     if (mark[u] == epoch) continue;
     mark[u] = epoch;
-    out.lots.push_back({name(u), 0});
+    out.lots.push_back({name(u), 0, u});
     frontier.push_back(u);
   }
   const bool forward = direction == Direction::kForward;
@@ -326,7 +365,7 @@ Trace GenealogyGraph::trace(std::span<const std::string> starts, Direction direc
                          qty(edge).load(std::memory_order_relaxed)});
     if (mark[v] == epoch) return;
     mark[v] = epoch;
-    out.lots.push_back({there, depth});
+    out.lots.push_back({there, depth, v});
     next.push_back(v);
   };
   for (; !frontier.empty() && (max_depth == 0 || depth <= max_depth); ++depth) {
@@ -379,9 +418,11 @@ void GenealogyGraph::build_base(const std::vector<std::uint32_t>& from,
   edges_.store(m, std::memory_order_release);
 }
 
-Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snapshot& snap) {
+Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snapshot& snap,
+                                                             bool lots) {
   return ledger::reading([&]() -> Result<std::unique_ptr<GenealogyGraph>> {
     auto graph = std::make_unique<GenealogyGraph>();
+    graph->keeps_lots_ = lots;
     graph->base_seq_ = snap.head().seq;
     // Keys are unique (from, to) pairs sorted by `from`: one lookup per run of a lot's
     // edges.
@@ -410,22 +451,38 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snaps
     });
     if (malformed) return fail(ErrorCode::kCorruption, "malformed genealogy key");
     graph->build_base(from, to_words, qtys);
+    if (!lots) return graph;
+    // Every lot's facts, as of the snapshot (lots without an edge are interned after the
+    // loaded ones).
+    const std::string prefix = keys::entity("lot", "");
+    snap.scan_all(
+        snap.family(kEntitiesCf),
+        [&](std::string_view key, std::string_view value) {
+          codec::MessageView v(value);
+          graph->lots_->set(graph->intern(key.substr(prefix.size())),
+                            lot_facts(v.root<schema::Lot>()), graph->base_seq_);
+          return true;
+        },
+        prefix);
     return graph;
   });
 }
 
 // ---------------------------------------------------------------- the saved graph
 //
-// A file of three parts, native byte order (it is read back on the machine that wrote it):
+// A file of four parts, native byte order (it is read back on the machine that wrote it):
 //   header: SavedHeader, below;
 //   names:  for each lot in id order, its length (u32) and its bytes;
 //   edges:  `edges` u32 from-ids, then `edges` u32 words (to-id | kind << 29), then `edges`
-//           i64 quantities.
-// The header's SHA-256 covers the header (with the digest zeroed), the names and the edges.
+//           i64 quantities;
+//   lots:   the lot table (LotTable::save), `lots_bytes` long.
+// The header's SHA-256 covers the header (with the digest zeroed), the names, the edges and
+// the lots. A file of another version (magic) is stale, like one saved at another head.
 
 namespace {
 
-constexpr char kSavedMagic[16] = "custody-graph-1";
+constexpr char kSavedMagic[16] = "custody-graph-2";
+constexpr std::string_view kSavedMagicStem = "custody-graph-";
 
 struct SavedHeader {
   char magic[16];
@@ -435,9 +492,19 @@ struct SavedHeader {
   std::uint64_t lots;
   std::uint64_t edges;
   std::uint64_t names_bytes;
+  std::uint64_t lots_bytes;
   std::uint8_t body_sha256[32];
 };
-static_assert(std::is_trivially_copyable_v<SavedHeader> && sizeof(SavedHeader) == 120);
+static_assert(std::is_trivially_copyable_v<SavedHeader> && sizeof(SavedHeader) == 128);
+
+enum class Magic { kThis, kOtherVersion, kNone };
+Magic magic_of(const SavedHeader& h) {
+  if (std::memcmp(h.magic, kSavedMagic, sizeof h.magic) == 0) return Magic::kThis;
+  if (std::memcmp(h.magic, kSavedMagicStem.data(), kSavedMagicStem.size()) == 0) {
+    return Magic::kOtherVersion;
+  }
+  return Magic::kNone;
+}
 
 // Writes through a buffer, hashing what it writes.
 class HashedWriter {
@@ -499,6 +566,8 @@ Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledge
   for (std::uint32_t u = 0; u < h.lots; ++u) {
     h.names_bytes += sizeof(std::uint32_t) + name(u).size();
   }
+  const auto lots = static_cast<std::uint32_t>(h.lots);
+  h.lots_bytes = keeps_lots_ ? lots_->saved_bytes(lots) : 0;
   HashedWriter w(f);
   w.put(h);  // its digest still zero
   for (std::uint32_t u = 0; u < h.lots; ++u) {
@@ -511,6 +580,7 @@ Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledge
   for_each_edge([&](std::uint32_t, std::uint32_t, std::uint32_t edge) {
     w.put(qty(edge).load(std::memory_order_relaxed));
   });
+  if (keeps_lots_) lots_->save(lots, [&](const void* p, std::size_t n) { w.put(p, n); });
   bool ok = w.flush();
   const crypto::Digest digest = w.finish();
   std::memcpy(h.body_sha256, digest.data(), sizeof h.body_sha256);
@@ -532,10 +602,10 @@ Result<std::optional<ledger::Head>> GenealogyGraph::saved_head(const std::filesy
   if (!f) return std::nullopt;
   SavedHeader h{};
   if (std::fread(&h, sizeof h, 1, f.get()) != 1) return std::unexpected(damaged(file, "no header"));
-  if (std::memcmp(h.magic, kSavedMagic, sizeof h.magic) != 0) {
+  if (magic_of(h) == Magic::kNone) {
     return std::unexpected(damaged(file, "not a saved genealogy graph"));
   }
-  if (h.projections != projections) return std::nullopt;
+  if (magic_of(h) == Magic::kOtherVersion || h.projections != projections) return std::nullopt;
   ledger::Head head;
   head.seq = h.seq;
   std::memcpy(head.leaf.data(), h.leaf, sizeof h.leaf);
@@ -543,16 +613,17 @@ Result<std::optional<ledger::Head>> GenealogyGraph::saved_head(const std::filesy
 }
 
 Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
-    const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections) {
+    const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections,
+    bool lots) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
   if (!f) return std::unique_ptr<GenealogyGraph>();
   SavedHeader h{};
   if (std::fread(&h, sizeof h, 1, f.get()) != 1) return std::unexpected(damaged(file, "no header"));
-  if (std::memcmp(h.magic, kSavedMagic, sizeof h.magic) != 0) {
+  if (magic_of(h) == Magic::kNone) {
     return std::unexpected(damaged(file, "not a saved genealogy graph"));
   }
-  if (h.seq != head.seq || std::memcmp(h.leaf, head.leaf.data(), sizeof h.leaf) != 0 ||
-      h.projections != projections) {
+  if (magic_of(h) == Magic::kOtherVersion || (lots && h.lots_bytes == 0) || h.seq != head.seq ||
+      std::memcmp(h.leaf, head.leaf.data(), sizeof h.leaf) != 0 || h.projections != projections) {
     return std::unique_ptr<GenealogyGraph>();  // saved at another head or from other projections
   }
   std::error_code ec;
@@ -561,7 +632,7 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
   // takes at least its 4-byte length.
   if (ec || h.lots > kIdMask + std::uint64_t{1} || h.edges >= std::uint64_t{1} << 32 ||
       h.names_bytes > size || h.lots > h.names_bytes / sizeof(std::uint32_t) ||
-      size != sizeof h + h.names_bytes + h.edges * 16) {
+      h.lots_bytes > size || size != sizeof h + h.names_bytes + h.edges * 16 + h.lots_bytes) {
     return std::unexpected(damaged(file, "its sizes do not add up"));
   }
   crypto::Sha256 hash;
@@ -578,8 +649,10 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
   std::string names(h.names_bytes, '\0');
   std::vector<std::uint32_t> from(h.edges), to_words(h.edges);
   std::vector<std::int64_t> qtys(h.edges);
+  std::string table(h.lots_bytes, '\0');
   if (!read(names.data(), names.size()) || !read(from.data(), from.size() * 4) ||
-      !read(to_words.data(), to_words.size() * 4) || !read(qtys.data(), qtys.size() * 8)) {
+      !read(to_words.data(), to_words.size() * 4) || !read(qtys.data(), qtys.size() * 8) ||
+      !read(table.data(), table.size())) {
     return std::unexpected(damaged(file, "cannot read it whole"));
   }
   if (std::memcmp(hash.finish().data(), h.body_sha256, sizeof h.body_sha256) != 0) {
@@ -587,6 +660,7 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
   }
   auto graph = std::make_unique<GenealogyGraph>();
   graph->base_seq_ = head.seq;
+  graph->keeps_lots_ = lots;
   graph->names_.reserve(h.lots);
   std::size_t at = 0;
   for (std::uint64_t id = 0; id < h.lots; ++id) {
@@ -608,6 +682,11 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
     }
   }
   graph->build_base(from, to_words, qtys);
+  if (lots) {
+    auto loaded = LotTable::load(table, static_cast<std::uint32_t>(h.lots));
+    if (!loaded) return std::unexpected(damaged(file, loaded.error().message));
+    graph->lots_ = std::move(*loaded);
+  }
   graph->from_saved_ = true;
   return graph;
 }

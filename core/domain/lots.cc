@@ -181,7 +181,7 @@ void apply_split(Apply& a, s::LotSplit::Reader r) {
              Target::kNew);
     a.history("lot", sv(child.getLot()));
   }
-  update<s::Lot>(a.state, a.cf.entities, parent_key, [&](s::Lot::Builder b, s::Lot::Reader old) {
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader old) {
     b.setOnHand(b.getOnHand() - total);
     b.setSplitOff(b.getSplitOff() + total);
     track_stock(a, b.asReader(), old.getOnHand());
@@ -248,13 +248,12 @@ void apply_merged(Apply& a, s::LotMerged::Reader r) {
   std::string uom;
   for (auto src : r.getSources()) {
     total += src.getQty();
-    update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(src.getLot())),
-                   [&](s::Lot::Builder b, s::Lot::Reader old) {
-                     b.setOnHand(b.getOnHand() - src.getQty());
-                     b.setMergedOut(b.getMergedOut() + src.getQty());
-                     uom = str(b.getUom());
-                     track_stock(a, b.asReader(), old.getOnHand());
-                   });
+    update_lot(a, sv(src.getLot()), [&](s::Lot::Builder b, s::Lot::Reader old) {
+      b.setOnHand(b.getOnHand() - src.getQty());
+      b.setMergedOut(b.getMergedOut() + src.getQty());
+      uom = str(b.getUom());
+      track_stock(a, b.asReader(), old.getOnHand());
+    });
     add_edge(a, sv(src.getLot()), sv(r.getInto()), s::EdgeKind::MERGE, src.getQty(), "",
              Target::kNew);
     a.history("lot", sv(src.getLot()));
@@ -313,12 +312,11 @@ Result<void> decide_transform(Decide& d, s::LotTransform::Reader r) {
 
 void apply_transformed(Apply& a, s::LotTransformed::Reader r) {
   for (auto in : r.getInputs()) {
-    update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(in.getLot())),
-                   [&](s::Lot::Builder b, s::Lot::Reader old) {
-                     b.setOnHand(b.getOnHand() - in.getQty());
-                     b.setConsumed(b.getConsumed() + in.getQty());
-                     track_stock(a, b.asReader(), old.getOnHand());
-                   });
+    update_lot(a, sv(in.getLot()), [&](s::Lot::Builder b, s::Lot::Reader old) {
+      b.setOnHand(b.getOnHand() - in.getQty());
+      b.setConsumed(b.getConsumed() + in.getQty());
+      track_stock(a, b.asReader(), old.getOnHand());
+    });
     add_edge(a, sv(in.getLot()), sv(r.getLot()), s::EdgeKind::CONSUMED_INTO, in.getQty(), "",
              Target::kNew);
     if (r.getEquipment().size()) {
@@ -347,8 +345,8 @@ Result<void> decide_move(Decide& d, s::LotMove::Reader r) {
 }
 
 void apply_moved(Apply& a, s::LotMove::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader) { b.setLocation(r.getLocation()); });
+  update_lot(a, sv(r.getLot()),
+             [&](s::Lot::Builder b, s::Lot::Reader) { b.setLocation(r.getLocation()); });
   a.history("lot", sv(r.getLot()));
 }
 
@@ -365,11 +363,10 @@ Result<void> decide_hold(Decide& d, s::LotReason::Reader r) {
 }
 
 void apply_held(Apply& a, s::LotReason::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader) {
-                   b.setStatus(s::LotStatus::HELD);
-                   b.setHoldReason(r.getReason());
-                 });
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader) {
+    b.setStatus(s::LotStatus::HELD);
+    b.setHoldReason(r.getReason());
+  });
   a.history("lot", sv(r.getLot()));
 }
 
@@ -388,11 +385,10 @@ Result<void> decide_release(Decide& d, s::LotRef::Reader r) {
 }
 
 void apply_released(Apply& a, s::LotRef::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader) {
-                   b.setStatus(s::LotStatus::RELEASED);
-                   b.setHoldReason("");
-                 });
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader) {
+    b.setStatus(s::LotStatus::RELEASED);
+    b.setHoldReason("");
+  });
   a.history("lot", sv(r.getLot()));
 }
 
@@ -407,11 +403,10 @@ Result<void> decide_reject(Decide& d, s::LotReason::Reader r) {
 }
 
 void apply_rejected(Apply& a, s::LotReason::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader) {
-                   b.setStatus(s::LotStatus::REJECTED);
-                   b.setHoldReason(r.getReason());
-                 });
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader) {
+    b.setStatus(s::LotStatus::REJECTED);
+    b.setHoldReason(r.getReason());
+  });
   a.history("lot", sv(r.getLot()));
 }
 
@@ -436,12 +431,11 @@ Result<void> decide_ship(Decide& d, s::LotShip::Reader r) {
 }
 
 void apply_shipped(Apply& a, s::LotShip::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader old) {
-                   b.setOnHand(b.getOnHand() - r.getQty());
-                   b.setShipped(b.getShipped() + r.getQty());
-                   track_stock(a, b.asReader(), old.getOnHand());
-                 });
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader old) {
+    b.setOnHand(b.getOnHand() - r.getQty());
+    b.setShipped(b.getShipped() + r.getQty());
+    track_stock(a, b.asReader(), old.getOnHand());
+  });
   capnp::MallocMessageBuilder msg(128);
   auto line = msg.initRoot<s::ShipmentLine>();
   line.setShipment(r.getShipment());
@@ -477,9 +471,8 @@ void shift_received(Apply& a, s::LotReceived::Reader x, s::LotReceived::Reader y
   if (x.getSupplierLot() != y.getSupplierLot()) {
     a.unindex(keys::supplier_lot(sv(x.getSupplier()), sv(x.getSupplierLot()), sv(x.getLot())));
     a.index(keys::supplier_lot(sv(x.getSupplier()), sv(y.getSupplierLot()), sv(x.getLot())));
-    update<s::Lot>(
-        a.state, a.cf.entities, keys::entity("lot", sv(x.getLot())),
-        [&](s::Lot::Builder b, s::Lot::Reader) { b.setSupplierLot(y.getSupplierLot()); });
+    update_lot(a, sv(x.getLot()),
+               [&](s::Lot::Builder b, s::Lot::Reader) { b.setSupplierLot(y.getSupplierLot()); });
     a.history("lot", sv(x.getLot()));
   }
 }

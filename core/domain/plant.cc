@@ -47,7 +47,7 @@ class PlantStateMachine final : public PlantMachine {
       // as damaged: scan below
     }
     graph_.reset();
-    auto g = GenealogyGraph::load(snap);
+    auto g = GenealogyGraph::load(snap, options_.lot_table);
     if (!g) throw std::runtime_error("cannot load the genealogy graph: " + g.error().message);
     graph_ = std::move(*g);
     graph_seq_ = snap.head().seq;
@@ -56,7 +56,13 @@ class PlantStateMachine final : public PlantMachine {
   Result<std::uint64_t> catch_up_graph(ledger::Store& store) override {
     if (!graph_) return std::uint64_t{0};
     const std::uint64_t before = graph_seq_;
+    graph_->begin_tail();
     auto last = ledger::apply_records_after(store, graph_seq_, *this);
+    if (last) {
+      // The lots the tail touched, as the projections hold them at its end.
+      ledger::Snapshot snap(store);
+      if (auto settled = graph_->end_tail(snap); !settled) last = std::unexpected(settled.error());
+    }
     if (!last) {
       // It may hold part of the tail: dropped, so that nothing reads or saves it; answers walk
       // the column families from now on.
@@ -162,7 +168,8 @@ class PlantStateMachine final : public PlantMachine {
       auto leaf = ledger::record_leaf(*bytes);
       if (!leaf || *leaf != at.leaf) return false;  // another history than this log's
     }
-    auto graph = GenealogyGraph::load_saved(graph_file(store), at, projections(store));
+    auto graph =
+        GenealogyGraph::load_saved(graph_file(store), at, projections(store), options_.lot_table);
     if (!graph || !*graph) return false;
     graph_ = std::move(*graph);
     graph_seq_ = at.seq;

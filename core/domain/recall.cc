@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -15,6 +16,28 @@
 
 namespace custody::domain {
 namespace {
+
+// A start lot's mass balance, from its projection.
+MassBalance mass_balance(s::Lot::Reader l) {
+  MassBalance b;
+  b.lot = str(l.getLot());
+  b.uom = str(l.getUom());
+  b.received = l.getCreated();
+  b.consumed = l.getConsumed();
+  b.shipped = l.getShipped();
+  b.split_off = l.getSplitOff();
+  b.merged_out = l.getMergedOut();
+  b.on_hand = l.getOnHand();
+  if (l.getStatus() == s::LotStatus::REJECTED) {
+    b.scrapped = b.on_hand;
+    b.on_hand = 0;
+  }
+  const std::int64_t accounted =
+      b.consumed + b.shipped + b.split_off + b.merged_out + b.on_hand + b.scrapped;
+  b.accounted_pct =
+      b.received > 0 ? 100.0 * static_cast<double>(accounted) / static_cast<double>(b.received) : 0;
+  return b;
+}
 
 Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& scope,
                             const GenealogyGraph* graph) {
@@ -89,7 +112,8 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
 
   // 2. Forward from there (the graph answers for snapshots since its load: all but one
   // taken before it, which walks the snapshot instead).
-  if (graph != nullptr && report.as_of_seq >= graph->base_seq()) {
+  const bool from_graph = graph != nullptr && report.as_of_seq >= graph->base_seq();
+  if (from_graph) {
     report.trace = graph->trace(report.starts, Direction::kForward, 0, report.as_of_seq);
   } else {
     auto t = trace_snapshot(snap, report.starts, Direction::kForward, 0);
@@ -98,65 +122,64 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
   }
   report.lots_reached = report.trace.lots.size();
 
-  // 3. Each lot's state, in one batched read.
+  // 3. Each lot's facts: from the graph's lot table when it holds them as of the snapshot;
+  // else, and for the starts (whose mass balance needs their whole projection), in one
+  // batched read.
   const std::size_t n = report.trace.lots.size();
-  std::vector<std::string> lot_keys(n);
-  for (std::size_t i = 0; i < n; ++i) lot_keys[i] = keys::entity("lot", report.trace.lots[i].lot);
+  std::vector<std::optional<LotFacts>> facts(n);
+  std::vector<std::size_t> unread;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Trace::Lot& t = report.trace.lots[i];
+    if (from_graph && t.depth > 0 && t.id != Trace::kNoId) {
+      facts[i] = graph->lots().get(t.id, report.as_of_seq);
+    }
+    if (!facts[i]) unread.push_back(i);
+  }
+  std::vector<std::string> lot_keys;
+  lot_keys.reserve(unread.size());
+  for (const std::size_t i : unread)
+    lot_keys.push_back(keys::entity("lot", report.trace.lots[i].lot));
   const auto values = snap.multi_get(entities, lot_keys);
+  std::deque<codec::MessageView> views;  // what the facts read here point into
+  for (std::size_t k = 0; k < unread.size(); ++k) {
+    if (!values[k]) continue;  // a lot named by an edge but never created: skipped
+    auto l = views.emplace_back(*values[k]).root<s::Lot>();
+    facts[unread[k]] = lot_facts(l);
+    if (report.trace.lots[unread[k]].depth == 0) report.balance.push_back(mass_balance(l));
+  }
+
   Names names(snap, entities);
   std::set<std::string> wos;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!values[i]) continue;  // a lot named by an edge but never created: skip
-    codec::MessageView view(*values[i]);
-    auto l = view.root<s::Lot>();
+    if (!facts[i]) continue;
+    const LotFacts& f = *facts[i];
     RecallLot lot;
     lot.lot = std::string(report.trace.lots[i].lot);
     lot.depth = report.trace.lots[i].depth;
-    lot.material = str(l.getMaterial());
+    lot.material = std::string(f.material);
     lot.material_name = names.material(lot.material);
-    lot.uom = str(l.getUom());
-    lot.status = codec::enum_name(l.getStatus());
-    lot.location = str(l.getLocation());
-    lot.origin = codec::enum_name(l.getOrigin());
-    lot.wo = str(l.getWo());
-    lot.supplier = str(l.getSupplier());
-    lot.supplier_lot = str(l.getSupplierLot());
-    lot.on_hand = l.getOnHand();
-    lot.created_at = l.getCreatedAt();
-    lot.created_seq = l.getCreatedSeq();
+    lot.uom = std::string(f.uom);
+    lot.status = codec::enum_name(f.status);
+    lot.location = std::string(f.location);
+    lot.origin = codec::enum_name(f.origin);
+    lot.wo = std::string(f.wo);
+    lot.supplier = std::string(f.supplier);
+    lot.supplier_lot = std::string(f.supplier_lot);
+    lot.on_hand = f.on_hand;
+    lot.created_at = f.created_at;
+    lot.created_seq = f.created_seq;
     if (!lot.wo.empty()) wos.insert(lot.wo);
-    if (lot.depth == 0) {
-      MassBalance b;
-      b.lot = lot.lot;
-      b.uom = lot.uom;
-      b.received = l.getCreated();
-      b.consumed = l.getConsumed();
-      b.shipped = l.getShipped();
-      b.split_off = l.getSplitOff();
-      b.merged_out = l.getMergedOut();
-      b.on_hand = l.getOnHand();
-      if (l.getStatus() == s::LotStatus::REJECTED) {
-        b.scrapped = b.on_hand;
-        b.on_hand = 0;
-      }
-      const std::int64_t accounted =
-          b.consumed + b.shipped + b.split_off + b.merged_out + b.on_hand + b.scrapped;
-      b.accounted_pct =
-          b.received > 0 ? 100.0 * static_cast<double>(accounted) / static_cast<double>(b.received)
-                         : 0;
-      report.balance.push_back(std::move(b));
-    }
     // 4. Orders that consumed it (some may not have produced anything yet), and shipments:
     // looked up only for a lot that was consumed or shipped (every consumption and shipment
     // adds its quantity, more than zero even when corrected), one seek each.
-    if (l.getConsumed() > 0) {
+    if (f.consumed) {
       const std::string consumers = keys::consumed_by_prefix(lot.lot);
       index->scan_prefix(consumers, [&](std::string_view key, std::string_view) {
         wos.emplace(key.substr(consumers.size()));
         return true;
       });
     }
-    if (l.getShipped() > 0) {
+    if (f.shipped) {
       index->scan_prefix(keys::shipment_prefix(lot.lot),
                          [&](std::string_view, std::string_view value) {
                            codec::MessageView sv_(value);

@@ -644,12 +644,11 @@ Result<void> decide_consume(Decide& d, s::LotConsume::Reader r) {
 }
 
 void apply_consumed(Apply& a, s::LotConsumed::Reader r) {
-  update<s::Lot>(a.state, a.cf.entities, keys::entity("lot", sv(r.getLot())),
-                 [&](s::Lot::Builder b, s::Lot::Reader old) {
-                   b.setOnHand(b.getOnHand() - r.getQty());
-                   b.setConsumed(b.getConsumed() + r.getQty());
-                   track_stock(a, b.asReader(), old.getOnHand());
-                 });
+  update_lot(a, sv(r.getLot()), [&](s::Lot::Builder b, s::Lot::Reader old) {
+    b.setOnHand(b.getOnHand() - r.getQty());
+    b.setConsumed(b.getConsumed() + r.getQty());
+    track_stock(a, b.asReader(), old.getOnHand());
+  });
   update<s::WorkOrder>(a.state, a.cf.entities, wo_key(sv(r.getWo())),
                        [&](s::WorkOrder::Builder b, s::WorkOrder::Reader old) {
                          add_lot_qty(old.getConsumed(), r.getLot(), r.getQty(),

@@ -98,12 +98,13 @@ std::unique_ptr<Reader::Scanner> Snapshot::scanner(Cf cf) const {
   return std::make_unique<IteratorScanner>(store_.db(), cf, snapshot_);
 }
 
-void Snapshot::scan_all(Cf cf, const Visit& fn) const {
+void Snapshot::scan_all(Cf cf, const Visit& fn, std::string_view prefix) const {
   rocksdb::ReadOptions ro = options_of(snapshot_);
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, cf));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  const rocksdb::Slice start(prefix.empty() ? "" : prefix.data(), prefix.size());
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     if (!fn(it->key().ToStringView(), it->value().ToStringView())) return;
   }
   if (!it->status().ok()) throw StorageError(storage_error(it->status(), "scan failed"));

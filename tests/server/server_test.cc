@@ -654,6 +654,8 @@ TEST_F(Serve, TheGenealogyGraphIsSavedAtAStopAndReadAtTheNextStart) {
   EXPECT_GT(edges, 0);
   EXPECT_GT(gauge("custody_genealogy_graph_bytes"), 0);
   EXPECT_EQ(gauge("custody_genealogy_graph_from_saved"), 0);
+  const long long table = gauge("custody_genealogy_lot_table_lots");
+  EXPECT_GT(table, 0);
   EXPECT_FALSE(std::filesystem::exists(dir() / "genealogy.graph"));
   EXPECT_EQ(server_->stop(SIGTERM).code, 0);
   EXPECT_TRUE(std::filesystem::exists(dir() / "genealogy.graph"));
@@ -661,6 +663,7 @@ TEST_F(Serve, TheGenealogyGraphIsSavedAtAStopAndReadAtTheNextStart) {
   EXPECT_EQ(gauge("custody_genealogy_graph_from_saved"), 1);
   EXPECT_EQ(gauge("custody_genealogy_graph_lots"), lots);
   EXPECT_EQ(gauge("custody_genealogy_graph_edges"), edges);
+  EXPECT_EQ(gauge("custody_genealogy_lot_table_lots"), table);  // saved with the graph
 }
 
 TEST_F(Serve, SigtermFinishesWhatIsInFlightAndLosesNothingAcknowledged) {

@@ -37,6 +37,7 @@ struct Params {
   double scale = 1;
   std::uint32_t links = 20;  // units site k ships to site k+1
   std::size_t queries = 200;
+  bool lot_tables = true;  // each site's lot table beside its graph
 };
 
 Params params() {
@@ -45,6 +46,7 @@ Params params() {
   p.scale = env_double("CUSTODY_BENCH_SCALE", 1.0);
   p.links = static_cast<std::uint32_t>(env_double("CUSTODY_BENCH_LINKS", 20));
   p.queries = static_cast<std::size_t>(env_double("CUSTODY_BENCH_QUERIES", 200));
+  p.lot_tables = env_double("CUSTODY_BENCH_LOT_TABLES", 1) != 0;
   return p;
 }
 
@@ -175,21 +177,22 @@ int measure(const Params& p, const fs::path& ent) {
 
   const std::size_t rss0 = rss_bytes();
   std::unique_ptr<domain::Enterprise> e;
-  const double load_s = time_ms([&] {
-                          auto r = domain::Enterprise::open(ent, clock, {.graphs = true});
-                          if (!r) {
-                            std::fprintf(stderr, "%s\n", r.error().message.c_str());
-                            return;
-                          }
-                          e = std::move(*r);
-                        }) /
-                        1000;
+  const double load_s =
+      time_ms([&] {
+        auto r = domain::Enterprise::open(ent, clock, {.graphs = true, .lot_tables = p.lot_tables});
+        if (!r) {
+          std::fprintf(stderr, "%s\n", r.error().message.c_str());
+          return;
+        }
+        e = std::move(*r);
+      }) /
+      1000;
   if (!e) return 1;
   const double rss_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
   const auto size = e->graph_size();
   std::printf("summary: %s\n", machine_description().c_str());
-  std::printf("  sites = %zu, lots = %zu, edges = %zu, cross-site links = %zu\n", p.sites,
-              size.lots, size.edges, size.links);
+  std::printf("  sites = %zu, lots = %zu, edges = %zu, cross-site links = %zu, lot tables %s\n",
+              p.sites, size.lots, size.edges, size.links, p.lot_tables ? "on" : "off");
   std::printf("  open + load (every site's saved graph) = %.2f s\n", load_s);
   std::printf("  RSS growth over the open = %.0f MB; the graphs' own bytes = %.0f MB\n", rss_mb,
               static_cast<double>(size.bytes) / (1 << 20));

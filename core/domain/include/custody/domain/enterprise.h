@@ -142,6 +142,9 @@ struct EnterpriseOptions {
   // A copy's graph is saved in ENT/graphs when the enterprise closes. Without: each answer
   // walks the sites' column families (one-shot CLI commands).
   bool graphs = false;
+  // With the graphs, keep each site's lot table too (PlantOptions::lot_table): recall
+  // reports read no lot projection, for about 50 bytes a lot more memory.
+  bool lot_tables = true;
 };
 
 class Enterprise {

@@ -1,5 +1,6 @@
 // Genealogy traversal: which lots a lot went into (forward), and what it came from
-// (backward), with the path length and every edge's kind and quantity.
+// (backward), with the path length and every edge's kind and quantity. The graph also keeps
+// every lot's recall facts (lot_table.h), so that a recall report reads no lot projection.
 //
 // Two implementations answer the same question:
 //
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "custody/common/error.h"
+#include "custody/domain/lot_table.h"
 #include "custody/ledger/snapshot.h"
 #include "schema/projections.capnp.h"
 
@@ -41,9 +43,11 @@ enum class Direction { kForward, kBackward };
 
 // What a traversal reached. Views point into the graph's names or into `storage`.
 struct Trace {
+  static constexpr std::uint32_t kNoId = UINT32_MAX;
   struct Lot {
     std::string_view lot;
-    std::uint32_t depth = 0;  // shortest path length from a start lot (starts: 0)
+    std::uint32_t depth = 0;   // shortest path length from a start lot (starts: 0)
+    std::uint32_t id = kNoId;  // the graph's id for it (kNoId: not from a graph)
   };
   struct Edge {
     std::string_view from;  // upstream lot
@@ -63,8 +67,10 @@ class GenealogyGraph {
   GenealogyGraph(const GenealogyGraph&) = delete;
   GenealogyGraph& operator=(const GenealogyGraph&) = delete;
 
-  // Builds the graph from a snapshot's genealogy_fwd column family.
-  [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load(const ledger::Snapshot& snap);
+  // Builds the graph from a snapshot's genealogy_fwd column family, and, with `lots`, its lot
+  // table from the lot projections (else the table stays empty and set_lot does nothing).
+  [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load(const ledger::Snapshot& snap,
+                                                                    bool lots = true);
 
   // What a saved graph was built from besides the log: the projection code's version and
   // the projection generation (a rebuild makes a new one). Any change makes the file stale.
@@ -74,10 +80,11 @@ class GenealogyGraph {
   }
   // The graph as `save` wrote it, when it was saved at `head` from the same `projections`;
   // nullptr when there is no such file or it was saved at another head or from other
-  // projections (it is stale). kCorruption when the file is damaged (its checksum, its
-  // sizes, its ids).
+  // projections, or without the lot table that `lots` asks for (it is stale). kCorruption
+  // when the file is damaged (its checksum, its sizes, its ids).
   [[nodiscard]] static Result<std::unique_ptr<GenealogyGraph>> load_saved(
-      const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections);
+      const std::filesystem::path& file, const ledger::Head& head, std::uint64_t projections,
+      bool lots = true);
   // The head `file` was saved at, when it holds a graph of the same `projections`; nullopt
   // when there is no file or it holds other projections. A host whose log holds that record
   // (the same leaf at that seq) loads it with load_saved and then applies the records after it.
@@ -99,6 +106,14 @@ class GenealogyGraph {
   // it exists; `seq` is the record that made it.
   void add_edge(std::string_view from, std::string_view to, schema::EdgeKind kind, std::int64_t qty,
                 std::uint64_t seq);
+  // Writer. Lot `lot`'s projection as record `seq` wrote it.
+  void set_lot(std::string_view lot, const LotFacts& facts, std::uint64_t seq);
+  // Writer. Between these two, the records applied are a tail replayed against projections
+  // later than each of them (ledger/rebuild.h apply_records_after), so what they write of a
+  // lot is not what it was after the record: the lots they touch are forgotten as they are
+  // touched, and end_tail() reads them again from `snap`, the projections at the tail's end.
+  void begin_tail();
+  [[nodiscard]] Result<void> end_tail(const ledger::Snapshot& snap);
 
   // Readers (any thread). Lots not in the graph are still reported, at depth 0, if they are
   // starts. max_depth 0 means unlimited. The graph keeps no seq for the edges it loaded, so
@@ -112,6 +127,9 @@ class GenealogyGraph {
   // The highest seq add_edge was given since the load (0: none). Writer only.
   [[nodiscard]] std::uint64_t last_seq() const { return last_seq_; }
   [[nodiscard]] std::size_t lot_count() const;
+  // The lots' recall facts, by the ids a Trace gives (Trace::Lot::id); empty without them.
+  [[nodiscard]] const LotTable& lots() const { return *lots_; }
+  [[nodiscard]] bool keeps_lots() const { return keeps_lots_; }
   [[nodiscard]] std::size_t edge_count() const { return edges_.load(std::memory_order_relaxed); }
   // What the graph holds in memory (the writer's view; approximate while it grows).
   [[nodiscard]] std::size_t memory_bytes() const;
@@ -196,6 +214,12 @@ class GenealogyGraph {
   std::unique_ptr<std::atomic<std::atomic<std::int64_t>*>[]> qty_blocks_;
   std::unique_ptr<std::atomic<std::uint64_t*>[]> seq_blocks_;
   std::atomic<std::size_t> edges_{0};
+
+  std::unique_ptr<LotTable> lots_;
+  bool keeps_lots_ = true;
+  // While a tail is replayed: the lots it touched. Writer only.
+  bool in_tail_ = false;
+  std::vector<std::uint32_t> tail_lots_;
 };
 
 // The same traversal over a snapshot's column families.
