@@ -27,8 +27,6 @@ LotFacts lot_facts(s::Lot::Reader l) {
   f.consumed = l.getConsumed() > 0;
   f.shipped = l.getShipped() > 0;
   f.on_hand = l.getOnHand();
-  f.created_at = l.getCreatedAt();
-  f.created_seq = l.getCreatedSeq();
   return f;
 }
 
@@ -128,16 +126,13 @@ struct LotTable::Row {
   std::atomic<std::uint32_t> supplier_lot{0};
   std::atomic<std::uint64_t> seq{0};
   std::atomic<std::int64_t> on_hand{0};
-  std::atomic<std::int64_t> created_at{0};
-  std::atomic<std::uint64_t> created_seq{0};
 };
 
 // A row as the file holds it (native byte order, like the rest of the graph's file).
 struct LotTable::SavedRow {
   std::uint32_t profile, wo, supplier_lot, unused;
   std::uint64_t seq;
-  std::int64_t on_hand, created_at;
-  std::uint64_t created_seq;
+  std::int64_t on_hand;
 };
 
 // The repeated part of a lot's facts, in the strings' blocks.
@@ -234,8 +229,6 @@ void LotTable::set(std::uint32_t id, const LotFacts& f, std::uint64_t seq) {
   r.supplier_lot.store(supplier_lot, std::memory_order_relaxed);
   r.seq.store(seq, std::memory_order_relaxed);
   r.on_hand.store(f.on_hand, std::memory_order_relaxed);
-  r.created_at.store(f.created_at, std::memory_order_relaxed);
-  r.created_seq.store(f.created_seq, std::memory_order_relaxed);
   r.version.store(v + 2, std::memory_order_release);
 }
 
@@ -262,8 +255,6 @@ std::optional<LotFacts> LotTable::get(std::uint32_t id, std::uint64_t as_of_seq)
   const std::uint64_t seq = r->seq.load(std::memory_order_relaxed);
   LotFacts f;
   f.on_hand = r->on_hand.load(std::memory_order_relaxed);
-  f.created_at = r->created_at.load(std::memory_order_relaxed);
-  f.created_seq = r->created_seq.load(std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (r->version.load(std::memory_order_relaxed) != v) return std::nullopt;
   if (p == 0 || seq > as_of_seq) return std::nullopt;
@@ -303,7 +294,7 @@ std::size_t LotTable::saved_bytes(std::uint32_t lots) const {
 
 void LotTable::save(std::uint32_t lots,
                     const std::function<void(const void*, std::size_t)>& put) const {
-  static_assert(std::is_trivially_copyable_v<SavedRow> && sizeof(SavedRow) == 48);
+  static_assert(std::is_trivially_copyable_v<SavedRow> && sizeof(SavedRow) == 32);
   const auto& used = strings_->used();
   const auto count = static_cast<std::uint32_t>(used.size());
   put(&count, sizeof count);
@@ -317,8 +308,6 @@ void LotTable::save(std::uint32_t lots,
       s.supplier_lot = r->supplier_lot.load(std::memory_order_relaxed);
       s.seq = r->seq.load(std::memory_order_relaxed);
       s.on_hand = r->on_hand.load(std::memory_order_relaxed);
-      s.created_at = r->created_at.load(std::memory_order_relaxed);
-      s.created_seq = r->created_seq.load(std::memory_order_relaxed);
     }
     put(&s, sizeof s);
   }
@@ -388,8 +377,6 @@ Result<std::unique_ptr<LotTable>> LotTable::load(std::string_view bytes, std::ui
     r.supplier_lot.store(s.supplier_lot, std::memory_order_relaxed);
     r.seq.store(s.seq, std::memory_order_relaxed);
     r.on_hand.store(s.on_hand, std::memory_order_relaxed);
-    r.created_at.store(s.created_at, std::memory_order_relaxed);
-    r.created_seq.store(s.created_seq, std::memory_order_relaxed);
     table->held_.fetch_add(1, std::memory_order_relaxed);
   }
   return table;

@@ -166,8 +166,6 @@ Result<RecallReport> recall(const ledger::Snapshot& snap, const RecallScope& sco
     lot.supplier = std::string(f.supplier);
     lot.supplier_lot = std::string(f.supplier_lot);
     lot.on_hand = f.on_hand;
-    lot.created_at = f.created_at;
-    lot.created_seq = f.created_seq;
     if (!lot.wo.empty()) wos.insert(lot.wo);
     // 4. Orders that consumed it (some may not have produced anything yet), and shipments:
     // looked up only for a lot that was consumed or shipped (every consumption and shipment

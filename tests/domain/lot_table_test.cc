@@ -28,8 +28,6 @@ domain::LotFacts facts(std::string_view material, std::int64_t on_hand) {
   f.origin = schema::LotOrigin::RECEIVED;
   f.shipped = true;
   f.on_hand = on_hand;
-  f.created_at = 1'700'000'000'000'000'000;
-  f.created_seq = 12;
   return f;
 }
 
@@ -37,7 +35,7 @@ std::string describe(const domain::LotFacts& f) {
   std::ostringstream o;
   o << f.material << '|' << f.uom << '|' << f.location << '|' << f.supplier << '|' << f.supplier_lot
     << '|' << f.wo << '|' << static_cast<int>(f.status) << '|' << static_cast<int>(f.origin) << '|'
-    << f.consumed << f.shipped << '|' << f.on_hand << '|' << f.created_at << '|' << f.created_seq;
+    << f.consumed << f.shipped << '|' << f.on_hand;
   return o.str();
 }
 
@@ -92,7 +90,7 @@ TEST(LotTable, ItsSavedFormReadsBackAndDamageIsCaught) {
   EXPECT_TRUE(damaged(bytes, 202));                              // rows for other lots
   EXPECT_TRUE(damaged(bytes.substr(0, 2), 201));                 // no block count
   // The first row's refs point outside what the strings hold.
-  const std::size_t rows = bytes.size() - 201 * 48;
+  const std::size_t rows = bytes.size() - 201 * 32;
   for (const std::size_t field : {0u, 4u}) {
     std::string b = bytes;
     const std::uint32_t far = 0x3ff00000;
@@ -113,8 +111,7 @@ std::string describe(const domain::RecallReport& r) {
     lines.push_back("lot " + l.lot + "|" + std::to_string(l.depth) + "|" + l.material + "|" +
                     l.material_name + "|" + l.uom + "|" + l.status + "|" + l.location + "|" +
                     l.origin + "|" + l.wo + "|" + l.supplier + "|" + l.supplier_lot + "|" +
-                    std::to_string(l.on_hand) + "|" + std::to_string(l.created_at) + "|" +
-                    std::to_string(l.created_seq));
+                    std::to_string(l.on_hand));
   }
   for (const auto& b : r.balance) {
     lines.push_back("balance " + b.lot + "|" + std::to_string(b.received) + "|" +

@@ -27,7 +27,7 @@ open_graph() { "$bin/tools/bench/bench_genealogy" --saved "$work/l"; }
 # A host (read-write, with the graph) opens and closes: the graph is saved at the head.
 "$bin/tools/bench/bench_genealogy" --host "$work/l"
 ls -l "$work/l/genealogy.graph" | awk '{ print "saved graph: " $5 " bytes" }'
-read -r s r n < <(open_graph)
+read -r s r n _ < <(open_graph)
 echo "tail 0: saved graph ${s} s, ${r} MB, ${n} lots reached"
 done_n=0
 for t in $tails; do
@@ -40,10 +40,10 @@ for n in range(start, end):
 EOF
   "$bin/tools/custody" append "$work/l" "$work/tail.ndjson" >/dev/null
   done_n=$t
-  read -r s1 r1 n1 < <(open_graph)
-  read -r s2 r2 n2 < <(open_graph)
+  read -r s1 r1 n1 _ < <(open_graph)
+  read -r s2 r2 n2 _ < <(open_graph)
   mv "$work/l/genealogy.graph" "$work/saved.graph"
-  read -r f rf nf < <(open_graph)
+  read -r f rf nf _ < <(open_graph)
   mv "$work/saved.graph" "$work/l/genealogy.graph"
   awk -v t="$t" -v s1="$s1" -v s2="$s2" -v f="$f" -v r1="$r1" -v rf="$rf" -v n1="$n1" -v n2="$n2" -v nf="$nf" 'BEGIN {
     printf "tail %d: saved graph + tail %.2f / %.2f s (%d MB), family %.2f s (%d MB), ratio %.3f; lots reached %d / %d / %d\n",

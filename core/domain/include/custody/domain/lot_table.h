@@ -1,6 +1,6 @@
 // The lots' recall facts in memory, beside the genealogy graph: what a recall report prints of
 // each lot it reaches (material, unit, status, location, origin, supplier and supplier lot,
-// work order, on hand, when and by which record it was made), so that the report reads no lot
+// work order, on hand), so that the report reads no lot
 // from the database. Without it, the report's one batched read of ~11k lot projections spread
 // over the database costs about 50 ms; with it, a few hundred nanoseconds a lot.
 //
@@ -8,7 +8,7 @@
 // (update_lot, put_new_lot in apply.h), with the record's seq. Rows are indexed by the graph's
 // lot ids. Small repeated values (material, unit, location, supplier, status, origin and the
 // consumed/shipped marks) are interned together as one "profile"; the work order and the
-// supplier's lot are stored once per lot. About 48 bytes a lot plus its two strings.
+// supplier's lot are stored once per lot. 32 bytes a lot plus its two strings.
 //
 // Threads: one writer (the sequencer, or the loader); readers on any thread, without locks.
 // Each row carries a version the writer makes odd while it rewrites the row (a sequence
@@ -40,8 +40,6 @@ struct LotFacts {
   bool consumed = false;  // some of it went into another lot or an order
   bool shipped = false;   // some of it was shipped
   std::int64_t on_hand = 0;
-  std::int64_t created_at = 0;
-  std::uint64_t created_seq = 0;
 };
 
 // A lot projection's facts (views into `lot`).

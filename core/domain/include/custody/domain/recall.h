@@ -44,8 +44,6 @@ struct RecallLot {
       supplier_lot;
   std::int64_t on_hand = 0;
   std::uint32_t depth = 0;
-  TimeNs created_at = 0;
-  std::uint64_t created_seq = 0;
 };
 
 struct RecallShipment {
