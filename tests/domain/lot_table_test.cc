@@ -233,6 +233,32 @@ TEST_F(LotTableRecall, ReportsFromTheTableAreTheReportsFromTheProjections) {
   ASSERT_TRUE(now);
   EXPECT_EQ(now->on_hand, 16'000);  // 30 made, 10 and then 4 (corrected from 5) shipped
   EXPECT_FALSE(graph->lots().get(f1.lots[0].id, snap_before->head().seq));
+
+  // A reader beside the writer (an enterprise node's copy): its table takes what the writer
+  // added when it catches up, as the projections hold it.
+  auto reader_machine = domain::make_state_machine({.genealogy_graph = true});
+  domain::PlantMachine* reader_plant = reader_machine.get();
+  auto reader =
+      ledger::Ledger::open(dir_, ledger::OpenMode::kReadOnly, std::move(reader_machine), {});
+  ASSERT_TRUE(reader) << reader.error().message;
+  ok("lot.ship", R"({"lot":"F-1","qty":1,"customer":"dc","shipment":"BOL-5"})");
+  ok("lot.ship", R"({"lot":"F-1","qty":2,"customer":"dc","shipment":"BOL-6"})");
+  ok("lot.hold", R"({"lot":"F-3a","reason":"seal"})");
+  ASSERT_TRUE((*reader)->store().catch_up());
+  ASSERT_TRUE(reader_plant->catch_up_graph((*reader)->store()));
+  auto reader_snap = (*reader)->snapshot();
+  std::size_t reader_from_table = 0;
+  expect_same_reports(*reader_plant->graph(), starts, reader_snap.get(), &reader_from_table);
+  EXPECT_GT(reader_from_table, 10u);
+  const auto caught_up = reader_plant->graph()->lots().get(
+      reader_plant->graph()
+          ->trace(std::vector<std::string>{"F-1"}, domain::Direction::kForward, 0,
+                  reader_snap->head().seq)
+          .lots[0]
+          .id,
+      reader_snap->head().seq);
+  ASSERT_TRUE(caught_up);
+  EXPECT_EQ(caught_up->on_hand, 13'000);
 }
 
 TEST_F(LotTableRecall, ASavedTableTakesTheTailAsTheProjectionsHoldIt) {
