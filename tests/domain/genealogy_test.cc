@@ -64,20 +64,6 @@ std::set<std::tuple<std::string, std::string, int, std::int64_t>> edge_set(const
 
 class Genealogy : public PlantTest {
  protected:
-  // Reopens the ledger as a host does, with the genealogy graph in memory (loaded from the
-  // saved file or the family, then fed by the sequencer); returns its machine.
-  const domain::PlantMachine* reopen_with_graph() {
-    ledger_.reset();
-    ledger::LedgerOptions o;
-    o.clock = &clock_;
-    auto machine = domain::make_state_machine({.genealogy_graph = true});
-    const domain::PlantMachine* plant = machine.get();
-    auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
-    EXPECT_TRUE(r) << r.error().message;
-    if (r) ledger_ = std::move(*r);
-    return plant;
-  }
-
   // Both walks against the plain BFS, for every lot in `lots`. The graph is `live` (fed by
   // the sequencer since it was loaded) or, without one, loaded from the snapshot.
   void check_all(const Expected& ex, const std::vector<std::string>& lots,

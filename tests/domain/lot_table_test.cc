@@ -134,18 +134,6 @@ std::string describe(const domain::RecallReport& r) {
 
 class LotTableRecall : public PlantTest {
  protected:
-  const domain::PlantMachine* reopen_with_graph() {
-    ledger_.reset();
-    ledger::LedgerOptions o;
-    o.clock = &clock_;
-    auto machine = domain::make_state_machine({.genealogy_graph = true});
-    const domain::PlantMachine* plant = machine.get();
-    auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
-    EXPECT_TRUE(r) << r.error().message;
-    if (r) ledger_ = std::move(*r);
-    return plant;
-  }
-
   // The report through the graph and its lot table, and the report read from the
   // projections alone, for each start, at `snap` (now when null); the lots of depth > 0 that
   // the table answered for are counted in `from_table`.
@@ -291,15 +279,10 @@ TEST_F(LotTableRecall, ASavedTableTakesTheTailAsTheProjectionsHoldIt) {
 
   // A graph kept without the table saves a file without one: a host that wants the table
   // does not take it, and builds the graph (and the table) from the projections instead.
-  ledger_.reset();
   {
-    ledger::LedgerOptions o;
-    o.clock = &clock_;
-    auto bare = domain::make_state_machine({.genealogy_graph = true, .lot_table = false});
-    const domain::PlantMachine* p = bare.get();
-    auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(bare), o);
-    ASSERT_TRUE(r) << r.error().message;
-    ledger_ = std::move(*r);
+    const domain::PlantMachine* p =
+        reopen_with_graph({.genealogy_graph = true, .lot_table = false});
+    ASSERT_TRUE(ledger_);
     EXPECT_TRUE(p->graph()->from_saved());  // the file's table read past, not kept
     EXPECT_FALSE(p->graph()->keeps_lots());
     EXPECT_EQ(p->graph()->lots().size(), 0u);

@@ -35,6 +35,21 @@ class PlantTest : public ::testing::Test {
     ASSERT_TRUE(ledger_);
   }
 
+  // Reopens the ledger as a host does, with the genealogy graph in memory (loaded from the
+  // saved file or the projections, then fed by the sequencer); returns its machine.
+  const domain::PlantMachine* reopen_with_graph(domain::PlantOptions options = {
+                                                    .genealogy_graph = true}) {
+    ledger_.reset();
+    ledger::LedgerOptions o;
+    o.clock = &clock_;
+    auto machine = domain::make_state_machine(options);
+    const domain::PlantMachine* plant = machine.get();
+    auto r = ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, std::move(machine), o);
+    EXPECT_TRUE(r) << r.error().message;
+    if (r) ledger_ = std::move(*r);
+    return plant;
+  }
+
   // Reopens the ledger as one that takes history (`custody init --import-history`): nothing
   // is a late entry however long ago it happened.
   void import_history() {
