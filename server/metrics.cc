@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "custody/domain/enterprise.h"
 #include "custody/domain/genealogy.h"
 #include "custody/plugin/host.h"
 #include "custody/replication/jetstream.h"
@@ -126,6 +127,24 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
     metric(out, "custody_genealogy_lot_table_lots", "gauge",
            "Lots whose recall facts the graph's lot table holds (0: kept without one).");
     out += fmt::format("custody_genealogy_lot_table_lots {}\n", graph->lots().size());
+  }
+  if (enterprise != nullptr) {
+    const auto size = enterprise->graph_size();
+    metric(out, "custody_enterprise_graph_lots", "gauge",
+           "Lots in the enterprise's in-memory site graphs.");
+    out += fmt::format("custody_enterprise_graph_lots {}\n", size.lots);
+    metric(out, "custody_enterprise_graph_edges", "gauge",
+           "Edges in the enterprise's in-memory site graphs.");
+    out += fmt::format("custody_enterprise_graph_edges {}\n", size.edges);
+    metric(out, "custody_enterprise_graph_bytes", "gauge",
+           "Memory the enterprise's site graphs hold, their lot tables included.");
+    out += fmt::format("custody_enterprise_graph_bytes {}\n", size.bytes);
+    metric(out, "custody_enterprise_lot_table_lots", "gauge",
+           "Lots whose recall facts the site graphs' lot tables hold.");
+    out += fmt::format("custody_enterprise_lot_table_lots {}\n", size.table_lots);
+    metric(out, "custody_enterprise_crossings", "gauge",
+           "Receipts at one site matched to a sister site's shipment (cross-site edges).");
+    out += fmt::format("custody_enterprise_crossings {}\n", size.links);
   }
   if (replication != nullptr) {
     const auto r = replication->status();

@@ -661,6 +661,7 @@ Enterprise::GraphSize Enterprise::graph_size() const {
       size.lots += graph->lot_count();
       size.edges += graph->edge_count();
       size.bytes += graph->memory_bytes();
+      size.table_lots += graph->lots().size();
     }
   }
   size.links = links_->count;

@@ -430,6 +430,16 @@ TEST_F(Serve, TheEnterpriseRecallCrossesSitesForTheRecallTeamOnly) {
   }
   auto post = client_->request("POST", "/v1/enterprise/recall?site=plant-a&lot=R-1", "{}", qa);
   EXPECT_EQ(post.status, 405);
+  // The site graphs and their crossings on /metrics.
+  auto m = client_->request("GET", "/metrics", "", auditor);
+  ASSERT_EQ(m.status, 200) << m.body;
+  for (const char* gauge : {"custody_enterprise_graph_lots", "custody_enterprise_graph_edges",
+                            "custody_enterprise_graph_bytes", "custody_enterprise_lot_table_lots",
+                            "custody_enterprise_crossings"}) {
+    const auto at = m.body.find("\n" + std::string(gauge) + " ");
+    ASSERT_NE(at, std::string::npos) << gauge << " missing in " << m.body;
+    EXPECT_GT(std::stoll(m.body.substr(at + std::strlen(gauge) + 2)), 0) << gauge;
+  }
   sync(op);
   EXPECT_EQ(head(auditor), before + 2) << "only the denial and the sync were written";
 }

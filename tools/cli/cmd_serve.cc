@@ -105,6 +105,7 @@ int serve(ServeArgs a) {
   }
   server::Metrics metrics;
   metrics.graph = plant->graph();
+  metrics.enterprise = enterprise.get();
   metrics.replication = publisher.get();
   server::Api api(**ledger, **credentials, metrics, host->get(), a.api);
   auto http = server::HttpServer::start(api, metrics, a.http);

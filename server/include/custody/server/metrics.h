@@ -14,8 +14,9 @@ namespace custody::plugin {
 struct PluginStatus;
 }
 namespace custody::domain {
+class Enterprise;
 class GenealogyGraph;
-}
+}  // namespace custody::domain
 namespace custody::replication {
 class PublishingThread;
 }
@@ -40,6 +41,8 @@ class Metrics {
   std::atomic<std::uint64_t> bad_requests{0};         // malformed HTTP
   // The host's in-memory genealogy graph, when it keeps one (set before serving).
   const domain::GenealogyGraph* graph = nullptr;
+  // The enterprise view `--enterprise` offers, when there is one (set before serving).
+  const domain::Enterprise* enterprise = nullptr;
   // The site's publisher to NATS JetStream, when `--replicate` runs one (set before serving).
   const replication::PublishingThread* replication = nullptr;
 

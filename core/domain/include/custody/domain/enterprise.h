@@ -179,6 +179,7 @@ class Enterprise {
   // The lots and edges of the sites' in-memory graphs, and their bytes (zeros without).
   struct GraphSize {
     std::size_t lots = 0, edges = 0, bytes = 0, links = 0;
+    std::size_t table_lots = 0;  // lots the graphs' lot tables hold
   };
   [[nodiscard]] GraphSize graph_size() const;
 
