@@ -298,7 +298,7 @@ void LotTable::save(std::uint32_t lots,
   const auto& used = strings_->used();
   const auto count = static_cast<std::uint32_t>(used.size());
   put(&count, sizeof count);
-  put(used.data(), used.size() * sizeof(std::uint32_t));
+  if (!used.empty()) put(used.data(), used.size() * sizeof(std::uint32_t));
   for (std::size_t b = 0; b < used.size(); ++b) put(strings_->block(b), used[b]);
   for (std::uint32_t id = 0; id < lots; ++id) {
     SavedRow s{};
@@ -326,7 +326,7 @@ Result<std::unique_ptr<LotTable>> LotTable::load(std::string_view bytes, std::ui
     return damaged("its block count does not add up");
   }
   std::vector<std::uint32_t> used(count);
-  std::memcpy(used.data(), bytes.data(), used.size() * sizeof(std::uint32_t));
+  if (count > 0) std::memcpy(used.data(), bytes.data(), used.size() * sizeof(std::uint32_t));
   bytes.remove_prefix(used.size() * sizeof(std::uint32_t));
   for (const std::uint32_t n : used) {
     char* block = bytes.size() >= n ? table->strings_->add_block(n) : nullptr;

@@ -60,6 +60,18 @@ TEST(LotTable, AnswersAsOfTheRecordThatWroteIt) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+TEST(LotTable, AnEmptyTableReadsBack) {
+  domain::LotTable t;  // a ledger without lots: no strings, no rows
+  std::string bytes;
+  t.save(0, [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  EXPECT_EQ(bytes.size(), t.saved_bytes(0));
+  auto back = domain::LotTable::load(bytes, 0);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ((*back)->size(), 0u);
+  (*back)->set(0, facts("romaine", 1), 3);
+  EXPECT_EQ((*back)->get(0, 3)->material, "romaine");
+}
+
 TEST(LotTable, ItsSavedFormReadsBackAndDamageIsCaught) {
   domain::LotTable t;
   for (std::uint32_t id = 0; id < 200; id += 3) {
