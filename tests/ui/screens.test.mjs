@@ -378,6 +378,26 @@ test('an enterprise recall follows the pallet into the sister site, as `custody 
   assert.deepEqual(ui.stale, ['false', 'false']);
   await screenshot(page, 'enterprise-recall');
 
+  // The trace across sites, both ways, as `custody enterprise trace` gives it.
+  for (const [site, lot, direction] of [['plant-a', 'R-1', 'forward'], ['plant-b', 'K-1', 'backward']]) {
+    const args = ['enterprise', 'trace', plant.enterprise, '--site', site, '--lot', lot];
+    const want = JSON.parse(execFileSync(binary, direction === 'backward' ? [...args, '--backward'] : args, { encoding: 'utf8' }));
+    assert.ok(want.summary.crossSiteLinks > 0, `${site} ${lot}: the trace crosses sites`);
+    await page.selectOption('#enterprise-trace-site', site);
+    await page.fill('#enterprise-trace-lot', lot);
+    await page.selectOption('#enterprise-trace-direction', direction);
+    await page.click('form.trace-lookup button[type=submit]');
+    // The new answer: this direction, from this start (the first row; the last answer is replaced).
+    await page.waitForSelector(`table.enterprise-trace-lots[data-direction="${direction}"] tbody tr:first-child[data-site="${site}"][data-lot="${lot}"]`);
+    const got = await page.evaluate(() => ({
+      lots: [...document.querySelectorAll('table.enterprise-trace-lots tbody tr')].map((r) => { const d = /** @type {HTMLElement} */ (r).dataset; return [d.site, d.lot]; }),
+      links: [...document.querySelectorAll('table.enterprise-trace-links tbody tr')].map((r) => { const d = /** @type {HTMLElement} */ (r).dataset; return [d.from, d.to]; }),
+    }));
+    assert.deepEqual(got.lots, want.lots.map((/** @type {any} */ l) => [l.site, l.lot]), `${site} ${lot} ${direction}`);
+    assert.deepEqual(got.links, want.links.map((/** @type {any} */ l) => [l.fromSite + ' ' + l.fromLot, l.toSite + ' ' + l.toLot]));
+  }
+  await screenshot(page, 'enterprise-trace');
+
   const operator = await plant.signedIn('operator');
   assert.doesNotMatch(await text(operator, 'header.top nav'), /Enterprise/);
   const status = await operator.evaluate(async () => (await fetch('/v1/enterprise/recall?site=plant-a&lot=R-1')).status);

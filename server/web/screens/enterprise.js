@@ -1,7 +1,8 @@
 // Enterprise recall, read-only: start from a lot at one site and follow its shipments into the
 // sister sites that received them (custody serve --enterprise). Each site says how current its
 // copy is, so a stale copy is never read as the truth; the customers listed are the ones to
-// call (transfers between the company's own sites are followed, not called).
+// call (transfers between the company's own sites are followed, not called). Below it, the
+// trace across sites: the genealogy alone, either way, from the sites' in-memory graphs.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, withQuery } from '../api.js';
@@ -54,7 +55,73 @@ export function Enterprise() {
     <${ErrorText} error=${problem} id="enterprise-error" />
     <${Sites} sites=${sites} reached=${report ? new Set(report.sites.filter((/** @type {any} */ s) => s.reached).map((/** @type {any} */ s) => s.status.site)) : null} />
     ${report && html`<${Report} report=${report} />`}
+    <${TraceAcross} sites=${sites} />
   </main>`;
+}
+
+/**
+ * Which lots, at every site, a lot went into (forward) or came from (backward).
+ * @param {{sites: any[]}} props
+ */
+function TraceAcross({ sites }) {
+  const [site, setSite] = useState('');
+  const [lot, setLot] = useState('');
+  const [direction, setDirection] = useState('forward');
+  const [trace, setTrace] = useState(/** @type {any} */ (null));
+  const [problem, setProblem] = useState(/** @type {any} */ (null));
+  const [busy, setBusy] = useState(false);
+  const from = site || sites[0]?.site || '';
+
+  async function run() {
+    setBusy(true);
+    setProblem(null);
+    try {
+      setTrace(await get(withQuery('/v1/enterprise/trace', { site: from, lot: lot.trim(), direction })));
+    } catch (e) {
+      setTrace(null);
+      setProblem(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const s = trace?.summary;
+  return html`<section aria-labelledby="enterprise-trace">
+    <h2 id="enterprise-trace">${t('enterprise.traceTitle')}</h2>
+    <p class="hint">${t('enterprise.traceIntro')}</p>
+    <form class="trace-lookup" onSubmit=${(/** @type {Event} */ ev) => { ev.preventDefault(); run(); }}>
+      <div class="field">
+        <label for="enterprise-trace-site">${t('enterprise.site')}</label>
+        <select id="enterprise-trace-site" value=${from} onChange=${(/** @type {Event} */ ev) => setSite(/** @type {HTMLSelectElement} */ (ev.target).value)}>
+          ${sites.map((x) => html`<option value=${x.site}>${x.site}</option>`)}
+        </select>
+      </div>
+      <${Field} id="enterprise-trace-lot" label=${t('col.lot')} value=${lot} onInput=${setLot} />
+      <div class="field">
+        <label for="enterprise-trace-direction">${t('enterprise.direction')}</label>
+        <select id="enterprise-trace-direction" value=${direction} onChange=${(/** @type {Event} */ ev) => setDirection(/** @type {HTMLSelectElement} */ (ev.target).value)}>
+          <option value="forward">${t('enterprise.forward')}</option>
+          <option value="backward">${t('enterprise.backward')}</option>
+        </select>
+      </div>
+      <button type="submit" disabled=${busy || !from}>${t('enterprise.trace')}</button>
+    </form>
+    <${ErrorText} error=${problem} id="enterprise-trace-error" />
+    ${trace && html`<p class="trace-summary">${t('enterprise.traceSummary', { sites: s.sitesReached, lots: s.lots, links: s.crossSiteLinks })}</p>
+      ${s.staleSitesReached > 0 && html`<div class="banner stale" role="alert">${t('enterprise.staleWarning', { n: s.staleSitesReached })}</div>`}
+      <table class="enterprise-trace-lots" data-direction=${trace.direction}>
+        <thead><tr><th scope="col">${t('enterprise.site')}</th><th scope="col">${t('col.lot')}</th>
+          <th scope="col">${t('enterprise.hops')}</th><th scope="col">${t('recall.depth')}</th></tr></thead>
+        <tbody>${trace.lots.map((/** @type {any} */ l) => html`<tr data-site=${l.site} data-lot=${l.lot}>
+          <td>${l.site}</td><td>${l.lot}</td><td class="num">${l.hops}</td><td class="num">${l.depth}</td></tr>`)}</tbody>
+      </table>
+      <table class="enterprise-trace-links">
+        <caption>${t('enterprise.links')}</caption>
+        <thead><tr><th scope="col">${t('enterprise.linkFrom')}</th><th scope="col">${t('enterprise.linkTo')}</th></tr></thead>
+        <tbody>${trace.links.map((/** @type {any} */ x) => html`<tr data-from=${x.fromSite + ' ' + x.fromLot} data-to=${x.toSite + ' ' + x.toLot}>
+          <td>${x.fromSite} · ${x.fromLot}</td><td>${x.toSite} · ${x.toLot}</td></tr>`)}</tbody>
+      </table>`}
+  </section>`;
 }
 
 /**
