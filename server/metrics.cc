@@ -28,6 +28,12 @@ void metric(std::string& out, std::string_view name, std::string_view type, std:
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
+// A gauge without labels: its HELP and TYPE lines, then its one sample.
+void gauge(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
+  metric(out, name, "gauge", help);
+  out += fmt::format("{} {}\n", name, value);
+}
+
 // A label value, escaped as the exposition format asks.
 std::string label(std::string_view v) {
   std::string out;
@@ -112,39 +118,33 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
         fmt::format("custody_plugin_restarts_total{{plugin=\"{}\"}} {}\n", label(p.id), p.restarts);
   }
   if (graph != nullptr) {
-    metric(out, "custody_genealogy_graph_lots", "gauge", "Lots in the in-memory genealogy graph.");
-    out += fmt::format("custody_genealogy_graph_lots {}\n", graph->lot_count());
-    metric(out, "custody_genealogy_graph_edges", "gauge",
-           "Edges in the in-memory genealogy graph.");
-    out += fmt::format("custody_genealogy_graph_edges {}\n", graph->edge_count());
-    metric(out, "custody_genealogy_graph_bytes", "gauge",
-           "Memory the in-memory genealogy graph holds.");
-    out += fmt::format("custody_genealogy_graph_bytes {}\n", graph->memory_bytes());
-    metric(out, "custody_genealogy_graph_from_saved", "gauge",
-           "1 when the graph was read from genealogy.graph at start, 0 when it was built from "
-           "the genealogy family.");
-    out += fmt::format("custody_genealogy_graph_from_saved {}\n", graph->from_saved() ? 1 : 0);
-    metric(out, "custody_genealogy_lot_table_lots", "gauge",
-           "Lots whose recall facts the graph's lot table holds (0: kept without one).");
-    out += fmt::format("custody_genealogy_lot_table_lots {}\n", graph->lots().size());
+    gauge(out, "custody_genealogy_graph_lots", "Lots in the in-memory genealogy graph.",
+          graph->lot_count());
+    gauge(out, "custody_genealogy_graph_edges", "Edges in the in-memory genealogy graph.",
+          graph->edge_count());
+    gauge(out, "custody_genealogy_graph_bytes", "Memory the in-memory genealogy graph holds.",
+          graph->memory_bytes());
+    gauge(out, "custody_genealogy_graph_from_saved",
+          "1 when the graph was read from genealogy.graph at start, 0 when it was built from "
+          "the genealogy family.",
+          graph->from_saved() ? 1 : 0);
+    gauge(out, "custody_genealogy_lot_table_lots",
+          "Lots whose recall facts the graph's lot table holds (0: kept without one).",
+          graph->lots().size());
   }
   if (enterprise != nullptr) {
     const auto size = enterprise->graph_size();
-    metric(out, "custody_enterprise_graph_lots", "gauge",
-           "Lots in the enterprise's in-memory site graphs.");
-    out += fmt::format("custody_enterprise_graph_lots {}\n", size.lots);
-    metric(out, "custody_enterprise_graph_edges", "gauge",
-           "Edges in the enterprise's in-memory site graphs.");
-    out += fmt::format("custody_enterprise_graph_edges {}\n", size.edges);
-    metric(out, "custody_enterprise_graph_bytes", "gauge",
-           "Memory the enterprise's site graphs hold, their lot tables included.");
-    out += fmt::format("custody_enterprise_graph_bytes {}\n", size.bytes);
-    metric(out, "custody_enterprise_lot_table_lots", "gauge",
-           "Lots whose recall facts the site graphs' lot tables hold.");
-    out += fmt::format("custody_enterprise_lot_table_lots {}\n", size.table_lots);
-    metric(out, "custody_enterprise_crossings", "gauge",
-           "Receipts at one site matched to a sister site's shipment (cross-site edges).");
-    out += fmt::format("custody_enterprise_crossings {}\n", size.links);
+    gauge(out, "custody_enterprise_graph_lots", "Lots in the enterprise's in-memory site graphs.",
+          size.lots);
+    gauge(out, "custody_enterprise_graph_edges", "Edges in the enterprise's in-memory site graphs.",
+          size.edges);
+    gauge(out, "custody_enterprise_graph_bytes",
+          "Memory the enterprise's site graphs hold, their lot tables included.", size.bytes);
+    gauge(out, "custody_enterprise_lot_table_lots",
+          "Lots whose recall facts the site graphs' lot tables hold.", size.table_lots);
+    gauge(out, "custody_enterprise_crossings",
+          "Receipts at one site matched to a sister site's shipment (cross-site edges).",
+          size.links);
   }
   if (replication != nullptr) {
     const auto r = replication->status();

@@ -43,12 +43,7 @@ export function Enterprise() {
     <h1>${t('enterprise.title')}</h1>
     <p class="hint">${t('enterprise.intro')}</p>
     <form class="lookup" onSubmit=${(/** @type {Event} */ ev) => { ev.preventDefault(); run(); }}>
-      <div class="field">
-        <label for="enterprise-site">${t('enterprise.site')}</label>
-        <select id="enterprise-site" value=${site} onChange=${(/** @type {Event} */ ev) => setSite(/** @type {HTMLSelectElement} */ (ev.target).value)}>
-          ${sites.map((s) => html`<option value=${s.site}>${s.site}</option>`)}
-        </select>
-      </div>
+      <${SiteSelect} id="enterprise-site" sites=${sites} value=${site} onChange=${setSite} />
       <${Field} id="enterprise-lot" label=${t('col.lot')} value=${lot} onInput=${setLot} />
       <button type="submit" class="primary" disabled=${busy || !site}>${t('enterprise.run')}</button>
     </form>
@@ -57,6 +52,19 @@ export function Enterprise() {
     ${report && html`<${Report} report=${report} />`}
     <${TraceAcross} sites=${sites} />
   </main>`;
+}
+
+/**
+ * A choice of the enterprise's sites.
+ * @param {{id: string, sites: any[], value: string, onChange: (site: string) => void}} props
+ */
+function SiteSelect({ id, sites, value, onChange }) {
+  return html`<div class="field">
+    <label for=${id}>${t('enterprise.site')}</label>
+    <select id=${id} value=${value} onChange=${(/** @type {Event} */ ev) => onChange(/** @type {HTMLSelectElement} */ (ev.target).value)}>
+      ${sites.map((s) => html`<option value=${s.site}>${s.site}</option>`)}
+    </select>
+  </div>`;
 }
 
 /**
@@ -90,12 +98,7 @@ function TraceAcross({ sites }) {
     <h2 id="enterprise-trace">${t('enterprise.traceTitle')}</h2>
     <p class="hint">${t('enterprise.traceIntro')}</p>
     <form class="trace-lookup" onSubmit=${(/** @type {Event} */ ev) => { ev.preventDefault(); run(); }}>
-      <div class="field">
-        <label for="enterprise-trace-site">${t('enterprise.site')}</label>
-        <select id="enterprise-trace-site" value=${from} onChange=${(/** @type {Event} */ ev) => setSite(/** @type {HTMLSelectElement} */ (ev.target).value)}>
-          ${sites.map((x) => html`<option value=${x.site}>${x.site}</option>`)}
-        </select>
-      </div>
+      <${SiteSelect} id="enterprise-trace-site" sites=${sites} value=${from} onChange=${setSite} />
       <${Field} id="enterprise-trace-lot" label=${t('col.lot')} value=${lot} onInput=${setLot} />
       <div class="field">
         <label for="enterprise-trace-direction">${t('enterprise.direction')}</label>
