@@ -4,6 +4,7 @@
 
 #include "custody/domain/enterprise.h"
 #include "custody/domain/genealogy.h"
+#include "custody/domain/plant.h"
 #include "custody/plugin/host.h"
 #include "custody/replication/jetstream.h"
 
@@ -131,6 +132,16 @@ std::string Metrics::render(const ledger::Sequencer::Stats& ledger, std::uint64_
     gauge(out, "custody_genealogy_lot_table_lots",
           "Lots whose recall facts the graph's lot table holds (0: kept without one).",
           graph->lots().size());
+  }
+  if (graph != nullptr && plant != nullptr) {
+    gauge(out, "custody_genealogy_graph_saved_seq",
+          "The seq genealogy.graph was last saved at or read from (0: none): a restart replays "
+          "the records after it on the saved graph.",
+          plant->graph_saved_seq());
+    metric(out, "custody_genealogy_graph_save_failures_total", "counter",
+           "Saves of the genealogy graph beside the sequencer that failed (tried again later).");
+    out += fmt::format("custody_genealogy_graph_save_failures_total {}\n",
+                       plant->graph_save_failures());
   }
   if (enterprise != nullptr) {
     const auto size = enterprise->graph_size();

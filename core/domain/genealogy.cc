@@ -278,7 +278,8 @@ void GenealogyGraph::add_edge(std::string_view from, std::string_view to, schema
   // An existing edge grows (the same lot consumed again into the same lot).
   const bool is_new = each_edge(a, Direction::kForward, [&](std::uint32_t word, std::uint32_t e) {
     if ((word & kIdMask) != b) return true;
-    qty(e).fetch_add(q, std::memory_order_relaxed);
+    keep_for_mark(e);
+    qty(e).fetch_add(q);  // after keep_for_mark's bit (both sequentially consistent)
     return false;
   });
   if (!is_new) return;
@@ -540,48 +541,131 @@ Error damaged(const std::filesystem::path& file, const std::string& why) {
 
 }  // namespace
 
+// The graph at a mark: the lots and edges there were then, the lot table's strings, and the
+// quantity each edge had then, for the edges the writer has grown since.
+class GenealogyGraph::Mark {
+ public:
+  Mark(const ledger::Head& at, std::uint32_t lot_count, std::size_t edge_count,
+       LotTable::Mark lot_table)
+      : head(at),
+        lots(lot_count),
+        edges(edge_count),
+        table(std::move(lot_table)),
+        grown((edge_count + 63) / 64) {}
+
+  // Saving: edge e's quantity at the mark, given `now`, read before this call.
+  [[nodiscard]] std::int64_t qty_then(std::uint32_t e, std::int64_t now) const {
+    if ((grown[e / 64].load() & (std::uint64_t{1} << (e % 64))) == 0) return now;
+    std::lock_guard lock(mu);
+    return kept.at(e);
+  }
+  // Writer: before edge e grows from `then` (the first time since the mark).
+  void keep(std::uint32_t e, std::int64_t then) {
+    const std::uint64_t bit = std::uint64_t{1} << (e % 64);
+    if ((grown[e / 64].load(std::memory_order_relaxed) & bit) != 0) return;
+    {
+      std::lock_guard lock(mu);
+      kept.emplace(e, then);
+    }
+    // Set before the quantity changes (both sequentially consistent): a save that reads the
+    // new quantity then sees the bit, and takes the kept one.
+    grown[e / 64].fetch_or(bit);
+  }
+
+  const ledger::Head head;
+  const std::uint32_t lots;
+  const std::size_t edges;
+  const LotTable::Mark table;
+  mutable std::atomic<bool> done{false};  // the save has read everything it will
+
+ private:
+  std::vector<std::atomic<std::uint64_t>> grown;  // a bit per edge: grown since the mark
+  mutable std::mutex mu;
+  boost::unordered_flat_map<std::uint32_t, std::int64_t> kept;
+};
+
+std::shared_ptr<const GenealogyGraph::Mark> GenealogyGraph::mark(const ledger::Head& head) {
+  mark_ = std::make_shared<Mark>(head, count_.load(std::memory_order_relaxed),
+                                 edges_.load(std::memory_order_relaxed),
+                                 keeps_lots_ ? lots_->mark(head.seq) : LotTable::Mark{});
+  return mark_;
+}
+
+void GenealogyGraph::keep_for_mark(std::uint32_t edge) {
+  if (mark_ == nullptr) return;
+  if (mark_->done.load(std::memory_order_acquire)) {
+    mark_.reset();
+    return;
+  }
+  if (edge < mark_->edges) mark_->keep(edge, qty(edge).load(std::memory_order_relaxed));
+}
+
 template <typename F>
-void GenealogyGraph::for_each_edge(F&& fn) const {
-  const std::uint32_t n = count_.load(std::memory_order_relaxed);
-  for (std::uint32_t u = 0; u < n; ++u) {
+void GenealogyGraph::for_each_edge(std::uint32_t lots, std::size_t edges, F&& fn) const {
+  for (std::uint32_t u = 0; u < lots; ++u) {
     each_edge(u, Direction::kForward, [&](std::uint32_t word, std::uint32_t edge) {
-      fn(u, word, edge);
+      if (edge < edges) fn(u, word, edge);
       return true;
     });
   }
 }
 
 Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledger::Head& head,
-                                  std::uint64_t projections) const {
+                                  std::uint64_t projections) {
+  auto at = mark(head);
+  auto saved = save_marked(*at, file, projections);
+  mark_.reset();
+  return saved;
+}
+
+Result<void> GenealogyGraph::save_marked(const Mark& at, const std::filesystem::path& file,
+                                         std::uint64_t projections, std::stop_token stop) const {
+  // Whatever happens, the writer stops keeping quantities for this mark.
+  struct Done {
+    const Mark& at;
+    ~Done() { at.done.store(true, std::memory_order_release); }
+  } done{at};
+  if (stop.stop_requested()) return fail(ErrorCode::kUnavailable, "the save was stopped");
   const std::filesystem::path tmp = file.string() + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return fail(ErrorCode::kIoError, "cannot write " + tmp.string());
   SavedHeader h{};
   std::memcpy(h.magic, kSavedMagic, sizeof h.magic);
-  h.seq = head.seq;
-  std::memcpy(h.leaf, head.leaf.data(), sizeof h.leaf);
+  h.seq = at.head.seq;
+  std::memcpy(h.leaf, at.head.leaf.data(), sizeof h.leaf);
   h.projections = projections;
-  h.lots = count_.load(std::memory_order_relaxed);
-  h.edges = edges_.load(std::memory_order_relaxed);
-  for (std::uint32_t u = 0; u < h.lots; ++u) {
+  h.lots = at.lots;
+  h.edges = at.edges;
+  for (std::uint32_t u = 0; u < at.lots; ++u) {
     h.names_bytes += sizeof(std::uint32_t) + name(u).size();
   }
-  const auto lots = static_cast<std::uint32_t>(h.lots);
-  h.lots_bytes = keeps_lots_ ? lots_->saved_bytes(lots) : 0;
+  h.lots_bytes = keeps_lots_ ? LotTable::saved_bytes(at.lots, at.table) : 0;
   HashedWriter w(f);
   w.put(h);  // its digest still zero
-  for (std::uint32_t u = 0; u < h.lots; ++u) {
+  for (std::uint32_t u = 0; u < at.lots; ++u) {
     const std::string_view name = this->name(u);
     w.put(static_cast<std::uint32_t>(name.size()));
     w.put(name.data(), name.size());
   }
-  for_each_edge([&](std::uint32_t from, std::uint32_t, std::uint32_t) { w.put(from); });
-  for_each_edge([&](std::uint32_t, std::uint32_t word, std::uint32_t) { w.put(word); });
-  for_each_edge([&](std::uint32_t, std::uint32_t, std::uint32_t edge) {
-    w.put(qty(edge).load(std::memory_order_relaxed));
+  // Every edge below the mark's count joins two lots below its count (both were interned
+  // before the edge was made), so each is met once, at its from-lot.
+  std::size_t edges = 0;
+  for_each_edge(at.lots, at.edges, [&](std::uint32_t from, std::uint32_t, std::uint32_t) {
+    w.put(from);
+    ++edges;
   });
-  if (keeps_lots_) lots_->save(lots, [&](const void* p, std::size_t n) { w.put(p, n); });
-  bool ok = w.flush();
+  bool ok = edges == at.edges && !stop.stop_requested();
+  if (ok) {
+    for_each_edge(at.lots, at.edges,
+                  [&](std::uint32_t, std::uint32_t word, std::uint32_t) { w.put(word); });
+    for_each_edge(at.lots, at.edges, [&](std::uint32_t, std::uint32_t, std::uint32_t edge) {
+      w.put(at.qty_then(edge, qty(edge).load()));
+    });
+    if (keeps_lots_) {
+      lots_->save(at.lots, at.table, [&](const void* p, std::size_t n) { w.put(p, n); });
+    }
+    ok = w.flush() && !stop.stop_requested();
+  }
   const crypto::Digest digest = w.finish();
   std::memcpy(h.body_sha256, digest.data(), sizeof h.body_sha256);
   ok = ok && std::fseek(f, 0, SEEK_SET) == 0 && std::fwrite(&h, sizeof h, 1, f) == 1 &&
@@ -591,6 +675,10 @@ Result<void> GenealogyGraph::save(const std::filesystem::path& file, const ledge
   if (ok) std::filesystem::rename(tmp, file, ec);
   if (!ok || ec) {
     std::filesystem::remove(tmp, ec);
+    if (stop.stop_requested()) return fail(ErrorCode::kUnavailable, "the save was stopped");
+    if (edges != at.edges) {
+      return fail(ErrorCode::kInternal, "genealogy graph: the mark's edges do not add up");
+    }
     return fail(ErrorCode::kIoError, "cannot write " + file.string());
   }
   return sync_dir(file.parent_path());

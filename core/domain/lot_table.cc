@@ -286,28 +286,41 @@ std::size_t LotTable::memory_bytes() const {
 //   blocks: u32 count, then each block's used size (u32), then each block's bytes;
 //   rows:   `lots` SavedRows, in id order (a lot without facts: all zero).
 
-std::size_t LotTable::saved_bytes(std::uint32_t lots) const {
-  std::size_t n = sizeof(std::uint32_t) * (1 + strings_->used().size());
-  for (const std::uint32_t used : strings_->used()) n += used;
+LotTable::Mark LotTable::mark(std::uint64_t seq) const {
+  return {strings_->used(), seq};
+}
+
+std::size_t LotTable::saved_bytes(std::uint32_t lots, const Mark& mark) {
+  std::size_t n = sizeof(std::uint32_t) * (1 + mark.used.size());
+  for (const std::uint32_t used : mark.used) n += used;
   return n + std::size_t{lots} * sizeof(SavedRow);
 }
 
-void LotTable::save(std::uint32_t lots,
+void LotTable::save(std::uint32_t lots, const Mark& mark,
                     const std::function<void(const void*, std::size_t)>& put) const {
   static_assert(std::is_trivially_copyable_v<SavedRow> && sizeof(SavedRow) == 32);
-  const auto& used = strings_->used();
+  const auto& used = mark.used;
   const auto count = static_cast<std::uint32_t>(used.size());
   put(&count, sizeof count);
   if (!used.empty()) put(used.data(), used.size() * sizeof(std::uint32_t));
+  // The bytes up to a block's marked size were written before the mark; the writer only
+  // appends after them.
   for (std::size_t b = 0; b < used.size(); ++b) put(strings_->block(b), used[b]);
   for (std::uint32_t id = 0; id < lots; ++id) {
     SavedRow s{};
     if (const Row* r = row(id)) {
+      const std::uint32_t v = r->version.load(std::memory_order_acquire);
       s.profile = r->profile.load(std::memory_order_relaxed);
       s.wo = r->wo.load(std::memory_order_relaxed);
       s.supplier_lot = r->supplier_lot.load(std::memory_order_relaxed);
       s.seq = r->seq.load(std::memory_order_relaxed);
       s.on_hand = r->on_hand.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      // Rewritten after the mark, or now: its refs may name strings the mark does not hold.
+      if ((v & 1) != 0 || r->version.load(std::memory_order_relaxed) != v || s.seq > mark.seq ||
+          s.profile == 0) {
+        s = SavedRow{};
+      }
     }
     put(&s, sizeof s);
   }

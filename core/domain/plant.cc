@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 
+#include <thread>
+
 #include "catalogue.h"
 #include "custody/domain/genealogy.h"
 #include "custody/ledger/rebuild.h"
@@ -71,25 +73,59 @@ class PlantStateMachine final : public PlantMachine {
   // Saves the graph when it holds exactly the durable head: not after a failed commit, whose
   // records it may have applied, and not again when it is what the file already holds.
   void closing(ledger::Store& store) noexcept override {
-    if (!graph_ || graph_->unchanged_since_saved()) return;
+    stop_saving();
+    if (!graph_ || unchanged_since_saved()) return;
     try {
       auto head = store.read_head(nullptr);
       if (!head || graph_->last_seq() > head->seq) return;
-      (void)graph_->save(graph_file(store), *head, projections(store));
+      if (graph_->save(graph_file(store), *head, projections(store))) {
+        saved_seq_.store(head->seq, std::memory_order_relaxed);
+      }
     } catch (const std::exception&) {
       // best effort: without the file the next open builds the graph from the family
     }
   }
 
   Result<bool> save_graph(ledger::Store& store) override {
-    if (!graph_ || graph_->unchanged_since_saved()) return false;
+    if (!graph_ || unchanged_since_saved()) return false;
     auto head = store.read_head(nullptr);
     if (!head) return std::unexpected(head.error());
     if (graph_seq_ != head->seq) return false;  // not caught up with what the store sees
     if (auto r = graph_->save(graph_file(store), *head, projections(store)); !r) {
       return std::unexpected(r.error());
     }
+    saved_seq_.store(head->seq, std::memory_order_relaxed);
     return true;
+  }
+
+  // The sequencer has applied up to `head`: when enough records and time have passed since
+  // the last save, the graph is marked here and saved on a thread of its own, so that a
+  // process that dies costs its next start only the records since (PlantOptions).
+  void applied(ledger::Store& store, const ledger::Head& head) override {
+    if (!graph_ || options_.graph_save_records == 0 || saving_.load(std::memory_order_acquire) ||
+        head.seq < marked_seq_ + options_.graph_save_records) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (marked_seq_ != 0 && now - marked_at_ < options_.graph_save_interval) return;
+    if (saver_.joinable()) saver_.join();  // it has finished: saving_ is false
+    marked_seq_ = head.seq;
+    marked_at_ = now;
+    saving_.store(true, std::memory_order_relaxed);
+    saver_ =
+        std::jthread([this, &store, seq = head.seq, mark = graph_->mark(head),
+                      file = graph_file(store), stamp = projections(store)](std::stop_token stop) {
+          pthread_setname_np(pthread_self(), "custody-graph");
+          save_beside(store, seq, *mark, file, stamp, stop);
+          saving_.store(false, std::memory_order_release);
+        });
+  }
+
+  std::uint64_t graph_saved_seq() const override {
+    return saved_seq_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t graph_save_failures() const override {
+    return save_failures_.load(std::memory_order_relaxed);
   }
 
   const GenealogyGraph* graph() const override { return graph_.get(); }
@@ -152,6 +188,35 @@ class PlantStateMachine final : public PlantMachine {
     return options_.graph_file.empty() ? default_graph_file(store) : options_.graph_file;
   }
 
+  bool unchanged_since_saved() const {
+    return graph_->unchanged_since_saved() ||
+           graph_seq_ == saved_seq_.load(std::memory_order_relaxed);
+  }
+
+  // The saving thread: once the store holds the mark's head (its group is durable; a group
+  // that never becomes durable is waited for until the close stops the thread), the graph as
+  // it was at the mark, while the sequencer goes on.
+  void save_beside(ledger::Store& store, std::uint64_t seq, const GenealogyGraph::Mark& mark,
+                   const std::filesystem::path& file, std::uint64_t stamp, std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      auto head = store.read_head(nullptr);
+      if (head && head->seq >= seq) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    // Called even when stopped: it ends the mark, so the sequencer stops keeping quantities.
+    if (auto saved = graph_->save_marked(mark, file, stamp, stop)) {
+      saved_seq_.store(seq, std::memory_order_relaxed);
+    } else if (saved.error().code != ErrorCode::kUnavailable) {
+      save_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  void stop_saving() {
+    if (!saver_.joinable()) return;
+    saver_.request_stop();
+    saver_.join();
+  }
+
   void load_graph(ledger::Store& store) {
     ledger::Snapshot snap(store);
     try {
@@ -182,6 +247,8 @@ class PlantStateMachine final : public PlantMachine {
     if (!graph || !*graph) return false;
     graph_ = std::move(*graph);
     graph_seq_ = at.seq;
+    saved_seq_.store(at.seq, std::memory_order_relaxed);
+    marked_seq_ = at.seq;
     if (at.seq == snap.head().seq) return true;
     auto tail = catch_up_graph(store);
     return tail.has_value();
@@ -191,6 +258,14 @@ class PlantStateMachine final : public PlantMachine {
   Cfs cf_;
   std::unique_ptr<GenealogyGraph> graph_;
   std::uint64_t graph_seq_ = 0;  // the last record the graph has taken
+  // Saves beside the sequencer. The last mark's seq (or the file's read at the open) and when
+  // it was taken: the sequencer's. What the file holds, and failed saves: any thread's.
+  std::uint64_t marked_seq_ = 0;
+  std::chrono::steady_clock::time_point marked_at_;
+  std::atomic<bool> saving_{false};
+  std::atomic<std::uint64_t> saved_seq_{0};
+  std::atomic<std::uint64_t> save_failures_{0};
+  std::jthread saver_;  // last: stopped and joined before the graph goes
 };
 
 }  // namespace

@@ -16,11 +16,13 @@ namespace fs = std::filesystem;
 // Every key config.json may hold ("site" is read by the FSMA 204 export, "plugins" by the
 // plugin host), and those of its objects.
 constexpr std::string_view kConfigKeys[] = {
-    "groupCommit", "checkpointIntervalMs", "tickIntervalMs",   "idempotency",      "site",
-    "plugins",     "maxFutureSkewSeconds", "clockStepSeconds", "lateEntrySeconds", "nodeKey"};
+    "groupCommit",   "checkpointIntervalMs", "tickIntervalMs",   "idempotency",      "site",
+    "plugins",       "maxFutureSkewSeconds", "clockStepSeconds", "lateEntrySeconds", "nodeKey",
+    "genealogyGraph"};
 constexpr std::string_view kNodeKeyKeys[] = {"file", "passphraseFile"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
+constexpr std::string_view kGraphKeys[] = {"saveEveryRecords", "saveIntervalSeconds"};
 constexpr std::string_view kSiteKeys[] = {"name",    "address",          "gln", "timeZone", "phone",
                                           "contact", "expiryHorizonDays"};
 
@@ -215,6 +217,27 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       return fail(ErrorCode::kInvalidArgument, "must be at least 1", "config.idempotency.spillAt");
     }
     o.idem_spill_at = spill;
+  }
+  if (const auto* graph = obj.if_contains("genealogyGraph")) {
+    if (!graph->is_object()) {
+      return fail(ErrorCode::kInvalidArgument, "must be an object", "config.genealogyGraph");
+    }
+    if (auto r = only_known(graph->as_object(), kGraphKeys, "config.genealogyGraph"); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = read_uint(graph->as_object(), "saveEveryRecords",
+                           "config.genealogyGraph.saveEveryRecords", 1ull << 40,
+                           out.graph_save.every_records);
+        !r) {
+      return std::unexpected(r.error());
+    }
+    std::uint64_t seconds = static_cast<std::uint64_t>(out.graph_save.interval.count());
+    if (auto r = read_uint(graph->as_object(), "saveIntervalSeconds",
+                           "config.genealogyGraph.saveIntervalSeconds", 86'400, seconds);
+        !r) {
+      return std::unexpected(r.error());
+    }
+    out.graph_save.interval = std::chrono::seconds(seconds);
   }
   return out;
 }

@@ -850,6 +850,7 @@ std::unique_ptr<Sequencer::Prepared> Sequencer::prepare(std::vector<Item> items,
   group->head = head_;
   group->records = head_.seq - head_before.seq;
   group->items = std::move(items);
+  if (group->records > 0) machine_.applied(store_, head_);
   {
     std::lock_guard lock(mu_);
     stats_.busy_ns += elapsed_ns(started);

@@ -10,6 +10,8 @@
 #include <queue>
 #include <random>
 #include <set>
+#include <stop_token>
+#include <thread>
 #include <tuple>
 
 #include "custody/domain/plant.h"
@@ -427,6 +429,129 @@ TEST_F(Genealogy, SavedGraphTakesTheRecordsWrittenAfterIt) {
   EXPECT_EQ(*again, 0u);
   check_all(ex, {"R-1", "S-1", "S-3", "M-1"}, reader_plant->graph());
   EXPECT_EQ(edge_qty(*reader_plant->graph()), 45'000);
+}
+
+// A save beside the writer (a host's save at checkpoints): the writer marks the graph, then
+// goes on adding lots, edges and lot facts and growing an edge before the save has run. The
+// file holds the graph as it was at the mark, and reads back.
+TEST_F(Genealogy, ASaveAtAMarkHoldsTheGraphAsItWasAtTheMark) {
+  using K = schema::EdgeKind;
+  using Edges = std::set<std::tuple<std::string, std::string, int, std::int64_t>>;
+  const int consumed = static_cast<int>(K::CONSUMED_INTO), split = static_cast<int>(K::SPLIT);
+  domain::GenealogyGraph g;
+  domain::LotFacts facts;
+  facts.material = "romaine";
+  facts.uom = "kg";
+  facts.on_hand = 5'000;
+  g.add_edge("A", "B", K::CONSUMED_INTO, 10'000, 1);
+  g.add_edge("B", "C", K::SPLIT, 4'000, 2);
+  g.set_lot("A", facts, 1);
+  g.set_lot("B", facts, 2);
+  ledger::Head at;
+  at.seq = 2;
+  at.leaf.fill(7);
+  const auto mark = g.mark(at);
+  // After the mark, before the save.
+  g.add_edge("A", "B", K::CONSUMED_INTO, 7'000, 3);  // grows an edge the mark holds
+  g.add_edge("C", "D", K::SPLIT, 1'000, 4);          // a lot and an edge the mark does not
+  facts.on_hand = 1'000;
+  facts.material = "a material first seen after the mark";
+  g.set_lot("A", facts, 4);
+  g.set_lot("D", facts, 4);
+  const auto file = dir_ / "marked.graph";
+  ASSERT_TRUE(g.save_marked(*mark, file, 9));
+  g.add_edge("A", "B", K::CONSUMED_INTO, 1'000, 5);  // the save is over: nothing kept for it
+
+  const std::vector<std::string> a{"A"};
+  auto back = domain::GenealogyGraph::load_saved(file, at, 9);
+  ASSERT_TRUE(back && *back);
+  const domain::GenealogyGraph& saved = **back;
+  EXPECT_EQ(saved.lot_count(), 3u);
+  EXPECT_EQ(saved.edge_count(), 2u);
+  const auto then = saved.trace(a, domain::Direction::kForward, 0, at.seq);
+  EXPECT_EQ(edge_set(then), (Edges{{"A", "B", consumed, 10'000}, {"B", "C", split, 4'000}}));
+  // A's facts were rewritten after the mark: left out, for the tail's replay to read again.
+  // B's were not.
+  ASSERT_EQ(then.lots.size(), 3u);
+  EXPECT_FALSE(saved.lots().get(then.lots[0].id, 100));
+  ASSERT_TRUE(saved.lots().get(then.lots[1].id, 100));
+  EXPECT_EQ(saved.lots().get(then.lots[1].id, 100)->on_hand, 5'000);
+  const auto now = g.trace(a, domain::Direction::kForward, 0, 5);
+  EXPECT_EQ(
+      edge_set(now),
+      (Edges{{"A", "B", consumed, 18'000}, {"B", "C", split, 4'000}, {"C", "D", split, 1'000}}));
+
+  // A save stopped before it writes leaves the file as it was (and ends its mark).
+  at.seq = 5;
+  const auto second = g.mark(at);
+  std::stop_source stop;
+  stop.request_stop();
+  auto stopped = g.save_marked(*second, file, 9, stop.get_token());
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, ErrorCode::kUnavailable);
+  auto head = domain::GenealogyGraph::saved_head(file, 9);
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->seq, 2u);
+}
+
+// A host that dies loses only the records since its last save beside the sequencer: its
+// next start reads that file and replays the rest, including a grown edge, a corrected
+// consumption and lots written again, and answers as a graph built from the projections does.
+TEST_F(Genealogy, AGraphSavedBesideTheSequencerTakesTheTailAfterACrash) {
+  master_data();
+  receive("R-1", 100);
+  receive("R-2", 100);
+  Expected ex;
+  const domain::PlantMachine* plant = reopen_with_graph(
+      {.genealogy_graph = true, .graph_save_records = 1, .graph_save_interval = {}});
+  ASSERT_TRUE(ledger_);
+  ok("lot.split", R"({"lot":"R-1","into":[{"lot":"S-1","qty":10}]})");
+  ex.edge("R-1", "S-1");
+  running_order();
+  ok("lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-2","qty":40})");
+  ok("lot.produce", R"({"wo":"WO-1","step":"wash","lot":"W-1","qty":10,"material":"romaine"})");
+  ex.edge("R-2", "W-1");
+  // Saved on the saving thread, without a close. A group that came while a save ran is not
+  // marked: another lot gives the sequencer a group to mark.
+  const auto file = dir_ / "genealogy.graph";
+  const std::uint64_t before = ledger_->head().seq;
+  for (int i = 0; i < 300 && plant->graph_saved_seq() < before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (i % 10 == 9) receive("X-" + std::to_string(i), 1);
+  }
+  const std::uint64_t saved = plant->graph_saved_seq();
+  ASSERT_GE(saved, before);
+  EXPECT_EQ(plant->graph_save_failures(), 0u);
+  const auto kept = dir_ / "kept.graph";
+  std::filesystem::copy_file(file, kept);
+
+  // The records after it: the tail a start after a crash replays.
+  auto again = run("lot.consume", R"({"wo":"WO-1","step":"wash","lot":"R-2","qty":5})");
+  ASSERT_TRUE(again);
+  ok("lot.produce", R"({"wo":"WO-1","step":"wash","lot":"W-2","qty":2,"material":"romaine"})");
+  ex.edge("R-2", "W-2");
+  ok("record.correct",
+     R"({"seq":)" + std::to_string(again->seq) + R"(,"reason":"scale misread","data":{"qty":6}})");
+  ok("lot.split", R"({"lot":"S-1","into":[{"lot":"S-2","qty":1}]})");
+  ex.edge("S-1", "S-2");
+  ok("lot.hold", R"({"lot":"W-1","reason":"swab"})");
+  const std::uint64_t head = ledger_->head().seq;
+  ASSERT_GT(head, saved);
+  // As a crash leaves it: the file of that save, and the log beyond it.
+  ledger_.reset();
+  std::filesystem::rename(kept, file);
+
+  plant = reopen_with_graph();
+  ASSERT_TRUE(ledger_);
+  EXPECT_TRUE(plant->graph()->from_saved());
+  EXPECT_EQ(plant->graph_saved_seq(), saved);
+  check_all(ex, {"R-1", "R-2", "S-1", "S-2", "W-1", "W-2"}, plant->graph());
+  const auto w1 =
+      plant->graph()->trace(std::vector<std::string>{"W-1"}, domain::Direction::kForward, 0, head);
+  const auto facts = plant->graph()->lots().get(w1.lots[0].id, head);
+  ASSERT_TRUE(facts);
+  EXPECT_EQ(facts->status, schema::LotStatus::HELD);  // written again after the save
+  EXPECT_EQ(facts->on_hand, 10'000);
 }
 
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {

@@ -63,13 +63,40 @@ TEST(LotTable, AnswersAsOfTheRecordThatWroteIt) {
 TEST(LotTable, AnEmptyTableReadsBack) {
   domain::LotTable t;  // a ledger without lots: no strings, no rows
   std::string bytes;
-  t.save(0, [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
-  EXPECT_EQ(bytes.size(), t.saved_bytes(0));
+  const auto mark = t.mark(0);
+  t.save(0, mark,
+         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(0, mark));
   auto back = domain::LotTable::load(bytes, 0);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ((*back)->size(), 0u);
   (*back)->set(0, facts("romaine", 1), 3);
   EXPECT_EQ((*back)->get(0, 3)->material, "romaine");
+}
+
+// A checkpoint's save runs beside the writer: what the writer does after the mark (new
+// strings, rewritten rows) stays out of the file, and the file still reads back whole.
+TEST(LotTable, ASaveAtAMarkHoldsTheTableAsItWasThen) {
+  domain::LotTable t;
+  for (std::uint32_t id = 0; id < 10; ++id) t.set(id, facts("romaine", id * 10), 100 + id);
+  const auto mark = t.mark(109);
+  auto later = facts("a material first seen after the mark", 7);
+  later.wo = "WO-after-the-mark";
+  t.set(2, later, 110);   // rewritten after the mark
+  t.set(12, later, 111);  // a new lot after the mark
+  std::string bytes;
+  t.save(13, mark,
+         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(13, mark));
+  EXPECT_EQ(bytes.find("first seen after"), std::string::npos);
+  auto back = domain::LotTable::load(bytes, 13);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ((*back)->size(), 9u);
+  EXPECT_FALSE((*back)->get(2, 1000));  // the tail's replay reads it again
+  EXPECT_FALSE((*back)->get(12, 1000));
+  for (std::uint32_t id : {0u, 1u, 3u, 9u}) {
+    EXPECT_EQ(describe(*(*back)->get(id, 1000)), describe(*t.get(id, 1000))) << id;
+  }
 }
 
 TEST(LotTable, ItsSavedFormReadsBackAndDamageIsCaught) {
@@ -81,8 +108,10 @@ TEST(LotTable, ItsSavedFormReadsBackAndDamageIsCaught) {
     t.set(id, f, 100 + id);
   }
   std::string bytes;
-  t.save(201, [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
-  EXPECT_EQ(bytes.size(), t.saved_bytes(201));
+  const auto mark = t.mark(300);
+  t.save(201, mark,
+         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(201, mark));
   auto back = domain::LotTable::load(bytes, 201);
   ASSERT_TRUE(back) << back.error().message;
   for (std::uint32_t id = 0; id < 201; ++id) {

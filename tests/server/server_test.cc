@@ -676,6 +676,94 @@ TEST_F(Serve, TheGenealogyGraphIsSavedAtAStopAndReadAtTheNextStart) {
   EXPECT_EQ(gauge("custody_genealogy_lot_table_lots"), table);  // saved with the graph
 }
 
+// A server that is killed never reaches its close. It saved the graph while it ran (here
+// with the first group after its start, then not for an hour), so the next start reads that
+// file and replays only the records after it. Bad settings are refused at start, by name,
+// before anything is written.
+TEST_F(Serve, AKilledServerStartsFromTheGraphItSavedWhileRunning) {
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  const std::string plant = append_plant();
+  ASSERT_FALSE(plant.empty());
+  const fs::path config_file = dir() / "config.json";
+  auto set_graph = [&](const std::string& graph) {
+    std::ifstream in(config_file);
+    json::object config =
+        json::parse(std::string(std::istreambuf_iterator<char>(in), {})).as_object();
+    config["genealogyGraph"] = json::parse(graph);
+    std::ofstream(config_file) << json::serialize(config);
+  };
+  auto read_file = [](const fs::path& f) {
+    std::ifstream in(f, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string head_file = read_file(dir() / "HEAD");
+  for (const auto& [bad, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"saveEveryRecords":-1})", "config.genealogyGraph.saveEveryRecords"},
+           {R"({"saveIntervalSeconds":86401})", "config.genealogyGraph.saveIntervalSeconds"},
+           {R"({"saveEvery":5})", "config.genealogyGraph.saveEvery"},
+           {R"(5)", "config.genealogyGraph"}}) {
+    set_graph(bad);
+    auto r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0"});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
+    EXPECT_EQ(read_file(dir() / "HEAD"), head_file) << bad;
+    EXPECT_FALSE(fs::exists(dir() / "genealogy.graph"));
+  }
+
+  set_graph(R"({"saveEveryRecords":1,"saveIntervalSeconds":3600})");
+  auto gauge = [&](const std::string& name) -> long long {
+    auto m = client_->request("GET", "/metrics", "", auditor);
+    EXPECT_EQ(m.status, 200) << m.body;
+    const auto at = m.body.find("\n" + name + " ");
+    if (at == std::string::npos) {
+      ADD_FAILURE() << name << " missing in " << m.body;
+      return -1;
+    }
+    return std::stoll(m.body.substr(at + name.size() + 2));
+  };
+  start();
+  sync(op);  // a group after the start (besides the start's own records): marked and saved
+  long long saved = 0;
+  for (int i = 0; i < 500 && saved <= 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    saved = gauge("custody_genealogy_graph_saved_seq");
+  }
+  ASSERT_GT(saved, 0);
+  EXPECT_TRUE(fs::exists(dir() / "genealogy.graph"));
+  EXPECT_EQ(gauge("custody_genealogy_graph_save_failures_total"), 0);
+
+  // The records after that save: a lot received and split (a new lot and edge).
+  json::object receive = first_data(plant, "lot.receive");
+  receive["lot"] = "TAIL-1";
+  auto r =
+      client_->request("POST", "/v1/commands",
+                       json::serialize(json::object{
+                           {"type", "lot.receive"}, {"commandId", "tail-1"}, {"data", receive}}),
+                       op);
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = client_->request(
+      "POST", "/v1/commands",
+      R"({"type":"lot.split","commandId":"tail-2","data":{"lot":"TAIL-1","into":[{"lot":"TAIL-2","qty":1}]}})",
+      op);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const long long lots = gauge("custody_genealogy_graph_lots");
+  const long long edges = gauge("custody_genealogy_graph_edges");
+  const long long table = gauge("custody_genealogy_lot_table_lots");
+  EXPECT_EQ(gauge("custody_genealogy_graph_saved_seq"), saved);  // not again within the hour
+  server_->stop(SIGKILL);
+
+  start();
+  EXPECT_EQ(gauge("custody_genealogy_graph_from_saved"), 1);
+  EXPECT_EQ(gauge("custody_genealogy_graph_saved_seq"), saved);
+  EXPECT_EQ(gauge("custody_genealogy_graph_lots"), lots);
+  EXPECT_EQ(gauge("custody_genealogy_graph_edges"), edges);
+  EXPECT_EQ(gauge("custody_genealogy_lot_table_lots"), table);
+  auto recall = client_->request("GET", "/v1/recall?lot=TAIL-1", "", auditor);
+  ASSERT_EQ(recall.status, 200) << recall.body;
+  EXPECT_NE(recall.body.find("\"TAIL-2\""), std::string::npos) << recall.body;
+}
+
 TEST_F(Serve, SigtermFinishesWhatIsInFlightAndLosesNothingAcknowledged) {
   const std::string op = token("operator");
   const std::string auditor = token("auditor");

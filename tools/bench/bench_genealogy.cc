@@ -23,16 +23,19 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "bench_support.h"
 #include "custody/codec/capnp_util.h"
+#include "custody/domain/command_codec.h"
 #include "custody/domain/genealogy.h"
 #include "custody/domain/plant.h"
 #include "custody/domain/recall.h"
@@ -458,6 +461,60 @@ int host_child(const std::string& dir) {
   return 0;
 }
 
+// A host that dies (tools/bench/bench_graph_crash.sh): opens the ledger with its graph, saved
+// beside the sequencer every `every` records (0: only at a close, which never comes), appends
+// `n` lot splits (`first` numbers the first) with up to 512 in flight, and ends without
+// closing, as kill -9 would. Prints its append rate (records/s), the head, the seq of the
+// graph's file, and how many saves failed.
+int crash_child(const std::string& dir, std::uint64_t first, std::uint64_t n, std::uint64_t every) {
+  auto machine = domain::make_state_machine(
+      {.genealogy_graph = true, .graph_save_records = every, .graph_save_interval = {}});
+  const domain::PlantMachine* plant = machine.get();
+  auto ledger = ledger::Ledger::open(dir, ledger::OpenMode::kReadWrite, std::move(machine), {});
+  if (!ledger) return 1;
+  std::vector<ledger::Command> commands;
+  for (std::uint64_t i = first; i < first + n; ++i) {
+    const std::string line = R"({"type":"lot.split","commandId":"crash-)" + std::to_string(i) +
+                             R"(","actor":"user:bench","data":{"lot":"L)" +
+                             std::to_string(i % 20000) + R"(","into":[{"lot":"C-)" +
+                             std::to_string(i) + R"(","qty":1}]}})";
+    auto cmd = domain::decode_command(line);
+    if (!cmd) return 1;
+    commands.push_back(std::move(*cmd));
+  }
+  constexpr int kWindow = 512;
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  std::uint64_t failures = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto& cmd : commands) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < kWindow; });
+      ++in_flight;
+    }
+    (*ledger)->submit(std::move(cmd), [&](Result<ledger::CommandResult> r) {
+      std::lock_guard lock(mu);
+      if (!r) ++failures;
+      --in_flight;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return in_flight == 0; });
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%.0f %llu %llu %llu %llu\n", static_cast<double>(n) / secs,
+              static_cast<unsigned long long>((*ledger)->head().seq),
+              static_cast<unsigned long long>(plant->graph_saved_seq()),
+              static_cast<unsigned long long>(plant->graph_save_failures()),
+              static_cast<unsigned long long>(failures));
+  std::fflush(stdout);
+  std::_Exit(failures == 0 ? 0 : 1);
+}
+
 int cold_child(const std::string& dir, const Samples& s) {
   auto ledger =
       ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
@@ -497,6 +554,9 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--host") return host_child(argv[2]);
+  if (argc == 6 && std::string(argv[1]) == "--crash") {
+    return crash_child(argv[2], std::stoull(argv[3]), std::stoull(argv[4]), std::stoull(argv[5]));
+  }
 
   // The ledger, built once per scale.
   {

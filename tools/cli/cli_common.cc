@@ -19,6 +19,12 @@ int report(const Error& error) {
   return error.code == ErrorCode::kCorruption ? kExitTampered : kExitUsage;
 }
 
+std::unique_ptr<domain::PlantMachine> host_machine(const ledger::LedgerConfig& config) {
+  return domain::make_state_machine({.genealogy_graph = true,
+                                     .graph_save_records = config.graph_save.every_records,
+                                     .graph_save_interval = config.graph_save.interval});
+}
+
 Result<std::unique_ptr<ledger::Ledger>> open_ledger(const std::filesystem::path& dir,
                                                     ledger::OpenMode mode,
                                                     std::unique_ptr<domain::PlantMachine> machine) {

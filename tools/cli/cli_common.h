@@ -11,6 +11,7 @@
 #include "cli/table.h"
 #include "custody/common/error.h"
 #include "custody/domain/plant.h"
+#include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
 
 namespace custody::cli {
@@ -34,6 +35,12 @@ inline constexpr const char* kServerMarker = "server";
 [[nodiscard]] Result<std::unique_ptr<ledger::Ledger>> open_ledger(
     const std::filesystem::path& dir, ledger::OpenMode mode,
     std::unique_ptr<domain::PlantMachine> machine = nullptr);
+
+// The plant domain of a long-running host that writes (`custody serve`, `custody run`): the
+// genealogy graph in memory, saved beside the sequencer as DIR/config.json's
+// "genealogyGraph" says.
+[[nodiscard]] std::unique_ptr<domain::PlantMachine> host_machine(
+    const ledger::LedgerConfig& config);
 
 // `s` without the newline, carriage return and spaces at its end (a key pasted or read from a
 // file).

@@ -237,15 +237,15 @@ int run_plugins(const std::string& dir, double seconds, Until until) {
 
   auto configs = plugin::load_plugin_configs(dir);
   if (!configs) return report(configs.error());
+  auto config = ledger::load_config(dir);
+  if (!config) return report(config.error());
   // A long-running host keeps the genealogy in memory, for plugins' recall queries.
-  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  auto machine = host_machine(*config);
   const domain::PlantMachine* plant = machine.get();
   auto ledger = open_ledger(dir, ledger::OpenMode::kReadWrite, std::move(machine));
   if (!ledger) return report(ledger.error());
   plugin::HostOptions options;
   options.graph = plant->graph();
-  auto config = ledger::load_config(dir);
-  if (!config) return report(config.error());
   options.site = config->site;
   auto host = plugin::PluginHost::start(**ledger, *configs, options);
   if (!host) return report(host.error());

@@ -47,7 +47,9 @@ int serve(ServeArgs a) {
 
   auto configs = plugin::load_plugin_configs(a.dir);
   if (!configs) return report(configs.error());
-  auto machine = domain::make_state_machine({.genealogy_graph = true});
+  auto config = ledger::load_config(a.dir);
+  if (!config) return report(config.error());
+  auto machine = host_machine(*config);
   const domain::PlantMachine* plant = machine.get();
   if (!a.replicate_site.empty()) {
     if (auto n = replication::check_name(a.replicate_site, "replicateSite"); !n) {
@@ -79,8 +81,6 @@ int serve(ServeArgs a) {
   if (!ledger) return report(ledger.error());
   const std::string site =
       a.replicate_site.empty() ? (*ledger)->meta().ledger_id : a.replicate_site;
-  auto config = ledger::load_config(a.dir);
-  if (!config) return report(config.error());
   a.api.site = config->site;
   a.api.plugins = *configs;
   auto credentials = server::Credentials::load(a.dir);
@@ -105,6 +105,7 @@ int serve(ServeArgs a) {
   }
   server::Metrics metrics;
   metrics.graph = plant->graph();
+  metrics.plant = plant;
   metrics.enterprise = enterprise.get();
   metrics.replication = publisher.get();
   server::Api api(**ledger, **credentials, metrics, host->get(), a.api);

@@ -16,6 +16,7 @@ struct PluginStatus;
 namespace custody::domain {
 class Enterprise;
 class GenealogyGraph;
+class PlantMachine;
 }  // namespace custody::domain
 namespace custody::replication {
 class PublishingThread;
@@ -41,6 +42,8 @@ class Metrics {
   std::atomic<std::uint64_t> bad_requests{0};         // malformed HTTP
   // The host's in-memory genealogy graph, when it keeps one (set before serving).
   const domain::GenealogyGraph* graph = nullptr;
+  // The host's plant domain, for the graph's saves (set before serving, with `graph`).
+  const domain::PlantMachine* plant = nullptr;
   // The enterprise view `--enterprise` offers, when there is one (set before serving).
   const domain::Enterprise* enterprise = nullptr;
   // The site's publisher to NATS JetStream, when `--replicate` runs one (set before serving).

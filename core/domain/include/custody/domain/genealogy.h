@@ -28,6 +28,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,7 +96,22 @@ class GenealogyGraph {
   // beside it, fsynced, renamed over it. Writer only, with no edge added after `head` (see
   // last_seq()).
   [[nodiscard]] Result<void> save(const std::filesystem::path& file, const ledger::Head& head,
-                                  std::uint64_t projections) const;
+                                  std::uint64_t projections);
+
+  // A save beside the writer (a host's save at checkpoints; plant.h). The writer marks the
+  // graph when it holds exactly the records up to `head`; save_marked() then writes the graph
+  // as it was at the mark, on any thread, while the writer goes on adding lots and edges.
+  // Lots and edges added after the mark are left out by their ids; an edge that grows after
+  // the mark is saved at its quantity then (the writer keeps that quantity the first time it
+  // grows one); lot facts rewritten after it are left out (LotTable::save). One save per mark,
+  // and one at a time: mark again only after the last save_marked has returned.
+  class Mark;
+  [[nodiscard]] std::shared_ptr<const Mark> mark(const ledger::Head& head);
+  // kUnavailable, with the file left as it was, when `stop` is requested before it is
+  // written; kIoError when it cannot be written.
+  [[nodiscard]] Result<void> save_marked(const Mark& mark, const std::filesystem::path& file,
+                                         std::uint64_t projections,
+                                         std::stop_token stop = {}) const;
   // Whether the graph was read from a saved file and nothing was added since (saving it
   // again would write the same file).
   [[nodiscard]] bool unchanged_since_saved() const { return from_saved_ && last_seq_ == 0; }
@@ -180,9 +196,12 @@ class GenealogyGraph {
   // true; false when fn stopped it.
   template <typename F>
   bool each_edge(std::uint32_t u, Direction direction, F&& fn) const;
-  // Calls fn(from, word, edge) for every edge, loaded or added later. Writer only.
+  // Calls fn(from, word, edge) for every edge of lots [0, lots) below edge `edges`, loaded or
+  // added later (the graph at a mark).
   template <typename F>
-  void for_each_edge(F&& fn) const;
+  void for_each_edge(std::uint32_t lots, std::size_t edges, F&& fn) const;
+  // Writer: before edge `edge` grows, keeps its quantity for a save at the mark.
+  void keep_for_mark(std::uint32_t edge);
   void build_base(const std::vector<std::uint32_t>& from,
                   const std::vector<std::uint32_t>& to_words,
                   const std::vector<std::int64_t>& qtys);
@@ -217,6 +236,9 @@ class GenealogyGraph {
 
   std::unique_ptr<LotTable> lots_;
   bool keeps_lots_ = true;
+  // The mark of the last save beside the writer, while that save may still read (save_marked).
+  // Writer only.
+  std::shared_ptr<Mark> mark_;
   // While a tail is replayed: the lots it touched. Writer only.
   bool in_tail_ = false;
   std::vector<std::uint32_t> tail_lots_;

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "custody/common/error.h"
 #include "schema/projections.capnp.h"
@@ -67,10 +68,22 @@ class LotTable {
   [[nodiscard]] std::size_t size() const { return held_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t memory_bytes() const;
 
-  // The saved form, for the graph's file: rows for ids [0, lots), then the strings. Writer
-  // only, with nothing set meanwhile. `put` takes the bytes in order.
-  void save(std::uint32_t lots, const std::function<void(const void*, std::size_t)>& put) const;
-  [[nodiscard]] std::size_t saved_bytes(std::uint32_t lots) const;
+  // What save() may write while the writer goes on: the strings written so far, and the seq
+  // of the last record applied.
+  struct Mark {
+    std::vector<std::uint32_t> used;  // bytes in each string block
+    std::uint64_t seq = 0;
+  };
+  // Writer: the table as it is now, after record `seq`.
+  [[nodiscard]] Mark mark(std::uint64_t seq) const;
+  // The saved form, for the graph's file: the strings, then rows for ids [0, lots). Any
+  // thread, while the writer goes on after `mark`: a row the writer rewrote since (or is
+  // rewriting) is saved without facts, so a file never holds a lot as a record after the mark
+  // left it. The records after the mark are the tail a load replays, and a tail's lots are
+  // read again from the projections (GenealogyGraph::end_tail). `put` takes the bytes in order.
+  void save(std::uint32_t lots, const Mark& mark,
+            const std::function<void(const void*, std::size_t)>& put) const;
+  [[nodiscard]] static std::size_t saved_bytes(std::uint32_t lots, const Mark& mark);
   // Reads what save() wrote for `lots` lots. kCorruption when a size or a reference in it
   // does not add up.
   [[nodiscard]] static Result<std::unique_ptr<LotTable>> load(std::string_view bytes,

@@ -7,6 +7,7 @@
 //     "checkpointIntervalMs": 1000, "tickIntervalMs": 1000,
 //     "idempotency": { "spillAt": 65536 },
 //     "site": { "name": "...", "address": "...", "gln": "..." },
+//     "genealogyGraph": { "saveEveryRecords": 100000, "saveIntervalSeconds": 60 },
 //     "plugins": [ ... ] }
 #pragma once
 
@@ -48,9 +49,18 @@ inline constexpr std::string_view kImportConfig = R"({
 }
 )";
 
+// When a writing host saves its in-memory genealogy graph beside the sequencer (the domain's
+// PlantOptions::graph_save_records and graph_save_interval): once this many records were
+// applied since the last save (0: only at a clean close), and at most once per interval.
+struct GraphSave {
+  std::uint64_t every_records = 100'000;
+  std::chrono::seconds interval{60};
+};
+
 struct LedgerConfig {
   SequencerOptions sequencer;
   Site site;
+  GraphSave graph_save;
   std::string plugins_json = "[]";  // the "plugins" array, as JSON text
   NodeKeyConfig node_key;           // where the node key is, how it is opened (node_key.h)
 };

@@ -18,6 +18,7 @@
 #include "custody/common/error.h"
 #include "custody/ledger/column_families.h"
 #include "custody/ledger/command.h"
+#include "custody/ledger/head.h"
 #include "custody/ledger/state.h"
 
 namespace custody::ledger {
@@ -92,6 +93,14 @@ class StateMachine {
   [[nodiscard]] virtual std::uint64_t erased_by(const RecordRef& record) const {
     (void)record;
     return 0;
+  }
+
+  // Sequencer thread, after it has applied a group's records, before the group is durable:
+  // `head` is the last of them. A chance to mark what the machine keeps in memory, to save it
+  // on another thread once `store` holds that head (read_head). Default: nothing.
+  virtual void applied(Store& store, const Head& head) {
+    (void)store;
+    (void)head;
   }
 
   // Sequencer thread, at most once per tick interval: commands the passage of time calls
