@@ -8,8 +8,10 @@
 
 namespace custody::ledger {
 
-// Options for a column family named `name` (or its generation, "<name>@<n>").
-[[nodiscard]] rocksdb::ColumnFamilyOptions column_family_options(const std::string& name);
+// Options for a column family named `name` (or its generation, "<name>@<n>"); a `reader`'s (a
+// secondary instance's) keep index and filter blocks in the block cache.
+[[nodiscard]] rocksdb::ColumnFamilyOptions column_family_options(const std::string& name,
+                                                                 bool reader = false);
 
 // Read options of a Snapshot's view.
 [[nodiscard]] inline rocksdb::ReadOptions read_options(const rocksdb::Snapshot* snapshot) {
