@@ -554,6 +554,41 @@ TEST_F(Genealogy, AGraphSavedBesideTheSequencerTakesTheTailAfterACrash) {
   EXPECT_EQ(facts->on_hand, 10'000);
 }
 
+// A breadth-first level of 512 lots or more is scanned by two threads, each over half of
+// it: the walk's answer (lots, depths, edges and their order) is the one scan's.
+TEST_F(Genealogy, AWideLevelIsWalkedInTwoHalvesWithTheSameAnswer) {
+  master_data();
+  receive("R-1", 1000);
+  Expected ex;
+  std::string into, lots;
+  for (int i = 0; i < 700; ++i) {
+    const std::string lot = "S-" + std::to_string(i);
+    into += std::string(i == 0 ? "" : ",") + R"({"lot":")" + lot + R"(","qty":1})";
+    ex.edge("R-1", lot);
+    if (i % 2 == 0) {  // half go on into one lot: each half of the level finds it
+      lots += std::string(lots.empty() ? "" : ",") + "\"" + lot + "\"";
+      ex.edge(lot, "M-1");
+    }
+  }
+  ok("lot.split", R"({"lot":"R-1","into":[)" + into + "]}");
+  ok("lot.merge", R"({"lots":[)" + lots + R"(],"into":"M-1"})");
+  check_all(ex, {"R-1", "M-1", "S-0", "S-699"});
+  // The same walk, once more: the split level's edges in the order one scan finds them.
+  auto snap = ledger_->snapshot();
+  const std::vector<std::string> start{"R-1"};
+  auto walked = domain::trace_snapshot(*snap, start, domain::Direction::kForward, 0);
+  ASSERT_TRUE(walked);
+  ASSERT_EQ(walked->edges.size(), 700u + 350u);
+  for (std::size_t i = 1; i < 700; ++i) {
+    EXPECT_LT(walked->edges[i - 1].to, walked->edges[i].to) << i;  // R-1's edges, in key order
+  }
+  for (std::size_t i = 701; i < walked->edges.size(); ++i) {
+    EXPECT_LT(walked->edges[i - 1].from, walked->edges[i].from) << i;  // then the level's
+  }
+  EXPECT_EQ(walked->lots.back().lot, "M-1");
+  EXPECT_EQ(walked->lots.back().depth, 2u);
+}
+
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {
   master_data();
   receive("R-1", 100);
