@@ -131,6 +131,18 @@ class Serve : public ::testing::Test {
     return json::parse(plant.substr(begin, plant.find('\n', at) - begin)).at("data").as_object();
   }
 
+  // One unlabelled sample of /metrics, read with `token` (-1, with a failure, when missing).
+  long long metric(const std::string& name, const std::string& token) {
+    auto m = client_->request("GET", "/metrics", "", token);
+    EXPECT_EQ(m.status, 200) << m.body;
+    const auto at = m.body.find("\n" + name + " ");
+    if (at == std::string::npos) {
+      ADD_FAILURE() << name << " missing in " << m.body;
+      return -1;
+    }
+    return std::stoll(m.body.substr(at + name.size() + 2));
+  }
+
   std::uint64_t head(const std::string& auditor) {
     auto r = client_->request("GET", "/v1/checkpoint", "", auditor);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -647,15 +659,8 @@ TEST_F(Serve, AppendSendsCommandsToTheServerWithItsToken) {
 TEST_F(Serve, TheGenealogyGraphIsSavedAtAStopAndReadAtTheNextStart) {
   const std::string auditor = token("auditor");
   ASSERT_FALSE(append_plant().empty());
-  auto gauge = [&](const std::string& name) -> long long {
-    auto m = client_->request("GET", "/metrics", "", auditor);
-    EXPECT_EQ(m.status, 200) << m.body;
-    const auto at = m.body.find("\n" + name + " ");
-    if (at == std::string::npos) {
-      ADD_FAILURE() << name << " missing in " << m.body;
-      return -1;
-    }
-    return std::stoll(m.body.substr(at + name.size() + 2));
+  auto gauge = [&](const std::string& name) {
+    return metric(name, auditor);
   };
   start();
   const long long lots = gauge("custody_genealogy_graph_lots");
@@ -712,15 +717,8 @@ TEST_F(Serve, AKilledServerStartsFromTheGraphItSavedWhileRunning) {
   }
 
   set_graph(R"({"saveEveryRecords":1,"saveIntervalSeconds":3600})");
-  auto gauge = [&](const std::string& name) -> long long {
-    auto m = client_->request("GET", "/metrics", "", auditor);
-    EXPECT_EQ(m.status, 200) << m.body;
-    const auto at = m.body.find("\n" + name + " ");
-    if (at == std::string::npos) {
-      ADD_FAILURE() << name << " missing in " << m.body;
-      return -1;
-    }
-    return std::stoll(m.body.substr(at + name.size() + 2));
+  auto gauge = [&](const std::string& name) {
+    return metric(name, auditor);
   };
   start();
   sync(op);  // a group after the start (besides the start's own records): marked and saved
