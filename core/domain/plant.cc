@@ -112,13 +112,20 @@ class PlantStateMachine final : public PlantMachine {
     marked_seq_ = head.seq;
     marked_at_ = now;
     saving_.store(true, std::memory_order_relaxed);
-    saver_ =
-        std::jthread([this, &store, seq = head.seq, mark = graph_->mark(head),
-                      file = graph_file(store), stamp = projections(store)](std::stop_token stop) {
-          pthread_setname_np(pthread_self(), "custody-graph");
-          save_beside(store, seq, *mark, file, stamp, stop);
-          saving_.store(false, std::memory_order_release);
-        });
+    try {
+      saver_ = std::jthread([this, &store, seq = head.seq, mark = graph_->mark(head),
+                             file = graph_file(store),
+                             stamp = projections(store)](std::stop_token stop) {
+        pthread_setname_np(pthread_self(), "custody-graph");
+        save_beside(store, seq, *mark, file, stamp, stop);
+        saving_.store(false, std::memory_order_release);
+      });
+    } catch (const std::exception&) {
+      // No thread, or no memory for the mark: tried again at the next mark.
+      graph_->unmark();
+      save_failures_.fetch_add(1, std::memory_order_relaxed);
+      saving_.store(false, std::memory_order_relaxed);
+    }
   }
 
   std::uint64_t graph_saved_seq() const override {

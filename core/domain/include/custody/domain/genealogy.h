@@ -107,6 +107,8 @@ class GenealogyGraph {
   // and one at a time: mark again only after the last save_marked has returned.
   class Mark;
   [[nodiscard]] std::shared_ptr<const Mark> mark(const ledger::Head& head);
+  // Writer: ends the last mark without a save (its save could not start).
+  void unmark() { mark_.reset(); }
   // kUnavailable, with the file left as it was, when `stop` is requested before it is
   // written; kIoError when it cannot be written.
   [[nodiscard]] Result<void> save_marked(const Mark& mark, const std::filesystem::path& file,

@@ -97,7 +97,8 @@ class StateMachine {
 
   // Sequencer thread, after it has applied a group's records, before the group is durable:
   // `head` is the last of them. A chance to mark what the machine keeps in memory, to save it
-  // on another thread once `store` holds that head (read_head). Default: nothing.
+  // on another thread once `store` holds that head (read_head). Must not throw. Default:
+  // nothing.
   virtual void applied(Store& store, const Head& head) {
     (void)store;
     (void)head;
