@@ -434,19 +434,19 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load(const ledger::Snaps
     std::uint32_t from_id = 0;
     bool malformed = false;
     snap.scan_all(snap.family(kGenealogyFwdCf), [&](std::string_view key, std::string_view value) {
-      const auto lots = keys::parse_edge(key);
-      if (!lots) {
+      const auto ends = keys::parse_edge(key);
+      if (!ends) {
         malformed = true;
         return false;
       }
-      if (lots->first != last_from) {
-        last_from.assign(lots->first);
+      if (ends->first != last_from) {
+        last_from.assign(ends->first);
         from_id = graph->intern(last_from);
       }
       codec::MessageView v(value);
       auto e = v.root<schema::Edge>();
       from.push_back(from_id);
-      to_words.push_back(graph->intern(lots->second) | static_cast<std::uint32_t>(e.getKind())
+      to_words.push_back(graph->intern(ends->second) | static_cast<std::uint32_t>(e.getKind())
                                                            << kIdBits);
       qtys.push_back(e.getQty());
       return true;
