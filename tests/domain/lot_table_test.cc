@@ -39,6 +39,16 @@ std::string describe(const domain::LotFacts& f) {
   return o.str();
 }
 
+// The table's saved form for ids [0, lots) at `mark`, checked against the size it announces.
+std::string saved(const domain::LotTable& t, std::uint32_t lots,
+                  const domain::LotTable::Mark& mark) {
+  std::string bytes;
+  t.save(lots, mark,
+         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(lots, mark));
+  return bytes;
+}
+
 TEST(LotTable, AnswersAsOfTheRecordThatWroteIt) {
   domain::LotTable t;
   EXPECT_FALSE(t.get(0, 100));  // nothing held
@@ -62,11 +72,7 @@ TEST(LotTable, AnswersAsOfTheRecordThatWroteIt) {
 
 TEST(LotTable, AnEmptyTableReadsBack) {
   domain::LotTable t;  // a ledger without lots: no strings, no rows
-  std::string bytes;
-  const auto mark = t.mark(0);
-  t.save(0, mark,
-         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
-  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(0, mark));
+  const std::string bytes = saved(t, 0, t.mark(0));
   auto back = domain::LotTable::load(bytes, 0);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ((*back)->size(), 0u);
@@ -84,10 +90,7 @@ TEST(LotTable, ASaveAtAMarkHoldsTheTableAsItWasThen) {
   later.wo = "WO-after-the-mark";
   t.set(2, later, 110);   // rewritten after the mark
   t.set(12, later, 111);  // a new lot after the mark
-  std::string bytes;
-  t.save(13, mark,
-         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
-  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(13, mark));
+  const std::string bytes = saved(t, 13, mark);
   EXPECT_EQ(bytes.find("first seen after"), std::string::npos);
   auto back = domain::LotTable::load(bytes, 13);
   ASSERT_TRUE(back) << back.error().message;
@@ -107,11 +110,7 @@ TEST(LotTable, ItsSavedFormReadsBackAndDamageIsCaught) {
     if (id % 5 == 0) f.wo = wo;
     t.set(id, f, 100 + id);
   }
-  std::string bytes;
-  const auto mark = t.mark(300);
-  t.save(201, mark,
-         [&](const void* p, std::size_t n) { bytes.append(static_cast<const char*>(p), n); });
-  EXPECT_EQ(bytes.size(), domain::LotTable::saved_bytes(201, mark));
+  const std::string bytes = saved(t, 201, t.mark(300));
   auto back = domain::LotTable::load(bytes, 201);
   ASSERT_TRUE(back) << back.error().message;
   for (std::uint32_t id = 0; id < 201; ++id) {
