@@ -13,18 +13,9 @@
 # kill -9 would. A fresh process then opens the ledger with its graph (bench_genealogy
 # --saved): the saved graph and the records after it.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${CUSTODY_BIN:-$root/build/release}
-base=${CUSTODY_BENCH_DIR:-/tmp/custody-bench}
 records=${1:-300000}
 every=${2:-100000}
-src=$base/genealogy-1
-[ -d "$src" ] || { echo "no $src: run build/release/tools/bench/bench_genealogy first" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp -a "$src" "$work/l"
-rm -f "$work/l/genealogy.graph"
-"$bin/tools/bench/bench_genealogy" --host "$work/l"
+. "$(dirname "$0")/genealogy_copy.sh"
 first=1000000  # lot names the tail script does not use
 for e in "$every" 0; do
   rm -rf "$work/c"

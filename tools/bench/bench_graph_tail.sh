@@ -13,19 +13,9 @@
 # saved graph moved away (from the family). Each prints its open + load seconds, its RSS
 # growth and the lots its 200 forward traces reach, which must agree.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${CUSTODY_BIN:-$root/build/release}
-base=${CUSTODY_BENCH_DIR:-/tmp/custody-bench}
 tails=${1:-1000 10000 100000}
-src=$base/genealogy-1
-[ -d "$src" ] || { echo "no $src: run build/release/tools/bench/bench_genealogy first" >&2; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp -a "$src" "$work/l"
-rm -f "$work/l/genealogy.graph"
+. "$(dirname "$0")/genealogy_copy.sh"
 open_graph() { "$bin/tools/bench/bench_genealogy" --saved "$work/l"; }
-# A host (read-write, with the graph) opens and closes: the graph is saved at the head.
-"$bin/tools/bench/bench_genealogy" --host "$work/l"
 ls -l "$work/l/genealogy.graph" | awk '{ print "saved graph: " $5 " bytes" }'
 read -r s r n _ < <(open_graph)
 echo "tail 0: saved graph ${s} s, ${r} MB, ${n} lots reached"
