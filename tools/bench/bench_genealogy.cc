@@ -18,6 +18,9 @@
 //   here) and in SQLite, both with the edges indexed both ways.
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -515,6 +518,43 @@ int crash_child(const std::string& dir, std::uint64_t first, std::uint64_t n, st
   std::_Exit(failures == 0 ? 0 : 1);
 }
 
+// An experiment on storage settings (docs/BENCHMARKS.md, "The RocksDB walk, a wide level on
+// two threads"): rewrites the genealogy families of a ledger copy's database with `block`-byte
+// blocks and LZ4 (or ZSTD) at the bottommost level, by a forced compaction. custody itself
+// opens the copy afterwards with its own settings; only the files change.
+int recompact_child(const std::string& dir, int block, const std::string& compression) {
+  const std::string db_path = dir + "/db";
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path, &names).ok()) return 1;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) {
+    rocksdb::ColumnFamilyOptions o;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_size = static_cast<std::size_t>(block);
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = compression == "lz4" ? rocksdb::kLZ4Compression : rocksdb::kZSTD;
+    descs.emplace_back(n, o);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(rocksdb::DBOptions(), db_path, descs, &handles, &raw).ok()) return 1;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  int rc = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i].starts_with("genealogy")) {
+      rocksdb::CompactRangeOptions c;
+      c.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+      const auto st = db->CompactRange(c, handles[i], nullptr, nullptr);
+      std::printf("%s %s\n", names[i].c_str(), st.ToString().c_str());
+      if (!st.ok()) rc = 1;
+    }
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return rc;
+}
+
 int cold_child(const std::string& dir, const Samples& s) {
   auto ledger =
       ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
@@ -554,6 +594,9 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--host") return host_child(argv[2]);
+  if (argc == 5 && std::string(argv[1]) == "--recompact") {
+    return recompact_child(argv[2], std::stoi(argv[3]), argv[4]);
+  }
   if (argc == 6 && std::string(argv[1]) == "--crash") {
     return crash_child(argv[2], std::stoull(argv[3]), std::stoull(argv[4]), std::stoull(argv[5]));
   }
