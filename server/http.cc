@@ -449,6 +449,10 @@ void HttpServer::Impl::accept() {
       socket.close(ignored);
       return accept();
     }
+    // Answers are small and each client waits for its own: Nagle's delay would only hold
+    // them back.
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     if (tls) {
       auto s = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
           *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls));
