@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 // Every key config.json may hold ("site" is read by the FSMA 204 export, "plugins" by the
 // plugin host), and those of its objects.
 constexpr std::string_view kConfigKeys[] = {
-    "groupCommit",   "checkpointIntervalMs", "tickIntervalMs",   "idempotency",      "site",
-    "plugins",       "maxFutureSkewSeconds", "clockStepSeconds", "lateEntrySeconds", "nodeKey",
-    "genealogyGraph"};
+    "groupCommit",    "checkpointIntervalMs", "tickIntervalMs",   "idempotency",      "site",
+    "plugins",        "maxFutureSkewSeconds", "clockStepSeconds", "lateEntrySeconds", "nodeKey",
+    "genealogyGraph", "blockCacheMegabytes"};
 constexpr std::string_view kNodeKeyKeys[] = {"file", "passphraseFile"};
 constexpr std::string_view kGroupCommitKeys[] = {"maxCommands", "maxWaitMicros"};
 constexpr std::string_view kIdempotencyKeys[] = {"spillAt"};
@@ -238,6 +238,15 @@ Result<LedgerConfig> load_config(const fs::path& dir, SequencerOptions defaults)
       return std::unexpected(r.error());
     }
     out.graph_save.interval = std::chrono::seconds(seconds);
+  }
+  if (auto r = read_uint(obj, "blockCacheMegabytes", "config.blockCacheMegabytes", kMaxBlockCacheMb,
+                         out.block_cache_mb);
+      !r) {
+    return std::unexpected(r.error());
+  }
+  if (out.block_cache_mb < kMinBlockCacheMb) {
+    return fail(ErrorCode::kInvalidArgument, "must be at least " + std::to_string(kMinBlockCacheMb),
+                "config.blockCacheMegabytes");
   }
   return out;
 }

@@ -75,6 +75,7 @@ Result<LedgerOptions> load_options(const fs::path& dir, LedgerOptions o) {
   if (!config) return std::unexpected(config.error());
   o.sequencer = config->sequencer;
   o.node_key = config->node_key;
+  o.block_cache_mb = config->block_cache_mb;
   return o;
 }
 
@@ -146,6 +147,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const fs::path& dir, OpenMode mode,
   } else {
     ledger->clock_ = options.clock;
   }
+  Store::reserve_block_cache(static_cast<std::size_t>(options.block_cache_mb) << 20);
   auto store = Store::open(dir, mode, machine->column_families());
   if (!store) return std::unexpected(store.error());
   ledger->store_ = std::move(*store);
@@ -188,6 +190,10 @@ Result<std::unique_ptr<Ledger>> Ledger::open_dir(const fs::path& dir, OpenMode m
     if (auto v = read_format_version(dir); !v) return std::unexpected(v.error());
     auto configured = load_options(dir, options);
     if (!configured) return std::unexpected(configured.error());
+    options = *configured;
+  } else if (auto configured = load_options(dir, options)) {
+    // A reader takes the cache size too; a config.json the writer would refuse is the
+    // writer's to report, and does not stop anyone reading.
     options = *configured;
   }
   return open(dir, mode, std::move(machine), options);

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "custody/common/encoding.h"
+#include "custody/ledger/config.h"
 #include "custody/ledger/node_key.h"
 #include "custody/ledger/record.h"
 #include "rocksdb_options.h"
@@ -38,7 +39,7 @@ const std::vector<std::string>& builtin_names() {
 }
 
 std::shared_ptr<rocksdb::Cache> shared_cache() {
-  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
+  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kDefaultBlockCacheMb << 20);
   return cache;
 }
 
@@ -513,6 +514,17 @@ Result<void> Store::drop_stale_projections(const std::vector<std::string>& proje
     names_.erase(names_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   return {};
+}
+
+void Store::reserve_block_cache(std::size_t bytes) {
+  static std::mutex mu;  // two opens at once must not shrink what the other set
+  std::lock_guard lock(mu);
+  auto cache = shared_cache();
+  if (bytes > cache->GetCapacity()) cache->SetCapacity(bytes);
+}
+
+std::size_t Store::block_cache_capacity() {
+  return shared_cache()->GetCapacity();
 }
 
 Store::~Store() {

@@ -200,5 +200,44 @@ TEST(Store, BadConfigIsReportedWithItsField) {
   EXPECT_EQ(r.error().field, "config.groupCommit.maxCommands");
 }
 
+TEST(Store, TheBlockCacheSettingGrowsTheSharedCacheAndABadOneIsRefused) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  const auto head_before = [&] {
+    auto l = Ledger::open_dir(tmp / "l", OpenMode::kReadOnly, domain::make_state_machine());
+    return l ? (*l)->head().seq : ~0ULL;
+  }();
+  for (const char* bad : {R"(-1)", R"("big")", R"(4)", R"(1048577)"}) {
+    SCOPED_TRACE(bad);
+    std::ofstream(tmp / "l" / "config.json", std::ios::trunc)
+        << R"({"blockCacheMegabytes": )" << bad << "}";
+    auto r = Ledger::open_dir(tmp / "l", OpenMode::kReadWrite, domain::make_state_machine());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().field, "config.blockCacheMegabytes");
+    // A reader still reads; the writer wrote nothing.
+    auto reader = Ledger::open_dir(tmp / "l", OpenMode::kReadOnly, domain::make_state_machine());
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ((*reader)->head().seq, head_before);
+  }
+  // One cache for the process: a ledger that asks for more grows it; one that asks for less
+  // (or says nothing) leaves it.
+  constexpr std::size_t kAsked = 264;
+  ASSERT_LT(Store::block_cache_capacity(), kAsked << 20);
+  std::ofstream(tmp / "l" / "config.json", std::ios::trunc)
+      << R"({"blockCacheMegabytes": )" << kAsked << "}";
+  {
+    auto reader = Ledger::open_dir(tmp / "l", OpenMode::kReadOnly, domain::make_state_machine());
+    ASSERT_TRUE(reader) << reader.error().message;
+  }
+  EXPECT_EQ(Store::block_cache_capacity(), kAsked << 20);
+  std::ofstream(tmp / "l" / "config.json", std::ios::trunc) << R"({"blockCacheMegabytes": 16})";
+  {
+    auto writer = Ledger::open_dir(tmp / "l", OpenMode::kReadWrite, domain::make_state_machine());
+    ASSERT_TRUE(writer) << writer.error().message;
+  }
+  EXPECT_EQ(Store::block_cache_capacity(), kAsked << 20);
+}
+
 }  // namespace
 }  // namespace custody::ledger

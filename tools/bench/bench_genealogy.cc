@@ -2,7 +2,10 @@
 //
 //   bench_genealogy     env: CUSTODY_BENCH_SCALE (default 1 = 2M lots), CUSTODY_BENCH_QUERIES
 //                       (default 200), CUSTODY_BENCH_DIR (default /tmp/custody-bench),
-//                       CUSTODY_BENCH_SKIP_SQL=1 to leave the databases out
+//                       CUSTODY_BENCH_SKIP_SQL=1 to leave the databases out,
+//                       CUSTODY_BENCH_CACHE_MB for the ledgers' block cache (what config.json's
+//                       blockCacheMegabytes sets; default 256; PostgreSQL gets 2048 of
+//                       shared_buffers)
 //
 // Dataset (scale 1): 20k raw lots received; 180k intermediates from 3-7 raw lots each; 100k
 // batches from 3-7 intermediates; 1M packed lots from 1-3 batches; 700k shipment units from
@@ -586,6 +589,11 @@ int main(int argc, char** argv) {
   const auto queries = static_cast<std::size_t>(env_double("CUSTODY_BENCH_QUERIES", 200));
   const Dataset d = make_dataset(scale);
   const Samples s = pick(d, queries);
+  const auto cache_mb = static_cast<std::size_t>(
+      env_double("CUSTODY_BENCH_CACHE_MB", custody::ledger::kDefaultBlockCacheMb));
+  custody::ledger::Store::reserve_block_cache(cache_mb << 20);
+  g_facts["block_cache_mb"] =
+      static_cast<double>(custody::ledger::Store::block_cache_capacity() >> 20);
   const char* base_env = std::getenv("CUSTODY_BENCH_DIR");
   const std::filesystem::path base = base_env ? base_env : "/tmp/custody-bench";
   char scale_name[32];

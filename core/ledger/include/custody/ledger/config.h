@@ -57,12 +57,19 @@ struct GraphSave {
   std::chrono::seconds interval{60};
 };
 
+// The RocksDB block cache a process gives the ledgers it opens, in MiB: one cache shared by
+// all of them, as large as the largest any of them configures (Store::reserve_block_cache).
+inline constexpr std::uint64_t kDefaultBlockCacheMb = 256;
+inline constexpr std::uint64_t kMinBlockCacheMb = 8;
+inline constexpr std::uint64_t kMaxBlockCacheMb = 1 << 20;
+
 struct LedgerConfig {
   SequencerOptions sequencer;
   Site site;
   GraphSave graph_save;
-  std::string plugins_json = "[]";  // the "plugins" array, as JSON text
-  NodeKeyConfig node_key;           // where the node key is, how it is opened (node_key.h)
+  std::uint64_t block_cache_mb = kDefaultBlockCacheMb;  // "blockCacheMegabytes"
+  std::string plugins_json = "[]";                      // the "plugins" array, as JSON text
+  NodeKeyConfig node_key;  // where the node key is, how it is opened (node_key.h)
 };
 
 // Reads DIR/config.json over `defaults`. kInvalidArgument (field "config.<path>") for a bad

@@ -45,6 +45,7 @@ struct LedgerOptions {
   SequencerOptions sequencer;
   const Clock* clock = nullptr;  // default: the system clock; must outlive the ledger
   NodeKeyConfig node_key;        // where a writer finds the node key (node_key.h)
+  std::uint64_t block_cache_mb = kDefaultBlockCacheMb;  // Store::reserve_block_cache
 };
 
 // The sequencer settings of DIR/config.json (load_config) over `defaults`.

@@ -168,6 +168,11 @@ class Store final : public ColumnFamilies {
     return open(dir, OpenOptions{mode}, extra_cfs);
   }
 
+  // Every store a process opens shares one RocksDB block cache (256 MiB to begin with):
+  // this grows it to at least `bytes`, never shrinks it. block_cache_capacity() says its size.
+  static void reserve_block_cache(std::size_t bytes);
+  [[nodiscard]] static std::size_t block_cache_capacity();
+
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
