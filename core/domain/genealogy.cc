@@ -811,6 +811,7 @@ std::vector<Found> scan_edges(ledger::Reader::Scanner& scanner,
 
 // A breadth-first level this large is scanned by two threads, each over its half of the
 // sorted lots with its own iterator: most of a walk's time is the seeks.
+// Splitting a narrower one costs more (a thread, a second iterator) than it saves.
 constexpr std::size_t kSplitLevelAt = 512;
 
 }  // namespace
@@ -821,8 +822,13 @@ Result<Trace> trace_snapshot(const ledger::Snapshot& snap, std::span<const std::
     Trace out;
     const auto family =
         snap.family(direction == Direction::kForward ? kGenealogyFwdCf : kGenealogyBwdCf);
-    auto edges = snap.scanner(family);
-    std::unique_ptr<ledger::Reader::Scanner> second;  // the second half's, once needed
+    // A narrow level's lots lie far apart in the family: each scan is one lot's edges
+    // (keys::edge_prefix), and the families' filters answer for a lot that has none (most of
+    // a backward walk's last level). A wide level's lots lie close together: RocksDB reseeks
+    // within the block it is in, which saves more than the filters and which a prefix seek
+    // gives up; its halves are scanned in key order.
+    auto narrow = snap.prefix_scanner(family);
+    std::unique_ptr<ledger::Reader::Scanner> first, second;  // a wide level's, once needed
     boost::unordered_flat_map<std::string_view, std::uint32_t> seen;
     std::vector<std::string_view> frontier, next;
     for (const auto& s : starts) {
@@ -839,14 +845,15 @@ Result<Trace> trace_snapshot(const ledger::Snapshot& snap, std::span<const std::
       std::sort(frontier.begin(), frontier.end());
       std::vector<Found> found;
       if (frontier.size() < kSplitLevelAt) {
-        found = scan_edges(*edges, frontier, 0, frontier.size());
+        found = scan_edges(*narrow, frontier, 0, frontier.size());
       } else {
+        if (!first) first = snap.scanner(family);
         if (!second) second = snap.scanner(family);
         const std::size_t half = frontier.size() / 2;
         auto later = std::async(std::launch::async, [&] {
           return scan_edges(*second, frontier, half, frontier.size());
         });
-        found = scan_edges(*edges, frontier, 0, half);
+        found = scan_edges(*first, frontier, 0, half);
         auto rest = later.get();  // rethrows what the other thread's scan threw
         found.insert(found.end(), std::make_move_iterator(rest.begin()),
                      std::make_move_iterator(rest.end()));

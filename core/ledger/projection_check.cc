@@ -129,8 +129,9 @@ Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
       return out;
     }
     hash_field(h, name);
-    std::unique_ptr<rocksdb::Iterator> live(store.db().NewIterator({}, live_cf));
-    std::unique_ptr<rocksdb::Iterator> want((*scratch)->db().NewIterator({}, (*scratch)->cf(name)));
+    const rocksdb::ReadOptions ro = read_options(nullptr);
+    std::unique_ptr<rocksdb::Iterator> live(store.db().NewIterator(ro, live_cf));
+    std::unique_ptr<rocksdb::Iterator> want((*scratch)->db().NewIterator(ro, (*scratch)->cf(name)));
     live->SeekToFirst();
     want->SeekToFirst();
     while (live->Valid() || want->Valid()) {

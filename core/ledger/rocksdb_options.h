@@ -5,6 +5,7 @@
 #include <rocksdb/options.h>
 
 #include <string>
+#include <string_view>
 
 namespace custody::ledger {
 
@@ -13,10 +14,25 @@ namespace custody::ledger {
 [[nodiscard]] rocksdb::ColumnFamilyOptions column_family_options(const std::string& name,
                                                                  bool reader = false);
 
-// Read options of a Snapshot's view.
+// The entity prefix of a key: its bytes up to and including the first 0x00 ("lot-7\0lot-9"
+// has "lot-7\0"). The genealogy's edge families are walked entity by entity; their table
+// filters hold each key's entity prefix beside the whole key, so a seek for an entity with no
+// keys in a file is answered by that file's filter (walked_by_prefix, below).
+[[nodiscard]] inline bool is_entity_prefix(std::string_view prefix) {
+  return !prefix.empty() && prefix.find('\0') == prefix.size() - 1;
+}
+
+// The families whose table filters hold entity prefixes.
+[[nodiscard]] inline bool walked_by_prefix(std::string_view family) {
+  return family == "genealogy_fwd" || family == "genealogy_bwd";
+}
+
+// Read options of a Snapshot's view, and of every other read that is not a walk by entity:
+// in total order, whatever prefix the family's filters hold.
 [[nodiscard]] inline rocksdb::ReadOptions read_options(const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
+  ro.total_order_seek = true;
   return ro;
 }
 

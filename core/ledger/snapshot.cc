@@ -6,6 +6,7 @@
 
 #include "custody/common/encoding.h"
 #include "custody/ledger/record.h"
+#include "rocksdb_options.h"
 
 namespace custody::ledger {
 
@@ -25,20 +26,23 @@ Snapshot::~Snapshot() {
 namespace {
 
 rocksdb::ReadOptions options_of(const rocksdb::Snapshot* snapshot) {
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
-  return ro;
+  return read_options(snapshot);
 }
 
 // One iterator, reused for every scan: creating one costs more than a seek.
 class IteratorScanner final : public Reader::Scanner {
  public:
+  enum class Seek { kTotalOrder, kEntityPrefix };
   IteratorScanner(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
-                  const rocksdb::Snapshot* snapshot)
-      : it_(db.NewIterator(options_of(snapshot), cf)) {}
+                  const rocksdb::Snapshot* snapshot, Seek seek = Seek::kTotalOrder)
+      : by_prefix_(seek == Seek::kEntityPrefix), it_(db.NewIterator(options(snapshot), cf)) {}
 
   void scan_prefix(std::string_view prefix, const Reader::Visit& fn,
                    std::string_view from) override {
+    if (by_prefix_ && !is_entity_prefix(prefix)) {
+      throw StorageError(Error{ErrorCode::kInternal,
+                               "a prefix scanner was given a prefix that is no entity's", ""});
+    }
     const std::string_view start = from > prefix ? from : prefix;
     for (it_->Seek(rocksdb::Slice(start.data(), start.size()));
          it_->Valid() && it_->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
@@ -49,6 +53,17 @@ class IteratorScanner final : public Reader::Scanner {
   }
 
  private:
+  [[nodiscard]] rocksdb::ReadOptions options(const rocksdb::Snapshot* snapshot) const {
+    rocksdb::ReadOptions ro = read_options(snapshot);
+    if (by_prefix_) {
+      // Each seek stays within its entity: the table filters may answer it.
+      ro.total_order_seek = false;
+      ro.prefix_same_as_start = true;
+    }
+    return ro;
+  }
+
+  bool by_prefix_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
@@ -96,6 +111,11 @@ void Snapshot::scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
 
 std::unique_ptr<Reader::Scanner> Snapshot::scanner(Cf cf) const {
   return std::make_unique<IteratorScanner>(store_.db(), cf, snapshot_);
+}
+
+std::unique_ptr<Reader::Scanner> Snapshot::prefix_scanner(Cf cf) const {
+  return std::make_unique<IteratorScanner>(store_.db(), cf, snapshot_,
+                                           IteratorScanner::Seek::kEntityPrefix);
 }
 
 void Snapshot::scan_all(Cf cf, const Visit& fn, std::string_view prefix) const {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "custody/ledger/store.h"
+#include "rocksdb_options.h"
 
 namespace custody::ledger {
 
@@ -162,7 +163,7 @@ void State::scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
   std::sort(ov_keys.begin(), ov_keys.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   auto ov = ov_keys.begin();
-  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions(), cf));
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(read_options(nullptr), cf));
   it->Seek(rocksdb::Slice(start.data(), start.size()));
   auto db_live = [&] {
     return it->Valid() && it->key().starts_with(prefix);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -43,6 +44,20 @@ std::shared_ptr<rocksdb::Cache> shared_cache() {
   return cache;
 }
 
+// The prefix extractor of the families walked by entity (rocksdb_options.h): a key's bytes up
+// to and including its first 0x00. Keys without one are outside its domain.
+class EntityPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "custody.EntityPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const auto* nul = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
+    return {key.data(), static_cast<std::size_t>(nul - key.data()) + 1};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), 0, key.size()) != nullptr;
+  }
+};
+
 rocksdb::ColumnFamilyOptions cf_options(const std::string& name, bool reader = false) {
   rocksdb::ColumnFamilyOptions o;
   o.write_buffer_size = (name == "log") ? (64 << 20) : (32 << 20);
@@ -55,6 +70,15 @@ rocksdb::ColumnFamilyOptions cf_options(const std::string& name, bool reader = f
   if (name != "log" && name != "merkle" && name != "checkpoints") {
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     t.whole_key_filtering = true;
+  }
+  if (walked_by_prefix(name)) {
+    // The filters hold each key's entity too: a walk's seek for a lot without edges (most of
+    // a backward walk's last level, the shipment units of a forward one) reads no block.
+    // Files written before hold no prefixes; RocksDB reads them without (its table properties
+    // name the extractor), until a compaction or `custody rebuild` rewrites them.
+    static const std::shared_ptr<const rocksdb::SliceTransform> prefix =
+        std::make_shared<EntityPrefix>();
+    o.prefix_extractor = prefix;
   }
   if (reader) {
     // A reader opens every table file at once (max_open_files -1, below). Their index and
@@ -705,8 +729,7 @@ Result<Head> Store::copy_database(const fs::path& db_dir) const {
 
   // Each family in sorted runs of about 64 MiB, each written as one table file and ingested.
   constexpr std::size_t kRunBytes = 64 << 20;
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
+  rocksdb::ReadOptions ro = read_options(snapshot);
   ro.verify_checksums = true;
   ro.fill_cache = false;
   ro.readahead_size = 4 << 20;

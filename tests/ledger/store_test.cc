@@ -2,6 +2,8 @@
 // refusal leaves every file as it was.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 
 #include <chrono>
 #include <fstream>
@@ -237,6 +239,67 @@ TEST(Store, TheBlockCacheSettingGrowsTheSharedCacheAndABadOneIsRefused) {
     ASSERT_TRUE(writer) << writer.error().message;
   }
   EXPECT_EQ(Store::block_cache_capacity(), kAsked << 20);
+}
+
+// The genealogy's edge families hold each key's entity prefix in their table filters: a walk's
+// scan for a lot without edges is answered by the filter, every other read stays in total
+// order, and a prefix that is no entity's is refused by a prefix scanner.
+TEST(Store, AnEntityWithoutKeysIsAnsweredByTheFilterAndOtherReadsStayInKeyOrder) {
+  TempDir tmp;
+  testing::init_ledger(tmp / "l");
+  auto machine = domain::make_state_machine();
+  auto store = Store::open(tmp / "l", OpenMode::kReadWrite, machine->column_families());
+  ASSERT_TRUE(store) << store.error().message;
+  auto* fwd = (*store)->cf("genealogy_fwd");
+  ASSERT_NE(fwd, nullptr);
+  using namespace std::string_literals;
+  const std::vector<std::string> keys = {"a\0x"s, "a\0y"s, "ab\0w"s, "c\0z"s};
+  for (const auto& k : keys) ASSERT_TRUE((*store)->db().Put({}, fwd, k, "v").ok());
+  ASSERT_TRUE((*store)->db().Flush({}, fwd).ok());  // into a table file, with its filter
+
+  Snapshot snap(**store);
+  auto scan = [](Reader::Scanner& s, std::string_view prefix) {
+    std::vector<std::string> out;
+    s.scan_prefix(prefix, [&](std::string_view k, std::string_view) {
+      out.emplace_back(k);
+      return true;
+    });
+    return out;
+  };
+  // Blocks a scan touches (from the cache or the file).
+  auto blocks_for = [&](Reader::Scanner& s, std::string_view prefix) {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+    rocksdb::get_perf_context()->Reset();
+    const auto found = scan(s, prefix);
+    const auto* pc = rocksdb::get_perf_context();
+    const auto blocks = pc->block_cache_hit_count + pc->block_read_count;
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    EXPECT_TRUE(found.empty());
+    return blocks;
+  };
+  // Each from a fresh iterator, which holds no block yet.
+  EXPECT_EQ(blocks_for(*snap.prefix_scanner(fwd), "b\0"s), 0u);  // the filter said no
+  EXPECT_GT(blocks_for(*snap.scanner(fwd), "b\0"s), 0u);  // without it, the block is searched
+  auto by_entity = snap.prefix_scanner(fwd);
+  EXPECT_EQ(scan(*by_entity, "a\0"s), (std::vector<std::string>{"a\0x"s, "a\0y"s}));
+  EXPECT_TRUE(scan(*by_entity, "b\0"s).empty());
+  EXPECT_EQ(scan(*by_entity, "c\0"s), (std::vector<std::string>{"c\0z"s}));
+  try {
+    (void)scan(*by_entity, "a");
+    ADD_FAILURE() << "a prefix that is no entity's was scanned";
+  } catch (const StorageError& e) {
+    EXPECT_EQ(e.error().code, ErrorCode::kInternal);
+  }
+
+  // Other reads are in key order across entities.
+  auto any = snap.scanner(fwd);
+  EXPECT_EQ(scan(*any, "a"), (std::vector<std::string>{"a\0x"s, "a\0y"s, "ab\0w"s}));
+  std::vector<std::string> all;
+  snap.scan_all(fwd, [&](std::string_view k, std::string_view) {
+    all.emplace_back(k);
+    return true;
+  });
+  EXPECT_EQ(all, keys);
 }
 
 }  // namespace

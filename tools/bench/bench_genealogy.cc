@@ -558,6 +558,21 @@ int recompact_child(const std::string& dir, int block, const std::string& compre
   return rc;
 }
 
+// --rewrite DIR: every projection family's files written again with this build's table
+// options (what a compaction or `custody rebuild` does in time), e.g. the genealogy families'
+// entity-prefix filters on a dataset built before them.
+int rewrite_child(const std::string& dir) {
+  auto machine = domain::make_state_machine();
+  auto store = ledger::Store::open(dir, ledger::OpenMode::kReadWrite, machine->column_families());
+  if (!store) {
+    std::fprintf(stderr, "%s\n", store.error().message.c_str());
+    return 1;
+  }
+  auto r = (*store)->purge({});
+  if (!r) std::fprintf(stderr, "%s\n", r.error().message.c_str());
+  return r ? 0 : 1;
+}
+
 int cold_child(const std::string& dir, const Samples& s) {
   auto ledger =
       ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
@@ -602,6 +617,7 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--host") return host_child(argv[2]);
+  if (argc == 3 && std::string(argv[1]) == "--rewrite") return rewrite_child(argv[2]);
   if (argc == 5 && std::string(argv[1]) == "--recompact") {
     return recompact_child(argv[2], std::stoi(argv[3]), argv[4]);
   }

@@ -69,6 +69,12 @@ class Reader {
                              std::string_view from = {}) = 0;
   };
   [[nodiscard]] virtual std::unique_ptr<Scanner> scanner(Cf cf) const;
+  // The same for scans whose every prefix is a whole entity prefix: an entity and the 0x00
+  // after it, as the genealogy's edge keys have (rocksdb_options.h, "entity prefix"). On a
+  // family whose table filters hold those prefixes, a scan for an entity with no keys is
+  // answered by the filters, without a block read. A prefix without its 0x00 is a
+  // programming error (StorageError, kInternal).
+  [[nodiscard]] virtual std::unique_ptr<Scanner> prefix_scanner(Cf cf) const { return scanner(cf); }
 };
 
 }  // namespace custody::ledger

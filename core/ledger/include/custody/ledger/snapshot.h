@@ -54,6 +54,7 @@ class Snapshot final : public Reader {
   void scan_prefix(Cf cf, std::string_view prefix, const Visit& fn,
                    std::string_view from = {}) const override;
   [[nodiscard]] std::unique_ptr<Scanner> scanner(Cf cf) const override;
+  [[nodiscard]] std::unique_ptr<Scanner> prefix_scanner(Cf cf) const override;
   // A whole family in key order (or its keys that start with `prefix`), read once and not kept
   // in the block cache (a bulk load, which would otherwise push out what queries use).
   void scan_all(Cf cf, const Visit& fn, std::string_view prefix = {}) const;
