@@ -25,10 +25,6 @@ Snapshot::~Snapshot() {
 
 namespace {
 
-rocksdb::ReadOptions options_of(const rocksdb::Snapshot* snapshot) {
-  return read_options(snapshot);
-}
-
 // One iterator, reused for every scan: creating one costs more than a seek.
 class IteratorScanner final : public Reader::Scanner {
  public:
@@ -79,7 +75,7 @@ Reader::Cf Snapshot::family(std::string_view name) const {
 
 std::optional<std::string> Snapshot::get(Cf cf, std::string_view key) const {
   std::string v;
-  auto s = store_.db().Get(options_of(snapshot_), cf, rocksdb::Slice(key.data(), key.size()), &v);
+  auto s = store_.db().Get(read_options(snapshot_), cf, rocksdb::Slice(key.data(), key.size()), &v);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) throw StorageError(storage_error(s, "read failed"));
   return v;
@@ -93,7 +89,8 @@ std::vector<std::optional<std::string>> Snapshot::multi_get(
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  store_.db().MultiGet(options_of(snapshot_), cf, n, slices.data(), values.data(), statuses.data());
+  store_.db().MultiGet(read_options(snapshot_), cf, n, slices.data(), values.data(),
+                       statuses.data());
   for (std::size_t i = 0; i < n; ++i) {
     if (statuses[i].ok()) {
       out[i] = values[i].ToString();
@@ -119,7 +116,7 @@ std::unique_ptr<Reader::Scanner> Snapshot::prefix_scanner(Cf cf) const {
 }
 
 void Snapshot::scan_all(Cf cf, const Visit& fn, std::string_view prefix) const {
-  rocksdb::ReadOptions ro = options_of(snapshot_);
+  rocksdb::ReadOptions ro = read_options(snapshot_);
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, cf));
@@ -131,7 +128,7 @@ void Snapshot::scan_all(Cf cf, const Visit& fn, std::string_view prefix) const {
 }
 
 Result<void> Snapshot::records(std::uint64_t from, std::uint64_t limit, const RecordFn& fn) const {
-  rocksdb::ReadOptions ro = options_of(snapshot_);
+  rocksdb::ReadOptions ro = read_options(snapshot_);
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, store_.cf(ledger::Cf::kLog)));
   std::uint64_t n = 0;
@@ -193,7 +190,8 @@ Result<std::uint64_t> Snapshot::stream_version(std::string_view stream) const {
 
 Result<std::string> Snapshot::record(std::uint64_t seq) const {
   std::string v;
-  auto s = store_.db().Get(options_of(snapshot_), store_.cf(ledger::Cf::kLog), keys::log(seq), &v);
+  auto s =
+      store_.db().Get(read_options(snapshot_), store_.cf(ledger::Cf::kLog), keys::log(seq), &v);
   if (s.IsNotFound()) return fail(ErrorCode::kNotFound, "no record " + std::to_string(seq));
   if (!s.ok())
     return std::unexpected(storage_error(s, "cannot read record " + std::to_string(seq)));
