@@ -201,7 +201,14 @@ Result<BackupSummary> verify_copy(const fs::path& dir, const std::string& what) 
   if (!store) {
     return fail(ErrorCode::kCorruption, what + " does not open: " + store.error().message);
   }
-  auto r = ledger::verify_ledger(**store, {});
+  // The projections are replayed from the records the log check reads (read once).
+  auto replay = ledger::ProjectionReplay::start(**store, *machine);
+  if (!replay) return std::unexpected(replay.error());
+  ledger::VerifyOptions options;
+  options.each_record = [&replay](std::string_view record) {
+    (*replay)->feed(record);
+  };
+  auto r = ledger::verify_ledger(**store, options);
   if (!r) return std::unexpected(r.error());
   if (!r->ok) {
     return fail(ErrorCode::kCorruption,
@@ -209,7 +216,7 @@ Result<BackupSummary> verify_copy(const fs::path& dir, const std::string& what) 
                     (r->first_bad_seq ? " at seq " + std::to_string(*r->first_bad_seq) : "") +
                     ": " + r->reason);
   }
-  auto p = ledger::check_projections(**store, *machine);
+  auto p = (*replay)->finish();
   if (!p) return std::unexpected(p.error());
   if (!p->ok) {
     return fail(ErrorCode::kCorruption, what + "'s projections do not verify (" + p->family + " " +

@@ -93,32 +93,30 @@ void hash_field(crypto::Sha256& h, std::string_view bytes) {
   h.update(bytes);
 }
 
-}  // namespace
-
-Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
-                                          const std::function<void(std::uint64_t)>& progress,
-                                          const fs::path& tmp_parent) {
+// Not ok before any replay: projections of another version cannot be compared.
+std::optional<ProjectionCheck> other_version(Store& store, const StateMachine& machine) {
+  if (store.projection_version() == machine.projection_version()) return std::nullopt;
   ProjectionCheck out;
-  if (store.projection_version() != machine.projection_version()) {
-    out.ok = false;
-    out.reason = "the projections were built by projection version " +
-                 std::to_string(store.projection_version()) + "; this build projects version " +
-                 std::to_string(machine.projection_version()) + ": run `custody rebuild`";
-    return out;
-  }
-  const auto families = machine.column_families();
-  auto scratch = ScratchDb::create(tmp_parent, families);
-  if (!scratch) return std::unexpected(scratch.error());
-  auto replayed = replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries, progress);
-  if (!replayed && replayed.error().code == ErrorCode::kCorruption) {
-    // The log does not replay (a redacted record whose redaction is not what it says): a
-    // finding, not a failure to check.
-    out.ok = false;
-    out.reason = "the log does not replay: " + replayed.error().message;
-    return out;
-  }
-  if (!replayed) return std::unexpected(replayed.error());
+  out.ok = false;
+  out.reason = "the projections were built by projection version " +
+               std::to_string(store.projection_version()) + "; this build projects version " +
+               std::to_string(machine.projection_version()) + ": run `custody rebuild`";
+  return out;
+}
 
+// A log that does not replay (a redacted record whose redaction is not what it says) is a
+// finding, not a failure to check.
+ProjectionCheck does_not_replay(const Error& e) {
+  ProjectionCheck out;
+  out.ok = false;
+  out.reason = "the log does not replay: " + e.message;
+  return out;
+}
+
+// Every stored entry of every family against the replayed one, in key order.
+Result<ProjectionCheck> compare(Store& store, ScratchDb& scratch,
+                                const std::vector<std::string>& families) {
+  ProjectionCheck out;
   crypto::Sha256 h;
   for (const auto& name : families) {
     auto* live_cf = store.cf(name);
@@ -131,7 +129,7 @@ Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
     hash_field(h, name);
     const rocksdb::ReadOptions ro = read_options(nullptr);
     std::unique_ptr<rocksdb::Iterator> live(store.db().NewIterator(ro, live_cf));
-    std::unique_ptr<rocksdb::Iterator> want((*scratch)->db().NewIterator(ro, (*scratch)->cf(name)));
+    std::unique_ptr<rocksdb::Iterator> want(scratch.db().NewIterator(ro, scratch.cf(name)));
     live->SeekToFirst();
     want->SeekToFirst();
     while (live->Valid() || want->Valid()) {
@@ -180,6 +178,69 @@ Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
   }
   out.digest = h.finish();
   return out;
+}
+
+}  // namespace
+
+Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
+                                          const std::function<void(std::uint64_t)>& progress,
+                                          const fs::path& tmp_parent) {
+  if (auto other = other_version(store, machine)) return *other;
+  const auto families = machine.column_families();
+  auto scratch = ScratchDb::create(tmp_parent, families);
+  if (!scratch) return std::unexpected(scratch.error());
+  auto replayed = replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries, progress);
+  if (!replayed && replayed.error().code == ErrorCode::kCorruption) {
+    return does_not_replay(replayed.error());
+  }
+  if (!replayed) return std::unexpected(replayed.error());
+  return compare(store, **scratch, families);
+}
+
+struct ProjectionReplay::Scratch {
+  std::unique_ptr<ScratchDb> db;
+};
+
+ProjectionReplay::ProjectionReplay(Store& store, StateMachine& machine)
+    : store_(store), machine_(machine) {}
+
+ProjectionReplay::~ProjectionReplay() {
+  replay_.reset();  // before the database it writes into
+}
+
+Result<std::unique_ptr<ProjectionReplay>> ProjectionReplay::start(Store& store,
+                                                                  StateMachine& machine,
+                                                                  const fs::path& tmp_parent) {
+  std::unique_ptr<ProjectionReplay> out(new ProjectionReplay(store, machine));
+  out->decided_ = other_version(store, machine);
+  if (out->decided_) return out;
+  auto db = ScratchDb::create(tmp_parent, machine.column_families());
+  if (!db) return std::unexpected(db.error());
+  out->scratch_ = std::make_unique<Scratch>(Scratch{std::move(*db)});
+  out->replay_ = std::make_unique<LogReplay>(store, *out->scratch_->db, out->scratch_->db->dir(),
+                                             machine, kChunkEntries);
+  return out;
+}
+
+void ProjectionReplay::feed(std::string_view stored) {
+  if (decided_ || failed_) return;
+  if (auto r = replay_->apply(stored); !r) {
+    if (r.error().code == ErrorCode::kCorruption) {
+      decided_ = does_not_replay(r.error());
+    } else {
+      failed_ = r.error();
+    }
+  }
+}
+
+Result<ProjectionCheck> ProjectionReplay::finish() {
+  if (failed_) return std::unexpected(*failed_);
+  if (decided_) return *decided_;
+  if (auto r = replay_->finish(); !r) {
+    if (r.error().code == ErrorCode::kCorruption) return does_not_replay(r.error());
+    return std::unexpected(r.error());
+  }
+  return compare(store_, *scratch_->db, machine_.column_families());
 }
 
 }  // namespace custody::ledger

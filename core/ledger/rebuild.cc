@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -59,31 +60,65 @@ void hash_field(crypto::Sha256& h, std::string_view bytes) {
 
 }  // namespace
 
+LogReplay::LogReplay(Store& source, ColumnFamilies& target, std::filesystem::path tmp_dir,
+                     StateMachine& machine, std::size_t chunk_entries)
+    : source_(source),
+      target_(target),
+      tmp_dir_(std::move(tmp_dir)),
+      machine_(machine),
+      chunk_entries_(std::max<std::size_t>(chunk_entries, 1)),
+      state_(std::make_unique<State>(target.db(), source.db(), source.cf(Cf::kLog))) {
+  machine_.attach(target_);
+  state_->detach();
+}
+
+LogReplay::~LogReplay() = default;
+
+Result<void> LogReplay::apply(std::string_view stored) {
+  try {
+    codec::MessageView msg(stored);
+    auto ref = record_ref(msg.root<schema::Record>(), source_);
+    if (!ref) return std::unexpected(ref.error());
+    machine_.apply(*ref, *state_);
+  } catch (const std::exception& e) {
+    return std::unexpected(
+        Error::corruption("cannot apply record " + std::to_string(records_ + 1) + ": " + e.what()));
+  }
+  // The overlay's size is looked at now and then: one record adds a few entries at most.
+  if (++records_ % 1024 == 0 && state_->overlay_size() >= chunk_entries_) return flush();
+  return {};
+}
+
+Result<void> LogReplay::finish() {
+  return flush();
+}
+
+Result<void> LogReplay::flush() {
+  // Column families are sorted and written in parallel; the first error wins.
+  std::mutex error_mu;
+  std::optional<Error> error;
+  std::vector<std::future<void>> writers;
+  state_->flush_sorted([&](State::Cf cf, auto&& entries) {
+    writers.push_back(std::async(
+        std::launch::async, [this, &error_mu, &error, cf, entries = std::move(entries)]() mutable {
+          std::sort(entries.begin(), entries.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+          if (auto r = ingest_sorted_into(target_.db(), cf, entries, tmp_dir_); !r) {
+            std::lock_guard lock(error_mu);
+            if (!error) error = r.error();
+          }
+        }));
+  });
+  for (auto& w : writers) w.get();
+  if (error) return std::unexpected(*error);
+  return {};
+}
+
 Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
                                  const std::filesystem::path& tmp_dir, StateMachine& machine,
                                  std::size_t chunk_entries, const ReplayProgress& progress) {
   const auto started = std::chrono::steady_clock::now();
-  machine.attach(target);
-  State state(target.db(), source.db(), source.cf(Cf::kLog));
-  state.detach();
-  // Column families are sorted and written in parallel; the first error wins.
-  std::mutex error_mu;
-  std::optional<Error> error;
-  auto flush = [&] {
-    std::vector<std::future<void>> writers;
-    state.flush_sorted([&](State::Cf cf, auto&& entries) {
-      writers.push_back(std::async(std::launch::async, [&target, &tmp_dir, &error_mu, &error, cf,
-                                                        entries = std::move(entries)]() mutable {
-        std::sort(entries.begin(), entries.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
-        if (auto r = ingest_sorted_into(target.db(), cf, entries, tmp_dir); !r) {
-          std::lock_guard lock(error_mu);
-          if (!error) error = r.error();
-        }
-      }));
-    });
-    for (auto& w : writers) w.get();
-  };
+  LogReplay replay(source, target, tmp_dir, machine, chunk_entries);
   // The log is read on a second thread, in batches, while this one applies.
   struct Batch {
     std::vector<std::string> records;
@@ -117,7 +152,6 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
     }
   });
 
-  RebuildReport report;
   std::optional<Error> apply_error;
   for (bool done = false; !done && !apply_error;) {
     Batch b;
@@ -130,23 +164,12 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
     cv.notify_all();
     done = b.last;
     for (const auto& bytes : b.records) {
-      try {
-        codec::MessageView msg(bytes);
-        auto ref = record_ref(msg.root<schema::Record>(), source);
-        if (!ref) {
-          apply_error = ref.error();
-          break;
-        }
-        machine.apply(*ref, state);
-      } catch (const std::exception& e) {
-        apply_error = Error::corruption("cannot apply record " +
-                                        std::to_string(report.records + 1) + ": " + e.what());
+      if (auto r = replay.apply(bytes); !r) {
+        apply_error = r.error();
         break;
       }
-      ++report.records;
     }
-    if (progress) progress(report.records);
-    if (state.overlay_size() >= chunk_entries) flush();
+    if (progress) progress(replay.records());
   }
   {
     std::lock_guard lock(mu);
@@ -156,8 +179,9 @@ Result<RebuildReport> replay_log(Store& source, ColumnFamilies& target,
   reader.join();
   if (apply_error) return std::unexpected(*apply_error);
   if (read_error) return std::unexpected(*read_error);
-  flush();
-  if (error) return std::unexpected(*error);
+  if (auto r = replay.finish(); !r) return std::unexpected(r.error());
+  RebuildReport report;
+  report.records = replay.records();
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

@@ -312,9 +312,9 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   it->SeekToFirst();
 
   // Three batches in flight: while helpers check one, this thread reads the one after it
-  // and folds the one before it (reading and folding are serial, checking is not), then
-  // joins the checking. Each checker claims kChunk records at a time, so whoever is free
-  // does the work.
+  // and folds the one before it, handing each folded record to each_record (reading, folding
+  // and the caller's replay are serial, checking is not), then joins the checking. Each
+  // checker claims kChunk records at a time, so whoever is free does the work.
   constexpr std::size_t kChunk = 256;
   std::uint64_t log_end = 0;
   std::vector<std::size_t> ends;
@@ -343,6 +343,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   auto fold_batch = [&](const Batch& batch, const std::vector<Result<RecordCheck>>& checks) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!fold.feed(batch.raws[i], checks[i])) return false;
+      if (options.each_record) options.each_record(batch.raws[i].bytes);
       if (checks[i]->key_rotation) {
         // The new key signs every checkpoint from the rotation record on.
         auto rotated = rotated_key(batch.raws[i].bytes, store.meta().origin, *key);

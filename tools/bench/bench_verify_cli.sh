@@ -5,7 +5,8 @@
 #   tools/bench/bench_verify_cli.sh [N ...]    # default 1000000; release build; /usr/bin/time
 #
 # For each N: a ledger of N note.add records (a 280-byte text each) made with `custody
-# append`; one untimed `custody verify --log-only` warms the page cache; then one run each of
+# append`; one untimed `custody verify --log-only` warms the page cache; then, alternating,
+# CUSTODY_BENCH_RUNS runs (default 3; the median is reported, every run listed) of
 #   custody verify --log-only   the log: canonical form, digests, links, tree, checkpoints
 #   custody verify              the same, then the projection replay and the signatures
 #   BM_HashAndScan              the limit: read every record of the log and hash it into its
@@ -17,6 +18,7 @@ bin=${CUSTODY_BIN:-$root/build/release/tools}
 work=$(mktemp -d /tmp/custody-verify-cli.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # Wall seconds and peak resident memory (KiB) of a command, its output discarded.
 measure() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null && cat "$work/time"; }
 
@@ -34,15 +36,23 @@ for n in "$@"; do
   echo "ledger: $n records, $(du -sh "$l" | cut -f1)"
   "$bin/custody" verify "$l" --log-only >/dev/null
 
-  read -r log_s log_kb < <(measure "$bin/custody" verify "$l" --log-only)
-  read -r full_s full_kb < <(measure "$bin/custody" verify "$l")
+  logs=() fulls=() log_kb=0 full_kb=0
+  for _ in $(seq "${CUSTODY_BENCH_RUNS:-3}"); do
+    read -r s kb < <(measure "$bin/custody" verify "$l" --log-only)
+    logs+=("$s"); [ "$kb" -gt "$log_kb" ] && log_kb=$kb
+    read -r s kb < <(measure "$bin/custody" verify "$l")
+    fulls+=("$s"); [ "$kb" -gt "$full_kb" ] && full_kb=$kb
+  done
+  log_s=$(median "${logs[@]}") full_s=$(median "${fulls[@]}")
   limit=$(CUSTODY_BENCH_VERIFY_LEDGER="$l" "$bin/bench/bench_verify" \
             --benchmark_filter=HashAndScan --benchmark_format=json 2>/dev/null |
           grep -o '"records_per_s": [0-9.e+]*' | tail -1 | awk '{ printf "%d", $2 }')
   echo "  hash-and-scan limit:       $limit records/s"
   echo "  custody verify --log-only: ${log_s} s, $(calc %d "$n / $log_s") records/s" \
-       "($(calc %.2f "$n / $log_s / $limit") of the limit), peak $(calc %d "$log_kb / 1024") MiB"
+       "($(calc %.2f "$n / $log_s / $limit") of the limit), peak $(calc %d "$log_kb / 1024") MiB;" \
+       "runs: ${logs[*]} s"
   echo "  custody verify:            ${full_s} s, $(calc %d "$n / $full_s") records/s" \
-       "($(calc %.2f "$n / $full_s / $limit") of the limit), peak $(calc %d "$full_kb / 1024") MiB"
+       "($(calc %.2f "$n / $full_s / $limit") of the limit), peak $(calc %d "$full_kb / 1024") MiB;" \
+       "runs: ${fulls[*]} s"
   rm -rf "$l"
 done

@@ -1,7 +1,9 @@
 // custody verify DIR [--checkpoint FILE] [--key VKEY|--key-file FILE] [--log-only]
 #include <algorithm>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "cli/cli_common.h"
@@ -92,6 +94,17 @@ int verify(const VerifyArgs& a) {
   if (!store) return report(store.error());
   auto head = (*store)->read_head();
   const std::uint64_t total = head ? head->seq : 0;
+  // The projections are replayed from the records the log check reads, as it reads them:
+  // the log is read once, and the replay runs beside the checking.
+  std::unique_ptr<ledger::ProjectionReplay> replay;
+  if (!a.log_only) {
+    auto started = ledger::ProjectionReplay::start(**store, *machine);
+    if (!started) return report(started.error());
+    replay = std::move(*started);
+    options.each_record = [&replay](std::string_view record) {
+      replay->feed(record);
+    };
+  }
   std::optional<ledger::VerifyReport> checked;
   {
     Progress progress("verify", "records", total);
@@ -104,13 +117,12 @@ int verify(const VerifyArgs& a) {
   }
   const auto* r = &*checked;
   std::optional<ledger::ProjectionCheck> projections;
-  if (r->ok && !a.log_only) {
-    Progress progress("verify projections", "records", total);
-    auto p = ledger::check_projections(**store, *machine,
-                                       [&progress](std::uint64_t n) { progress.update(n); });
+  if (r->ok && replay) {
+    auto p = replay->finish();
     if (!p) return report(p.error());
     projections = std::move(*p);
   }
+  replay.reset();  // the scratch database goes
   // Every electronic signature against the records it signs (found through the projections'
   // index, so after they were checked).
   std::optional<domain::SignatureCheck> signatures;

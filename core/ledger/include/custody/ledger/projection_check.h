@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "custody/common/error.h"
 #include "custody/crypto/sha256.h"
@@ -36,5 +38,40 @@ struct ProjectionCheck {
 [[nodiscard]] Result<ProjectionCheck> check_projections(
     Store& store, StateMachine& machine, const std::function<void(std::uint64_t)>& progress = {},
     const std::filesystem::path& tmp_parent = std::filesystem::temp_directory_path());
+
+class LogReplay;
+
+// check_projections in three steps, for a reader of the log that feeds the records itself:
+// `custody verify` hands each record its log check has just read (and folded into the chain)
+// to feed(), so that the log is read and decoded once and the replay runs beside the
+// checking. The scratch database lives as long as this object.
+class ProjectionReplay {
+ public:
+  // Errors only when the check cannot run (the scratch database cannot be made).
+  [[nodiscard]] static Result<std::unique_ptr<ProjectionReplay>> start(
+      Store& store, StateMachine& machine,
+      const std::filesystem::path& tmp_parent = std::filesystem::temp_directory_path());
+  ProjectionReplay(const ProjectionReplay&) = delete;
+  ProjectionReplay& operator=(const ProjectionReplay&) = delete;
+  ~ProjectionReplay();
+
+  // The next record of the log, as stored. A record that does not replay is the finding;
+  // what comes after it is ignored.
+  void feed(std::string_view stored);
+  // Compares the stored projections with what the records fed replayed into. Errors only
+  // when the check could not run.
+  [[nodiscard]] Result<ProjectionCheck> finish();
+
+ private:
+  struct Scratch;
+  ProjectionReplay(Store& store, StateMachine& machine);
+
+  Store& store_;
+  StateMachine& machine_;
+  std::unique_ptr<Scratch> scratch_;
+  std::unique_ptr<LogReplay> replay_;
+  std::optional<ProjectionCheck> decided_;  // known before the comparison (not ok)
+  std::optional<Error> failed_;             // the replay could not run
+};
 
 }  // namespace custody::ledger

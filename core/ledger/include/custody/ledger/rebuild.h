@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "custody/common/error.h"
 #include "custody/crypto/sha256.h"
@@ -31,6 +32,40 @@ struct RebuildReport {
 // must be open read-write and nothing else may write to it meanwhile.
 [[nodiscard]] Result<RebuildReport> rebuild_projections(Store& store, StateMachine& machine,
                                                         const ReplayProgress& progress = {});
+
+class State;
+
+// Applies records of `source`'s log, one by one and in log order, through machine.apply()
+// into `target` (whose projection families must be empty), holding at most about
+// `chunk_entries` projection entries in memory before writing them out as sorted files
+// through `tmp_dir`. replay_log feeds it what it reads; `custody verify` feeds it the records
+// its log check has just read, so that the log is read once. Attaches `machine` to `target`.
+class LogReplay {
+ public:
+  LogReplay(Store& source, ColumnFamilies& target, std::filesystem::path tmp_dir,
+            StateMachine& machine, std::size_t chunk_entries);
+  LogReplay(const LogReplay&) = delete;
+  LogReplay& operator=(const LogReplay&) = delete;
+  ~LogReplay();
+
+  // One record as the log stores it. kCorruption for a record that does not decode or apply,
+  // or whose payload is gone without a redaction naming it.
+  [[nodiscard]] Result<void> apply(std::string_view stored);
+  // Writes out what is still in memory; the replay is complete once this returns.
+  [[nodiscard]] Result<void> finish();
+  [[nodiscard]] std::uint64_t records() const { return records_; }
+
+ private:
+  [[nodiscard]] Result<void> flush();
+
+  Store& source_;
+  ColumnFamilies& target_;
+  std::filesystem::path tmp_dir_;
+  StateMachine& machine_;
+  std::size_t chunk_entries_;
+  std::unique_ptr<State> state_;
+  std::uint64_t records_ = 0;
+};
 
 // Replays every record of `source`'s log through machine.apply() into `target` (whose
 // projection families must be empty), writing sorted files of at most `chunk_entries`

@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "custody/common/error.h"
 #include "custody/crypto/note.h"
@@ -37,6 +38,10 @@ struct VerifyOptions {
   unsigned threads = 0;  // hashing threads; 0: one per core
   // Called now and then with the number of records checked so far. Optional.
   std::function<void(std::uint64_t)> progress;
+  // Called with each record as stored, in log order, once it has been checked and folded
+  // into the chain; on the thread that called verify_ledger, while other threads check the
+  // next records. Optional: `custody verify` replays the projections from it.
+  std::function<void(std::string_view)> each_record;
 };
 
 struct VerifyReport {
