@@ -18,6 +18,7 @@
 #include "custody/ledger/node_key.h"
 #include "custody/ledger/proof.h"
 #include "custody/ledger/record.h"
+#include "custody/ledger/witness.h"
 
 namespace custody::domain {
 namespace {
@@ -335,6 +336,11 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
   if (newest->empty()) {
     return fail(ErrorCode::kNotFound, "no checkpoint has been signed yet", "records");
   }
+  // With the cosignatures witnesses sent back for it, when the ledger keeps any: custody-verify
+  // names the witnesses whose keys the inspector gives.
+  auto cosigned = ledger::with_kept_cosignatures(snap.store().dir(), *newest);
+  if (!cosigned) return std::unexpected(cosigned.error());
+  *newest = std::move(*cosigned);
   auto newest_cp = ledger::parse_checkpoint_note_unverified(*newest);
   if (!newest_cp) return std::unexpected(newest_cp.error());
   const std::uint64_t tree_size = newest_cp->size;

@@ -300,6 +300,27 @@ Result<std::size_t> keep_cosignatures(Store& store, std::string_view note) {
   return added;
 }
 
+Result<std::string> with_kept_cosignatures(const fs::path& dir, const std::string& note) {
+  auto ours = split_note(note);
+  if (!ours) return note;
+  auto body = parse_checkpoint_body(ours->text);
+  if (!body) return note;
+  const fs::path path = cosigned_path(dir, body->size);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return note;
+  auto kept = read_file(path, kMaxCosignedNote);
+  if (!kept) return std::unexpected(kept.error());
+  auto theirs = split_note(*kept);
+  // Only a note of the same checkpoint that still carries every signature the ledger made.
+  if (!theirs || theirs->text != ours->text ||
+      !std::all_of(ours->lines.begin(), ours->lines.end(), [&](const std::string& line) {
+        return std::find(theirs->lines.begin(), theirs->lines.end(), line) != theirs->lines.end();
+      })) {
+    return note;
+  }
+  return std::move(*kept);
+}
+
 Result<std::optional<std::string>> newest_cosigned(const fs::path& dir) {
   std::error_code ec;
   const fs::path folder = dir / "cosigned";

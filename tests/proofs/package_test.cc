@@ -294,6 +294,59 @@ TEST_F(Packages, EveryKindOfTamperingIsCaught) {
   }
 }
 
+// A witness cosigns the newest checkpoint; once the ledger keeps the note it sent back
+// (`custody witness keep`), export puts it in the package and custody-verify names the
+// witness. Before that, a package cannot meet --min-witnesses; a note that is not one of
+// this ledger's checkpoints is refused and keeps nothing.
+TEST_F(Packages, AWitnessesCosignatureKeptByTheLedgerTravelsInThePackage) {
+  const fs::path witness = tmp_ / "witness";
+  auto init = run_custody({"witness", "init", witness.string(), "--name", "witness.example",
+                           "--log-key-file", (tmp_ / "ledger" / "node.pub").string()});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string witness_key(boost::json::parse(init.out).at("key").as_string());
+  auto cp = run_custody({"checkpoint", dir()});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  std::ofstream(tmp_ / "cp.txt") << cp.out;
+  auto cosigned = run_custody(
+      {"witness", "cosign", witness.string(), "--checkpoint", (tmp_ / "cp.txt").string()});
+  ASSERT_EQ(cosigned.exit_code, 0) << cosigned.err;
+  std::ofstream(tmp_ / "cosigned.txt") << cosigned.out;
+
+  VerifyOptions witnessed;
+  witnessed.trusted_key = key_;
+  witnessed.witness_keys = {witness_key};
+  witnessed.min_witnesses = 1;
+  const auto before = check(exported({"--lot", lot_}, "before"), witnessed);
+  EXPECT_FALSE(before.proven);
+  EXPECT_NE(before.failure.find("0 of the 1 witness signatures"), std::string::npos)
+      << before.failure;
+
+  // Bad notes: refused with the field, nothing kept.
+  std::ofstream(tmp_ / "garbage.txt") << "not a note\n";
+  std::string other = cosigned.out;
+  other.replace(other.find('\n') + 1, 1, other[other.find('\n') + 1] == '1' ? "2" : "1");
+  std::ofstream(tmp_ / "other.txt") << other;  // another tree size than the ledger signed
+  for (const char* bad : {"garbage.txt", "other.txt", "missing.txt"}) {
+    auto r = run_custody({"witness", "keep", dir(), "--note", (tmp_ / bad).string()});
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find("(field note)"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_FALSE(fs::exists(tmp_ / "ledger" / "cosigned")) << bad;
+  }
+
+  auto kept = run_custody({"witness", "keep", dir(), "--note", (tmp_ / "cosigned.txt").string()});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(boost::json::parse(kept.out).at("kept"), 1);
+  const Files pkg = exported({"--lot", lot_}, "after");
+  const auto after = check(pkg, witnessed);
+  ASSERT_TRUE(after.proven) << after.failure;
+  EXPECT_EQ(after.witnesses, std::vector<std::string>{"witness.example"});
+  // The same package without the witness's key proves the records as before.
+  VerifyOptions plain;
+  plain.trusted_key = key_;
+  EXPECT_TRUE(check(pkg, plain).proven);
+}
+
 TEST_F(Packages, TheVerifierBinaryExitsZeroOrThree) {
   (void)exported({"--lot", lot_}, "lot");
   const std::string bin = fs::path(CUSTODY_BINARY).parent_path() / "custody-verify";

@@ -1,7 +1,8 @@
 // custody witness init W --name NAME (--log-key VKEY | --log-key-file F): a witness folder
 // with a key of its own. custody witness cosign W --checkpoint FILE [--proof FILE] [--out F]:
 // cosign a ledger's checkpoint once it is proven to extend the last one this witness
-// cosigned (custody/ledger/witness.h, docs/records.md "Witnesses").
+// cosigned (custody/ledger/witness.h, docs/records.md "Witnesses"). custody witness keep DIR
+// --note FILE: keep the cosignatures sent back, beside the ledger.
 #include <boost/json.hpp>
 #include <iostream>
 
@@ -9,6 +10,9 @@
 #include "custody/codec/json_writer.h"
 #include "custody/common/encoding.h"
 #include "custody/common/files.h"
+#include "custody/domain/plant.h"
+#include "custody/ledger/checkpoint.h"
+#include "custody/ledger/store.h"
 #include "custody/ledger/witness.h"
 
 namespace custody::cli {
@@ -125,6 +129,38 @@ void add_witness(CLI::App& app, Action& run) {
       } else {
         std::cout << *cosigned;
       }
+      return kExitOk;
+    };
+  });
+
+  struct Keep {
+    std::string dir, note;
+  };
+  auto k = std::make_shared<Keep>();
+  auto* keep = cmd->add_subcommand(
+      "keep",
+      "Keep the cosignatures on a checkpoint a witness sent back beside the ledger, where "
+      "custody verify and custody export find them");
+  keep->add_option("DIR", k->dir, "The ledger whose checkpoint was cosigned")->required();
+  keep->add_option("--note", k->note, "The cosigned note (what custody witness cosign printed)")
+      ->required();
+  keep->callback([&run, k] {
+    run = [k]() -> int {
+      auto note = read_file(k->note, kMaxNote);
+      if (!note) return report(Error{note.error().code, note.error().message, "note"});
+      // Read-only: the ledger may be held by a writer; the note is kept in DIR/cosigned.
+      auto store = ledger::Store::open(k->dir, ledger::OpenMode::kReadOnly,
+                                       domain::make_state_machine()->column_families());
+      if (!store) return report(store.error());
+      auto kept = ledger::keep_cosignatures(**store, *note);
+      if (!kept) return report(kept.error());
+      auto cp = ledger::parse_checkpoint_note_unverified(*note);
+      if (!cp) return report(cp.error());
+      std::string out;
+      codec::JsonWriter w(out);
+      w.begin_object().key("ok").boolean(true).key("size").uint64(cp->size);
+      w.key("kept").uint64(*kept).end_object();
+      std::cout << out << '\n';
       return kExitOk;
     };
   });
