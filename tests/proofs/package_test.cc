@@ -145,6 +145,27 @@ TEST_F(Packages, WholeLogAndTimeRangePackagesAreCompleteRanges) {
   EXPECT_EQ(range.records, all.records);
 }
 
+TEST_F(Packages, AWorkOrdersPackageIsProvenAndComplete) {
+  std::string wo;
+  auto log = run_custody({"log", dir(), "--limit", "0"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  for (const auto& l : split_lines(log.out)) {
+    auto v = boost::json::parse(l);
+    if (v.as_object().contains("type") && v.at("type") == "wo.released") {
+      wo = std::string(v.at("stream").as_string()).substr(3);  // "wo:<id>"
+      break;
+    }
+  }
+  ASSERT_FALSE(wo.empty());
+  const Files pkg = exported({"--wo", wo}, "wo");
+  VerifyOptions trusted;
+  trusted.trusted_key = key_;
+  const auto rep = check(pkg, trusted);
+  ASSERT_TRUE(rep.proven) << rep.failure;
+  EXPECT_GE(rep.records, 2u);  // created and released at least
+  EXPECT_EQ(rep.complete, "wo:" + wo + " versions 1-" + std::to_string(rep.records));
+}
+
 TEST_F(Packages, EveryKindOfTamperingIsCaught) {
   const Files pkg = exported({"--lot", lot_}, "lot");
   ASSERT_TRUE(check(pkg).proven);
@@ -202,6 +223,23 @@ TEST_F(Packages, EveryKindOfTamperingIsCaught) {
     f["evidence.ndjson"] = join_lines(e);
     f["records.ndjson"] = join_lines(r);
     expect_caught(f, "out of order or repeated");
+  }
+  {  // A record outside the checkpoint the package says holds them: a record of the newest
+     // tree but after the oldest checkpoint, with its own valid proof, appended.
+    const Files all = exported({"--all"}, "all");
+    const auto rep = check(pkg);
+    ASSERT_LT(rep.first_tree_size, rep.tree_size);
+    const auto all_evidence = split_lines(all.at("evidence.ndjson"));
+    const auto all_records = split_lines(all.at("records.ndjson"));
+    ASSERT_GT(all_evidence.size(), rep.first_tree_size);
+    auto f = pkg;
+    auto e = evidence;
+    auto r = records;
+    e.push_back(all_evidence[rep.first_tree_size]);  // seq first_tree_size + 1
+    r.push_back(all_records[rep.first_tree_size]);
+    f["evidence.ndjson"] = join_lines(e);
+    f["records.ndjson"] = join_lines(r);
+    expect_caught(f, "is beyond checkpoint " + std::to_string(rep.first_tree_size));
   }
   {  // The manifest edited to match a removal: its signature no longer holds.
     auto f = pkg;
