@@ -338,9 +338,7 @@ Result<PackageSummary> write_audit_package(const ledger::Snapshot& snap,
   }
   // With the cosignatures witnesses sent back for it, when the ledger keeps any: custody-verify
   // names the witnesses whose keys the inspector gives.
-  auto cosigned = ledger::with_kept_cosignatures(snap.store().dir(), *newest);
-  if (!cosigned) return std::unexpected(cosigned.error());
-  *newest = std::move(*cosigned);
+  *newest = ledger::with_kept_cosignatures(snap.store().dir(), *newest);
   auto newest_cp = ledger::parse_checkpoint_note_unverified(*newest);
   if (!newest_cp) return std::unexpected(newest_cp.error());
   const std::uint64_t tree_size = newest_cp->size;

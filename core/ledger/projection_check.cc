@@ -182,21 +182,6 @@ Result<ProjectionCheck> compare(Store& store, ScratchDb& scratch,
 
 }  // namespace
 
-Result<ProjectionCheck> check_projections(Store& store, StateMachine& machine,
-                                          const std::function<void(std::uint64_t)>& progress,
-                                          const fs::path& tmp_parent) {
-  if (auto other = other_version(store, machine)) return *other;
-  const auto families = machine.column_families();
-  auto scratch = ScratchDb::create(tmp_parent, families);
-  if (!scratch) return std::unexpected(scratch.error());
-  auto replayed = replay_log(store, **scratch, (*scratch)->dir(), machine, kChunkEntries, progress);
-  if (!replayed && replayed.error().code == ErrorCode::kCorruption) {
-    return does_not_replay(replayed.error());
-  }
-  if (!replayed) return std::unexpected(replayed.error());
-  return compare(store, **scratch, families);
-}
-
 struct ProjectionReplay::Scratch {
   std::unique_ptr<ScratchDb> db;
 };
@@ -204,9 +189,7 @@ struct ProjectionReplay::Scratch {
 ProjectionReplay::ProjectionReplay(Store& store, StateMachine& machine)
     : store_(store), machine_(machine) {}
 
-ProjectionReplay::~ProjectionReplay() {
-  replay_.reset();  // before the database it writes into
-}
+ProjectionReplay::~ProjectionReplay() = default;  // replay_ goes before scratch_, which it writes
 
 Result<std::unique_ptr<ProjectionReplay>> ProjectionReplay::start(Store& store,
                                                                   StateMachine& machine,

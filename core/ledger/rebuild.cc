@@ -110,7 +110,9 @@ Result<void> LogReplay::flush() {
         }));
   });
   for (auto& w : writers) w.get();
-  if (error) return std::unexpected(*error);
+  // Whatever went wrong, it went wrong writing the target, not in the log.
+  if (error)
+    return fail(ErrorCode::kIoError, "cannot write the replayed projections: " + error->message);
   return {};
 }
 

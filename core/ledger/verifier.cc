@@ -37,7 +37,9 @@ struct Raw {
 // record).
 struct Batch {
   std::vector<Raw> raws;
-  std::string arena;
+  // A vector, not a string: swapping batches must move the buffer the views point into (a
+  // short string's bytes live inside the object and would be copied away from them).
+  std::vector<char> arena;
   [[nodiscard]] std::size_t size() const { return raws.size(); }
   [[nodiscard]] bool empty() const { return raws.empty(); }
 };
@@ -326,7 +328,8 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
       Raw raw;
       raw.bad_key = it->key().size() != 8;
       raw.key_seq = raw.bad_key ? 0 : get_be64(it->key().data());
-      out.arena.append(it->value().data(), it->value().size());
+      out.arena.insert(out.arena.end(), it->value().data(),
+                       it->value().data() + it->value().size());
       ends.push_back(out.arena.size());
       log_end = raw.key_seq;
       out.raws.push_back(raw);
@@ -335,7 +338,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
     // The views once the arena has stopped moving.
     std::size_t begin = 0;
     for (std::size_t i = 0; i < out.raws.size(); ++i) {
-      out.raws[i].bytes = std::string_view(out.arena).substr(begin, ends[i] - begin);
+      out.raws[i].bytes = std::string_view(out.arena.data() + begin, ends[i] - begin);
       begin = ends[i];
     }
   };
@@ -343,7 +346,6 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
   auto fold_batch = [&](const Batch& batch, const std::vector<Result<RecordCheck>>& checks) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!fold.feed(batch.raws[i], checks[i])) return false;
-      if (options.each_record) options.each_record(batch.raws[i].bytes);
       if (checks[i]->key_rotation) {
         // The new key signs every checkpoint from the rotation record on.
         auto rotated = rotated_key(batch.raws[i].bytes, store.meta().origin, *key);
@@ -357,6 +359,7 @@ Result<VerifyReport> verify_ledger(Store& store, const VerifyOptions& options) {
         if (options.key && key->vkey() == options.key->vkey()) vouching = true;
       }
       if (!check_roots()) return false;
+      if (options.each_record) options.each_record(batch.raws[i].bytes);
     }
     if (options.progress) options.progress(fold.size());
     return true;

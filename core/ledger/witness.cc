@@ -245,6 +245,18 @@ std::optional<NoteParts> split_note(std::string_view note) {
   return parts;
 }
 
+// A signature line every note reader takes ("— <name> <base64 of key id and signature>"):
+// one that is not would stop NoteVerifier::open at it, and so hide every line after it.
+bool well_formed_signature_line(std::string_view line) {
+  constexpr std::string_view kPrefix = "\u2014 ";
+  if (!line.starts_with(kPrefix)) return false;
+  line.remove_prefix(kPrefix.size());
+  const std::size_t space = line.find(' ');
+  if (space == 0 || space == std::string_view::npos) return false;
+  const auto raw = from_base64(line.substr(space + 1));
+  return raw && raw->size() >= 5;
+}
+
 fs::path cosigned_path(const fs::path& dir, std::uint64_t size) {
   std::string name = std::to_string(size);
   name.insert(0, 20 - name.size(), '0');
@@ -262,6 +274,9 @@ Result<std::size_t> keep_cosignatures(Store& store, std::string_view note) {
   if (!parts || parts->lines.empty() || parts->lines.size() > kMaxSignatureLines) {
     return refuse("not a signed note");
   }
+  if (!std::all_of(parts->lines.begin(), parts->lines.end(), well_formed_signature_line)) {
+    return refuse("a signature line is malformed");
+  }
   auto body = parse_checkpoint_body(parts->text);
   if (!body) return refuse(body.error().message);
   std::string stored;
@@ -275,6 +290,13 @@ Result<std::size_t> keep_cosignatures(Store& store, std::string_view note) {
 
   const fs::path path = cosigned_path(store.dir(), body->size);
   std::error_code ec;
+  // A follower's replicator and `custody witness keep` may keep lines for the same
+  // checkpoint at once: each reads and replaces the note under the folder's lock.
+  fs::create_directories(path.parent_path(), ec);
+  DirLock lock(path.parent_path());
+  if (!lock.held()) {
+    return fail(ErrorCode::kIoError, "cannot lock " + path.parent_path().string());
+  }
   std::string kept = stored;
   if (fs::exists(path, ec)) {
     auto text = read_file(path, kMaxCosignedNote);
@@ -295,12 +317,11 @@ Result<std::size_t> keep_cosignatures(Store& store, std::string_view note) {
   if (added == 0) return added;
   std::string out = have->text + "\n";
   for (const auto& line : have->lines) out += line + "\n";
-  fs::create_directories(path.parent_path(), ec);
   if (auto w = replace_file(path, out, 0644); !w) return std::unexpected(w.error());
   return added;
 }
 
-Result<std::string> with_kept_cosignatures(const fs::path& dir, const std::string& note) {
+std::string with_kept_cosignatures(const fs::path& dir, const std::string& note) {
   auto ours = split_note(note);
   if (!ours) return note;
   auto body = parse_checkpoint_body(ours->text);
@@ -309,10 +330,12 @@ Result<std::string> with_kept_cosignatures(const fs::path& dir, const std::strin
   std::error_code ec;
   if (!fs::exists(path, ec)) return note;
   auto kept = read_file(path, kMaxCosignedNote);
-  if (!kept) return std::unexpected(kept.error());
+  if (!kept) return note;  // the cosignatures are extra: without them the note stands
   auto theirs = split_note(*kept);
-  // Only a note of the same checkpoint that still carries every signature the ledger made.
+  // Only a note of the same checkpoint that still carries every signature the ledger made,
+  // in lines every reader takes.
   if (!theirs || theirs->text != ours->text ||
+      !std::all_of(theirs->lines.begin(), theirs->lines.end(), well_formed_signature_line) ||
       !std::all_of(ours->lines.begin(), ours->lines.end(), [&](const std::string& line) {
         return std::find(theirs->lines.begin(), theirs->lines.end(), line) != theirs->lines.end();
       })) {

@@ -1,13 +1,14 @@
 // `custody verify` replays the projections from the records its log check reads (the log is
-// read once): ProjectionReplay fed by verify_ledger must find what check_projections, which
-// reads the log itself, finds: the same digest on an intact ledger, the same key on a forged
-// projection entry, and a record that does not replay.
+// read once): ProjectionReplay fed by verify_ledger must agree with the stored projections'
+// own digest on an intact ledger, name the key of a forged projection entry, and report a
+// record that does not replay.
 #include <rocksdb/db.h>
 
 #include "custody/common/encoding.h"
 #include "custody/domain/plant.h"
 #include "custody/domain/projections.h"
 #include "custody/ledger/projection_check.h"
+#include "custody/ledger/rebuild.h"
 #include "custody/ledger/verifier.h"
 #include "domain/plant_fixture.h"
 
@@ -68,7 +69,7 @@ class ProjectionReplayTest : public PlantTest {
   }
 };
 
-TEST_F(ProjectionReplayTest, FedByTheLogCheckItFindsWhatAReplayOfTheLogFinds) {
+TEST_F(ProjectionReplayTest, FedByTheLogCheckItAgreesWithTheStoredProjections) {
   some_history();
   auto o = open_read_only();
   std::uint64_t fed = 0;
@@ -76,13 +77,13 @@ TEST_F(ProjectionReplayTest, FedByTheLogCheckItFindsWhatAReplayOfTheLogFinds) {
   auto head = o.store->read_head();
   ASSERT_TRUE(head);
   EXPECT_EQ(fed, head->seq);  // every record, each once
-  auto alone = ledger::check_projections(*o.store, *o.machine);
-  ASSERT_TRUE(alone) << alone.error().message;
   EXPECT_TRUE(fused.ok) << fused.reason;
-  EXPECT_TRUE(alone->ok) << alone->reason;
+  // The digest of what is stored, read without any replay: what the check says it compared.
+  auto stored = ledger::state_digest(*o.store, *o.machine);
+  ASSERT_TRUE(stored) << stored.error().message;
   EXPECT_GT(fused.entries, 10u);
-  EXPECT_EQ(fused.entries, alone->entries);
-  EXPECT_EQ(fused.digest, alone->digest);
+  EXPECT_EQ(fused.entries, stored->entries);
+  EXPECT_EQ(fused.digest, stored->digest);
 }
 
 TEST_F(ProjectionReplayTest, AForgedProjectionEntryIsNamed) {
@@ -110,7 +111,7 @@ TEST_F(ProjectionReplayTest, AForgedProjectionEntryIsNamed) {
   EXPECT_NE(fused.reason.find("differs from what the log says"), std::string::npos) << fused.reason;
 }
 
-TEST_F(ProjectionReplayTest, ARecordThatDoesNotReplayIsTheFindingAndWhatFollowsIsIgnored) {
+TEST_F(ProjectionReplayTest, ARecordThatDoesNotReplayIsTheFinding) {
   some_history();
   auto o = open_read_only();
   auto replay = ledger::ProjectionReplay::start(*o.store, *o.machine);
@@ -118,7 +119,7 @@ TEST_F(ProjectionReplayTest, ARecordThatDoesNotReplayIsTheFindingAndWhatFollowsI
   (*replay)->feed(std::string(64, '\x07'));  // no record at all
   std::string first;
   ASSERT_TRUE(o.store->db().Get({}, o.store->cf(ledger::Cf::kLog), be64(1), &first).ok());
-  (*replay)->feed(first);  // a good record after it changes nothing
+  (*replay)->feed(first);  // a good record after it does not undo the finding
   auto check = (*replay)->finish();
   ASSERT_TRUE(check) << check.error().message;
   EXPECT_FALSE(check->ok);

@@ -96,14 +96,20 @@ int verify(const VerifyArgs& a) {
   const std::uint64_t total = head ? head->seq : 0;
   // The projections are replayed from the records the log check reads, as it reads them:
   // the log is read once, and the replay runs beside the checking.
+  // A replay that cannot start (no room for its scratch database) is said after the log check,
+  // whose findings come first.
   std::unique_ptr<ledger::ProjectionReplay> replay;
+  std::optional<Error> replay_failed;
   if (!a.log_only) {
     auto started = ledger::ProjectionReplay::start(**store, *machine);
-    if (!started) return report(started.error());
-    replay = std::move(*started);
-    options.each_record = [&replay](std::string_view record) {
-      replay->feed(record);
-    };
+    if (started) {
+      replay = std::move(*started);
+      options.each_record = [&replay](std::string_view record) {
+        replay->feed(record);
+      };
+    } else {
+      replay_failed = started.error();
+    }
   }
   std::optional<ledger::VerifyReport> checked;
   {
@@ -116,6 +122,7 @@ int verify(const VerifyArgs& a) {
     checked = std::move(*r);
   }
   const auto* r = &*checked;
+  if (r->ok && replay_failed) return report(*replay_failed);
   std::optional<ledger::ProjectionCheck> projections;
   if (r->ok && replay) {
     auto p = replay->finish();

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,20 +30,15 @@ struct ProjectionCheck {
   std::string reason;         // what differs
 };
 
-// Compares `store`'s projections with a replay of its log by `machine` (which is attached
-// to the scratch database while this runs, and left so: attach it again to use it on
-// `store`). The projections must have been built by machine's projection version (else
-// not ok, saying so). Errors only when the check could not run.
-[[nodiscard]] Result<ProjectionCheck> check_projections(
-    Store& store, StateMachine& machine, const std::function<void(std::uint64_t)>& progress = {},
-    const std::filesystem::path& tmp_parent = std::filesystem::temp_directory_path());
-
 class LogReplay;
 
-// check_projections in three steps, for a reader of the log that feeds the records itself:
-// `custody verify` hands each record its log check has just read (and folded into the chain)
-// to feed(), so that the log is read and decoded once and the replay runs beside the
-// checking. The scratch database lives as long as this object.
+// Compares `store`'s projections with a replay of its log by `machine`, in three steps: the
+// caller reads the log and feeds the records. `custody verify` hands each record its log
+// check has just read (and folded into the chain) to feed(), so that the log is read and
+// decoded once and the replay runs beside the checking. The projections must have been built
+// by machine's projection version (else not ok, saying so). `machine` is attached to the
+// scratch database while this runs, and left so: attach it again to use it on `store`. The
+// scratch database lives as long as this object.
 class ProjectionReplay {
  public:
   // Errors only when the check cannot run (the scratch database cannot be made).

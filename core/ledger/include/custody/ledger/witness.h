@@ -79,10 +79,11 @@ struct CosignRequest {
 [[nodiscard]] Result<std::size_t> keep_cosignatures(Store& store, std::string_view note);
 
 // `note`, a checkpoint this ledger signed, with the cosignatures kept for it: the kept note
-// when DIR/cosigned holds one for its size whose text is the same, else `note` as it is.
+// when DIR/cosigned holds one for its size with the same text, every line of `note` and only
+// well-formed signature lines; else (none kept, unreadable, or not so) `note` as it is.
 // What `custody export` puts in an audit package, so that custody-verify can name witnesses.
-[[nodiscard]] Result<std::string> with_kept_cosignatures(const std::filesystem::path& dir,
-                                                         const std::string& note);
+[[nodiscard]] std::string with_kept_cosignatures(const std::filesystem::path& dir,
+                                                 const std::string& note);
 
 // The kept cosigned checkpoint of the largest size; nullopt when none is kept.
 [[nodiscard]] Result<std::optional<std::string>> newest_cosigned(const std::filesystem::path& dir);
