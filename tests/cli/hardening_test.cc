@@ -754,6 +754,50 @@ TEST_F(Hardening, F22_AHandEditedConfigurationIsOnTheRecord) {
             "invalid_state");
 }
 
+// The site's identity and time zone change through the CLI and go on the record at once; a
+// setting the writer refuses leaves config.json as it was and records nothing.
+TEST_F(Hardening, F22_TheSiteChangesThroughTheCliAndOnTheRecord) {
+  ASSERT_EQ(run_custody({"append", dir().string()}, note("c1")).exit_code, 0);
+  const std::string before = testing::read_text(dir() / "config.json");
+  const std::uint64_t head_before = head();
+  for (const auto& [args, field] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--time-zone", "Mars/Olympus"}, "config.site.timeZone"},
+           {{"--site-name", "Plant 2", "--time-zone", "Not a zone"}, "config.site.timeZone"}}) {
+    std::vector<std::string> cmd = {"config", "set", dir().string()};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto r = run_custody(cmd);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find("(field " + field + ")"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(dir() / "config.json"), before);
+    EXPECT_EQ(head(), head_before);
+  }
+  EXPECT_EQ(run_custody({"config", "set", dir().string()}).exit_code, 2);  // nothing to set
+  EXPECT_EQ(head(), head_before);
+
+  auto r = run_custody(
+      {"config", "set", dir().string(), "--site-name", "Plant 2", "--time-zone", "Europe/Prague"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = parse(r.out);
+  EXPECT_EQ(out.at("site").at("name"), "Plant 2");
+  EXPECT_EQ(out.at("site").at("timeZone"), "Europe/Prague");
+  EXPECT_EQ(out.at("recorded"), true);
+  EXPECT_EQ(head(), head_before + 1);
+  auto log = run_custody({"log", dir().string(), "--stream", "config:ledger"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  ASSERT_EQ(testing::lines(log.out).size(), 1u);
+  const auto rec = parse(testing::lines(log.out)[0]);
+  EXPECT_EQ(rec.at("type"), "config.recorded");
+  const auto settings = json::serialize(rec.at("payload").at("settings"));
+  EXPECT_NE(settings.find("site.timeZone=Europe/Prague"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("checkpointIntervalMs"), std::string::npos) << "the rest is kept";
+  // The same again changes nothing and records nothing.
+  auto again = run_custody({"config", "set", dir().string(), "--time-zone", "Europe/Prague"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(parse(again.out).at("recorded"), false);
+  EXPECT_EQ(head(), head_before + 1);
+}
+
 // Long work says how it goes on a terminal, and nothing extra elsewhere.
 TEST_F(Hardening, LongWorkShowsProgressOnlyOnATerminal) {
   append_plant(1);

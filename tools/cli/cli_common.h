@@ -71,6 +71,7 @@ void add_prove(CLI::App& app, Action& run);
 void add_export(CLI::App& app, Action& run);
 void add_backup(CLI::App& app, Action& run);
 void add_witness(CLI::App& app, Action& run);
+void add_config(CLI::App& app, Action& run);
 void add_replicate(CLI::App& app, Action& run);
 void add_follow(CLI::App& app, Action& run);
 void add_enterprise(CLI::App& app, Action& run);

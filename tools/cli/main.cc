@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add_export(app, run);
   add_backup(app, run);
   add_witness(app, run);
+  add_config(app, run);
   add_replicate(app, run);
   add_follow(app, run);
   add_enterprise(app, run);
