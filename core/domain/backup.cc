@@ -411,6 +411,20 @@ Result<BackupSummary> backup_ledger(const fs::path& ledger, const fs::path& to, 
     auto facts = read_through(ledger / f.name, &dest, f.mode);
     if (!facts) return std::unexpected(facts.error());
   }
+  // The witnesses' cosignatures kept for the checkpoints (custody/ledger/witness.h): evidence
+  // from outside that verify and audit packages carry, and that nothing could make again.
+  if (std::error_code ec; fs::is_directory(ledger / "cosigned", ec)) {
+    fs::create_directories(tmp / "cosigned", ec);
+    if (ec) return fail(ErrorCode::kIoError, "cannot create " + (tmp / "cosigned").string());
+    for (const auto& e : fs::directory_iterator(ledger / "cosigned", ec)) {
+      const std::string name = e.path().filename().string();
+      if (!e.is_regular_file() || !name.ends_with(".note")) continue;
+      const fs::path dest = tmp / "cosigned" / name;
+      auto facts = read_through(e.path(), &dest, 0644);
+      if (!facts) return std::unexpected(facts.error());
+    }
+    if (ec) return fail(ErrorCode::kIoError, "cannot read " + (ledger / "cosigned").string());
+  }
   auto head = (*store)->copy_database(tmp / "db");
   if (!head) return std::unexpected(head.error());
   store->reset();

@@ -143,6 +143,34 @@ TEST_F(Backup, ATakenWhileAWriterAppendsRestoresAfterTheOriginalIsDestroyed) {
   EXPECT_EQ(run_custody({"verify", restored_dir().string()}).exit_code, 0);
 }
 
+// The cosignatures a witness sent back are evidence nothing could make again: a backup keeps
+// them, and the restored ledger verifies against the witness's key as the original did.
+TEST_F(Backup, TheWitnessesCosignaturesAreBackedUpAndRestored) {
+  const fs::path witness = tmp_.path() / "witness";
+  auto init = run_custody({"witness", "init", witness.string(), "--name", "witness.example",
+                           "--log-key-file", (ledger_dir() / "node.pub").string()});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  const std::string key(parse_line(init.out).at("key").as_string());
+  auto cp = run_custody({"checkpoint", ledger_dir().string()});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  std::ofstream(tmp_.path() / "cp.txt") << cp.out;
+  auto cosigned = run_custody({"witness", "cosign", witness.string(), "--checkpoint",
+                               (tmp_.path() / "cp.txt").string(), "--out",
+                               (tmp_.path() / "cosigned.txt").string()});
+  ASSERT_EQ(cosigned.exit_code, 0) << cosigned.err;
+  ASSERT_EQ(run_custody({"witness", "keep", ledger_dir().string(), "--note",
+                         (tmp_.path() / "cosigned.txt").string()})
+                .exit_code,
+            0);
+  take_backup();
+  fs::remove_all(ledger_dir());
+  auto r = run_custody({"restore", backup_dir().string(), "--to", restored_dir().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto v = run_custody({"verify", restored_dir().string(), "--witness-key", key});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("witness.example"), std::string::npos) << v.out;
+}
+
 TEST_F(Backup, ADamagedTableFileIsRefusedNamingIt) {
   take_backup();
   fs::path sst;
