@@ -316,7 +316,8 @@ class StreamSession : public ConnectionBase,
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "custody"); }));
     ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
-      if (ec) return self->forget();
+      if (ec || self->closing_) return self->forget();
+      self->open_ = true;
       self->read();
       self->pump();
     });
@@ -328,6 +329,13 @@ class StreamSession : public ConnectionBase,
 
   void close() override {
     net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->open_) {
+        // Still in the handshake, which is a write: no close frame beside it; hang up.
+        self->closing_ = true;
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        return;
+      }
       self->close_with(websocket::close_code::going_away, "the server is stopping");
     });
   }
@@ -343,7 +351,9 @@ class StreamSession : public ConnectionBase,
   }
 
   void pump() {
-    if (writing_ || closing_) return;
+    // Registered for wake() before the handshake ends; the handshake's reply is a write, and
+    // Beast allows one at a time: a commit's wake() during it must not write a frame.
+    if (!open_ || writing_ || closing_) return;
     // Batches of other types are read past in a loop; a read that finds nothing new (the
     // log's head moved on before a snapshot holds it) waits for the next commit's wake().
     while (queue_.empty()) {
@@ -404,6 +414,7 @@ class StreamSession : public ConnectionBase,
   net::steady_timer timer_;
   beast::flat_buffer in_;
   std::deque<std::string> queue_;
+  bool open_ = false;  // the handshake is done
   bool writing_ = false;
   bool closing_ = false;
 };
