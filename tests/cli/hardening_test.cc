@@ -774,6 +774,15 @@ TEST_F(Hardening, F22_TheSiteChangesThroughTheCliAndOnTheRecord) {
   }
   EXPECT_EQ(run_custody({"config", "set", dir().string()}).exit_code, 2);  // nothing to set
   EXPECT_EQ(head(), head_before);
+  {  // A ledger another writer holds (a server, `custody run`): refused, nothing written.
+    auto writer = testing::open_ledger(dir());
+    auto r = run_custody({"config", "set", dir().string(), "--site-name", "Plant 9"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find("ledger_locked"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_text(dir() / "config.json"), before);
+  }
+  EXPECT_EQ(head(), head_before);
 
   auto r = run_custody(
       {"config", "set", dir().string(), "--site-name", "Plant 2", "--time-zone", "Europe/Prague"});
