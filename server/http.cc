@@ -91,9 +91,10 @@ tcp::socket& socket_of(Stream& s) {
 template <typename Stream>
 class StreamSession;
 
-// One connection. Requests are read and answered one at a time (HTTP/1.1 without
-// pipelining); the answer to a command may come from a ledger thread, and is posted back to
-// the connection's strand.
+// One connection. Requests are answered one at a time, in order; the answer to a command may
+// come from a ledger thread, and is posted back to the connection's strand. The next request
+// is read while an answer is written (one read and one write may be under way on a stream),
+// and is handled once that write has completed.
 template <typename Stream>
 class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
  public:
@@ -145,7 +146,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   }
 
   void on_header(beast::error_code ec) {
-    if (ec) return on_read_error(ec);
+    if (ec) return on_read(ec);
     const auto target = parser_->get().target();
     const std::size_t limit = target.starts_with("/v1/commands:batch") ||
                                       target.starts_with("/v1/epcis/capture") ||
@@ -157,8 +158,22 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     const auto declared = parser_->get()[http::field::content_length];
     std::uint64_t length = 0;
     std::from_chars(declared.data(), declared.data() + declared.size(), length);
-    if (length > limit) return on_read_error(http::error::body_limit);
+    if (length > limit) return on_read(http::error::body_limit);
     parser_->body_limit(limit);  // chunked bodies are counted as they come
+    // Most bodies come in the same packets as their header: parsed here from what has been
+    // read, the request is handled now rather than after another trip through the queue.
+    beast::error_code parsed;
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      const std::size_t used = parser_->put(buffer_.data(), parsed);
+      buffer_.consume(used);
+      if (parsed == http::error::need_more) {
+        parsed = {};
+        break;
+      }
+      if (parsed || used == 0) break;
+    }
+    if (parsed) return on_read(parsed);
+    if (parser_->is_done()) return on_read({});
     // From the first byte of a request on, the whole of it must arrive in time.
     beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
     http::async_read(
@@ -188,6 +203,10 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   }
 
   void on_read(beast::error_code ec) {
+    if (writing_) {  // the next request came before the last answer's write completed
+      deferred_read_ = ec;
+      return;
+    }
     if (ec) return on_read_error(ec);
     auto req = parser_->release();
     ++requests_;
@@ -243,14 +262,21 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     res->body() = std::move(r.body);
     res->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    writing_ = true;
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->writing_ = false;
                         self->busy_ = false;
                         if (ec || !res->keep_alive() || self->close_after_write_) {
                           return self->finish();
                         }
-                        self->read_header();
+                        if (auto deferred = std::exchange(self->deferred_read_, std::nullopt)) {
+                          self->on_read(*deferred);
+                        }
                       });
+    // The next request is read while this answer is written: the client sends it once it has
+    // the answer, which is before this write's completion has come through the queue.
+    if (res->keep_alive() && !close_after_write_) read_header();
   }
 
   void finish() {
@@ -281,6 +307,8 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool busy_ = false;
+  bool writing_ = false;                            // an answer's async_write is under way
+  std::optional<beast::error_code> deferred_read_;  // a read that completed meanwhile
   bool close_after_write_ = false;
   bool finished_ = false;
 };

@@ -601,6 +601,58 @@ TEST_F(Serve, MalformedOversizedAndSlowRequestsAreCutOffAndServingGoesOn) {
   EXPECT_EQ(client_->request("POST", "/v1/commands", note("after", "still here"), op).status, 200);
 }
 
+TEST_F(Serve, RequestsSentTogetherAreAnsweredInOrderAndABodyMayFollowItsHeader) {
+  const std::string op = token("operator");
+  const std::string auditor = token("auditor");
+  start({"--request-timeout", "2"});
+  auto post = [&](const std::string& body) {
+    return "POST /v1/commands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + op +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  {
+    // Three requests in one packet: three answers, in the order asked.
+    HttpClient c(server_->port());
+    auto first = c.raw(post(note("pipe-1", "one")) + post(note("pipe-2", "two")) +
+                       post(note("pipe-3", "three")));
+    auto second = c.raw("");
+    auto third = c.raw("");
+    ASSERT_EQ(first.status, 200) << first.body;
+    ASSERT_EQ(second.status, 200) << second.body;
+    ASSERT_EQ(third.status, 200) << third.body;
+    EXPECT_NE(first.body.find("pipe-1"), std::string::npos) << first.body;
+    EXPECT_NE(second.body.find("pipe-2"), std::string::npos) << second.body;
+    EXPECT_NE(third.body.find("pipe-3"), std::string::npos) << third.body;
+    EXPECT_LT(first.json().at("seq").as_int64(), second.json().at("seq").as_int64());
+    EXPECT_LT(second.json().at("seq").as_int64(), third.json().at("seq").as_int64());
+  }
+  {
+    // The header, then the body a moment later.
+    HttpClient c(server_->port());
+    const std::string whole = post(note("late-body", "after a pause"));
+    const auto split = whole.find("\r\n\r\n") + 4;
+    c.send_only(whole.substr(0, split));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto r = c.raw(whole.substr(split));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("late-body"), std::string::npos) << r.body;
+  }
+  {
+    // A good request and a malformed one together: the answer, then 400 and a closed
+    // connection; nothing of the second is written.
+    HttpClient c(server_->port());
+    auto good = c.raw(post(note("before-bad", "fine")) + "NOT HTTP AT ALL\r\n\r\n");
+    auto bad = c.raw("");
+    EXPECT_EQ(good.status, 200) << good.body;
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_TRUE(c.closed_by_server(std::chrono::seconds(2)));
+  }
+  const std::string notes = json::serialize(log(auditor, "note:line-1"));
+  for (const char* id : {"pipe-1", "pipe-2", "pipe-3", "late-body", "before-bad"}) {
+    EXPECT_NE(notes.find(id), std::string::npos) << id;
+  }
+}
+
 TEST_F(Serve, CliReadsWorkWhileItServesAndWritesAreSentToIt) {
   const std::string op = token("operator");
   start();
@@ -871,6 +923,19 @@ TEST_F(Serve, ServesHttpsWithItsCertificate) {
   std::ifstream in(out);
   std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(body.find("token:auditor-1"), std::string::npos) << body;
+  // Three requests on one kept-alive TLS connection (each next one is read while the answer
+  // before it is written): curl connects once.
+  const fs::path connects = tmp_ / "connects";
+  const std::string again = "curl -sS --max-time 10 --cacert " + cert.string() +
+                            " -H 'Authorization: Bearer " + auditor + "' -o /dev/null -o " +
+                            "/dev/null -o /dev/null -w '%{http_code} %{num_connects}\\n' " +
+                            server_->url() + "/v1/whoami " + server_->url() + "/v1/whoami " +
+                            server_->url() + "/healthz > " + connects.string();
+  ASSERT_EQ(std::system(again.c_str()), 0);
+  std::ifstream cin(connects);
+  const std::string counted((std::istreambuf_iterator<char>(cin)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_EQ(counted, "200 1\n200 0\n200 0\n");
   // Under TLS the session cookie is __Host- prefixed and Secure.
   const fs::path headers = tmp_ / "headers";
   const std::string signin =
