@@ -280,11 +280,17 @@ TEST_F(JetStreamTest, ServePublishesWhatItCommitsAndShowsABacklogWhileTheBrokerI
     EXPECT_EQ(bad.exit_code, 2) << bad.err;
     EXPECT_NE(bad.err.find(std::string("field ") + field), std::string::npos) << bad.err;
   }
+  for (const char* replicas : {"0", "6"}) {
+    auto bad = run_custody({"serve", dir_.string(), "--listen", "127.0.0.1:0", "--replicate",
+                            nats_.config().url, "--replicate-replicas", replicas});
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find("field replicateReplicas"), std::string::npos) << bad.err;
+  }
   EXPECT_EQ(contents(dir_).head, before);
   EXPECT_FALSE(fs::exists(dir_ / "server"));
   auto serve = std::make_unique<ServeProcess>(
-      dir_,
-      std::vector<std::string>{"--replicate", nats_.config().url, "--replicate-site", "plant-a"});
+      dir_, std::vector<std::string>{"--replicate", nats_.config().url, "--replicate-site",
+                                     "plant-a", "--replicate-replicas", "1"});
   ASSERT_TRUE(serve->started());
   EXPECT_NE(serve->first_line().find(R"("replicating":"plant-a")"), std::string::npos)
       << serve->first_line();

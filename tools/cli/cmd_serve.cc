@@ -31,7 +31,8 @@ struct ServeArgs {
   std::string replicate;       // NATS URL(s): publish the ledger's batches (docs/replication.md)
   std::string replicate_site;  // default: the ledger's id
   std::string replicate_stream = "CUSTODY";
-  std::string enterprise;  // an enterprise directory to offer read-only (docs/enterprise.md)
+  int replicate_replicas = 1;  // of the stream, when the publisher creates it
+  std::string enterprise;      // an enterprise directory to offer read-only (docs/enterprise.md)
 };
 
 int serve(ServeArgs a) {
@@ -58,6 +59,12 @@ int serve(ServeArgs a) {
   }
   if (auto n = replication::check_name(a.replicate_stream, "replicateStream"); !n) {
     return report(n.error());
+  }
+  if (a.replicate_replicas < 1 || a.replicate_replicas > 5) {
+    return report(Error{ErrorCode::kInvalidArgument,
+                        "a JetStream stream has 1 to 5 replicas; --replicate-replicas is " +
+                            std::to_string(a.replicate_replicas),
+                        "replicateReplicas"});
   }
   const SystemClock clock;
   std::unique_ptr<domain::Enterprise> enterprise;
@@ -101,6 +108,7 @@ int serve(ServeArgs a) {
     replication::NatsConfig nats;
     nats.url = a.replicate;
     nats.stream = a.replicate_stream;
+    nats.replicas = a.replicate_replicas;
     publisher = replication::PublishingThread::start(**ledger, nats, site);
   }
   server::Metrics metrics;
@@ -204,6 +212,9 @@ void add_serve(CLI::App& app, Action& run) {
   cmd->add_option("--replicate-site", a->replicate_site,
                   "The site's name on the stream (default: the ledger's id)");
   cmd->add_option("--replicate-stream", a->replicate_stream, "The JetStream stream")
+      ->capture_default_str();
+  cmd->add_option("--replicate-replicas", a->replicate_replicas,
+                  "Replicas of the stream on a JetStream cluster (1-5), when the server creates it")
       ->capture_default_str();
   cmd->add_option("--enterprise", a->enterprise,
                   "Offer the enterprise recall over this enterprise directory's site copies, "
