@@ -19,6 +19,10 @@
 //   started process), the full recall report (lots, orders, shipments, balance), and the
 //   recursive CTE in PostgreSQL 15 (a throwaway cluster on 127.0.0.1, started and stopped
 //   here) and in SQLite, both with the edges indexed both ways.
+//
+//   bench_genealogy --walk DIR    the RocksDB walk alone on a built dataset, warm, in a few
+//                                 seconds (CUSTODY_BENCH_WALK=forward or backward for one
+//                                 direction): for comparing storage settings run against run.
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
 #include <rocksdb/db.h>
@@ -28,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -595,6 +600,43 @@ int cold_child(const std::string& dir, const Samples& s) {
   return 0;
 }
 
+// `--walk DIR`: the RocksDB walk alone, warm, in this process: one pass to fill the cache,
+// then two timed passes; prints each direction's p50 and p99 (CUSTODY_BENCH_WALK=forward or
+// backward: one of them). For comparing storage settings quickly, build against build.
+int walk_child(const std::string& dir, const Samples& s) {
+  auto ledger =
+      ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
+  if (!ledger) return 1;
+  auto snap = (*ledger)->snapshot();
+  const char* only = std::getenv("CUSTODY_BENCH_WALK");  // "forward" or "backward"
+  for (bool forward : {true, false}) {
+    if (only != nullptr && std::string(only) != (forward ? "forward" : "backward")) continue;
+    std::vector<double> times;
+    std::size_t reached = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+      for (std::uint32_t lot : forward ? s.forward : s.backward) {
+        const std::vector<std::string> start{Dataset::name(lot)};
+        std::size_t n = 0;
+        const double ms = time_ms([&] {
+          auto t = domain::trace_snapshot(
+              *snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward,
+              0);
+          n = t ? t->lots.size() : 0;
+        });
+        if (pass > 0) {
+          times.push_back(ms);
+          reached += n;
+        }
+      }
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("%s p50 %.3f ms, p99 %.3f ms, %zu lots reached\n", forward ? "forward" : "backward",
+                times[times.size() / 2], times[std::min(times.size() - 1, times.size() * 99 / 100)],
+                reached / 2);
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace custody::bench
 
@@ -615,6 +657,7 @@ int main(int argc, char** argv) {
   std::snprintf(scale_name, sizeof scale_name, "%g", scale);
   const std::filesystem::path dir = base / ("genealogy-" + std::string(scale_name));
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
+  if (argc == 3 && std::string(argv[1]) == "--walk") return walk_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--host") return host_child(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "--rewrite") return rewrite_child(argv[2]);
