@@ -41,8 +41,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# N distinct free ports on loopback: all bound at once, so no two are the same (one at a
+# time, the kernel may hand the same port out twice once it was let go).
+free_ports() {
+  python3 -c 'import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"
 }
 
 wait_port() {
@@ -77,9 +82,11 @@ mkdir -p "$work/logs"
 
 # ---- a 3-node JetStream cluster on loopback
 declare -a client_port cluster_port
+read -r -a ports <<<"$(free_ports 6)"
+[ "${#ports[@]}" -eq 6 ] || fail "no free ports on 127.0.0.1"
 for i in 1 2 3; do
-  client_port[$i]=$(free_port)
-  cluster_port[$i]=$(free_port)
+  client_port[$i]=${ports[$((2 * i - 2))]}
+  cluster_port[$i]=${ports[$((2 * i - 1))]}
 done
 routes="nats-route://127.0.0.1:${cluster_port[1]}, nats-route://127.0.0.1:${cluster_port[2]}, nats-route://127.0.0.1:${cluster_port[3]}"
 for i in 1 2 3; do
