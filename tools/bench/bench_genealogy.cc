@@ -278,6 +278,18 @@ GraphOpen open_with_graph(const std::filesystem::path& dir) {
   return g;
 }
 
+// One RocksDB walk from `lot` (trace_snapshot, what one-shot CLI commands use): its time in
+// ms; `reached` gets how many lots it reached.
+double timed_walk(const ledger::Snapshot& snap, std::uint32_t lot, bool forward,
+                  std::size_t& reached) {
+  const std::vector<std::string> start{Dataset::name(lot)};
+  return time_ms([&] {
+    auto t = domain::trace_snapshot(
+        snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward, 0);
+    reached = t ? t->lots.size() : 0;
+  });
+}
+
 void run_all(const std::filesystem::path& base, const std::filesystem::path& dir, const Dataset& d,
              const Samples& s) {
   // Custody, in-memory graph, warm, built from the genealogy family (a graph saved by an
@@ -345,14 +357,8 @@ void run_all(const std::filesystem::path& base, const std::filesystem::path& dir
     for (int pass = 0; pass < 2; ++pass) {
       for (bool forward : {true, false}) {
         for (std::uint32_t lot : forward ? s.forward : s.backward) {
-          const std::vector<std::string> start{Dataset::name(lot)};
           std::size_t n = 0;
-          const double ms = time_ms([&] {
-            auto t = domain::trace_snapshot(
-                *snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward,
-                0);
-            n = t ? t->lots.size() : 0;
-          });
+          const double ms = timed_walk(*snap, lot, forward, n);
           if (pass == 1)
             g_results[forward ? "custody rocksdb forward" : "custody rocksdb backward"].add(ms, n);
         }
@@ -585,13 +591,8 @@ int cold_child(const std::string& dir, const Samples& s) {
   auto snap = (*ledger)->snapshot();
   for (bool forward : {true, false}) {
     for (std::uint32_t lot : forward ? s.forward : s.backward) {
-      const std::vector<std::string> start{Dataset::name(lot)};
       std::size_t n = 0;
-      const double ms = time_ms([&] {
-        auto t = domain::trace_snapshot(
-            *snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward, 0);
-        n = t ? t->lots.size() : 0;
-      });
+      const double ms = timed_walk(*snap, lot, forward, n);
       std::printf("%s %.4f %zu\n",
                   forward ? "custody_rocksdb_cold_forward" : "custody_rocksdb_cold_backward", ms,
                   n);
@@ -615,14 +616,8 @@ int walk_child(const std::string& dir, const Samples& s) {
     std::size_t reached = 0;
     for (int pass = 0; pass < 3; ++pass) {
       for (std::uint32_t lot : forward ? s.forward : s.backward) {
-        const std::vector<std::string> start{Dataset::name(lot)};
         std::size_t n = 0;
-        const double ms = time_ms([&] {
-          auto t = domain::trace_snapshot(
-              *snap, start, forward ? domain::Direction::kForward : domain::Direction::kBackward,
-              0);
-          n = t ? t->lots.size() : 0;
-        });
+        const double ms = timed_walk(*snap, lot, forward, n);
         if (pass > 0) {
           times.push_back(ms);
           reached += n;
