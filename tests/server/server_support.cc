@@ -254,6 +254,14 @@ HttpResponse HttpClient::raw(const std::string& bytes, std::chrono::milliseconds
   return r;
 }
 
+HttpResponse HttpClient::finish(const std::string& rest, std::chrono::milliseconds timeout) {
+  const std::string method = sent_method_, target = sent_target_;
+  send_only(rest);
+  HttpResponse r = read_response(timeout);
+  record_exchange(method, target, r);
+  return r;
+}
+
 bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
   if (fd_ < 0) return true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -65,6 +65,10 @@ class HttpClient {
   // Bytes as they are, then the response (if any) within `timeout`.
   HttpResponse raw(const std::string& bytes,
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  // The rest of a request whose start send_only() sent (its body, say), then the response:
+  // recorded as answering that request.
+  HttpResponse finish(const std::string& rest,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   // Whether the server has closed this connection (reads EOF within `timeout`).
   bool closed_by_server(std::chrono::milliseconds timeout);
   void connect();

@@ -633,7 +633,7 @@ TEST_F(Serve, RequestsSentTogetherAreAnsweredInOrderAndABodyMayFollowItsHeader) 
     const auto split = whole.find("\r\n\r\n") + 4;
     c.send_only(whole.substr(0, split));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto r = c.raw(whole.substr(split));
+    auto r = c.finish(whole.substr(split));
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_NE(r.body.find("late-body"), std::string::npos) << r.body;
   }
