@@ -12,7 +12,8 @@
 // Single commands: N/4 note.add commands from 64 threads, each with its own kept-alive
 // connection, posting one command to `POST /v1/commands` and waiting for the answer; against
 // the CLI's path in process (decode, then the sequencer) from 64 waiting threads. Commands/s
-// and latency percentiles for both.
+// and latency percentiles for both. CUSTODY_BENCH_ROUNDS alternates them that many times and
+// adds the medians.
 //
 // Sign-in and signatures: POST /v1/session 30 times in a row; then, signed in, 30 signatures
 // (a challenge, then its confirmation with the password): the latency of each step.
@@ -37,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
@@ -307,80 +309,110 @@ int main() {
   const fs::path single_dir = base / "single";
   const std::string single_token = ledger_with_token(single_dir);
   if (part("single")) {
-    std::vector<double> in_lat;
-    double in_rate = 0;
-    {
-      auto ledger = fresh_ledger("server-inprocess");
-      in_rate = cli_path_64_waiting(*ledger, n, &in_lat);
-    }
-    std::vector<double> http_lat;
-    double http_rate = 0;
-    {
-      Server server(single_dir);
-      std::vector<std::unique_ptr<custody::server::Client>> clients;
-      for (int t = 0; t < 64; ++t) {
-        auto c = custody::server::Client::connect({server.url(), single_token, ""});
-        if (!c) {
-          std::fprintf(stderr, "connect: %s\n", c.error().message.c_str());
-          return 1;
+    // CUSTODY_BENCH_ROUNDS (default 1) alternates the paths that many times, each round on
+    // fresh ledgers: on a VM whose speed moves from minute to minute, the ratio of one round
+    // says little, the median of several more.
+    const std::uint64_t rounds = std::max<std::uint64_t>(env_number("CUSTODY_BENCH_ROUNDS", 1), 1);
+    std::vector<double> in_rates, http_rates, wrk_rates;
+    for (std::uint64_t round = 0; round < rounds; ++round) {
+      const std::string suffix = round == 0 ? "" : "-" + std::to_string(round);
+      const fs::path http_dir = round == 0 ? single_dir : base / ("single" + suffix);
+      const std::string http_token = round == 0 ? single_token : ledger_with_token(http_dir);
+      std::vector<double> in_lat;
+      double in_rate = 0;
+      {
+        auto ledger = fresh_ledger("server-inprocess" + suffix);
+        in_rate = cli_path_64_waiting(*ledger, n, &in_lat);
+      }
+      std::vector<double> http_lat;
+      double http_rate = 0;
+      {
+        Server server(http_dir);
+        std::vector<std::unique_ptr<custody::server::Client>> clients;
+        for (int t = 0; t < 64; ++t) {
+          auto c = custody::server::Client::connect({server.url(), http_token, ""});
+          if (!c) {
+            std::fprintf(stderr, "connect: %s\n", c.error().message.c_str());
+            return 1;
+          }
+          clients.push_back(std::move(*c));
         }
-        clients.push_back(std::move(*c));
+        std::atomic<std::uint64_t> failed{0};
+        http_rate = run_64_waiting(
+            n,
+            [&](std::uint64_t k, std::size_t t) {
+              auto r = clients[t]->post("/v1/commands", note_line(k, false), "application/json");
+              if (!r || r->status != 200) failed.fetch_add(1);
+            },
+            &http_lat);
+        failures += failed.load();
       }
-      std::atomic<std::uint64_t> failed{0};
-      http_rate = run_64_waiting(
-          n,
-          [&](std::uint64_t k, std::size_t t) {
-            auto r = clients[t]->post("/v1/commands", note_line(k, false), "application/json");
-            if (!r || r->status != 200) failed.fetch_add(1);
-          },
-          &http_lat);
-      failures += failed.load();
-    }
-    // The same load from wrk (one C process, epoll, 2 threads, 64 connections each waiting for
-    // its answer): far less client CPU on the cores the server shares.
-    std::string wrk_out;
-    {
-      const fs::path wrk_dir = base / "single-wrk";
-      const std::string wrk_token = ledger_with_token(wrk_dir);
-      const fs::path script = base / "post.lua";
-      std::ofstream(script)
-          << "local threads = 0\n"
-             "function setup(thread) threads = threads + 1; thread:set('tid', threads) end\n"
-             "local n = 0\n"
-             "function request()\n"
-             "  n = n + 1\n"
-             "  local body = '{\"type\":\"note.add\",\"commandId\":\"w' .. tid .. '-' .. n .. "
-             "'\",\"data\":{\"subject\":\"line-' .. (n % 64) .. '\",\"text\":\"' .. "
-             "string.rep('x', 50) .. '\"}}'\n"
-             "  return wrk.format('POST', '/v1/commands', {['Content-Type'] = "
-             "'application/json', ['Authorization'] = 'Bearer "
-          << wrk_token << "'}, body)\nend\n";
-      Server server(wrk_dir);
-      if (server.url().empty()) return 1;
-      wrk_out =
-          run("wrk -t2 -c64 -d" + std::to_string(env_number("CUSTODY_BENCH_WRK_SECONDS", 60) / 3) +
-              "s --latency -s " + script.string() + " " + server.url() + " 2>&1");
-    }
-    const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
-    const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
-    std::printf(
-        "single commands, 64 waiting: in process %.0f commands/s (p50 %.2f ms, p99 %.2f "
-        "ms); POST /v1/commands over 64 kept-alive connections %.0f commands/s (p50 %.2f "
-        "ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
-        in_rate, in_p50, in_p99, http_rate, http_p50, http_p99, http_rate / in_rate,
-        static_cast<unsigned long long>(failures));
-    const auto rate_at = wrk_out.find("Requests/sec:");
-    const double wrk_rate =
-        rate_at == std::string::npos ? 0 : std::strtod(wrk_out.c_str() + rate_at + 13, nullptr);
-    std::printf("  the same from wrk -t2 -c64: %.0f commands/s; ratio %.2f to in process\n",
-                wrk_rate, wrk_rate / in_rate);
-    std::istringstream wrk_lines(wrk_out);
-    for (std::string line; std::getline(wrk_lines, line);) {
-      if (line.find("50%") != std::string::npos || line.find("99%") != std::string::npos ||
-          line.find("Non-2xx") != std::string::npos ||
-          line.find("requests in") != std::string::npos) {
-        std::printf("  %s\n", line.c_str());
+      // The same load from wrk (one C process, epoll, 2 threads, 64 connections each waiting
+      // for its answer): far less client CPU on the cores the server shares.
+      std::string wrk_out;
+      {
+        const fs::path wrk_dir = base / ("single-wrk" + suffix);
+        const std::string wrk_token = ledger_with_token(wrk_dir);
+        const fs::path script = base / "post.lua";
+        std::ofstream(script)
+            << "local threads = 0\n"
+               "function setup(thread) threads = threads + 1; thread:set('tid', threads) end\n"
+               "local n = 0\n"
+               "function request()\n"
+               "  n = n + 1\n"
+               "  local body = '{\"type\":\"note.add\",\"commandId\":\"w' .. tid .. '-' .. n .. "
+               "'\",\"data\":{\"subject\":\"line-' .. (n % 64) .. '\",\"text\":\"' .. "
+               "string.rep('x', 50) .. '\"}}'\n"
+               "  return wrk.format('POST', '/v1/commands', {['Content-Type'] = "
+               "'application/json', ['Authorization'] = 'Bearer "
+            << wrk_token << "'}, body)\nend\n";
+        Server server(wrk_dir);
+        if (server.url().empty()) return 1;
+        wrk_out = run("wrk -t2 -c64 -d" +
+                      std::to_string(env_number("CUSTODY_BENCH_WRK_SECONDS", 60) / 3) +
+                      "s --latency -s " + script.string() + " " + server.url() + " 2>&1");
       }
+      const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
+      const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
+      std::printf(
+          "single commands, 64 waiting%s: in process %.0f commands/s (p50 %.2f ms, p99 %.2f "
+          "ms); POST /v1/commands over 64 kept-alive connections %.0f commands/s (p50 %.2f "
+          "ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
+          rounds > 1 ? (", round " + std::to_string(round + 1)).c_str() : "", in_rate, in_p50,
+          in_p99, http_rate, http_p50, http_p99, http_rate / in_rate,
+          static_cast<unsigned long long>(failures));
+      const auto rate_at = wrk_out.find("Requests/sec:");
+      const double wrk_rate =
+          rate_at == std::string::npos ? 0 : std::strtod(wrk_out.c_str() + rate_at + 13, nullptr);
+      std::printf("  the same from wrk -t2 -c64: %.0f commands/s; ratio %.2f to in process\n",
+                  wrk_rate, wrk_rate / in_rate);
+      std::istringstream wrk_lines(wrk_out);
+      for (std::string line; std::getline(wrk_lines, line);) {
+        if (line.find("50%") != std::string::npos || line.find("99%") != std::string::npos ||
+            line.find("Non-2xx") != std::string::npos ||
+            line.find("requests in") != std::string::npos) {
+          std::printf("  %s\n", line.c_str());
+        }
+      }
+      in_rates.push_back(in_rate);
+      http_rates.push_back(http_rate);
+      wrk_rates.push_back(wrk_rate);
+    }
+    if (rounds > 1) {
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+      };
+      std::vector<double> http_ratios, wrk_ratios;
+      for (std::size_t r = 0; r < in_rates.size(); ++r) {
+        http_ratios.push_back(http_rates[r] / in_rates[r]);
+        wrk_ratios.push_back(wrk_rates[r] / in_rates[r]);
+      }
+      std::printf(
+          "single commands, medians of %llu rounds: in process %.0f/s, POST /v1/commands %.0f/s, "
+          "wrk %.0f/s; ratios (each round's, their median) %.2f and %.2f\n",
+          static_cast<unsigned long long>(rounds), median(in_rates), median(http_rates),
+          median(wrk_rates), median(http_ratios), median(wrk_ratios));
     }
   }
 
