@@ -116,10 +116,11 @@ std::string note_line(std::uint64_t k, bool with_actor) {
          std::to_string(k % 64) + R"(","text":")" + std::string(50, 'x') + "\"}}";
 }
 
-// A ledger with an operator token; returns the token's secret.
-std::string ledger_with_token(const std::filesystem::path& dir) {
+// A ledger with an operator token; returns the token's secret. `history`: one that takes a
+// past month as it was (`init --import-history`: nothing in it is a late entry).
+std::string ledger_with_token(const std::filesystem::path& dir, bool history = false) {
   const std::string bin = CUSTODY_BINARY;
-  run(bin + " init " + dir.string() + " >/dev/null");
+  run(bin + " init " + dir.string() + (history ? " --import-history" : "") + " >/dev/null");
   auto out = run(bin + " token create " + dir.string() + " --id bench --role operator");
   boost::system::error_code ec;
   auto v = boost::json::parse(out, ec);
@@ -478,11 +479,19 @@ int main() {
   // ---- GET /v1/lots/{id} under wrk
   if (part("wrk")) {
     const fs::path dir = base / "plant";
-    const std::string token = ledger_with_token(dir);
+    // The generated month starts on 2026-10-01: history by now, which a ledger made for
+    // today would refuse as late entries (and every GET below would be a 404).
+    const std::string token = ledger_with_token(dir, true);
     const fs::path plant = base / "plant.ndjson";
     run(bin + " gen plant --days " + std::to_string(env_number("CUSTODY_BENCH_DAYS", 30)) +
         " --seed 7 > " + plant.string());
-    run(bin + " append " + dir.string() + " " + plant.string() + " > /dev/null");
+    const std::string refused =
+        run(bin + " append " + dir.string() + " " + plant.string() + " | grep -c '\"ok\":false'");
+    if (std::strtoull(refused.c_str(), nullptr, 10) > 0) {
+      std::fprintf(stderr, "the plant month was not appended whole: %s commands refused\n",
+                   refused.substr(0, refused.find('\n')).c_str());
+      return 1;
+    }
     // The month's received lots, visited in turn by a wrk script.
     std::vector<std::string> lots;
     {
