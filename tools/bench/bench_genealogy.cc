@@ -23,6 +23,10 @@
 //   bench_genealogy --walk DIR    the RocksDB walk alone on a built dataset, warm, in a few
 //                                 seconds (CUSTODY_BENCH_WALK=forward or backward for one
 //                                 direction): for comparing storage settings run against run.
+//   bench_genealogy --postgres-start BASE, --postgres-walk, --postgres-stop BASE
+//                                 PostgreSQL loaded once and left running, its recursive
+//                                 query timed as --walk times the walk: the two alternate
+//                                 run by run.
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
 #include <rocksdb/db.h>
@@ -108,6 +112,10 @@ struct Postgres {
             ">/dev/null")) {
       return false;
     }
+    return connect();
+  }
+
+  bool connect() {
     conn = PQconnectdb(
         ("host=127.0.0.1 port=" + std::to_string(port) + " user=custody dbname=postgres").c_str());
     return PQstatus(conn) == CONNECTION_OK;
@@ -145,7 +153,14 @@ struct Postgres {
     PQclear(r);
     return exec("CREATE INDEX edges_fwd ON edges (src, dst)") &&
            exec("CREATE INDEX edges_bwd ON edges (dst, src)") && exec("VACUUM ANALYZE edges") &&
-           exec(
+           prepare();
+  }
+
+  // Connects to a cluster that `--postgres-start` left running.
+  bool attach() { return connect() && prepare(); }
+
+  bool prepare() {
+    return exec(
                "PREPARE fwd(bigint) AS WITH RECURSIVE r(lot) AS (SELECT $1 UNION SELECT e.dst FROM "
                "edges e "
                "JOIN r ON e.src = r.lot) SELECT count(*) FROM r") &&
@@ -601,15 +616,12 @@ int cold_child(const std::string& dir, const Samples& s) {
   return 0;
 }
 
-// `--walk DIR`: the RocksDB walk alone, warm, in this process: one pass to fill the cache,
-// then two timed passes; prints each direction's p50 and p99 (CUSTODY_BENCH_WALK=forward or
-// backward: one of them). For comparing storage settings quickly, build against build.
-int walk_child(const std::string& dir, const Samples& s) {
-  auto ledger =
-      ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
-  if (!ledger) return 1;
-  auto snap = (*ledger)->snapshot();
-  const char* only = std::getenv("CUSTODY_BENCH_WALK");  // "forward" or "backward"
+// Three passes over the sample's start lots in each direction (the first fills the caches),
+// timing `walk(forward, lot, reached)` in the last two; prints each direction's p50 and p99 as
+// `label forward|backward p50 ... ms`. CUSTODY_BENCH_WALK=forward or backward: one of them.
+template <typename Walk>
+void timed_passes(const Samples& s, const char* label, Walk walk) {
+  const char* only = std::getenv("CUSTODY_BENCH_WALK");
   for (bool forward : {true, false}) {
     if (only != nullptr && std::string(only) != (forward ? "forward" : "backward")) continue;
     std::vector<double> times;
@@ -617,7 +629,7 @@ int walk_child(const std::string& dir, const Samples& s) {
     for (int pass = 0; pass < 3; ++pass) {
       for (std::uint32_t lot : forward ? s.forward : s.backward) {
         std::size_t n = 0;
-        const double ms = timed_walk(*snap, lot, forward, n);
+        const double ms = walk(forward, lot, n);
         if (pass > 0) {
           times.push_back(ms);
           reached += n;
@@ -625,10 +637,60 @@ int walk_child(const std::string& dir, const Samples& s) {
       }
     }
     std::sort(times.begin(), times.end());
-    std::printf("%s p50 %.3f ms, p99 %.3f ms, %zu lots reached\n", forward ? "forward" : "backward",
-                times[times.size() / 2], times[std::min(times.size() - 1, times.size() * 99 / 100)],
-                reached / 2);
+    std::printf("%s%s p50 %.3f ms, p99 %.3f ms, %zu lots reached\n", label,
+                forward ? "forward" : "backward", times[times.size() / 2],
+                times[std::min(times.size() - 1, times.size() * 99 / 100)], reached / 2);
   }
+}
+
+// `--walk DIR`: the RocksDB walk alone, warm, in this process. For comparing storage settings
+// quickly, build against build.
+int walk_child(const std::string& dir, const Samples& s) {
+  auto ledger =
+      ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
+  if (!ledger) return 1;
+  auto snap = (*ledger)->snapshot();
+  timed_passes(s, "", [&](bool forward, std::uint32_t lot, std::size_t& n) {
+    return timed_walk(*snap, lot, forward, n);
+  });
+  return 0;
+}
+
+// `--postgres-start BASE`: a PostgreSQL cluster under BASE/pg loaded with the dataset's edges
+// (as the full run loads it), left running for `--postgres-walk`, which runs the same passes
+// as `--walk` on its recursive query: the two alternate run by run, on one machine's load.
+// `--postgres-stop BASE` stops it and removes it.
+int postgres_start(const std::filesystem::path& base, const Dataset& d) {
+  Postgres pg;
+  const bool ok = pg.start(base) && pg.load(d);
+  if (pg.conn != nullptr) PQfinish(pg.conn);
+  if (!ok) {
+    pg.stop();
+    return 1;
+  }
+  std::printf("PostgreSQL on 127.0.0.1:%d, data in %s\n", pg.port, pg.dir.c_str());
+  return 0;
+}
+
+int postgres_walk(const Samples& s) {
+  Postgres pg;
+  if (!pg.attach()) {
+    std::fprintf(stderr, "no PostgreSQL on 127.0.0.1:%d: run --postgres-start first\n", pg.port);
+    return 1;
+  }
+  timed_passes(s, "postgresql ", [&](bool forward, std::uint32_t lot, std::size_t& n) {
+    return time_ms([&] { n = pg.reach(forward, lot); });
+  });
+  PQfinish(pg.conn);
+  return 0;
+}
+
+int postgres_stop(const std::filesystem::path& base) {
+  Postgres pg;
+  pg.dir = base / "pg";
+  if (!std::filesystem::exists(pg.dir)) return 0;
+  if (::geteuid() == 0) pg.as_user = "runuser -u postgres -- ";
+  pg.stop();
   return 0;
 }
 
@@ -653,6 +715,9 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = base / ("genealogy-" + std::string(scale_name));
   if (argc == 3 && std::string(argv[1]) == "--cold") return cold_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--walk") return walk_child(argv[2], s);
+  if (argc == 3 && std::string(argv[1]) == "--postgres-start") return postgres_start(argv[2], d);
+  if (argc == 2 && std::string(argv[1]) == "--postgres-walk") return postgres_walk(s);
+  if (argc == 3 && std::string(argv[1]) == "--postgres-stop") return postgres_stop(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "--saved") return saved_child(argv[2], s);
   if (argc == 3 && std::string(argv[1]) == "--host") return host_child(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "--rewrite") return rewrite_child(argv[2]);
