@@ -13,6 +13,24 @@ void Apply::history(std::string_view kind, std::string_view id) const {
   state.put(cf.history, keys::history(kind, id, rec.seq), rec.type);
 }
 
+namespace {
+
+// The edge from -> to is now `e`: both families that hold it, and both lots' adjacency values.
+void put_edge(Apply& a, std::string_view from, std::string_view to, s::Edge::Reader e) {
+  const std::string bytes = codec::canonical_bytes(e);
+  a.state.put(a.cf.fwd, keys::edge(from, to), bytes);
+  a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  const auto kind = static_cast<std::uint8_t>(e.getKind());
+  for (const auto& [cf, lot, other] :
+       {std::tuple{a.cf.out, from, to}, std::tuple{a.cf.in, to, from}}) {
+    const auto old = a.state.get(cf, lot);
+    a.state.put(cf, lot,
+                keys::adjacency::with(old.value_or(std::string()), other, kind, e.getQty()));
+  }
+}
+
+}  // namespace
+
 void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind kind,
               std::int64_t qty, std::string_view wo, Target target) {
   const std::string fwd_key = keys::edge(from, to);
@@ -29,9 +47,7 @@ void add_edge(Apply& a, std::string_view from, std::string_view to, s::EdgeKind 
     e.setWo(codec::text(std::string(wo)));
     e.setSeq(a.rec.seq);
   }
-  const std::string bytes = codec::canonical_bytes(e.asReader());
-  a.state.put(a.cf.fwd, fwd_key, bytes);
-  a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  put_edge(a, from, to, e.asReader());
   if (a.graph != nullptr) a.graph->add_edge(from, to, kind, qty, a.rec.seq);
 }
 
@@ -75,9 +91,7 @@ void shift_edge(Apply& a, std::string_view from, std::string_view to, std::int64
   msg.setRoot(old->get());
   auto e = msg.getRoot<s::Edge>();
   e.setQty(e.getQty() + delta);
-  const std::string bytes = codec::canonical_bytes(e.asReader());
-  a.state.put(a.cf.fwd, key, bytes);
-  a.state.put(a.cf.bwd, keys::edge(to, from), bytes);
+  put_edge(a, from, to, e.asReader());
   if (a.graph != nullptr) a.graph->add_edge(from, to, e.getKind(), delta, a.rec.seq);
 }
 

@@ -15,6 +15,7 @@
 #include "custody/common/files.h"
 #include "custody/crypto/sha256.h"
 #include "custody/domain/projections.h"
+#include "custody/ledger/store.h"
 
 namespace custody::domain {
 
@@ -782,8 +783,8 @@ Result<std::unique_ptr<GenealogyGraph>> GenealogyGraph::load_saved(
 
 namespace {
 
-// One edge a walk's scan found: the lot it was scanned from, and the other end's name (a copy:
-// the scan's key is gone once its iterator moves).
+// One edge a walk found: the lot it was read from, and the other end's name (a copy: the
+// scan's key is gone once its iterator moves, the batch's value once the level is read).
 struct Found {
   std::uint32_t from;  // index into the frontier
   std::string other;
@@ -791,11 +792,10 @@ struct Found {
   std::int64_t qty;
 };
 
-// The edges of frontier[begin, end) in key order, through `scanner`.
-std::vector<Found> scan_edges(ledger::Reader::Scanner& scanner,
-                              const std::vector<std::string_view>& frontier, std::size_t begin,
-                              std::size_t end) {
-  std::vector<Found> found;
+// The edges of frontier[begin, end) in key order, through `scanner` of genealogy_fwd or
+// genealogy_bwd: one seek a lot.
+void scan_edges(ledger::Reader::Scanner& scanner, const std::vector<std::string_view>& frontier,
+                std::size_t begin, std::size_t end, std::vector<Found>& found) {
   for (std::size_t i = begin; i < end; ++i) {
     const std::string prefix = keys::edge_prefix(frontier[i]);
     scanner.scan_prefix(prefix, [&](std::string_view key, std::string_view value) {
@@ -806,12 +806,37 @@ std::vector<Found> scan_edges(ledger::Reader::Scanner& scanner,
       return true;
     });
   }
-  return found;
 }
 
-// A breadth-first level this large is scanned by two threads, each over its half of the
-// sorted lots with its own iterator: most of a walk's time is the seeks.
-// Splitting a narrower one costs more (a thread, a second iterator) than it saves.
+// The same from the lots' adjacency values (genealogy_out or genealogy_in), read in one batch;
+// a lot with too many edges for its value is scanned through `scanner`.
+void read_edges(const ledger::Snapshot& snap, ledger::Reader::Cf adjacent,
+                ledger::Reader::Scanner& scanner, const std::vector<std::string_view>& frontier,
+                std::size_t begin, std::size_t end, std::vector<Found>& found) {
+  const std::vector<std::string> lots(frontier.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      frontier.begin() + static_cast<std::ptrdiff_t>(end));
+  const auto values = snap.multi_get(adjacent, lots);
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto& value = values[i - begin];
+    if (!value) continue;  // no edges
+    if (keys::adjacency::too_many(*value)) {
+      scan_edges(scanner, frontier, i, i + 1, found);
+      continue;
+    }
+    const auto entries = keys::adjacency::decode(*value);
+    if (!entries) {
+      throw ledger::StorageError(Error::corruption("the genealogy adjacency of " +
+                                                   std::string(frontier[i]) + " is malformed"));
+    }
+    for (const auto& e : *entries) {
+      found.push_back({static_cast<std::uint32_t>(i), std::string(e.other),
+                       static_cast<schema::EdgeKind>(e.kind), e.qty});
+    }
+  }
+}
+
+// A breadth-first level this large is read by two threads, each over its half of the sorted
+// lots. Splitting a narrower one costs more (a thread, a second read) than it saves.
 constexpr std::size_t kSplitLevelAt = 512;
 
 }  // namespace
@@ -820,45 +845,59 @@ Result<Trace> trace_snapshot(const ledger::Snapshot& snap, std::span<const std::
                              Direction direction, std::uint32_t max_depth) {
   return ledger::reading([&]() -> Result<Trace> {
     Trace out;
-    const auto family =
-        snap.family(direction == Direction::kForward ? kGenealogyFwdCf : kGenealogyBwdCf);
-    // A narrow level's lots lie far apart in the family: each scan is one lot's edges
-    // (keys::edge_prefix), and the families' filters answer for a lot that has none (most of
-    // a backward walk's last level). A wide level's lots lie close together: RocksDB reseeks
-    // within the block it is in, which saves more than the filters and which a prefix seek
-    // gives up; its halves are scanned in key order.
+    const bool forward = direction == Direction::kForward;
+    const auto family = snap.family(forward ? kGenealogyFwdCf : kGenealogyBwdCf);
+    // Each level's lots are read from their adjacency values in one batch. A ledger whose
+    // projections predate those families (version 1, opened to be read) is walked by seeks:
+    // a narrow level's lots lie far apart in the edge family, and each scan is one lot's
+    // edges (keys::edge_prefix), which the family's filters answer for a lot that has none;
+    // a wide level's lie close together, and RocksDB reseeks within the block it is in,
+    // which saves more than the filters and which a prefix seek gives up.
+    ledger::Reader::Cf adjacent = snap.store().cf(forward ? kGenealogyOutCf : kGenealogyInCf);
     auto narrow = snap.prefix_scanner(family);
     std::unique_ptr<ledger::Reader::Scanner> first, second;  // a wide level's, once needed
-    boost::unordered_flat_map<std::string_view, std::uint32_t> seen;
+    // A wide level's two scanners: for its lots with too many edges for their value, or for
+    // the whole level in key order.
+    auto wide_scanner = [&] {
+      return adjacent != nullptr ? snap.prefix_scanner(family) : snap.scanner(family);
+    };
     std::vector<std::string_view> frontier, next;
+    auto edges_of = [&](ledger::Reader::Scanner& scanner, std::size_t begin, std::size_t end) {
+      std::vector<Found> found;
+      if (adjacent != nullptr) {
+        read_edges(snap, adjacent, scanner, frontier, begin, end, found);
+      } else {
+        scan_edges(scanner, frontier, begin, end, found);
+      }
+      return found;
+    };
+    boost::unordered_flat_map<std::string_view, std::uint32_t> seen;
     for (const auto& s : starts) {
       out.storage.push_back(s);
       if (!seen.emplace(out.storage.back(), 0).second) continue;
       out.lots.push_back({out.storage.back(), 0});
       frontier.push_back(out.storage.back());
     }
-    const bool forward = direction == Direction::kForward;
     for (std::uint32_t depth = 1; !frontier.empty() && (max_depth == 0 || depth <= max_depth);
          ++depth) {
       next.clear();
-      // In key order, so that each seek moves the iterator forward through the family.
+      // In key order: a batch's reads, and each seek, move forward through the family.
       std::sort(frontier.begin(), frontier.end());
       std::vector<Found> found;
       if (frontier.size() < kSplitLevelAt) {
-        found = scan_edges(*narrow, frontier, 0, frontier.size());
+        found = edges_of(*narrow, 0, frontier.size());
       } else {
-        if (!first) first = snap.scanner(family);
-        if (!second) second = snap.scanner(family);
+        if (!first) first = wide_scanner();
+        if (!second) second = wide_scanner();
         const std::size_t half = frontier.size() / 2;
-        auto later = std::async(std::launch::async, [&] {
-          return scan_edges(*second, frontier, half, frontier.size());
-        });
-        found = scan_edges(*first, frontier, 0, half);
-        auto rest = later.get();  // rethrows what the other thread's scan threw
+        auto later = std::async(std::launch::async,
+                                [&] { return edges_of(*second, half, frontier.size()); });
+        found = edges_of(*first, 0, half);
+        auto rest = later.get();  // rethrows what the other thread's read threw
         found.insert(found.end(), std::make_move_iterator(rest.begin()),
                      std::make_move_iterator(rest.end()));
       }
-      // In the order one scan would have found them: the answer does not depend on the split.
+      // In the order one thread would have found them: the answer does not depend on the split.
       for (Found& f : found) {
         const std::string_view u = frontier[f.from];
         auto at = seen.find(std::string_view(f.other));

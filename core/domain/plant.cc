@@ -34,6 +34,8 @@ class PlantStateMachine final : public PlantMachine {
     cf_.history = families.cf(kHistoryCf);
     cf_.fwd = families.cf(kGenealogyFwdCf);
     cf_.bwd = families.cf(kGenealogyBwdCf);
+    cf_.out = families.cf(kGenealogyOutCf);
+    cf_.in = families.cf(kGenealogyInCf);
     cf_.index = families.cf(kIndexCf);
     cf_.facts = families.cf(kFactsCf);
     cf_.corrections = families.cf(kCorrectionsCf);

@@ -8,9 +8,9 @@ namespace custody::domain {
 
 const std::vector<std::string>& projection_column_families() {
   static const std::vector<std::string> all = {
-      std::string(kEntitiesCf),     std::string(kHistoryCf), std::string(kGenealogyFwdCf),
-      std::string(kGenealogyBwdCf), std::string(kIndexCf),   std::string(kFactsCf),
-      std::string(kCorrectionsCf)};
+      std::string(kEntitiesCf),     std::string(kHistoryCf),      std::string(kGenealogyFwdCf),
+      std::string(kGenealogyBwdCf), std::string(kGenealogyOutCf), std::string(kGenealogyInCf),
+      std::string(kIndexCf),        std::string(kFactsCf),        std::string(kCorrectionsCf)};
   return all;
 }
 
@@ -106,6 +106,89 @@ std::optional<std::pair<std::string_view, std::string_view>> parse_edge(std::str
   if (sep == std::string_view::npos || sep == 0 || sep + 1 == key.size()) return std::nullopt;
   return std::pair{key.substr(0, sep), key.substr(sep + 1)};
 }
+
+namespace adjacency {
+namespace {
+
+constexpr char kList = 0;
+constexpr char kTooMany = 1;
+
+template <typename T>
+T get_le(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);  // x86-64 and aarch64: little-endian
+  return v;
+}
+
+template <typename T>
+void put_le(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+void put_entry(std::string& out, std::string_view other, std::uint8_t kind, std::int64_t qty) {
+  put_le(out, static_cast<std::uint32_t>(other.size()));
+  out += other;
+  out.push_back(static_cast<char>(kind));
+  put_le(out, qty);
+}
+
+// Calls fn(entry) for each entry of `value`; false when it is malformed.
+template <typename F>
+bool for_each_entry(std::string_view value, F&& fn) {
+  if (value.empty() || value[0] != kList) return false;
+  std::size_t at = 1;
+  while (at < value.size()) {
+    if (value.size() - at < 4) return false;
+    const auto len = get_le<std::uint32_t>(value.data() + at);
+    at += 4;
+    if (value.size() - at < std::size_t{len} + 9) return false;
+    Entry e;
+    e.other = value.substr(at, len);
+    at += len;
+    e.kind = static_cast<std::uint8_t>(value[at++]);
+    e.qty = get_le<std::int64_t>(value.data() + at);
+    at += 8;
+    fn(e);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<Entry>> decode(std::string_view value) {
+  std::vector<Entry> out;
+  if (!for_each_entry(value, [&](const Entry& e) { out.push_back(e); })) return std::nullopt;
+  return out;
+}
+
+bool too_many(std::string_view value) {
+  return value.size() == 1 && value[0] == kTooMany;
+}
+
+std::string with(std::string_view value, std::string_view other, std::uint8_t kind,
+                 std::int64_t qty) {
+  if (too_many(value)) return std::string(value);
+  std::size_t n = 0;
+  std::size_t kind_at = std::string_view::npos;  // other's entry: where its kind is
+  const bool whole = for_each_entry(value, [&](const Entry& e) {
+    ++n;
+    if (e.other == other)
+      kind_at = static_cast<std::size_t>(e.other.data() - value.data()) + e.other.size();
+  });
+  // A value this function did not write (a bug elsewhere) starts again from this entry; the
+  // verify of the projections against a replay of the log finds the edges it lost.
+  std::string out = whole ? std::string(value) : std::string(1, kList);
+  if (whole && kind_at != std::string_view::npos) {  // set in place
+    out[kind_at] = static_cast<char>(kind);
+    std::memcpy(out.data() + kind_at + 1, &qty, sizeof qty);
+    return out;
+  }
+  if ((whole ? n : 0) + 1 > kMaxAdjacent) return std::string(1, kTooMany);
+  put_entry(out, other, kind, qty);
+  return out;
+}
+
+}  // namespace adjacency
 
 std::string wip(std::string_view wo) {
   return std::string(kWipPrefix) + std::string(wo);

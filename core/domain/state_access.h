@@ -26,6 +26,8 @@ struct Cfs {
   State::Cf history = nullptr;
   State::Cf fwd = nullptr;
   State::Cf bwd = nullptr;
+  State::Cf out = nullptr;  // genealogy_out
+  State::Cf in = nullptr;   // genealogy_in
   State::Cf index = nullptr;
   State::Cf facts = nullptr;
   State::Cf corrections = nullptr;

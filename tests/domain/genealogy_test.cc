@@ -4,6 +4,8 @@
 // splits, merges, multi-level blends, partly consumed lots and diamonds, and for a cycle.
 #include "custody/domain/genealogy.h"
 
+#include <rocksdb/db.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +17,9 @@
 #include <tuple>
 
 #include "custody/domain/plant.h"
+#include "custody/domain/projections.h"
+#include "custody/ledger/rebuild.h"
+#include "custody/ledger/store.h"
 #include "domain/plant_fixture.h"
 
 namespace custody::testing {
@@ -560,8 +565,10 @@ TEST_F(Genealogy, AGraphSavedBesideTheSequencerTakesTheTailAfterACrash) {
   EXPECT_EQ(facts->on_hand, 10'000);
 }
 
-// A breadth-first level of 512 lots or more is scanned by two threads, each over half of
-// it: the walk's answer (lots, depths, edges and their order) is the one scan's.
+// A breadth-first level of 512 lots or more is read by two threads, each over half of it: the
+// walk's answer (lots, depths, edges and their order) is the one thread's. R-1 has more edges
+// than its adjacency value holds (keys::adjacency::kMaxAdjacent): they are scanned from
+// genealogy_fwd, in key order.
 TEST_F(Genealogy, AWideLevelIsWalkedInTwoHalvesWithTheSameAnswer) {
   master_data();
   receive("R-1", 1000);
@@ -593,6 +600,123 @@ TEST_F(Genealogy, AWideLevelIsWalkedInTwoHalvesWithTheSameAnswer) {
   }
   EXPECT_EQ(walked->lots.back().lot, "M-1");
   EXPECT_EQ(walked->lots.back().depth, 2u);
+}
+
+// A lot's adjacency value: each edge once, set where it is, in the order edges were made; a
+// value past the limit says to scan instead, and stays so; a cut value does not decode.
+TEST(Adjacency, ValuesHoldEachEdgeOnceAndGiveWayToAScanPastTheLimit) {
+  namespace adj = domain::keys::adjacency;
+  std::string v = adj::with("", "b", 1, 5);
+  v = adj::with(v, "a", 2, 7);
+  v = adj::with(v, "b", 1, 9);  // b's quantity grew: same place
+  auto entries = adj::decode(v);
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].other, "b");
+  EXPECT_EQ((*entries)[0].qty, 9);
+  EXPECT_EQ((*entries)[1].other, "a");
+  EXPECT_EQ((*entries)[1].kind, 2);
+  EXPECT_EQ((*entries)[1].qty, 7);
+  EXPECT_FALSE(adj::too_many(v));
+  ASSERT_EQ(v.size(), 1u + 2 * 14);  // the list byte, then 4 + 1 + 1 + 8 bytes an edge
+  for (std::size_t cut = 0; cut < v.size(); ++cut) {
+    const bool whole_edges = cut == 1 || cut == 15;
+    EXPECT_EQ(adj::decode(std::string_view(v).substr(0, cut)).has_value(), whole_edges) << cut;
+  }
+  std::string many;
+  for (std::size_t i = 0; i < adj::kMaxAdjacent; ++i)
+    many = adj::with(many, std::to_string(i), 0, 1);
+  ASSERT_FALSE(adj::too_many(many));
+  EXPECT_EQ(adj::decode(many)->size(), adj::kMaxAdjacent);
+  EXPECT_FALSE(adj::too_many(adj::with(many, "0", 0, 2)));  // an update is no new edge
+  many = adj::with(many, "one more", 0, 1);
+  EXPECT_TRUE(adj::too_many(many));
+  EXPECT_FALSE(adj::decode(many));
+  EXPECT_TRUE(adj::too_many(adj::with(many, "and another", 0, 1)));
+}
+
+// A ledger whose projections were built before the adjacency families (projection version 1)
+// is still walked, by seeks, when it is opened to be read; it is refused for writing until
+// `custody rebuild`, after which it is walked from its new families with the same answer. And a
+// damaged adjacency value ends the walk with an error rather than a shorter answer.
+TEST_F(Genealogy, ALedgerOfProjectionVersion1IsWalkedBySeeksUntilItIsRebuilt) {
+  master_data();
+  receive("R-1", 1000);
+  receive("R-2", 1000);
+  ok("lot.transform",
+     R"({"lot":"B-1","material":"romaine","qty":500,"inputs":[{"lot":"R-1","qty":3},{"lot":"R-2","qty":4}]})");
+  ok("lot.split", R"({"lot":"B-1","into":[{"lot":"S-1","qty":2},{"lot":"S-2","qty":3}]})");
+  Expected ex;
+  ex.edge("R-1", "B-1");
+  ex.edge("R-2", "B-1");
+  ex.edge("B-1", "S-1");
+  ex.edge("B-1", "S-2");
+  const std::vector<std::string> lots{"R-1", "R-2", "B-1", "S-2"};
+  check_all(ex, lots);
+  ledger_.reset();
+  {  // what a version 1 ledger holds: neither family, and version 1 in its meta
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, (dir_ / "db").string(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open({}, (dir_ / "db").string(), descs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string projections;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "meta") {
+        ASSERT_TRUE(db->Get({}, handles[i], "projections", &projections).ok());
+        EXPECT_EQ(projections, "0 2");
+        ASSERT_TRUE(db->Put({}, handles[i], "projections", "0 1").ok());
+      }
+      if (names[i] == domain::kGenealogyOutCf || names[i] == domain::kGenealogyInCf) {
+        ASSERT_TRUE(db->DropColumnFamily(handles[i]).ok());
+      }
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto check_walks = [&](ledger::Ledger& l) {
+    auto snap = l.snapshot();
+    for (const auto& lot : lots) {
+      for (auto dir : {domain::Direction::kForward, domain::Direction::kBackward}) {
+        const std::vector<std::string> starts{lot};
+        auto walked = domain::trace_snapshot(*snap, starts, dir, 0);
+        ASSERT_TRUE(walked) << walked.error().message;
+        EXPECT_EQ(as_map(*walked), bfs(dir == domain::Direction::kForward ? ex.fwd : ex.bwd, lot));
+      }
+    }
+  };
+  {
+    auto reader =
+        ledger::Ledger::open(dir_, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ((*reader)->store().cf(domain::kGenealogyOutCf), nullptr);
+    check_walks(**reader);
+  }
+  auto writer =
+      ledger::Ledger::open(dir_, ledger::OpenMode::kReadWrite, domain::make_state_machine(), {});
+  ASSERT_FALSE(writer);
+  EXPECT_EQ(writer.error().code, ErrorCode::kProjectionsStale);
+  auto machine = domain::make_state_machine();
+  ASSERT_TRUE(ledger::rebuild_ledger(dir_, *machine));
+  reopen();
+  EXPECT_NE(ledger_->store().cf(domain::kGenealogyOutCf), nullptr);
+  check_walks(*ledger_);
+  check_all(ex, lots);
+
+  // B-1's value, cut short: its forward walk fails, its backward one (from genealogy_in) not.
+  auto* out = ledger_->store().cf(domain::kGenealogyOutCf);
+  std::string value;
+  ASSERT_TRUE(ledger_->store().db().Get({}, out, "B-1", &value).ok());
+  ASSERT_TRUE(ledger_->store().db().Put({}, out, "B-1", value.substr(0, value.size() - 3)).ok());
+  auto snap = ledger_->snapshot();
+  const std::vector<std::string> start{"B-1"};
+  auto damaged = domain::trace_snapshot(*snap, start, domain::Direction::kForward, 0);
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(damaged.error().message.find("B-1"), std::string::npos);
+  EXPECT_TRUE(domain::trace_snapshot(*snap, start, domain::Direction::kBackward, 0));
 }
 
 TEST_F(Genealogy, GraphSeesOnlyWhatItsSnapshotSees) {

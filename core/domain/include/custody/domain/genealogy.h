@@ -12,8 +12,9 @@
 //    reads a consistent state and never blocks appends. Edge quantities are read as of now (a
 //    later consumption into the same lot or a correction may have grown them); which lots
 //    are reached is exact for the snapshot.
-//  * trace_snapshot() walks the genealogy column families of a RocksDB snapshot, one seek
-//    per lot: no memory, no load time; what one-shot CLI commands use.
+//  * trace_snapshot() walks the genealogy column families of a RocksDB snapshot, one batched
+//    point read of the lots' adjacency values per level (genealogy_out, genealogy_in): no
+//    memory, no load time; what one-shot CLI commands use.
 //
 // Cycles (a returned lot re-received and reused) are fine: every lot is visited once, at its
 // shortest distance.

@@ -39,8 +39,9 @@ struct PlantOptions {
 
 class PlantMachine : public ledger::StateMachine {
  public:
-  // The version of what the plant's apply functions write (see StateMachine).
-  static constexpr std::uint32_t kProjectionVersion = 1;
+  // The version of what the plant's apply functions write (see StateMachine). 2: the
+  // genealogy's adjacency families (genealogy_out, genealogy_in; docs/storage.md).
+  static constexpr std::uint32_t kProjectionVersion = 2;
 
   // The in-memory genealogy, once attached, when made with genealogy_graph; else nullptr.
   // Readers on any thread (GenealogyGraph's rules); valid while the machine lives, or until

@@ -15,6 +15,10 @@
 //                                                            stream lists them already)
 //   genealogy_fwd  from 0x00 to                           -> Edge (from's quantity in to)
 //   genealogy_bwd  to 0x00 from                           -> Edge (the same edge)
+//   genealogy_out  from                                   -> adjacency: every edge out of from
+//   genealogy_in   to                                     -> adjacency: every edge into to
+//                  (not Cap'n Proto: the format below, keys::adjacency; a walk reads a level's
+//                  lots with one batched point read of these, rather than a seek a lot)
 //   index          "wip/" wo                              -> ""   released, not completed
 //                  "open_exc/" u8(3 - severity) be64(raisedAt) id -> ""  not resolved
 //                  "deadline/" be64(deadline) id          -> ""   not resolved or escalated
@@ -52,6 +56,8 @@ inline constexpr std::string_view kEntitiesCf = "entities";
 inline constexpr std::string_view kHistoryCf = "history";
 inline constexpr std::string_view kGenealogyFwdCf = "genealogy_fwd";
 inline constexpr std::string_view kGenealogyBwdCf = "genealogy_bwd";
+inline constexpr std::string_view kGenealogyOutCf = "genealogy_out";
+inline constexpr std::string_view kGenealogyInCf = "genealogy_in";
 inline constexpr std::string_view kIndexCf = "index";
 inline constexpr std::string_view kFactsCf = "facts";
 inline constexpr std::string_view kCorrectionsCf = "corrections";
@@ -88,6 +94,28 @@ namespace keys {
 // The two lots of an edge key, in key order.
 [[nodiscard]] std::optional<std::pair<std::string_view, std::string_view>> parse_edge(
     std::string_view key);
+
+// genealogy_out and genealogy_in: the key is the lot itself. The value lists the lot's edges
+// in the order they were made, each as u32 (little-endian) length, the other lot, u8 kind
+// (schema EdgeKind), i64 (little-endian) quantity, after a first byte 0. A lot with more than
+// kMaxAdjacent edges has the single byte 1 instead (too_many): its edges are read from
+// genealogy_fwd or genealogy_bwd, whose value a lot with thousands of edges would otherwise
+// rewrite at each new one.
+namespace adjacency {
+inline constexpr std::size_t kMaxAdjacent = 128;
+struct Entry {
+  std::string_view other;
+  std::uint8_t kind = 0;
+  std::int64_t qty = 0;
+};
+// The entries of `value`; nullopt when it is malformed.
+[[nodiscard]] std::optional<std::vector<Entry>> decode(std::string_view value);
+[[nodiscard]] bool too_many(std::string_view value);
+// `value` (empty: no entry yet) with other's entry set to kind and qty, added at the end when
+// it has none; the too_many value once that would exceed kMaxAdjacent.
+[[nodiscard]] std::string with(std::string_view value, std::string_view other, std::uint8_t kind,
+                               std::int64_t qty);
+}  // namespace adjacency
 
 // index
 inline constexpr std::string_view kWipPrefix = "wip/";
