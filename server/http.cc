@@ -146,7 +146,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   }
 
   void on_header(beast::error_code ec) {
-    if (ec) return on_read(ec);
+    if (ec) return on_request(ec);
     const auto target = parser_->get().target();
     const std::size_t limit = target.starts_with("/v1/commands:batch") ||
                                       target.starts_with("/v1/epcis/capture") ||
@@ -158,7 +158,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     const auto declared = parser_->get()[http::field::content_length];
     std::uint64_t length = 0;
     std::from_chars(declared.data(), declared.data() + declared.size(), length);
-    if (length > limit) return on_read(http::error::body_limit);
+    if (length > limit) return on_request(http::error::body_limit);
     parser_->body_limit(limit);  // chunked bodies are counted as they come
     // Most bodies come in the same packets as their header: parsed here from what has been
     // read, the request is handled now rather than after another trip through the queue.
@@ -172,13 +172,14 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
       }
       if (parsed || used == 0) break;
     }
-    if (parsed) return on_read(parsed);
-    if (parser_->is_done()) return on_read({});
+    if (parsed) return on_request(parsed);
+    if (parser_->is_done()) return on_request({});
     // From the first byte of a request on, the whole of it must arrive in time.
     beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                       self->on_request(e);
+                     });
   }
 
   void on_read_error(beast::error_code ec) {
@@ -202,7 +203,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     write(std::move(r), 11);
   }
 
-  void on_read(beast::error_code ec) {
+  // A request's read ended: whole (`ec` clear), or with the error its header or its body met.
+  // Handled in order: not before the answer to the one before it has been written.
+  void on_request(beast::error_code ec) {
     if (writing_) {  // the next request came before the last answer's write completed
       deferred_read_ = ec;
       return;
@@ -271,7 +274,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
                           return self->finish();
                         }
                         if (auto deferred = std::exchange(self->deferred_read_, std::nullopt)) {
-                          self->on_read(*deferred);
+                          self->on_request(*deferred);
                         }
                       });
     // The next request is read while this answer is written: the client sends it once it has

@@ -188,7 +188,7 @@ int measure(const Params& p, const fs::path& ent) {
       }) /
       1000;
   if (!e) return 1;
-  const double rss_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+  const double rss_mb = rss_growth_mb(rss0);
   const auto size = e->graph_size();
   std::printf("summary: %s\n", machine_description().c_str());
   std::printf("  sites = %zu, lots = %zu, edges = %zu, cross-site links = %zu, lot tables %s\n",

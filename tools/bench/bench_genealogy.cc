@@ -289,7 +289,7 @@ GraphOpen open_with_graph(const std::filesystem::path& dir) {
                if (r) g.ledger = std::move(*r);
              }) /
              1000;
-  g.rss_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+  g.rss_mb = rss_growth_mb(rss0);
   return g;
 }
 
@@ -470,7 +470,7 @@ int saved_child(const std::string& dir, const Samples& s) {
         ledger::Ledger::open(dir, ledger::OpenMode::kReadOnly, domain::make_state_machine(), {});
     if (!probe) return 1;
   }
-  const double store_mb = static_cast<double>(rss_bytes() - rss0) / (1 << 20);
+  const double store_mb = rss_growth_mb(rss0);
   auto [ledger, plant, load_s, rss_mb] = open_with_graph(dir);
   if (!ledger) return 1;
   std::size_t reached = 0;

@@ -205,4 +205,8 @@ std::size_t rss_bytes() {
   return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
+double rss_growth_mb(std::size_t before) {
+  return (static_cast<double>(rss_bytes()) - static_cast<double>(before)) / (1 << 20);
+}
+
 }  // namespace custody::bench

@@ -56,5 +56,8 @@ struct SiteExtras {
 
 // This process's resident set size.
 [[nodiscard]] std::size_t rss_bytes();
+// How far it moved since `before` (a rss_bytes()), in MiB: negative when the process gave
+// pages back meanwhile (a load's temporary arrays freed and trimmed).
+[[nodiscard]] double rss_growth_mb(std::size_t before);
 
 }  // namespace custody::bench
