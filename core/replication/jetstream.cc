@@ -76,6 +76,13 @@ Result<void> check_name(std::string_view name, std::string field) {
               "a site or stream name is 1..64 letters, digits, '-' or '_'", std::move(field));
 }
 
+Result<void> check_replicas(int replicas, std::string field) {
+  if (replicas >= 1 && replicas <= 5) return {};
+  return fail(ErrorCode::kInvalidArgument,
+              "a JetStream stream has 1 to 5 replicas, not " + std::to_string(replicas),
+              std::move(field));
+}
+
 std::string log_subject(std::string_view site) {
   return "custody.log." + std::string(site);
 }
@@ -87,9 +94,7 @@ std::string cosig_subject(std::string_view site) {
 Result<std::unique_ptr<JetStream>> JetStream::connect(const NatsConfig& config,
                                                       std::string_view client_name) {
   if (auto n = check_name(config.stream, "stream"); !n) return std::unexpected(n.error());
-  if (config.replicas < 1 || config.replicas > 5) {
-    return fail(ErrorCode::kInvalidArgument, "replicas is 1..5", "replicas");
-  }
+  if (auto r = check_replicas(config.replicas, "replicas"); !r) return std::unexpected(r.error());
   std::unique_ptr<JetStream> js(new JetStream());
   js->config_ = config;
   natsOptions* opts = nullptr;

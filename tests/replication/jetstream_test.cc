@@ -482,6 +482,17 @@ TEST_F(JetStreamTest, TheCommandsReplicateFollowAndRefuseBadInput) {
       {"replicate", site, "--nats", url, "--site", "plant-a", "--stream", "a b", "--once"});
   EXPECT_EQ(bad_stream.exit_code, 2);
   EXPECT_NE(bad_stream.err.find("field stream"), std::string::npos) << bad_stream.err;
+  for (const char* replicas : {"0", "6"}) {
+    auto bad_publish = run_custody(
+        {"replicate", site, "--nats", url, "--site", "plant-a", "--replicas", replicas, "--once"});
+    EXPECT_EQ(bad_publish.exit_code, 2);
+    EXPECT_NE(bad_publish.err.find("field replicas"), std::string::npos) << bad_publish.err;
+    auto bad_follow = run_custody({"follow", other.string(), "--nats", url, "--site", "plant-a",
+                                   "--key", key, "--replicas", replicas, "--once"});
+    EXPECT_EQ(bad_follow.exit_code, 2);
+    EXPECT_NE(bad_follow.err.find("field replicas"), std::string::npos) << bad_follow.err;
+    EXPECT_FALSE(fs::exists(other));
+  }
   auto no_broker = run_custody(
       {"replicate", site, "--nats", "nats://127.0.0.1:1", "--site", "plant-a", "--once"});
   EXPECT_EQ(no_broker.exit_code, 2);

@@ -68,6 +68,7 @@ struct Replicate {
 
 int run_replicate(const Replicate& o) {
   const sigset_t signals = block_stop_signals();
+  if (auto r = repl::check_replicas(o.broker.replicas, "replicas"); !r) return report(r.error());
   auto ledger = open_ledger(o.dir, ledger::OpenMode::kReadOnly);
   if (!ledger) return report(ledger.error());
   ledger::Store& store = (*ledger)->store();
@@ -136,6 +137,8 @@ void note_synced(const std::string& dir, std::uint64_t seq, Synced& last) {
 int run_follow(const Follow& o) {
   const sigset_t signals = block_stop_signals();
   if (auto n = repl::check_name(o.site, "site"); !n) return report(n.error());
+  // Checked before anything is opened or asked of the broker, as the names are.
+  if (auto r = repl::check_replicas(o.broker.replicas, "replicas"); !r) return report(r.error());
   std::string key = o.key;
   if (!o.key_file.empty()) {
     auto text = read_key_file(o.key_file, "key");

@@ -60,11 +60,8 @@ int serve(ServeArgs a) {
   if (auto n = replication::check_name(a.replicate_stream, "replicateStream"); !n) {
     return report(n.error());
   }
-  if (a.replicate_replicas < 1 || a.replicate_replicas > 5) {
-    return report(Error{ErrorCode::kInvalidArgument,
-                        "a JetStream stream has 1 to 5 replicas; --replicate-replicas is " +
-                            std::to_string(a.replicate_replicas),
-                        "replicateReplicas"});
+  if (auto r = replication::check_replicas(a.replicate_replicas, "replicateReplicas"); !r) {
+    return report(r.error());
   }
   const SystemClock clock;
   std::unique_ptr<domain::Enterprise> enterprise;

@@ -51,6 +51,8 @@ struct NatsConfig {
 // A site or stream name: 1..64 of [A-Za-z0-9_-] (a site name is a subject token). Otherwise
 // kInvalidArgument naming `field`.
 [[nodiscard]] Result<void> check_name(std::string_view name, std::string field);
+// A stream's replicas on a JetStream cluster: 1..5. Otherwise kInvalidArgument naming `field`.
+[[nodiscard]] Result<void> check_replicas(int replicas, std::string field);
 [[nodiscard]] std::string log_subject(std::string_view site);
 // Where followers that witness a site publish their cosigned checkpoints of it.
 [[nodiscard]] std::string cosig_subject(std::string_view site);
