@@ -230,10 +230,10 @@ std::string cookie_value(std::string_view header, std::string_view name) {
 // purpose, and must not hold a network thread.
 class Api::Pool {
  public:
-  explicit Pool(std::size_t n) {
+  Pool(std::size_t n, const char* name) {
     for (std::size_t i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
-        pthread_setname_np(pthread_self(), "custody-pwhash");
+      threads_.emplace_back([this, name] {
+        pthread_setname_np(pthread_self(), name);
         for (;;) {
           std::function<void()> job;
           {
@@ -321,7 +321,9 @@ Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
       web_(std::make_unique<WebUi>(options.web_root)),
       capture_jobs_(make_capture_jobs()),
       sessions_(options.sessions),
-      pool_(std::make_unique<Pool>(2)) {}
+      pool_(std::make_unique<Pool>(2, "custody-pwhash")),
+      queries_(std::make_unique<Pool>(std::max<std::size_t>(options.query_threads, 1),
+                                      "custody-query")) {}
 
 Api::~Api() = default;
 
@@ -379,6 +381,18 @@ Result<Principal> Api::session_principal(const std::string& token) {
 }
 
 void Api::handle(Request request, Reply reply) {
+  // A read is answered on the query threads; commands and the rest go on from here, where
+  // the network thread only admits them and the ledger's threads commit them.
+  if (request.method == "GET" && request.target != "/healthz") {
+    queries_->post([this, request = std::move(request), reply = std::move(reply)]() mutable {
+      route(std::move(request), std::move(reply));
+    });
+    return;
+  }
+  route(std::move(request), std::move(reply));
+}
+
+void Api::route(Request request, Reply reply) {
   const std::string_view target = request.target;
   const auto qmark = target.find('?');
   const std::string_view path = target.substr(0, qmark);

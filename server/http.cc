@@ -42,9 +42,14 @@ struct HttpServer::Impl {
   Api& api;
   Metrics& metrics;
   HttpOptions options;
-  std::optional<ssl::context> tls;  // before ioc: sessions in its queues use it
-  net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  std::optional<ssl::context> tls;  // before the contexts: sessions in their queues use it
+  // One io_context per network thread, each run by that thread alone, and each connection on
+  // one of them in turn: a connection's handlers never run concurrently, with no strand and no
+  // hand-over of the reactor between threads.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::size_t next_context = 0;  // the context the next accepted connection gets
+  tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::mutex sessions_mu;
   std::set<std::weak_ptr<ConnectionBase>, std::owner_less<std::weak_ptr<ConnectionBase>>> sessions;
@@ -58,7 +63,20 @@ struct HttpServer::Impl {
   std::set<std::weak_ptr<ConnectionBase>, std::owner_less<std::weak_ptr<ConnectionBase>>> streams;
   void wake_streams();
 
-  Impl(Api& a, Metrics& m, HttpOptions o) : api(a), metrics(m), options(std::move(o)) {}
+  Impl(Api& a, Metrics& m, HttpOptions o)
+      : api(a),
+        metrics(m),
+        options(std::move(o)),
+        contexts(make_contexts(std::max<std::size_t>(options.threads, 1))),
+        acceptor(*contexts.front()) {
+    for (auto& c : contexts) keep_running.push_back(net::make_work_guard(*c));
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(std::size_t n) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
 
   void accept();
   void track(const std::shared_ptr<ConnectionBase>& s) {
@@ -480,7 +498,9 @@ Result<tcp::endpoint> parse_listen(const std::string& listen) {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  // Runs on the acceptor's context only, so next_context needs no lock.
+  net::io_context& context = *contexts[next_context++ % contexts.size()];
+  acceptor.async_accept(context, [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || stopped) return;
       return accept();
@@ -560,11 +580,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics
   impl->listener =
       api.ledger().add_commit_listener([raw = impl.get()](std::uint64_t) { raw->wake_streams(); });
   impl->accept();
-  const std::size_t n = std::max<std::size_t>(options.threads, 1);
-  for (std::size_t i = 0; i < n; ++i) {
-    impl->threads.emplace_back([raw = impl.get()] {
+  for (auto& context : impl->contexts) {
+    impl->threads.emplace_back([c = context.get()] {
       pthread_setname_np(pthread_self(), "custody-http");
-      raw->ioc.run();
+      c->run();
     });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
@@ -623,7 +642,8 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
   while (impl_->metrics.open_connections.load() > 0 && std::chrono::steady_clock::now() < closing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  impl_->ioc.stop();
+  impl_->keep_running.clear();
+  for (auto& c : impl_->contexts) c->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->joined = true;
 }

@@ -163,7 +163,11 @@ void add_serve(CLI::App& app, Action& run) {
       ->capture_default_str();
   cmd->add_option("--tls-cert", a->http.tls_cert, "PEM certificate chain: serve HTTPS only");
   cmd->add_option("--tls-key", a->http.tls_key, "PEM private key of --tls-cert");
-  cmd->add_option("--threads", a->http.threads, "I/O threads")
+  cmd->add_option("--threads", a->http.threads,
+                  "Network threads (they read requests, write answers and admit commands)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--query-threads", a->api.query_threads, "Threads that answer reads (GET)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--max-connections", a->http.max_connections,

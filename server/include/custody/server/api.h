@@ -106,6 +106,9 @@ struct ApiOptions {
   std::filesystem::path web_root;
   // The enterprise view (custody serve --enterprise ENT), read-only: GET /v1/enterprise/*.
   domain::Enterprise* enterprise = nullptr;
+  // Reads (GET) run on this many threads of their own, off the network threads: a long
+  // report keeps neither commands nor other connections' reads waiting behind it.
+  std::size_t query_threads = 2;
 };
 
 class Api {
@@ -145,6 +148,7 @@ class Api {
     std::chrono::steady_clock::time_point window_start;
     std::uint32_t suppressed = 0;
   };
+  void route(Request request, Reply reply);  // handle, on whichever thread it runs
   [[nodiscard]] Result<Principal> authenticate(const Request& r);
   [[nodiscard]] Result<Principal> session_principal(const std::string& token);
   void sign_in(const Request& r, const Reply& reply);  // on the worker pool
@@ -266,6 +270,7 @@ class Api {
   class Pool;
   std::unique_ptr<Pool> pool_;
   void on_pool(std::function<void()> job);  // argon2id work, never on the network threads
+  std::unique_ptr<Pool> queries_;           // reads (GET), never on the network threads
 };
 
 // The OpenAPI 3.1 document of this API (server/openapi.json), as GET /v1/openapi.json serves it.
