@@ -331,6 +331,28 @@ void Api::on_pool(std::function<void()> job) {
   pool_->post(std::move(job));
 }
 
+template <typename View, typename Find>
+Result<std::optional<View>> Api::as_of_head(std::unordered_map<std::string, AsOfHead<View>>& cache,
+                                            const std::string& id, Find find) {
+  // The head first, then the record: a record read this way is at least as new as the head
+  // it is kept under, and a commit after it moves the head past that.
+  const std::uint64_t head = ledger_.head().seq;
+  {
+    std::lock_guard lock(as_of_head_mu_);
+    if (auto it = cache.find(id); it != cache.end() && it->second.head == head) {
+      return it->second.view;
+    }
+  }
+  auto snap = ledger_.snapshot();
+  auto found = find(*snap, id);
+  if (!found) return found;
+  constexpr std::size_t kMaxKept = 4096;  // beyond this many credentials, start again
+  std::lock_guard lock(as_of_head_mu_);
+  if (cache.size() >= kMaxKept) cache.clear();
+  cache.insert_or_assign(id, AsOfHead<View>{head, *found});
+  return found;
+}
+
 Result<Principal> Api::authenticate(const Request& r) {
   constexpr std::string_view kBearer = "Bearer ";
   if (r.authorization.empty()) {
@@ -352,8 +374,10 @@ Result<Principal> Api::authenticate(const Request& r) {
   if (id.empty()) return refused();
   const auto hash = credentials_.token_hash(id);
   if (!hash || !token_matches(*hash, secret)) return refused();
-  auto snap = ledger_.snapshot();
-  const auto token = domain::find_token(*snap, id);
+  const auto token =
+      as_of_head(token_views_, id, [](const ledger::Snapshot& snap, std::string_view token_id) {
+        return domain::find_token(snap, token_id);
+      });
   if (!token) return std::unexpected(token.error());
   if (!*token || (*token)->revoked) return refused();
   return Principal{"token:" + id, {(*token)->role}, (*token)->command_types, {}, {}};
@@ -369,8 +393,10 @@ Result<Principal> Api::session_principal(const std::string& token) {
   };
   if (!session) return expired();
   // Roles and status as the ledger says now: a change by an admin applies at once.
-  auto snap = ledger_.snapshot();
-  auto user = domain::find_user(*snap, session->user);
+  auto user = as_of_head(user_views_, session->user,
+                         [](const ledger::Snapshot& snap, std::string_view user_id) {
+                           return domain::find_user(snap, user_id);
+                         });
   if (!user) return std::unexpected(user.error());
   if (!*user || (*user)->disabled || (*user)->locked_until > now) {
     sessions_.remove(token);

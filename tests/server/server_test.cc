@@ -517,11 +517,16 @@ TEST_F(Serve, ARevokedTokenStopsWorkingAtOnce) {
   const std::string op = token("operator");
   start();
   EXPECT_EQ(client_->request("POST", "/v1/commands", note("a1", "before"), op).status, 200);
+  // Reads commit nothing: the token's record, read for the first, serves the second as it
+  // stands at the same head. The revocation moves the head, and the next request sees it.
+  ASSERT_EQ(client_->request("GET", "/v1/whoami", "", op).status, 200);
+  ASSERT_EQ(client_->request("GET", "/v1/whoami", "", op).status, 200);
   auto revoke = client_->request(
       "POST", "/v1/commands",
       R"({"type":"token.revoke","commandId":"rv1","data":{"token":"operator-2","reason":"lost"}})",
       admin);
   ASSERT_EQ(revoke.status, 200) << revoke.body;
+  EXPECT_EQ(client_->request("GET", "/v1/whoami", "", op).status, 401);
   auto after = client_->request("POST", "/v1/commands", note("a2", "after"), op);
   EXPECT_EQ(after.status, 401) << after.body;
   // An admin manages people and tokens, not production data.
@@ -1066,6 +1071,33 @@ TEST_F(Serve, PeopleAndTokensFromTheCliKeepTheirSecretsOutOfTheLog) {
   EXPECT_NE(r.err.find("invalid_state"), std::string::npos) << r.err;
   start();
   EXPECT_EQ(client_->request("GET", "/v1/whoami", "", secret).status, 401);
+}
+
+TEST_F(Serve, ARoleChangeOrADisabledAccountAppliesToASessionsNextRequest) {
+  add_person(dir(), tmp_.path(), "bob", "operator", "amber lantern cobalt 17");
+  const std::string admin = token("admin");
+  start();
+  auto in = client_->request("POST", "/v1/session",
+                             R"({"user":"bob","password":"amber lantern cobalt 17"})");
+  ASSERT_EQ(in.status, 200) << in.body;
+  const std::string cookie = "Cookie: " + cookie_from(in);
+  auto roles = [&] {
+    auto me = client_->request("GET", "/v1/whoami", "", "", {cookie});
+    if (me.status != 200) return std::to_string(me.status);
+    return json::serialize(me.json().at("roles"));
+  };
+  EXPECT_EQ(roles(), R"(["operator"])");
+  EXPECT_EQ(roles(), R"(["operator"])");  // the same head: the record as read for the first
+  auto set = client_->request(
+      "POST", "/v1/commands",
+      R"({"type":"user.set_roles","commandId":"sr1","data":{"user":"bob","roles":["qa"]}})", admin);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(roles(), R"(["qa"])");
+  auto off = client_->request(
+      "POST", "/v1/commands",
+      R"({"type":"user.disable","commandId":"ud1","data":{"user":"bob","reason":"left"}})", admin);
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(roles(), "401");
 }
 
 TEST_F(Serve, PeopleSignInAndWriteWithTheirSessionAndItsCsrfToken) {

@@ -21,6 +21,7 @@
 
 #include "custody/common/time_zone.h"
 #include "custody/domain/fsma204.h"
+#include "custody/domain/identity.h"
 #include "custody/ledger/config.h"
 #include "custody/ledger/ledger.h"
 #include "custody/plugin/plugin_config.h"
@@ -151,6 +152,17 @@ class Api {
   void route(Request request, Reply reply);  // handle, on whichever thread it runs
   [[nodiscard]] Result<Principal> authenticate(const Request& r);
   [[nodiscard]] Result<Principal> session_principal(const std::string& token);
+  // A token's or user's record as the ledger holds it at its committed head. Requests with
+  // the same credentials (an integration's many connections) read it once per head; any
+  // commit moves the head, so a revocation or a role change applies to the next request.
+  template <typename View>
+  struct AsOfHead {
+    std::uint64_t head = 0;
+    std::optional<View> view;
+  };
+  template <typename View, typename Find>
+  [[nodiscard]] Result<std::optional<View>> as_of_head(
+      std::unordered_map<std::string, AsOfHead<View>>& cache, const std::string& id, Find find);
   void sign_in(const Request& r, const Reply& reply);  // on the worker pool
   Response sign_out(const Principal& p, const Request& r);
   // A wrong password, at sign-in or when confirming a signature (`action`): recorded, and
@@ -267,6 +279,9 @@ class Api {
   };
   std::mutex challenges_mu_;
   std::unordered_map<std::string, Challenge> challenges_;
+  std::mutex as_of_head_mu_;
+  std::unordered_map<std::string, AsOfHead<domain::TokenView>> token_views_;
+  std::unordered_map<std::string, AsOfHead<domain::UserView>> user_views_;
   class Pool;
   std::unique_ptr<Pool> pool_;
   void on_pool(std::function<void()> job);  // argon2id work, never on the network threads
