@@ -109,8 +109,53 @@ tcp::socket& socket_of(Stream& s) {
 template <typename Stream>
 class StreamSession;
 
+// An answer as it goes on the wire: status line, fields, body. For answers this small, Beast's
+// serializer cost more than the send itself. The fields are custody's own: a later one
+// replaces an earlier one of the same name, and no value may break a line.
+std::string wire_bytes(const Response& r, unsigned version, bool keep_alive) {
+  std::vector<std::pair<std::string_view, std::string_view>> fields{
+      {"Server", "custody"},
+      {"Content-Type", r.content_type},
+      {"Cache-Control", "no-store"},
+      {"X-Content-Type-Options", "nosniff"}};
+  if (r.content_type.empty()) fields.erase(fields.begin() + 1);
+  for (const auto& [name, value] : r.headers) {
+    auto same = std::find_if(fields.begin(), fields.end(),
+                             [&](const auto& f) { return beast::iequals(f.first, name); });
+    if (same != fields.end()) {
+      same->second = value;
+    } else {
+      fields.emplace_back(name, value);
+    }
+  }
+  const std::string length = std::to_string(r.body.size());
+  const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+  if (!bodiless) fields.emplace_back("Content-Length", length);
+  // HTTP/1.1 keeps a connection unless told; HTTP/1.0 closes it unless told.
+  if (version >= 11 && !keep_alive) fields.emplace_back("Connection", "close");
+  if (version < 11 && keep_alive) fields.emplace_back("Connection", "keep-alive");
+
+  std::string out;
+  out.reserve(160 + r.body.size() + 40 * fields.size());
+  out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& [name, value] : fields) {
+    out += name;
+    out += ": ";
+    for (const char c : value) out += c == '\r' || c == '\n' ? ' ' : c;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (!bodiless) out += r.body;
+  return out;
+}
+
 // One connection. Requests are answered one at a time, in order; the answer to a command may
-// come from a ledger thread, and is posted back to the connection's strand. The next request
+// come from a ledger thread, and is posted back to the connection's thread. The next request
 // is read while an answer is written (one read and one write may be under way on a stream),
 // and is handled once that write has completed.
 template <typename Stream>
@@ -272,32 +317,36 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 
   void write(Response r, unsigned version) {
     busy_ = true;
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version);
-    res->set(http::field::server, "custody");
-    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    res->set(http::field::cache_control, "no-store");
-    res->set("X-Content-Type-Options", "nosniff");
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive_ && !server_.stopped.load());
-    res->body() = std::move(r.body);
-    res->prepare_payload();
+    const bool keep_alive = keep_alive_ && !server_.stopped.load();
+    auto bytes = std::make_shared<std::string>(wire_bytes(r, version, keep_alive));
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      // An answer that fits the socket's send buffer (nearly all do) is sent here and now,
+      // without an asynchronous write and its completion's trip through the queue.
+      beast::error_code ec;
+      const std::size_t sent = socket_of(stream_).write_some(net::buffer(*bytes), ec);
+      if (!ec && sent == bytes->size()) {
+        busy_ = false;
+        if (!keep_alive || close_after_write_) return finish();
+        return read_header();
+      }
+      if (ec && ec != net::error::would_block && ec != net::error::try_again) return finish();
+      bytes->erase(0, ec ? 0 : sent);
+    }
     beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
     writing_ = true;
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        self->busy_ = false;
-                        if (ec || !res->keep_alive() || self->close_after_write_) {
-                          return self->finish();
-                        }
-                        if (auto deferred = std::exchange(self->deferred_read_, std::nullopt)) {
-                          self->on_request(*deferred);
-                        }
-                      });
+    net::async_write(
+        stream_, net::buffer(*bytes),
+        [self = this->shared_from_this(), bytes, keep_alive](beast::error_code ec, std::size_t) {
+          self->writing_ = false;
+          self->busy_ = false;
+          if (ec || !keep_alive || self->close_after_write_) return self->finish();
+          if (auto deferred = std::exchange(self->deferred_read_, std::nullopt)) {
+            self->on_request(*deferred);
+          }
+        });
     // The next request is read while this answer is written: the client sends it once it has
     // the answer, which is before this write's completion has come through the queue.
-    if (res->keep_alive() && !close_after_write_) read_header();
+    if (keep_alive && !close_after_write_) read_header();
   }
 
   void finish() {
@@ -515,6 +564,8 @@ void HttpServer::Impl::accept() {
     // them back.
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    // Answers are first tried with a plain send that must not block (Connection::write).
+    socket.non_blocking(true, ignored);
     if (tls) {
       auto s = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
           *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls));

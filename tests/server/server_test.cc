@@ -1,7 +1,12 @@
 // `custody serve` end to end: a real server on 127.0.0.1, real HTTP over sockets, tokens made
 // by the real CLI, and the ledger checked afterwards with the CLI.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -656,6 +661,87 @@ TEST_F(Serve, RequestsSentTogetherAreAnsweredInOrderAndABodyMayFollowItsHeader) 
   for (const char* id : {"pipe-1", "pipe-2", "pipe-3", "late-body", "before-bad"}) {
     EXPECT_NE(notes.find(id), std::string::npos) << id;
   }
+}
+
+// Bytes as the server sends them, until it closes the connection or `timeout` passes.
+std::string raw_answer(int port, const std::string& request, std::chrono::milliseconds pause,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "";
+  }
+  (void)!::write(fd, request.data(), request.size());
+  std::this_thread::sleep_for(pause);  // the answer waits in the socket's buffers meanwhile
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(Serve, AnswersAreWholeHttpWithTheirFieldsOnceAndAsTheVersionAsks) {
+  start();
+  // HTTP/1.0 closes unless asked to keep the connection; HTTP/1.1 keeps it unless told.
+  const std::string plain =
+      raw_answer(server_->port(), "GET /healthz HTTP/1.0\r\n\r\n", std::chrono::milliseconds(0));
+  EXPECT_TRUE(plain.starts_with("HTTP/1.0 200 OK\r\n")) << plain;
+  EXPECT_EQ(plain.find("Connection:"), std::string::npos) << plain;
+  EXPECT_TRUE(plain.ends_with("\r\n\r\n{\"ok\":true,\"status\":\"serving\"}")) << plain;
+  {
+    HttpClient c(server_->port());
+    auto kept = c.raw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(kept.status, 200);
+    EXPECT_EQ(kept.headers["connection"], "keep-alive");
+    EXPECT_FALSE(c.closed_by_server(std::chrono::milliseconds(300)));
+  }
+  const std::string closing =
+      raw_answer(server_->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                 std::chrono::milliseconds(0));
+  EXPECT_NE(closing.find("\r\nConnection: close\r\n"), std::string::npos) << closing;
+
+  // A field the answer sets itself replaces the server's default, never doubles it.
+  const std::string page =
+      raw_answer(server_->port(), "GET /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                 std::chrono::milliseconds(0));
+  const std::string head = page.substr(0, page.find("\r\n\r\n") + 2);
+  EXPECT_NE(head.find("\r\nCache-Control: no-cache\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("no-store"), std::string::npos) << head;
+  auto count = [&](std::string_view name) {
+    std::size_t n = 0;
+    for (auto at = head.find(name); at != std::string::npos; at = head.find(name, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\r\nX-Content-Type-Options:"), 1u) << head;
+  EXPECT_EQ(count("\r\nContent-Length:"), 1u) << head;
+
+  // An answer larger than the socket takes at once (the OpenAPI document), to a client that
+  // reads only later: it arrives whole, and the connection then answers the next request.
+  std::ifstream in(CUSTODY_OPENAPI_FILE, std::ios::binary);
+  const std::string document((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  ASSERT_GT(document.size(), 200'000u);
+  const std::string two =
+      "GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string both = raw_answer(server_->port(), two, std::chrono::milliseconds(400));
+  const auto body_at = both.find("\r\n\r\n") + 4;
+  ASSERT_GE(both.size(), body_at + document.size()) << both.substr(0, 300);
+  EXPECT_EQ(both.compare(body_at, document.size(), document), 0);
+  const std::string rest = both.substr(body_at + document.size());
+  EXPECT_TRUE(rest.starts_with("HTTP/1.1 200 OK\r\n")) << rest;
+  EXPECT_TRUE(rest.ends_with("{\"ok\":true,\"status\":\"serving\"}")) << rest;
 }
 
 TEST_F(Serve, CliReadsWorkWhileItServesAndWritesAreSentToIt) {
