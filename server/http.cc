@@ -592,31 +592,50 @@ void HttpServer::Impl::wake_streams() {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics,
-                                                      HttpOptions options) {
+namespace {
+
+// The TLS context of --tls-cert and --tls-key (TLS 1.2 and later).
+Result<void> load_tls(ssl::context& tls, const HttpOptions& options) {
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls.use_certificate_chain_file(options.tls_cert, ec);
+  if (ec) {
+    return fail(ErrorCode::kIoError,
+                "cannot use the certificate " + options.tls_cert + ": " + ec.message(), "tls-cert");
+  }
+  tls.use_private_key_file(options.tls_key, ssl::context::pem, ec);
+  if (ec) {
+    return fail(ErrorCode::kIoError,
+                "cannot use the private key " + options.tls_key + ": " + ec.message(), "tls-key");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> HttpServer::check(const HttpOptions& options) {
   auto endpoint = parse_listen(options.listen);
   if (!endpoint) return std::unexpected(endpoint.error());
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return fail(ErrorCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key",
                 options.tls_cert.empty() ? "tls-cert" : "tls-key");
   }
+  if (options.tls_cert.empty()) return {};
+  ssl::context tls(ssl::context::tls_server);
+  return load_tls(tls, options);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics,
+                                                      HttpOptions options) {
+  if (auto checked = check(options); !checked) return std::unexpected(checked.error());
+  auto endpoint = parse_listen(options.listen);
   auto impl = std::make_unique<Impl>(api, metrics, options);
   if (!options.tls_cert.empty()) {
     impl->tls.emplace(ssl::context::tls_server);
-    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-    beast::error_code ec;
-    impl->tls->use_certificate_chain_file(options.tls_cert, ec);
-    if (ec) {
-      return fail(ErrorCode::kIoError,
-                  "cannot use the certificate " + options.tls_cert + ": " + ec.message(),
-                  "tls-cert");
-    }
-    impl->tls->use_private_key_file(options.tls_key, ssl::context::pem, ec);
-    if (ec) {
-      return fail(ErrorCode::kIoError,
-                  "cannot use the private key " + options.tls_key + ": " + ec.message(), "tls-key");
+    if (auto loaded = load_tls(*impl->tls, options); !loaded) {
+      return std::unexpected(loaded.error());
     }
   }
   beast::error_code ec;

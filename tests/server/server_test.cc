@@ -1063,6 +1063,19 @@ TEST_F(Serve, BadServeArgumentsAreRefusedClearly) {
   r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:1", "--tls-cert", "x.pem"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--tls-key"), std::string::npos) << r.err;
+  r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0", "--tls-cert",
+                   (tmp_ / "missing.pem").string(), "--tls-key", (tmp_ / "missing.key").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot use the certificate"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(field tls-cert)"), std::string::npos) << r.err;
+  for (const char* option : {"--threads", "--query-threads"}) {
+    r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0", option, "0"});
+    EXPECT_EQ(r.exit_code, 2) << option;
+    EXPECT_NE(r.err.find(std::string(option) + ": Value 0 not in range 1 to 64"), std::string::npos)
+        << r.err;
+  }
+  // None of these refusals opened the ledger: the default signature policy is not recorded.
+  EXPECT_EQ(run_custody({"log", dir().string()}).out, "") << "a refusal wrote a record";
   ASSERT_EQ(
       run_custody({"token", "create", dir().string(), "--id", "x", "--role", "operator"}).exit_code,
       0);

@@ -63,6 +63,8 @@ int serve(ServeArgs a) {
   if (auto r = replication::check_replicas(a.replicate_replicas, "replicateReplicas"); !r) {
     return report(r.error());
   }
+  // The address and the certificate, before the ledger is opened or written to.
+  if (auto h = server::HttpServer::check(a.http); !h) return report(h.error());
   const SystemClock clock;
   std::unique_ptr<domain::Enterprise> enterprise;
   if (!a.enterprise.empty()) {

@@ -33,6 +33,10 @@ struct HttpOptions {
 
 class HttpServer {
  public:
+  // What start() would refuse in `options` without binding anything: a bad address, half of
+  // a TLS pair, a certificate or key that cannot be used. For a caller to check before it
+  // opens or writes anything.
+  [[nodiscard]] static Result<void> check(const HttpOptions& options);
   // Binds and starts serving. kInvalidArgument for a bad address, kIoError when the port
   // cannot be bound or the certificate or key cannot be read.
   [[nodiscard]] static Result<std::unique_ptr<HttpServer>> start(Api& api, Metrics& metrics,
