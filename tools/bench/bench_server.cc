@@ -26,7 +26,8 @@
 // while 8 producers append N/400 note.add commands each in batches of 100; records delivered
 // per second over all subscribers, and the server's RSS.
 //
-// CUSTODY_BENCH_PARTS (bulk,single,sign,wrk,ws; default all) runs some of them.
+// CUSTODY_BENCH_PARTS (bulk,single,sign,wrk,ws; default all) runs some of them;
+// CUSTODY_BENCH_SERVE_THREADS sets the server's --threads.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -79,8 +80,15 @@ class Server {
       const int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 2);
       std::string bin = CUSTODY_BINARY, d = dir.string();
-      ::execl(bin.c_str(), bin.c_str(), "serve", d.c_str(), "--listen", "127.0.0.1:0",
-              static_cast<char*>(nullptr));
+      // CUSTODY_BENCH_SERVE_THREADS: the server's --threads (its own default when unset).
+      const char* threads = std::getenv("CUSTODY_BENCH_SERVE_THREADS");
+      if (threads != nullptr && *threads != '\0') {
+        ::execl(bin.c_str(), bin.c_str(), "serve", d.c_str(), "--listen", "127.0.0.1:0",
+                "--threads", threads, static_cast<char*>(nullptr));
+      } else {
+        ::execl(bin.c_str(), bin.c_str(), "serve", d.c_str(), "--listen", "127.0.0.1:0",
+                static_cast<char*>(nullptr));
+      }
       ::_exit(127);
     }
     ::close(out[1]);

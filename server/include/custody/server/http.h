@@ -17,7 +17,7 @@ struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   std::string tls_cert;                   // PEM certificate chain; with tls_key: HTTPS only
   std::string tls_key;                    // PEM private key
-  std::size_t threads = 1;                // network threads (reads run on the Api's own)
+  std::size_t threads = 2;                // network threads (reads run on the Api's own)
   std::size_t max_connections = 1024;     // beyond this, new connections are closed at once
   std::size_t max_header_bytes = 16 << 10;
   std::size_t max_body_bytes = 1 << 20;  // one command, any other request
