@@ -712,6 +712,8 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
   while (impl_->metrics.open_connections.load() > 0 && std::chrono::steady_clock::now() < closing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  // A read still running (a long report) is answered before the threads that send it stop.
+  impl_->api.finish_queries();
   impl_->keep_running.clear();
   for (auto& c : impl_->contexts) c->stop();
   for (auto& t : impl_->threads) t.join();

@@ -143,6 +143,10 @@ class Api {
   void stop_writes() { stopping_ = true; }
   // Commands submitted and not yet answered.
   [[nodiscard]] std::size_t in_flight() const { return in_flight_.load(); }
+  // Waits for every read on the query threads to be answered and stops them; reads after
+  // this are answered on the caller's thread. The HTTP server calls it before its own
+  // threads stop, so that no read outlives them.
+  void finish_queries();
 
  private:
   struct Denial {
