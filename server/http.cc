@@ -622,9 +622,22 @@ Result<void> HttpServer::check(const HttpOptions& options) {
     return fail(ErrorCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key",
                 options.tls_cert.empty() ? "tls-cert" : "tls-key");
   }
-  if (options.tls_cert.empty()) return {};
-  ssl::context tls(ssl::context::tls_server);
-  return load_tls(tls, options);
+  if (!options.tls_cert.empty()) {
+    ssl::context tls(ssl::context::tls_server);
+    if (auto loaded = load_tls(tls, options); !loaded) return loaded;
+  }
+  // An address this host has, and a port nobody listens on (bound, then let go).
+  net::io_context io;
+  tcp::acceptor probe(io);
+  beast::error_code ec;
+  probe.open(endpoint->protocol(), ec);
+  if (!ec) probe.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(*endpoint, ec);
+  if (ec) {
+    return fail(ErrorCode::kIoError, "cannot listen on " + options.listen + ": " + ec.message(),
+                "listen");
+  }
+  return {};
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics,

@@ -663,8 +663,10 @@ TEST_F(Serve, RequestsSentTogetherAreAnsweredInOrderAndABodyMayFollowItsHeader) 
   }
 }
 
-// Bytes as the server sends them, until it closes the connection or `timeout` passes.
+// Bytes as the server sends them, until it closes the connection or `timeout` passes
+// (`closed` says which).
 std::string raw_answer(int port, const std::string& request, std::chrono::milliseconds pause,
+                       bool* closed = nullptr,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -682,11 +684,9 @@ std::string raw_answer(int port, const std::string& request, std::chrono::millis
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
   char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  if (closed != nullptr) *closed = n == 0;
   ::close(fd);
   return out;
 }
@@ -694,8 +694,11 @@ std::string raw_answer(int port, const std::string& request, std::chrono::millis
 TEST_F(Serve, AnswersAreWholeHttpWithTheirFieldsOnceAndAsTheVersionAsks) {
   start();
   // HTTP/1.0 closes unless asked to keep the connection; HTTP/1.1 keeps it unless told.
+  bool closed = false;
   const std::string plain =
-      raw_answer(server_->port(), "GET /healthz HTTP/1.0\r\n\r\n", std::chrono::milliseconds(0));
+      raw_answer(server_->port(), "GET /healthz HTTP/1.0\r\n\r\n", std::chrono::milliseconds(0),
+                 &closed, std::chrono::seconds(2));
+  EXPECT_TRUE(closed) << "an HTTP/1.0 answer without keep-alive must close the connection";
   EXPECT_TRUE(plain.starts_with("HTTP/1.0 200 OK\r\n")) << plain;
   EXPECT_EQ(plain.find("Connection:"), std::string::npos) << plain;
   EXPECT_TRUE(plain.ends_with("\r\n\r\n{\"ok\":true,\"status\":\"serving\"}")) << plain;
@@ -706,9 +709,11 @@ TEST_F(Serve, AnswersAreWholeHttpWithTheirFieldsOnceAndAsTheVersionAsks) {
     EXPECT_EQ(kept.headers["connection"], "keep-alive");
     EXPECT_FALSE(c.closed_by_server(std::chrono::milliseconds(300)));
   }
+  closed = false;
   const std::string closing =
       raw_answer(server_->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                 std::chrono::milliseconds(0));
+                 std::chrono::milliseconds(0), &closed, std::chrono::seconds(2));
+  EXPECT_TRUE(closed) << "Connection: close must close the connection";
   EXPECT_NE(closing.find("\r\nConnection: close\r\n"), std::string::npos) << closing;
 
   // A field the answer sets itself replaces the server's default, never doubles it.
@@ -1068,6 +1073,23 @@ TEST_F(Serve, BadServeArgumentsAreRefusedClearly) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("cannot use the certificate"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(field tls-cert)"), std::string::npos) << r.err;
+  {
+    // A port somebody else listens on.
+    const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(taken, 1), 0);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const std::string listen = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    r = run_custody({"serve", dir().string(), "--listen", listen});
+    ::close(taken);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("cannot listen on " + listen), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(field listen)"), std::string::npos) << r.err;
+  }
   for (const char* option : {"--threads", "--query-threads"}) {
     r = run_custody({"serve", dir().string(), "--listen", "127.0.0.1:0", option, "0"});
     EXPECT_EQ(r.exit_code, 2) << option;

@@ -33,9 +33,9 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  // What start() would refuse in `options` without binding anything: a bad address, half of
-  // a TLS pair, a certificate or key that cannot be used. For a caller to check before it
-  // opens or writes anything.
+  // What start() would refuse in `options`, without serving: a bad address, one this host
+  // does not have or whose port is taken, half of a TLS pair, a certificate or key that
+  // cannot be used. For a caller to check before it opens or writes anything.
   [[nodiscard]] static Result<void> check(const HttpOptions& options);
   // Binds and starts serving. kInvalidArgument for a bad address, kIoError when the port
   // cannot be bound or the certificate or key cannot be read.
