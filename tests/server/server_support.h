@@ -44,6 +44,9 @@ class ServeProcess {
   std::string stderr_text_;
 };
 
+// A TCP connection to 127.0.0.1:port, or -1.
+int dial_loopback(int port);
+
 struct HttpResponse {
   int status = 0;                              // 0: no response (connection closed or timed out)
   std::map<std::string, std::string> headers;  // names in lower case

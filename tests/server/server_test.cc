@@ -668,15 +668,8 @@ TEST_F(Serve, RequestsSentTogetherAreAnsweredInOrderAndABodyMayFollowItsHeader) 
 std::string raw_answer(int port, const std::string& request, std::chrono::milliseconds pause,
                        bool* closed = nullptr,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "";
-  }
+  const int fd = dial_loopback(port);
+  if (fd < 0) return "";
   (void)!::write(fd, request.data(), request.size());
   std::this_thread::sleep_for(pause);  // the answer waits in the socket's buffers meanwhile
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
