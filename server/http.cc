@@ -119,13 +119,13 @@ std::string wire_bytes(const Response& r, unsigned version, bool keep_alive) {
       {"Cache-Control", "no-store"},
       {"X-Content-Type-Options", "nosniff"}};
   if (r.content_type.empty()) fields.erase(fields.begin() + 1);
-  for (const auto& [name, value] : r.headers) {
+  for (const auto& header : r.headers) {
     auto same = std::find_if(fields.begin(), fields.end(),
-                             [&](const auto& f) { return beast::iequals(f.first, name); });
+                             [&](const auto& f) { return beast::iequals(f.first, header.first); });
     if (same != fields.end()) {
-      same->second = value;
+      same->second = header.second;
     } else {
-      fields.emplace_back(name, value);
+      fields.emplace_back(header.first, header.second);
     }
   }
   const std::string length = std::to_string(r.body.size());
