@@ -613,37 +613,47 @@ Result<void> load_tls(ssl::context& tls, const HttpOptions& options) {
   return {};
 }
 
-}  // namespace
-
-Result<void> HttpServer::check(const HttpOptions& options) {
+// The address to listen on, once the options are whole (a TLS pair is both or neither).
+Result<tcp::endpoint> endpoint_of(const HttpOptions& options) {
   auto endpoint = parse_listen(options.listen);
   if (!endpoint) return std::unexpected(endpoint.error());
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return fail(ErrorCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key",
                 options.tls_cert.empty() ? "tls-cert" : "tls-key");
   }
+  return endpoint;
+}
+
+// Opens `acceptor` bound to `endpoint`: an address this host has, a port nobody listens on.
+Result<void> bind_to(tcp::acceptor& acceptor, const tcp::endpoint& endpoint,
+                     const std::string& listen) {
+  beast::error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (ec)
+    return fail(ErrorCode::kIoError, "cannot listen on " + listen + ": " + ec.message(), "listen");
+  return {};
+}
+
+}  // namespace
+
+Result<void> HttpServer::check(const HttpOptions& options) {
+  auto endpoint = endpoint_of(options);
+  if (!endpoint) return std::unexpected(endpoint.error());
   if (!options.tls_cert.empty()) {
     ssl::context tls(ssl::context::tls_server);
     if (auto loaded = load_tls(tls, options); !loaded) return loaded;
   }
-  // An address this host has, and a port nobody listens on (bound, then let go).
   net::io_context io;
-  tcp::acceptor probe(io);
-  beast::error_code ec;
-  probe.open(endpoint->protocol(), ec);
-  if (!ec) probe.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) probe.bind(*endpoint, ec);
-  if (ec) {
-    return fail(ErrorCode::kIoError, "cannot listen on " + options.listen + ": " + ec.message(),
-                "listen");
-  }
-  return {};
+  tcp::acceptor probe(io);  // bound, then let go
+  return bind_to(probe, *endpoint, options.listen);
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics,
                                                       HttpOptions options) {
-  if (auto checked = check(options); !checked) return std::unexpected(checked.error());
-  auto endpoint = parse_listen(options.listen);
+  auto endpoint = endpoint_of(options);
+  if (!endpoint) return std::unexpected(endpoint.error());
   auto impl = std::make_unique<Impl>(api, metrics, options);
   if (!options.tls_cert.empty()) {
     impl->tls.emplace(ssl::context::tls_server);
@@ -651,11 +661,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(Api& api, Metrics& metrics
       return std::unexpected(loaded.error());
     }
   }
+  if (auto bound = bind_to(impl->acceptor, *endpoint, options.listen); !bound) {
+    return std::unexpected(bound.error());
+  }
   beast::error_code ec;
-  impl->acceptor.open(endpoint->protocol(), ec);
-  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(*endpoint, ec);
-  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     return fail(ErrorCode::kIoError, "cannot listen on " + options.listen + ": " + ec.message(),
                 "listen");
