@@ -249,7 +249,7 @@ class Api::Pool {
     }
   }
   ~Pool() { finish(); }
-  // Runs what is queued, then joins the threads; later posts are refused.
+  // Runs what is queued, then joins the threads; later posts run on their caller's thread.
   void finish() {
     {
       std::lock_guard lock(mu_);
@@ -259,18 +259,17 @@ class Api::Pool {
     cv_.notify_all();
     for (auto& t : threads_) t.join();
   }
-  // False once finish() has begun: the job was not taken.
-  bool post(std::function<void()>& job) {
+  // Queues `job`; once finish() has begun, runs it on the caller's thread instead.
+  void post(std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
-      if (stop_) return false;
-      jobs_.push_back(std::move(job));
+      if (!stop_) {
+        jobs_.push_back(std::move(job));
+        job = nullptr;
+      }
     }
+    if (job) return job();
     cv_.notify_one();
-    return true;
-  }
-  void post_or_run(std::function<void()> job) {
-    if (!post(job)) job();
   }
 
  private:
@@ -337,7 +336,7 @@ Api::Api(ledger::Ledger& ledger, Credentials& credentials, Metrics& metrics,
 Api::~Api() = default;
 
 void Api::on_pool(std::function<void()> job) {
-  pool_->post_or_run(std::move(job));
+  pool_->post(std::move(job));
 }
 
 void Api::finish_queries() {
@@ -420,11 +419,11 @@ Result<Principal> Api::session_principal(const std::string& token) {
 }
 
 void Api::handle(Request request, Reply reply) {
-  // A read is answered on the query threads; commands and the rest go on from here, where
-  // the network thread only admits them and the ledger's threads commit them.
-  // Once the server is stopping and the query threads have finished, reads are answered here.
+  // A read is answered on the query threads (here, once they have finished at a stop);
+  // commands and the rest go on from here, where the network thread only admits them and the
+  // ledger's threads commit them.
   if (request.method == "GET" && request.target != "/healthz") {
-    queries_->post_or_run([this, request = std::move(request), reply = std::move(reply)]() mutable {
+    queries_->post([this, request = std::move(request), reply = std::move(reply)]() mutable {
       route(std::move(request), std::move(reply));
     });
     return;
@@ -460,7 +459,7 @@ void Api::route(Request request, Reply reply) {
 
   if (s.size() == 2 && s[0] == "v1" && s[1] == "session" && post) {
     in_flight_.fetch_add(1);
-    pool_->post_or_run([this, request = std::move(request), reply = std::move(reply)] {
+    pool_->post([this, request = std::move(request), reply = std::move(reply)] {
       sign_in(request, [this, &reply](Response r) {
         metrics_.request_done(r.status);
         reply(std::move(r));
@@ -544,11 +543,10 @@ void Api::route(Request request, Reply reply) {
   if (resource == "users" && s.size() == 4 && s[3] == "password" && post) {
     metrics_.request_done(200);
     in_flight_.fetch_add(1);
-    pool_->post_or_run(
-        [this, p, request = std::move(request), user = s[2], reply = std::move(reply)] {
-          set_password(p, request, user, reply);
-          in_flight_.fetch_sub(1);
-        });
+    pool_->post([this, p, request = std::move(request), user = s[2], reply = std::move(reply)] {
+      set_password(p, request, user, reply);
+      in_flight_.fetch_sub(1);
+    });
     return;
   }
   if (resource == "signatures" && s.size() == 3 && s[2] == "challenges" && post) {
@@ -559,9 +557,8 @@ void Api::route(Request request, Reply reply) {
       s[3].ends_with(kConfirm)) {
     metrics_.request_done(200);
     in_flight_.fetch_add(1);
-    pool_->post_or_run([this, p, request = std::move(request),
-                        id = s[3].substr(0, s[3].size() - kConfirm.size()),
-                        reply = std::move(reply)] {
+    pool_->post([this, p, request = std::move(request),
+                 id = s[3].substr(0, s[3].size() - kConfirm.size()), reply = std::move(reply)] {
       reply(confirm_challenge(p, request, id));
       in_flight_.fetch_sub(1);
     });
@@ -963,8 +960,8 @@ void Api::post_epcis_capture(const Principal& p, Request r, const std::string& q
   // Parsing, validating and hashing a document of up to 256 MiB is work for the pool, not
   // for an I/O thread every connection shares.
   in_flight_.fetch_add(1);
-  pool_->post_or_run([this, p, r = std::move(r), source = std::move(source),
-                      partner = std::move(partner), reply = std::move(reply)]() mutable {
+  pool_->post([this, p, r = std::move(r), source = std::move(source), partner = std::move(partner),
+               reply = std::move(reply)]() mutable {
     auto snap = ledger_.snapshot();
     auto plan = domain::plan_epcis_import(*snap, r.body, source, partner);
     if (!plan) {
