@@ -58,10 +58,38 @@ class EntityPrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// The insert hints of the families whose next key lands where the last one of its prefix
+// did: `log` (by seq: after the last record), `merkle` (by index within a level, the prefix
+// byte) and `streams` (a stream's new version goes just before its last one; the prefix is
+// the whole stream id). The memtable keeps the place of each prefix's last insert and starts
+// the next insert there, instead of searching its skip list from the top: a search that
+// costs a few cache misses per level in a memtable of 200,000 entries. A hint costs about
+// 250 bytes of the memtable per prefix, so `streams` fills its memtable sooner where most
+// streams get one record between flushes.
+class InsertInOrder final : public rocksdb::SliceTransform {
+ public:
+  explicit InsertInOrder(std::size_t prefix_bytes) : prefix_bytes_(prefix_bytes) {}
+  const char* Name() const override { return "custody.InsertInOrder"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), std::min(prefix_bytes_, key.size())};
+  }
+  bool InDomain(const rocksdb::Slice&) const override { return true; }
+
+ private:
+  std::size_t prefix_bytes_;
+};
+
 rocksdb::ColumnFamilyOptions cf_options(const std::string& name, bool reader = false) {
   rocksdb::ColumnFamilyOptions o;
   o.write_buffer_size = (name == "log") ? (64 << 20) : (32 << 20);
   o.max_write_buffer_number = 4;
+  if (name == "log" || name == "merkle" || name == "streams") {
+    static const auto log = std::make_shared<const InsertInOrder>(0);
+    static const auto merkle = std::make_shared<const InsertInOrder>(1);
+    static const auto streams = std::make_shared<const InsertInOrder>(SIZE_MAX);
+    o.memtable_insert_with_hint_prefix_extractor =
+        name == "log" ? log : (name == "merkle" ? merkle : streams);
+  }
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = shared_cache();
   t.block_size = 16 << 10;
@@ -138,7 +166,7 @@ rocksdb::DBOptions db_options() {
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.max_manifest_file_size = 64 << 20;
   // The sequencer is the only writer, so concurrent memtable writes buy nothing; turning
-  // them off enables the per-stream insert hints and the hash memtable of `idem`.
+  // them off enables the insert hints of `log` and `merkle` (cf_options).
   o.allow_concurrent_memtable_write = false;
   // A torn record at the very end of the write-ahead log is a group that was never
   // acknowledged (custody acknowledges after fsync). Damage anywhere else must stop the
