@@ -738,8 +738,11 @@ void Api::post_command(const Principal& p, const Request& r, Reply reply) {
   ledger_.submit(std::move(*admitted.command), [this, reply = std::move(reply), command_id,
                                                 started](Result<ledger::CommandResult> result) {
     metrics_.observe_commit(std::chrono::duration<double>(Clock::now() - started).count());
-    const unsigned status = result ? 200 : status_of(result.error());
-    reply(json(status, domain::result_json(command_id, result)));
+    Response answer{result ? 200 : status_of(result.error()), "application/json", "", {}};
+    answer.make_body = [command_id, result = std::move(result)] {
+      return domain::result_json(command_id, result);
+    };
+    reply(std::move(answer));
     in_flight_.fetch_sub(1);
   });
 }

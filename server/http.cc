@@ -317,6 +317,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 
   void write(Response r, unsigned version) {
     busy_ = true;
+    if (r.make_body) r.body = r.make_body();
     const bool keep_alive = keep_alive_ && !server_.stopped.load();
     auto bytes = std::make_shared<std::string>(wire_bytes(r, version, keep_alive));
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {

@@ -67,6 +67,10 @@ struct Response {
   std::string content_type = "application/json";  // empty: none (a response without a body)
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set instead of `body` by an answer made on a thread that should not do the work of
+  // writing it out (the ledger's writer, which completes commands): the network thread that
+  // sends the answer calls it for the body.
+  std::function<std::string()> make_body;
 };
 
 using Reply = std::function<void(Response)>;
