@@ -43,7 +43,11 @@ std::string_view reserved_prefix(std::string_view command_id) {
 Result<ledger::Command> decode_command(std::string_view json, std::string* command_id,
                                        std::string_view host_actor,
                                        const AuthorizeType& authorize) {
-  auto parsed = codec::parse_json(json, "", kMaxCommandBytes);
+  // The parsed text lives only as long as this call: its nodes come from a buffer on the
+  // stack (then the heap, for a large command) and go all at once, not one by one.
+  unsigned char scratch[4096];
+  boost::json::monotonic_resource arena(scratch, sizeof scratch);
+  auto parsed = codec::parse_json(json, "", kMaxCommandBytes, &arena);
   if (!parsed) return std::unexpected(parsed.error());
   const boost::json::value& root = *parsed;
   if (!root.is_object()) return bad("", "a command must be a JSON object");

@@ -15,8 +15,10 @@
 namespace custody::codec {
 
 // kInvalidArgument (field `field`) for malformed JSON or a key repeated within an object
-// (the message names the key); kOutOfRange for text longer than `max_bytes`.
+// (the message names the key); kOutOfRange for text longer than `max_bytes`. The value's
+// memory comes from `storage` (Boost.JSON's default heap when null).
 [[nodiscard]] Result<boost::json::value> parse_json(std::string_view text, std::string_view field,
-                                                    std::size_t max_bytes = 1 << 20);
+                                                    std::size_t max_bytes = 1 << 20,
+                                                    boost::json::storage_ptr storage = {});
 
 }  // namespace custody::codec
