@@ -347,11 +347,14 @@ template <typename View, typename Find>
 Result<std::optional<View>> Api::as_of_head(std::unordered_map<std::string, AsOfHead<View>>& cache,
                                             const std::string& id, Find find) {
   // The head first, then the record: a record read this way is at least as new as the head
-  // it is kept under, and a commit after it moves the head past that.
+  // it is kept under. It stays current while no identity record has been applied past that
+  // head; one that has may not be visible yet, so until the head reaches it every request
+  // reads again.
   const std::uint64_t head = ledger_.head().seq;
   {
     std::lock_guard lock(as_of_head_mu_);
-    if (auto it = cache.find(id); it != cache.end() && it->second.head == head) {
+    if (auto it = cache.find(id);
+        it != cache.end() && domain::identity_changed_at() <= it->second.head) {
       return it->second.view;
     }
   }

@@ -4,6 +4,7 @@
 // (server/credentials.h), and the records say only that they changed.
 #include "custody/domain/identity.h"
 
+#include <atomic>
 #include <cctype>
 
 #include "catalogue.h"
@@ -201,7 +202,24 @@ void apply_token_revoked(Apply& a, s::TokenRevoke::Reader t) {
                       [](s::ApiToken::Builder e, s::ApiToken::Reader) { e.setRevoked(true); });
 }
 
+std::atomic<std::uint64_t> changed_at{0};  // identity_changed_at()
+
+// Apply: every identity record first raises identity_changed_at() to its seq. It runs on the
+// sequencer before the group is written, so before any reader can see the change or anyone
+// is told it was made.
+template <typename Payload, auto Fn>
+void changes(Apply& a, typename Payload::Reader r) {
+  std::uint64_t seen = changed_at.load();
+  while (seen < a.rec.seq && !changed_at.compare_exchange_weak(seen, a.rec.seq)) {
+  }
+  Fn(a, r);
+}
+
 }  // namespace
+
+std::uint64_t identity_changed_at() {
+  return changed_at.load();
+}
 
 const Area& identity_area() {
   static const Area area{
@@ -221,15 +239,16 @@ const Area& identity_area() {
                                                     stream("token", "token")),
        command<s::TokenRevoke, decide_token_revoke>("token.revoke", {"token.revoked"},
                                                     stream("token", "token"))},
-      {event<s::UserAdd, apply_added>("user.added"),
-       event<s::UserSetRoles, apply_roles_set>("user.roles_set"),
-       event<s::UserRef, apply_disabled>("user.disabled"),
-       event<s::UserRef, apply_enabled>("user.enabled"),
-       event<s::UserSetPassword, apply_password_set>("user.password_set"),
-       event<s::UserLock, apply_locked>("user.locked"),
-       event<s::UserRef, apply_unlocked>("user.unlocked"),
-       event<s::TokenCreate, apply_token_created>("token.created"),
-       event<s::TokenRevoke, apply_token_revoked>("token.revoked")}};
+      {event<s::UserAdd, changes<s::UserAdd, apply_added>>("user.added"),
+       event<s::UserSetRoles, changes<s::UserSetRoles, apply_roles_set>>("user.roles_set"),
+       event<s::UserRef, changes<s::UserRef, apply_disabled>>("user.disabled"),
+       event<s::UserRef, changes<s::UserRef, apply_enabled>>("user.enabled"),
+       event<s::UserSetPassword, changes<s::UserSetPassword, apply_password_set>>(
+           "user.password_set"),
+       event<s::UserLock, changes<s::UserLock, apply_locked>>("user.locked"),
+       event<s::UserRef, changes<s::UserRef, apply_unlocked>>("user.unlocked"),
+       event<s::TokenCreate, changes<s::TokenCreate, apply_token_created>>("token.created"),
+       event<s::TokenRevoke, changes<s::TokenRevoke, apply_token_revoked>>("token.revoked")}};
   return area;
 }
 

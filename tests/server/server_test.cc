@@ -522,10 +522,15 @@ TEST_F(Serve, ARevokedTokenStopsWorkingAtOnce) {
   const std::string op = token("operator");
   start();
   EXPECT_EQ(client_->request("POST", "/v1/commands", note("a1", "before"), op).status, 200);
-  // Reads commit nothing: the token's record, read for the first, serves the second as it
-  // stands at the same head. The revocation moves the head, and the next request sees it.
+  // The token's record, read for the first request, serves the next ones while what commits
+  // changes no user or token. The revocation does, and the next request reads it again.
   ASSERT_EQ(client_->request("GET", "/v1/whoami", "", op).status, 200);
   ASSERT_EQ(client_->request("GET", "/v1/whoami", "", op).status, 200);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(
+        client_->request("POST", "/v1/commands", note("b" + std::to_string(i), "more"), op).status,
+        200);
+  }
   auto revoke = client_->request(
       "POST", "/v1/commands",
       R"({"type":"token.revoke","commandId":"rv1","data":{"token":"operator-2","reason":"lost"}})",
@@ -1201,7 +1206,13 @@ TEST_F(Serve, ARoleChangeOrADisabledAccountAppliesToASessionsNextRequest) {
     return json::serialize(me.json().at("roles"));
   };
   EXPECT_EQ(roles(), R"(["operator"])");
-  EXPECT_EQ(roles(), R"(["operator"])");  // the same head: the record as read for the first
+  EXPECT_EQ(roles(), R"(["operator"])");  // the record as read for the first
+  // A commit that changes no person leaves it as read; the role change does not.
+  const std::string csrf = "X-CSRF-Token: " + str(in.json().at("csrfToken"));
+  ASSERT_EQ(
+      client_->request("POST", "/v1/commands", note("n1", "bob's note"), "", {cookie, csrf}).status,
+      200);
+  EXPECT_EQ(roles(), R"(["operator"])");
   auto set = client_->request(
       "POST", "/v1/commands",
       R"({"type":"user.set_roles","commandId":"sr1","data":{"user":"bob","roles":["qa"]}})", admin);

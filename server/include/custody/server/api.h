@@ -160,9 +160,11 @@ class Api {
   void route(Request request, Reply reply);  // handle, on whichever thread it runs
   [[nodiscard]] Result<Principal> authenticate(const Request& r);
   [[nodiscard]] Result<Principal> session_principal(const std::string& token);
-  // A token's or user's record as the ledger holds it at its committed head. Requests with
-  // the same credentials (an integration's many connections) read it once per head; any
-  // commit moves the head, so a revocation or a role change applies to the next request.
+  // A token's or user's record as the ledger held it at a committed head. It is read again
+  // only once a user.* or token.* record has been applied past that head
+  // (domain::identity_changed_at(), raised before such a record is written), so a
+  // revocation or a role change applies to the next request, and an integration's many
+  // connections read their token once, not once per commit.
   template <typename View>
   struct AsOfHead {
     std::uint64_t head = 0;

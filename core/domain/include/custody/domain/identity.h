@@ -2,6 +2,7 @@
 // the server reads to decide who a caller is and what their roles are.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,13 @@ struct TokenView {
   TimeNs created_at = 0;
   std::string created_by;
 };
+
+// The highest seq of a user.* or token.* record applied in this process so far, to any
+// ledger, raised before the record's change is written (0: none yet). A user's or token's
+// record read at a committed head at or past it is still current: nothing applied since has
+// changed any. The server keeps credentials with the head it read them at, and reads them
+// again once this passes that head.
+[[nodiscard]] std::uint64_t identity_changed_at();
 
 // nullopt when there is no such user or token; kIoError or kCorruption from storage.
 [[nodiscard]] Result<std::optional<UserView>> find_user(const ledger::Snapshot& snap,
