@@ -12,8 +12,10 @@
 // Single commands: N/4 note.add commands from 64 threads, each with its own kept-alive
 // connection, posting one command to `POST /v1/commands` and waiting for the answer; against
 // the CLI's path in process (decode, then the sequencer) from 64 waiting threads. Commands/s
-// and latency percentiles for both. CUSTODY_BENCH_ROUNDS alternates them that many times and
-// adds the medians.
+// and latency percentiles for both, and the same load from `wrk -t2 -c64`. The three take
+// turns in CUSTODY_BENCH_SLICES slices (default 6) of N/4/slices commands (wrk: a third of
+// CUSTODY_BENCH_WRK_SECONDS over the slices), so that each meets the same moments of a VM
+// whose speed moves. CUSTODY_BENCH_ROUNDS repeats that on fresh ledgers and adds the medians.
 //
 // Sign-in and signatures: POST /v1/session 30 times in a row; then, signed in, 30 signatures
 // (a challenge, then its confirmation with the password): the latency of each step.
@@ -255,6 +257,42 @@ struct Subscriber {
   }
 };
 
+// What one wrk run said: requests, seconds, latency percentiles (ms), non-2xx answers.
+struct WrkRun {
+  double requests = 0, seconds = 0, p50_ms = 0, p99_ms = 0;
+  std::uint64_t non_2xx = 0;
+};
+
+// A duration as wrk prints it ("812.00us", "2.02ms", "1.10s"), in ms.
+double wrk_ms(const std::string& word) {
+  const double v = std::strtod(word.c_str(), nullptr);
+  if (word.ends_with("us")) return v / 1000;
+  if (word.ends_with("ms")) return v;
+  if (word.ends_with("m")) return v * 60000;
+  return v * 1000;
+}
+
+WrkRun parse_wrk(const std::string& out) {
+  WrkRun w;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string a, b, c, d, e;
+    words >> a >> b >> c >> d >> e;
+    if (b == "requests" && c == "in") {
+      w.requests = std::strtod(a.c_str(), nullptr);
+      w.seconds = wrk_ms(d.substr(0, d.find(','))) / 1000;
+    } else if (a == "50%") {
+      w.p50_ms = wrk_ms(b);
+    } else if (a == "99%") {
+      w.p99_ms = wrk_ms(b);
+    } else if (a == "Non-2xx") {
+      w.non_2xx = std::strtoull(e.c_str(), nullptr, 10);  // "Non-2xx or 3xx responses: N"
+    }
+  }
+  return w;
+}
+
 double timed_run(const std::string& command) {
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = std::system(command.c_str());
@@ -318,50 +356,58 @@ int main() {
   const fs::path single_dir = base / "single";
   const std::string single_token = ledger_with_token(single_dir);
   if (part("single")) {
-    // CUSTODY_BENCH_ROUNDS (default 1) alternates the paths that many times, each round on
-    // fresh ledgers: on a VM whose speed moves from minute to minute, the ratio of one round
-    // says little, the median of several more.
+    // CUSTODY_BENCH_ROUNDS (default 1) rounds, each on fresh ledgers. Within a round the
+    // three paths take turns, CUSTODY_BENCH_SLICES times (default 6): the in-process path, the
+    // 64 Beast clients, wrk, then again. This VM's speed moves from one second to the next; a
+    // path measured in one stretch of seconds and another in the next would compare the
+    // host's moments as much as the paths. Taking turns, each path meets the same moments.
     const std::uint64_t rounds = std::max<std::uint64_t>(env_number("CUSTODY_BENCH_ROUNDS", 1), 1);
+    const std::uint64_t slices =
+        std::clamp<std::uint64_t>(env_number("CUSTODY_BENCH_SLICES", 6), 1, n);
+    const std::uint64_t per_slice = n / slices;
+    const std::uint64_t wrk_slice_seconds = std::max<std::uint64_t>(
+        (env_number("CUSTODY_BENCH_WRK_SECONDS", 60) / 3 + slices / 2) / slices, 1);
     std::vector<double> in_rates, http_rates, wrk_rates;
     for (std::uint64_t round = 0; round < rounds; ++round) {
       const std::string suffix = round == 0 ? "" : "-" + std::to_string(round);
       const fs::path http_dir = round == 0 ? single_dir : base / ("single" + suffix);
       const std::string http_token = round == 0 ? single_token : ledger_with_token(http_dir);
-      std::vector<double> in_lat;
-      double in_rate = 0;
-      {
-        auto ledger = fresh_ledger("server-inprocess" + suffix);
-        in_rate = cli_path_64_waiting(*ledger, n, &in_lat);
+      const fs::path wrk_dir = base / ("single-wrk" + suffix);
+      const std::string wrk_token = ledger_with_token(wrk_dir);
+      auto ledger = fresh_ledger("server-inprocess" + suffix);
+      Server server(http_dir), wrk_server(wrk_dir);
+      if (server.url().empty() || wrk_server.url().empty()) {
+        std::fprintf(stderr, "custody serve did not start\n");
+        return 1;
       }
-      std::vector<double> http_lat;
-      double http_rate = 0;
-      {
-        Server server(http_dir);
-        std::vector<std::unique_ptr<custody::server::Client>> clients;
-        for (int t = 0; t < 64; ++t) {
-          auto c = custody::server::Client::connect({server.url(), http_token, ""});
-          if (!c) {
-            std::fprintf(stderr, "connect: %s\n", c.error().message.c_str());
-            return 1;
-          }
-          clients.push_back(std::move(*c));
+      std::vector<std::unique_ptr<custody::server::Client>> clients;
+      for (int t = 0; t < 64; ++t) {
+        auto c = custody::server::Client::connect({server.url(), http_token, ""});
+        if (!c) {
+          std::fprintf(stderr, "connect: %s\n", c.error().message.c_str());
+          return 1;
         }
-        std::atomic<std::uint64_t> failed{0};
-        http_rate = run_64_waiting(
-            n,
-            [&](std::uint64_t k, std::size_t t) {
-              auto r = clients[t]->post("/v1/commands", note_line(k, false), "application/json");
-              if (!r || r->status != 200) failed.fetch_add(1);
-            },
-            &http_lat);
-        failures += failed.load();
+        clients.push_back(std::move(*c));
       }
-      // The same load from wrk (one C process, epoll, 2 threads, 64 connections each waiting
-      // for its answer): far less client CPU on the cores the server shares.
-      std::string wrk_out;
-      {
-        const fs::path wrk_dir = base / ("single-wrk" + suffix);
-        const std::string wrk_token = ledger_with_token(wrk_dir);
+      std::vector<double> in_lat, http_lat, wrk_p50, wrk_p99;
+      double in_secs = 0, http_secs = 0, wrk_secs = 0, wrk_requests = 0;
+      std::atomic<std::uint64_t> failed{0};
+      for (std::uint64_t slice = 0; slice < slices; ++slice) {
+        const std::uint64_t first = slice * per_slice;
+        in_secs += static_cast<double>(per_slice) /
+                   cli_path_64_waiting(*ledger, per_slice, &in_lat, first);
+        http_secs += static_cast<double>(per_slice) /
+                     run_64_waiting(
+                         per_slice,
+                         [&](std::uint64_t k, std::size_t t) {
+                           auto r = clients[t]->post("/v1/commands", note_line(first + k, false),
+                                                     "application/json");
+                           if (!r || r->status != 200) failed.fetch_add(1);
+                         },
+                         &http_lat);
+        // The same load from wrk (one C process, epoll, 2 threads, 64 connections each waiting
+        // for its answer): far less client CPU on the cores the server shares. Each slice's
+        // command ids start with its own prefix.
         const fs::path script = base / "post.lua";
         std::ofstream(script)
             << "local threads = 0\n"
@@ -369,40 +415,44 @@ int main() {
                "local n = 0\n"
                "function request()\n"
                "  n = n + 1\n"
-               "  local body = '{\"type\":\"note.add\",\"commandId\":\"w' .. tid .. '-' .. n .. "
+               "  local body = '{\"type\":\"note.add\",\"commandId\":\"w"
+            << slice
+            << "-' .. tid .. '-' .. n .. "
                "'\",\"data\":{\"subject\":\"line-' .. (n % 64) .. '\",\"text\":\"' .. "
                "string.rep('x', 50) .. '\"}}'\n"
                "  return wrk.format('POST', '/v1/commands', {['Content-Type'] = "
                "'application/json', ['Authorization'] = 'Bearer "
             << wrk_token << "'}, body)\nend\n";
-        Server server(wrk_dir);
-        if (server.url().empty()) return 1;
-        wrk_out = run("wrk -t2 -c64 -d" +
-                      std::to_string(env_number("CUSTODY_BENCH_WRK_SECONDS", 60) / 3) +
-                      "s --latency -s " + script.string() + " " + server.url() + " 2>&1");
+        const WrkRun w =
+            parse_wrk(run("wrk -t2 -c64 -d" + std::to_string(wrk_slice_seconds) +
+                          "s --latency -s " + script.string() + " " + wrk_server.url() + " 2>&1"));
+        wrk_requests += w.requests;
+        wrk_secs += w.seconds;
+        wrk_p50.push_back(w.p50_ms);
+        wrk_p99.push_back(w.p99_ms);
+        failures += w.non_2xx;
       }
+      failures += failed.load();
+      const double in_rate = static_cast<double>(per_slice * slices) / in_secs;
+      const double http_rate = static_cast<double>(per_slice * slices) / http_secs;
+      const double wrk_rate = wrk_secs > 0 ? wrk_requests / wrk_secs : 0;
       const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
       const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
       std::printf(
-          "single commands, 64 waiting%s: in process %.0f commands/s (p50 %.2f ms, p99 %.2f "
-          "ms); POST /v1/commands over 64 kept-alive connections %.0f commands/s (p50 %.2f "
-          "ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
-          rounds > 1 ? (", round " + std::to_string(round + 1)).c_str() : "", in_rate, in_p50,
-          in_p99, http_rate, http_p50, http_p99, http_rate / in_rate,
-          static_cast<unsigned long long>(failures));
-      const auto rate_at = wrk_out.find("Requests/sec:");
-      const double wrk_rate =
-          rate_at == std::string::npos ? 0 : std::strtod(wrk_out.c_str() + rate_at + 13, nullptr);
-      std::printf("  the same from wrk -t2 -c64: %.0f commands/s; ratio %.2f to in process\n",
-                  wrk_rate, wrk_rate / in_rate);
-      std::istringstream wrk_lines(wrk_out);
-      for (std::string line; std::getline(wrk_lines, line);) {
-        if (line.find("50%") != std::string::npos || line.find("99%") != std::string::npos ||
-            line.find("Non-2xx") != std::string::npos ||
-            line.find("requests in") != std::string::npos) {
-          std::printf("  %s\n", line.c_str());
-        }
-      }
+          "single commands, 64 waiting%s, %llu slices in turn: in process %.0f commands/s (p50 "
+          "%.2f ms, p99 %.2f ms); POST /v1/commands over 64 kept-alive connections %.0f "
+          "commands/s (p50 %.2f ms, p99 %.2f ms); ratio %.2f; %llu failed\n",
+          rounds > 1 ? (", round " + std::to_string(round + 1)).c_str() : "",
+          static_cast<unsigned long long>(slices), in_rate, in_p50, in_p99, http_rate, http_p50,
+          http_p99, http_rate / in_rate, static_cast<unsigned long long>(failures));
+      std::printf(
+          "  the same from wrk -t2 -c64 (%llu s a slice): %.0f commands/s (p50 %.2f-%.2f ms, "
+          "p99 %.2f-%.2f ms over the slices); ratio %.2f to in process\n",
+          static_cast<unsigned long long>(wrk_slice_seconds), wrk_rate,
+          *std::min_element(wrk_p50.begin(), wrk_p50.end()),
+          *std::max_element(wrk_p50.begin(), wrk_p50.end()),
+          *std::min_element(wrk_p99.begin(), wrk_p99.end()),
+          *std::max_element(wrk_p99.begin(), wrk_p99.end()), wrk_rate / in_rate);
       in_rates.push_back(in_rate);
       http_rates.push_back(http_rate);
       wrk_rates.push_back(wrk_rate);

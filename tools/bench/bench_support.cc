@@ -68,11 +68,12 @@ double run_64_waiting(std::uint64_t n,
 }
 
 double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
-                           std::vector<double>* latencies_ms) {
+                           std::vector<double>* latencies_ms, std::uint64_t first) {
   const std::string text(50, 'x');
   return run_64_waiting(
       n,
-      [&](std::uint64_t k, std::size_t) {
+      [&](std::uint64_t i, std::size_t) {
+        const std::uint64_t k = first + i;
         auto c =
             domain::decode_command(R"({"type":"note.add","commandId":"b-)" + std::to_string(k) +
                                    R"(","actor":"user:bench","data":{"subject":"line-)" +

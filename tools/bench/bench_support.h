@@ -89,10 +89,11 @@ double run_64_waiting(std::uint64_t n,
                       std::vector<double>* latencies_ms = nullptr);
 
 // The CLI's path (decode_command of a JSON line, then the sequencer) from 64 threads, each
-// waiting for its command before the next: `n` note.add commands with 50-byte texts.
-// Returns commands/s; `latencies_ms` (if given) receives each command's latency.
+// waiting for its command before the next: `n` note.add commands with 50-byte texts, their
+// command ids numbered from `first`. Returns commands/s; `latencies_ms` (if given) receives
+// each command's latency.
 double cli_path_64_waiting(ledger::Ledger& ledger, std::uint64_t n,
-                           std::vector<double>* latencies_ms = nullptr);
+                           std::vector<double>* latencies_ms = nullptr, std::uint64_t first = 0);
 
 // One line describing the machine, for docs/BENCHMARKS.md.
 [[nodiscard]] std::string machine_description();
