@@ -204,9 +204,9 @@ void apply_token_revoked(Apply& a, s::TokenRevoke::Reader t) {
 
 std::atomic<std::uint64_t> changed_at{0};  // identity_changed_at()
 
-// Apply: every identity record first raises identity_changed_at() to its seq. It runs on the
-// sequencer before the group is written, so before any reader can see the change or anyone
-// is told it was made.
+// An identity event's apply, which first raises identity_changed_at() to the record's seq.
+// Apply runs on the sequencer before the group is written: before any reader can see the
+// change, and before anyone is told it was made.
 template <typename Payload, auto Fn>
 void changes(Apply& a, typename Payload::Reader r) {
   std::uint64_t seen = changed_at.load();

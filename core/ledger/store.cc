@@ -166,7 +166,7 @@ rocksdb::DBOptions db_options() {
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.max_manifest_file_size = 64 << 20;
   // The sequencer is the only writer, so concurrent memtable writes buy nothing; turning
-  // them off enables the insert hints of `log` and `merkle` (cf_options).
+  // them off enables the insert hints of `log`, `merkle` and `streams` (cf_options).
   o.allow_concurrent_memtable_write = false;
   // A torn record at the very end of the write-ahead log is a group that was never
   // acknowledged (custody acknowledges after fsync). Damage anywhere else must stop the
