@@ -577,16 +577,13 @@ int main() {
         run("wrk -t2 -c64 -d" + std::to_string(secs) + "s --latency -s " + script.string() +
             " -H 'Authorization: Bearer " + token + "' " + server.url() + " 2>&1");
     auto samples = rss.stop();
-    std::printf("GET /v1/lots/{id} over %zu lots, wrk -t2 -c64 -d%llus:\n", lots.size(),
-                static_cast<unsigned long long>(secs));
-    std::istringstream lines(out);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.find("Requests/sec") != std::string::npos || line.find("50%") != std::string::npos ||
-          line.find("99%") != std::string::npos || line.find("Non-2xx") != std::string::npos ||
-          line.find("requests in") != std::string::npos) {
-        std::printf("  %s\n", line.c_str());
-      }
-    }
+    const WrkRun w = parse_wrk(out);
+    std::printf(
+        "GET /v1/lots/{id} over %zu lots, wrk -t2 -c64 -d%llus: %.0f requests in %.2f s, %.0f "
+        "requests/s, p50 %.2f ms, p99 %.2f ms, %llu not 2xx\n",
+        lots.size(), static_cast<unsigned long long>(secs), w.requests, w.seconds,
+        w.seconds > 0 ? w.requests / w.seconds : 0, w.p50_ms, w.p99_ms,
+        static_cast<unsigned long long>(w.non_2xx));
     std::printf("  server RSS every 5 s (MiB): %s\n", joined_samples(samples).c_str());
   }
 
