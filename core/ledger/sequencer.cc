@@ -194,8 +194,9 @@ void Sequencer::submit(Command command, Completion done) {
     return;
   }
   queue_.push_back(Item{std::move(command), std::move(done), {}, digest});
+  const bool wake = queue_.size() >= wake_at_;
   lock.unlock();
-  not_empty_.notify_one();
+  if (wake) not_empty_.notify_one();
 }
 
 Result<std::string> Sequencer::checkpoint() {
@@ -255,11 +256,23 @@ void Sequencer::run() {
         not_empty_.wait_for(lock, options_.tick_interval,
                             [&] { return !queue_.empty() || stopping_; });
       }
+      // The group is cut when the writer can take it: at once while the writer is free; while
+      // it writes a group, once the queue holds as many commands as that group; and never
+      // while a prepared group already waits for it. Cut earlier, a group would be smaller
+      // than it need be and wait for the disk all the same, and its commands' callers would
+      // wait for more, smaller groups. Commands that arrive meanwhile join it.
+      while (!queue_.empty() && !stopping_ &&
+             !(to_write_.empty() || (to_write_.size() == 1 && queue_.size() >= writing_items_))) {
+        wake_at_ = to_write_.size() == 1 ? writing_items_ : std::numeric_limits<std::size_t>::max();
+        not_empty_.wait(lock);
+      }
       if (!queue_.empty() && options_.max_wait.count() > 0 && !stopping_ &&
           queue_.size() < options_.max_group) {
+        wake_at_ = options_.max_group;
         not_empty_.wait_for(lock, options_.max_wait,
                             [&] { return queue_.size() >= options_.max_group || stopping_; });
       }
+      wake_at_ = 1;
       const std::size_t n = std::min(queue_.size(), options_.max_group);
       group.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
@@ -307,6 +320,7 @@ void Sequencer::hand_to_writer(std::unique_ptr<Prepared> group) {
   {
     std::unique_lock lock(mu_);
     write_cv_.wait(lock, [&] { return to_write_.size() < kMaxInFlight; });
+    if (to_write_.empty()) writing_items_ = group->items.size();
     to_write_.push_back(std::move(group));
   }
   write_cv_.notify_all();
@@ -339,6 +353,7 @@ void Sequencer::write_loop() {
     {
       std::lock_guard lock(mu_);
       to_write_.pop_front();
+      writing_items_ = to_write_.empty() ? 0 : to_write_.front()->items.size();
       if (failure) {
         if (!failed_) failed_ = failure;
       } else {
@@ -353,6 +368,7 @@ void Sequencer::write_loop() {
       stats_.commands += group->items.size();
     }
     write_cv_.notify_all();
+    not_empty_.notify_one();  // the sequencer thread may be waiting to cut the next group
     if (!failure && !group->erased.empty()) {
       // The redaction is durable; now the erased bytes leave the disk too (older table and
       // log files still hold them until they are rewritten), before the redaction is

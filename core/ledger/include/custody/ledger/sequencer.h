@@ -2,7 +2,10 @@
 //
 // Producers on any thread submit() commands into a bounded queue. The sequencer thread takes
 // them in groups (up to max_group commands; after the first, waiting up to max_wait for
-// more) and prepares each group:
+// more) and prepares each group. It cuts a group when the writer can take it: at once while
+// the writer is free; while the writer is on a group, once as many commands are queued as
+// that group holds; never while another prepared group is waiting. So groups grow with the
+// load instead of being cut small and then waiting for the disk anyway. Each group:
 //
 //   1. looks every commandId up (idempotency.h): a retry gets its first result back marked
 //      duplicate and writes nothing, and a different command under a used id is refused
@@ -209,6 +212,8 @@ class Sequencer {
   std::condition_variable write_cv_;   // prepared groups, both directions
   std::deque<Item> queue_;
   std::deque<std::unique_ptr<Prepared>> to_write_;
+  std::size_t writing_items_ = 0;  // items of to_write_.front(), the group the writer is on
+  std::size_t wake_at_ = 1;        // submit() wakes the sequencer thread at this queue length
   bool stopping_ = false;
   bool writer_stop_ = false;
   std::optional<Error> failed_;
