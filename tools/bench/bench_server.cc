@@ -12,10 +12,12 @@
 // Single commands: N/4 note.add commands from 64 threads, each with its own kept-alive
 // connection, posting one command to `POST /v1/commands` and waiting for the answer; against
 // the CLI's path in process (decode, then the sequencer) from 64 waiting threads. Commands/s
-// and latency percentiles for both, and the same load from `wrk -t2 -c64`. The three take
-// turns in CUSTODY_BENCH_SLICES slices (default 6) of N/4/slices commands (wrk: a third of
+// and latency percentiles for both, and the same load from two epoll loops of 32 connections
+// each (the shape of wrk, in C++) and from `wrk -t2 -c64`. The four take turns in
+// CUSTODY_BENCH_SLICES slices (default 6) of N/4/slices commands (wrk: a third of
 // CUSTODY_BENCH_WRK_SECONDS over the slices), so that each meets the same moments of a VM
 // whose speed moves. CUSTODY_BENCH_ROUNDS repeats that on fresh ledgers and adds the medians.
+// Each HTTP client has a server and ledger of its own.
 //
 // Sign-in and signatures: POST /v1/session 30 times in a row; then, signed in, 30 signatures
 // (a challenge, then its confirmation with the password): the latency of each step.
@@ -257,6 +259,110 @@ struct Subscriber {
   }
 };
 
+// Single commands from 64 kept-alive connections driven by two epoll loops (32 connections
+// each), every connection posting one command to POST /v1/commands and waiting for its answer
+// before the next: the shape of `wrk -t2 -c64`, with the same commands as the other paths
+// (note_line(first + k), k stepping by 64 per connection, as run_64_waiting does). Commands/s;
+// an answer other than 200, or a connection lost, counts in `failed`.
+double epoll_64_waiting(int port, const std::string& token, std::uint64_t n, std::uint64_t first,
+                        std::vector<double>* latencies_ms, std::atomic<std::uint64_t>& failed) {
+  struct Conn {
+    int fd = -1;
+    std::uint64_t k = 0;
+    std::string buf;
+    std::chrono::steady_clock::time_point sent;
+  };
+  const std::string head = "POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                           "\r\nAuthorization: Bearer " + token +
+                           "\r\nContent-Type: application/json\r\nContent-Length: ";
+  auto send_next = [&](Conn& c) {
+    const std::string body = note_line(first + c.k, false);
+    const std::string req = head + std::to_string(body.size()) + "\r\n\r\n" + body;
+    c.sent = std::chrono::steady_clock::now();
+    for (std::size_t at = 0; at < req.size();) {
+      const ssize_t w = ::send(c.fd, req.data() + at, req.size() - at, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      at += static_cast<std::size_t>(w);
+    }
+    return true;
+  };
+  // The length of the whole answer at the front of `buf`, 0 while it is incomplete.
+  auto answer_length = [](const std::string& buf) -> std::size_t {
+    const auto end = buf.find("\r\n\r\n");
+    if (end == std::string::npos) return 0;
+    std::string fields = buf.substr(0, end);
+    std::transform(fields.begin(), fields.end(), fields.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const auto cl = fields.find("\r\ncontent-length:");
+    const std::size_t length =
+        cl == std::string::npos ? 0 : std::strtoull(fields.c_str() + cl + 17, nullptr, 10);
+    return buf.size() >= end + 4 + length ? end + 4 + length : 0;
+  };
+  std::vector<std::vector<double>> lat(2);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> loops;
+  for (std::size_t t = 0; t < 2; ++t) {
+    loops.emplace_back([&, t] {
+      const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+      std::vector<Conn> conns(32);
+      std::size_t open = 0;
+      for (std::size_t i = 0; i < conns.size(); ++i) {
+        Conn& c = conns[i];
+        c.k = t * 32 + i;
+        if (c.k >= n) continue;
+        c.fd = dial(port);
+        if (c.fd < 0) {
+          failed.fetch_add(1);
+          continue;
+        }
+        const int one = 1;
+        ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = &c;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+        if (send_next(c)) ++open;
+      }
+      char chunk[16384];
+      while (open > 0) {
+        epoll_event events[64];
+        const int ready = ::epoll_wait(ep, events, 64, 10000);
+        if (ready <= 0) break;  // ten seconds without an answer: give up on the rest
+        for (int e = 0; e < ready; ++e) {
+          Conn& c = *static_cast<Conn*>(events[e].data.ptr);
+          const ssize_t got = ::recv(c.fd, chunk, sizeof chunk, MSG_DONTWAIT);
+          if (got <= 0) {
+            if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            failed.fetch_add(1);
+            ::close(c.fd);
+            --open;
+            continue;
+          }
+          c.buf.append(chunk, static_cast<std::size_t>(got));
+          const std::size_t length = answer_length(c.buf);
+          if (length == 0) continue;
+          lat[t].push_back(seconds_since(c.sent) * 1e3);
+          if (c.buf.compare(9, 3, "200") != 0) failed.fetch_add(1);
+          c.buf.erase(0, length);
+          c.k += 64;
+          if (c.k < n && send_next(c)) continue;
+          if (c.k < n) failed.fetch_add(1);
+          ::close(c.fd);
+          --open;
+        }
+      }
+      failed.fetch_add(open);
+      ::close(ep);
+    });
+  }
+  for (auto& l : loops) l.join();
+  const double secs = seconds_since(t0);
+  if (latencies_ms != nullptr) {
+    for (auto& l : lat) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
+  }
+  return static_cast<double>(n) / secs;
+}
+
 // What one wrk run said: requests, seconds, latency percentiles (ms), non-2xx answers.
 struct WrkRun {
   double requests = 0, seconds = 0, p50_ms = 0, p99_ms = 0;
@@ -367,16 +473,18 @@ int main() {
     const std::uint64_t per_slice = n / slices;
     const std::uint64_t wrk_slice_seconds = std::max<std::uint64_t>(
         (env_number("CUSTODY_BENCH_WRK_SECONDS", 60) / 3 + slices / 2) / slices, 1);
-    std::vector<double> in_rates, http_rates, wrk_rates;
+    std::vector<double> in_rates, http_rates, epoll_rates, wrk_rates;
     for (std::uint64_t round = 0; round < rounds; ++round) {
       const std::string suffix = round == 0 ? "" : "-" + std::to_string(round);
       const fs::path http_dir = round == 0 ? single_dir : base / ("single" + suffix);
       const std::string http_token = round == 0 ? single_token : ledger_with_token(http_dir);
       const fs::path wrk_dir = base / ("single-wrk" + suffix);
       const std::string wrk_token = ledger_with_token(wrk_dir);
+      const fs::path epoll_dir = base / ("single-epoll" + suffix);
+      const std::string epoll_token = ledger_with_token(epoll_dir);
       auto ledger = fresh_ledger("server-inprocess" + suffix);
-      Server server(http_dir), wrk_server(wrk_dir);
-      if (server.url().empty() || wrk_server.url().empty()) {
+      Server server(http_dir), wrk_server(wrk_dir), epoll_server(epoll_dir);
+      if (server.url().empty() || wrk_server.url().empty() || epoll_server.url().empty()) {
         std::fprintf(stderr, "custody serve did not start\n");
         return 1;
       }
@@ -389,8 +497,8 @@ int main() {
         }
         clients.push_back(std::move(*c));
       }
-      std::vector<double> in_lat, http_lat, wrk_p50, wrk_p99;
-      double in_secs = 0, http_secs = 0, wrk_secs = 0, wrk_requests = 0;
+      std::vector<double> in_lat, http_lat, epoll_lat, wrk_p50, wrk_p99;
+      double in_secs = 0, http_secs = 0, epoll_secs = 0, wrk_secs = 0, wrk_requests = 0;
       std::atomic<std::uint64_t> failed{0};
       for (std::uint64_t slice = 0; slice < slices; ++slice) {
         const std::uint64_t first = slice * per_slice;
@@ -405,6 +513,9 @@ int main() {
                            if (!r || r->status != 200) failed.fetch_add(1);
                          },
                          &http_lat);
+        epoll_secs +=
+            static_cast<double>(per_slice) / epoll_64_waiting(epoll_server.port(), epoll_token,
+                                                              per_slice, first, &epoll_lat, failed);
         // The same load from wrk (one C process, epoll, 2 threads, 64 connections each waiting
         // for its answer): far less client CPU on the cores the server shares. Each slice's
         // command ids start with its own prefix.
@@ -438,6 +549,7 @@ int main() {
       const double wrk_rate = wrk_secs > 0 ? wrk_requests / wrk_secs : 0;
       const double in_p50 = percentile(in_lat, 50), in_p99 = percentile(in_lat, 99);
       const double http_p50 = percentile(http_lat, 50), http_p99 = percentile(http_lat, 99);
+      const double epoll_rate = static_cast<double>(per_slice * slices) / epoll_secs;
       std::printf(
           "single commands, 64 waiting%s, %llu slices in turn: in process %.0f commands/s (p50 "
           "%.2f ms, p99 %.2f ms); POST /v1/commands over 64 kept-alive connections %.0f "
@@ -453,8 +565,13 @@ int main() {
           *std::max_element(wrk_p50.begin(), wrk_p50.end()),
           *std::min_element(wrk_p99.begin(), wrk_p99.end()),
           *std::max_element(wrk_p99.begin(), wrk_p99.end()), wrk_rate / in_rate);
+      std::printf(
+          "  the same from two epoll loops of 32 connections each: %.0f commands/s (p50 %.2f ms, "
+          "p99 %.2f ms); ratio %.2f to in process\n",
+          epoll_rate, percentile(epoll_lat, 50), percentile(epoll_lat, 99), epoll_rate / in_rate);
       in_rates.push_back(in_rate);
       http_rates.push_back(http_rate);
+      epoll_rates.push_back(epoll_rate);
       wrk_rates.push_back(wrk_rate);
     }
     if (rounds > 1) {
@@ -462,16 +579,19 @@ int main() {
         std::sort(v.begin(), v.end());
         return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
       };
-      std::vector<double> http_ratios, wrk_ratios;
+      std::vector<double> http_ratios, epoll_ratios, wrk_ratios;
       for (std::size_t r = 0; r < in_rates.size(); ++r) {
         http_ratios.push_back(http_rates[r] / in_rates[r]);
+        epoll_ratios.push_back(epoll_rates[r] / in_rates[r]);
         wrk_ratios.push_back(wrk_rates[r] / in_rates[r]);
       }
       std::printf(
-          "single commands, medians of %llu rounds: in process %.0f/s, POST /v1/commands %.0f/s, "
-          "wrk %.0f/s; ratios (each round's, their median) %.2f and %.2f\n",
+          "single commands, medians of %llu rounds: in process %.0f/s; POST /v1/commands from 64 "
+          "threads %.0f/s, from two epoll loops %.0f/s, from wrk %.0f/s; ratios (each round's, "
+          "their median) %.2f, %.2f and %.2f\n",
           static_cast<unsigned long long>(rounds), median(in_rates), median(http_rates),
-          median(wrk_rates), median(http_ratios), median(wrk_ratios));
+          median(epoll_rates), median(wrk_rates), median(http_ratios), median(epoll_ratios),
+          median(wrk_ratios));
     }
   }
 
