@@ -257,13 +257,16 @@ void Sequencer::run() {
                             [&] { return !queue_.empty() || stopping_; });
       }
       // The group is cut when the writer can take it: at once while the writer is free; while
-      // it writes a group, once the queue holds as many commands as that group; and never
-      // while a prepared group already waits for it. Cut earlier, a group would be smaller
-      // than it need be and wait for the disk all the same, and its commands' callers would
-      // wait for more, smaller groups. Commands that arrive meanwhile join it.
-      while (!queue_.empty() && !stopping_ &&
-             !(to_write_.empty() || (to_write_.size() == 1 && queue_.size() >= writing_items_))) {
-        wake_at_ = to_write_.size() == 1 ? writing_items_ : std::numeric_limits<std::size_t>::max();
+      // it writes a group, once the queue holds as many commands as that group; while a
+      // prepared group already waits for it, only once a whole group (max_group) is queued.
+      // Cut earlier, a group would be smaller than it need be and wait for the disk all the
+      // same, and its commands' callers would wait for more, smaller groups. Commands that
+      // arrive meanwhile join it. A bulk load, always a whole group ahead, is cut at once.
+      while (!queue_.empty() && !stopping_ && !to_write_.empty() &&
+             queue_.size() < options_.max_group &&
+             !(to_write_.size() == 1 && queue_.size() >= writing_items_)) {
+        wake_at_ = to_write_.size() == 1 ? std::min(writing_items_, options_.max_group)
+                                         : options_.max_group;
         not_empty_.wait(lock);
       }
       if (!queue_.empty() && options_.max_wait.count() > 0 && !stopping_ &&

@@ -4,8 +4,9 @@
 // them in groups (up to max_group commands; after the first, waiting up to max_wait for
 // more) and prepares each group. It cuts a group when the writer can take it: at once while
 // the writer is free; while the writer is on a group, once as many commands are queued as
-// that group holds; never while another prepared group is waiting. So groups grow with the
-// load instead of being cut small and then waiting for the disk anyway. Each group:
+// that group holds; while another prepared group is waiting, only once max_group commands
+// are. So groups grow with the load instead of being cut small and then waiting for the
+// disk anyway. Each group:
 //
 //   1. looks every commandId up (idempotency.h): a retry gets its first result back marked
 //      duplicate and writes nothing, and a different command under a used id is refused
