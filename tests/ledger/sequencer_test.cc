@@ -298,16 +298,17 @@ TEST(Sequencer, ManyProducersGroupTheirCommits) {
 
 // Waiting callers whose commands arrive while the disk is busy share the next group: it is
 // cut when the writer can take it, not as soon as one command is queued. With a writer that
-// takes 5 ms a group (a commit listener runs on its thread) and 64 callers each waiting for
+// takes 20 ms a group (a commit listener runs on its thread) and 64 callers each waiting for
 // its command, groups cut as soon as anything is queued hold about a quarter of the callers
-// (one group written, one waiting, one prepared, one queued): 38-41 groups for these 640
-// commands when tried. Cut when the writer can take them, 22-24.
+// (one group written, one waiting, one prepared, one queued): 40-41 groups for these 640
+// commands when tried. Cut when the writer can take them, 23-25; 23-29 with three busy loops
+// competing for two cores.
 TEST(Sequencer, GroupsAreCutWhenTheWriterCanTakeThem) {
   TempDir tmp;
   testing::init_ledger(tmp / "l");
   auto ledger = testing::open_ledger(tmp / "l");
   const auto id = ledger->add_commit_listener(
-      [](std::uint64_t) { std::this_thread::sleep_for(std::chrono::milliseconds(5)); });
+      [](std::uint64_t) { std::this_thread::sleep_for(std::chrono::milliseconds(20)); });
   constexpr int kCallers = 64, kEach = 10;
   std::atomic<int> failures{0};
   std::vector<std::thread> callers;
@@ -325,7 +326,7 @@ TEST(Sequencer, GroupsAreCutWhenTheWriterCanTakeThem) {
   EXPECT_EQ(failures.load(), 0);
   const auto stats = ledger->stats();
   ASSERT_EQ(stats.records, static_cast<std::uint64_t>(kCallers * kEach));
-  EXPECT_GT(stats.records, 20 * stats.groups) << stats.groups << " groups";
+  EXPECT_GT(stats.records, 18 * stats.groups) << stats.groups << " groups";
 }
 
 TEST(Sequencer, CheckpointCoversTheHeadAndVerifies) {
