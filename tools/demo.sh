@@ -351,9 +351,11 @@ uom=$(printf '%s' "$first_receipt" | sed -E 's/.*"uom":"([^"]*)".*/\1/')
 vendor=$(printf '%s' "$first_receipt" | sed -E 's/.*"supplier":"([^"]*)".*/\1/')
 po="45000$$/10"
 due=$(date -u -d '+1 day' +%Y-%m-%dT08:00:00Z)
+# Harvested this morning: a material with a shelf life is received with its production date.
+produced=$(date -u -d '-6 hours' +%Y-%m-%dT%H:00:00Z)
 dock() { # lot qty receipt
-  printf '{"type":"lot.receive","commandId":"dock-%s","data":{"lot":"%s","material":"%s","qty":%s,"uom":"%s","supplier":"%s","supplierLot":"DEMO-%s","receipt":"%s"}}\n' \
-    "$1" "$1" "$material" "$2" "$uom" "$vendor" "$$" "$3"
+  printf '{"type":"lot.receive","commandId":"dock-%s","data":{"lot":"%s","material":"%s","qty":%s,"uom":"%s","supplier":"%s","supplierLot":"DEMO-%s","receipt":"%s","produced":"%s"}}\n' \
+    "$1" "$1" "$material" "$2" "$uom" "$vendor" "$$" "$3" "$produced"
 }
 {
   printf '{"type":"receipt.expect","commandId":"sap:%s","data":{"receipt":"%s","supplier":"%s","material":"%s","qty":500,"uom":"%s","expected":"%s","tolerance":2,"document":"PO 45000%s"}}\n' \
