@@ -264,9 +264,10 @@ void Sequencer::run() {
       // arrive meanwhile join it. A bulk load, always a whole group ahead, is cut at once.
       while (!queue_.empty() && !stopping_ && !to_write_.empty() &&
              queue_.size() < options_.max_group &&
-             !(to_write_.size() == 1 && queue_.size() >= writing_items_)) {
-        wake_at_ = to_write_.size() == 1 ? std::min(writing_items_, options_.max_group)
-                                         : options_.max_group;
+             !(to_write_.size() == 1 && queue_.size() >= to_write_.front()->items.size())) {
+        wake_at_ = to_write_.size() == 1
+                       ? std::min(to_write_.front()->items.size(), options_.max_group)
+                       : options_.max_group;
         not_empty_.wait(lock);
       }
       if (!queue_.empty() && options_.max_wait.count() > 0 && !stopping_ &&
@@ -323,7 +324,6 @@ void Sequencer::hand_to_writer(std::unique_ptr<Prepared> group) {
   {
     std::unique_lock lock(mu_);
     write_cv_.wait(lock, [&] { return to_write_.size() < kMaxInFlight; });
-    if (to_write_.empty()) writing_items_ = group->items.size();
     to_write_.push_back(std::move(group));
   }
   write_cv_.notify_all();
@@ -332,31 +332,34 @@ void Sequencer::hand_to_writer(std::unique_ptr<Prepared> group) {
 void Sequencer::write_loop() {
   pthread_setname_np(pthread_self(), "custody-write");
   for (;;) {
-    std::unique_ptr<Prepared> group;
+    // The group stays at the front of to_write_ while it is written (the sequencer thread
+    // sizes the next cut by it), and is taken out once it is durable.
+    Prepared* writing = nullptr;
     std::optional<Error> failure;
     std::uint64_t before = 0;
     {
       std::unique_lock lock(mu_);
       write_cv_.wait(lock, [&] { return !to_write_.empty() || writer_stop_; });
       if (to_write_.empty()) return;
-      group = std::move(to_write_.front());
+      writing = to_write_.front().get();
       failure = failed_;
       before = durable_seq_;
     }
     std::uint64_t write_ns = 0;
-    if (!failure && group->write) {
+    if (!failure && writing->write) {
       const auto started = std::chrono::steady_clock::now();
-      if (auto w = store_.write(group->batch); !w) failure = w.error();
+      if (auto w = store_.write(writing->batch); !w) failure = w.error();
       // Nobody is told of this group before DIR/HEAD holds the group before it (recorded
       // while this one was written); this one is recorded next, beside the next write.
-      if (!failure && group->records > 0) failure = await_head(before);
-      if (!failure && group->records > 0) head_is_durable(group->head);
+      if (!failure && writing->records > 0) failure = await_head(before);
+      if (!failure && writing->records > 0) head_is_durable(writing->head);
       write_ns = elapsed_ns(started);
     }
+    std::unique_ptr<Prepared> group;
     {
       std::lock_guard lock(mu_);
+      group = std::move(to_write_.front());
       to_write_.pop_front();
-      writing_items_ = to_write_.empty() ? 0 : to_write_.front()->items.size();
       if (failure) {
         if (!failed_) failed_ = failure;
       } else {

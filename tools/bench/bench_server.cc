@@ -463,10 +463,10 @@ int main() {
   const std::string single_token = ledger_with_token(single_dir);
   if (part("single")) {
     // CUSTODY_BENCH_ROUNDS (default 1) rounds, each on fresh ledgers. Within a round the
-    // three paths take turns, CUSTODY_BENCH_SLICES times (default 6): the in-process path, the
-    // 64 Beast clients, wrk, then again. This VM's speed moves from one second to the next; a
-    // path measured in one stretch of seconds and another in the next would compare the
-    // host's moments as much as the paths. Taking turns, each path meets the same moments.
+    // four paths take turns, CUSTODY_BENCH_SLICES times (default 6): the in-process path, the
+    // 64 Beast clients, the two epoll loops, wrk, then again. This VM's speed moves from one second
+    // to the next; a path measured in one stretch of seconds and another in the next would compare
+    // the host's moments as much as the paths. Taking turns, each path meets the same moments.
     const std::uint64_t rounds = std::max<std::uint64_t>(env_number("CUSTODY_BENCH_ROUNDS", 1), 1);
     const std::uint64_t slices =
         std::clamp<std::uint64_t>(env_number("CUSTODY_BENCH_SLICES", 6), 1, n);

@@ -212,9 +212,8 @@ class Sequencer {
   std::condition_variable not_full_;   // input queue
   std::condition_variable write_cv_;   // prepared groups, both directions
   std::deque<Item> queue_;
-  std::deque<std::unique_ptr<Prepared>> to_write_;
-  std::size_t writing_items_ = 0;  // items of to_write_.front(), the group the writer is on
-  std::size_t wake_at_ = 1;        // submit() wakes the sequencer thread at this queue length
+  std::deque<std::unique_ptr<Prepared>> to_write_;  // the front one is being written
+  std::size_t wake_at_ = 1;  // submit() wakes the sequencer thread at this queue length
   bool stopping_ = false;
   bool writer_stop_ = false;
   std::optional<Error> failed_;
